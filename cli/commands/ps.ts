@@ -1,0 +1,55 @@
+// `cmesh ps`: the project's replicas, one row per container (`--json` for scripts: an array of ReplicaStatus).
+
+import type { Command } from 'commander';
+import type { ReplicaStatus } from '../../daemon/api/control.ts';
+import type { Endpoint } from '../../daemon/api/engine.ts';
+import { createDaemonClient } from '../daemon-client.ts';
+import { readGlobalOptions } from '../global-options.ts';
+import { colorsFor, printJson, printTable } from '../output.ts';
+import type { CliContext } from '../program.ts';
+import { requireProjectName } from '../project-ref.ts';
+
+export function formatEndpoints(endpoints: Endpoint[]): string {
+  return endpoints.map((e) => `${e.host}:${e.hostPort}->${e.containerPort}/${e.protocol}`).join(', ');
+}
+
+export function psQuery(options: { all?: boolean; services?: string[] }): string {
+  const q = new URLSearchParams();
+  if (options.all) q.set('all', '1');
+  for (const s of options.services ?? []) q.append('service', s);
+  const text = q.toString();
+  return text ? `?${text}` : '';
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('ps')
+    .description('list the project’s replica containers')
+    .argument('[services...]', 'only these services')
+    .option('-a, --all', 'include stopped containers')
+    .option('--json', 'print a JSON array of replicas')
+    .action(async (services: string[], opts: { all?: boolean; json?: boolean }, command: Command) => {
+      const name = await requireProjectName(command, ctx);
+      const client = createDaemonClient(ctx);
+      const rows = await client.request<ReplicaStatus[]>(
+        'GET',
+        `/v1/projects/${encodeURIComponent(name)}/ps${psQuery({ all: opts.all === true, services })}`,
+      );
+      if (opts.json) return printJson(rows, ctx.stdout);
+      const c = colorsFor(ctx.stdout, { env: ctx.env, color: readGlobalOptions(command).color });
+      const stateColor = (s: string): string => (s === 'running' ? c.green(s) : s === 'exited' || s === 'dead' ? c.red(s) : c.yellow(s));
+      const healthColor = (h: string): string => (h === 'healthy' ? c.green(h) : h === 'unhealthy' ? c.red(h) : h === 'none' ? c.dim('-') : c.yellow(h));
+      printTable(
+        rows,
+        [
+          { header: 'NAME', key: 'name' },
+          { header: 'SERVICE', key: 'service' },
+          { header: 'STATE', value: (r) => stateColor(r.exitCode !== undefined && r.state === 'exited' ? `exited (${r.exitCode})` : r.state) },
+          { header: 'HEALTH', value: (r) => healthColor(r.health) },
+          { header: 'ENDPOINTS', value: (r) => formatEndpoints(r.endpoints) },
+          { header: 'RESTARTS', key: 'restarts', align: 'right' },
+        ],
+        ctx.stdout,
+      );
+    });
+}

@@ -1,0 +1,9 @@
+// `cmesh start [svc...]`: start stopped containers.
+
+import type { Command } from 'commander';
+import type { CliContext } from '../program.ts';
+import { registerLifecycle } from './lifecycle.ts';
+
+export function register(program: Command, ctx: CliContext): void {
+  registerLifecycle(program, ctx, 'start', 'start stopped containers');
+}

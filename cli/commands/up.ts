@@ -1,0 +1,93 @@
+// `cmesh up`: send the loaded project to the daemon, which builds what is missing and converges the engine to it.
+// Foreground (no -d) streams the replicas' logs afterwards and Ctrl-C stops the project, like Compose.
+
+import type { Command } from 'commander';
+import type { UpRequest } from '../../daemon/api/control.ts';
+import { CmeshError } from '../../daemon/api/errors.ts';
+import { createDaemonClient } from '../daemon-client.ts';
+import { frameWriter } from '../event-text.ts';
+import { printLogs } from '../follow-logs.ts';
+import { readGlobalOptions } from '../global-options.ts';
+import { colorsFor, shouldUseColor } from '../output.ts';
+import type { CliContext } from '../program.ts';
+import { loadComposeProject } from '../project-ref.ts';
+import { parseScale } from './scale.ts';
+
+interface UpOptions {
+  detach?: boolean;
+  wait?: boolean;
+  timeout: string;
+  build?: boolean;
+  scale?: string[];
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function parseSeconds(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new CmeshError('CMESH_E_USAGE', `--timeout takes seconds > 0, not "${text}"`);
+  return Math.round(n * 1000);
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('up')
+    .description('create and start the project’s services (builds missing images; never pulls)')
+    .argument('[services...]', 'only these services and their dependencies')
+    .option('-d, --detach', 'return once started instead of streaming logs')
+    .option('--wait', 'wait until every replica is running and healthy (implies -d)')
+    .option('--timeout <seconds>', 'how long --wait waits before failing', '120')
+    .option('--build', 'build images before starting, even when they exist')
+    .option('--no-build', 'do not build images, even missing ones')
+    .option('--scale <service=replicas>', 'replica count for a service; repeatable', collect)
+    .action(async (services: string[], opts: UpOptions, command: Command) => {
+      const globals = readGlobalOptions(command);
+      const { project } = await loadComposeProject(command, ctx);
+      const body: UpRequest = {
+        project,
+        services,
+        build: opts.build === true ? 'always' : opts.build === false ? 'never' : 'auto',
+        wait: opts.wait === true,
+        timeoutMs: parseSeconds(opts.timeout),
+      };
+      if (opts.scale) body.scale = Object.fromEntries(opts.scale.map(parseScale));
+
+      const client = createDaemonClient(ctx);
+      const c = colorsFor(ctx.stderr, { env: ctx.env, color: globals.color });
+      const base = `/v1/projects/${encodeURIComponent(project.name)}`;
+      await client.operation(`${base}/up`, body, frameWriter(ctx.stderr, c));
+      if (opts.detach || opts.wait) return;
+
+      // Attached mode: logs until Ctrl-C, then stop (not remove) what we started.
+      const ac = new AbortController();
+      let stopping: Promise<unknown> | undefined;
+      const onSigint = (): void => {
+        if (stopping) {
+          ctx.stderr.write('Forcing exit; the daemon finishes stopping the containers.\n');
+          process.exit(130);
+        }
+        ctx.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n');
+        ac.abort();
+        stopping = client.request('POST', `${base}/stop`, { services });
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        await printLogs(client, ctx.stdout, {
+          project: project.name,
+          services,
+          follow: true,
+          timestamps: false,
+          color: shouldUseColor(ctx.stdout, { env: ctx.env, color: globals.color }),
+          signal: ac.signal,
+        });
+        if (stopping) {
+          await stopping;
+          ctx.stderr.write(`Project ${project.name}  ${c.green('Stopped')}\n`);
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+}

@@ -1,0 +1,207 @@
+// The CLI's side of the control API: HTTP over the daemon's unix socket, typed errors, and auto-starting the daemon
+// the first time a verb needs it.
+
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { DaemonInfo, OperationFrame } from '../daemon/api/control.ts';
+import { CmeshError, type SerializedError } from '../daemon/api/errors.ts';
+import { type CmeshHome, ensureHome, resolveHome } from '../daemon/home.ts';
+import type { Env, OutStream } from './output.ts';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const START_TIMEOUT_MS = 10_000;
+
+export interface DaemonClientOptions {
+  home: CmeshHome;
+  env: Env;
+  stderr: OutStream;
+  /** Start the daemon when nobody answers on the socket (default true). */
+  autoStart?: boolean;
+}
+
+/** Connection-level failure: nothing listens on the socket (vs. a daemon that answered with an error). */
+class Unreachable extends Error {}
+
+function unavailable(home: CmeshHome, why: string): CmeshError {
+  return new CmeshError('CMESH_E_DAEMON_UNAVAILABLE', `the cmesh daemon is not reachable at ${home.socket}: ${why}`, {
+    hint: `its log is ${home.logFile} (or run \`cmesh daemon logs\`); \`cmesh daemon start\` starts it`,
+    details: { socket: home.socket, log: home.logFile },
+  });
+}
+
+function tailOf(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+async function readBody(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export class DaemonClient {
+  readonly home: CmeshHome;
+  readonly #env: Env;
+  readonly #stderr: OutStream;
+  readonly #autoStart: boolean;
+  #started = false;
+
+  constructor(options: DaemonClientOptions) {
+    this.home = options.home;
+    this.#env = options.env;
+    this.#stderr = options.stderr;
+    this.#autoStart = options.autoStart ?? true;
+  }
+
+  #send(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = httpRequest({
+        socketPath: this.home.socket,
+        method,
+        path,
+        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        ...(signal ? { signal } : {}),
+      });
+      req.once('response', resolve);
+      req.once('error', (err: NodeJS.ErrnoException) => {
+        // Refused or missing socket means no daemon; anything later is a real protocol failure.
+        if (['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'].includes(err.code ?? '')) reject(new Unreachable(err.code));
+        else if (err.name === 'AbortError') reject(err);
+        else reject(new CmeshError('CMESH_E_DAEMON_PROTOCOL', `daemon connection failed: ${err.message}`, { cause: err }));
+      });
+      req.end(payload);
+    });
+  }
+
+  /** Sends a request, auto-starting the daemon once if nobody listens; non-2xx answers become CmeshErrors. */
+  async #open(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
+    let res: IncomingMessage;
+    try {
+      res = await this.#send(method, path, body, signal);
+    } catch (err) {
+      if (!(err instanceof Unreachable)) throw err;
+      if (!this.#autoStart) throw unavailable(this.home, 'not running');
+      await this.start();
+      // Safe to resend: the first attempt never reached a daemon.
+      res = await this.#send(method, path, body, signal).catch((e: unknown) => {
+        throw e instanceof Unreachable ? unavailable(this.home, e.message) : e;
+      });
+    }
+    if ((res.statusCode ?? 500) >= 400) {
+      const text = await readBody(res);
+      let error: SerializedError | undefined;
+      try {
+        error = (JSON.parse(text) as { error?: SerializedError }).error;
+      } catch {
+        // Not ours: fall through to the protocol error below.
+      }
+      if (error) throw CmeshError.fromJSON(error);
+      throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', `daemon answered ${res.statusCode} to ${method} ${path}: ${text.slice(0, 200)}`);
+    }
+    return res;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const text = await readBody(await this.#open(method, path, body));
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', `daemon sent invalid JSON for ${method} ${path}`);
+    }
+  }
+
+  /** NDJSON lines of a streaming route; a `{kind:'error'}` line is thrown as the CmeshError it carries. */
+  async *stream<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): AsyncGenerator<T> {
+    const res = await this.#open(method, path, body, signal);
+    const lines = createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY });
+    try {
+      for await (const line of lines) {
+        if (line.trim() === '') continue;
+        const value = JSON.parse(line) as { kind?: string; error?: SerializedError };
+        if (value.kind === 'error' && value.error) throw CmeshError.fromJSON(value.error);
+        yield value as T;
+      }
+    } catch (err) {
+      if (signal?.aborted) return;
+      throw err;
+    } finally {
+      lines.close();
+      res.destroy();
+    }
+  }
+
+  /** Runs a long operation: hands every event/progress frame to `onFrame`, returns the result value. */
+  async operation(path: string, body: unknown, onFrame: (frame: OperationFrame) => void, signal?: AbortSignal): Promise<unknown> {
+    for await (const frame of this.stream<OperationFrame>('POST', path, body, signal)) {
+      if (frame.kind === 'result') return frame.value;
+      onFrame(frame);
+    }
+    if (signal?.aborted) return undefined;
+    throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', `the daemon closed ${path} without a result`, {
+      hint: `it may have crashed: see ${this.home.logFile}`,
+    });
+  }
+
+  /** Info when a daemon answers, undefined when none runs (never auto-starts). */
+  async probe(): Promise<DaemonInfo | undefined> {
+    try {
+      const res = await this.#send('GET', '/v1/info', undefined);
+      return JSON.parse(await readBody(res)) as DaemonInfo;
+    } catch (err) {
+      if (err instanceof Unreachable) return undefined;
+      throw err;
+    }
+  }
+
+  /** Spawns the daemon detached and waits (bounded) until it answers. Says so once on stderr. */
+  async start(): Promise<DaemonInfo> {
+    const existing = await this.probe();
+    if (existing) return existing;
+    ensureHome(this.home);
+    const logFd = openSync(this.home.logFile, 'a', 0o600);
+    // Resolved here, not by node from the daemon's cwd, so the daemon starts from any project directory.
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    const child = spawn(process.execPath, ['--import', tsx, join(REPO, 'daemon', 'main.ts')], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: { ...this.#env, CMESH_HOME: this.home.home },
+      cwd: REPO,
+    });
+    closeSync(logFd);
+    let exit: number | null | undefined;
+    child.once('exit', (code) => {
+      exit = code;
+    });
+    child.unref();
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const info = await this.probe().catch(() => undefined);
+      if (info) {
+        if (!this.#started) this.#stderr.write(`cmesh: started the daemon (pid ${info.pid}, log ${this.home.logFile})\n`);
+        this.#started = true;
+        return info;
+      }
+      // Exit code 8 (conflict) means another CLI won the race to start one: keep waiting for that daemon.
+      if (exit !== undefined && exit !== 8) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const why = exit !== undefined ? `it exited with code ${exit}` : `it did not answer within ${START_TIMEOUT_MS / 1000} s`;
+    const err = unavailable(this.home, `started the daemon but ${why}`);
+    err.details['logTail'] = tailOf(this.home.logFile, 20);
+    throw err;
+  }
+}
+
+export function createDaemonClient(ctx: { env: Env; stderr: OutStream }, options: { autoStart?: boolean } = {}): DaemonClient {
+  return new DaemonClient({ home: resolveHome(ctx.env), env: ctx.env, stderr: ctx.stderr, ...options });
+}

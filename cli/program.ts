@@ -1,0 +1,128 @@
+// Builds the commander program and runs it to an exit code; in-process so tests drive it without spawning.
+//
+// Adding a verb: write cli/commands/<verb>.ts exporting `register(program, ctx)` that calls `program.command(...)`
+// (so it inherits exit handling and output routing), then add it to `commands` below. Throw CmeshError for anything
+// the user can fix; runCli renders it and picks the exit code.
+
+import { Command, CommanderError } from 'commander';
+import { ExitCode } from '../daemon/api/errors.ts';
+import * as configCommand from './commands/config.ts';
+import * as daemonCommand from './commands/daemon.ts';
+import * as downCommand from './commands/down.ts';
+import * as eventsCommand from './commands/events.ts';
+import * as logsCommand from './commands/logs.ts';
+import * as lsCommand from './commands/ls.ts';
+import * as psCommand from './commands/ps.ts';
+import * as restartCommand from './commands/restart.ts';
+import * as scaleCommand from './commands/scale.ts';
+import * as startCommand from './commands/start.ts';
+import * as stopCommand from './commands/stop.ts';
+import * as upCommand from './commands/up.ts';
+import * as versionCommand from './commands/version.ts';
+import { addGlobalOptions, readGlobalOptions } from './global-options.ts';
+import { colorsFor, type Env, type OutStream, shouldUseColor } from './output.ts';
+import { renderError } from './render-error.ts';
+import { readVersion } from './version.ts';
+
+/** Everything a command may touch from the outside world, injectable for tests. */
+export interface CliContext {
+  stdout: OutStream;
+  stderr: OutStream;
+  env: Env;
+  cwd: string;
+  /** Test seams for commands' collaborators; each command documents its key. Production leaves this empty. */
+  overrides?: CommandOverrides;
+}
+
+export interface CommandOverrides {
+  config?: configCommand.ConfigDeps;
+}
+
+export interface CommandModule {
+  register(program: Command, ctx: CliContext): void;
+}
+
+/** Verbs, in help order. One line per verb. */
+const commands: CommandModule[] = [
+  upCommand,
+  downCommand,
+  psCommand,
+  logsCommand,
+  scaleCommand,
+  restartCommand,
+  stopCommand,
+  startCommand,
+  lsCommand,
+  eventsCommand,
+  configCommand,
+  daemonCommand,
+  versionCommand,
+];
+
+export function defaultContext(): CliContext {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('cmesh');
+  program
+    .description('Compose projects with N replicas behind one port, health-aware\nbalancing and rolling swaps.')
+    .version(readVersion(), '-V, --version', 'print the cmesh version')
+    .helpOption('-h, --help', 'show help')
+    // Settings below are copied to every subcommand created with program.command(): set them before registering.
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({
+      writeOut: (str) => ctx.stdout.write(str),
+      writeErr: (str) => ctx.stderr.write(str),
+      outputError: (str, write) => write(colorsFor(ctx.stderr, { env: ctx.env }).red(str)),
+    });
+  addGlobalOptions(program);
+  program.addHelpText(
+    'after',
+    `
+Examples:
+  cmesh config                       validate compose.yaml, print the result
+  cmesh -f a.yaml -f b.yaml config   merge two files, later ones win
+  cmesh config --services            list service names
+
+Exit codes: 0 ok, 1 failure, 2 usage, 3 config, 4 engine unavailable,
+5 build failed, 6 unhealthy, 7 not found, 8 conflict, 70 bug in cmesh.`,
+  );
+  for (const command of commands) command.register(program, ctx);
+  return program;
+}
+
+function commanderExitCode(err: CommanderError): number {
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+  // `cmesh` with no verb shows help on stderr with a non-zero code: treat it as a usage error.
+  if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  return ExitCode.usage;
+}
+
+/**
+ * Parses `argv` (user arguments, without node and the script) and runs the chosen verb. Never throws and never
+ * calls process.exit: it returns the exit code so tests and main.ts decide what to do with it.
+ */
+export async function runCli(argv: readonly string[], ctx: CliContext, program = buildProgram(ctx)): Promise<number> {
+  let active: Command | undefined;
+  program.hook('preAction', (_root, actionCommand) => {
+    active = actionCommand;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return ExitCode.ok;
+  } catch (err) {
+    // Commander already printed its own message (with "Did you mean …?") through outputError.
+    if (err instanceof CommanderError) return commanderExitCode(err);
+    const command = active ?? program;
+    const json = command.opts<{ json?: boolean }>().json === true;
+    const color = shouldUseColor(ctx.stderr, { env: ctx.env, color: readGlobalOptions(command).color });
+    const { text, exitCode } = renderError(err, { json, color });
+    ctx.stderr.write(text);
+    return exitCode;
+  }
+}
+

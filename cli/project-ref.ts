@@ -1,0 +1,44 @@
+// Which project a verb acts on: the compose files (like `config`), or just `-p name` when there is no compose file,
+// so `cmesh -p shop ps` and `cmesh -p shop down` work from anywhere.
+
+import type { Command } from 'commander';
+import { formatPosition, isCmeshError } from '../daemon/api/errors.ts';
+import type { LoadedProject } from '../daemon/api/project.ts';
+import { projectSelection, readGlobalOptions } from './global-options.ts';
+import { colorsFor } from './output.ts';
+import type { CliContext } from './program.ts';
+
+/** Loads the compose project and prints its warnings on stderr (every verb shows them the same way). */
+export async function loadComposeProject(command: Command, ctx: CliContext): Promise<LoadedProject> {
+  const globals = readGlobalOptions(command);
+  // Lazy: verbs that only need a name from -p never pay for the YAML loader.
+  const { loadProject } = await import('../daemon/config/load.ts');
+  const loaded = await loadProject(projectSelection(globals, ctx.cwd, ctx.env));
+  const c = colorsFor(ctx.stderr, { env: ctx.env, color: globals.color });
+  for (const w of loaded.warnings) {
+    const where = w.position ? `${formatPosition(w.position)} ` : '';
+    const path = w.path ? `${w.path}: ` : '';
+    ctx.stderr.write(`${c.yellow('warning')}: ${where}${path}${w.message}\n`);
+  }
+  return loaded;
+}
+
+/**
+ * The project name. With `-p`, a missing or broken compose file is not an error: the daemon knows the project by
+ * name. Without `-p`, the compose file decides and its errors are the user's to fix.
+ */
+export async function resolveProjectName(command: Command, ctx: CliContext, options: { optional?: boolean } = {}): Promise<string | undefined> {
+  const globals = readGlobalOptions(command);
+  try {
+    return (await loadComposeProject(command, ctx)).project.name;
+  } catch (err) {
+    if (!isCmeshError(err) || !err.code.startsWith('CMESH_E_CONFIG')) throw err;
+    if (globals.projectName !== undefined) return globals.projectName;
+    if (options.optional && err.code === 'CMESH_E_CONFIG_NOT_FOUND') return undefined;
+    throw err;
+  }
+}
+
+export async function requireProjectName(command: Command, ctx: CliContext): Promise<string> {
+  return (await resolveProjectName(command, ctx))!;
+}

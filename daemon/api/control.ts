@@ -1,0 +1,100 @@
+// Control API contract between the CLI and the daemon: HTTP + JSON (NDJSON for streams) on a 0600 unix socket.
+
+import type { ContainerHealth, ContainerState, Endpoint, EngineInfo } from './engine.ts';
+import type { SerializedError } from './errors.ts';
+import type { DaemonEvent } from './events.ts';
+import type { ProjectSpec } from './project.ts';
+
+export const CONTROL_API_VERSION = 'v1';
+
+/** GET /v1/info */
+export interface DaemonInfo {
+  version: string;
+  pid: number;
+  home: string;
+  socket: string;
+  startedAt: number;
+  engine: { ok: true; info: EngineInfo } | { ok: false; error: SerializedError };
+  projects: number;
+  metrics?: { url: string } | { error: string };
+}
+
+/** One row of `ps --json`: one replica container. */
+export interface ReplicaStatus {
+  project: string;
+  service: string;
+  replica: number;
+  container: string;
+  name: string;
+  state: ContainerState;
+  health: ContainerHealth;
+  endpoints: Endpoint[];
+  /** Restarts done by cmesh's supervisor plus the engine's own. */
+  restarts: number;
+  image: string;
+  createdAt: number;
+  startedAt?: number;
+  exitCode?: number;
+}
+
+/** One row of `ls`. */
+export interface ProjectSummary {
+  name: string;
+  files: string[];
+  services: number;
+  running: number;
+  total: number;
+  status: string;
+}
+
+/** POST /v1/projects/:name/up */
+export interface UpRequest {
+  project: ProjectSpec;
+  /** Only these services (plus their dependencies); empty = all. */
+  services: string[];
+  build: 'auto' | 'always' | 'never';
+  /** Resolve only when every selected replica is running and healthy (or fail at timeoutMs). */
+  wait: boolean;
+  timeoutMs?: number;
+  /** `--scale svc=N`: replaces that service's earlier scale override; services not named keep theirs. */
+  scale?: Record<string, number>;
+}
+
+/** POST /v1/projects/:name/down */
+export interface DownRequest {
+  volumes: boolean;
+  removeOrphans: boolean;
+}
+
+/** POST /v1/projects/:name/scale */
+export interface ScaleRequest {
+  services: Record<string, number>;
+  wait?: boolean;
+  timeoutMs?: number;
+}
+
+/** POST /v1/projects/:name/{restart,stop,start} */
+export interface ServicesRequest {
+  services: string[];
+  timeoutMs?: number;
+}
+
+/**
+ * Long operations answer with an NDJSON stream of these frames; the last frame is `result` or `error`,
+ * so the CLI can show progress and still get a typed outcome.
+ */
+export type OperationFrame =
+  | { kind: 'event'; event: DaemonEvent }
+  | { kind: 'progress'; text: string }
+  | { kind: 'result'; value: unknown }
+  | { kind: 'error'; error: SerializedError };
+
+/** GET /v1/projects/:name/logs?follow=1&tail=N&timestamps=1&service=a&service=b → NDJSON of LogFrame */
+export interface LogFrame {
+  service: string;
+  replica: number;
+  container: string;
+  stream: 'stdout' | 'stderr';
+  time: number;
+  text: string;
+}

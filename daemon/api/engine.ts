@@ -1,0 +1,204 @@
+// The one engine port: everything the daemon needs from Docker, in cmesh's words. Only daemon/engine implements it.
+
+import type { Readable } from 'node:stream';
+import type { HealthcheckSpec } from './project.ts';
+
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type ContainerHealth = 'none' | 'starting' | 'healthy' | 'unhealthy';
+
+/** A container port bound on the host; cmesh always binds 127.0.0.1 with an engine-assigned port. */
+export interface Endpoint {
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+  host: string;
+  hostPort: number;
+}
+
+export interface ContainerInfo {
+  id: string;
+  /** Without the leading slash. */
+  name: string;
+  image: string;
+  /** Image id (sha256:…) the container runs, when known. */
+  imageId?: string;
+  state: ContainerState;
+  health: ContainerHealth;
+  labels: Record<string, string>;
+  /** Epoch ms. */
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  exitCode?: number;
+  /** The engine's own restart count (restart policy); cmesh keeps its own in the supervisor. */
+  restartCount: number;
+  endpoints: Endpoint[];
+}
+
+export interface MountSpec {
+  type: 'bind' | 'volume' | 'tmpfs';
+  /** Host path (bind) or engine volume name (volume). */
+  source?: string;
+  target: string;
+  readOnly: boolean;
+}
+
+export interface ContainerCreateSpec {
+  name: string;
+  image: string;
+  command?: string[];
+  entrypoint?: string[];
+  env: Record<string, string>;
+  labels: Record<string, string>;
+  /** Container ports to publish on 127.0.0.1 with an engine-assigned host port. */
+  ports: { containerPort: number; protocol: 'tcp' | 'udp' }[];
+  healthcheck?: HealthcheckSpec;
+  mounts: MountSpec[];
+  /** Engine network names with aliases; the first is attached at create, the rest connected before start. */
+  networks: { name: string; aliases: string[] }[];
+  workingDir?: string;
+  user?: string;
+  stopSignal?: string;
+  stopTimeoutSec?: number;
+  hostname?: string;
+  /** Docker's tini as PID 1 so signals reach the app and zombies are reaped. */
+  init: boolean;
+}
+
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface NetworkCreateSpec {
+  name: string;
+  driver?: string;
+  internal?: boolean;
+  labels: Record<string, string>;
+}
+
+export interface VolumeInfo {
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface VolumeCreateSpec {
+  name: string;
+  driver?: string;
+  labels: Record<string, string>;
+}
+
+export interface ImageInfo {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
+}
+
+export interface EngineInfo {
+  version: string;
+  apiVersion: string;
+  os: string;
+  /** How the engine was reached, e.g. unix:///var/run/docker.sock. */
+  host: string;
+}
+
+/** An engine event the reconcile loop wakes on; it never acts on the event's content alone (level-triggered). */
+export interface EngineEvent {
+  type: 'container' | 'network' | 'volume' | 'image';
+  action: string;
+  id: string;
+  labels: Record<string, string>;
+  /** Raw Actor.Attributes (labels plus engine keys such as name, image, exitCode, signal), when the engine sent them. */
+  attributes?: Record<string, string>;
+  /** Epoch ms. */
+  time: number;
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  /** Epoch ms from the engine timestamp when requested, else receipt time. */
+  time: number;
+  text: string;
+}
+
+export interface LogOptions {
+  follow: boolean;
+  tail?: number;
+  since?: number;
+  signal?: AbortSignal;
+}
+
+export interface BuildOptions {
+  /** A tar of the build context (the builder makes it deterministic). */
+  context: Readable;
+  /** Dockerfile path inside the context tar. */
+  dockerfile: string;
+  tags: string[];
+  args?: Record<string, string>;
+  target?: string;
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  signal?: AbortSignal;
+}
+
+/** One parsed NDJSON line of build output. An `error` line is a failure even on HTTP 200. */
+export type BuildProgress =
+  | { kind: 'step'; step: number; total: number; text: string }
+  | { kind: 'output'; text: string }
+  | { kind: 'error'; message: string }
+  | { kind: 'done'; imageId: string };
+
+export interface ContainerFilter {
+  /** label → value, or true to match the label's presence. */
+  labels: Record<string, string | true>;
+  /** Include stopped containers (default true: observe must see everything). */
+  all?: boolean;
+}
+
+export interface ContainerEngine {
+  /** Throws CMESH_E_ENGINE_UNAVAILABLE with a hint to run scripts/ensure-docker.sh. */
+  ping(): Promise<EngineInfo>;
+
+  listContainers(filter: ContainerFilter): Promise<ContainerInfo[]>;
+  /** undefined when the container is gone (404). */
+  inspectContainer(id: string): Promise<ContainerInfo | undefined>;
+  /** 409 name conflict → CMESH_E_NAME_CONFLICT with details.existingId. Missing image → CMESH_E_IMAGE_MISSING. */
+  createContainer(spec: ContainerCreateSpec): Promise<{ id: string }>;
+  /** 304 already started = success. Port conflicts → CMESH_E_PORT_TAKEN. */
+  startContainer(id: string): Promise<void>;
+  /** 304 already stopped and 404 gone = success. */
+  stopContainer(id: string, timeoutSec?: number): Promise<void>;
+  killContainer(id: string, signal?: string): Promise<void>;
+  /** 404 gone = success. */
+  removeContainer(id: string, options?: { force?: boolean; volumes?: boolean }): Promise<void>;
+  pauseContainer(id: string): Promise<void>;
+  unpauseContainer(id: string): Promise<void>;
+  /** Demultiplexed log lines; ends when the container stops (follow) or at the end (no follow), or on abort. */
+  containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine>;
+  /** Extracts a tar into the container at `path` (watch sync). */
+  putArchive(id: string, path: string, tar: Readable): Promise<void>;
+  /** Runs a command in the container and returns its exit code and output (watch sync+exec, deletes). */
+  exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }>;
+
+  listNetworks(labels: Record<string, string | true>): Promise<NetworkInfo[]>;
+  inspectNetwork(name: string): Promise<NetworkInfo | undefined>;
+  /** 409 exists → returns the existing network when its labels match, else CMESH_E_NAME_CONFLICT. */
+  createNetwork(spec: NetworkCreateSpec): Promise<NetworkInfo>;
+  /** 404 gone = success. */
+  removeNetwork(name: string): Promise<void>;
+
+  listVolumes(labels: Record<string, string | true>): Promise<VolumeInfo[]>;
+  inspectVolume(name: string): Promise<VolumeInfo | undefined>;
+  createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo>;
+  /** 404 gone = success. */
+  removeVolume(name: string): Promise<void>;
+
+  /** undefined when the image is not present locally. Never pulls. */
+  inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  removeImage(ref: string): Promise<void>;
+  /** Streams parsed build progress; the iterator throws CMESH_E_BUILD_FAILED on an error line. */
+  buildImage(options: BuildOptions): AsyncIterable<BuildProgress>;
+
+  /** Engine events filtered to cmesh-managed objects; ends on abort or when the connection drops (caller reconnects). */
+  events(options: { signal: AbortSignal; since?: number }): AsyncIterable<EngineEvent>;
+}

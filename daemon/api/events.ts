@@ -1,0 +1,57 @@
+// One event type: everything the daemon does is announced as a DaemonEvent; logs, metrics, TUI and CI subscribe.
+
+import type { ContainerHealth, ContainerState, Endpoint } from './engine.ts';
+import type { SerializedError } from './errors.ts';
+
+interface Base {
+  /** Epoch ms. */
+  time: number;
+  project: string;
+}
+
+export type DaemonEvent =
+  | (Base & {
+      type: 'container';
+      action: 'created' | 'started' | 'stopped' | 'removed' | 'died' | 'restarting' | 'adopted';
+      service: string;
+      replica: number;
+      container: string;
+      name: string;
+      exitCode?: number;
+    })
+  | (Base & {
+      type: 'replica-state';
+      service: string;
+      replica: number;
+      container: string;
+      state: ContainerState;
+      health: ContainerHealth;
+      endpoints: Endpoint[];
+    })
+  | (Base & {
+      type: 'health';
+      service: string;
+      replica: number;
+      /** mesh = cmesh's own active/passive checks; engine = Docker's healthcheck. */
+      source: 'mesh' | 'engine';
+      healthy: boolean;
+      reason?: string;
+    })
+  | (Base & { type: 'ejection'; service: string; replica: number; ejected: boolean; reason: string })
+  | (Base & {
+      type: 'restart-scheduled';
+      service: string;
+      replica: number;
+      attempt: number;
+      delayMs: number;
+      reason: string;
+    })
+  | (Base & { type: 'reconcile'; phase: 'start' | 'done' | 'failed'; actions: number; durationMs?: number; error?: SerializedError })
+  | (Base & { type: 'project'; action: 'up' | 'down' | 'scaled' | 'stopped' | 'started'; services?: Record<string, number> })
+  | (Base & { type: 'build'; service: string; phase: 'start' | 'step' | 'done' | 'failed'; step?: number; total?: number; text?: string })
+  | (Base & { type: 'rollout'; service: string; phase: 'start' | 'progress' | 'done' | 'rolled-back'; text?: string })
+  | (Base & { type: 'proxy'; service: string; action: 'listening' | 'closed'; address: string; port: number })
+  | (Base & { type: 'log'; service: string; replica: number; stream: 'stdout' | 'stderr'; text: string })
+  | (Base & { type: 'error'; error: SerializedError });
+
+export type DaemonEventType = DaemonEvent['type'];

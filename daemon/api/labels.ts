@@ -1,0 +1,48 @@
+// Labels are the database: every engine object cmesh creates carries these, and observe() trusts nothing else.
+
+export const LABEL_PREFIX = 'dev.cmesh.';
+export const Labels = {
+  managed: 'dev.cmesh.managed',
+  project: 'dev.cmesh.project',
+  service: 'dev.cmesh.service',
+  replica: 'dev.cmesh.replica',
+  specHash: 'dev.cmesh.spec-hash',
+  /** Compose-file paths the project came from, comma-joined (for `cmesh ls`). */
+  configFiles: 'dev.cmesh.config-files',
+  /** Network/volume key inside the project (the engine name may differ). */
+  network: 'dev.cmesh.network',
+  volume: 'dev.cmesh.volume',
+  /** Set on everything tests create so scripts/reap.sh can clean it up. */
+  test: 'dev.cmesh.test',
+} as const;
+
+/** Labels that mark an object as owned by cmesh for a project. */
+export function projectLabels(project: string): Record<string, string> {
+  return { [Labels.managed]: 'true', [Labels.project]: project };
+}
+
+export function containerLabels(
+  project: string,
+  service: string,
+  replica: number,
+  specHash: string,
+): Record<string, string> {
+  return {
+    ...projectLabels(project),
+    [Labels.service]: service,
+    [Labels.replica]: String(replica),
+    [Labels.specHash]: specHash,
+  };
+}
+
+/** Engine name of a replica container: `<project>-<service>-<n>` like Compose v2. */
+export function containerName(project: string, service: string, replica: number): string {
+  return `${project}-${service}-${replica}`;
+}
+
+/** Parses the replica index label; NaN-safe so a hand-edited label never crashes observe(). */
+export function replicaOf(labels: Record<string, string>): number | undefined {
+  const raw = labels[Labels.replica];
+  if (raw === undefined || !/^[1-9][0-9]{0,5}$/.test(raw)) return undefined;
+  return Number(raw);
+}

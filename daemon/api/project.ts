@@ -1,0 +1,172 @@
+// The normalized, typed project model: what the config loader produces and the daemon reconciles toward.
+// Every field is resolved (interpolated, defaults applied, short syntax expanded) so consumers never re-parse.
+
+import type { SourcePosition } from './errors.ts';
+
+export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
+export type DependsCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
+export type LbStrategy = 'round-robin' | 'random' | 'weighted' | 'p2c' | 'ewma' | 'ring-hash';
+export type Protocol = 'http' | 'tcp';
+
+export interface PortMapping {
+  /** Container port. */
+  target: number;
+  /** Host port the mesh proxy listens on; undefined = container port is only exposed (engine-assigned). */
+  published?: number;
+  /** Address the proxy binds for the published port; cmesh defaults to 127.0.0.1 (unlike Compose). */
+  hostIp?: string;
+  protocol: 'tcp' | 'udp';
+  /** Long syntax `name` / `app_protocol`, kept for display. */
+  name?: string;
+  appProtocol?: string;
+}
+
+export interface BuildSpec {
+  /** Absolute path of the build context directory. */
+  context: string;
+  /** Dockerfile path relative to the context (Compose semantics), default `Dockerfile`. */
+  dockerfile: string;
+  args: Record<string, string>;
+  target?: string;
+  labels: Record<string, string>;
+  noCache?: boolean;
+}
+
+export interface HealthcheckSpec {
+  /** Docker form: ['CMD', ...] | ['CMD-SHELL', '...'] | ['NONE']. */
+  test: string[];
+  intervalMs?: number;
+  timeoutMs?: number;
+  retries?: number;
+  startPeriodMs?: number;
+  startIntervalMs?: number;
+  disable: boolean;
+}
+
+export interface DependsOn {
+  condition: DependsCondition;
+  restart: boolean;
+  required: boolean;
+}
+
+export interface VolumeMount {
+  type: 'bind' | 'volume' | 'tmpfs';
+  /** Absolute host path for bind, volume name (project-scoped unless external) for volume, undefined for anonymous/tmpfs. */
+  source?: string;
+  target: string;
+  readOnly: boolean;
+  /** Bind: create the host path if missing (Compose short syntax does). */
+  createHostPath?: boolean;
+}
+
+export interface WatchRule {
+  action: 'sync' | 'rebuild' | 'sync+restart' | 'restart' | 'sync+exec';
+  /** Absolute host path. */
+  path: string;
+  target?: string;
+  ignore: string[];
+}
+
+export interface HealthProbe {
+  /** HTTP path for an HTTP probe; undefined means a TCP connect probe. */
+  path?: string;
+  port?: number;
+  intervalMs: number;
+  timeoutMs: number;
+  rise: number;
+  fall: number;
+}
+
+/** Our `x-cmesh` keys at service level, with defaults applied. */
+export interface MeshSpec {
+  lb: LbStrategy;
+  protocol: Protocol;
+  /** Per-replica weights (index 0 = replica 1); missing entries use `weight`. */
+  weights: number[];
+  weight: number;
+  health: HealthProbe;
+  retries: number;
+  timeouts: { connectMs: number; requestMs: number; idleMs: number };
+  /** Bind address override for published ports. */
+  bind?: string;
+  /** Consistent-hash key for lb=ring-hash: `header:<name>`, `cookie:<name>` or `ip`. */
+  hashKey?: string;
+  accessLog: boolean;
+  /** True when health came from x-cmesh or was derived from the compose healthcheck, false when the TCP default. */
+  healthExplicit: boolean;
+}
+
+export interface ServiceSpec {
+  name: string;
+  image?: string;
+  build?: BuildSpec;
+  command?: string[];
+  entrypoint?: string[];
+  environment: Record<string, string>;
+  ports: PortMapping[];
+  /** Container ports from `expose`; published on 127.0.0.1 with an engine-assigned port. */
+  expose: number[];
+  replicas: number;
+  healthcheck?: HealthcheckSpec;
+  dependsOn: Record<string, DependsOn>;
+  restart: RestartPolicy;
+  /** Max restarts for on-failure[:N]; undefined = unlimited. */
+  restartMaxRetries?: number;
+  labels: Record<string, string>;
+  volumes: VolumeMount[];
+  /** Network name (project-level key) → aliases. */
+  networks: Record<string, { aliases: string[] }>;
+  workingDir?: string;
+  user?: string;
+  stopSignal?: string;
+  stopGracePeriodMs: number;
+  profiles: string[];
+  watch: WatchRule[];
+  mesh: MeshSpec;
+  /** Where the service was declared, for error messages after load. */
+  position?: SourcePosition;
+}
+
+export interface NetworkSpec {
+  name: string;
+  /** Engine-level name (`<project>_<name>` unless `name:` or external). */
+  engineName: string;
+  external: boolean;
+  driver?: string;
+  internal: boolean;
+  labels: Record<string, string>;
+}
+
+export interface VolumeSpec {
+  name: string;
+  engineName: string;
+  external: boolean;
+  driver?: string;
+  labels: Record<string, string>;
+}
+
+export interface ProjectSpec {
+  name: string;
+  /** Absolute path of the project directory (first compose file's folder unless --project-directory). */
+  workingDir: string;
+  /** Absolute paths of the files merged, in order. */
+  files: string[];
+  services: Record<string, ServiceSpec>;
+  networks: Record<string, NetworkSpec>;
+  volumes: Record<string, VolumeSpec>;
+  /** Profiles that were active when loading. */
+  profiles: string[];
+  /** Top-level `x-*` keys other than x-cmesh, passed through untouched. */
+  extensions: Record<string, unknown>;
+}
+
+export interface ConfigWarning {
+  message: string;
+  path?: string;
+  position?: SourcePosition;
+}
+
+export interface LoadedProject {
+  project: ProjectSpec;
+  warnings: ConfigWarning[];
+}

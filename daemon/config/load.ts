@@ -1,0 +1,159 @@
+// Entry point of config loading: files + env → interpolated, merged, validated LoadedProject, or one CmeshError.
+
+import { readFileSync, statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { CmeshError } from '../api/errors.ts';
+import type { LoadedProject } from '../api/project.ts';
+import { discoverComposeFiles } from './discover.ts';
+import { parseEnvFile } from './env-file.ts';
+import type { Lookup } from './interpolate.ts';
+import { interpolateTree } from './interpolate-tree.ts';
+import { Issues } from './issues.ts';
+import { LIMITS } from './limits.ts';
+import { mergeDocuments } from './merge.ts';
+import type { YMap } from './node.ts';
+import { buildProject } from './normalize/document.ts';
+import { parseComposeYaml } from './parse-yaml.ts';
+
+export interface LoadOptions {
+  /** Where to discover files and resolve relative -f paths. */
+  cwd: string;
+  /** -f, repeatable, merged in order as overrides. */
+  files?: string[];
+  /** -p */
+  projectName?: string;
+  /** Default: folder of the first file. */
+  projectDirectory?: string;
+  /** --env-file (replaces the default <projectDir>/.env). */
+  envFiles?: string[];
+  /** --profile; when empty, COMPOSE_PROFILES is used. */
+  profiles?: string[];
+  /** Process env (default process.env); wins over .env. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface SourceFile {
+  /** Absolute path (used in positions and to find the project directory). */
+  file: string;
+  text: string;
+}
+
+/** Everything loadProjectFromSources needs, with no file system access unless `readFile` is given. */
+export interface SourceLoadOptions {
+  projectName?: string;
+  projectDirectory?: string;
+  profiles?: string[];
+  /** Process env; default {} (pure). */
+  env?: Record<string, string | undefined>;
+  /** Contents of the project env files (.env / --env-file), in order; later ones win. */
+  envFiles?: SourceFile[];
+  /** Reads a service `env_file`; without it env_file entries count as missing. */
+  readFile?: (absPath: string) => string;
+  homeDir?: string;
+}
+
+export function loadProjectFromSources(sources: SourceFile[], opts: SourceLoadOptions = {}): LoadedProject {
+  const first = sources[0];
+  if (first === undefined) throw new CmeshError('CMESH_E_CONFIG_NOT_FOUND', 'no compose file given', { hint: 'pass a file with -f' });
+  const issues = new Issues();
+  const env = opts.env ?? {};
+  const dotenv = new Map<string, string>();
+  const lookup: Lookup = (name) => env[name] ?? dotenv.get(name);
+  for (const f of opts.envFiles ?? []) {
+    const parsed = parseEnvFile(f.file, f.text, lookup);
+    for (const p of parsed.problems) issues.error(p.position, undefined, p.message, 'expected KEY=VALUE lines', 'CMESH_E_ENV_FILE');
+    for (const [k, v] of parsed.values) dotenv.set(k, v);
+  }
+  issues.throwIfAny();
+
+  const roots: YMap[] = [];
+  const warned = new Set<string>();
+  for (const src of sources) {
+    const root = parseComposeYaml(src.file, src.text, issues);
+    if (root === undefined) continue;
+    if (root.kind !== 'map') {
+      issues.error(root.pos, [], 'the top level of a compose file must be a mapping', 'start with `services:`');
+      continue;
+    }
+    roots.push(interpolateTree(root, lookup, issues, warned) as YMap);
+  }
+  issues.throwIfAny();
+
+  const projectDir = resolve(dirname(first.file), opts.projectDirectory ?? '.');
+  const flagProfiles = opts.profiles?.filter((p) => p !== '') ?? [];
+  const profiles = flagProfiles.length > 0 ? flagProfiles : (lookup('COMPOSE_PROFILES') ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const ctx = { issues, projectDir, homeDir: opts.homeDir ?? env['HOME'] ?? homedir(), lookup, ...(opts.readFile ? { readFile: opts.readFile } : {}) };
+  const project = buildProject(ctx, mergeDocuments(roots), {
+    ...(opts.projectName !== undefined ? { projectName: opts.projectName } : {}),
+    ...(lookup('COMPOSE_PROJECT_NAME') !== undefined ? { envProjectName: lookup('COMPOSE_PROJECT_NAME') } : {}),
+    files: sources.map((s) => s.file),
+    profiles,
+  });
+  issues.throwIfAny();
+  return { project, warnings: issues.warnings };
+}
+
+export async function loadProject(opts: LoadOptions): Promise<LoadedProject> {
+  const env = opts.env ?? process.env;
+  const found = discoverComposeFiles(opts.cwd, opts.files, env);
+  const sources: SourceFile[] = [];
+  for (const file of found.files) sources.push({ file, text: await readComposeFile(file) });
+  const projectDir = opts.projectDirectory !== undefined ? resolve(opts.cwd, opts.projectDirectory) : dirname(found.files[0] ?? opts.cwd);
+  const envFiles: SourceFile[] = [];
+  if (opts.envFiles !== undefined && opts.envFiles.length > 0) {
+    for (const f of opts.envFiles) envFiles.push(await readEnvFile(resolve(opts.cwd, f), true));
+  } else {
+    const dflt = await readEnvFile(resolve(projectDir, '.env'), false);
+    if (dflt.text !== '') envFiles.push(dflt);
+  }
+  const loaded = loadProjectFromSources(sources, {
+    ...(opts.projectName !== undefined ? { projectName: opts.projectName } : {}),
+    projectDirectory: projectDir,
+    ...(opts.profiles !== undefined ? { profiles: opts.profiles } : {}),
+    env,
+    envFiles,
+    readFile: readSmallFileSync,
+  });
+  return { project: loaded.project, warnings: [...found.warnings, ...loaded.warnings] };
+}
+
+async function readComposeFile(file: string): Promise<string> {
+  try {
+    const st = await stat(file);
+    if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    if (st.size > LIMITS.maxBytes) {
+      throw new CmeshError('CMESH_E_CONFIG_LIMIT', `${file} is larger than ${LIMITS.maxBytes / 1024 / 1024} MiB`, { hint: 'compose files are small; is this the right file?' });
+    }
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if (err instanceof CmeshError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CmeshError('CMESH_E_CONFIG_NOT_FOUND', `compose file ${file} not found`, { hint: 'check the -f path', cause: err });
+    throw new CmeshError('CMESH_E_CONFIG_READ', `cannot read compose file ${file}: ${code ?? String(err)}`, { hint: 'check the file permissions', cause: err });
+  }
+}
+
+/** Reads an env file; a missing default .env is fine (empty), a missing --env-file is not. */
+async function readEnvFile(file: string, required: boolean): Promise<SourceFile> {
+  try {
+    const st = await stat(file);
+    if (!st.isFile() || st.size > LIMITS.maxBytes) throw Object.assign(new Error('not a regular small file'), { code: st.isFile() ? 'EFBIG' : 'EISDIR' });
+    return { file, text: await readFile(file, 'utf8') };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !required) return { file, text: '' };
+    throw new CmeshError('CMESH_E_ENV_FILE', `cannot read env file ${file}: ${code === 'ENOENT' ? 'not found' : (code ?? String(err))}`, {
+      hint: required ? 'check the --env-file path' : 'fix or remove the project .env file',
+      cause: err,
+    });
+  }
+}
+
+function readSmallFileSync(file: string): string {
+  if (statSync(file).size > LIMITS.maxBytes) throw new Error('env file too large');
+  return readFileSync(file, 'utf8');
+}
+
+export { projectToComposeYaml } from './render-yaml.ts';

@@ -1,0 +1,229 @@
+// One `services.<name>` mapping → ServiceSpec. Cross-service checks (deps, named volumes, networks) happen in
+// document.ts once every service is known; here we only remember where those references were written.
+
+import type { RestartPolicy, ServiceSpec } from '../../api/project.ts';
+import { get, setOwn, type YEntry, type YNode } from '../node.ts';
+import type { PathSeg } from '../positions.ts';
+import { DEPLOY_KEYS, DEPLOY_UNSUPPORTED, RESTART_VALUES, SERVICE_KEYS, SERVICE_NETWORK_KEYS, SERVICE_NETWORK_UNSUPPORTED, SERVICE_UNSUPPORTED } from '../schema.ts';
+import { type MeshOverrides, readMeshOverrides, resolveMesh } from '../x-cmesh.ts';
+import { readBuild } from './build.ts';
+import { type DependencyNodes, readDependsOn } from './depends-on.ts';
+import { readEnvironment } from './environment.ts';
+import { readHealthcheck } from './healthcheck.ts';
+import { readPorts } from './ports.ts';
+import { checkKeys, type Ctx, readDuration, readInt, readKeyValues, readMap, readString, readStringList, typeError } from './read.ts';
+import { shellSplit } from './shell-split.ts';
+import { readVolumes, type VolumeRef } from './volumes.ts';
+import { readDevelop } from './watch.ts';
+
+export interface ServiceRefs {
+  deps: DependencyNodes;
+  volumes: VolumeRef[];
+  networks: { name: string; node: YNode; path: PathSeg[] }[];
+}
+
+export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides): { spec: ServiceSpec; refs: ServiceRefs } | undefined {
+  const name = entry.key;
+  const path: PathSeg[] = ['services', name];
+  const refs: ServiceRefs = { deps: new Map(), volumes: [], networks: [] };
+  const map = entry.value;
+  if (map.kind !== 'map') {
+    typeError(ctx, map, path, 'a mapping', 'a service needs at least `image:` or `build:`');
+    return undefined;
+  }
+  checkKeys(ctx, map, path, { supported: SERVICE_KEYS, unsupported: SERVICE_UNSUPPORTED });
+  const spec: ServiceSpec = {
+    name,
+    environment: readEnvironment(ctx, map, path),
+    ports: [],
+    expose: [],
+    replicas: 1,
+    dependsOn: {},
+    restart: 'on-failure',
+    labels: {},
+    volumes: [],
+    networks: {},
+    stopGracePeriodMs: 10_000,
+    profiles: [],
+    watch: [],
+    mesh: resolveMesh(meshDefaults, {}, undefined),
+    position: entry.keyPos,
+  };
+  let meshOwn: MeshOverrides = {};
+  let scale: { n: number; node: YNode } | undefined;
+  let replicas: { n: number; node: YNode } | undefined;
+  for (const e of map.entries.values()) {
+    const p = [...path, e.key];
+    const v = e.value;
+    switch (e.key) {
+      case 'image':
+        assign(spec, 'image', readString(ctx, v, p));
+        break;
+      case 'build':
+        assign(spec, 'build', readBuild(ctx, v, p));
+        break;
+      case 'command':
+      case 'entrypoint':
+        assign(spec, e.key, readCommand(ctx, v, p));
+        break;
+      case 'ports':
+        spec.ports = readPorts(ctx, v, p);
+        break;
+      case 'expose':
+        spec.expose = readExpose(ctx, v, p);
+        break;
+      case 'scale': {
+        const n = readInt(ctx, v, p, { min: 0, max: 1000 });
+        if (n !== undefined) scale = { n, node: v };
+        break;
+      }
+      case 'deploy': {
+        const d = readMap(ctx, v, p);
+        if (d === undefined) break;
+        checkKeys(ctx, d, p, { supported: DEPLOY_KEYS, unsupported: DEPLOY_UNSUPPORTED });
+        const r = get(d, 'replicas');
+        const n = r === undefined ? undefined : readInt(ctx, r, [...p, 'replicas'], { min: 0, max: 1000 });
+        if (r !== undefined && n !== undefined) replicas = { n, node: r };
+        break;
+      }
+      case 'healthcheck': {
+        const hc = readMap(ctx, v, p);
+        if (hc !== undefined) spec.healthcheck = readHealthcheck(ctx, hc, p);
+        break;
+      }
+      case 'depends_on':
+        spec.dependsOn = readDependsOn(ctx, v, p, refs.deps);
+        break;
+      case 'restart':
+        readRestart(ctx, v, p, spec);
+        break;
+      case 'labels':
+        spec.labels = readKeyValues(ctx, v, p, false);
+        break;
+      case 'volumes':
+        spec.volumes = readVolumes(ctx, v, p, refs.volumes);
+        break;
+      case 'networks':
+        spec.networks = readServiceNetworks(ctx, v, p, refs);
+        break;
+      case 'working_dir':
+        assign(spec, 'workingDir', readString(ctx, v, p));
+        break;
+      case 'user':
+        assign(spec, 'user', readString(ctx, v, p, { coerce: true }));
+        break;
+      case 'stop_signal':
+        assign(spec, 'stopSignal', readString(ctx, v, p));
+        break;
+      case 'stop_grace_period':
+        spec.stopGracePeriodMs = readDuration(ctx, v, p) ?? spec.stopGracePeriodMs;
+        break;
+      case 'profiles':
+        spec.profiles = readStringList(ctx, v, p) ?? [];
+        break;
+      case 'develop':
+        spec.watch = readDevelop(ctx, v, p);
+        break;
+      case 'x-cmesh':
+        meshOwn = readMeshOverrides(ctx, v, p);
+        break;
+    }
+  }
+  if (scale !== undefined && replicas !== undefined && scale.n !== replicas.n) {
+    ctx.issues.error(scale.node.pos, [...path, 'scale'], `scale (${scale.n}) and deploy.replicas (${replicas.n}) disagree`, 'set only one of them');
+  }
+  spec.replicas = scale?.n ?? replicas?.n ?? 1;
+  if (spec.image === undefined && spec.build === undefined && !map.entries.has('image') && !map.entries.has('build')) {
+    ctx.issues.error(entry.keyPos, path, `service "${name}" has neither an image nor a build context`, 'add `image: <name>` or `build: <dir>`');
+  }
+  if (!map.entries.has('networks')) {
+    spec.networks = { default: { aliases: [] } };
+  }
+  spec.mesh = resolveMesh(meshDefaults, meshOwn, spec.healthcheck);
+  if (spec.mesh.hashKey !== undefined && spec.mesh.lb !== 'ring-hash') {
+    ctx.issues.warn(entry.keyPos, [...path, 'x-cmesh', 'hash_key'], `hash_key only applies to lb "ring-hash" (this service uses "${spec.mesh.lb}")`);
+  }
+  const bind = spec.mesh.bind ?? '127.0.0.1';
+  for (const port of spec.ports) if (port.published !== undefined && port.hostIp === undefined) port.hostIp = bind;
+  return { spec, refs };
+}
+
+function assign<K extends keyof ServiceSpec>(spec: ServiceSpec, key: K, value: ServiceSpec[K] | undefined): void {
+  if (value !== undefined) spec[key] = value;
+}
+
+/** A string is shell-split like Compose; a list is taken as-is; null means unset. */
+function readCommand(ctx: Ctx, node: YNode, path: PathSeg[]): string[] | undefined {
+  if (node.kind === 'scalar' && node.value === null) return undefined;
+  if (node.kind === 'scalar' && typeof node.value === 'string') {
+    const r = shellSplit(node.value);
+    if ('error' in r) {
+      ctx.issues.error(node.pos, path, `cannot split command: ${r.error}`, 'close the quote, or use the list form ["cmd", "arg"]');
+      return undefined;
+    }
+    return r.words;
+  }
+  return readStringList(ctx, node, path, { coerce: true });
+}
+
+function readExpose(ctx: Ctx, node: YNode, path: PathSeg[]): number[] {
+  if (node.kind !== 'seq') {
+    typeError(ctx, node, path, 'a list of ports');
+    return [];
+  }
+  const out: number[] = [];
+  node.items.forEach((item, i) => {
+    const raw = item.kind === 'scalar' && item.value !== null ? String(item.value) : '';
+    const m = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp))?$/.exec(raw);
+    const a = Number(m?.[1]);
+    const b = m?.[2] === undefined ? a : Number(m[2]);
+    if (!m || a < 1 || b > 65535 || b < a || b - a > 1000) {
+      ctx.issues.error(item.pos, [...path, i], `invalid exposed port "${raw.slice(0, 60)}"`, 'expected a port like "3000" or "3000-3005"');
+      return;
+    }
+    for (let port = a; port <= b; port++) if (!out.includes(port)) out.push(port);
+  });
+  return out;
+}
+
+function readRestart(ctx: Ctx, node: YNode, path: PathSeg[], spec: ServiceSpec): void {
+  const hint = 'expected no, always, on-failure[:N] or unless-stopped';
+  const s = readString(ctx, node, path, { hint });
+  if (s === undefined) return;
+  const m = /^on-failure:(\d{1,6})$/.exec(s);
+  if (m) {
+    spec.restart = 'on-failure';
+    spec.restartMaxRetries = Number(m[1]);
+  } else if ((RESTART_VALUES as readonly string[]).includes(s)) {
+    spec.restart = s as RestartPolicy;
+  } else {
+    ctx.issues.error(node.pos, path, `invalid restart policy "${s.slice(0, 60)}"`, hint);
+  }
+}
+
+function readServiceNetworks(ctx: Ctx, node: YNode, path: PathSeg[], refs: ServiceRefs): ServiceSpec['networks'] {
+  const out: ServiceSpec['networks'] = {};
+  if (node.kind === 'seq') {
+    node.items.forEach((item, i) => {
+      const n = readString(ctx, item, [...path, i]);
+      if (n === undefined) return;
+      setOwn(out, n, { aliases: [] });
+      refs.networks.push({ name: n, node: item, path: [...path, i] });
+    });
+    return out;
+  }
+  if (node.kind !== 'map') {
+    typeError(ctx, node, path, 'a list of network names or a mapping');
+    return out;
+  }
+  for (const e of node.entries.values()) {
+    const p = [...path, e.key];
+    refs.networks.push({ name: e.key, node: { ...e.value, pos: e.keyPos }, path: p });
+    const m = readMap(ctx, e.value, p);
+    const aliasesNode = m === undefined ? undefined : get(m, 'aliases');
+    if (m !== undefined) checkKeys(ctx, m, p, { supported: SERVICE_NETWORK_KEYS, unsupported: SERVICE_NETWORK_UNSUPPORTED });
+    const aliases = aliasesNode === undefined ? [] : (readStringList(ctx, aliasesNode, [...p, 'aliases']) ?? []);
+    setOwn(out, e.key, { aliases });
+  }
+  return out;
+}

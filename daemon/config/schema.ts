@@ -1,0 +1,56 @@
+// Which compose keys cmesh reads, which it knowingly ignores (warning), and the enums it validates.
+
+const set = (...keys: string[]): ReadonlySet<string> => new Set(keys);
+
+export const TOP_LEVEL_KEYS = set('version', 'name', 'services', 'networks', 'volumes');
+export const TOP_LEVEL_UNSUPPORTED = set('secrets', 'configs', 'include', 'models');
+
+export const SERVICE_KEYS = set(
+  'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'deploy', 'scale',
+  'healthcheck', 'depends_on', 'restart', 'labels', 'volumes', 'networks', 'working_dir', 'user', 'stop_signal',
+  'stop_grace_period', 'profiles', 'develop',
+);
+
+/** Everything else the Compose spec defines for a service. */
+export const SERVICE_UNSUPPORTED = set(
+  'annotations', 'attach', 'blkio_config', 'cap_add', 'cap_drop', 'cgroup', 'cgroup_parent', 'configs', 'container_name',
+  'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota', 'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares', 'cpus', 'cpuset',
+  'credential_spec', 'device_cgroup_rules', 'devices', 'dns', 'dns_opt', 'dns_search', 'domainname', 'extends',
+  'external_links', 'extra_hosts', 'gpus', 'group_add', 'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links',
+  'logging', 'mac_address', 'mem_limit', 'mem_reservation', 'mem_swappiness', 'memswap_limit', 'models', 'network_mode',
+  'oom_kill_disable', 'oom_score_adj', 'pid', 'pids_limit', 'platform', 'post_start', 'pre_stop', 'privileged', 'provider',
+  'pull_policy', 'read_only', 'runtime', 'secrets', 'security_opt', 'shm_size', 'stdin_open', 'storage_opt', 'sysctls',
+  'tmpfs', 'tty', 'ulimits', 'use_api_socket', 'userns_mode', 'uts', 'volumes_from',
+);
+
+export const BUILD_KEYS = set('context', 'dockerfile', 'args', 'target', 'labels', 'no_cache');
+export const BUILD_UNSUPPORTED = set(
+  'additional_contexts', 'cache_from', 'cache_to', 'dockerfile_inline', 'entitlements', 'extra_hosts', 'isolation',
+  'network', 'platforms', 'privileged', 'pull', 'secrets', 'shm_size', 'ssh', 'tags', 'ulimits',
+);
+
+export const DEPLOY_KEYS = set('replicas');
+export const DEPLOY_UNSUPPORTED = set('mode', 'endpoint_mode', 'labels', 'placement', 'resources', 'restart_policy', 'rollback_config', 'update_config');
+
+export const HEALTHCHECK_KEYS = set('test', 'interval', 'timeout', 'retries', 'start_period', 'start_interval', 'disable');
+export const DEPENDS_ON_KEYS = set('condition', 'restart', 'required');
+export const PORT_KEYS = set('target', 'published', 'host_ip', 'protocol', 'mode', 'name', 'app_protocol');
+export const VOLUME_MOUNT_KEYS = set('type', 'source', 'target', 'read_only', 'bind', 'volume', 'tmpfs', 'consistency');
+export const SERVICE_NETWORK_KEYS = set('aliases');
+export const SERVICE_NETWORK_UNSUPPORTED = set('ipv4_address', 'ipv6_address', 'link_local_ips', 'mac_address', 'driver_opts', 'priority', 'gw_priority', 'interface_name');
+export const NETWORK_KEYS = set('name', 'external', 'driver', 'internal', 'labels');
+export const NETWORK_UNSUPPORTED = set('attachable', 'driver_opts', 'enable_ipv4', 'enable_ipv6', 'ipam');
+export const VOLUME_KEYS = set('name', 'external', 'driver', 'labels');
+export const VOLUME_UNSUPPORTED = set('driver_opts');
+export const DEVELOP_KEYS = set('watch');
+export const WATCH_KEYS = set('action', 'path', 'target', 'ignore');
+export const WATCH_UNSUPPORTED = set('include', 'exec', 'initial_sync');
+
+export const RESTART_VALUES = ['no', 'always', 'on-failure', 'unless-stopped'] as const;
+export const DEPENDS_CONDITIONS = ['service_started', 'service_healthy', 'service_completed_successfully'] as const;
+export const WATCH_ACTIONS = ['sync', 'rebuild', 'sync+restart', 'restart', 'sync+exec'] as const;
+export const LB_STRATEGIES = ['round-robin', 'random', 'weighted', 'p2c', 'ewma', 'ring-hash'] as const;
+export const PROTOCOLS = ['http', 'tcp'] as const;
+
+/** Compose's rule for service names. */
+export const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;

@@ -1,0 +1,112 @@
+// Wires one daemon together (store, event bus, project manager, control server) so main.ts and tests start it alike.
+
+import { CONTROL_API_VERSION, type DaemonInfo } from './api/control.ts';
+import type { ContainerEngine } from './api/engine.ts';
+import { CmeshError } from './api/errors.ts';
+import { EventBus } from './event-bus.ts';
+import { type CmeshHome, ensureHome } from './home.ts';
+import { ProjectManager } from './projects.ts';
+import { createRouter } from './routes/router.ts';
+import { listenControl } from './server.ts';
+import { DesiredStore } from './store.ts';
+
+export interface StartDaemonOptions {
+  home: CmeshHome;
+  engine: ContainerEngine;
+  version: string;
+  resyncMs?: number;
+  reconnect?: { initialMs: number; maxMs: number };
+  log?: (line: string) => void;
+}
+
+export interface RunningDaemon {
+  home: CmeshHome;
+  bus: EventBus;
+  manager: ProjectManager;
+  info(): Promise<DaemonInfo>;
+  /** Stops serving and every loop; containers keep running for the next daemon to adopt. Idempotent. */
+  close(): Promise<void>;
+  /** Resolves once close() finished, whoever called it (POST /v1/shutdown included). */
+  closed: Promise<void>;
+}
+
+const PING_TIMEOUT_MS = 3000;
+
+async function pingEngine(engine: ContainerEngine): Promise<DaemonInfo['engine']> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new CmeshError('CMESH_E_ENGINE_UNAVAILABLE', `engine did not answer within ${PING_TIMEOUT_MS} ms`)),
+      PING_TIMEOUT_MS,
+    );
+  });
+  try {
+    return { ok: true, info: await Promise.race([engine.ping(), timeout]) };
+  } catch (err) {
+    const e = err instanceof CmeshError ? err : new CmeshError('CMESH_E_ENGINE_UNAVAILABLE', String((err as Error)?.message ?? err));
+    return { ok: false, error: e.toJSON() };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function startDaemon(options: StartDaemonOptions): Promise<RunningDaemon> {
+  const { home, engine } = options;
+  const log = options.log ?? (() => undefined);
+  ensureHome(home);
+  const bus = new EventBus();
+  const store = new DesiredStore(home.projectsDir, (project, error) => {
+    log(`desired state of ${project}: ${error.message}`);
+    bus.publish({ type: 'error', time: Date.now(), project, error: error.toJSON() });
+  });
+  const manager = new ProjectManager({
+    engine,
+    store,
+    bus,
+    ...(options.resyncMs === undefined ? {} : { resyncMs: options.resyncMs }),
+    ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+  });
+  const startedAt = Date.now();
+  let closing: Promise<void> | undefined;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
+  });
+
+  const info = async (): Promise<DaemonInfo> => ({
+    version: options.version,
+    pid: process.pid,
+    home: home.home,
+    socket: home.socket,
+    startedAt,
+    engine: await pingEngine(engine),
+    projects: manager.projectCount,
+  });
+
+  // Listen before loading projects so a second daemon racing us fails fast on the lock, not after touching containers;
+  // requests wait for the load so an early `up` never merges against a state not yet read.
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  const router = createRouter({ manager, bus, info, shutdown: () => void close() });
+  const server = await listenControl(home, (req, res) => void ready.then(() => router(req, res)));
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      log('shutting down');
+      await server.close();
+      await manager.close();
+      resolveClosed();
+    })();
+    return closing;
+  }
+  try {
+    await manager.open();
+    markReady();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  log(`listening on ${home.socket} (api ${CONTROL_API_VERSION}, pid ${process.pid})`);
+  return { home, bus, manager, info, close, closed };
+}

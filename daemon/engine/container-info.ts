@@ -1,0 +1,152 @@
+// Maps the engine's list/inspect JSON to ContainerInfo, including the human Status strings the list API returns.
+
+import type Docker from 'dockerode';
+import type { ContainerHealth, ContainerInfo, ContainerState, Endpoint } from '../api/engine.ts';
+
+const STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
+
+export function normaliseState(raw: string | undefined): ContainerState {
+  const s = (raw ?? '').toLowerCase();
+  return (STATES as readonly string[]).includes(s) ? (s as ContainerState) : 'dead';
+}
+
+export function normaliseHealth(raw: string | undefined): ContainerHealth {
+  switch ((raw ?? '').toLowerCase()) {
+    case 'starting':
+      return 'starting';
+    case 'healthy':
+      return 'healthy';
+    case 'unhealthy':
+      return 'unhealthy';
+    default:
+      return 'none';
+  }
+}
+
+/**
+ * Parses the list API's Status ("Up 3 seconds (healthy)", "Up 1 minute (health: starting)", "Exited (137) 2 hours
+ * ago", "Up 5 seconds (Paused)", "Restarting (1) 3 seconds ago", "Created", "Removal In Progress", "Dead").
+ * `state` (the list API's State field) wins when present; Status is the fallback for older engines.
+ */
+export function parseListStatus(
+  status: string | undefined,
+  state?: string,
+): { state: ContainerState; health: ContainerHealth; exitCode?: number } {
+  const text = (status ?? '').trim();
+  const lower = text.toLowerCase();
+  let parsedState: ContainerState;
+  if (state) parsedState = normaliseState(state);
+  else if (lower.startsWith('up')) parsedState = /\(paused\)/.test(lower) ? 'paused' : 'running';
+  else if (lower.startsWith('exited')) parsedState = 'exited';
+  else if (lower.startsWith('restarting')) parsedState = 'restarting';
+  else if (lower.startsWith('created')) parsedState = 'created';
+  else if (lower.startsWith('removal')) parsedState = 'removing';
+  else parsedState = 'dead';
+
+  let health: ContainerHealth = 'none';
+  const h = /\((?:health:\s*)?(starting|healthy|unhealthy)\)/.exec(lower);
+  if (h) health = normaliseHealth(h[1]);
+
+  const code = /^(?:exited|restarting)\s*\((-?\d+)\)/.exec(lower);
+  return code?.[1] === undefined ? { state: parsedState, health } : { state: parsedState, health, exitCode: Number(code[1]) };
+}
+
+/** Engine timestamps: RFC3339Nano; Go's zero time means "never". */
+export function parseEngineTime(raw: string | undefined): number | undefined {
+  if (!raw || raw.startsWith('0001-01-01')) return undefined;
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})$/.exec(raw);
+  const iso = m ? `${m[1]}.${(m[2] ?? '').padEnd(3, '0').slice(0, 3)}${m[3]}` : raw;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** Every endpoint cmesh dials is on loopback: wildcard binds are reachable there, and IPv6 duplicates collapse. */
+export function normaliseHostIp(ip: string | undefined): string {
+  if (!ip || ip === '0.0.0.0' || ip === '::' || ip === '[::]') return '127.0.0.1';
+  return ip;
+}
+
+function dedupeEndpoints(list: Endpoint[]): Endpoint[] {
+  const seen = new Set<string>();
+  const out: Endpoint[] = [];
+  for (const e of list) {
+    const key = `${e.containerPort}/${e.protocol}@${e.host}:${e.hostPort}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(e);
+  }
+  return out.sort((a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol));
+}
+
+function protocolOf(raw: string | undefined): 'tcp' | 'udp' {
+  return raw === 'udp' ? 'udp' : 'tcp';
+}
+
+export function endpointsFromList(ports: Docker.Port[] | undefined): Endpoint[] {
+  return dedupeEndpoints(
+    (ports ?? [])
+      .filter((p) => typeof p.PublicPort === 'number' && p.PublicPort > 0)
+      .map((p) => ({
+        containerPort: p.PrivatePort,
+        protocol: protocolOf(p.Type),
+        host: normaliseHostIp(p.IP),
+        hostPort: p.PublicPort,
+      })),
+  );
+}
+
+export function endpointsFromInspect(
+  ports: Record<string, { HostIp: string; HostPort: string }[] | null> | undefined,
+): Endpoint[] {
+  const out: Endpoint[] = [];
+  for (const [key, bindings] of Object.entries(ports ?? {})) {
+    const [port, proto] = key.split('/');
+    for (const b of bindings ?? []) {
+      const hostPort = Number(b.HostPort);
+      if (!Number.isInteger(hostPort) || hostPort <= 0) continue;
+      out.push({ containerPort: Number(port), protocol: protocolOf(proto), host: normaliseHostIp(b.HostIp), hostPort });
+    }
+  }
+  return dedupeEndpoints(out);
+}
+
+export function fromListEntry(c: Docker.ContainerInfo): ContainerInfo {
+  const parsed = parseListStatus(c.Status, c.State);
+  const name = (c.Names?.[0] ?? c.Id).replace(/^\//, '');
+  return {
+    id: c.Id,
+    name,
+    image: c.Image,
+    ...(c.ImageID ? { imageId: c.ImageID } : {}),
+    state: parsed.state,
+    health: parsed.health,
+    labels: c.Labels ?? {},
+    createdAt: c.Created * 1000,
+    ...(parsed.exitCode === undefined ? {} : { exitCode: parsed.exitCode }),
+    restartCount: 0,
+    endpoints: endpointsFromList(c.Ports),
+  };
+}
+
+export function fromInspect(c: Docker.ContainerInspectInfo): ContainerInfo {
+  const state = normaliseState(c.State?.Status);
+  const startedAt = parseEngineTime(c.State?.StartedAt);
+  const finishedAt = parseEngineTime(c.State?.FinishedAt);
+  // ExitCode is 0 while running and before the first exit; only report it once the container has stopped.
+  const stopped = state === 'exited' || state === 'dead' || (state === 'restarting' && finishedAt !== undefined);
+  return {
+    id: c.Id,
+    name: c.Name.replace(/^\//, ''),
+    image: c.Config?.Image ?? c.Image,
+    ...(c.Image ? { imageId: c.Image } : {}),
+    state,
+    health: normaliseHealth(c.State?.Health?.Status),
+    labels: c.Config?.Labels ?? {},
+    createdAt: parseEngineTime(c.Created) ?? 0,
+    ...(startedAt === undefined ? {} : { startedAt }),
+    ...(finishedAt === undefined ? {} : { finishedAt }),
+    ...(stopped ? { exitCode: c.State.ExitCode } : {}),
+    restartCount: c.RestartCount ?? 0,
+    endpoints: endpointsFromInspect(c.NetworkSettings?.Ports),
+  };
+}

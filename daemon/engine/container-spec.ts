@@ -1,0 +1,65 @@
+// Translates cmesh's ContainerCreateSpec into the engine's create body (pure, so the mapping is unit-tested).
+
+import type Docker from 'dockerode';
+import type { ContainerCreateSpec } from '../api/engine.ts';
+import type { HealthcheckSpec } from '../api/project.ts';
+
+const NS_PER_MS = 1_000_000;
+
+export function healthcheckToDocker(h: HealthcheckSpec): Docker.HealthConfig {
+  if (h.disable || h.test[0] === 'NONE') return { Test: ['NONE'] };
+  const out: Docker.HealthConfig = { Test: h.test };
+  if (h.intervalMs !== undefined) out.Interval = h.intervalMs * NS_PER_MS;
+  if (h.timeoutMs !== undefined) out.Timeout = h.timeoutMs * NS_PER_MS;
+  if (h.retries !== undefined) out.Retries = h.retries;
+  if (h.startPeriodMs !== undefined) out.StartPeriod = h.startPeriodMs * NS_PER_MS;
+  // StartInterval needs API 1.44; older engines ignore the unknown field.
+  if (h.startIntervalMs !== undefined) out.StartInterval = h.startIntervalMs * NS_PER_MS;
+  return out;
+}
+
+export function createOptions(spec: ContainerCreateSpec): Docker.ContainerCreateOptions {
+  const exposed: Record<string, Record<string, never>> = {};
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of spec.ports) {
+    const key = `${p.containerPort}/${p.protocol}`;
+    exposed[key] = {};
+    // Loopback only, engine-assigned: the mesh proxy owns the user-facing ports and dials replicas here.
+    bindings[key] = [{ HostIp: '127.0.0.1', HostPort: '' }];
+  }
+  const first = spec.networks[0];
+  const body: Docker.ContainerCreateOptions = {
+    name: spec.name,
+    Image: spec.image,
+    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    Labels: spec.labels,
+    ExposedPorts: exposed,
+    HostConfig: {
+      PortBindings: bindings,
+      Init: spec.init,
+      Mounts: spec.mounts.map((m) => ({
+        Type: m.type,
+        // Anonymous volumes and tmpfs have no source; the engine wants the key absent or empty.
+        Source: m.source ?? '',
+        Target: m.target,
+        ReadOnly: m.readOnly,
+      })),
+      // cmesh supervises restarts itself (backoff, max retries, health-aware, visible as events); an engine restart
+      // policy would race with the supervisor and hide crashes from it.
+      RestartPolicy: { Name: 'no' },
+      ...(first ? { NetworkMode: first.name } : {}),
+    },
+    ...(first
+      ? { NetworkingConfig: { EndpointsConfig: { [first.name]: { Aliases: first.aliases } } } }
+      : {}),
+  };
+  if (spec.command) body.Cmd = spec.command;
+  if (spec.entrypoint) body.Entrypoint = spec.entrypoint;
+  if (spec.healthcheck) body.Healthcheck = healthcheckToDocker(spec.healthcheck);
+  if (spec.workingDir) body.WorkingDir = spec.workingDir;
+  if (spec.user) body.User = spec.user;
+  if (spec.hostname) body.Hostname = spec.hostname;
+  if (spec.stopSignal) body.StopSignal = spec.stopSignal;
+  if (spec.stopTimeoutSec !== undefined) body.StopTimeout = spec.stopTimeoutSec;
+  return body;
+}

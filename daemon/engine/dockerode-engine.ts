@@ -1,0 +1,474 @@
+// The ContainerEngine adapter over dockerode: the only module that talks to Docker, in cmesh's words and error codes.
+
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import type {
+  BuildOptions,
+  BuildProgress,
+  ContainerCreateSpec,
+  ContainerEngine,
+  ContainerFilter,
+  ContainerInfo,
+  EngineEvent,
+  EngineInfo,
+  ImageInfo,
+  LogLine,
+  LogOptions,
+  NetworkCreateSpec,
+  NetworkInfo,
+  VolumeCreateSpec,
+  VolumeInfo,
+} from '../api/engine.ts';
+import { CmeshError } from '../api/errors.ts';
+import { Labels } from '../api/labels.ts';
+import { BuildProgressParser } from './build-progress.ts';
+import { resolveEngineTarget, type EngineTarget } from './connect.ts';
+import { fromInspect, fromListEntry } from './container-info.ts';
+import { createOptions } from './container-spec.ts';
+import { JsonObjectSplitter } from './json-stream.ts';
+import { LogLineDecoder, StreamDemuxer } from './log-demux.ts';
+import { engineTimestamp, linkAbort, toEngineEvent } from './stream-util.ts';
+import {
+
+  type ErrorContext,
+  engineFailure,
+  isBenign,
+  isNotFound,
+  translateEngineError,
+} from './translate-error.ts';
+
+export interface DockerEngineOptions {
+  /** unix:///path, tcp://host:port, … ; default DOCKER_HOST, else unix:///var/run/docker.sock. */
+  host?: string;
+  /** How long ping() waits for an answer (a wedged engine must not hang the daemon's startup). */
+  pingTimeoutMs?: number;
+}
+
+export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEngine {
+  return new DockerodeEngine(resolveEngineTarget(opts.host), opts.pingTimeoutMs ?? 10_000);
+}
+
+type LabelQuery = Record<string, string | true>;
+
+function labelFilters(labels: LabelQuery): string[] {
+  return Object.entries(labels).map(([k, v]) => (v === true ? k : `${k}=${v}`));
+}
+
+export class DockerodeEngine implements ContainerEngine {
+  readonly #docker: Docker;
+  readonly #target: EngineTarget;
+  readonly #pingTimeoutMs: number;
+
+  constructor(target: EngineTarget, pingTimeoutMs: number) {
+    this.#target = target;
+    this.#docker = new Docker(target.options);
+    this.#pingTimeoutMs = pingTimeoutMs;
+  }
+
+  #error(err: unknown, ctx: ErrorContext): CmeshError {
+    return translateEngineError(err, {
+      ...ctx,
+      host: this.#target.description,
+      ...(this.#target.dockerHost ? { dockerHost: this.#target.dockerHost } : {}),
+    });
+  }
+
+  async #call<T>(ctx: ErrorContext, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.#error(err, ctx);
+    }
+  }
+
+  /** Runs an operation whose "already done" statuses (304/404/409 per the table) count as success. */
+  async #idempotent(ctx: ErrorContext, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      if (isBenign(ctx.op, engineFailure(err))) return;
+      throw this.#error(err, ctx);
+    }
+  }
+
+  /** undefined on 404, so callers can treat "gone" as data rather than failure. */
+  async #maybe<T>(ctx: ErrorContext, fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isNotFound(engineFailure(err))) return undefined;
+      throw this.#error(err, ctx);
+    }
+  }
+
+  async ping(): Promise<EngineInfo> {
+    const signal = AbortSignal.timeout(this.#pingTimeoutMs);
+    try {
+      // dockerode supports abortSignal on version(); its type definitions do not declare it.
+      const version = this.#docker.version as unknown as (o: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>;
+      const v = await version.call(this.#docker, { abortSignal: signal });
+      return { version: v.Version, apiVersion: v.ApiVersion, os: v.Os, host: this.#target.description };
+    } catch (err) {
+      if (signal.aborted) {
+        throw new CmeshError(
+          'CMESH_E_ENGINE_UNAVAILABLE',
+          `the Docker engine at ${this.#target.description} did not answer within ${this.#pingTimeoutMs} ms`,
+          { hint: 'the engine looks wedged: restart it (bash scripts/ensure-docker.sh)', cause: err },
+        );
+      }
+      throw this.#error(err, { op: 'ping' });
+    }
+  }
+
+  // ---- containers -------------------------------------------------------------------------------------------------
+
+  async listContainers(filter: ContainerFilter): Promise<ContainerInfo[]> {
+    const list = await this.#call({ op: 'list' }, () =>
+      this.#docker.listContainers({ all: filter.all ?? true, filters: { label: labelFilters(filter.labels) } }),
+    );
+    return list.map(fromListEntry);
+  }
+
+  async inspectContainer(id: string): Promise<ContainerInfo | undefined> {
+    const raw = await this.#maybe({ op: 'inspect', subject: id }, () => this.#docker.getContainer(id).inspect());
+    return raw && fromInspect(raw);
+  }
+
+  async createContainer(spec: ContainerCreateSpec): Promise<{ id: string }> {
+    const ctx: ErrorContext = { op: 'create', subject: spec.name, image: spec.image };
+    let id: string;
+    try {
+      id = (await this.#docker.createContainer(createOptions(spec))).id;
+    } catch (err) {
+      if (engineFailure(err).status === 409) {
+        const existing = await this.#maybe(ctx, () => this.#docker.getContainer(spec.name).inspect()).catch(() => undefined);
+        if (existing) ctx.existingId = existing.Id;
+      }
+      throw this.#error(err, ctx);
+    }
+    // Only one network can be attached at create; connect the rest now so the container starts fully wired.
+    for (const net of spec.networks.slice(1)) {
+      try {
+        await this.#docker.getNetwork(net.name).connect({ Container: id, EndpointConfig: { Aliases: net.aliases } });
+      } catch (err) {
+        // A half-wired container would look converged to observe(); remove it so the next pass recreates it.
+        await this.#docker
+          .getContainer(id)
+          .remove({ force: true })
+          .catch(() => undefined);
+        throw this.#error(err, { op: 'network-connect', subject: `${net.name} (container ${spec.name})` });
+      }
+    }
+    return { id };
+  }
+
+  startContainer(id: string): Promise<void> {
+    return this.#idempotent({ op: 'start', subject: id }, () => this.#docker.getContainer(id).start());
+  }
+
+  stopContainer(id: string, timeoutSec?: number): Promise<void> {
+    return this.#idempotent({ op: 'stop', subject: id }, () =>
+      this.#docker.getContainer(id).stop(timeoutSec === undefined ? {} : { t: timeoutSec }),
+    );
+  }
+
+  killContainer(id: string, signal?: string): Promise<void> {
+    return this.#idempotent({ op: 'kill', subject: id }, () =>
+      this.#docker.getContainer(id).kill(signal ? { signal } : {}),
+    );
+  }
+
+  removeContainer(id: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    return this.#idempotent({ op: 'remove', subject: id }, () =>
+      this.#docker.getContainer(id).remove({ force: options.force ?? false, v: options.volumes ?? false }),
+    );
+  }
+
+  pauseContainer(id: string): Promise<void> {
+    return this.#idempotent({ op: 'pause', subject: id }, () => this.#docker.getContainer(id).pause());
+  }
+
+  unpauseContainer(id: string): Promise<void> {
+    return this.#idempotent({ op: 'unpause', subject: id }, () => this.#docker.getContainer(id).unpause());
+  }
+
+  async *containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine> {
+    if (options.signal?.aborted) return;
+    const raw = await this.#maybe({ op: 'logs', subject: id }, () => this.#docker.getContainer(id).inspect());
+    if (!raw) return;
+    const query: Record<string, unknown> = { follow: options.follow, stdout: true, stderr: true, timestamps: true };
+    if (options.tail !== undefined) query.tail = options.tail;
+    if (options.since !== undefined) query.since = engineTimestamp(options.since);
+    const res = await this.#openStream({ op: 'logs', subject: id }, `/containers/${encodeURIComponent(raw.Id)}/logs?`, query, options.signal);
+    if (!res) return;
+    const decoder = new LogLineDecoder({ multiplexed: !raw.Config.Tty, timestamps: true });
+    yield* this.#drain(res.stream, res.link, { op: 'logs', subject: id }, (chunk) => decoder.push(chunk), () =>
+      decoder.end(),
+    );
+  }
+
+  putArchive(id: string, path: string, tar: Readable): Promise<void> {
+    return this.#call({ op: 'archive', subject: `${id}:${path}` }, async () => {
+      await this.#docker.getContainer(id).putArchive(tar, { path });
+    });
+  }
+
+  async exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }> {
+    const ctx: ErrorContext = { op: 'exec', subject: id };
+    return this.#call(ctx, async () => {
+      const exec = await this.#docker
+        .getContainer(id)
+        .exec({ Cmd: command, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
+      const socket = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream & Readable;
+      const demux = new StreamDemuxer();
+      const parts: Buffer[] = [];
+      try {
+        for await (const chunk of socket) for (const frame of demux.push(chunk as Buffer)) parts.push(frame.data);
+      } finally {
+        socket.destroy();
+      }
+      // The stream can close a moment before the engine records the exit code.
+      for (let attempt = 0; ; attempt++) {
+        const info = await exec.inspect();
+        if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) {
+          return { exitCode: info.ExitCode, output: Buffer.concat(parts).toString('utf8') };
+        }
+        if (attempt >= 50) throw new CmeshError('CMESH_E_ENGINE', `exec in ${id} did not report an exit code`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+  }
+
+  // ---- networks and volumes ---------------------------------------------------------------------------------------
+
+  async listNetworks(labels: LabelQuery): Promise<NetworkInfo[]> {
+    const list = await this.#call({ op: 'list' }, () =>
+      this.#docker.listNetworks({ filters: { label: labelFilters(labels) } }),
+    );
+    return list.map((n) => ({ id: n.Id, name: n.Name, labels: n.Labels ?? {} }));
+  }
+
+  async inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
+    const n = (await this.#maybe({ op: 'network-inspect', subject: name }, () =>
+      this.#docker.getNetwork(name).inspect(),
+    )) as { Id: string; Name: string; Labels?: Record<string, string> } | undefined;
+    return n && { id: n.Id, name: n.Name, labels: n.Labels ?? {} };
+  }
+
+  async createNetwork(spec: NetworkCreateSpec): Promise<NetworkInfo> {
+    const ctx: ErrorContext = { op: 'network-create', subject: spec.name };
+    try {
+      const n = await this.#docker.createNetwork({
+        Name: spec.name,
+        // Without CheckDuplicate, API < 1.44 happily creates a second network with the same name.
+        CheckDuplicate: true,
+        Labels: spec.labels,
+        ...(spec.driver ? { Driver: spec.driver } : {}),
+        ...(spec.internal ? { Internal: true } : {}),
+      });
+      return { id: n.id, name: spec.name, labels: spec.labels };
+    } catch (err) {
+      if (engineFailure(err).status !== 409) throw this.#error(err, ctx);
+      const existing = await this.inspectNetwork(spec.name);
+      return adoptOrConflict(existing, spec.labels, () => this.#error(err, { ...ctx, ...(existing ? { existingId: existing.id } : {}) }));
+    }
+  }
+
+  removeNetwork(name: string): Promise<void> {
+    return this.#idempotent({ op: 'network-remove', subject: name }, () => this.#docker.getNetwork(name).remove());
+  }
+
+  async listVolumes(labels: LabelQuery): Promise<VolumeInfo[]> {
+    const res = await this.#call({ op: 'list' }, () => this.#docker.listVolumes({ filters: { label: labelFilters(labels) } }));
+    return (res.Volumes ?? []).map((v) => ({ name: v.Name, labels: v.Labels ?? {} }));
+  }
+
+  async inspectVolume(name: string): Promise<VolumeInfo | undefined> {
+    const v = await this.#maybe({ op: 'volume-inspect', subject: name }, () => this.#docker.getVolume(name).inspect());
+    return v && { name: v.Name, labels: v.Labels ?? {} };
+  }
+
+  async createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo> {
+    // The engine answers 201 with the existing volume on a duplicate name, so look first to detect foreign owners.
+    const conflict = () =>
+      new CmeshError('CMESH_E_NAME_CONFLICT', `volume name "${spec.name}" is already in use by another project`, {
+        hint: `remove it (docker volume rm ${spec.name}) or choose another project name`,
+        details: { op: 'volume-create', name: spec.name, existingId: spec.name },
+      });
+    const existing = await this.inspectVolume(spec.name);
+    if (existing) return adoptOrConflict(existing, spec.labels, conflict);
+    await this.#call({ op: 'volume-create', subject: spec.name }, () =>
+      this.#docker.createVolume({ Name: spec.name, Labels: spec.labels, ...(spec.driver ? { Driver: spec.driver } : {}) }),
+    );
+    const created = await this.inspectVolume(spec.name);
+    return adoptOrConflict(created ?? { name: spec.name, labels: spec.labels }, spec.labels, conflict);
+  }
+
+  removeVolume(name: string): Promise<void> {
+    return this.#idempotent({ op: 'volume-remove', subject: name }, () => this.#docker.getVolume(name).remove());
+  }
+
+  // ---- images -----------------------------------------------------------------------------------------------------
+
+  async inspectImage(ref: string): Promise<ImageInfo | undefined> {
+    const img = await this.#maybe({ op: 'image-inspect', subject: ref }, () => this.#docker.getImage(ref).inspect());
+    return img && { id: img.Id, tags: img.RepoTags ?? [], labels: img.Config?.Labels ?? {} };
+  }
+
+  removeImage(ref: string): Promise<void> {
+    return this.#idempotent({ op: 'image-remove', subject: ref }, () => this.#docker.getImage(ref).remove());
+  }
+
+  async *buildImage(options: BuildOptions): AsyncIterable<BuildProgress> {
+    const ctx: ErrorContext = { op: 'build', ...(options.tags[0] ? { subject: options.tags[0] } : {}) };
+    const link = linkAbort(options.signal);
+    let res: NodeJS.ReadableStream & Readable;
+    try {
+      const buildOptions = {
+        dockerfile: options.dockerfile,
+        // Repeated `t` parameters tag the image several times; @types/dockerode only declares a single string.
+        ...(options.tags.length > 0 ? { t: options.tags as unknown as string } : {}),
+        ...(options.args ? { buildargs: options.args } : {}),
+        ...(options.target ? { target: options.target } : {}),
+        ...(options.labels ? { labels: options.labels } : {}),
+        nocache: options.noCache ?? false,
+        rm: true,
+        forcerm: true,
+        abortSignal: link.signal,
+      } satisfies Docker.ImageBuildOptions;
+      res = (await this.#docker.buildImage(options.context, buildOptions)) as NodeJS.ReadableStream & Readable;
+    } catch (err) {
+      link.dispose();
+      options.context.destroy();
+      if (options.signal?.aborted) return;
+      throw this.#error(err, ctx);
+    }
+    const parser = new BuildProgressParser();
+    let failed = false;
+    const take = (items: BuildProgress[]): BuildProgress[] => {
+      if (items.some((p) => p.kind === 'error')) failed = true;
+      return items;
+    };
+    for await (const p of this.#drain(res, link, ctx, (c) => take(parser.push(c)), () => take(parser.end()))) {
+      yield p;
+      // Never trust the HTTP 200: an error line is the build's verdict.
+      if (failed) {
+        options.context.destroy();
+        throw parser.failure();
+      }
+    }
+    options.context.destroy();
+    if (options.signal?.aborted) return;
+    if (parser.error) throw parser.failure();
+    if (!parser.imageId) throw parser.failure('the build stream ended without an image id');
+    yield { kind: 'done', imageId: parser.imageId };
+  }
+
+  // ---- events -----------------------------------------------------------------------------------------------------
+
+  async *events(options: { signal: AbortSignal; since?: number }): AsyncIterable<EngineEvent> {
+    if (options.signal.aborted) return;
+    const query: Record<string, unknown> = {
+      filters: { label: [`${Labels.managed}=true`], type: ['container', 'network', 'volume'] },
+    };
+    if (options.since !== undefined) query.since = engineTimestamp(options.since);
+    const res = await this.#openStream({ op: 'events' }, '/events?', query, options.signal);
+    if (!res) return;
+    const splitter = new JsonObjectSplitter();
+    const toEvents = (objs: Record<string, unknown>[]) =>
+      objs.map(toEngineEvent).filter((e): e is EngineEvent => e !== undefined);
+    try {
+      yield* this.#drain(res.stream, res.link, { op: 'events' }, (c) => toEvents(splitter.push(c)), () =>
+        toEvents(splitter.end()),
+      );
+    } catch (err) {
+      throw this.#lost(err);
+    }
+    if (options.signal.aborted) return;
+    // The engine never ends /events on its own: an end means the connection (or the engine) went away.
+    throw this.#lost(undefined);
+  }
+
+  #lost(err: unknown): CmeshError {
+    if (err instanceof CmeshError && err.code === 'CMESH_E_ENGINE_UNAVAILABLE') return err;
+    return new CmeshError('CMESH_E_ENGINE_UNAVAILABLE', `lost the event stream from ${this.#target.description}`, {
+      hint: 'reconnecting; if it persists, start the engine with `bash scripts/ensure-docker.sh`',
+      ...(err === undefined ? {} : { cause: err }),
+    });
+  }
+
+  // ---- stream plumbing --------------------------------------------------------------------------------------------
+
+  /** GET a streaming endpoint through docker-modem (always as a stream, unlike dockerode's non-follow logs). */
+  async #openStream(
+    ctx: ErrorContext,
+    path: string,
+    query: Record<string, unknown>,
+    signal: AbortSignal | undefined,
+  ): Promise<{ stream: IncomingMessage; link: ReturnType<typeof linkAbort> } | undefined> {
+    const link = linkAbort(signal);
+    try {
+      const stream = await new Promise<IncomingMessage>((resolve, reject) => {
+        this.#docker.modem.dial(
+          {
+            path,
+            method: 'GET',
+            options: query,
+            isStream: true,
+            abortSignal: link.signal,
+            statusCodes: { 200: true, 400: 'bad request', 404: 'no such object', 500: 'server error' },
+          },
+          (err, data) => (err ? reject(err) : resolve(data as IncomingMessage)),
+        );
+      });
+      return { stream, link };
+    } catch (err) {
+      link.dispose();
+      if (signal?.aborted) return undefined;
+      if (ctx.op === 'logs' && isNotFound(engineFailure(err))) return undefined;
+      throw this.#error(err, ctx);
+    }
+  }
+
+  /**
+   * Reads a response to its end, mapping chunks to items. Abort destroys the response (and its socket); the finally
+   * block destroys it on every exit, including a consumer that stops iterating early, so no descriptor outlives us.
+   */
+  async *#drain<T>(
+    stream: Readable,
+    link: ReturnType<typeof linkAbort>,
+    ctx: ErrorContext,
+    onChunk: (chunk: Buffer) => T[],
+    onEnd: () => T[],
+  ): AsyncGenerator<T> {
+    const onAbort = () => stream.destroy();
+    link.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const chunk of stream) {
+        for (const item of onChunk(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))) yield item;
+      }
+      if (link.signal.aborted) return;
+      for (const item of onEnd()) yield item;
+    } catch (err) {
+      if (link.signal.aborted) return;
+      throw this.#error(err, ctx);
+    } finally {
+      link.signal.removeEventListener('abort', onAbort);
+      stream.destroy();
+      link.dispose();
+    }
+  }
+}
+
+/** An existing object is ours to reuse only when it belongs to the same project; anything else is a conflict. */
+function adoptOrConflict<T extends { labels: Record<string, string> }>(
+  existing: T | undefined,
+  wanted: Record<string, string>,
+  conflict: () => CmeshError,
+): T {
+  if (existing && existing.labels[Labels.project] === wanted[Labels.project]) return existing;
+  throw conflict();
+}
+
+

@@ -1,0 +1,266 @@
+// Maps engine failures (HTTP status + message, or a socket error) to CmeshErrors, and says which statuses mean success.
+
+import { CmeshError } from '../api/errors.ts';
+
+export type EngineOp =
+  | 'ping'
+  | 'list'
+  | 'inspect'
+  | 'create'
+  | 'start'
+  | 'stop'
+  | 'kill'
+  | 'remove'
+  | 'pause'
+  | 'unpause'
+  | 'logs'
+  | 'archive'
+  | 'exec'
+  | 'network-create'
+  | 'network-connect'
+  | 'network-inspect'
+  | 'network-remove'
+  | 'volume-create'
+  | 'volume-inspect'
+  | 'volume-remove'
+  | 'image-inspect'
+  | 'image-remove'
+  | 'build'
+  | 'events';
+
+/** What the failing call was about; only `op` is required. */
+export interface ErrorContext {
+  op: EngineOp;
+  /** Container/network/volume/image name or id. */
+  subject?: string;
+  /** Image reference (create). */
+  image?: string;
+  /** How the engine is reached, for unavailable errors. */
+  host?: string;
+  /** The DOCKER_HOST value when the target came from it. */
+  dockerHost?: string;
+  /** Id of the container holding a conflicting name (looked up by the adapter). */
+  existingId?: string;
+}
+
+/** The facts of a failure, normalised from dockerode's error shape. */
+export interface EngineFailure {
+  status?: number;
+  /** errno-style code of a socket failure (ECONNREFUSED, ENOENT...). */
+  sysCode?: string;
+  /** The engine's own message (without dockerode's "(HTTP code N) reason - " prefix). */
+  message: string;
+}
+
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'EACCES',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+]);
+
+export function engineFailure(err: unknown): EngineFailure {
+  if (typeof err !== 'object' || err === null) return { message: String(err) };
+  const e = err as { statusCode?: unknown; code?: unknown; message?: unknown; json?: unknown };
+  const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  const sysCode = typeof e.code === 'string' ? e.code : undefined;
+  let message = typeof e.message === 'string' ? e.message : String(err);
+  const json = e.json as { message?: unknown } | null | undefined;
+  if (json && typeof json === 'object' && typeof json.message === 'string') message = json.message;
+  else {
+    const m = /^\(HTTP code \d+\) [^-]*? - ([\s\S]*)$/.exec(message);
+    if (m?.[1] !== undefined) message = m[1];
+  }
+  message = message.trim();
+  if (message === '' && e.message === 'socket hang up') message = 'socket hang up';
+  return {
+    ...(status === undefined ? {} : { status }),
+    ...(sysCode === undefined ? {} : { sysCode }),
+    message,
+  };
+}
+
+/**
+ * Statuses that mean "already in the state you asked for". The engine reports them as errors; cmesh's callers are
+ * level-triggered and retry freely, so treating them as success keeps every operation idempotent.
+ */
+const BENIGN: { op: EngineOp; status: number; pattern?: RegExp }[] = [
+  { op: 'start', status: 304 },
+  { op: 'stop', status: 304 },
+  { op: 'stop', status: 404 },
+  { op: 'kill', status: 404 },
+  { op: 'kill', status: 409, pattern: /is not running/i },
+  { op: 'remove', status: 404 },
+  { op: 'remove', status: 409, pattern: /already in progress/i },
+  { op: 'pause', status: 409, pattern: /is already paused/i },
+  { op: 'unpause', status: 409, pattern: /is not paused/i },
+  { op: 'network-remove', status: 404 },
+  { op: 'volume-remove', status: 404 },
+  { op: 'image-remove', status: 404 },
+];
+
+export function isBenign(op: EngineOp, failure: EngineFailure): boolean {
+  return BENIGN.some(
+    (rule) =>
+      rule.op === op && rule.status === failure.status && (rule.pattern === undefined || rule.pattern.test(failure.message)),
+  );
+}
+
+export function isNotFound(failure: EngineFailure): boolean {
+  return failure.status === 404;
+}
+
+interface Rule {
+  name: string;
+  when: (f: EngineFailure, ctx: ErrorContext) => boolean;
+  make: (f: EngineFailure, ctx: ErrorContext) => CmeshError;
+}
+
+const ENSURE_HINT = 'start it with `bash scripts/ensure-docker.sh`';
+const PORT_RE = /port is already allocated|address already in use/i;
+const MOUNT_RE = /invalid mount config|bind source path does not exist|mount path must be absolute|invalid volume specification|not a directory|no such file or directory.*mount|error while creating mount source path/i;
+
+/** First match wins; order from most specific to the catch-all. Exported so tests can assert it is exhaustive. */
+export const RULES: Rule[] = [
+  {
+    name: 'engine-unavailable',
+    when: (f) => f.status === undefined && f.sysCode !== undefined && SOCKET_CODES.has(f.sysCode),
+    make: (f, ctx) => {
+      const where = ctx.host ?? 'the default socket';
+      const hint =
+        f.sysCode === 'EACCES'
+          ? `permission denied on ${where}: run as a user in the docker group (or root)`
+          : ctx.dockerHost
+            ? `${ENSURE_HINT}; DOCKER_HOST is set to ${ctx.dockerHost}, check it points at a running engine`
+            : ENSURE_HINT;
+      return new CmeshError('CMESH_E_ENGINE_UNAVAILABLE', `the Docker engine is not reachable at ${where} (${f.sysCode})`, {
+        hint,
+        details: { op: ctx.op, sysCode: f.sysCode, host: where },
+      });
+    },
+  },
+  {
+    name: 'name-conflict',
+    when: (f, ctx) => f.status === 409 && (ctx.op === 'create' || ctx.op === 'network-create' || ctx.op === 'volume-create'),
+    make: (f, ctx) => {
+      const existingId = ctx.existingId ?? /by container "([0-9a-f]{12,64})"/.exec(f.message)?.[1];
+      const what = ctx.op === 'create' ? 'container' : ctx.op === 'network-create' ? 'network' : 'volume';
+      return new CmeshError(
+        'CMESH_E_NAME_CONFLICT',
+        `${what} name "${ctx.subject ?? '?'}" is already in use${existingId ? ` by ${existingId.slice(0, 12)}` : ''}`,
+        {
+          hint: `remove the existing ${what} (docker ${what === 'container' ? 'rm -f' : `${what} rm`} ${ctx.subject ?? ''}) or choose another project name; cmesh only adopts objects labelled with its own project`,
+          details: { op: ctx.op, name: ctx.subject, ...(existingId ? { existingId } : {}), engineMessage: f.message },
+        },
+      );
+    },
+  },
+  {
+    name: 'image-missing',
+    when: (f, ctx) => f.status === 404 && ctx.op === 'create' && /no such image/i.test(f.message),
+    make: (f, ctx) =>
+      new CmeshError('CMESH_E_IMAGE_MISSING', `image "${ctx.image ?? '?'}" is not present locally`, {
+        hint: 'add a `build:` section or build the image; cmesh never pulls',
+        details: { op: ctx.op, image: ctx.image, engineMessage: f.message },
+      }),
+  },
+  {
+    name: 'port-taken',
+    when: (f) => PORT_RE.test(f.message),
+    make: (f, ctx) => {
+      const port = portOf(f.message);
+      return new CmeshError(
+        'CMESH_E_PORT_TAKEN',
+        `host port ${port ?? '?'} is already in use${ctx.subject ? ` (starting ${ctx.subject})` : ''}`,
+        {
+          hint: 'stop whatever listens on that port (ss -ltnp) or choose another port',
+          details: { op: ctx.op, ...(port === undefined ? {} : { port }), engineMessage: f.message },
+        },
+      );
+    },
+  },
+  {
+    name: 'volume-path',
+    when: (f, ctx) => (ctx.op === 'create' || ctx.op === 'start') && MOUNT_RE.test(f.message),
+    make: (f, ctx) =>
+      new CmeshError('CMESH_E_VOLUME_PATH', `invalid mount for ${ctx.subject ?? 'container'}: ${f.message}`, {
+        hint: 'bind mount sources must be absolute paths that exist on the engine host',
+        details: { op: ctx.op, engineMessage: f.message, ...(f.status === undefined ? {} : { status: f.status }) },
+      }),
+  },
+  {
+    name: 'network-in-use',
+    when: (f, ctx) => ctx.op === 'network-remove' && /active endpoints/i.test(f.message),
+    make: (f, ctx) =>
+      new CmeshError('CMESH_E_ENGINE', `network "${ctx.subject ?? '?'}" still has containers attached`, {
+        hint: 'stop and remove the containers on it first (cmesh down does this in order)',
+        details: { op: ctx.op, reason: 'active-endpoints', status: f.status, engineMessage: f.message },
+      }),
+  },
+  {
+    name: 'volume-in-use',
+    when: (f, ctx) => ctx.op === 'volume-remove' && f.status === 409,
+    make: (f, ctx) =>
+      new CmeshError('CMESH_E_ENGINE', `volume "${ctx.subject ?? '?'}" is still used by a container`, {
+        hint: 'remove the containers using it first',
+        details: { op: ctx.op, reason: 'in-use', status: f.status, engineMessage: f.message },
+      }),
+  },
+  {
+    name: 'build-rejected',
+    when: (f, ctx) => ctx.op === 'build' && f.status !== undefined,
+    make: (f, ctx) =>
+      new CmeshError('CMESH_E_BUILD_FAILED', `build failed: ${f.message}`, {
+        hint: 'check the Dockerfile path and syntax',
+        details: { op: ctx.op, status: f.status, output: [] },
+      }),
+  },
+  {
+    name: 'engine',
+    when: () => true,
+    make: (f, ctx) =>
+      new CmeshError(
+        'CMESH_E_ENGINE',
+        `Docker engine error during ${ctx.op}${ctx.subject ? ` of ${ctx.subject}` : ''}: ${f.message}${f.status === undefined ? '' : ` (HTTP ${f.status})`}`,
+        {
+          details: {
+            op: ctx.op,
+            engineMessage: f.message,
+            ...(f.status === undefined ? {} : { status: f.status }),
+            ...(f.sysCode === undefined ? {} : { sysCode: f.sysCode }),
+          },
+        },
+      ),
+  },
+];
+
+/** The one translation function: any engine failure → CmeshError (a CmeshError passes through unchanged). */
+export function translateEngineError(err: unknown, ctx: ErrorContext): CmeshError {
+  if (err instanceof CmeshError) return err;
+  const failure = engineFailure(err);
+  const rule = RULES.find((r) => r.when(failure, ctx))!;
+  const out = rule.make(failure, ctx);
+  return err instanceof Error ? withCause(out, err) : out;
+}
+
+function withCause(error: CmeshError, cause: Error): CmeshError {
+  Object.defineProperty(error, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
+  return error;
+}
+
+/** The host port in "Bind for 127.0.0.1:8080 failed: port is already allocated" / "listen tcp4 0.0.0.0:80: bind: address already in use". */
+export function portOf(message: string): number | undefined {
+  const m =
+    /:(\d{1,5})(?: failed)?: (?:port is already allocated|bind: address already in use)/i.exec(message) ??
+    /:(\d{1,5})\b[^:]*(?:port is already allocated|address already in use)/i.exec(message);
+  const port = m?.[1] === undefined ? NaN : Number(m[1]);
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+}

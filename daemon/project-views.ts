@@ -1,0 +1,73 @@
+// Read models for `ps` and `ls`, built from a fresh engine list (the engine is the truth) plus desired state.
+
+import type { ProjectSummary, ReplicaStatus } from './api/control.ts';
+import type { DesiredProject } from './api/desired.ts';
+import type { ContainerInfo } from './api/engine.ts';
+import { Labels, replicaOf } from './api/labels.ts';
+
+export function replicaStatus(c: ContainerInfo, supervised?: ReplicaStatus): ReplicaStatus {
+  const status: ReplicaStatus = {
+    project: c.labels[Labels.project] ?? '',
+    service: c.labels[Labels.service] ?? '',
+    replica: replicaOf(c.labels) ?? 0,
+    container: c.id,
+    name: c.name,
+    state: c.state,
+    health: c.health,
+    endpoints: c.endpoints,
+    // The loop's count already includes the engine's; fall back to the engine's alone when the loop has not seen it.
+    restarts: supervised?.restarts ?? c.restartCount,
+    image: c.image,
+    createdAt: c.createdAt,
+  };
+  if (c.startedAt !== undefined) status.startedAt = c.startedAt;
+  if (c.exitCode !== undefined) status.exitCode = c.exitCode;
+  return status;
+}
+
+export function sortReplicas(rows: ReplicaStatus[]): ReplicaStatus[] {
+  return rows.sort(
+    (a, b) => a.service.localeCompare(b.service) || a.replica - b.replica || a.container.localeCompare(b.container),
+  );
+}
+
+/** Compose-style status text, e.g. `running(3)` or `exited(1), running(2)`. */
+function statusText(containers: ContainerInfo[], desired: DesiredProject | undefined): string {
+  if (containers.length === 0) return desired ? 'created(0)' : 'unknown';
+  const counts = new Map<string, number>();
+  for (const c of containers) counts.set(c.state, (counts.get(c.state) ?? 0) + 1);
+  const text = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${s}(${n})`).join(', ');
+  return desired ? text : `${text}, no desired state`;
+}
+
+export function projectSummaries(
+  containers: readonly ContainerInfo[],
+  desired: ReadonlyMap<string, DesiredProject>,
+): ProjectSummary[] {
+  const byProject = new Map<string, ContainerInfo[]>();
+  for (const name of desired.keys()) byProject.set(name, []);
+  for (const c of containers) {
+    const project = c.labels[Labels.project];
+    if (!project) continue;
+    const list = byProject.get(project) ?? [];
+    list.push(c);
+    byProject.set(project, list);
+  }
+  return [...byProject]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, list]) => {
+      const d = desired.get(name);
+      const labelFiles = list.find((c) => c.labels[Labels.configFiles])?.labels[Labels.configFiles];
+      const services = d
+        ? Object.keys(d.project.services).length
+        : new Set(list.map((c) => c.labels[Labels.service])).size;
+      return {
+        name,
+        files: d?.project.files ?? (labelFiles ? labelFiles.split(',') : []),
+        services,
+        running: list.filter((c) => c.state === 'running').length,
+        total: list.length,
+        status: statusText(list, d),
+      };
+    });
+}

@@ -1,0 +1,318 @@
+// Project manager: one reconcile loop per project, desired state in and out of the store, per-project serialization,
+// and the engine event subscription that wakes the right loop (reconnecting with backoff when the stream drops).
+
+import type { DownRequest, ProjectSummary, ReplicaStatus, ScaleRequest, ServicesRequest, UpRequest } from './api/control.ts';
+import type { DesiredProject } from './api/desired.ts';
+import type { ContainerEngine, EngineEvent } from './api/engine.ts';
+import { CmeshError } from './api/errors.ts';
+import type { DaemonEvent } from './api/events.ts';
+import { Labels, projectLabels } from './api/labels.ts';
+import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp } from './desired-merge.ts';
+import type { EventBus } from './event-bus.ts';
+import { ensureImages } from './images.ts';
+import { Mutex } from './mutex.ts';
+import { projectSummaries, replicaStatus, sortReplicas } from './project-views.ts';
+import { ProjectReconciler } from './reconcile/loop.ts';
+import type { DesiredStore } from './store.ts';
+
+/** What the manager needs from a reconcile loop (daemon/reconcile/loop.ts). */
+export interface Reconciler {
+  wake(reason: string): void;
+  reconcileNow(): Promise<unknown>;
+  waitReady(options: { services: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+  status(): ReplicaStatus[];
+  down(options: { volumes: boolean; removeOrphans: boolean }): Promise<unknown>;
+}
+
+export interface ProjectManagerOptions {
+  engine: ContainerEngine;
+  store: DesiredStore;
+  bus: EventBus;
+  resyncMs?: number;
+  /** Backoff of the engine event stream reconnect (tests shorten it). */
+  reconnect?: { initialMs: number; maxMs: number };
+}
+
+interface Entry {
+  reconciler: Reconciler;
+  abort: AbortController;
+}
+
+const DEFAULT_WAIT_MS = 120_000;
+
+export class ProjectManager {
+  readonly #o: ProjectManagerOptions;
+  readonly #desired = new Map<string, DesiredProject>();
+  readonly #loops = new Map<string, Entry>();
+  // Mutexes outlive their project so an `up` queued behind a `down` still serializes with it.
+  readonly #locks = new Map<string, Mutex>();
+  readonly #engineListeners = new Set<(event: EngineEvent) => void>();
+  readonly #abort = new AbortController();
+  #watching: Promise<void> | undefined;
+
+  constructor(options: ProjectManagerOptions) {
+    this.#o = options;
+  }
+
+  get engine(): ContainerEngine {
+    return this.#o.engine;
+  }
+
+  /** Loads persisted projects and starts their loops; their first pass adopts the containers already running. */
+  async open(): Promise<void> {
+    for (const [name, desired] of await this.#o.store.loadAll()) {
+      this.#desired.set(name, desired);
+      this.#loop(name).reconciler.wake('daemon start: adopt existing containers');
+    }
+    this.#watching = this.#watchEngine(this.#abort.signal);
+  }
+
+  /** Stops every loop; containers keep running (the next daemon adopts them). */
+  async close(): Promise<void> {
+    this.#abort.abort();
+    for (const entry of this.#loops.values()) entry.abort.abort();
+    this.#loops.clear();
+    await this.#watching;
+  }
+
+  get projectCount(): number {
+    return this.#desired.size;
+  }
+
+  desired(name: string): DesiredProject | undefined {
+    return this.#desired.get(name);
+  }
+
+  /** Engine events for cmesh objects (logs follow uses them to pick up new replicas). */
+  onEngineEvent(listener: (event: EngineEvent) => void): () => void {
+    this.#engineListeners.add(listener);
+    return () => this.#engineListeners.delete(listener);
+  }
+
+  async list(): Promise<ProjectSummary[]> {
+    const containers = await this.#o.engine.listContainers({ labels: { [Labels.managed]: 'true' }, all: true });
+    return projectSummaries(containers, this.#desired);
+  }
+
+  /** Known = has desired state or still owns engine objects (e.g. state lost): such a project can be inspected and downed. */
+  async requireKnown(name: string): Promise<void> {
+    if (this.#desired.has(name)) return;
+    const labels = projectLabels(name);
+    const [containers, networks] = await Promise.all([
+      this.#o.engine.listContainers({ labels, all: true }),
+      this.#o.engine.listNetworks(labels),
+    ]);
+    if (containers.length > 0 || networks.length > 0) return;
+    throw new CmeshError('CMESH_E_PROJECT_NOT_FOUND', `no project "${name}" is known to the daemon`, {
+      hint: 'run `cmesh up` in the project directory first, or `cmesh ls` to see the projects that exist',
+      details: { project: name },
+    });
+  }
+
+  async ps(name: string, all: boolean, services: string[] = []): Promise<ReplicaStatus[]> {
+    await this.requireKnown(name);
+    const containers = await this.#o.engine.listContainers({ labels: projectLabels(name), all: true });
+    const supervised = new Map((this.#loops.get(name)?.reconciler.status() ?? []).map((r) => [r.container, r]));
+    const rows = containers
+      .filter((c) => all || c.state === 'running' || c.state === 'restarting')
+      .filter((c) => services.length === 0 || services.includes(c.labels[Labels.service] ?? ''))
+      .map((c) => replicaStatus(c, supervised.get(c.id)));
+    return sortReplicas(rows);
+  }
+
+  up(name: string, request: UpRequest, signal?: AbortSignal): Promise<unknown> {
+    if (request.project?.name !== name) {
+      throw new CmeshError('CMESH_E_USAGE', `request body is for project "${request.project?.name}", not "${name}"`);
+    }
+    return this.#lock(name).run(async () => {
+      const prev = this.#desired.get(name);
+      const draft = mergeUp(prev, request.project, request);
+      const services = activeServices(draft);
+      const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
+      const project = await ensureImages({ ...this.#withSignal(signal), engine: this.#o.engine, project: request.project, services, build: request.build, emit });
+      const desired = { ...draft, project };
+      await this.#commit(desired);
+      this.#publish({ type: 'project', project: name, action: 'up', services: this.#counts(desired) });
+      const reconcile = await this.#loop(name).reconciler.reconcileNow();
+      if (request.wait) await this.#waitReady(name, services, request.timeoutMs, signal);
+      return { generation: desired.generation, reconcile, replicas: await this.ps(name, true) };
+    });
+  }
+
+  async down(name: string, request: DownRequest): Promise<unknown> {
+    await this.requireKnown(name);
+    return this.#lock(name).run(async () => {
+      // Forget the desired state first so no wake-up in between recreates what down removes.
+      this.#desired.delete(name);
+      await this.#o.store.remove(name);
+      const reconciler = this.#loop(name).reconciler;
+      try {
+        const result = await reconciler.down({ volumes: request.volumes, removeOrphans: request.removeOrphans });
+        this.#publish({ type: 'project', project: name, action: 'down' });
+        return result;
+      } finally {
+        this.#loops.get(name)?.abort.abort();
+        this.#loops.delete(name);
+      }
+    });
+  }
+
+  scale(name: string, request: ScaleRequest, signal?: AbortSignal): Promise<unknown> {
+    return this.#lock(name).run(async () => {
+      const desired = mergeScale(this.#requireDesired(name), request.services);
+      await this.#commit(desired);
+      this.#publish({ type: 'project', project: name, action: 'scaled', services: this.#counts(desired) });
+      const reconcile = await this.#loop(name).reconciler.reconcileNow();
+      if (request.wait) await this.#waitReady(name, Object.keys(request.services), request.timeoutMs, signal);
+      return { generation: desired.generation, reconcile, replicas: await this.ps(name, true) };
+    });
+  }
+
+  /** Stop keeps the containers; the desired state remembers it so the loop does not restart them. */
+  stop(name: string, request: ServicesRequest): Promise<unknown> {
+    return this.#lock(name).run(async () => {
+      const desired = mergeStopped(this.#requireDesired(name), request.services, true);
+      await this.#commit(desired);
+      await this.#eachContainer(name, request.services, (id) =>
+        this.#o.engine.stopContainer(id, this.#stopTimeoutSec(request)),
+      );
+      this.#publish({ type: 'project', project: name, action: 'stopped' });
+      await this.#loop(name).reconciler.reconcileNow();
+      return { replicas: await this.ps(name, true) };
+    });
+  }
+
+  start(name: string, request: ServicesRequest): Promise<unknown> {
+    return this.#lock(name).run(async () => {
+      const desired = mergeStopped(this.#requireDesired(name), request.services, false);
+      await this.#commit(desired);
+      this.#publish({ type: 'project', project: name, action: 'started' });
+      await this.#loop(name).reconciler.reconcileNow();
+      return { replicas: await this.ps(name, true) };
+    });
+  }
+
+  restart(name: string, request: ServicesRequest): Promise<unknown> {
+    return this.#lock(name).run(async () => {
+      const desired = this.#requireDesired(name);
+      assertServices(desired.project, request.services);
+      await this.#eachContainer(name, request.services, async (id) => {
+        await this.#o.engine.stopContainer(id, this.#stopTimeoutSec(request));
+        await this.#o.engine.startContainer(id);
+      });
+      await this.#loop(name).reconciler.reconcileNow();
+      return { replicas: await this.ps(name, true) };
+    });
+  }
+
+  wake(name: string, reason: string): void {
+    this.#loops.get(name)?.reconciler.wake(reason);
+  }
+
+  #lock(name: string): Mutex {
+    const m = this.#locks.get(name) ?? new Mutex();
+    this.#locks.set(name, m);
+    return m;
+  }
+
+  #requireDesired(name: string): DesiredProject {
+    const d = this.#desired.get(name);
+    if (d) return d;
+    throw new CmeshError('CMESH_E_PROJECT_NOT_FOUND', `project "${name}" is not up`, {
+      hint: 'run `cmesh up` in the project directory first (`cmesh ls` lists known projects)',
+      details: { project: name },
+    });
+  }
+
+  async #commit(desired: DesiredProject): Promise<void> {
+    await this.#o.store.save(desired);
+    this.#desired.set(desired.project.name, desired);
+  }
+
+  #loop(name: string): Entry {
+    let entry = this.#loops.get(name);
+    if (entry) return entry;
+    const abort = new AbortController();
+    const reconciler: Reconciler = new ProjectReconciler({
+      engine: this.#o.engine,
+      name,
+      getDesired: () => this.#desired.get(name),
+      emit: (e: DaemonEvent) => this.#o.bus.publish(e),
+      signal: abort.signal,
+      ...(this.#o.resyncMs === undefined ? {} : { resyncMs: this.#o.resyncMs }),
+    });
+    entry = { reconciler, abort };
+    this.#loops.set(name, entry);
+    return entry;
+  }
+
+  async #waitReady(name: string, services: string[], timeoutMs: number | undefined, signal?: AbortSignal): Promise<void> {
+    await this.#loop(name).reconciler.waitReady({
+      services,
+      timeoutMs: timeoutMs ?? DEFAULT_WAIT_MS,
+      ...this.#withSignal(signal),
+    });
+  }
+
+  async #eachContainer(name: string, services: string[], fn: (id: string) => Promise<void>): Promise<void> {
+    const containers = await this.#o.engine.listContainers({ labels: projectLabels(name), all: true });
+    const chosen = containers.filter((c) => services.length === 0 || services.includes(c.labels[Labels.service] ?? ''));
+    await Promise.all(chosen.map((c) => fn(c.id)));
+  }
+
+  #stopTimeoutSec(request: ServicesRequest): number | undefined {
+    return request.timeoutMs === undefined ? undefined : Math.ceil(request.timeoutMs / 1000);
+  }
+
+  #counts(desired: DesiredProject): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of activeServices(desired)) out[s] = desired.scale[s] ?? desired.project.services[s]?.replicas ?? 0;
+    return out;
+  }
+
+  #withSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+    return signal ? { signal } : {};
+  }
+
+  #publish(e: Omit<Extract<DaemonEvent, { type: 'project' }>, 'time'>): void {
+    this.#o.bus.publish({ time: Date.now(), ...e } as DaemonEvent);
+  }
+
+  /** Events only wake loops (they re-list); after a drop every loop is woken because events may have been missed. */
+  async #watchEngine(signal: AbortSignal): Promise<void> {
+    const { initialMs, maxMs } = this.#o.reconnect ?? { initialMs: 1000, maxMs: 30_000 };
+    let delay = initialMs;
+    while (!signal.aborted) {
+      const connectedAt = Date.now();
+      try {
+        for await (const event of this.#o.engine.events({ signal })) {
+          const project = event.labels[Labels.project];
+          if (project) this.wake(project, `engine ${event.type} ${event.action}`);
+          for (const listener of this.#engineListeners) listener(event);
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        const error = err instanceof CmeshError ? err : new CmeshError('CMESH_E_ENGINE', String((err as Error)?.message ?? err));
+        this.#o.bus.publish({ type: 'error', time: Date.now(), project: '', error: error.toJSON() });
+      }
+      if (signal.aborted) break;
+      // A connection that lived a while was healthy: start the backoff over instead of punishing an old outage.
+      if (Date.now() - connectedAt > maxMs) delay = initialMs;
+      await sleep(delay, signal);
+      delay = Math.min(delay * 2, maxMs);
+      for (const name of this.#loops.keys()) this.wake(name, 'engine event stream reconnected');
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,74 @@
+// Turns a ServiceSpec into the engine's ContainerCreateSpec: one template per service, one name per replica.
+
+import type { ContainerCreateSpec, MountSpec } from '../api/engine.ts';
+import { containerLabels, containerName, Labels, projectLabels } from '../api/labels.ts';
+import type { ProjectSpec, ServiceSpec } from '../api/project.ts';
+
+/** Everything a replica's container shares with its siblings; the spec hash is taken over this. */
+export type ContainerTemplate = Omit<ContainerCreateSpec, 'name'>;
+
+/** Image a service runs: its `image:`, or `<project>-<service>` for build-only services (Compose v2 naming). */
+export function imageRef(project: ProjectSpec, service: ServiceSpec): string {
+  return service.image ?? `${project.name}-${service.name}`;
+}
+
+function networksOf(project: ProjectSpec, service: ServiceSpec): ContainerCreateSpec['networks'] {
+  let entries = Object.entries(service.networks);
+  // The loader normally attaches `default`; this covers specs built by hand (tests, API clients).
+  if (entries.length === 0 && project.networks['default']) entries = [['default', { aliases: [] }]];
+  return entries
+    .map(([key, { aliases }]) => ({
+      name: project.networks[key]?.engineName ?? key,
+      // The service name is always an alias, so `http://api:8080` resolves to any replica like in Compose.
+      aliases: [...new Set([service.name, ...aliases])].sort(),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function mountsOf(project: ProjectSpec, service: ServiceSpec): MountSpec[] {
+  return service.volumes.map((v) => {
+    const source = v.type === 'volume' && v.source ? (project.volumes[v.source]?.engineName ?? v.source) : v.source;
+    return { type: v.type, ...(source === undefined ? {} : { source }), target: v.target, readOnly: v.readOnly };
+  });
+}
+
+function portsOf(service: ServiceSpec): ContainerCreateSpec['ports'] {
+  const seen = new Map<string, { containerPort: number; protocol: 'tcp' | 'udp' }>();
+  for (const p of service.ports) seen.set(`${p.target}/${p.protocol}`, { containerPort: p.target, protocol: p.protocol });
+  for (const port of service.expose) seen.set(`${port}/tcp`, { containerPort: port, protocol: 'tcp' });
+  return [...seen.values()].sort((a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol));
+}
+
+export function containerTemplate(project: ProjectSpec, service: ServiceSpec): ContainerTemplate {
+  const template: ContainerTemplate = {
+    image: imageRef(project, service),
+    env: { ...service.environment },
+    labels: { ...service.labels, ...projectLabels(project.name), [Labels.service]: service.name },
+    ports: portsOf(service),
+    mounts: mountsOf(project, service),
+    networks: networksOf(project, service),
+    stopTimeoutSec: stopTimeoutSec(service),
+    init: true,
+  };
+  if (service.command) template.command = [...service.command];
+  if (service.entrypoint) template.entrypoint = [...service.entrypoint];
+  if (service.healthcheck && !service.healthcheck.disable) template.healthcheck = { ...service.healthcheck };
+  if (service.workingDir) template.workingDir = service.workingDir;
+  if (service.user) template.user = service.user;
+  if (service.stopSignal) template.stopSignal = service.stopSignal;
+  return template;
+}
+
+export function stopTimeoutSec(service: ServiceSpec): number {
+  return Math.max(0, Math.ceil(service.stopGracePeriodMs / 1000));
+}
+
+/** The full create spec of one replica; labels carry the spec hash so the next observe can compare. */
+export function createSpec(project: ProjectSpec, service: ServiceSpec, replica: number, specHash: string): ContainerCreateSpec {
+  const template = containerTemplate(project, service);
+  return {
+    ...template,
+    name: containerName(project.name, service.name, replica),
+    labels: { ...template.labels, ...containerLabels(project.name, service.name, replica, specHash) },
+  };
+}

@@ -1,0 +1,284 @@
+// ProjectReconciler: one level-triggered loop per project — observe → plan → execute, one pass at a time, forever.
+
+import type { DesiredProject } from '../api/desired.ts';
+import type { ContainerEngine } from '../api/engine.ts';
+import { CmeshError, isCmeshError } from '../api/errors.ts';
+import type { DaemonEvent } from '../api/events.ts';
+import type { ReplicaStatus } from '../api/control.ts';
+import { replicaOf } from '../api/labels.ts';
+import { backoffDelay, PASS_BACKOFF } from './backoff.ts';
+import { type ExecuteOptions, execute } from './execute.ts';
+import { allContainers, type ObservedProject, observe, observeImageIds } from './observe.ts';
+import { actionCount, type DownOptions, type Plan, plan, planDown } from './plan.ts';
+import { formatPlan } from './plan-format.ts';
+import { type ReadyOptions, waitReady } from './ready.ts';
+import { replicaKey, Supervisor } from './supervisor.ts';
+
+export interface ReconcilerOptions {
+  engine: ContainerEngine;
+  name: string;
+  getDesired: () => DesiredProject | undefined;
+  emit: (event: DaemonEvent) => void;
+  signal: AbortSignal;
+  /** Periodic full pass that catches whatever engine events missed (default 10 s). */
+  resyncMs?: number;
+  /** Injected clock for plans, backoff and events (tests). */
+  now?: () => number;
+  supervisor?: Supervisor;
+  /** Tuning passed to execute() (gate timeout, poll interval, concurrency). */
+  execute?: Pick<ExecuteOptions, 'concurrency' | 'gateTimeoutMs' | 'pollMs' | 'waitFor'>;
+}
+
+export interface ReconcileResult {
+  project: string;
+  /** Desired generation the pass converged toward; undefined when there was no desired state. */
+  generation?: number;
+  actions: number;
+  done: number;
+  durationMs: number;
+  /** Replica restarts the backoff still holds back, and when the loop wakes for the first. */
+  deferred: number;
+  wakeAt?: number;
+  /** The plan as text (plan-format), for `up` output and debugging. */
+  plan: string;
+}
+
+interface Waiter {
+  /** Resolve with the first pass whose number is greater: it started after the call. */
+  after: number;
+  resolve: (result: ReconcileResult) => void;
+  reject: (error: unknown) => void;
+}
+
+export class ProjectReconciler {
+  readonly supervisor: Supervisor;
+  readonly #o: ReconcilerOptions;
+  readonly #now: () => number;
+  #started = 0;
+  #draining: Promise<void> | undefined;
+  #again = false;
+  #waiters: Waiter[] = [];
+  /** Serializes passes and down(): never two engine-mutating sequences for one project at once. */
+  #lock: Promise<unknown> = Promise.resolve();
+  #observed: ObservedProject | undefined;
+  #lastDesired: DesiredProject | undefined;
+  #failures = 0;
+  #timer: NodeJS.Timeout | undefined;
+  /** Deferred restarts already announced (key → notBefore), so each is reported once. */
+  #announced = new Map<string, number>();
+
+  constructor(options: ReconcilerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.supervisor = options.supervisor ?? new Supervisor({ now: this.#now });
+    options.signal.addEventListener('abort', () => this.#shutdown(), { once: true });
+    this.#schedule(this.#resyncMs());
+  }
+
+  get name(): string {
+    return this.#o.name;
+  }
+
+  /** Coalescing: any number of wakes during a pass cause exactly one more pass. */
+  wake(_reason: string): void {
+    if (this.#o.signal.aborted) return;
+    this.#kick();
+  }
+
+  /** Runs (or joins) a pass and resolves after one that started after this call, so fresh desired state is applied. */
+  reconcileNow(): Promise<ReconcileResult> {
+    if (this.#o.signal.aborted) return Promise.reject(this.#aborted());
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ after: this.#started, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  waitReady(options: ReadyOptions): Promise<void> {
+    const desired = this.#o.getDesired();
+    if (!desired) return Promise.reject(new CmeshError('CMESH_E_PROJECT_NOT_FOUND', `project "${this.name}" is not up`));
+    const signal = options.signal ? AbortSignal.any([options.signal, this.#o.signal]) : this.#o.signal;
+    return waitReady(this.#o.engine, desired, (key, service, c) => {
+      const spec = desired.project.services[service];
+      const rule = { policy: spec?.restart ?? 'no', ...(spec?.restartMaxRetries === undefined ? {} : { maxRetries: spec.restartMaxRetries }) };
+      return this.supervisor.decide(key, rule, c);
+    }, { ...options, signal });
+  }
+
+  /** Replicas as last observed, with cmesh's restart count added to the engine's. */
+  status(): ReplicaStatus[] {
+    if (!this.#observed) return [];
+    return allContainers(this.#observed).flatMap((c) => {
+      const service = c.labels['dev.cmesh.service'];
+      const replica = replicaOf(c.labels);
+      if (service === undefined || replica === undefined) return [];
+      const row: ReplicaStatus = {
+        project: this.name,
+        service,
+        replica,
+        container: c.id,
+        name: c.name,
+        state: c.state,
+        health: c.health,
+        endpoints: c.endpoints,
+        restarts: this.supervisor.restarts(replicaKey(service, replica)) + c.restartCount,
+        image: c.image,
+        createdAt: c.createdAt,
+        ...(c.startedAt === undefined ? {} : { startedAt: c.startedAt }),
+        ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
+      };
+      return [row];
+    });
+  }
+
+  /**
+   * Tears the project down in reverse dependency order. The caller clears the desired state first: a pass after this
+   * converges toward whatever getDesired() returns, and would bring a still-desired project straight back.
+   */
+  down(options: DownOptions): Promise<ReconcileResult> {
+    return this.#exclusive(async () => {
+      const started = this.#now();
+      const desired = this.#o.getDesired() ?? this.#lastDesired;
+      const observed = await observe(this.#o.engine, this.name, Object.keys(desired?.project.services ?? {}));
+      const result = await this.#run(planDown(desired, observed, options, started), started);
+      this.#observed = undefined;
+      this.#announced.clear();
+      return result;
+    });
+  }
+
+  #resyncMs(): number {
+    return this.#o.resyncMs ?? 10_000;
+  }
+
+  #kick(): void {
+    if (this.#draining) {
+      this.#again = true;
+      return;
+    }
+    this.#draining = this.#drain();
+  }
+
+  /** Never rejects: a failed pass is reported, retried with backoff, and the loop lives on (habit 8). */
+  async #drain(): Promise<void> {
+    try {
+      do {
+        this.#again = false;
+        const seq = ++this.#started;
+        let outcome: { ok: true; result: ReconcileResult } | { ok: false; error: unknown };
+        try {
+          outcome = { ok: true, result: await this.#exclusive(() => this.#pass()) };
+          this.#failures = 0;
+          this.#schedule(Math.min(this.#resyncMs(), outcome.result.wakeAt === undefined ? Infinity : outcome.result.wakeAt - this.#now()));
+        } catch (error) {
+          outcome = { ok: false, error: this.#o.signal.aborted ? this.#aborted() : asError(error) };
+          if (!this.#o.signal.aborted) this.#failed(outcome.error as CmeshError);
+        }
+        const ready = this.#waiters.filter((w) => w.after < seq);
+        this.#waiters = this.#waiters.filter((w) => w.after >= seq);
+        for (const w of ready) {
+          if (outcome.ok) w.resolve(outcome.result);
+          else w.reject(outcome.error);
+        }
+      } while (this.#again && !this.#o.signal.aborted);
+    } finally {
+      this.#draining = undefined;
+    }
+  }
+
+  async #pass(): Promise<ReconcileResult> {
+    const started = this.#now();
+    const desired = this.#o.getDesired();
+    if (!desired) return { project: this.name, actions: 0, done: 0, durationMs: 0, deferred: 0, plan: '' };
+    this.#lastDesired = desired;
+    const { engine } = this.#o;
+    const names = Object.keys(desired.project.services);
+    const [observed, imageIds] = await Promise.all([observe(engine, this.name, names), observeImageIds(engine, desired.project)]);
+    this.#observed = observed;
+    for (const c of allContainers(observed)) {
+      const service = c.labels['dev.cmesh.service'];
+      const replica = replicaOf(c.labels);
+      if (c.state === 'running' && service && replica) this.supervisor.observeRunning(replicaKey(service, replica), c.startedAt);
+    }
+    const p = plan(desired, observed, { now: started, supervisor: this.supervisor.view(), imageIds, removeOrphans: false });
+    const result = await this.#run(p, started);
+    // status() should show what the pass produced, not what it started from.
+    if (result.done > 0) this.#observed = await observe(engine, this.name, names);
+    return result;
+  }
+
+  async #run(p: Plan, started: number): Promise<ReconcileResult> {
+    const actions = actionCount(p);
+    const base = { time: started, project: this.name, type: 'reconcile' as const };
+    if (actions > 0) this.#o.emit({ ...base, phase: 'start', actions });
+    const { done } = await execute(p, this.#o.engine, this.#o.emit, {
+      ...this.#o.execute,
+      signal: this.#o.signal,
+      now: this.#now,
+      onRestart: (service, replica) => this.supervisor.recordRestart(replicaKey(service, replica)),
+      onReplaced: (service, replica) => this.supervisor.forget(replicaKey(service, replica)),
+    });
+    this.#announce(p);
+    const durationMs = this.#now() - started;
+    if (actions > 0) this.#o.emit({ ...base, time: this.#now(), phase: 'done', actions, durationMs });
+    const result: ReconcileResult = { project: this.name, generation: p.generation, actions, done, durationMs, deferred: p.deferred.length, plan: formatPlan(p) };
+    if (p.wakeAt !== undefined) result.wakeAt = p.wakeAt;
+    return result;
+  }
+
+  #announce(p: Plan): void {
+    const live = new Map<string, number>();
+    for (const d of p.deferred) {
+      const key = replicaKey(d.target.service, d.target.replica);
+      live.set(key, d.notBefore);
+      if (this.#announced.get(key) === d.notBefore) continue;
+      this.#o.emit({
+        type: 'restart-scheduled',
+        time: this.#now(),
+        project: this.name,
+        service: d.target.service,
+        replica: d.target.replica,
+        attempt: d.attempt,
+        delayMs: d.delayMs,
+        reason: d.reason,
+      });
+    }
+    this.#announced = live;
+  }
+
+  #failed(error: CmeshError): void {
+    this.#failures++;
+    this.#o.emit({ type: 'reconcile', phase: 'failed', time: this.#now(), project: this.name, actions: 0, error: error.toJSON() });
+    this.#schedule(Math.min(this.#resyncMs(), backoffDelay(this.#failures - 1, PASS_BACKOFF)));
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#o.signal.aborted) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.wake('timer'), Math.max(0, delayMs));
+    // The daemon's server keeps the process alive; a reconcile timer alone must not.
+    this.#timer.unref();
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  #aborted(): CmeshError {
+    return new CmeshError('CMESH_E_ENGINE', `reconciler for ${this.name} was stopped`, { cause: this.#o.signal.reason });
+  }
+
+  #shutdown(): void {
+    clearTimeout(this.#timer);
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(this.#aborted());
+  }
+}
+
+function asError(error: unknown): CmeshError {
+  if (isCmeshError(error)) return error;
+  return new CmeshError('CMESH_E_BUG', `reconcile pass crashed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}

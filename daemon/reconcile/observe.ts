@@ -1,0 +1,85 @@
+// Observation: one full list of a project's engine objects by label, grouped so plan() can compare it with desired.
+
+import type { ContainerEngine, ContainerInfo, NetworkInfo, VolumeInfo } from '../api/engine.ts';
+import { Labels, projectLabels, replicaOf } from '../api/labels.ts';
+import type { ProjectSpec } from '../api/project.ts';
+import { imageRef } from './container-spec.ts';
+
+export interface ObservedProject {
+  project: string;
+  /** service → replica index → containers; more than one container per index means duplicates to clean up. */
+  services: Record<string, Record<number, ContainerInfo[]>>;
+  /** Ours, but for a service the desired state does not know, or with an unreadable replica label. */
+  orphans: ContainerInfo[];
+  networks: NetworkInfo[];
+  volumes: VolumeInfo[];
+}
+
+/** Pure grouping, shared by observe() and the golden cases. */
+export function groupObserved(
+  project: string,
+  containers: readonly ContainerInfo[],
+  knownServices: Iterable<string>,
+  networks: NetworkInfo[] = [],
+  volumes: VolumeInfo[] = [],
+): ObservedProject {
+  const known = new Set(knownServices);
+  const services: ObservedProject['services'] = {};
+  const orphans: ContainerInfo[] = [];
+  for (const c of containers) {
+    // The engine filter already matched the project; re-check so a sloppy engine adapter cannot leak strangers in.
+    if (c.labels[Labels.project] !== project) continue;
+    const service = c.labels[Labels.service];
+    const replica = replicaOf(c.labels);
+    if (service === undefined || replica === undefined || !known.has(service)) {
+      orphans.push(c);
+      continue;
+    }
+    const byIndex = services[service] ?? {};
+    services[service] = byIndex;
+    byIndex[replica] = [...(byIndex[replica] ?? []), c];
+  }
+  return { project, services, orphans, networks, volumes };
+}
+
+/**
+ * Lists everything labelled for the project. Each list is complete or throws: a partial answer must never look like
+ * absence (a missing container would be recreated, a missing network re-created on top of a live one).
+ */
+export async function observe(
+  engine: ContainerEngine,
+  project: string,
+  knownServices: Iterable<string>,
+): Promise<ObservedProject> {
+  const labels = projectLabels(project);
+  const [containers, networks, volumes] = await Promise.all([
+    engine.listContainers({ labels, all: true }),
+    engine.listNetworks(labels),
+    engine.listVolumes(labels),
+  ]);
+  return groupObserved(project, containers, knownServices, networks, volumes);
+}
+
+/**
+ * Local image ids of built services, so a rebuild under the same tag changes the spec hash. Images that are not there
+ * are left out: creating the container will then fail with CMESH_E_IMAGE_MISSING, which is the honest answer.
+ */
+export async function observeImageIds(engine: ContainerEngine, project: ProjectSpec): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  const built = Object.values(project.services).filter((s) => s.build !== undefined);
+  await Promise.all(
+    built.map(async (s) => {
+      const image = await engine.inspectImage(imageRef(project, s));
+      if (image) ids[s.name] = image.id;
+    }),
+  );
+  return ids;
+}
+
+/** Every container of the observation, in a stable order. */
+export function allContainers(observed: ObservedProject): ContainerInfo[] {
+  const out: ContainerInfo[] = [];
+  for (const byIndex of Object.values(observed.services)) for (const list of Object.values(byIndex)) out.push(...list);
+  out.push(...observed.orphans);
+  return out.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+}

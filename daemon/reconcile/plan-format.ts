@@ -1,0 +1,63 @@
+// Renders a Plan as stable, diff-friendly text: the golden files and `cmesh up --dry-run` read the same.
+
+import { isCmeshError } from '../api/errors.ts';
+import { shortHash } from './hash.ts';
+import type { Action, ContainerRef, Plan } from './plan-types.ts';
+
+const ref = (t: ContainerRef): string => `${t.name} [${t.id}]`;
+
+/** Times relative to plan.now, so goldens do not depend on the wall clock. */
+const rel = (plan: Plan, at: number): string => `${at >= plan.now ? '+' : '-'}${Math.abs(at - plan.now)}ms`;
+
+export function formatAction(plan: Plan, a: Action): string {
+  switch (a.kind) {
+    case 'ensure-network':
+      return `ensure-network ${a.name}`;
+    case 'ensure-volume':
+      return `ensure-volume ${a.name}`;
+    case 'create':
+      return `create ${a.spec.name} (${a.service}#${a.replica}) hash=${shortHash(a.specHash)}${a.start ? ' +start' : ''}`;
+    case 'start':
+      return `start ${ref(a.target)}: ${a.reason}`;
+    case 'stop':
+      return `stop ${ref(a.target)} timeout=${a.timeoutSec}s: ${a.reason}`;
+    case 'remove':
+      return `remove ${ref(a.target)}${a.stopTimeoutSec === undefined ? '' : ` stop-first timeout=${a.stopTimeoutSec}s`}: ${a.reason}`;
+    case 'recreate':
+      return `recreate ${ref(a.target)} ${a.strategy} timeout=${a.stopTimeoutSec}s hash=${shortHash(a.specHash)}: ${a.reason}`;
+    case 'restart':
+      return `restart ${ref(a.target)} attempt=${a.attempt} due=${rel(plan, a.notBefore)}${a.stopTimeoutSec === undefined ? '' : ` stop-first timeout=${a.stopTimeoutSec}s`}: ${a.reason}`;
+    case 'remove-network':
+      return `remove-network ${a.name}`;
+    case 'remove-volume':
+      return `remove-volume ${a.name}`;
+  }
+}
+
+export function formatPlan(plan: Plan): string {
+  const lines = [`plan ${plan.kind} ${plan.project} generation=${plan.generation}`];
+  if (plan.stages.length === 0) lines.push('no actions');
+  plan.stages.forEach((stage, i) => {
+    lines.push(`stage ${i + 1}: ${stage.name}`);
+    for (const w of stage.waits) lines.push(`  wait ${w.service} ${w.condition} replicas=${w.replicas} for ${w.for.join(',')}`);
+    for (const a of stage.actions) lines.push(`  ${formatAction(plan, a)}`);
+  });
+  if (plan.deferred.length > 0) {
+    lines.push('deferred:');
+    for (const d of plan.deferred) {
+      lines.push(`  restart ${ref(d.target)} attempt=${d.attempt} delay=${d.delayMs}ms at=${rel(plan, d.notBefore)}: ${d.reason}`);
+    }
+  }
+  if (plan.wakeAt !== undefined) lines.push(`wake-at ${rel(plan, plan.wakeAt)}`);
+  if (plan.notes.length > 0) {
+    lines.push('notes:');
+    for (const n of plan.notes) lines.push(`  ${n}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A planning failure rendered like a plan, so golden cases can pin rejections (cycles, unknown services) too. */
+export function formatPlanError(error: unknown): string {
+  if (isCmeshError(error)) return `error ${error.code}: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}\n`;
+  return `error (bug): ${String(error)}\n`;
+}

@@ -1,0 +1,133 @@
+// Converges one service: compares its observed replicas with the desired count and spec hash, replica by replica.
+
+import type { ContainerInfo } from '../api/engine.ts';
+import { Labels } from '../api/labels.ts';
+import type { ProjectSpec, ServiceSpec } from '../api/project.ts';
+import { createSpec, stopTimeoutSec } from './container-spec.ts';
+import type { Action, ContainerRef, DeferredRestart, PlanContext } from './plan-types.ts';
+import { decideRestart, replicaKey } from './supervisor.ts';
+
+export interface ServiceInput {
+  project: ProjectSpec;
+  service: ServiceSpec;
+  /** Desired replica count. */
+  count: number;
+  /** `cmesh stop`: keep the containers, do not run them. */
+  stopped: boolean;
+  /** When the desired state last changed; an exit before it predates the user's latest intent. */
+  updatedAt: number;
+  hash: string;
+  observed: Record<number, ContainerInfo[]>;
+}
+
+export interface ServiceOutput {
+  actions: Action[];
+  deferred: DeferredRestart[];
+  notes: string[];
+}
+
+export function refOf(c: ContainerInfo, service: string, replica: number): ContainerRef {
+  return { id: c.id, name: c.name, service, replica };
+}
+
+const isUp = (c: ContainerInfo): boolean => c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
+
+/** The container to keep among duplicates of one index: a running one before a stopped one, then the newest. */
+function keeperFirst(list: readonly ContainerInfo[]): ContainerInfo[] {
+  return [...list].sort(
+    (a, b) => Number(isUp(b)) - Number(isUp(a)) || b.createdAt - a.createdAt || a.id.localeCompare(b.id),
+  );
+}
+
+/** Removal of a container, stopping it first when it runs (the engine would kill it otherwise). */
+export function removeAction(c: ContainerInfo, ref: ContainerRef, timeoutSec: number, reason: string): Action {
+  return isUp(c) ? { kind: 'remove', target: ref, stopTimeoutSec: timeoutSec, reason } : { kind: 'remove', target: ref, reason };
+}
+
+export function planService(input: ServiceInput, ctx: PlanContext): ServiceOutput {
+  const { project, service, count, stopped, hash } = input;
+  const out: ServiceOutput = { actions: [], deferred: [], notes: [] };
+  const timeoutSec = stopTimeoutSec(service);
+  const indexes = Object.keys(input.observed)
+    .map(Number)
+    .sort((a, b) => a - b);
+
+  // Scale down removes the highest indexes first, so the survivors keep the low, stable names.
+  for (const index of [...indexes].reverse()) {
+    if (index <= count) break;
+    for (const c of keeperFirst(input.observed[index] ?? [])) {
+      out.actions.push(removeAction(c, refOf(c, service.name, index), timeoutSec, `scale down to ${count}`));
+    }
+  }
+  for (const index of indexes) {
+    if (index > count) break;
+    const [keep, ...extras] = keeperFirst(input.observed[index] ?? []);
+    if (!keep) continue;
+    for (const c of extras) {
+      out.actions.push(removeAction(c, refOf(c, service.name, index), timeoutSec, `duplicate of ${keep.name} (${keep.id})`));
+    }
+    convergeReplica(input, ctx, keep, index, timeoutSec, out);
+  }
+
+  if (!stopped) {
+    const present = new Set(indexes);
+    for (let index = 1; index <= count; index++) {
+      if (present.has(index)) continue;
+      const spec = createSpec(project, service, index, hash);
+      out.actions.push({ kind: 'create', service: service.name, replica: index, specHash: hash, spec, start: true });
+    }
+  }
+  return out;
+}
+
+function convergeReplica(
+  input: ServiceInput,
+  ctx: PlanContext,
+  c: ContainerInfo,
+  index: number,
+  timeoutSec: number,
+  out: ServiceOutput,
+): void {
+  const { service, stopped, hash } = input;
+  const ref = refOf(c, service.name, index);
+  // Paused replicas are somebody's experiment (tests pause on purpose); restarting/removing ones are the engine's.
+  if (c.state === 'paused' || c.state === 'restarting' || c.state === 'removing') {
+    out.notes.push(`${c.name}: ${c.state}, left alone`);
+    return;
+  }
+  if (stopped) {
+    if (c.state === 'running') out.actions.push({ kind: 'stop', target: ref, timeoutSec, reason: 'service stopped' });
+    return;
+  }
+  if (c.labels[Labels.specHash] !== hash || c.state === 'dead') {
+    const reason = c.state === 'dead' ? 'dead' : `spec changed (${(c.labels[Labels.specHash] ?? 'none').slice(0, 12)})`;
+    const spec = createSpec(input.project, service, index, hash);
+    out.actions.push({ kind: 'recreate', target: ref, strategy: 'stop-first', stopTimeoutSec: timeoutSec, specHash: hash, spec, reason });
+    return;
+  }
+  if (c.state === 'created') {
+    out.actions.push({ kind: 'start', target: ref, reason: 'created, not started' });
+    return;
+  }
+  if (c.state === 'exited' && c.finishedAt !== undefined && c.finishedAt < input.updatedAt) {
+    // The user asked for this state after the replica stopped (`up`, `start`): run it, whatever the restart policy.
+    out.actions.push({ kind: 'start', target: ref, reason: 'exited before the desired state changed' });
+    return;
+  }
+  const failing = c.state === 'exited' || (c.state === 'running' && c.health === 'unhealthy');
+  if (!failing) return;
+
+  const rule = { policy: service.restart, ...(service.restartMaxRetries === undefined ? {} : { maxRetries: service.restartMaxRetries }) };
+  const decision = decideRestart(rule, c, ctx.supervisor.replicas[replicaKey(service.name, index)], ctx.now);
+  if (decision.kind !== 'restart') {
+    out.notes.push(`${c.name}: ${decision.reason}`);
+    return;
+  }
+  const { attempt, notBefore, delayMs, reason } = decision;
+  if (notBefore > ctx.now) {
+    out.deferred.push({ target: ref, attempt, delayMs, notBefore, reason });
+    return;
+  }
+  const stopFirst = c.state === 'running' ? { stopTimeoutSec: timeoutSec } : {};
+  out.actions.push({ kind: 'restart', target: ref, attempt, notBefore, ...stopFirst, reason });
+}

@@ -1,0 +1,111 @@
+// The Plan data model: ordered stages of actions that execute() runs without making a single decision of its own.
+
+import type { ContainerCreateSpec, NetworkCreateSpec, VolumeCreateSpec } from '../api/engine.ts';
+import type { DependsCondition } from '../api/project.ts';
+import type { SupervisorView } from './supervisor.ts';
+
+/** An existing container an action works on. */
+export interface ContainerRef {
+  id: string;
+  name: string;
+  service: string;
+  replica: number;
+}
+
+/**
+ * How a replica is replaced. Only stop-first today (Compose semantics: a short gap per replica). The mesh adds
+ * 'start-first' for proxied services: create `<name>` under a temporary name, wait ready, then retire the old one.
+ */
+export type RecreateStrategy = 'stop-first';
+
+export type Action =
+  | { kind: 'ensure-network'; name: string; spec: NetworkCreateSpec }
+  | { kind: 'ensure-volume'; name: string; spec: VolumeCreateSpec }
+  /** Create the replica's container (adopting a same-named one of ours on 409), then start it when `start`. */
+  | { kind: 'create'; service: string; replica: number; specHash: string; spec: ContainerCreateSpec; start: boolean }
+  | { kind: 'start'; target: ContainerRef; reason: string }
+  | { kind: 'stop'; target: ContainerRef; timeoutSec: number; reason: string }
+  /** Stop first when `stopTimeoutSec` is set (the container runs), then remove. */
+  | { kind: 'remove'; target: ContainerRef; stopTimeoutSec?: number; reason: string }
+  | {
+      kind: 'recreate';
+      target: ContainerRef;
+      strategy: RecreateStrategy;
+      stopTimeoutSec: number;
+      specHash: string;
+      spec: ContainerCreateSpec;
+      reason: string;
+    }
+  /** A supervised restart whose backoff has elapsed; `stopTimeoutSec` is set when it still runs (unhealthy). */
+  | { kind: 'restart'; target: ContainerRef; attempt: number; notBefore: number; stopTimeoutSec?: number; reason: string }
+  | { kind: 'remove-network'; name: string }
+  | { kind: 'remove-volume'; name: string };
+
+export type ActionKind = Action['kind'];
+
+/** Before a stage runs, `service` must reach `condition` (Compose depends_on) on `replicas` replicas. */
+export interface WaitGate {
+  service: string;
+  condition: DependsCondition;
+  replicas: number;
+  /** The dependents in this stage that asked for it (for messages). */
+  for: string[];
+}
+
+export interface Stage {
+  /** Services of this dependency level, or `setup` / `teardown` for project-wide objects. */
+  name: string;
+  services: string[];
+  waits: WaitGate[];
+  actions: Action[];
+}
+
+/** A restart the backoff does not allow yet; the loop wakes itself at `notBefore`. */
+export interface DeferredRestart {
+  target: ContainerRef;
+  attempt: number;
+  delayMs: number;
+  notBefore: number;
+  reason: string;
+}
+
+export interface Plan {
+  kind: 'up' | 'down';
+  project: string;
+  generation: number;
+  now: number;
+  /** Only stages with work; run in order. */
+  stages: Stage[];
+  deferred: DeferredRestart[];
+  /** Earliest deferred restart, for the loop's timer. */
+  wakeAt?: number;
+  /** Things the plan saw and chose not to act on (paused replicas, kept orphans, give-ups). */
+  notes: string[];
+}
+
+export interface PlanContext {
+  now: number;
+  supervisor: SupervisorView;
+  /** service → local image id for built images; part of the spec hash. */
+  imageIds?: Record<string, string>;
+  /** Remove containers of services the desired state no longer has (`up --remove-orphans`). */
+  removeOrphans?: boolean;
+}
+
+export interface DownOptions {
+  /** Also remove the project's named volumes. */
+  volumes: boolean;
+  removeOrphans: boolean;
+}
+
+export function actionCount(plan: Plan): number {
+  return plan.stages.reduce((n, s) => n + s.actions.length, 0);
+}
+
+/**
+ * Actions that bring a container up and therefore wait for the stage's dependencies. Supervised restarts do not:
+ * depends_on orders a bring-up (Compose), and a crash-looping dependency must not stall every self-healing pass.
+ */
+export function startsSomething(action: Action): boolean {
+  return (action.kind === 'create' && action.start) || action.kind === 'start' || action.kind === 'recreate';
+}

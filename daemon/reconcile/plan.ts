@@ -1,0 +1,116 @@
+// plan(): the pure heart of reconcile — desired state + one observation → ordered stages of engine actions.
+
+import { type DesiredProject, desiredReplicas } from '../api/desired.ts';
+import type { NetworkInfo, VolumeInfo } from '../api/engine.ts';
+import { Labels, projectLabels } from '../api/labels.ts';
+import type { DependsCondition, ProjectSpec } from '../api/project.ts';
+import { specHash } from './hash.ts';
+import type { ObservedProject } from './observe.ts';
+import { dependenciesOf, dependencyLevels, touchedServices } from './plan-graph.ts';
+import { ORPHAN_STOP_TIMEOUT_SEC } from './plan-down.ts';
+import { planService, refOf, removeAction } from './plan-service.ts';
+import { type Action, type DeferredRestart, type Plan, type PlanContext, type Stage, startsSomething, type WaitGate } from './plan-types.ts';
+
+export type { Action, DeferredRestart, DownOptions, Plan, PlanContext, Stage, WaitGate } from './plan-types.ts';
+export { actionCount } from './plan-types.ts';
+export { planDown } from './plan-down.ts';
+
+/** Networks and volumes the project declares but the engine lacks; external ones are the user's business. */
+function setupActions(project: ProjectSpec, networks: NetworkInfo[], volumes: VolumeInfo[]): Action[] {
+  const actions: Action[] = [];
+  const haveNet = new Set(networks.map((n) => n.name));
+  for (const [key, net] of Object.entries(project.networks).sort(([a], [b]) => a.localeCompare(b))) {
+    if (net.external || haveNet.has(net.engineName)) continue;
+    const labels = { ...net.labels, ...projectLabels(project.name), [Labels.network]: key };
+    const spec = { name: net.engineName, labels, internal: net.internal, ...(net.driver ? { driver: net.driver } : {}) };
+    actions.push({ kind: 'ensure-network', name: net.engineName, spec });
+  }
+  const haveVol = new Set(volumes.map((v) => v.name));
+  for (const [key, vol] of Object.entries(project.volumes).sort(([a], [b]) => a.localeCompare(b))) {
+    if (vol.external || haveVol.has(vol.engineName)) continue;
+    const labels = { ...vol.labels, ...projectLabels(project.name), [Labels.volume]: key };
+    actions.push({ kind: 'ensure-volume', name: vol.engineName, spec: { name: vol.engineName, labels, ...(vol.driver ? { driver: vol.driver } : {}) } });
+  }
+  return actions;
+}
+
+/** Compose's order of strength, so two dependents asking different things of one dependency wait once each. */
+const CONDITION_ORDER: DependsCondition[] = ['service_started', 'service_healthy', 'service_completed_successfully'];
+
+/** Gates for the dependents in a stage that bring something up; a stage that only removes or stops never waits. */
+function gatesFor(desired: DesiredProject, services: string[], actions: Action[], notes: string[]): WaitGate[] {
+  const spec = desired.project.services;
+  const starting = new Set(actions.filter(startsSomething).map((a) => (a.kind === 'create' ? a.service : 'target' in a ? a.target.service : '')));
+  const gates = new Map<string, WaitGate>();
+  for (const name of services) {
+    if (!starting.has(name)) continue;
+    for (const dep of dependenciesOf(spec, name)) {
+      const rule = spec[name]!.dependsOn[dep]!;
+      const replicas = desiredReplicas(desired, dep);
+      if (desired.stopped.includes(dep) || replicas === 0) {
+        notes.push(`${name}: dependency ${dep} is ${replicas === 0 ? 'scaled to 0' : 'stopped'}, not waiting for it`);
+        continue;
+      }
+      const key = `${dep}\0${rule.condition}`;
+      const gate = gates.get(key) ?? { service: dep, condition: rule.condition, replicas, for: [] };
+      gate.for.push(name);
+      gates.set(key, gate);
+    }
+  }
+  return [...gates.values()].sort(
+    (a, b) => a.service.localeCompare(b.service) || CONDITION_ORDER.indexOf(a.condition) - CONDITION_ORDER.indexOf(b.condition),
+  );
+}
+
+/**
+ * Plans one `up` pass. Pure: the same inputs give the same plan, which golden tests pin down. Throws CMESH_E_CONFIG
+ * for a dependency cycle and CMESH_E_SERVICE_NOT_FOUND for an unknown selected service.
+ */
+export function plan(desired: DesiredProject, observed: ObservedProject, ctx: PlanContext): Plan {
+  const project = desired.project;
+  const touched = touchedServices(project.services, desired.selected);
+  const levels = dependencyLevels(project.services, touched);
+  const notes: string[] = [];
+  const deferred: DeferredRestart[] = [];
+  const stages: Stage[] = [];
+
+  const setup = setupActions(project, observed.networks, observed.volumes);
+  for (const c of observed.orphans) {
+    const service = c.labels[Labels.service] ?? '?';
+    if (!ctx.removeOrphans) {
+      notes.push(`${c.name}: orphan (service ${service} is not in the project), kept; use --remove-orphans`);
+      continue;
+    }
+    setup.push(removeAction(c, refOf(c, service, Number(c.labels[Labels.replica]) || 0), ORPHAN_STOP_TIMEOUT_SEC, 'orphan'));
+  }
+  if (setup.length > 0) stages.push({ name: 'setup', services: [], waits: [], actions: setup });
+
+  for (const services of levels) {
+    const actions: Action[] = [];
+    for (const name of services) {
+      const service = project.services[name]!;
+      const out = planService(
+        {
+          project,
+          service,
+          count: desiredReplicas(desired, name),
+          stopped: desired.stopped.includes(name),
+          updatedAt: desired.updatedAt,
+          hash: specHash(project, service, ctx.imageIds?.[name]),
+          observed: observed.services[name] ?? {},
+        },
+        ctx,
+      );
+      actions.push(...out.actions);
+      deferred.push(...out.deferred);
+      notes.push(...out.notes);
+    }
+    if (actions.length === 0) continue;
+    stages.push({ name: services.join(','), services, waits: gatesFor(desired, services, actions, notes), actions });
+  }
+
+  deferred.sort((a, b) => a.notBefore - b.notBefore || a.target.name.localeCompare(b.target.name));
+  const result: Plan = { kind: 'up', project: project.name, generation: desired.generation, now: ctx.now, stages, deferred, notes };
+  if (deferred[0]) result.wakeAt = deferred[0].notBefore;
+  return result;
+}

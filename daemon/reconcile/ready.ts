@@ -1,0 +1,107 @@
+// `up --wait` readiness: every selected replica running (and healthy when it has a healthcheck), or a typed failure.
+
+import type { DesiredProject } from '../api/desired.ts';
+import { desiredReplicas } from '../api/desired.ts';
+import type { ContainerEngine, ContainerInfo } from '../api/engine.ts';
+import { CmeshError } from '../api/errors.ts';
+import { Labels, projectLabels, replicaOf } from '../api/labels.ts';
+import { touchedServices } from './plan-graph.ts';
+import { type RestartDecision, replicaKey } from './supervisor.ts';
+import { lastLogLines, sleep } from './wait.ts';
+
+export interface ReadyOptions {
+  services: string[];
+  timeoutMs: number;
+  signal?: AbortSignal;
+  pollMs?: number;
+}
+
+interface Problem {
+  service: string;
+  replica: number;
+  container?: ContainerInfo;
+  why: string;
+  unhealthy: boolean;
+}
+
+/** Would the supervisor ever run this exited replica again? Asked so a dead-for-good replica fails fast. */
+export type WillRestart = (key: string, service: string, container: ContainerInfo) => RestartDecision;
+
+function problemsOf(desired: DesiredProject, services: Set<string>, containers: ContainerInfo[], willRestart: WillRestart): { pending: Problem[]; fatal?: Problem } {
+  const pending: Problem[] = [];
+  for (const name of [...services].sort()) {
+    const spec = desired.project.services[name]!;
+    const wantsHealth = spec.healthcheck !== undefined && !spec.healthcheck.disable;
+    for (let replica = 1; replica <= desiredReplicas(desired, name); replica++) {
+      const candidates = containers
+        .filter((c) => c.labels[Labels.service] === name && replicaOf(c.labels) === replica)
+        .sort((a, b) => Number(b.state === 'running') - Number(a.state === 'running') || b.createdAt - a.createdAt);
+      const c = candidates[0];
+      const at = { service: name, replica, unhealthy: false };
+      if (!c) {
+        pending.push({ ...at, why: 'no container yet' });
+        continue;
+      }
+      if (c.state === 'paused') continue;
+      if (c.state === 'running') {
+        if (!wantsHealth || c.health === 'healthy' || c.health === 'none') continue;
+        pending.push({ ...at, container: c, why: c.health, unhealthy: c.health === 'unhealthy' });
+        continue;
+      }
+      if (c.state === 'exited' || c.state === 'dead') {
+        const decision = willRestart(replicaKey(name, replica), name, c);
+        // A one-shot job that finished cleanly is as ready as it will ever be (compose treats it the same).
+        if (decision.kind !== 'restart' && c.exitCode === 0) continue;
+        const problem = { ...at, container: c, why: `exited with code ${c.exitCode ?? '?'}` };
+        if (decision.kind !== 'restart') return { pending, fatal: problem };
+        pending.push(problem);
+        continue;
+      }
+      pending.push({ ...at, container: c, why: c.state });
+    }
+  }
+  return { pending };
+}
+
+async function withLogs(engine: ContainerEngine, problems: Problem[]): Promise<Record<string, string[]>> {
+  const logs: Record<string, string[]> = {};
+  for (const p of problems.slice(0, 8)) {
+    if (p.container) logs[p.container.name] = await lastLogLines(engine, p.container.id, 20);
+  }
+  return logs;
+}
+
+const describe = (ps: Problem[]): string => ps.map((p) => `${p.service}#${p.replica} (${p.why})`).join(', ');
+
+/** Polls the engine until all selected replicas are ready; the error names each failing service and its last logs. */
+export async function waitReady(
+  engine: ContainerEngine,
+  desired: DesiredProject,
+  willRestart: WillRestart,
+  options: ReadyOptions,
+): Promise<void> {
+  const selected = options.services.length > 0 ? options.services : desired.selected;
+  const services = new Set([...touchedServices(desired.project.services, selected)].filter((s) => !desired.stopped.includes(s)));
+  const labels = projectLabels(desired.project.name);
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const containers = await engine.listContainers({ labels, all: true });
+    const { pending, fatal } = problemsOf(desired, services, containers, willRestart);
+    if (fatal) {
+      throw new CmeshError('CMESH_E_CONTAINER_EXITED', `${fatal.service}#${fatal.replica} ${fatal.why} and will not be restarted`, {
+        hint: 'its last log lines are in the details',
+        details: { services: [fatal.service], logs: await withLogs(engine, [fatal]) },
+      });
+    }
+    if (pending.length === 0) return;
+    if (Date.now() >= deadline) {
+      const unhealthy = pending.filter((p) => p.unhealthy);
+      const code = unhealthy.length > 0 ? 'CMESH_E_UNHEALTHY' : 'CMESH_E_TIMEOUT';
+      throw new CmeshError(code, `not ready after ${options.timeoutMs} ms: ${describe(pending)}`, {
+        hint: unhealthy.length > 0 ? 'the healthcheck fails; the last log lines are in the details' : 'raise --timeout or check `cmesh ps`',
+        details: { services: [...new Set(pending.map((p) => p.service))], logs: await withLogs(engine, pending) },
+      });
+    }
+    await sleep(Math.min(options.pollMs ?? 250, Math.max(1, deadline - Date.now())), options.signal);
+  }
+}

@@ -1,0 +1,125 @@
+// The control API server: HTTP on a 0600 unix socket, guarded by a pid lock so exactly one daemon owns a home.
+
+import { readFileSync } from 'node:fs';
+import { chmod, open, readFile, unlink } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import { CmeshError } from './api/errors.ts';
+import type { CmeshHome } from './home.ts';
+
+/** True when something accepts connections on the socket (a live daemon); false for a stale file or none. */
+export function probeSocket(path: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(path);
+    const done = (alive: boolean): void => {
+      sock.destroy();
+      resolve(alive);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// After a reboot a stale pid may belong to an unrelated process; on Linux its command line tells.
+function looksLikeDaemon(pid: number): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return /daemon[/\\]main\.ts|daemon\0run/.test(cmdline);
+  } catch {
+    return true;
+  }
+}
+
+function alreadyRunning(home: CmeshHome, pid: number | undefined): CmeshError {
+  return new CmeshError('CMESH_E_LOCKED', `a cmesh daemon${pid ? ` (pid ${pid})` : ''} already serves ${home.socket}`, {
+    hint: 'use `cmesh daemon status`, or `cmesh daemon stop` before starting another one',
+    details: { pid, socket: home.socket },
+  });
+}
+
+/** Takes the pid file with O_EXCL: of two daemons racing to start, exactly one wins. Stale files are replaced. */
+async function acquirePidLock(home: CmeshHome): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fh = await open(home.pidFile, 'wx', 0o600);
+      await fh.writeFile(`${process.pid}\n`);
+      await fh.close();
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number.parseInt(await readFile(home.pidFile, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid) && looksLikeDaemon(pid)) {
+      throw alreadyRunning(home, pid);
+    }
+    await unlink(home.pidFile).catch(() => undefined);
+  }
+  throw alreadyRunning(home, undefined);
+}
+
+export interface ControlServer {
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function listenControl(
+  home: CmeshHome,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<ControlServer> {
+  await acquirePidLock(home);
+  try {
+    // A daemon started without our pid file (older version, other home layout) may still own the socket.
+    if (await probeSocket(home.socket)) throw alreadyRunning(home, undefined);
+    await unlink(home.socket).catch(() => undefined);
+    const server = createServer(handler);
+    // Streams (logs -f, events) stay open for hours: no request or keep-alive timeouts on a local socket.
+    server.requestTimeout = 0;
+    server.headersTimeout = 30_000;
+    server.keepAliveTimeout = 5_000;
+    // umask before listen: a chmod afterwards alone would leave a window where others could connect.
+    const previous = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(home.socket, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } finally {
+      process.umask(previous);
+    }
+    await chmod(home.socket, 0o600);
+    return {
+      server,
+      close: async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Long-lived streams would keep close() waiting forever.
+          server.closeAllConnections();
+        });
+        await unlink(home.socket).catch(() => undefined);
+        await releasePidLock(home);
+      },
+    };
+  } catch (err) {
+    await releasePidLock(home);
+    throw err;
+  }
+}
+
+async function releasePidLock(home: CmeshHome): Promise<void> {
+  const pid = Number.parseInt(await readFile(home.pidFile, 'utf8').catch(() => ''), 10);
+  if (pid === process.pid) await unlink(home.pidFile).catch(() => undefined);
+}

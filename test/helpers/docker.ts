@@ -1,0 +1,261 @@
+// Helpers for *.docker.test.ts: drive the real engine through the docker CLI, label everything, reap by run id.
+// Deliberately CLI-only (no dockerode) so these tests exercise nothing of the code they are testing.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** On everything a test creates; scripts/reap.sh removes whatever carries it. */
+export const TEST_LABEL = 'dev.cmesh.test';
+/** Per-test-run id, so cleanup(runId) touches only what this run made. */
+export const RUN_LABEL = 'dev.cmesh.test-run';
+
+export class DockerCliError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly exitCode: number | string | null,
+    readonly stderr: string,
+  ) {
+    super(`docker ${args.join(' ')} failed (exit ${exitCode ?? '?'}): ${stderr.trim() || '(no stderr)'}`);
+    this.name = 'DockerCliError';
+  }
+}
+
+export interface ExecOptions {
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+function exec(file: string, args: readonly string[], opts: ExecOptions = {}) {
+  return new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+    execFile(
+      file,
+      args,
+      {
+        timeout: opts.timeoutMs ?? 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+        env: opts.env ?? process.env,
+        cwd: opts.cwd ?? ROOT,
+      },
+      (error, stdout, stderr) => {
+        if (error) {
+          const code = (error as NodeJS.ErrnoException & { code?: number | string }).code ?? null;
+          const killed = error.killed ? ` (killed after ${opts.timeoutMs ?? 120_000}ms)` : '';
+          reject(
+            file === 'docker'
+              ? new DockerCliError(args, code, `${stderr}${killed}`)
+              : Object.assign(error, { stdout, stderr: `${stderr}${killed}` }),
+          );
+          return;
+        }
+        resolve({ stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Runs `docker <args>` and returns its stdout with the trailing newline trimmed; throws DockerCliError. */
+export async function run(args: readonly string[], opts: ExecOptions = {}): Promise<string> {
+  const { stdout } = await exec('docker', args, opts);
+  return stdout.trimEnd();
+}
+
+export async function dockerAvailable(): Promise<boolean> {
+  try {
+    await run(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 10_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Docker tests fail (never skip) without an engine: CI always has one through scripts/ensure-docker.sh. */
+export async function requireDocker(): Promise<void> {
+  if (!(await dockerAvailable())) {
+    throw new Error('no Docker engine answers `docker info`: run `bash scripts/ensure-docker.sh` first');
+  }
+}
+
+/** A fresh id for one test file's run, e.g. `echo-m3x9k2-a1b2c3`. */
+export function newRunId(prefix = 'run'): string {
+  const slug = prefix.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 24);
+  return `${slug}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export function testLabels(runId: string): Record<string, string> {
+  return { [TEST_LABEL]: 'true', [RUN_LABEL]: runId };
+}
+
+export interface StartOptions {
+  image: string;
+  runId: string;
+  env?: Record<string, string>;
+  labels?: Record<string, string>;
+  /** Container ports to publish on 127.0.0.1 with engine-assigned host ports. */
+  publish?: number[];
+  name?: string;
+  /** Replaces the image's CMD. */
+  command?: string[];
+  /** Extra `docker run` flags, inserted before the image. */
+  args?: string[];
+}
+
+export interface StartedContainer {
+  id: string;
+  /** Host port of the first published container port; 0 when nothing was published. */
+  hostPort: number;
+  /** Container port → host port on 127.0.0.1, for every published port. */
+  ports: Record<number, number>;
+}
+
+/** `docker run -d` with the test labels; never publishes on anything but 127.0.0.1. */
+export async function startContainer(opts: StartOptions): Promise<StartedContainer> {
+  const args = ['run', '-d'];
+  for (const [k, v] of Object.entries({ ...opts.labels, ...testLabels(opts.runId) })) args.push('--label', `${k}=${v}`);
+  for (const [k, v] of Object.entries(opts.env ?? {})) args.push('-e', `${k}=${v}`);
+  for (const port of opts.publish ?? []) args.push('-p', `127.0.0.1::${port}`);
+  if (opts.name) args.push('--name', opts.name);
+  args.push(...(opts.args ?? []), opts.image, ...(opts.command ?? []));
+  const id = await run(args);
+  const ports = await publishedPorts(id);
+  const first = opts.publish?.[0];
+  return { id, hostPort: first === undefined ? 0 : (ports[first] ?? 0), ports };
+}
+
+/** Reads the engine-assigned 127.0.0.1 host ports of a container. */
+export async function publishedPorts(id: string): Promise<Record<number, number>> {
+  const raw = await run(['inspect', '--format', '{{json .NetworkSettings.Ports}}', id]);
+  const bindings = JSON.parse(raw) as Record<string, { HostIp: string; HostPort: string }[] | null> | null;
+  const out: Record<number, number> = {};
+  for (const [key, list] of Object.entries(bindings ?? {})) {
+    const binding = list?.find((b) => b.HostIp === '127.0.0.1');
+    if (binding) out[Number.parseInt(key, 10)] = Number(binding.HostPort);
+  }
+  return out;
+}
+
+export interface ContainerState {
+  Status: string;
+  Running: boolean;
+  ExitCode: number;
+  OOMKilled: boolean;
+  Health?: { Status: string };
+}
+
+export async function inspectState(id: string): Promise<ContainerState> {
+  return JSON.parse(await run(['inspect', '--format', '{{json .State}}', id])) as ContainerState;
+}
+
+/** Waits for the container to exit and returns its exit code (bounded by timeoutMs). */
+export async function waitForExit(id: string, timeoutMs = 30_000): Promise<number> {
+  return Number(await run(['wait', id], { timeoutMs }));
+}
+
+/** stdout and stderr of a container, concatenated. */
+export async function containerLogs(id: string): Promise<string> {
+  const { stdout, stderr } = await exec('docker', ['logs', id]);
+  return stdout + stderr;
+}
+
+async function idsOf(kind: 'container' | 'network' | 'volume' | 'image', filter: string): Promise<string[]> {
+  const args =
+    kind === 'container'
+      ? ['ps', '-aq', '--filter', filter]
+      : kind === 'image'
+        ? ['images', '-q', '--filter', filter]
+        : [kind, 'ls', '-q', '--filter', filter];
+  const out = await run(args, { timeoutMs: 30_000 });
+  return [...new Set(out.split('\n').filter(Boolean))];
+}
+
+/**
+ * Force-removes every container, network, volume and image labelled with this run id. Call it from `after` or a
+ * `finally`; it tries every kind even when one fails, then throws the collected failures.
+ */
+export async function cleanup(runId: string): Promise<void> {
+  const filter = `label=${RUN_LABEL}=${runId}`;
+  const errors: unknown[] = [];
+  const steps: ['container' | 'network' | 'volume' | 'image', string[]][] = [
+    ['container', ['rm', '-f', '-v']],
+    ['network', ['network', 'rm']],
+    ['volume', ['volume', 'rm', '-f']],
+    ['image', ['rmi', '-f']],
+  ];
+  for (const [kind, remove] of steps) {
+    try {
+      const ids = await idsOf(kind, filter);
+      if (ids.length > 0) await run([...remove, ...ids], { timeoutMs: 60_000 });
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length > 0) throw new AggregateError(errors, `cleanup of test run ${runId} failed`);
+}
+
+/** Polls `url` until it answers 200 (each attempt bounded to 1 s); throws with the last failure after timeoutMs. */
+export async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no attempt';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+      last = `status ${res.status}`;
+    } catch (error) {
+      last = error instanceof Error ? `${error.message}${error.cause ? ` (${String(error.cause)})` : ''}` : String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs}ms: ${last}`);
+}
+
+let baseImages: Promise<void> | undefined;
+
+/** Runs scripts/build-base-images.sh once per process (it skips unchanged images itself). */
+export function ensureBaseImages(): Promise<void> {
+  baseImages ??= exec('bash', [`${ROOT}scripts/build-base-images.sh`], { timeoutMs: 300_000 }).then(
+    () => undefined,
+    (error: unknown) => {
+      baseImages = undefined;
+      const stderr = (error as { stderr?: string }).stderr ?? '';
+      throw new Error(`scripts/build-base-images.sh failed: ${stderr || String(error)}`);
+    },
+  );
+  return baseImages;
+}
+
+const fixtureImages = new Map<string, Promise<string>>();
+
+/**
+ * Builds fixtures/docker/<name> as `cmesh-fixture/<name>:test` (after the base images) and returns the tag. The
+ * image carries the test label, so scripts/reap.sh removes it; `dev.cmesh.base` inherited from the base is reset.
+ */
+export function buildFixtureImage(name: string): Promise<string> {
+  let pending = fixtureImages.get(name);
+  if (!pending) {
+    const tag = `cmesh-fixture/${name}:test`;
+    pending = ensureBaseImages()
+      .then(() =>
+        run(
+          [
+            'build',
+            '--quiet',
+            '--label',
+            `${TEST_LABEL}=true`,
+            '--label',
+            'dev.cmesh.base=false',
+            '-t',
+            tag,
+            `${ROOT}fixtures/docker/${name}`,
+          ],
+          { timeoutMs: 300_000, env: { ...process.env, DOCKER_BUILDKIT: '0' } },
+        ),
+      )
+      .then(() => tag);
+    pending.catch(() => fixtureImages.delete(name));
+    fixtureImages.set(name, pending);
+  }
+  return pending;
+}
