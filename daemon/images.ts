@@ -59,10 +59,14 @@ export async function ensureImages(options: EnsureImagesOptions): Promise<Projec
           ...(svc.build.noCache ? { noCache: true } : {}),
           ...(options.signal ? { signal: options.signal } : {}),
         });
+        let failure: string | undefined;
         for await (const p of progress) {
           if (p.kind === 'step') emit({ ...base, time: Date.now(), type: 'build', phase: 'step', step: p.step, total: p.total, text: p.text });
-          else if (p.kind === 'error') throw new CmeshError('CMESH_E_BUILD_FAILED', `building ${tag}: ${p.message}`);
+          // The engine port throws its own, richer error (failing step, output) right after this line.
+          else if (p.kind === 'error') failure = p.message;
         }
+        // Never trust a stream that ended "fine" after an error line.
+        if (failure !== undefined) throw new CmeshError('CMESH_E_BUILD_FAILED', `building ${tag}: ${failure}`);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         emit({ ...base, time: Date.now(), type: 'build', phase: 'failed', text: message });

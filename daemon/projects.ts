@@ -9,6 +9,7 @@ import type { DaemonEvent } from './api/events.ts';
 import { Labels, projectLabels } from './api/labels.ts';
 import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp } from './desired-merge.ts';
 import type { EventBus } from './event-bus.ts';
+import { watchEngine } from './engine-watch.ts';
 import { ensureImages } from './images.ts';
 import { Mutex } from './mutex.ts';
 import { projectSummaries, replicaStatus, sortReplicas } from './project-views.ts';
@@ -279,40 +280,20 @@ export class ProjectManager {
   }
 
   /** Events only wake loops (they re-list); after a drop every loop is woken because events may have been missed. */
-  async #watchEngine(signal: AbortSignal): Promise<void> {
-    const { initialMs, maxMs } = this.#o.reconnect ?? { initialMs: 1000, maxMs: 30_000 };
-    let delay = initialMs;
-    while (!signal.aborted) {
-      const connectedAt = Date.now();
-      try {
-        for await (const event of this.#o.engine.events({ signal })) {
-          const project = event.labels[Labels.project];
-          if (project) this.wake(project, `engine ${event.type} ${event.action}`);
-          for (const listener of this.#engineListeners) listener(event);
-        }
-      } catch (err) {
-        if (signal.aborted) break;
-        const error = err instanceof CmeshError ? err : new CmeshError('CMESH_E_ENGINE', String((err as Error)?.message ?? err));
-        this.#o.bus.publish({ type: 'error', time: Date.now(), project: '', error: error.toJSON() });
-      }
-      if (signal.aborted) break;
-      // A connection that lived a while was healthy: start the backoff over instead of punishing an old outage.
-      if (Date.now() - connectedAt > maxMs) delay = initialMs;
-      await sleep(delay, signal);
-      delay = Math.min(delay * 2, maxMs);
-      for (const name of this.#loops.keys()) this.wake(name, 'engine event stream reconnected');
-    }
+  #watchEngine(signal: AbortSignal): Promise<void> {
+    return watchEngine({
+      engine: this.#o.engine,
+      signal,
+      ...(this.#o.reconnect ? { initialMs: this.#o.reconnect.initialMs, maxMs: this.#o.reconnect.maxMs } : {}),
+      onEvent: (event) => {
+        const project = event.labels[Labels.project];
+        if (project) this.wake(project, `engine ${event.type} ${event.action}`);
+        for (const listener of this.#engineListeners) listener(event);
+      },
+      onReconnect: () => {
+        for (const name of this.#loops.keys()) this.wake(name, 'engine event stream reconnected');
+      },
+      onError: (error) => this.#o.bus.publish({ type: 'error', time: Date.now(), project: '', error: error.toJSON() }),
+    });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

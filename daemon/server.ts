@@ -60,7 +60,8 @@ async function acquirePidLock(home: CmeshHome): Promise<void> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const pid = Number.parseInt(await readFile(home.pidFile, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid) && looksLikeDaemon(pid)) {
+    // Our own pid means a daemon in this very process (tests, `daemon run` twice) owns the home.
+    if (pid === process.pid || (Number.isInteger(pid) && pid > 0 && pidAlive(pid) && looksLikeDaemon(pid))) {
       throw alreadyRunning(home, pid);
     }
     await unlink(home.pidFile).catch(() => undefined);
@@ -78,6 +79,7 @@ export async function listenControl(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<ControlServer> {
   await acquirePidLock(home);
+  // From here on the pid file is ours: release it on failure (and only then, never another daemon's).
   try {
     // A daemon started without our pid file (older version, other home layout) may still own the socket.
     if (await probeSocket(home.socket)) throw alreadyRunning(home, undefined);

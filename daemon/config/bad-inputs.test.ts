@@ -31,7 +31,7 @@ const CASES: Case[] = [
   { file: 'undefined-volume.yaml', code: 'CMESH_E_CONFIG_INVALID', at: ['5:9 services.db.volumes[0]'], message: /undefined volume "dbdata"/ },
   { file: 'undefined-network.yaml', code: 'CMESH_E_CONFIG_INVALID', at: ['6:9 services.web.networks[1]'], message: /undefined network "backend"/ },
   { file: 'yaml-unclosed-flow.yaml', code: 'CMESH_E_CONFIG_YAML', at: ['5:1'], message: /YAML syntax error/ },
-  { file: 'duplicate-key.yaml', code: 'CMESH_E_CONFIG_YAML', at: ['4:5'], message: /duplicate key/ },
+  { file: 'duplicate-key.yaml', code: 'CMESH_E_CONFIG_YAML', at: ['4:5 services.web.image'], message: /duplicate key/ },
   { file: 'proto-key.yaml', code: 'CMESH_E_CONFIG_INVALID', at: ['2:3 services.__proto__'], message: /not allowed/ },
   { file: 'multi-document.yaml', code: 'CMESH_E_CONFIG_YAML', at: ['4:1'], message: /multiple YAML documents/ },
   { file: 'complex-key.yaml', code: 'CMESH_E_CONFIG_INVALID', at: ['2:5 services'], message: /non-scalar key/ },

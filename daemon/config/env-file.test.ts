@@ -1,4 +1,5 @@
 // Compose dotenv syntax: comments, export, quotes, escapes, multi-line values, interpolation and errors.
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are compose interpolation syntax under test.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

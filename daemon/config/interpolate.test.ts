@@ -1,4 +1,5 @@
 // Interpolation forms, escapes, nesting and error reporting (pure string level, then through the loader).
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are compose interpolation syntax under test.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

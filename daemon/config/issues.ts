@@ -8,9 +8,13 @@ export interface CodedIssue extends ConfigIssue {
   code: ErrorCode;
 }
 
+/** Past this many, further issues are only counted: a hostile file must not produce a million-entry report. */
+const MAX_ISSUES = 200;
+
 export class Issues {
   readonly errors: CodedIssue[] = [];
   readonly warnings: ConfigWarning[] = [];
+  dropped = 0;
 
   error(
     pos: SourcePosition | undefined,
@@ -19,6 +23,10 @@ export class Issues {
     hint?: string,
     code: ErrorCode = 'CMESH_E_CONFIG_INVALID',
   ): void {
+    if (this.errors.length >= MAX_ISSUES) {
+      this.dropped++;
+      return;
+    }
     const issue: CodedIssue = { code, message };
     if (path !== undefined && path.length > 0) issue.path = formatPath(path);
     if (pos !== undefined) issue.position = pos;
@@ -27,10 +35,16 @@ export class Issues {
   }
 
   warn(pos: SourcePosition | undefined, path: readonly PathSeg[] | undefined, message: string): void {
+    if (this.warnings.length >= MAX_ISSUES) return;
     const w: ConfigWarning = { message };
     if (path !== undefined && path.length > 0) w.path = formatPath(path);
     if (pos !== undefined) w.position = pos;
     this.warnings.push(w);
+  }
+
+  /** False once warnings are capped, so callers can skip work (like typo suggestions) nobody will see. */
+  get canWarn(): boolean {
+    return this.warnings.length < MAX_ISSUES;
   }
 
   get ok(): boolean {
@@ -52,11 +66,11 @@ export class Issues {
     const message =
       issues.length === 1
         ? `${where}${first?.path ? `${first.path}: ` : ''}${first?.message ?? 'invalid config'}`
-        : `${issues.length} problems in the compose config (first: ${where}${first?.message ?? ''})`;
+        : `${issues.length + this.dropped} problems in the compose config (first: ${where}${first?.message ?? ''})`;
     return new CmeshError(code, message, {
       issues,
       hint: first?.hint ?? 'fix the listed problems and run `cmesh config` again',
-      details: { warnings: this.warnings },
+      details: { warnings: this.warnings, ...(this.dropped > 0 ? { moreIssues: this.dropped } : {}) },
     });
   }
 }

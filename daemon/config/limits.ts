@@ -8,5 +8,7 @@ export const LIMITS = {
   /** Per anchor: references × (1 + aliases nested in it), like yaml's own maxAliasCount. */
   maxAliasCount: 100,
   /** Nodes produced after alias expansion (backstop for billion-laughs shapes). */
-  maxNodes: 1_000_000,
+  maxNodes: 200_000,
+  /** Lexical tokens; checked while lexing so a huge flat file is refused before yaml spends seconds on it. */
+  maxTokens: 400_000,
 } as const;

@@ -8,7 +8,7 @@ import { JsonObjectSplitter } from './json-stream.ts';
 const TAIL_LINES = 10;
 const STEP_RE = /^Step (\d+)\/(\d+) : (.*)$/;
 // Builder plumbing ("---> 1a2b3c", "---> Running in …", "Removing intermediate container …") is noise for users.
-const NOISE_RE = /^ ---> |^Removing intermediate container /;
+const NOISE_RE = /^ --->( |$)|^Removing intermediate container /;
 const ANSI_RE = /\u001b\[[0-9;]*[A-Za-z]/g;
 // The engine tries to pull a base image it does not have; cmesh never pulls, so say what to do instead.
 const PULL_RE = /pull access denied|failed to resolve|no such host|dial tcp|Get "?https?:|manifest unknown|not found: manifest/i;

@@ -1,6 +1,5 @@
 // The ContainerEngine adapter over dockerode: the only module that talks to Docker, in cmesh's words and error codes.
 
-import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import type {
@@ -27,7 +26,8 @@ import { resolveEngineTarget, type EngineTarget } from './connect.ts';
 import { fromInspect, fromListEntry } from './container-info.ts';
 import { createOptions } from './container-spec.ts';
 import { JsonObjectSplitter } from './json-stream.ts';
-import { LogLineDecoder, StreamDemuxer } from './log-demux.ts';
+import { drainStream, openStream, runExec } from './engine-streams.ts';
+import { LogLineDecoder } from './log-demux.ts';
 import { engineTimestamp, linkAbort, toEngineEvent } from './stream-util.ts';
 import {
 
@@ -98,6 +98,16 @@ export class DockerodeEngine implements ContainerEngine {
       return await fn();
     } catch (err) {
       if (isNotFound(engineFailure(err))) return undefined;
+      throw this.#error(err, ctx);
+    }
+  }
+
+  /** Opens a streaming GET; undefined when aborted first, or (logs) when the container is gone. */
+  async #open(ctx: ErrorContext, path: string, query: Record<string, unknown>, signal: AbortSignal | undefined) {
+    try {
+      return await openStream(this.#docker, path, query, signal);
+    } catch (err) {
+      if (ctx.op === 'logs' && isNotFound(engineFailure(err))) return undefined;
       throw this.#error(err, ctx);
     }
   }
@@ -200,11 +210,12 @@ export class DockerodeEngine implements ContainerEngine {
     const query: Record<string, unknown> = { follow: options.follow, stdout: true, stderr: true, timestamps: true };
     if (options.tail !== undefined) query.tail = options.tail;
     if (options.since !== undefined) query.since = engineTimestamp(options.since);
-    const res = await this.#openStream({ op: 'logs', subject: id }, `/containers/${encodeURIComponent(raw.Id)}/logs?`, query, options.signal);
+    const ctx: ErrorContext = { op: 'logs', subject: id };
+    const res = await this.#open(ctx, `/containers/${encodeURIComponent(raw.Id)}/logs?`, query, options.signal);
     if (!res) return;
     const decoder = new LogLineDecoder({ multiplexed: !raw.Config.Tty, timestamps: true });
-    yield* this.#drain(res.stream, res.link, { op: 'logs', subject: id }, (chunk) => decoder.push(chunk), () =>
-      decoder.end(),
+    yield* drainStream(res.stream, res.link, (chunk) => decoder.push(chunk), () => decoder.end(), (err) =>
+      this.#error(err, ctx),
     );
   }
 
@@ -214,30 +225,8 @@ export class DockerodeEngine implements ContainerEngine {
     });
   }
 
-  async exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }> {
-    const ctx: ErrorContext = { op: 'exec', subject: id };
-    return this.#call(ctx, async () => {
-      const exec = await this.#docker
-        .getContainer(id)
-        .exec({ Cmd: command, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
-      const socket = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream & Readable;
-      const demux = new StreamDemuxer();
-      const parts: Buffer[] = [];
-      try {
-        for await (const chunk of socket) for (const frame of demux.push(chunk as Buffer)) parts.push(frame.data);
-      } finally {
-        socket.destroy();
-      }
-      // The stream can close a moment before the engine records the exit code.
-      for (let attempt = 0; ; attempt++) {
-        const info = await exec.inspect();
-        if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) {
-          return { exitCode: info.ExitCode, output: Buffer.concat(parts).toString('utf8') };
-        }
-        if (attempt >= 50) throw new CmeshError('CMESH_E_ENGINE', `exec in ${id} did not report an exit code`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    });
+  exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }> {
+    return this.#call({ op: 'exec', subject: id }, () => runExec(this.#docker, id, command));
   }
 
   // ---- networks and volumes ---------------------------------------------------------------------------------------
@@ -345,15 +334,11 @@ export class DockerodeEngine implements ContainerEngine {
       throw this.#error(err, ctx);
     }
     const parser = new BuildProgressParser();
-    let failed = false;
-    const take = (items: BuildProgress[]): BuildProgress[] => {
-      if (items.some((p) => p.kind === 'error')) failed = true;
-      return items;
-    };
-    for await (const p of this.#drain(res, link, ctx, (c) => take(parser.push(c)), () => take(parser.end()))) {
+    const onError = (err: unknown) => this.#error(err, ctx);
+    for await (const p of drainStream(res, link, (c) => parser.push(c), () => parser.end(), onError)) {
       yield p;
       // Never trust the HTTP 200: an error line is the build's verdict.
-      if (failed) {
+      if (p.kind === 'error') {
         options.context.destroy();
         throw parser.failure();
       }
@@ -373,18 +358,15 @@ export class DockerodeEngine implements ContainerEngine {
       filters: { label: [`${Labels.managed}=true`], type: ['container', 'network', 'volume'] },
     };
     if (options.since !== undefined) query.since = engineTimestamp(options.since);
-    const res = await this.#openStream({ op: 'events' }, '/events?', query, options.signal);
+    const res = await this.#open({ op: 'events' }, '/events?', query, options.signal);
     if (!res) return;
+    // Engine 20.10 puts no labels on network/volume event attributes, so the label filter lets only container events
+    // through; the reconcile loop's periodic resync covers networks and volumes (events only wake it anyway).
     const splitter = new JsonObjectSplitter();
     const toEvents = (objs: Record<string, unknown>[]) =>
       objs.map(toEngineEvent).filter((e): e is EngineEvent => e !== undefined);
-    try {
-      yield* this.#drain(res.stream, res.link, { op: 'events' }, (c) => toEvents(splitter.push(c)), () =>
-        toEvents(splitter.end()),
-      );
-    } catch (err) {
-      throw this.#lost(err);
-    }
+    const onError = (err: unknown) => this.#lost(err);
+    yield* drainStream(res.stream, res.link, (c) => toEvents(splitter.push(c)), () => toEvents(splitter.end()), onError);
     if (options.signal.aborted) return;
     // The engine never ends /events on its own: an end means the connection (or the engine) went away.
     throw this.#lost(undefined);
@@ -396,68 +378,6 @@ export class DockerodeEngine implements ContainerEngine {
       hint: 'reconnecting; if it persists, start the engine with `bash scripts/ensure-docker.sh`',
       ...(err === undefined ? {} : { cause: err }),
     });
-  }
-
-  // ---- stream plumbing --------------------------------------------------------------------------------------------
-
-  /** GET a streaming endpoint through docker-modem (always as a stream, unlike dockerode's non-follow logs). */
-  async #openStream(
-    ctx: ErrorContext,
-    path: string,
-    query: Record<string, unknown>,
-    signal: AbortSignal | undefined,
-  ): Promise<{ stream: IncomingMessage; link: ReturnType<typeof linkAbort> } | undefined> {
-    const link = linkAbort(signal);
-    try {
-      const stream = await new Promise<IncomingMessage>((resolve, reject) => {
-        this.#docker.modem.dial(
-          {
-            path,
-            method: 'GET',
-            options: query,
-            isStream: true,
-            abortSignal: link.signal,
-            statusCodes: { 200: true, 400: 'bad request', 404: 'no such object', 500: 'server error' },
-          },
-          (err, data) => (err ? reject(err) : resolve(data as IncomingMessage)),
-        );
-      });
-      return { stream, link };
-    } catch (err) {
-      link.dispose();
-      if (signal?.aborted) return undefined;
-      if (ctx.op === 'logs' && isNotFound(engineFailure(err))) return undefined;
-      throw this.#error(err, ctx);
-    }
-  }
-
-  /**
-   * Reads a response to its end, mapping chunks to items. Abort destroys the response (and its socket); the finally
-   * block destroys it on every exit, including a consumer that stops iterating early, so no descriptor outlives us.
-   */
-  async *#drain<T>(
-    stream: Readable,
-    link: ReturnType<typeof linkAbort>,
-    ctx: ErrorContext,
-    onChunk: (chunk: Buffer) => T[],
-    onEnd: () => T[],
-  ): AsyncGenerator<T> {
-    const onAbort = () => stream.destroy();
-    link.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      for await (const chunk of stream) {
-        for (const item of onChunk(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer))) yield item;
-      }
-      if (link.signal.aborted) return;
-      for (const item of onEnd()) yield item;
-    } catch (err) {
-      if (link.signal.aborted) return;
-      throw this.#error(err, ctx);
-    } finally {
-      link.signal.removeEventListener('abort', onAbort);
-      stream.destroy();
-      link.dispose();
-    }
   }
 }
 

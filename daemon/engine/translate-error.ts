@@ -92,25 +92,28 @@ export function engineFailure(err: unknown): EngineFailure {
  * Statuses that mean "already in the state you asked for". The engine reports them as errors; cmesh's callers are
  * level-triggered and retry freely, so treating them as success keeps every operation idempotent.
  */
-const BENIGN: { op: EngineOp; status: number; pattern?: RegExp }[] = [
-  { op: 'start', status: 304 },
-  { op: 'stop', status: 304 },
-  { op: 'stop', status: 404 },
-  { op: 'kill', status: 404 },
-  { op: 'kill', status: 409, pattern: /is not running/i },
-  { op: 'remove', status: 404 },
-  { op: 'remove', status: 409, pattern: /already in progress/i },
-  { op: 'pause', status: 409, pattern: /is already paused/i },
-  { op: 'unpause', status: 409, pattern: /is not paused/i },
-  { op: 'network-remove', status: 404 },
-  { op: 'volume-remove', status: 404 },
-  { op: 'image-remove', status: 404 },
+// Engine 20.10 answers some state conflicts with 500 where newer engines say 409, hence the status lists.
+export const BENIGN: { op: EngineOp; status: number[]; pattern?: RegExp }[] = [
+  { op: 'start', status: [304] },
+  { op: 'stop', status: [304, 404] },
+  { op: 'kill', status: [404] },
+  { op: 'kill', status: [409, 500], pattern: /is not running/i },
+  { op: 'remove', status: [404] },
+  { op: 'remove', status: [409], pattern: /already in progress/i },
+  { op: 'pause', status: [409, 500], pattern: /is already paused/i },
+  { op: 'unpause', status: [409, 500], pattern: /is not paused/i },
+  { op: 'network-remove', status: [404] },
+  { op: 'volume-remove', status: [404] },
+  { op: 'image-remove', status: [404] },
 ];
 
 export function isBenign(op: EngineOp, failure: EngineFailure): boolean {
   return BENIGN.some(
     (rule) =>
-      rule.op === op && rule.status === failure.status && (rule.pattern === undefined || rule.pattern.test(failure.message)),
+      rule.op === op &&
+      failure.status !== undefined &&
+      rule.status.includes(failure.status) &&
+      (rule.pattern === undefined || rule.pattern.test(failure.message)),
   );
 }
 

@@ -31,7 +31,9 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
         ? `cannot derive a project name from the directory "${ctx.projectDir}"`
         : `"${picked.name.slice(0, 60)}" is not a valid project name`;
     const from = { flag: '-p', file: 'the `name:` key', env: 'COMPOSE_PROJECT_NAME', directory: 'the directory name' }[picked.source];
-    ctx.issues.error(picked.source === 'file' ? nameNode?.pos : undefined, picked.source === 'file' ? ['name'] : undefined, `${why} (from ${from})`, 'use only lowercase letters, digits, "_" and "-", starting with a letter or digit (set one with -p)');
+    // A name from -p, the environment or the directory has no place in the file; point at the file's start.
+    const at = picked.source === 'file' && nameNode ? nameNode.pos : { file: opts.files[0] ?? '', line: 1, col: 1 };
+    ctx.issues.error(at, picked.source === 'file' ? ['name'] : undefined, `${why} (from ${from})`, 'use only lowercase letters, digits, "_" and "-", starting with a letter or digit (set one with -p)');
   }
   const project = picked.name;
 

@@ -18,10 +18,10 @@ export function isValidProjectName(name: string): boolean {
 
 export type NameSource = 'flag' | 'file' | 'env' | 'directory';
 
-/** -p, then top-level `name:`, then COMPOSE_PROJECT_NAME, then the project directory's name (normalized). */
+/** Compose's precedence: -p, then COMPOSE_PROJECT_NAME, then top-level `name:`, then the project directory's name (normalized). */
 export function pickProjectName(opts: { flag?: string; file?: string; env?: string; projectDir: string }): { name: string; source: NameSource } {
   if (opts.flag !== undefined && opts.flag !== '') return { name: opts.flag, source: 'flag' };
-  if (opts.file !== undefined && opts.file !== '') return { name: opts.file, source: 'file' };
   if (opts.env !== undefined && opts.env !== '') return { name: opts.env, source: 'env' };
+  if (opts.file !== undefined && opts.file !== '') return { name: opts.file, source: 'file' };
   return { name: normalizeProjectName(basename(opts.projectDir)), source: 'directory' };
 }

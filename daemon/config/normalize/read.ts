@@ -49,9 +49,10 @@ export function readInt(ctx: Ctx, node: YNode, path: PathSeg[], opts: { min?: nu
     else if (typeof node.value === 'string' && node.interpolated && /^-?\d+$/.test(node.value.trim())) n = Number(node.value);
   }
   if (n === undefined || !Number.isInteger(n)) return typeError(ctx, node, path, 'an integer', opts.hint);
-  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = opts;
-  if (n < min || n > max) {
-    ctx.issues.error(node.pos, path, `${n} is out of range (${min}..${max})`, opts.hint);
+  const { min, max } = opts;
+  if ((min !== undefined && n < min) || (max !== undefined && n > max)) {
+    const range = max === undefined ? `at least ${min}` : min === undefined ? `at most ${max}` : `between ${min} and ${max}`;
+    ctx.issues.error(node.pos, path, `${n} is out of range (expected ${range})`, opts.hint);
     return undefined;
   }
   return n;
@@ -171,6 +172,7 @@ export interface KeySpec {
 /** Warns (never errors) about keys outside `spec`, with a did-you-mean hint for likely typos. */
 export function checkKeys(ctx: Ctx, map: YMap, path: PathSeg[], spec: KeySpec): void {
   for (const e of map.entries.values()) {
+    if (!ctx.issues.canWarn) return;
     if (spec.supported.has(e.key) || e.key.startsWith('x-')) continue;
     if (spec.unsupported?.has(e.key)) {
       ctx.issues.warn(e.keyPos, [...path, e.key], `"${e.key}" is not supported by cmesh and is ignored`);
@@ -205,8 +207,4 @@ function editDistance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length] ?? 0;
-}
-
-export function entryPath(path: PathSeg[], key: string): PathSeg[] {
-  return [...path, key];
 }

@@ -1,0 +1,105 @@
+// x-cmesh: defaults, project-level defaults, validation, health derivation, and the published JSON Schema.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { LB_STRATEGIES, PROTOCOLS } from './schema.ts';
+import { load, loadError, service, where } from './test-helpers.ts';
+import { deriveHttpProbe, MESH_DEFAULTS } from './x-cmesh.ts';
+
+test('built-in defaults', () => {
+  const m = service('services:\n  web:\n    image: x\n').mesh;
+  assert.deepEqual(m, {
+    lb: 'p2c',
+    protocol: 'http',
+    weights: [],
+    weight: 1,
+    health: { intervalMs: 1000, timeoutMs: 1000, rise: 2, fall: 2 },
+    retries: 2,
+    timeouts: { connectMs: 5000, requestMs: 30_000, idleMs: 60_000 },
+    accessLog: false,
+    healthExplicit: false,
+  });
+});
+
+test('every key at service level', () => {
+  const m = service(
+    'services:\n  web:\n    image: x\n    x-cmesh:\n      lb: ring-hash\n      protocol: tcp\n      weight: 2\n      weights: [3, 1.5]\n      health: {path: /healthz, port: 8080, interval: 500ms, timeout: 2s, rise: 3, fall: 1}\n      retries: 0\n      timeouts: {connect: 1s, request: 1m, idle: 5m}\n      bind: 0.0.0.0\n      hash_key: "header:X-User"\n      access_log: true\n',
+  ).mesh;
+  assert.deepEqual(m, {
+    lb: 'ring-hash',
+    protocol: 'tcp',
+    weights: [3, 1.5],
+    weight: 2,
+    health: { path: '/healthz', port: 8080, intervalMs: 500, timeoutMs: 2000, rise: 3, fall: 1 },
+    retries: 0,
+    timeouts: { connectMs: 1000, requestMs: 60_000, idleMs: 300_000 },
+    accessLog: true,
+    healthExplicit: true,
+    bind: '0.0.0.0',
+    hashKey: 'header:X-User',
+  });
+});
+
+test('project-level defaults apply to all services and merge under service keys', () => {
+  const p = load('x-cmesh:\n  defaults:\n    lb: ewma\n    retries: 5\n    timeouts: {connect: 2s}\n    health: {interval: 3s}\nservices:\n  a: {image: a}\n  b:\n    image: b\n    x-cmesh: {lb: random, timeouts: {idle: 10s}, health: {path: /up}}\n').project;
+  assert.equal(p.services['a']?.mesh.lb, 'ewma');
+  assert.equal(p.services['a']?.mesh.retries, 5);
+  assert.equal(p.services['a']?.mesh.health.intervalMs, 3000);
+  assert.equal(p.services['a']?.mesh.healthExplicit, true);
+  assert.equal(p.services['b']?.mesh.lb, 'random');
+  assert.deepEqual(p.services['b']?.mesh.timeouts, { connectMs: 2000, requestMs: 30_000, idleMs: 10_000 });
+  assert.deepEqual(p.services['b']?.mesh.health, { intervalMs: 3000, timeoutMs: 1000, rise: 2, fall: 2, path: '/up' });
+  assert.equal(p.extensions['x-cmesh'], undefined);
+});
+
+test('health is derived from an HTTP healthcheck, else TCP', () => {
+  const cases: [string, { path: string; port: number } | undefined][] = [
+    ['["CMD", "wget", "-q", "-O-", "http://localhost:3000/healthz"]', { path: '/healthz', port: 3000 }],
+    ['curl -f http://127.0.0.1:8080/api/health?full=1 || exit 1', { path: '/api/health?full=1', port: 8080 }],
+    ['["CMD-SHELL", "curl --fail --silent http://localhost/ready"]', { path: '/ready', port: 80 }],
+    ['["CMD", "pg_isready", "-U", "postgres"]', undefined],
+    ['redis-cli ping', undefined],
+    ['curl -f https://localhost/secure', undefined],
+  ];
+  for (const [test_, want] of cases) {
+    const s = service(`services:\n  web:\n    image: x\n    healthcheck:\n      test: ${test_}\n`);
+    assert.deepEqual(deriveHttpProbe(s.healthcheck), want, test_);
+    assert.equal(s.mesh.healthExplicit, want !== undefined);
+    assert.equal(s.mesh.health.path, want?.path);
+    assert.equal(s.mesh.health.port, want?.port);
+  }
+  const explicit = service('services:\n  web:\n    image: x\n    healthcheck: {test: curl -f http://localhost:1/a}\n    x-cmesh: {health: {path: /b}}\n');
+  assert.deepEqual([explicit.mesh.health.path, explicit.mesh.health.port], ['/b', undefined]);
+});
+
+test('validation errors are collected with positions; unknown keys warn', () => {
+  const err = loadError('services:\n  web:\n    image: x\n    x-cmesh:\n      lb: fastest\n      protocol: grpc\n      weight: -1\n      weights: [1, "a"]\n      retries: lots\n      health: {path: healthz, rise: 0, interval: fast}\n      timeouts: {connect: 1}\n      bind: localhost\n      access_log: "yes"\n');
+  assert.deepEqual(where(err), [
+    '5:11 services.web.x-cmesh.lb',
+    '6:17 services.web.x-cmesh.protocol',
+    '7:15 services.web.x-cmesh.weight',
+    '8:20 services.web.x-cmesh.weights[1]',
+    '9:16 services.web.x-cmesh.retries',
+    '10:22 services.web.x-cmesh.health.path',
+    '10:37 services.web.x-cmesh.health.rise',
+    '10:50 services.web.x-cmesh.health.interval',
+    '11:27 services.web.x-cmesh.timeouts.connect',
+    '12:13 services.web.x-cmesh.bind',
+    '13:19 services.web.x-cmesh.access_log',
+  ]);
+  const r = load('x-cmesh:\n  defaults: {}\n  other: 1\nservices:\n  web:\n    image: x\n    x-cmesh:\n      lbb: p2c\n      hash_key: ip\n');
+  assert.deepEqual(r.warnings.map((w) => `${w.position?.line}:${w.position?.col} ${w.path}`), ['3:3 x-cmesh.other', '8:7 services.web.x-cmesh.lbb', '5:3 services.web.x-cmesh.hash_key']);
+  assert.match(r.warnings[1]?.message ?? '', /did you mean "lb"/);
+});
+
+test('the published JSON Schema agrees with the loader', () => {
+  const schema = JSON.parse(readFileSync(new URL('../../schema/x-cmesh.schema.json', import.meta.url), 'utf8'));
+  const props = schema.$defs.service.properties;
+  assert.deepEqual(props.lb.enum, [...LB_STRATEGIES]);
+  assert.deepEqual(props.protocol.enum, [...PROTOCOLS]);
+  assert.equal(props.lb.default, MESH_DEFAULTS.lb);
+  assert.equal(props.retries.default, MESH_DEFAULTS.retries);
+  assert.equal(props.health.properties.rise.default, MESH_DEFAULTS.health.rise);
+  assert.deepEqual(Object.keys(props).sort(), ['access_log', 'bind', 'hash_key', 'health', 'lb', 'protocol', 'retries', 'timeouts', 'weight', 'weights']);
+});

@@ -1,0 +1,49 @@
+// Keeps one engine event subscription alive for the daemon: reconnects with a doubling, capped backoff and reports
+// every (re)connect so callers wake their loops (events may have been missed while the stream was down).
+
+import type { ContainerEngine, EngineEvent } from './api/engine.ts';
+import { CmeshError } from './api/errors.ts';
+
+export interface WatchEngineOptions {
+  engine: ContainerEngine;
+  signal: AbortSignal;
+  onEvent: (event: EngineEvent) => void;
+  /** After a drop, once the backoff elapsed and just before re-subscribing. */
+  onReconnect: () => void;
+  onError: (error: CmeshError) => void;
+  initialMs?: number;
+  maxMs?: number;
+}
+
+export async function watchEngine(o: WatchEngineOptions): Promise<void> {
+  const initialMs = o.initialMs ?? 1000;
+  const maxMs = o.maxMs ?? 30_000;
+  let delay = initialMs;
+  while (!o.signal.aborted) {
+    const connectedAt = Date.now();
+    try {
+      for await (const event of o.engine.events({ signal: o.signal })) o.onEvent(event);
+    } catch (err) {
+      if (o.signal.aborted) break;
+      o.onError(err instanceof CmeshError ? err : new CmeshError('CMESH_E_ENGINE', String((err as Error)?.message ?? err)));
+    }
+    if (o.signal.aborted) break;
+    // A connection that lived a while was healthy: start the backoff over instead of punishing an old outage.
+    if (Date.now() - connectedAt > maxMs) delay = initialMs;
+    await sleep(delay, o.signal);
+    delay = Math.min(delay * 2, maxMs);
+    if (!o.signal.aborted) o.onReconnect();
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type Docker from 'dockerode';
+import { fromInspect, fromListEntry, parseEngineTime, parseListStatus } from './container-info.ts';
+
+describe('parseListStatus', () => {
+  const rows: [string, string | undefined, ReturnType<typeof parseListStatus>][] = [
+    ['Up 3 seconds (healthy)', 'running', { state: 'running', health: 'healthy' }],
+    ['Up 3 seconds (healthy)', undefined, { state: 'running', health: 'healthy' }],
+    ['Up 1 minute (health: starting)', 'running', { state: 'running', health: 'starting' }],
+    ['Up About a minute (unhealthy)', 'running', { state: 'running', health: 'unhealthy' }],
+    ['Up 2 hours', 'running', { state: 'running', health: 'none' }],
+    ['Up 5 seconds (Paused)', undefined, { state: 'paused', health: 'none' }],
+    ['Up 5 seconds (healthy) (Paused)', 'paused', { state: 'paused', health: 'healthy' }],
+    ['Exited (137) 2 hours ago', 'exited', { state: 'exited', health: 'none', exitCode: 137 }],
+    ['Exited (0) Less than a second ago', undefined, { state: 'exited', health: 'none', exitCode: 0 }],
+    ['Restarting (1) 3 seconds ago', 'restarting', { state: 'restarting', health: 'none', exitCode: 1 }],
+    ['Created', 'created', { state: 'created', health: 'none' }],
+    ['Removal In Progress', undefined, { state: 'removing', health: 'none' }],
+    ['Dead', 'dead', { state: 'dead', health: 'none' }],
+    ['', 'weird-new-state', { state: 'dead', health: 'none' }],
+    ['  up 1 second  (HEALTHY) ', undefined, { state: 'running', health: 'healthy' }],
+  ];
+  for (const [status, state, expected] of rows) {
+    it(`${JSON.stringify(status)} / ${state ?? '-'}`, () => assert.deepEqual(parseListStatus(status, state), expected));
+  }
+});
+
+describe('parseEngineTime', () => {
+  it('parses RFC3339Nano and treats Go zero time as undefined', () => {
+    assert.equal(parseEngineTime('2024-05-01T12:00:00.987654321Z'), Date.UTC(2024, 4, 1, 12, 0, 0, 987));
+    assert.equal(parseEngineTime('0001-01-01T00:00:00Z'), undefined);
+    assert.equal(parseEngineTime(''), undefined);
+    assert.equal(parseEngineTime('nonsense'), undefined);
+  });
+});
+
+describe('fromListEntry', () => {
+  it('maps a list entry: name without slash, endpoints with public ports only, IPs normalised, deduped', () => {
+    const entry = {
+      Id: 'abc',
+      Names: ['/p-web-1'],
+      Image: 'cmesh/node:local',
+      ImageID: 'sha256:123',
+      Command: 'node',
+      Created: 1_700_000_000,
+      Ports: [
+        { IP: '127.0.0.1', PrivatePort: 8080, PublicPort: 49153, Type: 'tcp' },
+        { IP: '0.0.0.0', PrivatePort: 9090, PublicPort: 49154, Type: 'tcp' },
+        { IP: '::', PrivatePort: 9090, PublicPort: 49154, Type: 'tcp' },
+        { PrivatePort: 7070, Type: 'tcp' },
+        { IP: '127.0.0.1', PrivatePort: 53, PublicPort: 49155, Type: 'udp' },
+      ],
+      Labels: { 'dev.cmesh.project': 'p' },
+      State: 'running',
+      Status: 'Up 3 seconds (healthy)',
+      HostConfig: { NetworkMode: 'p_default' },
+      NetworkSettings: { Networks: {} },
+      Mounts: [],
+    } as unknown as Docker.ContainerInfo;
+    assert.deepEqual(fromListEntry(entry), {
+      id: 'abc',
+      name: 'p-web-1',
+      image: 'cmesh/node:local',
+      imageId: 'sha256:123',
+      state: 'running',
+      health: 'healthy',
+      labels: { 'dev.cmesh.project': 'p' },
+      createdAt: 1_700_000_000_000,
+      restartCount: 0,
+      endpoints: [
+        { containerPort: 53, protocol: 'udp', host: '127.0.0.1', hostPort: 49155 },
+        { containerPort: 8080, protocol: 'tcp', host: '127.0.0.1', hostPort: 49153 },
+        { containerPort: 9090, protocol: 'tcp', host: '127.0.0.1', hostPort: 49154 },
+      ],
+    });
+  });
+});
+
+describe('fromInspect', () => {
+  const base = {
+    Id: 'abc',
+    Name: '/p-web-1',
+    Created: '2024-05-01T12:00:00.5Z',
+    Image: 'sha256:123',
+    RestartCount: 2,
+    Config: { Image: 'cmesh/node:local', Labels: { a: 'b' }, Tty: false },
+    NetworkSettings: { Ports: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '49153' }], '9000/tcp': null } },
+  };
+
+  it('maps a running container (no exit code while running)', () => {
+    const info = fromInspect({
+      ...base,
+      State: {
+        Status: 'running',
+        ExitCode: 0,
+        StartedAt: '2024-05-01T12:00:01.000000001Z',
+        FinishedAt: '0001-01-01T00:00:00Z',
+        Health: { Status: 'starting', FailingStreak: 0, Log: [] },
+      },
+    } as unknown as Docker.ContainerInspectInfo);
+    assert.deepEqual(info, {
+      id: 'abc',
+      name: 'p-web-1',
+      image: 'cmesh/node:local',
+      imageId: 'sha256:123',
+      state: 'running',
+      health: 'starting',
+      labels: { a: 'b' },
+      createdAt: Date.UTC(2024, 4, 1, 12, 0, 0, 500),
+      startedAt: Date.UTC(2024, 4, 1, 12, 0, 1),
+      restartCount: 2,
+      endpoints: [{ containerPort: 8080, protocol: 'tcp', host: '127.0.0.1', hostPort: 49153 }],
+    });
+  });
+
+  it('maps an exited container with its exit code and finish time', () => {
+    const info = fromInspect({
+      ...base,
+      NetworkSettings: { Ports: {} },
+      State: { Status: 'exited', ExitCode: 137, StartedAt: '2024-05-01T12:00:01Z', FinishedAt: '2024-05-01T12:00:09Z' },
+    } as unknown as Docker.ContainerInspectInfo);
+    assert.equal(info.state, 'exited');
+    assert.equal(info.exitCode, 137);
+    assert.equal(info.finishedAt, Date.UTC(2024, 4, 1, 12, 0, 9));
+    assert.equal(info.health, 'none');
+    assert.deepEqual(info.endpoints, []);
+  });
+});

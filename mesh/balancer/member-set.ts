@@ -1,0 +1,116 @@
+// Shared member bookkeeping for every balancer: health, weight and in-flight per id, kept across setMembers.
+
+import type { Balancer, BalancerMember, PickContext } from './types.ts';
+
+/** Per-member state; the optional fields belong to the strategies that need them. */
+export interface MemberState {
+  id: string;
+  weight: number;
+  healthy: boolean;
+  inflight: number;
+  /** Smooth weighted round-robin's running score. */
+  current: number;
+  /** Peak-EWMA latency in ms (0 = no data yet) and when it was last updated. */
+  cost: number;
+  stamp: number;
+  samples: number;
+}
+
+/** Options every strategy understands; tests inject `rand` and `now` to be deterministic. */
+export interface BalancerOptions {
+  rand?: () => number;
+  now?: () => number;
+}
+
+// A weight of 0, negative or NaN would make a member unpickable in weighted strategies by accident; 0 is explicit.
+function cleanWeight(w: number): number {
+  return Number.isFinite(w) && w > 0 ? w : 0;
+}
+
+export abstract class MemberSetBalancer implements Balancer {
+  abstract readonly strategy: string;
+  protected members: MemberState[] = [];
+  protected byId = new Map<string, MemberState>();
+  protected readonly rand: () => number;
+  protected readonly now: () => number;
+
+  constructor(opts: BalancerOptions = {}) {
+    this.rand = opts.rand ?? Math.random;
+    this.now = opts.now ?? Date.now;
+  }
+
+  setMembers(members: BalancerMember[]): void {
+    const next = new Map<string, MemberState>();
+    const list: MemberState[] = [];
+    for (const m of members) {
+      if (next.has(m.id)) continue;
+      const prev = this.byId.get(m.id);
+      const state: MemberState = prev ?? {
+        id: m.id,
+        weight: 0,
+        healthy: true,
+        inflight: 0,
+        current: 0,
+        cost: 0,
+        stamp: this.now(),
+        samples: 0,
+      };
+      state.weight = cleanWeight(m.weight);
+      next.set(m.id, state);
+      list.push(state);
+    }
+    this.byId = next;
+    this.members = list;
+    this.membersChanged();
+  }
+
+  /** Hook for strategies that precompute over the member list (ring-hash). */
+  protected membersChanged(): void {}
+
+  setHealthy(id: string, healthy: boolean): void {
+    const m = this.byId.get(id);
+    if (m) m.healthy = healthy;
+  }
+
+  onStart(id: string): void {
+    const m = this.byId.get(id);
+    if (m) m.inflight++;
+  }
+
+  onResult(id: string, latencyMs: number, ok: boolean): void {
+    const m = this.byId.get(id);
+    if (!m) return;
+    if (m.inflight > 0) m.inflight--;
+    this.observe(m, latencyMs, ok);
+  }
+
+  /** Hook for latency-aware strategies. */
+  protected observe(_m: MemberState, _latencyMs: number, _ok: boolean): void {}
+
+  /**
+   * Whether members may be picked at all: healthy ones, or every member when none is healthy (the contract's
+   * last resort; the pool decides real panic and normally never lets it get here).
+   */
+  protected usableHealth(): (m: MemberState) => boolean {
+    const anyHealthy = this.members.some((m) => m.healthy);
+    return anyHealthy ? (m) => m.healthy : () => true;
+  }
+
+  /** Members a pick may return: usable and not excluded by an earlier attempt of the same request. */
+  protected candidates(ctx?: PickContext): MemberState[] {
+    const usable = this.usableHealth();
+    const exclude = ctx?.exclude;
+    const out: MemberState[] = [];
+    for (const m of this.members) {
+      if (usable(m) && !exclude?.has(m.id)) out.push(m);
+    }
+    return out;
+  }
+
+  /** Uniform integer in [0, n). */
+  protected randomIndex(n: number): number {
+    return Math.min(n - 1, Math.floor(this.rand() * n));
+  }
+
+  abstract pick(ctx?: PickContext): string | undefined;
+}

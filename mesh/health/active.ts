@@ -1,0 +1,151 @@
+// Active health: probes each replica on its loopback port every interval and reports rise/fall transitions.
+
+import type { HealthProbe } from '../../daemon/api/project.ts';
+import { type ProbeResult, probeOnce } from './probe.ts';
+
+export interface ProbeTarget {
+  /** Replica id, e.g. `web#2`. */
+  id: string;
+  /** Host port of the probe endpoint (health.port's published endpoint, else the first one). */
+  port: number;
+  /** Defaults to 127.0.0.1; replicas only ever publish on loopback. */
+  host?: string;
+  /** Changes when the replica's container is replaced: the new one starts unhealthy again. */
+  generation?: string;
+}
+
+export interface ActiveTransition {
+  id: string;
+  healthy: boolean;
+  reason: string;
+}
+
+export interface ActiveHandlers {
+  onTransition(t: ActiveTransition): void;
+  /** Every probe result, for passive health's "passing probes after ejection" and the service table. */
+  onProbe?(id: string, result: ProbeResult): void;
+}
+
+export interface ActiveOptions {
+  signal?: AbortSignal;
+  /** Random in [0,1); spreads the first probes so N replicas are not probed in the same tick. */
+  rand?: () => number;
+  /** The probe function; tests may replace it. */
+  probe?: typeof probeOnce;
+}
+
+export const DEFAULT_HEALTH_PROBE: HealthProbe = { intervalMs: 1000, timeoutMs: 1000, rise: 2, fall: 2 };
+
+interface Check {
+  target: ProbeTarget;
+  healthy: boolean;
+  passes: number;
+  fails: number;
+  timer?: NodeJS.Timeout;
+  stopped: boolean;
+}
+
+export class ActiveChecker {
+  private readonly checks = new Map<string, Check>();
+  private probeCfg: HealthProbe;
+  private readonly rand: () => number;
+  private readonly probeFn: typeof probeOnce;
+  private readonly signal?: AbortSignal;
+  private closed = false;
+
+  constructor(
+    probe: HealthProbe,
+    private readonly handlers: ActiveHandlers,
+    opts: ActiveOptions = {},
+  ) {
+    this.probeCfg = probe;
+    this.rand = opts.rand ?? Math.random;
+    this.probeFn = opts.probe ?? probeOnce;
+    this.signal = opts.signal;
+    if (opts.signal?.aborted) this.closed = true;
+    opts.signal?.addEventListener('abort', () => this.close(), { once: true });
+  }
+
+  /** New settings apply from each replica's next probe. */
+  setProbe(probe: HealthProbe): void {
+    this.probeCfg = probe;
+  }
+
+  healthy(id: string): boolean {
+    return this.checks.get(id)?.healthy ?? false;
+  }
+
+  /** Replaces the target set: starts new ones (unhealthy until `rise` passes), stops gone ones, restarts replaced ones. */
+  setTargets(targets: ProbeTarget[]): void {
+    const want = new Map(targets.map((t) => [t.id, t]));
+    for (const id of [...this.checks.keys()]) if (!want.has(id)) this.remove(id);
+    for (const t of targets) this.add(t);
+  }
+
+  add(target: ProbeTarget): void {
+    if (this.closed) return;
+    const cur = this.checks.get(target.id);
+    if (cur) {
+      if (cur.target.generation === target.generation) {
+        // Same container, maybe a new port: the next probe uses it, the health earned so far stands.
+        cur.target = target;
+        return;
+      }
+      this.remove(target.id);
+    }
+    const check: Check = { target, healthy: false, passes: 0, fails: 0, stopped: false };
+    this.checks.set(target.id, check);
+    this.schedule(check, this.rand() * Math.min(this.probeCfg.intervalMs, 1000));
+  }
+
+  remove(id: string): void {
+    const c = this.checks.get(id);
+    if (!c) return;
+    c.stopped = true;
+    clearTimeout(c.timer);
+    this.checks.delete(id);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const id of [...this.checks.keys()]) this.remove(id);
+  }
+
+  private schedule(c: Check, delayMs: number): void {
+    if (c.stopped || this.closed) return;
+    c.timer = setTimeout(() => void this.run(c), delayMs);
+    // Probing alone must not keep a process alive (tests, a daemon shutting down).
+    c.timer.unref();
+  }
+
+  // The next probe is scheduled only after this one settles, so at most one is in flight per replica.
+  private async run(c: Check): Promise<void> {
+    if (c.stopped || this.closed) return;
+    const cfg = this.probeCfg;
+    const result = await this.probeFn({
+      host: c.target.host ?? '127.0.0.1',
+      port: c.target.port,
+      path: cfg.path,
+      timeoutMs: cfg.timeoutMs,
+      signal: this.signal,
+    });
+    if (c.stopped || this.closed) return;
+    this.handlers.onProbe?.(c.target.id, result);
+    if (result.ok) {
+      c.passes++;
+      c.fails = 0;
+      if (!c.healthy && c.passes >= Math.max(1, cfg.rise)) {
+        c.healthy = true;
+        this.handlers.onTransition({ id: c.target.id, healthy: true, reason: `${c.passes} passing probes (${result.reason})` });
+      }
+    } else {
+      c.fails++;
+      c.passes = 0;
+      if (c.healthy && c.fails >= Math.max(1, cfg.fall)) {
+        c.healthy = false;
+        this.handlers.onTransition({ id: c.target.id, healthy: false, reason: `${c.fails} failing probes: ${result.reason}` });
+      }
+    }
+    this.schedule(c, cfg.intervalMs);
+  }
+}

@@ -1,0 +1,338 @@
+// ServicePool: one service's replicas behind the UpstreamPool contract — balancer, health, ejection, panic, drain.
+
+import type { Endpoint } from '../daemon/api/engine.ts';
+import type { DaemonEvent } from '../daemon/api/events.ts';
+import type { HealthProbe, LbStrategy, MeshSpec, PortMapping } from '../daemon/api/project.ts';
+import { createBalancer, type CreateBalancerOptions, DEFAULT_STRATEGY } from './balancer/index.ts';
+import type { Balancer, PickContext } from './balancer/types.ts';
+import { DEFAULT_HEALTH_PROBE, type ProbeTarget } from './health/active.ts';
+import { PassiveHealth, type PassiveOptions, type PassiveTransition } from './health/passive.ts';
+import { buildServiceRow } from './pool-row.ts';
+import type { ServiceTableRow } from './registry-types.ts';
+import { endpointFor, loopback, newEntry, type ReplicaEntry, type ReplicaInput } from './replica-entry.ts';
+import { ReplicaStats } from './replica-stats.ts';
+import type { AttemptOutcome, PoolSnapshot, Upstream, UpstreamPool } from './upstream-pool.ts';
+
+/** The mesh settings a pool reads; a full MeshSpec fits. */
+export type PoolMesh = Pick<MeshSpec, 'lb' | 'health' | 'weights' | 'weight'> & Partial<Pick<MeshSpec, 'protocol'>>;
+
+export type { ReplicaInput } from './replica-entry.ts';
+
+export interface ServicePoolOptions {
+  project: string;
+  service: string;
+  mesh?: PoolMesh;
+  ports?: PortMapping[];
+  desired?: number;
+  emit?: (e: DaemonEvent) => void;
+  now?: () => number;
+  rand?: () => number;
+  /** false = nobody probes this pool: running replicas count as healthy and ejections end on their own. */
+  activeChecks?: boolean;
+  passive?: Omit<PassiveOptions, 'now' | 'rise'>;
+  /** Below this share of healthy serving replicas the pool balances over all of them (Envoy's panic threshold). */
+  panicThresholdPercent?: number;
+  balancer?: Omit<CreateBalancerOptions, 'rand' | 'now'>;
+}
+
+const DEFAULT_MESH: PoolMesh = { lb: DEFAULT_STRATEGY, health: DEFAULT_HEALTH_PROBE, weights: [], weight: 1 };
+
+export class ServicePool implements UpstreamPool {
+  readonly project: string;
+  readonly service: string;
+  mesh: PoolMesh;
+  ports: PortMapping[];
+  desired: number;
+  private balancer: Balancer;
+  private readonly passive: PassiveHealth;
+  private readonly replicas = new Map<string, ReplicaEntry>();
+  private routable = new Set<string>();
+  private panic = false;
+  private readonly listeners = new Set<() => void>();
+  private readonly views = new Map<number, UpstreamPool>();
+  private readonly emitFn: (e: DaemonEvent) => void;
+  private readonly now: () => number;
+  private readonly activeChecks: boolean;
+  private readonly panicPercent: number;
+  private readonly balancerOpts: CreateBalancerOptions;
+
+  constructor(opts: ServicePoolOptions) {
+    this.project = opts.project;
+    this.service = opts.service;
+    this.mesh = opts.mesh ?? DEFAULT_MESH;
+    this.ports = opts.ports ?? [];
+    this.desired = opts.desired ?? 0;
+    this.emitFn = opts.emit ?? (() => {});
+    this.now = opts.now ?? Date.now;
+    this.activeChecks = opts.activeChecks ?? true;
+    this.panicPercent = opts.panicThresholdPercent ?? 50;
+    this.balancerOpts = { ...opts.balancer, rand: opts.rand, now: this.now };
+    this.balancer = createBalancer(this.mesh.lb, this.balancerOpts);
+    this.passive = new PassiveHealth({ ...opts.passive, now: this.now }, (t) => this.onPassive(t));
+    this.passive.setRise(this.activeChecks ? this.mesh.health.rise : 0);
+  }
+
+  get strategy(): LbStrategy {
+    return this.mesh.lb;
+  }
+
+  get healthProbe(): HealthProbe {
+    return this.mesh.health;
+  }
+
+  /** New service settings: a strategy change swaps the balancer, carrying in-flight counts over. */
+  configure(opts: { mesh?: PoolMesh; ports?: PortMapping[]; desired?: number }): void {
+    if (opts.ports) this.ports = opts.ports;
+    if (opts.desired !== undefined) this.desired = opts.desired;
+    if (opts.mesh) {
+      const strategyChanged = opts.mesh.lb !== this.mesh.lb;
+      this.mesh = opts.mesh;
+      this.passive.setRise(this.activeChecks ? this.mesh.health.rise : 0);
+      if (strategyChanged) {
+        this.balancer = createBalancer(this.mesh.lb, this.balancerOpts);
+        this.syncMembers();
+        for (const r of this.replicas.values()) for (let i = 0; i < r.inflight; i++) this.balancer.onStart(r.id);
+      }
+    }
+    this.syncMembers();
+    this.changed();
+  }
+
+  upsert(input: ReplicaInput): void {
+    const id = `${this.service}#${input.replica}`;
+    let r = this.replicas.get(id);
+    // A new container behind the same replica number (swap, recreate) has to earn its health again.
+    if (r && r.container !== input.container) {
+      this.finishDrain(r);
+      this.replicas.delete(id);
+      this.passive.forget(id);
+      r = undefined;
+    }
+    if (!r) {
+      r = newEntry(id, input, new ReplicaStats(this.now));
+      this.replicas.set(id, r);
+    }
+    if (r.state === 'running' && input.state !== 'running') {
+      // A stopped process forfeits its health; when it runs again it rises like a new one.
+      r.active = 'unknown';
+      r.everHealthy = false;
+    }
+    r.state = input.state;
+    r.endpoints = input.endpoints;
+    r.weightOverride = input.weight;
+    this.syncMembers();
+    this.changed();
+  }
+
+  remove(idOrReplica: string | number): void {
+    const id = typeof idOrReplica === 'number' ? `${this.service}#${idOrReplica}` : idOrReplica;
+    const r = this.replicas.get(id);
+    if (!r) return;
+    this.replicas.delete(id);
+    this.finishDrain(r);
+    this.syncMembers();
+    this.changed();
+  }
+
+  replicaIds(): string[] {
+    return [...this.replicas.keys()];
+  }
+
+  setDraining(id: string, draining: boolean): void {
+    const r = this.replicas.get(id);
+    if (!r || r.draining === draining) return;
+    r.draining = draining;
+    if (!draining) this.finishDrain(r);
+    this.syncMembers();
+    this.recompute();
+  }
+
+  /** Takes the replica out of picks now; resolves when its in-flight requests are done or after graceMs. */
+  drain(id: string, opts: { graceMs: number }): Promise<void> {
+    const r = this.replicas.get(id);
+    if (!r) return Promise.resolve();
+    this.setDraining(id, true);
+    if (r.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, opts.graceMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      r.drainWaiters.push(done);
+    });
+  }
+
+  pick(ctx?: PickContext): Upstream | undefined {
+    return this.pickFor(undefined, ctx);
+  }
+
+  /** The same pool seen through one container port, for services that publish several. */
+  forPort(containerPort: number): UpstreamPool {
+    let v = this.views.get(containerPort);
+    if (!v) {
+      v = {
+        service: this.service,
+        pick: (ctx) => this.pickFor(containerPort, ctx),
+        onStart: (id) => this.onStart(id),
+        onResult: (id, ms, outcome) => this.onResult(id, ms, outcome),
+        snapshot: () => this.snapshot(),
+      };
+      this.views.set(containerPort, v);
+    }
+    return v;
+  }
+
+  onStart(id: string): void {
+    const r = this.replicas.get(id);
+    if (!r) return;
+    r.inflight++;
+    this.balancer.onStart(id);
+  }
+
+  onResult(id: string, latencyMs: number, outcome: AttemptOutcome): void {
+    const r = this.replicas.get(id);
+    if (!r) return;
+    if (r.inflight > 0) r.inflight--;
+    const ok = outcome === 'ok';
+    this.balancer.onResult(id, latencyMs, ok);
+    r.stats.record(latencyMs, ok);
+    this.passive.record(id, outcome);
+    if (r.inflight === 0) this.finishDrain(r);
+  }
+
+  snapshot(): PoolSnapshot {
+    this.passive.tick();
+    let healthy = 0;
+    let draining = 0;
+    for (const r of this.replicas.values()) {
+      if (r.draining) draining++;
+      else if (this.isHealthy(r)) healthy++;
+    }
+    return { total: this.replicas.size, healthy, draining, panic: this.panic };
+  }
+
+  row(): ServiceTableRow {
+    this.passive.tick();
+    return buildServiceRow(this, [...this.replicas.values()], {
+      endpointFor: (r) => this.endpointFor(r),
+      passive: (id) => this.passive.info(id),
+      routable: (id) => this.routable.has(id),
+      healthy: (r) => this.isHealthy(r),
+      weight: (r) => this.weightOf(r),
+      panic: this.panic,
+    });
+  }
+
+  // ── health plumbing (startHealthChecks) ─────────────────────────────────────────────────────────────
+
+  /** Running replicas with a probe endpoint: health.port's published endpoint, else the primary one. */
+  probeTargets(): ProbeTarget[] {
+    const out: ProbeTarget[] = [];
+    for (const r of this.replicas.values()) {
+      if (r.state !== 'running') continue;
+      const ep = this.endpointFor(r, this.mesh.health.port);
+      if (ep) out.push({ id: r.id, port: ep.hostPort, host: loopback(ep.host), generation: r.container });
+    }
+    return out;
+  }
+
+  /** Called whenever the probe targets or settings may have changed; returns an unsubscribe. */
+  onTargetsChanged(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  setActiveHealth(id: string, healthy: boolean, reason: string): void {
+    const r = this.replicas.get(id);
+    if (!r) return;
+    r.active = healthy ? 'healthy' : 'unhealthy';
+    r.activeReason = reason;
+    if (healthy) r.everHealthy = true;
+    this.emit({ type: 'health', service: this.service, replica: r.replica, source: 'mesh', healthy, reason });
+    this.recompute();
+  }
+
+  onProbe(id: string, ok: boolean, reason: string): void {
+    const r = this.replicas.get(id);
+    if (!r) return;
+    r.activeReason = reason;
+    this.passive.onProbe(id, ok);
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────────────────────────────────
+
+  private pickFor(containerPort: number | undefined, ctx?: PickContext): Upstream | undefined {
+    this.passive.tick();
+    if (this.routable.size === 0) return undefined;
+    const id = this.balancer.pick(ctx);
+    const r = id === undefined ? undefined : this.replicas.get(id);
+    if (!r) return undefined;
+    const ep = this.endpointFor(r, containerPort);
+    return ep ? { id: r.id, host: loopback(ep.host), port: ep.hostPort } : undefined;
+  }
+
+  private isHealthy(r: ReplicaEntry): boolean {
+    const active = this.activeChecks ? r.active === 'healthy' : true;
+    return this.isServing(r) && active && this.passive.state(r.id) === 'ok';
+  }
+
+  private isServing(r: ReplicaEntry): boolean {
+    return !r.draining && r.state === 'running' && this.endpointFor(r) !== undefined;
+  }
+
+  /** Recomputes who may be picked (healthy, or every warmed-up serving replica in panic) and tells the balancer. */
+  private recompute(): void {
+    // Due ejection expiries first, so the reads below all see the same passive state.
+    this.passive.tick();
+    const healthy: string[] = [];
+    const warmed: string[] = [];
+    for (const r of this.replicas.values()) {
+      if (!this.isServing(r)) continue;
+      if (r.everHealthy || !this.activeChecks) warmed.push(r.id);
+      if (this.isHealthy(r)) healthy.push(r.id);
+    }
+    this.panic = warmed.length > 0 && healthy.length < (warmed.length * this.panicPercent) / 100;
+    this.routable = new Set(this.panic ? [...warmed, ...healthy] : healthy);
+    for (const id of this.replicas.keys()) this.balancer.setHealthy(id, this.routable.has(id));
+  }
+
+  private syncMembers(): void {
+    const list = [...this.replicas.values()].sort((a, b) => a.replica - b.replica);
+    this.balancer.setMembers(list.map((r) => ({ id: r.id, weight: this.weightOf(r) })));
+    // Passive's 50 % cap is over the replicas meant to serve, not over ones already leaving.
+    this.passive.setMembers(list.filter((r) => !r.draining).map((r) => r.id));
+  }
+
+  private weightOf(r: ReplicaEntry): number {
+    return r.weightOverride ?? this.mesh.weights[r.replica - 1] ?? this.mesh.weight ?? 1;
+  }
+
+  private endpointFor(r: ReplicaEntry, containerPort?: number): Endpoint | undefined {
+    return endpointFor(r, this.ports, containerPort);
+  }
+
+  private onPassive(t: PassiveTransition): void {
+    const r = this.replicas.get(t.id);
+    if (r && t.state !== 'probing') {
+      this.emit({ type: 'ejection', service: this.service, replica: r.replica, ejected: t.ejected, reason: t.reason });
+    }
+    this.recompute();
+  }
+
+  private finishDrain(r: ReplicaEntry): void {
+    const waiters = r.drainWaiters.splice(0);
+    for (const w of waiters) w();
+  }
+
+  private changed(): void {
+    this.recompute();
+    for (const fn of this.listeners) fn();
+  }
+
+  private emit(e: DistributiveOmit<DaemonEvent, 'time' | 'project'>): void {
+    this.emitFn({ ...e, time: this.now(), project: this.project } as DaemonEvent);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

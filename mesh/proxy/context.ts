@@ -1,0 +1,64 @@
+// State shared by every request of one service's proxy: the pool, clients, retry budget, counters and callbacks.
+
+import type { Socket } from 'node:net';
+import type { MeshSpec } from '../../daemon/api/project.ts';
+import type { AttemptOutcome, UpstreamPool } from '../upstream-pool.ts';
+import type { AccessLogSink } from './access-log.ts';
+import type { TrustedProxies } from './forwarded-headers.ts';
+import type { HashKeyExtractor } from './hash-key.ts';
+import type { RetryBudget } from './retry.ts';
+import type { UpstreamClients } from './upstream-client.ts';
+
+/** One upstream attempt as reported to `onAttempt` (the daemon turns these into metrics). */
+export interface AttemptStats {
+  service: string;
+  upstream: string;
+  /** 1-based attempt number within the client request. */
+  attempt: number;
+  outcome: AttemptOutcome;
+  latencyMs: number;
+  status?: number;
+  code?: string;
+  /** What the proxy did next after a failed attempt. */
+  next?: 'failover' | 'retry' | 'respond';
+}
+
+export interface ProxyStats {
+  requests: number;
+  active: number;
+  attempts: number;
+  /** Counted retries (replay-safe requests after reset / 502 / 503). */
+  retries: number;
+  /** Re-picks after a request that never reached a replica (connect refused/timeout). */
+  failovers: number;
+  budgetExhausted: number;
+  /** Responses the proxy generated itself, by status. */
+  errors: Record<number, number>;
+}
+
+export interface ProxyContext {
+  service: string;
+  pool: UpstreamPool;
+  mesh: MeshSpec;
+  trust: TrustedProxies;
+  via: string | undefined;
+  hashKey: HashKeyExtractor | undefined;
+  clients: UpstreamClients;
+  budget: RetryBudget;
+  stats: ProxyStats;
+  onAttempt: ((stats: AttemptStats) => void) | undefined;
+  /** Set only when `mesh.accessLog` is on and a sink was given. */
+  onAccessLog: AccessLogSink | undefined;
+  /** While the listener drains, responses close their connections so clients reconnect elsewhere. */
+  draining: boolean;
+  /** Upgraded (WebSocket) and TCP tunnels, destroyed when the listener's drain bound passes. */
+  tunnels: Set<Socket>;
+}
+
+export function newStats(): ProxyStats {
+  return { requests: 0, active: 0, attempts: 0, retries: 0, failovers: 0, budgetExhausted: 0, errors: {} };
+}
+
+export function countError(ctx: ProxyContext, status: number): void {
+  ctx.stats.errors[status] = (ctx.stats.errors[status] ?? 0) + 1;
+}

@@ -1,0 +1,177 @@
+// A service's published port: binds the node server for an HTTP or TCP proxy, and drains it within a bound on close.
+
+import http from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CmeshError } from '../../daemon/api/errors.ts';
+import type { ProxyError } from './error-responses.ts';
+import { writeRawError } from './error-responses.ts';
+import type { HttpProxy } from './http-proxy.ts';
+import type { TcpProxy } from './tcp-proxy.ts';
+
+export interface ProxyListenerOptions {
+  proxy: HttpProxy | TcpProxy;
+  /** How long close() lets in-flight requests and tunnels finish before destroying them (default 5 s). */
+  drainTimeoutMs?: number;
+  /** Slowloris bound: the whole request head must arrive within this (default 10 s). */
+  headersTimeoutMs?: number;
+  /** Bound on receiving a whole request, body included (default 10 min: a 1 GiB upload at ~2 MB/s). */
+  requestTimeoutMs?: number;
+  /** Largest request head accepted, in bytes (default 16 KiB, node's default); larger gets 431. */
+  maxHeaderSize?: number;
+  /** Idle keep-alive client connections are closed after this (default 5 s, like node). */
+  keepAliveTimeoutMs?: number;
+}
+
+export interface BoundAddress {
+  host: string;
+  port: number;
+}
+
+const STATUS_TEXT: Record<string, ProxyError> = {
+  HPE_HEADER_OVERFLOW: { status: 431, code: 'bad-request', message: 'request header fields too large' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'bad-request', message: 'request not received in time' },
+};
+
+export class ProxyListener {
+  readonly proxy: HttpProxy | TcpProxy;
+  readonly server: http.Server | net.Server;
+  readonly #drainTimeoutMs: number;
+  #address: BoundAddress | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(o: ProxyListenerOptions) {
+    this.proxy = o.proxy;
+    this.#drainTimeoutMs = o.drainTimeoutMs ?? 5000;
+    if (o.proxy.kind === 'tcp') {
+      this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, o.proxy.handleConnection);
+      return;
+    }
+    const proxy = o.proxy;
+    const server = http.createServer(
+      {
+        // The strict parser is what rejects CL+TE, duplicate Content-Length, obs-fold and malformed chunking.
+        insecureHTTPParser: false,
+        requireHostHeader: true,
+        headersTimeout: o.headersTimeoutMs ?? 10_000,
+        requestTimeout: o.requestTimeoutMs ?? 600_000,
+        maxHeaderSize: o.maxHeaderSize ?? 16 * 1024,
+        keepAliveTimeout: o.keepAliveTimeoutMs ?? 5000,
+        noDelay: true,
+        joinDuplicateHeaders: false,
+      },
+      proxy.handleRequest,
+    );
+    server.on('upgrade', proxy.handleUpgrade);
+    server.on('clientError', onClientError);
+    this.server = server;
+  }
+
+  get address(): BoundAddress | undefined {
+    return this.#address;
+  }
+
+  /** Binds host:port (port 0 = any free port). EADDRINUSE / EACCES become CMESH_E_PORT_TAKEN naming the address. */
+  listen(where: BoundAddress): Promise<BoundAddress> {
+    const service = this.proxy.service;
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => reject(listenError(service, where, err));
+      this.server.once('error', onError);
+      this.server.listen({ host: where.host, port: where.port, exclusive: true }, () => {
+        this.server.off('error', onError);
+        const a = this.server.address() as net.AddressInfo;
+        this.#address = { host: a.address, port: a.port };
+        resolve(this.#address);
+      });
+    });
+  }
+
+  /** Stops accepting, lets in-flight work finish for up to drainTimeoutMs, then destroys what is left. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const deadline = performance.now() + this.#drainTimeoutMs;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const proxy = this.proxy;
+    if (proxy.kind === 'http') {
+      const server = this.server as http.Server;
+      proxy.startDraining();
+      while (proxy.inFlight() > 0 && performance.now() < deadline) {
+        server.closeIdleConnections();
+        await sleep(20);
+      }
+      const forced = proxy.inFlight() > 0;
+      server.closeAllConnections();
+      proxy.destroyTunnels();
+      await proxy.close(forced);
+    } else {
+      while (proxy.sockets.size > 0 && performance.now() < deadline) await sleep(20);
+      for (const s of proxy.sockets) s.destroy();
+      await proxy.close();
+    }
+    if (this.#address !== undefined) await closed;
+  }
+}
+
+const answered = new WeakSet<Duplex>();
+
+/** Answers a request node's parser refused (smuggling attempts land here) with a real 400 and closes. */
+function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // node re-runs the failed parser on every later chunk; one answer per connection.
+  if (answered.has(socket)) return;
+  const s = socket as net.Socket & { _httpMessage?: http.ServerResponse | null };
+  // A response already under way on this connection cannot be followed by a second status line.
+  if (err.code === 'ECONNRESET' || !s.writable || s._httpMessage?.headersSent === true) {
+    s.destroy();
+    return;
+  }
+  answered.add(socket);
+  const known = err.code === undefined ? undefined : STATUS_TEXT[err.code];
+  const reason = err.code === undefined ? 'malformed request' : `malformed request (${err.code})`;
+  writeRawError(s, known ?? { status: 400, code: 'bad-request', message: reason });
+  lingeringClose(s);
+}
+
+/**
+ * Closing a socket with unread input makes the kernel send RST, which can discard the 400 before the client reads it.
+ * So after our FIN we read and drop what the client still sends, for a short bounded while (nginx's lingering close).
+ */
+function lingeringClose(s: net.Socket): void {
+  s.removeAllListeners('data');
+  s.on('data', () => undefined);
+  s.resume();
+  const timer = setTimeout(() => s.destroy(), 2000);
+  timer.unref();
+  s.once('close', () => clearTimeout(timer));
+}
+
+function listenError(service: string, where: BoundAddress, err: NodeJS.ErrnoException): Error {
+  const at = `${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}`;
+  const details = { service, host: where.host, port: where.port, errno: err.code };
+  if (err.code === 'EADDRINUSE') {
+    return new CmeshError('CMESH_E_PORT_TAKEN', `cannot publish service "${service}" on ${at}: the port is already in use`, {
+      hint: `stop what holds it (\`ss -ltnp 'sport = :${where.port}'\` shows the process) or change the published port in the compose file`,
+      details,
+      cause: err,
+    });
+  }
+  if (err.code === 'EACCES') {
+    return new CmeshError('CMESH_E_PORT_TAKEN', `cannot publish service "${service}" on ${at}: permission denied`, {
+      hint: 'ports below 1024 need root or CAP_NET_BIND_SERVICE (or lower net.ipv4.ip_unprivileged_port_start); pick a port ≥ 1024',
+      details,
+      cause: err,
+    });
+  }
+  if (err.code === 'EADDRNOTAVAIL') {
+    return new CmeshError('CMESH_E_CONFIG', `cannot publish service "${service}" on ${at}: no such address on this machine`, {
+      hint: 'x-cmesh.bind / the host IP of the port mapping must be an address of a local interface (e.g. 127.0.0.1)',
+      details,
+      cause: err,
+    });
+  }
+  return new CmeshError('CMESH_E_PORT_TAKEN', `cannot publish service "${service}" on ${at}: ${err.message}`, { details, cause: err });
+}

@@ -1,0 +1,119 @@
+// When a failed upstream attempt may be replayed on another replica, and how many retries may be in flight at once.
+
+import type { AttemptOutcome } from '../upstream-pool.ts';
+
+/** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/**
+ * Idempotent by method, or a client that sends an Idempotency-Key (draft-ietf-httpapi-idempotency-key-header)
+ * has told us a replay is safe; Go's net/http makes the same exception.
+ */
+export function isReplaySafe(method: string, headers: Readonly<Record<string, unknown>>): boolean {
+  return IDEMPOTENT.has(method) || headers['idempotency-key'] !== undefined || headers['x-idempotency-key'] !== undefined;
+}
+
+/** Where in the exchange an attempt failed; decides what the upstream can have seen. */
+export type AttemptPhase =
+  /** No connection carried the request: connect refused/timed out, or the pool was closed. Nothing was sent. */
+  | 'not-sent'
+  /** The request was handed to a socket, no response byte has arrived. The upstream may or may not have it. */
+  | 'sent'
+  /** Response headers were forwarded to the client: the exchange is committed to this replica. */
+  | 'responding';
+
+export interface AttemptFailure {
+  phase: AttemptPhase;
+  outcome: AttemptOutcome;
+  /** errno / undici code, for messages and the EPIPE rule. */
+  code: string | undefined;
+}
+
+const NOT_SENT_CODES = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+
+/** Maps an undici/net error at a given phase to the outcome passive health sees. */
+export function classifyError(err: unknown, sentToSocket: boolean, responding: boolean): AttemptFailure {
+  const code = (err as { code?: unknown } | null)?.code;
+  const c = typeof code === 'string' ? code : undefined;
+  if (c === 'UND_ERR_CONNECT_TIMEOUT') return { phase: 'not-sent', outcome: 'timeout', code: c };
+  if (c === 'UND_ERR_HEADERS_TIMEOUT' || c === 'UND_ERR_BODY_TIMEOUT') {
+    return { phase: responding ? 'responding' : 'sent', outcome: 'timeout', code: c };
+  }
+  // undici calls onConnect just before writing the request head; any error before that left nothing on the wire.
+  if (!sentToSocket) return { phase: 'not-sent', outcome: c !== undefined && NOT_SENT_CODES.has(c) ? 'reset' : 'connect-error', code: c };
+  return { phase: responding ? 'responding' : 'sent', outcome: 'reset', code: c };
+}
+
+export interface RetryQuestion {
+  failure: AttemptFailure;
+  /** The upstream answered 502/503 and we have not forwarded it (only asked for replay-safe requests). */
+  status?: number;
+  replaySafe: boolean;
+  /** The whole request body is still held (none, or ≤ 64 KiB buffered, or not one byte consumed yet). */
+  bodyReplayable: boolean;
+  /** Counted retries used so far and allowed (`mesh.retries`). */
+  retriesUsed: number;
+  retriesAllowed: number;
+}
+
+/**
+ * 'failover' — try another replica, not counted against `retries` nor the budget: the request never reached anyone.
+ * 'retry' — a counted retry, if the budget allows. 'no' — answer the client with this failure.
+ *
+ * The rules, most certain first:
+ * - not-sent: always safe, whatever the method or body (connect refused after `docker kill`, pool closed).
+ * - sent, then EPIPE before any response byte: the kernel refused our write because the peer had already reset the
+ *   connection (a stale keep-alive socket to a dead replica), so no process can have read the request — safe even
+ *   for POST, provided we still hold the body. A buffered body goes out in one corked writev with the head.
+ * - sent, then ECONNRESET / "other side closed" / 502 / 503: the replica may have read and applied the request
+ *   before dying, so only replay-safe requests are retried (RFC 9110 §9.2.2; Go's `nothingWrittenError` rule).
+ *   undici already yields one poll phase before reusing an idle socket, which catches the common idle-close race.
+ * - timeouts after sending are never retried: the request deadline is spent and a slow replica may still apply it.
+ * - once response bytes reached the client nothing can be retried.
+ */
+export function retryDecision(q: RetryQuestion): 'failover' | 'retry' | 'no' {
+  const { failure } = q;
+  if (failure.phase === 'responding') return 'no';
+  if (failure.phase === 'not-sent') return q.bodyReplayable ? 'failover' : 'no';
+  if (!q.bodyReplayable || q.retriesUsed >= q.retriesAllowed) return 'no';
+  if (q.status !== undefined) return q.replaySafe && (q.status === 502 || q.status === 503) ? 'retry' : 'no';
+  if (failure.outcome !== 'reset') return 'no';
+  return q.replaySafe || failure.code === 'EPIPE' ? 'retry' : 'no';
+}
+
+/**
+ * Envoy-style retry budget: retries in flight may not exceed `percent` of active requests, with a floor of
+ * `minConcurrent`, so a sick service under load sees at most ~1.2× traffic instead of (1 + retries)×.
+ */
+export class RetryBudget {
+  active = 0;
+  retrying = 0;
+  exhausted = 0;
+
+  constructor(
+    readonly percent = 0.2,
+    readonly minConcurrent = 3,
+  ) {}
+
+  requestStarted(): void {
+    this.active++;
+  }
+
+  requestEnded(): void {
+    this.active--;
+  }
+
+  /** True and counted when one more retry may start; pair with `release()` when that retry ends. */
+  tryAcquire(): boolean {
+    if (this.retrying >= Math.max(this.minConcurrent, Math.floor(this.active * this.percent))) {
+      this.exhausted++;
+      return false;
+    }
+    this.retrying++;
+    return true;
+  }
+
+  release(): void {
+    this.retrying--;
+  }
+}

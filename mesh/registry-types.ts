@@ -1,0 +1,79 @@
+// The service table's rows as the control API returns them (`cmesh services --json`): plain JSON, no classes.
+
+import type { ContainerState, Endpoint } from '../daemon/api/engine.ts';
+import type { LbStrategy, Protocol } from '../daemon/api/project.ts';
+
+/** Active-check view: unknown = not probed yet (or no endpoint to probe). */
+export type ActiveHealthState = 'healthy' | 'unhealthy' | 'unknown';
+/** Passive view: ok, ejected (serving ejection time) or probing (time over, waiting for passing probes). */
+export type PassiveHealthState = 'ok' | 'ejected' | 'probing';
+
+export interface ReplicaHealthRow {
+  active: ActiveHealthState;
+  /** Last probe's or transition's reason, e.g. `http 503`, `timeout after 1000ms`. */
+  activeReason?: string;
+  passive: PassiveHealthState;
+  /** Epoch ms the passive ejection ends, while ejected. */
+  ejectedUntil?: number;
+  /** Times this replica was ejected (the backoff multiplier). */
+  ejections: number;
+}
+
+export interface LatencyRow {
+  /** null until the first request. */
+  ewmaMs: number | null;
+  /** Over the last 60 s. */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+}
+
+export interface ReplicaTableRow {
+  /** Pool id, e.g. `web#2`. */
+  id: string;
+  replica: number;
+  container: string;
+  state: ContainerState;
+  /** Where the proxy sends this replica's traffic (primary port); null when nothing is published. */
+  endpoint: { host: string; port: number } | null;
+  endpoints: Endpoint[];
+  weight: number;
+  draining: boolean;
+  health: ReplicaHealthRow;
+  /** Whether a pick may return it right now (healthy, or any non-draining replica in panic mode). */
+  routable: boolean;
+  inFlight: number;
+  latency: LatencyRow;
+  /** Requests and errors over the last 60 s; errorRate = errors / requests (0 when idle). */
+  requests: number;
+  errors: number;
+  errorRate: number;
+  /** Over the last 10 complete seconds. */
+  requestsPerSec: number;
+}
+
+export interface PublishedPortRow {
+  /** Host port the mesh proxy listens on. */
+  published: number;
+  /** Container port the replicas serve it on. */
+  target: number;
+  hostIp: string;
+  protocol: 'tcp' | 'udp';
+}
+
+export interface ServiceTableRow {
+  project: string;
+  service: string;
+  strategy: LbStrategy;
+  protocol: Protocol;
+  /** Replica count the project asks for. */
+  desired: number;
+  /** Replicas passing health and taking traffic (not draining, not ejected). */
+  ready: number;
+  total: number;
+  draining: number;
+  /** True while fewer than half the serving replicas are healthy and the pool balances over all of them. */
+  panic: boolean;
+  publishedPorts: PublishedPortRow[];
+  replicas: ReplicaTableRow[];
+}

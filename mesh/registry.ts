@@ -1,0 +1,117 @@
+// The service table: every project's services and their replica pools, keyed by project/service.
+
+import type { ContainerState, Endpoint } from '../daemon/api/engine.ts';
+import type { ServiceSpec } from '../daemon/api/project.ts';
+import { startHealthChecks } from './pool-health.ts';
+import { ServicePool, type ServicePoolOptions } from './pool.ts';
+import type { ServiceTableRow } from './registry-types.ts';
+
+export interface UpsertReplica {
+  project: string;
+  service: string;
+  replica: number;
+  container: string;
+  endpoints: Endpoint[];
+  weight?: number;
+  state: ContainerState;
+}
+
+/** A replica by its parts, or the string form `project/service#replica`. */
+export type ReplicaRef = { project: string; service: string; replica: number } | string;
+
+/** The service fields the table needs; a full ServiceSpec fits. */
+export type ServiceConfig = Pick<ServiceSpec, 'name' | 'replicas' | 'ports' | 'mesh'>;
+
+export type RegistryOptions = Pick<
+  ServicePoolOptions,
+  'emit' | 'now' | 'rand' | 'activeChecks' | 'passive' | 'panicThresholdPercent' | 'balancer'
+>;
+
+export function parseReplicaRef(ref: ReplicaRef): { project: string; service: string; replica: number } {
+  if (typeof ref !== 'string') return ref;
+  const m = /^([^/]+)\/([^#]+)#(\d+)$/.exec(ref);
+  if (!m) throw new Error(`bad replica reference ${JSON.stringify(ref)}: want project/service#N`);
+  return { project: m[1]!, service: m[2]!, replica: Number(m[3]) };
+}
+
+const key = (project: string, service: string) => `${project}/${service}`;
+
+export class Registry {
+  private readonly pools = new Map<string, ServicePool>();
+  private readonly healthSignals: AbortSignal[] = [];
+
+  constructor(private readonly opts: RegistryOptions = {}) {}
+
+  /**
+   * The pool for a service, created empty on first use so the proxy can hold it before any replica exists.
+   */
+  pool(project: string, service: string): ServicePool {
+    const k = key(project, service);
+    let p = this.pools.get(k);
+    if (!p) {
+      p = new ServicePool({ ...this.opts, project, service });
+      this.pools.set(k, p);
+      for (const signal of this.healthSignals) if (!signal.aborted) startHealthChecks(p, signal);
+    }
+    return p;
+  }
+
+  /** Existing pools only (no creation), optionally one project's. */
+  list(project?: string): ServicePool[] {
+    return [...this.pools.values()].filter((p) => project === undefined || p.project === project);
+  }
+
+  /** Applies a service's config: strategy, weights, health probe, published ports, desired replicas. */
+  configureService(project: string, spec: ServiceConfig): ServicePool {
+    const p = this.pool(project, spec.name);
+    p.configure({ mesh: spec.mesh, ports: spec.ports, desired: spec.replicas });
+    return p;
+  }
+
+  upsertReplica(r: UpsertReplica): void {
+    this.pool(r.project, r.service).upsert(r);
+  }
+
+  removeReplica(ref: ReplicaRef): void {
+    const { project, service, replica } = parseReplicaRef(ref);
+    this.pools.get(key(project, service))?.remove(replica);
+  }
+
+  setDraining(ref: ReplicaRef, draining: boolean): void {
+    const { project, service, replica } = parseReplicaRef(ref);
+    this.pools.get(key(project, service))?.setDraining(`${service}#${replica}`, draining);
+  }
+
+  /** Stops new picks to the replica at once; resolves when its in-flight requests end or after graceMs. */
+  drain(ref: ReplicaRef, opts: { graceMs: number }): Promise<void> {
+    const { project, service, replica } = parseReplicaRef(ref);
+    return this.pools.get(key(project, service))?.drain(`${service}#${replica}`, opts) ?? Promise.resolve();
+  }
+
+  removeService(project: string, service: string): void {
+    const p = this.pools.get(key(project, service));
+    if (!p) return;
+    // Removing replicas first releases drain waiters and stops their probes through the pool's listeners.
+    for (const id of p.replicaIds()) p.remove(id);
+    this.pools.delete(key(project, service));
+  }
+
+  removeProject(project: string): void {
+    for (const p of this.list(project)) this.removeService(project, p.service);
+  }
+
+  snapshot(filter: { project?: string } = {}): ServiceTableRow[] {
+    return this.list(filter.project)
+      .sort((a, b) => a.project.localeCompare(b.project) || a.service.localeCompare(b.service))
+      .map((p) => p.row());
+  }
+
+  /** Runs active health checks for every pool, including pools created later, until `signal` aborts. */
+  startHealthChecks(signal: AbortSignal): void {
+    if (signal.aborted) return;
+    this.healthSignals.push(signal);
+    signal.addEventListener('abort', () => this.healthSignals.splice(this.healthSignals.indexOf(signal), 1), { once: true });
+    for (const p of this.pools.values()) startHealthChecks(p, signal);
+  }
+}
+

@@ -1,0 +1,60 @@
+// One replica as the pool tracks it, and the pure helpers that read it (endpoint choice, loopback host).
+
+import type { ContainerState, Endpoint } from '../daemon/api/engine.ts';
+import type { PortMapping } from '../daemon/api/project.ts';
+import type { ReplicaStats } from './replica-stats.ts';
+
+export interface ReplicaInput {
+  replica: number;
+  container: string;
+  endpoints: Endpoint[];
+  /** Overrides the service's weights/weight for this replica. */
+  weight?: number;
+  state: ContainerState;
+}
+
+export interface ReplicaEntry {
+  /** Pool id, `<service>#<replica>`. */
+  id: string;
+  replica: number;
+  container: string;
+  endpoints: Endpoint[];
+  weightOverride?: number;
+  state: ContainerState;
+  draining: boolean;
+  active: 'healthy' | 'unhealthy' | 'unknown';
+  activeReason?: string;
+  /** Replicas that never passed a check are warming up: not routable, and not counted for panic either. */
+  everHealthy: boolean;
+  inflight: number;
+  stats: ReplicaStats;
+  drainWaiters: (() => void)[];
+}
+
+export function newEntry(id: string, input: ReplicaInput, stats: ReplicaStats): ReplicaEntry {
+  return {
+    id,
+    replica: input.replica,
+    container: input.container,
+    endpoints: input.endpoints,
+    state: input.state,
+    draining: false,
+    active: 'unknown',
+    everHealthy: false,
+    inflight: 0,
+    stats,
+    drainWaiters: [],
+  };
+}
+
+/** Replicas publish on loopback only; never follow a wildcard or bridge address the engine may report. */
+export function loopback(host: string): string {
+  return host === '::1' ? '::1' : '127.0.0.1';
+}
+
+/** The endpoint serving `containerPort`, else the service's primary (first published) port, else the first TCP one. */
+export function endpointFor(r: Pick<ReplicaEntry, 'endpoints'>, ports: PortMapping[], containerPort?: number): Endpoint | undefined {
+  const tcp = r.endpoints.filter((e) => e.protocol === 'tcp');
+  const want = containerPort ?? ports.find((p) => p.published !== undefined)?.target;
+  return (want === undefined ? undefined : tcp.find((e) => e.containerPort === want)) ?? tcp[0];
+}

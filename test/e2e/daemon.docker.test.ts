@@ -1,0 +1,241 @@
+// The real thing: `cmesh` CLI processes, an auto-started daemon in a temp CMESH_HOME, the real Docker engine.
+// A 3-service project goes through up --wait, scale, kill → self-heal, daemon SIGKILL → adoption, 10 racing ups,
+// foreground up + Ctrl-C, and down (a foreign canary container must survive). Traffic only to 127.0.0.1; never pulls.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { ReplicaStatus } from '../../daemon/api/control.ts';
+import { buildFixtureImage, cleanup, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+
+const runId = newRunId('daemon');
+const project = runId; // lower-case, digits and dashes: a valid project name, unique per run
+let work = '';
+let home = '';
+let image = '';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function env(): NodeJS.ProcessEnv {
+  return { ...process.env, CMESH_HOME: home, NO_COLOR: '1' };
+}
+
+/** Runs the real CLI binary; bounded so a hang fails the test instead of the CI job. */
+function cmesh(args: string[], timeoutMs = 90_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), ...args], { cwd: work, env: env(), timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function ok(args: string[], timeoutMs?: number): Promise<CliResult> {
+  const r = await cmesh(args, timeoutMs);
+  assert.equal(r.code, 0, `cmesh ${args.join(' ')} failed:\n${r.stderr}`);
+  return r;
+}
+
+async function ps(): Promise<ReplicaStatus[]> {
+  return JSON.parse((await ok(['ps', '-a', '--json'])).stdout) as ReplicaStatus[];
+}
+
+/** Container ids with our project label, straight from the engine (not through cmesh). */
+async function engineIds(kind: 'container' | 'network' | 'volume', extra: string[] = []): Promise<string[]> {
+  const filter = ['--filter', `label=dev.cmesh.project=${project}`, ...extra];
+  const args = kind === 'container' ? ['ps', '-aq', ...filter] : [kind, 'ls', '-q', ...filter];
+  return (await run(args)).split('\n').filter(Boolean).sort();
+}
+
+async function daemonPid(): Promise<number | undefined> {
+  const pid = Number.parseInt(await readFile(join(home, 'daemon.pid'), 'utf8').catch(() => ''), 10);
+  return pid > 0 ? pid : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+const labels = `      ${TEST_LABEL}: "true"\n      ${RUN_LABEL}: ${runId}`;
+
+before(async () => {
+  await requireDocker();
+  image = await buildFixtureImage('echo');
+  work = await mkdtemp(join(tmpdir(), 'cmesh-e2e-'));
+  home = await mkdtemp(join(tmpdir(), 'cmh-'));
+  await writeFile(
+    join(work, 'compose.yaml'),
+    `name: ${project}
+services:
+  web:
+    image: ${image}
+    restart: always
+    expose: ["3000"]
+    deploy: { replicas: 3 }
+    environment: { SHUTDOWN_GRACE_MS: "500" }
+    healthcheck: { test: ["CMD", "node", "/app/healthcheck.mjs"], interval: 1s, timeout: 2s, retries: 3 }
+    labels:
+${labels}
+  api:
+    image: ${image}
+    restart: unless-stopped
+    expose: ["3000"]
+    environment: { SHUTDOWN_GRACE_MS: "500" }
+    labels:
+${labels}
+  worker:
+    image: cmesh/busybox:local
+    command: ["sh", "-c", "while true; do echo tick; sleep 1; done"]
+    stop_grace_period: 1s
+    volumes: ["data:/data"]
+    labels:
+${labels}
+volumes:
+  data: {}
+`,
+  );
+});
+
+after(async () => {
+  // Best effort in every direction: the test may have failed anywhere.
+  await cmesh(['down', '-v', '--remove-orphans'], 60_000).catch(() => undefined);
+  await cmesh(['daemon', 'stop'], 30_000).catch(() => undefined);
+  const pid = await daemonPid();
+  if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const kind of ['container', 'network', 'volume'] as const) {
+    const ids = await engineIds(kind).catch(() => []);
+    const rm = kind === 'container' ? ['rm', '-f', '-v'] : [kind, 'rm', ...(kind === 'volume' ? ['-f'] : [])];
+    if (ids.length > 0) await run([...rm, ...ids]).catch(() => undefined);
+  }
+  await cleanup(runId);
+  await rm(work, { recursive: true, force: true });
+  await rm(home, { recursive: true, force: true });
+});
+
+test('up -d --wait auto-starts the daemon; every replica answers on its own 127.0.0.1 endpoint', async () => {
+  const up = await ok(['up', '-d', '--wait', '--timeout', '60']);
+  assert.match(up.stderr, /started the daemon \(pid \d+/);
+  const rows = await ps();
+  assert.deepEqual(
+    ['api', 'web', 'worker'].map((s) => rows.filter((r) => r.service === s && r.state === 'running').length),
+    [1, 3, 1],
+  );
+  for (const r of rows.filter((x) => x.service !== 'worker')) {
+    const [endpoint] = r.endpoints;
+    assert.ok(endpoint, `${r.name} has an endpoint`);
+    assert.equal(endpoint.host, '127.0.0.1');
+    const res = await fetch(`http://127.0.0.1:${endpoint.hostPort}/`, { signal: AbortSignal.timeout(5000) });
+    const body = (await res.json()) as { hostname: string };
+    assert.equal(res.status, 200);
+    assert.ok(r.container.startsWith(body.hostname), `${r.name} answered itself (${body.hostname})`);
+  }
+  assert.ok(rows.filter((r) => r.service === 'web').every((r) => r.health === 'healthy'));
+  const table = await ok(['ps']);
+  assert.match(table.stdout, /^NAME +SERVICE +STATE +HEALTH +ENDPOINTS +RESTARTS$/m);
+});
+
+test('logs prefix lines with service-replica', async () => {
+  const logs = await ok(['logs', '--tail', '2', 'worker']);
+  assert.match(logs.stdout, /^worker-1 \| tick$/m);
+});
+
+test('scale web=5 then web=1', async () => {
+  await ok(['scale', 'web=5']);
+  assert.equal((await ps()).filter((r) => r.service === 'web' && r.state === 'running').length, 5);
+  await ok(['scale', 'web=1']);
+  const web = (await ps()).filter((r) => r.service === 'web');
+  assert.deepEqual(web.map((r) => r.replica), [1]);
+});
+
+test('docker kill of a replica: running again within 2 s', async () => {
+  const [victim] = (await ps()).filter((r) => r.service === 'web');
+  const started = Date.now();
+  await run(['kill', victim!.container]);
+  const back = await until('web-1 running again', 10_000, async () => {
+    const ids = await engineIds('container', ['--filter', 'label=dev.cmesh.service=web', '--filter', 'status=running']);
+    return ids.length === 1 ? ids : undefined;
+  }, 25);
+  const ms = Date.now() - started;
+  console.log(`# kill → running again in ${ms} ms (${back[0] === victim!.container.slice(0, 12) ? 'restarted in place' : 'replaced'})`);
+  assert.ok(ms < 2000, `took ${ms} ms`);
+});
+
+test('daemon SIGKILL + restart adopts the same containers, no duplicates', async () => {
+  const before = await engineIds('container');
+  const pid = (await daemonPid())!;
+  process.kill(pid, 'SIGKILL');
+  await until('the daemon to die', 5000, async () => (alive(pid) ? undefined : true));
+  const rows = await ps(); // auto-starts a fresh daemon
+  assert.notEqual(await daemonPid(), pid);
+  assert.deepEqual(rows.map((r) => r.container.slice(0, 12)).sort(), before);
+  // Let the new daemon's loop run a few passes: it must adopt, not recreate.
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.deepEqual(await engineIds('container'), before);
+});
+
+test('10 concurrent ups end with one consistent set', async () => {
+  const results = await Promise.all(Array.from({ length: 10 }, () => cmesh(['up', '-d'])));
+  assert.deepEqual(results.map((r) => r.code), Array(10).fill(0), results.map((r) => r.stderr).join('\n'));
+  const rows = await ps();
+  const names = rows.map((r) => r.name);
+  assert.equal(new Set(names).size, names.length, 'no duplicate names');
+  // web keeps its scale override (1): up without --scale does not reset it.
+  assert.deepEqual(rows.map((r) => `${r.service}-${r.replica}`).sort(), ['api-1', 'web-1', 'worker-1']);
+  assert.equal((await engineIds('container')).length, 3);
+});
+
+test('foreground up streams logs; Ctrl-C stops (not removes) the services', async () => {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), 'up', 'worker'], { cwd: work, env: env(), timeout: 60_000 });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  await until('a worker log line', 15_000, async () => (/worker-1 \| tick/.test(stdout) ? true : undefined));
+  child.kill('SIGINT');
+  assert.equal(await closed, 0, stderr);
+  assert.match(stderr, /Gracefully stopping\.\.\. \(press Ctrl\+C again to force\)/);
+  const worker = (await ps()).find((r) => r.service === 'worker');
+  assert.equal(worker?.state, 'exited');
+  await ok(['start', 'worker']);
+});
+
+test('down removes every container, network and volume of the project; a foreign canary survives', async () => {
+  const canary = await run(['run', '-d', '--label', `${TEST_LABEL}=true`, '--label', `${RUN_LABEL}=${runId}`, 'cmesh/busybox:local', 'sleep', '300']);
+  try {
+    assert.ok((await engineIds('volume')).length > 0, 'the named volume exists before down');
+    await ok(['down', '-v']);
+    assert.deepEqual(await engineIds('container'), []);
+    assert.deepEqual(await engineIds('network'), []);
+    assert.deepEqual(await engineIds('volume'), []);
+    assert.equal(await run(['inspect', '-f', '{{.State.Running}}', canary]), 'true');
+    const ls = JSON.parse((await ok(['ls', '--json'])).stdout) as { name: string }[];
+    assert.ok(!ls.some((p) => p.name === project));
+  } finally {
+    await run(['rm', '-f', canary]);
+  }
+});
