@@ -187,6 +187,11 @@ export class DaemonClient {
     while (Date.now() < deadline) {
       const info = await this.probe().catch(() => undefined);
       if (info) {
+        // Another CLI's daemon won the race: let ours boot and bow out (exit 8) before returning, or it could start
+        // late — after that daemon stopped — and linger as a daemon nobody asked for.
+        while (info.pid !== child.pid && exit === undefined && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
         if (!this.#started) this.#stderr.write(`cmesh: started the daemon (pid ${info.pid}, log ${this.home.logFile})\n`);
         this.#started = true;
         return info;

@@ -90,7 +90,12 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     markReady = resolve;
   });
   const router = createRouter({ manager, bus, info, shutdown: () => void close() });
-  const server = await listenControl(home, (req, res) => void ready.then(() => router(req, res)));
+  const server = await listenControl(home, (req, res) => void ready.then(() => router(req, res)), {
+    onLost: () => {
+      log(`${home.socket} now belongs to another daemon; exiting`);
+      void close();
+    },
+  });
   function close(): Promise<void> {
     closing ??= (async () => {
       log('shutting down');

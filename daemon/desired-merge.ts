@@ -103,3 +103,10 @@ export function mergeStopped(prev: DesiredProject, services: string[], stop: boo
   }
   return { ...prev, generation: prev.generation + 1, stopped: [...set].sort(), updatedAt: now };
 }
+
+/** Replica count per running service, for `project` events. */
+export function replicaCounts(desired: DesiredProject): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of activeServices(desired)) out[s] = desired.scale[s] ?? desired.project.services[s]?.replicas ?? 0;
+  return out;
+}

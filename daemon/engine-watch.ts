@@ -4,6 +4,13 @@
 import type { ContainerEngine, EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 
+/**
+ * The engine announces `die` before its container list shows the exit (Docker 20.10 lists it as running for a few
+ * more ms), so a pass woken by the event alone can miss it until the next resync. These actions get follow-up wakes.
+ */
+export const SETTLING_ACTIONS: ReadonlySet<string> = new Set(['die', 'kill', 'oom', 'stop']);
+export const SETTLE_WAKES_MS: readonly number[] = [150, 600];
+
 export interface WatchEngineOptions {
   engine: ContainerEngine;
   signal: AbortSignal;

@@ -2,8 +2,9 @@
 
 import type { ProjectSummary, ReplicaStatus } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { ContainerInfo } from './api/engine.ts';
-import { Labels, replicaOf } from './api/labels.ts';
+import type { ContainerEngine, ContainerInfo } from './api/engine.ts';
+import { CmeshError } from './api/errors.ts';
+import { Labels, projectLabels, replicaOf } from './api/labels.ts';
 
 export function replicaStatus(c: ContainerInfo, supervised?: ReplicaStatus): ReplicaStatus {
   const status: ReplicaStatus = {
@@ -29,6 +30,34 @@ export function sortReplicas(rows: ReplicaStatus[]): ReplicaStatus[] {
   return rows.sort(
     (a, b) => a.service.localeCompare(b.service) || a.replica - b.replica || a.container.localeCompare(b.container),
   );
+}
+
+/** `ps` rows: running ones (or all), of the chosen services, with the loop's restart counts where it has them. */
+export function replicaRows(
+  containers: readonly ContainerInfo[],
+  supervised: readonly ReplicaStatus[],
+  options: { all: boolean; services: string[] },
+): ReplicaStatus[] {
+  const byId = new Map(supervised.map((r) => [r.container, r]));
+  const rows = containers
+    .filter((c) => options.all || c.state === 'running' || c.state === 'restarting')
+    .filter((c) => options.services.length === 0 || options.services.includes(c.labels[Labels.service] ?? ''))
+    .map((c) => replicaStatus(c, byId.get(c.id)));
+  return sortReplicas(rows);
+}
+
+/** A project without desired state still exists while the engine holds its containers or networks. */
+export async function assertProjectExists(engine: ContainerEngine, name: string): Promise<void> {
+  const labels = projectLabels(name);
+  const [containers, networks] = await Promise.all([
+    engine.listContainers({ labels, all: true }),
+    engine.listNetworks(labels),
+  ]);
+  if (containers.length > 0 || networks.length > 0) return;
+  throw new CmeshError('CMESH_E_PROJECT_NOT_FOUND', `no project "${name}" is known to the daemon`, {
+    hint: 'run `cmesh up` in the project directory first, or `cmesh ls` to see the projects that exist',
+    details: { project: name },
+  });
 }
 
 /** Compose-style status text, e.g. `running(3)` or `exited(1), running(2)`. */

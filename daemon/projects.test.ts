@@ -38,14 +38,15 @@ test('event stream drop: reconnect with backoff 1x,2x,4x capped, then wake every
     await eventually(() => engine.subscriberCount === 1, 'the event subscription');
 
     engine.setEngineDown(true);
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, 1000));
     const times = engine.callsOf('events').map((c) => c.time);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    // First connect, then retries after ~40, 80, 160, 160 ms: doubling, capped at maxMs.
+    // Retries after ~40, 80, 160, 160… ms: doubling, then capped at maxMs. Timers never fire early, so the lower
+    // bounds are exact; the upper bound is loose because a loaded CI machine fires them late.
     assert.ok(gaps.length >= 4, `retries: ${gaps}`);
-    assert.ok(gaps[0]! >= 35 && gaps[0]! < 120, `first retry after ${gaps[0]} ms`);
+    assert.ok(gaps[0]! >= 35, `first retry after ${gaps[0]} ms`);
     assert.ok(gaps[1]! >= 75, `second retry after ${gaps[1]} ms`);
-    assert.ok(gaps.slice(2).every((g) => g >= 150 && g < 400), `capped retries: ${gaps}`);
+    assert.ok(gaps.slice(2).every((g) => g >= 150 && g < 600), `capped retries: ${gaps}`);
 
     engine.setEngineDown(false);
     await eventually(() => engine.subscriberCount === 1, 'the re-opened subscription');

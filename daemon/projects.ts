@@ -3,16 +3,16 @@
 
 import type { DownRequest, ProjectSummary, ReplicaStatus, ScaleRequest, ServicesRequest, UpRequest } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { ContainerEngine, EngineEvent } from './api/engine.ts';
+import type { ContainerEngine, ContainerState, EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { Labels, projectLabels } from './api/labels.ts';
-import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp } from './desired-merge.ts';
+import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, replicaCounts } from './desired-merge.ts';
 import type { EventBus } from './event-bus.ts';
-import { watchEngine } from './engine-watch.ts';
+import { SETTLE_WAKES_MS, SETTLING_ACTIONS, watchEngine } from './engine-watch.ts';
 import { ensureImages } from './images.ts';
 import { Mutex } from './mutex.ts';
-import { projectSummaries, replicaStatus, sortReplicas } from './project-views.ts';
+import { assertProjectExists, projectSummaries, replicaRows } from './project-views.ts';
 import { ProjectReconciler } from './reconcile/loop.ts';
 import type { DesiredStore } from './store.ts';
 
@@ -97,28 +97,13 @@ export class ProjectManager {
 
   /** Known = has desired state or still owns engine objects (e.g. state lost): such a project can be inspected and downed. */
   async requireKnown(name: string): Promise<void> {
-    if (this.#desired.has(name)) return;
-    const labels = projectLabels(name);
-    const [containers, networks] = await Promise.all([
-      this.#o.engine.listContainers({ labels, all: true }),
-      this.#o.engine.listNetworks(labels),
-    ]);
-    if (containers.length > 0 || networks.length > 0) return;
-    throw new CmeshError('CMESH_E_PROJECT_NOT_FOUND', `no project "${name}" is known to the daemon`, {
-      hint: 'run `cmesh up` in the project directory first, or `cmesh ls` to see the projects that exist',
-      details: { project: name },
-    });
+    if (!this.#desired.has(name)) await assertProjectExists(this.#o.engine, name);
   }
 
   async ps(name: string, all: boolean, services: string[] = []): Promise<ReplicaStatus[]> {
     await this.requireKnown(name);
-    const containers = await this.#o.engine.listContainers({ labels: projectLabels(name), all: true });
-    const supervised = new Map((this.#loops.get(name)?.reconciler.status() ?? []).map((r) => [r.container, r]));
-    const rows = containers
-      .filter((c) => all || c.state === 'running' || c.state === 'restarting')
-      .filter((c) => services.length === 0 || services.includes(c.labels[Labels.service] ?? ''))
-      .map((c) => replicaStatus(c, supervised.get(c.id)));
-    return sortReplicas(rows);
+    const supervised = this.#loops.get(name)?.reconciler.status() ?? [];
+    return replicaRows(await this.#o.engine.listContainers({ labels: projectLabels(name), all: true }), supervised, { all, services });
   }
 
   up(name: string, request: UpRequest, signal?: AbortSignal): Promise<unknown> {
@@ -133,7 +118,9 @@ export class ProjectManager {
       const project = await ensureImages({ ...this.#withSignal(signal), engine: this.#o.engine, project: request.project, services, build: request.build, emit });
       const desired = { ...draft, project };
       await this.#commit(desired);
-      this.#publish({ type: 'project', project: name, action: 'up', services: this.#counts(desired) });
+      const unstopped = (prev?.stopped ?? []).filter((s) => !desired.stopped.includes(s));
+      if (unstopped.length > 0) await this.#startStopped(name, unstopped);
+      this.#publish({ type: 'project', project: name, action: 'up', services: replicaCounts(desired) });
       const reconcile = await this.#loop(name).reconciler.reconcileNow();
       if (request.wait) await this.#waitReady(name, services, request.timeoutMs, signal);
       return { generation: desired.generation, reconcile, replicas: await this.ps(name, true) };
@@ -162,7 +149,7 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = mergeScale(this.#requireDesired(name), request.services);
       await this.#commit(desired);
-      this.#publish({ type: 'project', project: name, action: 'scaled', services: this.#counts(desired) });
+      this.#publish({ type: 'project', project: name, action: 'scaled', services: replicaCounts(desired) });
       const reconcile = await this.#loop(name).reconciler.reconcileNow();
       if (request.wait) await this.#waitReady(name, Object.keys(request.services), request.timeoutMs, signal);
       return { generation: desired.generation, reconcile, replicas: await this.ps(name, true) };
@@ -187,6 +174,7 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = mergeStopped(this.#requireDesired(name), request.services, false);
       await this.#commit(desired);
+      await this.#startStopped(name, request.services);
       this.#publish({ type: 'project', project: name, action: 'started' });
       await this.#loop(name).reconciler.reconcileNow();
       return { replicas: await this.ps(name, true) };
@@ -208,6 +196,13 @@ export class ProjectManager {
 
   wake(name: string, reason: string): void {
     this.#loops.get(name)?.reconciler.wake(reason);
+  }
+
+  #wakeLater(name: string, action: string): void {
+    for (const ms of SETTLE_WAKES_MS) {
+      // unref: a pending follow-up never keeps the process alive; the loop ignores wakes after its abort.
+      setTimeout(() => this.wake(name, `engine ${action} settled`), ms).unref();
+    }
   }
 
   #lock(name: string): Mutex {
@@ -255,20 +250,26 @@ export class ProjectManager {
     });
   }
 
-  async #eachContainer(name: string, services: string[], fn: (id: string) => Promise<void>): Promise<void> {
+  async #eachContainer(
+    name: string,
+    services: string[],
+    fn: (id: string) => Promise<void>,
+    states?: ContainerState[],
+  ): Promise<void> {
     const containers = await this.#o.engine.listContainers({ labels: projectLabels(name), all: true });
-    const chosen = containers.filter((c) => services.length === 0 || services.includes(c.labels[Labels.service] ?? ''));
+    const chosen = containers
+      .filter((c) => services.length === 0 || services.includes(c.labels[Labels.service] ?? ''))
+      .filter((c) => !states || states.includes(c.state));
     await Promise.all(chosen.map((c) => fn(c.id)));
+  }
+
+  /** What the user stopped comes back as the same containers (like Compose), whatever their restart policy says. */
+  #startStopped(name: string, services: string[]): Promise<void> {
+    return this.#eachContainer(name, services, (id) => this.#o.engine.startContainer(id), ['exited', 'created']);
   }
 
   #stopTimeoutSec(request: ServicesRequest): number | undefined {
     return request.timeoutMs === undefined ? undefined : Math.ceil(request.timeoutMs / 1000);
-  }
-
-  #counts(desired: DesiredProject): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const s of activeServices(desired)) out[s] = desired.scale[s] ?? desired.project.services[s]?.replicas ?? 0;
-    return out;
   }
 
   #withSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {
@@ -287,7 +288,10 @@ export class ProjectManager {
       ...(this.#o.reconnect ? { initialMs: this.#o.reconnect.initialMs, maxMs: this.#o.reconnect.maxMs } : {}),
       onEvent: (event) => {
         const project = event.labels[Labels.project];
-        if (project) this.wake(project, `engine ${event.type} ${event.action}`);
+        if (project) {
+          this.wake(project, `engine ${event.type} ${event.action}`);
+          if (SETTLING_ACTIONS.has(event.action)) this.#wakeLater(project, event.action);
+        }
         for (const listener of this.#engineListeners) listener(event);
       },
       onReconnect: () => {

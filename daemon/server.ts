@@ -1,11 +1,16 @@
 // The control API server: HTTP on a 0600 unix socket, guarded by a pid lock so exactly one daemon owns a home.
+//
+// Ownership is the socket inode: a pid file alone cannot settle two daemons racing over a stale lock, so a daemon
+// whose socket was replaced (it lost such a race) notices within seconds and shuts itself down instead of lingering.
 
 import { readFileSync } from 'node:fs';
-import { chmod, open, readFile, unlink } from 'node:fs/promises';
+import { chmod, link, lstat, readFile, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { CmeshError } from './api/errors.ts';
 import type { CmeshHome } from './home.ts';
+
+const OWNERSHIP_CHECK_MS = 2000;
 
 /** True when something accepts connections on the socket (a live daemon); false for a stale file or none. */
 export function probeSocket(path: string, timeoutMs = 1000): Promise<boolean> {
@@ -48,25 +53,41 @@ function alreadyRunning(home: CmeshHome, pid: number | undefined): CmeshError {
   });
 }
 
-/** Takes the pid file with O_EXCL: of two daemons racing to start, exactly one wins. Stale files are replaced. */
+/**
+ * Takes the pid file: written under a private name, then hard-linked into place, so the file never exists without
+ * its content (a racing daemon would read an empty file as stale) and of two racers exactly one link succeeds.
+ */
 async function acquirePidLock(home: CmeshHome): Promise<void> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await open(home.pidFile, 'wx', 0o600);
-      await fh.writeFile(`${process.pid}\n`);
-      await fh.close();
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  const mine = `${home.pidFile}.${process.pid}`;
+  await writeFile(mine, `${process.pid}\n`, { mode: 0o600 });
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await link(mine, home.pidFile);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const pid = Number.parseInt(await readFile(home.pidFile, 'utf8').catch(() => ''), 10);
+      // Our own pid means a daemon in this very process (tests, `daemon run` twice) owns the home.
+      if (pid === process.pid || (Number.isInteger(pid) && pid > 0 && pidAlive(pid) && looksLikeDaemon(pid))) {
+        throw alreadyRunning(home, pid);
+      }
+      await unlink(home.pidFile).catch(() => undefined);
     }
-    const pid = Number.parseInt(await readFile(home.pidFile, 'utf8').catch(() => ''), 10);
-    // Our own pid means a daemon in this very process (tests, `daemon run` twice) owns the home.
-    if (pid === process.pid || (Number.isInteger(pid) && pid > 0 && pidAlive(pid) && looksLikeDaemon(pid))) {
-      throw alreadyRunning(home, pid);
-    }
-    await unlink(home.pidFile).catch(() => undefined);
+    throw alreadyRunning(home, undefined);
+  } finally {
+    await unlink(mine).catch(() => undefined);
   }
-  throw alreadyRunning(home, undefined);
+}
+
+async function releasePidLock(home: CmeshHome): Promise<void> {
+  const pid = Number.parseInt(await readFile(home.pidFile, 'utf8').catch(() => ''), 10);
+  if (pid === process.pid) await unlink(home.pidFile).catch(() => undefined);
+}
+
+async function inodeOf(path: string): Promise<number | undefined> {
+  return (await lstat(path).catch(() => undefined))?.ino;
 }
 
 export interface ControlServer {
@@ -74,9 +95,15 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
+export interface ListenOptions {
+  /** Called when another process took over the socket path: this daemon is unreachable and should exit. */
+  onLost?: () => void;
+}
+
 export async function listenControl(
   home: CmeshHome,
   handler: (req: IncomingMessage, res: ServerResponse) => void,
+  options: ListenOptions = {},
 ): Promise<ControlServer> {
   await acquirePidLock(home);
   // From here on the pid file is ours: release it on failure (and only then, never another daemon's).
@@ -103,15 +130,24 @@ export async function listenControl(
       process.umask(previous);
     }
     await chmod(home.socket, 0o600);
+    const ino = await inodeOf(home.socket);
+    const watchdog = setInterval(() => {
+      void inodeOf(home.socket).then((now) => {
+        if (now !== ino) options.onLost?.();
+      });
+    }, OWNERSHIP_CHECK_MS);
+    watchdog.unref();
     return {
       server,
       close: async () => {
+        clearInterval(watchdog);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Long-lived streams would keep close() waiting forever.
           server.closeAllConnections();
         });
-        await unlink(home.socket).catch(() => undefined);
+        // Only our own socket: a daemon that lost the path to another must not delete the winner's.
+        if ((await inodeOf(home.socket)) === ino) await unlink(home.socket).catch(() => undefined);
         await releasePidLock(home);
       },
     };
@@ -119,9 +155,4 @@ export async function listenControl(
     await releasePidLock(home);
     throw err;
   }
-}
-
-async function releasePidLock(home: CmeshHome): Promise<void> {
-  const pid = Number.parseInt(await readFile(home.pidFile, 'utf8').catch(() => ''), 10);
-  if (pid === process.pid) await unlink(home.pidFile).catch(() => undefined);
 }

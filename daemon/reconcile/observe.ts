@@ -52,12 +52,25 @@ export async function observe(
   knownServices: Iterable<string>,
 ): Promise<ObservedProject> {
   const labels = projectLabels(project);
-  const [containers, networks, volumes] = await Promise.all([
+  const [listed, networks, volumes] = await Promise.all([
     engine.listContainers({ labels, all: true }),
     engine.listNetworks(labels),
     engine.listVolumes(labels),
   ]);
+  const containers = await Promise.all(listed.map((c) => withExitDetails(engine, c)));
   return groupObserved(project, containers, knownServices, networks, volumes);
+}
+
+/**
+ * The engine's list answer has no finishedAt or exit code, and restart backoff is timed from the exit: without them a
+ * crashed replica would look freshly exited on every pass and never be restarted. Only stopped containers are
+ * inspected, so a healthy project costs no extra calls. A container gone between list and inspect keeps its list form.
+ */
+async function withExitDetails(engine: ContainerEngine, c: ContainerInfo): Promise<ContainerInfo> {
+  if (c.state !== 'exited' && c.state !== 'dead') return c;
+  if (c.finishedAt !== undefined && c.exitCode !== undefined) return c;
+  const full = await engine.inspectContainer(c.id);
+  return full ?? c;
 }
 
 /**

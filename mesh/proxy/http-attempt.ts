@@ -38,6 +38,7 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
   #cancelled = false;
   #ended = false;
   #timer: NodeJS.Timeout | undefined;
+  #onDrain: (() => void) | undefined;
   #timedOut = false;
 
   constructor(ex: Exchange, upstream: Upstream, number: number, headersTimeoutMs: number) {
@@ -52,7 +53,7 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
     const { ctx } = ex;
     ctx.pool.onStart(this.upstream.id);
     const precise = this.#headersTimeoutMs < PRECISE_DEADLINE_MS;
-    if (precise) this.#timer = setTimeout(this.#onDeadline, this.#headersTimeoutMs);
+    if (precise) this.#timer = setTimeout(() => this.#onDeadline(), this.#headersTimeoutMs);
     try {
       ctx.clients.get(this.upstream).dispatch(
         {
@@ -79,11 +80,11 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
     this.#abort?.(new Error('client closed the connection'));
   }
 
-  #onDeadline = (): void => {
+  #onDeadline(): void {
     this.#timer = undefined;
     this.#timedOut = true;
     this.#abort?.(headersTimeoutError(this.#headersTimeoutMs));
-  };
+  }
 
   onConnect(abort: (err?: Error) => void): void {
     this.#sent = true;
@@ -130,17 +131,19 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
     ex.bytesOut += chunk.length;
     if (ex.res.write(chunk)) return true;
     // Backpressure: undici stops reading the upstream socket until the client drains.
+    if (this.#onDrain === undefined) {
+      // Created on first backpressure only: most responses never need it.
+      this.#onDrain = () => {
+        this.#waitingDrain = false;
+        this.#resume?.();
+      };
+    }
     if (!this.#waitingDrain) {
       this.#waitingDrain = true;
       ex.res.once('drain', this.#onDrain);
     }
     return false;
   }
-
-  #onDrain = (): void => {
-    this.#waitingDrain = false;
-    this.#resume?.();
-  };
 
   onComplete(): void {
     const ex = this.#ex;
@@ -176,9 +179,10 @@ export class HttpAttempt implements Dispatcher.DispatchHandler {
     if (this.#ended) return;
     this.#ended = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    if (this.#waitingDrain) this.#ex.res.off('drain', this.#onDrain);
+    if (this.#waitingDrain && this.#onDrain !== undefined) this.#ex.res.off('drain', this.#onDrain);
     const latency = this.#latencyMs >= 0 ? this.#latencyMs : performance.now() - this.#t0;
     this.#ex.ctx.pool.onResult(this.upstream.id, latency, outcome);
+    this.#ex.attemptEnded(this.#number);
   }
 
   #report(outcome: AttemptOutcome, next: 'failover' | 'retry' | 'respond' | undefined, code?: string): void {

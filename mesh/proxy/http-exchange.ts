@@ -11,6 +11,13 @@ import { type AttemptFailure, isReplaySafe, retryDecision } from './retry.ts';
 import { RequestBody, hasBody } from './request-body.ts';
 import { HttpAttempt } from './http-attempt.ts';
 
+const kExchange = Symbol('cmesh.exchange');
+type ResponseWithExchange = ServerResponse & { [kExchange]?: Exchange };
+
+function onResponseClose(this: ResponseWithExchange): void {
+  this[kExchange]?.closed();
+}
+
 /** Re-picks after not-sent failures are capped so a service whose replicas all refuse answers quickly. */
 const MAX_FAILOVERS = 8;
 
@@ -32,7 +39,8 @@ export class Exchange {
   #sameReplicaRetried = false;
   #retriesUsed = 0;
   #failovers = 0;
-  #holdsRetry = false;
+  /** The attempt number a held retry-budget slot covers (0 = none); released when that attempt ends. */
+  #slotFor = 0;
   attempts = 0;
   aborted = false;
   bytesOut = 0;
@@ -55,7 +63,9 @@ export class Exchange {
     const { ctx, res } = this;
     ctx.stats.active++;
     ctx.budget.requestStarted();
-    res.on('close', this.#onClose);
+    // One shared listener finds its exchange on the response: no closure per request on the hot path.
+    (res as ResponseWithExchange)[kExchange] = this;
+    res.on('close', onResponseClose);
     if (!hasBody(this.req)) {
       this.attempt();
       return;
@@ -156,23 +166,53 @@ export class Exchange {
       this.attempt();
       return 'failover';
     }
-    if (decision === 'retry' && this.#acquireRetry()) {
-      this.#retriesUsed++;
-      this.ctx.stats.retries++;
-      this.attempt();
+    if (decision === 'retry') {
+      this.#retryWhenBudgetAllows();
       return 'retry';
     }
     this.fail(this.#failureResponse());
     return 'respond';
   }
 
+  /** A counted retry once the budget grants a slot (possibly after a short wait), else the last failure. */
+  #retryWhenBudgetAllows(): void {
+    const go = (): void => {
+      this.#retriesUsed++;
+      this.ctx.stats.retries++;
+      this.attempt();
+    };
+    if (this.#slotFor === this.attempts + 1) {
+      go();
+      return;
+    }
+    this.ctx.budget.acquire((ok) => {
+      if (ok && this.aborted) {
+        this.ctx.budget.release();
+        return;
+      }
+      if (!ok) {
+        this.ctx.stats.budgetExhausted++;
+        this.fail(this.#failureResponse());
+        return;
+      }
+      this.#slotFor = this.attempts + 1;
+      go();
+    });
+  }
+
+  /** Every attempt reports its end: a budget slot is held only while its retry runs, not for the whole response. */
+  attemptEnded(n: number): void {
+    if (this.#slotFor !== n) return;
+    this.#slotFor = 0;
+    this.ctx.budget.release();
+  }
+
   #acquireRetry(): boolean {
-    if (this.#holdsRetry) return true;
     if (!this.ctx.budget.tryAcquire()) {
       this.ctx.stats.budgetExhausted++;
       return false;
     }
-    this.#holdsRetry = true;
+    this.#slotFor = this.attempts + 1;
     return true;
   }
 
@@ -190,7 +230,8 @@ export class Exchange {
     sendProxyError(this.res, e, !this.req.complete);
   }
 
-  #onClose = (): void => {
+  /** The response is done or the client is gone: abort what still runs, settle accounting, log. */
+  closed(): void {
     const { ctx } = this;
     if (!this.res.writableFinished) {
       this.aborted = true;
@@ -198,9 +239,12 @@ export class Exchange {
     }
     ctx.stats.active--;
     ctx.budget.requestEnded();
-    if (this.#holdsRetry) ctx.budget.release();
+    if (this.#slotFor !== 0) {
+      this.#slotFor = 0;
+      ctx.budget.release();
+    }
     if (ctx.onAccessLog !== undefined) this.#log();
-  };
+  }
 
   #log(): void {
     const entry = {

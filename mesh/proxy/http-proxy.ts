@@ -73,12 +73,20 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
     tunnels: new Set(),
   };
 
+  // Connections whose request we refused: requests pipelined behind it are dropped, not forwarded, since a client
+  // that sent one malformed request has told us its framing cannot be trusted (the 400 closes the connection).
+  const refused = new WeakSet<Socket>();
   const reject = (req: IncomingMessage, res: ServerResponse, e: ProxyError): void => {
     countError(ctx, e.status);
-    sendProxyError(res, e, !req.complete);
+    refused.add(req.socket);
+    sendProxyError(res, e, true);
   };
 
   const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (refused.has(req.socket)) {
+      req.resume();
+      return;
+    }
     ctx.stats.requests++;
     if (req.method === 'CONNECT') {
       reject(req, res, { status: 405, code: 'method-not-allowed', message: 'CONNECT is not supported by a reverse proxy' });

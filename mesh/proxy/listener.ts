@@ -65,6 +65,10 @@ export class ProxyListener {
     );
     server.on('upgrade', proxy.handleUpgrade);
     server.on('clientError', onClientError);
+    // Without a listener node would drop CONNECT silently; a reverse proxy is no tunnel, so say so.
+    server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+      writeRawError(socket as net.Socket, { status: 405, code: 'method-not-allowed', message: 'CONNECT is not supported by a reverse proxy' });
+    });
     this.server = server;
   }
 

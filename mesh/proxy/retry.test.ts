@@ -6,7 +6,7 @@ import { request } from 'undici';
 import type { PickContext } from '../balancer/types.ts';
 import type { Upstream } from '../upstream-pool.ts';
 import { RetryBudget, classifyError, retryDecision } from './retry.ts';
-import { TestPool, startProxy, startUpstream, testMesh } from './testing.ts';
+import { TestPool, startProxy, startUpstream } from './testing.ts';
 
 const DEAD: Upstream = { id: 'web#dead', host: '127.0.0.1', port: 1 };
 
@@ -59,6 +59,21 @@ describe('retry policy', () => {
     b.release();
     assert.equal(b.tryAcquire(), true);
     assert.equal(b.exhausted, 2);
+  });
+
+  test('budget waiters get freed slots in order, or give up after waitMs', async () => {
+    const b = new RetryBudget(0.2, 1, 50);
+    b.requestStarted();
+    const got: string[] = [];
+    b.acquire((ok) => got.push(`a:${ok}`));
+    b.acquire((ok) => got.push(`b:${ok}`));
+    b.acquire((ok) => got.push(`c:${ok}`));
+    assert.deepEqual(got, ['a:true']);
+    b.release();
+    assert.deepEqual(got, ['a:true', 'b:true']);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    assert.deepEqual(got, ['a:true', 'b:true', 'c:false']);
+    assert.equal(b.retrying, 1);
   });
 });
 
@@ -158,7 +173,7 @@ describe('retries through the proxy', () => {
     const bad = await resetter('web#1');
     const slow = await startUpstream('web#2', (req, res) => {
       req.resume();
-      setTimeout(() => res.end('late'), 300);
+      setTimeout(() => res.end('late'), 800);
     });
     const pool = new FirstThenRest('web', [bad.upstream, slow.upstream]);
     const p = await startProxy(pool);
@@ -172,7 +187,8 @@ describe('retries through the proxy', () => {
       );
       const ok = statuses.filter((s) => s === 200).length;
       const stats = p.listener.proxy.kind === 'http' ? p.listener.proxy.stats() : undefined;
-      // 20 active requests → at most max(3, 4) retries in flight while the slow replica holds them.
+      // 20 active requests → at most max(3, 4) retries in flight while the slow replica holds them (800 ms, longer
+      // than a retry may wait for a slot).
       assert.ok(ok >= 3 && ok <= 4, `ok=${ok}`);
       assert.equal(stats?.retries, ok);
       assert.equal(statuses.filter((s) => s === 502).length, 20 - ok);

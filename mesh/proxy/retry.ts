@@ -84,15 +84,21 @@ export function retryDecision(q: RetryQuestion): 'failover' | 'retry' | 'no' {
 /**
  * Envoy-style retry budget: retries in flight may not exceed `percent` of active requests, with a floor of
  * `minConcurrent`, so a sick service under load sees at most ~1.2× traffic instead of (1 + retries)×.
+ *
+ * Unlike Envoy, a retry that finds the budget full may wait briefly (`waitMs`) for a slot instead of failing at
+ * once: when a replica dies, every request in flight on it fails in the same instant, a burst that can exceed the
+ * floor even though each retry lasts milliseconds. Waiting adds no upstream load, so the bound still holds.
  */
 export class RetryBudget {
   active = 0;
   retrying = 0;
   exhausted = 0;
+  readonly #waiters: Array<{ grant: (ok: boolean) => void; timer: NodeJS.Timeout }> = [];
 
   constructor(
     readonly percent = 0.2,
     readonly minConcurrent = 3,
+    readonly waitMs = 250,
   ) {}
 
   requestStarted(): void {
@@ -103,9 +109,13 @@ export class RetryBudget {
     this.active--;
   }
 
-  /** True and counted when one more retry may start; pair with `release()` when that retry ends. */
+  #limit(): number {
+    return Math.max(this.minConcurrent, Math.floor(this.active * this.percent));
+  }
+
+  /** True and counted when one more retry may start now; pair with `release()` when that retry ends. */
   tryAcquire(): boolean {
-    if (this.retrying >= Math.max(this.minConcurrent, Math.floor(this.active * this.percent))) {
+    if (this.retrying >= this.#limit()) {
       this.exhausted++;
       return false;
     }
@@ -113,7 +123,38 @@ export class RetryBudget {
     return true;
   }
 
+  /** Like tryAcquire, but queues up to `waitMs` for a slot; `grant(true)` means the slot is held. */
+  acquire(grant: (ok: boolean) => void): void {
+    if (this.retrying < this.#limit()) {
+      this.retrying++;
+      grant(true);
+      return;
+    }
+    if (this.waitMs <= 0) {
+      this.exhausted++;
+      grant(false);
+      return;
+    }
+    const waiter = {
+      grant,
+      timer: setTimeout(() => {
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        this.exhausted++;
+        grant(false);
+      }, this.waitMs),
+    };
+    this.#waiters.push(waiter);
+  }
+
   release(): void {
     this.retrying--;
+    // Hand the freed slot straight to the oldest waiter, if the limit still allows one more.
+    while (this.#waiters.length > 0 && this.retrying < this.#limit()) {
+      const w = this.#waiters.shift()!;
+      clearTimeout(w.timer);
+      this.retrying++;
+      w.grant(true);
+    }
   }
 }

@@ -27,7 +27,8 @@ async function peakRssGrowth(run: () => Promise<void>): Promise<number> {
 }
 
 function* pattern(total: number): Generator<Buffer> {
-  const chunk = Buffer.alloc(64 * 1024).map((_, i) => i & 0xff);
+  const chunk = Buffer.alloc(64 * 1024);
+  for (let i = 0; i < chunk.length; i++) chunk[i] = i & 0xff;
   for (let left = total; left > 0; left -= chunk.length) yield left >= chunk.length ? chunk : chunk.subarray(0, left);
 }
 

@@ -1,0 +1,338 @@
+// Proxy benchmark: cmesh's HTTP proxy vs nginx (1 worker, keepalive 64) vs direct, over the same 3 echo replicas.
+// Usage: npx tsx bench/proxy.ts [--docker] [--pin] [--seconds N] [--json] [--cpu-prof DIR]
+//   --docker   replicas are 3 containers of cmesh-fixture/echo:test published on 127.0.0.1 (else 3 node processes)
+// Needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx).
+// --pin (2+ CPUs, taskset): replicas, nginx and cmesh run on CPU 0, wrk/autocannon on CPU 1, so the load
+// generator never steals server CPU; the proxy shares its core with the replicas, as it would on a small host.
+// Method: wrk -t1 -c64 keep-alive closed loop for max RPS; CPU per request from /proc/<pid>/stat (utime+stime) of the
+// nginx process and the cmesh proxy process over the same run; latency at 50 % of nginx's max RPS with an open-loop
+// client (below: wrk2 is not in Debian and autocannon -R sends per-second bursts), minus the direct latency.
+
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Upstream, UpstreamPool } from '../mesh/upstream-pool.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PATH = '/bytes?n=1024';
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i < 0 ? undefined : (args[i + 1] ?? '');
+};
+
+/** Child mode: the cmesh proxy in its own process, so its CPU can be read from /proc like nginx's. */
+async function serveProxy(port: number, upstreams: number[]): Promise<void> {
+  const { createHttpProxy, ProxyListener } = await import('../mesh/proxy/index.ts');
+  const { testMesh } = await import('../mesh/proxy/testing.ts');
+  const members: Upstream[] = upstreams.map((p, i) => ({ id: `echo#${i + 1}`, host: '127.0.0.1', port: p }));
+  let next = 0;
+  // Plain round-robin: the bench measures the proxy, not a balancer.
+  const pool: UpstreamPool = {
+    service: 'echo',
+    pick: () => members[next++ % members.length],
+    onStart: () => undefined,
+    onResult: () => undefined,
+    snapshot: () => ({ total: members.length, healthy: members.length, draining: 0, panic: false }),
+  };
+  const listener = new ProxyListener({ proxy: createHttpProxy({ service: 'echo', pool, mesh: testMesh({ timeouts: { connectMs: 5000, requestMs: 30_000, idleMs: 60_000 } }) }) });
+  await listener.listen({ host: '127.0.0.1', port });
+  // A clean exit so `--cpu-prof` gets to write its profile.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));
+  process.stdout.write('ready\n');
+}
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+const PIN = have('taskset') && availableParallelism() >= 2 && args.includes('--pin');
+const SERVER_CPU = '0';
+const CLIENT_CPU = '1';
+
+/** [cmd, args] run on `cpu` when pinning is on. */
+function pinned(cpu: string, cmd: string, cmdArgs: string[]): [string, string[]] {
+  return PIN ? ['taskset', ['-c', cpu, cmd, ...cmdArgs]] : [cmd, cmdArgs];
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function waitPort(port: number, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect(port, '127.0.0.1', () => r(true)).on('error', () => r(false));
+      s.once('connect', () => s.destroy());
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface WrkResult {
+  rps: number;
+  requests: number;
+  errors: number;
+  p50: number;
+  p99: number;
+}
+
+function ms(v: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
+  if (m === null) return Number.NaN;
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+}
+
+function wrk(port: number, seconds: number): WrkResult {
+  const out = execFileSync(...pinned(CLIENT_CPU, 'wrk', ['-t1', '-c64', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${PATH}`]), { encoding: 'utf8' });
+  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    requests: num(/(\d+) requests in/),
+    errors: num(/Non-2xx or 3xx responses: (\d+)/) + (/Socket errors: (.*)/.exec(out)?.[1]?.match(/\d+/g)?.reduce((a, b) => a + Number(b), 0) ?? 0),
+    p50: ms(/ 50%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    p99: ms(/ 99%\s+(\S+)/.exec(out)?.[1] ?? ''),
+  };
+}
+
+interface Latency {
+  p50: number;
+  p99: number;
+  errors: number;
+  sent: number;
+}
+
+/**
+ * Child mode: open-loop load. Request i is due at start + i/rate; each tick sends every request that is due (on up to
+ * 64 keep-alive connections, queueing in the client when all are busy) and its latency counts from the due time, so
+ * a stall shows up in the percentiles instead of silently lowering the rate (no coordinated omission).
+ */
+async function openLoop(port: number, rate: number, seconds: number): Promise<void> {
+  const { Pool } = await import('undici');
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64, pipelining: 1 });
+  const total = Math.round(rate * seconds);
+  const latencies = new Float64Array(total);
+  let sent = 0;
+  let done = 0;
+  let errors = 0;
+  const start = performance.now();
+  await new Promise<void>((resolve) => {
+    const fire = (i: number, due: number): void => {
+      pool.request({ path: PATH, method: 'GET' }).then(
+        async (r) => {
+          await r.body.dump();
+          if (r.statusCode !== 200) errors++;
+          latencies[i] = performance.now() - due;
+        },
+        () => {
+          errors++;
+          latencies[i] = performance.now() - due;
+        },
+      ).finally(() => {
+        if (++done === total) resolve();
+      });
+    };
+    const tick = (): void => {
+      const now = performance.now();
+      while (sent < total && start + (sent * 1000) / rate <= now) {
+        fire(sent, start + (sent * 1000) / rate);
+        sent++;
+      }
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  await pool.close();
+  const sorted = Array.from(latencies).sort((a, b) => a - b);
+  const at = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 1000) / 1000;
+  process.stdout.write(JSON.stringify({ p50: at(0.5), p99: at(0.99), errors, sent } satisfies Latency));
+}
+
+function fixedRate(port: number, rate: number, seconds: number): Latency {
+  const out = execFileSync(...pinned(CLIENT_CPU, process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--load', String(port), String(rate), String(seconds)]), {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out) as Latency;
+}
+
+interface Replicas {
+  ports: number[];
+  stop(): void;
+}
+
+async function startReplicas(docker: boolean): Promise<Replicas> {
+  if (docker) {
+    if (spawnSync('docker', ['image', 'inspect', 'cmesh-fixture/echo:test'], { stdio: 'ignore' }).status !== 0) {
+      throw new Error('image cmesh-fixture/echo:test not found: build it first (bash scripts/build-base-images.sh, then the fixture)');
+    }
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push(
+        execFileSync('docker', ['run', '-d', '--rm', ...(PIN ? ['--cpuset-cpus', SERVER_CPU] : []), '--label', 'dev.cmesh.bench=proxy', '-p', '127.0.0.1::3000', '-e', `CMESH_REPLICA=echo#${i + 1}`, 'cmesh-fixture/echo:test'], {
+          encoding: 'utf8',
+        }).trim(),
+      );
+    }
+    const ports = ids.map((id) => Number(/:(\d+)\s*$/m.exec(execFileSync('docker', ['port', id, '3000/tcp'], { encoding: 'utf8' }))?.[1]));
+    for (const p of ports) await waitPort(p);
+    return { ports, stop: () => void spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' }) };
+  }
+  const children: ChildProcess[] = [];
+  const ports: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    children.push(
+      spawn(...pinned(SERVER_CPU, process.execPath, [join(ROOT, 'fixtures/docker/echo/server.mjs')]), {
+        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', CMESH_REPLICA: `echo#${i + 1}` },
+        stdio: 'ignore',
+      }),
+    );
+    ports.push(port);
+  }
+  for (const p of ports) await waitPort(p);
+  return {
+    ports,
+    stop: () => {
+      for (const c of children) c.kill('SIGKILL');
+    },
+  };
+}
+
+function startNginx(dir: string, port: number, upstreams: number[]): ChildProcess {
+  const conf = `worker_processes 1; daemon off; master_process off; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream echo { ${upstreams.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+  }
+}\n`;
+  writeFileSync(join(dir, 'nginx.conf'), conf);
+  // master_process off: the one process is the worker, so its /proc/<pid>/stat is the worker's CPU.
+  return spawn(...pinned(SERVER_CPU, 'nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')]), { stdio: 'ignore' });
+}
+
+async function startCmesh(port: number, upstreams: number[]): Promise<ChildProcess> {
+  const child = spawn(...pinned(SERVER_CPU, process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', String(port), ...upstreams.map(String)]), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...(flag('--cpu-prof') === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${flag('--cpu-prof')}` }) },
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`cmesh proxy exited with ${code}`)));
+  });
+  return child;
+}
+
+async function main(): Promise<void> {
+  const load = flag('--load');
+  if (load !== undefined) {
+    const i = args.indexOf('--load');
+    await openLoop(Number(load), Number(args[i + 2]), Number(args[i + 3]));
+    return;
+  }
+  const serve = flag('--serve');
+  if (serve !== undefined) {
+    const i = args.indexOf('--serve');
+    await serveProxy(Number(serve), args.slice(i + 2).map(Number));
+    return;
+  }
+  const missing = ['wrk', 'nginx'].filter((c) => !have(c));
+  if (missing.length > 0) {
+    console.error(`bench/proxy: ${missing.join(' and ')} not found. Install: apt-get install -y wrk nginx (Debian/Ubuntu).`);
+    process.exit(2);
+  }
+  const seconds = Number(flag('--seconds') ?? 6);
+  const docker = args.includes('--docker');
+  const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-'));
+  const replicas = await startReplicas(docker);
+  const procs: ChildProcess[] = [];
+  try {
+    const nginxPort = await freePort();
+    const cmeshPort = await freePort();
+    const nginx = startNginx(dir, nginxPort, replicas.ports);
+    procs.push(nginx);
+    const cmesh = await startCmesh(cmeshPort, replicas.ports);
+    procs.push(cmesh);
+    await waitPort(nginxPort);
+    const direct = replicas.ports[0]!;
+    const measure = (port: number, pid?: number): Measured => {
+      wrk(port, 2); // warm-up: JIT, keep-alive pools
+      const c0 = pid === undefined ? 0 : cpuSeconds(pid);
+      const r = wrk(port, seconds);
+      const cpu = pid === undefined ? 0 : cpuSeconds(pid) - c0;
+      return { ...r, cpuUsPerReq: r.requests > 0 ? (cpu * 1e6) / r.requests : 0 };
+    };
+    const d = measure(direct);
+    const n = measure(nginxPort, nginx.pid);
+    const c = measure(cmeshPort, cmesh.pid);
+    const rate = Math.round(n.rps / 2);
+    const ld = fixedRate(direct, rate, seconds);
+    const ln = fixedRate(nginxPort, rate, seconds);
+    const lc = fixedRate(cmeshPort, rate, seconds);
+    const result = summarise(docker, d, n, c, { rate, direct: ld, nginx: ln, cmesh: lc });
+    if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
+    else printTable(result);
+  } finally {
+    for (const p of procs) p.kill('SIGTERM');
+    replicas.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type Measured = WrkResult & { cpuUsPerReq: number };
+
+function summarise(docker: boolean, d: Measured, n: Measured, c: Measured, l: { rate: number; direct: Latency; nginx: Latency; cmesh: Latency }) {
+  return {
+    date: new Date().toISOString(),
+    replicas: docker ? 'docker cmesh-fixture/echo:test ×3' : 'node echo fixture ×3',
+    pinning: PIN ? `servers on CPU ${SERVER_CPU}, load generator on CPU ${CLIENT_CPU}` : 'none',
+    request: `GET ${PATH}, keep-alive, 64 connections`,
+    maxRps: { direct: d.rps, nginx: n.rps, cmesh: c.rps },
+    rpsRatioVsNginx: c.rps / n.rps,
+    cpuUsPerRequest: { nginx: n.cpuUsPerReq, cmesh: c.cpuUsPerReq },
+    cpuRatioVsNginx: c.cpuUsPerReq / n.cpuUsPerReq,
+    fixedRateLatencyMs: l,
+    addedP99Ms: { nginx: l.nginx.p99 - l.direct.p99, cmesh: l.cmesh.p99 - l.direct.p99 },
+    addedP50Ms: { nginx: l.nginx.p50 - l.direct.p50, cmesh: l.cmesh.p50 - l.direct.p50 },
+    errors: d.errors + n.errors + c.errors + l.direct.errors + l.nginx.errors + l.cmesh.errors,
+  };
+}
+
+type Result = ReturnType<typeof summarise>;
+
+function printTable(r: Result): void {
+  const f = (v: number, d = 0): string => v.toFixed(d);
+  const l = r.fixedRateLatencyMs;
+  console.log(`replicas: ${r.replicas}; pinning: ${r.pinning}; ${r.request}`);
+  console.log(`max RPS      direct ${f(r.maxRps.direct)}  nginx ${f(r.maxRps.nginx)}  cmesh ${f(r.maxRps.cmesh)}  → cmesh/nginx ${f(r.rpsRatioVsNginx, 2)} (goal ≥ 0.80)`);
+  console.log(`CPU µs/req   nginx ${f(r.cpuUsPerRequest.nginx, 1)}  cmesh ${f(r.cpuUsPerRequest.cmesh, 1)}  → cmesh/nginx ${f(r.cpuRatioVsNginx, 2)} (goal ≤ 1.25)`);
+  console.log(`@${l.rate} req/s  p50/p99 ms  direct ${l.direct.p50}/${l.direct.p99}  nginx ${l.nginx.p50}/${l.nginx.p99}  cmesh ${l.cmesh.p50}/${l.cmesh.p99}`);
+  console.log(`added p99    nginx ${f(r.addedP99Ms.nginx, 2)} ms  cmesh ${f(r.addedP99Ms.cmesh, 2)} ms (goal ≤ 1 ms)   errors ${r.errors}`);
+}
+
+await main();
