@@ -133,6 +133,10 @@ export class DaemonClient {
       }
     } catch (err) {
       if (signal?.aborted) return;
+      // The daemon died mid-stream (killed, crashed): an expected outage, not a bug in the CLI.
+      if (!(err instanceof CmeshError) && !(err instanceof SyntaxError)) {
+        throw unavailable(this.home, `the connection dropped during ${method} ${path} (${(err as Error)?.message ?? String(err)})`);
+      }
       throw err;
     } finally {
       lines.close();

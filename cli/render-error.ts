@@ -41,7 +41,27 @@ export function renderCmeshError(err: CmeshError, options: RenderOptions = {}): 
   for (const issue of err.issues) lines.push(issueLine(issue, c));
   // Loaders often repeat the only issue's hint as the error's hint; once is enough.
   if (err.hint && !err.issues.some((issue) => issue.hint === err.hint)) lines.push(`${c.green('hint')}: ${err.hint}`);
+  lines.push(...logLines(err.details['logs'], c));
   return lines.join('\n') + '\n';
+}
+
+const MAX_LOG_LINES = 20;
+
+/** A crashed container's last lines (`details.logs`: one list, or one per container name) are the useful part. */
+function logLines(logs: unknown, c: Colors): string[] {
+  const isList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  const groups: [string, string[]][] = isList(logs)
+    ? [['', logs]]
+    : logs !== null && typeof logs === 'object'
+      ? Object.entries(logs).filter((e): e is [string, string[]] => isList(e[1]))
+      : [];
+  const out: string[] = [];
+  for (const [name, list] of groups) {
+    out.push(c.dim(`last log lines${name ? ` of ${name}` : ''}:`));
+    if (list.length === 0) out.push(c.dim('  (no output)'));
+    for (const line of list.slice(-MAX_LOG_LINES)) out.push(`  ${c.dim('|')} ${line}`);
+  }
+  return out;
 }
 
 function describeBug(err: unknown): { message: string; stack: string } {

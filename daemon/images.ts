@@ -5,14 +5,8 @@ import type { UpRequest } from './api/control.ts';
 import type { ContainerEngine } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
-import { Labels } from './api/labels.ts';
 import type { ProjectSpec, ServiceSpec } from './api/project.ts';
-import { packContext } from './build-context.ts';
-
-/** Tag a built service gets: its `image:` when given (Compose does the same), else `<project>-<service>`. */
-export function builtImageTag(project: string, service: ServiceSpec): string {
-  return service.image ?? `${project}-${service.name}`;
-}
+import { buildService, imageRepository } from '../builder/build.ts';
 
 export interface EnsureImagesOptions {
   engine: ContainerEngine;
@@ -31,48 +25,29 @@ export async function ensureImages(options: EnsureImagesOptions): Promise<Projec
   for (const name of options.services) {
     const svc = services[name];
     if (!svc) continue;
-    const base = { time: Date.now(), project: project.name, service: name };
     if (svc.build) {
-      const tag = builtImageTag(project.name, svc);
-      services[name] = { ...svc, image: tag };
       if (options.build === 'never') {
-        if (!(await engine.inspectImage(tag))) {
-          throw new CmeshError('CMESH_E_IMAGE_MISSING', `image ${tag} for service "${name}" is not built`, {
+        const latest = `${imageRepository(project.name, name)}:latest`;
+        if (!(await engine.inspectImage(latest))) {
+          throw new CmeshError('CMESH_E_IMAGE_MISSING', `image ${latest} for service "${name}" is not built`, {
             hint: 'run `cmesh up --build` (or drop --no-build)',
-            details: { service: name, image: tag },
+            details: { service: name, image: latest },
           });
         }
+        services[name] = { ...svc, image: latest };
         continue;
       }
-      if (options.build === 'auto' && (await engine.inspectImage(tag))) continue;
-      emit({ ...base, type: 'build', phase: 'start', text: `building ${tag}` });
-      try {
-        const context = await packContext(svc.build.context, svc.build.dockerfile);
-        const progress = engine.buildImage({
-          context,
-          dockerfile: svc.build.dockerfile,
-          tags: [tag],
-          args: svc.build.args,
-          ...(svc.build.target ? { target: svc.build.target } : {}),
-          // Project labels let `down --rmi`-like cleanups and the test reaper find what we built.
-          labels: { ...svc.build.labels, [Labels.managed]: 'true', [Labels.project]: project.name },
-          ...(svc.build.noCache ? { noCache: true } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-        });
-        let failure: string | undefined;
-        for await (const p of progress) {
-          if (p.kind === 'step') emit({ ...base, time: Date.now(), type: 'build', phase: 'step', step: p.step, total: p.total, text: p.text });
-          // The engine port throws its own, richer error (failing step, output) right after this line.
-          else if (p.kind === 'error') failure = p.message;
-        }
-        // Never trust a stream that ended "fine" after an error line.
-        if (failure !== undefined) throw new CmeshError('CMESH_E_BUILD_FAILED', `building ${tag}: ${failure}`);
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        emit({ ...base, time: Date.now(), type: 'build', phase: 'failed', text: message });
-        throw err;
-      }
-      emit({ ...base, time: Date.now(), type: 'build', phase: 'done', text: `built ${tag}` });
+      // The builder keys its cache on the context hash, so `auto` rebuilds exactly when the sources changed, and the
+      // hash tag it returns changes the service's image, which makes reconcile replace the replicas.
+      const built = await buildService({
+        engine,
+        project: project.name,
+        service: svc,
+        emit,
+        force: options.build === 'always',
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      services[name] = { ...svc, image: built.image };
       continue;
     }
     if (!svc.image) {

@@ -2,6 +2,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are compose interpolation syntax under test.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,10 +98,25 @@ test('missing compose files and env files have their own codes', async () => {
   await rejects(loadProject({ cwd: bad, env: {} }), 'CMESH_E_ENV_FILE');
 });
 
-test('unreadable env file is CMESH_E_ENV_FILE', { skip: process.getuid?.() === 0 }, async () => {
+test('unreadable env file is CMESH_E_ENV_FILE', async () => {
   const d = dir('envperm', { 'compose.yaml': 'services:\n  a: {image: a}\n', 'locked.env': 'A=1\n' });
   chmodSync(join(d, 'locked.env'), 0o000);
-  await rejects(loadProject({ cwd: d, envFiles: ['locked.env'], env: {} }), 'CMESH_E_ENV_FILE');
+  if (process.getuid?.() !== 0) {
+    await rejects(loadProject({ cwd: d, envFiles: ['locked.env'], env: {} }), 'CMESH_E_ENV_FILE');
+    return;
+  }
+  // Root reads any file, so the permission check runs in a child as `nobody` (uid 65534).
+  chmodSync(root, 0o755);
+  chmodSync(d, 0o755);
+  const loader = new URL('./load.ts', import.meta.url).pathname;
+  const script = `import(${JSON.stringify(loader)}).then((m) => m.loadProject({ cwd: ${JSON.stringify(d)}, envFiles: ['locked.env'], env: {} })).then(() => console.log('LOADED'), (e) => console.log(e.code))`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+    uid: 65534,
+    gid: 65534,
+    encoding: 'utf8',
+    env: { ...process.env, HOME: '/tmp', TSX_TSCONFIG_PATH: '' },
+  });
+  assert.equal(out.trim(), 'CMESH_E_ENV_FILE');
 });
 
 test('oversized compose files are refused before reading', async () => {

@@ -16,7 +16,20 @@ export interface ActionContext {
   onRestart?: (service: string, replica: number) => void;
   /** Told when a replica got a new container, so restart history starts over. */
   onReplaced?: (service: string, replica: number) => void;
+  /** The mesh's drain: called around every stop/remove of a replica container (reconcile never imports mesh/). */
+  stopHooks?: StopHooks;
 }
+
+/** Lets the proxy stop sending a replica traffic and finish what is in flight before the engine stops it. */
+export interface StopHooks {
+  /** Before a possibly running replica is stopped or removed; resolves when it drained (bounded by graceMs). */
+  beforeStop(ref: ContainerRef, graceMs: number): Promise<void>;
+  /** After the stop (removed = the container is gone for good), whether it succeeded or not. */
+  afterStop(ref: ContainerRef, removed: boolean): void;
+}
+
+/** Drains for at most the stop grace period, and never longer than this whatever stop_grace_period says. */
+const MAX_DRAIN_MS = 30_000;
 
 type ContainerAction = Extract<DaemonEvent, { type: 'container' }>['action'];
 
@@ -79,22 +92,32 @@ async function startChecked(ctx: ActionContext, ref: ContainerRef): Promise<void
     const logs = await lastLogLines(ctx.engine, ref.id, 20);
     emitContainer(ctx, 'died', ref, info.exitCode);
     throw new CmeshError('CMESH_E_CONTAINER_EXITED', `${ref.name} exited with code ${info.exitCode ?? '?'} right after start`, {
-      hint: logs.length > 0 ? 'its last log lines are in the details' : `see: docker logs ${ref.name}`,
+      hint: logs.length > 0 ? `its last log lines are below; more with: cmesh logs ${ref.service}` : `see: docker logs ${ref.name}`,
       details: { service: ref.service, replica: ref.replica, container: ref.id, exitCode: info.exitCode, logs },
     });
   }
   emitContainer(ctx, 'started', ref);
 }
 
-async function stop(ctx: ActionContext, ref: ContainerRef, timeoutSec: number): Promise<void> {
-  await ctx.engine.stopContainer(ref.id, timeoutSec);
+async function stop(ctx: ActionContext, ref: ContainerRef, timeoutSec: number, removing = false): Promise<void> {
+  await ctx.stopHooks?.beforeStop(ref, Math.min(timeoutSec * 1000, MAX_DRAIN_MS));
+  try {
+    await ctx.engine.stopContainer(ref.id, timeoutSec);
+  } finally {
+    if (!removing) ctx.stopHooks?.afterStop(ref, false);
+  }
   emitContainer(ctx, 'stopped', ref);
 }
 
 async function remove(ctx: ActionContext, ref: ContainerRef, stopTimeoutSec: number | undefined): Promise<void> {
-  if (stopTimeoutSec !== undefined) await stop(ctx, ref, stopTimeoutSec);
-  // force: the container may have been restarted behind our back between stop and remove.
-  await ctx.engine.removeContainer(ref.id, { force: true });
+  try {
+    if (stopTimeoutSec !== undefined) await stop(ctx, ref, stopTimeoutSec, true);
+    else await ctx.stopHooks?.beforeStop(ref, 0);
+    // force: the container may have been restarted behind our back between stop and remove.
+    await ctx.engine.removeContainer(ref.id, { force: true });
+  } finally {
+    ctx.stopHooks?.afterStop(ref, true);
+  }
   emitContainer(ctx, 'removed', ref);
 }
 

@@ -21,6 +21,7 @@ export interface ExecuteOptions {
   now?: () => number;
   onRestart?: ActionContext['onRestart'];
   onReplaced?: ActionContext['onReplaced'];
+  stopHooks?: ActionContext['stopHooks'];
 }
 
 export interface ExecuteResult {
@@ -71,6 +72,7 @@ export async function execute(
     now: options.now ?? Date.now,
     ...(options.onRestart ? { onRestart: options.onRestart } : {}),
     ...(options.onReplaced ? { onReplaced: options.onReplaced } : {}),
+    ...(options.stopHooks ? { stopHooks: options.stopHooks } : {}),
   };
   const waitFor =
     options.waitFor ??

@@ -1,7 +1,7 @@
 // ProjectReconciler: one level-triggered loop per project — observe → plan → execute, one pass at a time, forever.
 
 import type { DesiredProject } from '../api/desired.ts';
-import type { ContainerEngine } from '../api/engine.ts';
+import type { ContainerEngine, ContainerInfo } from '../api/engine.ts';
 import { CmeshError, isCmeshError } from '../api/errors.ts';
 import type { DaemonEvent } from '../api/events.ts';
 import type { ReplicaStatus } from '../api/control.ts';
@@ -27,6 +27,10 @@ export interface ReconcilerOptions {
   supervisor?: Supervisor;
   /** Tuning passed to execute() (gate timeout, poll interval, concurrency). */
   execute?: Pick<ExecuteOptions, 'concurrency' | 'gateTimeoutMs' | 'pollMs' | 'waitFor'>;
+  /** Every full observation of the project's containers (the mesh's service table follows it). */
+  onObserved?: (containers: ContainerInfo[]) => void;
+  /** Drain hooks around every replica stop/remove (wired to the mesh by the daemon). */
+  stopHooks?: ExecuteOptions['stopHooks'];
 }
 
 export interface ReconcileResult {
@@ -195,6 +199,7 @@ export class ProjectReconciler {
     const names = Object.keys(desired.project.services);
     const [observed, imageIds] = await Promise.all([observe(engine, this.name, names), observeImageIds(engine, desired.project)]);
     this.#observed = observed;
+    this.#o.onObserved?.(allContainers(observed));
     for (const c of allContainers(observed)) {
       const service = c.labels['dev.cmesh.service'];
       const replica = replicaOf(c.labels);
@@ -203,7 +208,10 @@ export class ProjectReconciler {
     const p = plan(desired, observed, { now: started, supervisor: this.supervisor.view(), imageIds, removeOrphans: false });
     const result = await this.#run(p, started);
     // status() should show what the pass produced, not what it started from.
-    if (result.done > 0) this.#observed = await observe(engine, this.name, names);
+    if (result.done > 0) {
+      this.#observed = await observe(engine, this.name, names);
+      this.#o.onObserved?.(allContainers(this.#observed));
+    }
     return result;
   }
 
@@ -217,6 +225,7 @@ export class ProjectReconciler {
       now: this.#now,
       onRestart: (service, replica) => this.supervisor.recordRestart(replicaKey(service, replica)),
       onReplaced: (service, replica) => this.supervisor.forget(replicaKey(service, replica)),
+      ...(this.#o.stopHooks ? { stopHooks: this.#o.stopHooks } : {}),
     });
     this.#announce(p);
     const durationMs = this.#now() - started;

@@ -89,7 +89,7 @@ export async function waitReady(
     const { pending, fatal } = problemsOf(desired, services, containers, willRestart);
     if (fatal) {
       throw new CmeshError('CMESH_E_CONTAINER_EXITED', `${fatal.service}#${fatal.replica} ${fatal.why} and will not be restarted`, {
-        hint: 'its last log lines are in the details',
+        hint: `its last log lines are below; more with: cmesh logs ${fatal.service}`,
         details: { services: [fatal.service], logs: await withLogs(engine, [fatal]) },
       });
     }
@@ -98,7 +98,7 @@ export async function waitReady(
       const unhealthy = pending.filter((p) => p.unhealthy);
       const code = unhealthy.length > 0 ? 'CMESH_E_UNHEALTHY' : 'CMESH_E_TIMEOUT';
       throw new CmeshError(code, `not ready after ${options.timeoutMs} ms: ${describe(pending)}`, {
-        hint: unhealthy.length > 0 ? 'the healthcheck fails; the last log lines are in the details' : 'raise --timeout or check `cmesh ps`',
+        hint: unhealthy.length > 0 ? 'the healthcheck fails; the last log lines are below' : 'raise --timeout or check `cmesh ps`',
         details: { services: [...new Set(pending.map((p) => p.service))], logs: await withLogs(engine, pending) },
       });
     }

@@ -36,7 +36,7 @@ async function load(url: string, path: string, total: number, concurrency: numbe
   return result;
 }
 
-describe('failover under load', () => {
+describe('failover under load', { timeout: 30_000 }, () => {
   test('closing one of 3 in-process replicas mid-load fails no request (2 000 GETs, concurrency 16)', async () => {
     const ups: TestUpstream[] = [];
     for (let i = 1; i <= 3; i++) ups.push(await startUpstream(`web#${i}`));

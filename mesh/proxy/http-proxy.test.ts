@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { request } from 'undici';
 import { type TestUpstream, TestPool, rawRequest, startProxy, startUpstream, testMesh } from './testing.ts';
 
-describe('http proxy', () => {
+describe('http proxy', { timeout: 30_000 }, () => {
   let a: TestUpstream;
   let b: TestUpstream;
   before(async () => {

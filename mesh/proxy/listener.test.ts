@@ -9,7 +9,7 @@ import { createHttpProxy } from './http-proxy.ts';
 import { ProxyListener } from './listener.ts';
 import { TestPool, startProxy, startUpstream, testMesh } from './testing.ts';
 
-describe('proxy listener', () => {
+describe('proxy listener', { timeout: 30_000 }, () => {
   test('a taken port is CMESH_E_PORT_TAKEN naming host:port, with a hint', async () => {
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
@@ -29,29 +29,46 @@ describe('proxy listener', () => {
   });
 
   test('close() lets an in-flight request finish', async () => {
+    let arrived!: () => void;
+    const reached = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
     const slow = await startUpstream('web#1', (req, res) => {
       req.resume();
+      arrived();
       setTimeout(() => res.end('done'), 150);
     });
     const p = await startProxy(new TestPool('web', [slow.upstream]), testMesh(), {}, { drainTimeoutMs: 2000 });
-    const pending = request(`${p.url}/`);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    await p.close();
-    const r = await pending;
-    assert.equal(r.statusCode, 200);
-    assert.equal(await r.body.text(), 'done');
-    await slow.close();
+    try {
+      const pending = request(`${p.url}/`);
+      await reached;
+      await p.close();
+      const r = await pending;
+      assert.equal(r.statusCode, 200);
+      assert.equal(await r.body.text(), 'done');
+    } finally {
+      await p.close();
+      await slow.close();
+    }
   });
 
   test('close() gives up on a stuck request after the drain bound', async () => {
-    const stuck = await startUpstream('web#1', () => undefined);
+    let arrived!: () => void;
+    const reached = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const stuck = await startUpstream('web#1', () => arrived());
     const p = await startProxy(new TestPool('web', [stuck.upstream]), testMesh(), {}, { drainTimeoutMs: 200 });
-    const pending = request(`${p.url}/`).catch((e: Error) => e);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    const t0 = Date.now();
-    await p.close();
-    assert.ok(Date.now() - t0 < 1000, 'close is bounded');
-    assert.ok((await pending) instanceof Error);
-    await stuck.close();
+    try {
+      const pending = request(`${p.url}/`).catch((e: Error) => e);
+      await reached;
+      const t0 = Date.now();
+      await p.close();
+      assert.ok(Date.now() - t0 < 1000, 'close is bounded');
+      assert.ok((await pending) instanceof Error);
+    } finally {
+      await p.close();
+      await stuck.close();
+    }
   });
 });

@@ -40,12 +40,15 @@ export class ProxyListener {
   readonly #drainTimeoutMs: number;
   #address: BoundAddress | undefined;
   #closing: Promise<void> | undefined;
+  /** Every accepted socket, upgraded and half-closed ones included, so close() can end them all after the drain. */
+  readonly #sockets = new Set<net.Socket>();
 
   constructor(o: ProxyListenerOptions) {
     this.proxy = o.proxy;
     this.#drainTimeoutMs = o.drainTimeoutMs ?? 5000;
     if (o.proxy.kind === 'tcp') {
       this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, o.proxy.handleConnection);
+      this.#trackSockets();
       return;
     }
     const proxy = o.proxy;
@@ -70,6 +73,14 @@ export class ProxyListener {
       writeRawError(socket as net.Socket, { status: 405, code: 'method-not-allowed', message: 'CONNECT is not supported by a reverse proxy' });
     });
     this.server = server;
+    this.#trackSockets();
+  }
+
+  #trackSockets(): void {
+    this.server.on('connection', (socket: net.Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
   }
 
   get address(): BoundAddress | undefined {
@@ -117,6 +128,8 @@ export class ProxyListener {
       for (const s of proxy.sockets) s.destroy();
       await proxy.close();
     }
+    // Whatever is left (a refused upgrade still half-open, a lingering 400) goes now, so close() is bounded.
+    for (const s of this.#sockets) s.destroy();
     if (this.#address !== undefined) await closed;
   }
 }

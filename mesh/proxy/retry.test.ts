@@ -25,7 +25,7 @@ function resetter(id: string) {
   });
 }
 
-describe('retry policy', () => {
+describe('retry policy', { timeout: 30_000 }, () => {
   test('decision table', () => {
     const base = { replaySafe: true, bodyReplayable: true, retriesUsed: 0, retriesAllowed: 2 };
     const notSent = classifyError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), false, false);
@@ -77,7 +77,7 @@ describe('retry policy', () => {
   });
 });
 
-describe('retries through the proxy', () => {
+describe('retries through the proxy', { timeout: 30_000 }, () => {
   test('a GET whose replica resets is retried on another replica', async () => {
     const bad = await resetter('web#1');
     const good = await startUpstream('web#2');

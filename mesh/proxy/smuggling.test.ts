@@ -53,7 +53,7 @@ const CORPUS: Record<string, [string, 400 | 405 | 431 | 'once']> = {
   'absolute-form with CL body': [`POST http://b.test/one HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`, 'once'],
 };
 
-describe('request smuggling corpus', () => {
+describe('request smuggling corpus', { timeout: 30_000 }, () => {
   let up: TestUpstream;
   let p: RunningProxy;
   const seen: string[] = [];

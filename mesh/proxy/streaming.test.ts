@@ -32,7 +32,7 @@ function* pattern(total: number): Generator<Buffer> {
   for (let left = total; left > 0; left -= chunk.length) yield left >= chunk.length ? chunk : chunk.subarray(0, left);
 }
 
-describe('streaming', () => {
+describe('streaming', { timeout: 30_000 }, () => {
   let echo: EchoProcess;
   before(async () => {
     echo = await startEcho('web#1');

@@ -31,7 +31,7 @@ function exchange(port: number, payload: Buffer | string): Promise<Buffer> {
 
 const mesh = testMesh({ protocol: 'tcp' });
 
-describe('tcp proxy', () => {
+describe('tcp proxy', { timeout: 30_000 }, () => {
   test('round-trips bytes and passes the half-close both ways', async () => {
     const a = await tcpEcho('db#1');
     const p = await startProxy(new TestPool('db', [a.upstream]), mesh);

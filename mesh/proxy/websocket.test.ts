@@ -27,7 +27,7 @@ function closed(ws: WebSocket): Promise<number> {
   });
 }
 
-describe('websocket', () => {
+describe('websocket', { timeout: 30_000 }, () => {
   let echo: EchoProcess;
   before(async () => {
     echo = await startEcho('web#1');

@@ -1,0 +1,168 @@
+// Watches each service's build context and develop.watch paths and turns bursts of file events into one
+// ChangeBatch per service, saying what to do (sync, restart, rebuild). Everything closes on abort (STYLE habit 8).
+
+import type { Stats } from 'node:fs';
+import { type FSWatcher, watch } from 'chokidar';
+import type { ProjectSpec } from '../daemon/api/project.ts';
+import {
+  type CompiledRule,
+  combineActions,
+  compileRules,
+  containerPathFor,
+  reloadIgnore,
+  ruleMatches,
+  ruleMayMatch,
+  type WatchAction,
+} from './watch-rules.ts';
+
+export type { WatchAction } from './watch-rules.ts';
+
+export interface ChangedFile {
+  /** Absolute host path. */
+  path: string;
+  /** Where a sync puts it; only for sync-type rules with a target. */
+  containerPath?: string;
+  kind: 'add' | 'change' | 'unlink';
+}
+
+export interface ChangeBatch {
+  service: string;
+  action: WatchAction;
+  files: ChangedFile[];
+}
+
+export interface WatchProjectOptions {
+  project: ProjectSpec;
+  onChange: (batch: ChangeBatch) => void | Promise<void>;
+  signal: AbortSignal;
+  /** Quiet time that closes a batch; a burst (git checkout, npm install) becomes one batch. */
+  debounceMs?: number;
+  /** A batch is flushed at the latest after this long even if events keep coming (default 10 × debounce). */
+  maxWaitMs?: number;
+  /** onChange failures and watcher errors; default: ignored (the next change tries again). */
+  onError?: (error: unknown, service?: string) => void;
+}
+
+export interface ProjectWatcher {
+  /** Absolute paths given to the watcher. */
+  readonly paths: readonly string[];
+  /** Resolves once the watcher is closed and no onChange is running. */
+  readonly closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Pending {
+  files: Map<string, ChangedFile>;
+  action: WatchAction | undefined;
+  timer: NodeJS.Timeout | undefined;
+  firstAt: number;
+  running: Promise<void> | undefined;
+}
+
+/** add→change stays add; add→unlink is unlink (rm -f is harmless); unlink→add is a change. */
+function mergeKind(prev: ChangedFile['kind'] | undefined, next: ChangedFile['kind']): ChangedFile['kind'] {
+  if (prev === 'add' && next === 'change') return 'add';
+  if (prev === 'unlink' && next === 'add') return 'change';
+  return next;
+}
+
+/** Resolves when chokidar has scanned every path (events before that are the initial scan, which we skip). */
+export async function watchProject(options: WatchProjectOptions): Promise<ProjectWatcher> {
+  const { onChange, signal } = options;
+  const debounceMs = options.debounceMs ?? 200;
+  const maxWaitMs = options.maxWaitMs ?? debounceMs * 10;
+  const onError = options.onError ?? (() => {});
+  const rules = await compileRules(Object.values(options.project.services));
+  const paths = [...new Set(rules.map((r) => r.path))].sort();
+  const pending = new Map<string, Pending>();
+  let stopped = false;
+
+  const flush = (service: string) => {
+    const p = pending.get(service);
+    if (!p || stopped) return;
+    p.timer = undefined;
+    // One onChange per service at a time: events meanwhile collect into the next batch.
+    if (p.running || p.files.size === 0 || p.action === undefined) return;
+    const batch: ChangeBatch = { service, action: p.action, files: [...p.files.values()] };
+    p.files = new Map();
+    p.action = undefined;
+    p.running = (async () => {
+      try {
+        await onChange(batch);
+      } catch (err) {
+        onError(err, service);
+      }
+    })().finally(() => {
+      p.running = undefined;
+      if (p.files.size > 0) schedule(service, p);
+    });
+  };
+
+  const schedule = (service: string, p: Pending) => {
+    if (stopped) return;
+    if (p.timer) clearTimeout(p.timer);
+    const waited = Date.now() - p.firstAt;
+    p.timer = setTimeout(() => flush(service), Math.max(0, Math.min(debounceMs, maxWaitMs - waited)));
+  };
+
+  const onEvent = (kind: ChangedFile['kind'], path: string) => {
+    if (stopped) return;
+    if (path.endsWith('.dockerignore')) void reloadIgnore(rules, path);
+    const byService = new Map<string, CompiledRule[]>();
+    for (const r of rules) if (ruleMatches(r, path)) byService.set(r.service, [...(byService.get(r.service) ?? []), r]);
+    for (const [service, matched] of byService) {
+      let p = pending.get(service);
+      if (!p) {
+        p = { files: new Map(), action: undefined, timer: undefined, firstAt: 0, running: undefined };
+        pending.set(service, p);
+      }
+      if (p.files.size === 0) p.firstAt = Date.now();
+      const containerPath = matched.map((r) => containerPathFor(r, path)).find((c) => c !== undefined);
+      const prev = p.files.get(path);
+      p.files.set(path, { path, kind: mergeKind(prev?.kind, kind), ...(containerPath ? { containerPath } : {}) });
+      for (const r of matched) p.action = combineActions(p.action, r.action);
+      schedule(service, p);
+    }
+  };
+
+  // chokidar never emits 'ready' for an empty path list, so a project with nothing to watch gets no watcher.
+  const watcher: FSWatcher | undefined =
+    paths.length === 0
+      ? undefined
+      : watch(paths, {
+          ignoreInitial: true,
+          // Pruning here keeps chokidar out of node_modules and ignored trees entirely, not just their events.
+          ignored: (path: string, stats?: Stats) => !rules.some((r) => ruleMayMatch(r, path, stats?.isFile() ?? false)),
+        });
+  watcher?.on('add', (p) => onEvent('add', p));
+  watcher?.on('change', (p) => onEvent('change', p));
+  watcher?.on('unlink', (p) => onEvent('unlink', p));
+  // A removed directory is one event; sync deletes it with `rm -rf` in the container.
+  watcher?.on('unlinkDir', (p) => onEvent('unlink', p));
+  watcher?.on('error', (err) => onError(err));
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => {
+    resolveClosed = r;
+  });
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      stopped = true;
+      for (const p of pending.values()) if (p.timer) clearTimeout(p.timer);
+      await watcher?.close();
+      await Promise.all([...pending.values()].map((p) => p.running));
+      resolveClosed();
+    })();
+    return closing;
+  };
+  signal.addEventListener('abort', () => void close(), { once: true });
+  if (signal.aborted) void close();
+
+  await new Promise<void>((resolve) => {
+    if (stopped || !watcher) return resolve();
+    watcher.once('ready', () => resolve());
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  return { paths, closed, close };
+}

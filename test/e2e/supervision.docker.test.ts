@@ -1,0 +1,148 @@
+// Supervision against the real engine: crash-loop backoff (1 s, 2 s, 4 s…), `restart: "no"`, self-heal after
+// `docker rm -f`, restart of an engine-reported unhealthy replica, and `up --wait` failing with the crash's last logs.
+// Start times come from `docker events`, not from cmesh, so the test does not trust what it checks.
+
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ExitCode } from '../../daemon/api/errors.ts';
+import { type CmeshCli, newCmeshCli, projectContainers, until } from '../helpers/cmesh-cli.ts';
+import { inspectState, newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
+
+const runId = newRunId('supervise');
+const project = runId;
+const failProject = `${runId}-fail`;
+let cli: CmeshCli;
+
+const labels = `    labels:\n      ${TEST_LABEL}: "true"\n      ${RUN_LABEL}: ${runId}\n`;
+const busybox = (command: string, extra = ''): string =>
+  `    image: cmesh/busybox:local\n    command: ["sh", "-c", ${JSON.stringify(command)}]\n    stop_grace_period: 1s\n${extra}${labels}`;
+
+before(async () => {
+  await requireDocker();
+  cli = await newCmeshCli();
+  await writeFile(
+    join(cli.work, 'compose.yaml'),
+    `name: ${project}
+services:
+  crash:
+${busybox('echo boom; exit 1', '    restart: on-failure\n')}
+  once:
+${busybox('echo bye; exit 1', '    restart: "no"\n')}
+  steady:
+${busybox('while true; do sleep 1; done', '    restart: always\n')}
+  sick:
+${busybox('touch /tmp/ok; while true; do sleep 1; done', '    restart: always\n    healthcheck: { test: ["CMD", "test", "-e", "/tmp/ok"], interval: 1s, timeout: 1s, retries: 2 }\n')}
+`,
+  );
+  await writeFile(
+    join(cli.work, 'fail.yaml'),
+    `name: ${failProject}
+services:
+  broken:
+${busybox('echo starting; echo "fatal: /etc/app.conf is missing" >&2; exit 3', '    restart: "no"\n')}
+`,
+  );
+});
+
+after(async () => {
+  await cli?.cmesh(['-f', 'fail.yaml', 'down'], 30_000).catch(() => undefined);
+  const stray = await projectContainers(failProject).catch(() => []);
+  if (stray.length > 0) await run(['rm', '-f', ...stray]).catch(() => undefined);
+  await cli?.teardown(project, runId);
+});
+
+/** `docker events` start times (ms) per service of the project in [since, until]; blocks until `until`. */
+async function startsBetween(sinceMs: number, untilMs: number): Promise<Record<string, number[]>> {
+  const out = await run(
+    [
+      'events',
+      '--since', (sinceMs / 1000).toFixed(3),
+      '--until', (untilMs / 1000).toFixed(3),
+      '--filter', `label=dev.cmesh.project=${project}`,
+      '--filter', 'type=container',
+      '--filter', 'event=start',
+      '--format', '{{index .Actor.Attributes "dev.cmesh.service"}} {{.TimeNano}}',
+    ],
+    { timeoutMs: untilMs - Date.now() + 15_000 },
+  );
+  const starts: Record<string, number[]> = {};
+  for (const line of out.split('\n').filter(Boolean)) {
+    const [service, nanos] = line.split(' ');
+    (starts[service!] ??= []).push(Number(BigInt(nanos!) / 1_000_000n));
+  }
+  for (const list of Object.values(starts)) list.sort((a, b) => a - b);
+  return starts;
+}
+
+test('up --wait of a container that exits at start fails with its last log lines', async () => {
+  const r = await cli.cmesh(['-f', 'fail.yaml', 'up', '--wait', '--timeout', '20'], 60_000);
+  assert.equal(r.code, ExitCode.unhealthy, r.stderr);
+  assert.match(r.stderr, /CMESH_E_CONTAINER_EXITED/);
+  assert.match(r.stderr, /exited with code 3/);
+  assert.match(r.stderr, /last log lines/);
+  assert.match(r.stderr, /fatal: \/etc\/app\.conf is missing/);
+});
+
+test('steady and sick come up', async () => {
+  await cli.ok(['up', '-d', '--wait', '--timeout', '30', 'steady', 'sick']);
+});
+
+test('crash loop backs off 1 s, 2 s, 4 s; restart: "no" never restarts', async () => {
+  const since = Date.now() - 100;
+  // Exits at once: up may report it (the crash is the point), but must not hang or crash.
+  const up = await cli.cmesh(['up', '-d', 'crash', 'once'], 30_000);
+  assert.ok([0, ExitCode.unhealthy].includes(up.code ?? -1), up.stderr);
+  const starts = await startsBetween(since, since + 10_500);
+  const crash = starts['crash'] ?? [];
+  const intervals = crash.slice(1).map((t, i) => t - crash[i]!);
+  console.log(`# crash starts at +${crash.map((t) => t - crash[0]!).join(', +')} ms; intervals ${intervals.join(', ')} ms`);
+  assert.ok(crash.length >= 4 && crash.length <= 5, `expected 4 starts in ~10 s (0, 1, 3, 7 s), got ${crash.length}`);
+  // Each interval is the backoff plus a roughly constant overhead (the container's few ms of life, one observe, the
+  // engine's start with its network setup: ~0.3 s here); the differences between intervals cancel it out.
+  for (const [i, expected] of [1000, 2000, 4000].entries()) {
+    const got = intervals[i]!;
+    assert.ok(got >= expected - 50 && got <= expected + 1000, `interval ${i + 1}: ${got} ms, expected ~${expected} ms`);
+  }
+  for (const [i, expected] of [1000, 2000].entries()) {
+    const growth = intervals[i + 1]! - intervals[i]!;
+    assert.ok(Math.abs(growth - expected) <= 400, `interval ${i + 2} grew by ${growth} ms, expected ~${expected} ms (doubling)`);
+  }
+  assert.equal(starts['once']?.length, 1, `restart: "no" started ${starts['once']?.length} times`);
+  const once = (await cli.ps()).find((r) => r.service === 'once');
+  assert.equal(once?.state, 'exited');
+  assert.equal(once?.exitCode, 1);
+});
+
+test('a replica removed behind our back (docker rm -f) is recreated', async () => {
+  const [victim] = await projectContainers(project, ['--filter', 'label=dev.cmesh.service=steady']);
+  assert.ok(victim);
+  await run(['rm', '-f', victim]);
+  const back = await until('steady-1 recreated', 15_000, async () => {
+    const ids = await projectContainers(project, ['--filter', 'label=dev.cmesh.service=steady', '--filter', 'status=running']);
+    return ids.length === 1 && ids[0] !== victim ? ids[0] : undefined;
+  }, 100);
+  assert.notEqual(back, victim);
+  const all = await projectContainers(project, ['--filter', 'label=dev.cmesh.service=steady']);
+  assert.equal(all.length, 1, 'no duplicate');
+});
+
+test('an engine-reported unhealthy replica is restarted', async () => {
+  const [sick] = await projectContainers(project, ['--filter', 'label=dev.cmesh.service=sick']);
+  assert.ok(sick);
+  const before = JSON.parse(await run(['inspect', '--format', '{{json .State.StartedAt}}', sick])) as string;
+  await run(['exec', sick, 'rm', '/tmp/ok']);
+  await until('sick to turn unhealthy', 10_000, async () => ((await inspectState(sick)).Health?.Status === 'unhealthy' ? true : undefined), 100);
+  await until('sick to be restarted', 15_000, async () => {
+    const [id] = await projectContainers(project, ['--filter', 'label=dev.cmesh.service=sick']);
+    if (!id) return undefined;
+    const startedAt = JSON.parse(await run(['inspect', '--format', '{{json .State.StartedAt}}', id])) as string;
+    return id !== sick || startedAt !== before ? true : undefined;
+  }, 100);
+  // The restart runs the command again, which recreates the file: healthy again.
+  await until('sick healthy again', 15_000, async () => {
+    const [id] = await projectContainers(project, ['--filter', 'label=dev.cmesh.service=sick']);
+    return id && (await inspectState(id)).Health?.Status === 'healthy' ? true : undefined;
+  }, 200);
+});
