@@ -15,6 +15,7 @@ import * as lsCommand from './commands/ls.ts';
 import * as psCommand from './commands/ps.ts';
 import * as restartCommand from './commands/restart.ts';
 import * as scaleCommand from './commands/scale.ts';
+import * as servicesCommand from './commands/services.ts';
 import * as startCommand from './commands/start.ts';
 import * as stopCommand from './commands/stop.ts';
 import * as upCommand from './commands/up.ts';
@@ -47,6 +48,7 @@ const commands: CommandModule[] = [
   upCommand,
   downCommand,
   psCommand,
+  servicesCommand,
   logsCommand,
   scaleCommand,
   restartCommand,

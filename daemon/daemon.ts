@@ -5,6 +5,7 @@ import type { ContainerEngine } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import { EventBus } from './event-bus.ts';
 import { type CmeshHome, ensureHome } from './home.ts';
+import { MeshRuntime } from './mesh-wiring.ts';
 import { ProjectManager } from './projects.ts';
 import { createRouter } from './routes/router.ts';
 import { listenControl } from './server.ts';
@@ -23,6 +24,7 @@ export interface RunningDaemon {
   home: CmeshHome;
   bus: EventBus;
   manager: ProjectManager;
+  mesh: MeshRuntime;
   info(): Promise<DaemonInfo>;
   /** Stops serving and every loop; containers keep running for the next daemon to adopt. Idempotent. */
   close(): Promise<void>;
@@ -59,10 +61,13 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     log(`desired state of ${project}: ${error.message}`);
     bus.publish({ type: 'error', time: Date.now(), project, error: error.toJSON() });
   });
+  // The mesh owns published ports and the service table; health/ejection changes go out as DaemonEvents.
+  const mesh = new MeshRuntime({ emit: (e) => bus.publish(e), log });
   const manager = new ProjectManager({
     engine,
     store,
     bus,
+    mesh,
     ...(options.resyncMs === undefined ? {} : { resyncMs: options.resyncMs }),
     ...(options.reconnect ? { reconnect: options.reconnect } : {}),
   });
@@ -89,7 +94,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
   });
-  const router = createRouter({ manager, bus, info, shutdown: () => void close() });
+  const router = createRouter({ manager, bus, info, services: (project) => mesh.services(project), shutdown: () => void close() });
   const server = await listenControl(home, (req, res) => void ready.then(() => router(req, res)), {
     onLost: () => {
       log(`${home.socket} now belongs to another daemon; exiting`);
@@ -101,6 +106,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       log('shutting down');
       await server.close();
       await manager.close();
+      await mesh.close();
       resolveClosed();
     })();
     return closing;
@@ -113,5 +119,5 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     throw err;
   }
   log(`listening on ${home.socket} (api ${CONTROL_API_VERSION}, pid ${process.pid})`);
-  return { home, bus, manager, info, close, closed };
+  return { home, bus, manager, mesh, info, close, closed };
 }

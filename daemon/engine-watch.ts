@@ -8,7 +8,8 @@ import { CmeshError } from './api/errors.ts';
  * The engine announces `die` before its container list shows the exit (Docker 20.10 lists it as running for a few
  * more ms), so a pass woken by the event alone can miss it until the next resync. These actions get follow-up wakes.
  */
-export const SETTLING_ACTIONS: ReadonlySet<string> = new Set(['die', 'kill', 'oom', 'stop']);
+// pause/unpause lag the same way, and the mesh takes a paused replica out of rotation (and back) from the observation.
+export const SETTLING_ACTIONS: ReadonlySet<string> = new Set(['die', 'kill', 'oom', 'stop', 'pause', 'unpause']);
 export const SETTLE_WAKES_MS: readonly number[] = [150, 600];
 
 export interface WatchEngineOptions {

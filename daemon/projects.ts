@@ -3,7 +3,7 @@
 
 import type { DownRequest, ProjectSummary, ReplicaStatus, ScaleRequest, ServicesRequest, UpRequest } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { ContainerEngine, ContainerState, EngineEvent } from './api/engine.ts';
+import type { ContainerEngine, ContainerInfo, ContainerState, EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { Labels, projectLabels } from './api/labels.ts';
@@ -13,7 +13,8 @@ import { SETTLE_WAKES_MS, SETTLING_ACTIONS, watchEngine } from './engine-watch.t
 import { ensureImages } from './images.ts';
 import { Mutex } from './mutex.ts';
 import { assertProjectExists, projectSummaries, replicaRows } from './project-views.ts';
-import { ProjectReconciler } from './reconcile/loop.ts';
+import { ProjectReconciler, type ReconcilerOptions } from './reconcile/loop.ts';
+import type { ContainerRef } from './reconcile/plan-types.ts';
 import type { DesiredStore } from './store.ts';
 
 /** What the manager needs from a reconcile loop (daemon/reconcile/loop.ts). */
@@ -25,6 +26,18 @@ export interface Reconciler {
   down(options: { volumes: boolean; removeOrphans: boolean }): Promise<unknown>;
 }
 
+/** What the manager needs from the mesh (daemon/mesh-wiring.ts): published ports, the service table, drains. */
+export interface ProjectMesh {
+  /** Binds the published ports before anything is created; throws CMESH_E_PORT_TAKEN. */
+  publish(desired: DesiredProject): Promise<void>;
+  /** Same for a project loaded at daemon start; failures are reported as events, never thrown. */
+  adopt(desired: DesiredProject): Promise<void>;
+  unpublish(project: string): Promise<void>;
+  observed(desired: DesiredProject, containers: ContainerInfo[]): void;
+  beforeStop(project: string, ref: ContainerRef, graceMs: number): Promise<void>;
+  afterStop(project: string, ref: ContainerRef, removed: boolean): void;
+}
+
 export interface ProjectManagerOptions {
   engine: ContainerEngine;
   store: DesiredStore;
@@ -32,6 +45,7 @@ export interface ProjectManagerOptions {
   resyncMs?: number;
   /** Backoff of the engine event stream reconnect (tests shorten it). */
   reconnect?: { initialMs: number; maxMs: number };
+  mesh?: ProjectMesh;
 }
 
 interface Entry {
@@ -63,6 +77,7 @@ export class ProjectManager {
   async open(): Promise<void> {
     for (const [name, desired] of await this.#o.store.loadAll()) {
       this.#desired.set(name, desired);
+      await this.#o.mesh?.adopt(desired);
       this.#loop(name).reconciler.wake('daemon start: adopt existing containers');
     }
     this.#watching = this.#watchEngine(this.#abort.signal);
@@ -117,6 +132,8 @@ export class ProjectManager {
       const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
       const project = await ensureImages({ ...this.#withSignal(signal), engine: this.#o.engine, project: request.project, services, build: request.build, emit });
       const desired = { ...draft, project };
+      // Ports first: a taken port fails the up before any state is saved or container created.
+      await this.#o.mesh?.publish(desired);
       await this.#commit(desired);
       const unstopped = (prev?.stopped ?? []).filter((s) => !desired.stopped.includes(s));
       if (unstopped.length > 0) await this.#startStopped(name, unstopped);
@@ -135,6 +152,8 @@ export class ProjectManager {
       await this.#o.store.remove(name);
       const reconciler = this.#loop(name).reconciler;
       try {
+        // Listeners close first (in-flight requests finish on still-running replicas), then the containers go.
+        await this.#o.mesh?.unpublish(name);
         const result = await reconciler.down({ volumes: request.volumes, removeOrphans: request.removeOrphans });
         this.#publish({ type: 'project', project: name, action: 'down' });
         return result;
@@ -161,8 +180,8 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = mergeStopped(this.#requireDesired(name), request.services, true);
       await this.#commit(desired);
-      await this.#eachContainer(name, request.services, (id) =>
-        this.#o.engine.stopContainer(id, this.#stopTimeoutSec(request)),
+      await this.#eachContainer(name, request.services, (id, c) =>
+        this.#drained(name, c, request, () => this.#o.engine.stopContainer(id, this.#stopTimeoutSec(request))),
       );
       this.#publish({ type: 'project', project: name, action: 'stopped' });
       await this.#loop(name).reconciler.reconcileNow();
@@ -185,8 +204,8 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = this.#requireDesired(name);
       assertServices(desired.project, request.services);
-      await this.#eachContainer(name, request.services, async (id) => {
-        await this.#o.engine.stopContainer(id, this.#stopTimeoutSec(request));
+      await this.#eachContainer(name, request.services, async (id, c) => {
+        await this.#drained(name, c, request, () => this.#o.engine.stopContainer(id, this.#stopTimeoutSec(request)));
         await this.#o.engine.startContainer(id);
       });
       await this.#loop(name).reconciler.reconcileNow();
@@ -236,6 +255,7 @@ export class ProjectManager {
       emit: (e: DaemonEvent) => this.#o.bus.publish(e),
       signal: abort.signal,
       ...(this.#o.resyncMs === undefined ? {} : { resyncMs: this.#o.resyncMs }),
+      ...this.#meshHooks(name),
     });
     entry = { reconciler, abort };
     this.#loops.set(name, entry);
@@ -253,14 +273,46 @@ export class ProjectManager {
   async #eachContainer(
     name: string,
     services: string[],
-    fn: (id: string) => Promise<void>,
+    fn: (id: string, c: ContainerInfo) => Promise<void>,
     states?: ContainerState[],
   ): Promise<void> {
     const containers = await this.#o.engine.listContainers({ labels: projectLabels(name), all: true });
     const chosen = containers
       .filter((c) => services.length === 0 || services.includes(c.labels[Labels.service] ?? ''))
       .filter((c) => !states || states.includes(c.state));
-    await Promise.all(chosen.map((c) => fn(c.id)));
+    await Promise.all(chosen.map((c) => fn(c.id, c)));
+  }
+
+  /** The mesh drains a running replica before `stop` runs, and lets it rise again after. */
+  async #drained(name: string, c: ContainerInfo, request: ServicesRequest, stop: () => Promise<void>): Promise<void> {
+    const mesh = this.#o.mesh;
+    const service = c.labels[Labels.service];
+    const replica = Number(c.labels[Labels.replica]);
+    if (!mesh || c.state !== 'running' || service === undefined || !(replica > 0)) return stop();
+    const ref: ContainerRef = { id: c.id, name: c.name, service, replica };
+    const spec = this.#desired.get(name)?.project.services[service];
+    const graceMs = Math.min(request.timeoutMs ?? spec?.stopGracePeriodMs ?? 10_000, 30_000);
+    await mesh.beforeStop(name, ref, graceMs);
+    try {
+      await stop();
+    } finally {
+      mesh.afterStop(name, ref, false);
+    }
+  }
+
+  #meshHooks(name: string): Pick<ReconcilerOptions, 'onObserved' | 'stopHooks'> {
+    const mesh = this.#o.mesh;
+    if (!mesh) return {};
+    return {
+      onObserved: (containers) => {
+        const desired = this.#desired.get(name);
+        if (desired) mesh.observed(desired, containers);
+      },
+      stopHooks: {
+        beforeStop: (ref, graceMs) => mesh.beforeStop(name, ref, graceMs),
+        afterStop: (ref, removed) => mesh.afterStop(name, ref, removed),
+      },
+    };
   }
 
   /** What the user stopped comes back as the same containers (like Compose), whatever their restart policy says. */

@@ -4,7 +4,6 @@
 
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
 import { CmeshError } from '../api/errors.ts';
@@ -107,7 +106,8 @@ test(`fuzz: ${DOCS} generated and mutated documents never crash, hang or lose po
   const codes = new Map<string, number>();
   for (let i = 0; i < DOCS; i++) {
     const text = i % 3 === 0 ? generated(r) : mutate(corpus[Math.floor(r() * corpus.length)] ?? '', r);
-    const t = performance.now();
+    // CPU time, not wall time: CI runs this beside Docker tests on 2 cores, and waiting for a core is not the loader's cost.
+    const t = process.cpuUsage();
     try {
       loadProjectFromSources([{ file: '/fuzz/compose.yaml', text }], { env: { VAR: 'v', X: '1' } });
       outcomes.ok++;
@@ -119,15 +119,16 @@ test(`fuzz: ${DOCS} generated and mutated documents never crash, hang or lose po
         assert.ok(issue.position && issue.position.line >= 1 && issue.position.col >= 1, `doc #${i}: issue without position: ${JSON.stringify(issue)}\n--- doc ---\n${text}`);
       }
     }
-    const dt = performance.now() - t;
+    const used = process.cpuUsage(t);
+    const dt = (used.user + used.system) / 1000;
     if (dt > max) {
       max = dt;
       slowest = text;
     }
   }
-  console.log(`fuzz: ${DOCS} docs, ok=${outcomes.ok} error=${outcomes.error} ${JSON.stringify(Object.fromEntries(codes))} max=${max.toFixed(1)}ms`);
+  console.log(`fuzz: ${DOCS} docs, ok=${outcomes.ok} error=${outcomes.error} ${JSON.stringify(Object.fromEntries(codes))} max=${max.toFixed(1)}ms cpu`);
   assert.ok(outcomes.ok > DOCS / 50, 'the fuzzer should also produce valid documents');
-  assert.ok(max < 100, `slowest document took ${max.toFixed(1)}ms:\n${slowest.slice(0, 500)}`);
+  assert.ok(max < 100, `slowest document took ${max.toFixed(1)}ms of CPU:\n${slowest.slice(0, 500)}`);
 });
 
 test('fuzz: hostile shapes stay bounded', () => {
@@ -142,13 +143,16 @@ test('fuzz: hostile shapes stay bounded', () => {
     `services:\n${Array.from({ length: 2000 }, (_, i) => `  s${i}:\n    image: x\n    depends_on: [s${(i + 1) % 2000}]`).join('\n')}\n`,
   ];
   for (const text of hostile) {
-    const t = performance.now();
+    // CPU time, not wall time: CI runs this beside Docker tests on 2 cores, and waiting for a core is not the loader's cost.
+    const t = process.cpuUsage();
     try {
       loadProjectFromSources([{ file: '/h.yaml', text }]);
     } catch (err) {
       assert.ok(err instanceof CmeshError, String(err));
       assert.ok(err.issues.every((i) => i.position !== undefined));
     }
-    assert.ok(performance.now() - t < 2000, `took ${performance.now() - t}ms on ${text.slice(0, 40)}`);
+    const used = process.cpuUsage(t);
+    const ms = (used.user + used.system) / 1000;
+    assert.ok(ms < 2000, `took ${ms.toFixed(0)}ms of CPU on ${text.slice(0, 40)}`);
   }
 });

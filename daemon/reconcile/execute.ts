@@ -10,7 +10,8 @@ import type { Action, Plan, WaitGate } from './plan-types.ts';
 import { waitForGate } from './wait.ts';
 
 export interface ExecuteOptions {
-  /** Actions run concurrently inside a stage, at most this many at once (default 4). */
+  /** Actions run concurrently inside a stage, at most this many at once (default 8: the engine overlaps container
+   * starts well: a 3×3 `up` takes two waves instead of three; Compose allows 64). */
   concurrency?: number;
   /** How long one depends_on gate may take (default 120 s). */
   gateTimeoutMs?: number;
@@ -86,7 +87,7 @@ export async function execute(
   for (const stage of plan.stages) {
     options.signal?.throwIfAborted();
     for (const gate of stage.waits) await waitFor(gate, options.signal);
-    const errors = await pool(stage.actions, options.concurrency ?? 4, async (action: Action) => {
+    const errors = await pool(stage.actions, options.concurrency ?? 8, async (action: Action) => {
       options.signal?.throwIfAborted();
       try {
         await runAction(ctx, action);

@@ -1,7 +1,7 @@
 // The control API's routes (see daemon/api/control.ts): parse, validate, delegate to the project manager.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DaemonInfo, DownRequest, ScaleRequest, ServicesRequest, UpRequest } from '../api/control.ts';
+import type { DaemonInfo, DownRequest, ScaleRequest, ServicesRequest, ServiceTableRow, UpRequest } from '../api/control.ts';
 import { CmeshError } from '../api/errors.ts';
 import type { EventBus } from '../event-bus.ts';
 import type { ProjectManager } from '../projects.ts';
@@ -13,6 +13,8 @@ export interface RouteContext {
   manager: ProjectManager;
   bus: EventBus;
   info(): Promise<DaemonInfo>;
+  /** The mesh's service table (GET /v1/services?project=), absent in daemons built without a mesh. */
+  services?: (project?: string) => ServiceTableRow[];
   /** Asks the daemon to exit after this response is sent. */
   shutdown(): void;
 }
@@ -51,6 +53,11 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
     }
     if (method === 'GET' && path === '/v1/projects') return sendJson(res, 200, await manager.list());
     if (method === 'GET' && path === '/v1/events') return serveEvents(req, res, url, bus);
+    if (method === 'GET' && path === '/v1/services') {
+      const project = url.searchParams.get('project') ?? undefined;
+      if (project !== undefined) await manager.requireKnown(projectName(project));
+      return sendJson(res, 200, ctx.services?.(project) ?? []);
+    }
 
     const m = projectRoute.exec(path);
     if (m) {

@@ -70,7 +70,9 @@ async function startsBetween(sinceMs: number, untilMs: number): Promise<Record<s
   const starts: Record<string, number[]> = {};
   for (const line of out.split('\n').filter(Boolean)) {
     const [service, nanos] = line.split(' ');
-    (starts[service!] ??= []).push(Number(BigInt(nanos!) / 1_000_000n));
+    const list = starts[service!] ?? [];
+    list.push(Number(BigInt(nanos!) / 1_000_000n));
+    starts[service!] = list;
   }
   for (const list of Object.values(starts)) list.sort((a, b) => a - b);
   return starts;

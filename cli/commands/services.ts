@@ -1,0 +1,74 @@
+// `cmesh services`: the mesh's service table — published ports, balancing, readiness and per-replica traffic.
+
+import type { Command } from 'commander';
+import type { ReplicaTableRow, ServiceTableRow } from '../../daemon/api/control.ts';
+import { createDaemonClient } from '../daemon-client.ts';
+import { readGlobalOptions } from '../global-options.ts';
+import { type Colors, colorsFor, printJson, printTable } from '../output.ts';
+import type { CliContext } from '../program.ts';
+import { requireProjectName } from '../project-ref.ts';
+
+/** One table line: a service, or one of its replicas indented under it. */
+type Line = { kind: 'service'; row: ServiceTableRow } | { kind: 'replica'; row: ReplicaTableRow };
+
+export function formatPorts(row: ServiceTableRow): string {
+  return row.publishedPorts.map((p) => `${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.published}->${p.target}`).join(', ') || '-';
+}
+
+const ms = (v: number | null): string => (v === null ? '-' : `${Math.round(v)}`);
+
+export function replicaHealth(r: ReplicaTableRow): string {
+  if (r.draining) return 'draining';
+  if (r.state !== 'running') return r.state;
+  if (r.health.passive === 'ejected') return 'ejected';
+  if (r.health.passive === 'probing') return 'probing';
+  return r.health.active === 'unknown' ? 'starting' : r.health.active;
+}
+
+function lines(rows: ServiceTableRow[]): Line[] {
+  return rows.flatMap((row): Line[] => [{ kind: 'service', row }, ...row.replicas.map((r): Line => ({ kind: 'replica', row: r }))]);
+}
+
+function healthColor(c: Colors, h: string): string {
+  if (h === 'healthy') return c.green(h);
+  if (h === 'unhealthy' || h === 'ejected' || h === 'exited' || h === 'dead') return c.red(h);
+  return c.yellow(h);
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('services')
+    .description('show the mesh’s service table: ports, balancing, health and traffic per replica')
+    .option('--json', 'print a JSON array of services (ServiceTableRow)')
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      const name = await requireProjectName(command, ctx);
+      const client = createDaemonClient(ctx);
+      const rows = await client.request<ServiceTableRow[]>('GET', `/v1/services?project=${encodeURIComponent(name)}`);
+      if (opts.json) return printJson(rows, ctx.stdout);
+      const c = colorsFor(ctx.stdout, { env: ctx.env, color: readGlobalOptions(command).color });
+      const s = (fn: (row: ServiceTableRow) => string) => (l: Line) => (l.kind === 'service' ? fn(l.row) : '');
+      const r = (fn: (row: ReplicaTableRow) => string) => (l: Line) => (l.kind === 'replica' ? fn(l.row) : '');
+      printTable(
+        lines(rows),
+        [
+          { header: 'SERVICE', value: (l) => (l.kind === 'service' ? l.row.service : `  #${l.row.replica}`) },
+          { header: 'PORTS', value: s(formatPorts) },
+          { header: 'LB', value: s((row) => row.strategy) },
+          {
+            header: 'READY',
+            value: s((row) => {
+              const text = `${row.ready}/${row.desired}${row.panic ? ' (panic)' : ''}`;
+              return row.ready >= row.desired && !row.panic ? c.green(text) : c.yellow(text);
+            }),
+          },
+          { header: 'ENDPOINT', value: r((row) => (row.endpoint ? `${row.endpoint.host}:${row.endpoint.port}` : '-')) },
+          { header: 'HEALTH', value: r((row) => healthColor(c, replicaHealth(row))) },
+          { header: 'IN-FLIGHT', align: 'right', value: r((row) => String(row.inFlight)) },
+          { header: 'RPS', align: 'right', value: r((row) => row.requestsPerSec.toFixed(1)) },
+          { header: 'P50/P95 MS', align: 'right', value: r((row) => `${ms(row.latency.p50Ms)}/${ms(row.latency.p95Ms)}`) },
+          { header: 'ERRORS', align: 'right', value: r((row) => `${row.errors}/${row.requests}`) },
+        ],
+        ctx.stdout,
+      );
+    });
+}

@@ -1,0 +1,121 @@
+// Published ports: one ProxyListener per (service, host ip, published port), opened from the desired state, kept
+// across reconciles, re-bound when the mapping changes, closed on down and daemon stop.
+
+import { type ProxyListener, publishService } from '../mesh/proxy/index.ts';
+import type { UpstreamPool } from '../mesh/upstream-pool.ts';
+import type { DaemonEvent } from './api/events.ts';
+import type { ProjectSpec, ServiceSpec } from './api/project.ts';
+
+export interface PortBinding {
+  project: string;
+  service: string;
+  host: string;
+  port: number;
+  target: number;
+  /** What the proxy was built from; a change re-binds (the proxy reads mesh settings once). */
+  fingerprint: string;
+}
+
+interface Bound extends PortBinding {
+  listener: ProxyListener;
+}
+
+export interface MeshPortsOptions {
+  /** The pool the listener balances over (the service's pool seen through one container port). */
+  poolFor(project: string, service: string, target: number): UpstreamPool;
+  emit(event: DaemonEvent): void;
+  log(line: string): void;
+}
+
+const bindingId = (b: Pick<PortBinding, 'project' | 'service' | 'host' | 'port'>): string => `${b.project}/${b.service}@${b.host}:${b.port}`;
+
+/** The listeners a project asks for: every TCP port with `published` (UDP has no proxy and is skipped). */
+export function wantedBindings(spec: ProjectSpec): Map<string, PortBinding & { svc: ServiceSpec }> {
+  const out = new Map<string, PortBinding & { svc: ServiceSpec }>();
+  for (const svc of Object.values(spec.services)) {
+    for (const p of svc.ports) {
+      if (p.published === undefined || p.protocol !== 'tcp') continue;
+      const host = p.hostIp ?? svc.mesh.bind ?? '127.0.0.1';
+      const { health: _health, weights: _weights, weight: _weight, lb: _lb, ...proxyMesh } = svc.mesh;
+      const b = { project: spec.name, service: svc.name, host, port: p.published, target: p.target, svc, fingerprint: JSON.stringify({ target: p.target, proxyMesh }) };
+      out.set(bindingId(b), b);
+    }
+  }
+  return out;
+}
+
+export class MeshPorts {
+  readonly #o: MeshPortsOptions;
+  readonly #bound = new Map<string, Bound>();
+
+  constructor(options: MeshPortsOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Makes the project's listeners match `spec`: closes stale ones first (a moved port must be free to re-bind), then
+   * opens the missing ones. A port that cannot be bound throws CMESH_E_PORT_TAKEN; with `rollback`, the listeners this
+   * call opened are closed again so a failed `up` leaves nothing behind.
+   */
+  async sync(spec: ProjectSpec, options: { rollback: boolean }): Promise<void> {
+    const want = wantedBindings(spec);
+    for (const [id, b] of this.#bound) {
+      if (b.project === spec.name && want.get(id)?.fingerprint !== b.fingerprint) await this.#close(id);
+    }
+    const opened: string[] = [];
+    try {
+      for (const [id, w] of want) {
+        if (this.#bound.has(id)) continue;
+        const listener = await publishService(
+          {
+            service: w.service,
+            pool: this.#o.poolFor(w.project, w.service, w.target),
+            mesh: w.svc.mesh,
+            onAccessLog: (line) => this.#o.log(line),
+          },
+          { host: w.host, port: w.port },
+        );
+        const { svc: _svc, ...binding } = w;
+        this.#bound.set(id, { ...binding, listener });
+        opened.push(id);
+        this.#emit(w, 'listening');
+      }
+    } catch (err) {
+      if (options.rollback) for (const id of opened) await this.#close(id);
+      throw err;
+    }
+  }
+
+  /** Stops accepting on every listener of the project (or all), letting in-flight requests finish within the bound. */
+  async close(project?: string): Promise<void> {
+    const ids = [...this.#bound].filter(([, b]) => project === undefined || b.project === project).map(([id]) => id);
+    await Promise.all(ids.map((id) => this.#close(id)));
+  }
+
+  /** A replica left its service: every HTTP listener of that service drops its connection pool to it. */
+  closeUpstream(project: string, service: string, id: string): void {
+    for (const b of this.#bound.values()) {
+      if (b.project !== project || b.service !== service) continue;
+      const proxy = b.listener.proxy;
+      if (proxy.kind === 'http') void proxy.closeUpstream(id);
+    }
+  }
+
+  bindings(project?: string): PortBinding[] {
+    return [...this.#bound.values()]
+      .filter((b) => project === undefined || b.project === project)
+      .map(({ listener: _l, ...b }) => b);
+  }
+
+  async #close(id: string): Promise<void> {
+    const b = this.#bound.get(id);
+    if (!b) return;
+    this.#bound.delete(id);
+    await b.listener.close();
+    this.#emit(b, 'closed');
+  }
+
+  #emit(b: PortBinding, action: 'listening' | 'closed'): void {
+    this.#o.emit({ type: 'proxy', time: Date.now(), project: b.project, service: b.service, action, address: b.host, port: b.port });
+  }
+}

@@ -1,0 +1,180 @@
+// The daemon's side of the mesh: owns the service table and the published-port listeners, follows reconcile's
+// observations, and drains a replica out of the balancer before reconcile stops it.
+
+import { Registry } from '../mesh/registry.ts';
+import type { ServiceTableRow } from '../mesh/registry-types.ts';
+import { type DesiredProject, desiredReplicas } from './api/desired.ts';
+import type { ContainerInfo } from './api/engine.ts';
+import { isCmeshError } from './api/errors.ts';
+import type { DaemonEvent } from './api/events.ts';
+import { Labels, replicaOf } from './api/labels.ts';
+import type { ProjectSpec } from './api/project.ts';
+import { MeshPorts } from './mesh-ports.ts';
+import type { ContainerRef } from './reconcile/plan-types.ts';
+
+export interface MeshRuntimeOptions {
+  emit(event: DaemonEvent): void;
+  log?: (line: string) => void;
+}
+
+/** Best container for a replica index: a running one, else the newest (duplicates are plan()'s to clean up). */
+function better(a: ContainerInfo | undefined, b: ContainerInfo): ContainerInfo {
+  if (!a) return b;
+  if ((a.state === 'running') !== (b.state === 'running')) return a.state === 'running' ? a : b;
+  return b.createdAt > a.createdAt ? b : a;
+}
+
+export class MeshRuntime {
+  readonly registry: Registry;
+  readonly ports: MeshPorts;
+  readonly #o: MeshRuntimeOptions;
+  readonly #abort = new AbortController();
+  /** Projects whose ports the daemon should hold, with the spec they were published from. */
+  readonly #wanted = new Map<string, ProjectSpec>();
+  /** One port operation per project at a time (an `up` and a pass's retry must not race to bind). */
+  readonly #chains = new Map<string, Promise<unknown>>();
+  /** Last bind failure reported per project, so a pass every 10 s does not repeat it. */
+  readonly #reported = new Map<string, string>();
+
+  constructor(options: MeshRuntimeOptions) {
+    this.#o = options;
+    this.registry = new Registry({ emit: options.emit });
+    this.registry.startHealthChecks(this.#abort.signal);
+    this.ports = new MeshPorts({
+      poolFor: (project, service, target) => this.registry.pool(project, service).forPort(target),
+      emit: options.emit,
+      log: options.log ?? (() => undefined),
+    });
+  }
+
+  /** Binds the project's published ports before anything is created; CMESH_E_PORT_TAKEN fails the caller's `up`. */
+  publish(desired: DesiredProject): Promise<void> {
+    const spec = desired.project;
+    return this.#serial(spec.name, async () => {
+      this.#configure(desired);
+      await this.ports.sync(spec, { rollback: true });
+      this.#wanted.set(spec.name, spec);
+      this.#reported.delete(spec.name);
+    });
+  }
+
+  /** Like publish, for a project the daemon found on disk at start: failures become error events, not exceptions. */
+  adopt(desired: DesiredProject): Promise<void> {
+    const spec = desired.project;
+    this.#wanted.set(spec.name, spec);
+    this.#configure(desired);
+    return this.#retryPorts(spec);
+  }
+
+  /** Closes the project's listeners and forgets its service table (down). */
+  unpublish(project: string): Promise<void> {
+    this.#wanted.delete(project);
+    this.#reported.delete(project);
+    return this.#serial(project, async () => {
+      await this.ports.close(project);
+      this.registry.removeProject(project);
+    });
+  }
+
+  /** A full observation of the project's containers: upsert what runs, forget what vanished. */
+  observed(desired: DesiredProject, containers: ContainerInfo[]): void {
+    const project = desired.project.name;
+    const spec = this.#wanted.get(project);
+    if (!spec) return;
+    this.#configure(desired);
+    for (const name of Object.keys(desired.project.services)) {
+      const byReplica = new Map<number, ContainerInfo>();
+      for (const c of containers) {
+        const replica = replicaOf(c.labels);
+        if (c.labels[Labels.service] !== name || replica === undefined) continue;
+        byReplica.set(replica, better(byReplica.get(replica), c));
+      }
+      const pool = this.registry.pool(project, name);
+      for (const [replica, c] of byReplica) {
+        this.registry.upsertReplica({ project, service: name, replica, container: c.id, endpoints: c.endpoints, state: c.state });
+      }
+      for (const id of pool.replicaIds()) {
+        const replica = Number(id.slice(id.lastIndexOf('#') + 1));
+        if (byReplica.has(replica)) continue;
+        pool.remove(id);
+        this.ports.closeUpstream(project, name, id);
+      }
+    }
+    // A port that was taken at daemon start may be free now.
+    void this.#retryPorts(spec);
+  }
+
+  /** Drain: out of the balancer at once, in-flight requests get up to graceMs. Only if the pool tracks this container. */
+  async beforeStop(project: string, ref: ContainerRef, graceMs: number): Promise<void> {
+    if (!this.#tracks(project, ref)) return;
+    await this.registry.drain({ project, service: ref.service, replica: ref.replica }, { graceMs });
+  }
+
+  /** After a stop the replica must rise again; after a remove it leaves the pool and the proxies' connection pools. */
+  afterStop(project: string, ref: ContainerRef, removed: boolean): void {
+    if (!this.#tracks(project, ref)) return;
+    const pool = this.registry.pool(project, ref.service);
+    const id = `${ref.service}#${ref.replica}`;
+    if (removed) {
+      pool.remove(id);
+      this.ports.closeUpstream(project, ref.service, id);
+      return;
+    }
+    const row = pool.row().replicas.find((r) => r.replica === ref.replica);
+    pool.upsert({ replica: ref.replica, container: ref.id, endpoints: row?.endpoints ?? [], state: 'exited' });
+    pool.setDraining(id, false);
+  }
+
+  services(project?: string): ServiceTableRow[] {
+    return this.registry.snapshot(project === undefined ? {} : { project });
+  }
+
+  /** Daemon stop: listeners close (containers keep running for the next daemon), health checks end. */
+  async close(): Promise<void> {
+    this.#wanted.clear();
+    this.#abort.abort();
+    await this.ports.close();
+  }
+
+  #tracks(project: string, ref: ContainerRef): boolean {
+    const pools = this.registry.list(project).filter((p) => p.service === ref.service);
+    return pools.some((p) => p.row().replicas.some((r) => r.replica === ref.replica && r.container === ref.id));
+  }
+
+  /** Strategy, weights, probe and published ports per service; desired = the effective count (scale, stop). */
+  #configure(desired: DesiredProject): void {
+    const spec = desired.project;
+    for (const svc of Object.values(spec.services)) {
+      const replicas = desired.stopped.includes(svc.name) ? 0 : desiredReplicas(desired, svc.name);
+      this.registry.configureService(spec.name, { ...svc, replicas });
+    }
+    for (const pool of this.registry.list(spec.name)) {
+      if (!(pool.service in spec.services)) this.registry.removeService(spec.name, pool.service);
+    }
+  }
+
+  #retryPorts(spec: ProjectSpec): Promise<void> {
+    return this.#serial(spec.name, async () => {
+      if (this.#wanted.get(spec.name) !== spec) return;
+      try {
+        await this.ports.sync(spec, { rollback: false });
+        this.#reported.delete(spec.name);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (this.#reported.get(spec.name) === message) return;
+        this.#reported.set(spec.name, message);
+        this.#o.log?.(`project ${spec.name}: ${message}`);
+        if (isCmeshError(err)) this.#o.emit({ type: 'error', time: Date.now(), project: spec.name, error: err.toJSON() });
+      }
+    }).catch(() => undefined);
+  }
+
+  #serial<T>(project: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.#chains.get(project) ?? Promise.resolve()).then(fn);
+    this.#chains.set(
+      project,
+      run.catch(() => undefined),
+    );
+    return run;
+  }
+}

@@ -1,0 +1,277 @@
+// The mesh end to end: the real CLI and daemon, the real engine, 3 echo replicas behind one published port owned by
+// cmesh's proxy. Distribution, weights, SIGKILL failover under load (0 failed requests), pause → ejection → rejoin,
+// scale under load, down under load, and a taken port. Traffic only to 127.0.0.1; every load loop bounded.
+
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Pool } from 'undici';
+import type { ServiceTableRow } from '../../daemon/api/control.ts';
+import { type CmeshCli, newCmeshCli, projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
+import { buildFixtureImage, newRunId, requireDocker, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+
+const runId = newRunId('mesh');
+const project = runId;
+const REQUEST_TIMEOUT_MS = 2000;
+let cli: CmeshCli;
+let image = '';
+let port = 0;
+let client: Pool | undefined;
+
+/** A port free right now: bind 0, read it, release it. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function compose(mesh: string, replicas = 3): string {
+  return `name: ${project}
+services:
+  web:
+    image: ${image}
+    restart: always
+    ports: ["${port}:3000"]
+    deploy: { replicas: ${replicas} }
+    environment: { SHUTDOWN_GRACE_MS: "3000" }
+    stop_grace_period: 4s
+    x-cmesh:
+${mesh}
+      health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 2, fall: 2 }
+      timeouts: { connect: 500ms, request: ${REQUEST_TIMEOUT_MS}ms }
+    labels:
+      ${TEST_LABEL}: "true"
+      ${RUN_LABEL}: ${runId}
+`;
+}
+
+async function services(): Promise<ServiceTableRow[]> {
+  return JSON.parse((await cli.ok(['services', '--json'])).stdout) as ServiceTableRow[];
+}
+
+async function web(): Promise<ServiceTableRow> {
+  const row = (await services()).find((s) => s.service === 'web');
+  assert.ok(row, 'web is in the service table');
+  return row;
+}
+
+async function waitReady(n: number, timeoutMs = 20_000): Promise<ServiceTableRow> {
+  return until(`${n} routable web replicas`, timeoutMs, async () => {
+    const row = await web();
+    return row.ready === n && row.replicas.filter((r) => r.routable).length === n ? row : undefined;
+  }, 200);
+}
+
+interface Outcome {
+  status?: number;
+  error?: string;
+  ms: number;
+  servedBy?: string;
+}
+
+async function get(path = '/'): Promise<Outcome> {
+  const t0 = performance.now();
+  try {
+    const res = await client!.request({ path, method: 'GET', headersTimeout: 10_000, bodyTimeout: 10_000 });
+    await res.body.text();
+    const servedBy = res.headers['x-served-by'];
+    return { status: res.statusCode, ms: performance.now() - t0, ...(typeof servedBy === 'string' ? { servedBy } : {}) };
+  } catch (err) {
+    return { error: (err as { code?: string }).code ?? String(err), ms: performance.now() - t0 };
+  }
+}
+
+/** Paced load: `concurrency` workers, `rate` req/s in total, stops at `maxMs` or `maxCount`, whichever first. */
+async function load(o: { rate: number; concurrency: number; maxMs: number; maxCount: number; stop?: AbortSignal }): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  const deadline = performance.now() + o.maxMs;
+  const gap = (1000 * o.concurrency) / o.rate;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline && out.length < o.maxCount && !o.stop?.aborted) {
+      const t0 = performance.now();
+      out.push(await get());
+      const wait = gap - (performance.now() - t0);
+      if (wait > 0) await sleep(wait);
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, worker));
+  return out;
+}
+
+function summary(outcomes: Outcome[]): string {
+  const by = new Map<string, number>();
+  for (const o of outcomes) {
+    const k = o.status !== undefined ? String(o.status) : (o.error ?? '?');
+    by.set(k, (by.get(k) ?? 0) + 1);
+  }
+  const max = Math.max(0, ...outcomes.map((o) => o.ms));
+  return `${outcomes.length} requests: ${[...by].map(([k, v]) => `${k}×${v}`).join(' ')}, max ${Math.round(max)} ms`;
+}
+
+const failed = (outcomes: Outcome[]): Outcome[] => outcomes.filter((o) => o.status !== 200);
+
+async function webContainers(): Promise<{ id: string; replica: number }[]> {
+  return (await cli.ps()).filter((r) => r.service === 'web' && r.state === 'running').map((r) => ({ id: r.container, replica: r.replica }));
+}
+
+before(async () => {
+  await requireDocker();
+  image = await buildFixtureImage('echo');
+  cli = await newCmeshCli();
+  port = await freePort();
+  await writeFile(join(cli.work, 'compose.yaml'), compose('      lb: round-robin'));
+  client = new Pool(`http://127.0.0.1:${port}`, { connections: 16, pipelining: 1, keepAliveTimeout: 4000 });
+});
+
+after(async () => {
+  await client?.destroy().catch(() => undefined);
+  await cli?.teardown(project, runId);
+});
+
+test('up: the proxy owns the published port, the containers do not; all 3 replicas answer round-robin', async () => {
+  await cli.ok(['up', '-d', '--wait', '--timeout', '60']);
+  // The host port is the proxy's: no container publishes it (they only have engine-assigned loopback ports).
+  for (const r of (await cli.ps()).filter((x) => x.service === 'web')) {
+    assert.ok(r.endpoints.every((e) => e.host === '127.0.0.1' && e.hostPort !== port), `${r.name} does not publish ${port}`);
+  }
+  const row = await waitReady(3);
+  assert.deepEqual(row.publishedPorts, [{ published: port, target: 3000, hostIp: '127.0.0.1', protocol: 'tcp' }]);
+  assert.equal(row.strategy, 'round-robin');
+  const outcomes: Outcome[] = [];
+  for (let i = 0; i < 300; i++) outcomes.push(await get());
+  assert.deepEqual(failed(outcomes), []);
+  const counts = new Map<string, number>();
+  for (const o of outcomes) counts.set(o.servedBy!, (counts.get(o.servedBy!) ?? 0) + 1);
+  console.log(`# round-robin over 300: ${[...counts.values()].join('/')}`);
+  assert.equal(counts.size, 3);
+  for (const n of counts.values()) assert.ok(Math.abs(n - 100) <= 3, `round-robin share ${n}/300`);
+  const table = await cli.ok(['services']);
+  assert.match(table.stdout, /^SERVICE +PORTS +LB +READY +ENDPOINT +HEALTH/m);
+  assert.match(table.stdout, new RegExp(`^web +127\\.0\\.0\\.1:${port}->3000 +round-robin +3/3`, 'm'));
+});
+
+test('lb weighted with weights [1,1,2]: ~25/25/50 %', async () => {
+  await writeFile(join(cli.work, 'compose.yaml'), compose('      lb: weighted\n      weights: [1, 1, 2]'));
+  await cli.ok(['up', '-d', '--wait', '--timeout', '60']);
+  await until('strategy weighted', 10_000, async () => ((await web()).strategy === 'weighted' ? true : undefined), 200);
+  await waitReady(3);
+  const byReplica = new Map((await webContainers()).map((c) => [c.id.slice(0, 12), c.replica]));
+  const outcomes = await load({ rate: 1000, concurrency: 8, maxMs: 10_000, maxCount: 2000 });
+  assert.deepEqual(failed(outcomes), []);
+  const share = [0, 0, 0];
+  for (const o of outcomes) share[byReplica.get(o.servedBy!)! - 1]! += 1 / outcomes.length;
+  console.log(`# weighted [1,1,2] over ${outcomes.length}: ${share.map((s) => `${(s * 100).toFixed(1)}%`).join('/')}`);
+  for (const [i, want] of [0.25, 0.25, 0.5].entries()) assert.ok(Math.abs(share[i]! - want) <= 0.05, `replica ${i + 1}: ${share[i]}`);
+  await writeFile(join(cli.work, 'compose.yaml'), compose('      lb: round-robin'));
+  await cli.ok(['up', '-d', '--wait', '--timeout', '60']);
+});
+
+test('failover: SIGKILL of one of 3 replicas under ~400 req/s → 0 failed requests', async () => {
+  await waitReady(3);
+  const [victim] = await webContainers();
+  const pending = load({ rate: 400, concurrency: 16, maxMs: 9000, maxCount: 5000 });
+  await sleep(2500);
+  await run(['kill', '-s', 'KILL', victim!.id]);
+  const outcomes = await pending;
+  console.log(`# failover (SIGKILL web-${victim!.replica}): ${summary(outcomes)}`);
+  assert.ok(outcomes.length > 2000, 'the load ran');
+  assert.deepEqual(failed(outcomes).slice(0, 5), [], summary(outcomes));
+  // restart: always — it comes back and rejoins after its rise checks.
+  await waitReady(3, 30_000);
+});
+
+test('docker pause: no request outlives the request timeout, ejected within 3 s, rejoins after unpause', async () => {
+  await waitReady(3);
+  const victim = (await webContainers())[1]!;
+  const stop = new AbortController();
+  const pending = load({ rate: 40, concurrency: 4, maxMs: 15_000, maxCount: 1000, stop: stop.signal });
+  try {
+    await sleep(1000);
+    const paused = Date.now();
+    await run(['pause', victim.id]);
+    await until('the paused replica ejected', 3000, async () => {
+      const r = (await web()).replicas.find((x) => x.replica === victim.replica);
+      return r && !r.routable ? true : undefined;
+    }, 100);
+    console.log(`# pause → out of rotation in ${Date.now() - paused} ms`);
+    await sleep(1500);
+  } finally {
+    await run(['unpause', victim.id]).catch(() => undefined);
+  }
+  const unpaused = Date.now();
+  await waitReady(3, 15_000);
+  console.log(`# unpause → back in rotation in ${Date.now() - unpaused} ms`);
+  stop.abort();
+  const outcomes = await pending;
+  console.log(`# pause under load: ${summary(outcomes)}`);
+  const slow = outcomes.filter((o) => o.ms > REQUEST_TIMEOUT_MS + 1000);
+  assert.deepEqual(slow, [], 'no request waited past the request timeout');
+  assert.deepEqual(failed(outcomes).filter((o) => o.status !== 504), [], summary(outcomes));
+});
+
+test('scale 3 → 1 → 3 under light load: 0 failed requests', async () => {
+  await waitReady(3);
+  const stop = new AbortController();
+  const pending = load({ rate: 100, concurrency: 8, maxMs: 60_000, maxCount: 6000, stop: stop.signal });
+  try {
+    await sleep(500);
+    await cli.ok(['scale', 'web=1']);
+    await until('1 web replica', 15_000, async () => ((await webContainers()).length === 1 ? true : undefined), 200);
+    await sleep(500);
+    await cli.ok(['scale', 'web=3']);
+    await waitReady(3, 20_000);
+    await sleep(500);
+  } finally {
+    stop.abort();
+  }
+  const outcomes = await pending;
+  console.log(`# scale 3→1→3: ${summary(outcomes)}`);
+  assert.deepEqual(failed(outcomes).slice(0, 5), [], summary(outcomes));
+});
+
+test('down under load: clean 503s or refused connections once the listener closes, no hang', async () => {
+  await waitReady(3);
+  const stop = new AbortController();
+  const pending = load({ rate: 100, concurrency: 8, maxMs: 40_000, maxCount: 4000, stop: stop.signal });
+  await sleep(500);
+  const t0 = Date.now();
+  await cli.ok(['down'], 60_000);
+  console.log(`# down took ${Date.now() - t0} ms`);
+  await sleep(500);
+  stop.abort();
+  const outcomes = await pending;
+  console.log(`# down under load: ${summary(outcomes)}`);
+  const clean = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET']);
+  const unclean = outcomes.filter((o) => !(o.status === 200 || o.status === 503 || (o.error !== undefined && clean.has(o.error))));
+  assert.deepEqual(unclean.slice(0, 5), []);
+  assert.ok(outcomes.every((o) => o.ms < 10_000), 'no request hung');
+  const after = await get();
+  assert.equal(after.error, 'ECONNREFUSED', 'the port is released');
+  assert.deepEqual(await projectContainers(project), []);
+});
+
+test('a published port already taken: up fails with CMESH_E_PORT_TAKEN naming it, no container left', async () => {
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const taken = (holder.address() as net.AddressInfo).port;
+  const other = `${project}-taken`;
+  try {
+    const file = join(cli.work, 'taken.yaml');
+    await writeFile(file, compose('      lb: round-robin').replace(`name: ${project}`, `name: ${other}`).replace(`"${port}:3000"`, `"${taken}:3000"`));
+    const r = await cli.cmesh(['-f', file, 'up', '-d', '--wait', '--timeout', '30']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /CMESH_E_PORT_TAKEN/);
+    assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${taken}`));
+    assert.deepEqual(await projectContainers(other), []);
+  } finally {
+    await new Promise<void>((resolve) => holder.close(() => resolve()));
+    await cli.cmesh(['-p', other, 'down'], 30_000).catch(() => undefined);
+  }
+});
