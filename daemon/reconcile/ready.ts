@@ -14,6 +14,11 @@ export interface ReadyOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   pollMs?: number;
+  /**
+   * A replica without a healthcheck counts as ready once running, but a process that exits at start is "running" for
+   * a few ms; all must stay ready this long before the wait succeeds (default 1000 ms; healthchecked ones need not).
+   */
+  settleMs?: number;
 }
 
 interface Problem {
@@ -27,8 +32,14 @@ interface Problem {
 /** Would the supervisor ever run this exited replica again? Asked so a dead-for-good replica fails fast. */
 export type WillRestart = (key: string, service: string, container: ContainerInfo) => RestartDecision;
 
-function problemsOf(desired: DesiredProject, services: Set<string>, containers: ContainerInfo[], willRestart: WillRestart): { pending: Problem[]; fatal?: Problem } {
+function problemsOf(
+  desired: DesiredProject,
+  services: Set<string>,
+  containers: ContainerInfo[],
+  willRestart: WillRestart,
+): { pending: Problem[]; fatal?: Problem; unproven: boolean } {
   const pending: Problem[] = [];
+  let unproven = false;
   for (const name of [...services].sort()) {
     const spec = desired.project.services[name]!;
     const wantsHealth = spec.healthcheck !== undefined && !spec.healthcheck.disable;
@@ -44,7 +55,10 @@ function problemsOf(desired: DesiredProject, services: Set<string>, containers: 
       }
       if (c.state === 'paused') continue;
       if (c.state === 'running') {
-        if (!wantsHealth || c.health === 'healthy' || c.health === 'none') continue;
+        if (!wantsHealth || c.health === 'healthy' || c.health === 'none') {
+          if (c.health !== 'healthy') unproven = true;
+          continue;
+        }
         pending.push({ ...at, container: c, why: c.health, unhealthy: c.health === 'unhealthy' });
         continue;
       }
@@ -53,14 +67,14 @@ function problemsOf(desired: DesiredProject, services: Set<string>, containers: 
         // A one-shot job that finished cleanly is as ready as it will ever be (compose treats it the same).
         if (decision.kind !== 'restart' && c.exitCode === 0) continue;
         const problem = { ...at, container: c, why: `exited with code ${c.exitCode ?? '?'}` };
-        if (decision.kind !== 'restart') return { pending, fatal: problem };
+        if (decision.kind !== 'restart') return { pending, fatal: problem, unproven };
         pending.push(problem);
         continue;
       }
       pending.push({ ...at, container: c, why: c.state });
     }
   }
-  return { pending };
+  return { pending, unproven };
 }
 
 async function withLogs(engine: ContainerEngine, problems: Problem[]): Promise<Record<string, string[]>> {
@@ -84,17 +98,24 @@ export async function waitReady(
   const services = new Set([...touchedServices(desired.project.services, selected)].filter((s) => !desired.stopped.includes(s)));
   const labels = projectLabels(desired.project.name);
   const deadline = Date.now() + options.timeoutMs;
+  const settleMs = options.settleMs ?? 1000;
+  let readySince: number | undefined;
   for (;;) {
     const containers = await engine.listContainers({ labels, all: true });
-    const { pending, fatal } = problemsOf(desired, services, containers, willRestart);
+    const { pending, fatal, unproven } = problemsOf(desired, services, containers, willRestart);
     if (fatal) {
       throw new CmeshError('CMESH_E_CONTAINER_EXITED', `${fatal.service}#${fatal.replica} ${fatal.why} and will not be restarted`, {
         hint: `its last log lines are below; more with: cmesh logs ${fatal.service}`,
         details: { services: [fatal.service], logs: await withLogs(engine, [fatal]) },
       });
     }
-    if (pending.length === 0) return;
-    if (Date.now() >= deadline) {
+    if (pending.length === 0) {
+      readySince ??= Date.now();
+      if (!unproven || Date.now() - readySince >= settleMs) return;
+    } else {
+      readySince = undefined;
+    }
+    if (Date.now() >= deadline && pending.length > 0) {
       const unhealthy = pending.filter((p) => p.unhealthy);
       const code = unhealthy.length > 0 ? 'CMESH_E_UNHEALTHY' : 'CMESH_E_TIMEOUT';
       throw new CmeshError(code, `not ready after ${options.timeoutMs} ms: ${describe(pending)}`, {
@@ -102,6 +123,7 @@ export async function waitReady(
         details: { services: [...new Set(pending.map((p) => p.service))], logs: await withLogs(engine, pending) },
       });
     }
-    await sleep(Math.min(options.pollMs ?? 250, Math.max(1, deadline - Date.now())), options.signal);
+    // Past the deadline only a settling wait is left: keep polling at a sane pace until it ends.
+    await sleep(Math.min(options.pollMs ?? 250, Math.max(25, deadline - Date.now())), options.signal);
   }
 }

@@ -109,7 +109,7 @@ test('crash loop backs off 1 s, 2 s, 4 s; restart: "no" never restarts', async (
   }
   for (const [i, expected] of [1000, 2000].entries()) {
     const growth = intervals[i + 1]! - intervals[i]!;
-    assert.ok(Math.abs(growth - expected) <= 400, `interval ${i + 2} grew by ${growth} ms, expected ~${expected} ms (doubling)`);
+    assert.ok(Math.abs(growth - expected) <= 600, `interval ${i + 2} grew by ${growth} ms, expected ~${expected} ms (doubling)`);
   }
   assert.equal(starts['once']?.length, 1, `restart: "no" started ${starts['once']?.length} times`);
   const once = (await cli.ps()).find((r) => r.service === 'once');
@@ -134,14 +134,24 @@ test('an engine-reported unhealthy replica is restarted', async () => {
   const [sick] = await projectContainers(project, ['--filter', 'label=dev.cmesh.service=sick']);
   assert.ok(sick);
   const before = JSON.parse(await run(['inspect', '--format', '{{json .State.StartedAt}}', sick])) as string;
+  const since = Date.now() - 100;
   await run(['exec', sick, 'rm', '/tmp/ok']);
-  await until('sick to turn unhealthy', 10_000, async () => ((await inspectState(sick)).Health?.Status === 'unhealthy' ? true : undefined), 100);
-  await until('sick to be restarted', 15_000, async () => {
+  // Not polled for "unhealthy" itself: cmesh may restart it before a poll sees that state.
+  await until('sick to be restarted', 25_000, async () => {
     const [id] = await projectContainers(project, ['--filter', 'label=dev.cmesh.service=sick']);
     if (!id) return undefined;
     const startedAt = JSON.parse(await run(['inspect', '--format', '{{json .State.StartedAt}}', id])) as string;
     return id !== sick || startedAt !== before ? true : undefined;
   }, 100);
+  const actions = await run([
+    'events', '--since', (since / 1000).toFixed(3), '--until', (Date.now() / 1000).toFixed(3),
+    '--filter', 'type=container', '--filter', `container=${sick}`, '--format', '{{.Action}}',
+  ]);
+  // The engine said unhealthy first, then cmesh restarted it (a start after the unhealthy report).
+  const lines = actions.split('\n');
+  const unhealthyAt = lines.indexOf('health_status: unhealthy');
+  assert.ok(unhealthyAt >= 0, `no unhealthy report in: ${lines.join(', ')}`);
+  assert.ok(lines.slice(unhealthyAt).includes('start'), `no start after the unhealthy report: ${lines.join(', ')}`);
   // The restart runs the command again, which recreates the file: healthy again.
   await until('sick healthy again', 15_000, async () => {
     const [id] = await projectContainers(project, ['--filter', 'label=dev.cmesh.service=sick']);
