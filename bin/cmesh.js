@@ -1,9 +1,17 @@
 #!/usr/bin/env node
-// Entry shim: cmesh ships as TypeScript and runs through tsx, so the installed CLI and the repo run the same code.
+// Entry shim: cmesh ships as TypeScript. It runs from a content-hashed esbuild bundle of cli/main.ts (built on first use
+// after any source change, ~0.5 s; see bundle-cache.mjs), which starts ~0.3 s sooner than going through tsx; tsx runs
+// the same sources when no bundle can be had, and always with CMESH_BUNDLE=0.
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cacheDirs, ensureBundle } from './bundle-cache.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-register({ tsconfig: join(root, 'tsconfig.json') });
-await import('../cli/main.ts');
+const bundle = process.env.CMESH_BUNDLE === '0' ? undefined : await ensureBundle(root, 'cli', join('cli', 'main.ts'), cacheDirs(root));
+if (bundle?.path !== undefined) {
+  await import(pathToFileURL(bundle.path).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register({ tsconfig: join(root, 'tsconfig.json') });
+  await import('../cli/main.ts');
+}

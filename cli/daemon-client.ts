@@ -2,15 +2,14 @@
 // the first time a verb needs it.
 
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { type IncomingMessage, request as httpRequest } from 'node:http';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { DaemonInfo, OperationFrame } from '../daemon/api/control.ts';
 import { CmeshError, type SerializedError } from '../daemon/api/errors.ts';
 import { type CmeshHome, ensureHome, resolveHome } from '../daemon/home.ts';
+import { daemonLaunch } from './daemon-bundle.ts';
 import type { Env, OutStream } from './output.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -172,10 +171,11 @@ export class DaemonClient {
     const existing = await this.probe();
     if (existing) return existing;
     ensureHome(this.home);
+    // A cached esbuild bundle of the daemon (no tsx loader in a long-lived process), else tsx; see daemon-bundle.ts.
+    const launch = await daemonLaunch(this.#env);
     const logFd = openSync(this.home.logFile, 'a', 0o600);
-    // Resolved here, not by node from the daemon's cwd, so the daemon starts from any project directory.
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    const child = spawn(process.execPath, ['--import', tsx, join(REPO, 'daemon', 'main.ts')], {
+    if (launch.fallback) writeSync(logFd, `${new Date().toISOString()} cmesh: running the daemon through tsx: ${launch.fallback}\n`);
+    const child = spawn(process.execPath, launch.args, {
       detached: true,
       stdio: ['ignore', logFd, logFd],
       env: { ...this.#env, CMESH_HOME: this.home.home },

@@ -6,6 +6,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../daemon/api/errors.ts';
+import * as buildCommand from './commands/build.ts';
 import * as configCommand from './commands/config.ts';
 import * as daemonCommand from './commands/daemon.ts';
 import * as downCommand from './commands/down.ts';
@@ -20,6 +21,7 @@ import * as startCommand from './commands/start.ts';
 import * as stopCommand from './commands/stop.ts';
 import * as upCommand from './commands/up.ts';
 import * as versionCommand from './commands/version.ts';
+import * as watchCommand from './commands/watch.ts';
 import { addGlobalOptions, readGlobalOptions } from './global-options.ts';
 import { colorsFor, type Env, type OutStream, shouldUseColor } from './output.ts';
 import { renderError } from './render-error.ts';
@@ -47,6 +49,8 @@ export interface CommandModule {
 const commands: CommandModule[] = [
   upCommand,
   downCommand,
+  buildCommand,
+  watchCommand,
   psCommand,
   servicesCommand,
   logsCommand,

@@ -1,11 +1,15 @@
 // Wires one daemon together (store, event bus, project manager, control server) so main.ts and tests start it alike.
 
+import { join } from 'node:path';
 import { CONTROL_API_VERSION, type DaemonInfo } from './api/control.ts';
 import type { ContainerEngine } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import { EventBus } from './event-bus.ts';
 import { type CmeshHome, ensureHome } from './home.ts';
+import { AccessLogFiles } from './access-logs.ts';
 import { MeshRuntime } from './mesh-wiring.ts';
+import { DaemonMetrics } from './metrics.ts';
+import { type MetricsAddr, type MetricsEndpoint, serveMetrics } from './metrics-server.ts';
 import { ProjectManager } from './projects.ts';
 import { createRouter } from './routes/router.ts';
 import { listenControl } from './server.ts';
@@ -18,6 +22,8 @@ export interface StartDaemonOptions {
   resyncMs?: number;
   reconnect?: { initialMs: number; maxMs: number };
   log?: (line: string) => void;
+  /** Where to serve Prometheus metrics (main.ts reads CMESH_METRICS_ADDR); off when not given. */
+  metrics?: MetricsAddr | { error: string };
 }
 
 export interface RunningDaemon {
@@ -25,6 +31,7 @@ export interface RunningDaemon {
   bus: EventBus;
   manager: ProjectManager;
   mesh: MeshRuntime;
+  metrics: DaemonMetrics;
   info(): Promise<DaemonInfo>;
   /** Stops serving and every loop; containers keep running for the next daemon to adopt. Idempotent. */
   close(): Promise<void>;
@@ -62,7 +69,24 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     bus.publish({ type: 'error', time: Date.now(), project, error: error.toJSON() });
   });
   // The mesh owns published ports and the service table; health/ejection changes go out as DaemonEvents.
-  const mesh = new MeshRuntime({ emit: (e) => bus.publish(e), log });
+  // The snapshot runs only at scrape time, after `mesh` exists.
+  const metrics = new DaemonMetrics({ snapshot: () => mesh.services() });
+  const metricsAbort = new AbortController();
+  bus.tap((event) => metrics.observe(event), metricsAbort.signal);
+  const accessLogs = new AccessLogFiles(join(home.home, 'logs'), log);
+  const mesh = new MeshRuntime({
+    emit: (e) => bus.publish(e),
+    log,
+    hooks: {
+      onRequest: (project, entry) => metrics.request(project, entry),
+      onAttempt: (project, stats) => metrics.attempt(project, stats),
+      onAccessLog: (project, service, line) => accessLogs.write(project, service, line),
+    },
+  });
+  const metricsState = await startMetrics(metrics, options.metrics, (message) => {
+    log(`metrics disabled: ${message}`);
+    bus.publish({ type: 'error', time: Date.now(), project: '', error: new CmeshError('CMESH_E_PORT_TAKEN', `metrics disabled: ${message}`).toJSON() });
+  });
   const manager = new ProjectManager({
     engine,
     store,
@@ -86,6 +110,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     startedAt,
     engine: await pingEngine(engine),
     projects: manager.projectCount,
+    ...(metricsState.info ? { metrics: metricsState.info } : {}),
   });
 
   // Listen before loading projects so a second daemon racing us fails fast on the lock, not after touching containers;
@@ -107,6 +132,9 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       await server.close();
       await manager.close();
       await mesh.close();
+      metricsAbort.abort();
+      await metricsState.endpoint?.close();
+      await accessLogs.close();
       resolveClosed();
     })();
     return closing;
@@ -119,5 +147,29 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     throw err;
   }
   log(`listening on ${home.socket} (api ${CONTROL_API_VERSION}, pid ${process.pid})`);
-  return { home, bus, manager, mesh, info, close, closed };
+  return { home, bus, manager, mesh, metrics, info, close, closed };
+}
+
+async function startMetrics(
+  metrics: DaemonMetrics,
+  addr: StartDaemonOptions['metrics'],
+  failed: (message: string) => void,
+): Promise<{ endpoint?: MetricsEndpoint; info?: NonNullable<DaemonInfo['metrics']> }> {
+  if (addr === undefined || addr === 'off') return {};
+  if ('error' in addr) {
+    failed(addr.error);
+    return { info: addr };
+  }
+  try {
+    const endpoint = await serveMetrics(metrics, addr);
+    return { endpoint, info: { url: endpoint.url } };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const message =
+      e.code === 'EADDRINUSE'
+        ? `${addr.host}:${addr.port} is already in use (set CMESH_METRICS_ADDR to another host:port, or off)`
+        : `cannot listen on ${addr.host}:${addr.port}: ${e.message}`;
+    failed(message);
+    return { info: { error: message } };
+  }
 }

@@ -65,3 +65,12 @@ test('for-await with break unsubscribes', async () => {
   for await (const _ of sub) break;
   assert.equal(bus.stats().subscribers, 0);
 });
+
+test('history: recent(since) replays kept events, bounded, log lines excluded', () => {
+  const bus = new EventBus({ historyLimit: 3 });
+  for (let n = 1; n <= 5; n++) bus.publish(ev('shop', n));
+  bus.publish({ type: 'log', project: 'shop', time: 6, service: 'web', replica: 1, stream: 'stdout', text: 'x' });
+  assert.deepEqual(bus.recent(0).map((e) => e.time), [3, 4, 5]);
+  assert.deepEqual(bus.recent(4).map((e) => e.time), [4, 5]);
+  assert.deepEqual(bus.recent(0, (e) => e.project === 'other'), []);
+});

@@ -87,18 +87,49 @@ class Subscriber implements Subscription {
   }
 }
 
+/** Recent events kept for `cmesh events --since` (log lines excluded: they have their own stream). */
+export const HISTORY_LIMIT = 2000;
+
 export class EventBus {
   readonly #subscribers = new Set<Subscriber>();
+  readonly #taps = new Set<(event: DaemonEvent) => void>();
+  readonly #history: DaemonEvent[] = [];
+  readonly #historyLimit: number;
   #published = 0;
   #dropped = 0;
 
+  constructor(options: { historyLimit?: number } = {}) {
+    this.#historyLimit = Math.max(0, options.historyLimit ?? HISTORY_LIMIT);
+  }
+
   publish(event: DaemonEvent): void {
     this.#published++;
+    if (event.type !== 'log' && this.#historyLimit > 0) {
+      // A ring in effect: one shift per publish once full, and the array never outgrows the limit.
+      if (this.#history.length >= this.#historyLimit) this.#history.shift();
+      this.#history.push(event);
+    }
+    for (const tap of this.#taps) tap(event);
     for (const s of this.#subscribers) {
       const before = s.dropped;
       s.push(event);
       this.#dropped += s.dropped - before;
     }
+  }
+
+  /** Kept events at or after `since` (epoch ms), oldest first. Call it in the same tick as subscribe() for no gap. */
+  recent(since: number, filter?: (event: DaemonEvent) => boolean): DaemonEvent[] {
+    return this.#history.filter((e) => e.time >= since && (filter === undefined || filter(e)));
+  }
+
+  /**
+   * In-process synchronous observer (metrics): no queue, so nothing to drop and nothing to fall behind; it must be
+   * cheap and must not throw. Not counted in stats(), which are about streaming clients.
+   */
+  tap(fn: (event: DaemonEvent) => void, signal: AbortSignal): void {
+    if (signal.aborted) return;
+    this.#taps.add(fn);
+    signal.addEventListener('abort', () => this.#taps.delete(fn), { once: true });
   }
 
   subscribe(options: SubscribeOptions = {}): Subscription {

@@ -7,6 +7,7 @@ import { isCmeshError } from './api/errors.ts';
 import { startDaemon } from './daemon.ts';
 import { createDockerEngine } from './engine/dockerode-engine.ts';
 import { resolveHome } from './home.ts';
+import { type MetricsAddr, parseMetricsAddr } from './metrics-server.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -15,6 +16,15 @@ function version(): string {
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} cmesh-daemon: ${line}\n`);
+}
+
+/** CMESH_METRICS_ADDR (default 127.0.0.1:9464, `off`); a malformed value disables metrics with a message. */
+function metricsAddr(env: NodeJS.ProcessEnv): MetricsAddr | { error: string } {
+  try {
+    return parseMetricsAddr(env['CMESH_METRICS_ADDR']);
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
 }
 
 /** Runs until SIGTERM/SIGINT or POST /v1/shutdown. Resolves to the process exit code. */
@@ -26,7 +36,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<n
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
     const engine = createDockerEngine(env['DOCKER_HOST'] ? { host: env['DOCKER_HOST'] } : {});
-    daemon = await startDaemon({ home: resolveHome(env), engine, version: version(), log });
+    daemon = await startDaemon({ home: resolveHome(env), engine, version: version(), log, metrics: metricsAddr(env) });
   } catch (err) {
     if (isCmeshError(err)) {
       log(`cannot start: [${err.code}] ${err.message}${err.hint ? ` (hint: ${err.hint})` : ''}`);

@@ -1,7 +1,7 @@
 // Published ports: one ProxyListener per (service, host ip, published port), opened from the desired state, kept
 // across reconciles, re-bound when the mapping changes, closed on down and daemon stop.
 
-import { type ProxyListener, publishService } from '../mesh/proxy/index.ts';
+import { type AccessLogEntry, type AttemptStats, type ProxyListener, publishService } from '../mesh/proxy/index.ts';
 import type { UpstreamPool } from '../mesh/upstream-pool.ts';
 import type { DaemonEvent } from './api/events.ts';
 import type { ProjectSpec, ServiceSpec } from './api/project.ts';
@@ -25,6 +25,15 @@ export interface MeshPortsOptions {
   poolFor(project: string, service: string, target: number): UpstreamPool;
   emit(event: DaemonEvent): void;
   log(line: string): void;
+  /** Metrics and access-log sinks for every proxy opened (the daemon wires them; tests may leave them out). */
+  hooks?: ProxyHooks;
+}
+
+export interface ProxyHooks {
+  onRequest?(project: string, entry: AccessLogEntry): void;
+  onAttempt?(project: string, stats: AttemptStats): void;
+  /** A JSON access-log line of a service with `x-cmesh.access_log: true`. */
+  onAccessLog?(project: string, service: string, line: string): void;
 }
 
 const bindingId = (b: Pick<PortBinding, 'project' | 'service' | 'host' | 'port'>): string => `${b.project}/${b.service}@${b.host}:${b.port}`;
@@ -63,6 +72,7 @@ export class MeshPorts {
       if (b.project === spec.name && want.get(id)?.fingerprint !== b.fingerprint) await this.#close(id);
     }
     const opened: string[] = [];
+    const hooks = this.#o.hooks;
     try {
       for (const [id, w] of want) {
         if (this.#bound.has(id)) continue;
@@ -71,7 +81,9 @@ export class MeshPorts {
             service: w.service,
             pool: this.#o.poolFor(w.project, w.service, w.target),
             mesh: w.svc.mesh,
-            onAccessLog: (line) => this.#o.log(line),
+            onAccessLog: (line) => (hooks?.onAccessLog ? hooks.onAccessLog(w.project, w.service, line) : this.#o.log(line)),
+            ...(hooks?.onRequest ? { onRequest: (entry: AccessLogEntry) => hooks.onRequest?.(w.project, entry) } : {}),
+            ...(hooks?.onAttempt ? { onAttempt: (stats: AttemptStats) => hooks.onAttempt?.(w.project, stats) } : {}),
           },
           { host: w.host, port: w.port },
         );

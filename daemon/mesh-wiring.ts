@@ -4,17 +4,20 @@
 import { Registry } from '../mesh/registry.ts';
 import type { ServiceTableRow } from '../mesh/registry-types.ts';
 import { type DesiredProject, desiredReplicas } from './api/desired.ts';
-import type { ContainerInfo } from './api/engine.ts';
+import type { ContainerInfo, Endpoint } from './api/engine.ts';
 import { isCmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
-import { Labels, replicaOf } from './api/labels.ts';
+import { isPendingNext, Labels, replicaOf } from './api/labels.ts';
 import type { ProjectSpec } from './api/project.ts';
-import { MeshPorts } from './mesh-ports.ts';
+import { MeshPorts, type ProxyHooks } from './mesh-ports.ts';
+import { discardNext, promoteNext, waitNextHealthy } from './mesh-rollout.ts';
 import type { ContainerRef } from './reconcile/plan-types.ts';
 
 export interface MeshRuntimeOptions {
   emit(event: DaemonEvent): void;
   log?: (line: string) => void;
+  /** Metrics and access-log sinks handed to every proxy. */
+  hooks?: ProxyHooks;
 }
 
 /** Best container for a replica index: a running one, else the newest (duplicates are plan()'s to clean up). */
@@ -44,6 +47,7 @@ export class MeshRuntime {
       poolFor: (project, service, target) => this.registry.pool(project, service).forPort(target),
       emit: options.emit,
       log: options.log ?? (() => undefined),
+      ...(options.hooks ? { hooks: options.hooks } : {}),
     });
   }
 
@@ -86,7 +90,8 @@ export class MeshRuntime {
       const byReplica = new Map<number, ContainerInfo>();
       for (const c of containers) {
         const replica = replicaOf(c.labels);
-        if (c.labels[Labels.service] !== name || replica === undefined) continue;
+        // A rollout's new container joins the pool only through the rollout hooks below (under its own id).
+        if (c.labels[Labels.service] !== name || replica === undefined || isPendingNext(c)) continue;
         byReplica.set(replica, better(byReplica.get(replica), c));
       }
       const pool = this.registry.pool(project, name);
@@ -123,6 +128,23 @@ export class MeshRuntime {
     const row = pool.row().replicas.find((r) => r.replica === ref.replica);
     pool.upsert({ replica: ref.replica, container: ref.id, endpoints: row?.endpoints ?? [], state: 'exited' });
     pool.setDraining(id, false);
+  }
+
+  /** Start-first rollout (daemon/mesh-rollout.ts): the new container beside the old one until it passes probes. */
+  rolloutWaitHealthy(project: string, next: ContainerRef, endpoints: Endpoint[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    return waitNextHealthy(this.#rolloutDeps(), project, next, endpoints, timeoutMs, signal);
+  }
+
+  rolloutDiscard(project: string, next: ContainerRef): void {
+    discardNext(this.#rolloutDeps(), project, next);
+  }
+
+  rolloutPromote(project: string, next: ContainerRef): void {
+    promoteNext(this.#rolloutDeps(), project, next);
+  }
+
+  #rolloutDeps() {
+    return { registry: this.registry, closeUpstream: (p: string, s: string, id: string) => this.ports.closeUpstream(p, s, id) };
   }
 
   services(project?: string): ServiceTableRow[] {

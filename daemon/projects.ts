@@ -1,12 +1,25 @@
 // Project manager: one reconcile loop per project, desired state in and out of the store, per-project serialization,
 // and the engine event subscription that wakes the right loop (reconnecting with backoff when the stream drops).
 
-import type { DownRequest, ProjectSummary, ReplicaStatus, ScaleRequest, ServicesRequest, UpRequest } from './api/control.ts';
+import type {
+  BuildRequest,
+  BuildResult,
+  DownRequest,
+  ProjectSummary,
+  ReplicaStatus,
+  ScaleRequest,
+  ServicesRequest,
+  SyncRequest,
+  SyncResult,
+  UpRequest,
+} from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { ContainerEngine, ContainerInfo, ContainerState, EngineEvent } from './api/engine.ts';
+import type { ContainerEngine, ContainerInfo, ContainerState, Endpoint, EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
-import { Labels, projectLabels } from './api/labels.ts';
+import { isPendingNext, Labels, projectLabels } from './api/labels.ts';
+import { buildServices } from '../builder/build.ts';
+import { syncFiles } from '../builder/sync.ts';
 import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, replicaCounts } from './desired-merge.ts';
 import type { EventBus } from './event-bus.ts';
 import { SETTLE_WAKES_MS, SETTLING_ACTIONS, watchEngine } from './engine-watch.ts';
@@ -36,6 +49,10 @@ export interface ProjectMesh {
   observed(desired: DesiredProject, containers: ContainerInfo[]): void;
   beforeStop(project: string, ref: ContainerRef, graceMs: number): Promise<void>;
   afterStop(project: string, ref: ContainerRef, removed: boolean): void;
+  /** Start-first rollouts (daemon/mesh-rollout.ts); without them a new replica is judged by the engine alone. */
+  rolloutWaitHealthy?(project: string, next: ContainerRef, endpoints: Endpoint[], timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  rolloutDiscard?(project: string, next: ContainerRef): void;
+  rolloutPromote?(project: string, next: ContainerRef): void;
 }
 
 export interface ProjectManagerOptions {
@@ -213,6 +230,43 @@ export class ProjectManager {
     });
   }
 
+  /** `cmesh build`: builds without touching the running project (that is `up --build`). Not serialized with `up`. */
+  async build(name: string, request: BuildRequest, signal?: AbortSignal): Promise<Record<string, BuildResult>> {
+    assertServices(request.project, request.services);
+    const all = Object.values(request.project.services);
+    const services = request.services.length === 0 ? all : all.filter((s) => request.services.includes(s.name));
+    const built = await buildServices({
+      engine: this.#o.engine,
+      project: name,
+      services,
+      noCache: request.noCache,
+      emit: (e) => this.#o.bus.publish(e),
+      ...this.#withSignal(signal),
+    });
+    return Object.fromEntries(Object.entries(built).map(([s, b]) => [s, { image: b.image, cached: b.cached, durationMs: b.durationMs }]));
+  }
+
+  /** Watch `sync`: copies files into every running replica, then (sync+restart) restarts them one at a time, drained. */
+  sync(name: string, request: SyncRequest): Promise<SyncResult> {
+    return this.#lock(name).run(async () => {
+      const started = Date.now();
+      assertServices(this.#requireDesired(name).project, [request.service]);
+      const labels = { ...projectLabels(name), [Labels.service]: request.service };
+      const replicas = (await this.#o.engine.listContainers({ labels, all: false })).filter((c) => c.state === 'running' && !isPendingNext(c));
+      const result = await syncFiles({ engine: this.#o.engine, containerIds: replicas.map((c) => c.id), files: request.files });
+      let restarted = 0;
+      if (request.restart) {
+        for (const c of replicas) {
+          await this.#drained(name, c, { services: [request.service] }, () => this.#o.engine.stopContainer(c.id));
+          await this.#o.engine.startContainer(c.id);
+          restarted++;
+        }
+        this.wake(name, 'sync+restart');
+      }
+      return { containers: replicas.length, ...result, restarted, durationMs: Date.now() - started };
+    });
+  }
+
   wake(name: string, reason: string): void {
     this.#loops.get(name)?.reconciler.wake(reason);
   }
@@ -300,7 +354,7 @@ export class ProjectManager {
     }
   }
 
-  #meshHooks(name: string): Pick<ReconcilerOptions, 'onObserved' | 'stopHooks'> {
+  #meshHooks(name: string): Pick<ReconcilerOptions, 'onObserved' | 'stopHooks' | 'rolloutHooks'> {
     const mesh = this.#o.mesh;
     if (!mesh) return {};
     return {
@@ -312,6 +366,15 @@ export class ProjectManager {
         beforeStop: (ref, graceMs) => mesh.beforeStop(name, ref, graceMs),
         afterStop: (ref, removed) => mesh.afterStop(name, ref, removed),
       },
+      ...(mesh.rolloutWaitHealthy
+        ? {
+            rolloutHooks: {
+              waitHealthy: (next, endpoints, timeoutMs, signal) => mesh.rolloutWaitHealthy!(name, next, endpoints, timeoutMs, signal),
+              discard: (next) => mesh.rolloutDiscard?.(name, next),
+              promote: (next) => mesh.rolloutPromote?.(name, next),
+            },
+          }
+        : {}),
     };
   }
 

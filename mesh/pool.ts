@@ -99,7 +99,7 @@ export class ServicePool implements UpstreamPool {
   }
 
   upsert(input: ReplicaInput): void {
-    const id = `${this.service}#${input.replica}`;
+    const id = input.id ?? `${this.service}#${input.replica}`;
     let r = this.replicas.get(id);
     // A new container behind the same replica number (swap, recreate) has to earn its health again.
     if (r && r.container !== input.container) {
@@ -130,6 +130,23 @@ export class ServicePool implements UpstreamPool {
     if (!r) return;
     this.replicas.delete(id);
     this.finishDrain(r);
+    this.syncMembers();
+    this.changed();
+  }
+
+  /**
+   * Moves a replica to another pool id keeping its health, stats and in-flight count (a rollout's new container taking
+   * over the replica's id once the old one is gone), so it never has to earn its health twice.
+   */
+  rekey(from: string, to: string): void {
+    const r = this.replicas.get(from);
+    if (!r || from === to) return;
+    const displaced = this.replicas.get(to);
+    if (displaced) this.finishDrain(displaced);
+    this.replicas.delete(from);
+    this.passive.forget(from);
+    r.id = to;
+    this.replicas.set(to, r);
     this.syncMembers();
     this.changed();
   }

@@ -5,6 +5,8 @@ import type { PortMapping } from '../daemon/api/project.ts';
 import type { ReplicaStats } from './replica-stats.ts';
 
 export interface ReplicaInput {
+  /** Pool id; default `<service>#<replica>`. A rollout's new container sits beside the old one as `<service>#<n>~next`. */
+  id?: string;
   replica: number;
   container: string;
   endpoints: Endpoint[];

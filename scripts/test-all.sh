@@ -12,5 +12,7 @@ echo "==> npm ci"
 npm ci --no-audit --no-fund
 echo "==> npm run lint"
 npm run lint
+echo "==> ensuring promtool and prometheus"
+bash scripts/ensure-tools.sh
 echo "==> npm test"
 npm test

@@ -23,7 +23,13 @@ function describe(info: DaemonInfo, color: boolean, ctx: CliContext): string {
     `home:     ${info.home}`,
     `engine:   ${engine}`,
     `projects: ${info.projects}`,
+    `metrics:  ${metricsLine(info.metrics, c)}`,
   ].join('\n') + '\n';
+}
+
+function metricsLine(m: DaemonInfo['metrics'], c: ReturnType<typeof colorsFor>): string {
+  if (m === undefined) return 'off';
+  return 'url' in m ? m.url : `${c.red('unavailable')}: ${m.error}`;
 }
 
 async function readFrom(path: string, offset: number): Promise<{ text: string; size: number }> {

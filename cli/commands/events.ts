@@ -8,6 +8,7 @@ import { readGlobalOptions } from '../global-options.ts';
 import { colorsFor } from '../output.ts';
 import type { CliContext } from '../program.ts';
 import { resolveProjectName } from '../project-ref.ts';
+import { parseSince } from '../since.ts';
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -15,13 +16,18 @@ export function register(program: Command, ctx: CliContext): void {
     .description('stream daemon events (container lifecycle, health, builds, reconciles) until Ctrl-C')
     .option('--json', 'one JSON DaemonEvent per line')
     .option('--all-projects', 'events of every project, not just this one')
-    .action(async (opts: { json?: boolean; allProjects?: boolean }, command: Command) => {
+    .option('--since <duration|timestamp>', 'first replay kept events since then (10m, 1h, 2024-05-01T12:00:00Z)')
+    .action(async (opts: { json?: boolean; allProjects?: boolean; since?: string }, command: Command) => {
+      const since = opts.since === undefined ? undefined : parseSince(opts.since);
       const name = opts.allProjects ? undefined : await resolveProjectName(command, ctx, { optional: true });
       const c = colorsFor(ctx.stdout, { env: ctx.env, color: readGlobalOptions(command).color });
       const ac = new AbortController();
       const onSigint = (): void => ac.abort();
       process.once('SIGINT', onSigint);
-      const path = name ? `/v1/events?project=${encodeURIComponent(name)}` : '/v1/events';
+      const q = new URLSearchParams();
+      if (name) q.set('project', name);
+      if (since !== undefined) q.set('since', String(since));
+      const path = q.size > 0 ? `/v1/events?${q}` : '/v1/events';
       try {
         for await (const event of createDaemonClient(ctx).stream<DaemonEvent>('GET', path, undefined, ac.signal)) {
           if (opts.json) {

@@ -4,8 +4,11 @@
 import type { Command } from 'commander';
 import type { UpRequest } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
+import { runCiWait } from '../ci/ci-wait.ts';
+import { assertWritable } from '../ci/report.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { frameWriter } from '../event-text.ts';
+import { startDevWatch } from '../dev-watch.ts';
 import { printLogs } from '../follow-logs.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { colorsFor, shouldUseColor } from '../output.ts';
@@ -19,16 +22,26 @@ interface UpOptions {
   timeout: string;
   build?: boolean;
   scale?: string[];
+  report?: string;
+  reportJson?: string;
+  watch?: boolean;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-function parseSeconds(text: string): number {
-  const n = Number(text);
+export function parseSeconds(text: string): number {
+  const n = /^\s*\d+(\.\d+)?\s*$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isFinite(n) || n <= 0) throw new CmeshError('CMESH_E_USAGE', `--timeout takes seconds > 0, not "${text}"`);
   return Math.round(n * 1000);
+}
+
+async function ciReports(opts: UpOptions): Promise<{ junit?: string; json?: string }> {
+  if ((opts.report || opts.reportJson) && !opts.wait) throw new CmeshError('CMESH_E_USAGE', '--report and --report-json need --wait');
+  if (opts.report) await assertWritable(opts.report, '--report');
+  if (opts.reportJson) await assertWritable(opts.reportJson, '--report-json');
+  return { ...(opts.report ? { junit: opts.report } : {}), ...(opts.reportJson ? { json: opts.reportJson } : {}) };
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -42,23 +55,37 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--build', 'build images before starting, even when they exist')
     .option('--no-build', 'do not build images, even missing ones')
     .option('--scale <service=replicas>', 'replica count for a service; repeatable', collect)
+    .option('--watch', 'foreground: also rebuild + roll out (zero downtime) or sync files as sources change')
+    .option('--report <junit.xml>', 'with --wait: write a JUnit verdict per service (CI smoke mode)')
+    .option('--report-json <file>', 'with --wait: write the verdict per service as JSON')
     .action(async (services: string[], opts: UpOptions, command: Command) => {
       const globals = readGlobalOptions(command);
+      // Bad flags fail before anything is loaded, built or started.
+      const startedAt = Date.now();
+      const timeoutMs = parseSeconds(opts.timeout);
+      const reports = await ciReports(opts);
       const { project } = await loadComposeProject(command, ctx);
       const body: UpRequest = {
         project,
         services,
         build: opts.build === true ? 'always' : opts.build === false ? 'never' : 'auto',
         wait: opts.wait === true,
-        timeoutMs: parseSeconds(opts.timeout),
+        timeoutMs,
       };
       if (opts.scale) body.scale = Object.fromEntries(opts.scale.map(parseScale));
 
       const client = createDaemonClient(ctx);
       const c = colorsFor(ctx.stderr, { env: ctx.env, color: globals.color });
       const base = `/v1/projects/${encodeURIComponent(project.name)}`;
+      if (opts.wait) {
+        // CI smoke mode: readiness, mesh health and a probe per published port, then a per-service verdict.
+        const selected = services.length > 0 ? services : Object.keys(project.services);
+        const up = () => client.operation(`${base}/up`, { ...body, timeoutMs: Math.max(1000, timeoutMs - (Date.now() - startedAt)) }, frameWriter(ctx.stderr, c));
+        await runCiWait({ client, project: project.name, services: selected, timeoutMs, startedAt, out: ctx.stdout, up, reports });
+        return;
+      }
       await client.operation(`${base}/up`, body, frameWriter(ctx.stderr, c));
-      if (opts.detach || opts.wait) return;
+      if (opts.detach) return;
 
       // Attached mode: logs until Ctrl-C, then stop (not remove) what we started.
       const ac = new AbortController();
@@ -74,6 +101,8 @@ export function register(program: Command, ctx: CliContext): void {
       };
       process.on('SIGINT', onSigint);
       try {
+        // --watch (foreground only): the watcher lives as long as the log stream; Ctrl-C ends both.
+        const watcher = opts.watch ? await startDevWatch({ client, project, services, out: ctx.stderr, c, signal: ac.signal }) : undefined;
         await printLogs(client, ctx.stdout, {
           project: project.name,
           services,
@@ -82,6 +111,7 @@ export function register(program: Command, ctx: CliContext): void {
           color: shouldUseColor(ctx.stdout, { env: ctx.env, color: globals.color }),
           signal: ac.signal,
         });
+        await watcher?.close();
         if (stopping) {
           await stopping;
           ctx.stderr.write(`Project ${project.name}  ${c.green('Stopped')}\n`);

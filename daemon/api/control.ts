@@ -63,6 +63,36 @@ export interface UpRequest {
   scale?: Record<string, number>;
 }
 
+/** POST /v1/projects/:name/build → operation stream (build events), result: service → BuildResult. */
+export interface BuildRequest {
+  project: ProjectSpec;
+  /** Empty = every service with a build section. */
+  services: string[];
+  noCache: boolean;
+}
+
+export interface BuildResult {
+  image: string;
+  cached: boolean;
+  durationMs: number;
+}
+
+/** POST /v1/projects/:name/sync: watch `sync` / `sync+restart` — copy changed host files into every replica. */
+export interface SyncRequest {
+  service: string;
+  files: { path: string; containerPath?: string; kind: 'add' | 'change' | 'unlink' }[];
+  /** Restart the replicas one at a time afterwards (drained through the proxy). */
+  restart: boolean;
+}
+
+export interface SyncResult {
+  containers: number;
+  copied: string[];
+  deleted: string[];
+  restarted: number;
+  durationMs: number;
+}
+
 /** POST /v1/projects/:name/down */
 export interface DownRequest {
   volumes: boolean;

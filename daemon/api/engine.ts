@@ -171,6 +171,8 @@ export interface ContainerEngine {
   killContainer(id: string, signal?: string): Promise<void>;
   /** 404 gone = success. */
   removeContainer(id: string, options?: { force?: boolean; volumes?: boolean }): Promise<void>;
+  /** Renames a container (start-first rollouts promote `<name>-next`); 409 → CMESH_E_NAME_CONFLICT. */
+  renameContainer(id: string, name: string): Promise<void>;
   pauseContainer(id: string): Promise<void>;
   unpauseContainer(id: string): Promise<void>;
   /** Demultiplexed log lines; ends when the container stops (follow) or at the end (no follow), or on abort. */

@@ -49,7 +49,15 @@ export type DaemonEvent =
   | (Base & { type: 'reconcile'; phase: 'start' | 'done' | 'failed'; actions: number; durationMs?: number; error?: SerializedError })
   | (Base & { type: 'project'; action: 'up' | 'down' | 'scaled' | 'stopped' | 'started'; services?: Record<string, number> })
   | (Base & { type: 'build'; service: string; phase: 'start' | 'step' | 'done' | 'failed'; step?: number; total?: number; text?: string })
-  | (Base & { type: 'rollout'; service: string; phase: 'start' | 'progress' | 'done' | 'rolled-back'; text?: string })
+  | (Base & {
+      type: 'rollout';
+      service: string;
+      phase: 'start' | 'progress' | 'done' | 'rolled-back';
+      text?: string;
+      replica?: number;
+      /** rolled-back: the failed container's last log lines. */
+      logs?: string[];
+    })
   | (Base & { type: 'proxy'; service: string; action: 'listening' | 'closed'; address: string; port: number })
   | (Base & { type: 'log'; service: string; replica: number; stream: 'stdout' | 'stderr'; text: string })
   | (Base & { type: 'error'; error: SerializedError });

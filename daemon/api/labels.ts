@@ -12,6 +12,8 @@ export const Labels = {
   /** Network/volume key inside the project (the engine name may differ). */
   network: 'dev.cmesh.network',
   volume: 'dev.cmesh.volume',
+  /** `next` on the new container of a start-first rollout; pending while it still has its temporary name. */
+  rollout: 'dev.cmesh.rollout',
   /** Set on everything tests create so scripts/reap.sh can clean it up. */
   test: 'dev.cmesh.test',
 } as const;
@@ -45,4 +47,21 @@ export function replicaOf(labels: Record<string, string>): number | undefined {
   const raw = labels[Labels.replica];
   if (raw === undefined || !/^[1-9][0-9]{0,5}$/.test(raw)) return undefined;
   return Number(raw);
+}
+
+/** Temporary name of a replica's new container during a start-first rollout, until it is renamed over the old one. */
+export function rolloutName(project: string, service: string, replica: number): string {
+  return `${containerName(project, service, replica)}-next`;
+}
+
+/**
+ * A rollout's new container that was not promoted yet: marked `next` and still under its temporary name. Labels cannot
+ * change after create, so a promoted one keeps the label and is told apart by its (canonical) name.
+ */
+export function isPendingNext(c: { name: string; labels: Record<string, string> }): boolean {
+  if (c.labels[Labels.rollout] !== 'next') return false;
+  const service = c.labels[Labels.service];
+  const project = c.labels[Labels.project];
+  const replica = replicaOf(c.labels);
+  return service !== undefined && project !== undefined && replica !== undefined && c.name === rolloutName(project, service, replica);
 }

@@ -195,6 +195,10 @@ export class DockerodeEngine implements ContainerEngine {
     );
   }
 
+  async renameContainer(id: string, name: string): Promise<void> {
+    await this.#call({ op: 'rename', subject: id }, () => this.#docker.getContainer(id).rename({ name }));
+  }
+
   pauseContainer(id: string): Promise<void> {
     return this.#idempotent({ op: 'pause', subject: id }, () => this.#docker.getContainer(id).pause());
   }

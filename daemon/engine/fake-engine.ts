@@ -314,6 +314,22 @@ export class FakeEngine implements ContainerEngine {
     c.changed.notify();
   }
 
+  async renameContainer(id: string, name: string): Promise<void> {
+    this.#enter('renameContainer', [id, name]);
+    const c = this.#find(id);
+    if (!c) throw this.#engineError(404, `No such container: ${id}`, { op: 'rename', subject: id });
+    const taken = this.#find(name);
+    if (taken && taken !== c) {
+      throw this.#engineError(409, `Conflict. The container name "/${name}" is already in use by container "${taken.id}".`, {
+        op: 'rename',
+        subject: id,
+      });
+    }
+    c.name = name;
+    this.#emit('container', 'rename', c.id, c.spec.labels, { name });
+    c.changed.notify();
+  }
+
   async pauseContainer(id: string): Promise<void> {
     this.#enter('pauseContainer', [id]);
     const c = this.#find(id);

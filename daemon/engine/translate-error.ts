@@ -11,6 +11,7 @@ export type EngineOp =
   | 'stop'
   | 'kill'
   | 'remove'
+  | 'rename'
   | 'pause'
   | 'unpause'
   | 'logs'
@@ -152,10 +153,10 @@ export const RULES: Rule[] = [
   },
   {
     name: 'name-conflict',
-    when: (f, ctx) => f.status === 409 && (ctx.op === 'create' || ctx.op === 'network-create' || ctx.op === 'volume-create'),
+    when: (f, ctx) => f.status === 409 && (ctx.op === 'create' || ctx.op === 'rename' || ctx.op === 'network-create' || ctx.op === 'volume-create'),
     make: (f, ctx) => {
       const existingId = ctx.existingId ?? /by container "([0-9a-f]{12,64})"/.exec(f.message)?.[1];
-      const what = ctx.op === 'create' ? 'container' : ctx.op === 'network-create' ? 'network' : 'volume';
+      const what = ctx.op === 'create' || ctx.op === 'rename' ? 'container' : ctx.op === 'network-create' ? 'network' : 'volume';
       return new CmeshError(
         'CMESH_E_NAME_CONFLICT',
         `${what} name "${ctx.subject ?? '?'}" is already in use${existingId ? ` by ${existingId.slice(0, 12)}` : ''}`,

@@ -1,9 +1,10 @@
 // One plan action against the engine port: create/adopt, start (with exit detection), stop, remove, recreate, restart.
 
-import type { ContainerEngine, ContainerInfo } from '../api/engine.ts';
+import type { ContainerEngine, ContainerInfo, Endpoint } from '../api/engine.ts';
 import { CmeshError, isCmeshError } from '../api/errors.ts';
 import type { DaemonEvent } from '../api/events.ts';
 import { Labels } from '../api/labels.ts';
+import { promote, runRollout } from './execute-rollout.ts';
 import type { Action, ContainerRef } from './plan-types.ts';
 import { lastLogLines } from './wait.ts';
 
@@ -18,6 +19,20 @@ export interface ActionContext {
   onReplaced?: (service: string, replica: number) => void;
   /** The mesh's drain: called around every stop/remove of a replica container (reconcile never imports mesh/). */
   stopHooks?: StopHooks;
+  /** The mesh's side of start-first rollouts; without it a new replica counts as healthy when the engine says so. */
+  rolloutHooks?: RolloutHooks;
+  /** Told when a rollout was rolled back, so the loop does not retry that spec hash for this desired generation. */
+  onRolledBack?: (service: string, specHash: string) => void;
+}
+
+/** Lets the proxy route to a rollout's new container beside the old one, and hand it the replica's place after. */
+export interface RolloutHooks {
+  /** Adds the new container to the service's pool and resolves true once it passes health, false on timeout/abort. */
+  waitHealthy(next: ContainerRef, endpoints: Endpoint[], timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  /** The new container failed or goes away: it leaves the pool. */
+  discard(next: ContainerRef): void;
+  /** The new container was renamed over the (removed) old one: it takes the replica's place in the pool. */
+  promote(next: ContainerRef): void;
 }
 
 /** Lets the proxy stop sending a replica traffic and finish what is in flight before the engine stops it. */
@@ -33,7 +48,7 @@ const MAX_DRAIN_MS = 30_000;
 
 type ContainerAction = Extract<DaemonEvent, { type: 'container' }>['action'];
 
-function emitContainer(ctx: ActionContext, action: ContainerAction, ref: ContainerRef, exitCode?: number): void {
+export function emitContainer(ctx: ActionContext, action: ContainerAction, ref: ContainerRef, exitCode?: number): void {
   ctx.emit({
     type: 'container',
     action,
@@ -85,7 +100,7 @@ async function createOrAdopt(ctx: ActionContext, a: Extract<Action, { kind: 'cre
 }
 
 /** Starts and checks the container did not die on the spot; a crash carries its last log lines. */
-async function startChecked(ctx: ActionContext, ref: ContainerRef): Promise<void> {
+export async function startChecked(ctx: ActionContext, ref: ContainerRef): Promise<void> {
   await ctx.engine.startContainer(ref.id);
   const info = await ctx.engine.inspectContainer(ref.id);
   if (info && (info.state === 'exited' || info.state === 'dead') && info.exitCode !== 0) {
@@ -109,7 +124,7 @@ async function stop(ctx: ActionContext, ref: ContainerRef, timeoutSec: number, r
   emitContainer(ctx, 'stopped', ref);
 }
 
-async function remove(ctx: ActionContext, ref: ContainerRef, stopTimeoutSec: number | undefined): Promise<void> {
+export async function remove(ctx: ActionContext, ref: ContainerRef, stopTimeoutSec: number | undefined): Promise<void> {
   try {
     if (stopTimeoutSec !== undefined) await stop(ctx, ref, stopTimeoutSec, true);
     else await ctx.stopHooks?.beforeStop(ref, 0);
@@ -149,6 +164,12 @@ export async function runAction(ctx: ActionContext, a: Action): Promise<void> {
       await startChecked(ctx, await createOrAdopt(ctx, a));
       return;
     }
+    case 'rollout':
+      await runRollout(ctx, a);
+      return;
+    case 'promote':
+      await promote(ctx, a);
+      return;
     case 'restart':
       emitContainer(ctx, 'restarting', a.target);
       if (a.stopTimeoutSec !== undefined) await stop(ctx, a.target, a.stopTimeoutSec);

@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   onRestart?: ActionContext['onRestart'];
   onReplaced?: ActionContext['onReplaced'];
   stopHooks?: ActionContext['stopHooks'];
+  rolloutHooks?: ActionContext['rolloutHooks'];
+  onRolledBack?: ActionContext['onRolledBack'];
 }
 
 export interface ExecuteResult {
@@ -74,6 +76,8 @@ export async function execute(
     ...(options.onRestart ? { onRestart: options.onRestart } : {}),
     ...(options.onReplaced ? { onReplaced: options.onReplaced } : {}),
     ...(options.stopHooks ? { stopHooks: options.stopHooks } : {}),
+    ...(options.rolloutHooks ? { rolloutHooks: options.rolloutHooks } : {}),
+    ...(options.onRolledBack ? { onRolledBack: options.onRolledBack } : {}),
   };
   const waitFor =
     options.waitFor ??

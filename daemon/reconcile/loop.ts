@@ -31,6 +31,8 @@ export interface ReconcilerOptions {
   onObserved?: (containers: ContainerInfo[]) => void;
   /** Drain hooks around every replica stop/remove (wired to the mesh by the daemon). */
   stopHooks?: ExecuteOptions['stopHooks'];
+  /** Start-first rollouts' health gate and pool hand-over (wired to the mesh by the daemon). */
+  rolloutHooks?: ExecuteOptions['rolloutHooks'];
 }
 
 export interface ReconcileResult {
@@ -70,6 +72,11 @@ export class ProjectReconciler {
   #timer: NodeJS.Timeout | undefined;
   /** Deferred restarts already announced (key → notBefore), so each is reported once. */
   #announced = new Map<string, number>();
+  /**
+   * service → the spec hash (and desired generation) whose rollout was rolled back. In memory on purpose: the loop must
+   * not retry a bad version every pass, but a new `up` (new generation) or a daemon restart gives it one more try.
+   */
+  #failedRollouts = new Map<string, { specHash: string; generation: number }>();
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
@@ -205,7 +212,9 @@ export class ProjectReconciler {
       const replica = replicaOf(c.labels);
       if (c.state === 'running' && service && replica) this.supervisor.observeRunning(replicaKey(service, replica), c.startedAt);
     }
-    const p = plan(desired, observed, { now: started, supervisor: this.supervisor.view(), imageIds, removeOrphans: false });
+    const failedRollouts: Record<string, string> = {};
+    for (const [service, f] of this.#failedRollouts) if (f.generation === desired.generation) failedRollouts[service] = f.specHash;
+    const p = plan(desired, observed, { now: started, supervisor: this.supervisor.view(), imageIds, removeOrphans: false, failedRollouts });
     const result = await this.#run(p, started);
     // status() should show what the pass produced, not what it started from.
     if (result.done > 0) {
@@ -226,6 +235,8 @@ export class ProjectReconciler {
       onRestart: (service, replica) => this.supervisor.recordRestart(replicaKey(service, replica)),
       onReplaced: (service, replica) => this.supervisor.forget(replicaKey(service, replica)),
       ...(this.#o.stopHooks ? { stopHooks: this.#o.stopHooks } : {}),
+      ...(this.#o.rolloutHooks ? { rolloutHooks: this.#o.rolloutHooks } : {}),
+      onRolledBack: (service, specHash) => this.#failedRollouts.set(service, { specHash, generation: p.generation }),
     });
     this.#announce(p);
     const durationMs = this.#now() - started;

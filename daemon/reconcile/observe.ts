@@ -1,7 +1,7 @@
 // Observation: one full list of a project's engine objects by label, grouped so plan() can compare it with desired.
 
 import type { ContainerEngine, ContainerInfo, NetworkInfo, VolumeInfo } from '../api/engine.ts';
-import { Labels, projectLabels, replicaOf } from '../api/labels.ts';
+import { isPendingNext, Labels, projectLabels, replicaOf } from '../api/labels.ts';
 import type { ProjectSpec } from '../api/project.ts';
 import { imageRef } from './container-spec.ts';
 
@@ -9,6 +9,8 @@ export interface ObservedProject {
   project: string;
   /** service → replica index → containers; more than one container per index means duplicates to clean up. */
   services: Record<string, Record<number, ContainerInfo[]>>;
+  /** Same shape: new containers of a start-first rollout not promoted yet (left by a crash mid-rollout). */
+  next: Record<string, Record<number, ContainerInfo[]>>;
   /** Ours, but for a service the desired state does not know, or with an unreadable replica label. */
   orphans: ContainerInfo[];
   networks: NetworkInfo[];
@@ -25,6 +27,7 @@ export function groupObserved(
 ): ObservedProject {
   const known = new Set(knownServices);
   const services: ObservedProject['services'] = {};
+  const next: ObservedProject['next'] = {};
   const orphans: ContainerInfo[] = [];
   for (const c of containers) {
     // The engine filter already matched the project; re-check so a sloppy engine adapter cannot leak strangers in.
@@ -35,11 +38,12 @@ export function groupObserved(
       orphans.push(c);
       continue;
     }
-    const byIndex = services[service] ?? {};
-    services[service] = byIndex;
+    const into = isPendingNext(c) ? next : services;
+    const byIndex = into[service] ?? {};
+    into[service] = byIndex;
     byIndex[replica] = [...(byIndex[replica] ?? []), c];
   }
-  return { project, services, orphans, networks, volumes };
+  return { project, services, next, orphans, networks, volumes };
 }
 
 /**
@@ -92,7 +96,9 @@ export async function observeImageIds(engine: ContainerEngine, project: ProjectS
 /** Every container of the observation, in a stable order. */
 export function allContainers(observed: ObservedProject): ContainerInfo[] {
   const out: ContainerInfo[] = [];
-  for (const byIndex of Object.values(observed.services)) for (const list of Object.values(byIndex)) out.push(...list);
+  for (const group of [observed.services, observed.next]) {
+    for (const byIndex of Object.values(group)) for (const list of Object.values(byIndex)) out.push(...list);
+  }
   out.push(...observed.orphans);
   return out.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }

@@ -3,6 +3,7 @@
 import type { DesiredProject } from '../api/desired.ts';
 import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import type { DownOptions, PlanContext } from './plan-types.ts';
+import { rolloutCases } from './plan-cases-rollout.ts';
 import { ctr, dep, desired, NOW, project, svc, UPDATED_AT } from './testing.ts';
 
 export interface PlanCase {
@@ -207,4 +208,5 @@ export const cases: PlanCase[] = [
     containers: shopAll(),
     down: { volumes: false, removeOrphans: false },
   },
+  ...rolloutCases,
 ];

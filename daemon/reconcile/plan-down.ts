@@ -42,7 +42,7 @@ export function planDown(desired: DesiredProject | undefined, observed: Observed
     for (const level of levels) {
       const actions: Action[] = [];
       for (const name of level) {
-        const containers = Object.values(observed.services[name] ?? {}).flat();
+        const containers = [...Object.values(observed.services[name] ?? {}), ...Object.values(observed.next[name] ?? {})].flat();
         actions.push(...removals(containers, stopTimeoutSec(services[name]!), 'down'));
       }
       if (actions.length > 0) stages.push({ name: level.join(','), services: level, waits: [], actions });

@@ -25,6 +25,12 @@ export function formatAction(plan: Plan, a: Action): string {
       return `remove ${ref(a.target)}${a.stopTimeoutSec === undefined ? '' : ` stop-first timeout=${a.stopTimeoutSec}s`}: ${a.reason}`;
     case 'recreate':
       return `recreate ${ref(a.target)} ${a.strategy} timeout=${a.stopTimeoutSec}s hash=${shortHash(a.specHash)}: ${a.reason}`;
+    case 'rollout': {
+      const steps = a.steps.map((s) => `${ref(s.target)} -> ${s.next.name}${s.stale ? ` (replacing stale ${ref(s.stale)})` : ''}`);
+      return `rollout ${a.service} start-first surge=${a.maxSurge} timeout=${a.timeoutMs}ms hash=${shortHash(a.specHash)}: ${a.reason}\n    ${steps.join('\n    ')}`;
+    }
+    case 'promote':
+      return `promote ${ref(a.target)} -> ${a.name}: ${a.reason}`;
     case 'restart':
       return `restart ${ref(a.target)} attempt=${a.attempt} due=${rel(plan, a.notBefore)}${a.stopTimeoutSec === undefined ? '' : ` stop-first timeout=${a.stopTimeoutSec}s`}: ${a.reason}`;
     case 'remove-network':

@@ -4,6 +4,7 @@ import type { ContainerInfo } from '../api/engine.ts';
 import { Labels } from '../api/labels.ts';
 import type { ProjectSpec, ServiceSpec } from '../api/project.ts';
 import { createSpec, stopTimeoutSec } from './container-spec.ts';
+import { isProxied, planLeftovers, rolloutAction } from './plan-rollout.ts';
 import type { Action, ContainerRef, DeferredRestart, PlanContext } from './plan-types.ts';
 import { decideRestart, replicaKey } from './supervisor.ts';
 
@@ -18,6 +19,10 @@ export interface ServiceInput {
   updatedAt: number;
   hash: string;
   observed: Record<number, ContainerInfo[]>;
+  /** Pending new containers of an interrupted start-first rollout, by index. */
+  next?: Record<number, ContainerInfo[]>;
+  /** The spec hash whose rollout failed for this desired generation: not retried. */
+  failedHash?: string;
 }
 
 export interface ServiceOutput {
@@ -59,6 +64,7 @@ export function planService(input: ServiceInput, ctx: PlanContext): ServiceOutpu
       out.actions.push(removeAction(c, refOf(c, service.name, index), timeoutSec, `scale down to ${count}`));
     }
   }
+  const rolling: { index: number; container: ContainerInfo }[] = [];
   for (const index of indexes) {
     if (index > count) break;
     const [keep, ...extras] = keeperFirst(input.observed[index] ?? []);
@@ -66,11 +72,31 @@ export function planService(input: ServiceInput, ctx: PlanContext): ServiceOutpu
     for (const c of extras) {
       out.actions.push(removeAction(c, refOf(c, service.name, index), timeoutSec, `duplicate of ${keep.name} (${keep.id})`));
     }
+    if (rollsOut(input, keep)) {
+      if (input.failedHash === hash) out.notes.push(`${keep.name}: rollout to ${hash.slice(0, 12)} failed, old version kept until the desired state changes`);
+      else rolling.push({ index, container: keep });
+      continue;
+    }
     convergeReplica(input, ctx, keep, index, timeoutSec, out);
   }
 
+  const present = new Set(indexes.filter((i) => (input.observed[i] ?? []).length > 0));
+  const leftovers = planLeftovers({
+    service,
+    count,
+    stopped,
+    present,
+    rolling: new Set(rolling.map((r) => r.index)),
+    next: input.next ?? {},
+    timeoutSec,
+  });
+  out.actions.push(...leftovers.actions);
+  if (rolling.length > 0) {
+    out.actions.push(rolloutAction({ project, service, hash, timeoutSec, targets: rolling, stale: leftovers.stale }));
+  }
+
   if (!stopped) {
-    const present = new Set(indexes);
+    for (const index of leftovers.promoted) present.add(index);
     for (let index = 1; index <= count; index++) {
       if (present.has(index)) continue;
       const spec = createSpec(project, service, index, hash);
@@ -78,6 +104,11 @@ export function planService(input: ServiceInput, ctx: PlanContext): ServiceOutpu
     }
   }
   return out;
+}
+
+/** Start-first applies to a running replica of a proxied service whose spec changed; anything else is stop-first. */
+function rollsOut(input: ServiceInput, c: ContainerInfo): boolean {
+  return !input.stopped && isProxied(input.service) && c.state === 'running' && c.labels[Labels.specHash] !== input.hash;
 }
 
 function convergeReplica(

@@ -13,10 +13,21 @@ export interface ContainerRef {
 }
 
 /**
- * How a replica is replaced. Only stop-first today (Compose semantics: a short gap per replica). The mesh adds
- * 'start-first' for proxied services: create `<name>` under a temporary name, wait ready, then retire the old one.
+ * How a replica is replaced by a `recreate`: stop-first (Compose semantics: a short gap per replica). Proxied services
+ * with running replicas get a `rollout` action instead (start-first, gated on health, with rollback).
  */
 export type RecreateStrategy = 'stop-first';
+
+/** One replica of a start-first rollout: `next` (temporary name) is started beside `target`, then replaces it. */
+export interface RolloutStep {
+  target: ContainerRef;
+  /** Create spec of the new container: temporary name, `dev.cmesh.rollout=next`, the new spec hash. */
+  next: ContainerCreateSpec;
+  /** The canonical name `next` is renamed to once `target` is gone. */
+  canonicalName: string;
+  /** A pending new container of this replica left by an interrupted rollout: removed before `next` is created. */
+  stale?: ContainerRef;
+}
 
 export type Action =
   | { kind: 'ensure-network'; name: string; spec: NetworkCreateSpec }
@@ -36,6 +47,23 @@ export type Action =
       spec: ContainerCreateSpec;
       reason: string;
     }
+  /**
+   * Start-first rolling update of a proxied service, `maxSurge` replicas at a time: start the new container, wait until
+   * the proxy finds it healthy (at most `timeoutMs`), drain and remove the old one, rename the new one. A new container
+   * that exits or never becomes healthy is removed, the rest of the rollout is abandoned and the old replicas serve on.
+   */
+  | {
+      kind: 'rollout';
+      service: string;
+      specHash: string;
+      maxSurge: number;
+      timeoutMs: number;
+      stopTimeoutSec: number;
+      steps: RolloutStep[];
+      reason: string;
+    }
+  /** An interrupted rollout's new container whose old replica is already gone: rename it to the canonical name. */
+  | { kind: 'promote'; target: ContainerRef; name: string; reason: string }
   /** A supervised restart whose backoff has elapsed; `stopTimeoutSec` is set when it still runs (unhealthy). */
   | { kind: 'restart'; target: ContainerRef; attempt: number; notBefore: number; stopTimeoutSec?: number; reason: string }
   | { kind: 'remove-network'; name: string }
@@ -88,6 +116,11 @@ export interface PlanContext {
   supervisor: SupervisorView;
   /** service → local image id for built images; part of the spec hash. */
   imageIds?: Record<string, string>;
+  /**
+   * service → spec hash whose start-first rollout failed for the current desired generation: not retried (the old
+   * replicas keep serving) until the desired state changes.
+   */
+  failedRollouts?: Record<string, string>;
   /** Remove containers of services the desired state no longer has (`up --remove-orphans`). */
   removeOrphans?: boolean;
 }
@@ -107,5 +140,11 @@ export function actionCount(plan: Plan): number {
  * depends_on orders a bring-up (Compose), and a crash-looping dependency must not stall every self-healing pass.
  */
 export function startsSomething(action: Action): boolean {
-  return (action.kind === 'create' && action.start) || action.kind === 'start' || action.kind === 'recreate';
+  return (
+    (action.kind === 'create' && action.start) ||
+    action.kind === 'start' ||
+    action.kind === 'recreate' ||
+    action.kind === 'rollout' ||
+    action.kind === 'promote'
+  );
 }

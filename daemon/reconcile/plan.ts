@@ -40,7 +40,9 @@ const CONDITION_ORDER: DependsCondition[] = ['service_started', 'service_healthy
 /** Gates for the dependents in a stage that bring something up; a stage that only removes or stops never waits. */
 function gatesFor(desired: DesiredProject, services: string[], actions: Action[], notes: string[]): WaitGate[] {
   const spec = desired.project.services;
-  const starting = new Set(actions.filter(startsSomething).map((a) => (a.kind === 'create' ? a.service : 'target' in a ? a.target.service : '')));
+  const starting = new Set(
+    actions.filter(startsSomething).map((a) => (a.kind === 'create' || a.kind === 'rollout' ? a.service : 'target' in a ? a.target.service : '')),
+  );
   const gates = new Map<string, WaitGate>();
   for (const name of services) {
     if (!starting.has(name)) continue;
@@ -98,6 +100,8 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
           updatedAt: desired.updatedAt,
           hash: specHash(project, service, ctx.imageIds?.[name]),
           observed: observed.services[name] ?? {},
+          next: observed.next[name] ?? {},
+          ...(ctx.failedRollouts?.[name] === undefined ? {} : { failedHash: ctx.failedRollouts[name] }),
         },
         ctx,
       );

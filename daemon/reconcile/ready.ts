@@ -4,7 +4,7 @@ import type { DesiredProject } from '../api/desired.ts';
 import { desiredReplicas } from '../api/desired.ts';
 import type { ContainerEngine, ContainerInfo } from '../api/engine.ts';
 import { CmeshError } from '../api/errors.ts';
-import { Labels, projectLabels, replicaOf } from '../api/labels.ts';
+import { isPendingNext, Labels, projectLabels, replicaOf } from '../api/labels.ts';
 import { touchedServices } from './plan-graph.ts';
 import { type RestartDecision, replicaKey } from './supervisor.ts';
 import { lastLogLines, sleep } from './wait.ts';
@@ -45,7 +45,7 @@ function problemsOf(
     const wantsHealth = spec.healthcheck !== undefined && !spec.healthcheck.disable;
     for (let replica = 1; replica <= desiredReplicas(desired, name); replica++) {
       const candidates = containers
-        .filter((c) => c.labels[Labels.service] === name && replicaOf(c.labels) === replica)
+        .filter((c) => c.labels[Labels.service] === name && replicaOf(c.labels) === replica && !isPendingNext(c))
         .sort((a, b) => Number(b.state === 'running') - Number(a.state === 'running') || b.createdAt - a.createdAt);
       const c = candidates[0];
       const at = { service: name, replica, unhealthy: false };

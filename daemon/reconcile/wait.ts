@@ -2,7 +2,7 @@
 
 import type { ContainerEngine, ContainerInfo } from '../api/engine.ts';
 import { CmeshError } from '../api/errors.ts';
-import { Labels, projectLabels, replicaOf } from '../api/labels.ts';
+import { isPendingNext, Labels, projectLabels, replicaOf } from '../api/labels.ts';
 import type { WaitGate } from './plan-types.ts';
 
 export type Verdict = { kind: 'ok' } | { kind: 'pending'; why: string } | { kind: 'failed'; error: CmeshError };
@@ -11,7 +11,7 @@ const isStarted = (c: ContainerInfo): boolean => c.state === 'running' || c.stat
 
 /** Compose semantics of one depends_on condition over the dependency's current containers. */
 export function gateVerdict(gate: WaitGate, containers: readonly ContainerInfo[]): Verdict {
-  const mine = containers.filter((c) => replicaOf(c.labels) !== undefined && replicaOf(c.labels)! <= gate.replicas);
+  const mine = containers.filter((c) => !isPendingNext(c) && replicaOf(c.labels) !== undefined && replicaOf(c.labels)! <= gate.replicas);
   const label = `${gate.service} (${gate.condition}, needed by ${gate.for.join(', ')})`;
   if (mine.length < gate.replicas) return { kind: 'pending', why: `${label}: ${mine.length}/${gate.replicas} replicas exist` };
   switch (gate.condition) {

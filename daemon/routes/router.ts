@@ -1,7 +1,16 @@
 // The control API's routes (see daemon/api/control.ts): parse, validate, delegate to the project manager.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DaemonInfo, DownRequest, ScaleRequest, ServicesRequest, ServiceTableRow, UpRequest } from '../api/control.ts';
+import type {
+  BuildRequest,
+  DaemonInfo,
+  DownRequest,
+  ScaleRequest,
+  ServicesRequest,
+  ServiceTableRow,
+  SyncRequest,
+  UpRequest,
+} from '../api/control.ts';
 import { CmeshError } from '../api/errors.ts';
 import type { EventBus } from '../event-bus.ts';
 import type { ProjectManager } from '../projects.ts';
@@ -77,6 +86,21 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
             }
             const request: UpRequest = { ...up, services: up.services ?? [], build: up.build ?? 'auto', wait: up.wait === true };
             return runOperation(req, res, bus, name, (signal) => manager.up(name, request, signal));
+          }
+          case 'build': {
+            const b = body as Partial<BuildRequest>;
+            if (typeof b.project !== 'object' || b.project === null || b.project.name !== name) {
+              throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', 'build needs a `project` (the loaded ProjectSpec) of this name');
+            }
+            const request: BuildRequest = { project: b.project, services: b.services ?? [], noCache: b.noCache === true };
+            return runOperation(req, res, bus, name, (signal) => manager.build(name, request, signal));
+          }
+          case 'sync': {
+            const s = body as Partial<SyncRequest>;
+            if (typeof s.service !== 'string' || !Array.isArray(s.files)) {
+              throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', 'sync needs `service` and `files`');
+            }
+            return sendJson(res, 200, await manager.sync(name, { service: s.service, files: s.files, restart: s.restart === true }));
           }
           case 'down': {
             await manager.requireKnown(name);

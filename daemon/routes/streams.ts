@@ -53,7 +53,12 @@ export async function serveEvents(req: IncomingMessage, res: ServerResponse, url
   const filter = (e: DaemonEvent): boolean => projects.length === 0 || projects.includes(e.project);
   // Bounded: a client that stops reading loses the oldest events instead of growing the daemon's memory.
   const sub = bus.subscribe({ filter, limit: 1000, signal: gone.signal });
+  // Same tick as subscribe: nothing can be published in between, so history and live neither overlap nor gap.
+  const sinceText = url.searchParams.get('since');
+  const since = sinceText === null ? Number.NaN : Number(sinceText);
+  const replay = Number.isFinite(since) ? bus.recent(since, filter) : [];
   startNdjson(res);
+  for (const event of replay) await writePaced(res, event, gone.signal);
   for await (const event of sub) await writePaced(res, event, gone.signal);
   res.end();
 }

@@ -3,7 +3,7 @@
 import type { Socket } from 'node:net';
 import type { MeshSpec } from '../../daemon/api/project.ts';
 import type { AttemptOutcome, UpstreamPool } from '../upstream-pool.ts';
-import type { AccessLogSink } from './access-log.ts';
+import type { AccessLogEntry, AccessLogSink } from './access-log.ts';
 import type { TrustedProxies } from './forwarded-headers.ts';
 import type { HashKeyExtractor } from './hash-key.ts';
 import type { RetryBudget } from './retry.ts';
@@ -47,6 +47,7 @@ export interface ProxyContext {
   budget: RetryBudget;
   stats: ProxyStats;
   onAttempt: ((stats: AttemptStats) => void) | undefined;
+  onRequest: ((entry: AccessLogEntry) => void) | undefined;
   /** Set only when `mesh.accessLog` is on and a sink was given. */
   onAccessLog: AccessLogSink | undefined;
   /** While the listener drains, responses close their connections so clients reconnect elsewhere. */

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { PickContext } from '../balancer/types.ts';
 import type { Upstream } from '../upstream-pool.ts';
-import { formatAccessLog } from './access-log.ts';
+import { type AccessLogEntry, formatAccessLog } from './access-log.ts';
 import { type AttemptStats, type ProxyContext, countError } from './context.ts';
 import { type ProxyError, noHealthyReplica, sendProxyError, upstreamFailure } from './error-responses.ts';
 import { type AttemptFailure, isReplaySafe, retryDecision } from './retry.ts';
@@ -243,11 +243,11 @@ export class Exchange {
       this.#slotFor = 0;
       ctx.budget.release();
     }
-    if (ctx.onAccessLog !== undefined) this.#log();
+    if (ctx.onAccessLog !== undefined || ctx.onRequest !== undefined) this.#log();
   }
 
   #log(): void {
-    const entry = {
+    const entry: AccessLogEntry = {
       time: Math.round(performance.timeOrigin + this.startedAt),
       service: this.ctx.service,
       clientIp: this.clientIp,
@@ -260,6 +260,7 @@ export class Exchange {
       ...(this.aborted ? { error: 'client-abort' } : this.#errorCode === undefined ? {} : { error: this.#errorCode }),
       bytesOut: this.bytesOut,
     };
+    this.ctx.onRequest?.(entry);
     this.ctx.onAccessLog?.(formatAccessLog(entry), entry);
   }
 }

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { MeshSpec } from '../../daemon/api/project.ts';
 import type { UpstreamPool } from '../upstream-pool.ts';
-import type { AccessLogSink } from './access-log.ts';
+import type { AccessLogEntry, AccessLogSink } from './access-log.ts';
 import { type AttemptStats, type ProxyContext, type ProxyStats, countError, newStats } from './context.ts';
 import { type ProxyError, sendProxyError } from './error-responses.ts';
 import { TrustedProxies, normalizeIp, upstreamRequestHeaders } from './forwarded-headers.ts';
@@ -27,6 +27,8 @@ export interface HttpProxyOptions {
   onAccessLog?: AccessLogSink;
   /** Every upstream attempt's outcome, for metrics and the dashboard. */
   onAttempt?: (stats: AttemptStats) => void;
+  /** Every finished client request (whatever `mesh.accessLog` says), for request metrics. */
+  onRequest?: (entry: AccessLogEntry) => void;
   /** Retry budget: retries in flight ≤ percent × active requests, at least minConcurrent (defaults 0.2 and 3). */
   retryBudget?: { percent?: number; minConcurrent?: number };
   /** Keep-alive connections per replica (default 64). */
@@ -68,6 +70,7 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
     budget: new RetryBudget(o.retryBudget?.percent, o.retryBudget?.minConcurrent),
     stats: newStats(),
     onAttempt: o.onAttempt,
+    onRequest: o.onRequest,
     onAccessLog: o.mesh.accessLog ? o.onAccessLog : undefined,
     draining: false,
     tunnels: new Set(),

@@ -62,7 +62,7 @@ export async function newCmeshCli(extraEnv: NodeJS.ProcessEnv = {}): Promise<Cme
   const work = await mkdtemp(join(tmpdir(), 'cmesh-e2e-'));
   // Short: the daemon socket path must fit in sockaddr_un.
   const home = await mkdtemp(join(tmpdir(), 'cmh-'));
-  const env = (): NodeJS.ProcessEnv => ({ ...process.env, CMESH_HOME: home, NO_COLOR: '1', ...extraEnv });
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, CMESH_HOME: home, NO_COLOR: '1', CMESH_METRICS_ADDR: '127.0.0.1:0', ...extraEnv });
 
   const cmesh = (args: string[], timeoutMs = 90_000): Promise<CliResult> =>
     new Promise((resolve) => {

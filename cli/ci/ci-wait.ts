@@ -1,0 +1,94 @@
+// `up --wait` as a CI smoke test: the daemon's readiness wait, then every replica ready in the mesh and a probe
+// through each published port, all within --timeout; the outcome is a per-service verdict, printed and reported.
+
+import type { LogFrame, ServiceTableRow } from '../../daemon/api/control.ts';
+import { CmeshError, isCmeshError } from '../../daemon/api/errors.ts';
+import type { DaemonClient } from '../daemon-client.ts';
+import type { OutStream } from '../output.ts';
+import { type ProbeResult, probeService } from './probe.ts';
+import { writeReports } from './report.ts';
+import { buildVerdict, type CiVerdict, formatVerdict } from './verdict.ts';
+
+/** The probe phase gets at least this long even when the daemon's wait used up most of the timeout. */
+const MIN_PROBE_MS = 3000;
+const LOG_LINES = 20;
+
+export interface CiWaitOptions {
+  client: DaemonClient;
+  project: string;
+  /** Services the verdict covers. */
+  services: string[];
+  timeoutMs: number;
+  startedAt: number;
+  out: OutStream;
+  /** The `up --wait` operation itself. */
+  up: () => Promise<unknown>;
+  reports: { junit?: string; json?: string };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function serviceRows(client: DaemonClient, project: string): Promise<ServiceTableRow[]> {
+  return client.request<ServiceTableRow[]>('GET', `/v1/services?project=${encodeURIComponent(project)}`).catch(() => []);
+}
+
+/** Polls until every service is ready in the mesh and every probe passes, or the deadline; returns the last look. */
+async function smoke(o: CiWaitOptions, deadline: number): Promise<{ rows: ServiceTableRow[]; probes: ProbeResult[] }> {
+  for (;;) {
+    const rows = (await serviceRows(o.client, o.project)).filter((r) => o.services.includes(r.service));
+    const probes: ProbeResult[] = [];
+    for (const row of rows) probes.push(...(await probeService(row, Math.max(500, Math.min(2000, deadline - Date.now())))));
+    const ready = o.services.every((s) => {
+      const row = rows.find((r) => r.service === s);
+      return row === undefined || row.ready >= row.desired;
+    });
+    if ((ready && probes.every((p) => p.ok)) || Date.now() >= deadline) return { rows, probes };
+    await sleep(Math.min(500, Math.max(50, deadline - Date.now())));
+  }
+}
+
+/** The last lines of each failing service's replicas, `#n` prefixed; bounded in time so a stuck engine cannot hang CI. */
+async function lastLogs(client: DaemonClient, project: string, service: string): Promise<string[]> {
+  const lines: string[] = [];
+  const path = `/v1/projects/${encodeURIComponent(project)}/logs?tail=${LOG_LINES}&service=${encodeURIComponent(service)}`;
+  try {
+    for await (const f of client.stream<LogFrame>('GET', path, undefined, AbortSignal.timeout(5000))) {
+      if (typeof f.text === 'string') lines.push(`#${f.replica} ${f.text.replace(/\r?\n$/, '')}`);
+    }
+  } catch {
+    // Best effort: a verdict without logs beats no verdict.
+  }
+  return lines.slice(-LOG_LINES * 2);
+}
+
+/** Runs the smoke test, prints the verdict, writes the reports; throws the failure's CmeshError (its exit code). */
+export async function runCiWait(o: CiWaitOptions): Promise<CiVerdict> {
+  const deadline = o.startedAt + o.timeoutMs;
+  let error: CmeshError | undefined;
+  try {
+    await o.up();
+  } catch (err) {
+    if (!isCmeshError(err)) throw err;
+    error = err;
+  }
+  const { rows, probes } = error
+    ? { rows: (await serviceRows(o.client, o.project)).filter((r) => o.services.includes(r.service)), probes: [] }
+    : await smoke(o, Math.max(deadline, Date.now() + MIN_PROBE_MS));
+  const draft = buildVerdict({ project: o.project, services: o.services, rows, probes, durationMs: Date.now() - o.startedAt, logs: {}, ...(error ? { error } : {}) });
+  const logs: Record<string, string[]> = {};
+  for (const s of draft.services) if (s.status === 'failed') logs[s.service] = await lastLogs(o.client, o.project, s.service);
+  const verdict = buildVerdict({ project: o.project, services: o.services, rows, probes, durationMs: Date.now() - o.startedAt, logs, ...(error ? { error } : {}) });
+  o.out.write(formatVerdict(verdict));
+  await writeReports(verdict, o.reports);
+  if (!verdict.ok) {
+    const failing = verdict.services.filter((s) => s.status === 'failed').map((s) => s.service);
+    const code = error?.code ?? 'CMESH_E_UNHEALTHY';
+    // Logs were printed with the verdict; the rendered error is just the summary line and the hint.
+    throw new CmeshError(code, `${verdict.message ?? 'smoke test failed'}${failing.length > 0 ? ` (failing: ${failing.join(', ')})` : ''}`, {
+      ...(error?.hint ? { hint: error.hint } : {}),
+      issues: error?.issues ?? [],
+      details: { services: failing },
+    });
+  }
+  return verdict;
+}

@@ -1,0 +1,35 @@
+// How the CLI launches the daemon: from a content-hashed esbuild bundle (bin/bundle-cache.mjs), so the long-lived
+// daemon runs without tsx's loader thread and without dockerode's SSH/BuildKit modules until they are needed (≈ 45 MB
+// of RSS, see bench/RESULTS.md); `--import tsx daemon/main.ts`, which runs the same sources, stays the fallback.
+
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cacheDirs, ensureBundle } from '../bin/bundle-cache.mjs';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * V8 flags for the daemon. A 1 MiB semi-space keeps the young generation small: the daemon allocates little per event
+ * and the proxy's body buffers live off-heap. Measured with bench/up.ts (RSS) and bench/proxy.ts (throughput).
+ */
+export const DAEMON_V8_FLAGS = ['--max-semi-space-size=1'];
+
+export interface DaemonLaunch {
+  /** node arguments (flags + entry). */
+  args: string[];
+  /** Why the tsx fallback was used, if it was. */
+  fallback?: string;
+}
+
+/**
+ * The node arguments that start the daemon: the cached bundle when fresh, else a new one (≈ 0.3 s once per source
+ * change), else — esbuild missing, no writable cache dir, a build error — tsx. CMESH_DAEMON_BUNDLE=0 forces tsx.
+ */
+export async function daemonLaunch(env: Record<string, string | undefined>): Promise<DaemonLaunch> {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  const viaTsx = (why: string): DaemonLaunch => ({ args: ['--import', tsx, join(REPO, 'daemon', 'main.ts')], fallback: why });
+  if (env['CMESH_DAEMON_BUNDLE'] === '0') return viaTsx('CMESH_DAEMON_BUNDLE=0');
+  const bundle = await ensureBundle(REPO, 'daemon', join('daemon', 'bundle-entry.ts'), cacheDirs(REPO, env));
+  return bundle.path !== undefined ? { args: [...DAEMON_V8_FLAGS, bundle.path] } : viaTsx(bundle.error);
+}

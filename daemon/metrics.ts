@@ -1,0 +1,199 @@
+// Prometheus metrics: a DaemonEvent subscriber plus the proxies' per-request/per-attempt hooks, on its own registry.
+// Counters and histograms follow events; the replica gauges are read from the service table at scrape time (the
+// collector pattern), so a replica that leaves takes its series with it.
+
+import client from 'prom-client';
+import type { ServiceTableRow } from '../mesh/registry-types.ts';
+import type { AccessLogEntry, AttemptStats } from '../mesh/proxy/index.ts';
+import type { DaemonEvent } from './api/events.ts';
+
+/** Only these methods get their own label value; anything else is OTHER (bounded cardinality). */
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE']);
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const SLOW_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+
+const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+export function methodLabel(method: string): string {
+  const m = method.toUpperCase();
+  return METHODS.has(m) ? m : 'OTHER';
+}
+
+/** `2xx`…`5xx`; `none` when the client left before any status was sent. */
+export function codeClass(status: number): string {
+  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'none';
+}
+
+/** Pool ids are `service#replica`; the label is just the replica number. */
+export function replicaLabel(upstream: string | undefined): string {
+  if (upstream === undefined) return 'none';
+  const i = upstream.lastIndexOf('#');
+  return i < 0 ? upstream : upstream.slice(i + 1);
+}
+
+export interface DaemonMetricsOptions {
+  /** The mesh's service table, read at scrape time for the replica gauges. */
+  snapshot?: () => ServiceTableRow[];
+  /** Default process metrics (off in unit tests, which want a small, exact exposition). */
+  defaultMetrics?: boolean;
+}
+
+export class DaemonMetrics {
+  readonly registry = new client.Registry();
+  readonly #requests: client.Counter<'project' | 'service' | 'replica' | 'method' | 'code_class'>;
+  readonly #duration: client.Histogram<'project' | 'service'>;
+  readonly #connectErrors: client.Counter<'project' | 'service' | 'replica'>;
+  readonly #retries: client.Counter<'project' | 'service'>;
+  readonly #ejections: client.Counter<'project' | 'service' | 'replica'>;
+  readonly #restarts: client.Counter<'project' | 'service' | 'replica'>;
+  readonly #builds: client.Histogram<'project' | 'service'>;
+  readonly #reconciles: client.Histogram<'project'>;
+  /** Build start times by project/service: the duration is measured between the start and the done/failed event. */
+  readonly #buildStarts = new Map<string, number>();
+
+  constructor(options: DaemonMetricsOptions = {}) {
+    const registers = [this.registry];
+    if (options.defaultMetrics !== false) {
+      client.collectDefaultMetrics({ register: this.registry, prefix: 'cmesh_' });
+      // prom-client names these gauges `*_total`, which promtool's linter rejects; the handle counts add little.
+      for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(`cmesh_${name}`);
+    }
+    this.#requests = new client.Counter({
+      name: 'cmesh_requests_total',
+      help: 'Client requests through the mesh proxy, by replica that answered, method and status class.',
+      labelNames: ['project', 'service', 'replica', 'method', 'code_class'],
+      registers,
+    });
+    this.#duration = new client.Histogram({
+      name: 'cmesh_request_duration_seconds',
+      help: 'Client request duration through the mesh proxy, retries included.',
+      labelNames: ['project', 'service'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#connectErrors = new client.Counter({
+      name: 'cmesh_upstream_connect_errors_total',
+      help: 'Upstream attempts that could not connect to a replica.',
+      labelNames: ['project', 'service', 'replica'],
+      registers,
+    });
+    this.#retries = new client.Counter({
+      name: 'cmesh_retries_total',
+      help: 'Upstream attempts after the first one of a request (retries and failovers).',
+      labelNames: ['project', 'service'],
+      registers,
+    });
+    this.#ejections = new client.Counter({
+      name: 'cmesh_ejections_total',
+      help: 'Replicas ejected from balancing by passive health checks.',
+      labelNames: ['project', 'service', 'replica'],
+      registers,
+    });
+    this.#restarts = new client.Counter({
+      name: 'cmesh_restarts_total',
+      help: 'Replica restarts done by the cmesh supervisor.',
+      labelNames: ['project', 'service', 'replica'],
+      registers,
+    });
+    this.#builds = new client.Histogram({
+      name: 'cmesh_build_duration_seconds',
+      help: 'Image build duration (engine builds only; cache hits are not observed).',
+      labelNames: ['project', 'service'],
+      buckets: SLOW_BUCKETS,
+      registers,
+    });
+    this.#reconciles = new client.Histogram({
+      name: 'cmesh_reconcile_duration_seconds',
+      help: 'Duration of reconcile passes that had actions to execute.',
+      labelNames: ['project'],
+      buckets: SLOW_BUCKETS,
+      registers,
+    });
+    this.#replicaGauges(registers, options.snapshot ?? (() => []));
+  }
+
+  /** The DaemonEvent → metric mapping. */
+  observe(event: DaemonEvent): void {
+    switch (event.type) {
+      case 'ejection':
+        if (event.ejected) this.#ejections.inc({ project: event.project, service: event.service, replica: String(event.replica) });
+        return;
+      case 'container':
+        if (event.action === 'restarting') this.#restarts.inc({ project: event.project, service: event.service, replica: String(event.replica) });
+        return;
+      case 'reconcile':
+        if (event.phase === 'done' && event.durationMs !== undefined) this.#reconciles.observe({ project: event.project }, event.durationMs / 1000);
+        return;
+      case 'build': {
+        const key = `${event.project}/${event.service}`;
+        if (event.phase === 'start') this.#buildStarts.set(key, event.time);
+        if (event.phase !== 'done' && event.phase !== 'failed') return;
+        const started = this.#buildStarts.get(key);
+        this.#buildStarts.delete(key);
+        if (started !== undefined) this.#builds.observe({ project: event.project, service: event.service }, Math.max(0, event.time - started) / 1000);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** One finished client request (HTTP proxies' `onRequest`). */
+  request(project: string, entry: Pick<AccessLogEntry, 'service' | 'method' | 'status' | 'durationMs' | 'upstream'>): void {
+    this.#requests.inc({
+      project,
+      service: entry.service,
+      replica: replicaLabel(entry.upstream),
+      method: methodLabel(entry.method),
+      code_class: codeClass(entry.status),
+    });
+    this.#duration.observe({ project, service: entry.service }, entry.durationMs / 1000);
+  }
+
+  /** One upstream attempt (HTTP proxies' `onAttempt`). */
+  attempt(project: string, stats: AttemptStats): void {
+    if (stats.outcome === 'connect-error') {
+      this.#connectErrors.inc({ project, service: stats.service, replica: replicaLabel(stats.upstream) });
+    }
+    if (stats.attempt > 1) this.#retries.inc({ project, service: stats.service });
+  }
+
+  expose(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  #replicaGauges(registers: client.Registry[], snapshot: () => ServiceTableRow[]): void {
+    new client.Gauge({
+      name: 'cmesh_replica_healthy',
+      help: '1 when the replica may take traffic (healthy, not ejected, not draining), else 0.',
+      labelNames: ['project', 'service', 'replica'],
+      registers,
+      collect() {
+        this.reset();
+        for (const row of snapshot()) {
+          for (const r of row.replicas) this.set({ project: row.project, service: row.service, replica: String(r.replica) }, r.routable ? 1 : 0);
+        }
+      },
+    });
+    new client.Gauge({
+      name: 'cmesh_replicas_desired',
+      help: 'Replicas the project asks for, per service.',
+      labelNames: ['project', 'service'],
+      registers,
+      collect() {
+        this.reset();
+        for (const row of snapshot()) this.set({ project: row.project, service: row.service }, row.desired);
+      },
+    });
+    new client.Gauge({
+      name: 'cmesh_replicas_ready',
+      help: 'Replicas passing health and taking traffic, per service.',
+      labelNames: ['project', 'service'],
+      registers,
+      collect() {
+        this.reset();
+        for (const row of snapshot()) this.set({ project: row.project, service: row.service }, row.ready);
+      },
+    });
+  }
+}

@@ -1,0 +1,128 @@
+// Runs a start-first rollout: new container beside the old, gated on health, then drain+remove the old and rename the
+// new over it. A new container that exits or stays unhealthy is removed and the old replicas keep serving (rollback).
+
+import type { ContainerInfo } from '../api/engine.ts';
+import { CmeshError, isCmeshError } from '../api/errors.ts';
+import { isPendingNext, Labels } from '../api/labels.ts';
+import { type ActionContext, emitContainer, remove } from './execute-actions.ts';
+import { shortHash } from './hash.ts';
+import type { Action, ContainerRef, RolloutStep } from './plan-types.ts';
+import { lastLogLines, sleep } from './wait.ts';
+
+type Rollout = Extract<Action, { kind: 'rollout' }>;
+
+/** How often the engine is asked whether the new container died while the mesh probes it. */
+const EXIT_POLL_MS = 200;
+/** Without the mesh: a container without a healthcheck must stay running this long (ready.ts does the same). */
+const ENGINE_SETTLE_MS = 1_000;
+
+function emitRollout(ctx: ActionContext, service: string, phase: 'start' | 'progress' | 'done' | 'rolled-back', text: string, extra: { replica?: number; logs?: string[] } = {}): void {
+  ctx.emit({ type: 'rollout', time: ctx.now(), project: ctx.project, service, phase, text, ...extra });
+}
+
+export async function runRollout(ctx: ActionContext, a: Rollout): Promise<void> {
+  const surge = Math.max(1, a.maxSurge);
+  emitRollout(ctx, a.service, 'start', `${a.steps.length} replica(s) to ${shortHash(a.specHash)}, start-first, surge ${surge}`);
+  for (let i = 0; i < a.steps.length; i += surge) {
+    const results = await Promise.allSettled(a.steps.slice(i, i + surge).map((step) => rollOne(ctx, a, step)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // The rest of the rollout is abandoned: replicas already replaced stay new, the others keep the old version.
+      if (isCmeshError(failed.reason) && failed.reason.code === 'CMESH_E_ROLLOUT_FAILED') ctx.onRolledBack?.(a.service, a.specHash);
+      throw failed.reason;
+    }
+  }
+  emitRollout(ctx, a.service, 'done', `${a.steps.length} replica(s) now on ${shortHash(a.specHash)}`);
+}
+
+/** A pending new container goes: out of the pool first, then force-removed (it never took traffic on its own). */
+async function removeNext(ctx: ActionContext, ref: ContainerRef): Promise<void> {
+  ctx.rolloutHooks?.discard(ref);
+  await ctx.engine.removeContainer(ref.id, { force: true });
+  emitContainer(ctx, 'removed', ref);
+}
+
+/** Creates the new container; a same-named pending one of ours (a lost create response) is removed and created again. */
+async function createNext(ctx: ActionContext, step: RolloutStep): Promise<ContainerRef> {
+  const ref = (id: string): ContainerRef => ({ id, name: step.next.name, service: step.target.service, replica: step.target.replica });
+  try {
+    return ref((await ctx.engine.createContainer(step.next)).id);
+  } catch (error) {
+    if (!isCmeshError(error) || error.code !== 'CMESH_E_NAME_CONFLICT') throw error;
+    const existing = await ctx.engine.inspectContainer(String(error.details['existingId'] ?? step.next.name));
+    if (!existing || !isPendingNext(existing) || existing.labels[Labels.project] !== ctx.project) throw error;
+    await removeNext(ctx, ref(existing.id));
+    return ref((await ctx.engine.createContainer(step.next)).id);
+  }
+}
+
+async function rollOne(ctx: ActionContext, a: Rollout, step: RolloutStep): Promise<void> {
+  if (step.stale) await removeNext(ctx, step.stale);
+  const next = await createNext(ctx, step);
+  emitContainer(ctx, 'created', next);
+  try {
+    await ctx.engine.startContainer(next.id);
+    emitContainer(ctx, 'started', next);
+    await waitHealthy(ctx, next, a.timeoutMs);
+  } catch (error) {
+    const logs = await lastLogLines(ctx.engine, next.id, 20).catch(() => []);
+    await removeNext(ctx, next).catch(() => undefined);
+    const why = error instanceof Error ? error.message : String(error);
+    emitRollout(ctx, a.service, 'rolled-back', `${next.name}: ${why}; ${step.target.name} keeps serving`, { replica: next.replica, logs });
+    throw new CmeshError('CMESH_E_ROLLOUT_FAILED', `rollout of ${a.service} to ${shortHash(a.specHash)} rolled back: ${next.name} ${why}`, {
+      hint: 'the old replicas keep serving; fix the change and save again (or run `cmesh up`). The last log lines are below',
+      details: { service: a.service, replica: next.replica, specHash: a.specHash, container: next.id, logs },
+      cause: error,
+    });
+  }
+  emitRollout(ctx, a.service, 'progress', `${next.name} healthy, replacing ${step.target.name}`, { replica: next.replica });
+  await remove(ctx, step.target, a.stopTimeoutSec);
+  await ctx.engine.renameContainer(next.id, step.canonicalName);
+  ctx.rolloutHooks?.promote(next);
+  ctx.onReplaced?.(next.service, next.replica);
+}
+
+/** Rejects when the container exits, turns unhealthy or vanishes; never resolves otherwise (raced against health). */
+async function watchExit(ctx: ActionContext, id: string, signal: AbortSignal): Promise<never> {
+  for (;;) {
+    await sleep(EXIT_POLL_MS, signal).catch(() => undefined);
+    if (signal.aborted) return new Promise<never>(() => {});
+    const info = await ctx.engine.inspectContainer(id);
+    if (!info) throw new Error('was removed during the rollout');
+    if (info.state === 'exited' || info.state === 'dead') throw new Error(`exited with code ${info.exitCode ?? '?'} during start`);
+    if (info.health === 'unhealthy') throw new Error('failed its healthcheck');
+  }
+}
+
+/** Engine-only readiness (no mesh): running, and healthy when it has a healthcheck, else running for a settle period. */
+async function engineHealthy(ctx: ActionContext, id: string, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+  const deadline = ctx.now() + timeoutMs;
+  const since = ctx.now();
+  while (!signal.aborted && ctx.now() < deadline) {
+    const info: ContainerInfo | undefined = await ctx.engine.inspectContainer(id);
+    if (info?.state === 'running' && (info.health === 'healthy' || (info.health === 'none' && ctx.now() - since >= ENGINE_SETTLE_MS))) return true;
+    await sleep(EXIT_POLL_MS, signal).catch(() => undefined);
+  }
+  return false;
+}
+
+async function waitHealthy(ctx: ActionContext, next: ContainerRef, timeoutMs: number): Promise<void> {
+  const ac = new AbortController();
+  try {
+    const info = await ctx.engine.inspectContainer(next.id);
+    if (!info) throw new Error('vanished right after start');
+    const hooks = ctx.rolloutHooks;
+    const healthy = hooks ? hooks.waitHealthy(next, info.endpoints, timeoutMs, ac.signal) : engineHealthy(ctx, next.id, timeoutMs, ac.signal);
+    const ok = await Promise.race([healthy, watchExit(ctx, next.id, ac.signal)]);
+    if (!ok) throw new Error(`did not become healthy within ${timeoutMs} ms`);
+  } finally {
+    ac.abort();
+  }
+}
+
+/** An interrupted rollout's new container whose old replica is gone takes the canonical name (and pool place). */
+export async function promote(ctx: ActionContext, a: Extract<Action, { kind: 'promote' }>): Promise<void> {
+  await ctx.engine.renameContainer(a.target.id, a.name);
+  ctx.rolloutHooks?.promote({ ...a.target, name: a.name });
+  emitContainer(ctx, 'adopted', { ...a.target, name: a.name });
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Tools the test suite needs besides Docker: promtool and the prometheus server (Debian's `prometheus` package) for
+# test/e2e/metrics.docker.test.ts. Idempotent: does nothing when both are on PATH.
+set -euo pipefail
+
+if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; then
+  echo "promtool and prometheus present: $(promtool --version 2>&1 | head -n1)"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# --no-install-recommends: we need the binaries, not the node exporter or a running service.
+$SUDO apt-get install -y -qq --no-install-recommends prometheus
+# The package starts a system service on some setups; the tests run their own server on a free loopback port.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+  $SUDO systemctl stop prometheus || true
+fi
+command -v promtool >/dev/null && command -v prometheus >/dev/null
+echo "installed: $(promtool --version 2>&1 | head -n1)"
