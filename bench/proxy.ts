@@ -1,5 +1,6 @@
 // Proxy benchmark: cmesh's HTTP proxy vs nginx (1 worker, keepalive 64) vs direct, over the same 3 echo replicas.
-// Usage: npx tsx bench/proxy.ts [--docker] [--pin] [--seconds N] [--json] [--cpu-prof DIR]
+// Usage: npx tsx bench/proxy.ts [--docker] [--pin] [--seconds N] [--json] [--cpu-prof DIR] [--no-daemon-flags]
+//   --no-daemon-flags  run the cmesh proxy without the daemon's V8 flags (DAEMON_V8_FLAGS), to compare
 //   --docker   replicas are 3 containers of cmesh-fixture/echo:test published on 127.0.0.1 (else 3 node processes)
 // Needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx).
 // --pin (2+ CPUs, taskset): replicas, nginx and cmesh run on CPU 0, wrk/autocannon on CPU 1, so the load
@@ -14,6 +15,7 @@ import net from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import type { Upstream, UpstreamPool } from '../mesh/upstream-pool.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -237,7 +239,9 @@ http {
 }
 
 async function startCmesh(port: number, upstreams: number[]): Promise<ChildProcess> {
-  const child = spawn(...pinned(SERVER_CPU, process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', String(port), ...upstreams.map(String)]), {
+  // The daemon's V8 flags (cli/daemon-bundle.ts), so the bench measures the proxy as the daemon runs it.
+  const v8Flags = args.includes('--no-daemon-flags') ? [] : DAEMON_V8_FLAGS;
+  const child = spawn(...pinned(SERVER_CPU, process.execPath, [...v8Flags, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', String(port), ...upstreams.map(String)]), {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...(flag('--cpu-prof') === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${flag('--cpu-prof')}` }) },
   });

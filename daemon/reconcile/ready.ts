@@ -43,6 +43,9 @@ function problemsOf(
   for (const name of [...services].sort()) {
     const spec = desired.project.services[name]!;
     const wantsHealth = spec.healthcheck !== undefined && !spec.healthcheck.disable;
+    // With a test of its own the engine always reports a health state, so `none` is only the instant after a
+    // (re)start and proves nothing; with timings only, the image may have no HEALTHCHECK and `none` is final.
+    const ownTest = (spec.healthcheck?.test.length ?? 0) > 0;
     for (let replica = 1; replica <= desiredReplicas(desired, name); replica++) {
       const candidates = containers
         .filter((c) => c.labels[Labels.service] === name && replicaOf(c.labels) === replica && !isPendingNext(c))
@@ -55,7 +58,7 @@ function problemsOf(
       }
       if (c.state === 'paused') continue;
       if (c.state === 'running') {
-        if (!wantsHealth || c.health === 'healthy' || c.health === 'none') {
+        if (!wantsHealth || c.health === 'healthy' || (c.health === 'none' && !ownTest)) {
           if (c.health !== 'healthy') unproven = true;
           continue;
         }
