@@ -21,7 +21,7 @@ import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** Bump when the bundles' shape (options, shims, plugins) changes: older bundles then never match. */
-const FORMAT = 1;
+const FORMAT = 2;
 const LAZY = ['dockerode/lib/session.js', 'dockerode/lib/buildkit.js', 'docker-modem/lib/ssh.js'].map((p) => `node_modules${sep}${p.split('/').join(sep)}`);
 /** Reached only through a lazy shim (native or data-file based): required from node_modules by absolute path. */
 const EXTERNAL_PACKAGES = new Set(['ssh2', 'cpu-features', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs']);
@@ -120,6 +120,8 @@ async function buildInto(esbuild, root, name, entry, dir) {
     outfile: join(dir, `${name}.mjs`),
     absWorkingDir: root,
     logLevel: 'silent',
+    // ink (cmesh dash) imports its devtools bridge only under DEV=true; that package is not installed: stub it.
+    alias: { 'react-devtools-core': join(root, 'bin', 'devtools-stub.mjs') },
     tsconfig: join(root, 'tsconfig.json'),
     // Bundled CommonJS calls require(): give the ESM bundle a real one.
     banner: { js: `import { createRequire as __cmeshCreateRequire } from 'node:module'; const require = __cmeshCreateRequire(${META_URL});` },
@@ -128,15 +130,21 @@ async function buildInto(esbuild, root, name, entry, dir) {
         name: 'cmesh-bundle',
         setup(b) {
           b.onResolve({ filter: /^[^./]/ }, async (args) => {
-            if (args.path.startsWith('node:') || args.pluginData === 'cmesh-resolved') return undefined;
+            if (args.path.startsWith('node:') || args.pluginData === 'cmesh-resolved' || args.kind === 'entry-point') return undefined;
             const parts = args.path.split('/');
             const pkg = args.path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-            if (!EXTERNAL_PACKAGES.has(pkg)) return undefined;
             const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'cmesh-resolved' });
-            if (r.errors.length > 0) return { errors: r.errors };
+            // An optional dependency that is not installed (ink's react-devtools-core, behind DEV=true): esbuild would
+            // hoist it to a top-level import of the bundle and fail every start; this module throws only when reached.
+            if (r.errors.length > 0) return { path: args.path, namespace: 'cmesh-missing' };
+            if (r.external || !EXTERNAL_PACKAGES.has(pkg)) return undefined;
             externals.add(r.path);
             return { path: r.path, external: true };
           });
+          b.onLoad({ filter: /.*/, namespace: 'cmesh-missing' }, (args) => ({
+            contents: `throw Object.assign(new Error(${JSON.stringify(`Cannot find package '${args.path}' (not installed)`)}), { code: 'MODULE_NOT_FOUND' });\n`,
+            loader: 'js',
+          }));
           b.onLoad({ filter: /\.js$/ }, (args) => {
             if (!LAZY.some((suffix) => args.path.endsWith(suffix))) return undefined;
             externals.add(args.path);

@@ -8,9 +8,19 @@ import { cacheDirs, ensureBundle } from './bundle-cache.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bundle = process.env.CMESH_BUNDLE === '0' ? undefined : await ensureBundle(root, 'cli', join('cli', 'main.ts'), cacheDirs(root));
+let bundled = false;
 if (bundle?.path !== undefined) {
-  await import(pathToFileURL(bundle.path).href);
-} else {
+  try {
+    await import(pathToFileURL(bundle.path).href);
+    bundled = true;
+  } catch (err) {
+    // Only a bundle that fails to link (nothing of the CLI ran yet) is retried through tsx; the CLI's own failures are
+    // handled inside it.
+    if (err?.code !== 'ERR_MODULE_NOT_FOUND' && !(err instanceof SyntaxError)) throw err;
+    process.stderr.write(`cmesh: the cached CLI bundle did not load (${err.message.split('\n')[0]}); running through tsx\n`);
+  }
+}
+if (!bundled) {
   const { register } = await import('tsx/esm/api');
   register({ tsconfig: join(root, 'tsconfig.json') });
   await import('../cli/main.ts');

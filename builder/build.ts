@@ -7,6 +7,7 @@ import { Labels } from '../daemon/api/labels.ts';
 import type { BuildSpec, ServiceSpec } from '../daemon/api/project.ts';
 import { createBuildContext } from './context.ts';
 import { buildCacheKey } from './hash.ts';
+import { LABELLED_DOCKERFILE, labelLine, labelledBuildFiles } from './label-line.ts';
 
 /** The image label holding the build cache key (context content + dockerfile + args + target + labels). */
 export const CONTEXT_HASH_LABEL = 'dev.cmesh.context-hash';
@@ -83,21 +84,31 @@ export async function buildService(options: BuildServiceOptions): Promise<BuiltI
       }
     }
 
+    const labels = {
+      ...build.labels,
+      [Labels.managed]: 'true',
+      [Labels.project]: project,
+      [Labels.service]: service.name,
+      [CONTEXT_HASH_LABEL]: hash,
+    };
+    // One LABEL step instead of one per label (label-line.ts). With a target the appended line would land in the last
+    // stage, not necessarily the target's, so multi-stage targets keep the build parameter.
+    const line = build.target ? undefined : labelLine(labels);
+    let context = ctx.tar;
+    if (line) {
+      ctx.tar.destroy();
+      context = ctx.openTar(labelledBuildFiles(await ctx.dockerfileContent(), await ctx.dockerignoreContent(), line));
+    }
     emit({ phase: 'start', text: `building ${image} (${ctx.files} files, ${ctx.bytes} bytes)` });
     let imageId: string | undefined;
     const progress = engine.buildImage({
-      context: ctx.tar,
-      dockerfile: ctx.dockerfileInTar,
+      context,
+      dockerfile: line ? LABELLED_DOCKERFILE : ctx.dockerfileInTar,
       tags,
       args: build.args,
       ...(build.target ? { target: build.target } : {}),
-      labels: {
-        ...build.labels,
-        [Labels.managed]: 'true',
-        [Labels.project]: project,
-        [Labels.service]: service.name,
-        [CONTEXT_HASH_LABEL]: hash,
-      },
+      labels,
+      ...(line ? { labelsInDockerfile: true } : {}),
       ...(options.noCache || build.noCache ? { noCache: true } : {}),
       ...(signal ? { signal } : {}),
     });

@@ -39,7 +39,12 @@ export interface ContextEntry extends HashedEntry {
 export interface BuildContext {
   /** The tar, lazily produced: no file is opened until it is read. Single use; call openTar() for another. */
   tar: Readable;
-  openTar(): Readable;
+  /** Another tar; `extra` files (generated after hashing, see build.ts) are added or replace same-named entries. */
+  openTar(extra?: readonly ExtraFile[]): Readable;
+  /** The Dockerfile's bytes as shipped. */
+  dockerfileContent(): Promise<Buffer>;
+  /** The context's .dockerignore bytes, or undefined when it has none. */
+  dockerignoreContent(): Promise<Buffer | undefined>;
   /** See hash.ts contextHash: equal hashes mean byte-identical tars. */
   hash: string;
   /** Regular files and symlinks in the tar. */
@@ -49,6 +54,12 @@ export interface BuildContext {
   /** The Dockerfile's path inside the tar: its context-relative path, or `.cmesh-dockerfile-<hash12>`. */
   dockerfileInTar: string;
   entries: readonly ContextEntry[];
+}
+
+export interface ExtraFile {
+  /** Context-relative POSIX path. */
+  name: string;
+  content: Buffer;
 }
 
 interface PackEntry extends WalkEntry {
@@ -125,10 +136,13 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
     digest: e.digest,
     size: e.size,
   }));
-  const openTar = () => packEntries(entries);
+  const openTar = (extra: readonly ExtraFile[] = []) => packEntries(extra.length === 0 ? entries : withExtra(entries, extra));
+  const dockerignore = entries.find((e) => e.rel === '.dockerignore' && e.type === 'file');
   return {
     tar: openTar(),
     openTar,
+    dockerfileContent: async () => dockerfile.content ?? (await readFile(dockerfile.abs)),
+    dockerignoreContent: async () => (dockerignore ? await readFile(dockerignore.abs) : undefined),
     hash: contextHash(hashed, dockerfileInTar),
     files: entries.filter((e) => e.type !== 'directory').length,
     bytes,
@@ -162,6 +176,12 @@ async function locateDockerfile(
 }
 
 /** Writes entries into a tar with fixed owner/mtime; nothing starts until the consumer reads. */
+function withExtra(entries: readonly PackEntry[], extra: readonly ExtraFile[]): PackEntry[] {
+  const names = new Set(extra.map((x) => x.name));
+  const added: PackEntry[] = extra.map((x) => ({ rel: x.name, abs: x.name, type: 'file', mode: 0o644, size: x.content.length, digest: '', content: x.content }));
+  return [...entries.filter((e) => !names.has(e.rel)), ...added].sort((a, b) => byteOrder(a.rel, b.rel));
+}
+
 function packEntries(entries: readonly PackEntry[]): Readable {
   async function* generate(): AsyncGenerator<Buffer> {
     const tar = pack();

@@ -31,5 +31,7 @@ export async function daemonLaunch(env: Record<string, string | undefined>): Pro
   const viaTsx = (why: string): DaemonLaunch => ({ args: ['--import', tsx, join(REPO, 'daemon', 'main.ts')], fallback: why });
   if (env['CMESH_DAEMON_BUNDLE'] === '0') return viaTsx('CMESH_DAEMON_BUNDLE=0');
   const bundle = await ensureBundle(REPO, 'daemon', join('daemon', 'bundle-entry.ts'), cacheDirs(REPO, env));
-  return bundle.path !== undefined ? { args: [...DAEMON_V8_FLAGS, bundle.path] } : viaTsx(bundle.error);
+  // CMESH_DAEMON_V8_FLAGS replaces the defaults (measuring other settings; an empty value runs node's defaults).
+  const flags = env['CMESH_DAEMON_V8_FLAGS'] === undefined ? DAEMON_V8_FLAGS : env['CMESH_DAEMON_V8_FLAGS'].split(/\s+/).filter(Boolean);
+  return bundle.path !== undefined ? { args: [...flags, bundle.path] } : viaTsx(bundle.error);
 }

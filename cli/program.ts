@@ -9,6 +9,7 @@ import { ExitCode } from '../daemon/api/errors.ts';
 import * as buildCommand from './commands/build.ts';
 import * as configCommand from './commands/config.ts';
 import * as daemonCommand from './commands/daemon.ts';
+import * as dashCommand from './commands/dash.ts';
 import * as downCommand from './commands/down.ts';
 import * as eventsCommand from './commands/events.ts';
 import * as logsCommand from './commands/logs.ts';
@@ -22,6 +23,7 @@ import * as stopCommand from './commands/stop.ts';
 import * as upCommand from './commands/up.ts';
 import * as versionCommand from './commands/version.ts';
 import * as watchCommand from './commands/watch.ts';
+import { followFlagAfterVerb } from './follow-flag.ts';
 import { addGlobalOptions, readGlobalOptions } from './global-options.ts';
 import { colorsFor, type Env, type OutStream, shouldUseColor } from './output.ts';
 import { renderError } from './render-error.ts';
@@ -53,6 +55,7 @@ const commands: CommandModule[] = [
   watchCommand,
   psCommand,
   servicesCommand,
+  dashCommand,
   logsCommand,
   scaleCommand,
   restartCommand,
@@ -118,7 +121,7 @@ export async function runCli(argv: readonly string[], ctx: CliContext, program =
     active = actionCommand;
   });
   try {
-    await program.parseAsync([...argv], { from: 'user' });
+    await program.parseAsync(followFlagAfterVerb(argv), { from: 'user' });
     return ExitCode.ok;
   } catch (err) {
     // Commander already printed its own message (with "Did you mean …?") through outputError.

@@ -119,7 +119,14 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   const ready = new Promise<void>((resolve) => {
     markReady = resolve;
   });
-  const router = createRouter({ manager, bus, info, services: (project) => mesh.services(project), shutdown: () => void close() });
+  const router = createRouter({
+    manager,
+    bus,
+    info,
+    services: (project) => mesh.services(project),
+    setDraining: (project, ref, drained) => mesh.registry.setDraining({ project, ...ref }, drained),
+    shutdown: () => void close(),
+  });
   const server = await listenControl(home, (req, res) => void ready.then(() => router(req, res)), {
     onLost: () => {
       log(`${home.socket} now belongs to another daemon; exiting`);

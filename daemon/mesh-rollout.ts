@@ -10,8 +10,9 @@ import type { ContainerRef } from './reconcile/plan-types.ts';
 /** Pool id of a rollout's new container while the old one still holds `<service>#<n>`. */
 export const nextPoolId = (service: string, replica: number): string => `${service}#${replica}~next`;
 
-/** Faster than the pool's own probe interval: the rollout waits on this, and every 100 ms counts for `watch`. */
-const ROLLOUT_PROBE_MS = 100;
+/** Faster than the pool’s own probe interval: the rollout waits on this, and every 50 ms counts for `watch` (a booting
+ * node answers its first probe ~100–200 ms after start; bench/watch.ts). */
+const ROLLOUT_PROBE_MS = 50;
 /**
  * A bare TCP probe passes as soon as Docker's port proxy accepts, even before the process listens: TCP-probed services
  * must also stay up this long, so a crash at start is seen before the old replica goes.

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Tools the test suite needs besides Docker: promtool and the prometheus server (Debian's `prometheus` package) for
-# test/e2e/metrics.docker.test.ts. Idempotent: does nothing when both are on PATH.
+# Tools the test suite needs besides Docker: tmux (for the dashboard e2e test), promtool and the prometheus server (Debian's `prometheus` package) for
+# test/e2e/metrics.docker.test.ts. Idempotent: installs only what is missing.
 set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+# tmux: test/e2e/dash.docker.test.ts drives `cmesh dash` in a real terminal.
+if ! command -v tmux >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends tmux
+fi
+echo "tmux present: $(tmux -V)"
 
 if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; then
   echo "promtool and prometheus present: $(promtool --version 2>&1 | head -n1)"
   exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # --no-install-recommends: we need the binaries, not the node exporter or a running service.
 $SUDO apt-get install -y -qq --no-install-recommends prometheus

@@ -131,3 +131,14 @@ export interface LogFrame {
   time: number;
   text: string;
 }
+
+/** POST /v1/projects/:name/kill: SIGKILL one replica's container; the supervisor replaces it (`cmesh dash` `k`). */
+export interface ReplicaRequest {
+  service: string;
+  replica: number;
+}
+
+/** POST /v1/projects/:name/drain: take a replica out of (or back into) the balancer without stopping it. */
+export interface DrainRequest extends ReplicaRequest {
+  drained: boolean;
+}

@@ -136,7 +136,10 @@ export interface BuildOptions {
   tags: string[];
   args?: Record<string, string>;
   target?: string;
+  /** The image's labels. */
   labels?: Record<string, string>;
+  /** The Dockerfile already sets `labels` (one LABEL line, builder/label-line.ts): not sent as the build parameter. */
+  labelsInDockerfile?: boolean;
   noCache?: boolean;
   signal?: AbortSignal;
 }

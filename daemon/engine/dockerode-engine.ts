@@ -324,7 +324,7 @@ export class DockerodeEngine implements ContainerEngine {
         ...(options.tags.length > 0 ? { t: options.tags as unknown as string } : {}),
         ...(options.args ? { buildargs: options.args } : {}),
         ...(options.target ? { target: options.target } : {}),
-        ...(options.labels ? { labels: options.labels } : {}),
+        ...(options.labels && !options.labelsInDockerfile ? { labels: options.labels } : {}),
         nocache: options.noCache ?? false,
         rm: true,
         forcerm: true,

@@ -16,6 +16,7 @@ import type { EventBus } from '../event-bus.ts';
 import type { ProjectManager } from '../projects.ts';
 import { isValidProjectName } from '../store.ts';
 import { queryFlag, queryList, readJson, sendError, sendJson } from './http.ts';
+import { drainReplica, killReplica, replicaBody } from './replica-actions.ts';
 import { runOperation, serveEvents, serveLogs } from './streams.ts';
 
 export interface RouteContext {
@@ -24,6 +25,8 @@ export interface RouteContext {
   info(): Promise<DaemonInfo>;
   /** The mesh's service table (GET /v1/services?project=), absent in daemons built without a mesh. */
   services?: (project?: string) => ServiceTableRow[];
+  /** The mesh registry's setDraining (POST /v1/projects/:name/drain), absent without a mesh. */
+  setDraining?: (project: string, ref: { service: string; replica: number }, drained: boolean) => void;
   /** Asks the daemon to exit after this response is sent. */
   shutdown(): void;
 }
@@ -121,6 +124,10 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
             return sendJson(res, 200, await manager.start(name, servicesBody(body)));
           case 'restart':
             return sendJson(res, 200, await manager.restart(name, servicesBody(body)));
+          case 'kill':
+            return sendJson(res, 200, await killReplica(manager, name, replicaBody(body, 'kill')));
+          case 'drain':
+            return sendJson(res, 200, await drainReplica(manager, name, body, ctx.setDraining));
         }
       }
     }

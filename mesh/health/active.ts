@@ -36,9 +36,18 @@ export interface ActiveOptions {
 
 export const DEFAULT_HEALTH_PROBE: HealthProbe = { intervalMs: 1000, timeoutMs: 1000, rise: 2, fall: 2 };
 
+/**
+ * Probe spacing while a new replica makes its first rise (HAProxy's `fastinter`): it is joining, nobody routes to it
+ * yet, and waiting a full interval between its rise probes only delays `up --wait`, scale-up and failover recovery.
+ * Rise still needs `rise` consecutive passes; after the first rise (and for a replica that fell) the interval applies.
+ */
+export const FIRST_RISE_INTERVAL_MS = 200;
+
 interface Check {
   target: ProbeTarget;
   healthy: boolean;
+  /** Has risen once since it was added: its probes are spaced by the configured interval from then on. */
+  risen: boolean;
   passes: number;
   fails: number;
   timer?: NodeJS.Timeout;
@@ -93,9 +102,9 @@ export class ActiveChecker {
       }
       this.remove(target.id);
     }
-    const check: Check = { target, healthy: false, passes: 0, fails: 0, stopped: false };
+    const check: Check = { target, healthy: false, risen: false, passes: 0, fails: 0, stopped: false };
     this.checks.set(target.id, check);
-    this.schedule(check, this.rand() * Math.min(this.probeCfg.intervalMs, 1000));
+    this.schedule(check, this.rand() * Math.min(this.probeCfg.intervalMs, FIRST_RISE_INTERVAL_MS));
   }
 
   remove(id: string): void {
@@ -136,6 +145,7 @@ export class ActiveChecker {
       c.fails = 0;
       if (!c.healthy && c.passes >= Math.max(1, cfg.rise)) {
         c.healthy = true;
+        c.risen = true;
         this.handlers.onTransition({ id: c.target.id, healthy: true, reason: `${c.passes} passing probes (${result.reason})` });
       }
     } else {
@@ -146,6 +156,6 @@ export class ActiveChecker {
         this.handlers.onTransition({ id: c.target.id, healthy: false, reason: `${c.fails} failing probes: ${result.reason}` });
       }
     }
-    this.schedule(c, cfg.intervalMs);
+    this.schedule(c, c.risen ? cfg.intervalMs : Math.min(cfg.intervalMs, FIRST_RISE_INTERVAL_MS));
   }
 }

@@ -1,0 +1,108 @@
+// `cmesh build` and `cmesh up --watch` through the real binary: a good build exits 0 and labels its image, a failing
+// RUN exits 5 naming the step; `up --watch` serves v1 through the proxy, rolls an edit out, and stops on Ctrl-C.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
+import { ensureBaseImages, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+
+const runId = newRunId('buildcli');
+const project = runId;
+let cli: CmeshCli;
+let port = 0;
+let upWatch: ChildProcess | undefined;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const buildLabels = `labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }`;
+const serviceLabels = `    labels:\n      ${TEST_LABEL}: "true"\n      ${RUN_LABEL}: ${runId}\n`;
+
+before(async () => {
+  await requireDocker();
+  await ensureBaseImages();
+  cli = await newCmeshCli();
+  port = await freePort();
+  for (const d of ['good', 'bad', 'app']) await mkdir(join(cli.work, d), { recursive: true });
+  await writeFile(join(cli.work, 'good', 'Dockerfile'), 'FROM cmesh/busybox:local\nRUN echo built > /built\nCMD ["cat", "/built"]\n');
+  await writeFile(join(cli.work, 'bad', 'Dockerfile'), 'FROM cmesh/busybox:local\nRUN echo about-to-fail && exit 3\n');
+  const app = join(cli.work, 'app');
+  for (const f of ['server.mjs', 'ws.mjs', 'healthcheck.mjs']) await copyFile(join(ROOT, 'fixtures/docker/echo', f), join(app, f));
+  await writeFile(join(app, 'main.mjs'), "import { VERSION } from './version.mjs';\nprocess.env.VERSION = VERSION;\nawait import('./server.mjs');\n");
+  await writeFile(join(app, 'version.mjs'), "export const VERSION = 'v1';\n");
+  await writeFile(join(app, 'Dockerfile'), 'FROM cmesh/node:local\nWORKDIR /app\nCOPY *.mjs /app/\nUSER nobody\nCMD ["node", "/app/main.mjs"]\n');
+  await writeFile(
+    join(cli.work, 'compose.yaml'),
+    `name: ${project}
+services:
+  good:
+    build: { context: ./good, ${buildLabels} }
+    profiles: [builds]
+${serviceLabels}  bad:
+    build: { context: ./bad, ${buildLabels} }
+    profiles: [builds]
+${serviceLabels}  web:
+    build: { context: ./app, ${buildLabels} }
+    ports: ["${port}:3000"]
+    environment: { SHUTDOWN_GRACE_MS: "500" }
+    stop_grace_period: 2s
+    x-cmesh:
+      health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 1, fall: 2 }
+${serviceLabels}`,
+  );
+});
+
+after(async () => {
+  if (upWatch && upWatch.exitCode === null) upWatch.kill('SIGKILL');
+  await cli?.teardown(project, runId);
+  const images = (await run(['images', '-q', '--filter', `label=${RUN_LABEL}=${runId}`]).catch(() => '')).split('\n').filter(Boolean);
+  if (images.length > 0) await run(['rmi', '-f', ...new Set(images)]).catch(() => undefined);
+});
+
+test('cmesh build: success exits 0 and labels the image; a failing RUN exits 5 naming the step', { timeout: 60_000 }, async () => {
+  const good = await cli.cmesh(['--profile', 'builds', 'build', 'good'], 45_000);
+  assert.equal(good.code, 0, good.stderr);
+  const labels = JSON.parse(await run(['image', 'inspect', '--format', '{{json .Config.Labels}}', `${project}-good:latest`])) as Record<string, string>;
+  assert.equal(labels[RUN_LABEL], runId, 'compose build.labels on the image');
+  assert.equal(labels['dev.cmesh.service'], 'good');
+  assert.match(labels['dev.cmesh.context-hash'] ?? '', /^[0-9a-f]{64}$|^sha256:/, 'the cache key label');
+
+  const bad = await cli.cmesh(['--profile', 'builds', 'build', 'bad'], 45_000);
+  assert.equal(bad.code, 5, `exit code of a failed build (stderr: ${bad.stderr})`);
+  assert.match(bad.stderr, /RUN echo about-to-fail && exit 3/, 'the failing step is named');
+  assert.match(bad.stderr, /bad/, 'the service is named');
+});
+
+test('up --watch: serves v1, an edit rolls out v2, Ctrl-C stops it', { timeout: 90_000 }, async () => {
+  let output = '';
+  upWatch = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), 'up', '--watch', 'web'], { cwd: cli.work, env: cli.env() });
+  upWatch.stdout!.on('data', (d) => (output += d));
+  upWatch.stderr!.on('data', (d) => (output += d));
+  const version = async (): Promise<string | undefined> => {
+    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+    return ((await res.json()) as { version?: string }).version;
+  };
+  await until('v1 through the proxy', 45_000, async () => ((await version()) === 'v1' ? true : undefined), 200).catch((err: Error) => {
+    throw new Error(`${err.message}\n${output.slice(-2000)}`);
+  });
+  await until('the watcher', 15_000, async () => (output.includes('Watching') ? true : undefined), 100);
+  await writeFile(join(cli.work, 'app', 'version.mjs'), "export const VERSION = 'v2';\n");
+  await until('v2 through the proxy', 30_000, async () => ((await version()) === 'v2' ? true : undefined), 100).catch((err: Error) => {
+    throw new Error(`${err.message}\n${output.slice(-2000)}`);
+  });
+  await until('the rollout line', 15_000, async () => (/rolled out/.test(output) ? true : undefined), 100);
+  upWatch.kill('SIGINT');
+  await until('up --watch to exit on Ctrl-C', 20_000, async () => (upWatch!.exitCode !== null || upWatch!.signalCode !== null ? true : undefined), 100);
+});

@@ -1,0 +1,160 @@
+// `cmesh dash` in a real terminal: tmux (private server, 100×30) runs the real CLI against the real daemon and engine
+// with a 2-replica echo service behind a published port. Sees the services, scales with `+`, kills with `k` `y` and
+// sees the replica replaced, rides out a daemon restart, quits with `q` back to the shell. Every wait is bounded; traffic only to 127.0.0.1.
+// CMESH_DASH_CAPTURE=<file> also writes a capture under light load (docs/dash.txt is made that way).
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
+import { buildFixtureImage, newRunId, RUN_LABEL, ROOT, requireDocker, TEST_LABEL } from '../helpers/docker.ts';
+
+const exec = promisify(execFile);
+const runId = newRunId('dash');
+const project = runId;
+const socket = `cmesh-${runId}`;
+let cli: CmeshCli;
+let port = 0;
+let tmuxUp = false;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const tmux = async (...args: string[]): Promise<string> => (await exec('tmux', ['-L', socket, ...args], { timeout: 5000 })).stdout;
+const screen = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'dash');
+const keys = (...k: string[]): Promise<string> => tmux('send-keys', '-t', 'dash', ...k);
+
+/** Waits until the pane matches; the failure shows the last screen. */
+async function see(what: RegExp, timeoutMs = 20_000): Promise<string> {
+  let last = '';
+  try {
+    return await until(`${what} on screen`, timeoutMs, async () => {
+      last = await screen();
+      return what.test(last) ? last : undefined;
+    }, 200);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n--- screen ---\n${last}`);
+  }
+}
+
+/** A few paced requests a second through the proxy so the table has traffic. */
+async function lightLoad(ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).catch(() => undefined);
+    await sleep(50);
+  }
+}
+
+before(async () => {
+  await requireDocker();
+  await exec('tmux', ['-V']).catch(() => assert.fail('tmux is missing: run scripts/ensure-tools.sh'));
+  const image = await buildFixtureImage('echo');
+  cli = await newCmeshCli();
+  port = await freePort();
+  await writeFile(
+    join(cli.work, 'compose.yaml'),
+    `name: ${project}
+services:
+  web:
+    image: ${image}
+    restart: always
+    ports: ["127.0.0.1:${port}:3000"]
+    deploy: { replicas: 2 }
+    stop_grace_period: 2s
+    x-cmesh:
+      lb: round-robin
+      health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 2, fall: 2 }
+    labels:
+      ${TEST_LABEL}: "true"
+      ${RUN_LABEL}: ${runId}
+`,
+  );
+  await cli.ok(['up', '-d', '--wait', '--timeout', '60']);
+});
+
+after(async () => {
+  if (tmuxUp) await tmux('kill-server').catch(() => undefined);
+  await cli?.teardown(project, runId);
+});
+
+test('cmesh dash in tmux: services, + scales, k/y kills and it is replaced, daemon restart, q quits to the shell', async () => {
+  const env = Object.entries(cli.env())
+    .filter(([k, v]) => v !== undefined && /^(CMESH_|NO_COLOR$|PATH$|HOME$|DOCKER_)/.test(k))
+    .map(([k, v]) => `${k}=${v}`);
+  await exec('env', ['-i', ...env, 'TERM=xterm-256color', 'PS1=$ ', 'tmux', '-L', socket, 'new-session', '-d', '-s', 'dash', '-x', '100', '-y', '30', 'bash --norc --noprofile'], { cwd: cli.work, timeout: 5000 });
+  tmuxUp = true;
+  await keys(`${process.execPath} ${join(ROOT, 'bin/cmesh.js')} dash; echo DASH-EXIT=$?`, 'Enter');
+
+  // The running project: 2/2 healthy behind the published port.
+  await see(new RegExp(`> web\\s+2/2\\s+healthy\\s+round-robin\\s+127\\.0\\.0\\.1:${port}->3000`));
+  await see(/^cmesh dash · connected · project/m);
+
+  // Expand, then `+`: a third replica appears and turns healthy.
+  await keys('Enter');
+  await see(/web-2\s+running\s+healthy/);
+  await keys('+');
+  await see(/scaled web to 3/);
+  await see(/web-3\s+running\s+healthy/, 30_000);
+  await see(/> web\s+3\/3\s+healthy/);
+
+  // Select web-1, `k`, confirm with `y`: it is killed, and the supervisor brings web-1 back.
+  const before1 = (await cli.ps()).find((r) => r.service === 'web' && r.replica === 1)!;
+  await keys('Down');
+  await see(/> {3}web-1/);
+  await keys('k');
+  await see(/kill web-1\? .*\[y\/n\]/);
+  await keys('y');
+  await see(/killed \S+-web-1; the supervisor replaces it/);
+  await until('web-1 replaced', 30_000, async () => {
+    const now = (await cli.ps()).find((r) => r.service === 'web' && r.replica === 1 && r.state === 'running');
+    return now && (now.container !== before1.container || now.restarts > before1.restarts || (now.startedAt ?? 0) > (before1.startedAt ?? 0)) ? now : undefined;
+  }, 250);
+  await see(/> {3}web-1\s+running\s+healthy/, 30_000);
+  await see(/web\s+3\/3\s+healthy/);
+
+  // The daemon dies: the header says so; a new daemon comes up and the same dashboard recovers, data and all.
+  await cli.killDaemon();
+  await see(/^cmesh dash · reconnecting… · project/m, 10_000);
+  await cli.ok(['daemon', 'start']);
+  await see(/^cmesh dash · connected · project/m, 15_000);
+  await see(/ web\s+3\/3\s+healthy/, 20_000);
+
+  // Idle (no traffic, no keys): polling at 1 Hz and the uptime ticking must stay well under 5 % of a CPU.
+  const shell = (await tmux('display-message', '-p', '-t', 'dash', '#{pane_pid}')).trim();
+  const dash = (await exec('ps', ['-o', 'pid=', '--ppid', shell])).stdout.trim().split(/\s+/)[0]!;
+  const cpu = async (): Promise<number> => {
+    const fields = (await readFile(`/proc/${dash}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  };
+  const t0 = await cpu();
+  await sleep(5000);
+  const share = (await cpu()) - t0; // clock ticks (1/100 s) over 5 s = percent / 5 × 5
+  console.log(`# idle CPU of cmesh dash over 5 s: ${share / 5}%`);
+  assert.ok(share / 5 < 5, `idle CPU ${share / 5}% ≥ 5%`);
+
+  if (process.env['CMESH_DASH_CAPTURE']) {
+    await keys('Up');
+    await lightLoad(6000);
+    await writeFile(process.env['CMESH_DASH_CAPTURE'], (await screen()).replace(/\s+$/, '\n'));
+  }
+
+  // `q`: ink unmounts, raw mode off, the shell prompt is back and the exit code is 0.
+  await keys('q');
+  const end = await see(/DASH-EXIT=\d+/, 10_000);
+  assert.match(end, /DASH-EXIT=0/);
+  await keys('echo still-a-shell', 'Enter');
+  await see(/^still-a-shell$/m, 5000);
+});
