@@ -125,3 +125,19 @@ test('a Dockerfile outside the context builds (compose `dockerfile: ../x.Dockerf
   assert.equal(res.cached, false);
   assert.ok(await real.inspectImage(res.image));
 });
+
+test('all labels in one LABEL step; the generated Dockerfile copy never reaches `COPY .`', async () => {
+  await makeTree(dir, [
+    ['copyall/Dockerfile', 'FROM cmesh/busybox:local\nCOPY . /ctx/\nRUN ls -a /ctx > /listing\n'],
+    ['copyall/a.txt', 'a\n'],
+  ]);
+  const events: DaemonEvent[] = [];
+  const res = await buildService({ engine, project, service: service('copyall', join(dir, 'copyall')), emit: (e) => events.push(e) });
+  const steps = events.flatMap((e) => (e.type === 'build' && e.phase === 'step' && e.text ? [e.text] : []));
+  assert.equal(steps.filter((t) => t.startsWith('LABEL')).length, 1, steps.join('\n'));
+  const img = await real.inspectImage(res.image);
+  assert.equal(img?.labels[CONTEXT_HASH_LABEL], res.hash);
+  assert.equal(img?.labels['dev.cmesh.service'], 'copyall');
+  const listing = await run(['run', '--rm', '--label', 'dev.cmesh.test=true', '--label', `dev.cmesh.test-run=${runId}`, res.image, 'cat', '/listing']);
+  assert.deepEqual(listing.split('\n').filter((l) => l !== '.' && l !== '..'), ['Dockerfile', 'a.txt']);
+});
