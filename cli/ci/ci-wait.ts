@@ -7,7 +7,7 @@ import type { DaemonClient } from '../daemon-client.ts';
 import type { OutStream } from '../output.ts';
 import { type ProbeResult, probeService } from './probe.ts';
 import { writeReports } from './report.ts';
-import { buildVerdict, type CiVerdict, formatVerdict } from './verdict.ts';
+import { buildVerdict, type CiVerdict, formatVerdict, meshGated } from './verdict.ts';
 
 /** The probe phase gets at least this long even when the daemon's wait used up most of the timeout. */
 const MIN_PROBE_MS = 3000;
@@ -40,7 +40,7 @@ async function smoke(o: CiWaitOptions, deadline: number): Promise<{ rows: Servic
     for (const row of rows) probes.push(...(await probeService(row, Math.max(500, Math.min(2000, deadline - Date.now())))));
     const ready = o.services.every((s) => {
       const row = rows.find((r) => r.service === s);
-      return row === undefined || row.ready >= row.desired;
+      return !meshGated(row) || row.ready >= row.desired;
     });
     if ((ready && probes.every((p) => p.ok)) || Date.now() >= deadline) return { rows, probes };
     await sleep(Math.min(500, Math.max(50, deadline - Date.now())));

@@ -15,8 +15,8 @@ import { probeHost } from './probe.ts';
 import { assertWritable, junitXml, writeReports } from './report.ts';
 import { buildVerdict, formatVerdict } from './verdict.ts';
 
-const row = (service: string, desired: number, ready: number): ServiceTableRow =>
-  ({ project: 'p', service, desired, ready, replicas: [], publishedPorts: [] }) as unknown as ServiceTableRow;
+const row = (service: string, desired: number, ready: number, routed = true): ServiceTableRow =>
+  ({ project: 'p', service, desired, ready, replicas: [], publishedPorts: routed ? [{ containerPort: 3000, host: '127.0.0.1', port: 8080 }] : [] }) as unknown as ServiceTableRow;
 
 test('healthy: every service passes, exit 0, one JUnit testcase each', () => {
   const v = buildVerdict({
@@ -101,4 +101,11 @@ test('--timeout and --since validation', () => {
   assert.equal(parseSince('1714564800'), 1714564800_000);
   assert.throws(() => parseSince('yesterday'), { code: 'CMESH_E_USAGE' });
   assert.equal(probeHost('0.0.0.0'), '127.0.0.1');
+});
+
+test('a service the mesh cannot route (no ports) is judged by the daemon wait alone, not by mesh readiness', () => {
+  const v = buildVerdict({ project: 'p', services: ['web', 'worker'], rows: [row('web', 2, 2), row('worker', 1, 0, false)], probes: [], durationMs: 1, logs: {} });
+  assert.deepEqual(v.services.map((s) => s.status), ['passed', 'passed']);
+  const bad = buildVerdict({ project: 'p', services: ['web'], rows: [row('web', 2, 1)], probes: [], durationMs: 1, logs: {} });
+  assert.equal(bad.services[0]?.status, 'failed');
 });

@@ -58,6 +58,14 @@ export function failingServices(error: CmeshError | undefined): string[] {
   return typeof d['service'] === 'string' ? [...new Set([d['service'], ...list])] : list;
 }
 
+/**
+ * Whether mesh readiness applies: only services the proxy can route (a published port, or replicas with a 127.0.0.1
+ * endpoint to probe). A worker with no ports never joins the mesh; the daemon's own wait already proved it running.
+ */
+export function meshGated(row: ServiceTableRow | undefined): row is ServiceTableRow {
+  return row !== undefined && (row.publishedPorts.length > 0 || row.replicas.some((r) => r.endpoints.length > 0));
+}
+
 export function buildVerdict(input: VerdictInput): CiVerdict {
   const named = new Set(failingServices(input.error));
   const services = [...input.services].sort().map((service): ServiceVerdict => {
@@ -67,10 +75,10 @@ export function buildVerdict(input: VerdictInput): CiVerdict {
     const badProbe = probes.find((p) => !p.ok);
     if (named.has(service)) return { ...base, status: 'failed', message: input.error!.message };
     if (badProbe) return { ...base, status: 'failed', message: `probe ${badProbe.target}: ${badProbe.detail}` };
-    if (row && row.ready < row.desired) return { ...base, status: 'failed', message: `${row.ready}/${row.desired} replicas ready in the mesh` };
+    if (meshGated(row) && row.ready < row.desired) return { ...base, status: 'failed', message: `${row.ready}/${row.desired} replicas ready in the mesh` };
     if (input.error) {
       // The run failed elsewhere (a build, the engine): this service was never proven either way.
-      return row && row.desired > 0 && row.ready >= row.desired ? { ...base, status: 'passed' } : { ...base, status: 'skipped', message: `not verified: ${input.error.message}` };
+      return meshGated(row) && row.desired > 0 && row.ready >= row.desired ? { ...base, status: 'passed' } : { ...base, status: 'skipped', message: `not verified: ${input.error.message}` };
     }
     return { ...base, status: 'passed' };
   });
