@@ -147,6 +147,14 @@ export class MeshRuntime {
     return { registry: this.registry, closeUpstream: (p: string, s: string, id: string) => this.ports.closeUpstream(p, s, id) };
   }
 
+  /** True once the pool serves this exact container again (healthy after its rise checks, not draining). */
+  replicaServing(project: string, ref: ContainerRef): boolean {
+    const pools = this.registry.list(project).filter((p) => p.service === ref.service);
+    return pools.some((p) =>
+      p.row().replicas.some((r) => r.replica === ref.replica && r.container === ref.id && r.health.active === 'healthy' && !r.draining),
+    );
+  }
+
   services(project?: string): ServiceTableRow[] {
     return this.registry.snapshot(project === undefined ? {} : { project });
   }

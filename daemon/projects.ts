@@ -53,6 +53,8 @@ export interface ProjectMesh {
   rolloutWaitHealthy?(project: string, next: ContainerRef, endpoints: Endpoint[], timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
   rolloutDiscard?(project: string, next: ContainerRef): void;
   rolloutPromote?(project: string, next: ContainerRef): void;
+  /** Whether the pool serves this container again; `restart` waits for it before taking the next replica down. */
+  replicaServing?(project: string, ref: ContainerRef): boolean;
 }
 
 export interface ProjectManagerOptions {
@@ -71,6 +73,8 @@ interface Entry {
 }
 
 const DEFAULT_WAIT_MS = 120_000;
+/** How long a rolling restart waits for one proxied replica to serve again before it moves on. */
+const ROLLING_RESTART_WAIT_MS = 30_000;
 
 export class ProjectManager {
   readonly #o: ProjectManagerOptions;
@@ -221,10 +225,23 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = this.#requireDesired(name);
       assertServices(desired.project, request.services);
-      await this.#eachContainer(name, request.services, async (id, c) => {
-        await this.#drained(name, c, request, () => this.#o.engine.stopContainer(id, this.#stopTimeoutSec(request)));
-        await this.#o.engine.startContainer(id);
+      // Rolling: one replica of a service at a time (services in parallel), and a proxied replica must serve again
+      // before the next one goes down, so a restart never empties a pool.
+      const byService = new Map<string, ContainerInfo[]>();
+      await this.#eachContainer(name, request.services, async (_id, c) => {
+        const list = byService.get(c.labels[Labels.service] ?? '') ?? [];
+        list.push(c);
+        byService.set(c.labels[Labels.service] ?? '', list);
       });
+      await Promise.all(
+        [...byService.values()].map(async (list) => {
+          for (const c of list.sort((a, b) => a.name.localeCompare(b.name))) {
+            await this.#drained(name, c, request, () => this.#o.engine.stopContainer(c.id, this.#stopTimeoutSec(request)));
+            await this.#o.engine.startContainer(c.id);
+            if (c.state === 'running') await this.#untilServing(name, c, list.length > 1);
+          }
+        }),
+      );
       await this.#loop(name).reconciler.reconcileNow();
       return { replicas: await this.ps(name, true) };
     });
@@ -335,6 +352,23 @@ export class ProjectManager {
       .filter((c) => services.length === 0 || services.includes(c.labels[Labels.service] ?? ''))
       .filter((c) => !states || states.includes(c.state));
     await Promise.all(chosen.map((c) => fn(c.id, c)));
+  }
+
+  /**
+   * After restarting one replica of a rolling restart: re-observe (the engine may give it a new host port) and wait,
+   * bounded, until the pool serves it again. A replica the mesh does not route, or the last one, is not waited for.
+   */
+  async #untilServing(name: string, c: ContainerInfo, others: boolean): Promise<void> {
+    const mesh = this.#o.mesh;
+    const service = c.labels[Labels.service];
+    const replica = Number(c.labels[Labels.replica]);
+    if (!others || !mesh?.replicaServing || service === undefined || !(replica > 0)) return;
+    const ref: ContainerRef = { id: c.id, name: c.name, service, replica };
+    const routed = this.#desired.get(name)?.project.services[service]?.ports.some((p) => p.published !== undefined);
+    if (!routed) return;
+    const deadline = Date.now() + ROLLING_RESTART_WAIT_MS;
+    await this.#loop(name).reconciler.reconcileNow();
+    while (!mesh.replicaServing(name, ref) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }
 
   /** The mesh drains a running replica before `stop` runs, and lets it rise again after. */

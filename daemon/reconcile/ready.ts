@@ -67,8 +67,14 @@ function problemsOf(
       }
       if (c.state === 'exited' || c.state === 'dead') {
         const decision = willRestart(replicaKey(name, replica), name, c);
-        // A one-shot job that finished cleanly is as ready as it will ever be (compose treats it the same).
-        if (decision.kind !== 'restart' && c.exitCode === 0) continue;
+        // A one-shot job that finished cleanly is as ready as it will ever be (compose treats it the same). Not so a
+        // service with a healthcheck: it is meant to stay up, and exit 0 is also what the supervisor's stop of an
+        // unhealthy replica looks like between its stop and its start.
+        if (decision.kind !== 'restart' && c.exitCode === 0) {
+          if (!wantsHealth) continue;
+          pending.push({ ...at, container: c, why: 'exited with code 0 (a service with a healthcheck must stay up)' });
+          continue;
+        }
         const problem = { ...at, container: c, why: `exited with code ${c.exitCode ?? '?'}` };
         if (decision.kind !== 'restart') return { pending, fatal: problem, unproven };
         pending.push(problem);

@@ -236,6 +236,26 @@ test('scale 3 → 1 → 3 under light load: 0 failed requests', async () => {
   assert.deepEqual(failed(outcomes).slice(0, 5), [], summary(outcomes));
 });
 
+test('restart under light load is rolling: one replica at a time, 0 failed requests, same containers', async () => {
+  await waitReady(3);
+  const ids = async () => (await webContainers()).map((c) => c.id).sort();
+  const before = await ids();
+  const stop = new AbortController();
+  const pending = load({ rate: 100, concurrency: 8, maxMs: 60_000, maxCount: 6000, stop: stop.signal });
+  try {
+    await sleep(500);
+    await cli.ok(['restart', 'web']);
+    await waitReady(3, 20_000);
+    await sleep(300);
+  } finally {
+    stop.abort();
+  }
+  const outcomes = await pending;
+  console.log(`# rolling restart: ${summary(outcomes)}`);
+  assert.deepEqual(await ids(), before, 'restart keeps the same containers');
+  assert.deepEqual(failed(outcomes).slice(0, 5), [], summary(outcomes));
+});
+
 test('down under load: clean 503s or refused connections once the listener closes, no hang', async () => {
   await waitReady(3);
   const stop = new AbortController();
