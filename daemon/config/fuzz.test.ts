@@ -9,21 +9,12 @@ import { stringify } from 'yaml';
 import { CmeshError } from '../api/errors.ts';
 import { loadProjectFromSources } from './load.ts';
 import { FIXTURES, fixture } from './test-helpers.ts';
+import { seededRandom } from '../../test/helpers/seeded-random.ts';
 
 const DOCS = Number(process.env['CMESH_FUZZ_DOCS'] ?? 12_000);
 const SEED = Number(process.env['CMESH_FUZZ_SEED'] ?? 0xc0ffee);
 
-/** mulberry32: tiny, fast, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const TOKENS = [
   ': ', '- ', '[', ']', '{', '}', ', ', '&a ', '*a', '<<: *a', '!reset ', '!override ', '!!str ', '${', '${X:-', '${X:?boom}', '$$',

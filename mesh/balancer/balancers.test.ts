@@ -4,18 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createBalancer } from './index.ts';
 import type { Balancer } from './types.ts';
+import { seededRandom } from '../../test/helpers/seeded-random.ts';
 
-/** mulberry32: a tiny seeded PRNG so distribution tests never flake. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = seededRandom;
 
 const N = 30_000;
 const three = [

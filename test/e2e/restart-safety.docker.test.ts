@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
 import { alive, type CmeshCli, newCmeshCli, projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 
 const runId = newRunId('restart');
 const project = runId;
@@ -15,17 +16,8 @@ const REPLICAS = 10;
 const KILLS = 10;
 let cli: CmeshCli;
 
-/** mulberry32: a tiny seeded PRNG so a failing schedule can be replayed with CMESH_TEST_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded so a failing schedule can be replayed with CMESH_TEST_SEED. */
+const prng = seededRandom;
 
 interface Seen {
   id: string;
