@@ -83,11 +83,12 @@ export async function runCiWait(o: CiWaitOptions): Promise<CiVerdict> {
   if (!verdict.ok) {
     const failing = verdict.services.filter((s) => s.status === 'failed').map((s) => s.service);
     const code = error?.code ?? 'CMESH_E_UNHEALTHY';
-    // Logs were printed with the verdict; the rendered error is just the summary line and the hint.
+    // The verdict on stdout carries the per-service logs for CI; the error on stderr keeps the daemon's own details
+    // (a crashed container's last lines) so a person reading the terminal sees why without scrolling the verdict.
     throw new CmeshError(code, `${verdict.message ?? 'smoke test failed'}${failing.length > 0 ? ` (failing: ${failing.join(', ')})` : ''}`, {
       ...(error?.hint ? { hint: error.hint } : {}),
       issues: error?.issues ?? [],
-      details: { services: failing },
+      details: { ...(error?.details ?? {}), services: failing },
     });
   }
   return verdict;
