@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine, exactly as CI runs it: Docker, base images, deps, lint, all test tiers.
+# Everything the test suite needs on a fresh machine: Docker Engine, base images, npm deps, promtool/prometheus, tmux.
+# The README's test command (and .ci/run) is: bash scripts/setup-test-env.sh && npm run lint && npm test
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,9 +11,5 @@ echo "==> building base images"
 bash scripts/build-base-images.sh
 echo "==> npm ci"
 npm ci --no-audit --no-fund
-echo "==> npm run lint"
-npm run lint
-echo "==> ensuring promtool and prometheus"
+echo "==> ensuring promtool, prometheus and tmux"
 bash scripts/ensure-tools.sh
-echo "==> npm test"
-npm test
