@@ -326,6 +326,9 @@ export class ProjectManager {
       emit: (e: DaemonEvent) => this.#o.bus.publish(e),
       signal: abort.signal,
       ...(this.#o.resyncMs === undefined ? {} : { resyncMs: this.#o.resyncMs }),
+      wake: (listener) => this.onEngineEvent((event) => {
+        if (event.labels[Labels.project] === name) listener();
+      }),
       ...this.#meshHooks(name),
     });
     entry = { reconciler, abort };

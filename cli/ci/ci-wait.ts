@@ -43,7 +43,7 @@ async function smoke(o: CiWaitOptions, deadline: number): Promise<{ rows: Servic
       return !meshGated(row) || row.ready >= row.desired;
     });
     if ((ready && probes.every((p) => p.ok)) || Date.now() >= deadline) return { rows, probes };
-    await sleep(Math.min(500, Math.max(50, deadline - Date.now())));
+    await sleep(Math.min(100, Math.max(25, deadline - Date.now())));
   }
 }
 

@@ -7,16 +7,19 @@ import type { DaemonEvent } from '../api/events.ts';
 import { type ActionContext, runAction } from './execute-actions.ts';
 import { formatAction } from './plan-format.ts';
 import type { Action, Plan, WaitGate } from './plan-types.ts';
+import type { WakeSource } from './nap.ts';
 import { waitForGate } from './wait.ts';
 
 export interface ExecuteOptions {
-  /** Actions run concurrently inside a stage, at most this many at once (default 8: the engine overlaps container
-   * starts well: a 3×3 `up` takes two waves instead of three; Compose allows 64). */
+  /** Actions run concurrently inside a stage, at most this many at once (default 16, so a typical project's replicas
+   * start in one wave; the engine serialises much of a start anyway, so more buys nothing; Compose allows 64). */
   concurrency?: number;
   /** How long one depends_on gate may take (default 120 s). */
   gateTimeoutMs?: number;
   pollMs?: number;
-  /** Replaces the polling gate waiter (tests, or an event-driven waiter later). */
+  /** Engine events for the project: they end the gate waiter's naps early. */
+  wake?: WakeSource;
+  /** Replaces the gate waiter (tests). */
   waitFor?: (gate: WaitGate, signal: AbortSignal | undefined) => Promise<void>;
   signal?: AbortSignal;
   now?: () => number;
@@ -85,13 +88,14 @@ export async function execute(
       waitForGate(engine, plan.project, gate, {
         timeoutMs: options.gateTimeoutMs ?? 120_000,
         ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+        ...(options.wake === undefined ? {} : { wake: options.wake }),
         ...(signal ? { signal } : {}),
       }));
   let done = 0;
   for (const stage of plan.stages) {
     options.signal?.throwIfAborted();
     for (const gate of stage.waits) await waitFor(gate, options.signal);
-    const errors = await pool(stage.actions, options.concurrency ?? 8, async (action: Action) => {
+    const errors = await pool(stage.actions, options.concurrency ?? 16, async (action: Action) => {
       options.signal?.throwIfAborted();
       try {
         await runAction(ctx, action);

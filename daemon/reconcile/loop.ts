@@ -11,6 +11,7 @@ import { type ExecuteOptions, execute } from './execute.ts';
 import { allContainers, type ObservedProject, observe, observeImageIds } from './observe.ts';
 import { actionCount, type DownOptions, type Plan, plan, planDown } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
+import type { WakeSource } from './nap.ts';
 import { type ReadyOptions, waitReady } from './ready.ts';
 import { replicaKey, Supervisor } from './supervisor.ts';
 
@@ -33,6 +34,8 @@ export interface ReconcilerOptions {
   stopHooks?: ExecuteOptions['stopHooks'];
   /** Start-first rollouts' health gate and pool hand-over (wired to the mesh by the daemon). */
   rolloutHooks?: ExecuteOptions['rolloutHooks'];
+  /** The project's engine events: they end depends_on and `--wait` naps early instead of waiting for the next poll. */
+  wake?: WakeSource;
 }
 
 export interface ReconcileResult {
@@ -113,7 +116,7 @@ export class ProjectReconciler {
       const spec = desired.project.services[service];
       const rule = { policy: spec?.restart ?? 'no', ...(spec?.restartMaxRetries === undefined ? {} : { maxRetries: spec.restartMaxRetries }) };
       return this.supervisor.decide(key, rule, c);
-    }, { ...options, signal });
+    }, { ...(this.#o.wake ? { wake: this.#o.wake } : {}), ...options, signal });
   }
 
   /** Replicas as last observed, with cmesh's restart count added to the engine's. */
@@ -230,6 +233,7 @@ export class ProjectReconciler {
     if (actions > 0) this.#o.emit({ ...base, phase: 'start', actions });
     const { done } = await execute(p, this.#o.engine, this.#o.emit, {
       ...this.#o.execute,
+      ...(this.#o.wake ? { wake: this.#o.wake } : {}),
       signal: this.#o.signal,
       now: this.#now,
       onRestart: (service, replica) => this.supervisor.recordRestart(replicaKey(service, replica)),

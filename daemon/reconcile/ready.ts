@@ -7,13 +7,16 @@ import { CmeshError } from '../api/errors.ts';
 import { isPendingNext, Labels, projectLabels, replicaOf } from '../api/labels.ts';
 import { touchedServices } from './plan-graph.ts';
 import { type RestartDecision, replicaKey } from './supervisor.ts';
-import { lastLogLines, sleep } from './wait.ts';
+import { Nap, type WakeSource } from './nap.ts';
+import { lastLogLines } from './wait.ts';
 
 export interface ReadyOptions {
   services: string[];
   timeoutMs: number;
   signal?: AbortSignal;
   pollMs?: number;
+  /** Engine events for the project: each ends the current nap early. */
+  wake?: WakeSource;
   /**
    * A replica without a healthcheck counts as ready once running, but a process that exits at start is "running" for
    * a few ms; all must stay ready this long before the wait succeeds (default 1000 ms; healthchecked ones need not).
@@ -109,30 +112,37 @@ export async function waitReady(
   const deadline = Date.now() + options.timeoutMs;
   const settleMs = options.settleMs ?? 1000;
   let readySince: number | undefined;
-  for (;;) {
-    const containers = await engine.listContainers({ labels, all: true });
-    const { pending, fatal, unproven } = problemsOf(desired, services, containers, willRestart);
-    if (fatal) {
-      throw new CmeshError('CMESH_E_CONTAINER_EXITED', `${fatal.service}#${fatal.replica} ${fatal.why} and will not be restarted`, {
-        hint: `its last log lines are below; more with: cmesh logs ${fatal.service}`,
-        details: { services: [fatal.service], logs: await withLogs(engine, [fatal]) },
-      });
+  const nap = new Nap(options.wake);
+  try {
+    for (;;) {
+      nap.look();
+      const containers = await engine.listContainers({ labels, all: true });
+      const { pending, fatal, unproven } = problemsOf(desired, services, containers, willRestart);
+      if (fatal) {
+        throw new CmeshError('CMESH_E_CONTAINER_EXITED', `${fatal.service}#${fatal.replica} ${fatal.why} and will not be restarted`, {
+          hint: `its last log lines are below; more with: cmesh logs ${fatal.service}`,
+          details: { services: [fatal.service], logs: await withLogs(engine, [fatal]) },
+        });
+      }
+      if (pending.length === 0) {
+        readySince ??= Date.now();
+        if (!unproven || Date.now() - readySince >= settleMs) return;
+      } else {
+        readySince = undefined;
+      }
+      if (Date.now() >= deadline && pending.length > 0) {
+        const unhealthy = pending.filter((p) => p.unhealthy);
+        const code = unhealthy.length > 0 ? 'CMESH_E_UNHEALTHY' : 'CMESH_E_TIMEOUT';
+        throw new CmeshError(code, `not ready after ${options.timeoutMs} ms: ${describe(pending)}`, {
+          hint: unhealthy.length > 0 ? 'the healthcheck fails; the last log lines are below' : 'raise --timeout or check `cmesh ps`',
+          details: { services: [...new Set(pending.map((p) => p.service))], logs: await withLogs(engine, pending) },
+        });
+      }
+      // Nap until the next change, the poll, or the end of the settling wait, whichever comes first.
+      const napMs = readySince === undefined ? (options.pollMs ?? 250) : Math.max(25, readySince + settleMs - Date.now());
+      await nap.sleep(Math.min(napMs, Math.max(25, deadline - Date.now())), options.signal);
     }
-    if (pending.length === 0) {
-      readySince ??= Date.now();
-      if (!unproven || Date.now() - readySince >= settleMs) return;
-    } else {
-      readySince = undefined;
-    }
-    if (Date.now() >= deadline && pending.length > 0) {
-      const unhealthy = pending.filter((p) => p.unhealthy);
-      const code = unhealthy.length > 0 ? 'CMESH_E_UNHEALTHY' : 'CMESH_E_TIMEOUT';
-      throw new CmeshError(code, `not ready after ${options.timeoutMs} ms: ${describe(pending)}`, {
-        hint: unhealthy.length > 0 ? 'the healthcheck fails; the last log lines are below' : 'raise --timeout or check `cmesh ps`',
-        details: { services: [...new Set(pending.map((p) => p.service))], logs: await withLogs(engine, pending) },
-      });
-    }
-    // Past the deadline only a settling wait is left: keep polling at a sane pace until it ends.
-    await sleep(Math.min(options.pollMs ?? 250, Math.max(25, deadline - Date.now())), options.signal);
+  } finally {
+    nap.dispose();
   }
 }

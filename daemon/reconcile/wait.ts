@@ -1,8 +1,10 @@
-// Waiting for containers: depends_on gates between stages and `up --wait` readiness, by polling the engine.
+// Waiting for containers: depends_on gates between stages and `up --wait` readiness: re-list the engine whenever it
+// announces a change for the project, with a slow poll as the safety net.
 
 import type { ContainerEngine, ContainerInfo } from '../api/engine.ts';
 import { CmeshError } from '../api/errors.ts';
 import { isPendingNext, Labels, projectLabels, replicaOf } from '../api/labels.ts';
+import { Nap, type WakeSource } from './nap.ts';
 import type { WaitGate } from './plan-types.ts';
 
 export type Verdict = { kind: 'ok' } | { kind: 'pending'; why: string } | { kind: 'failed'; error: CmeshError };
@@ -61,21 +63,29 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export interface PollOptions {
   timeoutMs: number;
+  /** Longest nap between looks (default 250 ms); an engine event for the project ends a nap early. */
   pollMs?: number;
   signal?: AbortSignal;
+  wake?: WakeSource;
 }
 
 /** Polls `check` until it says ok or failed; at the deadline throws CMESH_E_TIMEOUT with the last reason. */
 export async function pollUntil(check: () => Promise<Verdict>, what: string, options: PollOptions): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
-  for (;;) {
-    const verdict = await check();
-    if (verdict.kind === 'ok') return;
-    if (verdict.kind === 'failed') throw verdict.error;
-    if (Date.now() >= deadline) {
-      throw new CmeshError('CMESH_E_TIMEOUT', `timed out after ${options.timeoutMs} ms waiting for ${what}: ${verdict.why}`);
+  const nap = new Nap(options.wake);
+  try {
+    for (;;) {
+      nap.look();
+      const verdict = await check();
+      if (verdict.kind === 'ok') return;
+      if (verdict.kind === 'failed') throw verdict.error;
+      if (Date.now() >= deadline) {
+        throw new CmeshError('CMESH_E_TIMEOUT', `timed out after ${options.timeoutMs} ms waiting for ${what}: ${verdict.why}`);
+      }
+      await nap.sleep(Math.min(options.pollMs ?? 250, Math.max(1, deadline - Date.now())), options.signal);
     }
-    await sleep(Math.min(options.pollMs ?? 250, Math.max(1, deadline - Date.now())), options.signal);
+  } finally {
+    nap.dispose();
   }
 }
 
