@@ -1,10 +1,12 @@
 // `cmesh daemon start|stop|status|logs` (and hidden `run`, the foreground daemon): manage the per-user daemon.
 
+import { spawn } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { DaemonInfo } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
 import { createDaemonClient } from '../daemon-client.ts';
+import { daemonLaunch } from '../daemon-bundle.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { colorsFor, printJson } from '../output.ts';
 import type { CliContext } from '../program.ts';
@@ -131,8 +133,24 @@ export function register(program: Command, ctx: CliContext): void {
     .command('run', { hidden: true })
     .description('run the daemon in the foreground (what auto-start runs detached)')
     .action(async () => {
-      const { runDaemon } = await import('../../daemon/main.ts');
-      const code = await runDaemon(ctx.env as NodeJS.ProcessEnv);
-      if (code !== 0) throw new CmeshError('CMESH_E_LOCKED', 'the daemon could not start (see the message above)');
+      // A child in the foreground, launched exactly as auto-start launches it (the daemon bundle, or tsx): importing
+      // the daemon here would put dockerode, undici and prom-client into every CLI start.
+      const launch = await daemonLaunch(ctx.env);
+      const child = spawn(process.execPath, launch.args, { stdio: 'inherit', env: ctx.env as NodeJS.ProcessEnv });
+      // Ctrl-C reaches the child directly (same process group); passing it on too would be a second SIGINT, which
+      // skips the daemon's graceful shutdown. SIGTERM is sent to this pid alone, so it is forwarded.
+      const ignore = (): void => undefined;
+      const forward = (signal: NodeJS.Signals): void => {
+        child.kill(signal);
+      };
+      process.on('SIGINT', ignore);
+      process.on('SIGTERM', forward);
+      try {
+        const code = await new Promise<number>((resolve) => child.on('exit', (c, sig) => resolve(c ?? (sig === 'SIGINT' || sig === 'SIGTERM' ? 0 : 1))));
+        if (code !== 0) throw new CmeshError('CMESH_E_LOCKED', 'the daemon could not start (see the message above)');
+      } finally {
+        process.off('SIGINT', ignore);
+        process.off('SIGTERM', forward);
+      }
     });
 }
