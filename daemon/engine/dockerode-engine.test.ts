@@ -333,4 +333,37 @@ describe('dockerode adapter against a scripted engine', () => {
     const busy = await rejectsCode(engine.removeNetwork('p_default'), 'CMESH_E_ENGINE');
     assert.equal(busy.details.reason, 'active-endpoints');
   });
+
+  it('removes a network whose endpoints outlived their containers, never one a live container uses', async () => {
+    let deletes = 0;
+    const disconnected: unknown[] = [];
+    route('DELETE', '/networks/q_default', (_q, res) => {
+      deletes++;
+      if (disconnected.length === 0) json(res, 403, { message: 'error while removing network: network q_default id n2 has active endpoints' });
+      else json(res, 204, {});
+    });
+    route('GET', '/networks/q_default', (_q, res) =>
+      json(res, 200, { Id: 'n2', Name: 'q_default', Labels: {}, Containers: { gone1: { Name: 'q-web-1' } } }),
+    );
+    route('GET', '/containers/gone1/json', (_q, res) => json(res, 404, { message: 'No such container: gone1' }));
+    route('POST', '/networks/q_default/disconnect', async (req, res) => {
+      let body = '';
+      for await (const c of req) body += c;
+      disconnected.push(JSON.parse(body));
+      json(res, 200, {});
+    });
+    await engine.removeNetwork('q_default');
+    assert.deepEqual(disconnected, [{ Container: 'q-web-1', Force: true }]);
+    assert.equal(deletes, 2);
+
+    // An endpoint whose container still exists is not ours to cut: the error stands, nothing is disconnected.
+    disconnected.length = 0;
+    route('GET', '/networks/q_default', (_q, res) =>
+      json(res, 200, { Id: 'n2', Name: 'q_default', Labels: {}, Containers: { live1: { Name: 'someone-else' } } }),
+    );
+    route('GET', '/containers/live1/json', (_q, res) => json(res, 200, { Id: 'live1', Name: '/someone-else', State: {}, Config: { Labels: {} } }));
+    const busy = await rejectsCode(engine.removeNetwork('q_default'), 'CMESH_E_ENGINE');
+    assert.equal(busy.details.reason, 'active-endpoints');
+    assert.deepEqual(disconnected, []);
+  });
 });

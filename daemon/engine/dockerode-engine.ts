@@ -268,8 +268,32 @@ export class DockerodeEngine implements ContainerEngine {
     }
   }
 
-  removeNetwork(name: string): Promise<void> {
-    return this.#idempotent({ op: 'network-remove', subject: name }, () => this.#docker.getNetwork(name).remove());
+  async removeNetwork(name: string): Promise<void> {
+    const ctx: ErrorContext = { op: 'network-remove', subject: name };
+    try {
+      await this.#idempotent(ctx, () => this.#docker.getNetwork(name).remove());
+    } catch (err) {
+      // Engine 20.10 can keep endpoints of containers it already removed after heavy churn ("has active endpoints"
+      // with nothing attached). Those stale endpoints are force-disconnected and the remove is tried once more; an
+      // endpoint of a container that still exists (ours or anyone's) is left alone and the error stands.
+      if (!(err instanceof CmeshError && err.details['reason'] === 'active-endpoints')) throw err;
+      if ((await this.#dropStaleEndpoints(name)) === 0) throw err;
+      await this.#idempotent(ctx, () => this.#docker.getNetwork(name).remove());
+    }
+  }
+
+  /** Force-disconnects endpoints whose container is gone; returns how many. */
+  async #dropStaleEndpoints(name: string): Promise<number> {
+    const network = this.#docker.getNetwork(name);
+    const info = await this.#maybe({ op: 'network-inspect', subject: name }, () => network.inspect());
+    let dropped = 0;
+    for (const [id, endpoint] of Object.entries((info?.Containers ?? {}) as Record<string, { Name?: string }>)) {
+      const exists = await this.#maybe({ op: 'inspect', subject: id }, () => this.#docker.getContainer(id).inspect());
+      if (exists) continue;
+      await this.#idempotent({ op: 'network-remove', subject: name }, () => network.disconnect({ Container: endpoint.Name ?? id, Force: true }));
+      dropped++;
+    }
+    return dropped;
   }
 
   async listVolumes(labels: LabelQuery): Promise<VolumeInfo[]> {
