@@ -4,50 +4,21 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ReplicaStatus } from '../../daemon/api/control.ts';
-import { buildFixtureImage, cleanup, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+import { type CliResult, type CmeshCli, alive, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
+import { buildFixtureImage, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
 
 const runId = newRunId('daemon');
 const project = runId; // lower-case, digits and dashes: a valid project name, unique per run
-let work = '';
-let home = '';
 let image = '';
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function env(): NodeJS.ProcessEnv {
-  return { ...process.env, CMESH_HOME: home, NO_COLOR: '1' };
-}
-
-/** Runs the real CLI binary; bounded so a hang fails the test instead of the CI job. */
-function cmesh(args: string[], timeoutMs = 90_000): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), ...args], { cwd: work, env: env(), timeout: timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-async function ok(args: string[], timeoutMs?: number): Promise<CliResult> {
-  const r = await cmesh(args, timeoutMs);
-  assert.equal(r.code, 0, `cmesh ${args.join(' ')} failed:\n${r.stderr}`);
-  return r;
-}
-
-async function ps(): Promise<ReplicaStatus[]> {
-  return JSON.parse((await ok(['ps', '-a', '--json'])).stdout) as ReplicaStatus[];
-}
+let cli: CmeshCli;
+const cmesh = (args: string[], timeoutMs?: number): Promise<CliResult> => cli.cmesh(args, timeoutMs);
+const ok = (args: string[], timeoutMs?: number): Promise<CliResult> => cli.ok(args, timeoutMs);
+const ps = (): Promise<ReplicaStatus[]> => cli.ps();
 
 /** Container ids with our project label, straight from the engine (not through cmesh). */
 async function engineIds(kind: 'container' | 'network' | 'volume', extra: string[] = []): Promise<string[]> {
@@ -56,39 +27,14 @@ async function engineIds(kind: 'container' | 'network' | 'volume', extra: string
   return (await run(args)).split('\n').filter(Boolean).sort();
 }
 
-async function daemonPid(): Promise<number | undefined> {
-  const pid = Number.parseInt(await readFile(join(home, 'daemon.pid'), 'utf8').catch(() => ''), 10);
-  return pid > 0 ? pid : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 const labels = `      ${TEST_LABEL}: "true"\n      ${RUN_LABEL}: ${runId}`;
 
 before(async () => {
   await requireDocker();
   image = await buildFixtureImage('echo');
-  work = await mkdtemp(join(tmpdir(), 'cmesh-e2e-'));
-  home = await mkdtemp(join(tmpdir(), 'cmh-'));
+  cli = await newCmeshCli();
   await writeFile(
-    join(work, 'compose.yaml'),
+    join(cli.work, 'compose.yaml'),
     `name: ${project}
 services:
   web:
@@ -122,18 +68,7 @@ volumes:
 
 after(async () => {
   // Best effort in every direction: the test may have failed anywhere.
-  await cmesh(['down', '-v', '--remove-orphans'], 60_000).catch(() => undefined);
-  await cmesh(['daemon', 'stop'], 30_000).catch(() => undefined);
-  const pid = await daemonPid();
-  if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
-  for (const kind of ['container', 'network', 'volume'] as const) {
-    const ids = await engineIds(kind).catch(() => []);
-    const rm = kind === 'container' ? ['rm', '-f', '-v'] : [kind, 'rm', ...(kind === 'volume' ? ['-f'] : [])];
-    if (ids.length > 0) await run([...rm, ...ids]).catch(() => undefined);
-  }
-  await cleanup(runId);
-  await rm(work, { recursive: true, force: true });
-  await rm(home, { recursive: true, force: true });
+  await cli?.teardown(project, runId);
 });
 
 test('up -d --wait auto-starts the daemon; every replica answers on its own 127.0.0.1 endpoint', async () => {
@@ -186,11 +121,11 @@ test('docker kill of a replica: running again within 2 s', async () => {
 
 test('daemon SIGKILL + restart adopts the same containers, no duplicates', async () => {
   const before = await engineIds('container');
-  const pid = (await daemonPid())!;
+  const pid = (await cli.daemonPid())!;
   process.kill(pid, 'SIGKILL');
   await until('the daemon to die', 5000, async () => (alive(pid) ? undefined : true));
   const rows = await ps(); // auto-starts a fresh daemon
-  assert.notEqual(await daemonPid(), pid);
+  assert.notEqual(await cli.daemonPid(), pid);
   assert.deepEqual(rows.map((r) => r.container.slice(0, 12)).sort(), before);
   // Let the new daemon's loop run a few passes: it must adopt, not recreate.
   await new Promise((r) => setTimeout(r, 2000));
@@ -209,7 +144,7 @@ test('10 concurrent ups end with one consistent set', async () => {
 });
 
 test('foreground up streams logs; Ctrl-C stops (not removes) the services', async () => {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), 'up', 'worker'], { cwd: work, env: env(), timeout: 60_000 });
+  const child = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), 'up', 'worker'], { cwd: cli.work, env: cli.env(), timeout: 60_000 });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
