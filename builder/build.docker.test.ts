@@ -1,5 +1,6 @@
 // buildService against the real engine: labelled images, the content-hash cache, rebuild on change, failing steps.
-// Everything built carries dev.cmesh.test=true and this run's labels, and is removed in after().
+// Everything built carries dev.cmesh.test=true and this run's labels (but the unlabelled build, found by its repository
+// name), and is removed in after().
 
 import assert from 'node:assert/strict';
 import { cp, writeFile } from 'node:fs/promises';
@@ -49,9 +50,10 @@ before(async () => {
 });
 
 after(async () => {
-  const ids = (await run(['images', '-aq', '--filter', `label=dev.cmesh.test-run=${runId}`]).catch(() => ''))
-    .split('\n')
-    .filter(Boolean);
+  // Unlabelled builds (no build.labels) are found by their repository name instead.
+  const labelled = await run(['images', '-aq', '--filter', `label=dev.cmesh.test-run=${runId}`]).catch(() => '');
+  const plain = await run(['images', '-q', '--filter', `reference=${project}-plain`]).catch(() => '');
+  const ids = `${labelled}\n${plain}`.split('\n').filter(Boolean);
   if (ids.length > 0) await run(['rmi', '-f', ...new Set(ids)]).catch(() => {});
   await dispose();
 });
@@ -140,4 +142,21 @@ test('all labels in one LABEL step; the generated Dockerfile copy never reaches 
   assert.equal(img?.labels['dev.cmesh.service'], 'copyall');
   const listing = await run(['run', '--rm', '--label', 'dev.cmesh.test=true', '--label', `dev.cmesh.test-run=${runId}`, res.image, 'cat', '/listing']);
   assert.deepEqual(listing.split('\n').filter((l) => l !== '.' && l !== '..'), ['Dockerfile', 'a.txt']);
+});
+
+test('no build.labels: no LABEL step, no labels on the image, and the tag alone is a cache hit', async () => {
+  await makeTree(dir, [['plain/Dockerfile', 'FROM cmesh/busybox:local\nCOPY a.txt /a.txt\n'], ['plain/a.txt', 'a\n']]);
+  const plain = svc('plain', { image: undefined, build: { context: join(dir, 'plain'), dockerfile: 'Dockerfile', args: {}, labels: {} } });
+  const events: DaemonEvent[] = [];
+  const first = await buildService({ engine, project, service: plain, emit: (e) => events.push(e) });
+  const steps = events.flatMap((e) => (e.type === 'build' && e.phase === 'step' && e.text ? [e.text] : []));
+  assert.equal(steps.filter((t) => t.startsWith('LABEL')).length, 0, steps.join('\n'));
+  const img = await real.inspectImage(first.image);
+  assert.ok(img?.tags.includes(`${project}-plain:latest`), 'tagged latest in the same request');
+  assert.deepEqual(img?.labels, (await real.inspectImage('cmesh/busybox:local'))?.labels, 'only what the base image has');
+  const callsBefore = buildCalls;
+  const second = await buildService({ engine, project, service: plain });
+  assert.equal(second.cached, true);
+  assert.equal(second.imageId, first.imageId);
+  assert.equal(buildCalls, callsBefore);
 });

@@ -59,8 +59,31 @@ test('first build tags and labels the image; an unchanged context is a cache hit
   await writeFile(join(dir, 'a.txt'), 'a');
 });
 
+test('without build labels the image gets none (no LABEL step) and the content-addressed tag alone keys the cache', async () => {
+  const engine = new FakeEngine({ strictImages: true });
+  const plain = () => svc('api', { image: undefined, build: { context: dir, dockerfile: 'Dockerfile', args: {}, labels: {} } });
+  const first = await buildService({ engine, project: 'demo', service: plain() });
+  assert.equal(first.cached, false);
+  assert.deepEqual(first.tags, ['demo-api:latest', first.image], 'one build request tags both');
+  const [call] = engine.callsOf('buildImage');
+  assert.equal((call!.args[0] as { dockerfile: string }).dockerfile, 'Dockerfile', 'the user’s Dockerfile, no LABEL line appended');
+  assert.deepEqual((await engine.inspectImage(first.image))?.labels, {});
+
+  engine.clearCalls();
+  const second = await buildService({ engine, project: 'demo', service: plain() });
+  assert.equal(second.cached, true);
+  assert.equal(engine.callsOf('buildImage').length, 0);
+
+  // An image under the tag whose full key says otherwise (a 48-bit collision) is not trusted.
+  const other = new FakeEngine({ strictImages: true });
+  other.addImage(first.image, { [CONTEXT_HASH_LABEL]: 'f'.repeat(64) });
+  const rebuilt = await buildService({ engine: other, project: 'demo', service: plain() });
+  assert.equal(rebuilt.cached, false);
+  assert.equal(other.callsOf('buildImage').length, 1);
+});
+
 test('a failing step is rethrown with the service name, step details and a hint; a failed event is emitted', async () => {
-  const engine = new FakeEngine();
+  const engine = new FakeEngine({ strictImages: true });
   engine.setBuildScript({ fail: "The command '/bin/sh -c exit 3' returned a non-zero code: 3", output: ['boom'] });
   const events: DaemonEvent[] = [];
   const err = await buildService({ engine, project: 'demo', service: web(), emit: (e) => events.push(e) }).then(
@@ -89,7 +112,7 @@ test('context errors carry the service name too', async () => {
 });
 
 test('buildServices builds at most two at once and skips services without build', async () => {
-  const engine = new FakeEngine();
+  const engine = new FakeEngine({ strictImages: true });
   let running = 0;
   let max = 0;
   const origBuild = engine.buildImage.bind(engine);

@@ -9,7 +9,11 @@ import { createBuildContext } from './context.ts';
 import { buildCacheKey } from './hash.ts';
 import { LABELLED_DOCKERFILE, labelLine, labelledBuildFiles } from './label-line.ts';
 
-/** The image label holding the build cache key (context content + dockerfile + args + target + labels). */
+/**
+ * The image label holding the full build cache key. Only on images that carry labels anyway (the compose file has
+ * `build.labels`): the cache is keyed on the content-addressed tag, and a label costs a LABEL step (a container commit,
+ * ~100 ms) on Engine 20.10's classic builder.
+ */
 export const CONTEXT_HASH_LABEL = 'dev.cmesh.context-hash';
 /** Parallel builds: the engine serializes much of a build anyway, and two keep progress readable. */
 export const DEFAULT_BUILD_CONCURRENCY = 2;
@@ -36,7 +40,7 @@ export interface BuiltImage {
   imageId: string;
   cached: boolean;
   durationMs: number;
-  /** The full cache key stored in the dev.cmesh.context-hash label. */
+  /** The full cache key; its first 12 hex digits are the tag (and it is the dev.cmesh.context-hash label, if labelled). */
   hash: string;
 }
 
@@ -69,14 +73,18 @@ export async function buildService(options: BuildServiceOptions): Promise<BuiltI
       labels: build.labels,
     });
     const repo = imageRepository(project, service.name);
+    // The tag is the cache key: 48 bits of a sha-256 over everything that shapes the image, so an image under it was
+    // built from this input (a chance collision is 2^-48 per pair of builds), and no label is needed to prove it.
     const image = `${repo}:${hash.slice(0, 12)}`;
-    // Compose tags a built image with `image:` too when both are given.
+    // Compose tags a built image with `image:` too when both are given. The extra tags are free: one build request
+    // with repeated `t` (tagging cost nothing measurable next to a LABEL step; bench/RESULTS.md "Watch").
     const tags = [...new Set([`${repo}:latest`, image, ...(service.image ? [service.image] : [])])];
     const skipCache = options.noCache || options.force || build.noCache;
 
     if (!skipCache) {
       const existing = await engine.inspectImage(image);
-      if (existing && existing.labels[CONTEXT_HASH_LABEL] === hash) {
+      // An image that does carry the full key (labelled builds, and builds before the tag alone was trusted) must match.
+      if (existing && (existing.labels[CONTEXT_HASH_LABEL] ?? hash) === hash) {
         ctx.tar.destroy();
         const durationMs = Date.now() - started;
         emit({ phase: 'done', text: `${image} is up to date` });
@@ -84,16 +92,20 @@ export async function buildService(options: BuildServiceOptions): Promise<BuiltI
       }
     }
 
-    const labels = {
-      ...build.labels,
-      [Labels.managed]: 'true',
-      [Labels.project]: project,
-      [Labels.service]: service.name,
-      [CONTEXT_HASH_LABEL]: hash,
-    };
+    // Labels only where the user asked for them: then cmesh's own ride along in the same step for free.
+    const labels =
+      Object.keys(build.labels ?? {}).length === 0
+        ? undefined
+        : {
+            ...build.labels,
+            [Labels.managed]: 'true',
+            [Labels.project]: project,
+            [Labels.service]: service.name,
+            [CONTEXT_HASH_LABEL]: hash,
+          };
     // One LABEL step instead of one per label (label-line.ts). With a target the appended line would land in the last
     // stage, not necessarily the target's, so multi-stage targets keep the build parameter.
-    const line = build.target ? undefined : labelLine(labels);
+    const line = !labels || build.target ? undefined : labelLine(labels);
     let context = ctx.tar;
     if (line) {
       ctx.tar.destroy();
@@ -107,7 +119,7 @@ export async function buildService(options: BuildServiceOptions): Promise<BuiltI
       tags,
       args: build.args,
       ...(build.target ? { target: build.target } : {}),
-      labels,
+      ...(labels ? { labels } : {}),
       ...(line ? { labelsInDockerfile: true } : {}),
       ...(options.noCache || build.noCache ? { noCache: true } : {}),
       ...(signal ? { signal } : {}),

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { project, svc } from '../daemon/reconcile/testing.ts';
 import { makeTree, tempDir } from './testing.ts';
-import { type ChangeBatch, watchProject } from './watch.ts';
+import { type ChangeBatch, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_WAIT_MS, watchProject } from './watch.ts';
 import { combineActions } from './watch-rules.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -155,6 +155,44 @@ test('a slow onChange never overlaps itself: later events become the next batch'
     await c.next(2);
     assert.equal(maxRunning, 1);
     assert.deepEqual(c.batches[1]!.files.map((f) => f.kind), ['add']);
+  } finally {
+    ac.abort();
+    await w.closed;
+  }
+});
+
+test('defaults: a save is flushed after 100 ms of quiet; a burst that never goes quiet is flushed 200 ms in', async () => {
+  assert.equal(DEFAULT_DEBOUNCE_MS, 100);
+  assert.equal(DEFAULT_MAX_WAIT_MS, 200);
+  const dir = await temp();
+  await makeTree(dir, [['Dockerfile', 'FROM scratch\n']]);
+  const c = collector();
+  const at: number[] = [];
+  const ac = new AbortController();
+  const w = await watchProject({
+    project: project('p', [svc('web', { build: build(dir) })]),
+    onChange: (b) => {
+      at.push(Date.now());
+      c.onChange(b);
+    },
+    signal: ac.signal,
+  });
+  try {
+    // A file every 40 ms for ~800 ms: never 100 ms of quiet, so only the cap flushes before the end.
+    const started = Date.now();
+    const names: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      names.push(join(dir, `f${String(i).padStart(2, '0')}.txt`));
+      await writeFile(names.at(-1)!, String(i));
+      await sleep(40);
+    }
+    const writesDone = Date.now();
+    await sleep(400);
+    assert.ok(c.batches.length >= 2, `the cap split the burst (${c.batches.length} batch(es))`);
+    assert.ok(at[0]! < writesDone, 'the first batch came while events kept coming');
+    assert.ok(at[0]! - started < 700, `first batch ${at[0]! - started} ms after the first write`);
+    // Nothing lost or duplicated across the batches.
+    assert.deepEqual(c.batches.flatMap((b) => b.files.map((f) => f.path)).sort(), names);
   } finally {
     ac.abort();
     await w.closed;

@@ -10,9 +10,16 @@ import type { ContainerRef } from './reconcile/plan-types.ts';
 /** Pool id of a rollout's new container while the old one still holds `<service>#<n>`. */
 export const nextPoolId = (service: string, replica: number): string => `${service}#${replica}~next`;
 
-/** Faster than the pool’s own probe interval: the rollout waits on this, and every 50 ms counts for `watch` (a booting
- * node answers its first probe ~100–200 ms after start; bench/watch.ts). */
-const ROLLOUT_PROBE_MS = 50;
+/**
+ * The rollout waits on these probes, not the pool's own interval, and every tick counts for `watch` (bench/watch.ts):
+ * a booting node answers its first probe ~100–200 ms after start, so the new container is probed at once and then
+ * every 25 ms while it boots (a refused probe costs a connect through Docker's port proxy, nothing more), every 100 ms
+ * once it is slow to come up. Rise stays the service's `rise`: consecutive passes of the real probe.
+ */
+const ROLLOUT_PROBE_FAST_MS = 25;
+const ROLLOUT_PROBE_SLOW_MS = 100;
+/** How long the fast interval lasts after the first probe. */
+const ROLLOUT_FAST_WINDOW_MS = 2_000;
 /**
  * A bare TCP probe passes as soon as Docker's port proxy accepts, even before the process listens: TCP-probed services
  * must also stay up this long, so a crash at start is seen before the old replica goes.
@@ -71,7 +78,7 @@ export async function waitNextHealthy(
       pool.setActiveHealth(id, true, `rollout: ${passes} passing probes (${r.reason})`);
       return true;
     }
-    await sleep(ROLLOUT_PROBE_MS, signal);
+    await sleep(Date.now() - started < ROLLOUT_FAST_WINDOW_MS ? ROLLOUT_PROBE_FAST_MS : ROLLOUT_PROBE_SLOW_MS, signal);
   }
   return false;
 }

@@ -92,6 +92,8 @@ export interface MeshSpec {
   /** Consistent-hash key for lb=ring-hash: `header:<name>`, `cookie:<name>` or `ip`. */
   hashKey?: string;
   accessLog: boolean;
+  /** `rollout.max_surge`: new replicas a start-first rollout starts at once; undefined = 1 (plan-rollout.ts). */
+  rollout?: { maxSurge: number };
   /** True when health came from x-cmesh or was derived from the compose healthcheck, false when the TCP default. */
   healthExplicit: boolean;
 }

@@ -101,5 +101,17 @@ test('the published JSON Schema agrees with the loader', () => {
   assert.equal(props.lb.default, MESH_DEFAULTS.lb);
   assert.equal(props.retries.default, MESH_DEFAULTS.retries);
   assert.equal(props.health.properties.rise.default, MESH_DEFAULTS.health.rise);
-  assert.deepEqual(Object.keys(props).sort(), ['access_log', 'bind', 'hash_key', 'health', 'lb', 'protocol', 'retries', 'timeouts', 'weight', 'weights']);
+  assert.deepEqual(Object.keys(props).sort(), ['access_log', 'bind', 'hash_key', 'health', 'lb', 'protocol', 'retries', 'rollout', 'timeouts', 'weight', 'weights']);
+  assert.deepEqual(Object.keys(props.rollout.properties), ['max_surge']);
+});
+
+test('rollout.max_surge: service over project defaults, absent when not set; 0 and unknown keys are reported', () => {
+  const p = load('x-cmesh:\n  defaults: {rollout: {max_surge: 2}}\nservices:\n  a: {image: a}\n  b:\n    image: b\n    x-cmesh: {rollout: {max_surge: 3}}\n').project;
+  assert.deepEqual(p.services['a']?.mesh.rollout, { maxSurge: 2 });
+  assert.deepEqual(p.services['b']?.mesh.rollout, { maxSurge: 3 });
+  assert.equal(service('services:\n  web:\n    image: x\n').mesh.rollout, undefined);
+  const err = loadError('services:\n  web:\n    image: x\n    x-cmesh:\n      rollout: {max_surge: 0}\n');
+  assert.deepEqual(where(err), ['5:28 services.web.x-cmesh.rollout.max_surge']);
+  const r = load('services:\n  web:\n    image: x\n    x-cmesh:\n      rollout: {max_sruge: 2}\n');
+  assert.deepEqual(r.warnings.map((w) => w.path), ['services.web.x-cmesh.rollout.max_sruge']);
 });

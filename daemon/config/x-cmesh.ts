@@ -29,9 +29,11 @@ export interface MeshOverrides {
   bind?: string;
   hashKey?: string;
   accessLog?: boolean;
+  rollout?: { maxSurge?: number };
 }
 
-const MESH_KEYS = new Set(['lb', 'protocol', 'weight', 'weights', 'health', 'retries', 'timeouts', 'bind', 'hash_key', 'access_log']);
+const MESH_KEYS = new Set(['lb', 'protocol', 'weight', 'weights', 'health', 'retries', 'timeouts', 'bind', 'hash_key', 'access_log', 'rollout']);
+const ROLLOUT_KEYS = new Set(['max_surge']);
 const HEALTH_KEYS = new Set(['path', 'port', 'interval', 'timeout', 'rise', 'fall']);
 const TIMEOUT_KEYS = new Set(['connect', 'request', 'idle']);
 const HASH_KEY = /^(header:[A-Za-z0-9-]+|cookie:[A-Za-z0-9_.-]+|ip)$/;
@@ -92,6 +94,9 @@ export function readMeshOverrides(ctx: Ctx, node: YNode, path: PathSeg[]): MeshO
       case 'access_log':
         set(o, 'accessLog', readBool(ctx, v, p));
         break;
+      case 'rollout':
+        o.rollout = readRollout(ctx, v, p);
+        break;
     }
   }
   return o;
@@ -123,6 +128,19 @@ function readHealth(ctx: Ctx, node: YNode, path: PathSeg[]): HealthOverrides {
     }
   });
   return h;
+}
+
+function readRollout(ctx: Ctx, node: YNode, path: PathSeg[]): { maxSurge?: number } {
+  const map = readMap(ctx, node, path, 'e.g. `rollout: {max_surge: 2}`');
+  const r: { maxSurge?: number } = {};
+  if (map === undefined) return r;
+  checkKeys(ctx, map, path, { supported: ROLLOUT_KEYS });
+  each(map, path, (key, v, p) => {
+    if (key !== 'max_surge') return;
+    const n = readInt(ctx, v, p, { min: 1, max: 100 });
+    if (n !== undefined) r.maxSurge = n;
+  });
+  return r;
 }
 
 function readTimeouts(ctx: Ctx, node: YNode, path: PathSeg[]): Partial<MeshSpec['timeouts']> {
@@ -179,5 +197,7 @@ export function resolveMesh(defaults: MeshOverrides, own: MeshOverrides, hc: Hea
   if (bind !== undefined) spec.bind = bind;
   const hashKey = own.hashKey ?? defaults.hashKey;
   if (hashKey !== undefined) spec.hashKey = hashKey;
+  const maxSurge = own.rollout?.maxSurge ?? defaults.rollout?.maxSurge;
+  if (maxSurge !== undefined) spec.rollout = { maxSurge };
   return spec;
 }

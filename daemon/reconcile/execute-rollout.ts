@@ -13,6 +13,8 @@ type Rollout = Extract<Action, { kind: 'rollout' }>;
 
 /** How often the engine is asked whether the new container died while the mesh probes it. */
 const EXIT_POLL_MS = 200;
+/** The drain bound remove() uses too (execute-actions.ts): the stop grace period, never more than 30 s. */
+const MAX_DRAIN_MS = 30_000;
 /** Without the mesh: a container without a healthcheck must stay running this long (ready.ts does the same). */
 const ENGINE_SETTLE_MS = 1_000;
 
@@ -20,17 +22,38 @@ function emitRollout(ctx: ActionContext, service: string, phase: 'start' | 'prog
   ctx.emit({ type: 'rollout', time: ctx.now(), project: ctx.project, service, phase, text, ...extra });
 }
 
+/**
+ * At most `maxSurge` steps between creating their new container and draining their old one. A step frees its slot as
+ * soon as the old replica is out of the pool with nothing in flight, so the old container's stop (its grace period) and
+ * removal overlap the next step's create and start; the pool never serves more than count + surge replicas. After a
+ * failure no further step starts; the ones under way finish, then the first error is thrown.
+ */
 export async function runRollout(ctx: ActionContext, a: Rollout): Promise<void> {
   const surge = Math.max(1, a.maxSurge);
   emitRollout(ctx, a.service, 'start', `${a.steps.length} replica(s) to ${shortHash(a.specHash)}, start-first, surge ${surge}`);
-  for (let i = 0; i < a.steps.length; i += surge) {
-    const results = await Promise.allSettled(a.steps.slice(i, i + surge).map((step) => rollOne(ctx, a, step)));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      // The rest of the rollout is abandoned: replicas already replaced stay new, the others keep the old version.
-      if (isCmeshError(failed.reason) && failed.reason.code === 'CMESH_E_ROLLOUT_FAILED') ctx.onRolledBack?.(a.service, a.specHash);
-      throw failed.reason;
+  const queue = [...a.steps];
+  const running: Promise<void>[] = [];
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    for (let step = queue.shift(); step && !failure; step = queue.shift()) {
+      let freeSlot!: () => void;
+      const slotFree = new Promise<void>((resolve) => {
+        freeSlot = resolve;
+      });
+      const run = rollOne(ctx, a, step, freeSlot).catch((error: unknown) => {
+        failure ??= { error };
+      });
+      running.push(run);
+      await Promise.race([slotFree, run]);
     }
+  };
+  await Promise.all(Array.from({ length: Math.min(surge, a.steps.length) }, worker));
+  await Promise.all(running);
+  if (failure) {
+    // The rest of the rollout is abandoned: replicas already replaced stay new, the others keep the old version.
+    const { error } = failure;
+    if (isCmeshError(error) && error.code === 'CMESH_E_ROLLOUT_FAILED') ctx.onRolledBack?.(a.service, a.specHash);
+    throw error;
   }
   emitRollout(ctx, a.service, 'done', `${a.steps.length} replica(s) now on ${shortHash(a.specHash)}`);
 }
@@ -56,7 +79,8 @@ async function createNext(ctx: ActionContext, step: RolloutStep): Promise<Contai
   }
 }
 
-async function rollOne(ctx: ActionContext, a: Rollout, step: RolloutStep): Promise<void> {
+/** One replica: new container up and healthy, old one drained (`drained` frees the surge slot), removed, renamed over. */
+async function rollOne(ctx: ActionContext, a: Rollout, step: RolloutStep, drained: () => void): Promise<void> {
   if (step.stale) await removeNext(ctx, step.stale);
   const next = await createNext(ctx, step);
   emitContainer(ctx, 'created', next);
@@ -76,7 +100,12 @@ async function rollOne(ctx: ActionContext, a: Rollout, step: RolloutStep): Promi
     });
   }
   emitRollout(ctx, a.service, 'progress', `${next.name} healthy, replacing ${step.target.name}`, { replica: next.replica });
-  await remove(ctx, step.target, a.stopTimeoutSec);
+  // Drained here, so the next step can start while the old container stops; remove() must not drain (wait) again.
+  const hooks = ctx.stopHooks;
+  await hooks?.beforeStop(step.target, Math.min(a.stopTimeoutSec * 1000, MAX_DRAIN_MS));
+  drained();
+  const alreadyDrained = hooks ? { ...ctx, stopHooks: { beforeStop: async () => {}, afterStop: hooks.afterStop.bind(hooks) } } : ctx;
+  await remove(alreadyDrained, step.target, a.stopTimeoutSec);
   await ctx.engine.renameContainer(next.id, step.canonicalName);
   ctx.rolloutHooks?.promote(next);
   ctx.onReplaced?.(next.service, next.replica);

@@ -23,6 +23,15 @@ function next(replica: number, options: { stale?: boolean; state?: ContainerInfo
 
 const worker = (): ContainerInfo[] => [ctr(app, 'worker', 1), ctr(app, 'worker', 2)];
 
+/** `x-cmesh.rollout.max_surge`: 2 of 3 at once; 5 of 2 is clamped to the 2 that roll. */
+const MESH = svc('defaults').mesh;
+const surged = desired(
+  project('surge', [
+    svc('web', { replicas: 3, ports: [{ target: 3000, published: 8080, protocol: 'tcp' }], mesh: { ...MESH, rollout: { maxSurge: 2 } } }),
+    svc('api', { replicas: 2, ports: [{ target: 4000, published: 8081, protocol: 'tcp' }], mesh: { ...MESH, rollout: { maxSurge: 5 } } }),
+  ]),
+);
+
 export const rolloutCases: PlanCase[] = [
   {
     name: 'rollout-start-first',
@@ -55,6 +64,11 @@ export const rolloutCases: PlanCase[] = [
     name: 'rollout-interrupted-restarts',
     desired: app,
     containers: [ctr(app, 'web', 1, { stale: true }), next(1), ctr(app, 'web', 2, { stale: true }), ctr(app, 'web', 3, { stale: true }), ...worker()],
+  },
+  {
+    name: 'rollout-max-surge',
+    desired: surged,
+    containers: [1, 2, 3].map((i) => ctr(surged, 'web', i, { stale: true })).concat([1, 2].map((i) => ctr(surged, 'api', i, { stale: true }))),
   },
   {
     name: 'rollout-leftovers-removed',

@@ -6,8 +6,16 @@ import type { ProjectSpec, ServiceSpec } from '../api/project.ts';
 import { createSpec } from './container-spec.ts';
 import type { Action, ContainerRef, RolloutStep } from './plan-types.ts';
 
-/** One new replica at a time: the pool never holds more than count + 1 containers of the service. */
+/**
+ * New replicas started at once when `x-cmesh.rollout.max_surge` is not set: one, so the pool never serves more than
+ * count + 1 containers of the service (old replicas already drained and stopping are not counted, as in Kubernetes).
+ */
 export const DEFAULT_MAX_SURGE = 1;
+
+/** `x-cmesh.rollout.max_surge`, never more than the replicas that roll (and at least one). */
+export function maxSurgeOf(service: ServiceSpec, steps: number): number {
+  return Math.max(1, Math.min(service.mesh.rollout?.maxSurge ?? DEFAULT_MAX_SURGE, steps));
+}
 /** How long a new replica may take to become healthy when nothing better is known. */
 export const DEFAULT_ROLLOUT_TIMEOUT_MS = 60_000;
 
@@ -115,7 +123,7 @@ export function rolloutAction(input: RolloutInput): Action {
     kind: 'rollout',
     service: service.name,
     specHash: hash,
-    maxSurge: DEFAULT_MAX_SURGE,
+    maxSurge: maxSurgeOf(service, steps.length),
     timeoutMs: rolloutTimeoutMs(service),
     stopTimeoutSec: input.timeoutSec,
     steps,

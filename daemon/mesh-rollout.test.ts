@@ -1,0 +1,74 @@
+// waitNextHealthy against a real HTTP server on loopback: fast probing while the new container boots, rise passes
+// before it is routable, routable at once after, and false (never routable) on timeout.
+
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { Registry } from '../mesh/registry.ts';
+import type { Endpoint } from './api/engine.ts';
+import { nextPoolId, waitNextHealthy } from './mesh-rollout.ts';
+import { svc } from './reconcile/testing.ts';
+
+const web = svc('web', { ports: [{ target: 3000, published: 8080, protocol: 'tcp' }] });
+const mesh = { ...web.mesh, health: { path: '/healthz', intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 2 } };
+
+/** Answers 503 until `bootMs` after its first request (a booting app), then 200; counts the probes it saw. */
+async function booting(bootMs: number): Promise<{ port: number; probes: () => number; close: () => Promise<void> }> {
+  let born: number | undefined;
+  let probes = 0;
+  const server = http.createServer((_req, res) => {
+    probes++;
+    born ??= Date.now();
+    res.statusCode = Date.now() - born < bootMs ? 503 : 200;
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    probes: () => probes,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+function setup(port: number) {
+  const registry = new Registry();
+  registry.configureService('p', { name: 'web', mesh, ports: web.ports, replicas: 1 });
+  const closed: string[] = [];
+  const deps = { registry, closeUpstream: (_p: string, _s: string, id: string) => void closed.push(id) };
+  const endpoints: Endpoint[] = [{ containerPort: 3000, protocol: 'tcp', host: '127.0.0.1', hostPort: port }];
+  const next = { id: 'c-next', name: 'p-web-1-next', service: 'web', replica: 1 };
+  return { registry, deps, endpoints, next };
+}
+
+test('probed every ~25 ms while it boots; routable right after `rise` passes, not before', async () => {
+  const app = await booting(300);
+  try {
+    const { registry, deps, endpoints, next } = setup(app.port);
+    const pool = registry.pool('p', 'web');
+    const started = Date.now();
+    const waiting = waitNextHealthy(deps, 'p', next, endpoints, 5_000);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(pool.pick(), undefined, 'not routable while booting');
+    assert.equal(await waiting, true);
+    const took = Date.now() - started;
+    assert.ok(took >= 300, `healthy only after boot (${took} ms)`);
+    assert.ok(took < 1_500, `found well within the pool's 1 s interval after boot (${took} ms)`);
+    // 300 ms of boot at ~25 ms is ~12 failing probes, then 2 passes; at 100 ms it would be 3 + 2.
+    assert.ok(app.probes() >= 6, `${app.probes()} probes`);
+    assert.equal(pool.pick()?.id, nextPoolId('web', 1), 'routable at once');
+  } finally {
+    await app.close();
+  }
+});
+
+test('false on timeout, and the new container never became routable', async () => {
+  const app = await booting(60_000);
+  try {
+    const { registry, deps, endpoints, next } = setup(app.port);
+    assert.equal(await waitNextHealthy(deps, 'p', next, endpoints, 300), false);
+    assert.equal(registry.pool('p', 'web').pick(), undefined);
+  } finally {
+    await app.close();
+  }
+});
