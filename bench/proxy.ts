@@ -241,9 +241,11 @@ http {
 async function startCmesh(port: number, upstreams: number[]): Promise<ChildProcess> {
   // The daemon's V8 flags (cli/daemon-bundle.ts), so the bench measures the proxy as the daemon runs it.
   const v8Flags = args.includes('--no-daemon-flags') ? [] : DAEMON_V8_FLAGS;
-  const child = spawn(...pinned(SERVER_CPU, process.execPath, [...v8Flags, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', String(port), ...upstreams.map(String)]), {
+  // node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line.
+  const prof = flag('--cpu-prof');
+  const profFlags = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
+  const child = spawn(...pinned(SERVER_CPU, process.execPath, [...v8Flags, ...profFlags, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', String(port), ...upstreams.map(String)]), {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...(flag('--cpu-prof') === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${flag('--cpu-prof')}` }) },
   });
   await new Promise<void>((resolve, reject) => {
     child.stdout?.once('data', () => resolve());

@@ -1,6 +1,7 @@
 // State shared by every request of one service's proxy: the pool, clients, retry budget, counters and callbacks.
 
 import type { Socket } from 'node:net';
+import type { ClientConnection } from './client-connection.ts';
 import type { MeshSpec } from '../../daemon/api/project.ts';
 import type { AttemptOutcome, UpstreamPool } from '../upstream-pool.ts';
 import type { AccessLogEntry, AccessLogSink } from './access-log.ts';
@@ -54,6 +55,8 @@ export interface ProxyContext {
   draining: boolean;
   /** Upgraded (WebSocket) and TCP tunnels, destroyed when the listener's drain bound passes. */
   tunnels: Set<Socket>;
+  /** Open HTTP client connections (upgraded ones leave this set for `tunnels`). */
+  connections: Set<ClientConnection>;
 }
 
 export function newStats(): ProxyStats {

@@ -1,6 +1,5 @@
 // The proxy's own answers: short plain-text bodies naming the service and the cause, tagged with `x-cmesh-error`.
 
-import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { PoolSnapshot } from '../upstream-pool.ts';
 
@@ -26,6 +25,7 @@ const REASONS: Record<number, string> = {
   400: 'Bad Request',
   405: 'Method Not Allowed',
   408: 'Request Timeout',
+  417: 'Expectation Failed',
   431: 'Request Header Fields Too Large',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -51,45 +51,30 @@ export function upstreamFailure(service: string, replica: string, outcome: strin
   if (outcome === 'connect-error') {
     return { status: 502, code: 'upstream-connect-failed', message: `could not connect to replica ${replica} of service "${service}"${why}` };
   }
-  if (code === 'HPE_INVALID_CONSTANT' || code?.startsWith('HPE_') || code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_RESPONSE') {
+  if (code?.startsWith('HPE_')) {
     return { status: 502, code: 'upstream-bad-response', message: `replica ${replica} of service "${service}" sent an invalid response${why}` };
   }
   return { status: 502, code: 'upstream-reset', message: `replica ${replica} of service "${service}" closed the connection before answering${why}` };
 }
 
-function body(e: ProxyError): Buffer {
-  return Buffer.from(`cmesh: ${e.message}\n`);
-}
-
 /**
- * Answers with the error unless headers already went out (then the client connection is cut, so a truncated body
- * can never look complete). `close` asks for Connection: close, e.g. when the request body was not fully read.
+ * The whole answer as one latin1 string (the message is ASCII). `close` adds Connection: close, e.g. when the request
+ * body was not fully read or the client's framing cannot be trusted.
  */
-export function sendProxyError(res: ServerResponse, e: ProxyError, close = false): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const payload = body(e);
-  if (close) res.shouldKeepAlive = false;
-  res.writeHead(e.status, REASONS[e.status] ?? 'Error', {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': payload.length,
-    'x-cmesh-error': e.code,
-    'cache-control': 'no-store',
-  });
-  res.end(payload);
+export function errorResponse(e: ProxyError, close: boolean): string {
+  const payload = `cmesh: ${e.message}\n`;
+  return (
+    `HTTP/1.1 ${e.status} ${REASONS[e.status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(payload)}\r\nX-Cmesh-Error: ${e.code}\r\nCache-Control: no-store\r\n` +
+    `${close ? 'Connection: close\r\n' : ''}\r\n${Buffer.from(payload).toString('latin1')}`
+  );
 }
 
-/** The same answer written raw on a socket (client errors before parsing finished, failed upgrades). */
+/** The same answer written on a raw socket that then closes (failed upgrades, refused connections). */
 export function writeRawError(socket: Socket, e: ProxyError): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const payload = body(e);
-  socket.end(
-    `HTTP/1.1 ${e.status} ${REASONS[e.status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Content-Length: ${payload.length}\r\nX-Cmesh-Error: ${e.code}\r\nConnection: close\r\n\r\n${payload.toString('latin1')}`,
-  );
+  socket.end(errorResponse(e, true), 'latin1');
 }

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TrustedProxies, clientResponseHeaders, normalizeIp, upstreamRequestHeaders } from './forwarded-headers.ts';
 import { compileHashKey, cookieValue } from './hash-key.ts';
+import { newPreparedRequest, prepareRequest } from './request-head.ts';
 import { parseTarget } from './request-target.ts';
+import { clientResponseHead, newResponseFacts } from './response-head.ts';
 
 const info = { clientIp: '10.0.0.9', trusted: false, proto: 'http' as const };
 
@@ -31,12 +33,40 @@ describe('forwarded headers', { timeout: 30_000 }, () => {
   });
 
   test('response headers: duplicates and case kept, hop-by-hop gone, copy only when needed', () => {
-    const raw = ['Set-Cookie', 'a', 'set-cookie', 'b', 'Connection', 'keep-alive, X-Hop', 'X-Hop', 'h', 'Transfer-Encoding', 'chunked'].map((s) => Buffer.from(s));
+    const raw = ['Set-Cookie', 'a', 'set-cookie', 'b', 'Connection', 'keep-alive, X-Hop', 'X-Hop', 'h', 'Transfer-Encoding', 'chunked'];
     assert.deepEqual(clientResponseHeaders(raw), ['Set-Cookie', 'a', 'set-cookie', 'b']);
-    const clean = ['Content-Length', '1'].map((s) => Buffer.from(s));
-    assert.deepEqual(clientResponseHeaders(clean), ['Content-Length', '1']);
-    const upgrade = ['Upgrade', 'websocket', 'Connection', 'Upgrade'].map((s) => Buffer.from(s));
+    const clean = ['Content-Length', '1'];
+    assert.equal(clientResponseHeaders(clean), clean);
+    const upgrade = ['Upgrade', 'websocket', 'Connection', 'Upgrade'];
     assert.deepEqual(clientResponseHeaders(upgrade, true), ['Upgrade', 'websocket', 'Connection', 'Upgrade']);
+  });
+
+  test('upstream request head: one string, same rules, framing facts', () => {
+    const r = newPreparedRequest();
+    const raw = ['Host', 'a', 'X-A', '1', 'Connection', 'keep-alive, X-Hop, Content-Length, Host', 'X-Hop', 'h', 'Content-Length', '5', 'Expect', '100-continue', 'X-Forwarded-For', '6.6.6.6'];
+    assert.equal(prepareRequest('POST', '/p?q', raw, true, info, r), undefined);
+    assert.equal(r.head, 'POST /p?q HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nContent-Length: 5\r\nx-forwarded-for: 10.0.0.9\r\nx-forwarded-proto: http\r\nx-forwarded-host: a\r\n');
+    assert.deepEqual({ ...r, head: '' }, { head: '', needsHost: false, chunked: false, contentLength: 5, expectContinue: true, replaySafe: false });
+    assert.equal(prepareRequest('POST', '/', ['Host', 'a', 'Transfer-Encoding', 'chunked', 'Idempotency-Key', 'k'], true, { ...info, via: 'cm' }, r), undefined);
+    assert.ok(r.chunked && r.replaySafe && r.contentLength === -1);
+    assert.match(r.head, /\r\nvia: 1\.1 cm\r\n$/);
+    assert.equal(prepareRequest('GET', 'http://b.test:81/x', ['Host', 'a'], true, info, r), undefined);
+    assert.equal(r.head, 'GET /x HTTP/1.1\r\nhost: b.test:81\r\nx-forwarded-for: 10.0.0.9\r\nx-forwarded-proto: http\r\nx-forwarded-host: b.test:81\r\n');
+    assert.equal(prepareRequest('GET', '/', [], false, info, r), undefined);
+    assert.ok(r.needsHost, 'HTTP/1.0 without Host is allowed; the attempt names the replica');
+    assert.equal(prepareRequest('GET', '/', [], true, info, r)?.message, 'missing Host header');
+    assert.equal(prepareRequest('GET', '/', ['Host', 'a', 'host', 'b'], true, info, r)?.message, 'more than one Host header');
+    assert.equal(prepareRequest('GET', '*', ['Host', 'a'], true, info, r)?.status, 400);
+    assert.equal(prepareRequest('PUT', '/', ['Host', 'a', 'Expect', 'x'], true, info, r)?.status, 417);
+  });
+
+  test('client response head: hop-by-hop and named fields gone, framing facts, keep-alive hint', () => {
+    const facts = newResponseFacts();
+    const raw = ['Content-Type', 'text/plain', 'Connection', 'keep-alive, X-Hop', 'X-Hop', '1', 'Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'Set-Cookie', 'a'];
+    assert.equal(clientResponseHead(200, 'OK', raw, facts), 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nSet-Cookie: a\r\n');
+    assert.deepEqual(facts, { contentLength: false, chunked: true, keepAliveTimeout: 5 });
+    assert.equal(clientResponseHead(404, '', ['Content-Length', '0'], facts), 'HTTP/1.1 404 \r\nContent-Length: 0\r\n');
+    assert.deepEqual(facts, { contentLength: true, chunked: false, keepAliveTimeout: -1 });
   });
 
   test('trusted proxies: addresses and CIDRs, v4 and v6, v4-mapped unwrapped', () => {
@@ -52,9 +82,12 @@ describe('forwarded headers', { timeout: 30_000 }, () => {
   });
 
   test('hash keys', () => {
-    assert.equal(compileHashKey('header:X-User')?.({ 'x-user': 'bob' }, '1.2.3.4'), 'bob');
-    assert.equal(compileHashKey('cookie:sid')?.({ cookie: 'a=1; sid="s1"' }, '1.2.3.4'), 's1');
-    assert.equal(compileHashKey('ip')?.({}, '1.2.3.4'), '1.2.3.4');
+    assert.equal(compileHashKey('header:X-User')?.(['Host', 'a', 'X-User', 'bob'], '1.2.3.4'), 'bob');
+    assert.equal(compileHashKey('header:X-User')?.(['x-user', 'a', 'X-USER', 'b'], '1.2.3.4'), 'a, b');
+    assert.equal(compileHashKey('header:X-User')?.(['Host', 'a'], '1.2.3.4'), undefined);
+    assert.equal(compileHashKey('cookie:sid')?.(['Cookie', 'a=1; sid="s1"'], '1.2.3.4'), 's1');
+    assert.equal(compileHashKey('cookie:sid')?.(['Cookie', 'a=1', 'cookie', 'sid=s2'], '1.2.3.4'), 's2');
+    assert.equal(compileHashKey('ip')?.([], '1.2.3.4'), '1.2.3.4');
     assert.equal(compileHashKey(undefined), undefined);
     assert.throws(() => compileHashKey('query:x'), /hash key/);
     assert.equal(cookieValue('sidx=1; sid=2', 'sid'), '2');

@@ -1,5 +1,5 @@
-// Rewrites headers on their way through the proxy: strips hop-by-hop fields both ways and sets X-Forwarded-*.
-// Works on flat raw header lists so case, order and duplicates of everything else pass through untouched.
+// The header rules of the proxy: hop-by-hop fields stripped both ways, X-Forwarded-* set, trusted peers. The request
+// and response heads of the HTTP path are serialised with these rules in request-head.ts / response-head.ts.
 
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
@@ -7,9 +7,9 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
  * Connection-specific fields (RFC 9110 §7.6.1, RFC 9112 §9.6) that describe one hop and must not be forwarded.
  * Proxy-Authorization / Proxy-Authenticate are deliberately absent: RFC 9110 §11.7 no longer lists them as hop-by-hop,
  * and a gateway that does not consume proxy credentials itself relays them unchanged.
- * `expect` is answered by node's server (100 Continue) and undici refuses to send it, so it ends here too.
+ * `expect` is answered by the proxy itself (100 Continue) before the body is read, so it ends here too.
  */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -22,7 +22,7 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /** Client-supplied forwarding claims, only believed from a trusted peer (otherwise they are spoofable). */
-const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip']);
+export const FORWARDING: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip']);
 
 export interface ForwardingInfo {
   /** Peer address of the client connection, IPv4-mapped IPv6 already unwrapped. */
@@ -56,7 +56,7 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
 }
 
 /**
- * The header list sent upstream, as `[name, value, name, value, ...]` for undici. Host is forwarded as received
+ * The header list sent upstream, as `[name, value, name, value, ...]` (WebSocket handshakes). Host is forwarded as received
  * (unless `info.host` overrides it); X-Forwarded-For is appended to only when the peer is trusted, else overwritten.
  */
 export function upstreamRequestHeaders(raw: readonly string[], info: ForwardingInfo): string[] {
@@ -109,27 +109,54 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardingI
 }
 
 /**
- * The response header list for node's `res.writeHead(status, msg, list)`: hop-by-hop fields and fields named in
- * Connection removed (node sets its own framing and keep-alive for the client connection). `keepUpgrade` is for 101s.
+ * The response header list with hop-by-hop fields and fields named in Connection removed (the proxy frames the client
+ * connection itself). `keepUpgrade` is for 101s. Copies only when something must go.
  */
-export function clientResponseHeaders(raw: readonly Buffer[], keepUpgrade = false): string[] {
-  const strings: string[] = new Array(raw.length);
+export function clientResponseHeaders(raw: readonly string[], keepUpgrade = false): string[] {
   let hasConnection = false;
-  for (let i = 0; i < raw.length; i++) {
-    const s = raw[i]!.toString('latin1');
-    strings[i] = s;
-    if ((i & 1) === 0 && s.length === 10 && s.toLowerCase() === 'connection') hasConnection = true;
+  for (let i = 0; i < raw.length; i += 2) {
+    const s = raw[i]!;
+    if (s.length === 10 && s.toLowerCase() === 'connection') hasConnection = true;
   }
-  const named = hasConnection ? connectionTokens(strings) : undefined;
+  const named = hasConnection ? connectionTokens(raw) : undefined;
   let out: string[] | undefined;
-  for (let i = 0; i < strings.length; i += 2) {
-    const lower = strings[i]!.toLowerCase();
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
     const drop = (HOP_BY_HOP.has(lower) || named?.has(lower)) && !(keepUpgrade && (lower === 'upgrade' || lower === 'connection'));
     // Copy-on-first-drop: most responses carry nothing to strip but `connection`/`keep-alive`.
-    if (drop) out ??= strings.slice(0, i);
-    else if (out) out.push(strings[i]!, strings[i + 1]!);
+    if (drop) out ??= raw.slice(0, i);
+    else if (out) out.push(raw[i]!, raw[i + 1]!);
   }
-  return out ?? strings;
+  return out ?? (raw as string[]);
+}
+
+/**
+ * Adds the field names a Connection header lists (`keep-alive` and `close` name nothing worth a set). Framing and
+ * routing fields are never removed this way: `Connection: content-length` is the classic trick to desynchronise hops.
+ */
+export function connectionNamed(value: string, into: Set<string> | undefined): Set<string> | undefined {
+  if (value.length <= 10) {
+    const v = value.toLowerCase();
+    if (v === 'keep-alive' || v === 'close') return into;
+  }
+  for (const token of value.split(',')) {
+    const t = token.trim().toLowerCase();
+    if (t === '' || HOP_BY_HOP.has(t) || t === 'content-length' || t === 'host') continue;
+    into ??= new Set();
+    into.add(t);
+  }
+  return into;
+}
+
+/** Rare path (a Connection header listed extra fields): a serialised head without those fields' lines. */
+export function dropNamedLines(head: string, named: ReadonlySet<string>): string {
+  const lines = head.split('\r\n');
+  let out = `${lines[0]}\r\n`;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line !== '' && !named.has(line.slice(0, line.indexOf(':')).toLowerCase())) out += `${line}\r\n`;
+  }
+  return out;
 }
 
 /** Unwraps `::ffff:1.2.3.4` so IPv4 clients on dual-stack sockets log and match as IPv4. */

@@ -1,8 +1,7 @@
 // Extracts the ring-hash key a request is pinned by (`x-cmesh.hash_key`): a header, a cookie or the client IP.
 
-import type { IncomingHttpHeaders } from 'node:http';
-
-export type HashKeyExtractor = (headers: IncomingHttpHeaders, clientIp: string) => string | undefined;
+/** Reads the key from a request's raw header list (`[name, value, ...]` as received) and the client address. */
+export type HashKeyExtractor = (rawHeaders: readonly string[], clientIp: string) => string | undefined;
 
 /**
  * Compiles `header:<name>`, `cookie:<name>` or `ip` once per proxy, so the request path does no spec parsing.
@@ -16,14 +15,21 @@ export function compileHashKey(spec: string | undefined): HashKeyExtractor | und
   const name = spec.slice(colon + 1).trim();
   if (colon > 0 && name !== '' && kind === 'header') {
     const lower = name.toLowerCase();
-    return (headers) => {
-      const value = headers[lower];
-      // Repeated headers hash as one string so the same client always lands on the same key.
-      return Array.isArray(value) ? value.join(', ') : value;
-    };
+    // Repeated headers hash as one string so the same client always lands on the same key.
+    return (raw) => headerValue(raw, lower, ', ');
   }
-  if (colon > 0 && name !== '' && kind === 'cookie') return (headers) => cookieValue(headers.cookie, name);
+  if (colon > 0 && name !== '' && kind === 'cookie') return (raw) => cookieValue(headerValue(raw, 'cookie', '; '), name);
   throw new TypeError(`hash key "${spec}" must be header:<name>, cookie:<name> or ip`);
+}
+
+/** All values of a header (lower-case `name`) joined by `sep`, as node:http would join them, or undefined. */
+function headerValue(raw: readonly string[], name: string, sep: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!;
+    if (n.length === name.length && n.toLowerCase() === name) value = value === undefined ? raw[i + 1]! : `${value}${sep}${raw[i + 1]!}`;
+  }
+  return value;
 }
 
 /** The first value of cookie `name` in a Cookie header (RFC 6265 §5.4: `a=1; b=2`), or undefined. */

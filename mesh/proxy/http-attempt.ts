@@ -1,185 +1,266 @@
-// One try of a request at one replica: an undici dispatch handler that streams the response to the client.
-// It uses undici's raw-header handler callbacks (onConnect/onHeaders/onData): the newer controller API parses every
-// response's headers into an object first, which this proxy would only have to flatten back.
+// One try of a request at one replica: takes a pooled connection, writes the request, and streams the parsed response
+// to the client connection (head rewritten, body forwarded as it arrives, with backpressure both ways).
 
-import type { Dispatcher } from 'undici';
 import type { AttemptOutcome, Upstream } from '../upstream-pool.ts';
-import { type AttemptFailure, classifyError } from './retry.ts';
-import { clientResponseHeaders } from './forwarded-headers.ts';
 import type { Exchange } from './http-exchange.ts';
+import { PROCEED, type ParseError, SKIP_BODY } from './llhttp.ts';
+import { type AttemptFailure, BODY_TIMEOUT, CONNECT_TIMEOUT, HEADERS_TIMEOUT, POOL_CLOSED, classifyError } from './retry.ts';
+import type { ReplicaPool } from './upstream-client.ts';
+import type { UpstreamConnection } from './upstream-connection.ts';
 
-/**
- * undici's own headers timeout runs on coarse timers (ticks of ~0.5 s): right for the default 30 s deadline, far
- * off for a short one. Below this the attempt keeps its own precise timer instead.
- */
-const PRECISE_DEADLINE_MS = 5000;
+const CHUNK_END = '\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
 
-function headersTimeoutError(ms: number): Error {
-  return Object.assign(new Error(`no response headers within ${ms}ms`), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+function codedError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
 }
 
-export class HttpAttempt implements Dispatcher.DispatchHandler {
+export class HttpAttempt {
   readonly upstream: Upstream;
   readonly #ex: Exchange;
   readonly #number: number;
-  readonly #headersTimeoutMs: number;
   readonly #t0 = performance.now();
-  #latencyMs = -1;
-  /** undici called onConnect: the request head was handed to a connected socket. */
+  /** performance.now() by which the response head must have arrived (the exchange's request deadline). */
+  readonly #deadline: number;
+  #pool: ReplicaPool | undefined;
+  conn: UpstreamConnection | null = null;
+  /** The request head went to a connected socket: the replica may have it. */
   #sent = false;
-  /** Response headers were forwarded to the client. */
+  /** The response head was staged for the client: the exchange is committed to this attempt. */
   #responding = false;
-  /** A 502/503 is being drained and thrown away because a retry was granted. */
+  /** The final response was parsed to its end; whatever the connection parses later is not this attempt's. */
+  complete = false;
+  #ended = false;
+  #cancelled = false;
+  /** A 1xx head is being parsed: its end is not the response's. */
+  #interim = false;
+  /** A 502/503 is being read and thrown away because a retry was granted. */
   #discardStatus = 0;
   #status = 0;
-  #abort: ((err?: Error) => void) | undefined;
-  #resume: (() => void) | undefined;
-  #waitingDrain = false;
-  #cancelled = false;
-  #ended = false;
-  #timer: NodeJS.Timeout | undefined;
-  #onDrain: (() => void) | undefined;
-  #timedOut = false;
+  #latencyMs = -1;
+  /** The request, body included, is completely written. */
+  #requestSent = false;
+  /** The client gets this response re-chunked (the replica sent chunked or close-delimited to an HTTP/1.1 client). */
+  #chunked = false;
 
-  constructor(ex: Exchange, upstream: Upstream, number: number, headersTimeoutMs: number) {
+  constructor(ex: Exchange, upstream: Upstream, number: number, deadline: number) {
     this.#ex = ex;
     this.upstream = upstream;
     this.#number = number;
-    this.#headersTimeoutMs = headersTimeoutMs;
+    this.#deadline = deadline;
   }
 
   dispatch(): void {
-    const ex = this.#ex;
-    const { ctx } = ex;
+    const { ctx } = this.#ex;
     ctx.pool.onStart(this.upstream.id);
-    const precise = this.#headersTimeoutMs < PRECISE_DEADLINE_MS;
-    if (precise) this.#timer = setTimeout(() => this.#onDeadline(), this.#headersTimeoutMs);
-    try {
-      ctx.clients.get(this.upstream).dispatch(
-        {
-          path: ex.path,
-          method: ex.method as Dispatcher.HttpMethod,
-          headers: ex.headers,
-          body: ex.attemptBody(),
-          headersTimeout: precise ? 0 : this.#headersTimeoutMs,
-          bodyTimeout: ctx.mesh.timeouts.idleMs,
-        },
-        this,
-      );
-    } catch (err) {
-      // undici validates synchronously (header bytes, path) before anything is sent: that is the request's fault.
-      this.#finish('ok');
-      const message = err instanceof Error ? err.message : String(err);
-      ex.fail({ status: 400, code: 'bad-request', message: `request refused before forwarding: ${message}` });
+    const pool = ctx.clients.get(this.upstream);
+    if (pool === undefined) {
+      this.upstreamFailed(codedError('the proxy is closed', POOL_CLOSED));
+      return;
     }
+    this.#pool = pool;
+    pool.acquire(this);
   }
 
-  /** The client went away: abort now if the request is on a socket, else as soon as undici assigns one. */
-  cancel(): void {
-    this.#cancelled = true;
-    this.#abort?.(new Error('client closed the connection'));
+  /** The pool handed over a connection (now, or later when one was free). */
+  attach(conn: UpstreamConnection): void {
+    this.conn = conn;
+    if (conn.connected) this.#send();
   }
 
-  #onDeadline(): void {
-    this.#timer = undefined;
-    this.#timedOut = true;
-    this.#abort?.(headersTimeoutError(this.#headersTimeoutMs));
+  connected(): void {
+    this.#send();
   }
 
-  onConnect(abort: (err?: Error) => void): void {
+  #send(): void {
+    const ex = this.#ex;
+    const conn = this.conn!;
     this.#sent = true;
-    this.#abort = abort;
-    if (this.#cancelled) abort(new Error('client closed the connection'));
-    else if (this.#timedOut) abort(headersTimeoutError(this.#headersTimeoutMs));
+    const body = ex.body;
+    const head = ex.needsHost ? `${ex.headBase}host: ${this.upstream.host}:${this.upstream.port}\r\n` : ex.headBase;
+    let ok: boolean;
+    if (body === null) {
+      this.#requestSent = true;
+      ok = conn.write(`${head}\r\n`);
+    } else {
+      const first = body.start(this, head);
+      this.#requestSent = first.done;
+      ok = conn.write(first.data);
+    }
+    if (!ok && !this.#requestSent) ex.conn.pauseBody();
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    // 1xx (100 Continue, 103) are answered to the client by node itself where needed; wait for the final status.
-    if (statusCode < 200) return true;
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
+  /** A live request body chunk (already framed). */
+  sendBody(data: Buffer): void {
+    const conn = this.conn;
+    if (conn === null) return;
+    if (!conn.write(data)) this.#ex.conn.pauseBody();
+  }
+
+  endBody(last: string | undefined): void {
+    this.#requestSent = true;
+    if (last !== undefined) this.conn?.write(last);
+  }
+
+  upstreamDrained(): void {
+    if (!this.#requestSent) this.#ex.conn.resumeBody();
+  }
+
+  /** The client read what was queued: read the replica again. */
+  clientDrained(): void {
+    this.conn?.resume();
+  }
+
+  responseHead(status: number, reason: string, headers: string[]): number {
+    const ex = this.#ex;
+    if (status < 200) {
+      // 100 Continue / 103 are not forwarded (the proxy answered the client's Expect itself); a 101 to a request
+      // that asked for no upgrade leaves the connection in an unknown protocol.
+      if (status === 101) this.conn?.destroy(codedError('unexpected 101 Switching Protocols', 'HPE_UNEXPECTED_UPGRADE'));
+      this.#interim = true;
+      return PROCEED;
     }
     this.#latencyMs = performance.now() - this.#t0;
-    this.#status = statusCode;
-    const ex = this.#ex;
-    if ((statusCode === 502 || statusCode === 503) && ex.retryOnStatus(statusCode)) {
-      this.#discardStatus = statusCode;
-      return true;
+    this.#status = status;
+    const skip = ex.isHead ? SKIP_BODY : PROCEED;
+    if ((status === 502 || status === 503) && ex.retryOnStatus(status)) {
+      this.#discardStatus = status;
+      return skip;
     }
-    const res = ex.res;
-    if (ex.aborted) return false;
-    this.#resume = resume;
     this.#responding = true;
-    res.sendDate = false;
-    if (ex.ctx.draining) res.shouldKeepAlive = false;
-    try {
-      res.writeHead(statusCode, statusText, clientResponseHeaders(rawHeaders));
-    } catch (err) {
-      // node refused a header the upstream sent (invalid characters): that is a bad gateway, not a crash.
-      this.#responding = false;
-      this.#abort?.(err instanceof Error ? err : new Error(String(err)));
-      return false;
-    }
-    return true;
+    const client = ex.conn;
+    this.#chunked = client.responseHead(ex, status, reason, headers);
+    const hint = client.responseFacts.keepAliveTimeout;
+    if (hint >= 0 && this.conn !== null) this.conn.keepAliveMs = hint * 1000;
+    return skip;
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.#discardStatus !== 0) return true;
+  responseBody(chunk: Buffer): void {
+    if (this.#discardStatus !== 0 || this.#interim) return;
     const ex = this.#ex;
-    if (ex.aborted) return false;
     ex.bytesOut += chunk.length;
-    if (ex.res.write(chunk)) return true;
-    // Backpressure: undici stops reading the upstream socket until the client drains.
-    if (this.#onDrain === undefined) {
-      // Created on first backpressure only: most responses never need it.
-      this.#onDrain = () => {
-        this.#waitingDrain = false;
-        this.#resume?.();
-      };
-    }
-    if (!this.#waitingDrain) {
-      this.#waitingDrain = true;
-      ex.res.once('drain', this.#onDrain);
-    }
-    return false;
+    const out = ex.conn.out;
+    if (this.#chunked) {
+      out.stage(`${chunk.length.toString(16)}\r\n`);
+      out.stageBuffer(chunk);
+      out.stage(CHUNK_END);
+    } else out.stageBuffer(chunk);
   }
 
-  onComplete(): void {
+  responseComplete(): void {
+    if (this.#interim) {
+      this.#interim = false;
+      return;
+    }
+    this.complete = true;
+    if (this.#chunked && this.#discardStatus === 0) this.#ex.conn.out.stage(LAST_CHUNK);
+  }
+
+  /** After each read from the replica: forward what was staged, then finish or apply backpressure. */
+  afterRead(): void {
+    const out = this.#ex.conn.out;
+    if (this.#responding) out.flush();
+    if (this.complete) {
+      this.#completed();
+      return;
+    }
+    if (this.#responding && out.needsDrain()) {
+      this.conn!.pause();
+      out.waitDrain(this);
+    }
+  }
+
+  #completed(): void {
     const ex = this.#ex;
+    const conn = this.conn!;
+    this.conn = null;
+    ex.body?.detach(this);
+    // A connection whose request was not completely written cannot carry another request.
+    if (!this.#requestSent) conn.broken = true;
     if (this.#discardStatus !== 0) {
       this.#finish('http-5xx');
+      this.#pool!.release(conn);
       const failure: AttemptFailure = { phase: 'sent', outcome: 'http-5xx', code: `HTTP ${this.#discardStatus}` };
       this.#report('http-5xx', ex.attemptFailed(this, failure, this.#discardStatus, true));
       return;
     }
     const outcome: AttemptOutcome = this.#status >= 500 ? 'http-5xx' : 'ok';
     this.#finish(outcome);
+    this.#pool!.release(conn);
     this.#report(outcome, undefined);
-    if (!ex.aborted) ex.res.end();
+    ex.responseComplete();
   }
 
-  onError(err: Error): void {
+  /** The connection failed (error, close, parse error, timeout): classify, then let the exchange decide. */
+  upstreamFailed(err: Error | ParseError): void {
+    if (this.#ended) return;
     const ex = this.#ex;
-    const failure = classifyError(err, this.#sent, this.#responding);
-    if (this.#cancelled && this.#sent) {
-      // Our own abort after the client left: not the replica's fault.
+    this.#release(err);
+    if (this.#cancelled) {
       this.#finish('ok');
       return;
     }
-    if (!this.#responding && this.#status !== 0 && this.#discardStatus === 0) {
-      // Headers arrived but node refused them (see onHeaders): report the response as invalid.
-      failure.code = 'UND_ERR_RESPONSE';
-    }
+    const failure = classifyError(err, this.#sent, this.#responding);
+    // Whatever the client already has of this response goes out before the cut.
+    if (this.#responding) ex.conn.out.flush();
     this.#finish(failure.outcome);
     this.#report(failure.outcome, ex.attemptFailed(this, failure), failure.code);
+  }
+
+  /** The pool closed while this attempt waited for a connection: nothing was sent, another replica may answer. */
+  poolClosed(): void {
+    this.upstreamFailed(codedError('the replica left the service', POOL_CLOSED));
+  }
+
+  /** The client went away (or sent a bad body): stop, and do not blame the replica. */
+  cancel(): void {
+    this.#cancelled = true;
+    if (this.#ended) return;
+    this.#release(undefined);
+    this.#finish('ok');
+  }
+
+  #release(err: Error | undefined): void {
+    this.#ex.body?.detach(this);
+    const conn = this.conn;
+    if (conn === null) {
+      this.#pool?.cancelWaiting(this);
+      return;
+    }
+    this.conn = null;
+    conn.attempt = null;
+    conn.destroy(err);
+  }
+
+  /** Called by the pool's sweep (every tick) while this attempt holds or waits for a connection. */
+  checkTimeout(now: number): void {
+    if (this.#ended) return;
+    const conn = this.conn;
+    const { timeouts } = this.#ex.ctx.mesh;
+    if (conn === null || !conn.connected) {
+      if (conn !== null && now - conn.connectStart >= timeouts.connectMs) {
+        this.upstreamFailed(codedError(`connect timed out after ${timeouts.connectMs}ms`, CONNECT_TIMEOUT));
+      } else if (now >= this.#deadline) {
+        this.upstreamFailed(codedError('no connection became free in time', CONNECT_TIMEOUT));
+      }
+      return;
+    }
+    if (!this.#responding) {
+      if (now >= this.#deadline) this.upstreamFailed(codedError('no response headers in time', HEADERS_TIMEOUT));
+      return;
+    }
+    if (conn.paused) {
+      // The client stopped reading: it holds a replica connection hostage for no one.
+      if (now - conn.pausedAt >= timeouts.idleMs) this.#ex.conn.destroy();
+    } else if (now - conn.lastRead >= timeouts.idleMs) {
+      this.upstreamFailed(codedError(`no response data for ${timeouts.idleMs}ms`, BODY_TIMEOUT));
+    }
   }
 
   #finish(outcome: AttemptOutcome): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    if (this.#waitingDrain && this.#onDrain !== undefined) this.#ex.res.off('drain', this.#onDrain);
+    this.complete = true;
     const latency = this.#latencyMs >= 0 ? this.#latencyMs : performance.now() - this.#t0;
     this.#ex.ctx.pool.onResult(this.upstream.id, latency, outcome);
     this.#ex.attemptEnded(this.#number);

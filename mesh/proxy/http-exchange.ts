@@ -1,39 +1,34 @@
 // One client request through the proxy: pick a replica, stream the exchange, and fail over or retry when allowed.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
 import type { PickContext } from '../balancer/types.ts';
 import type { Upstream } from '../upstream-pool.ts';
 import { type AccessLogEntry, formatAccessLog } from './access-log.ts';
+import type { ClientConnection } from './client-connection.ts';
 import { type AttemptStats, type ProxyContext, countError } from './context.ts';
-import { type ProxyError, noHealthyReplica, sendProxyError, upstreamFailure } from './error-responses.ts';
-import { type AttemptFailure, isReplaySafe, retryDecision } from './retry.ts';
-import { RequestBody, hasBody } from './request-body.ts';
+import { type ProxyError, noHealthyReplica, upstreamFailure } from './error-responses.ts';
 import { HttpAttempt } from './http-attempt.ts';
-
-const kExchange = Symbol('cmesh.exchange');
-type ResponseWithExchange = ServerResponse & { [kExchange]?: Exchange };
-
-function onResponseClose(this: ResponseWithExchange): void {
-  this[kExchange]?.closed();
-}
+import type { RequestBody } from './request-body.ts';
+import { type AttemptFailure, retryDecision } from './retry.ts';
 
 /** Re-picks after not-sent failures are capped so a service whose replicas all refuse answers quickly. */
 const MAX_FAILOVERS = 8;
 
 export class Exchange {
   readonly ctx: ProxyContext;
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
+  readonly conn: ClientConnection;
   readonly startedAt = performance.now();
   readonly method: string;
-  readonly path: string;
-  readonly headers: string[];
-  readonly clientIp: string;
+  /** The request target as received, for the access log. */
+  readonly url: string;
+  /** The upstream request head without its blank line (body framing is added per attempt). */
+  readonly headBase: string;
+  /** The client sent no Host (HTTP/1.0): each attempt names its replica, as HTTP/1.1 upstreams require one. */
+  readonly needsHost: boolean;
+  readonly isHead: boolean;
   readonly replaySafe: boolean;
+  readonly body: RequestBody | null;
   readonly #pick: PickContext = {};
   #tried: Set<string> | undefined;
-  #body: RequestBody | undefined;
   #current: HttpAttempt | undefined;
   #lastFailure: { up: Upstream; failure: AttemptFailure } | undefined;
   #sameReplicaRetried = false;
@@ -43,55 +38,58 @@ export class Exchange {
   #slotFor = 0;
   attempts = 0;
   aborted = false;
+  /** The response is complete (or the proxy's own answer was written). */
+  finished = false;
+  /** The response head went to the client (staged counts: it is written before anything else can be). */
+  headSent = false;
+  status = 0;
   bytesOut = 0;
   #errorCode: string | undefined;
+  #closed = false;
 
-  constructor(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse, path: string, headers: string[], clientIp: string) {
-    this.ctx = ctx;
-    this.req = req;
-    this.res = res;
-    this.method = req.method ?? 'GET';
-    this.path = path;
-    this.headers = headers;
-    this.clientIp = clientIp;
-    this.replaySafe = isReplaySafe(this.method, req.headers);
-    const key = ctx.hashKey?.(req.headers, clientIp);
-    if (key !== undefined) this.#pick.hashKey = key;
+  constructor(
+    conn: ClientConnection,
+    method: string,
+    url: string,
+    headBase: string,
+    needsHost: boolean,
+    body: RequestBody | null,
+    replaySafe: boolean,
+    hashKey: string | undefined,
+  ) {
+    this.ctx = conn.ctx;
+    this.conn = conn;
+    this.method = method;
+    this.url = url;
+    this.headBase = headBase;
+    this.needsHost = needsHost;
+    this.isHead = method === 'HEAD';
+    this.body = body;
+    this.replaySafe = replaySafe;
+    if (hashKey !== undefined) this.#pick.hashKey = hashKey;
   }
 
   start(): void {
-    const { ctx, res } = this;
+    const { ctx } = this;
     ctx.stats.active++;
     ctx.budget.requestStarted();
-    // One shared listener finds its exchange on the response: no closure per request on the hot path.
-    (res as ResponseWithExchange)[kExchange] = this;
-    res.on('close', onResponseClose);
-    if (!hasBody(this.req)) {
-      this.attempt();
+    const body = this.body;
+    if (body !== null && !body.ready) {
+      body.whenReady(() => this.attempt());
       return;
     }
-    const body = new RequestBody(this.req);
-    this.#body = body;
-    body.prepare((err) => {
-      if (err === undefined) this.attempt();
-      else if (!this.aborted) this.res.destroy();
-    });
+    this.attempt();
   }
 
   get bodyReplayable(): boolean {
-    return this.#body === undefined || this.#body.replayable;
-  }
-
-  /** Body for the next attempt: the buffered bytes, a replaying stream, or nothing. */
-  attemptBody(): Buffer | Readable | null {
-    return this.#body === undefined ? null : this.#body.forAttempt();
+    return this.body === null || this.body.replayable;
   }
 
   attempt(): void {
-    if (this.aborted) return;
+    if (this.aborted || this.finished) return;
     const { ctx } = this;
-    const remaining = this.startedAt + ctx.mesh.timeouts.requestMs - performance.now();
-    if (remaining <= 0) {
+    const deadline = this.startedAt + ctx.mesh.timeouts.requestMs;
+    if (deadline - performance.now() <= 0) {
       const id = this.#lastFailure?.up.id ?? '(none)';
       this.fail(upstreamFailure(ctx.service, id, 'timeout', this.#lastFailure?.failure.code, ctx.mesh.timeouts.requestMs));
       return;
@@ -113,7 +111,7 @@ export class Exchange {
     }
     this.attempts++;
     ctx.stats.attempts++;
-    const attempt = new HttpAttempt(this, up, this.attempts, Math.max(1, Math.ceil(remaining)));
+    const attempt = new HttpAttempt(this, up, this.attempts, deadline);
     this.#current = attempt;
     attempt.dispatch();
   }
@@ -139,10 +137,10 @@ export class Exchange {
       this.#pick.exclude = this.#tried;
     }
     this.#tried.add(attempt.upstream.id);
-    if (this.aborted) return undefined;
+    if (this.aborted || this.finished) return undefined;
     if (failure.phase === 'responding') {
       // Part of the response is already with the client: cut the connection so the truncation is visible.
-      this.res.destroy();
+      this.conn.destroy();
       return 'respond';
     }
     if (retryAcquired) {
@@ -186,7 +184,7 @@ export class Exchange {
       return;
     }
     this.ctx.budget.acquire((ok) => {
-      if (ok && this.aborted) {
+      if (ok && (this.aborted || this.finished)) {
         this.ctx.budget.release();
         return;
       }
@@ -222,21 +220,39 @@ export class Exchange {
     return upstreamFailure(ctx.service, last.up.id, last.failure.outcome, last.failure.code, ctx.mesh.timeouts.requestMs);
   }
 
+  /** Answers with the proxy's own error (or cuts the connection if a response is already under way). */
   fail(e: ProxyError): void {
-    if (this.aborted || this.res.writableEnded) return;
+    if (this.aborted || this.finished) return;
     this.#errorCode = e.code;
     countError(this.ctx, e.status);
-    // An unread request body would have to be drained before the connection could carry another request.
-    sendProxyError(this.res, e, !this.req.complete);
+    this.conn.sendError(this, e);
   }
 
-  /** The response is done or the client is gone: abort what still runs, settle accounting, log. */
+  /** The client's request turned out malformed (or too slow) mid-body: stop the attempt, answer `e`, close. */
+  refuse(e: ProxyError): void {
+    this.#current?.cancel();
+    this.fail(e);
+  }
+
+  /** The response is complete on the client connection. */
+  responseComplete(): void {
+    this.finished = true;
+    this.conn.exchangeDone(this);
+  }
+
+  /** The client connection closed before the response was complete. */
+  abort(): void {
+    if (this.finished || this.#closed) return;
+    this.aborted = true;
+    this.#current?.cancel();
+    this.closed();
+  }
+
+  /** Settles accounting and logs, once. */
   closed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     const { ctx } = this;
-    if (!this.res.writableFinished) {
-      this.aborted = true;
-      this.#current?.cancel();
-    }
     ctx.stats.active--;
     ctx.budget.requestEnded();
     if (this.#slotFor !== 0) {
@@ -250,10 +266,10 @@ export class Exchange {
     const entry: AccessLogEntry = {
       time: Math.round(performance.timeOrigin + this.startedAt),
       service: this.ctx.service,
-      clientIp: this.clientIp,
+      clientIp: this.conn.clientIp,
       method: this.method,
-      path: this.req.url ?? '',
-      status: this.res.headersSent ? this.res.statusCode : 0,
+      path: this.url,
+      status: this.headSent ? this.status : 0,
       durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
       ...(this.#current === undefined ? {} : { upstream: this.#current.upstream.id }),
       attempts: this.attempts,

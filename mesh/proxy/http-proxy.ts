@@ -1,19 +1,16 @@
-// The HTTP reverse proxy for one service: node:http request and upgrade handlers that balance over the service's pool.
+// The HTTP reverse proxy for one service: serves client connections (llhttp-parsed) and balances over the pool.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { MeshSpec } from '../../daemon/api/project.ts';
 import type { UpstreamPool } from '../upstream-pool.ts';
 import type { AccessLogEntry, AccessLogSink } from './access-log.ts';
-import { type AttemptStats, type ProxyContext, type ProxyStats, countError, newStats } from './context.ts';
-import { type ProxyError, sendProxyError } from './error-responses.ts';
-import { TrustedProxies, normalizeIp, upstreamRequestHeaders } from './forwarded-headers.ts';
+import { ClientConnection, type ClientLimits } from './client-connection.ts';
+import { type AttemptStats, type ProxyContext, type ProxyStats, newStats } from './context.ts';
+import { TrustedProxies } from './forwarded-headers.ts';
 import { compileHashKey } from './hash-key.ts';
-import { Exchange } from './http-exchange.ts';
-import { duplicateHost, parseTarget } from './request-target.ts';
 import { RetryBudget } from './retry.ts';
+import { addSweeper, removeSweeper } from './ticker.ts';
 import { UpstreamClients } from './upstream-client.ts';
-import { handleUpgrade } from './websocket.ts';
 
 export interface HttpProxyOptions {
   service: string;
@@ -39,8 +36,8 @@ export interface HttpProxy {
   readonly kind: 'http';
   readonly service: string;
   readonly mesh: MeshSpec;
-  handleRequest(req: IncomingMessage, res: ServerResponse): void;
-  handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
+  /** Serves one accepted client socket (from a `net.Server` with allowHalfOpen) under the listener's limits. */
+  handleConnection(socket: Socket, limits: ClientLimits): void;
   /** Closes the connection pool of a replica that left the service (requests running there finish first). */
   closeUpstream(id: string): Promise<void>;
   stats(): ProxyStats;
@@ -48,8 +45,10 @@ export interface HttpProxy {
   inFlight(): number;
   /** From now on responses carry `Connection: close`. */
   startDraining(): void;
-  /** Destroys open tunnels (after the drain bound). */
-  destroyTunnels(): void;
+  /** Closes client connections that wait for a request (keep-alive), for the listener's drain. */
+  closeIdleConnections(): void;
+  /** Destroys every client connection and open tunnel (after the drain bound). */
+  destroyConnections(): void;
   /** Closes all upstream pools; `force` drops running requests. */
   close(force?: boolean): Promise<void>;
 }
@@ -74,65 +73,47 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
     onAccessLog: o.mesh.accessLog ? o.onAccessLog : undefined,
     draining: false,
     tunnels: new Set(),
+    connections: new Set(),
   };
-
-  // Connections whose request we refused: requests pipelined behind it are dropped, not forwarded, since a client
-  // that sent one malformed request has told us its framing cannot be trusted (the 400 closes the connection).
-  const refused = new WeakSet<Socket>();
-  const reject = (req: IncomingMessage, res: ServerResponse, e: ProxyError): void => {
-    countError(ctx, e.status);
-    refused.add(req.socket);
-    sendProxyError(res, e, true);
+  // Client-side timeouts (slowloris, request, keep-alive) are checked on the shared tick, not with timers.
+  const sweeper = {
+    sweep(now: number): void {
+      for (const c of ctx.connections) c.sweep(now);
+    },
   };
-
-  const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    if (refused.has(req.socket)) {
-      req.resume();
-      return;
-    }
-    ctx.stats.requests++;
-    if (req.method === 'CONNECT') {
-      reject(req, res, { status: 405, code: 'method-not-allowed', message: 'CONNECT is not supported by a reverse proxy' });
-      return;
-    }
-    const target = parseTarget(req.url);
-    if (typeof target === 'string') {
-      reject(req, res, { status: 400, code: 'bad-request', message: target });
-      return;
-    }
-    // Request smuggling defence in depth: node's parser already refused CL+TE, duplicate CL, obs-fold and bad
-    // chunking; a second Host is the one ambiguity it lets through.
-    if (duplicateHost(req)) {
-      reject(req, res, { status: 400, code: 'bad-request', message: 'more than one Host header' });
-      return;
-    }
-    const clientIp = normalizeIp(req.socket.remoteAddress);
-    const headers = upstreamRequestHeaders(req.rawHeaders, {
-      clientIp,
-      trusted: ctx.trust.has(clientIp),
-      proto: 'http',
-      ...(target.host === undefined ? {} : { host: target.host }),
-      ...(ctx.via === undefined ? {} : { via: ctx.via }),
-    });
-    new Exchange(ctx, req, res, target.path, headers, clientIp).start();
-  };
+  let sweeping = false;
 
   return {
     kind: 'http',
     service: o.service,
     mesh: o.mesh,
-    handleRequest,
-    handleUpgrade: (req, socket, head) => handleUpgrade(ctx, req, socket, head),
+    handleConnection: (socket, limits) => {
+      if (!sweeping) {
+        sweeping = true;
+        addSweeper(sweeper);
+      }
+      new ClientConnection(ctx, socket, limits);
+    },
     closeUpstream: (id) => ctx.clients.closeUpstream(id),
     stats: () => ({ ...ctx.stats, errors: { ...ctx.stats.errors } }),
     inFlight: () => ctx.stats.active + ctx.tunnels.size,
     startDraining: () => {
       ctx.draining = true;
     },
-    destroyTunnels: () => {
+    closeIdleConnections: () => {
+      for (const c of [...ctx.connections]) c.closeIfIdle();
+    },
+    destroyConnections: () => {
+      for (const c of [...ctx.connections]) c.destroy();
       for (const s of ctx.tunnels) s.destroy();
       ctx.tunnels.clear();
     },
-    close: (force = false) => (force ? ctx.clients.destroy() : ctx.clients.close()),
+    close: async (force = false) => {
+      if (sweeping) {
+        sweeping = false;
+        removeSweeper(sweeper);
+      }
+      await (force ? ctx.clients.destroy() : ctx.clients.close());
+    },
   };
 }

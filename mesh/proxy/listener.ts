@@ -1,12 +1,9 @@
-// A service's published port: binds the node server for an HTTP or TCP proxy, and drains it within a bound on close.
+// A service's published port: binds a net.Server for an HTTP or TCP proxy, and drains it within a bound on close.
 
-import http from 'node:http';
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CmeshError } from '../../daemon/api/errors.ts';
-import type { ProxyError } from './error-responses.ts';
-import { writeRawError } from './error-responses.ts';
+import type { ClientLimits } from './client-connection.ts';
 import type { HttpProxy } from './http-proxy.ts';
 import type { TcpProxy } from './tcp-proxy.ts';
 
@@ -18,7 +15,7 @@ export interface ProxyListenerOptions {
   headersTimeoutMs?: number;
   /** Bound on receiving a whole request, body included (default 10 min: a 1 GiB upload at ~2 MB/s). */
   requestTimeoutMs?: number;
-  /** Largest request head accepted, in bytes (default 16 KiB, node's default); larger gets 431. */
+  /** Largest request head accepted, in bytes (default 16 KiB, node:http's default); larger gets 431. */
   maxHeaderSize?: number;
   /** Idle keep-alive client connections are closed after this (default 5 s, like node). */
   keepAliveTimeoutMs?: number;
@@ -29,14 +26,9 @@ export interface BoundAddress {
   port: number;
 }
 
-const STATUS_TEXT: Record<string, ProxyError> = {
-  HPE_HEADER_OVERFLOW: { status: 431, code: 'bad-request', message: 'request header fields too large' },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'bad-request', message: 'request not received in time' },
-};
-
 export class ProxyListener {
   readonly proxy: HttpProxy | TcpProxy;
-  readonly server: http.Server | net.Server;
+  readonly server: net.Server;
   readonly #drainTimeoutMs: number;
   #address: BoundAddress | undefined;
   #closing: Promise<void> | undefined;
@@ -52,27 +44,15 @@ export class ProxyListener {
       return;
     }
     const proxy = o.proxy;
-    const server = http.createServer(
-      {
-        // The strict parser is what rejects CL+TE, duplicate Content-Length, obs-fold and malformed chunking.
-        insecureHTTPParser: false,
-        requireHostHeader: true,
-        headersTimeout: o.headersTimeoutMs ?? 10_000,
-        requestTimeout: o.requestTimeoutMs ?? 600_000,
-        maxHeaderSize: o.maxHeaderSize ?? 16 * 1024,
-        keepAliveTimeout: o.keepAliveTimeoutMs ?? 5000,
-        noDelay: true,
-        joinDuplicateHeaders: false,
-      },
-      proxy.handleRequest,
-    );
-    server.on('upgrade', proxy.handleUpgrade);
-    server.on('clientError', onClientError);
-    // Without a listener node would drop CONNECT silently; a reverse proxy is no tunnel, so say so.
-    server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
-      writeRawError(socket as net.Socket, { status: 405, code: 'method-not-allowed', message: 'CONNECT is not supported by a reverse proxy' });
-    });
-    this.server = server;
+    // One limits object shared by every connection of this listener.
+    const limits: ClientLimits = {
+      headersTimeoutMs: o.headersTimeoutMs ?? 10_000,
+      requestTimeoutMs: o.requestTimeoutMs ?? 600_000,
+      maxHeaderSize: o.maxHeaderSize ?? 16 * 1024,
+      keepAliveTimeoutMs: o.keepAliveTimeoutMs ?? 5000,
+    };
+    // allowHalfOpen: the connection decides what a client's FIN means (see ClientConnection.ended).
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => proxy.handleConnection(socket, limits));
     this.#trackSockets();
   }
 
@@ -113,15 +93,13 @@ export class ProxyListener {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const proxy = this.proxy;
     if (proxy.kind === 'http') {
-      const server = this.server as http.Server;
       proxy.startDraining();
       while (proxy.inFlight() > 0 && performance.now() < deadline) {
-        server.closeIdleConnections();
+        proxy.closeIdleConnections();
         await sleep(20);
       }
       const forced = proxy.inFlight() > 0;
-      server.closeAllConnections();
-      proxy.destroyTunnels();
+      proxy.destroyConnections();
       await proxy.close(forced);
     } else {
       while (proxy.sockets.size > 0 && performance.now() < deadline) await sleep(20);
@@ -132,38 +110,6 @@ export class ProxyListener {
     for (const s of this.#sockets) s.destroy();
     if (this.#address !== undefined) await closed;
   }
-}
-
-const answered = new WeakSet<Duplex>();
-
-/** Answers a request node's parser refused (smuggling attempts land here) with a real 400 and closes. */
-function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  // node re-runs the failed parser on every later chunk; one answer per connection.
-  if (answered.has(socket)) return;
-  const s = socket as net.Socket & { _httpMessage?: http.ServerResponse | null };
-  // A response already under way on this connection cannot be followed by a second status line.
-  if (err.code === 'ECONNRESET' || !s.writable || s._httpMessage?.headersSent === true) {
-    s.destroy();
-    return;
-  }
-  answered.add(socket);
-  const known = err.code === undefined ? undefined : STATUS_TEXT[err.code];
-  const reason = err.code === undefined ? 'malformed request' : `malformed request (${err.code})`;
-  writeRawError(s, known ?? { status: 400, code: 'bad-request', message: reason });
-  lingeringClose(s);
-}
-
-/**
- * Closing a socket with unread input makes the kernel send RST, which can discard the 400 before the client reads it.
- * So after our FIN we read and drop what the client still sends, for a short bounded while (nginx's lingering close).
- */
-function lingeringClose(s: net.Socket): void {
-  s.removeAllListeners('data');
-  s.on('data', () => undefined);
-  s.resume();
-  const timer = setTimeout(() => s.destroy(), 2000);
-  timer.unref();
-  s.once('close', () => clearTimeout(timer));
 }
 
 function listenError(service: string, where: BoundAddress, err: NodeJS.ErrnoException): Error {

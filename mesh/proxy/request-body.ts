@@ -1,146 +1,130 @@
-// The client's request body as attempts see it: small bodies buffered so a retry can replay them, large ones streamed
-// with backpressure and never held in memory, with exact knowledge of whether a byte has left for an upstream.
+// The client's request body as attempts see it: small bodies kept so a retry can replay them, large ones streamed with
+// backpressure and never held in memory, with exact knowledge of whether a byte has left for an upstream.
 
-import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
+import type { ClientConnection } from './client-connection.ts';
+import type { HttpAttempt } from './http-attempt.ts';
 
 /** Bodies up to this size are kept for replay; beyond it a request can only fail over before its first byte is read. */
 export const REPLAY_LIMIT = 64 * 1024;
 
-export function hasBody(req: IncomingMessage): boolean {
-  const cl = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
-}
+const CRLF = Buffer.from('\r\n', 'latin1');
+const LAST_CHUNK = '0\r\n\r\n';
 
+/**
+ * Fed by the client connection's parser (push / end), drained by at most one attempt at a time (its sink). Framing
+ * upstream is the proxy's own: Content-Length as received, or chunked when the client sent chunked and the body is
+ * still arriving (a chunked body that is complete before the first attempt goes out with its length instead).
+ */
 export class RequestBody {
-  readonly #req: IncomingMessage;
-  readonly prefix: Buffer[] = [];
+  readonly #conn: ClientConnection;
+  readonly #chunkedIn: boolean;
+  readonly #prefix: Buffer[] = [];
   #prefixBytes = 0;
-  /** The whole body is in `prefix`. */
+  /** Chunks are still being kept for replay (false from the start when Content-Length exceeds the limit). */
+  #keeping: boolean;
+  /** Chunks past the kept prefix that arrived while no attempt was sending (the client is paused meanwhile). */
+  #pending: Buffer[] = [];
+  #sink: HttpAttempt | null = null;
+  #sinkChunked = false;
+  #onReady: (() => void) | null = null;
+  /** The whole body has arrived. */
   complete = false;
   /** A chunk beyond the kept prefix was handed to an attempt: the body can no longer be replayed. */
   consumed = false;
-  #buffer: Buffer | undefined;
-  #failed: Error | undefined;
 
-  constructor(req: IncomingMessage) {
-    this.#req = req;
+  constructor(conn: ClientConnection, chunked: boolean, contentLength: number) {
+    this.#conn = conn;
+    this.#chunkedIn = chunked;
+    this.#keeping = !(contentLength > REPLAY_LIMIT);
   }
 
   get replayable(): boolean {
-    return !this.consumed && this.#failed === undefined;
+    return !this.consumed;
+  }
+
+  /** The first attempt may start: the body is complete, or too large to wait for. */
+  get ready(): boolean {
+    return this.complete || !this.#keeping;
+  }
+
+  /** Calls back once when `ready` turns true (only asked while it is false). */
+  whenReady(cb: () => void): void {
+    this.#onReady = cb;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.#keeping) {
+      this.#prefix.push(chunk);
+      this.#prefixBytes += chunk.length;
+      if (this.#sink !== null) this.#sink.sendBody(this.#frame(chunk));
+      if (this.#prefixBytes > REPLAY_LIMIT) {
+        this.#keeping = false;
+        this.#ready();
+      }
+      return;
+    }
+    if (this.#sink !== null) {
+      this.consumed = true;
+      this.#sink.sendBody(this.#frame(chunk));
+      return;
+    }
+    this.#pending.push(chunk);
+    this.#conn.pauseBody();
+  }
+
+  end(): void {
+    this.complete = true;
+    if (this.#sink !== null) this.#sink.endBody(this.#sinkChunked ? LAST_CHUNK : undefined);
+    else this.#ready();
+  }
+
+  #ready(): void {
+    const cb = this.#onReady;
+    this.#onReady = null;
+    cb?.();
+  }
+
+  #frame(chunk: Buffer): Buffer {
+    if (!this.#sinkChunked) return chunk;
+    return Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]);
   }
 
   /**
-   * Reads ahead up to REPLAY_LIMIT (skipped when Content-Length already says it is larger) and calls back once the
-   * body ended or the limit was crossed; the stream is left paused for the first attempt to continue from.
+   * What an attempt writes first: its request head (`head`, without the blank line) with framing, and every body
+   * byte held so far. If the body is still arriving, the attempt becomes the sink for the rest. `done` reports
+   * whether the body is complete with this write.
    */
-  prepare(done: (err?: Error) => void): void {
-    const req = this.#req;
-    const cl = Number(req.headers['content-length']);
-    if (cl > REPLAY_LIMIT) {
-      done();
-      return;
+  start(attempt: HttpAttempt, head: string): { data: Buffer; done: boolean } {
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    const add = (b: Buffer): void => {
+      parts.push(b);
+      bytes += b.length;
+    };
+    const whole = this.complete && this.#pending.length === 0;
+    this.#sinkChunked = this.#chunkedIn && !whole;
+    let framing = '\r\n';
+    if (this.#chunkedIn) framing = whole ? `content-length: ${this.#prefixBytes}\r\n\r\n` : 'transfer-encoding: chunked\r\n\r\n';
+    add(Buffer.from(head + framing, 'latin1'));
+    for (const b of this.#prefix) add(this.#frame(b));
+    if (this.#pending.length > 0) {
+      this.consumed = true;
+      for (const b of this.#pending) add(this.#frame(b));
+      this.#pending = [];
+      // Nothing kept can be replayed any more: the memory is better released.
+      this.#prefix.length = 0;
     }
-    const finish = (err?: Error): void => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('aborted', onAborted);
-      if (err !== undefined) this.#failed = err;
-      else if (!this.complete) req.pause();
-      done(err);
-    };
-    const onData = (chunk: Buffer): void => {
-      this.prefix.push(chunk);
-      this.#prefixBytes += chunk.length;
-      if (this.#prefixBytes > REPLAY_LIMIT) finish();
-    };
-    const onEnd = (): void => {
-      this.complete = true;
-      finish();
-    };
-    const onError = (err: Error): void => finish(err);
-    const onAborted = (): void => finish(new Error('client aborted the request body'));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('aborted', onAborted);
-  }
-
-  /** What one attempt sends: null, the buffered bytes, or a fresh stream that replays the prefix then continues live. */
-  forAttempt(): Buffer | Readable | null {
     if (this.complete) {
-      if (this.#prefixBytes === 0) return null;
-      this.#buffer ??= this.prefix.length === 1 ? this.prefix[0]! : Buffer.concat(this.prefix, this.#prefixBytes);
-      return this.#buffer;
+      if (this.#sinkChunked) add(Buffer.from(LAST_CHUNK, 'latin1'));
+    } else {
+      this.#sink = attempt;
+      this.#conn.resumeBody();
     }
-    return new AttemptBody(this, this.#req);
-  }
-}
-
-/**
- * A per-attempt Readable so undici never owns the client's IncomingMessage: if an attempt is destroyed, the client
- * connection survives to receive a 502 (destroying an unfinished IncomingMessage would reset the socket instead).
- */
-class AttemptBody extends Readable {
-  readonly #src: RequestBody;
-  readonly #req: IncomingMessage;
-  #next = 0;
-  #attached = false;
-
-  constructor(src: RequestBody, req: IncomingMessage) {
-    super({ highWaterMark: 64 * 1024 });
-    this.#src = src;
-    this.#req = req;
+    return { data: parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes), done: this.complete };
   }
 
-  override _read(): void {
-    const prefix = this.#src.prefix;
-    if (this.#next < prefix.length) {
-      this.push(prefix[this.#next++]);
-      return;
-    }
-    if (!this.#attached) {
-      this.#attached = true;
-      const req = this.#req;
-      if (req.readableEnded) {
-        this.push(null);
-        return;
-      }
-      req.on('data', this.#onData);
-      req.on('end', this.#onEnd);
-      req.on('error', this.#onError);
-      req.on('aborted', this.#onAborted);
-    }
-    this.#req.resume();
-  }
-
-  #onData = (chunk: Buffer): void => {
-    this.#src.consumed = true;
-    if (!this.push(chunk)) this.#req.pause();
-  };
-
-  #onEnd = (): void => {
-    this.push(null);
-  };
-
-  #onError = (err: Error): void => {
-    this.destroy(err);
-  };
-
-  #onAborted = (): void => {
-    this.destroy(new Error('client aborted the request body'));
-  };
-
-  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    const req = this.#req;
-    req.off('data', this.#onData);
-    req.off('end', this.#onEnd);
-    req.off('error', this.#onError);
-    req.off('aborted', this.#onAborted);
-    // Flowing mode survives removing the listener; pause so no chunk is lost before a retry attaches.
-    if (!req.readableEnded) req.pause();
-    cb(err);
+  /** The attempt stopped sending (failed, finished early, cancelled): later chunks wait for the next one, if any. */
+  detach(attempt: HttpAttempt): void {
+    if (this.#sink === attempt) this.#sink = null;
   }
 }

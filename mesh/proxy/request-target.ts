@@ -1,6 +1,4 @@
-// Checks what node's parser leaves to us before a request may be forwarded: the request target form and Host.
-
-import type { IncomingMessage } from 'node:http';
+// Checks what llhttp leaves to us before a request may be forwarded: the request target form and Host.
 
 export interface RequestTarget {
   /** Origin-form path and query, as sent upstream. */
@@ -37,16 +35,17 @@ export function parseTarget(url: string | undefined): RequestTarget | string {
   return { path: path === '' ? '/' : path.startsWith('?') ? `/${path}` : path, host: authority };
 }
 
-/** RFC 9112 §3.2: more than one Host line is a 400 (node's parser accepts it; undici would throw on it). */
-export function duplicateHost(req: IncomingMessage): boolean {
-  const raw = req.rawHeaders;
-  let seen = false;
+/** RFC 9112 §3.2: more than one Host line is a 400 (llhttp accepts it). */
+export function duplicateHost(raw: readonly string[]): boolean {
+  return hostCount(raw) > 1;
+}
+
+/** Host lines in a raw header list (an HTTP/1.1 request needs exactly one). */
+export function hostCount(raw: readonly string[]): number {
+  let n = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 4 && name.toLowerCase() === 'host') {
-      if (seen) return true;
-      seen = true;
-    }
+    if (name.length === 4 && name.toLowerCase() === 'host') n++;
   }
-  return false;
+  return n;
 }

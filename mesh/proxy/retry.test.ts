@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { request } from 'undici';
 import type { PickContext } from '../balancer/types.ts';
 import type { Upstream } from '../upstream-pool.ts';
-import { RetryBudget, classifyError, retryDecision } from './retry.ts';
+import { HEADERS_TIMEOUT, RetryBudget, classifyError, retryDecision } from './retry.ts';
 import { TestPool, startProxy, startUpstream } from './testing.ts';
 
 const DEAD: Upstream = { id: 'web#dead', host: '127.0.0.1', port: 1 };
@@ -38,7 +38,7 @@ describe('retry policy', { timeout: 30_000 }, () => {
     assert.equal(retryDecision({ ...base, replaySafe: false, failure: epipe }), 'retry');
     assert.equal(retryDecision({ ...base, bodyReplayable: false, failure: reset }), 'no');
     assert.equal(retryDecision({ ...base, retriesUsed: 2, failure: reset }), 'no');
-    const timeout = classifyError(Object.assign(new Error('x'), { code: 'UND_ERR_HEADERS_TIMEOUT' }), true, false);
+    const timeout = classifyError(Object.assign(new Error('x'), { code: HEADERS_TIMEOUT }), true, false);
     assert.equal(retryDecision({ ...base, failure: timeout }), 'no');
     const responding = classifyError(Object.assign(new Error('x'), { code: 'ECONNRESET' }), true, true);
     assert.equal(retryDecision({ ...base, failure: responding }), 'no');

@@ -9,8 +9,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'])
  * Idempotent by method, or a client that sends an Idempotency-Key (draft-ietf-httpapi-idempotency-key-header)
  * has told us a replay is safe; Go's net/http makes the same exception.
  */
-export function isReplaySafe(method: string, headers: Readonly<Record<string, unknown>>): boolean {
-  return IDEMPOTENT.has(method) || headers['idempotency-key'] !== undefined || headers['x-idempotency-key'] !== undefined;
+export function isReplaySafe(method: string, idempotencyKey: boolean): boolean {
+  return idempotencyKey || IDEMPOTENT.has(method);
 }
 
 /** Where in the exchange an attempt failed; decides what the upstream can have seen. */
@@ -25,22 +25,29 @@ export type AttemptPhase =
 export interface AttemptFailure {
   phase: AttemptPhase;
   outcome: AttemptOutcome;
-  /** errno / undici code, for messages and the EPIPE rule. */
+  /** errno, HPE_* parse error or one of the proxy's own codes below, for messages and the EPIPE rule. */
   code: string | undefined;
 }
 
-const NOT_SENT_CODES = new Set(['UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
+/** The proxy's own failure codes (errno and llhttp's HPE_* codes pass through as they are). */
+export const CONNECT_TIMEOUT = 'CONNECT_TIMEOUT';
+export const HEADERS_TIMEOUT = 'HEADERS_TIMEOUT';
+export const BODY_TIMEOUT = 'BODY_TIMEOUT';
+/** The replica closed the connection (FIN) before the response was complete. */
+export const UPSTREAM_CLOSED = 'UPSTREAM_CLOSED';
+/** The proxy's pool for the replica was closed (the replica left the service) before the request got a socket. */
+export const POOL_CLOSED = 'POOL_CLOSED';
 
-/** Maps an undici/net error at a given phase to the outcome passive health sees. */
+/** Maps a net/parse error at a given phase to the outcome passive health sees. */
 export function classifyError(err: unknown, sentToSocket: boolean, responding: boolean): AttemptFailure {
   const code = (err as { code?: unknown } | null)?.code;
   const c = typeof code === 'string' ? code : undefined;
-  if (c === 'UND_ERR_CONNECT_TIMEOUT') return { phase: 'not-sent', outcome: 'timeout', code: c };
-  if (c === 'UND_ERR_HEADERS_TIMEOUT' || c === 'UND_ERR_BODY_TIMEOUT') {
+  if (c === CONNECT_TIMEOUT) return { phase: 'not-sent', outcome: 'timeout', code: c };
+  if (c === HEADERS_TIMEOUT || c === BODY_TIMEOUT) {
     return { phase: responding ? 'responding' : 'sent', outcome: 'timeout', code: c };
   }
-  // undici calls onConnect just before writing the request head; any error before that left nothing on the wire.
-  if (!sentToSocket) return { phase: 'not-sent', outcome: c !== undefined && NOT_SENT_CODES.has(c) ? 'reset' : 'connect-error', code: c };
+  // The request head is written only to a connected socket; any error before that left nothing on the wire.
+  if (!sentToSocket) return { phase: 'not-sent', outcome: c === POOL_CLOSED ? 'reset' : 'connect-error', code: c };
   return { phase: responding ? 'responding' : 'sent', outcome: 'reset', code: c };
 }
 
@@ -64,10 +71,10 @@ export interface RetryQuestion {
  * - not-sent: always safe, whatever the method or body (connect refused after `docker kill`, pool closed).
  * - sent, then EPIPE before any response byte: the kernel refused our write because the peer had already reset the
  *   connection (a stale keep-alive socket to a dead replica), so no process can have read the request — safe even
- *   for POST, provided we still hold the body. A buffered body goes out in one corked writev with the head.
+ *   for POST, provided we still hold the body. A buffered body goes out in one write with the head.
  * - sent, then ECONNRESET / "other side closed" / 502 / 503: the replica may have read and applied the request
  *   before dying, so only replay-safe requests are retried (RFC 9110 §9.2.2; Go's `nothingWrittenError` rule).
- *   undici already yields one poll phase before reusing an idle socket, which catches the common idle-close race.
+ *   Idle pooled sockets are dropped before the replica's own keep-alive timeout, which avoids the common idle-close race.
  * - timeouts after sending are never retried: the request deadline is spent and a slow replica may still apply it.
  * - once response bytes reached the client nothing can be retried.
  */

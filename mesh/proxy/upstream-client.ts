@@ -1,7 +1,9 @@
-// One undici connection pool per replica, created on first use and closed when the replica leaves the service.
+// Keep-alive connection pools, one per replica, created on first use and closed when the replica leaves the service.
 
-import { Pool } from 'undici';
 import type { Upstream } from '../upstream-pool.ts';
+import type { HttpAttempt } from './http-attempt.ts';
+import { addSweeper, clock, removeSweeper } from './ticker.ts';
+import { UpstreamConnection } from './upstream-connection.ts';
 
 export interface UpstreamClientOptions {
   connectTimeoutMs: number;
@@ -9,84 +11,210 @@ export interface UpstreamClientOptions {
   bodyTimeoutMs: number;
   /** Keep-alive connections per replica; 64 covers one proxy's concurrency without queueing. */
   connections?: number;
-  maxHeaderSize?: number;
 }
 
-interface Entry {
-  host: string;
-  port: number;
-  pool: Pool;
+/** Idle connections are closed after this unless the replica's Keep-Alive hint says less (undici's default too). */
+const IDLE_MS = 4000;
+/** A replica's hinted keep-alive is not used to its end: closing first avoids reusing a socket it is closing. */
+const HINT_MARGIN_MS = 1000;
+
+/** One replica's connections: idle ones (most recently used last), busy ones, and attempts waiting for one. */
+export class ReplicaPool {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly options: UpstreamClientOptions;
+  readonly #max: number;
+  readonly #idle: UpstreamConnection[] = [];
+  readonly #all: UpstreamConnection[] = [];
+  readonly #waiting: HttpAttempt[] = [];
+  closing = false;
+  #emptied: (() => void) | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(upstream: Upstream, options: UpstreamClientOptions) {
+    this.id = upstream.id;
+    this.host = upstream.host;
+    this.port = upstream.port;
+    this.options = options;
+    this.#max = options.connections ?? 64;
+  }
+
+  get size(): number {
+    return this.#all.length;
+  }
+
+  /** Gives the attempt a connection now (idle or new), or queues it until one is released. */
+  acquire(a: HttpAttempt): void {
+    let idle = this.#idle.pop();
+    // One that saw its replica's FIN is on its way out (it leaves the lists when it has closed).
+    while (idle !== undefined && (idle.broken || idle.socket.destroyed)) idle = this.#idle.pop();
+    if (idle !== undefined) {
+      idle.attempt = a;
+      a.attach(idle);
+      return;
+    }
+    if (this.#all.length < this.#max) {
+      this.#attachNew(a);
+      return;
+    }
+    this.#waiting.push(a);
+  }
+
+  #attachNew(a: HttpAttempt): void {
+    const c = new UpstreamConnection(this);
+    this.#all.push(c);
+    c.attempt = a;
+    a.attach(c);
+  }
+
+  /** The attempt on `c` ended with the connection in a clean state: reuse it, or close it if it cannot be. */
+  release(c: UpstreamConnection): void {
+    c.attempt = null;
+    if (c.broken || this.closing) {
+      c.destroy();
+      return;
+    }
+    c.resume();
+    const next = this.#waiting.shift();
+    if (next !== undefined) {
+      c.attempt = next;
+      next.attach(c);
+      return;
+    }
+    c.idleSince = clock.now;
+    this.#idle.push(c);
+  }
+
+  /** An attempt that no longer waits (client gone, deadline passed). */
+  cancelWaiting(a: HttpAttempt): void {
+    const i = this.#waiting.indexOf(a);
+    if (i >= 0) this.#waiting.splice(i, 1);
+  }
+
+  /** A connection closed (by either side): forget it, and open a replacement for a waiting attempt. */
+  removed(c: UpstreamConnection): void {
+    let i = this.#all.indexOf(c);
+    if (i >= 0) this.#all.splice(i, 1);
+    i = this.#idle.indexOf(c);
+    if (i >= 0) this.#idle.splice(i, 1);
+    if (this.closing) {
+      if (this.#all.length === 0) this.#emptied?.();
+      return;
+    }
+    const next = this.#waiting.shift();
+    if (next !== undefined) this.#attachNew(next);
+  }
+
+  sweep(now: number): void {
+    const idle = this.#idle;
+    // Oldest first: the list is used as a stack, so expired connections sit at its start.
+    while (idle.length > 0) {
+      const c = idle[0]!;
+      const ttl = c.keepAliveMs < 0 ? IDLE_MS : Math.max(c.keepAliveMs - HINT_MARGIN_MS, 500);
+      if (now - c.idleSince < Math.min(ttl, IDLE_MS * 150)) break;
+      idle.shift();
+      c.destroy();
+    }
+    // By index over the length at the start: a timeout can fail over and add a connection meanwhile.
+    const all = this.#all;
+    for (let i = 0, n = all.length; i < n && i < all.length; i++) all[i]!.attempt?.checkTimeout(now);
+    if (this.#waiting.length > 0) for (const a of [...this.#waiting]) a.checkTimeout(now);
+  }
+
+  /** No new requests; idle connections go now, busy ones when their request ends (all of them when `force`). */
+  close(force: boolean): Promise<void> {
+    this.closing = true;
+    for (const a of this.#waiting.splice(0)) a.poolClosed();
+    for (const c of [...this.#idle]) c.destroy();
+    if (force) for (const c of [...this.#all]) c.destroy();
+    this.#closed ??=
+      this.#all.length === 0
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            this.#emptied = resolve;
+          });
+    return this.#closed;
+  }
 }
 
 export class UpstreamClients {
-  readonly #pools = new Map<string, Entry>();
+  readonly #pools = new Map<string, ReplicaPool>();
+  /** Pools of replicas that moved or left, still finishing their requests (swept until empty). */
+  readonly #draining = new Set<ReplicaPool>();
   readonly #options: UpstreamClientOptions;
+  readonly #sweeper = { sweep: (now: number) => this.#sweep(now) };
+  #swept = false;
   #closed = false;
 
   constructor(options: UpstreamClientOptions) {
     this.#options = options;
   }
 
-  /** The pool for this replica; a replica id that moved to another port gets a fresh pool (the old one drains). */
-  get(upstream: Upstream): Pool {
-    const entry = this.#pools.get(upstream.id);
-    if (entry !== undefined) {
-      if (entry.port === upstream.port && entry.host === upstream.host && !entry.pool.closed) return entry.pool;
+  /** The pool for this replica, or undefined once the proxy is closed; a replica id on a new port gets a fresh pool. */
+  get(upstream: Upstream): ReplicaPool | undefined {
+    const pool = this.#pools.get(upstream.id);
+    if (pool !== undefined) {
+      if (pool.port === upstream.port && pool.host === upstream.host) return pool;
       void this.closeUpstream(upstream.id);
     }
-    if (this.#closed) throw Object.assign(new Error('proxy is closed'), { code: 'UND_ERR_CLOSED' });
-    const o = this.#options;
-    const pool = new Pool(originOf(upstream), {
-      connections: o.connections ?? 64,
-      // No pipelining: a dead replica then costs at most one in-flight request per connection, each retryable.
-      pipelining: 1,
-      connect: { timeout: o.connectTimeoutMs },
-      // Request deadlines are per attempt (headersTimeout in dispatch); the pool default would cap them at 300 s.
-      headersTimeout: 0,
-      bodyTimeout: o.bodyTimeoutMs,
-      maxHeaderSize: o.maxHeaderSize ?? 32 * 1024,
-      strictContentLength: true,
+    if (this.#closed) return undefined;
+    const fresh = new ReplicaPool(upstream, this.#options);
+    this.#pools.set(upstream.id, fresh);
+    if (!this.#swept) {
+      this.#swept = true;
+      addSweeper(this.#sweeper);
+    }
+    return fresh;
+  }
+
+  #sweep(now: number): void {
+    for (const p of this.#pools.values()) p.sweep(now);
+    for (const p of this.#draining) p.sweep(now);
+  }
+
+  #retire(pool: ReplicaPool, force: boolean): Promise<void> {
+    this.#draining.add(pool);
+    return pool.close(force).then(() => {
+      this.#draining.delete(pool);
     });
-    this.#pools.set(upstream.id, { host: upstream.host, port: upstream.port, pool });
-    return pool;
   }
 
   /** Closes a departed replica's pool: requests already running finish, idle connections go now. */
   async closeUpstream(id: string): Promise<void> {
-    const entry = this.#pools.get(id);
-    if (entry === undefined) return;
+    const pool = this.#pools.get(id);
+    if (pool === undefined) return;
     this.#pools.delete(id);
-    await entry.pool.close().catch(() => undefined);
+    await this.#retire(pool, false);
   }
 
   /** Drops a replica's connections at once (it is known dead: nothing running there can finish). */
   async destroyUpstream(id: string): Promise<void> {
-    const entry = this.#pools.get(id);
-    if (entry === undefined) return;
+    const pool = this.#pools.get(id);
+    if (pool === undefined) return;
     this.#pools.delete(id);
-    await entry.pool.destroy().catch(() => undefined);
+    await this.#retire(pool, true);
   }
 
   ids(): string[] {
     return [...this.#pools.keys()];
   }
 
-  async close(): Promise<void> {
+  /** Closes every pool (running requests finish first, or are cut when `force`). */
+  async close(force = false): Promise<void> {
     this.#closed = true;
-    const entries = [...this.#pools.values()];
+    const pools = [...this.#pools.values()];
     this.#pools.clear();
-    await Promise.all(entries.map((e) => e.pool.close().catch(() => undefined)));
+    await Promise.all(pools.map((p) => this.#retire(p, force)));
+    if (force) await Promise.all([...this.#draining].map((p) => p.close(true)));
+    if (this.#swept) {
+      this.#swept = false;
+      removeSweeper(this.#sweeper);
+    }
   }
 
   /** Forces every connection shut (after a bounded drain). */
-  async destroy(): Promise<void> {
-    this.#closed = true;
-    const entries = [...this.#pools.values()];
-    this.#pools.clear();
-    await Promise.all(entries.map((e) => e.pool.destroy().catch(() => undefined)));
+  destroy(): Promise<void> {
+    return this.close(true);
   }
-}
-
-function originOf(u: Upstream): string {
-  return u.host.includes(':') ? `http://[${u.host}]:${u.port}` : `http://${u.host}:${u.port}`;
 }

@@ -1,7 +1,6 @@
 // HTTP Upgrade (WebSocket) through the proxy: the handshake is re-serialised to a picked replica over a raw socket,
 // its answer relayed byte for byte, and after a 101 both sockets are joined until either side ends.
 
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { type ProxyContext, countError } from './context.ts';
 import { type ProxyError, writeRawError } from './error-responses.ts';
@@ -15,14 +14,21 @@ const MAX_RESPONSE_HEAD = 64 * 1024;
 /** Handshakes re-sent after a replica closed without answering (a dead container behind docker-proxy). */
 const MAX_HANDSHAKE_TRIES = 3;
 
-export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: Socket, head: Buffer): void {
+/** The parsed upgrade request: method, target as received, and the raw header list. */
+export interface UpgradeRequest {
+  method: string;
+  url: string;
+  rawHeaders: string[];
+}
+
+export function handleUpgrade(ctx: ProxyContext, req: UpgradeRequest, client: Socket, head: Buffer): void {
   client.on('error', () => client.destroy());
   const fail = (e: ProxyError): void => {
     countError(ctx, e.status);
     writeRawError(client, e);
   };
   const target = parseTarget(req.url);
-  if (typeof target === 'string' || duplicateHost(req)) {
+  if (typeof target === 'string' || duplicateHost(req.rawHeaders)) {
     fail({ status: 400, code: 'bad-request', message: typeof target === 'string' ? target : 'more than one Host header' });
     return;
   }
@@ -39,7 +45,7 @@ export function handleUpgrade(ctx: ProxyContext, req: IncomingMessage, client: S
   for (let i = 0; i < headers.length; i += 2) requestHead += `${headers[i]}: ${headers[i + 1]}\r\n`;
   const handshake = Buffer.concat([Buffer.from(`${requestHead}\r\n`, 'latin1'), head]);
 
-  const key = ctx.hashKey?.(req.headers, clientIp);
+  const key = ctx.hashKey?.(req.rawHeaders, clientIp);
   const tried = new Set<string>();
   let tries = 0;
   const attempt = (): void => {

@@ -1,0 +1,414 @@
+// HTTP/1.1 on the wire through the lean proxy path: pipelining, Expect, framing both ways, keep-alive reuse,
+// client-side timeouts, and replicas that misbehave. Raw sockets on both sides where framing is the point.
+
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { type TestUpstream, TestPool, rawRequest, startProxy, startUpstream, testMesh } from './testing.ts';
+
+/** A replica that answers every connection with `respond(requestBytes, socket)` once a request head arrived. */
+async function rawUpstream(id: string, respond: (head: string, socket: net.Socket) => void): Promise<{ upstream: { id: string; host: string; port: number }; connections: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const state = { connections: 0 };
+  const server = net.createServer((s) => {
+    state.connections++;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d.toString('latin1');
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = buf.slice(0, end);
+      buf = buf.slice(end + 4);
+      respond(head, s);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    upstream: { id, host: '127.0.0.1', port },
+    get connections() {
+      return state.connections;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Splits a raw byte stream of HTTP responses into status lines (enough for ordering checks). */
+function statusLines(raw: string): string[] {
+  return raw.match(/HTTP\/1\.1 \d{3} [^\r\n]*/g) ?? [];
+}
+
+describe('HTTP/1.1 through the proxy', { timeout: 30_000 }, () => {
+  let up: TestUpstream;
+  const seen: string[] = [];
+  before(async () => {
+    up = await startUpstream('web#1', (req, res) => {
+      seen.push(`${req.method} ${req.url} ${JSON.stringify(req.headers)}`);
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString();
+        if (req.url === '/chunked') {
+          res.write('part1-');
+          res.end('part2');
+          return;
+        }
+        if (req.url === '/no-content') {
+          res.writeHead(204).end();
+          return;
+        }
+        if (req.url === '/early-hints') {
+          res.writeEarlyHints({ link: '</style.css>; rel=preload' });
+          res.end('final');
+          return;
+        }
+        res.setHeader('x-body-length', String(Buffer.byteLength(body)));
+        res.setHeader('x-te', String(req.headers['transfer-encoding'] ?? '-'));
+        res.end(`${req.method} ${req.url} ${body.length > 100 ? body.length : body}`);
+      });
+    });
+  });
+  after(async () => {
+    await up.close();
+  });
+
+  test('pipelined requests are answered in order on one connection, bodies included', async () => {
+    const p = await startProxy(new TestPool('web', [up.upstream]));
+    try {
+      const res = await rawRequest(
+        p.port,
+        'GET /1 HTTP/1.1\r\nHost: a\r\n\r\n' +
+          'POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello' +
+          'GET /3 HTTP/1.1\r\nHost: a\r\n\r\n' +
+          'POST /4 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' +
+          'GET /5 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+      );
+      assert.equal(statusLines(res).length, 5, res);
+      const bodies = res.match(/(GET|POST) \/\d [^\r\n]*?(?=HTTP\/1\.1|$)/g)?.map((s) => s.trim());
+      assert.deepEqual(bodies, ['GET /1', 'POST /2 hello', 'GET /3', 'POST /4 abc', 'GET /5']);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('bad bytes after a pipelined request: that request is answered, nothing after it is read', async () => {
+    const p = await startProxy(new TestPool('web', [up.upstream]));
+    try {
+      seen.length = 0;
+      const res = await rawRequest(p.port, 'GET /ok HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\r\n\r\nGET /never HTTP/1.1\r\nHost: a\r\n\r\n');
+      assert.deepEqual(statusLines(res), ['HTTP/1.1 200 OK']);
+      assert.deepEqual(seen.map((s) => s.split(' ')[1]), ['/ok']);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('Expect: 100-continue is answered by the proxy and not forwarded', async () => {
+    const p = await startProxy(new TestPool('web', [up.upstream]));
+    try {
+      seen.length = 0;
+      const res = await new Promise<string>((resolve, reject) => {
+        const s = net.connect(p.port, '127.0.0.1');
+        let got = '';
+        s.on('data', (d) => {
+          got += d.toString('latin1');
+          // Send the body only once the interim answer came, as a well-behaved client does.
+          if (got.startsWith('HTTP/1.1 100 Continue\r\n\r\n') && !got.includes('200')) s.write('hello');
+          if (got.includes('POST /e hello')) {
+            s.destroy();
+            resolve(got);
+          }
+        });
+        s.on('error', reject);
+        s.write('POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
+        setTimeout(() => {
+          s.destroy();
+          resolve(got);
+        }, 2000);
+      });
+      assert.match(res, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+      assert.doesNotMatch(seen[0] ?? '', /expect/);
+      const refused = await rawRequest(p.port, 'POST /e HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: something-else\r\n\r\nhello');
+      assert.match(refused, /^HTTP\/1\.1 417 /);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('chunked request bodies: complete small ones go with a length, large ones stream chunked', async () => {
+    const p = await startProxy(new TestPool('web', [up.upstream]));
+    try {
+      const small = await rawRequest(p.port, 'POST /s HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
+      assert.match(small, /x-body-length: 11\r\n/i);
+      assert.match(small, /x-te: -\r\n/i);
+      assert.match(small, /POST \/s hello world$/);
+      const big = 'x'.repeat(100 * 1024);
+      const chunked = `${(50 * 1024).toString(16)}\r\n${big.slice(0, 50 * 1024)}\r\n${(50 * 1024).toString(16)}\r\n${big.slice(50 * 1024)}\r\n0\r\n\r\n`;
+      const large = await rawRequest(p.port, `POST /l HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunked}`);
+      assert.match(large, /x-body-length: 102400\r\n/i);
+      assert.match(large, /x-te: chunked\r\n/i);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('chunked responses stay chunked for HTTP/1.1 and become close-delimited for HTTP/1.0', async () => {
+    const p = await startProxy(new TestPool('web', [up.upstream]));
+    try {
+      const v11 = await rawRequest(p.port, 'GET /chunked HTTP/1.1\r\nHost: a\r\n\r\nGET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+      assert.match(v11, /transfer-encoding: chunked\r\n/i);
+      assert.match(v11, /\r\n6\r\npart1-\r\n5\r\npart2\r\n0\r\n\r\nHTTP\/1\.1 200 OK/);
+      assert.match(v11, /GET \/after $/);
+      const v10 = await rawRequest(p.port, 'GET /chunked HTTP/1.0\r\nHost: a\r\n\r\n');
+      assert.match(v10, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.doesNotMatch(v10, /transfer-encoding/i);
+      assert.match(v10, /connection: close\r\n/i);
+      assert.match(v10, /\r\n\r\npart1-part2$/);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('HTTP/1.0 keep-alive, a missing Host filled in for the replica, HEAD and 204 without bodies', async () => {
+    const p = await startProxy(new TestPool('web', [up.upstream]));
+    try {
+      seen.length = 0;
+      const res = await rawRequest(
+        p.port,
+        'GET /ten HTTP/1.0\r\nConnection: keep-alive\r\n\r\nHEAD /head HTTP/1.1\r\nHost: a\r\n\r\nGET /no-content HTTP/1.1\r\nHost: a\r\n\r\nGET /last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+      );
+      assert.deepEqual(statusLines(res), ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 204 No Content', 'HTTP/1.1 200 OK']);
+      assert.match(res, /connection: keep-alive\r\n/i);
+      assert.match(seen[0] ?? '', /"host":"127\.0\.0\.1:\d+"/);
+      // HEAD and 204: no body (nor added framing) before the next status line.
+      assert.match(res, /GET \/ten HTTP\/1\.1 200 OK\r\n[\s\S]*?\r\n\r\nHTTP\/1\.1 204 No Content\r\n[\s\S]*?\r\n\r\nHTTP\/1\.1 200 OK/);
+      assert.doesNotMatch(res.slice(res.indexOf('GET /ten') + 8), /transfer-encoding/i);
+      assert.match(res, /GET \/last $/);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('1xx interim responses from the replica are not forwarded', async () => {
+    const p = await startProxy(new TestPool('web', [up.upstream]));
+    try {
+      const res = await rawRequest(p.port, 'GET /early-hints HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+      assert.deepEqual(statusLines(res), ['HTTP/1.1 200 OK']);
+      assert.match(res, /final$/);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('Connection cannot be used to strip Content-Length from a request', async () => {
+    const p = await startProxy(new TestPool('web', [up.upstream]));
+    try {
+      const res = await rawRequest(p.port, 'POST /cl HTTP/1.1\r\nHost: a\r\nConnection: close, Content-Length\r\nContent-Length: 5\r\n\r\nhello');
+      assert.match(res, /POST \/cl hello$/);
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('replica connections', { timeout: 30_000 }, () => {
+  test('kept alive and reused across requests; not reused after Connection: close', async () => {
+    let closeNext = false;
+    const r = await rawUpstream('web#1', (_head, s) => {
+      const close = closeNext;
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n${close ? 'Connection: close\r\n' : ''}\r\nok`);
+      if (close) s.end();
+    });
+    const p = await startProxy(new TestPool('web', [r.upstream]));
+    try {
+      for (let i = 0; i < 5; i++) assert.match(await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'), /200 OK[\s\S]*ok$/);
+      assert.equal(r.connections, 1);
+      closeNext = true;
+      assert.match(await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'), /200 OK/);
+      // The replica said close: its FIN must not be answered by reusing the socket.
+      assert.doesNotMatch(await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'), /502/);
+      assert.equal(r.connections, 2);
+    } finally {
+      await p.close();
+      await r.close();
+    }
+  });
+
+  test('a replica that stalls mid-body for idleMs is cut off, and the client sees the truncation', async () => {
+    const r = await rawUpstream('web#1', (_head, s) => {
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst-part');
+    });
+    const pool = new TestPool('web', [r.upstream]);
+    const p = await startProxy(pool, testMesh({ timeouts: { connectMs: 1000, requestMs: 5000, idleMs: 300 } }));
+    try {
+      const t0 = Date.now();
+      const res = await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', 3000);
+      assert.match(res, /\r\n\r\nfirst-part$/);
+      assert.ok(Date.now() - t0 < 1500, `cut after ${Date.now() - t0} ms`);
+      assert.deepEqual(pool.outcomes(), { timeout: 1 });
+    } finally {
+      await p.close();
+      await r.close();
+    }
+  });
+
+  test('a close-delimited response reaches an HTTP/1.1 client chunked, and its connection stays usable', async () => {
+    const r = await rawUpstream('web#1', (_head, s) => {
+      s.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil-eof');
+    });
+    const p = await startProxy(new TestPool('web', [r.upstream]));
+    try {
+      const res = await rawRequest(p.port, 'GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+      assert.equal(statusLines(res).length, 2, res);
+      assert.match(res, /transfer-encoding: chunked\r\n\r\n9\r\nuntil-eof\r\n0\r\n\r\n/i);
+    } finally {
+      await p.close();
+      await r.close();
+    }
+  });
+
+  test('an invalid response is a 502 upstream-bad-response; a cut body cuts the client connection', async () => {
+    const r = await rawUpstream('web#1', (head, s) => {
+      if (head.startsWith('GET /bad')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+      else s.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly-part');
+    });
+    const pool = new TestPool('web', [r.upstream]);
+    const p = await startProxy(pool, testMesh({ retries: 0 }));
+    try {
+      const bad = await rawRequest(p.port, 'GET /bad HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+      assert.match(bad, /^HTTP\/1\.1 502 /);
+      assert.match(bad, /x-cmesh-error: upstream-bad-response/i);
+      const cut = await rawRequest(p.port, 'GET /cut HTTP/1.1\r\nHost: a\r\n\r\n');
+      assert.match(cut, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nonly-part$/);
+      assert.deepEqual(pool.outcomes(), { reset: 2 });
+    } finally {
+      await p.close();
+      await r.close();
+    }
+  });
+});
+
+describe('replica pools', { timeout: 30_000 }, () => {
+  test('connectionsPerReplica caps connections; requests beyond it wait for a free one', async () => {
+    const r = await rawUpstream('web#1', (_head, s) => {
+      setTimeout(() => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'), 50);
+    });
+    const p = await startProxy(new TestPool('web', [r.upstream]), testMesh(), { connectionsPerReplica: 2 });
+    try {
+      const all = await Promise.all(Array.from({ length: 6 }, () => rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')));
+      for (const res of all) assert.match(res, /^HTTP\/1\.1 200 OK[\s\S]*ok$/);
+      assert.equal(r.connections, 2);
+    } finally {
+      await p.close();
+      await r.close();
+    }
+  });
+
+  test('closeUpstream lets the running request finish, then closes the pool', async () => {
+    let answer: (() => void) | undefined;
+    const r = await rawUpstream('web#1', (_head, s) => {
+      answer = () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone');
+    });
+    const p = await startProxy(new TestPool('web', [r.upstream]));
+    try {
+      const pending = rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', 3000);
+      while (answer === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+      const proxy = p.listener.proxy;
+      assert.equal(proxy.kind, 'http');
+      let closed = false;
+      const closing = proxy.kind === 'http' ? proxy.closeUpstream('web#1').then(() => (closed = true)) : undefined;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(closed, false, 'waits for the running request');
+      answer();
+      assert.match(await pending, /200 OK[\s\S]*done$/);
+      await closing;
+      assert.equal(closed, true);
+    } finally {
+      await p.close();
+      await r.close();
+    }
+  });
+
+  test('a replica closing idle keep-alive connections costs no failed request', async () => {
+    const up = await startUpstream('web#1');
+    up.server.keepAliveTimeout = 100;
+    const pool = new TestPool('web', [up.upstream]);
+    const p = await startProxy(pool);
+    try {
+      for (let i = 0; i < 4; i++) {
+        assert.match(await rawRequest(p.port, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx'), /^HTTP\/1\.1 200 OK/);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      assert.deepEqual(pool.outcomes(), { ok: 4 });
+    } finally {
+      await p.close();
+      await up.close();
+    }
+  });
+});
+
+describe('client-side limits', { timeout: 30_000 }, () => {
+  let up: TestUpstream;
+  before(async () => {
+    up = await startUpstream('web#1');
+  });
+  after(async () => {
+    await up.close();
+  });
+
+  test('slowloris: a head not complete within headersTimeoutMs gets 408 and never reaches a replica', async () => {
+    const p = await startProxy(new TestPool('web', [up.upstream]), testMesh(), {}, { headersTimeoutMs: 300 });
+    try {
+      const before = up.count;
+      const t0 = Date.now();
+      const res = await rawRequest(p.port, 'GET /slow HTTP/1.1\r\nHost: a\r\nX-Dribble: ', 3000);
+      assert.match(res, /^HTTP\/1\.1 408 /);
+      assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
+      // A connection that never sends a byte is bounded the same way.
+      assert.match(await rawRequest(p.port, '', 3000), /^HTTP\/1\.1 408 /);
+      assert.equal(up.count, before);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a body not complete within requestTimeoutMs gets 408', async () => {
+    const p = await startProxy(new TestPool('web', [up.upstream]), testMesh(), {}, { requestTimeoutMs: 300 });
+    try {
+      const res = await rawRequest(p.port, 'POST /slow HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc', 3000);
+      assert.match(res, /^HTTP\/1\.1 408 /);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('idle keep-alive connections are closed after keepAliveTimeoutMs', async () => {
+    const p = await startProxy(new TestPool('web', [up.upstream]), testMesh(), {}, { keepAliveTimeoutMs: 300 });
+    try {
+      const t0 = Date.now();
+      const res = await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', 3000);
+      assert.match(res, /^HTTP\/1\.1 200 OK/);
+      const took = Date.now() - t0;
+      assert.ok(took >= 250 && took < 1500, `closed after ${took} ms`);
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a head over maxHeaderSize gets 431', async () => {
+    const p = await startProxy(new TestPool('web', [up.upstream]), testMesh(), {}, { maxHeaderSize: 1024 });
+    try {
+      const res = await rawRequest(p.port, `GET / HTTP/1.1\r\nHost: a\r\nX: ${'a'.repeat(2000)}\r\n\r\n`);
+      assert.match(res, /^HTTP\/1\.1 431 /);
+    } finally {
+      await p.close();
+    }
+  });
+});

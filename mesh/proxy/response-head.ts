@@ -1,0 +1,54 @@
+// A replica's response head turned into the client's: status line and end-to-end fields in one string, plus the
+// framing facts the client connection needs to decide between Content-Length, re-chunking and close-delimiting.
+
+import { HOP_BY_HOP, connectionNamed, dropNamedLines } from './forwarded-headers.ts';
+
+export interface ResponseFacts {
+  contentLength: boolean;
+  chunked: boolean;
+  /** Seconds from a `Keep-Alive: timeout=N` hint, or -1. */
+  keepAliveTimeout: number;
+}
+
+export function newResponseFacts(): ResponseFacts {
+  return { contentLength: false, chunked: false, keepAliveTimeout: -1 };
+}
+
+/**
+ * The client response head without its blank line (the caller adds framing and Connection). Hop-by-hop fields and
+ * the ones Connection names are dropped; `facts` is reset and filled.
+ */
+export function clientResponseHead(status: number, reason: string, raw: readonly string[], facts: ResponseFacts): string {
+  facts.contentLength = false;
+  facts.chunked = false;
+  facts.keepAliveTimeout = -1;
+  let named: Set<string> | undefined;
+  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') named = connectionNamed(value, named);
+      else if (lower === 'transfer-encoding') facts.chunked = true;
+      else if (lower === 'keep-alive') facts.keepAliveTimeout = keepAliveHint(value);
+      continue;
+    }
+    if (lower === 'content-length') facts.contentLength = true;
+    head += `${name}: ${value}\r\n`;
+  }
+  return named === undefined ? head : dropNamedLines(head, named);
+}
+
+/** A replica repeats the same hint on every response: the last one read is remembered. */
+let lastHint = '';
+let lastHintSeconds = -1;
+
+/** `timeout=5, max=100` → 5; anything unreadable → -1. */
+export function keepAliveHint(value: string): number {
+  if (value === lastHint) return lastHintSeconds;
+  const m = /(?:^|[,;\s])timeout\s*=\s*(\d+)/i.exec(value);
+  lastHint = value;
+  lastHintSeconds = m === null ? -1 : Number(m[1]);
+  return lastHintSeconds;
+}

@@ -1,0 +1,249 @@
+// One keep-alive TCP connection to a replica: a raw socket whose responses llhttp parses for the attempt using it.
+
+import { type Socket, connect } from 'node:net';
+import type { HttpAttempt } from './http-attempt.ts';
+import {
+  HTTPParser,
+  PROCEED,
+  type Parser,
+  type ParseError,
+  STRICT,
+  allocParser,
+  consumableHandle,
+  kOnBody,
+  kOnExecute,
+  kOnHeaders,
+  kOnHeadersComplete,
+  kOnMessageComplete,
+  markConsumed,
+  readStart,
+  readStop,
+  releaseParser,
+} from './llhttp.ts';
+import { UPSTREAM_CLOSED } from './retry.ts';
+import { clock } from './ticker.ts';
+import type { ReplicaPool } from './upstream-client.ts';
+
+/** Response heads larger than this are refused as invalid (node's client default is 16 KiB; apps send big cookies). */
+const MAX_RESPONSE_HEAD = 32 * 1024;
+
+type ParserWithOwner = Parser & { owner: UpstreamConnection | null };
+type SocketWithOwner = Socket & { owner: UpstreamConnection };
+
+export class UpstreamConnection {
+  readonly pool: ReplicaPool;
+  readonly socket: Socket;
+  readonly parser: ParserWithOwner;
+  consumed = false;
+  connected = false;
+  /** When the connect started, for the connect timeout. */
+  readonly connectStart: number;
+  /** The attempt this connection carries, or null while idle in its pool. */
+  attempt: HttpAttempt | null = null;
+  /** Cannot carry another request (unexpected bytes, parse error, closing): destroyed instead of pooled. */
+  broken = false;
+  /** Coarse time of the last read, for the attempt's body idle timeout; and since when it is idle in the pool. */
+  lastRead = 0;
+  idleSince = 0;
+  /** How long the replica keeps an idle connection (from its Keep-Alive hint), in ms, or -1 if it did not say. */
+  keepAliveMs = -1;
+  /** Reading was stopped because the client is not keeping up. */
+  paused = false;
+  pausedAt = 0;
+  /** Response head collected over several reads (large or fragmented heads). */
+  #headers: string[] | null = null;
+  #lastError: Error | undefined;
+
+  constructor(pool: ReplicaPool) {
+    this.pool = pool;
+    this.connectStart = performance.now();
+    const socket = connect({ host: pool.host, port: pool.port, noDelay: true }) as SocketWithOwner;
+    socket.owner = this;
+    this.socket = socket;
+    const parser = allocParser() as ParserWithOwner;
+    parser.initialize(HTTPParser.RESPONSE, {}, MAX_RESPONSE_HEAD, STRICT);
+    parser.owner = this;
+    parser[kOnHeaders] = onHeaders;
+    parser[kOnHeadersComplete] = onHeadersComplete;
+    parser[kOnBody] = onBody;
+    parser[kOnMessageComplete] = onMessageComplete;
+    parser[kOnExecute] = onExecute;
+    this.parser = parser;
+    socket.on('connect', onConnect);
+    socket.on('error', onError);
+    socket.on('end', onEnd);
+    socket.on('close', onClose);
+    socket.on('drain', onDrain);
+  }
+
+  /** Writes a request (head, or head and body) on the connected socket; false when the kernel buffer is full. */
+  write(data: string | Buffer): boolean {
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.pausedAt = clock.now;
+    if (this.consumed) readStop(this.socket);
+    else this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.lastRead = clock.now;
+    if (this.consumed) readStart(this.socket);
+    else this.socket.resume();
+  }
+
+  destroy(err?: Error): void {
+    this.broken = true;
+    if (err !== undefined) this.#lastError ??= err;
+    this.socket.destroy();
+  }
+
+  /** Collects head fields llhttp hands over before the head is complete. */
+  addHeaders(fields: string[]): void {
+    if (this.#headers === null) this.#headers = fields;
+    else for (const f of fields) this.#headers.push(f);
+  }
+
+  takeHeaders(): string[] {
+    const h = this.#headers ?? [];
+    this.#headers = null;
+    return h;
+  }
+
+  onConnected(): void {
+    this.connected = true;
+    this.lastRead = clock.now;
+    const handle = consumableHandle(this.socket);
+    if (handle !== undefined) {
+      markConsumed(handle);
+      this.parser.consume(handle);
+      this.consumed = true;
+    } else {
+      this.socket.on('data', onData);
+    }
+    this.attempt?.connected();
+  }
+
+  /** After each parsed read: a parse error fails the attempt; otherwise the attempt flushes what it staged. */
+  afterRead(ret: number | ParseError | undefined): void {
+    this.lastRead = clock.now;
+    const attempt = this.attempt;
+    if (ret !== undefined && typeof ret !== 'number') {
+      this.broken = true;
+      if (attempt !== null) attempt.upstreamFailed(ret);
+      this.socket.destroy();
+      return;
+    }
+    if (attempt !== null) attempt.afterRead();
+    else if (this.broken) this.socket.destroy();
+  }
+
+  ended(): void {
+    // EOF completes a close-delimited response, or shows that one was cut short (that is a close, not bad syntax).
+    this.broken = true;
+    const ret = this.parser.finish();
+    const attempt = this.attempt;
+    if (attempt === null) return;
+    if (ret !== undefined && typeof ret !== 'number') {
+      attempt.upstreamFailed(this.#lastError ?? closedError());
+      this.socket.destroy();
+      return;
+    }
+    this.afterRead(0);
+  }
+
+  closed(): void {
+    this.broken = true;
+    const attempt = this.attempt;
+    this.attempt = null;
+    releaseParser(this.parser, this.consumed);
+    this.parser.owner = null;
+    this.pool.removed(this);
+    if (attempt !== null) {
+      attempt.upstreamFailed(this.#lastError ?? closedError());
+    }
+  }
+
+  lastError(err: Error): void {
+    this.#lastError ??= err;
+  }
+}
+
+function closedError(): Error {
+  return Object.assign(new Error('the replica closed the connection'), { code: UPSTREAM_CLOSED });
+}
+
+function onConnect(this: SocketWithOwner): void {
+  this.owner.onConnected();
+}
+
+function onError(this: SocketWithOwner, err: Error): void {
+  this.owner.lastError(err);
+}
+
+function onEnd(this: SocketWithOwner): void {
+  this.owner.ended();
+}
+
+function onClose(this: SocketWithOwner): void {
+  this.owner.closed();
+}
+
+function onDrain(this: SocketWithOwner): void {
+  this.owner.attempt?.upstreamDrained();
+}
+
+function onData(this: SocketWithOwner, chunk: Buffer): void {
+  const conn = this.owner;
+  conn.afterRead(conn.parser.execute(chunk));
+}
+
+function onExecute(this: ParserWithOwner, ret: number | ParseError): void {
+  this.owner?.afterRead(ret);
+}
+
+function onHeaders(this: ParserWithOwner, fields: string[]): void {
+  this.owner?.addHeaders(fields);
+}
+
+function onHeadersComplete(
+  this: ParserWithOwner,
+  _major: number,
+  _minor: number,
+  headers: string[] | undefined,
+  _method: number | undefined,
+  _url: string | undefined,
+  status: number | undefined,
+  reason: string | undefined,
+  _upgrade: boolean,
+  keepAlive: boolean,
+): number {
+  const conn = this.owner;
+  if (conn === null) return PROCEED;
+  const attempt = conn.attempt;
+  // Bytes nobody asked for (an idle connection, or a second response): the connection's framing is unknown now.
+  if (attempt === null || attempt.complete) {
+    conn.broken = true;
+    return PROCEED;
+  }
+  if (!keepAlive) conn.broken = true;
+  return attempt.responseHead(status!, reason ?? '', headers ?? conn.takeHeaders());
+}
+
+function onBody(this: ParserWithOwner, chunk: Buffer): void {
+  const attempt = this.owner?.attempt;
+  if (attempt !== null && attempt !== undefined && !attempt.complete) attempt.responseBody(chunk);
+}
+
+function onMessageComplete(this: ParserWithOwner): void {
+  const conn = this.owner;
+  if (conn === null) return;
+  const attempt = conn.attempt;
+  if (attempt === null || attempt.complete) conn.broken = true;
+  else attempt.responseComplete();
+}
