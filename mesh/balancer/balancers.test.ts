@@ -84,6 +84,20 @@ describe('distribution, 3 members × 30 000 picks', () => {
     assertShare(c, 'a', 0.5, 0.05);
   });
 
+  it('p2c under sequential traffic shares evenly, even when one member answered slower once', () => {
+    // One request at a time: every pick is a tie at 0 in flight. A latency tie-break used to starve "b" for good
+    // after its first slower answer (seen end to end: 289 requests to one replica, 1 to the other).
+    const b = createBalancer('p2c', { rand: seeded(4) });
+    b.setMembers([{ id: 'a' }, { id: 'b' }]);
+    const latency: Record<string, number> = { a: 1, b: 2 };
+    const c = counts(b, N, (id) => {
+      b.onStart(id);
+      b.onResult(id, latency[id]!, true);
+    });
+    assertShare(c, 'a', 0.5, 0.05);
+    assertShare(c, 'b', 0.5, 0.05);
+  });
+
   it('peak-EWMA prefers the fast member', () => {
     let now = 0;
     const latency: Record<string, number> = { a: 5, b: 80, c: 40 };

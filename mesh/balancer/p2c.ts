@@ -16,9 +16,6 @@ export function sampleTwo(
   return [c[i]!, c[j]!];
 }
 
-// Per-sample smoothing for the tie-break latency; p2c only needs a rough "which one was faster lately".
-const TIE_ALPHA = 0.3;
-
 export class P2cBalancer extends MemberSetBalancer {
   readonly strategy = 'p2c';
 
@@ -30,8 +27,9 @@ export class P2cBalancer extends MemberSetBalancer {
     const la = this.load(a);
     const lb = this.load(b);
     if (la !== lb) return la < lb ? a.id : b.id;
-    // Tie on load: prefer the one that answered faster lately, else a coin flip (never "always the first").
-    if (a.samples > 0 && b.samples > 0 && a.cost !== b.cost) return a.cost < b.cost ? a.id : b.id;
+    // Tie on load: a coin flip. Preferring the one that "answered faster lately" starves the other one under
+    // sequential traffic (always a tie at 0 in flight): it never gets the request that would update its latency.
+    // Latency-aware picking is the `ewma` strategy, whose estimates decay with idle time.
     return this.rand() < 0.5 ? a.id : b.id;
   }
 
@@ -40,8 +38,4 @@ export class P2cBalancer extends MemberSetBalancer {
     return (m.inflight + 1) / (m.weight > 0 ? m.weight : 1);
   }
 
-  protected override observe(m: MemberState, latencyMs: number): void {
-    m.cost = m.samples === 0 ? latencyMs : m.cost + TIE_ALPHA * (latencyMs - m.cost);
-    m.samples++;
-  }
 }

@@ -100,11 +100,22 @@ test('logs -f follows through restart, docker kill and a rollout', { timeout: 18
 
   // 4. Still following: requests served by both new replicas show up under their prefixes.
   const marker = `m${Date.now()}`;
-  await until('request lines from both replicas', 30_000, async () => {
-    await fetch(`http://127.0.0.1:${port}/status/200?${marker}`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text());
-    const lines = out.split('\n').filter((l) => l.includes(`/status/200?${marker} 200`));
-    return [1, 2].every((n) => lines.some((l) => l.startsWith(`web-${n} | `))) ? true : undefined;
-  }, 100);
+  const answers = new Map<string, number>();
+  try {
+    await until('request lines from both replicas', 30_000, async () => {
+      const r = await fetch(`http://127.0.0.1:${port}/status/200?${marker}`, { signal: AbortSignal.timeout(2000) }).catch((e: Error) => e);
+      const key = r instanceof Error ? r.message : `${r.status} ${r.headers.get('x-cmesh-error') ?? ''}`;
+      answers.set(key, (answers.get(key) ?? 0) + 1);
+      if (!(r instanceof Error)) await r.text();
+      const lines = out.split('\n').filter((l) => l.includes(`/status/200?${marker} 200`));
+      return [1, 2].every((n) => lines.some((l) => l.startsWith(`web-${n} | `))) ? true : undefined;
+    }, 100);
+  } catch (e) {
+    // Say which side lost track: the proxy (answers, service table) or the log follower (its last lines).
+    const services = await cli.cmesh(['services', '--json']);
+    const lines = out.split('\n');
+    assert.fail(`${(e as Error).message}\nanswers: ${JSON.stringify([...answers])}\nservices: ${services.stdout}\nps: ${JSON.stringify(await cli.ps())}\nfollower stderr: ${err}\nlast log lines:\n${lines.slice(-40).join('\n')}`);
+  }
   assert.equal(follower.exitCode, null, `logs -f still running (stderr: ${err})`);
 
   // Every start line carries a pid and a timestamp: a resumed stream that repeated lines would show duplicates.
