@@ -88,7 +88,7 @@ describe('distribution, 3 members × 30 000 picks', () => {
     // One request at a time: every pick is a tie at 0 in flight. A latency tie-break used to starve "b" for good
     // after its first slower answer (seen end to end: 289 requests to one replica, 1 to the other).
     const b = createBalancer('p2c', { rand: seeded(4) });
-    b.setMembers([{ id: 'a' }, { id: 'b' }]);
+    b.setMembers([{ id: 'a', weight: 1 }, { id: 'b', weight: 1 }]);
     const latency: Record<string, number> = { a: 1, b: 2 };
     const c = counts(b, N, (id) => {
       b.onStart(id);

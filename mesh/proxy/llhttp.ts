@@ -57,8 +57,13 @@ interface HTTPParserClass {
   kLenientNone: number;
 }
 
-const common = createRequire(import.meta.url)('_http_common') as { HTTPParser: HTTPParserClass; methods: string[] };
-export const HTTPParser = common.HTTPParser;
+const common = createRequire(import.meta.url)('_http_common') as { HTTPParser?: HTTPParserClass; methods?: string[] };
+// An internal, so a future node could drop or change it: fail at load with what to do, not later with a TypeError.
+if (typeof common.HTTPParser?.prototype.execute !== 'function' || typeof common.HTTPParser.prototype.consume !== 'function' || !Array.isArray(common.methods)) {
+  throw new Error(`cmesh's proxy drives node's own HTTP parser (_http_common.HTTPParser), which node ${process.version} does not expose as expected; run cmesh on Node 20, 22 or 24`);
+}
+export const HTTPParser: HTTPParserClass = common.HTTPParser;
+const METHOD_NAMES: readonly string[] = common.methods;
 
 export const kOnHeaders = HTTPParser.kOnHeaders | 0;
 export const kOnHeadersComplete = HTTPParser.kOnHeadersComplete | 0;
@@ -87,7 +92,7 @@ export const METHODS: readonly string[] = (() => {
     seen = method;
     return SKIP_BODY;
   };
-  for (const name of common.methods) {
+  for (const name of METHOD_NAMES) {
     p.initialize(HTTPParser.REQUEST, {}, 0, STRICT);
     seen = -1;
     p.execute(Buffer.from(`${name} / HTTP/1.1\r\nHost: a\r\n\r\n`, 'latin1'));
