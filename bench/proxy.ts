@@ -1,6 +1,7 @@
 // Proxy benchmark: cmesh's HTTP proxy vs nginx (1 worker, keepalive 64) vs direct, over the same 3 echo replicas.
-// Usage: npx tsx bench/proxy.ts [--docker] [--pin] [--seconds N] [--json] [--cpu-prof DIR] [--no-daemon-flags]
+// Usage: npx tsx bench/proxy.ts [--docker] [--pin] [--seconds N] [--json] [--cpu-prof DIR] [--no-daemon-flags] [--v8-flags F]
 //   --no-daemon-flags  run the cmesh proxy without the daemon's V8 flags (DAEMON_V8_FLAGS), to compare
+//   --v8-flags "..."   extra V8/node flags for the cmesh proxy process (e.g. "--single-threaded-gc")
 //   --docker   replicas are 3 containers of cmesh-fixture/echo:test published on 127.0.0.1 (else 3 node processes)
 // Needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx).
 // --pin (2+ CPUs, taskset): replicas, nginx and cmesh run on CPU 0, wrk/autocannon on CPU 1, so the load
@@ -240,7 +241,8 @@ http {
 
 async function startCmesh(port: number, upstreams: number[]): Promise<ChildProcess> {
   // The daemon's V8 flags (cli/daemon-bundle.ts), so the bench measures the proxy as the daemon runs it.
-  const v8Flags = args.includes('--no-daemon-flags') ? [] : DAEMON_V8_FLAGS;
+  // --v8-flags "…" adds flags to try (e.g. GC settings) on top of those.
+  const v8Flags = [...(args.includes('--no-daemon-flags') ? [] : DAEMON_V8_FLAGS), ...(flag('--v8-flags') ?? '').split(/\s+/).filter(Boolean)];
   // node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line.
   const prof = flag('--cpu-prof');
   const profFlags = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];

@@ -9,13 +9,14 @@
 // removed at the end (containers by label, images by repository name).
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFile, cp, mkdir, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { DaemonEvent } from '../daemon/api/events.ts';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../test/helpers/cmesh-cli.ts';
 import { ensureBaseImages, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../test/helpers/docker.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { versionSource, writeWatchableEcho } from '../test/helpers/watchable-echo.ts';
 
 const args = process.argv.slice(2);
 const REPS = Number(args[args.indexOf('--reps') + 1] ?? 0) || 5;
@@ -40,17 +41,6 @@ const median = (xs: number[]): number => {
 };
 const ms = (x: number): string => `${Number.isFinite(x) ? x.toFixed(0) : '-'} ms`;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 let cli: CmeshCli;
 let watcher: ChildProcess | undefined;
 let eventsProc: ChildProcess | undefined;
@@ -58,17 +48,12 @@ let watchLog = '';
 const events: DaemonEvent[] = [];
 
 const appDir = (): string => join(cli.work, 'app');
-const versionSource = (v: string): string => `export const VERSION = '${v}';\n`;
-const DOCKERFILE = 'FROM cmesh/node:local\nWORKDIR /app\nCOPY *.mjs /app/\nENV PORT=3000\nUSER nobody\nCMD ["node", "/app/main.mjs"]\n';
 
 async function writeProject(port: number): Promise<void> {
   const app = appDir();
   await mkdir(join(app, 'static'), { recursive: true });
-  for (const f of ['server.mjs', 'ws.mjs', 'healthcheck.mjs']) await copyFile(join(ROOT, 'fixtures/docker/echo', f), join(app, f));
   // The version is source code: editing it is what a developer's save looks like (as in test/e2e/watch.docker.test.ts).
-  await writeFile(join(app, 'main.mjs'), "import { VERSION } from './version.mjs';\nprocess.env.VERSION = VERSION;\nawait import('./server.mjs');\n");
-  await writeFile(join(app, 'version.mjs'), versionSource('v0'));
-  await writeFile(join(app, 'Dockerfile'), DOCKERFILE);
+  await writeWatchableEcho(app, 'v0');
   await writeFile(
     join(cli.work, 'compose.yaml'),
     `name: ${project}

@@ -3,29 +3,19 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
 import { ensureBaseImages, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { writeWatchableEcho } from '../helpers/watchable-echo.ts';
 
 const runId = newRunId('buildcli');
 const project = runId;
 let cli: CmeshCli;
 let port = 0;
 let upWatch: ChildProcess | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const buildLabels = `labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }`;
 const serviceLabels = `    labels:\n      ${TEST_LABEL}: "true"\n      ${RUN_LABEL}: ${runId}\n`;
@@ -39,10 +29,7 @@ before(async () => {
   await writeFile(join(cli.work, 'good', 'Dockerfile'), 'FROM cmesh/busybox:local\nRUN echo built > /built\nCMD ["cat", "/built"]\n');
   await writeFile(join(cli.work, 'bad', 'Dockerfile'), 'FROM cmesh/busybox:local\nRUN echo about-to-fail && exit 3\n');
   const app = join(cli.work, 'app');
-  for (const f of ['server.mjs', 'ws.mjs', 'healthcheck.mjs']) await copyFile(join(ROOT, 'fixtures/docker/echo', f), join(app, f));
-  await writeFile(join(app, 'main.mjs'), "import { VERSION } from './version.mjs';\nprocess.env.VERSION = VERSION;\nawait import('./server.mjs');\n");
-  await writeFile(join(app, 'version.mjs'), "export const VERSION = 'v1';\n");
-  await writeFile(join(app, 'Dockerfile'), 'FROM cmesh/node:local\nWORKDIR /app\nCOPY *.mjs /app/\nUSER nobody\nCMD ["node", "/app/main.mjs"]\n');
+  await writeWatchableEcho(app, 'v1');
   await writeFile(
     join(cli.work, 'compose.yaml'),
     `name: ${project}

@@ -4,28 +4,17 @@
 
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, projectContainers } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
 import { findAll, parseXml } from '../helpers/mini-xml.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const runId = newRunId('ci');
 const project = runId;
 let cli: CmeshCli;
 let image = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const labels = `    labels:\n      ${TEST_LABEL}: "true"\n      ${RUN_LABEL}: ${runId}\n`;
 

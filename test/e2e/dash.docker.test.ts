@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, RUN_LABEL, ROOT, requireDocker, TEST_LABEL } from '../helpers/docker.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const exec = promisify(execFile);
 const runId = newRunId('dash');
@@ -20,17 +20,6 @@ const socket = `cmesh-${runId}`;
 let cli: CmeshCli;
 let port = 0;
 let tmuxUp = false;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const tmux = async (...args: string[]): Promise<string> => (await exec('tmux', ['-L', socket, ...args], { timeout: 5000 })).stdout;
 const screen = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'dash');

@@ -4,13 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Pool } from 'undici';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const runId = newRunId('failover');
 const project = runId;
@@ -22,17 +22,6 @@ const MAX_IN_FLIGHT = 256;
 let cli: CmeshCli;
 let client: Pool | undefined;
 let port = 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 interface Outcome {
   status?: number;

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const runId = newRunId('logs');
 const project = runId;
@@ -18,17 +18,6 @@ let image = '';
 let port = 0;
 let follower: ChildProcess | undefined;
 let out = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const writeCompose = (version: string): Promise<void> =>
   writeFile(

@@ -11,6 +11,7 @@ import { Pool } from 'undici';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const runId = newRunId('mesh');
 const project = runId;
@@ -21,16 +22,6 @@ let port = 0;
 let client: Pool | undefined;
 
 /** A port free right now: bind 0, read it, release it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function compose(mesh: string, replicas = 3): string {
   return `name: ${project}

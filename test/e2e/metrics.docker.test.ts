@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonInfo } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, RUN_LABEL, requireDocker, ROOT, TEST_LABEL } from '../helpers/docker.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const runId = newRunId('metrics');
 const project = runId;
@@ -20,17 +20,6 @@ let metricsUrl = '';
 let port = 0;
 let tmp = '';
 let prometheus: ChildProcess | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function tool(name: string, args: string[], input?: string): { code: number | null; out: string } {
   const r = spawnSync(name, args, { encoding: 'utf8', timeout: 30_000, ...(input === undefined ? {} : { input }) });

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
@@ -13,6 +12,7 @@ import { WebSocket } from 'undici';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, RUN_LABEL, TEST_LABEL } from '../helpers/docker.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const runId = newRunId('stream');
 const project = runId;
@@ -24,17 +24,6 @@ let cli: CmeshCli;
 let port = 0;
 let daemonPid = 0;
 const agent = new http.Agent({ keepAlive: false });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');

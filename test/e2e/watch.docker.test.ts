@@ -4,13 +4,14 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Pool } from 'undici';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
 import { ensureBaseImages, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { writeWatchableEcho } from '../helpers/watchable-echo.ts';
 
 const runId = newRunId('watch');
 const project = runId;
@@ -20,32 +21,14 @@ let client: Pool | undefined;
 let watcher: ChildProcess | undefined;
 let watchLog = '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 const versionFile = (): string => join(cli.work, 'app', 'version.mjs');
 const setVersion = (source: string): Promise<void> => writeFile(versionFile(), source);
 
 async function writeApp(): Promise<void> {
   const app = join(cli.work, 'app');
   await run(['--version']); // docker CLI present (requireDocker checked the engine)
-  await import('node:fs/promises').then((fs) => fs.mkdir(app, { recursive: true }));
-  for (const f of ['server.mjs', 'ws.mjs', 'healthcheck.mjs']) await copyFile(join(ROOT, 'fixtures/docker/echo', f), join(app, f));
   // The version is source code, not config: editing it is what a developer's save looks like.
-  await writeFile(join(app, 'main.mjs'), "import { VERSION } from './version.mjs';\nprocess.env.VERSION = VERSION;\nawait import('./server.mjs');\n");
-  await setVersion("export const VERSION = 'v1';\n");
-  await writeFile(
-    join(app, 'Dockerfile'),
-    'FROM cmesh/node:local\nWORKDIR /app\nCOPY *.mjs /app/\nENV PORT=3000\nUSER nobody\nCMD ["node", "/app/main.mjs"]\n',
-  );
+  await writeWatchableEcho(app, 'v1');
   await writeFile(
     join(cli.work, 'compose.yaml'),
     `name: ${project}
