@@ -24,6 +24,38 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 /** Client-supplied forwarding claims, only believed from a trusted peer (otherwise they are spoofable). */
 export const FORWARDING: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip']);
 
+/** What a trusted peer's own X-Forwarded-* lines said, merged as they arrive (both header rewriters share it). */
+export interface ForwardedSoFar {
+  xff: string | undefined;
+  proto: string | undefined;
+  host: string | undefined;
+}
+
+export function newForwardedSoFar(): ForwardedSoFar {
+  return { xff: undefined, proto: undefined, host: undefined };
+}
+
+/**
+ * Takes one X-Forwarded-For/Proto/Host line of a trusted peer into `acc` and returns true (the line is re-emitted
+ * merged, not copied); false for the other forwarding headers, which a trusted peer's request keeps as they are.
+ */
+export function absorbForwarded(lower: string, value: string, acc: ForwardedSoFar): boolean {
+  if (lower === 'x-forwarded-for') {
+    // Several X-Forwarded-For lines are one list (RFC 9110 §5.3); joined so the client IP lands at its end.
+    acc.xff = acc.xff === undefined ? value : `${acc.xff}, ${value}`;
+    return true;
+  }
+  if (lower === 'x-forwarded-proto') {
+    acc.proto ??= value;
+    return true;
+  }
+  if (lower === 'x-forwarded-host') {
+    acc.host ??= value;
+    return true;
+  }
+  return false;
+}
+
 export interface ForwardingInfo {
   /** Peer address of the client connection, IPv4-mapped IPv6 already unwrapped. */
   clientIp: string;
@@ -62,9 +94,7 @@ function connectionTokens(raw: readonly string[]): Set<string> | undefined {
 export function upstreamRequestHeaders(raw: readonly string[], info: ForwardingInfo): string[] {
   const named = connectionTokens(raw);
   const out: string[] = [];
-  let xff: string | undefined;
-  let xfProto: string | undefined;
-  let xfHost: string | undefined;
+  const fwd = newForwardedSoFar();
   let host: string | undefined;
   let upgrade: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
@@ -79,20 +109,7 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardingI
       host = value;
       if (info.host !== undefined) continue;
     } else if (FORWARDING.has(lower)) {
-      if (!info.trusted) continue;
-      // Several X-Forwarded-For lines are one list (RFC 9110 §5.3); joined so the client IP lands at its end.
-      if (lower === 'x-forwarded-for') {
-        xff = xff === undefined ? value : `${xff}, ${value}`;
-        continue;
-      }
-      if (lower === 'x-forwarded-proto') {
-        xfProto ??= value;
-        continue;
-      }
-      if (lower === 'x-forwarded-host') {
-        xfHost ??= value;
-        continue;
-      }
+      if (!info.trusted || absorbForwarded(lower, value, fwd)) continue;
     }
     out.push(name, value);
   }
@@ -100,9 +117,9 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardingI
     host = info.host;
     out.push('host', host);
   }
-  out.push('x-forwarded-for', xff === undefined ? info.clientIp : `${xff}, ${info.clientIp}`);
-  out.push('x-forwarded-proto', xfProto ?? info.proto);
-  if (xfHost !== undefined || host !== undefined) out.push('x-forwarded-host', (xfHost ?? host)!);
+  out.push('x-forwarded-for', fwd.xff === undefined ? info.clientIp : `${fwd.xff}, ${info.clientIp}`);
+  out.push('x-forwarded-proto', fwd.proto ?? info.proto);
+  if (fwd.host !== undefined || host !== undefined) out.push('x-forwarded-host', (fwd.host ?? host)!);
   if (info.via !== undefined) out.push('via', `1.1 ${info.via}`);
   if (upgrade !== undefined) out.push('connection', 'upgrade', 'upgrade', upgrade);
   return out;

@@ -2,9 +2,11 @@
 // the checks llhttp leaves to us: target form, Host, Expect, and how the body is framed.
 
 import type { ProxyError } from './error-responses.ts';
-import { FORWARDING, type ForwardingInfo, HOP_BY_HOP, connectionNamed, dropNamedLines } from './forwarded-headers.ts';
+import { FORWARDING, type ForwardingInfo, HOP_BY_HOP, absorbForwarded, connectionNamed, dropNamedLines, newForwardedSoFar } from './forwarded-headers.ts';
 import { parseTarget } from './request-target.ts';
 import { isReplaySafe } from './retry.ts';
+
+const FWD = newForwardedSoFar();
 
 const CONTINUE_RE = /^100-continue$/i;
 
@@ -42,9 +44,11 @@ export function prepareRequest(method: string, url: string, raw: readonly string
   let head = `${method} ${target.path} HTTP/1.1\r\n`;
   let hosts = 0;
   let host: string | undefined;
-  let xff: string | undefined;
-  let xfProto: string | undefined;
-  let xfHost: string | undefined;
+  // Reused: this runs once per request on the proxy's hot path and never re-enters.
+  const fwd = FWD;
+  fwd.xff = undefined;
+  fwd.proto = undefined;
+  fwd.host = undefined;
   let expect: string | undefined;
   let chunked = false;
   let contentLength = -1;
@@ -68,20 +72,7 @@ export function prepareRequest(method: string, url: string, raw: readonly string
     } else if (lower === 'idempotency-key' || lower === 'x-idempotency-key') {
       idempotencyKey = true;
     } else if (FORWARDING.has(lower)) {
-      if (!info.trusted) continue;
-      // Several X-Forwarded-For lines are one list (RFC 9110 §5.3); joined so the client IP lands at its end.
-      if (lower === 'x-forwarded-for') {
-        xff = xff === undefined ? value : `${xff}, ${value}`;
-        continue;
-      }
-      if (lower === 'x-forwarded-proto') {
-        xfProto ??= value;
-        continue;
-      }
-      if (lower === 'x-forwarded-host') {
-        xfHost ??= value;
-        continue;
-      }
+      if (!info.trusted || absorbForwarded(lower, value, fwd)) continue;
     }
     head += `${name}: ${value}\r\n`;
   }
@@ -99,8 +90,8 @@ export function prepareRequest(method: string, url: string, raw: readonly string
     host = target.host;
     head += `host: ${host}\r\n`;
   }
-  head += `x-forwarded-for: ${xff === undefined ? info.clientIp : `${xff}, ${info.clientIp}`}\r\nx-forwarded-proto: ${xfProto ?? info.proto}\r\n`;
-  if (xfHost !== undefined || host !== undefined) head += `x-forwarded-host: ${xfHost ?? host}\r\n`;
+  head += `x-forwarded-for: ${fwd.xff === undefined ? info.clientIp : `${fwd.xff}, ${info.clientIp}`}\r\nx-forwarded-proto: ${fwd.proto ?? info.proto}\r\n`;
+  if (fwd.host !== undefined || host !== undefined) head += `x-forwarded-host: ${fwd.host ?? host}\r\n`;
   if (info.via !== undefined) head += `via: 1.1 ${info.via}\r\n`;
   out.head = head;
   out.needsHost = host === undefined;
