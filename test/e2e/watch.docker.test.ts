@@ -107,6 +107,7 @@ test('edit → zero-downtime rollout; broken edit → rolled back, old version s
   await until('the watcher to be ready', 20_000, async () => (watchLog.includes('Watching') ? true : undefined), 100);
 
   const stop = new AbortController();
+  const loadStarted = performance.now();
   const load = startLoad(stop.signal);
   try {
     await sleep(1000);
@@ -132,8 +133,11 @@ test('edit → zero-downtime rollout; broken edit → rolled back, old version s
   }
   const failures = load.outcomes.filter((o) => !o.ok);
   const versions = new Set(load.outcomes.map((o) => o.version));
-  console.log(`watch e2e: ${load.outcomes.length} requests, ${failures.length} failed, versions ${[...versions].join(',')}`);
-  assert.ok(load.outcomes.length > 2000, `enough load (${load.outcomes.length})`);
+  const rate = (load.outcomes.length * 1000) / (performance.now() - loadStarted);
+  console.log(`watch e2e: ${load.outcomes.length} requests (${rate.toFixed(0)}/s), ${failures.length} failed, versions ${[...versions].join(',')}`);
+  // The load is paced at 200/s for as long as the three rollouts take (faster rollouts, fewer requests): what matters
+  // is that it kept its pace through them, not a total.
+  assert.ok(load.outcomes.length > 1000 && rate > 150, `enough load (${load.outcomes.length} requests, ${rate.toFixed(0)}/s)`);
   assert.equal(failures.length, 0, `failed requests: ${JSON.stringify(failures.slice(0, 5))}\nwatch log:\n${watchLog}`);
   assert.ok(!versions.has('v3'), 'the broken version never answered');
 });
