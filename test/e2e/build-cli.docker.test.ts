@@ -30,11 +30,9 @@ before(async () => {
   await writeFile(join(cli.work, 'bad', 'Dockerfile'), 'FROM cmesh/busybox:local\nRUN echo about-to-fail && exit 3\n');
   const app = join(cli.work, 'app');
   await writeWatchableEcho(app, 'v1');
-  await writeFile(
-    join(cli.work, 'compose.yaml'),
-    `name: ${project}
-services:
-  good:
+  await cli.writeCompose(
+    project,
+    `  good:
     build: { context: ./good, ${buildLabels} }
     profiles: [builds]
 ${serviceLabels}  bad:

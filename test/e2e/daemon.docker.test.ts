@@ -4,7 +4,6 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ReplicaStatus } from '../../daemon/api/control.ts';
@@ -33,11 +32,9 @@ before(async () => {
   await requireDocker();
   image = await buildFixtureImage('echo');
   cli = await newCmeshCli();
-  await writeFile(
-    join(cli.work, 'compose.yaml'),
-    `name: ${project}
-services:
-  web:
+  await cli.writeCompose(
+    project,
+    `  web:
     image: ${image}
     restart: always
     expose: ["3000"]

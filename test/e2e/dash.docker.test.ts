@@ -53,11 +53,9 @@ before(async () => {
   const image = await buildFixtureImage('echo');
   cli = await newCmeshCli();
   port = await freePort();
-  await writeFile(
-    join(cli.work, 'compose.yaml'),
-    `name: ${project}
-services:
-  web:
+  await cli.writeCompose(
+    project,
+    `  web:
     image: ${image}
     restart: always
     ports: ["127.0.0.1:${port}:3000"]

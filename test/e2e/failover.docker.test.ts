@@ -3,8 +3,6 @@
 // (request i is due at i/rate, whatever earlier ones do), so a stall shows up as latency, not as a quietly lower rate.
 
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Pool } from 'undici';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
@@ -84,11 +82,9 @@ before(async () => {
   const image = await buildFixtureImage('echo');
   cli = await newCmeshCli();
   port = await freePort();
-  await writeFile(
-    join(cli.work, 'compose.yaml'),
-    `name: ${project}
-services:
-  web:
+  await cli.writeCompose(
+    project,
+    `  web:
     image: ${image}
     restart: always
     ports: ["${port}:3000"]

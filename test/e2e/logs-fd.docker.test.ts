@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
@@ -39,11 +39,9 @@ before(async () => {
   await requireDocker();
   const image = await buildFixtureImage('echo');
   cli = await newCmeshCli();
-  await writeFile(
-    join(cli.work, 'compose.yaml'),
-    `name: ${project}
-services:
-  web:
+  await cli.writeCompose(
+    project,
+    `  web:
     image: ${image}
     expose: ["3000"]
     deploy: { replicas: 2 }

@@ -3,8 +3,6 @@
 // replica index, no duplicates, no orphans, and replicas that were already healthy must never have been restarted.
 
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
 import { alive, type CmeshCli, newCmeshCli, projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
@@ -50,11 +48,9 @@ async function inspectAll(): Promise<Seen[]> {
 before(async () => {
   await requireDocker();
   cli = await newCmeshCli();
-  await writeFile(
-    join(cli.work, 'compose.yaml'),
-    `name: ${project}
-services:
-  web:
+  await cli.writeCompose(
+    project,
+    `  web:
     image: cmesh/busybox:local
     command: ["httpd", "-f", "-p", "3000", "-h", "/etc"]
     restart: always

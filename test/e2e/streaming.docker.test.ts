@@ -3,9 +3,8 @@
 // WebSocket echo through the published port. Traffic only to 127.0.0.1; every transfer is bounded in time.
 
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { WebSocket } from 'undici';
@@ -102,11 +101,9 @@ before(async () => {
   const image = await buildFixtureImage('echo');
   cli = await newCmeshCli();
   port = await freePort();
-  await writeFile(
-    join(cli.work, 'compose.yaml'),
-    `name: ${project}
-services:
-  echo:
+  await cli.writeCompose(
+    project,
+    `  echo:
     image: ${image}
     ports: ["${port}:3000"]
     x-cmesh:

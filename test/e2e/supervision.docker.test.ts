@@ -22,11 +22,9 @@ const busybox = (command: string, extra = ''): string =>
 before(async () => {
   await requireDocker();
   cli = await newCmeshCli();
-  await writeFile(
-    join(cli.work, 'compose.yaml'),
-    `name: ${project}
-services:
-  crash:
+  await cli.writeCompose(
+    project,
+    `  crash:
 ${busybox('echo boom; exit 1', '    restart: on-failure\n')}
   once:
 ${busybox('echo bye; exit 1', '    restart: "no"\n')}

@@ -29,11 +29,9 @@ async function writeApp(): Promise<void> {
   await run(['--version']); // docker CLI present (requireDocker checked the engine)
   // The version is source code, not config: editing it is what a developer's save looks like.
   await writeWatchableEcho(app, 'v1');
-  await writeFile(
-    join(cli.work, 'compose.yaml'),
-    `name: ${project}
-services:
-  web:
+  await cli.writeCompose(
+    project,
+    `  web:
     build:
       context: ./app
       labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }

@@ -2,7 +2,7 @@
 // bounded polling, and a teardown that downs the project, stops the daemon and reaps every labelled object.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReplicaStatus } from '../../daemon/api/control.ts';
@@ -24,6 +24,8 @@ export interface CmeshCli {
   ok(args: string[], timeoutMs?: number): Promise<CliResult>;
   ps(): Promise<ReplicaStatus[]>;
   daemonPid(): Promise<number | undefined>;
+  /** Writes the work dir's compose.yaml: `name: <project>`, `services:`, then `services` (already indented). */
+  writeCompose(project: string, services: string): Promise<void>;
   /** SIGKILLs the daemon (if any) and waits until it is gone. */
   killDaemon(): Promise<number | undefined>;
   /** Down, daemon stop, label sweep of the project and the run, temp dirs removed. Never throws. */
@@ -101,6 +103,7 @@ export async function newCmeshCli(extraEnv: NodeJS.ProcessEnv = {}): Promise<Cme
     ok,
     ps: async () => JSON.parse((await ok(['ps', '-a', '--json'])).stdout) as ReplicaStatus[],
     daemonPid,
+    writeCompose: (project, services) => writeFile(join(work, 'compose.yaml'), `name: ${project}\nservices:\n${services}`),
     killDaemon,
     teardown: async (project, runId) => {
       await cmesh(['down', '-v', '--remove-orphans'], 60_000).catch(() => undefined);
