@@ -114,8 +114,13 @@ export async function startChecked(ctx: ActionContext, ref: ContainerRef): Promi
   emitContainer(ctx, 'started', ref);
 }
 
-async function stop(ctx: ActionContext, ref: ContainerRef, timeoutSec: number, removing = false): Promise<void> {
+/** Takes the replica out of the mesh and lets its in-flight requests finish, bounded by its stop grace period. */
+export async function drain(ctx: ActionContext, ref: ContainerRef, timeoutSec: number): Promise<void> {
   await ctx.stopHooks?.beforeStop(ref, Math.min(timeoutSec * 1000, MAX_DRAIN_MS));
+}
+
+async function stop(ctx: ActionContext, ref: ContainerRef, timeoutSec: number, removing = false, drained = false): Promise<void> {
+  if (!drained) await drain(ctx, ref, timeoutSec);
   try {
     await ctx.engine.stopContainer(ref.id, timeoutSec);
   } finally {
@@ -124,10 +129,11 @@ async function stop(ctx: ActionContext, ref: ContainerRef, timeoutSec: number, r
   emitContainer(ctx, 'stopped', ref);
 }
 
-export async function remove(ctx: ActionContext, ref: ContainerRef, stopTimeoutSec: number | undefined): Promise<void> {
+/** Stops (drained first, unless the caller already did) and removes a replica; it leaves the mesh for good. */
+export async function remove(ctx: ActionContext, ref: ContainerRef, stopTimeoutSec: number | undefined, drained = false): Promise<void> {
   try {
-    if (stopTimeoutSec !== undefined) await stop(ctx, ref, stopTimeoutSec, true);
-    else await ctx.stopHooks?.beforeStop(ref, 0);
+    if (stopTimeoutSec !== undefined) await stop(ctx, ref, stopTimeoutSec, true, drained);
+    else if (!drained) await ctx.stopHooks?.beforeStop(ref, 0);
     // force: the container may have been restarted behind our back between stop and remove.
     await ctx.engine.removeContainer(ref.id, { force: true });
   } finally {

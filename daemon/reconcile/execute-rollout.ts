@@ -4,7 +4,7 @@
 import type { ContainerInfo } from '../api/engine.ts';
 import { CmeshError, isCmeshError } from '../api/errors.ts';
 import { isPendingNext, Labels } from '../api/labels.ts';
-import { type ActionContext, emitContainer, remove } from './execute-actions.ts';
+import { type ActionContext, drain, emitContainer, remove } from './execute-actions.ts';
 import { shortHash } from './hash.ts';
 import type { Action, ContainerRef, RolloutStep } from './plan-types.ts';
 import { lastLogLines, sleep } from './wait.ts';
@@ -13,8 +13,6 @@ type Rollout = Extract<Action, { kind: 'rollout' }>;
 
 /** How often the engine is asked whether the new container died while the mesh probes it. */
 const EXIT_POLL_MS = 200;
-/** The drain bound remove() uses too (execute-actions.ts): the stop grace period, never more than 30 s. */
-const MAX_DRAIN_MS = 30_000;
 /** Without the mesh: a container without a healthcheck must stay running this long (ready.ts does the same). */
 const ENGINE_SETTLE_MS = 1_000;
 
@@ -101,11 +99,9 @@ async function rollOne(ctx: ActionContext, a: Rollout, step: RolloutStep, draine
   }
   emitRollout(ctx, a.service, 'progress', `${next.name} healthy, replacing ${step.target.name}`, { replica: next.replica });
   // Drained here, so the next step can start while the old container stops; remove() must not drain (wait) again.
-  const hooks = ctx.stopHooks;
-  await hooks?.beforeStop(step.target, Math.min(a.stopTimeoutSec * 1000, MAX_DRAIN_MS));
+  await drain(ctx, step.target, a.stopTimeoutSec);
   drained();
-  const alreadyDrained = hooks ? { ...ctx, stopHooks: { beforeStop: async () => {}, afterStop: hooks.afterStop.bind(hooks) } } : ctx;
-  await remove(alreadyDrained, step.target, a.stopTimeoutSec);
+  await remove(ctx, step.target, a.stopTimeoutSec, true);
   await ctx.engine.renameContainer(next.id, step.canonicalName);
   ctx.rolloutHooks?.promote(next);
   ctx.onReplaced?.(next.service, next.replica);
