@@ -1,4 +1,5 @@
-// Proxy benchmark: cmesh's HTTP proxy vs nginx (1 worker, keepalive 64) vs direct, over the same 3 echo replicas.
+// Proxy benchmark: cmesh's HTTP proxy vs nginx (1 worker, keepalive 64) vs direct, over the same 3 echo replicas; plus
+// the "node floor" (bench/proxy-floor.ts: the least a node proxy can do per request), to tell node's cost from cmesh's.
 // Usage: npx tsx bench/proxy.ts [--docker] [--pin] [--seconds N] [--json] [--cpu-prof DIR] [--no-daemon-flags] [--v8-flags F]
 //   --no-daemon-flags  run the cmesh proxy without the daemon's V8 flags (DAEMON_V8_FLAGS), to compare
 //   --v8-flags "..."   extra V8/node flags for the cmesh proxy process (e.g. "--single-threaded-gc")
@@ -7,7 +8,7 @@
 // --pin (2+ CPUs, taskset): replicas, nginx and cmesh run on CPU 0, wrk/autocannon on CPU 1, so the load
 // generator never steals server CPU; the proxy shares its core with the replicas, as it would on a small host.
 // Method: wrk -t1 -c64 keep-alive closed loop for max RPS; CPU per request from /proc/<pid>/stat (utime+stime) of the
-// nginx process and the cmesh proxy process over the same run; latency at 50 % of nginx's max RPS with an open-loop
+// nginx process and the cmesh proxy process over the same run, split into user and kernel time; latency at 50 % of nginx's max RPS with an open-loop
 // client (below: wrk2 is not in Debian and autocannon -R sends per-second bursts), minus the direct latency.
 
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -83,10 +84,11 @@ async function waitPort(port: number, ms = 10_000): Promise<void> {
 }
 
 /** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
+/** utime and stime of a process (all its threads), in seconds: user space vs kernel (mostly the socket syscalls). */
+function cpuSeconds(pid: number): { user: number; sys: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 };
 }
 
 interface WrkResult {
@@ -129,8 +131,12 @@ interface Latency {
  */
 async function openLoop(port: number, rate: number, seconds: number): Promise<void> {
   const { Pool } = await import('undici');
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64, pipelining: 1 });
-  const total = Math.round(rate * seconds);
+  // Bounded in time: a request unanswered for 10 s counts as an error instead of holding the run.
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000, connectTimeout: 10_000 });
+  // The first 2 s are warm-up and not counted: a fresh client process opens its 64 connections and JIT-compiles
+  // its own request path then, which put tens of ms into every path's p99 (direct included) before this.
+  const warm = Math.round(rate * WARMUP_S);
+  const total = warm + Math.round(rate * seconds);
   const latencies = new Float64Array(total);
   let sent = 0;
   let done = 0;
@@ -163,15 +169,18 @@ async function openLoop(port: number, rate: number, seconds: number): Promise<vo
     tick();
   });
   await pool.close();
-  const sorted = Array.from(latencies).sort((a, b) => a - b);
+  const sorted = Array.from(latencies.subarray(warm)).sort((a, b) => a - b);
   const at = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 1000) / 1000;
-  process.stdout.write(JSON.stringify({ p50: at(0.5), p99: at(0.99), errors, sent } satisfies Latency));
+  process.stdout.write(JSON.stringify({ p50: at(0.5), p99: at(0.99), errors, sent: sent - warm } satisfies Latency));
 }
+
+const WARMUP_S = 2;
 
 function fixedRate(port: number, rate: number, seconds: number): Latency {
   const out = execFileSync(...pinned(CLIENT_CPU, process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--load', String(port), String(rate), String(seconds)]), {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: (WARMUP_S + seconds + 30) * 1000,
   });
   return JSON.parse(out) as Latency;
 }
@@ -239,14 +248,15 @@ http {
   return spawn(...pinned(SERVER_CPU, 'nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')]), { stdio: 'ignore' });
 }
 
-async function startCmesh(port: number, upstreams: number[]): Promise<ChildProcess> {
+/** The cmesh proxy (mode --serve) or the node floor (--serve-floor) in a child process, with the same node flags. */
+async function startCmesh(port: number, upstreams: number[], mode = '--serve'): Promise<ChildProcess> {
   // The daemon's V8 flags (cli/daemon-bundle.ts), so the bench measures the proxy as the daemon runs it.
   // --v8-flags "…" adds flags to try (e.g. GC settings) on top of those.
   const v8Flags = [...(args.includes('--no-daemon-flags') ? [] : DAEMON_V8_FLAGS), ...(flag('--v8-flags') ?? '').split(/\s+/).filter(Boolean)];
   // node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line.
   const prof = flag('--cpu-prof');
   const profFlags = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
-  const child = spawn(...pinned(SERVER_CPU, process.execPath, [...v8Flags, ...profFlags, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', String(port), ...upstreams.map(String)]), {
+  const child = spawn(...pinned(SERVER_CPU, process.execPath, [...v8Flags, ...profFlags, '--import', 'tsx', fileURLToPath(import.meta.url), mode, String(port), ...upstreams.map(String)]), {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -269,6 +279,15 @@ async function main(): Promise<void> {
     await serveProxy(Number(serve), args.slice(i + 2).map(Number));
     return;
   }
+  const floor = flag('--serve-floor');
+  if (floor !== undefined) {
+    const i = args.indexOf('--serve-floor');
+    const { serveFloor } = await import('./proxy-floor.ts');
+    await serveFloor(Number(floor), args.slice(i + 2).map(Number));
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));
+    process.stdout.write('ready\n');
+    return;
+  }
   const missing = ['wrk', 'nginx'].filter((c) => !have(c));
   if (missing.length > 0) {
     console.error(`bench/proxy: ${missing.join(' and ')} not found. Install: apt-get install -y wrk nginx (Debian/Ubuntu).`);
@@ -286,23 +305,29 @@ async function main(): Promise<void> {
     procs.push(nginx);
     const cmesh = await startCmesh(cmeshPort, replicas.ports);
     procs.push(cmesh);
+    const floorPort = await freePort();
+    const floor = await startCmesh(floorPort, replicas.ports, '--serve-floor');
+    procs.push(floor);
     await waitPort(nginxPort);
     const direct = replicas.ports[0]!;
     const measure = (port: number, pid?: number): Measured => {
       wrk(port, 2); // warm-up: JIT, keep-alive pools
-      const c0 = pid === undefined ? 0 : cpuSeconds(pid);
+      const c0 = pid === undefined ? { user: 0, sys: 0 } : cpuSeconds(pid);
       const r = wrk(port, seconds);
-      const cpu = pid === undefined ? 0 : cpuSeconds(pid) - c0;
-      return { ...r, cpuUsPerReq: r.requests > 0 ? (cpu * 1e6) / r.requests : 0 };
+      const c1 = pid === undefined ? { user: 0, sys: 0 } : cpuSeconds(pid);
+      const perReq = (s: number): number => (r.requests > 0 ? (s * 1e6) / r.requests : 0);
+      return { ...r, cpuUsPerReq: perReq(c1.user - c0.user + c1.sys - c0.sys), userUsPerReq: perReq(c1.user - c0.user), sysUsPerReq: perReq(c1.sys - c0.sys) };
     };
     const d = measure(direct);
     const n = measure(nginxPort, nginx.pid);
     const c = measure(cmeshPort, cmesh.pid);
+    const fl = measure(floorPort, floor.pid);
     const rate = Math.round(n.rps / 2);
     const ld = fixedRate(direct, rate, seconds);
     const ln = fixedRate(nginxPort, rate, seconds);
     const lc = fixedRate(cmeshPort, rate, seconds);
-    const result = summarise(docker, d, n, c, { rate, direct: ld, nginx: ln, cmesh: lc });
+    const lf = fixedRate(floorPort, rate, seconds);
+    const result = summarise(docker, d, n, c, fl, { rate, direct: ld, nginx: ln, cmesh: lc, floor: lf });
     if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
     else printTable(result);
   } finally {
@@ -312,22 +337,24 @@ async function main(): Promise<void> {
   }
 }
 
-type Measured = WrkResult & { cpuUsPerReq: number };
+type Measured = WrkResult & { cpuUsPerReq: number; userUsPerReq: number; sysUsPerReq: number };
 
-function summarise(docker: boolean, d: Measured, n: Measured, c: Measured, l: { rate: number; direct: Latency; nginx: Latency; cmesh: Latency }) {
+function summarise(docker: boolean, d: Measured, n: Measured, c: Measured, fl: Measured, l: { rate: number; direct: Latency; nginx: Latency; cmesh: Latency; floor: Latency }) {
   return {
     date: new Date().toISOString(),
     replicas: docker ? 'docker cmesh-fixture/echo:test ×3' : 'node echo fixture ×3',
     pinning: PIN ? `servers on CPU ${SERVER_CPU}, load generator on CPU ${CLIENT_CPU}` : 'none',
     request: `GET ${PATH}, keep-alive, 64 connections`,
-    maxRps: { direct: d.rps, nginx: n.rps, cmesh: c.rps },
+    maxRps: { direct: d.rps, nginx: n.rps, cmesh: c.rps, nodeFloor: fl.rps },
     rpsRatioVsNginx: c.rps / n.rps,
-    cpuUsPerRequest: { nginx: n.cpuUsPerReq, cmesh: c.cpuUsPerReq },
+    cpuUsPerRequest: { nginx: n.cpuUsPerReq, cmesh: c.cpuUsPerReq, nodeFloor: fl.cpuUsPerReq },
+    userSysUsPerRequest: { nginx: [n.userUsPerReq, n.sysUsPerReq], cmesh: [c.userUsPerReq, c.sysUsPerReq], nodeFloor: [fl.userUsPerReq, fl.sysUsPerReq] },
     cpuRatioVsNginx: c.cpuUsPerReq / n.cpuUsPerReq,
+    floorCpuRatioVsNginx: fl.cpuUsPerReq / n.cpuUsPerReq,
     fixedRateLatencyMs: l,
-    addedP99Ms: { nginx: l.nginx.p99 - l.direct.p99, cmesh: l.cmesh.p99 - l.direct.p99 },
-    addedP50Ms: { nginx: l.nginx.p50 - l.direct.p50, cmesh: l.cmesh.p50 - l.direct.p50 },
-    errors: d.errors + n.errors + c.errors + l.direct.errors + l.nginx.errors + l.cmesh.errors,
+    addedP99Ms: { nginx: l.nginx.p99 - l.direct.p99, cmesh: l.cmesh.p99 - l.direct.p99, nodeFloor: l.floor.p99 - l.direct.p99 },
+    addedP50Ms: { nginx: l.nginx.p50 - l.direct.p50, cmesh: l.cmesh.p50 - l.direct.p50, nodeFloor: l.floor.p50 - l.direct.p50 },
+    errors: d.errors + n.errors + c.errors + fl.errors + l.direct.errors + l.nginx.errors + l.cmesh.errors + l.floor.errors,
   };
 }
 
@@ -337,10 +364,18 @@ function printTable(r: Result): void {
   const f = (v: number, d = 0): string => v.toFixed(d);
   const l = r.fixedRateLatencyMs;
   console.log(`replicas: ${r.replicas}; pinning: ${r.pinning}; ${r.request}`);
-  console.log(`max RPS      direct ${f(r.maxRps.direct)}  nginx ${f(r.maxRps.nginx)}  cmesh ${f(r.maxRps.cmesh)}  → cmesh/nginx ${f(r.rpsRatioVsNginx, 2)} (goal ≥ 0.80)`);
-  console.log(`CPU µs/req   nginx ${f(r.cpuUsPerRequest.nginx, 1)}  cmesh ${f(r.cpuUsPerRequest.cmesh, 1)}  → cmesh/nginx ${f(r.cpuRatioVsNginx, 2)} (goal ≤ 1.25)`);
-  console.log(`@${l.rate} req/s  p50/p99 ms  direct ${l.direct.p50}/${l.direct.p99}  nginx ${l.nginx.p50}/${l.nginx.p99}  cmesh ${l.cmesh.p50}/${l.cmesh.p99}`);
-  console.log(`added p99    nginx ${f(r.addedP99Ms.nginx, 2)} ms  cmesh ${f(r.addedP99Ms.cmesh, 2)} ms (goal ≤ 1 ms)   errors ${r.errors}`);
+  console.log(
+    `max RPS      direct ${f(r.maxRps.direct)}  nginx ${f(r.maxRps.nginx)}  cmesh ${f(r.maxRps.cmesh)}  node floor ${f(r.maxRps.nodeFloor)}  → cmesh/nginx ${f(r.rpsRatioVsNginx, 2)} (goal ≥ 0.80)`,
+  );
+  const us = ([u, s]: number[]): string => `(user ${f(u ?? 0, 1)} + sys ${f(s ?? 0, 1)})`;
+  console.log(
+    `CPU µs/req   nginx ${f(r.cpuUsPerRequest.nginx, 1)} ${us(r.userSysUsPerRequest.nginx)}  cmesh ${f(r.cpuUsPerRequest.cmesh, 1)} ${us(r.userSysUsPerRequest.cmesh)}  → cmesh/nginx ${f(r.cpuRatioVsNginx, 2)} (goal ≤ 1.25)`,
+  );
+  console.log(`             node floor ${f(r.cpuUsPerRequest.nodeFloor, 1)} ${us(r.userSysUsPerRequest.nodeFloor)}  → floor/nginx ${f(r.floorCpuRatioVsNginx, 2)}`);
+  console.log(`@${l.rate} req/s  p50/p99 ms  direct ${l.direct.p50}/${l.direct.p99}  nginx ${l.nginx.p50}/${l.nginx.p99}  cmesh ${l.cmesh.p50}/${l.cmesh.p99}  node floor ${l.floor.p50}/${l.floor.p99}`);
+  console.log(
+    `added p99    nginx ${f(r.addedP99Ms.nginx, 2)} ms  cmesh ${f(r.addedP99Ms.cmesh, 2)} ms  node floor ${f(r.addedP99Ms.nodeFloor, 2)} ms (goal ≤ 1 ms)   errors ${r.errors}`,
+  );
 }
 
 await main();
