@@ -6,52 +6,47 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
-import { ensureBaseImages, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { type CmeshCli, until } from '../helpers/cmesh-cli.ts';
+import { newRunId, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+import { type EchoProject, echoProject, serviceLabels } from '../helpers/echo-project.ts';
 import { writeWatchableEcho } from '../helpers/watchable-echo.ts';
 
 const runId = newRunId('buildcli');
 const project = runId;
+let p: EchoProject | undefined;
 let cli: CmeshCli;
 let port = 0;
 let upWatch: ChildProcess | undefined;
 
 const buildLabels = `labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }`;
-const serviceLabels = `    labels:\n      ${TEST_LABEL}: "true"\n      ${RUN_LABEL}: ${runId}\n`;
 
 before(async () => {
-  await requireDocker();
-  await ensureBaseImages();
-  cli = await newCmeshCli();
-  port = await freePort();
+  // web is the watchable echo app, built from ./app; good and bad exist for `cmesh build` only (profile builds).
+  p = await echoProject({
+    runId,
+    build: `{ context: ./app, ${buildLabels} }`,
+    environment: { SHUTDOWN_GRACE_MS: '500' },
+    stopGracePeriod: '2s',
+    health: { interval: '250ms', timeout: '500ms', rise: 1, fall: 2 },
+    extraServices: `  good:
+    build: { context: ./good, ${buildLabels} }
+    profiles: [builds]
+${serviceLabels(runId)}  bad:
+    build: { context: ./bad, ${buildLabels} }
+    profiles: [builds]
+${serviceLabels(runId)}`,
+  });
+  ({ cli, port } = p);
   for (const d of ['good', 'bad', 'app']) await mkdir(join(cli.work, d), { recursive: true });
   await writeFile(join(cli.work, 'good', 'Dockerfile'), 'FROM cmesh/busybox:local\nRUN echo built > /built\nCMD ["cat", "/built"]\n');
   await writeFile(join(cli.work, 'bad', 'Dockerfile'), 'FROM cmesh/busybox:local\nRUN echo about-to-fail && exit 3\n');
   const app = join(cli.work, 'app');
   await writeWatchableEcho(app, 'v1');
-  await cli.writeCompose(
-    project,
-    `  good:
-    build: { context: ./good, ${buildLabels} }
-    profiles: [builds]
-${serviceLabels}  bad:
-    build: { context: ./bad, ${buildLabels} }
-    profiles: [builds]
-${serviceLabels}  web:
-    build: { context: ./app, ${buildLabels} }
-    ports: ["${port}:3000"]
-    environment: { SHUTDOWN_GRACE_MS: "500" }
-    stop_grace_period: 2s
-    x-cmesh:
-      health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 1, fall: 2 }
-${serviceLabels}`,
-  );
 });
 
 after(async () => {
   if (upWatch && upWatch.exitCode === null) upWatch.kill('SIGKILL');
-  await cli?.teardown(project, runId);
+  await p?.teardown();
   const images = (await run(['images', '-q', '--filter', `label=${RUN_LABEL}=${runId}`]).catch(() => '')).split('\n').filter(Boolean);
   if (images.length > 0) await run(['rmi', '-f', ...new Set(images)]).catch(() => undefined);
 });

@@ -9,14 +9,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, RUN_LABEL, ROOT, requireDocker, TEST_LABEL } from '../helpers/docker.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { type CmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
+import { newRunId, ROOT } from '../helpers/docker.ts';
+import { type EchoProject, echoProject } from '../helpers/echo-project.ts';
 
 const exec = promisify(execFile);
 const runId = newRunId('dash');
-const project = runId;
 const socket = `cmesh-${runId}`;
+let p: EchoProject | undefined;
 let cli: CmeshCli;
 let port = 0;
 let tmuxUp = false;
@@ -48,33 +48,23 @@ async function lightLoad(ms: number): Promise<void> {
 }
 
 before(async () => {
-  await requireDocker();
   await exec('tmux', ['-V']).catch(() => assert.fail('tmux is missing: run scripts/ensure-tools.sh'));
-  const image = await buildFixtureImage('echo');
-  cli = await newCmeshCli();
-  port = await freePort();
-  await cli.writeCompose(
-    project,
-    `  web:
-    image: ${image}
-    restart: always
-    ports: ["127.0.0.1:${port}:3000"]
-    deploy: { replicas: 2 }
-    stop_grace_period: 2s
-    x-cmesh:
-      lb: round-robin
-      health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 2, fall: 2 }
-    labels:
-      ${TEST_LABEL}: "true"
-      ${RUN_LABEL}: ${runId}
-`,
-  );
+  p = await echoProject({
+    runId,
+    restart: 'always',
+    hostIp: '127.0.0.1',
+    replicas: 2,
+    stopGracePeriod: '2s',
+    lb: 'round-robin',
+    health: { interval: '250ms', timeout: '500ms', rise: 2, fall: 2 },
+  });
+  ({ cli, port } = p);
   await cli.ok(['up', '-d', '--wait', '--timeout', '60']);
 });
 
 after(async () => {
   if (tmuxUp) await tmux('kill-server').catch(() => undefined);
-  await cli?.teardown(project, runId);
+  await p?.teardown();
 });
 
 test('cmesh dash in tmux: services, + scales, k/y kills and it is replaced, daemon restart, q quits to the shell', async () => {

@@ -3,45 +3,23 @@
 // scale under load, down under load, and a taken port. Traffic only to 127.0.0.1; every load loop bounded.
 
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
-import { type CmeshCli, newCmeshCli, projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, requireDocker, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { type CmeshCli, projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
+import { newRunId, run } from '../helpers/docker.ts';
+import { type EchoProject, echoProject } from '../helpers/echo-project.ts';
+import { failed, get as getWith, loopbackPool, type Outcome, type PacedLoadOptions, pacedLoad, summary } from '../helpers/load.ts';
 
 const runId = newRunId('mesh');
 const project = runId;
 const REQUEST_TIMEOUT_MS = 2000;
+let p: EchoProject | undefined;
 let cli: CmeshCli;
-let image = '';
 let port = 0;
 let client: Pool | undefined;
-
-/** A port free right now: bind 0, read it, release it. */
-
-function compose(mesh: string, replicas = 3): string {
-  return `name: ${project}
-services:
-  web:
-    image: ${image}
-    restart: always
-    ports: ["${port}:3000"]
-    deploy: { replicas: ${replicas} }
-    environment: { SHUTDOWN_GRACE_MS: "3000" }
-    stop_grace_period: 4s
-    x-cmesh:
-${mesh}
-      health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 2, fall: 2 }
-      timeouts: { connect: 500ms, request: ${REQUEST_TIMEOUT_MS}ms }
-    labels:
-      ${TEST_LABEL}: "true"
-      ${RUN_LABEL}: ${runId}
-`;
-}
 
 async function services(): Promise<ServiceTableRow[]> {
   return JSON.parse((await cli.ok(['services', '--json'])).stdout) as ServiceTableRow[];
@@ -60,70 +38,32 @@ async function waitReady(n: number, timeoutMs = 20_000): Promise<ServiceTableRow
   }, 200);
 }
 
-interface Outcome {
-  status?: number;
-  error?: string;
-  ms: number;
-  servedBy?: string;
-}
-
-async function get(path = '/'): Promise<Outcome> {
-  const t0 = performance.now();
-  try {
-    const res = await client!.request({ path, method: 'GET', headersTimeout: 10_000, bodyTimeout: 10_000 });
-    await res.body.text();
-    const servedBy = res.headers['x-served-by'];
-    return { status: res.statusCode, ms: performance.now() - t0, ...(typeof servedBy === 'string' ? { servedBy } : {}) };
-  } catch (err) {
-    return { error: (err as { code?: string }).code ?? String(err), ms: performance.now() - t0 };
-  }
-}
-
-/** Paced load: `concurrency` workers, `rate` req/s in total, stops at `maxMs` or `maxCount`, whichever first. */
-async function load(o: { rate: number; concurrency: number; maxMs: number; maxCount: number; stop?: AbortSignal }): Promise<Outcome[]> {
-  const out: Outcome[] = [];
-  const deadline = performance.now() + o.maxMs;
-  const gap = (1000 * o.concurrency) / o.rate;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < deadline && out.length < o.maxCount && !o.stop?.aborted) {
-      const t0 = performance.now();
-      out.push(await get());
-      const wait = gap - (performance.now() - t0);
-      if (wait > 0) await sleep(wait);
-    }
-  };
-  await Promise.all(Array.from({ length: o.concurrency }, worker));
-  return out;
-}
-
-function summary(outcomes: Outcome[]): string {
-  const by = new Map<string, number>();
-  for (const o of outcomes) {
-    const k = o.status !== undefined ? String(o.status) : (o.error ?? '?');
-    by.set(k, (by.get(k) ?? 0) + 1);
-  }
-  const max = Math.max(0, ...outcomes.map((o) => o.ms));
-  return `${outcomes.length} requests: ${[...by].map(([k, v]) => `${k}×${v}`).join(' ')}, max ${Math.round(max)} ms`;
-}
-
-const failed = (outcomes: Outcome[]): Outcome[] => outcomes.filter((o) => o.status !== 200);
+// The shared helpers, bound to this file's pool.
+const get = (path = '/'): Promise<Outcome> => getWith(client!, path);
+const load = (o: PacedLoadOptions): Promise<Outcome[]> => pacedLoad(client!, o);
 
 async function webContainers(): Promise<{ id: string; replica: number }[]> {
   return (await cli.ps()).filter((r) => r.service === 'web' && r.state === 'running').map((r) => ({ id: r.container, replica: r.replica }));
 }
 
 before(async () => {
-  await requireDocker();
-  image = await buildFixtureImage('echo');
-  cli = await newCmeshCli();
-  port = await freePort();
-  await writeFile(join(cli.work, 'compose.yaml'), compose('      lb: round-robin'));
-  client = new Pool(`http://127.0.0.1:${port}`, { connections: 16, pipelining: 1, keepAliveTimeout: 4000 });
+  p = await echoProject({
+    runId,
+    restart: 'always',
+    replicas: 3,
+    environment: { SHUTDOWN_GRACE_MS: '3000' },
+    stopGracePeriod: '4s',
+    lb: 'round-robin',
+    health: { interval: '250ms', timeout: '500ms', rise: 2, fall: 2 },
+    timeouts: { connect: '500ms', request: `${REQUEST_TIMEOUT_MS}ms` },
+  });
+  ({ cli, port } = p);
+  client = loopbackPool(port, 16);
 });
 
 after(async () => {
   await client?.destroy().catch(() => undefined);
-  await cli?.teardown(project, runId);
+  await p?.teardown();
 });
 
 test('up: the proxy owns the published port, the containers do not; all 3 replicas answer round-robin', async () => {
@@ -149,7 +89,7 @@ test('up: the proxy owns the published port, the containers do not; all 3 replic
 });
 
 test('lb weighted with weights [1,1,2]: ~25/25/50 %', async () => {
-  await writeFile(join(cli.work, 'compose.yaml'), compose('      lb: weighted\n      weights: [1, 1, 2]'));
+  await p!.writeCompose({ lb: 'weighted', mesh: ['weights: [1, 1, 2]'] });
   await cli.ok(['up', '-d', '--wait', '--timeout', '60']);
   await until('strategy weighted', 10_000, async () => ((await web()).strategy === 'weighted' ? true : undefined), 200);
   await waitReady(3);
@@ -160,7 +100,7 @@ test('lb weighted with weights [1,1,2]: ~25/25/50 %', async () => {
   for (const o of outcomes) share[byReplica.get(o.servedBy!)! - 1]! += 1 / outcomes.length;
   console.log(`# weighted [1,1,2] over ${outcomes.length}: ${share.map((s) => `${(s * 100).toFixed(1)}%`).join('/')}`);
   for (const [i, want] of [0.25, 0.25, 0.5].entries()) assert.ok(Math.abs(share[i]! - want) <= 0.05, `replica ${i + 1}: ${share[i]}`);
-  await writeFile(join(cli.work, 'compose.yaml'), compose('      lb: round-robin'));
+  await p!.writeCompose(); // back to the project's own options: round-robin
   await cli.ok(['up', '-d', '--wait', '--timeout', '60']);
 });
 
@@ -274,9 +214,8 @@ test('a published port already taken: up fails with CMESH_E_PORT_TAKEN naming it
   const taken = (holder.address() as net.AddressInfo).port;
   const other = `${project}-taken`;
   try {
-    const file = join(cli.work, 'taken.yaml');
-    await writeFile(file, compose('      lb: round-robin').replace(`name: ${project}`, `name: ${other}`).replace(`"${port}:3000"`, `"${taken}:3000"`));
-    const r = await cli.cmesh(['-f', file, 'up', '-d', '--wait', '--timeout', '30']);
+    await p!.writeCompose({ project: other, port: taken }, 'taken.yaml');
+    const r = await cli.cmesh(['-f', join(cli.work, 'taken.yaml'), 'up', '-d', '--wait', '--timeout', '30']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /CMESH_E_PORT_TAKEN/);
     assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${taken}`));

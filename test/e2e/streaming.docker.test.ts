@@ -9,16 +9,16 @@ import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { WebSocket } from 'undici';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
-import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, requireDocker, RUN_LABEL, TEST_LABEL } from '../helpers/docker.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { type CmeshCli, until } from '../helpers/cmesh-cli.ts';
+import { newRunId } from '../helpers/docker.ts';
+import { type EchoProject, echoProject } from '../helpers/echo-project.ts';
 
 const runId = newRunId('stream');
-const project = runId;
 const GIB = 2 ** 30;
 const RSS_GROWTH_LIMIT_MB = 50;
 /** Per transfer; the whole file is meant to stay around a minute on a 2-core machine. */
 const TRANSFER_TIMEOUT_MS = 60_000;
+let p: EchoProject | undefined;
 let cli: CmeshCli;
 let port = 0;
 let daemonPid = 0;
@@ -97,23 +97,13 @@ function exchange(method: string, path: string, body?: Readable, length?: number
 const mbps = (bytes: number, ms: number): string => `${((bytes / 2 ** 20) / (ms / 1000)).toFixed(0)} MiB/s`;
 
 before(async () => {
-  await requireDocker();
-  const image = await buildFixtureImage('echo');
-  cli = await newCmeshCli();
-  port = await freePort();
-  await cli.writeCompose(
-    project,
-    `  echo:
-    image: ${image}
-    ports: ["${port}:3000"]
-    x-cmesh:
-      health: { path: /healthz, interval: 500ms, timeout: 1s, rise: 1, fall: 2 }
-      timeouts: { request: 120s }
-    labels:
-      ${TEST_LABEL}: "true"
-      ${RUN_LABEL}: ${runId}
-`,
-  );
+  p = await echoProject({
+    runId,
+    service: 'echo',
+    health: { interval: '500ms', timeout: '1s', rise: 1, fall: 2 },
+    timeouts: { request: '120s' },
+  });
+  ({ cli, port } = p);
   await cli.ok(['up', '-d', '--wait', '--timeout', '60']);
   await until('the echo replica routable', 20_000, async () => {
     const rows = JSON.parse((await cli.ok(['services', '--json'])).stdout) as ServiceTableRow[];
@@ -127,7 +117,7 @@ before(async () => {
 
 after(async () => {
   agent.destroy();
-  await cli?.teardown(project, runId);
+  await p?.teardown();
 });
 
 test('1 GiB down (GET /bytes) through the proxy: full length, daemon RSS growth < 50 MB', { timeout: 120_000 }, async () => {

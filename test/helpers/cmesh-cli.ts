@@ -24,8 +24,8 @@ export interface CmeshCli {
   ok(args: string[], timeoutMs?: number): Promise<CliResult>;
   ps(): Promise<ReplicaStatus[]>;
   daemonPid(): Promise<number | undefined>;
-  /** Writes the work dir's compose.yaml: `name: <project>`, `services:`, then `services` (already indented). */
-  writeCompose(project: string, services: string): Promise<void>;
+  /** Writes the work dir's `file` (compose.yaml): `name: <project>`, `services:`, then `services` (already indented). */
+  writeCompose(project: string, services: string, file?: string): Promise<void>;
   /** SIGKILLs the daemon (if any) and waits until it is gone. */
   killDaemon(): Promise<number | undefined>;
   /** Down, daemon stop, label sweep of the project and the run, temp dirs removed. Never throws. */
@@ -103,7 +103,7 @@ export async function newCmeshCli(extraEnv: NodeJS.ProcessEnv = {}): Promise<Cme
     ok,
     ps: async () => JSON.parse((await ok(['ps', '-a', '--json'])).stdout) as ReplicaStatus[],
     daemonPid,
-    writeCompose: (project, services) => writeFile(join(work, 'compose.yaml'), `name: ${project}\nservices:\n${services}`),
+    writeCompose: (project, services, file = 'compose.yaml') => writeFile(join(work, file), `name: ${project}\nservices:\n${services}`),
     killDaemon,
     teardown: async (project, runId) => {
       await cmesh(['down', '-v', '--remove-orphans'], 60_000).catch(() => undefined);
