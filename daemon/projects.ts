@@ -1,5 +1,6 @@
-// Project manager: one reconcile loop per project, desired state in and out of the store, per-project serialization,
-// and the engine event subscription that wakes the right loop (reconnecting with backoff when the stream drops).
+// Project manager: the lifecycle verbs (up, down, scale, stop, start, restart, build, sync), desired state in and out
+// of the store, and per-project serialization. Loops and engine events live in project-loops.ts, the mesh port and
+// its drains in project-mesh.ts, `restart` in rolling-restart.ts and `sync` in project-sync.ts.
 
 import type {
   BuildRequest,
@@ -14,48 +15,24 @@ import type {
   UpRequest,
 } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { ContainerEngine, ContainerInfo, ContainerState, Endpoint, EngineEvent } from './api/engine.ts';
+import type { ContainerEngine, ContainerInfo, ContainerState, EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
-import { isPendingNext, Labels, projectLabels } from './api/labels.ts';
+import { Labels, projectLabels } from './api/labels.ts';
 import { buildServices } from '../builder/build.ts';
-import { syncFiles } from '../builder/sync.ts';
 import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, replicaCounts } from './desired-merge.ts';
 import type { EventBus } from './event-bus.ts';
-import { SETTLE_WAKES_MS, SETTLING_ACTIONS, watchEngine } from './engine-watch.ts';
 import { ensureImages } from './images.ts';
 import { Mutex } from './mutex.ts';
+import { ProjectLoops } from './project-loops.ts';
+import { drainedStop, type ProjectMesh } from './project-mesh.ts';
+import { type SyncContext, syncReplicas } from './project-sync.ts';
 import { assertProjectExists, projectSummaries, replicaRows } from './project-views.ts';
-import { ProjectReconciler, type ReconcilerOptions } from './reconcile/loop.ts';
-import type { ContainerRef } from './reconcile/plan-types.ts';
+import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
 import type { DesiredStore } from './store.ts';
 
-/** What the manager needs from a reconcile loop (daemon/reconcile/loop.ts). */
-export interface Reconciler {
-  wake(reason: string): void;
-  reconcileNow(): Promise<unknown>;
-  waitReady(options: { services: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void>;
-  status(): ReplicaStatus[];
-  down(options: { volumes: boolean; removeOrphans: boolean }): Promise<unknown>;
-}
-
-/** What the manager needs from the mesh (daemon/mesh-wiring.ts): published ports, the service table, drains. */
-export interface ProjectMesh {
-  /** Binds the published ports before anything is created; throws CMESH_E_PORT_TAKEN. */
-  publish(desired: DesiredProject): Promise<void>;
-  /** Same for a project loaded at daemon start; failures are reported as events, never thrown. */
-  adopt(desired: DesiredProject): Promise<void>;
-  unpublish(project: string): Promise<void>;
-  observed(desired: DesiredProject, containers: ContainerInfo[]): void;
-  beforeStop(project: string, ref: ContainerRef, graceMs: number): Promise<void>;
-  afterStop(project: string, ref: ContainerRef, removed: boolean): void;
-  /** Start-first rollouts (daemon/mesh-rollout.ts); without them a new replica is judged by the engine alone. */
-  rolloutWaitHealthy?(project: string, next: ContainerRef, endpoints: Endpoint[], timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
-  rolloutDiscard?(project: string, next: ContainerRef): void;
-  rolloutPromote?(project: string, next: ContainerRef): void;
-  /** Whether the pool serves this container again; `restart` waits for it before taking the next replica down. */
-  replicaServing?(project: string, ref: ContainerRef): boolean;
-}
+export type { Reconciler } from './project-loops.ts';
+export type { ProjectMesh } from './project-mesh.ts';
 
 export interface ProjectManagerOptions {
   engine: ContainerEngine;
@@ -67,27 +44,25 @@ export interface ProjectManagerOptions {
   mesh?: ProjectMesh;
 }
 
-interface Entry {
-  reconciler: Reconciler;
-  abort: AbortController;
-}
-
 const DEFAULT_WAIT_MS = 120_000;
-/** How long a rolling restart waits for one proxied replica to serve again before it moves on. */
-const ROLLING_RESTART_WAIT_MS = 30_000;
 
 export class ProjectManager {
   readonly #o: ProjectManagerOptions;
   readonly #desired = new Map<string, DesiredProject>();
-  readonly #loops = new Map<string, Entry>();
+  readonly #loops: ProjectLoops;
   // Mutexes outlive their project so an `up` queued behind a `down` still serializes with it.
   readonly #locks = new Map<string, Mutex>();
-  readonly #engineListeners = new Set<(event: EngineEvent) => void>();
-  readonly #abort = new AbortController();
-  #watching: Promise<void> | undefined;
 
   constructor(options: ProjectManagerOptions) {
     this.#o = options;
+    this.#loops = new ProjectLoops({
+      engine: options.engine,
+      emit: (e) => options.bus.publish(e),
+      desired: (name) => this.#desired.get(name),
+      ...(options.resyncMs === undefined ? {} : { resyncMs: options.resyncMs }),
+      ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+      ...(options.mesh ? { mesh: options.mesh } : {}),
+    });
   }
 
   get engine(): ContainerEngine {
@@ -99,17 +74,14 @@ export class ProjectManager {
     for (const [name, desired] of await this.#o.store.loadAll()) {
       this.#desired.set(name, desired);
       await this.#o.mesh?.adopt(desired);
-      this.#loop(name).reconciler.wake('daemon start: adopt existing containers');
+      this.#loops.ensure(name).wake('daemon start: adopt existing containers');
     }
-    this.#watching = this.#watchEngine(this.#abort.signal);
+    this.#loops.watch();
   }
 
   /** Stops every loop; containers keep running (the next daemon adopts them). */
-  async close(): Promise<void> {
-    this.#abort.abort();
-    for (const entry of this.#loops.values()) entry.abort.abort();
-    this.#loops.clear();
-    await this.#watching;
+  close(): Promise<void> {
+    return this.#loops.close();
   }
 
   get projectCount(): number {
@@ -122,8 +94,7 @@ export class ProjectManager {
 
   /** Engine events for cmesh objects (logs follow uses them to pick up new replicas). */
   onEngineEvent(listener: (event: EngineEvent) => void): () => void {
-    this.#engineListeners.add(listener);
-    return () => this.#engineListeners.delete(listener);
+    return this.#loops.onEngineEvent(listener);
   }
 
   async list(): Promise<ProjectSummary[]> {
@@ -138,7 +109,7 @@ export class ProjectManager {
 
   async ps(name: string, all: boolean, services: string[] = []): Promise<ReplicaStatus[]> {
     await this.requireKnown(name);
-    const supervised = this.#loops.get(name)?.reconciler.status() ?? [];
+    const supervised = this.#loops.find(name)?.status() ?? [];
     return replicaRows(await this.#o.engine.listContainers({ labels: projectLabels(name), all: true }), supervised, { all, services });
   }
 
@@ -159,7 +130,7 @@ export class ProjectManager {
       const unstopped = (prev?.stopped ?? []).filter((s) => !desired.stopped.includes(s));
       if (unstopped.length > 0) await this.#startStopped(name, unstopped);
       this.#publish({ type: 'project', project: name, action: 'up', services: replicaCounts(desired) });
-      const reconcile = await this.#loop(name).reconciler.reconcileNow();
+      const reconcile = await this.#loops.ensure(name).reconcileNow();
       if (request.wait) await this.#waitReady(name, services, request.timeoutMs, signal);
       return { generation: desired.generation, reconcile, replicas: await this.ps(name, true) };
     });
@@ -171,7 +142,7 @@ export class ProjectManager {
       // Forget the desired state first so no wake-up in between recreates what down removes.
       this.#desired.delete(name);
       await this.#o.store.remove(name);
-      const reconciler = this.#loop(name).reconciler;
+      const reconciler = this.#loops.ensure(name);
       try {
         // Listeners close first (in-flight requests finish on still-running replicas), then the containers go.
         await this.#o.mesh?.unpublish(name);
@@ -179,8 +150,7 @@ export class ProjectManager {
         this.#publish({ type: 'project', project: name, action: 'down' });
         return result;
       } finally {
-        this.#loops.get(name)?.abort.abort();
-        this.#loops.delete(name);
+        this.#loops.remove(name);
       }
     });
   }
@@ -190,7 +160,7 @@ export class ProjectManager {
       const desired = mergeScale(this.#requireDesired(name), request.services);
       await this.#commit(desired);
       this.#publish({ type: 'project', project: name, action: 'scaled', services: replicaCounts(desired) });
-      const reconcile = await this.#loop(name).reconciler.reconcileNow();
+      const reconcile = await this.#loops.ensure(name).reconcileNow();
       if (request.wait) await this.#waitReady(name, Object.keys(request.services), request.timeoutMs, signal);
       return { generation: desired.generation, reconcile, replicas: await this.ps(name, true) };
     });
@@ -201,11 +171,12 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = mergeStopped(this.#requireDesired(name), request.services, true);
       await this.#commit(desired);
-      await this.#eachContainer(name, request.services, (id, c) =>
-        this.#drained(name, c, request, () => this.#o.engine.stopContainer(id, this.#stopTimeoutSec(request))),
+      const chosen = await this.#containers(name, request.services);
+      await Promise.all(
+        chosen.map((c) => drainedStop(this.#manual(name), c, request, () => this.#o.engine.stopContainer(c.id, requestStopTimeoutSec(request)))),
       );
       this.#publish({ type: 'project', project: name, action: 'stopped' });
-      await this.#loop(name).reconciler.reconcileNow();
+      await this.#loops.ensure(name).reconcileNow();
       return { replicas: await this.ps(name, true) };
     });
   }
@@ -216,33 +187,18 @@ export class ProjectManager {
       await this.#commit(desired);
       await this.#startStopped(name, request.services);
       this.#publish({ type: 'project', project: name, action: 'started' });
-      await this.#loop(name).reconciler.reconcileNow();
+      await this.#loops.ensure(name).reconcileNow();
       return { replicas: await this.ps(name, true) };
     });
   }
 
+  /** Rolling (rolling-restart.ts): one replica of a service at a time, services in parallel. */
   restart(name: string, request: ServicesRequest): Promise<unknown> {
     return this.#lock(name).run(async () => {
       const desired = this.#requireDesired(name);
       assertServices(desired.project, request.services);
-      // Rolling: one replica of a service at a time (services in parallel), and a proxied replica must serve again
-      // before the next one goes down, so a restart never empties a pool.
-      const byService = new Map<string, ContainerInfo[]>();
-      await this.#eachContainer(name, request.services, async (_id, c) => {
-        const list = byService.get(c.labels[Labels.service] ?? '') ?? [];
-        list.push(c);
-        byService.set(c.labels[Labels.service] ?? '', list);
-      });
-      await Promise.all(
-        [...byService.values()].map(async (list) => {
-          for (const c of list.sort((a, b) => a.name.localeCompare(b.name))) {
-            await this.#drained(name, c, request, () => this.#o.engine.stopContainer(c.id, this.#stopTimeoutSec(request)));
-            await this.#o.engine.startContainer(c.id);
-            if (c.state === 'running') await this.#untilServing(name, c, list.length > 1);
-          }
-        }),
-      );
-      await this.#loop(name).reconciler.reconcileNow();
+      await rollingRestart(this.#manual(name), await this.#containers(name, request.services), request);
+      await this.#loops.ensure(name).reconcileNow();
       return { replicas: await this.ps(name, true) };
     });
   }
@@ -263,36 +219,16 @@ export class ProjectManager {
     return Object.fromEntries(Object.entries(built).map(([s, b]) => [s, { image: b.image, cached: b.cached, durationMs: b.durationMs }]));
   }
 
-  /** Watch `sync`: copies files into every running replica, then (sync+restart) restarts them one at a time, drained. */
+  /** Watch `sync` (project-sync.ts): files into every running replica, then (sync+restart) drained restarts. */
   sync(name: string, request: SyncRequest): Promise<SyncResult> {
     return this.#lock(name).run(async () => {
-      const started = Date.now();
       assertServices(this.#requireDesired(name).project, [request.service]);
-      const labels = { ...projectLabels(name), [Labels.service]: request.service };
-      const replicas = (await this.#o.engine.listContainers({ labels, all: false })).filter((c) => c.state === 'running' && !isPendingNext(c));
-      const result = await syncFiles({ engine: this.#o.engine, containerIds: replicas.map((c) => c.id), files: request.files });
-      let restarted = 0;
-      if (request.restart) {
-        for (const c of replicas) {
-          await this.#drained(name, c, { services: [request.service] }, () => this.#o.engine.stopContainer(c.id));
-          await this.#o.engine.startContainer(c.id);
-          restarted++;
-        }
-        this.wake(name, 'sync+restart');
-      }
-      return { containers: replicas.length, ...result, restarted, durationMs: Date.now() - started };
+      return syncReplicas(this.#manual(name), request);
     });
   }
 
   wake(name: string, reason: string): void {
-    this.#loops.get(name)?.reconciler.wake(reason);
-  }
-
-  #wakeLater(name: string, action: string): void {
-    for (const ms of SETTLE_WAKES_MS) {
-      // unref: a pending follow-up never keeps the process alive; the loop ignores wakes after its abort.
-      setTimeout(() => this.wake(name, `engine ${action} settled`), ms).unref();
-    }
+    this.#loops.wake(name, reason);
   }
 
   #lock(name: string): Mutex {
@@ -315,113 +251,38 @@ export class ProjectManager {
     this.#desired.set(desired.project.name, desired);
   }
 
-  #loop(name: string): Entry {
-    let entry = this.#loops.get(name);
-    if (entry) return entry;
-    const abort = new AbortController();
-    const reconciler: Reconciler = new ProjectReconciler({
+  /** What the manager's own stops, restarts and syncs need: the engine, the mesh's drains, the project's loop. */
+  #manual(name: string): RollingRestartContext & SyncContext {
+    return {
       engine: this.#o.engine,
-      name,
-      getDesired: () => this.#desired.get(name),
-      emit: (e: DaemonEvent) => this.#o.bus.publish(e),
-      signal: abort.signal,
-      ...(this.#o.resyncMs === undefined ? {} : { resyncMs: this.#o.resyncMs }),
-      wake: (listener) => this.onEngineEvent((event) => {
-        if (event.labels[Labels.project] === name) listener();
-      }),
-      ...this.#meshHooks(name),
-    });
-    entry = { reconciler, abort };
-    this.#loops.set(name, entry);
-    return entry;
+      mesh: this.#o.mesh,
+      project: name,
+      desired: () => this.#desired.get(name),
+      reconcileNow: () => this.#loops.ensure(name).reconcileNow(),
+      wake: (reason: string) => this.wake(name, reason),
+    };
   }
 
   async #waitReady(name: string, services: string[], timeoutMs: number | undefined, signal?: AbortSignal): Promise<void> {
-    await this.#loop(name).reconciler.waitReady({
+    await this.#loops.ensure(name).waitReady({
       services,
       timeoutMs: timeoutMs ?? DEFAULT_WAIT_MS,
       ...this.#withSignal(signal),
     });
   }
 
-  async #eachContainer(
-    name: string,
-    services: string[],
-    fn: (id: string, c: ContainerInfo) => Promise<void>,
-    states?: ContainerState[],
-  ): Promise<void> {
+  /** The project's containers of `services` (all when empty), optionally only those in `states`. */
+  async #containers(name: string, services: string[], states?: ContainerState[]): Promise<ContainerInfo[]> {
     const containers = await this.#o.engine.listContainers({ labels: projectLabels(name), all: true });
-    const chosen = containers
+    return containers
       .filter((c) => services.length === 0 || services.includes(c.labels[Labels.service] ?? ''))
       .filter((c) => !states || states.includes(c.state));
-    await Promise.all(chosen.map((c) => fn(c.id, c)));
-  }
-
-  /**
-   * After restarting one replica of a rolling restart: re-observe (the engine may give it a new host port) and wait,
-   * bounded, until the pool serves it again. A replica the mesh does not route, or the last one, is not waited for.
-   */
-  async #untilServing(name: string, c: ContainerInfo, others: boolean): Promise<void> {
-    const mesh = this.#o.mesh;
-    const service = c.labels[Labels.service];
-    const replica = Number(c.labels[Labels.replica]);
-    if (!others || !mesh?.replicaServing || service === undefined || !(replica > 0)) return;
-    const ref: ContainerRef = { id: c.id, name: c.name, service, replica };
-    const routed = this.#desired.get(name)?.project.services[service]?.ports.some((p) => p.published !== undefined);
-    if (!routed) return;
-    const deadline = Date.now() + ROLLING_RESTART_WAIT_MS;
-    await this.#loop(name).reconciler.reconcileNow();
-    while (!mesh.replicaServing(name, ref) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  }
-
-  /** The mesh drains a running replica before `stop` runs, and lets it rise again after. */
-  async #drained(name: string, c: ContainerInfo, request: ServicesRequest, stop: () => Promise<void>): Promise<void> {
-    const mesh = this.#o.mesh;
-    const service = c.labels[Labels.service];
-    const replica = Number(c.labels[Labels.replica]);
-    if (!mesh || c.state !== 'running' || service === undefined || !(replica > 0)) return stop();
-    const ref: ContainerRef = { id: c.id, name: c.name, service, replica };
-    const spec = this.#desired.get(name)?.project.services[service];
-    const graceMs = Math.min(request.timeoutMs ?? spec?.stopGracePeriodMs ?? 10_000, 30_000);
-    await mesh.beforeStop(name, ref, graceMs);
-    try {
-      await stop();
-    } finally {
-      mesh.afterStop(name, ref, false);
-    }
-  }
-
-  #meshHooks(name: string): Pick<ReconcilerOptions, 'onObserved' | 'stopHooks' | 'rolloutHooks'> {
-    const mesh = this.#o.mesh;
-    if (!mesh) return {};
-    return {
-      onObserved: (containers) => {
-        const desired = this.#desired.get(name);
-        if (desired) mesh.observed(desired, containers);
-      },
-      stopHooks: {
-        beforeStop: (ref, graceMs) => mesh.beforeStop(name, ref, graceMs),
-        afterStop: (ref, removed) => mesh.afterStop(name, ref, removed),
-      },
-      ...(mesh.rolloutWaitHealthy
-        ? {
-            rolloutHooks: {
-              waitHealthy: (next, endpoints, timeoutMs, signal) => mesh.rolloutWaitHealthy!(name, next, endpoints, timeoutMs, signal),
-              discard: (next) => mesh.rolloutDiscard?.(name, next),
-              promote: (next) => mesh.rolloutPromote?.(name, next),
-            },
-          }
-        : {}),
-    };
   }
 
   /** What the user stopped comes back as the same containers (like Compose), whatever their restart policy says. */
-  #startStopped(name: string, services: string[]): Promise<void> {
-    return this.#eachContainer(name, services, (id) => this.#o.engine.startContainer(id), ['exited', 'created']);
-  }
-
-  #stopTimeoutSec(request: ServicesRequest): number | undefined {
-    return request.timeoutMs === undefined ? undefined : Math.ceil(request.timeoutMs / 1000);
+  async #startStopped(name: string, services: string[]): Promise<void> {
+    const stopped = await this.#containers(name, services, ['exited', 'created']);
+    await Promise.all(stopped.map((c) => this.#o.engine.startContainer(c.id)));
   }
 
   #withSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {
@@ -430,26 +291,5 @@ export class ProjectManager {
 
   #publish(e: Omit<Extract<DaemonEvent, { type: 'project' }>, 'time'>): void {
     this.#o.bus.publish({ time: Date.now(), ...e } as DaemonEvent);
-  }
-
-  /** Events only wake loops (they re-list); after a drop every loop is woken because events may have been missed. */
-  #watchEngine(signal: AbortSignal): Promise<void> {
-    return watchEngine({
-      engine: this.#o.engine,
-      signal,
-      ...(this.#o.reconnect ? { initialMs: this.#o.reconnect.initialMs, maxMs: this.#o.reconnect.maxMs } : {}),
-      onEvent: (event) => {
-        const project = event.labels[Labels.project];
-        if (project) {
-          this.wake(project, `engine ${event.type} ${event.action}`);
-          if (SETTLING_ACTIONS.has(event.action)) this.#wakeLater(project, event.action);
-        }
-        for (const listener of this.#engineListeners) listener(event);
-      },
-      onReconnect: () => {
-        for (const name of this.#loops.keys()) this.wake(name, 'engine event stream reconnected');
-      },
-      onError: (error) => this.#o.bus.publish({ type: 'error', time: Date.now(), project: '', error: error.toJSON() }),
-    });
   }
 }

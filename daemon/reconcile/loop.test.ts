@@ -146,6 +146,54 @@ test('a crashed replica restarts only after its backoff (1 s, then 2 s) on the i
   }
 });
 
+function scheduled(events: DaemonEvent[]): string[] {
+  return events.flatMap((e) => (e.type === 'restart-scheduled' ? [`${e.service}#${e.replica} attempt=${e.attempt} delay=${e.delayMs}`] : []));
+}
+
+test('restart-scheduled: one event per scheduled restart however many passes run during its backoff; a new crash is news', async () => {
+  const h = harness(desired(project('demo', [svc('web')])));
+  try {
+    await h.loop.reconcileNow();
+    h.engine.simulateExit('demo-web-1', 1);
+    for (let i = 0; i < 4; i++) {
+      const r = await h.loop.reconcileNow();
+      assert.equal(r.deferred, 1, `pass ${i} still waits for the backoff`);
+      h.engine.advance(200);
+    }
+    assert.deepEqual(scheduled(h.events), ['web#1 attempt=1 delay=1000']);
+
+    h.engine.advance(200); // due: this pass restarts it
+    await h.loop.reconcileNow();
+    assert.equal(h.engine.container('demo-web-1')?.state, 'running');
+    h.engine.simulateExit('demo-web-1', 1);
+    for (let i = 0; i < 4; i++) {
+      await h.loop.reconcileNow();
+      h.engine.advance(300);
+    }
+    assert.equal(h.engine.container('demo-web-1')?.state, 'exited', 'second crash still inside its 2 s backoff');
+    assert.deepEqual(scheduled(h.events), ['web#1 attempt=1 delay=1000', 'web#1 attempt=2 delay=2000']);
+  } finally {
+    h.stop();
+  }
+});
+
+test('restart-scheduled: a pending restart that drops out of one pass (health flap) is not announced again', async () => {
+  const h = harness(desired(project('demo', [svc('web')])));
+  try {
+    await h.loop.reconcileNow();
+    h.engine.setHealth('demo-web-1', 'unhealthy');
+    assert.equal((await h.loop.reconcileNow()).deferred, 1);
+    h.engine.setHealth('demo-web-1', 'healthy');
+    assert.equal((await h.loop.reconcileNow()).deferred, 0);
+    h.engine.setHealth('demo-web-1', 'unhealthy');
+    h.engine.advance(100);
+    assert.equal((await h.loop.reconcileNow()).deferred, 1, 'the same restart, still due at the same time');
+    assert.deepEqual(scheduled(h.events), ['web#1 attempt=1 delay=1000']);
+  } finally {
+    h.stop();
+  }
+});
+
 test('a failing pass is reported and retried; the loop survives', async () => {
   const h = harness(demo);
   try {

@@ -13,6 +13,7 @@ import { actionCount, type DownOptions, type Plan, plan, planDown } from './plan
 import { formatPlan } from './plan-format.ts';
 import type { WakeSource } from './nap.ts';
 import { type ReadyOptions, waitReady } from './ready.ts';
+import { RestartAnnouncements } from './restart-announcements.ts';
 import { replicaKey, Supervisor } from './supervisor.ts';
 
 export interface ReconcilerOptions {
@@ -73,8 +74,8 @@ export class ProjectReconciler {
   #lastDesired: DesiredProject | undefined;
   #failures = 0;
   #timer: NodeJS.Timeout | undefined;
-  /** Deferred restarts already announced (key → notBefore), so each is reported once. */
-  #announced = new Map<string, number>();
+  /** Deferred restarts already reported, so each gets one `restart-scheduled` however many passes it stays pending. */
+  readonly #announced = new RestartAnnouncements();
   /**
    * service → the spec hash (and desired generation) whose rollout was rolled back. In memory on purpose: the loop must
    * not retry a bad version every pass, but a new `up` (new generation) or a daemon restart gives it one more try.
@@ -251,11 +252,7 @@ export class ProjectReconciler {
   }
 
   #announce(p: Plan): void {
-    const live = new Map<string, number>();
-    for (const d of p.deferred) {
-      const key = replicaKey(d.target.service, d.target.replica);
-      live.set(key, d.notBefore);
-      if (this.#announced.get(key) === d.notBefore) continue;
+    for (const d of this.#announced.fresh(p)) {
       this.#o.emit({
         type: 'restart-scheduled',
         time: this.#now(),
@@ -267,7 +264,6 @@ export class ProjectReconciler {
         reason: d.reason,
       });
     }
-    this.#announced = live;
   }
 
   #failed(error: CmeshError): void {

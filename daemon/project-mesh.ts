@@ -1,0 +1,88 @@
+// The mesh as the project manager sees it: the ProjectMesh port, the hooks that tie a project's reconcile loop to it
+// (observations, drains around the loop's stops, start-first rollout wiring), and the drain around the manager's own stops.
+
+import type { ServicesRequest } from './api/control.ts';
+import type { DesiredProject } from './api/desired.ts';
+import type { ContainerInfo, Endpoint } from './api/engine.ts';
+import { Labels } from './api/labels.ts';
+import type { ReconcilerOptions } from './reconcile/loop.ts';
+import type { ContainerRef } from './reconcile/plan-types.ts';
+
+/** What the manager needs from the mesh (daemon/mesh-wiring.ts): published ports, the service table, drains. */
+export interface ProjectMesh {
+  /** Binds the published ports before anything is created; throws CMESH_E_PORT_TAKEN. */
+  publish(desired: DesiredProject): Promise<void>;
+  /** Same for a project loaded at daemon start; failures are reported as events, never thrown. */
+  adopt(desired: DesiredProject): Promise<void>;
+  unpublish(project: string): Promise<void>;
+  observed(desired: DesiredProject, containers: ContainerInfo[]): void;
+  beforeStop(project: string, ref: ContainerRef, graceMs: number): Promise<void>;
+  afterStop(project: string, ref: ContainerRef, removed: boolean): void;
+  /** Start-first rollouts (daemon/mesh-rollout.ts); without them a new replica is judged by the engine alone. */
+  rolloutWaitHealthy?(project: string, next: ContainerRef, endpoints: Endpoint[], timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  rolloutDiscard?(project: string, next: ContainerRef): void;
+  rolloutPromote?(project: string, next: ContainerRef): void;
+  /** Whether the pool serves this container again; `restart` waits for it before taking the next replica down. */
+  replicaServing?(project: string, ref: ContainerRef): boolean;
+}
+
+export type LoopMeshHooks = Pick<ReconcilerOptions, 'onObserved' | 'stopHooks' | 'rolloutHooks'>;
+
+/** The reconcile loop's mesh hooks for one project (none without a mesh). */
+export function loopMeshHooks(mesh: ProjectMesh | undefined, name: string, desired: () => DesiredProject | undefined): LoopMeshHooks {
+  if (!mesh) return {};
+  return {
+    onObserved: (containers) => {
+      const d = desired();
+      if (d) mesh.observed(d, containers);
+    },
+    stopHooks: {
+      beforeStop: (ref, graceMs) => mesh.beforeStop(name, ref, graceMs),
+      afterStop: (ref, removed) => mesh.afterStop(name, ref, removed),
+    },
+    ...rolloutHooks(mesh, name),
+  };
+}
+
+/** Start-first rollouts gate on the mesh's health checks and hand the pool over; only when the mesh implements them. */
+function rolloutHooks(mesh: ProjectMesh, name: string): Pick<LoopMeshHooks, 'rolloutHooks'> {
+  if (!mesh.rolloutWaitHealthy) return {};
+  return {
+    rolloutHooks: {
+      waitHealthy: (next, endpoints, timeoutMs, signal) => mesh.rolloutWaitHealthy!(name, next, endpoints, timeoutMs, signal),
+      discard: (next) => mesh.rolloutDiscard?.(name, next),
+      promote: (next) => mesh.rolloutPromote?.(name, next),
+    },
+  };
+}
+
+/** One project's mesh, for stops and restarts the manager does itself (outside the loop's plan). */
+export interface ManualStopContext {
+  mesh: ProjectMesh | undefined;
+  project: string;
+  /** Read at call time: the drain grace and whether a service is routed follow the latest desired state. */
+  desired: () => DesiredProject | undefined;
+}
+
+/** The replica a cmesh container stands for, or undefined for one without usable service/replica labels. */
+export function replicaRef(c: ContainerInfo): ContainerRef | undefined {
+  const service = c.labels[Labels.service];
+  const replica = Number(c.labels[Labels.replica]);
+  if (service === undefined || !(replica > 0)) return undefined;
+  return { id: c.id, name: c.name, service, replica };
+}
+
+/** The mesh drains a running replica before `stop` runs, and lets it rise again after. */
+export async function drainedStop(ctx: ManualStopContext, c: ContainerInfo, request: ServicesRequest, stop: () => Promise<void>): Promise<void> {
+  const { mesh } = ctx;
+  const ref = replicaRef(c);
+  if (!mesh || c.state !== 'running' || !ref) return stop();
+  const spec = ctx.desired()?.project.services[ref.service];
+  const graceMs = Math.min(request.timeoutMs ?? spec?.stopGracePeriodMs ?? 10_000, 30_000);
+  await mesh.beforeStop(ctx.project, ref, graceMs);
+  try {
+    await stop();
+  } finally {
+    mesh.afterStop(ctx.project, ref, false);
+  }
+}
