@@ -4,4 +4,16 @@ export function cacheDirs(root: string, env?: Record<string, string | undefined>
 export function loadEsbuild(root: string): typeof import('esbuild');
 export function freshBundle(root: string, name: string, dirs: string[]): string | undefined;
 export function buildBundle(root: string, name: string, entry: string, dirs: string[]): Promise<string>;
-export function ensureBundle(root: string, name: string, entry: string, dirs: string[]): Promise<{ path: string; error?: undefined } | { path?: undefined; error: string }>;
+export function failureKey(root: string, name: string, entry: string, dirs?: string[]): string;
+export function knownFailure(dirs: string[], name: string, key: string): string | undefined;
+export interface EnsureBundleOptions {
+  /** Where the one-line warning of a failed build goes (default: stderr); called once per failing source state. */
+  warn?: (line: string) => void;
+}
+export function ensureBundle(
+  root: string,
+  name: string,
+  entry: string,
+  dirs: string[],
+  options?: EnsureBundleOptions,
+): Promise<{ path: string; error?: undefined } | { path?: undefined; error: string }>;

@@ -8,13 +8,17 @@
 // changes the importing file, so it is caught too. Writes are atomic (temp + rename): concurrent CLIs may race to
 // build, and the loser's rename just replaces an identical file.
 //
+// A failed build (a syntax error, an unresolvable import, esbuild missing) is remembered in `<name>-failed.json` next
+// to the bundles, keyed by the sources' sizes and mtimes: until one of them changes, a start goes straight to tsx instead
+// of paying for the same failing build again, and the one-line warning naming the cause is printed only when it fails.
+//
 // Memory: dockerode loads ssh2 (SSH transport) and @grpc/grpc-js + protobufjs (BuildKit sessions and v2 output) at
 // require time, ~20 MB that a local-socket daemon never uses. The bundles replace the three dockerode/docker-modem files
 // that pull them in with shims that require the real file on first use: an ssh:// DOCKER_HOST or a BuildKit build
 // still works, it just loads the module when it happens.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
@@ -107,9 +111,33 @@ module.exports = new Proxy(function lazy() {}, {
 });
 `;
 
-async function buildInto(esbuild, root, name, entry, dir) {
-  const externals = new Set();
-  const result = await esbuild.build({
+/** Why a build failed, as one line: esbuild's first error with its location, not its multi-line summary. */
+function buildError(err) {
+  const first = Array.isArray(err?.errors) ? err.errors[0] : undefined;
+  if (!first) return String(err?.message ?? err).split('\n')[0];
+  const at = first.location ? `${first.location.file}:${first.location.line}:${first.location.column}: ` : '';
+  const more = err.errors.length > 1 ? ` (and ${err.errors.length - 1} more)` : '';
+  return `${at}${first.text}${more}`;
+}
+
+/** Every bundle failure carries `remember`: true for one the same sources would repeat (worth a marker). */
+const failure = (message, remember) => Object.assign(new Error(message), { remember });
+
+/** The dirs that exist (created if need be) and are writable, in order. */
+function writableDirs(dirs) {
+  return dirs.filter((dir) => {
+    try {
+      mkdirSync(dir, { recursive: true });
+      accessSync(dir, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function buildOptions(root, name, entry, dir, externals) {
+  return {
     entryPoints: [join(root, entry)],
     bundle: true,
     platform: 'node',
@@ -163,17 +191,30 @@ async function buildInto(esbuild, root, name, entry, dir) {
         },
       },
     ],
+  };
+}
+
+async function compile(esbuild, root, name, entry, dir) {
+  const externals = new Set();
+  const result = await esbuild.build(buildOptions(root, name, entry, dir, externals)).catch((err) => {
+    // An error in a file (syntax, an import that does not resolve) repeats until a source changes; one without a
+    // location (esbuild's service died) may not, so it is retried.
+    throw failure(buildError(err), Array.isArray(err?.errors) && err.errors.some((e) => e.location));
   });
   const inputs = Object.keys(result.metafile.inputs)
     .filter((p) => !p.includes(':'))
     .map((p) => join(root, p))
     .sort();
   const hash = contentHash(root, esbuild.version, inputs);
-  if (!hash) throw new Error('a source changed while bundling');
-  mkdirSync(dir, { recursive: true });
-  const file = `${name}-${hash}.mjs`;
-  writeAtomic(join(dir, file), result.outputFiles[0].contents);
-  const manifest = { format: FORMAT, hash, bundle: file, inputs, externals: [...externals].sort() };
+  // Not remembered: the next start sees the edited file and builds from it.
+  if (!hash) throw failure('a source changed while bundling', false);
+  return { hash, contents: result.outputFiles[0].contents, inputs, externals: [...externals].sort() };
+}
+
+function install(dir, name, built) {
+  const file = `${name}-${built.hash}.mjs`;
+  writeAtomic(join(dir, file), built.contents);
+  const manifest = { format: FORMAT, hash: built.hash, bundle: file, inputs: built.inputs, externals: built.externals };
   writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(manifest, null, 1)}\n`);
   // Older bundles are dead weight; a process already running one has it in memory and does not mind.
   const pattern = new RegExp(`^${name}-[0-9a-f]+\\.mjs$`);
@@ -184,29 +225,128 @@ async function buildInto(esbuild, root, name, entry, dir) {
 }
 
 /**
- * Builds the bundle of `entry` (relative to root) into the first writable dir; returns its path. Throws with every
- * dir's reason when none worked.
+ * Builds the bundle of `entry` (relative to root) once and installs it into the first writable dir; returns its path.
+ * Throws when no dir is writable (before building), when the build fails (`remember`: true), or with every dir's reason
+ * when none took the files.
  */
 export async function buildBundle(root, name, entry, dirs) {
-  const esbuild = loadEsbuild(root);
+  const writable = writableDirs(dirs);
+  if (writable.length === 0) throw failure(`no writable cache dir (${dirs.join(', ')})`, false);
+  let esbuild;
+  try {
+    esbuild = loadEsbuild(root);
+  } catch (err) {
+    throw failure(`esbuild did not load: ${String(err?.message ?? err).split('\n')[0]}`, true);
+  }
+  const built = await compile(esbuild, root, name, entry, writable[0]);
   const errors = [];
-  for (const dir of dirs) {
+  for (const dir of writable) {
     try {
-      return await buildInto(esbuild, root, name, entry, dir);
+      return install(dir, name, built);
     } catch (err) {
       errors.push(`${dir}: ${String(err?.message ?? err).split('\n')[0]}`);
     }
   }
-  throw new Error(`bundling ${entry} failed (${errors.join('; ')})`);
+  throw failure(`writing the ${name} bundle failed (${errors.join('; ')})`, false);
 }
 
-/** A fresh cached bundle, else a new one, else undefined with the reason (the caller falls back to tsx). */
-export async function ensureBundle(root, name, entry, dirs) {
+// Files a build may have read, found without building: everything but dependencies under root, plus the install's
+// lockfile (npm rewrites node_modules/.package-lock.json on every install) and esbuild's version.
+const SOURCE_FILE = /\.(?:[cm]?[jt]sx?|json)$/;
+
+function sourceStats(dir, skip, out) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.name.startsWith('.') || e.name === 'node_modules' || skip.has(path)) continue;
+    if (e.isDirectory()) sourceStats(path, skip, out);
+    else if (e.isFile() && SOURCE_FILE.test(e.name)) {
+      const st = statSync(path, { throwIfNoEntry: false });
+      if (st) out.push(`${path}\0${st.size}\0${st.mtimeMs}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Key of a failed build: sizes and mtimes (a stat each, no reads) of what it may have read; any change means retry.
+ * The cache dirs are left out, should one be under root: the marker must not change its own key.
+ */
+export function failureKey(root, name, entry, dirs = []) {
+  let version = 'none';
+  try {
+    version = esbuildVersion(root);
+  } catch {
+    // esbuild missing: installing it changes the lockfile below.
+  }
+  const lock = statSync(join(root, 'node_modules', '.package-lock.json'), { throwIfNoEntry: false });
+  const h = createHash('sha256');
+  h.update(`cmesh-bundle-failure ${FORMAT} ${name} ${entry} esbuild ${version} node ${process.versions.node.split('.')[0]}\n`);
+  h.update(`lock\0${lock?.size ?? '-'}\0${lock?.mtimeMs ?? '-'}\n`);
+  for (const line of sourceStats(root, new Set(dirs.map((d) => resolve(d))), []).sort()) h.update(`${line}\n`);
+  return h.digest('hex').slice(0, 24);
+}
+
+const failedFile = (dir, name) => join(dir, `${name}-failed.json`);
+
+/** The remembered failure's cause when one was recorded for exactly this key, else undefined. */
+export function knownFailure(dirs, name, key) {
+  for (const dir of dirs) {
+    try {
+      const m = JSON.parse(readFileSync(failedFile(dir, name), 'utf8'));
+      if (m.format === FORMAT && m.key === key && typeof m.error === 'string') return m.error;
+    } catch {
+      // No marker, or a torn one: as if none.
+    }
+  }
+  return undefined;
+}
+
+function rememberFailure(dirs, name, key, error) {
+  for (const dir of writableDirs(dirs)) {
+    try {
+      writeAtomic(failedFile(dir, name), `${JSON.stringify({ format: FORMAT, key, error, at: new Date().toISOString() })}\n`);
+      return;
+    } catch {
+      // Try the next dir; with none, the next start just tries the build again.
+    }
+  }
+}
+
+const LABEL = { cli: 'CLI', daemon: 'daemon' };
+
+/**
+ * A fresh cached bundle, else a new one, else undefined with the reason (the caller falls back to tsx). A build that
+ * fails warns once through `warn` (stderr by default) and is not retried until the sources change.
+ */
+export async function ensureBundle(root, name, entry, dirs, options = {}) {
+  const warn = options.warn ?? ((line) => process.stderr.write(line));
   const fresh = freshBundle(root, name, dirs);
   if (fresh) return { path: fresh };
+  const key = failureKey(root, name, entry, dirs);
+  const known = knownFailure(dirs, name, key);
+  if (known !== undefined) return { error: `${known} (remembered; retried when the sources change)` };
   try {
-    return { path: await buildBundle(root, name, entry, dirs) };
+    const path = await buildBundle(root, name, entry, dirs);
+    for (const dir of dirs) {
+      try {
+        rmSync(failedFile(dir, name), { force: true });
+      } catch {
+        // An unwritable dir cannot hold a marker either.
+      }
+    }
+    return { path };
   } catch (err) {
-    return { error: String(err?.message ?? err) };
+    const error = String(err?.message ?? err);
+    if (err?.remember === true) {
+      rememberFailure(dirs, name, key, error);
+      warn(`cmesh: building the ${LABEL[name] ?? name} bundle failed, running through tsx until the sources change: ${error}\n`);
+    }
+    return { error };
   }
 }

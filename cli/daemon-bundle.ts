@@ -24,7 +24,8 @@ export interface DaemonLaunch {
 
 /**
  * The node arguments that start the daemon: the cached bundle when fresh, else a new one (≈ 0.3 s once per source
- * change), else — esbuild missing, no writable cache dir, a build error — tsx. CMESH_DAEMON_BUNDLE=0 forces tsx.
+ * change), else — esbuild missing, no writable cache dir, a build error — tsx. A failed build warns once on stderr and
+ * is not retried until the sources change (bin/bundle-cache.mjs). CMESH_DAEMON_BUNDLE=0 forces tsx.
  */
 export async function daemonLaunch(env: Record<string, string | undefined>): Promise<DaemonLaunch> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;

@@ -47,10 +47,10 @@ show() {
   echo "==> cmesh ps"
   cmesh ps
   if curl -fsS --max-time 2 http://127.0.0.1:8080/ >/dev/null 2>&1; then
-    echo "==> curl http://127.0.0.1:8080/ (3 times: watch hostname rotate)"
+    echo "==> curl http://127.0.0.1:8080/ (3 times: web is balanced round-robin, so each answer comes from the next replica)"
     for _ in 1 2 3; do curl -fsS --max-time 2 http://127.0.0.1:8080/; done
   else
-    echo "(nothing answers on 127.0.0.1:8080 yet: the mesh proxy is not serving published ports in this build)"
+    echo "(nothing answers on 127.0.0.1:8080: is another process holding the port? see 'cmesh services' and the daemon log)"
     local endpoint
     endpoint=$(cmesh ps --json | node -e '
       const rows = JSON.parse(require("fs").readFileSync(0, "utf8"));
@@ -64,7 +64,7 @@ show() {
 }
 
 cat <<EOF
-==> cmesh up ($COMPOSE): web ×3 behind 127.0.0.1:8080, api ×2, worker
+==> cmesh up ($COMPOSE): web ×3 behind 127.0.0.1:8080 (round-robin), api ×2, worker
     reach it:   curl http://127.0.0.1:8080/
     replicas:   node bin/cmesh.js -f $COMPOSE ps
     stop:       Ctrl-C (foreground) — remove with: node bin/cmesh.js -f $COMPOSE down

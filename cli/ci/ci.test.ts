@@ -12,11 +12,18 @@ import { findAll, parseXml } from '../../test/helpers/mini-xml.ts';
 import { parseSeconds } from '../commands/up.ts';
 import { parseSince } from '../since.ts';
 import { probeHost } from './probe.ts';
-import { assertWritable, junitXml, writeReports } from './report.ts';
+import { assertWritable, jsonReport, junitXml, writeReports } from './report.ts';
 import { buildVerdict, formatVerdict } from './verdict.ts';
 
-const row = (service: string, desired: number, ready: number, routed = true): ServiceTableRow =>
-  ({ project: 'p', service, desired, ready, replicas: [], publishedPorts: routed ? [{ containerPort: 3000, host: '127.0.0.1', port: 8080 }] : [] }) as unknown as ServiceTableRow;
+const row = (service: string, desired: number, ready: number, routed = true, running = 0): ServiceTableRow =>
+  ({
+    project: 'p',
+    service,
+    desired,
+    ready,
+    replicas: Array.from({ length: running }, (_, i) => ({ id: `${service}#${i + 1}`, state: 'running', endpoints: [], health: { active: 'unknown', passive: 'ok' }, routable: false })),
+    publishedPorts: routed ? [{ containerPort: 3000, host: '127.0.0.1', port: 8080 }] : [],
+  }) as unknown as ServiceTableRow;
 
 test('healthy: every service passes, exit 0, one JUnit testcase each', () => {
   const v = buildVerdict({
@@ -64,6 +71,9 @@ test('build failure: exit 5, the built service fails, the others are skipped', (
   const v = buildVerdict({ project: 'p', services: ['api', 'web'], rows: [], probes: [], durationMs: 1, error, logs: {} });
   assert.equal(v.exitCode, 5);
   assert.deepEqual(v.services.map((s) => s.status), ['failed', 'skipped']);
+  // Nothing in the service table: neither "routed" nor "not routed" is claimed.
+  assert.deepEqual(v.services.map((s) => s.mesh), ['absent', 'absent']);
+  assert.match(formatVerdict(v), /^cmesh: verdict api FAIL ready=0\/0 service "api": step 2\/2 failed$/m);
   const doc = parseXml(junitXml(v));
   assert.equal(findAll(doc, 'skipped').length, 1);
   assert.equal(findAll(doc, 'testsuite')[0]!.attrs['failures'], '1');
@@ -104,8 +114,23 @@ test('--timeout and --since validation', () => {
 });
 
 test('a service the mesh cannot route (no ports) is judged by the daemon wait alone, not by mesh readiness', () => {
-  const v = buildVerdict({ project: 'p', services: ['web', 'worker'], rows: [row('web', 2, 2), row('worker', 1, 0, false)], probes: [], durationMs: 1, logs: {} });
+  const v = buildVerdict({ project: 'p', services: ['web', 'worker'], rows: [row('web', 2, 2), row('worker', 1, 0, false, 1)], probes: [], durationMs: 1, logs: {} });
   assert.deepEqual(v.services.map((s) => s.status), ['passed', 'passed']);
+  // The line says what was checked (running replicas), not a mesh readiness of 0/1 that reads like a failure.
+  assert.deepEqual(v.services.map((s) => [s.service, s.mesh, s.ready, s.running, s.desired]), [
+    ['web', 'routed', 2, 0, 2],
+    ['worker', 'not-routed', 0, 1, 1],
+  ]);
+  const text = formatVerdict(v);
+  assert.match(text, /^cmesh: verdict web PASS ready=2\/2$/m);
+  assert.match(text, /^cmesh: verdict worker PASS running=1\/1 \(not routed\)$/m);
+  assert.doesNotMatch(text, /worker .*ready=/);
+  const out = (name: string): string => findAll(findAll(parseXml(junitXml(v)), 'testcase').find((c) => c.attrs['name'] === name)!, 'system-out')[0]!.text;
+  assert.match(out('worker'), /^running 1\/1 \(not routed\)$/m);
+  assert.match(out('web'), /^ready 2\/2$/m);
+  // The JSON report keeps ready/desired (same meaning as before) and adds mesh/running.
+  const { mesh, ready, running, desired } = JSON.parse(jsonReport(v)).services[1];
+  assert.deepEqual({ mesh, ready, running, desired }, { mesh: 'not-routed', ready: 0, running: 1, desired: 1 });
   const bad = buildVerdict({ project: 'p', services: ['web'], rows: [row('web', 2, 1)], probes: [], durationMs: 1, logs: {} });
   assert.equal(bad.services[0]?.status, 'failed');
 });

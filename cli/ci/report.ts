@@ -5,7 +5,7 @@ import { constants } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { CmeshError } from '../../daemon/api/errors.ts';
-import type { CiVerdict } from './verdict.ts';
+import { type CiVerdict, readinessText } from './verdict.ts';
 
 export function xmlEscape(text: string): string {
   // Control characters other than tab/newline/CR are not allowed in XML 1.0 at all.
@@ -20,7 +20,7 @@ export function junitXml(v: CiVerdict): string {
   const cases = v.services.map((s) => {
     const open = `    <testcase classname="cmesh.${xmlEscape(v.project)}" name="${xmlEscape(s.service)}" time="${seconds(v.durationMs)}"`;
     const evidence = [
-      `ready ${s.ready}/${s.desired}`,
+      readinessText(s).replace('=', ' '),
       ...s.probes.map((p) => `probe ${p.target} ${p.ok ? 'ok' : 'FAILED'} ${p.detail}`),
       ...s.health.map((h) => `health ${h}`),
       ...(s.logs.length > 0 ? ['last log lines:', ...s.logs.map((l) => `| ${l}`)] : []),

@@ -7,12 +7,23 @@ import type { ProbeResult } from './probe.ts';
 
 export type ServiceStatus = 'passed' | 'failed' | 'skipped';
 
+/**
+ * What readiness was judged on: `routed`, replicas ready in the mesh (`ready`/`desired`); `not-routed`, a service the
+ * proxy never routes (no ports), proven by the daemon's wait and shown as replicas `running`; `absent`, not in the
+ * service table (never started, or the table could not be read).
+ */
+export type MeshGate = 'routed' | 'not-routed' | 'absent';
+
 export interface ServiceVerdict {
   service: string;
   status: ServiceStatus;
   /** Why it failed or was skipped. */
   message?: string;
+  mesh: MeshGate;
+  /** Replicas ready in the mesh (for a service it does not route, not evidence of anything: usually 0). */
   ready: number;
+  /** Replicas whose container is running (the evidence for a `not-routed` service). */
+  running: number;
   desired: number;
   probes: ProbeResult[];
   /** One line per replica: `web#1 active=healthy passive=ok` plus the last probe reason. */
@@ -71,7 +82,9 @@ export function buildVerdict(input: VerdictInput): CiVerdict {
   const services = [...input.services].sort().map((service): ServiceVerdict => {
     const row = input.rows.find((r) => r.service === service);
     const probes = input.probes.filter((p) => p.service === service);
-    const base = { service, ready: row?.ready ?? 0, desired: row?.desired ?? 0, probes, health: healthLines(row), logs: input.logs[service] ?? [] };
+    const mesh: MeshGate = meshGated(row) ? 'routed' : row ? 'not-routed' : 'absent';
+    const running = row?.replicas.filter((r) => r.state === 'running').length ?? 0;
+    const base = { service, mesh, ready: row?.ready ?? 0, running, desired: row?.desired ?? 0, probes, health: healthLines(row), logs: input.logs[service] ?? [] };
     const badProbe = probes.find((p) => !p.ok);
     if (named.has(service)) return { ...base, status: 'failed', message: input.error!.message };
     if (badProbe) return { ...base, status: 'failed', message: `probe ${badProbe.target}: ${badProbe.detail}` };
@@ -95,12 +108,17 @@ export function buildVerdict(input: VerdictInput): CiVerdict {
   };
 }
 
-/** Plain, stable, greppable lines: `cmesh: verdict <service> PASS|FAIL|SKIP ...`. */
+/** The readiness evidence as `key=n/m`: mesh readiness for a routed service, running replicas for one never routed. */
+export function readinessText(s: ServiceVerdict): string {
+  return s.mesh === 'not-routed' ? `running=${s.running}/${s.desired} (not routed)` : `ready=${s.ready}/${s.desired}`;
+}
+
+/** Plain, stable, greppable lines: `cmesh: verdict <service> PASS|FAIL|SKIP ready=n/m|running=n/m (not routed) ...`. */
 export function formatVerdict(v: CiVerdict): string {
   const lines: string[] = [];
   for (const s of v.services) {
     const tag = s.status === 'passed' ? 'PASS' : s.status === 'failed' ? 'FAIL' : 'SKIP';
-    lines.push(`cmesh: verdict ${s.service} ${tag} ready=${s.ready}/${s.desired}${s.message ? ` ${s.message}` : ''}`);
+    lines.push(`cmesh: verdict ${s.service} ${tag} ${readinessText(s)}${s.message ? ` ${s.message}` : ''}`);
     for (const p of s.probes) lines.push(`cmesh:   probe ${p.target} ${p.ok ? 'ok' : 'FAILED'} ${p.detail}`);
     if (s.status === 'failed') {
       for (const h of s.health) lines.push(`cmesh:   health ${h}`);

@@ -1,0 +1,89 @@
+// bin/bundle-cache.mjs against a throwaway package: a failed build is remembered per source state (one warning, no
+// rebuild until a source changes), a fix builds and clears the marker, and no writable cache dir skips the build.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ensureBundle, failureKey, freshBundle, knownFailure } from '../bin/bundle-cache.mjs';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+let root = '';
+let cache = '';
+const main = (): string => join(root, 'src', 'main.ts');
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'cm-bundle-'));
+  // Under root on purpose: writing the marker must not change the key it is stored under.
+  cache = join(root, 'cache');
+  await mkdir(join(root, 'src'));
+  // esbuild is resolved through tsx from the package root: borrow the repo's install.
+  await symlink(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
+  await writeFile(join(root, 'package.json'), '{ "name": "t", "type": "module" }\n');
+  await writeFile(join(root, 'tsconfig.json'), '{ "compilerOptions": { "strict": true } }\n');
+  await writeFile(join(root, 'src', 'util.ts'), 'export const n: number = 1;\n');
+});
+
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+test('a failed build warns once, is not retried until a source changes, then a fix builds and clears the marker', async () => {
+  const warnings: string[] = [];
+  const warn = (line: string): void => {
+    warnings.push(line);
+  };
+  const broken = "import { n } from './util.ts';\nconsole.log(n +);\n";
+  await writeFile(main(), broken);
+  const past = new Date('2024-01-01T00:00:00Z');
+  await utimes(main(), past, past);
+
+  const first = await ensureBundle(root, 'cli', join('src', 'main.ts'), [cache], { warn });
+  assert.equal(first.path, undefined);
+  assert.match(first.error ?? '', /^src\/main\.ts:2:\d+: /);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /^cmesh: building the CLI bundle failed, running through tsx until the sources change: src\/main\.ts:2:\d+: .+\n$/);
+  const key = failureKey(root, 'cli', join('src', 'main.ts'), [cache]);
+  assert.equal(knownFailure([cache], 'cli', key), first.error);
+
+  const again = await ensureBundle(root, 'cli', join('src', 'main.ts'), [cache], { warn });
+  assert.match(again.error ?? '', /remembered/);
+  assert.equal(warnings.length, 1, 'no second warning for the same sources');
+
+  // A fix of the same size with the old mtime is invisible to the key: proof that the build is not run again...
+  const sameSize = broken.replace('n +)', 'n+1)');
+  assert.equal(sameSize.length, broken.length);
+  await writeFile(main(), sameSize);
+  await utimes(main(), past, past);
+  assert.match((await ensureBundle(root, 'cli', join('src', 'main.ts'), [cache], { warn })).error ?? '', /remembered/);
+
+  // ...and any real change (here the mtime) retries: the fixed source builds, the marker is gone, nothing warned.
+  await writeFile(main(), "import { n } from './util.ts';\nconsole.log(n + 1);\n");
+  const built = await ensureBundle(root, 'cli', join('src', 'main.ts'), [cache], { warn });
+  assert.ok(built.path && existsSync(built.path), built.error);
+  assert.equal(freshBundle(root, 'cli', [cache]), built.path);
+  assert.equal(existsSync(join(cache, 'cli-failed.json')), false);
+  assert.equal(warnings.length, 1);
+  assert.match(await readFile(built.path, 'utf8'), /console\.log\(n \+ 1\)/);
+
+  // Breaking an imported file (not the entry) is a new failure: warned again.
+  await writeFile(join(root, 'src', 'util.ts'), 'export const n: number = ;\n');
+  const broke = await ensureBundle(root, 'cli', join('src', 'main.ts'), [cache], { warn });
+  assert.match(broke.error ?? '', /^src\/util\.ts:1:/);
+  assert.equal(warnings.length, 2);
+  await writeFile(join(root, 'src', 'util.ts'), 'export const n: number = 1;\n');
+});
+
+test('no writable cache dir: tsx fallback without building, warning or marker', async () => {
+  const notADir = join(root, 'package.json', 'cache');
+  const warnings: string[] = [];
+  await writeFile(main(), 'console.log(1 +);\n');
+  const t0 = Date.now();
+  const r = await ensureBundle(root, 'daemon', join('src', 'main.ts'), [notADir], { warn: (l) => warnings.push(l) });
+  assert.match(r.error ?? '', /^no writable cache dir/);
+  assert.deepEqual(warnings, []);
+  assert.ok(Date.now() - t0 < 1000, 'no build was attempted');
+});
