@@ -1,6 +1,7 @@
 // Small HTTP helpers for the control API: JSON bodies with a size cap, typed error replies, NDJSON streams that
 // notice when the client disconnects.
 
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CmeshError, type ErrorCode, type SerializedError } from '../api/errors.ts';
 
@@ -83,6 +84,9 @@ export function ndjsonWrite(res: ServerResponse, value: unknown): boolean {
 /** An AbortSignal that fires when the client disconnects before the response finished. */
 export function clientGone(req: IncomingMessage, res: ServerResponse): AbortController {
   const ac = new AbortController();
+  // One operation (an `up` of many services) hands this signal to every build, engine call and wait it runs at once,
+  // each removing its listener when done: more than node's 10 is normal, not a leak.
+  setMaxListeners(0, ac.signal);
   const onClose = (): void => {
     if (!res.writableFinished) ac.abort(new CmeshError('CMESH_E_USAGE', 'client disconnected'));
   };
