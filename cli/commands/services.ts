@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import type { ReplicaTableRow, ServiceTableRow } from '../../daemon/api/control.ts';
+import { meshGated } from '../ci/verdict.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { type Colors, colorsFor, printJson, printTable } from '../output.ts';
@@ -9,7 +10,7 @@ import type { CliContext } from '../program.ts';
 import { requireProjectName } from '../project-ref.ts';
 
 /** One table line: a service, or one of its replicas indented under it. */
-type Line = { kind: 'service'; row: ServiceTableRow } | { kind: 'replica'; row: ReplicaTableRow };
+type Line = { kind: 'service'; row: ServiceTableRow } | { kind: 'replica'; row: ReplicaTableRow; routed: boolean };
 
 export function formatPorts(row: ServiceTableRow): string {
   return row.publishedPorts.map((p) => `${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.published}->${p.target}`).join(', ') || '-';
@@ -17,20 +18,36 @@ export function formatPorts(row: ServiceTableRow): string {
 
 const ms = (v: number | null): string => (v === null ? '-' : `${Math.round(v)}`);
 
-export function replicaHealth(r: ReplicaTableRow): string {
+/** A replica's health as the mesh sees it; one the mesh never routes (no ports) has only its container state. */
+export function replicaHealth(r: ReplicaTableRow, routed = true): string {
   if (r.draining) return 'draining';
-  if (r.state !== 'running') return r.state;
+  if (r.state !== 'running' || !routed) return r.state;
   if (r.health.passive === 'ejected') return 'ejected';
   if (r.health.passive === 'probing') return 'probing';
   return r.health.active === 'unknown' ? 'starting' : r.health.active;
 }
 
+/** Routed by the mesh (ports published, or endpoints to route to); meshGated's guard would narrow `row` to never. */
+const isRouted = (row: ServiceTableRow): boolean => meshGated(row);
+
 function lines(rows: ServiceTableRow[]): Line[] {
-  return rows.flatMap((row): Line[] => [{ kind: 'service', row }, ...row.replicas.map((r): Line => ({ kind: 'replica', row: r }))]);
+  return rows.flatMap((row): Line[] => {
+    const routed = isRouted(row);
+    return [{ kind: 'service', row }, ...row.replicas.map((r): Line => ({ kind: 'replica', row: r, routed }))];
+  });
+}
+
+/** READY: replicas taking traffic; for a service the mesh never routes, replicas running (like the CI verdict). */
+export function readiness(row: ServiceTableRow): { text: string; ok: boolean } {
+  if (!isRouted(row)) {
+    const running = row.replicas.filter((r) => r.state === 'running').length;
+    return { text: `${running}/${row.desired} running (not routed)`, ok: running >= row.desired };
+  }
+  return { text: `${row.ready}/${row.desired}${row.panic ? ' (panic)' : ''}`, ok: row.ready >= row.desired && !row.panic };
 }
 
 function healthColor(c: Colors, h: string): string {
-  if (h === 'healthy') return c.green(h);
+  if (h === 'healthy' || h === 'running') return c.green(h);
   if (h === 'unhealthy' || h === 'ejected' || h === 'exited' || h === 'dead') return c.red(h);
   return c.yellow(h);
 }
@@ -57,12 +74,12 @@ export function register(program: Command, ctx: CliContext): void {
           {
             header: 'READY',
             value: s((row) => {
-              const text = `${row.ready}/${row.desired}${row.panic ? ' (panic)' : ''}`;
-              return row.ready >= row.desired && !row.panic ? c.green(text) : c.yellow(text);
+              const { text, ok } = readiness(row);
+              return ok ? c.green(text) : c.yellow(text);
             }),
           },
           { header: 'ENDPOINT', value: r((row) => (row.endpoint ? `${row.endpoint.host}:${row.endpoint.port}` : '-')) },
-          { header: 'HEALTH', value: r((row) => healthColor(c, replicaHealth(row))) },
+          { header: 'HEALTH', value: (l) => (l.kind === 'replica' ? healthColor(c, replicaHealth(l.row, l.routed)) : '') },
           { header: 'IN-FLIGHT', align: 'right', value: r((row) => String(row.inFlight)) },
           { header: 'RPS', align: 'right', value: r((row) => row.requestsPerSec.toFixed(1)) },
           { header: 'P50/P95 MS', align: 'right', value: r((row) => `${ms(row.latency.p50Ms)}/${ms(row.latency.p95Ms)}`) },
