@@ -8,9 +8,10 @@
 // changes the importing file, so it is caught too. Writes are atomic (temp + rename): concurrent CLIs may race to
 // build, and the loser's rename just replaces an identical file.
 //
-// A failed build (a syntax error, an unresolvable import, esbuild missing) is remembered in `<name>-failed.json` next
-// to the bundles, keyed by the sources' sizes and mtimes: until one of them changes, a start goes straight to tsx instead
-// of paying for the same failing build again, and the one-line warning naming the cause is printed only when it fails.
+// A failed build (a syntax error, an unresolvable import, esbuild missing) is remembered (bundle-failures.mjs) in
+// `<name>-failed.json` next to the bundles, keyed by the sources' sizes and mtimes: until one of them changes, a start
+// goes straight to tsx instead of paying for the same failing build again, and the one-line warning naming the cause
+// is printed only when it fails.
 //
 // Memory: dockerode loads ssh2 (SSH transport) and @grpc/grpc-js + protobufjs (BuildKit sessions and v2 output) at
 // require time, ~20 MB that a local-socket daemon never uses. The bundles replace the three dockerode/docker-modem files
@@ -18,14 +19,16 @@
 // still works, it just loads the module when it happens.
 
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { failedFile, failureKey, knownFailure, rememberFailure } from './bundle-failures.mjs';
+import { FORMAT, esbuildVersion, writableDirs, writeAtomic } from './bundle-files.mjs';
 
-/** Bump when the bundles' shape (options, shims, plugins) changes: older bundles then never match. */
-const FORMAT = 2;
+export { failureKey, knownFailure };
+
 const LAZY = ['dockerode/lib/session.js', 'dockerode/lib/buildkit.js', 'docker-modem/lib/ssh.js'].map((p) => `node_modules${sep}${p.split('/').join(sep)}`);
 /** Reached only through a lazy shim (native or data-file based): required from node_modules by absolute path. */
 const EXTERNAL_PACKAGES = new Set(['ssh2', 'cpu-features', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs']);
@@ -45,11 +48,6 @@ export function cacheDirs(root, env = process.env) {
 export function loadEsbuild(root) {
   const fromTsx = createRequire(createRequire(join(root, 'package.json')).resolve('tsx'));
   return fromTsx('esbuild');
-}
-
-function esbuildVersion(root) {
-  const fromTsx = createRequire(createRequire(join(root, 'package.json')).resolve('tsx'));
-  return JSON.parse(readFileSync(fromTsx.resolve('esbuild/package.json'), 'utf8')).version;
 }
 
 function contentHash(root, version, inputs) {
@@ -96,12 +94,6 @@ export function freshBundle(root, name, dirs) {
   return undefined;
 }
 
-function writeAtomic(file, data) {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode: 0o644 });
-  renameSync(tmp, file);
-}
-
 const lazyShim = (real) => `// cmesh: ${real} is loaded on first use (see bin/bundle-cache.mjs).
 const load = () => require(${JSON.stringify(real)});
 module.exports = new Proxy(function lazy() {}, {
@@ -122,19 +114,6 @@ function buildError(err) {
 
 /** Every bundle failure carries `remember`: true for one the same sources would repeat (worth a marker). */
 const failure = (message, remember) => Object.assign(new Error(message), { remember });
-
-/** The dirs that exist (created if need be) and are writable, in order. */
-function writableDirs(dirs) {
-  return dirs.filter((dir) => {
-    try {
-      mkdirSync(dir, { recursive: true });
-      accessSync(dir, constants.W_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
 
 function buildOptions(root, name, entry, dir, externals) {
   return {
@@ -248,74 +227,6 @@ export async function buildBundle(root, name, entry, dirs) {
     }
   }
   throw failure(`writing the ${name} bundle failed (${errors.join('; ')})`, false);
-}
-
-// Files a build may have read, found without building: everything but dependencies under root, plus the install's
-// lockfile (npm rewrites node_modules/.package-lock.json on every install) and esbuild's version.
-const SOURCE_FILE = /\.(?:[cm]?[jt]sx?|json)$/;
-
-function sourceStats(dir, skip, out) {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const path = join(dir, e.name);
-    if (e.name.startsWith('.') || e.name === 'node_modules' || skip.has(path)) continue;
-    if (e.isDirectory()) sourceStats(path, skip, out);
-    else if (e.isFile() && SOURCE_FILE.test(e.name)) {
-      const st = statSync(path, { throwIfNoEntry: false });
-      if (st) out.push(`${path}\0${st.size}\0${st.mtimeMs}`);
-    }
-  }
-  return out;
-}
-
-/**
- * Key of a failed build: sizes and mtimes (a stat each, no reads) of what it may have read; any change means retry.
- * The cache dirs are left out, should one be under root: the marker must not change its own key.
- */
-export function failureKey(root, name, entry, dirs = []) {
-  let version = 'none';
-  try {
-    version = esbuildVersion(root);
-  } catch {
-    // esbuild missing: installing it changes the lockfile below.
-  }
-  const lock = statSync(join(root, 'node_modules', '.package-lock.json'), { throwIfNoEntry: false });
-  const h = createHash('sha256');
-  h.update(`cmesh-bundle-failure ${FORMAT} ${name} ${entry} esbuild ${version} node ${process.versions.node.split('.')[0]}\n`);
-  h.update(`lock\0${lock?.size ?? '-'}\0${lock?.mtimeMs ?? '-'}\n`);
-  for (const line of sourceStats(root, new Set(dirs.map((d) => resolve(d))), []).sort()) h.update(`${line}\n`);
-  return h.digest('hex').slice(0, 24);
-}
-
-const failedFile = (dir, name) => join(dir, `${name}-failed.json`);
-
-/** The remembered failure's cause when one was recorded for exactly this key, else undefined. */
-export function knownFailure(dirs, name, key) {
-  for (const dir of dirs) {
-    try {
-      const m = JSON.parse(readFileSync(failedFile(dir, name), 'utf8'));
-      if (m.format === FORMAT && m.key === key && typeof m.error === 'string') return m.error;
-    } catch {
-      // No marker, or a torn one: as if none.
-    }
-  }
-  return undefined;
-}
-
-function rememberFailure(dirs, name, key, error) {
-  for (const dir of writableDirs(dirs)) {
-    try {
-      writeAtomic(failedFile(dir, name), `${JSON.stringify({ format: FORMAT, key, error, at: new Date().toISOString() })}\n`);
-      return;
-    } catch {
-      // Try the next dir; with none, the next start just tries the build again.
-    }
-  }
 }
 
 const LABEL = { cli: 'CLI', daemon: 'daemon' };

@@ -1,0 +1,34 @@
+// What the bundle cache (bundle-cache.mjs) and its failure memory (bundle-failures.mjs) share: the cache format,
+// esbuild's version, atomic writes and the writable cache dirs. Plain JS for the same reason as bundle-cache.mjs.
+
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+/** Bump when the bundles' shape (options, shims, plugins) changes: older bundles then never match. */
+export const FORMAT = 2;
+
+export function esbuildVersion(root) {
+  const fromTsx = createRequire(createRequire(join(root, 'package.json')).resolve('tsx'));
+  return JSON.parse(readFileSync(fromTsx.resolve('esbuild/package.json'), 'utf8')).version;
+}
+
+/** Temp + rename: concurrent CLIs may race, and a reader never sees half a file. */
+export function writeAtomic(file, data) {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, data, { mode: 0o644 });
+  renameSync(tmp, file);
+}
+
+/** The dirs that exist (created if need be) and are writable, in order. */
+export function writableDirs(dirs) {
+  return dirs.filter((dir) => {
+    try {
+      mkdirSync(dir, { recursive: true });
+      accessSync(dir, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
