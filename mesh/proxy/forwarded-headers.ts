@@ -126,28 +126,6 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardingI
 }
 
 /**
- * The response header list with hop-by-hop fields and fields named in Connection removed (the proxy frames the client
- * connection itself). `keepUpgrade` is for 101s. Copies only when something must go.
- */
-export function clientResponseHeaders(raw: readonly string[], keepUpgrade = false): string[] {
-  let hasConnection = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const s = raw[i]!;
-    if (s.length === 10 && s.toLowerCase() === 'connection') hasConnection = true;
-  }
-  const named = hasConnection ? connectionTokens(raw) : undefined;
-  let out: string[] | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const lower = raw[i]!.toLowerCase();
-    const drop = (HOP_BY_HOP.has(lower) || named?.has(lower)) && !(keepUpgrade && (lower === 'upgrade' || lower === 'connection'));
-    // Copy-on-first-drop: most responses carry nothing to strip but `connection`/`keep-alive`.
-    if (drop) out ??= raw.slice(0, i);
-    else if (out) out.push(raw[i]!, raw[i + 1]!);
-  }
-  return out ?? (raw as string[]);
-}
-
-/**
  * Adds the field names a Connection header lists (`keep-alive` and `close` name nothing worth a set). Framing and
  * routing fields are never removed this way: `Connection: content-length` is the classic trick to desynchronise hops.
  */

@@ -8,7 +8,7 @@ export type { AccessLogEntry, AccessLogSink } from './access-log.ts';
 export { formatAccessLog } from './access-log.ts';
 export type { AttemptStats, ProxyStats } from './context.ts';
 export type { ProxyError, ProxyErrorCode } from './error-responses.ts';
-export { TrustedProxies, clientResponseHeaders, upstreamRequestHeaders } from './forwarded-headers.ts';
+export { TrustedProxies, upstreamRequestHeaders } from './forwarded-headers.ts';
 export { compileHashKey, cookieValue } from './hash-key.ts';
 export { type HttpProxy, type HttpProxyOptions, createHttpProxy } from './http-proxy.ts';
 export { type BoundAddress, ProxyListener, type ProxyListenerOptions } from './listener.ts';
