@@ -44,6 +44,15 @@ async function serveProxy(port: number, upstreams: number[]): Promise<void> {
   };
   const listener = new ProxyListener({ proxy: createHttpProxy({ service: 'echo', pool, mesh: testMesh({ timeouts: { connectMs: 5000, requestMs: 30_000, idleMs: 60_000 } }) }) });
   await listener.listen({ host: '127.0.0.1', port });
+}
+
+/** Child modes --serve (cmesh) and --serve-floor (bench/proxy-floor.ts): listen, then say `ready` to the parent. */
+async function serveChild(mode: '--serve' | '--serve-floor'): Promise<void> {
+  const i = args.indexOf(mode);
+  const port = Number(args[i + 1]);
+  const upstreams = args.slice(i + 2).map(Number);
+  if (mode === '--serve') await serveProxy(port, upstreams);
+  else await (await import('./proxy-floor.ts')).serveFloor(port, upstreams);
   // A clean exit so `--cpu-prof` gets to write its profile.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));
   process.stdout.write('ready\n');
@@ -273,20 +282,8 @@ async function main(): Promise<void> {
     await openLoop(Number(load), Number(args[i + 2]), Number(args[i + 3]));
     return;
   }
-  const serve = flag('--serve');
-  if (serve !== undefined) {
-    const i = args.indexOf('--serve');
-    await serveProxy(Number(serve), args.slice(i + 2).map(Number));
-    return;
-  }
-  const floor = flag('--serve-floor');
-  if (floor !== undefined) {
-    const i = args.indexOf('--serve-floor');
-    const { serveFloor } = await import('./proxy-floor.ts');
-    await serveFloor(Number(floor), args.slice(i + 2).map(Number));
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));
-    process.stdout.write('ready\n');
-    return;
+  for (const mode of ['--serve', '--serve-floor'] as const) {
+    if (args.includes(mode)) return serveChild(mode);
   }
   const missing = ['wrk', 'nginx'].filter((c) => !have(c));
   if (missing.length > 0) {

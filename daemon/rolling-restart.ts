@@ -24,9 +24,8 @@ export function requestStopTimeoutSec(request: ServicesRequest): number | undefi
 export async function rollingRestart(ctx: RollingRestartContext, containers: ContainerInfo[], request: ServicesRequest): Promise<void> {
   const byService = new Map<string, ContainerInfo[]>();
   for (const c of containers) {
-    const list = byService.get(c.labels[Labels.service] ?? '') ?? [];
-    list.push(c);
-    byService.set(c.labels[Labels.service] ?? '', list);
+    const service = c.labels[Labels.service] ?? '';
+    byService.set(service, [...(byService.get(service) ?? []), c]);
   }
   await Promise.all(
     [...byService.values()].map(async (list) => {

@@ -74,7 +74,17 @@ export function failingServices(error: CmeshError | undefined): string[] {
  * endpoint to probe). A worker with no ports never joins the mesh; the daemon's own wait already proved it running.
  */
 export function meshGated(row: ServiceTableRow | undefined): row is ServiceTableRow {
-  return row !== undefined && (row.publishedPorts.length > 0 || row.replicas.some((r) => r.endpoints.length > 0));
+  return row !== undefined && isRouted(row);
+}
+
+/** The proxy can route this service (see meshGated); `cmesh services` reads its rows the same way. */
+export function isRouted(row: ServiceTableRow): boolean {
+  return row.publishedPorts.length > 0 || row.replicas.some((r) => r.endpoints.length > 0);
+}
+
+/** Replicas whose container is running: the readiness evidence for a service that is not routed. */
+export function runningReplicas(row: ServiceTableRow): number {
+  return row.replicas.filter((r) => r.state === 'running').length;
 }
 
 export function buildVerdict(input: VerdictInput): CiVerdict {
@@ -83,7 +93,7 @@ export function buildVerdict(input: VerdictInput): CiVerdict {
     const row = input.rows.find((r) => r.service === service);
     const probes = input.probes.filter((p) => p.service === service);
     const mesh: MeshGate = meshGated(row) ? 'routed' : row ? 'not-routed' : 'absent';
-    const running = row?.replicas.filter((r) => r.state === 'running').length ?? 0;
+    const running = row ? runningReplicas(row) : 0;
     const base = { service, mesh, ready: row?.ready ?? 0, running, desired: row?.desired ?? 0, probes, health: healthLines(row), logs: input.logs[service] ?? [] };
     const badProbe = probes.find((p) => !p.ok);
     if (named.has(service)) return { ...base, status: 'failed', message: input.error!.message };

@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import type { ReplicaTableRow, ServiceTableRow } from '../../daemon/api/control.ts';
-import { meshGated } from '../ci/verdict.ts';
+import { isRouted, runningReplicas } from '../ci/verdict.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { type Colors, colorsFor, printJson, printTable } from '../output.ts';
@@ -27,9 +27,6 @@ export function replicaHealth(r: ReplicaTableRow, routed = true): string {
   return r.health.active === 'unknown' ? 'starting' : r.health.active;
 }
 
-/** Routed by the mesh (ports published, or endpoints to route to); meshGated's guard would narrow `row` to never. */
-const isRouted = (row: ServiceTableRow): boolean => meshGated(row);
-
 function lines(rows: ServiceTableRow[]): Line[] {
   return rows.flatMap((row): Line[] => {
     const routed = isRouted(row);
@@ -40,7 +37,7 @@ function lines(rows: ServiceTableRow[]): Line[] {
 /** READY: replicas taking traffic; for a service the mesh never routes, replicas running (like the CI verdict). */
 export function readiness(row: ServiceTableRow): { text: string; ok: boolean } {
   if (!isRouted(row)) {
-    const running = row.replicas.filter((r) => r.state === 'running').length;
+    const running = runningReplicas(row);
     return { text: `${running}/${row.desired} running (not routed)`, ok: running >= row.desired };
   }
   return { text: `${row.ready}/${row.desired}${row.panic ? ' (panic)' : ''}`, ok: row.ready >= row.desired && !row.panic };
