@@ -2,7 +2,6 @@
 // or "cmesh hit a bug". Engine down is simulated by pointing the daemon's DOCKER_HOST at a socket that does not exist.
 
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -17,9 +16,6 @@ const labels = `    labels:\n      ${TEST_LABEL}: "true"\n      ${RUN_LABEL}: ${
 let cli: CmeshCli;
 let down: CmeshCli;
 let squatter: Server | undefined;
-
-/** Published ports belong to the mesh proxy; until daemon/mesh-*.ts is wired in, nothing binds them. */
-const meshWired = readdirSync(join(ROOT, 'daemon')).some((f) => /^mesh-.*\.ts$/.test(f) && !f.endsWith('.test.ts'));
 
 async function compose(file: string, services: string): Promise<void> {
   await writeFile(join(cli.work, file), `name: ${project}\nservices:\n${services}`);
@@ -85,7 +81,7 @@ test('ps -p of an unknown project: CMESH_E_PROJECT_NOT_FOUND, exit 7', async () 
   assert.match(r.stderr, /hint: /);
 });
 
-test('published port already taken: CMESH_E_PORT_TAKEN, exit 8', { todo: meshWired ? false : 'published ports wait for the mesh proxy' }, async () => {
+test('published port already taken: CMESH_E_PORT_TAKEN, exit 8', async () => {
   squatter = createServer();
   await new Promise<void>((resolve) => squatter!.listen(0, '127.0.0.1', resolve));
   const port = (squatter.address() as { port: number }).port;
