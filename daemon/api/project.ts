@@ -96,6 +96,10 @@ export interface MeshSpec {
   rollout?: { maxSurge: number };
   /** True when health came from x-cmesh or was derived from the compose healthcheck, false when the TCP default. */
   healthExplicit: boolean;
+  /** `x-cmesh.mesh: false`: the service opts out of the east-west mesh (plain Docker DNS). Undefined = meshed. */
+  eastWest?: boolean;
+  /** `x-cmesh.ports`: more container ports the east-west mesh serves besides `ports` and `expose`. */
+  ports?: number[];
 }
 
 export interface ServiceSpec {
@@ -160,6 +164,8 @@ export interface ProjectSpec {
   profiles: string[];
   /** Top-level `x-*` keys other than x-cmesh, passed through untouched. */
   extensions: Record<string, unknown>;
+  /** Top-level `x-cmesh.east_west: true`: callers reach meshed services by name through the gateway (preview). */
+  eastWest?: boolean;
 }
 
 export interface ConfigWarning {

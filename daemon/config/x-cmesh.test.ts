@@ -101,8 +101,24 @@ test('the published JSON Schema agrees with the loader', () => {
   assert.equal(props.lb.default, MESH_DEFAULTS.lb);
   assert.equal(props.retries.default, MESH_DEFAULTS.retries);
   assert.equal(props.health.properties.rise.default, MESH_DEFAULTS.health.rise);
-  assert.deepEqual(Object.keys(props).sort(), ['access_log', 'bind', 'hash_key', 'health', 'lb', 'protocol', 'retries', 'rollout', 'timeouts', 'weight', 'weights']);
+  assert.deepEqual(Object.keys(props).sort(), ['access_log', 'bind', 'hash_key', 'health', 'lb', 'mesh', 'ports', 'protocol', 'retries', 'rollout', 'timeouts', 'weight', 'weights']);
   assert.deepEqual(Object.keys(props.rollout.properties), ['max_surge']);
+  assert.deepEqual(Object.keys(schema.$defs.project.properties).sort(), ['defaults', 'east_west']);
+  assert.equal(schema.$defs.project.properties.east_west.default, false);
+});
+
+test('east-west: off unless x-cmesh.east_west is true; mesh: false opts a service out; ports merge defaults and own', () => {
+  assert.equal(load('services:\n  web: {image: x}\n').project.eastWest, undefined);
+  assert.equal(load('x-cmesh: {east_west: false}\nservices:\n  web: {image: x}\n').project.eastWest, undefined);
+  const p = load(
+    'x-cmesh:\n  east_west: true\n  defaults: {ports: [9000]}\nservices:\n  db:\n    image: x\n    x-cmesh: {ports: [5432, 9000]}\n  side:\n    image: x\n    x-cmesh: {mesh: false}\n',
+  ).project;
+  assert.equal(p.eastWest, true);
+  assert.deepEqual(p.services['db']?.mesh.ports, [5432, 9000]);
+  assert.equal(p.services['db']?.mesh.eastWest, undefined);
+  assert.equal(p.services['side']?.mesh.eastWest, false);
+  const err = loadError('x-cmesh: {east_west: yes please}\nservices:\n  web:\n    image: x\n    x-cmesh: {ports: [0]}\n');
+  assert.deepEqual(where(err).sort(), ['1:22 x-cmesh.east_west', '5:23 services.web.x-cmesh.ports[0]'].sort());
 });
 
 test('rollout.max_surge: service over project defaults, absent when not set; 0 and unknown keys are reported', () => {

@@ -30,22 +30,35 @@ export interface MeshOverrides {
   hashKey?: string;
   accessLog?: boolean;
   rollout?: { maxSurge?: number };
+  /** `mesh: false` opts the service out of the east-west mesh. */
+  mesh?: boolean;
+  ports?: number[];
 }
 
-const MESH_KEYS = new Set(['lb', 'protocol', 'weight', 'weights', 'health', 'retries', 'timeouts', 'bind', 'hash_key', 'access_log', 'rollout']);
+/** Top-level `x-cmesh:`: defaults for every service, and the east-west switch. */
+export interface ProjectMeshSettings {
+  defaults: MeshOverrides;
+  eastWest?: boolean;
+}
+
+const MESH_KEYS = new Set(['lb', 'protocol', 'weight', 'weights', 'health', 'retries', 'timeouts', 'bind', 'hash_key', 'access_log', 'rollout', 'mesh', 'ports']);
 const ROLLOUT_KEYS = new Set(['max_surge']);
 const HEALTH_KEYS = new Set(['path', 'port', 'interval', 'timeout', 'rise', 'fall']);
 const TIMEOUT_KEYS = new Set(['connect', 'request', 'idle']);
 const HASH_KEY = /^(header:[A-Za-z0-9-]+|cookie:[A-Za-z0-9_.-]+|ip)$/;
 const BIND = /^((25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 
-/** Project-level `x-cmesh:`; only `defaults` is defined today. */
-export function readProjectMesh(ctx: Ctx, node: YNode, path: PathSeg[]): MeshOverrides {
+/** Project-level `x-cmesh:`: `defaults` and `east_west` (off until the east-west mesh is complete). */
+export function readProjectMesh(ctx: Ctx, node: YNode, path: PathSeg[]): ProjectMeshSettings {
   const map = readMap(ctx, node, path);
-  if (map === undefined) return {};
-  checkKeys(ctx, map, path, { supported: new Set(['defaults']) });
+  if (map === undefined) return { defaults: {} };
+  checkKeys(ctx, map, path, { supported: new Set(['defaults', 'east_west']) });
   const d = get(map, 'defaults');
-  return d === undefined ? {} : readMeshOverrides(ctx, d, [...path, 'defaults']);
+  const out: ProjectMeshSettings = { defaults: d === undefined ? {} : readMeshOverrides(ctx, d, [...path, 'defaults']) };
+  const ew = get(map, 'east_west');
+  const eastWest = ew === undefined ? undefined : readBool(ctx, ew, [...path, 'east_west']);
+  if (eastWest !== undefined) out.eastWest = eastWest;
+  return out;
 }
 
 export function readMeshOverrides(ctx: Ctx, node: YNode, path: PathSeg[]): MeshOverrides {
@@ -96,6 +109,13 @@ export function readMeshOverrides(ctx: Ctx, node: YNode, path: PathSeg[]): MeshO
         break;
       case 'rollout':
         o.rollout = readRollout(ctx, v, p);
+        break;
+      case 'mesh':
+        set(o, 'mesh', readBool(ctx, v, p));
+        break;
+      case 'ports':
+        if (v.kind !== 'seq') typeError(ctx, v, p, 'a list of container ports', 'e.g. `ports: [5432]`');
+        else o.ports = v.items.map((n, i) => readInt(ctx, n, [...p, i], { min: 1, max: 65535 })).filter((n): n is number => n !== undefined);
         break;
     }
   }
@@ -199,5 +219,9 @@ export function resolveMesh(defaults: MeshOverrides, own: MeshOverrides, hc: Hea
   if (hashKey !== undefined) spec.hashKey = hashKey;
   const maxSurge = own.rollout?.maxSurge ?? defaults.rollout?.maxSurge;
   if (maxSurge !== undefined) spec.rollout = { maxSurge };
+  const mesh = own.mesh ?? defaults.mesh;
+  if (mesh === false) spec.eastWest = false;
+  const ports = [...new Set([...(defaults.ports ?? []), ...(own.ports ?? [])])].sort((a, b) => a - b);
+  if (ports.length > 0) spec.ports = ports;
   return spec;
 }

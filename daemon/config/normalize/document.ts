@@ -3,7 +3,7 @@
 import type { ProjectSpec, ServiceSpec } from '../../api/project.ts';
 import { get, setOwn, toPlain, type YMap } from '../node.ts';
 import { SERVICE_NAME, TOP_LEVEL_KEYS, TOP_LEVEL_UNSUPPORTED } from '../schema.ts';
-import { type MeshOverrides, readProjectMesh } from '../x-cmesh.ts';
+import { type ProjectMeshSettings, readProjectMesh } from '../x-cmesh.ts';
 import { checkCycles, type DependencyNodes } from './depends-on.ts';
 import { isValidProjectName, pickProjectName } from './project-name.ts';
 import { checkKeys, type Ctx, readMap, readString } from './read.ts';
@@ -37,10 +37,10 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
   }
   const project = picked.name;
 
-  let meshDefaults: MeshOverrides = {};
+  let projectMesh: ProjectMeshSettings = { defaults: {} };
   const extensions: Record<string, unknown> = {};
   for (const e of root.entries.values()) {
-    if (e.key === 'x-cmesh') meshDefaults = readProjectMesh(ctx, e.value, ['x-cmesh']);
+    if (e.key === 'x-cmesh') projectMesh = readProjectMesh(ctx, e.value, ['x-cmesh']);
     else if (e.key.startsWith('x-')) setOwn(extensions, e.key, toPlain(e.value));
   }
 
@@ -56,7 +56,7 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
       ctx.issues.error(entry.keyPos, ['services', entry.key], `invalid service name "${entry.key.slice(0, 60)}"`, 'use letters, digits, ".", "_" and "-", starting with a letter or digit');
       continue;
     }
-    const s = readService(ctx, entry, meshDefaults);
+    const s = readService(ctx, entry, projectMesh.defaults);
     if (s !== undefined) all.set(entry.key, s);
   }
 
@@ -73,7 +73,9 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
 
   const out: Record<string, ServiceSpec> = {};
   for (const name of active) setOwn(out, name, all.get(name)!.spec);
-  return { name: project, workingDir: ctx.projectDir, files: opts.files, services: out, networks, volumes, profiles: [...opts.profiles], extensions };
+  const spec: ProjectSpec = { name: project, workingDir: ctx.projectDir, files: opts.files, services: out, networks, volumes, profiles: [...opts.profiles], extensions };
+  if (projectMesh.eastWest === true) spec.eastWest = true;
+  return spec;
 }
 
 /** Checks depends_on, named volumes and networks; returns whether an active service sits on `default`. */
