@@ -14,6 +14,8 @@ export const Labels = {
   volume: 'dev.cmesh.volume',
   /** `next` on the new container of a start-first rollout; pending while it still has its temporary name. */
   rollout: 'dev.cmesh.rollout',
+  /** `gateway` on a project's east-west gateway container (it has no service or replica label). */
+  role: 'dev.cmesh.role',
   /** Set on everything tests create so scripts/reap.sh can clean it up. */
   test: 'dev.cmesh.test',
 } as const;

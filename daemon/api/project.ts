@@ -96,6 +96,8 @@ export interface MeshSpec {
   rollout?: { maxSurge: number };
   /** True when health came from x-cmesh or was derived from the compose healthcheck, false when the TCP default. */
   healthExplicit: boolean;
+  /** True when `protocol` was set in x-cmesh (east-west treats only a declared `http` as HTTP on unpublished ports). */
+  protocolExplicit?: boolean;
   /** `x-cmesh.mesh: false`: the service opts out of the east-west mesh (plain Docker DNS). Undefined = meshed. */
   eastWest?: boolean;
   /** `x-cmesh.ports`: more container ports the east-west mesh serves besides `ports` and `expose`. */

@@ -28,7 +28,8 @@ function sortedRecord<T, U>(rec: Record<string, T>, fn: (v: T) => U): Record<str
 function renderMesh(m: MeshSpec): Plain {
   return compact({
     lb: m.lb,
-    protocol: m.protocol,
+    // Only a declared protocol: east-west treats a declared `http` differently from the default (api/east-west.ts).
+    protocol: m.protocolExplicit ? m.protocol : undefined,
     weight: m.weight,
     weights: m.weights,
     health: m.healthExplicit
@@ -39,6 +40,8 @@ function renderMesh(m: MeshSpec): Plain {
     bind: m.bind,
     hash_key: m.hashKey,
     access_log: m.accessLog,
+    mesh: m.eastWest === false ? false : undefined,
+    ports: m.ports,
   });
 }
 
@@ -86,5 +89,6 @@ export function projectToComposeYaml(project: ProjectSpec): string {
     volumes: sortedRecord(project.volumes, (v) => compact({ name: v.engineName, external: v.external || undefined, driver: v.driver, labels: v.labels })),
   });
   for (const k of Object.keys(project.extensions).sort()) setOwn(doc, k, project.extensions[k]);
+  if (project.eastWest) setOwn(doc, 'x-cmesh', { east_west: true });
   return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }

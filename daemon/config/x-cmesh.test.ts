@@ -24,7 +24,7 @@ test('built-in defaults', () => {
 
 test('every key at service level', () => {
   const m = service(
-    'services:\n  web:\n    image: x\n    x-cmesh:\n      lb: ring-hash\n      protocol: tcp\n      weight: 2\n      weights: [3, 1.5]\n      health: {path: /healthz, port: 8080, interval: 500ms, timeout: 2s, rise: 3, fall: 1}\n      retries: 0\n      timeouts: {connect: 1s, request: 1m, idle: 5m}\n      bind: 0.0.0.0\n      hash_key: "header:X-User"\n      access_log: true\n',
+    'services:\n  web:\n    image: x\n    x-cmesh:\n      lb: ring-hash\n      protocol: tcp\n      weight: 2\n      weights: [3, 1.5]\n      health: {path: /healthz, port: 8080, interval: 500ms, timeout: 2s, rise: 3, fall: 1}\n      retries: 0\n      timeouts: {connect: 1s, request: 1m, idle: 5m}\n      bind: 0.0.0.0\n      hash_key: "header:X-User"\n      access_log: true\n      mesh: false\n      ports: [9090, 8080]\n',
   ).mesh;
   assert.deepEqual(m, {
     lb: 'ring-hash',
@@ -38,6 +38,9 @@ test('every key at service level', () => {
     healthExplicit: true,
     bind: '0.0.0.0',
     hashKey: 'header:X-User',
+    protocolExplicit: true,
+    eastWest: false,
+    ports: [8080, 9090],
   });
 });
 

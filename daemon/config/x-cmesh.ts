@@ -219,6 +219,7 @@ export function resolveMesh(defaults: MeshOverrides, own: MeshOverrides, hc: Hea
   if (hashKey !== undefined) spec.hashKey = hashKey;
   const maxSurge = own.rollout?.maxSurge ?? defaults.rollout?.maxSurge;
   if (maxSurge !== undefined) spec.rollout = { maxSurge };
+  if ((own.protocol ?? defaults.protocol) !== undefined) spec.protocolExplicit = true;
   const mesh = own.mesh ?? defaults.mesh;
   if (mesh === false) spec.eastWest = false;
   const ports = [...new Set([...(defaults.ports ?? []), ...(own.ports ?? [])])].sort((a, b) => a - b);

@@ -1,5 +1,6 @@
 // Turns a ServiceSpec into the engine's ContainerCreateSpec: one template per service, one name per replica.
 
+import { isMeshedEastWest, knownPorts } from '../api/east-west.ts';
 import type { ContainerCreateSpec, MountSpec } from '../api/engine.ts';
 import { containerLabels, containerName, Labels, projectLabels } from '../api/labels.ts';
 import type { ProjectSpec, ServiceSpec } from '../api/project.ts';
@@ -16,11 +17,14 @@ function networksOf(project: ProjectSpec, service: ServiceSpec): ContainerCreate
   let entries = Object.entries(service.networks);
   // The loader normally attaches `default`; this covers specs built by hand (tests, API clients).
   if (entries.length === 0 && project.networks['default']) entries = [['default', { aliases: [] }]];
+  // East-west: the gateway carries the service's names; if replicas kept them too, Docker DNS would round-robin
+  // between the gateway and the replicas. They stay reachable by container name.
+  const meshed = isMeshedEastWest(project, service.name);
   return entries
     .map(([key, { aliases }]) => ({
       name: project.networks[key]?.engineName ?? key,
       // The service name is always an alias, so `http://api:8080` resolves to any replica like in Compose.
-      aliases: [...new Set([service.name, ...aliases])].sort(),
+      aliases: meshed ? [] : [...new Set([service.name, ...aliases])].sort(),
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -32,10 +36,12 @@ function mountsOf(project: ProjectSpec, service: ServiceSpec): MountSpec[] {
   });
 }
 
-function portsOf(service: ServiceSpec): ContainerCreateSpec['ports'] {
+function portsOf(project: ProjectSpec, service: ServiceSpec): ContainerCreateSpec['ports'] {
   const seen = new Map<string, { containerPort: number; protocol: 'tcp' | 'udp' }>();
   for (const p of service.ports) seen.set(`${p.target}/${p.protocol}`, { containerPort: p.target, protocol: p.protocol });
   for (const port of service.expose) seen.set(`${port}/tcp`, { containerPort: port, protocol: 'tcp' });
+  // East-west ports are published on loopback too, so the daemon can probe a start-first rollout's new replica.
+  if (isMeshedEastWest(project, service.name)) for (const port of knownPorts(service)) seen.set(`${port}/tcp`, { containerPort: port, protocol: 'tcp' });
   return [...seen.values()].sort((a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol));
 }
 
@@ -44,7 +50,7 @@ export function containerTemplate(project: ProjectSpec, service: ServiceSpec): C
     image: imageRef(project, service),
     env: { ...service.environment },
     labels: { ...service.labels, ...projectLabels(project.name), [Labels.service]: service.name },
-    ports: portsOf(service),
+    ports: portsOf(project, service),
     mounts: mountsOf(project, service),
     networks: networksOf(project, service),
     stopTimeoutSec: stopTimeoutSec(service),

@@ -1,5 +1,6 @@
 // One plan action against the engine port: create/adopt, start (with exit detection), stop, remove, recreate, restart.
 
+import { GATEWAY_SERVICE } from '../api/east-west.ts';
 import type { ContainerEngine, ContainerInfo, Endpoint } from '../api/engine.ts';
 import { CmeshError, isCmeshError } from '../api/errors.ts';
 import type { DaemonEvent } from '../api/events.ts';
@@ -64,6 +65,7 @@ export function emitContainer(ctx: ActionContext, action: ContainerAction, ref: 
 
 /** Same project, service and replica labels: a container we made earlier (a crashed pass, a lost response). */
 function isOurReplica(info: ContainerInfo, project: string, service: string, replica: number): boolean {
+  if (service === GATEWAY_SERVICE) return info.labels[Labels.managed] === 'true' && info.labels[Labels.project] === project && info.labels[Labels.role] === 'gateway';
   return (
     info.labels[Labels.managed] === 'true' &&
     info.labels[Labels.project] === project &&

@@ -13,6 +13,8 @@ export interface ObservedProject {
   next: Record<string, Record<number, ContainerInfo[]>>;
   /** Ours, but for a service the desired state does not know, or with an unreadable replica label. */
   orphans: ContainerInfo[];
+  /** The project's east-west gateway container(s) (label dev.cmesh.role=gateway); absent in hand-built observations. */
+  gateway?: ContainerInfo[];
   networks: NetworkInfo[];
   volumes: VolumeInfo[];
 }
@@ -29,9 +31,14 @@ export function groupObserved(
   const services: ObservedProject['services'] = {};
   const next: ObservedProject['next'] = {};
   const orphans: ContainerInfo[] = [];
+  const gateway: ContainerInfo[] = [];
   for (const c of containers) {
     // The engine filter already matched the project; re-check so a sloppy engine adapter cannot leak strangers in.
     if (c.labels[Labels.project] !== project) continue;
+    if (c.labels[Labels.role] === 'gateway') {
+      gateway.push(c);
+      continue;
+    }
     const service = c.labels[Labels.service];
     const replica = replicaOf(c.labels);
     if (service === undefined || replica === undefined || !known.has(service)) {
@@ -43,7 +50,7 @@ export function groupObserved(
     into[service] = byIndex;
     byIndex[replica] = [...(byIndex[replica] ?? []), c];
   }
-  return { project, services, next, orphans, networks, volumes };
+  return { project, services, next, orphans, networks, volumes, gateway };
 }
 
 /**
@@ -99,6 +106,6 @@ export function allContainers(observed: ObservedProject): ContainerInfo[] {
   for (const group of [observed.services, observed.next]) {
     for (const byIndex of Object.values(group)) for (const list of Object.values(byIndex)) out.push(...list);
   }
-  out.push(...observed.orphans);
+  out.push(...observed.orphans, ...(observed.gateway ?? []));
   return out.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }

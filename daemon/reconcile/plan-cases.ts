@@ -3,6 +3,7 @@
 import type { DesiredProject } from '../api/desired.ts';
 import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import type { DownOptions, PlanContext } from './plan-types.ts';
+import { gatewayCases } from './plan-cases-gateway.ts';
 import { rolloutCases } from './plan-cases-rollout.ts';
 import { ctr, dep, desired, NOW, project, svc, UPDATED_AT } from './testing.ts';
 
@@ -209,4 +210,5 @@ export const cases: PlanCase[] = [
     down: { volumes: false, removeOrphans: false },
   },
   ...rolloutCases,
+  ...gatewayCases,
 ];

@@ -5,6 +5,7 @@ import type { ContainerInfo } from '../api/engine.ts';
 import { Labels } from '../api/labels.ts';
 import { stopTimeoutSec } from './container-spec.ts';
 import type { ObservedProject } from './observe.ts';
+import { gatewayRef } from './plan-gateway.ts';
 import { dependencyLevels } from './plan-graph.ts';
 import { refOf, removeAction } from './plan-service.ts';
 import type { Action, DownOptions, Plan, Stage } from './plan-types.ts';
@@ -48,6 +49,15 @@ export function planDown(desired: DesiredProject | undefined, observed: Observed
       if (actions.length > 0) stages.push({ name: level.join(','), services: level, waits: [], actions });
     }
   }
+
+  // The gateway holds an endpoint on every project network: it goes before them, whatever the desired state says.
+  const gateway = (observed.gateway ?? []).map((c) => {
+    const target = gatewayRef(c);
+    return c.state === 'running' || c.state === 'paused' || c.state === 'restarting'
+      ? ({ kind: 'remove', target, stopTimeoutSec: 2, reason: 'down' } as const)
+      : ({ kind: 'remove', target, reason: 'down' } as const);
+  });
+  if (gateway.length > 0) stages.push({ name: 'gateway', services: [], waits: [], actions: gateway });
 
   const teardown: Action[] = [];
   const keptContainers = !removeOrphans && observed.orphans.length > 0;

@@ -1,5 +1,6 @@
 // Converges one service: compares its observed replicas with the desired count and spec hash, replica by replica.
 
+import { isMeshedEastWest } from '../api/east-west.ts';
 import type { ContainerInfo } from '../api/engine.ts';
 import { Labels } from '../api/labels.ts';
 import type { ProjectSpec, ServiceSpec } from '../api/project.ts';
@@ -106,9 +107,13 @@ export function planService(input: ServiceInput, ctx: PlanContext): ServiceOutpu
   return out;
 }
 
-/** Start-first applies to a running replica of a proxied service whose spec changed; anything else is stop-first. */
+/**
+ * Start-first applies to a running replica whose spec changed of a service a proxy holds the traffic of: a published
+ * one, or one meshed east-west (its callers reach it through the gateway). Anything else is stop-first.
+ */
 function rollsOut(input: ServiceInput, c: ContainerInfo): boolean {
-  return !input.stopped && isProxied(input.service) && c.state === 'running' && c.labels[Labels.specHash] !== input.hash;
+  const held = isProxied(input.service) || isMeshedEastWest(input.project, input.service.name);
+  return !input.stopped && held && c.state === 'running' && c.labels[Labels.specHash] !== input.hash;
 }
 
 function convergeReplica(

@@ -2,6 +2,7 @@
 
 import type { ContainerCreateSpec, NetworkCreateSpec, VolumeCreateSpec } from '../api/engine.ts';
 import type { DependsCondition } from '../api/project.ts';
+import type { GatewayContext } from './plan-gateway.ts';
 import type { SupervisorView } from './supervisor.ts';
 
 /** An existing container an action works on. */
@@ -123,6 +124,8 @@ export interface PlanContext {
   failedRollouts?: Record<string, string>;
   /** Remove containers of services the desired state no longer has (`up --remove-orphans`). */
   removeOrphans?: boolean;
+  /** The east-west gateway's image and socket directory, when east-west is on and the image is ready. */
+  gateway?: GatewayContext;
 }
 
 export interface DownOptions {

@@ -8,6 +8,7 @@ import { specHash } from './hash.ts';
 import type { ObservedProject } from './observe.ts';
 import { dependenciesOf, dependencyLevels, touchedServices } from './plan-graph.ts';
 import { ORPHAN_STOP_TIMEOUT_SEC } from './plan-down.ts';
+import { planGateway } from './plan-gateway.ts';
 import { planService, refOf, removeAction } from './plan-service.ts';
 import { type Action, type DeferredRestart, type Plan, type PlanContext, type Stage, startsSomething, type WaitGate } from './plan-types.ts';
 
@@ -86,6 +87,9 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
     setup.push(removeAction(c, refOf(c, service, Number(c.labels[Labels.replica]) || 0), ORPHAN_STOP_TIMEOUT_SEC, 'orphan'));
   }
   if (setup.length > 0) stages.push({ name: 'setup', services: [], waits: [], actions: setup });
+  // Before the replicas: a replica that drops its service aliases must find the gateway already answering for them.
+  const gateway = planGateway(project, observed.gateway ?? [], ctx.gateway, notes);
+  if (gateway.before.length > 0) stages.push({ name: 'gateway', services: [], waits: [], actions: gateway.before });
 
   for (const services of levels) {
     const actions: Action[] = [];
@@ -112,6 +116,8 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
     if (actions.length === 0) continue;
     stages.push({ name: services.join(','), services, waits: gatesFor(desired, services, actions, notes), actions });
   }
+
+  if (gateway.after.length > 0) stages.push({ name: 'gateway', services: [], waits: [], actions: gateway.after });
 
   deferred.sort((a, b) => a.notBefore - b.notBefore || a.target.name.localeCompare(b.target.name));
   const result: Plan = { kind: 'up', project: project.name, generation: desired.generation, now: ctx.now, stages, deferred, notes };

@@ -1,0 +1,107 @@
+// East-west mesh (preview): which services callers reach by name through the project's gateway, on which ports and
+// protocols. Pure and shared: the planner (gateway aliases, replica aliases), the daemon (the gateway's endpoint
+// table) and `cmesh config` all read the same answer.
+
+import type { ProjectSpec, Protocol, ServiceSpec } from './project.ts';
+
+/** Engine name of a project's gateway container. */
+export function gatewayName(project: string): string {
+  return `${project}-cmesh-gateway`;
+}
+
+/**
+ * The gateway as a ContainerRef: a service name no compose service can have (":" is not allowed), replica 0. It lets
+ * the plan's create/start/remove actions and their events carry the gateway without a second set of action kinds.
+ */
+export const GATEWAY_SERVICE = 'cmesh:gateway';
+
+/** Where the gateway finds the daemon's control socket: a CMESH_HOME directory bind-mounted here. */
+export const GATEWAY_SOCKET_DIR = '/run/cmesh';
+export const GATEWAY_SOCKET_FILE = 'gw.sock';
+
+export interface EastWestPort {
+  port: number;
+  /** http: balanced per request (Host tells services sharing the port apart); tcp: per connection. */
+  protocol: Protocol;
+}
+
+export interface EastWestService {
+  name: string;
+  ports: EastWestPort[];
+  /** Container port the gateway's active probe targets. */
+  probePort: number;
+}
+
+export interface EastWestPlan {
+  /** Meshed services, sorted by name. */
+  services: EastWestService[];
+  /** Services left on plain Docker DNS, and why (opted out, no known port, a TCP port collision). */
+  skipped: { service: string; reason: string }[];
+}
+
+/** Container ports the mesh knows for a service: `ports` (container side, TCP), `expose`, `x-cmesh.ports`, health port. */
+export function knownPorts(service: ServiceSpec): number[] {
+  const ports = new Set<number>();
+  for (const p of service.ports) if (p.protocol === 'tcp') ports.add(p.target);
+  for (const p of service.expose) ports.add(p);
+  for (const p of service.mesh.ports ?? []) ports.add(p);
+  if (service.mesh.health.port !== undefined) ports.add(service.mesh.health.port);
+  return [...ports].sort((a, b) => a - b);
+}
+
+/** The port the active probe targets: health.port, else the first published one, else the first known one. */
+export function probePortOf(service: ServiceSpec, ports: number[]): number | undefined {
+  return service.mesh.health.port ?? service.ports.find((p) => p.published !== undefined && p.protocol === 'tcp')?.target ?? ports[0];
+}
+
+/**
+ * Per request only where HTTP is known: `protocol: http` set explicitly, a published port (the ingress path already
+ * treats it as HTTP), or an HTTP health probe on that port. Anything else — a database from `expose`, a server that
+ * speaks first — is balanced per connection, so meshing never breaks a non-HTTP protocol.
+ */
+export function portProtocol(service: ServiceSpec, port: number, probePort: number | undefined): Protocol {
+  const m = service.mesh;
+  if (m.protocol === 'tcp') return 'tcp';
+  if (m.protocolExplicit) return 'http';
+  if (service.ports.some((p) => p.target === port && p.published !== undefined && p.protocol === 'tcp')) return 'http';
+  if (m.health.path !== undefined && probePort === port) return 'http';
+  return 'tcp';
+}
+
+/**
+ * The project's east-west plan; empty unless `x-cmesh.east_west` is on. Two HTTP services may share a port (the
+ * gateway routes by Host); a port that one of them serves as TCP cannot be shared by one gateway, so every service
+ * after the first (by name) that collides there stays on plain DNS, with the reason.
+ */
+export function eastWestPlan(project: ProjectSpec): EastWestPlan {
+  const out: EastWestPlan = { services: [], skipped: [] };
+  if (project.eastWest !== true) return out;
+  const taken = new Map<number, { service: string; protocol: Protocol }[]>();
+  for (const service of Object.values(project.services).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (service.mesh.eastWest === false) {
+      out.skipped.push({ service: service.name, reason: 'x-cmesh.mesh: false' });
+      continue;
+    }
+    const known = knownPorts(service);
+    const probePort = probePortOf(service, known);
+    if (known.length === 0 || probePort === undefined) {
+      out.skipped.push({ service: service.name, reason: 'no known container port (add ports, expose or x-cmesh.ports)' });
+      continue;
+    }
+    const ports = known.map((port) => ({ port, protocol: portProtocol(service, port, probePort) }));
+    const clash = ports.find((p) => (taken.get(p.port) ?? []).some((t) => t.protocol === 'tcp' || p.protocol === 'tcp'));
+    if (clash) {
+      const other = taken.get(clash.port)![0]!.service;
+      out.skipped.push({ service: service.name, reason: `port ${clash.port} is also served by ${other} and one of them is TCP: a second gateway is not built yet` });
+      continue;
+    }
+    for (const p of ports) taken.set(p.port, [...(taken.get(p.port) ?? []), { service: service.name, protocol: p.protocol }]);
+    out.services.push({ name: service.name, ports, probePort });
+  }
+  return out;
+}
+
+/** Whether callers reach this service through the gateway (its replicas then drop the service's DNS aliases). */
+export function isMeshedEastWest(project: ProjectSpec, service: string): boolean {
+  return eastWestPlan(project).services.some((s) => s.name === service);
+}

@@ -1,0 +1,72 @@
+// Golden cases of the east-west gateway: created before the replicas, adopted, recreated on a spec change, removed
+// when east-west goes off and on `down`; replicas of meshed services lose their DNS aliases (a start-first roll).
+
+import type { ContainerInfo } from '../api/engine.ts';
+import { Labels } from '../api/labels.ts';
+import type { PlanCase } from './plan-cases.ts';
+import { type GatewayContext, gatewaySpec } from './plan-gateway.ts';
+import { ctr, desired, NOW, project, svc } from './testing.ts';
+
+const MESH = svc('defaults').mesh;
+const gw: GatewayContext = { image: 'cmesh/gateway:0123456789ab', socketDir: '/home/u/.local/state/cmesh/gw/ew' };
+
+const services = [
+  // Published: HTTP east-west on 3000 as well.
+  svc('web', { replicas: 2, ports: [{ target: 3000, published: 8080, protocol: 'tcp' }] }),
+  // Unpublished, HTTP known from its probe; shares 3000 with web (told apart by Host) and has an alias.
+  svc('api', {
+    replicas: 2,
+    expose: [3000],
+    mesh: { ...MESH, health: { ...MESH.health, path: '/healthz' } },
+    networks: { default: { aliases: ['api.internal'] } },
+  }),
+  // A database: TCP from `x-cmesh.ports`.
+  svc('db', { mesh: { ...MESH, ports: [5432] } }),
+  // Opted out, and one without any port: both keep plain Docker DNS.
+  svc('side', { expose: [9000], mesh: { ...MESH, eastWest: false } }),
+  svc('worker'),
+  // TCP on 5432 too: one gateway cannot serve both, so it is left out with the reason.
+  svc('replica-db', { expose: [5432] }),
+];
+const on = desired(project('ew', services, { eastWest: true }));
+const off = desired(project('ew', services));
+
+function gateway(options: { stale?: boolean; state?: ContainerInfo['state'] } = {}): ContainerInfo {
+  const want = gatewaySpec(on.project, gw)!;
+  return {
+    id: 'c-gateway',
+    name: 'ew-cmesh-gateway',
+    image: gw.image,
+    state: options.state ?? 'running',
+    health: 'none',
+    labels: { ...want.spec.labels, [Labels.specHash]: options.stale ? 'stale0000000000000000' : want.hash },
+    createdAt: NOW - 1_800_000,
+    restartCount: 0,
+    endpoints: [],
+  };
+}
+
+/** Every replica as it runs today, hashes taken with `d`'s spec. */
+const replicas = (d: typeof on): ContainerInfo[] => [
+  ctr(d, 'web', 1),
+  ctr(d, 'web', 2),
+  ctr(d, 'api', 1),
+  ctr(d, 'api', 2),
+  ctr(d, 'db', 1),
+  ctr(d, 'side', 1),
+  ctr(d, 'worker', 1),
+  ctr(d, 'replica-db', 1),
+];
+
+export const gatewayCases: PlanCase[] = [
+  { name: 'east-west-fresh-up', desired: on, containers: [], ctx: { gateway: gw } },
+  // cmesh upgraded (or east_west switched on) over a running project: the gateway first, then every meshed service
+  // rolls start-first to drop its aliases; services left out keep their containers.
+  { name: 'east-west-enabled-on-running-project', desired: on, containers: replicas(off), ctx: { gateway: gw } },
+  { name: 'east-west-adopted-after-daemon-restart', desired: on, containers: [...replicas(on), gateway()], ctx: { gateway: gw } },
+  { name: 'east-west-gateway-spec-changed', desired: on, containers: [...replicas(on), gateway({ stale: true })], ctx: { gateway: gw } },
+  { name: 'east-west-gateway-exited', desired: on, containers: [...replicas(on), gateway({ state: 'exited' })], ctx: { gateway: gw } },
+  { name: 'east-west-image-not-ready', desired: on, containers: replicas(on), ctx: {} },
+  { name: 'east-west-switched-off', desired: off, containers: [...replicas(on), gateway()] },
+  { name: 'east-west-down', desired: on, containers: [...replicas(on), gateway()], down: { volumes: false, removeOrphans: false } },
+];

@@ -1,0 +1,103 @@
+// The east-west gateway in plan(): one container per project that carries the meshed services' names as network
+// aliases and runs cmesh's proxy. Pure, like the rest of the planner; the image and socket come in through the context.
+
+import { createHash } from 'node:crypto';
+import { eastWestPlan, GATEWAY_SERVICE, GATEWAY_SOCKET_DIR, gatewayName } from '../api/east-west.ts';
+import type { ContainerCreateSpec, ContainerInfo } from '../api/engine.ts';
+import { Labels, projectLabels } from '../api/labels.ts';
+import type { ProjectSpec } from '../api/project.ts';
+import { stableStringify } from './hash.ts';
+import type { Action, ContainerRef } from './plan-types.ts';
+
+/** What the daemon supplies for the gateway: its locally built image and the host directory of its control socket. */
+export interface GatewayContext {
+  image: string;
+  socketDir: string;
+}
+
+/** Seconds the gateway gets to stop; it holds no state, and its callers retry on connect errors. */
+const GATEWAY_STOP_SEC = 2;
+
+export const gatewayRef = (c: ContainerInfo): ContainerRef => ({ id: c.id, name: c.name, service: GATEWAY_SERVICE, replica: 0 });
+
+/** Network → aliases the gateway carries there: each meshed service's name and its compose aliases on that network. */
+function gatewayNetworks(project: ProjectSpec, meshed: string[]): ContainerCreateSpec['networks'] {
+  const byNetwork = new Map<string, Set<string>>();
+  for (const key of Object.keys(project.networks)) byNetwork.set(key, new Set());
+  for (const name of meshed) {
+    const service = project.services[name]!;
+    const entries = Object.entries(service.networks);
+    const attached = entries.length === 0 && project.networks['default'] ? [['default', { aliases: [] }] as const] : entries;
+    for (const [key, { aliases }] of attached) {
+      const set = byNetwork.get(key);
+      if (!set) continue;
+      set.add(name);
+      for (const a of aliases) set.add(a);
+    }
+  }
+  return [...byNetwork]
+    .filter(([key]) => project.networks[key] !== undefined)
+    .map(([key, aliases]) => ({ name: project.networks[key]!.engineName, aliases: [...aliases].sort() }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The gateway's create spec without its hash label, and the hash over exactly that. */
+export function gatewaySpec(project: ProjectSpec, ctx: GatewayContext): { spec: ContainerCreateSpec; hash: string } | undefined {
+  const meshed = eastWestPlan(project).services.map((s) => s.name);
+  if (meshed.length === 0) return undefined;
+  const spec: ContainerCreateSpec = {
+    name: gatewayName(project.name),
+    image: ctx.image,
+    env: { CMESH_GATEWAY_PROJECT: project.name },
+    labels: { ...projectLabels(project.name), [Labels.role]: 'gateway' },
+    ports: [],
+    mounts: [{ type: 'bind', source: ctx.socketDir, target: GATEWAY_SOCKET_DIR, readOnly: false }],
+    networks: gatewayNetworks(project, meshed),
+    stopTimeoutSec: GATEWAY_STOP_SEC,
+    init: true,
+  };
+  const hash = createHash('sha256').update(stableStringify({ v: 1, gateway: spec })).digest('hex');
+  return { spec: { ...spec, labels: { ...spec.labels, [Labels.specHash]: hash } }, hash };
+}
+
+const isUp = (c: ContainerInfo): boolean => c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
+
+/**
+ * Converges the gateway: created when east-west has meshed services, recreated when its spec changed (stop-first for
+ * now: callers see connection errors for the ~1 s the swap takes), started when stopped, removed when unwanted.
+ * `before` runs ahead of the replicas (they drop their aliases once the gateway answers for them); `after` runs once
+ * they are done (an unwanted gateway goes only after the replicas took their aliases back).
+ */
+export function planGateway(
+  project: ProjectSpec,
+  observed: ContainerInfo[],
+  ctx: GatewayContext | undefined,
+  notes: string[],
+): { before: Action[]; after: Action[] } {
+  const actions: Action[] = [];
+  const after: Action[] = [];
+  const wanted = project.eastWest === true && eastWestPlan(project).services.length > 0;
+  const want = wanted && ctx ? gatewaySpec(project, ctx) : undefined;
+  if (wanted && !ctx) notes.push('east-west gateway: image not available, gateway left as it is');
+  if (wanted && !ctx) return { before: actions, after };
+  for (const s of eastWestPlan(project).skipped) if (project.eastWest) notes.push(`east-west: ${s.service} not meshed: ${s.reason}`);
+  const sorted = [...observed].sort((a, b) => Number(isUp(b)) - Number(isUp(a)) || b.createdAt - a.createdAt || a.id.localeCompare(b.id));
+  const [keep, ...extras] = want ? sorted : [];
+  for (const c of want ? extras : sorted) {
+    const target = gatewayRef(c);
+    (want ? actions : after).push(isUp(c) ? { kind: 'remove', target, stopTimeoutSec: GATEWAY_STOP_SEC, reason: want ? 'duplicate gateway' : 'east-west off' } : { kind: 'remove', target, reason: want ? 'duplicate gateway' : 'east-west off' });
+  }
+  if (!want) return { before: actions, after };
+  const base = { specHash: want.hash, spec: want.spec };
+  if (!keep) {
+    actions.push({ kind: 'create', service: GATEWAY_SERVICE, replica: 0, ...base, start: true });
+  } else if (keep.labels[Labels.specHash] !== want.hash || keep.state === 'dead') {
+    const reason = keep.state === 'dead' ? 'dead' : `spec changed (${(keep.labels[Labels.specHash] ?? 'none').slice(0, 12)})`;
+    actions.push({ kind: 'recreate', target: gatewayRef(keep), strategy: 'stop-first', stopTimeoutSec: GATEWAY_STOP_SEC, ...base, reason });
+  } else if (keep.state === 'created' || keep.state === 'exited') {
+    actions.push({ kind: 'start', target: gatewayRef(keep), reason: `gateway ${keep.state}` });
+  } else if (keep.state === 'paused') {
+    notes.push(`${keep.name}: paused, left alone`);
+  }
+  return { before: actions, after };
+}
