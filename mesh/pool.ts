@@ -33,6 +33,11 @@ export interface ServicePoolOptions {
   /** Below this share of healthy serving replicas the pool balances over all of them (Envoy's panic threshold). */
   panicThresholdPercent?: number;
   balancer?: Omit<CreateBalancerOptions, 'rand' | 'now'>;
+  /**
+   * Where an endpoint's host leads. Default: loopback only (the daemon reaches replicas on 127.0.0.1 and must never
+   * follow a wildcard the engine reports); the east-west gateway passes container addresses through as they are.
+   */
+  upstreamHost?: (host: string) => string;
 }
 
 const DEFAULT_MESH: PoolMesh = { lb: DEFAULT_STRATEGY, health: DEFAULT_HEALTH_PROBE, weights: [], weight: 1 };
@@ -54,6 +59,7 @@ export class ServicePool implements UpstreamPool {
   private readonly now: () => number;
   private readonly activeChecks: boolean;
   private readonly panicPercent: number;
+  private readonly upstreamHost: (host: string) => string;
   private readonly balancerOpts: CreateBalancerOptions;
 
   constructor(opts: ServicePoolOptions) {
@@ -66,6 +72,7 @@ export class ServicePool implements UpstreamPool {
     this.now = opts.now ?? Date.now;
     this.activeChecks = opts.activeChecks ?? true;
     this.panicPercent = opts.panicThresholdPercent ?? 50;
+    this.upstreamHost = opts.upstreamHost ?? loopback;
     this.balancerOpts = { ...opts.balancer, rand: opts.rand, now: this.now };
     this.balancer = createBalancer(this.mesh.lb, this.balancerOpts);
     this.passive = new PassiveHealth({ ...opts.passive, now: this.now }, (t) => this.onPassive(t));
@@ -249,7 +256,7 @@ export class ServicePool implements UpstreamPool {
     for (const r of this.replicas.values()) {
       if (r.state !== 'running') continue;
       const ep = this.endpointFor(r, this.mesh.health.port);
-      if (ep) out.push({ id: r.id, port: ep.hostPort, host: loopback(ep.host), generation: r.container });
+      if (ep) out.push({ id: r.id, port: ep.hostPort, host: this.upstreamHost(ep.host), generation: r.container });
     }
     return out;
   }
@@ -286,7 +293,7 @@ export class ServicePool implements UpstreamPool {
     const r = id === undefined ? undefined : this.replicas.get(id);
     if (!r) return undefined;
     const ep = this.endpointFor(r, containerPort);
-    return ep ? { id: r.id, host: loopback(ep.host), port: ep.hostPort } : undefined;
+    return ep ? { id: r.id, host: this.upstreamHost(ep.host), port: ep.hostPort } : undefined;
   }
 
   private isHealthy(r: ReplicaEntry): boolean {

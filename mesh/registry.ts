@@ -24,7 +24,7 @@ export type ServiceConfig = Pick<ServiceSpec, 'name' | 'replicas' | 'ports' | 'm
 
 export type RegistryOptions = Pick<
   ServicePoolOptions,
-  'emit' | 'now' | 'rand' | 'activeChecks' | 'passive' | 'panicThresholdPercent' | 'balancer'
+  'emit' | 'now' | 'rand' | 'activeChecks' | 'passive' | 'panicThresholdPercent' | 'balancer' | 'upstreamHost'
 >;
 
 export function parseReplicaRef(ref: ReplicaRef): { project: string; service: string; replica: number } {

@@ -89,6 +89,6 @@ export function projectToComposeYaml(project: ProjectSpec): string {
     volumes: sortedRecord(project.volumes, (v) => compact({ name: v.engineName, external: v.external || undefined, driver: v.driver, labels: v.labels })),
   });
   for (const k of Object.keys(project.extensions).sort()) setOwn(doc, k, project.extensions[k]);
-  if (project.eastWest) setOwn(doc, 'x-cmesh', { east_west: true });
+  if (project.eastWest) setOwn<unknown>(doc, 'x-cmesh', { east_west: true });
   return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }

@@ -1,0 +1,109 @@
+// The control channel between the daemon and a project's east-west gateway: NDJSON over a unix socket the daemon
+// listens on, in a CMESH_HOME directory bind-mounted into the gateway (no IP traffic to the host, no privileges).
+// daemon → gateway: the endpoint table; gateway → daemon: its service table rows (health, traffic per replica).
+// Both ends validate what they read with these schemas: it crosses a process boundary.
+
+import { z } from 'zod';
+import type { ServiceTableRow } from '../../mesh/registry-types.ts';
+import type { MeshSpec } from './project.ts';
+
+export const GATEWAY_PROTOCOL_VERSION = 1;
+
+const durationMs = z.number().int().min(0).max(86_400_000);
+const port = z.number().int().min(1).max(65_535);
+
+const meshSchema = z.object({
+  lb: z.enum(['round-robin', 'random', 'weighted', 'p2c', 'ewma', 'ring-hash']),
+  protocol: z.enum(['http', 'tcp']),
+  weights: z.array(z.number().min(0)),
+  weight: z.number().min(0),
+  health: z.object({
+    path: z.string().optional(),
+    port: port.optional(),
+    intervalMs: durationMs,
+    timeoutMs: durationMs,
+    rise: z.number().int().min(1),
+    fall: z.number().int().min(1),
+  }),
+  retries: z.number().int().min(0),
+  timeouts: z.object({ connectMs: durationMs, requestMs: durationMs, idleMs: durationMs }),
+  hashKey: z.string().optional(),
+  accessLog: z.boolean(),
+  healthExplicit: z.boolean(),
+});
+
+const replicaSchema = z.object({
+  /** Pool id in the daemon (`web#2`, or `web#2~next` during a rollout). */
+  id: z.string().min(1),
+  replica: z.number().int().min(1),
+  /** Full container id; the gateway reaches it by its short id, which Docker DNS resolves on every shared network. */
+  container: z.string().regex(/^[0-9a-f]{12,64}$/),
+  state: z.enum(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']),
+  draining: z.boolean(),
+});
+
+const serviceSchema = z.object({
+  name: z.string().min(1),
+  /** The names callers use for it (service name and compose aliases): Host values that pick it on a shared port. */
+  names: z.array(z.string().min(1)),
+  ports: z.array(z.object({ port, protocol: z.enum(['http', 'tcp']) })).min(1),
+  /** The service's mesh settings; `health.port` is the port the gateway probes. */
+  mesh: meshSchema,
+  desired: z.number().int().min(0),
+  replicas: z.array(replicaSchema),
+});
+
+export const gatewayTableSchema = z.object({
+  type: z.literal('table'),
+  version: z.literal(GATEWAY_PROTOCOL_VERSION),
+  project: z.string().min(1),
+  services: z.array(serviceSchema),
+});
+
+export type GatewayTable = z.infer<typeof gatewayTableSchema>;
+export type GatewayService = z.infer<typeof serviceSchema>;
+export type GatewayReplica = z.infer<typeof replicaSchema>;
+
+/** The gateway's report: its own pools' rows, plus when it last had a table (it keeps serving the last one). */
+export const gatewayStatsSchema = z.object({
+  type: z.literal('stats'),
+  version: z.literal(GATEWAY_PROTOCOL_VERSION),
+  project: z.string().min(1),
+  time: z.number(),
+  /** Rows as mesh/registry-types.ts shapes them; checked loosely (the daemon only forwards them to readers). */
+  services: z.array(z.looseObject({ service: z.string(), replicas: z.array(z.looseObject({ id: z.string() })) })),
+  /** Warnings the gateway wants the user to see (a port it could not bind, an unresolvable replica). */
+  warnings: z.array(z.string()),
+});
+
+export type GatewayStats = Omit<z.infer<typeof gatewayStatsSchema>, 'services'> & { services: ServiceTableRow[] };
+
+export type GatewayMessage = GatewayTable | GatewayStats;
+
+/** The mesh fields the gateway needs, from a full MeshSpec (bind, rollout… are the daemon's business). */
+export function gatewayMesh(m: MeshSpec, probePort: number): GatewayService['mesh'] {
+  return {
+    lb: m.lb,
+    protocol: m.protocol,
+    weights: m.weights,
+    weight: m.weight,
+    health: { ...m.health, port: probePort },
+    retries: m.retries,
+    timeouts: m.timeouts,
+    ...(m.hashKey === undefined ? {} : { hashKey: m.hashKey }),
+    accessLog: m.accessLog,
+    healthExplicit: m.healthExplicit,
+  };
+}
+
+/** Parses one NDJSON line; undefined (never a throw) for a line that is not valid JSON or not a known message. */
+export function parseGatewayLine<T>(line: string, schema: z.ZodType<T>): T | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  const r = schema.safeParse(raw);
+  return r.success ? r.data : undefined;
+}

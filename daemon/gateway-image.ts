@@ -1,0 +1,139 @@
+// The east-west gateway's image, built locally (no registry) through the engine's build API: FROM scratch with the
+// host's node binary and the shared libraries it links against (as scripts/build-base-images.sh makes cmesh/node:local),
+// plus an esbuild bundle of mesh/gateway/main.ts. The tag is content-addressed, so an unchanged cmesh reuses it.
+//
+// Where the host's node is not a Linux binary (Docker Desktop on macOS), CMESH_GATEWAY_BASE_IMAGE names a local image
+// with a Linux `node` on its PATH (e.g. one built from the official node image on that machine): only the bundle is
+// added on top of it.
+
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile, realpath } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { pack } from 'tar-stream';
+import { cacheDirs, ensureBundle } from '../bin/bundle-cache.mjs';
+import type { ContainerEngine } from './api/engine.ts';
+import { CmeshError } from './api/errors.ts';
+import { Labels } from './api/labels.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const GATEWAY_REPO = 'cmesh/gateway';
+/** Bump when the image layout changes on purpose. */
+const LAYOUT = 1;
+const BUNDLE_PATH = '/gateway/main.mjs';
+const NODE_PATH = '/usr/local/bin/node';
+/** glibc reads this for getaddrinfo; without it Docker DNS names might not be looked up the usual way. */
+const NSSWITCH = 'hosts: files dns\n';
+
+interface File {
+  name: string;
+  data: Buffer;
+  mode: number;
+}
+
+/** Absolute paths of the shared objects `node` links against, with the dynamic loader (vdso has no path). */
+export async function linkedLibraries(nodeBin: string): Promise<string[]> {
+  const { stdout } = await promisify(execFile)('ldd', [nodeBin]);
+  const libs = new Set<string>();
+  for (const line of stdout.split('\n')) for (const word of line.trim().split(/\s+/)) if (word.startsWith('/')) libs.add(word);
+  return [...libs].sort();
+}
+
+/** The build context's files, Dockerfile first; deterministic (sorted, fixed modes, no mtimes in the hash). */
+async function contextFiles(bundle: Buffer, base: string | undefined): Promise<File[]> {
+  const files: File[] = [];
+  if (base !== undefined) {
+    files.push({ name: 'rootfs/gateway/main.mjs', data: bundle, mode: 0o644 });
+    const dockerfile = `FROM ${base}\nCOPY rootfs/ /\nENTRYPOINT ["node", "${BUNDLE_PATH}"]\n`;
+    return [{ name: 'Dockerfile', data: Buffer.from(dockerfile), mode: 0o644 }, ...files];
+  }
+  const node = await realpath(process.execPath);
+  let libs: string[];
+  try {
+    libs = await linkedLibraries(node);
+  } catch (err) {
+    throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot list the libraries of ${node} for the east-west gateway image: ${(err as Error).message}`, {
+      hint: 'on a host whose node is not a Linux binary, set CMESH_GATEWAY_BASE_IMAGE to a local image with a Linux node on its PATH',
+      cause: err,
+    });
+  }
+  files.push({ name: `rootfs${NODE_PATH}`, data: await readFile(node), mode: 0o755 });
+  // The host's merged /usr makes /lib and /lib64 symlinks; the image gets real files at the paths ldd printed.
+  for (const lib of libs) files.push({ name: `rootfs${lib}`, data: await readFile(lib), mode: 0o755 });
+  files.push({ name: 'rootfs/gateway/main.mjs', data: bundle, mode: 0o644 });
+  files.push({ name: 'rootfs/etc/nsswitch.conf', data: Buffer.from(NSSWITCH), mode: 0o644 });
+  const dockerfile = `FROM scratch\nCOPY rootfs/ /\nENV NODE_ENV=production\nENTRYPOINT ["${NODE_PATH}", "${BUNDLE_PATH}"]\n`;
+  return [{ name: 'Dockerfile', data: Buffer.from(dockerfile), mode: 0o644 }, ...files.sort((a, b) => a.name.localeCompare(b.name))];
+}
+
+function contentTag(files: File[], baseId: string | undefined): string {
+  const h = createHash('sha256').update(`cmesh-gateway layout=${LAYOUT} base=${baseId ?? 'scratch'}\n`);
+  for (const f of files) h.update(`\0${f.name}\0${f.mode}\0${f.data.length}\0`).update(f.data);
+  return `${GATEWAY_REPO}:${h.digest('hex').slice(0, 16)}`;
+}
+
+function tarOf(files: File[]): Readable {
+  const p = pack();
+  for (const f of files) p.entry({ name: f.name, mode: f.mode, mtime: new Date(0), uid: 0, gid: 0 }, f.data);
+  p.finalize();
+  // tar-stream's Pack is a streamx stream: node's Readable wraps it for the engine port.
+  return Readable.from(p as unknown as AsyncIterable<Buffer>, { objectMode: false });
+}
+
+export interface GatewayImageOptions {
+  engine: ContainerEngine;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+/**
+ * The gateway image's tag, building it when the engine lacks it. Images are kept like a cache (not removed by `down`):
+ * they are shared by every project of this cmesh version, and a concurrent `up` of another project may be using it.
+ */
+export async function ensureGatewayImage(o: GatewayImageOptions): Promise<string> {
+  const env = o.env ?? process.env;
+  const built = await ensureBundle(ROOT, 'gateway', 'mesh/gateway/main.ts', cacheDirs(ROOT, env), { warn: () => undefined });
+  if (built.error !== undefined) {
+    throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot bundle the east-west gateway: ${built.error}`, { hint: 'this is a bug in cmesh if the sources are unchanged' });
+  }
+  const bundle = await readFile(built.path);
+  const base = env['CMESH_GATEWAY_BASE_IMAGE'] || undefined;
+  let baseId: string | undefined;
+  if (base !== undefined) {
+    const info = await o.engine.inspectImage(base);
+    if (!info) throw new CmeshError('CMESH_E_IMAGE_MISSING', `CMESH_GATEWAY_BASE_IMAGE=${base} is not a local image`, { hint: 'build or load an image with a Linux node on its PATH, then tag it' });
+    baseId = info.id;
+  } else if (process.platform !== 'linux') {
+    throw new CmeshError('CMESH_E_CONFIG', `the host's node (${process.platform}) cannot run in a Linux container`, {
+      hint: 'set CMESH_GATEWAY_BASE_IMAGE to a local image with a Linux node on its PATH (README: East-west)',
+    });
+  }
+  const files = await contextFiles(bundle, base);
+  const tag = contentTag(files, baseId);
+  if (await o.engine.inspectImage(tag)) return tag;
+  const labels = { [Labels.managed]: 'true', [Labels.role]: 'gateway-image' };
+  for await (const p of o.engine.buildImage({ context: tarOf(files), dockerfile: 'Dockerfile', tags: [tag], labels, ...(o.signal ? { signal: o.signal } : {}) })) {
+    if (p.kind === 'done') return tag;
+  }
+  throw new CmeshError('CMESH_E_BUILD_FAILED', `the east-west gateway image build of ${tag} ended without an image`);
+}
+
+/** One build at a time per daemon, remembered once it succeeded (the inputs cannot change under a running daemon). */
+export class GatewayImages {
+  #pending: Promise<string> | undefined;
+  readonly #o: GatewayImageOptions;
+
+  constructor(o: GatewayImageOptions) {
+    this.#o = o;
+  }
+
+  get(): Promise<string> {
+    this.#pending ??= ensureGatewayImage(this.#o).catch((err: unknown) => {
+      this.#pending = undefined;
+      throw err;
+    });
+    return this.#pending;
+  }
+}

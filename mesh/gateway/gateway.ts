@@ -1,0 +1,196 @@
+// The east-west gateway's data path: the daemon's endpoint table → the mesh's own pools (balancer, active and passive
+// health) and proxies (HTTP per request, TCP per connection), one listener per meshed container port.
+
+import { lookup } from 'node:dns/promises';
+import type { Endpoint } from '../../daemon/api/engine.ts';
+import type { GatewayService, GatewayTable } from '../../daemon/api/gateway-control.ts';
+import type { MeshSpec } from '../../daemon/api/project.ts';
+import { createHttpProxy, ProxyListener, publishService } from '../proxy/index.ts';
+import { Registry } from '../registry.ts';
+import type { ServiceTableRow } from '../registry-types.ts';
+import { HostDispatcher } from './host-dispatch.ts';
+
+export interface GatewayOptions {
+  /** Address the listeners bind (the container's every interface). */
+  host?: string;
+  /** Resolves a replica's container to an address; default Docker DNS by short container id. */
+  resolve?: (container: string) => Promise<string>;
+  log?: (line: string) => void;
+  signal: AbortSignal;
+  /** Re-resolution period: a restarted container may come back with another address. */
+  refreshMs?: number;
+}
+
+type Bound = { fingerprint: string; close: () => Promise<void>; listeners: Map<string, ProxyListener> };
+
+const dockerDns = async (container: string): Promise<string> => (await lookup(container.slice(0, 12), { family: 4 })).address;
+
+export class Gateway {
+  readonly registry: Registry;
+  readonly #o: GatewayOptions;
+  #table: GatewayTable | undefined;
+  readonly #addresses = new Map<string, string>();
+  readonly #bound = new Map<number, Bound>();
+  readonly #warnings = new Map<string, string>();
+  #syncing: Promise<void> | undefined;
+  #again = false;
+  /** Re-resolve every replica on the next sync, not only new ones (a restarted container may have a new address). */
+  #reresolve = false;
+
+  constructor(options: GatewayOptions) {
+    this.#o = options;
+    // Container addresses on the project network are the upstreams: never rewrite them to loopback.
+    this.registry = new Registry({ upstreamHost: (h) => h });
+    this.registry.startHealthChecks(options.signal);
+    const timer = setInterval(() => this.#kick(true), options.refreshMs ?? 2000);
+    timer.unref();
+    options.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+  }
+
+  /** A new table from the daemon: pools and listeners follow it; until the next one it is kept (fail-open). */
+  apply(table: GatewayTable): Promise<void> {
+    this.#table = table;
+    return this.#kick(false);
+  }
+
+  get table(): GatewayTable | undefined {
+    return this.#table;
+  }
+
+  rows(): ServiceTableRow[] {
+    return this.#table ? this.registry.snapshot({ project: this.#table.project }) : [];
+  }
+
+  warnings(): string[] {
+    return [...this.#warnings.values()];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#bound.values()].map((b) => b.close()));
+    this.#bound.clear();
+  }
+
+  #kick(reresolve: boolean): Promise<void> {
+    if (reresolve) this.#reresolve = true;
+    if (this.#syncing) {
+      this.#again = true;
+      return this.#syncing;
+    }
+    this.#syncing = (async () => {
+      do {
+        this.#again = false;
+        const table = this.#table;
+        if (table) await this.#sync(table);
+      } while (this.#again && !this.#o.signal.aborted);
+    })().finally(() => {
+      this.#syncing = undefined;
+    });
+    return this.#syncing;
+  }
+
+  async #sync(table: GatewayTable): Promise<void> {
+    const { project } = table;
+    await this.#resolveAll(table);
+    for (const svc of table.services) this.#syncPool(project, svc);
+    const names = new Set(table.services.map((s) => s.name));
+    for (const pool of this.registry.list(project)) if (!names.has(pool.service)) this.registry.removeService(project, pool.service);
+    await this.#syncListeners(table);
+  }
+
+  async #resolveAll(table: GatewayTable): Promise<void> {
+    const resolve = this.#o.resolve ?? dockerDns;
+    const wanted = table.services.flatMap((s) => s.replicas.filter((r) => r.state === 'running').map((r) => r.container));
+    const all = this.#reresolve;
+    this.#reresolve = false;
+    await Promise.all(
+      wanted.map(async (container) => {
+        // A failed re-resolution keeps the last address: DNS trouble must not empty a pool that works.
+        if (!all && this.#addresses.has(container)) return;
+        try {
+          this.#addresses.set(container, await resolve(container));
+          this.#warnings.delete(container);
+        } catch (err) {
+          this.#warnings.set(container, `cannot resolve container ${container.slice(0, 12)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        }
+      }),
+    );
+    const live = new Set(wanted);
+    for (const container of this.#addresses.keys()) if (!live.has(container)) this.#addresses.delete(container);
+  }
+
+  #syncPool(project: string, svc: GatewayService): void {
+    const pool = this.registry.configureService(project, {
+      name: svc.name,
+      replicas: svc.desired,
+      ports: svc.ports.map((p) => ({ target: p.port, protocol: 'tcp' as const })),
+      mesh: svc.mesh as MeshSpec,
+    });
+    const keep = new Set<string>();
+    for (const r of svc.replicas) {
+      keep.add(r.id);
+      const host = this.#addresses.get(r.container);
+      const endpoints: Endpoint[] = host === undefined ? [] : svc.ports.map((p) => ({ containerPort: p.port, protocol: 'tcp', host, hostPort: p.port }));
+      pool.upsert({ id: r.id, replica: r.replica, container: r.container, endpoints, state: r.state });
+      pool.setDraining(r.id, r.draining);
+    }
+    for (const id of pool.replicaIds()) {
+      if (keep.has(id)) continue;
+      pool.remove(id);
+      for (const b of this.#bound.values()) {
+        const proxy = b.listeners.get(svc.name)?.proxy;
+        if (proxy?.kind === 'http') void proxy.closeUpstream(id);
+      }
+    }
+  }
+
+  async #syncListeners(table: GatewayTable): Promise<void> {
+    const byPort = new Map<number, { svc: GatewayService; protocol: 'http' | 'tcp' }[]>();
+    for (const svc of table.services) for (const p of svc.ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), { svc, protocol: p.protocol }]);
+    for (const [port, b] of this.#bound) {
+      const want = byPort.get(port);
+      if (want && fingerprint(want) === b.fingerprint) continue;
+      this.#bound.delete(port);
+      await b.close();
+    }
+    for (const [port, users] of byPort) {
+      if (this.#bound.has(port)) continue;
+      try {
+        this.#bound.set(port, await this.#bind(table.project, port, users));
+        this.#warnings.delete(`port ${port}`);
+      } catch (err) {
+        this.#warnings.set(`port ${port}`, `cannot listen on port ${port}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  async #bind(project: string, port: number, users: { svc: GatewayService; protocol: 'http' | 'tcp' }[]): Promise<Bound> {
+    const host = this.#o.host ?? '0.0.0.0';
+    const proxyFor = (svc: GatewayService, protocol: 'http' | 'tcp') => ({
+      service: svc.name,
+      pool: this.registry.pool(project, svc.name).forPort(port),
+      mesh: { ...(svc.mesh as MeshSpec), protocol },
+      onAccessLog: (line: string) => this.#o.log?.(line),
+    });
+    const listeners = new Map<string, ProxyListener>();
+    if (users.length === 1) {
+      const { svc, protocol } = users[0]!;
+      const listener = await publishService(proxyFor(svc, protocol), { host, port });
+      listeners.set(svc.name, listener);
+      return { fingerprint: fingerprint(users), listeners, close: () => listener.close() };
+    }
+    // Only HTTP services share a port (api/east-west.ts leaves TCP collisions out): tell them apart by Host.
+    const routes = users.map(({ svc }) => {
+      const listener = new ProxyListener({ proxy: createHttpProxy(proxyFor(svc, 'http')) });
+      listeners.set(svc.name, listener);
+      return { names: svc.names, listener };
+    });
+    const dispatcher = new HostDispatcher(port, routes);
+    await dispatcher.listen(host);
+    return { fingerprint: fingerprint(users), listeners, close: () => dispatcher.close() };
+  }
+}
+
+/** What a port's listener is built from; the proxy reads its settings once, so a change rebinds. */
+function fingerprint(users: { svc: GatewayService; protocol: 'http' | 'tcp' }[]): string {
+  return JSON.stringify(users.map(({ svc, protocol }) => [svc.name, svc.names, protocol, { ...svc.mesh, health: undefined, weights: undefined, weight: undefined, lb: undefined }]));
+}

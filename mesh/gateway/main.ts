@@ -1,0 +1,53 @@
+// Entry point of the east-west gateway container (bundled by the daemon into its image): the control channel on
+// /run/cmesh, the data path on every meshed port. It holds no state of its own beyond the last table.
+
+import { join } from 'node:path';
+import { GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE } from '../../daemon/api/east-west.ts';
+import { GATEWAY_PROTOCOL_VERSION } from '../../daemon/api/gateway-control.ts';
+import { ControlClient } from './control-client.ts';
+import { Gateway } from './gateway.ts';
+
+const STATS_MS = 1000;
+
+function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortController {
+  const abort = new AbortController();
+  const project = env['CMESH_GATEWAY_PROJECT'] ?? '?';
+  const path = env['CMESH_GATEWAY_SOCKET'] ?? join(GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE);
+  const gateway = new Gateway({ signal: abort.signal, log, ...(env['CMESH_GATEWAY_HOST'] ? { host: env['CMESH_GATEWAY_HOST'] } : {}) });
+  let tables = 0;
+  const client = new ControlClient({
+    path,
+    signal: abort.signal,
+    onTable: (table) => {
+      if (tables++ === 0) log(`first table: ${table.services.map((s) => `${s.name}[${s.ports.map((p) => `${p.port}/${p.protocol}`).join(',')}]`).join(' ')}`);
+      gateway.apply(table).catch((err: unknown) => log(`BUG: applying the table failed: ${(err as Error)?.stack ?? String(err)}`));
+    },
+    onState: (connected, reason) => log(connected ? `connected to the daemon at ${path}` : `disconnected: ${reason ?? ''}`),
+  });
+  const timer = setInterval(() => {
+    client.send({ type: 'stats', version: GATEWAY_PROTOCOL_VERSION, project, time: Date.now(), services: gateway.rows(), warnings: gateway.warnings() });
+  }, STATS_MS);
+  abort.signal.addEventListener(
+    'abort',
+    () => {
+      clearInterval(timer);
+      void gateway.close();
+    },
+    { once: true },
+  );
+  log(`cmesh gateway for project ${project} (node ${process.version}, pid ${process.pid})`);
+  return abort;
+}
+
+const abort = runGateway();
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    abort.abort();
+    // Listeners drain for up to their bound; the container's stop timeout is the backstop.
+    setTimeout(() => process.exit(0), 1500).unref();
+  });
+}
