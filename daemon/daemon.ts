@@ -7,6 +7,7 @@ import { CmeshError } from './api/errors.ts';
 import { EventBus } from './event-bus.ts';
 import { type CmeshHome, ensureHome } from './home.ts';
 import { AccessLogFiles } from './access-logs.ts';
+import { EastWestRuntime } from './gateway-wiring.ts';
 import { MeshRuntime } from './mesh-wiring.ts';
 import { DaemonMetrics } from './metrics.ts';
 import { type MetricsAddr, type MetricsEndpoint, serveMetrics } from './metrics-server.ts';
@@ -82,6 +83,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       onAttempt: (project, stats) => metrics.attempt(project, stats),
       onAccessLog: (project, service, line) => accessLogs.write(project, service, line),
     },
+    eastWest: (m) => new EastWestRuntime({ home: home.home, engine, rows: (project) => m.registry.snapshot({ project }), emit: (e) => bus.publish(e), log }),
   });
   const metricsState = await startMetrics(metrics, options.metrics, (message) => {
     log(`metrics disabled: ${message}`);

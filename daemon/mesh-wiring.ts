@@ -10,7 +10,10 @@ import type { DaemonEvent } from './api/events.ts';
 import { isPendingNext, Labels, replicaOf } from './api/labels.ts';
 import type { ProjectSpec } from './api/project.ts';
 import { MeshPorts, type ProxyHooks } from './mesh-ports.ts';
+import { withEastWest } from './gateway-table.ts';
+import type { EastWestRuntime } from './gateway-wiring.ts';
 import { discardNext, promoteNext, waitNextHealthy } from './mesh-rollout.ts';
+import type { GatewayContext } from './reconcile/plan-gateway.ts';
 import type { ContainerRef } from './reconcile/plan-types.ts';
 
 export interface MeshRuntimeOptions {
@@ -18,6 +21,8 @@ export interface MeshRuntimeOptions {
   log?: (line: string) => void;
   /** Metrics and access-log sinks handed to every proxy. */
   hooks?: ProxyHooks;
+  /** The east-west gateways (daemon/gateway-wiring.ts); without it east-west stays off. */
+  eastWest?: (mesh: MeshRuntime) => EastWestRuntime;
 }
 
 /** Best container for a replica index: a running one, else the newest (duplicates are plan()'s to clean up). */
@@ -30,6 +35,7 @@ function better(a: ContainerInfo | undefined, b: ContainerInfo): ContainerInfo {
 export class MeshRuntime {
   readonly registry: Registry;
   readonly ports: MeshPorts;
+  readonly eastWest: EastWestRuntime | undefined;
   readonly #o: MeshRuntimeOptions;
   readonly #abort = new AbortController();
   /** Projects whose ports the daemon should hold, with the spec they were published from. */
@@ -49,6 +55,12 @@ export class MeshRuntime {
       log: options.log ?? (() => undefined),
       ...(options.hooks ? { hooks: options.hooks } : {}),
     });
+    this.eastWest = options.eastWest?.(this);
+  }
+
+  /** East-west: the gateway's image and socket for the planner; undefined when off or the image is not to be had. */
+  gatewayContext(desired: DesiredProject): Promise<GatewayContext | undefined> {
+    return this.eastWest?.context(desired) ?? Promise.resolve(undefined);
   }
 
   /** Binds the project's published ports before anything is created; CMESH_E_PORT_TAKEN fails the caller's `up`. */
@@ -76,6 +88,7 @@ export class MeshRuntime {
     this.#reported.delete(project);
     return this.#serial(project, async () => {
       await this.ports.close(project);
+      await this.eastWest?.unpublish(project);
       this.registry.removeProject(project);
     });
   }
@@ -105,6 +118,7 @@ export class MeshRuntime {
         this.ports.closeUpstream(project, name, id);
       }
     }
+    this.eastWest?.observed(desired);
     // A port that was taken at daemon start may be free now.
     void this.#retryPorts(spec);
   }
@@ -155,8 +169,14 @@ export class MeshRuntime {
     );
   }
 
+  /** The service table; for east-west projects with the gateway's view of each meshed service joined in. */
   services(project?: string): ServiceTableRow[] {
-    return this.registry.snapshot(project === undefined ? {} : { project });
+    const rows = this.registry.snapshot(project === undefined ? {} : { project });
+    if (!this.eastWest) return rows;
+    const projects = new Set(rows.map((r) => r.project));
+    return [...projects].flatMap((p) =>
+      withEastWest(this.eastWest?.desired(p), rows.filter((r) => r.project === p), this.eastWest?.stats(p)),
+    );
   }
 
   /** Daemon stop: listeners close (containers keep running for the next daemon), health checks end. */
@@ -164,6 +184,7 @@ export class MeshRuntime {
     this.#wanted.clear();
     this.#abort.abort();
     await this.ports.close();
+    await this.eastWest?.close();
   }
 
   #tracks(project: string, ref: ContainerRef): boolean {

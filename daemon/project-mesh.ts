@@ -6,6 +6,7 @@ import type { DesiredProject } from './api/desired.ts';
 import type { ContainerInfo, Endpoint } from './api/engine.ts';
 import { Labels } from './api/labels.ts';
 import type { ReconcilerOptions } from './reconcile/loop.ts';
+import type { GatewayContext } from './reconcile/plan-gateway.ts';
 import type { ContainerRef } from './reconcile/plan-types.ts';
 
 /** What the manager needs from the mesh (daemon/mesh-wiring.ts): published ports, the service table, drains. */
@@ -24,9 +25,11 @@ export interface ProjectMesh {
   rolloutPromote?(project: string, next: ContainerRef): void;
   /** Whether the pool serves this container again; `restart` waits for it before taking the next replica down. */
   replicaServing?(project: string, ref: ContainerRef): boolean;
+  /** East-west: the gateway's image and control socket directory for the planner (undefined: no gateway now). */
+  gatewayContext?(desired: DesiredProject): Promise<GatewayContext | undefined>;
 }
 
-export type LoopMeshHooks = Pick<ReconcilerOptions, 'onObserved' | 'stopHooks' | 'rolloutHooks'>;
+export type LoopMeshHooks = Pick<ReconcilerOptions, 'onObserved' | 'stopHooks' | 'rolloutHooks' | 'gatewayContext'>;
 
 /** The reconcile loop's mesh hooks for one project (none without a mesh). */
 export function loopMeshHooks(mesh: ProjectMesh | undefined, name: string, desired: () => DesiredProject | undefined): LoopMeshHooks {
@@ -41,6 +44,7 @@ export function loopMeshHooks(mesh: ProjectMesh | undefined, name: string, desir
       afterStop: (ref, removed) => mesh.afterStop(name, ref, removed),
     },
     ...rolloutHooks(mesh, name),
+    ...(mesh.gatewayContext ? { gatewayContext: (d: DesiredProject) => mesh.gatewayContext!(d) } : {}),
   };
 }
 

@@ -50,6 +50,20 @@ export interface ReplicaTableRow {
   errorRate: number;
   /** Over the last 10 complete seconds. */
   requestsPerSec: number;
+  /** East-west (preview): the same replica as the project's gateway sees it; the fields above are the ingress path. */
+  eastWest?: EastWestReplicaRow;
+}
+
+/** A replica's east-west traffic and health, measured by the gateway itself. */
+export type EastWestReplicaRow = Pick<ReplicaTableRow, 'health' | 'routable' | 'inFlight' | 'latency' | 'requests' | 'errors' | 'errorRate' | 'requestsPerSec'>;
+
+/** A service's east-west side: the ports callers reach it on by name through the gateway. */
+export interface EastWestServiceRow {
+  ports: { port: number; protocol: Protocol }[];
+  /** Replicas the gateway routes to; null while no gateway reported (it is starting, or the daemon just restarted). */
+  ready: number | null;
+  /** Epoch ms of the gateway's last report. */
+  reportedAt: number | null;
 }
 
 export interface PublishedPortRow {
@@ -76,4 +90,6 @@ export interface ServiceTableRow {
   panic: boolean;
   publishedPorts: PublishedPortRow[];
   replicas: ReplicaTableRow[];
+  /** Present when the service is meshed east-west (x-cmesh.east_west). */
+  eastWest?: EastWestServiceRow;
 }

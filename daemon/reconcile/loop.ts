@@ -12,6 +12,7 @@ import { allContainers, type ObservedProject, observe, observeImageIds } from '.
 import { actionCount, type DownOptions, type Plan, plan, planDown } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
 import type { WakeSource } from './nap.ts';
+import type { GatewayContext } from './plan-gateway.ts';
 import { type ReadyOptions, waitReady } from './ready.ts';
 import { RestartAnnouncements } from './restart-announcements.ts';
 import { replicaKey, Supervisor } from './supervisor.ts';
@@ -37,6 +38,8 @@ export interface ReconcilerOptions {
   rolloutHooks?: ExecuteOptions['rolloutHooks'];
   /** The project's engine events: they end depends_on and `--wait` naps early instead of waiting for the next poll. */
   wake?: WakeSource;
+  /** East-west: the gateway's image and socket directory for the planner (daemon/gateway-wiring.ts). */
+  gatewayContext?: (desired: DesiredProject) => Promise<GatewayContext | undefined>;
 }
 
 export interface ReconcileResult {
@@ -218,7 +221,15 @@ export class ProjectReconciler {
     }
     const failedRollouts: Record<string, string> = {};
     for (const [service, f] of this.#failedRollouts) if (f.generation === desired.generation) failedRollouts[service] = f.specHash;
-    const p = plan(desired, observed, { now: started, supervisor: this.supervisor.view(), imageIds, removeOrphans: false, failedRollouts });
+    const gateway = desired.project.eastWest ? await this.#o.gatewayContext?.(desired) : undefined;
+    const p = plan(desired, observed, {
+      now: started,
+      supervisor: this.supervisor.view(),
+      imageIds,
+      removeOrphans: false,
+      failedRollouts,
+      ...(gateway ? { gateway } : {}),
+    });
     const result = await this.#run(p, started);
     // status() should show what the pass produced, not what it started from.
     if (result.done > 0) {

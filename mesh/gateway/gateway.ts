@@ -2,6 +2,7 @@
 // health) and proxies (HTTP per request, TCP per connection), one listener per meshed container port.
 
 import { lookup } from 'node:dns/promises';
+import { setMaxListeners } from 'node:events';
 import type { Endpoint } from '../../daemon/api/engine.ts';
 import type { GatewayService, GatewayTable } from '../../daemon/api/gateway-control.ts';
 import type { MeshSpec } from '../../daemon/api/project.ts';
@@ -41,6 +42,8 @@ export class Gateway {
     this.#o = options;
     // Container addresses on the project network are the upstreams: never rewrite them to loopback.
     this.registry = new Registry({ upstreamHost: (h) => h });
+    // Every pool's health checker and listener hangs off this one signal: a project with many services is not a leak.
+    setMaxListeners(0, options.signal);
     this.registry.startHealthChecks(options.signal);
     const timer = setInterval(() => this.#kick(true), options.refreshMs ?? 2000);
     timer.unref();

@@ -3,6 +3,7 @@
 
 import net from 'node:net';
 import type { ProxyListener } from '../proxy/index.ts';
+import { consumableHandle, markConsumed } from '../proxy/llhttp.ts';
 
 /** The request head must name its Host within this many bytes (node:http's default header limit). */
 const MAX_HEAD = 16 * 1024;
@@ -94,7 +95,11 @@ export class HostDispatcher {
         misdirected(socket, this.#port, this.#routes.map((r) => r.names[0]!));
         return;
       }
-      // Give the bytes back, then let the service's own proxy serve the connection from its first byte.
+      // Give the bytes back, then let the service's own proxy serve the connection from its first byte. Its parser
+      // would read the socket's handle directly and never see bytes given back to the stream: mark the handle taken,
+      // so the proxy reads through 'data' events (a little slower, only on shared ports).
+      const handle = consumableHandle(socket);
+      if (handle) markConsumed(handle);
       socket.unshift(head);
       target.server.emit('connection', socket);
       socket.resume();

@@ -1,0 +1,59 @@
+// The endpoint table the daemon feeds a project's gateway: the east-west plan (services, ports, protocols) joined with
+// the daemon's service table (replicas, containers, drain). Pure, so what the gateway is told is testable.
+
+import type { DesiredProject } from './api/desired.ts';
+import { eastWestPlan } from './api/east-west.ts';
+import { GATEWAY_PROTOCOL_VERSION, type GatewayStats, type GatewayTable, gatewayMesh } from './api/gateway-control.ts';
+import type { ServiceTableRow } from '../mesh/registry-types.ts';
+
+/** The names callers use for a service: its own and its compose aliases on any network. */
+function namesOf(desired: DesiredProject, service: string): string[] {
+  const spec = desired.project.services[service]!;
+  return [...new Set([service, ...Object.values(spec.networks).flatMap((n) => n.aliases)])];
+}
+
+export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[]): GatewayTable {
+  const byService = new Map(rows.map((r) => [r.service, r]));
+  return {
+    type: 'table',
+    version: GATEWAY_PROTOCOL_VERSION,
+    project: desired.project.name,
+    services: eastWestPlan(desired.project).services.map((s) => {
+      const row = byService.get(s.name);
+      return {
+        name: s.name,
+        names: namesOf(desired, s.name),
+        ports: s.ports,
+        mesh: gatewayMesh(desired.project.services[s.name]!.mesh, s.probePort),
+        desired: row?.desired ?? 0,
+        replicas: (row?.replicas ?? []).map((r) => ({ id: r.id, replica: r.replica, container: r.container, state: r.state, draining: r.draining })),
+      };
+    }),
+  };
+}
+
+/**
+ * The daemon's service rows with the east-west side joined in: per meshed service its ports and the gateway's ready
+ * count, per replica what the gateway measured (requests, latency, health). `cmesh services --json` shows both paths.
+ */
+export function withEastWest(desired: DesiredProject | undefined, rows: ServiceTableRow[], stats: GatewayStats | undefined): ServiceTableRow[] {
+  if (desired?.project.eastWest !== true) return rows;
+  const meshed = new Map(eastWestPlan(desired.project).services.map((s) => [s.name, s]));
+  const seen = new Map((stats?.services ?? []).map((r) => [r.service, r]));
+  return rows.map((row) => {
+    const plan = meshed.get(row.service);
+    if (!plan) return row;
+    const gw = seen.get(row.service);
+    const byId = new Map((gw?.replicas ?? []).map((r) => [r.id, r]));
+    return {
+      ...row,
+      eastWest: { ports: plan.ports, ready: gw ? gw.ready : null, reportedAt: stats?.time ?? null },
+      replicas: row.replicas.map((r) => {
+        const g = byId.get(r.id);
+        if (!g) return r;
+        const { health, routable, inFlight, latency, requests, errors, errorRate, requestsPerSec } = g;
+        return { ...r, eastWest: { health, routable, inFlight, latency, requests, errors, errorRate, requestsPerSec } };
+      }),
+    };
+  });
+}

@@ -1,0 +1,99 @@
+// The daemon's side of the east-west mesh: builds the gateway image on demand, opens each project's control socket
+// for the planner, and keeps every gateway's endpoint table in step with the daemon's service table.
+
+import type { DesiredProject } from './api/desired.ts';
+import { eastWestPlan } from './api/east-west.ts';
+import type { ContainerEngine } from './api/engine.ts';
+import { isCmeshError } from './api/errors.ts';
+import type { DaemonEvent } from './api/events.ts';
+import type { GatewayStats } from './api/gateway-control.ts';
+import { GatewayHub } from './gateway-hub.ts';
+import { GatewayImages } from './gateway-image.ts';
+import { gatewayTable } from './gateway-table.ts';
+import type { GatewayContext } from './reconcile/plan-gateway.ts';
+import type { ServiceTableRow } from '../mesh/registry-types.ts';
+
+export interface EastWestOptions {
+  home: string;
+  engine: ContainerEngine;
+  /** The daemon's service table rows of a project (replicas, drain), read whenever a table is sent. */
+  rows: (project: string) => ServiceTableRow[];
+  emit: (event: DaemonEvent) => void;
+  log?: (line: string) => void;
+  /** How often tables are compared and re-sent when changed (default 100 ms: a drain reaches the gateway fast). */
+  publishMs?: number;
+}
+
+export class EastWestRuntime {
+  readonly hub: GatewayHub;
+  readonly #o: EastWestOptions;
+  readonly #images: GatewayImages;
+  readonly #desired = new Map<string, DesiredProject>();
+  readonly #timer: NodeJS.Timeout;
+  /** Last image error reported, so a pass every 10 s does not repeat it. */
+  #reported: string | undefined;
+
+  constructor(options: EastWestOptions) {
+    this.#o = options;
+    this.hub = new GatewayHub(options.home, options.log);
+    this.#images = new GatewayImages({ engine: options.engine });
+    this.#timer = setInterval(() => this.#publishAll(), options.publishMs ?? 100);
+    this.#timer.unref();
+  }
+
+  /** The planner's gateway context; undefined when east-west is off or the image cannot be had (reported once). */
+  async context(desired: DesiredProject): Promise<GatewayContext | undefined> {
+    if (desired.project.eastWest !== true || eastWestPlan(desired.project).services.length === 0) return undefined;
+    try {
+      const [image, socketDir] = await Promise.all([this.#images.get(), this.hub.open(desired.project.name)]);
+      this.#reported = undefined;
+      this.#desired.set(desired.project.name, desired);
+      this.#publish(desired.project.name);
+      return { image, socketDir };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (this.#reported !== message) {
+        this.#reported = message;
+        this.#o.log?.(`east-west gateway for ${desired.project.name}: ${message}`);
+        if (isCmeshError(err)) this.#o.emit({ type: 'error', time: Date.now(), project: desired.project.name, error: err.toJSON() });
+      }
+      return undefined;
+    }
+  }
+
+  /** A fresh observation: the table follows the latest desired state. */
+  observed(desired: DesiredProject): void {
+    if (desired.project.eastWest !== true) return;
+    this.#desired.set(desired.project.name, desired);
+    this.#publish(desired.project.name);
+  }
+
+  /** The desired state the project's gateway table was last made from (east-west projects only). */
+  desired(project: string): DesiredProject | undefined {
+    return this.#desired.get(project);
+  }
+
+  stats(project: string): GatewayStats | undefined {
+    return this.hub.stats(project);
+  }
+
+  async unpublish(project: string): Promise<void> {
+    this.#desired.delete(project);
+    await this.hub.close(project);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#desired.clear();
+    await this.hub.close();
+  }
+
+  #publishAll(): void {
+    for (const project of this.#desired.keys()) this.#publish(project);
+  }
+
+  #publish(project: string): void {
+    const desired = this.#desired.get(project);
+    if (desired) this.hub.publish(project, gatewayTable(desired, this.#o.rows(project)));
+  }
+}

@@ -1,0 +1,122 @@
+// The gateway's data path without Docker: replicas are servers on 127.0.0.2/127.0.0.3 (same port, like containers),
+// the gateway listens on 127.0.0.1. HTTP per request, two services on one port told apart by Host, TCP per connection.
+
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { after, test } from 'node:test';
+import { GATEWAY_PROTOCOL_VERSION, type GatewayService, type GatewayTable } from '../../daemon/api/gateway-control.ts';
+import { Gateway } from './gateway.ts';
+import { hostOf } from './host-dispatch.ts';
+
+const abort = new AbortController();
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  abort.abort();
+  for (const c of closers) await c();
+});
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function httpReplica(host: string, port: number, name: string): Promise<void> {
+  const server = http.createServer((req, res) => res.end(req.url === '/healthz' ? 'ok' : `${name}@${host}`));
+  await new Promise<void>((r) => server.listen(port, host, r));
+  closers.push(() => new Promise((r) => server.close(() => r())));
+}
+
+async function greeter(host: string, port: number): Promise<void> {
+  const server = net.createServer((s) => {
+    s.on('error', () => undefined);
+    s.end(`HELLO ${host}\n`);
+  });
+  await new Promise<void>((r) => server.listen(port, host, r));
+  closers.push(() => new Promise((r) => server.close(() => r())));
+}
+
+const mesh = (protocol: 'http' | 'tcp', port: number, path?: string): GatewayService['mesh'] => ({
+  lb: 'round-robin',
+  protocol,
+  weights: [],
+  weight: 1,
+  health: { intervalMs: 100, timeoutMs: 200, rise: 1, fall: 2, port, ...(path ? { path } : {}) },
+  retries: 2,
+  timeouts: { connectMs: 500, requestMs: 2000, idleMs: 60_000 },
+  accessLog: false,
+  healthExplicit: true,
+});
+
+const replicas = (service: string) =>
+  ['2', '3'].map((n, i) => ({ id: `${service}#${i + 1}`, replica: i + 1, container: `${service === 'web' ? 'a' : service === 'api' ? 'b' : 'c'}${n}`.padEnd(12, '0'), state: 'running' as const, draining: false }));
+
+function get(port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: '/', headers: { host: `${host}:${port}` }, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(`${res.statusCode} ${body}`));
+    }).on('error', reject);
+  });
+}
+
+test('hostOf: Host without port, lowercase; undefined until the head is complete', () => {
+  assert.equal(hostOf('GET / HTTP/1.1\r\nHost: API:3000\r\n\r\n'), 'api');
+  assert.equal(hostOf('GET / HTTP/1.1\r\nhost: [::1]:80\r\n\r\n'), '[::1]');
+  assert.equal(hostOf('GET / HTTP/1.1\r\nHost: web'), undefined);
+  assert.equal(hostOf('GET / HTTP/1.1\r\nX: y\r\n\r\n'), '');
+});
+
+test('gateway: per-request balancing, Host-shared port, per-connection TCP', async () => {
+  const shared = await freePort();
+  const tcp = await freePort();
+  for (const h of ['127.0.0.2', '127.0.0.3']) {
+    await httpReplica(h, shared, h === '127.0.0.2' ? 'x' : 'x');
+  }
+  await greeter('127.0.0.2', tcp);
+  await greeter('127.0.0.3', tcp);
+  // web and api share `shared` on different addresses: api's replicas are web's too here, told apart by the body.
+  const address = (container: string): string => (container.endsWith('2'.padEnd(11, '0')) ? '127.0.0.2' : '127.0.0.3');
+  const gateway = new Gateway({ signal: abort.signal, host: '127.0.0.1', resolve: async (c) => address(c) });
+  closers.unshift(() => gateway.close());
+  const table: GatewayTable = {
+    type: 'table',
+    version: GATEWAY_PROTOCOL_VERSION,
+    project: 'p',
+    services: [
+      { name: 'web', names: ['web'], ports: [{ port: shared, protocol: 'http' }], mesh: mesh('http', shared, '/healthz'), desired: 2, replicas: replicas('web') },
+      { name: 'api', names: ['api', 'api.internal'], ports: [{ port: shared, protocol: 'http' }], mesh: mesh('http', shared, '/healthz'), desired: 2, replicas: replicas('api') },
+      { name: 'db', names: ['db'], ports: [{ port: tcp, protocol: 'tcp' }], mesh: mesh('tcp', tcp), desired: 2, replicas: replicas('db') },
+    ],
+  };
+  await gateway.apply(table);
+  const deadline = Date.now() + 5000;
+  while (gateway.rows().some((r) => r.ready < 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(gateway.rows().map((r) => [r.service, r.ready]), [['api', 2], ['db', 2], ['web', 2]]);
+  const answers = await Promise.all(Array.from({ length: 6 }, () => get(shared, 'web')));
+
+  assert.ok(answers.every((a) => a.startsWith('200 ')), answers.join('|'));
+  const apiAnswers = await Promise.all(Array.from({ length: 4 }, () => get(shared, 'api.internal')));
+  assert.ok(apiAnswers.every((a) => a.startsWith('200 ')), apiAnswers.join('|'));
+  assert.match(await get(shared, 'nobody'), /^421 /);
+  const rows = Object.fromEntries(gateway.rows().map((r) => [r.service, r.replicas.reduce((n, x) => n + x.requests, 0)]));
+  assert.equal(rows['web'], 6);
+  assert.equal(rows['api'], 4);
+  const greetings = new Set<string>();
+  for (let i = 0; i < 4; i++) {
+    greetings.add(
+      await new Promise<string>((resolve, reject) => {
+        const s = net.connect({ host: '127.0.0.1', port: tcp });
+        let got = '';
+        s.on('data', (d) => (got += d));
+        s.on('end', () => resolve(got.trim()));
+        s.on('error', reject);
+      }),
+    );
+  }
+  assert.deepEqual([...greetings].sort(), ['HELLO 127.0.0.2', 'HELLO 127.0.0.3']);
+});

@@ -1,0 +1,215 @@
+// East-west mesh (preview) end to end: the real CLI and daemon, the real engine, a per-project gateway container
+// built locally. A caller container on the project network reaches services by name through the gateway: 3 echo
+// replicas by http://web:3000 (fresh connection and lookup per call), a second HTTP service on the same port by its own
+// name, and a TCP server that speaks first by db:5432. The gateway is adopted after a daemon SIGKILL (and keeps
+// serving while no daemon runs), and `down` removes it. Traffic only to containers on the network this test created.
+
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { ServiceTableRow } from '../../daemon/api/control.ts';
+import { type CmeshCli, newCmeshCli, projectContainers, until } from '../helpers/cmesh-cli.ts';
+import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../helpers/docker.ts';
+import { serviceLabels } from '../helpers/echo-project.ts';
+
+const runId = newRunId('eastwest');
+const project = runId;
+const gatewayName = `${project}-cmesh-gateway`;
+const network = `${project}_default`;
+let cli: CmeshCli | undefined;
+
+/** One caller run: a node client in a fresh container on the project network; its stdout is one JSON document. */
+async function caller(script: string, timeoutMs = 60_000): Promise<unknown> {
+  const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+  const out = await run(['run', '--rm', ...labels, '--network', network, 'cmesh/node:local', 'node', '-e', script], { timeoutMs });
+  return JSON.parse(out.split('\n').at(-1)!);
+}
+
+/**
+ * `n` HTTP GETs of http://<host>:<port>/, each on a new connection (agent: false) after a new name lookup, 2 s
+ * timeout each. Returns who served each (`x-served-by`, the replica's hostname) or the error.
+ */
+const httpCalls = (host: string, port: number, n: number): string => `
+const http = require('node:http');
+const one = () => new Promise((resolve) => {
+  const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent: false, timeout: 2000 }, (res) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (d) => (body += d));
+    res.on('end', () => resolve(res.statusCode === 200 ? { by: res.headers['x-served-by'], service: JSON.parse(body).service } : { error: 'http ' + res.statusCode + ' ' + body.slice(0, 200) }));
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => resolve({ error: e.code || e.message }));
+});
+(async () => { const out = []; for (let i = 0; i < ${n}; i++) out.push(await one()); console.log(JSON.stringify(out)); })();
+`;
+
+/** `n` TCP connections to host:port: read the greeting the server sends first, say `ping`, read the echo, QUIT. */
+const tcpCalls = (host: string, port: number, n: number): string => `
+const net = require('node:net');
+const one = () => new Promise((resolve) => {
+  const s = net.connect({ host: ${JSON.stringify(host)}, port: ${port} });
+  let got = '';
+  const timer = setTimeout(() => { s.destroy(); resolve({ error: 'timeout', got }); }, 2000);
+  s.setEncoding('utf8');
+  s.on('data', (d) => {
+    got += d;
+    const lines = got.split('\\n');
+    if (lines.length === 2 && lines[0].startsWith('HELLO ')) s.write('ping\\n');
+    if (lines.length >= 3) { s.write('QUIT\\n'); clearTimeout(timer); s.end(); resolve({ by: lines[0].slice(6), echo: lines[1] }); }
+  });
+  s.on('error', (e) => { clearTimeout(timer); resolve({ error: e.code || e.message }); });
+});
+(async () => { const out = []; for (let i = 0; i < ${n}; i++) out.push(await one()); console.log(JSON.stringify(out)); })();
+`;
+
+type Call = { by?: string; service?: string; echo?: string; error?: string };
+
+async function serviceRow(service: string): Promise<ServiceTableRow> {
+  const rows = JSON.parse((await cli!.ok(['services', '--json'])).stdout) as ServiceTableRow[];
+  const row = rows.find((r) => r.service === service);
+  assert.ok(row, `${service} is in the service table`);
+  return row;
+}
+
+/** East-west requests (HTTP) or connections (TCP) the gateway counted for the service over the last minute. */
+async function eastWestCount(service: string): Promise<number> {
+  const row = await serviceRow(service);
+  return row.replicas.reduce((n, r) => n + (r.eastWest?.requests ?? 0), 0);
+}
+
+/** The gateway reports once a second: wait until its count reaches `atLeast` (proof the calls went through it). */
+function countedThroughGateway(service: string, atLeast: number): Promise<number> {
+  return until(`${atLeast} east-west requests of ${service} in cmesh services`, 10_000, async () => {
+    const n = await eastWestCount(service);
+    return n >= atLeast ? n : undefined;
+  }, 250);
+}
+
+async function runningIds(service: string): Promise<string[]> {
+  const rows = (await cli!.ps()).filter((r) => r.service === service && r.state === 'running');
+  return rows.map((r) => r.container.slice(0, 12)).sort();
+}
+
+async function gatewayId(): Promise<string | undefined> {
+  const out = await run(['ps', '-aq', '--no-trunc', '--filter', `name=^/${gatewayName}$`, '--filter', `label=dev.cmesh.project=${project}`]);
+  return out.split('\n').filter(Boolean)[0];
+}
+
+/** Waits until every call of a fresh caller run succeeds and the servers cover `want` (health may still be rising). */
+async function allServe(script: string, want: string[], timeoutMs = 30_000): Promise<Call[]> {
+  return until(`calls served by ${want.join(', ')}`, timeoutMs, async () => {
+    const calls = (await caller(script)) as Call[];
+    const by = new Set(calls.map((c) => c.by));
+    return calls.every((c) => c.error === undefined) && want.every((id) => by.has(id)) ? calls : undefined;
+  }, 500);
+}
+
+before(async () => {
+  await requireDocker();
+  const [echo, greeter] = await Promise.all([buildFixtureImage('echo'), buildFixtureImage('greeter')]);
+  cli = await newCmeshCli();
+  const probe = 'health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 1, fall: 2 }';
+  const compose = `name: ${project}
+x-cmesh:
+  east_west: true
+services:
+  web:
+    image: ${echo}
+    deploy: { replicas: 3 }
+    environment: { SERVICE_NAME: web }
+    expose: ["3000"]
+    x-cmesh: { ${probe} }
+${serviceLabels(runId)}  api:
+    image: ${echo}
+    deploy: { replicas: 2 }
+    environment: { SERVICE_NAME: api }
+    expose: ["3000"]
+    x-cmesh: { protocol: http, ${probe} }
+${serviceLabels(runId)}  db:
+    image: ${greeter}
+    deploy: { replicas: 2 }
+    x-cmesh: { protocol: tcp, ports: [5432], health: { interval: 250ms, timeout: 500ms, rise: 1, fall: 2 } }
+${serviceLabels(runId)}`;
+  await writeFile(join(cli.work, 'compose.yaml'), compose);
+});
+
+after(async () => {
+  await cli?.teardown(project, runId);
+});
+
+test('up: one gateway per project carries the meshed names; replicas keep only their container names', async () => {
+  // The first up of a cmesh version builds the gateway image (a few seconds), later ones reuse it.
+  await cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+  const id = await gatewayId();
+  assert.ok(id, 'the gateway container exists');
+  const info = JSON.parse(await run(['inspect', '--format', '{{json .}}', id])) as {
+    State: { Running: boolean };
+    Config: { Labels: Record<string, string>; Image: string };
+    NetworkSettings: { Networks: Record<string, { Aliases: string[] | null }> };
+  };
+  assert.equal(info.State.Running, true);
+  assert.equal(info.Config.Labels['dev.cmesh.role'], 'gateway');
+  assert.equal(info.Config.Labels['dev.cmesh.managed'], 'true');
+  assert.match(info.Config.Image, /^cmesh\/gateway:[0-9a-f]{16}$/);
+  const aliases = info.NetworkSettings.Networks[network]?.Aliases ?? [];
+  for (const name of ['web', 'api', 'db']) assert.ok(aliases.includes(name), `gateway answers for ${name} (${aliases.join(',')})`);
+  for (const r of (await cli!.ps()).filter((x) => x.service === 'web')) {
+    const own = JSON.parse(await run(['inspect', '--format', `{{json (index .NetworkSettings.Networks "${network}").Aliases}}`, r.container])) as string[] | null;
+    assert.ok(!(own ?? []).includes('web'), `${r.name} does not carry the alias web`);
+  }
+});
+
+test('point 1: a plain HTTP client reaches all 3 replicas by http://web:3000; api on the same port answers for itself', async () => {
+  const web = await runningIds('web');
+  const api = await runningIds('api');
+  assert.equal(web.length, 3);
+  const calls = await allServe(httpCalls('web', 3000, 60), web);
+  assert.ok(calls.every((c) => c.service === 'web'));
+  // Through the gateway, not Docker DNS: its own counters saw them (and the rows list the east-west ports).
+  await countedThroughGateway('web', 60);
+  assert.deepEqual((await serviceRow('web')).eastWest?.ports, [{ port: 3000, protocol: 'http' }]);
+  const counts = web.map((id) => calls.filter((c) => c.by === id).length);
+  // p2c over 3 equal replicas: each gets a fair share of 60 fresh-connection calls.
+  assert.ok(counts.every((n) => n >= 8), `spread over replicas: ${counts.join('/')}`);
+  const apiCalls = await allServe(httpCalls('api', 3000, 30), api);
+  assert.ok(apiCalls.every((c) => c.service === 'api' && api.includes(c.by!)), 'every api call is served by an api replica');
+  await countedThroughGateway('api', 30);
+});
+
+test('point 8: a TCP server that speaks first is reachable by name, balanced per connection', async () => {
+  const db = await runningIds('db');
+  assert.equal(db.length, 2);
+  const calls = await allServe(tcpCalls('db', 5432, 20), db);
+  assert.ok(calls.every((c) => c.echo === 'ECHO PING'), JSON.stringify(calls.slice(0, 3)));
+  assert.deepEqual((await serviceRow('db')).eastWest?.ports, [{ port: 5432, protocol: 'tcp' }]);
+  await countedThroughGateway('db', 20);
+});
+
+test('daemon SIGKILL: east-west calls keep flowing without it (fail-open); the next daemon adopts the gateway', async () => {
+  const before = await gatewayId();
+  const web = await runningIds('web');
+  await cli!.killDaemon();
+  const t0 = performance.now();
+  const calls = (await caller(httpCalls('web', 3000, 30))) as Call[];
+  const ms = performance.now() - t0;
+  assert.deepEqual(calls.filter((c) => c.error !== undefined), [], 'no call fails while the daemon is dead');
+  assert.ok(calls.every((c) => web.includes(c.by!)));
+  process.stdout.write(`# east-west without a daemon: 30/30 calls served in ${Math.round(ms)} ms (caller start included)\n`);
+  // The next verb starts a daemon; its passes must adopt the gateway, not create a second one.
+  await cli!.ok(['up', '-d', '--wait', '--timeout', '60'], 120_000);
+  assert.equal(await gatewayId(), before, 'the same gateway container, adopted');
+  const gateways = await projectContainers(project, ['--filter', 'label=dev.cmesh.role=gateway']);
+  assert.equal(gateways.length, 1);
+  await allServe(httpCalls('web', 3000, 30), web);
+});
+
+test('down removes the gateway with the project; the image stays cached for the next up', async () => {
+  const image = JSON.parse(await run(['inspect', '--format', '{{json .Config.Image}}', gatewayName])) as string;
+  await cli!.ok(['down'], 120_000);
+  assert.equal(await gatewayId(), undefined, 'gateway removed');
+  assert.deepEqual(await projectContainers(project), []);
+  assert.equal(await run(['network', 'ls', '-q', '--filter', `name=^${network}$`]), '');
+  assert.ok(await run(['image', 'inspect', '--format', '{{.Id}}', image]), 'the gateway image is kept as a cache');
+});
