@@ -83,7 +83,15 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       onAttempt: (project, stats) => metrics.attempt(project, stats),
       onAccessLog: (project, service, line) => accessLogs.write(project, service, line),
     },
-    eastWest: (m) => new EastWestRuntime({ home: home.home, engine, rows: (project) => m.registry.snapshot({ project }), emit: (e) => bus.publish(e), log }),
+    eastWest: (m) =>
+      new EastWestRuntime({
+        home: home.home,
+        engine,
+        rows: (project) => m.registry.snapshot({ project }),
+        emit: (e) => bus.publish(e),
+        log,
+        onStats: (project, stats) => metrics.eastWestRequests(project, stats.startedAt, stats.requests),
+      }),
   });
   const metricsState = await startMetrics(metrics, options.metrics, (message) => {
     log(`metrics disabled: ${message}`);

@@ -26,9 +26,12 @@ export class GatewayHub {
   readonly #channels = new Map<string, Channel>();
   readonly #opening = new Map<string, Promise<string>>();
 
-  constructor(home: string, log: (line: string) => void = () => undefined) {
+  readonly #onStats: ((project: string, stats: GatewayStats) => void) | undefined;
+
+  constructor(home: string, log: (line: string) => void = () => undefined, onStats?: (project: string, stats: GatewayStats) => void) {
     this.#dir = join(home, 'gw');
     this.#log = log;
+    this.#onStats = onStats;
   }
 
   socketDir(project: string): string {
@@ -122,7 +125,10 @@ export class GatewayHub {
         const stats = parseGatewayLine(buffered.slice(0, nl), gatewayStatsSchema);
         buffered = buffered.slice(nl + 1);
         // Checked loosely above: the rows are only passed on to readers, never acted on.
-        if (stats && stats.project === project) ch.stats = stats as unknown as GatewayStats;
+        if (stats && stats.project === project) {
+          ch.stats = stats as unknown as GatewayStats;
+          this.#onStats?.(project, ch.stats);
+        }
         nl = buffered.indexOf('\n');
       }
     });

@@ -22,6 +22,8 @@ export interface EastWestOptions {
   log?: (line: string) => void;
   /** How often tables are compared and re-sent when changed (default 100 ms: a drain reaches the gateway fast). */
   publishMs?: number;
+  /** Every report of a gateway (metrics turn its request totals into path="east-west" counters). */
+  onStats?: (project: string, stats: GatewayStats) => void;
 }
 
 export class EastWestRuntime {
@@ -35,7 +37,7 @@ export class EastWestRuntime {
 
   constructor(options: EastWestOptions) {
     this.#o = options;
-    this.hub = new GatewayHub(options.home, options.log);
+    this.hub = new GatewayHub(options.home, options.log, options.onStats);
     this.#images = new GatewayImages({ engine: options.engine });
     this.#timer = setInterval(() => this.#publishAll(), options.publishMs ?? 100);
     this.#timer.unref();

@@ -39,7 +39,26 @@ test('requests: counted by replica, method, class; duration observed per service
   assert.equal(await value(m, 'cmesh_requests_total', { replica: 'none', method: 'OTHER', code_class: '5xx' }), 1);
   const text = await m.expose();
   assert.match(text, /cmesh_request_duration_seconds_count\{project="shop",service="web"\} 3/);
-  assert.doesNotMatch(text, /path=/, 'no path label');
+  // `path` names the traffic path, never a request path (unbounded cardinality).
+  assert.deepEqual([...new Set([...text.matchAll(/path="([^"]*)"/g)].map((m) => m[1]))], ['ingress']);
+});
+
+test("east-west: a gateway's cumulative totals become path=east-west increases; a restarted gateway counts again", async () => {
+  const m = new DaemonMetrics({ defaultMetrics: false });
+  const t = (count: number, upstream = 'web#1') => [{ service: 'web', upstream, method: 'GET', codeClass: '2xx', count }];
+  const later = Date.now() + 1000;
+  m.eastWestRequests('shop', later, t(5));
+  m.eastWestRequests('shop', later, t(8));
+  m.eastWestRequests('shop', later, t(8));
+  const ew = { project: 'shop', service: 'web', replica: '1', method: 'GET', code_class: '2xx', path: 'east-west' };
+  assert.equal(await value(m, 'cmesh_requests_total', ew), 8);
+  // The gateway restarted: its totals start from 0 and are all new.
+  m.eastWestRequests('shop', later + 1, t(3));
+  assert.equal(await value(m, 'cmesh_requests_total', ew), 11);
+  // A gateway older than the daemon's metrics: its totals so far were the previous daemon's to export.
+  m.eastWestRequests('old', 0, [{ service: 'db', method: 'GET', codeClass: '2xx', count: 100 }]);
+  m.eastWestRequests('old', 0, [{ service: 'db', method: 'GET', codeClass: '2xx', count: 104 }]);
+  assert.equal(await value(m, 'cmesh_requests_total', { project: 'old', path: 'east-west' }), 4);
 });
 
 test('attempts: connect errors per replica, retries = attempts after the first', async () => {

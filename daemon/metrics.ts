@@ -40,7 +40,10 @@ export interface DaemonMetricsOptions {
 
 export class DaemonMetrics {
   readonly registry = new client.Registry();
-  readonly #requests: client.Counter<'project' | 'service' | 'replica' | 'method' | 'code_class'>;
+  readonly #requests: client.Counter<'project' | 'service' | 'replica' | 'method' | 'code_class' | 'path'>;
+  /** East-west totals last seen per project (and the gateway start they count from), to add only the increase. */
+  readonly #eastWestSeen = new Map<string, { startedAt: number; counts: Map<string, number> }>();
+  readonly #createdAt = Date.now();
   readonly #duration: client.Histogram<'project' | 'service'>;
   readonly #connectErrors: client.Counter<'project' | 'service' | 'replica'>;
   readonly #retries: client.Counter<'project' | 'service'>;
@@ -60,8 +63,8 @@ export class DaemonMetrics {
     }
     this.#requests = new client.Counter({
       name: 'cmesh_requests_total',
-      help: 'Client requests through the mesh proxy, by replica that answered, method and status class.',
-      labelNames: ['project', 'service', 'replica', 'method', 'code_class'],
+      help: 'Client requests through the mesh, by replica that answered, method, status class and path (ingress: a published port; east-west: by name through the project gateway).',
+      labelNames: ['project', 'service', 'replica', 'method', 'code_class', 'path'],
       registers,
     });
     this.#duration = new client.Histogram({
@@ -146,8 +149,32 @@ export class DaemonMetrics {
       replica: replicaLabel(entry.upstream),
       method: methodLabel(entry.method),
       code_class: codeClass(entry.status),
+      path: 'ingress',
     });
     this.#duration.observe({ project, service: entry.service }, entry.durationMs / 1000);
+  }
+
+  /**
+   * A gateway's cumulative east-west totals (every stats report): the increase since the last report is added with
+   * path="east-west". A restarted gateway counts from 0 again, so its first totals are all increase.
+   */
+  eastWestRequests(project: string, startedAt: number, totals: { service: string; upstream?: string; method: string; codeClass: string; count: number }[]): void {
+    let seen = this.#eastWestSeen.get(project);
+    if (!seen || seen.startedAt !== startedAt) {
+      // A gateway older than these metrics (the daemon restarted) already had its totals exported by the last
+      // daemon: take them as the baseline instead of counting them twice.
+      const baseline = !seen && startedAt < this.#createdAt;
+      seen = { startedAt, counts: new Map(baseline ? totals.map((t) => [`${t.service}\0${t.upstream ?? ''}\0${t.method}\0${t.codeClass}`, t.count]) : []) };
+      this.#eastWestSeen.set(project, seen);
+    }
+    for (const t of totals) {
+      const key = `${t.service}\0${t.upstream ?? ''}\0${t.method}\0${t.codeClass}`;
+      const delta = t.count - (seen.counts.get(key) ?? 0);
+      seen.counts.set(key, t.count);
+      if (delta <= 0) continue;
+      const labels = { project, service: t.service, replica: replicaLabel(t.upstream), method: methodLabel(t.method), code_class: t.codeClass, path: 'east-west' };
+      this.#requests.inc(labels, delta);
+    }
   }
 
   /** One upstream attempt (HTTP proxies' `onAttempt`). */

@@ -74,6 +74,18 @@ export const gatewayStatsSchema = z.object({
   services: z.array(z.looseObject({ service: z.string(), replicas: z.array(z.looseObject({ id: z.string() })) })),
   /** Warnings the gateway wants the user to see (a port it could not bind, an unresolvable replica). */
   warnings: z.array(z.string()),
+  /** When this gateway process started: totals below restart from 0 with it. */
+  startedAt: z.number(),
+  /** HTTP requests since startedAt, cumulative, by service, answering replica (pool id), method and status class. */
+  requests: z.array(
+    z.object({
+      service: z.string(),
+      upstream: z.string().optional(),
+      method: z.string().max(16),
+      codeClass: z.string().max(8),
+      count: z.number().int().min(0),
+    }),
+  ),
 });
 
 export type GatewayStats = Omit<z.infer<typeof gatewayStatsSchema>, 'services'> & { services: ServiceTableRow[] };

@@ -4,9 +4,9 @@
 import { lookup } from 'node:dns/promises';
 import { setMaxListeners } from 'node:events';
 import type { Endpoint } from '../../daemon/api/engine.ts';
-import type { GatewayService, GatewayTable } from '../../daemon/api/gateway-control.ts';
+import type { GatewayService, GatewayStats, GatewayTable } from '../../daemon/api/gateway-control.ts';
 import type { MeshSpec } from '../../daemon/api/project.ts';
-import { createHttpProxy, ProxyListener, publishService } from '../proxy/index.ts';
+import { type AccessLogEntry, createHttpProxy, ProxyListener, publishService } from '../proxy/index.ts';
 import { Registry } from '../registry.ts';
 import type { ServiceTableRow } from '../registry-types.ts';
 import { HostDispatcher } from './host-dispatch.ts';
@@ -22,6 +22,9 @@ export interface GatewayOptions {
   refreshMs?: number;
 }
 
+/** Methods counted under their own name; anything else is OTHER (the daemon's metrics bound cardinality the same way). */
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE']);
+
 type Bound = { fingerprint: string; close: () => Promise<void>; listeners: Map<string, ProxyListener> };
 
 const dockerDns = async (container: string): Promise<string> => (await lookup(container.slice(0, 12), { family: 4 })).address;
@@ -33,6 +36,7 @@ export class Gateway {
   readonly #addresses = new Map<string, string>();
   readonly #bound = new Map<number, Bound>();
   readonly #warnings = new Map<string, string>();
+  readonly #requests = new Map<string, GatewayStats['requests'][number]>();
   #syncing: Promise<void> | undefined;
   #again = false;
   /** Re-resolve every replica on the next sync, not only new ones (a restarted container may have a new address). */
@@ -66,6 +70,20 @@ export class Gateway {
 
   warnings(): string[] {
     return [...this.#warnings.values()];
+  }
+
+  /** Cumulative request counts since this gateway started (the daemon turns them into Prometheus counters). */
+  requestTotals(): GatewayStats['requests'] {
+    return [...this.#requests.values()];
+  }
+
+  #count(entry: AccessLogEntry): void {
+    const method = KNOWN_METHODS.has(entry.method) ? entry.method : 'OTHER';
+    const codeClass = entry.status >= 100 && entry.status < 600 ? `${Math.floor(entry.status / 100)}xx` : 'none';
+    const key = `${entry.service}\0${entry.upstream ?? ''}\0${method}\0${codeClass}`;
+    const row = this.#requests.get(key);
+    if (row) row.count++;
+    else this.#requests.set(key, { service: entry.service, ...(entry.upstream ? { upstream: entry.upstream } : {}), method, codeClass, count: 1 });
   }
 
   async close(): Promise<void> {
@@ -173,6 +191,7 @@ export class Gateway {
       pool: this.registry.pool(project, svc.name).forPort(port),
       mesh: { ...(svc.mesh as MeshSpec), protocol },
       onAccessLog: (line: string) => this.#o.log?.(line),
+      onRequest: (entry: AccessLogEntry) => this.#count(entry),
     });
     const listeners = new Map<string, ProxyListener>();
     if (users.length === 1) {

@@ -19,6 +19,7 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
   const path = env['CMESH_GATEWAY_SOCKET'] ?? join(GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE);
   const gateway = new Gateway({ signal: abort.signal, log, ...(env['CMESH_GATEWAY_HOST'] ? { host: env['CMESH_GATEWAY_HOST'] } : {}) });
   let tables = 0;
+  const startedAt = Date.now();
   const client = new ControlClient({
     path,
     signal: abort.signal,
@@ -29,7 +30,16 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
     onState: (connected, reason) => log(connected ? `connected to the daemon at ${path}` : `disconnected: ${reason ?? ''}`),
   });
   const timer = setInterval(() => {
-    client.send({ type: 'stats', version: GATEWAY_PROTOCOL_VERSION, project, time: Date.now(), services: gateway.rows(), warnings: gateway.warnings() });
+    client.send({
+      type: 'stats',
+      version: GATEWAY_PROTOCOL_VERSION,
+      project,
+      time: Date.now(),
+      services: gateway.rows(),
+      warnings: gateway.warnings(),
+      startedAt,
+      requests: gateway.requestTotals(),
+    });
   }, STATS_MS);
   abort.signal.addEventListener(
     'abort',

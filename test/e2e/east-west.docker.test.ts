@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { ServiceTableRow } from '../../daemon/api/control.ts';
+import type { DaemonInfo, ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, projectContainers, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../helpers/docker.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
@@ -85,6 +85,17 @@ function countedThroughGateway(service: string, atLeast: number): Promise<number
     const n = await eastWestCount(service);
     return n >= atLeast ? n : undefined;
   }, 250);
+}
+
+/** Sum of cmesh_requests_total{path="east-west"} for the service on the daemon's /metrics, per replica label. */
+async function eastWestMetrics(service: string): Promise<Record<string, number>> {
+  const info = JSON.parse((await cli!.ok(['daemon', 'status', '--json'])).stdout) as DaemonInfo;
+  assert.ok(info.metrics && 'url' in info.metrics, JSON.stringify(info.metrics));
+  const text = await (await fetch(info.metrics.url)).text();
+  const out: Record<string, number> = {};
+  const re = new RegExp(`^cmesh_requests_total\\{project="${project}",service="${service}",replica="(\\w+)",method="GET",code_class="2xx",path="east-west"\\} (\\d+)$`, 'gm');
+  for (const m of text.matchAll(re)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
+  return out;
 }
 
 async function runningIds(service: string): Promise<string[]> {
@@ -170,6 +181,12 @@ test('point 1: a plain HTTP client reaches all 3 replicas by http://web:3000; ap
   // Through the gateway, not Docker DNS: its own counters saw them (and the rows list the east-west ports).
   await countedThroughGateway('web', 60);
   assert.deepEqual((await serviceRow('web')).eastWest?.ports, [{ port: 3000, protocol: 'http' }]);
+  // Point 7: /metrics counts them per replica with path="east-west".
+  const perReplica = await until('east-west request metrics', 10_000, async () => {
+    const m = await eastWestMetrics('web');
+    return Object.values(m).reduce((a, b) => a + b, 0) >= 60 ? m : undefined;
+  }, 250);
+  assert.deepEqual(Object.keys(perReplica).sort(), ['1', '2', '3']);
   const counts = web.map((id) => calls.filter((c) => c.by === id).length);
   // p2c over 3 equal replicas: each gets a fair share of 60 fresh-connection calls.
   assert.ok(counts.every((n) => n >= 8), `spread over replicas: ${counts.join('/')}`);

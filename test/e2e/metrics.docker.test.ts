@@ -78,7 +78,7 @@ test('a live scrape during load passes promtool check metrics and has the cmesh 
   assert.ok((await pending) >= 390, 'the load went through');
   const r = tool('promtool', ['check', 'metrics'], text);
   assert.equal(r.code, 0, r.out);
-  assert.match(text, new RegExp(`^cmesh_requests_total\\{project="${project}",service="web",replica="[12]",method="GET",code_class="2xx"\\} \\d+`, 'm'));
+  assert.match(text, new RegExp(`^cmesh_requests_total\\{project="${project}",service="web",replica="[12]",method="GET",code_class="2xx",path="ingress"\\} \\d+`, 'm'));
   assert.match(text, new RegExp(`^cmesh_replicas_ready\\{project="${project}",service="web"\\} 2$`, 'm'));
   assert.match(text, /^cmesh_request_duration_seconds_bucket\{/m);
   assert.match(text, /^cmesh_process_cpu_seconds_total /m);
