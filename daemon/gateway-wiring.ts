@@ -1,6 +1,7 @@
 // The daemon's side of the east-west mesh: builds the gateway image on demand, opens each project's control socket
 // for the planner, and keeps every gateway's endpoint table in step with the daemon's service table.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesiredProject } from './api/desired.ts';
 import { eastWestPlan } from './api/east-west.ts';
 import type { ContainerEngine } from './api/engine.ts';
@@ -12,6 +13,10 @@ import { GatewayImages } from './gateway-image.ts';
 import { gatewayTable } from './gateway-table.ts';
 import type { GatewayContext } from './reconcile/plan-gateway.ts';
 import type { ServiceTableRow } from '../mesh/registry-types.ts';
+
+/** A drain waits at most this long for the gateway (a gateway that stopped answering must not hold up a stop). */
+const MAX_GATEWAY_DRAIN_MS = 30_000;
+const DRAIN_POLL_MS = 20;
 
 export interface EastWestOptions {
   home: string;
@@ -73,6 +78,25 @@ export class EastWestRuntime {
   /** The desired state the project's gateway table was last made from (east-west projects only). */
   desired(project: string): DesiredProject | undefined {
     return this.#desired.get(project);
+  }
+
+  /**
+   * The drain's east-west half: the gateway is told at once and the stop waits until it reports the replica draining
+   * with nothing in flight (bounded). No gateway connected (or one that never knew the replica): nothing to wait for.
+   */
+  async drained(project: string, id: string, graceMs: number): Promise<void> {
+    if (!this.#desired.has(project) || !this.hub.connected(project)) return;
+    const since = Date.now();
+    this.#publish(project);
+    const deadline = since + Math.min(graceMs, MAX_GATEWAY_DRAIN_MS);
+    while (Date.now() < deadline) {
+      const stats = this.hub.stats(project);
+      if (stats && stats.time >= since) {
+        const row = stats.services.flatMap((s) => s.replicas).find((r) => r.id === id);
+        if (!row || (row.draining && row.inFlight === 0)) return;
+      }
+      await sleep(DRAIN_POLL_MS);
+    }
   }
 
   stats(project: string): GatewayStats | undefined {

@@ -126,7 +126,9 @@ export class MeshRuntime {
   /** Drain: out of the balancer at once, in-flight requests get up to graceMs. Only if the pool tracks this container. */
   async beforeStop(project: string, ref: ContainerRef, graceMs: number): Promise<void> {
     if (!this.#tracks(project, ref)) return;
-    await this.registry.drain({ project, service: ref.service, replica: ref.replica }, { graceMs });
+    const drain = this.registry.drain({ project, service: ref.service, replica: ref.replica }, { graceMs });
+    // The pool is marked draining synchronously: the table the gateway gets next says so.
+    await Promise.all([drain, this.eastWest?.drained(project, `${ref.service}#${ref.replica}`, graceMs)]);
   }
 
   /** After a stop the replica must rise again; after a remove it leaves the pool and the proxies' connection pools. */

@@ -8,6 +8,7 @@ import { ControlClient } from './control-client.ts';
 import { Gateway } from './gateway.ts';
 
 const STATS_MS = 1000;
+const DRAIN_REPORT_MS = 50;
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
@@ -25,11 +26,15 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
     signal: abort.signal,
     onTable: (table) => {
       if (tables++ === 0) log(`first table: ${table.services.map((s) => `${s.name}[${s.ports.map((p) => `${p.port}/${p.protocol}`).join(',')}]`).join(' ')}`);
-      gateway.apply(table).catch((err: unknown) => log(`BUG: applying the table failed: ${(err as Error)?.stack ?? String(err)}`));
+      gateway
+        .apply(table)
+        // Report at once: the daemon waits for the gateway to see a drain before it stops a replica.
+        .then(sendStats)
+        .catch((err: unknown) => log(`BUG: applying the table failed: ${(err as Error)?.stack ?? String(err)}`));
     },
     onState: (connected, reason) => log(connected ? `connected to the daemon at ${path}` : `disconnected: ${reason ?? ''}`),
   });
-  const timer = setInterval(() => {
+  const sendStats = (): void =>
     client.send({
       type: 'stats',
       version: GATEWAY_PROTOCOL_VERSION,
@@ -40,11 +45,16 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
       startedAt,
       requests: gateway.requestTotals(),
     });
-  }, STATS_MS);
+  const timer = setInterval(sendStats, STATS_MS);
+  // While a draining replica still has requests in flight here, report often: the daemon waits for them to finish.
+  const drainTimer = setInterval(() => {
+    if (gateway.rows().some((s) => s.replicas.some((r) => r.draining && r.inFlight > 0))) sendStats();
+  }, DRAIN_REPORT_MS);
   abort.signal.addEventListener(
     'abort',
     () => {
       clearInterval(timer);
+      clearInterval(drainTimer);
       void gateway.close();
     },
     { once: true },
