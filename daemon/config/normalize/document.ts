@@ -1,5 +1,6 @@
 // The merged compose document → ProjectSpec: top-level keys, project name, services, profiles and cross-references.
 
+import { eastWestPlan } from '../../api/east-west.ts';
 import type { ProjectSpec, ServiceSpec } from '../../api/project.ts';
 import { get, setOwn, toPlain, type YMap } from '../node.ts';
 import { SERVICE_NAME, TOP_LEVEL_KEYS, TOP_LEVEL_UNSUPPORTED } from '../schema.ts';
@@ -74,7 +75,14 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
   const out: Record<string, ServiceSpec> = {};
   for (const name of active) setOwn(out, name, all.get(name)!.spec);
   const spec: ProjectSpec = { name: project, workingDir: ctx.projectDir, files: opts.files, services: out, networks, volumes, profiles: [...opts.profiles], extensions };
-  if (projectMesh.eastWest === true) spec.eastWest = true;
+  if (projectMesh.eastWest === true) {
+    spec.eastWest = true;
+    // A service left on plain DNS against the user's intent says why (an explicit `mesh: false` is not news).
+    for (const s of eastWestPlan(spec).skipped) {
+      if (s.reason.startsWith('x-cmesh.mesh')) continue;
+      ctx.issues.warn(out[s.service]?.position, ['services', s.service], `east-west: ${s.service} is not meshed: ${s.reason}`);
+    }
+  }
   return spec;
 }
 
