@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReplicaTableRow, ServiceTableRow } from '../../daemon/api/control.ts';
-import { readiness, replicaHealth } from './services.ts';
+import { formatPorts, readiness, replicaHealth } from './services.ts';
 
 function replica(n: number, over: Partial<ReplicaTableRow> = {}): ReplicaTableRow {
   return {
@@ -58,4 +58,12 @@ test('a routed service reads as replicas ready in the mesh, with panic shown', (
   assert.equal(replicaHealth(web.replicas[0]!, true), 'healthy');
   assert.equal(replicaHealth(web.replicas[1]!, true), 'starting');
   assert.equal(replicaHealth({ ...web.replicas[1]!, draining: true }, true), 'draining');
+});
+
+test('PORTS: published ports, then the east-west ports callers reach the service on by name (also the dash column)', () => {
+  const ports = [{ published: 8080, target: 3000, hostIp: '127.0.0.1', protocol: 'tcp' as const }];
+  assert.equal(formatPorts(service([], { publishedPorts: ports })), '127.0.0.1:8080->3000');
+  const eastWest = { ports: [{ port: 3000, protocol: 'http' as const }, { port: 9229, protocol: 'tcp' as const }], ready: 2, reportedAt: 1 };
+  assert.equal(formatPorts(service([], { publishedPorts: ports, eastWest })), '127.0.0.1:8080->3000, ew:3000/http, ew:9229/tcp');
+  assert.equal(formatPorts(service([])), '-');
 });

@@ -12,8 +12,11 @@ import { requireProjectName } from '../project-ref.ts';
 /** One table line: a service, or one of its replicas indented under it. */
 type Line = { kind: 'service'; row: ServiceTableRow } | { kind: 'replica'; row: ReplicaTableRow; routed: boolean };
 
+/** Published ports, then (east-west preview) the ports callers reach the service on by name: `ew:3000/http`. */
 export function formatPorts(row: ServiceTableRow): string {
-  return row.publishedPorts.map((p) => `${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.published}->${p.target}`).join(', ') || '-';
+  const published = row.publishedPorts.map((p) => `${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.published}->${p.target}`);
+  const eastWest = (row.eastWest?.ports ?? []).map((p) => `ew:${p.port}/${p.protocol}`);
+  return [...published, ...eastWest].join(', ') || '-';
 }
 
 const ms = (v: number | null): string => (v === null ? '-' : `${Math.round(v)}`);
