@@ -33,11 +33,12 @@ async function caller(script: string, timeoutMs = 60_000): Promise<unknown> {
 const httpCalls = (host: string, port: number, n: number): string => `
 const http = require('node:http');
 const one = () => new Promise((resolve) => {
+  const t0 = Date.now();
   const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent: false, timeout: 2000 }, (res) => {
     let body = '';
     res.setEncoding('utf8');
     res.on('data', (d) => (body += d));
-    res.on('end', () => resolve(res.statusCode === 200 ? { by: res.headers['x-served-by'], service: JSON.parse(body).service } : { error: 'http ' + res.statusCode + ' ' + body.slice(0, 200) }));
+    res.on('end', () => resolve(res.statusCode === 200 ? { by: res.headers['x-served-by'], service: JSON.parse(body).service, ms: Date.now() - t0 } : { error: 'http ' + res.statusCode + ' ' + body.slice(0, 200) }));
   });
   req.on('timeout', () => req.destroy(new Error('timeout')));
   req.on('error', (e) => resolve({ error: e.code || e.message }));
@@ -82,7 +83,7 @@ const worker = async () => { while (Date.now() < end) await one(); };
 Promise.all([worker(), worker(), worker(), worker()]).then(() => { agent.destroy(); console.log(JSON.stringify({ ok, fails })); });
 `;
 
-type Call = { by?: string; service?: string; echo?: string; error?: string };
+type Call = { by?: string; service?: string; echo?: string; error?: string; ms?: number };
 
 async function serviceRow(service: string): Promise<ServiceTableRow> {
   const rows = JSON.parse((await cli!.ok(['services', '--json'])).stdout) as ServiceTableRow[];
@@ -239,6 +240,40 @@ test('point 2: kill -9 of a replica under keep-alive east-west load fails no req
   await until('the gateway to report the load', 10_000, async () => (sum(await eastWestMetrics('web')) - before >= result.ok ? true : undefined), 250);
   // The supervisor brings it back; wait so the next tests see 3 replicas again.
   await until('3 running web replicas', 30_000, async () => ((await runningIds('web')).length === 3 ? true : undefined), 250);
+});
+
+test('point 3: a paused replica is out of the east-west pool within 3 s: 0 of 60 calls fail or take over 0.5 s', async () => {
+  const [victim] = (await cli!.ps()).filter((r) => r.service === 'web' && r.state === 'running');
+  assert.ok(victim);
+  await run(['pause', victim.container]);
+  try {
+    // The caller container's own start (~1 s) is part of the 3 s.
+    await new Promise((r) => setTimeout(r, 2000));
+    const calls = (await caller(httpCalls('web', 3000, 60))) as Call[];
+    const bad = calls.filter((c) => c.error !== undefined || (c.ms ?? 0) > 500);
+    assert.deepEqual(bad, [], `slow or failed calls with ${victim.name} paused`);
+    assert.ok(calls.every((c) => c.by !== victim.container.slice(0, 12)), 'the paused replica served nothing');
+  } finally {
+    await run(['unpause', victim.container]);
+  }
+  await allServe(httpCalls('web', 3000, 30), await runningIds('web'));
+});
+
+test('point 4: scale 3 → 1 → 3 and a rolling restart under keep-alive east-west load: 0 failed', async () => {
+  const started = Date.now();
+  const load = caller(keepAliveLoad('web', 3000, 30_000), 90_000) as Promise<{ ok: number; fails: Record<string, number> }>;
+  await new Promise((r) => setTimeout(r, 2500));
+  await cli!.ok(['scale', 'web=1', '--wait'], 60_000);
+  await cli!.ok(['scale', 'web=3', '--wait'], 60_000);
+  await cli!.ok(['restart', 'web'], 90_000);
+  const opsMs = Date.now() - started;
+  const result = await load;
+  process.stdout.write(`# east-west scale 3→1→3 + restart under keep-alive load: ${result.ok} ok, failed ${JSON.stringify(result.fails)}, changes done ${opsMs} ms after the load began\n`);
+  // The load runs 30 s from its container's start (~1 s): every change must have happened under it.
+  assert.ok(opsMs < 30_000, `scale and restart finished inside the load window (${opsMs} ms)`);
+  assert.deepEqual(result.fails, {});
+  assert.ok(result.ok > 1000, `the load ran (${result.ok} requests)`);
+  assert.equal((await runningIds('web')).length, 3);
 });
 
 test('daemon SIGKILL: east-west calls keep flowing without it (fail-open); the next daemon adopts the gateway', async () => {
