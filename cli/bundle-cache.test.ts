@@ -87,3 +87,33 @@ test('no writable cache dir: tsx fallback without building, warning or marker', 
   assert.deepEqual(warnings, []);
   assert.ok(Date.now() - t0 < 1000, 'no build was attempted');
 });
+
+test('freshness: matching sizes and mtimes skip the hash; a touch re-hashes; a same-tick edit is never trusted', async () => {
+  const past = new Date('2024-01-01T00:00:00Z');
+  const util = join(root, 'src', 'util.ts');
+  await writeFile(util, 'export const n: number = 1;\n');
+  await writeFile(main(), "import { n } from './util.ts';\nconsole.log(n);\n");
+  for (const f of [util, main(), join(root, 'tsconfig.json')]) await utimes(f, past, past);
+  const built = await ensureBundle(root, 'cli', join('src', 'main.ts'), [cache]);
+  assert.ok(built.path, built.error);
+  assert.equal(freshBundle(root, 'cli', [cache]), built.path);
+
+  // Same size, same (old) mtime, other bytes: only a stat check misses this, which proves no file was read.
+  await writeFile(util, 'export const n: number = 2;\n');
+  await utimes(util, past, past);
+  assert.equal(freshBundle(root, 'cli', [cache]), built.path, 'the stat fast path decided');
+
+  // A touch without a change: the stat differs, the hash still matches the bundle's sources (n = 1 again)...
+  await writeFile(util, 'export const n: number = 1;\n');
+  assert.equal(freshBundle(root, 'cli', [cache]), built.path);
+  // ...but util.ts was modified within RACY_MS of the refreshed stats: a same-size edit keeping its mtime is caught.
+  const { mtime } = await import('node:fs/promises').then((fs) => fs.stat(util));
+  await writeFile(util, 'export const n: number = 3;\n');
+  await utimes(util, mtime, mtime);
+  assert.equal(freshBundle(root, 'cli', [cache]), undefined, 'a racy stat is not trusted');
+
+  // A real edit (new mtime) is stale, as before.
+  await writeFile(util, 'export const n: number = 42;\n');
+  assert.equal(freshBundle(root, 'cli', [cache]), undefined);
+  await writeFile(util, 'export const n: number = 1;\n');
+});
