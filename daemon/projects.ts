@@ -5,6 +5,7 @@
 import type {
   BuildRequest,
   BuildResult,
+  DownNothingResult,
   DownRequest,
   ProjectSummary,
   ReplicaStatus,
@@ -27,7 +28,7 @@ import { Mutex } from './mutex.ts';
 import { ProjectLoops } from './project-loops.ts';
 import { drainedStop, type ProjectMesh } from './project-mesh.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
-import { assertProjectExists, projectSummaries, replicaRows } from './project-views.ts';
+import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
 import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
 import type { DesiredStore } from './store.ts';
 
@@ -136,9 +137,15 @@ export class ProjectManager {
     });
   }
 
+  /**
+   * Idempotent, like `docker compose down`: a project with neither desired state nor labelled objects answers
+   * DownNothingResult instead of "not found". Without desired state, whatever carries the project's labels is removed.
+   */
   async down(name: string, request: DownRequest): Promise<unknown> {
-    await this.requireKnown(name);
     return this.#lock(name).run(async () => {
+      if (!this.#desired.has(name) && !(await projectHasObjects(this.#o.engine, name, request.volumes))) {
+        return { nothingToRemove: true } satisfies DownNothingResult;
+      }
       // Forget the desired state first so no wake-up in between recreates what down removes.
       this.#desired.delete(name);
       await this.#o.store.remove(name);

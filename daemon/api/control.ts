@@ -99,6 +99,11 @@ export interface DownRequest {
   removeOrphans: boolean;
 }
 
+/** The result of a `down` that found nothing to remove: not an error (Compose exits 0), so CI clean-up can always run it. */
+export interface DownNothingResult {
+  nothingToRemove: true;
+}
+
 /** POST /v1/projects/:name/scale */
 export interface ScaleRequest {
   services: Record<string, number>;

@@ -106,7 +106,7 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
             return sendJson(res, 200, await manager.sync(name, { service: s.service, files: s.files, restart: s.restart === true }));
           }
           case 'down': {
-            await manager.requireKnown(name);
+            // No requireKnown: down is idempotent (the manager answers "nothing to remove").
             const d = body as Partial<DownRequest>;
             const request: DownRequest = { volumes: d.volumes === true, removeOrphans: d.removeOrphans === true };
             return runOperation(req, res, bus, name, () => manager.down(name, request));
