@@ -20,7 +20,7 @@ export const SERVICE_UNSUPPORTED = set(
   'logging', 'mac_address', 'mem_limit', 'mem_reservation', 'mem_swappiness', 'memswap_limit', 'models', 'network_mode',
   'oom_kill_disable', 'oom_score_adj', 'pid', 'pids_limit', 'platform', 'post_start', 'pre_stop', 'privileged', 'provider',
   'pull_policy', 'read_only', 'runtime', 'secrets', 'security_opt', 'shm_size', 'stdin_open', 'storage_opt', 'sysctls',
-  'tmpfs', 'tty', 'ulimits', 'use_api_socket', 'userns_mode', 'uts', 'volumes_from',
+  'pull_refresh_after', 'tmpfs', 'tty', 'ulimits', 'use_api_socket', 'userns_mode', 'uts', 'volumes_from',
 );
 
 export const BUILD_KEYS = set('context', 'dockerfile', 'args', 'target', 'labels', 'no_cache');
