@@ -1,6 +1,7 @@
 // The one engine port: everything the daemon needs from Docker, in cmesh's words. Only daemon/engine implements it.
 
 import type { Readable } from 'node:stream';
+import type { ContainerOptions } from './container-options.ts';
 import type { HealthcheckSpec } from './project.ts';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -62,6 +63,8 @@ export interface ContainerCreateSpec {
   hostname?: string;
   /** Docker's tini as PID 1 so signals reach the app and zombies are reaped. */
   init: boolean;
+  /** The service's engine-level options, namespace references already resolved to container names. */
+  options?: ContainerOptions;
 }
 
 export interface NetworkInfo {

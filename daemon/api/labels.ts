@@ -14,6 +14,8 @@ export const Labels = {
   volume: 'dev.cmesh.volume',
   /** `next` on the new container of a start-first rollout; pending while it still has its temporary name. */
   rollout: 'dev.cmesh.rollout',
+  /** The replica's canonical engine name when compose's `container_name` chose it (else it follows containerName()). */
+  containerName: 'dev.cmesh.container-name',
   /** Set on everything tests create so scripts/reap.sh can clean it up. */
   test: 'dev.cmesh.test',
 } as const;
@@ -63,5 +65,7 @@ export function isPendingNext(c: { name: string; labels: Record<string, string> 
   const service = c.labels[Labels.service];
   const project = c.labels[Labels.project];
   const replica = replicaOf(c.labels);
-  return service !== undefined && project !== undefined && replica !== undefined && c.name === rolloutName(project, service, replica);
+  if (service === undefined || project === undefined || replica === undefined) return false;
+  const canonical = c.labels[Labels.containerName];
+  return c.name === (canonical === undefined ? rolloutName(project, service, replica) : `${canonical}-next`);
 }

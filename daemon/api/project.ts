@@ -1,6 +1,7 @@
 // The normalized, typed project model: what the config loader produces and the daemon reconciles toward.
 // Every field is resolved (interpolated, defaults applied, short syntax expanded) so consumers never re-parse.
 
+import type { ContainerOptions } from './container-options.ts';
 import type { SourcePosition } from './errors.ts';
 
 export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
@@ -125,6 +126,8 @@ export interface ServiceSpec {
   profiles: string[];
   watch: WatchRule[];
   mesh: MeshSpec;
+  /** Engine-level container options (capabilities, limits, DNS…); absent when the service sets none. */
+  options?: ContainerOptions;
   /** Where the service was declared, for error messages after load. */
   position?: SourcePosition;
 }

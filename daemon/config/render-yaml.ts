@@ -3,6 +3,7 @@
 import { stringify } from 'yaml';
 import type { MeshSpec, ProjectSpec, ServiceSpec } from '../api/project.ts';
 import { setOwn } from './node.ts';
+import { renderContainerOptions } from './render-container-options.ts';
 import { formatDuration } from './normalize/duration.ts';
 
 type Plain = Record<string, unknown>;
@@ -74,6 +75,7 @@ function renderService(s: ServiceSpec): Plain {
     stop_grace_period: formatDuration(s.stopGracePeriodMs),
     profiles: s.profiles,
     develop: s.watch.length > 0 ? { watch: s.watch.map((w) => compact({ action: w.action, path: w.path, target: w.target, ignore: w.ignore })) } : undefined,
+    ...renderContainerOptions(s.options),
     'x-cmesh': renderMesh(s.mesh),
   });
 }

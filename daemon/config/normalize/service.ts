@@ -7,6 +7,7 @@ import type { PathSeg } from '../positions.ts';
 import { DEPLOY_KEYS, DEPLOY_UNSUPPORTED, RESTART_VALUES, SERVICE_KEYS, SERVICE_NETWORK_KEYS, SERVICE_NETWORK_UNSUPPORTED, SERVICE_UNSUPPORTED } from '../schema.ts';
 import { type MeshOverrides, readMeshOverrides, resolveMesh } from '../x-cmesh.ts';
 import { readBuild } from './build.ts';
+import { readContainerOptions } from './container-options.ts';
 import { type DependencyNodes, readDependsOn } from './depends-on.ts';
 import { readEnvironment } from './environment.ts';
 import { readHealthcheck } from './healthcheck.ts';
@@ -133,6 +134,12 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
     ctx.issues.error(scale.node.pos, [...path, 'scale'], `scale (${scale.n}) and deploy.replicas (${replicas.n}) disagree`, 'set only one of them');
   }
   spec.replicas = scale?.n ?? replicas?.n ?? 1;
+  const options = readContainerOptions(ctx, map, path);
+  if (options !== undefined) spec.options = options;
+  if (options?.containerName !== undefined && spec.replicas > 1) {
+    const at = map.entries.get('container_name')?.keyPos ?? entry.keyPos;
+    ctx.issues.error(at, [...path, 'container_name'], `service "${name}" sets container_name but runs ${spec.replicas} replicas`, 'a container name is unique: drop container_name to run several replicas');
+  }
   if (spec.image === undefined && spec.build === undefined && !map.entries.has('image') && !map.entries.has('build')) {
     ctx.issues.error(entry.keyPos, path, `service "${name}" has neither an image nor a build context`, 'add `image: <name>` or `build: <dir>`');
   }
