@@ -92,6 +92,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     store,
     bus,
     mesh,
+    filesDir: join(home.home, 'files'),
     ...(options.resyncMs === undefined ? {} : { resyncMs: options.resyncMs }),
     ...(options.reconnect ? { reconnect: options.reconnect } : {}),
   });

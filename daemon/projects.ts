@@ -18,6 +18,7 @@ import type {
 import type { DesiredProject } from './api/desired.ts';
 import type { ContainerEngine, ContainerInfo, ContainerState, EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
+import type { ProjectSpec } from './api/project.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { Labels, projectLabels } from './api/labels.ts';
 import { buildServices } from '../builder/build.ts';
@@ -28,6 +29,7 @@ import { Mutex } from './mutex.ts';
 import { ProjectLoops } from './project-loops.ts';
 import { drainedStop, type ProjectMesh } from './project-mesh.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
+import { materializeFileGrants, removeFileGrants } from './file-grants.ts';
 import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
 import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
 import type { DesiredStore } from './store.ts';
@@ -43,6 +45,8 @@ export interface ProjectManagerOptions {
   /** Backoff of the engine event stream reconnect (tests shorten it). */
   reconnect?: { initialMs: number; maxMs: number };
   mesh?: ProjectMesh;
+  /** Where secrets and configs are written for bind mounts (CMESH_HOME/files); without it, a grant is an error. */
+  filesDir?: string;
 }
 
 const DEFAULT_WAIT_MS = 120_000;
@@ -123,7 +127,8 @@ export class ProjectManager {
       const draft = mergeUp(prev, request.project, request);
       const services = activeServices(draft);
       const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
-      const project = await ensureImages({ ...this.#withSignal(signal), engine: this.#o.engine, project: request.project, services, build: request.build, emit });
+      const built = await ensureImages({ ...this.#withSignal(signal), engine: this.#o.engine, project: request.project, services, build: request.build, emit });
+      const project = await this.#withFileGrants(built);
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
       await this.#o.mesh?.publish(desired);
@@ -154,12 +159,21 @@ export class ProjectManager {
         // Listeners close first (in-flight requests finish on still-running replicas), then the containers go.
         await this.#o.mesh?.unpublish(name);
         const result = await reconciler.down({ volumes: request.volumes, removeOrphans: request.removeOrphans });
+        if (this.#o.filesDir !== undefined) await removeFileGrants(this.#o.filesDir, name);
         this.#publish({ type: 'project', project: name, action: 'down' });
         return result;
       } finally {
         this.#loops.remove(name);
       }
     });
+  }
+
+  /** Secrets and configs become read-only bind mounts (file-grants.ts). */
+  #withFileGrants(project: ProjectSpec): Promise<ProjectSpec> {
+    const grants = Object.values(project.services).some((s) => (s.secrets?.length ?? 0) + (s.configs?.length ?? 0) > 0);
+    if (!grants) return Promise.resolve(project);
+    if (this.#o.filesDir === undefined) throw new CmeshError('CMESH_E_USAGE', 'this daemon has no directory for secrets and configs');
+    return materializeFileGrants(this.#o.filesDir, project);
   }
 
   scale(name: string, request: ScaleRequest, signal?: AbortSignal): Promise<unknown> {

@@ -99,6 +99,29 @@ export interface MeshSpec {
   healthExplicit: boolean;
 }
 
+/** A top-level `secrets:` or `configs:` entry: where its bytes come from. Content is resolved at load time. */
+export interface FileSource {
+  name: string;
+  kind: 'secret' | 'config';
+  /** `file:` — absolute host path, bind-mounted read-only (so edits show up live, as in Compose). */
+  file?: string;
+  /** `environment:` — the variable's name (for display) and its value at load time. */
+  environment?: string;
+  /** `content:` (configs) or the `environment:` variable's value. Never logged, never put in an image. */
+  content?: string;
+}
+
+/** A service's grant of a secret or config: the file it appears as inside the container. */
+export interface FileGrant {
+  source: string;
+  /** Absolute path in the container (`/run/secrets/<name>` for secrets, `/<name>` for configs by default). */
+  target: string;
+  uid?: number;
+  gid?: number;
+  /** File mode, e.g. 0o444 (the default). */
+  mode?: number;
+}
+
 export interface ServiceSpec {
   name: string;
   image?: string;
@@ -126,6 +149,9 @@ export interface ServiceSpec {
   profiles: string[];
   watch: WatchRule[];
   mesh: MeshSpec;
+  /** `secrets:` / `configs:` granted to the service; absent when none. */
+  secrets?: FileGrant[];
+  configs?: FileGrant[];
   /** Engine-level container options (capabilities, limits, DNS…); absent when the service sets none. */
   options?: ContainerOptions;
   /** Where the service was declared, for error messages after load. */
@@ -159,6 +185,9 @@ export interface ProjectSpec {
   services: Record<string, ServiceSpec>;
   networks: Record<string, NetworkSpec>;
   volumes: Record<string, VolumeSpec>;
+  /** Top-level `secrets:` and `configs:`; absent when the file has none. */
+  secrets?: Record<string, FileSource>;
+  configs?: Record<string, FileSource>;
   /** Profiles that were active when loading. */
   profiles: string[];
   /** Top-level `x-*` keys other than x-cmesh, passed through untouched. */

@@ -164,8 +164,8 @@ test('develop.watch rules with resolved paths', () => {
 });
 
 test('unsupported and unknown keys warn with position and never fail', () => {
-  const r = load('services:\n  web:\n    image: x\n    cap_add: [NET_ADMIN]\n    secrets: [s]\n    ulimits: {nofile: 1024}\n    imagee: typo\n    x-anything: ok\n');
-  assert.deepEqual(r.warnings.map((w) => `${w.position?.line}:${w.position?.col} ${w.path}`), ['5:5 services.web.secrets', '7:5 services.web.imagee']);
+  const r = load('services:\n  web:\n    image: x\n    cap_add: [NET_ADMIN]\n    links: [s]\n    ulimits: {nofile: 1024}\n    imagee: typo\n    x-anything: ok\n');
+  assert.deepEqual(r.warnings.map((w) => `${w.position?.line}:${w.position?.col} ${w.path}`), ['5:5 services.web.links', '7:5 services.web.imagee']);
   assert.match(r.warnings[1]?.message ?? '', /did you mean "image"/);
   assert.deepEqual(r.project.services['web']?.options?.capAdd, ['NET_ADMIN']);
 });

@@ -10,6 +10,7 @@ import { readBuild } from './build.ts';
 import { readContainerOptions } from './container-options.ts';
 import { type DependencyNodes, readDependsOn } from './depends-on.ts';
 import { readEnvironment } from './environment.ts';
+import { readFileGrants } from './file-grants.ts';
 import { readHealthcheck } from './healthcheck.ts';
 import { readPorts } from './ports.ts';
 import { checkKeys, type Ctx, readDuration, readInt, readKeyValues, readMap, readString, readStringList, typeError } from './read.ts';
@@ -21,12 +22,15 @@ export interface ServiceRefs {
   deps: DependencyNodes;
   volumes: VolumeRef[];
   networks: { name: string; node: YNode; path: PathSeg[] }[];
+  /** Names of top-level secrets / configs the service grants itself. */
+  secrets: { name: string; node: YNode; path: PathSeg[] }[];
+  configs: { name: string; node: YNode; path: PathSeg[] }[];
 }
 
 export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides): { spec: ServiceSpec; refs: ServiceRefs } | undefined {
   const name = entry.key;
   const path: PathSeg[] = ['services', name];
-  const refs: ServiceRefs = { deps: new Map(), volumes: [], networks: [] };
+  const refs: ServiceRefs = { deps: new Map(), volumes: [], networks: [], secrets: [], configs: [] };
   const map = entry.value;
   if (map.kind !== 'map') {
     typeError(ctx, map, path, 'a mapping', 'a service needs at least `image:` or `build:`');
@@ -125,6 +129,13 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
       case 'develop':
         spec.watch = readDevelop(ctx, v, p);
         break;
+      case 'secrets':
+      case 'configs': {
+        const kind = e.key === 'secrets' ? 'secret' : 'config';
+        const grants = readFileGrants(ctx, v, p, kind, refs[e.key]);
+        if (grants.length > 0) spec[e.key] = grants;
+        break;
+      }
       case 'x-cmesh':
         meshOwn = readMeshOverrides(ctx, v, p);
         break;
