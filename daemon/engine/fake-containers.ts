@@ -1,5 +1,6 @@
 // The fake engine's container operations: the same state machine, idempotency and error statuses as Docker's.
 
+import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { ContainerCreateSpec, ContainerFilter, ContainerInfo, LogLine, LogOptions } from '../api/engine.ts';
 import { type FakeContainer, type FakeCore, matches, withTag } from './fake-core.ts';
@@ -48,10 +49,11 @@ export class FakeContainers {
     if (f.opts.strictImages && !f.images.has(withTag(spec.image))) {
       throw f.engineError(404, `No such image: ${withTag(spec.image)}`, ctx);
     }
-    for (const net of spec.networks) {
-      if (!f.networks.has(net.name)) throw f.engineError(404, `network ${net.name} not found`, ctx);
-    }
     for (const m of spec.mounts) {
+      // The engine runs on this host, so a bind source is checked where the real engine would look.
+      if (m.type === 'bind' && m.source && !existsSync(m.source)) {
+        throw f.engineError(400, `invalid mount config for type "bind": bind source path does not exist: ${m.source}`, ctx);
+      }
       if (m.type === 'volume' && m.source && !f.volumes.has(m.source)) {
         // The engine creates a missing named volume on the fly, without labels.
         f.volumes.set(m.source, { name: m.source, labels: {} });
@@ -69,6 +71,9 @@ export class FakeContainers {
     if (c.state === 'paused') {
       throw f.engineError(409, 'cannot start a paused container, try unpause instead', { op: 'start', subject: id });
     }
+    // The engine resolves networks at start, not at create or connect: a missing one fails here.
+    const missing = c.networks.find((n) => !f.networks.has(n));
+    if (missing) throw f.engineError(404, `network ${missing} not found`, { op: 'start', subject: id });
     f.start(c);
   }
 

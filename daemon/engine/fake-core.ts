@@ -26,6 +26,11 @@ export interface FakeEngineOptions {
   firstHostPort?: number;
   /** Exit code a `stop` produces (default 0: the app handled SIGTERM). */
   stopExitCode?: number;
+  /**
+   * Builds without a build script read the context's Dockerfile and run it like the classic builder (FROM must exist
+   * when strictImages, RUN goes through the fake shell); default false: one `FROM scratch` step.
+   */
+  runDockerfiles?: boolean;
 }
 
 export interface FakeCall {
@@ -84,6 +89,7 @@ export class FakeCore {
       strictImages: opts.strictImages ?? false,
       firstHostPort: opts.firstHostPort ?? 32768,
       stopExitCode: opts.stopExitCode ?? 0,
+      runDockerfiles: opts.runDockerfiles ?? false,
     };
     this.#nextPort = this.opts.firstHostPort;
   }
@@ -224,9 +230,12 @@ export class FakeCore {
   }
 }
 
-/** Same filter the adapter asks the engine for: only cmesh-managed containers, networks and volumes. */
+/**
+ * What the adapter's event filter lets through on the real engine: cmesh-managed containers only. It asks for managed
+ * networks and volumes too, but the engine puts no labels on their events, so none ever match (the contract checks).
+ */
 export function visible(e: EngineEvent): boolean {
-  return e.labels[Labels.managed] === 'true' && e.type !== 'image';
+  return e.labels[Labels.managed] === 'true' && e.type === 'container';
 }
 
 export function matches(labels: Record<string, string>, query: Record<string, string | true>): boolean {
