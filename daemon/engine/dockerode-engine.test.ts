@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { BuildProgress, ContainerCreateSpec, EngineEvent, LogLine } from '../api/engine.ts';
-import { CmeshError } from '../api/errors.ts';
 import { createDockerEngine } from './dockerode-engine.ts';
+import { collect as drain, rejectsCode } from './engine-test-kit.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 
@@ -29,22 +29,6 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function rejectsCode(p: Promise<unknown>, code: string): Promise<CmeshError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof CmeshError, String(err));
-    assert.equal(err.code, code, err.message);
-    return err;
-  }
-  assert.fail(`expected ${code}`);
-}
-
-async function drain<T>(it: AsyncIterable<T>, into: T[] = []): Promise<T[]> {
-  for await (const x of it) into.push(x);
-  return into;
-}
 
 function frame(type: 1 | 2, text: string): Buffer {
   const data = Buffer.from(text);
