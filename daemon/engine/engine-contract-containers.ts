@@ -66,7 +66,7 @@ export function containerCases(c: ContractContext): void {
       assert.match(missing.hint ?? '', /never pulls/);
       // The engine resolves networks at start: a missing one (first, attached at create, or later, connected before
       // start) is accepted by create and fails the start.
-      const net = await engine.createNetwork({ name: `${project}_one`, labels: c.labels() });
+      const net = await engine.createNetwork({ name: `${project}_one`, labels: { ...c.labels(), [Labels.project]: `${project}-nonet` } });
       for (const networks of [[`${project}_nope`], [net.name, `${project}_nope`]]) {
         const spec = c.spec('nonet', { networks: networks.map((name) => ({ name, aliases: [] })) });
         const nonet = await engine.createContainer(spec);

@@ -77,8 +77,10 @@ export function streamCases(c: ContractContext): void {
       try {
         // Unmanaged objects (no dev.cmesh.managed) are never reported; networks and volumes are not either (the
         // engine carries no labels on their events), so only containers wake the loop.
-        await engine.createNetwork({ name: `${project}_evnet`, labels: c.labels() });
-        await engine.createVolume({ name: `${project}_evvol`, labels: c.labels() });
+        // (Under a project of their own, so a failure here leaves nothing in the other cases' listings.)
+        const side = { ...c.labels(), [Labels.project]: `${project}-events` };
+        await engine.createNetwork({ name: `${project}_evnet`, labels: side });
+        await engine.createVolume({ name: `${project}_evvol`, labels: side });
         const foreign = await engine.createContainer({ ...c.spec('foreign', { command: c.sh('exit 0') }), labels: { ...c.h.labels } });
         await engine.startContainer(foreign.id);
         const { id } = await engine.createContainer(c.spec('events', { command: c.sh('exit 4') }));
