@@ -1,6 +1,7 @@
 // The service table: every project's services and their replica pools, keyed by project/service.
 
 import type { ContainerState, Endpoint } from '../daemon/api/engine.ts';
+import { parseReplicaId, replicaId } from '../daemon/api/labels.ts';
 import type { ServiceSpec } from '../daemon/api/project.ts';
 import { startHealthChecks } from './pool-health.ts';
 import { ServicePool, type ServicePoolOptions } from './pool.ts';
@@ -29,9 +30,10 @@ export type RegistryOptions = Pick<
 
 export function parseReplicaRef(ref: ReplicaRef): { project: string; service: string; replica: number } {
   if (typeof ref !== 'string') return ref;
-  const m = /^([^/]+)\/([^#]+)#(\d+)$/.exec(ref);
-  if (!m) throw new Error(`bad replica reference ${JSON.stringify(ref)}: want project/service#N`);
-  return { project: m[1]!, service: m[2]!, replica: Number(m[3]) };
+  const slash = ref.indexOf('/');
+  const id = slash > 0 ? parseReplicaId(ref.slice(slash + 1)) : undefined;
+  if (!id) throw new Error(`bad replica reference ${JSON.stringify(ref)}: want project/service#N`);
+  return { project: ref.slice(0, slash), ...id };
 }
 
 const key = (project: string, service: string) => `${project}/${service}`;
@@ -79,13 +81,13 @@ export class Registry {
 
   setDraining(ref: ReplicaRef, draining: boolean): void {
     const { project, service, replica } = parseReplicaRef(ref);
-    this.pools.get(key(project, service))?.setDraining(`${service}#${replica}`, draining);
+    this.pools.get(key(project, service))?.setDraining(replicaId(service, replica), draining);
   }
 
   /** Stops new picks to the replica at once; resolves when its in-flight requests end or after graceMs. */
   drain(ref: ReplicaRef, opts: { graceMs: number }): Promise<void> {
     const { project, service, replica } = parseReplicaRef(ref);
-    return this.pools.get(key(project, service))?.drain(`${service}#${replica}`, opts) ?? Promise.resolve();
+    return this.pools.get(key(project, service))?.drain(replicaId(service, replica), opts) ?? Promise.resolve();
   }
 
   removeService(project: string, service: string): void {

@@ -69,3 +69,17 @@ export function isPendingNext(c: { name: string; labels: Record<string, string> 
   const canonical = c.labels[Labels.containerName];
   return c.name === (canonical === undefined ? rolloutName(project, service, replica) : `${canonical}-next`);
 }
+
+/**
+ * Id of one replica in the mesh's pools, the supervisor's memory and the UI: `<service>#<n>`. Compose service names
+ * never contain `#`, so the last `#` splits it back.
+ */
+export function replicaId(service: string, replica: number): string {
+  return `${service}#${replica}`;
+}
+
+/** The inverse of replicaId; undefined for anything else (a rollout's `web#1~next`, a bare service name). */
+export function parseReplicaId(id: string): { service: string; replica: number } | undefined {
+  const m = /^(.+)#(\d{1,6})$/.exec(id);
+  return m ? { service: m[1]!, replica: Number(m[2]) } : undefined;
+}
