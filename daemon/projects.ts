@@ -7,6 +7,8 @@ import type {
   BuildResult,
   DownRequest,
   ProjectSummary,
+  PullRequest,
+  PullResult,
   ReplicaStatus,
   ScaleRequest,
   ServicesRequest,
@@ -24,6 +26,8 @@ import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, repl
 import type { EventBus } from './event-bus.ts';
 import { ensureImages } from './images.ts';
 import { Mutex } from './mutex.ts';
+import { pullProject } from './pull-command.ts';
+import { MemoryPullTimes, type PullTimes } from './pull-state.ts';
 import { ProjectLoops } from './project-loops.ts';
 import { drainedStop, type ProjectMesh } from './project-mesh.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
@@ -42,6 +46,8 @@ export interface ProjectManagerOptions {
   /** Backoff of the engine event stream reconnect (tests shorten it). */
   reconnect?: { initialMs: number; maxMs: number };
   mesh?: ProjectMesh;
+  /** When cmesh last pulled each image (pull_policy daily/weekly/every_*); the daemon keeps it in CMESH_HOME. */
+  pullTimes?: PullTimes;
 }
 
 const DEFAULT_WAIT_MS = 120_000;
@@ -52,9 +58,11 @@ export class ProjectManager {
   readonly #loops: ProjectLoops;
   // Mutexes outlive their project so an `up` queued behind a `down` still serializes with it.
   readonly #locks = new Map<string, Mutex>();
+  readonly #pullTimes: PullTimes;
 
   constructor(options: ProjectManagerOptions) {
     this.#o = options;
+    this.#pullTimes = options.pullTimes ?? new MemoryPullTimes();
     this.#loops = new ProjectLoops({
       engine: options.engine,
       emit: (e) => options.bus.publish(e),
@@ -122,7 +130,16 @@ export class ProjectManager {
       const draft = mergeUp(prev, request.project, request);
       const services = activeServices(draft);
       const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
-      const project = await ensureImages({ ...this.#withSignal(signal), engine: this.#o.engine, project: request.project, services, build: request.build, emit });
+      const project = await ensureImages({
+        ...this.#withSignal(signal),
+        engine: this.#o.engine,
+        project: request.project,
+        services,
+        build: request.build,
+        emit,
+        pullTimes: this.#pullTimes,
+        ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
+      });
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
       await this.#o.mesh?.publish(desired);
@@ -217,6 +234,11 @@ export class ProjectManager {
       ...this.#withSignal(signal),
     });
     return Object.fromEntries(Object.entries(built).map(([s, b]) => [s, { image: b.image, cached: b.cached, durationMs: b.durationMs }]));
+  }
+
+  /** `cmesh pull` (pull-command.ts): pulls without touching the running project. Not serialized with `up`. */
+  pull(request: PullRequest, signal?: AbortSignal): Promise<PullResult> {
+    return pullProject({ engine: this.#o.engine, request, emit: (e) => this.#o.bus.publish(e), times: this.#pullTimes, ...this.#withSignal(signal) });
   }
 
   /** Watch `sync` (project-sync.ts): files into every running replica, then (sync+restart) drained restarts. */

@@ -8,7 +8,7 @@ export const TOP_LEVEL_UNSUPPORTED = set('secrets', 'configs', 'include', 'model
 export const SERVICE_KEYS = set(
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'deploy', 'scale',
   'healthcheck', 'depends_on', 'restart', 'labels', 'volumes', 'networks', 'working_dir', 'user', 'stop_signal',
-  'stop_grace_period', 'profiles', 'develop',
+  'stop_grace_period', 'profiles', 'develop', 'pull_policy', 'platform',
 );
 
 /** Everything else the Compose spec defines for a service. */
@@ -18,8 +18,8 @@ export const SERVICE_UNSUPPORTED = set(
   'credential_spec', 'device_cgroup_rules', 'devices', 'dns', 'dns_opt', 'dns_search', 'domainname', 'extends',
   'external_links', 'extra_hosts', 'gpus', 'group_add', 'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links',
   'logging', 'mac_address', 'mem_limit', 'mem_reservation', 'mem_swappiness', 'memswap_limit', 'models', 'network_mode',
-  'oom_kill_disable', 'oom_score_adj', 'pid', 'pids_limit', 'platform', 'post_start', 'pre_stop', 'privileged', 'provider',
-  'pull_policy', 'read_only', 'runtime', 'secrets', 'security_opt', 'shm_size', 'stdin_open', 'storage_opt', 'sysctls',
+  'oom_kill_disable', 'oom_score_adj', 'pid', 'pids_limit', 'post_start', 'pre_stop', 'privileged', 'provider',
+  'read_only', 'runtime', 'secrets', 'security_opt', 'shm_size', 'stdin_open', 'storage_opt', 'sysctls',
   'tmpfs', 'tty', 'ulimits', 'use_api_socket', 'userns_mode', 'uts', 'volumes_from',
 );
 

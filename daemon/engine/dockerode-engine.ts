@@ -16,6 +16,8 @@ import type {
   LogOptions,
   NetworkCreateSpec,
   NetworkInfo,
+  PullOptions,
+  PullProgress,
   VolumeCreateSpec,
   VolumeInfo,
 } from '../api/engine.ts';
@@ -28,6 +30,7 @@ import { createOptions } from './container-spec.ts';
 import { JsonObjectSplitter } from './json-stream.ts';
 import { drainStream, openStream, runExec } from './engine-streams.ts';
 import { LogLineDecoder } from './log-demux.ts';
+import { dockerodePull } from './pull-dockerode.ts';
 import { engineTimestamp, linkAbort, toEngineEvent } from './stream-util.ts';
 import {
 
@@ -335,6 +338,10 @@ export class DockerodeEngine implements ContainerEngine {
 
   removeImage(ref: string): Promise<void> {
     return this.#idempotent({ op: 'image-remove', subject: ref }, () => this.#docker.getImage(ref).remove());
+  }
+
+  pullImage(options: PullOptions): AsyncIterable<PullProgress> {
+    return dockerodePull(this.#docker, options, (err, ctx) => this.#error(err, ctx));
   }
 
   async *buildImage(options: BuildOptions): AsyncIterable<BuildProgress> {

@@ -18,6 +18,8 @@ import type {
   LogOptions,
   NetworkCreateSpec,
   NetworkInfo,
+  PullOptions,
+  PullProgress,
   VolumeCreateSpec,
   VolumeInfo,
 } from '../api/engine.ts';
@@ -25,6 +27,7 @@ import { CmeshError } from '../api/errors.ts';
 import { Labels } from '../api/labels.ts';
 import { buildFailure } from './build-progress.ts';
 import { Notifier, Subscription } from './fake-signal.ts';
+import { FakeRegistry } from './pull-fake.ts';
 import { type EngineOp, isBenign, translateEngineError } from './translate-error.ts';
 
 export interface FakeEngineOptions {
@@ -73,6 +76,8 @@ function fakeId(prefix: string, n: number): string {
 export class FakeEngine implements ContainerEngine {
   readonly calls: FakeCall[] = [];
   readonly archives: { id: string; path: string; bytes: number }[] = [];
+  /** What pullImage pulls from: tests add images, credentials and outages (pull-fake.ts). */
+  readonly registry = new FakeRegistry();
   readonly #opts: Required<Omit<FakeEngineOptions, 'now'>>;
   readonly #externalNow: (() => number) | undefined;
   #clock = Date.UTC(2024, 0, 1);
@@ -483,6 +488,10 @@ export class FakeEngine implements ContainerEngine {
     this.#enter('removeImage', [ref]);
     if (!this.#images.has(withTag(ref))) return this.#benign('image-remove', 404);
     this.#images.delete(withTag(ref));
+  }
+
+  pullImage(options: PullOptions): AsyncIterable<PullProgress> {
+    return this.registry.pull(options, (ref) => this.addImage(ref));
   }
 
   async *buildImage(options: BuildOptions): AsyncIterable<BuildProgress> {
