@@ -2,29 +2,9 @@
 // Kept apart from the I/O (images.ts, pull-images.ts) so every policy × fact combination is one table test.
 
 import type { PullPolicy } from './api/project.ts';
-import { parseDuration } from './config/normalize/duration.ts';
+import { DAY_MS, parseEvery, WEEK_MS } from './config/normalize/pull-policy.ts';
 
-export const DAY_MS = 86_400_000;
-export const WEEK_MS = 7 * DAY_MS;
-
-/** `every_<duration>`: a Go duration, plus the `d` and `w` units Compose accepts (`every_2d`, `every_1w12h`). */
-export function parseEvery(text: string): number | undefined {
-  const m = /^every_(.+)$/.exec(text);
-  if (!m?.[1]) return undefined;
-  let rest = m[1];
-  let ms = 0;
-  const big = /^(\d+)([dw])/;
-  for (let b = big.exec(rest); b; b = big.exec(rest)) {
-    ms += Number(b[1]) * (b[2] === 'd' ? DAY_MS : WEEK_MS);
-    rest = rest.slice(b[0].length);
-  }
-  if (rest !== '') {
-    const go = parseDuration(rest);
-    if (go === undefined) return undefined;
-    ms += go;
-  }
-  return ms > 0 ? ms : undefined;
-}
+export { DAY_MS, parseEvery, WEEK_MS };
 
 /** How old cmesh's last pull of an image may get under a periodic policy; undefined for the others. */
 export function pullIntervalMs(policy: PullPolicy | undefined): number | undefined {

@@ -3,8 +3,30 @@
 import type { PullPolicy } from '../../api/project.ts';
 import type { YNode } from '../node.ts';
 import type { PathSeg } from '../positions.ts';
-import { parseEvery } from '../../pull-policy.ts';
+import { parseDuration } from './duration.ts';
 import { type Ctx, readString } from './read.ts';
+
+export const DAY_MS = 86_400_000;
+export const WEEK_MS = 7 * DAY_MS;
+
+/** `every_<duration>`: a Go duration, plus the `d` and `w` units Compose accepts (`every_2d`, `every_1w12h`). */
+export function parseEvery(text: string): number | undefined {
+  const m = /^every_(.+)$/.exec(text);
+  if (!m?.[1]) return undefined;
+  let rest = m[1];
+  let ms = 0;
+  const big = /^(\d+)([dw])/;
+  for (let b = big.exec(rest); b; b = big.exec(rest)) {
+    ms += Number(b[1]) * (b[2] === 'd' ? DAY_MS : WEEK_MS);
+    rest = rest.slice(b[0].length);
+  }
+  if (rest !== '') {
+    const go = parseDuration(rest);
+    if (go === undefined) return undefined;
+    ms += go;
+  }
+  return ms > 0 ? ms : undefined;
+}
 
 const FIXED = ['missing', 'always', 'never', 'build', 'daily', 'weekly'] as const;
 const HINT = 'expected missing, always, never, build, daily, weekly or every_<duration> (e.g. every_12h, every_2d)';
