@@ -210,3 +210,25 @@ test('build services: always pulls image: instead of building, falls back to the
   assert.equal(engine.callsOf('buildImage').length, 2, 'pull_policy build: built again');
   assert.equal(engine.registry.pulls.length, 2, 'build-only services never pull');
 });
+
+test('pulls overlap with builds: a pull still in flight while the build runs', async () => {
+  const engine = new FakeEngine({ strictImages: true });
+  engine.registry.add(`${REG}/db:1`);
+  let buildStarted!: () => void;
+  const building = new Promise<void>((resolve) => (buildStarted = resolve));
+  const realBuild = engine.buildImage.bind(engine);
+  engine.buildImage = (options) => {
+    buildStarted();
+    return realBuild(options);
+  };
+  const realPull = engine.registry.pull.bind(engine.registry);
+  engine.registry.pull = async function* (options: PullOptions, store: (ref: string) => void) {
+    // Sequential pulls-then-builds (or builds-then-pulls) would never get past this line: bounded so it fails, not hangs.
+    await Promise.race([building, new Promise((_, reject) => setTimeout(() => reject(new Error('the build never started during the pull')), 2000))]);
+    yield* realPull(options, store);
+  };
+  const build = { context: ctx, dockerfile: 'Dockerfile', args: {}, labels: {} };
+  const out = await up(engine, [svc('db', { image: `${REG}/db:1` }), svc('web', { image: undefined, build })]).run;
+  assert.equal(out.services['db']?.image, `${REG}/db:1`);
+  assert.match(out.services['web']?.image ?? '', /^p-web:/);
+});
