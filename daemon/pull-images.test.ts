@@ -232,3 +232,25 @@ test('pulls overlap with builds: a pull still in flight while the build runs', a
   assert.equal(out.services['db']?.image, `${REG}/db:1`);
   assert.match(out.services['web']?.image ?? '', /^p-web:/);
 });
+
+test('at most DEFAULT_PULL_CONCURRENCY (4) images in flight; the rest wait their turn', async () => {
+  const engine = new FakeEngine({ strictImages: true });
+  const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+  for (const r of names) engine.registry.add(`${REG}/${r}:1`);
+  let inFlight = 0;
+  let peak = 0;
+  const real = engine.registry.pull.bind(engine.registry);
+  engine.registry.pull = async function* (options: PullOptions, store: (ref: string) => void) {
+    inFlight++;
+    peak = Math.max(peak, inFlight);
+    try {
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
+      yield* real(options, store);
+    } finally {
+      inFlight--;
+    }
+  };
+  await up(engine, names.map((n) => svc(n, { image: `${REG}/${n}:1` }))).run;
+  assert.equal(engine.registry.pulls.length, names.length);
+  assert.equal(peak, 4);
+});

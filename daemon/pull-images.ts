@@ -54,13 +54,15 @@ export class ImagePuller {
 
   async #limited<T>(fn: () => Promise<T>): Promise<T> {
     const limit = Math.max(1, this.#o.concurrency ?? DEFAULT_PULL_CONCURRENCY);
+    // A finishing pull hands its slot straight to the next waiter, so a newcomer can never slip in between.
     if (this.#running >= limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#running++;
+    else this.#running++;
     try {
       return await fn();
     } finally {
-      this.#running--;
-      this.#waiting.shift()?.();
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#running--;
     }
   }
 
