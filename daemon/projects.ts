@@ -8,6 +8,8 @@ import type {
   DownNothingResult,
   DownRequest,
   ProjectSummary,
+  PullRequest,
+  PullResult,
   ReplicaStatus,
   ScaleRequest,
   ServicesRequest,
@@ -26,6 +28,8 @@ import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, repl
 import type { EventBus } from './event-bus.ts';
 import { ensureImages } from './images.ts';
 import { Mutex } from './mutex.ts';
+import { pullProject } from './pull-command.ts';
+import { MemoryPullTimes, type PullTimes } from './pull-state.ts';
 import { ProjectLoops } from './project-loops.ts';
 import { drainedStop, type ProjectMesh } from './project-mesh.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
@@ -47,6 +51,8 @@ export interface ProjectManagerOptions {
   mesh?: ProjectMesh;
   /** Where secrets and configs are written for bind mounts (CMESH_HOME/files); without it, a grant is an error. */
   filesDir?: string;
+  /** When cmesh last pulled each image (pull_policy daily/weekly/every_*); the daemon keeps it in CMESH_HOME. */
+  pullTimes?: PullTimes;
 }
 
 const DEFAULT_WAIT_MS = 120_000;
@@ -57,9 +63,11 @@ export class ProjectManager {
   readonly #loops: ProjectLoops;
   // Mutexes outlive their project so an `up` queued behind a `down` still serializes with it.
   readonly #locks = new Map<string, Mutex>();
+  readonly #pullTimes: PullTimes;
 
   constructor(options: ProjectManagerOptions) {
     this.#o = options;
+    this.#pullTimes = options.pullTimes ?? new MemoryPullTimes();
     this.#loops = new ProjectLoops({
       engine: options.engine,
       emit: (e) => options.bus.publish(e),
@@ -127,7 +135,16 @@ export class ProjectManager {
       const draft = mergeUp(prev, request.project, request);
       const services = activeServices(draft);
       const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
-      const built = await ensureImages({ ...this.#withSignal(signal), engine: this.#o.engine, project: request.project, services, build: request.build, emit });
+      const built = await ensureImages({
+        ...this.#withSignal(signal),
+        engine: this.#o.engine,
+        project: request.project,
+        services,
+        build: request.build,
+        emit,
+        pullTimes: this.#pullTimes,
+        ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
+      });
       const project = await this.#withFileGrants(built);
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
@@ -238,6 +255,11 @@ export class ProjectManager {
       ...this.#withSignal(signal),
     });
     return Object.fromEntries(Object.entries(built).map(([s, b]) => [s, { image: b.image, cached: b.cached, durationMs: b.durationMs }]));
+  }
+
+  /** `cmesh pull` (pull-command.ts): pulls without touching the running project. Not serialized with `up`. */
+  pull(request: PullRequest, signal?: AbortSignal): Promise<PullResult> {
+    return pullProject({ engine: this.#o.engine, request, emit: (e) => this.#o.bus.publish(e), times: this.#pullTimes, ...this.#withSignal(signal) });
   }
 
   /** Watch `sync` (project-sync.ts): files into every running replica, then (sync+restart) drained restarts. */

@@ -8,6 +8,8 @@ export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
 export type DependsCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
 export type LbStrategy = 'round-robin' | 'random' | 'weighted' | 'p2c' | 'ewma' | 'ring-hash';
 export type Protocol = 'http' | 'tcp';
+/** Compose `pull_policy`; `if_not_present` is read as `missing`, `every_<duration>` keeps its duration text. */
+export type PullPolicy = 'missing' | 'always' | 'never' | 'build' | 'daily' | 'weekly' | `every_${string}`;
 
 export interface PortMapping {
   /** Container port. */
@@ -126,6 +128,10 @@ export interface ServiceSpec {
   name: string;
   image?: string;
   build?: BuildSpec;
+  /** Unset = Compose's default (pull when missing); `cmesh pull` treats unset and `missing` differently, as Compose does. */
+  pullPolicy?: PullPolicy;
+  /** `os/arch[/variant]` passed to the pull. */
+  platform?: string;
   command?: string[];
   entrypoint?: string[];
   environment: Record<string, string>;

@@ -48,6 +48,8 @@ function renderService(s: ServiceSpec): Plain {
   return compact({
     image: s.image,
     build: s.build && compact({ context: s.build.context, dockerfile: s.build.dockerfile, args: s.build.args, target: s.build.target, labels: s.build.labels, no_cache: s.build.noCache }),
+    pull_policy: s.pullPolicy,
+    platform: s.platform,
     command: s.command,
     entrypoint: s.entrypoint,
     environment: sortedRecord(s.environment, (v) => v),

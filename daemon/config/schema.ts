@@ -8,7 +8,7 @@ export const TOP_LEVEL_UNSUPPORTED = set('include', 'models');
 export const SERVICE_KEYS = set(
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'deploy', 'scale',
   'healthcheck', 'depends_on', 'restart', 'labels', 'volumes', 'networks', 'working_dir', 'user', 'stop_signal',
-  'stop_grace_period', 'profiles', 'develop', 'secrets', 'configs',
+  'stop_grace_period', 'profiles', 'develop', 'secrets', 'configs', 'pull_policy', 'platform',
   // Container options (normalize/container-options.ts, container-resources.ts).
   'blkio_config', 'cap_add', 'cap_drop', 'cgroup', 'cgroup_parent', 'container_name', 'cpu_period', 'cpu_quota',
   'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares', 'cpus', 'cpuset', 'device_cgroup_rules', 'devices', 'dns', 'dns_opt',
@@ -21,8 +21,8 @@ export const SERVICE_KEYS = set(
 /** Everything else the Compose spec defines for a service. */
 export const SERVICE_UNSUPPORTED = set(
   'annotations', 'attach', 'cpu_count', 'cpu_percent', 'credential_spec', 'extends', 'external_links',
-  'isolation', 'label_file', 'links', 'models', 'network_mode', 'platform', 'post_start', 'pre_stop', 'provider',
-  'pull_policy', 'pull_refresh_after', 'use_api_socket', 'volumes_from',
+  'isolation', 'label_file', 'links', 'models', 'network_mode', 'post_start', 'pre_stop', 'provider',
+  'pull_refresh_after', 'use_api_socket', 'volumes_from',
 );
 
 export const BUILD_KEYS = set('context', 'dockerfile', 'args', 'target', 'labels', 'no_cache');

@@ -17,6 +17,8 @@ import type {
   LogOptions,
   NetworkCreateSpec,
   NetworkInfo,
+  PullOptions,
+  PullProgress,
   VolumeCreateSpec,
   VolumeInfo,
 } from '../api/engine.ts';
@@ -30,6 +32,7 @@ import { DockerNetworks, DockerVolumes } from './dockerode-networks.ts';
 import { drainStream } from './engine-streams.ts';
 import { JsonObjectSplitter } from './json-stream.ts';
 import { engineTimestamp, toEngineEvent } from './stream-util.ts';
+import { dockerodePull } from './pull-dockerode.ts';
 
 export interface DockerEngineOptions {
   /** unix:///path, tcp://host:port, … ; default DOCKER_HOST, else unix:///var/run/docker.sock. */
@@ -156,6 +159,9 @@ export class DockerodeEngine implements ContainerEngine {
   }
   removeImage(ref: string): Promise<void> {
     return this.#images.remove(ref);
+  }
+  pullImage(options: PullOptions): AsyncIterable<PullProgress> {
+    return dockerodePull(this.#d.docker, options, (err, ctx) => this.#d.error(err, ctx));
   }
   buildImage(options: BuildOptions): AsyncIterable<BuildProgress> {
     return this.#images.build(options);

@@ -19,6 +19,8 @@ import type {
   LogOptions,
   NetworkCreateSpec,
   NetworkInfo,
+  PullOptions,
+  PullProgress,
   VolumeCreateSpec,
   VolumeInfo,
 } from '../api/engine.ts';
@@ -28,12 +30,15 @@ import { type ExecHandler, type FakeCall, type FakeContainer, FakeCore, type Fak
 import { type BuildScript, FakeImages } from './fake-images.ts';
 import { FakeNetworks, FakeVolumes } from './fake-networks.ts';
 import { Subscription } from './fake-signal.ts';
+import { FakeRegistry } from './pull-fake.ts';
 
 export type { ExecHandler, FakeCall, FakeContainer, FakeEngineOptions, StartHandler } from './fake-core.ts';
 
 type LabelQuery = Record<string, string | true>;
 
 export class FakeEngine implements ContainerEngine {
+  /** What pullImage pulls from: tests add images, credentials and outages (pull-fake.ts). */
+  readonly registry = new FakeRegistry();
   readonly #f: FakeCore;
   readonly #containers: FakeContainers;
   readonly #networks: FakeNetworks;
@@ -243,6 +248,9 @@ export class FakeEngine implements ContainerEngine {
   }
   removeImage(ref: string): Promise<void> {
     return this.#images.remove(ref);
+  }
+  pullImage(options: PullOptions): AsyncIterable<PullProgress> {
+    return this.registry.pull(options, (ref) => this.addImage(ref));
   }
   buildImage(options: BuildOptions): AsyncIterable<BuildProgress> {
     return this.#images.build(options);

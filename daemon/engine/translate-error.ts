@@ -27,6 +27,7 @@ export type EngineOp =
   | 'image-inspect'
   | 'image-remove'
   | 'build'
+  | 'pull'
   | 'events';
 
 /** What the failing call was about; only `op` is required. */

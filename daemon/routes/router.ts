@@ -5,6 +5,7 @@ import type {
   BuildRequest,
   DaemonInfo,
   DownRequest,
+  PullRequest,
   ScaleRequest,
   ServicesRequest,
   ServiceTableRow,
@@ -97,6 +98,19 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
             }
             const request: BuildRequest = { project: b.project, services: b.services ?? [], noCache: b.noCache === true };
             return runOperation(req, res, bus, name, (signal) => manager.build(name, request, signal));
+          }
+          case 'pull': {
+            const p = body as Partial<PullRequest>;
+            if (typeof p.project !== 'object' || p.project === null || p.project.name !== name) {
+              throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', 'pull needs a `project` (the loaded ProjectSpec) of this name');
+            }
+            const request: PullRequest = {
+              project: p.project,
+              services: Array.isArray(p.services) ? p.services : [],
+              ignoreFailures: p.ignoreFailures === true,
+              ...(typeof p.dockerConfig === 'string' ? { dockerConfig: p.dockerConfig } : {}),
+            };
+            return runOperation(req, res, bus, name, (signal) => manager.pull(request, signal));
           }
           case 'sync': {
             const s = body as Partial<SyncRequest>;

@@ -13,6 +13,7 @@ import { readEnvironment } from './environment.ts';
 import { readFileGrants } from './file-grants.ts';
 import { readHealthcheck } from './healthcheck.ts';
 import { readPorts } from './ports.ts';
+import { readPlatform, readPullPolicy } from './pull-policy.ts';
 import { checkKeys, type Ctx, readDuration, readInt, readKeyValues, readMap, readString, readStringList, typeError } from './read.ts';
 import { shellSplit } from './shell-split.ts';
 import { readVolumes, type VolumeRef } from './volumes.ts';
@@ -66,6 +67,12 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
         break;
       case 'build':
         assign(spec, 'build', readBuild(ctx, v, p));
+        break;
+      case 'pull_policy':
+        assign(spec, 'pullPolicy', readPullPolicy(ctx, v, p));
+        break;
+      case 'platform':
+        assign(spec, 'platform', readPlatform(ctx, v, p));
         break;
       case 'command':
       case 'entrypoint':
@@ -153,6 +160,10 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
   }
   if (spec.image === undefined && spec.build === undefined && !map.entries.has('image') && !map.entries.has('build')) {
     ctx.issues.error(entry.keyPos, path, `service "${name}" has neither an image nor a build context`, 'add `image: <name>` or `build: <dir>`');
+  }
+  if (spec.pullPolicy === 'build' && spec.build === undefined && map.entries.has('pull_policy')) {
+    const node = get(map, 'pull_policy');
+    ctx.issues.error(node?.pos ?? entry.keyPos, [...path, 'pull_policy'], `pull_policy "build" needs a build section to build from`, 'add `build: <dir>` or choose another pull_policy');
   }
   if (!map.entries.has('networks')) {
     spec.networks = { default: { aliases: [] } };
