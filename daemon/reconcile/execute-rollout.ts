@@ -4,7 +4,8 @@
 import type { ContainerInfo } from '../api/engine.ts';
 import { CmeshError, isCmeshError } from '../api/errors.ts';
 import { isPendingNext, Labels } from '../api/labels.ts';
-import { type ActionContext, drain, emitContainer, remove } from './execute-actions.ts';
+import { type ActionContext, emitContainer } from './action-context.ts';
+import { drain, remove } from './execute-stop.ts';
 import { shortHash } from './hash.ts';
 import type { Action, ContainerRef, RolloutStep } from './plan-types.ts';
 import { lastLogLines, sleep } from './wait.ts';
