@@ -78,7 +78,7 @@ test('engine down mid-rollout: no rollback or failed mark, old replicas keep ser
     assert.ok(during.some((r) => r.startsWith('demo-web-1-next:')), `leftover -next: ${during.join(', ')}`);
 
     // The loop's own backoff timer retries (no `up`): the version was not marked failed, so the rollout completes.
-    await eventually(() => events.some((e) => e.type === 'rollout' && e.phase === 'done'), 'the retried rollout to finish');
+    await eventually(() => events.some((e) => e.type === 'rollout' && e.phase === 'done'), 'the retried rollout to finish', 10_000);
     const after = await replicas(engine);
     assert.deepEqual(after.map((r) => r.split(':').slice(0, 2).join(':')), ['demo-web-1:running', 'demo-web-2:running']);
     const newHash = after[0]!.split(':')[2];
@@ -99,8 +99,15 @@ test('a replica verdict in one step still marks the version failed when another 
   };
   let current = surge2('1', 1);
   // Surge 2, both new replicas under way at once: the engine answers 500 to every inspect of replica 1's new
-  // container (an engine error), and replica 2's new container never passes health (a verdict), a little later.
+  // container (an engine error); replica 2's new container never passes health (a verdict), once replica 1 gave up.
   let broken = '';
+  let interrupted!: () => void;
+  const replica1GaveUp = new Promise<void>((resolve) => {
+    interrupted = resolve;
+  });
+  const emit = (e: DaemonEvent): void => {
+    if (e.type === 'rollout' && e.phase === 'progress' && e.replica === 1 && /interrupted/.test(e.text ?? '')) interrupted();
+  };
   const inspect = engine.inspectContainer.bind(engine);
   engine.inspectContainer = async (id) => {
     if (id === broken) throw new CmeshError('CMESH_E_ENGINE', 'Docker engine error during inspect: server error (HTTP 500)');
@@ -112,12 +119,13 @@ test('a replica verdict in one step still marks the version failed when another 
         broken = next.id;
         return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(false), { once: true }));
       }
-      return new Promise((resolve) => setTimeout(() => resolve(false), 600));
+      // Bounded: code that never reports replica 1 as interrupted must fail this test, not hang it.
+      return Promise.race([replica1GaveUp, new Promise((r) => setTimeout(r, 5_000))]).then(() => false);
     },
     discard: () => {},
     promote: () => {},
   };
-  const loop = new ProjectReconciler({ engine, name: 'demo', getDesired: () => current, emit: () => {}, signal: ac.signal, resyncMs: 60_000, now: () => engine.now(), rolloutHooks });
+  const loop = new ProjectReconciler({ engine, name: 'demo', getDesired: () => current, emit, signal: ac.signal, resyncMs: 60_000, now: () => engine.now(), rolloutHooks });
   try {
     await loop.reconcileNow();
     current = surge2('bad', 2);
