@@ -41,8 +41,8 @@ export class Registry {
   private readonly healthSignals: AbortSignal[] = [];
   /**
    * Per pool, one child controller per health signal: the pool's checker hangs on its child, which ends with the pool
-   * (removeService) or with the parent. The parent, alive as long as the daemon, so carries one listener of ours
-   * however many pools come and go; checkers tied to it directly kept theirs (and their pool) after `down`.
+   * (removeService) or with the parent. So the parent, which lives as long as the daemon, carries one listener of ours
+   * however many pools come and go; checkers tied to it directly kept theirs (and their dead pool) after `down`.
    */
   private readonly healthRuns = new Map<string, { parent: AbortSignal; run: AbortController }[]>();
 
