@@ -41,6 +41,12 @@ const key = (project: string, service: string) => `${project}/${service}`;
 export class Registry {
   private readonly pools = new Map<string, ServicePool>();
   private readonly healthSignals: AbortSignal[] = [];
+  /**
+   * Per pool, one child controller per health signal: the pool's checker hangs on its child, which ends with the pool
+   * (removeService) or with the parent. So the parent, which lives as long as the daemon, carries one listener of ours
+   * however many pools come and go; checkers tied to it directly kept theirs (and their dead pool) after `down`.
+   */
+  private readonly healthRuns = new Map<string, { parent: AbortSignal; run: AbortController }[]>();
 
   constructor(private readonly opts: RegistryOptions = {}) {}
 
@@ -53,7 +59,7 @@ export class Registry {
     if (!p) {
       p = new ServicePool({ ...this.opts, project, service });
       this.pools.set(k, p);
-      for (const signal of this.healthSignals) if (!signal.aborted) startHealthChecks(p, signal);
+      for (const signal of this.healthSignals) if (!signal.aborted) this.runHealthChecks(k, p, signal);
     }
     return p;
   }
@@ -96,6 +102,8 @@ export class Registry {
     // Removing replicas first releases drain waiters and stops their probes through the pool's listeners.
     for (const id of p.replicaIds()) p.remove(id);
     this.pools.delete(key(project, service));
+    for (const { run } of this.healthRuns.get(key(project, service)) ?? []) run.abort();
+    this.healthRuns.delete(key(project, service));
   }
 
   removeProject(project: string): void {
@@ -112,8 +120,24 @@ export class Registry {
   startHealthChecks(signal: AbortSignal): void {
     if (signal.aborted) return;
     this.healthSignals.push(signal);
-    signal.addEventListener('abort', () => this.healthSignals.splice(this.healthSignals.indexOf(signal), 1), { once: true });
-    for (const p of this.pools.values()) startHealthChecks(p, signal);
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.healthSignals.splice(this.healthSignals.indexOf(signal), 1);
+        for (const [k, runs] of this.healthRuns) {
+          for (const r of runs) if (r.parent === signal) r.run.abort();
+          this.healthRuns.set(k, runs.filter((r) => r.parent !== signal));
+        }
+      },
+      { once: true },
+    );
+    for (const [k, p] of this.pools) this.runHealthChecks(k, p, signal);
+  }
+
+  private runHealthChecks(k: string, p: ServicePool, parent: AbortSignal): void {
+    const run = new AbortController();
+    this.healthRuns.set(k, [...(this.healthRuns.get(k) ?? []), { parent, run }]);
+    startHealthChecks(p, run.signal);
   }
 }
 
