@@ -2,20 +2,21 @@
 
 const set = (...keys: string[]): ReadonlySet<string> => new Set(keys);
 
-export const TOP_LEVEL_KEYS = set('version', 'name', 'services', 'networks', 'volumes');
-export const TOP_LEVEL_UNSUPPORTED = set('secrets', 'configs', 'include', 'models');
+/** `include` (and a service's `extends`) are resolved before normalization, see compose-files.ts. */
+export const TOP_LEVEL_KEYS = set('version', 'name', 'services', 'networks', 'volumes', 'include');
+export const TOP_LEVEL_UNSUPPORTED = set('secrets', 'configs', 'models');
 
 export const SERVICE_KEYS = set(
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'deploy', 'scale',
   'healthcheck', 'depends_on', 'restart', 'labels', 'volumes', 'networks', 'working_dir', 'user', 'stop_signal',
-  'stop_grace_period', 'profiles', 'develop',
+  'stop_grace_period', 'profiles', 'develop', 'extends',
 );
 
 /** Everything else the Compose spec defines for a service. */
 export const SERVICE_UNSUPPORTED = set(
   'annotations', 'attach', 'blkio_config', 'cap_add', 'cap_drop', 'cgroup', 'cgroup_parent', 'configs', 'container_name',
   'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota', 'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares', 'cpus', 'cpuset',
-  'credential_spec', 'device_cgroup_rules', 'devices', 'dns', 'dns_opt', 'dns_search', 'domainname', 'extends',
+  'credential_spec', 'device_cgroup_rules', 'devices', 'dns', 'dns_opt', 'dns_search', 'domainname',
   'external_links', 'extra_hosts', 'gpus', 'group_add', 'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links',
   'logging', 'mac_address', 'mem_limit', 'mem_reservation', 'mem_swappiness', 'memswap_limit', 'models', 'network_mode',
   'oom_kill_disable', 'oom_score_adj', 'pid', 'pids_limit', 'platform', 'post_start', 'pre_stop', 'privileged', 'provider',
