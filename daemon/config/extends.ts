@@ -22,7 +22,10 @@ const NOT_INHERITED = ['depends_on', 'volumes_from', 'links'];
 interface Ref {
   service: string;
   file?: string;
+  /** Where the service name was written (errors about it point here). */
   node: YNode;
+  /** Where `file:` was written, when given. */
+  fileNode?: YNode;
 }
 
 /** Returns the model with every `extends` of its services resolved (and removed). */
@@ -73,7 +76,7 @@ class Resolver {
   }
 
   private base(baseFile: string, file: string, current: YMap, ref: Ref, path: PathSeg[], chain: string[]): YNode | undefined {
-    const model = baseFile === file ? current : this.env.loadFile(baseFile, ref.node.pos, path);
+    const model = baseFile === file ? current : this.env.loadFile(baseFile, (ref.fileNode ?? ref.node).pos, path);
     if (model === undefined) return undefined;
     const base = this.resolve(baseFile, model, ref.service, chain);
     if (base === undefined) {
@@ -108,7 +111,7 @@ class Resolver {
     for (const k of node.entries.keys()) {
       if (k !== 'service' && k !== 'file' && !k.startsWith('x-')) this.env.issues.warn(node.entries.get(k)?.keyPos, [...path, k], `unknown key "${k}" in extends is ignored`);
     }
-    return file === undefined ? { service: service.value, node } : { service: service.value, file: String(file.value), node };
+    return file === undefined ? { service: service.value, node: service } : { service: service.value, file: String(file.value), node: service, fileNode: file };
   }
 }
 
