@@ -26,6 +26,8 @@ export interface BuildSpec {
   context: string;
   /** Dockerfile path relative to the context (Compose semantics), default `Dockerfile`. */
   dockerfile: string;
+  /** `dockerfile_inline`: the Dockerfile's text; when set, `dockerfile` is not read. */
+  dockerfileInline?: string;
   args: Record<string, string>;
   target?: string;
   labels: Record<string, string>;

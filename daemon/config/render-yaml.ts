@@ -46,7 +46,7 @@ function renderService(s: ServiceSpec): Plain {
   const hc = s.healthcheck;
   return compact({
     image: s.image,
-    build: s.build && compact({ context: s.build.context, dockerfile: s.build.dockerfile, args: s.build.args, target: s.build.target, labels: s.build.labels, no_cache: s.build.noCache }),
+    build: s.build && compact({ context: s.build.context, ...(s.build.dockerfileInline === undefined ? { dockerfile: s.build.dockerfile } : { dockerfile_inline: s.build.dockerfileInline }), args: s.build.args, target: s.build.target, labels: s.build.labels, no_cache: s.build.noCache }),
     command: s.command,
     entrypoint: s.entrypoint,
     environment: sortedRecord(s.environment, (v) => v),

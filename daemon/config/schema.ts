@@ -24,9 +24,9 @@ export const SERVICE_UNSUPPORTED = set(
   'tmpfs', 'tty', 'ulimits', 'use_api_socket', 'userns_mode', 'uts', 'volumes_from',
 );
 
-export const BUILD_KEYS = set('context', 'dockerfile', 'args', 'target', 'labels', 'no_cache');
+export const BUILD_KEYS = set('context', 'dockerfile', 'dockerfile_inline', 'args', 'target', 'labels', 'no_cache');
 export const BUILD_UNSUPPORTED = set(
-  'additional_contexts', 'cache_from', 'cache_to', 'dockerfile_inline', 'entitlements', 'extra_hosts', 'isolation',
+  'additional_contexts', 'cache_from', 'cache_to', 'entitlements', 'extra_hosts', 'isolation',
   'network', 'platforms', 'privileged', 'pull', 'secrets', 'shm_size', 'ssh', 'tags', 'ulimits',
 );
 

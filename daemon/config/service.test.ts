@@ -27,6 +27,15 @@ test('build: string and long form with list or map args', () => {
   assert.equal(svc('build: {}').build?.context, '/proj');
 });
 
+test('build.dockerfile_inline is honoured (no warning) and excludes build.dockerfile', () => {
+  const { project, warnings } = load('services:\n  web:\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM busybox\n        RUN echo hi\n');
+  assert.equal(project.services['web']?.build?.dockerfileInline, 'FROM busybox\nRUN echo hi\n');
+  assert.deepEqual(warnings, []);
+  const err = loadError('services:\n  web:\n    build:\n      dockerfile: Dockerfile\n      dockerfile_inline: FROM busybox\n');
+  assert.deepEqual(where(err), ['5:7 services.web.build.dockerfile_inline']);
+  assert.match(err.issues[0]?.message ?? '', /mutually exclusive/);
+});
+
 test('command and entrypoint: strings are shell-split, lists kept', () => {
   const s = svc(`image: x\ncommand: sh -c "echo hi && sleep 1"\nentrypoint: ["/bin/tini", "--", 3]`);
   assert.deepEqual(s.command, ['sh', '-c', 'echo hi && sleep 1']);
