@@ -173,4 +173,13 @@ export interface ConfigWarning {
 export interface LoadedProject {
   project: ProjectSpec;
   warnings: ConfigWarning[];
+  /** Which compose keys the loader honoured and which it ignored (what would differ from Compose). */
+  keys?: KeyReport;
+}
+
+export interface KeyReport {
+  /** How many keys of the compose model cmesh reads and acts on. */
+  honoured: number;
+  /** Paths of the keys it ignored (unsupported or unknown), in file order. */
+  ignored: string[];
 }

@@ -107,7 +107,7 @@ export function loadProjectFromSources(sources: SourceFile[], opts: SourceLoadOp
     profiles,
   });
   issues.throwIfAny();
-  return { project, warnings: issues.warnings };
+  return { project, warnings: issues.warnings, keys: issues.keys };
 }
 
 export async function loadProject(opts: LoadOptions): Promise<LoadedProject> {
@@ -131,7 +131,7 @@ export async function loadProject(opts: LoadOptions): Promise<LoadedProject> {
     envFiles,
     readFile: readSmallFileSync,
   });
-  return { project: loaded.project, warnings: [...found.warnings, ...loaded.warnings] };
+  return { ...loaded, warnings: [...found.warnings, ...loaded.warnings] };
 }
 
 /**

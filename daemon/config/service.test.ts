@@ -183,6 +183,11 @@ test('unsupported and unknown keys warn with position and never fail', () => {
   assert.match(r.warnings[3]?.message ?? '', /did you mean "image"/);
 });
 
+test('the loader reports how many keys it honoured and which it ignored', () => {
+  const { keys } = load('name: p\nservices:\n  web:\n    image: x\n    cap_add: [NET_ADMIN]\n    helthcheck: {}\n    build: {context: ., cache_from: [a]}\n    x-other: 1\nsecrets: {}\n');
+  assert.deepEqual(keys, { honoured: 5, ignored: ['secrets', 'services.web.cap_add', 'services.web.helthcheck', 'services.web.build.cache_from'] });
+});
+
 test('a service must be a mapping', () => {
   assert.deepEqual(where(loadError('services:\n  web: nginx\n')), ['2:8 services.web']);
   assert.deepEqual(where(loadError('services:\n  web:\n')), ['2:3 services.web']);
