@@ -13,6 +13,8 @@ export interface PortMapping {
   target: number;
   /** Host port the mesh proxy listens on; undefined = container port is only exposed (engine-assigned). */
   published?: number;
+  /** Compose `80-90:8080` (one container port, a host range): the last host port; the proxy takes the first free one. */
+  publishedEnd?: number;
   /** Address the proxy binds for the published port; cmesh defaults to 127.0.0.1 (unlike Compose). */
   hostIp?: string;
   protocol: 'tcp' | 'udp';

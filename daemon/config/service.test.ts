@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { projectToComposeYaml } from './render-yaml.ts';
 import { load, loadError, service, where } from './test-helpers.ts';
 
 const svc = (body: string, opts = {}) => service(`services:\n  web:\n${body.replace(/^/gm, '    ')}\n`, 'web', opts);
@@ -70,6 +71,16 @@ test('ports: long syntax fields', () => {
     { target: 80, published: 8080, hostIp: '0.0.0.0', protocol: 'udp', name: 'web', appProtocol: 'http' },
     { target: 443, protocol: 'tcp' },
   ]);
+});
+
+test('ports: a host range for one container port, short and long syntax, without a warning; config prints it back', () => {
+  const { project, warnings } = load('services:\n  web:\n    image: x\n    ports: ["80-90:8080", {target: 443, published: "8443-8450"}]\n');
+  assert.deepEqual(project.services['web']?.ports, [
+    { target: 8080, published: 80, publishedEnd: 90, hostIp: '127.0.0.1', protocol: 'tcp' },
+    { target: 443, published: 8443, publishedEnd: 8450, hostIp: '127.0.0.1', protocol: 'tcp' },
+  ]);
+  assert.deepEqual(warnings, []);
+  assert.match(projectToComposeYaml(project), /published: 80-90\n/);
 });
 
 test('published ports default to 127.0.0.1, or x-cmesh.bind', () => {
