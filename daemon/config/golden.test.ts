@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { parseEnvFile } from './env-file.ts';
-import { loadComposeModel, type SourceFile } from './load.ts';
+import { loadComposeModel, loadProjectFromSources, type SourceFile } from './load.ts';
 import { toPlain } from './node.ts';
 import { FIXTURES } from './test-helpers.ts';
 
@@ -20,7 +20,10 @@ function render(dir: string): string {
   const sources = ['compose.yaml', 'compose.override.yaml'].map((f) => join(dir, f)).filter(existsSync).map(read);
   const envFiles = existsSync(join(dir, '.env')) ? [read(join(dir, '.env'))] : [];
   const processEnv = existsSync(join(dir, 'process.env')) ? Object.fromEntries(parseEnvFile('process.env', readFileSync(join(dir, 'process.env'), 'utf8')).values) : {};
-  const { model } = loadComposeModel(sources, { env: processEnv, envFiles, readFile: (f) => readFileSync(f, 'utf8') });
+  const opts = { env: processEnv, envFiles, readFile: (f: string) => readFileSync(f, 'utf8') };
+  const { model } = loadComposeModel(sources, opts);
+  // Every case is a valid project too (what `cmesh config` on the folder would print), not just a mergeable tree.
+  assert.ok(loadProjectFromSources(sources, opts).project);
   return stringify(toPlain(model)).replaceAll(dir, '<case>');
 }
 
