@@ -96,3 +96,10 @@ test('include: an included file may not see variables of its .env leak into the 
   assert.equal(project.services['cache']?.image, 'redis:7-from-lib-dotenv');
   assert.deepEqual(warnings, []);
 });
+
+test('${COMPOSE_PROJECT_NAME} in an included file is the including project name', () => {
+  const file = join(FIXTURES, 'golden/include/other.yaml');
+  const text = 'name: outer\ninclude: [../interpolation/compose.yaml]\nservices: {}\n';
+  const { project } = load(text, { readFile }, file);
+  assert.equal(project.services['web']?.environment['PROJECT'], 'outer');
+});

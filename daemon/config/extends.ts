@@ -57,6 +57,7 @@ class Resolver {
     if (!isMap(svc) || !svc.entries.has('extends')) return svc;
 
     const path: PathSeg[] = ['services', name, 'extends'];
+    this.env.issues.keys.honoured++;
     const local = without(svc, ['extends']);
     const ref = this.readRef(svc.entries.get('extends')!.value, path);
     let result: YNode = local;

@@ -29,6 +29,7 @@ const HINT = 'write `include: [other/compose.yaml]` or `include: [{path: other/c
 export function applyInclude(model: YMap, env: IncludeEnv): YMap {
   const inc = model.entries.get('include');
   if (inc === undefined) return model;
+  env.issues.keys.honoured++;
   const out = new Map(model.entries);
   out.delete('include');
   const result: YMap = { ...model, entries: out };

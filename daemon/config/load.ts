@@ -80,11 +80,14 @@ export function loadComposeModel(sources: SourceFile[], opts: SourceLoadOptions 
 
   const projectDir = resolve(dirname(first.file), opts.projectDirectory ?? '.');
   const envProjectName = lookup('COMPOSE_PROJECT_NAME');
-  // Compose exposes the resolved project name to interpolation; only a file's `name:` needs a look ahead.
-  const imperative = opts.projectName || envProjectName || undefined;
-  const needsName = imperative === undefined && sources.some((s) => s.text.includes('COMPOSE_PROJECT_NAME'));
-  const projectName = needsName ? pickProjectName({ file: nameInFiles(sources, lookup), projectDir }).name : imperative;
-  const withName: Lookup = (name) => (name === 'COMPOSE_PROJECT_NAME' && projectName !== undefined ? projectName : lookup(name));
+  // Compose exposes the resolved project name to interpolation (in included files too). Only a file's `name:` needs
+  // a look ahead, so it is computed the first time a file asks.
+  let projectName = opts.projectName || envProjectName || undefined;
+  const withName: Lookup = (name) => {
+    if (name !== 'COMPOSE_PROJECT_NAME') return lookup(name);
+    projectName ??= pickProjectName({ file: nameInFiles(sources, lookup), projectDir }).name;
+    return projectName;
+  };
   const loaded = loadModels(sources, { issues, lookup: withName, warned: new Set(), ...(opts.readFile ? { readFile: opts.readFile } : {}) });
   issues.throwIfAny();
   if (loaded === undefined || loaded.empty) {
