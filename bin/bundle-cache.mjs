@@ -109,8 +109,21 @@ function readManifest(dir, name) {
   }
 }
 
+/**
+ * Bundles, manifests and failure markers are named per package root: one cache dir may serve several checkouts
+ * (a node_modules symlinked between worktrees, a shared ~/.cache), and a manifest lists absolute input paths, so
+ * another root's bundle would look fresh while running that root's code.
+ */
+export function scopedName(root, name) {
+  return `${name}-${createHash('sha256').update(resolve(root)).digest('hex').slice(0, 8)}`;
+}
+
 /** Path of the cached `name` bundle when it is fresh for the files as they are now, else undefined. Never throws. */
 export function freshBundle(root, name, dirs) {
+  return freshScoped(root, scopedName(root, name), dirs);
+}
+
+function freshScoped(root, name, dirs) {
   let version;
   try {
     version = esbuildVersion(root);
@@ -259,7 +272,11 @@ function install(dir, name, built) {
  * Throws when no dir is writable (before building), when the build fails (`remember`: true), or with every dir's reason
  * when none took the files.
  */
-export async function buildBundle(root, name, entry, dirs) {
+export function buildBundle(root, name, entry, dirs) {
+  return buildScoped(root, scopedName(root, name), entry, dirs);
+}
+
+async function buildScoped(root, name, entry, dirs) {
   const writable = writableDirs(dirs);
   if (writable.length === 0) throw failure(`no writable cache dir (${dirs.join(', ')})`, false);
   let esbuild;
@@ -286,15 +303,16 @@ const LABEL = { cli: 'CLI', daemon: 'daemon' };
  * A fresh cached bundle, else a new one, else undefined with the reason (the caller falls back to tsx). A build that
  * fails warns once through `warn` (stderr by default) and is not retried until the sources change.
  */
-export async function ensureBundle(root, name, entry, dirs, options = {}) {
+export async function ensureBundle(root, label, entry, dirs, options = {}) {
   const warn = options.warn ?? ((line) => process.stderr.write(line));
-  const fresh = freshBundle(root, name, dirs);
+  const name = scopedName(root, label);
+  const fresh = freshScoped(root, name, dirs);
   if (fresh) return { path: fresh };
   const key = failureKey(root, name, entry, dirs);
   const known = knownFailure(dirs, name, key);
   if (known !== undefined) return { error: `${known} (remembered; retried when the sources change)` };
   try {
-    const path = await buildBundle(root, name, entry, dirs);
+    const path = await buildScoped(root, name, entry, dirs);
     for (const dir of dirs) {
       try {
         rmSync(failedFile(dir, name), { force: true });
@@ -307,7 +325,7 @@ export async function ensureBundle(root, name, entry, dirs, options = {}) {
     const error = String(err?.message ?? err);
     if (err?.remember === true) {
       rememberFailure(dirs, name, key, error);
-      warn(`cmesh: building the ${LABEL[name] ?? name} bundle failed, running through tsx until the sources change: ${error}\n`);
+      warn(`cmesh: building the ${LABEL[label] ?? label} bundle failed, running through tsx until the sources change: ${error}\n`);
     }
     return { error };
   }
