@@ -16,6 +16,8 @@ export interface PortMapping {
   target: number;
   /** Host port the mesh proxy listens on; undefined = container port is only exposed (engine-assigned). */
   published?: number;
+  /** Compose `80-90:8080` (one container port, a host range): the last host port; the proxy takes the first free one. */
+  publishedEnd?: number;
   /** Address the proxy binds for the published port; cmesh defaults to 127.0.0.1 (unlike Compose). */
   hostIp?: string;
   protocol: 'tcp' | 'udp';
@@ -29,6 +31,8 @@ export interface BuildSpec {
   context: string;
   /** Dockerfile path relative to the context (Compose semantics), default `Dockerfile`. */
   dockerfile: string;
+  /** `dockerfile_inline`: the Dockerfile's text; when set, `dockerfile` is not read. */
+  dockerfileInline?: string;
   args: Record<string, string>;
   target?: string;
   labels: Record<string, string>;
@@ -209,4 +213,13 @@ export interface ConfigWarning {
 export interface LoadedProject {
   project: ProjectSpec;
   warnings: ConfigWarning[];
+  /** Which compose keys the loader honoured and which it ignored (what would differ from Compose). */
+  keys?: KeyReport;
+}
+
+export interface KeyReport {
+  /** How many keys of the compose model cmesh reads and acts on. */
+  honoured: number;
+  /** Paths of the keys it ignored (unsupported or unknown), in file order. */
+  ignored: string[];
 }

@@ -47,14 +47,14 @@ function renderService(s: ServiceSpec): Plain {
   const hc = s.healthcheck;
   return compact({
     image: s.image,
-    build: s.build && compact({ context: s.build.context, dockerfile: s.build.dockerfile, args: s.build.args, target: s.build.target, labels: s.build.labels, no_cache: s.build.noCache }),
+    build: s.build && compact({ context: s.build.context, ...(s.build.dockerfileInline === undefined ? { dockerfile: s.build.dockerfile } : { dockerfile_inline: s.build.dockerfileInline }), args: s.build.args, target: s.build.target, labels: s.build.labels, no_cache: s.build.noCache }),
     pull_policy: s.pullPolicy,
     platform: s.platform,
     command: s.command,
     entrypoint: s.entrypoint,
     environment: sortedRecord(s.environment, (v) => v),
     env_file: undefined,
-    ports: s.ports.map((p) => compact({ target: p.target, published: p.published === undefined ? undefined : String(p.published), host_ip: p.hostIp, protocol: p.protocol, name: p.name, app_protocol: p.appProtocol })),
+    ports: s.ports.map((p) => compact({ target: p.target, published: p.published === undefined ? undefined : p.publishedEnd === undefined ? String(p.published) : `${p.published}-${p.publishedEnd}`, host_ip: p.hostIp, protocol: p.protocol, name: p.name, app_protocol: p.appProtocol })),
     expose: s.expose.map(String),
     deploy: { replicas: s.replicas },
     healthcheck: hc && compact({

@@ -2,13 +2,14 @@
 
 const set = (...keys: string[]): ReadonlySet<string> => new Set(keys);
 
-export const TOP_LEVEL_KEYS = set('version', 'name', 'services', 'networks', 'volumes', 'secrets', 'configs');
-export const TOP_LEVEL_UNSUPPORTED = set('include', 'models');
+/** `include` (and a service's `extends`) are resolved before normalization, see compose-files.ts. */
+export const TOP_LEVEL_KEYS = set('version', 'name', 'services', 'networks', 'volumes', 'secrets', 'configs', 'include');
+export const TOP_LEVEL_UNSUPPORTED = set('models');
 
 export const SERVICE_KEYS = set(
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'deploy', 'scale',
   'healthcheck', 'depends_on', 'restart', 'labels', 'volumes', 'networks', 'working_dir', 'user', 'stop_signal',
-  'stop_grace_period', 'profiles', 'develop', 'secrets', 'configs', 'pull_policy', 'platform',
+  'stop_grace_period', 'profiles', 'develop', 'secrets', 'configs', 'pull_policy', 'platform', 'extends',
   // Container options (normalize/container-options.ts, container-resources.ts).
   'blkio_config', 'cap_add', 'cap_drop', 'cgroup', 'cgroup_parent', 'container_name', 'cpu_period', 'cpu_quota',
   'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares', 'cpus', 'cpuset', 'device_cgroup_rules', 'devices', 'dns', 'dns_opt',
@@ -20,14 +21,14 @@ export const SERVICE_KEYS = set(
 
 /** Everything else the Compose spec defines for a service. */
 export const SERVICE_UNSUPPORTED = set(
-  'annotations', 'attach', 'cpu_count', 'cpu_percent', 'credential_spec', 'extends', 'external_links',
+  'annotations', 'attach', 'cpu_count', 'cpu_percent', 'credential_spec', 'external_links',
   'isolation', 'label_file', 'links', 'models', 'network_mode', 'post_start', 'pre_stop', 'provider',
   'pull_refresh_after', 'use_api_socket', 'volumes_from',
 );
 
-export const BUILD_KEYS = set('context', 'dockerfile', 'args', 'target', 'labels', 'no_cache');
+export const BUILD_KEYS = set('context', 'dockerfile', 'dockerfile_inline', 'args', 'target', 'labels', 'no_cache');
 export const BUILD_UNSUPPORTED = set(
-  'additional_contexts', 'cache_from', 'cache_to', 'dockerfile_inline', 'entitlements', 'extra_hosts', 'isolation',
+  'additional_contexts', 'cache_from', 'cache_to', 'entitlements', 'extra_hosts', 'isolation',
   'network', 'platforms', 'privileged', 'pull', 'secrets', 'shm_size', 'ssh', 'tags', 'ulimits',
 );
 
