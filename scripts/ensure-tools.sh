@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Tools the test suite needs besides Docker: tmux (for the dashboard e2e test), promtool and the prometheus server (Debian's `prometheus` package) for
+# Tools the test suite needs besides Docker: tmux (for the dashboard e2e test), xmllint (Debian's libxml2-utils, for the
+# JUnit schema check in cli/ci/report.test.ts), promtool and the prometheus server (Debian's `prometheus` package) for
 # test/e2e/metrics.docker.test.ts. Idempotent: installs only what is missing.
 set -euo pipefail
 
@@ -13,6 +14,13 @@ if ! command -v tmux >/dev/null 2>&1; then
   $SUDO apt-get install -y -qq --no-install-recommends tmux
 fi
 echo "tmux present: $(tmux -V)"
+
+# xmllint: cli/ci/report.test.ts validates the JUnit report against schema/junit-10.xsd.
+if ! command -v xmllint >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends libxml2-utils
+fi
+echo "xmllint present: $(xmllint --version 2>&1 | head -n1)"
 
 if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; then
   echo "promtool and prometheus present: $(promtool --version 2>&1 | head -n1)"
