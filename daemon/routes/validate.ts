@@ -17,7 +17,7 @@ const MAX_ISSUES = 20;
 type Path = readonly PropertyKey[];
 
 /** `project.services.web.ports[1]`, the form config issues use; odd keys are quoted. */
-export function formatPath(path: Path): string {
+function formatPath(path: Path): string {
   let out = 'body';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
