@@ -116,6 +116,15 @@ test('typed errors: unknown project 404 with hint, unknown service, bad name, un
   await assert.rejects(client.request('POST', '/v1/projects/shop/scale', { services: { nope: 2 } }), /no service "nope"/);
   await assert.rejects(client.request('GET', '/v1/projects/..%2Fx/ps'), (e: unknown) => (e as CmeshError).code === 'CMESH_E_USAGE');
   await assert.rejects(client.request('GET', '/v1/nothing'), (e: unknown) => (e as CmeshError).code === 'CMESH_E_DAEMON_PROTOCOL');
+  // A malformed body is refused at the door, naming the field; the CLI exits 2 (usage) on it.
+  await assert.rejects(client.request('POST', '/v1/projects/shop/scale', { services: { web: 'two' } }), (err: unknown) => {
+    assert.ok(err instanceof CmeshError);
+    assert.equal(err.code, 'CMESH_E_DAEMON_PROTOCOL');
+    assert.equal(err.exitCode, 2);
+    assert.equal(err.message, 'invalid scale request: services.web: expected number, received string');
+    assert.deepEqual(err.issues, [{ path: 'services.web', message: 'expected number, received string' }]);
+    return true;
+  });
   // A failing operation reports through the final error frame.
   await assert.rejects(up({ services: ['ghost'] }), (e: unknown) => (e as CmeshError).code === 'CMESH_E_SERVICE_NOT_FOUND');
 });

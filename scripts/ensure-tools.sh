@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tools the test suite needs besides Docker: tmux (for the dashboard e2e test), Debian's `docker-registry` and
-# `apache2-utils` (htpasswd) for test/e2e/pull.docker.test.ts, promtool and the prometheus server (Debian's
-# `prometheus` package) for test/e2e/metrics.docker.test.ts. Idempotent: installs only what is missing.
+# `apache2-utils` (htpasswd) for test/e2e/pull.docker.test.ts, xmllint (Debian's libxml2-utils, for the JUnit schema
+# check in cli/ci/report.test.ts), promtool and the prometheus server (Debian's `prometheus` package) for
+# test/e2e/metrics.docker.test.ts. Idempotent: installs only what is missing.
 set -euo pipefail
 
 SUDO=""
@@ -34,6 +35,13 @@ if ! command -v docker-registry >/dev/null 2>&1 || ! command -v htpasswd >/dev/n
   fi
 fi
 echo "docker-registry present: $(docker-registry --version 2>&1 | head -n1)"
+
+# xmllint: cli/ci/report.test.ts validates the JUnit report against schema/junit-10.xsd.
+if ! command -v xmllint >/dev/null 2>&1; then
+  if ! apt-cache policy libxml2-utils 2>/dev/null | grep -q 'Candidate: [0-9]'; then apt_update_once; fi
+  $SUDO apt-get install -y -qq --no-install-recommends libxml2-utils
+fi
+echo "xmllint present: $(xmllint --version 2>&1 | head -n1)"
 
 if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; then
   echo "promtool and prometheus present: $(promtool --version 2>&1 | head -n1)"

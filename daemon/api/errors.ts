@@ -49,7 +49,8 @@ export const ErrorCodes = {
   CMESH_E_PROJECT_NOT_FOUND: ExitCode.notFound,
   CMESH_E_SERVICE_NOT_FOUND: ExitCode.notFound,
   CMESH_E_DAEMON_UNAVAILABLE: ExitCode.failure,
-  CMESH_E_DAEMON_PROTOCOL: ExitCode.failure,
+  /** A request the other side cannot take (malformed body, unknown route, broken stream): a usage error. */
+  CMESH_E_DAEMON_PROTOCOL: ExitCode.usage,
   CMESH_E_LOCKED: ExitCode.conflict,
   CMESH_E_BUG: ExitCode.bug,
 } as const satisfies Record<string, ExitCode>;
