@@ -2,7 +2,8 @@
 // becomes an Exchange, and responses are written back as single buffers, one request at a time, in order.
 
 import type { Socket } from 'node:net';
-import { type ProxyContext, countError } from './context.ts';
+import type { ClientSide, ExchangeView } from './client-side.ts';
+import { type ProxyContext, type ServedConnection, countError } from './context.ts';
 import { type ProxyError, errorResponse } from './error-responses.ts';
 import { type ForwardingInfo, normalizeIp } from './forwarded-headers.ts';
 import { Exchange } from './http-exchange.ts';
@@ -76,7 +77,7 @@ interface ParkedHead {
 type ParserWithOwner = Parser & { owner: ClientConnection | null; headersCompleted(): boolean };
 type SocketWithOwner = Socket & { owner: ClientConnection };
 
-export class ClientConnection {
+export class ClientConnection implements ClientSide, ServedConnection {
   readonly ctx: ProxyContext;
   readonly socket: Socket;
   readonly limits: ClientLimits;
@@ -275,7 +276,7 @@ export class ClientConnection {
   // ---- responses ----
 
   /** Stages the client response head; returns true when the body must be re-chunked. */
-  responseHead(ex: Exchange, status: number, reason: string, headers: string[]): boolean {
+  responseHead(ex: ExchangeView, status: number, reason: string, headers: string[]): boolean {
     const facts = this.responseFacts;
     let head = clientResponseHead(status, reason, headers, facts);
     const bodyless = ex.isHead || status === 204 || status === 304;
@@ -303,7 +304,7 @@ export class ClientConnection {
   }
 
   /** The proxy's own answer for the current exchange (connection closed after it unless all is clean). */
-  sendError(ex: Exchange, e: ProxyError): void {
+  sendError(ex: ExchangeView, e: ProxyError): void {
     if (ex.headSent) {
       this.destroy();
       return;
@@ -321,7 +322,7 @@ export class ClientConnection {
   }
 
   /** The exchange's response is complete: settle it, then close, discard the rest of its body, or go on. */
-  exchangeDone(ex: Exchange): void {
+  exchangeDone(ex: ExchangeView): void {
     this.exchange = null;
     this.out.forget();
     ex.closed();

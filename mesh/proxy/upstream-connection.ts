@@ -1,7 +1,6 @@
 // One keep-alive TCP connection to a replica: a raw socket whose responses llhttp parses for the attempt using it.
 
 import { type Socket, connect } from 'node:net';
-import type { HttpAttempt } from './http-attempt.ts';
 import {
   HTTPParser,
   PROCEED,
@@ -22,16 +21,44 @@ import {
 } from './llhttp.ts';
 import { UPSTREAM_CLOSED } from './retry.ts';
 import { clock } from './ticker.ts';
-import type { ReplicaPool } from './upstream-client.ts';
 
 /** Response heads larger than this are refused as invalid (node's client default is 16 KiB; apps send big cookies). */
 const MAX_RESPONSE_HEAD = 32 * 1024;
+
+/** The request attempt a connection carries, as the connection and its pool drive it (HttpAttempt). */
+export interface UpstreamAttempt {
+  /** The final response was parsed to its end: bytes parsed after it are not this attempt's. */
+  readonly complete: boolean;
+  /** The pool handed it this connection (connected, or still connecting). */
+  attach(conn: UpstreamConnection): void;
+  connected(): void;
+  /** A response head: returns PROCEED, or SKIP_BODY for a response without a body. */
+  responseHead(status: number, reason: string, headers: string[]): number;
+  responseBody(chunk: Buffer): void;
+  responseComplete(): void;
+  /** After each read from the replica is parsed. */
+  afterRead(): void;
+  upstreamDrained(): void;
+  upstreamFailed(err: Error | ParseError): void;
+  /** Timeouts, checked on every tick while it holds or waits for a connection. */
+  checkTimeout(now: number): void;
+  /** The pool closed while it waited for a connection. */
+  poolClosed(): void;
+}
+
+/** The replica's pool of connections, as one of them sees it (ReplicaPool). */
+export interface ConnectionPool {
+  readonly host: string;
+  readonly port: number;
+  /** The connection closed: it leaves the pool. */
+  removed(conn: UpstreamConnection): void;
+}
 
 type ParserWithOwner = Parser & { owner: UpstreamConnection | null };
 type SocketWithOwner = Socket & { owner: UpstreamConnection };
 
 export class UpstreamConnection {
-  readonly pool: ReplicaPool;
+  readonly pool: ConnectionPool;
   readonly socket: Socket;
   readonly parser: ParserWithOwner;
   consumed = false;
@@ -39,7 +66,7 @@ export class UpstreamConnection {
   /** When the connect started, for the connect timeout. */
   readonly connectStart: number;
   /** The attempt this connection carries, or null while idle in its pool. */
-  attempt: HttpAttempt | null = null;
+  attempt: UpstreamAttempt | null = null;
   /** Cannot carry another request (unexpected bytes, parse error, closing): destroyed instead of pooled. */
   broken = false;
   /** Coarse time of the last read, for the attempt's body idle timeout; and since when it is idle in the pool. */
@@ -54,7 +81,7 @@ export class UpstreamConnection {
   #headers: string[] | null = null;
   #lastError: Error | undefined;
 
-  constructor(pool: ReplicaPool) {
+  constructor(pool: ConnectionPool) {
     this.pool = pool;
     this.connectStart = performance.now();
     const socket = connect({ host: pool.host, port: pool.port, noDelay: true }) as SocketWithOwner;
