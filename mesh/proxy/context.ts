@@ -6,6 +6,7 @@ import type { AttemptOutcome, UpstreamPool } from '../upstream-pool.ts';
 import type { AccessLogEntry, AccessLogSink } from './access-log.ts';
 import type { TrustedProxies } from './forwarded-headers.ts';
 import type { HashKeyExtractor } from './hash-key.ts';
+import type { ReadPath } from './llhttp.ts';
 import type { RetryBudget } from './retry.ts';
 import type { UpstreamClients } from './upstream-client.ts';
 
@@ -54,6 +55,8 @@ export interface ProxyContext {
   draining: boolean;
   /** Upgraded (WebSocket) and TCP tunnels, destroyed when the listener's drain bound passes. */
   tunnels: Set<Socket>;
+  /** How client and replica sockets are parsed (see llhttp.ts). */
+  readPath: ReadPath;
   /** Open HTTP client connections (upgraded ones leave this set for `tunnels`). */
   connections: Set<ServedConnection>;
 }

@@ -1,6 +1,7 @@
 // Keep-alive connection pools, one per replica, created on first use and closed when the replica leaves the service.
 
 import type { Upstream } from '../upstream-pool.ts';
+import { type ReadPath, readPaths } from './llhttp.ts';
 import { addSweeper, clock, removeSweeper } from './ticker.ts';
 import { type ConnectionPool, type UpstreamAttempt, UpstreamConnection } from './upstream-connection.ts';
 
@@ -10,6 +11,8 @@ export interface UpstreamClientOptions {
   bodyTimeoutMs: number;
   /** Keep-alive connections per replica; 64 covers one proxy's concurrency without queueing. */
   connections?: number;
+  /** How replica sockets are parsed (default: what the load-time parser check allows). */
+  readPath?: ReadPath;
 }
 
 /** Idle connections are closed after this unless the replica's Keep-Alive hint says less (undici's default too). */
@@ -23,6 +26,7 @@ export class ReplicaPool implements ConnectionPool {
   readonly host: string;
   readonly port: number;
   readonly options: UpstreamClientOptions;
+  readonly readPath: ReadPath;
   readonly #max: number;
   readonly #idle: UpstreamConnection[] = [];
   readonly #all: UpstreamConnection[] = [];
@@ -36,6 +40,7 @@ export class ReplicaPool implements ConnectionPool {
     this.host = upstream.host;
     this.port = upstream.port;
     this.options = options;
+    this.readPath = options.readPath ?? readPaths.choose();
     this.#max = options.connections ?? 64;
   }
 
