@@ -88,7 +88,7 @@ export class ClientConnection implements ClientSide, ServedConnection, ParseSink
   /** Reading stopped because the request body cannot go anywhere right now. */
   #bodyPaused = false;
   #readingStopped = false;
-  /** Head fields and target collected when a head spans reads (kOnHeaders). */
+  /** Head fields and target collected when a head spans reads (parsedHeaders). */
   #headers: string[] | null = null;
   #url = '';
 

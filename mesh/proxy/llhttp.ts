@@ -46,7 +46,7 @@ export class ReadPathChooser {
   #told = false;
 
   constructor(check: ParserCheck, env: string | undefined) {
-    this.fallbackReason = env === 'fallback' ? 'CMESH_PROXY_PARSER=fallback' : check.noConsume;
+    this.fallbackReason = env === 'fallback' ? 'forced by CMESH_PROXY_PARSER=fallback' : check.noConsume;
   }
 
   choose(log?: (line: string) => void): ReadPath {
@@ -54,7 +54,7 @@ export class ReadPathChooser {
     if (why === undefined) return 'consume';
     if (!this.#told && log !== undefined) {
       this.#told = true;
-      log(`proxy: node's HTTP parser cannot read sockets directly here (${why}); client and replica sockets are parsed from 'data' events instead (correct, slower)`);
+      log(`proxy: node's HTTP parser will not consume sockets (${why}); client and replica sockets are parsed from 'data' events instead (correct, slower)`);
     }
     return 'data';
   }
