@@ -11,12 +11,12 @@ import {
   type HTTPParser,
   METHODS,
   PARSER_CHECK,
+  PAUSE,
   PROCEED,
   type ParseError,
   type ParseSink,
   ParsedSocket,
   type Parser,
-  type ReadPath,
   ReadPathChooser,
   checkParser,
   readPaths,
@@ -168,7 +168,7 @@ class Recorder implements ParseSink {
   parsedHeaders(): void {}
   parsedHead(_ma: number, _mi: number, _h: string[] | undefined, method: number | undefined, url: string | undefined): number {
     this.events.push(`head ${METHODS[method ?? 1]} ${url}`);
-    return url === '/pause' ? 21 : PROCEED;
+    return url === '/pause' ? PAUSE : PROCEED;
   }
   parsedBody(chunk: Buffer): void {
     this.events.push(`body ${chunk.toString()}`);
@@ -210,7 +210,7 @@ describe('ParsedSocket', { timeout: 30_000 }, () => {
       const pair = await socketPair();
       try {
         const sink = new Recorder();
-        const ps = new ParsedSocket(pair.server, 'request', 16 * 1024, sink, path as ReadPath);
+        const ps = new ParsedSocket(pair.server, 'request', 16 * 1024, sink, path);
         sink.ps = ps;
         ps.attach();
         assert.equal(ps.readPath, path);

@@ -1,5 +1,6 @@
-// node's own HTTP/1.1 parser (llhttp, strict mode) reading the proxy's sockets: the one module that touches node
-// internals (`_http_common`'s parser, its `consume` of a socket's `_handle`). The rest of the proxy sees ParsedSocket.
+// node's own HTTP/1.1 parser (llhttp, strict mode) reading the proxy's sockets: the one module that loads and drives
+// node internals (`_http_common`'s parser, its `consume` of a socket's `_handle`); llhttp-contract.ts states and checks
+// what of them is relied on. The rest of the proxy sees ParsedSocket, ParseSink and the parser constants.
 
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
@@ -106,6 +107,7 @@ interface ConsumableHandle {
 export class ParsedSocket {
   readonly socket: Socket;
   readonly #parser: OwnedParser;
+  readonly #sink: ParseSink;
   readonly #path: ReadPath;
   /** The parser reads the handle itself; else 'data' events feed it. */
   #consumed = false;
@@ -116,6 +118,7 @@ export class ParsedSocket {
 
   constructor(socket: Socket, kind: 'request' | 'response', maxHeaderSize: number, sink: ParseSink, path: ReadPath) {
     this.socket = socket;
+    this.#sink = sink;
     this.#path = path;
     const parser = (freeParsers.pop() ?? new HTTPParser()) as OwnedParser;
     parser.initialize(kind === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, maxHeaderSize, STRICT);
@@ -152,11 +155,11 @@ export class ParsedSocket {
 
   /** Parses bytes as if just read (a pipelined remainder held back during a PAUSE); the sink hears `parsedRead`. */
   feed(data: Buffer): void {
-    const parser = this.#parser;
     const outer = this.#current;
     this.#current = data;
-    const ret = parser.execute(data);
-    parser.sink?.parsedRead(ret);
+    const ret = this.#parser.execute(data);
+    // Released by a callback of this read: the parser may already serve another socket.
+    if (!this.#released) this.#sink.parsedRead(ret);
     this.#current = outer;
   }
 
