@@ -102,6 +102,7 @@ export class MeshPorts {
             service: w.service,
             pool: this.#o.poolFor(w.project, w.service, w.target),
             mesh: w.svc.mesh,
+            log: this.#o.log,
             onAccessLog: (line) => (hooks?.onAccessLog ? hooks.onAccessLog(w.project, w.service, line) : this.#o.log(line)),
             ...(hooks?.onRequest ? { onRequest: (entry: AccessLogEntry) => hooks.onRequest?.(w.project, entry) } : {}),
             ...(hooks?.onAttempt ? { onAttempt: (stats: AttemptStats) => hooks.onAttempt?.(w.project, stats) } : {}),
