@@ -2,6 +2,8 @@
 
 export function cacheDirs(root: string, env?: Record<string, string | undefined>): string[];
 export function loadEsbuild(root: string): typeof import('esbuild');
+/** `<name>-<hash of root>`: the name bundles, manifests and failure markers of this root are stored under. */
+export function scopedName(root: string, name: string): string;
 export function freshBundle(root: string, name: string, dirs: string[]): string | undefined;
 export function buildBundle(root: string, name: string, entry: string, dirs: string[]): Promise<string>;
 export function failureKey(root: string, name: string, entry: string, dirs?: string[]): string;

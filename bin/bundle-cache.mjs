@@ -8,6 +8,12 @@
 // changes the importing file, so it is caught too. Writes are atomic (temp + rename): concurrent CLIs may race to
 // build, and the loser's rename just replaces an identical file.
 //
+// Reading and hashing ~720 files costs every start 40–65 ms, so the manifest also keeps each input's size and mtime
+// as they were when hashed: when every stat still matches, the bundle is fresh without reading a byte. Any difference
+// (a `touch`, a checkout) falls back to the hash, and a matching hash refreshes the stats. As in git's "racy" index
+// entries, a file modified within RACY_MS of when its stat was taken is never trusted by stat alone: a same-size
+// edit in the same clock tick would otherwise go unseen.
+//
 // A failed build (a syntax error, an unresolvable import, esbuild missing) is remembered (bundle-failures.mjs) in
 // `<name>-failed.json` next to the bundles, keyed by the sources' sizes and mtimes: until one of them changes, a start
 // goes straight to tsx instead of paying for the same failing build again, and the one-line warning naming the cause
@@ -19,7 +25,7 @@
 // still works, it just loads the module when it happens.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
@@ -67,6 +73,33 @@ function contentHash(root, version, inputs) {
   return h.digest('hex').slice(0, 24);
 }
 
+/** Size and mtime of each file, or undefined when one is gone. */
+function statInputs(files) {
+  const stats = {};
+  for (const file of files) {
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st) return undefined;
+    stats[file] = [st.size, st.mtimeMs];
+  }
+  return stats;
+}
+
+const RACY_MS = 2000;
+
+/** True when the manifest's stats prove the inputs unchanged since they were hashed (no file is read). */
+function statsUnchanged(root, m, version) {
+  if (!m.stats || typeof m.statsAt !== 'number' || m.esbuild !== version || m.node !== nodeMajor()) return false;
+  const files = [join(root, 'tsconfig.json'), ...m.inputs];
+  for (const file of files) {
+    const was = m.stats[file];
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!was || !st || st.size !== was[0] || st.mtimeMs !== was[1] || st.mtimeMs > m.statsAt - RACY_MS) return false;
+  }
+  return true;
+}
+
+const nodeMajor = () => process.versions.node.split('.')[0];
+
 function readManifest(dir, name) {
   try {
     const m = JSON.parse(readFileSync(join(dir, `${name}-bundle.json`), 'utf8'));
@@ -76,8 +109,21 @@ function readManifest(dir, name) {
   }
 }
 
+/**
+ * Bundles, manifests and failure markers are named per package root: one cache dir may serve several checkouts
+ * (a node_modules symlinked between worktrees, a shared ~/.cache), and a manifest lists absolute input paths, so
+ * another root's bundle would look fresh while running that root's code.
+ */
+export function scopedName(root, name) {
+  return `${name}-${createHash('sha256').update(resolve(root)).digest('hex').slice(0, 8)}`;
+}
+
 /** Path of the cached `name` bundle when it is fresh for the files as they are now, else undefined. Never throws. */
 export function freshBundle(root, name, dirs) {
+  return freshScoped(root, scopedName(root, name), dirs);
+}
+
+function freshScoped(root, name, dirs) {
   let version;
   try {
     version = esbuildVersion(root);
@@ -89,9 +135,24 @@ export function freshBundle(root, name, dirs) {
     if (!m) continue;
     const bundle = join(dir, m.bundle);
     if (!existsSync(bundle) || !m.externals.every((p) => existsSync(p))) continue;
-    if (contentHash(root, version, m.inputs) === m.hash) return bundle;
+    if (statsUnchanged(root, m, version)) return bundle;
+    // Stats taken before the read: a file edited after its stat is caught by the next start's stat check.
+    const statsAt = Date.now();
+    const stats = statInputs([join(root, 'tsconfig.json'), ...m.inputs]);
+    if (contentHash(root, version, m.inputs) !== m.hash) continue;
+    if (stats) writeManifest(dir, name, { ...m, esbuild: version, node: nodeMajor(), stats, statsAt });
+    return bundle;
   }
   return undefined;
+}
+
+/** Best effort: a manifest that cannot be rewritten only costs the next start a hash. */
+function writeManifest(dir, name, m) {
+  try {
+    writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(m, null, 1)}\n`);
+  } catch {
+    // Read-only cache dir: the bundle is still fresh.
+  }
 }
 
 const lazyShim = (real) => `// cmesh: ${real} is loaded on first use (see bin/bundle-cache.mjs).
@@ -184,16 +245,19 @@ async function compile(esbuild, root, name, entry, dir) {
     .filter((p) => !p.includes(':'))
     .map((p) => join(root, p))
     .sort();
+  const statsAt = Date.now();
+  const stats = statInputs([join(root, 'tsconfig.json'), ...inputs]);
   const hash = contentHash(root, esbuild.version, inputs);
   // Not remembered: the next start sees the edited file and builds from it.
   if (!hash) throw failure('a source changed while bundling', false);
-  return { hash, contents: result.outputFiles[0].contents, inputs, externals: [...externals].sort() };
+  return { hash, contents: result.outputFiles[0].contents, inputs, externals: [...externals].sort(), esbuild: esbuild.version, stats, statsAt };
 }
 
 function install(dir, name, built) {
   const file = `${name}-${built.hash}.mjs`;
   writeAtomic(join(dir, file), built.contents);
-  const manifest = { format: FORMAT, hash: built.hash, bundle: file, inputs: built.inputs, externals: built.externals };
+  const { hash, inputs, externals, esbuild, stats, statsAt } = built;
+  const manifest = { format: FORMAT, hash, bundle: file, inputs, externals, esbuild, node: nodeMajor(), stats, statsAt };
   writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(manifest, null, 1)}\n`);
   // Older bundles are dead weight; a process already running one has it in memory and does not mind.
   const pattern = new RegExp(`^${name}-[0-9a-f]+\\.mjs$`);
@@ -208,7 +272,11 @@ function install(dir, name, built) {
  * Throws when no dir is writable (before building), when the build fails (`remember`: true), or with every dir's reason
  * when none took the files.
  */
-export async function buildBundle(root, name, entry, dirs) {
+export function buildBundle(root, name, entry, dirs) {
+  return buildScoped(root, scopedName(root, name), entry, dirs);
+}
+
+async function buildScoped(root, name, entry, dirs) {
   const writable = writableDirs(dirs);
   if (writable.length === 0) throw failure(`no writable cache dir (${dirs.join(', ')})`, false);
   let esbuild;
@@ -235,15 +303,16 @@ const LABEL = { cli: 'CLI', daemon: 'daemon' };
  * A fresh cached bundle, else a new one, else undefined with the reason (the caller falls back to tsx). A build that
  * fails warns once through `warn` (stderr by default) and is not retried until the sources change.
  */
-export async function ensureBundle(root, name, entry, dirs, options = {}) {
+export async function ensureBundle(root, label, entry, dirs, options = {}) {
   const warn = options.warn ?? ((line) => process.stderr.write(line));
-  const fresh = freshBundle(root, name, dirs);
+  const name = scopedName(root, label);
+  const fresh = freshScoped(root, name, dirs);
   if (fresh) return { path: fresh };
   const key = failureKey(root, name, entry, dirs);
   const known = knownFailure(dirs, name, key);
   if (known !== undefined) return { error: `${known} (remembered; retried when the sources change)` };
   try {
-    const path = await buildBundle(root, name, entry, dirs);
+    const path = await buildScoped(root, name, entry, dirs);
     for (const dir of dirs) {
       try {
         rmSync(failedFile(dir, name), { force: true });
@@ -256,7 +325,7 @@ export async function ensureBundle(root, name, entry, dirs, options = {}) {
     const error = String(err?.message ?? err);
     if (err?.remember === true) {
       rememberFailure(dirs, name, key, error);
-      warn(`cmesh: building the ${LABEL[name] ?? name} bundle failed, running through tsx until the sources change: ${error}\n`);
+      warn(`cmesh: building the ${LABEL[label] ?? label} bundle failed, running through tsx until the sources change: ${error}\n`);
     }
     return { error };
   }

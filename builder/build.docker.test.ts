@@ -160,3 +160,12 @@ test('no build.labels: no LABEL step, no labels on the image, and the tag alone 
   assert.equal(second.imageId, first.imageId);
   assert.equal(buildCalls, callsBefore);
 });
+
+test('build.dockerfile_inline is what gets built, not the Dockerfile sitting in the context', async () => {
+  await makeTree(dir, [['inline/Dockerfile', 'FROM cmesh/busybox:local\nRUN echo from-disk > /marker\n'], ['inline/a.txt', 'a\n']]);
+  const inline = 'FROM cmesh/busybox:local\nCOPY a.txt /a.txt\nRUN echo from-inline > /marker\n';
+  const spec = svc('inline', { image: undefined, build: { context: join(dir, 'inline'), dockerfile: 'Dockerfile', dockerfileInline: inline, args: {}, labels } });
+  const res = await buildService({ engine, project, service: spec });
+  const marker = await run(['run', '--rm', '--label', 'dev.cmesh.test=true', '--label', `dev.cmesh.test-run=${runId}`, res.image, 'cat', '/marker']);
+  assert.equal(marker.trim(), 'from-inline');
+});

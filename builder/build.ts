@@ -63,6 +63,7 @@ export async function buildService(options: BuildServiceOptions): Promise<BuiltI
     const ctx = await createBuildContext({
       contextDir: build.context,
       dockerfile: build.dockerfile,
+      ...(build.dockerfileInline === undefined ? {} : { dockerfileInline: build.dockerfileInline }),
       ...(options.maxContextBytes === undefined ? {} : { maxBytes: options.maxContextBytes }),
     });
     const hash = buildCacheKey({

@@ -194,6 +194,25 @@ test('a Dockerfile outside the context ships under a generated name', async () =
   assert.equal(again.hash, ctx.hash, 'relative or absolute, same Dockerfile, same hash');
 });
 
+test('dockerfile_inline ships its text as the Dockerfile, deterministically, whatever Dockerfile the context holds', async () => {
+  const dir = await temp('cm-ctx-');
+  await makeTree(dir, [['a.txt', 'a'], ['Dockerfile', 'FROM the-file-on-disk\n']]);
+  const text = 'FROM scratch\nCOPY a.txt /\n';
+  const ctx = await createBuildContext({ contextDir: dir, dockerfile: 'Dockerfile', dockerfileInline: text });
+  assert.match(ctx.dockerfileInTar, /^\.cmesh-dockerfile-[0-9a-f]{12}$/);
+  assert.equal((await ctx.dockerfileContent()).toString(), text);
+  const entries = await parseTar(await readAll(ctx.tar));
+  assert.deepEqual(entries.map((e) => e.name), [ctx.dockerfileInTar, 'Dockerfile', 'a.txt']);
+  assert.equal(entries[0]!.content.toString(), text);
+  const again = await createBuildContext({ contextDir: dir, dockerfileInline: text });
+  assert.equal(again.hash, ctx.hash, 'same inline text, same hash');
+  assert.notEqual((await createBuildContext({ contextDir: dir, dockerfileInline: `${text}RUN true\n` })).hash, ctx.hash);
+  // Without a Dockerfile on disk at all, inline still builds a context.
+  const bare = await temp('cm-ctx-');
+  await makeTree(bare, [['a.txt', 'a']]);
+  assert.equal((await createBuildContext({ contextDir: bare, dockerfileInline: text })).dockerfileInTar, ctx.dockerfileInTar);
+});
+
 test('missing Dockerfile and missing context are CMESH_E_BUILD_CONTEXT', async () => {
   const dir = await temp('cm-ctx-');
   await makeTree(dir, [['a.txt', 'a']]);

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack } from 'tar-stream';
@@ -29,6 +29,8 @@ export interface BuildContextOptions {
   contextDir: string;
   /** Relative to contextDir (Compose semantics) or absolute; default `Dockerfile`. May lie outside the context. */
   dockerfile?: string;
+  /** Compose `dockerfile_inline`: this text is the Dockerfile (shipped like an out-of-context one); `dockerfile` is ignored. */
+  dockerfileInline?: string;
   maxBytes?: number;
 }
 
@@ -82,7 +84,10 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
       err,
     );
   }
-  const dockerfile = await locateDockerfile(root, options.contextDir, options.dockerfile ?? 'Dockerfile');
+  const dockerfile =
+    options.dockerfileInline !== undefined
+      ? { abs: join(root, 'dockerfile_inline'), content: Buffer.from(options.dockerfileInline, 'utf8') }
+      : await locateDockerfile(root, options.contextDir, options.dockerfile ?? 'Dockerfile');
   const ignore = await loadDockerignore(root);
   const forced = new Set(['.dockerignore']);
   if (dockerfile.rel !== undefined) forced.add(dockerfile.rel);
@@ -109,8 +114,8 @@ export async function createBuildContext(options: BuildContextOptions): Promise<
       );
     }
   } else {
-    // Compose allows `dockerfile: ../Dockerfile`; the engine only reads inside the tar, so ship it under a
-    // content-derived name that cannot collide with a user file by accident and stays stable across runs.
+    // Compose allows `dockerfile: ../Dockerfile` and `dockerfile_inline`; the engine only reads inside the tar, so
+    // ship it under a content-derived name that cannot collide with a user file by accident and stays stable.
     const content = dockerfile.content!;
     const digest = sha256(content);
     dockerfileInTar = `.cmesh-dockerfile-${digest.slice(0, 12)}`;

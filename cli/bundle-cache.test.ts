@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ensureBundle, failureKey, freshBundle, knownFailure } from '../bin/bundle-cache.mjs';
+import { ensureBundle, failureKey, freshBundle, knownFailure, scopedName } from '../bin/bundle-cache.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 let root = '';
@@ -46,8 +46,8 @@ test('a failed build warns once, is not retried until a source changes, then a f
   assert.match(first.error ?? '', /^src\/main\.ts:2:\d+: /);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /^cmesh: building the CLI bundle failed, running through tsx until the sources change: src\/main\.ts:2:\d+: .+\n$/);
-  const key = failureKey(root, 'cli', join('src', 'main.ts'), [cache]);
-  assert.equal(knownFailure([cache], 'cli', key), first.error);
+  const key = failureKey(root, scopedName(root, 'cli'), join('src', 'main.ts'), [cache]);
+  assert.equal(knownFailure([cache], scopedName(root, 'cli'), key), first.error);
 
   const again = await ensureBundle(root, 'cli', join('src', 'main.ts'), [cache], { warn });
   assert.match(again.error ?? '', /remembered/);
@@ -65,7 +65,7 @@ test('a failed build warns once, is not retried until a source changes, then a f
   const built = await ensureBundle(root, 'cli', join('src', 'main.ts'), [cache], { warn });
   assert.ok(built.path && existsSync(built.path), built.error);
   assert.equal(freshBundle(root, 'cli', [cache]), built.path);
-  assert.equal(existsSync(join(cache, 'cli-failed.json')), false);
+  assert.equal(existsSync(join(cache, `${scopedName(root, 'cli')}-failed.json`)), false);
   assert.equal(warnings.length, 1);
   assert.match(await readFile(built.path, 'utf8'), /console\.log\(n \+ 1\)/);
 
@@ -86,4 +86,54 @@ test('no writable cache dir: tsx fallback without building, warning or marker', 
   assert.match(r.error ?? '', /^no writable cache dir/);
   assert.deepEqual(warnings, []);
   assert.ok(Date.now() - t0 < 1000, 'no build was attempted');
+});
+
+test('freshness: matching sizes and mtimes skip the hash; a touch re-hashes; a same-tick edit is never trusted', async () => {
+  const past = new Date('2024-01-01T00:00:00Z');
+  const util = join(root, 'src', 'util.ts');
+  await writeFile(util, 'export const n: number = 1;\n');
+  await writeFile(main(), "import { n } from './util.ts';\nconsole.log(n);\n");
+  for (const f of [util, main(), join(root, 'tsconfig.json')]) await utimes(f, past, past);
+  const built = await ensureBundle(root, 'cli', join('src', 'main.ts'), [cache]);
+  assert.ok(built.path, built.error);
+  assert.equal(freshBundle(root, 'cli', [cache]), built.path);
+
+  // Same size, same (old) mtime, other bytes: only a stat check misses this, which proves no file was read.
+  await writeFile(util, 'export const n: number = 2;\n');
+  await utimes(util, past, past);
+  assert.equal(freshBundle(root, 'cli', [cache]), built.path, 'the stat fast path decided');
+
+  // A touch without a change: the stat differs, the hash still matches the bundle's sources (n = 1 again)...
+  await writeFile(util, 'export const n: number = 1;\n');
+  assert.equal(freshBundle(root, 'cli', [cache]), built.path);
+  // ...but util.ts was modified within RACY_MS of the refreshed stats: a same-size edit keeping its mtime is caught.
+  const { mtime } = await import('node:fs/promises').then((fs) => fs.stat(util));
+  await writeFile(util, 'export const n: number = 3;\n');
+  await utimes(util, mtime, mtime);
+  assert.equal(freshBundle(root, 'cli', [cache]), undefined, 'a racy stat is not trusted');
+
+  // A real edit (new mtime) is stale, as before.
+  await writeFile(util, 'export const n: number = 42;\n');
+  assert.equal(freshBundle(root, 'cli', [cache]), undefined);
+  await writeFile(util, 'export const n: number = 1;\n');
+});
+
+test('two package roots sharing one cache dir (symlinked node_modules) never run each other\'s bundle', async () => {
+  const other = await mkdtemp(join(tmpdir(), 'cm-bundle-other-'));
+  try {
+    await mkdir(join(other, 'src'));
+    await symlink(join(REPO, 'node_modules'), join(other, 'node_modules'), 'dir');
+    await writeFile(join(other, 'package.json'), '{ "name": "o", "type": "module" }\n');
+    await writeFile(join(other, 'tsconfig.json'), '{ "compilerOptions": { "strict": true } }\n');
+    await writeFile(join(other, 'src', 'main.ts'), "console.log('other root');\n");
+    await writeFile(main(), "console.log('this root');\n");
+    const mine = await ensureBundle(root, 'cli', join('src', 'main.ts'), [cache]);
+    const theirs = await ensureBundle(other, 'cli', join('src', 'main.ts'), [cache]);
+    assert.ok(mine.path && theirs.path && mine.path !== theirs.path, `${mine.path} vs ${theirs.path}`);
+    assert.match(await readFile(mine.path, 'utf8'), /this root/);
+    assert.match(await readFile(theirs.path, 'utf8'), /other root/);
+    assert.equal(freshBundle(root, 'cli', [cache]), mine.path, 'the other root\'s build did not replace this one');
+  } finally {
+    await rm(other, { recursive: true, force: true });
+  }
 });

@@ -27,6 +27,11 @@ export function describeEvent(e: DaemonEvent, c: Colors, verbose = false): strin
       if (e.phase === 'step') return `Building ${e.service}  step ${e.step}/${e.total} ${e.text ?? ''}`.trimEnd();
       if (e.phase === 'failed') return `Building ${e.service}  ${c.red('failed')}: ${e.text ?? ''}`;
       return `Building ${e.service}  ${e.text ?? e.phase}`;
+    case 'pull':
+      // One line per image, when its pull ends (`cmesh pull` has the live TTY view).
+      if (e.phase === 'start' || e.phase === 'progress') return verbose ? `Pulling ${e.service}  ${e.text ?? e.image}` : undefined;
+      if (e.phase === 'failed') return `Pulling ${e.service}  ${c.red('failed')}: ${e.text ?? ''}`;
+      return `Pulling ${e.service}  ${e.text ?? e.image}`;
     case 'health':
       return `Health ${e.service}-${e.replica}  ${e.healthy ? c.green('healthy') : c.red('unhealthy')}${e.reason ? ` (${e.reason})` : ''}`;
     case 'restart-scheduled':

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CmeshError } from '../daemon/api/errors.ts';
 import type { LoadedProject, ProjectSpec } from '../daemon/api/project.ts';
-import type { ConfigDeps } from './commands/config.ts';
+import { type ConfigDeps, keySummary } from './commands/config.ts';
 import type { ProjectSelection } from './global-options.ts';
 import { buildProgram, runCli } from './program.ts';
 import { renderCmeshError } from './render-error.ts';
@@ -226,6 +226,20 @@ describe('config (fake loader)', () => {
     assert.deepEqual(JSON.parse(await run('--services', '--json')), ['web', 'db']);
     assert.equal(await run('-q'), '');
     assert.equal(await run('--quiet'), '');
+  });
+
+  it('ends with one summary line on stderr: keys honoured and which are ignored, in every output mode', async () => {
+    const keys = { honoured: 41, ignored: ['services.web.cap_add', 'services.web.init'] };
+    for (const args of [[], ['--json'], ['--services'], ['-q']]) {
+      const ctx = captureContext({ overrides: { config: fakeLoader({ ...loaded, keys }) } });
+      assert.equal(await runCli(['config', ...args], ctx), 0);
+      const lines = ctx.err().trimEnd().split('\n');
+      assert.equal(lines.at(-1), 'config: 41 compose keys honoured, 2 ignored (services.web.cap_add, services.web.init)', args.join(' '));
+      assert.equal(lines.length, 3, 'the two warnings, then the summary');
+    }
+    const many = { honoured: 1, ignored: Array.from({ length: 12 }, (_, i) => `k${i}`) };
+    assert.equal(keySummary(many), 'config: 1 compose key honoured, 12 ignored (k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, and 2 more)');
+    assert.equal(keySummary({ honoured: 3, ignored: [] }), 'config: 3 compose keys honoured, none ignored');
   });
 
   it('colours warnings only with FORCE_COLOR and never with --no-color', async () => {

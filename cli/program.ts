@@ -15,6 +15,7 @@ import * as eventsCommand from './commands/events.ts';
 import * as logsCommand from './commands/logs.ts';
 import * as lsCommand from './commands/ls.ts';
 import * as psCommand from './commands/ps.ts';
+import * as pullCommand from './commands/pull.ts';
 import * as restartCommand from './commands/restart.ts';
 import * as scaleCommand from './commands/scale.ts';
 import * as servicesCommand from './commands/services.ts';
@@ -52,6 +53,7 @@ const commands: CommandModule[] = [
   upCommand,
   downCommand,
   buildCommand,
+  pullCommand,
   watchCommand,
   psCommand,
   servicesCommand,
@@ -98,7 +100,7 @@ Examples:
   cmesh config --services            list service names
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 config, 4 engine unavailable,
-5 build failed, 6 unhealthy, 7 not found, 8 conflict, 70 bug in cmesh.`,
+5 build failed, 6 unhealthy, 7 not found, 8 conflict, 9 pull failed, 70 bug in cmesh.`,
   );
   for (const command of commands) command.register(program, ctx);
   return program;

@@ -12,6 +12,7 @@ import { MeshRuntime } from './mesh-wiring.ts';
 import { DaemonMetrics } from './metrics.ts';
 import { type MetricsAddr, type MetricsEndpoint, serveMetrics } from './metrics-server.ts';
 import { ProjectManager } from './projects.ts';
+import { PullStateFile } from './pull-state.ts';
 import { createRouter } from './routes/router.ts';
 import { listenControl } from './server.ts';
 import { DesiredStore } from './store.ts';
@@ -102,6 +103,8 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     store,
     bus,
     mesh,
+    filesDir: join(home.home, 'files'),
+    pullTimes: new PullStateFile(join(home.home, 'pulls.json')),
     ...(options.resyncMs === undefined ? {} : { resyncMs: options.resyncMs }),
     ...(options.reconnect ? { reconnect: options.reconnect } : {}),
   });

@@ -58,6 +58,7 @@ export function mergeUp(
   const scale: Record<string, number> = {};
   for (const [svc, n] of Object.entries(prev?.scale ?? {})) if (project.services[svc]) scale[svc] = n;
   Object.assign(scale, request.scale ?? {});
+  assertSingleNamed(project, scale);
 
   const starting = new Set(requested.length === 0 ? Object.keys(project.services) : requested);
   const stopped = (prev?.stopped ?? []).filter((s) => project.services[s] && !starting.has(s));
@@ -72,6 +73,18 @@ export function mergeUp(
   };
 }
 
+/** A service with compose's `container_name` has one engine name, so one replica at most (Compose refuses it too). */
+function assertSingleNamed(project: ProjectSpec, scale: Record<string, number>): void {
+  for (const [svc, n] of Object.entries(scale)) {
+    const fixedName = project.services[svc]?.options?.containerName;
+    if (fixedName !== undefined && n > 1) {
+      throw new CmeshError('CMESH_E_USAGE', `service "${svc}" sets container_name "${fixedName}" and can run only one replica`, {
+        hint: 'drop container_name from the compose file to run several replicas',
+      });
+    }
+  }
+}
+
 export function mergeScale(prev: DesiredProject, scale: Record<string, number>, now = Date.now()): DesiredProject {
   assertServices(prev.project, Object.keys(scale));
   for (const [svc, n] of Object.entries(scale)) {
@@ -81,6 +94,7 @@ export function mergeScale(prev: DesiredProject, scale: Record<string, number>, 
       });
     }
   }
+  assertSingleNamed(prev.project, scale);
   // Scaling a service that was not selected makes it part of the project's running set.
   const selected =
     prev.selected.length === 0 ? [] : [...new Set([...prev.selected, ...Object.keys(scale)])].sort();

@@ -1,4 +1,4 @@
-// ensureImages: build through the builder only when the context changed, never pull, typed errors.
+// ensureImages: build through the builder only when the context changed, typed errors (pulls: pull-images.test.ts).
 
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -42,12 +42,12 @@ test('auto builds a missing image once, then reuses it; the service image is set
   assert.equal(engine.callsOf('buildImage').length, 2);
 });
 
-test('never pulls: missing images are CMESH_E_IMAGE_MISSING; build errors are CMESH_E_BUILD_FAILED', async () => {
+test('an image its registry does not have is CMESH_E_IMAGE_NOT_FOUND; build errors are CMESH_E_BUILD_FAILED', async () => {
   const engine = new FakeEngine({ strictImages: true });
   const pulled = project('p', [svc('db', { image: 'postgres:16' })]);
   await assert.rejects(ensureImages({ engine, project: pulled, services: ['db'], build: 'auto', emit: () => undefined }), (e: unknown) => {
-    assert.ok(e instanceof CmeshError && e.code === 'CMESH_E_IMAGE_MISSING');
-    assert.match(e.hint ?? '', /never pulls/);
+    assert.ok(e instanceof CmeshError && e.code === 'CMESH_E_IMAGE_NOT_FOUND', String(e));
+    assert.match(e.message, /service "db".*postgres:16/);
     return true;
   });
   const built = project('p', [svc('web', { image: undefined, build: { context: ctx, dockerfile: 'Dockerfile', args: {}, labels: {} } })]);

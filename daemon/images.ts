@@ -1,12 +1,16 @@
-// Before reconciling `up`: build images for services with `build:` when needed and check every image is local.
-// cmesh never pulls: a missing image is an error the user fixes (build it, or docker pull it themselves).
+// Before reconciling `up`: pull and build service images as Compose would (pull_policy), concurrently, and check every
+// image the containers need is local. Decisions are pure (pull-policy.ts); pulls go through pull-images.ts.
 
 import type { UpRequest } from './api/control.ts';
 import type { ContainerEngine } from './api/engine.ts';
-import { CmeshError } from './api/errors.ts';
+import { CmeshError, isCmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import type { ProjectSpec, ServiceSpec } from './api/project.ts';
 import { buildService, imageRepository } from '../builder/build.ts';
+import { ImagePuller } from './pull-images.ts';
+import { buildServiceAction, imageServiceAction, pullIntervalMs } from './pull-policy.ts';
+import { MemoryPullTimes, type PullTimes } from './pull-state.ts';
+import type { AuthLookupOptions } from './registry-auth.ts';
 
 export interface EnsureImagesOptions {
   engine: ContainerEngine;
@@ -16,12 +20,48 @@ export interface EnsureImagesOptions {
   build: UpRequest['build'];
   emit: (event: DaemonEvent) => void;
   signal?: AbortSignal;
+  /** When cmesh last pulled each image (periodic policies); default in memory. */
+  pullTimes?: PullTimes;
+  /** Where the user's Docker config is (credentials). */
+  auth?: AuthLookupOptions;
+  /** Bound on a silent pull (tests shorten it). */
+  pullStallMs?: number;
+  now?: () => number;
 }
+
+type Task = { service: string; run: () => Promise<void> };
 
 /** Returns the project with every built service's `image` set to its tag. */
 export async function ensureImages(options: EnsureImagesOptions): Promise<ProjectSpec> {
   const { engine, project, emit } = options;
   const services: Record<string, ServiceSpec> = { ...project.services };
+  const times = options.pullTimes ?? new MemoryPullTimes();
+  const now = options.now ?? Date.now;
+  const puller = new ImagePuller({
+    engine,
+    project: project.name,
+    emit,
+    times,
+    ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.pullStallMs === undefined ? {} : { stallMs: options.pullStallMs }),
+    ...(options.signal ? { signal: options.signal } : {}),
+    now,
+  });
+  const builds: Task[] = [];
+  const pulls: Task[] = [];
+  const build = (svc: ServiceSpec, force: boolean) => async () => {
+    const built = await buildService({
+      engine,
+      project: project.name,
+      service: svc,
+      emit,
+      force,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    services[svc.name] = { ...svc, image: built.image };
+  };
+
+  // Decide everything first: a refusal (never + missing) fails the up before any pull or build starts.
   for (const name of options.services) {
     const svc = services[name];
     if (!svc) continue;
@@ -37,28 +77,71 @@ export async function ensureImages(options: EnsureImagesOptions): Promise<Projec
         services[name] = { ...svc, image: latest };
         continue;
       }
-      // The builder keys its cache on the context hash, so `auto` rebuilds exactly when the sources changed, and the
-      // hash tag it returns changes the service's image, which makes reconcile replace the replicas.
-      const built = await buildService({
-        engine,
-        project: project.name,
-        service: svc,
-        emit,
-        force: options.build === 'always',
-        ...(options.signal ? { signal: options.signal } : {}),
+      const lastPulledAt = svc.image && pullIntervalMs(svc.pullPolicy) !== undefined ? await times.get(svc.image) : undefined;
+      const action = buildServiceAction(svc.pullPolicy, svc.image !== undefined, {
+        present: false,
+        now: now(),
+        ...(lastPulledAt === undefined ? {} : { lastPulledAt }),
       });
-      services[name] = { ...svc, image: built.image };
+      // The builder keys its cache on the context hash, so a plain build rebuilds exactly when the sources changed, and
+      // the hash tag it returns changes the service's image, which makes reconcile replace the replicas.
+      const force = options.build === 'always' || action === 'force-build';
+      if (action === 'pull-or-build' && svc.image) {
+        const image = svc.image;
+        // Compose: a service that can be built ignores its pull failure and builds instead.
+        pulls.push({
+          service: name,
+          run: () => puller.pull({ ...svc, image }).catch(() => build(svc, force)()),
+        });
+      } else builds.push({ service: name, run: build(svc, force) });
       continue;
     }
     if (!svc.image) {
       throw new CmeshError('CMESH_E_CONFIG_INVALID', `service "${name}" has neither image nor build`);
     }
-    if (!(await engine.inspectImage(svc.image))) {
-      throw new CmeshError('CMESH_E_IMAGE_MISSING', `image ${svc.image} for service "${name}" is not present locally`, {
-        hint: `cmesh never pulls: run \`docker pull ${svc.image}\` or add a build: section`,
-        details: { service: name, image: svc.image },
+    const image = svc.image;
+    const present = (await engine.inspectImage(image)) !== undefined;
+    const lastPulledAt = pullIntervalMs(svc.pullPolicy) !== undefined ? await times.get(image) : undefined;
+    const action = imageServiceAction(svc.pullPolicy, { present, now: now(), ...(lastPulledAt === undefined ? {} : { lastPulledAt }) });
+    if (action === 'refuse') {
+      throw new CmeshError('CMESH_E_IMAGE_MISSING', `image ${image} for service "${name}" is not present locally`, {
+        hint:
+          svc.pullPolicy === 'never'
+            ? `the service has \`pull_policy: never\`: run \`cmesh pull ${name}\` or \`docker pull ${image}\`, or change the policy`
+            : 'pull_policy `build` needs a `build:` section to build from',
+        details: { service: name, image, pullPolicy: svc.pullPolicy },
       });
     }
+    if (action === 'pull') pulls.push({ service: name, run: () => puller.pull({ ...svc, image }).catch((err) => missingIfUnreachable(err, present)) });
   }
+
+  // Pulls run in parallel (bounded in the puller) beside one chain of builds, as Compose overlaps them.
+  const buildChain: Task = {
+    service: builds[0]?.service ?? '',
+    run: async () => {
+      for (const b of builds) await b.run();
+    },
+  };
+  const outcomes = await Promise.allSettled([...pulls, ...(builds.length > 0 ? [buildChain] : [])].map((t) => t.run()));
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
   return { ...project, services };
+}
+
+/**
+ * No registry reachable and no local copy: the same CMESH_E_IMAGE_MISSING (exit 7) as before cmesh pulled, now with
+ * the engine's reason. With a local copy (`always`, a due periodic policy) the pull failure itself is the answer.
+ */
+function missingIfUnreachable(err: unknown, present: boolean): never {
+  if (!present && isCmeshError(err) && err.code === 'CMESH_E_PULL_FAILED' && err.details.reason === 'unreachable') {
+    const image = String(err.details.image);
+    const service = String(err.details.service);
+    const reason = String(err.details.engineMessage);
+    throw new CmeshError('CMESH_E_IMAGE_MISSING', `image ${image} for service "${service}" is not present locally and its registry could not be reached: ${reason}`, {
+      hint: 'check the network and the registry address, or load the image (docker load), or add a build: section',
+      details: err.details,
+      cause: err,
+    });
+  }
+  throw err;
 }

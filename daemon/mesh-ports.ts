@@ -3,6 +3,7 @@
 
 import { type AccessLogEntry, type AttemptStats, type ProxyListener, publishService } from '../mesh/proxy/index.ts';
 import type { UpstreamPool } from '../mesh/upstream-pool.ts';
+import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import type { ProjectSpec, ServiceSpec } from './api/project.ts';
 
@@ -11,6 +12,8 @@ export interface PortBinding {
   service: string;
   host: string;
   port: number;
+  /** Compose `80-90:8080`: the last host port to try; the listener takes the first free one from `port` on. */
+  portEnd?: number;
   target: number;
   /** What the proxy was built from; a change re-binds (the proxy reads mesh settings once). */
   fingerprint: string;
@@ -46,7 +49,9 @@ export function wantedBindings(spec: ProjectSpec): Map<string, PortBinding & { s
       if (p.published === undefined || p.protocol !== 'tcp') continue;
       const host = p.hostIp ?? svc.mesh.bind ?? '127.0.0.1';
       const { health: _health, weights: _weights, weight: _weight, lb: _lb, ...proxyMesh } = svc.mesh;
-      const b = { project: spec.name, service: svc.name, host, port: p.published, target: p.target, svc, fingerprint: JSON.stringify({ target: p.target, proxyMesh }) };
+      const range = p.publishedEnd === undefined ? {} : { portEnd: p.publishedEnd };
+      const fingerprint = JSON.stringify({ target: p.target, proxyMesh, ...range });
+      const b = { project: spec.name, service: svc.name, host, port: p.published, ...range, target: p.target, svc, fingerprint };
       out.set(bindingId(b), b);
     }
   }
@@ -72,29 +77,43 @@ export class MeshPorts {
       if (b.project === spec.name && want.get(id)?.fingerprint !== b.fingerprint) await this.#close(id);
     }
     const opened: string[] = [];
-    const hooks = this.#o.hooks;
     try {
       for (const [id, w] of want) {
         if (this.#bound.has(id)) continue;
+        const { listener, port } = await this.#open(w);
+        const { svc: _svc, ...binding } = w;
+        this.#bound.set(id, { ...binding, port, listener });
+        opened.push(id);
+        this.#emit({ ...w, port }, 'listening');
+      }
+    } catch (err) {
+      if (options.rollback) for (const id of opened) await this.#close(id);
+      throw err;
+    }
+  }
+
+  /** Opens one listener; a host port range is walked until a port is free (the spec's "any port in the range"). */
+  async #open(w: PortBinding & { svc: ServiceSpec }): Promise<{ listener: ProxyListener; port: number }> {
+    const hooks = this.#o.hooks;
+    for (let port = w.port; ; port++) {
+      try {
         const listener = await publishService(
           {
             service: w.service,
             pool: this.#o.poolFor(w.project, w.service, w.target),
             mesh: w.svc.mesh,
+            log: this.#o.log,
             onAccessLog: (line) => (hooks?.onAccessLog ? hooks.onAccessLog(w.project, w.service, line) : this.#o.log(line)),
             ...(hooks?.onRequest ? { onRequest: (entry: AccessLogEntry) => hooks.onRequest?.(w.project, entry) } : {}),
             ...(hooks?.onAttempt ? { onAttempt: (stats: AttemptStats) => hooks.onAttempt?.(w.project, stats) } : {}),
           },
-          { host: w.host, port: w.port },
+          { host: w.host, port },
         );
-        const { svc: _svc, ...binding } = w;
-        this.#bound.set(id, { ...binding, listener });
-        opened.push(id);
-        this.#emit(w, 'listening');
+        return { listener, port };
+      } catch (err) {
+        const taken = err instanceof CmeshError && err.code === 'CMESH_E_PORT_TAKEN';
+        if (!taken || w.portEnd === undefined || port >= w.portEnd) throw err;
       }
-    } catch (err) {
-      if (options.rollback) for (const id of opened) await this.#close(id);
-      throw err;
     }
   }
 

@@ -5,10 +5,11 @@ import { probeOnce } from '../mesh/health/probe.ts';
 import type { Registry } from '../mesh/registry.ts';
 import { loopback, endpointFor } from '../mesh/replica-entry.ts';
 import type { Endpoint } from './api/engine.ts';
+import { replicaId } from './api/labels.ts';
 import type { ContainerRef } from './reconcile/plan-types.ts';
 
 /** Pool id of a rollout's new container while the old one still holds `<service>#<n>`. */
-export const nextPoolId = (service: string, replica: number): string => `${service}#${replica}~next`;
+export const nextPoolId = (service: string, replica: number): string => `${replicaId(service, replica)}~next`;
 
 /**
  * The rollout waits on these probes, not the pool's own interval, and every tick counts for `watch` (bench/watch.ts):
@@ -96,7 +97,7 @@ export function discardNext(deps: MeshRolloutDeps, project: string, next: Contai
 export function promoteNext(deps: MeshRolloutDeps, project: string, next: ContainerRef): void {
   const pool = deps.registry.list(project).find((p) => p.service === next.service);
   if (!pool) return;
-  const canonical = `${next.service}#${next.replica}`;
+  const canonical = replicaId(next.service, next.replica);
   if (pool.replicaIds().includes(canonical)) {
     pool.remove(canonical);
     deps.closeUpstream(project, next.service, canonical);

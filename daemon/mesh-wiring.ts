@@ -7,7 +7,7 @@ import { type DesiredProject, desiredReplicas } from './api/desired.ts';
 import type { ContainerInfo, Endpoint } from './api/engine.ts';
 import { isCmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
-import { isPendingNext, Labels, replicaOf } from './api/labels.ts';
+import { isPendingNext, Labels, parseReplicaId, replicaId, replicaOf } from './api/labels.ts';
 import type { ProjectSpec } from './api/project.ts';
 import { MeshPorts, type ProxyHooks } from './mesh-ports.ts';
 import { withEastWest } from './gateway-table.ts';
@@ -112,8 +112,8 @@ export class MeshRuntime {
         this.registry.upsertReplica({ project, service: name, replica, container: c.id, endpoints: c.endpoints, state: c.state });
       }
       for (const id of pool.replicaIds()) {
-        const replica = Number(id.slice(id.lastIndexOf('#') + 1));
-        if (byReplica.has(replica)) continue;
+        const replica = parseReplicaId(id)?.replica;
+        if (replica !== undefined && byReplica.has(replica)) continue;
         pool.remove(id);
         this.ports.closeUpstream(project, name, id);
       }
@@ -135,7 +135,7 @@ export class MeshRuntime {
   afterStop(project: string, ref: ContainerRef, removed: boolean): void {
     if (!this.#tracks(project, ref)) return;
     const pool = this.registry.pool(project, ref.service);
-    const id = `${ref.service}#${ref.replica}`;
+    const id = replicaId(ref.service, ref.replica);
     if (removed) {
       pool.remove(id);
       this.ports.closeUpstream(project, ref.service, id);

@@ -6,6 +6,7 @@ import client from 'prom-client';
 import type { ServiceTableRow } from '../mesh/registry-types.ts';
 import type { AccessLogEntry, AttemptStats } from '../mesh/proxy/index.ts';
 import type { DaemonEvent } from './api/events.ts';
+import { parseReplicaId } from './api/labels.ts';
 
 /** Only these methods get their own label value; anything else is OTHER (bounded cardinality). */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE']);
@@ -27,8 +28,8 @@ export function codeClass(status: number): string {
 /** Pool ids are `service#replica`; the label is just the replica number. */
 export function replicaLabel(upstream: string | undefined): string {
   if (upstream === undefined) return 'none';
-  const i = upstream.lastIndexOf('#');
-  return i < 0 ? upstream : upstream.slice(i + 1);
+  const id = parseReplicaId(upstream);
+  return id ? String(id.replica) : upstream;
 }
 
 export interface DaemonMetricsOptions {

@@ -47,13 +47,19 @@ export function replicaRows(
 }
 
 /** A project without desired state still exists while the engine holds its containers or networks. */
-export async function assertProjectExists(engine: ContainerEngine, name: string): Promise<void> {
+/** True when the engine still holds containers or networks (and, with `volumes`, volumes) labelled as the project's. */
+export async function projectHasObjects(engine: ContainerEngine, name: string, volumes = false): Promise<boolean> {
   const labels = projectLabels(name);
-  const [containers, networks] = await Promise.all([
+  const [containers, networks, vols] = await Promise.all([
     engine.listContainers({ labels, all: true }),
     engine.listNetworks(labels),
+    volumes ? engine.listVolumes(labels) : [],
   ]);
-  if (containers.length > 0 || networks.length > 0) return;
+  return containers.length > 0 || networks.length > 0 || vols.length > 0;
+}
+
+export async function assertProjectExists(engine: ContainerEngine, name: string): Promise<void> {
+  if (await projectHasObjects(engine, name)) return;
   throw new CmeshError('CMESH_E_PROJECT_NOT_FOUND', `no project "${name}" is known to the daemon`, {
     hint: 'run `cmesh up` in the project directory first, or `cmesh ls` to see the projects that exist',
     details: { project: name },

@@ -5,8 +5,11 @@
 import type {
   BuildRequest,
   BuildResult,
+  DownNothingResult,
   DownRequest,
   ProjectSummary,
+  PullRequest,
+  PullResult,
   ReplicaStatus,
   ScaleRequest,
   ServicesRequest,
@@ -17,6 +20,7 @@ import type {
 import type { DesiredProject } from './api/desired.ts';
 import type { ContainerEngine, ContainerInfo, ContainerState, EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
+import type { ProjectSpec } from './api/project.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { Labels, projectLabels } from './api/labels.ts';
 import { buildServices } from '../builder/build.ts';
@@ -24,10 +28,13 @@ import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, repl
 import type { EventBus } from './event-bus.ts';
 import { ensureImages } from './images.ts';
 import { Mutex } from './mutex.ts';
+import { pullProject } from './pull-command.ts';
+import { MemoryPullTimes, type PullTimes } from './pull-state.ts';
 import { ProjectLoops } from './project-loops.ts';
 import { drainedStop, type ProjectMesh } from './project-mesh.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
-import { assertProjectExists, projectSummaries, replicaRows } from './project-views.ts';
+import { materializeFileGrants, removeFileGrants } from './file-grants.ts';
+import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
 import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
 import type { DesiredStore } from './store.ts';
 
@@ -42,6 +49,10 @@ export interface ProjectManagerOptions {
   /** Backoff of the engine event stream reconnect (tests shorten it). */
   reconnect?: { initialMs: number; maxMs: number };
   mesh?: ProjectMesh;
+  /** Where secrets and configs are written for bind mounts (CMESH_HOME/files); without it, a grant is an error. */
+  filesDir?: string;
+  /** When cmesh last pulled each image (pull_policy daily/weekly/every_*); the daemon keeps it in CMESH_HOME. */
+  pullTimes?: PullTimes;
 }
 
 const DEFAULT_WAIT_MS = 120_000;
@@ -52,9 +63,11 @@ export class ProjectManager {
   readonly #loops: ProjectLoops;
   // Mutexes outlive their project so an `up` queued behind a `down` still serializes with it.
   readonly #locks = new Map<string, Mutex>();
+  readonly #pullTimes: PullTimes;
 
   constructor(options: ProjectManagerOptions) {
     this.#o = options;
+    this.#pullTimes = options.pullTimes ?? new MemoryPullTimes();
     this.#loops = new ProjectLoops({
       engine: options.engine,
       emit: (e) => options.bus.publish(e),
@@ -122,7 +135,17 @@ export class ProjectManager {
       const draft = mergeUp(prev, request.project, request);
       const services = activeServices(draft);
       const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
-      const project = await ensureImages({ ...this.#withSignal(signal), engine: this.#o.engine, project: request.project, services, build: request.build, emit });
+      const built = await ensureImages({
+        ...this.#withSignal(signal),
+        engine: this.#o.engine,
+        project: request.project,
+        services,
+        build: request.build,
+        emit,
+        pullTimes: this.#pullTimes,
+        ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
+      });
+      const project = await this.#withFileGrants(built);
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
       await this.#o.mesh?.publish(desired);
@@ -136,9 +159,15 @@ export class ProjectManager {
     });
   }
 
+  /**
+   * Idempotent, like `docker compose down`: a project with neither desired state nor labelled objects answers
+   * DownNothingResult instead of "not found". Without desired state, whatever carries the project's labels is removed.
+   */
   async down(name: string, request: DownRequest): Promise<unknown> {
-    await this.requireKnown(name);
     return this.#lock(name).run(async () => {
+      if (!this.#desired.has(name) && !(await projectHasObjects(this.#o.engine, name, request.volumes))) {
+        return { nothingToRemove: true } satisfies DownNothingResult;
+      }
       // Forget the desired state first so no wake-up in between recreates what down removes.
       this.#desired.delete(name);
       await this.#o.store.remove(name);
@@ -147,12 +176,21 @@ export class ProjectManager {
         // Listeners close first (in-flight requests finish on still-running replicas), then the containers go.
         await this.#o.mesh?.unpublish(name);
         const result = await reconciler.down({ volumes: request.volumes, removeOrphans: request.removeOrphans });
+        if (this.#o.filesDir !== undefined) await removeFileGrants(this.#o.filesDir, name);
         this.#publish({ type: 'project', project: name, action: 'down' });
         return result;
       } finally {
         this.#loops.remove(name);
       }
     });
+  }
+
+  /** Secrets and configs become read-only bind mounts (file-grants.ts). */
+  #withFileGrants(project: ProjectSpec): Promise<ProjectSpec> {
+    const grants = Object.values(project.services).some((s) => (s.secrets?.length ?? 0) + (s.configs?.length ?? 0) > 0);
+    if (!grants) return Promise.resolve(project);
+    if (this.#o.filesDir === undefined) throw new CmeshError('CMESH_E_USAGE', 'this daemon has no directory for secrets and configs');
+    return materializeFileGrants(this.#o.filesDir, project);
   }
 
   scale(name: string, request: ScaleRequest, signal?: AbortSignal): Promise<unknown> {
@@ -217,6 +255,11 @@ export class ProjectManager {
       ...this.#withSignal(signal),
     });
     return Object.fromEntries(Object.entries(built).map(([s, b]) => [s, { image: b.image, cached: b.cached, durationMs: b.durationMs }]));
+  }
+
+  /** `cmesh pull` (pull-command.ts): pulls without touching the running project. Not serialized with `up`. */
+  pull(request: PullRequest, signal?: AbortSignal): Promise<PullResult> {
+    return pullProject({ engine: this.#o.engine, request, emit: (e) => this.#o.bus.publish(e), times: this.#pullTimes, ...this.#withSignal(signal) });
   }
 
   /** Watch `sync` (project-sync.ts): files into every running replica, then (sync+restart) drained restarts. */

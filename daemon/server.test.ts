@@ -116,6 +116,15 @@ test('typed errors: unknown project 404 with hint, unknown service, bad name, un
   await assert.rejects(client.request('POST', '/v1/projects/shop/scale', { services: { nope: 2 } }), /no service "nope"/);
   await assert.rejects(client.request('GET', '/v1/projects/..%2Fx/ps'), (e: unknown) => (e as CmeshError).code === 'CMESH_E_USAGE');
   await assert.rejects(client.request('GET', '/v1/nothing'), (e: unknown) => (e as CmeshError).code === 'CMESH_E_DAEMON_PROTOCOL');
+  // A malformed body is refused at the door, naming the field; the CLI exits 2 (usage) on it.
+  await assert.rejects(client.request('POST', '/v1/projects/shop/scale', { services: { web: 'two' } }), (err: unknown) => {
+    assert.ok(err instanceof CmeshError);
+    assert.equal(err.code, 'CMESH_E_DAEMON_PROTOCOL');
+    assert.equal(err.exitCode, 2);
+    assert.equal(err.message, 'invalid scale request: services.web: expected number, received string');
+    assert.deepEqual(err.issues, [{ path: 'services.web', message: 'expected number, received string' }]);
+    return true;
+  });
   // A failing operation reports through the final error frame.
   await assert.rejects(up({ services: ['ghost'] }), (e: unknown) => (e as CmeshError).code === 'CMESH_E_SERVICE_NOT_FOUND');
 });
@@ -212,6 +221,22 @@ test('down removes everything and forgets the project; a foreign container survi
   assert.ok(engine.container(canary));
   await assert.rejects(stat(join(dir, 'projects', 'shop.json')), /ENOENT/);
   await assert.rejects(ps(), (e: unknown) => (e as CmeshError).code === 'CMESH_E_PROJECT_NOT_FOUND');
+  // Idempotent: a second down (and one of a project that never existed) finds nothing and is not an error.
+  const again = await client.operation('/v1/projects/shop/down', { volumes: true, removeOrphans: false }, () => undefined);
+  assert.deepEqual(again, { nothingToRemove: true });
+  const never = await client.operation('/v1/projects/never-was/down', { volumes: false, removeOrphans: false }, () => undefined);
+  assert.deepEqual(never, { nothingToRemove: true });
+  assert.ok(engine.container(canary));
+});
+
+test('down without desired state removes what carries the project\'s labels, volumes only with -v', async () => {
+  await up();
+  await client.operation('/v1/projects/shop/down', { volumes: false, removeOrphans: false }, () => undefined);
+  // A volume left behind by that down (no -v) still makes `down -v` do work, not answer "nothing".
+  await engine.createVolume({ name: 'shop_data', labels: { 'dev.cmesh.project': 'shop', 'dev.cmesh.managed': 'true' } });
+  const result = await client.operation('/v1/projects/shop/down', { volumes: true, removeOrphans: false }, () => undefined);
+  assert.notDeepEqual(result, { nothingToRemove: true });
+  assert.equal((await engine.listVolumes({ 'dev.cmesh.project': 'shop' })).length, 0);
 });
 
 test('shutdown over the API stops the daemon and removes the socket and pid file', async () => {

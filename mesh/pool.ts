@@ -2,6 +2,7 @@
 
 import type { Endpoint } from '../daemon/api/engine.ts';
 import type { DaemonEvent } from '../daemon/api/events.ts';
+import { replicaId } from '../daemon/api/labels.ts';
 import type { HealthProbe, LbStrategy, MeshSpec, PortMapping } from '../daemon/api/project.ts';
 import { createBalancer, type CreateBalancerOptions, DEFAULT_STRATEGY } from './balancer/index.ts';
 import type { Balancer, PickContext } from './balancer/types.ts';
@@ -106,7 +107,7 @@ export class ServicePool implements UpstreamPool {
   }
 
   upsert(input: ReplicaInput): void {
-    const id = input.id ?? `${this.service}#${input.replica}`;
+    const id = input.id ?? replicaId(this.service, input.replica);
     let r = this.replicas.get(id);
     // A new container behind the same replica number (swap, recreate) has to earn its health again.
     if (r && r.container !== input.container) {
@@ -132,7 +133,7 @@ export class ServicePool implements UpstreamPool {
   }
 
   remove(idOrReplica: string | number): void {
-    const id = typeof idOrReplica === 'number' ? `${this.service}#${idOrReplica}` : idOrReplica;
+    const id = typeof idOrReplica === 'number' ? replicaId(this.service, idOrReplica) : idOrReplica;
     const r = this.replicas.get(id);
     if (!r) return;
     this.replicas.delete(id);

@@ -1,6 +1,7 @@
 // Registry: the service table's rows (health, weights, latency percentiles, error rate, rps) and replica refs.
 
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
@@ -115,6 +116,19 @@ describe('Registry', () => {
     assert.throws(() => parseReplicaRef('nope'), /project\/service#N/);
     reg.removeProject('shop');
     assert.deepEqual(reg.snapshot(), []);
+  });
+
+  it("the health signal carries one listener however many pools come and go (down, a service dropped)", () => {
+    const reg = new Registry();
+    const ac = new AbortController();
+    reg.startHealthChecks(ac.signal);
+    for (let round = 0; round < 20; round++) {
+      for (const name of ['a', 'b', 'c']) reg.configureService('p', { name, replicas: 1, ports: [], mesh });
+      reg.removeService('p', 'b');
+      if (round % 2 === 1) reg.removeProject('p');
+    }
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 1);
+    ac.abort();
   });
 
   it('startHealthChecks covers pools created later', async () => {

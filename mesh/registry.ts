@@ -1,6 +1,7 @@
 // The service table: every project's services and their replica pools, keyed by project/service.
 
 import type { ContainerState, Endpoint } from '../daemon/api/engine.ts';
+import { parseReplicaId, replicaId } from '../daemon/api/labels.ts';
 import type { ServiceSpec } from '../daemon/api/project.ts';
 import { startHealthChecks } from './pool-health.ts';
 import { ServicePool, type ServicePoolOptions } from './pool.ts';
@@ -29,9 +30,10 @@ export type RegistryOptions = Pick<
 
 export function parseReplicaRef(ref: ReplicaRef): { project: string; service: string; replica: number } {
   if (typeof ref !== 'string') return ref;
-  const m = /^([^/]+)\/([^#]+)#(\d+)$/.exec(ref);
-  if (!m) throw new Error(`bad replica reference ${JSON.stringify(ref)}: want project/service#N`);
-  return { project: m[1]!, service: m[2]!, replica: Number(m[3]) };
+  const slash = ref.indexOf('/');
+  const id = slash > 0 ? parseReplicaId(ref.slice(slash + 1)) : undefined;
+  if (!id) throw new Error(`bad replica reference ${JSON.stringify(ref)}: want project/service#N`);
+  return { project: ref.slice(0, slash), ...id };
 }
 
 const key = (project: string, service: string) => `${project}/${service}`;
@@ -39,6 +41,12 @@ const key = (project: string, service: string) => `${project}/${service}`;
 export class Registry {
   private readonly pools = new Map<string, ServicePool>();
   private readonly healthSignals: AbortSignal[] = [];
+  /**
+   * Per pool, one child controller per health signal: the pool's checker hangs on its child, which ends with the pool
+   * (removeService) or with the parent. So the parent, which lives as long as the daemon, carries one listener of ours
+   * however many pools come and go; checkers tied to it directly kept theirs (and their dead pool) after `down`.
+   */
+  private readonly healthRuns = new Map<string, { parent: AbortSignal; run: AbortController }[]>();
 
   constructor(private readonly opts: RegistryOptions = {}) {}
 
@@ -51,7 +59,7 @@ export class Registry {
     if (!p) {
       p = new ServicePool({ ...this.opts, project, service });
       this.pools.set(k, p);
-      for (const signal of this.healthSignals) if (!signal.aborted) startHealthChecks(p, signal);
+      for (const signal of this.healthSignals) if (!signal.aborted) this.runHealthChecks(k, p, signal);
     }
     return p;
   }
@@ -79,13 +87,13 @@ export class Registry {
 
   setDraining(ref: ReplicaRef, draining: boolean): void {
     const { project, service, replica } = parseReplicaRef(ref);
-    this.pools.get(key(project, service))?.setDraining(`${service}#${replica}`, draining);
+    this.pools.get(key(project, service))?.setDraining(replicaId(service, replica), draining);
   }
 
   /** Stops new picks to the replica at once; resolves when its in-flight requests end or after graceMs. */
   drain(ref: ReplicaRef, opts: { graceMs: number }): Promise<void> {
     const { project, service, replica } = parseReplicaRef(ref);
-    return this.pools.get(key(project, service))?.drain(`${service}#${replica}`, opts) ?? Promise.resolve();
+    return this.pools.get(key(project, service))?.drain(replicaId(service, replica), opts) ?? Promise.resolve();
   }
 
   removeService(project: string, service: string): void {
@@ -94,6 +102,8 @@ export class Registry {
     // Removing replicas first releases drain waiters and stops their probes through the pool's listeners.
     for (const id of p.replicaIds()) p.remove(id);
     this.pools.delete(key(project, service));
+    for (const { run } of this.healthRuns.get(key(project, service)) ?? []) run.abort();
+    this.healthRuns.delete(key(project, service));
   }
 
   removeProject(project: string): void {
@@ -110,8 +120,24 @@ export class Registry {
   startHealthChecks(signal: AbortSignal): void {
     if (signal.aborted) return;
     this.healthSignals.push(signal);
-    signal.addEventListener('abort', () => this.healthSignals.splice(this.healthSignals.indexOf(signal), 1), { once: true });
-    for (const p of this.pools.values()) startHealthChecks(p, signal);
+    signal.addEventListener(
+      'abort',
+      () => {
+        this.healthSignals.splice(this.healthSignals.indexOf(signal), 1);
+        for (const [k, runs] of this.healthRuns) {
+          for (const r of runs) if (r.parent === signal) r.run.abort();
+          this.healthRuns.set(k, runs.filter((r) => r.parent !== signal));
+        }
+      },
+      { once: true },
+    );
+    for (const [k, p] of this.pools) this.runHealthChecks(k, p, signal);
+  }
+
+  private runHealthChecks(k: string, p: ServicePool, parent: AbortSignal): void {
+    const run = new AbortController();
+    this.healthRuns.set(k, [...(this.healthRuns.get(k) ?? []), { parent, run }]);
+    startHealthChecks(p, run.signal);
   }
 }
 

@@ -4,40 +4,38 @@
 import { constants } from 'node:fs';
 import { access, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { create } from 'xmlbuilder2';
 import { CmeshError } from '../../daemon/api/errors.ts';
 import { type CiVerdict, readinessText } from './verdict.ts';
 
-export function xmlEscape(text: string): string {
-  // Control characters other than tab/newline/CR are not allowed in XML 1.0 at all.
-  const clean = text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
-  return clean.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
-
+/**
+ * The JUnit dialect Jenkins' xUnit schema accepts (schema/junit-10.xsd): one `testsuites` > `testsuite` "cmesh",
+ * one `testcase` per service with `failure` or `skipped`, the evidence in `system-out`. Characters XML 1.0 cannot
+ * carry (control characters from logs) are dropped; xmlbuilder2 does the escaping.
+ */
 export function junitXml(v: CiVerdict): string {
   const seconds = (ms: number): string => (ms / 1000).toFixed(3);
   const failures = v.services.filter((s) => s.status === 'failed').length;
   const skipped = v.services.filter((s) => s.status === 'skipped').length;
-  const cases = v.services.map((s) => {
-    const open = `    <testcase classname="cmesh.${xmlEscape(v.project)}" name="${xmlEscape(s.service)}" time="${seconds(v.durationMs)}"`;
+  const time = seconds(v.durationMs);
+  const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '' });
+  const suite = doc
+    // No `skipped` on testsuites: the schema CI consumes does not allow it there (testsuite carries it).
+    .ele('testsuites', { name: 'cmesh', tests: String(v.services.length), failures: String(failures), time })
+    .ele('testsuite', { name: 'cmesh', tests: String(v.services.length), failures: String(failures), errors: '0', skipped: String(skipped), time });
+  for (const s of v.services) {
     const evidence = [
       readinessText(s).replace('=', ' '),
       ...s.probes.map((p) => `probe ${p.target} ${p.ok ? 'ok' : 'FAILED'} ${p.detail}`),
       ...s.health.map((h) => `health ${h}`),
       ...(s.logs.length > 0 ? ['last log lines:', ...s.logs.map((l) => `| ${l}`)] : []),
     ].join('\n');
-    if (s.status === 'passed') return `${open}>\n      <system-out>${xmlEscape(evidence)}</system-out>\n    </testcase>`;
-    if (s.status === 'skipped') return `${open}>\n      <skipped message="${xmlEscape(s.message ?? '')}"/>\n    </testcase>`;
-    return `${open}>\n      <failure message="${xmlEscape(s.message ?? 'failed')}" type="${xmlEscape(v.code ?? 'CMESH_E_UNHEALTHY')}">${xmlEscape(evidence)}</failure>\n    </testcase>`;
-  });
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="cmesh" tests="${v.services.length}" failures="${failures}" skipped="${skipped}" time="${seconds(v.durationMs)}">`,
-    `  <testsuite name="cmesh" tests="${v.services.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(v.durationMs)}">`,
-    ...cases,
-    '  </testsuite>',
-    '</testsuites>',
-    '',
-  ].join('\n');
+    const testcase = suite.ele('testcase', { classname: `cmesh.${v.project}`, name: s.service, time });
+    if (s.status === 'passed') testcase.ele('system-out').txt(evidence);
+    else if (s.status === 'skipped') testcase.ele('skipped', { message: s.message ?? '' });
+    else testcase.ele('failure', { message: s.message ?? 'failed', type: v.code ?? 'CMESH_E_UNHEALTHY' }).txt(evidence);
+  }
+  return `${doc.end({ prettyPrint: true })}\n`;
 }
 
 export function jsonReport(v: CiVerdict): string {

@@ -3,7 +3,7 @@
 
 import type { Command } from 'commander';
 import { type CmeshError, isCmeshError } from '../../daemon/api/errors.ts';
-import type { ConfigWarning, LoadedProject, ProjectSpec } from '../../daemon/api/project.ts';
+import type { ConfigWarning, KeyReport, LoadedProject, ProjectSpec } from '../../daemon/api/project.ts';
 import { type ProjectSelection, projectSelection, readGlobalOptions } from '../global-options.ts';
 import { printJson, printLines, shouldUseColor } from '../output.ts';
 import type { CliContext } from '../program.ts';
@@ -61,8 +61,13 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const { project, warnings } = loaded;
       warn(warnings);
+      // Last line on stderr whatever the output mode, so a user sees at once what would differ from Compose.
+      const summary = loaded.keys === undefined ? undefined : keySummary(loaded.keys);
+      const finish = () => {
+        if (summary !== undefined) ctx.stderr.write(`${summary}\n`);
+      };
 
-      if (opts.quiet) return;
+      if (opts.quiet) return finish();
       if (opts.services || opts.volumes) {
         const names = [
           ...(opts.services ? Object.keys(project.services) : []),
@@ -70,7 +75,7 @@ export function register(program: Command, ctx: CliContext): void {
         ];
         if (opts.json) printJson(names, ctx.stdout);
         else printLines(names, ctx.stdout);
-        return;
+        return finish();
       }
       const yaml = deps.projectToComposeYaml(project);
       if (opts.json) {
@@ -80,5 +85,17 @@ export function register(program: Command, ctx: CliContext): void {
       } else {
         ctx.stdout.write(yaml.endsWith('\n') ? yaml : `${yaml}\n`);
       }
+      finish();
     });
+}
+
+const SHOWN = 10;
+
+/** `config: 41 compose keys honoured, 2 ignored (services.web.cap_add, services.web.init)`. */
+export function keySummary(keys: KeyReport): string {
+  const n = keys.ignored.length;
+  const honoured = `config: ${keys.honoured} compose key${keys.honoured === 1 ? '' : 's'} honoured`;
+  if (n === 0) return `${honoured}, none ignored`;
+  const shown = keys.ignored.slice(0, SHOWN).join(', ');
+  return `${honoured}, ${n} ignored (${shown}${n > SHOWN ? `, and ${n - SHOWN} more` : ''})`;
 }

@@ -1,7 +1,8 @@
 // `cmesh down`: remove the project's containers and networks (and volumes with -v); the daemon forgets the project.
+// Idempotent: nothing to remove is a warning and exit 0, as with `docker compose down`.
 
 import type { Command } from 'commander';
-import type { DownRequest } from '../../daemon/api/control.ts';
+import type { DownNothingResult, DownRequest } from '../../daemon/api/control.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { frameWriter } from '../event-text.ts';
 import { readGlobalOptions } from '../global-options.ts';
@@ -19,7 +20,12 @@ export function register(program: Command, ctx: CliContext): void {
       const name = await requireProjectName(command, ctx);
       const c = colorsFor(ctx.stderr, { env: ctx.env, color: readGlobalOptions(command).color });
       const body: DownRequest = { volumes: opts.volumes === true, removeOrphans: opts.removeOrphans === true };
-      await createDaemonClient(ctx).operation(`/v1/projects/${encodeURIComponent(name)}/down`, body, frameWriter(ctx.stderr, c));
+      const result = await createDaemonClient(ctx).operation(`/v1/projects/${encodeURIComponent(name)}/down`, body, frameWriter(ctx.stderr, c));
+      if ((result as Partial<DownNothingResult> | undefined)?.nothingToRemove === true) {
+        // Compose's wording and exit 0: an always-run CI clean-up step must not fail on a project that is already gone.
+        ctx.stderr.write(`${c.yellow('warning')}: no resource found to remove for project "${name}"\n`);
+        return;
+      }
       ctx.stderr.write(`Project ${name}  ${c.green('Removed')}\n`);
     });
 }

@@ -7,6 +7,7 @@ import { CmeshError } from '../../daemon/api/errors.ts';
 import { runCiWait } from '../ci/ci-wait.ts';
 import { assertWritable } from '../ci/report.ts';
 import { createDaemonClient } from '../daemon-client.ts';
+import { dockerConfigDir } from '../docker-config.ts';
 import { frameWriter } from '../event-text.ts';
 import { startDevWatch } from '../dev-watch.ts';
 import { printLogs } from '../follow-logs.ts';
@@ -47,7 +48,7 @@ async function ciReports(opts: UpOptions): Promise<{ junit?: string; json?: stri
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('up')
-    .description('create and start the project’s services (builds missing images; never pulls)')
+    .description('create and start the project’s services (pulls and builds missing images)')
     .argument('[services...]', 'only these services and their dependencies')
     .option('-d, --detach', 'return once started instead of streaming logs')
     .option('--wait', 'wait until every replica is running and healthy (implies -d)')
@@ -71,6 +72,7 @@ export function register(program: Command, ctx: CliContext): void {
         build: opts.build === true ? 'always' : opts.build === false ? 'never' : 'auto',
         wait: opts.wait === true,
         timeoutMs,
+        dockerConfig: dockerConfigDir(ctx.env),
       };
       if (opts.scale) body.scale = Object.fromEntries(opts.scale.map(parseScale));
 

@@ -2,6 +2,7 @@
 
 import type { DaemonInfo, LogFrame, ReplicaStatus, ServiceTableRow } from '../../daemon/api/control.ts';
 import type { DaemonEvent } from '../../daemon/api/events.ts';
+import { parseReplicaId, replicaId } from '../../daemon/api/labels.ts';
 import { summarizeEvent } from './event-line.ts';
 
 /** Seconds of sparkline history per replica (one bucket a second). */
@@ -108,7 +109,7 @@ export interface Row {
   replica?: number;
 }
 
-export const rowKey = (service: string, replica?: number): string => (replica === undefined ? service : `${service}#${replica}`);
+export const rowKey = (service: string, replica?: number): string => (replica === undefined ? service : replicaId(service, replica));
 
 export function visibleServices(state: DashState): ServiceTableRow[] {
   const f = state.filter.toLowerCase();
@@ -125,7 +126,7 @@ export function visibleRows(state: DashState): Row[] {
 /** The selected row, falling back to the first visible one (the selection may have vanished with a scale down). */
 export function selectedRow(state: DashState): Row | undefined {
   const rows = visibleRows(state);
-  return rows.find((r) => r.key === state.selected) ?? rows.find((r) => r.service === state.selected?.split('#')[0]) ?? rows[0];
+  return rows.find((r) => r.key === state.selected) ?? rows.find((r) => r.service === (parseReplicaId(state.selected ?? '')?.service ?? state.selected)) ?? rows[0];
 }
 
 function shift(values: number[], by: number): number[] {

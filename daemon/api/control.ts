@@ -61,6 +61,26 @@ export interface UpRequest {
   timeoutMs?: number;
   /** `--scale svc=N`: replaces that service's earlier scale override; services not named keep theirs. */
   scale?: Record<string, number>;
+  /** The CLI's Docker config directory (DOCKER_CONFIG or ~/.docker): pull credentials are the invoking user's. */
+  dockerConfig?: string;
+}
+
+/** POST /v1/projects/:name/pull → operation stream (pull events), result: PullResult. Like `docker compose pull`. */
+export interface PullRequest {
+  project: ProjectSpec;
+  /** Empty = every service with an image. */
+  services: string[];
+  /** Report failures in the result instead of failing the operation. */
+  ignoreFailures: boolean;
+  dockerConfig?: string;
+}
+
+export interface PullResult {
+  pulled: string[];
+  /** service → why (no image, pull_policy never/build, present under `missing`). */
+  skipped: Record<string, string>;
+  /** Only with ignoreFailures; otherwise the first failure is the operation's error. */
+  failed: Record<string, SerializedError>;
 }
 
 /** POST /v1/projects/:name/build → operation stream (build events), result: service → BuildResult. */
@@ -97,6 +117,11 @@ export interface SyncResult {
 export interface DownRequest {
   volumes: boolean;
   removeOrphans: boolean;
+}
+
+/** The result of a `down` that found nothing to remove: not an error (Compose exits 0), so CI clean-up can always run it. */
+export interface DownNothingResult {
+  nothingToRemove: true;
 }
 
 /** POST /v1/projects/:name/scale */

@@ -1,6 +1,7 @@
 // The one engine port: everything the daemon needs from Docker, in cmesh's words. Only daemon/engine implements it.
 
 import type { Readable } from 'node:stream';
+import type { ContainerOptions } from './container-options.ts';
 import type { HealthcheckSpec } from './project.ts';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -62,6 +63,8 @@ export interface ContainerCreateSpec {
   hostname?: string;
   /** Docker's tini as PID 1 so signals reach the app and zombies are reaped. */
   init: boolean;
+  /** The service's engine-level options, namespace references already resolved to container names. */
+  options?: ContainerOptions;
 }
 
 export interface NetworkInfo {
@@ -151,6 +154,31 @@ export type BuildProgress =
   | { kind: 'error'; message: string }
   | { kind: 'done'; imageId: string };
 
+/** What the engine sends as X-Registry-Auth; the daemon resolves it from the user's Docker config (registry-auth.ts). */
+export interface RegistryAuth {
+  /** The config key it came from, e.g. `https://index.docker.io/v1/` or `127.0.0.1:5000`. */
+  serveraddress: string;
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+}
+
+export interface PullOptions {
+  /** A full reference (`name:tag` or `name@digest`); a bare name means `:latest`. */
+  ref: string;
+  /** `os/arch[/variant]`. */
+  platform?: string;
+  auth?: RegistryAuth;
+  /** Fails the pull with CMESH_E_PULL_FAILED when the engine sends nothing for this long (unreachable registry). */
+  stallMs?: number;
+  signal?: AbortSignal;
+}
+
+/** One parsed NDJSON line of pull output. Error lines never surface as items: the iterator throws a typed error. */
+export type PullProgress =
+  | { kind: 'layer'; id: string; status: string; current?: number; total?: number }
+  | { kind: 'status'; text: string };
+
 export interface ContainerFilter {
   /** label → value, or true to match the label's presence. */
   labels: Record<string, string | true>;
@@ -198,9 +226,15 @@ export interface ContainerEngine {
   /** 404 gone = success. */
   removeVolume(name: string): Promise<void>;
 
-  /** undefined when the image is not present locally. Never pulls. */
+  /** undefined when the image is not present locally. Never pulls (pullImage does). */
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
   removeImage(ref: string): Promise<void>;
+  /**
+   * Pulls `ref`, streaming parsed progress. Throws CMESH_E_IMAGE_NOT_FOUND (no such repository/tag),
+   * CMESH_E_PULL_UNAUTHORIZED (credentials missing or refused) or CMESH_E_PULL_FAILED (unreachable, stalled, anything
+   * else), each naming the image, whether the engine said so in the HTTP status or in an errorDetail line.
+   */
+  pullImage(options: PullOptions): AsyncIterable<PullProgress>;
   /** Streams parsed build progress; the iterator throws CMESH_E_BUILD_FAILED on an error line. */
   buildImage(options: BuildOptions): AsyncIterable<BuildProgress>;
 

@@ -11,6 +11,7 @@ export const ExitCode = {
   unhealthy: 6,
   notFound: 7,
   conflict: 8,
+  pullFailed: 9,
   bug: 70,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -29,6 +30,12 @@ export const ErrorCodes = {
   CMESH_E_ENGINE_UNAVAILABLE: ExitCode.engineUnavailable,
   CMESH_E_ENGINE: ExitCode.failure,
   CMESH_E_IMAGE_MISSING: ExitCode.notFound,
+  /** The registry has no such repository or tag. */
+  CMESH_E_IMAGE_NOT_FOUND: ExitCode.notFound,
+  /** The registry refused the credentials (or wanted some). */
+  CMESH_E_PULL_UNAUTHORIZED: ExitCode.pullFailed,
+  /** Any other pull failure: registry unreachable, stalled, bad platform, engine-side error during the pull. */
+  CMESH_E_PULL_FAILED: ExitCode.pullFailed,
   CMESH_E_PORT_TAKEN: ExitCode.conflict,
   CMESH_E_NAME_CONFLICT: ExitCode.conflict,
   CMESH_E_VOLUME_PATH: ExitCode.config,
@@ -42,7 +49,8 @@ export const ErrorCodes = {
   CMESH_E_PROJECT_NOT_FOUND: ExitCode.notFound,
   CMESH_E_SERVICE_NOT_FOUND: ExitCode.notFound,
   CMESH_E_DAEMON_UNAVAILABLE: ExitCode.failure,
-  CMESH_E_DAEMON_PROTOCOL: ExitCode.failure,
+  /** A request the other side cannot take (malformed body, unknown route, broken stream): a usage error. */
+  CMESH_E_DAEMON_PROTOCOL: ExitCode.usage,
   CMESH_E_LOCKED: ExitCode.conflict,
   CMESH_E_BUG: ExitCode.bug,
 } as const satisfies Record<string, ExitCode>;

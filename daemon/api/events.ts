@@ -50,6 +50,16 @@ export type DaemonEvent =
   | (Base & { type: 'project'; action: 'up' | 'down' | 'scaled' | 'stopped' | 'started'; services?: Record<string, number> })
   | (Base & { type: 'build'; service: string; phase: 'start' | 'step' | 'done' | 'failed'; step?: number; total?: number; text?: string })
   | (Base & {
+      type: 'pull';
+      service: string;
+      image: string;
+      /** `progress` carries layer bytes so far (current/total, summed over the layers the engine reported). */
+      phase: 'start' | 'progress' | 'done' | 'failed' | 'skipped';
+      text?: string;
+      current?: number;
+      total?: number;
+    })
+  | (Base & {
       type: 'rollout';
       service: string;
       phase: 'start' | 'progress' | 'done' | 'rolled-back';

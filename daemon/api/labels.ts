@@ -14,6 +14,8 @@ export const Labels = {
   volume: 'dev.cmesh.volume',
   /** `next` on the new container of a start-first rollout; pending while it still has its temporary name. */
   rollout: 'dev.cmesh.rollout',
+  /** The replica's canonical engine name when compose's `container_name` chose it (else it follows containerName()). */
+  containerName: 'dev.cmesh.container-name',
   /** `gateway` on a project's east-west gateway container (it has no service or replica label). */
   role: 'dev.cmesh.role',
   /** Set on everything tests create so scripts/reap.sh can clean it up. */
@@ -65,5 +67,21 @@ export function isPendingNext(c: { name: string; labels: Record<string, string> 
   const service = c.labels[Labels.service];
   const project = c.labels[Labels.project];
   const replica = replicaOf(c.labels);
-  return service !== undefined && project !== undefined && replica !== undefined && c.name === rolloutName(project, service, replica);
+  if (service === undefined || project === undefined || replica === undefined) return false;
+  const canonical = c.labels[Labels.containerName];
+  return c.name === (canonical === undefined ? rolloutName(project, service, replica) : `${canonical}-next`);
+}
+
+/**
+ * Id of one replica in the mesh's pools, the supervisor's memory and the UI: `<service>#<n>`. Compose service names
+ * never contain `#`, so the last `#` splits it back.
+ */
+export function replicaId(service: string, replica: number): string {
+  return `${service}#${replica}`;
+}
+
+/** The inverse of replicaId; undefined for anything else (a rollout's `web#1~next`, a bare service name). */
+export function parseReplicaId(id: string): { service: string; replica: number } | undefined {
+  const m = /^(.+)#(\d{1,6})$/.exec(id);
+  return m ? { service: m[1]!, replica: Number(m[2]) } : undefined;
 }

@@ -1,18 +1,23 @@
 // The normalized, typed project model: what the config loader produces and the daemon reconciles toward.
 // Every field is resolved (interpolated, defaults applied, short syntax expanded) so consumers never re-parse.
 
+import type { ContainerOptions } from './container-options.ts';
 import type { SourcePosition } from './errors.ts';
 
 export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
 export type DependsCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
 export type LbStrategy = 'round-robin' | 'random' | 'weighted' | 'p2c' | 'ewma' | 'ring-hash';
 export type Protocol = 'http' | 'tcp';
+/** Compose `pull_policy`; `if_not_present` is read as `missing`, `every_<duration>` keeps its duration text. */
+export type PullPolicy = 'missing' | 'always' | 'never' | 'build' | 'daily' | 'weekly' | `every_${string}`;
 
 export interface PortMapping {
   /** Container port. */
   target: number;
   /** Host port the mesh proxy listens on; undefined = container port is only exposed (engine-assigned). */
   published?: number;
+  /** Compose `80-90:8080` (one container port, a host range): the last host port; the proxy takes the first free one. */
+  publishedEnd?: number;
   /** Address the proxy binds for the published port; cmesh defaults to 127.0.0.1 (unlike Compose). */
   hostIp?: string;
   protocol: 'tcp' | 'udp';
@@ -26,6 +31,8 @@ export interface BuildSpec {
   context: string;
   /** Dockerfile path relative to the context (Compose semantics), default `Dockerfile`. */
   dockerfile: string;
+  /** `dockerfile_inline`: the Dockerfile's text; when set, `dockerfile` is not read. */
+  dockerfileInline?: string;
   args: Record<string, string>;
   target?: string;
   labels: Record<string, string>;
@@ -104,10 +111,37 @@ export interface MeshSpec {
   ports?: number[];
 }
 
+/** A top-level `secrets:` or `configs:` entry: where its bytes come from. Content is resolved at load time. */
+export interface FileSource {
+  name: string;
+  kind: 'secret' | 'config';
+  /** `file:` — absolute host path, bind-mounted read-only (so edits show up live, as in Compose). */
+  file?: string;
+  /** `environment:` — the variable's name (for display) and its value at load time. */
+  environment?: string;
+  /** `content:` (configs) or the `environment:` variable's value. Never logged, never put in an image. */
+  content?: string;
+}
+
+/** A service's grant of a secret or config: the file it appears as inside the container. */
+export interface FileGrant {
+  source: string;
+  /** Absolute path in the container (`/run/secrets/<name>` for secrets, `/<name>` for configs by default). */
+  target: string;
+  uid?: number;
+  gid?: number;
+  /** File mode, e.g. 0o444 (the default). */
+  mode?: number;
+}
+
 export interface ServiceSpec {
   name: string;
   image?: string;
   build?: BuildSpec;
+  /** Unset = Compose's default (pull when missing); `cmesh pull` treats unset and `missing` differently, as Compose does. */
+  pullPolicy?: PullPolicy;
+  /** `os/arch[/variant]` passed to the pull. */
+  platform?: string;
   command?: string[];
   entrypoint?: string[];
   environment: Record<string, string>;
@@ -131,6 +165,11 @@ export interface ServiceSpec {
   profiles: string[];
   watch: WatchRule[];
   mesh: MeshSpec;
+  /** `secrets:` / `configs:` granted to the service; absent when none. */
+  secrets?: FileGrant[];
+  configs?: FileGrant[];
+  /** Engine-level container options (capabilities, limits, DNS…); absent when the service sets none. */
+  options?: ContainerOptions;
   /** Where the service was declared, for error messages after load. */
   position?: SourcePosition;
 }
@@ -162,6 +201,9 @@ export interface ProjectSpec {
   services: Record<string, ServiceSpec>;
   networks: Record<string, NetworkSpec>;
   volumes: Record<string, VolumeSpec>;
+  /** Top-level `secrets:` and `configs:`; absent when the file has none. */
+  secrets?: Record<string, FileSource>;
+  configs?: Record<string, FileSource>;
   /** Profiles that were active when loading. */
   profiles: string[];
   /** Top-level `x-*` keys other than x-cmesh, passed through untouched. */
@@ -179,4 +221,13 @@ export interface ConfigWarning {
 export interface LoadedProject {
   project: ProjectSpec;
   warnings: ConfigWarning[];
+  /** Which compose keys the loader honoured and which it ignored (what would differ from Compose). */
+  keys?: KeyReport;
+}
+
+export interface KeyReport {
+  /** How many keys of the compose model cmesh reads and acts on. */
+  honoured: number;
+  /** Paths of the keys it ignored (unsupported or unknown), in file order. */
+  ignored: string[];
 }

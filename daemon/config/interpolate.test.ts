@@ -111,3 +111,28 @@ test('interpolated numbers and booleans are cast where Compose casts', () => {
   assert.equal(s.project.services['web']?.replicas, 3);
   assert.equal(s.project.services['web']?.mesh.accessLog, true);
 });
+
+test('a default may hold braces (compose-go TestValueWithCurlyBracesDefault / TestNoValueWithCurlyBracesDefault)', () => {
+  const json = (n: string) => ({ JSON: '{"json":2}', Y: 'why' })[n];
+  const sub = (s: string) => interpolate(s, json);
+  assert.equal(sub('ok ${JSON:-{"json":1}}').value, 'ok {"json":2}');
+  assert.equal(sub('ok ${JSON-{"json":1}}').value, 'ok {"json":2}');
+  assert.equal(sub('ok ${MISSING:-{"json":1}}').value, 'ok {"json":1}');
+  assert.equal(sub('ok ${MISSING-{"json":1}}').value, 'ok {"json":1}');
+  assert.equal(sub('ok ${JSON:+x{y}z}').value, 'ok x{y}z');
+  assert.equal(sub('${MISSING:-{"a":{"b":"${Y}"}}} and ${Y}').value, '{"a":{"b":"why"}} and why');
+  assert.equal(sub('${MISSING:-$${}}').value, '${}');
+  assert.equal(sub('${MISSING:-{unclosed}').problems[0]?.kind, 'syntax');
+});
+
+test('${COMPOSE_PROJECT_NAME} is the resolved project name: -p, then COMPOSE_PROJECT_NAME, then name:, then the folder', () => {
+  const text = 'name: from-file\nservices:\n  web:\n    image: x\n    labels: {p: "${COMPOSE_PROJECT_NAME}"}\n';
+  const label = (opts: Parameters<typeof load>[1], t = text) => load(t, opts, '/work/My_App/compose.yaml').project.services['web']?.labels['p'];
+  assert.equal(label({}), 'from-file');
+  assert.equal(label({ projectName: 'flag' }), 'flag');
+  assert.equal(label({ env: { COMPOSE_PROJECT_NAME: 'env' } }), 'env');
+  assert.equal(label({ envFiles: [{ file: '/work/My_App/.env', text: 'COMPOSE_PROJECT_NAME=dotenv\n' }] }), 'dotenv');
+  assert.equal(label({}, text.replace('name: from-file', 'name: app-${STAGE:-dev}')), 'app-dev');
+  assert.equal(label({}, text.replace('name: from-file\n', '')), 'my_app');
+  assert.deepEqual(load(text, {}).warnings, []);
+});

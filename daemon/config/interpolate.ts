@@ -69,15 +69,17 @@ function resolve(name: string, lookup: Lookup, res: InterpolationResult): string
   return v;
 }
 
-/** Index of the `}` closing a `${` whose body starts at `from`, counting nested `${`; -1 when unterminated. */
+/**
+ * Index of the `}` closing a `${` whose body starts at `from`; -1 when unterminated. Every `{` nests, not only
+ * `${`, so a default may hold braces (`${CFG:-{"json":1}}`, as compose-go's template tests have it); `$$` is text.
+ */
 function matchBrace(s: string, from: number): number {
   let depth = 1;
   for (let j = from; j < s.length; j++) {
     const c = s[j];
-    if (c === '$' && (s[j + 1] === '{' || s[j + 1] === '$')) {
-      if (s[j + 1] === '{') depth++;
-      j++;
-    } else if (c === '}' && --depth === 0) return j;
+    if (c === '$' && s[j + 1] === '$') j++;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return j;
   }
   return -1;
 }

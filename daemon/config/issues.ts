@@ -1,7 +1,7 @@
 // Collects every error and warning of a load so users fix them in one pass; throws once as a CmeshError.
 
 import { CmeshError, type ConfigIssue, type ErrorCode, type SourcePosition, formatPosition } from '../api/errors.ts';
-import type { ConfigWarning } from '../api/project.ts';
+import type { ConfigWarning, KeyReport } from '../api/project.ts';
 import { formatPath, type PathSeg } from './positions.ts';
 
 export interface CodedIssue extends ConfigIssue {
@@ -15,6 +15,8 @@ export class Issues {
   readonly errors: CodedIssue[] = [];
   readonly warnings: ConfigWarning[] = [];
   dropped = 0;
+  /** Compose keys read (normalize/read.ts checkKeys), for the "what differs from Compose" summary. */
+  readonly keys: KeyReport = { honoured: 0, ignored: [] };
 
   error(
     pos: SourcePosition | undefined,

@@ -141,3 +141,32 @@ test('projectToComposeYaml output loads back to the same project', async () => {
   assert.deepEqual(Object.values(b.volumes).map((v) => (v as { engineName: string }).engineName), ['rt_data']);
   assert.deepEqual(b.extensions, a.extensions);
 });
+
+test('COMPOSE_FILE, COMPOSE_PATH_SEPARATOR and COMPOSE_PROFILES may come from .env; the process env and -f still win', async () => {
+  const d = dir('dotenv-compose-vars', {
+    '.env': 'COMPOSE_FILE=base.yaml;extra.yaml\nCOMPOSE_PATH_SEPARATOR=;\nCOMPOSE_PROFILES=tools\n',
+    'base.yaml': 'services:\n  a: {image: base}\n  t: {image: tool, profiles: [tools]}\n',
+    'extra.yaml': 'services:\n  a: {image: extra}\n',
+    'compose.yaml': 'services:\n  a: {image: discovered}\n',
+  });
+  const { project } = await loadProject({ cwd: d, env: {} });
+  assert.deepEqual(project.files, [join(d, 'base.yaml'), join(d, 'extra.yaml')]);
+  assert.equal(project.services['a']?.image, 'extra');
+  assert.deepEqual(Object.keys(project.services).sort(), ['a', 't']);
+  assert.equal((await loadProject({ cwd: d, env: { COMPOSE_FILE: 'base.yaml' } })).project.services['a']?.image, 'base');
+  assert.equal((await loadProject({ cwd: d, files: ['compose.yaml'], env: {} })).project.services['a']?.image, 'discovered');
+  assert.deepEqual(Object.keys((await loadProject({ cwd: d, env: { COMPOSE_PROFILES: '' } })).project.services), ['a']);
+});
+
+test('extends.file and include are read from disk relative to the file that names them', async () => {
+  const d = dir('disk-extends-include', {
+    'app/compose.yaml': 'include: [../shared/db.yaml]\nservices:\n  web:\n    extends: {file: ../shared/base.yaml, service: base}\n    depends_on: [db]\n',
+    'shared/base.yaml': 'services:\n  base:\n    build: ./web\n    ports: ["8080:80"]\n',
+    'shared/db.yaml': 'services:\n  db:\n    image: pg\n    volumes: [./init:/docker-entrypoint-initdb.d]\n',
+  });
+  const { project } = await loadProject({ cwd: join(d, 'app'), env: {} });
+  assert.equal(project.services['web']?.build?.context, join(d, 'shared', 'web'));
+  assert.equal(project.services['web']?.ports[0]?.published, 8080);
+  assert.equal(project.services['db']?.volumes[0]?.source, join(d, 'shared', 'init'));
+  assert.ok(project.services['web']?.dependsOn['db']);
+});

@@ -8,13 +8,13 @@ import { CmeshError } from '../api/errors.ts';
 import type { LoadedProject } from '../api/project.ts';
 import { discoverComposeFiles } from './discover.ts';
 import { parseEnvFile } from './env-file.ts';
-import type { Lookup } from './interpolate.ts';
-import { interpolateTree } from './interpolate-tree.ts';
+import { interpolate, type Lookup } from './interpolate.ts';
+import { loadModels } from './compose-files.ts';
 import { Issues } from './issues.ts';
 import { LIMITS } from './limits.ts';
-import { mergeDocuments } from './merge.ts';
 import type { YMap } from './node.ts';
 import { buildProject } from './normalize/document.ts';
+import { pickProjectName } from './normalize/project-name.ts';
 import { parseComposeYaml } from './parse-yaml.ts';
 
 export interface LoadOptions {
@@ -49,12 +49,22 @@ export interface SourceLoadOptions {
   env?: Record<string, string | undefined>;
   /** Contents of the project env files (.env / --env-file), in order; later ones win. */
   envFiles?: SourceFile[];
-  /** Reads a service `env_file`; without it env_file entries count as missing. */
+  /** Reads a service `env_file`, an `extends.file` or an `include`; without it those count as missing. */
   readFile?: (absPath: string) => string;
   homeDir?: string;
 }
 
-export function loadProjectFromSources(sources: SourceFile[], opts: SourceLoadOptions = {}): LoadedProject {
+interface ComposeModel {
+  /** The merged compose tree (files, documents, extends and include applied), before normalization. */
+  model: YMap;
+  issues: Issues;
+  lookup: Lookup;
+  projectDir: string;
+  envProjectName: string | undefined;
+}
+
+/** Sources → the merged compose tree, throwing the collected errors; the spec's merge examples are about this tree. */
+export function loadComposeModel(sources: SourceFile[], opts: SourceLoadOptions = {}): ComposeModel {
   const first = sources[0];
   if (first === undefined) throw new CmeshError('CMESH_E_CONFIG_NOT_FOUND', 'no compose file given', { hint: 'pass a file with -f' });
   const issues = new Issues();
@@ -68,36 +78,44 @@ export function loadProjectFromSources(sources: SourceFile[], opts: SourceLoadOp
   }
   issues.throwIfAny();
 
-  const roots: YMap[] = [];
-  const warned = new Set<string>();
-  for (const src of sources) {
-    const root = parseComposeYaml(src.file, src.text, issues);
-    if (root === undefined) continue;
-    if (root.kind !== 'map') {
-      issues.error(root.pos, [], 'the top level of a compose file must be a mapping', 'start with `services:`');
-      continue;
-    }
-    roots.push(interpolateTree(root, lookup, issues, warned) as YMap);
-  }
-  issues.throwIfAny();
-
   const projectDir = resolve(dirname(first.file), opts.projectDirectory ?? '.');
+  const envProjectName = lookup('COMPOSE_PROJECT_NAME');
+  // Compose exposes the resolved project name to interpolation (in included files too). Only a file's `name:` needs
+  // a look ahead, so it is computed the first time a file asks.
+  let projectName = opts.projectName || envProjectName || undefined;
+  const withName: Lookup = (name) => {
+    if (name !== 'COMPOSE_PROJECT_NAME') return lookup(name);
+    projectName ??= pickProjectName({ file: nameInFiles(sources, lookup), projectDir }).name;
+    return projectName;
+  };
+  const loaded = loadModels(sources, { issues, lookup: withName, warned: new Set(), ...(opts.readFile ? { readFile: opts.readFile } : {}) });
+  issues.throwIfAny();
+  if (loaded === undefined || loaded.empty) {
+    issues.error({ file: first.file, line: 1, col: 1 }, [], 'empty compose file', 'a compose file needs at least a `services:` section');
+    throw issues.toError();
+  }
+  return { model: loaded.model, issues, lookup: withName, projectDir, envProjectName };
+}
+
+export function loadProjectFromSources(sources: SourceFile[], opts: SourceLoadOptions = {}): LoadedProject {
+  const { model, issues, lookup, projectDir, envProjectName } = loadComposeModel(sources, opts);
+  const env = opts.env ?? {};
   const flagProfiles = opts.profiles?.filter((p) => p !== '') ?? [];
   const profiles = flagProfiles.length > 0 ? flagProfiles : (lookup('COMPOSE_PROFILES') ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
   const ctx = { issues, projectDir, homeDir: opts.homeDir ?? env['HOME'] ?? homedir(), lookup, ...(opts.readFile ? { readFile: opts.readFile } : {}) };
-  const project = buildProject(ctx, mergeDocuments(roots), {
+  const project = buildProject(ctx, model, {
     ...(opts.projectName !== undefined ? { projectName: opts.projectName } : {}),
-    ...(lookup('COMPOSE_PROJECT_NAME') !== undefined ? { envProjectName: lookup('COMPOSE_PROJECT_NAME') } : {}),
+    ...(envProjectName !== undefined ? { envProjectName } : {}),
     files: sources.map((s) => s.file),
     profiles,
   });
   issues.throwIfAny();
-  return { project, warnings: issues.warnings };
+  return { project, warnings: issues.warnings, keys: issues.keys };
 }
 
 export async function loadProject(opts: LoadOptions): Promise<LoadedProject> {
   const env = opts.env ?? process.env;
-  const found = discoverComposeFiles(opts.cwd, opts.files, env);
+  const found = discoverComposeFiles(opts.cwd, opts.files, await withComposeFileFromDotenv(opts, env));
   const sources: SourceFile[] = [];
   for (const file of found.files) sources.push({ file, text: await readComposeFile(file) });
   const projectDir = opts.projectDirectory !== undefined ? resolve(opts.cwd, opts.projectDirectory) : dirname(found.files[0] ?? opts.cwd);
@@ -116,7 +134,26 @@ export async function loadProject(opts: LoadOptions): Promise<LoadedProject> {
     envFiles,
     readFile: readSmallFileSync,
   });
-  return { project: loaded.project, warnings: [...found.warnings, ...loaded.warnings] };
+  return { ...loaded, warnings: [...found.warnings, ...loaded.warnings] };
+}
+
+/**
+ * Compose reads COMPOSE_FILE (and its separator) from the .env of the working (or --project-directory) folder
+ * too, before it knows which files to load; the process environment and -f still win.
+ */
+async function withComposeFileFromDotenv(opts: LoadOptions, env: Record<string, string | undefined>): Promise<Record<string, string | undefined>> {
+  if ((opts.files !== undefined && opts.files.length > 0) || env['COMPOSE_FILE']) return env;
+  const dir = opts.projectDirectory !== undefined ? resolve(opts.cwd, opts.projectDirectory) : opts.cwd;
+  const candidates = opts.envFiles !== undefined && opts.envFiles.length > 0 ? opts.envFiles.map((f) => resolve(opts.cwd, f)) : [resolve(dir, '.env')];
+  const values = new Map<string, string>();
+  for (const f of candidates) {
+    const { text } = await readEnvFile(f, false);
+    for (const [k, v] of parseEnvFile(f, text, (n) => env[n] ?? values.get(n)).values) values.set(k, v);
+  }
+  const file = values.get('COMPOSE_FILE');
+  if (file === undefined || file === '') return env;
+  const sep = env['COMPOSE_PATH_SEPARATOR'] ?? values.get('COMPOSE_PATH_SEPARATOR');
+  return { ...env, COMPOSE_FILE: file, ...(sep !== undefined ? { COMPOSE_PATH_SEPARATOR: sep } : {}) };
 }
 
 async function readComposeFile(file: string): Promise<string> {
@@ -152,8 +189,20 @@ async function readEnvFile(file: string, required: boolean): Promise<SourceFile>
 }
 
 function readSmallFileSync(file: string): string {
-  if (statSync(file).size > LIMITS.maxBytes) throw new Error('env file too large');
+  if (statSync(file).size > LIMITS.maxBytes) throw new Error('file too large');
   return readFileSync(file, 'utf8');
+}
+
+/** The last `name:` of the files, interpolated; a scratch Issues because the real parse reports problems. */
+function nameInFiles(sources: SourceFile[], lookup: Lookup): string | undefined {
+  let name: string | undefined;
+  for (const src of sources) {
+    for (const doc of parseComposeYaml(src.file, src.text, new Issues()) ?? []) {
+      const n = doc.kind === 'map' ? doc.entries.get('name')?.value : undefined;
+      if (n?.kind === 'scalar' && typeof n.value === 'string') name = interpolate(n.value, lookup).value;
+    }
+  }
+  return name;
 }
 
 export { projectToComposeYaml } from './render-yaml.ts';

@@ -5,13 +5,14 @@ import { test } from 'node:test';
 import { Issues } from './issues.ts';
 import { LIMITS } from './limits.ts';
 import { toPlain } from './node.ts';
+import { loadProjectFromSources } from './load.ts';
 import { parseComposeYaml } from './parse-yaml.ts';
 import { load, loadError, where } from './test-helpers.ts';
 
 function parse(text: string) {
   const issues = new Issues();
-  const node = parseComposeYaml('/f.yaml', text, issues);
-  return { node, issues };
+  const docs = parseComposeYaml('/f.yaml', text, issues);
+  return { node: docs?.[0], docs, issues };
 }
 
 test('documents over 4 MiB are refused before parsing', () => {
@@ -115,8 +116,29 @@ test('syntax errors carry line and column', () => {
   assert.equal(tab.issues[0]?.position?.line, 2);
 });
 
-test('a trailing document separator is still two documents', () => {
-  assert.equal(loadError('services: {}\n---\na: 1\n').code, 'CMESH_E_CONFIG_YAML');
+test('a multi-document file merges its documents in order, as Docker Compose v2 does', () => {
+  const { project } = load('services:\n  web: {image: a, ports: ["80:80"]}\n---\nservices:\n  web: {image: b}\n  db: {image: c}\n---\n');
+  assert.equal(project.services['web']?.image, 'b');
+  assert.equal(project.services['web']?.ports[0]?.published, 80);
+  assert.ok(project.services['db']);
+});
+
+test('a YAML error in any document is reported at its line; anchors do not cross documents', () => {
+  assert.deepEqual(where(loadError('services: {}\n---\nservices: [\n')), ['4:1']);
+  assert.equal(loadError('a: &x {image: y}\n---\nservices:\n  web: *x\n').code, 'CMESH_E_CONFIG_YAML');
+});
+
+test('an empty file or document adds nothing; only an all-empty load is refused', () => {
+  const files = [
+    { file: '/p/compose.yaml', text: 'services:\n  web: {image: x}\n' },
+    { file: '/p/compose.override.yaml', text: '# nothing yet\n' },
+  ];
+  assert.equal(loadProjectFromSources(files).project.services['web']?.image, 'x');
+  assert.equal(load('---\nservices:\n  web: {image: x}\n---\n').project.services['web']?.image, 'x');
+  const err = loadError([{ file: '/p/a.yaml', text: '' }, { file: '/p/b.yaml', text: '---\n~\n' }]);
+  assert.match(err.message, /empty compose file/);
+  assert.deepEqual(where(err), ['1:1']);
+  assert.equal(err.issues[0]?.position?.file, '/p/a.yaml');
 });
 
 test('a comment-only document start is fine', () => {

@@ -14,8 +14,12 @@ import { OffsetMapper } from './positions.ts';
 const ZERO_WIDTH = new Set(['\x02', '\x18', '\x1f']);
 const OUR_TAGS = new Set(['!reset', '!override']);
 
-/** Parses one file; returns undefined when it cannot be used (the reasons are in `issues`). */
-export function parseComposeYaml(file: string, text: string, issues: Issues): YNode | undefined {
+/**
+ * Parses one file into its documents (empty ones dropped, so an empty override file adds nothing); undefined when
+ * the file cannot be used (the reasons are in `issues`). Like Docker Compose v2, a multi-document file is several
+ * documents merged in order by the caller.
+ */
+export function parseComposeYaml(file: string, text: string, issues: Issues): YNode[] | undefined {
   const start: SourcePosition = { file, line: 1, col: 1 };
   if (text.length > LIMITS.maxBytes || Buffer.byteLength(text, 'utf8') > LIMITS.maxBytes) {
     issues.error(start, [], `file is larger than ${LIMITS.maxBytes / 1024 / 1024} MiB`, 'compose files are small; is this the right file?', 'CMESH_E_CONFIG_LIMIT');
@@ -25,11 +29,6 @@ export function parseComposeYaml(file: string, text: string, issues: Issues): YN
   const tokens = lexAndParse(text, mapper, issues);
   if (tokens === undefined) return undefined;
 
-  const docs = tokens.filter((t) => t.type === 'document');
-  if (docs.length > 1) {
-    issues.error(mapper.at(docs[1]?.offset ?? 0), [], 'multiple YAML documents in one compose file', 'remove the `---` separator; use several -f files instead', 'CMESH_E_CONFIG_YAML');
-    return undefined;
-  }
   const tooDeep = findDeepNode(tokens);
   if (tooDeep !== undefined) {
     issues.error(mapper.at(tooDeep), [], `nesting deeper than ${LIMITS.maxDepth} levels`, undefined, 'CMESH_E_CONFIG_LIMIT');
@@ -38,30 +37,35 @@ export function parseComposeYaml(file: string, text: string, issues: Issues): YN
 
   // uniqueKeys is off because yaml checks it in O(n²); Converter refuses duplicates with a Map instead.
   const composer = new Composer({ prettyErrors: false, uniqueKeys: false, strict: true, version: '1.2', schema: 'core' });
-  const [doc] = Array.from(composer.compose(tokens));
-  if (doc === undefined || doc.contents === null) {
-    issues.error(start, [], 'empty compose file', 'a compose file needs at least a `services:` section', 'CMESH_E_CONFIG_INVALID');
-    return undefined;
+  const out: YNode[] = [];
+  let failed = false;
+  for (const doc of composer.compose(tokens)) {
+    for (const e of doc.errors) {
+      // yaml reports an unclosed quote where the input ends; users need the quote that was opened.
+      const at = e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? (quoteStart(tokens, e.pos[0]) ?? e.pos[0]) : e.pos[0];
+      issues.error(mapper.at(at), [], yamlMessage(e.message, e.code), undefined, 'CMESH_E_CONFIG_YAML');
+    }
+    if (doc.errors.length > 0) {
+      failed = true;
+      continue;
+    }
+    for (const w of doc.warnings) {
+      if (w.code === 'TAG_RESOLVE_FAILED' && [...OUR_TAGS].some((t) => w.message.endsWith(t))) continue;
+      issues.warn(mapper.at(w.pos[0]), [], w.message);
+    }
+    if (doc.contents === null || failed) continue;
+    try {
+      // Anchors belong to one document; the token limit above already bounds the file as a whole.
+      const node = new Converter(mapper, text, issues).convert(doc.contents, 0, [], start);
+      // A document holding only `~`/`null` is as empty as one holding nothing.
+      if (node !== undefined && !(node.kind === 'scalar' && node.value === null)) out.push(node);
+    } catch (err) {
+      if (!(err instanceof LimitAbort)) throw err;
+      issues.error(err.pos, [], err.why, 'simplify the anchors/aliases in this file', 'CMESH_E_CONFIG_LIMIT');
+      return undefined;
+    }
   }
-  for (const e of doc.errors) {
-    // yaml reports an unclosed quote where the input ends; users need the quote that was opened.
-    const at = e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? (quoteStart(tokens, e.pos[0]) ?? e.pos[0]) : e.pos[0];
-    issues.error(mapper.at(at), [], yamlMessage(e.message, e.code), undefined, 'CMESH_E_CONFIG_YAML');
-  }
-  if (doc.errors.length > 0) return undefined;
-  for (const w of doc.warnings) {
-    if (w.code === 'TAG_RESOLVE_FAILED' && [...OUR_TAGS].some((t) => w.message.endsWith(t))) continue;
-    issues.warn(mapper.at(w.pos[0]), [], w.message);
-  }
-
-  const conv = new Converter(mapper, text, issues);
-  try {
-    return conv.convert(doc.contents, 0, [], start);
-  } catch (err) {
-    if (!(err instanceof LimitAbort)) throw err;
-    issues.error(err.pos, [], err.why, 'simplify the anchors/aliases in this file', 'CMESH_E_CONFIG_LIMIT');
-    return undefined;
-  }
+  return failed ? undefined : out;
 }
 
 function yamlMessage(message: string, code: string): string {

@@ -68,9 +68,9 @@ test('top-level networks and volumes with engine names', () => {
 });
 
 test('x-* extensions are kept; version warns; unsupported top-level keys warn', () => {
-  const r = load(`version: "3.9"\nx-defaults: &d {restart: always}\nx-list: [1, 2]\nsecrets:\n  s: {file: ./s}\n${MIN}`);
+  const r = load(`version: "3.9"\nx-defaults: &d {restart: always}\nx-list: [1, 2]\nmodels:\n  m: {model: x}\n${MIN}`);
   assert.deepEqual(r.project.extensions, { 'x-defaults': { restart: 'always' }, 'x-list': [1, 2] });
-  assert.deepEqual(r.warnings.map((w) => `${w.position?.line}:${w.position?.col} ${w.path}`), ['4:1 secrets', '1:1 version']);
+  assert.deepEqual(r.warnings.map((w) => `${w.position?.line}:${w.position?.col} ${w.path}`), ['4:1 models', '1:1 version']);
   assert.match(r.warnings[1]?.message ?? '', /obsolete/);
 });
 

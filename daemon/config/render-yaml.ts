@@ -1,8 +1,9 @@
 // Renders a normalized ProjectSpec back to canonical compose YAML (what `cmesh config` prints), long syntax everywhere.
 
 import { stringify } from 'yaml';
-import type { MeshSpec, ProjectSpec, ServiceSpec } from '../api/project.ts';
+import type { FileGrant, FileSource, MeshSpec, ProjectSpec, ServiceSpec } from '../api/project.ts';
 import { setOwn } from './node.ts';
+import { renderContainerOptions } from './render-container-options.ts';
 import { formatDuration } from './normalize/duration.ts';
 
 type Plain = Record<string, unknown>;
@@ -49,12 +50,14 @@ function renderService(s: ServiceSpec): Plain {
   const hc = s.healthcheck;
   return compact({
     image: s.image,
-    build: s.build && compact({ context: s.build.context, dockerfile: s.build.dockerfile, args: s.build.args, target: s.build.target, labels: s.build.labels, no_cache: s.build.noCache }),
+    build: s.build && compact({ context: s.build.context, ...(s.build.dockerfileInline === undefined ? { dockerfile: s.build.dockerfile } : { dockerfile_inline: s.build.dockerfileInline }), args: s.build.args, target: s.build.target, labels: s.build.labels, no_cache: s.build.noCache }),
+    pull_policy: s.pullPolicy,
+    platform: s.platform,
     command: s.command,
     entrypoint: s.entrypoint,
     environment: sortedRecord(s.environment, (v) => v),
     env_file: undefined,
-    ports: s.ports.map((p) => compact({ target: p.target, published: p.published === undefined ? undefined : String(p.published), host_ip: p.hostIp, protocol: p.protocol, name: p.name, app_protocol: p.appProtocol })),
+    ports: s.ports.map((p) => compact({ target: p.target, published: p.published === undefined ? undefined : p.publishedEnd === undefined ? String(p.published) : `${p.published}-${p.publishedEnd}`, host_ip: p.hostIp, protocol: p.protocol, name: p.name, app_protocol: p.appProtocol })),
     expose: s.expose.map(String),
     deploy: { replicas: s.replicas },
     healthcheck: hc && compact({
@@ -77,8 +80,22 @@ function renderService(s: ServiceSpec): Plain {
     stop_grace_period: formatDuration(s.stopGracePeriodMs),
     profiles: s.profiles,
     develop: s.watch.length > 0 ? { watch: s.watch.map((w) => compact({ action: w.action, path: w.path, target: w.target, ignore: w.ignore })) } : undefined,
+    secrets: s.secrets?.map(renderGrant),
+    configs: s.configs?.map(renderGrant),
+    ...renderContainerOptions(s.options),
     'x-cmesh': renderMesh(s.mesh),
   });
+}
+
+function renderGrant(g: FileGrant): Plain {
+  return compact({ source: g.source, target: g.target, uid: g.uid === undefined ? undefined : String(g.uid), gid: g.gid === undefined ? undefined : String(g.gid), mode: g.mode === undefined ? undefined : `0${g.mode.toString(8)}` });
+}
+
+/** A secret's bytes are never printed: its source is (the file or the variable); a config's inline content is. */
+function renderSource(f: FileSource): Plain {
+  if (f.file !== undefined) return { file: f.file };
+  if (f.environment !== undefined) return { environment: f.environment };
+  return f.kind === 'config' ? { content: f.content } : {};
 }
 
 export function projectToComposeYaml(project: ProjectSpec): string {
@@ -87,6 +104,8 @@ export function projectToComposeYaml(project: ProjectSpec): string {
     services: sortedRecord(project.services, renderService),
     networks: sortedRecord(project.networks, (n) => compact({ name: n.engineName, external: n.external || undefined, driver: n.driver, internal: n.internal || undefined, labels: n.labels })),
     volumes: sortedRecord(project.volumes, (v) => compact({ name: v.engineName, external: v.external || undefined, driver: v.driver, labels: v.labels })),
+    secrets: project.secrets && sortedRecord(project.secrets, renderSource),
+    configs: project.configs && sortedRecord(project.configs, renderSource),
   });
   for (const k of Object.keys(project.extensions).sort()) setOwn(doc, k, project.extensions[k]);
   if (project.eastWest) setOwn<unknown>(doc, 'x-cmesh', { east_west: true });

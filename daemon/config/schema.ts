@@ -2,35 +2,38 @@
 
 const set = (...keys: string[]): ReadonlySet<string> => new Set(keys);
 
-export const TOP_LEVEL_KEYS = set('version', 'name', 'services', 'networks', 'volumes');
-export const TOP_LEVEL_UNSUPPORTED = set('secrets', 'configs', 'include', 'models');
+/** `include` (and a service's `extends`) are resolved before normalization, see compose-files.ts. */
+export const TOP_LEVEL_KEYS = set('version', 'name', 'services', 'networks', 'volumes', 'secrets', 'configs', 'include');
+export const TOP_LEVEL_UNSUPPORTED = set('models');
 
 export const SERVICE_KEYS = set(
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'deploy', 'scale',
   'healthcheck', 'depends_on', 'restart', 'labels', 'volumes', 'networks', 'working_dir', 'user', 'stop_signal',
-  'stop_grace_period', 'profiles', 'develop',
+  'stop_grace_period', 'profiles', 'develop', 'secrets', 'configs', 'pull_policy', 'platform', 'extends',
+  // Container options (normalize/container-options.ts, container-resources.ts).
+  'blkio_config', 'cap_add', 'cap_drop', 'cgroup', 'cgroup_parent', 'container_name', 'cpu_period', 'cpu_quota',
+  'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares', 'cpus', 'cpuset', 'device_cgroup_rules', 'devices', 'dns', 'dns_opt',
+  'dns_search', 'domainname', 'extra_hosts', 'gpus', 'group_add', 'hostname', 'init', 'ipc', 'logging', 'mac_address',
+  'mem_limit', 'mem_reservation', 'mem_swappiness', 'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid',
+  'pids_limit', 'privileged', 'read_only', 'runtime', 'security_opt', 'shm_size', 'stdin_open', 'storage_opt', 'sysctls',
+  'tmpfs', 'tty', 'ulimits', 'userns_mode', 'uts',
 );
 
 /** Everything else the Compose spec defines for a service. */
 export const SERVICE_UNSUPPORTED = set(
-  'annotations', 'attach', 'blkio_config', 'cap_add', 'cap_drop', 'cgroup', 'cgroup_parent', 'configs', 'container_name',
-  'cpu_count', 'cpu_percent', 'cpu_period', 'cpu_quota', 'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares', 'cpus', 'cpuset',
-  'credential_spec', 'device_cgroup_rules', 'devices', 'dns', 'dns_opt', 'dns_search', 'domainname', 'extends',
-  'external_links', 'extra_hosts', 'gpus', 'group_add', 'hostname', 'init', 'ipc', 'isolation', 'label_file', 'links',
-  'logging', 'mac_address', 'mem_limit', 'mem_reservation', 'mem_swappiness', 'memswap_limit', 'models', 'network_mode',
-  'oom_kill_disable', 'oom_score_adj', 'pid', 'pids_limit', 'platform', 'post_start', 'pre_stop', 'privileged', 'provider',
-  'pull_policy', 'read_only', 'runtime', 'secrets', 'security_opt', 'shm_size', 'stdin_open', 'storage_opt', 'sysctls',
-  'tmpfs', 'tty', 'ulimits', 'use_api_socket', 'userns_mode', 'uts', 'volumes_from',
+  'annotations', 'attach', 'cpu_count', 'cpu_percent', 'credential_spec', 'external_links',
+  'isolation', 'label_file', 'links', 'models', 'network_mode', 'post_start', 'pre_stop', 'provider',
+  'pull_refresh_after', 'use_api_socket', 'volumes_from',
 );
 
-export const BUILD_KEYS = set('context', 'dockerfile', 'args', 'target', 'labels', 'no_cache');
+export const BUILD_KEYS = set('context', 'dockerfile', 'dockerfile_inline', 'args', 'target', 'labels', 'no_cache');
 export const BUILD_UNSUPPORTED = set(
-  'additional_contexts', 'cache_from', 'cache_to', 'dockerfile_inline', 'entitlements', 'extra_hosts', 'isolation',
+  'additional_contexts', 'cache_from', 'cache_to', 'entitlements', 'extra_hosts', 'isolation',
   'network', 'platforms', 'privileged', 'pull', 'secrets', 'shm_size', 'ssh', 'tags', 'ulimits',
 );
 
-export const DEPLOY_KEYS = set('replicas');
-export const DEPLOY_UNSUPPORTED = set('mode', 'endpoint_mode', 'labels', 'placement', 'resources', 'restart_policy', 'rollback_config', 'update_config');
+export const DEPLOY_KEYS = set('replicas', 'resources');
+export const DEPLOY_UNSUPPORTED = set('mode', 'endpoint_mode', 'labels', 'placement', 'restart_policy', 'rollback_config', 'update_config');
 
 export const HEALTHCHECK_KEYS = set('test', 'interval', 'timeout', 'retries', 'start_period', 'start_interval', 'disable');
 export const DEPENDS_ON_KEYS = set('condition', 'restart', 'required');

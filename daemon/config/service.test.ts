@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { projectToComposeYaml } from './render-yaml.ts';
 import { load, loadError, service, where } from './test-helpers.ts';
 
 const svc = (body: string, opts = {}) => service(`services:\n  web:\n${body.replace(/^/gm, '    ')}\n`, 'web', opts);
@@ -25,6 +26,15 @@ test('build: string and long form with list or map args', () => {
   assert.deepEqual(svc('build:\n  args:\n    N: 1\n    E:').build?.args, { N: '1' });
   assert.equal(svc('build: https://github.com/x/y.git#main').build?.context, 'https://github.com/x/y.git#main');
   assert.equal(svc('build: {}').build?.context, '/proj');
+});
+
+test('build.dockerfile_inline is honoured (no warning) and excludes build.dockerfile', () => {
+  const { project, warnings } = load('services:\n  web:\n    build:\n      context: .\n      dockerfile_inline: |\n        FROM busybox\n        RUN echo hi\n');
+  assert.equal(project.services['web']?.build?.dockerfileInline, 'FROM busybox\nRUN echo hi\n');
+  assert.deepEqual(warnings, []);
+  const err = loadError('services:\n  web:\n    build:\n      dockerfile: Dockerfile\n      dockerfile_inline: FROM busybox\n');
+  assert.deepEqual(where(err), ['5:7 services.web.build.dockerfile_inline']);
+  assert.match(err.issues[0]?.message ?? '', /mutually exclusive/);
 });
 
 test('command and entrypoint: strings are shell-split, lists kept', () => {
@@ -61,6 +71,16 @@ test('ports: long syntax fields', () => {
     { target: 80, published: 8080, hostIp: '0.0.0.0', protocol: 'udp', name: 'web', appProtocol: 'http' },
     { target: 443, protocol: 'tcp' },
   ]);
+});
+
+test('ports: a host range for one container port, short and long syntax, without a warning; config prints it back', () => {
+  const { project, warnings } = load('services:\n  web:\n    image: x\n    ports: ["80-90:8080", {target: 443, published: "8443-8450"}]\n');
+  assert.deepEqual(project.services['web']?.ports, [
+    { target: 8080, published: 80, publishedEnd: 90, hostIp: '127.0.0.1', protocol: 'tcp' },
+    { target: 443, published: 8443, publishedEnd: 8450, hostIp: '127.0.0.1', protocol: 'tcp' },
+  ]);
+  assert.deepEqual(warnings, []);
+  assert.match(projectToComposeYaml(project), /published: 80-90\n/);
 });
 
 test('published ports default to 127.0.0.1, or x-cmesh.bind', () => {
@@ -164,14 +184,15 @@ test('develop.watch rules with resolved paths', () => {
 });
 
 test('unsupported and unknown keys warn with position and never fail', () => {
-  const r = load('services:\n  web:\n    image: x\n    cap_add: [NET_ADMIN]\n    secrets: [s]\n    ulimits: {nofile: 1024}\n    imagee: typo\n    x-anything: ok\n');
-  assert.deepEqual(r.warnings.map((w) => `${w.position?.line}:${w.position?.col} ${w.path}`), [
-    '4:5 services.web.cap_add',
-    '5:5 services.web.secrets',
-    '6:5 services.web.ulimits',
-    '7:5 services.web.imagee',
-  ]);
-  assert.match(r.warnings[3]?.message ?? '', /did you mean "image"/);
+  const r = load('services:\n  web:\n    image: x\n    cap_add: [NET_ADMIN]\n    links: [s]\n    ulimits: {nofile: 1024}\n    imagee: typo\n    x-anything: ok\n');
+  assert.deepEqual(r.warnings.map((w) => `${w.position?.line}:${w.position?.col} ${w.path}`), ['5:5 services.web.links', '7:5 services.web.imagee']);
+  assert.match(r.warnings[1]?.message ?? '', /did you mean "image"/);
+  assert.deepEqual(r.project.services['web']?.options?.capAdd, ['NET_ADMIN']);
+});
+
+test('the loader reports how many keys it honoured and which it ignored', () => {
+  const { keys } = load('name: p\nservices:\n  web:\n    image: x\n    links: [a]\n    helthcheck: {}\n    build: {context: ., cache_from: [a]}\n    x-other: 1\nmodels: {}\n');
+  assert.deepEqual(keys, { honoured: 5, ignored: ['models', 'services.web.links', 'services.web.helthcheck', 'services.web.build.cache_from'] });
 });
 
 test('a service must be a mapping', () => {

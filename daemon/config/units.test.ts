@@ -27,8 +27,12 @@ test('port ranges expand pairwise', () => {
     { target: 81, published: 8081, protocol: 'tcp' },
   ]);
   assert.deepEqual(ports('3000-3001'), [{ target: 3000, protocol: 'tcp' }, { target: 3001, protocol: 'tcp' }]);
-  const r = parsePortSpec('9000-9010:80');
-  assert.ok(!('error' in r) && r.mappings[0]?.published === 9000 && r.warning !== undefined);
+});
+
+test('a host range with one container port is one mapping on any port of the range (spec: "80-90:8080")', () => {
+  assert.deepEqual(ports('80-90:8080'), [{ target: 8080, published: 80, publishedEnd: 90, protocol: 'tcp' }]);
+  assert.deepEqual(ports('127.0.0.1:5000-5010:5000/udp'), [{ target: 5000, published: 5000, publishedEnd: 5010, hostIp: '127.0.0.1', protocol: 'udp' }]);
+  assert.deepEqual(parsePortSpec('9000-9010:80'), { mappings: [{ target: 80, published: 9000, publishedEnd: 9010, protocol: 'tcp' }] });
 });
 
 test('malformed ports are errors', () => {

@@ -3,6 +3,7 @@
 import type Docker from 'dockerode';
 import type { ContainerCreateSpec } from '../api/engine.ts';
 import type { HealthcheckSpec } from '../api/project.ts';
+import { applyContainerOptions } from './container-options.ts';
 
 const NS_PER_MS = 1_000_000;
 
@@ -61,5 +62,6 @@ export function createOptions(spec: ContainerCreateSpec): Docker.ContainerCreate
   if (spec.hostname) body.Hostname = spec.hostname;
   if (spec.stopSignal) body.StopSignal = spec.stopSignal;
   if (spec.stopTimeoutSec !== undefined) body.StopTimeout = spec.stopTimeoutSec;
+  if (spec.options) applyContainerOptions(body, spec.options);
   return body;
 }

@@ -1,9 +1,13 @@
+// The fake's own test controls (clock, call log, fault injection, simulated apps); what it shares with Docker is in
+// the engine contract (fake-engine.contract.test.ts).
+
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { ContainerCreateSpec, EngineEvent, LogLine } from '../api/engine.ts';
 import { CmeshError } from '../api/errors.ts';
-import { containerLabels, Labels, projectLabels } from '../api/labels.ts';
+import { containerLabels } from '../api/labels.ts';
+import { collect, rejectsCode, tarOf } from './engine-test-kit.ts';
 import { FakeEngine } from './fake-engine.ts';
 
 function spec(name: string, over: Partial<ContainerCreateSpec> = {}): ContainerCreateSpec {
@@ -20,19 +24,8 @@ function spec(name: string, over: Partial<ContainerCreateSpec> = {}): ContainerC
   };
 }
 
-async function rejectsCode(p: Promise<unknown>, code: string): Promise<CmeshError> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof CmeshError);
-    assert.equal(err.code, code, err.message);
-    return err;
-  }
-  assert.fail(`expected ${code}`);
-}
-
 describe('FakeEngine', () => {
-  it('creates with deterministic ids and a controllable clock', async () => {
+  it('creates with deterministic ids, engine-assigned ports and a controllable clock', async () => {
     const a = new FakeEngine();
     const b = new FakeEngine();
     const x = await a.createContainer(spec('p-web-1'));
@@ -45,6 +38,10 @@ describe('FakeEngine', () => {
     const info = await a.inspectContainer(x.id);
     assert.equal(info?.createdAt, t0);
     assert.equal(info?.startedAt, t0 + 1500);
+    assert.deepEqual(info?.endpoints, [{ containerPort: 8080, protocol: 'tcp', host: '127.0.0.1', hostPort: 32768 }]);
+    await a.stopContainer(x.id);
+    await a.startContainer(x.id);
+    assert.equal((await a.inspectContainer(x.id))?.endpoints[0]?.hostPort, 32769, 'a new port on every start');
 
     let clock = 1000;
     const c = new FakeEngine({ now: () => clock });
@@ -54,62 +51,43 @@ describe('FakeEngine', () => {
     assert.equal((await c.inspectContainer(id))?.startedAt, 5000);
   });
 
-  it('mirrors the adapter idempotency: start twice, stop twice, remove twice, stop after remove', async () => {
+  it('logs every call in order, failed ones too', async () => {
     const e = new FakeEngine();
     const { id } = await e.createContainer(spec('p-web-1'));
     await e.startContainer(id);
     await e.startContainer(id);
-    const running = await e.inspectContainer(id);
-    assert.equal(running?.state, 'running');
-    assert.deepEqual(running?.endpoints, [{ containerPort: 8080, protocol: 'tcp', host: '127.0.0.1', hostPort: 32768 }]);
+    await e.removeContainer(id, { force: true });
     await e.stopContainer(id);
-    await e.stopContainer(id);
-    const stopped = await e.inspectContainer(id);
-    assert.equal(stopped?.state, 'exited');
-    assert.equal(stopped?.exitCode, 0);
-    assert.deepEqual(stopped?.endpoints, []);
-    await e.removeContainer(id);
-    await e.removeContainer(id);
-    await e.stopContainer(id);
-    await e.killContainer(id);
-    assert.equal(await e.inspectContainer(id), undefined);
     await rejectsCode(e.startContainer(id), 'CMESH_E_ENGINE');
     assert.deepEqual(
       e.calls.map((c) => c.method),
-      ['createContainer', 'startContainer', 'startContainer', 'inspectContainer', 'stopContainer', 'stopContainer', 'inspectContainer', 'removeContainer', 'removeContainer', 'stopContainer', 'killContainer', 'inspectContainer', 'startContainer'],
+      ['createContainer', 'startContainer', 'startContainer', 'removeContainer', 'stopContainer', 'startContainer'],
     );
+    assert.equal(e.callsOf('startContainer').length, 3);
+    e.clearCalls();
+    assert.deepEqual(e.calls, []);
   });
 
-  it('refuses to remove a running container without force, like the engine', async () => {
-    const e = new FakeEngine();
-    const { id } = await e.createContainer(spec('p-web-1'));
-    await e.startContainer(id);
-    await rejectsCode(e.removeContainer(id), 'CMESH_E_ENGINE');
-    await e.removeContainer(id, { force: true });
-    assert.equal(e.containerCount, 0);
-  });
-
-  it('reports name conflicts with the existing id, and missing images when strict', async () => {
+  it('a foreign container holds a name; non-strict images always exist, strict ones only when added', async () => {
+    const loose = new FakeEngine();
+    assert.equal((await loose.inspectImage('anything'))?.tags[0], 'anything:latest');
     const e = new FakeEngine({ strictImages: true });
     e.addImage('app:dev');
-    const foreign = e.addForeignContainer('p-web-1');
+    const foreign = e.addForeignContainer('p-web-1', { running: true });
+    assert.equal((await e.inspectContainer(foreign))?.state, 'running');
     const err = await rejectsCode(e.createContainer(spec('p-web-1')), 'CMESH_E_NAME_CONFLICT');
     assert.equal(err.details.existingId, foreign);
-    const missing = await rejectsCode(e.createContainer(spec('p-web-2', { image: 'nope' })), 'CMESH_E_IMAGE_MISSING');
-    assert.match(missing.hint ?? '', /never pulls/);
     assert.equal((await e.inspectImage('app:dev'))?.tags[0], 'app:dev');
     assert.equal(await e.inspectImage('nope'), undefined);
   });
 
-  it('simulates crashes, removal behind our back, health changes, and emits managed events only', async () => {
+  it('simulates crashes, removal behind our back and health changes, as managed events', async () => {
     const e = new FakeEngine();
     const ac = new AbortController();
     const events: EngineEvent[] = [];
-    const done = (async () => {
-      for await (const ev of e.events({ signal: ac.signal })) events.push(ev);
-    })();
+    const done = collect(e.events({ signal: ac.signal }), events);
     const { id } = await e.createContainer(spec('p-web-1', { healthcheck: { test: ['CMD', 'true'], disable: false } }));
-    e.addForeignContainer('other'); // unmanaged: filtered like the real engine filter
+    e.addForeignContainer('other', { running: true }); // unmanaged: filtered like the real engine's filter
     await e.startContainer(id);
     assert.equal((await e.inspectContainer(id))?.health, 'starting');
     e.setHealth(id, 'healthy');
@@ -134,11 +112,7 @@ describe('FakeEngine', () => {
   it('engine down: calls fail with CMESH_E_ENGINE_UNAVAILABLE and event streams end with it', async () => {
     const e = new FakeEngine();
     const ac = new AbortController();
-    const stream = (async () => {
-      for await (const _ of e.events({ signal: ac.signal })) {
-        // wait for the failure
-      }
-    })();
+    const stream = collect(e.events({ signal: ac.signal }));
     await new Promise((r) => setImmediate(r));
     e.setEngineDown(true);
     await rejectsCode(stream, 'CMESH_E_ENGINE_UNAVAILABLE');
@@ -150,7 +124,7 @@ describe('FakeEngine', () => {
     ac.abort();
   });
 
-  it('injects port conflicts and arbitrary failures', async () => {
+  it('injects port conflicts (the real engine retries its own port picks) and arbitrary failures', async () => {
     const e = new FakeEngine();
     const { id } = await e.createContainer(spec('p-web-1'));
     e.simulatePortConflict(8080);
@@ -164,104 +138,53 @@ describe('FakeEngine', () => {
     await e.stopContainer(id);
   });
 
-  it('networks and volumes: create twice adopts, foreign owner conflicts, remove twice, in-use errors', async () => {
-    const e = new FakeEngine();
-    const labels = projectLabels('p');
-    const n1 = await e.createNetwork({ name: 'p_default', labels });
-    const n2 = await e.createNetwork({ name: 'p_default', labels });
-    assert.deepEqual(n1, n2);
-    const conflict = await rejectsCode(e.createNetwork({ name: 'p_default', labels: projectLabels('q') }), 'CMESH_E_NAME_CONFLICT');
-    assert.equal(conflict.details.existingId, n1.id);
-    await e.createVolume({ name: 'p_data', labels });
-    await e.createVolume({ name: 'p_data', labels });
-    await rejectsCode(e.createVolume({ name: 'p_data', labels: projectLabels('q') }), 'CMESH_E_NAME_CONFLICT');
-
-    await rejectsCode(e.createContainer(spec('p-x-1', { networks: [{ name: 'nope', aliases: [] }] })), 'CMESH_E_ENGINE');
-    const { id } = await e.createContainer(
-      spec('p-web-1', { networks: [{ name: 'p_default', aliases: ['web'] }], mounts: [{ type: 'volume', source: 'p_data', target: '/d', readOnly: false }] }),
-    );
-    await e.startContainer(id);
-    const busy = await rejectsCode(e.removeNetwork('p_default'), 'CMESH_E_ENGINE');
-    assert.equal(busy.details.reason, 'active-endpoints');
-    await rejectsCode(e.removeVolume('p_data'), 'CMESH_E_ENGINE');
-    await e.removeContainer(id, { force: true });
-    await e.removeNetwork('p_default');
-    await e.removeNetwork('p_default');
-    await e.removeVolume('p_data');
-    await e.removeVolume('p_data');
-    assert.deepEqual(await e.listNetworks({ [Labels.project]: 'p' }), []);
-    assert.deepEqual(await e.listVolumes({ [Labels.project]: 'p' }), []);
-  });
-
-  it('lists by label, with all=false hiding stopped containers', async () => {
-    const e = new FakeEngine();
-    const a = await e.createContainer(spec('p-web-1'));
-    await e.createContainer(spec('p-web-2', { labels: containerLabels('p', 'web', 2, 'h1') }));
-    await e.createContainer(spec('q-web-1', { labels: containerLabels('q', 'web', 1, 'h1') }));
-    await e.startContainer(a.id);
-    assert.equal((await e.listContainers({ labels: { [Labels.project]: 'p' } })).length, 2);
-    assert.equal((await e.listContainers({ labels: { [Labels.project]: 'p' }, all: false })).length, 1);
-    assert.equal((await e.listContainers({ labels: { [Labels.managed]: true } })).length, 3);
-  });
-
-  it('follows logs until the container stops, honours tail and abort', async () => {
+  it('emitLog feeds follows; an aborted follow leaves no waiter behind', async () => {
     const e = new FakeEngine();
     const { id } = await e.createContainer(spec('p-web-1'));
     await e.startContainer(id);
     e.emitLog(id, 'one');
-    e.emitLog(id, 'two', 'stderr');
     const lines: LogLine[] = [];
-    const follow = (async () => {
-      for await (const l of e.containerLogs(id, { follow: true })) lines.push(l);
-    })();
+    const follow = collect(e.containerLogs(id, { follow: true }), lines);
     await new Promise((r) => setImmediate(r));
-    e.emitLog(id, 'three');
+    e.emitLog(id, 'two', 'stderr');
     await new Promise((r) => setImmediate(r));
     e.simulateExit(id, 0);
     await follow;
-    assert.deepEqual(
-      lines.map((l) => `${l.stream}:${l.text}`),
-      ['stdout:one', 'stderr:two', 'stdout:three'],
-    );
-    const tail = [];
-    for await (const l of e.containerLogs(id, { follow: false, tail: 1 })) tail.push(l.text);
-    assert.deepEqual(tail, ['three']);
+    assert.deepEqual(lines.map((l) => `${l.stream}:${l.text}`), ['stdout:one', 'stderr:two']);
 
     await e.startContainer(id);
     const ac = new AbortController();
-    const aborted = (async () => {
-      for await (const _ of e.containerLogs(id, { follow: true, signal: ac.signal, tail: 0 })) {
-        // nothing
-      }
-    })();
+    const aborted = collect(e.containerLogs(id, { follow: true, signal: ac.signal, tail: 0 }));
     await new Promise((r) => setImmediate(r));
+    assert.equal(e.container(id)?.changed.waiting, 1);
     ac.abort();
     await aborted;
     assert.equal(e.container(id)?.changed.waiting, 0);
   });
 
-  it('exec, putArchive and builds', async () => {
+  it('exec handlers, recorded archives, and scripted builds', async () => {
     const e = new FakeEngine();
     const { id } = await e.createContainer(spec('p-web-1'));
-    await rejectsCode(e.exec(id, ['true']), 'CMESH_E_ENGINE');
     await e.startContainer(id);
+    assert.deepEqual(await e.exec(id, ['anything']), { exitCode: 0, output: '' });
     e.setExecHandler((_c, cmd) => ({ exitCode: cmd[0] === 'false' ? 1 : 0, output: cmd.join(' ') }));
     assert.deepEqual(await e.exec(id, ['echo', 'hi']), { exitCode: 0, output: 'echo hi' });
     await e.putArchive(id, '/app', Readable.from([Buffer.alloc(1024)]));
     assert.deepEqual(e.archives, [{ id, path: '/app', bytes: 1024 }]);
 
-    const progress = [];
-    for await (const p of e.buildImage({ context: Readable.from([]), dockerfile: 'Dockerfile', tags: ['app:dev'] })) progress.push(p);
-    assert.equal(progress.at(-1)?.kind, 'done');
+    const build = () => collect(e.buildImage({ context: Readable.from([]), dockerfile: 'Dockerfile', tags: ['app:dev'] }));
+    assert.equal((await build()).at(-1)?.kind, 'done');
     e.setBuildScript({ fail: 'The command returned a non-zero code: 1', output: ['boom'] });
-    const err = await rejectsCode(
-      (async () => {
-        for await (const _ of e.buildImage({ context: Readable.from([]), dockerfile: 'Dockerfile', tags: ['app:dev'] })) {
-          // consume
-        }
-      })(),
-      'CMESH_E_BUILD_FAILED',
-    );
+    const err = await rejectsCode(build(), 'CMESH_E_BUILD_FAILED');
     assert.deepEqual(err.details.output, ['boom']);
+  });
+
+  it('runDockerfiles: a FROM image that is not present fails like the engine would (it never pulls)', async () => {
+    const e = new FakeEngine({ strictImages: true, runDockerfiles: true });
+    const context = tarOf({ Dockerfile: 'FROM base:missing\nRUN echo never\n' });
+    const err = await rejectsCode(collect(e.buildImage({ context, dockerfile: 'Dockerfile', tags: ['app:dev'] })), 'CMESH_E_BUILD_FAILED');
+    assert.equal(err.details.step, 1);
+    assert.match(err.hint ?? '', /never pulls/);
+    assert.equal(await e.inspectImage('app:dev'), undefined);
   });
 });

@@ -27,6 +27,7 @@ export type EngineOp =
   | 'image-inspect'
   | 'image-remove'
   | 'build'
+  | 'pull'
   | 'events';
 
 /** What the failing call was about; only `op` is required. */
@@ -258,6 +259,15 @@ export function translateEngineError(err: unknown, ctx: ErrorContext): CmeshErro
 function withCause(error: CmeshError, cause: Error): CmeshError {
   Object.defineProperty(error, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
   return error;
+}
+
+/** The engine never reports a volume name conflict itself (it answers 201 with the existing volume): the adapter and the
+ * fake both say it with this error. */
+export function volumeConflict(name: string): CmeshError {
+  return new CmeshError('CMESH_E_NAME_CONFLICT', `volume name "${name}" is already in use by another project`, {
+    hint: `remove it (docker volume rm ${name}) or choose another project name`,
+    details: { op: 'volume-create', name, existingId: name },
+  });
 }
 
 /** The host port in "Bind for 127.0.0.1:8080 failed: port is already allocated" / "listen tcp4 0.0.0.0:80: bind: address already in use". */

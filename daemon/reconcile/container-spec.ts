@@ -1,5 +1,6 @@
 // Turns a ServiceSpec into the engine's ContainerCreateSpec: one template per service, one name per replica.
 
+import type { ContainerOptions } from '../api/container-options.ts';
 import { isMeshedEastWest, knownPorts } from '../api/east-west.ts';
 import type { ContainerCreateSpec, MountSpec } from '../api/engine.ts';
 import { containerLabels, containerName, Labels, projectLabels } from '../api/labels.ts';
@@ -54,8 +55,9 @@ export function containerTemplate(project: ProjectSpec, service: ServiceSpec): C
     mounts: mountsOf(project, service),
     networks: networksOf(project, service),
     stopTimeoutSec: stopTimeoutSec(service),
-    init: true,
+    init: service.options?.init ?? true,
   };
+  if (service.options) template.options = resolveNamespaces(project, service.options);
   if (service.command) template.command = [...service.command];
   if (service.entrypoint) template.entrypoint = [...service.entrypoint];
   if (service.healthcheck && !service.healthcheck.disable) template.healthcheck = { ...service.healthcheck };
@@ -72,9 +74,33 @@ export function stopTimeoutSec(service: ServiceSpec): number {
 /** The full create spec of one replica; labels carry the spec hash so the next observe can compare. */
 export function createSpec(project: ProjectSpec, service: ServiceSpec, replica: number, specHash: string): ContainerCreateSpec {
   const template = containerTemplate(project, service);
+  const custom = service.options?.containerName;
   return {
     ...template,
-    name: containerName(project.name, service.name, replica),
-    labels: { ...template.labels, ...containerLabels(project.name, service.name, replica, specHash) },
+    name: replicaContainerName(project, service, replica),
+    labels: {
+      ...template.labels,
+      ...containerLabels(project.name, service.name, replica, specHash),
+      ...(custom === undefined ? {} : { [Labels.containerName]: custom }),
+    },
   };
+}
+
+/** A replica's engine name: compose's `container_name` (one replica only), else `<project>-<service>-<n>`. */
+export function replicaContainerName(project: ProjectSpec, service: ServiceSpec, replica: number): string {
+  return service.options?.containerName ?? containerName(project.name, service.name, replica);
+}
+
+/**
+ * `ipc`/`pid`/`uts`: `service:<name>` joins that service's first replica, as Compose does; the engine wants
+ * `container:<engine name>`. A service unknown here is left as written: the loader reports it.
+ */
+function resolveNamespaces(project: ProjectSpec, options: ContainerOptions): ContainerOptions {
+  const out: ContainerOptions = { ...options };
+  for (const key of ['ipc', 'pid', 'uts'] as const) {
+    const mode = options[key];
+    const target = mode?.startsWith('service:') ? project.services[mode.slice('service:'.length)] : undefined;
+    if (target) out[key] = `container:${replicaContainerName(project, target, 1)}`;
+  }
+  return out;
 }

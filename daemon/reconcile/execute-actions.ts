@@ -1,67 +1,14 @@
 // One plan action against the engine port: create/adopt, start (with exit detection), stop, remove, recreate, restart.
 
 import { GATEWAY_SERVICE } from '../api/east-west.ts';
-import type { ContainerEngine, ContainerInfo, Endpoint } from '../api/engine.ts';
+import type { ContainerInfo } from '../api/engine.ts';
 import { CmeshError, isCmeshError } from '../api/errors.ts';
-import type { DaemonEvent } from '../api/events.ts';
 import { Labels } from '../api/labels.ts';
+import { type ActionContext, emitContainer } from './action-context.ts';
 import { promote, runRollout } from './execute-rollout.ts';
+import { remove, stop } from './execute-stop.ts';
 import type { Action, ContainerRef } from './plan-types.ts';
 import { lastLogLines } from './wait.ts';
-
-export interface ActionContext {
-  engine: ContainerEngine;
-  project: string;
-  emit: (event: DaemonEvent) => void;
-  now: () => number;
-  /** Told about every supervised restart, so the supervisor can count it. */
-  onRestart?: (service: string, replica: number) => void;
-  /** Told when a replica got a new container, so restart history starts over. */
-  onReplaced?: (service: string, replica: number) => void;
-  /** The mesh's drain: called around every stop/remove of a replica container (reconcile never imports mesh/). */
-  stopHooks?: StopHooks;
-  /** The mesh's side of start-first rollouts; without it a new replica counts as healthy when the engine says so. */
-  rolloutHooks?: RolloutHooks;
-  /** Told when a rollout was rolled back, so the loop does not retry that spec hash for this desired generation. */
-  onRolledBack?: (service: string, specHash: string) => void;
-}
-
-/** Lets the proxy route to a rollout's new container beside the old one, and hand it the replica's place after. */
-export interface RolloutHooks {
-  /** Adds the new container to the service's pool and resolves true once it passes health, false on timeout/abort. */
-  waitHealthy(next: ContainerRef, endpoints: Endpoint[], timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
-  /** The new container failed or goes away: it leaves the pool. */
-  discard(next: ContainerRef): void;
-  /** The new container was renamed over the (removed) old one: it takes the replica's place in the pool. */
-  promote(next: ContainerRef): void;
-}
-
-/** Lets the proxy stop sending a replica traffic and finish what is in flight before the engine stops it. */
-export interface StopHooks {
-  /** Before a possibly running replica is stopped or removed; resolves when it drained (bounded by graceMs). */
-  beforeStop(ref: ContainerRef, graceMs: number): Promise<void>;
-  /** After the stop (removed = the container is gone for good), whether it succeeded or not. */
-  afterStop(ref: ContainerRef, removed: boolean): void;
-}
-
-/** Drains for at most the stop grace period, and never longer than this whatever stop_grace_period says. */
-const MAX_DRAIN_MS = 30_000;
-
-type ContainerAction = Extract<DaemonEvent, { type: 'container' }>['action'];
-
-export function emitContainer(ctx: ActionContext, action: ContainerAction, ref: ContainerRef, exitCode?: number): void {
-  ctx.emit({
-    type: 'container',
-    action,
-    time: ctx.now(),
-    project: ctx.project,
-    service: ref.service,
-    replica: ref.replica,
-    container: ref.id,
-    name: ref.name,
-    ...(exitCode === undefined ? {} : { exitCode }),
-  });
-}
 
 /** Same project, service and replica labels: a container we made earlier (a crashed pass, a lost response). */
 function isOurReplica(info: ContainerInfo, project: string, service: string, replica: number): boolean {
@@ -114,34 +61,6 @@ export async function startChecked(ctx: ActionContext, ref: ContainerRef): Promi
     });
   }
   emitContainer(ctx, 'started', ref);
-}
-
-/** Takes the replica out of the mesh and lets its in-flight requests finish, bounded by its stop grace period. */
-export async function drain(ctx: ActionContext, ref: ContainerRef, timeoutSec: number): Promise<void> {
-  await ctx.stopHooks?.beforeStop(ref, Math.min(timeoutSec * 1000, MAX_DRAIN_MS));
-}
-
-async function stop(ctx: ActionContext, ref: ContainerRef, timeoutSec: number, removing = false, drained = false): Promise<void> {
-  if (!drained) await drain(ctx, ref, timeoutSec);
-  try {
-    await ctx.engine.stopContainer(ref.id, timeoutSec);
-  } finally {
-    if (!removing) ctx.stopHooks?.afterStop(ref, false);
-  }
-  emitContainer(ctx, 'stopped', ref);
-}
-
-/** Stops (drained first, unless the caller already did) and removes a replica; it leaves the mesh for good. */
-export async function remove(ctx: ActionContext, ref: ContainerRef, stopTimeoutSec: number | undefined, drained = false): Promise<void> {
-  try {
-    if (stopTimeoutSec !== undefined) await stop(ctx, ref, stopTimeoutSec, true, drained);
-    else if (!drained) await ctx.stopHooks?.beforeStop(ref, 0);
-    // force: the container may have been restarted behind our back between stop and remove.
-    await ctx.engine.removeContainer(ref.id, { force: true });
-  } finally {
-    ctx.stopHooks?.afterStop(ref, true);
-  }
-  emitContainer(ctx, 'removed', ref);
 }
 
 export async function runAction(ctx: ActionContext, a: Action): Promise<void> {

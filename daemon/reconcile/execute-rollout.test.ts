@@ -6,7 +6,7 @@ import type { DesiredProject } from '../api/desired.ts';
 import { isCmeshError } from '../api/errors.ts';
 import type { DaemonEvent } from '../api/events.ts';
 import { FakeEngine } from '../engine/fake-engine.ts';
-import type { RolloutHooks, StopHooks } from './execute-actions.ts';
+import type { RolloutHooks, StopHooks } from './action-context.ts';
 import { execute } from './execute.ts';
 import { observe } from './observe.ts';
 import { plan } from './plan.ts';

@@ -1,10 +1,12 @@
 // Runs a start-first rollout: new container beside the old, gated on health, then drain+remove the old and rename the
-// new over it. A new container that exits or stays unhealthy is removed and the old replicas keep serving (rollback).
+// new over it. A new container that exits or stays unhealthy is removed and the old replicas keep serving (rollback);
+// any other failure (the engine down or slow, a 5xx) is no verdict on the version and goes back to the loop to retry.
 
 import type { ContainerInfo } from '../api/engine.ts';
 import { CmeshError, isCmeshError } from '../api/errors.ts';
 import { isPendingNext, Labels } from '../api/labels.ts';
-import { type ActionContext, drain, emitContainer, remove } from './execute-actions.ts';
+import { type ActionContext, emitContainer } from './action-context.ts';
+import { drain, remove } from './execute-stop.ts';
 import { shortHash } from './hash.ts';
 import type { Action, ContainerRef, RolloutStep } from './plan-types.ts';
 import { lastLogLines, sleep } from './wait.ts';
@@ -15,6 +17,19 @@ type Rollout = Extract<Action, { kind: 'rollout' }>;
 const EXIT_POLL_MS = 200;
 /** Without the mesh: a container without a healthcheck must stay running this long (ready.ts does the same). */
 const ENGINE_SETTLE_MS = 1_000;
+
+/**
+ * The new container itself failed: it exited, turned unhealthy or never passed health. Only this rolls a version back
+ * (and keeps the loop from retrying it); every other error is rethrown as it came.
+ */
+class NextFailed extends Error {}
+
+/** Someone removed the new container (docker rm -f): no verdict on the version, the next pass starts the step over. */
+const vanished = (id: string): CmeshError =>
+  new CmeshError('CMESH_E_ENGINE', `the rollout's new container ${id.slice(0, 12)} was removed behind cmesh's back`, {
+    hint: 'the old replica keeps serving; the next pass creates a new container',
+    details: { container: id },
+  });
 
 function emitRollout(ctx: ActionContext, service: string, phase: 'start' | 'progress' | 'done' | 'rolled-back', text: string, extra: { replica?: number; logs?: string[] } = {}): void {
   ctx.emit({ type: 'rollout', time: ctx.now(), project: ctx.project, service, phase, text, ...extra });
@@ -31,15 +46,15 @@ export async function runRollout(ctx: ActionContext, a: Rollout): Promise<void> 
   emitRollout(ctx, a.service, 'start', `${a.steps.length} replica(s) to ${shortHash(a.specHash)}, start-first, surge ${surge}`);
   const queue = [...a.steps];
   const running: Promise<void>[] = [];
-  let failure: { error: unknown } | undefined;
+  const failures: unknown[] = [];
   const worker = async (): Promise<void> => {
-    for (let step = queue.shift(); step && !failure; step = queue.shift()) {
+    for (let step = queue.shift(); step && failures.length === 0; step = queue.shift()) {
       let freeSlot!: () => void;
       const slotFree = new Promise<void>((resolve) => {
         freeSlot = resolve;
       });
       const run = rollOne(ctx, a, step, freeSlot).catch((error: unknown) => {
-        failure ??= { error };
+        failures.push(error);
       });
       running.push(run);
       await Promise.race([slotFree, run]);
@@ -47,11 +62,11 @@ export async function runRollout(ctx: ActionContext, a: Rollout): Promise<void> 
   };
   await Promise.all(Array.from({ length: Math.min(surge, a.steps.length) }, worker));
   await Promise.all(running);
-  if (failure) {
-    // The rest of the rollout is abandoned: replicas already replaced stay new, the others keep the old version.
-    const { error } = failure;
-    if (isCmeshError(error) && error.code === 'CMESH_E_ROLLOUT_FAILED') ctx.onRolledBack?.(a.service, a.specHash);
-    throw error;
+  if (failures.length > 0) {
+    // The rest of the rollout is abandoned: replicas already replaced stay new, the others keep the old version. Any
+    // replica's verdict marks the version failed, even when another step's engine error came first.
+    if (failures.some((e) => isCmeshError(e) && e.code === 'CMESH_E_ROLLOUT_FAILED')) ctx.onRolledBack?.(a.service, a.specHash);
+    throw failures[0];
   }
   emitRollout(ctx, a.service, 'done', `${a.steps.length} replica(s) now on ${shortHash(a.specHash)}`);
 }
@@ -87,9 +102,15 @@ async function rollOne(ctx: ActionContext, a: Rollout, step: RolloutStep, draine
     emitContainer(ctx, 'started', next);
     await waitHealthy(ctx, next, a.timeoutMs);
   } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof NextFailed)) {
+      // Out of the pool at once; removed now if the engine answers, else the next pass finds it as a stale `-next`.
+      await removeNext(ctx, next).catch(() => undefined);
+      emitRollout(ctx, a.service, 'progress', `${next.name} interrupted (${why}); ${step.target.name} keeps serving, the next pass retries`, { replica: next.replica });
+      throw error;
+    }
     const logs = await lastLogLines(ctx.engine, next.id, 20).catch(() => []);
     await removeNext(ctx, next).catch(() => undefined);
-    const why = error instanceof Error ? error.message : String(error);
     emitRollout(ctx, a.service, 'rolled-back', `${next.name}: ${why}; ${step.target.name} keeps serving`, { replica: next.replica, logs });
     throw new CmeshError('CMESH_E_ROLLOUT_FAILED', `rollout of ${a.service} to ${shortHash(a.specHash)} rolled back: ${next.name} ${why}`, {
       hint: 'the old replicas keep serving; fix the change and save again (or run `cmesh up`). The last log lines are below',
@@ -113,9 +134,9 @@ async function watchExit(ctx: ActionContext, id: string, signal: AbortSignal): P
     await sleep(EXIT_POLL_MS, signal).catch(() => undefined);
     if (signal.aborted) return new Promise<never>(() => {});
     const info = await ctx.engine.inspectContainer(id);
-    if (!info) throw new Error('was removed during the rollout');
-    if (info.state === 'exited' || info.state === 'dead') throw new Error(`exited with code ${info.exitCode ?? '?'} during start`);
-    if (info.health === 'unhealthy') throw new Error('failed its healthcheck');
+    if (!info) throw vanished(id);
+    if (info.state === 'exited' || info.state === 'dead') throw new NextFailed(`exited with code ${info.exitCode ?? '?'} during start`);
+    if (info.health === 'unhealthy') throw new NextFailed('failed its healthcheck');
   }
 }
 
@@ -135,11 +156,11 @@ async function waitHealthy(ctx: ActionContext, next: ContainerRef, timeoutMs: nu
   const ac = new AbortController();
   try {
     const info = await ctx.engine.inspectContainer(next.id);
-    if (!info) throw new Error('vanished right after start');
+    if (!info) throw vanished(next.id);
     const hooks = ctx.rolloutHooks;
     const healthy = hooks ? hooks.waitHealthy(next, info.endpoints, timeoutMs, ac.signal) : engineHealthy(ctx, next.id, timeoutMs, ac.signal);
     const ok = await Promise.race([healthy, watchExit(ctx, next.id, ac.signal)]);
-    if (!ok) throw new Error(`did not become healthy within ${timeoutMs} ms`);
+    if (!ok) throw new NextFailed(`did not become healthy within ${timeoutMs} ms`);
   } finally {
     ac.abort();
   }

@@ -4,7 +4,8 @@
 import type { ContainerEngine } from '../api/engine.ts';
 import { CmeshError, isCmeshError } from '../api/errors.ts';
 import type { DaemonEvent } from '../api/events.ts';
-import { type ActionContext, runAction } from './execute-actions.ts';
+import type { ActionContext } from './action-context.ts';
+import { runAction } from './execute-actions.ts';
 import { formatAction } from './plan-format.ts';
 import type { Action, Plan, WaitGate } from './plan-types.ts';
 import type { WakeSource } from './nap.ts';

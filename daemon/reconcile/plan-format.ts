@@ -1,6 +1,7 @@
 // Renders a Plan as stable, diff-friendly text: the golden files and `cmesh up --dry-run` read the same.
 
 import { isCmeshError } from '../api/errors.ts';
+import { replicaId } from '../api/labels.ts';
 import { shortHash } from './hash.ts';
 import type { Action, ContainerRef, Plan } from './plan-types.ts';
 
@@ -16,7 +17,7 @@ export function formatAction(plan: Plan, a: Action): string {
     case 'ensure-volume':
       return `ensure-volume ${a.name}`;
     case 'create':
-      return `create ${a.spec.name} (${a.service}#${a.replica}) hash=${shortHash(a.specHash)}${a.start ? ' +start' : ''}`;
+      return `create ${a.spec.name} (${replicaId(a.service, a.replica)}) hash=${shortHash(a.specHash)}${a.start ? ' +start' : ''}`;
     case 'start':
       return `start ${ref(a.target)}: ${a.reason}`;
     case 'stop':

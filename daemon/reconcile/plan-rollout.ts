@@ -1,7 +1,7 @@
 // Start-first rollouts in plan(): which replicas roll, in what order, and what to do with a crashed rollout's leftovers.
 
 import type { ContainerCreateSpec, ContainerInfo } from '../api/engine.ts';
-import { Labels, rolloutName } from '../api/labels.ts';
+import { Labels } from '../api/labels.ts';
 import type { ProjectSpec, ServiceSpec } from '../api/project.ts';
 import { createSpec } from './container-spec.ts';
 import type { Action, ContainerRef, RolloutStep } from './plan-types.ts';
@@ -39,7 +39,8 @@ export function rolloutTimeoutMs(service: ServiceSpec): number {
 /** The new container of a rollout: temporary name, `next` marker, same replica index, the new spec hash. */
 export function nextSpec(project: ProjectSpec, service: ServiceSpec, replica: number, hash: string): ContainerCreateSpec {
   const spec = createSpec(project, service, replica, hash);
-  return { ...spec, name: rolloutName(project.name, service.name, replica), labels: { ...spec.labels, [Labels.rollout]: 'next' } };
+  // `<canonical>-next`: isPendingNext() derives the same name back from the labels.
+  return { ...spec, name: `${spec.name}-next`, labels: { ...spec.labels, [Labels.rollout]: 'next' } };
 }
 
 const refOf = (c: ContainerInfo, service: string, replica: number): ContainerRef => ({ id: c.id, name: c.name, service, replica });

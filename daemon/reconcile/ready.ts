@@ -4,7 +4,7 @@ import type { DesiredProject } from '../api/desired.ts';
 import { desiredReplicas } from '../api/desired.ts';
 import type { ContainerEngine, ContainerInfo } from '../api/engine.ts';
 import { CmeshError } from '../api/errors.ts';
-import { isPendingNext, Labels, projectLabels, replicaOf } from '../api/labels.ts';
+import { isPendingNext, Labels, projectLabels, replicaId, replicaOf } from '../api/labels.ts';
 import { touchedServices } from './plan-graph.ts';
 import { type RestartDecision, replicaKey } from './supervisor.ts';
 import { Nap, type WakeSource } from './nap.ts';
@@ -97,7 +97,7 @@ async function withLogs(engine: ContainerEngine, problems: Problem[]): Promise<R
   return logs;
 }
 
-const describe = (ps: Problem[]): string => ps.map((p) => `${p.service}#${p.replica} (${p.why})`).join(', ');
+const describe = (ps: Problem[]): string => ps.map((p) => `${replicaId(p.service, p.replica)} (${p.why})`).join(', ');
 
 /** Polls the engine until all selected replicas are ready; the error names each failing service and its last logs. */
 export async function waitReady(
@@ -119,7 +119,7 @@ export async function waitReady(
       const containers = await engine.listContainers({ labels, all: true });
       const { pending, fatal, unproven } = problemsOf(desired, services, containers, willRestart);
       if (fatal) {
-        throw new CmeshError('CMESH_E_CONTAINER_EXITED', `${fatal.service}#${fatal.replica} ${fatal.why} and will not be restarted`, {
+        throw new CmeshError('CMESH_E_CONTAINER_EXITED', `${replicaId(fatal.service, fatal.replica)} ${fatal.why} and will not be restarted`, {
           hint: `its last log lines are below; more with: cmesh logs ${fatal.service}`,
           details: { services: [fatal.service], logs: await withLogs(engine, [fatal]) },
         });

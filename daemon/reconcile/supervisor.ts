@@ -4,6 +4,7 @@
 // quick restart more than the backoff would have allowed, which beats persisting a counter that may be stale.
 
 import type { ContainerInfo } from '../api/engine.ts';
+import { replicaId } from '../api/labels.ts';
 import type { RestartPolicy } from '../api/project.ts';
 import { type BackoffPolicy, backoffDelay, RESTART_BACKOFF } from './backoff.ts';
 
@@ -40,7 +41,7 @@ export interface SupervisorOptions {
 }
 
 export function replicaKey(service: string, replica: number): string {
-  return `${service}#${replica}`;
+  return replicaId(service, replica);
 }
 
 export const EMPTY_VIEW: SupervisorView = { replicas: {} };

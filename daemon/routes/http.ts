@@ -7,18 +7,19 @@ import { CmeshError, type ErrorCode, type SerializedError } from '../api/errors.
 
 const MAX_BODY = 16 * 1024 * 1024;
 
-export async function readJson<T>(req: IncomingMessage): Promise<T> {
+/** The body as parsed JSON, not yet checked: validate.ts turns it into a contract type. An empty body is `{}`. */
+export async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new CmeshError('CMESH_E_USAGE', `request body over ${MAX_BODY} bytes`);
+    if (size > MAX_BODY) throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', `request body over ${MAX_BODY} bytes`);
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return {} as T;
+  if (text.trim() === '') return {};
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', `request body is not JSON: ${(err as Error).message}`);
   }

@@ -1,16 +1,8 @@
-// Per-replica control routes (kill, drain) used by `cmesh dash`: validate the body, find the replica, act.
+// Per-replica control routes (kill, drain) used by `cmesh dash`: find the replica (the router checked the body), act.
 
 import type { DrainRequest, ReplicaRequest, ReplicaStatus } from '../api/control.ts';
 import { CmeshError } from '../api/errors.ts';
 import type { ProjectManager } from '../projects.ts';
-
-export function replicaBody(body: Record<string, unknown>, action: string): ReplicaRequest {
-  const { service, replica } = body;
-  if (typeof service !== 'string' || typeof replica !== 'number' || !Number.isInteger(replica) || replica < 1) {
-    throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', `${action} needs \`service\` (name) and \`replica\` (number ≥ 1)`);
-  }
-  return { service, replica };
-}
 
 async function findReplica(manager: ProjectManager, project: string, ref: ReplicaRequest): Promise<ReplicaStatus> {
   const rows = await manager.ps(project, true, [ref.service]);
@@ -34,13 +26,12 @@ export async function killReplica(manager: ProjectManager, project: string, ref:
 export async function drainReplica(
   manager: ProjectManager,
   project: string,
-  body: Record<string, unknown>,
+  request: DrainRequest,
   setDraining: ((project: string, ref: ReplicaRequest, drained: boolean) => void) | undefined,
 ): Promise<DrainRequest> {
-  const ref = replicaBody(body, 'drain');
-  if (typeof body['drained'] !== 'boolean') throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', 'drain needs `drained`: true or false');
   if (!setDraining) throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', 'this daemon has no mesh to drain replicas from');
+  const ref = { service: request.service, replica: request.replica };
   await findReplica(manager, project, ref);
-  setDraining(project, ref, body['drained']);
-  return { ...ref, drained: body['drained'] };
+  setDraining(project, ref, request.drained);
+  return { ...ref, drained: request.drained };
 }

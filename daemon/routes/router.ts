@@ -1,23 +1,16 @@
-// The control API's routes (see daemon/api/control.ts): parse, validate, delegate to the project manager.
+// The control API's routes (see daemon/api/control.ts): parse, validate (control-schema.ts), delegate to the project manager.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type {
-  BuildRequest,
-  DaemonInfo,
-  DownRequest,
-  ScaleRequest,
-  ServicesRequest,
-  ServiceTableRow,
-  SyncRequest,
-  UpRequest,
-} from '../api/control.ts';
+import type { DaemonInfo, ServiceTableRow } from '../api/control.ts';
+import { type ProjectAction, projectActionSchemas as schemas } from '../api/control-schema.ts';
 import { CmeshError } from '../api/errors.ts';
 import type { EventBus } from '../event-bus.ts';
 import type { ProjectManager } from '../projects.ts';
 import { isValidProjectName } from '../store.ts';
 import { queryFlag, queryList, readJson, sendError, sendJson } from './http.ts';
-import { drainReplica, killReplica, replicaBody } from './replica-actions.ts';
+import { drainReplica, killReplica } from './replica-actions.ts';
 import { runOperation, serveEvents, serveLogs } from './streams.ts';
+import { parseBody } from './validate.ts';
 
 export interface RouteContext {
   manager: ProjectManager;
@@ -41,13 +34,6 @@ function projectName(raw: string): string {
     });
   }
   return name;
-}
-
-function servicesBody(body: Partial<ServicesRequest>): ServicesRequest {
-  if (body.services !== undefined && !Array.isArray(body.services)) {
-    throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', '`services` must be an array of service names');
-  }
-  return { services: body.services ?? [], ...(body.timeoutMs === undefined ? {} : { timeoutMs: body.timeoutMs }) };
 }
 
 export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: ServerResponse) => void {
@@ -79,55 +65,47 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
         return sendJson(res, 200, await manager.ps(name, queryFlag(url, 'all'), queryList(url, 'service')));
       }
       if (method === 'GET' && action === 'logs') return serveLogs(req, res, url, manager, name);
-      if (method === 'POST') {
-        const body = await readJson<Record<string, unknown>>(req);
-        switch (action) {
+      if (method === 'POST' && Object.hasOwn(schemas, action)) {
+        const raw = await readJson(req);
+        // The one place a body is checked: past this line every route trusts its contract type.
+        switch (action as ProjectAction) {
           case 'up': {
-            const up = body as unknown as UpRequest;
-            if (typeof up.project !== 'object' || up.project === null) {
-              throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', 'up needs a `project` (the loaded ProjectSpec)');
-            }
-            const request: UpRequest = { ...up, services: up.services ?? [], build: up.build ?? 'auto', wait: up.wait === true };
+            const request = parseBody(schemas.up, raw, 'up');
             return runOperation(req, res, bus, name, (signal) => manager.up(name, request, signal));
           }
           case 'build': {
-            const b = body as Partial<BuildRequest>;
-            if (typeof b.project !== 'object' || b.project === null || b.project.name !== name) {
-              throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', 'build needs a `project` (the loaded ProjectSpec) of this name');
+            const request = parseBody(schemas.build, raw, 'build');
+            if (request.project.name !== name) {
+              throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', `build request: project.name is "${request.project.name}", not "${name}"`);
             }
-            const request: BuildRequest = { project: b.project, services: b.services ?? [], noCache: b.noCache === true };
             return runOperation(req, res, bus, name, (signal) => manager.build(name, request, signal));
           }
-          case 'sync': {
-            const s = body as Partial<SyncRequest>;
-            if (typeof s.service !== 'string' || !Array.isArray(s.files)) {
-              throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', 'sync needs `service` and `files`');
+          case 'pull': {
+            const request = parseBody(schemas.pull, raw, 'pull');
+            if (request.project.name !== name) {
+              throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', `pull request: project.name is "${request.project.name}", not "${name}"`);
             }
-            return sendJson(res, 200, await manager.sync(name, { service: s.service, files: s.files, restart: s.restart === true }));
+            return runOperation(req, res, bus, name, (signal) => manager.pull(request, signal));
           }
+          case 'sync':
+            return sendJson(res, 200, await manager.sync(name, parseBody(schemas.sync, raw, 'sync')));
           case 'down': {
-            await manager.requireKnown(name);
-            const d = body as Partial<DownRequest>;
-            const request: DownRequest = { volumes: d.volumes === true, removeOrphans: d.removeOrphans === true };
+            // No requireKnown: down is idempotent (the manager answers "nothing to remove").
+            const request = parseBody(schemas.down, raw, 'down');
             return runOperation(req, res, bus, name, () => manager.down(name, request));
           }
-          case 'scale': {
-            const s = body as Partial<ScaleRequest>;
-            if (typeof s.services !== 'object' || s.services === null) {
-              throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', 'scale needs `services`: { name: replicas }');
-            }
-            return sendJson(res, 200, await manager.scale(name, s as ScaleRequest));
-          }
+          case 'scale':
+            return sendJson(res, 200, await manager.scale(name, parseBody(schemas.scale, raw, 'scale')));
           case 'stop':
-            return sendJson(res, 200, await manager.stop(name, servicesBody(body)));
+            return sendJson(res, 200, await manager.stop(name, parseBody(schemas.stop, raw, 'stop')));
           case 'start':
-            return sendJson(res, 200, await manager.start(name, servicesBody(body)));
+            return sendJson(res, 200, await manager.start(name, parseBody(schemas.start, raw, 'start')));
           case 'restart':
-            return sendJson(res, 200, await manager.restart(name, servicesBody(body)));
+            return sendJson(res, 200, await manager.restart(name, parseBody(schemas.restart, raw, 'restart')));
           case 'kill':
-            return sendJson(res, 200, await killReplica(manager, name, replicaBody(body, 'kill')));
+            return sendJson(res, 200, await killReplica(manager, name, parseBody(schemas.kill, raw, 'kill')));
           case 'drain':
-            return sendJson(res, 200, await drainReplica(manager, name, body, ctx.setDraining));
+            return sendJson(res, 200, await drainReplica(manager, name, parseBody(schemas.drain, raw, 'drain'), ctx.setDraining));
         }
       }
     }

@@ -9,10 +9,20 @@ import { streamLogs } from '../logs.ts';
 import type { ProjectManager } from '../projects.ts';
 import { clientGone, ndjsonWrite, queryFlag, queryList, startNdjson, toSerialized } from './http.ts';
 
-/** Writes a line and, when the socket buffer is full, waits for it to drain (or for the client to leave). */
-async function writePaced(res: ServerResponse, value: unknown, signal: AbortSignal): Promise<void> {
-  if (ndjsonWrite(res, value) || res.destroyed) return;
-  await Promise.race([once(res, 'drain'), once(res, 'close'), once(signal, 'abort')]).catch(() => undefined);
+/**
+ * Writes a line and, when the socket buffer is full, waits for it to drain (or for the client to leave). The waits that
+ * lose the race are cancelled: left pending, each full buffer of a long stream to a slow reader (a dashboard attached
+ * for hours) would leave an 'abort' listener on the request's signal and 'close'/'error' listeners on the response.
+ */
+export async function writePaced(res: ServerResponse, value: unknown, signal: AbortSignal): Promise<void> {
+  if (ndjsonWrite(res, value) || res.destroyed || signal.aborted) return;
+  const settled = new AbortController();
+  const opts = { signal: settled.signal };
+  try {
+    await Promise.race([once(res, 'drain', opts), once(res, 'close', opts), once(signal, 'abort', opts)]).catch(() => undefined);
+  } finally {
+    settled.abort();
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 // Active checks against real loopback servers: rise/fall on 200↔503, refused, hung (timeout), TCP, abort, no leaks.
 
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
@@ -105,6 +106,26 @@ describe('active health', () => {
     // The prober destroyed every socket it opened: the server sees them all close.
     await until(() => open === 0, 2000, 'sockets closed');
     assert.ok(total >= 3);
+  });
+
+  it("probes in flight never hang on the checker's signal; removing a replica ends its probe", async () => {
+    let open = 0;
+    const hung = net.createServer((sock) => {
+      open++;
+      sock.resume();
+      sock.on('close', () => open--);
+    });
+    const port = await listen(hung);
+    const { c, ac } = checker({ path: '/', intervalMs: 10, timeoutMs: 5000, rise: 1, fall: 1 });
+    const ids = Array.from({ length: 20 }, (_, i) => `web#${i + 1}`);
+    for (const id of ids) c.add({ id, port });
+    await until(() => open === ids.length, 3000, 'every probe in flight');
+    // The checker's own listener only: a listener per probe on a signal as long-lived as the daemon adds up.
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 1);
+    for (const id of ids) c.remove(id);
+    await until(() => open === 0, 2000, 'removed replicas stop their probes at once');
+    c.close();
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0, 'a closed checker lets go of the signal');
   });
 
   it('TCP probe when there is no path', async () => {

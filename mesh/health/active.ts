@@ -52,6 +52,9 @@ interface Check {
   fails: number;
   timer?: NodeJS.Timeout;
   stopped: boolean;
+  /** Ends this replica's in-flight probe when it is removed. Probes hang on it, not on the checker's (long-lived)
+   * signal: that one would carry a listener per probe in flight, one per replica of every pool at worst. */
+  abort: AbortController;
 }
 
 export class ActiveChecker {
@@ -60,6 +63,7 @@ export class ActiveChecker {
   private readonly rand: () => number;
   private readonly probeFn: typeof probeOnce;
   private readonly signal?: AbortSignal;
+  private readonly onAbort = () => this.close();
   private closed = false;
 
   constructor(
@@ -72,7 +76,7 @@ export class ActiveChecker {
     this.probeFn = opts.probe ?? probeOnce;
     this.signal = opts.signal;
     if (opts.signal?.aborted) this.closed = true;
-    opts.signal?.addEventListener('abort', () => this.close(), { once: true });
+    else opts.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   /** New settings apply from each replica's next probe. */
@@ -102,7 +106,7 @@ export class ActiveChecker {
       }
       this.remove(target.id);
     }
-    const check: Check = { target, healthy: false, risen: false, passes: 0, fails: 0, stopped: false };
+    const check: Check = { target, healthy: false, risen: false, passes: 0, fails: 0, stopped: false, abort: new AbortController() };
     this.checks.set(target.id, check);
     this.schedule(check, this.rand() * Math.min(this.probeCfg.intervalMs, FIRST_RISE_INTERVAL_MS));
   }
@@ -112,11 +116,13 @@ export class ActiveChecker {
     if (!c) return;
     c.stopped = true;
     clearTimeout(c.timer);
+    c.abort.abort();
     this.checks.delete(id);
   }
 
   close(): void {
     this.closed = true;
+    this.signal?.removeEventListener('abort', this.onAbort);
     for (const id of [...this.checks.keys()]) this.remove(id);
   }
 
@@ -136,7 +142,7 @@ export class ActiveChecker {
       port: c.target.port,
       path: cfg.path,
       timeoutMs: cfg.timeoutMs,
-      signal: this.signal,
+      signal: c.abort.signal,
     });
     if (c.stopped || this.closed) return;
     this.handlers.onProbe?.(c.target.id, result);

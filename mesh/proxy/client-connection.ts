@@ -2,30 +2,12 @@
 // becomes an Exchange, and responses are written back as single buffers, one request at a time, in order.
 
 import type { Socket } from 'node:net';
-import { type ProxyContext, countError } from './context.ts';
+import type { ClientSide, ExchangeView } from './client-side.ts';
+import { type ProxyContext, type ServedConnection, countError } from './context.ts';
 import { type ProxyError, errorResponse } from './error-responses.ts';
 import { type ForwardingInfo, normalizeIp } from './forwarded-headers.ts';
 import { Exchange } from './http-exchange.ts';
-import {
-  HTTPParser,
-  METHODS,
-  PAUSE,
-  PROCEED,
-  type Parser,
-  type ParseError,
-  STRICT,
-  allocParser,
-  consumableHandle,
-  kOnBody,
-  kOnExecute,
-  kOnHeaders,
-  kOnHeadersComplete,
-  kOnMessageComplete,
-  markConsumed,
-  readStart,
-  readStop,
-  releaseParser,
-} from './llhttp.ts';
+import { METHODS, PAUSE, PROCEED, type ParseError, type ParseSink, ParsedSocket } from './llhttp.ts';
 import { RequestBody } from './request-body.ts';
 import { type PreparedRequest, hasBody, newPreparedRequest, prepareRequest } from './request-head.ts';
 import { hostCount } from './request-target.ts';
@@ -73,20 +55,18 @@ interface ParkedHead {
   keepAlive: boolean;
 }
 
-type ParserWithOwner = Parser & { owner: ClientConnection | null; headersCompleted(): boolean };
 type SocketWithOwner = Socket & { owner: ClientConnection };
 
-export class ClientConnection {
+export class ClientConnection implements ClientSide, ServedConnection, ParseSink {
   readonly ctx: ProxyContext;
   readonly socket: Socket;
   readonly limits: ClientLimits;
-  readonly parser: ParserWithOwner;
+  readonly #in: ParsedSocket;
   readonly clientIp: string;
   readonly out: ResponseWriter;
   readonly #info: ForwardingInfo;
   readonly #request: PreparedRequest = newPreparedRequest();
   readonly responseFacts: ResponseFacts = newResponseFacts();
-  #consumed = false;
   #state = IDLE;
   /** When the current state began: idle since, head started, request started, closing since. */
   #since: number;
@@ -108,7 +88,7 @@ export class ClientConnection {
   /** Reading stopped because the request body cannot go anywhere right now. */
   #bodyPaused = false;
   #readingStopped = false;
-  /** Head fields and target collected when a head spans reads (kOnHeaders). */
+  /** Head fields and target collected when a head spans reads (parsedHeaders). */
   #headers: string[] | null = null;
   #url = '';
 
@@ -121,38 +101,35 @@ export class ClientConnection {
     this.#info = { clientIp: this.clientIp, trusted: ctx.trust.has(this.clientIp), proto: 'http', via: ctx.via };
     this.out = new ResponseWriter(socket);
     (socket as SocketWithOwner).owner = this;
-    const parser = allocParser() as ParserWithOwner;
-    parser.initialize(HTTPParser.REQUEST, {}, limits.maxHeaderSize, STRICT);
-    parser.owner = this;
-    parser[kOnHeaders] = onHeaders;
-    parser[kOnHeadersComplete] = onHeadersComplete;
-    parser[kOnBody] = onBody;
-    parser[kOnMessageComplete] = onMessageComplete;
-    parser[kOnExecute] = onExecute;
-    this.parser = parser;
+    this.#in = new ParsedSocket(socket, 'request', limits.maxHeaderSize, this, ctx.readPath);
     socket.on('error', onError);
     socket.on('end', onEnd);
     socket.on('close', onClose);
     socket.on('drain', onDrain);
-    const handle = consumableHandle(socket);
-    if (handle !== undefined) {
-      markConsumed(handle);
-      parser.consume(handle);
-      this.#consumed = true;
-    } else socket.on('data', onData);
+    this.#in.attach();
     ctx.connections.add(this);
   }
 
-  // ---- parser events ----
+  // ---- parser events (ParseSink) ----
 
-  addHeaders(fields: string[], url: string): void {
+  parsedHeaders(fields: string[], url: string): void {
     this.#inExecute = true;
     if (this.#headers === null) this.#headers = fields;
     else for (const f of fields) this.#headers.push(f);
     this.#url += url;
   }
 
-  head(major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined, upgrade: boolean, keepAlive: boolean): number {
+  parsedHead(
+    major: number,
+    minor: number,
+    headers: string[] | undefined,
+    method: number | undefined,
+    url: string | undefined,
+    _status: number | undefined,
+    _reason: string | undefined,
+    upgrade: boolean,
+    keepAlive: boolean,
+  ): number {
     this.#inExecute = true;
     const h = headers ?? this.#headers ?? [];
     const u = url ?? this.#url;
@@ -161,10 +138,10 @@ export class ClientConnection {
     if (this.#state >= UPGRADING) return PAUSE;
     if (this.exchange !== null) {
       // Pipelined: parse no further until the response before it is complete.
-      this.#parked = { major, minor, headers: h, method, url: u, upgrade, keepAlive };
+      this.#parked = { major, minor, headers: h, method: method ?? 1, url: u, upgrade, keepAlive };
       return PAUSE;
     }
-    return this.#start(major, minor, h, method, u, upgrade, keepAlive);
+    return this.#start(major, minor, h, method ?? 1, u, upgrade, keepAlive);
   }
 
   #start(major: number, minor: number, headers: string[], method: number, url: string, upgrade: boolean, keepAlive: boolean): number {
@@ -191,7 +168,7 @@ export class ClientConnection {
     let body: RequestBody | null = null;
     // A bodiless request is complete now; its message-complete event is not even asked for (one call less).
     this.#bodyDone = !hasBody(r);
-    this.parser[kOnMessageComplete] = this.#bodyDone ? null : onMessageComplete;
+    this.#in.wantMessageComplete(!this.#bodyDone);
     if (!this.#bodyDone) body = new RequestBody(this, r.chunked, r.contentLength);
     const ex = new Exchange(this, name, url, r.head, r.needsHost, body, r.replaySafe, ctx.hashKey?.(headers, this.clientIp));
     this.exchange = ex;
@@ -200,7 +177,7 @@ export class ClientConnection {
     return PROCEED;
   }
 
-  body(chunk: Buffer): void {
+  parsedBody(chunk: Buffer): void {
     this.#inExecute = true;
     if (this.#state !== ACTIVE) return;
     const body = this.exchange?.body;
@@ -208,7 +185,7 @@ export class ClientConnection {
     if (body !== null && body !== undefined) body.push(chunk);
   }
 
-  messageComplete(): void {
+  parsedMessageComplete(): void {
     this.#inExecute = true;
     if (this.#state !== ACTIVE || this.#bodyDone) return;
     this.#bodyDone = true;
@@ -217,13 +194,13 @@ export class ClientConnection {
     else this.#next();
   }
 
-  afterExecute(ret: number | ParseError, buf: Buffer | undefined): void {
+  parsedRead(ret: number | ParseError): void {
     this.#inExecute = false;
     if (typeof ret !== 'number') {
       if (this.#state === CLOSING) return;
       if (ret.code === 'HPE_PAUSED') {
         if (this.#parked !== null) {
-          const rest = (buf ?? this.parser.getCurrentBuffer()).subarray(ret.bytesParsed);
+          const rest = this.#in.unparsed(ret.bytesParsed);
           this.#leftover = rest.length > 0 ? rest : null;
           this.#updateReading();
         }
@@ -233,14 +210,14 @@ export class ClientConnection {
       return;
     }
     if (this.#state === UPGRADING && this.#upgrade !== null) {
-      this.#handOver((buf ?? this.parser.getCurrentBuffer()).subarray(ret));
+      this.#handOver(this.#in.unparsed(ret));
       return;
     }
     if (this.#nextDeferred) {
       this.#nextDeferred = false;
       this.#next();
     }
-    if (this.#state === IDLE && ret > 0 && !this.parser.headersCompleted()) {
+    if (this.#state === IDLE && ret > 0 && !this.#in.headersCompleted()) {
       this.#state = HEAD;
       this.#since = performance.now();
     }
@@ -275,7 +252,7 @@ export class ClientConnection {
   // ---- responses ----
 
   /** Stages the client response head; returns true when the body must be re-chunked. */
-  responseHead(ex: Exchange, status: number, reason: string, headers: string[]): boolean {
+  responseHead(ex: ExchangeView, status: number, reason: string, headers: string[]): boolean {
     const facts = this.responseFacts;
     let head = clientResponseHead(status, reason, headers, facts);
     const bodyless = ex.isHead || status === 204 || status === 304;
@@ -303,7 +280,7 @@ export class ClientConnection {
   }
 
   /** The proxy's own answer for the current exchange (connection closed after it unless all is clean). */
-  sendError(ex: Exchange, e: ProxyError): void {
+  sendError(ex: ExchangeView, e: ProxyError): void {
     if (ex.headSent) {
       this.destroy();
       return;
@@ -321,7 +298,7 @@ export class ClientConnection {
   }
 
   /** The exchange's response is complete: settle it, then close, discard the rest of its body, or go on. */
-  exchangeDone(ex: Exchange): void {
+  exchangeDone(ex: ExchangeView): void {
     this.exchange = null;
     this.out.forget();
     ex.closed();
@@ -361,9 +338,9 @@ export class ClientConnection {
       this.#handOver(leftover ?? Buffer.alloc(0));
       return;
     }
-    this.parser.resume();
+    this.#in.continueParsing();
     this.#updateReading();
-    if (leftover !== null) this.afterExecute(this.parser.execute(leftover), leftover);
+    if (leftover !== null) this.#in.feed(leftover);
   }
 
   // ---- request body flow control ----
@@ -384,17 +361,13 @@ export class ClientConnection {
     const stop = this.#bodyPaused || this.#parked !== null;
     if (stop === this.#readingStopped) return;
     this.#readingStopped = stop;
-    if (stop) {
-      if (this.#consumed) readStop(this.socket);
-      else this.socket.pause();
-    } else if (this.#consumed) readStart(this.socket);
-    else this.socket.resume();
+    if (stop) this.#in.pause();
+    else this.#in.resume();
   }
 
   #stopReading(): void {
     this.#readingStopped = true;
-    if (this.#consumed) readStop(this.socket);
-    else this.socket.pause();
+    this.#in.pause();
   }
 
   // ---- ending ----
@@ -450,10 +423,7 @@ export class ClientConnection {
     const ex = this.exchange;
     this.exchange = null;
     if (ex !== null) ex.abort();
-    if (this.parser.owner === this) {
-      releaseParser(this.parser, this.#consumed);
-      this.parser.owner = null;
-    }
+    this.#in.release();
   }
 
   /** Timeouts, checked every tick (no timer per request or connection). */
@@ -496,53 +466,12 @@ export class ClientConnection {
     socket.off('end', onEnd);
     socket.off('close', onClose);
     socket.off('drain', onDrain);
-    if (!this.#consumed) socket.off('data', onData);
     this.ctx.connections.delete(this);
-    releaseParser(this.parser, this.#consumed);
-    this.parser.owner = null;
     this.#state = CLOSING;
-    // The stream is read by the tunnel from here on (node:http does the same after 'upgrade').
-    (socket as unknown as { readableFlowing: boolean | null }).readableFlowing = null;
-    if (this.#consumed) readStart(socket);
+    // The stream is read by the tunnel from here on.
+    this.#in.handOver();
     handleUpgrade(this.ctx, { method: METHODS[up.method] ?? 'GET', url: up.url, rawHeaders: up.headers }, socket, head);
   }
-}
-
-function onHeaders(this: ParserWithOwner, fields: string[], url: string): void {
-  this.owner?.addHeaders(fields, url);
-}
-
-function onHeadersComplete(
-  this: ParserWithOwner,
-  major: number,
-  minor: number,
-  headers: string[] | undefined,
-  method: number | undefined,
-  url: string | undefined,
-  _status: number | undefined,
-  _reason: string | undefined,
-  upgrade: boolean,
-  keepAlive: boolean,
-): number {
-  const conn = this.owner;
-  return conn === null ? PAUSE : conn.head(major, minor, headers, method ?? 1, url, upgrade, keepAlive);
-}
-
-function onBody(this: ParserWithOwner, chunk: Buffer): void {
-  this.owner?.body(chunk);
-}
-
-function onMessageComplete(this: ParserWithOwner): void {
-  this.owner?.messageComplete();
-}
-
-function onExecute(this: ParserWithOwner, ret: number | ParseError): void {
-  this.owner?.afterExecute(ret, undefined);
-}
-
-function onData(this: SocketWithOwner, chunk: Buffer): void {
-  const conn = this.owner;
-  conn.afterExecute(conn.parser.execute(chunk), chunk);
 }
 
 function onError(this: SocketWithOwner): void {

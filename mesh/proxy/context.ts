@@ -1,12 +1,12 @@
 // State shared by every request of one service's proxy: the pool, clients, retry budget, counters and callbacks.
 
 import type { Socket } from 'node:net';
-import type { ClientConnection } from './client-connection.ts';
 import type { MeshSpec } from '../../daemon/api/project.ts';
 import type { AttemptOutcome, UpstreamPool } from '../upstream-pool.ts';
 import type { AccessLogEntry, AccessLogSink } from './access-log.ts';
 import type { TrustedProxies } from './forwarded-headers.ts';
 import type { HashKeyExtractor } from './hash-key.ts';
+import type { ReadPath } from './llhttp.ts';
 import type { RetryBudget } from './retry.ts';
 import type { UpstreamClients } from './upstream-client.ts';
 
@@ -55,8 +55,19 @@ export interface ProxyContext {
   draining: boolean;
   /** Upgraded (WebSocket) and TCP tunnels, destroyed when the listener's drain bound passes. */
   tunnels: Set<Socket>;
+  /** How client and replica sockets are parsed (see llhttp.ts). */
+  readPath: ReadPath;
   /** Open HTTP client connections (upgraded ones leave this set for `tunnels`). */
-  connections: Set<ClientConnection>;
+  connections: Set<ServedConnection>;
+}
+
+/** An open client connection as the proxy's timers and drain see it. */
+export interface ServedConnection {
+  /** Checks its timeouts (called every tick). */
+  sweep(now: number): void;
+  /** Closes it if it waits for a request. */
+  closeIfIdle(): void;
+  destroy(): void;
 }
 
 export function newStats(): ProxyStats {

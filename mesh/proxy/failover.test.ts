@@ -1,9 +1,9 @@
 // The acceptance bar in miniature: a replica dies under load and no client request fails.
 
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import { Pool } from 'undici';
-import { type EchoProcess, type TestUpstream, TestPool, startEcho, startProxy, startUpstream } from './testing.ts';
+import { type EchoProcess, type TestUpstream, TestPool, describeEachReadPath, startEcho, startProxy, startUpstream } from './testing.ts';
 
 interface LoadResult {
   ok: number;
@@ -36,7 +36,7 @@ async function load(url: string, path: string, total: number, concurrency: numbe
   return result;
 }
 
-describe('failover under load', { timeout: 30_000 }, () => {
+describeEachReadPath('failover under load', { timeout: 30_000 }, () => {
   test('closing one of 3 in-process replicas mid-load fails no request (2 000 GETs, concurrency 16)', async () => {
     const ups: TestUpstream[] = [];
     for (let i = 1; i <= 3; i++) ups.push(await startUpstream(`web#${i}`));

@@ -2,11 +2,14 @@
 // to the client connection (head rewritten, body forwarded as it arrives, with backpressure both ways).
 
 import type { AttemptOutcome, Upstream } from '../upstream-pool.ts';
-import type { Exchange } from './http-exchange.ts';
+import type { AttemptStats, ProxyContext } from './context.ts';
+import type { ClientSide, ExchangeView } from './client-side.ts';
 import { PROCEED, type ParseError, SKIP_BODY } from './llhttp.ts';
+import type { BodySink, RequestBody } from './request-body.ts';
+import type { DrainWaiter } from './response-writer.ts';
 import { type AttemptFailure, BODY_TIMEOUT, CONNECT_TIMEOUT, HEADERS_TIMEOUT, POOL_CLOSED, classifyError } from './retry.ts';
 import type { ReplicaPool } from './upstream-client.ts';
-import type { UpstreamConnection } from './upstream-connection.ts';
+import type { UpstreamAttempt, UpstreamConnection } from './upstream-connection.ts';
 
 const CHUNK_END = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
@@ -15,9 +18,28 @@ function codedError(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-export class HttpAttempt {
+/** The client request an attempt belongs to, as the attempt sees it (Exchange). */
+export interface AttemptOwner extends ExchangeView {
+  readonly ctx: ProxyContext;
+  readonly conn: ClientSide;
+  /** The upstream request head without its blank line. */
+  readonly headBase: string;
+  /** Each attempt names its replica in a Host field (the client sent none). */
+  readonly needsHost: boolean;
+  readonly body: RequestBody | null;
+  /** Response body bytes forwarded to the client. */
+  bytesOut: number;
+  /** A replica answered 502/503: discard it and retry? */
+  retryOnStatus(status: number): boolean;
+  /** The attempt delivered no response; returns what the exchange does next. */
+  attemptFailed(attempt: HttpAttempt, failure: AttemptFailure, status?: number, retryAcquired?: boolean): AttemptStats['next'];
+  /** Every attempt reports its end (by its number). */
+  attemptEnded(n: number): void;
+}
+
+export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
   readonly upstream: Upstream;
-  readonly #ex: Exchange;
+  readonly #ex: AttemptOwner;
   readonly #number: number;
   readonly #t0 = performance.now();
   /** performance.now() by which the response head must have arrived (the exchange's request deadline). */
@@ -43,7 +65,7 @@ export class HttpAttempt {
   /** The client gets this response re-chunked (the replica sent chunked or close-delimited to an HTTP/1.1 client). */
   #chunked = false;
 
-  constructor(ex: Exchange, upstream: Upstream, number: number, deadline: number) {
+  constructor(ex: AttemptOwner, upstream: Upstream, number: number, deadline: number) {
     this.#ex = ex;
     this.upstream = upstream;
     this.#number = number;

@@ -3,19 +3,19 @@
 import type { PickContext } from '../balancer/types.ts';
 import type { Upstream } from '../upstream-pool.ts';
 import { type AccessLogEntry, formatAccessLog } from './access-log.ts';
-import type { ClientConnection } from './client-connection.ts';
+import type { ClientSide, ExchangeView } from './client-side.ts';
 import { type AttemptStats, type ProxyContext, countError } from './context.ts';
 import { type ProxyError, noHealthyReplica, upstreamFailure } from './error-responses.ts';
-import { HttpAttempt } from './http-attempt.ts';
+import { type AttemptOwner, HttpAttempt } from './http-attempt.ts';
 import type { RequestBody } from './request-body.ts';
 import { type AttemptFailure, retryDecision } from './retry.ts';
 
 /** Re-picks after not-sent failures are capped so a service whose replicas all refuse answers quickly. */
 const MAX_FAILOVERS = 8;
 
-export class Exchange {
+export class Exchange implements AttemptOwner, ExchangeView {
   readonly ctx: ProxyContext;
-  readonly conn: ClientConnection;
+  readonly conn: ClientSide;
   readonly startedAt = performance.now();
   readonly method: string;
   /** The request target as received, for the access log. */
@@ -48,7 +48,7 @@ export class Exchange {
   #closed = false;
 
   constructor(
-    conn: ClientConnection,
+    conn: ClientSide,
     method: string,
     url: string,
     headBase: string,

@@ -1,11 +1,11 @@
 // The HTTP proxy against real loopback servers: passthrough, header rules, proxy errors, hash keys, access log.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { request } from 'undici';
-import { type TestUpstream, TestPool, rawRequest, startProxy, startUpstream, testMesh } from './testing.ts';
+import { type TestUpstream, TestPool, describeEachReadPath, rawRequest, startProxy, startUpstream, testMesh } from './testing.ts';
 
-describe('http proxy', { timeout: 30_000 }, () => {
+describeEachReadPath('http proxy', { timeout: 30_000 }, () => {
   let a: TestUpstream;
   let b: TestUpstream;
   before(async () => {

@@ -8,6 +8,7 @@ import { ClientConnection, type ClientLimits } from './client-connection.ts';
 import { type AttemptStats, type ProxyContext, type ProxyStats, newStats } from './context.ts';
 import { TrustedProxies } from './forwarded-headers.ts';
 import { compileHashKey } from './hash-key.ts';
+import { type ReadPath, readPaths } from './llhttp.ts';
 import { RetryBudget } from './retry.ts';
 import { addSweeper, removeSweeper } from './ticker.ts';
 import { UpstreamClients } from './upstream-client.ts';
@@ -30,12 +31,18 @@ export interface HttpProxyOptions {
   retryBudget?: { percent?: number; minConcurrent?: number };
   /** Keep-alive connections per replica (default 64). */
   connectionsPerReplica?: number;
+  /** The daemon log, for what the operator should know once (the parser falling back to its slower read path). */
+  log?: (line: string) => void;
+  /** How sockets are parsed; by default what the load-time parser check allows. `data` forces the fallback (tests). */
+  readPath?: ReadPath;
 }
 
 export interface HttpProxy {
   readonly kind: 'http';
   readonly service: string;
   readonly mesh: MeshSpec;
+  /** How this proxy's sockets are parsed (llhttp.ts). */
+  readonly readPath: ReadPath;
   /** Serves one accepted client socket (from a `net.Server` with allowHalfOpen) under the listener's limits. */
   handleConnection(socket: Socket, limits: ClientLimits): void;
   /** Closes the connection pool of a replica that left the service (requests running there finish first). */
@@ -54,6 +61,7 @@ export interface HttpProxy {
 }
 
 export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
+  const readPath = o.readPath ?? readPaths.choose(o.log);
   const ctx: ProxyContext = {
     service: o.service,
     pool: o.pool,
@@ -65,6 +73,7 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
       connectTimeoutMs: o.mesh.timeouts.connectMs,
       bodyTimeoutMs: o.mesh.timeouts.idleMs,
       ...(o.connectionsPerReplica === undefined ? {} : { connections: o.connectionsPerReplica }),
+      readPath,
     }),
     budget: new RetryBudget(o.retryBudget?.percent, o.retryBudget?.minConcurrent),
     stats: newStats(),
@@ -72,6 +81,7 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
     onRequest: o.onRequest,
     onAccessLog: o.mesh.accessLog ? o.onAccessLog : undefined,
     draining: false,
+    readPath,
     tunnels: new Set(),
     connections: new Set(),
   };
@@ -87,6 +97,7 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
     kind: 'http',
     service: o.service,
     mesh: o.mesh,
+    readPath,
     handleConnection: (socket, limits) => {
       if (!sweeping) {
         sweeping = true;

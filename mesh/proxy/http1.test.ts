@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, describe, test } from 'node:test';
-import { type TestUpstream, TestPool, rawRequest, startProxy, startUpstream, testMesh } from './testing.ts';
+import { after, before, test } from 'node:test';
+import { type TestUpstream, TestPool, describeEachReadPath, rawRequest, startProxy, startUpstream, testMesh } from './testing.ts';
 
 /** A replica that answers every connection with `respond(requestBytes, socket)` once a request head arrived. */
 async function rawUpstream(id: string, respond: (head: string, socket: net.Socket) => void): Promise<{ upstream: { id: string; host: string; port: number }; connections: number; close(): Promise<void> }> {
@@ -45,7 +45,7 @@ function statusLines(raw: string): string[] {
   return raw.match(/HTTP\/1\.1 \d{3} [^\r\n]*/g) ?? [];
 }
 
-describe('HTTP/1.1 through the proxy', { timeout: 30_000 }, () => {
+describeEachReadPath('HTTP/1.1 through the proxy', { timeout: 30_000 }, () => {
   let up: TestUpstream;
   const seen: string[] = [];
   before(async () => {
@@ -218,7 +218,7 @@ describe('HTTP/1.1 through the proxy', { timeout: 30_000 }, () => {
   });
 });
 
-describe('replica connections', { timeout: 30_000 }, () => {
+describeEachReadPath('replica connections', { timeout: 30_000 }, () => {
   test('kept alive and reused across requests; not reused after Connection: close', async () => {
     let closeNext = false;
     const r = await rawUpstream('web#1', (_head, s) => {
@@ -295,7 +295,7 @@ describe('replica connections', { timeout: 30_000 }, () => {
   });
 });
 
-describe('replica pools', { timeout: 30_000 }, () => {
+describeEachReadPath('replica pools', { timeout: 30_000 }, () => {
   test('connectionsPerReplica caps connections; requests beyond it wait for a free one', async () => {
     const r = await rawUpstream('web#1', (_head, s) => {
       setTimeout(() => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'), 50);
@@ -354,7 +354,7 @@ describe('replica pools', { timeout: 30_000 }, () => {
   });
 });
 
-describe('client-side limits', { timeout: 30_000 }, () => {
+describeEachReadPath('client-side limits', { timeout: 30_000 }, () => {
   let up: TestUpstream;
   before(async () => {
     up = await startUpstream('web#1');

@@ -2,14 +2,14 @@
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { describe, test } from 'node:test';
+import { test } from 'node:test';
 import { request } from 'undici';
 import { CmeshError } from '../../daemon/api/errors.ts';
 import { createHttpProxy } from './http-proxy.ts';
 import { ProxyListener } from './listener.ts';
-import { TestPool, startProxy, startUpstream, testMesh } from './testing.ts';
+import { TestPool, describeEachReadPath, startProxy, startUpstream, testMesh } from './testing.ts';
 
-describe('proxy listener', { timeout: 30_000 }, () => {
+describeEachReadPath('proxy listener', { timeout: 30_000 }, () => {
   test('a taken port is CMESH_E_PORT_TAKEN naming host:port, with a hint', async () => {
     const holder = net.createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));

@@ -1,8 +1,18 @@
 // The client's request body as attempts see it: small bodies kept so a retry can replay them, large ones streamed with
 // backpressure and never held in memory, with exact knowledge of whether a byte has left for an upstream.
 
-import type { ClientConnection } from './client-connection.ts';
-import type { HttpAttempt } from './http-attempt.ts';
+/** The client connection's reading, which a body that cannot go anywhere yet holds back. */
+export interface BodyFlow {
+  pauseBody(): void;
+  resumeBody(): void;
+}
+
+/** The attempt sending the body upstream (already framed). */
+export interface BodySink {
+  sendBody(data: Buffer): void;
+  /** The body is complete; `last` is the closing chunk when the body goes chunked. */
+  endBody(last: string | undefined): void;
+}
 
 /** Bodies up to this size are kept for replay; beyond it a request can only fail over before its first byte is read. */
 export const REPLAY_LIMIT = 64 * 1024;
@@ -16,7 +26,7 @@ const LAST_CHUNK = '0\r\n\r\n';
  * still arriving (a chunked body that is complete before the first attempt goes out with its length instead).
  */
 export class RequestBody {
-  readonly #conn: ClientConnection;
+  readonly #conn: BodyFlow;
   readonly #chunkedIn: boolean;
   readonly #prefix: Buffer[] = [];
   #prefixBytes = 0;
@@ -24,7 +34,7 @@ export class RequestBody {
   #keeping: boolean;
   /** Chunks past the kept prefix that arrived while no attempt was sending (the client is paused meanwhile). */
   #pending: Buffer[] = [];
-  #sink: HttpAttempt | null = null;
+  #sink: BodySink | null = null;
   #sinkChunked = false;
   #onReady: (() => void) | null = null;
   /** The whole body has arrived. */
@@ -32,7 +42,7 @@ export class RequestBody {
   /** A chunk beyond the kept prefix was handed to an attempt: the body can no longer be replayed. */
   consumed = false;
 
-  constructor(conn: ClientConnection, chunked: boolean, contentLength: number) {
+  constructor(conn: BodyFlow, chunked: boolean, contentLength: number) {
     this.#conn = conn;
     this.#chunkedIn = chunked;
     this.#keeping = !(contentLength > REPLAY_LIMIT);
@@ -94,7 +104,7 @@ export class RequestBody {
    * byte held so far. If the body is still arriving, the attempt becomes the sink for the rest. `done` reports
    * whether the body is complete with this write.
    */
-  start(attempt: HttpAttempt, head: string): { data: Buffer; done: boolean } {
+  start(attempt: BodySink, head: string): { data: Buffer; done: boolean } {
     const parts: Buffer[] = [];
     let bytes = 0;
     const add = (b: Buffer): void => {
@@ -124,7 +134,7 @@ export class RequestBody {
   }
 
   /** The attempt stopped sending (failed, finished early, cancelled): later chunks wait for the next one, if any. */
-  detach(attempt: HttpAttempt): void {
+  detach(attempt: BodySink): void {
     if (this.#sink === attempt) this.#sink = null;
   }
 }

@@ -1,14 +1,18 @@
 // Response bytes for one client connection: staged while a replica's read is parsed, then written as one buffer.
 
 import type { Socket } from 'node:net';
-import type { HttpAttempt } from './http-attempt.ts';
+
+/** Whoever stopped reading its replica until the client drains (the attempt streaming the response). */
+export interface DrainWaiter {
+  clientDrained(): void;
+}
 
 export class ResponseWriter {
   readonly #socket: Socket;
   readonly #parts: (string | Buffer)[] = [];
   #bytes = 0;
   /** The attempt whose replica reading is paused until the client drains. */
-  #waiter: HttpAttempt | null = null;
+  #waiter: DrainWaiter | null = null;
 
   constructor(socket: Socket) {
     this.#socket = socket;
@@ -59,7 +63,7 @@ export class ResponseWriter {
     return this.#socket.writableNeedDrain;
   }
 
-  waitDrain(attempt: HttpAttempt): void {
+  waitDrain(attempt: DrainWaiter): void {
     this.#waiter = attempt;
   }
 

@@ -6,7 +6,7 @@ import { request } from 'undici';
 import type { PickContext } from '../balancer/types.ts';
 import type { Upstream } from '../upstream-pool.ts';
 import { HEADERS_TIMEOUT, RetryBudget, classifyError, retryDecision } from './retry.ts';
-import { TestPool, startProxy, startUpstream } from './testing.ts';
+import { TestPool, describeEachReadPath, startProxy, startUpstream } from './testing.ts';
 
 const DEAD: Upstream = { id: 'web#dead', host: '127.0.0.1', port: 1 };
 
@@ -77,7 +77,7 @@ describe('retry policy', { timeout: 30_000 }, () => {
   });
 });
 
-describe('retries through the proxy', { timeout: 30_000 }, () => {
+describeEachReadPath('retries through the proxy', { timeout: 30_000 }, () => {
   test('a GET whose replica resets is retried on another replica', async () => {
     const bad = await resetter('web#1');
     const good = await startUpstream('web#2');

@@ -2,8 +2,8 @@
 // and since the proxy re-frames every request it forwards, an upstream sees each request at most once.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type RunningProxy, type TestUpstream, TestPool, rawRequest, startProxy, startUpstream } from './testing.ts';
+import { after, before, test } from 'node:test';
+import { type RunningProxy, type TestUpstream, TestPool, describeEachReadPath, rawRequest, startProxy, startUpstream } from './testing.ts';
 
 const SMUGGLED = 'GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n';
 
@@ -53,7 +53,7 @@ const CORPUS: Record<string, [string, 400 | 405 | 431 | 'once']> = {
   'absolute-form with CL body': [`POST http://b.test/one HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello`, 'once'],
 };
 
-describe('request smuggling corpus', { timeout: 30_000 }, () => {
+describeEachReadPath('request smuggling corpus', { timeout: 30_000 }, () => {
   let up: TestUpstream;
   let p: RunningProxy;
   const seen: string[] = [];

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { Readable } from 'node:stream';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { request } from 'undici';
-import { type EchoProcess, TestPool, startEcho, startProxy, startUpstream } from './testing.ts';
+import { type EchoProcess, TestPool, describeEachReadPath, startEcho, startProxy, startUpstream } from './testing.ts';
 
 const MB = 1024 * 1024;
 const SIZE = 100 * MB;
@@ -32,7 +32,7 @@ function* pattern(total: number): Generator<Buffer> {
   for (let left = total; left > 0; left -= chunk.length) yield left >= chunk.length ? chunk : chunk.subarray(0, left);
 }
 
-describe('streaming', { timeout: 30_000 }, () => {
+describeEachReadPath('streaming', { timeout: 30_000 }, () => {
   let echo: EchoProcess;
   before(async () => {
     echo = await startEcho('web#1');

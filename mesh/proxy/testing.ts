@@ -4,12 +4,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import { after, before, describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { MeshSpec } from '../../daemon/api/project.ts';
 import type { PickContext } from '../balancer/types.ts';
 import type { AttemptOutcome, PoolSnapshot, Upstream, UpstreamPool } from '../upstream-pool.ts';
 import { type HttpProxyOptions, createHttpProxy } from './http-proxy.ts';
 import { ProxyListener, type ProxyListenerOptions } from './listener.ts';
+import type { ReadPath } from './llhttp.ts';
 import { createTcpProxy } from './tcp-proxy.ts';
 
 export interface RecordedResult {
@@ -135,16 +137,61 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
+/** Both ways an HTTP proxy can read its sockets (see llhttp.ts). */
+export const READ_PATHS: readonly ReadPath[] = ['consume', 'data'];
+
+/** The read path of the running describeEachReadPath suite, which startProxy gives its proxies. */
+let suiteReadPath: ReadPath | undefined;
+
+/**
+ * `describe` once per read path: HTTP proxies that startProxy starts inside read their sockets that way, and startProxy
+ * checks that every accepted socket really is read so. Without this the 'data' path would run only on a node whose
+ * parser internals changed.
+ */
+export function describeEachReadPath(name: string, options: { timeout?: number }, fn: (readPath: ReadPath) => void): void {
+  for (const readPath of READ_PATHS) {
+    describe(`${name} [read path: ${readPath}]`, options, () => {
+      before(() => {
+        suiteReadPath = readPath;
+      });
+      after(() => {
+        suiteReadPath = undefined;
+      });
+      fn(readPath);
+    });
+  }
+}
+
 export async function startProxy(
   pool: UpstreamPool,
   mesh: MeshSpec = testMesh(),
   extra: Partial<HttpProxyOptions> = {},
   listenerOptions: Partial<ProxyListenerOptions> = {},
 ): Promise<RunningProxy> {
-  const proxy = mesh.protocol === 'tcp' ? createTcpProxy({ service: pool.service, pool, mesh }) : createHttpProxy({ service: pool.service, pool, mesh, ...extra });
+  const proxy =
+    mesh.protocol === 'tcp'
+      ? createTcpProxy({ service: pool.service, pool, mesh })
+      : createHttpProxy({ service: pool.service, pool, mesh, ...(suiteReadPath === undefined ? {} : { readPath: suiteReadPath }), ...extra });
+  if (proxy.kind === 'http' && suiteReadPath !== undefined && proxy.readPath !== suiteReadPath) throw new Error(`a ${suiteReadPath} suite started a ${proxy.readPath} proxy`);
   const listener = new ProxyListener({ drainTimeoutMs: 500, ...listenerOptions, proxy });
+  // A socket that a parser consumes gets no 'data' listener; one on the fallback path gets exactly one.
+  const misread: string[] = [];
+  if (proxy.kind === 'http') {
+    listener.server.on('connection', (s: net.Socket) => {
+      const fed = s.listenerCount('data') === 1;
+      if (fed !== (proxy.readPath === 'data')) misread.push(`${s.listenerCount('data')} 'data' listeners on a ${proxy.readPath} proxy`);
+    });
+  }
   const { port } = await listener.listen({ host: '127.0.0.1', port: 0 });
-  return { listener, port, url: `http://127.0.0.1:${port}`, close: () => listener.close() };
+  return {
+    listener,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await listener.close();
+      if (misread.length > 0) throw new Error(`sockets not read the way the proxy says: ${misread.join('; ')}`);
+    },
+  };
 }
 
 /** A free loopback port (tiny race between close and reuse; fine for spawning fixtures that cannot report theirs). */

@@ -1,9 +1,9 @@
 // Keep-alive connection pools, one per replica, created on first use and closed when the replica leaves the service.
 
 import type { Upstream } from '../upstream-pool.ts';
-import type { HttpAttempt } from './http-attempt.ts';
+import { type ReadPath, readPaths } from './llhttp.ts';
 import { addSweeper, clock, removeSweeper } from './ticker.ts';
-import { UpstreamConnection } from './upstream-connection.ts';
+import { type ConnectionPool, type UpstreamAttempt, UpstreamConnection } from './upstream-connection.ts';
 
 export interface UpstreamClientOptions {
   connectTimeoutMs: number;
@@ -11,6 +11,8 @@ export interface UpstreamClientOptions {
   bodyTimeoutMs: number;
   /** Keep-alive connections per replica; 64 covers one proxy's concurrency without queueing. */
   connections?: number;
+  /** How replica sockets are parsed (default: what the load-time parser check allows). */
+  readPath?: ReadPath;
 }
 
 /** Idle connections are closed after this unless the replica's Keep-Alive hint says less (undici's default too). */
@@ -19,15 +21,16 @@ const IDLE_MS = 4000;
 const HINT_MARGIN_MS = 1000;
 
 /** One replica's connections: idle ones (most recently used last), busy ones, and attempts waiting for one. */
-export class ReplicaPool {
+export class ReplicaPool implements ConnectionPool {
   readonly id: string;
   readonly host: string;
   readonly port: number;
   readonly options: UpstreamClientOptions;
+  readonly readPath: ReadPath;
   readonly #max: number;
   readonly #idle: UpstreamConnection[] = [];
   readonly #all: UpstreamConnection[] = [];
-  readonly #waiting: HttpAttempt[] = [];
+  readonly #waiting: UpstreamAttempt[] = [];
   closing = false;
   #emptied: (() => void) | undefined;
   #closed: Promise<void> | undefined;
@@ -37,6 +40,7 @@ export class ReplicaPool {
     this.host = upstream.host;
     this.port = upstream.port;
     this.options = options;
+    this.readPath = options.readPath ?? readPaths.choose();
     this.#max = options.connections ?? 64;
   }
 
@@ -45,7 +49,7 @@ export class ReplicaPool {
   }
 
   /** Gives the attempt a connection now (idle or new), or queues it until one is released. */
-  acquire(a: HttpAttempt): void {
+  acquire(a: UpstreamAttempt): void {
     let idle = this.#idle.pop();
     // One that saw its replica's FIN is on its way out (it leaves the lists when it has closed).
     while (idle !== undefined && (idle.broken || idle.socket.destroyed)) idle = this.#idle.pop();
@@ -61,7 +65,7 @@ export class ReplicaPool {
     this.#waiting.push(a);
   }
 
-  #attachNew(a: HttpAttempt): void {
+  #attachNew(a: UpstreamAttempt): void {
     const c = new UpstreamConnection(this);
     this.#all.push(c);
     c.attempt = a;
@@ -87,7 +91,7 @@ export class ReplicaPool {
   }
 
   /** An attempt that no longer waits (client gone, deadline passed). */
-  cancelWaiting(a: HttpAttempt): void {
+  cancelWaiting(a: UpstreamAttempt): void {
     const i = this.#waiting.indexOf(a);
     if (i >= 0) this.#waiting.splice(i, 1);
   }

@@ -1,45 +1,54 @@
 // One keep-alive TCP connection to a replica: a raw socket whose responses llhttp parses for the attempt using it.
 
 import { type Socket, connect } from 'node:net';
-import type { HttpAttempt } from './http-attempt.ts';
-import {
-  HTTPParser,
-  PROCEED,
-  type Parser,
-  type ParseError,
-  STRICT,
-  allocParser,
-  consumableHandle,
-  kOnBody,
-  kOnExecute,
-  kOnHeaders,
-  kOnHeadersComplete,
-  kOnMessageComplete,
-  markConsumed,
-  readStart,
-  readStop,
-  releaseParser,
-} from './llhttp.ts';
+import { PROCEED, type ParseError, type ParseSink, ParsedSocket, type ReadPath } from './llhttp.ts';
 import { UPSTREAM_CLOSED } from './retry.ts';
 import { clock } from './ticker.ts';
-import type { ReplicaPool } from './upstream-client.ts';
 
 /** Response heads larger than this are refused as invalid (node's client default is 16 KiB; apps send big cookies). */
 const MAX_RESPONSE_HEAD = 32 * 1024;
 
-type ParserWithOwner = Parser & { owner: UpstreamConnection | null };
+/** The request attempt a connection carries, as the connection and its pool drive it (HttpAttempt). */
+export interface UpstreamAttempt {
+  /** The final response was parsed to its end: bytes parsed after it are not this attempt's. */
+  readonly complete: boolean;
+  /** The pool handed it this connection (connected, or still connecting). */
+  attach(conn: UpstreamConnection): void;
+  connected(): void;
+  /** A response head: returns PROCEED, or SKIP_BODY for a response without a body. */
+  responseHead(status: number, reason: string, headers: string[]): number;
+  responseBody(chunk: Buffer): void;
+  responseComplete(): void;
+  /** After each read from the replica is parsed. */
+  afterRead(): void;
+  upstreamDrained(): void;
+  upstreamFailed(err: Error | ParseError): void;
+  /** Timeouts, checked on every tick while it holds or waits for a connection. */
+  checkTimeout(now: number): void;
+  /** The pool closed while it waited for a connection. */
+  poolClosed(): void;
+}
+
+/** The replica's pool of connections, as one of them sees it (ReplicaPool). */
+export interface ConnectionPool {
+  readonly host: string;
+  readonly port: number;
+  readonly readPath: ReadPath;
+  /** The connection closed: it leaves the pool. */
+  removed(conn: UpstreamConnection): void;
+}
+
 type SocketWithOwner = Socket & { owner: UpstreamConnection };
 
-export class UpstreamConnection {
-  readonly pool: ReplicaPool;
+export class UpstreamConnection implements ParseSink {
+  readonly pool: ConnectionPool;
   readonly socket: Socket;
-  readonly parser: ParserWithOwner;
-  consumed = false;
+  readonly #in: ParsedSocket;
   connected = false;
   /** When the connect started, for the connect timeout. */
   readonly connectStart: number;
   /** The attempt this connection carries, or null while idle in its pool. */
-  attempt: HttpAttempt | null = null;
+  attempt: UpstreamAttempt | null = null;
   /** Cannot carry another request (unexpected bytes, parse error, closing): destroyed instead of pooled. */
   broken = false;
   /** Coarse time of the last read, for the attempt's body idle timeout; and since when it is idle in the pool. */
@@ -54,21 +63,13 @@ export class UpstreamConnection {
   #headers: string[] | null = null;
   #lastError: Error | undefined;
 
-  constructor(pool: ReplicaPool) {
+  constructor(pool: ConnectionPool) {
     this.pool = pool;
     this.connectStart = performance.now();
     const socket = connect({ host: pool.host, port: pool.port, noDelay: true }) as SocketWithOwner;
     socket.owner = this;
     this.socket = socket;
-    const parser = allocParser() as ParserWithOwner;
-    parser.initialize(HTTPParser.RESPONSE, {}, MAX_RESPONSE_HEAD, STRICT);
-    parser.owner = this;
-    parser[kOnHeaders] = onHeaders;
-    parser[kOnHeadersComplete] = onHeadersComplete;
-    parser[kOnBody] = onBody;
-    parser[kOnMessageComplete] = onMessageComplete;
-    parser[kOnExecute] = onExecute;
-    this.parser = parser;
+    this.#in = new ParsedSocket(socket, 'response', MAX_RESPONSE_HEAD, this, pool.readPath);
     socket.on('connect', onConnect);
     socket.on('error', onError);
     socket.on('end', onEnd);
@@ -85,16 +86,14 @@ export class UpstreamConnection {
     if (this.paused) return;
     this.paused = true;
     this.pausedAt = clock.now;
-    if (this.consumed) readStop(this.socket);
-    else this.socket.pause();
+    this.#in.pause();
   }
 
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
     this.lastRead = clock.now;
-    if (this.consumed) readStart(this.socket);
-    else this.socket.resume();
+    this.#in.resume();
   }
 
   destroy(err?: Error): void {
@@ -103,34 +102,61 @@ export class UpstreamConnection {
     this.socket.destroy();
   }
 
-  /** Collects head fields llhttp hands over before the head is complete. */
-  addHeaders(fields: string[]): void {
+  onConnected(): void {
+    this.connected = true;
+    this.lastRead = clock.now;
+    this.#in.attach();
+    this.attempt?.connected();
+  }
+
+  // ---- parser events (ParseSink) ----
+
+  /** Head fields llhttp hands over before the head is complete (large or fragmented heads). */
+  parsedHeaders(fields: string[]): void {
     if (this.#headers === null) this.#headers = fields;
     else for (const f of fields) this.#headers.push(f);
   }
 
-  takeHeaders(): string[] {
-    const h = this.#headers ?? [];
+  parsedHead(
+    _major: number,
+    _minor: number,
+    headers: string[] | undefined,
+    _method: number | undefined,
+    _url: string | undefined,
+    status: number | undefined,
+    reason: string | undefined,
+    _upgrade: boolean,
+    keepAlive: boolean,
+  ): number {
+    const fields = headers ?? this.#headers ?? [];
     this.#headers = null;
-    return h;
+    const attempt = this.attempt;
+    // Bytes nobody asked for (an idle connection, or a second response): the connection's framing is unknown now.
+    if (attempt === null || attempt.complete) {
+      this.broken = true;
+      return PROCEED;
+    }
+    if (!keepAlive) this.broken = true;
+    return attempt.responseHead(status!, reason ?? '', fields);
   }
 
-  onConnected(): void {
-    this.connected = true;
-    this.lastRead = clock.now;
-    const handle = consumableHandle(this.socket);
-    if (handle !== undefined) {
-      markConsumed(handle);
-      this.parser.consume(handle);
-      this.consumed = true;
-    } else {
-      this.socket.on('data', onData);
-    }
-    this.attempt?.connected();
+  parsedBody(chunk: Buffer): void {
+    const attempt = this.attempt;
+    if (attempt !== null && !attempt.complete) attempt.responseBody(chunk);
+  }
+
+  parsedMessageComplete(): void {
+    const attempt = this.attempt;
+    if (attempt === null || attempt.complete) this.broken = true;
+    else attempt.responseComplete();
   }
 
   /** After each parsed read: a parse error fails the attempt; otherwise the attempt flushes what it staged. */
-  afterRead(ret: number | ParseError | undefined): void {
+  parsedRead(ret: number | ParseError): void {
+    this.#afterRead(ret);
+  }
+
+  #afterRead(ret: number | ParseError | undefined): void {
     this.lastRead = clock.now;
     const attempt = this.attempt;
     if (ret !== undefined && typeof ret !== 'number') {
@@ -146,7 +172,7 @@ export class UpstreamConnection {
   ended(): void {
     // EOF completes a close-delimited response, or shows that one was cut short (that is a close, not bad syntax).
     this.broken = true;
-    const ret = this.parser.finish();
+    const ret = this.#in.finish();
     const attempt = this.attempt;
     if (attempt === null) return;
     if (ret !== undefined && typeof ret !== 'number') {
@@ -154,15 +180,14 @@ export class UpstreamConnection {
       this.socket.destroy();
       return;
     }
-    this.afterRead(0);
+    this.#afterRead(0);
   }
 
   closed(): void {
     this.broken = true;
     const attempt = this.attempt;
     this.attempt = null;
-    releaseParser(this.parser, this.consumed);
-    this.parser.owner = null;
+    this.#in.release();
     this.pool.removed(this);
     if (attempt !== null) {
       attempt.upstreamFailed(this.#lastError ?? closedError());
@@ -196,54 +221,4 @@ function onClose(this: SocketWithOwner): void {
 
 function onDrain(this: SocketWithOwner): void {
   this.owner.attempt?.upstreamDrained();
-}
-
-function onData(this: SocketWithOwner, chunk: Buffer): void {
-  const conn = this.owner;
-  conn.afterRead(conn.parser.execute(chunk));
-}
-
-function onExecute(this: ParserWithOwner, ret: number | ParseError): void {
-  this.owner?.afterRead(ret);
-}
-
-function onHeaders(this: ParserWithOwner, fields: string[]): void {
-  this.owner?.addHeaders(fields);
-}
-
-function onHeadersComplete(
-  this: ParserWithOwner,
-  _major: number,
-  _minor: number,
-  headers: string[] | undefined,
-  _method: number | undefined,
-  _url: string | undefined,
-  status: number | undefined,
-  reason: string | undefined,
-  _upgrade: boolean,
-  keepAlive: boolean,
-): number {
-  const conn = this.owner;
-  if (conn === null) return PROCEED;
-  const attempt = conn.attempt;
-  // Bytes nobody asked for (an idle connection, or a second response): the connection's framing is unknown now.
-  if (attempt === null || attempt.complete) {
-    conn.broken = true;
-    return PROCEED;
-  }
-  if (!keepAlive) conn.broken = true;
-  return attempt.responseHead(status!, reason ?? '', headers ?? conn.takeHeaders());
-}
-
-function onBody(this: ParserWithOwner, chunk: Buffer): void {
-  const attempt = this.owner?.attempt;
-  if (attempt !== null && attempt !== undefined && !attempt.complete) attempt.responseBody(chunk);
-}
-
-function onMessageComplete(this: ParserWithOwner): void {
-  const conn = this.owner;
-  if (conn === null) return;
-  const attempt = conn.attempt;
-  if (attempt === null || attempt.complete) conn.broken = true;
-  else attempt.responseComplete();
 }

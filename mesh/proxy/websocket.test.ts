@@ -1,9 +1,9 @@
 // WebSocket upgrades through the proxy against the echo fixture: echo, refusal relay, failover, replica death.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { WebSocket } from 'undici';
-import { type EchoProcess, TestPool, rawRequest, startEcho, startProxy } from './testing.ts';
+import { type EchoProcess, TestPool, describeEachReadPath, rawRequest, startEcho, startProxy } from './testing.ts';
 
 function open(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -27,7 +27,7 @@ function closed(ws: WebSocket): Promise<number> {
   });
 }
 
-describe('websocket', { timeout: 30_000 }, () => {
+describeEachReadPath('websocket', { timeout: 30_000 }, () => {
   let echo: EchoProcess;
   before(async () => {
     echo = await startEcho('web#1');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, projectContainers } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
-import { findAll, parseXml } from '../helpers/mini-xml.ts';
+import { findAll, parseXml } from '../helpers/xml.ts';
 import { freePort } from '../helpers/free-port.ts';
 
 const runId = newRunId('ci');

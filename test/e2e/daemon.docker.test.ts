@@ -1,6 +1,6 @@
 // The real thing: `cmesh` CLI processes, an auto-started daemon in a temp CMESH_HOME, the real Docker engine.
 // A 3-service project goes through up --wait, scale, kill → self-heal, daemon SIGKILL → adoption, 10 racing ups,
-// foreground up + Ctrl-C, and down (a foreign canary container must survive). Traffic only to 127.0.0.1; never pulls.
+// foreground up + Ctrl-C, and down (a foreign canary container must survive; a second down exits 0). Traffic only to 127.0.0.1; never pulls.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -170,6 +170,10 @@ test('down removes every container, network and volume of the project; a foreign
     assert.equal(await run(['inspect', '-f', '{{.State.Running}}', canary]), 'true');
     const ls = JSON.parse((await ok(['ls', '--json'])).stdout) as { name: string }[];
     assert.ok(!ls.some((p) => p.name === project));
+    // Idempotent, as Compose: a second down finds nothing, says so and exits 0 (CI clean-up steps always run it).
+    const again = await ok(['down', '-v']);
+    assert.match(again.stderr, /no resource found to remove for project/);
+    assert.deepEqual(await engineIds('container'), []);
   } finally {
     await run(['rm', '-f', canary]);
   }

@@ -26,7 +26,12 @@ export function readBuild(ctx: Ctx, node: YNode, path: PathSeg[]): BuildSpec | u
   for (const e of node.entries.values()) {
     const p = [...path, e.key];
     if (e.key === 'dockerfile') spec.dockerfile = readString(ctx, e.value, p) ?? spec.dockerfile;
-    else if (e.key === 'target') {
+    else if (e.key === 'dockerfile_inline') {
+      const text = readString(ctx, e.value, p);
+      if (text !== undefined && node.entries.has('dockerfile')) {
+        ctx.issues.error(e.keyPos, p, 'dockerfile and dockerfile_inline are mutually exclusive', 'keep only one of them');
+      } else if (text !== undefined) spec.dockerfileInline = text;
+    } else if (e.key === 'target') {
       const t = readString(ctx, e.value, p);
       if (t !== undefined) spec.target = t;
     } else if (e.key === 'args') spec.args = readKeyValues(ctx, e.value, p, true);

@@ -1,11 +1,12 @@
 // The merged compose document → ProjectSpec: top-level keys, project name, services, profiles and cross-references.
 
 import { eastWestPlan } from '../../api/east-west.ts';
-import type { ProjectSpec, ServiceSpec } from '../../api/project.ts';
+import type { FileSource, ProjectSpec, ServiceSpec } from '../../api/project.ts';
 import { get, setOwn, toPlain, type YMap } from '../node.ts';
 import { SERVICE_NAME, TOP_LEVEL_KEYS, TOP_LEVEL_UNSUPPORTED } from '../schema.ts';
 import { type ProjectMeshSettings, readProjectMesh } from '../x-cmesh.ts';
 import { checkCycles, type DependencyNodes } from './depends-on.ts';
+import { readFileSources } from './file-grants.ts';
 import { isValidProjectName, pickProjectName } from './project-name.ts';
 import { checkKeys, type Ctx, readMap, readString } from './read.ts';
 import { readService, type ServiceRefs } from './service.ts';
@@ -47,6 +48,8 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
 
   const networks = readNetworks(ctx, get(root, 'networks'), project);
   const volumes = readVolumeSection(ctx, get(root, 'volumes'), project);
+  const secrets = readFileSources(ctx, get(root, 'secrets'), 'secret');
+  const configs = readFileSources(ctx, get(root, 'configs'), 'config');
 
   const all = new Map<string, { spec: ServiceSpec; refs: ServiceRefs }>();
   const servicesNode = get(root, 'services');
@@ -68,6 +71,7 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
   }
 
   const usesDefault = checkReferences(ctx, all, active, new Set(Object.keys(networks)), new Set(Object.keys(volumes)));
+  checkFileGrants(ctx, all, secrets, configs);
   if (usesDefault && networks['default'] === undefined) {
     networks['default'] = { name: 'default', engineName: `${project}_default`, external: false, internal: false, labels: {} };
   }
@@ -75,6 +79,8 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
   const out: Record<string, ServiceSpec> = {};
   for (const name of active) setOwn(out, name, all.get(name)!.spec);
   const spec: ProjectSpec = { name: project, workingDir: ctx.projectDir, files: opts.files, services: out, networks, volumes, profiles: [...opts.profiles], extensions };
+  if (secrets !== undefined) spec.secrets = secrets;
+  if (configs !== undefined) spec.configs = configs;
   if (projectMesh.eastWest === true) {
     spec.eastWest = true;
     // A service left on plain DNS against the user's intent says why (an explicit `mesh: false` is not news).
@@ -84,6 +90,24 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
     }
   }
   return spec;
+}
+
+/** Every secret or config a service grants itself must be declared at the top level. */
+function checkFileGrants(
+  ctx: Ctx,
+  all: Map<string, { spec: ServiceSpec; refs: ServiceRefs }>,
+  secrets: Record<string, FileSource> | undefined,
+  configs: Record<string, FileSource> | undefined,
+): void {
+  for (const [name, { refs }] of all) {
+    for (const [kind, declared, list] of [['secret', secrets, refs.secrets], ['config', configs, refs.configs]] as const) {
+      for (const r of list) {
+        if (declared === undefined || !Object.hasOwn(declared, r.name)) {
+          ctx.issues.error(r.node.pos, r.path, `service "${name}" refers to undefined ${kind} "${r.name}"`, `declare it under the top-level \`${kind}s:\``);
+        }
+      }
+    }
+  }
 }
 
 /** Checks depends_on, named volumes and networks; returns whether an active service sits on `default`. */

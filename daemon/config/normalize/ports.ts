@@ -8,7 +8,7 @@ import { checkKeys, type Ctx, readEnum, readString, typeError } from './read.ts'
 
 const HINT = 'expected a port like "8080:80", "127.0.0.1:8080:80", "80/udp" or "8000-8001:80-81"';
 
-type Parsed = { mappings: PortMapping[]; warning?: string } | { error: string };
+type Parsed = { mappings: PortMapping[] } | { error: string };
 
 function parseRange(s: string): [number, number] | undefined {
   const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(s);
@@ -53,15 +53,17 @@ export function parsePortSpec(spec: string): Parsed {
   if (target === undefined) return { error: `invalid container port "${targetText}"` };
   const count = target[1] - target[0] + 1;
   let published: [number, number] | undefined;
-  let warning: string | undefined;
   if (publishedText !== undefined && publishedText !== '') {
     published = parseRange(publishedText);
     if (published === undefined) return { error: `invalid host port "${publishedText}"` };
     const pubCount = published[1] - published[0] + 1;
     if (count === 1 && pubCount > 1) {
-      warning = `host port range ${publishedText} for one container port: cmesh listens on ${published[0]}`;
-      published = [published[0], published[0]];
-    } else if (pubCount !== count) {
+      // Compose: "any host port in the range" for the one container port; the proxy takes the first free one at up.
+      const m: PortMapping = { target: target[0], protocol, published: published[0], publishedEnd: published[1] };
+      if (hostIp !== undefined) m.hostIp = hostIp;
+      return { mappings: [m] };
+    }
+    if (pubCount !== count) {
       return { error: `host range ${publishedText} and container range ${targetText} differ in size` };
     }
   }
@@ -72,7 +74,7 @@ export function parsePortSpec(spec: string): Parsed {
     if (hostIp !== undefined) m.hostIp = hostIp;
     mappings.push(m);
   }
-  return warning === undefined ? { mappings } : { mappings, warning };
+  return { mappings };
 }
 
 function portNumber(ctx: Ctx, node: YNode, path: PathSeg[]): number | undefined {
@@ -99,8 +101,10 @@ function parseLong(ctx: Ctx, node: YNode, path: PathSeg[]): PortMapping[] {
   for (const e of node.entries.values()) {
     const p = [...path, e.key];
     if (e.key === 'published' && !(e.value.kind === 'scalar' && e.value.value === null)) {
-      const v = portNumber(ctx, e.value, p);
+      const r = e.value.kind === 'scalar' && typeof e.value.value === 'string' ? parseRange(e.value.value) : undefined;
+      const v = r !== undefined && r[0] !== r[1] ? r[0] : portNumber(ctx, e.value, p);
       if (v !== undefined) m.published = v;
+      if (r !== undefined && r[0] !== r[1]) m.publishedEnd = r[1];
     } else if (e.key === 'host_ip') {
       const v = readString(ctx, e.value, p);
       if (v !== undefined && !IPV4.test(v) && !(IPV6.test(v) && v.includes(':'))) ctx.issues.error(e.value.pos, p, `invalid host IP "${v}"`);
@@ -139,7 +143,6 @@ export function readPorts(ctx: Ctx, node: YNode, path: PathSeg[]): PortMapping[]
       ctx.issues.error(item.pos, p, `invalid port "${String(item.value).slice(0, 60)}": ${parsed.error}`, HINT);
       return;
     }
-    if (parsed.warning !== undefined) ctx.issues.warn(item.pos, p, parsed.warning);
     out.push(...parsed.mappings);
   });
   return out;

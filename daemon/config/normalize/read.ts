@@ -3,7 +3,7 @@
 import type { Lookup } from '../interpolate.ts';
 import type { Issues } from '../issues.ts';
 import { isMap, setOwn, type YMap, type YNode } from '../node.ts';
-import type { PathSeg } from '../positions.ts';
+import { formatPath, type PathSeg } from '../positions.ts';
 import { parseDuration } from './duration.ts';
 
 export interface Ctx {
@@ -172,8 +172,14 @@ export interface KeySpec {
 /** Warns (never errors) about keys outside `spec`, with a did-you-mean hint for likely typos. */
 export function checkKeys(ctx: Ctx, map: YMap, path: PathSeg[], spec: KeySpec): void {
   for (const e of map.entries.values()) {
-    if (!ctx.issues.canWarn) return;
-    if (spec.supported.has(e.key) || e.key.startsWith('x-')) continue;
+    if (e.key.startsWith('x-')) continue;
+    if (spec.supported.has(e.key)) {
+      ctx.issues.keys.honoured++;
+      continue;
+    }
+    // Capped like the warnings: the summary names a few, a hostile file must not grow it without bound.
+    if (ctx.issues.keys.ignored.length < 1000) ctx.issues.keys.ignored.push(formatPath([...path, e.key]));
+    if (!ctx.issues.canWarn) continue;
     if (spec.unsupported?.has(e.key)) {
       ctx.issues.warn(e.keyPos, [...path, e.key], `"${e.key}" is not supported by cmesh and is ignored`);
       continue;

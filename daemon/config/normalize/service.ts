@@ -7,10 +7,13 @@ import type { PathSeg } from '../positions.ts';
 import { DEPLOY_KEYS, DEPLOY_UNSUPPORTED, RESTART_VALUES, SERVICE_KEYS, SERVICE_NETWORK_KEYS, SERVICE_NETWORK_UNSUPPORTED, SERVICE_UNSUPPORTED } from '../schema.ts';
 import { type MeshOverrides, readMeshOverrides, resolveMesh } from '../x-cmesh.ts';
 import { readBuild } from './build.ts';
+import { readContainerOptions } from './container-options.ts';
 import { type DependencyNodes, readDependsOn } from './depends-on.ts';
 import { readEnvironment } from './environment.ts';
+import { readFileGrants } from './file-grants.ts';
 import { readHealthcheck } from './healthcheck.ts';
 import { readPorts } from './ports.ts';
+import { readPlatform, readPullPolicy } from './pull-policy.ts';
 import { checkKeys, type Ctx, readDuration, readInt, readKeyValues, readMap, readString, readStringList, typeError } from './read.ts';
 import { shellSplit } from './shell-split.ts';
 import { readVolumes, type VolumeRef } from './volumes.ts';
@@ -20,12 +23,15 @@ export interface ServiceRefs {
   deps: DependencyNodes;
   volumes: VolumeRef[];
   networks: { name: string; node: YNode; path: PathSeg[] }[];
+  /** Names of top-level secrets / configs the service grants itself. */
+  secrets: { name: string; node: YNode; path: PathSeg[] }[];
+  configs: { name: string; node: YNode; path: PathSeg[] }[];
 }
 
 export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides): { spec: ServiceSpec; refs: ServiceRefs } | undefined {
   const name = entry.key;
   const path: PathSeg[] = ['services', name];
-  const refs: ServiceRefs = { deps: new Map(), volumes: [], networks: [] };
+  const refs: ServiceRefs = { deps: new Map(), volumes: [], networks: [], secrets: [], configs: [] };
   const map = entry.value;
   if (map.kind !== 'map') {
     typeError(ctx, map, path, 'a mapping', 'a service needs at least `image:` or `build:`');
@@ -61,6 +67,12 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
         break;
       case 'build':
         assign(spec, 'build', readBuild(ctx, v, p));
+        break;
+      case 'pull_policy':
+        assign(spec, 'pullPolicy', readPullPolicy(ctx, v, p));
+        break;
+      case 'platform':
+        assign(spec, 'platform', readPlatform(ctx, v, p));
         break;
       case 'command':
       case 'entrypoint':
@@ -124,6 +136,13 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
       case 'develop':
         spec.watch = readDevelop(ctx, v, p);
         break;
+      case 'secrets':
+      case 'configs': {
+        const kind = e.key === 'secrets' ? 'secret' : 'config';
+        const grants = readFileGrants(ctx, v, p, kind, refs[e.key]);
+        if (grants.length > 0) spec[e.key] = grants;
+        break;
+      }
       case 'x-cmesh':
         meshOwn = readMeshOverrides(ctx, v, p);
         break;
@@ -133,8 +152,18 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
     ctx.issues.error(scale.node.pos, [...path, 'scale'], `scale (${scale.n}) and deploy.replicas (${replicas.n}) disagree`, 'set only one of them');
   }
   spec.replicas = scale?.n ?? replicas?.n ?? 1;
+  const options = readContainerOptions(ctx, map, path);
+  if (options !== undefined) spec.options = options;
+  if (options?.containerName !== undefined && spec.replicas > 1) {
+    const at = map.entries.get('container_name')?.keyPos ?? entry.keyPos;
+    ctx.issues.error(at, [...path, 'container_name'], `service "${name}" sets container_name but runs ${spec.replicas} replicas`, 'a container name is unique: drop container_name to run several replicas');
+  }
   if (spec.image === undefined && spec.build === undefined && !map.entries.has('image') && !map.entries.has('build')) {
     ctx.issues.error(entry.keyPos, path, `service "${name}" has neither an image nor a build context`, 'add `image: <name>` or `build: <dir>`');
+  }
+  if (spec.pullPolicy === 'build' && spec.build === undefined && map.entries.has('pull_policy')) {
+    const node = get(map, 'pull_policy');
+    ctx.issues.error(node?.pos ?? entry.keyPos, [...path, 'pull_policy'], `pull_policy "build" needs a build section to build from`, 'add `build: <dir>` or choose another pull_policy');
   }
   if (!map.entries.has('networks')) {
     spec.networks = { default: { aliases: [] } };

@@ -1,0 +1,95 @@
+// Schemas of the control API's request bodies (control.ts), one per POST route. The daemon parses every body
+// through these once, where it enters; defaults stand in for the fields older clients leave out. Each schema's
+// output is pinned to its contract type, so a contract change the schema does not follow fails `tsc`.
+
+import { z } from 'zod';
+import type {
+  BuildRequest,
+  DownRequest,
+  DrainRequest,
+  PullRequest,
+  ReplicaRequest,
+  ScaleRequest,
+  ServicesRequest,
+  SyncRequest,
+  UpRequest,
+} from './control.ts';
+import { ProjectSpecSchema, type Same, safeRecord } from './project-schema.ts';
+
+const services = z.array(z.string()).default([]);
+const timeoutMs = z.number().min(0).optional();
+
+export const UpRequestSchema = z.strictObject({
+  project: ProjectSpecSchema,
+  services,
+  build: z.enum(['auto', 'always', 'never']).default('auto'),
+  wait: z.boolean().default(false),
+  timeoutMs,
+  scale: safeRecord(z.number().int().min(0).max(1000)).optional(),
+  dockerConfig: z.string().optional(),
+});
+
+export const PullRequestSchema = z.strictObject({
+  project: ProjectSpecSchema,
+  services,
+  ignoreFailures: z.boolean().default(false),
+  dockerConfig: z.string().optional(),
+});
+
+export const BuildRequestSchema = z.strictObject({
+  project: ProjectSpecSchema,
+  services,
+  noCache: z.boolean().default(false),
+});
+
+export const SyncRequestSchema = z.strictObject({
+  service: z.string(),
+  files: z.array(
+    z.strictObject({ path: z.string(), containerPath: z.string().optional(), kind: z.enum(['add', 'change', 'unlink']) }),
+  ),
+  restart: z.boolean().default(false),
+});
+
+export const DownRequestSchema = z.strictObject({
+  volumes: z.boolean().default(false),
+  removeOrphans: z.boolean().default(false),
+});
+
+export const ScaleRequestSchema = z.strictObject({
+  services: safeRecord(z.number().int().min(0).max(1000)),
+  wait: z.boolean().optional(),
+  timeoutMs,
+});
+
+export const ServicesRequestSchema = z.strictObject({ services, timeoutMs });
+
+export const ReplicaRequestSchema = z.strictObject({ service: z.string(), replica: z.number().int().min(1) });
+
+export const DrainRequestSchema = z.strictObject({ ...ReplicaRequestSchema.shape, drained: z.boolean() });
+
+/** The body schema of each `POST /v1/projects/:name/<action>`; an action missing here has no route. */
+export const projectActionSchemas = {
+  up: UpRequestSchema,
+  build: BuildRequestSchema,
+  pull: PullRequestSchema,
+  sync: SyncRequestSchema,
+  down: DownRequestSchema,
+  scale: ScaleRequestSchema,
+  stop: ServicesRequestSchema,
+  start: ServicesRequestSchema,
+  restart: ServicesRequestSchema,
+  kill: ReplicaRequestSchema,
+  drain: DrainRequestSchema,
+} as const;
+export type ProjectAction = keyof typeof projectActionSchemas;
+
+// Compile-time pins: each line fails `tsc` when a schema and its contract type drift apart.
+true satisfies Same<z.output<typeof UpRequestSchema>, UpRequest>;
+true satisfies Same<z.output<typeof BuildRequestSchema>, BuildRequest>;
+true satisfies Same<z.output<typeof PullRequestSchema>, PullRequest>;
+true satisfies Same<z.output<typeof SyncRequestSchema>, SyncRequest>;
+true satisfies Same<z.output<typeof DownRequestSchema>, DownRequest>;
+true satisfies Same<z.output<typeof ScaleRequestSchema>, ScaleRequest>;
+true satisfies Same<z.output<typeof ServicesRequestSchema>, ServicesRequest>;
+true satisfies Same<z.output<typeof ReplicaRequestSchema>, ReplicaRequest>;
+true satisfies Same<z.output<typeof DrainRequestSchema>, DrainRequest>;

@@ -1,0 +1,68 @@
+// The adapter's images and builds: inspect/remove (never pull), and a build whose error lines beat its HTTP 200.
+
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { BuildOptions, BuildProgress, ImageInfo } from '../api/engine.ts';
+import { BuildProgressParser } from './build-progress.ts';
+import type { DockerCalls } from './docker-calls.ts';
+import { drainStream } from './engine-streams.ts';
+import { linkAbort } from './stream-util.ts';
+import type { ErrorContext } from './translate-error.ts';
+
+export class DockerImages {
+  readonly #d: DockerCalls;
+
+  constructor(calls: DockerCalls) {
+    this.#d = calls;
+  }
+
+  async inspect(ref: string): Promise<ImageInfo | undefined> {
+    const img = await this.#d.maybe({ op: 'image-inspect', subject: ref }, () => this.#d.docker.getImage(ref).inspect());
+    return img && { id: img.Id, tags: img.RepoTags ?? [], labels: img.Config?.Labels ?? {} };
+  }
+
+  remove(ref: string): Promise<void> {
+    return this.#d.idempotent({ op: 'image-remove', subject: ref }, () => this.#d.docker.getImage(ref).remove());
+  }
+
+  async *build(options: BuildOptions): AsyncIterable<BuildProgress> {
+    const ctx: ErrorContext = { op: 'build', ...(options.tags[0] ? { subject: options.tags[0] } : {}) };
+    const link = linkAbort(options.signal);
+    let res: NodeJS.ReadableStream & Readable;
+    try {
+      const buildOptions = {
+        dockerfile: options.dockerfile,
+        // Repeated `t` parameters tag the image several times; @types/dockerode only declares a single string.
+        ...(options.tags.length > 0 ? { t: options.tags as unknown as string } : {}),
+        ...(options.args ? { buildargs: options.args } : {}),
+        ...(options.target ? { target: options.target } : {}),
+        ...(options.labels && !options.labelsInDockerfile ? { labels: options.labels } : {}),
+        nocache: options.noCache ?? false,
+        rm: true,
+        forcerm: true,
+        abortSignal: link.signal,
+      } satisfies Docker.ImageBuildOptions;
+      res = (await this.#d.docker.buildImage(options.context, buildOptions)) as NodeJS.ReadableStream & Readable;
+    } catch (err) {
+      link.dispose();
+      options.context.destroy();
+      if (options.signal?.aborted) return;
+      throw this.#d.error(err, ctx);
+    }
+    const parser = new BuildProgressParser();
+    const onError = (err: unknown) => this.#d.error(err, ctx);
+    for await (const p of drainStream(res, link, (c) => parser.push(c), () => parser.end(), onError)) {
+      yield p;
+      // Never trust the HTTP 200: an error line is the build's verdict.
+      if (p.kind === 'error') {
+        options.context.destroy();
+        throw parser.failure();
+      }
+    }
+    options.context.destroy();
+    if (options.signal?.aborted) return;
+    if (parser.error) throw parser.failure();
+    if (!parser.imageId) throw parser.failure('the build stream ended without an image id');
+    yield { kind: 'done', imageId: parser.imageId };
+  }
+}

@@ -1,0 +1,121 @@
+// Engine contract, networks/volumes and images/builds: idempotent creates that adopt only our own project's objects,
+// 404-tolerant removes, in-use errors, images never pulled, and builds whose error line names the failing step.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { BuildProgress } from '../api/engine.ts';
+import { Labels } from '../api/labels.ts';
+import type { ContractContext } from './engine-contract.ts';
+import { collect, rejectsCode, tarOf } from './engine-test-kit.ts';
+
+export function resourceCases(c: ContractContext): void {
+  describe('networks and volumes', () => {
+    it('creates networks idempotently, refuses a foreign owner, refuses removal while in use, removes twice', async () => {
+      const { engine, project } = c.h;
+      const spec = { name: `${project}_net`, labels: c.labels() };
+      const a = await engine.createNetwork(spec);
+      const b = await engine.createNetwork(spec);
+      assert.equal(a.id, b.id);
+      assert.equal(a.name, spec.name);
+      assert.equal(a.labels[Labels.project], project);
+      assert.deepEqual(await engine.inspectNetwork(spec.name), { id: a.id, name: spec.name, labels: spec.labels });
+      const foreign = await rejectsCode(
+        engine.createNetwork({ name: spec.name, labels: { ...spec.labels, [Labels.project]: `${project}-else` } }),
+        'CMESH_E_NAME_CONFLICT',
+      );
+      assert.equal(foreign.details.existingId, a.id);
+      assert.deepEqual((await engine.listNetworks({ [Labels.project]: project })).map((n) => n.id), [a.id]);
+      assert.deepEqual(await engine.listNetworks({ [Labels.project]: `${project}-else` }), []);
+
+      const { id } = await engine.createContainer(c.spec('netuser', { networks: [{ name: spec.name, aliases: ['web'] }] }));
+      await engine.startContainer(id);
+      const busy = await rejectsCode(engine.removeNetwork(spec.name), 'CMESH_E_ENGINE');
+      assert.equal(busy.details.reason, 'active-endpoints');
+      await engine.removeContainer(id, { force: true });
+      await engine.removeNetwork(spec.name);
+      await engine.removeNetwork(spec.name);
+      assert.equal(await engine.inspectNetwork(spec.name), undefined);
+    });
+
+    it('creates volumes idempotently, refuses a foreign owner, refuses removal while in use, removes twice', async () => {
+      const { engine, project } = c.h;
+      const spec = { name: `${project}_data`, labels: c.labels() };
+      const v1 = await engine.createVolume(spec);
+      const v2 = await engine.createVolume(spec);
+      assert.deepEqual(v1, v2);
+      assert.equal(v1.name, spec.name);
+      assert.equal(v1.labels[Labels.project], project);
+      const foreign = await rejectsCode(
+        engine.createVolume({ name: spec.name, labels: { ...spec.labels, [Labels.project]: `${project}-else` } }),
+        'CMESH_E_NAME_CONFLICT',
+      );
+      assert.equal(foreign.details.existingId, spec.name);
+      assert.deepEqual((await engine.listVolumes({ [Labels.project]: project })).map((v) => v.name), [spec.name]);
+      assert.deepEqual(await engine.inspectVolume(spec.name), v1);
+
+      const mount = { type: 'volume' as const, source: spec.name, target: '/data', readOnly: false };
+      const { id } = await engine.createContainer(c.spec('voluser', { mounts: [mount] }));
+      const busy = await rejectsCode(engine.removeVolume(spec.name), 'CMESH_E_ENGINE');
+      assert.equal(busy.details.reason, 'in-use');
+      await engine.removeContainer(id);
+      await engine.removeVolume(spec.name);
+      await engine.removeVolume(spec.name);
+      assert.equal(await engine.inspectVolume(spec.name), undefined);
+    });
+  });
+
+  describe('images and builds', () => {
+    it('builds a tagged, labelled image; inspectImage is undefined when absent; removeImage twice', async () => {
+      const { engine, project } = c.h;
+      const tag = `${project}-img:latest`;
+      const labels: Record<string, string> = { ...c.labels(), 'dev.cmesh.contract': 'built' };
+      const progress = await collect(
+        engine.buildImage({ context: tarOf({ Dockerfile: `FROM ${c.h.image}\nRUN echo built\n` }), dockerfile: 'Dockerfile', tags: [tag], labels }),
+      );
+      assert.deepEqual(
+        progress.filter((p) => p.kind === 'step').map((p) => (p.kind === 'step' ? `${p.step}/${p.total} ${p.text}` : '')),
+        // The engine adds build-parameter labels as LABEL steps, sorted by key (why the builder writes its own line).
+        [`FROM ${c.h.image}`, 'RUN echo built', ...Object.keys(labels).sort().map((k) => `LABEL ${k}=${labels[k]}`)].map(
+          (text, i, all) => `${i + 1}/${all.length} ${text}`,
+        ),
+      );
+      assert.ok(progress.some((p) => p.kind === 'output' && p.text === 'built'));
+      const done = progress.at(-1);
+      assert.equal(done?.kind, 'done');
+      const img = await engine.inspectImage(tag);
+      assert.ok(img);
+      assert.equal(img.id, done.kind === 'done' ? done.imageId : '');
+      assert.ok(img.tags.includes(tag));
+      assert.equal(img.labels['dev.cmesh.contract'], 'built');
+      assert.equal(await engine.inspectImage(`${project}-nope:latest`), undefined);
+      await engine.removeImage(tag);
+      await engine.removeImage(tag);
+      assert.equal(await engine.inspectImage(tag), undefined);
+    });
+
+    it('fails a build on a failing RUN (an error line, whatever the HTTP status) naming the step and its output', async () => {
+      const { engine, project } = c.h;
+      const seen: BuildProgress[] = [];
+      const err = await rejectsCode(
+        collect(
+          engine.buildImage({
+            context: tarOf({ Dockerfile: `FROM ${c.h.image}\nRUN echo about to fail && exit 3\n` }),
+            dockerfile: 'Dockerfile',
+            tags: [`${project}-fail:latest`],
+            labels: c.labels(),
+            labelsInDockerfile: true, // as the builder sends them: no LABEL steps appended
+          }),
+          seen,
+        ),
+        'CMESH_E_BUILD_FAILED',
+      );
+      assert.equal(err.details.step, 2);
+      assert.equal(err.details.total, 2);
+      assert.match(String(err.details.instruction), /^RUN echo about to fail/);
+      assert.ok((err.details.output as string[]).includes('about to fail'));
+      assert.match(err.message, /step 2\/2.*returned a non-zero code: 3/);
+      assert.equal(seen.at(-1)?.kind, 'error');
+      assert.equal(await engine.inspectImage(`${project}-fail:latest`), undefined);
+    });
+  });
+}

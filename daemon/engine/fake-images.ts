@@ -1,0 +1,82 @@
+// The fake engine's images and builds: present-or-not images (never pulled) and scripted build progress.
+
+import type { BuildOptions, BuildProgress, ImageInfo } from '../api/engine.ts';
+import { BuildProgressParser, buildFailure } from './build-progress.ts';
+import { type FakeCore, withTag } from './fake-core.ts';
+import { classicBuildOutput, fileFromTar } from './fake-dockerfile.ts';
+
+/** What the next builds produce: progress items (a `done` is appended if missing) or a failure. */
+export type BuildScript = BuildProgress[] | { fail: string; output?: string[] };
+
+export class FakeImages {
+  readonly #f: FakeCore;
+  script: BuildScript | undefined;
+
+  constructor(core: FakeCore) {
+    this.#f = core;
+  }
+
+  add(ref: string, labels: Record<string, string> = {}): ImageInfo {
+    const info: ImageInfo = { id: `sha256:${this.#f.nextId('b')}`, tags: [withTag(ref)], labels };
+    this.#f.images.set(withTag(ref), info);
+    return info;
+  }
+
+  async inspect(ref: string): Promise<ImageInfo | undefined> {
+    const f = this.#f;
+    f.enter('inspectImage', [ref]);
+    if (!f.opts.strictImages && !f.images.has(withTag(ref))) return this.add(ref);
+    const img = f.images.get(withTag(ref)) ?? [...f.images.values()].find((i) => i.id === ref);
+    return img && { ...img, tags: [...img.tags] };
+  }
+
+  async remove(ref: string): Promise<void> {
+    const f = this.#f;
+    f.enter('removeImage', [ref]);
+    if (!f.images.has(withTag(ref))) return f.benign('image-remove', 404);
+    f.images.delete(withTag(ref));
+  }
+
+  async *build(options: BuildOptions): AsyncIterable<BuildProgress> {
+    const f = this.#f;
+    f.enter('buildImage', [{ dockerfile: options.dockerfile, tags: options.tags, args: options.args, target: options.target }]);
+    if (f.opts.runDockerfiles && this.script === undefined) {
+      yield* this.#runDockerfile(options);
+      return;
+    }
+    for await (const _ of options.context) {
+      // Drain the context like the engine does, so the builder's tar stream finishes.
+    }
+    const script = this.script ?? [{ kind: 'step', step: 1, total: 1, text: 'FROM scratch' }];
+    if (!Array.isArray(script)) {
+      yield { kind: 'step', step: 1, total: 1, text: 'RUN false' };
+      for (const text of script.output ?? []) yield { kind: 'output', text };
+      yield { kind: 'error', message: script.fail };
+      throw buildFailure(script.fail, { step: 1, total: 1, instruction: 'RUN false', output: script.output ?? [] });
+    }
+    for (const p of script) {
+      if (options.signal?.aborted) return;
+      if (p.kind !== 'done') yield p;
+    }
+    const id = `sha256:${f.nextId('b')}`;
+    for (const tag of options.tags) f.images.set(withTag(tag), { id, tags: [...options.tags], labels: options.labels ?? {} });
+    yield { kind: 'done', imageId: id };
+  }
+
+  /** Like the adapter: progress parsed from the engine's NDJSON, and an error line is the build's verdict. */
+  async *#runDockerfile(options: BuildOptions): AsyncIterable<BuildProgress> {
+    const dockerfile = await fileFromTar(options.context, options.dockerfile);
+    const id = `sha256:${this.#f.nextId('b')}`;
+    const parser = new BuildProgressParser();
+    const labels = options.labels && !options.labelsInDockerfile ? options.labels : {};
+    const output = classicBuildOutput(dockerfile, labels, (ref) => this.#f.images.has(withTag(ref)), id);
+    for (const p of [...parser.push(output), ...parser.end()]) {
+      if (options.signal?.aborted) return;
+      yield p;
+      if (p.kind === 'error') throw parser.failure();
+    }
+    if (!parser.imageId) throw parser.failure('the build stream ended without an image id');
+    for (const tag of options.tags) this.#f.images.set(withTag(tag), { id, tags: [...options.tags], labels: options.labels ?? {} });
+    yield { kind: 'done', imageId: parser.imageId };
+  }
+}

@@ -1,0 +1,35 @@
+// The client connection as the request it carries sees it: the interface through which an Exchange, its attempts
+// and its body talk back to their ClientConnection (kept apart so those modules need not import the connection).
+
+import type { ProxyContext } from './context.ts';
+import type { ProxyError } from './error-responses.ts';
+import type { BodyFlow } from './request-body.ts';
+import type { ResponseFacts } from './response-head.ts';
+import type { ResponseWriter } from './response-writer.ts';
+
+/** The request being answered, as the client connection updates it (Exchange). */
+export interface ExchangeView {
+  readonly isHead: boolean;
+  /** The response head is staged or written. */
+  headSent: boolean;
+  status: number;
+  responseComplete(): void;
+  /** Settles accounting and logs, once. */
+  closed(): void;
+}
+
+export interface ClientSide extends BodyFlow {
+  readonly ctx: ProxyContext;
+  readonly clientIp: string;
+  /** Response bytes staged for the client and written once per replica read. */
+  readonly out: ResponseWriter;
+  /** Framing facts of the last response head staged by `responseHead`. */
+  readonly responseFacts: ResponseFacts;
+  /** Stages the client response head; returns true when the body must be re-chunked. */
+  responseHead(ex: ExchangeView, status: number, reason: string, headers: string[]): boolean;
+  /** The proxy's own answer for the current exchange. */
+  sendError(ex: ExchangeView, e: ProxyError): void;
+  /** The exchange's response is complete. */
+  exchangeDone(ex: ExchangeView): void;
+  destroy(): void;
+}
