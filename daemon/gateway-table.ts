@@ -26,7 +26,14 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[]): 
         ports: s.ports,
         mesh: gatewayMesh(desired.project.services[s.name]!.mesh, s.probePort),
         desired: row?.desired ?? 0,
-        replicas: (row?.replicas ?? []).map((r) => ({ id: r.id, replica: r.replica, container: r.container, state: r.state, draining: r.draining })),
+        replicas: (row?.replicas ?? []).map((r) => ({
+          id: r.id,
+          replica: r.replica,
+          container: r.container,
+          state: r.state,
+          draining: r.draining,
+          healthy: r.health.active === 'healthy' && r.health.passive === 'ok',
+        })),
       };
     }),
   };

@@ -257,7 +257,7 @@ export class ServicePool implements UpstreamPool {
     for (const r of this.replicas.values()) {
       if (r.state !== 'running') continue;
       const ep = this.endpointFor(r, this.mesh.health.port);
-      if (ep) out.push({ id: r.id, port: ep.hostPort, host: this.upstreamHost(ep.host), generation: r.container });
+      if (ep) out.push({ id: r.id, port: ep.hostPort, host: this.upstreamHost(ep.host), generation: r.container, healthy: r.active === 'healthy' });
     }
     return out;
   }

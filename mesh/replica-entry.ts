@@ -13,6 +13,11 @@ export interface ReplicaInput {
   /** Overrides the service's weights/weight for this replica. */
   weight?: number;
   state: ContainerState;
+  /**
+   * Only when the pool first meets this container: start it healthy instead of making it rise (the east-west gateway
+   * starting beside replicas the daemon already probes healthy). Its own probes take over from there.
+   */
+  seedHealthy?: boolean;
 }
 
 export interface ReplicaEntry {
@@ -41,8 +46,9 @@ export function newEntry(id: string, input: ReplicaInput, stats: ReplicaStats): 
     endpoints: input.endpoints,
     state: input.state,
     draining: false,
-    active: 'unknown',
-    everHealthy: false,
+    active: input.seedHealthy === true ? 'healthy' : 'unknown',
+    ...(input.seedHealthy === true ? { activeReason: 'healthy per the daemon' } : {}),
+    everHealthy: input.seedHealthy === true,
     inflight: 0,
     stats,
     drainWaiters: [],

@@ -40,6 +40,12 @@ const replicaSchema = z.object({
   container: z.string().regex(/^[0-9a-f]{12,64}$/),
   state: z.enum(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']),
   draining: z.boolean(),
+  /**
+   * The daemon's own probes find it healthy. A gateway meeting the replica for the first time (it just started: first
+   * `up`, an upgrade, a recreate) starts from this instead of rising on probes of its own, so the callers Docker DNS
+   * already sends to it are not answered 503 meanwhile. Its own probes take over from there.
+   */
+  healthy: z.boolean().optional(),
 });
 
 const serviceSchema = z.object({

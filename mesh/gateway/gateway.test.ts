@@ -120,3 +120,30 @@ test('gateway: per-request balancing, Host-shared port, per-connection TCP', asy
   }
   assert.deepEqual([...greetings].sort(), ['HELLO 127.0.0.2', 'HELLO 127.0.0.3']);
 });
+
+test('a starting gateway trusts the daemon\'s healthy replicas at once; its own probes still take a failing one out', async () => {
+  const port = await freePort();
+  await httpReplica('127.0.0.2', port, 'up');
+  // 127.0.0.3 has no server on `port`: the daemon says healthy (stale), the gateway's probes must disagree.
+  const local = new AbortController();
+  const gateway = new Gateway({ signal: local.signal, host: '127.0.0.1', resolve: async (c) => (c.startsWith('d2') ? '127.0.0.2' : '127.0.0.3') });
+  const replicas = ['d2', 'd3'].map((c, i) => ({ id: `svc#${i + 1}`, replica: i + 1, container: c.padEnd(12, '0'), state: 'running' as const, draining: false, healthy: true }));
+  const t: GatewayTable = {
+    type: 'table',
+    version: GATEWAY_PROTOCOL_VERSION,
+    project: 'seed',
+    services: [{ name: 'svc', names: ['svc'], ports: [{ port, protocol: 'http' }], mesh: mesh('http', port, '/healthz'), desired: 2, replicas }],
+  };
+  try {
+    await gateway.apply(t);
+    // No probe has run yet: both are routable on the daemon's word.
+    assert.deepEqual(gateway.rows()[0]!.replicas.map((r) => r.routable), [true, true]);
+    const deadline = Date.now() + 3000;
+    while (gateway.rows()[0]!.replicas[1]!.routable && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    assert.deepEqual(gateway.rows()[0]!.replicas.map((r) => [r.routable, r.health.active]), [[true, 'healthy'], [false, 'unhealthy']]);
+    assert.match(await get(port, 'svc'), /^200 up@127\.0\.0\.2/);
+  } finally {
+    local.abort();
+    await gateway.close();
+  }
+});

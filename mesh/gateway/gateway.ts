@@ -151,7 +151,10 @@ export class Gateway {
       keep.add(r.id);
       const host = this.#addresses.get(r.container);
       const endpoints: Endpoint[] = host === undefined ? [] : svc.ports.map((p) => ({ containerPort: p.port, protocol: 'tcp', host, hostPort: p.port }));
-      pool.upsert({ id: r.id, replica: r.replica, container: r.container, endpoints, state: r.state });
+      // A seed counts only where the pool meets the container first (ReplicaInput.seedHealthy); with no address yet it
+      // would be wasted, so the replica then rises on this gateway's own probes.
+      const seedHealthy = r.healthy === true && host !== undefined;
+      pool.upsert({ id: r.id, replica: r.replica, container: r.container, endpoints, state: r.state, ...(seedHealthy ? { seedHealthy } : {}) });
       pool.setDraining(r.id, r.draining);
     }
     for (const id of pool.replicaIds()) {

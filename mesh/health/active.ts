@@ -12,6 +12,8 @@ export interface ProbeTarget {
   host?: string;
   /** Changes when the replica's container is replaced: the new one starts unhealthy again. */
   generation?: string;
+  /** A new check starts from this state (a pool seeded with a health known elsewhere); default unhealthy. */
+  healthy?: boolean;
 }
 
 export interface ActiveTransition {
@@ -106,7 +108,8 @@ export class ActiveChecker {
       }
       this.remove(target.id);
     }
-    const check: Check = { target, healthy: false, risen: false, passes: 0, fails: 0, stopped: false, abort: new AbortController() };
+    const seeded = target.healthy === true;
+    const check: Check = { target, healthy: seeded, risen: seeded, passes: 0, fails: 0, stopped: false, abort: new AbortController() };
     this.checks.set(target.id, check);
     this.schedule(check, this.rand() * Math.min(this.probeCfg.intervalMs, FIRST_RISE_INTERVAL_MS));
   }
