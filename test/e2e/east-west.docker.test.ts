@@ -18,6 +18,7 @@ const project = runId;
 const gatewayName = `${project}-cmesh-gateway`;
 const network = `${project}_default`;
 let cli: CmeshCli | undefined;
+let writeCompose: (eastWest: boolean) => Promise<void>;
 
 /** One caller run: a node client in a fresh container on the project network; its stdout is one JSON document. */
 async function caller(script: string, timeoutMs = 60_000): Promise<unknown> {
@@ -83,6 +84,9 @@ const worker = async () => { while (Date.now() < end) await one(); };
 Promise.all([worker(), worker(), worker(), worker()]).then(() => { agent.destroy(); console.log(JSON.stringify({ ok, fails })); });
 `;
 
+/** Four callers, each call on a new connection after a new lookup (like the issue's measurement), for `ms`. */
+const freshLoad = (host: string, port: number, ms: number): string => keepAliveLoad(host, port, ms).replace(', agent, timeout', ', agent: false, timeout');
+
 type Call = { by?: string; service?: string; echo?: string; error?: string; ms?: number };
 
 async function serviceRow(service: string): Promise<ServiceTableRow> {
@@ -141,9 +145,10 @@ before(async () => {
   const [echo, greeter] = await Promise.all([buildFixtureImage('echo'), buildFixtureImage('greeter')]);
   cli = await newCmeshCli();
   const probe = 'health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 1, fall: 2 }';
-  const compose = `name: ${project}
+  // Written twice: without east-west first (the project as it runs today), then with it (the switch under load).
+  const compose = (eastWest: boolean): string => `name: ${project}
 x-cmesh:
-  east_west: true
+  east_west: ${eastWest}
 services:
   web:
     image: ${echo}
@@ -162,16 +167,33 @@ ${serviceLabels(runId)}  db:
     deploy: { replicas: 2 }
     x-cmesh: { protocol: tcp, ports: [5432], health: { interval: 250ms, timeout: 500ms, rise: 1, fall: 2 } }
 ${serviceLabels(runId)}`;
-  await writeFile(join(cli.work, 'compose.yaml'), compose);
+  writeCompose = (eastWest) => writeFile(join(cli!.work, 'compose.yaml'), compose(eastWest));
+  await writeCompose(false);
 });
 
 after(async () => {
   await cli?.teardown(project, runId);
 });
 
-test('up: one gateway per project carries the meshed names; replicas keep only their container names', async () => {
-  // The first up of a cmesh version builds the gateway image (a few seconds), later ones reuse it.
+test('east-west switched on over a running project under fresh-connection load by name: 0 failed', async () => {
   await cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+  assert.equal(await gatewayId(), undefined, 'no gateway while east-west is off');
+  await allServe(httpCalls('web', 3000, 30), await runningIds('web'));
+  const started = Date.now();
+  const load = caller(freshLoad('web', 3000, 35_000), 90_000) as Promise<{ ok: number; fails: Record<string, number> }>;
+  await new Promise((r) => setTimeout(r, 2500));
+  await writeCompose(true);
+  // The gateway first (its image is built on the first east-west up of a cmesh version), then start-first rollouts.
+  await cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+  const upMs = Date.now() - started;
+  const result = await load;
+  process.stdout.write(`# east-west switched on under load: ${result.ok} ok, failed ${JSON.stringify(result.fails)}, up done ${upMs} ms after the load began\n`);
+  assert.ok(upMs < 35_000, `the switch finished inside the load window (${upMs} ms)`);
+  assert.deepEqual(result.fails, {});
+  assert.ok(result.ok > 500, `the load ran (${result.ok} requests)`);
+});
+
+test('up: one gateway per project carries the meshed names; replicas keep only their container names', async () => {
   const id = await gatewayId();
   assert.ok(id, 'the gateway container exists');
   const info = JSON.parse(await run(['inspect', '--format', '{{json .}}', id])) as {
