@@ -2,7 +2,7 @@
 
 import type { Endpoint } from '../daemon/api/engine.ts';
 import type { LbStrategy, PortMapping, Protocol } from '../daemon/api/project.ts';
-import type { ReplicaTableRow, ServiceTableRow } from './registry-types.ts';
+import type { ReplicaTableRow, ServiceTableRow } from '../daemon/api/service-table.ts';
 import { loopback } from './replica-entry.ts';
 
 /** The slice of a replica the row needs (the pool's ReplicaEntry fits). */
