@@ -3,6 +3,7 @@
 import type { DaemonInfo, LogFrame, ReplicaStatus, ServiceTableRow } from '../../daemon/api/control.ts';
 import type { DaemonEvent } from '../../daemon/api/events.ts';
 import { summarizeEvent } from './event-line.ts';
+import type { TickerLine } from './ticker-line.ts';
 
 /** Seconds of sparkline history per replica (one bucket a second). */
 export const SPARK_BUCKETS = 60;
@@ -23,12 +24,6 @@ export interface LogLine {
   replica: number;
   stream: 'stdout' | 'stderr';
   text: string;
-}
-
-export interface TickerLine {
-  time: number;
-  text: string;
-  tone: 'ok' | 'bad' | 'info';
 }
 
 export type Confirm = { kind: 'kill'; service: string; replica: number };
