@@ -32,9 +32,12 @@ function trackedFiles(): string[] {
   return out.stdout.split('\0').filter((f) => f !== '' && existsSync(join(ROOT, f)) && lstatSync(join(ROOT, f)).isFile());
 }
 
+const scratch: string[] = [];
+
 /** The tracked tree (as it is on disk) in a fresh directory, sharing node_modules. */
 function scratchCopy(files: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-import-rules-'));
+  scratch.push(dir); // removed in after(), even if copying fails half-way
   for (const file of files) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     copyFileSync(join(ROOT, file), join(dir, file));
@@ -95,7 +98,6 @@ function plantViolations(dir: string): void {
 const cycleMembers = (v: Cruise['summary']['violations'][number]): string[] =>
   [v.from, ...(v.cycle ?? []).map((c) => (typeof c === 'string' ? c : c.name))];
 
-const scratch: string[] = [];
 let files: string[];
 // The three runs are started together (each takes seconds on a loaded machine) and awaited by the tests.
 let clean: Promise<[Run, Set<string>]>;
@@ -105,7 +107,6 @@ before(() => {
   files = trackedFiles();
   const cleanDir = scratchCopy(files);
   const plantedDir = scratchCopy(files);
-  scratch.push(cleanDir, plantedDir);
   plantViolations(plantedDir);
   clean = Promise.all([lintImports(cleanDir, ['--output-type', 'json']), compilerImports(cleanDir)]);
   planted = lintImports(plantedDir);
