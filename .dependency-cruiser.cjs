@@ -2,8 +2,9 @@
 // alike. A violation is fixed by moving code (shared types into their own module), not by an exception here.
 //
 // Parser: swc. dependency-cruiser 17 reads TypeScript only through the `typescript` package at <7, and this repo's
-// compiler is TypeScript 7 (a native binary with no compiler API), so without swc it silently skips every .ts file;
-// dependency-cruiser 18 needs node >=22. swc records `import type` as a plain import: a type-only cycle or a layer
+// compiler is TypeScript 7 (a native binary with no compiler API); without swc it falls back to a loose JavaScript
+// parse of the raw TypeScript that silently drops edges (every `export type … from`); dependency-cruiser 18 needs
+// node >=22. swc records `import type` as a plain import: a type-only cycle or a layer
 // crossed by types only is still a design dependency (the contract would change with the module it names), so the
 // rules below deliberately count them. swc in 17.x cannot read JSX: patches/dependency-cruiser+17.4.3.patch backports
 // upstream's fix (dependency-cruiser#1086) and `npm install`/`npm ci` apply it (package.json "prepare": patch-package).
@@ -65,7 +66,7 @@ module.exports = {
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
       extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.d.ts'],
     },
-    // `react-jsx` imports react/jsx-runtime implicitly; nothing for the rules to check there.
+    // ES modules plus the odd createRequire'd require(); no AMD or triple-slash references in this tree.
     moduleSystems: ['es6', 'cjs'],
   },
 };

@@ -92,6 +92,7 @@ function plantViolations(dir: string): void {
   plant('builder/planted-docker.ts', "import Docker from 'dockerode';\nexport const docker = new Docker();\n");
   plant('test/helpers/planted-docker.ts', "import type Docker from 'dockerode';\nexport type D = Docker;\n");
   plant('daemon/api/planted-contract.ts', "import type { ServicePool } from '../../mesh/pool.ts';\nexport type P = ServicePool;\n");
+  plant('cli/planted-unresolvable.ts', "export { gone } from './planted-missing.ts';\n");
   plant('cli/planted-daemon.ts', "import { ProjectManager } from '../daemon/projects.ts';\nexport const M = ProjectManager;\n");
 }
 
@@ -165,4 +166,5 @@ test('the check fails on a planted cycle (also type-only) and on each forbidden 
   assert.match(out, /error dockerode-only-in-engine: test\/helpers\/planted-docker\.ts → \S*node_modules\/dockerode\//);
   assert.match(out, /error contract-is-self-contained: daemon\/api\/planted-contract\.ts → mesh\/pool\.ts\n/);
   assert.match(out, /error cli-only-daemon-api-and-config: cli\/planted-daemon\.ts → daemon\/projects\.ts\n/);
+  assert.match(out, /error not-to-unresolvable: cli\/planted-unresolvable\.ts → \.\/planted-missing\.ts\n/);
 });
