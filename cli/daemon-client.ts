@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { DaemonInfo, OperationFrame } from '../daemon/api/control.ts';
 import { CmeshError, type SerializedError } from '../daemon/api/errors.ts';
-import { type CmeshHome, ensureHome, resolveHome } from '../daemon/home.ts';
+import { type CmeshHome, ensureHome, resolveHome } from '../daemon/api/home.ts';
 import { daemonLaunch } from './daemon-bundle.ts';
 import type { Env, OutStream } from './output.ts';
 

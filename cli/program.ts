@@ -6,6 +6,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../daemon/api/errors.ts';
+import type { CliContext, CommandModule } from './cli-context.ts';
 import * as buildCommand from './commands/build.ts';
 import * as configCommand from './commands/config.ts';
 import * as daemonCommand from './commands/daemon.ts';
@@ -26,27 +27,11 @@ import * as versionCommand from './commands/version.ts';
 import * as watchCommand from './commands/watch.ts';
 import { followFlagAfterVerb } from './follow-flag.ts';
 import { addGlobalOptions, readGlobalOptions } from './global-options.ts';
-import { colorsFor, type Env, type OutStream, shouldUseColor } from './output.ts';
+import { colorsFor, shouldUseColor } from './output.ts';
 import { renderError } from './render-error.ts';
 import { readVersion } from './version.ts';
 
-/** Everything a command may touch from the outside world, injectable for tests. */
-export interface CliContext {
-  stdout: OutStream;
-  stderr: OutStream;
-  env: Env;
-  cwd: string;
-  /** Test seams for commands' collaborators; each command documents its key. Production leaves this empty. */
-  overrides?: CommandOverrides;
-}
-
-export interface CommandOverrides {
-  config?: configCommand.ConfigDeps;
-}
-
-export interface CommandModule {
-  register(program: Command, ctx: CliContext): void;
-}
+export type { CliContext, CommandModule, CommandOverrides } from './cli-context.ts';
 
 /** Verbs, in help order. One line per verb. */
 const commands: CommandModule[] = [

@@ -4,9 +4,9 @@
 import type { Command } from 'commander';
 import { formatPosition, isCmeshError } from '../daemon/api/errors.ts';
 import type { LoadedProject } from '../daemon/api/project.ts';
+import type { CliContext } from './cli-context.ts';
 import { projectSelection, readGlobalOptions } from './global-options.ts';
 import { colorsFor } from './output.ts';
-import type { CliContext } from './program.ts';
 
 /** Loads the compose project and prints its warnings on stderr (every verb shows them the same way). */
 export async function loadComposeProject(command: Command, ctx: CliContext): Promise<LoadedProject> {

@@ -17,7 +17,7 @@ import type { SerializedError } from './api/errors.ts';
 import { type Case, caseFor, dotted, ROUTES, VALID } from './control-fuzz-cases.ts';
 import { type RunningDaemon, startDaemon } from './daemon.ts';
 import { FakeEngine } from './engine/fake-engine.ts';
-import { resolveHome } from './home.ts';
+import { resolveHome } from './api/home.ts';
 
 const BODIES = Number(process.env['CMESH_FUZZ_BODIES'] ?? 5000);
 const SEED = Number(process.env['CMESH_FUZZ_SEED'] ?? 0x19c0de);

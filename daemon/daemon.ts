@@ -5,7 +5,7 @@ import { CONTROL_API_VERSION, type DaemonInfo } from './api/control.ts';
 import type { ContainerEngine } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import { EventBus } from './event-bus.ts';
-import { type CmeshHome, ensureHome } from './home.ts';
+import { type CmeshHome, ensureHome } from './api/home.ts';
 import { AccessLogFiles } from './access-logs.ts';
 import { EastWestRuntime } from './gateway-wiring.ts';
 import { MeshRuntime } from './mesh-wiring.ts';

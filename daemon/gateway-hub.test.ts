@@ -13,7 +13,7 @@ import { GatewayHub } from './gateway-hub.ts';
 import { gatewayTable, withEastWest } from './gateway-table.ts';
 import { EastWestRuntime } from './gateway-wiring.ts';
 import { desired, project, svc } from './reconcile/testing.ts';
-import type { ServiceTableRow } from '../mesh/registry-types.ts';
+import type { ServiceTableRow } from './api/service-table.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'cgw-'));
 after(() => rmSync(home, { recursive: true, force: true }));

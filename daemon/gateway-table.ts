@@ -4,7 +4,7 @@
 import type { DesiredProject } from './api/desired.ts';
 import { eastWestPlan } from './api/east-west.ts';
 import { GATEWAY_PROTOCOL_VERSION, type GatewayStats, type GatewayTable, gatewayMesh } from './api/gateway-control.ts';
-import type { ServiceTableRow } from '../mesh/registry-types.ts';
+import type { ServiceTableRow } from './api/service-table.ts';
 
 /** The names callers use for a service: its own and its compose aliases on any network. */
 function namesOf(desired: DesiredProject, service: string): string[] {

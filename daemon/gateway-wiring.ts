@@ -12,7 +12,7 @@ import { GatewayHub } from './gateway-hub.ts';
 import { GatewayImages } from './gateway-image.ts';
 import { gatewayTable } from './gateway-table.ts';
 import type { GatewayContext } from './reconcile/plan-gateway.ts';
-import type { ServiceTableRow } from '../mesh/registry-types.ts';
+import type { ServiceTableRow } from './api/service-table.ts';
 
 /** A drain waits at most this long for the gateway (a gateway that stopped answering must not hold up a stop). */
 const MAX_GATEWAY_DRAIN_MS = 30_000;

@@ -14,7 +14,7 @@ import type { ReplicaStatus, UpRequest } from './api/control.ts';
 import type { ProjectSpec } from './api/project.ts';
 import { type RunningDaemon, startDaemon } from './daemon.ts';
 import { FakeEngine } from './engine/fake-engine.ts';
-import { resolveHome } from './home.ts';
+import { resolveHome } from './api/home.ts';
 import { project, svc } from './reconcile/testing.ts';
 
 /**

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { isCmeshError } from './api/errors.ts';
 import { startDaemon } from './daemon.ts';
 import { createDockerEngine } from './engine/dockerode-engine.ts';
-import { resolveHome } from './home.ts';
+import { resolveHome } from './api/home.ts';
 import { type MetricsAddr, parseMetricsAddr } from './metrics-server.ts';
 
 function version(): string {

@@ -2,7 +2,7 @@
 // observations, and drains a replica out of the balancer before reconcile stops it.
 
 import { Registry } from '../mesh/registry.ts';
-import type { ServiceTableRow } from '../mesh/registry-types.ts';
+import type { ServiceTableRow } from './api/service-table.ts';
 import { type DesiredProject, desiredReplicas } from './api/desired.ts';
 import type { ContainerInfo, Endpoint } from './api/engine.ts';
 import { isCmeshError } from './api/errors.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startDaemon } from './daemon.ts';
 import { FakeEngine } from './engine/fake-engine.ts';
-import { resolveHome } from './home.ts';
+import { resolveHome } from './api/home.ts';
 
 test('metrics endpoint in DaemonInfo; a taken port → daemon runs without metrics and says so', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cm-'));

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import type { ServiceTableRow } from '../mesh/registry-types.ts';
+import type { ServiceTableRow } from './api/service-table.ts';
 import { codeClass, DaemonMetrics, methodLabel, replicaLabel } from './metrics.ts';
 import { parseMetricsAddr, serveMetrics } from './metrics-server.ts';
 

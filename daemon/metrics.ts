@@ -3,7 +3,7 @@
 // collector pattern), so a replica that leaves takes its series with it.
 
 import client from 'prom-client';
-import type { ServiceTableRow } from '../mesh/registry-types.ts';
+import type { ServiceTableRow } from './api/service-table.ts';
 import type { AccessLogEntry, AttemptStats } from '../mesh/proxy/index.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { parseReplicaId } from './api/labels.ts';

@@ -13,7 +13,7 @@ import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { type RunningDaemon, startDaemon } from './daemon.ts';
 import { FakeEngine } from './engine/fake-engine.ts';
-import { resolveHome } from './home.ts';
+import { resolveHome } from './api/home.ts';
 import { project, svc } from './reconcile/testing.ts';
 
 /** Counts open log streams, to prove a client disconnect closes every one of them. */

@@ -8,7 +8,7 @@ import { chmod, link, lstat, readFile, unlink, writeFile } from 'node:fs/promise
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { CmeshError } from './api/errors.ts';
-import type { CmeshHome } from './home.ts';
+import type { CmeshHome } from './api/home.ts';
 
 const OWNERSHIP_CHECK_MS = 2000;
 

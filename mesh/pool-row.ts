@@ -2,8 +2,9 @@
 
 import type { Endpoint } from '../daemon/api/engine.ts';
 import type { LbStrategy, PortMapping, Protocol } from '../daemon/api/project.ts';
-import type { ReplicaTableRow, ServiceTableRow } from './registry-types.ts';
+import type { ReplicaTableRow, ServiceTableRow } from '../daemon/api/service-table.ts';
 import { loopback } from './replica-entry.ts';
+import type { StatsSnapshot } from './replica-stats.ts';
 
 /** The slice of a replica the row needs (the pool's ReplicaEntry fits). */
 export interface RowReplica {
@@ -16,7 +17,7 @@ export interface RowReplica {
   active: 'healthy' | 'unhealthy' | 'unknown';
   activeReason?: string;
   inflight: number;
-  stats: { snapshot(): import('./replica-stats.ts').StatsSnapshot };
+  stats: { snapshot(): StatsSnapshot };
 }
 
 export interface RowPool {

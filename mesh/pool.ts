@@ -9,7 +9,7 @@ import type { Balancer, PickContext } from './balancer/types.ts';
 import { DEFAULT_HEALTH_PROBE, type ProbeTarget } from './health/active.ts';
 import { PassiveHealth, type PassiveOptions, type PassiveTransition } from './health/passive.ts';
 import { buildServiceRow } from './pool-row.ts';
-import type { ServiceTableRow } from './registry-types.ts';
+import type { ServiceTableRow } from '../daemon/api/service-table.ts';
 import { endpointFor, loopback, newEntry, type ReplicaEntry, type ReplicaInput } from './replica-entry.ts';
 import { ReplicaStats } from './replica-stats.ts';
 import type { AttemptOutcome, PoolSnapshot, Upstream, UpstreamPool } from './upstream-pool.ts';

@@ -5,7 +5,7 @@ import { parseReplicaId, replicaId } from '../daemon/api/labels.ts';
 import type { ServiceSpec } from '../daemon/api/project.ts';
 import { startHealthChecks } from './pool-health.ts';
 import { ServicePool, type ServicePoolOptions } from './pool.ts';
-import type { ServiceTableRow } from './registry-types.ts';
+import type { ServiceTableRow } from '../daemon/api/service-table.ts';
 
 export interface UpsertReplica {
   project: string;

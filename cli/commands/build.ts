@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 import type { BuildRequest, BuildResult } from '../../daemon/api/control.ts';
 import { BuildProgressWriter } from '../../builder/progress.ts';
+import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
-import type { CliContext } from '../program.ts';
 import { loadComposeProject } from '../project-ref.ts';
 
 export function register(program: Command, ctx: CliContext): void {

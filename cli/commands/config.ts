@@ -3,18 +3,13 @@
 
 import type { Command } from 'commander';
 import { type CmeshError, isCmeshError } from '../../daemon/api/errors.ts';
-import type { ConfigWarning, KeyReport, LoadedProject, ProjectSpec } from '../../daemon/api/project.ts';
-import { type ProjectSelection, projectSelection, readGlobalOptions } from '../global-options.ts';
+import type { ConfigWarning, KeyReport, LoadedProject } from '../../daemon/api/project.ts';
+import type { CliContext, ConfigDeps } from '../cli-context.ts';
+import { projectSelection, readGlobalOptions } from '../global-options.ts';
 import { printJson, printLines, shouldUseColor } from '../output.ts';
-import type { CliContext } from '../program.ts';
 import { formatWarning } from '../render-error.ts';
 
-/** The loader functions this verb needs; tests inject a fake through `ctx.overrides.config`. */
-export interface ConfigDeps {
-  loadProject(options: ProjectSelection): Promise<LoadedProject>;
-  /** Canonical compose YAML for a normalized project. */
-  projectToComposeYaml(project: ProjectSpec): string;
-}
+export type { ConfigDeps } from '../cli-context.ts';
 
 interface ConfigOptions {
   json?: boolean;

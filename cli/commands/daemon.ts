@@ -5,11 +5,11 @@ import { open, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { DaemonInfo } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
+import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { daemonLaunch } from '../daemon-bundle.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { colorsFor, printJson } from '../output.ts';
-import type { CliContext } from '../program.ts';
 
 const STOP_TIMEOUT_MS = 15_000;
 

@@ -3,10 +3,10 @@
 import type { Command } from 'commander';
 import { CmeshError, isCmeshError } from '../../daemon/api/errors.ts';
 import type { ProjectSpec } from '../../daemon/api/project.ts';
+import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient, DaemonClient } from '../daemon-client.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { shouldUseColor } from '../output.ts';
-import type { CliContext } from '../program.ts';
 import { loadComposeProject } from '../project-ref.ts';
 
 /** The project's name and, when a compose file loads, its spec (rebuild needs it); `-p` alone is enough to watch. */

@@ -3,11 +3,11 @@
 
 import type { Command } from 'commander';
 import type { DownNothingResult, DownRequest } from '../../daemon/api/control.ts';
+import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { frameWriter } from '../event-text.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { colorsFor } from '../output.ts';
-import type { CliContext } from '../program.ts';
 import { requireProjectName } from '../project-ref.ts';
 
 export function register(program: Command, ctx: CliContext): void {

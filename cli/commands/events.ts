@@ -2,11 +2,11 @@
 
 import type { Command } from 'commander';
 import type { DaemonEvent } from '../../daemon/api/events.ts';
+import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { describeEvent } from '../event-text.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { colorsFor } from '../output.ts';
-import type { CliContext } from '../program.ts';
 import { resolveProjectName } from '../project-ref.ts';
 import { parseSince } from '../since.ts';
 

@@ -2,8 +2,8 @@
 
 import type { Command } from 'commander';
 import type { ReplicaStatus, ServicesRequest } from '../../daemon/api/control.ts';
+import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
-import type { CliContext } from '../program.ts';
 import { requireProjectName } from '../project-ref.ts';
 
 export type LifecycleVerb = 'restart' | 'stop' | 'start';

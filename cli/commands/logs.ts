@@ -2,11 +2,11 @@
 
 import type { Command } from 'commander';
 import { CmeshError } from '../../daemon/api/errors.ts';
+import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { printLogs } from '../follow-logs.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { shouldUseColor } from '../output.ts';
-import type { CliContext } from '../program.ts';
 import { requireProjectName } from '../project-ref.ts';
 
 interface LogsOptions {

@@ -2,9 +2,9 @@
 
 import type { Command } from 'commander';
 import type { ProjectSummary } from '../../daemon/api/control.ts';
+import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { printJson, printTable } from '../output.ts';
-import type { CliContext } from '../program.ts';
 
 export function register(program: Command, ctx: CliContext): void {
   program

@@ -3,10 +3,10 @@
 import type { Command } from 'commander';
 import type { ReplicaStatus } from '../../daemon/api/control.ts';
 import type { Endpoint } from '../../daemon/api/engine.ts';
+import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { colorsFor, printJson, printTable } from '../output.ts';
-import type { CliContext } from '../program.ts';
 import { requireProjectName } from '../project-ref.ts';
 
 export function formatEndpoints(endpoints: Endpoint[]): string {

@@ -5,7 +5,7 @@ import type { PullRequest, PullResult } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { dockerConfigDir } from '../docker-config.ts';
-import type { CliContext } from '../program.ts';
+import type { CliContext } from '../cli-context.ts';
 import { loadComposeProject } from '../project-ref.ts';
 import { PullProgressWriter } from '../pull-progress.ts';
 

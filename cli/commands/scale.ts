@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 import type { ReplicaStatus, ScaleRequest } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
+import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
-import type { CliContext } from '../program.ts';
 import { requireProjectName } from '../project-ref.ts';
 
 /** `web=3` → ['web', 3]; shared with `up --scale`. */

@@ -3,10 +3,10 @@
 import type { Command } from 'commander';
 import type { ReplicaTableRow, ServiceTableRow } from '../../daemon/api/control.ts';
 import { isRouted, runningReplicas } from '../ci/verdict.ts';
+import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { type Colors, colorsFor, printJson, printTable } from '../output.ts';
-import type { CliContext } from '../program.ts';
 import { requireProjectName } from '../project-ref.ts';
 
 /** One table line: a service, or one of its replicas indented under it. */

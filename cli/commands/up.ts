@@ -6,6 +6,7 @@ import type { UpRequest } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
 import { runCiWait } from '../ci/ci-wait.ts';
 import { assertWritable } from '../ci/report.ts';
+import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { dockerConfigDir } from '../docker-config.ts';
 import { frameWriter } from '../event-text.ts';
@@ -13,7 +14,6 @@ import { startDevWatch } from '../dev-watch.ts';
 import { printLogs } from '../follow-logs.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { colorsFor, shouldUseColor } from '../output.ts';
-import type { CliContext } from '../program.ts';
 import { loadComposeProject } from '../project-ref.ts';
 import { parseScale } from './scale.ts';
 

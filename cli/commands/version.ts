@@ -1,8 +1,8 @@
 // `cmesh version`: the CLI version, plus the runtime it runs on, for bug reports.
 
 import type { Command } from 'commander';
+import type { CliContext } from '../cli-context.ts';
 import { printJson } from '../output.ts';
-import type { CliContext } from '../program.ts';
 import { readVersion } from '../version.ts';
 
 export function register(program: Command, ctx: CliContext): void {

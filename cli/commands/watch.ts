@@ -1,11 +1,11 @@
 // `cmesh watch`: follow source edits of a project that is already up — rebuild + start-first rollout, or sync.
 
 import type { Command } from 'commander';
+import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { startDevWatch } from '../dev-watch.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { colorsFor } from '../output.ts';
-import type { CliContext } from '../program.ts';
 import { loadComposeProject } from '../project-ref.ts';
 
 export function register(program: Command, ctx: CliContext): void {

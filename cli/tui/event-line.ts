@@ -1,7 +1,7 @@
 // Which DaemonEvents the dashboard's ticker shows (health flips, ejections, rollouts, builds…) and how, uncoloured.
 
 import type { DaemonEvent } from '../../daemon/api/events.ts';
-import type { TickerLine } from './state.ts';
+import type { TickerLine } from './ticker-line.ts';
 
 export function summarizeEvent(e: DaemonEvent): TickerLine | undefined {
   const at = (text: string, tone: TickerLine['tone'] = 'info'): TickerLine => ({ time: e.time, text, tone });

@@ -4,6 +4,7 @@ import type { DaemonInfo, LogFrame, ReplicaStatus, ServiceTableRow } from '../..
 import type { DaemonEvent } from '../../daemon/api/events.ts';
 import { parseReplicaId, replicaId } from '../../daemon/api/labels.ts';
 import { summarizeEvent } from './event-line.ts';
+import type { TickerLine } from './ticker-line.ts';
 
 /** Seconds of sparkline history per replica (one bucket a second). */
 export const SPARK_BUCKETS = 60;
@@ -24,12 +25,6 @@ export interface LogLine {
   replica: number;
   stream: 'stdout' | 'stderr';
   text: string;
-}
-
-export interface TickerLine {
-  time: number;
-  text: string;
-  tone: 'ok' | 'bad' | 'info';
 }
 
 export type Confirm = { kind: 'kill'; service: string; replica: number };

@@ -5,8 +5,8 @@ import type { SerializedError } from './errors.ts';
 import type { DaemonEvent } from './events.ts';
 import type { ProjectSpec } from './project.ts';
 
-/** GET /v1/services?project= → ServiceTableRow[] (`cmesh services --json`); the mesh defines the row shape. */
-export type { ServiceTableRow, ReplicaTableRow } from '../../mesh/registry-types.ts';
+/** GET /v1/services?project= → ServiceTableRow[] (`cmesh services --json`). */
+export type { ServiceTableRow, ReplicaTableRow } from './service-table.ts';
 
 export const CONTROL_API_VERSION = 'v1';
 

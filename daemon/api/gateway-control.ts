@@ -4,7 +4,7 @@
 // Both ends validate what they read with these schemas: it crosses a process boundary.
 
 import { z } from 'zod';
-import type { ServiceTableRow } from '../../mesh/registry-types.ts';
+import type { ServiceTableRow } from './service-table.ts';
 import type { MeshSpec } from './project.ts';
 
 export const GATEWAY_PROTOCOL_VERSION = 1;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Labels } from '../api/labels.ts';
-import type { ContractContext } from './engine-contract.ts';
+import type { ContractContext } from './engine-contract-types.ts';
 import { rejectsCode, waitFor } from './engine-test-kit.ts';
 
 export function containerCases(c: ContractContext): void {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BuildProgress } from '../api/engine.ts';
 import { Labels } from '../api/labels.ts';
-import type { ContractContext } from './engine-contract.ts';
+import type { ContractContext } from './engine-contract-types.ts';
 import { collect, rejectsCode, tarOf } from './engine-test-kit.ts';
 
 export function resourceCases(c: ContractContext): void {

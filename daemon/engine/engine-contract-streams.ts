@@ -6,7 +6,7 @@ import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import type { EngineEvent, LogLine } from '../api/engine.ts';
 import { Labels } from '../api/labels.ts';
-import type { ContractContext } from './engine-contract.ts';
+import type { ContractContext } from './engine-contract-types.ts';
 import { collect, rejectsCode, tarOf, waitFor } from './engine-test-kit.ts';
 
 const texts = (lines: LogLine[], stream: LogLine['stream']) => lines.filter((l) => l.stream === stream).map((l) => l.text);

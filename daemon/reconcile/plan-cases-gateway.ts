@@ -3,7 +3,7 @@
 
 import type { ContainerInfo } from '../api/engine.ts';
 import { Labels } from '../api/labels.ts';
-import type { PlanCase } from './plan-cases.ts';
+import type { PlanCase } from './plan-case.ts';
 import { type GatewayContext, gatewaySpec } from './plan-gateway.ts';
 import { ctr, desired, NOW, project, svc } from './testing.ts';
 

@@ -2,7 +2,7 @@
 
 import type { ContainerInfo } from '../api/engine.ts';
 import { Labels, rolloutName } from '../api/labels.ts';
-import type { PlanCase } from './plan-cases.ts';
+import type { PlanCase } from './plan-case.ts';
 import { specHash } from './hash.ts';
 import { ctr, desired, project, svc } from './testing.ts';
 

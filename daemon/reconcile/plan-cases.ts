@@ -1,24 +1,12 @@
 // Golden plan cases: desired + observed + context per case; plan.test.ts renders each into fixtures/plans/<name>.txt.
 
-import type { DesiredProject } from '../api/desired.ts';
 import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../api/engine.ts';
-import type { DownOptions, PlanContext } from './plan-types.ts';
+import type { PlanCase } from './plan-case.ts';
 import { gatewayCases } from './plan-cases-gateway.ts';
 import { rolloutCases } from './plan-cases-rollout.ts';
 import { ctr, dep, desired, NOW, project, svc, UPDATED_AT } from './testing.ts';
 
-export interface PlanCase {
-  name: string;
-  /** Undefined only for `down` of a project the daemon forgot. */
-  desired: DesiredProject | undefined;
-  projectName?: string;
-  containers: ContainerInfo[];
-  /** Defaults to the project's default network being present. */
-  networks?: NetworkInfo[];
-  volumes?: VolumeInfo[];
-  ctx?: Partial<PlanContext>;
-  down?: DownOptions;
-}
+export type { PlanCase } from './plan-case.ts';
 
 const net = (name: string): NetworkInfo => ({ id: `n-${name}`, name, labels: {} });
 const vol = (name: string): VolumeInfo => ({ name, labels: {} });

@@ -7,13 +7,9 @@ import type { ContainerCreateSpec, ContainerInfo } from '../api/engine.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
 import type { ProjectSpec } from '../api/project.ts';
 import { stableStringify } from './hash.ts';
-import type { Action, ContainerRef } from './plan-types.ts';
+import type { Action, ContainerRef, GatewayContext } from './plan-types.ts';
 
-/** What the daemon supplies for the gateway: its locally built image and the host directory of its control socket. */
-export interface GatewayContext {
-  image: string;
-  socketDir: string;
-}
+export type { GatewayContext } from './plan-types.ts';
 
 /** Seconds the gateway gets to stop; it holds no state, and its callers retry on connect errors. */
 const GATEWAY_STOP_SEC = 2;

@@ -2,7 +2,6 @@
 
 import type { ContainerCreateSpec, NetworkCreateSpec, VolumeCreateSpec } from '../api/engine.ts';
 import type { DependsCondition } from '../api/project.ts';
-import type { GatewayContext } from './plan-gateway.ts';
 import type { SupervisorView } from './supervisor.ts';
 
 /** An existing container an action works on. */
@@ -110,6 +109,12 @@ export interface Plan {
   wakeAt?: number;
   /** Things the plan saw and chose not to act on (paused replicas, kept orphans, give-ups). */
   notes: string[];
+}
+
+/** What the daemon supplies for the east-west gateway: its locally built image and its control socket's directory. */
+export interface GatewayContext {
+  image: string;
+  socketDir: string;
 }
 
 export interface PlanContext {

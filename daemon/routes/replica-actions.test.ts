@@ -10,7 +10,7 @@ import type { ReplicaStatus, ServiceTableRow } from '../api/control.ts';
 import { CmeshError } from '../api/errors.ts';
 import { type RunningDaemon, startDaemon } from '../daemon.ts';
 import { FakeEngine } from '../engine/fake-engine.ts';
-import { resolveHome } from '../home.ts';
+import { resolveHome } from '../api/home.ts';
 import { project, svc } from '../reconcile/testing.ts';
 
 let dir: string;

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { EwmaBalancer } from './ewma.ts';
 import { createBalancer } from './index.ts';
 import type { Balancer } from './types.ts';
 import { seededRandom } from '../../test/helpers/seeded-random.ts';
@@ -162,7 +163,7 @@ describe('health and exclude (every strategy)', () => {
 describe('peak-EWMA cost', () => {
   it('jumps to a latency peak at once and decays back with time', () => {
     let now = 0;
-    const b = createBalancer('ewma', { now: () => now, decayMs: 10_000 }) as import('./ewma.ts').EwmaBalancer;
+    const b = createBalancer('ewma', { now: () => now, decayMs: 10_000 }) as EwmaBalancer;
     b.setMembers([{ id: 'a', weight: 1 }]);
     b.onStart('a');
     b.onResult('a', 10, true);
@@ -176,7 +177,7 @@ describe('peak-EWMA cost', () => {
   });
 
   it('penalises a newcomer with requests out and no answer yet', () => {
-    const b = createBalancer('ewma', { rand: seeded(6), now: () => 0 }) as import('./ewma.ts').EwmaBalancer;
+    const b = createBalancer('ewma', { rand: seeded(6), now: () => 0 }) as EwmaBalancer;
     b.setMembers([
       { id: 'old', weight: 1 },
       { id: 'new', weight: 1 },
@@ -189,7 +190,7 @@ describe('peak-EWMA cost', () => {
   });
 
   it('counts a fast failure as slow', () => {
-    const b = createBalancer('ewma', { now: () => 0 }) as import('./ewma.ts').EwmaBalancer;
+    const b = createBalancer('ewma', { now: () => 0 }) as EwmaBalancer;
     b.setMembers([{ id: 'a', weight: 1 }]);
     b.onStart('a');
     b.onResult('a', 20, true);

@@ -8,7 +8,7 @@ import type { GatewayService, GatewayStats, GatewayTable } from '../../daemon/ap
 import type { MeshSpec } from '../../daemon/api/project.ts';
 import { type AccessLogEntry, createHttpProxy, ProxyListener, publishService } from '../proxy/index.ts';
 import { Registry } from '../registry.ts';
-import type { ServiceTableRow } from '../registry-types.ts';
+import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { HostDispatcher } from './host-dispatch.ts';
 
 export interface GatewayOptions {

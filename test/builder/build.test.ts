@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CmeshError } from '../daemon/api/errors.ts';
-import type { DaemonEvent } from '../daemon/api/events.ts';
-import { FakeEngine } from '../daemon/engine/fake-engine.ts';
-import { svc } from '../daemon/reconcile/testing.ts';
-import { buildService, buildServices, CONTEXT_HASH_LABEL } from './build.ts';
-import { makeTree, tempDir } from './testing.ts';
+import { buildService, buildServices, CONTEXT_HASH_LABEL } from '../../builder/build.ts';
+import { makeTree, tempDir } from '../../builder/testing.ts';
+import { CmeshError } from '../../daemon/api/errors.ts';
+import type { DaemonEvent } from '../../daemon/api/events.ts';
+import { FakeEngine } from '../../daemon/engine/fake-engine.ts';
+import { svc } from '../../daemon/reconcile/testing.ts';
 
 let dir: string;
 let dispose: () => Promise<void>;

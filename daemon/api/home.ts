@@ -1,9 +1,10 @@
-// Where the daemon keeps its state: CMESH_HOME, else $XDG_STATE_HOME/cmesh, else ~/.local/state/cmesh.
+// Where the daemon keeps its state: CMESH_HOME, else $XDG_STATE_HOME/cmesh, else ~/.local/state/cmesh. Part of the
+// contract: the CLI finds the daemon's socket, pid file and log through the same layout.
 
 import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CmeshError } from './api/errors.ts';
+import { CmeshError } from './errors.ts';
 
 export interface CmeshHome {
   home: string;

@@ -5,11 +5,11 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import type { ContainerCreateSpec } from '../daemon/api/engine.ts';
-import { CmeshError } from '../daemon/api/errors.ts';
-import { FakeEngine } from '../daemon/engine/fake-engine.ts';
-import { syncFiles } from './sync.ts';
-import { makeTree, parseTar, readAll, tempDir } from './testing.ts';
+import { syncFiles } from '../../builder/sync.ts';
+import { makeTree, parseTar, readAll, tempDir } from '../../builder/testing.ts';
+import type { ContainerCreateSpec } from '../../daemon/api/engine.ts';
+import { CmeshError } from '../../daemon/api/errors.ts';
+import { FakeEngine } from '../../daemon/engine/fake-engine.ts';
 
 /** Keeps the tar bytes the fake engine only counts, so the test can read what was sent. */
 class RecordingEngine extends FakeEngine {

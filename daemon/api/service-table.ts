@@ -1,7 +1,8 @@
-// The service table's rows as the control API returns them (`cmesh services --json`): plain JSON, no classes.
+// The service table's rows as the control API returns them (`cmesh services --json`): plain JSON, no classes. The
+// mesh fills them in; they live in the contract so the CLI and the daemon's API don't depend on the mesh.
 
-import type { ContainerState, Endpoint } from '../daemon/api/engine.ts';
-import type { LbStrategy, Protocol } from '../daemon/api/project.ts';
+import type { ContainerState, Endpoint } from './engine.ts';
+import type { LbStrategy, Protocol } from './project.ts';
 
 /** Active-check view: unknown = not probed yet (or no endpoint to probe). */
 export type ActiveHealthState = 'healthy' | 'unhealthy' | 'unknown';

@@ -6,15 +6,15 @@ import assert from 'node:assert/strict';
 import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { BuildOptions, ContainerEngine } from '../daemon/api/engine.ts';
-import { CmeshError } from '../daemon/api/errors.ts';
-import type { DaemonEvent } from '../daemon/api/events.ts';
-import type { ServiceSpec } from '../daemon/api/project.ts';
-import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
-import { svc } from '../daemon/reconcile/testing.ts';
-import { newRunId, ROOT, requireDocker, run, testLabels } from '../test/helpers/docker.ts';
-import { buildService, CONTEXT_HASH_LABEL } from './build.ts';
-import { makeTree, tempDir } from './testing.ts';
+import { buildService, CONTEXT_HASH_LABEL } from '../../builder/build.ts';
+import { makeTree, tempDir } from '../../builder/testing.ts';
+import type { BuildOptions, ContainerEngine } from '../../daemon/api/engine.ts';
+import { CmeshError } from '../../daemon/api/errors.ts';
+import type { DaemonEvent } from '../../daemon/api/events.ts';
+import type { ServiceSpec } from '../../daemon/api/project.ts';
+import { createDockerEngine } from '../../daemon/engine/dockerode-engine.ts';
+import { svc } from '../../daemon/reconcile/testing.ts';
+import { newRunId, ROOT, requireDocker, run, testLabels } from '../helpers/docker.ts';
 
 const runId = newRunId('builder');
 const project = runId;
@@ -86,7 +86,7 @@ test('echo fixture: built with labels, then a cache hit without an engine build,
   assert.equal(buildCalls, callsBefore, 'no engine build on a cache hit');
   assert.ok(elapsed < 200, `cache hit took ${elapsed.toFixed(0)} ms`);
 
-  await writeFile(join(dir, 'echo/server.mjs'), '\n// changed by builder/build.docker.test.ts\n', { flag: 'a' });
+  await writeFile(join(dir, 'echo/server.mjs'), '\n// changed by test/builder/build.docker.test.ts\n', { flag: 'a' });
   const third = await buildService({ engine, project, service: echo });
   assert.equal(third.cached, false);
   assert.notEqual(third.hash, first.hash);

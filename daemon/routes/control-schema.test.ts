@@ -6,11 +6,11 @@ import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadProjectFromSources } from '../config/load.ts';
 import { fixture } from '../config/test-helpers.ts';
-import { parseBody } from '../routes/validate.ts';
-import type { UpRequest } from './control.ts';
-import { DownRequestSchema, ScaleRequestSchema, ServicesRequestSchema, UpRequestSchema } from './control-schema.ts';
-import { CmeshError } from './errors.ts';
-import type { ProjectSpec } from './project.ts';
+import { parseBody } from './validate.ts';
+import type { UpRequest } from '../api/control.ts';
+import { DownRequestSchema, ScaleRequestSchema, ServicesRequestSchema, UpRequestSchema } from '../api/control-schema.ts';
+import { CmeshError } from '../api/errors.ts';
+import type { ProjectSpec } from '../api/project.ts';
 
 // Every key the loader knows, so the schema is checked against each field of the model at least once.
 const KITCHEN_SINK = `

@@ -5,10 +5,10 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { project, svc } from '../daemon/reconcile/testing.ts';
-import { makeTree, tempDir } from './testing.ts';
-import { type ChangeBatch, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_WAIT_MS, watchProject } from './watch.ts';
-import { combineActions } from './watch-rules.ts';
+import { makeTree, tempDir } from '../../builder/testing.ts';
+import { type ChangeBatch, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_WAIT_MS, watchProject } from '../../builder/watch.ts';
+import { combineActions } from '../../builder/watch-rules.ts';
+import { project, svc } from '../../daemon/reconcile/testing.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 after(() => Promise.all(cleanups.map((c) => c())));

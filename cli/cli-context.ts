@@ -1,0 +1,32 @@
+// What every verb receives from runCli: the outside world (streams, env, cwd) and test seams. Its own module so the
+// verbs in cli/commands/ and program.ts, which registers them, don't import each other.
+
+import type { Command } from 'commander';
+import type { LoadedProject, ProjectSpec } from '../daemon/api/project.ts';
+import type { ProjectSelection } from './global-options.ts';
+import type { Env, OutStream } from './output.ts';
+
+/** Everything a command may touch from the outside world, injectable for tests. */
+export interface CliContext {
+  stdout: OutStream;
+  stderr: OutStream;
+  env: Env;
+  cwd: string;
+  /** Test seams for commands' collaborators; each command documents its key. Production leaves this empty. */
+  overrides?: CommandOverrides;
+}
+
+export interface CommandOverrides {
+  config?: ConfigDeps;
+}
+
+/** The loader functions `cmesh config` needs; tests inject a fake through `ctx.overrides.config`. */
+export interface ConfigDeps {
+  loadProject(options: ProjectSelection): Promise<LoadedProject>;
+  /** Canonical compose YAML for a normalized project. */
+  projectToComposeYaml(project: ProjectSpec): string;
+}
+
+export interface CommandModule {
+  register(program: Command, ctx: CliContext): void;
+}
