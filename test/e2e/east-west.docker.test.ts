@@ -196,6 +196,12 @@ test('east-west switched on over a running project under fresh-connection load b
   // Removing the old replica from DNS before stopping it needs a network disconnect in the engine port (later).
   const failed = Object.values(result.fails).reduce((a, b) => a + b, 0);
   assert.ok(failed <= Math.ceil(result.ok / 5000), `at most 1 in 5000 calls reset (${failed} of ${result.ok})`);
+  // And the switch happened: a gateway runs and served part of that load.
+  assert.ok(await gatewayId(), 'the gateway exists');
+  await until('east-west requests counted', 10_000, async () => {
+    const n = Object.values(await eastWestMetrics('web')).reduce((a, b) => a + b, 0);
+    return n > 0 ? n : undefined;
+  }, 250);
 });
 
 test('up: one gateway per project carries the meshed names; replicas keep only their container names', async () => {
