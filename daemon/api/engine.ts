@@ -95,6 +95,14 @@ export interface ImageInfo {
   id: string;
   tags: string[];
   labels: Record<string, string>;
+  /** Bytes on disk, when the engine says (`cmesh images`). */
+  size?: number;
+}
+
+/** A container's processes as `ps` inside it sees them (`docker top`): column titles and one row per process. */
+export interface ProcessList {
+  titles: string[];
+  processes: string[][];
 }
 
 export interface EngineInfo {
@@ -206,6 +214,8 @@ export interface ContainerEngine {
   renameContainer(id: string, name: string): Promise<void>;
   pauseContainer(id: string): Promise<void>;
   unpauseContainer(id: string): Promise<void>;
+  /** The container's processes (`cmesh top`); a container that is not running is CMESH_E_ENGINE (409). */
+  topContainer(id: string): Promise<ProcessList>;
   /** Demultiplexed log lines; ends when the container stops (follow) or at the end (no follow), or on abort. */
   containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine>;
   /** Extracts a tar into the container at `path` (watch sync). */

@@ -1,7 +1,7 @@
 // The adapter's container operations: create/start/stop/… with the engine's "already done" statuses as success.
 
 import type { Readable } from 'node:stream';
-import type { ContainerCreateSpec, ContainerFilter, ContainerInfo, LogLine, LogOptions } from '../api/engine.ts';
+import type { ContainerCreateSpec, ContainerFilter, ContainerInfo, LogLine, LogOptions, ProcessList } from '../api/engine.ts';
 import { fromInspect, fromListEntry } from './container-info.ts';
 import { createOptions } from './container-spec.ts';
 import { type DockerCalls, labelFilters } from './docker-calls.ts';
@@ -90,6 +90,14 @@ export class DockerContainers {
 
   unpause(id: string): Promise<void> {
     return this.#d.idempotent({ op: 'unpause', subject: id }, () => this.#d.docker.getContainer(id).unpause());
+  }
+
+  async top(id: string): Promise<ProcessList> {
+    const raw = (await this.#d.call({ op: 'top', subject: id }, () => this.#d.docker.getContainer(id).top())) as {
+      Titles?: string[];
+      Processes?: string[][];
+    };
+    return { titles: raw.Titles ?? [], processes: raw.Processes ?? [] };
   }
 
   async *logs(id: string, options: LogOptions): AsyncIterable<LogLine> {

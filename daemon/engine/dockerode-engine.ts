@@ -13,6 +13,7 @@ import type {
   EngineEvent,
   EngineInfo,
   ImageInfo,
+  ProcessList,
   LogLine,
   LogOptions,
   NetworkCreateSpec,
@@ -114,6 +115,9 @@ export class DockerodeEngine implements ContainerEngine {
   }
   unpauseContainer(id: string): Promise<void> {
     return this.#containers.unpause(id);
+  }
+  topContainer(id: string): Promise<ProcessList> {
+    return this.#containers.top(id);
   }
   containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine> {
     return this.#containers.logs(id, options);

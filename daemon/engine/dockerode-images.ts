@@ -18,7 +18,7 @@ export class DockerImages {
 
   async inspect(ref: string): Promise<ImageInfo | undefined> {
     const img = await this.#d.maybe({ op: 'image-inspect', subject: ref }, () => this.#d.docker.getImage(ref).inspect());
-    return img && { id: img.Id, tags: img.RepoTags ?? [], labels: img.Config?.Labels ?? {} };
+    return img && { id: img.Id, tags: img.RepoTags ?? [], labels: img.Config?.Labels ?? {}, size: img.Size };
   }
 
   remove(ref: string): Promise<void> {

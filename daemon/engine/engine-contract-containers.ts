@@ -100,6 +100,18 @@ export function containerCases(c: ContractContext): void {
       assert.equal(await engine.inspectContainer(id), undefined);
     });
 
+    it('lists a running container’s processes (top); a stopped one is CMESH_E_ENGINE', async () => {
+      const { engine } = c.h;
+      const { id } = await engine.createContainer(c.spec('top'));
+      await rejectsCode(engine.topContainer(id), 'CMESH_E_ENGINE');
+      await engine.startContainer(id);
+      const top = await engine.topContainer(id);
+      for (const title of ['PID', 'CMD']) assert.ok(top.titles.includes(title), `titles ${top.titles.join(',')} lack ${title}`);
+      const cmd = top.titles.indexOf('CMD');
+      assert.ok(top.processes.some((p) => p[cmd]?.includes('sleep 300')), JSON.stringify(top.processes));
+      await engine.removeContainer(id, { force: true });
+    });
+
     it('renames; a taken name is CMESH_E_NAME_CONFLICT, a gone container CMESH_E_ENGINE', async () => {
       const { engine, project } = c.h;
       const a = await engine.createContainer(c.spec('ren-a'));

@@ -2,7 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { ContainerCreateSpec, ContainerFilter, ContainerInfo, LogLine, LogOptions } from '../api/engine.ts';
+import type { ContainerCreateSpec, ContainerFilter, ContainerInfo, LogLine, LogOptions, ProcessList } from '../api/engine.ts';
 import { type FakeContainer, type FakeCore, matches, withTag } from './fake-core.ts';
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
@@ -159,6 +159,17 @@ export class FakeContainers {
     c.state = 'running';
     f.emit('container', 'unpause', c);
     c.changed.notify();
+  }
+
+  /** Docker's default `ps -ef` columns; the fake's one process is the container's command (or its image's). */
+  async top(id: string): Promise<ProcessList> {
+    const f = this.#f;
+    f.enter('topContainer', [id]);
+    const c = f.find(id);
+    if (!c) throw f.engineError(404, `No such container: ${id}`, { op: 'top', subject: id });
+    if (!live(c)) throw f.engineError(409, `Container ${c.id} is not running`, { op: 'top', subject: id });
+    const cmd = [...(c.spec.entrypoint ?? []), ...(c.spec.command ?? [])].join(' ') || c.spec.image;
+    return { titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], processes: [['root', '1', '0', '0', '00:00', '?', '00:00:00', cmd]] };
   }
 
   async *logs(id: string, options: LogOptions): AsyncIterable<LogLine> {

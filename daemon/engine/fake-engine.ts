@@ -15,6 +15,7 @@ import type {
   EngineEvent,
   EngineInfo,
   ImageInfo,
+  ProcessList,
   LogLine,
   LogOptions,
   NetworkCreateSpec,
@@ -207,6 +208,9 @@ export class FakeEngine implements ContainerEngine {
   }
   unpauseContainer(id: string): Promise<void> {
     return this.#containers.unpause(id);
+  }
+  topContainer(id: string): Promise<ProcessList> {
+    return this.#containers.top(id);
   }
   containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine> {
     return this.#containers.logs(id, options);

@@ -14,6 +14,7 @@ export type EngineOp =
   | 'rename'
   | 'pause'
   | 'unpause'
+  | 'top'
   | 'logs'
   | 'archive'
   | 'exec'
