@@ -10,8 +10,16 @@ import type {
   ProjectSummary,
   PullRequest,
   PullResult,
+  ContainerImage,
+  ContainersResult,
+  KillRequest,
+  KillResult,
+  PortRequest,
+  PortResult,
+  ReplicaProcesses,
   ReplicaStatus,
   ScaleRequest,
+  ServiceSelection,
   ServicesRequest,
   SyncRequest,
   SyncResult,
@@ -33,6 +41,7 @@ import { MemoryPullTimes, type PullTimes } from './pull-state.ts';
 import { ProjectLoops } from './project-loops.ts';
 import { drainedStop, type ProjectMesh } from './project-mesh.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
+import { type VerbContext, canonicalSignal, containerImages, killReplicas, killStops, publicPort, setPaused, topReplicas } from './project-verbs.ts';
 import { materializeFileGrants, removeFileGrants } from './file-grants.ts';
 import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
 import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
@@ -270,6 +279,41 @@ export class ProjectManager {
     });
   }
 
+  /** `pause` / `unpause` (project-verbs.ts): the planner leaves paused replicas alone, the mesh routes around them. */
+  pause(name: string, request: ServiceSelection, paused: boolean): Promise<ContainersResult> {
+    return this.#lock(name).run(() => {
+      assertServices(this.#requireDesired(name).project, request.services);
+      return setPaused(this.#verbs(name), request.services, paused);
+    });
+  }
+
+  /** `kill`: SIGKILL/SIGTERM are a user's stop (desired stopped first, so the supervisor does not heal); others are only sent. */
+  kill(name: string, request: KillRequest): Promise<KillResult> {
+    return this.#lock(name).run(async () => {
+      const desired = this.#requireDesired(name);
+      assertServices(desired.project, request.services);
+      const signal = canonicalSignal(request.signal);
+      if (killStops(signal)) await this.#commit(mergeStopped(desired, request.services, true));
+      return killReplicas(this.#verbs(name), request, signal);
+    });
+  }
+
+  async port(name: string, request: PortRequest): Promise<PortResult> {
+    const desired = this.#requireDesired(name);
+    assertServices(desired.project, [request.service]);
+    return publicPort(this.#verbs(name), desired.project, request);
+  }
+
+  async top(name: string, request: ServiceSelection): Promise<ReplicaProcesses[]> {
+    await this.#requireKnownServices(name, request.services);
+    return topReplicas(this.#verbs(name), request.services);
+  }
+
+  async images(name: string, request: ServiceSelection): Promise<ContainerImage[]> {
+    await this.#requireKnownServices(name, request.services);
+    return containerImages(this.#verbs(name), request.services);
+  }
+
   wake(name: string, reason: string): void {
     this.#loops.wake(name, reason);
   }
@@ -304,6 +348,17 @@ export class ProjectManager {
       reconcileNow: () => this.#loops.ensure(name).reconcileNow(),
       wake: (reason: string) => this.wake(name, reason),
     };
+  }
+
+  /** Read-only verbs also serve a project known only by its containers; named services are checked when we know them. */
+  async #requireKnownServices(name: string, services: string[]): Promise<void> {
+    await this.requireKnown(name);
+    const desired = this.#desired.get(name);
+    if (desired) assertServices(desired.project, services);
+  }
+
+  #verbs(name: string): VerbContext {
+    return { engine: this.#o.engine, project: name, reconcileNow: () => this.#loops.ensure(name).reconcileNow() };
   }
 
   async #waitReady(name: string, services: string[], timeoutMs: number | undefined, signal?: AbortSignal): Promise<void> {

@@ -7,9 +7,12 @@ import type {
   BuildRequest,
   DownRequest,
   DrainRequest,
+  KillRequest,
+  PortRequest,
   PullRequest,
   ReplicaRequest,
   ScaleRequest,
+  ServiceSelection,
   ServicesRequest,
   SyncRequest,
   UpRequest,
@@ -67,6 +70,17 @@ export const ReplicaRequestSchema = z.strictObject({ service: z.string(), replic
 
 export const DrainRequestSchema = z.strictObject({ ...ReplicaRequestSchema.shape, drained: z.boolean() });
 
+export const ServiceSelectionSchema = z.strictObject({ services });
+
+export const KillRequestSchema = z.strictObject({ services, signal: z.string().min(1).max(32).default('SIGKILL') });
+
+export const PortRequestSchema = z.strictObject({
+  service: z.string(),
+  privatePort: z.number().int().min(1).max(65535),
+  protocol: z.enum(['tcp', 'udp']).default('tcp'),
+  index: z.number().int().min(1).default(1),
+});
+
 /** The body schema of each `POST /v1/projects/:name/<action>`; an action missing here has no route. */
 export const projectActionSchemas = {
   up: UpRequestSchema,
@@ -80,6 +94,12 @@ export const projectActionSchemas = {
   restart: ServicesRequestSchema,
   kill: ReplicaRequestSchema,
   drain: DrainRequestSchema,
+  pause: ServiceSelectionSchema,
+  unpause: ServiceSelectionSchema,
+  signal: KillRequestSchema,
+  port: PortRequestSchema,
+  top: ServiceSelectionSchema,
+  images: ServiceSelectionSchema,
 } as const;
 export type ProjectAction = keyof typeof projectActionSchemas;
 
@@ -93,3 +113,6 @@ true satisfies Same<z.output<typeof ScaleRequestSchema>, ScaleRequest>;
 true satisfies Same<z.output<typeof ServicesRequestSchema>, ServicesRequest>;
 true satisfies Same<z.output<typeof ReplicaRequestSchema>, ReplicaRequest>;
 true satisfies Same<z.output<typeof DrainRequestSchema>, DrainRequest>;
+true satisfies Same<z.output<typeof ServiceSelectionSchema>, ServiceSelection>;
+true satisfies Same<z.output<typeof KillRequestSchema>, KillRequest>;
+true satisfies Same<z.output<typeof PortRequestSchema>, PortRequest>;

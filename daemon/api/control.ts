@@ -167,3 +167,64 @@ export interface ReplicaRequest {
 export interface DrainRequest extends ReplicaRequest {
   drained: boolean;
 }
+
+/** POST /v1/projects/:name/{pause,unpause,top,images}: the services to act on (empty = all of the project's). */
+export interface ServiceSelection {
+  services: string[];
+}
+
+/** POST /v1/projects/:name/signal (`cmesh kill`; `kill` is the dash's one-replica route). Like `docker compose kill`. */
+export interface KillRequest {
+  services: string[];
+  /** A name (`SIGHUP`, `HUP`) or a number; the daemon answers the canonical form it sent. */
+  signal: string;
+}
+
+/** What pause, unpause and kill did: the containers acted on, by name. */
+export interface ContainersResult {
+  containers: string[];
+}
+
+export interface KillResult extends ContainersResult {
+  signal: string;
+  /** SIGKILL/SIGTERM count as a `stop`: the services are now desired stopped (`cmesh start` or `up` brings them back). */
+  stopped: boolean;
+}
+
+/** POST /v1/projects/:name/port (`cmesh port svc PRIVATE_PORT`). */
+export interface PortRequest {
+  service: string;
+  privatePort: number;
+  protocol: 'tcp' | 'udp';
+  /** The replica, when the port is not published through the mesh (1-based, like Compose's --index). */
+  index: number;
+}
+
+export interface PortResult {
+  host: string;
+  port: number;
+  /** `mesh`: the proxy's published address (all replicas behind it); `replica`: that replica's own engine port. */
+  via: 'mesh' | 'replica';
+}
+
+/** One replica's processes (`cmesh top`). */
+export interface ReplicaProcesses {
+  service: string;
+  replica: number;
+  name: string;
+  container: string;
+  titles: string[];
+  processes: string[][];
+}
+
+/** One row of `cmesh images`: the image one container runs. */
+export interface ContainerImage {
+  container: string;
+  service: string;
+  repository: string;
+  tag: string;
+  /** Full image id (sha256:…); the table shows 12 hex digits like Compose. */
+  id: string;
+  /** Bytes; absent when the engine does not say (the image is gone). */
+  size?: number;
+}

@@ -104,6 +104,18 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
             return sendJson(res, 200, await manager.restart(name, parseBody(schemas.restart, raw, 'restart')));
           case 'kill':
             return sendJson(res, 200, await killReplica(manager, name, parseBody(schemas.kill, raw, 'kill')));
+          case 'pause':
+            return sendJson(res, 200, await manager.pause(name, parseBody(schemas.pause, raw, 'pause'), true));
+          case 'unpause':
+            return sendJson(res, 200, await manager.pause(name, parseBody(schemas.unpause, raw, 'unpause'), false));
+          case 'signal':
+            return sendJson(res, 200, await manager.kill(name, parseBody(schemas.signal, raw, 'signal')));
+          case 'port':
+            return sendJson(res, 200, await manager.port(name, parseBody(schemas.port, raw, 'port')));
+          case 'top':
+            return sendJson(res, 200, await manager.top(name, parseBody(schemas.top, raw, 'top')));
+          case 'images':
+            return sendJson(res, 200, await manager.images(name, parseBody(schemas.images, raw, 'images')));
           case 'drain':
             return sendJson(res, 200, await drainReplica(manager, name, parseBody(schemas.drain, raw, 'drain'), ctx.setDraining));
         }
