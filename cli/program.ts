@@ -13,8 +13,12 @@ import * as daemonCommand from './commands/daemon.ts';
 import * as dashCommand from './commands/dash.ts';
 import * as downCommand from './commands/down.ts';
 import * as eventsCommand from './commands/events.ts';
+import * as imagesCommand from './commands/images.ts';
+import * as killCommand from './commands/kill.ts';
 import * as logsCommand from './commands/logs.ts';
 import * as lsCommand from './commands/ls.ts';
+import * as pauseCommand from './commands/pause.ts';
+import * as portCommand from './commands/port.ts';
 import * as psCommand from './commands/ps.ts';
 import * as pullCommand from './commands/pull.ts';
 import * as restartCommand from './commands/restart.ts';
@@ -22,6 +26,8 @@ import * as scaleCommand from './commands/scale.ts';
 import * as servicesCommand from './commands/services.ts';
 import * as startCommand from './commands/start.ts';
 import * as stopCommand from './commands/stop.ts';
+import * as topCommand from './commands/top.ts';
+import * as unpauseCommand from './commands/unpause.ts';
 import * as upCommand from './commands/up.ts';
 import * as versionCommand from './commands/version.ts';
 import * as watchCommand from './commands/watch.ts';
@@ -48,6 +54,12 @@ const commands: CommandModule[] = [
   restartCommand,
   stopCommand,
   startCommand,
+  pauseCommand,
+  unpauseCommand,
+  killCommand,
+  portCommand,
+  topCommand,
+  imagesCommand,
   lsCommand,
   eventsCommand,
   configCommand,
