@@ -57,5 +57,5 @@ test('port and kill check their arguments before asking the daemon', async () =>
   }
   const help = capture();
   assert.equal(await runCli(['kill', '--help'], help.ctx), ExitCode.ok);
-  assert.match(help.out(), /-s, --signal <signal>[^]*\(default: "SIGKILL"\)/);
+  assert.match(help.out(), /-s, --signal <signal>[\s\S]*\(default: "SIGKILL"\)/);
 });
