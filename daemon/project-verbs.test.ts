@@ -87,7 +87,8 @@ test('pause freezes the replicas without the supervisor healing them and takes t
   assert.deepEqual(await states('db'), ['running'], 'only the named service');
   const seen = engine.calls.length;
   daemon.manager.wake('shop', 'test: a pass over paused replicas');
-  await new Promise((r) => setTimeout(r, 200));
+  // Past the supervisor's first restart backoff (1 s): a heal would have been deferred, not skipped.
+  await new Promise((r) => setTimeout(r, 1300));
   const acted = engine.calls.slice(seen).filter((c) => /^(create|start|stop|remove|kill|unpause)Container$/.test(c.method));
   assert.deepEqual(acted, [], 'the supervisor does not touch a paused replica');
   assert.deepEqual(await ids('web'), before, 'no replacement for a paused replica');
