@@ -19,6 +19,14 @@ export const VALID: Record<string, unknown> = {
   restart: { services: ['db'], timeoutMs: 1000 },
   kill: { service: 'web', replica: 1 },
   drain: { service: 'web', replica: 1, drained: false },
+  pull: { project: shop, services: ['web'], ignoreFailures: true },
+  pause: { services: ['db'] },
+  unpause: { services: ['db'] },
+  // SIGHUP is delivered, not a stop: the fuzz's project keeps running.
+  signal: { services: ['db'], signal: 'SIGHUP' },
+  port: { service: 'web', privatePort: 80, protocol: 'tcp', index: 1 },
+  top: { services: [] },
+  images: { services: [] },
 };
 export const ROUTES = Object.keys(VALID);
 const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
@@ -136,6 +144,13 @@ const VARIANTS: Record<string, fc.Arbitrary<unknown>> = {
   restart: fc.record({ services: fc.subarray(['db']), timeoutMs: fc.integer({ min: 0, max: 1000 }) }),
   kill: fc.record({ service: fc.constantFrom('web', 'db'), replica: fc.integer({ min: 1, max: 4 }) }),
   drain: fc.record({ service: fc.constantFrom('web', 'db'), replica: fc.integer({ min: 1, max: 4 }), drained: fc.boolean() }),
+  pull: fc.record({ project: fc.constant(shop), services: fc.subarray(['web', 'db', 'ghost']), ignoreFailures: fc.boolean() }, { requiredKeys: ['project'] }),
+  pause: fc.record({ services: fc.subarray(['web', 'db']) }, { requiredKeys: [] }),
+  unpause: fc.record({ services: fc.subarray(['web', 'db', 'ghost']) }, { requiredKeys: [] }),
+  signal: fc.record({ services: fc.subarray(['web', 'db']), signal: fc.constantFrom('SIGHUP', 'SIGUSR1', 'SIGNOPE') }, { requiredKeys: ['signal'] }),
+  port: fc.record({ service: fc.constantFrom('web', 'db', 'ghost'), privatePort: fc.integer({ min: 1, max: 65535 }), index: fc.integer({ min: 1, max: 3 }) }),
+  top: fc.record({ services: fc.subarray(['web', 'db']) }, { requiredKeys: [] }),
+  images: fc.record({ services: fc.subarray(['web', 'db', 'ghost']) }, { requiredKeys: [] }),
 };
 
 export function caseFor(route: string): fc.Arbitrary<Case> {

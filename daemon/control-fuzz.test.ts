@@ -14,6 +14,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import type { SerializedError } from './api/errors.ts';
+import { projectActionSchemas } from './api/control-schema.ts';
 import { type Case, caseFor, dotted, ROUTES, VALID } from './control-fuzz-cases.ts';
 import { type RunningDaemon, startDaemon } from './daemon.ts';
 import { FakeEngine } from './engine/fake-engine.ts';
@@ -169,4 +170,8 @@ test(`fuzz: ${BODIES} malformed bodies on every POST route answer typed errors, 
   // Still serving, and Object.prototype untouched by any of it.
   assert.equal((await post('/v1/projects/shop/scale', JSON.stringify({ services: { web: 1 } }))).status, 200);
   assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+});
+
+test('the fuzz seeds every POST route the router has', () => {
+  assert.deepEqual([...ROUTES].sort(), Object.keys(projectActionSchemas).sort());
 });
