@@ -47,6 +47,8 @@ export function describeEvent(e: DaemonEvent, c: Colors, verbose = false): strin
       return `Ejection ${e.service}-${e.replica}  ${e.ejected ? 'ejected' : 'restored'} (${e.reason})`;
     case 'error':
       return `${c.red('error')}: ${e.error.message}`;
+    case 'warning':
+      return `${c.yellow('warning')}: ${e.message}`;
     case 'replica-state':
       return verbose ? `Replica ${e.service}-${e.replica}  ${e.state}/${e.health}` : undefined;
     case 'proxy':

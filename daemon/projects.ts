@@ -42,6 +42,7 @@ import { ProjectLoops } from './project-loops.ts';
 import { drainedStop, type ProjectMesh } from './project-mesh.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
 import { type VerbContext, canonicalSignal, containerImages, killReplicas, killStops, publicPort, setPaused, topReplicas } from './project-verbs.ts';
+import { engineGaps, gapMessage } from './engine-compat.ts';
 import { materializeFileGrants, removeFileGrants } from './file-grants.ts';
 import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
 import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
@@ -72,6 +73,7 @@ export class ProjectManager {
   readonly #loops: ProjectLoops;
   // Mutexes outlive their project so an `up` queued behind a `down` still serializes with it.
   readonly #locks = new Map<string, Mutex>();
+  #apiVersion: string | undefined;
   readonly #pullTimes: PullTimes;
 
   constructor(options: ProjectManagerOptions) {
@@ -155,6 +157,7 @@ export class ProjectManager {
         ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
       });
       const project = await this.#withFileGrants(built);
+      await this.#warnEngineGaps(project, services);
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
       await this.#o.mesh?.publish(desired);
@@ -192,6 +195,15 @@ export class ProjectManager {
         this.#loops.remove(name);
       }
     });
+  }
+
+  /** Named warnings for what this engine's API cannot do (engine-compat.ts); the engine version is asked once. */
+  async #warnEngineGaps(project: ProjectSpec, services: string[]): Promise<void> {
+    this.#apiVersion ??= (await this.#o.engine.ping()).apiVersion;
+    const apiVersion = this.#apiVersion;
+    for (const g of engineGaps(project, services, apiVersion)) {
+      this.#o.bus.publish({ type: 'warning', time: Date.now(), project: project.name, service: g.service, key: g.key, message: gapMessage(g, apiVersion) });
+    }
   }
 
   /** Secrets and configs become read-only bind mounts (file-grants.ts). */

@@ -30,6 +30,8 @@ export function summarizeEvent(e: DaemonEvent): TickerLine | undefined {
       return e.phase === 'failed' ? at(`reconcile failed: ${e.error?.message ?? ''}`, 'bad') : undefined;
     case 'error':
       return at(`error: ${e.error.message}`, 'bad');
+    case 'warning':
+      return at(`warning: ${e.message}`, 'bad');
     default:
       return undefined;
   }

@@ -70,6 +70,8 @@ export type DaemonEvent =
     })
   | (Base & { type: 'proxy'; service: string; action: 'listening' | 'closed'; address: string; port: number })
   | (Base & { type: 'log'; service: string; replica: number; stream: 'stdout' | 'stderr'; text: string })
-  | (Base & { type: 'error'; error: SerializedError });
+  | (Base & { type: 'error'; error: SerializedError })
+  /** Something cmesh honours that this engine cannot do: the project runs without it (e.g. an old Engine API). */
+  | (Base & { type: 'warning'; service?: string; key?: string; message: string });
 
 export type DaemonEventType = DaemonEvent['type'];

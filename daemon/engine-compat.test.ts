@@ -1,0 +1,47 @@
+// Engine API gaps: a key cmesh honours that the connected engine cannot apply is a named warning on `up`, not a
+// silent drop (Engine 20.10, API 1.41, has no healthcheck start_interval).
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { DaemonEvent } from './api/events.ts';
+import { resolveHome } from './api/home.ts';
+import { startDaemon } from './daemon.ts';
+import { apiBelow, engineGaps } from './engine-compat.ts';
+import { FakeEngine } from './engine/fake-engine.ts';
+import { project, svc } from './reconcile/testing.ts';
+
+const hc = (startIntervalMs?: number) => ({ test: ['CMD', 'true'], disable: false, ...(startIntervalMs === undefined ? {} : { startIntervalMs }) });
+
+test('API versions compare per part', () => {
+  assert.equal(apiBelow('1.41', '1.44'), true);
+  assert.equal(apiBelow('1.44', '1.44'), false);
+  assert.equal(apiBelow('1.100', '1.44'), false);
+  assert.equal(apiBelow('2.0', '1.44'), false);
+});
+
+test('start_interval on an engine below API 1.44 is a gap; not on 1.44, not without it, not for unselected services', () => {
+  const p = project('p', [svc('a', { healthcheck: hc(100) }), svc('b', { healthcheck: hc() }), svc('c', { healthcheck: hc(50) })]);
+  assert.deepEqual(
+    engineGaps(p, ['a', 'b'], '1.41').map((g) => `${g.service} ${g.key} ${g.needs}`),
+    ['a healthcheck.start_interval 1.44'],
+  );
+  assert.deepEqual(engineGaps(p, ['a', 'b', 'c'], '1.44'), []);
+});
+
+test('up publishes the gap as a warning event naming the service, the key and both versions', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cm-compat-'));
+  const daemon = await startDaemon({ home: resolveHome({ CMESH_HOME: dir }), engine: new FakeEngine(), version: 'test', resyncMs: 60_000 });
+  try {
+    const p = project('compat', [svc('web', { healthcheck: hc(100) })]);
+    await daemon.manager.up('compat', { project: p, services: [], build: 'auto', wait: false });
+    const warnings = daemon.bus.recent(0, (e: DaemonEvent) => e.type === 'warning');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]?.type === 'warning' ? warnings[0].message : '', /service "web": healthcheck\.start_interval needs Engine API 1\.44, this engine speaks 1\.41/);
+  } finally {
+    await daemon.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
