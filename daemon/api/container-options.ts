@@ -76,6 +76,8 @@ export interface ContainerOptions {
   dnsOptions?: string[];
   extraHosts?: ExtraHost[];
   securityOpt?: string[];
+  /** `network_mode`: `host`, `none`, `bridge`, `service:<name>` or `container:<name>`; the service joins no project network. */
+  networkMode?: string;
   /** Namespace modes as Docker writes them: `host`, `container:<name>`, `shareable`, `private`… */
   pid?: string;
   ipc?: string;

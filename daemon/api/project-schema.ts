@@ -176,6 +176,7 @@ const ContainerOptionsSchema = z.strictObject({
   dnsOptions: strings.optional(),
   extraHosts: z.array(z.strictObject({ host: z.string(), ip: z.string() })).optional(),
   securityOpt: strings.optional(),
+  networkMode: z.string().optional(),
   pid: z.string().optional(),
   ipc: z.string().optional(),
   uts: z.string().optional(),

@@ -55,7 +55,7 @@ test('short and long forms normalize to one shape', () => {
       'cpu_rt_runtime: 400ms',
       'cpu_period: 100000',
       'gpus: all',
-      'ipc: "service:db"',
+      'ipc: "container:db"',
     ].join('\n'),
   ).options;
   assert.deepEqual(o?.dns, ['1.1.1.1']);
@@ -79,7 +79,7 @@ test('short and long forms normalize to one shape', () => {
   assert.equal(o?.resources?.cpuRtRuntimeUs, 400_000);
   assert.equal(o?.resources?.cpuPeriodUs, 100_000);
   assert.deepEqual(o?.resources?.gpus, [{ count: -1, capabilities: [['gpu']] }]);
-  assert.equal(o?.ipc, 'service:db');
+  assert.equal(o?.ipc, 'container:db');
 });
 
 test('deploy.resources fills the same limits; a disagreement with mem_limit is an error', () => {
@@ -153,4 +153,44 @@ test('create body: options land in Config and HostConfig; cmesh keeps its own re
   const db = createSpec(p, p.services['db']!, 1, 'h');
   assert.equal(db.name, 'the-db');
   assert.equal(db.labels['dev.cmesh.container-name'], 'the-db');
+});
+
+test('network_mode: no project network, no ports; service:<name> joins its first replica and depends on it', () => {
+  const p = load(
+    [
+      'services:',
+      '  vpn:',
+      '    image: vpn',
+      '  app:',
+      '    image: app',
+      '    network_mode: "service:vpn"',
+      '    ipc: "service:vpn"',
+      '  tool:',
+      '    image: tool',
+      '    network_mode: none',
+      '',
+    ].join('\n'),
+  ).project;
+  const app = p.services['app']!;
+  assert.deepEqual(app.networks, {});
+  assert.deepEqual(app.dependsOn['vpn'], { condition: 'service_started', restart: false, required: true });
+  const body = createOptions(createSpec(p, app, 1, 'h'));
+  assert.equal(body.HostConfig?.NetworkMode, `container:${p.name}-vpn-1`);
+  assert.equal(body.HostConfig?.IpcMode, `container:${p.name}-vpn-1`);
+  assert.equal(body.NetworkingConfig, undefined);
+  assert.equal(createOptions(createSpec(p, p.services['tool']!, 1, 'h')).HostConfig?.NetworkMode, 'none');
+});
+
+test('network_mode errors: with networks, with ports, its own service, unknown service, bad value', () => {
+  const cases: [string, RegExp][] = [
+    ['network_mode: host\nnetworks: [default]', /cannot be combined/],
+    ['network_mode: host\nports: ["80:80"]', /cannot publish or expose ports/],
+    ['network_mode: "service:web"', /cannot join its own network namespace/],
+    ['network_mode: "service:ghost"', /depends on undefined service "ghost"/],
+    ['network_mode: "weird mode"', /invalid network_mode/],
+  ];
+  for (const [line, message] of cases) {
+    const e = err(`image: nginx\n${line}`);
+    assert.ok(e.issues.some((i) => message.test(i.message)), `${line}: ${e.issues.map((i) => i.message).join('; ')}`);
+  }
 });

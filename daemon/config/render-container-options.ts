@@ -59,6 +59,7 @@ export function renderContainerOptions(o: ContainerOptions | undefined): Plain {
     dns_opt: o.dnsOptions,
     extra_hosts: o.extraHosts?.map((h) => `${h.host}=${h.ip}`),
     security_opt: o.securityOpt,
+    network_mode: o.networkMode,
     pid: o.pid,
     ipc: o.ipc,
     uts: o.uts,

@@ -16,13 +16,13 @@ export const SERVICE_KEYS = set(
   'dns_search', 'domainname', 'extra_hosts', 'gpus', 'group_add', 'hostname', 'init', 'ipc', 'logging', 'mac_address',
   'mem_limit', 'mem_reservation', 'mem_swappiness', 'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid',
   'pids_limit', 'privileged', 'read_only', 'runtime', 'security_opt', 'shm_size', 'stdin_open', 'storage_opt', 'sysctls',
-  'tmpfs', 'tty', 'ulimits', 'userns_mode', 'uts',
+  'tmpfs', 'tty', 'ulimits', 'userns_mode', 'uts', 'network_mode',
 );
 
 /** Everything else the Compose spec defines for a service. */
 export const SERVICE_UNSUPPORTED = set(
   'annotations', 'attach', 'cpu_count', 'cpu_percent', 'credential_spec', 'external_links',
-  'isolation', 'label_file', 'links', 'models', 'network_mode', 'post_start', 'pre_stop', 'provider',
+  'isolation', 'label_file', 'links', 'models', 'post_start', 'pre_stop', 'provider',
   'pull_refresh_after', 'use_api_socket', 'volumes_from',
 );
 

@@ -72,6 +72,7 @@ export function applyContainerOptions(body: Docker.ContainerCreateOptions, o: Co
       DnsOptions: o.dnsOptions,
       ExtraHosts: o.extraHosts?.map((h) => `${h.host}:${h.ip}`),
       SecurityOpt: o.securityOpt,
+      NetworkMode: o.networkMode,
       PidMode: o.pid,
       IpcMode: o.ipc,
       UTSMode: o.uts,

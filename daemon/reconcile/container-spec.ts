@@ -15,6 +15,8 @@ export function imageRef(project: ProjectSpec, service: ServiceSpec): string {
 }
 
 function networksOf(project: ProjectSpec, service: ServiceSpec): ContainerCreateSpec['networks'] {
+  // network_mode: the container lives in another network namespace and joins no project network.
+  if (service.options?.networkMode !== undefined) return [];
   let entries = Object.entries(service.networks);
   // The loader normally attaches `default`; this covers specs built by hand (tests, API clients).
   if (entries.length === 0 && project.networks['default']) entries = [['default', { aliases: [] }]];
@@ -92,12 +94,12 @@ export function replicaContainerName(project: ProjectSpec, service: ServiceSpec,
 }
 
 /**
- * `ipc`/`pid`/`uts`: `service:<name>` joins that service's first replica, as Compose does; the engine wants
+ * `ipc`/`pid`/`uts`/`network_mode`: `service:<name>` joins that service's first replica, as Compose does; the engine wants
  * `container:<engine name>`. A service unknown here is left as written: the loader reports it.
  */
 function resolveNamespaces(project: ProjectSpec, options: ContainerOptions): ContainerOptions {
   const out: ContainerOptions = { ...options };
-  for (const key of ['ipc', 'pid', 'uts'] as const) {
+  for (const key of ['ipc', 'pid', 'uts', 'networkMode'] as const) {
     const mode = options[key];
     const target = mode?.startsWith('service:') ? project.services[mode.slice('service:'.length)] : undefined;
     if (target) out[key] = `container:${replicaContainerName(project, target, 1)}`;

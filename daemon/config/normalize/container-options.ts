@@ -71,6 +71,15 @@ const READERS: Record<string, Reader> = {
   ipc: namespace('ipc'),
   uts: namespace('uts'),
   userns_mode: namespace('userns'),
+  network_mode: (ctx, node, path, out) => {
+    const s = readString(ctx, node, path);
+    if (s === undefined) return;
+    if (!/^(?:host|none|bridge|(?:service|container):[a-zA-Z0-9][a-zA-Z0-9_.-]*)$/.test(s)) {
+      ctx.issues.error(node.pos, path, `invalid network_mode "${s.slice(0, 60)}"`, 'expected host, none, bridge, service:<name> or container:<name>');
+      return;
+    }
+    out.networkMode = s;
+  },
   cgroup: (ctx, node, path, out) => {
     const c = readEnum(ctx, node, path, ['host', 'private'] as const);
     if (c !== undefined) out.cgroup = c;

@@ -2,7 +2,7 @@
 // document.ts once every service is known; here we only remember where those references were written.
 
 import type { RestartPolicy, ServiceSpec } from '../../api/project.ts';
-import { get, setOwn, type YEntry, type YNode } from '../node.ts';
+import { get, setOwn, type YEntry, type YMap, type YNode } from '../node.ts';
 import type { PathSeg } from '../positions.ts';
 import { DEPLOY_KEYS, DEPLOY_UNSUPPORTED, RESTART_VALUES, SERVICE_KEYS, SERVICE_NETWORK_KEYS, SERVICE_NETWORK_UNSUPPORTED, SERVICE_UNSUPPORTED } from '../schema.ts';
 import { type MeshOverrides, readMeshOverrides, resolveMesh } from '../x-cmesh.ts';
@@ -154,6 +154,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
   spec.replicas = scale?.n ?? replicas?.n ?? 1;
   const options = readContainerOptions(ctx, map, path);
   if (options !== undefined) spec.options = options;
+  if (options !== undefined) joinNamespaces(ctx, map, path, spec, refs);
   if (options?.containerName !== undefined && spec.replicas > 1) {
     const at = map.entries.get('container_name')?.keyPos ?? entry.keyPos;
     ctx.issues.error(at, [...path, 'container_name'], `service "${name}" sets container_name but runs ${spec.replicas} replicas`, 'a container name is unique: drop container_name to run several replicas');
@@ -165,7 +166,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
     const node = get(map, 'pull_policy');
     ctx.issues.error(node?.pos ?? entry.keyPos, [...path, 'pull_policy'], `pull_policy "build" needs a build section to build from`, 'add `build: <dir>` or choose another pull_policy');
   }
-  if (!map.entries.has('networks')) {
+  if (!map.entries.has('networks') && spec.options?.networkMode === undefined) {
     spec.networks = { default: { aliases: [] } };
   }
   spec.mesh = resolveMesh(meshDefaults, meshOwn, spec.healthcheck);
@@ -255,4 +256,36 @@ function readServiceNetworks(ctx: Ctx, node: YNode, path: PathSeg[], refs: Servi
     setOwn(out, e.key, { aliases });
   }
   return out;
+}
+
+/**
+ * `network_mode` replaces the project networks (and so the ports: the mesh cannot reach such a service), and
+ * `service:<name>` in network_mode, ipc, pid or uts needs that service's first replica to exist first: an implicit
+ * `depends_on` (condition service_started), as Compose adds.
+ */
+function joinNamespaces(ctx: Ctx, map: YMap, path: PathSeg[], spec: ServiceSpec, refs: ServiceRefs): void {
+  const o = spec.options;
+  if (o === undefined) return;
+  if (o.networkMode !== undefined) {
+    const at = map.entries.get('network_mode')!;
+    if (map.entries.has('networks')) {
+      ctx.issues.error(at.keyPos, [...path, 'network_mode'], '`network_mode` and `networks` cannot be combined', 'keep one of them');
+    }
+    if (spec.ports.length > 0 || spec.expose.length > 0) {
+      ctx.issues.error(at.keyPos, [...path, 'network_mode'], `a service with network_mode "${o.networkMode}" cannot publish or expose ports: cmesh's proxy cannot reach it`, 'drop `ports`/`expose`, or the network_mode');
+    }
+  }
+  for (const [key, mode] of [['network_mode', o.networkMode], ['ipc', o.ipc], ['pid', o.pid], ['uts', o.uts]] as const) {
+    if (!mode?.startsWith('service:')) continue;
+    const dep = mode.slice('service:'.length);
+    const at = map.entries.get(key)!;
+    if (dep === spec.name) {
+      ctx.issues.error(at.value.pos, [...path, key], `service "${spec.name}" cannot join its own ${key === 'network_mode' ? 'network' : key} namespace`);
+      continue;
+    }
+    if (!Object.hasOwn(spec.dependsOn, dep)) {
+      spec.dependsOn[dep] = { condition: 'service_started', restart: false, required: true };
+      refs.deps.set(dep, { node: at.value, path: [...path, key] });
+    }
+  }
 }
