@@ -1,0 +1,271 @@
+// East-west benchmark (issue #13 point 6): a caller container on a project's network against 3 echo replicas, in one
+// run: direct to one replica's container IP, direct round-robin over the 3 IPs, and through the project's gateway by
+// name (http://web:3000) — the measured path is container → gateway → replica. Plus the ingress path (host →
+// daemon's published port → replica) under the same client, for the CPU per request of both data paths.
+// Usage: npx tsx bench/east-west.ts [--seconds N] [--json]
+// Real parts: `node bin/cmesh.js` with its own CMESH_HOME, a compose project with `x-cmesh: { east_west: true }`, the
+// echo fixture image (built locally), the caller on cmesh/node:local. No nginx on the same path: see bench/RESULTS.md.
+// Method, per path: a closed loop of 16 keep-alive connections for max RPS (1 s warm-up not counted), then an open
+// loop at half the round-robin direct maximum (request i due at start + i/rate, latency from the due time, so a
+// stall shows in the percentiles: no coordinated omission). CPU per request: utime+stime of every process of the
+// gateway container (its host pids, /proc/<pid>/stat) or of the daemon process, before/after the closed loop.
+// Bounded in count and time; traffic only to the project's containers and loopback; everything carries the test
+// labels and is removed at the end (down, caller container, label sweep), even on failure.
+
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CmeshCli, newCmeshCli, until } from '../test/helpers/cmesh-cli.ts';
+import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../test/helpers/docker.ts';
+import { serviceLabels } from '../test/helpers/echo-project.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i < 0 ? undefined : (args[i + 1] ?? '');
+};
+const SECONDS = Number(flag('--seconds') ?? 5);
+const JSON_OUT = args.includes('--json');
+const CONNS = 16;
+const WARMUP_S = 1;
+const PATH = '/bytes?n=1024';
+const runId = newRunId('bench-ew');
+const project = runId;
+const network = `${project}_default`;
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/**
+ * The load client, plain node (no packages: it runs in cmesh/node:local as well as on the host). argv[1] is a JSON
+ * job: { mode: 'closed' | 'open', hosts, port, path, conns, seconds, warmup, rate? }. Connections are spread over
+ * `hosts` (connection c goes to hosts[c % n]), each host with its own keep-alive agent. Prints one JSON line.
+ */
+const CLIENT = String.raw`
+const http = require('node:http');
+const job = JSON.parse(process.argv[1]);
+const per = job.hosts.map((_, h) => Array.from({ length: job.conns }, (_, c) => c).filter((c) => c % job.hosts.length === h).length);
+const agents = job.hosts.map((_, h) => new http.Agent({ keepAlive: true, maxSockets: per[h], maxFreeSockets: per[h] }));
+const get = (h) => new Promise((resolve) => {
+  const req = http.get({ host: job.hosts[h], port: job.port, path: job.path, agent: agents[h], timeout: 10000 }, (res) => {
+    res.resume();
+    res.on('end', () => resolve(res.statusCode === 200));
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', () => resolve(false));
+});
+const done = (out) => { for (const a of agents) a.destroy(); console.log(JSON.stringify(out)); };
+if (job.mode === 'closed') {
+  let ok = 0, errors = 0, counting = false;
+  const t0 = performance.now();
+  const measureFrom = t0 + job.warmup * 1000;
+  const end = measureFrom + job.seconds * 1000;
+  let started = 0;
+  const worker = async (c) => {
+    const h = c % job.hosts.length;
+    while (performance.now() < end) {
+      const counted = performance.now() >= measureFrom;
+      const good = await get(h);
+      if (counted) { if (good) ok++; else errors++; }
+    }
+  };
+  Promise.all(Array.from({ length: job.conns }, (_, c) => worker(c))).then(() => {
+    const s = (performance.now() - measureFrom) / 1000;
+    done({ requests: ok, errors, seconds: s, rps: ok / s });
+  });
+} else {
+  const warm = Math.round(job.rate * job.warmup);
+  const total = warm + Math.round(job.rate * job.seconds);
+  const lat = new Float64Array(total);
+  let sent = 0, finished = 0, errors = 0;
+  const start = performance.now();
+  const fire = (i, due) => get(i % job.hosts.length).then((good) => {
+    lat[i] = performance.now() - due;
+    if (!good && i >= warm) errors++;
+    if (++finished === total) {
+      const sorted = Array.from(lat.subarray(warm)).sort((a, b) => a - b);
+      const at = (q) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 1000) / 1000;
+      done({ p50: at(0.5), p99: at(0.99), errors, sent: total - warm });
+    }
+  });
+  const tick = () => {
+    const now = performance.now();
+    while (sent < total && start + (sent * 1000) / job.rate <= now) { fire(sent, start + (sent * 1000) / job.rate); sent++; }
+    if (sent < total) setTimeout(tick, 1);
+  };
+  tick();
+}
+`;
+
+interface Job {
+  mode: 'closed' | 'open';
+  hosts: string[];
+  port: number;
+  rate?: number;
+}
+interface Closed {
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+}
+interface Open {
+  p50: number;
+  p99: number;
+  errors: number;
+  sent: number;
+}
+
+function exec(file: string, argv: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, argv, { timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${file} ${argv.slice(0, 4).join(' ')} exited ${code}: ${err.slice(-1000)}`))));
+  });
+}
+
+const jobArgs = (j: Job): string => JSON.stringify({ ...j, path: PATH, conns: CONNS, seconds: SECONDS, warmup: WARMUP_S });
+const timeout = (): number => (WARMUP_S + SECONDS + 20) * 1000;
+const lastJson = <T>(out: string): T => JSON.parse(out.trim().split('\n').at(-1)!) as T;
+
+/** The job in the long-lived caller container (docker exec): its traffic starts on the project network. */
+async function inCaller<T>(caller: string, j: Job): Promise<T> {
+  return lastJson<T>(await exec('docker', ['exec', caller, 'node', '-e', CLIENT, jobArgs(j)], timeout()));
+}
+
+/** The same client as a host process (the ingress path through the daemon's published port on 127.0.0.1). */
+async function onHost<T>(j: Job): Promise<T> {
+  return lastJson<T>(await exec(process.execPath, ['-e', CLIENT, jobArgs(j)], timeout()));
+}
+
+/** utime+stime in seconds of the given host pids (a process that is gone counts 0). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // exited between listing and reading
+    }
+  }
+  return ticks / 100;
+}
+
+/** Host pids of every process in a container (init and the server), from the engine. */
+async function containerPids(id: string): Promise<number[]> {
+  const out = await run(['top', id, '-eo', 'pid']);
+  return out.split('\n').slice(1).map(Number).filter((p) => p > 0);
+}
+
+type Measured = Closed & { cpuUsPerReq?: number };
+
+async function closedWithCpu(load: () => Promise<Closed>, pids?: number[]): Promise<Measured> {
+  const c0 = pids ? cpuSeconds(pids) : 0;
+  const r = await load();
+  const c1 = pids ? cpuSeconds(pids) : 0;
+  return pids && r.requests > 0 ? { ...r, cpuUsPerReq: ((c1 - c0) * 1e6) / r.requests } : r;
+}
+
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+async function main(): Promise<void> {
+  await requireDocker();
+  const echo = await buildFixtureImage('echo');
+  const cli: CmeshCli = await newCmeshCli();
+  let caller: string | undefined;
+  const started = Date.now();
+  try {
+    const hostPort = await freePort();
+    const probe = 'health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 1, fall: 2 }';
+    writeFileSync(
+      join(cli.work, 'compose.yaml'),
+      `name: ${project}\nx-cmesh:\n  east_west: true\nservices:\n  web:\n    image: ${echo}\n    deploy: { replicas: 3 }\n` +
+        `    environment: { SERVICE_NAME: web }\n    ports: ["127.0.0.1:${hostPort}:3000"]\n    x-cmesh: { ${probe} }\n${serviceLabels(runId)}`,
+    );
+    log(`bench/east-west: up (project ${project}, 3 echo replicas, east_west on)`);
+    await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+    const replicas = (await cli.ps()).filter((r) => r.service === 'web' && r.state === 'running');
+    if (replicas.length !== 3) throw new Error(`expected 3 running replicas, got ${replicas.length}`);
+    const ips = await Promise.all(
+      replicas.map(async (r) => (await run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, r.container])).trim()),
+    );
+    const gateway = (await run(['ps', '-q', '--no-trunc', '--filter', `label=dev.cmesh.project=${project}`, '--filter', 'label=dev.cmesh.role=gateway'])).split('\n').filter(Boolean)[0];
+    if (!gateway) throw new Error('no gateway container: is east-west on?');
+    const gatewayPids = await containerPids(gateway);
+    const daemonPid = await cli.daemonPid();
+    if (!daemonPid) throw new Error('no daemon pid');
+
+    const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+    caller = (await run(['run', '-d', ...labels, '--name', `${project}-caller`, '--network', network, 'cmesh/node:local', 'node', '-e', 'setTimeout(() => {}, 600000)'])).trim();
+    // Until the gateway routes to all 3 (health rises within a second of up; the first calls warm the paths).
+    await until('the gateway serving web', 20_000, async () => {
+      const r = await inCaller<Open>(caller!, { mode: 'open', hosts: ['web'], port: 3000, rate: 50 }).catch(() => undefined);
+      return r && r.errors === 0 ? true : undefined;
+    }, 500);
+
+    log('closed loop, 16 connections: direct (1 IP), direct (3 IPs), gateway, ingress');
+    const directOne = await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: [ips[0]!], port: 3000 }));
+    const directRr = await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: ips, port: 3000 }));
+    const viaGateway = await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: ['web'], port: 3000 }), gatewayPids);
+    const ingress = await closedWithCpu(() => onHost<Closed>({ mode: 'closed', hosts: ['127.0.0.1'], port: hostPort }), [daemonPid]);
+
+    const rate = Math.round(directRr.rps / 2);
+    log(`open loop at ${rate} req/s: direct (1 IP), direct (3 IPs), gateway`);
+    const oDirectOne = await inCaller<Open>(caller, { mode: 'open', hosts: [ips[0]!], port: 3000, rate });
+    const oDirectRr = await inCaller<Open>(caller, { mode: 'open', hosts: ips, port: 3000, rate });
+    const oGateway = await inCaller<Open>(caller, { mode: 'open', hosts: ['web'], port: 3000, rate });
+
+    const result = {
+      date: new Date().toISOString(),
+      request: `GET ${PATH}, keep-alive, ${CONNS} connections, ${SECONDS} s per run (+${WARMUP_S} s warm-up)`,
+      loadAverage: loadAverage(),
+      maxRps: { directOne: directOne.rps, directRoundRobin: directRr.rps, gateway: viaGateway.rps, ingressFromHost: ingress.rps },
+      rpsRatioVsDirect: { roundRobin: viaGateway.rps / directRr.rps, oneReplica: viaGateway.rps / directOne.rps },
+      cpuUsPerRequest: { gateway: viaGateway.cpuUsPerReq, ingressDaemon: ingress.cpuUsPerReq },
+      fixedRateLatencyMs: { rate, directOne: oDirectOne, directRoundRobin: oDirectRr, gateway: oGateway },
+      addedP50Ms: oGateway.p50 - oDirectRr.p50,
+      addedP99Ms: oGateway.p99 - oDirectRr.p99,
+      nginx: 'not measured: no nginx image or binary on this host (see bench/RESULTS.md)',
+      errors: [directOne, directRr, viaGateway, ingress, oDirectOne, oDirectRr, oGateway].reduce((n, r) => n + r.errors, 0),
+      benchSeconds: 0,
+    };
+    result.benchSeconds = Math.round((Date.now() - started) / 1000);
+    if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
+    else printTable(result);
+  } finally {
+    if (caller) await run(['rm', '-f', caller]).catch(() => undefined);
+    await cli.teardown(project, runId);
+  }
+}
+
+function printTable(r: {
+  request: string;
+  loadAverage: string;
+  maxRps: Record<string, number>;
+  rpsRatioVsDirect: { roundRobin: number; oneReplica: number };
+  cpuUsPerRequest: { gateway?: number; ingressDaemon?: number };
+  fixedRateLatencyMs: { rate: number; directOne: Open; directRoundRobin: Open; gateway: Open };
+  addedP50Ms: number;
+  addedP99Ms: number;
+  errors: number;
+  benchSeconds: number;
+}): void {
+  const f = (v: number | undefined, d = 0): string => (v === undefined ? '-' : v.toFixed(d));
+  const m = r.maxRps;
+  const l = r.fixedRateLatencyMs;
+  console.log(`${r.request}; load average before the report ${r.loadAverage}; ${r.benchSeconds} s in all`);
+  console.log(`max RPS      direct 1 IP ${f(m.directOne)}  direct 3 IPs ${f(m.directRoundRobin)}  gateway ${f(m.gateway)}  (ingress from host ${f(m.ingressFromHost)})`);
+  console.log(`             gateway/direct 3 IPs ${f(r.rpsRatioVsDirect.roundRobin, 2)} (goal ≥ 0.70)  gateway/direct 1 IP ${f(r.rpsRatioVsDirect.oneReplica, 2)}`);
+  console.log(`CPU µs/req   gateway (east-west) ${f(r.cpuUsPerRequest.gateway, 1)}  daemon (ingress) ${f(r.cpuUsPerRequest.ingressDaemon, 1)}`);
+  const p = (o: Open): string => `${o.p50}/${o.p99}`;
+  console.log(`@${l.rate} req/s  p50/p99 ms  direct 1 IP ${p(l.directOne)}  direct 3 IPs ${p(l.directRoundRobin)}  gateway ${p(l.gateway)}`);
+  console.log(`added p50    ${f(r.addedP50Ms, 3)} ms (goal ≤ 0.3 ms)  added p99 ${f(r.addedP99Ms, 3)} ms   errors ${r.errors}`);
+}
+
+await main();
