@@ -4,7 +4,8 @@
 // daemon's published port → replica) under the same client, for the CPU per request of both data paths.
 // Usage: npx tsx bench/east-west.ts [--seconds N] [--rounds N] [--json]   (defaults: 4 s per run, 2 rounds)
 // Real parts: `node bin/cmesh.js` with its own CMESH_HOME, a compose project with `x-cmesh: { east_west: true }`, the
-// echo fixture image (built locally), the caller on cmesh/node:local. No nginx on the same path: see bench/RESULTS.md.
+// echo fixture image (built locally), the caller on cmesh/node:local. nginx on the same path (caller → nginx container
+// → replicas, bench/nginx-container.ts) when the host has Debian's nginx (apt-get install -y nginx); else it is left out.
 // Method, per path: a closed loop of 16 keep-alive connections for max RPS (1 s warm-up not counted), then an open
 // loop at half the round-robin direct maximum (request i due at start + i/rate, latency from the due time, so a
 // stall shows in the percentiles: no coordinated omission). CPU per request: utime+stime of every process of the
@@ -19,6 +20,7 @@ import { type CmeshCli, newCmeshCli, until } from '../test/helpers/cmesh-cli.ts'
 import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../test/helpers/docker.ts';
 import { serviceLabels } from '../test/helpers/echo-project.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { hostNginx, NGINX_PORT, startNginx } from './nginx-container.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -207,49 +209,63 @@ async function main(): Promise<void> {
 
     const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
     caller = (await run(['run', '-d', ...labels, '--name', `${project}-caller`, '--network', network, 'cmesh/node:local', 'node', '-e', 'setTimeout(() => {}, 600000)'])).trim();
+    const nginxBin = hostNginx();
+    if (!nginxBin) log('bench/east-west: no nginx on this host (apt-get install -y nginx): the nginx column is left out');
+    const nginx = nginxBin ? await startNginx(nginxBin, runId, network, ips.map((ip) => `${ip}:3000`)) : undefined;
+    const nginxIp = nginx ? (await run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, nginx])).trim() : undefined;
+    const nginxPids = nginx ? await containerPids(nginx) : [];
     // Until the gateway routes to all 3 (health rises within a second of up; the first calls warm the paths).
     await until('the gateway serving web', 20_000, async () => {
       const r = await inCaller<Open>(caller!, { mode: 'open', hosts: ['web'], port: 3000, rate: 50 }).catch(() => undefined);
       return r && r.errors === 0 ? true : undefined;
     }, 500);
+    if (nginxIp) {
+      await until('nginx serving web', 20_000, async () => {
+        const r = await inCaller<Open>(caller!, { mode: 'open', hosts: [nginxIp], port: NGINX_PORT, rate: 50 }).catch(() => undefined);
+        return r && r.errors === 0 ? true : undefined;
+      }, 500);
+    }
 
     const best = <T>(xs: T[], better: (a: T, b: T) => boolean): T => xs.reduce((a, b) => (better(b, a) ? b : a));
-    const closed: Record<'directOne' | 'directRr' | 'gateway' | 'ingress', Measured[]> = { directOne: [], directRr: [], gateway: [], ingress: [] };
+    const closed: Record<'directOne' | 'directRr' | 'gateway' | 'nginx' | 'ingress', Measured[]> = { directOne: [], directRr: [], gateway: [], nginx: [], ingress: [] };
     for (let round = 1; round <= ROUNDS; round++) {
-      log(`round ${round}/${ROUNDS}: closed loop, ${CONNS} connections: direct (1 IP), direct (3 IPs), gateway, ingress`);
+      log(`round ${round}/${ROUNDS}: closed loop, ${CONNS} connections: direct (1 IP), direct (3 IPs), gateway, nginx, ingress`);
       closed.directOne.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: [ips[0]!], port: 3000 })));
       closed.directRr.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: ips, port: 3000 })));
       closed.gateway.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: ['web'], port: 3000 }), gatewayPids));
+      if (nginxIp) closed.nginx.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: [nginxIp], port: NGINX_PORT }), nginxPids));
       closed.ingress.push(await closedWithCpu(() => onHost<Closed>({ mode: 'closed', hosts: ['127.0.0.1'], port: hostPort }), [daemonPid]));
     }
     const maxOf = (xs: Measured[]): Measured => best(xs, (a, b) => a.rps > b.rps);
     const [directOne, directRr, viaGateway, ingress] = [maxOf(closed.directOne), maxOf(closed.directRr), maxOf(closed.gateway), maxOf(closed.ingress)];
     // CPU per request: the least over the rounds (another process's work never lowers it, it can only add to it).
-    const leastCpu = (xs: Measured[]): number | undefined => Math.min(...xs.map((x) => x.cpuUsPerReq ?? Number.POSITIVE_INFINITY));
+    const leastCpu = (xs: Measured[]): number | undefined => (xs.length === 0 ? undefined : Math.min(...xs.map((x) => x.cpuUsPerReq ?? Number.POSITIVE_INFINITY)));
+    const viaNginx = closed.nginx.length > 0 ? maxOf(closed.nginx) : undefined;
 
     const rate = Math.round(directRr.rps / 2);
-    const open: Record<'directOne' | 'directRr' | 'gateway', Open[]> = { directOne: [], directRr: [], gateway: [] };
+    const open: Record<'directOne' | 'directRr' | 'gateway' | 'nginx', Open[]> = { directOne: [], directRr: [], gateway: [], nginx: [] };
     for (let round = 1; round <= ROUNDS; round++) {
-      log(`round ${round}/${ROUNDS}: open loop at ${rate} req/s: direct (1 IP), direct (3 IPs), gateway`);
+      log(`round ${round}/${ROUNDS}: open loop at ${rate} req/s: direct (1 IP), direct (3 IPs), gateway, nginx`);
       open.directOne.push(await inCaller<Open>(caller, { mode: 'open', hosts: [ips[0]!], port: 3000, rate }));
       open.directRr.push(await inCaller<Open>(caller, { mode: 'open', hosts: ips, port: 3000, rate }));
       open.gateway.push(await inCaller<Open>(caller, { mode: 'open', hosts: ['web'], port: 3000, rate }));
+      if (nginxIp) open.nginx.push(await inCaller<Open>(caller, { mode: 'open', hosts: [nginxIp], port: NGINX_PORT, rate }));
     }
     const calmest = (xs: Open[]): Open => best(xs, (a, b) => a.p50 < b.p50);
     const [oDirectOne, oDirectRr, oGateway] = [calmest(open.directOne), calmest(open.directRr), calmest(open.gateway)];
+    const oNginx = open.nginx.length > 0 ? calmest(open.nginx) : undefined;
 
     const result = {
       date: new Date().toISOString(),
       request: `GET ${PATH}, keep-alive, ${CONNS} connections, ${SECONDS} s per run (+${WARMUP_S} s warm-up), best of ${ROUNDS} interleaved rounds per path`,
       loadAverage: { atStart: loadAtStart, atEnd: loadAverage() },
-      maxRps: { directOne: directOne.rps, directRoundRobin: directRr.rps, gateway: viaGateway.rps, ingressFromHost: ingress.rps },
-      rpsRatioVsDirect: { roundRobin: viaGateway.rps / directRr.rps, oneReplica: viaGateway.rps / directOne.rps },
-      cpuUsPerRequest: { gateway: leastCpu(closed.gateway), ingressDaemon: leastCpu(closed.ingress) },
+      maxRps: { directOne: directOne.rps, directRoundRobin: directRr.rps, gateway: viaGateway.rps, nginx: viaNginx?.rps, ingressFromHost: ingress.rps },
+      rpsRatioVsDirect: { roundRobin: viaGateway.rps / directRr.rps, oneReplica: viaGateway.rps / directOne.rps, nginxVsRoundRobin: viaNginx ? viaNginx.rps / directRr.rps : undefined },
+      cpuUsPerRequest: { gateway: leastCpu(closed.gateway), nginx: leastCpu(closed.nginx), ingressDaemon: leastCpu(closed.ingress) },
       rounds: ROUNDS,
-      fixedRateLatencyMs: { rate, directOne: oDirectOne, directRoundRobin: oDirectRr, gateway: oGateway },
-      addedP50Ms: oGateway.p50 - oDirectRr.p50,
-      addedP99Ms: oGateway.p99 - oDirectRr.p99,
-      nginx: 'not measured: no nginx image or binary on this host (see bench/RESULTS.md)',
+      fixedRateLatencyMs: { rate, directOne: oDirectOne, directRoundRobin: oDirectRr, gateway: oGateway, nginx: oNginx },
+      addedP50Ms: { gateway: oGateway.p50 - oDirectRr.p50, nginx: oNginx ? oNginx.p50 - oDirectRr.p50 : undefined },
+      addedP99Ms: { gateway: oGateway.p99 - oDirectRr.p99, nginx: oNginx ? oNginx.p99 - oDirectRr.p99 : undefined },
       errors: [...Object.values(closed).flat(), ...Object.values(open).flat()].reduce((n, r) => n + r.errors, 0),
       benchSeconds: 0,
     };
@@ -257,6 +273,7 @@ async function main(): Promise<void> {
     if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
     else printTable(result);
   } finally {
+    // The caller, nginx and its image carry the run label: teardown's sweep (cleanup(runId)) removes them too.
     if (caller) await run(['rm', '-f', caller]).catch(() => undefined);
     await cli.teardown(project, runId);
   }
@@ -265,12 +282,12 @@ async function main(): Promise<void> {
 function printTable(r: {
   request: string;
   loadAverage: { atStart: string; atEnd: string };
-  maxRps: Record<string, number>;
-  rpsRatioVsDirect: { roundRobin: number; oneReplica: number };
-  cpuUsPerRequest: { gateway?: number; ingressDaemon?: number };
-  fixedRateLatencyMs: { rate: number; directOne: Open; directRoundRobin: Open; gateway: Open };
-  addedP50Ms: number;
-  addedP99Ms: number;
+  maxRps: Record<string, number | undefined>;
+  rpsRatioVsDirect: { roundRobin: number; oneReplica: number; nginxVsRoundRobin: number | undefined };
+  cpuUsPerRequest: { gateway?: number; nginx?: number; ingressDaemon?: number };
+  fixedRateLatencyMs: { rate: number; directOne: Open; directRoundRobin: Open; gateway: Open; nginx: Open | undefined };
+  addedP50Ms: { gateway: number; nginx: number | undefined };
+  addedP99Ms: { gateway: number; nginx: number | undefined };
   errors: number;
   benchSeconds: number;
 }): void {
@@ -278,12 +295,13 @@ function printTable(r: {
   const m = r.maxRps;
   const l = r.fixedRateLatencyMs;
   console.log(`${r.request}; load average at start ${r.loadAverage.atStart}, at end ${r.loadAverage.atEnd}; ${r.benchSeconds} s in all`);
-  console.log(`max RPS      direct 1 IP ${f(m.directOne)}  direct 3 IPs ${f(m.directRoundRobin)}  gateway ${f(m.gateway)}  (ingress from host ${f(m.ingressFromHost)})`);
-  console.log(`             gateway/direct 3 IPs ${f(r.rpsRatioVsDirect.roundRobin, 2)} (goal ≥ 0.70)  gateway/direct 1 IP ${f(r.rpsRatioVsDirect.oneReplica, 2)}`);
-  console.log(`CPU µs/req   gateway (east-west) ${f(r.cpuUsPerRequest.gateway, 1)}  daemon (ingress) ${f(r.cpuUsPerRequest.ingressDaemon, 1)}`);
-  const p = (o: Open): string => `${o.p50}/${o.p99}`;
-  console.log(`@${l.rate} req/s  p50/p99 ms  direct 1 IP ${p(l.directOne)}  direct 3 IPs ${p(l.directRoundRobin)}  gateway ${p(l.gateway)}`);
-  console.log(`added p50    ${f(r.addedP50Ms, 3)} ms (goal ≤ 0.3 ms)  added p99 ${f(r.addedP99Ms, 3)} ms   errors ${r.errors}`);
+  console.log(`max RPS      direct 1 IP ${f(m.directOne)}  direct 3 IPs ${f(m.directRoundRobin)}  gateway ${f(m.gateway)}  nginx ${f(m.nginx)}  (ingress from host ${f(m.ingressFromHost)})`);
+  console.log(`             gateway/direct 3 IPs ${f(r.rpsRatioVsDirect.roundRobin, 2)} (goal ≥ 0.70)  gateway/direct 1 IP ${f(r.rpsRatioVsDirect.oneReplica, 2)}  nginx/direct 3 IPs ${f(r.rpsRatioVsDirect.nginxVsRoundRobin, 2)}`);
+  console.log(`CPU µs/req   gateway (east-west) ${f(r.cpuUsPerRequest.gateway, 1)}  nginx ${f(r.cpuUsPerRequest.nginx, 1)}  daemon (ingress) ${f(r.cpuUsPerRequest.ingressDaemon, 1)}`);
+  const p = (o: Open | undefined): string => (o ? `${o.p50}/${o.p99}` : '-');
+  console.log(`@${l.rate} req/s  p50/p99 ms  direct 1 IP ${p(l.directOne)}  direct 3 IPs ${p(l.directRoundRobin)}  gateway ${p(l.gateway)}  nginx ${p(l.nginx)}`);
+  console.log(`added p50    gateway ${f(r.addedP50Ms.gateway, 3)} ms (goal ≤ 0.3 ms)  nginx ${f(r.addedP50Ms.nginx, 3)} ms   (vs direct 3 IPs)`);
+  console.log(`added p99    gateway ${f(r.addedP99Ms.gateway, 3)} ms  nginx ${f(r.addedP99Ms.nginx, 3)} ms   errors ${r.errors}`);
 }
 
 await main();
