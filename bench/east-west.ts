@@ -14,7 +14,7 @@
 // labels and is removed at the end (down, caller container, label sweep), even on failure.
 
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CmeshCli, newCmeshCli, until } from '../test/helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../test/helpers/docker.ts';
@@ -35,6 +35,9 @@ const JSON_OUT = args.includes('--json');
 const CONNS = 16;
 const WARMUP_S = 1;
 const PATH = '/bytes?n=1024';
+// Each path serves a request in well under a millisecond of work: a median above this is a queue (the host could not
+// keep the rate), and then the added latency measures the queue, not the hop.
+const SATURATED_P50_MS = 5;
 const runId = newRunId('bench-ew');
 const project = runId;
 const network = `${project}_default`;
@@ -166,13 +169,30 @@ async function containerPids(id: string): Promise<number[]> {
   return out.split('\n').slice(1).map(Number).filter((p) => p > 0);
 }
 
-type Measured = Closed & { cpuUsPerReq?: number };
+/**
+ * CPU seconds of a container: its cpuacct cgroup (v1) when the host exposes it — that also counts the processes that
+ * exit within the run, like the caller's `docker exec` — else utime+stime of the processes it runs now.
+ */
+async function containerCpu(idOrName: string): Promise<() => number> {
+  const id = (await run(['inspect', '--format', '{{.Id}}', idOrName])).trim();
+  const usage = `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`;
+  if (existsSync(usage)) return () => Number(readFileSync(usage, 'utf8')) / 1e9;
+  const pids = await containerPids(id);
+  return () => cpuSeconds(pids);
+}
 
-async function closedWithCpu(load: () => Promise<Closed>, pids?: number[]): Promise<Measured> {
-  const c0 = pids ? cpuSeconds(pids) : 0;
+/** CPU counters summed: one number for a group of containers or processes. */
+const sum = (meters: (() => number)[]): (() => number) => () => meters.reduce((n, m) => n + m(), 0);
+
+type Measured = Closed & { cpuUsPerReq?: number; restUsPerReq?: number };
+
+/** A closed-loop run with the CPU per request of the proxy under test and of the rest of the path (client, replicas). */
+async function closedWithCpu(load: () => Promise<Closed>, proxy?: () => number, rest?: () => number): Promise<Measured> {
+  const p0 = proxy?.() ?? 0;
+  const r0 = rest?.() ?? 0;
   const r = await load();
-  const c1 = pids ? cpuSeconds(pids) : 0;
-  return pids && r.requests > 0 ? { ...r, cpuUsPerReq: ((c1 - c0) * 1e6) / r.requests } : r;
+  const per = (s: number): number | undefined => (r.requests > 0 ? (s * 1e6) / r.requests : undefined);
+  return { ...r, ...(proxy ? { cpuUsPerReq: per(proxy() - p0) } : {}), ...(rest ? { restUsPerReq: per(rest() - r0) } : {}) };
 }
 
 function loadAverage(): string {
@@ -203,7 +223,7 @@ async function main(): Promise<void> {
     );
     const gateway = (await run(['ps', '-q', '--no-trunc', '--filter', `label=dev.cmesh.project=${project}`, '--filter', 'label=dev.cmesh.role=gateway'])).split('\n').filter(Boolean)[0];
     if (!gateway) throw new Error('no gateway container: is east-west on?');
-    const gatewayPids = await containerPids(gateway);
+    const gatewayCpu = await containerCpu(gateway);
     const daemonPid = await cli.daemonPid();
     if (!daemonPid) throw new Error('no daemon pid');
 
@@ -213,7 +233,11 @@ async function main(): Promise<void> {
     if (!nginxBin) log('bench/east-west: no nginx on this host (apt-get install -y nginx): the nginx column is left out');
     const nginx = nginxBin ? await startNginx(nginxBin, runId, network, ips.map((ip) => `${ip}:3000`)) : undefined;
     const nginxIp = nginx ? (await run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, nginx])).trim() : undefined;
-    const nginxPids = nginx ? await containerPids(nginx) : [];
+    const nginxCpu = nginx ? await containerCpu(nginx) : undefined;
+    const daemonCpu = (): number => cpuSeconds([daemonPid]);
+    const replicasCpu = sum(await Promise.all(replicas.map((r) => containerCpu(r.container))));
+    // The rest of the east-west path: the caller (client) and the replicas.
+    const restCpu = sum([await containerCpu(caller), replicasCpu]);
     // Until the gateway routes to all 3 (health rises within a second of up; the first calls warm the paths).
     await until('the gateway serving web', 20_000, async () => {
       const r = await inCaller<Open>(caller!, { mode: 'open', hosts: ['web'], port: 3000, rate: 50 }).catch(() => undefined);
@@ -230,16 +254,17 @@ async function main(): Promise<void> {
     const closed: Record<'directOne' | 'directRr' | 'gateway' | 'nginx' | 'ingress', Measured[]> = { directOne: [], directRr: [], gateway: [], nginx: [], ingress: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       log(`round ${round}/${ROUNDS}: closed loop, ${CONNS} connections: direct (1 IP), direct (3 IPs), gateway, nginx, ingress`);
-      closed.directOne.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: [ips[0]!], port: 3000 })));
-      closed.directRr.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: ips, port: 3000 })));
-      closed.gateway.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: ['web'], port: 3000 }), gatewayPids));
-      if (nginxIp) closed.nginx.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: [nginxIp], port: NGINX_PORT }), nginxPids));
-      closed.ingress.push(await closedWithCpu(() => onHost<Closed>({ mode: 'closed', hosts: ['127.0.0.1'], port: hostPort }), [daemonPid]));
+      closed.directOne.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: [ips[0]!], port: 3000 }), undefined, restCpu));
+      closed.directRr.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: ips, port: 3000 }), undefined, restCpu));
+      closed.gateway.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: ['web'], port: 3000 }), gatewayCpu, restCpu));
+      if (nginxIp) closed.nginx.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: [nginxIp], port: NGINX_PORT }), nginxCpu, restCpu));
+      closed.ingress.push(await closedWithCpu(() => onHost<Closed>({ mode: 'closed', hosts: ['127.0.0.1'], port: hostPort }), daemonCpu, replicasCpu));
     }
     const maxOf = (xs: Measured[]): Measured => best(xs, (a, b) => a.rps > b.rps);
     const [directOne, directRr, viaGateway, ingress] = [maxOf(closed.directOne), maxOf(closed.directRr), maxOf(closed.gateway), maxOf(closed.ingress)];
     // CPU per request: the least over the rounds (another process's work never lowers it, it can only add to it).
-    const leastCpu = (xs: Measured[]): number | undefined => (xs.length === 0 ? undefined : Math.min(...xs.map((x) => x.cpuUsPerReq ?? Number.POSITIVE_INFINITY)));
+    const least = (xs: Measured[], k: 'cpuUsPerReq' | 'restUsPerReq'): number | undefined => (xs.length === 0 ? undefined : Math.min(...xs.map((x) => x[k] ?? Number.POSITIVE_INFINITY)));
+    const leastCpu = (xs: Measured[]): number | undefined => least(xs, 'cpuUsPerReq');
     const viaNginx = closed.nginx.length > 0 ? maxOf(closed.nginx) : undefined;
 
     const rate = Math.round(directRr.rps / 2);
@@ -262,10 +287,21 @@ async function main(): Promise<void> {
       maxRps: { directOne: directOne.rps, directRoundRobin: directRr.rps, gateway: viaGateway.rps, nginx: viaNginx?.rps, ingressFromHost: ingress.rps },
       rpsRatioVsDirect: { roundRobin: viaGateway.rps / directRr.rps, oneReplica: viaGateway.rps / directOne.rps, nginxVsRoundRobin: viaNginx ? viaNginx.rps / directRr.rps : undefined },
       cpuUsPerRequest: { gateway: leastCpu(closed.gateway), nginx: leastCpu(closed.nginx), ingressDaemon: leastCpu(closed.ingress) },
+      // The caller container and the 3 replicas per request (replicas only on the ingress row: its client is on the host).
+      restOfPathUsPerRequest: {
+        directOne: least(closed.directOne, 'restUsPerReq'),
+        directRoundRobin: least(closed.directRr, 'restUsPerReq'),
+        gateway: least(closed.gateway, 'restUsPerReq'),
+        nginx: least(closed.nginx, 'restUsPerReq'),
+        ingressReplicas: least(closed.ingress, 'restUsPerReq'),
+      },
       rounds: ROUNDS,
       fixedRateLatencyMs: { rate, directOne: oDirectOne, directRoundRobin: oDirectRr, gateway: oGateway, nginx: oNginx },
       addedP50Ms: { gateway: oGateway.p50 - oDirectRr.p50, nginx: oNginx ? oNginx.p50 - oDirectRr.p50 : undefined },
       addedP99Ms: { gateway: oGateway.p99 - oDirectRr.p99, nginx: oNginx ? oNginx.p99 - oDirectRr.p99 : undefined },
+      saturated: Object.entries({ directOne: oDirectOne, directRoundRobin: oDirectRr, gateway: oGateway, nginx: oNginx })
+        .filter(([, o]) => o !== undefined && o.p50 > SATURATED_P50_MS)
+        .map(([k]) => k),
       errors: [...Object.values(closed).flat(), ...Object.values(open).flat()].reduce((n, r) => n + r.errors, 0),
       benchSeconds: 0,
     };
@@ -285,6 +321,8 @@ function printTable(r: {
   maxRps: Record<string, number | undefined>;
   rpsRatioVsDirect: { roundRobin: number; oneReplica: number; nginxVsRoundRobin: number | undefined };
   cpuUsPerRequest: { gateway?: number; nginx?: number; ingressDaemon?: number };
+  restOfPathUsPerRequest: Record<string, number | undefined>;
+  saturated: string[];
   fixedRateLatencyMs: { rate: number; directOne: Open; directRoundRobin: Open; gateway: Open; nginx: Open | undefined };
   addedP50Ms: { gateway: number; nginx: number | undefined };
   addedP99Ms: { gateway: number; nginx: number | undefined };
@@ -298,9 +336,12 @@ function printTable(r: {
   console.log(`max RPS      direct 1 IP ${f(m.directOne)}  direct 3 IPs ${f(m.directRoundRobin)}  gateway ${f(m.gateway)}  nginx ${f(m.nginx)}  (ingress from host ${f(m.ingressFromHost)})`);
   console.log(`             gateway/direct 3 IPs ${f(r.rpsRatioVsDirect.roundRobin, 2)} (goal ≥ 0.70)  gateway/direct 1 IP ${f(r.rpsRatioVsDirect.oneReplica, 2)}  nginx/direct 3 IPs ${f(r.rpsRatioVsDirect.nginxVsRoundRobin, 2)}`);
   console.log(`CPU µs/req   gateway (east-west) ${f(r.cpuUsPerRequest.gateway, 1)}  nginx ${f(r.cpuUsPerRequest.nginx, 1)}  daemon (ingress) ${f(r.cpuUsPerRequest.ingressDaemon, 1)}`);
+  const o = r.restOfPathUsPerRequest;
+  console.log(`             caller+replicas: direct 1 IP ${f(o.directOne, 1)}  direct 3 IPs ${f(o.directRoundRobin, 1)}  gateway ${f(o.gateway, 1)}  nginx ${f(o.nginx, 1)}  (ingress: replicas ${f(o.ingressReplicas, 1)})`);
   const p = (o: Open | undefined): string => (o ? `${o.p50}/${o.p99}` : '-');
   console.log(`@${l.rate} req/s  p50/p99 ms  direct 1 IP ${p(l.directOne)}  direct 3 IPs ${p(l.directRoundRobin)}  gateway ${p(l.gateway)}  nginx ${p(l.nginx)}`);
   console.log(`added p50    gateway ${f(r.addedP50Ms.gateway, 3)} ms (goal ≤ 0.3 ms)  nginx ${f(r.addedP50Ms.nginx, 3)} ms   (vs direct 3 IPs)`);
+  if (r.saturated.length > 0) console.log(`SATURATED at this rate (p50 over ${SATURATED_P50_MS} ms: queueing, not the path): ${r.saturated.join(', ')} — the latency lines say nothing`);
   console.log(`added p99    gateway ${f(r.addedP99Ms.gateway, 3)} ms  nginx ${f(r.addedP99Ms.nginx, 3)} ms   errors ${r.errors}`);
 }
 
