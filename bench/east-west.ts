@@ -2,14 +2,16 @@
 // run: direct to one replica's container IP, direct round-robin over the 3 IPs, and through the project's gateway by
 // name (http://web:3000) — the measured path is container → gateway → replica. Plus the ingress path (host →
 // daemon's published port → replica) under the same client, for the CPU per request of both data paths.
-// Usage: npx tsx bench/east-west.ts [--seconds N] [--rounds N] [--json]   (defaults: 4 s per run, 2 rounds)
+// Usage: npx tsx bench/east-west.ts [--seconds N] [--rounds N] [--rate N] [--json]   (defaults: 4 s per run, 2 rounds,
+//   the open loop at half the round-robin direct maximum)
 // Real parts: `node bin/cmesh.js` with its own CMESH_HOME, a compose project with `x-cmesh: { east_west: true }`, the
 // echo fixture image (built locally), the caller on cmesh/node:local. nginx on the same path (caller → nginx container
 // → replicas, bench/nginx-container.ts) when the host has Debian's nginx (apt-get install -y nginx); else it is left out.
 // Method, per path: a closed loop of 16 keep-alive connections for max RPS (1 s warm-up not counted), then an open
 // loop at half the round-robin direct maximum (request i due at start + i/rate, latency from the due time, so a
-// stall shows in the percentiles: no coordinated omission). CPU per request: utime+stime of every process of the
-// gateway container (its host pids, /proc/<pid>/stat) or of the daemon process, before/after the closed loop.
+// stall shows in the percentiles: no coordinated omission). CPU per request, before/after each closed loop: the
+// gateway's and nginx's containers (cpuacct cgroup, else /proc/<pid>/stat of their processes), the daemon process
+// (ingress), and the rest of the path (caller + replicas), so a proxy's share of the whole path's CPU is visible.
 // Bounded in count and time; traffic only to the project's containers and loopback; everything carries the test
 // labels and is removed at the end (down, caller container, label sweep), even on failure.
 
@@ -267,7 +269,8 @@ async function main(): Promise<void> {
     const leastCpu = (xs: Measured[]): number | undefined => least(xs, 'cpuUsPerReq');
     const viaNginx = closed.nginx.length > 0 ? maxOf(closed.nginx) : undefined;
 
-    const rate = Math.round(directRr.rps / 2);
+    // --rate N: a fixed rate of one's own, for a host too busy to hold half the direct maximum on any path.
+    const rate = Number(flag('--rate') ?? 0) || Math.round(directRr.rps / 2);
     const open: Record<'directOne' | 'directRr' | 'gateway' | 'nginx', Open[]> = { directOne: [], directRr: [], gateway: [], nginx: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       log(`round ${round}/${ROUNDS}: open loop at ${rate} req/s: direct (1 IP), direct (3 IPs), gateway, nginx`);
