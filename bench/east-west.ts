@@ -206,6 +206,15 @@ async function main(): Promise<void> {
   const echo = await buildFixtureImage('echo');
   const cli: CmeshCli = await newCmeshCli();
   let caller: string | undefined;
+  // Our own containers first: the caller and nginx sit on the project network, and `down` cannot remove a network
+  // that still has them attached. Once, whether the run ends, throws or is interrupted (Ctrl-C, SIGTERM).
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      await run(['rm', '-f', `${project}-caller`, `${runId}-nginx`]).catch(() => undefined);
+      await cli.teardown(project, runId);
+    })());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanUp().finally(() => process.exit(130)));
   const started = Date.now();
   const loadAtStart = loadAverage();
   try {
@@ -312,9 +321,8 @@ async function main(): Promise<void> {
     if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
     else printTable(result);
   } finally {
-    // The caller, nginx and its image carry the run label: teardown's sweep (cleanup(runId)) removes them too.
-    if (caller) await run(['rm', '-f', caller]).catch(() => undefined);
-    await cli.teardown(project, runId);
+    // nginx's image carries the run label: teardown's sweep (cleanup(runId)) removes it.
+    await cleanUp();
   }
 }
 
