@@ -65,7 +65,7 @@ const get = (h) => new Promise((resolve) => {
 });
 const done = (out) => { for (const a of agents) a.destroy(); console.log(JSON.stringify(out)); };
 if (job.mode === 'closed') {
-  let ok = 0, errors = 0, counting = false;
+  let ok = 0, errors = 0, all = 0;
   const t0 = performance.now();
   const measureFrom = t0 + job.warmup * 1000;
   const end = measureFrom + job.seconds * 1000;
@@ -75,12 +75,13 @@ if (job.mode === 'closed') {
     while (performance.now() < end) {
       const counted = performance.now() >= measureFrom;
       const good = await get(h);
+      all++;
       if (counted) { if (good) ok++; else errors++; }
     }
   };
   Promise.all(Array.from({ length: job.conns }, (_, c) => worker(c))).then(() => {
     const s = (performance.now() - measureFrom) / 1000;
-    done({ requests: ok, errors, seconds: s, rps: ok / s });
+    done({ requests: ok, errors, seconds: s, rps: ok / s, all });
   });
 } else {
   const warm = Math.round(job.rate * job.warmup);
@@ -114,6 +115,8 @@ interface Job {
 }
 interface Closed {
   requests: number;
+  /** Every request of the run, warm-up included: the CPU readings span the whole run, so they divide by this. */
+  all: number;
   errors: number;
   seconds: number;
   rps: number;
@@ -193,7 +196,7 @@ async function closedWithCpu(load: () => Promise<Closed>, proxy?: () => number, 
   const p0 = proxy?.() ?? 0;
   const r0 = rest?.() ?? 0;
   const r = await load();
-  const per = (s: number): number | undefined => (r.requests > 0 ? (s * 1e6) / r.requests : undefined);
+  const per = (s: number): number | undefined => (r.all > 0 ? (s * 1e6) / r.all : undefined);
   return { ...r, ...(proxy ? { cpuUsPerReq: per(proxy() - p0) } : {}), ...(rest ? { restUsPerReq: per(rest() - r0) } : {}) };
 }
 
