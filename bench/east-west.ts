@@ -1,0 +1,362 @@
+// East-west benchmark (issue #13 point 6): a caller container on a project's network against 3 echo replicas, in one
+// run: direct to one replica's container IP, direct round-robin over the 3 IPs, and through the project's gateway by
+// name (http://web:3000) — the measured path is container → gateway → replica. Plus the ingress path (host →
+// daemon's published port → replica) under the same client, for the CPU per request of both data paths.
+// Usage: npx tsx bench/east-west.ts [--seconds N] [--rounds N] [--rate N] [--json]   (defaults: 4 s per run, 2 rounds,
+//   the open loop at half the round-robin direct maximum)
+// Real parts: `node bin/cmesh.js` with its own CMESH_HOME, a compose project with `x-cmesh: { east_west: true }`, the
+// echo fixture image (built locally), the caller on cmesh/node:local. nginx on the same path (caller → nginx container
+// → replicas, bench/nginx-container.ts) when the host has Debian's nginx (apt-get install -y nginx); else it is left out.
+// Method, per path: a closed loop of 16 keep-alive connections for max RPS (1 s warm-up not counted), then an open
+// loop at half the round-robin direct maximum (request i due at start + i/rate, latency from the due time, so a
+// stall shows in the percentiles: no coordinated omission). CPU per request, before/after each closed loop: the
+// gateway's and nginx's containers (cpuacct cgroup, else /proc/<pid>/stat of their processes), the daemon process
+// (ingress), and the rest of the path (caller + replicas), so a proxy's share of the whole path's CPU is visible.
+// Bounded in count and time; traffic only to the project's containers and loopback; everything carries the test
+// labels and is removed at the end (down, caller container, label sweep), even on failure.
+
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CmeshCli, newCmeshCli, until } from '../test/helpers/cmesh-cli.ts';
+import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../test/helpers/docker.ts';
+import { serviceLabels } from '../test/helpers/echo-project.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { hostNginx, NGINX_PORT, startNginx } from './nginx-container.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i < 0 ? undefined : (args[i + 1] ?? '');
+};
+const SECONDS = Number(flag('--seconds') ?? 4);
+// Paths are measured in interleaved rounds and each keeps its best round: on a shared host a burst of someone else's
+// work lands on one run of one path, and interleaving gives every path the same chance to miss it.
+const ROUNDS = Math.max(1, Number(flag('--rounds') ?? 2));
+const JSON_OUT = args.includes('--json');
+const CONNS = 16;
+const WARMUP_S = 1;
+const PATH = '/bytes?n=1024';
+// Each path serves a request in well under a millisecond of work: a median above this is a queue (the host could not
+// keep the rate), and then the added latency measures the queue, not the hop.
+const SATURATED_P50_MS = 5;
+const runId = newRunId('bench-ew');
+const project = runId;
+const network = `${project}_default`;
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/**
+ * The load client, plain node (no packages: it runs in cmesh/node:local as well as on the host). argv[1] is a JSON
+ * job: { mode: 'closed' | 'open', hosts, port, path, conns, seconds, warmup, rate? }. Connections are spread over
+ * `hosts` (connection c goes to hosts[c % n]), each host with its own keep-alive agent. Prints one JSON line.
+ */
+const CLIENT = `
+const http = require('node:http');
+const job = JSON.parse(process.argv[1]);
+const per = job.hosts.map((_, h) => Array.from({ length: job.conns }, (_, c) => c).filter((c) => c % job.hosts.length === h).length);
+const agents = job.hosts.map((_, h) => new http.Agent({ keepAlive: true, maxSockets: per[h], maxFreeSockets: per[h] }));
+const get = (h) => new Promise((resolve) => {
+  const req = http.get({ host: job.hosts[h], port: job.port, path: job.path, agent: agents[h], timeout: 10000 }, (res) => {
+    res.resume();
+    res.on('end', () => resolve(res.statusCode === 200));
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', () => resolve(false));
+});
+const done = (out) => { for (const a of agents) a.destroy(); console.log(JSON.stringify(out)); };
+if (job.mode === 'closed') {
+  let ok = 0, errors = 0, all = 0;
+  const t0 = performance.now();
+  const measureFrom = t0 + job.warmup * 1000;
+  const end = measureFrom + job.seconds * 1000;
+  let started = 0;
+  const worker = async (c) => {
+    const h = c % job.hosts.length;
+    while (performance.now() < end) {
+      const counted = performance.now() >= measureFrom;
+      const good = await get(h);
+      all++;
+      if (counted) { if (good) ok++; else errors++; }
+    }
+  };
+  Promise.all(Array.from({ length: job.conns }, (_, c) => worker(c))).then(() => {
+    const s = (performance.now() - measureFrom) / 1000;
+    done({ requests: ok, errors, seconds: s, rps: ok / s, all });
+  });
+} else {
+  const warm = Math.round(job.rate * job.warmup);
+  const total = warm + Math.round(job.rate * job.seconds);
+  const lat = new Float64Array(total);
+  let sent = 0, finished = 0, errors = 0;
+  const start = performance.now();
+  const fire = (i, due) => get(i % job.hosts.length).then((good) => {
+    lat[i] = performance.now() - due;
+    if (!good && i >= warm) errors++;
+    if (++finished === total) {
+      const sorted = Array.from(lat.subarray(warm)).sort((a, b) => a - b);
+      const at = (q) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 1000) / 1000;
+      done({ p50: at(0.5), p99: at(0.99), errors, sent: total - warm });
+    }
+  });
+  const tick = () => {
+    const now = performance.now();
+    while (sent < total && start + (sent * 1000) / job.rate <= now) { fire(sent, start + (sent * 1000) / job.rate); sent++; }
+    if (sent < total) setTimeout(tick, 1);
+  };
+  tick();
+}
+`;
+
+interface Job {
+  mode: 'closed' | 'open';
+  hosts: string[];
+  port: number;
+  rate?: number;
+}
+interface Closed {
+  requests: number;
+  /** Every request of the run, warm-up included: the CPU readings span the whole run, so they divide by this. */
+  all: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+}
+interface Open {
+  p50: number;
+  p99: number;
+  errors: number;
+  sent: number;
+}
+
+function exec(file: string, argv: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, argv, { timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${file} ${argv.slice(0, 4).join(' ')} exited ${code}: ${err.slice(-1000)}`))));
+  });
+}
+
+const jobArgs = (j: Job): string => JSON.stringify({ ...j, path: PATH, conns: CONNS, seconds: SECONDS, warmup: WARMUP_S });
+const timeout = (): number => (WARMUP_S + SECONDS + 20) * 1000;
+const lastJson = <T>(out: string): T => JSON.parse(out.trim().split('\n').at(-1)!) as T;
+
+/** The job in the long-lived caller container (docker exec): its traffic starts on the project network. */
+async function inCaller<T>(caller: string, j: Job): Promise<T> {
+  return lastJson<T>(await exec('docker', ['exec', caller, 'node', '-e', CLIENT, jobArgs(j)], timeout()));
+}
+
+/** The same client as a host process (the ingress path through the daemon's published port on 127.0.0.1). */
+async function onHost<T>(j: Job): Promise<T> {
+  return lastJson<T>(await exec(process.execPath, ['-e', CLIENT, jobArgs(j)], timeout()));
+}
+
+/** utime+stime in seconds of the given host pids (a process that is gone counts 0). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // exited between listing and reading
+    }
+  }
+  return ticks / 100;
+}
+
+/** Host pids of every process in a container (init and the server), from the engine. */
+async function containerPids(id: string): Promise<number[]> {
+  const out = await run(['top', id, '-eo', 'pid']);
+  return out.split('\n').slice(1).map(Number).filter((p) => p > 0);
+}
+
+/**
+ * CPU seconds of a container: its cpuacct cgroup (v1) when the host exposes it — that also counts the processes that
+ * exit within the run, like the caller's `docker exec` — else utime+stime of the processes it runs now.
+ */
+async function containerCpu(idOrName: string): Promise<() => number> {
+  const id = (await run(['inspect', '--format', '{{.Id}}', idOrName])).trim();
+  const usage = `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`;
+  if (existsSync(usage)) return () => Number(readFileSync(usage, 'utf8')) / 1e9;
+  const pids = await containerPids(id);
+  return () => cpuSeconds(pids);
+}
+
+/** CPU counters summed: one number for a group of containers or processes. */
+const sum = (meters: (() => number)[]): (() => number) => () => meters.reduce((n, m) => n + m(), 0);
+
+type Measured = Closed & { cpuUsPerReq?: number; restUsPerReq?: number };
+
+/** A closed-loop run with the CPU per request of the proxy under test and of the rest of the path (client, replicas). */
+async function closedWithCpu(load: () => Promise<Closed>, proxy?: () => number, rest?: () => number): Promise<Measured> {
+  const p0 = proxy?.() ?? 0;
+  const r0 = rest?.() ?? 0;
+  const r = await load();
+  const per = (s: number): number | undefined => (r.all > 0 ? (s * 1e6) / r.all : undefined);
+  return { ...r, ...(proxy ? { cpuUsPerReq: per(proxy() - p0) } : {}), ...(rest ? { restUsPerReq: per(rest() - r0) } : {}) };
+}
+
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+async function main(): Promise<void> {
+  await requireDocker();
+  const echo = await buildFixtureImage('echo');
+  const cli: CmeshCli = await newCmeshCli();
+  let caller: string | undefined;
+  // Our own containers first: the caller and nginx sit on the project network, and `down` cannot remove a network
+  // that still has them attached. Once, whether the run ends, throws or is interrupted (Ctrl-C, SIGTERM).
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      await run(['rm', '-f', `${project}-caller`, `${runId}-nginx`]).catch(() => undefined);
+      await cli.teardown(project, runId);
+    })());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanUp().finally(() => process.exit(130)));
+  const started = Date.now();
+  const loadAtStart = loadAverage();
+  try {
+    const hostPort = await freePort();
+    const probe = 'health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 1, fall: 2 }';
+    writeFileSync(
+      join(cli.work, 'compose.yaml'),
+      `name: ${project}\nx-cmesh:\n  east_west: true\nservices:\n  web:\n    image: ${echo}\n    deploy: { replicas: 3 }\n` +
+        `    environment: { SERVICE_NAME: web }\n    ports: ["127.0.0.1:${hostPort}:3000"]\n    x-cmesh: { ${probe} }\n${serviceLabels(runId)}`,
+    );
+    log(`bench/east-west: up (project ${project}, 3 echo replicas, east_west on)`);
+    await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+    const replicas = (await cli.ps()).filter((r) => r.service === 'web' && r.state === 'running');
+    if (replicas.length !== 3) throw new Error(`expected 3 running replicas, got ${replicas.length}`);
+    const ips = await Promise.all(
+      replicas.map(async (r) => (await run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, r.container])).trim()),
+    );
+    const gateway = (await run(['ps', '-q', '--no-trunc', '--filter', `label=dev.cmesh.project=${project}`, '--filter', 'label=dev.cmesh.role=gateway'])).split('\n').filter(Boolean)[0];
+    if (!gateway) throw new Error('no gateway container: is east-west on?');
+    const gatewayCpu = await containerCpu(gateway);
+    const daemonPid = await cli.daemonPid();
+    if (!daemonPid) throw new Error('no daemon pid');
+
+    const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+    caller = (await run(['run', '-d', ...labels, '--name', `${project}-caller`, '--network', network, 'cmesh/node:local', 'node', '-e', 'setTimeout(() => {}, 600000)'])).trim();
+    const nginxBin = hostNginx();
+    if (!nginxBin) log('bench/east-west: no nginx on this host (apt-get install -y nginx): the nginx column is left out');
+    const nginx = nginxBin ? await startNginx(nginxBin, runId, network, ips.map((ip) => `${ip}:3000`)) : undefined;
+    const nginxIp = nginx ? (await run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, nginx])).trim() : undefined;
+    const nginxCpu = nginx ? await containerCpu(nginx) : undefined;
+    const daemonCpu = (): number => cpuSeconds([daemonPid]);
+    const replicasCpu = sum(await Promise.all(replicas.map((r) => containerCpu(r.container))));
+    // The rest of the east-west path: the caller (client) and the replicas.
+    const restCpu = sum([await containerCpu(caller), replicasCpu]);
+    // Until the gateway routes to all 3 (health rises within a second of up; the first calls warm the paths).
+    await until('the gateway serving web', 20_000, async () => {
+      const r = await inCaller<Open>(caller!, { mode: 'open', hosts: ['web'], port: 3000, rate: 50 }).catch(() => undefined);
+      return r && r.errors === 0 ? true : undefined;
+    }, 500);
+    if (nginxIp) {
+      await until('nginx serving web', 20_000, async () => {
+        const r = await inCaller<Open>(caller!, { mode: 'open', hosts: [nginxIp], port: NGINX_PORT, rate: 50 }).catch(() => undefined);
+        return r && r.errors === 0 ? true : undefined;
+      }, 500);
+    }
+
+    const best = <T>(xs: T[], better: (a: T, b: T) => boolean): T => xs.reduce((a, b) => (better(b, a) ? b : a));
+    const closed: Record<'directOne' | 'directRr' | 'gateway' | 'nginx' | 'ingress', Measured[]> = { directOne: [], directRr: [], gateway: [], nginx: [], ingress: [] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      log(`round ${round}/${ROUNDS}: closed loop, ${CONNS} connections: direct (1 IP), direct (3 IPs), gateway, nginx, ingress`);
+      closed.directOne.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: [ips[0]!], port: 3000 }), undefined, restCpu));
+      closed.directRr.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: ips, port: 3000 }), undefined, restCpu));
+      closed.gateway.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: ['web'], port: 3000 }), gatewayCpu, restCpu));
+      if (nginxIp) closed.nginx.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: [nginxIp], port: NGINX_PORT }), nginxCpu, restCpu));
+      closed.ingress.push(await closedWithCpu(() => onHost<Closed>({ mode: 'closed', hosts: ['127.0.0.1'], port: hostPort }), daemonCpu, replicasCpu));
+    }
+    const maxOf = (xs: Measured[]): Measured => best(xs, (a, b) => a.rps > b.rps);
+    const [directOne, directRr, viaGateway, ingress] = [maxOf(closed.directOne), maxOf(closed.directRr), maxOf(closed.gateway), maxOf(closed.ingress)];
+    // CPU per request: the least over the rounds (another process's work never lowers it, it can only add to it).
+    const least = (xs: Measured[], k: 'cpuUsPerReq' | 'restUsPerReq'): number | undefined => (xs.length === 0 ? undefined : Math.min(...xs.map((x) => x[k] ?? Number.POSITIVE_INFINITY)));
+    const leastCpu = (xs: Measured[]): number | undefined => least(xs, 'cpuUsPerReq');
+    const viaNginx = closed.nginx.length > 0 ? maxOf(closed.nginx) : undefined;
+
+    // --rate N: a fixed rate of one's own, for a host too busy to hold half the direct maximum on any path.
+    const rate = Number(flag('--rate') ?? 0) || Math.round(directRr.rps / 2);
+    const open: Record<'directOne' | 'directRr' | 'gateway' | 'nginx', Open[]> = { directOne: [], directRr: [], gateway: [], nginx: [] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      log(`round ${round}/${ROUNDS}: open loop at ${rate} req/s: direct (1 IP), direct (3 IPs), gateway, nginx`);
+      open.directOne.push(await inCaller<Open>(caller, { mode: 'open', hosts: [ips[0]!], port: 3000, rate }));
+      open.directRr.push(await inCaller<Open>(caller, { mode: 'open', hosts: ips, port: 3000, rate }));
+      open.gateway.push(await inCaller<Open>(caller, { mode: 'open', hosts: ['web'], port: 3000, rate }));
+      if (nginxIp) open.nginx.push(await inCaller<Open>(caller, { mode: 'open', hosts: [nginxIp], port: NGINX_PORT, rate }));
+    }
+    const calmest = (xs: Open[]): Open => best(xs, (a, b) => a.p50 < b.p50);
+    const [oDirectOne, oDirectRr, oGateway] = [calmest(open.directOne), calmest(open.directRr), calmest(open.gateway)];
+    const oNginx = open.nginx.length > 0 ? calmest(open.nginx) : undefined;
+
+    const result = {
+      date: new Date().toISOString(),
+      request: `GET ${PATH}, keep-alive, ${CONNS} connections, ${SECONDS} s per run (+${WARMUP_S} s warm-up), best of ${ROUNDS} interleaved rounds per path`,
+      loadAverage: { atStart: loadAtStart, atEnd: loadAverage() },
+      maxRps: { directOne: directOne.rps, directRoundRobin: directRr.rps, gateway: viaGateway.rps, nginx: viaNginx?.rps, ingressFromHost: ingress.rps },
+      rpsRatioVsDirect: { roundRobin: viaGateway.rps / directRr.rps, oneReplica: viaGateway.rps / directOne.rps, nginxVsRoundRobin: viaNginx ? viaNginx.rps / directRr.rps : undefined },
+      cpuUsPerRequest: { gateway: leastCpu(closed.gateway), nginx: leastCpu(closed.nginx), ingressDaemon: leastCpu(closed.ingress) },
+      // The caller container and the 3 replicas per request (replicas only on the ingress row: its client is on the host).
+      restOfPathUsPerRequest: {
+        directOne: least(closed.directOne, 'restUsPerReq'),
+        directRoundRobin: least(closed.directRr, 'restUsPerReq'),
+        gateway: least(closed.gateway, 'restUsPerReq'),
+        nginx: least(closed.nginx, 'restUsPerReq'),
+        ingressReplicas: least(closed.ingress, 'restUsPerReq'),
+      },
+      rounds: ROUNDS,
+      fixedRateLatencyMs: { rate, directOne: oDirectOne, directRoundRobin: oDirectRr, gateway: oGateway, nginx: oNginx },
+      addedP50Ms: { gateway: oGateway.p50 - oDirectRr.p50, nginx: oNginx ? oNginx.p50 - oDirectRr.p50 : undefined },
+      addedP99Ms: { gateway: oGateway.p99 - oDirectRr.p99, nginx: oNginx ? oNginx.p99 - oDirectRr.p99 : undefined },
+      saturated: Object.entries({ directOne: oDirectOne, directRoundRobin: oDirectRr, gateway: oGateway, nginx: oNginx })
+        .filter(([, o]) => o !== undefined && o.p50 > SATURATED_P50_MS)
+        .map(([k]) => k),
+      errors: [...Object.values(closed).flat(), ...Object.values(open).flat()].reduce((n, r) => n + r.errors, 0),
+      benchSeconds: 0,
+    };
+    result.benchSeconds = Math.round((Date.now() - started) / 1000);
+    if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
+    else printTable(result);
+  } finally {
+    // nginx's image carries the run label: teardown's sweep (cleanup(runId)) removes it.
+    await cleanUp();
+  }
+}
+
+function printTable(r: {
+  request: string;
+  loadAverage: { atStart: string; atEnd: string };
+  maxRps: Record<string, number | undefined>;
+  rpsRatioVsDirect: { roundRobin: number; oneReplica: number; nginxVsRoundRobin: number | undefined };
+  cpuUsPerRequest: { gateway?: number; nginx?: number; ingressDaemon?: number };
+  restOfPathUsPerRequest: Record<string, number | undefined>;
+  saturated: string[];
+  fixedRateLatencyMs: { rate: number; directOne: Open; directRoundRobin: Open; gateway: Open; nginx: Open | undefined };
+  addedP50Ms: { gateway: number; nginx: number | undefined };
+  addedP99Ms: { gateway: number; nginx: number | undefined };
+  errors: number;
+  benchSeconds: number;
+}): void {
+  const f = (v: number | undefined, d = 0): string => (v === undefined ? '-' : v.toFixed(d));
+  const m = r.maxRps;
+  const l = r.fixedRateLatencyMs;
+  console.log(`${r.request}; load average at start ${r.loadAverage.atStart}, at end ${r.loadAverage.atEnd}; ${r.benchSeconds} s in all`);
+  console.log(`max RPS      direct 1 IP ${f(m.directOne)}  direct 3 IPs ${f(m.directRoundRobin)}  gateway ${f(m.gateway)}  nginx ${f(m.nginx)}  (ingress from host ${f(m.ingressFromHost)})`);
+  console.log(`             gateway/direct 3 IPs ${f(r.rpsRatioVsDirect.roundRobin, 2)} (goal ≥ 0.70)  gateway/direct 1 IP ${f(r.rpsRatioVsDirect.oneReplica, 2)}  nginx/direct 3 IPs ${f(r.rpsRatioVsDirect.nginxVsRoundRobin, 2)}`);
+  console.log(`CPU µs/req   gateway (east-west) ${f(r.cpuUsPerRequest.gateway, 1)}  nginx ${f(r.cpuUsPerRequest.nginx, 1)}  daemon (ingress) ${f(r.cpuUsPerRequest.ingressDaemon, 1)}`);
+  const o = r.restOfPathUsPerRequest;
+  console.log(`             caller+replicas: direct 1 IP ${f(o.directOne, 1)}  direct 3 IPs ${f(o.directRoundRobin, 1)}  gateway ${f(o.gateway, 1)}  nginx ${f(o.nginx, 1)}  (ingress: replicas ${f(o.ingressReplicas, 1)})`);
+  const p = (o: Open | undefined): string => (o ? `${o.p50}/${o.p99}` : '-');
+  console.log(`@${l.rate} req/s  p50/p99 ms  direct 1 IP ${p(l.directOne)}  direct 3 IPs ${p(l.directRoundRobin)}  gateway ${p(l.gateway)}  nginx ${p(l.nginx)}`);
+  console.log(`added p50    gateway ${f(r.addedP50Ms.gateway, 3)} ms (goal ≤ 0.3 ms)  nginx ${f(r.addedP50Ms.nginx, 3)} ms   (vs direct 3 IPs)`);
+  if (r.saturated.length > 0) console.log(`SATURATED at this rate (p50 over ${SATURATED_P50_MS} ms: queueing, not the path): ${r.saturated.join(', ')} — the latency lines say nothing`);
+  console.log(`added p99    gateway ${f(r.addedP99Ms.gateway, 3)} ms  nginx ${f(r.addedP99Ms.nginx, 3)} ms   errors ${r.errors}`);
+}
+
+await main();

@@ -1,0 +1,66 @@
+// nginx on the east-west path for bench/east-west.ts: no registry here, so the image is made like cmesh/node:local —
+// FROM scratch with the host's Debian nginx binary (apt-get install -y nginx) and the libraries `ldd` lists — plus a
+// config that proxies to the given replica addresses the way bench/proxy.ts's nginx does (1 worker, keepalive 64).
+// The image and container carry the run's test labels, so the bench's label sweep removes them.
+
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { run, testLabels } from '../test/helpers/docker.ts';
+
+export const NGINX_PORT = 8080;
+
+/** The host's nginx binary, or undefined when it is not installed. */
+export function hostNginx(): string | undefined {
+  try {
+    return execFileSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function nginxConf(upstreams: string[]): string {
+  return `worker_processes 1; daemon off; master_process off; pid /tmp/nginx.pid; error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path /tmp/body; proxy_temp_path /tmp/proxy; fastcgi_temp_path /tmp/fcgi; uwsgi_temp_path /tmp/uwsgi; scgi_temp_path /tmp/scgi;
+  upstream echo { ${upstreams.map((u) => `server ${u};`).join(' ')} keepalive 64; }
+  server {
+    listen ${NGINX_PORT};
+    location / {
+      proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    }
+  }
+}\n`;
+}
+
+/** Builds the image and starts nginx on `network`; returns the container id (removed by the run's label sweep). */
+export async function startNginx(bin: string, runId: string, network: string, upstreams: string[]): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-nginx-'));
+  try {
+    const root = join(dir, 'rootfs');
+    const put = (from: string, to: string): void => {
+      mkdirSync(dirname(join(root, to)), { recursive: true });
+      copyFileSync(realpathSync(from), join(root, to));
+    };
+    put(bin, '/usr/sbin/nginx');
+    const libs = execFileSync('ldd', [bin], { encoding: 'utf8' }).matchAll(/(\/\S+) \(0x/g);
+    for (const [, lib] of libs) put(lib!, lib!);
+    mkdirSync(join(root, 'etc/nginx'), { recursive: true });
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+    // nginx running as root looks up the user `nobody` while it reads its config, even with master_process off.
+    writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/:/nonexistent\nnobody:x:65534:65534:nobody:/:/nonexistent\n');
+    writeFileSync(join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+    writeFileSync(join(root, 'etc/nginx/nginx.conf'), nginxConf(upstreams));
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\nENTRYPOINT ["/usr/sbin/nginx", "-e", "stderr", "-p", "/tmp/", "-c", "/etc/nginx/nginx.conf"]\n');
+    const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+    const tag = `cmesh-bench/nginx:${runId}`;
+    execFileSync('docker', ['build', '-q', ...labels, '-t', tag, dir], { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    return (await run(['run', '-d', ...labels, '--name', `${runId}-nginx`, '--network', network, tag])).trim();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
