@@ -23,6 +23,7 @@ import { resolveHome } from './api/home.ts';
 import { type RunningDaemon, startDaemon } from './daemon.ts';
 import { FakeEngine } from './engine/fake-engine.ts';
 import { project, svc } from './reconcile/testing.ts';
+import { eventually } from '../test/helpers/eventually.ts';
 
 let dir: string;
 let engine: FakeEngine;
@@ -45,15 +46,6 @@ const ids = async (service: string): Promise<string[]> => (await ps()).filter((r
 
 function rejectsCode(p: Promise<unknown>, code: string): Promise<void> {
   return assert.rejects(p, (err: unknown) => err instanceof CmeshError && err.code === code);
-}
-
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 before(async () => {

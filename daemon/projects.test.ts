@@ -11,15 +11,7 @@ import { FakeEngine } from './engine/fake-engine.ts';
 import { ProjectManager } from './projects.ts';
 import { project, svc } from './reconcile/testing.ts';
 import { DesiredStore } from './store.ts';
-
-async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+import { eventually } from '../test/helpers/eventually.ts';
 
 test('event stream drop: reconnect with backoff 1x,2x,4x capped, then wake every project', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'cm-pm-'));

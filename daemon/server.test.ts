@@ -15,6 +15,7 @@ import { type RunningDaemon, startDaemon } from './daemon.ts';
 import { FakeEngine } from './engine/fake-engine.ts';
 import { resolveHome } from './api/home.ts';
 import { project, svc } from './reconcile/testing.ts';
+import { eventually } from '../test/helpers/eventually.ts';
 
 /** Counts open log streams, to prove a client disconnect closes every one of them. */
 class CountingEngine extends FakeEngine {
@@ -55,15 +56,6 @@ async function up(over: Partial<UpRequest> = {}): Promise<{ frames: OperationFra
 
 const ps = (all = true): Promise<ReplicaStatus[]> => client.request('GET', `/v1/projects/shop/ps${all ? '?all=1' : ''}`);
 const count = (rows: ReplicaStatus[], service: string): number => rows.filter((r) => r.service === service).length;
-
-async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cm-'));

@@ -10,6 +10,7 @@ import { FakeEngine } from '../engine/fake-engine.ts';
 import type { RolloutHooks } from './action-context.ts';
 import { ProjectReconciler } from './loop.ts';
 import { desired, project, svc } from './testing.ts';
+import { eventually } from '../../test/helpers/eventually.ts';
 
 const ports = [{ target: 3000, published: 8080, protocol: 'tcp' as const }];
 const v = (version: string, generation: number): DesiredProject =>
@@ -18,14 +19,6 @@ const v = (version: string, generation: number): DesiredProject =>
 async function replicas(engine: FakeEngine): Promise<string[]> {
   const list = await engine.listContainers({ labels: { 'dev.cmesh.project': 'demo' }, all: true });
   return list.map((c) => `${c.name}:${c.state}:${c.labels['dev.cmesh.spec-hash']}`).sort();
-}
-
-async function eventually(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 test('engine down mid-rollout: no rollback or failed mark, old replicas keep serving, the rollout resumes when it returns', async () => {
