@@ -54,6 +54,7 @@ export class Converter {
       const v = node.value;
       const value = v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : String(v);
       out = { kind: 'scalar', value, pos };
+      if (typeof value === 'number' && (node.format === 'OCT' || node.format === 'HEX')) out.nonDecimal = true;
     } else if (isSeq(node)) {
       this.active.add(node);
       const items: YNode[] = [];

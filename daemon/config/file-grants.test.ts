@@ -48,6 +48,9 @@ test('sources: file (absolute), environment (value looked up), content; grants: 
 test('0o-literal modes are kept; a service without grants has none', () => {
   const { project } = load(doc('    secrets: [{ source: s, mode: 0o440 }]\nsecrets:\n  s: { file: ./s }\n'));
   assert.equal(project.services['web']?.secrets?.[0]?.mode, 0o440);
+  // 0o400 is 256 in decimal, whose digits are all octal: it must not be re-read as 0o256.
+  const owner = load(doc('    secrets: [{ source: s, mode: 0o400 }, { source: s, target: t, mode: 0x124 }]\nsecrets:\n  s: { file: ./s }\n'));
+  assert.deepEqual(owner.project.services['web']?.secrets?.map((g) => g.mode), [0o400, 0x124]);
   assert.equal(load(doc('')).project.services['web']?.secrets, undefined);
   assert.equal(load(doc('')).project.secrets, undefined);
 });

@@ -16,6 +16,8 @@ export interface YScalar extends NodeBase {
   value: ScalarValue;
   /** The value came out of interpolation, so numeric/boolean strings may be cast like Compose does. */
   interpolated?: boolean;
+  /** The number was written as `0o…` (or `0x…`): its digits are not decimal, so readers must not re-read them. */
+  nonDecimal?: boolean;
 }
 
 export interface YSeq extends NodeBase {

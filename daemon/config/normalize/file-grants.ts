@@ -3,7 +3,7 @@
 // the daemon only writes bytes to files. External sources need Swarm and are refused with a clear error.
 
 import type { FileGrant, FileSource } from '../../api/project.ts';
-import { get, setOwn, type YMap, type YNode } from '../node.ts';
+import { get, setOwn, type YMap, type YNode, type YScalar } from '../node.ts';
 import type { PathSeg } from '../positions.ts';
 import { resolveHostPath } from './paths.ts';
 import { checkKeys, type Ctx, readBool, readInt, readMap, readString, typeError } from './read.ts';
@@ -110,11 +110,14 @@ function grantTarget(kind: FileKind, source: string, target: string | undefined)
 
 /**
  * YAML 1.2 reads `mode: 0440` as the decimal 440, so a number whose digits are all octal is taken as octal digits
- * (0440, 440 and "0440" all mean 0o440, which is what people write them for); `0o440` arrives as 288 and is kept.
+ * (0440, 440 and "0440" all mean 0o440, which is what people write them for); `0o400` arrives as 256 and is kept as
+ * it is, whatever its decimal digits look like.
  */
 function readMode(ctx: Ctx, node: YNode, path: PathSeg[]): number | undefined {
   const hint = 'write it as 0440 or "0440"';
-  if (node.kind === 'scalar' && typeof node.value === 'number' && Number.isInteger(node.value) && !/^[0-7]+$/.test(String(node.value))) {
+  const readAsIs = (n: YNode): n is YScalar & { value: number } =>
+    n.kind === 'scalar' && typeof n.value === 'number' && Number.isInteger(n.value) && (n.nonDecimal === true || !/^[0-7]+$/.test(String(n.value)));
+  if (readAsIs(node)) {
     if (node.value >= 0 && node.value <= 0o7777) return node.value;
     return typeError(ctx, node, path, 'an octal file mode like 0440', hint);
   }
