@@ -15,7 +15,7 @@ export interface DatagramPool {
   pick(ctx?: PickContext): Upstream | undefined;
   /** The replica's address while it still takes traffic (healthy, not draining, still in the pool), else undefined. */
   current(id: string): Upstream | undefined;
-  /** A session's upstream failed (ICMP port unreachable): passive health counts it like a refused connect. */
+  /** A session's upstream failed (ICMP port unreachable), reported like a refused connect. */
   onResult(id: string, latencyMs: number, outcome: AttemptOutcome): void;
 }
 
