@@ -10,7 +10,7 @@ import { DEFAULT_HEALTH_PROBE, type ProbeTarget } from './health/active.ts';
 import { PassiveHealth, type PassiveOptions, type PassiveTransition } from './health/passive.ts';
 import { buildServiceRow } from './pool-row.ts';
 import type { ServiceTableRow } from '../daemon/api/service-table.ts';
-import { endpointFor, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput, udpEndpointFor } from './replica-entry.ts';
+import { endpointFor, engineHealthOf, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput, udpEndpointFor } from './replica-entry.ts';
 import { ReplicaStats } from './replica-stats.ts';
 import type { DatagramPool } from './udp/forwarder.ts';
 import type { AttemptOutcome, PoolSnapshot, Upstream, UpstreamPool } from './upstream-pool.ts';
@@ -342,14 +342,12 @@ export class ServicePool implements UpstreamPool {
 
   /** A replica with UDP ports only: its health is the engine's (running; `healthy` if it has a healthcheck). */
   private engineHealth(r: ReplicaEntry): void {
-    const ok = r.state === 'running' && (r.containerHealth === 'none' || r.containerHealth === 'healthy');
-    const active = ok ? 'healthy' : r.state === 'running' && r.containerHealth === 'starting' ? 'unknown' : 'unhealthy';
+    const { active, reason } = engineHealthOf(r);
     if (active === r.active) return;
-    const reason = ok ? `container ${r.containerHealth === 'healthy' ? 'healthy' : 'running'} (UDP only: nothing to probe)` : `container ${r.state === 'running' ? r.containerHealth : r.state}`;
     r.active = active;
     r.activeReason = reason;
-    if (ok) r.everHealthy = true;
-    if (active !== 'unknown') this.emit({ type: 'health', service: this.service, replica: r.replica, source: 'mesh', healthy: ok, reason });
+    if (active === 'healthy') r.everHealthy = true;
+    if (active !== 'unknown') this.emit({ type: 'health', service: this.service, replica: r.replica, source: 'mesh', healthy: active === 'healthy', reason });
   }
 
   /** Recomputes who may be picked (healthy, or every warmed-up serving replica in panic) and tells the balancer. */

@@ -83,3 +83,11 @@ export function udpEndpointFor(r: Pick<ReplicaEntry, 'endpoints'>, containerPort
 export function probeless(r: Pick<ReplicaEntry, 'endpoints'>): boolean {
   return r.endpoints.length > 0 && r.endpoints.every((e) => e.protocol === 'udp');
 }
+
+/** The engine's view as active health: `starting` is not yet known, a stopped or unhealthy container is unhealthy. */
+export function engineHealthOf(r: Pick<ReplicaEntry, 'state' | 'containerHealth'>): { active: ReplicaEntry['active']; reason: string } {
+  if (r.state !== 'running') return { active: 'unhealthy', reason: `container ${r.state}` };
+  if (r.containerHealth === 'starting') return { active: 'unknown', reason: 'container health: starting' };
+  if (r.containerHealth === 'unhealthy') return { active: 'unhealthy', reason: 'container health: unhealthy' };
+  return { active: 'healthy', reason: `container ${r.containerHealth === 'healthy' ? 'healthy' : 'running'} (UDP only: nothing to probe)` };
+}
