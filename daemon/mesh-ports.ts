@@ -1,7 +1,9 @@
-// Published ports: one ProxyListener per (service, host ip, published port), opened from the desired state, kept
-// across reconciles, re-bound when the mapping changes, closed on down and daemon stop.
+// Published ports: one ProxyListener per (service, host ip, published TCP port) and one UdpForwarder per published UDP
+// port, opened from the desired state, kept across reconciles (scaling only changes the pool behind them), re-bound
+// when the mapping changes, closed on down and daemon stop.
 
 import { type AccessLogEntry, type AttemptStats, type ProxyListener, publishService } from '../mesh/proxy/index.ts';
+import { type DatagramPool, UdpForwarder, type UdpForwarderStats } from '../mesh/udp/forwarder.ts';
 import type { UpstreamPool } from '../mesh/upstream-pool.ts';
 import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
@@ -15,17 +17,28 @@ export interface PortBinding {
   /** Compose `80-90:8080`: the last host port to try; the listener takes the first free one from `port` on. */
   portEnd?: number;
   target: number;
+  protocol: 'tcp' | 'udp';
   /** What the proxy was built from; a change re-binds (the proxy reads mesh settings once). */
   fingerprint: string;
 }
 
 interface Bound extends PortBinding {
-  listener: ProxyListener;
+  listener: ProxyListener | UdpForwarder;
+}
+
+/** One published UDP port's counters, for the metrics collector. */
+export interface UdpPortStats {
+  project: string;
+  service: string;
+  port: number;
+  stats: UdpForwarderStats;
 }
 
 export interface MeshPortsOptions {
   /** The pool the listener balances over (the service's pool seen through one container port). */
   poolFor(project: string, service: string, target: number): UpstreamPool;
+  /** The same pool as a UDP forwarder sees it (the replicas' UDP endpoints for that container port). */
+  datagramPoolFor(project: string, service: string, target: number): DatagramPool;
   emit(event: DaemonEvent): void;
   log(line: string): void;
   /** Metrics and access-log sinks for every proxy opened (the daemon wires them; tests may leave them out). */
@@ -39,19 +52,23 @@ export interface ProxyHooks {
   onAccessLog?(project: string, service: string, line: string): void;
 }
 
-const bindingId = (b: Pick<PortBinding, 'project' | 'service' | 'host' | 'port'>): string => `${b.project}/${b.service}@${b.host}:${b.port}`;
+// `53:53/tcp` and `53:53/udp` are two bindings of one host port.
+const bindingId = (b: Pick<PortBinding, 'project' | 'service' | 'host' | 'port' | 'protocol'>): string =>
+  `${b.project}/${b.service}@${b.host}:${b.port}${b.protocol === 'udp' ? '/udp' : ''}`;
 
-/** The listeners a project asks for: every TCP port with `published` (UDP has no proxy and is skipped). */
+/** The listeners a project asks for: every port with `published`, TCP through the proxy, UDP through the forwarder. */
 export function wantedBindings(spec: ProjectSpec): Map<string, PortBinding & { svc: ServiceSpec }> {
   const out = new Map<string, PortBinding & { svc: ServiceSpec }>();
   for (const svc of Object.values(spec.services)) {
     for (const p of svc.ports) {
-      if (p.published === undefined || p.protocol !== 'tcp') continue;
+      if (p.published === undefined) continue;
       const host = p.hostIp ?? svc.mesh.bind ?? '127.0.0.1';
       const { health: _health, weights: _weights, weight: _weight, lb: _lb, ...proxyMesh } = svc.mesh;
       const range = p.publishedEnd === undefined ? {} : { portEnd: p.publishedEnd };
-      const fingerprint = JSON.stringify({ target: p.target, proxyMesh, ...range });
-      const b = { project: spec.name, service: svc.name, host, port: p.published, ...range, target: p.target, svc, fingerprint };
+      // The forwarder reads only the idle timeout; the balancer behind it follows lb/weights without a re-bind.
+      const settings = p.protocol === 'udp' ? { idleMs: svc.mesh.timeouts.idleMs } : { proxyMesh };
+      const fingerprint = JSON.stringify({ target: p.target, ...settings, ...range });
+      const b = { project: spec.name, service: svc.name, host, port: p.published, ...range, target: p.target, protocol: p.protocol, svc, fingerprint };
       out.set(bindingId(b), b);
     }
   }
@@ -93,10 +110,15 @@ export class MeshPorts {
   }
 
   /** Opens one listener; a host port range is walked until a port is free (the spec's "any port in the range"). */
-  async #open(w: PortBinding & { svc: ServiceSpec }): Promise<{ listener: ProxyListener; port: number }> {
+  async #open(w: PortBinding & { svc: ServiceSpec }): Promise<{ listener: ProxyListener | UdpForwarder; port: number }> {
     const hooks = this.#o.hooks;
     for (let port = w.port; ; port++) {
       try {
+        if (w.protocol === 'udp') {
+          const forwarder = new UdpForwarder({ service: w.service, pool: this.#o.datagramPoolFor(w.project, w.service, w.target), idleMs: w.svc.mesh.timeouts.idleMs });
+          await forwarder.listen({ host: w.host, port });
+          return { listener: forwarder, port };
+        }
         const listener = await publishService(
           {
             service: w.service,
@@ -127,9 +149,19 @@ export class MeshPorts {
   closeUpstream(project: string, service: string, id: string): void {
     for (const b of this.#bound.values()) {
       if (b.project !== project || b.service !== service) continue;
+      if (b.listener instanceof UdpForwarder) {
+        b.listener.closeUpstream(id);
+        continue;
+      }
       const proxy = b.listener.proxy;
       if (proxy.kind === 'http') void proxy.closeUpstream(id);
     }
+  }
+
+  udpStats(): UdpPortStats[] {
+    return [...this.#bound.values()].flatMap((b) =>
+      b.listener instanceof UdpForwarder ? [{ project: b.project, service: b.service, port: b.port, stats: b.listener.stats() }] : [],
+    );
   }
 
   bindings(project?: string): PortBinding[] {

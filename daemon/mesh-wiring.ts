@@ -51,6 +51,7 @@ export class MeshRuntime {
     this.registry.startHealthChecks(this.#abort.signal);
     this.ports = new MeshPorts({
       poolFor: (project, service, target) => this.registry.pool(project, service).forPort(target),
+      datagramPoolFor: (project, service, target) => this.registry.pool(project, service).forDatagrams(target),
       emit: options.emit,
       log: options.log ?? (() => undefined),
       ...(options.hooks ? { hooks: options.hooks } : {}),
@@ -109,7 +110,7 @@ export class MeshRuntime {
       }
       const pool = this.registry.pool(project, name);
       for (const [replica, c] of byReplica) {
-        this.registry.upsertReplica({ project, service: name, replica, container: c.id, endpoints: c.endpoints, state: c.state });
+        this.registry.upsertReplica({ project, service: name, replica, container: c.id, endpoints: c.endpoints, state: c.state, health: c.health });
       }
       for (const id of pool.replicaIds()) {
         const replica = parseReplicaId(id)?.replica;

@@ -104,6 +104,26 @@ test('gauges come from the service table at scrape time and forget vanished repl
   assert.doesNotMatch(text, /replica="2"/);
 });
 
+test('UDP ports: forwarder counters per service (ports summed), sessions gauge, ends by reason, read at scrape time', async () => {
+  const stats = (n: number) => ({ datagramsIn: 3 * n, datagramsOut: 2 * n, bytesIn: 30 * n, bytesOut: 20 * n, dropped: n, sessions: n, sessionsTotal: 4 * n, moved: n, evicted: 0, expired: 2 * n });
+  let ports = [
+    { project: P, service: 'dns', stats: stats(1) },
+    { project: P, service: 'dns', stats: stats(2) },
+  ];
+  const m = new DaemonMetrics({ defaultMetrics: false, udp: () => ports });
+  let text = await m.expose();
+  assert.match(text, /cmesh_udp_datagrams_total\{project="shop",service="dns",direction="in"\} 9\n/);
+  assert.match(text, /cmesh_udp_datagrams_total\{project="shop",service="dns",direction="out"\} 6\n/);
+  assert.match(text, /cmesh_udp_bytes_total\{project="shop",service="dns",direction="in"\} 90\n/);
+  assert.match(text, /cmesh_udp_dropped_datagrams_total\{project="shop",service="dns"\} 3\n/);
+  assert.match(text, /cmesh_udp_sessions\{project="shop",service="dns"\} 3\n/);
+  assert.match(text, /cmesh_udp_sessions_total\{project="shop",service="dns"\} 12\n/);
+  assert.match(text, /cmesh_udp_session_ends_total\{project="shop",service="dns",reason="expired"\} 6\n/);
+  ports = [];
+  text = await m.expose();
+  assert.doesNotMatch(text, /service="dns"/, 'a port that closed takes its series with it');
+});
+
 test('default process metrics carry the cmesh_ prefix', async () => {
   const text = await new DaemonMetrics().expose();
   assert.match(text, /^cmesh_process_cpu_seconds_total /m);

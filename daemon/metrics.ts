@@ -7,6 +7,7 @@ import type { ServiceTableRow } from './api/service-table.ts';
 import type { AccessLogEntry, AttemptStats } from '../mesh/proxy/index.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { parseReplicaId } from './api/labels.ts';
+import { registerUdpMetrics, type UdpPortCounters } from './metrics-udp.ts';
 
 /** Only these methods get their own label value; anything else is OTHER (bounded cardinality). */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE']);
@@ -35,6 +36,8 @@ export function replicaLabel(upstream: string | undefined): string {
 export interface DaemonMetricsOptions {
   /** The mesh's service table, read at scrape time for the replica gauges. */
   snapshot?: () => ServiceTableRow[];
+  /** The published UDP ports' forwarder counters, read at scrape time. */
+  udp?: () => UdpPortCounters[];
   /** Default process metrics (off in unit tests, which want a small, exact exposition). */
   defaultMetrics?: boolean;
 }
@@ -114,6 +117,7 @@ export class DaemonMetrics {
       registers,
     });
     this.#replicaGauges(registers, options.snapshot ?? (() => []));
+    registerUdpMetrics(registers, options.udp ?? (() => []));
   }
 
   /** The DaemonEvent → metric mapping. */

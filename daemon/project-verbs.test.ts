@@ -55,7 +55,7 @@ before(async () => {
   client = new DaemonClient({ home: daemon.home, env: {}, stderr: { write: () => true }, autoStart: false });
   published = await freePort();
   const shop = project('shop', [
-    svc('web', { replicas: 2, command: ['sleep', '300'], ports: [{ target: 80, published, protocol: 'tcp' }] }),
+    svc('web', { replicas: 2, command: ['sleep', '300'], ports: [{ target: 80, published, protocol: 'tcp' }, { target: 53, published, protocol: 'udp' }] }),
     svc('db', { expose: [5432], restart: 'always' }),
   ]);
   const body: UpRequest = { project: shop, services: [], build: 'auto', wait: false };
@@ -112,6 +112,8 @@ test('top lists each running replica’s processes; images names what each conta
 
 test('port answers the mesh address for a published port and the replica’s own for an exposed one', async () => {
   assert.deepEqual(await post<PortResult>('port', { service: 'web', privatePort: 80 }), { host: '127.0.0.1', port: published, via: 'mesh' });
+  // The same host port for TCP and UDP: the UDP one is the mesh's forwarder.
+  assert.deepEqual(await post<PortResult>('port', { service: 'web', privatePort: 53, protocol: 'udp' }), { host: '127.0.0.1', port: published, via: 'mesh' });
   const db = (await ps()).find((r) => r.service === 'db')!;
   const endpoint = db.endpoints.find((e) => e.containerPort === 5432)!;
   assert.deepEqual(await post<PortResult>('port', { service: 'db', privatePort: 5432 }), { host: endpoint.host, port: endpoint.hostPort, via: 'replica' });

@@ -78,13 +78,13 @@ export async function killReplicas(ctx: VerbContext, request: KillRequest, signa
 }
 
 /**
- * What a user connects to: the mesh proxy's address for a published TCP port (every replica is behind it), else the
+ * What a user connects to: the mesh's address for a published port, TCP or UDP (every replica is behind it), else the
  * replica's own engine-assigned 127.0.0.1 port. A host range (`80-90:8080`) answers its first port.
  */
 export async function publicPort(ctx: VerbContext, spec: ProjectSpec, request: PortRequest): Promise<PortResult> {
   const svc = spec.services[request.service]!;
   const mapping = svc.ports.find((p) => p.target === request.privatePort && p.protocol === request.protocol);
-  if (mapping?.published !== undefined && mapping.protocol === 'tcp') {
+  if (mapping?.published !== undefined) {
     return { host: mapping.hostIp ?? svc.mesh.bind ?? '127.0.0.1', port: mapping.published, via: 'mesh' };
   }
   const known = mapping !== undefined || (request.protocol === 'tcp' && svc.expose.includes(request.privatePort));

@@ -10,8 +10,9 @@ import { DEFAULT_HEALTH_PROBE, type ProbeTarget } from './health/active.ts';
 import { PassiveHealth, type PassiveOptions, type PassiveTransition } from './health/passive.ts';
 import { buildServiceRow } from './pool-row.ts';
 import type { ServiceTableRow } from '../daemon/api/service-table.ts';
-import { endpointFor, loopback, newEntry, type ReplicaEntry, type ReplicaInput } from './replica-entry.ts';
+import { endpointFor, engineHealthOf, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput, udpEndpointFor } from './replica-entry.ts';
 import { ReplicaStats } from './replica-stats.ts';
+import type { DatagramPool } from './udp/forwarder.ts';
 import type { AttemptOutcome, PoolSnapshot, Upstream, UpstreamPool } from './upstream-pool.ts';
 
 /** The mesh settings a pool reads; a full MeshSpec fits. */
@@ -56,6 +57,7 @@ export class ServicePool implements UpstreamPool {
   private panic = false;
   private readonly listeners = new Set<() => void>();
   private readonly views = new Map<number, UpstreamPool>();
+  private readonly datagramViews = new Map<number, DatagramPool>();
   private readonly emitFn: (e: DaemonEvent) => void;
   private readonly now: () => number;
   private readonly activeChecks: boolean;
@@ -128,6 +130,8 @@ export class ServicePool implements UpstreamPool {
     r.state = input.state;
     r.endpoints = input.endpoints;
     r.weightOverride = input.weight;
+    r.containerHealth = input.health ?? r.containerHealth;
+    if (probeless(r)) this.engineHealth(r);
     this.syncMembers();
     this.changed();
   }
@@ -204,6 +208,36 @@ export class ServicePool implements UpstreamPool {
         snapshot: () => this.snapshot(),
       };
       this.views.set(containerPort, v);
+    }
+    return v;
+  }
+
+  /**
+   * The pool seen by a UDP forwarder for one container port. Sessions are not in-flight requests: they take no part in
+   * drain waits or least-load counts (an idle session would hold a drain for its whole grace period).
+   */
+  forDatagrams(containerPort: number): DatagramPool {
+    let v = this.datagramViews.get(containerPort);
+    if (!v) {
+      const at = (r: ReplicaEntry | undefined): Upstream | undefined => {
+        const ep = r && udpEndpointFor(r, containerPort);
+        return r && ep ? { id: r.id, host: this.upstreamHost(ep.host), port: ep.hostPort } : undefined;
+      };
+      v = {
+        service: this.service,
+        pick: (ctx) => {
+          this.passive.tick();
+          const id = this.routable.size === 0 ? undefined : this.balancer.pick(ctx);
+          return at(id === undefined ? undefined : this.replicas.get(id));
+        },
+        current: (id) => (this.routable.has(id) ? at(this.replicas.get(id)) : undefined),
+        // The balancer hears of a refused datagram; passive ejection does not, since only probes end an ejection
+        // and a UDP-only replica has none.
+        onResult: (id, ms, outcome) => {
+          if (this.replicas.has(id)) this.balancer.onResult(id, ms, outcome === 'ok');
+        },
+      };
+      this.datagramViews.set(containerPort, v);
     }
     return v;
   }
@@ -303,7 +337,17 @@ export class ServicePool implements UpstreamPool {
   }
 
   private isServing(r: ReplicaEntry): boolean {
-    return !r.draining && r.state === 'running' && this.endpointFor(r) !== undefined;
+    return !r.draining && r.state === 'running' && (this.endpointFor(r) !== undefined || probeless(r));
+  }
+
+  /** A replica with UDP ports only: its health is the engine's (running; `healthy` if it has a healthcheck). */
+  private engineHealth(r: ReplicaEntry): void {
+    const { active, reason } = engineHealthOf(r);
+    if (active === r.active) return;
+    r.active = active;
+    r.activeReason = reason;
+    if (active === 'healthy') r.everHealthy = true;
+    if (active !== 'unknown') this.emit({ type: 'health', service: this.service, replica: r.replica, source: 'mesh', healthy: active === 'healthy', reason });
   }
 
   /** Recomputes who may be picked (healthy, or every warmed-up serving replica in panic) and tells the balancer. */

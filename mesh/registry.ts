@@ -1,6 +1,6 @@
 // The service table: every project's services and their replica pools, keyed by project/service.
 
-import type { ContainerState, Endpoint } from '../daemon/api/engine.ts';
+import type { ContainerHealth, ContainerState, Endpoint } from '../daemon/api/engine.ts';
 import { parseReplicaId, replicaId } from '../daemon/api/labels.ts';
 import type { ServiceSpec } from '../daemon/api/project.ts';
 import { startHealthChecks } from './pool-health.ts';
@@ -15,6 +15,7 @@ export interface UpsertReplica {
   endpoints: Endpoint[];
   weight?: number;
   state: ContainerState;
+  health?: ContainerHealth;
 }
 
 /** A replica by its parts, or the string form `project/service#replica`. */

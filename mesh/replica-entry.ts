@@ -1,6 +1,6 @@
 // One replica as the pool tracks it, and the pure helpers that read it (endpoint choice, loopback host).
 
-import type { ContainerState, Endpoint } from '../daemon/api/engine.ts';
+import type { ContainerHealth, ContainerState, Endpoint } from '../daemon/api/engine.ts';
 import type { PortMapping } from '../daemon/api/project.ts';
 import type { ReplicaStats } from './replica-stats.ts';
 
@@ -13,6 +13,8 @@ export interface ReplicaInput {
   /** Overrides the service's weights/weight for this replica. */
   weight?: number;
   state: ContainerState;
+  /** The engine's healthcheck status; it is the health of a replica the mesh cannot probe (UDP ports only). */
+  health?: ContainerHealth;
   /**
    * Only when the pool first meets this container: start it healthy instead of making it rise (the east-west gateway
    * starting beside replicas the daemon already probes healthy). Its own probes take over from there.
@@ -28,6 +30,7 @@ export interface ReplicaEntry {
   endpoints: Endpoint[];
   weightOverride?: number;
   state: ContainerState;
+  containerHealth: ContainerHealth;
   draining: boolean;
   active: 'healthy' | 'unhealthy' | 'unknown';
   activeReason?: string;
@@ -45,6 +48,7 @@ export function newEntry(id: string, input: ReplicaInput, stats: ReplicaStats): 
     container: input.container,
     endpoints: input.endpoints,
     state: input.state,
+    containerHealth: input.health ?? 'none',
     draining: false,
     active: input.seedHealthy === true ? 'healthy' : 'unknown',
     ...(input.seedHealthy === true ? { activeReason: 'healthy per the daemon' } : {}),
@@ -63,6 +67,27 @@ export function loopback(host: string): string {
 /** The endpoint serving `containerPort`, else the service's primary (first published) port, else the first TCP one. */
 export function endpointFor(r: Pick<ReplicaEntry, 'endpoints'>, ports: PortMapping[], containerPort?: number): Endpoint | undefined {
   const tcp = r.endpoints.filter((e) => e.protocol === 'tcp');
-  const want = containerPort ?? ports.find((p) => p.published !== undefined)?.target;
+  const want = containerPort ?? ports.find((p) => p.published !== undefined && p.protocol === 'tcp')?.target;
   return (want === undefined ? undefined : tcp.find((e) => e.containerPort === want)) ?? tcp[0];
+}
+
+/** A UDP container port's endpoint: that exact port, no fallback (a datagram sent to another port is lost). */
+export function udpEndpointFor(r: Pick<ReplicaEntry, 'endpoints'>, containerPort: number): Endpoint | undefined {
+  return r.endpoints.find((e) => e.protocol === 'udp' && e.containerPort === containerPort);
+}
+
+/**
+ * Only UDP ports: the mesh has nothing to probe (a datagram gets no answer it could judge), so the engine's view is the
+ * replica's health — running, and `healthy` when the image or compose file has a healthcheck.
+ */
+export function probeless(r: Pick<ReplicaEntry, 'endpoints'>): boolean {
+  return r.endpoints.length > 0 && r.endpoints.every((e) => e.protocol === 'udp');
+}
+
+/** The engine's view as active health: `starting` is not yet known, a stopped or unhealthy container is unhealthy. */
+export function engineHealthOf(r: Pick<ReplicaEntry, 'state' | 'containerHealth'>): { active: ReplicaEntry['active']; reason: string } {
+  if (r.state !== 'running') return { active: 'unhealthy', reason: `container ${r.state}` };
+  if (r.containerHealth === 'starting') return { active: 'unknown', reason: 'container health: starting' };
+  if (r.containerHealth === 'unhealthy') return { active: 'unhealthy', reason: 'container health: unhealthy' };
+  return { active: 'healthy', reason: `container ${r.containerHealth === 'healthy' ? 'healthy' : 'running'} (UDP only: nothing to probe)` };
 }

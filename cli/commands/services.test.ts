@@ -63,6 +63,8 @@ test('a routed service reads as replicas ready in the mesh, with panic shown', (
 test('PORTS: published ports, then the east-west ports callers reach the service on by name (also the dash column)', () => {
   const ports = [{ published: 8080, target: 3000, hostIp: '127.0.0.1', protocol: 'tcp' as const }];
   assert.equal(formatPorts(service([], { publishedPorts: ports })), '127.0.0.1:8080->3000');
+  const dns = [...ports, { published: 5353, target: 53, hostIp: '0.0.0.0', protocol: 'udp' as const }];
+  assert.equal(formatPorts(service([], { publishedPorts: dns })), '127.0.0.1:8080->3000, 0.0.0.0:5353->53/udp');
   const eastWest = { ports: [{ port: 3000, protocol: 'http' as const }, { port: 9229, protocol: 'tcp' as const }], ready: 2, reportedAt: 1 };
   assert.equal(formatPorts(service([], { publishedPorts: ports, eastWest })), '127.0.0.1:8080->3000, ew:3000/http, ew:9229/tcp');
   assert.equal(formatPorts(service([])), '-');

@@ -12,9 +12,11 @@ import { requireProjectName } from '../project-ref.ts';
 /** One table line: a service, or one of its replicas indented under it. */
 type Line = { kind: 'service'; row: ServiceTableRow } | { kind: 'replica'; row: ReplicaTableRow; routed: boolean };
 
-/** Published ports, then (east-west preview) the ports callers reach the service on by name: `ew:3000/http`. */
+/** Published ports (UDP ones marked `/udp`, like docker ps), then the ports callers reach the service on by name. */
 export function formatPorts(row: ServiceTableRow): string {
-  const published = row.publishedPorts.map((p) => `${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.published}->${p.target}`);
+  const published = row.publishedPorts.map(
+    (p) => `${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.published}->${p.target}${p.protocol === 'udp' ? '/udp' : ''}`,
+  );
   const eastWest = (row.eastWest?.ports ?? []).map((p) => `ew:${p.port}/${p.protocol}`);
   return [...published, ...eastWest].join(', ') || '-';
 }
