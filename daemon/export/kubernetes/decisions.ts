@@ -27,7 +27,7 @@ export const SERVICE_DECISIONS: Record<keyof ServiceSpec, Decision> = {
   replicas: mapped('Deployment spec.replicas'),
   healthcheck: mapped('exec readiness/liveness probes; start_period becomes a startupProbe'),
   dependsOn: warn('depends_on', 'Kubernetes starts every pod at once; readiness probes gate traffic instead of start order'),
-  restart: warn('restart', 'a Deployment always restarts its containers (restartPolicy Always): `restart: no` is warned, the other policies map to Always'),
+  restart: warn('restart', 'a Deployment always restarts its containers (restartPolicy Always)'),
   restartMaxRetries: warn('restart', 'a Deployment restarts without a retry limit (with back-off)'),
   labels: mapped('pod template annotations (compose label values need not be valid Kubernetes label values)'),
   volumes: mapped('named volumes → PersistentVolumeClaims, anonymous and tmpfs → emptyDir; bind mounts are warned'),

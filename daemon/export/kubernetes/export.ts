@@ -35,7 +35,7 @@ export function exportKubernetes(project: ProjectSpec, options: ExportOptions): 
   const volumeUsers = new Map<string, ServiceSpec[]>();
   const services = Object.values(project.services).sort((a, b) => a.name.localeCompare(b.name));
   for (const service of services) {
-    warnUnmapped(service, findings);
+    warnUnmapped(project, service, findings);
     if (service.build !== undefined && service.image !== undefined) {
       findings.notes.push(`${service.name}: image ${service.image} is built by cmesh (build:); push it to a registry the cluster pulls from`);
     }

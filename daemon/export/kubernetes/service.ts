@@ -37,10 +37,6 @@ const NODE_PORTS = { min: 30_000, max: 32_767 };
 function publicPort(service: ServiceSpec, p: PortMapping, i: number, mode: ExposeMode, findings: Findings): IServicePort | undefined {
   const published = p.published;
   if (published === undefined) return undefined;
-  if (p.publishedEnd !== undefined && p.publishedEnd !== published) {
-    findings.warn(service, `ports[${i}]`, `published range ${published}-${p.publishedEnd}: only ${published} is exported`);
-  }
-  if (p.hostIp !== undefined) findings.warn(service, `ports[${i}]`, `host_ip ${p.hostIp}: the address a published port listens on is chosen by the cluster`);
   const base: IServicePort = { name: portName(published, proto(p.protocol)), port: published, targetPort: p.target, protocol: proto(p.protocol) };
   if (mode !== 'nodeport') return base;
   if (published >= NODE_PORTS.min && published <= NODE_PORTS.max) return { ...base, nodePort: published };
@@ -67,6 +63,13 @@ export function servicesFor(project: ProjectSpec, service: ServiceSpec, expose: 
     const list = published.map(({ p }) => `${p.published}→${p.target}`).join(', ');
     findings.notes.push(`${service.name}: published ports (${list}) stay cluster-internal; pass --expose loadbalancer|nodeport|ingress to publish them`);
     return out;
+  }
+  for (const { p, i } of published) {
+    if (p.publishedEnd !== undefined && p.publishedEnd !== p.published) {
+      findings.warn(service, `ports[${i}]`, `published range ${p.published}-${p.publishedEnd}: only ${p.published} is exported`);
+    }
+    // The loader fills in cmesh's own default, 127.0.0.1, so only another address was the user's choice.
+    if (p.hostIp !== undefined && p.hostIp !== '127.0.0.1') findings.warn(service, `ports[${i}]`, `host_ip ${p.hostIp}: the address a published port listens on is chosen by the cluster`);
   }
   if (expose === 'ingress') {
     out.push(...ingressFor(project, service, published, findings));

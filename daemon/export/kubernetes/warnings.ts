@@ -1,7 +1,8 @@
 // The generic half of "never a silent drop": every field the decision tables mark `warn` that a service actually sets
 // becomes a finding. Fields mapped only in part (volumes, ports, pid…) warn where they are mapped.
 
-import type { MeshSpec, ServiceSpec } from '../../api/project.ts';
+import { relative } from 'node:path';
+import type { MeshSpec, ProjectSpec, ServiceSpec } from '../../api/project.ts';
 import { resolveMesh } from '../../config/x-cmesh.ts';
 import { type Decision, MESH_DECISIONS, OPTION_DECISIONS, RESOURCE_DECISIONS, SERVICE_DECISIONS } from './decisions.ts';
 import type { Findings } from './findings.ts';
@@ -26,7 +27,8 @@ const DEFAULT_MESH: MeshSpec = resolveMesh({}, {}, undefined);
 
 /** Short form of a value for a warning: maps by their keys (`depends_on (api, db)`), the rest as JSON. */
 function show(v: unknown): string {
-  const text = typeof v === 'string' ? v : v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).join(', ') : JSON.stringify(v);
+  const many = Array.isArray(v) && v.some((x) => x !== null && typeof x === 'object');
+  const text = typeof v === 'string' ? v : many ? `${(v as unknown[]).length} entries` : v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).join(', ') : JSON.stringify(v);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -35,10 +37,10 @@ function report(findings: Findings, service: ServiceSpec, d: Decision, value: un
   findings.warn(service, d.key, `${d.key} (${show(value)}) is not exported: ${d.why}`);
 }
 
-export function warnUnmapped(service: ServiceSpec, findings: Findings): void {
+export function warnUnmapped(project: ProjectSpec, service: ServiceSpec, findings: Findings): void {
   for (const [field, d] of Object.entries(SERVICE_DECISIONS) as [keyof ServiceSpec, Decision][]) {
     const set = SERVICE_SET[field]?.(service) ?? isSet(service[field]);
-    if (set) report(findings, service, d, field === 'build' ? service.build?.context : service[field]);
+    if (set) report(findings, service, d, field === 'build' ? `./${relative(project.workingDir, service.build?.context ?? '')}` : service[field]);
   }
   const options = service.options ?? {};
   for (const [field, d] of Object.entries(OPTION_DECISIONS) as [keyof typeof OPTION_DECISIONS, Decision][]) {
