@@ -34,7 +34,7 @@ export function containerPorts(service: ServiceSpec): { port: number; protocol: 
 // The NodePort range of a default cluster; a published port outside it is left for the cluster to pick.
 const NODE_PORTS = { min: 30_000, max: 32_767 };
 
-function publicPort(service: ServiceSpec, p: PortMapping, i: number, mode: ExposeMode, findings: Findings): IServicePort | undefined {
+function publicPort(service: ServiceSpec, p: PortMapping, mode: ExposeMode, findings: Findings): IServicePort | undefined {
   const published = p.published;
   if (published === undefined) return undefined;
   const base: IServicePort = { name: portName(published, proto(p.protocol)), port: published, targetPort: p.target, protocol: proto(p.protocol) };
@@ -75,7 +75,7 @@ export function servicesFor(project: ProjectSpec, service: ServiceSpec, expose: 
     out.push(...ingressFor(project, service, published, findings));
     return out;
   }
-  const ports = published.map(({ p, i }) => publicPort(service, p, i, expose, findings)).filter((p) => p !== undefined);
+  const ports = published.map(({ p }) => publicPort(service, p, expose, findings)).filter((p) => p !== undefined);
   out.push(
     new Service({
       metadata: { name: kubeName(`${service.name}-public`), labels },
