@@ -34,9 +34,9 @@ test('without -o: every object on stdout, documents separated by ---, no namespa
   );
   assert.equal(r.out.split(/^---$/m).length - 1, docs.length);
   assert.ok(docs.every((d) => d.metadata.namespace === undefined));
-  // Warnings point into the compose file (the service's line) and name the key; notes say what was left out.
-  assert.match(r.err, /^warning: .*compose\.yaml:3:3 services\.web\.depends_on: kubernetes: depends_on \(db\)/m);
-  assert.match(r.err, /^warning: .*compose\.yaml:3:3 services\.web\.volumes\[0\]: kubernetes: bind mount \.\/site:\/srv/m);
+  // Warnings point at the key in the compose file and name it; notes say what was left out.
+  assert.match(r.err, /^warning: .*compose\.yaml:6:5 services\.web\.depends_on: kubernetes: depends_on \(db\)/m);
+  assert.match(r.err, /^warning: .*compose\.yaml:7:15 services\.web\.volumes\[0\]: kubernetes: bind mount \.\/site:\/srv/m);
   assert.match(r.err, /^note: web: published ports \(8080→80\) stay cluster-internal/m);
 });
 

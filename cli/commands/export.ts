@@ -38,6 +38,7 @@ async function exportKubernetesCommand(ctx: CliContext, opts: KubernetesOptions,
     ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
     ...(opts.expose !== undefined ? { expose: opts.expose } : {}),
     readFile: (file) => readFileSync(file, 'utf8'),
+    sources: loaded.project.files.map((file) => ({ file, text: readFileSync(file, 'utf8') })),
   });
   for (const w of [...loaded.warnings, ...result.warnings]) ctx.stderr.write(formatWarning(w, { color }));
   const c = createColors(color);

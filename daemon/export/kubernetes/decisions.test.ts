@@ -149,7 +149,7 @@ const PARTIAL: [string, Mutate, string, 'ingress'?][] = [
   ['security_opt other than no-new-privileges', opt({ securityOpt: ['seccomp=unconfined'] }), 'security_opt[0]'],
   ['group_add by name', opt({ groupAdd: ['audio'] }), 'group_add'],
   ['extra_hosts host-gateway', opt({ extraHosts: [{ host: 'host.docker.internal', ip: 'host-gateway' }] }), 'extra_hosts'],
-  ['tmpfs mode option', opt({ tmpfs: { '/run': 'size=1m,mode=1777' } }), 'tmpfs./run'],
+  ['tmpfs mode option', opt({ tmpfs: { '/run': 'size=1m,mode=1777' } }), 'tmpfs'],
   ['pull_policy daily', (s) => (s.pullPolicy = 'daily'), 'pull_policy'],
   ['healthcheck test that is no command', (s) => (s.healthcheck = { test: ['CMD'], disable: false }), 'healthcheck.test'],
   ['secret uid', (s) => (s.secrets = [{ source: 'k', target: '/run/secrets/k', uid: 1000 }]), 'secrets[0]'],

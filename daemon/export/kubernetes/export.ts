@@ -9,6 +9,7 @@ import type { ConfigWarning, ProjectSpec, ServiceSpec } from '../../api/project.
 import { deploymentFor } from './deployment.ts';
 import { environmentOf, fileObjects, grantMounts, type ReadFile } from './files.ts';
 import { Findings } from './findings.ts';
+import { type ComposeSource, pointAtKeys } from './positions.ts';
 import { type ExposeMode, servicesFor } from './service.ts';
 import { claimFor, podStorage } from './volumes.ts';
 import { warnUnmapped } from './warnings.ts';
@@ -21,6 +22,8 @@ export interface ExportOptions {
   /** How published ports leave the cluster; absent = they don't (ClusterIP only, with a note). */
   expose?: ExposeMode;
   readFile: ReadFile;
+  /** The compose files' text: warnings then point at the key's own line instead of the service's. */
+  sources?: readonly ComposeSource[];
 }
 
 export interface ExportResult {
@@ -60,7 +63,8 @@ export function exportKubernetes(project: ProjectSpec, options: ExportOptions): 
   if (options.namespace !== undefined) {
     for (const o of objects) o.metadata = { ...o.metadata, namespace: options.namespace };
   }
-  return { objects, warnings: findings.warnings, notes: findings.notes };
+  const warnings = options.sources === undefined ? findings.warnings : pointAtKeys(findings.warnings, options.sources);
+  return { objects, warnings, notes: findings.notes };
 }
 
 /** Compose names allow `_`, `.` and capitals; two that become one Kubernetes name would overwrite each other. */

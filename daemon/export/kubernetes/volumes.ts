@@ -25,7 +25,7 @@ function tmpfsSize(service: ServiceSpec, target: string, options: string, findin
   for (const opt of options.split(',').filter((o) => o !== '')) {
     const [k, v = ''] = opt.split('=');
     if (k === 'size' && parseByteSize(v) !== undefined) size = parseByteSize(v);
-    else findings.warn(service, `tmpfs.${target}`, `tmpfs option "${opt}" on ${target} has no emptyDir equivalent`);
+    else findings.warn(service, 'tmpfs', `tmpfs option "${opt}" on ${target} has no emptyDir equivalent`);
   }
   return size;
 }
