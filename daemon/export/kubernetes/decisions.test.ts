@@ -165,6 +165,15 @@ for (const [what, mutate, key, expose] of PARTIAL) {
   });
 }
 
+test('tsc holds the tables complete: a contract with one more field does not fit them', () => {
+  // Checked by `npm run lint` (tsc): were Record<keyof …> not exhaustive, this directive would be unused and fail.
+  // @ts-expect-error a ServiceSpec with a field the table has no row for
+  const services: Record<keyof (ServiceSpec & { added: string }), Decision> = SERVICE_DECISIONS;
+  // @ts-expect-error the same for container options
+  const options: Record<keyof (ContainerOptions & { added: string }), Decision> = OPTION_DECISIONS;
+  assert.ok(services && options);
+});
+
 test('every field a fully loaded service carries has a decision (runtime twin of the tsc check)', async () => {
   const file = join(fileURLToPath(new URL('../../..', import.meta.url)), 'fixtures/export/kubernetes/full/compose.yaml');
   const { project } = await loadProject({ cwd: '/', files: [file], env: {} });

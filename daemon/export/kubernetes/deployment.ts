@@ -5,7 +5,7 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import type { IContainer, IEnvFromSource, IEnvVar, IPodSpec, ISecurityContext, IVolume, IVolumeMount } from 'kubernetes-models/v1';
 import type { ProjectSpec, ServiceSpec } from '../../api/project.ts';
 import type { Findings } from './findings.ts';
-import { cpuQuantity, bytesQuantity, kubeName, seconds, selectorLabels } from './names.ts';
+import { bytesQuantity, cpuQuantity, escapeExpansion, kubeName, seconds, selectorLabels } from './names.ts';
 import { probesFor } from './probes.ts';
 import { containerPorts } from './service.ts';
 
@@ -74,8 +74,8 @@ function container(service: ServiceSpec, project: ProjectSpec, parts: PodParts, 
     // Compose names a built image without `image:` <project>-<service>; the warning says it must be pushed under a name.
     image: service.image ?? `${kubeName(project.name)}-${kubeName(service.name)}`,
     ...pullPolicy(service, findings),
-    ...(service.entrypoint !== undefined ? { command: service.entrypoint } : {}),
-    ...(service.command !== undefined ? { args: service.command } : {}),
+    ...(service.entrypoint !== undefined ? { command: service.entrypoint.map(escapeExpansion) } : {}),
+    ...(service.command !== undefined ? { args: service.command.map(escapeExpansion) } : {}),
     ...(service.workingDir !== undefined ? { workingDir: service.workingDir } : {}),
     ...(parts.env.length > 0 ? { env: parts.env } : {}),
     ...(parts.envFrom.length > 0 ? { envFrom: parts.envFrom } : {}),

@@ -76,6 +76,21 @@ test('entrypoint → command, command → args; CMD-SHELL → sh -c exec probe; 
   assert.equal(c.startupProbe.failureThreshold, 12);
 });
 
+/** Kubernetes' expansion of command/args/env (`$$` → `$`, `$(NAME)` → its value when defined), every name defined. */
+function kubeExpand(text: string, vars: Record<string, string>): string {
+  return text.replace(/\$(\$|\(([A-Za-z_][A-Za-z0-9_]*)\))/g, (all, next: string, name?: string) => (next === '$' ? '$' : (vars[name ?? ''] ?? all)));
+}
+
+test('$( and $$ in command, args and env reach the container unchanged (Kubernetes would expand them)', () => {
+  const objects = run("services:\n  web:\n    image: app\n    command: [sh, -c, 'echo $$(date) $$$$ $$$$(HOME)']\n    environment: {P: '$$(HOME)x'}\n");
+  const c = find(objects, 'Deployment', 'web')['spec'].template.spec.containers[0];
+  // Compose already turned `$$` into `$`; after Kubernetes' expansion the container must see exactly that.
+  const vars = { HOME: '/root', date: 'NOW' };
+  assert.deepEqual(c.args.map((a: string) => kubeExpand(a, vars)), ['sh', '-c', 'echo $(date) $$ $$(HOME)']);
+  assert.equal(kubeExpand(c.env[0].value, vars), '$(HOME)x');
+  assert.equal(kubeExpand('$(HOME)', vars), '/root', 'the expansion model expands what is not escaped');
+});
+
 test('x-cmesh.health without a path is a tcpSocket readiness probe; rollout max_surge sets maxSurge', () => {
   const objects = run('services:\n  db:\n    image: pg\n    expose: [5432]\n    x-cmesh:\n      protocol: tcp\n      health: {port: 5432, rise: 3}\n      rollout: {max_surge: 2}\n');
   const d = find(objects, 'Deployment', 'db')['spec'];

@@ -7,7 +7,7 @@ import type { IEnvFromSource, IEnvVar, IVolume, IVolumeMount } from 'kubernetes-
 import { CmeshError } from '../../api/errors.ts';
 import type { FileGrant, FileSource, ProjectSpec, ServiceSpec } from '../../api/project.ts';
 import type { Findings } from './findings.ts';
-import { dataKey, kubeName, selectorLabels } from './names.ts';
+import { dataKey, escapeExpansion, kubeName, selectorLabels } from './names.ts';
 
 export type ReadFile = (absPath: string) => string;
 
@@ -87,6 +87,6 @@ export function environmentOf(project: ProjectSpec, service: ServiceSpec): { env
   }
   const env = Object.entries(service.environment)
     .filter(([k, v]) => fromFiles[k] !== v)
-    .map(([name, value]) => ({ name, value }));
+    .map(([name, value]) => ({ name, value: escapeExpansion(value) }));
   return { env, envFrom, configMaps };
 }

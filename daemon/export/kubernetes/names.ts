@@ -44,3 +44,11 @@ export function cpuQuantity(nanoCpus: number): string {
 export function seconds(ms: number, min = 1): number {
   return Math.max(min, Math.ceil(ms / 1000));
 }
+
+/**
+ * Kubernetes expands `$(VAR)` in a container's command, args and env values, and reads `$$` as `$`; compose values are
+ * final, so every `$` that would start either is doubled (`$(HOME)` → `$$(HOME)`) and the container sees the original.
+ */
+export function escapeExpansion(text: string): string {
+  return text.replace(/\$(?=[$(])/g, '$$$$');
+}
