@@ -60,6 +60,10 @@ export function exportKubernetes(project: ProjectSpec, options: ExportOptions): 
   }
   objects.push(...fileObjects(project, options.readFile));
   refuseCollisions(objects);
+  checkSchemas(objects);
+  if (project.eastWest === true) {
+    findings.notes.push('x-cmesh.east_west: in the cluster, callers reach each other by Service name directly (no cmesh gateway, balancing or retries)');
+  }
   if (options.namespace !== undefined) {
     for (const o of objects) o.metadata = { ...o.metadata, namespace: options.namespace };
   }
@@ -78,5 +82,19 @@ function refuseCollisions(objects: readonly KubeObject[]): void {
       });
     }
     seen.add(id);
+  }
+}
+
+/** Every object against the API schemas before anything is written: a failure here is a bug in the exporter. */
+function checkSchemas(objects: readonly KubeObject[]): void {
+  for (const o of objects) {
+    try {
+      o.validate();
+    } catch (err) {
+      throw new CmeshError('CMESH_E_BUG', `the Kubernetes export built an invalid ${o.kind} "${o.metadata?.name ?? ''}": ${(err as Error).message}`, {
+        hint: 'please report it with the compose file',
+        cause: err,
+      });
+    }
   }
 }
