@@ -37,7 +37,7 @@ async function exportKubernetesCommand(ctx: CliContext, opts: KubernetesOptions,
   const result = exportKubernetes(loaded.project, {
     ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
     ...(opts.expose !== undefined ? { expose: opts.expose } : {}),
-    readFile: (file) => readFileSync(file, 'utf8'),
+    readFile: (file) => readFileSync(file),
     sources: loaded.project.files.map((file) => ({ file, text: readFileSync(file, 'utf8') })),
   });
   for (const w of [...loaded.warnings, ...result.warnings]) ctx.stderr.write(formatWarning(w, { color }));

@@ -108,6 +108,15 @@ test('a secret is a Secret mounted at its target with its mode; file content is 
   assert.deepEqual(pod.volumes, [{ name: 'secret-0-pw', secret: { secretName: 'secret-pw', items: [{ key: 'pw', path: 'pw', mode: 0o400 }] } }]);
 });
 
+test('a config file that is not UTF-8 goes to binaryData; a secret keeps its bytes', () => {
+  const bytes = Uint8Array.from([0xff, 0x00, 0xfe]);
+  const p = project('services:\n  web:\n    image: app\n    configs: [blob]\n    secrets: [key]\nconfigs:\n  blob: {file: ./blob.bin}\nsecrets:\n  key: {file: ./blob.bin}\n');
+  const { objects } = exportKubernetes(p, { readFile: () => bytes });
+  assert.deepEqual(find(objects, 'ConfigMap', 'config-blob')['binaryData'], { blob: '/wD+' });
+  assert.equal(find(objects, 'ConfigMap', 'config-blob')['data'], undefined);
+  assert.deepEqual(find(objects, 'Secret', 'secret-key')['data'], { key: '/wD+' });
+});
+
 test('a missing secret file is a CMESH_E_CONFIG_READ error with a hint', () => {
   const p = project('services:\n  web:\n    image: app\n    secrets: [pw]\nsecrets:\n  pw: {file: ./gone.txt}\n');
   assert.throws(() => exportKubernetes(p, { readFile }), { code: 'CMESH_E_CONFIG_READ', message: /secret "pw"/ });

@@ -36,7 +36,7 @@ export function exportKubernetes(project: ProjectSpec, options: ExportOptions): 
   const findings = new Findings();
   const objects: KubeObject[] = [];
   const volumeUsers = new Map<string, ServiceSpec[]>();
-  const services = Object.values(project.services).sort((a, b) => a.name.localeCompare(b.name));
+  const services = Object.values(project.services).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const service of services) {
     warnUnmapped(project, service, findings);
     if (service.build !== undefined && service.image !== undefined) {
@@ -54,7 +54,7 @@ export function exportKubernetes(project: ProjectSpec, options: ExportOptions): 
     if (Object.keys(lost).length > 0) deployment.metadata = { ...deployment.metadata, annotations: lost };
     objects.push(...own);
   }
-  for (const [name, users] of [...volumeUsers].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [name, users] of [...volumeUsers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const claim = claimFor(project, name, users, findings);
     if (claim !== undefined) objects.push(claim);
   }

@@ -9,10 +9,11 @@ import type { FileGrant, FileSource, ProjectSpec, ServiceSpec } from '../../api/
 import type { Findings } from './findings.ts';
 import { dataKey, escapeExpansion, kubeName, selectorLabels } from './names.ts';
 
-export type ReadFile = (absPath: string) => string;
+/** Reads a secret's or config's file; bytes keep binary files intact. */
+export type ReadFile = (absPath: string) => Uint8Array | string;
 
 /** The bytes of a top-level secret or config: inline content, or the file it names. */
-function contentOf(source: FileSource, readFile: ReadFile): string {
+function contentOf(source: FileSource, readFile: ReadFile): Uint8Array | string {
   if (source.content !== undefined) return source.content;
   if (source.file === undefined) return '';
   try {
@@ -22,6 +23,16 @@ function contentOf(source: FileSource, readFile: ReadFile): string {
       hint: `the export copies the ${source.kind}'s content into a ${source.kind === 'secret' ? 'Secret' : 'ConfigMap'}; create the file or fix its path`,
       cause: err,
     });
+  }
+}
+
+/** The content as text when it is valid UTF-8, else undefined. */
+function asText(content: Uint8Array | string): string | undefined {
+  if (typeof content === 'string') return content;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(content);
+  } catch {
+    return undefined;
   }
 }
 
@@ -38,11 +49,17 @@ export function fileObjects(project: ProjectSpec, readFile: ReadFile): (Secret |
     for (const source of Object.values(project[kind] ?? {})) {
       if (!wanted.has(source.name)) continue;
       const metadata = { name: fileObjectName(source), labels };
-      const data = { [dataKey(source.name)]: contentOf(source, readFile) };
+      const key = dataKey(source.name);
+      const content = contentOf(source, readFile);
+      const text = asText(content);
       if (source.kind === 'secret') {
-        const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
-        out.push(new Secret({ metadata, type: 'Opaque', data: encoded }));
-      } else out.push(new ConfigMap({ metadata, data }));
+        out.push(new Secret({ metadata, type: 'Opaque', data: { [key]: Buffer.from(content).toString('base64') } }));
+      } else if (text !== undefined) {
+        out.push(new ConfigMap({ metadata, data: { [key]: text } }));
+      } else {
+        // A ConfigMap's `data` holds UTF-8 text only; anything else goes, base64, in `binaryData`.
+        out.push(new ConfigMap({ metadata, binaryData: { [key]: Buffer.from(content).toString('base64') } }));
+      }
     }
   }
   return out;

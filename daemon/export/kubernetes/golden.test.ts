@@ -32,7 +32,7 @@ for (const c of CASES) {
     // A fixed, empty environment: interpolation defaults only, whoever runs the test.
     const loaded = await loadProject({ cwd: dirname(file), files: [file], env: { HOME: '/home/test' } });
     const result = exportKubernetes(loaded.project, {
-      readFile: (f) => readFileSync(f, 'utf8'),
+      readFile: (f) => readFileSync(f),
       sources: loaded.project.files.map((f) => ({ file: f, text: readFileSync(f, 'utf8') })),
       ...(c.expose ? { expose: c.expose } : {}),
       ...(c.namespace ? { namespace: c.namespace } : {}),
