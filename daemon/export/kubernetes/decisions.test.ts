@@ -150,6 +150,8 @@ const PARTIAL: [string, Mutate, string, 'ingress'?][] = [
   ['group_add by name', opt({ groupAdd: ['audio'] }), 'group_add'],
   ['extra_hosts host-gateway', opt({ extraHosts: [{ host: 'host.docker.internal', ip: 'host-gateway' }] }), 'extra_hosts'],
   ['tmpfs mode option', opt({ tmpfs: { '/run': 'size=1m,mode=1777' } }), 'tmpfs'],
+  ['hostname with dots', opt({ hostname: 'api.example.com' }), 'hostname'],
+  ['label key Kubernetes refuses', (s) => (s.labels = { 'bad key!': 'x', 'com.example/ok': 'y' }), 'labels'],
   ['pull_policy daily', (s) => (s.pullPolicy = 'daily'), 'pull_policy'],
   ['healthcheck test that is no command', (s) => (s.healthcheck = { test: ['CMD'], disable: false }), 'healthcheck.test'],
   ['secret uid', (s) => (s.secrets = [{ source: 'k', target: '/run/secrets/k', uid: 1000 }]), 'secrets[0]'],

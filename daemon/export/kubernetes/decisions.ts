@@ -29,7 +29,7 @@ export const SERVICE_DECISIONS: Record<keyof ServiceSpec, Decision> = {
   dependsOn: warn('depends_on', 'Kubernetes starts every pod at once; readiness probes gate traffic instead of start order'),
   restart: warn('restart', 'a Deployment always restarts its containers (restartPolicy Always)'),
   restartMaxRetries: warn('restart', 'a Deployment restarts without a retry limit (with back-off)'),
-  labels: mapped('pod template annotations (compose label values need not be valid Kubernetes label values)'),
+  labels: mapped('pod template annotations (values need not be valid label values); keys the API refuses are warned'),
   volumes: mapped('named volumes → PersistentVolumeClaims, anonymous and tmpfs → emptyDir; bind mounts are warned'),
   networks: warn('networks', 'pods share one flat cluster network: network isolation and aliases are lost'),
   workingDir: mapped('container workingDir'),
@@ -47,7 +47,7 @@ export const SERVICE_DECISIONS: Record<keyof ServiceSpec, Decision> = {
 
 export const OPTION_DECISIONS: Record<keyof ContainerOptions, Decision> = {
   containerName: warn('container_name', 'pods get generated names; the Deployment is named after the service'),
-  hostname: mapped('pod spec.hostname'),
+  hostname: mapped('pod spec.hostname (a name with dots is warned)'),
   domainname: warn('domainname', 'pod subdomain needs a headless Service of that name'),
   macAddress: warn('mac_address', 'the cluster network assigns addresses'),
   capAdd: mapped('securityContext.capabilities.add'),

@@ -18,6 +18,19 @@ export interface PodParts {
 
 const PULL: Record<string, 'Always' | 'Never' | 'IfNotPresent'> = { always: 'Always', never: 'Never', missing: 'IfNotPresent' };
 const NUMERIC = /^\d+$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+// An annotation key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters.
+const ANNOTATION_KEY = /^(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/** Compose labels as pod annotations; a key the API would refuse is warned instead. */
+function annotationsOf(service: ServiceSpec, findings: Findings): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(service.labels)) {
+    if (ANNOTATION_KEY.test(k)) out[k] = v;
+    else findings.warn(service, 'labels', `label "${k}" is not a valid Kubernetes annotation key`);
+  }
+  return out;
+}
 
 function pullPolicy(service: ServiceSpec, findings: Findings): Pick<IContainer, 'imagePullPolicy'> {
   const p = service.pullPolicy;
@@ -93,7 +106,10 @@ function container(service: ServiceSpec, project: ProjectSpec, parts: PodParts, 
 function podExtras(service: ServiceSpec, findings: Findings): Partial<IPodSpec> {
   const o = service.options ?? {};
   const pod: Partial<IPodSpec> = {};
-  if (o.hostname !== undefined) pod.hostname = o.hostname;
+  if (o.hostname !== undefined) {
+    if (DNS_LABEL.test(o.hostname)) pod.hostname = o.hostname;
+    else findings.warn(service, 'hostname', `hostname "${o.hostname}" is not a DNS label (a pod's hostname has no dots, at most 63 characters)`);
+  }
   for (const [key, field] of [['pid', 'hostPID'], ['ipc', 'hostIPC']] as const) {
     const mode = o[key];
     if (mode === 'host') pod[field] = true;
@@ -132,7 +148,7 @@ export function deploymentFor(project: ProjectSpec, service: ServiceSpec, parts:
     ...(parts.volumes.length > 0 ? { volumes: parts.volumes } : {}),
     terminationGracePeriodSeconds: seconds(service.stopGracePeriodMs, 0),
   };
-  const annotations = { ...service.labels };
+  const annotations = annotationsOf(service, findings);
   return new Deployment({
     metadata: { name: kubeName(service.name), labels },
     spec: {
