@@ -58,7 +58,10 @@ export function exportKubernetes(project: ProjectSpec, options: ExportOptions): 
     const claim = claimFor(project, name, users, findings);
     if (claim !== undefined) objects.push(claim);
   }
-  objects.push(...fileObjects(project, options.readFile));
+  const files = fileObjects(project, options.readFile);
+  const secrets = files.filter((o) => o.kind === 'Secret').map((o) => o.metadata?.name ?? '');
+  if (secrets.length > 0) findings.notes.push(`Secret ${secrets.join(', ')} hold the secrets' content (base64, not encrypted): keep the output out of version control`);
+  objects.push(...files);
   refuseCollisions(objects);
   checkSchemas(objects);
   if (project.eastWest === true) {
