@@ -60,7 +60,10 @@ export function exportKubernetes(project: ProjectSpec, options: ExportOptions): 
   }
   const files = fileObjects(project, options.readFile);
   const secrets = files.filter((o) => o.kind === 'Secret').map((o) => o.metadata?.name ?? '');
-  if (secrets.length > 0) findings.notes.push(`Secret ${secrets.join(', ')} hold the secrets' content (base64, not encrypted): keep the output out of version control`);
+  if (secrets.length > 0) {
+    const which = secrets.length === 1 ? `Secret ${secrets[0]} holds the secret's` : `Secrets ${secrets.join(', ')} hold the secrets'`;
+    findings.notes.push(`${which} content (base64, not encrypted): keep the output out of version control`);
+  }
   objects.push(...files);
   refuseCollisions(objects);
   checkSchemas(objects);
