@@ -42,11 +42,18 @@ module.exports = {
       to: { pathNot: ['^daemon/api/', '(^|/)node_modules/'], dependencyTypesNot: ['core'] },
     },
     {
-      name: 'cli-only-daemon-api-and-config',
+      name: 'cli-only-daemon-api-config-export',
       severity: 'error',
-      comment: 'The CLI talks to the daemon through daemon/api/; it also loads compose files itself (daemon/config/).',
+      comment: 'The CLI talks to the daemon through daemon/api/; it also loads compose files (daemon/config/) and converts them (daemon/export/) itself.',
       from: { path: '^cli/' },
-      to: { path: '^daemon/', pathNot: '^daemon/(api|config)/' },
+      to: { path: '^daemon/', pathNot: '^daemon/(api|config|export)/' },
+    },
+    {
+      name: 'export-only-daemon-api-and-config',
+      severity: 'error',
+      comment: 'Exporters are pure conversions of a loaded project: they see the contract (daemon/api/) and the loader (daemon/config/), nothing that runs.',
+      from: { path: '^daemon/export/' },
+      to: { path: '^(daemon|cli|mesh|builder|bench|scripts)/', pathNot: '^daemon/(api|config|export)/' },
     },
     {
       name: 'not-to-unresolvable',

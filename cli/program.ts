@@ -13,6 +13,7 @@ import * as daemonCommand from './commands/daemon.ts';
 import * as dashCommand from './commands/dash.ts';
 import * as downCommand from './commands/down.ts';
 import * as eventsCommand from './commands/events.ts';
+import * as exportCommand from './commands/export.ts';
 import * as imagesCommand from './commands/images.ts';
 import * as killCommand from './commands/kill.ts';
 import * as logsCommand from './commands/logs.ts';
@@ -63,6 +64,7 @@ const commands: CommandModule[] = [
   lsCommand,
   eventsCommand,
   configCommand,
+  exportCommand,
   daemonCommand,
   versionCommand,
 ];
@@ -95,6 +97,7 @@ Examples:
   cmesh config                       validate compose.yaml, print the result
   cmesh -f a.yaml -f b.yaml config   merge two files, later ones win
   cmesh config --services            list service names
+  cmesh export kubernetes -o k8s/    one Kubernetes manifest per object
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 config, 4 engine unavailable,
 5 build failed, 6 unhealthy, 7 not found, 8 conflict, 9 pull failed, 70 bug in cmesh.`,

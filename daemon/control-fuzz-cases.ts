@@ -5,7 +5,8 @@
 import fc from 'fast-check';
 import { project, svc } from './reconcile/testing.ts';
 
-const shop = project('shop', [svc('web', { replicas: 2 }), svc('db')]);
+// web carries an env_file's values (ServiceSpec.envFiles) so the fuzz also mutates that field's schema.
+const shop = project('shop', [svc('web', { replicas: 2, envFiles: [{ file: '/nonexistent/cmesh-fuzz/app.env', values: { A: '1' } }] }), svc('db')]);
 
 /** A valid body per POST route: the seeds the mutations start from. */
 export const VALID: Record<string, unknown> = {

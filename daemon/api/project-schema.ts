@@ -9,6 +9,7 @@ import type { SourcePosition } from './errors.ts';
 import type {
   BuildSpec,
   DependsOn,
+  EnvFileValues,
   FileGrant,
   FileSource,
   HealthcheckSpec,
@@ -213,6 +214,8 @@ const PullPolicySchema = z.custom<`every_${string}` | 'missing' | 'always' | 'ne
   { message: 'expected a pull policy' },
 );
 
+const EnvFileValuesSchema = z.strictObject({ file: z.string(), values: stringMap });
+
 const ServiceSpecSchema = z.strictObject({
   name: z.string(),
   image: z.string().optional(),
@@ -220,6 +223,7 @@ const ServiceSpecSchema = z.strictObject({
   command: strings.optional(),
   entrypoint: strings.optional(),
   environment: stringMap,
+  envFiles: z.array(EnvFileValuesSchema).optional(),
   ports: z.array(PortMappingSchema),
   expose: z.array(port),
   replicas: int(0, 1000),
@@ -299,6 +303,7 @@ true satisfies Same<Out<typeof PortMappingSchema>, PortMapping>;
 true satisfies Same<Out<typeof BuildSpecSchema>, BuildSpec>;
 true satisfies Same<Out<typeof HealthcheckSpecSchema>, HealthcheckSpec>;
 true satisfies Same<Out<typeof DependsOnSchema>, DependsOn>;
+true satisfies Same<Out<typeof EnvFileValuesSchema>, EnvFileValues>;
 true satisfies Same<Out<typeof VolumeMountSchema>, VolumeMount>;
 true satisfies Same<Out<typeof WatchRuleSchema>, WatchRule>;
 true satisfies Same<Out<typeof HealthProbeSchema>, HealthProbe>;

@@ -134,6 +134,13 @@ export interface FileGrant {
   mode?: number;
 }
 
+/** One loaded `env_file` entry: the values it contributed, before `environment:` overrides them. */
+export interface EnvFileValues {
+  /** Absolute path of the file. */
+  file: string;
+  values: Record<string, string>;
+}
+
 export interface ServiceSpec {
   name: string;
   image?: string;
@@ -144,7 +151,10 @@ export interface ServiceSpec {
   platform?: string;
   command?: string[];
   entrypoint?: string[];
+  /** Final environment: the `env_file` values with `environment:` on top. */
   environment: Record<string, string>;
+  /** The `env_file` entries that were read, in order (exporters keep them apart from `environment:`); absent when none. */
+  envFiles?: EnvFileValues[];
   ports: PortMapping[];
   /** Container ports from `expose`; published on 127.0.0.1 with an engine-assigned port. */
   expose: number[];

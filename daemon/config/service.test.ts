@@ -59,6 +59,12 @@ test('env_file: string, list, long form with required:false; environment wins', 
   };
   const s = svc('image: x\nenv_file:\n  - a.env\n  - path: ./conf/b.env\n  - path: missing.env\n    required: false\nenvironment: {C: env}', { readFile });
   assert.deepEqual(s.environment, { A: '1', B: '2', C: 'env' });
+  // Each file read keeps its own values (the Kubernetes export makes one ConfigMap of each); the missing one is absent.
+  assert.deepEqual(s.envFiles, [
+    { file: '/proj/a.env', values: { A: '1', B: '1' } },
+    { file: '/proj/conf/b.env', values: { B: '2', C: 'x' } },
+  ]);
+  assert.equal(svc('image: x\nenvironment: {C: env}').envFiles, undefined);
   assert.deepEqual(svc('image: x\nenv_file: a.env', { readFile }).environment, { A: '1', B: '1' });
   const err = loadError('services:\n  web:\n    image: x\n    env_file: nope.env\n', { readFile });
   assert.equal(err.code, 'CMESH_E_ENV_FILE');

@@ -91,6 +91,8 @@ function plantViolations(dir: string): void {
   plant('daemon/api/planted-contract.ts', "import type { ServicePool } from '../../mesh/pool.ts';\nexport type P = ServicePool;\n");
   plant('cli/planted-unresolvable.ts', "export { gone } from './planted-missing.ts';\n");
   plant('cli/planted-daemon.ts', "import { ProjectManager } from '../daemon/projects.ts';\nexport const M = ProjectManager;\n");
+  plant('daemon/export/planted-daemon.ts', "import type { ProjectManager } from '../projects.ts';\nexport type M = ProjectManager;\n");
+  plant('daemon/export/planted-cli.ts', "import { renderError } from '../../cli/render-error.ts';\nexport const r = renderError;\n");
 }
 
 const cycleMembers = (v: Cruise['summary']['violations'][number]): string[] =>
@@ -159,6 +161,8 @@ test('the check fails on a planted cycle (also type-only) and on each forbidden 
   assert.match(out, /error dockerode-only-in-engine: builder\/planted-docker\.ts → \S*node_modules\/dockerode\//);
   assert.match(out, /error dockerode-only-in-engine: test\/helpers\/planted-docker\.ts → \S*node_modules\/dockerode\//);
   assert.match(out, /error contract-is-self-contained: daemon\/api\/planted-contract\.ts → mesh\/pool\.ts\n/);
-  assert.match(out, /error cli-only-daemon-api-and-config: cli\/planted-daemon\.ts → daemon\/projects\.ts\n/);
+  assert.match(out, /error cli-only-daemon-api-config-export: cli\/planted-daemon\.ts → daemon\/projects\.ts\n/);
+  assert.match(out, /error export-only-daemon-api-and-config: daemon\/export\/planted-daemon\.ts → daemon\/projects\.ts\n/);
+  assert.match(out, /error export-only-daemon-api-and-config: daemon\/export\/planted-cli\.ts → cli\/render-error\.ts\n/);
   assert.match(out, /error not-to-unresolvable: cli\/planted-unresolvable\.ts → \.\/planted-missing\.ts\n/);
 });

@@ -1,18 +1,20 @@
 // A service's environment: env_file entries in order, then `environment:` on top (Compose precedence).
 
 import { resolve } from 'node:path';
+import type { EnvFileValues } from '../../api/project.ts';
 import { parseEnvFile } from '../env-file.ts';
 import { get, setOwn, type YMap, type YNode } from '../node.ts';
 import type { PathSeg } from '../positions.ts';
 import { resolveHostPath } from './paths.ts';
 import { type Ctx, readBool, readKeyValues, readString, typeError } from './read.ts';
 
-export function readEnvironment(ctx: Ctx, service: YMap, path: PathSeg[]): Record<string, string> {
+/** `files` receives each env_file that was read, with its own values (exporters map them to separate objects). */
+export function readEnvironment(ctx: Ctx, service: YMap, path: PathSeg[], files: EnvFileValues[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   const envFile = get(service, 'env_file');
   if (envFile !== undefined) {
     const entries: [YNode, PathSeg[]][] = envFile.kind === 'seq' ? envFile.items.map((n, i) => [n, [...path, 'env_file', i]]) : [[envFile, [...path, 'env_file']]];
-    for (const [node, p] of entries) loadEnvFile(ctx, node, p, out);
+    for (const [node, p] of entries) loadEnvFile(ctx, node, p, out, files);
   }
   const env = get(service, 'environment');
   if (env !== undefined) {
@@ -21,7 +23,7 @@ export function readEnvironment(ctx: Ctx, service: YMap, path: PathSeg[]): Recor
   return out;
 }
 
-function loadEnvFile(ctx: Ctx, node: YNode, path: PathSeg[], out: Record<string, string>): void {
+function loadEnvFile(ctx: Ctx, node: YNode, path: PathSeg[], out: Record<string, string>, files: EnvFileValues[]): void {
   let file: string | undefined;
   let required = true;
   if (node.kind === 'map') {
@@ -51,5 +53,10 @@ function loadEnvFile(ctx: Ctx, node: YNode, path: PathSeg[], out: Record<string,
   }
   const parsed = parseEnvFile(abs, text, ctx.lookup);
   for (const prob of parsed.problems) ctx.issues.error(prob.position, undefined, prob.message, 'expected KEY=VALUE lines', 'CMESH_E_ENV_FILE');
-  for (const [k, v] of parsed.values) setOwn(out, k, v);
+  const values: Record<string, string> = {};
+  for (const [k, v] of parsed.values) {
+    setOwn(out, k, v);
+    setOwn(values, k, v);
+  }
+  files.push({ file: abs, values });
 }

@@ -1,7 +1,7 @@
 // One `services.<name>` mapping → ServiceSpec. Cross-service checks (deps, named volumes, networks) happen in
 // document.ts once every service is known; here we only remember where those references were written.
 
-import type { RestartPolicy, ServiceSpec } from '../../api/project.ts';
+import type { EnvFileValues, RestartPolicy, ServiceSpec } from '../../api/project.ts';
 import { get, setOwn, type YEntry, type YMap, type YNode } from '../node.ts';
 import type { PathSeg } from '../positions.ts';
 import { DEPLOY_KEYS, DEPLOY_UNSUPPORTED, RESTART_VALUES, SERVICE_KEYS, SERVICE_NETWORK_KEYS, SERVICE_NETWORK_UNSUPPORTED, SERVICE_UNSUPPORTED } from '../schema.ts';
@@ -38,9 +38,10 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
     return undefined;
   }
   checkKeys(ctx, map, path, { supported: SERVICE_KEYS, unsupported: SERVICE_UNSUPPORTED });
+  const envFiles: EnvFileValues[] = [];
   const spec: ServiceSpec = {
     name,
-    environment: readEnvironment(ctx, map, path),
+    environment: readEnvironment(ctx, map, path, envFiles),
     ports: [],
     expose: [],
     replicas: 1,
@@ -55,6 +56,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
     mesh: resolveMesh(meshDefaults, {}, undefined),
     position: entry.keyPos,
   };
+  if (envFiles.length > 0) spec.envFiles = envFiles;
   let meshOwn: MeshOverrides = {};
   let scale: { n: number; node: YNode } | undefined;
   let replicas: { n: number; node: YNode } | undefined;
