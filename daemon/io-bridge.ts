@@ -1,0 +1,77 @@
+// Pipes an engine IoSession to an upgraded control connection as io frames (api/io-frames.ts): output out with
+// backpressure, stdin/EOF/resize in, and the exit code (or a typed error) as the last frame.
+
+import { once } from 'node:events';
+import type { Duplex } from 'node:stream';
+import type { IoSession } from './api/engine-io.ts';
+import { encodeFrame, errorFrame, exitFrame, type IoFrame, IoFrameDecoder, IoFrameType } from './api/io-frames.ts';
+import { toSerialized } from './routes/http.ts';
+
+export interface BridgeOutcome {
+  /** The process's exit code, when it ended while the client was still there. */
+  exitCode?: number;
+  /** The client closed the connection (Ctrl-C, killed CLI) before the process ended. */
+  clientGone: boolean;
+}
+
+function readResize(data: Buffer): { rows: number; cols: number } | undefined {
+  try {
+    const { rows, cols } = JSON.parse(data.toString()) as { rows?: unknown; cols?: unknown };
+    if (Number.isInteger(rows) && Number.isInteger(cols) && (rows as number) > 0 && (cols as number) > 0) {
+      return { rows: rows as number, cols: cols as number };
+    }
+  } catch {
+    // Not a size: ignored, a resize is only a courtesy.
+  }
+  return undefined;
+}
+
+/** Runs until the process ends or the client leaves; never throws (a failure becomes the error frame). */
+export async function bridgeSession(socket: Duplex, session: IoSession, afterStart?: () => Promise<void>): Promise<BridgeOutcome> {
+  let clientGone = false;
+  const gone = new Promise<void>((resolve) => {
+    socket.once('close', () => {
+      clientGone = true;
+      resolve();
+    });
+  });
+  const decoder = new IoFrameDecoder();
+  socket.on('data', (chunk: Buffer) => {
+    let frames: IoFrame[];
+    try {
+      frames = decoder.push(chunk);
+    } catch {
+      socket.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (frame.type === IoFrameType.stdin) session.write(frame.data);
+      else if (frame.type === IoFrameType.stdinEnd) session.endInput();
+      else if (frame.type === IoFrameType.resize) {
+        const size = readResize(frame.data);
+        if (size) session.resize(size).catch(() => undefined);
+      }
+    }
+  });
+  socket.on('error', () => undefined);
+  const pump = async (): Promise<number> => {
+    await afterStart?.();
+    for await (const chunk of session.output) {
+      const type = chunk.stream === 'stderr' ? IoFrameType.stderr : IoFrameType.stdout;
+      if (!socket.write(encodeFrame(type, chunk.data)) && !clientGone) await Promise.race([once(socket, 'drain'), gone]);
+      if (clientGone) break;
+    }
+    return session.exitCode();
+  };
+  try {
+    const exitCode = await Promise.race([pump(), gone.then(() => undefined)]);
+    if (exitCode === undefined || clientGone) return { clientGone: true };
+    socket.end(exitFrame(exitCode));
+    return { exitCode, clientGone: false };
+  } catch (err) {
+    if (!clientGone) socket.end(errorFrame(toSerialized(err)));
+    return { clientGone };
+  } finally {
+    session.close();
+  }
+}
