@@ -9,8 +9,8 @@ import { pipeline } from 'node:stream/promises';
 import { extract, pack } from 'tar-stream';
 import { CmeshError } from '../daemon/api/errors.ts';
 
-/** Packs `local` (a file or a directory, recursively) with `rootName` (default its own name) as the root entry. */
-export async function packPath(local: string, cwd: string, rootName?: string): Promise<Buffer> {
+/** Packs `local` (a file or a directory, recursively) under its own name as the archive's root entry. */
+export async function packPath(local: string, cwd: string): Promise<Buffer> {
   const abs = resolve(cwd, local);
   const info = await lstat(abs).catch(() => undefined);
   if (!info) throw new CmeshError('CMESH_E_USAGE', `cp: ${local} does not exist`);
@@ -31,7 +31,7 @@ export async function packPath(local: string, cwd: string, rootName?: string): P
       p.entry({ name, mode, mtime: st.mtime }, await readFile(path));
     }
   };
-  await add(abs, rootName ?? basename(abs));
+  await add(abs, basename(abs));
   p.finalize();
   await ended;
   return Buffer.concat(chunks);

@@ -29,11 +29,14 @@ function readResize(data: Buffer): { rows: number; cols: number } | undefined {
 /** Runs until the process ends or the client leaves; never throws (a failure becomes the error frame). */
 export async function bridgeSession(socket: Duplex, session: IoSession, afterStart?: () => Promise<void>): Promise<BridgeOutcome> {
   let clientGone = false;
+  // The client never half-closes (stdin's EOF is a frame), so its FIN means it is gone, like a full close.
   const gone = new Promise<void>((resolve) => {
-    socket.once('close', () => {
+    const leave = (): void => {
       clientGone = true;
       resolve();
-    });
+    };
+    socket.once('end', leave);
+    socket.once('close', leave);
   });
   const decoder = new IoFrameDecoder();
   socket.on('data', (chunk: Buffer) => {

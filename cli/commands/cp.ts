@@ -22,7 +22,7 @@ export function register(program: Command, ctx: CliContext): void {
     .command('cp')
     .description('copy files between a replica and the host (svc:path local, or local svc:path)')
     .argument('<source>', 'svc:path or a local path')
-    .argument('<dest>', 'a local path or svc:path (end with / to copy into a directory)')
+    .argument('<dest>', 'a local path or svc:path (an existing directory receives the copy inside)')
     .option('--index <n>', 'which replica (default 1)', parseIndex, 1)
     .action(async (source: string, dest: string, opts: { index: number }, command: Command) => {
       const from = parseCpOperand(source);
@@ -48,18 +48,8 @@ export function register(program: Command, ctx: CliContext): void {
         return;
       }
       const local = from.local;
-      const into = remote.path.endsWith('/');
-      // `svc:/dir/` copies into the directory; `svc:/dir/name` copies as `name` (docker cp's rule for a new path).
-      const dir = into ? remote.path : remote.path.replace(/\/[^/]*$/, '') || '/';
-      const rootName = into ? undefined : remote.path.slice(remote.path.lastIndexOf('/') + 1);
-      try {
-        await client.request('PUT', archive({ service: remote.service, index: opts.index, path: dir }), await packPath(local, ctx.cwd, rootName));
-      } catch (err) {
-        // `svc:/tmp` without the slash names an existing directory: the engine refuses to put a file over it, so the
-        // copy goes into it, as docker cp does.
-        if (into || !(err instanceof CmeshError) || !/director/i.test(`${err.message} ${String(err.details['engineMessage'] ?? '')}`)) throw err;
-        await client.request('PUT', archive({ service: remote.service, index: opts.index, path: remote.path }), await packPath(local, ctx.cwd));
-      }
+      // The daemon applies docker cp's rule: into `path` when it is a directory there, else as `path` itself.
+      await client.request('PUT', archive({ service: remote.service, index: opts.index, path: remote.path }), await packPath(local, ctx.cwd));
       ctx.stderr.write(`Copied ${local} to ${remote.service}:${remote.path}\n`);
     });
 }

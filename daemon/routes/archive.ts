@@ -1,8 +1,9 @@
-// `cmesh cp` on the daemon: GET answers a tar of a path in a replica, PUT extracts the request's tar into one.
+// `cmesh cp` on the daemon: GET answers a tar of a path in a replica, PUT puts the request's tar at a path (archive-put.ts).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { ArchiveRequestSchema } from '../api/control-schema.ts';
+import { putAtPath } from '../archive-put.ts';
 import { CmeshError } from '../api/errors.ts';
 import { requireReplica } from '../project-oneoff.ts';
 import type { ProjectManager } from '../projects.ts';
@@ -26,8 +27,8 @@ export async function serveArchive(req: IncomingMessage, res: ServerResponse, ur
   // A stopped replica still has its filesystem: Docker's archive API serves it, like `docker compose cp`.
   const c = await requireReplica(ctx, request.service, request.index, false);
   if (req.method === 'PUT') {
-    await ctx.engine.putArchive(c.id, request.path, req);
-    return sendJson(res, 200, { container: c.name, path: request.path });
+    const path = await putAtPath(ctx.engine, c.id, request.path, req);
+    return sendJson(res, 200, { container: c.name, path });
   }
   const tar = await ctx.engine.getArchive(c.id, request.path);
   res.writeHead(200, { 'content-type': 'application/x-tar', 'x-cmesh-container': c.name });
