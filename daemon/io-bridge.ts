@@ -26,8 +26,15 @@ function readResize(data: Buffer): { rows: number; cols: number } | undefined {
   return undefined;
 }
 
+export interface BridgeHooks {
+  /** Runs once the output is being read (a one-off is started here, so none of its output is lost). */
+  afterStart?: () => Promise<void>;
+  /** Runs after the process ended and before its exit code is sent (`run --rm` removes the container first). */
+  beforeExit?: () => Promise<void>;
+}
+
 /** Runs until the process ends or the client leaves; never throws (a failure becomes the error frame). */
-export async function bridgeSession(socket: Duplex, session: IoSession, afterStart?: () => Promise<void>): Promise<BridgeOutcome> {
+export async function bridgeSession(socket: Duplex, session: IoSession, hooks: BridgeHooks = {}): Promise<BridgeOutcome> {
   let clientGone = false;
   // The client never half-closes (stdin's EOF is a frame), so its FIN means it is gone, like a full close.
   const gone = new Promise<void>((resolve) => {
@@ -58,7 +65,7 @@ export async function bridgeSession(socket: Duplex, session: IoSession, afterSta
   });
   socket.on('error', () => undefined);
   const pump = async (): Promise<number> => {
-    await afterStart?.();
+    await hooks.afterStart?.();
     for await (const chunk of session.output) {
       const type = chunk.stream === 'stderr' ? IoFrameType.stderr : IoFrameType.stdout;
       if (!socket.write(encodeFrame(type, chunk.data)) && !clientGone) await Promise.race([once(socket, 'drain'), gone]);
@@ -69,6 +76,7 @@ export async function bridgeSession(socket: Duplex, session: IoSession, afterSta
   try {
     const exitCode = await Promise.race([pump(), gone.then(() => undefined)]);
     if (exitCode === undefined || clientGone) return { clientGone: true };
+    await hooks.beforeExit?.();
     socket.end(exitFrame(exitCode));
     return { exitCode, clientGone: false };
   } catch (err) {

@@ -60,18 +60,22 @@ export function createUpgradeRouter(manager: ProjectManager): (req: IncomingMess
     }
     const request = parseBody(AttachRequestSchema, queryRequest(url, 'attach'), 'attach');
     const c = await requireOneOff(ctx, request.container);
-    const cleanUp = async (clientGone: boolean): Promise<void> => {
-      // A one-off whose terminal went away is over (Compose stops it on Ctrl-C); `--rm` leaves nothing either way.
-      if (clientGone) await ctx.engine.stopContainer(c.id, 2).catch(() => undefined);
-      if (request.rm) await ctx.engine.removeContainer(c.id, { force: true }).catch(() => undefined);
+    // A one-off whose terminal went away is over (Compose stops it on Ctrl-C); `--rm` leaves nothing either way, and
+    // is done before the exit code goes out, so the CLI returns only once the container is gone.
+    let removed = false;
+    const remove = async (): Promise<void> => {
+      if (!request.rm || removed) return;
+      removed = true;
+      await ctx.engine.removeContainer(c.id, { force: true }).catch(() => undefined);
     };
     let outcome = { clientGone: true };
     try {
       const session = await ctx.engine.attachContainer(c.id, { stdin: request.stdin, tty: request.tty });
       switchProtocols(socket);
-      outcome = await bridgeSession(socket, session, () => ctx.engine.startContainer(c.id));
+      outcome = await bridgeSession(socket, session, { afterStart: () => ctx.engine.startContainer(c.id), beforeExit: remove });
     } finally {
-      await cleanUp(outcome.clientGone);
+      if (outcome.clientGone) await ctx.engine.stopContainer(c.id, 2).catch(() => undefined);
+      await remove();
     }
   }
 

@@ -91,6 +91,7 @@ test('exec: exit codes, stdout/stderr apart, -e/-w/-u, --index, stdin forwarded'
 });
 
 test('exec and run on a TTY: a pseudo-terminal, exit code passed through', { timeout: 120_000 }, async () => {
+  await cli.ok(['up', '-d', '--wait', '--timeout', '60']);
   const exec = await cmeshOnTty(['exec', 'app', 'sh', '-c', 'tty; exit 5']);
   assert.equal(exec.code, 5, exec.stdout);
   assert.match(exec.stdout, /\/dev\/pts\/\d+/);
