@@ -8,6 +8,9 @@ import type { AttachOptions, ExecIoSpec, IoChunk, IoSession } from '../api/engin
 import type { FakeContainer, FakeCore } from './fake-core.ts';
 import { runShell } from './fake-shell.ts';
 
+/** Directories every container of the fake has, as a busybox image's would (putArchive's usual targets). */
+const IMAGE_DIRS = new Set(['/', '/tmp', '/etc']);
+
 const live = (c: FakeContainer) => c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
 
 /** An unbounded chunk queue read by one consumer; `end` finishes it. */
@@ -145,10 +148,10 @@ export class FakeIo {
       p.entry({ name: base, mode: 0o644, mtime: new Date(0) }, file);
     } else {
       const inside = [...c.files].filter(([name]) => name.startsWith(`${wanted}/`)).sort(([a], [b]) => a.localeCompare(b));
-      if (inside.length === 0) {
+      if (inside.length === 0 && !IMAGE_DIRS.has(wanted)) {
         throw this.#f.engineError(404, `Could not find the file ${path} in container ${c.id}`, { op: 'archive', subject });
       }
-      p.entry({ name: `${base}/`, type: 'directory', mode: 0o755, mtime: new Date(0) });
+      p.entry({ name: `${base || '.'}/`, type: 'directory', mode: 0o755, mtime: new Date(0) });
       for (const [name, content] of inside) p.entry({ name: `${base}/${name.slice(wanted.length + 1)}`, mode: 0o644, mtime: new Date(0) }, content);
     }
     p.finalize();
