@@ -115,12 +115,18 @@ test('a client that leaves mid-run stops the one-off; with --rm it is removed', 
 });
 
 test('a detached one-off survives reconcile passes, rm -f takes stopped ones, down removes the rest', async () => {
-  const kept = await client.request<RunResult>('POST', `${base}/run`, runRequest({ command: ['sleep', '300'], detach: true, name: 'shop-keep' }));
+  const kept = await client.request<RunResult>('POST', `${base}/run`, runRequest({ command: ['sh', '-c', 'echo from-one-off; sleep 300'], detach: true, name: 'shop-keep' }));
   assert.equal(engine.container(kept.container)?.state, 'running');
   daemon.manager.wake('shop', 'test');
   await client.request('POST', `${base}/scale`, { services: { web: 1 } });
   assert.equal((await oneOffs()).length, 1, 'not adopted, not an orphan');
   assert.equal((await ps()).filter((r) => r.service === 'web').length, 1);
+  await client.request('POST', `${base}/stop`, { services: [] });
+  assert.equal(engine.container(kept.container)?.state, 'running', 'stop of the services leaves the one-off alone');
+  await client.request('POST', `${base}/start`, { services: [] });
+  const logs: { service: string }[] = [];
+  for await (const frame of client.stream<{ service: string }>('GET', `${base}/logs`)) logs.push(frame);
+  assert.ok(logs.every((l) => l.service !== ''), 'logs show no one-off');
 
   engine.simulateExit(kept.container, 0);
   const planned = await client.request<ContainersResult>('POST', `${base}/rm`, { services: ['web'], dryRun: true });

@@ -33,7 +33,7 @@ import type { ContainerEngine, ContainerInfo, ContainerState, EngineEvent } from
 import { CmeshError } from './api/errors.ts';
 import type { ProjectSpec } from './api/project.ts';
 import type { DaemonEvent } from './api/events.ts';
-import { Labels, projectLabels } from './api/labels.ts';
+import { isOneOff, Labels, projectLabels } from './api/labels.ts';
 import { buildServices } from '../builder/build.ts';
 import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, replicaCounts } from './desired-merge.ts';
 import type { EventBus } from './event-bus.ts';
@@ -427,6 +427,8 @@ export class ProjectManager {
   async #containers(name: string, services: string[], states?: ContainerState[]): Promise<ContainerInfo[]> {
     const containers = await this.#o.engine.listContainers({ labels: projectLabels(name), all: true });
     return containers
+      // `cmesh run` containers are not the services': stop, start and restart leave them alone, as Compose's do.
+      .filter((c) => !isOneOff(c))
       .filter((c) => services.length === 0 || services.includes(c.labels[Labels.service] ?? ''))
       .filter((c) => !states || states.includes(c.state));
   }
