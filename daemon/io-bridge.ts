@@ -46,6 +46,7 @@ export async function bridgeSession(socket: Duplex, session: IoSession, hooks: B
     socket.once('close', leave);
   });
   const decoder = new IoFrameDecoder();
+  let lastSize: { rows: number; cols: number } | undefined;
   socket.on('data', (chunk: Buffer) => {
     let frames: IoFrame[];
     try {
@@ -59,13 +60,18 @@ export async function bridgeSession(socket: Duplex, session: IoSession, hooks: B
       else if (frame.type === IoFrameType.stdinEnd) session.endInput();
       else if (frame.type === IoFrameType.resize) {
         const size = readResize(frame.data);
-        if (size) session.resize(size).catch(() => undefined);
+        if (size) {
+          lastSize = size;
+          session.resize(size).catch(() => undefined);
+        }
       }
     }
   });
   socket.on('error', () => undefined);
   const pump = async (): Promise<number> => {
     await hooks.afterStart?.();
+    // The engine refuses to resize a container that is not running yet: the size the client sent first applies now.
+    if (hooks.afterStart && lastSize) session.resize(lastSize).catch(() => undefined);
     for await (const chunk of session.output) {
       const type = chunk.stream === 'stderr' ? IoFrameType.stderr : IoFrameType.stdout;
       if (!socket.write(encodeFrame(type, chunk.data)) && !clientGone) await Promise.race([once(socket, 'drain'), gone]);

@@ -38,9 +38,15 @@ function cmeshWithInput(args: string[], input: string, timeoutMs = 60_000): Prom
   });
 }
 
-/** The CLI on a pseudo-terminal (util-linux `script`; -e returns the command's exit code). */
-function cmeshOnTty(args: string[], timeoutMs = 60_000): Promise<CliResult> {
-  const quoted = [process.execPath, join(ROOT, 'bin/cmesh.js'), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+/**
+ * The CLI on a pseudo-terminal (util-linux `script`; -e returns the command's exit code). A leading `--tty-size`
+ * first sets the terminal to 33 rows and 101 columns (script's own pty has no size here).
+ */
+function cmeshOnTty(allArgs: string[], timeoutMs = 60_000): Promise<CliResult> {
+  const sized = allArgs[0] === '--tty-size';
+  const args = sized ? allArgs.slice(1) : allArgs;
+  const line = [process.execPath, join(ROOT, 'bin/cmesh.js'), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const quoted = sized ? `stty rows 33 cols 101; ${line}` : line;
   return new Promise((resolve) => {
     const child = spawn('script', ['-qec', quoted, '/dev/null'], { cwd: cli.work, env: { ...cli.env(), TERM: 'xterm' }, timeout: timeoutMs });
     let stdout = '';
@@ -101,6 +107,15 @@ test('exec and run on a TTY: a pseudo-terminal, exit code passed through', { tim
   assert.equal(runTty.code, 6, runTty.stdout);
   assert.match(runTty.stdout, /\/dev\/pts\/\d+/);
   assert.deepEqual(await oneOffs(), []);
+});
+
+test('a TTY takes the terminal’s size', { timeout: 120_000 }, async () => {
+  // Engine API 1.41 has no size at create: the resize follows the start, so the command waits a moment for it.
+  const sized = (args: string[]) => cmeshOnTty(['--tty-size', ...args]);
+  const exec = await sized(['exec', 'app', 'sh', '-c', 'sleep 1; stty size']);
+  assert.match(exec.stdout, /\b33 101\b/);
+  const runSized = await sized(['run', '--rm', 'app', 'sh', '-c', 'sleep 1; stty size']);
+  assert.match(runSized.stdout, /\b33 101\b/);
 });
 
 test('a one-off has no service alias, is not a replica, and survives reconcile passes until down', { timeout: 120_000 }, async () => {
