@@ -42,7 +42,7 @@ function cmeshWithInput(args: string[], input: string, timeoutMs = 60_000): Prom
  * The CLI on a pseudo-terminal (util-linux `script`; -e returns the command's exit code). A leading `--tty-size`
  * first sets the terminal to 33 rows and 101 columns (script's own pty has no size here).
  */
-function cmeshOnTty(allArgs: string[], timeoutMs = 60_000): Promise<CliResult> {
+function cmeshOnTty(allArgs: string[], timeoutMs = 60_000, input = ''): Promise<CliResult> {
   const sized = allArgs[0] === '--tty-size';
   const args = sized ? allArgs.slice(1) : allArgs;
   const line = [process.execPath, join(ROOT, 'bin/cmesh.js'), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
@@ -53,7 +53,9 @@ function cmeshOnTty(allArgs: string[], timeoutMs = 60_000): Promise<CliResult> {
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stdout += d));
     child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
-    child.stdin.end();
+    // Typed a moment after the prompt is up, as a person would (script forwards it to the terminal).
+    if (input === '') child.stdin.end();
+    else setTimeout(() => child.stdin.end(input), 1500);
   });
 }
 
@@ -171,12 +173,22 @@ test('cp round-trips a file both ways, into a path or a directory', { timeout: 1
 });
 
 test('rm removes stopped containers; without a terminal it wants -f', { timeout: 120_000 }, async () => {
+  await cli.ok(['up', '-d', '--wait', '--timeout', '60']);
   const nothing = await cli.ok(['rm', '-f', 'tool']);
   assert.match(nothing.stderr, /No stopped containers/);
   await cli.ok(['stop', 'tool']);
   const asked = await cli.cmesh(['rm', 'tool']);
   assert.equal(asked.code, 2, asked.stderr);
   assert.match(asked.stderr, /CMESH_E_USAGE[\s\S]*-f/);
+  // On a terminal it asks: "n" keeps the container, "y" removes it.
+  const declined = await cmeshOnTty(['rm', 'tool'], 60_000, 'n\r');
+  assert.match(declined.stdout, /Are you sure\? \[yN\]/);
+  assert.equal((await projectContainers(project, ['--filter', 'label=dev.cmesh.service=tool'])).length, 1, 'kept');
+  const confirmed = await cmeshOnTty(['rm', 'tool'], 60_000, 'y\r');
+  assert.equal(confirmed.code, 0, confirmed.stdout);
+  assert.deepEqual(await projectContainers(project, ['--filter', 'label=dev.cmesh.service=tool']), [], confirmed.stdout);
+  await cli.ok(['up', '-d', '--wait', '--timeout', '60', 'tool']);
+  await cli.ok(['stop', 'tool']);
   const removed = await cli.ok(['rm', '-f', 'tool']);
   assert.match(removed.stderr, new RegExp(`${project}-tool-1\\s+Removed`));
   assert.deepEqual(await projectContainers(project, ['--filter', 'label=dev.cmesh.service=tool']), []);
