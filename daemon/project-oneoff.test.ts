@@ -9,7 +9,7 @@ import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { DaemonClient } from '../cli/daemon-client.ts';
 import { runIoSession } from '../cli/io-session.ts';
-import type { AttachRequest, ContainersResult, ExecRequest, ReplicaStatus, RunRequest, RunResult, UpRequest } from './api/control.ts';
+import type { AttachRequest, ContainersResult, ExecRequest, ReplicaStatus, RunRequest, RunResult, ServiceTableRow, UpRequest } from './api/control.ts';
 import { CmeshError } from './api/errors.ts';
 import { resolveHome } from './api/home.ts';
 import { isOneOff } from './api/labels.ts';
@@ -121,6 +121,8 @@ test('a detached one-off survives reconcile passes, rm -f takes stopped ones, do
   await client.request('POST', `${base}/scale`, { services: { web: 1 } });
   assert.equal((await oneOffs()).length, 1, 'not adopted, not an orphan');
   assert.equal((await ps()).filter((r) => r.service === 'web').length, 1);
+  const table = await client.request<ServiceTableRow[]>('GET', '/v1/services?project=shop');
+  assert.deepEqual(table.find((row) => row.service === 'web')?.replicas.map((r) => r.replica), [1], 'the service table has the replica only');
   await client.request('POST', `${base}/stop`, { services: [] });
   assert.equal(engine.container(kept.container)?.state, 'running', 'stop of the services leaves the one-off alone');
   await client.request('POST', `${base}/start`, { services: [] });

@@ -42,14 +42,17 @@ function socketSession(
   };
 }
 
-const detachedSession: IoSession = {
-  output: (async function* () {})(),
-  write: () => undefined,
-  endInput: () => undefined,
-  resize: async () => undefined,
-  exitCode: async () => 0,
-  close: () => undefined,
-};
+/** `exec -d`: the engine runs the process on its own; there is nothing to read or write. */
+function detachedSession(): IoSession {
+  return {
+    output: (async function* () {})(),
+    write: () => undefined,
+    endInput: () => undefined,
+    resize: async () => undefined,
+    exitCode: async () => 0,
+    close: () => undefined,
+  };
+}
 
 export class DockerIo {
   readonly #d: DockerCalls;
@@ -74,7 +77,7 @@ export class DockerIo {
       const exec = await this.#d.docker.getContainer(id).exec(options);
       if (spec.detach) {
         await exec.start({ Detach: true });
-        return { ...detachedSession, output: (async function* () {})() };
+        return detachedSession();
       }
       const socket = (await exec.start({ hijack: true, stdin: spec.stdin, Tty: spec.tty })) as unknown as Duplex;
       const exitCode = async (): Promise<number> => {

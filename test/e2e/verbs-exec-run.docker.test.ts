@@ -93,6 +93,12 @@ test('exec: exit codes, stdout/stderr apart, -e/-w/-u, --index, stdin forwarded'
   const piped = await cmeshWithInput(['exec', '-T', 'app', 'cat'], 'through stdin\n');
   assert.equal(piped.code, 0, piped.stderr);
   assert.equal(piped.stdout, 'through stdin\n');
+  const detached = await cli.ok(['exec', '-d', 'app', 'sh', '-c', 'sleep 1; echo later > /tmp/detached']);
+  assert.equal(detached.stdout, '', 'detached: returns at once, no output');
+  await until('the detached command to finish', 15_000, async () => {
+    const r = await cli.cmesh(['exec', '-T', 'app', 'cat', '/tmp/detached']);
+    return r.stdout === 'later\n' ? true : undefined;
+  }, 300);
   const missing = await cli.cmesh(['exec', '--index', '9', 'app', 'true']);
   assert.equal(missing.code, 7, 'no such replica: not found');
   assert.match(missing.stderr, /CMESH_E_SERVICE_NOT_FOUND/);
