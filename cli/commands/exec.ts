@@ -1,7 +1,7 @@
 // `cmesh exec [-T] [-d] [-u USER] [-w DIR] [-e K=V]... [--index N] [--privileged] svc cmd…`: a command in a running
 // replica, like `docker compose exec`: a TTY when both ends are terminals, stdin forwarded, its exit code is cmesh's.
 
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { ExecRequest } from '../../daemon/api/control.ts';
 import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
@@ -10,6 +10,7 @@ import { requireProjectName } from '../project-ref.ts';
 
 interface ExecOptions {
   tty: boolean;
+  TTY?: boolean;
   detach?: boolean;
   user?: string;
   workdir?: string;
@@ -25,6 +26,8 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<service>', 'the service')
     .argument('<command...>', 'the command and its arguments (everything after the service)')
     .option('-T, --no-tty', 'no pseudo-terminal (default: one when stdin and stdout are terminals)')
+    // Compose spells the long form --no-TTY.
+    .addOption(new Option('--no-TTY').hideHelp())
     .option('-d, --detach', 'run the command in the background')
     .option('-u, --user <user>', 'run as this user (name or uid[:gid])')
     .option('-w, --workdir <dir>', 'working directory for the command')
@@ -34,7 +37,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (service: string, command: string[], opts: ExecOptions, cmd: Command) => {
       const name = await requireProjectName(cmd, ctx);
       const detach = opts.detach === true;
-      const tty = !detach && wantsTty(ctx, !opts.tty);
+      const tty = !detach && wantsTty(ctx, !opts.tty || opts.TTY === false);
       const request: ExecRequest = {
         service,
         index: opts.index,

@@ -35,3 +35,18 @@ test('cp operands and --index', () => {
   assert.equal(parseIndex('2'), 2);
   usage(() => parseIndex('0'));
 });
+
+test('exec and run take -T, --no-tty and Compose’s --no-TTY', async () => {
+  const { buildProgram } = await import('../program.ts');
+  const ctx = { stdout: { write: () => true, isTTY: true }, stderr: { write: () => true }, env: {}, cwd: '/' };
+  for (const verb of ['exec', 'run']) {
+    for (const flag of ['-T', '--no-tty', '--no-TTY']) {
+      const program = buildProgram(ctx);
+      const sub = program.commands.find((c) => c.name() === verb)!;
+      sub.action(() => undefined);
+      await program.parseAsync([verb, flag, 'web', 'true'], { from: 'user' });
+      const opts = sub.opts<{ tty: boolean; TTY?: boolean }>();
+      assert.ok(!opts.tty || opts.TTY === false, `${verb} ${flag}`);
+    }
+  }
+});

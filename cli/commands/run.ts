@@ -3,7 +3,7 @@
 // starts the dependencies and creates it; attached, its exit code is cmesh's and `--rm` leaves nothing behind.
 
 import { isAbsolute, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { AttachRequest, RunRequest, RunResult } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
 import { shellSplit } from '../../daemon/config/normalize/shell-split.ts';
@@ -25,6 +25,7 @@ interface RunOptions {
   user?: string;
   workdir?: string;
   tty: boolean;
+  TTY?: boolean;
 }
 
 /** `-v SRC:DST[:ro|rw]`: a source with a slash or dot is a host path (relative to the working directory), else a volume. */
@@ -72,6 +73,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-u, --user <user>', 'run as this user (name or uid[:gid])')
     .option('-w, --workdir <dir>', 'working directory in the container')
     .option('-T, --no-tty', 'no pseudo-terminal (default: one when stdin and stdout are terminals)')
+    // Compose spells the long form --no-TTY.
+    .addOption(new Option('--no-TTY').hideHelp())
     .action(async (service: string, command: string[], opts: RunOptions, cmd: Command) => {
       if (opts.rm && opts.detach) {
         throw new CmeshError('CMESH_E_USAGE', 'run: --rm and --detach together are not supported', {
@@ -91,7 +94,7 @@ export function register(program: Command, ctx: CliContext): void {
         entrypoint = split.words;
       }
       const detach = opts.detach === true;
-      const tty = !detach && wantsTty(ctx, !opts.tty);
+      const tty = !detach && wantsTty(ctx, !opts.tty || opts.TTY === false);
       const request: RunRequest = {
         project,
         service,
