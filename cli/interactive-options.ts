@@ -7,7 +7,7 @@ import type { DaemonClient } from './daemon-client.ts';
 import { type InStream, runIoSession } from './io-session.ts';
 import type { Env } from './output.ts';
 
-export function collect(value: string, previous: string[]): string[] {
+export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 

@@ -23,7 +23,7 @@ export function register(program: Command, ctx: CliContext): void {
     .description('copy files between a replica and the host (svc:path local, or local svc:path)')
     .argument('<source>', 'svc:path or a local path')
     .argument('<dest>', 'a local path or svc:path (an existing directory receives the copy inside)')
-    .option('--index <n>', 'which replica (default 1)', parseIndex, 1)
+    .option('--index <n>', 'which replica', parseIndex, 1)
     .action(async (source: string, dest: string, opts: { index: number }, command: Command) => {
       const from = parseCpOperand(source);
       const to = parseCpOperand(dest);

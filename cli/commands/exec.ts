@@ -14,7 +14,7 @@ interface ExecOptions {
   detach?: boolean;
   user?: string;
   workdir?: string;
-  env: string[];
+  env?: string[];
   index: number;
   privileged?: boolean;
 }
@@ -31,8 +31,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-d, --detach', 'run the command in the background')
     .option('-u, --user <user>', 'run as this user (name or uid[:gid])')
     .option('-w, --workdir <dir>', 'working directory for the command')
-    .option('-e, --env <KEY=VAL>', 'set an environment variable; repeatable', collect, [])
-    .option('--index <n>', 'which replica (default 1)', parseIndex, 1)
+    .option('-e, --env <KEY=VAL>', 'set an environment variable; repeatable', collect)
+    .option('--index <n>', 'which replica', parseIndex, 1)
     .option('--privileged', 'give the process extended privileges')
     .action(async (service: string, command: string[], opts: ExecOptions, cmd: Command) => {
       const name = await requireProjectName(cmd, ctx);
@@ -45,7 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
         tty,
         stdin: !detach,
         detach,
-        env: parseEnvFlags(opts.env, ctx.env),
+        env: parseEnvFlags(opts.env ?? [], ctx.env),
         privileged: opts.privileged === true,
         ...(opts.user === undefined ? {} : { user: opts.user }),
         ...(opts.workdir === undefined ? {} : { workingDir: opts.workdir }),

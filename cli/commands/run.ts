@@ -16,11 +16,11 @@ import { loadComposeProject } from '../project-ref.ts';
 interface RunOptions {
   rm?: boolean;
   detach?: boolean;
-  env: string[];
+  env?: string[];
   entrypoint?: string;
   deps: boolean;
-  volume: string[];
-  publish: string[];
+  volume?: string[];
+  publish?: string[];
   name?: string;
   user?: string;
   workdir?: string;
@@ -64,11 +64,11 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('[command...]', 'replaces the service’s command')
     .option('--rm', 'remove the container when it exits (also on Ctrl-C or failure)')
     .option('-d, --detach', 'start it in the background and print its name')
-    .option('-e, --env <KEY=VAL>', 'set an environment variable; repeatable', collect, [])
+    .option('-e, --env <KEY=VAL>', 'set an environment variable; repeatable', collect)
     .option('--entrypoint <cmd>', 'override the image’s entrypoint')
     .option('--no-deps', 'do not start the service’s dependencies')
-    .option('-v, --volume <SRC:DST[:ro]>', 'bind a host path or mount a volume; repeatable', collect, [])
-    .option('--publish <HOST:CTR>', 'publish a port on 127.0.0.1 (`-p` works too); repeatable', collect, [])
+    .option('-v, --volume <SRC:DST[:ro]>', 'bind a host path or mount a volume; repeatable', collect)
+    .option('--publish <HOST:CTR>', 'publish a port on 127.0.0.1 (`-p` works too); repeatable', collect)
     .option('--name <name>', 'the container’s name (default <project>-<service>-run-<id>)')
     .option('-u, --user <user>', 'run as this user (name or uid[:gid])')
     .option('-w, --workdir <dir>', 'working directory in the container')
@@ -99,9 +99,9 @@ export function register(program: Command, ctx: CliContext): void {
         project,
         service,
         command,
-        env: parseEnvFlags(opts.env, ctx.env),
-        volumes: opts.volume.map((v) => parseVolumeFlag(v, ctx.cwd)),
-        ports: opts.publish.map(parsePublishFlag),
+        env: parseEnvFlags(opts.env ?? [], ctx.env),
+        volumes: (opts.volume ?? []).map((v) => parseVolumeFlag(v, ctx.cwd)),
+        ports: (opts.publish ?? []).map(parsePublishFlag),
         tty,
         interactive: !detach,
         detach,
