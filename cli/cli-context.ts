@@ -4,12 +4,15 @@
 import type { Command } from 'commander';
 import type { LoadedProject, ProjectSpec } from '../daemon/api/project.ts';
 import type { ProjectSelection } from './global-options.ts';
+import type { InStream } from './io-session.ts';
 import type { Env, OutStream } from './output.ts';
 
 /** Everything a command may touch from the outside world, injectable for tests. */
 export interface CliContext {
   stdout: OutStream;
   stderr: OutStream;
+  /** What `exec` and `run` forward to the process; process.stdin when absent. */
+  stdin?: InStream;
   env: Env;
   cwd: string;
   /** Test seams for commands' collaborators; each command documents its key. Production leaves this empty. */

@@ -5,10 +5,12 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { type IncomingMessage, request as httpRequest } from 'node:http';
 import { createInterface } from 'node:readline';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { DaemonInfo, OperationFrame } from '../daemon/api/control.ts';
 import { CmeshError, type SerializedError } from '../daemon/api/errors.ts';
 import { type CmeshHome, ensureHome, resolveHome } from '../daemon/api/home.ts';
+import { IO_UPGRADE } from '../daemon/api/io-frames.ts';
 import { daemonLaunch } from './daemon-bundle.ts';
 import type { Env, OutStream } from './output.ts';
 
@@ -63,12 +65,15 @@ export class DaemonClient {
 
   #send(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
+      // Raw bytes (a tar for `cp`) go as they are; anything else as JSON.
+      const raw = Buffer.isBuffer(body);
+      const payload = body === undefined ? undefined : raw ? body : JSON.stringify(body);
+      const type = raw ? 'application/x-tar' : 'application/json';
       const req = httpRequest({
         socketPath: this.home.socket,
         method,
         path,
-        headers: payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        headers: payload === undefined ? {} : { 'content-type': type, 'content-length': Buffer.byteLength(payload) },
         ...(signal ? { signal } : {}),
       });
       req.once('response', resolve);
@@ -108,6 +113,41 @@ export class DaemonClient {
       throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', `daemon answered ${res.statusCode} to ${method} ${path}: ${text.slice(0, 200)}`);
     }
     return res;
+  }
+
+  /** A successful response as a byte stream (`cp` reads a tar); errors are thrown like request()'s. */
+  download(path: string): Promise<IncomingMessage> {
+    return this.#open('GET', path);
+  }
+
+  /**
+   * Opens an upgraded connection (`Upgrade: cmesh-io`, exec and attach sessions). A daemon that refuses answers a
+   * normal JSON error, thrown here as its CmeshError. Never auto-starts: the verbs that use it needed a daemon before.
+   */
+  upgrade(path: string): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ socketPath: this.home.socket, method: 'GET', path, headers: { connection: 'Upgrade', upgrade: IO_UPGRADE } });
+      req.once('upgrade', (_res, socket, head) => {
+        if (head.length > 0) socket.unshift(head);
+        resolve(socket);
+      });
+      req.once('response', (res: IncomingMessage) => {
+        void readBody(res).then((text) => {
+          let error: SerializedError | undefined;
+          try {
+            error = (JSON.parse(text) as { error?: SerializedError }).error;
+          } catch {
+            // Not ours: the protocol error below.
+          }
+          reject(error ? CmeshError.fromJSON(error) : new CmeshError('CMESH_E_DAEMON_PROTOCOL', `daemon answered ${res.statusCode} to the upgrade ${path}`));
+        }, reject);
+      });
+      req.once('error', (err: NodeJS.ErrnoException) => {
+        if (['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'].includes(err.code ?? '')) reject(unavailable(this.home, 'not running'));
+        else reject(new CmeshError('CMESH_E_DAEMON_PROTOCOL', `daemon connection failed: ${err.message}`, { cause: err }));
+      });
+      req.end();
+    });
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {

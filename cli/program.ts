@@ -9,10 +9,12 @@ import { ExitCode } from '../daemon/api/errors.ts';
 import type { CliContext, CommandModule } from './cli-context.ts';
 import * as buildCommand from './commands/build.ts';
 import * as configCommand from './commands/config.ts';
+import * as cpCommand from './commands/cp.ts';
 import * as daemonCommand from './commands/daemon.ts';
 import * as dashCommand from './commands/dash.ts';
 import * as downCommand from './commands/down.ts';
 import * as eventsCommand from './commands/events.ts';
+import * as execCommand from './commands/exec.ts';
 import * as exportCommand from './commands/export.ts';
 import * as imagesCommand from './commands/images.ts';
 import * as killCommand from './commands/kill.ts';
@@ -23,6 +25,8 @@ import * as portCommand from './commands/port.ts';
 import * as psCommand from './commands/ps.ts';
 import * as pullCommand from './commands/pull.ts';
 import * as restartCommand from './commands/restart.ts';
+import * as rmCommand from './commands/rm.ts';
+import * as runCommand from './commands/run.ts';
 import * as scaleCommand from './commands/scale.ts';
 import * as servicesCommand from './commands/services.ts';
 import * as startCommand from './commands/start.ts';
@@ -32,10 +36,12 @@ import * as unpauseCommand from './commands/unpause.ts';
 import * as upCommand from './commands/up.ts';
 import * as versionCommand from './commands/version.ts';
 import * as watchCommand from './commands/watch.ts';
+import { ChildExit } from './child-exit.ts';
 import { followFlagAfterVerb } from './follow-flag.ts';
 import { addGlobalOptions, readGlobalOptions } from './global-options.ts';
 import { colorsFor, shouldUseColor } from './output.ts';
 import { renderError } from './render-error.ts';
+import { commandAfterService } from './verb-operands.ts';
 import { readVersion } from './version.ts';
 
 export type { CliContext, CommandModule, CommandOverrides } from './cli-context.ts';
@@ -58,6 +64,10 @@ const commands: CommandModule[] = [
   pauseCommand,
   unpauseCommand,
   killCommand,
+  rmCommand,
+  execCommand,
+  runCommand,
+  cpCommand,
   portCommand,
   topCommand,
   imagesCommand,
@@ -70,7 +80,7 @@ const commands: CommandModule[] = [
 ];
 
 export function defaultContext(): CliContext {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
 
 export function buildProgram(ctx: CliContext): Command {
@@ -123,9 +133,11 @@ export async function runCli(argv: readonly string[], ctx: CliContext, program =
     active = actionCommand;
   });
   try {
-    await program.parseAsync(followFlagAfterVerb(argv), { from: 'user' });
+    await program.parseAsync(commandAfterService(followFlagAfterVerb(argv)), { from: 'user' });
     return ExitCode.ok;
   } catch (err) {
+    // `exec` and `run`: the process's own exit code, nothing to render.
+    if (err instanceof ChildExit) return err.exitCode;
     // Commander already printed its own message (with "Did you mean …?") through outputError.
     if (err instanceof CommanderError) return commanderExitCode(err);
     const command = active ?? program;

@@ -28,6 +28,9 @@ export const VALID: Record<string, unknown> = {
   port: { service: 'web', privatePort: 80, protocol: 'tcp', index: 1 },
   top: { services: [] },
   images: { services: [] },
+  // Creates (never starts: no detach) a one-off; the fuzz's project is torn down with its one-offs.
+  run: { project: shop, service: 'db', command: ['true'], env: { A: '1' }, volumes: [], ports: [], tty: false, interactive: false, detach: false, noDeps: true },
+  rm: { services: ['db'], stop: false, volumes: false, dryRun: true },
 };
 export const ROUTES = Object.keys(VALID);
 const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
@@ -152,6 +155,11 @@ const VARIANTS: Record<string, fc.Arbitrary<unknown>> = {
   port: fc.record({ service: fc.constantFrom('web', 'db', 'ghost'), privatePort: fc.integer({ min: 1, max: 65535 }), index: fc.integer({ min: 1, max: 3 }) }),
   top: fc.record({ services: fc.subarray(['web', 'db']) }, { requiredKeys: [] }),
   images: fc.record({ services: fc.subarray(['web', 'db', 'ghost']) }, { requiredKeys: [] }),
+  run: fc.record(
+    { project: fc.constant(shop), service: fc.constantFrom('db', 'ghost'), command: fc.subarray(['echo', 'hi']), noDeps: fc.boolean(), detach: fc.boolean() },
+    { requiredKeys: ['project', 'service'] },
+  ),
+  rm: fc.record({ services: fc.subarray(['web', 'db', 'ghost']), dryRun: fc.boolean(), volumes: fc.boolean() }, { requiredKeys: [] }),
 };
 
 export function caseFor(route: string): fc.Arbitrary<Case> {

@@ -1,6 +1,7 @@
 // Wires one daemon together (store, event bus, project manager, control server) so main.ts and tests start it alike.
 
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { CONTROL_API_VERSION, type DaemonInfo } from './api/control.ts';
 import type { ContainerEngine } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
@@ -13,6 +14,7 @@ import { DaemonMetrics } from './metrics.ts';
 import { type MetricsAddr, type MetricsEndpoint, serveMetrics } from './metrics-server.ts';
 import { ProjectManager } from './projects.ts';
 import { PullStateFile } from './pull-state.ts';
+import { createUpgradeRouter } from './routes/io-upgrade.ts';
 import { createRouter } from './routes/router.ts';
 import { listenControl } from './server.ts';
 import { DesiredStore } from './store.ts';
@@ -140,7 +142,15 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     setDraining: (project, ref, drained) => mesh.registry.setDraining({ project, ...ref }, drained),
     shutdown: () => void close(),
   });
+  const upgrade = createUpgradeRouter(manager);
+  // Upgraded exec/attach connections are the server's no longer: close() ends them itself, or it would wait on them.
+  const sessions = new Set<Duplex>();
   const server = await listenControl(home, (req, res) => void ready.then(() => router(req, res)), {
+    onUpgrade: (req, socket, head) => {
+      sessions.add(socket);
+      socket.once('close', () => sessions.delete(socket));
+      void ready.then(() => upgrade(req, socket, head));
+    },
     onLost: () => {
       log(`${home.socket} now belongs to another daemon; exiting`);
       void close();
@@ -149,6 +159,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   function close(): Promise<void> {
     closing ??= (async () => {
       log('shutting down');
+      for (const socket of sessions) socket.destroy();
       await server.close();
       await manager.close();
       await mesh.close();

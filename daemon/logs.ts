@@ -22,8 +22,10 @@ export interface StreamLogsOptions {
 
 /** Resolves when every stream ended (no follow), or when the signal aborts (follow). */
 export async function streamLogs(o: StreamLogsOptions): Promise<void> {
+  // A one-off's output belonged to the `cmesh run` that attached to it, as in Compose.
   const wanted = (labels: Record<string, string>): boolean =>
     labels[Labels.project] === o.project &&
+    labels[Labels.oneoff] !== 'true' &&
     (o.services.length === 0 || o.services.includes(labels[Labels.service] ?? ''));
   const active = new Map<string, Promise<void>>();
   // Last line time per container, so a replica restarted in place resumes where it stopped instead of repeating.

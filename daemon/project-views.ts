@@ -4,7 +4,7 @@ import type { ProjectSummary, ReplicaStatus } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
 import type { ContainerEngine, ContainerInfo } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
-import { Labels, projectLabels, replicaOf } from './api/labels.ts';
+import { isOneOff, Labels, projectLabels, replicaOf } from './api/labels.ts';
 
 export function replicaStatus(c: ContainerInfo, supervised?: ReplicaStatus): ReplicaStatus {
   const status: ReplicaStatus = {
@@ -40,6 +40,8 @@ export function replicaRows(
 ): ReplicaStatus[] {
   const byId = new Map(supervised.map((r) => [r.container, r]));
   const rows = containers
+    // `cmesh run` containers are not replicas (Compose's ps leaves them out too unless asked).
+    .filter((c) => !isOneOff(c))
     .filter((c) => options.all || c.state === 'running' || c.state === 'restarting')
     .filter((c) => options.services.length === 0 || options.services.includes(c.labels[Labels.service] ?? ''))
     .map((c) => replicaStatus(c, byId.get(c.id)));

@@ -24,13 +24,16 @@ import type {
   SyncRequest,
   SyncResult,
   UpRequest,
+  RmRequest,
+  RunRequest,
+  RunResult,
 } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
 import type { ContainerEngine, ContainerInfo, ContainerState, EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import type { ProjectSpec } from './api/project.ts';
 import type { DaemonEvent } from './api/events.ts';
-import { Labels, projectLabels } from './api/labels.ts';
+import { isOneOff, Labels, projectLabels } from './api/labels.ts';
 import { buildServices } from '../builder/build.ts';
 import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, replicaCounts } from './desired-merge.ts';
 import type { EventBus } from './event-bus.ts';
@@ -40,6 +43,7 @@ import { pullProject } from './pull-command.ts';
 import { MemoryPullTimes, type PullTimes } from './pull-state.ts';
 import { ProjectLoops } from './project-loops.ts';
 import { drainedStop, type ProjectMesh } from './project-mesh.ts';
+import { createOneOff, removeStopped } from './project-oneoff.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
 import { type VerbContext, canonicalSignal, containerImages, killReplicas, killStops, publicPort, setPaused, topReplicas } from './project-verbs.ts';
 import { engineGaps, gapMessage } from './engine-compat.ts';
@@ -326,6 +330,44 @@ export class ProjectManager {
     return containerImages(this.#verbs(name), request.services);
   }
 
+  /**
+   * `cmesh run` (project-oneoff.ts): the service's dependencies come up first, as `up` of them waiting for their
+   * depends_on conditions (Compose's run does the same), then the one-off is created from the file the CLI sent.
+   */
+  async run(name: string, request: RunRequest, signal?: AbortSignal): Promise<RunResult> {
+    if (request.project.name !== name) {
+      throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', `run request: project.name is "${request.project.name}", not "${name}"`);
+    }
+    assertServices(request.project, [request.service]);
+    const auth = request.dockerConfig ? { dockerConfig: request.dockerConfig } : {};
+    const deps = request.noDeps ? [] : Object.keys(request.project.services[request.service]!.dependsOn);
+    if (deps.length > 0) await this.up(name, { project: request.project, services: deps, build: 'auto', wait: true, ...auth }, signal);
+    const built = await ensureImages({
+      ...this.#withSignal(signal),
+      engine: this.#o.engine,
+      project: request.project,
+      services: [request.service],
+      build: 'auto',
+      emit: (e) => this.#o.bus.publish(e),
+      pullTimes: this.#pullTimes,
+      ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
+    });
+    return createOneOff(this.#verbs(name), await this.#withFileGrants(built), request);
+  }
+
+  /** `cmesh rm`: `-s` is a `stop` first (the services stay desired stopped, so the loop does not recreate them). */
+  async rm(name: string, request: RmRequest): Promise<ContainersResult> {
+    await this.#requireKnownServices(name, request.services);
+    if (request.stop && !request.dryRun && this.#desired.has(name)) await this.stop(name, { services: request.services });
+    return this.#lock(name).run(() => removeStopped(this.#verbs(name), request));
+  }
+
+  /** What `exec`, the one-off attach and `cp` resolve their container with (project-oneoff.ts). */
+  async interactive(name: string): Promise<VerbContext> {
+    await this.requireKnown(name);
+    return this.#verbs(name);
+  }
+
   wake(name: string, reason: string): void {
     this.#loops.wake(name, reason);
   }
@@ -385,6 +427,8 @@ export class ProjectManager {
   async #containers(name: string, services: string[], states?: ContainerState[]): Promise<ContainerInfo[]> {
     const containers = await this.#o.engine.listContainers({ labels: projectLabels(name), all: true });
     return containers
+      // `cmesh run` containers are not the services': stop, start and restart leave them alone, as Compose's do.
+      .filter((c) => !isOneOff(c))
       .filter((c) => services.length === 0 || services.includes(c.labels[Labels.service] ?? ''))
       .filter((c) => !states || states.includes(c.state));
   }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, link, lstat, readFile, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { CmeshError } from './api/errors.ts';
 import type { CmeshHome } from './api/home.ts';
 
@@ -98,6 +99,8 @@ export interface ControlServer {
 export interface ListenOptions {
   /** Called when another process took over the socket path: this daemon is unreachable and should exit. */
   onLost?: () => void;
+  /** `Connection: Upgrade` requests (exec/attach sessions); without it node closes such connections. */
+  onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 export async function listenControl(
@@ -112,6 +115,7 @@ export async function listenControl(
     if (await probeSocket(home.socket)) throw alreadyRunning(home, undefined);
     await unlink(home.socket).catch(() => undefined);
     const server = createServer(handler);
+    if (options.onUpgrade) server.on('upgrade', options.onUpgrade);
     // Streams (logs -f, events) stay open for hours: no request or keep-alive timeouts on a local socket.
     server.requestTimeout = 0;
     server.headersTimeout = 30_000;

@@ -4,13 +4,18 @@
 
 import { z } from 'zod';
 import type {
+  ArchiveRequest,
+  AttachRequest,
   BuildRequest,
+  ExecRequest,
   DownRequest,
   DrainRequest,
   KillRequest,
   PortRequest,
   PullRequest,
   ReplicaRequest,
+  RmRequest,
+  RunRequest,
   ScaleRequest,
   ServiceSelection,
   ServicesRequest,
@@ -81,6 +86,67 @@ export const PortRequestSchema = z.strictObject({
   index: z.number().int().min(1).default(1),
 });
 
+const env = safeRecord(z.string());
+const index = z.number().int().min(1).default(1);
+
+export const RunRequestSchema = z.strictObject({
+  project: ProjectSpecSchema,
+  service: z.string().min(1),
+  command: z.array(z.string()).default([]),
+  entrypoint: z.array(z.string()).optional(),
+  env: env.default({}),
+  volumes: z.array(z.strictObject({ source: z.string().min(1), target: z.string().startsWith('/'), readOnly: z.boolean() })).default([]),
+  ports: z
+    .array(
+      z.strictObject({
+        hostPort: z.number().int().min(1).max(65535),
+        containerPort: z.number().int().min(1).max(65535),
+        protocol: z.enum(['tcp', 'udp']),
+      }),
+    )
+    .default([]),
+  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/).optional(),
+  user: z.string().optional(),
+  workingDir: z.string().optional(),
+  tty: z.boolean().default(false),
+  interactive: z.boolean().default(true),
+  detach: z.boolean().default(false),
+  noDeps: z.boolean().default(false),
+  dockerConfig: z.string().optional(),
+});
+
+export const RmRequestSchema = z.strictObject({
+  services,
+  stop: z.boolean().default(false),
+  volumes: z.boolean().default(false),
+  dryRun: z.boolean().default(false),
+});
+
+/** The `request` query parameter of the upgrade GET /v1/projects/:name/exec. */
+export const ExecRequestSchema = z.strictObject({
+  service: z.string().min(1),
+  index,
+  command: z.array(z.string()).min(1),
+  tty: z.boolean().default(false),
+  stdin: z.boolean().default(false),
+  detach: z.boolean().default(false),
+  user: z.string().optional(),
+  workingDir: z.string().optional(),
+  env: env.default({}),
+  privileged: z.boolean().default(false),
+});
+
+/** The `request` query parameter of the upgrade GET /v1/projects/:name/attach. */
+export const AttachRequestSchema = z.strictObject({
+  container: z.string().min(1),
+  rm: z.boolean().default(false),
+  tty: z.boolean().default(false),
+  stdin: z.boolean().default(false),
+});
+
+/** The `request` query parameter of GET/PUT /v1/projects/:name/archive. */
+export const ArchiveRequestSchema = z.strictObject({ service: z.string().min(1), index, path: z.string().startsWith('/') });
+
 /** The body schema of each `POST /v1/projects/:name/<action>`; an action missing here has no route. */
 export const projectActionSchemas = {
   up: UpRequestSchema,
@@ -100,6 +166,8 @@ export const projectActionSchemas = {
   port: PortRequestSchema,
   top: ServiceSelectionSchema,
   images: ServiceSelectionSchema,
+  run: RunRequestSchema,
+  rm: RmRequestSchema,
 } as const;
 export type ProjectAction = keyof typeof projectActionSchemas;
 
@@ -116,3 +184,8 @@ true satisfies Same<z.output<typeof DrainRequestSchema>, DrainRequest>;
 true satisfies Same<z.output<typeof ServiceSelectionSchema>, ServiceSelection>;
 true satisfies Same<z.output<typeof KillRequestSchema>, KillRequest>;
 true satisfies Same<z.output<typeof PortRequestSchema>, PortRequest>;
+true satisfies Same<z.output<typeof RunRequestSchema>, RunRequest>;
+true satisfies Same<z.output<typeof RmRequestSchema>, RmRequest>;
+true satisfies Same<z.output<typeof ExecRequestSchema>, ExecRequest>;
+true satisfies Same<z.output<typeof AttachRequestSchema>, AttachRequest>;
+true satisfies Same<z.output<typeof ArchiveRequestSchema>, ArchiveRequest>;

@@ -2,6 +2,7 @@
 
 import type { Readable } from 'node:stream';
 import type { ContainerOptions } from './container-options.ts';
+import type { AttachOptions, ExecIoSpec, IoSession } from './engine-io.ts';
 import type { HealthcheckSpec } from './project.ts';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -50,8 +51,8 @@ export interface ContainerCreateSpec {
   entrypoint?: string[];
   env: Record<string, string>;
   labels: Record<string, string>;
-  /** Container ports to publish on 127.0.0.1 with an engine-assigned host port. */
-  ports: { containerPort: number; protocol: 'tcp' | 'udp' }[];
+  /** Container ports to publish on 127.0.0.1 with an engine-assigned host port (or `hostPort`, `cmesh run -p`). */
+  ports: { containerPort: number; protocol: 'tcp' | 'udp'; hostPort?: number }[];
   healthcheck?: HealthcheckSpec;
   mounts: MountSpec[];
   /** Engine network names with aliases; the first is attached at create, the rest connected before start. */
@@ -63,6 +64,9 @@ export interface ContainerCreateSpec {
   hostname?: string;
   /** Docker's tini as PID 1 so signals reach the app and zombies are reaped. */
   init: boolean;
+  /** `cmesh run`: a pseudo-terminal, and stdin kept open for an attach (both off for replicas). */
+  tty?: boolean;
+  openStdin?: boolean;
   /** The service's engine-level options, namespace references already resolved to container names. */
   options?: ContainerOptions;
 }
@@ -222,6 +226,14 @@ export interface ContainerEngine {
   putArchive(id: string, path: string, tar: Readable): Promise<void>;
   /** Runs a command in the container and returns its exit code and output (watch sync+exec, deletes). */
   exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }>;
+  /** `cmesh exec`: a process with its stdio as a session (engine-io.ts). A stopped container is CMESH_E_ENGINE (409). */
+  execIo(id: string, spec: ExecIoSpec): Promise<IoSession>;
+  /** `cmesh run`: the container's own stdio; attach before start so no output is lost. exitCode() waits for its exit. */
+  attachContainer(id: string, options: AttachOptions): Promise<IoSession>;
+  /** The exit code once the container is not running (at once when it already stopped). 404 → CMESH_E_ENGINE. */
+  waitContainer(id: string): Promise<number>;
+  /** A tar of `path` in the container (its last element as the tar's root entry); a missing path is CMESH_E_ENGINE (404). */
+  getArchive(id: string, path: string): Promise<Readable>;
 
   listNetworks(labels: Record<string, string | true>): Promise<NetworkInfo[]>;
   inspectNetwork(name: string): Promise<NetworkInfo | undefined>;

@@ -18,6 +18,12 @@ export const Labels = {
   containerName: 'dev.cmesh.container-name',
   /** `gateway` on a project's east-west gateway container (it has no service or replica label). */
   role: 'dev.cmesh.role',
+  /**
+   * `true` on a `cmesh run` container. It carries no service or replica label, so nothing that serves, heals, scales,
+   * logs or lists replicas ever takes it for one; the service it was made from is in `oneoffService`.
+   */
+  oneoff: 'dev.cmesh.oneoff',
+  oneoffService: 'dev.cmesh.oneoff-service',
   /** Set on everything tests create so scripts/reap.sh can clean it up. */
   test: 'dev.cmesh.test',
 } as const;
@@ -84,4 +90,14 @@ export function replicaId(service: string, replica: number): string {
 export function parseReplicaId(id: string): { service: string; replica: number } | undefined {
   const m = /^(.+)#(\d{1,6})$/.exec(id);
   return m ? { service: m[1]!, replica: Number(m[2]) } : undefined;
+}
+
+/** A `cmesh run` container: never a replica, removed by `down` (see Labels.oneoff). */
+export function isOneOff(c: { labels: Record<string, string> }): boolean {
+  return c.labels[Labels.oneoff] === 'true';
+}
+
+/** Labels of a one-off container of `service`: the project's, without the service and replica labels of a replica. */
+export function oneOffLabels(project: string, service: string): Record<string, string> {
+  return { ...projectLabels(project), [Labels.oneoff]: 'true', [Labels.oneoffService]: service };
 }

@@ -25,8 +25,9 @@ export function createOptions(spec: ContainerCreateSpec): Docker.ContainerCreate
   for (const p of spec.ports) {
     const key = `${p.containerPort}/${p.protocol}`;
     exposed[key] = {};
-    // Loopback only, engine-assigned: the mesh proxy owns the user-facing ports and dials replicas here.
-    bindings[key] = [{ HostIp: '127.0.0.1', HostPort: '' }];
+    // Loopback only, engine-assigned: the mesh proxy owns the user-facing ports and dials replicas here. Only a
+    // one-off (`cmesh run -p`) asks for a fixed host port, still on loopback.
+    bindings[key] = [{ HostIp: '127.0.0.1', HostPort: p.hostPort === undefined ? '' : String(p.hostPort) }];
   }
   const first = spec.networks[0];
   const body: Docker.ContainerCreateOptions = {
@@ -62,6 +63,8 @@ export function createOptions(spec: ContainerCreateSpec): Docker.ContainerCreate
   if (spec.hostname) body.Hostname = spec.hostname;
   if (spec.stopSignal) body.StopSignal = spec.stopSignal;
   if (spec.stopTimeoutSec !== undefined) body.StopTimeout = spec.stopTimeoutSec;
+  if (spec.tty) body.Tty = true;
+  if (spec.openStdin) Object.assign(body, { OpenStdin: true, StdinOnce: true, AttachStdin: true });
   if (spec.options) applyContainerOptions(body, spec.options);
   return body;
 }

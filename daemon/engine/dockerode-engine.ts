@@ -23,11 +23,13 @@ import type {
   VolumeCreateSpec,
   VolumeInfo,
 } from '../api/engine.ts';
+import type { AttachOptions, ExecIoSpec, IoSession } from '../api/engine-io.ts';
 import { CmeshError } from '../api/errors.ts';
 import { Labels } from '../api/labels.ts';
 import { type EngineTarget, resolveEngineTarget } from './connect.ts';
 import { DockerCalls, type LabelQuery } from './docker-calls.ts';
 import { DockerContainers } from './dockerode-containers.ts';
+import { DockerIo } from './dockerode-io.ts';
 import { DockerImages } from './dockerode-images.ts';
 import { DockerNetworks, DockerVolumes } from './dockerode-networks.ts';
 import { drainStream } from './engine-streams.ts';
@@ -50,6 +52,7 @@ export class DockerodeEngine implements ContainerEngine {
   readonly #d: DockerCalls;
   readonly #pingTimeoutMs: number;
   readonly #containers: DockerContainers;
+  readonly #io: DockerIo;
   readonly #networks: DockerNetworks;
   readonly #volumes: DockerVolumes;
   readonly #images: DockerImages;
@@ -58,6 +61,7 @@ export class DockerodeEngine implements ContainerEngine {
     this.#d = new DockerCalls(target);
     this.#pingTimeoutMs = pingTimeoutMs;
     this.#containers = new DockerContainers(this.#d);
+    this.#io = new DockerIo(this.#d);
     this.#networks = new DockerNetworks(this.#d);
     this.#volumes = new DockerVolumes(this.#d);
     this.#images = new DockerImages(this.#d);
@@ -127,6 +131,18 @@ export class DockerodeEngine implements ContainerEngine {
   }
   exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }> {
     return this.#containers.exec(id, command);
+  }
+  execIo(id: string, spec: ExecIoSpec): Promise<IoSession> {
+    return this.#io.execIo(id, spec);
+  }
+  attachContainer(id: string, options: AttachOptions): Promise<IoSession> {
+    return this.#io.attach(id, options);
+  }
+  waitContainer(id: string): Promise<number> {
+    return this.#io.wait(id);
+  }
+  getArchive(id: string, path: string): Promise<Readable> {
+    return this.#io.getArchive(id, path);
   }
 
   // ---- networks and volumes (dockerode-networks.ts) ---------------------------------------------------------------

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
 import { Labels, projectLabels } from '../api/labels.ts';
 import { containerCases } from './engine-contract-containers.ts';
+import { ioCases } from './engine-contract-io.ts';
 import { resourceCases } from './engine-contract-resources.ts';
 import { streamCases } from './engine-contract-streams.ts';
 import type { ContractContext, ContractHarness } from './engine-contract-types.ts';
@@ -45,6 +46,7 @@ export function engineContract(name: string, makeHarness: () => Promise<Contract
     });
     containerCases(ctx);
     streamCases(ctx);
+    ioCases(ctx);
     resourceCases(ctx);
   });
 }

@@ -1,7 +1,9 @@
 // The fake engine's container operations: the same state machine, idempotency and error statuses as Docker's.
 
 import { existsSync } from 'node:fs';
+import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
+import { extract as tarExtract } from 'tar-stream';
 import type { ContainerCreateSpec, ContainerFilter, ContainerInfo, LogLine, LogOptions, ProcessList } from '../api/engine.ts';
 import { type FakeContainer, type FakeCore, matches, withTag } from './fake-core.ts';
 
@@ -195,7 +197,20 @@ export class FakeContainers {
     const c = this.#f.find(id);
     if (!c) throw this.#f.engineError(404, `No such container: ${id}`, { op: 'archive', subject: id });
     let bytes = 0;
-    for await (const chunk of tar) bytes += (chunk as Buffer).length;
+    const extract = tarExtract();
+    const done = (async () => {
+      for await (const entry of extract) {
+        const parts: Buffer[] = [];
+        for await (const chunk of entry) parts.push(chunk as Buffer);
+        if (entry.header.type === 'file') c.files.set(posix.join(path, entry.header.name), Buffer.concat(parts));
+      }
+    })();
+    for await (const chunk of tar) {
+      bytes += (chunk as Buffer).length;
+      extract.write(chunk);
+    }
+    extract.end(() => undefined);
+    await done;
     this.archives.push({ id: c.id, path, bytes });
   }
 

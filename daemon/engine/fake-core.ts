@@ -55,6 +55,8 @@ export interface FakeContainer {
   /** Networks attached (by name). */
   networks: string[];
   changed: Notifier;
+  /** Files put with putArchive, by absolute path, so getArchive can give them back. */
+  files: Map<string, Buffer>;
 }
 
 export type ExecHandler = (container: FakeContainer, command: string[]) => { exitCode: number; output: string };
@@ -162,6 +164,7 @@ export class FakeCore {
       logs: [],
       networks: spec.networks.map((n) => n.name),
       changed: new Notifier(),
+      files: new Map(),
     };
     this.containers.set(c.id, c);
     this.emit('container', 'create', c, { image: spec.image });

@@ -26,7 +26,9 @@ import type {
   VolumeInfo,
 } from '../api/engine.ts';
 import type { CmeshError } from '../api/errors.ts';
+import type { AttachOptions, ExecIoSpec, IoSession } from '../api/engine-io.ts';
 import { FakeContainers } from './fake-containers.ts';
+import { FakeIo } from './fake-io.ts';
 import { type ExecHandler, type FakeCall, type FakeContainer, FakeCore, type FakeEngineOptions, type StartHandler, visible } from './fake-core.ts';
 import { type BuildScript, FakeImages } from './fake-images.ts';
 import { FakeNetworks, FakeVolumes } from './fake-networks.ts';
@@ -42,6 +44,7 @@ export class FakeEngine implements ContainerEngine {
   readonly registry = new FakeRegistry();
   readonly #f: FakeCore;
   readonly #containers: FakeContainers;
+  readonly #io: FakeIo;
   readonly #networks: FakeNetworks;
   readonly #volumes: FakeVolumes;
   readonly #images: FakeImages;
@@ -49,6 +52,7 @@ export class FakeEngine implements ContainerEngine {
   constructor(opts: FakeEngineOptions = {}) {
     this.#f = new FakeCore(opts);
     this.#containers = new FakeContainers(this.#f);
+    this.#io = new FakeIo(this.#f);
     this.#networks = new FakeNetworks(this.#f);
     this.#volumes = new FakeVolumes(this.#f);
     this.#images = new FakeImages(this.#f);
@@ -220,6 +224,18 @@ export class FakeEngine implements ContainerEngine {
   }
   exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }> {
     return this.#containers.exec(id, command);
+  }
+  execIo(id: string, spec: ExecIoSpec): Promise<IoSession> {
+    return this.#io.execIo(id, spec);
+  }
+  attachContainer(id: string, options: AttachOptions): Promise<IoSession> {
+    return this.#io.attach(id, options);
+  }
+  waitContainer(id: string): Promise<number> {
+    return this.#io.wait(id);
+  }
+  getArchive(id: string, path: string): Promise<Readable> {
+    return this.#io.getArchive(id, path);
   }
 
   listNetworks(labels: LabelQuery): Promise<NetworkInfo[]> {

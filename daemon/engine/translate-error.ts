@@ -18,6 +18,8 @@ export type EngineOp =
   | 'logs'
   | 'archive'
   | 'exec'
+  | 'attach'
+  | 'wait'
   | 'network-create'
   | 'network-connect'
   | 'network-inspect'

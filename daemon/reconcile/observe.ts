@@ -1,7 +1,7 @@
 // Observation: one full list of a project's engine objects by label, grouped so plan() can compare it with desired.
 
 import type { ContainerEngine, ContainerInfo, NetworkInfo, VolumeInfo } from '../api/engine.ts';
-import { isPendingNext, Labels, projectLabels, replicaOf } from '../api/labels.ts';
+import { isOneOff, isPendingNext, Labels, projectLabels, replicaOf } from '../api/labels.ts';
 import type { ProjectSpec } from '../api/project.ts';
 import { imageRef } from './container-spec.ts';
 
@@ -13,6 +13,8 @@ export interface ObservedProject {
   next: Record<string, Record<number, ContainerInfo[]>>;
   /** Ours, but for a service the desired state does not know, or with an unreadable replica label. */
   orphans: ContainerInfo[];
+  /** `cmesh run` containers (label dev.cmesh.oneoff): never replicas, never orphans; only `down` removes them. */
+  oneoffs?: ContainerInfo[];
   /** The project's east-west gateway container(s) (label dev.cmesh.role=gateway); absent in hand-built observations. */
   gateway?: ContainerInfo[];
   networks: NetworkInfo[];
@@ -32,11 +34,16 @@ export function groupObserved(
   const next: ObservedProject['next'] = {};
   const orphans: ContainerInfo[] = [];
   const gateway: ContainerInfo[] = [];
+  const oneoffs: ContainerInfo[] = [];
   for (const c of containers) {
     // The engine filter already matched the project; re-check so a sloppy engine adapter cannot leak strangers in.
     if (c.labels[Labels.project] !== project) continue;
     if (c.labels[Labels.role] === 'gateway') {
       gateway.push(c);
+      continue;
+    }
+    if (isOneOff(c)) {
+      oneoffs.push(c);
       continue;
     }
     const service = c.labels[Labels.service];
@@ -50,7 +57,7 @@ export function groupObserved(
     into[service] = byIndex;
     byIndex[replica] = [...(byIndex[replica] ?? []), c];
   }
-  return { project, services, next, orphans, networks, volumes, gateway };
+  return { project, services, next, orphans, networks, volumes, gateway, oneoffs };
 }
 
 /**

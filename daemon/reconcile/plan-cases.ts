@@ -4,6 +4,7 @@ import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import type { PlanCase } from './plan-case.ts';
 import { gatewayCases } from './plan-cases-gateway.ts';
 import { rolloutCases } from './plan-cases-rollout.ts';
+import { oneOffLabels } from '../api/labels.ts';
 import { ctr, dep, desired, NOW, project, svc, UPDATED_AT } from './testing.ts';
 
 export type { PlanCase } from './plan-case.ts';
@@ -30,6 +31,13 @@ const shopAll = (): ContainerInfo[] => [
 
 const simple = desired(project('demo', [svc('web', { replicas: 2 }), svc('cache')]));
 const simpleAll = (): ContainerInfo[] => [ctr(simple, 'web', 1), ctr(simple, 'web', 2), ctr(simple, 'cache', 1)];
+/** A `cmesh run web` container: project labels and the one-off label, no service or replica label. */
+const oneoff = (tag: string, state: ContainerInfo['state'] = 'running'): ContainerInfo => ({
+  ...ctr(simple, 'web', 1, { state }),
+  id: `c-run-${tag}`,
+  name: `demo-web-run-${tag}`,
+  labels: oneOffLabels('demo', 'web'),
+});
 
 const policies = desired(
   project('pol', [
@@ -90,6 +98,14 @@ export const cases: PlanCase[] = [
       ctr(simple, 'web', 1, { dup: 'newer-exited', createdAt: NOW - 1_000, state: 'exited', exitCode: 0 }),
       ctr(simple, 'web', 1, { dup: 'newer-running', createdAt: NOW - 2_000 }),
     ],
+  },
+  // A running or finished one-off is neither a replica to count nor an orphan to remove, even with --remove-orphans.
+  { name: 'oneoff-left-alone', desired: simple, containers: [...simpleAll(), oneoff('a1'), oneoff('b2', 'exited')], ctx: { removeOrphans: true } },
+  {
+    name: 'down-removes-oneoffs',
+    desired: simple,
+    containers: [...simpleAll(), oneoff('a1'), oneoff('b2', 'exited')],
+    down: { volumes: false, removeOrphans: false },
   },
   { name: 'orphans-kept', desired: simple, containers: [...simpleAll(), ctr(simple, 'old', 1)] },
   { name: 'orphans-removed', desired: simple, containers: [...simpleAll(), ctr(simple, 'old', 1), ctr(simple, 'old', 2, { state: 'exited' })], ctx: { removeOrphans: true } },

@@ -28,6 +28,15 @@ export function planDown(desired: DesiredProject | undefined, observed: Observed
   const notes: string[] = [];
   const removeOrphans = options.removeOrphans || desired === undefined;
 
+  // `cmesh run` containers first, like Compose's down: they may depend on services and hold the project's networks.
+  const oneoffs = (observed.oneoffs ?? []).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  if (oneoffs.length > 0) {
+    const actions = oneoffs.map((c) =>
+      removeAction(c, refOf(c, c.labels[Labels.oneoffService] ?? '?', 0), ORPHAN_STOP_TIMEOUT_SEC, 'down: one-off container'),
+    );
+    stages.push({ name: 'one-off', services: [], waits: [], actions });
+  }
+
   if (observed.orphans.length > 0) {
     if (removeOrphans) {
       stages.push({ name: 'orphans', services: [], waits: [], actions: removals([...observed.orphans], ORPHAN_STOP_TIMEOUT_SEC, 'down') });

@@ -17,7 +17,7 @@ export { actionCount } from './plan-types.ts';
 export { planDown } from './plan-down.ts';
 
 /** Networks and volumes the project declares but the engine lacks; external ones are the user's business. */
-function setupActions(project: ProjectSpec, networks: NetworkInfo[], volumes: VolumeInfo[]): Action[] {
+export function setupActions(project: ProjectSpec, networks: NetworkInfo[], volumes: VolumeInfo[]): Action[] {
   const actions: Action[] = [];
   const haveNet = new Set(networks.map((n) => n.name));
   for (const [key, net] of Object.entries(project.networks).sort(([a], [b]) => a.localeCompare(b))) {

@@ -7,7 +7,8 @@ import { CmeshError } from '../api/errors.ts';
 import type { EventBus } from '../event-bus.ts';
 import type { ProjectManager } from '../projects.ts';
 import { isValidProjectName } from '../store.ts';
-import { queryFlag, queryList, readJson, sendError, sendJson } from './http.ts';
+import { serveArchive } from './archive.ts';
+import { clientGone, queryFlag, queryList, readJson, sendError, sendJson } from './http.ts';
 import { drainReplica, killReplica } from './replica-actions.ts';
 import { runOperation, serveEvents, serveLogs } from './streams.ts';
 import { parseBody } from './validate.ts';
@@ -65,6 +66,7 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
         return sendJson(res, 200, await manager.ps(name, queryFlag(url, 'all'), queryList(url, 'service')));
       }
       if (method === 'GET' && action === 'logs') return serveLogs(req, res, url, manager, name);
+      if ((method === 'GET' || method === 'PUT') && action === 'archive') return serveArchive(req, res, url, manager, name);
       if (method === 'POST' && Object.hasOwn(schemas, action)) {
         const raw = await readJson(req);
         // The one place a body is checked: past this line every route trusts its contract type.
@@ -116,6 +118,12 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
             return sendJson(res, 200, await manager.top(name, parseBody(schemas.top, raw, 'top')));
           case 'images':
             return sendJson(res, 200, await manager.images(name, parseBody(schemas.images, raw, 'images')));
+          case 'run': {
+            const request = parseBody(schemas.run, raw, 'run');
+            return sendJson(res, 200, await manager.run(name, request, clientGone(req, res).signal));
+          }
+          case 'rm':
+            return sendJson(res, 200, await manager.rm(name, parseBody(schemas.rm, raw, 'rm')));
           case 'drain':
             return sendJson(res, 200, await drainReplica(manager, name, parseBody(schemas.drain, raw, 'drain'), ctx.setDraining));
         }
