@@ -187,6 +187,18 @@ export type PullProgress =
   | { kind: 'layer'; id: string; status: string; current?: number; total?: number }
   | { kind: 'status'; text: string };
 
+/** How an exec runs; every field is optional and falls back to the container's own setting (Docker's exec API). */
+export interface ExecOptions {
+  /** `user[:group]` (ExecConfig.User). */
+  user?: string;
+  /** ExecConfig.WorkingDir. */
+  workingDir?: string;
+  /** Added to the container's environment for this command (ExecConfig.Env). */
+  env?: Record<string, string>;
+  /** Extended privileges for this command (ExecConfig.Privileged). */
+  privileged?: boolean;
+}
+
 export interface ContainerFilter {
   /** label → value, or true to match the label's presence. */
   labels: Record<string, string | true>;
@@ -220,8 +232,8 @@ export interface ContainerEngine {
   containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine>;
   /** Extracts a tar into the container at `path` (watch sync). */
   putArchive(id: string, path: string, tar: Readable): Promise<void>;
-  /** Runs a command in the container and returns its exit code and output (watch sync+exec, deletes). */
-  exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }>;
+  /** Runs a command in the container and returns its exit code and output (watch sync+exec, deletes, lifecycle hooks). */
+  exec(id: string, command: string[], options?: ExecOptions): Promise<{ exitCode: number; output: string }>;
 
   listNetworks(labels: Record<string, string | true>): Promise<NetworkInfo[]>;
   inspectNetwork(name: string): Promise<NetworkInfo | undefined>;

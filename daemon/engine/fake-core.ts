@@ -8,6 +8,7 @@ import type {
   ContainerState,
   EngineEvent,
   ImageInfo,
+  ExecOptions,
   LogLine,
   NetworkInfo,
   VolumeInfo,
@@ -57,7 +58,7 @@ export interface FakeContainer {
   changed: Notifier;
 }
 
-export type ExecHandler = (container: FakeContainer, command: string[]) => { exitCode: number; output: string };
+export type ExecHandler = (container: FakeContainer, command: string[], options: ExecOptions) => { exitCode: number; output: string };
 /** What the container's app does once started (print, exit…), driven through the engine's test controls. */
 export type StartHandler = (container: FakeContainer) => void;
 

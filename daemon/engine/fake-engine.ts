@@ -16,6 +16,7 @@ import type {
   EngineInfo,
   ImageInfo,
   ProcessList,
+  ExecOptions,
   LogLine,
   LogOptions,
   NetworkCreateSpec,
@@ -218,8 +219,8 @@ export class FakeEngine implements ContainerEngine {
   putArchive(id: string, path: string, tar: Readable): Promise<void> {
     return this.#containers.putArchive(id, path, tar);
   }
-  exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }> {
-    return this.#containers.exec(id, command);
+  exec(id: string, command: string[], options?: ExecOptions): Promise<{ exitCode: number; output: string }> {
+    return this.#containers.exec(id, command, options);
   }
 
   listNetworks(labels: LabelQuery): Promise<NetworkInfo[]> {
