@@ -13,6 +13,7 @@ import type {
   FileSource,
   HealthcheckSpec,
   HealthProbe,
+  LifecycleHook,
   MeshSpec,
   NetworkSpec,
   PortMapping,
@@ -89,6 +90,14 @@ const WatchRuleSchema = z.strictObject({
   path: z.string(),
   target: z.string().optional(),
   ignore: strings,
+});
+
+const LifecycleHookSchema = z.strictObject({
+  command: strings,
+  user: z.string().optional(),
+  privileged: z.boolean().optional(),
+  workingDir: z.string().optional(),
+  environment: stringMap,
 });
 
 const HealthProbeSchema = z.strictObject({
@@ -227,6 +236,10 @@ const ServiceSpecSchema = z.strictObject({
   dependsOn: safeRecord(DependsOnSchema),
   restart: z.enum(['no', 'always', 'on-failure', 'unless-stopped']),
   restartMaxRetries: count.optional(),
+  restartDelayMs: ms.optional(),
+  restartWindowMs: ms.optional(),
+  postStart: z.array(LifecycleHookSchema).optional(),
+  preStop: z.array(LifecycleHookSchema).optional(),
   labels: stringMap,
   volumes: z.array(VolumeMountSchema),
   networks: safeRecord(z.strictObject({ aliases: strings })),
@@ -300,6 +313,7 @@ true satisfies Same<Out<typeof BuildSpecSchema>, BuildSpec>;
 true satisfies Same<Out<typeof HealthcheckSpecSchema>, HealthcheckSpec>;
 true satisfies Same<Out<typeof DependsOnSchema>, DependsOn>;
 true satisfies Same<Out<typeof VolumeMountSchema>, VolumeMount>;
+true satisfies Same<Out<typeof LifecycleHookSchema>, LifecycleHook>;
 true satisfies Same<Out<typeof WatchRuleSchema>, WatchRule>;
 true satisfies Same<Out<typeof HealthProbeSchema>, HealthProbe>;
 true satisfies Same<Out<typeof MeshSpecSchema>, MeshSpec>;

@@ -134,6 +134,15 @@ export interface FileGrant {
   mode?: number;
 }
 
+/** One `post_start` / `pre_stop` command; cmesh runs it in each replica through the exec API, as Compose v2 does. */
+export interface LifecycleHook {
+  command: string[];
+  user?: string;
+  privileged?: boolean;
+  workingDir?: string;
+  environment: Record<string, string>;
+}
+
 export interface ServiceSpec {
   name: string;
   image?: string;
@@ -152,8 +161,16 @@ export interface ServiceSpec {
   healthcheck?: HealthcheckSpec;
   dependsOn: Record<string, DependsOn>;
   restart: RestartPolicy;
-  /** Max restarts for on-failure[:N]; undefined = unlimited. */
+  /** Max restarts for on-failure[:N] (or deploy.restart_policy.max_attempts); undefined = unlimited. */
   restartMaxRetries?: number;
+  /** deploy.restart_policy.delay: this fixed wait between restarts replaces the exponential backoff. */
+  restartDelayMs?: number;
+  /** deploy.restart_policy.window: a replica that ran this long counts as recovered; its attempt count starts over. */
+  restartWindowMs?: number;
+  /** Run after each replica starts, before it counts as started; a failure fails the start. */
+  postStart?: LifecycleHook[];
+  /** Run before each replica is stopped; a failure is a warning and the stop goes on. */
+  preStop?: LifecycleHook[];
   labels: Record<string, string>;
   volumes: VolumeMount[];
   /** Network name (project-level key) → aliases. */

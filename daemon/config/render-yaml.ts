@@ -1,7 +1,7 @@
 // Renders a normalized ProjectSpec back to canonical compose YAML (what `cmesh config` prints), long syntax everywhere.
 
 import { stringify } from 'yaml';
-import type { FileGrant, FileSource, MeshSpec, ProjectSpec, ServiceSpec } from '../api/project.ts';
+import type { FileGrant, FileSource, LifecycleHook, MeshSpec, ProjectSpec, ServiceSpec } from '../api/project.ts';
 import { setOwn } from './node.ts';
 import { renderContainerOptions } from './render-container-options.ts';
 import { formatDuration } from './normalize/duration.ts';
@@ -80,11 +80,18 @@ function renderService(s: ServiceSpec): Plain {
     stop_grace_period: formatDuration(s.stopGracePeriodMs),
     profiles: s.profiles,
     develop: s.watch.length > 0 ? { watch: s.watch.map((w) => compact({ action: w.action, path: w.path, target: w.target, ignore: w.ignore })) } : undefined,
+    post_start: s.postStart?.map(renderHook),
+    pre_stop: s.preStop?.map(renderHook),
     secrets: s.secrets?.map(renderGrant),
     configs: s.configs?.map(renderGrant),
     ...renderContainerOptions(s.options),
     'x-cmesh': renderMesh(s.mesh),
   });
+}
+
+function renderHook(h: LifecycleHook): Plain {
+  const environment = Object.keys(h.environment).length > 0 ? sortedRecord(h.environment, (v) => v) : undefined;
+  return compact({ command: h.command, user: h.user, privileged: h.privileged, working_dir: h.workingDir, environment });
 }
 
 function renderGrant(g: FileGrant): Plain {

@@ -17,12 +17,14 @@ export const SERVICE_KEYS = set(
   'mem_limit', 'mem_reservation', 'mem_swappiness', 'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid',
   'pids_limit', 'privileged', 'read_only', 'runtime', 'security_opt', 'shm_size', 'stdin_open', 'storage_opt', 'sysctls',
   'tmpfs', 'tty', 'ulimits', 'userns_mode', 'uts', 'network_mode',
+  // Lifecycle hooks, run through the exec API like Compose v2 (normalize/lifecycle-hooks.ts).
+  'post_start', 'pre_stop',
 );
 
 /** Everything else the Compose spec defines for a service. */
 export const SERVICE_UNSUPPORTED = set(
   'annotations', 'attach', 'cpu_count', 'cpu_percent', 'credential_spec', 'external_links',
-  'isolation', 'label_file', 'links', 'models', 'post_start', 'pre_stop', 'provider',
+  'isolation', 'label_file', 'links', 'models', 'provider',
   'pull_refresh_after', 'use_api_socket', 'volumes_from',
 );
 
@@ -35,6 +37,7 @@ export const BUILD_UNSUPPORTED = set(
 export const DEPLOY_KEYS = set('replicas', 'resources');
 export const DEPLOY_UNSUPPORTED = set('mode', 'endpoint_mode', 'labels', 'placement', 'restart_policy', 'rollback_config', 'update_config');
 
+export const LIFECYCLE_HOOK_KEYS = set('command', 'user', 'privileged', 'working_dir', 'environment');
 export const HEALTHCHECK_KEYS = set('test', 'interval', 'timeout', 'retries', 'start_period', 'start_interval', 'disable');
 export const DEPENDS_ON_KEYS = set('condition', 'restart', 'required');
 export const PORT_KEYS = set('target', 'published', 'host_ip', 'protocol', 'mode', 'name', 'app_protocol');

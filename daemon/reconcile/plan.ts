@@ -1,6 +1,7 @@
 // plan(): the pure heart of reconcile — desired state + one observation → ordered stages of engine actions.
 
 import { type DesiredProject, desiredReplicas } from '../api/desired.ts';
+import { hooksOf } from './lifecycle-hooks.ts';
 import type { NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
 import type { DependsCondition, ProjectSpec } from '../api/project.ts';
@@ -121,6 +122,8 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
 
   deferred.sort((a, b) => a.notBefore - b.notBefore || a.target.name.localeCompare(b.target.name));
   const result: Plan = { kind: 'up', project: project.name, generation: desired.generation, now: ctx.now, stages, deferred, notes };
+  const hooks = hooksOf(project.services);
+  if (Object.keys(hooks).length > 0) result.hooks = hooks;
   if (deferred[0]) result.wakeAt = deferred[0].notBefore;
   return result;
 }

@@ -7,15 +7,16 @@ import type { PathSeg } from '../positions.ts';
 import { DEPLOY_KEYS, DEPLOY_UNSUPPORTED, RESTART_VALUES, SERVICE_KEYS, SERVICE_NETWORK_KEYS, SERVICE_NETWORK_UNSUPPORTED, SERVICE_UNSUPPORTED } from '../schema.ts';
 import { type MeshOverrides, readMeshOverrides, resolveMesh } from '../x-cmesh.ts';
 import { readBuild } from './build.ts';
+import { readCommand } from './command.ts';
 import { readContainerOptions } from './container-options.ts';
 import { type DependencyNodes, readDependsOn } from './depends-on.ts';
 import { readEnvironment } from './environment.ts';
 import { readFileGrants } from './file-grants.ts';
 import { readHealthcheck } from './healthcheck.ts';
+import { readLifecycleHooks } from './lifecycle-hooks.ts';
 import { readPorts } from './ports.ts';
 import { readPlatform, readPullPolicy } from './pull-policy.ts';
 import { checkKeys, type Ctx, readDuration, readInt, readKeyValues, readMap, readString, readStringList, typeError } from './read.ts';
-import { shellSplit } from './shell-split.ts';
 import { readVolumes, type VolumeRef } from './volumes.ts';
 import { readDevelop } from './watch.ts';
 
@@ -133,6 +134,12 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
       case 'profiles':
         spec.profiles = readStringList(ctx, v, p) ?? [];
         break;
+      case 'post_start':
+      case 'pre_stop': {
+        const hooks = readLifecycleHooks(ctx, v, p);
+        if (hooks.length > 0) spec[e.key === 'post_start' ? 'postStart' : 'preStop'] = hooks;
+        break;
+      }
       case 'develop':
         spec.watch = readDevelop(ctx, v, p);
         break;
@@ -180,20 +187,6 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
 
 function assign<K extends keyof ServiceSpec>(spec: ServiceSpec, key: K, value: ServiceSpec[K] | undefined): void {
   if (value !== undefined) spec[key] = value;
-}
-
-/** A string is shell-split like Compose; a list is taken as-is; null means unset. */
-function readCommand(ctx: Ctx, node: YNode, path: PathSeg[]): string[] | undefined {
-  if (node.kind === 'scalar' && node.value === null) return undefined;
-  if (node.kind === 'scalar' && typeof node.value === 'string') {
-    const r = shellSplit(node.value);
-    if ('error' in r) {
-      ctx.issues.error(node.pos, path, `cannot split command: ${r.error}`, 'close the quote, or use the list form ["cmd", "arg"]');
-      return undefined;
-    }
-    return r.words;
-  }
-  return readStringList(ctx, node, path, { coerce: true });
 }
 
 function readExpose(ctx: Ctx, node: YNode, path: PathSeg[]): number[] {
