@@ -5,7 +5,7 @@ import type { SyncRequest, SyncResult } from './api/control.ts';
 import type { ContainerEngine } from './api/engine.ts';
 import { isPendingNext, Labels, projectLabels } from './api/labels.ts';
 import { syncFiles } from '../builder/sync.ts';
-import { drainedStop, type ManualStopContext } from './project-mesh.ts';
+import { drainedStop, type ManualStopContext, postStartHooks } from './project-mesh.ts';
 
 export interface SyncContext extends ManualStopContext {
   engine: ContainerEngine;
@@ -24,6 +24,7 @@ export async function syncReplicas(ctx: SyncContext, request: SyncRequest): Prom
     for (const c of replicas) {
       await drainedStop(ctx, c, { services: [request.service] }, () => engine.stopContainer(c.id));
       await engine.startContainer(c.id);
+      await postStartHooks(ctx, c);
       restarted++;
     }
     ctx.wake('sync+restart');
