@@ -3,6 +3,7 @@
 import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import type { PlanCase } from './plan-case.ts';
 import { gatewayCases } from './plan-cases-gateway.ts';
+import { namespaceCases } from './plan-cases-namespaces.ts';
 import { rolloutCases } from './plan-cases-rollout.ts';
 import { ctr, dep, desired, NOW, project, svc, UPDATED_AT } from './testing.ts';
 
@@ -199,4 +200,5 @@ export const cases: PlanCase[] = [
   },
   ...rolloutCases,
   ...gatewayCases,
+  ...namespaceCases,
 ];

@@ -24,6 +24,12 @@ export interface ServiceInput {
   next?: Record<number, ContainerInfo[]>;
   /** The spec hash whose rollout failed for this desired generation: not retried. */
   failedHash?: string;
+  /**
+   * Namespaces this service joins (`network_mode`/`ipc`/`pid`/`uts: service:x`): per joined service, whether its first
+   * replica gets a new container in this pass, and when its current container started. A replica that started before
+   * the container it joined has lost that namespace and is recreated.
+   */
+  joins?: { service: string; replacedNow: boolean; startedAt?: number }[];
 }
 
 export interface ServiceOutput {
@@ -116,6 +122,19 @@ function rollsOut(input: ServiceInput, c: ContainerInfo): boolean {
   return !input.stopped && held && c.state === 'running' && c.labels[Labels.specHash] !== input.hash;
 }
 
+/** Why a replica's joined namespace is gone (its service:x container was or is being replaced), or undefined. */
+function lostNamespace(input: ServiceInput, c: ContainerInfo): string | undefined {
+  // A replica that is not running joins whatever it finds when its restart policy (or `start`) starts it again.
+  if (c.state !== 'running') return undefined;
+  for (const j of input.joins ?? []) {
+    if (j.replacedNow) return `joins ${j.service}'s namespace, whose container is replaced`;
+    if (j.startedAt !== undefined && c.startedAt !== undefined && j.startedAt > c.startedAt) {
+      return `joins ${j.service}'s namespace, whose container started after it`;
+    }
+  }
+  return undefined;
+}
+
 function convergeReplica(
   input: ServiceInput,
   ctx: PlanContext,
@@ -135,8 +154,10 @@ function convergeReplica(
     if (c.state === 'running') out.actions.push({ kind: 'stop', target: ref, timeoutSec, reason: 'service stopped' });
     return;
   }
-  if (c.labels[Labels.specHash] !== hash || c.state === 'dead') {
-    const reason = c.state === 'dead' ? 'dead' : `spec changed (${(c.labels[Labels.specHash] ?? 'none').slice(0, 12)})`;
+  const orphaned = lostNamespace(input, c);
+  if (c.labels[Labels.specHash] !== hash || c.state === 'dead' || orphaned !== undefined) {
+    const reason =
+      c.state === 'dead' ? 'dead' : c.labels[Labels.specHash] !== hash ? `spec changed (${(c.labels[Labels.specHash] ?? 'none').slice(0, 12)})` : orphaned!;
     const spec = createSpec(input.project, service, index, hash);
     out.actions.push({ kind: 'recreate', target: ref, strategy: 'stop-first', stopTimeoutSec: timeoutSec, specHash: hash, spec, reason });
     return;
