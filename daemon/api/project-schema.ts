@@ -238,6 +238,7 @@ const ServiceSpecSchema = z.strictObject({
   restartMaxRetries: count.optional(),
   restartDelayMs: ms.optional(),
   restartWindowMs: ms.optional(),
+  update: z.strictObject({ parallelism: int(0, 1000).optional(), order: z.enum(['start-first', 'stop-first']).optional() }).optional(),
   postStart: z.array(LifecycleHookSchema).optional(),
   preStop: z.array(LifecycleHookSchema).optional(),
   labels: stringMap,

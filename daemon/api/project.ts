@@ -167,6 +167,8 @@ export interface ServiceSpec {
   restartDelayMs?: number;
   /** deploy.restart_policy.window: a replica that ran this long counts as recovered; its attempt count starts over. */
   restartWindowMs?: number;
+  /** deploy.update_config as cmesh's rollout reads it: replicas rolled at once, and stop-first vs start-first. */
+  update?: { parallelism?: number; order?: 'start-first' | 'stop-first' };
   /** Run after each replica starts, before it counts as started; a failure fails the start. */
   postStart?: LifecycleHook[];
   /** Run before each replica is stopped; a failure is a warning and the stop goes on. */

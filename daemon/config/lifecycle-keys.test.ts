@@ -44,3 +44,41 @@ test('bad lifecycle hooks are errors at file:line:col; unknown hook keys are nam
     '6:9 services.web.pre_stop[0].timeout: unknown key "timeout" is ignored',
   ]);
 });
+
+test('deploy.restart_policy maps onto restart like Compose v2, and overrides `restart` in either order', () => {
+  const s = service('services:\n  web:\n    image: x\n    deploy:\n      restart_policy: {condition: on-failure, max_attempts: 2, delay: 3s, window: 1m}\n');
+  assert.deepEqual([s.restart, s.restartMaxRetries, s.restartDelayMs, s.restartWindowMs], ['on-failure', 2, 3000, 60_000]);
+  assert.equal(service('services:\n  web:\n    image: x\n    deploy: {restart_policy: {}}\n').restart, 'always', 'condition defaults to any');
+  assert.equal(service('services:\n  web:\n    image: x\n    deploy: {restart_policy: {condition: none}}\n').restart, 'no');
+  for (const text of [
+    'services:\n  web:\n    image: x\n    restart: on-failure:5\n    deploy: {restart_policy: {condition: any}}\n',
+    'services:\n  web:\n    image: x\n    deploy: {restart_policy: {condition: any}}\n    restart: on-failure:5\n',
+  ]) {
+    const w = service(text);
+    assert.deepEqual([w.restart, w.restartMaxRetries], ['always', undefined]);
+    assert.ok(warnings(text).some((m) => /services\.web\.restart: `restart` is overridden by deploy\.restart_policy/.test(m)));
+  }
+  // `cmesh config` prints what `restart:` cannot say as deploy.restart_policy, and it loads back the same.
+  const again = load(projectToComposeYaml({ ...load('services:\n  web:\n    image: x\n').project, services: { web: s } })).project.services['web'];
+  assert.deepEqual([again?.restart, again?.restartMaxRetries, again?.restartDelayMs, again?.restartWindowMs], ['on-failure', 2, 3000, 60_000]);
+});
+
+test('deploy.mode: global is one replica, jobs are an error; update_config maps onto the rollout', () => {
+  assert.equal(service('services:\n  web:\n    image: x\n    deploy: {mode: global}\n').replicas, 1);
+  const job = loadError('services:\n  web:\n    image: x\n    deploy:\n      mode: replicated-job\n');
+  assert.deepEqual(where(job), ['5:13 services.web.deploy.mode']);
+  assert.match(job.issues[0]!.message, /Swarm job/);
+  assert.deepEqual(where(loadError('services:\n  web:\n    image: x\n    deploy: {mode: global, replicas: 2}\n')), ['4:20 services.web.deploy.mode']);
+  const text = 'services:\n  web:\n    image: x\n    deploy:\n      update_config: {parallelism: 2, order: stop-first, delay: 10s, failure_action: pause}\n';
+  assert.deepEqual(service(text).update, { parallelism: 2, order: 'stop-first' });
+  assert.deepEqual(warnings(text), [
+    '5:58 services.web.deploy.update_config.delay: update_config.delay is Swarm\'s and ignored: a replica is replaced as soon as the previous one serves (x-cmesh.rollout)',
+    '5:86 services.web.deploy.update_config.failure_action: failure_action "pause" is not honoured: a failed cmesh rollout always rolls the failed replica back and keeps the old ones serving',
+  ]);
+});
+
+test('Swarm-only deploy keys are named warnings', () => {
+  const w = warnings('services:\n  web:\n    image: x\n    deploy:\n      labels: {a: b}\n      endpoint_mode: dnsrr\n      placement: {constraints: [node.role==manager]}\n      rollback_config: {parallelism: 1}\n');
+  assert.deepEqual(w.map((m) => m.slice(0, m.indexOf(': '))), ['5:7 services.web.deploy.labels', '6:7 services.web.deploy.endpoint_mode', '7:7 services.web.deploy.placement', '8:7 services.web.deploy.rollback_config']);
+  assert.ok(w.every((m) => /Swarm|one engine/.test(m) && /ignored/.test(m)));
+});

@@ -34,8 +34,15 @@ export const BUILD_UNSUPPORTED = set(
   'network', 'platforms', 'privileged', 'pull', 'secrets', 'shm_size', 'ssh', 'tags', 'ulimits',
 );
 
-export const DEPLOY_KEYS = set('replicas', 'resources');
-export const DEPLOY_UNSUPPORTED = set('mode', 'endpoint_mode', 'labels', 'placement', 'restart_policy', 'rollback_config', 'update_config');
+/** `labels`, `endpoint_mode`, `placement` and `rollback_config` are read to give a named Swarm-only warning (deploy.ts). */
+export const DEPLOY_KEYS = set('replicas', 'resources', 'restart_policy', 'mode', 'update_config', 'labels', 'endpoint_mode', 'placement', 'rollback_config');
+export const DEPLOY_UNSUPPORTED = set();
+export const DEPLOY_MODES = ['replicated', 'global', 'replicated-job', 'global-job'] as const;
+export const RESTART_POLICY_KEYS = set('condition', 'delay', 'max_attempts', 'window');
+export const RESTART_CONDITIONS = ['none', 'on-failure', 'any'] as const;
+/** delay, monitor, max_failure_ratio: accepted with a warning that says why they do not apply (deploy.ts). */
+export const UPDATE_CONFIG_KEYS = set('parallelism', 'delay', 'failure_action', 'monitor', 'max_failure_ratio', 'order');
+export const UPDATE_ORDERS = ['start-first', 'stop-first'] as const;
 
 export const LIFECYCLE_HOOK_KEYS = set('command', 'user', 'privileged', 'working_dir', 'environment');
 export const HEALTHCHECK_KEYS = set('test', 'interval', 'timeout', 'retries', 'start_period', 'start_interval', 'disable');

@@ -2,6 +2,7 @@
 
 import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import type { PlanCase } from './plan-case.ts';
+import { deployCases } from './plan-cases-deploy.ts';
 import { gatewayCases } from './plan-cases-gateway.ts';
 import { namespaceCases } from './plan-cases-namespaces.ts';
 import { rolloutCases } from './plan-cases-rollout.ts';
@@ -201,4 +202,5 @@ export const cases: PlanCase[] = [
   ...rolloutCases,
   ...gatewayCases,
   ...namespaceCases,
+  ...deployCases,
 ];

@@ -7,7 +7,7 @@ import type { ProjectSpec, ServiceSpec } from '../api/project.ts';
 import { createSpec, stopTimeoutSec } from './container-spec.ts';
 import { isProxied, planLeftovers, rolloutAction } from './plan-rollout.ts';
 import type { Action, ContainerRef, DeferredRestart, PlanContext } from './plan-types.ts';
-import { decideRestart, replicaKey } from './supervisor.ts';
+import { decideRestart, replicaKey, restartRule } from './supervisor.ts';
 
 export interface ServiceInput {
   project: ProjectSpec;
@@ -115,9 +115,11 @@ export function planService(input: ServiceInput, ctx: PlanContext): ServiceOutpu
 
 /**
  * Start-first applies to a running replica whose spec changed of a service a proxy holds the traffic of: a published
- * one, or one meshed east-west (its callers reach it through the gateway). Anything else is stop-first.
+ * one, or one meshed east-west (its callers reach it through the gateway). Anything else, and a service that asks for
+ * it (deploy.update_config.order: stop-first), is stop-first.
  */
 function rollsOut(input: ServiceInput, c: ContainerInfo): boolean {
+  if (input.service.update?.order === 'stop-first') return false;
   const held = isProxied(input.service) || isMeshedEastWest(input.project, input.service.name);
   return !input.stopped && held && c.state === 'running' && c.labels[Labels.specHash] !== input.hash;
 }
@@ -174,8 +176,7 @@ function convergeReplica(
   const failing = c.state === 'exited' || (c.state === 'running' && c.health === 'unhealthy');
   if (!failing) return;
 
-  const rule = { policy: service.restart, ...(service.restartMaxRetries === undefined ? {} : { maxRetries: service.restartMaxRetries }) };
-  const decision = decideRestart(rule, c, ctx.supervisor.replicas[replicaKey(service.name, index)], ctx.now);
+  const decision = decideRestart(restartRule(service), c, ctx.supervisor.replicas[replicaKey(service.name, index)], ctx.now);
   if (decision.kind !== 'restart') {
     out.notes.push(`${c.name}: ${decision.reason}`);
     return;

@@ -9,6 +9,7 @@ import { type MeshOverrides, readMeshOverrides, resolveMesh } from '../x-cmesh.t
 import { readBuild } from './build.ts';
 import { readCommand } from './command.ts';
 import { readContainerOptions } from './container-options.ts';
+import { type DeployResult, readDeploy } from './deploy.ts';
 import { type DependencyNodes, readDependsOn } from './depends-on.ts';
 import { readEnvironment } from './environment.ts';
 import { readFileGrants } from './file-grants.ts';
@@ -59,6 +60,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
   let meshOwn: MeshOverrides = {};
   let scale: { n: number; node: YNode } | undefined;
   let replicas: { n: number; node: YNode } | undefined;
+  let deploy: DeployResult | undefined;
   for (const e of map.entries.values()) {
     const p = [...path, e.key];
     const v = e.value;
@@ -94,9 +96,8 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
         const d = readMap(ctx, v, p);
         if (d === undefined) break;
         checkKeys(ctx, d, p, { supported: DEPLOY_KEYS, unsupported: DEPLOY_UNSUPPORTED });
-        const r = get(d, 'replicas');
-        const n = r === undefined ? undefined : readInt(ctx, r, [...p, 'replicas'], { min: 0, max: 1000 });
-        if (r !== undefined && n !== undefined) replicas = { n, node: r };
+        deploy = readDeploy(ctx, d, p, spec);
+        if (deploy.replicas !== undefined) replicas = deploy.replicas;
         break;
       }
       case 'healthcheck': {
@@ -107,9 +108,14 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
       case 'depends_on':
         spec.dependsOn = readDependsOn(ctx, v, p, refs.deps);
         break;
-      case 'restart':
-        readRestart(ctx, v, p, spec);
+      case 'restart': {
+        // Compose v2: deploy.restart_policy, when set, replaces `restart` whatever the order in the file.
+        const d = get(map, 'deploy');
+        const overridden = d?.kind === 'map' && get(d, 'restart_policy') !== undefined;
+        readRestart(ctx, v, p, overridden ? { ...spec } : spec);
+        if (overridden && ctx.issues.canWarn) ctx.issues.warn(e.keyPos, p, '`restart` is overridden by deploy.restart_policy (as in Compose)');
         break;
+      }
       case 'labels':
         spec.labels = readKeyValues(ctx, v, p, false);
         break;
@@ -159,6 +165,13 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
     ctx.issues.error(scale.node.pos, [...path, 'scale'], `scale (${scale.n}) and deploy.replicas (${replicas.n}) disagree`, 'set only one of them');
   }
   spec.replicas = scale?.n ?? replicas?.n ?? 1;
+  if (deploy?.global !== undefined) {
+    // Swarm's global mode runs one task per node; this is one node.
+    if (scale !== undefined || replicas !== undefined) {
+      ctx.issues.error(deploy.global.node.pos, [...path, 'deploy', 'mode'], 'deploy.mode "global" runs one replica per node and cannot be combined with a replica count', 'drop `replicas`/`scale`, or use `mode: replicated`');
+    }
+    spec.replicas = 1;
+  }
   const options = readContainerOptions(ctx, map, path);
   if (options !== undefined) spec.options = options;
   if (options !== undefined) joinNamespaces(ctx, map, path, spec, refs);
