@@ -152,6 +152,18 @@ export interface BuildOptions {
   /** The Dockerfile already sets `labels` (one LABEL line, builder/label-line.ts): not sent as the build parameter. */
   labelsInDockerfile?: boolean;
   noCache?: boolean;
+  /** `host:ip` lines for the RUN steps' /etc/hosts (build `extrahosts`). */
+  extraHosts?: string[];
+  /** RUN steps' network (build `networkmode`). */
+  networkMode?: string;
+  shmSizeBytes?: number;
+  ulimits?: { name: string; soft: number; hard: number }[];
+  /** Always pull the FROM images (build `pull`). */
+  pull?: boolean;
+  /** Images to take cached layers from (build `cachefrom`). */
+  cacheFrom?: string[];
+  /** `os/arch[/variant]` (build `platform`). */
+  platform?: string;
   signal?: AbortSignal;
 }
 

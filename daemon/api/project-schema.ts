@@ -59,6 +59,14 @@ const BuildSpecSchema = z.strictObject({
   target: z.string().optional(),
   labels: stringMap,
   noCache: z.boolean().optional(),
+  extraHosts: z.array(z.strictObject({ host: z.string(), ip: z.string() })).optional(),
+  network: z.string().optional(),
+  shmSizeBytes: z.number().int().min(0).optional(),
+  ulimits: safeRecord(z.strictObject({ soft: z.number().int(), hard: z.number().int() })).optional(),
+  pull: z.boolean().optional(),
+  tags: strings.optional(),
+  cacheFrom: strings.optional(),
+  platform: z.string().optional(),
 });
 
 const HealthcheckSpecSchema = z.strictObject({

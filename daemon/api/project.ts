@@ -1,7 +1,7 @@
 // The normalized, typed project model: what the config loader produces and the daemon reconciles toward.
 // Every field is resolved (interpolated, defaults applied, short syntax expanded) so consumers never re-parse.
 
-import type { ContainerOptions } from './container-options.ts';
+import type { ContainerOptions, ExtraHost, Ulimit } from './container-options.ts';
 import type { SourcePosition } from './errors.ts';
 
 export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
@@ -37,6 +37,19 @@ export interface BuildSpec {
   target?: string;
   labels: Record<string, string>;
   noCache?: boolean;
+  /** Classic-builder parameters (Engine build API): RUN steps' /etc/hosts, network, /dev/shm and ulimits. */
+  extraHosts?: ExtraHost[];
+  network?: string;
+  shmSizeBytes?: number;
+  ulimits?: Record<string, Ulimit>;
+  /** `pull: true`: always pull the FROM images. */
+  pull?: boolean;
+  /** `tags`: extra names for the built image. */
+  tags?: string[];
+  /** `cache_from`: images the classic builder may take layers from. */
+  cacheFrom?: string[];
+  /** The one entry of `platforms` (the classic builder builds one platform). */
+  platform?: string;
 }
 
 export interface HealthcheckSpec {

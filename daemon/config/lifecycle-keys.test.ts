@@ -82,3 +82,46 @@ test('Swarm-only deploy keys are named warnings', () => {
   assert.deepEqual(w.map((m) => m.slice(0, m.indexOf(': '))), ['5:7 services.web.deploy.labels', '6:7 services.web.deploy.endpoint_mode', '7:7 services.web.deploy.placement', '8:7 services.web.deploy.rollback_config']);
   assert.ok(w.every((m) => /Swarm|one engine/.test(m) && /ignored/.test(m)));
 });
+
+test('build: the classic builder keys are read; BuildKit-only ones are errors at file:line:col, cache_to a warning', () => {
+  const s = service(
+    [
+      'services:',
+      '  web:',
+      '    build:',
+      '      context: .',
+      '      extra_hosts: ["registry.local:10.0.0.5"]',
+      '      network: host',
+      '      shm_size: 64m',
+      '      ulimits: {nofile: {soft: 1024, hard: 2048}}',
+      '      pull: true',
+      '      tags: [example/web:dev]',
+      '      cache_from: [example/web:cache]',
+      '      platforms: [linux/amd64]',
+      '      privileged: false',
+      '',
+    ].join('\n'),
+  );
+  const { context: _c, ...rest } = s.build!;
+  assert.deepEqual(rest, {
+    dockerfile: 'Dockerfile',
+    args: {},
+    labels: {},
+    extraHosts: [{ host: 'registry.local', ip: '10.0.0.5' }],
+    network: 'host',
+    shmSizeBytes: 64 * 1024 * 1024,
+    ulimits: { nofile: { soft: 1024, hard: 2048 } },
+    pull: true,
+    tags: ['example/web:dev'],
+    cacheFrom: ['example/web:cache'],
+    platform: 'linux/amd64',
+  });
+  const err = loadError('services:\n  web:\n    build:\n      context: .\n      ssh: [default]\n      secrets: [token]\n      platforms: [linux/amd64, linux/arm64]\n      additional_contexts: {base: ../base}\n');
+  assert.deepEqual(where(err), ['5:7 services.web.build.ssh', '6:7 services.web.build.secrets', '7:18 services.web.build.platforms', '8:7 services.web.build.additional_contexts']);
+  assert.match(err.issues[0]!.message, /the classic builder doesn't support SSH keys/);
+  assert.match(err.issues[2]!.message, /multi-arch/);
+  assert.match(err.issues[0]!.hint ?? '', /docker buildx build/);
+  assert.deepEqual(warnings('services:\n  web:\n    build:\n      context: .\n      cache_to: [type=local,dest=/tmp/c]\n'), [
+    '5:7 services.web.build.cache_to: build.cache_to needs BuildKit: the classic builder cannot export a build cache; ignored',
+  ]);
+});

@@ -28,11 +28,14 @@ export const SERVICE_UNSUPPORTED = set(
   'pull_refresh_after', 'use_api_socket', 'volumes_from',
 );
 
-export const BUILD_KEYS = set('context', 'dockerfile', 'dockerfile_inline', 'args', 'target', 'labels', 'no_cache');
-export const BUILD_UNSUPPORTED = set(
-  'additional_contexts', 'cache_from', 'cache_to', 'entitlements', 'extra_hosts', 'isolation',
-  'network', 'platforms', 'privileged', 'pull', 'secrets', 'shm_size', 'ssh', 'tags', 'ulimits',
+export const BUILD_KEYS = set(
+  'context', 'dockerfile', 'dockerfile_inline', 'args', 'target', 'labels', 'no_cache',
+  'extra_hosts', 'network', 'shm_size', 'ulimits', 'pull', 'tags', 'cache_from', 'platforms',
+  // BuildKit only: read so that normalize/build.ts can refuse or warn like Compose with the classic builder.
+  'additional_contexts', 'cache_to', 'entitlements', 'privileged', 'secrets', 'ssh',
 );
+/** Windows containers only. */
+export const BUILD_UNSUPPORTED = set('isolation');
 
 /** `labels`, `endpoint_mode`, `placement` and `rollback_config` are read to give a named Swarm-only warning (deploy.ts). */
 export const DEPLOY_KEYS = set('replicas', 'resources', 'restart_policy', 'mode', 'update_config', 'labels', 'endpoint_mode', 'placement', 'rollback_config');
