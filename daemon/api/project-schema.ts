@@ -93,13 +93,6 @@ const VolumeMountSchema = z.strictObject({
   createHostPath: z.boolean().optional(),
 });
 
-const WatchRuleSchema = z.strictObject({
-  action: z.enum(['sync', 'rebuild', 'sync+restart', 'restart', 'sync+exec']),
-  path: z.string(),
-  target: z.string().optional(),
-  ignore: strings,
-});
-
 const LifecycleHookSchema = z.strictObject({
   command: strings,
   user: z.string().optional(),
@@ -107,6 +100,17 @@ const LifecycleHookSchema = z.strictObject({
   workingDir: z.string().optional(),
   environment: stringMap,
 });
+
+const WatchRuleSchema = z.strictObject({
+  action: z.enum(['sync', 'rebuild', 'sync+restart', 'restart', 'sync+exec']),
+  path: z.string(),
+  target: z.string().optional(),
+  ignore: strings,
+  include: strings.optional(),
+  initialSync: z.boolean().optional(),
+  exec: LifecycleHookSchema.optional(),
+});
+
 
 const HealthProbeSchema = z.strictObject({
   path: z.string().optional(),

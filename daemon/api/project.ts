@@ -85,6 +85,12 @@ export interface WatchRule {
   path: string;
   target?: string;
   ignore: string[];
+  /** Only paths matching one of these patterns (.dockerignore syntax) trigger the rule. */
+  include?: string[];
+  /** sync actions: copy the whole path into the replicas when watching starts. */
+  initialSync?: boolean;
+  /** sync+exec: the command run in every replica after a sync (same shape as a lifecycle hook). */
+  exec?: LifecycleHook;
 }
 
 export interface HealthProbe {

@@ -125,3 +125,19 @@ test('build: the classic builder keys are read; BuildKit-only ones are errors at
     '5:7 services.web.build.cache_to: build.cache_to needs BuildKit: the classic builder cannot export a build cache; ignored',
   ]);
 });
+
+test('develop.watch include, initial_sync and exec; sync+exec without exec is an error, misplaced keys warn', () => {
+  const s = service(
+    'services:\n  web:\n    image: x\n    develop:\n      watch:\n        - action: sync+exec\n          path: ./conf\n          target: /etc/app\n          include: ["*.conf"]\n          initial_sync: true\n          exec:\n            command: kill -HUP 1\n            user: root\n',
+  );
+  assert.deepEqual(s.watch, [
+    { action: 'sync+exec', path: '/proj/conf', target: '/etc/app', ignore: [], include: ['*.conf'], initialSync: true, exec: { command: ['kill', '-HUP', '1'], user: 'root', environment: {} } },
+  ]);
+  const err = loadError('services:\n  web:\n    image: x\n    develop:\n      watch:\n        - action: sync+exec\n          path: ./conf\n          target: /etc/app\n');
+  assert.deepEqual(where(err), ['6:11 services.web.develop.watch[0]']);
+  assert.match(err.issues[0]!.message, /needs an "exec" command/);
+  assert.deepEqual(warnings('services:\n  web:\n    image: x\n    develop:\n      watch:\n        - action: rebuild\n          path: .\n          initial_sync: true\n          exec: {command: "true"}\n'), [
+    '8:11 services.web.develop.watch[0].initial_sync: initial_sync only applies to sync actions, not "rebuild"; ignored',
+    '9:11 services.web.develop.watch[0].exec: exec only runs with action "sync+exec", not "rebuild"; ignored',
+  ]);
+});

@@ -59,8 +59,8 @@ export const NETWORK_UNSUPPORTED = set('attachable', 'driver_opts', 'enable_ipv4
 export const VOLUME_KEYS = set('name', 'external', 'driver', 'labels');
 export const VOLUME_UNSUPPORTED = set('driver_opts');
 export const DEVELOP_KEYS = set('watch');
-export const WATCH_KEYS = set('action', 'path', 'target', 'ignore');
-export const WATCH_UNSUPPORTED = set('include', 'exec', 'initial_sync');
+export const WATCH_KEYS = set('action', 'path', 'target', 'ignore', 'include', 'initial_sync', 'exec');
+export const WATCH_UNSUPPORTED = set();
 
 export const RESTART_VALUES = ['no', 'always', 'on-failure', 'unless-stopped'] as const;
 export const DEPENDS_CONDITIONS = ['service_started', 'service_healthy', 'service_completed_successfully'] as const;

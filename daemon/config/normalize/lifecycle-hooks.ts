@@ -17,32 +17,37 @@ export function readLifecycleHooks(ctx: Ctx, node: YNode, path: PathSeg[]): Life
   }
   const hooks: LifecycleHook[] = [];
   node.items.forEach((item, i) => {
-    const p = [...path, i];
-    if (!isMap(item)) {
-      typeError(ctx, item, p, 'a mapping with a command', EXAMPLE);
-      return;
-    }
-    checkKeys(ctx, item, p, { supported: LIFECYCLE_HOOK_KEYS });
-    const commandNode = get(item, 'command');
-    const command = commandNode === undefined ? undefined : readCommand(ctx, commandNode, [...p, 'command']);
-    if (command === undefined || command.length === 0) {
-      if (commandNode === undefined || (commandNode.kind === 'scalar' && commandNode.value === null) || command?.length === 0) {
-        ctx.issues.error(commandNode?.pos ?? item.pos, p, 'a lifecycle hook needs a non-empty "command"', EXAMPLE);
-      }
-      return;
-    }
-    const hook: LifecycleHook = { command, environment: {} };
-    const user = get(item, 'user');
-    if (user !== undefined) assign(hook, 'user', readString(ctx, user, [...p, 'user'], { coerce: true }));
-    const workingDir = get(item, 'working_dir');
-    if (workingDir !== undefined) assign(hook, 'workingDir', readString(ctx, workingDir, [...p, 'working_dir']));
-    const privileged = get(item, 'privileged');
-    if (privileged !== undefined) assign(hook, 'privileged', readBool(ctx, privileged, [...p, 'privileged']));
-    const env = get(item, 'environment');
-    if (env !== undefined) hook.environment = readKeyValues(ctx, env, [...p, 'environment'], true);
-    hooks.push(hook);
+    const hook = readLifecycleHook(ctx, item, [...path, i]);
+    if (hook !== undefined) hooks.push(hook);
   });
   return hooks;
+}
+
+/** One {command, user, privileged, working_dir, environment} (a hook, or develop.watch `exec`). */
+export function readLifecycleHook(ctx: Ctx, item: YNode, p: PathSeg[]): LifecycleHook | undefined {
+  if (!isMap(item)) {
+    typeError(ctx, item, p, 'a mapping with a command', EXAMPLE);
+    return undefined;
+  }
+  checkKeys(ctx, item, p, { supported: LIFECYCLE_HOOK_KEYS });
+  const commandNode = get(item, 'command');
+  const command = commandNode === undefined ? undefined : readCommand(ctx, commandNode, [...p, 'command']);
+  if (command === undefined || command.length === 0) {
+    if (commandNode === undefined || (commandNode.kind === 'scalar' && commandNode.value === null) || command?.length === 0) {
+      ctx.issues.error(commandNode?.pos ?? item.pos, p, 'a lifecycle hook needs a non-empty "command"', EXAMPLE);
+    }
+    return undefined;
+  }
+  const hook: LifecycleHook = { command, environment: {} };
+  const user = get(item, 'user');
+  if (user !== undefined) assign(hook, 'user', readString(ctx, user, [...p, 'user'], { coerce: true }));
+  const workingDir = get(item, 'working_dir');
+  if (workingDir !== undefined) assign(hook, 'workingDir', readString(ctx, workingDir, [...p, 'working_dir']));
+  const privileged = get(item, 'privileged');
+  if (privileged !== undefined) assign(hook, 'privileged', readBool(ctx, privileged, [...p, 'privileged']));
+  const env = get(item, 'environment');
+  if (env !== undefined) hook.environment = readKeyValues(ctx, env, [...p, 'environment'], true);
+  return hook;
 }
 
 function assign<K extends keyof LifecycleHook>(hook: LifecycleHook, key: K, value: LifecycleHook[K] | undefined): void {
