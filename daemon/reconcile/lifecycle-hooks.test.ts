@@ -124,3 +124,30 @@ test('hooks are bounded by a timeout; an exec that never returns fails post_star
   await runPreStop(ctx, ref, [hook('sleep 100')]);
   assert.equal(events.filter((e) => e.type === 'warning').length, 2);
 });
+
+test('a rollout runs post_start in the new container before its health wait; a failure rolls back, pre_stop runs on the old', async () => {
+  const engine = new FakeEngine();
+  const ports = [{ target: 3000, published: 8080, protocol: 'tcp' as const }];
+  const web = (version: string) =>
+    desired(project('demo', [svc('web', { ports, environment: { VERSION: version }, postStart: [hook('warm')], preStop: [hook('flush')] })]), { generation: Number(version) });
+  const execs: string[] = [];
+  let failWarm = false;
+  engine.setExecHandler((c, command) => {
+    execs.push(`${c.spec.name} ${command.at(-1)}`);
+    return { exitCode: failWarm && command.at(-1) === 'warm' ? 1 : 0, output: '' };
+  });
+  const pass = async (d: DesiredProject) => {
+    const observed = await observe(engine, 'demo', ['web']);
+    await execute(plan(d, observed, { now: engine.now(), supervisor: EMPTY_VIEW }), engine, () => {});
+  };
+  await pass(web('1'));
+  execs.length = 0;
+  await pass(web('2'));
+  assert.deepEqual(execs, ['demo-web-1-next warm', 'demo-web-1 flush'], 'new replica warmed, then the old one flushed before it stops');
+  execs.length = 0;
+  failWarm = true;
+  await assert.rejects(pass(web('3')), (e: CmeshError) => e.code === 'CMESH_E_ROLLOUT_FAILED' && /failed its post_start/.test(e.message));
+  assert.deepEqual(execs, ['demo-web-1-next warm'], 'the serving replica is never stopped');
+  assert.equal(engine.container('demo-web-1')?.state, 'running');
+  assert.equal(engine.container('demo-web-1-next'), undefined, 'the failed new container is removed');
+});
