@@ -7,12 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { ExitCode } from '../../daemon/api/errors.ts';
 import { type CmeshCli, newCmeshCli, projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
 import { newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
 
 const runId = newRunId('lifecycle');
 const project = runId;
 const flakyProject = `${runId}-flaky`;
+const hookFailProject = `${runId}-hookfail`;
 let cli: CmeshCli;
 
 const labelMap = `{ ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }`;
@@ -64,11 +66,24 @@ services:
       restart_policy: { condition: on-failure, max_attempts: 2, delay: 500ms }
 ${labels}`,
   );
+  await writeFile(
+    join(cli.work, 'hookfail.yaml'),
+    `name: ${hookFailProject}
+services:
+  app:
+    image: cmesh/busybox:local
+    command: ["sleep", "600"]
+    restart: "no"
+    post_start:
+      - command: ["sh", "-c", "echo cannot warm up >&2; exit 3"]
+${labels}`,
+  );
 });
 
 after(async () => {
   await cli?.cmesh(['-f', 'flaky.yaml', 'down'], 30_000).catch(() => undefined);
-  const stray = await projectContainers(flakyProject).catch(() => []);
+  await cli?.cmesh(['-f', 'hookfail.yaml', 'down'], 30_000).catch(() => undefined);
+  const stray = [...(await projectContainers(flakyProject).catch(() => [])), ...(await projectContainers(hookFailProject).catch(() => []))];
   if (stray.length > 0) await run(['rm', '-f', ...stray]).catch(() => undefined);
   await cli?.teardown(project, runId);
 });
@@ -125,4 +140,15 @@ test('deploy.restart_policy.max_attempts: restarted twice, then left exited', { 
   await sleep(5_000);
   assert.equal(await runs(), 3);
   assert.equal(await run(['inspect', '-f', '{{.State.Status}}', flaky!]), 'exited');
+});
+
+test('a failing post_start fails `up` with CMESH_E_HOOK_FAILED and the replica is not left running', { timeout: 90_000 }, async () => {
+  const r = await cli.cmesh(['-f', 'hookfail.yaml', 'up', '-d', '--wait', '--timeout', '30'], 80_000);
+  assert.equal(r.code, ExitCode.unhealthy, r.stderr);
+  assert.match(r.stderr, /CMESH_E_HOOK_FAILED/);
+  assert.match(r.stderr, /post_start\[0\]/);
+  assert.match(r.stderr, /cannot warm up/);
+  const [app] = await projectContainers(hookFailProject);
+  assert.ok(app, 'the container exists');
+  assert.equal(await run(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', app!]), 'exited 137');
 });
