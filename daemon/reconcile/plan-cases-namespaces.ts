@@ -26,6 +26,13 @@ export const namespaceCases: PlanCase[] = [
     containers: [ctr(sidecar, 'vpn', 1, { startedAt: NOW - 60_000 }), ctr(sidecar, 'app', 1, { startedAt: NOW - 120_000 }), ctr(sidecar, 'tool', 1, { startedAt: NOW - 30_000 })],
   },
   {
+    // vpn crashed and its restart is due now: app is left alone in this pass (a crash loop must not drag it through a
+    // gate every pass); once vpn runs again, its later start time recreates app (namespace-joined-service-restarted-behind).
+    name: 'namespace-joined-service-crash-restart',
+    desired: sidecar,
+    containers: [ctr(sidecar, 'vpn', 1, { state: 'exited', exitCode: 1, finishedAt: NOW - 60_000 }), ctr(sidecar, 'app', 1), ctr(sidecar, 'tool', 1, { state: 'exited', exitCode: 0, finishedAt: NOW - 60_000 })],
+  },
+  {
     // Nothing changed and the dependents started after vpn: nothing to do.
     name: 'namespace-joined-service-steady',
     desired: sidecar,

@@ -129,7 +129,7 @@ function lostNamespace(input: ServiceInput, c: ContainerInfo): string | undefine
   // A replica that is not running joins whatever it finds when its restart policy (or `start`) starts it again.
   if (c.state !== 'running') return undefined;
   for (const j of input.joins ?? []) {
-    if (j.replacedNow) return `joins ${j.service}'s namespace, whose container is replaced`;
+    if (j.replacedNow) return `joins ${j.service}'s namespace, whose container is replaced or restarted`;
     if (j.startedAt !== undefined && c.startedAt !== undefined && j.startedAt > c.startedAt) {
       return `joins ${j.service}'s namespace, whose container started after it`;
     }

@@ -1,11 +1,11 @@
 // plan(): the pure heart of reconcile — desired state + one observation → ordered stages of engine actions.
 
 import { type DesiredProject, desiredReplicas } from '../api/desired.ts';
-import { hooksOf } from './lifecycle-hooks.ts';
 import type { NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
 import type { DependsCondition, ProjectSpec } from '../api/project.ts';
 import { specHash } from './hash.ts';
+import { hooksOf } from './lifecycle-hooks.ts';
 import type { ObservedProject } from './observe.ts';
 import { dependenciesOf, dependencyLevels, touchedServices } from './plan-graph.ts';
 import { ORPHAN_STOP_TIMEOUT_SEC } from './plan-down.ts';
@@ -66,10 +66,15 @@ function gatesFor(desired: DesiredProject, services: string[], actions: Action[]
   );
 }
 
-/** An action that leaves replica 1 of its service with a new container (a namespace others may have joined). */
+/**
+ * An action that gives replica 1 of its service new namespaces (a new container, or a start: the engine makes a fresh
+ * network namespace each time a container starts), which those who joined the old ones must follow. A supervised
+ * restart is left to the next pass (startedAt in lostNamespace): a crash-looping x must not drag its dependents
+ * through a depends_on gate on every self-healing pass.
+ */
 function replacesFirstReplica(a: Action): boolean {
   if (a.kind === 'create') return a.replica === 1;
-  if (a.kind === 'recreate' || a.kind === 'promote') return a.target.replica === 1;
+  if (a.kind === 'recreate' || a.kind === 'promote' || a.kind === 'start') return a.target.replica === 1;
   if (a.kind === 'rollout') return a.steps.some((s) => s.target.replica === 1);
   return false;
 }
