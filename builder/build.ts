@@ -1,6 +1,6 @@
 // Builds service images from deterministic contexts, keyed by content so an unchanged service never hits the engine.
 
-import type { ContainerEngine } from '../daemon/api/engine.ts';
+import type { BuildOptions, ContainerEngine } from '../daemon/api/engine.ts';
 import { CmeshError, isCmeshError } from '../daemon/api/errors.ts';
 import type { DaemonEvent } from '../daemon/api/events.ts';
 import { Labels } from '../daemon/api/labels.ts';
@@ -72,6 +72,7 @@ export async function buildService(options: BuildServiceOptions): Promise<BuiltI
       args: build.args,
       target: build.target,
       labels: build.labels,
+      ...(buildEnvironment(build) === undefined ? {} : { environment: buildEnvironment(build) }),
     });
     const repo = imageRepository(project, service.name);
     // The tag is the cache key: 48 bits of a sha-256 over everything that shapes the image, so an image under it was
@@ -79,7 +80,7 @@ export async function buildService(options: BuildServiceOptions): Promise<BuiltI
     const image = `${repo}:${hash.slice(0, 12)}`;
     // Compose tags a built image with `image:` too when both are given. The extra tags are free: one build request
     // with repeated `t` (tagging cost nothing measurable next to a LABEL step; bench/RESULTS.md "Watch").
-    const tags = [...new Set([`${repo}:latest`, image, ...(service.image ? [service.image] : [])])];
+    const tags = [...new Set([`${repo}:latest`, image, ...(service.image ? [service.image] : []), ...(build.tags ?? [])])];
     const skipCache = options.noCache || options.force || build.noCache;
 
     if (!skipCache) {
@@ -123,6 +124,7 @@ export async function buildService(options: BuildServiceOptions): Promise<BuiltI
       ...(labels ? { labels } : {}),
       ...(line ? { labelsInDockerfile: true } : {}),
       ...(options.noCache || build.noCache ? { noCache: true } : {}),
+      ...engineBuildOptions(build),
       ...(signal ? { signal } : {}),
     });
     for await (const p of progress) {
@@ -143,6 +145,31 @@ export async function buildService(options: BuildServiceOptions): Promise<BuiltI
     emit({ phase: 'failed', text: wrapped instanceof Error ? wrapped.message : String(wrapped) });
     throw wrapped;
   }
+}
+
+/** What RUN steps see beyond the context: part of the cache key when set (a new extra host must rebuild). */
+function buildEnvironment(build: BuildSpec): unknown {
+  const env = {
+    extraHosts: build.extraHosts?.map((h) => `${h.host}:${h.ip}`),
+    network: build.network,
+    shmSizeBytes: build.shmSizeBytes,
+    ulimits: build.ulimits,
+    platform: build.platform,
+  };
+  return Object.values(env).every((v) => v === undefined) ? undefined : JSON.parse(JSON.stringify(env));
+}
+
+/** The compose build keys the classic builder's API takes, in the engine port's words. */
+function engineBuildOptions(build: BuildSpec): Partial<BuildOptions> {
+  return {
+    ...(build.extraHosts?.length ? { extraHosts: build.extraHosts.map((h) => `${h.host}:${h.ip}`) } : {}),
+    ...(build.network === undefined ? {} : { networkMode: build.network }),
+    ...(build.shmSizeBytes === undefined ? {} : { shmSizeBytes: build.shmSizeBytes }),
+    ...(build.ulimits ? { ulimits: Object.entries(build.ulimits).map(([name, u]) => ({ name, soft: u.soft, hard: u.hard })) } : {}),
+    ...(build.pull ? { pull: true } : {}),
+    ...(build.cacheFrom?.length ? { cacheFrom: build.cacheFrom } : {}),
+    ...(build.platform === undefined ? {} : { platform: build.platform }),
+  };
 }
 
 /** Adds the service to a CmeshError's message, details and hint; anything else is rethrown untouched (a bug). */

@@ -51,6 +51,8 @@ export interface CacheKeyInput {
   args?: Record<string, string>;
   target?: string | undefined;
   labels?: Record<string, string>;
+  /** Build-time environment of RUN steps (extra_hosts, network, shm_size, ulimits, platform): what a RUN may see. */
+  environment?: unknown;
 }
 
 /**
@@ -68,6 +70,8 @@ export function buildCacheKey(input: CacheKeyInput): string {
       sorted(input.args),
       input.target ?? null,
       sorted(input.labels),
+      // Appended only when set, so keys of builds without these options stay what they were.
+      ...(input.environment === undefined ? [] : [input.environment]),
     ]),
   );
 }

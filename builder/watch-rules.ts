@@ -2,7 +2,7 @@
 // .git/node_modules, the rule's `ignore` and the build context's .dockerignore — the same view `docker build` has.
 
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { ServiceSpec, WatchRule } from '../daemon/api/project.ts';
+import type { LifecycleHook, ServiceSpec, WatchRule } from '../daemon/api/project.ts';
 import { type DockerIgnore, loadDockerignore, NO_IGNORE, parseDockerignore } from './dockerignore.ts';
 
 export type WatchAction = WatchRule['action'];
@@ -17,12 +17,24 @@ export interface BuildContextView {
   always: Set<string>;
 }
 
+export interface ChangedFile {
+  /** Absolute host path. */
+  path: string;
+  /** Where a sync puts it; only for sync-type rules with a target. */
+  containerPath?: string;
+  kind: 'add' | 'change' | 'unlink';
+}
+
 export interface CompiledRule {
   service: string;
   action: WatchAction;
   path: string;
   target?: string;
   ignore: DockerIgnore;
+  /** develop.watch `include`: only matching paths count (`ignores()` here means "is included"). */
+  include?: DockerIgnore;
+  initialSync?: boolean;
+  exec?: LifecycleHook;
   context?: BuildContextView;
 }
 
@@ -55,6 +67,9 @@ export async function compileRules(services: ServiceSpec[]): Promise<CompiledRul
           path: resolve(r.path),
           ...(r.target ? { target: r.target } : {}),
           ignore: r.ignore.length > 0 ? parseDockerignore(r.ignore.join('\n')) : NO_IGNORE,
+          ...(r.include?.length ? { include: parseDockerignore(r.include.join('\n')) } : {}),
+          ...(r.initialSync ? { initialSync: true } : {}),
+          ...(r.exec ? { exec: r.exec } : {}),
           ...ctx,
         });
       }
@@ -90,6 +105,7 @@ export function ruleMatches(rule: CompiledRule, abs: string): boolean {
   if (rel === undefined) return false;
   if (rule.context?.always.has(abs)) return true;
   if (rel !== '' && (skippedComponent(rel) || rule.ignore.ignores(rel))) return false;
+  if (rule.include && rel !== '' && !rule.include.ignores(rel)) return false;
   if (rule.context) {
     const relc = below(rule.context.dir, abs);
     if (relc !== undefined && relc !== '' && rule.context.ignore.ignores(relc)) return false;

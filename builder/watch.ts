@@ -3,8 +3,10 @@
 
 import type { Stats } from 'node:fs';
 import { type FSWatcher, watch } from 'chokidar';
-import type { ProjectSpec } from '../daemon/api/project.ts';
+import type { LifecycleHook, ProjectSpec } from '../daemon/api/project.ts';
+import { initialSyncFiles } from './initial-sync.ts';
 import {
+  type ChangedFile,
   type CompiledRule,
   combineActions,
   compileRules,
@@ -15,20 +17,17 @@ import {
   type WatchAction,
 } from './watch-rules.ts';
 
-export type { WatchAction } from './watch-rules.ts';
+export type { ChangedFile, WatchAction } from './watch-rules.ts';
 
-export interface ChangedFile {
-  /** Absolute host path. */
-  path: string;
-  /** Where a sync puts it; only for sync-type rules with a target. */
-  containerPath?: string;
-  kind: 'add' | 'change' | 'unlink';
-}
 
 export interface ChangeBatch {
   service: string;
   action: WatchAction;
   files: ChangedFile[];
+  /** sync+exec: the rule's command, run in every replica after the sync. */
+  exec?: LifecycleHook;
+  /** The batch is a rule's initial_sync at watch start, not a change. */
+  initial?: boolean;
 }
 
 export interface WatchProjectOptions {
@@ -58,6 +57,7 @@ export interface ProjectWatcher {
 interface Pending {
   files: Map<string, ChangedFile>;
   action: WatchAction | undefined;
+  exec: LifecycleHook | undefined;
   timer: NodeJS.Timeout | undefined;
   firstAt: number;
   running: Promise<void> | undefined;
@@ -95,9 +95,10 @@ export async function watchProject(options: WatchProjectOptions): Promise<Projec
     p.timer = undefined;
     // One onChange per service at a time: events meanwhile collect into the next batch.
     if (p.running || p.files.size === 0 || p.action === undefined) return;
-    const batch: ChangeBatch = { service, action: p.action, files: [...p.files.values()] };
+    const batch: ChangeBatch = { service, action: p.action, files: [...p.files.values()], ...(p.action === 'sync+exec' && p.exec ? { exec: p.exec } : {}) };
     p.files = new Map();
     p.action = undefined;
+    p.exec = undefined;
     p.running = (async () => {
       try {
         await onChange(batch);
@@ -125,14 +126,17 @@ export async function watchProject(options: WatchProjectOptions): Promise<Projec
     for (const [service, matched] of byService) {
       let p = pending.get(service);
       if (!p) {
-        p = { files: new Map(), action: undefined, timer: undefined, firstAt: 0, running: undefined };
+        p = { files: new Map(), action: undefined, exec: undefined, timer: undefined, firstAt: 0, running: undefined };
         pending.set(service, p);
       }
       if (p.files.size === 0) p.firstAt = Date.now();
       const containerPath = matched.map((r) => containerPathFor(r, path)).find((c) => c !== undefined);
       const prev = p.files.get(path);
       p.files.set(path, { path, kind: mergeKind(prev?.kind, kind), ...(containerPath ? { containerPath } : {}) });
-      for (const r of matched) p.action = combineActions(p.action, r.action);
+      for (const r of matched) {
+        p.action = combineActions(p.action, r.action);
+        if (r.exec) p.exec = r.exec;
+      }
       schedule(service, p);
     }
   };
@@ -176,5 +180,15 @@ export async function watchProject(options: WatchProjectOptions): Promise<Projec
     watcher.once('ready', () => resolve());
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  // develop.watch initial_sync: each such rule's whole tree goes into the replicas once, before any change.
+  for (const rule of rules.filter((r) => r.initialSync)) {
+    if (stopped) break;
+    try {
+      const files = await initialSyncFiles(rule);
+      if (files.length > 0) await onChange({ service: rule.service, action: rule.action, files, initial: true, ...(rule.exec ? { exec: rule.exec } : {}) });
+    } catch (err) {
+      onError(err, rule.service);
+    }
+  }
   return { paths, closed, close };
 }

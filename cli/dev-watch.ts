@@ -1,8 +1,8 @@
 // The CLI side of `cmesh watch` / `up --watch`: watches the compose project's sources locally and turns each batch into
 // a daemon call — rebuild → `up` with build (a start-first rollout), sync → the sync route — one result line per batch.
 
-import type { OperationFrame, SyncResult, UpRequest } from '../daemon/api/control.ts';
-import type { ProjectSpec } from '../daemon/api/project.ts';
+import type { OperationFrame, SyncExec, SyncRequest, SyncResult, UpRequest } from '../daemon/api/control.ts';
+import type { LifecycleHook, ProjectSpec } from '../daemon/api/project.ts';
 import { type ChangeBatch, type ProjectWatcher, watchProject } from '../builder/watch.ts';
 import type { DaemonClient } from './daemon-client.ts';
 import { describeEvent } from './event-text.ts';
@@ -29,6 +29,17 @@ function interesting(frame: OperationFrame): boolean {
   return (e.type === 'build' && e.phase === 'failed') || e.type === 'rollout' || e.type === 'error';
 }
 
+/** develop.watch `exec` in the control API's words. */
+function syncExec(hook: LifecycleHook): SyncExec {
+  return {
+    command: hook.command,
+    ...(hook.user === undefined ? {} : { user: hook.user }),
+    ...(hook.workingDir === undefined ? {} : { workingDir: hook.workingDir }),
+    ...(Object.keys(hook.environment).length === 0 ? {} : { env: hook.environment }),
+    ...(hook.privileged === undefined ? {} : { privileged: hook.privileged }),
+  };
+}
+
 async function handle(o: DevWatchOptions, batch: ChangeBatch): Promise<string> {
   const base = `/v1/projects/${encodeURIComponent(o.project.name)}`;
   const started = Date.now();
@@ -46,10 +57,12 @@ async function handle(o: DevWatchOptions, batch: ChangeBatch): Promise<string> {
     await o.client.request('POST', `${base}/restart`, { services: [batch.service] });
     return `${o.c.green('✔')} ${batch.service}: restarted in ${seconds(Date.now() - started)} (${files})`;
   }
-  const restart = batch.action === 'sync+restart';
-  const r = await o.client.request<SyncResult>('POST', `${base}/sync`, { service: batch.service, files: batch.files, restart });
-  const what = `${r.copied.length} copied, ${r.deleted.length} deleted into ${r.containers} replica(s)${restart ? `, ${r.restarted} restarted` : ''}`;
-  return `${o.c.green('✔')} ${batch.service}: synced ${what} in ${seconds(Date.now() - started)}`;
+  // The initial sync of a sync+restart rule only fills the replicas: they are starting anyway.
+  const restart = batch.action === 'sync+restart' && !batch.initial;
+  const request: SyncRequest = { service: batch.service, files: batch.files, restart, ...(batch.exec ? { exec: syncExec(batch.exec) } : {}) };
+  const r = await o.client.request<SyncResult>('POST', `${base}/sync`, request);
+  const what = `${r.copied.length} copied, ${r.deleted.length} deleted into ${r.containers} replica(s)${restart ? `, ${r.restarted} restarted` : ''}${r.executed === undefined ? '' : `, exec ran in ${r.executed}`}`;
+  return `${o.c.green('✔')} ${batch.service}: ${batch.initial ? 'initial sync: ' : 'synced '}${what} in ${seconds(Date.now() - started)}`;
 }
 
 /** Starts watching; resolves with the watcher once the initial scan is done (close it or abort the signal to stop). */

@@ -12,7 +12,12 @@ const shop = project('shop', [svc('web', { replicas: 2, envFiles: [{ file: '/non
 export const VALID: Record<string, unknown> = {
   up: { project: shop, services: [], build: 'auto', wait: false },
   build: { project: shop, services: ['web'], noCache: false },
-  sync: { service: 'web', files: [{ path: '/nonexistent/cmesh-fuzz/gone.txt', containerPath: '/app/gone.txt', kind: 'unlink' }], restart: false },
+  sync: {
+    service: 'web',
+    files: [{ path: '/nonexistent/cmesh-fuzz/gone.txt', containerPath: '/app/gone.txt', kind: 'unlink' }],
+    restart: false,
+    exec: { command: ['true'], user: 'root', workingDir: '/', env: { FUZZ: '1' } },
+  },
   down: { volumes: false, removeOrphans: false },
   scale: { services: { web: 2 } },
   stop: { services: ['db'] },
@@ -140,7 +145,10 @@ const VARIANTS: Record<string, fc.Arbitrary<unknown>> = {
     { requiredKeys: ['project'] },
   ),
   build: fc.record({ project: fc.constant(shop), services: fc.subarray(['web', 'db', 'ghost']) }, { requiredKeys: ['project'] }),
-  sync: fc.record({ service: fc.constantFrom('web', 'db', 'ghost'), files: fc.constant([]), restart: fc.constant(false) }),
+  sync: fc.record(
+    { service: fc.constantFrom('web', 'db', 'ghost'), files: fc.constant([]), restart: fc.constant(false), exec: fc.record({ command: fc.constant(['true']) }) },
+    { requiredKeys: ['service', 'files', 'restart'] },
+  ),
   down: fc.record({ volumes: fc.boolean(), removeOrphans: fc.boolean() }, { requiredKeys: [] }),
   scale: fc.record({ services: fc.dictionary(fc.constantFrom('web', 'db', 'ghost'), fc.integer({ min: 0, max: 3 })) }),
   stop: fc.record({ services: fc.subarray(['web', 'db']) }, { requiredKeys: [] }),

@@ -3,8 +3,10 @@
 
 import type { ServicesRequest } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { ContainerInfo, Endpoint } from './api/engine.ts';
+import type { ContainerEngine, ContainerInfo, Endpoint } from './api/engine.ts';
+import type { DaemonEvent } from './api/events.ts';
 import { Labels } from './api/labels.ts';
+import { type HookContext, runPostStart, runPreStop } from './reconcile/lifecycle-hooks.ts';
 import type { ReconcilerOptions } from './reconcile/loop.ts';
 import type { GatewayContext } from './reconcile/plan-gateway.ts';
 import type { ContainerRef } from './reconcile/plan-types.ts';
@@ -66,6 +68,23 @@ export interface ManualStopContext {
   project: string;
   /** Read at call time: the drain grace and whether a service is routed follow the latest desired state. */
   desired: () => DesiredProject | undefined;
+  /** With these, the service's pre_stop / post_start run around the manager's own stops and starts. */
+  engine?: ContainerEngine;
+  emit?: (event: DaemonEvent) => void;
+}
+
+/** The desired service's lifecycle hooks around a manual stop or start (none without an engine to exec in). */
+function hookContext(ctx: ManualStopContext): HookContext | undefined {
+  if (!ctx.engine) return undefined;
+  return { engine: ctx.engine, project: ctx.project, emit: ctx.emit ?? (() => {}), now: Date.now };
+}
+
+/** post_start of a replica the manager started itself (`start`, `restart`, sync+restart); throws CMESH_E_HOOK_FAILED. */
+export async function postStartHooks(ctx: ManualStopContext, c: ContainerInfo): Promise<void> {
+  const ref = replicaRef(c);
+  const hooks = ref ? ctx.desired()?.project.services[ref.service]?.postStart : undefined;
+  const hc = hookContext(ctx);
+  if (ref && hooks?.length && hc) await runPostStart(hc, ref, hooks);
 }
 
 /** The replica a cmesh container stands for, or undefined for one without usable service/replica labels. */
@@ -80,11 +99,20 @@ export function replicaRef(c: ContainerInfo): ContainerRef | undefined {
 export async function drainedStop(ctx: ManualStopContext, c: ContainerInfo, request: ServicesRequest, stop: () => Promise<void>): Promise<void> {
   const { mesh } = ctx;
   const ref = replicaRef(c);
-  if (!mesh || c.state !== 'running' || !ref) return stop();
+  if (c.state !== 'running' || !ref) return stop();
   const spec = ctx.desired()?.project.services[ref.service];
+  const hc = hookContext(ctx);
+  const preStop = async (): Promise<void> => {
+    if (hc && spec?.preStop?.length) await runPreStop(hc, ref, spec.preStop);
+  };
+  if (!mesh) {
+    await preStop();
+    return stop();
+  }
   const graceMs = Math.min(request.timeoutMs ?? spec?.stopGracePeriodMs ?? 10_000, 30_000);
   await mesh.beforeStop(ctx.project, ref, graceMs);
   try {
+    await preStop();
     await stop();
   } finally {
     mesh.afterStop(ctx.project, ref, false);

@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { CmeshError } from './api/errors.ts';
 import { engineWithProject, recordingMesh } from './project-testing.ts';
 import { syncReplicas } from './project-sync.ts';
 import { desired, project, svc } from './reconcile/testing.ts';
@@ -45,4 +46,25 @@ test('sync copies into the running replicas only; sync+restart restarts them one
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('sync+exec runs the command in every running replica with its options; a failing replica is CMESH_E_HOOK_FAILED', async () => {
+  const log: string[] = [];
+  const engine = await engineWithProject(shop, log);
+  const execs: string[] = [];
+  engine.setExecHandler((c, command, options) => {
+    execs.push(`${c.spec.name} ${command.join(' ')} ${JSON.stringify(options)}`);
+    return { exitCode: c.spec.name.endsWith('-2') ? 2 : 0, output: 'reload failed\n' };
+  });
+  const ctx = { engine, mesh: recordingMesh(log), project: 'shop', desired: () => shop, wake: () => undefined };
+  const exec = { command: ['kill', '-HUP', '1'], user: 'app', env: { A: '1' } };
+  await assert.rejects(syncReplicas(ctx, { service: 'web', files: [], restart: false, exec }), (e: CmeshError) => {
+    assert.equal(e.code, 'CMESH_E_HOOK_FAILED');
+    assert.match(e.message, /shop-web-2 exited with code 2: reload failed/);
+    return true;
+  });
+  assert.deepEqual(execs, [1, 2, 3].map((i) => `shop-web-${i} kill -HUP 1 {"user":"app","env":{"A":"1"}}`));
+  engine.setExecHandler(() => ({ exitCode: 0, output: '' }));
+  const ok = await syncReplicas(ctx, { service: 'web', files: [], restart: false, exec });
+  assert.equal(ok.executed, 3);
 });

@@ -42,7 +42,7 @@ import { Mutex } from './mutex.ts';
 import { pullProject } from './pull-command.ts';
 import { MemoryPullTimes, type PullTimes } from './pull-state.ts';
 import { ProjectLoops } from './project-loops.ts';
-import { drainedStop, type ProjectMesh } from './project-mesh.ts';
+import { drainedStop, postStartHooks, type ProjectMesh } from './project-mesh.ts';
 import { createOneOff, removeStopped } from './project-oneoff.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
 import { type VerbContext, canonicalSignal, containerImages, killReplicas, killStops, publicPort, setPaused, topReplicas } from './project-verbs.ts';
@@ -396,6 +396,7 @@ export class ProjectManager {
   #manual(name: string): RollingRestartContext & SyncContext {
     return {
       engine: this.#o.engine,
+      emit: (e) => this.#o.bus.publish(e),
       mesh: this.#o.mesh,
       project: name,
       desired: () => this.#desired.get(name),
@@ -436,7 +437,12 @@ export class ProjectManager {
   /** What the user stopped comes back as the same containers (like Compose), whatever their restart policy says. */
   async #startStopped(name: string, services: string[]): Promise<void> {
     const stopped = await this.#containers(name, services, ['exited', 'created']);
-    await Promise.all(stopped.map((c) => this.#o.engine.startContainer(c.id)));
+    await Promise.all(
+      stopped.map(async (c) => {
+        await this.#o.engine.startContainer(c.id);
+        await postStartHooks(this.#manual(name), c);
+      }),
+    );
   }
 
   #withSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {

@@ -4,7 +4,7 @@
 import type { ServicesRequest } from './api/control.ts';
 import type { ContainerEngine, ContainerInfo } from './api/engine.ts';
 import { Labels } from './api/labels.ts';
-import { drainedStop, type ManualStopContext, replicaRef } from './project-mesh.ts';
+import { drainedStop, type ManualStopContext, postStartHooks, replicaRef } from './project-mesh.ts';
 
 /** How long a rolling restart waits for one proxied replica to serve again before it moves on. */
 const ROLLING_RESTART_WAIT_MS = 30_000;
@@ -32,6 +32,7 @@ export async function rollingRestart(ctx: RollingRestartContext, containers: Con
       for (const c of list.sort((a, b) => a.name.localeCompare(b.name))) {
         await drainedStop(ctx, c, request, () => ctx.engine.stopContainer(c.id, requestStopTimeoutSec(request)));
         await ctx.engine.startContainer(c.id);
+        await postStartHooks(ctx, c);
         if (c.state === 'running') await untilServing(ctx, c, list.length > 1);
       }
     }),

@@ -56,6 +56,15 @@ export const SyncRequestSchema = z.strictObject({
     z.strictObject({ path: z.string(), containerPath: z.string().optional(), kind: z.enum(['add', 'change', 'unlink']) }),
   ),
   restart: z.boolean().default(false),
+  exec: z
+    .strictObject({
+      command: z.array(z.string()).min(1),
+      user: z.string().optional(),
+      workingDir: z.string().optional(),
+      env: safeRecord(z.string()).optional(),
+      privileged: z.boolean().optional(),
+    })
+    .optional(),
 });
 
 export const DownRequestSchema = z.strictObject({

@@ -103,6 +103,17 @@ export interface SyncRequest {
   files: { path: string; containerPath?: string; kind: 'add' | 'change' | 'unlink' }[];
   /** Restart the replicas one at a time afterwards (drained through the proxy). */
   restart: boolean;
+  /** sync+exec: run this in every replica after the files are in (develop.watch `exec`). */
+  exec?: SyncExec;
+}
+
+/** A develop.watch `exec`, as the exec API takes it. */
+export interface SyncExec {
+  command: string[];
+  user?: string;
+  workingDir?: string;
+  env?: Record<string, string>;
+  privileged?: boolean;
 }
 
 export interface SyncResult {
@@ -110,6 +121,8 @@ export interface SyncResult {
   copied: string[];
   deleted: string[];
   restarted: number;
+  /** Replicas the sync+exec command ran in. */
+  executed?: number;
   durationMs: number;
 }
 

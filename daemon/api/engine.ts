@@ -156,6 +156,18 @@ export interface BuildOptions {
   /** The Dockerfile already sets `labels` (one LABEL line, builder/label-line.ts): not sent as the build parameter. */
   labelsInDockerfile?: boolean;
   noCache?: boolean;
+  /** `host:ip` lines for the RUN steps' /etc/hosts (build `extrahosts`). */
+  extraHosts?: string[];
+  /** RUN steps' network (build `networkmode`). */
+  networkMode?: string;
+  shmSizeBytes?: number;
+  ulimits?: { name: string; soft: number; hard: number }[];
+  /** Always pull the FROM images (build `pull`). */
+  pull?: boolean;
+  /** Images to take cached layers from (build `cachefrom`). */
+  cacheFrom?: string[];
+  /** `os/arch[/variant]` (build `platform`). */
+  platform?: string;
   signal?: AbortSignal;
 }
 
@@ -191,6 +203,18 @@ export type PullProgress =
   | { kind: 'layer'; id: string; status: string; current?: number; total?: number }
   | { kind: 'status'; text: string };
 
+/** How an exec runs; every field is optional and falls back to the container's own setting (Docker's exec API). */
+export interface ExecOptions {
+  /** `user[:group]` (ExecConfig.User). */
+  user?: string;
+  /** ExecConfig.WorkingDir. */
+  workingDir?: string;
+  /** Added to the container's environment for this command (ExecConfig.Env). */
+  env?: Record<string, string>;
+  /** Extended privileges for this command (ExecConfig.Privileged). */
+  privileged?: boolean;
+}
+
 export interface ContainerFilter {
   /** label → value, or true to match the label's presence. */
   labels: Record<string, string | true>;
@@ -224,8 +248,8 @@ export interface ContainerEngine {
   containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine>;
   /** Extracts a tar into the container at `path` (watch sync). */
   putArchive(id: string, path: string, tar: Readable): Promise<void>;
-  /** Runs a command in the container and returns its exit code and output (watch sync+exec, deletes). */
-  exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }>;
+  /** Runs a command in the container and returns its exit code and output (watch sync+exec, deletes, lifecycle hooks). */
+  exec(id: string, command: string[], options?: ExecOptions): Promise<{ exitCode: number; output: string }>;
   /** `cmesh exec`: a process with its stdio as a session (engine-io.ts). A stopped container is CMESH_E_ENGINE (409). */
   execIo(id: string, spec: ExecIoSpec): Promise<IoSession>;
   /** `cmesh run`: the container's own stdio; attach before start so no output is lost. exitCode() waits for its exit. */

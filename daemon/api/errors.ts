@@ -44,6 +44,8 @@ export const ErrorCodes = {
   CMESH_E_UNHEALTHY: ExitCode.unhealthy,
   CMESH_E_TIMEOUT: ExitCode.unhealthy,
   CMESH_E_CONTAINER_EXITED: ExitCode.unhealthy,
+  /** A service's post_start hook failed (non-zero exit, timeout, exec refused): that replica did not start. */
+  CMESH_E_HOOK_FAILED: ExitCode.unhealthy,
   /** A start-first rollout's new replica never became healthy; the old replicas keep serving. */
   CMESH_E_ROLLOUT_FAILED: ExitCode.unhealthy,
   CMESH_E_PROJECT_NOT_FOUND: ExitCode.notFound,

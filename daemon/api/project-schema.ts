@@ -14,6 +14,7 @@ import type {
   FileSource,
   HealthcheckSpec,
   HealthProbe,
+  LifecycleHook,
   MeshSpec,
   NetworkSpec,
   PortMapping,
@@ -59,6 +60,14 @@ const BuildSpecSchema = z.strictObject({
   target: z.string().optional(),
   labels: stringMap,
   noCache: z.boolean().optional(),
+  extraHosts: z.array(z.strictObject({ host: z.string(), ip: z.string() })).optional(),
+  network: z.string().optional(),
+  shmSizeBytes: z.number().int().min(0).optional(),
+  ulimits: safeRecord(z.strictObject({ soft: z.number().int(), hard: z.number().int() })).optional(),
+  pull: z.boolean().optional(),
+  tags: strings.optional(),
+  cacheFrom: strings.optional(),
+  platform: z.string().optional(),
 });
 
 const HealthcheckSpecSchema = z.strictObject({
@@ -85,12 +94,24 @@ const VolumeMountSchema = z.strictObject({
   createHostPath: z.boolean().optional(),
 });
 
+const LifecycleHookSchema = z.strictObject({
+  command: strings,
+  user: z.string().optional(),
+  privileged: z.boolean().optional(),
+  workingDir: z.string().optional(),
+  environment: stringMap,
+});
+
 const WatchRuleSchema = z.strictObject({
   action: z.enum(['sync', 'rebuild', 'sync+restart', 'restart', 'sync+exec']),
   path: z.string(),
   target: z.string().optional(),
   ignore: strings,
+  include: strings.optional(),
+  initialSync: z.boolean().optional(),
+  exec: LifecycleHookSchema.optional(),
 });
+
 
 const HealthProbeSchema = z.strictObject({
   path: z.string().optional(),
@@ -231,6 +252,11 @@ const ServiceSpecSchema = z.strictObject({
   dependsOn: safeRecord(DependsOnSchema),
   restart: z.enum(['no', 'always', 'on-failure', 'unless-stopped']),
   restartMaxRetries: count.optional(),
+  restartDelayMs: ms.optional(),
+  restartWindowMs: ms.optional(),
+  update: z.strictObject({ parallelism: int(0, 1000).optional(), order: z.enum(['start-first', 'stop-first']).optional() }).optional(),
+  postStart: z.array(LifecycleHookSchema).optional(),
+  preStop: z.array(LifecycleHookSchema).optional(),
   labels: stringMap,
   volumes: z.array(VolumeMountSchema),
   networks: safeRecord(z.strictObject({ aliases: strings })),
@@ -305,6 +331,7 @@ true satisfies Same<Out<typeof HealthcheckSpecSchema>, HealthcheckSpec>;
 true satisfies Same<Out<typeof DependsOnSchema>, DependsOn>;
 true satisfies Same<Out<typeof EnvFileValuesSchema>, EnvFileValues>;
 true satisfies Same<Out<typeof VolumeMountSchema>, VolumeMount>;
+true satisfies Same<Out<typeof LifecycleHookSchema>, LifecycleHook>;
 true satisfies Same<Out<typeof WatchRuleSchema>, WatchRule>;
 true satisfies Same<Out<typeof HealthProbeSchema>, HealthProbe>;
 true satisfies Same<Out<typeof MeshSpecSchema>, MeshSpec>;

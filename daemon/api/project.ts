@@ -1,7 +1,7 @@
 // The normalized, typed project model: what the config loader produces and the daemon reconciles toward.
 // Every field is resolved (interpolated, defaults applied, short syntax expanded) so consumers never re-parse.
 
-import type { ContainerOptions } from './container-options.ts';
+import type { ContainerOptions, ExtraHost, Ulimit } from './container-options.ts';
 import type { SourcePosition } from './errors.ts';
 
 export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
@@ -37,6 +37,19 @@ export interface BuildSpec {
   target?: string;
   labels: Record<string, string>;
   noCache?: boolean;
+  /** Classic-builder parameters (Engine build API): RUN steps' /etc/hosts, network, /dev/shm and ulimits. */
+  extraHosts?: ExtraHost[];
+  network?: string;
+  shmSizeBytes?: number;
+  ulimits?: Record<string, Ulimit>;
+  /** `pull: true`: always pull the FROM images. */
+  pull?: boolean;
+  /** `tags`: extra names for the built image. */
+  tags?: string[];
+  /** `cache_from`: images the classic builder may take layers from. */
+  cacheFrom?: string[];
+  /** The one entry of `platforms` (the classic builder builds one platform). */
+  platform?: string;
 }
 
 export interface HealthcheckSpec {
@@ -72,6 +85,12 @@ export interface WatchRule {
   path: string;
   target?: string;
   ignore: string[];
+  /** Only paths matching one of these patterns (.dockerignore syntax) trigger the rule. */
+  include?: string[];
+  /** sync actions: copy the whole path into the replicas when watching starts. */
+  initialSync?: boolean;
+  /** sync+exec: the command run in every replica after a sync (same shape as a lifecycle hook). */
+  exec?: LifecycleHook;
 }
 
 export interface HealthProbe {
@@ -141,6 +160,15 @@ export interface EnvFileValues {
   values: Record<string, string>;
 }
 
+/** One `post_start` / `pre_stop` command; cmesh runs it in each replica through the exec API, as Compose v2 does. */
+export interface LifecycleHook {
+  command: string[];
+  user?: string;
+  privileged?: boolean;
+  workingDir?: string;
+  environment: Record<string, string>;
+}
+
 export interface ServiceSpec {
   name: string;
   image?: string;
@@ -162,8 +190,18 @@ export interface ServiceSpec {
   healthcheck?: HealthcheckSpec;
   dependsOn: Record<string, DependsOn>;
   restart: RestartPolicy;
-  /** Max restarts for on-failure[:N]; undefined = unlimited. */
+  /** Max restarts for on-failure[:N] (or deploy.restart_policy.max_attempts); undefined = unlimited. */
   restartMaxRetries?: number;
+  /** deploy.restart_policy.delay: this fixed wait between restarts replaces the exponential backoff. */
+  restartDelayMs?: number;
+  /** deploy.restart_policy.window: a replica that ran this long counts as recovered; its attempt count starts over. */
+  restartWindowMs?: number;
+  /** deploy.update_config as cmesh's rollout reads it: replicas rolled at once, and stop-first vs start-first. */
+  update?: { parallelism?: number; order?: 'start-first' | 'stop-first' };
+  /** Run after each replica starts, before it counts as started; a failure fails the start. */
+  postStart?: LifecycleHook[];
+  /** Run before each replica is stopped; a failure is a warning and the stop goes on. */
+  preStop?: LifecycleHook[];
   labels: Record<string, string>;
   volumes: VolumeMount[];
   /** Network name (project-level key) → aliases. */

@@ -1,7 +1,7 @@
 // Renders a normalized ProjectSpec back to canonical compose YAML (what `cmesh config` prints), long syntax everywhere.
 
 import { stringify } from 'yaml';
-import type { FileGrant, FileSource, MeshSpec, ProjectSpec, ServiceSpec } from '../api/project.ts';
+import type { FileGrant, FileSource, LifecycleHook, MeshSpec, ProjectSpec, ServiceSpec } from '../api/project.ts';
 import { setOwn } from './node.ts';
 import { renderContainerOptions } from './render-container-options.ts';
 import { formatDuration } from './normalize/duration.ts';
@@ -59,7 +59,7 @@ function renderService(s: ServiceSpec): Plain {
     env_file: undefined,
     ports: s.ports.map((p) => compact({ target: p.target, published: p.published === undefined ? undefined : p.publishedEnd === undefined ? String(p.published) : `${p.published}-${p.publishedEnd}`, host_ip: p.hostIp, protocol: p.protocol, name: p.name, app_protocol: p.appProtocol })),
     expose: s.expose.map(String),
-    deploy: { replicas: s.replicas },
+    deploy: compact({ replicas: s.replicas, restart_policy: renderRestartPolicy(s), update_config: s.update && compact({ parallelism: s.update.parallelism, order: s.update.order }) }),
     healthcheck: hc && compact({
       test: hc.test,
       interval: hc.intervalMs === undefined ? undefined : formatDuration(hc.intervalMs),
@@ -70,7 +70,7 @@ function renderService(s: ServiceSpec): Plain {
       disable: hc.disable ? true : undefined,
     }),
     depends_on: sortedRecord(s.dependsOn, (d) => ({ condition: d.condition, restart: d.restart, required: d.required })),
-    restart: s.restartMaxRetries === undefined ? s.restart : `${s.restart}:${s.restartMaxRetries}`,
+    restart: renderRestartPolicy(s) !== undefined ? undefined : s.restartMaxRetries === undefined ? s.restart : `${s.restart}:${s.restartMaxRetries}`,
     labels: sortedRecord(s.labels, (v) => v),
     volumes: s.volumes.map((v) => compact({ type: v.type, source: v.source, target: v.target, read_only: v.readOnly || undefined, bind: v.type === 'bind' ? { create_host_path: v.createHostPath ?? false } : undefined })),
     networks: sortedRecord(s.networks, (n) => (n.aliases.length > 0 ? { aliases: n.aliases } : null)),
@@ -80,11 +80,30 @@ function renderService(s: ServiceSpec): Plain {
     stop_grace_period: formatDuration(s.stopGracePeriodMs),
     profiles: s.profiles,
     develop: s.watch.length > 0 ? { watch: s.watch.map((w) => compact({ action: w.action, path: w.path, target: w.target, ignore: w.ignore })) } : undefined,
+    post_start: s.postStart?.map(renderHook),
+    pre_stop: s.preStop?.map(renderHook),
     secrets: s.secrets?.map(renderGrant),
     configs: s.configs?.map(renderGrant),
     ...renderContainerOptions(s.options),
     'x-cmesh': renderMesh(s.mesh),
   });
+}
+
+/** deploy.restart_policy when `restart:` cannot say it (delay, window, or a retry limit on `always`). */
+function renderRestartPolicy(s: ServiceSpec): Plain | undefined {
+  const needed = s.restartDelayMs !== undefined || s.restartWindowMs !== undefined || (s.restartMaxRetries !== undefined && s.restart !== 'on-failure');
+  if (!needed || s.restart === 'unless-stopped') return undefined;
+  return compact({
+    condition: s.restart === 'no' ? 'none' : s.restart === 'always' ? 'any' : 'on-failure',
+    max_attempts: s.restartMaxRetries,
+    delay: s.restartDelayMs === undefined ? undefined : formatDuration(s.restartDelayMs),
+    window: s.restartWindowMs === undefined ? undefined : formatDuration(s.restartWindowMs),
+  });
+}
+
+function renderHook(h: LifecycleHook): Plain {
+  const environment = Object.keys(h.environment).length > 0 ? sortedRecord(h.environment, (v) => v) : undefined;
+  return compact({ command: h.command, user: h.user, privileged: h.privileged, working_dir: h.workingDir, environment });
 }
 
 function renderGrant(g: FileGrant): Plain {

@@ -17,24 +17,37 @@ export const SERVICE_KEYS = set(
   'mem_limit', 'mem_reservation', 'mem_swappiness', 'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid',
   'pids_limit', 'privileged', 'read_only', 'runtime', 'security_opt', 'shm_size', 'stdin_open', 'storage_opt', 'sysctls',
   'tmpfs', 'tty', 'ulimits', 'userns_mode', 'uts', 'network_mode',
+  // Lifecycle hooks, run through the exec API like Compose v2 (normalize/lifecycle-hooks.ts).
+  'post_start', 'pre_stop',
 );
 
 /** Everything else the Compose spec defines for a service. */
 export const SERVICE_UNSUPPORTED = set(
   'annotations', 'attach', 'cpu_count', 'cpu_percent', 'credential_spec', 'external_links',
-  'isolation', 'label_file', 'links', 'models', 'post_start', 'pre_stop', 'provider',
+  'isolation', 'label_file', 'links', 'models', 'provider',
   'pull_refresh_after', 'use_api_socket', 'volumes_from',
 );
 
-export const BUILD_KEYS = set('context', 'dockerfile', 'dockerfile_inline', 'args', 'target', 'labels', 'no_cache');
-export const BUILD_UNSUPPORTED = set(
-  'additional_contexts', 'cache_from', 'cache_to', 'entitlements', 'extra_hosts', 'isolation',
-  'network', 'platforms', 'privileged', 'pull', 'secrets', 'shm_size', 'ssh', 'tags', 'ulimits',
+export const BUILD_KEYS = set(
+  'context', 'dockerfile', 'dockerfile_inline', 'args', 'target', 'labels', 'no_cache',
+  'extra_hosts', 'network', 'shm_size', 'ulimits', 'pull', 'tags', 'cache_from', 'platforms',
+  // BuildKit only: read so that normalize/build.ts can refuse or warn like Compose with the classic builder.
+  'additional_contexts', 'cache_to', 'entitlements', 'privileged', 'secrets', 'ssh',
 );
+/** Windows containers only. */
+export const BUILD_UNSUPPORTED = set('isolation');
 
-export const DEPLOY_KEYS = set('replicas', 'resources');
-export const DEPLOY_UNSUPPORTED = set('mode', 'endpoint_mode', 'labels', 'placement', 'restart_policy', 'rollback_config', 'update_config');
+/** `labels`, `endpoint_mode`, `placement` and `rollback_config` are read to give a named Swarm-only warning (deploy.ts). */
+export const DEPLOY_KEYS = set('replicas', 'resources', 'restart_policy', 'mode', 'update_config', 'labels', 'endpoint_mode', 'placement', 'rollback_config');
+export const DEPLOY_UNSUPPORTED = set();
+export const DEPLOY_MODES = ['replicated', 'global', 'replicated-job', 'global-job'] as const;
+export const RESTART_POLICY_KEYS = set('condition', 'delay', 'max_attempts', 'window');
+export const RESTART_CONDITIONS = ['none', 'on-failure', 'any'] as const;
+/** delay, monitor, max_failure_ratio: accepted with a warning that says why they do not apply (deploy.ts). */
+export const UPDATE_CONFIG_KEYS = set('parallelism', 'delay', 'failure_action', 'monitor', 'max_failure_ratio', 'order');
+export const UPDATE_ORDERS = ['start-first', 'stop-first'] as const;
 
+export const LIFECYCLE_HOOK_KEYS = set('command', 'user', 'privileged', 'working_dir', 'environment');
 export const HEALTHCHECK_KEYS = set('test', 'interval', 'timeout', 'retries', 'start_period', 'start_interval', 'disable');
 export const DEPENDS_ON_KEYS = set('condition', 'restart', 'required');
 export const PORT_KEYS = set('target', 'published', 'host_ip', 'protocol', 'mode', 'name', 'app_protocol');
@@ -46,8 +59,8 @@ export const NETWORK_UNSUPPORTED = set('attachable', 'driver_opts', 'enable_ipv4
 export const VOLUME_KEYS = set('name', 'external', 'driver', 'labels');
 export const VOLUME_UNSUPPORTED = set('driver_opts');
 export const DEVELOP_KEYS = set('watch');
-export const WATCH_KEYS = set('action', 'path', 'target', 'ignore');
-export const WATCH_UNSUPPORTED = set('include', 'exec', 'initial_sync');
+export const WATCH_KEYS = set('action', 'path', 'target', 'ignore', 'include', 'initial_sync', 'exec');
+export const WATCH_UNSUPPORTED = set();
 
 export const RESTART_VALUES = ['no', 'always', 'on-failure', 'unless-stopped'] as const;
 export const DEPENDS_CONDITIONS = ['service_started', 'service_healthy', 'service_completed_successfully'] as const;

@@ -197,8 +197,8 @@ test('unsupported and unknown keys warn with position and never fail', () => {
 });
 
 test('the loader reports how many keys it honoured and which it ignored', () => {
-  const { keys } = load('name: p\nservices:\n  web:\n    image: x\n    links: [a]\n    helthcheck: {}\n    build: {context: ., cache_from: [a]}\n    x-other: 1\nmodels: {}\n');
-  assert.deepEqual(keys, { honoured: 5, ignored: ['models', 'services.web.links', 'services.web.helthcheck', 'services.web.build.cache_from'] });
+  const { keys } = load('name: p\nservices:\n  web:\n    image: x\n    links: [a]\n    helthcheck: {}\n    build: {context: ., isolation: hyperv}\n    x-other: 1\nmodels: {}\n');
+  assert.deepEqual(keys, { honoured: 5, ignored: ['models', 'services.web.links', 'services.web.helthcheck', 'services.web.build.isolation'] });
 });
 
 test('a service must be a mapping', () => {

@@ -64,6 +64,13 @@ export function streamCases(c: ContractContext): void {
       assert.deepEqual(await engine.exec(id, c.sh('echo hi')), { exitCode: 0, output: 'hi\n' });
       assert.deepEqual(await engine.exec(id, c.sh('echo to-stderr >&2; exit 3')), { exitCode: 3, output: 'to-stderr\n' });
       await engine.putArchive(id, '/tmp', tarOf({ 'hello.txt': 'hello\n' }));
+      // Options (lifecycle hooks): user, working directory and extra environment apply to this command only.
+      assert.deepEqual(await engine.exec(id, c.sh('whoami; pwd; echo $HOOK_VAR'), { user: 'nobody', workingDir: '/tmp', env: { HOOK_VAR: 'set' } }), {
+        exitCode: 0,
+        output: 'nobody\n/tmp\nset\n',
+      });
+      assert.deepEqual(await engine.exec(id, c.sh('whoami; echo $HOOK_VAR'), {}), { exitCode: 0, output: 'root\n\n' });
+      // `privileged` is passed through but not asserted: a rootless or nested engine refuses the capabilities (exit 126).
       await engine.removeContainer(id, { force: true });
       await rejectsCode(engine.exec(id, c.sh('true')), 'CMESH_E_ENGINE');
       await rejectsCode(engine.putArchive(id, '/tmp', tarOf({ 'x.txt': 'x' })), 'CMESH_E_ENGINE');

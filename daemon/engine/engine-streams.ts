@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import type { ExecOptions } from '../api/engine.ts';
 import { CmeshError } from '../api/errors.ts';
 import { StreamDemuxer } from './log-demux.ts';
 import { type LinkedAbort, linkAbort } from './stream-util.ts';
@@ -71,10 +72,18 @@ export async function* drainStream<T>(
 }
 
 /** Runs a command without a TTY over a hijacked connection and waits for the engine to record its exit code. */
-export async function runExec(docker: Docker, id: string, command: string[]): Promise<{ exitCode: number; output: string }> {
-  const exec = await docker
-    .getContainer(id)
-    .exec({ Cmd: command, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
+export async function runExec(docker: Docker, id: string, command: string[], options: ExecOptions = {}): Promise<{ exitCode: number; output: string }> {
+  const exec = await docker.getContainer(id).exec({
+    Cmd: command,
+    AttachStdout: true,
+    AttachStderr: true,
+    AttachStdin: false,
+    Tty: false,
+    ...(options.user === undefined ? {} : { User: options.user }),
+    ...(options.workingDir === undefined ? {} : { WorkingDir: options.workingDir }),
+    ...(options.env === undefined ? {} : { Env: Object.entries(options.env).map(([k, v]) => `${k}=${v}`) }),
+    ...(options.privileged === undefined ? {} : { Privileged: options.privileged }),
+  });
   const socket = (await exec.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream & Readable;
   const demux = new StreamDemuxer();
   const parts: Buffer[] = [];

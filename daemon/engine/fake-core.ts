@@ -8,6 +8,7 @@ import type {
   ContainerState,
   EngineEvent,
   ImageInfo,
+  ExecOptions,
   LogLine,
   NetworkInfo,
   VolumeInfo,
@@ -59,7 +60,7 @@ export interface FakeContainer {
   files: Map<string, Buffer>;
 }
 
-export type ExecHandler = (container: FakeContainer, command: string[]) => { exitCode: number; output: string };
+export type ExecHandler = (container: FakeContainer, command: string[], options: ExecOptions) => { exitCode: number; output: string };
 /** What the container's app does once started (print, exit…), driven through the engine's test controls. */
 export type StartHandler = (container: FakeContainer) => void;
 

@@ -18,8 +18,8 @@ engineContract('FakeEngine', async () => {
       if (run.exitCode !== undefined) engine.simulateExit(c.id, run.exitCode);
     });
   });
-  engine.setExecHandler((_c, command) => {
-    const run = runShell(command);
+  engine.setExecHandler((_c, command, options) => {
+    const run = runShell(command, options);
     return { exitCode: run.exitCode ?? 0, output: run.output.map((l) => `${l.text}\n`).join('') };
   });
   return { engine, image, project: 'contract', labels: {}, now: () => engine.now(), cleanup: async () => {} };

@@ -16,6 +16,7 @@ import type {
   EngineInfo,
   ImageInfo,
   ProcessList,
+  ExecOptions,
   LogLine,
   LogOptions,
   NetworkCreateSpec,
@@ -222,8 +223,8 @@ export class FakeEngine implements ContainerEngine {
   putArchive(id: string, path: string, tar: Readable): Promise<void> {
     return this.#containers.putArchive(id, path, tar);
   }
-  exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }> {
-    return this.#containers.exec(id, command);
+  exec(id: string, command: string[], options?: ExecOptions): Promise<{ exitCode: number; output: string }> {
+    return this.#containers.exec(id, command, options);
   }
   execIo(id: string, spec: ExecIoSpec): Promise<IoSession> {
     return this.#io.execIo(id, spec);

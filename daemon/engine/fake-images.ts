@@ -39,7 +39,10 @@ export class FakeImages {
 
   async *build(options: BuildOptions): AsyncIterable<BuildProgress> {
     const f = this.#f;
-    f.enter('buildImage', [{ dockerfile: options.dockerfile, tags: options.tags, args: options.args, target: options.target }]);
+    const { extraHosts, networkMode, shmSizeBytes, ulimits, pull, cacheFrom, platform } = options;
+    // The engine-level build parameters are recorded only when set, so older recordings read the same.
+    const engineOptions = Object.fromEntries(Object.entries({ extraHosts, networkMode, shmSizeBytes, ulimits, pull, cacheFrom, platform }).filter(([, v]) => v !== undefined));
+    f.enter('buildImage', [{ dockerfile: options.dockerfile, tags: options.tags, args: options.args, target: options.target, ...engineOptions }]);
     if (f.opts.runDockerfiles && this.script === undefined) {
       yield* this.#runDockerfile(options);
       return;

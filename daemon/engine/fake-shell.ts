@@ -13,15 +13,22 @@ export interface ShellRun {
 }
 
 
+/** What an exec may set (ExecOptions): `$NAME` expands from env, `pwd` and `whoami` print the others. */
+export interface ShellContext {
+  env?: Record<string, string>;
+  workingDir?: string;
+  user?: string;
+}
+
 /** Runs `['sh', '-c', script]`, or a bare command such as `['sleep', '300']`. */
-export function runShell(command: readonly string[] | undefined): ShellRun {
+export function runShell(command: readonly string[] | undefined, context: ShellContext = {}): ShellRun {
   if (!command || command.length === 0) return { output: [], exitCode: 0 };
   const [bin, flag, script] = command;
   const isShell = (bin === 'sh' || bin === '/bin/sh') && flag === '-c' && script !== undefined;
-  return runScript(isShell ? script : command.join(' '));
+  return runScript(isShell ? script : command.join(' '), context);
 }
 
-function runScript(script: string): ShellRun {
+function runScript(script: string, context: ShellContext): ShellRun {
   const output: ShellOutput[] = [];
   let status = 0;
   // `a && b` skips b after a failure; `a; b` goes on. Nothing nests or quotes a separator in the scripts tests use.
@@ -31,13 +38,21 @@ function runScript(script: string): ShellRun {
       separator = part;
       continue;
     }
-    const words = part.trim().split(/\s+/).filter(Boolean);
+    const expanded = part.replace(/\$([A-Za-z_][A-Za-z0-9_]*)/g, (_m, name: string) => context.env?.[name] ?? '');
+    const words = expanded.trim().split(/\s+/).filter(Boolean);
     if (words.length === 0) continue;
     if (separator === '&&' && status !== 0) continue;
     const [cmd, ...args] = words;
     if (cmd === 'exit') return { output, exitCode: Number(args[0] ?? status) };
     if (cmd === 'sleep') return { output, exitCode: undefined };
     if (cmd === 'true') status = 0;
+    else if (cmd === 'pwd') {
+      output.push({ stream: 'stdout', text: context.workingDir ?? '/' });
+      status = 0;
+    } else if (cmd === 'whoami') {
+      output.push({ stream: 'stdout', text: (context.user ?? 'root').split(':')[0]! });
+      status = 0;
+    }
     else if (cmd === 'false') status = 1;
     else if (cmd === 'echo') {
       const toStderr = args.at(-1) === '>&2';

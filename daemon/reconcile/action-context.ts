@@ -3,7 +3,7 @@
 
 import type { ContainerEngine, Endpoint } from '../api/engine.ts';
 import type { DaemonEvent } from '../api/events.ts';
-import type { ContainerRef } from './plan-types.ts';
+import type { ContainerRef, ServiceHooks } from './plan-types.ts';
 
 export interface ActionContext {
   engine: ContainerEngine;
@@ -20,6 +20,8 @@ export interface ActionContext {
   rolloutHooks?: RolloutHooks;
   /** Told when a rollout was rolled back, so the loop does not retry that spec hash for this desired generation. */
   onRolledBack?: (service: string, specHash: string) => void;
+  /** The plan's post_start / pre_stop per service (Plan.hooks). */
+  hooks?: Record<string, ServiceHooks>;
 }
 
 /** Lets the proxy route to a rollout's new container beside the old one, and hand it the replica's place after. */

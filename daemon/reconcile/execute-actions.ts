@@ -6,6 +6,7 @@ import { CmeshError, isCmeshError } from '../api/errors.ts';
 import { Labels } from '../api/labels.ts';
 import { type ActionContext, emitContainer } from './action-context.ts';
 import { promote, runRollout } from './execute-rollout.ts';
+import { runPostStart } from './lifecycle-hooks.ts';
 import { remove, stop } from './execute-stop.ts';
 import type { Action, ContainerRef } from './plan-types.ts';
 import { lastLogLines } from './wait.ts';
@@ -60,6 +61,8 @@ export async function startChecked(ctx: ActionContext, ref: ContainerRef): Promi
       details: { service: ref.service, replica: ref.replica, container: ref.id, exitCode: info.exitCode, logs },
     });
   }
+  // Before 'started': depends_on gates and the mesh see the replica only once its post_start succeeded.
+  await runPostStart(ctx, ref, ctx.hooks?.[ref.service]?.postStart);
   emitContainer(ctx, 'started', ref);
 }
 
@@ -105,8 +108,9 @@ export async function runAction(ctx: ActionContext, a: Action): Promise<void> {
       try {
         await startChecked(ctx, a.target);
       } catch (error) {
-        // A crash-looping replica is the supervisor's business (next pass, longer backoff), not a failed pass.
-        if (!isCmeshError(error) || error.code !== 'CMESH_E_CONTAINER_EXITED') throw error;
+        // A crash-looping replica (or one whose post_start keeps failing) is the supervisor's business (next pass,
+        // longer backoff), not a failed pass.
+        if (!isCmeshError(error) || (error.code !== 'CMESH_E_CONTAINER_EXITED' && error.code !== 'CMESH_E_HOOK_FAILED')) throw error;
       }
       return;
     case 'remove-network':

@@ -8,6 +8,7 @@ import { isPendingNext, Labels } from '../api/labels.ts';
 import { type ActionContext, emitContainer } from './action-context.ts';
 import { drain, remove } from './execute-stop.ts';
 import { shortHash } from './hash.ts';
+import { runPostStart } from './lifecycle-hooks.ts';
 import type { Action, ContainerRef, RolloutStep } from './plan-types.ts';
 import { lastLogLines, sleep } from './wait.ts';
 
@@ -99,6 +100,7 @@ async function rollOne(ctx: ActionContext, a: Rollout, step: RolloutStep, draine
   emitContainer(ctx, 'created', next);
   try {
     await ctx.engine.startContainer(next.id);
+    await postStartOf(ctx, next);
     emitContainer(ctx, 'started', next);
     await waitHealthy(ctx, next, a.timeoutMs);
   } catch (error) {
@@ -126,6 +128,16 @@ async function rollOne(ctx: ActionContext, a: Rollout, step: RolloutStep, draine
   await ctx.engine.renameContainer(next.id, step.canonicalName);
   ctx.rolloutHooks?.promote(next);
   ctx.onReplaced?.(next.service, next.replica);
+}
+
+/** The new container's post_start; its failure is a verdict on the version (rolled back), like a crash. */
+async function postStartOf(ctx: ActionContext, next: ContainerRef): Promise<void> {
+  try {
+    await runPostStart(ctx, next, ctx.hooks?.[next.service]?.postStart);
+  } catch (error) {
+    if (isCmeshError(error) && error.code === 'CMESH_E_HOOK_FAILED') throw new NextFailed(`failed its post_start: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Rejects when the container exits, turns unhealthy or vanishes; never resolves otherwise (raced against health). */

@@ -2,6 +2,7 @@
 // rollouts (which drain the old replica early to free their surge slot).
 
 import { type ActionContext, emitContainer } from './action-context.ts';
+import { runPreStop } from './lifecycle-hooks.ts';
 import type { ContainerRef } from './plan-types.ts';
 
 /** Drains for at most the stop grace period, and never longer than this whatever stop_grace_period says. */
@@ -15,6 +16,8 @@ export async function drain(ctx: ActionContext, ref: ContainerRef, timeoutSec: n
 export async function stop(ctx: ActionContext, ref: ContainerRef, timeoutSec: number, removing = false, drained = false): Promise<void> {
   if (!drained) await drain(ctx, ref, timeoutSec);
   try {
+    // Out of traffic first, then the app's own pre_stop (flush, deregister), then the signal.
+    await runPreStop(ctx, ref, ctx.hooks?.[ref.service]?.preStop);
     await ctx.engine.stopContainer(ref.id, timeoutSec);
   } finally {
     if (!removing) ctx.stopHooks?.afterStop(ref, false);

@@ -82,6 +82,7 @@ export async function execute(
     ...(options.stopHooks ? { stopHooks: options.stopHooks } : {}),
     ...(options.rolloutHooks ? { rolloutHooks: options.rolloutHooks } : {}),
     ...(options.onRolledBack ? { onRolledBack: options.onRolledBack } : {}),
+    ...(plan.hooks ? { hooks: plan.hooks } : {}),
   };
   const waitFor =
     options.waitFor ??

@@ -15,7 +15,7 @@ import type { WakeSource } from './nap.ts';
 import type { GatewayContext } from './plan-gateway.ts';
 import { type ReadyOptions, waitReady } from './ready.ts';
 import { RestartAnnouncements } from './restart-announcements.ts';
-import { replicaKey, Supervisor } from './supervisor.ts';
+import { replicaKey, restartRule, Supervisor } from './supervisor.ts';
 
 export interface ReconcilerOptions {
   engine: ContainerEngine;
@@ -118,8 +118,7 @@ export class ProjectReconciler {
     const signal = options.signal ? AbortSignal.any([options.signal, this.#o.signal]) : this.#o.signal;
     return waitReady(this.#o.engine, desired, (key, service, c) => {
       const spec = desired.project.services[service];
-      const rule = { policy: spec?.restart ?? 'no', ...(spec?.restartMaxRetries === undefined ? {} : { maxRetries: spec.restartMaxRetries }) };
-      return this.supervisor.decide(key, rule, c);
+      return this.supervisor.decide(key, restartRule(spec), c);
     }, { ...(this.#o.wake ? { wake: this.#o.wake } : {}), ...options, signal });
   }
 
@@ -217,7 +216,8 @@ export class ProjectReconciler {
     for (const c of allContainers(observed)) {
       const service = c.labels['dev.cmesh.service'];
       const replica = replicaOf(c.labels);
-      if (c.state === 'running' && service && replica) this.supervisor.observeRunning(replicaKey(service, replica), c.startedAt);
+      const windowMs = service ? desired.project.services[service]?.restartWindowMs : undefined;
+      if (c.state === 'running' && service && replica) this.supervisor.observeRunning(replicaKey(service, replica), c.startedAt, windowMs);
     }
     const failedRollouts: Record<string, string> = {};
     for (const [service, f] of this.#failedRollouts) if (f.generation === desired.generation) failedRollouts[service] = f.specHash;

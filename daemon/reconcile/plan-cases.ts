@@ -2,7 +2,9 @@
 
 import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import type { PlanCase } from './plan-case.ts';
+import { deployCases } from './plan-cases-deploy.ts';
 import { gatewayCases } from './plan-cases-gateway.ts';
+import { namespaceCases } from './plan-cases-namespaces.ts';
 import { rolloutCases } from './plan-cases-rollout.ts';
 import { oneOffLabels } from '../api/labels.ts';
 import { ctr, dep, desired, NOW, project, svc, UPDATED_AT } from './testing.ts';
@@ -215,4 +217,6 @@ export const cases: PlanCase[] = [
   },
   ...rolloutCases,
   ...gatewayCases,
+  ...namespaceCases,
+  ...deployCases,
 ];

@@ -6,6 +6,7 @@ import { Labels } from '../api/labels.ts';
 import { stopTimeoutSec } from './container-spec.ts';
 import type { ObservedProject } from './observe.ts';
 import { gatewayRef } from './plan-gateway.ts';
+import { hooksOf } from './lifecycle-hooks.ts';
 import { dependencyLevels } from './plan-graph.ts';
 import { refOf, removeAction } from './plan-service.ts';
 import type { Action, DownOptions, Plan, Stage } from './plan-types.ts';
@@ -82,5 +83,6 @@ export function planDown(desired: DesiredProject | undefined, observed: Observed
   }
   if (teardown.length > 0) stages.push({ name: 'teardown', services: [], waits: [], actions: teardown });
 
-  return { kind: 'down', project: observed.project, generation: desired?.generation ?? 0, now, stages, deferred: [], notes };
+  const hooks = desired ? hooksOf(desired.project.services) : {};
+  return { kind: 'down', project: observed.project, generation: desired?.generation ?? 0, now, stages, deferred: [], notes, ...(Object.keys(hooks).length > 0 ? { hooks } : {}) };
 }

@@ -12,9 +12,14 @@ import type { Action, ContainerRef, RolloutStep } from './plan-types.ts';
  */
 export const DEFAULT_MAX_SURGE = 1;
 
-/** `x-cmesh.rollout.max_surge`, never more than the replicas that roll (and at least one). */
+/**
+ * `x-cmesh.rollout.max_surge`, else deploy.update_config.parallelism (0 = all at once, as in Swarm), never more than
+ * the replicas that roll (and at least one).
+ */
 export function maxSurgeOf(service: ServiceSpec, steps: number): number {
-  return Math.max(1, Math.min(service.mesh.rollout?.maxSurge ?? DEFAULT_MAX_SURGE, steps));
+  const parallelism = service.update?.parallelism;
+  const wanted = service.mesh.rollout?.maxSurge ?? (parallelism === 0 ? steps : parallelism) ?? DEFAULT_MAX_SURGE;
+  return Math.max(1, Math.min(wanted, steps));
 }
 /** How long a new replica may take to become healthy when nothing better is known. */
 export const DEFAULT_ROLLOUT_TIMEOUT_MS = 60_000;

@@ -7,7 +7,7 @@ import type { ProjectSpec, ServiceSpec } from '../api/project.ts';
 import { createSpec, stopTimeoutSec } from './container-spec.ts';
 import { isProxied, planLeftovers, rolloutAction } from './plan-rollout.ts';
 import type { Action, ContainerRef, DeferredRestart, PlanContext } from './plan-types.ts';
-import { decideRestart, replicaKey } from './supervisor.ts';
+import { decideRestart, replicaKey, restartRule } from './supervisor.ts';
 
 export interface ServiceInput {
   project: ProjectSpec;
@@ -24,6 +24,12 @@ export interface ServiceInput {
   next?: Record<number, ContainerInfo[]>;
   /** The spec hash whose rollout failed for this desired generation: not retried. */
   failedHash?: string;
+  /**
+   * Namespaces this service joins (`network_mode`/`ipc`/`pid`/`uts: service:x`): per joined service, whether its first
+   * replica gets a new container in this pass, and when its current container started. A replica that started before
+   * the container it joined has lost that namespace and is recreated.
+   */
+  joins?: { service: string; replacedNow: boolean; startedAt?: number }[];
 }
 
 export interface ServiceOutput {
@@ -109,11 +115,26 @@ export function planService(input: ServiceInput, ctx: PlanContext): ServiceOutpu
 
 /**
  * Start-first applies to a running replica whose spec changed of a service a proxy holds the traffic of: a published
- * one, or one meshed east-west (its callers reach it through the gateway). Anything else is stop-first.
+ * one, or one meshed east-west (its callers reach it through the gateway). Anything else, and a service that asks for
+ * it (deploy.update_config.order: stop-first), is stop-first.
  */
 function rollsOut(input: ServiceInput, c: ContainerInfo): boolean {
+  if (input.service.update?.order === 'stop-first') return false;
   const held = isProxied(input.service) || isMeshedEastWest(input.project, input.service.name);
   return !input.stopped && held && c.state === 'running' && c.labels[Labels.specHash] !== input.hash;
+}
+
+/** Why a replica's joined namespace is gone (its service:x container was or is being replaced), or undefined. */
+function lostNamespace(input: ServiceInput, c: ContainerInfo): string | undefined {
+  // A replica that is not running joins whatever it finds when its restart policy (or `start`) starts it again.
+  if (c.state !== 'running') return undefined;
+  for (const j of input.joins ?? []) {
+    if (j.replacedNow) return `joins ${j.service}'s namespace, whose container is replaced or restarted`;
+    if (j.startedAt !== undefined && c.startedAt !== undefined && j.startedAt > c.startedAt) {
+      return `joins ${j.service}'s namespace, whose container started after it`;
+    }
+  }
+  return undefined;
 }
 
 function convergeReplica(
@@ -135,8 +156,10 @@ function convergeReplica(
     if (c.state === 'running') out.actions.push({ kind: 'stop', target: ref, timeoutSec, reason: 'service stopped' });
     return;
   }
-  if (c.labels[Labels.specHash] !== hash || c.state === 'dead') {
-    const reason = c.state === 'dead' ? 'dead' : `spec changed (${(c.labels[Labels.specHash] ?? 'none').slice(0, 12)})`;
+  const orphaned = lostNamespace(input, c);
+  if (c.labels[Labels.specHash] !== hash || c.state === 'dead' || orphaned !== undefined) {
+    const reason =
+      c.state === 'dead' ? 'dead' : c.labels[Labels.specHash] !== hash ? `spec changed (${(c.labels[Labels.specHash] ?? 'none').slice(0, 12)})` : orphaned!;
     const spec = createSpec(input.project, service, index, hash);
     out.actions.push({ kind: 'recreate', target: ref, strategy: 'stop-first', stopTimeoutSec: timeoutSec, specHash: hash, spec, reason });
     return;
@@ -153,8 +176,7 @@ function convergeReplica(
   const failing = c.state === 'exited' || (c.state === 'running' && c.health === 'unhealthy');
   if (!failing) return;
 
-  const rule = { policy: service.restart, ...(service.restartMaxRetries === undefined ? {} : { maxRetries: service.restartMaxRetries }) };
-  const decision = decideRestart(rule, c, ctx.supervisor.replicas[replicaKey(service.name, index)], ctx.now);
+  const decision = decideRestart(restartRule(service), c, ctx.supervisor.replicas[replicaKey(service.name, index)], ctx.now);
   if (decision.kind !== 'restart') {
     out.notes.push(`${c.name}: ${decision.reason}`);
     return;

@@ -1,8 +1,14 @@
 // The Plan data model: ordered stages of actions that execute() runs without making a single decision of its own.
 
 import type { ContainerCreateSpec, NetworkCreateSpec, VolumeCreateSpec } from '../api/engine.ts';
-import type { DependsCondition } from '../api/project.ts';
+import type { DependsCondition, LifecycleHook } from '../api/project.ts';
 import type { SupervisorView } from './supervisor.ts';
+
+/** A service's hooks as plan() hands them to execute(); only services that have some. */
+export interface ServiceHooks {
+  postStart?: LifecycleHook[];
+  preStop?: LifecycleHook[];
+}
 
 /** An existing container an action works on. */
 export interface ContainerRef {
@@ -109,6 +115,8 @@ export interface Plan {
   wakeAt?: number;
   /** Things the plan saw and chose not to act on (paused replicas, kept orphans, give-ups). */
   notes: string[];
+  /** post_start / pre_stop of the services that declare them: execute runs them around its starts and stops. */
+  hooks?: Record<string, ServiceHooks>;
 }
 
 /** What the daemon supplies for the east-west gateway: its locally built image and its control socket's directory. */

@@ -5,11 +5,12 @@ import type { NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
 import type { DependsCondition, ProjectSpec } from '../api/project.ts';
 import { specHash } from './hash.ts';
+import { hooksOf } from './lifecycle-hooks.ts';
 import type { ObservedProject } from './observe.ts';
 import { dependenciesOf, dependencyLevels, touchedServices } from './plan-graph.ts';
 import { ORPHAN_STOP_TIMEOUT_SEC } from './plan-down.ts';
 import { planGateway } from './plan-gateway.ts';
-import { planService, refOf, removeAction } from './plan-service.ts';
+import { planService, refOf, removeAction, type ServiceInput } from './plan-service.ts';
 import { type Action, type DeferredRestart, type Plan, type PlanContext, type Stage, startsSomething, type WaitGate } from './plan-types.ts';
 
 export type { Action, DeferredRestart, DownOptions, Plan, PlanContext, Stage, WaitGate } from './plan-types.ts';
@@ -66,6 +67,30 @@ function gatesFor(desired: DesiredProject, services: string[], actions: Action[]
 }
 
 /**
+ * An action that gives replica 1 of its service new namespaces (a new container, or a start: the engine makes a fresh
+ * network namespace each time a container starts), which those who joined the old ones must follow. A supervised
+ * restart is left to the next pass (startedAt in lostNamespace): a crash-looping x must not drag its dependents
+ * through a depends_on gate on every self-healing pass.
+ */
+function replacesFirstReplica(a: Action): boolean {
+  if (a.kind === 'create') return a.replica === 1;
+  if (a.kind === 'recreate' || a.kind === 'promote' || a.kind === 'start') return a.target.replica === 1;
+  if (a.kind === 'rollout') return a.steps.some((s) => s.target.replica === 1);
+  return false;
+}
+
+/** The `service:x` namespaces (network_mode, ipc, pid, uts) `name` joins, with what the plan knows of x's replica 1. */
+function namespaceJoins(project: ProjectSpec, name: string, observed: ObservedProject, replaced: ReadonlySet<string>): NonNullable<ServiceInput['joins']> {
+  const o = project.services[name]?.options;
+  const joined = new Set<string>();
+  for (const mode of [o?.networkMode, o?.ipc, o?.pid, o?.uts]) if (mode?.startsWith('service:')) joined.add(mode.slice('service:'.length));
+  return [...joined].sort().map((service) => {
+    const first = (observed.services[service]?.[1] ?? []).find((c) => c.state === 'running');
+    return { service, replacedNow: replaced.has(service), ...(first?.startedAt === undefined ? {} : { startedAt: first.startedAt }) };
+  });
+}
+
+/**
  * Plans one `up` pass. Pure: the same inputs give the same plan, which golden tests pin down. Throws CMESH_E_CONFIG
  * for a dependency cycle and CMESH_E_SERVICE_NOT_FOUND for an unknown selected service.
  */
@@ -91,10 +116,13 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
   const gateway = planGateway(project, observed.gateway ?? [], ctx.gateway, notes);
   if (gateway.before.length > 0) stages.push({ name: 'gateway', services: [], waits: [], actions: gateway.before });
 
+  // Services whose first replica gets a new container in this pass: whoever joins its namespace must follow.
+  const replaced = new Set<string>();
   for (const services of levels) {
     const actions: Action[] = [];
     for (const name of services) {
       const service = project.services[name]!;
+      const joins = namespaceJoins(project, service.name, observed, replaced);
       const out = planService(
         {
           project,
@@ -106,9 +134,11 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
           observed: observed.services[name] ?? {},
           next: observed.next[name] ?? {},
           ...(ctx.failedRollouts?.[name] === undefined ? {} : { failedHash: ctx.failedRollouts[name] }),
+          ...(joins.length > 0 ? { joins } : {}),
         },
         ctx,
       );
+      if (out.actions.some(replacesFirstReplica)) replaced.add(name);
       actions.push(...out.actions);
       deferred.push(...out.deferred);
       notes.push(...out.notes);
@@ -121,6 +151,8 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
 
   deferred.sort((a, b) => a.notBefore - b.notBefore || a.target.name.localeCompare(b.target.name));
   const result: Plan = { kind: 'up', project: project.name, generation: desired.generation, now: ctx.now, stages, deferred, notes };
+  const hooks = hooksOf(project.services);
+  if (Object.keys(hooks).length > 0) result.hooks = hooks;
   if (deferred[0]) result.wakeAt = deferred[0].notBefore;
   return result;
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContainerInfo } from '../api/engine.ts';
 import { backoffDelay, PASS_BACKOFF } from './backoff.ts';
-import { decideRestart, replicaKey, Supervisor } from './supervisor.ts';
+import { decideRestart, replicaKey, restartRule, Supervisor } from './supervisor.ts';
 
 const T0 = 1_000_000;
 function exited(code: number, ranMs = 2_000, finishedAt = T0): ContainerInfo {
@@ -103,4 +103,24 @@ test('forget clears history; view is a copy', () => {
   assert.equal(view.replicas['a#1']?.attempts, 1);
   sup.forget('a#1');
   assert.equal(sup.restarts('a#1'), 0);
+});
+
+test('deploy.restart_policy: max_attempts limits `any` too, delay replaces the backoff, window resets the count', () => {
+  const rule = restartRule({ restart: 'always', restartMaxRetries: 2, restartDelayMs: 5_000, restartWindowMs: 30_000 });
+  assert.deepEqual(rule, { policy: 'always', maxRetries: 2, delayMs: 5_000, windowMs: 30_000 });
+  const entry = (attempts: number) => ({ attempts, total: attempts });
+  assert.deepEqual(decideRestart(rule, exited(0), entry(1), T0), { kind: 'restart', attempt: 2, delayMs: 5_000, notBefore: T0 + 5_000, reason: 'exited with code 0' });
+  const giveUp = decideRestart(rule, exited(1), entry(2), T0);
+  assert.deepEqual(giveUp, { kind: 'give-up', reason: 'exited with code 1, gave up after 2 restarts (max_attempts 2)' });
+  // Ran 40 s > window 30 s: a fresh failure, not the third attempt.
+  assert.equal(decideRestart(rule, exited(1, 40_000), entry(2), T0).kind, 'restart');
+  assert.deepEqual(restartRule(undefined), { policy: 'no' });
+  // The window also resets a replica that keeps running.
+  let now = T0;
+  const sup = new Supervisor({ now: () => now });
+  const key = replicaKey('web', 1);
+  sup.recordRestart(key);
+  now += 31_000;
+  sup.observeRunning(key, T0, 30_000);
+  assert.equal(sup.view().replicas[key]?.attempts, 0);
 });

@@ -5,7 +5,7 @@
 
 import type { ContainerInfo } from '../api/engine.ts';
 import { replicaId } from '../api/labels.ts';
-import type { RestartPolicy } from '../api/project.ts';
+import type { RestartPolicy, ServiceSpec } from '../api/project.ts';
 import { type BackoffPolicy, backoffDelay, RESTART_BACKOFF } from './backoff.ts';
 
 /** A replica that stayed up this long is considered healthy again: its attempt counter resets (like Docker's). */
@@ -32,6 +32,21 @@ export type RestartDecision =
 export interface RestartRule {
   policy: RestartPolicy;
   maxRetries?: number;
+  /** deploy.restart_policy.delay: a fixed wait instead of the exponential backoff. */
+  delayMs?: number;
+  /** deploy.restart_policy.window: a run this long resets the attempt count (instead of RESET_AFTER_MS). */
+  windowMs?: number;
+}
+
+/** A service's restart rule: `restart` or deploy.restart_policy, as the loader settled it. */
+export function restartRule(service: Pick<ServiceSpec, 'restart' | 'restartMaxRetries' | 'restartDelayMs' | 'restartWindowMs'> | undefined): RestartRule {
+  if (!service) return { policy: 'no' };
+  return {
+    policy: service.restart,
+    ...(service.restartMaxRetries === undefined ? {} : { maxRetries: service.restartMaxRetries }),
+    ...(service.restartDelayMs === undefined ? {} : { delayMs: service.restartDelayMs }),
+    ...(service.restartWindowMs === undefined ? {} : { windowMs: service.restartWindowMs }),
+  };
 }
 
 export interface SupervisorOptions {
@@ -69,11 +84,13 @@ export function decideRestart(
     container.startedAt !== undefined && container.finishedAt !== undefined
       ? container.finishedAt - container.startedAt
       : 0;
-  const attempts = ranFor >= resetAfterMs ? 0 : (entry?.attempts ?? 0);
-  if (rule.policy === 'on-failure' && rule.maxRetries !== undefined && attempts >= rule.maxRetries) {
-    return { kind: 'give-up', reason: `${what}, gave up after ${attempts} restarts (on-failure:${rule.maxRetries})` };
+  const attempts = ranFor >= (rule.windowMs ?? resetAfterMs) ? 0 : (entry?.attempts ?? 0);
+  // Only on-failure:N and deploy.restart_policy.max_attempts set maxRetries; the latter limits `any` too (Compose spec).
+  if (rule.maxRetries !== undefined && attempts >= rule.maxRetries) {
+    const limit = rule.policy === 'on-failure' ? `on-failure:${rule.maxRetries}` : `max_attempts ${rule.maxRetries}`;
+    return { kind: 'give-up', reason: `${what}, gave up after ${attempts} restarts (${limit})` };
   }
-  const delayMs = backoffDelay(attempts, backoff);
+  const delayMs = rule.delayMs ?? backoffDelay(attempts, backoff);
   // Count the delay from the moment the replica failed, or from our last restart when the engine gives no exit time.
   const since = unhealthy
     ? Math.max(entry?.lastRestartAt ?? 0, container.startedAt ?? 0)
@@ -102,11 +119,11 @@ export class Supervisor {
     return next;
   }
 
-  /** Called for every running replica on each pass: after RESET_AFTER_MS of uptime the backoff starts over. */
-  observeRunning(key: string, startedAt: number | undefined): void {
+  /** Called for every running replica on each pass: after RESET_AFTER_MS (or the service's window) the backoff starts over. */
+  observeRunning(key: string, startedAt: number | undefined, windowMs?: number): void {
     const entry = this.#state.get(key);
     if (!entry || entry.attempts === 0 || startedAt === undefined) return;
-    if (this.#now() - startedAt >= this.#resetAfterMs) this.#state.set(key, { ...entry, attempts: 0 });
+    if (this.#now() - startedAt >= (windowMs ?? this.#resetAfterMs)) this.#state.set(key, { ...entry, attempts: 0 });
   }
 
   /** A replica that was removed or recreated starts a fresh history. */

@@ -150,7 +150,7 @@ export function readContainerOptions(ctx: Ctx, service: YMap, path: PathSeg[]): 
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function readUlimits(ctx: Ctx, node: YNode, path: PathSeg[]): Record<string, Ulimit> | undefined {
+export function readUlimits(ctx: Ctx, node: YNode, path: PathSeg[]): Record<string, Ulimit> | undefined {
   const m = readMap(ctx, node, path);
   if (m === undefined) return undefined;
   const out: Record<string, Ulimit> = {};
@@ -213,7 +213,7 @@ function readDevices(ctx: Ctx, node: YNode, path: PathSeg[]): DeviceMapping[] | 
 }
 
 /** `host:ip`, `host=ip` (Compose accepts both), `[::1]` brackets, or a mapping host → ip (or a list of ips). */
-function readExtraHosts(ctx: Ctx, node: YNode, path: PathSeg[]): ExtraHost[] | undefined {
+export function readExtraHosts(ctx: Ctx, node: YNode, path: PathSeg[]): ExtraHost[] | undefined {
   const out: ExtraHost[] = [];
   const add = (host: string, ip: string, at: YNode, p: PathSeg[]): void => {
     const clean = ip.replace(/^\[(.*)\]$/, '$1');

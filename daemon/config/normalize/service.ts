@@ -7,15 +7,17 @@ import type { PathSeg } from '../positions.ts';
 import { DEPLOY_KEYS, DEPLOY_UNSUPPORTED, RESTART_VALUES, SERVICE_KEYS, SERVICE_NETWORK_KEYS, SERVICE_NETWORK_UNSUPPORTED, SERVICE_UNSUPPORTED } from '../schema.ts';
 import { type MeshOverrides, readMeshOverrides, resolveMesh } from '../x-cmesh.ts';
 import { readBuild } from './build.ts';
+import { readCommand } from './command.ts';
 import { readContainerOptions } from './container-options.ts';
+import { type DeployResult, readDeploy } from './deploy.ts';
 import { type DependencyNodes, readDependsOn } from './depends-on.ts';
 import { readEnvironment } from './environment.ts';
 import { readFileGrants } from './file-grants.ts';
 import { readHealthcheck } from './healthcheck.ts';
+import { readLifecycleHooks } from './lifecycle-hooks.ts';
 import { readPorts } from './ports.ts';
 import { readPlatform, readPullPolicy } from './pull-policy.ts';
 import { checkKeys, type Ctx, readDuration, readInt, readKeyValues, readMap, readString, readStringList, typeError } from './read.ts';
-import { shellSplit } from './shell-split.ts';
 import { readVolumes, type VolumeRef } from './volumes.ts';
 import { readDevelop } from './watch.ts';
 
@@ -60,6 +62,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
   let meshOwn: MeshOverrides = {};
   let scale: { n: number; node: YNode } | undefined;
   let replicas: { n: number; node: YNode } | undefined;
+  let deploy: DeployResult | undefined;
   for (const e of map.entries.values()) {
     const p = [...path, e.key];
     const v = e.value;
@@ -95,9 +98,8 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
         const d = readMap(ctx, v, p);
         if (d === undefined) break;
         checkKeys(ctx, d, p, { supported: DEPLOY_KEYS, unsupported: DEPLOY_UNSUPPORTED });
-        const r = get(d, 'replicas');
-        const n = r === undefined ? undefined : readInt(ctx, r, [...p, 'replicas'], { min: 0, max: 1000 });
-        if (r !== undefined && n !== undefined) replicas = { n, node: r };
+        deploy = readDeploy(ctx, d, p, spec);
+        if (deploy.replicas !== undefined) replicas = deploy.replicas;
         break;
       }
       case 'healthcheck': {
@@ -108,9 +110,14 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
       case 'depends_on':
         spec.dependsOn = readDependsOn(ctx, v, p, refs.deps);
         break;
-      case 'restart':
-        readRestart(ctx, v, p, spec);
+      case 'restart': {
+        // Compose v2: deploy.restart_policy, when set, replaces `restart` whatever the order in the file.
+        const d = get(map, 'deploy');
+        const overridden = d?.kind === 'map' && get(d, 'restart_policy') !== undefined;
+        readRestart(ctx, v, p, overridden ? { ...spec } : spec);
+        if (overridden && ctx.issues.canWarn) ctx.issues.warn(e.keyPos, p, '`restart` is overridden by deploy.restart_policy (as in Compose)');
         break;
+      }
       case 'labels':
         spec.labels = readKeyValues(ctx, v, p, false);
         break;
@@ -135,6 +142,12 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
       case 'profiles':
         spec.profiles = readStringList(ctx, v, p) ?? [];
         break;
+      case 'post_start':
+      case 'pre_stop': {
+        const hooks = readLifecycleHooks(ctx, v, p);
+        if (hooks.length > 0) spec[e.key === 'post_start' ? 'postStart' : 'preStop'] = hooks;
+        break;
+      }
       case 'develop':
         spec.watch = readDevelop(ctx, v, p);
         break;
@@ -154,6 +167,13 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
     ctx.issues.error(scale.node.pos, [...path, 'scale'], `scale (${scale.n}) and deploy.replicas (${replicas.n}) disagree`, 'set only one of them');
   }
   spec.replicas = scale?.n ?? replicas?.n ?? 1;
+  if (deploy?.global !== undefined) {
+    // Swarm's global mode runs one task per node; this is one node.
+    if (scale !== undefined || replicas !== undefined) {
+      ctx.issues.error(deploy.global.node.pos, [...path, 'deploy', 'mode'], 'deploy.mode "global" runs one replica per node and cannot be combined with a replica count', 'drop `replicas`/`scale`, or use `mode: replicated`');
+    }
+    spec.replicas = 1;
+  }
   const options = readContainerOptions(ctx, map, path);
   if (options !== undefined) spec.options = options;
   if (options !== undefined) joinNamespaces(ctx, map, path, spec, refs);
@@ -182,20 +202,6 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
 
 function assign<K extends keyof ServiceSpec>(spec: ServiceSpec, key: K, value: ServiceSpec[K] | undefined): void {
   if (value !== undefined) spec[key] = value;
-}
-
-/** A string is shell-split like Compose; a list is taken as-is; null means unset. */
-function readCommand(ctx: Ctx, node: YNode, path: PathSeg[]): string[] | undefined {
-  if (node.kind === 'scalar' && node.value === null) return undefined;
-  if (node.kind === 'scalar' && typeof node.value === 'string') {
-    const r = shellSplit(node.value);
-    if ('error' in r) {
-      ctx.issues.error(node.pos, path, `cannot split command: ${r.error}`, 'close the quote, or use the list form ["cmd", "arg"]');
-      return undefined;
-    }
-    return r.words;
-  }
-  return readStringList(ctx, node, path, { coerce: true });
 }
 
 function readExpose(ctx: Ctx, node: YNode, path: PathSeg[]): number[] {

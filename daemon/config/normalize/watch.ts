@@ -1,11 +1,32 @@
 // `develop.watch` rules → WatchRule[] with absolute host paths.
 
 import type { WatchRule } from '../../api/project.ts';
-import { get, isMap, type YNode } from '../node.ts';
+import { get, isMap, type YMap, type YNode } from '../node.ts';
 import type { PathSeg } from '../positions.ts';
 import { DEVELOP_KEYS, WATCH_ACTIONS, WATCH_KEYS, WATCH_UNSUPPORTED } from '../schema.ts';
 import { resolveHostPath } from './paths.ts';
-import { checkKeys, type Ctx, readEnum, readMap, readString, readStringList, typeError } from './read.ts';
+import { readLifecycleHook } from './lifecycle-hooks.ts';
+import { checkKeys, type Ctx, readBool, readEnum, readMap, readString, readStringList, typeError } from './read.ts';
+
+/** initial_sync (sync actions only) and exec (required by sync+exec, meaningless elsewhere). */
+function readSyncExtras(ctx: Ctx, item: YMap, p: PathSeg[], action: WatchRule['action'], rule: WatchRule): void {
+  const initial = get(item, 'initial_sync');
+  if (initial !== undefined) {
+    const b = readBool(ctx, initial, [...p, 'initial_sync']);
+    if (b === true && !action.startsWith('sync')) {
+      ctx.issues.warn(item.entries.get('initial_sync')!.keyPos, [...p, 'initial_sync'], `initial_sync only applies to sync actions, not "${action}"; ignored`);
+    } else if (b === true) rule.initialSync = true;
+  }
+  const exec = get(item, 'exec');
+  if (exec !== undefined) {
+    const hook = readLifecycleHook(ctx, exec, [...p, 'exec']);
+    if (hook !== undefined && action !== 'sync+exec') {
+      ctx.issues.warn(item.entries.get('exec')!.keyPos, [...p, 'exec'], `exec only runs with action "sync+exec", not "${action}"; ignored`);
+    } else if (hook !== undefined) rule.exec = hook;
+  } else if (action === 'sync+exec') {
+    ctx.issues.error(item.pos, p, 'watch action "sync+exec" needs an "exec" command', 'e.g. `exec: {command: ["kill", "-HUP", "1"]}`');
+  }
+}
 
 export function readDevelop(ctx: Ctx, node: YNode, path: PathSeg[]): WatchRule[] {
   const dev = readMap(ctx, node, path);
@@ -45,6 +66,10 @@ export function readDevelop(ctx: Ctx, node: YNode, path: PathSeg[]): WatchRule[]
     }
     const ignore = get(item, 'ignore');
     if (ignore !== undefined) rule.ignore = readStringList(ctx, ignore, [...p, 'ignore'], { allowString: true }) ?? [];
+    const include = get(item, 'include');
+    const included = include === undefined ? undefined : readStringList(ctx, include, [...p, 'include'], { allowString: true });
+    if (included !== undefined && included.length > 0) rule.include = included;
+    readSyncExtras(ctx, item, p, action, rule);
     rules.push(rule);
   });
   return rules;

@@ -37,6 +37,15 @@ const SERVICE_SAMPLES: Partial<Record<keyof ServiceSpec, Mutate>> = {
   restartMaxRetries: (s) => {
     s.restartMaxRetries = 3;
   },
+  restartDelayMs: (s) => {
+    s.restartDelayMs = 5000;
+  },
+  restartWindowMs: (s) => {
+    s.restartWindowMs = 60_000;
+  },
+  update: (s) => {
+    s.update = { parallelism: 2 };
+  },
   networks: (s) => {
     s.networks = { back: { aliases: [] } };
   },
@@ -156,6 +165,8 @@ const PARTIAL: [string, Mutate, string, 'ingress'?][] = [
   ['healthcheck test that is no command', (s) => (s.healthcheck = { test: ['CMD'], disable: false }), 'healthcheck.test'],
   ['secret uid', (s) => (s.secrets = [{ source: 'k', target: '/run/secrets/k', uid: 1000 }]), 'secrets[0]'],
   ['published port range', (s) => Object.assign(s.ports[0] ?? {}, { publishedEnd: 8090 }), 'ports[0]', 'ingress'],
+  ['post_start with its own user', (s) => (s.postStart = [{ command: ['true'], user: 'root', environment: {} }]), 'post_start'],
+  ['two pre_stop hooks', (s) => (s.preStop = [{ command: ['a'], environment: {} }, { command: ['b'], environment: {} }]), 'pre_stop'],
   ['non-HTTP port behind an Ingress', (s) => (s.mesh = { ...s.mesh, protocol: 'tcp' }), 'ports[0]', 'ingress'],
 ];
 

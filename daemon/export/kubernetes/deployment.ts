@@ -99,7 +99,25 @@ function container(service: ServiceSpec, project: ProjectSpec, parts: PodParts, 
     ...(parts.mounts.length > 0 ? { volumeMounts: parts.mounts } : {}),
     ...(o.tty !== undefined ? { tty: o.tty } : {}),
     ...(o.stdinOpen !== undefined ? { stdin: o.stdinOpen } : {}),
+    ...lifecycleHooks(service, findings),
   };
+}
+
+/**
+ * post_start / pre_stop → the container's lifecycle exec handlers. Kubernetes takes one command per handler and no
+ * user, working directory or environment of its own, so only a single plain hook carries over; the rest is warned.
+ */
+function lifecycleHooks(service: ServiceSpec, findings: Findings): Pick<IContainer, 'lifecycle'> {
+  const lifecycle: NonNullable<IContainer['lifecycle']> = {};
+  for (const [field, key, handler] of [['postStart', 'post_start', 'postStart'], ['preStop', 'pre_stop', 'preStop']] as const) {
+    const hooks = service[field];
+    if (hooks === undefined || hooks.length === 0) continue;
+    const [hook] = hooks;
+    const plain = hooks.length === 1 && hook !== undefined && hook.user === undefined && hook.workingDir === undefined && !hook.privileged && Object.keys(hook.environment).length === 0;
+    if (plain) lifecycle[handler] = { exec: { command: hook.command.map(escapeExpansion) } };
+    else findings.warn(service, key, `${key}: a Kubernetes ${handler} handler runs one command with the container's user, directory and environment; combine the hooks into one plain command`);
+  }
+  return Object.keys(lifecycle).length > 0 ? { lifecycle } : {};
 }
 
 /** Pod-level settings: namespaces, sysctls, groups, DNS, host aliases, platform. */

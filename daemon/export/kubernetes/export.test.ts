@@ -163,3 +163,9 @@ test('project-level x-cmesh.east_west: a note that callers reach Services direct
   assert.ok(exportKubernetes(p, { readFile }).notes.some((n) => n.startsWith('x-cmesh.east_west:')));
   assert.deepEqual(exportKubernetes(project('services:\n  web:\n    image: app\n'), { readFile }).notes, []);
 });
+
+test('post_start and pre_stop: one plain hook each becomes the container lifecycle exec handler', () => {
+  const objects = run("services:\n  web:\n    image: app\n    post_start: [{ command: ['sh', '-c', 'touch /ready'] }]\n    pre_stop: [{ command: 'sleep 2' }]\n");
+  const c = find(objects, 'Deployment', 'web')['spec'].template.spec.containers[0];
+  assert.deepEqual(c.lifecycle, { postStart: { exec: { command: ['sh', '-c', 'touch /ready'] } }, preStop: { exec: { command: ['sleep', '2'] } } });
+});
