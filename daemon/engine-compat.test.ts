@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { resolveHome } from './api/home.ts';
 import { startDaemon } from './daemon.ts';
@@ -40,6 +41,51 @@ test('up publishes the gap as a warning event naming the service, the key and bo
     const warnings = daemon.bus.recent(0, (e: DaemonEvent) => e.type === 'warning');
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]?.type === 'warning' ? warnings[0].message : '', /service "web": healthcheck\.start_interval needs Engine API 1\.44, this engine speaks 1\.41/);
+  } finally {
+    await daemon.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('subpath, per-network mac_address, gw_priority, interface_name and enable_ipv4: false are errors below their API', () => {
+  const p = project('p', [
+    svc('a', {
+      volumes: [{ type: 'volume', source: 'v', target: '/v', readOnly: false, subpath: 'x' }],
+      networks: { default: { aliases: [], macAddress: '02:42:ac:11:00:99', gwPriority: 1, interfaceName: 'eth3' } },
+    }),
+  ]);
+  p.networks['default'] = { name: 'default', engineName: 'p_default', external: false, internal: false, labels: {}, enableIpv4: false };
+  const gaps = engineGaps(p, ['a'], '1.41');
+  assert.deepEqual(
+    gaps.map((g) => `${g.severity} ${g.key} ${g.needs}`),
+    [
+      'error volumes[0].volume.subpath 1.45',
+      'error networks.default.mac_address 1.44',
+      'error networks.default.gw_priority 1.48',
+      'error networks.default.interface_name 1.49',
+      'error networks.default.enable_ipv4 (top-level) 1.48',
+    ],
+  );
+  assert.deepEqual(engineGaps(p, ['a'], '1.49'), []);
+  assert.deepEqual(engineGaps(p, ['a'], '1.45').map((g) => g.key), ['networks.default.gw_priority', 'networks.default.interface_name', 'networks.default.enable_ipv4 (top-level)']);
+});
+
+test('up refuses a key the engine would drop, naming it and both versions, before creating anything', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cm-compat-'));
+  const engine = new FakeEngine();
+  const daemon = await startDaemon({ home: resolveHome({ CMESH_HOME: dir }), engine, version: 'test', resyncMs: 60_000 });
+  try {
+    const p = project('compat2', [svc('web', { volumes: [{ type: 'volume', source: 'v', target: '/v', readOnly: false, subpath: 'x' }] })]);
+    await assert.rejects(daemon.manager.up('compat2', { project: p, services: [], build: 'auto', wait: false }), (err: unknown) => {
+      assert.ok(err instanceof CmeshError);
+      assert.equal(err.code, 'CMESH_E_ENGINE_UNSUPPORTED');
+      assert.match(err.message, /service "web": volumes\[0\]\.volume\.subpath needs Engine API 1\.45, this engine speaks 1\.41/);
+      assert.match(err.hint ?? '', /without `subpath`/);
+      assert.equal(err.issues[0]?.path, 'services.web.volumes[0].volume.subpath');
+      return true;
+    });
+    assert.deepEqual(await engine.listContainers({ labels: {}, all: true }), []);
+    assert.deepEqual(await engine.listVolumes({}), []);
   } finally {
     await daemon.close();
     await rm(dir, { recursive: true, force: true });

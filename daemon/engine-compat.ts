@@ -1,31 +1,69 @@
-// What the connected engine's API version cannot do with a project cmesh otherwise honours: named warnings (the
-// service runs, without that setting) instead of a silent drop. Pure; the table grows with each such key.
+// What the connected engine's API version cannot do with a project cmesh otherwise honours. Where the service would
+// still run as meant (healthcheck start_interval) that is a named warning; where the engine would silently drop or
+// misapply the setting (a volume subpath would mount the whole volume), `up` is refused naming the key and both
+// versions. Pure; the table grows with each such key.
 
 import type { ProjectSpec, ServiceSpec } from './api/project.ts';
 
 export interface EngineGap {
   service: string;
-  /** The compose key, as the user wrote it. */
+  /** The compose key, as the user wrote it (with the network or mount it sits on). */
   key: string;
   /** Engine API version the key needs. */
   needs: string;
-  /** What happens instead on this engine. */
+  /** What happens instead on this engine (warnings), or how to get past the refusal (errors). */
   instead: string;
+  severity: 'warning' | 'error';
 }
 
 interface Rule {
-  key: string;
   needs: string;
+  severity: EngineGap['severity'];
   instead: string;
-  uses(service: ServiceSpec): boolean;
+  /** The keys of this kind the service uses, as paths the user recognizes. */
+  uses(service: ServiceSpec, project: ProjectSpec): string[];
 }
+
+const when = (cond: boolean, key: string): string[] => (cond ? [key] : []);
+const endpoints = (s: ServiceSpec, pick: (n: ServiceSpec['networks'][string]) => unknown, key: string): string[] =>
+  Object.entries(s.networks).flatMap(([net, n]) => when(pick(n) !== undefined, `networks.${net}.${key}`));
 
 const RULES: readonly Rule[] = [
   {
-    key: 'healthcheck.start_interval',
     needs: '1.44',
+    severity: 'warning',
     instead: 'the engine runs its first check one `interval` after start',
-    uses: (s) => s.healthcheck !== undefined && !s.healthcheck.disable && s.healthcheck.startIntervalMs !== undefined,
+    uses: (s) => when(s.healthcheck !== undefined && !s.healthcheck.disable && s.healthcheck.startIntervalMs !== undefined, 'healthcheck.start_interval'),
+  },
+  {
+    needs: '1.45',
+    severity: 'error',
+    instead: 'mount the volume without `subpath`, or upgrade Docker Engine to 26.0 or later',
+    uses: (s) => s.volumes.flatMap((v, i) => when(v.subpath !== undefined, `volumes[${i}].volume.subpath`)),
+  },
+  {
+    needs: '1.44',
+    severity: 'error',
+    instead: 'use the service-level `mac_address` (one network), or upgrade Docker Engine to 25.0 or later',
+    uses: (s) => endpoints(s, (n) => n.macAddress, 'mac_address'),
+  },
+  {
+    needs: '1.48',
+    severity: 'error',
+    instead: 'drop `gw_priority` (the first network by `priority` gives the gateway), or upgrade Docker Engine to 28.0 or later',
+    uses: (s) => endpoints(s, (n) => n.gwPriority, 'gw_priority'),
+  },
+  {
+    needs: '1.49',
+    severity: 'error',
+    instead: 'drop `interface_name`, or upgrade Docker Engine to 28.1 or later',
+    uses: (s) => endpoints(s, (n) => n.interfaceName, 'interface_name'),
+  },
+  {
+    needs: '1.48',
+    severity: 'error',
+    instead: 'drop `enable_ipv4: false`, or upgrade Docker Engine to 28.0 or later',
+    uses: (s, p) => Object.keys(s.networks).flatMap((net) => when(p.networks[net]?.enableIpv4 === false, `networks.${net}.enable_ipv4 (top-level)`)),
   },
 ];
 
@@ -42,7 +80,8 @@ export function engineGaps(project: ProjectSpec, services: readonly string[], ap
     const svc = project.services[name];
     if (!svc) continue;
     for (const r of RULES) {
-      if (apiBelow(apiVersion, r.needs) && r.uses(svc)) gaps.push({ service: name, key: r.key, needs: r.needs, instead: r.instead });
+      if (!apiBelow(apiVersion, r.needs)) continue;
+      for (const key of r.uses(svc, project)) gaps.push({ service: name, key, needs: r.needs, instead: r.instead, severity: r.severity });
     }
   }
   return gaps;

@@ -146,6 +146,8 @@ export class ProjectManager {
       const draft = mergeUp(prev, request.project, request);
       const services = activeServices(draft);
       const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
+      // Before any pull or build: a key this engine would drop refuses the up at once.
+      await this.#checkEngineGaps(request.project, services);
       const built = await ensureImages({
         ...this.#withSignal(signal),
         engine: this.#o.engine,
@@ -157,7 +159,6 @@ export class ProjectManager {
         ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
       });
       const project = await this.#withFileGrants(built);
-      await this.#warnEngineGaps(project, services);
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
       await this.#o.mesh?.publish(desired);
@@ -197,11 +198,27 @@ export class ProjectManager {
     });
   }
 
-  /** Named warnings for what this engine's API cannot do (engine-compat.ts); the engine version is asked once. */
-  async #warnEngineGaps(project: ProjectSpec, services: string[]): Promise<void> {
+  /**
+   * What this engine's API cannot do (engine-compat.ts): named warnings, or a refusal listing every key the engine would
+   * drop, before anything is created. The engine version is asked once.
+   */
+  async #checkEngineGaps(project: ProjectSpec, services: string[]): Promise<void> {
     this.#apiVersion ??= (await this.#o.engine.ping()).apiVersion;
     const apiVersion = this.#apiVersion;
-    for (const g of engineGaps(project, services, apiVersion)) {
+    const gaps = engineGaps(project, services, apiVersion);
+    const errors = gaps.filter((g) => g.severity === 'error');
+    if (errors.length > 0) {
+      const first = errors[0]!;
+      throw new CmeshError('CMESH_E_ENGINE_UNSUPPORTED', gapMessage(first, apiVersion).split(';')[0]!, {
+        hint: first.instead,
+        issues: errors.map((g) => {
+          const position = project.services[g.service]?.position;
+          return { message: gapMessage(g, apiVersion), path: `services.${g.service}.${g.key}`, ...(position ? { position } : {}) };
+        }),
+        details: { apiVersion, keys: errors.map((g) => `services.${g.service}.${g.key}`) },
+      });
+    }
+    for (const g of gaps) {
       this.#o.bus.publish({ type: 'warning', time: Date.now(), project: project.name, service: g.service, key: g.key, message: gapMessage(g, apiVersion) });
     }
   }

@@ -14,7 +14,9 @@ import type {
   HealthcheckSpec,
   HealthProbe,
   MeshSpec,
+  IpamSpec,
   NetworkSpec,
+  ServiceNetwork,
   PortMapping,
   ProjectSpec,
   ServiceSpec,
@@ -82,6 +84,12 @@ const VolumeMountSchema = z.strictObject({
   target: z.string(),
   readOnly: z.boolean(),
   createHostPath: z.boolean().optional(),
+  propagation: z.enum(['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave']).optional(),
+  selinux: z.enum(['z', 'Z']).optional(),
+  noCopy: z.boolean().optional(),
+  subpath: z.string().optional(),
+  tmpfsSizeBytes: z.number().int().min(0).optional(),
+  tmpfsMode: z.number().int().min(0).max(0o7777).optional(),
 });
 
 const WatchRuleSchema = z.strictObject({
@@ -213,6 +221,18 @@ const PullPolicySchema = z.custom<`every_${string}` | 'missing' | 'always' | 'ne
   { message: 'expected a pull policy' },
 );
 
+const ServiceNetworkSchema = z.strictObject({
+  aliases: strings,
+  ipv4Address: z.string().optional(),
+  ipv6Address: z.string().optional(),
+  linkLocalIps: strings.optional(),
+  macAddress: z.string().optional(),
+  priority: z.number().int().optional(),
+  gwPriority: z.number().int().optional(),
+  driverOpts: stringMap.optional(),
+  interfaceName: z.string().optional(),
+});
+
 const ServiceSpecSchema = z.strictObject({
   name: z.string(),
   image: z.string().optional(),
@@ -229,7 +249,7 @@ const ServiceSpecSchema = z.strictObject({
   restartMaxRetries: count.optional(),
   labels: stringMap,
   volumes: z.array(VolumeMountSchema),
-  networks: safeRecord(z.strictObject({ aliases: strings })),
+  networks: safeRecord(ServiceNetworkSchema),
   workingDir: z.string().optional(),
   user: z.string().optional(),
   stopSignal: z.string().optional(),
@@ -245,6 +265,19 @@ const ServiceSpecSchema = z.strictObject({
   position: SourcePositionSchema.optional(),
 });
 
+const IpamPoolSchema = z.strictObject({
+  subnet: z.string().optional(),
+  ipRange: z.string().optional(),
+  gateway: z.string().optional(),
+  auxAddresses: stringMap.optional(),
+});
+
+const IpamSpecSchema = z.strictObject({
+  driver: z.string().optional(),
+  config: z.array(IpamPoolSchema),
+  options: stringMap.optional(),
+});
+
 const NetworkSpecSchema = z.strictObject({
   name: z.string(),
   engineName: z.string(),
@@ -252,6 +285,11 @@ const NetworkSpecSchema = z.strictObject({
   driver: z.string().optional(),
   internal: z.boolean(),
   labels: stringMap,
+  driverOpts: stringMap.optional(),
+  attachable: z.boolean().optional(),
+  enableIpv6: z.boolean().optional(),
+  enableIpv4: z.boolean().optional(),
+  ipam: IpamSpecSchema.optional(),
 });
 
 const VolumeSpecSchema = z.strictObject({
@@ -260,6 +298,7 @@ const VolumeSpecSchema = z.strictObject({
   external: z.boolean(),
   driver: z.string().optional(),
   labels: stringMap,
+  driverOpts: stringMap.optional(),
 });
 
 /** Each entry of a named map must carry its own key as `name`: consumers index by either. */
@@ -309,5 +348,7 @@ true satisfies Same<Out<typeof FileGrantSchema>, FileGrant>;
 true satisfies Same<Out<typeof FileSourceSchema>, FileSource>;
 true satisfies Same<Out<typeof ServiceSpecSchema>, ServiceSpec>;
 true satisfies Same<Out<typeof NetworkSpecSchema>, NetworkSpec>;
+true satisfies Same<Out<typeof ServiceNetworkSchema>, ServiceNetwork>;
+true satisfies Same<Out<typeof IpamSpecSchema>, IpamSpec>;
 true satisfies Same<Out<typeof VolumeSpecSchema>, VolumeSpec>;
 true satisfies Same<Out<typeof ProjectSpecSchema>, ProjectSpec>;

@@ -62,8 +62,19 @@ export interface VolumeMount {
   source?: string;
   target: string;
   readOnly: boolean;
-  /** Bind: create the host path if missing (Compose short syntax does). */
+  /** Bind: create the host path if missing (short syntax always; long syntax unless `create_host_path: false`). */
   createHostPath?: boolean;
+  /** Bind `propagation` (`rprivate`, `shared`, `rslave`…). */
+  propagation?: 'rprivate' | 'private' | 'rshared' | 'shared' | 'rslave' | 'slave';
+  /** Bind SELinux relabel: `z` shared, `Z` private (`:z`/`:Z` or `bind.selinux`). */
+  selinux?: 'z' | 'Z';
+  /** Volume `nocopy`: do not copy the image's content at the target into a new volume. */
+  noCopy?: boolean;
+  /** Volume `subpath`: mount only this path inside the volume. */
+  subpath?: string;
+  /** tmpfs `size` in bytes and `mode` (e.g. 0o1777). */
+  tmpfsSizeBytes?: number;
+  tmpfsMode?: number;
 }
 
 export interface WatchRule {
@@ -156,8 +167,8 @@ export interface ServiceSpec {
   restartMaxRetries?: number;
   labels: Record<string, string>;
   volumes: VolumeMount[];
-  /** Network name (project-level key) → aliases. */
-  networks: Record<string, { aliases: string[] }>;
+  /** Network name (project-level key) → how the service joins it. */
+  networks: Record<string, ServiceNetwork>;
   workingDir?: string;
   user?: string;
   stopSignal?: string;
@@ -174,6 +185,36 @@ export interface ServiceSpec {
   position?: SourcePosition;
 }
 
+/** `services.<name>.networks.<net>`: the endpoint a service's containers get on one network. */
+export interface ServiceNetwork {
+  aliases: string[];
+  ipv4Address?: string;
+  ipv6Address?: string;
+  linkLocalIps?: string[];
+  /** Per-endpoint MAC address (Engine API 1.44). */
+  macAddress?: string;
+  /** Connect order: higher first (Compose `priority`). */
+  priority?: number;
+  /** Which network supplies the default gateway (Engine API 1.48). */
+  gwPriority?: number;
+  driverOpts?: Record<string, string>;
+  /** Interface name inside the container (Engine API 1.49, as the driver option com.docker.network.endpoint.ifname). */
+  interfaceName?: string;
+}
+
+export interface IpamPool {
+  subnet?: string;
+  ipRange?: string;
+  gateway?: string;
+  auxAddresses?: Record<string, string>;
+}
+
+export interface IpamSpec {
+  driver?: string;
+  config: IpamPool[];
+  options?: Record<string, string>;
+}
+
 export interface NetworkSpec {
   name: string;
   /** Engine-level name (`<project>_<name>` unless `name:` or external). */
@@ -182,6 +223,12 @@ export interface NetworkSpec {
   driver?: string;
   internal: boolean;
   labels: Record<string, string>;
+  driverOpts?: Record<string, string>;
+  attachable?: boolean;
+  enableIpv6?: boolean;
+  /** `enable_ipv4: false` needs Engine API 1.48. */
+  enableIpv4?: boolean;
+  ipam?: IpamSpec;
 }
 
 export interface VolumeSpec {
@@ -190,6 +237,7 @@ export interface VolumeSpec {
   external: boolean;
   driver?: string;
   labels: Record<string, string>;
+  driverOpts?: Record<string, string>;
 }
 
 export interface ProjectSpec {

@@ -148,7 +148,7 @@ test('volumes: short bind/named/anonymous detection, ~ and relative paths, long 
   );
   assert.deepEqual(r.project.services['web']?.volumes, [
     { type: 'bind', source: '/proj/src', target: '/app/src', readOnly: false, createHostPath: true },
-    { type: 'bind', source: '/shared', target: '/shared', readOnly: true, createHostPath: true },
+    { type: 'bind', source: '/shared', target: '/shared', readOnly: true, createHostPath: true, selinux: 'z' },
     { type: 'bind', source: '/home/me/cache', target: '/cache', readOnly: false, createHostPath: true },
     { type: 'bind', source: '/abs', target: '/abs', readOnly: false, createHostPath: true },
     { type: 'volume', source: 'data', target: '/data', readOnly: false },

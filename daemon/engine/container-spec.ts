@@ -4,6 +4,8 @@ import type Docker from 'dockerode';
 import type { ContainerCreateSpec } from '../api/engine.ts';
 import type { HealthcheckSpec } from '../api/project.ts';
 import { applyContainerOptions } from './container-options.ts';
+import { mountFields } from './mounts.ts';
+import { endpointSettings } from './network-specs.ts';
 
 const NS_PER_MS = 1_000_000;
 
@@ -38,20 +40,14 @@ export function createOptions(spec: ContainerCreateSpec): Docker.ContainerCreate
     HostConfig: {
       PortBindings: bindings,
       Init: spec.init,
-      Mounts: spec.mounts.map((m) => ({
-        Type: m.type,
-        // Anonymous volumes and tmpfs have no source; the engine wants the key absent or empty.
-        Source: m.source ?? '',
-        Target: m.target,
-        ReadOnly: m.readOnly,
-      })),
+      ...mountFields(spec.mounts),
       // cmesh supervises restarts itself (backoff, max retries, health-aware, visible as events); an engine restart
       // policy would race with the supervisor and hide crashes from it.
       RestartPolicy: { Name: 'no' },
       ...(first ? { NetworkMode: first.name } : {}),
     },
     ...(first
-      ? { NetworkingConfig: { EndpointsConfig: { [first.name]: { Aliases: first.aliases } } } }
+      ? { NetworkingConfig: { EndpointsConfig: { [first.name]: endpointSettings(first) } } }
       : {}),
   };
   if (spec.command) body.Cmd = spec.command;

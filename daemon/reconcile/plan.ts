@@ -16,6 +16,11 @@ export type { Action, DeferredRestart, DownOptions, Plan, PlanContext, Stage, Wa
 export { actionCount } from './plan-types.ts';
 export { planDown } from './plan-down.ts';
 
+/** The fields that are set, so specs without the newer options print and compare as before. */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** Networks and volumes the project declares but the engine lacks; external ones are the user's business. */
 function setupActions(project: ProjectSpec, networks: NetworkInfo[], volumes: VolumeInfo[]): Action[] {
   const actions: Action[] = [];
@@ -23,14 +28,22 @@ function setupActions(project: ProjectSpec, networks: NetworkInfo[], volumes: Vo
   for (const [key, net] of Object.entries(project.networks).sort(([a], [b]) => a.localeCompare(b))) {
     if (net.external || haveNet.has(net.engineName)) continue;
     const labels = { ...net.labels, ...projectLabels(project.name), [Labels.network]: key };
-    const spec = { name: net.engineName, labels, internal: net.internal, ...(net.driver ? { driver: net.driver } : {}) };
+    const { driverOpts, attachable, enableIpv6, enableIpv4, ipam } = net;
+    const spec = {
+      name: net.engineName,
+      labels,
+      internal: net.internal,
+      ...(net.driver ? { driver: net.driver } : {}),
+      ...defined({ driverOpts, attachable, enableIpv6, enableIpv4, ipam }),
+    };
     actions.push({ kind: 'ensure-network', name: net.engineName, spec });
   }
   const haveVol = new Set(volumes.map((v) => v.name));
   for (const [key, vol] of Object.entries(project.volumes).sort(([a], [b]) => a.localeCompare(b))) {
     if (vol.external || haveVol.has(vol.engineName)) continue;
     const labels = { ...vol.labels, ...projectLabels(project.name), [Labels.volume]: key };
-    actions.push({ kind: 'ensure-volume', name: vol.engineName, spec: { name: vol.engineName, labels, ...(vol.driver ? { driver: vol.driver } : {}) } });
+    const spec = { name: vol.engineName, labels, ...(vol.driver ? { driver: vol.driver } : {}), ...defined({ driverOpts: vol.driverOpts }) };
+    actions.push({ kind: 'ensure-volume', name: vol.engineName, spec });
   }
   return actions;
 }

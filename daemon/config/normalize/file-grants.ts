@@ -112,7 +112,7 @@ function grantTarget(kind: FileKind, source: string, target: string | undefined)
  * YAML 1.2 reads `mode: 0440` as the decimal 440, so a number whose digits are all octal is taken as octal digits
  * (0440, 440 and "0440" all mean 0o440, which is what people write them for); `0o440` arrives as 288 and is kept.
  */
-function readMode(ctx: Ctx, node: YNode, path: PathSeg[]): number | undefined {
+export function readMode(ctx: Ctx, node: YNode, path: PathSeg[]): number | undefined {
   const hint = 'write it as 0440 or "0440"';
   if (node.kind === 'scalar' && typeof node.value === 'number' && Number.isInteger(node.value) && !/^[0-7]+$/.test(String(node.value))) {
     if (node.value >= 0 && node.value <= 0o7777) return node.value;

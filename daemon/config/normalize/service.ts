@@ -2,9 +2,9 @@
 // document.ts once every service is known; here we only remember where those references were written.
 
 import type { RestartPolicy, ServiceSpec } from '../../api/project.ts';
-import { get, setOwn, type YEntry, type YMap, type YNode } from '../node.ts';
+import { get, type YEntry, type YMap, type YNode } from '../node.ts';
 import type { PathSeg } from '../positions.ts';
-import { DEPLOY_KEYS, DEPLOY_UNSUPPORTED, RESTART_VALUES, SERVICE_KEYS, SERVICE_NETWORK_KEYS, SERVICE_NETWORK_UNSUPPORTED, SERVICE_UNSUPPORTED } from '../schema.ts';
+import { DEPLOY_KEYS, DEPLOY_UNSUPPORTED, RESTART_VALUES, SERVICE_KEYS, SERVICE_UNSUPPORTED } from '../schema.ts';
 import { type MeshOverrides, readMeshOverrides, resolveMesh } from '../x-cmesh.ts';
 import { readBuild } from './build.ts';
 import { readContainerOptions } from './container-options.ts';
@@ -16,13 +16,14 @@ import { readPorts } from './ports.ts';
 import { readPlatform, readPullPolicy } from './pull-policy.ts';
 import { checkKeys, type Ctx, readDuration, readInt, readKeyValues, readMap, readString, readStringList, typeError } from './read.ts';
 import { shellSplit } from './shell-split.ts';
+import { type NetworkRef, readServiceNetworks } from './service-networks.ts';
 import { readVolumes, type VolumeRef } from './volumes.ts';
 import { readDevelop } from './watch.ts';
 
 export interface ServiceRefs {
   deps: DependencyNodes;
   volumes: VolumeRef[];
-  networks: { name: string; node: YNode; path: PathSeg[] }[];
+  networks: NetworkRef[];
   /** Names of top-level secrets / configs the service grants itself. */
   secrets: { name: string; node: YNode; path: PathSeg[] }[];
   configs: { name: string; node: YNode; path: PathSeg[] }[];
@@ -116,7 +117,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
         spec.volumes = readVolumes(ctx, v, p, refs.volumes);
         break;
       case 'networks':
-        spec.networks = readServiceNetworks(ctx, v, p, refs);
+        spec.networks = readServiceNetworks(ctx, v, p, refs.networks);
         break;
       case 'working_dir':
         assign(spec, 'workingDir', readString(ctx, v, p));
@@ -229,33 +230,6 @@ function readRestart(ctx: Ctx, node: YNode, path: PathSeg[], spec: ServiceSpec):
   } else {
     ctx.issues.error(node.pos, path, `invalid restart policy "${s.slice(0, 60)}"`, hint);
   }
-}
-
-function readServiceNetworks(ctx: Ctx, node: YNode, path: PathSeg[], refs: ServiceRefs): ServiceSpec['networks'] {
-  const out: ServiceSpec['networks'] = {};
-  if (node.kind === 'seq') {
-    node.items.forEach((item, i) => {
-      const n = readString(ctx, item, [...path, i]);
-      if (n === undefined) return;
-      setOwn(out, n, { aliases: [] });
-      refs.networks.push({ name: n, node: item, path: [...path, i] });
-    });
-    return out;
-  }
-  if (node.kind !== 'map') {
-    typeError(ctx, node, path, 'a list of network names or a mapping');
-    return out;
-  }
-  for (const e of node.entries.values()) {
-    const p = [...path, e.key];
-    refs.networks.push({ name: e.key, node: { ...e.value, pos: e.keyPos }, path: p });
-    const m = readMap(ctx, e.value, p);
-    const aliasesNode = m === undefined ? undefined : get(m, 'aliases');
-    if (m !== undefined) checkKeys(ctx, m, p, { supported: SERVICE_NETWORK_KEYS, unsupported: SERVICE_NETWORK_UNSUPPORTED });
-    const aliases = aliasesNode === undefined ? [] : (readStringList(ctx, aliasesNode, [...p, 'aliases']) ?? []);
-    setOwn(out, e.key, { aliases });
-  }
-  return out;
 }
 
 /**
