@@ -92,4 +92,8 @@ export interface ContainerOptions {
   runtime?: string;
   storageOpt?: Record<string, string>;
   resources?: ResourceOptions;
+  /** `volumes_from`: `service:<name>[:ro|rw]` (its first replica) or `container:<name>[:ro|rw]`. */
+  volumesFrom?: string[];
+  /** `external_links` as `container:alias`, set as legacy links on every network endpoint of the container. */
+  externalLinks?: string[];
 }

@@ -54,6 +54,8 @@ export interface MountSpec {
 /** One network endpoint of a container: the engine network's name and what the service asked of it. */
 export interface EndpointSpec extends Omit<ServiceNetwork, 'priority'> {
   name: string;
+  /** Legacy links (`external_links`) as `container:alias`, resolved by the engine for this container only. */
+  links?: string[];
 }
 
 export interface ContainerCreateSpec {

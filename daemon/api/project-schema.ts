@@ -192,6 +192,8 @@ const ContainerOptionsSchema = z.strictObject({
   cgroup: z.enum(['host', 'private']).optional(),
   cgroupParent: z.string().optional(),
   groupAdd: strings.optional(),
+  volumesFrom: strings.optional(),
+  externalLinks: strings.optional(),
   logging: z.strictObject({ driver: z.string().optional(), options: stringMap }).optional(),
   stdinOpen: z.boolean().optional(),
   tty: z.boolean().optional(),

@@ -17,13 +17,15 @@ export const SERVICE_KEYS = set(
   'mem_limit', 'mem_reservation', 'mem_swappiness', 'memswap_limit', 'oom_kill_disable', 'oom_score_adj', 'pid',
   'pids_limit', 'privileged', 'read_only', 'runtime', 'security_opt', 'shm_size', 'stdin_open', 'storage_opt', 'sysctls',
   'tmpfs', 'tty', 'ulimits', 'userns_mode', 'uts', 'network_mode',
+  // Neighbours (normalize/service-links.ts).
+  'volumes_from', 'links', 'external_links',
 );
 
 /** Everything else the Compose spec defines for a service. */
 export const SERVICE_UNSUPPORTED = set(
-  'annotations', 'attach', 'cpu_count', 'cpu_percent', 'credential_spec', 'external_links',
-  'isolation', 'label_file', 'links', 'models', 'post_start', 'pre_stop', 'provider',
-  'pull_refresh_after', 'use_api_socket', 'volumes_from',
+  'annotations', 'attach', 'cpu_count', 'cpu_percent', 'credential_spec',
+  'isolation', 'label_file', 'models', 'post_start', 'pre_stop', 'provider',
+  'pull_refresh_after', 'use_api_socket',
 );
 
 export const BUILD_KEYS = set('context', 'dockerfile', 'dockerfile_inline', 'args', 'target', 'labels', 'no_cache');

@@ -83,6 +83,7 @@ export function applyContainerOptions(body: Docker.ContainerCreateOptions, o: Co
       LogConfig: o.logging && { Type: o.logging.driver ?? '', Config: o.logging.options },
       Runtime: o.runtime,
       StorageOpt: o.storageOpt,
+      VolumesFrom: o.volumesFrom,
       OomScoreAdj: o.resources?.oomScoreAdj,
       ...(o.resources ? resourceFields(o.resources) : {}),
     }),

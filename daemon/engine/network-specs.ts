@@ -15,6 +15,7 @@ export interface EndpointSettings {
   MacAddress?: string;
   DriverOpts?: Record<string, string>;
   GwPriority?: number;
+  Links?: string[];
 }
 
 export function endpointSettings(e: EndpointSpec): EndpointSettings {
@@ -23,7 +24,7 @@ export function endpointSettings(e: EndpointSpec): EndpointSettings {
   return {
     Aliases: e.aliases,
     ...(Object.keys(ipam).length > 0 ? { IPAMConfig: ipam } : {}),
-    ...defined({ MacAddress: e.macAddress, GwPriority: e.gwPriority }),
+    ...defined({ MacAddress: e.macAddress, GwPriority: e.gwPriority, Links: e.links }),
     ...(Object.keys(driverOpts).length > 0 ? { DriverOpts: driverOpts } : {}),
   };
 }

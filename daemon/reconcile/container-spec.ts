@@ -31,6 +31,7 @@ function networksOf(project: ProjectSpec, service: ServiceSpec): ContainerCreate
         name: project.networks[key]?.engineName ?? key,
         // The service name is always an alias, so `http://api:8080` resolves to any replica like in Compose.
         aliases: meshed ? [] : [...new Set([service.name, ...aliases])].sort(),
+        ...(service.options?.externalLinks ? { links: service.options.externalLinks } : {}),
       },
     }))
     // Compose's connect order: higher `priority` first, then by name.
@@ -109,6 +110,15 @@ function resolveNamespaces(project: ProjectSpec, options: ContainerOptions): Con
     const mode = options[key];
     const target = mode?.startsWith('service:') ? project.services[mode.slice('service:'.length)] : undefined;
     if (target) out[key] = `container:${replicaContainerName(project, target, 1)}`;
+  }
+  // volumes_from: `service:<name>` takes the volumes of that service's first replica; the engine wants a container name.
+  if (options.volumesFrom) {
+    out.volumesFrom = options.volumesFrom.map((v) => {
+      const [kind, name = '', mode] = v.split(':');
+      const target = kind === 'service' ? project.services[name] : undefined;
+      const container = target ? replicaContainerName(project, target, 1) : name;
+      return mode === undefined ? container : `${container}:${mode}`;
+    });
   }
   return out;
 }

@@ -16,6 +16,7 @@ import { readPorts } from './ports.ts';
 import { readPlatform, readPullPolicy } from './pull-policy.ts';
 import { checkKeys, type Ctx, readDuration, readInt, readKeyValues, readMap, readString, readStringList, typeError } from './read.ts';
 import { shellSplit } from './shell-split.ts';
+import { type LinkAlias, readExternalLinks, readLinks, readVolumesFrom } from './service-links.ts';
 import { type NetworkRef, readServiceNetworks } from './service-networks.ts';
 import { readVolumes, type VolumeRef } from './volumes.ts';
 import { readDevelop } from './watch.ts';
@@ -27,12 +28,14 @@ export interface ServiceRefs {
   /** Names of top-level secrets / configs the service grants itself. */
   secrets: { name: string; node: YNode; path: PathSeg[] }[];
   configs: { name: string; node: YNode; path: PathSeg[] }[];
+  /** `links` aliases to give the linked services (applied once all services are read). */
+  linkAliases: LinkAlias[];
 }
 
 export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides): { spec: ServiceSpec; refs: ServiceRefs } | undefined {
   const name = entry.key;
   const path: PathSeg[] = ['services', name];
-  const refs: ServiceRefs = { deps: new Map(), volumes: [], networks: [], secrets: [], configs: [] };
+  const refs: ServiceRefs = { deps: new Map(), volumes: [], networks: [], secrets: [], configs: [], linkAliases: [] };
   const map = entry.value;
   if (map.kind !== 'map') {
     typeError(ctx, map, path, 'a mapping', 'a service needs at least `image:` or `build:`');
@@ -156,6 +159,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
   const options = readContainerOptions(ctx, map, path);
   if (options !== undefined) spec.options = options;
   if (options !== undefined) joinNamespaces(ctx, map, path, spec, refs);
+  readNeighbours(ctx, map, path, spec, refs);
   if (options?.containerName !== undefined && spec.replicas > 1) {
     const at = map.entries.get('container_name')?.keyPos ?? entry.keyPos;
     ctx.issues.error(at, [...path, 'container_name'], `service "${name}" sets container_name but runs ${spec.replicas} replicas`, 'a container name is unique: drop container_name to run several replicas');
@@ -230,6 +234,18 @@ function readRestart(ctx: Ctx, node: YNode, path: PathSeg[], spec: ServiceSpec):
   } else {
     ctx.issues.error(node.pos, path, `invalid restart policy "${s.slice(0, 60)}"`, hint);
   }
+}
+
+/** `volumes_from`, `links`, `external_links` (service-links.ts). */
+function readNeighbours(ctx: Ctx, map: YMap, path: PathSeg[], spec: ServiceSpec, refs: ServiceRefs): void {
+  const from = get(map, 'volumes_from');
+  const volumesFrom = from === undefined ? [] : readVolumesFrom(ctx, from, [...path, 'volumes_from'], spec, refs.deps);
+  const ext = get(map, 'external_links');
+  const externalLinks = ext === undefined ? [] : readExternalLinks(ctx, ext, [...path, 'external_links']);
+  if (volumesFrom.length > 0) spec.options = { ...spec.options, volumesFrom };
+  if (externalLinks.length > 0) spec.options = { ...spec.options, externalLinks };
+  const links = get(map, 'links');
+  if (links !== undefined) readLinks(ctx, links, [...path, 'links'], spec, refs.deps, refs.linkAliases);
 }
 
 /**
