@@ -58,6 +58,11 @@ export function createOptions(spec: ContainerCreateSpec): Docker.ContainerCreate
   if (spec.hostname) body.Hostname = spec.hostname;
   if (spec.stopSignal) body.StopSignal = spec.stopSignal;
   if (spec.stopTimeoutSec !== undefined) body.StopTimeout = spec.stopTimeoutSec;
-  if (spec.options) applyContainerOptions(body, spec.options);
+  if (spec.options) {
+    const fromMounts = body.HostConfig?.Tmpfs;
+    applyContainerOptions(body, spec.options);
+    // Service-level `tmpfs:` and tmpfs `volumes:` entries share HostConfig.Tmpfs.
+    if (fromMounts && body.HostConfig) body.HostConfig.Tmpfs = { ...fromMounts, ...body.HostConfig.Tmpfs };
+  }
   return body;
 }

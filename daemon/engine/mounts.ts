@@ -1,6 +1,7 @@
-// MountSpec[] → the create body's `HostConfig.Binds` and `HostConfig.Mounts` (pure). Binds that may create their host
+// MountSpec[] → the create body's `HostConfig.Binds`, `Tmpfs` and `Mounts` (pure). Binds that may create their host
 // path go as `Binds` strings, like Compose v2 does: only that form creates a missing source (the Mounts API needs
-// API 1.42's CreateMountpoint) and applies an SELinux relabel (`z`/`Z`). Everything else uses the Mounts API.
+// API 1.42's CreateMountpoint) and applies an SELinux relabel (`z`/`Z`). tmpfs mounts go as `Tmpfs` options: a Mounts
+// API tmpfs breaks every `volumes_from` of the container on Engine 20.10 ("get: no such volume"). The rest uses Mounts.
 
 import type Docker from 'dockerode';
 import type { MountSpec } from '../api/engine.ts';
@@ -26,17 +27,27 @@ function mountSettings(m: MountSpec): MountSettings {
     // Subpath needs API 1.45; engine-compat refuses it on older engines, which would ignore the field.
     out.VolumeOptions = { ...(m.noCopy ? { NoCopy: true } : {}), ...(m.subpath ? { Subpath: m.subpath } : {}) } as MountSettings['VolumeOptions'];
   }
-  if (m.type === 'tmpfs' && (m.tmpfsSizeBytes !== undefined || m.tmpfsMode !== undefined)) {
-    out.TmpfsOptions = {
-      ...(m.tmpfsSizeBytes === undefined ? {} : { SizeBytes: m.tmpfsSizeBytes }),
-      ...(m.tmpfsMode === undefined ? {} : { Mode: m.tmpfsMode }),
-    } as MountSettings['TmpfsOptions']; // the engine reads a missing field as "default", dockerode's type wants both
-  }
   return out;
 }
 
-export function mountFields(mounts: readonly MountSpec[]): Pick<HostConfig, 'Binds' | 'Mounts'> {
-  const binds = mounts.filter((m) => m.type === 'bind' && m.createHostPath);
-  const rest = mounts.filter((m) => !(m.type === 'bind' && m.createHostPath));
-  return { ...(binds.length > 0 ? { Binds: binds.map(bindString) } : {}), Mounts: rest.map(mountSettings) };
+/** `size=<bytes>,mode=<octal>[,ro]`, the mount options the engine passes to the kernel. */
+export function tmpfsOptions(m: MountSpec): string {
+  const opts = [
+    m.tmpfsSizeBytes === undefined ? undefined : `size=${m.tmpfsSizeBytes}`,
+    m.tmpfsMode === undefined ? undefined : `mode=${m.tmpfsMode.toString(8)}`,
+    m.readOnly ? 'ro' : undefined,
+  ];
+  return opts.filter((o) => o !== undefined).join(',');
+}
+
+export function mountFields(mounts: readonly MountSpec[]): Pick<HostConfig, 'Binds' | 'Mounts' | 'Tmpfs'> {
+  const asBind = (m: MountSpec): boolean => m.type === 'bind' && m.createHostPath === true;
+  const binds = mounts.filter(asBind);
+  const tmpfs = mounts.filter((m) => m.type === 'tmpfs');
+  const rest = mounts.filter((m) => !asBind(m) && m.type !== 'tmpfs');
+  return {
+    ...(binds.length > 0 ? { Binds: binds.map(bindString) } : {}),
+    ...(tmpfs.length > 0 ? { Tmpfs: Object.fromEntries(tmpfs.map((m) => [m.target, tmpfsOptions(m)])) } : {}),
+    Mounts: rest.map(mountSettings),
+  };
 }
