@@ -47,20 +47,24 @@ test('up publishes the gap as a warning event naming the service, the key and bo
   }
 });
 
-test('subpath, per-network mac_address, gw_priority, interface_name and enable_ipv4: false are errors below their API', () => {
+test('subpath, mac_address on a later network, gw_priority, interface_name and enable_ipv4: false are errors below their API', () => {
   const p = project('p', [
     svc('a', {
       volumes: [{ type: 'volume', source: 'v', target: '/v', readOnly: false, subpath: 'x' }],
-      networks: { default: { aliases: [], macAddress: '02:42:ac:11:00:99', gwPriority: 1, interfaceName: 'eth3' } },
+      networks: {
+        default: { aliases: [], macAddress: '02:42:ac:11:00:98', gwPriority: 1, interfaceName: 'eth3' },
+        second: { aliases: [], macAddress: '02:42:ac:11:00:99' },
+      },
     }),
   ]);
   p.networks['default'] = { name: 'default', engineName: 'p_default', external: false, internal: false, labels: {}, enableIpv4: false };
+  p.networks['second'] = { name: 'second', engineName: 'p_second', external: false, internal: false, labels: {} };
   const gaps = engineGaps(p, ['a'], '1.41');
   assert.deepEqual(
     gaps.map((g) => `${g.severity} ${g.key} ${g.needs}`),
     [
       'error volumes[0].volume.subpath 1.45',
-      'error networks.default.mac_address 1.44',
+      'error networks.second.mac_address 1.44',
       'error networks.default.gw_priority 1.48',
       'error networks.default.interface_name 1.49',
       'error networks.default.enable_ipv4 (top-level) 1.48',
@@ -90,4 +94,9 @@ test('up refuses a key the engine would drop, naming it and both versions, befor
     await daemon.close();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a MAC address on the first network is no gap: it goes into the container config, which API 1.41 honours', () => {
+  const p = project('p', [svc('a', { networks: { default: { aliases: [], macAddress: '02:42:ac:11:00:98' } } })]);
+  assert.deepEqual(engineGaps(p, ['a'], '1.41'), []);
 });

@@ -4,6 +4,7 @@
 // versions. Pure; the table grows with each such key.
 
 import type { ProjectSpec, ServiceSpec } from './api/project.ts';
+import { containerTemplate } from './reconcile/container-spec.ts';
 
 export interface EngineGap {
   service: string;
@@ -42,10 +43,15 @@ const RULES: readonly Rule[] = [
     uses: (s) => s.volumes.flatMap((v, i) => when(v.subpath !== undefined, `volumes[${i}].volume.subpath`)),
   },
   {
+    // The first network's MAC goes into the container's config, which older engines honour (as Compose v2 does).
     needs: '1.44',
     severity: 'error',
-    instead: 'use the service-level `mac_address` (one network), or upgrade Docker Engine to 25.0 or later',
-    uses: (s) => endpoints(s, (n) => n.macAddress, 'mac_address'),
+    instead: 'set a MAC address only on the first network (by `priority`, then name), or upgrade Docker Engine to 25.0 or later',
+    uses: (s, p) => {
+      const [, ...later] = containerTemplate(p, s).networks;
+      const keyOf = (engineName: string): string => Object.keys(s.networks).find((k) => (p.networks[k]?.engineName ?? k) === engineName) ?? engineName;
+      return later.flatMap((e) => when(e.macAddress !== undefined, `networks.${keyOf(e.name)}.mac_address`));
+    },
   },
   {
     needs: '1.48',

@@ -50,6 +50,9 @@ export function createOptions(spec: ContainerCreateSpec): Docker.ContainerCreate
       ? { NetworkingConfig: { EndpointsConfig: { [first.name]: endpointSettings(first) } } }
       : {}),
   };
+  // Engines before API 1.44 ignore an endpoint's MacAddress and read only the container's; later ones accept both when
+  // they agree. A MAC on another network needs 1.44 (engine-compat.ts refuses it on older engines).
+  if (first?.macAddress) body.MacAddress = first.macAddress;
   if (spec.command) body.Cmd = spec.command;
   if (spec.entrypoint) body.Entrypoint = spec.entrypoint;
   if (spec.healthcheck) body.Healthcheck = healthcheckToDocker(spec.healthcheck);

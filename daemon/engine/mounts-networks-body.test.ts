@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createOptions } from './container-spec.ts';
 import { bindString, mountFields } from './mounts.ts';
 import { endpointSettings, IFNAME_OPT, networkCreateBody, volumeCreateBody } from './network-specs.ts';
 
@@ -75,4 +76,12 @@ test('volume create body carries driver_opts', () => {
     Driver: 'local',
     DriverOpts: { type: 'tmpfs', device: 'tmpfs' },
   });
+});
+
+test('the first network MAC address also goes into the container config (engines before API 1.44 read only that)', () => {
+  const base = { name: 'c', image: 'i', env: {}, labels: {}, ports: [], mounts: [], init: false };
+  const body = createOptions({ ...base, networks: [{ name: 'p_a', aliases: [], macAddress: '02:42:ac:11:00:01' }, { name: 'p_b', aliases: [] }] });
+  assert.equal(body.MacAddress, '02:42:ac:11:00:01');
+  assert.deepEqual(body.NetworkingConfig?.EndpointsConfig?.['p_a'], { Aliases: [], MacAddress: '02:42:ac:11:00:01' });
+  assert.equal(createOptions({ ...base, networks: [{ name: 'p_a', aliases: [] }] }).MacAddress, undefined);
 });

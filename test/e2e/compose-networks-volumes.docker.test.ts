@@ -1,5 +1,5 @@
 // Networks, volumes and their options reach the engine with Compose's meaning, read back from inside the containers or
-// `docker inspect`: a static IPv4 on an ipam subnet, network driver_opts (MTU), volume driver_opts, tmpfs size and mode,
+// `docker inspect`: a static IPv4 on an ipam subnet, a MAC on the first network, network driver_opts (MTU), volume driver_opts, tmpfs size and mode,
 // nocopy, read-only and propagation, created bind paths, volumes_from; and the keys Engine API 1.41 cannot apply fail
 // `up` naming the key and the engine version. Traffic: none (only docker exec and inspect).
 
@@ -20,6 +20,8 @@ const octet = 100 + (Number.parseInt(runId.replace(/\D/g, '').slice(-4) || '0', 
 const subnet = `10.213.${octet}.0/24`;
 const staticIp = `10.213.${octet}.10`;
 const app = `${project}-app-1`;
+/** Locally administered, so it cannot clash with a real NIC. */
+const mac = `02:42:0a:d5:${octet.toString(16).padStart(2, '0')}:20`;
 const reader = `${project}-reader-1`;
 let cli: CmeshCli;
 let apiVersion = '';
@@ -63,7 +65,8 @@ ${labels}  reader:
     command: ["sleep", "600"]
     stop_grace_period: 1s
     volumes_from: ["app:ro"]
-    networks: [net]
+    networks:
+      net: { mac_address: "${mac}" }
 ${labels}networks:
   net:
     driver_opts:
@@ -116,6 +119,8 @@ test('up applies network, endpoint, volume and mount options; each is visible in
   assert.equal(await exec(reader, 'cat /data/from-app'), 'shared');
   assert.match(await run(['exec', reader, 'sh', '-c', 'touch /data/x 2>&1 || echo refused']), /refused/);
   const readerInfo = await inspect('container', reader);
+  // mac_address on the service's first network: the container config carries it, which Engine API 1.41 honours.
+  assert.equal(await exec(reader, 'cat /sys/class/net/eth0/address'), mac);
   assert.deepEqual(readerInfo.HostConfig.VolumesFrom, [`${app}:ro`]);
 });
 
@@ -137,7 +142,7 @@ test('create_host_path: false leaves a missing host path missing: up fails with 
 
 const tooNew: [string, string, string, RegExp][] = [
   ['subpath', '1.45', '    volumes:\n      - {type: volume, source: d, target: /d, volume: {subpath: sub}}\n', /volumes\[0\]\.volume\.subpath needs Engine API 1\.45/],
-  ['mac_address', '1.44', '    networks:\n      n: {mac_address: "02:42:ac:11:00:99"}\n', /networks\.n\.mac_address needs Engine API 1\.44/],
+  ['mac_address', '1.44', '    networks:\n      n: {}\n      o: {mac_address: "02:42:ac:11:00:99"}\n', /networks\.o\.mac_address needs Engine API 1\.44/],
 ];
 
 for (const [key, needs, yaml, message] of tooNew) {
@@ -146,7 +151,7 @@ for (const [key, needs, yaml, message] of tooNew) {
     const file = `${key}.yaml`;
     await writeFile(
       join(cli.work, file),
-      `name: ${name}\nservices:\n  a:\n    image: cmesh/busybox:local\n    command: ["sleep", "60"]\n    stop_grace_period: 1s\n${yaml}${labels}networks:\n  n: {}\nvolumes:\n  d: {}\n`,
+      `name: ${name}\nservices:\n  a:\n    image: cmesh/busybox:local\n    command: ["sleep", "60"]\n    stop_grace_period: 1s\n${yaml}${labels}networks:\n  n: {}\n  o: {}\nvolumes:\n  d: {}\n`,
     );
     t.after(() => cli.cmesh(['-f', file, 'down', '-v'], 60_000).then(() => undefined));
     const r = await cli.cmesh(['-f', file, 'up', '-d']);
