@@ -100,3 +100,9 @@ test('a MAC address on the first network is no gap: it goes into the container c
   const p = project('p', [svc('a', { networks: { default: { aliases: [], macAddress: '02:42:ac:11:00:98' } } })]);
   assert.deepEqual(engineGaps(p, ['a'], '1.41'), []);
 });
+
+test('annotations need API 1.43: an error below, nothing at or above', () => {
+  const p = project('p', [svc('a', { options: { annotations: { k: 'v' } } })]);
+  assert.deepEqual(engineGaps(p, ['a'], '1.41').map((g) => `${g.severity} ${g.key} ${g.needs}`), ['error annotations 1.43']);
+  assert.deepEqual(engineGaps(p, ['a'], '1.43'), []);
+});

@@ -37,6 +37,12 @@ const RULES: readonly Rule[] = [
     uses: (s) => when(s.healthcheck !== undefined && !s.healthcheck.disable && s.healthcheck.startIntervalMs !== undefined, 'healthcheck.start_interval'),
   },
   {
+    needs: '1.43',
+    severity: 'error',
+    instead: 'drop `annotations` (labels are the portable alternative), or upgrade Docker Engine to 24.0 or later',
+    uses: (s) => when(s.options?.annotations !== undefined, 'annotations'),
+  },
+  {
     needs: '1.45',
     severity: 'error',
     instead: 'mount the volume without `subpath`, or upgrade Docker Engine to 26.0 or later',

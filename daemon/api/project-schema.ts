@@ -192,6 +192,7 @@ const ContainerOptionsSchema = z.strictObject({
   cgroup: z.enum(['host', 'private']).optional(),
   cgroupParent: z.string().optional(),
   groupAdd: strings.optional(),
+  annotations: stringMap.optional(),
   volumesFrom: strings.optional(),
   externalLinks: strings.optional(),
   logging: z.strictObject({ driver: z.string().optional(), options: stringMap }).optional(),

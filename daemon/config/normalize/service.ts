@@ -9,7 +9,7 @@ import { type MeshOverrides, readMeshOverrides, resolveMesh } from '../x-cmesh.t
 import { readBuild } from './build.ts';
 import { readContainerOptions } from './container-options.ts';
 import { type DependencyNodes, readDependsOn } from './depends-on.ts';
-import { readEnvironment } from './environment.ts';
+import { readEnvironment, readLabels } from './environment.ts';
 import { readFileGrants } from './file-grants.ts';
 import { readHealthcheck } from './healthcheck.ts';
 import { readPorts } from './ports.ts';
@@ -50,7 +50,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
     replicas: 1,
     dependsOn: {},
     restart: 'on-failure',
-    labels: {},
+    labels: readLabels(ctx, map, path),
     volumes: [],
     networks: {},
     stopGracePeriodMs: 10_000,
@@ -112,9 +112,6 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
         break;
       case 'restart':
         readRestart(ctx, v, p, spec);
-        break;
-      case 'labels':
-        spec.labels = readKeyValues(ctx, v, p, false);
         break;
       case 'volumes':
         spec.volumes = readVolumes(ctx, v, p, refs.volumes);
