@@ -83,6 +83,7 @@ function renderService(s: ServiceSpec): Plain {
     secrets: s.secrets?.map(renderGrant),
     configs: s.configs?.map(renderGrant),
     ...renderContainerOptions(s.options),
+    attach: s.attach,
     'x-cmesh': renderMesh(s.mesh),
   });
 }

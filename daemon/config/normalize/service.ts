@@ -14,7 +14,7 @@ import { readFileGrants } from './file-grants.ts';
 import { readHealthcheck } from './healthcheck.ts';
 import { readPorts } from './ports.ts';
 import { readPlatform, readPullPolicy } from './pull-policy.ts';
-import { checkKeys, type Ctx, readDuration, readInt, readKeyValues, readMap, readString, readStringList, typeError } from './read.ts';
+import { checkKeys, type Ctx, readBool, readDuration, readInt, readKeyValues, readMap, readString, readStringList, typeError } from './read.ts';
 import { shellSplit } from './shell-split.ts';
 import { type LinkAlias, readExternalLinks, readLinks, readVolumesFrom } from './service-links.ts';
 import { type NetworkRef, readServiceNetworks } from './service-networks.ts';
@@ -118,6 +118,9 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
         break;
       case 'networks':
         spec.networks = readServiceNetworks(ctx, v, p, refs.networks);
+        break;
+      case 'attach':
+        if (readBool(ctx, v, p) === false) spec.attach = false;
         break;
       case 'working_dir':
         assign(spec, 'workingDir', readString(ctx, v, p));
