@@ -26,7 +26,7 @@ import type {
   UpRequest,
 } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { ContainerEngine, ContainerInfo, ContainerState, EngineEvent } from './api/engine.ts';
+import type { ContainerEngine, ContainerInfo, ContainerState, EngineEvent, EngineInfo } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import type { ProjectSpec } from './api/project.ts';
 import type { DaemonEvent } from './api/events.ts';
@@ -42,6 +42,7 @@ import { ProjectLoops } from './project-loops.ts';
 import { drainedStop, type ProjectMesh } from './project-mesh.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
 import { type VerbContext, canonicalSignal, containerImages, killReplicas, killStops, publicPort, setPaused, topReplicas } from './project-verbs.ts';
+import { withApiSocket } from './api-socket.ts';
 import { engineGaps, gapMessage } from './engine-compat.ts';
 import { materializeFileGrants, removeFileGrants } from './file-grants.ts';
 import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
@@ -73,7 +74,7 @@ export class ProjectManager {
   readonly #loops: ProjectLoops;
   // Mutexes outlive their project so an `up` queued behind a `down` still serializes with it.
   readonly #locks = new Map<string, Mutex>();
-  #apiVersion: string | undefined;
+  #engine: EngineInfo | undefined;
   readonly #pullTimes: PullTimes;
 
   constructor(options: ProjectManagerOptions) {
@@ -158,7 +159,8 @@ export class ProjectManager {
         pullTimes: this.#pullTimes,
         ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
       });
-      const project = await this.#withFileGrants(built);
+      const withSocket = await withApiSocket(built, (await this.#engineInfo()).host, request.dockerConfig);
+      const project = await this.#withFileGrants(withSocket);
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
       await this.#o.mesh?.publish(desired);
@@ -198,13 +200,18 @@ export class ProjectManager {
     });
   }
 
+  /** The engine's version and address, asked once. */
+  async #engineInfo(): Promise<EngineInfo> {
+    this.#engine ??= await this.#o.engine.ping();
+    return this.#engine;
+  }
+
   /**
    * What this engine's API cannot do (engine-compat.ts): named warnings, or a refusal listing every key the engine would
    * drop, before anything is created. The engine version is asked once.
    */
   async #checkEngineGaps(project: ProjectSpec, services: string[]): Promise<void> {
-    this.#apiVersion ??= (await this.#o.engine.ping()).apiVersion;
-    const apiVersion = this.#apiVersion;
+    const { apiVersion } = await this.#engineInfo();
     const gaps = engineGaps(project, services, apiVersion);
     const errors = gaps.filter((g) => g.severity === 'error');
     if (errors.length > 0) {

@@ -265,6 +265,7 @@ const ServiceSpecSchema = z.strictObject({
   secrets: z.array(FileGrantSchema).optional(),
   configs: z.array(FileGrantSchema).optional(),
   options: ContainerOptionsSchema.optional(),
+  useApiSocket: z.literal(true).optional(),
   attach: z.literal(false).optional(),
   position: SourcePositionSchema.optional(),
 });

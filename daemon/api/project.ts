@@ -181,6 +181,8 @@ export interface ServiceSpec {
   configs?: FileGrant[];
   /** Engine-level container options (capabilities, limits, DNS…); absent when the service sets none. */
   options?: ContainerOptions;
+  /** `use_api_socket: true`: the engine socket and the user's registry credentials inside the container (api-socket.ts). */
+  useApiSocket?: true;
   /** Compose `attach: false`: the foreground `up` does not stream this service's logs (`cmesh logs` still shows them). */
   attach?: false;
   /** Where the service was declared, for error messages after load. */

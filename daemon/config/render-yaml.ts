@@ -84,6 +84,7 @@ function renderService(s: ServiceSpec): Plain {
     configs: s.configs?.map(renderGrant),
     ...renderContainerOptions(s.options),
     attach: s.attach,
+    use_api_socket: s.useApiSocket,
     'x-cmesh': renderMesh(s.mesh),
   });
 }

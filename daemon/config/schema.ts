@@ -18,14 +18,14 @@ export const SERVICE_KEYS = set(
   'pids_limit', 'privileged', 'read_only', 'runtime', 'security_opt', 'shm_size', 'stdin_open', 'storage_opt', 'sysctls',
   'tmpfs', 'tty', 'ulimits', 'userns_mode', 'uts', 'network_mode',
   // Neighbours (normalize/service-links.ts).
-  'volumes_from', 'links', 'external_links', 'annotations', 'label_file', 'attach',
+  'volumes_from', 'links', 'external_links', 'annotations', 'label_file', 'attach', 'use_api_socket',
 );
 
 /** Everything else the Compose spec defines for a service. */
 export const SERVICE_UNSUPPORTED = set(
   'cpu_count', 'cpu_percent', 'credential_spec',
   'isolation', 'models', 'post_start', 'pre_stop', 'provider',
-  'pull_refresh_after', 'use_api_socket',
+  'pull_refresh_after',
 );
 
 export const BUILD_KEYS = set('context', 'dockerfile', 'dockerfile_inline', 'args', 'target', 'labels', 'no_cache');

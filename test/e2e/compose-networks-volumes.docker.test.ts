@@ -1,7 +1,8 @@
 // Networks, volumes and their options reach the engine with Compose's meaning, read back from inside the containers or
-// `docker inspect`: a static IPv4 on an ipam subnet, a MAC on the first network, network driver_opts (MTU), volume driver_opts, tmpfs size and mode,
-// nocopy, read-only and propagation, created bind paths, volumes_from; and the keys Engine API 1.41 cannot apply fail
-// `up` naming the key and the engine version. Traffic: none (only docker exec and inspect).
+// `docker inspect`: a static IPv4 on an ipam subnet, a MAC on the first network, network driver_opts (MTU), volume
+// driver_opts, tmpfs size and mode, nocopy, read-only and propagation, created bind paths, volumes_from,
+// use_api_socket; and the keys Engine API 1.41 cannot apply fail `up` naming the key and the engine version.
+// Traffic: none (only docker exec and inspect).
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -67,6 +68,12 @@ ${labels}  reader:
     volumes_from: ["app:ro"]
     networks:
       net: { mac_address: "${mac}" }
+${labels}  tool:
+    image: cmesh/busybox:local
+    command: ["sleep", "600"]
+    stop_grace_period: 1s
+    use_api_socket: true
+    networks: [net]
 ${labels}networks:
   net:
     driver_opts:
@@ -119,6 +126,8 @@ test('up applies network, endpoint, volume and mount options; each is visible in
   assert.equal(await exec(reader, 'cat /data/from-app'), 'shared');
   assert.match(await run(['exec', reader, 'sh', '-c', 'touch /data/x 2>&1 || echo refused']), /refused/);
   const readerInfo = await inspect('container', reader);
+  // use_api_socket: the engine's socket is inside the container.
+  assert.equal(await exec(`${project}-tool-1`, `test -S /var/run/docker.sock && echo socket`), 'socket');
   // mac_address on the service's first network: the container config carries it, which Engine API 1.41 honours.
   assert.equal(await exec(reader, 'cat /sys/class/net/eth0/address'), mac);
   assert.deepEqual(readerInfo.HostConfig.VolumesFrom, [`${app}:ro`]);

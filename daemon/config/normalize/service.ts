@@ -119,6 +119,9 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
       case 'networks':
         spec.networks = readServiceNetworks(ctx, v, p, refs.networks);
         break;
+      case 'use_api_socket':
+        if (readBool(ctx, v, p) === true) spec.useApiSocket = true;
+        break;
       case 'attach':
         if (readBool(ctx, v, p) === false) spec.attach = false;
         break;
