@@ -1,8 +1,8 @@
 // Networks, volumes and their options reach the engine with Compose's meaning, read back from inside the containers or
 // `docker inspect`: a static IPv4 on an ipam subnet, a MAC on the first network, network driver_opts (MTU), volume
 // driver_opts, tmpfs size and mode, nocopy, read-only and propagation, created bind paths, volumes_from,
-// use_api_socket; and the keys Engine API 1.41 cannot apply fail `up` naming the key and the engine version.
-// Traffic: none (only docker exec and inspect).
+// use_api_socket, links and external_links; and the keys Engine API 1.41 cannot apply fail `up` naming the key and
+// the engine version. Traffic: DNS lookups against the test network's embedded resolver, nothing else.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -66,6 +66,7 @@ ${labels}  reader:
     command: ["sleep", "600"]
     stop_grace_period: 1s
     volumes_from: ["app:ro"]
+    links: ["app:appalias"]
     networks:
       net: { mac_address: "${mac}" }
 ${labels}  tool:
@@ -73,6 +74,7 @@ ${labels}  tool:
     command: ["sleep", "600"]
     stop_grace_period: 1s
     use_api_socket: true
+    external_links: ["${app}:legacyapp"]
     networks: [net]
 ${labels}networks:
   net:
@@ -128,6 +130,11 @@ test('up applies network, endpoint, volume and mount options; each is visible in
   const readerInfo = await inspect('container', reader);
   // use_api_socket: the engine's socket is inside the container.
   assert.equal(await exec(`${project}-tool-1`, `test -S /var/run/docker.sock && echo socket`), 'socket');
+  // links: the alias names app on the shared network; external_links: a legacy link resolved by that container only.
+  const resolves = (c: string, name: string) => exec(c, `nslookup ${name} 127.0.0.11 2>&1 | grep -A2 'Name:' || true`);
+  assert.match(await resolves(`${project}-tool-1`, 'appalias'), new RegExp(staticIp.replaceAll('.', '\\.')));
+  assert.match(await resolves(`${project}-tool-1`, 'legacyapp'), new RegExp(staticIp.replaceAll('.', '\\.')));
+  assert.doesNotMatch(await resolves(reader, 'legacyapp'), new RegExp(staticIp.replaceAll('.', '\\.')));
   // mac_address on the service's first network: the container config carries it, which Engine API 1.41 honours.
   assert.equal(await exec(reader, 'cat /sys/class/net/eth0/address'), mac);
   assert.deepEqual(readerInfo.HostConfig.VolumesFrom, [`${app}:ro`]);
