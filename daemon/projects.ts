@@ -42,6 +42,7 @@ import { ProjectLoops } from './project-loops.ts';
 import { drainedStop, type ProjectMesh } from './project-mesh.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
 import { type VerbContext, canonicalSignal, containerImages, killReplicas, killStops, publicPort, setPaused, topReplicas } from './project-verbs.ts';
+import { optionDrift } from './api/resource-options.ts';
 import { withApiSocket } from './api-socket.ts';
 import { engineGaps, gapMessage } from './engine-compat.ts';
 import { materializeFileGrants, removeFileGrants } from './file-grants.ts';
@@ -149,6 +150,7 @@ export class ProjectManager {
       const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
       // Before any pull or build: a key this engine would drop refuses the up at once.
       await this.#checkEngineGaps(request.project, services);
+      await this.#warnOptionDrift(request.project);
       const built = await ensureImages({
         ...this.#withSignal(signal),
         engine: this.#o.engine,
@@ -198,6 +200,18 @@ export class ProjectManager {
         this.#loops.remove(name);
       }
     });
+  }
+
+  /** A network or volume the engine already has, made from other options than the file now asks: named, not dropped. */
+  async #warnOptionDrift(project: ProjectSpec): Promise<void> {
+    const labels = { [Labels.project]: project.name };
+    const [networks, volumes] = await Promise.all([this.#o.engine.listNetworks(labels), this.#o.engine.listVolumes(labels)]);
+    for (const d of optionDrift(project, networks, volumes)) {
+      const key = `${d.kind}s.${d.key}`;
+      const how = d.kind === 'volume' ? '`cmesh down -v` (this deletes its data)' : '`cmesh down`';
+      const message = `${d.kind} "${d.engineName}" was created with other options than ${key} now sets (ipam, driver_opts…) and keeps them: the engine cannot change them in place; ${how} and \`up\` again to recreate it`;
+      this.#o.bus.publish({ type: 'warning', time: Date.now(), project: project.name, key, message });
+    }
   }
 
   /** The engine's version and address, asked once. */

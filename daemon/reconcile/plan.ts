@@ -1,5 +1,6 @@
 // plan(): the pure heart of reconcile — desired state + one observation → ordered stages of engine actions.
 
+import { networkOptionsDigest, optionsLabel, volumeOptionsDigest } from '../api/resource-options.ts';
 import { type DesiredProject, desiredReplicas } from '../api/desired.ts';
 import type { NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
@@ -27,7 +28,7 @@ function setupActions(project: ProjectSpec, networks: NetworkInfo[], volumes: Vo
   const haveNet = new Set(networks.map((n) => n.name));
   for (const [key, net] of Object.entries(project.networks).sort(([a], [b]) => a.localeCompare(b))) {
     if (net.external || haveNet.has(net.engineName)) continue;
-    const labels = { ...net.labels, ...projectLabels(project.name), [Labels.network]: key };
+    const labels = { ...net.labels, ...projectLabels(project.name), [Labels.network]: key, ...optionsLabel(networkOptionsDigest(net)) };
     const { driverOpts, attachable, enableIpv6, enableIpv4, ipam } = net;
     const spec = {
       name: net.engineName,
@@ -41,7 +42,7 @@ function setupActions(project: ProjectSpec, networks: NetworkInfo[], volumes: Vo
   const haveVol = new Set(volumes.map((v) => v.name));
   for (const [key, vol] of Object.entries(project.volumes).sort(([a], [b]) => a.localeCompare(b))) {
     if (vol.external || haveVol.has(vol.engineName)) continue;
-    const labels = { ...vol.labels, ...projectLabels(project.name), [Labels.volume]: key };
+    const labels = { ...vol.labels, ...projectLabels(project.name), [Labels.volume]: key, ...optionsLabel(volumeOptionsDigest(vol)) };
     const spec = { name: vol.engineName, labels, ...(vol.driver ? { driver: vol.driver } : {}), ...defined({ driverOpts: vol.driverOpts }) };
     actions.push({ kind: 'ensure-volume', name: vol.engineName, spec });
   }
