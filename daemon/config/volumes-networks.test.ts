@@ -3,6 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { containerTemplate } from '../reconcile/container-spec.ts';
+import { projectToComposeYaml } from './render-yaml.ts';
 import { load, loadError, service, where } from './test-helpers.ts';
 
 const vols = (lines: string, top = 'volumes:\n  data:\n'): string => `services:\n  web:\n    image: x\n    volumes:\n${lines}${top}`;
@@ -127,4 +129,23 @@ test('none of these keys is reported as ignored any more', () => {
   );
   assert.deepEqual(r.keys?.ignored, []);
   assert.deepEqual(r.warnings, []);
+});
+
+test('cmesh config renders every option so that loading its output gives the same project', () => {
+  const text = nets(
+    '    volumes:\n      - ./a:/a:ro,Z,rslave\n      - {type: volume, source: d, target: /d, volume: {nocopy: true, subpath: s}}\n      - {type: tmpfs, target: /t, tmpfs: {size: 1m, mode: 0700}}\n    networks:\n      n: {ipv4_address: 10.213.3.4, priority: 5, driver_opts: {a: b}, mac_address: "02:42:ac:11:00:99"}\n',
+    '  n:\n    driver_opts: {x: y}\n    attachable: true\n    ipam: {driver: default, config: [{subnet: 10.213.3.0/24, gateway: 10.213.3.1}]}\nvolumes:\n  d:\n    driver_opts: {type: tmpfs}\n',
+  );
+  const first = load(text).project;
+  const again = load(projectToComposeYaml(first)).project;
+  assert.deepEqual(again.services['web']?.volumes, first.services['web']?.volumes);
+  assert.deepEqual(again.services['web']?.networks, first.services['web']?.networks);
+  assert.deepEqual(again.networks['n'], first.networks['n']);
+  assert.deepEqual(again.volumes['d'], first.volumes['d']);
+});
+
+test('networks are connected in Compose order: higher priority first, then by name', () => {
+  const p = load(nets('    networks:\n      a: {}\n      b: {priority: 10}\n      c: {priority: 10}\n', '  a: {}\n  b: {}\n  c: {}\n')).project;
+  const order = containerTemplate(p, p.services['web']!).networks.map((n) => n.name);
+  assert.deepEqual(order, [`${p.name}_b`, `${p.name}_c`, `${p.name}_a`]);
 });
