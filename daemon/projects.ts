@@ -234,7 +234,8 @@ export class ProjectManager {
         hint: first.instead,
         issues: errors.map((g) => {
           const position = project.services[g.service]?.position;
-          return { message: gapMessage(g, apiVersion), path: `services.${g.service}.${g.key}`, ...(position ? { position } : {}) };
+          const message = `needs Engine API ${g.needs}, this engine speaks ${apiVersion}`;
+          return { message, path: `services.${g.service}.${g.key}`, hint: g.instead, ...(position ? { position } : {}) };
         }),
         details: { apiVersion, keys: errors.map((g) => `services.${g.service}.${g.key}`) },
       });
