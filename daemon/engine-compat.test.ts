@@ -106,3 +106,11 @@ test('annotations need API 1.43: an error below, nothing at or above', () => {
   assert.deepEqual(engineGaps(p, ['a'], '1.41').map((g) => `${g.severity} ${g.key} ${g.needs}`), ['error annotations 1.43']);
   assert.deepEqual(engineGaps(p, ['a'], '1.43'), []);
 });
+
+test('bind recursive: writable/readonly need API 1.44; a recursive bind that may create its path needs 1.42', () => {
+  const bind = (recursive: 'disabled' | 'readonly', createHostPath: boolean) => ({ type: 'bind' as const, source: '/h', target: '/c', readOnly: true, createHostPath, recursive });
+  const p = project('p', [svc('a', { volumes: [bind('readonly', false), bind('disabled', true), bind('disabled', false)] })]);
+  assert.deepEqual(engineGaps(p, ['a'], '1.41').map((g) => `${g.key} ${g.needs}`), ['volumes[0].bind.recursive 1.44', 'volumes[1].bind.recursive (with create_host_path) 1.42']);
+  assert.deepEqual(engineGaps(p, ['a'], '1.42').map((g) => g.key), ['volumes[0].bind.recursive']);
+  assert.deepEqual(engineGaps(p, ['a'], '1.44'), []);
+});

@@ -43,6 +43,18 @@ const RULES: readonly Rule[] = [
     uses: (s) => when(s.options?.annotations !== undefined, 'annotations'),
   },
   {
+    needs: '1.44',
+    severity: 'error',
+    instead: 'drop `recursive: writable|readonly`, or upgrade Docker Engine to 25.0 or later',
+    uses: (s) => s.volumes.flatMap((v, i) => when(v.recursive === 'writable' || v.recursive === 'readonly', `volumes[${i}].bind.recursive`)),
+  },
+  {
+    needs: '1.42',
+    severity: 'error',
+    instead: 'add `create_host_path: false` to that bind (its source must then exist), or upgrade Docker Engine to 23.0 or later',
+    uses: (s) => s.volumes.flatMap((v, i) => when(v.type === 'bind' && v.recursive !== undefined && v.createHostPath === true, `volumes[${i}].bind.recursive (with create_host_path)`)),
+  },
+  {
     needs: '1.45',
     severity: 'error',
     instead: 'mount the volume without `subpath`, or upgrade Docker Engine to 26.0 or later',

@@ -44,6 +44,7 @@ export interface MountSpec {
   /** Bind: the engine creates a missing host path (sent as a `Binds` string, which also carries selinux). */
   createHostPath?: boolean;
   propagation?: VolumeMount['propagation'];
+  recursive?: VolumeMount['recursive'];
   selinux?: VolumeMount['selinux'];
   noCopy?: boolean;
   subpath?: string;

@@ -85,6 +85,7 @@ const VolumeMountSchema = z.strictObject({
   readOnly: z.boolean(),
   createHostPath: z.boolean().optional(),
   propagation: z.enum(['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave']).optional(),
+  recursive: z.enum(['disabled', 'writable', 'readonly']).optional(),
   selinux: z.enum(['z', 'Z']).optional(),
   noCopy: z.boolean().optional(),
   subpath: z.string().optional(),

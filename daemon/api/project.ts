@@ -66,6 +66,8 @@ export interface VolumeMount {
   createHostPath?: boolean;
   /** Bind `propagation` (`rprivate`, `shared`, `rslave`…). */
   propagation?: 'rprivate' | 'private' | 'rshared' | 'shared' | 'rslave' | 'slave';
+  /** Bind `recursive` when not the default `enabled`: submounts not mounted, or made read-only (or not) with the bind. */
+  recursive?: 'disabled' | 'writable' | 'readonly';
   /** Bind SELinux relabel: `z` shared, `Z` private (`:z`/`:Z` or `bind.selinux`). */
   selinux?: 'z' | 'Z';
   /** Volume `nocopy`: do not copy the image's content at the target into a new volume. */

@@ -149,3 +149,12 @@ test('networks are connected in Compose order: higher priority first, then by na
   const order = containerTemplate(p, p.services['web']!).networks.map((n) => n.name);
   assert.deepEqual(order, [`${p.name}_b`, `${p.name}_c`, `${p.name}_a`]);
 });
+
+test('bind recursive: kept when not the default; writable/readonly need a read-only bind, and selinux cannot join it', () => {
+  const s = service(vols('      - {type: bind, source: /a, target: /a, read_only: true, bind: {recursive: readonly}}\n      - {type: bind, source: /b, target: /b, bind: {recursive: enabled}}\n'));
+  assert.deepEqual(s.volumes.map((v) => v.recursive), ['readonly', undefined]);
+  const rw = loadError(vols('      - {type: bind, source: /a, target: /a, bind: {recursive: writable}}\n'));
+  assert.match(rw.issues[0]?.message ?? '', /recursive "writable" applies to read-only binds/);
+  const se = loadError(vols('      - {type: bind, source: /a, target: /a, bind: {recursive: disabled, selinux: z}}\n'));
+  assert.match(se.issues[0]?.message ?? '', /selinux relabeling cannot be combined with `recursive`/);
+});

@@ -85,3 +85,16 @@ test('the first network MAC address also goes into the container config (engines
   assert.deepEqual(body.NetworkingConfig?.EndpointsConfig?.['p_a'], { Aliases: [], MacAddress: '02:42:ac:11:00:01' });
   assert.equal(createOptions({ ...base, networks: [{ name: 'p_a', aliases: [] }] }).MacAddress, undefined);
 });
+
+test('bind recursive goes through the Mounts API: NonRecursive, ReadOnlyNonRecursive/ForceRecursive, CreateMountpoint', () => {
+  const { Binds, Mounts } = mountFields([
+    { type: 'bind', source: '/a', target: '/a', readOnly: false, createHostPath: true, recursive: 'disabled' },
+    { type: 'bind', source: '/b', target: '/b', readOnly: true, createHostPath: false, recursive: 'readonly' },
+    { type: 'bind', source: '/c', target: '/c', readOnly: true, createHostPath: false, recursive: 'writable' },
+  ]);
+  assert.equal(Binds, undefined);
+  assert.deepEqual(
+    Mounts?.map((m) => m.BindOptions),
+    [{ NonRecursive: true, CreateMountpoint: true }, { ReadOnlyForceRecursive: true }, { ReadOnlyNonRecursive: true }],
+  );
+});

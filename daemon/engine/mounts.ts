@@ -22,7 +22,17 @@ function mountSettings(m: MountSpec): MountSettings {
     Target: m.target,
     ReadOnly: m.readOnly,
   };
-  if (m.type === 'bind' && m.propagation) out.BindOptions = { Propagation: m.propagation };
+  if (m.type === 'bind' && (m.propagation || m.recursive || m.createHostPath)) {
+    out.BindOptions = {
+      ...(m.propagation ? { Propagation: m.propagation } : {}),
+      ...(m.recursive === 'disabled' ? { NonRecursive: true } : {}),
+      // API 1.44; engine-compat refuses these on older engines, which would ignore them.
+      ...(m.recursive === 'writable' ? { ReadOnlyNonRecursive: true } : {}),
+      ...(m.recursive === 'readonly' ? { ReadOnlyForceRecursive: true } : {}),
+      // A bind that must use the Mounts API (recursive) and may create its host path: API 1.42's CreateMountpoint.
+      ...(m.createHostPath ? { CreateMountpoint: true } : {}),
+    } as MountSettings['BindOptions'];
+  }
   if (m.type === 'volume' && (m.noCopy || m.subpath)) {
     // Subpath needs API 1.45; engine-compat refuses it on older engines, which would ignore the field.
     out.VolumeOptions = { ...(m.noCopy ? { NoCopy: true } : {}), ...(m.subpath ? { Subpath: m.subpath } : {}) } as MountSettings['VolumeOptions'];
@@ -41,7 +51,8 @@ export function tmpfsOptions(m: MountSpec): string {
 }
 
 export function mountFields(mounts: readonly MountSpec[]): Pick<HostConfig, 'Binds' | 'Mounts' | 'Tmpfs'> {
-  const asBind = (m: MountSpec): boolean => m.type === 'bind' && m.createHostPath === true;
+  // `recursive` exists only in the Mounts API; every other creating bind is a Binds string (any API version).
+  const asBind = (m: MountSpec): boolean => m.type === 'bind' && m.createHostPath === true && m.recursive === undefined;
   const binds = mounts.filter(asBind);
   const tmpfs = mounts.filter((m) => m.type === 'tmpfs');
   const rest = mounts.filter((m) => !asBind(m) && m.type !== 'tmpfs');

@@ -61,6 +61,10 @@ before(async () => {
         read_only: true
         bind: { propagation: rprivate }
       - ./made-by-up:/made:z
+      - type: bind
+        source: ./host-ro
+        target: /host-nr
+        bind: { recursive: disabled, create_host_path: false }
 ${labels}  reader:
     image: cmesh/busybox:local
     command: ["sleep", "600"]
@@ -121,6 +125,10 @@ test('up applies network, endpoint, volume and mount options; each is visible in
   assert.equal(byTarget('/host-ro').RW, false);
   assert.equal(byTarget('/host-ro').Propagation, 'rprivate');
   assert.equal(await exec(app, 'cat /host-ro/hello.txt'), 'from the host');
+  // recursive: disabled (Mounts API, no create) works on API 1.41.
+  const nonRecursive = appInfo.HostConfig.Mounts.find((m: { Target: string }) => m.Target === '/host-nr');
+  assert.equal(nonRecursive.BindOptions.NonRecursive, true);
+  assert.equal(await exec(app, 'cat /host-nr/hello.txt'), 'from the host');
   assert.ok(appInfo.HostConfig.Binds.some((b: string) => b.endsWith(':/made:rw,z')), JSON.stringify(appInfo.HostConfig.Binds));
   assert.ok(existsSync(join(cli.work, 'made-by-up')), 'create_host_path (short syntax) made the host directory');
 

@@ -11,8 +11,7 @@ import { checkKeys, type Ctx, readBool, readEnum, readMap, readString } from './
 
 const TYPES = ['bind', 'volume', 'tmpfs', 'image', 'npipe', 'cluster'] as const;
 const PROPAGATIONS = ['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave'] as const;
-const BIND_KEYS = new Set(['propagation', 'create_host_path', 'selinux']);
-const BIND_UNSUPPORTED = new Set(['recursive']);
+const BIND_KEYS = new Set(['propagation', 'create_host_path', 'selinux', 'recursive']);
 const VOLUME_OPTION_KEYS = new Set(['nocopy', 'subpath']);
 const VOLUME_OPTION_UNSUPPORTED = new Set(['labels']);
 const TMPFS_KEYS = new Set(['size', 'mode']);
@@ -96,18 +95,25 @@ function readBindOptions(ctx: Ctx, map: YMap | undefined, path: PathSeg[], m: Vo
   // Compose creates a missing host directory for binds unless told not to.
   m.createHostPath = true;
   if (map === undefined) return;
-  checkKeys(ctx, map, path, { supported: BIND_KEYS, unsupported: BIND_UNSUPPORTED });
+  checkKeys(ctx, map, path, { supported: BIND_KEYS });
   const create = get(map, 'create_host_path');
   if (create !== undefined) m.createHostPath = readBool(ctx, create, [...path, 'create_host_path']) ?? true;
   const prop = get(map, 'propagation');
   const propagation = prop === undefined ? undefined : readEnum(ctx, prop, [...path, 'propagation'], PROPAGATIONS);
   if (propagation !== undefined) m.propagation = propagation;
+  const rec = get(map, 'recursive');
+  const recursive = rec === undefined ? undefined : readEnum(ctx, rec, [...path, 'recursive'], ['enabled', 'disabled', 'writable', 'readonly'] as const);
+  if (recursive !== undefined && recursive !== 'enabled') m.recursive = recursive;
+  if ((recursive === 'writable' || recursive === 'readonly') && !m.readOnly) {
+    ctx.issues.error(rec!.pos, [...path, 'recursive'], `recursive "${recursive}" applies to read-only binds`, 'add `read_only: true`, or drop `recursive`');
+  }
   const se = get(map, 'selinux');
   const selinux = se === undefined ? undefined : readEnum(ctx, se, [...path, 'selinux'], ['z', 'Z'] as const);
   if (selinux !== undefined) m.selinux = selinux;
-  if (selinux !== undefined && m.createHostPath === false) {
-    // The engine relabels only `Binds` strings, and those always create the host path.
-    ctx.issues.error(se!.pos, [...path, 'selinux'], 'selinux relabeling cannot be combined with `create_host_path: false`', 'the engine relabels only binds it may create; drop one of them');
+  if (selinux !== undefined && (m.createHostPath === false || m.recursive !== undefined)) {
+    // The engine relabels only `Binds` strings, which always create the host path and know no `recursive`.
+    const other = m.createHostPath === false ? '`create_host_path: false`' : '`recursive`';
+    ctx.issues.error(se!.pos, [...path, 'selinux'], `selinux relabeling cannot be combined with ${other}`, 'the engine relabels only plain binds; drop one of them');
   }
 }
 
