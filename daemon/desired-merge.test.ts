@@ -33,3 +33,11 @@ test('stop and start flip services; up un-stops what it brings up', () => {
   assert.deepEqual(mergeUp(stopped, spec, { services: ['cron'] }).stopped, ['web']);
   assert.deepEqual(mergeStopped(base, [], true).stopped, ['api', 'cron', 'db', 'web']);
 });
+
+test('a service with a static address runs one replica: --scale and cmesh scale above 1 are refused', () => {
+  const p = project('p', [svc('db', { networks: { default: { aliases: [], ipv4Address: '10.213.0.5' } } })]);
+  const first = mergeUp(undefined, p, { services: [] });
+  assert.throws(() => mergeScale(first, { db: 2 }), /service "db" has a static address on network "default" and can run only one replica/);
+  assert.throws(() => mergeUp(undefined, p, { services: [], scale: { db: 3 } }), /static address/);
+  assert.equal(mergeScale(first, { db: 1 }).scale['db'], 1);
+});

@@ -73,13 +73,20 @@ export function mergeUp(
   };
 }
 
-/** A service with compose's `container_name` has one engine name, so one replica at most (Compose refuses it too). */
+/** A service with compose's `container_name` or a static address is one container, so one replica at most (Compose refuses it too). */
 function assertSingleNamed(project: ProjectSpec, scale: Record<string, number>): void {
   for (const [svc, n] of Object.entries(scale)) {
     const fixedName = project.services[svc]?.options?.containerName;
     if (fixedName !== undefined && n > 1) {
       throw new CmeshError('CMESH_E_USAGE', `service "${svc}" sets container_name "${fixedName}" and can run only one replica`, {
         hint: 'drop container_name from the compose file to run several replicas',
+      });
+    }
+    // A static address fits one container too: a second replica would fail to start on the address conflict.
+    const pinned = Object.entries(project.services[svc]?.networks ?? {}).find(([, e]) => e.ipv4Address !== undefined || e.ipv6Address !== undefined);
+    if (pinned !== undefined && n > 1) {
+      throw new CmeshError('CMESH_E_USAGE', `service "${svc}" has a static address on network "${pinned[0]}" and can run only one replica`, {
+        hint: 'drop ipv4_address/ipv6_address from the compose file to run several replicas',
       });
     }
   }

@@ -1,5 +1,6 @@
 // `cmesh up`: send the loaded project to the daemon, which builds what is missing and converges the engine to it.
-// Foreground (no -d) streams the replicas' logs afterwards and Ctrl-C stops the project, like Compose.
+// Foreground (no -d) streams the replicas' logs afterwards (not of `attach: false` services) and Ctrl-C stops the
+// project, like Compose.
 
 import type { Command } from 'commander';
 import type { UpRequest } from '../../daemon/api/control.ts';
@@ -16,6 +17,7 @@ import { readGlobalOptions } from '../global-options.ts';
 import { colorsFor, shouldUseColor } from '../output.ts';
 import { loadComposeProject } from '../project-ref.ts';
 import { parseScale } from './scale.ts';
+import { attachedServices } from './up-attach.ts';
 
 interface UpOptions {
   detach?: boolean;
@@ -105,14 +107,21 @@ export function register(program: Command, ctx: CliContext): void {
       try {
         // --watch (foreground only): the watcher lives as long as the log stream; Ctrl-C ends both.
         const watcher = opts.watch ? await startDevWatch({ client, project, services, out: ctx.stderr, c, signal: ac.signal }) : undefined;
-        await printLogs(client, ctx.stdout, {
-          project: project.name,
-          services,
-          follow: true,
-          timestamps: false,
-          color: shouldUseColor(ctx.stdout, { env: ctx.env, color: globals.color }),
-          signal: ac.signal,
-        });
+        const attached = attachedServices(project, services);
+        if (attached?.length === 0) {
+          // Every service says `attach: false`: nothing to stream, the project still runs until Ctrl-C.
+          ctx.stderr.write('No service is attached (attach: false); press Ctrl+C to stop.\n');
+          await new Promise<void>((resolve) => ac.signal.addEventListener('abort', () => resolve(), { once: true }));
+        } else {
+          await printLogs(client, ctx.stdout, {
+            project: project.name,
+            services: attached ?? services,
+            follow: true,
+            timestamps: false,
+            color: shouldUseColor(ctx.stdout, { env: ctx.env, color: globals.color }),
+            signal: ac.signal,
+          });
+        }
         await watcher?.close();
         if (stopping) {
           await stopping;

@@ -92,4 +92,10 @@ export interface ContainerOptions {
   runtime?: string;
   storageOpt?: Record<string, string>;
   resources?: ResourceOptions;
+  /** OCI annotations (HostConfig.Annotations, Engine API 1.43). */
+  annotations?: Record<string, string>;
+  /** `volumes_from`: `service:<name>[:ro|rw]` (its first replica) or `container:<name>[:ro|rw]`. */
+  volumesFrom?: string[];
+  /** `external_links` as `container:alias`, set as legacy links on every network endpoint of the container. */
+  externalLinks?: string[];
 }

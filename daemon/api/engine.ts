@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import type { ContainerOptions } from './container-options.ts';
 import type { AttachOptions, ExecIoSpec, IoSession } from './engine-io.ts';
-import type { HealthcheckSpec } from './project.ts';
+import type { HealthcheckSpec, IpamSpec, ServiceNetwork, VolumeMount } from './project.ts';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 export type ContainerHealth = 'none' | 'starting' | 'healthy' | 'unhealthy';
@@ -42,6 +42,22 @@ export interface MountSpec {
   source?: string;
   target: string;
   readOnly: boolean;
+  /** Bind: the engine creates a missing host path (sent as a `Binds` string, which also carries selinux). */
+  createHostPath?: boolean;
+  propagation?: VolumeMount['propagation'];
+  recursive?: VolumeMount['recursive'];
+  selinux?: VolumeMount['selinux'];
+  noCopy?: boolean;
+  subpath?: string;
+  tmpfsSizeBytes?: number;
+  tmpfsMode?: number;
+}
+
+/** One network endpoint of a container: the engine network's name and what the service asked of it. */
+export interface EndpointSpec extends Omit<ServiceNetwork, 'priority'> {
+  name: string;
+  /** Legacy links (`external_links`) as `container:alias`, resolved by the engine for this container only. */
+  links?: string[];
 }
 
 export interface ContainerCreateSpec {
@@ -55,8 +71,8 @@ export interface ContainerCreateSpec {
   ports: { containerPort: number; protocol: 'tcp' | 'udp'; hostPort?: number }[];
   healthcheck?: HealthcheckSpec;
   mounts: MountSpec[];
-  /** Engine network names with aliases; the first is attached at create, the rest connected before start. */
-  networks: { name: string; aliases: string[] }[];
+  /** Engine networks in connect order; the first is attached at create, the rest connected before start. */
+  networks: EndpointSpec[];
   workingDir?: string;
   user?: string;
   stopSignal?: string;
@@ -82,6 +98,11 @@ export interface NetworkCreateSpec {
   driver?: string;
   internal?: boolean;
   labels: Record<string, string>;
+  driverOpts?: Record<string, string>;
+  attachable?: boolean;
+  enableIpv6?: boolean;
+  enableIpv4?: boolean;
+  ipam?: IpamSpec;
 }
 
 export interface VolumeInfo {
@@ -93,6 +114,7 @@ export interface VolumeCreateSpec {
   name: string;
   driver?: string;
   labels: Record<string, string>;
+  driverOpts?: Record<string, string>;
 }
 
 export interface ImageInfo {

@@ -29,6 +29,8 @@ export const ErrorCodes = {
   CMESH_E_ENV_FILE: ExitCode.config,
   CMESH_E_ENGINE_UNAVAILABLE: ExitCode.engineUnavailable,
   CMESH_E_ENGINE: ExitCode.failure,
+  /** A compose key the connected engine's API version cannot apply (named with both versions); the file is refused. */
+  CMESH_E_ENGINE_UNSUPPORTED: ExitCode.config,
   CMESH_E_IMAGE_MISSING: ExitCode.notFound,
   /** The registry has no such repository or tag. */
   CMESH_E_IMAGE_NOT_FOUND: ExitCode.notFound,

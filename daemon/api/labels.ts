@@ -12,6 +12,8 @@ export const Labels = {
   /** Network/volume key inside the project (the engine name may differ). */
   network: 'dev.cmesh.network',
   volume: 'dev.cmesh.volume',
+  /** Digest of a network's or volume's create options (ipam, driver_opts…), to notice a compose change the object lacks. */
+  options: 'dev.cmesh.options',
   /** `next` on the new container of a start-first rollout; pending while it still has its temporary name. */
   rollout: 'dev.cmesh.rollout',
   /** The replica's canonical engine name when compose's `container_name` chose it (else it follows containerName()). */

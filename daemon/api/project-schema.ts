@@ -16,7 +16,9 @@ import type {
   HealthProbe,
   LifecycleHook,
   MeshSpec,
+  IpamSpec,
   NetworkSpec,
+  ServiceNetwork,
   PortMapping,
   ProjectSpec,
   ServiceSpec,
@@ -92,6 +94,13 @@ const VolumeMountSchema = z.strictObject({
   target: z.string(),
   readOnly: z.boolean(),
   createHostPath: z.boolean().optional(),
+  propagation: z.enum(['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave']).optional(),
+  recursive: z.enum(['disabled', 'writable', 'readonly']).optional(),
+  selinux: z.enum(['z', 'Z']).optional(),
+  noCopy: z.boolean().optional(),
+  subpath: z.string().optional(),
+  tmpfsSizeBytes: z.number().int().min(0).optional(),
+  tmpfsMode: z.number().int().min(0).max(0o7777).optional(),
 });
 
 const LifecycleHookSchema = z.strictObject({
@@ -206,6 +215,9 @@ const ContainerOptionsSchema = z.strictObject({
   cgroup: z.enum(['host', 'private']).optional(),
   cgroupParent: z.string().optional(),
   groupAdd: strings.optional(),
+  annotations: stringMap.optional(),
+  volumesFrom: strings.optional(),
+  externalLinks: strings.optional(),
   logging: z.strictObject({ driver: z.string().optional(), options: stringMap }).optional(),
   stdinOpen: z.boolean().optional(),
   tty: z.boolean().optional(),
@@ -237,6 +249,18 @@ const PullPolicySchema = z.custom<`every_${string}` | 'missing' | 'always' | 'ne
 
 const EnvFileValuesSchema = z.strictObject({ file: z.string(), values: stringMap });
 
+const ServiceNetworkSchema = z.strictObject({
+  aliases: strings,
+  ipv4Address: z.string().optional(),
+  ipv6Address: z.string().optional(),
+  linkLocalIps: strings.optional(),
+  macAddress: z.string().optional(),
+  priority: z.number().int().optional(),
+  gwPriority: z.number().int().optional(),
+  driverOpts: stringMap.optional(),
+  interfaceName: z.string().optional(),
+});
+
 const ServiceSpecSchema = z.strictObject({
   name: z.string(),
   image: z.string().optional(),
@@ -259,7 +283,7 @@ const ServiceSpecSchema = z.strictObject({
   preStop: z.array(LifecycleHookSchema).optional(),
   labels: stringMap,
   volumes: z.array(VolumeMountSchema),
-  networks: safeRecord(z.strictObject({ aliases: strings })),
+  networks: safeRecord(ServiceNetworkSchema),
   workingDir: z.string().optional(),
   user: z.string().optional(),
   stopSignal: z.string().optional(),
@@ -272,7 +296,22 @@ const ServiceSpecSchema = z.strictObject({
   secrets: z.array(FileGrantSchema).optional(),
   configs: z.array(FileGrantSchema).optional(),
   options: ContainerOptionsSchema.optional(),
+  useApiSocket: z.literal(true).optional(),
+  attach: z.literal(false).optional(),
   position: SourcePositionSchema.optional(),
+});
+
+const IpamPoolSchema = z.strictObject({
+  subnet: z.string().optional(),
+  ipRange: z.string().optional(),
+  gateway: z.string().optional(),
+  auxAddresses: stringMap.optional(),
+});
+
+const IpamSpecSchema = z.strictObject({
+  driver: z.string().optional(),
+  config: z.array(IpamPoolSchema),
+  options: stringMap.optional(),
 });
 
 const NetworkSpecSchema = z.strictObject({
@@ -282,6 +321,11 @@ const NetworkSpecSchema = z.strictObject({
   driver: z.string().optional(),
   internal: z.boolean(),
   labels: stringMap,
+  driverOpts: stringMap.optional(),
+  attachable: z.boolean().optional(),
+  enableIpv6: z.boolean().optional(),
+  enableIpv4: z.boolean().optional(),
+  ipam: IpamSpecSchema.optional(),
 });
 
 const VolumeSpecSchema = z.strictObject({
@@ -290,6 +334,7 @@ const VolumeSpecSchema = z.strictObject({
   external: z.boolean(),
   driver: z.string().optional(),
   labels: stringMap,
+  driverOpts: stringMap.optional(),
 });
 
 /** Each entry of a named map must carry its own key as `name`: consumers index by either. */
@@ -341,5 +386,7 @@ true satisfies Same<Out<typeof FileGrantSchema>, FileGrant>;
 true satisfies Same<Out<typeof FileSourceSchema>, FileSource>;
 true satisfies Same<Out<typeof ServiceSpecSchema>, ServiceSpec>;
 true satisfies Same<Out<typeof NetworkSpecSchema>, NetworkSpec>;
+true satisfies Same<Out<typeof ServiceNetworkSchema>, ServiceNetwork>;
+true satisfies Same<Out<typeof IpamSpecSchema>, IpamSpec>;
 true satisfies Same<Out<typeof VolumeSpecSchema>, VolumeSpec>;
 true satisfies Same<Out<typeof ProjectSpecSchema>, ProjectSpec>;

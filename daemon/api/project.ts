@@ -75,8 +75,21 @@ export interface VolumeMount {
   source?: string;
   target: string;
   readOnly: boolean;
-  /** Bind: create the host path if missing (Compose short syntax does). */
+  /** Bind: create the host path if missing (short syntax always; long syntax unless `create_host_path: false`). */
   createHostPath?: boolean;
+  /** Bind `propagation` (`rprivate`, `shared`, `rslave`…). */
+  propagation?: 'rprivate' | 'private' | 'rshared' | 'shared' | 'rslave' | 'slave';
+  /** Bind `recursive` when not the default `enabled`: submounts not mounted, or made read-only (or not) with the bind. */
+  recursive?: 'disabled' | 'writable' | 'readonly';
+  /** Bind SELinux relabel: `z` shared, `Z` private (`:z`/`:Z` or `bind.selinux`). */
+  selinux?: 'z' | 'Z';
+  /** Volume `nocopy`: do not copy the image's content at the target into a new volume. */
+  noCopy?: boolean;
+  /** Volume `subpath`: mount only this path inside the volume. */
+  subpath?: string;
+  /** tmpfs `size` in bytes and `mode` (e.g. 0o1777). */
+  tmpfsSizeBytes?: number;
+  tmpfsMode?: number;
 }
 
 export interface WatchRule {
@@ -204,8 +217,8 @@ export interface ServiceSpec {
   preStop?: LifecycleHook[];
   labels: Record<string, string>;
   volumes: VolumeMount[];
-  /** Network name (project-level key) → aliases. */
-  networks: Record<string, { aliases: string[] }>;
+  /** Network name (project-level key) → how the service joins it. */
+  networks: Record<string, ServiceNetwork>;
   workingDir?: string;
   user?: string;
   stopSignal?: string;
@@ -218,8 +231,42 @@ export interface ServiceSpec {
   configs?: FileGrant[];
   /** Engine-level container options (capabilities, limits, DNS…); absent when the service sets none. */
   options?: ContainerOptions;
+  /** `use_api_socket: true`: the engine socket and the user's registry credentials inside the container (api-socket.ts). */
+  useApiSocket?: true;
+  /** Compose `attach: false`: the foreground `up` does not stream this service's logs (`cmesh logs` still shows them). */
+  attach?: false;
   /** Where the service was declared, for error messages after load. */
   position?: SourcePosition;
+}
+
+/** `services.<name>.networks.<net>`: the endpoint a service's containers get on one network. */
+export interface ServiceNetwork {
+  aliases: string[];
+  ipv4Address?: string;
+  ipv6Address?: string;
+  linkLocalIps?: string[];
+  /** Per-endpoint MAC address (Engine API 1.44). */
+  macAddress?: string;
+  /** Connect order: higher first (Compose `priority`). */
+  priority?: number;
+  /** Which network supplies the default gateway (Engine API 1.48). */
+  gwPriority?: number;
+  driverOpts?: Record<string, string>;
+  /** Interface name inside the container (Engine API 1.49, as the driver option com.docker.network.endpoint.ifname). */
+  interfaceName?: string;
+}
+
+export interface IpamPool {
+  subnet?: string;
+  ipRange?: string;
+  gateway?: string;
+  auxAddresses?: Record<string, string>;
+}
+
+export interface IpamSpec {
+  driver?: string;
+  config: IpamPool[];
+  options?: Record<string, string>;
 }
 
 export interface NetworkSpec {
@@ -230,6 +277,12 @@ export interface NetworkSpec {
   driver?: string;
   internal: boolean;
   labels: Record<string, string>;
+  driverOpts?: Record<string, string>;
+  attachable?: boolean;
+  enableIpv6?: boolean;
+  /** `enable_ipv4: false` needs Engine API 1.48. */
+  enableIpv4?: boolean;
+  ipam?: IpamSpec;
 }
 
 export interface VolumeSpec {
@@ -238,6 +291,7 @@ export interface VolumeSpec {
   external: boolean;
   driver?: string;
   labels: Record<string, string>;
+  driverOpts?: Record<string, string>;
 }
 
 export interface ProjectSpec {

@@ -95,5 +95,5 @@ test('many-errors also produces warnings for obsolete and unsupported keys', () 
   const err = loadError([fixture('bad/many-errors.yaml')]);
   const warnings = err.details['warnings'] as { message: string; path?: string; position?: { line: number; col: number } }[];
   assert.ok(warnings.some((w) => w.path === 'version' && w.position?.line === 1 && w.position.col === 1));
-  assert.ok(warnings.some((w) => w.path === 'services.web.links' && w.position?.line === 9 && w.position.col === 5));
+  assert.ok(warnings.some((w) => w.path === 'services.web.isolation' && w.position?.line === 9 && w.position.col === 5));
 });

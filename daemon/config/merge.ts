@@ -24,7 +24,7 @@ const RULES: Record<string, Rule> = {
   [`${S}networks`]: 'names',
   [`${S}volumes`]: 'by-target',
 };
-for (const k of ['ports', 'expose', 'dns', 'dns_search', 'dns_opt', 'cap_add', 'cap_drop', 'profiles', 'env_file', 'devices', 'security_opt', 'tmpfs', 'group_add', 'extra_hosts', 'external_links', 'links']) {
+for (const k of ['ports', 'expose', 'dns', 'dns_search', 'dns_opt', 'cap_add', 'cap_drop', 'profiles', 'env_file', 'devices', 'security_opt', 'tmpfs', 'group_add', 'extra_hosts', 'external_links', 'links', 'label_file']) {
   RULES[`${S}${k}`] = 'unique';
 }
 

@@ -66,6 +66,7 @@ export function rebaseServicePaths(service: YNode, dir: string): YNode {
   let out = service;
   out = mapEntry(out, 'build', (n) => build(n, dir));
   out = mapEntry(out, 'env_file', (n) => eachItem(n, (f) => envFile(f, dir)));
+  out = mapEntry(out, 'label_file', (n) => eachItem(n, (f) => envFile(f, dir)));
   out = mapEntry(out, 'volumes', (n) => eachItem(n, (v) => volume(v, dir)));
   out = mapEntry(out, 'develop', (n) => develop(n, dir));
   return out;

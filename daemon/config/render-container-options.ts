@@ -72,6 +72,9 @@ export function renderContainerOptions(o: ContainerOptions | undefined): Plain {
     tty: o.tty,
     runtime: o.runtime,
     storage_opt: o.storageOpt,
+    annotations: o.annotations,
+    volumes_from: o.volumesFrom,
+    external_links: o.externalLinks,
     ...(o.resources ? renderResources(o.resources) : {}),
   };
 }

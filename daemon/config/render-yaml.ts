@@ -1,7 +1,7 @@
 // Renders a normalized ProjectSpec back to canonical compose YAML (what `cmesh config` prints), long syntax everywhere.
 
 import { stringify } from 'yaml';
-import type { FileGrant, FileSource, LifecycleHook, MeshSpec, ProjectSpec, ServiceSpec } from '../api/project.ts';
+import type { FileGrant, FileSource, LifecycleHook, MeshSpec, NetworkSpec, ProjectSpec, ServiceNetwork, ServiceSpec, VolumeMount } from '../api/project.ts';
 import { setOwn } from './node.ts';
 import { renderContainerOptions } from './render-container-options.ts';
 import { formatDuration } from './normalize/duration.ts';
@@ -72,8 +72,8 @@ function renderService(s: ServiceSpec): Plain {
     depends_on: sortedRecord(s.dependsOn, (d) => ({ condition: d.condition, restart: d.restart, required: d.required })),
     restart: renderRestartPolicy(s) !== undefined ? undefined : s.restartMaxRetries === undefined ? s.restart : `${s.restart}:${s.restartMaxRetries}`,
     labels: sortedRecord(s.labels, (v) => v),
-    volumes: s.volumes.map((v) => compact({ type: v.type, source: v.source, target: v.target, read_only: v.readOnly || undefined, bind: v.type === 'bind' ? { create_host_path: v.createHostPath ?? false } : undefined })),
-    networks: sortedRecord(s.networks, (n) => (n.aliases.length > 0 ? { aliases: n.aliases } : null)),
+    volumes: s.volumes.map(renderMount),
+    networks: sortedRecord(s.networks, renderEndpoint),
     working_dir: s.workingDir,
     user: s.user,
     stop_signal: s.stopSignal,
@@ -85,6 +85,8 @@ function renderService(s: ServiceSpec): Plain {
     secrets: s.secrets?.map(renderGrant),
     configs: s.configs?.map(renderGrant),
     ...renderContainerOptions(s.options),
+    attach: s.attach,
+    use_api_socket: s.useApiSocket,
     'x-cmesh': renderMesh(s.mesh),
   });
 }
@@ -106,6 +108,57 @@ function renderHook(h: LifecycleHook): Plain {
   return compact({ command: h.command, user: h.user, privileged: h.privileged, working_dir: h.workingDir, environment });
 }
 
+function renderMount(v: VolumeMount): Plain {
+  const sub = (o: Plain): Plain | undefined => {
+    const c = compact(o);
+    return Object.keys(c).length > 0 ? c : undefined;
+  };
+  return compact({
+    type: v.type,
+    source: v.source,
+    target: v.target,
+    read_only: v.readOnly || undefined,
+    bind: v.type === 'bind' ? compact({ create_host_path: v.createHostPath ?? false, propagation: v.propagation, recursive: v.recursive, selinux: v.selinux }) : undefined,
+    volume: sub({ nocopy: v.noCopy, subpath: v.subpath }),
+    tmpfs: sub({ size: v.tmpfsSizeBytes, mode: v.tmpfsMode === undefined ? undefined : `0${v.tmpfsMode.toString(8)}` }),
+  });
+}
+
+function renderEndpoint(n: ServiceNetwork): Plain | null {
+  const out = compact({
+    aliases: n.aliases.length > 0 ? n.aliases : undefined,
+    ipv4_address: n.ipv4Address,
+    ipv6_address: n.ipv6Address,
+    link_local_ips: n.linkLocalIps,
+    mac_address: n.macAddress,
+    priority: n.priority,
+    gw_priority: n.gwPriority,
+    driver_opts: n.driverOpts,
+    interface_name: n.interfaceName,
+  });
+  return Object.keys(out).length > 0 ? out : null;
+}
+
+function renderNetwork(n: NetworkSpec): Plain {
+  const ipam = n.ipam && compact({
+    driver: n.ipam.driver,
+    config: n.ipam.config.map((c) => compact({ subnet: c.subnet, ip_range: c.ipRange, gateway: c.gateway, aux_addresses: c.auxAddresses })),
+    options: n.ipam.options,
+  });
+  return compact({
+    name: n.engineName,
+    external: n.external || undefined,
+    driver: n.driver,
+    driver_opts: n.driverOpts,
+    internal: n.internal || undefined,
+    attachable: n.attachable,
+    enable_ipv4: n.enableIpv4,
+    enable_ipv6: n.enableIpv6,
+    ipam,
+    labels: n.labels,
+  });
+}
+
 function renderGrant(g: FileGrant): Plain {
   return compact({ source: g.source, target: g.target, uid: g.uid === undefined ? undefined : String(g.uid), gid: g.gid === undefined ? undefined : String(g.gid), mode: g.mode === undefined ? undefined : `0${g.mode.toString(8)}` });
 }
@@ -121,8 +174,8 @@ export function projectToComposeYaml(project: ProjectSpec): string {
   const doc = compact({
     name: project.name,
     services: sortedRecord(project.services, renderService),
-    networks: sortedRecord(project.networks, (n) => compact({ name: n.engineName, external: n.external || undefined, driver: n.driver, internal: n.internal || undefined, labels: n.labels })),
-    volumes: sortedRecord(project.volumes, (v) => compact({ name: v.engineName, external: v.external || undefined, driver: v.driver, labels: v.labels })),
+    networks: sortedRecord(project.networks, renderNetwork),
+    volumes: sortedRecord(project.volumes, (v) => compact({ name: v.engineName, external: v.external || undefined, driver: v.driver, driver_opts: v.driverOpts, labels: v.labels })),
     secrets: project.secrets && sortedRecord(project.secrets, renderSource),
     configs: project.configs && sortedRecord(project.configs, renderSource),
   });

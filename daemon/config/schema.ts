@@ -19,13 +19,15 @@ export const SERVICE_KEYS = set(
   'tmpfs', 'tty', 'ulimits', 'userns_mode', 'uts', 'network_mode',
   // Lifecycle hooks, run through the exec API like Compose v2 (normalize/lifecycle-hooks.ts).
   'post_start', 'pre_stop',
+  // Neighbours (normalize/service-links.ts).
+  'volumes_from', 'links', 'external_links', 'annotations', 'label_file', 'attach', 'use_api_socket',
 );
 
 /** Everything else the Compose spec defines for a service. */
 export const SERVICE_UNSUPPORTED = set(
-  'annotations', 'attach', 'cpu_count', 'cpu_percent', 'credential_spec', 'external_links',
-  'isolation', 'label_file', 'links', 'models', 'provider',
-  'pull_refresh_after', 'use_api_socket', 'volumes_from',
+  'cpu_count', 'cpu_percent', 'credential_spec',
+  'isolation', 'models', 'provider',
+  'pull_refresh_after',
 );
 
 export const BUILD_KEYS = set(
@@ -52,12 +54,11 @@ export const HEALTHCHECK_KEYS = set('test', 'interval', 'timeout', 'retries', 's
 export const DEPENDS_ON_KEYS = set('condition', 'restart', 'required');
 export const PORT_KEYS = set('target', 'published', 'host_ip', 'protocol', 'mode', 'name', 'app_protocol');
 export const VOLUME_MOUNT_KEYS = set('type', 'source', 'target', 'read_only', 'bind', 'volume', 'tmpfs', 'consistency');
-export const SERVICE_NETWORK_KEYS = set('aliases');
-export const SERVICE_NETWORK_UNSUPPORTED = set('ipv4_address', 'ipv6_address', 'link_local_ips', 'mac_address', 'driver_opts', 'priority', 'gw_priority', 'interface_name');
-export const NETWORK_KEYS = set('name', 'external', 'driver', 'internal', 'labels');
-export const NETWORK_UNSUPPORTED = set('attachable', 'driver_opts', 'enable_ipv4', 'enable_ipv6', 'ipam');
-export const VOLUME_KEYS = set('name', 'external', 'driver', 'labels');
-export const VOLUME_UNSUPPORTED = set('driver_opts');
+export const SERVICE_NETWORK_KEYS = set('aliases', 'ipv4_address', 'ipv6_address', 'link_local_ips', 'mac_address', 'driver_opts', 'priority', 'gw_priority', 'interface_name');
+export const NETWORK_KEYS = set('name', 'external', 'driver', 'internal', 'labels', 'attachable', 'driver_opts', 'enable_ipv4', 'enable_ipv6', 'ipam');
+export const IPAM_KEYS = set('driver', 'config', 'options');
+export const IPAM_POOL_KEYS = set('subnet', 'ip_range', 'gateway', 'aux_addresses');
+export const VOLUME_KEYS = set('name', 'external', 'driver', 'labels', 'driver_opts');
 export const DEVELOP_KEYS = set('watch');
 export const WATCH_KEYS = set('action', 'path', 'target', 'ignore', 'include', 'initial_sync', 'exec');
 export const WATCH_UNSUPPORTED = set();

@@ -154,7 +154,7 @@ test('volumes: short bind/named/anonymous detection, ~ and relative paths, long 
   );
   assert.deepEqual(r.project.services['web']?.volumes, [
     { type: 'bind', source: '/proj/src', target: '/app/src', readOnly: false, createHostPath: true },
-    { type: 'bind', source: '/shared', target: '/shared', readOnly: true, createHostPath: true },
+    { type: 'bind', source: '/shared', target: '/shared', readOnly: true, createHostPath: true, selinux: 'z' },
     { type: 'bind', source: '/home/me/cache', target: '/cache', readOnly: false, createHostPath: true },
     { type: 'bind', source: '/abs', target: '/abs', readOnly: false, createHostPath: true },
     { type: 'volume', source: 'data', target: '/data', readOnly: false },
@@ -190,15 +190,15 @@ test('develop.watch rules with resolved paths', () => {
 });
 
 test('unsupported and unknown keys warn with position and never fail', () => {
-  const r = load('services:\n  web:\n    image: x\n    cap_add: [NET_ADMIN]\n    links: [s]\n    ulimits: {nofile: 1024}\n    imagee: typo\n    x-anything: ok\n');
-  assert.deepEqual(r.warnings.map((w) => `${w.position?.line}:${w.position?.col} ${w.path}`), ['5:5 services.web.links', '7:5 services.web.imagee']);
+  const r = load('services:\n  web:\n    image: x\n    cap_add: [NET_ADMIN]\n    isolation: hyperv\n    ulimits: {nofile: 1024}\n    imagee: typo\n    x-anything: ok\n');
+  assert.deepEqual(r.warnings.map((w) => `${w.position?.line}:${w.position?.col} ${w.path}`), ['5:5 services.web.isolation', '7:5 services.web.imagee']);
   assert.match(r.warnings[1]?.message ?? '', /did you mean "image"/);
   assert.deepEqual(r.project.services['web']?.options?.capAdd, ['NET_ADMIN']);
 });
 
 test('the loader reports how many keys it honoured and which it ignored', () => {
-  const { keys } = load('name: p\nservices:\n  web:\n    image: x\n    links: [a]\n    helthcheck: {}\n    build: {context: ., isolation: hyperv}\n    x-other: 1\nmodels: {}\n');
-  assert.deepEqual(keys, { honoured: 5, ignored: ['models', 'services.web.links', 'services.web.helthcheck', 'services.web.build.isolation'] });
+  const { keys } = load('name: p\nservices:\n  web:\n    image: x\n    isolation: hyperv\n    helthcheck: {}\n    build: {context: ., isolation: hyperv}\n    x-other: 1\nmodels: {}\n');
+  assert.deepEqual(keys, { honoured: 5, ignored: ['models', 'services.web.isolation', 'services.web.helthcheck', 'services.web.build.isolation'] });
 });
 
 test('a service must be a mapping', () => {

@@ -83,6 +83,9 @@ export function applyContainerOptions(body: Docker.ContainerCreateOptions, o: Co
       LogConfig: o.logging && { Type: o.logging.driver ?? '', Config: o.logging.options },
       Runtime: o.runtime,
       StorageOpt: o.storageOpt,
+      VolumesFrom: o.volumesFrom,
+      // Engines before API 1.43 would drop it silently; engine-compat.ts refuses it there.
+      Annotations: o.annotations,
       OomScoreAdj: o.resources?.oomScoreAdj,
       ...(o.resources ? resourceFields(o.resources) : {}),
     }),

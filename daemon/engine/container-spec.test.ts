@@ -49,8 +49,8 @@ describe('createOptions', () => {
         Mounts: [
           { Type: 'bind', Source: '/srv/data', Target: '/data', ReadOnly: true },
           { Type: 'volume', Source: 'p_cache', Target: '/cache', ReadOnly: false },
-          { Type: 'tmpfs', Source: '', Target: '/tmp', ReadOnly: false },
         ],
+        Tmpfs: { '/tmp': '' },
         RestartPolicy: { Name: 'no' },
         NetworkMode: 'p_default',
       },

@@ -4,6 +4,8 @@ import type Docker from 'dockerode';
 import type { ContainerCreateSpec } from '../api/engine.ts';
 import type { HealthcheckSpec } from '../api/project.ts';
 import { applyContainerOptions } from './container-options.ts';
+import { mountFields } from './mounts.ts';
+import { endpointSettings } from './network-specs.ts';
 
 const NS_PER_MS = 1_000_000;
 
@@ -39,22 +41,19 @@ export function createOptions(spec: ContainerCreateSpec): Docker.ContainerCreate
     HostConfig: {
       PortBindings: bindings,
       Init: spec.init,
-      Mounts: spec.mounts.map((m) => ({
-        Type: m.type,
-        // Anonymous volumes and tmpfs have no source; the engine wants the key absent or empty.
-        Source: m.source ?? '',
-        Target: m.target,
-        ReadOnly: m.readOnly,
-      })),
+      ...mountFields(spec.mounts),
       // cmesh supervises restarts itself (backoff, max retries, health-aware, visible as events); an engine restart
       // policy would race with the supervisor and hide crashes from it.
       RestartPolicy: { Name: 'no' },
       ...(first ? { NetworkMode: first.name } : {}),
     },
     ...(first
-      ? { NetworkingConfig: { EndpointsConfig: { [first.name]: { Aliases: first.aliases } } } }
+      ? { NetworkingConfig: { EndpointsConfig: { [first.name]: endpointSettings(first) } } }
       : {}),
   };
+  // Engines before API 1.44 ignore an endpoint's MacAddress and read only the container's; later ones accept both when
+  // they agree. A MAC on another network needs 1.44 (engine-compat.ts refuses it on older engines).
+  if (first?.macAddress) body.MacAddress = first.macAddress;
   if (spec.command) body.Cmd = spec.command;
   if (spec.entrypoint) body.Entrypoint = spec.entrypoint;
   if (spec.healthcheck) body.Healthcheck = healthcheckToDocker(spec.healthcheck);
@@ -65,6 +64,11 @@ export function createOptions(spec: ContainerCreateSpec): Docker.ContainerCreate
   if (spec.stopTimeoutSec !== undefined) body.StopTimeout = spec.stopTimeoutSec;
   if (spec.tty) body.Tty = true;
   if (spec.openStdin) Object.assign(body, { OpenStdin: true, StdinOnce: true, AttachStdin: true });
-  if (spec.options) applyContainerOptions(body, spec.options);
+  if (spec.options) {
+    const fromMounts = body.HostConfig?.Tmpfs;
+    applyContainerOptions(body, spec.options);
+    // Service-level `tmpfs:` and tmpfs `volumes:` entries share HostConfig.Tmpfs.
+    if (fromMounts && body.HostConfig) body.HostConfig.Tmpfs = { ...fromMounts, ...body.HostConfig.Tmpfs };
+  }
   return body;
 }

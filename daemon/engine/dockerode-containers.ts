@@ -7,6 +7,7 @@ import { createOptions } from './container-spec.ts';
 import { type DockerCalls, labelFilters } from './docker-calls.ts';
 import { drainStream, runExec } from './engine-streams.ts';
 import { LogLineDecoder } from './log-demux.ts';
+import { endpointSettings } from './network-specs.ts';
 import { engineTimestamp } from './stream-util.ts';
 import { type ErrorContext, engineFailure } from './translate-error.ts';
 
@@ -45,7 +46,7 @@ export class DockerContainers {
     // Only one network can be attached at create; connect the rest now so the container starts fully wired.
     for (const net of spec.networks.slice(1)) {
       try {
-        await docker.getNetwork(net.name).connect({ Container: id, EndpointConfig: { Aliases: net.aliases } });
+        await docker.getNetwork(net.name).connect({ Container: id, EndpointConfig: endpointSettings(net) });
       } catch (err) {
         // A half-wired container would look converged to observe(); remove it so the next pass recreates it.
         await docker

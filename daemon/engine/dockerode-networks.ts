@@ -2,6 +2,7 @@
 
 import type { NetworkCreateSpec, NetworkInfo, VolumeCreateSpec, VolumeInfo } from '../api/engine.ts';
 import { CmeshError } from '../api/errors.ts';
+import { networkCreateBody, volumeCreateBody } from './network-specs.ts';
 import { adoptOrConflict, type DockerCalls, type LabelQuery, labelFilters } from './docker-calls.ts';
 import { type ErrorContext, engineFailure, volumeConflict } from './translate-error.ts';
 
@@ -29,14 +30,7 @@ export class DockerNetworks {
   async create(spec: NetworkCreateSpec): Promise<NetworkInfo> {
     const ctx: ErrorContext = { op: 'network-create', subject: spec.name };
     try {
-      const n = await this.#d.docker.createNetwork({
-        Name: spec.name,
-        // Without CheckDuplicate, API < 1.44 happily creates a second network with the same name.
-        CheckDuplicate: true,
-        Labels: spec.labels,
-        ...(spec.driver ? { Driver: spec.driver } : {}),
-        ...(spec.internal ? { Internal: true } : {}),
-      });
+      const n = await this.#d.docker.createNetwork(networkCreateBody(spec));
       return { id: n.id, name: spec.name, labels: spec.labels };
     } catch (err) {
       if (engineFailure(err).status !== 409) throw this.#d.error(err, ctx);
@@ -103,7 +97,7 @@ export class DockerVolumes {
     const existing = await this.inspect(spec.name);
     if (existing) return adoptOrConflict(existing, spec.labels, conflict);
     await this.#d.call({ op: 'volume-create', subject: spec.name }, () =>
-      this.#d.docker.createVolume({ Name: spec.name, Labels: spec.labels, ...(spec.driver ? { Driver: spec.driver } : {}) }),
+      this.#d.docker.createVolume(volumeCreateBody(spec)),
     );
     const created = await this.inspect(spec.name);
     return adoptOrConflict(created ?? { name: spec.name, labels: spec.labels }, spec.labels, conflict);

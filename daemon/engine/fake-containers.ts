@@ -52,8 +52,9 @@ export class FakeContainers {
       throw f.engineError(404, `No such image: ${withTag(spec.image)}`, ctx);
     }
     for (const m of spec.mounts) {
-      // The engine runs on this host, so a bind source is checked where the real engine would look.
-      if (m.type === 'bind' && m.source && !existsSync(m.source)) {
+      // The engine runs on this host, so a bind source is checked where the real engine would look; a `Binds` string
+      // (createHostPath) makes the engine create it instead.
+      if (m.type === 'bind' && m.source && !m.createHostPath && !existsSync(m.source)) {
         throw f.engineError(400, `invalid mount config for type "bind": bind source path does not exist: ${m.source}`, ctx);
       }
       if (m.type === 'volume' && m.source && !f.volumes.has(m.source)) {

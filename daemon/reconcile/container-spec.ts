@@ -24,18 +24,25 @@ function networksOf(project: ProjectSpec, service: ServiceSpec): ContainerCreate
   // between the gateway and the replicas. They stay reachable by container name.
   const meshed = isMeshedEastWest(project, service.name);
   return entries
-    .map(([key, { aliases }]) => ({
-      name: project.networks[key]?.engineName ?? key,
-      // The service name is always an alias, so `http://api:8080` resolves to any replica like in Compose.
-      aliases: meshed ? [] : [...new Set([service.name, ...aliases])].sort(),
+    .map(([key, { aliases, priority, ...endpoint }]) => ({
+      key: { priority: priority ?? 0 },
+      spec: {
+        ...endpoint,
+        name: project.networks[key]?.engineName ?? key,
+        // The service name is always an alias, so `http://api:8080` resolves to any replica like in Compose.
+        aliases: meshed ? [] : [...new Set([service.name, ...aliases])].sort(),
+        ...(service.options?.externalLinks ? { links: service.options.externalLinks } : {}),
+      },
     }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    // Compose's connect order: higher `priority` first, then by name.
+    .sort((a, b) => b.key.priority - a.key.priority || a.spec.name.localeCompare(b.spec.name))
+    .map((e) => e.spec);
 }
 
 function mountsOf(project: ProjectSpec, service: ServiceSpec): MountSpec[] {
-  return service.volumes.map((v) => {
-    const source = v.type === 'volume' && v.source ? (project.volumes[v.source]?.engineName ?? v.source) : v.source;
-    return { type: v.type, ...(source === undefined ? {} : { source }), target: v.target, readOnly: v.readOnly };
+  return service.volumes.map(({ source: src, ...rest }) => {
+    const source = rest.type === 'volume' && src ? (project.volumes[src]?.engineName ?? src) : src;
+    return { ...rest, ...(source === undefined ? {} : { source }) };
   });
 }
 
@@ -103,6 +110,15 @@ function resolveNamespaces(project: ProjectSpec, options: ContainerOptions): Con
     const mode = options[key];
     const target = mode?.startsWith('service:') ? project.services[mode.slice('service:'.length)] : undefined;
     if (target) out[key] = `container:${replicaContainerName(project, target, 1)}`;
+  }
+  // volumes_from: `service:<name>` takes the volumes of that service's first replica; the engine wants a container name.
+  if (options.volumesFrom) {
+    out.volumesFrom = options.volumesFrom.map((v) => {
+      const [kind, name = '', mode] = v.split(':');
+      const target = kind === 'service' ? project.services[name] : undefined;
+      const container = target ? replicaContainerName(project, target, 1) : name;
+      return mode === undefined ? container : `${container}:${mode}`;
+    });
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // plan(): the pure heart of reconcile — desired state + one observation → ordered stages of engine actions.
 
+import { networkOptionsDigest, optionsLabel, volumeOptionsDigest } from '../api/resource-options.ts';
 import { type DesiredProject, desiredReplicas } from '../api/desired.ts';
 import type { NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
@@ -17,21 +18,34 @@ export type { Action, DeferredRestart, DownOptions, Plan, PlanContext, Stage, Wa
 export { actionCount } from './plan-types.ts';
 export { planDown } from './plan-down.ts';
 
+/** The fields that are set, so specs without the newer options print and compare as before. */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** Networks and volumes the project declares but the engine lacks; external ones are the user's business. */
 export function setupActions(project: ProjectSpec, networks: NetworkInfo[], volumes: VolumeInfo[]): Action[] {
   const actions: Action[] = [];
   const haveNet = new Set(networks.map((n) => n.name));
   for (const [key, net] of Object.entries(project.networks).sort(([a], [b]) => a.localeCompare(b))) {
     if (net.external || haveNet.has(net.engineName)) continue;
-    const labels = { ...net.labels, ...projectLabels(project.name), [Labels.network]: key };
-    const spec = { name: net.engineName, labels, internal: net.internal, ...(net.driver ? { driver: net.driver } : {}) };
+    const labels = { ...net.labels, ...projectLabels(project.name), [Labels.network]: key, ...optionsLabel(networkOptionsDigest(net)) };
+    const { driverOpts, attachable, enableIpv6, enableIpv4, ipam } = net;
+    const spec = {
+      name: net.engineName,
+      labels,
+      internal: net.internal,
+      ...(net.driver ? { driver: net.driver } : {}),
+      ...defined({ driverOpts, attachable, enableIpv6, enableIpv4, ipam }),
+    };
     actions.push({ kind: 'ensure-network', name: net.engineName, spec });
   }
   const haveVol = new Set(volumes.map((v) => v.name));
   for (const [key, vol] of Object.entries(project.volumes).sort(([a], [b]) => a.localeCompare(b))) {
     if (vol.external || haveVol.has(vol.engineName)) continue;
-    const labels = { ...vol.labels, ...projectLabels(project.name), [Labels.volume]: key };
-    actions.push({ kind: 'ensure-volume', name: vol.engineName, spec: { name: vol.engineName, labels, ...(vol.driver ? { driver: vol.driver } : {}) } });
+    const labels = { ...vol.labels, ...projectLabels(project.name), [Labels.volume]: key, ...optionsLabel(volumeOptionsDigest(vol)) };
+    const spec = { name: vol.engineName, labels, ...(vol.driver ? { driver: vol.driver } : {}), ...defined({ driverOpts: vol.driverOpts }) };
+    actions.push({ kind: 'ensure-volume', name: vol.engineName, spec });
   }
   return actions;
 }

@@ -55,7 +55,8 @@ test('missing image without build: CMESH_E_IMAGE_MISSING with a hint, nothing cr
 });
 
 test('invalid volume path: CMESH_E_VOLUME_PATH, exit 3', async () => {
-  const volume = `    volumes: ["/nonexistent/cmesh-${runId}:/data"]\n`;
+  // create_host_path: false, or the engine would create the missing directory (as Compose's short syntax asks).
+  const volume = `    volumes: [{type: bind, source: /nonexistent/cmesh-${runId}, target: /data, bind: {create_host_path: false}}]\n`;
   await compose('volume.yaml', `  a:\n    image: cmesh/busybox:local\n    command: ["sleep", "60"]\n${volume}${labels}`);
   const r = await cli.cmesh(['-f', 'volume.yaml', 'up', '-d']);
   assert.equal(r.code, ExitCode.config, r.stderr);

@@ -43,6 +43,10 @@ const namespace = (key: 'pid' | 'ipc' | 'uts' | 'userns'): Reader => (ctx, node,
 
 /** Compose key → reader. Resource keys are read by readResources (they also come from deploy.resources). */
 const READERS: Record<string, Reader> = {
+  annotations: (ctx, node, path, out) => {
+    const m = readStringMap(ctx, node, path);
+    if (Object.keys(m).length > 0) out.annotations = m;
+  },
   container_name: (ctx, node, path, out) => {
     const s = readString(ctx, node, path);
     if (s === undefined) return;

@@ -9,6 +9,8 @@ import { checkCycles, type DependencyNodes } from './depends-on.ts';
 import { readFileSources } from './file-grants.ts';
 import { isValidProjectName, pickProjectName } from './project-name.ts';
 import { checkKeys, type Ctx, readMap, readString } from './read.ts';
+import { applyLinkAliases } from './service-links.ts';
+import { checkStaticAddresses } from './service-networks.ts';
 import { readService, type ServiceRefs } from './service.ts';
 import { readNetworks, readVolumeSection } from './top-level.ts';
 
@@ -72,6 +74,8 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
 
   const usesDefault = checkReferences(ctx, all, active, new Set(Object.keys(networks)), new Set(Object.keys(volumes)));
   checkFileGrants(ctx, all, secrets, configs);
+  for (const [name, { refs }] of all) applyLinkAliases(all, name, refs.linkAliases);
+  for (const name of active) checkStaticAddresses(ctx, all.get(name)!.spec, all.get(name)!.refs.networks, networks);
   if (usesDefault && networks['default'] === undefined) {
     networks['default'] = { name: 'default', engineName: `${project}_default`, external: false, internal: false, labels: {} };
   }

@@ -1,4 +1,5 @@
-// A service's environment: env_file entries in order, then `environment:` on top (Compose precedence).
+// A service's environment: env_file entries in order, then `environment:` on top (Compose precedence). Labels work
+// the same way: `label_file` entries, then `labels:` on top.
 
 import { resolve } from 'node:path';
 import type { EnvFileValues } from '../../api/project.ts';
@@ -23,7 +24,21 @@ export function readEnvironment(ctx: Ctx, service: YMap, path: PathSeg[], files:
   return out;
 }
 
-function loadEnvFile(ctx: Ctx, node: YNode, path: PathSeg[], out: Record<string, string>, files: EnvFileValues[]): void {
+export function readLabels(ctx: Ctx, service: YMap, path: PathSeg[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const files = get(service, 'label_file');
+  if (files !== undefined) {
+    const entries: [YNode, PathSeg[]][] = files.kind === 'seq' ? files.items.map((n, i) => [n, [...path, 'label_file', i]]) : [[files, [...path, 'label_file']]];
+    for (const [node, p] of entries) loadEnvFile(ctx, node, p, out, [], 'label');
+  }
+  const labels = get(service, 'labels');
+  if (labels !== undefined) {
+    for (const [k, v] of Object.entries(readKeyValues(ctx, labels, [...path, 'labels'], false))) setOwn(out, k, v);
+  }
+  return out;
+}
+
+function loadEnvFile(ctx: Ctx, node: YNode, path: PathSeg[], out: Record<string, string>, files: EnvFileValues[], kind: 'env' | 'label' = 'env'): void {
   let file: string | undefined;
   let required = true;
   if (node.kind === 'map') {
@@ -38,7 +53,7 @@ function loadEnvFile(ctx: Ctx, node: YNode, path: PathSeg[], out: Record<string,
   } else if (node.kind === 'scalar' && typeof node.value === 'string') {
     file = node.value;
   } else {
-    typeError(ctx, node, path, 'a path or {path, required}');
+    typeError(ctx, node, path, kind === 'env' ? 'a path or {path, required}' : 'a path');
     return;
   }
   if (file === undefined) return;
@@ -48,7 +63,7 @@ function loadEnvFile(ctx: Ctx, node: YNode, path: PathSeg[], out: Record<string,
     if (ctx.readFile === undefined) throw new Error('no file access');
     text = ctx.readFile(abs);
   } catch {
-    if (required) ctx.issues.error(node.pos, path, `env file ${abs} not found`, 'create it, or mark it `required: false`', 'CMESH_E_ENV_FILE');
+    if (required) ctx.issues.error(node.pos, path, `${kind} file ${abs} not found`, kind === 'env' ? 'create it, or mark it `required: false`' : 'create it, or drop it from `label_file`', 'CMESH_E_ENV_FILE');
     return;
   }
   const parsed = parseEnvFile(abs, text, ctx.lookup);

@@ -113,7 +113,7 @@ function grantTarget(kind: FileKind, source: string, target: string | undefined)
  * (0440, 440 and "0440" all mean 0o440, which is what people write them for); `0o400` arrives as 256 and is kept as
  * it is, whatever its decimal digits look like.
  */
-function readMode(ctx: Ctx, node: YNode, path: PathSeg[]): number | undefined {
+export function readMode(ctx: Ctx, node: YNode, path: PathSeg[]): number | undefined {
   const hint = 'write it as 0440 or "0440"';
   const readAsIs = (n: YNode): n is YScalar & { value: number } =>
     n.kind === 'scalar' && typeof n.value === 'number' && Number.isInteger(n.value) && (n.nonDecimal === true || !/^[0-7]+$/.test(String(n.value)));

@@ -4,36 +4,41 @@
 import type { EnvFileValues, RestartPolicy, ServiceSpec } from '../../api/project.ts';
 import { get, setOwn, type YEntry, type YMap, type YNode } from '../node.ts';
 import type { PathSeg } from '../positions.ts';
-import { DEPLOY_KEYS, DEPLOY_UNSUPPORTED, RESTART_VALUES, SERVICE_KEYS, SERVICE_NETWORK_KEYS, SERVICE_NETWORK_UNSUPPORTED, SERVICE_UNSUPPORTED } from '../schema.ts';
+import { DEPLOY_KEYS, DEPLOY_UNSUPPORTED, RESTART_VALUES, SERVICE_KEYS, SERVICE_UNSUPPORTED } from '../schema.ts';
 import { type MeshOverrides, readMeshOverrides, resolveMesh } from '../x-cmesh.ts';
 import { readBuild } from './build.ts';
 import { readCommand } from './command.ts';
 import { readContainerOptions } from './container-options.ts';
 import { type DeployResult, readDeploy } from './deploy.ts';
 import { type DependencyNodes, readDependsOn } from './depends-on.ts';
-import { readEnvironment } from './environment.ts';
+import { readEnvironment, readLabels } from './environment.ts';
 import { readFileGrants } from './file-grants.ts';
 import { readHealthcheck } from './healthcheck.ts';
 import { readLifecycleHooks } from './lifecycle-hooks.ts';
 import { readPorts } from './ports.ts';
 import { readPlatform, readPullPolicy } from './pull-policy.ts';
-import { checkKeys, type Ctx, readDuration, readInt, readKeyValues, readMap, readString, readStringList, typeError } from './read.ts';
+import { checkKeys, type Ctx, readBool, readDuration, readInt, readKeyValues, readMap, readString, readStringList, typeError } from './read.ts';
+import { shellSplit } from './shell-split.ts';
+import { type LinkAlias, readExternalLinks, readLinks, readVolumesFrom } from './service-links.ts';
+import { type NetworkRef, readServiceNetworks } from './service-networks.ts';
 import { readVolumes, type VolumeRef } from './volumes.ts';
 import { readDevelop } from './watch.ts';
 
 export interface ServiceRefs {
   deps: DependencyNodes;
   volumes: VolumeRef[];
-  networks: { name: string; node: YNode; path: PathSeg[] }[];
+  networks: NetworkRef[];
   /** Names of top-level secrets / configs the service grants itself. */
   secrets: { name: string; node: YNode; path: PathSeg[] }[];
   configs: { name: string; node: YNode; path: PathSeg[] }[];
+  /** `links` aliases to give the linked services (applied once all services are read). */
+  linkAliases: LinkAlias[];
 }
 
 export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides): { spec: ServiceSpec; refs: ServiceRefs } | undefined {
   const name = entry.key;
   const path: PathSeg[] = ['services', name];
-  const refs: ServiceRefs = { deps: new Map(), volumes: [], networks: [], secrets: [], configs: [] };
+  const refs: ServiceRefs = { deps: new Map(), volumes: [], networks: [], secrets: [], configs: [], linkAliases: [] };
   const map = entry.value;
   if (map.kind !== 'map') {
     typeError(ctx, map, path, 'a mapping', 'a service needs at least `image:` or `build:`');
@@ -49,7 +54,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
     replicas: 1,
     dependsOn: {},
     restart: 'on-failure',
-    labels: {},
+    labels: readLabels(ctx, map, path),
     volumes: [],
     networks: {},
     stopGracePeriodMs: 10_000,
@@ -118,14 +123,17 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
         if (overridden && ctx.issues.canWarn) ctx.issues.warn(e.keyPos, p, '`restart` is overridden by deploy.restart_policy (as in Compose)');
         break;
       }
-      case 'labels':
-        spec.labels = readKeyValues(ctx, v, p, false);
-        break;
       case 'volumes':
         spec.volumes = readVolumes(ctx, v, p, refs.volumes);
         break;
       case 'networks':
-        spec.networks = readServiceNetworks(ctx, v, p, refs);
+        spec.networks = readServiceNetworks(ctx, v, p, refs.networks);
+        break;
+      case 'use_api_socket':
+        if (readBool(ctx, v, p) === true) spec.useApiSocket = true;
+        break;
+      case 'attach':
+        if (readBool(ctx, v, p) === false) spec.attach = false;
         break;
       case 'working_dir':
         assign(spec, 'workingDir', readString(ctx, v, p));
@@ -177,6 +185,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
   const options = readContainerOptions(ctx, map, path);
   if (options !== undefined) spec.options = options;
   if (options !== undefined) joinNamespaces(ctx, map, path, spec, refs);
+  readNeighbours(ctx, map, path, spec, refs);
   if (options?.containerName !== undefined && spec.replicas > 1) {
     const at = map.entries.get('container_name')?.keyPos ?? entry.keyPos;
     ctx.issues.error(at, [...path, 'container_name'], `service "${name}" sets container_name but runs ${spec.replicas} replicas`, 'a container name is unique: drop container_name to run several replicas');
@@ -239,31 +248,16 @@ function readRestart(ctx: Ctx, node: YNode, path: PathSeg[], spec: ServiceSpec):
   }
 }
 
-function readServiceNetworks(ctx: Ctx, node: YNode, path: PathSeg[], refs: ServiceRefs): ServiceSpec['networks'] {
-  const out: ServiceSpec['networks'] = {};
-  if (node.kind === 'seq') {
-    node.items.forEach((item, i) => {
-      const n = readString(ctx, item, [...path, i]);
-      if (n === undefined) return;
-      setOwn(out, n, { aliases: [] });
-      refs.networks.push({ name: n, node: item, path: [...path, i] });
-    });
-    return out;
-  }
-  if (node.kind !== 'map') {
-    typeError(ctx, node, path, 'a list of network names or a mapping');
-    return out;
-  }
-  for (const e of node.entries.values()) {
-    const p = [...path, e.key];
-    refs.networks.push({ name: e.key, node: { ...e.value, pos: e.keyPos }, path: p });
-    const m = readMap(ctx, e.value, p);
-    const aliasesNode = m === undefined ? undefined : get(m, 'aliases');
-    if (m !== undefined) checkKeys(ctx, m, p, { supported: SERVICE_NETWORK_KEYS, unsupported: SERVICE_NETWORK_UNSUPPORTED });
-    const aliases = aliasesNode === undefined ? [] : (readStringList(ctx, aliasesNode, [...p, 'aliases']) ?? []);
-    setOwn(out, e.key, { aliases });
-  }
-  return out;
+/** `volumes_from`, `links`, `external_links` (service-links.ts). */
+function readNeighbours(ctx: Ctx, map: YMap, path: PathSeg[], spec: ServiceSpec, refs: ServiceRefs): void {
+  const from = get(map, 'volumes_from');
+  const volumesFrom = from === undefined ? [] : readVolumesFrom(ctx, from, [...path, 'volumes_from'], spec, refs.deps);
+  const ext = get(map, 'external_links');
+  const externalLinks = ext === undefined ? [] : readExternalLinks(ctx, ext, [...path, 'external_links']);
+  if (volumesFrom.length > 0) spec.options = { ...spec.options, volumesFrom };
+  if (externalLinks.length > 0) spec.options = { ...spec.options, externalLinks };
+  const links = get(map, 'links');
+  if (links !== undefined) readLinks(ctx, links, [...path, 'links'], spec, refs.deps, refs.linkAliases);
 }
 
 /**

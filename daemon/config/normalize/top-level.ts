@@ -3,7 +3,9 @@
 import type { NetworkSpec, VolumeSpec } from '../../api/project.ts';
 import { get, setOwn, type YMap, type YNode } from '../node.ts';
 import type { PathSeg } from '../positions.ts';
-import { NETWORK_KEYS, NETWORK_UNSUPPORTED, VOLUME_KEYS, VOLUME_UNSUPPORTED } from '../schema.ts';
+import { NETWORK_KEYS, VOLUME_KEYS } from '../schema.ts';
+import { readOptionMap } from './container-options-read.ts';
+import { readNetworkOptions } from './network-options.ts';
 import { checkKeys, type Ctx, readBool, readKeyValues, readMap, readString, typeError } from './read.ts';
 
 interface Common {
@@ -52,11 +54,14 @@ export function readNetworks(ctx: Ctx, node: YNode | undefined, project: string)
   for (const e of section.entries.values()) {
     const p = ['networks', e.key];
     const m = readMap(ctx, e.value, p);
-    if (m !== undefined) checkKeys(ctx, m, p, { supported: NETWORK_KEYS, unsupported: NETWORK_UNSUPPORTED });
+    if (m !== undefined) checkKeys(ctx, m, p, { supported: NETWORK_KEYS });
     const { map: _m, ...c } = readCommon(ctx, project, e.key, m, p);
     const net: NetworkSpec = { name: e.key, ...c, internal: false };
     const internal = m === undefined ? undefined : get(m, 'internal');
     if (internal !== undefined) net.internal = readBool(ctx, internal, [...p, 'internal']) ?? false;
+    // An external network exists already: its options are the engine's, not ours to set (Compose refuses them too).
+    if (m !== undefined && !net.external) readNetworkOptions(ctx, m, p, net);
+    else if (m !== undefined) refuseOnExternal(ctx, m, p, ['driver_opts', 'ipam', 'attachable', 'enable_ipv4', 'enable_ipv6']);
     setOwn(out, e.key, net);
   }
   return out;
@@ -73,9 +78,21 @@ export function readVolumeSection(ctx: Ctx, node: YNode | undefined, project: st
   for (const e of section.entries.values()) {
     const p = ['volumes', e.key];
     const m = readMap(ctx, e.value, p);
-    if (m !== undefined) checkKeys(ctx, m, p, { supported: VOLUME_KEYS, unsupported: VOLUME_UNSUPPORTED });
+    if (m !== undefined) checkKeys(ctx, m, p, { supported: VOLUME_KEYS });
     const { map: _m, ...c } = readCommon(ctx, project, e.key, m, p);
-    setOwn(out, e.key, { name: e.key, ...c });
+    const vol: VolumeSpec = { name: e.key, ...c };
+    if (m !== undefined && c.external) refuseOnExternal(ctx, m, p, ['driver_opts']);
+    const opts = m === undefined || c.external ? undefined : get(m, 'driver_opts');
+    const driverOpts = opts === undefined ? undefined : readOptionMap(ctx, opts, [...p, 'driver_opts']);
+    if (driverOpts !== undefined && Object.keys(driverOpts).length > 0) vol.driverOpts = driverOpts;
+    setOwn(out, e.key, vol);
   }
   return out;
+}
+
+function refuseOnExternal(ctx: Ctx, m: YMap, p: PathSeg[], keys: string[]): void {
+  for (const k of keys) {
+    const e = m.entries.get(k);
+    if (e !== undefined) ctx.issues.error(e.keyPos, [...p, k], `"${k}" cannot be set on an external resource`, 'cmesh does not create it; drop the key or `external: true`');
+  }
 }

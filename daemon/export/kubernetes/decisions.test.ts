@@ -43,6 +43,9 @@ const SERVICE_SAMPLES: Partial<Record<keyof ServiceSpec, Mutate>> = {
   restartWindowMs: (s) => {
     s.restartWindowMs = 60_000;
   },
+  useApiSocket: (s) => {
+    s.useApiSocket = true;
+  },
   update: (s) => {
     s.update = { parallelism: 2 };
   },
@@ -62,6 +65,8 @@ const OPTION_SAMPLES: Partial<Record<keyof ContainerOptions, Mutate>> = {
   domainname: opt({ domainname: 'example.com' }),
   macAddress: opt({ macAddress: '02:42:ac:11:00:02' }),
   init: opt({ init: true }),
+  volumesFrom: opt({ volumesFrom: ['service:db'] }),
+  externalLinks: opt({ externalLinks: ['legacy:db'] }),
   ulimits: opt({ ulimits: { nofile: { soft: 1024, hard: 2048 } } }),
   devices: opt({ devices: [{ source: '/dev/kmsg', target: '/dev/kmsg', permissions: 'rwm' }] }),
   deviceCgroupRules: opt({ deviceCgroupRules: ['c 1:3 mr'] }),

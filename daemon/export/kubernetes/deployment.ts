@@ -22,12 +22,15 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 // An annotation key: an optional DNS-subdomain prefix and `/`, then a name of at most 63 characters.
 const ANNOTATION_KEY = /^(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
-/** Compose labels as pod annotations; a key the API would refuse is warned instead. */
+/** Compose labels and annotations as pod annotations; a key the API would refuse is warned instead. */
 function annotationsOf(service: ServiceSpec, findings: Findings): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(service.labels)) {
-    if (ANNOTATION_KEY.test(k)) out[k] = v;
-    else findings.warn(service, 'labels', `label "${k}" is not a valid Kubernetes annotation key`);
+  // Compose `annotations` are the container's OCI annotations: the pod's are the nearest place, beside the labels.
+  for (const [key, entries] of [['labels', service.labels], ['annotations', service.options?.annotations ?? {}]] as const) {
+    for (const [k, v] of Object.entries(entries)) {
+      if (ANNOTATION_KEY.test(k)) out[k] = v;
+      else findings.warn(service, key, `${key === 'labels' ? 'label' : 'annotation'} "${k}" is not a valid Kubernetes annotation key`);
+    }
   }
   return out;
 }
