@@ -34,6 +34,7 @@ import { Labels, projectLabels } from './api/labels.ts';
 import { buildServices } from '../builder/build.ts';
 import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, replicaCounts } from './desired-merge.ts';
 import type { EventBus } from './event-bus.ts';
+import { withImageExpose } from './image-expose.ts';
 import { ensureImages } from './images.ts';
 import { Mutex } from './mutex.ts';
 import { pullProject } from './pull-command.ts';
@@ -156,7 +157,7 @@ export class ProjectManager {
         pullTimes: this.#pullTimes,
         ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
       });
-      const project = await this.#withFileGrants(built);
+      const project = await withImageExpose(this.#o.engine, await this.#withFileGrants(built));
       await this.#warnEngineGaps(project, services);
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.

@@ -39,11 +39,15 @@ export interface EastWestPlan {
   skipped: { service: string; reason: string }[];
 }
 
-/** Container ports the mesh knows for a service: `ports` (container side, TCP), `expose`, `x-cmesh.ports`, health port. */
+/**
+ * Container ports the mesh knows for a service: `ports` (container side, TCP), `expose`, the image's `EXPOSE` (once the
+ * daemon read it), `x-cmesh.ports`, the health port.
+ */
 export function knownPorts(service: ServiceSpec): number[] {
   const ports = new Set<number>();
   for (const p of service.ports) if (p.protocol === 'tcp') ports.add(p.target);
   for (const p of service.expose) ports.add(p);
+  for (const p of service.imageExpose ?? []) ports.add(p);
   for (const p of service.mesh.ports ?? []) ports.add(p);
   if (service.mesh.health.port !== undefined) ports.add(service.mesh.health.port);
   return [...ports].sort((a, b) => a - b);
@@ -85,7 +89,12 @@ export function eastWestPlan(project: ProjectSpec): EastWestPlan {
     const known = knownPorts(service);
     const probePort = probePortOf(service, known);
     if (known.length === 0 || probePort === undefined) {
-      out.skipped.push({ service: service.name, reason: 'no known container port (add ports, expose or x-cmesh.ports)' });
+      // Before `up` the image's EXPOSE is unknown (cmesh config never pulls): say it may still mesh the service.
+      const reason =
+        service.imageExpose === undefined
+          ? "no container port in the compose file (the image's EXPOSE is read at up, once the image is local; or add ports, expose or x-cmesh.ports)"
+          : "no known container port, the image's EXPOSE included (add ports, expose or x-cmesh.ports)";
+      out.skipped.push({ service: service.name, reason });
       continue;
     }
     const ports = known.map((port) => ({ port, protocol: portProtocol(service, port, probePort) }));

@@ -97,6 +97,25 @@ export interface ImageInfo {
   labels: Record<string, string>;
   /** Bytes on disk, when the engine says (`cmesh images`). */
   size?: number;
+  /** The image's `EXPOSE` ports (its config's ExposedPorts, inherited ones included), sorted; none: empty. */
+  exposedPorts: ExposedPort[];
+}
+
+export interface ExposedPort {
+  port: number;
+  protocol: 'tcp' | 'udp' | 'sctp';
+}
+
+/** Parses the engine's ExposedPorts keys (`"5432/tcp"`, `"53/udp"`, a bare `"80"` is TCP) into sorted ports. */
+export function parseExposedPorts(exposed: Record<string, unknown> | null | undefined): ExposedPort[] {
+  const out: ExposedPort[] = [];
+  for (const key of Object.keys(exposed ?? {})) {
+    const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/i.exec(key.trim());
+    const port = Number(m?.[1]);
+    if (!m || !(port > 0 && port < 65536)) continue;
+    out.push({ port, protocol: (m[2]?.toLowerCase() ?? 'tcp') as ExposedPort['protocol'] });
+  }
+  return out.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
 }
 
 /** A container's processes as `ps` inside it sees them (`docker top`): column titles and one row per process. */

@@ -2,7 +2,7 @@
 
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import type { BuildOptions, BuildProgress, ImageInfo } from '../api/engine.ts';
+import { type BuildOptions, type BuildProgress, type ImageInfo, parseExposedPorts } from '../api/engine.ts';
 import { BuildProgressParser } from './build-progress.ts';
 import type { DockerCalls } from './docker-calls.ts';
 import { drainStream } from './engine-streams.ts';
@@ -18,7 +18,9 @@ export class DockerImages {
 
   async inspect(ref: string): Promise<ImageInfo | undefined> {
     const img = await this.#d.maybe({ op: 'image-inspect', subject: ref }, () => this.#d.docker.getImage(ref).inspect());
-    return img && { id: img.Id, tags: img.RepoTags ?? [], labels: img.Config?.Labels ?? {}, size: img.Size };
+    if (!img) return undefined;
+    const exposedPorts = parseExposedPorts(img.Config?.ExposedPorts as Record<string, unknown> | undefined);
+    return { id: img.Id, tags: img.RepoTags ?? [], labels: img.Config?.Labels ?? {}, size: img.Size, exposedPorts };
   }
 
   remove(ref: string): Promise<void> {

@@ -65,17 +65,17 @@ export function resourceCases(c: ContractContext): void {
   });
 
   describe('images and builds', () => {
-    it('builds a tagged, labelled image; inspectImage is undefined when absent; removeImage twice', async () => {
+    it('builds a tagged, labelled image with its EXPOSE ports; inspectImage is undefined when absent; removeImage twice', async () => {
       const { engine, project } = c.h;
       const tag = `${project}-img:latest`;
       const labels: Record<string, string> = { ...c.labels(), 'dev.cmesh.contract': 'built' };
       const progress = await collect(
-        engine.buildImage({ context: tarOf({ Dockerfile: `FROM ${c.h.image}\nRUN echo built\n` }), dockerfile: 'Dockerfile', tags: [tag], labels }),
+        engine.buildImage({ context: tarOf({ Dockerfile: `FROM ${c.h.image}\nEXPOSE 5432 53/udp\nRUN echo built\n` }), dockerfile: 'Dockerfile', tags: [tag], labels }),
       );
       assert.deepEqual(
         progress.filter((p) => p.kind === 'step').map((p) => (p.kind === 'step' ? `${p.step}/${p.total} ${p.text}` : '')),
         // The engine adds build-parameter labels as LABEL steps, sorted by key (why the builder writes its own line).
-        [`FROM ${c.h.image}`, 'RUN echo built', ...Object.keys(labels).sort().map((k) => `LABEL ${k}=${labels[k]}`)].map(
+        [`FROM ${c.h.image}`, 'EXPOSE 5432 53/udp', 'RUN echo built', ...Object.keys(labels).sort().map((k) => `LABEL ${k}=${labels[k]}`)].map(
           (text, i, all) => `${i + 1}/${all.length} ${text}`,
         ),
       );
@@ -87,6 +87,12 @@ export function resourceCases(c: ContractContext): void {
       assert.equal(img.id, done.kind === 'done' ? done.imageId : '');
       assert.ok(img.tags.includes(tag));
       assert.equal(img.labels['dev.cmesh.contract'], 'built');
+      // EXPOSE lands in the image's config (east-west meshes those ports); the base image's own, if any, come along.
+      const mine = img.exposedPorts.filter((p) => p.port === 5432 || p.port === 53);
+      assert.deepEqual(mine, [
+        { port: 53, protocol: 'udp' },
+        { port: 5432, protocol: 'tcp' },
+      ]);
       assert.equal(await engine.inspectImage(`${project}-nope:latest`), undefined);
       await engine.removeImage(tag);
       await engine.removeImage(tag);

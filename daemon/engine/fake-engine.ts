@@ -135,8 +135,8 @@ export class FakeEngine implements ContainerEngine {
     return c.id;
   }
 
-  addImage(ref: string, labels: Record<string, string> = {}): ImageInfo {
-    return this.#images.add(ref, labels);
+  addImage(ref: string, labels: Record<string, string> = {}, exposedPorts: ImageInfo['exposedPorts'] = []): ImageInfo {
+    return this.#images.add(ref, labels, exposedPorts);
   }
 
   /** Appends a log line (as the container's app would print it). */

@@ -3,7 +3,7 @@
 import type { BuildOptions, BuildProgress, ImageInfo } from '../api/engine.ts';
 import { BuildProgressParser, buildFailure } from './build-progress.ts';
 import { type FakeCore, withTag } from './fake-core.ts';
-import { classicBuildOutput, fileFromTar } from './fake-dockerfile.ts';
+import { classicBuildOutput, dockerfileExposes, fileFromTar } from './fake-dockerfile.ts';
 
 /** What the next builds produce: progress items (a `done` is appended if missing) or a failure. */
 export type BuildScript = BuildProgress[] | { fail: string; output?: string[] };
@@ -16,8 +16,8 @@ export class FakeImages {
     this.#f = core;
   }
 
-  add(ref: string, labels: Record<string, string> = {}): ImageInfo {
-    const info: ImageInfo = { id: `sha256:${this.#f.nextId('b')}`, tags: [withTag(ref)], labels };
+  add(ref: string, labels: Record<string, string> = {}, exposedPorts: ImageInfo['exposedPorts'] = []): ImageInfo {
+    const info: ImageInfo = { id: `sha256:${this.#f.nextId('b')}`, tags: [withTag(ref)], labels, exposedPorts };
     this.#f.images.set(withTag(ref), info);
     return info;
   }
@@ -27,7 +27,7 @@ export class FakeImages {
     f.enter('inspectImage', [ref]);
     if (!f.opts.strictImages && !f.images.has(withTag(ref))) return this.add(ref);
     const img = f.images.get(withTag(ref)) ?? [...f.images.values()].find((i) => i.id === ref);
-    return img && { ...img, tags: [...img.tags] };
+    return img && { ...img, tags: [...img.tags], exposedPorts: [...img.exposedPorts] };
   }
 
   async remove(ref: string): Promise<void> {
@@ -59,7 +59,7 @@ export class FakeImages {
       if (p.kind !== 'done') yield p;
     }
     const id = `sha256:${f.nextId('b')}`;
-    for (const tag of options.tags) f.images.set(withTag(tag), { id, tags: [...options.tags], labels: options.labels ?? {} });
+    for (const tag of options.tags) f.images.set(withTag(tag), { id, tags: [...options.tags], labels: options.labels ?? {}, exposedPorts: [] });
     yield { kind: 'done', imageId: id };
   }
 
@@ -76,7 +76,8 @@ export class FakeImages {
       if (p.kind === 'error') throw parser.failure();
     }
     if (!parser.imageId) throw parser.failure('the build stream ended without an image id');
-    for (const tag of options.tags) this.#f.images.set(withTag(tag), { id, tags: [...options.tags], labels: options.labels ?? {} });
+    const exposedPorts = dockerfileExposes(dockerfile ?? '', (ref) => this.#f.images.get(withTag(ref))?.exposedPorts ?? []);
+    for (const tag of options.tags) this.#f.images.set(withTag(tag), { id, tags: [...options.tags], labels: options.labels ?? {}, exposedPorts });
     yield { kind: 'done', imageId: parser.imageId };
   }
 }
