@@ -26,6 +26,7 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[]): 
         ports: s.ports,
         mesh: gatewayMesh(desired.project.services[s.name]!.mesh, s.probePort),
         desired: row?.desired ?? 0,
+        gateway: s.gateway,
         replicas: (row?.replicas ?? []).map((r) => ({
           id: r.id,
           replica: r.replica,

@@ -51,7 +51,7 @@ test('a postgres-like image with EXPOSE 5432 and no ports in compose is meshed p
   assert.equal(after.services['web']!.imageExpose, undefined, 'an opted-out service is not read');
   assert.equal(after.services['gone']!.imageExpose, undefined, 'an image that is not local stays unknown');
   const plan = eastWestPlan(after);
-  assert.deepEqual(plan.services, [{ name: 'db', ports: [{ port: 5432, protocol: 'tcp' }], probePort: 5432 }]);
+  assert.deepEqual(plan.services, [{ name: 'db', ports: [{ port: 5432, protocol: 'tcp' }], probePort: 5432, gateway: 0 }]);
   assert.match(plan.skipped.find((s) => s.service === 'dns')!.reason, /no known container port, the image's EXPOSE included/);
 });
 

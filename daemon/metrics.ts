@@ -159,14 +159,21 @@ export class DaemonMetrics {
    * A gateway's cumulative east-west totals (every stats report): the increase since the last report is added with
    * path="east-west". A restarted gateway counts from 0 again, so its first totals are all increase.
    */
-  eastWestRequests(project: string, startedAt: number, totals: { service: string; upstream?: string; method: string; codeClass: string; count: number }[]): void {
-    let seen = this.#eastWestSeen.get(project);
+  eastWestRequests(
+    project: string,
+    startedAt: number,
+    totals: { service: string; upstream?: string; method: string; codeClass: string; count: number }[],
+    gateway = 0,
+  ): void {
+    // Each of a project's gateways keeps its own totals (and restarts on its own).
+    const source = `${project}\0${gateway}`;
+    let seen = this.#eastWestSeen.get(source);
     if (!seen || seen.startedAt !== startedAt) {
       // A gateway older than these metrics (the daemon restarted) already had its totals exported by the last
       // daemon: take them as the baseline instead of counting them twice.
       const baseline = !seen && startedAt < this.#createdAt;
       seen = { startedAt, counts: new Map(baseline ? totals.map((t) => [`${t.service}\0${t.upstream ?? ''}\0${t.method}\0${t.codeClass}`, t.count]) : []) };
-      this.#eastWestSeen.set(project, seen);
+      this.#eastWestSeen.set(source, seen);
     }
     for (const t of totals) {
       const key = `${t.service}\0${t.upstream ?? ''}\0${t.method}\0${t.codeClass}`;

@@ -17,6 +17,8 @@ function log(line: string): void {
 export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortController {
   const abort = new AbortController();
   const project = env['CMESH_GATEWAY_PROJECT'] ?? '?';
+  // A project's gateways share one table; each serves the services placed on it (TCP port collisions split them).
+  const index = Number(env['CMESH_GATEWAY_INDEX'] ?? 0) || 0;
   const path = env['CMESH_GATEWAY_SOCKET'] ?? join(GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE);
   const gateway = new Gateway({ signal: abort.signal, log, ...(env['CMESH_GATEWAY_HOST'] ? { host: env['CMESH_GATEWAY_HOST'] } : {}) });
   let tables = 0;
@@ -24,7 +26,8 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
   const client = new ControlClient({
     path,
     signal: abort.signal,
-    onTable: (table) => {
+    onTable: (all) => {
+      const table = { ...all, services: all.services.filter((s) => (s.gateway ?? 0) === index) };
       if (tables++ === 0) log(`first table: ${table.services.map((s) => `${s.name}[${s.ports.map((p) => `${p.port}/${p.protocol}`).join(',')}]`).join(' ')}`);
       gateway
         .apply(table)
@@ -39,6 +42,7 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
       type: 'stats',
       version: GATEWAY_PROTOCOL_VERSION,
       project,
+      ...(index === 0 ? {} : { gateway: index }),
       time: Date.now(),
       services: gateway.rows(),
       warnings: gateway.warnings(),
@@ -59,7 +63,7 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
     },
     { once: true },
   );
-  log(`cmesh gateway for project ${project} (node ${process.version}, pid ${process.pid})`);
+  log(`cmesh gateway ${index + 1} for project ${project} (node ${process.version}, pid ${process.pid})`);
   return abort;
 }
 
