@@ -43,7 +43,7 @@ export class EastWestRuntime {
   constructor(options: EastWestOptions) {
     this.#o = options;
     this.hub = new GatewayHub(options.home, options.log, options.onStats);
-    this.#images = new GatewayImages({ engine: options.engine });
+    this.#images = new GatewayImages({ engine: options.engine, ...(options.log ? { log: options.log } : {}) });
     this.#timer = setInterval(() => this.#publishAll(), options.publishMs ?? 100);
     this.#timer.unref();
   }

@@ -101,6 +101,9 @@ export interface ImageInfo {
   exposedPorts: ExposedPort[];
 }
 
+/** What the engine's image list tells about an image. */
+export type ImageSummary = Omit<ImageInfo, 'exposedPorts'>;
+
 export interface ExposedPort {
   port: number;
   protocol: 'tcp' | 'udp' | 'sctp';
@@ -257,6 +260,12 @@ export interface ContainerEngine {
 
   /** undefined when the image is not present locally. Never pulls (pullImage does). */
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  /** Local images carrying every given label (a summary: the engine's image list has no ExposedPorts). */
+  listImages(labels: Record<string, string | true>): Promise<ImageSummary[]>;
+  /**
+   * Removes an image by tag or id; absent is success. Never forced: an image a container (of any state) still uses is
+   * refused with CMESH_E_ENGINE, details.reason "in-use", and stays.
+   */
   removeImage(ref: string): Promise<void>;
   /**
    * Pulls `ref`, streaming parsed progress. Throws CMESH_E_IMAGE_NOT_FOUND (no such repository/tag),

@@ -99,6 +99,25 @@ export function resourceCases(c: ContractContext): void {
       assert.equal(await engine.inspectImage(tag), undefined);
     });
 
+    it('lists images by label; removeImage refuses an image a stopped container uses (in-use), then removes it', async () => {
+      const { engine, project } = c.h;
+      const tag = `${project}-gc:latest`;
+      const labels: Record<string, string> = { ...c.labels(), 'dev.cmesh.contract': `gc-${project}` };
+      await collect(engine.buildImage({ context: tarOf({ Dockerfile: `FROM ${c.h.image}\nRUN echo gc\n` }), dockerfile: 'Dockerfile', tags: [tag], labels }));
+      const listed = await engine.listImages({ 'dev.cmesh.contract': `gc-${project}` });
+      assert.deepEqual(listed.map((i) => i.tags), [[tag]]);
+      assert.equal(listed[0]!.labels['dev.cmesh.contract'], `gc-${project}`);
+      assert.deepEqual(await engine.listImages({ 'dev.cmesh.contract': `gc-${project}-none` }), []);
+      const { id } = await engine.createContainer(c.spec('imguser', { image: tag }));
+      const busy = await rejectsCode(engine.removeImage(tag), 'CMESH_E_ENGINE');
+      assert.equal(busy.details.reason, 'in-use');
+      assert.ok(await engine.inspectImage(tag), 'a refused removal leaves the image');
+      await engine.removeContainer(id, { force: true });
+      await engine.removeImage(tag);
+      assert.equal(await engine.inspectImage(tag), undefined);
+      assert.deepEqual(await engine.listImages({ 'dev.cmesh.contract': `gc-${project}` }), []);
+    });
+
     it('fails a build on a failing RUN (an error line, whatever the HTTP status) naming the step and its output', async () => {
       const { engine, project } = c.h;
       const seen: BuildProgress[] = [];

@@ -15,6 +15,7 @@ import type {
   EngineEvent,
   EngineInfo,
   ImageInfo,
+  ImageSummary,
   ProcessList,
   LogLine,
   LogOptions,
@@ -249,6 +250,9 @@ export class FakeEngine implements ContainerEngine {
 
   inspectImage(ref: string): Promise<ImageInfo | undefined> {
     return this.#images.inspect(ref);
+  }
+  listImages(labels: Record<string, string | true>): Promise<ImageSummary[]> {
+    return this.#images.list(labels);
   }
   removeImage(ref: string): Promise<void> {
     return this.#images.remove(ref);

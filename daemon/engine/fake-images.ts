@@ -1,8 +1,8 @@
 // The fake engine's images and builds: present-or-not images (never pulled) and scripted build progress.
 
-import type { BuildOptions, BuildProgress, ImageInfo } from '../api/engine.ts';
+import type { BuildOptions, BuildProgress, ImageInfo, ImageSummary } from '../api/engine.ts';
 import { BuildProgressParser, buildFailure } from './build-progress.ts';
-import { type FakeCore, withTag } from './fake-core.ts';
+import { type FakeCore, matches, withTag } from './fake-core.ts';
 import { classicBuildOutput, dockerfileExposes, fileFromTar } from './fake-dockerfile.ts';
 
 /** What the next builds produce: progress items (a `done` is appended if missing) or a failure. */
@@ -30,10 +30,25 @@ export class FakeImages {
     return img && { ...img, tags: [...img.tags], exposedPorts: [...img.exposedPorts] };
   }
 
+  async list(labels: Record<string, string | true>): Promise<ImageSummary[]> {
+    this.#f.enter('listImages', [labels]);
+    const unique = new Map([...this.#f.images.values()].map((i) => [i.id, i]));
+    return [...unique.values()].filter((i) => matches(i.labels, labels)).map(({ exposedPorts: _e, ...i }) => ({ ...i, tags: [...i.tags] }));
+  }
+
   async remove(ref: string): Promise<void> {
     const f = this.#f;
     f.enter('removeImage', [ref]);
-    if (!f.images.has(withTag(ref))) return f.benign('image-remove', 404);
+    const img = f.images.get(withTag(ref));
+    if (!img) return f.benign('image-remove', 404);
+    // As the engine: a container made from this image (by any of its tags or its id), running or not, keeps it.
+    const users = [...f.containers.values()].filter((c) => c.spec.image === img.id || img.tags.includes(withTag(c.spec.image)));
+    if (users.length > 0) {
+      throw f.engineError(409, `conflict: unable to remove repository reference "${ref}" (must force) - container ${users[0]!.id.slice(0, 12)} is using its referenced image`, {
+        op: 'image-remove',
+        subject: ref,
+      });
+    }
     f.images.delete(withTag(ref));
   }
 

@@ -1,10 +1,11 @@
 // East-west with two TCP services on the same container port: each gets a gateway of its own and answers for itself
 // by name. Both are postgres-like greeters that declare no port in the compose file: the mesh knows 5432 only from
-// the image's EXPOSE (read at up). Adopted after a daemon SIGKILL, removed by `down`. Traffic only to containers on the
+// the image's EXPOSE (read at up). Adopted after a daemon SIGKILL, removed by `down`. Gateway image cleanup on the
+// daemon's first east-west up, limited to this run's images (the engine is shared). Traffic only to containers on the
 // network this test created.
 
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
@@ -16,6 +17,10 @@ const runId = newRunId('ewgws');
 const project = runId;
 const network = `${project}_default`;
 let cli: CmeshCli | undefined;
+/** Gateway-like images this run makes: a stale one (removed by the cleanup), one a container uses, one unlabelled. */
+const stale = `cmesh/gateway:stale-${runId}`;
+const used = `cmesh/gateway:used-${runId}`;
+const unlabelled = `cmesh/gateway:unlabelled-${runId}`;
 
 /** `n` TCP connections to host:5432 from a fresh caller container: the greeting names the replica's hostname. */
 async function greetings(host: string, n: number): Promise<{ by?: string; echo?: string; error?: string }[]> {
@@ -74,7 +79,17 @@ function allAnswer(host: string, want: string[], n = 20) {
 before(async () => {
   await requireDocker();
   const greeter = await buildFixtureImage('greeter');
-  cli = await newCmeshCli();
+  // Only images with this run's label are the daemon's to clean up: other runs on this engine keep theirs.
+  cli = await newCmeshCli({ CMESH_GATEWAY_IMAGE_GC: `dev.cmesh.test-run=${runId}` });
+  const ctx = join(cli.work, 'stale-image');
+  await mkdir(ctx);
+  await writeFile(join(ctx, 'Dockerfile'), 'FROM cmesh/busybox:local\n');
+  const test = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+  const role = ['--label', 'dev.cmesh.managed=true', '--label', 'dev.cmesh.role=gateway-image'];
+  await run(['build', '-q', '-t', stale, '-t', used, ...test, ...role, ctx]);
+  await run(['build', '-q', '-t', unlabelled, ...test, '--label', 'unlabelled=yes', ctx]);
+  // A stopped container (never started) keeps `used`: the engine refuses to remove an image in use.
+  await run(['create', '--name', `${runId}-holds-image`, ...test, used, 'true']);
   const health = 'x-cmesh: { health: { interval: 250ms, timeout: 500ms, rise: 1, fall: 2 } }';
   // No ports, no expose, no x-cmesh.ports: 5432 comes from the greeter image's EXPOSE.
   const compose = `name: ${project}
@@ -126,6 +141,16 @@ test('two TCP services on 5432 known only from EXPOSE: a gateway each, each name
     const count = (s: string) => now.find((r) => r.service === s)?.replicas.reduce((n, r) => n + (r.eastWest?.requests ?? 0), 0) ?? 0;
     return count('pg-main') >= 20 && count('pg-replica') >= 20 ? true : undefined;
   }, 250);
+});
+
+test('gateway image cleanup: a stale labelled image goes; one a container uses and an unlabelled one stay', async () => {
+  // Both tags are one image: `stale` goes by tag, `used` stays because a container was made from it.
+  const present = async (ref: string) => (await run(['image', 'ls', '-q', ref])) !== '';
+  await until(`${stale} removed by the daemon`, 15_000, async () => ((await present(stale)) ? undefined : true), 250);
+  assert.ok(await present(used), 'the image a container uses stays');
+  assert.ok(await present(unlabelled), 'an image without dev.cmesh.role=gateway-image stays');
+  const current = JSON.parse(await run(['inspect', '--format', '{{json .Config.Image}}', `${project}-cmesh-gateway`])) as string;
+  assert.ok(await present(current), 'the current gateway image stays');
 });
 
 test('both gateways are adopted after a daemon SIGKILL, and down removes both', async () => {
