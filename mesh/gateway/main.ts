@@ -6,6 +6,7 @@ import { GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE } from '../../daemon/api/east-w
 import { GATEWAY_PROTOCOL_VERSION } from '../../daemon/api/gateway-control.ts';
 import { ControlClient } from './control-client.ts';
 import { Gateway } from './gateway.ts';
+import { DRAIN, READY } from './supervisor.ts';
 
 const STATS_MS = 1000;
 const DRAIN_REPORT_MS = 50;
@@ -33,6 +34,10 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
         .apply(table)
         // Report at once: the daemon waits for the gateway to see a drain before it stops a replica.
         .then(sendStats)
+        // Under the supervisor (supervisor.ts), the first applied table makes this worker ready to take over.
+        .then(() => {
+          if (tables === 1) process.send?.({ type: READY });
+        })
         .catch((err: unknown) => log(`BUG: applying the table failed: ${(err as Error)?.stack ?? String(err)}`));
     },
     onState: (connected, reason) => log(connected ? `connected to the daemon at ${path}` : `disconnected: ${reason ?? ''}`),
@@ -63,6 +68,10 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
     },
     { once: true },
   );
+  // A successor took over: let keep-alive callers go (the supervisor closes this worker's servers shortly after).
+  process.on('message', (m: { type?: unknown }) => {
+    if (m?.type === DRAIN) gateway.startDraining();
+  });
   log(`cmesh gateway ${index + 1} for project ${project} (node ${process.version}, pid ${process.pid})`);
   return abort;
 }
