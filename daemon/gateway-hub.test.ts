@@ -133,6 +133,15 @@ test('several gateways of one project: their reports side by side; a gateway tha
   second.socket.destroy();
   await until('the second gateway gone', () => hub.stats('q')?.services.length === 1);
   assert.deepEqual(mergeGatewayStats([]), undefined);
+  // The first gateway swaps its code: a newer worker process of index 0 reports too; its rows win, not both.
+  const newer = await fakeGateway(join(dir, 'gw.sock'));
+  newer.send(stats({ project: 'q', time: 30, startedAt: 2, services: [row('db'), row('db-extra')] }));
+  await until('the newer worker', () => hub.stats('q')?.services.length === 2);
+  assert.deepEqual(hub.stats('q')!.services.map((s) => s.service), ['db', 'db-extra']);
+  first.send(stats({ project: 'q', time: 31, startedAt: 1, services: [row('db')] }));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(hub.stats('q')!.services.map((s) => s.service), ['db', 'db-extra'], 'the older process does not take over again');
   first.socket.destroy();
+  newer.socket.destroy();
   await hub.close();
 });

@@ -17,8 +17,19 @@ interface Channel {
   clients: Set<net.Socket>;
   /** Last table sent, serialized; a client that connects gets it at once. */
   line?: string;
-  /** Each connected gateway's last report, by its index (a project has several when TCP ports collide). */
-  stats: Map<number, GatewayStats>;
+  /** Each connection's last report (a project has several gateways when TCP ports collide; a gateway swapping its
+   * code has two worker processes for a moment). */
+  stats: Map<net.Socket, GatewayStats>;
+}
+
+/** Per gateway index, the report of its newest process (the one that serves once a code swap is done). */
+function newestPerGateway(reports: Iterable<GatewayStats>): GatewayStats[] {
+  const byIndex = new Map<number, GatewayStats>();
+  for (const r of reports) {
+    const seen = byIndex.get(r.gateway ?? 0);
+    if (!seen || r.startedAt > seen.startedAt) byIndex.set(r.gateway ?? 0, r);
+  }
+  return [...byIndex.values()];
 }
 
 /**
@@ -79,7 +90,7 @@ export class GatewayHub {
   }
 
   stats(project: string): GatewayStats | undefined {
-    return mergeGatewayStats([...(this.#channels.get(project)?.stats.values() ?? [])]);
+    return mergeGatewayStats(newestPerGateway(this.#channels.get(project)?.stats.values() ?? []));
   }
 
   connected(project: string): boolean {
@@ -132,7 +143,6 @@ export class GatewayHub {
     socket.setEncoding('utf8');
     if (ch.line) socket.write(ch.line);
     let buffered = '';
-    let mine: { index: number; report: GatewayStats } | undefined;
     socket.on('data', (chunk: string) => {
       buffered += chunk;
       if (buffered.length > MAX_LINE) {
@@ -146,8 +156,7 @@ export class GatewayHub {
         // Checked loosely above: the rows are only passed on to readers, never acted on.
         if (stats && stats.project === project) {
           const report = stats as unknown as GatewayStats;
-          mine = { index: stats.gateway ?? 0, report };
-          ch.stats.set(mine.index, report);
+          ch.stats.set(socket, report);
           this.#onStats?.(project, report);
         }
         nl = buffered.indexOf('\n');
@@ -157,7 +166,7 @@ export class GatewayHub {
     socket.on('close', () => {
       ch.clients.delete(socket);
       // A gone gateway's last rows would hold up drains and show stale health; its replacement reports afresh.
-      if (mine && ch.stats.get(mine.index) === mine.report) ch.stats.delete(mine.index);
+      ch.stats.delete(socket);
     });
   }
 }

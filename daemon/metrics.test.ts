@@ -66,6 +66,12 @@ test("east-west: a gateway's cumulative totals become path=east-west increases; 
   m.eastWestRequests('two', later + 5, db(9, 'rdb#1', 'rdb'), 1);
   assert.equal(await value(m, 'cmesh_requests_total', { project: 'two', service: 'db', path: 'east-west' }), 12);
   assert.equal(await value(m, 'cmesh_requests_total', { project: 'two', service: 'rdb', path: 'east-west' }), 9);
+  // One gateway during a code swap: the old and the new worker process report in turns, each its own totals.
+  m.eastWestRequests('swap', later, db(50, 'db#1', 'db'));
+  m.eastWestRequests('swap', later + 9, db(2, 'db#1', 'db'));
+  m.eastWestRequests('swap', later, db(51, 'db#1', 'db'));
+  m.eastWestRequests('swap', later + 9, db(6, 'db#1', 'db'));
+  assert.equal(await value(m, 'cmesh_requests_total', { project: 'swap', service: 'db', path: 'east-west' }), 57);
 });
 
 test('attempts: connect errors per replica, retries = attempts after the first', async () => {
