@@ -1,6 +1,8 @@
 // The east-west gateway's image, built locally (no registry) through the engine's build API: FROM scratch with the
 // host's node binary and the shared libraries it links against (as scripts/build-base-images.sh makes cmesh/node:local),
-// plus an esbuild bundle of mesh/gateway/main.ts. The tag is content-addressed, so an unchanged cmesh reuses it.
+// plus an esbuild bundle of the supervisor (mesh/gateway/supervisor-main.ts). The proxy itself is a worker bundle the
+// daemon puts next to the control socket (gateway-worker.ts), so a new cmesh version swaps the code, not the
+// container. The tag is content-addressed, so an unchanged node and supervisor reuse it.
 //
 // Where the host's node is not a Linux binary (Docker Desktop on macOS), CMESH_GATEWAY_BASE_IMAGE names a local image
 // with a Linux `node` on its PATH (e.g. one built from the official node image on that machine): only the bundle is
@@ -21,8 +23,8 @@ import { Labels } from './api/labels.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const GATEWAY_REPO = 'cmesh/gateway';
 /** Bump when the image layout changes on purpose. */
-const LAYOUT = 1;
-const BUNDLE_PATH = '/gateway/main.mjs';
+const LAYOUT = 2;
+const BUNDLE_PATH = '/gateway/supervisor.mjs';
 const NODE_PATH = '/usr/local/bin/node';
 /** glibc reads this for getaddrinfo; without it Docker DNS names might not be looked up the usual way. */
 const NSSWITCH = 'hosts: files dns\n';
@@ -47,7 +49,7 @@ export async function linkedLibraries(nodeBin: string): Promise<string[]> {
 async function contextFiles(bundle: Buffer, base: string | undefined): Promise<File[]> {
   const files: File[] = [];
   if (base !== undefined) {
-    files.push({ name: 'rootfs/gateway/main.mjs', data: bundle, mode: 0o644 });
+    files.push({ name: `rootfs${BUNDLE_PATH}`, data: bundle, mode: 0o644 });
     const dockerfile = `FROM ${base}\nCOPY rootfs/ /\nENTRYPOINT ["node", "${BUNDLE_PATH}"]\n`;
     return [{ name: 'Dockerfile', data: Buffer.from(dockerfile), mode: 0o644 }, ...files];
   }
@@ -64,7 +66,7 @@ async function contextFiles(bundle: Buffer, base: string | undefined): Promise<F
   files.push({ name: `rootfs${NODE_PATH}`, data: await readFile(node), mode: 0o755 });
   // The host's merged /usr makes /lib and /lib64 symlinks; the image gets real files at the paths ldd printed.
   for (const lib of libs) files.push({ name: `rootfs${lib}`, data: await readFile(lib), mode: 0o755 });
-  files.push({ name: 'rootfs/gateway/main.mjs', data: bundle, mode: 0o644 });
+  files.push({ name: `rootfs${BUNDLE_PATH}`, data: bundle, mode: 0o644 });
   files.push({ name: 'rootfs/etc/nsswitch.conf', data: Buffer.from(NSSWITCH), mode: 0o644 });
   const dockerfile = `FROM scratch\nCOPY rootfs/ /\nENV NODE_ENV=production\nENTRYPOINT ["${NODE_PATH}", "${BUNDLE_PATH}"]\n`;
   return [{ name: 'Dockerfile', data: Buffer.from(dockerfile), mode: 0o644 }, ...files.sort((a, b) => a.name.localeCompare(b.name))];
@@ -98,9 +100,9 @@ export interface GatewayImageOptions {
  */
 export async function ensureGatewayImage(o: GatewayImageOptions): Promise<string> {
   const env = o.env ?? process.env;
-  const built = await ensureBundle(ROOT, 'gateway', 'mesh/gateway/main.ts', cacheDirs(ROOT, env), { warn: () => undefined });
+  const built = await ensureBundle(ROOT, 'gateway-supervisor', 'mesh/gateway/supervisor-main.ts', cacheDirs(ROOT, env), { warn: () => undefined });
   if (built.error !== undefined) {
-    throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot bundle the east-west gateway: ${built.error}`, { hint: 'this is a bug in cmesh if the sources are unchanged' });
+    throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot bundle the east-west gateway supervisor: ${built.error}`, { hint: 'this is a bug in cmesh if the sources are unchanged' });
   }
   const bundle = await readFile(built.path);
   const base = env['CMESH_GATEWAY_BASE_IMAGE'] || undefined;

@@ -18,6 +18,8 @@ export const GATEWAY_SERVICE = 'cmesh:gateway';
 /** Where the gateway finds the daemon's control socket: a CMESH_HOME directory bind-mounted here. */
 export const GATEWAY_SOCKET_DIR = '/run/cmesh';
 export const GATEWAY_SOCKET_FILE = 'gw.sock';
+/** In the same directory: which worker bundle the gateway's supervisor starts (daemon/gateway-worker.ts). */
+export const GATEWAY_WORKER_POINTER = 'worker.json';
 
 export interface EastWestPort {
   port: number;

@@ -68,6 +68,11 @@ export const gatewayTableSchema = z.object({
   type: z.literal('table'),
   version: z.literal(GATEWAY_PROTOCOL_VERSION),
   project: z.string().min(1),
+  /** The worker bundle (in the gateway's /run/cmesh) to run: a worker running another asks its supervisor to swap. */
+  worker: z
+    .string()
+    .regex(/^worker-[0-9a-f]{16}\.mjs$/)
+    .optional(),
   services: z.array(serviceSchema),
 });
 

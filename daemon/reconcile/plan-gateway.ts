@@ -3,7 +3,7 @@
 // come in through the context.
 
 import { createHash } from 'node:crypto';
-import { eastWestPlan, GATEWAY_SERVICE, GATEWAY_SOCKET_DIR, gatewayName } from '../api/east-west.ts';
+import { eastWestPlan, GATEWAY_SERVICE, GATEWAY_SOCKET_DIR, GATEWAY_WORKER_POINTER, gatewayName } from '../api/east-west.ts';
 import type { ContainerCreateSpec, ContainerInfo } from '../api/engine.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
 import type { ProjectSpec } from '../api/project.ts';
@@ -64,8 +64,12 @@ export function gatewaySpec(project: ProjectSpec, ctx: GatewayContext, index = 0
   const spec: ContainerCreateSpec = {
     name: gatewayName(project.name, index),
     image: ctx.image,
-    // The first gateway's env is what it was before there could be several: its hash (and container) stay as they are.
-    env: { CMESH_GATEWAY_PROJECT: project.name, ...(index === 0 ? {} : { CMESH_GATEWAY_INDEX: String(index) }) },
+    // The supervisor starts the worker bundle the pointer names; a new bundle is swapped in, not a new container.
+    env: {
+      CMESH_GATEWAY_PROJECT: project.name,
+      CMESH_GATEWAY_WORKER: `${GATEWAY_SOCKET_DIR}/${GATEWAY_WORKER_POINTER}`,
+      ...(index === 0 ? {} : { CMESH_GATEWAY_INDEX: String(index) }),
+    },
     labels: { ...projectLabels(project.name), [Labels.role]: 'gateway' },
     ports: [],
     mounts: [{ type: 'bind', source: ctx.socketDir, target: GATEWAY_SOCKET_DIR, readOnly: false }],

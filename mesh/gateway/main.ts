@@ -1,12 +1,12 @@
 // Entry point of the east-west gateway container (bundled by the daemon into its image): the control channel on
 // /run/cmesh, the data path on every meshed port. It holds no state of its own beyond the last table.
 
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE } from '../../daemon/api/east-west.ts';
 import { GATEWAY_PROTOCOL_VERSION } from '../../daemon/api/gateway-control.ts';
 import { ControlClient } from './control-client.ts';
 import { Gateway } from './gateway.ts';
-import { DRAIN, READY } from './supervisor.ts';
+import { DRAIN, READY, UPGRADE } from './supervisor.ts';
 
 const STATS_MS = 1000;
 const DRAIN_REPORT_MS = 50;
@@ -24,10 +24,18 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
   const gateway = new Gateway({ signal: abort.signal, log, ...(env['CMESH_GATEWAY_HOST'] ? { host: env['CMESH_GATEWAY_HOST'] } : {}) });
   let tables = 0;
   const startedAt = Date.now();
+  // Under the supervisor this process runs /run/cmesh/worker-<hash>.mjs; a table naming another bundle means a new cmesh.
+  const ownBundle = basename(process.argv[1] ?? '');
+  let asked: string | undefined;
   const client = new ControlClient({
     path,
     signal: abort.signal,
     onTable: (all) => {
+      if (all.worker !== undefined && all.worker !== ownBundle && all.worker !== asked && process.send) {
+        asked = all.worker;
+        log(`asking the supervisor to swap ${ownBundle} for ${all.worker}`);
+        process.send({ type: UPGRADE, file: join(dirname(path), all.worker) });
+      }
       const table = { ...all, services: all.services.filter((s) => (s.gateway ?? 0) === index) };
       if (tables++ === 0) log(`first table: ${table.services.map((s) => `${s.name}[${s.ports.map((p) => `${p.port}/${p.protocol}`).join(',')}]`).join(' ')}`);
       gateway

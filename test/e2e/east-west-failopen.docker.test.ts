@@ -1,7 +1,9 @@
 // Issue #13 point 5, measured: the daemon is SIGKILLed while callers in a sibling container call a service by name
 // through the east-west gateway, then started again. Keep-alive and fresh-connection callers run at a bounded rate;
 // the test asserts 0 failed calls and a longest gap between successive answers under 1 s, and prints the numbers for
-// the README. Traffic only to containers on the network this test's project created.
+// the README. Then the same load across a gateway code upgrade (a new worker bundle, as a new cmesh brings): the
+// gateway container stays, its supervisor swaps the worker. Traffic only to containers on the network this test's
+// project created.
 
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -16,6 +18,8 @@ const project = runId;
 const network = `${project}_default`;
 const LOAD_MS = 12_000;
 let cli: CmeshCli | undefined;
+/** The daemon's environment, read at each CLI call: a new salt makes the next daemon's worker bundle a new one. */
+const cliEnv: NodeJS.ProcessEnv = { CMESH_GATEWAY_WORKER_SALT: 'first' };
 
 interface ModeResult {
   ok: number;
@@ -84,7 +88,7 @@ async function gatewayId(): Promise<string | undefined> {
 before(async () => {
   await requireDocker();
   const echo = await buildFixtureImage('echo');
-  cli = await newCmeshCli();
+  cli = await newCmeshCli(cliEnv);
   const compose = `name: ${project}
 x-cmesh:
   east_west: true
@@ -143,4 +147,38 @@ test('point 5: daemon SIGKILL during east-west load: keep-alive and fresh caller
   // The next daemon adopted the same gateway (no second one, no swap).
   await cli!.ok(['up', '-d', '--wait', '--timeout', '60'], 120_000);
   assert.equal(await gatewayId(), gateway, 'the same gateway container, adopted');
+});
+
+test('gateway code upgrade under load: the same container swaps its worker; keep-alive and fresh callers fail nothing', async () => {
+  const gateway = await gatewayId();
+  assert.ok(gateway);
+  const logsOf = (id: string) => run(['logs', id]).then((out) => out);
+  const load = caller(mixedLoad('web', 3000, LOAD_MS), 60_000) as Promise<LoadResult>;
+  await sleep(3000);
+  // A new cmesh: the next daemon's worker bundle differs (the salt stands in for new code).
+  await cli!.killDaemon();
+  cliEnv['CMESH_GATEWAY_WORKER_SALT'] = 'second';
+  const swapAsked = Date.now();
+  await cli!.ok(['daemon', 'start'], 30_000);
+  const swapped = await until('the gateway to serve from the new worker', 20_000, async () => {
+    const logs = await logsOf(gateway);
+    return /supervisor: now serving from \/run\/cmesh\/worker-[0-9a-f]{16}\.mjs/.test(logs.split('asking the supervisor to swap').at(-1) ?? '') ? Date.now() : undefined;
+  }, 250);
+  const result = await load;
+  const failed = (m: ModeResult): number => Object.values(m.fails).reduce((a, b) => a + b, 0);
+  process.stdout.write(
+    `# east-west gateway worker swap under load (${LOAD_MS} ms; new daemon started at +${swapAsked - result.startedAt} ms, new worker serving ${swapped - swapAsked} ms later)\n` +
+      `#   keep-alive: ${result.keepAlive.ok} ok, ${failed(result.keepAlive)} failed ${JSON.stringify(result.keepAlive.fails)}, longest gap ${result.keepAlive.longestGapMs} ms\n` +
+      `#   fresh-connection: ${result.fresh.ok} ok, ${failed(result.fresh)} failed ${JSON.stringify(result.fresh.fails)}, longest gap ${result.fresh.longestGapMs} ms\n`,
+  );
+  assert.ok(swapped < result.endedAt - 1000, `the swap happened inside the load window (${result.endedAt - swapped} ms before its end)`);
+  for (const [name, m] of [['keep-alive', result.keepAlive], ['fresh', result.fresh]] as const) {
+    assert.deepEqual(m.fails, {}, `${name} callers: no failed call`);
+    assert.ok(m.ok > 500, `${name} callers ran (${m.ok} calls)`);
+    assert.ok(m.longestGapMs < 1000, `${name} callers: longest gap ${m.longestGapMs} ms < 1 s`);
+  }
+  assert.equal(await gatewayId(), gateway, 'the same gateway container (and address): only its worker changed');
+  // The next pass finds nothing to change: the container's spec does not depend on the worker bundle.
+  await cli!.ok(['up', '-d', '--wait', '--timeout', '60'], 120_000);
+  assert.equal(await gatewayId(), gateway);
 });
