@@ -93,9 +93,10 @@ export function runSupervisor(o: SupervisorOptions): { stop(): Promise<void> } {
     } else if (worker === current && !stopping) {
       log(`supervisor: the worker exited (${signal ?? code}); starting it again`);
       current = undefined;
+      // Not unref'd: with no worker left the primary may hold nothing else, and must not exit before the respawn.
       setTimeout(() => {
         if (!stopping && !current) current = fork(currentFile);
-      }, o.respawnMs ?? 1000).unref();
+      }, o.respawnMs ?? 1000);
     }
   });
 
