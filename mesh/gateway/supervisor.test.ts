@@ -32,6 +32,7 @@ let draining = false;
 process.on('message', (m) => { if (m && m.type === 'cmesh-gateway-drain') draining = true; });
 const server = http.createServer((req, res) => {
   if (draining) res.setHeader('connection', 'close');
+  if (req.url === '/exit') setImmediate(() => process.exit(3));
   if (req.url.startsWith('/upgrade?')) process.send({ type: 'cmesh-gateway-upgrade', file: decodeURIComponent(req.url.slice(9)) });
   res.end(${JSON.stringify(version)});
 });
@@ -124,4 +125,22 @@ test('supervisor: the worker is swapped for a new bundle under load, 0 failed ca
   const exited = new Promise((r) => supervisor!.once('exit', r));
   supervisor.kill('SIGTERM');
   await exited;
+});
+
+test('supervisor: a worker that dies unasked is started again from the same bundle; the supervisor stays', async () => {
+  const port = await freePort();
+  const v1 = workerFile('crashy', 'crashy');
+  const entry = fileURLToPath(new URL('./supervisor-main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, CMESH_GATEWAY_WORKER: v1, PORT: String(port) } });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  try {
+    await until('the worker to answer', 15_000, async () => (await get(port)) === 'crashy');
+    await get(port, '/exit');
+    await until('the worker to be gone', 5000, async () => out.includes('the worker exited'));
+    await until('a new worker to answer', 10_000, async () => (await get(port)) === 'crashy');
+    assert.equal(child.exitCode, null, 'the supervisor did not exit');
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
