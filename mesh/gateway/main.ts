@@ -37,14 +37,16 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
         process.send({ type: UPGRADE, file: join(dirname(path), all.worker) });
       }
       const table = { ...all, services: all.services.filter((s) => (s.gateway ?? 0) === index) };
-      if (tables++ === 0) log(`first table: ${table.services.map((s) => `${s.name}[${s.ports.map((p) => `${p.port}/${p.protocol}`).join(',')}]`).join(' ')}`);
+      // Decided now, not when the apply resolves: more tables may arrive meanwhile.
+      const first = tables++ === 0;
+      if (first) log(`first table: ${table.services.map((s) => `${s.name}[${s.ports.map((p) => `${p.port}/${p.protocol}`).join(',')}]`).join(' ')}`);
       gateway
         .apply(table)
         // Report at once: the daemon waits for the gateway to see a drain before it stops a replica.
         .then(sendStats)
         // Under the supervisor (supervisor.ts), the first applied table makes this worker ready to take over.
         .then(() => {
-          if (tables === 1) process.send?.({ type: READY });
+          if (first) process.send?.({ type: READY });
         })
         .catch((err: unknown) => log(`BUG: applying the table failed: ${(err as Error)?.stack ?? String(err)}`));
     },
