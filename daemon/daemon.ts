@@ -93,7 +93,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
         rows: (project) => m.registry.snapshot({ project }),
         emit: (e) => bus.publish(e),
         log,
-        onStats: (project, stats) => metrics.eastWestRequests(project, stats.startedAt, stats.requests),
+        onStats: (project, stats) => metrics.eastWestRequests(project, stats.startedAt, stats.requests, stats.gateway),
       }),
   });
   const metricsState = await startMetrics(metrics, options.metrics, (message) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { GATEWAY_PROTOCOL_VERSION, type GatewayStats, type GatewayTable } from './api/gateway-control.ts';
 import type { ContainerEngine } from './api/engine.ts';
-import { GatewayHub } from './gateway-hub.ts';
+import { GatewayHub, mergeGatewayStats } from './gateway-hub.ts';
 import { gatewayTable, withEastWest } from './gateway-table.ts';
 import { EastWestRuntime } from './gateway-wiring.ts';
 import { desired, project, svc } from './reconcile/testing.ts';
@@ -115,4 +115,33 @@ test('table and rows: meshed services only, names with aliases; east-west column
   assert.equal(web!.replicas[0]!.eastWest?.requests, 7);
   assert.equal(other!.eastWest, undefined);
   assert.deepEqual(withEastWest(desired(project('p', spec.services ? Object.values(spec.services) : [])), [row], gw), [row]);
+});
+
+test('several gateways of one project: their reports side by side; a gateway that leaves takes its rows along', async () => {
+  const hub = new GatewayHub(home);
+  const dir = await hub.open('q');
+  const first = await fakeGateway(join(dir, 'gw.sock'));
+  const second = await fakeGateway(join(dir, 'gw.sock'));
+  const row = (service: string) => ({ service, replicas: [] }) as unknown as ServiceTableRow;
+  first.send(stats({ project: 'q', time: 20, services: [row('db')], warnings: ['a'] }));
+  second.send(stats({ project: 'q', gateway: 1, time: 10, services: [row('replica-db')], warnings: ['b'] }));
+  await until('both reports', () => (hub.stats('q')?.services.length ?? 0) === 2);
+  const merged = hub.stats('q')!;
+  assert.deepEqual(merged.services.map((s) => s.service), ['db', 'replica-db']);
+  assert.deepEqual(merged.warnings, ['a', 'b']);
+  assert.equal(merged.time, 10, 'the oldest report: "reported since T" holds for every gateway');
+  second.socket.destroy();
+  await until('the second gateway gone', () => hub.stats('q')?.services.length === 1);
+  assert.deepEqual(mergeGatewayStats([]), undefined);
+  // The first gateway swaps its code: a newer worker process of index 0 reports too; its rows win, not both.
+  const newer = await fakeGateway(join(dir, 'gw.sock'));
+  newer.send(stats({ project: 'q', time: 30, startedAt: 2, services: [row('db'), row('db-extra')] }));
+  await until('the newer worker', () => hub.stats('q')?.services.length === 2);
+  assert.deepEqual(hub.stats('q')!.services.map((s) => s.service), ['db', 'db-extra']);
+  first.send(stats({ project: 'q', time: 31, startedAt: 1, services: [row('db')] }));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(hub.stats('q')!.services.map((s) => s.service), ['db', 'db-extra'], 'the older process does not take over again');
+  first.socket.destroy();
+  newer.socket.destroy();
+  await hub.close();
 });

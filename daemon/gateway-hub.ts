@@ -17,7 +17,36 @@ interface Channel {
   clients: Set<net.Socket>;
   /** Last table sent, serialized; a client that connects gets it at once. */
   line?: string;
-  stats?: GatewayStats;
+  /** Each connection's last report (a project has several gateways when TCP ports collide; a gateway swapping its
+   * code has two worker processes for a moment). */
+  stats: Map<net.Socket, GatewayStats>;
+}
+
+/** Per gateway index, the report of its newest process (the one that serves once a code swap is done). */
+function newestPerGateway(reports: Iterable<GatewayStats>): GatewayStats[] {
+  const byIndex = new Map<number, GatewayStats>();
+  for (const r of reports) {
+    const seen = byIndex.get(r.gateway ?? 0);
+    if (!seen || r.startedAt > seen.startedAt) byIndex.set(r.gateway ?? 0, r);
+  }
+  return [...byIndex.values()];
+}
+
+/**
+ * One view over a project's gateways: their rows side by side (each serves other services), warnings joined, and the
+ * oldest report time, so "reported since T" means every gateway has.
+ */
+export function mergeGatewayStats(reports: GatewayStats[]): GatewayStats | undefined {
+  const [first, ...rest] = [...reports].sort((a, b) => (a.gateway ?? 0) - (b.gateway ?? 0));
+  if (!first || rest.length === 0) return first;
+  const all = [first, ...rest];
+  return {
+    ...first,
+    time: Math.min(...all.map((s) => s.time)),
+    services: all.flatMap((s) => s.services),
+    warnings: all.flatMap((s) => s.warnings),
+    requests: all.flatMap((s) => s.requests),
+  };
 }
 
 export class GatewayHub {
@@ -61,7 +90,7 @@ export class GatewayHub {
   }
 
   stats(project: string): GatewayStats | undefined {
-    return this.#channels.get(project)?.stats;
+    return mergeGatewayStats(newestPerGateway(this.#channels.get(project)?.stats.values() ?? []));
   }
 
   connected(project: string): boolean {
@@ -96,7 +125,7 @@ export class GatewayHub {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // Ours: the daemon lock guarantees no other daemon serves this CMESH_HOME, so a socket file here is stale.
     rmSync(path, { force: true });
-    const ch: Channel = { server: net.createServer((s) => this.#accept(project, ch, s)), clients: new Set() };
+    const ch: Channel = { server: net.createServer((s) => this.#accept(project, ch, s)), clients: new Set(), stats: new Map() };
     await new Promise<void>((resolve, reject) => {
       ch.server.once('error', reject);
       ch.server.listen(path, () => {
@@ -126,13 +155,18 @@ export class GatewayHub {
         buffered = buffered.slice(nl + 1);
         // Checked loosely above: the rows are only passed on to readers, never acted on.
         if (stats && stats.project === project) {
-          ch.stats = stats as unknown as GatewayStats;
-          this.#onStats?.(project, ch.stats);
+          const report = stats as unknown as GatewayStats;
+          ch.stats.set(socket, report);
+          this.#onStats?.(project, report);
         }
         nl = buffered.indexOf('\n');
       }
     });
     socket.on('error', () => undefined);
-    socket.on('close', () => ch.clients.delete(socket));
+    socket.on('close', () => {
+      ch.clients.delete(socket);
+      // A gone gateway's last rows would hold up drains and show stale health; its replacement reports afresh.
+      ch.stats.delete(socket);
+    });
   }
 }

@@ -1,6 +1,8 @@
 // The east-west gateway's image, built locally (no registry) through the engine's build API: FROM scratch with the
 // host's node binary and the shared libraries it links against (as scripts/build-base-images.sh makes cmesh/node:local),
-// plus an esbuild bundle of mesh/gateway/main.ts. The tag is content-addressed, so an unchanged cmesh reuses it.
+// plus an esbuild bundle of the supervisor (mesh/gateway/supervisor-main.ts). The proxy itself is a worker bundle the
+// daemon puts next to the control socket (gateway-worker.ts), so a new cmesh version swaps the code, not the
+// container. The tag is content-addressed, so an unchanged node and supervisor reuse it.
 //
 // Where the host's node is not a Linux binary (Docker Desktop on macOS), CMESH_GATEWAY_BASE_IMAGE names a local image
 // with a Linux `node` on its PATH (e.g. one built from the official node image on that machine): only the bundle is
@@ -21,11 +23,13 @@ import { Labels } from './api/labels.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const GATEWAY_REPO = 'cmesh/gateway';
 /** Bump when the image layout changes on purpose. */
-const LAYOUT = 1;
-const BUNDLE_PATH = '/gateway/main.mjs';
+const LAYOUT = 2;
+const BUNDLE_PATH = '/gateway/supervisor.mjs';
 const NODE_PATH = '/usr/local/bin/node';
 /** glibc reads this for getaddrinfo; without it Docker DNS names might not be looked up the usual way. */
 const NSSWITCH = 'hosts: files dns\n';
+/** What marks an image as a gateway image cmesh built (and may remove once no cmesh version uses it). */
+const GATEWAY_IMAGE_LABELS = { [Labels.managed]: 'true', [Labels.role]: 'gateway-image' } as const;
 
 interface File {
   name: string;
@@ -45,7 +49,7 @@ export async function linkedLibraries(nodeBin: string): Promise<string[]> {
 async function contextFiles(bundle: Buffer, base: string | undefined): Promise<File[]> {
   const files: File[] = [];
   if (base !== undefined) {
-    files.push({ name: 'rootfs/gateway/main.mjs', data: bundle, mode: 0o644 });
+    files.push({ name: `rootfs${BUNDLE_PATH}`, data: bundle, mode: 0o644 });
     const dockerfile = `FROM ${base}\nCOPY rootfs/ /\nENTRYPOINT ["node", "${BUNDLE_PATH}"]\n`;
     return [{ name: 'Dockerfile', data: Buffer.from(dockerfile), mode: 0o644 }, ...files];
   }
@@ -62,7 +66,7 @@ async function contextFiles(bundle: Buffer, base: string | undefined): Promise<F
   files.push({ name: `rootfs${NODE_PATH}`, data: await readFile(node), mode: 0o755 });
   // The host's merged /usr makes /lib and /lib64 symlinks; the image gets real files at the paths ldd printed.
   for (const lib of libs) files.push({ name: `rootfs${lib}`, data: await readFile(lib), mode: 0o755 });
-  files.push({ name: 'rootfs/gateway/main.mjs', data: bundle, mode: 0o644 });
+  files.push({ name: `rootfs${BUNDLE_PATH}`, data: bundle, mode: 0o644 });
   files.push({ name: 'rootfs/etc/nsswitch.conf', data: Buffer.from(NSSWITCH), mode: 0o644 });
   const dockerfile = `FROM scratch\nCOPY rootfs/ /\nENV NODE_ENV=production\nENTRYPOINT ["${NODE_PATH}", "${BUNDLE_PATH}"]\n`;
   return [{ name: 'Dockerfile', data: Buffer.from(dockerfile), mode: 0o644 }, ...files.sort((a, b) => a.name.localeCompare(b.name))];
@@ -86,6 +90,8 @@ export interface GatewayImageOptions {
   engine: ContainerEngine;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Where image garbage collection says what it removed or could not. */
+  log?: (line: string) => void;
 }
 
 /**
@@ -94,9 +100,9 @@ export interface GatewayImageOptions {
  */
 export async function ensureGatewayImage(o: GatewayImageOptions): Promise<string> {
   const env = o.env ?? process.env;
-  const built = await ensureBundle(ROOT, 'gateway', 'mesh/gateway/main.ts', cacheDirs(ROOT, env), { warn: () => undefined });
+  const built = await ensureBundle(ROOT, 'gateway-supervisor', 'mesh/gateway/supervisor-main.ts', cacheDirs(ROOT, env), { warn: () => undefined });
   if (built.error !== undefined) {
-    throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot bundle the east-west gateway: ${built.error}`, { hint: 'this is a bug in cmesh if the sources are unchanged' });
+    throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot bundle the east-west gateway supervisor: ${built.error}`, { hint: 'this is a bug in cmesh if the sources are unchanged' });
   }
   const bundle = await readFile(built.path);
   const base = env['CMESH_GATEWAY_BASE_IMAGE'] || undefined;
@@ -113,27 +119,96 @@ export async function ensureGatewayImage(o: GatewayImageOptions): Promise<string
   const files = await contextFiles(bundle, base);
   const tag = contentTag(files, baseId);
   if (await o.engine.inspectImage(tag)) return tag;
-  const labels = { [Labels.managed]: 'true', [Labels.role]: 'gateway-image' };
+  const labels = { ...GATEWAY_IMAGE_LABELS };
   for await (const p of o.engine.buildImage({ context: tarOf(files), dockerfile: 'Dockerfile', tags: [tag], labels, ...(o.signal ? { signal: o.signal } : {}) })) {
     if (p.kind === 'done') return tag;
   }
   throw new CmeshError('CMESH_E_BUILD_FAILED', `the east-west gateway image build of ${tag} ended without an image`);
 }
 
-/** One build at a time per daemon, remembered once it succeeded (the inputs cannot change under a running daemon). */
+/**
+ * Removes the gateway images of other cmesh versions: labelled dev.cmesh.role=gateway-image, tagged cmesh/gateway:*,
+ * not `current`. Never forced: one a container still uses (running or stopped, any project, any daemon) is refused by
+ * the engine and stays; an image without the label is never listed. `scope`: extra labels an image must carry too.
+ * Returns the tags removed; never throws.
+ */
+export async function removeStaleGatewayImages(
+  engine: ContainerEngine,
+  current: string,
+  log: (line: string) => void = () => undefined,
+  scope: Record<string, string> = {},
+): Promise<string[]> {
+  const removed: string[] = [];
+  let images: Awaited<ReturnType<ContainerEngine['listImages']>>;
+  try {
+    images = await engine.listImages({ ...scope, ...GATEWAY_IMAGE_LABELS });
+  } catch (err) {
+    log(`gateway image cleanup: cannot list images: ${(err as Error).message}`);
+    return removed;
+  }
+  for (const image of images) {
+    const ours = image.tags.filter((t) => t.startsWith(`${GATEWAY_REPO}:`));
+    if (image.tags.includes(current) || ours.length === 0) continue;
+    for (const tag of ours) {
+      try {
+        await engine.removeImage(tag);
+        removed.push(tag);
+      } catch (err) {
+        const inUse = err instanceof CmeshError && err.details['reason'] === 'in-use';
+        if (!inUse) log(`gateway image cleanup: cannot remove ${tag}: ${(err as Error).message}`);
+      }
+    }
+  }
+  if (removed.length > 0) log(`gateway image cleanup: removed ${removed.join(', ')} (not used by any container)`);
+  return removed;
+}
+
+/**
+ * CMESH_GATEWAY_IMAGE_GC: unset or `on` cleans up every stale gateway image; `off` none; `<label>=<value>` only those
+ * that also carry that label (an engine shared by several cmesh installs, such as a test machine, limits it so).
+ */
+export function gatewayImageGc(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
+  const v = env['CMESH_GATEWAY_IMAGE_GC']?.trim() ?? '';
+  if (v === '' || v === 'on') return {};
+  if (v === 'off') return undefined;
+  const eq = v.indexOf('=');
+  if (eq <= 0) {
+    throw new CmeshError('CMESH_E_CONFIG', `CMESH_GATEWAY_IMAGE_GC=${v} is not on, off or <label>=<value>`, {
+      hint: 'unset it (clean up every stale gateway image), or set it to off or to a label the images must carry',
+    });
+  }
+  return { [v.slice(0, eq)]: v.slice(eq + 1) };
+}
+
+/**
+ * One build at a time per daemon. The tag is remembered once known (the inputs cannot change under a running daemon),
+ * but the image is looked up on every call and rebuilt when gone: another cmesh version's cleanup (or a user's
+ * `docker rmi`) may remove it while no container uses it. The first time the image is known in a daemon's life, the
+ * images of other cmesh versions are cleaned up (removeStaleGatewayImages), in the background.
+ */
 export class GatewayImages {
   #pending: Promise<string> | undefined;
+  #tag: string | undefined;
+  #collected = false;
   readonly #o: GatewayImageOptions;
 
   constructor(o: GatewayImageOptions) {
     this.#o = o;
   }
 
-  get(): Promise<string> {
-    this.#pending ??= ensureGatewayImage(this.#o).catch((err: unknown) => {
+  async get(): Promise<string> {
+    if (this.#tag !== undefined && (await this.#o.engine.inspectImage(this.#tag))) return this.#tag;
+    this.#pending ??= ensureGatewayImage(this.#o).finally(() => {
       this.#pending = undefined;
-      throw err;
     });
-    return this.#pending;
+    const tag = await this.#pending;
+    this.#tag = tag;
+    if (!this.#collected) {
+      // A bad setting fails here, every time until fixed (the planner reports it once), never half-applied.
+      const scope = gatewayImageGc(this.#o.env ?? process.env);
+      this.#collected = true;
+      if (scope) void removeStaleGatewayImages(this.#o.engine, tag, this.#o.log, scope);
+    }
+    return tag;
   }
 }

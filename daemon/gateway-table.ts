@@ -12,12 +12,13 @@ function namesOf(desired: DesiredProject, service: string): string[] {
   return [...new Set([service, ...Object.values(spec.networks).flatMap((n) => n.aliases)])];
 }
 
-export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[]): GatewayTable {
+export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], worker?: string): GatewayTable {
   const byService = new Map(rows.map((r) => [r.service, r]));
   return {
     type: 'table',
     version: GATEWAY_PROTOCOL_VERSION,
     project: desired.project.name,
+    ...(worker === undefined ? {} : { worker }),
     services: eastWestPlan(desired.project).services.map((s) => {
       const row = byService.get(s.name);
       return {
@@ -26,6 +27,7 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[]): 
         ports: s.ports,
         mesh: gatewayMesh(desired.project.services[s.name]!.mesh, s.probePort),
         desired: row?.desired ?? 0,
+        gateway: s.gateway,
         replicas: (row?.replicas ?? []).map((r) => ({
           id: r.id,
           replica: r.replica,

@@ -11,6 +11,7 @@ import type { GatewayStats } from './api/gateway-control.ts';
 import { GatewayHub } from './gateway-hub.ts';
 import { GatewayImages } from './gateway-image.ts';
 import { gatewayTable } from './gateway-table.ts';
+import { installWorker, type WorkerBundle, workerBundle } from './gateway-worker.ts';
 import type { GatewayContext } from './reconcile/plan-gateway.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
 
@@ -39,11 +40,15 @@ export class EastWestRuntime {
   readonly #timer: NodeJS.Timeout;
   /** Last image error reported, so a pass every 10 s does not repeat it. */
   #reported: string | undefined;
+  /** This cmesh's worker bundle (made once: its inputs cannot change under a running daemon). */
+  #bundle: Promise<WorkerBundle> | undefined;
+  /** project → the worker bundle installed in its gateway directory, named in its tables. */
+  readonly #workers = new Map<string, string>();
 
   constructor(options: EastWestOptions) {
     this.#o = options;
     this.hub = new GatewayHub(options.home, options.log, options.onStats);
-    this.#images = new GatewayImages({ engine: options.engine });
+    this.#images = new GatewayImages({ engine: options.engine, ...(options.log ? { log: options.log } : {}) });
     this.#timer = setInterval(() => this.#publishAll(), options.publishMs ?? 100);
     this.#timer.unref();
   }
@@ -52,7 +57,10 @@ export class EastWestRuntime {
   async context(desired: DesiredProject): Promise<GatewayContext | undefined> {
     if (desired.project.eastWest !== true || eastWestPlan(desired.project).services.length === 0) return undefined;
     try {
-      const [image, socketDir] = await Promise.all([this.#images.get(), this.hub.open(desired.project.name)]);
+      const [image, worker, socketDir] = await Promise.all([this.#images.get(), this.#worker(), this.hub.open(desired.project.name)]);
+      // Before the gateway exists (its supervisor starts what the pointer names) and before the table names it.
+      await installWorker(socketDir, worker);
+      this.#workers.set(desired.project.name, worker.name);
       this.#reported = undefined;
       this.#desired.set(desired.project.name, desired);
       this.#publish(desired.project.name);
@@ -105,6 +113,7 @@ export class EastWestRuntime {
 
   async unpublish(project: string): Promise<void> {
     this.#desired.delete(project);
+    this.#workers.delete(project);
     await this.hub.close(project);
   }
 
@@ -114,12 +123,20 @@ export class EastWestRuntime {
     await this.hub.close();
   }
 
+  #worker(): Promise<WorkerBundle> {
+    this.#bundle ??= workerBundle().catch((err: unknown) => {
+      this.#bundle = undefined;
+      throw err;
+    });
+    return this.#bundle;
+  }
+
   #publishAll(): void {
     for (const project of this.#desired.keys()) this.#publish(project);
   }
 
   #publish(project: string): void {
     const desired = this.#desired.get(project);
-    if (desired) this.hub.publish(project, gatewayTable(desired, this.#o.rows(project)));
+    if (desired) this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), this.#workers.get(project)));
   }
 }

@@ -58,7 +58,20 @@ test("east-west: a gateway's cumulative totals become path=east-west increases; 
   // A gateway older than the daemon's metrics: its totals so far were the previous daemon's to export.
   m.eastWestRequests('old', 0, [{ service: 'db', method: 'GET', codeClass: '2xx', count: 100 }]);
   m.eastWestRequests('old', 0, [{ service: 'db', method: 'GET', codeClass: '2xx', count: 104 }]);
-  assert.equal(await value(m, 'cmesh_requests_total', { project: 'old', path: 'east-west' }), 4);
+  assert.equal(await value(m, 'cmesh_requests_total', { project: 'old', path: 'east-west' }), 4);  // Two gateways of one project (a TCP port collision) report alternately: each keeps its own totals, no reset.
+  const db = (count: number, upstream: string, service: string) => [{ service, upstream, method: 'GET', codeClass: '2xx', count }];
+  m.eastWestRequests('two', later, db(10, 'db#1', 'db'), 0);
+  m.eastWestRequests('two', later + 5, db(7, 'rdb#1', 'rdb'), 1);
+  m.eastWestRequests('two', later, db(12, 'db#1', 'db'), 0);
+  m.eastWestRequests('two', later + 5, db(9, 'rdb#1', 'rdb'), 1);
+  assert.equal(await value(m, 'cmesh_requests_total', { project: 'two', service: 'db', path: 'east-west' }), 12);
+  assert.equal(await value(m, 'cmesh_requests_total', { project: 'two', service: 'rdb', path: 'east-west' }), 9);
+  // One gateway during a code swap: the old and the new worker process report in turns, each its own totals.
+  m.eastWestRequests('swap', later, db(50, 'db#1', 'db'));
+  m.eastWestRequests('swap', later + 9, db(2, 'db#1', 'db'));
+  m.eastWestRequests('swap', later, db(51, 'db#1', 'db'));
+  m.eastWestRequests('swap', later + 9, db(6, 'db#1', 'db'));
+  assert.equal(await value(m, 'cmesh_requests_total', { project: 'swap', service: 'db', path: 'east-west' }), 57);
 });
 
 test('attempts: connect errors per replica, retries = attempts after the first', async () => {

@@ -46,7 +46,8 @@ export class DaemonMetrics {
   readonly registry = new client.Registry();
   readonly #requests: client.Counter<'project' | 'service' | 'replica' | 'method' | 'code_class' | 'path'>;
   /** East-west totals last seen per project (and the gateway start they count from), to add only the increase. */
-  readonly #eastWestSeen = new Map<string, { startedAt: number; counts: Map<string, number> }>();
+  /** Per project and gateway index, the last totals of each gateway process (by its startedAt), newest two kept. */
+  readonly #eastWestSeen = new Map<string, Map<number, Map<string, number>>>();
   readonly #createdAt = Date.now();
   readonly #duration: client.Histogram<'project' | 'service'>;
   readonly #connectErrors: client.Counter<'project' | 'service' | 'replica'>;
@@ -163,19 +164,30 @@ export class DaemonMetrics {
    * A gateway's cumulative east-west totals (every stats report): the increase since the last report is added with
    * path="east-west". A restarted gateway counts from 0 again, so its first totals are all increase.
    */
-  eastWestRequests(project: string, startedAt: number, totals: { service: string; upstream?: string; method: string; codeClass: string; count: number }[]): void {
-    let seen = this.#eastWestSeen.get(project);
-    if (!seen || seen.startedAt !== startedAt) {
+  eastWestRequests(
+    project: string,
+    startedAt: number,
+    totals: { service: string; upstream?: string; method: string; codeClass: string; count: number }[],
+    gateway = 0,
+  ): void {
+    // Each of a project's gateways keeps its own totals, and so does each process of one gateway: a restarted one
+    // counts from 0, and during a code swap (mesh/gateway/supervisor.ts) the old and the new worker report in turns.
+    const source = `${project}\0${gateway}`;
+    const processes = this.#eastWestSeen.get(source) ?? new Map<number, Map<string, number>>();
+    this.#eastWestSeen.set(source, processes);
+    let counts = processes.get(startedAt);
+    if (!counts) {
       // A gateway older than these metrics (the daemon restarted) already had its totals exported by the last
       // daemon: take them as the baseline instead of counting them twice.
-      const baseline = !seen && startedAt < this.#createdAt;
-      seen = { startedAt, counts: new Map(baseline ? totals.map((t) => [`${t.service}\0${t.upstream ?? ''}\0${t.method}\0${t.codeClass}`, t.count]) : []) };
-      this.#eastWestSeen.set(project, seen);
+      const baseline = startedAt < this.#createdAt;
+      counts = new Map(baseline ? totals.map((t) => [`${t.service}\0${t.upstream ?? ''}\0${t.method}\0${t.codeClass}`, t.count]) : []);
+      processes.set(startedAt, counts);
+      for (const old of [...processes.keys()].sort((a, b) => b - a).slice(2)) processes.delete(old);
     }
     for (const t of totals) {
       const key = `${t.service}\0${t.upstream ?? ''}\0${t.method}\0${t.codeClass}`;
-      const delta = t.count - (seen.counts.get(key) ?? 0);
-      seen.counts.set(key, t.count);
+      const delta = t.count - (counts.get(key) ?? 0);
+      counts.set(key, t.count);
       if (delta <= 0) continue;
       const labels = { project, service: t.service, replica: replicaLabel(t.upstream), method: methodLabel(t.method), code_class: t.codeClass, path: 'east-west' };
       this.#requests.inc(labels, delta);

@@ -37,6 +37,7 @@ import { isOneOff, Labels, projectLabels } from './api/labels.ts';
 import { buildServices } from '../builder/build.ts';
 import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, replicaCounts } from './desired-merge.ts';
 import type { EventBus } from './event-bus.ts';
+import { withImageExpose } from './image-expose.ts';
 import { ensureImages } from './images.ts';
 import { Mutex } from './mutex.ts';
 import { pullProject } from './pull-command.ts';
@@ -166,7 +167,7 @@ export class ProjectManager {
         ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
       });
       const withSocket = await withApiSocket(built, (await this.#engineInfo()).host, request.dockerConfig);
-      const project = await this.#withFileGrants(withSocket);
+      const project = await withImageExpose(this.#o.engine, await this.#withFileGrants(withSocket));
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
       await this.#o.mesh?.publish(desired);

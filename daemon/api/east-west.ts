@@ -4,9 +4,9 @@
 
 import type { ProjectSpec, Protocol, ServiceSpec } from './project.ts';
 
-/** Engine name of a project's gateway container. */
-export function gatewayName(project: string): string {
-  return `${project}-cmesh-gateway`;
+/** Engine name of a project's gateway container: the first is `<project>-cmesh-gateway`, then `-2`, `-3`… */
+export function gatewayName(project: string, index = 0): string {
+  return index === 0 ? `${project}-cmesh-gateway` : `${project}-cmesh-gateway-${index + 1}`;
 }
 
 /**
@@ -18,6 +18,8 @@ export const GATEWAY_SERVICE = 'cmesh:gateway';
 /** Where the gateway finds the daemon's control socket: a CMESH_HOME directory bind-mounted here. */
 export const GATEWAY_SOCKET_DIR = '/run/cmesh';
 export const GATEWAY_SOCKET_FILE = 'gw.sock';
+/** In the same directory: which worker bundle the gateway's supervisor starts (daemon/gateway-worker.ts). */
+export const GATEWAY_WORKER_POINTER = 'worker.json';
 
 export interface EastWestPort {
   port: number;
@@ -30,20 +32,33 @@ export interface EastWestService {
   ports: EastWestPort[];
   /** Container port the gateway's active probe targets. */
   probePort: number;
+  /** Which of the project's gateways carries its names (0: the first; see eastWestPlan). */
+  gateway: number;
 }
 
 export interface EastWestPlan {
   /** Meshed services, sorted by name. */
   services: EastWestService[];
-  /** Services left on plain Docker DNS, and why (opted out, no known port, a TCP port collision). */
+  /** Services left on plain Docker DNS, and why (opted out, no known port). */
   skipped: { service: string; reason: string }[];
+  /** How many gateway containers the meshed services need (0 with none). */
+  gateways: number;
 }
 
-/** Container ports the mesh knows for a service: `ports` (container side, TCP), `expose`, `x-cmesh.ports`, health port. */
+/** Two services can share a gateway unless they share a container port that one of them serves as TCP. */
+function collide(a: EastWestPort[], b: EastWestPort[]): EastWestPort | undefined {
+  return a.find((p) => b.some((q) => q.port === p.port && (p.protocol === 'tcp' || q.protocol === 'tcp')));
+}
+
+/**
+ * Container ports the mesh knows for a service: `ports` (container side, TCP), `expose`, the image's `EXPOSE` (once the
+ * daemon read it), `x-cmesh.ports`, the health port.
+ */
 export function knownPorts(service: ServiceSpec): number[] {
   const ports = new Set<number>();
   for (const p of service.ports) if (p.protocol === 'tcp') ports.add(p.target);
   for (const p of service.expose) ports.add(p);
+  for (const p of service.imageExpose ?? []) ports.add(p);
   for (const p of service.mesh.ports ?? []) ports.add(p);
   if (service.mesh.health.port !== undefined) ports.add(service.mesh.health.port);
   return [...ports].sort((a, b) => a - b);
@@ -69,14 +84,16 @@ export function portProtocol(service: ServiceSpec, port: number, probePort: numb
 }
 
 /**
- * The project's east-west plan; empty unless `x-cmesh.east_west` is on. Two HTTP services may share a port (the
- * gateway routes by Host); a port that one of them serves as TCP cannot be shared by one gateway, so every service
- * after the first (by name) that collides there stays on plain DNS, with the reason.
+ * The project's east-west plan; empty unless `x-cmesh.east_west` is on. Two HTTP services may share a port in one
+ * gateway (it routes by Host); a port that one of them serves as TCP cannot be told apart there, so such services go to
+ * separate gateways. Services are placed first-fit in name order: each into the first gateway where it collides with
+ * nobody, a new gateway only when every existing one has a collision (for the usual case, a few databases or servers
+ * on one default port, that is the fewest; the order keeps the placement stable across passes).
  */
 export function eastWestPlan(project: ProjectSpec): EastWestPlan {
-  const out: EastWestPlan = { services: [], skipped: [] };
+  const out: EastWestPlan = { services: [], skipped: [], gateways: 0 };
   if (project.eastWest !== true) return out;
-  const taken = new Map<number, { service: string; protocol: Protocol }[]>();
+  const gateways: EastWestPort[][][] = [];
   for (const service of Object.values(project.services).sort((a, b) => a.name.localeCompare(b.name))) {
     if (service.mesh.eastWest === false) {
       out.skipped.push({ service: service.name, reason: 'x-cmesh.mesh: false' });
@@ -85,19 +102,21 @@ export function eastWestPlan(project: ProjectSpec): EastWestPlan {
     const known = knownPorts(service);
     const probePort = probePortOf(service, known);
     if (known.length === 0 || probePort === undefined) {
-      out.skipped.push({ service: service.name, reason: 'no known container port (add ports, expose or x-cmesh.ports)' });
+      // Before `up` the image's EXPOSE is unknown (cmesh config never pulls): say it may still mesh the service.
+      const reason =
+        service.imageExpose === undefined
+          ? "no container port in the compose file (the image's EXPOSE is read at up, once the image is local; or add ports, expose or x-cmesh.ports)"
+          : "no known container port, the image's EXPOSE included (add ports, expose or x-cmesh.ports)";
+      out.skipped.push({ service: service.name, reason });
       continue;
     }
     const ports = known.map((port) => ({ port, protocol: portProtocol(service, port, probePort) }));
-    const clash = ports.find((p) => (taken.get(p.port) ?? []).some((t) => t.protocol === 'tcp' || p.protocol === 'tcp'));
-    if (clash) {
-      const other = taken.get(clash.port)![0]!.service;
-      out.skipped.push({ service: service.name, reason: `port ${clash.port} is also served by ${other} and one of them is TCP: a second gateway is not built yet` });
-      continue;
-    }
-    for (const p of ports) taken.set(p.port, [...(taken.get(p.port) ?? []), { service: service.name, protocol: p.protocol }]);
-    out.services.push({ name: service.name, ports, probePort });
+    let gateway = gateways.findIndex((members) => members.every((other) => collide(ports, other) === undefined));
+    if (gateway < 0) gateway = gateways.push([]) - 1;
+    gateways[gateway]!.push(ports);
+    out.services.push({ name: service.name, ports, probePort, gateway });
   }
+  out.gateways = gateways.length;
   return out;
 }
 

@@ -123,6 +123,28 @@ export interface ImageInfo {
   labels: Record<string, string>;
   /** Bytes on disk, when the engine says (`cmesh images`). */
   size?: number;
+  /** The image's `EXPOSE` ports (its config's ExposedPorts, inherited ones included), sorted; none: empty. */
+  exposedPorts: ExposedPort[];
+}
+
+/** What the engine's image list tells about an image. */
+export type ImageSummary = Omit<ImageInfo, 'exposedPorts'>;
+
+export interface ExposedPort {
+  port: number;
+  protocol: 'tcp' | 'udp' | 'sctp';
+}
+
+/** Parses the engine's ExposedPorts keys (`"5432/tcp"`, `"53/udp"`, a bare `"80"` is TCP) into sorted ports. */
+export function parseExposedPorts(exposed: Record<string, unknown> | null | undefined): ExposedPort[] {
+  const out: ExposedPort[] = [];
+  for (const key of Object.keys(exposed ?? {})) {
+    const m = /^(\d+)(?:\/(tcp|udp|sctp))?$/i.exec(key.trim());
+    const port = Number(m?.[1]);
+    if (!m || !(port > 0 && port < 65536)) continue;
+    out.push({ port, protocol: (m[2]?.toLowerCase() ?? 'tcp') as ExposedPort['protocol'] });
+  }
+  return out.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
 }
 
 /** A container's processes as `ps` inside it sees them (`docker top`): column titles and one row per process. */
@@ -296,6 +318,12 @@ export interface ContainerEngine {
 
   /** undefined when the image is not present locally. Never pulls (pullImage does). */
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  /** Local images carrying every given label (a summary: the engine's image list has no ExposedPorts). */
+  listImages(labels: Record<string, string | true>): Promise<ImageSummary[]>;
+  /**
+   * Removes an image by tag or id; absent is success. Never forced: an image a container (of any state) still uses is
+   * refused with CMESH_E_ENGINE, details.reason "in-use", and stays.
+   */
   removeImage(ref: string): Promise<void>;
   /**
    * Pulls `ref`, streaming parsed progress. Throws CMESH_E_IMAGE_NOT_FOUND (no such repository/tag),

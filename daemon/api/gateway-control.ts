@@ -57,12 +57,22 @@ const serviceSchema = z.object({
   mesh: meshSchema,
   desired: z.number().int().min(0),
   replicas: z.array(replicaSchema),
+  /**
+   * Which gateway serves it (0: the first). Every gateway of a project gets the same table and serves only its own
+   * services: those that collide on a TCP port sit in different gateways. Absent: 0.
+   */
+  gateway: z.number().int().min(0).optional(),
 });
 
 export const gatewayTableSchema = z.object({
   type: z.literal('table'),
   version: z.literal(GATEWAY_PROTOCOL_VERSION),
   project: z.string().min(1),
+  /** The worker bundle (in the gateway's /run/cmesh) to run: a worker running another asks its supervisor to swap. */
+  worker: z
+    .string()
+    .regex(/^worker-[0-9a-f]{16}\.mjs$/)
+    .optional(),
   services: z.array(serviceSchema),
 });
 
@@ -75,6 +85,8 @@ export const gatewayStatsSchema = z.object({
   type: z.literal('stats'),
   version: z.literal(GATEWAY_PROTOCOL_VERSION),
   project: z.string().min(1),
+  /** The reporting gateway's index (several per project when TCP ports collide). Absent: 0. */
+  gateway: z.number().int().min(0).optional(),
   time: z.number(),
   /** Rows as mesh/registry-types.ts shapes them; checked loosely (the daemon only forwards them to readers). */
   services: z.array(z.looseObject({ service: z.string(), replicas: z.array(z.looseObject({ id: z.string() })) })),

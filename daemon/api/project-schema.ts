@@ -271,6 +271,7 @@ const ServiceSpecSchema = z.strictObject({
   envFiles: z.array(EnvFileValuesSchema).optional(),
   ports: z.array(PortMappingSchema),
   expose: z.array(port),
+  imageExpose: z.array(port).optional(),
   replicas: int(0, 1000),
   healthcheck: HealthcheckSpecSchema.optional(),
   dependsOn: safeRecord(DependsOnSchema),

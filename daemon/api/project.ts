@@ -199,6 +199,11 @@ export interface ServiceSpec {
   ports: PortMapping[];
   /** Container ports from `expose`; published on 127.0.0.1 with an engine-assigned port. */
   expose: number[];
+  /**
+   * TCP ports of the image's `EXPOSE`, read by the daemon once the image is local (after pull/build, at `up`), for the
+   * east-west mesh only (never published). Undefined: not read yet (`cmesh config`, or an image not present).
+   */
+  imageExpose?: number[];
   replicas: number;
   healthcheck?: HealthcheckSpec;
   dependsOn: Record<string, DependsOn>;

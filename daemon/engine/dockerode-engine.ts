@@ -13,6 +13,7 @@ import type {
   EngineEvent,
   EngineInfo,
   ImageInfo,
+  ImageSummary,
   ProcessList,
   ExecOptions,
   LogLine,
@@ -177,6 +178,9 @@ export class DockerodeEngine implements ContainerEngine {
 
   inspectImage(ref: string): Promise<ImageInfo | undefined> {
     return this.#images.inspect(ref);
+  }
+  listImages(labels: Record<string, string | true>): Promise<ImageSummary[]> {
+    return this.#images.list(labels);
   }
   removeImage(ref: string): Promise<void> {
     return this.#images.remove(ref);

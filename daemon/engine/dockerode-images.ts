@@ -2,9 +2,9 @@
 
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import type { BuildOptions, BuildProgress, ImageInfo } from '../api/engine.ts';
+import { type BuildOptions, type BuildProgress, type ImageInfo, type ImageSummary, parseExposedPorts } from '../api/engine.ts';
 import { BuildProgressParser } from './build-progress.ts';
-import type { DockerCalls } from './docker-calls.ts';
+import { type DockerCalls, type LabelQuery, labelFilters } from './docker-calls.ts';
 import { drainStream } from './engine-streams.ts';
 import { linkAbort } from './stream-util.ts';
 import type { ErrorContext } from './translate-error.ts';
@@ -18,7 +18,14 @@ export class DockerImages {
 
   async inspect(ref: string): Promise<ImageInfo | undefined> {
     const img = await this.#d.maybe({ op: 'image-inspect', subject: ref }, () => this.#d.docker.getImage(ref).inspect());
-    return img && { id: img.Id, tags: img.RepoTags ?? [], labels: img.Config?.Labels ?? {}, size: img.Size };
+    if (!img) return undefined;
+    const exposedPorts = parseExposedPorts(img.Config?.ExposedPorts as Record<string, unknown> | undefined);
+    return { id: img.Id, tags: img.RepoTags ?? [], labels: img.Config?.Labels ?? {}, size: img.Size, exposedPorts };
+  }
+
+  async list(labels: LabelQuery): Promise<ImageSummary[]> {
+    const list = await this.#d.call({ op: 'list' }, () => this.#d.docker.listImages({ filters: { label: labelFilters(labels) } }));
+    return list.map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: i.Labels ?? {}, size: i.Size }));
   }
 
   remove(ref: string): Promise<void> {

@@ -65,17 +65,17 @@ export function resourceCases(c: ContractContext): void {
   });
 
   describe('images and builds', () => {
-    it('builds a tagged, labelled image; inspectImage is undefined when absent; removeImage twice', async () => {
+    it('builds a tagged, labelled image with its EXPOSE ports; inspectImage is undefined when absent; removeImage twice', async () => {
       const { engine, project } = c.h;
       const tag = `${project}-img:latest`;
       const labels: Record<string, string> = { ...c.labels(), 'dev.cmesh.contract': 'built' };
       const progress = await collect(
-        engine.buildImage({ context: tarOf({ Dockerfile: `FROM ${c.h.image}\nRUN echo built\n` }), dockerfile: 'Dockerfile', tags: [tag], labels }),
+        engine.buildImage({ context: tarOf({ Dockerfile: `FROM ${c.h.image}\nEXPOSE 5432 53/udp\nRUN echo built\n` }), dockerfile: 'Dockerfile', tags: [tag], labels }),
       );
       assert.deepEqual(
         progress.filter((p) => p.kind === 'step').map((p) => (p.kind === 'step' ? `${p.step}/${p.total} ${p.text}` : '')),
         // The engine adds build-parameter labels as LABEL steps, sorted by key (why the builder writes its own line).
-        [`FROM ${c.h.image}`, 'RUN echo built', ...Object.keys(labels).sort().map((k) => `LABEL ${k}=${labels[k]}`)].map(
+        [`FROM ${c.h.image}`, 'EXPOSE 5432 53/udp', 'RUN echo built', ...Object.keys(labels).sort().map((k) => `LABEL ${k}=${labels[k]}`)].map(
           (text, i, all) => `${i + 1}/${all.length} ${text}`,
         ),
       );
@@ -87,10 +87,35 @@ export function resourceCases(c: ContractContext): void {
       assert.equal(img.id, done.kind === 'done' ? done.imageId : '');
       assert.ok(img.tags.includes(tag));
       assert.equal(img.labels['dev.cmesh.contract'], 'built');
+      // EXPOSE lands in the image's config (east-west meshes those ports); the base image's own, if any, come along.
+      const mine = img.exposedPorts.filter((p) => p.port === 5432 || p.port === 53);
+      assert.deepEqual(mine, [
+        { port: 53, protocol: 'udp' },
+        { port: 5432, protocol: 'tcp' },
+      ]);
       assert.equal(await engine.inspectImage(`${project}-nope:latest`), undefined);
       await engine.removeImage(tag);
       await engine.removeImage(tag);
       assert.equal(await engine.inspectImage(tag), undefined);
+    });
+
+    it('lists images by label; removeImage refuses an image a stopped container uses (in-use), then removes it', async () => {
+      const { engine, project } = c.h;
+      const tag = `${project}-gc:latest`;
+      const labels: Record<string, string> = { ...c.labels(), 'dev.cmesh.contract': `gc-${project}` };
+      await collect(engine.buildImage({ context: tarOf({ Dockerfile: `FROM ${c.h.image}\nRUN echo gc\n` }), dockerfile: 'Dockerfile', tags: [tag], labels }));
+      const listed = await engine.listImages({ 'dev.cmesh.contract': `gc-${project}` });
+      assert.deepEqual(listed.map((i) => i.tags), [[tag]]);
+      assert.equal(listed[0]!.labels['dev.cmesh.contract'], `gc-${project}`);
+      assert.deepEqual(await engine.listImages({ 'dev.cmesh.contract': `gc-${project}-none` }), []);
+      const { id } = await engine.createContainer(c.spec('imguser', { image: tag }));
+      const busy = await rejectsCode(engine.removeImage(tag), 'CMESH_E_ENGINE');
+      assert.equal(busy.details.reason, 'in-use');
+      assert.ok(await engine.inspectImage(tag), 'a refused removal leaves the image');
+      await engine.removeContainer(id, { force: true });
+      await engine.removeImage(tag);
+      assert.equal(await engine.inspectImage(tag), undefined);
+      assert.deepEqual(await engine.listImages({ 'dev.cmesh.contract': `gc-${project}` }), []);
     });
 
     it('fails a build on a failing RUN (an error line, whatever the HTTP status) naming the step and its output', async () => {

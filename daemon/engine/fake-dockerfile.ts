@@ -4,6 +4,7 @@
 
 import type { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
+import { type ExposedPort, parseExposedPorts } from '../api/engine.ts';
 import { runShell } from './fake-shell.ts';
 
 /** The file at `path` in a tar stream (the whole stream is read, like the engine reads the context). */
@@ -61,4 +62,17 @@ export function classicBuildOutput(
   }
   lines.push({ aux: { ID: imageId } }, { stream: `Successfully built ${imageId.slice(7, 19)}\n` });
   return lines.map((l) => JSON.stringify(l)).join('\n');
+}
+
+/** The ports an image built from `dockerfile` exposes, as the engine records them: its base's, plus each `EXPOSE`. */
+export function dockerfileExposes(dockerfile: string, baseExposes: (ref: string) => ExposedPort[]): ExposedPort[] {
+  const keys: Record<string, true> = {};
+  for (const raw of dockerfile.split('\n')) {
+    const [instruction = '', ...args] = raw.trim().split(/\s+/);
+    if (instruction.toUpperCase() === 'FROM' && args[0] && args[0] !== 'scratch') {
+      for (const p of baseExposes(args[0])) keys[`${p.port}/${p.protocol}`] = true;
+    }
+    if (instruction.toUpperCase() === 'EXPOSE') for (const a of args) keys[a.includes('/') ? a : `${a}/tcp`] = true;
+  }
+  return parseExposedPorts(keys);
 }

@@ -15,6 +15,7 @@ import type {
   EngineEvent,
   EngineInfo,
   ImageInfo,
+  ImageSummary,
   ProcessList,
   ExecOptions,
   LogLine,
@@ -140,8 +141,8 @@ export class FakeEngine implements ContainerEngine {
     return c.id;
   }
 
-  addImage(ref: string, labels: Record<string, string> = {}): ImageInfo {
-    return this.#images.add(ref, labels);
+  addImage(ref: string, labels: Record<string, string> = {}, exposedPorts: ImageInfo['exposedPorts'] = []): ImageInfo {
+    return this.#images.add(ref, labels, exposedPorts);
   }
 
   /** Appends a log line (as the container's app would print it). */
@@ -266,6 +267,9 @@ export class FakeEngine implements ContainerEngine {
 
   inspectImage(ref: string): Promise<ImageInfo | undefined> {
     return this.#images.inspect(ref);
+  }
+  listImages(labels: Record<string, string | true>): Promise<ImageSummary[]> {
+    return this.#images.list(labels);
   }
   removeImage(ref: string): Promise<void> {
     return this.#images.remove(ref);

@@ -1,9 +1,9 @@
 // The fake engine's images and builds: present-or-not images (never pulled) and scripted build progress.
 
-import type { BuildOptions, BuildProgress, ImageInfo } from '../api/engine.ts';
+import type { BuildOptions, BuildProgress, ImageInfo, ImageSummary } from '../api/engine.ts';
 import { BuildProgressParser, buildFailure } from './build-progress.ts';
-import { type FakeCore, withTag } from './fake-core.ts';
-import { classicBuildOutput, fileFromTar } from './fake-dockerfile.ts';
+import { type FakeCore, matches, withTag } from './fake-core.ts';
+import { classicBuildOutput, dockerfileExposes, fileFromTar } from './fake-dockerfile.ts';
 
 /** What the next builds produce: progress items (a `done` is appended if missing) or a failure. */
 export type BuildScript = BuildProgress[] | { fail: string; output?: string[] };
@@ -16,8 +16,8 @@ export class FakeImages {
     this.#f = core;
   }
 
-  add(ref: string, labels: Record<string, string> = {}): ImageInfo {
-    const info: ImageInfo = { id: `sha256:${this.#f.nextId('b')}`, tags: [withTag(ref)], labels };
+  add(ref: string, labels: Record<string, string> = {}, exposedPorts: ImageInfo['exposedPorts'] = []): ImageInfo {
+    const info: ImageInfo = { id: `sha256:${this.#f.nextId('b')}`, tags: [withTag(ref)], labels, exposedPorts };
     this.#f.images.set(withTag(ref), info);
     return info;
   }
@@ -27,13 +27,28 @@ export class FakeImages {
     f.enter('inspectImage', [ref]);
     if (!f.opts.strictImages && !f.images.has(withTag(ref))) return this.add(ref);
     const img = f.images.get(withTag(ref)) ?? [...f.images.values()].find((i) => i.id === ref);
-    return img && { ...img, tags: [...img.tags] };
+    return img && { ...img, tags: [...img.tags], exposedPorts: [...img.exposedPorts] };
+  }
+
+  async list(labels: Record<string, string | true>): Promise<ImageSummary[]> {
+    this.#f.enter('listImages', [labels]);
+    const unique = new Map([...this.#f.images.values()].map((i) => [i.id, i]));
+    return [...unique.values()].filter((i) => matches(i.labels, labels)).map(({ exposedPorts: _e, ...i }) => ({ ...i, tags: [...i.tags] }));
   }
 
   async remove(ref: string): Promise<void> {
     const f = this.#f;
     f.enter('removeImage', [ref]);
-    if (!f.images.has(withTag(ref))) return f.benign('image-remove', 404);
+    const img = f.images.get(withTag(ref));
+    if (!img) return f.benign('image-remove', 404);
+    // As the engine: a container made from this image (by any of its tags or its id), running or not, keeps it.
+    const users = [...f.containers.values()].filter((c) => c.spec.image === img.id || img.tags.includes(withTag(c.spec.image)));
+    if (users.length > 0) {
+      throw f.engineError(409, `conflict: unable to remove repository reference "${ref}" (must force) - container ${users[0]!.id.slice(0, 12)} is using its referenced image`, {
+        op: 'image-remove',
+        subject: ref,
+      });
+    }
     f.images.delete(withTag(ref));
   }
 
@@ -62,7 +77,7 @@ export class FakeImages {
       if (p.kind !== 'done') yield p;
     }
     const id = `sha256:${f.nextId('b')}`;
-    for (const tag of options.tags) f.images.set(withTag(tag), { id, tags: [...options.tags], labels: options.labels ?? {} });
+    for (const tag of options.tags) f.images.set(withTag(tag), { id, tags: [...options.tags], labels: options.labels ?? {}, exposedPorts: [] });
     yield { kind: 'done', imageId: id };
   }
 
@@ -79,7 +94,8 @@ export class FakeImages {
       if (p.kind === 'error') throw parser.failure();
     }
     if (!parser.imageId) throw parser.failure('the build stream ended without an image id');
-    for (const tag of options.tags) this.#f.images.set(withTag(tag), { id, tags: [...options.tags], labels: options.labels ?? {} });
+    const exposedPorts = dockerfileExposes(dockerfile ?? '', (ref) => this.#f.images.get(withTag(ref))?.exposedPorts ?? []);
+    for (const tag of options.tags) this.#f.images.set(withTag(tag), { id, tags: [...options.tags], labels: options.labels ?? {}, exposedPorts });
     yield { kind: 'done', imageId: parser.imageId };
   }
 }

@@ -223,6 +223,15 @@ export const RULES: Rule[] = [
       }),
   },
   {
+    name: 'image-in-use',
+    when: (f, ctx) => ctx.op === 'image-remove' && f.status === 409,
+    make: (f, ctx) =>
+      new CmeshError('CMESH_E_ENGINE', `image "${ctx.subject ?? '?'}" is still used by a container`, {
+        hint: 'remove the containers made from it first',
+        details: { op: ctx.op, reason: 'in-use', status: f.status, engineMessage: f.message },
+      }),
+  },
+  {
     name: 'build-rejected',
     when: (f, ctx) => ctx.op === 'build' && f.status !== undefined,
     make: (f, ctx) =>

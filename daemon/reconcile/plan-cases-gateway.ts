@@ -25,17 +25,26 @@ const services = [
   // Opted out, and one without any port: both keep plain Docker DNS.
   svc('side', { expose: [9000], mesh: { ...MESH, eastWest: false } }),
   svc('worker'),
-  // TCP on 5432 too: one gateway cannot serve both, so it is left out with the reason.
+  // TCP on 5432 too: one gateway cannot tell it from db, so it gets a second gateway (ew-cmesh-gateway-2).
   svc('replica-db', { expose: [5432] }),
 ];
+/** The same project where replica-db left the mesh: the second gateway is no longer needed. */
+const single = desired(
+  project(
+    'ew',
+    services.map((s) => (s.name === 'replica-db' ? { ...s, mesh: { ...s.mesh, eastWest: false } } : s)),
+    { eastWest: true },
+  ),
+);
 const on = desired(project('ew', services, { eastWest: true }));
 const off = desired(project('ew', services));
 
-function gateway(options: { stale?: boolean; state?: ContainerInfo['state'] } = {}): ContainerInfo {
-  const want = gatewaySpec(on.project, gw)!;
+function gateway(options: { stale?: boolean; state?: ContainerInfo['state']; index?: number } = {}): ContainerInfo {
+  const index = options.index ?? 0;
+  const want = gatewaySpec(on.project, gw, index)!;
   return {
-    id: 'c-gateway',
-    name: 'ew-cmesh-gateway',
+    id: index === 0 ? 'c-gateway' : `c-gateway-${index + 1}`,
+    name: want.spec.name,
     image: gw.image,
     state: options.state ?? 'running',
     health: 'none',
@@ -63,10 +72,14 @@ export const gatewayCases: PlanCase[] = [
   // cmesh upgraded (or east_west switched on) over a running project: the gateway first, then every meshed service
   // rolls start-first to drop its aliases; services left out keep their containers.
   { name: 'east-west-enabled-on-running-project', desired: on, containers: replicas(off), ctx: { gateway: gw } },
-  { name: 'east-west-adopted-after-daemon-restart', desired: on, containers: [...replicas(on), gateway()], ctx: { gateway: gw } },
-  { name: 'east-west-gateway-spec-changed', desired: on, containers: [...replicas(on), gateway({ stale: true })], ctx: { gateway: gw } },
-  { name: 'east-west-gateway-exited', desired: on, containers: [...replicas(on), gateway({ state: 'exited' })], ctx: { gateway: gw } },
+  { name: 'east-west-adopted-after-daemon-restart', desired: on, containers: [...replicas(on), gateway(), gateway({ index: 1 })], ctx: { gateway: gw } },
+  // Only the first gateway is there (made by a cmesh that left colliding TCP services on plain DNS): the second comes.
+  { name: 'east-west-second-gateway-added', desired: on, containers: [...replicas(on), gateway()], ctx: { gateway: gw } },
+  // No TCP collision left: the second gateway goes after the replicas (replica-db takes its DNS alias back first).
+  { name: 'east-west-second-gateway-removed', desired: single, containers: [...replicas(on), gateway(), gateway({ index: 1 })], ctx: { gateway: gw } },
+  { name: 'east-west-gateway-spec-changed', desired: on, containers: [...replicas(on), gateway({ stale: true }), gateway({ index: 1 })], ctx: { gateway: gw } },
+  { name: 'east-west-gateway-exited', desired: on, containers: [...replicas(on), gateway({ state: 'exited' }), gateway({ index: 1 })], ctx: { gateway: gw } },
   { name: 'east-west-image-not-ready', desired: on, containers: replicas(on), ctx: {} },
-  { name: 'east-west-switched-off', desired: off, containers: [...replicas(on), gateway()] },
-  { name: 'east-west-down', desired: on, containers: [...replicas(on), gateway()], down: { volumes: false, removeOrphans: false } },
+  { name: 'east-west-switched-off', desired: off, containers: [...replicas(on), gateway(), gateway({ index: 1 })] },
+  { name: 'east-west-down', desired: on, containers: [...replicas(on), gateway(), gateway({ index: 1 })], down: { volumes: false, removeOrphans: false } },
 ];

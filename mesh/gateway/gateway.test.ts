@@ -147,3 +147,40 @@ test('a starting gateway trusts the daemon\'s healthy replicas at once; its own 
     await gateway.close();
   }
 });
+
+test('draining (a successor serves): HTTP answers carry Connection: close, on listeners bound before and after', async () => {
+  const [first, later] = [await freePort(), await freePort()];
+  await httpReplica('127.0.0.2', first, 'a');
+  await httpReplica('127.0.0.2', later, 'b');
+  const local = new AbortController();
+  const gateway = new Gateway({ signal: local.signal, host: '127.0.0.1', resolve: async () => '127.0.0.2' });
+  const svc = (name: string, port: number): GatewayService => ({
+    name,
+    names: [name],
+    ports: [{ port, protocol: 'http' }],
+    mesh: mesh('http', port, '/healthz'),
+    desired: 1,
+    replicas: [{ id: `${name}#1`, replica: 1, container: 'e2'.padEnd(12, '0'), state: 'running', draining: false, healthy: true }],
+  });
+  const table = (services: GatewayService[]): GatewayTable => ({ type: 'table', version: GATEWAY_PROTOCOL_VERSION, project: 'dr', services });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const connection = (port: number): Promise<string | undefined> =>
+    new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.headers.connection));
+      }).on('error', reject);
+    });
+  try {
+    await gateway.apply(table([svc('one', first)]));
+    assert.notEqual(await connection(first), 'close', 'HTTP/1.1 keep-alive by default');
+    gateway.startDraining();
+    assert.equal(await connection(first), 'close');
+    await gateway.apply(table([svc('one', first), svc('two', later)]));
+    assert.equal(await connection(later), 'close', 'a listener bound while draining drains too');
+  } finally {
+    agent.destroy();
+    local.abort();
+    await gateway.close();
+  }
+});

@@ -41,6 +41,8 @@ export class Gateway {
   #again = false;
   /** Re-resolve every replica on the next sync, not only new ones (a restarted container may have a new address). */
   #reresolve = false;
+  /** A successor serves (supervisor.ts): HTTP answers carry `Connection: close` so keep-alive callers move over. */
+  #draining = false;
 
   constructor(options: GatewayOptions) {
     this.#o = options;
@@ -58,6 +60,15 @@ export class Gateway {
   apply(table: GatewayTable): Promise<void> {
     this.#table = table;
     return this.#kick(false);
+  }
+
+  /**
+   * From now on every HTTP answer, on every listener (and any bound later), carries `Connection: close`: keep-alive
+   * callers leave for the successor on their own instead of racing a closed idle socket. TCP connections are untouched.
+   */
+  startDraining(): void {
+    this.#draining = true;
+    for (const b of this.#bound.values()) drainListeners(b);
   }
 
   get table(): GatewayTable | undefined {
@@ -179,7 +190,9 @@ export class Gateway {
     for (const [port, users] of byPort) {
       if (this.#bound.has(port)) continue;
       try {
-        this.#bound.set(port, await this.#bind(table.project, port, users));
+        const bound = await this.#bind(table.project, port, users);
+        if (this.#draining) drainListeners(bound);
+        this.#bound.set(port, bound);
         this.#warnings.delete(`port ${port}`);
       } catch (err) {
         this.#warnings.set(`port ${port}`, `cannot listen on port ${port}: ${(err as Error).message}`);
@@ -213,6 +226,10 @@ export class Gateway {
     await dispatcher.listen(host);
     return { fingerprint: fingerprint(users), listeners, close: () => dispatcher.close() };
   }
+}
+
+function drainListeners(b: Bound): void {
+  for (const l of b.listeners.values()) if (l.proxy.kind === 'http') l.proxy.startDraining();
 }
 
 /** What a port's listener is built from; the proxy reads its settings once, so a change rebinds. */

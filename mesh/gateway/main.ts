@@ -1,11 +1,12 @@
 // Entry point of the east-west gateway container (bundled by the daemon into its image): the control channel on
 // /run/cmesh, the data path on every meshed port. It holds no state of its own beyond the last table.
 
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE } from '../../daemon/api/east-west.ts';
 import { GATEWAY_PROTOCOL_VERSION } from '../../daemon/api/gateway-control.ts';
 import { ControlClient } from './control-client.ts';
 import { Gateway } from './gateway.ts';
+import { DRAIN, READY, UPGRADE } from './supervisor.ts';
 
 const STATS_MS = 1000;
 const DRAIN_REPORT_MS = 50;
@@ -17,19 +18,36 @@ function log(line: string): void {
 export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortController {
   const abort = new AbortController();
   const project = env['CMESH_GATEWAY_PROJECT'] ?? '?';
+  // A project's gateways share one table; each serves the services placed on it (TCP port collisions split them).
+  const index = Number(env['CMESH_GATEWAY_INDEX'] ?? 0) || 0;
   const path = env['CMESH_GATEWAY_SOCKET'] ?? join(GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE);
   const gateway = new Gateway({ signal: abort.signal, log, ...(env['CMESH_GATEWAY_HOST'] ? { host: env['CMESH_GATEWAY_HOST'] } : {}) });
   let tables = 0;
   const startedAt = Date.now();
+  // Under the supervisor this process runs /run/cmesh/worker-<hash>.mjs; a table naming another bundle means a new cmesh.
+  const ownBundle = basename(process.argv[1] ?? '');
+  let asked: string | undefined;
   const client = new ControlClient({
     path,
     signal: abort.signal,
-    onTable: (table) => {
-      if (tables++ === 0) log(`first table: ${table.services.map((s) => `${s.name}[${s.ports.map((p) => `${p.port}/${p.protocol}`).join(',')}]`).join(' ')}`);
+    onTable: (all) => {
+      if (all.worker !== undefined && all.worker !== ownBundle && all.worker !== asked && process.send) {
+        asked = all.worker;
+        log(`asking the supervisor to swap ${ownBundle} for ${all.worker}`);
+        process.send({ type: UPGRADE, file: join(dirname(path), all.worker) });
+      }
+      const table = { ...all, services: all.services.filter((s) => (s.gateway ?? 0) === index) };
+      // Decided now, not when the apply resolves: more tables may arrive meanwhile.
+      const first = tables++ === 0;
+      if (first) log(`first table: ${table.services.map((s) => `${s.name}[${s.ports.map((p) => `${p.port}/${p.protocol}`).join(',')}]`).join(' ')}`);
       gateway
         .apply(table)
         // Report at once: the daemon waits for the gateway to see a drain before it stops a replica.
         .then(sendStats)
+        // Under the supervisor (supervisor.ts), the first applied table makes this worker ready to take over.
+        .then(() => {
+          if (first) process.send?.({ type: READY });
+        })
         .catch((err: unknown) => log(`BUG: applying the table failed: ${(err as Error)?.stack ?? String(err)}`));
     },
     onState: (connected, reason) => log(connected ? `connected to the daemon at ${path}` : `disconnected: ${reason ?? ''}`),
@@ -39,6 +57,7 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
       type: 'stats',
       version: GATEWAY_PROTOCOL_VERSION,
       project,
+      ...(index === 0 ? {} : { gateway: index }),
       time: Date.now(),
       services: gateway.rows(),
       warnings: gateway.warnings(),
@@ -59,7 +78,11 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
     },
     { once: true },
   );
-  log(`cmesh gateway for project ${project} (node ${process.version}, pid ${process.pid})`);
+  // A successor took over: let keep-alive callers go (the supervisor closes this worker's servers shortly after).
+  process.on('message', (m: { type?: unknown }) => {
+    if (m?.type === DRAIN) gateway.startDraining();
+  });
+  log(`cmesh gateway ${index + 1} for project ${project} (node ${process.version}, pid ${process.pid})`);
   return abort;
 }
 

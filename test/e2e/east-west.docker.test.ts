@@ -133,11 +133,19 @@ async function gatewayId(): Promise<string | undefined> {
 
 /** Waits until every call of a fresh caller run succeeds and the servers cover `want` (health may still be rising). */
 async function allServe(script: string, want: string[], timeoutMs = 30_000): Promise<Call[]> {
-  return until(`calls served by ${want.join(', ')}`, timeoutMs, async () => {
-    const calls = (await caller(script)) as Call[];
-    const by = new Set(calls.map((c) => c.by));
-    return calls.every((c) => c.error === undefined) && want.every((id) => by.has(id)) ? calls : undefined;
-  }, 500);
+  let last: Call[] = [];
+  try {
+    return await until(`calls served by ${want.join(', ')}`, timeoutMs, async () => {
+      last = (await caller(script)) as Call[];
+      const by = new Set(last.map((c) => c.by));
+      return last.every((c) => c.error === undefined) && want.every((id) => by.has(id)) ? last : undefined;
+    }, 500);
+  } catch (err) {
+    // Say what the callers last saw (errors by kind, who answered): a timeout alone does not tell DNS from the mesh.
+    const seen: Record<string, number> = {};
+    for (const c of last) seen[c.error ?? `by ${c.by}`] = (seen[c.error ?? `by ${c.by}`] ?? 0) + 1;
+    throw new Error(`${(err as Error).message}; last run: ${JSON.stringify(seen)}`);
+  }
 }
 
 before(async () => {

@@ -64,7 +64,16 @@ export async function newCmeshCli(extraEnv: NodeJS.ProcessEnv = {}): Promise<Cme
   const work = await mkdtemp(join(tmpdir(), 'cmesh-e2e-'));
   // Short: the daemon socket path must fit in sockaddr_un.
   const home = await mkdtemp(join(tmpdir(), 'cmh-'));
-  const env = (): NodeJS.ProcessEnv => ({ ...process.env, CMESH_HOME: home, NO_COLOR: '1', CMESH_METRICS_ADDR: '127.0.0.1:0', ...extraEnv });
+  // The engine is shared by parallel test runs (and their cmesh versions): a test daemon never cleans up gateway images
+  // it did not make unless the test says which ones (CMESH_GATEWAY_IMAGE_GC=<its run label>).
+  const env = (): NodeJS.ProcessEnv => ({
+    ...process.env,
+    CMESH_HOME: home,
+    NO_COLOR: '1',
+    CMESH_METRICS_ADDR: '127.0.0.1:0',
+    CMESH_GATEWAY_IMAGE_GC: 'off',
+    ...extraEnv,
+  });
 
   const cmesh = (args: string[], timeoutMs = 90_000): Promise<CliResult> =>
     new Promise((resolve) => {

@@ -33,6 +33,7 @@ export const SERVICE_DECISIONS: Record<keyof ServiceSpec, Decision> = {
   restartWindowMs: warn('deploy.restart_policy.window', 'the kubelet restarts with its own exponential back-off'),
   update: warn('deploy.update_config', 'the Deployment\'s rolling update comes from x-cmesh.rollout (maxSurge, maxUnavailable: 0)'),
   postStart: mapped('container lifecycle.postStart exec (one plain hook; more, or user/working_dir/environment, are warned)'),
+  imageExpose: { kind: 'internal', why: 'filled in by the daemon from the pulled image, never by the config loader the export uses' },
   attach: { kind: 'internal', why: '`attach: false` only quiets the service in `cmesh up` output' },
   useApiSocket: warn('use_api_socket', 'pods get no Docker Engine socket; talk to the Kubernetes API with a ServiceAccount instead'),
   preStop: mapped('container lifecycle.preStop exec (one plain hook; more, or user/working_dir/environment, are warned)'),

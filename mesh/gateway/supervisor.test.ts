@@ -1,0 +1,146 @@
+// The gateway supervisor swaps its worker's code under load on one listening socket: callers on fresh connections see
+// the answers change from v1 to v2 with 0 failures, and a broken bundle leaves the serving worker in place. Real
+// processes (node cluster), loopback only, bounded in time.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const dir = mkdtempSync(join(tmpdir(), 'cgw-sup-'));
+let supervisor: ChildProcess | undefined;
+after(() => {
+  supervisor?.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A worker bundle: answers its version; `/upgrade?<path>` asks the supervisor to swap to that bundle. Told to drain,
+ * it answers `Connection: close`, so keep-alive callers leave it on their own (as the gateway's proxies must).
+ */
+function workerFile(name: string, version: string): string {
+  const file = join(dir, `${name}.mjs`);
+  writeFileSync(
+    file,
+    `import http from 'node:http';
+let draining = false;
+process.on('message', (m) => { if (m && m.type === 'cmesh-gateway-drain') draining = true; });
+const server = http.createServer((req, res) => {
+  if (draining) res.setHeader('connection', 'close');
+  if (req.url === '/exit') setImmediate(() => process.exit(3));
+  if (req.url.startsWith('/upgrade?')) process.send({ type: 'cmesh-gateway-upgrade', file: decodeURIComponent(req.url.slice(9)) });
+  res.end(${JSON.stringify(version)});
+});
+server.listen(Number(process.env.PORT), '127.0.0.1', () => process.send({ type: 'cmesh-gateway-ready' }));
+`,
+  );
+  return file;
+}
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
+function get(port: number, path = '/', agent: http.Agent | false = false): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+async function until(what: string, ms: number, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('supervisor: the worker is swapped for a new bundle under load, 0 failed calls; a broken bundle is not', async () => {
+  const port = await freePort();
+  const v1 = workerFile('v1', 'v1');
+  const v2 = workerFile('v2', 'v2');
+  const broken = join(dir, 'broken.mjs');
+  writeFileSync(broken, "throw new Error('this bundle is broken');\n");
+  const entry = fileURLToPath(new URL('./supervisor-main.ts', import.meta.url));
+  let out = '';
+  supervisor = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, CMESH_GATEWAY_WORKER: v1, PORT: String(port) } });
+  supervisor.stdout!.on('data', (d) => (out += d));
+  supervisor.stderr!.on('data', (d) => (out += d));
+  await until('v1 to answer', 15_000, async () => (await get(port)) === 'v1');
+
+  // Two callers for the whole run: fresh connections, and keep-alive ones (a pooled socket may sit on the old worker).
+  const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const seen: string[] = [];
+  const failures: string[] = [];
+  let running = true;
+  const caller = async (agent: http.Agent | false) => {
+    const end = Date.now() + 20_000;
+    while (running && Date.now() < end) {
+      await get(port, '/', agent).then(
+        (b) => seen.push(b),
+        (e: Error & { code?: string }) => failures.push(`${agent ? 'keep-alive' : 'fresh'}: ${e.code ?? e.message}`),
+      );
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  const callers = Promise.all([caller(false), caller(keepAlive)]);
+  await new Promise((r) => setTimeout(r, 300));
+  await get(port, `/upgrade?${encodeURIComponent(v2)}`);
+  await until('v2 to answer', 15_000, async () => seen.slice(-20).every((b) => b === 'v2') && seen.length > 20);
+  const afterSwap = seen.length;
+  // A bundle that throws on start: the supervisor keeps v2 serving.
+  await get(port, `/upgrade?${encodeURIComponent(broken)}`);
+  await until('the broken worker to be given up', 10_000, async () => out.includes('exited before it was ready'));
+  await new Promise((r) => setTimeout(r, 300));
+  running = false;
+  await callers;
+  keepAlive.destroy();
+
+  const v1s = seen.filter((b) => b === 'v1').length;
+  process.stdout.write(`# supervisor swap under load: ${seen.length} ok (${v1s} v1, ${seen.length - v1s} v2), failed ${JSON.stringify(failures)}\n`);
+  assert.deepEqual(failures, [], `no call failed:\n${out}`);
+  assert.ok(v1s > 10, `v1 served before the swap (${v1s})`);
+  assert.ok(seen.slice(afterSwap).every((b) => b === 'v2'), 'only v2 after the swap, the broken bundle never answered');
+  assert.ok(seen.length - afterSwap > 10, 'calls kept being served after the broken upgrade');
+  assert.match(out, /now serving from .*v2\.mjs/);
+
+  // SIGTERM: the workers drain and the supervisor exits.
+  const exited = new Promise((r) => supervisor!.once('exit', r));
+  supervisor.kill('SIGTERM');
+  await exited;
+});
+
+test('supervisor: a worker that dies unasked is started again from the same bundle; the supervisor stays', async () => {
+  const port = await freePort();
+  const v1 = workerFile('crashy', 'crashy');
+  const entry = fileURLToPath(new URL('./supervisor-main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, CMESH_GATEWAY_WORKER: v1, PORT: String(port) } });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  try {
+    await until('the worker to answer', 15_000, async () => (await get(port)) === 'crashy');
+    await get(port, '/exit');
+    await until('the worker to be gone', 5000, async () => out.includes('the worker exited'));
+    await until('a new worker to answer', 10_000, async () => (await get(port)) === 'crashy');
+    assert.equal(child.exitCode, null, 'the supervisor did not exit');
+  } finally {
+    child.kill('SIGKILL');
+  }
+});

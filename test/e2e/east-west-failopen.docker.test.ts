@@ -1,0 +1,184 @@
+// Issue #13 point 5, measured: the daemon is SIGKILLed while callers in a sibling container call a service by name
+// through the east-west gateway, then started again. Keep-alive and fresh-connection callers run at a bounded rate;
+// the test asserts 0 failed calls and a longest gap between successive answers under 1 s, and prints the numbers for
+// the README. Then the same load across a gateway code upgrade (a new worker bundle, as a new cmesh brings): the
+// gateway container stays, its supervisor swaps the worker. Traffic only to containers on the network this test's
+// project created.
+
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
+import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../helpers/docker.ts';
+import { serviceLabels } from '../helpers/echo-project.ts';
+
+const runId = newRunId('ewfailopen');
+const project = runId;
+const network = `${project}_default`;
+const LOAD_MS = 12_000;
+let cli: CmeshCli | undefined;
+/** The daemon's environment, read at each CLI call: a new salt makes the next daemon's worker bundle a new one. */
+const cliEnv: NodeJS.ProcessEnv = { CMESH_GATEWAY_WORKER_SALT: 'first' };
+
+interface ModeResult {
+  ok: number;
+  fails: Record<string, number>;
+  /** Longest time between two successive answers of one caller (or from its start to its first answer). */
+  longestGapMs: number;
+  /** Wall-clock time (ms since the epoch, same kernel clock as the host's) at which that gap ended. */
+  gapEndedAt: number;
+}
+
+interface LoadResult {
+  startedAt: number;
+  endedAt: number;
+  keepAlive: ModeResult;
+  fresh: ModeResult;
+}
+
+/**
+ * Two keep-alive callers (one agent, 2 sockets) and two fresh-connection callers (new connection and name lookup per
+ * call), each at most one call every 5 ms, for `ms`. Each caller tracks the longest gap between its own answers.
+ */
+const mixedLoad = (host: string, port: number, ms: number): string => `
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+const startedAt = Date.now(); const end = startedAt + ${ms};
+const mode = () => ({ ok: 0, fails: {}, longestGapMs: 0, gapEndedAt: 0 });
+const res = { keepAlive: mode(), fresh: mode() };
+const one = (a) => new Promise((r) => {
+  const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent: a, timeout: 2000 }, (rs) => {
+    rs.resume();
+    rs.on('end', () => r(rs.statusCode === 200 ? undefined : 'http ' + rs.statusCode));
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => r(e.code || e.message));
+});
+const worker = async (m, a) => {
+  let last = Date.now();
+  while (Date.now() < end) {
+    const t0 = Date.now();
+    const err = await one(a);
+    const now = Date.now();
+    if (err) { m.fails[err] = (m.fails[err] || 0) + 1; } else {
+      m.ok++;
+      if (now - last > m.longestGapMs) { m.longestGapMs = now - last; m.gapEndedAt = now; }
+      last = now;
+    }
+    const wait = 5 - (Date.now() - t0);
+    if (wait > 0) await new Promise((w) => setTimeout(w, wait));
+  }
+};
+Promise.all([worker(res.keepAlive, agent), worker(res.keepAlive, agent), worker(res.fresh, false), worker(res.fresh, false)])
+  .then(() => { agent.destroy(); console.log(JSON.stringify({ startedAt, endedAt: Date.now(), ...res })); });
+`;
+
+async function caller(script: string, timeoutMs: number): Promise<unknown> {
+  const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+  const out = await run(['run', '--rm', ...labels, '--network', network, 'cmesh/node:local', 'node', '-e', script], { timeoutMs });
+  return JSON.parse(out.split('\n').at(-1)!);
+}
+
+async function gatewayId(): Promise<string | undefined> {
+  const out = await run(['ps', '-aq', '--no-trunc', '--filter', `name=^/${project}-cmesh-gateway$`, '--filter', `label=dev.cmesh.project=${project}`]);
+  return out.split('\n').filter(Boolean)[0];
+}
+
+before(async () => {
+  await requireDocker();
+  const echo = await buildFixtureImage('echo');
+  cli = await newCmeshCli(cliEnv);
+  const compose = `name: ${project}
+x-cmesh:
+  east_west: true
+services:
+  web:
+    image: ${echo}
+    deploy: { replicas: 3 }
+    environment: { SERVICE_NAME: web }
+    expose: ["3000"]
+    x-cmesh: { health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 1, fall: 2 } }
+${serviceLabels(runId)}`;
+  await writeFile(join(cli.work, 'compose.yaml'), compose);
+});
+
+after(async () => {
+  await cli?.teardown(project, runId);
+});
+
+test('point 5: daemon SIGKILL during east-west load: keep-alive and fresh callers fail nothing, no gap reaches 1 s', async () => {
+  await cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+  const gateway = await gatewayId();
+  assert.ok(gateway, 'the gateway runs');
+  // Warm: every caller mode answers before the measured run (the gateway's health has risen).
+  await until('web answering by name', 30_000, async () => {
+    const r = (await caller(mixedLoad('web', 3000, 500), 30_000)) as LoadResult;
+    return r.keepAlive.ok > 0 && r.fresh.ok > 0 && Object.keys({ ...r.keepAlive.fails, ...r.fresh.fails }).length === 0 ? true : undefined;
+  }, 500);
+
+  const load = caller(mixedLoad('web', 3000, LOAD_MS), 60_000) as Promise<LoadResult>;
+  // The caller container takes ~1 s to start: the kill lands 2–3 s into the load, the restart 1.5 s later.
+  await sleep(3500);
+  const killedAt = Date.now();
+  const pid = await cli!.killDaemon();
+  assert.ok(pid, 'a daemon was running and is now dead');
+  await sleep(1500);
+  const restartAt = Date.now();
+  await cli!.ok(['daemon', 'start'], 30_000);
+  const restartedAt = Date.now();
+  const result = await load;
+
+  const failed = (m: ModeResult): number => Object.values(m.fails).reduce((a, b) => a + b, 0);
+  const line = (name: string, m: ModeResult): string =>
+    `${name}: ${m.ok} ok, ${failed(m)} failed ${JSON.stringify(m.fails)}, longest gap ${m.longestGapMs} ms (ended ${m.gapEndedAt - killedAt} ms after the kill)`;
+  process.stdout.write(
+    `# east-west daemon SIGKILL under load (${LOAD_MS} ms, kill at +${killedAt - result.startedAt} ms, daemon down ${restartAt - killedAt} ms, ` +
+      `'daemon start' took ${restartedAt - restartAt} ms)\n#   ${line('keep-alive', result.keepAlive)}\n#   ${line('fresh-connection', result.fresh)}\n`,
+  );
+  // The kill and the restart both fell inside the load window, with time to spare after the restart.
+  assert.ok(killedAt > result.startedAt + 500, `the kill came after the load began (${killedAt - result.startedAt} ms)`);
+  assert.ok(restartedAt < result.endedAt - 2000, `the restart finished 2 s before the load ended (${result.endedAt - restartedAt} ms)`);
+  for (const [name, m] of [['keep-alive', result.keepAlive], ['fresh', result.fresh]] as const) {
+    assert.deepEqual(m.fails, {}, `${name} callers: no failed call`);
+    assert.ok(m.ok > 500, `${name} callers ran (${m.ok} calls)`);
+    assert.ok(m.longestGapMs < 1000, `${name} callers: longest gap ${m.longestGapMs} ms < 1 s`);
+  }
+  // The next daemon adopted the same gateway (no second one, no swap).
+  await cli!.ok(['up', '-d', '--wait', '--timeout', '60'], 120_000);
+  assert.equal(await gatewayId(), gateway, 'the same gateway container, adopted');
+});
+
+test('gateway code upgrade under load: the same container swaps its worker; keep-alive and fresh callers fail nothing', async () => {
+  const gateway = await gatewayId();
+  assert.ok(gateway);
+  const logsOf = (id: string) => run(['logs', id]).then((out) => out);
+  const load = caller(mixedLoad('web', 3000, LOAD_MS), 60_000) as Promise<LoadResult>;
+  await sleep(3000);
+  // A new cmesh: the next daemon's worker bundle differs (the salt stands in for new code).
+  await cli!.killDaemon();
+  cliEnv['CMESH_GATEWAY_WORKER_SALT'] = 'second';
+  const swapAsked = Date.now();
+  await cli!.ok(['daemon', 'start'], 30_000);
+  const swapped = await until('the gateway to serve from the new worker', 20_000, async () => {
+    const logs = await logsOf(gateway);
+    return /supervisor: now serving from \/run\/cmesh\/worker-[0-9a-f]{16}\.mjs/.test(logs.split('asking the supervisor to swap').at(-1) ?? '') ? Date.now() : undefined;
+  }, 250);
+  const result = await load;
+  const failed = (m: ModeResult): number => Object.values(m.fails).reduce((a, b) => a + b, 0);
+  process.stdout.write(
+    `# east-west gateway worker swap under load (${LOAD_MS} ms; new daemon started at +${swapAsked - result.startedAt} ms, new worker serving ${swapped - swapAsked} ms later)\n` +
+      `#   keep-alive: ${result.keepAlive.ok} ok, ${failed(result.keepAlive)} failed ${JSON.stringify(result.keepAlive.fails)}, longest gap ${result.keepAlive.longestGapMs} ms\n` +
+      `#   fresh-connection: ${result.fresh.ok} ok, ${failed(result.fresh)} failed ${JSON.stringify(result.fresh.fails)}, longest gap ${result.fresh.longestGapMs} ms\n`,
+  );
+  assert.ok(swapped < result.endedAt - 1000, `the swap happened inside the load window (${result.endedAt - swapped} ms before its end)`);
+  for (const [name, m] of [['keep-alive', result.keepAlive], ['fresh', result.fresh]] as const) {
+    assert.deepEqual(m.fails, {}, `${name} callers: no failed call`);
+    assert.ok(m.ok > 500, `${name} callers ran (${m.ok} calls)`);
+    assert.ok(m.longestGapMs < 1000, `${name} callers: longest gap ${m.longestGapMs} ms < 1 s`);
+  }
+  assert.equal(await gatewayId(), gateway, 'the same gateway container (and address): only its worker changed');
+  // The next pass finds nothing to change: the container's spec does not depend on the worker bundle.
+  await cli!.ok(['up', '-d', '--wait', '--timeout', '60'], 120_000);
+  assert.equal(await gatewayId(), gateway);
+});
