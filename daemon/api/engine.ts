@@ -187,6 +187,23 @@ export type PullProgress =
   | { kind: 'layer'; id: string; status: string; current?: number; total?: number }
   | { kind: 'status'; text: string };
 
+export interface ExecOptions {
+  /** Stop waiting after this long; the process may still run (see ExecResult.stillRunning). */
+  timeoutMs?: number;
+  /** Stop waiting on abort: answers like a timeout. */
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  /** The process's exit code; -1 when the wait ended first (`timedOut`). */
+  exitCode: number;
+  output: string;
+  /** The wait ended (timeout or abort) before the process did. */
+  timedOut?: true;
+  /** Only with `timedOut`: whether the abandoned process still runs in the container (false once it is gone). */
+  stillRunning?: () => Promise<boolean>;
+}
+
 export interface ContainerFilter {
   /** label → value, or true to match the label's presence. */
   labels: Record<string, string | true>;
@@ -220,8 +237,12 @@ export interface ContainerEngine {
   containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine>;
   /** Extracts a tar into the container at `path` (watch sync). */
   putArchive(id: string, path: string, tar: Readable): Promise<void>;
-  /** Runs a command in the container and returns its exit code and output (watch sync+exec, deletes). */
-  exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }>;
+  /**
+   * Runs a command in the container and returns its exit code and output (watch sync+exec, deletes, start probes).
+   * With `timeoutMs` it gives up waiting after that long and answers `timedOut`; the engine cannot kill an exec'd
+   * process, so the answer carries `stillRunning()` (one exec inspect) for callers that must not pile processes up.
+   */
+  exec(id: string, command: string[], options?: ExecOptions): Promise<ExecResult>;
 
   listNetworks(labels: Record<string, string | true>): Promise<NetworkInfo[]>;
   inspectNetwork(name: string): Promise<NetworkInfo | undefined>;

@@ -4,6 +4,8 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type {
+  ExecOptions,
+  ExecResult,
   BuildOptions,
   BuildProgress,
   ContainerCreateSpec,
@@ -125,8 +127,8 @@ export class DockerodeEngine implements ContainerEngine {
   putArchive(id: string, path: string, tar: Readable): Promise<void> {
     return this.#containers.putArchive(id, path, tar);
   }
-  exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }> {
-    return this.#containers.exec(id, command);
+  exec(id: string, command: string[], options?: ExecOptions): Promise<ExecResult> {
+    return this.#containers.exec(id, command, options);
   }
 
   // ---- networks and volumes (dockerode-networks.ts) ---------------------------------------------------------------

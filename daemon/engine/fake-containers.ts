@@ -2,8 +2,9 @@
 
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { ContainerCreateSpec, ContainerFilter, ContainerInfo, LogLine, LogOptions, ProcessList } from '../api/engine.ts';
-import { type FakeContainer, type FakeCore, matches, withTag } from './fake-core.ts';
+import type { ContainerCreateSpec, ContainerFilter, ContainerInfo, ExecOptions, ExecResult, LogLine, LogOptions, ProcessList } from '../api/engine.ts';
+import { waitLimit } from './stream-util.ts';
+import { type ExecHandler, type FakeContainer, type FakeCore, matches, withTag } from './fake-core.ts';
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
 
@@ -12,10 +13,7 @@ const live = (c: FakeContainer) => c.state === 'running' || c.state === 'paused'
 export class FakeContainers {
   readonly #f: FakeCore;
   readonly archives: { id: string; path: string; bytes: number }[] = [];
-  execHandler: (container: FakeContainer, command: string[]) => { exitCode: number; output: string } = () => ({
-    exitCode: 0,
-    output: '',
-  });
+  execHandler: ExecHandler = () => ({ exitCode: 0, output: '' });
 
   constructor(core: FakeCore) {
     this.#f = core;
@@ -199,11 +197,23 @@ export class FakeContainers {
     this.archives.push({ id: c.id, path, bytes });
   }
 
-  async exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }> {
-    this.#f.enter('exec', [id, command]);
+  async exec(id: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    this.#f.enter('exec', [id, command, options]);
     const c = this.#f.find(id);
     if (!c) throw this.#f.engineError(404, `No such container: ${id}`, { op: 'exec', subject: id });
     if (c.state !== 'running') throw this.#f.engineError(409, `Container ${c.id} is not running`, { op: 'exec', subject: id });
-    return this.execHandler(c, command);
+    let running = true;
+    const run = Promise.resolve(this.execHandler(c, command)).finally(() => {
+      running = false;
+    });
+    const gaveUp = waitLimit(options);
+    try {
+      const first = await Promise.race([run, gaveUp.promise]);
+      if (first !== 'gave-up') return first;
+      run.catch(() => undefined);
+      return { exitCode: -1, output: '', timedOut: true, stillRunning: async () => running };
+    } finally {
+      gaveUp.dispose();
+    }
   }
 }

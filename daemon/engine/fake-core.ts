@@ -57,7 +57,14 @@ export interface FakeContainer {
   changed: Notifier;
 }
 
-export type ExecHandler = (container: FakeContainer, command: string[]) => { exitCode: number; output: string };
+/**
+ * What an exec in the fake does. A promise models a process that takes time: the fake waits for it up to the exec's
+ * timeout, like the real engine, and `stillRunning()` stays true until it settles.
+ */
+export type ExecHandler = (
+  container: FakeContainer,
+  command: string[],
+) => { exitCode: number; output: string } | Promise<{ exitCode: number; output: string }>;
 /** What the container's app does once started (print, exit…), driven through the engine's test controls. */
 export type StartHandler = (container: FakeContainer) => void;
 

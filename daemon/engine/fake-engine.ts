@@ -5,6 +5,8 @@
 
 import type { Readable } from 'node:stream';
 import type {
+  ExecOptions,
+  ExecResult,
   BuildOptions,
   BuildProgress,
   ContainerCreateSpec,
@@ -218,8 +220,8 @@ export class FakeEngine implements ContainerEngine {
   putArchive(id: string, path: string, tar: Readable): Promise<void> {
     return this.#containers.putArchive(id, path, tar);
   }
-  exec(id: string, command: string[]): Promise<{ exitCode: number; output: string }> {
-    return this.#containers.exec(id, command);
+  exec(id: string, command: string[], options?: ExecOptions): Promise<ExecResult> {
+    return this.#containers.exec(id, command, options);
   }
 
   listNetworks(labels: LabelQuery): Promise<NetworkInfo[]> {
