@@ -24,6 +24,11 @@ export interface ContainerInfo {
   imageId?: string;
   state: ContainerState;
   health: ContainerHealth;
+  /**
+   * Set only when cmesh's start probe already passed while Docker's first healthcheck has not run yet: `health` then
+   * says healthy and this keeps what Docker reports (starting), for `ps` and `dash`.
+   */
+  engineHealth?: ContainerHealth;
   labels: Record<string, string>;
   /** Epoch ms. */
   createdAt: number;

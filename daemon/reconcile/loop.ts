@@ -15,6 +15,7 @@ import type { WakeSource } from './nap.ts';
 import type { GatewayContext } from './plan-gateway.ts';
 import { type ReadyOptions, waitReady } from './ready.ts';
 import { RestartAnnouncements } from './restart-announcements.ts';
+import { projectProbes, type StartProber } from './start-probe.ts';
 import { replicaKey, Supervisor } from './supervisor.ts';
 
 export interface ReconcilerOptions {
@@ -84,10 +85,27 @@ export class ProjectReconciler {
    * not retry a bad version every pass, but a new `up` (new generation) or a daemon restart gives it one more try.
    */
   #failedRollouts = new Map<string, { specHash: string; generation: number }>();
+  /** The engine with start probes on top (start-probe.ts): what every look at this project's containers goes through. */
+  readonly #engine: ContainerEngine;
+  readonly #wake: WakeSource;
+  readonly #prober: StartProber;
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    const probes = projectProbes({
+      engine: options.engine,
+      project: options.name,
+      getDesired: options.getDesired,
+      emit: options.emit,
+      signal: options.signal,
+      now: this.#now,
+      ...(options.wake ? { wake: options.wake } : {}),
+      onPass: () => this.wake('start probe passed'),
+    });
+    this.#engine = probes.engine;
+    this.#wake = probes.wake;
+    this.#prober = probes.prober;
     this.supervisor = options.supervisor ?? new Supervisor({ now: this.#now });
     options.signal.addEventListener('abort', () => this.#shutdown(), { once: true });
     this.#schedule(this.#resyncMs());
@@ -116,11 +134,11 @@ export class ProjectReconciler {
     const desired = this.#o.getDesired();
     if (!desired) return Promise.reject(new CmeshError('CMESH_E_PROJECT_NOT_FOUND', `project "${this.name}" is not up`));
     const signal = options.signal ? AbortSignal.any([options.signal, this.#o.signal]) : this.#o.signal;
-    return waitReady(this.#o.engine, desired, (key, service, c) => {
+    return waitReady(this.#engine, desired, (key, service, c) => {
       const spec = desired.project.services[service];
       const rule = { policy: spec?.restart ?? 'no', ...(spec?.restartMaxRetries === undefined ? {} : { maxRetries: spec.restartMaxRetries }) };
       return this.supervisor.decide(key, rule, c);
-    }, { ...(this.#o.wake ? { wake: this.#o.wake } : {}), ...options, signal });
+    }, { wake: this.#wake, ...options, signal });
   }
 
   /** Replicas as last observed, with cmesh's restart count added to the engine's. */
@@ -138,6 +156,7 @@ export class ProjectReconciler {
         name: c.name,
         state: c.state,
         health: c.health,
+        ...(c.engineHealth === undefined ? {} : { engineHealth: c.engineHealth }),
         endpoints: c.endpoints,
         restarts: this.supervisor.restarts(replicaKey(service, replica)) + c.restartCount,
         image: c.image,
@@ -157,7 +176,7 @@ export class ProjectReconciler {
     return this.#exclusive(async () => {
       const started = this.#now();
       const desired = this.#o.getDesired() ?? this.#lastDesired;
-      const observed = await observe(this.#o.engine, this.name, Object.keys(desired?.project.services ?? {}));
+      const observed = await observe(this.#engine, this.name, Object.keys(desired?.project.services ?? {}));
       const result = await this.#run(planDown(desired, observed, options, started), started);
       this.#observed = undefined;
       this.#announced.clear();
@@ -209,10 +228,11 @@ export class ProjectReconciler {
     const desired = this.#o.getDesired();
     if (!desired) return { project: this.name, actions: 0, done: 0, durationMs: 0, deferred: 0, plan: '' };
     this.#lastDesired = desired;
-    const { engine } = this.#o;
+    const engine = this.#engine;
     const names = Object.keys(desired.project.services);
     const [observed, imageIds] = await Promise.all([observe(engine, this.name, names), observeImageIds(engine, desired.project)]);
     this.#observed = observed;
+    this.#prober.prune(allContainers(observed));
     this.#o.onObserved?.(allContainers(observed));
     for (const c of allContainers(observed)) {
       const service = c.labels['dev.cmesh.service'];
@@ -243,9 +263,9 @@ export class ProjectReconciler {
     const actions = actionCount(p);
     const base = { time: started, project: this.name, type: 'reconcile' as const };
     if (actions > 0) this.#o.emit({ ...base, phase: 'start', actions });
-    const { done } = await execute(p, this.#o.engine, this.#o.emit, {
+    const { done } = await execute(p, this.#engine, this.#o.emit, {
       ...this.#o.execute,
-      ...(this.#o.wake ? { wake: this.#o.wake } : {}),
+      wake: this.#wake,
       signal: this.#o.signal,
       now: this.#now,
       onRestart: (service, replica) => this.supervisor.recordRestart(replicaKey(service, replica)),
