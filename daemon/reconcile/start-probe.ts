@@ -65,7 +65,8 @@ export interface StartProberOptions {
 }
 
 interface Probe {
-  startedAt: number;
+  /** The start it belongs to; learnt by one inspect when the engine listing did not say. */
+  startedAt: number | undefined;
   passed: boolean;
   /** Docker gave its own verdict, or the container stopped: the loop ends at its next turn. */
   over: boolean;
@@ -83,30 +84,37 @@ export class StartProber {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Did the probe of this container's current start pass? */
+  /** Did the probe of this container's current start pass? (Engine list entries carry no start time: then by id.) */
   passed(c: ContainerInfo): boolean {
     const p = this.#probes.get(c.id);
-    return p?.passed === true && p.startedAt === c.startedAt;
+    return p?.passed === true && (c.startedAt === undefined || p.startedAt === undefined || c.startedAt === p.startedAt);
   }
 
   /** Every container the engine lists goes through here: a fresh start with a healthcheck gets its probe loop. */
   see(c: ContainerInfo): void {
     const known = this.#probes.get(c.id);
-    if (known && known.startedAt === c.startedAt) {
-      if (c.state !== 'running' || c.health === 'healthy' || c.health === 'unhealthy') known.over = true;
+    const restarted = known?.startedAt !== undefined && c.startedAt !== undefined && c.startedAt !== known.startedAt;
+    if (known && c.state !== 'running') this.forget(c.id);
+    else if (known && restarted) this.forget(c.id);
+    else if (known) {
+      if (c.health === 'healthy' || c.health === 'unhealthy') known.over = true; // Docker has judged: its word now
       return;
     }
-    if (known) known.over = true; // a restart: the old loop ends, the new start gets its own
     // Docker sets `starting` as part of the start of a container with a healthcheck; `none` means it has none.
-    if (c.state !== 'running' || c.startedAt === undefined || c.health !== 'starting') return;
+    if (c.state !== 'running' || c.health !== 'starting') return;
     const hc = this.#o.healthcheckOf(c);
     const command = probeCommand(hc);
     if (!hc || !command) return;
-    const timings = probeTimings(hc);
-    if (this.#now() >= c.startedAt + timings.windowMs) return;
     const probe: Probe = { startedAt: c.startedAt, passed: false, over: false };
     this.#probes.set(c.id, probe);
-    void this.#run(c, probe, command, timings);
+    void this.#run(c, probe, command, probeTimings(hc));
+  }
+
+  /** The container is (re)started: whatever was probed belongs to its previous run. */
+  forget(id: string): void {
+    const probe = this.#probes.get(id);
+    if (probe) probe.over = true;
+    this.#probes.delete(id);
   }
 
   /** Drops what is known about containers that are gone (called with a full listing of the project). */
@@ -121,11 +129,13 @@ export class StartProber {
 
   async #run(c: ContainerInfo, probe: Probe, command: string[], t: ProbeTimings): Promise<void> {
     const { engine, signal } = this.#o;
-    const until = probe.startedAt + t.windowMs;
     let probes = 0;
     /** A probe that outlived its timeout: no new one starts while the engine says it still runs. */
     let abandoned: ExecResult | undefined;
     try {
+      const startedAt = probe.startedAt ?? (await engine.inspectContainer(c.id))?.startedAt ?? this.#now();
+      probe.startedAt = startedAt;
+      const until = startedAt + t.windowMs;
       while (!probe.over && !signal.aborted && this.#now() < until) {
         const turn = this.#now();
         if (abandoned && (await abandoned.stillRunning?.()) === true) {
@@ -139,7 +149,7 @@ export class StartProber {
         if (result.timedOut) abandoned = result;
         else if (result.exitCode === 0) {
           probe.passed = true;
-          this.#o.onOutcome({ container: c, passed: true, probes, elapsedMs: this.#now() - probe.startedAt });
+          this.#o.onOutcome({ container: c, passed: true, probes, elapsedMs: this.#now() - startedAt });
           return;
         }
         await sleep(Math.max(0, turn + t.everyMs - this.#now()), signal);
@@ -148,7 +158,7 @@ export class StartProber {
       // The container stopped or went away mid-probe (exec 409/404), or the project's loop ended: nothing to judge.
       return;
     }
-    if (!probe.over && !signal.aborted) this.#o.onOutcome({ container: c, passed: false, probes, elapsedMs: this.#now() - probe.startedAt });
+    if (!probe.over && !signal.aborted) this.#o.onOutcome({ container: c, passed: false, probes, elapsedMs: this.#now() - (probe.startedAt ?? 0) });
   }
 }
 
@@ -166,6 +176,12 @@ export function probedEngine(engine: ContainerEngine, prober: StartProber): Cont
   return new Proxy(engine, {
     get(target, key) {
       if (key === 'listContainers') return async (...args: Parameters<ContainerEngine['listContainers']>) => (await target.listContainers(...args)).map(overlay);
+      if (key === 'startContainer') {
+        return (id: string) => {
+          prober.forget(id);
+          return target.startContainer(id);
+        };
+      }
       if (key === 'inspectContainer') {
         return async (id: string) => {
           const c = await target.inspectContainer(id);
