@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /** Bump when the bundles' shape (options, shims, plugins) changes: older bundles then never match. */
-export const FORMAT = 2;
+export const FORMAT = 3;
 
 export function esbuildVersion(root) {
   const fromTsx = createRequire(createRequire(join(root, 'package.json')).resolve('tsx'));
