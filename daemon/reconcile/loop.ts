@@ -8,7 +8,7 @@ import type { ReplicaStatus } from '../api/control.ts';
 import { replicaOf } from '../api/labels.ts';
 import { backoffDelay, PASS_BACKOFF } from './backoff.ts';
 import { type ExecuteOptions, execute } from './execute.ts';
-import { allContainers, type ObservedProject, observe, observeImageIds } from './observe.ts';
+import { allContainers, groupObserved, type ObservedProject, observe, observeImageIds } from './observe.ts';
 import { actionCount, type DownOptions, type Plan, plan, planDown } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
 import type { WakeSource } from './nap.ts';
@@ -139,6 +139,23 @@ export class ProjectReconciler {
       const rule = { policy: spec?.restart ?? 'no', ...(spec?.restartMaxRetries === undefined ? {} : { maxRetries: spec.restartMaxRetries }) };
       return this.supervisor.decide(key, rule, c);
     }, { wake: this.#wake, ...options, signal });
+  }
+
+  /**
+   * For a no-op `up` (daemon/noop-up.ts): the result of a pass that would do nothing, judged from one container list
+   * with the project's networks and volumes assumed present; undefined when a pass has something to do.
+   */
+  noopResult(containers: ContainerInfo[], resources: Pick<ObservedProject, 'networks' | 'volumes'>): ReconcileResult | undefined {
+    const desired = this.#o.getDesired();
+    if (!desired) return undefined;
+    const started = this.#now();
+    const names = Object.keys(desired.project.services);
+    const observed = groupObserved(this.name, containers, names, resources.networks, resources.volumes);
+    const failedRollouts: Record<string, string> = {};
+    for (const [service, f] of this.#failedRollouts) if (f.generation === desired.generation) failedRollouts[service] = f.specHash;
+    const p = plan(desired, observed, { now: started, supervisor: this.supervisor.view(), imageIds: {}, removeOrphans: false, failedRollouts });
+    if (actionCount(p) > 0 || p.deferred.length > 0) return undefined;
+    return { project: this.name, generation: p.generation, actions: 0, done: 0, durationMs: this.#now() - started, deferred: 0, plan: formatPlan(p) };
   }
 
   /** Replicas as last observed, with cmesh's restart count added to the engine's. */
