@@ -24,7 +24,7 @@ const RULES: readonly Rule[] = [
   {
     key: 'healthcheck.start_interval',
     needs: '1.44',
-    instead: 'the engine runs its first check one `interval` after start',
+    instead: "Docker's own status runs its first check one `interval` after start (cmesh's start probe still runs the test every start_interval until it passes, so depends_on and --wait do not wait for that)",
     uses: (s) => s.healthcheck !== undefined && !s.healthcheck.disable && s.healthcheck.startIntervalMs !== undefined,
   },
 ];
