@@ -211,3 +211,44 @@ test('a failing healthcheck never opens its gate', async () => {
     ac.abort();
   }
 });
+
+test('probes of many replicas share a bounded number of exec slots per project', async () => {
+  const engine = new FakeEngine({ now: () => Date.now() });
+  let running = 0;
+  let most = 0;
+  let calls = 0;
+  engine.setExecHandler(async () => {
+    running++;
+    calls++;
+    most = Math.max(most, running);
+    await sleep(30);
+    running--;
+    return { exitCode: calls > 12 ? 0 : 1, output: '' };
+  });
+  const health = hc({ startIntervalMs: 10 });
+  const outcomes: ProbeOutcome[] = [];
+  const ac = new AbortController();
+  const p = new StartProber({ engine, healthcheckOf: () => health, onOutcome: (o) => outcomes.push(o), signal: ac.signal, maxInFlight: 2 });
+  try {
+    for (let i = 1; i <= 5; i++) {
+      const { id } = await engine.createContainer({
+        name: `probe-web-${i}`,
+        image: 'example/web:1',
+        env: {},
+        labels: { 'dev.cmesh.project': 'probe', 'dev.cmesh.service': 'web', 'dev.cmesh.replica': String(i) },
+        ports: [],
+        mounts: [],
+        networks: [],
+        init: false,
+        healthcheck: health,
+      });
+      await engine.startContainer(id);
+      p.see((await engine.inspectContainer(id))!);
+    }
+    await until('all five pass', () => outcomes.length === 5);
+    assert.ok(outcomes.every((o) => o.passed));
+    assert.equal(most, 2, 'never more than two execs at once');
+  } finally {
+    ac.abort();
+  }
+});

@@ -10,6 +10,7 @@ import type { DaemonEvent } from '../api/events.ts';
 import { Labels, replicaOf } from '../api/labels.ts';
 import type { HealthcheckSpec } from '../api/project.ts';
 import type { WakeSource } from './nap.ts';
+import { Slots } from './slots.ts';
 import { sleep } from './wait.ts';
 
 /** Docker's defaults for the healthcheck timings a compose file leaves out. */
@@ -56,6 +57,12 @@ export interface ProbeOutcome {
 
 export interface StartProberOptions {
   engine: ContainerEngine;
+  /**
+   * Probe execs in flight at once for the whole project (default 2). Each exec is a runc process start, which costs
+   * about as much CPU as the container starts it competes with: 9 replicas probed every 100 ms at once would slow the
+   * very starts they wait for.
+   */
+  maxInFlight?: number;
   /** The healthcheck the desired state gives this container's service (undefined: nothing to probe). */
   healthcheckOf: (container: ContainerInfo) => HealthcheckSpec | undefined;
   /** A probe passed (health flips to healthy for cmesh) or its window ended without a pass. */
@@ -78,10 +85,12 @@ export class StartProber {
   readonly #now: () => number;
   /** container id → the probe of its current start. */
   readonly #probes = new Map<string, Probe>();
+  readonly #slots: Slots;
 
   constructor(options: StartProberOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    this.#slots = new Slots(options.maxInFlight ?? 2);
   }
 
   /** Did the probe of this container's current start pass? (Engine list entries carry no start time: then by id.) */
@@ -144,7 +153,13 @@ export class StartProber {
         }
         abandoned = undefined;
         probes++;
-        const result = await engine.exec(c.id, command, { timeoutMs: Math.min(t.timeoutMs, until - turn), signal });
+        const release = await this.#slots.take(signal);
+        let result: ExecResult;
+        try {
+          result = await engine.exec(c.id, command, { timeoutMs: Math.min(t.timeoutMs, until - this.#now()), signal });
+        } finally {
+          release();
+        }
         if (probe.over) return;
         if (result.timedOut) abandoned = result;
         else if (result.exitCode === 0) {
