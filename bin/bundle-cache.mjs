@@ -25,13 +25,13 @@
 // still works, it just loads the module when it happens.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { failedFile, failureKey, knownFailure, rememberFailure } from './bundle-failures.mjs';
-import { FORMAT, esbuildVersion, writableDirs, writeAtomic } from './bundle-files.mjs';
+import { FORMAT, esbuildPackageOf, writableDirs, writeAtomic } from './bundle-files.mjs';
 
 export { failureKey, knownFailure };
 
@@ -86,10 +86,14 @@ function statInputs(files) {
 
 const RACY_MS = 2000;
 
-/** True when the manifest's stats prove the inputs unchanged since they were hashed (no file is read). */
+/**
+ * True when the manifest's stats prove the inputs unchanged since they were hashed (no file is read). esbuild's
+ * package.json is among the stats: unchanged, it still names the version the bundle was built with.
+ */
 function statsUnchanged(root, m, version) {
   if (!m.stats || typeof m.statsAt !== 'number' || m.esbuild !== version || m.node !== nodeMajor()) return false;
-  const files = [join(root, 'tsconfig.json'), ...m.inputs];
+  if (typeof m.esbuildPackage !== 'string') return false;
+  const files = [join(root, 'tsconfig.json'), m.esbuildPackage, ...m.inputs];
   for (const file of files) {
     const was = m.stats[file];
     const st = statSync(file, { throwIfNoEntry: false });
@@ -124,9 +128,18 @@ export function freshBundle(root, name, dirs) {
 }
 
 function freshScoped(root, name, dirs) {
+  // The stat check first: it needs esbuild's version only to compare, and the manifest knows which package.json said
+  // it; resolving esbuild through tsx costs every start ~7 ms.
+  for (const dir of dirs) {
+    const m = readManifest(dir, name);
+    if (!m) continue;
+    const bundle = join(dir, m.bundle);
+    if (existsSync(bundle) && m.externals.every((p) => existsSync(p)) && statsUnchanged(root, m, m.esbuild)) return bundle;
+  }
   let version;
+  let esbuildPackage;
   try {
-    version = esbuildVersion(root);
+    ({ version, path: esbuildPackage } = esbuildPackageOf(root));
   } catch {
     return undefined;
   }
@@ -138,9 +151,9 @@ function freshScoped(root, name, dirs) {
     if (statsUnchanged(root, m, version)) return bundle;
     // Stats taken before the read: a file edited after its stat is caught by the next start's stat check.
     const statsAt = Date.now();
-    const stats = statInputs([join(root, 'tsconfig.json'), ...m.inputs]);
+    const stats = statInputs([join(root, 'tsconfig.json'), esbuildPackage, ...m.inputs]);
     if (contentHash(root, version, m.inputs) !== m.hash) continue;
-    if (stats) writeManifest(dir, name, { ...m, esbuild: version, node: nodeMajor(), stats, statsAt });
+    if (stats) writeManifest(dir, name, { ...m, esbuild: version, esbuildPackage, node: nodeMajor(), stats, statsAt });
     return bundle;
   }
   return undefined;
@@ -176,7 +189,7 @@ function buildError(err) {
 /** Every bundle failure carries `remember`: true for one the same sources would repeat (worth a marker). */
 const failure = (message, remember) => Object.assign(new Error(message), { remember });
 
-function buildOptions(root, name, entry, dir, externals) {
+function buildOptions(root, name, entry, dir, externals, split) {
   return {
     entryPoints: [join(root, entry)],
     bundle: true,
@@ -185,7 +198,15 @@ function buildOptions(root, name, entry, dir, externals) {
     target: `node${process.versions.node.split('.')[0]}`,
     write: false,
     metafile: true,
-    outfile: join(dir, `${name}.mjs`),
+    // Code splitting (the CLI): what a verb imports dynamically (the dashboard's ink and React, the JUnit writer's XML
+    // library, the compose loader's YAML parser, the file watcher) lands in chunks loaded on first use, so a plain
+    // `cmesh ps` compiles ~0.2 MB instead of ~2.5 MB on every start. The files are installed together in one
+    // hash-named dir. Not the daemon: it runs for days and must never find a chunk gone after a rebuild.
+    splitting: split,
+    outdir: join(dir, name),
+    entryNames: 'main',
+    chunkNames: 'chunk-[hash]',
+    outExtension: { '.js': '.mjs' },
     absWorkingDir: root,
     logLevel: 'silent',
     // ink (cmesh dash) imports its devtools bridge only under DEV=true; that package is not installed: stub it.
@@ -234,9 +255,9 @@ function buildOptions(root, name, entry, dir, externals) {
   };
 }
 
-async function compile(esbuild, root, name, entry, dir) {
+async function compile(esbuild, root, name, entry, dir, split) {
   const externals = new Set();
-  const result = await esbuild.build(buildOptions(root, name, entry, dir, externals)).catch((err) => {
+  const result = await esbuild.build(buildOptions(root, name, entry, dir, externals, split)).catch((err) => {
     // An error in a file (syntax, an import that does not resolve) repeats until a source changes; one without a
     // location (esbuild's service died) may not, so it is retried.
     throw failure(buildError(err), Array.isArray(err?.errors) && err.errors.some((e) => e.location));
@@ -246,26 +267,39 @@ async function compile(esbuild, root, name, entry, dir) {
     .map((p) => join(root, p))
     .sort();
   const statsAt = Date.now();
-  const stats = statInputs([join(root, 'tsconfig.json'), ...inputs]);
+  const esbuildPackage = esbuildPackageOf(root).path;
+  const stats = statInputs([join(root, 'tsconfig.json'), esbuildPackage, ...inputs]);
   const hash = contentHash(root, esbuild.version, inputs);
   // Not remembered: the next start sees the edited file and builds from it.
   if (!hash) throw failure('a source changed while bundling', false);
-  return { hash, contents: result.outputFiles[0].contents, inputs, externals: [...externals].sort(), esbuild: esbuild.version, stats, statsAt };
+  const files = result.outputFiles.map((f) => ({ name: basename(f.path), contents: f.contents }));
+  return { hash, files, inputs, externals: [...externals].sort(), esbuild: esbuild.version, esbuildPackage, stats, statsAt };
 }
 
 function install(dir, name, built) {
-  const file = `${name}-${built.hash}.mjs`;
-  writeAtomic(join(dir, file), built.contents);
-  const { hash, inputs, externals, esbuild, stats, statsAt } = built;
-  const manifest = { format: FORMAT, hash, bundle: file, inputs, externals, esbuild, node: nodeMajor(), stats, statsAt };
+  // The entry and its chunks share one dir named by the content hash; the manifest, written last, makes it live.
+  const folder = `${name}-${built.hash}`;
+  mkdirSync(join(dir, folder), { recursive: true });
+  for (const f of built.files) writeAtomic(join(dir, folder, f.name), f.contents);
+  const file = join(folder, 'main.mjs');
+  const { hash, inputs, externals, esbuild, esbuildPackage, stats, statsAt } = built;
+  const manifest = { format: FORMAT, hash, bundle: file, inputs, externals, esbuild, esbuildPackage, node: nodeMajor(), stats, statsAt };
   writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(manifest, null, 1)}\n`);
-  // Older bundles are dead weight; a process already running one has it in memory and does not mind.
-  const pattern = new RegExp(`^${name}-[0-9a-f]+\\.mjs$`);
+  // Older bundles are dead weight. A process already running one has its entry in memory, but may still load one of
+  // its chunks later (a long-running `cmesh dash`), so only bundles of an older cache format (single files) go at once
+  // and older bundle dirs once nothing could still be using them.
+  const pattern = new RegExp(`^${name}-[0-9a-f]+(\\.mjs)?$`);
   for (const old of readdirSync(dir)) {
-    if (pattern.test(old) && old !== file) rmSync(join(dir, old), { force: true });
+    if (!pattern.test(old) || old === folder) continue;
+    const path = join(dir, old);
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (st && (st.isFile() || Date.now() - st.mtimeMs > OLD_BUNDLE_MS)) rmSync(path, { recursive: true, force: true });
   }
   return join(dir, file);
 }
+
+/** A superseded bundle dir is removed once it is this old: no CLI verb runs a day on one bundle's chunks. */
+const OLD_BUNDLE_MS = 24 * 3600_000;
 
 /**
  * Builds the bundle of `entry` (relative to root) once and installs it into the first writable dir; returns its path.
@@ -273,10 +307,10 @@ function install(dir, name, built) {
  * when none took the files.
  */
 export function buildBundle(root, name, entry, dirs) {
-  return buildScoped(root, scopedName(root, name), entry, dirs);
+  return buildScoped(root, scopedName(root, name), entry, dirs, name === 'cli');
 }
 
-async function buildScoped(root, name, entry, dirs) {
+async function buildScoped(root, name, entry, dirs, split) {
   const writable = writableDirs(dirs);
   if (writable.length === 0) throw failure(`no writable cache dir (${dirs.join(', ')})`, false);
   let esbuild;
@@ -285,7 +319,7 @@ async function buildScoped(root, name, entry, dirs) {
   } catch (err) {
     throw failure(`esbuild did not load: ${String(err?.message ?? err).split('\n')[0]}`, true);
   }
-  const built = await compile(esbuild, root, name, entry, writable[0]);
+  const built = await compile(esbuild, root, name, entry, writable[0], split);
   const errors = [];
   for (const dir of writable) {
     try {
@@ -312,7 +346,7 @@ export async function ensureBundle(root, label, entry, dirs, options = {}) {
   const known = knownFailure(dirs, name, key);
   if (known !== undefined) return { error: `${known} (remembered; retried when the sources change)` };
   try {
-    const path = await buildScoped(root, name, entry, dirs);
+    const path = await buildScoped(root, name, entry, dirs, label === 'cli');
     for (const dir of dirs) {
       try {
         rmSync(failedFile(dir, name), { force: true });

@@ -6,11 +6,17 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /** Bump when the bundles' shape (options, shims, plugins) changes: older bundles then never match. */
-export const FORMAT = 2;
+export const FORMAT = 3;
 
 export function esbuildVersion(root) {
+  return esbuildPackageOf(root).version;
+}
+
+/** The package.json of the esbuild tsx uses (esbuild comes with tsx), and the version it names. */
+export function esbuildPackageOf(root) {
   const fromTsx = createRequire(createRequire(join(root, 'package.json')).resolve('tsx'));
-  return JSON.parse(readFileSync(fromTsx.resolve('esbuild/package.json'), 'utf8')).version;
+  const path = fromTsx.resolve('esbuild/package.json');
+  return { path, version: JSON.parse(readFileSync(path, 'utf8')).version };
 }
 
 /** Temp + rename: concurrent CLIs may race, and a reader never sees half a file. */

@@ -3,7 +3,7 @@
 
 import type { OperationFrame, SyncExec, SyncRequest, SyncResult, UpRequest } from '../daemon/api/control.ts';
 import type { LifecycleHook, ProjectSpec } from '../daemon/api/project.ts';
-import { type ChangeBatch, type ProjectWatcher, watchProject } from '../builder/watch.ts';
+import type { ChangeBatch, ProjectWatcher } from '../builder/watch.ts';
 import type { DaemonClient } from './daemon-client.ts';
 import { describeEvent } from './event-text.ts';
 import type { Colors, OutStream } from './output.ts';
@@ -72,6 +72,8 @@ export async function startDevWatch(o: DevWatchOptions): Promise<ProjectWatcher>
     o.out.write(`${o.c.red('✘')} ${service ?? 'watch'}: ${text.trimEnd().replace(/\n/g, '\n    ')}\n`);
     o.out.write(`  ${o.c.dim('the running version keeps serving; save again to retry')}\n`);
   };
+  // chokidar loads only for `up --watch` / `watch`, not on every CLI start.
+  const { watchProject } = await import('../builder/watch.ts');
   const watcher = await watchProject({
     project: o.project,
     signal: o.signal,

@@ -33,7 +33,7 @@ const RULES: readonly Rule[] = [
   {
     needs: '1.44',
     severity: 'warning',
-    instead: 'the engine runs its first check one `interval` after start',
+    instead: "Docker's own status runs its first check one `interval` after start (cmesh's start probe still runs the test every start_interval until it passes, so depends_on and --wait do not wait for that)",
     uses: (s) => when(s.healthcheck !== undefined && !s.healthcheck.disable && s.healthcheck.startIntervalMs !== undefined, 'healthcheck.start_interval'),
   },
   {

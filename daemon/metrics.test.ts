@@ -96,6 +96,9 @@ test('events: ejections, restarts, reconcile and build durations', async () => {
   m.observe({ type: 'build', project: P, service: 'db', time: 13_000, phase: 'done', text: 'up to date' });
   assert.equal(await value(m, 'cmesh_ejections_total', { replica: '1' }), 1);
   assert.equal(await value(m, 'cmesh_restarts_total', { replica: '1' }), 1);
+  m.observe({ ...base, type: 'health', time: 5, source: 'probe', healthy: true, probes: 7 });
+  m.observe({ ...base, type: 'health', time: 6, source: 'mesh', healthy: true });
+  assert.equal(await value(m, 'cmesh_start_probes_total', { service: base.service }), 7);
   const text = await m.expose();
   assert.match(text, /cmesh_reconcile_duration_seconds_sum\{project="shop"\} 1\.5/);
   assert.match(text, /cmesh_reconcile_duration_seconds_count\{project="shop"\} 1/);

@@ -54,6 +54,7 @@ export class DaemonMetrics {
   readonly #retries: client.Counter<'project' | 'service'>;
   readonly #ejections: client.Counter<'project' | 'service' | 'replica'>;
   readonly #restarts: client.Counter<'project' | 'service' | 'replica'>;
+  readonly #startProbes: client.Counter<'project' | 'service'>;
   readonly #builds: client.Histogram<'project' | 'service'>;
   readonly #reconciles: client.Histogram<'project'>;
   /** Build start times by project/service: the duration is measured between the start and the done/failed event. */
@@ -103,6 +104,12 @@ export class DaemonMetrics {
       labelNames: ['project', 'service', 'replica'],
       registers,
     });
+    this.#startProbes = new client.Counter({
+      name: 'cmesh_start_probes_total',
+      help: 'Healthcheck execs cmesh ran to see replicas healthy right after start (counted at the first pass; none run after it).',
+      labelNames: ['project', 'service'],
+      registers,
+    });
     this.#builds = new client.Histogram({
       name: 'cmesh_build_duration_seconds',
       help: 'Image build duration (engine builds only; cache hits are not observed).',
@@ -129,6 +136,9 @@ export class DaemonMetrics {
         return;
       case 'container':
         if (event.action === 'restarting') this.#restarts.inc({ project: event.project, service: event.service, replica: String(event.replica) });
+        return;
+      case 'health':
+        if (event.source === 'probe' && event.probes) this.#startProbes.inc({ project: event.project, service: event.service }, event.probes);
         return;
       case 'reconcile':
         if (event.phase === 'done' && event.durationMs !== undefined) this.#reconciles.observe({ project: event.project }, event.durationMs / 1000);

@@ -3,7 +3,7 @@
 
 import type { ReplicaStatus } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { ContainerEngine, EngineEvent } from './api/engine.ts';
+import type { ContainerEngine, ContainerInfo, EngineEvent, NetworkInfo, VolumeInfo } from './api/engine.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { Labels } from './api/labels.ts';
 import { SETTLE_WAKES_MS, SETTLING_ACTIONS, watchEngine } from './engine-watch.ts';
@@ -16,6 +16,8 @@ export interface Reconciler {
   reconcileNow(): Promise<unknown>;
   waitReady(options: { services: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   status(): ReplicaStatus[];
+  /** A pass's result when one would do nothing, judged from this container list (no-op `up`); else undefined. */
+  noopResult(containers: ContainerInfo[], resources: { networks: NetworkInfo[]; volumes: VolumeInfo[] }): unknown;
   down(options: { volumes: boolean; removeOrphans: boolean }): Promise<unknown>;
 }
 

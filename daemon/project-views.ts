@@ -23,6 +23,12 @@ export function replicaStatus(c: ContainerInfo, supervised?: ReplicaStatus): Rep
   };
   if (c.startedAt !== undefined) status.startedAt = c.startedAt;
   if (c.exitCode !== undefined) status.exitCode = c.exitCode;
+  // The loop saw cmesh's start probe pass on this very start while Docker still has not run its first check.
+  const probed = supervised?.engineHealth !== undefined && supervised.startedAt === c.startedAt && c.state === 'running';
+  if (probed && c.health === 'starting') {
+    status.health = supervised.health;
+    status.engineHealth = c.health;
+  }
   return status;
 }
 

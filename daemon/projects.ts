@@ -40,6 +40,7 @@ import type { EventBus } from './event-bus.ts';
 import { withImageExpose } from './image-expose.ts';
 import { ensureImages } from './images.ts';
 import { Mutex } from './mutex.ts';
+import { assumedResources, noopEligible, sameDesired } from './noop-up.ts';
 import { pullProject } from './pull-command.ts';
 import { MemoryPullTimes, type PullTimes } from './pull-state.ts';
 import { ProjectLoops } from './project-loops.ts';
@@ -152,6 +153,11 @@ export class ProjectManager {
       const prev = this.#desired.get(name);
       const draft = mergeUp(prev, request.project, request);
       const services = activeServices(draft);
+      const noop = prev && noopEligible(request, services) && sameDesired(prev, draft) ? await this.#noopUp(name, prev, services) : undefined;
+      if (noop) {
+        if (request.wait) await this.#waitReady(name, services, request.timeoutMs, signal);
+        return noop;
+      }
       const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
       // Before any pull or build: a key this engine would drop refuses the up at once.
       await this.#checkEngineGaps(request.project, services);
@@ -179,6 +185,18 @@ export class ProjectManager {
       if (request.wait) await this.#waitReady(name, services, request.timeoutMs, signal);
       return { generation: desired.generation, reconcile, replicas: await this.ps(name, true) };
     });
+  }
+
+  /** The answer to an `up` that changes nothing, from one container list; undefined when a pass has work to do. */
+  async #noopUp(name: string, prev: DesiredProject, services: string[]): Promise<unknown> {
+    const loop = this.#loops.ensure(name);
+    const containers = await this.#o.engine.listContainers({ labels: projectLabels(name), all: true });
+    const reconcile = loop.noopResult(containers, assumedResources(prev));
+    if (!reconcile) return undefined;
+    // What an ordinary up announces, minus the work: engine gaps are named again, the event stream sees the up.
+    await this.#checkEngineGaps(prev.project, services);
+    this.#publish({ type: 'project', project: name, action: 'up', services: replicaCounts(prev) });
+    return { generation: prev.generation, reconcile, replicas: replicaRows(containers, loop.status(), { all: true, services: [] }) };
   }
 
   /**

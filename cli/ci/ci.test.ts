@@ -12,7 +12,8 @@ import { findAll, parseXml } from '../../test/helpers/xml.ts';
 import { parseSeconds } from '../commands/up.ts';
 import { parseSince } from '../since.ts';
 import { probeHost } from './probe.ts';
-import { assertWritable, jsonReport, junitXml, writeReports } from './report.ts';
+import { assertWritable, jsonReport, writeReports } from './report.ts';
+import { junitXml } from './report-junit.ts';
 import { buildVerdict, formatVerdict } from './verdict.ts';
 
 const row = (service: string, desired: number, ready: number, routed = true, running = 0): ServiceTableRow =>

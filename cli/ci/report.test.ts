@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { findAll, parseXml } from '../../test/helpers/xml.ts';
-import { junitXml } from './report.ts';
+import { junitXml } from './report-junit.ts';
 import type { CiVerdict, ServiceVerdict } from './verdict.ts';
 
 const XSD = new URL('../../schema/junit-10.xsd', import.meta.url).pathname;

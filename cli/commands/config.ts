@@ -75,8 +75,8 @@ export function register(program: Command, ctx: CliContext): void {
       const yaml = deps.projectToComposeYaml(project);
       if (opts.json) {
         // Same document as the YAML, so `config --json | jq` and `config` never disagree.
-        const { parse } = await import('yaml');
-        printJson(parse(yaml), ctx.stdout);
+        const { composeYamlToData } = await import('../../daemon/config/render-yaml.ts');
+        printJson(composeYamlToData(yaml), ctx.stdout);
       } else {
         ctx.stdout.write(yaml.endsWith('\n') ? yaml : `${yaml}\n`);
       }

@@ -45,7 +45,8 @@ export function register(program: Command, ctx: CliContext): void {
           { header: 'NAME', key: 'name' },
           { header: 'SERVICE', key: 'service' },
           { header: 'STATE', value: (r) => stateColor(r.exitCode !== undefined && r.state === 'exited' ? `exited (${r.exitCode})` : r.state) },
-          { header: 'HEALTH', value: (r) => healthColor(r.health) },
+          // healthy by cmesh's start probe while Docker's first healthcheck is still due: say both.
+          { header: 'HEALTH', value: (r) => healthColor(r.health) + (r.engineHealth ? c.dim(` (docker: ${r.engineHealth})`) : '') },
           { header: 'ENDPOINTS', value: (r) => formatEndpoints(r.endpoints) },
           { header: 'RESTARTS', key: 'restarts', align: 'right' },
         ],

@@ -89,3 +89,12 @@ test('NO_COLOR: no escape codes, and the selection still shows (a `>` mark, not 
   assert.ok(!lines.join('\n').includes('\u001b['));
   assert.match(lines.find((l) => l.includes('web'))!, /^> web/);
 });
+
+test('a replica healthy by cmesh’s start probe while Docker still says starting is marked healthy*', () => {
+  const ps = psRows(web).map((r) => (r.replica === 1 ? { ...r, health: 'healthy' as const, engineHealth: 'starting' as const } : r));
+  const s = press([{ type: 'info', info } as Action, { type: 'snapshot', time: T0, services: [web], ps } as Action].reduce(reduce, initialState('shop')), '', { return: true });
+  const lines = frame(s);
+  assert.match(lines.find((l) => l.includes('web-1'))!, /web-1\s+running\s+healthy\*\s/);
+  assert.match(lines.find((l) => l.includes('web-2'))!, /web-2\s+running\s+healthy\s/);
+  assert.ok(frame(press(s, '?')).join('\n').includes('health*'), 'the help says what the mark means');
+});

@@ -31,6 +31,8 @@ export interface ReplicaStatus {
   name: string;
   state: ContainerState;
   health: ContainerHealth;
+  /** Docker's own health when cmesh's start probe already passed and Docker's first healthcheck has not run yet. */
+  engineHealth?: ContainerHealth;
   endpoints: Endpoint[];
   /** Restarts done by cmesh's supervisor plus the engine's own. */
   restarts: number;

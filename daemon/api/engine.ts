@@ -25,6 +25,11 @@ export interface ContainerInfo {
   imageId?: string;
   state: ContainerState;
   health: ContainerHealth;
+  /**
+   * Set only when cmesh's start probe already passed while Docker's first healthcheck has not run yet: `health` then
+   * says healthy and this keeps what Docker reports (starting), for `ps` and `dash`.
+   */
+  engineHealth?: ContainerHealth;
   labels: Record<string, string>;
   /** Epoch ms. */
   createdAt: number;
@@ -257,6 +262,20 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** Extended privileges for this command (ExecConfig.Privileged). */
   privileged?: boolean;
+  /** Stop waiting after this long; the process may still run (see ExecResult.stillRunning). */
+  timeoutMs?: number;
+  /** Stop waiting on abort: answers like a timeout. */
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  /** The process's exit code; -1 when the wait ended first (`timedOut`). */
+  exitCode: number;
+  output: string;
+  /** The wait ended (timeout or abort) before the process did. */
+  timedOut?: true;
+  /** Only with `timedOut`: whether the abandoned process still runs in the container (false once it is gone). */
+  stillRunning?: () => Promise<boolean>;
 }
 
 export interface ContainerFilter {
@@ -292,8 +311,12 @@ export interface ContainerEngine {
   containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine>;
   /** Extracts a tar into the container at `path` (watch sync). */
   putArchive(id: string, path: string, tar: Readable): Promise<void>;
-  /** Runs a command in the container and returns its exit code and output (watch sync+exec, deletes, lifecycle hooks). */
-  exec(id: string, command: string[], options?: ExecOptions): Promise<{ exitCode: number; output: string }>;
+  /**
+   * Runs a command in the container and returns its exit code and output (watch sync+exec, deletes, start probes).
+   * With `timeoutMs` it gives up waiting after that long and answers `timedOut`; the engine cannot kill an exec'd
+   * process, so the answer carries `stillRunning()` (one exec inspect) for callers that must not pile processes up.
+   */
+  exec(id: string, command: string[], options?: ExecOptions): Promise<ExecResult>;
   /** `cmesh exec`: a process with its stdio as a session (engine-io.ts). A stopped container is CMESH_E_ENGINE (409). */
   execIo(id: string, spec: ExecIoSpec): Promise<IoSession>;
   /** `cmesh run`: the container's own stdio; attach before start so no output is lost. exitCode() waits for its exit. */

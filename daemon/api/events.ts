@@ -32,10 +32,12 @@ export type DaemonEvent =
       type: 'health';
       service: string;
       replica: number;
-      /** mesh = cmesh's own active/passive checks; engine = Docker's healthcheck. */
-      source: 'mesh' | 'engine';
+      /** mesh = cmesh's own active/passive checks; engine = Docker's healthcheck; probe = cmesh's start probe. */
+      source: 'mesh' | 'engine' | 'probe';
       healthy: boolean;
       reason?: string;
+      /** source probe: how many healthcheck execs the start took (none run after the verdict). */
+      probes?: number;
     })
   | (Base & { type: 'ejection'; service: string; replica: number; ejected: boolean; reason: string })
   | (Base & {

@@ -1,6 +1,6 @@
 // Renders a normalized ProjectSpec back to canonical compose YAML (what `cmesh config` prints), long syntax everywhere.
 
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { FileGrant, FileSource, LifecycleHook, MeshSpec, NetworkSpec, ProjectSpec, ServiceNetwork, ServiceSpec, VolumeMount } from '../api/project.ts';
 import { setOwn } from './node.ts';
 import { renderContainerOptions } from './render-container-options.ts';
@@ -182,4 +182,12 @@ export function projectToComposeYaml(project: ProjectSpec): string {
   for (const k of Object.keys(project.extensions).sort()) setOwn(doc, k, project.extensions[k]);
   if (project.eastWest) setOwn<unknown>(doc, 'x-cmesh', { east_west: true });
   return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/**
+ * The rendered YAML as plain data (`cmesh config --json`). Here, beside the renderer, because a dynamic import of the
+ * yaml package from the CLI would see only its CommonJS default export once the CLI bundle is split into chunks.
+ */
+export function composeYamlToData(yaml: string): unknown {
+  return parse(yaml);
 }

@@ -1,7 +1,7 @@
 // The adapter's container operations: create/start/stop/… with the engine's "already done" statuses as success.
 
 import type { Readable } from 'node:stream';
-import type { ContainerCreateSpec, ContainerFilter, ContainerInfo, ExecOptions, LogLine, LogOptions, ProcessList } from '../api/engine.ts';
+import type { ContainerCreateSpec, ContainerFilter, ContainerInfo, ExecOptions, ExecResult, LogLine, LogOptions, ProcessList } from '../api/engine.ts';
 import { fromInspect, fromListEntry } from './container-info.ts';
 import { createOptions } from './container-spec.ts';
 import { type DockerCalls, labelFilters } from './docker-calls.ts';
@@ -123,7 +123,7 @@ export class DockerContainers {
     });
   }
 
-  exec(id: string, command: string[], options?: ExecOptions): Promise<{ exitCode: number; output: string }> {
+  exec(id: string, command: string[], options?: ExecOptions): Promise<ExecResult> {
     return this.#d.call({ op: 'exec', subject: id }, () => runExec(this.#d.docker, id, command, options));
   }
 }

@@ -76,6 +76,34 @@ export function streamCases(c: ContractContext): void {
       await rejectsCode(engine.putArchive(id, '/tmp', tarOf({ 'x.txt': 'x' })), 'CMESH_E_ENGINE');
     });
 
+    it('bounds an exec by its timeout and tracks the process it could not kill', async () => {
+      const { engine } = c.h;
+      const { id } = await engine.createContainer(c.spec('exec-timeout'));
+      await engine.startContainer(id);
+      try {
+        assert.deepEqual(await engine.exec(id, c.sh('echo quick'), { timeoutMs: 5000 }), { exitCode: 0, output: 'quick\n' });
+        const started = Date.now();
+        const slow = await engine.exec(id, c.sh('sleep 2'), { timeoutMs: 300 });
+        const waited = Date.now() - started;
+        assert.equal(slow.timedOut, true);
+        assert.equal(slow.exitCode, -1);
+        assert.ok(waited >= 250 && waited < 1500, `answered after ${waited} ms`);
+        assert.equal(await slow.stillRunning?.(), true, 'the engine cannot kill it: still running');
+        const deadline = Date.now() + 10_000;
+        while ((await slow.stillRunning?.()) === true && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        assert.equal(await slow.stillRunning?.(), false, 'gone once its sleep ended');
+        assert.ok(Date.now() - started >= 1800, 'ran its full 2 s');
+
+        const ac = new AbortController();
+        setTimeout(() => ac.abort(), 200);
+        const aborted = await engine.exec(id, c.sh('sleep 1'), { signal: ac.signal });
+        assert.equal(aborted.timedOut, true);
+        assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+      } finally {
+        await engine.removeContainer(id, { force: true });
+      }
+    });
+
     it('streams events of managed containers only, and ends quietly on abort', async () => {
       const { engine, project } = c.h;
       const ac = new AbortController();

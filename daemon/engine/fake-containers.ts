@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
-import type { ContainerCreateSpec, ContainerFilter, ContainerInfo, ExecOptions, LogLine, LogOptions, ProcessList } from '../api/engine.ts';
+import type { ContainerCreateSpec, ContainerFilter, ContainerInfo, ExecOptions, ExecResult, LogLine, LogOptions, ProcessList } from '../api/engine.ts';
+import { waitLimit } from './stream-util.ts';
 import { type ExecHandler, type FakeContainer, type FakeCore, matches, withTag } from './fake-core.ts';
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
@@ -14,10 +15,7 @@ const live = (c: FakeContainer) => c.state === 'running' || c.state === 'paused'
 export class FakeContainers {
   readonly #f: FakeCore;
   readonly archives: { id: string; path: string; bytes: number }[] = [];
-  execHandler: ExecHandler = () => ({
-    exitCode: 0,
-    output: '',
-  });
+  execHandler: ExecHandler = () => ({ exitCode: 0, output: '' });
 
   constructor(core: FakeCore) {
     this.#f = core;
@@ -215,12 +213,24 @@ export class FakeContainers {
     this.archives.push({ id: c.id, path, bytes });
   }
 
-  async exec(id: string, command: string[], options: ExecOptions = {}): Promise<{ exitCode: number; output: string }> {
+  async exec(id: string, command: string[], options: ExecOptions = {}): Promise<ExecResult> {
     // Recorded without options when there are none, so calls recorded before options existed read the same.
     this.#f.enter('exec', Object.keys(options).length === 0 ? [id, command] : [id, command, options]);
     const c = this.#f.find(id);
     if (!c) throw this.#f.engineError(404, `No such container: ${id}`, { op: 'exec', subject: id });
     if (c.state !== 'running') throw this.#f.engineError(409, `Container ${c.id} is not running`, { op: 'exec', subject: id });
-    return this.execHandler(c, command, options);
+    let running = true;
+    const run = Promise.resolve(this.execHandler(c, command, options)).finally(() => {
+      running = false;
+    });
+    const gaveUp = waitLimit(options);
+    try {
+      const first = await Promise.race([run, gaveUp.promise]);
+      if (first !== 'gave-up') return first;
+      run.catch(() => undefined);
+      return { exitCode: -1, output: '', timedOut: true, stillRunning: async () => running };
+    } finally {
+      gaveUp.dispose();
+    }
   }
 }

@@ -60,7 +60,15 @@ export interface FakeContainer {
   files: Map<string, Buffer>;
 }
 
-export type ExecHandler = (container: FakeContainer, command: string[], options: ExecOptions) => { exitCode: number; output: string };
+/**
+ * What an exec in the fake does. A promise models a process that takes time: the fake waits for it up to the exec's
+ * timeout, like the real engine, and `stillRunning()` stays true until it settles.
+ */
+export type ExecHandler = (
+  container: FakeContainer,
+  command: string[],
+  options: ExecOptions,
+) => { exitCode: number; output: string } | Promise<{ exitCode: number; output: string }>;
 /** What the container's app does once started (print, exit…), driven through the engine's test controls. */
 export type StartHandler = (container: FakeContainer) => void;
 

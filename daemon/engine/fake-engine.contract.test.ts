@@ -20,7 +20,10 @@ engineContract('FakeEngine', async () => {
   });
   engine.setExecHandler((_c, command, options) => {
     const run = runShell(command, options);
-    return { exitCode: run.exitCode ?? 0, output: run.output.map((l) => `${l.text}\n`).join('') };
+    const output = run.output.map((l) => `${l.text}\n`).join('');
+    if (run.exitCode !== undefined) return { exitCode: run.exitCode, output };
+    // A script that ends in `sleep N` is a process that runs N seconds, then exits 0.
+    return new Promise((resolve) => setTimeout(() => resolve({ exitCode: 0, output }), (run.sleepSec ?? 0) * 1000));
   });
   return { engine, image, project: 'contract', labels: {}, now: () => engine.now(), cleanup: async () => {} };
 });

@@ -5,6 +5,7 @@
 
 import type { Readable } from 'node:stream';
 import type {
+  ExecResult,
   BuildOptions,
   BuildProgress,
   ContainerCreateSpec,
@@ -224,7 +225,7 @@ export class FakeEngine implements ContainerEngine {
   putArchive(id: string, path: string, tar: Readable): Promise<void> {
     return this.#containers.putArchive(id, path, tar);
   }
-  exec(id: string, command: string[], options?: ExecOptions): Promise<{ exitCode: number; output: string }> {
+  exec(id: string, command: string[], options?: ExecOptions): Promise<ExecResult> {
     return this.#containers.exec(id, command, options);
   }
   execIo(id: string, spec: ExecIoSpec): Promise<IoSession> {

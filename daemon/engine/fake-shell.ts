@@ -10,6 +10,8 @@ export interface ShellRun {
   output: ShellOutput[];
   /** undefined when the script ends in a `sleep`: the process is still running. */
   exitCode: number | undefined;
+  /** With exitCode undefined: how long that `sleep` lasts (seconds), for callers that model its end. */
+  sleepSec?: number;
 }
 
 
@@ -44,7 +46,7 @@ function runScript(script: string, context: ShellContext): ShellRun {
     if (separator === '&&' && status !== 0) continue;
     const [cmd, ...args] = words;
     if (cmd === 'exit') return { output, exitCode: Number(args[0] ?? status) };
-    if (cmd === 'sleep') return { output, exitCode: undefined };
+    if (cmd === 'sleep') return { output, exitCode: undefined, sleepSec: Number(args[0] ?? 0) };
     if (cmd === 'true') status = 0;
     else if (cmd === 'pwd') {
       output.push({ stream: 'stdout', text: context.workingDir ?? '/' });

@@ -1,6 +1,6 @@
 // Small helpers for the adapter's long-lived streams: abort linking, engine time formats, event parsing.
 
-import type { EngineEvent } from '../api/engine.ts';
+import type { EngineEvent, ExecOptions } from '../api/engine.ts';
 
 export interface LinkedAbort {
   signal: AbortSignal;
@@ -75,4 +75,23 @@ export function toEngineEvent(obj: Record<string, unknown>): EngineEvent | undef
         ? obj.time * 1000
         : Date.now();
   return { type: type as EngineEvent['type'], action, id, labels, attributes, time };
+}
+
+/** Resolves 'gave-up' at the timeout or abort, whichever comes first; never when neither is set. */
+export function waitLimit(options: ExecOptions): { promise: Promise<'gave-up'>; dispose: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const promise = new Promise<'gave-up'>((resolve) => {
+    if (options.timeoutMs !== undefined) timer = setTimeout(() => resolve('gave-up'), options.timeoutMs);
+    if (options.signal) {
+      if (options.signal.aborted) resolve('gave-up');
+      onAbort = () => resolve('gave-up');
+      options.signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  const dispose = (): void => {
+    clearTimeout(timer);
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+  };
+  return { promise, dispose };
 }

@@ -8,13 +8,14 @@ import type { ReplicaStatus } from '../api/control.ts';
 import { replicaOf } from '../api/labels.ts';
 import { backoffDelay, PASS_BACKOFF } from './backoff.ts';
 import { type ExecuteOptions, execute } from './execute.ts';
-import { allContainers, type ObservedProject, observe, observeImageIds } from './observe.ts';
+import { allContainers, groupObserved, type ObservedProject, observe, observeImageIds } from './observe.ts';
 import { actionCount, type DownOptions, type Plan, plan, planDown } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
 import type { WakeSource } from './nap.ts';
 import type { GatewayContext } from './plan-gateway.ts';
 import { type ReadyOptions, waitReady } from './ready.ts';
 import { RestartAnnouncements } from './restart-announcements.ts';
+import { projectProbes, type StartProber } from './start-probe.ts';
 import { replicaKey, restartRule, Supervisor } from './supervisor.ts';
 
 export interface ReconcilerOptions {
@@ -84,10 +85,27 @@ export class ProjectReconciler {
    * not retry a bad version every pass, but a new `up` (new generation) or a daemon restart gives it one more try.
    */
   #failedRollouts = new Map<string, { specHash: string; generation: number }>();
+  /** The engine with start probes on top (start-probe.ts): what every look at this project's containers goes through. */
+  readonly #engine: ContainerEngine;
+  readonly #wake: WakeSource;
+  readonly #prober: StartProber;
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    const probes = projectProbes({
+      engine: options.engine,
+      project: options.name,
+      getDesired: options.getDesired,
+      emit: options.emit,
+      signal: options.signal,
+      now: this.#now,
+      ...(options.wake ? { wake: options.wake } : {}),
+      onPass: () => this.wake('start probe passed'),
+    });
+    this.#engine = probes.engine;
+    this.#wake = probes.wake;
+    this.#prober = probes.prober;
     this.supervisor = options.supervisor ?? new Supervisor({ now: this.#now });
     options.signal.addEventListener('abort', () => this.#shutdown(), { once: true });
     this.#schedule(this.#resyncMs());
@@ -116,10 +134,27 @@ export class ProjectReconciler {
     const desired = this.#o.getDesired();
     if (!desired) return Promise.reject(new CmeshError('CMESH_E_PROJECT_NOT_FOUND', `project "${this.name}" is not up`));
     const signal = options.signal ? AbortSignal.any([options.signal, this.#o.signal]) : this.#o.signal;
-    return waitReady(this.#o.engine, desired, (key, service, c) => {
+    return waitReady(this.#engine, desired, (key, service, c) => {
       const spec = desired.project.services[service];
       return this.supervisor.decide(key, restartRule(spec), c);
-    }, { ...(this.#o.wake ? { wake: this.#o.wake } : {}), ...options, signal });
+    }, { wake: this.#wake, ...options, signal });
+  }
+
+  /**
+   * For a no-op `up` (daemon/noop-up.ts): the result of a pass that would do nothing, judged from one container list
+   * with the project's networks and volumes assumed present; undefined when a pass has something to do.
+   */
+  noopResult(containers: ContainerInfo[], resources: Pick<ObservedProject, 'networks' | 'volumes'>): ReconcileResult | undefined {
+    const desired = this.#o.getDesired();
+    if (!desired) return undefined;
+    const started = this.#now();
+    const names = Object.keys(desired.project.services);
+    const observed = groupObserved(this.name, containers, names, resources.networks, resources.volumes);
+    const failedRollouts: Record<string, string> = {};
+    for (const [service, f] of this.#failedRollouts) if (f.generation === desired.generation) failedRollouts[service] = f.specHash;
+    const p = plan(desired, observed, { now: started, supervisor: this.supervisor.view(), imageIds: {}, removeOrphans: false, failedRollouts });
+    if (actionCount(p) > 0 || p.deferred.length > 0) return undefined;
+    return { project: this.name, generation: p.generation, actions: 0, done: 0, durationMs: this.#now() - started, deferred: 0, plan: formatPlan(p) };
   }
 
   /** Replicas as last observed, with cmesh's restart count added to the engine's. */
@@ -137,6 +172,7 @@ export class ProjectReconciler {
         name: c.name,
         state: c.state,
         health: c.health,
+        ...(c.engineHealth === undefined ? {} : { engineHealth: c.engineHealth }),
         endpoints: c.endpoints,
         restarts: this.supervisor.restarts(replicaKey(service, replica)) + c.restartCount,
         image: c.image,
@@ -156,7 +192,7 @@ export class ProjectReconciler {
     return this.#exclusive(async () => {
       const started = this.#now();
       const desired = this.#o.getDesired() ?? this.#lastDesired;
-      const observed = await observe(this.#o.engine, this.name, Object.keys(desired?.project.services ?? {}));
+      const observed = await observe(this.#engine, this.name, Object.keys(desired?.project.services ?? {}));
       const result = await this.#run(planDown(desired, observed, options, started), started);
       this.#observed = undefined;
       this.#announced.clear();
@@ -208,10 +244,11 @@ export class ProjectReconciler {
     const desired = this.#o.getDesired();
     if (!desired) return { project: this.name, actions: 0, done: 0, durationMs: 0, deferred: 0, plan: '' };
     this.#lastDesired = desired;
-    const { engine } = this.#o;
+    const engine = this.#engine;
     const names = Object.keys(desired.project.services);
     const [observed, imageIds] = await Promise.all([observe(engine, this.name, names), observeImageIds(engine, desired.project)]);
     this.#observed = observed;
+    this.#prober.prune(allContainers(observed));
     this.#o.onObserved?.(allContainers(observed));
     for (const c of allContainers(observed)) {
       const service = c.labels['dev.cmesh.service'];
@@ -243,9 +280,9 @@ export class ProjectReconciler {
     const actions = actionCount(p);
     const base = { time: started, project: this.name, type: 'reconcile' as const };
     if (actions > 0) this.#o.emit({ ...base, phase: 'start', actions });
-    const { done } = await execute(p, this.#o.engine, this.#o.emit, {
+    const { done } = await execute(p, this.#engine, this.#o.emit, {
       ...this.#o.execute,
-      ...(this.#o.wake ? { wake: this.#o.wake } : {}),
+      wake: this.#wake,
       signal: this.#o.signal,
       now: this.#now,
       onRestart: (service, replica) => this.supervisor.recordRestart(replicaKey(service, replica)),

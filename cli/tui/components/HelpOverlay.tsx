@@ -26,6 +26,7 @@ export function HelpOverlay({ width, height }: { width: number; height: number }
       {KEYS.map(([key, what]) => (
         <Line key={key}>{`  ${key.padEnd(8)} ${what}`}</Line>
       ))}
+      <Line tone="dim">{'  health*  cmesh’s start probe passed; Docker’s first healthcheck has not run yet'}</Line>
       <Line tone="dim">{'  any key closes this help'}</Line>
     </Box>
   );

@@ -45,11 +45,16 @@ export function uptime(state: DashState, service: string, r: ReplicaTableRow, p:
   return since === undefined ? '-' : duration(state.now - since);
 }
 
+/** The mesh's word on the replica; `*` while cmesh's start probe passed and Docker's first healthcheck is still due. */
+export function healthCell(r: ReplicaTableRow, p: ReplicaStatus | undefined): string {
+  return `${replicaHealth(r)}${p?.engineHealth === undefined ? '' : '*'}`;
+}
+
 export function replicaLine(service: string, r: ReplicaTableRow, p: ReplicaStatus | undefined, up: string, spark: Spark | undefined, width: number): string {
   const text =
     cell(`  ${service}-${r.replica}`, R.name) +
     cell(r.state, R.state) +
-    cell(replicaHealth(r), R.health) +
+    cell(healthCell(r, p), R.health) +
     cell(up, R.up) +
     cell(String(p?.restarts ?? 0), R.rst, 'right') +
     cell(String(r.inFlight), R.infl, 'right') +

@@ -1,0 +1,119 @@
+// A no-op `up` through the control API (real daemon, fake engine): one container list and nothing else; any change
+// — of the file, the scale, the containers — takes the ordinary path.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { DaemonClient } from '../cli/daemon-client.ts';
+import type { UpRequest } from './api/control.ts';
+import type { DesiredProject } from './api/desired.ts';
+import { resolveHome } from './api/home.ts';
+import type { ProjectSpec } from './api/project.ts';
+import { type RunningDaemon, startDaemon } from './daemon.ts';
+import { FakeEngine } from './engine/fake-engine.ts';
+import { assumedResources, noopEligible, sameDesired } from './noop-up.ts';
+import { ProjectReconciler } from './reconcile/loop.ts';
+import { dep, desired, project, svc } from './reconcile/testing.ts';
+
+let dir: string;
+let engine: FakeEngine;
+let daemon: RunningDaemon;
+let client: DaemonClient;
+
+const shop = project('shop', [
+  svc('db', { healthcheck: { test: ['CMD', 'true'], disable: false } }),
+  svc('web', { replicas: 2, dependsOn: { db: dep('service_healthy') } }),
+]);
+
+interface UpAnswer {
+  generation: number;
+  reconcile: { actions: number };
+  replicas: { name: string; state: string }[];
+}
+
+const up = (over: Partial<UpRequest> = {}): Promise<UpAnswer> =>
+  client.operation('/v1/projects/shop/up', { project: shop, services: [], build: 'auto', wait: false, ...over }, () => {}) as Promise<UpAnswer>;
+
+/** Engine calls made by `fn`, by method. */
+async function callsDuring(fn: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = engine.calls.length;
+  await fn();
+  const out: Record<string, number> = {};
+  for (const c of engine.calls.slice(before)) out[c.method] = (out[c.method] ?? 0) + 1;
+  return out;
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cm-noop-'));
+  engine = new FakeEngine({ now: Date.now });
+  daemon = await startDaemon({ home: resolveHome({ CMESH_HOME: dir }), engine, version: 'test', resyncMs: 60_000, reconnect: { initialMs: 20, maxMs: 100 } });
+  client = new DaemonClient({ home: daemon.home, env: {}, stderr: { write: () => true }, autoStart: false });
+  await up();
+});
+
+after(async () => {
+  await daemon?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('an up that changes nothing answers from one container list: no image check, no pass, same generation', async () => {
+  const first = await up();
+  let second: UpAnswer | undefined;
+  const calls = await callsDuring(async () => {
+    second = await up();
+  });
+  assert.deepEqual(calls, { listContainers: 1 });
+  assert.equal(second?.generation, first.generation);
+  assert.equal(second?.reconcile.actions, 0);
+  assert.deepEqual(second?.replicas.map((r) => `${r.name}:${r.state}`).sort(), ['shop-db-1:running', 'shop-web-1:running', 'shop-web-2:running']);
+});
+
+test('a replica gone behind cmesh’s back, or a changed scale, takes the ordinary path and converges', async () => {
+  // Whether the loop (woken by the engine event) or this up's own pass brings it back, the answer shows it running:
+  // the one list of a no-op would have shown it missing, so that path cannot have answered.
+  engine.simulateRemoval('shop-web-2');
+  const healed = await up();
+  assert.ok(healed.replicas.some((r) => r.name === 'shop-web-2' && r.state === 'running'));
+  const scaled = await up({ scale: { web: 3 } });
+  assert.ok(scaled.generation > healed.generation);
+  assert.equal(scaled.replicas.filter((r) => r.name.startsWith('shop-web-')).length, 3);
+  assert.deepEqual(await callsDuring(() => up({ scale: { web: 3 } })), { listContainers: 1 }, 'and is a no-op again once converged');
+});
+
+test('only requests whose images need no look are eligible; equality ignores generation and time only', () => {
+  const req = (p: ProjectSpec, build: UpRequest['build'] = 'auto'): UpRequest => ({ project: p, services: [], build, wait: false });
+  const plain = project('p', [svc('a')]);
+  assert.equal(noopEligible(req(plain), ['a']), true);
+  assert.equal(noopEligible(req(plain, 'always'), ['a']), false);
+  assert.equal(noopEligible(req(project('p', [svc('a', { build: { context: '.', dockerfile: 'Dockerfile', args: {} } as never })])), ['a']), false);
+  assert.equal(noopEligible(req(project('p', [svc('a', { pullPolicy: 'always' })])), ['a']), false);
+  assert.equal(noopEligible(req(project('p', [svc('a', { pullPolicy: 'daily' })])), ['a']), false);
+  assert.equal(noopEligible(req(project('p', [svc('a', { secrets: [{ source: 's', target: '/run/secrets/s' } as never] })])), ['a']), false);
+  assert.equal(noopEligible(req(project('p', [svc('a')], { eastWest: true })), ['a']), false);
+  const d: DesiredProject = desired(plain);
+  assert.equal(sameDesired(d, { ...d, generation: 9, updatedAt: 1 }), true);
+  assert.equal(sameDesired(d, { ...d, scale: { a: 2 } }), false);
+  assert.equal(sameDesired(d, { ...d, project: project('p', [svc('a', { environment: { X: '1' } })]) }), false);
+});
+
+test('noopResult: undefined as soon as the list shows a missing, exited or stale replica', async () => {
+  const fake = new FakeEngine({ now: Date.now });
+  const d = desired(project('demo', [svc('web', { replicas: 2, restart: 'always' })]));
+  const ac = new AbortController();
+  const loop = new ProjectReconciler({ engine: fake, name: 'demo', getDesired: () => d, emit: () => {}, signal: ac.signal, resyncMs: 60_000 });
+  try {
+    await loop.reconcileNow();
+    const list = await fake.listContainers({ labels: { 'dev.cmesh.project': 'demo' } });
+    const resources = assumedResources(d);
+    assert.equal(loop.noopResult(list, resources)?.actions, 0);
+    assert.equal(loop.noopResult(list.slice(1), resources), undefined, 'a replica missing');
+    assert.equal(loop.noopResult([{ ...list[0]!, state: 'exited', exitCode: 1 }, list[1]!], resources), undefined, 'a replica exited');
+    const stale = { ...list[0]!, labels: { ...list[0]!.labels, 'dev.cmesh.spec-hash': 'old' } };
+    assert.equal(loop.noopResult([stale, list[1]!], resources), undefined, 'a replica on an older spec');
+    assert.equal(loop.noopResult(list, { networks: [], volumes: [] }), undefined, 'without assumed resources a network would be created');
+  } finally {
+    ac.abort();
+  }
+});

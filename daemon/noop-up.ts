@@ -1,0 +1,44 @@
+// A no-op `up`: the request changes nothing in the desired state and one container list shows the project as the
+// last pass left it, so the daemon answers from its own state — no image checks, no store write, no reconcile pass.
+// Anything this cannot prove unchanged (a build, a pull that may be due, secrets written per up, east-west) takes the
+// ordinary path, and the loop's resync still catches whatever changed behind cmesh's back (habit 2).
+
+import { isDeepStrictEqual } from 'node:util';
+import type { UpRequest } from './api/control.ts';
+import type { DesiredProject } from './api/desired.ts';
+import type { NetworkInfo, VolumeInfo } from './api/engine.ts';
+import type { ServiceSpec } from './api/project.ts';
+
+/** Pull policies under which an image that is present is used as it is (nothing can be due). */
+const LOCAL_FIRST = new Set<ServiceSpec['pullPolicy']>([undefined, 'missing', 'never']);
+
+/**
+ * Whether `up` may skip image work for these services: no builds (the builder decides freshness from the context),
+ * no pull policy that could be due, no secrets or configs (materialized per up), no east-west gateway (its image and
+ * socket dir come with the pass).
+ */
+export function noopEligible(request: UpRequest, services: readonly string[]): boolean {
+  if (request.build === 'always' || request.project.eastWest) return false;
+  return services.every((name) => {
+    const s = request.project.services[name];
+    if (!s || s.build !== undefined || !LOCAL_FIRST.has(s.pullPolicy)) return false;
+    return (s.secrets?.length ?? 0) + (s.configs?.length ?? 0) === 0;
+  });
+}
+
+/** The request asks for exactly the desired state there is (generation and time aside). */
+export function sameDesired(prev: DesiredProject, draft: DesiredProject): boolean {
+  const strip = (d: DesiredProject) => ({ ...d, generation: 0, updatedAt: 0 });
+  return isDeepStrictEqual(strip(prev), strip(draft));
+}
+
+/**
+ * The project's networks and volumes as an observation, for a plan made from the container list alone. Sound only
+ * for the question "is anything to do": running containers on the current spec hash hold their networks and volumes,
+ * and one that is missing anyway is re-created by the loop's next full pass.
+ */
+export function assumedResources(desired: DesiredProject): { networks: NetworkInfo[]; volumes: VolumeInfo[] } {
+  const networks = Object.values(desired.project.networks).map((n) => ({ id: '', name: n.engineName, labels: {} }));
+  const volumes = Object.values(desired.project.volumes).map((v) => ({ name: v.engineName, labels: {} }));
+  return { networks, volumes };
+}
