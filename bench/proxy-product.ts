@@ -60,7 +60,9 @@ export async function productBench(args: string[]): Promise<void> {
   await requireDocker();
   const echo = await buildFixtureImage('echo');
   const runId = newRunId('bench-proxy');
-  const cli: CmeshCli = await newCmeshCli();
+  // --cpu-prof DIR: the daemon writes a V8 CPU profile there when it stops (the daemon's own flags kept).
+  const prof = flag('--cpu-prof');
+  const cli: CmeshCli = await newCmeshCli(prof === undefined ? {} : { CMESH_DAEMON_V8_FLAGS: `--max-semi-space-size=1 --cpu-prof --cpu-prof-dir=${prof}` });
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-proxy-'));
   const peers: Peer[] = [];
   let cleaning: Promise<void> | undefined;
