@@ -1,7 +1,7 @@
 // The product path of bench/proxy.ts (issue #15 part 2): the proxy as the user gets it — a real daemon
 // (`node bin/cmesh.js`, its own CMESH_HOME, metrics on), a real project (3 cmesh-fixture/echo:test replicas, the
 // default balancer and health checks, a published port) — beside nginx, haproxy, caddy and the node floor, each in
-// front of the same 3 replica ports. Run through `npx tsx bench/proxy.ts --product [--rounds N] [--seconds N] [--json]`.
+// front of the same 3 replica ports. Run through `npx tsx bench/proxy.ts --product [--rounds N] [--seconds N] [--latency-rounds N] [--rate N] [--cpu-prof DIR] [--json]`.
 // Method: paired, alternating rounds: every round runs each path once with wrk -t1 -c64 for a fixed duration, the
 // order reversed every other round, so a burst of another session's work falls on one round of every path rather than
 // on all rounds of one; each round gives ratios against nginx of the same round, and the report is the median ratio
@@ -31,6 +31,7 @@ interface Round {
   errors: number;
 }
 
+const SATURATED_P50_MS = 5;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -112,7 +113,8 @@ export async function productBench(args: string[]): Promise<void> {
     }
     const of = (name: PathName): Round[] => byPath.get(name)!;
     const ratios = (name: PathName, to: PathName, k: 'rps' | 'cpuUsPerReq'): number[] => of(name).map((r, i) => r[k] / of(to)[i]![k]);
-    const rate = Math.round(median(of('nginx').map((r) => r.rps)) / 2);
+    // --rate N: a fixed rate of one's own, for a host too busy to hold half nginx's maximum on any path.
+    const rate = Number(flag('--rate') ?? 0) || Math.round(median(of('nginx').map((r) => r.rps)) / 2);
     const latency = new Map<string, Latency[]>();
     const direct = ports[0]!;
     const latencyPaths = [{ name: 'direct', port: direct }, ...paths.filter((p) => p.name !== 'caddy' && p.name !== 'haproxy')];
@@ -138,6 +140,8 @@ export async function productBench(args: string[]): Promise<void> {
         rate,
         rounds: latencyRounds,
         p50p99Ms: Object.fromEntries([...latency.keys()].map((n) => [n, [p50(n), p99(n)]])),
+        // A median above 5 ms is a queue (the host could not keep the rate): then the added p50 measures the queue.
+        saturated: [...latency.keys()].filter((n) => p50(n) > SATURATED_P50_MS),
         addedP50Ms: latencyRounds > 0 ? { cmesh: p50('cmesh') - p50('direct'), nginx: p50('nginx') - p50('direct'), floor: p50('floor') - p50('direct') } : undefined,
       },
       errors: [...byPath.values()].flat().reduce((n, r) => n + r.errors, 0) + [...latency.values()].flat().reduce((n, l) => n + l.errors, 0),
@@ -159,7 +163,7 @@ function printTable(r: {
   medianRatioVsNginx: Record<string, number>;
   rpsRatiosCmeshVsNginx: number[];
   medianCpuRatioCmeshVsFloor: number;
-  fixedRate: { rate: number; p50p99Ms: Record<string, number[]>; addedP50Ms?: { cmesh: number; nginx: number; floor: number } };
+  fixedRate: { rate: number; p50p99Ms: Record<string, number[]>; saturated: string[]; addedP50Ms?: { cmesh: number; nginx: number; floor: number } };
   errors: number;
   benchSeconds: number;
 }): void {
@@ -175,6 +179,7 @@ function printTable(r: {
   if (a) {
     const lat = Object.entries(r.fixedRate.p50p99Ms).map(([n, [p50, p99]]) => `${n} ${p50}/${p99}`).join('  ');
     console.log(`@${r.fixedRate.rate} req/s p50/p99 ms (median of rounds): ${lat}`);
+    if (r.fixedRate.saturated.length > 0) console.log(`SATURATED at this rate (p50 over ${SATURATED_P50_MS} ms): ${r.fixedRate.saturated.join(', ')}: the added p50 says nothing`);
     console.log(`added p50 over direct: cmesh ${f(a.cmesh, 3)} ms  nginx ${f(a.nginx, 3)} ms  floor ${f(a.floor, 3)} ms (goal: cmesh ≤ nginx + 0.1 ms)`);
   }
   console.log(`errors ${r.errors}`);
