@@ -1,6 +1,8 @@
 // Proxy benchmark: cmesh's HTTP proxy vs nginx (1 worker, keepalive 64) vs direct, over the same 3 echo replicas; plus
 // the "node floor" (bench/proxy-floor.ts: the least a node proxy can do per request), to tell node's cost from cmesh's.
 // Usage: npx tsx bench/proxy.ts [--docker] [--pin] [--seconds N] [--json] [--cpu-prof DIR] [--no-daemon-flags] [--v8-flags F]
+//   --product [--rounds N] [--seconds N] [--latency-rounds N] [--rate N] [--cpu-prof DIR] [--json]: the product path instead (bench/proxy-product.ts):
+//              a real daemon and project beside nginx, haproxy, caddy and the node floor, paired alternating rounds
 //   --no-daemon-flags  run the cmesh proxy without the daemon's V8 flags (DAEMON_V8_FLAGS), to compare
 //   --v8-flags "..."   extra V8/node flags for the cmesh proxy process (e.g. "--single-threaded-gc")
 //   --docker   replicas are 3 containers of cmesh-fixture/echo:test published on 127.0.0.1 (else 3 node processes)
@@ -285,6 +287,7 @@ async function main(): Promise<void> {
   for (const mode of ['--serve', '--serve-floor'] as const) {
     if (args.includes(mode)) return serveChild(mode);
   }
+  if (args.includes('--product')) return (await import('./proxy-product.ts')).productBench(args);
   const missing = ['wrk', 'nginx'].filter((c) => !have(c));
   if (missing.length > 0) {
     console.error(`bench/proxy: ${missing.join(' and ')} not found. Install: apt-get install -y wrk nginx (Debian/Ubuntu).`);

@@ -7,10 +7,11 @@ import type { ServiceTableRow } from './api/service-table.ts';
 import type { AccessLogEntry, AttemptStats } from '../mesh/proxy/index.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { parseReplicaId } from './api/labels.ts';
+import { IngressDuration, IngressSeries, METHOD_LABELS } from './metrics-ingress.ts';
 import { registerUdpMetrics, type UdpPortCounters } from './metrics-udp.ts';
 
 /** Only these methods get their own label value; anything else is OTHER (bounded cardinality). */
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE']);
+const METHODS = new Set(METHOD_LABELS.filter((m) => m !== 'OTHER'));
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const SLOW_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
@@ -49,7 +50,7 @@ export class DaemonMetrics {
   /** Per project and gateway index, the last totals of each gateway process (by its startedAt), newest two kept. */
   readonly #eastWestSeen = new Map<string, Map<number, Map<string, number>>>();
   readonly #createdAt = Date.now();
-  readonly #duration: client.Histogram<'project' | 'service'>;
+  readonly #duration: IngressDuration;
   readonly #connectErrors: client.Counter<'project' | 'service' | 'replica'>;
   readonly #retries: client.Counter<'project' | 'service'>;
   readonly #ejections: client.Counter<'project' | 'service' | 'replica'>;
@@ -57,6 +58,8 @@ export class DaemonMetrics {
   readonly #startProbes: client.Counter<'project' | 'service'>;
   readonly #builds: client.Histogram<'project' | 'service'>;
   readonly #reconciles: client.Histogram<'project'>;
+  /** Ingress request series by project, then service; their counts reach #requests when it is collected. */
+  readonly #ingress = new Map<string, Map<string, IngressSeries>>();
   /** Build start times by project/service: the duration is measured between the start and the done/failed event. */
   readonly #buildStarts = new Map<string, number>();
 
@@ -67,19 +70,18 @@ export class DaemonMetrics {
       // prom-client names these gauges `*_total`, which promtool's linter rejects; the handle counts add little.
       for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(`cmesh_${name}`);
     }
+    const ingress = this.#ingress;
     this.#requests = new client.Counter({
       name: 'cmesh_requests_total',
       help: 'Client requests through the mesh, by replica that answered, method, status class and path (ingress: a published port; east-west: by name through the project gateway).',
       labelNames: ['project', 'service', 'replica', 'method', 'code_class', 'path'],
       registers,
+      collect() {
+        for (const byService of ingress.values()) for (const series of byService.values()) series.flush(this);
+      },
     });
-    this.#duration = new client.Histogram({
-      name: 'cmesh_request_duration_seconds',
-      help: 'Client request duration through the mesh proxy, retries included.',
-      labelNames: ['project', 'service'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
+    this.#duration = new IngressDuration('cmesh_request_duration_seconds', 'Client request duration through the mesh proxy, retries included.', LATENCY_BUCKETS);
+    this.registry.registerMetric(this.#duration as unknown as client.Metric);
     this.#connectErrors = new client.Counter({
       name: 'cmesh_upstream_connect_errors_total',
       help: 'Upstream attempts that could not connect to a replica.',
@@ -157,17 +159,19 @@ export class DaemonMetrics {
     }
   }
 
-  /** One finished client request (HTTP proxies' `onRequest`). */
+  /** One finished client request (HTTP proxies' `onRequest`): on the hot path, so counted locally (metrics-ingress.ts). */
   request(project: string, entry: Pick<AccessLogEntry, 'service' | 'method' | 'status' | 'durationMs' | 'upstream'>): void {
-    this.#requests.inc({
-      project,
-      service: entry.service,
-      replica: replicaLabel(entry.upstream),
-      method: methodLabel(entry.method),
-      code_class: codeClass(entry.status),
-      path: 'ingress',
-    });
-    this.#duration.observe({ project, service: entry.service }, entry.durationMs / 1000);
+    let byService = this.#ingress.get(project);
+    if (byService === undefined) {
+      byService = new Map();
+      this.#ingress.set(project, byService);
+    }
+    let series = byService.get(entry.service);
+    if (series === undefined) {
+      series = new IngressSeries(project, entry.service, this.#duration, replicaLabel);
+      byService.set(entry.service, series);
+    }
+    series.record(entry.upstream, entry.method, entry.status, entry.durationMs);
   }
 
   /**
