@@ -28,6 +28,7 @@ test('header edits: set replaces every line of the name, remove drops case-insen
   const raw = ['Host', 'a', 'X-Debug', '1', 'x-env', 'dev', 'X-Env', 'qa', 'Accept', '*/*'];
   assert.deepEqual(editHeaders(raw, { set: { 'x-env': 'prod' }, remove: ['x-debug'] }), ['Host', 'a', 'Accept', '*/*', 'x-env', 'prod']);
   assert.deepEqual(editHeaders(raw, { set: {}, remove: [] }), raw);
+  assert.deepEqual(editHeaders(['Content-Length', '3', 'Host', 'h'], { set: { host: 'evil' }, remove: ['content-length'] }), ['Content-Length', '3', 'Host', 'h'], 'framing and Host are not editable');
 });
 
 test('redirect: status line, Location with $path, empty body', () => {

@@ -29,15 +29,18 @@ export function compilePathRewrite(route: Pick<RouteSpec, 'stripPrefix' | 'rewri
   };
 }
 
+/** Framing and connection fields stay the proxy's business: edits naming them are ignored. */
+const PROTECTED = new Set(['content-length', 'transfer-encoding', 'connection', 'upgrade', 'keep-alive', 'host']);
+
 /** Applies set/remove to a raw header list, returning a new list: set replaces every line of that name. */
 export function editHeaders(raw: readonly string[], edits: HeaderEdits): string[] {
-  const drop = new Set([...edits.remove, ...Object.keys(edits.set)]);
+  const drop = new Set([...edits.remove, ...Object.keys(edits.set)].filter((n) => !PROTECTED.has(n)));
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     if (drop.has(raw[i]!.toLowerCase())) continue;
     out.push(raw[i]!, raw[i + 1]!);
   }
-  for (const [name, value] of Object.entries(edits.set)) out.push(name, value);
+  for (const [name, value] of Object.entries(edits.set)) if (!PROTECTED.has(name)) out.push(name, value);
   return out;
 }
 
