@@ -1,17 +1,9 @@
 // Route targets must be services of the project the proxy can reach: checked once every service is read.
 
 import type { ServiceSpec } from '../api/project.ts';
+import { routablePorts } from '../api/route-ports.ts';
 import { targetPositions } from './policy-routes-read.ts';
 import type { Ctx } from './normalize/read.ts';
-
-/** The container ports a target's pools can be built for (published or exposed TCP, and x-cmesh.ports). */
-export function routablePorts(s: ServiceSpec): number[] {
-  const ports = new Set<number>();
-  for (const p of s.ports) if (p.protocol === 'tcp') ports.add(p.target);
-  for (const p of s.expose) ports.add(p);
-  for (const p of s.mesh.ports ?? []) ports.add(p);
-  return [...ports];
-}
 
 /** `all` holds every service read (profiles included) so a disabled target gets its own message. */
 export function checkRouteTargets(ctx: Ctx, active: Record<string, ServiceSpec>, all: ReadonlyMap<string, ServiceSpec>): void {
