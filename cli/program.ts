@@ -13,6 +13,7 @@ import * as daemonCommand from './commands/daemon.ts';
 import * as dashCommand from './commands/dash.ts';
 import * as downCommand from './commands/down.ts';
 import * as eventsCommand from './commands/events.ts';
+import * as faultCommand from './commands/fault.ts';
 import * as exportCommand from './commands/export.ts';
 import * as imagesCommand from './commands/images.ts';
 import * as killCommand from './commands/kill.ts';
@@ -23,6 +24,7 @@ import * as portCommand from './commands/port.ts';
 import * as psCommand from './commands/ps.ts';
 import * as pullCommand from './commands/pull.ts';
 import * as restartCommand from './commands/restart.ts';
+import * as routesCommand from './commands/routes.ts';
 import * as scaleCommand from './commands/scale.ts';
 import * as servicesCommand from './commands/services.ts';
 import * as startCommand from './commands/start.ts';
@@ -49,9 +51,11 @@ const commands: CommandModule[] = [
   watchCommand,
   psCommand,
   servicesCommand,
+  routesCommand,
   dashCommand,
   logsCommand,
   scaleCommand,
+  faultCommand,
   restartCommand,
   stopCommand,
   startCommand,

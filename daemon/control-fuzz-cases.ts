@@ -28,6 +28,7 @@ export const VALID: Record<string, unknown> = {
   port: { service: 'web', privatePort: 80, protocol: 'tcp', index: 1 },
   top: { services: [] },
   images: { services: [] },
+  fault: { service: 'web', faults: { delay: { percent: 10, durationMs: 200 }, abort: { percent: 5, status: 503 } } },
 };
 export const ROUTES = Object.keys(VALID);
 const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
@@ -152,6 +153,13 @@ const VARIANTS: Record<string, fc.Arbitrary<unknown>> = {
   port: fc.record({ service: fc.constantFrom('web', 'db', 'ghost'), privatePort: fc.integer({ min: 1, max: 65535 }), index: fc.integer({ min: 1, max: 3 }) }),
   top: fc.record({ services: fc.subarray(['web', 'db']) }, { requiredKeys: [] }),
   images: fc.record({ services: fc.subarray(['web', 'db', 'ghost']) }, { requiredKeys: [] }),
+  fault: fc.record(
+    {
+      service: fc.constantFrom('web', 'db', 'ghost'),
+      faults: fc.record({ abort: fc.record({ percent: fc.integer({ min: 0, max: 100 }), status: fc.constantFrom(500, 503) }) }, { requiredKeys: [] }),
+    },
+    { requiredKeys: ['service'] },
+  ),
 };
 
 export function caseFor(route: string): fc.Arbitrary<Case> {

@@ -138,6 +138,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     info,
     services: (project) => mesh.services(project),
     setDraining: (project, ref, drained) => mesh.registry.setDraining({ project, ...ref }, drained),
+    policy: { setFaults: (project, r) => mesh.ports.setFaults(project, r.service, r.faults), routes: (project) => mesh.ports.routes(project) },
     shutdown: () => void close(),
   });
   const server = await listenControl(home, (req, res) => void ready.then(() => router(req, res)), {

@@ -17,7 +17,9 @@ import type {
   SyncRequest,
   UpRequest,
 } from './control.ts';
+import type { FaultRequest } from './policy-control.ts';
 import { ProjectSpecSchema, type Same, safeRecord } from './project-schema.ts';
+import { FaultSchema } from './traffic-policy-schema.ts';
 
 const services = z.array(z.string()).default([]);
 const timeoutMs = z.number().min(0).optional();
@@ -81,6 +83,9 @@ export const PortRequestSchema = z.strictObject({
   index: z.number().int().min(1).default(1),
 });
 
+/** `cmesh fault`: faults for one service; without `faults` the run-time faults are cleared. */
+export const FaultRequestSchema = z.strictObject({ service: z.string().min(1), faults: FaultSchema.optional() });
+
 /** The body schema of each `POST /v1/projects/:name/<action>`; an action missing here has no route. */
 export const projectActionSchemas = {
   up: UpRequestSchema,
@@ -100,6 +105,7 @@ export const projectActionSchemas = {
   port: PortRequestSchema,
   top: ServiceSelectionSchema,
   images: ServiceSelectionSchema,
+  fault: FaultRequestSchema,
 } as const;
 export type ProjectAction = keyof typeof projectActionSchemas;
 
@@ -116,3 +122,4 @@ true satisfies Same<z.output<typeof DrainRequestSchema>, DrainRequest>;
 true satisfies Same<z.output<typeof ServiceSelectionSchema>, ServiceSelection>;
 true satisfies Same<z.output<typeof KillRequestSchema>, KillRequest>;
 true satisfies Same<z.output<typeof PortRequestSchema>, PortRequest>;
+true satisfies Same<z.output<typeof FaultRequestSchema>, FaultRequest>;
