@@ -8,6 +8,7 @@ import type { AccessLogEntry, AttemptStats } from '../mesh/proxy/index.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { parseReplicaId } from './api/labels.ts';
 import { registerUdpMetrics, type UdpPortCounters } from './metrics-udp.ts';
+import { type PolicyRequestEntry, registerPolicyMetrics } from './metrics-policy.ts';
 
 /** Only these methods get their own label value; anything else is OTHER (bounded cardinality). */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE']);
@@ -55,6 +56,7 @@ export class DaemonMetrics {
   readonly #restarts: client.Counter<'project' | 'service' | 'replica'>;
   readonly #builds: client.Histogram<'project' | 'service'>;
   readonly #reconciles: client.Histogram<'project'>;
+  readonly #policy: (project: string, entry: PolicyRequestEntry) => void;
   /** Build start times by project/service: the duration is measured between the start and the done/failed event. */
   readonly #buildStarts = new Map<string, number>();
 
@@ -116,6 +118,7 @@ export class DaemonMetrics {
       buckets: SLOW_BUCKETS,
       registers,
     });
+    this.#policy = registerPolicyMetrics(registers);
     this.#replicaGauges(registers, options.snapshot ?? (() => []));
     registerUdpMetrics(registers, options.udp ?? (() => []));
   }
@@ -147,7 +150,7 @@ export class DaemonMetrics {
   }
 
   /** One finished client request (HTTP proxies' `onRequest`). */
-  request(project: string, entry: Pick<AccessLogEntry, 'service' | 'method' | 'status' | 'durationMs' | 'upstream'>): void {
+  request(project: string, entry: Pick<AccessLogEntry, 'service' | 'method' | 'status' | 'durationMs' | 'upstream'> & Partial<PolicyRequestEntry>): void {
     this.#requests.inc({
       project,
       service: entry.service,
@@ -157,6 +160,7 @@ export class DaemonMetrics {
       path: 'ingress',
     });
     this.#duration.observe({ project, service: entry.service }, entry.durationMs / 1000);
+    this.#policy(project, { service: entry.service, status: entry.status, route: entry.route, target: entry.target, error: entry.error });
   }
 
   /**
