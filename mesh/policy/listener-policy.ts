@@ -2,7 +2,7 @@
 // 503 overflow) or forward it to a target service's pool, with its path and headers edited and maybe a delay.
 
 import type { MeshSpec } from '../../daemon/api/project.ts';
-import type { HeaderEdits, RouteTarget, TrafficPolicy } from '../../daemon/api/traffic-policy.ts';
+import type { HeaderEdits, RetrySpec, RouteTarget, TrafficPolicy } from '../../daemon/api/traffic-policy.ts';
 import type { UpstreamPool } from '../upstream-pool.ts';
 import { editHeaders, redirectResponse } from './actions.ts';
 import { type CircuitBreaker, overflowResponse } from './breaker.ts';
@@ -34,6 +34,8 @@ export interface Forward {
   /** Per-route overrides of the target's retries and timeouts. */
   retries: number;
   timeouts: MeshSpec['timeouts'];
+  /** The route's `retry`, else the target's: which failures are retried and the per-try timeout. */
+  retry: RetrySpec | undefined;
 }
 
 export interface ListenerPolicyOptions {
@@ -126,6 +128,7 @@ export class ListenerPolicy {
       route,
       retries: spec?.retry?.attempts ?? resolved.mesh.retries,
       timeouts: { ...resolved.mesh.timeouts, ...spec?.timeouts },
+      retry: spec?.retry ?? resolved.mesh.policy?.retry,
     };
   }
 }

@@ -37,7 +37,9 @@ export interface AttemptOwner extends ExchangeView {
   readonly responseEdits: HeaderEdits | undefined;
   /** Response body bytes forwarded to the client. */
   bytesOut: number;
-  /** A replica answered 502/503: discard it and retry? */
+  /** Is this a status the exchange retries on (502/503 unless `retry.on` says otherwise)? */
+  retryableStatus(status: number): boolean;
+  /** A replica answered a retryable status: discard it and retry? */
   retryOnStatus(status: number): boolean;
   /** The attempt delivered no response; returns what the exchange does next. */
   attemptFailed(attempt: HttpAttempt, failure: AttemptFailure, status?: number, retryAcquired?: boolean): AttemptStats['next'];
@@ -153,7 +155,7 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     this.#latencyMs = performance.now() - this.#t0;
     this.#status = status;
     const skip = ex.isHead ? SKIP_BODY : PROCEED;
-    if ((status === 502 || status === 503) && ex.retryOnStatus(status)) {
+    if (ex.retryableStatus(status) && ex.retryOnStatus(status)) {
       this.#discardStatus = status;
       return skip;
     }

@@ -12,7 +12,7 @@ import { type AttemptStats, type ProxyContext, countError } from './context.ts';
 import { type ProxyError, noHealthyReplica, upstreamFailure } from './error-responses.ts';
 import { type AttemptOwner, HttpAttempt } from './http-attempt.ts';
 import type { RequestBody } from './request-body.ts';
-import { type AttemptFailure, retryDecision } from './retry.ts';
+import { type AttemptFailure, type RetryOn, retryDecision, retryableStatus } from './retry.ts';
 
 /** Re-picks after not-sent failures are capped so a service whose replicas all refuse answers quickly. */
 const MAX_FAILOVERS = 8;
@@ -37,6 +37,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
   readonly retriesAllowed: number;
   readonly timeouts: MeshSpec['timeouts'];
   readonly responseEdits: HeaderEdits | undefined;
+  readonly #retryOn: RetryOn | undefined;
+  readonly #perTryMs: number | undefined;
   readonly #breaker: CircuitBreaker | undefined;
   #pending = true;
   readonly #delayMs: number;
@@ -87,6 +89,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.retriesAllowed = forward?.retries ?? this.ctx.mesh.retries;
     this.timeouts = forward?.timeouts ?? this.ctx.mesh.timeouts;
     this.responseEdits = forward?.responseHeaders;
+    this.#retryOn = forward?.retry === undefined ? undefined : { on: forward.retry.on, statuses: forward.retry.statuses };
+    this.#perTryMs = forward?.retry?.perTryTimeoutMs;
     this.#breaker = forward?.breaker;
     this.#delayMs = forward?.delayMs ?? 0;
     this.#route = forward?.route === undefined ? undefined : `#${forward.route.index} ${forward.route.label}`;
@@ -159,12 +163,18 @@ export class Exchange implements AttemptOwner, ExchangeView {
     }
     this.attempts++;
     ctx.stats.attempts++;
-    const attempt = new HttpAttempt(this, up, this.attempts, deadline);
+    const tryDeadline = this.#perTryMs === undefined ? deadline : Math.min(deadline, performance.now() + this.#perTryMs);
+    const attempt = new HttpAttempt(this, up, this.attempts, tryDeadline);
     this.#current = attempt;
     attempt.dispatch();
   }
 
-  /** Asked when a replica answers 502/503: discard it and retry? Takes a budget slot when the answer is yes. */
+  /** Is this status one to retry on (502/503, or what `retry.on` names)? Only then is retryOnStatus asked. */
+  retryableStatus(status: number): boolean {
+    return retryableStatus(status, this.#retryOn);
+  }
+
+  /** Asked when a replica answers a retryable status: discard it and retry? Takes a budget slot when the answer is yes. */
   retryOnStatus(status: number): boolean {
     const decision = retryDecision({
       failure: { phase: 'sent', outcome: 'http-5xx', code: undefined },
@@ -173,6 +183,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
       bodyReplayable: this.bodyReplayable,
       retriesUsed: this.#retriesUsed,
       retriesAllowed: this.retriesAllowed,
+      ...(this.#retryOn === undefined ? {} : { on: this.#retryOn }),
     });
     return decision === 'retry' && this.#acquireRetry();
   }
@@ -203,6 +214,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
       bodyReplayable: this.bodyReplayable,
       retriesUsed: this.#retriesUsed,
       retriesAllowed: this.retriesAllowed,
+      ...(this.#retryOn === undefined ? {} : { on: this.#retryOn }),
       ...(status === undefined ? {} : { status }),
     };
     const decision = retryDecision(q);
