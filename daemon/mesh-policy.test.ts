@@ -21,7 +21,8 @@ before(async () => {
   for (const [name, target] of [['front', 8000], ['admin', 8000], ['canary', 9000]] as const) {
     const u = await startUpstream(name, (req, res) => {
       req.resume();
-      res.end(`${name} ${req.url}`);
+      // `?hold` keeps the request in flight for a while (the breaker test needs one that is).
+      setTimeout(() => res.end(`${name} ${req.url}`), req.url?.includes('hold') ? 300 : 0);
     });
     ups.push(u);
     pools.set(`${name}:${target}`, new TestPool(name, [u.upstream]));
@@ -103,7 +104,25 @@ test('cmesh fault: set, listed, cleared; an unknown service is a clear error', a
   await res.arrayBuffer();
   assert.equal((await fetch(`http://127.0.0.1:${port}/front`)).status, 200, 'faults of admin do not touch front');
   assert.deepEqual(mesh.routes('pol').faults, [set]);
+  assert.deepEqual(mesh.routes('pol').breakers, [], 'no circuit_breaker configured and nothing refused');
   assert.deepEqual(mesh.setFaults('pol', 'admin', undefined), { service: 'admin', source: 'none' });
   assert.equal((await fetch(`http://127.0.0.1:${port}/admin/a`)).status, 200);
   assert.throws(() => mesh.setFaults('pol', 'ghost', undefined), { code: 'CMESH_E_SERVICE_NOT_FOUND' });
+});
+
+test('a configured breaker is listed, and refuses past max_requests with overflow counted', async () => {
+  await mesh.sync(spec({ ...split(1, 0), circuitBreaker: { maxRequests: 1 } }), { rollback: true });
+  assert.deepEqual(mesh.routes('pol').breakers, [{ service: 'front', requests: 0, pending: 0, overflow: { requests: 0, pending: 0 } }]);
+  // A held request to front takes the only slot; the next one is refused at once.
+  const held = fetch(`http://127.0.0.1:${port}/front?hold`);
+  await new Promise((r) => setTimeout(r, 100));
+  const t0 = performance.now();
+  const refused = await fetch(`http://127.0.0.1:${port}/front`);
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get('x-cmesh-error'), 'overflow');
+  await refused.arrayBuffer();
+  assert.ok(performance.now() - t0 < 200, 'answered without waiting for the held request');
+  assert.equal((await held).status, 200);
+  assert.deepEqual(mesh.routes('pol').breakers, [{ service: 'front', requests: 0, pending: 0, overflow: { requests: 1, pending: 0 } }]);
+  assert.deepEqual(mesh.breakerStats().find((b) => b.project === 'pol')?.breakers.map((b) => b.service), ['front']);
 });

@@ -7,7 +7,7 @@ import { ListenerPolicy } from '../mesh/policy/listener-policy.ts';
 import { ProjectPolicyState } from '../mesh/policy/project-state.ts';
 import type { UpstreamPool } from '../mesh/upstream-pool.ts';
 import { CmeshError } from './api/errors.ts';
-import type { FaultResponse, RouteTableView, RoutesView } from './api/policy-control.ts';
+import type { BreakerView, FaultResponse, RouteTableView, RoutesView } from './api/policy-control.ts';
 import type { ProjectSpec } from './api/project.ts';
 import { targetPort } from './api/route-ports.ts';
 import type { FaultSpec } from './api/traffic-policy.ts';
@@ -92,7 +92,26 @@ export class MeshPolicies {
     }));
     const services = Object.keys(this.#specs.get(project)?.services ?? {}).sort();
     const faults = services.map((s) => this.#faultView(project, s)).filter((f) => f.source !== 'none');
-    return { ports, faults };
+    return { ports, faults, breakers: this.breakers(project) };
+  }
+
+  /** Breakers worth showing: configured ones, and any that refused a request. */
+  breakers(project: string): BreakerView[] {
+    const spec = this.#specs.get(project);
+    const state = this.#states.get(project);
+    if (spec === undefined || state === undefined) return [];
+    return [...state.breakers]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .flatMap(([service, b]) => {
+        const s = b.stats();
+        const configured = spec.services[service]?.mesh.policy?.circuitBreaker !== undefined;
+        if (!configured && s.overflow.requests + s.overflow.pending === 0) return [];
+        return [{ service, requests: s.requests, pending: s.pending, overflow: { requests: s.overflow.requests, pending: s.overflow.pending } }];
+      });
+  }
+
+  projects(): string[] {
+    return [...this.#specs.keys()];
   }
 
   #faultView(project: string, service: string): FaultResponse {

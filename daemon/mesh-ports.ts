@@ -7,7 +7,7 @@ import { type DatagramPool, UdpForwarder, type UdpForwarderStats } from '../mesh
 import type { UpstreamPool } from '../mesh/upstream-pool.ts';
 import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
-import type { RoutesView } from './api/policy-control.ts';
+import type { BreakerView, RoutesView } from './api/policy-control.ts';
 import type { ProjectSpec, ServiceSpec } from './api/project.ts';
 import type { FaultSpec } from './api/traffic-policy.ts';
 import { MeshPolicies } from './mesh-policy.ts';
@@ -160,6 +160,11 @@ export class MeshPorts {
   /** `cmesh fault`: run-time faults of a service (undefined clears them). */
   setFaults(project: string, service: string, faults: FaultSpec | undefined) {
     return this.#policies.setFaults(project, service, faults);
+  }
+
+  /** Every project's circuit breakers, for the metrics collector. */
+  breakerStats(): { project: string; breakers: BreakerView[] }[] {
+    return this.#policies.projects().map((project) => ({ project, breakers: this.#policies.breakers(project) }));
   }
 
   /** `cmesh routes`: each published HTTP port's route table with its counters, and the faults in effect. */

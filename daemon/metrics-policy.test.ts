@@ -27,3 +27,10 @@ test('route requests by route index and target; policy rejections by reason', as
   assert.equal(await value(m, 'cmesh_policy_rejections_total', { reason: 'overflow' }), 1);
   assert.equal(await value(m, 'cmesh_policy_rejections_total', { reason: 'upstream-connect-failed' }), undefined);
 });
+
+test('breaker gauges are read at scrape time', async () => {
+  const breakers = [{ project: 'p', breakers: [{ service: 'api', requests: 7, pending: 2, overflow: { requests: 1, pending: 0 } }] }];
+  const m = new DaemonMetrics({ defaultMetrics: false, breakers: () => breakers });
+  assert.equal(await value(m, 'cmesh_circuit_breaker_requests', { project: 'p', service: 'api', state: 'in_flight' }), 7);
+  assert.equal(await value(m, 'cmesh_circuit_breaker_requests', { service: 'api', state: 'pending' }), 2);
+});

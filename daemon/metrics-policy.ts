@@ -2,6 +2,12 @@
 
 import client from 'prom-client';
 import type { AccessLogEntry } from '../mesh/proxy/index.ts';
+import type { BreakerView } from './api/policy-control.ts';
+
+export interface BreakerCounters {
+  project: string;
+  breakers: BreakerView[];
+}
 
 /** The proxy's own answers that come from the policy, not from a failing replica. */
 const POLICY_REASONS = new Set(['rate-limited', 'overflow', 'fault-injected', 'no-route']);
@@ -9,7 +15,22 @@ const POLICY_REASONS = new Set(['rate-limited', 'overflow', 'fault-injected', 'n
 export type PolicyRequestEntry = Pick<AccessLogEntry, 'service' | 'status' | 'route' | 'target' | 'error'>;
 
 /** Registers the counters; returns what to call for every finished request. */
-export function registerPolicyMetrics(registers: client.Registry[]): (project: string, entry: PolicyRequestEntry) => void {
+export function registerPolicyMetrics(registers: client.Registry[], breakers: () => BreakerCounters[]): (project: string, entry: PolicyRequestEntry) => void {
+  new client.Gauge({
+    name: 'cmesh_circuit_breaker_requests',
+    help: 'Requests a target service circuit breaker holds now: in flight, and pending (admitted, not yet sent to a replica).',
+    labelNames: ['project', 'service', 'state'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { project, breakers: list } of breakers()) {
+        for (const b of list) {
+          this.set({ project, service: b.service, state: 'in_flight' }, b.requests);
+          this.set({ project, service: b.service, state: 'pending' }, b.pending);
+        }
+      }
+    },
+  });
   const routes = new client.Counter({
     name: 'cmesh_route_requests_total',
     help: 'Requests on a published port with a route table, by route (its index) and target service.',

@@ -8,7 +8,7 @@ import type { AccessLogEntry, AttemptStats } from '../mesh/proxy/index.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { parseReplicaId } from './api/labels.ts';
 import { registerUdpMetrics, type UdpPortCounters } from './metrics-udp.ts';
-import { type PolicyRequestEntry, registerPolicyMetrics } from './metrics-policy.ts';
+import { type BreakerCounters, type PolicyRequestEntry, registerPolicyMetrics } from './metrics-policy.ts';
 
 /** Only these methods get their own label value; anything else is OTHER (bounded cardinality). */
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE']);
@@ -39,6 +39,8 @@ export interface DaemonMetricsOptions {
   snapshot?: () => ServiceTableRow[];
   /** The published UDP ports' forwarder counters, read at scrape time. */
   udp?: () => UdpPortCounters[];
+  /** Circuit breakers per project (traffic policy), read at scrape time. */
+  breakers?: () => BreakerCounters[];
   /** Default process metrics (off in unit tests, which want a small, exact exposition). */
   defaultMetrics?: boolean;
 }
@@ -118,7 +120,7 @@ export class DaemonMetrics {
       buckets: SLOW_BUCKETS,
       registers,
     });
-    this.#policy = registerPolicyMetrics(registers);
+    this.#policy = registerPolicyMetrics(registers, options.breakers ?? (() => []));
     this.#replicaGauges(registers, options.snapshot ?? (() => []));
     registerUdpMetrics(registers, options.udp ?? (() => []));
   }

@@ -30,6 +30,7 @@ test('describeFaults and route lines', () => {
       { service: 'api', host: '::1', port: 9000, routes: [] },
     ],
     faults: [],
+    breakers: [],
   });
   assert.deepEqual(lines.map((l) => [l.port, l.route?.index]), [['front 127.0.0.1:8080', 0], ['', 1], ['api [::1]:9000', undefined]]);
 });

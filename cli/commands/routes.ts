@@ -44,5 +44,8 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.stdout,
       );
       for (const f of view.faults) ctx.stdout.write(`faults ${f.service}: ${describeFaults(f.faults)} (${f.source})\n`);
+      for (const b of view.breakers ?? []) {
+        ctx.stdout.write(`breaker ${b.service}: ${b.requests} in flight, ${b.pending} pending; overflow ${b.overflow.requests} (max_requests) ${b.overflow.pending} (max_pending)\n`);
+      }
     });
 }

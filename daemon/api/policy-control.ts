@@ -35,8 +35,18 @@ export interface RouteTableView {
   routes: RouteRowView[];
 }
 
+/** A target service's circuit breaker: what is in flight now, and what it refused since the daemon started. */
+export interface BreakerView {
+  service: string;
+  requests: number;
+  pending: number;
+  overflow: { requests: number; pending: number };
+}
+
 /** GET /v1/projects/:name/routes */
 export interface RoutesView {
   ports: RouteTableView[];
   faults: FaultResponse[];
+  /** Services with a `circuit_breaker`, or whose breaker has refused requests. */
+  breakers: BreakerView[];
 }

@@ -70,7 +70,7 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
       if (method === 'GET' && action === 'logs') return serveLogs(req, res, url, manager, name);
       if (method === 'GET' && action === 'routes') {
         await manager.requireKnown(name);
-        return sendJson(res, 200, ctx.policy?.routes(name) ?? { ports: [], faults: [] });
+        return sendJson(res, 200, ctx.policy?.routes(name) ?? { ports: [], faults: [], breakers: [] });
       }
       if (method === 'POST' && Object.hasOwn(schemas, action)) {
         const raw = await readJson(req);
