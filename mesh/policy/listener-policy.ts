@@ -73,11 +73,16 @@ export class ListenerPolicy {
     return new RouteTable(this.#policy, {}, previous);
   }
 
-  decide(method: string, url: string, rawHeaders: readonly string[], clientIp: string): Answer | Forward {
+  /** undefined: nothing applies to this request, the proxy balances over its own pool as without a policy. */
+  decide(method: string, url: string, rawHeaders: readonly string[], clientIp: string): Answer | Forward | undefined {
     const { state, service } = this.#o;
+    const table = this.#table;
+    // The plain path stays plain: no route table, no limit, no faults, no breaker, no retry policy on this service.
+    if (table === undefined && this.#policy.retry === undefined && !state.limited.has(service) && !state.limiters.has(service) && !state.faults.has(service)) {
+      return undefined;
+    }
     let route: CompiledRoute | undefined;
     let target: Pick<RouteTarget, 'service' | 'port'> = { service };
-    const table = this.#table;
     if (table !== undefined) {
       const view: RequestView = { method, ...splitTarget(url), rawHeaders };
       route = table.select(view);

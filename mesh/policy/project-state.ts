@@ -13,6 +13,8 @@ export class ProjectPolicyState {
   readonly limiters = new Map<string, RateLimiter>();
   readonly breakers = new Map<string, CircuitBreaker>();
   readonly faults = new Map<string, FaultInjector>();
+  /** Services whose breaker has limits (others are not counted: nothing would ever be refused). */
+  readonly limited = new Set<string>();
   /** Faults from the file, and the run-time overrides of `cmesh fault` (which win until cleared). */
   readonly #fileFaults = new Map<string, FaultSpec>();
   readonly #runtimeFaults = new Map<string, FaultSpec>();
@@ -33,6 +35,8 @@ export class ProjectPolicyState {
       const breaker = this.breakers.get(name);
       if (breaker === undefined) this.breakers.set(name, new CircuitBreaker(p?.circuitBreaker));
       else breaker.update(p?.circuitBreaker);
+      if (p?.circuitBreaker === undefined) this.limited.delete(name);
+      else this.limited.add(name);
       if (p?.faults === undefined) this.#fileFaults.delete(name);
       else this.#fileFaults.set(name, p.faults);
       this.#applyFaults(name);
@@ -40,6 +44,7 @@ export class ProjectPolicyState {
     for (const name of [...this.breakers.keys()]) {
       if (name in services) continue;
       this.breakers.delete(name);
+      this.limited.delete(name);
       this.limiters.delete(name);
       this.faults.delete(name);
       this.#fileFaults.delete(name);

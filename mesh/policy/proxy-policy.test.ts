@@ -146,3 +146,16 @@ describe('traffic policy on the HTTP proxy', () => {
     policy.update(POLICY);
   });
 });
+
+it('a port with nothing configured stays on the plain path until a fault or limit appears', () => {
+  const state = new ProjectPolicyState();
+  state.update({ api: {} });
+  const pool = new TestPool('api', []);
+  const p = new ListenerPolicy({ service: 'api', listenerPort: 80, state, resolve: () => ({ service: 'api', pool, mesh: testMesh() }) }, undefined);
+  assert.equal(p.decide('GET', '/', [], '127.0.0.1'), undefined);
+  state.setRuntimeFaults('api', { abort: { percent: 100, status: 500 } });
+  assert.equal(p.decide('GET', '/', [], '127.0.0.1')?.kind, 'answer');
+  state.setRuntimeFaults('api', undefined);
+  state.update({ api: { policy: { circuitBreaker: { maxRequests: 5 } } } });
+  assert.equal(p.decide('GET', '/', [], '127.0.0.1')?.kind, 'forward');
+});
