@@ -84,7 +84,8 @@ export class ListenerPolicy {
     let route: CompiledRoute | undefined;
     let target: Pick<RouteTarget, 'service' | 'port'> = { service };
     if (table !== undefined) {
-      const view: RequestView = { method, ...splitTarget(url), rawHeaders };
+      const origin = originOf(url);
+      const view: RequestView = { method, ...splitTarget(url.slice(origin.length) || '/'), rawHeaders };
       route = table.select(view);
       if (route === undefined) return notFound(service);
       route.counters.requests++;
@@ -138,9 +139,14 @@ export class ListenerPolicy {
   }
 }
 
+/** `http://host` of an absolute-form target (`GET http://host/path`), '' for the usual origin form. */
+function originOf(url: string): string {
+  return url.startsWith('/') ? '' : (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url)?.[0] ?? '');
+}
+
 function rewriteUrl(url: string, rewrite: (path: string) => string): string {
-  // Absolute-form targets (`GET http://host/path`) keep their scheme and authority.
-  const origin = url.startsWith('/') ? '' : (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url)?.[0] ?? '');
+  // Absolute-form targets keep their scheme and authority.
+  const origin = originOf(url);
   const { path, query } = splitTarget(url.slice(origin.length) || '/');
   return `${origin}${rewrite(path)}${query === '' ? '' : `?${query}`}`;
 }

@@ -159,3 +159,15 @@ it('a port with nothing configured stays on the plain path until a fault or limi
   state.update({ api: { policy: { circuitBreaker: { maxRequests: 5 } } } });
   assert.equal(p.decide('GET', '/', [], '127.0.0.1')?.kind, 'forward');
 });
+
+it('absolute-form targets are matched and rewritten by their path', () => {
+  const state = new ProjectPolicyState();
+  state.update({ api: {} });
+  const pool = new TestPool('api', []);
+  const policy: TrafficPolicy = { routes: [{ match: { pathPrefix: '/v1/' }, stripPrefix: '/v1', to: [{ service: 'api', weight: 1 }] }] };
+  const p = new ListenerPolicy({ service: 'api', listenerPort: 80, state, resolve: () => ({ service: 'api', pool, mesh: testMesh() }) }, policy);
+  const d = p.decide('GET', 'http://example.test:8080/v1/users?x=1', [], '127.0.0.1');
+  assert.equal(d?.kind, 'forward');
+  assert.equal(d?.kind === 'forward' ? d.url : '', 'http://example.test:8080/users?x=1');
+  assert.equal(p.decide('GET', 'http://example.test/v2/', [], '127.0.0.1')?.kind, 'answer');
+});
