@@ -109,27 +109,31 @@ test('faults at run time: abort and delay rates within ±3 points, --clear stops
   assert.ok(Math.abs((aborted / 2000) * 100 - 5) <= 3, `aborted ${aborted}/2000`);
   assert.equal(await serviceOf('/admin/', { 'x-canary': '1' }), 'canary', 'faults of front leave canary alone');
 
-  await p.cli.ok(['fault', 'front', '--delay', '60ms', '--percent', '10']);
+  // 150 ms stands well above this shared machine's slowest plain requests, so a slow one is not taken for a delay.
+  await p.cli.ok(['fault', 'front', '--delay', '150ms', '--percent', '10']);
   const routesText = (await p.cli.ok(['routes'])).stdout;
-  assert.match(routesText, /faults front: delay 60ms on 10% \(runtime\)/);
+  assert.match(routesText, /faults front: delay 150ms on 10% \(runtime\)/);
   let delayed = 0;
   for (let i = 0; i < 1000; i++) {
     const t0 = performance.now();
     const res = await fetch(url('/'));
     await res.arrayBuffer();
     assert.equal(res.status, 200);
-    if (performance.now() - t0 >= 55) delayed++;
+    if (performance.now() - t0 >= 140) delayed++;
   }
   assert.ok(Math.abs((delayed / 1000) * 100 - 10) <= 3, `delayed ${delayed}/1000`);
 
   await p.cli.ok(['fault', 'front', '--clear']);
-  for (let i = 0; i < 200; i++) {
+  let slow = 0;
+  for (let i = 0; i < 300; i++) {
     const t0 = performance.now();
     const res = await fetch(url('/'));
     await res.arrayBuffer();
-    assert.equal(res.status, 200);
-    assert.ok(performance.now() - t0 < 55, 'no delay after --clear');
+    assert.equal(res.status, 200, 'no abort after --clear');
+    if (performance.now() - t0 >= 140) slow++;
   }
+  // 10 % delayed before; after --clear only the machine's own outliers (at most 1 %) may be that slow.
+  assert.ok(slow <= 3, `${slow} of 300 requests took ≥ 140 ms after --clear`);
 });
 
 test('an edited split applies on up, in place, with no failed request meanwhile', { timeout: 180_000 }, async () => {
