@@ -126,3 +126,24 @@ test('a configured breaker is listed, and refuses past max_requests with overflo
   assert.deepEqual(mesh.routes('pol').breakers, [{ service: 'front', requests: 0, pending: 0, overflow: { requests: 1, pending: 0 } }]);
   assert.deepEqual(mesh.breakerStats().find((b) => b.project === 'pol')?.breakers.map((b) => b.service), ['front']);
 });
+
+test('a service limit is one bucket per key for all its published ports in this process (shared, not divided)', async () => {
+  const second = await freePort();
+  const other = await freePort();
+  const front = svc('front', {
+    ports: [
+      { target: 8000, published: other, hostIp: '127.0.0.1', protocol: 'tcp' },
+      { target: 8000, published: second, hostIp: '127.0.0.1', protocol: 'tcp' },
+    ],
+  });
+  front.mesh = { ...front.mesh, policy: { rateLimit: { requestsPerSecond: 0.01, burst: 4, key: 'ip' } } };
+  await mesh.sync(project('shared', [front]), { rollback: true });
+  const statuses: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    const res = await fetch(`http://127.0.0.1:${i % 2 === 0 ? other : second}/`);
+    statuses.push(res.status);
+    await res.arrayBuffer();
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429, 429, 429]);
+  await mesh.close('shared');
+});
