@@ -15,6 +15,7 @@ import * as dashCommand from './commands/dash.ts';
 import * as downCommand from './commands/down.ts';
 import * as eventsCommand from './commands/events.ts';
 import * as execCommand from './commands/exec.ts';
+import * as faultCommand from './commands/fault.ts';
 import * as exportCommand from './commands/export.ts';
 import * as imagesCommand from './commands/images.ts';
 import * as killCommand from './commands/kill.ts';
@@ -27,6 +28,7 @@ import * as pullCommand from './commands/pull.ts';
 import * as restartCommand from './commands/restart.ts';
 import * as rmCommand from './commands/rm.ts';
 import * as runCommand from './commands/run.ts';
+import * as routesCommand from './commands/routes.ts';
 import * as scaleCommand from './commands/scale.ts';
 import * as servicesCommand from './commands/services.ts';
 import * as startCommand from './commands/start.ts';
@@ -55,9 +57,11 @@ const commands: CommandModule[] = [
   watchCommand,
   psCommand,
   servicesCommand,
+  routesCommand,
   dashCommand,
   logsCommand,
   scaleCommand,
+  faultCommand,
   restartCommand,
   stopCommand,
   startCommand,

@@ -36,6 +36,7 @@ export const VALID: Record<string, unknown> = {
   // Creates (never starts: no detach) a one-off; the fuzz's project is torn down with its one-offs.
   run: { project: shop, service: 'db', command: ['true'], env: { A: '1' }, volumes: [], ports: [], tty: false, interactive: false, detach: false, noDeps: true },
   rm: { services: ['db'], stop: false, volumes: false, dryRun: true },
+  fault: { service: 'web', faults: { delay: { percent: 10, durationMs: 200 }, abort: { percent: 5, status: 503 } } },
 };
 export const ROUTES = Object.keys(VALID);
 const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
@@ -168,6 +169,13 @@ const VARIANTS: Record<string, fc.Arbitrary<unknown>> = {
     { requiredKeys: ['project', 'service'] },
   ),
   rm: fc.record({ services: fc.subarray(['web', 'db', 'ghost']), dryRun: fc.boolean(), volumes: fc.boolean() }, { requiredKeys: [] }),
+  fault: fc.record(
+    {
+      service: fc.constantFrom('web', 'db', 'ghost'),
+      faults: fc.record({ abort: fc.record({ percent: fc.integer({ min: 0, max: 100 }), status: fc.constantFrom(500, 503) }) }, { requiredKeys: [] }),
+    },
+    { requiredKeys: ['service'] },
+  ),
 };
 
 export function caseFor(route: string): fc.Arbitrary<Case> {

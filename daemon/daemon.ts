@@ -74,7 +74,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   });
   // The mesh owns published ports and the service table; health/ejection changes go out as DaemonEvents.
   // The snapshot runs only at scrape time, after `mesh` exists.
-  const metrics = new DaemonMetrics({ snapshot: () => mesh.services(), udp: () => mesh.ports.udpStats() });
+  const metrics = new DaemonMetrics({ snapshot: () => mesh.services(), udp: () => mesh.ports.udpStats(), breakers: () => mesh.ports.breakerStats() });
   const metricsAbort = new AbortController();
   bus.tap((event) => metrics.observe(event), metricsAbort.signal);
   const accessLogs = new AccessLogFiles(join(home.home, 'logs'), log);
@@ -140,6 +140,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     info,
     services: (project) => mesh.services(project),
     setDraining: (project, ref, drained) => mesh.registry.setDraining({ project, ...ref }, drained),
+    policy: { setFaults: (project, r) => mesh.ports.setFaults(project, r.service, r.faults), routes: (project) => mesh.ports.routes(project) },
     shutdown: () => void close(),
   });
   const upgrade = createUpgradeRouter(manager);

@@ -7,7 +7,10 @@ import { type DatagramPool, UdpForwarder, type UdpForwarderStats } from '../mesh
 import type { UpstreamPool } from '../mesh/upstream-pool.ts';
 import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
+import type { BreakerView, RoutesView } from './api/policy-control.ts';
 import type { ProjectSpec, ServiceSpec } from './api/project.ts';
+import type { FaultSpec } from './api/traffic-policy.ts';
+import { MeshPolicies } from './mesh-policy.ts';
 
 export interface PortBinding {
   project: string;
@@ -63,7 +66,8 @@ export function wantedBindings(spec: ProjectSpec): Map<string, PortBinding & { s
     for (const p of svc.ports) {
       if (p.published === undefined) continue;
       const host = p.hostIp ?? svc.mesh.bind ?? '127.0.0.1';
-      const { health: _health, weights: _weights, weight: _weight, lb: _lb, ...proxyMesh } = svc.mesh;
+      // Traffic policy changes apply in place (mesh-policy.ts), never by re-binding.
+      const { health: _health, weights: _weights, weight: _weight, lb: _lb, policy: _policy, ...proxyMesh } = svc.mesh;
       const range = p.publishedEnd === undefined ? {} : { portEnd: p.publishedEnd };
       // The forwarder reads only the idle timeout; the balancer behind it follows lb/weights without a re-bind.
       const settings = p.protocol === 'udp' ? { idleMs: svc.mesh.timeouts.idleMs } : { proxyMesh };
@@ -78,9 +82,11 @@ export function wantedBindings(spec: ProjectSpec): Map<string, PortBinding & { s
 export class MeshPorts {
   readonly #o: MeshPortsOptions;
   readonly #bound = new Map<string, Bound>();
+  readonly #policies: MeshPolicies;
 
   constructor(options: MeshPortsOptions) {
     this.#o = options;
+    this.#policies = new MeshPolicies(options.poolFor);
   }
 
   /**
@@ -90,8 +96,12 @@ export class MeshPorts {
    */
   async sync(spec: ProjectSpec, options: { rollback: boolean }): Promise<void> {
     const want = wantedBindings(spec);
+    this.#policies.update(spec);
     for (const [id, b] of this.#bound) {
       if (b.project === spec.name && want.get(id)?.fingerprint !== b.fingerprint) await this.#close(id);
+      else if (b.project === spec.name && !(b.listener instanceof UdpForwarder) && b.listener.proxy.kind === 'http') {
+        b.listener.proxy.policy?.update(spec.services[b.service]?.mesh.policy);
+      }
     }
     const opened: string[] = [];
     try {
@@ -124,6 +134,7 @@ export class MeshPorts {
             service: w.service,
             pool: this.#o.poolFor(w.project, w.service, w.target),
             mesh: w.svc.mesh,
+            ...(w.svc.mesh.protocol === 'http' ? { policy: this.#policies.listenerPolicy(w.project, w.service, w.target) } : {}),
             log: this.#o.log,
             onAccessLog: (line) => (hooks?.onAccessLog ? hooks.onAccessLog(w.project, w.service, line) : this.#o.log(line)),
             ...(hooks?.onRequest ? { onRequest: (entry: AccessLogEntry) => hooks.onRequest?.(w.project, entry) } : {}),
@@ -143,14 +154,35 @@ export class MeshPorts {
   async close(project?: string): Promise<void> {
     const ids = [...this.#bound].filter(([, b]) => project === undefined || b.project === project).map(([id]) => id);
     await Promise.all(ids.map((id) => this.#close(id)));
+    if (project !== undefined) this.#policies.forget(project);
   }
 
-  /** A replica left its service: every HTTP listener of that service drops its connection pool to it. */
+  /** `cmesh fault`: run-time faults of a service (undefined clears them). */
+  setFaults(project: string, service: string, faults: FaultSpec | undefined) {
+    return this.#policies.setFaults(project, service, faults);
+  }
+
+  /** Every project's circuit breakers, for the metrics collector. */
+  breakerStats(): { project: string; breakers: BreakerView[] }[] {
+    return this.#policies.projects().map((project) => ({ project, breakers: this.#policies.breakers(project) }));
+  }
+
+  /** `cmesh routes`: each published HTTP port's route table with its counters, and the faults in effect. */
+  routes(project: string): RoutesView {
+    const listeners = [...this.#bound.values()].flatMap((b) => {
+      if (b.project !== project || b.listener instanceof UdpForwarder) return [];
+      const policy = b.listener.proxy.kind === 'http' ? b.listener.proxy.policy : undefined;
+      return policy === undefined ? [] : [{ service: b.service, host: b.host, port: b.port, policy }];
+    });
+    return this.#policies.view(project, listeners);
+  }
+
+  /** A replica left its service: every HTTP listener of the project (routes reach other services) drops its pool to it. */
   closeUpstream(project: string, service: string, id: string): void {
     for (const b of this.#bound.values()) {
-      if (b.project !== project || b.service !== service) continue;
+      if (b.project !== project) continue;
       if (b.listener instanceof UdpForwarder) {
-        b.listener.closeUpstream(id);
+        if (b.service === service) b.listener.closeUpstream(id);
         continue;
       }
       const proxy = b.listener.proxy;

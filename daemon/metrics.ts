@@ -9,6 +9,7 @@ import type { DaemonEvent } from './api/events.ts';
 import { parseReplicaId } from './api/labels.ts';
 import { IngressDuration, IngressSeries, METHOD_LABELS } from './metrics-ingress.ts';
 import { registerUdpMetrics, type UdpPortCounters } from './metrics-udp.ts';
+import { type BreakerCounters, type PolicyRequestEntry, registerPolicyMetrics } from './metrics-policy.ts';
 
 /** Only these methods get their own label value; anything else is OTHER (bounded cardinality). */
 const METHODS = new Set(METHOD_LABELS.filter((m) => m !== 'OTHER'));
@@ -39,6 +40,8 @@ export interface DaemonMetricsOptions {
   snapshot?: () => ServiceTableRow[];
   /** The published UDP ports' forwarder counters, read at scrape time. */
   udp?: () => UdpPortCounters[];
+  /** Circuit breakers per project (traffic policy), read at scrape time. */
+  breakers?: () => BreakerCounters[];
   /** Default process metrics (off in unit tests, which want a small, exact exposition). */
   defaultMetrics?: boolean;
 }
@@ -60,6 +63,7 @@ export class DaemonMetrics {
   readonly #reconciles: client.Histogram<'project'>;
   /** Ingress request series by project, then service; their counts reach #requests when it is collected. */
   readonly #ingress = new Map<string, Map<string, IngressSeries>>();
+  readonly #policy: (project: string, entry: PolicyRequestEntry) => void;
   /** Build start times by project/service: the duration is measured between the start and the done/failed event. */
   readonly #buildStarts = new Map<string, number>();
 
@@ -126,6 +130,7 @@ export class DaemonMetrics {
       buckets: SLOW_BUCKETS,
       registers,
     });
+    this.#policy = registerPolicyMetrics(registers, options.breakers ?? (() => []));
     this.#replicaGauges(registers, options.snapshot ?? (() => []));
     registerUdpMetrics(registers, options.udp ?? (() => []));
   }
@@ -160,7 +165,7 @@ export class DaemonMetrics {
   }
 
   /** One finished client request (HTTP proxies' `onRequest`): on the hot path, so counted locally (metrics-ingress.ts). */
-  request(project: string, entry: Pick<AccessLogEntry, 'service' | 'method' | 'status' | 'durationMs' | 'upstream'>): void {
+  request(project: string, entry: Pick<AccessLogEntry, 'service' | 'method' | 'status' | 'durationMs' | 'upstream'> & Partial<PolicyRequestEntry>): void {
     let byService = this.#ingress.get(project);
     if (byService === undefined) {
       byService = new Map();
@@ -172,6 +177,7 @@ export class DaemonMetrics {
       byService.set(entry.service, series);
     }
     series.record(entry.upstream, entry.method, entry.status, entry.durationMs);
+    this.#policy(project, { service: entry.service, status: entry.status, route: entry.route, target: entry.target, error: entry.error });
   }
 
   /**

@@ -22,7 +22,9 @@ import type {
   SyncRequest,
   UpRequest,
 } from './control.ts';
+import type { FaultRequest } from './policy-control.ts';
 import { ProjectSpecSchema, type Same, safeRecord } from './project-schema.ts';
+import { FaultSchema } from './traffic-policy-schema.ts';
 
 const services = z.array(z.string()).default([]);
 const timeoutMs = z.number().min(0).optional();
@@ -155,6 +157,8 @@ export const AttachRequestSchema = z.strictObject({
 
 /** The `request` query parameter of GET/PUT /v1/projects/:name/archive. */
 export const ArchiveRequestSchema = z.strictObject({ service: z.string().min(1), index, path: z.string().startsWith('/') });
+/** `cmesh fault`: faults for one service; without `faults` the run-time faults are cleared. */
+export const FaultRequestSchema = z.strictObject({ service: z.string().min(1), faults: FaultSchema.optional() });
 
 /** The body schema of each `POST /v1/projects/:name/<action>`; an action missing here has no route. */
 export const projectActionSchemas = {
@@ -177,6 +181,7 @@ export const projectActionSchemas = {
   images: ServiceSelectionSchema,
   run: RunRequestSchema,
   rm: RmRequestSchema,
+  fault: FaultRequestSchema,
 } as const;
 export type ProjectAction = keyof typeof projectActionSchemas;
 
@@ -198,3 +203,4 @@ true satisfies Same<z.output<typeof RmRequestSchema>, RmRequest>;
 true satisfies Same<z.output<typeof ExecRequestSchema>, ExecRequest>;
 true satisfies Same<z.output<typeof AttachRequestSchema>, AttachRequest>;
 true satisfies Same<z.output<typeof ArchiveRequestSchema>, ArchiveRequest>;
+true satisfies Same<z.output<typeof FaultRequestSchema>, FaultRequest>;

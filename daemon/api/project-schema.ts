@@ -26,6 +26,7 @@ import type {
   VolumeSpec,
   WatchRule,
 } from './project.ts';
+import { TrafficPolicySchema } from './traffic-policy-schema.ts';
 
 /** Keys no record may carry: assigning them could reach an object's prototype (the config loader refuses them too). */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -147,6 +148,7 @@ const MeshSpecSchema = z.strictObject({
   protocolExplicit: z.boolean().optional(),
   eastWest: z.boolean().optional(),
   ports: z.array(z.number().int().min(1).max(65_535)).optional(),
+  policy: TrafficPolicySchema.optional(),
 });
 
 const posInt = z.number().int();

@@ -3,6 +3,7 @@
 
 import type { ContainerOptions, ExtraHost, Ulimit } from './container-options.ts';
 import type { SourcePosition } from './errors.ts';
+import type { TrafficPolicy } from './traffic-policy.ts';
 
 export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
 export type DependsCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
@@ -141,6 +142,8 @@ export interface MeshSpec {
   eastWest?: boolean;
   /** `x-cmesh.ports`: more container ports the east-west mesh serves besides `ports` and `expose`. */
   ports?: number[];
+  /** routes, rate_limit, circuit_breaker, retry, faults (traffic-policy.ts); absent when none is set. */
+  policy?: TrafficPolicy;
 }
 
 /** A top-level `secrets:` or `configs:` entry: where its bytes come from. Content is resolved at load time. */

@@ -2,9 +2,11 @@
 // MeshSpec. When no health probe is given we derive one from the compose healthcheck's intent (an HTTP GET).
 
 import type { HealthcheckSpec, HealthProbe, MeshSpec } from '../api/project.ts';
+import type { TrafficPolicy } from '../api/traffic-policy.ts';
 import { get, type YMap, type YNode } from './node.ts';
 import { type Ctx, checkKeys, readBool, readDuration, readEnum, readInt, readMap, readNumber, readString, typeError } from './normalize/read.ts';
 import type { PathSeg } from './positions.ts';
+import { POLICY_KEYS, readPolicyKey, resolvePolicy } from './policy-read.ts';
 import { LB_STRATEGIES, PROTOCOLS } from './schema.ts';
 
 export const MESH_DEFAULTS = {
@@ -33,6 +35,8 @@ export interface MeshOverrides {
   /** `mesh: false` opts the service out of the east-west mesh. */
   mesh?: boolean;
   ports?: number[];
+  /** routes, rate_limit, circuit_breaker, retry, faults (policy-read.ts). */
+  policy?: TrafficPolicy;
 }
 
 /** Top-level `x-cmesh:`: defaults for every service, and the east-west switch. */
@@ -41,7 +45,7 @@ export interface ProjectMeshSettings {
   eastWest?: boolean;
 }
 
-const MESH_KEYS = new Set(['lb', 'protocol', 'weight', 'weights', 'health', 'retries', 'timeouts', 'bind', 'hash_key', 'access_log', 'rollout', 'mesh', 'ports']);
+const MESH_KEYS = new Set(['lb', 'protocol', 'weight', 'weights', 'health', 'retries', 'timeouts', 'bind', 'hash_key', 'access_log', 'rollout', 'mesh', 'ports', ...POLICY_KEYS]);
 const ROLLOUT_KEYS = new Set(['max_surge']);
 const HEALTH_KEYS = new Set(['path', 'port', 'interval', 'timeout', 'rise', 'fall']);
 const TIMEOUT_KEYS = new Set(['connect', 'request', 'idle']);
@@ -117,6 +121,8 @@ export function readMeshOverrides(ctx: Ctx, node: YNode, path: PathSeg[]): MeshO
         if (v.kind !== 'seq') typeError(ctx, v, p, 'a list of container ports', 'e.g. `ports: [5432]`');
         else o.ports = v.items.map((n, i) => readInt(ctx, n, [...p, i], { min: 1, max: 65535 })).filter((n): n is number => n !== undefined);
         break;
+      default:
+        readPolicyKey(ctx, map, e, path, o);
     }
   }
   return o;
@@ -208,7 +214,8 @@ export function resolveMesh(defaults: MeshOverrides, own: MeshOverrides, hc: Hea
     weights: own.weights ?? defaults.weights ?? [],
     weight: own.weight ?? defaults.weight ?? MESH_DEFAULTS.weight,
     health,
-    retries: own.retries ?? defaults.retries ?? MESH_DEFAULTS.retries,
+    // `retry.attempts` supersedes `retries` (kept as an alias); the nearer level wins whichever key it used.
+    retries: own.policy?.retry?.attempts ?? own.retries ?? defaults.policy?.retry?.attempts ?? defaults.retries ?? MESH_DEFAULTS.retries,
     timeouts: { ...MESH_DEFAULTS.timeouts, ...defaults.timeouts, ...own.timeouts },
     accessLog: own.accessLog ?? defaults.accessLog ?? MESH_DEFAULTS.accessLog,
     healthExplicit: explicitHealth || derived !== undefined,
@@ -224,5 +231,7 @@ export function resolveMesh(defaults: MeshOverrides, own: MeshOverrides, hc: Hea
   if (mesh === false) spec.eastWest = false;
   const ports = [...new Set([...(defaults.ports ?? []), ...(own.ports ?? [])])].sort((a, b) => a - b);
   if (ports.length > 0) spec.ports = ports;
+  const policy = resolvePolicy(defaults, own);
+  if (policy !== undefined) spec.policy = policy;
   return spec;
 }

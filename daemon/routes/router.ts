@@ -2,6 +2,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DaemonInfo, ServiceTableRow } from '../api/control.ts';
+import type { FaultRequest, FaultResponse, RoutesView } from '../api/policy-control.ts';
 import { type ProjectAction, projectActionSchemas as schemas } from '../api/control-schema.ts';
 import { CmeshError } from '../api/errors.ts';
 import type { EventBus } from '../event-bus.ts';
@@ -21,6 +22,8 @@ export interface RouteContext {
   services?: (project?: string) => ServiceTableRow[];
   /** The mesh registry's setDraining (POST /v1/projects/:name/drain), absent without a mesh. */
   setDraining?: (project: string, ref: { service: string; replica: number }, drained: boolean) => void;
+  /** Traffic policy of published ports (`cmesh fault`, `cmesh routes`), absent without a mesh. */
+  policy?: { setFaults(project: string, request: FaultRequest): FaultResponse; routes(project: string): RoutesView };
   /** Asks the daemon to exit after this response is sent. */
   shutdown(): void;
 }
@@ -67,6 +70,10 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
       }
       if (method === 'GET' && action === 'logs') return serveLogs(req, res, url, manager, name);
       if ((method === 'GET' || method === 'PUT') && action === 'archive') return serveArchive(req, res, url, manager, name);
+      if (method === 'GET' && action === 'routes') {
+        await manager.requireKnown(name);
+        return sendJson(res, 200, ctx.policy?.routes(name) ?? { ports: [], faults: [], breakers: [] });
+      }
       if (method === 'POST' && Object.hasOwn(schemas, action)) {
         const raw = await readJson(req);
         // The one place a body is checked: past this line every route trusts its contract type.
@@ -124,6 +131,12 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
           }
           case 'rm':
             return sendJson(res, 200, await manager.rm(name, parseBody(schemas.rm, raw, 'rm')));
+          case 'fault': {
+            const request = parseBody(schemas.fault, raw, 'fault');
+            await manager.requireKnown(name);
+            if (ctx.policy === undefined) throw new CmeshError('CMESH_E_USAGE', 'this daemon runs without a mesh: there is no proxy to inject faults into');
+            return sendJson(res, 200, ctx.policy.setFaults(name, request));
+          }
           case 'drain':
             return sendJson(res, 200, await drainReplica(manager, name, parseBody(schemas.drain, raw, 'drain'), ctx.setDraining));
         }

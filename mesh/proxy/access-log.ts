@@ -18,6 +18,10 @@ export interface AccessLogEntry {
   /** `x-cmesh-error` code when the proxy answered itself, or `client-abort`. */
   error?: string;
   bytesOut: number;
+  /** The route that matched (`#<index> <match>`) when the listener has a route table. */
+  route?: string;
+  /** The service the request was sent to, when a route sent it to another service than the listener's. */
+  target?: string;
 }
 
 export type AccessLogSink = (line: string, entry: AccessLogEntry) => void;

@@ -163,15 +163,25 @@ export class ClientConnection implements ClientSide, ServedConnection, ParseSink
       return PROCEED;
     }
     const r = this.#request;
-    const refused = prepareRequest(name, url, headers, this.#http11, this.#info, r);
-    if (refused !== undefined) return this.#refuse(refused);
+    // The policy picks the route first: a rewritten path and edited headers go into the upstream head.
+    const decision = ctx.policy?.decide(name, url, headers, this.clientIp);
+    const forward = decision?.kind === 'forward' ? decision : undefined;
+    const refused = prepareRequest(name, forward?.url ?? url, forward?.headers ?? headers, this.#http11, this.#info, r);
+    if (refused !== undefined) {
+      forward?.breaker.done(true);
+      return this.#refuse(refused);
+    }
     let body: RequestBody | null = null;
     // A bodiless request is complete now; its message-complete event is not even asked for (one call less).
     this.#bodyDone = !hasBody(r);
     this.#in.wantMessageComplete(!this.#bodyDone);
     if (!this.#bodyDone) body = new RequestBody(this, r.chunked, r.contentLength);
-    const ex = new Exchange(this, name, url, r.head, r.needsHost, body, r.replaySafe, ctx.hashKey?.(headers, this.clientIp));
+    const ex = new Exchange(this, name, url, r.head, r.needsHost, body, r.replaySafe, ctx.hashKey?.(headers, this.clientIp), forward);
     this.exchange = ex;
+    if (decision?.kind === 'answer') {
+      ex.answer(decision);
+      return PROCEED;
+    }
     if (r.expectContinue && body !== null) this.socket.write(CONTINUE, 'latin1');
     ex.start();
     return PROCEED;
@@ -281,6 +291,10 @@ export class ClientConnection implements ClientSide, ServedConnection, ParseSink
 
   /** The proxy's own answer for the current exchange (connection closed after it unless all is clean). */
   sendError(ex: ExchangeView, e: ProxyError): void {
+    this.sendAnswer(ex, e.status, (close) => errorResponse(e, close));
+  }
+
+  sendAnswer(ex: ExchangeView, status: number, render: (close: boolean) => string): void {
     if (ex.headSent) {
       this.destroy();
       return;
@@ -290,9 +304,9 @@ export class ClientConnection implements ClientSide, ServedConnection, ParseSink
     if (close) this.#closeAfter = true;
     const out = this.out;
     out.discard();
-    out.stage(errorResponse(e, close));
+    out.stage(render(close));
     out.flush();
-    ex.status = e.status;
+    ex.status = status;
     ex.headSent = true;
     ex.responseComplete();
   }

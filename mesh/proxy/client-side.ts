@@ -29,6 +29,8 @@ export interface ClientSide extends BodyFlow {
   responseHead(ex: ExchangeView, status: number, reason: string, headers: string[]): boolean;
   /** The proxy's own answer for the current exchange. */
   sendError(ex: ExchangeView, e: ProxyError): void;
+  /** A whole answer the policy wrote (redirect, 429, injected fault, overflow); `close` says whether it closes. */
+  sendAnswer(ex: ExchangeView, status: number, render: (close: boolean) => string): void;
   /** The exchange's response is complete. */
   exchangeDone(ex: ExchangeView): void;
   destroy(): void;

@@ -3,6 +3,7 @@
 import type { Socket } from 'node:net';
 import type { MeshSpec } from '../../daemon/api/project.ts';
 import type { AttemptOutcome, UpstreamPool } from '../upstream-pool.ts';
+import type { ListenerPolicy } from '../policy/listener-policy.ts';
 import type { AccessLogEntry, AccessLogSink } from './access-log.ts';
 import type { TrustedProxies } from './forwarded-headers.ts';
 import type { HashKeyExtractor } from './hash-key.ts';
@@ -59,6 +60,8 @@ export interface ProxyContext {
   readPath: ReadPath;
   /** Open HTTP client connections (upgraded ones leave this set for `tunnels`). */
   connections: Set<ServedConnection>;
+  /** Routes, limits, breakers and faults of this published port; undefined = plain balancing over `pool`. */
+  policy: ListenerPolicy | undefined;
 }
 
 /** An open client connection as the proxy's timers and drain see it. */

@@ -1,7 +1,10 @@
 // One try of a request at one replica: takes a pooled connection, writes the request, and streams the parsed response
 // to the client connection (head rewritten, body forwarded as it arrives, with backpressure both ways).
 
-import type { AttemptOutcome, Upstream } from '../upstream-pool.ts';
+import type { MeshSpec } from '../../daemon/api/project.ts';
+import type { HeaderEdits } from '../../daemon/api/traffic-policy.ts';
+import { editHeaders } from '../policy/actions.ts';
+import type { AttemptOutcome, Upstream, UpstreamPool } from '../upstream-pool.ts';
 import type { AttemptStats, ProxyContext } from './context.ts';
 import type { ClientSide, ExchangeView } from './client-side.ts';
 import { PROCEED, type ParseError, SKIP_BODY } from './llhttp.ts';
@@ -27,9 +30,16 @@ export interface AttemptOwner extends ExchangeView {
   /** Each attempt names its replica in a Host field (the client sent none). */
   readonly needsHost: boolean;
   readonly body: RequestBody | null;
+  /** The target service's pool and timeouts (a route may send the request to another service than the listener's). */
+  readonly service: string;
+  readonly pool: UpstreamPool;
+  readonly timeouts: MeshSpec['timeouts'];
+  readonly responseEdits: HeaderEdits | undefined;
   /** Response body bytes forwarded to the client. */
   bytesOut: number;
-  /** A replica answered 502/503: discard it and retry? */
+  /** Is this a status the exchange retries on (502/503 unless `retry.on` says otherwise)? */
+  retryableStatus(status: number): boolean;
+  /** A replica answered a retryable status: discard it and retry? */
   retryOnStatus(status: number): boolean;
   /** The attempt delivered no response; returns what the exchange does next. */
   attemptFailed(attempt: HttpAttempt, failure: AttemptFailure, status?: number, retryAcquired?: boolean): AttemptStats['next'];
@@ -74,7 +84,7 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
 
   dispatch(): void {
     const { ctx } = this.#ex;
-    ctx.pool.onStart(this.upstream.id);
+    this.#ex.pool.onStart(this.upstream.id);
     const pool = ctx.clients.get(this.upstream);
     if (pool === undefined) {
       this.upstreamFailed(codedError('the proxy is closed', POOL_CLOSED));
@@ -145,13 +155,13 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     this.#latencyMs = performance.now() - this.#t0;
     this.#status = status;
     const skip = ex.isHead ? SKIP_BODY : PROCEED;
-    if ((status === 502 || status === 503) && ex.retryOnStatus(status)) {
+    if (ex.retryableStatus(status) && ex.retryOnStatus(status)) {
       this.#discardStatus = status;
       return skip;
     }
     this.#responding = true;
     const client = ex.conn;
-    this.#chunked = client.responseHead(ex, status, reason, headers);
+    this.#chunked = client.responseHead(ex, status, reason, ex.responseEdits === undefined ? headers : editHeaders(headers, ex.responseEdits));
     const hint = client.responseFacts.keepAliveTimeout;
     if (hint >= 0 && this.conn !== null) this.conn.keepAliveMs = hint * 1000;
     return skip;
@@ -258,7 +268,7 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
   checkTimeout(now: number): void {
     if (this.#ended) return;
     const conn = this.conn;
-    const { timeouts } = this.#ex.ctx.mesh;
+    const { timeouts } = this.#ex;
     if (conn === null || !conn.connected) {
       if (conn !== null && now - conn.connectStart >= timeouts.connectMs) {
         this.upstreamFailed(codedError(`connect timed out after ${timeouts.connectMs}ms`, CONNECT_TIMEOUT));
@@ -284,7 +294,7 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     this.#ended = true;
     this.complete = true;
     const latency = this.#latencyMs >= 0 ? this.#latencyMs : performance.now() - this.#t0;
-    this.#ex.ctx.pool.onResult(this.upstream.id, latency, outcome);
+    this.#ex.pool.onResult(this.upstream.id, latency, outcome);
     this.#ex.attemptEnded(this.#number);
   }
 
@@ -292,7 +302,7 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     const { ctx } = this.#ex;
     if (ctx.onAttempt === undefined) return;
     ctx.onAttempt({
-      service: ctx.service,
+      service: this.#ex.service,
       upstream: this.upstream.id,
       attempt: this.#number,
       outcome,

@@ -1,14 +1,18 @@
 // One client request through the proxy: pick a replica, stream the exchange, and fail over or retry when allowed.
 
+import type { MeshSpec } from '../../daemon/api/project.ts';
+import type { HeaderEdits } from '../../daemon/api/traffic-policy.ts';
 import type { PickContext } from '../balancer/types.ts';
-import type { Upstream } from '../upstream-pool.ts';
+import type { CircuitBreaker } from '../policy/breaker.ts';
+import type { Answer, Forward } from '../policy/listener-policy.ts';
+import type { Upstream, UpstreamPool } from '../upstream-pool.ts';
 import { type AccessLogEntry, formatAccessLog } from './access-log.ts';
 import type { ClientSide, ExchangeView } from './client-side.ts';
 import { type AttemptStats, type ProxyContext, countError } from './context.ts';
 import { type ProxyError, noHealthyReplica, upstreamFailure } from './error-responses.ts';
 import { type AttemptOwner, HttpAttempt } from './http-attempt.ts';
 import type { RequestBody } from './request-body.ts';
-import { type AttemptFailure, retryDecision } from './retry.ts';
+import { type AttemptFailure, type RetryOn, retryDecision, retryableStatus } from './retry.ts';
 
 /** Re-picks after not-sent failures are capped so a service whose replicas all refuse answers quickly. */
 const MAX_FAILOVERS = 8;
@@ -27,6 +31,18 @@ export class Exchange implements AttemptOwner, ExchangeView {
   readonly isHead: boolean;
   readonly replaySafe: boolean;
   readonly body: RequestBody | null;
+  /** Where this request goes: the listener's own service, or the target a route picked. */
+  readonly service: string;
+  readonly pool: UpstreamPool;
+  readonly retriesAllowed: number;
+  readonly timeouts: MeshSpec['timeouts'];
+  readonly responseEdits: HeaderEdits | undefined;
+  readonly #retryOn: RetryOn | undefined;
+  readonly #perTryMs: number | undefined;
+  readonly #breaker: CircuitBreaker | undefined;
+  #pending = true;
+  readonly #delayMs: number;
+  readonly #route: string | undefined;
   readonly #pick: PickContext = {};
   #tried: Set<string> | undefined;
   #current: HttpAttempt | undefined;
@@ -56,6 +72,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     body: RequestBody | null,
     replaySafe: boolean,
     hashKey: string | undefined,
+    forward?: Forward,
   ) {
     this.ctx = conn.ctx;
     this.conn = conn;
@@ -67,12 +84,43 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.body = body;
     this.replaySafe = replaySafe;
     if (hashKey !== undefined) this.#pick.hashKey = hashKey;
+    this.service = forward?.target.service ?? this.ctx.service;
+    this.pool = forward?.target.pool ?? this.ctx.pool;
+    this.retriesAllowed = forward?.retries ?? this.ctx.mesh.retries;
+    this.timeouts = forward?.timeouts ?? this.ctx.mesh.timeouts;
+    this.responseEdits = forward?.responseHeaders;
+    this.#retryOn = forward?.retry === undefined ? undefined : { on: forward.retry.on, statuses: forward.retry.statuses };
+    this.#perTryMs = forward?.retry?.perTryTimeoutMs;
+    this.#breaker = forward?.breaker;
+    this.#delayMs = forward?.delayMs ?? 0;
+    this.#route = forward?.route === undefined ? undefined : `#${forward.route.index} ${forward.route.label}`;
   }
+
+  /** The policy answers this request itself (redirect, 404, 429, injected fault, overflow). */
+  answer(a: Answer): void {
+    this.ctx.stats.active++;
+    this.ctx.budget.requestStarted();
+    this.#errorCode = a.code === 'redirect' ? undefined : a.code;
+    if (a.route !== undefined) this.#routeOverride = `#${a.route.index} ${a.route.label}`;
+    if (a.status >= 400) countError(this.ctx, a.status);
+    this.conn.sendAnswer(this, a.status, a.render);
+  }
+  #routeOverride: string | undefined;
 
   start(): void {
     const { ctx } = this;
     ctx.stats.active++;
     ctx.budget.requestStarted();
+    if (this.#delayMs > 0) {
+      // An injected delay: held here, then on as usual (a client that leaves meanwhile ends it).
+      setTimeout(() => this.#go(), this.#delayMs).unref();
+      return;
+    }
+    this.#go();
+  }
+
+  #go(): void {
+    if (this.aborted || this.finished) return;
     const body = this.body;
     if (body !== null && !body.ready) {
       body.whenReady(() => this.attempt());
@@ -88,16 +136,20 @@ export class Exchange implements AttemptOwner, ExchangeView {
   attempt(): void {
     if (this.aborted || this.finished) return;
     const { ctx } = this;
-    const deadline = this.startedAt + ctx.mesh.timeouts.requestMs;
+    const deadline = this.startedAt + this.#delayMs + this.timeouts.requestMs;
     if (deadline - performance.now() <= 0) {
       const id = this.#lastFailure?.up.id ?? '(none)';
-      this.fail(upstreamFailure(ctx.service, id, 'timeout', this.#lastFailure?.failure.code, ctx.mesh.timeouts.requestMs));
+      this.fail(upstreamFailure(this.service, id, 'timeout', this.#lastFailure?.failure.code, this.timeouts.requestMs));
       return;
     }
-    const up = ctx.pool.pick(this.#pick);
+    const up = this.pool.pick(this.#pick);
     if (up === undefined) {
-      this.fail(noHealthyReplica(ctx.service, ctx.pool.snapshot()));
+      this.fail(noHealthyReplica(this.service, this.pool.snapshot()));
       return;
+    }
+    if (this.#pending) {
+      this.#pending = false;
+      this.#breaker?.dispatched();
     }
     if (this.#tried?.has(up.id)) {
       // The balancer had nowhere else to go. A reset on a reused keep-alive socket may be cured by a fresh
@@ -111,12 +163,18 @@ export class Exchange implements AttemptOwner, ExchangeView {
     }
     this.attempts++;
     ctx.stats.attempts++;
-    const attempt = new HttpAttempt(this, up, this.attempts, deadline);
+    const tryDeadline = this.#perTryMs === undefined ? deadline : Math.min(deadline, performance.now() + this.#perTryMs);
+    const attempt = new HttpAttempt(this, up, this.attempts, tryDeadline);
     this.#current = attempt;
     attempt.dispatch();
   }
 
-  /** Asked when a replica answers 502/503: discard it and retry? Takes a budget slot when the answer is yes. */
+  /** Is this status one to retry on (502/503, or what `retry.on` names)? Only then is retryOnStatus asked. */
+  retryableStatus(status: number): boolean {
+    return retryableStatus(status, this.#retryOn);
+  }
+
+  /** Asked when a replica answers a retryable status: discard it and retry? Takes a budget slot when the answer is yes. */
   retryOnStatus(status: number): boolean {
     const decision = retryDecision({
       failure: { phase: 'sent', outcome: 'http-5xx', code: undefined },
@@ -124,7 +182,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
       replaySafe: this.replaySafe,
       bodyReplayable: this.bodyReplayable,
       retriesUsed: this.#retriesUsed,
-      retriesAllowed: this.ctx.mesh.retries,
+      retriesAllowed: this.retriesAllowed,
+      ...(this.#retryOn === undefined ? {} : { on: this.#retryOn }),
     });
     return decision === 'retry' && this.#acquireRetry();
   }
@@ -154,11 +213,12 @@ export class Exchange implements AttemptOwner, ExchangeView {
       replaySafe: this.replaySafe,
       bodyReplayable: this.bodyReplayable,
       retriesUsed: this.#retriesUsed,
-      retriesAllowed: this.ctx.mesh.retries,
+      retriesAllowed: this.retriesAllowed,
+      ...(this.#retryOn === undefined ? {} : { on: this.#retryOn }),
       ...(status === undefined ? {} : { status }),
     };
     const decision = retryDecision(q);
-    if (decision === 'failover' && this.#failovers < Math.min(MAX_FAILOVERS, Math.max(2, this.ctx.pool.snapshot().total))) {
+    if (decision === 'failover' && this.#failovers < Math.min(MAX_FAILOVERS, Math.max(2, this.pool.snapshot().total))) {
       this.#failovers++;
       this.ctx.stats.failovers++;
       this.attempt();
@@ -216,8 +276,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
 
   #failureResponse(): ProxyError {
     const last = this.#lastFailure!;
-    const { ctx } = this;
-    return upstreamFailure(ctx.service, last.up.id, last.failure.outcome, last.failure.code, ctx.mesh.timeouts.requestMs);
+    return upstreamFailure(this.service, last.up.id, last.failure.outcome, last.failure.code, this.timeouts.requestMs);
   }
 
   /** Answers with the proxy's own error (or cuts the connection if a response is already under way). */
@@ -255,6 +314,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     const { ctx } = this;
     ctx.stats.active--;
     ctx.budget.requestEnded();
+    this.#breaker?.done(this.#pending);
     if (this.#slotFor !== 0) {
       this.#slotFor = 0;
       ctx.budget.release();
@@ -276,6 +336,9 @@ export class Exchange implements AttemptOwner, ExchangeView {
       ...(this.aborted ? { error: 'client-abort' } : this.#errorCode === undefined ? {} : { error: this.#errorCode }),
       bytesOut: this.bytesOut,
     };
+    const route = this.#route ?? this.#routeOverride;
+    if (route !== undefined) entry.route = route;
+    if (this.service !== this.ctx.service) entry.target = this.service;
     this.ctx.onRequest?.(entry);
     this.ctx.onAccessLog?.(formatAccessLog(entry), entry);
   }

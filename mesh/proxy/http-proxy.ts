@@ -2,6 +2,7 @@
 
 import type { Socket } from 'node:net';
 import type { MeshSpec } from '../../daemon/api/project.ts';
+import type { ListenerPolicy } from '../policy/listener-policy.ts';
 import type { UpstreamPool } from '../upstream-pool.ts';
 import type { AccessLogEntry, AccessLogSink } from './access-log.ts';
 import { ClientConnection, type ClientLimits } from './client-connection.ts';
@@ -35,6 +36,8 @@ export interface HttpProxyOptions {
   log?: (line: string) => void;
   /** How sockets are parsed; by default what the load-time parser check allows. `data` forces the fallback (tests). */
   readPath?: ReadPath;
+  /** Traffic policy of this published port (mesh/policy); updated in place on `up`. */
+  policy?: ListenerPolicy;
 }
 
 export interface HttpProxy {
@@ -43,6 +46,8 @@ export interface HttpProxy {
   readonly mesh: MeshSpec;
   /** How this proxy's sockets are parsed (llhttp.ts). */
   readonly readPath: ReadPath;
+  /** The port's traffic policy, if it has one. */
+  readonly policy: ListenerPolicy | undefined;
   /** Serves one accepted client socket (from a `net.Server` with allowHalfOpen) under the listener's limits. */
   handleConnection(socket: Socket, limits: ClientLimits): void;
   /** Closes the connection pool of a replica that left the service (requests running there finish first). */
@@ -84,6 +89,7 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
     readPath,
     tunnels: new Set(),
     connections: new Set(),
+    policy: o.policy,
   };
   // Client-side timeouts (slowloris, request, keep-alive) are checked on the shared tick, not with timers.
   const sweeper = {
@@ -98,6 +104,7 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
     service: o.service,
     mesh: o.mesh,
     readPath,
+    policy: o.policy,
     handleConnection: (socket, limits) => {
       if (!sweeping) {
         sweeping = true;

@@ -61,6 +61,19 @@ export interface RetryQuestion {
   /** Counted retries used so far and allowed (`mesh.retries`). */
   retriesUsed: number;
   retriesAllowed: number;
+  /** x-cmesh `retry.on`: which failures are worth another try; absent = the rules below as they are. */
+  on?: RetryOn;
+}
+
+/** `retry.on` as the proxy reads it: conditions (connect-failure, reset, timeout) and upstream statuses. */
+export interface RetryOn {
+  on: readonly string[];
+  statuses: readonly number[];
+}
+
+/** 502/503 are retried by default; `retry.on` may name other statuses. */
+export function retryableStatus(status: number, on: RetryOn | undefined): boolean {
+  return on === undefined ? status === 502 || status === 503 : on.statuses.includes(status);
 }
 
 /**
@@ -79,12 +92,14 @@ export interface RetryQuestion {
  * - once response bytes reached the client nothing can be retried.
  */
 export function retryDecision(q: RetryQuestion): 'failover' | 'retry' | 'no' {
-  const { failure } = q;
+  const { failure, on } = q;
   if (failure.phase === 'responding') return 'no';
-  if (failure.phase === 'not-sent') return q.bodyReplayable ? 'failover' : 'no';
+  if (failure.phase === 'not-sent') return q.bodyReplayable && (on === undefined || on.on.includes('connect-failure')) ? 'failover' : 'no';
   if (!q.bodyReplayable || q.retriesUsed >= q.retriesAllowed) return 'no';
-  if (q.status !== undefined) return q.replaySafe && (q.status === 502 || q.status === 503) ? 'retry' : 'no';
-  if (failure.outcome !== 'reset') return 'no';
+  if (q.status !== undefined) return q.replaySafe && retryableStatus(q.status, on) ? 'retry' : 'no';
+  // With `retry.on: [timeout]` a replay-safe request whose try timed out (per_try_timeout) goes to another replica.
+  if (failure.outcome === 'timeout') return on?.on.includes('timeout') && q.replaySafe ? 'retry' : 'no';
+  if (failure.outcome !== 'reset' || (on !== undefined && !on.on.includes('reset'))) return 'no';
   return q.replaySafe || failure.code === 'EPIPE' ? 'retry' : 'no';
 }
 

@@ -13,6 +13,7 @@ import { applyLinkAliases } from './service-links.ts';
 import { checkStaticAddresses } from './service-networks.ts';
 import { readService, type ServiceRefs } from './service.ts';
 import { readNetworks, readVolumeSection } from './top-level.ts';
+import { checkRouteTargets } from '../policy-targets.ts';
 
 export interface DocumentOptions {
   projectName?: string;
@@ -82,6 +83,7 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
 
   const out: Record<string, ServiceSpec> = {};
   for (const name of active) setOwn(out, name, all.get(name)!.spec);
+  checkRouteTargets(ctx, out, new Map([...all].map(([k, v]) => [k, v.spec])));
   const spec: ProjectSpec = { name: project, workingDir: ctx.projectDir, files: opts.files, services: out, networks, volumes, profiles: [...opts.profiles], extensions };
   if (secrets !== undefined) spec.secrets = secrets;
   if (configs !== undefined) spec.configs = configs;

@@ -134,4 +134,5 @@ export const MESH_DECISIONS: Record<keyof MeshSpec, Decision> = {
   protocolExplicit: { kind: 'internal', why: 'with protocol' },
   eastWest: mapped('mesh: false means plain DNS to the Service, which is what the cluster gives'),
   ports: mapped('containerPorts and the ClusterIP Service'),
+  policy: warn('x-cmesh.policy', 'routes, splits, rate limits, circuit breakers and faults need a service mesh or Gateway API routes'),
 };

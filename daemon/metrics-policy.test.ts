@@ -1,0 +1,36 @@
+// Traffic-policy metrics: per route and target, and the policy's own answers by reason (others are not counted).
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DaemonMetrics } from './metrics.ts';
+
+async function value(m: DaemonMetrics, name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const metric = m.registry.getSingleMetric(name);
+  assert.ok(metric, `${name} is registered`);
+  const data = await metric.get();
+  return data.values.find((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))?.value;
+}
+
+test('route requests by route index and target; policy rejections by reason', async () => {
+  const m = new DaemonMetrics({ defaultMetrics: false });
+  const base = { service: 'front', method: 'GET', durationMs: 1 };
+  m.request('p', { ...base, status: 200, upstream: 'admin#1', route: '#1 path_prefix=/admin/', target: 'admin' });
+  m.request('p', { ...base, status: 200, upstream: 'admin#2', route: '#1 path_prefix=/admin/', target: 'admin' });
+  m.request('p', { ...base, status: 200, upstream: 'front#1', route: '#2 *' });
+  m.request('p', { ...base, status: 429, route: '#1 path_prefix=/admin/', error: 'rate-limited' });
+  m.request('p', { ...base, status: 503, error: 'overflow' });
+  m.request('p', { ...base, status: 502, error: 'upstream-connect-failed' });
+  assert.equal(await value(m, 'cmesh_route_requests_total', { project: 'p', service: 'front', route: '#1', target: 'admin', code_class: '2xx' }), 2);
+  assert.equal(await value(m, 'cmesh_route_requests_total', { route: '#2', target: 'front', code_class: '2xx' }), 1);
+  assert.equal(await value(m, 'cmesh_route_requests_total', { route: '#1', target: 'front', code_class: '4xx' }), 1);
+  assert.equal(await value(m, 'cmesh_policy_rejections_total', { service: 'front', reason: 'rate-limited' }), 1);
+  assert.equal(await value(m, 'cmesh_policy_rejections_total', { reason: 'overflow' }), 1);
+  assert.equal(await value(m, 'cmesh_policy_rejections_total', { reason: 'upstream-connect-failed' }), undefined);
+});
+
+test('breaker gauges are read at scrape time', async () => {
+  const breakers = [{ project: 'p', breakers: [{ service: 'api', requests: 7, pending: 2, overflow: { requests: 1, pending: 0 } }] }];
+  const m = new DaemonMetrics({ defaultMetrics: false, breakers: () => breakers });
+  assert.equal(await value(m, 'cmesh_circuit_breaker_requests', { project: 'p', service: 'api', state: 'in_flight' }), 7);
+  assert.equal(await value(m, 'cmesh_circuit_breaker_requests', { service: 'api', state: 'pending' }), 2);
+});

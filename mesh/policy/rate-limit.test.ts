@@ -1,0 +1,68 @@
+// Token buckets on a fake clock: the burst, the refill rate, Retry-After, keys, and the bound on keys.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RateLimiter, rateLimitedResponse, rateLimitKey } from './rate-limit.ts';
+
+function clock() {
+  const c = { t: 0, now: () => c.t };
+  return c;
+}
+
+test('burst passes at once, then the rate: 50 rps burst 100 accepts 100 + 50/s', () => {
+  const c = clock();
+  const rl = new RateLimiter({ requestsPerSecond: 50, burst: 100, key: 'ip' }, { now: c.now });
+  let ok = 0;
+  for (let i = 0; i < 150; i++) if (rl.take('a') === 0) ok++;
+  assert.equal(ok, 100);
+  // 10 s offered at 1000 rps (every millisecond): 100 burst (already spent) + 50 × 10 refilled.
+  for (let ms = 1; ms <= 10_000; ms++) {
+    c.t = ms;
+    if (rl.take('a') === 0) ok++;
+  }
+  assert.equal(ok, 600);
+  assert.equal(rl.limited, 150 - 100 + 10_000 - 500);
+});
+
+test('Retry-After is the whole seconds until the next token, at least 1', () => {
+  const c = clock();
+  const slow = new RateLimiter({ requestsPerSecond: 0.2, burst: 1, key: 'ip' }, { now: c.now });
+  assert.equal(slow.take('a'), 0);
+  assert.equal(slow.take('a'), 5);
+  c.t = 2500;
+  assert.equal(slow.take('a'), 3);
+  c.t = 5000;
+  assert.equal(slow.take('a'), 0);
+  const fast = new RateLimiter({ requestsPerSecond: 100, burst: 1, key: 'ip' }, { now: c.now });
+  fast.take('a');
+  assert.equal(fast.take('a'), 1);
+});
+
+test('keys have their own buckets; the oldest key is evicted past the bound', () => {
+  const c = clock();
+  const rl = new RateLimiter({ requestsPerSecond: 1, burst: 1, key: 'ip' }, { now: c.now, maxKeys: 2 });
+  assert.equal(rl.take('a'), 0);
+  assert.equal(rl.take('b'), 0);
+  assert.equal(rl.take('a'), 1, 'a is empty (and now the most recently used)');
+  assert.equal(rl.take('c'), 0, 'c evicts b, the least recently used');
+  assert.equal(rl.keys, 2);
+  assert.equal(rl.take('a'), 1, 'a was kept');
+  assert.equal(rl.take('b'), 0, 'b starts over with a full bucket');
+});
+
+test('key kinds: ip, route, header (missing header shares one bucket)', () => {
+  const h = ['X-User', 'u1'];
+  assert.equal(rateLimitKey({ requestsPerSecond: 1, burst: 1, key: 'ip' }, '10.0.0.1', h, 'r0'), '10.0.0.1');
+  assert.equal(rateLimitKey({ requestsPerSecond: 1, burst: 1, key: 'route' }, '10.0.0.1', h, 'r0'), 'r0');
+  assert.equal(rateLimitKey({ requestsPerSecond: 1, burst: 1, key: 'header:x-user' }, '10.0.0.1', h, 'r0'), 'u1');
+  assert.equal(rateLimitKey({ requestsPerSecond: 1, burst: 1, key: 'header:x-user' }, '10.0.0.1', [], 'r0'), '');
+});
+
+test('the 429 answer carries Retry-After and x-cmesh-error', () => {
+  const r = rateLimitedResponse(3, 'web', false);
+  assert.match(r, /^HTTP\/1\.1 429 Too Many Requests\r\n/);
+  assert.match(r, /\r\nRetry-After: 3\r\n/);
+  assert.match(r, /\r\nX-Cmesh-Error: rate-limited\r\n/);
+  const [head, body] = r.split('\r\n\r\n');
+  assert.equal(Number(/Content-Length: (\d+)/.exec(head ?? '')?.[1]), Buffer.byteLength(body ?? ''));
+});

@@ -1,0 +1,69 @@
+// Token-bucket rate limiting per key (client IP, a header's value, or the route): `burst` tokens, refilled at
+// `requestsPerSecond`. Over it the proxy answers 429 with Retry-After. Buckets live in this process only.
+
+import type { RateLimitSpec } from '../../daemon/api/traffic-policy.ts';
+import { headerValue } from './route-match.ts';
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/** Past this many keys the least recently used bucket goes (a full bucket is what a new key starts with anyway). */
+const MAX_KEYS = 50_000;
+
+export class RateLimiter {
+  readonly spec: RateLimitSpec;
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #now: () => number;
+  readonly #maxKeys: number;
+  limited = 0;
+
+  constructor(spec: RateLimitSpec, opts: { now?: () => number; maxKeys?: number } = {}) {
+    this.spec = spec;
+    this.#now = opts.now ?? (() => performance.now());
+    this.#maxKeys = opts.maxKeys ?? MAX_KEYS;
+  }
+
+  /** Takes a token for `key`: 0 when allowed, else the whole seconds until one is back (for Retry-After, ≥ 1). */
+  take(key: string): number {
+    const now = this.#now();
+    const { requestsPerSecond: rate, burst } = this.spec;
+    let b = this.#buckets.get(key);
+    if (b === undefined) {
+      if (this.#buckets.size >= this.#maxKeys) this.#buckets.delete(this.#buckets.keys().next().value!);
+      b = { tokens: burst, at: now };
+    } else {
+      // Re-inserted so the map's order is least recently used first.
+      this.#buckets.delete(key);
+      b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
+      b.at = now;
+    }
+    this.#buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    this.limited++;
+    return Math.max(1, Math.ceil((1 - b.tokens) / rate));
+  }
+
+  get keys(): number {
+    return this.#buckets.size;
+  }
+}
+
+/** The bucket key of a request under `spec.key`; a missing header shares one bucket (''), as Envoy's descriptors do. */
+export function rateLimitKey(spec: RateLimitSpec, clientIp: string, rawHeaders: readonly string[], route: string): string {
+  if (spec.key === 'ip') return clientIp;
+  if (spec.key === 'route') return route;
+  return headerValue(rawHeaders, spec.key.slice(7)) ?? '';
+}
+
+export function rateLimitedResponse(retryAfterS: number, service: string, close: boolean): string {
+  const payload = `cmesh: rate limit of service "${service}" exceeded; retry after ${retryAfterS}s\n`;
+  return (
+    `HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n` +
+    `Retry-After: ${retryAfterS}\r\nX-Cmesh-Error: rate-limited\r\nCache-Control: no-store\r\n${close ? 'Connection: close\r\n' : ''}\r\n${payload}`
+  );
+}
