@@ -52,6 +52,12 @@ export const ErrorCodes = {
   /** A request the other side cannot take (malformed body, unknown route, broken stream): a usage error. */
   CMESH_E_DAEMON_PROTOCOL: ExitCode.usage,
   CMESH_E_LOCKED: ExitCode.conflict,
+  /** `--target swarm` against an engine that is not an active swarm manager. */
+  CMESH_E_SWARM_NOT_MANAGER: ExitCode.engineUnavailable,
+  /** A verb the project's target (e.g. swarm) does not carry out yet; never a silent run on another target. */
+  CMESH_E_TARGET_UNSUPPORTED: ExitCode.usage,
+  /** `up --target X` for a project the daemon runs on target Y: `down` first. */
+  CMESH_E_TARGET_CONFLICT: ExitCode.conflict,
   CMESH_E_BUG: ExitCode.bug,
 } as const satisfies Record<string, ExitCode>;
 export type ErrorCode = keyof typeof ErrorCodes;
