@@ -9,7 +9,7 @@ const shop = project('shop', [svc('web', { replicas: 2 }), svc('db')]);
 
 /** A valid body per POST route: the seeds the mutations start from. */
 export const VALID: Record<string, unknown> = {
-  up: { project: shop, services: [], build: 'auto', wait: false },
+  up: { project: shop, services: [], build: 'auto', wait: false, target: 'local' },
   build: { project: shop, services: ['web'], noCache: false },
   sync: { service: 'web', files: [{ path: '/nonexistent/cmesh-fuzz/gone.txt', containerPath: '/app/gone.txt', kind: 'unlink' }], restart: false },
   down: { volumes: false, removeOrphans: false },

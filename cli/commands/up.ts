@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import type { UpRequest } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
+import { pickTarget } from '../../daemon/api/target.ts';
 import { runCiWait } from '../ci/ci-wait.ts';
 import { assertWritable } from '../ci/report.ts';
 import type { CliContext } from '../cli-context.ts';
@@ -26,6 +27,7 @@ interface UpOptions {
   report?: string;
   reportJson?: string;
   watch?: boolean;
+  target?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -56,6 +58,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--build', 'build images before starting, even when they exist')
     .option('--no-build', 'do not build images, even missing ones')
     .option('--scale <service=replicas>', 'replica count for a service; repeatable', collect)
+    .option('--target <target>', 'where to deploy: local or swarm (overrides CMESH_TARGET and x-cmesh.target)')
     .option('--watch', 'foreground: also rebuild + roll out (zero downtime) or sync files as sources change')
     .option('--report <junit.xml>', 'with --wait: write a JUnit verdict per service (CI smoke mode)')
     .option('--report-json <file>', 'with --wait: write the verdict per service as JSON')
@@ -65,7 +68,10 @@ export function register(program: Command, ctx: CliContext): void {
       const startedAt = Date.now();
       const timeoutMs = parseSeconds(opts.timeout);
       const reports = await ciReports(opts);
+      const targetSources = { flag: opts.target, env: ctx.env['CMESH_TARGET'] };
+      pickTarget(targetSources);
       const { project } = await loadComposeProject(command, ctx);
+      const target = pickTarget({ ...targetSources, file: project.target });
       const body: UpRequest = {
         project,
         services,
@@ -75,6 +81,7 @@ export function register(program: Command, ctx: CliContext): void {
         dockerConfig: dockerConfigDir(ctx.env),
       };
       if (opts.scale) body.scale = Object.fromEntries(opts.scale.map(parseScale));
+      if (target !== undefined) body.target = target;
 
       const client = createDaemonClient(ctx);
       const c = colorsFor(ctx.stderr, { env: ctx.env, color: globals.color });

@@ -17,6 +17,7 @@ import type {
   SyncRequest,
   UpRequest,
 } from './control.ts';
+import { TARGETS } from './target.ts';
 import { ProjectSpecSchema, type Same, safeRecord } from './project-schema.ts';
 
 const services = z.array(z.string()).default([]);
@@ -30,6 +31,7 @@ export const UpRequestSchema = z.strictObject({
   timeoutMs,
   scale: safeRecord(z.number().int().min(0).max(1000)).optional(),
   dockerConfig: z.string().optional(),
+  target: z.enum(TARGETS).optional(),
 });
 
 export const PullRequestSchema = z.strictObject({

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ContainerOptions, ResourceOptions } from './container-options.ts';
 import type { SourcePosition } from './errors.ts';
+import { TARGETS } from './target.ts';
 import type {
   BuildSpec,
   DependsOn,
@@ -282,6 +283,7 @@ export const ProjectSpecSchema = z
     profiles: strings,
     extensions: safeRecord(z.unknown()),
     eastWest: z.boolean().optional(),
+    target: z.enum(TARGETS).optional(),
   })
   .superRefine((p, ctx) => {
     keyedByName(ctx, p.services, 'services');

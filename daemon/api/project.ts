@@ -3,6 +3,7 @@
 
 import type { ContainerOptions } from './container-options.ts';
 import type { SourcePosition } from './errors.ts';
+import type { Target } from './target.ts';
 
 export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
 export type DependsCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
@@ -210,6 +211,8 @@ export interface ProjectSpec {
   extensions: Record<string, unknown>;
   /** Top-level `x-cmesh.east_west: true`: callers reach meshed services by name through the gateway (preview). */
   eastWest?: boolean;
+  /** Top-level `x-cmesh.target`; the CLI's --target and CMESH_TARGET override it (api/target.ts). */
+  target?: Target;
 }
 
 export interface ConfigWarning {

@@ -3,6 +3,8 @@
 // API docs and the dockerode adapter stays a thin mapping. Implemented by daemon/engine/dockerode-swarm.ts and the
 // in-memory daemon/engine/fake-swarm.ts; daemon/engine/swarm-contract.ts holds both to the same semantics.
 
+import { CmeshError } from './errors.ts';
+
 /** This engine's place in a swarm: only an `active` manager can deploy services. */
 export interface SwarmStatus {
   /** Engine API `Swarm.LocalNodeState`. */
@@ -181,4 +183,12 @@ export interface SwarmEngine {
   createObject(kind: SwarmObjectKind, spec: SwarmObjectSpec): Promise<SwarmObjectInfo>;
   /** 404 gone = success; in use by a service = CMESH_E_ENGINE. */
   removeObject(kind: SwarmObjectKind, idOrName: string): Promise<void>;
+}
+
+/** The swarm target on an engine that is no swarm manager; the adapter's status check and the 503 rule share it. */
+export function swarmNotManager(engineMessage: string, details: Record<string, unknown> = {}): CmeshError {
+  return new CmeshError('CMESH_E_SWARM_NOT_MANAGER', `the swarm target needs a swarm manager, and this engine is not one (${engineMessage})`, {
+    hint: 'run `docker swarm init --advertise-addr <this host\'s IP>` to make this engine a single-node swarm, or `docker swarm join --token <token> <manager>:2377` and point DOCKER_HOST at a manager',
+    details: { ...details, engineMessage },
+  });
 }

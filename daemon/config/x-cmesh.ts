@@ -5,6 +5,7 @@ import type { HealthcheckSpec, HealthProbe, MeshSpec } from '../api/project.ts';
 import { get, type YMap, type YNode } from './node.ts';
 import { type Ctx, checkKeys, readBool, readDuration, readEnum, readInt, readMap, readNumber, readString, typeError } from './normalize/read.ts';
 import type { PathSeg } from './positions.ts';
+import { TARGETS, type Target } from '../api/target.ts';
 import { LB_STRATEGIES, PROTOCOLS } from './schema.ts';
 
 export const MESH_DEFAULTS = {
@@ -39,6 +40,8 @@ export interface MeshOverrides {
 export interface ProjectMeshSettings {
   defaults: MeshOverrides;
   eastWest?: boolean;
+  /** `x-cmesh.target`: where the project runs unless --target or CMESH_TARGET says otherwise. */
+  target?: Target;
 }
 
 const MESH_KEYS = new Set(['lb', 'protocol', 'weight', 'weights', 'health', 'retries', 'timeouts', 'bind', 'hash_key', 'access_log', 'rollout', 'mesh', 'ports']);
@@ -52,12 +55,15 @@ const BIND = /^((25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9
 export function readProjectMesh(ctx: Ctx, node: YNode, path: PathSeg[]): ProjectMeshSettings {
   const map = readMap(ctx, node, path);
   if (map === undefined) return { defaults: {} };
-  checkKeys(ctx, map, path, { supported: new Set(['defaults', 'east_west']) });
+  checkKeys(ctx, map, path, { supported: new Set(['defaults', 'east_west', 'target']) });
   const d = get(map, 'defaults');
   const out: ProjectMeshSettings = { defaults: d === undefined ? {} : readMeshOverrides(ctx, d, [...path, 'defaults']) };
   const ew = get(map, 'east_west');
   const eastWest = ew === undefined ? undefined : readBool(ctx, ew, [...path, 'east_west']);
   if (eastWest !== undefined) out.eastWest = eastWest;
+  const t = get(map, 'target');
+  const target = t === undefined ? undefined : readEnum(ctx, t, [...path, 'target'], TARGETS);
+  if (target !== undefined) out.target = target;
   return out;
 }
 

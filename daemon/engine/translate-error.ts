@@ -1,6 +1,9 @@
 // Maps engine failures (HTTP status + message, or a socket error) to CmeshErrors, and says which statuses mean success.
 
 import { CmeshError } from '../api/errors.ts';
+import { swarmNotManager } from '../api/swarm-engine.ts';
+
+export { swarmNotManager };
 
 export type EngineOp =
   | 'ping'
@@ -291,14 +294,6 @@ export function translateEngineError(err: unknown, ctx: ErrorContext): CmeshErro
 function withCause(error: CmeshError, cause: Error): CmeshError {
   Object.defineProperty(error, 'cause', { value: cause, enumerable: false, configurable: true, writable: true });
   return error;
-}
-
-/** The swarm target on an engine that is no swarm manager; the adapter's status check and the 503 rule share it. */
-export function swarmNotManager(engineMessage: string, details: Record<string, unknown> = {}): CmeshError {
-  return new CmeshError('CMESH_E_SWARM_NOT_MANAGER', `the swarm target needs a swarm manager, and this engine is not one (${engineMessage})`, {
-    hint: 'run `docker swarm init --advertise-addr <this host\'s IP>` to make this engine a single-node swarm, or `docker swarm join --token <token> <manager>:2377` and point DOCKER_HOST at a manager',
-    details: { ...details, engineMessage },
-  });
 }
 
 /** The engine never reports a volume name conflict itself (it answers 201 with the existing volume): the adapter and the

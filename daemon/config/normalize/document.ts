@@ -79,6 +79,7 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
   const out: Record<string, ServiceSpec> = {};
   for (const name of active) setOwn(out, name, all.get(name)!.spec);
   const spec: ProjectSpec = { name: project, workingDir: ctx.projectDir, files: opts.files, services: out, networks, volumes, profiles: [...opts.profiles], extensions };
+  if (projectMesh.target !== undefined) spec.target = projectMesh.target;
   if (secrets !== undefined) spec.secrets = secrets;
   if (configs !== undefined) spec.configs = configs;
   if (projectMesh.eastWest === true) {
