@@ -44,9 +44,13 @@ import { type SyncContext, syncReplicas } from './project-sync.ts';
 import { type VerbContext, canonicalSignal, containerImages, killReplicas, killStops, publicPort, setPaused, topReplicas } from './project-verbs.ts';
 import { engineGaps, gapMessage } from './engine-compat.ts';
 import { materializeFileGrants, removeFileGrants } from './file-grants.ts';
+import { assertManager } from './swarm/deploy.ts';
 import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
 import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
 import type { DesiredStore } from './store.ts';
+import type { SwarmEngine } from './api/swarm-engine.ts';
+import { assertTargetSupports, type Target } from './api/target.ts';
+import { SwarmProjects } from './swarm/swarm-projects.ts';
 
 export type { Reconciler } from './project-loops.ts';
 export type { ProjectMesh } from './project-mesh.ts';
@@ -63,6 +67,10 @@ export interface ProjectManagerOptions {
   filesDir?: string;
   /** When cmesh last pulled each image (pull_policy daily/weekly/every_*); the daemon keeps it in CMESH_HOME. */
   pullTimes?: PullTimes;
+  /** The same engine's Swarm side; without it `--target swarm` is refused. */
+  swarm?: SwarmEngine;
+  /** How often a swarm project's tasks are re-listed for the mesh (tests shorten it). */
+  swarmObserveMs?: number;
 }
 
 const DEFAULT_WAIT_MS = 120_000;
@@ -75,9 +83,19 @@ export class ProjectManager {
   readonly #locks = new Map<string, Mutex>();
   #apiVersion: string | undefined;
   readonly #pullTimes: PullTimes;
+  readonly #swarm: SwarmProjects | undefined;
 
   constructor(options: ProjectManagerOptions) {
     this.#o = options;
+    this.#swarm =
+      options.swarm &&
+      new SwarmProjects({
+        swarm: options.swarm,
+        engine: options.engine,
+        emit: (e) => options.bus.publish(e),
+        ...(options.mesh ? { mesh: options.mesh } : {}),
+        ...(options.swarmObserveMs === undefined ? {} : { observeMs: options.swarmObserveMs }),
+      });
     this.#pullTimes = options.pullTimes ?? new MemoryPullTimes();
     this.#loops = new ProjectLoops({
       engine: options.engine,
@@ -98,13 +116,16 @@ export class ProjectManager {
     for (const [name, desired] of await this.#o.store.loadAll()) {
       this.#desired.set(name, desired);
       await this.#o.mesh?.adopt(desired);
-      this.#loops.ensure(name).wake('daemon start: adopt existing containers');
+      // A swarm project's services are the engine's to run: the daemon only watches its tasks for the mesh.
+      if (desired.target === 'swarm') this.#swarm?.observe(name, () => this.#desired.get(name));
+      else this.#loops.ensure(name).wake('daemon start: adopt existing containers');
     }
     this.#loops.watch();
   }
 
   /** Stops every loop; containers keep running (the next daemon adopts them). */
   close(): Promise<void> {
+    this.#swarm?.close();
     return this.#loops.close();
   }
 
@@ -131,8 +152,19 @@ export class ProjectManager {
     if (!this.#desired.has(name)) await assertProjectExists(this.#o.engine, name);
   }
 
+  /** Where the project runs: its remembered target, local when the daemon does not know it. */
+  targetOf(name: string): Target {
+    return this.#desired.get(name)?.target ?? 'local';
+  }
+
+  /** Refuses a verb the project's target does not carry out (never runs it on the local engine instead). */
+  assertVerb(name: string, verb: string): void {
+    assertTargetSupports(name, this.targetOf(name), verb);
+  }
+
   async ps(name: string, all: boolean, services: string[] = []): Promise<ReplicaStatus[]> {
     await this.requireKnown(name);
+    if (this.targetOf(name) === 'swarm') return this.#requireSwarm().ps(name, all, services);
     const supervised = this.#loops.find(name)?.status() ?? [];
     return replicaRows(await this.#o.engine.listContainers({ labels: projectLabels(name), all: true }), supervised, { all, services });
   }
@@ -143,8 +175,10 @@ export class ProjectManager {
     }
     return this.#lock(name).run(async () => {
       const prev = this.#desired.get(name);
-      const draft = mergeUp(prev, request.project, request);
+      const target = upTarget(name, prev ? (prev.target ?? 'local') : undefined, request.target);
+      const draft = { ...mergeUp(prev, request.project, request), ...(target === 'swarm' ? { target } : {}) };
       const services = activeServices(draft);
+      if (target === 'swarm') return this.#swarmUp(draft, services, request, signal);
       const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
       const built = await ensureImages({
         ...this.#withSignal(signal),
@@ -180,9 +214,16 @@ export class ProjectManager {
       if (!this.#desired.has(name) && !(await projectHasObjects(this.#o.engine, name, request.volumes))) {
         return { nothingToRemove: true } satisfies DownNothingResult;
       }
+      const target = this.targetOf(name);
       // Forget the desired state first so no wake-up in between recreates what down removes.
       this.#desired.delete(name);
       await this.#o.store.remove(name);
+      if (target === 'swarm') {
+        await this.#o.mesh?.unpublish(name);
+        const removed = await this.#requireSwarm().down(name);
+        this.#publish({ type: 'project', project: name, action: 'down' });
+        return removed;
+      }
       const reconciler = this.#loops.ensure(name);
       try {
         // Listeners close first (in-flight requests finish on still-running replicas), then the containers go.
@@ -195,6 +236,39 @@ export class ProjectManager {
         this.#loops.remove(name);
       }
     });
+  }
+
+  /**
+   * `up` on the swarm target: images are built locally as for local (then deployed by ID), ports are the proxy's,
+   * services/networks/secrets/configs are the swarm's. The manager check comes before any state is saved.
+   */
+  async #swarmUp(draft: DesiredProject, services: string[], request: UpRequest, signal?: AbortSignal): Promise<unknown> {
+    const swarm = this.#requireSwarm();
+    await assertManager(this.#o.swarm!);
+    const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
+    const project = await ensureImages({
+      ...this.#withSignal(signal),
+      engine: this.#o.engine,
+      project: request.project,
+      services,
+      build: request.build,
+      emit,
+      pullTimes: this.#pullTimes,
+      ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
+    });
+    const desired = { ...draft, project };
+    await this.#o.mesh?.publish(desired);
+    await this.#commit(desired);
+    this.#publish({ type: 'project', project: project.name, action: 'up', services: replicaCounts(desired) });
+    const deployed = await swarm.up(desired, services);
+    swarm.observe(project.name, () => this.#desired.get(project.name));
+    if (request.wait) await swarm.waitReady(desired, services, request.timeoutMs ?? DEFAULT_WAIT_MS, signal);
+    return { generation: desired.generation, swarm: deployed, replicas: await this.ps(project.name, true) };
+  }
+
+  #requireSwarm(): SwarmProjects {
+    if (this.#swarm) return this.#swarm;
+    throw new CmeshError('CMESH_E_TARGET_UNSUPPORTED', 'this daemon has no swarm engine configured', { hint: 'run the daemon against a Docker engine (cmesh daemon start)' });
   }
 
   /** Named warnings for what this engine's API cannot do (engine-compat.ts); the engine version is asked once. */
@@ -219,6 +293,13 @@ export class ProjectManager {
       const desired = mergeScale(this.#requireDesired(name), request.services);
       await this.#commit(desired);
       this.#publish({ type: 'project', project: name, action: 'scaled', services: replicaCounts(desired) });
+      if (desired.target === 'swarm') {
+        const swarm = this.#requireSwarm();
+        await this.#o.mesh?.publish(desired);
+        const deployed = await swarm.up(desired, activeServices(desired));
+        if (request.wait) await swarm.waitReady(desired, Object.keys(request.services), request.timeoutMs ?? DEFAULT_WAIT_MS, signal);
+        return { generation: desired.generation, swarm: deployed, replicas: await this.ps(name, true) };
+      }
       const reconcile = await this.#loops.ensure(name).reconcileNow();
       if (request.wait) await this.#waitReady(name, Object.keys(request.services), request.timeoutMs, signal);
       return { generation: desired.generation, reconcile, replicas: await this.ps(name, true) };
@@ -402,4 +483,14 @@ export class ProjectManager {
   #publish(e: Omit<Extract<DaemonEvent, { type: 'project' }>, 'time'>): void {
     this.#o.bus.publish({ time: Date.now(), ...e } as DaemonEvent);
   }
+}
+
+/** The target of an `up`: the requested one (flag, env or file), else the project's current one, else local. */
+export function upTarget(project: string, current: Target | undefined, requested: Target | undefined): Target {
+  const now = current ?? 'local';
+  if (requested === undefined || current === undefined || requested === now) return requested ?? now;
+  throw new CmeshError('CMESH_E_TARGET_CONFLICT', `project "${project}" runs on the ${now} target; \`up\` asked for ${requested}`, {
+    hint: `run \`cmesh down\` first to move it to ${requested}, or drop --target / CMESH_TARGET / x-cmesh.target to keep it on ${now}`,
+    details: { project, current: now, requested },
+  });
 }

@@ -72,6 +72,12 @@ export function register(program: Command, ctx: CliContext): void {
       pickTarget(targetSources);
       const { project } = await loadComposeProject(command, ctx);
       const target = pickTarget({ ...targetSources, file: project.target });
+      if (target === 'swarm' && (opts.watch || (!opts.detach && !opts.wait))) {
+        // Foreground `up` follows logs and `--watch` rolls out rebuilds: neither is carried out on swarm yet.
+        throw new CmeshError('CMESH_E_TARGET_UNSUPPORTED', `\`cmesh up${opts.watch ? ' --watch' : ''}\` in the foreground is not supported yet on the swarm target`, {
+          hint: 'use `cmesh up --target swarm -d` (or `--wait` to wait until every task is running and healthy)',
+        });
+      }
       const body: UpRequest = {
         project,
         services,
