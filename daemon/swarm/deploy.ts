@@ -166,5 +166,7 @@ export async function swarmDown(swarm: SwarmEngine, project: string, settleMs = 
     await retrying(() => swarm.removeNetwork(n.id));
     out.networks.push(n.name);
   }
+  // The manager answers the remove before the node lets go of an overlay: down returns once the engine lists none.
+  while ((await swarm.listNetworks(labels)).length > 0 && Date.now() < deadline) await sleep(250);
   return out;
 }

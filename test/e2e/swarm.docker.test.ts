@@ -2,11 +2,14 @@
 // leaves it again in `after` (only if it did the init). Everything it creates carries the run labels and is removed
 // by run id, also on failure. The only swarm e2e file: it runs serially with the other docker tests.
 
-import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
 import { createDockerSwarm } from '../../daemon/engine/dockerode-swarm.ts';
 import { swarmContract } from '../../daemon/engine/swarm-contract.ts';
-import { ensureBaseImages, newRunId, requireDocker, run, testLabels } from '../helpers/docker.ts';
-import { cleanupSwarm, ensureSwarm, leaveSwarm } from '../helpers/swarm.ts';
+import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
+import { ensureBaseImages, newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL, testLabels } from '../helpers/docker.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { cleanupSwarm, ensureSwarm, leaveSwarm, swarmObjectsOf } from '../helpers/swarm.ts';
 
 await requireDocker();
 const session = await ensureSwarm();
@@ -36,5 +39,114 @@ if (session.skip !== undefined) {
       settleMs: 60_000,
       cleanup: () => cleanupSwarm(runId),
     };
+  });
+}
+
+/** GETs `/` on the proxy's published port `n` times; returns the body of each answer (a task's hostname). */
+async function hits(port: number, n: number): Promise<{ bodies: string[]; failed: number }> {
+  const bodies: string[] = [];
+  let failed = 0;
+  for (let i = 0; i < n; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
+      const body = (await res.text()).trim();
+      if (res.status === 200) bodies.push(body);
+      else failed++;
+    } catch {
+      failed++;
+    }
+  }
+  return { bodies, failed };
+}
+
+/** The 12-character container IDs of the service's running task containers: what `hostname` prints inside them. */
+async function taskHostnames(service: string): Promise<string[]> {
+  const out = await run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`, '--filter', 'status=running']);
+  return out.split('\n').filter(Boolean).sort();
+}
+
+if (session.skip === undefined) {
+  describe('cmesh up --target swarm on a single-node swarm', { timeout: 300_000 }, () => {
+    const runId = newRunId('swarm');
+    const project = runId;
+    let cli: CmeshCli;
+    let port = 0;
+    let since = '';
+
+    before(async () => {
+      runIds.push(runId);
+      await ensureBaseImages();
+      cli = await newCmeshCli({ SWARM_TOKEN: 's3cret' });
+      port = await freePort();
+      // Each task answers with its hostname (its container's short ID), so a response names the task that served it.
+      await cli.writeCompose(
+        project,
+        `  web:
+    image: cmesh/busybox:local
+    command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports: ["${port}:8080"]
+    deploy: { replicas: 3 }
+    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
+    secrets: [token]
+    configs: [greeting]
+    labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }
+x-cmesh: { target: swarm }
+secrets:
+  token: { environment: SWARM_TOKEN }
+configs:
+  greeting: { content: "hello from cmesh" }
+`,
+      );
+      since = String(Math.floor(Date.now() / 1000));
+    });
+
+    after(async () => {
+      try {
+        await cli?.teardown(project, runId);
+      } finally {
+        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
+      }
+    });
+
+    test('up --target swarm -d --wait: 3 healthy tasks of the image by ID, no pull; 30 requests reach all 3', async () => {
+      await cli.ok(['up', '--target', 'swarm', '-d', '--wait', '--timeout', '120'], 180_000);
+      const image = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+      assert.equal(image, await run(['image', 'inspect', '--format', '{{.Id}}', 'cmesh/busybox:local']));
+      // The engine is shared: other runs' pulls show up too, so only pulls of this image count.
+      const pulls = await run(['events', '--since', since, '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'type=image', '--filter', 'event=pull', '--format', '{{.Actor.ID}}']);
+      assert.deepEqual(pulls.split('\n').filter((ref) => ref.includes('cmesh/busybox') || ref.includes(image.slice('sha256:'.length, 19))), [], 'no pull of the image');
+      const rows = await cli.ps();
+      assert.deepEqual(rows.map((r) => [r.service, r.state, r.health]), [['web', 'running', 'healthy'], ['web', 'running', 'healthy'], ['web', 'running', 'healthy']]);
+      assert.equal((await swarmObjectsOf('secret', project)).length, 1);
+      assert.equal((await swarmObjectsOf('config', project)).length, 1);
+      const { bodies, failed } = await hits(port, 30);
+      assert.equal(failed, 0);
+      assert.deepEqual([...new Set(bodies)].sort(), await taskHostnames(`${project}_web`));
+      assert.equal(new Set(bodies).size, 3, 'all 3 tasks served');
+    });
+
+    test('a verb the swarm target lacks is refused by name', async () => {
+      const r = await cli.cmesh(['restart']);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh restart` is not supported yet on the swarm target/);
+    });
+
+    test('scale web=2: two tasks remain and the proxy balances over exactly those', async () => {
+      await cli.ok(['scale', 'web=2', '--wait']);
+      const left = await until('2 running task containers', 60_000, async () => {
+        const h = await taskHostnames(`${project}_web`);
+        return h.length === 2 ? h : undefined;
+      }, 250);
+      // The mesh follows the task list within its observe interval.
+      await until('the pool to follow the scale-down', 15_000, async () => {
+        const { bodies, failed } = await hits(port, 12);
+        return failed === 0 && JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(left) ? true : undefined;
+      }, 250);
+    });
+
+    test('down leaves no services, networks, secrets or configs of the project', async () => {
+      await cli.ok(['down'], 120_000);
+      for (const kind of ['service', 'network', 'secret', 'config'] as const) assert.deepEqual(await swarmObjectsOf(kind, project), [], kind);
+    });
   });
 }

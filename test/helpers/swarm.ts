@@ -34,16 +34,19 @@ export async function leaveSwarm(session: SwarmSession): Promise<void> {
   if (session.initialized) await run(['swarm', 'leave', '--force'], { timeoutMs: 60_000 });
 }
 
-/** Removes the services, secrets, configs and networks labelled with this run id (services first: they hold the rest). */
-export async function cleanupSwarm(runId: string): Promise<void> {
-  const filter = `label=${RUN_LABEL}=${runId}`;
+/**
+ * Removes the services, secrets, configs and networks labelled with this run id (services first: they hold the rest);
+ * `label` selects by another label instead (e.g. `dev.cmesh.project=<project>` for what cmesh itself created).
+ */
+export async function cleanupSwarm(runId: string, label = `${RUN_LABEL}=${runId}`): Promise<void> {
+  const filter = `label=${label}`;
   const errors: unknown[] = [];
   for (const kind of ['service', 'secret', 'config', 'network'] as const) {
     try {
       const ids = (await run([kind, 'ls', '-q', '--filter', filter], { timeoutMs: 30_000 })).split('\n').filter(Boolean);
       if (ids.length > 0) await run([kind, 'rm', ...ids], { timeoutMs: 60_000 });
       // Task containers go away asynchronously after `service rm`; networks need them gone.
-      if (kind === 'service' && ids.length > 0) await waitNoTaskContainers(runId);
+      if (kind === 'service' && ids.length > 0) await waitNoTaskContainers(label);
     } catch (error) {
       errors.push(error);
     }
@@ -51,11 +54,16 @@ export async function cleanupSwarm(runId: string): Promise<void> {
   if (errors.length > 0) throw new AggregateError(errors, `swarm cleanup of test run ${runId} failed`);
 }
 
-async function waitNoTaskContainers(runId: string): Promise<void> {
+async function waitNoTaskContainers(label: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const left = await run(['ps', '-aq', '--filter', `label=${RUN_LABEL}=${runId}`], { timeoutMs: 15_000 });
+    const left = await run(['ps', '-aq', '--filter', `label=${label}`], { timeoutMs: 15_000 });
     if (left === '') return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+/** IDs of the project's swarm objects of one kind, by cmesh's project label. */
+export async function swarmObjectsOf(kind: 'service' | 'secret' | 'config' | 'network', project: string): Promise<string[]> {
+  return (await run([kind, 'ls', '-q', '--filter', `label=dev.cmesh.project=${project}`], { timeoutMs: 30_000 })).split('\n').filter(Boolean);
 }
