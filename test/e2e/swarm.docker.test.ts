@@ -6,9 +6,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createDockerSwarm } from '../../daemon/engine/dockerode-swarm.ts';
 import { swarmContract } from '../../daemon/engine/swarm-contract.ts';
-import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
 import { ensureBaseImages, newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL, testLabels } from '../helpers/docker.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { failed, loopbackPool, type Outcome, pacedLoad, summary } from '../helpers/load.ts';
 import { cleanupSwarm, ensureSwarm, leaveSwarm, swarmObjectsOf } from '../helpers/swarm.ts';
 
 await requireDocker();
@@ -57,6 +60,23 @@ async function hits(port: number, n: number): Promise<{ bodies: string[]; failed
     }
   }
   return { bodies, failed };
+}
+
+/** Paced load (4 workers, 50 req/s, bounded to 2 min) on the published port around `action`. */
+async function underLoad(port: number, action: () => Promise<void>): Promise<Outcome[]> {
+  const pool = loopbackPool(port, 4);
+  const stop = new AbortController();
+  const load = pacedLoad(pool, { rate: 50, concurrency: 4, maxMs: 120_000, maxCount: 6000, stop: stop.signal });
+  try {
+    await sleep(500);
+    await action();
+    await sleep(1000);
+  } finally {
+    stop.abort();
+  }
+  const outcomes = await load;
+  await pool.close();
+  return outcomes;
 }
 
 /** The 12-character container IDs of the service's running task containers: what `hostname` prints inside them. */
@@ -129,6 +149,55 @@ configs:
       const r = await cli.cmesh(['restart']);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh restart` is not supported yet on the swarm target/);
+    });
+
+    test('kill -9 of one task container under load: 0 failed requests, Swarm replaces the task', async () => {
+      const before = await taskHostnames(`${project}_web`);
+      const victim = before[0]!;
+      const outcomes = await underLoad(port, async () => {
+        await run(['kill', '-s', 'KILL', victim]);
+        await until('Swarm to replace the killed task', 60_000, async () => {
+          const now = await taskHostnames(`${project}_web`);
+          return now.length === 3 && !now.includes(victim) ? true : undefined;
+        }, 250);
+      });
+      assert.deepEqual(failed(outcomes), [], summary(outcomes));
+      assert.ok(outcomes.length > 50, summary(outcomes));
+      // The replacement serves once the mesh has seen it and its probes pass.
+      const now = await taskHostnames(`${project}_web`);
+      await until('the replacement task to serve', 20_000, async () => {
+        const { bodies } = await hits(port, 15);
+        return JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(now) ? true : undefined;
+      }, 250);
+    });
+
+    test('a start-first rolling update under load (a changed environment): 0 failed requests, all tasks replaced', async () => {
+      const before = await taskHostnames(`${project}_web`);
+      const compose = join(cli.work, 'compose.yaml');
+      await writeFile(compose, (await readFile(compose, 'utf8')).replace('    deploy:', '    environment: { VERSION: "2" }\n    deploy:'));
+      const outcomes = await underLoad(port, async () => {
+        await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+        await until('every old task to be gone', 60_000, async () => {
+          const now = await taskHostnames(`${project}_web`);
+          return now.length === 3 && now.every((h) => !before.includes(h)) ? true : undefined;
+        }, 250);
+      });
+      assert.deepEqual(failed(outcomes), [], summary(outcomes));
+      const env = await run(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}', `${project}_web`]);
+      assert.ok((JSON.parse(env) as string[]).includes('VERSION=2'), env);
+    });
+
+    test('a restarted daemon adopts the services: same tasks, the published port serves again', async () => {
+      const before = await taskHostnames(`${project}_web`);
+      await cli.killDaemon();
+      const rows = await cli.ps(); // autostarts a fresh daemon; -a also lists the tasks shut down earlier
+      assert.deepEqual(rows.filter((r) => r.state === 'running').map((r) => r.container.slice(0, 12)).sort(), before);
+      assert.ok(rows.filter((r) => r.state !== 'running').every((r) => r.state === 'exited'), JSON.stringify(rows.map((r) => r.state)));
+      await until('the published port to serve all 3 tasks again', 30_000, async () => {
+        const { bodies } = await hits(port, 15);
+        return JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(before) ? true : undefined;
+      }, 250);
+      assert.deepEqual(await taskHostnames(`${project}_web`), before, 'nothing was redeployed');
     });
 
     test('scale web=2: two tasks remain and the proxy balances over exactly those', async () => {
