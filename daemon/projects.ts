@@ -337,6 +337,7 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = this.#requireDesired(name);
       assertServices(desired.project, request.services);
+      if (desired.target === 'swarm') return { replicas: await this.#requireSwarm().restart(desired, request.services, DEFAULT_WAIT_MS) };
       await rollingRestart(this.#manual(name), await this.#containers(name, request.services), request);
       await this.#loops.ensure(name).reconcileNow();
       return { replicas: await this.ps(name, true) };

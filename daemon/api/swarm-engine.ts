@@ -72,6 +72,8 @@ export interface SwarmServiceSpec {
       Reservations?: { NanoCPUs?: number; MemoryBytes?: number };
     };
     Networks: { Target: string; Aliases: string[] }[];
+    /** Bumped to restart every task (rolling, per UpdateConfig) without any other change: `cmesh restart`. */
+    ForceUpdate?: number;
   };
   Mode: { Replicated: { Replicas: number } };
   UpdateConfig: { Parallelism: number; Order: 'start-first' | 'stop-first'; FailureAction: 'rollback' | 'pause' | 'continue'; Monitor?: number };

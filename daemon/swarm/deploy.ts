@@ -97,6 +97,9 @@ export async function swarmUp(ctx: SwarmDeployContext, desired: DesiredProject, 
       await swarm.createService(spec);
       result.created.push(name);
     } else if (have.spec.Labels[Labels.specHash] !== spec.Labels[Labels.specHash] || have.spec.Mode.Replicated?.Replicas !== spec.Mode.Replicated.Replicas) {
+      // Keep the restart counter: a lower ForceUpdate is a change too, and would restart the tasks once more.
+      const force = have.spec.TaskTemplate.ForceUpdate;
+      if (force !== undefined) spec.TaskTemplate.ForceUpdate = force;
       await swarm.updateService(have.id, have.version, spec);
       result.updated.push(name);
     } else result.unchanged.push(name);
@@ -111,6 +114,22 @@ export async function swarmUp(ctx: SwarmDeployContext, desired: DesiredProject, 
   }
   await pruneObjects(swarm, project.name, new Set(objects.map((o) => o.name)));
   return result;
+}
+
+/**
+ * `cmesh restart` on swarm: bumps each service's ForceUpdate, so Swarm replaces every task by its UpdateConfig
+ * (start-first, one at a time unless max_surge says more). Returns the running containers it replaces.
+ */
+export async function swarmRestart(swarm: SwarmEngine, project: string, services: string[]): Promise<string[]> {
+  const existing = (await swarm.listServices(swarmProjectLabels(project))).filter((s) => services.includes(s.spec.Labels[Labels.service] ?? ''));
+  const tasks = await swarm.listTasks(swarmProjectLabels(project));
+  for (const s of existing) {
+    const spec = structuredClone(s.spec);
+    spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
+    await swarm.updateService(s.id, s.version, spec);
+  }
+  const ids = new Set(existing.map((s) => s.id));
+  return tasks.filter((t) => ids.has(t.serviceId) && t.desiredState === 'running' && t.containerId).map((t) => t.containerId!);
 }
 
 /** Secrets/configs of older contents, once no service holds them (an in-use one waits for the next up). */

@@ -105,9 +105,25 @@ test('the daemon remembers the target: a plain up stays on swarm, a different ta
 });
 
 test('verbs the swarm target lacks are refused by name, never run locally', async () => {
-  await rejectsCode(client.request('POST', '/v1/projects/shop/restart', { services: [] }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh restart` is not supported yet on the swarm target/);
+  await rejectsCode(client.request('POST', '/v1/projects/shop/stop', { services: [] }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh stop` is not supported yet on the swarm target/);
   await rejectsCode(client.request('POST', '/v1/projects/shop/signal', { services: [], signal: 'SIGKILL' }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh kill`/);
   await rejectsCode(client.request('GET', '/v1/projects/shop/logs'), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh logs`/);
+});
+
+test('restart bumps ForceUpdate: Swarm replaces every task of the service, and the call returns the new ones', async () => {
+  const running = async () => (await ps()).filter((r) => r.service === 'web' && r.state === 'running').map((r) => r.container);
+  const before = await running();
+  const result = await client.request<{ replicas: ReplicaStatus[] }>('POST', '/v1/projects/shop/restart', { services: ['web'] });
+  const update = swarm.calls.filter((c) => c.method === 'updateService').at(-1)!.args[2] as SwarmServiceSpec;
+  assert.equal(update.TaskTemplate.ForceUpdate, 1);
+  const after = await running();
+  assert.equal(after.length, 3);
+  assert.ok(after.every((c) => !before.includes(c)), 'every task replaced');
+  assert.deepEqual(result.replicas.filter((r) => r.service === 'web').map((r) => r.container).sort(), after.sort());
+  // A later up keeps the counter instead of lowering it (which Swarm would take as one more restart).
+  await up({ scale: { web: 2 } });
+  const scaled = swarm.calls.filter((c) => c.method === 'updateService').at(-1)!.args[2] as SwarmServiceSpec;
+  assert.deepEqual([scaled.Mode.Replicated.Replicas, scaled.TaskTemplate.ForceUpdate], [2, 1]);
 });
 
 test('scale updates the service’s replica count; a replaced task joins the pool', async () => {

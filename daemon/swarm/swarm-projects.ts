@@ -11,7 +11,7 @@ import { Labels } from '../api/labels.ts';
 import type { SwarmEngine } from '../api/swarm-engine.ts';
 import type { ProjectMesh } from '../project-mesh.ts';
 import { replicaRows } from '../project-views.ts';
-import { type SwarmDownResult, type SwarmUpResult, swarmDown, swarmUp } from './deploy.ts';
+import { type SwarmDownResult, type SwarmUpResult, swarmDown, swarmRestart, swarmUp } from './deploy.ts';
 import { taskContainers } from './tasks.ts';
 
 export interface SwarmProjectsOptions {
@@ -46,8 +46,28 @@ export class SwarmProjects {
     return result;
   }
 
-  /** Every selected service has its replica count of running tasks, healthy where the service has a healthcheck. */
-  async waitReady(desired: DesiredProject, services: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /** Rolling restart (ForceUpdate): returns once every old task is replaced and the services are ready again. */
+  async restart(desired: DesiredProject, services: string[], timeoutMs: number): Promise<ReplicaStatus[]> {
+    const project = desired.project.name;
+    const selected = services.length > 0 ? services : Object.keys(desired.project.services);
+    const deadline = Date.now() + timeoutMs;
+    const replaced = new Set(await swarmRestart(this.#o.swarm, project, selected));
+    await this.waitReady(desired, selected, timeoutMs, undefined, replaced);
+    // Swarm marks an old task for shutdown before its container has stopped (stop_grace_period): wait for that too,
+    // so what `restart` returns is what runs.
+    while ((await this.#tasks(project, true)).some((t) => replaced.has(t.id) && t.state === 'running')) {
+      if (Date.now() > deadline) throw new CmeshError('CMESH_E_TIMEOUT', `old tasks of ${selected.join(', ')} still running after ${Math.round(timeoutMs / 1000)}s`);
+      await sleep(this.#o.observeMs ?? 500);
+    }
+    await this.observeOnce(desired);
+    return this.ps(project, false, []);
+  }
+
+  /**
+   * Every selected service has its replica count of running tasks, healthy where the service has a healthcheck;
+   * none of them one of the `replaced` containers (a restart waits for the new ones).
+   */
+  async waitReady(desired: DesiredProject, services: string[], timeoutMs: number, signal?: AbortSignal, replaced = new Set<string>()): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let missing: string[] = [];
     while (Date.now() < deadline) {
@@ -57,6 +77,7 @@ export class SwarmProjects {
         const want = desiredReplicas(desired, name);
         const hasCheck = desired.project.services[name]?.healthcheck?.disable === false;
         const mine = tasks.filter((t) => t.labels[Labels.service] === name);
+        if (mine.some((t) => replaced.has(t.id))) return true;
         const ready = mine.filter((t) => t.state === 'running' && (!hasCheck || t.health === 'healthy'));
         return ready.length < want || mine.length !== want;
       });

@@ -146,9 +146,9 @@ configs:
     });
 
     test('a verb the swarm target lacks is refused by name', async () => {
-      const r = await cli.cmesh(['restart']);
+      const r = await cli.cmesh(['stop']);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh restart` is not supported yet on the swarm target/);
+      assert.match(r.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh stop` is not supported yet on the swarm target/);
     });
 
     test('kill -9 of one task container under load: 0 failed requests, Swarm replaces the task', async () => {
@@ -185,6 +185,14 @@ configs:
       assert.deepEqual(failed(outcomes), [], summary(outcomes));
       const env = await run(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}', `${project}_web`]);
       assert.ok((JSON.parse(env) as string[]).includes('VERSION=2'), env);
+    });
+
+    test('restart replaces every task (rolling, start-first) and returns once the new ones are ready', async () => {
+      const before = await taskHostnames(`${project}_web`);
+      await cli.ok(['restart', 'web'], 180_000);
+      const after = await taskHostnames(`${project}_web`);
+      assert.equal(after.length, 3);
+      assert.ok(after.every((h) => !before.includes(h)), `${before} → ${after}`);
     });
 
     test('a restarted daemon adopts the services: same tasks, the published port serves again', async () => {
