@@ -51,6 +51,7 @@ import type { DesiredStore } from './store.ts';
 import type { SwarmEngine } from './api/swarm-engine.ts';
 import { assertTargetSupports, type Target } from './api/target.ts';
 import { SwarmProjects } from './swarm/swarm-projects.ts';
+import type { StreamLogsOptions } from './logs.ts';
 
 export type { Reconciler } from './project-loops.ts';
 export type { ProjectMesh } from './project-mesh.ts';
@@ -160,6 +161,13 @@ export class ProjectManager {
   /** Refuses a verb the project's target does not carry out (never runs it on the local engine instead). */
   assertVerb(name: string, verb: string): void {
     assertTargetSupports(name, this.targetOf(name), verb);
+  }
+
+  /** For `logs`: a swarm project's replicas are its tasks (on this node), re-listed while following. */
+  logSources(name: string): Pick<StreamLogsOptions, 'replicas'> {
+    if (this.targetOf(name) !== 'swarm') return {};
+    const swarm = this.#requireSwarm();
+    return { replicas: { list: (all) => swarm.taskContainers(name, all), relistMs: 1000 } };
   }
 
   async ps(name: string, all: boolean, services: string[] = []): Promise<ReplicaStatus[]> {

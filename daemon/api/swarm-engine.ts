@@ -174,6 +174,7 @@ export interface SwarmEngine {
   /** Tasks of services carrying `labels`, every state (the caller filters on desiredState). */
   listTasks(labels: LabelQuery): Promise<SwarmTaskInfo[]>;
 
+  /** Swarm-scoped overlays; one just created or removed may take a moment to (dis)appear here. */
   listNetworks(labels: LabelQuery): Promise<SwarmNetworkInfo[]>;
   /** An overlay, swarm-scoped; 409 name taken = CMESH_E_NAME_CONFLICT. */
   createNetwork(spec: SwarmNetworkSpec): Promise<SwarmNetworkInfo>;

@@ -20,8 +20,8 @@ test('target: a verb the swarm target lacks is refused by name; local runs every
   assertTargetSupports('shop', 'swarm', 'up');
   assertTargetSupports('shop', 'local', 'logs');
   assert.throws(
-    () => assertTargetSupports('shop', 'swarm', 'logs'),
+    () => assertTargetSupports('shop', 'swarm', 'stop'),
     (err: unknown) =>
-      err instanceof CmeshError && err.code === 'CMESH_E_TARGET_UNSUPPORTED' && err.message === '`cmesh logs` is not supported yet on the swarm target (project "shop" runs there)',
+      err instanceof CmeshError && err.code === 'CMESH_E_TARGET_UNSUPPORTED' && err.message === '`cmesh stop` is not supported yet on the swarm target (project "shop" runs there)',
   );
 });

@@ -22,7 +22,7 @@ export function pickTarget(sources: { flag?: string | undefined; env?: string | 
 
 /** Verbs each non-local target carries out; every other verb is refused by name, never run on the local engine. */
 export const TARGET_VERBS: Record<Exclude<Target, 'local'>, readonly string[]> = {
-  swarm: ['up', 'down', 'ps', 'scale', 'services', 'restart'],
+  swarm: ['up', 'down', 'ps', 'scale', 'services', 'restart', 'logs'],
 };
 
 export function assertTargetSupports(project: string, target: Target, verb: string): void {

@@ -114,7 +114,11 @@ export function swarmContract(name: string, makeHarness: () => Promise<SwarmHarn
     it('creates attachable overlays; a taken name conflicts; removal is idempotent', async () => {
       const name = `${h().project}_net`;
       const n = await h().swarm.createNetwork({ name, labels: labels(), attachable: true });
-      const listed = await h().swarm.listNetworks(labels());
+      // The manager answers the create before the node lists the overlay.
+      const listed = await until(h(), 'the overlay in the list', async () => {
+        const l = await h().swarm.listNetworks(labels());
+        return l.length > 0 ? l : undefined;
+      });
       assert.deepEqual(
         listed.map((x) => ({ id: x.id, name: x.name, driver: x.driver, scope: x.scope, attachable: x.attachable })),
         [{ id: n.id, name, driver: 'overlay', scope: 'swarm', attachable: true }],
@@ -122,7 +126,7 @@ export function swarmContract(name: string, makeHarness: () => Promise<SwarmHarn
       await assert.rejects(h().swarm.createNetwork({ name, labels: labels(), attachable: true }), isCode('CMESH_E_NAME_CONFLICT'));
       await h().swarm.removeNetwork(name);
       await h().swarm.removeNetwork(name);
-      assert.deepEqual(await h().swarm.listNetworks(labels()), []);
+      await until(h(), 'the overlay gone from the list', async () => ((await h().swarm.listNetworks(labels())).length === 0 ? true : undefined));
     });
 
     for (const kind of ['secret', 'config'] as const) {

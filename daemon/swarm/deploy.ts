@@ -9,7 +9,7 @@ import type { ContainerEngine } from '../api/engine.ts';
 import { CmeshError } from '../api/errors.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
 import type { ProjectSpec } from '../api/project.ts';
-import { type SwarmEngine, swarmNotManager } from '../api/swarm-engine.ts';
+import { type SwarmEngine, type SwarmNetworkSpec, swarmNotManager } from '../api/swarm-engine.ts';
 import { type SwarmWarning, swarmNetworks, swarmObjects, swarmService, swarmWarnings, TARGET_LABEL } from './translate.ts';
 
 export interface SwarmDeployContext {
@@ -37,6 +37,23 @@ export async function assertManager(swarm: SwarmEngine): Promise<void> {
 /** Labels selecting everything of one project on the swarm target. */
 export function swarmProjectLabels(project: string): Record<string, string> {
   return { ...projectLabels(project), [TARGET_LABEL]: 'swarm' };
+}
+
+/**
+ * Creates the overlay; a name conflict with our own overlay that the node does not list yet (it lags the manager
+ * for a moment after a create) is adoption, anything else stays a conflict.
+ */
+async function createOverlay(swarm: SwarmEngine, spec: SwarmNetworkSpec, labels: Record<string, string>): Promise<void> {
+  try {
+    await swarm.createNetwork(spec);
+  } catch (err) {
+    if (!(err instanceof CmeshError && err.code === 'CMESH_E_NAME_CONFLICT')) throw err;
+    for (let i = 0; i < 20; i++) {
+      if ((await swarm.listNetworks(labels)).some((n) => n.name === spec.name)) return;
+      await sleep(250);
+    }
+    throw err;
+  }
 }
 
 /** `sha256:…` per service: Swarm would try a registry pull of a tag at every task start, an ID it runs as is. */
@@ -75,7 +92,7 @@ export async function swarmUp(ctx: SwarmDeployContext, desired: DesiredProject, 
   const labels = swarmProjectLabels(project.name);
 
   const haveNets = new Set((await swarm.listNetworks(labels)).map((n) => n.name));
-  for (const n of swarmNetworks(project)) if (!haveNets.has(n.name)) await swarm.createNetwork(n);
+  for (const n of swarmNetworks(project)) if (!haveNets.has(n.name)) await createOverlay(swarm, n, labels);
 
   const contents = await objectContents(project);
   const objects = swarmObjects(project, contents);

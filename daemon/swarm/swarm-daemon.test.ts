@@ -107,7 +107,7 @@ test('the daemon remembers the target: a plain up stays on swarm, a different ta
 test('verbs the swarm target lacks are refused by name, never run locally', async () => {
   await rejectsCode(client.request('POST', '/v1/projects/shop/stop', { services: [] }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh stop` is not supported yet on the swarm target/);
   await rejectsCode(client.request('POST', '/v1/projects/shop/signal', { services: [], signal: 'SIGKILL' }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh kill`/);
-  await rejectsCode(client.request('GET', '/v1/projects/shop/logs'), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh logs`/);
+  await rejectsCode(client.request('POST', '/v1/projects/shop/top', { services: [] }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh top`/);
 });
 
 test('restart bumps ForceUpdate: Swarm replaces every task of the service, and the call returns the new ones', async () => {

@@ -127,6 +127,11 @@ export class SwarmProjects {
     for (const project of [...this.#observers.keys()]) this.stopObserving(project);
   }
 
+  /** The project's tasks as containers (every state with `all`), for logs. */
+  taskContainers(project: string, all: boolean): Promise<ContainerInfo[]> {
+    return this.#tasks(project, all);
+  }
+
   #tasks(project: string, all: boolean): Promise<ContainerInfo[]> {
     return taskContainers(this.#o.swarm, this.#o.engine, project, all);
   }

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createDockerSwarm } from '../../daemon/engine/dockerode-swarm.ts';
 import { swarmContract } from '../../daemon/engine/swarm-contract.ts';
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { ensureBaseImages, newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL, testLabels } from '../helpers/docker.ts';
+import { ensureBaseImages, newRunId, ROOT, RUN_LABEL, requireDocker, run, TEST_LABEL, testLabels } from '../helpers/docker.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { failed, loopbackPool, type Outcome, pacedLoad, summary } from '../helpers/load.ts';
 import { cleanupSwarm, ensureSwarm, leaveSwarm, swarmObjectsOf } from '../helpers/swarm.ts';
@@ -103,7 +104,7 @@ if (session.skip === undefined) {
         project,
         `  web:
     image: cmesh/busybox:local
-    command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    command: ["sh", "-c", "echo task $$(hostname) up && mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
     ports: ["${port}:8080"]
     deploy: { replicas: 3 }
     healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
@@ -219,6 +220,27 @@ configs:
         const { bodies, failed } = await hits(port, 12);
         return failed === 0 && JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(left) ? true : undefined;
       }, 250);
+    });
+
+    test('logs prints every task’s lines; logs -f picks up a task started later', async () => {
+      const now = await taskHostnames(`${project}_web`);
+      const once = await cli.ok(['logs', 'web']);
+      for (const h of now) assert.match(once.stdout, new RegExp(`task ${h} up`));
+      const follow = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), 'logs', '-f', '--tail', '0', 'web'], { cwd: cli.work, env: cli.env() });
+      let out = '';
+      follow.stdout.on('data', (d) => (out += d));
+      try {
+        await sleep(1500);
+        await cli.ok(['scale', 'web=3', '--wait']);
+        const added = await until('a third task', 60_000, async () => {
+          const h = (await taskHostnames(`${project}_web`)).filter((x) => !now.includes(x));
+          return h.length === 1 ? h[0] : undefined;
+        }, 250);
+        await until('the new task’s first line in logs -f', 15_000, async () => (out.includes(`task ${added} up`) ? true : undefined), 100);
+        for (const h of now) assert.doesNotMatch(out, new RegExp(`task ${h} up`), '--tail 0: old lines are not repeated');
+      } finally {
+        follow.kill('SIGINT');
+      }
     });
 
     test('down leaves no services, networks, secrets or configs of the project', async () => {
