@@ -44,7 +44,7 @@ import { type SyncContext, syncReplicas } from './project-sync.ts';
 import { type VerbContext, canonicalSignal, containerImages, killReplicas, killStops, publicPort, setPaused, topReplicas } from './project-verbs.ts';
 import { engineGaps, gapMessage } from './engine-compat.ts';
 import { materializeFileGrants, removeFileGrants } from './file-grants.ts';
-import { assertManager } from './swarm/deploy.ts';
+import { assertManager, assertSingleNode } from './swarm/deploy.ts';
 import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
 import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
 import type { DesiredStore } from './store.ts';
@@ -145,7 +145,10 @@ export class ProjectManager {
 
   async list(): Promise<ProjectSummary[]> {
     const containers = await this.#o.engine.listContainers({ labels: { [Labels.managed]: 'true' }, all: true });
-    return projectSummaries(containers, this.#desired);
+    // A swarm project's replicas are its tasks (their containers carry no `managed` label).
+    const swarmProjects = [...this.#desired.values()].filter((d) => d.target === 'swarm').map((d) => d.project.name);
+    const tasks = await Promise.all(swarmProjects.map((p) => this.#swarm?.taskContainers(p, false) ?? []));
+    return projectSummaries([...containers, ...tasks.flat()], this.#desired);
   }
 
   /** Known = has desired state or still owns engine objects (e.g. state lost): such a project can be inspected and downed. */
@@ -252,7 +255,8 @@ export class ProjectManager {
    */
   async #swarmUp(draft: DesiredProject, services: string[], request: UpRequest, signal?: AbortSignal): Promise<unknown> {
     const swarm = this.#requireSwarm();
-    await assertManager(this.#o.swarm!);
+    // Refused before any build, state or port: a non-manager engine, or a swarm whose other nodes lack our images.
+    assertSingleNode(await assertManager(this.#o.swarm!), request.project, services);
     const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
     const project = await ensureImages({
       ...this.#withSignal(signal),

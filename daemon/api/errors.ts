@@ -54,6 +54,8 @@ export const ErrorCodes = {
   CMESH_E_LOCKED: ExitCode.conflict,
   /** `--target swarm` against an engine that is not an active swarm manager. */
   CMESH_E_SWARM_NOT_MANAGER: ExitCode.engineUnavailable,
+  /** A swarm of several nodes: the local images cannot reach the other nodes until registry pushes land. */
+  CMESH_E_SWARM_MULTI_NODE: ExitCode.usage,
   /** A verb the project's target (e.g. swarm) does not carry out yet; never a silent run on another target. */
   CMESH_E_TARGET_UNSUPPORTED: ExitCode.usage,
   /** `up --target X` for a project the daemon runs on target Y: `down` first. */

@@ -58,3 +58,15 @@ test('a changed secret is a new object; the service moves to it and the old one 
   assert.deepEqual(await swarmDown(swarm, 'shop', 1000), { services: ['web'], networks: ['shop_default'], secrets: [now[0]!.name], configs: [] });
   assert.deepEqual(await swarmDown(swarm, 'shop', 1000), { services: [], networks: [], secrets: [], configs: [] });
 });
+
+test('a swarm of several nodes is refused before anything is deployed, naming the images other nodes could not get', async () => {
+  const engine = new FakeEngine({ strictImages: true });
+  const id = engine.addImage('example/web:1').id;
+  const swarm = new FakeSwarm({ images: [id], status: { state: 'active', manager: true, nodes: 3 } });
+  await assert.rejects(swarmUp({ swarm, engine, warn: () => {} }, desired(project('shop', [svc('web')])), ['web']), (err: unknown) => {
+    assert.ok(err instanceof CmeshError && err.code === 'CMESH_E_SWARM_MULTI_NODE');
+    assert.equal(err.message, 'this swarm has 3 nodes, and the other nodes could not get these local images: web (example/web:1)');
+    return true;
+  });
+  assert.deepEqual(swarm.calls.map((c) => c.method), ['swarmStatus']);
+});

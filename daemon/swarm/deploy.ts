@@ -9,7 +9,7 @@ import type { ContainerEngine } from '../api/engine.ts';
 import { CmeshError } from '../api/errors.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
 import type { ProjectSpec } from '../api/project.ts';
-import { type SwarmEngine, type SwarmNetworkSpec, swarmNotManager } from '../api/swarm-engine.ts';
+import { type SwarmEngine, type SwarmNetworkSpec, type SwarmStatus, swarmNotManager } from '../api/swarm-engine.ts';
 import { type SwarmWarning, swarmNetworks, swarmObjects, swarmService, swarmWarnings, TARGET_LABEL } from './translate.ts';
 
 export interface SwarmDeployContext {
@@ -27,11 +27,28 @@ export interface SwarmUpResult {
 }
 
 /** The swarm target needs an active manager; anything else fails before a single object is touched. */
-export async function assertManager(swarm: SwarmEngine): Promise<void> {
+export async function assertManager(swarm: SwarmEngine): Promise<SwarmStatus> {
   const s = await swarm.swarmStatus();
   if (s.state !== 'active' || !s.manager) {
     throw swarmNotManager(s.state === 'active' ? 'it is a swarm worker' : `its swarm state is "${s.state}"`, { state: s.state });
   }
+  return s;
+}
+
+/**
+ * Images exist only on this engine: other nodes could not run a task of them (an ID is not pullable). Until
+ * registry pushes land (docs/swarm.md), a swarm of several nodes is refused before anything is deployed.
+ */
+export function assertSingleNode(status: SwarmStatus, project: ProjectSpec, services: string[]): void {
+  if ((status.nodes ?? 1) <= 1) return;
+  const images = services.map((s) => {
+    const spec = project.services[s];
+    return `${s} (${spec?.image ?? (spec?.build ? `built from ${spec.build.context}` : '?')})`;
+  });
+  throw new CmeshError('CMESH_E_SWARM_MULTI_NODE', `this swarm has ${status.nodes} nodes, and the other nodes could not get these local images: ${images.join(', ')}`, {
+    hint: 'deploy to a single-node swarm for now: pushing images to a registry for other nodes is not built yet (see docs/swarm.md)',
+    details: { nodes: status.nodes, images },
+  });
 }
 
 /** Labels selecting everything of one project on the swarm target. */
@@ -86,7 +103,7 @@ async function objectContents(project: ProjectSpec): Promise<Record<string, Buff
 export async function swarmUp(ctx: SwarmDeployContext, desired: DesiredProject, services: string[]): Promise<SwarmUpResult> {
   const { swarm } = ctx;
   const project = desired.project;
-  await assertManager(swarm);
+  assertSingleNode(await assertManager(swarm), project, services);
   for (const w of swarmWarnings(project, services)) ctx.warn(w);
   const ids = await imageIds(ctx.engine, project, services);
   const labels = swarmProjectLabels(project.name);

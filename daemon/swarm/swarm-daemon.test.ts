@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DaemonClient } from '../../cli/daemon-client.ts';
-import type { ReplicaStatus, ServiceTableRow, UpRequest } from '../api/control.ts';
+import type { ProjectSummary, ReplicaStatus, ServiceTableRow, UpRequest } from '../api/control.ts';
 import { CmeshError } from '../api/errors.ts';
 import { resolveHome } from '../api/home.ts';
 import type { SwarmServiceSpec } from '../api/swarm-engine.ts';
@@ -88,6 +88,11 @@ test('up --target swarm deploys every service by image ID with host-mode task po
   const rows = await ps();
   assert.deepEqual(rows.filter((r) => r.service === 'web').map((r) => [r.replica, r.state]), [[1, 'running'], [2, 'running'], [3, 'running']]);
   assert.ok(rows.every((r) => r.service !== 'web' || (r.endpoints[0]?.hostPort ?? 0) >= 30000), 'each task has its engine-chosen port');
+});
+
+test('ls counts a swarm project’s running tasks', async () => {
+  const rows = await client.request<ProjectSummary[]>('GET', '/v1/projects');
+  assert.deepEqual(rows.map((r) => [r.name, r.running, r.total]), [['shop', 4, 4]]);
 });
 
 test('the mesh pools the tasks’ host ports behind the published port the proxy owns', async () => {
