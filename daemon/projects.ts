@@ -147,7 +147,8 @@ export class ProjectManager {
     const containers = await this.#o.engine.listContainers({ labels: { [Labels.managed]: 'true' }, all: true });
     // A swarm project's replicas are its tasks (their containers carry no `managed` label).
     const swarmProjects = [...this.#desired.values()].filter((d) => d.target === 'swarm').map((d) => d.project.name);
-    const tasks = await Promise.all(swarmProjects.map((p) => this.#swarm?.taskContainers(p, false) ?? []));
+    // An engine that left the swarm must not hide the local projects: its tasks then count as none.
+    const tasks = await Promise.all(swarmProjects.map((p) => this.#swarm?.taskContainers(p, false).catch(() => []) ?? []));
     return projectSummaries([...containers, ...tasks.flat()], this.#desired);
   }
 
@@ -226,6 +227,8 @@ export class ProjectManager {
         return { nothingToRemove: true } satisfies DownNothingResult;
       }
       const target = this.targetOf(name);
+      // A swarm project stays known while the swarm cannot take its down (e.g. the engine left the swarm).
+      if (target === 'swarm') await assertManager(this.#requireSwarmEngine());
       // Forget the desired state first so no wake-up in between recreates what down removes.
       this.#desired.delete(name);
       await this.#o.store.remove(name);
@@ -256,7 +259,7 @@ export class ProjectManager {
   async #swarmUp(draft: DesiredProject, services: string[], request: UpRequest, signal?: AbortSignal): Promise<unknown> {
     const swarm = this.#requireSwarm();
     // Refused before any build, state or port: a non-manager engine, or a swarm whose other nodes lack our images.
-    assertSingleNode(await assertManager(this.#o.swarm!), request.project, services);
+    assertSingleNode(await assertManager(this.#requireSwarmEngine()), request.project, services);
     const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
     const project = await ensureImages({
       ...this.#withSignal(signal),
@@ -276,6 +279,11 @@ export class ProjectManager {
     swarm.observe(project.name, () => this.#desired.get(project.name));
     if (request.wait) await swarm.waitReady(desired, services, request.timeoutMs ?? DEFAULT_WAIT_MS, signal);
     return { generation: desired.generation, swarm: deployed, replicas: await this.ps(project.name, true) };
+  }
+
+  #requireSwarmEngine(): SwarmEngine {
+    this.#requireSwarm();
+    return this.#o.swarm!;
   }
 
   #requireSwarm(): SwarmProjects {

@@ -38,7 +38,7 @@ function matches(labels: Record<string, string>, query: LabelQuery): boolean {
 const clone = <T>(v: T): T => structuredClone(v);
 
 export class FakeSwarm implements SwarmEngine {
-  readonly #status: SwarmStatus;
+  #status: SwarmStatus;
   readonly #images: Set<string>;
   readonly #services = new Map<string, FakeService>();
   readonly #tasks: SwarmTaskInfo[] = [];
@@ -53,6 +53,11 @@ export class FakeSwarm implements SwarmEngine {
     this.#status = opts.status ?? { state: 'active', manager: true, nodeId: 'fakenode', nodes: 1 };
     this.#images = new Set(opts.images ?? []);
     this.#nextPort = opts.firstHostPort ?? 30000;
+  }
+
+  /** Test control: the engine joins or leaves the swarm, or is demoted. */
+  setStatus(status: SwarmStatus): void {
+    this.#status = status;
   }
 
   addImage(id: string): void {

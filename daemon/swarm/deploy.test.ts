@@ -70,3 +70,19 @@ test('a swarm of several nodes is refused before anything is deployed, naming th
   });
   assert.deepEqual(swarm.calls.map((c) => c.method), ['swarmStatus']);
 });
+
+test('a rebuilt image (same tag, new ID) is a start-first rolling update of the service to the new ID', async () => {
+  const { engine, swarm, ctx } = setup();
+  const web = project('shop', [svc('web', { replicas: 2 })]);
+  await swarmUp(ctx, desired(web), ['web']);
+  assert.deepEqual((await swarmUp(ctx, desired(web), ['web'])).unchanged, ['web'], 'nothing changed, nothing sent');
+  engine.removeImage('example/web:1');
+  const rebuilt = engine.addImage('example/web:1', { rebuilt: 'yes' }).id;
+  swarm.addImage(rebuilt);
+  assert.deepEqual((await swarmUp(ctx, desired(web), ['web'])).updated, ['web']);
+  const [svcInfo] = await swarm.listServices({});
+  assert.equal(svcInfo!.spec.TaskTemplate.ContainerSpec.Image, rebuilt);
+  assert.deepEqual(svcInfo!.spec.UpdateConfig, { Parallelism: 1, Order: 'start-first', FailureAction: 'rollback' });
+  const running = (await swarm.listTasks({})).filter((t) => t.desiredState === 'running');
+  assert.deepEqual(running.map((t) => t.image), [rebuilt, rebuilt]);
+});

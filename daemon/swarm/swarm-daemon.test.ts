@@ -157,6 +157,17 @@ test('a restarted daemon adopts the swarm project: same target, same tasks', asy
   await rejectsCode(up({ target: 'local' }), 'CMESH_E_TARGET_CONFLICT');
 });
 
+test('down on an engine that left the swarm fails with the init/join hint and keeps the project known', async () => {
+  swarm.setStatus({ state: 'inactive', manager: false });
+  try {
+    await rejectsCode(client.operation('/v1/projects/shop/down', { volumes: false, removeOrphans: false }, () => {}), 'CMESH_E_SWARM_NOT_MANAGER');
+    const rows = await client.request<ProjectSummary[]>('GET', '/v1/projects');
+    assert.deepEqual(rows.map((r) => [r.name, r.running]), [['shop', 0]]);
+  } finally {
+    swarm.setStatus({ state: 'active', manager: true, nodeId: 'fakenode', nodes: 1 });
+  }
+});
+
 test('down removes the services, networks, secrets and configs; the project is forgotten; a second down finds nothing', async () => {
   const removed = await client.operation('/v1/projects/shop/down', { volumes: false, removeOrphans: false }, () => {});
   assert.deepEqual(removed, { services: ['db', 'web'], networks: ['shop_default'], secrets: [], configs: [] });
