@@ -223,10 +223,11 @@ export class ProjectManager {
    */
   async down(name: string, request: DownRequest): Promise<unknown> {
     return this.#lock(name).run(async () => {
-      if (!this.#desired.has(name) && !(await projectHasObjects(this.#o.engine, name, request.volumes))) {
+      // Without desired state (lost home), swarm services carrying the project's labels still say where it ran.
+      const target = this.#desired.has(name) ? this.targetOf(name) : (await this.#swarm?.hasProject(name)) ? 'swarm' : 'local';
+      if (target === 'local' && !this.#desired.has(name) && !(await projectHasObjects(this.#o.engine, name, request.volumes))) {
         return { nothingToRemove: true } satisfies DownNothingResult;
       }
-      const target = this.targetOf(name);
       // A swarm project stays known while the swarm cannot take its down (e.g. the engine left the swarm).
       if (target === 'swarm') await assertManager(this.#requireSwarmEngine());
       // Forget the desired state first so no wake-up in between recreates what down removes.

@@ -176,3 +176,14 @@ test('down removes the services, networks, secrets and configs; the project is f
   await rejectsCode(ps(), 'CMESH_E_PROJECT_NOT_FOUND');
   assert.deepEqual(await client.operation('/v1/projects/shop/down', { volumes: false, removeOrphans: false }, () => {}), { nothingToRemove: true });
 });
+
+test('with its desired state lost, down still finds a swarm project by its services’ labels and removes it', async () => {
+  await up({ target: 'swarm' });
+  await daemon.close();
+  await rm(join(dir, 'projects'), { recursive: true, force: true });
+  await start();
+  await rejectsCode(ps(), 'CMESH_E_PROJECT_NOT_FOUND');
+  const removed = await client.operation('/v1/projects/shop/down', { volumes: false, removeOrphans: false }, () => {});
+  assert.deepEqual(removed, { services: ['db', 'web'], networks: ['shop_default'], secrets: [], configs: [] });
+  assert.deepEqual(await swarm.listServices({}), []);
+});

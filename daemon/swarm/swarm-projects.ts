@@ -11,7 +11,7 @@ import { Labels } from '../api/labels.ts';
 import type { SwarmEngine } from '../api/swarm-engine.ts';
 import type { ProjectMesh } from '../project-mesh.ts';
 import { replicaRows } from '../project-views.ts';
-import { type SwarmDownResult, type SwarmUpResult, swarmDown, swarmRestart, swarmUp } from './deploy.ts';
+import { type SwarmDownResult, type SwarmUpResult, swarmDown, swarmProjectLabels, swarmRestart, swarmUp } from './deploy.ts';
 import { taskContainers } from './tasks.ts';
 
 export interface SwarmProjectsOptions {
@@ -88,6 +88,13 @@ export class SwarmProjects {
       hint: 'see `docker service ps <project>_<service> --no-trunc` for the tasks’ errors',
       details: { services: missing },
     });
+  }
+
+  /** True when this engine is a manager holding services of the project (so `down` knows it without desired state). */
+  async hasProject(project: string): Promise<boolean> {
+    const status = await this.#o.swarm.swarmStatus();
+    if (status.state !== 'active' || !status.manager) return false;
+    return (await this.#o.swarm.listServices(swarmProjectLabels(project))).length > 0;
   }
 
   down(project: string): Promise<SwarmDownResult> {
