@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { createDockerSwarm } from '../../daemon/engine/dockerode-swarm.ts';
 import { swarmContract } from '../../daemon/engine/swarm-contract.ts';
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
 import { ensureBaseImages, newRunId, ROOT, RUN_LABEL, requireDocker, run, TEST_LABEL, testLabels } from '../helpers/docker.ts';
@@ -246,6 +246,72 @@ configs:
     test('down leaves no services, networks, secrets or configs of the project', async () => {
       await cli.ok(['down'], 120_000);
       for (const kind of ['service', 'network', 'secret', 'config'] as const) assert.deepEqual(await swarmObjectsOf(kind, project), [], kind);
+    });
+  });
+}
+
+if (session.skip === undefined) {
+  describe('cmesh watch on the swarm target: a rebuild is a start-first rolling service update', { timeout: 300_000 }, () => {
+    const runId = newRunId('swarmwatch');
+    const project = runId;
+    let cli: CmeshCli;
+    let port = 0;
+
+    before(async () => {
+      runIds.push(runId);
+      await ensureBaseImages();
+      cli = await newCmeshCli();
+      port = await freePort();
+      const app = join(cli.work, 'app');
+      await mkdir(app, { recursive: true });
+      await writeFile(join(app, 'Dockerfile'), 'FROM cmesh/busybox:local\nCOPY version.txt /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n');
+      await writeFile(join(app, 'version.txt'), 'v1\n');
+      await cli.writeCompose(
+        project,
+        `  web:
+    build: { context: ./app, labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} } }
+    ports: ["${port}:8080"]
+    deploy: { replicas: 2 }
+    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
+    labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }
+x-cmesh: { target: swarm }
+`,
+      );
+    });
+
+    after(async () => {
+      try {
+        await cli?.teardown(project, runId);
+      } finally {
+        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
+      }
+    });
+
+    test('an edit under load rolls out by the new image ID with 0 failed requests', async () => {
+      await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+      const v1 = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+      assert.match(v1, /^sha256:[0-9a-f]{64}$/);
+      assert.deepEqual([...new Set((await hits(port, 6)).bodies)], ['v1']);
+      const watcher = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), 'watch'], { cwd: cli.work, env: cli.env() });
+      let log = '';
+      watcher.stderr.on('data', (d) => (log += d));
+      try {
+        await until('the watcher to start', 30_000, async () => (log.includes('Watching') ? true : undefined), 100);
+        const outcomes = await underLoad(port, async () => {
+          await writeFile(join(cli.work, 'app', 'version.txt'), 'v2\n');
+          await until(`the rollout (watch log: ${log})`, 120_000, async () => (log.includes('rebuilt and rolled out') ? true : undefined), 250);
+          await until('every task to serve v2', 60_000, async () => {
+            const { bodies, failed: f } = await hits(port, 6);
+            return f === 0 && bodies.every((b) => b === 'v2') ? true : undefined;
+          }, 250);
+        });
+        assert.deepEqual(failed(outcomes), [], summary(outcomes));
+        const v2 = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+        assert.match(v2, /^sha256:[0-9a-f]{64}$/);
+        assert.notEqual(v2, v1);
+      } finally {
+        watcher.kill('SIGINT');
+      }
     });
   });
 }
