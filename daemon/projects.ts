@@ -49,7 +49,7 @@ import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows }
 import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
 import type { DesiredStore } from './store.ts';
 import type { SwarmEngine } from './api/swarm-engine.ts';
-import { assertTargetSupports, type Target } from './api/target.ts';
+import { assertTargetSupports, type Target, upTarget } from './api/target.ts';
 import { SwarmProjects } from './swarm/swarm-projects.ts';
 import type { StreamLogsOptions } from './logs.ts';
 
@@ -505,14 +505,4 @@ export class ProjectManager {
   #publish(e: Omit<Extract<DaemonEvent, { type: 'project' }>, 'time'>): void {
     this.#o.bus.publish({ time: Date.now(), ...e } as DaemonEvent);
   }
-}
-
-/** The target of an `up`: the requested one (flag, env or file), else the project's current one, else local. */
-export function upTarget(project: string, current: Target | undefined, requested: Target | undefined): Target {
-  const now = current ?? 'local';
-  if (requested === undefined || current === undefined || requested === now) return requested ?? now;
-  throw new CmeshError('CMESH_E_TARGET_CONFLICT', `project "${project}" runs on the ${now} target; \`up\` asked for ${requested}`, {
-    hint: `run \`cmesh down\` first to move it to ${requested}, or drop --target / CMESH_TARGET / x-cmesh.target to keep it on ${now}`,
-    details: { project, current: now, requested },
-  });
 }

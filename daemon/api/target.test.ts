@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CmeshError } from './errors.ts';
-import { assertTargetSupports, pickTarget } from './target.ts';
+import { assertTargetSupports, pickTarget, upTarget } from './target.ts';
 
 test('target: the flag wins over CMESH_TARGET, which wins over x-cmesh.target; nothing chosen stays undefined', () => {
   assert.equal(pickTarget({ flag: 'local', env: 'swarm', file: 'swarm' }), 'local');
@@ -23,5 +23,16 @@ test('target: a verb the swarm target lacks is refused by name; local runs every
     () => assertTargetSupports('shop', 'swarm', 'stop'),
     (err: unknown) =>
       err instanceof CmeshError && err.code === 'CMESH_E_TARGET_UNSUPPORTED' && err.message === '`cmesh stop` is not supported yet on the swarm target (project "shop" runs there)',
+  );
+});
+
+test('target of an up: the request, else the project’s current one, else local; switching needs a down first', () => {
+  assert.equal(upTarget('shop', undefined, undefined), 'local');
+  assert.equal(upTarget('shop', undefined, 'swarm'), 'swarm');
+  assert.equal(upTarget('shop', 'swarm', undefined), 'swarm');
+  assert.equal(upTarget('shop', 'local', 'local'), 'local');
+  assert.throws(
+    () => upTarget('shop', 'local', 'swarm'),
+    (err: unknown) => err instanceof CmeshError && err.code === 'CMESH_E_TARGET_CONFLICT' && /cmesh down/.test(err.hint ?? ''),
   );
 });

@@ -32,3 +32,13 @@ export function assertTargetSupports(project: string, target: Target, verb: stri
     details: { project, target, verb },
   });
 }
+
+/** The target of an `up`: the requested one (flag, env or file), else the project's current one, else local. */
+export function upTarget(project: string, current: Target | undefined, requested: Target | undefined): Target {
+  const now = current ?? 'local';
+  if (requested === undefined || current === undefined || requested === now) return requested ?? now;
+  throw new CmeshError('CMESH_E_TARGET_CONFLICT', `project "${project}" runs on the ${now} target; \`up\` asked for ${requested}`, {
+    hint: `run \`cmesh down\` first to move it to ${requested}, or drop --target / CMESH_TARGET / x-cmesh.target to keep it on ${now}`,
+    details: { project, current: now, requested },
+  });
+}
