@@ -40,3 +40,9 @@ test('x-cmesh.target: swarm in the file: a foreground up or --watch is refused b
   assert.equal(await runCli(['up', '--watch', '--target', 'swarm'], watch), 2);
   assert.match(watch.err(), /`cmesh up --watch`/);
 });
+
+test('up --registry takes a registry host (no scheme, no tag); a bad one is a usage error before anything loads', async () => {
+  const ctx = ctxWith();
+  assert.equal(await runCli(['up', '-d', '--registry', 'https://reg.example.com'], ctx), 2);
+  assert.match(ctx.err(), /--registry "https:\/\/reg.example.com" is not a registry/);
+});

@@ -36,6 +36,8 @@ export const ErrorCodes = {
   CMESH_E_PULL_UNAUTHORIZED: ExitCode.pullFailed,
   /** Any other pull failure: registry unreachable, stalled, bad platform, engine-side error during the pull. */
   CMESH_E_PULL_FAILED: ExitCode.pullFailed,
+  /** A push to the registry a multi-node swarm deploys from failed (unreachable, refused, an error line). */
+  CMESH_E_PUSH_FAILED: ExitCode.pullFailed,
   CMESH_E_PORT_TAKEN: ExitCode.conflict,
   CMESH_E_NAME_CONFLICT: ExitCode.conflict,
   CMESH_E_VOLUME_PATH: ExitCode.config,

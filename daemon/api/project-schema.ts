@@ -284,6 +284,7 @@ export const ProjectSpecSchema = z
     extensions: safeRecord(z.unknown()),
     eastWest: z.boolean().optional(),
     target: z.enum(TARGETS).optional(),
+    registry: z.string().max(255).optional(),
   })
   .superRefine((p, ctx) => {
     keyedByName(ctx, p.services, 'services');

@@ -213,6 +213,8 @@ export interface ProjectSpec {
   eastWest?: boolean;
   /** Top-level `x-cmesh.target`; the CLI's --target and CMESH_TARGET override it (api/target.ts). */
   target?: Target;
+  /** Top-level `x-cmesh.registry` (or `up --registry`): the swarm target pushes images there and deploys by digest. */
+  registry?: string;
 }
 
 export interface ConfigWarning {

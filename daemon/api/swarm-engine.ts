@@ -186,6 +186,13 @@ export interface SwarmEngine {
   createObject(kind: SwarmObjectKind, spec: SwarmObjectSpec): Promise<SwarmObjectInfo>;
   /** 404 gone = success; in use by a service = CMESH_E_ENGINE. */
   removeObject(kind: SwarmObjectKind, idOrName: string): Promise<void>;
+
+  /**
+   * Tags the local image `source` as `repo:tag` and pushes it, for nodes that do not have it: resolves to the pushed
+   * manifest's digest (`sha256:…`), which a service can name as `repo@digest`. An error line in the push stream
+   * fails it (CMESH_E_PUSH_FAILED), even after HTTP 200.
+   */
+  pushImage(source: string, repo: string, tag: string): Promise<string>;
 }
 
 /** The swarm target on an engine that is no swarm manager; the adapter's status check and the 503 rule share it. */

@@ -108,7 +108,7 @@ test('the published JSON Schema agrees with the loader', () => {
   assert.equal(props.health.properties.rise.default, MESH_DEFAULTS.health.rise);
   assert.deepEqual(Object.keys(props).sort(), ['access_log', 'bind', 'hash_key', 'health', 'lb', 'mesh', 'ports', 'protocol', 'retries', 'rollout', 'timeouts', 'weight', 'weights']);
   assert.deepEqual(Object.keys(props.rollout.properties), ['max_surge']);
-  assert.deepEqual(Object.keys(schema.$defs.project.properties).sort(), ['defaults', 'east_west', 'target']);
+  assert.deepEqual(Object.keys(schema.$defs.project.properties).sort(), ['defaults', 'east_west', 'registry', 'target']);
   assert.equal(schema.$defs.project.properties.east_west.default, false);
   assert.deepEqual(schema.$defs.project.properties.target.enum, [...TARGETS]);
 });
@@ -153,4 +153,14 @@ test('x-cmesh.target: local or swarm at the top level, absent by default; a bad 
   assert.deepEqual(err.issues.map((i) => [i.path, `${i.position?.line}:${i.position?.col}`, i.message, i.hint]), [
     ['x-cmesh.target', '2:11', 'invalid value "kubernetes"', 'expected one of: local, swarm'],
   ]);
+});
+
+test('x-cmesh.registry: a registry host with optional port and path; a scheme or a tag is an error at file:line:col', () => {
+  const p = load('x-cmesh:\n  target: swarm\n  registry: 127.0.0.1:5000/team\nservices:\n  web: {image: x}\n').project;
+  assert.equal(p.registry, '127.0.0.1:5000/team');
+  assert.match(projectToComposeYaml(p), /registry: 127\.0\.0\.1:5000\/team/);
+  for (const bad of ['http://reg:5000', 'reg:5000/app:1']) {
+    const err = loadError(`x-cmesh:\n  registry: "${bad}"\nservices:\n  web: {image: x}\n`);
+    assert.deepEqual(err.issues.map((i) => [i.path, `${i.position?.line}:${i.position?.col}`, i.message]), [['x-cmesh.registry', '2:13', `invalid registry "${bad}"`]]);
+  }
 });

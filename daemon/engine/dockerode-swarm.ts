@@ -15,7 +15,9 @@ import type {
   SwarmTaskInfo,
   SwarmTaskState,
 } from '../api/swarm-engine.ts';
+import { CmeshError } from '../api/errors.ts';
 import { resolveEngineTarget } from './connect.ts';
+import { JsonObjectSplitter } from './json-stream.ts';
 import { DockerCalls, labelFilters } from './docker-calls.ts';
 import type { EngineOp } from './translate-error.ts';
 
@@ -151,6 +153,32 @@ export class DockerodeSwarm implements SwarmEngine {
     const d = this.#d.docker;
     const created = await this.#d.call({ op, subject: spec.name }, () => (kind === 'secret' ? d.createSecret(body) : d.createConfig(body)));
     return { id: str(obj(created)['id']) || str(obj(created)['ID']), name: spec.name, labels: { ...spec.labels } };
+  }
+
+  async pushImage(source: string, repo: string, tag: string): Promise<string> {
+    const d = this.#d.docker;
+    await this.#d.call({ op: 'push', subject: source }, () => d.getImage(source).tag({ repo, tag }));
+    // The registry is reached by the engine: 127.0.0.0/8 counts as insecure there, anything else needs TLS or config.
+    const stream = (await this.#d.call({ op: 'push', subject: `${repo}:${tag}` }, () => d.getImage(`${repo}:${tag}`).push({ tag, authconfig: {} }))) as NodeJS.ReadableStream;
+    const splitter = new JsonObjectSplitter();
+    let digest = '';
+    const seen = (objs: Record<string, unknown>[]): void => {
+      for (const o of objs) {
+        const detail = obj(o['errorDetail']);
+        if (o['error'] !== undefined || Object.keys(detail).length > 0) {
+          throw new CmeshError('CMESH_E_PUSH_FAILED', `push of ${repo}:${tag} failed: ${str(detail['message']) || str(o['error'])}`, {
+            hint: 'check that the registry is reachable from the engine (and trusted: docker treats only 127.0.0.0/8 as insecure)',
+            details: { repo, tag },
+          });
+        }
+        const aux = str(obj(o['aux'])['Digest']);
+        if (aux) digest = aux;
+      }
+    };
+    for await (const chunk of stream) seen(splitter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk))));
+    seen(splitter.end());
+    if (!digest.startsWith('sha256:')) throw new CmeshError('CMESH_E_PUSH_FAILED', `push of ${repo}:${tag} reported no digest`);
+    return digest;
   }
 
   async removeObject(kind: SwarmObjectKind, idOrName: string): Promise<void> {

@@ -1,7 +1,8 @@
 // The in-memory SwarmEngine: services converge to their replica count at once, each task gets a host-mode port the
 // way the engine picks one, and every failure is built through the adapter's own translation table.
 
-import type { CmeshError } from '../api/errors.ts';
+import { createHash } from 'node:crypto';
+import { CmeshError } from '../api/errors.ts';
 import type {
   LabelQuery,
   SwarmEngine,
@@ -170,6 +171,19 @@ export class FakeSwarm implements SwarmEngine {
     this.#objects[kind].delete(o.name);
   }
 
+  async pushImage(source: string, repo: string, tag: string): Promise<string> {
+    this.#enterAny('pushImage', [source, repo, tag]);
+    if (!this.#images.has(source)) throw new CmeshError('CMESH_E_PUSH_FAILED', `push of ${repo}:${tag} failed: no such image ${source}`);
+    const digest = `sha256:${createHash('sha256').update(`${source}|${repo}`).digest('hex')}`;
+    // The node now has the image under its digest reference too, as the engine would after a push.
+    this.#images.add(`${repo}@${digest}`);
+    this.pushed.push(`${repo}:${tag}`);
+    return digest;
+  }
+
+  /** `repo:tag` of every push, in order. */
+  readonly pushed: string[] = [];
+
   /** Brings a service's running tasks to its replica count; `replace` retires every old task first (a new spec). */
   #converge(svc: FakeService, replace: boolean): void {
     const live = () => this.#tasks.filter((t) => t.serviceId === svc.id && t.desiredState === 'running');
@@ -205,6 +219,11 @@ export class FakeSwarm implements SwarmEngine {
 
   #service(idOrName: string): FakeService | undefined {
     return this.#services.get(idOrName) ?? [...this.#services.values()].find((s) => s.id === idOrName);
+  }
+
+  /** A call that needs no swarm (image pushes go to the registry, not the manager). */
+  #enterAny(method: string, args: unknown[]): void {
+    this.calls.push({ method, args });
   }
 
   #enter(method: string, args: unknown[], op: EngineOp): void {

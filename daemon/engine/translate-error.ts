@@ -42,7 +42,8 @@ export type EngineOp =
   | 'secret-create'
   | 'secret-remove'
   | 'config-create'
-  | 'config-remove';
+  | 'config-remove'
+  | 'push';
 
 /** What the failing call was about; only `op` is required. */
 export interface ErrorContext {

@@ -86,3 +86,15 @@ test('a rebuilt image (same tag, new ID) is a start-first rolling update of the 
   const running = (await swarm.listTasks({})).filter((t) => t.desiredState === 'running');
   assert.deepEqual(running.map((t) => t.image), [rebuilt, rebuilt]);
 });
+
+test('with a registry, a multi-node swarm is deployed: each image pushed to <registry>/<project>/<service> and named by digest', async () => {
+  const engine = new FakeEngine({ strictImages: true });
+  const id = engine.addImage('example/web:1').id;
+  const swarm = new FakeSwarm({ images: [id], status: { state: 'active', manager: true, nodes: 3 } });
+  const p = { ...project('shop', [svc('web')]), registry: '127.0.0.1:5000/team' };
+  await swarmUp({ swarm, engine, warn: () => {} }, desired(p), ['web']);
+  assert.deepEqual(swarm.pushed, [`127.0.0.1:5000/team/shop/web:${id.slice(7, 19)}`]);
+  const [web] = await swarm.listServices({});
+  assert.match(web!.spec.TaskTemplate.ContainerSpec.Image, /^127\.0\.0\.1:5000\/team\/shop\/web@sha256:[0-9a-f]{64}$/);
+  assert.deepEqual((await swarm.listTasks({})).map((t) => t.state), ['running']);
+});

@@ -40,13 +40,13 @@ export async function assertManager(swarm: SwarmEngine): Promise<SwarmStatus> {
  * registry pushes land (docs/swarm.md), a swarm of several nodes is refused before anything is deployed.
  */
 export function assertSingleNode(status: SwarmStatus, project: ProjectSpec, services: string[]): void {
-  if ((status.nodes ?? 1) <= 1) return;
+  if ((status.nodes ?? 1) <= 1 || project.registry !== undefined) return;
   const images = services.map((s) => {
     const spec = project.services[s];
     return `${s} (${spec?.image ?? (spec?.build ? `built from ${spec.build.context}` : '?')})`;
   });
   throw new CmeshError('CMESH_E_SWARM_MULTI_NODE', `this swarm has ${status.nodes} nodes, and the other nodes could not get these local images: ${images.join(', ')}`, {
-    hint: 'deploy to a single-node swarm for now: pushing images to a registry for other nodes is not built yet (see docs/swarm.md)',
+    hint: 'set `x-cmesh.registry` (or `up --registry`) to a registry every node can pull from: cmesh pushes the images there and deploys them by digest',
     details: { nodes: status.nodes, images },
   });
 }
@@ -90,6 +90,19 @@ async function imageIds(engine: ContainerEngine, project: ProjectSpec, services:
   return out;
 }
 
+/**
+ * With a registry: each image goes to `<registry>/<project>/<service>:<short id>` and is deployed as `repo@digest`,
+ * which any node can pull and which never moves (a local node finds it by digest and does not pull).
+ */
+async function pushImages(swarm: SwarmEngine, project: ProjectSpec, ids: Record<string, string>): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [service, id] of Object.entries(ids)) {
+    const repo = `${project.registry}/${project.name}/${service}`.toLowerCase();
+    out[service] = `${repo}@${await swarm.pushImage(id, repo, id.slice('sha256:'.length, 'sha256:'.length + 12))}`;
+  }
+  return out;
+}
+
 async function objectContents(project: ProjectSpec): Promise<Record<string, Buffer>> {
   const out: Record<string, Buffer> = {};
   for (const [kind, map] of [['secret', project.secrets], ['config', project.configs]] as const) {
@@ -106,6 +119,7 @@ export async function swarmUp(ctx: SwarmDeployContext, desired: DesiredProject, 
   assertSingleNode(await assertManager(swarm), project, services);
   for (const w of swarmWarnings(project, services)) ctx.warn(w);
   const ids = await imageIds(ctx.engine, project, services);
+  if (project.registry !== undefined) Object.assign(ids, await pushImages(swarm, project, ids));
   const labels = swarmProjectLabels(project.name);
 
   const haveNets = new Set((await swarm.listNetworks(labels)).map((n) => n.name));

@@ -13,6 +13,7 @@ import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.t
 import { ensureBaseImages, newRunId, ROOT, RUN_LABEL, requireDocker, run, TEST_LABEL, testLabels } from '../helpers/docker.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { failed, loopbackPool, type Outcome, pacedLoad, summary } from '../helpers/load.ts';
+import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { cleanupSwarm, ensureSwarm, leaveSwarm, swarmObjectsOf } from '../helpers/swarm.ts';
 
 await requireDocker();
@@ -312,6 +313,54 @@ x-cmesh: { target: swarm }
       } finally {
         watcher.kill('SIGINT');
       }
+    });
+  });
+}
+
+if (session.skip === undefined) {
+  describe('the swarm target with a registry: images pushed and deployed by digest', { timeout: 300_000 }, () => {
+    const runId = newRunId('swarmreg');
+    const project = runId;
+    let cli: CmeshCli;
+    let registry: TestRegistry | undefined;
+
+    before(async () => {
+      runIds.push(runId);
+      await ensureBaseImages();
+      registry = await startRegistry();
+      cli = await newCmeshCli();
+      await cli.writeCompose(
+        project,
+        `  web:
+    image: cmesh/busybox:local
+    command: ["sh", "-c", "exec httpd -f -p 8080 -h /"]
+    labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }
+x-cmesh: { target: swarm, registry: "${registry.host}" }
+`,
+      );
+    });
+
+    after(async () => {
+      try {
+        await cli?.teardown(project, runId);
+        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
+      } finally {
+        // Only the tag this test pushed: the image itself is the shared base image.
+        const tags = await run(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', `${registry?.host}/${project}/web`]).catch(() => '');
+        for (const t of tags.split('\n').filter(Boolean)) await run(['rmi', t]).catch(() => undefined);
+        await registry?.stop();
+      }
+    });
+
+    test('up pushes the image to <registry>/<project>/web and the service names it by digest; its task runs', async () => {
+      await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+      const image = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+      assert.match(image, new RegExp(`^${registry!.host.replace(/\./g, '\\.')}/${project}/web@sha256:[0-9a-f]{64}$`));
+      const catalog = (await (await fetch(`http://${registry!.host}/v2/_catalog`)).json()) as { repositories: string[] };
+      assert.ok(catalog.repositories.includes(`${project}/web`), JSON.stringify(catalog));
+      assert.deepEqual((await cli.ps()).map((r) => [r.service, r.state]), [['web', 'running']]);
+      await cli.ok(['down'], 120_000);
+      assert.deepEqual(await swarmObjectsOf('service', project), []);
     });
   });
 }
