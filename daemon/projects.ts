@@ -51,6 +51,7 @@ import type { DesiredStore } from './store.ts';
 import type { SwarmEngine } from './api/swarm-engine.ts';
 import { assertTargetSupports, type Target, upTarget } from './api/target.ts';
 import { SwarmProjects } from './swarm/swarm-projects.ts';
+import { meshView } from './swarm/translate.ts';
 import type { StreamLogsOptions } from './logs.ts';
 
 export type { Reconciler } from './project-loops.ts';
@@ -116,7 +117,7 @@ export class ProjectManager {
   async open(): Promise<void> {
     for (const [name, desired] of await this.#o.store.loadAll()) {
       this.#desired.set(name, desired);
-      await this.#o.mesh?.adopt(desired);
+      await this.#o.mesh?.adopt(desired.target === 'swarm' ? meshView(desired) : desired);
       // A swarm project's services are the engine's to run: the daemon only watches its tasks for the mesh.
       if (desired.target === 'swarm') this.#swarm?.observe(name, () => this.#desired.get(name));
       else this.#loops.ensure(name).wake('daemon start: adopt existing containers');
@@ -273,7 +274,7 @@ export class ProjectManager {
       ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
     });
     const desired = { ...draft, project };
-    await this.#o.mesh?.publish(desired);
+    await this.#o.mesh?.publish(meshView(desired));
     await this.#commit(desired);
     this.#publish({ type: 'project', project: project.name, action: 'up', services: replicaCounts(desired) });
     const deployed = await swarm.up(desired, services);
@@ -316,7 +317,7 @@ export class ProjectManager {
       this.#publish({ type: 'project', project: name, action: 'scaled', services: replicaCounts(desired) });
       if (desired.target === 'swarm') {
         const swarm = this.#requireSwarm();
-        await this.#o.mesh?.publish(desired);
+        await this.#o.mesh?.publish(meshView(desired));
         const deployed = await swarm.up(desired, activeServices(desired));
         if (request.wait) await swarm.waitReady(desired, Object.keys(request.services), request.timeoutMs ?? DEFAULT_WAIT_MS, signal);
         return { generation: desired.generation, swarm: deployed, replicas: await this.ps(name, true) };

@@ -49,6 +49,7 @@ const PortMappingSchema = z.strictObject({
   protocol: z.enum(['tcp', 'udp']),
   name: z.string().optional(),
   appProtocol: z.string().optional(),
+  mode: z.literal('ingress').optional(),
 });
 
 const BuildSpecSchema = z.strictObject({

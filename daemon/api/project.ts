@@ -25,6 +25,8 @@ export interface PortMapping {
   /** Long syntax `name` / `app_protocol`, kept for display. */
   name?: string;
   appProtocol?: string;
+  /** Long syntax `mode: ingress`: on the swarm target, Swarm's routing mesh publishes it instead of cmesh's proxy. */
+  mode?: 'ingress';
 }
 
 export interface BuildSpec {

@@ -57,7 +57,7 @@ function renderService(s: ServiceSpec): Plain {
     entrypoint: s.entrypoint,
     environment: sortedRecord(s.environment, (v) => v),
     env_file: undefined,
-    ports: s.ports.map((p) => compact({ target: p.target, published: p.published === undefined ? undefined : p.publishedEnd === undefined ? String(p.published) : `${p.published}-${p.publishedEnd}`, host_ip: p.hostIp, protocol: p.protocol, name: p.name, app_protocol: p.appProtocol })),
+    ports: s.ports.map((p) => compact({ target: p.target, published: p.published === undefined ? undefined : p.publishedEnd === undefined ? String(p.published) : `${p.published}-${p.publishedEnd}`, host_ip: p.hostIp, protocol: p.protocol, name: p.name, app_protocol: p.appProtocol, mode: p.mode })),
     expose: s.expose.map(String),
     deploy: { replicas: s.replicas },
     healthcheck: hc && compact({

@@ -13,6 +13,7 @@ import type { ProjectMesh } from '../project-mesh.ts';
 import { replicaRows } from '../project-views.ts';
 import { type SwarmDownResult, type SwarmUpResult, swarmDown, swarmProjectLabels, swarmRestart, swarmUp } from './deploy.ts';
 import { taskContainers } from './tasks.ts';
+import { meshView } from './translate.ts';
 
 export interface SwarmProjectsOptions {
   swarm: SwarmEngine;
@@ -108,7 +109,7 @@ export class SwarmProjects {
 
   /** Feeds the pools once (after up, scale). */
   async observeOnce(desired: DesiredProject): Promise<void> {
-    this.#o.mesh?.observed(desired, await this.#tasks(desired.project.name, false));
+    this.#o.mesh?.observed(meshView(desired), await this.#tasks(desired.project.name, false));
   }
 
   /** Re-lists the project's tasks every observeMs until down or close, so replaced tasks join the pool by themselves. */

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Labels } from '../api/labels.ts';
 import { loadProjectFromSources } from '../config/load.ts';
-import { swarmNetworks, swarmObjects, swarmService, swarmSpecHash, swarmWarnings } from './translate.ts';
+import { meshView, swarmNetworks, swarmObjects, swarmService, swarmSpecHash, swarmWarnings } from './translate.ts';
 
 const DIR = fileURLToPath(new URL('../../fixtures/swarm/', import.meta.url));
 const imageIdOf = (ref: string) => `sha256:${Buffer.from(ref).toString('hex').padEnd(64, '0').slice(0, 64)}`;
@@ -66,4 +66,11 @@ test('a changed secret is a new object under a new name (swarm objects are immut
   const b = swarmObjects(project, { 'secret:token': Buffer.from('two') }).find((o) => o.kind === 'secret')!;
   assert.notEqual(a.name, b.name);
   assert.match(a.name, /^shop_token_[0-9a-f]{12}$/);
+});
+
+test('a port marked `mode: ingress` is Swarm’s to publish: the mesh view leaves it out, the proxy keeps the others', () => {
+  const { project } = translate('web');
+  const view = meshView({ project });
+  assert.deepEqual(view.project.services['web']!.ports.map((p) => p.target), [8080]);
+  assert.deepEqual(project.services['web']!.ports.map((p) => [p.target, p.mode]), [[8080, undefined], [9090, 'ingress']], 'the spec itself is untouched');
 });

@@ -134,8 +134,15 @@ export function swarmService(project: ProjectSpec, s: ServiceSpec, inputs: Servi
     UpdateConfig: { Parallelism: parallelism, Order: 'start-first', FailureAction: 'rollback' },
     RollbackConfig: { Parallelism: parallelism, Order: 'start-first' },
     // Host mode without PublishedPort: each task gets an engine-chosen port the cmesh proxy balances over; the
-    // user's published port stays the proxy's (Swarm's ingress mesh is not used).
-    EndpointSpec: { Mode: 'vip', Ports: s.ports.map((p) => ({ Protocol: p.protocol, TargetPort: p.target, PublishMode: 'host' as const })) },
+    // user's published port stays the proxy's. Swarm's ingress mesh publishes only a port marked `mode: ingress`.
+    EndpointSpec: {
+      Mode: 'vip',
+      Ports: s.ports.map((p) =>
+        p.mode === 'ingress' && p.published !== undefined
+          ? { Protocol: p.protocol, TargetPort: p.target, PublishedPort: p.published, PublishMode: 'ingress' as const }
+          : { Protocol: p.protocol, TargetPort: p.target, PublishMode: 'host' as const },
+      ),
+    },
   };
   spec.Labels[Labels.specHash] = swarmSpecHash(spec);
   return spec;
@@ -172,4 +179,12 @@ function compact<T extends object>(o: T): T {
 
 function nonEmpty<T extends object>(o: T): T | undefined {
   return Object.keys(o).length > 0 ? o : undefined;
+}
+
+/** The project as the mesh should see it: ports Swarm's ingress publishes are not the proxy's to bind. */
+export function meshView<T extends { project: ProjectSpec }>(desired: T): T {
+  const services = Object.fromEntries(
+    Object.entries(desired.project.services).map(([k, s]) => [k, s.ports.some((p) => p.mode === 'ingress') ? { ...s, ports: s.ports.filter((p) => p.mode !== 'ingress') } : s]),
+  );
+  return { ...desired, project: { ...desired.project, services } };
 }
