@@ -10,7 +10,7 @@ const shop = project('shop', [svc('web', { replicas: 2, envFiles: [{ file: '/non
 
 /** A valid body per POST route: the seeds the mutations start from. */
 export const VALID: Record<string, unknown> = {
-  up: { project: shop, services: [], build: 'auto', wait: false },
+  up: { project: shop, services: [], build: 'auto', wait: false, target: 'local' },
   build: { project: shop, services: ['web'], noCache: false },
   sync: {
     service: 'web',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { CONTROL_API_VERSION, type DaemonInfo } from './api/control.ts';
 import type { ContainerEngine } from './api/engine.ts';
+import type { SwarmEngine } from './api/swarm-engine.ts';
 import { CmeshError } from './api/errors.ts';
 import { EventBus } from './event-bus.ts';
 import { type CmeshHome, ensureHome } from './api/home.ts';
@@ -22,6 +23,8 @@ import { DesiredStore } from './store.ts';
 export interface StartDaemonOptions {
   home: CmeshHome;
   engine: ContainerEngine;
+  /** The engine's Swarm side (`up --target swarm`); absent = the swarm target is refused. */
+  swarm?: SwarmEngine;
   version: string;
   resyncMs?: number;
   reconnect?: { initialMs: number; maxMs: number };
@@ -107,6 +110,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     mesh,
     filesDir: join(home.home, 'files'),
     pullTimes: new PullStateFile(join(home.home, 'pulls.json')),
+    ...(options.swarm ? { swarm: options.swarm } : {}),
     ...(options.resyncMs === undefined ? {} : { resyncMs: options.resyncMs }),
     ...(options.reconnect ? { reconnect: options.reconnect } : {}),
   });

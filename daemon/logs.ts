@@ -18,6 +18,20 @@ export interface StreamLogsOptions {
   onEngineEvent: (listener: (event: EngineEvent) => void) => () => void;
   /** May return a promise to push back (the client reads slowly): the engine stream then waits too. */
   write: (frame: LogFrame) => void | Promise<void>;
+  /**
+   * Another target's replicas (swarm tasks), listed by this instead of the project's labelled containers. Their
+   * starts carry none of the labels the engine event stream is filtered on, so follow mode re-lists every relistMs.
+   */
+  replicas?: { list: (all: boolean) => Promise<Pick<ContainerInfo, 'id' | 'labels' | 'name'>[]>; relistMs: number };
+}
+
+/** Follow mode for replicas without engine events: attach what runs now, every relistMs, until the client leaves. */
+async function relist(replicas: NonNullable<StreamLogsOptions['replicas']>, found: (c: Pick<ContainerInfo, 'id' | 'labels' | 'name'>) => void, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    await new Promise((r) => setTimeout(r, replicas.relistMs));
+    if (signal.aborted) return;
+    for (const c of await replicas.list(false).catch(() => [])) found(c);
+  }
 }
 
 /** Resolves when every stream ended (no follow), or when the signal aborts (follow). */
@@ -65,11 +79,16 @@ export async function streamLogs(o: StreamLogsOptions): Promise<void> {
       })
     : () => undefined;
   try {
-    const containers = await o.engine.listContainers({ labels: projectLabels(o.project), all: true });
+    const containers = o.replicas ? await o.replicas.list(true) : await o.engine.listContainers({ labels: projectLabels(o.project), all: true });
     const chosen = containers
       .filter((c) => wanted(c.labels))
       .sort((a, b) => a.name.localeCompare(b.name));
     for (const c of chosen) attach(c, o.tail);
+    if (o.follow && o.replicas) {
+      void relist(o.replicas, (c) => {
+        if (wanted(c.labels)) attach(c, undefined);
+      }, o.signal);
+    }
     if (o.follow) {
       await new Promise<void>((resolve) => {
         if (o.signal.aborted) resolve();

@@ -52,9 +52,15 @@ import { optionDrift } from './api/resource-options.ts';
 import { withApiSocket } from './api-socket.ts';
 import { engineGaps, gapMessage } from './engine-compat.ts';
 import { materializeFileGrants, removeFileGrants } from './file-grants.ts';
+import { assertManager, assertSingleNode } from './swarm/deploy.ts';
 import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
 import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
 import type { DesiredStore } from './store.ts';
+import type { SwarmEngine } from './api/swarm-engine.ts';
+import { assertTargetSupports, type Target, upTarget } from './api/target.ts';
+import { SwarmProjects } from './swarm/swarm-projects.ts';
+import { meshView } from './swarm/translate.ts';
+import type { StreamLogsOptions } from './logs.ts';
 
 export type { Reconciler } from './project-loops.ts';
 export type { ProjectMesh } from './project-mesh.ts';
@@ -71,6 +77,10 @@ export interface ProjectManagerOptions {
   filesDir?: string;
   /** When cmesh last pulled each image (pull_policy daily/weekly/every_*); the daemon keeps it in CMESH_HOME. */
   pullTimes?: PullTimes;
+  /** The same engine's Swarm side; without it `--target swarm` is refused. */
+  swarm?: SwarmEngine;
+  /** How often a swarm project's tasks are re-listed for the mesh (tests shorten it). */
+  swarmObserveMs?: number;
 }
 
 const DEFAULT_WAIT_MS = 120_000;
@@ -83,9 +93,19 @@ export class ProjectManager {
   readonly #locks = new Map<string, Mutex>();
   #engine: EngineInfo | undefined;
   readonly #pullTimes: PullTimes;
+  readonly #swarm: SwarmProjects | undefined;
 
   constructor(options: ProjectManagerOptions) {
     this.#o = options;
+    this.#swarm =
+      options.swarm &&
+      new SwarmProjects({
+        swarm: options.swarm,
+        engine: options.engine,
+        emit: (e) => options.bus.publish(e),
+        ...(options.mesh ? { mesh: options.mesh } : {}),
+        ...(options.swarmObserveMs === undefined ? {} : { observeMs: options.swarmObserveMs }),
+      });
     this.#pullTimes = options.pullTimes ?? new MemoryPullTimes();
     this.#loops = new ProjectLoops({
       engine: options.engine,
@@ -105,14 +125,17 @@ export class ProjectManager {
   async open(): Promise<void> {
     for (const [name, desired] of await this.#o.store.loadAll()) {
       this.#desired.set(name, desired);
-      await this.#o.mesh?.adopt(desired);
-      this.#loops.ensure(name).wake('daemon start: adopt existing containers');
+      await this.#o.mesh?.adopt(desired.target === 'swarm' ? meshView(desired) : desired);
+      // A swarm project's services are the engine's to run: the daemon only watches its tasks for the mesh.
+      if (desired.target === 'swarm') this.#swarm?.observe(name, () => this.#desired.get(name));
+      else this.#loops.ensure(name).wake('daemon start: adopt existing containers');
     }
     this.#loops.watch();
   }
 
   /** Stops every loop; containers keep running (the next daemon adopts them). */
   close(): Promise<void> {
+    this.#swarm?.close();
     return this.#loops.close();
   }
 
@@ -131,7 +154,11 @@ export class ProjectManager {
 
   async list(): Promise<ProjectSummary[]> {
     const containers = await this.#o.engine.listContainers({ labels: { [Labels.managed]: 'true' }, all: true });
-    return projectSummaries(containers, this.#desired);
+    // A swarm project's replicas are its tasks (their containers carry no `managed` label).
+    const swarmProjects = [...this.#desired.values()].filter((d) => d.target === 'swarm').map((d) => d.project.name);
+    // An engine that left the swarm must not hide the local projects: its tasks then count as none.
+    const tasks = await Promise.all(swarmProjects.map((p) => this.#swarm?.taskContainers(p, false).catch(() => []) ?? []));
+    return projectSummaries([...containers, ...tasks.flat()], this.#desired);
   }
 
   /** Known = has desired state or still owns engine objects (e.g. state lost): such a project can be inspected and downed. */
@@ -139,8 +166,26 @@ export class ProjectManager {
     if (!this.#desired.has(name)) await assertProjectExists(this.#o.engine, name);
   }
 
+  /** Where the project runs: its remembered target, local when the daemon does not know it. */
+  targetOf(name: string): Target {
+    return this.#desired.get(name)?.target ?? 'local';
+  }
+
+  /** Refuses a verb the project's target does not carry out (never runs it on the local engine instead). */
+  assertVerb(name: string, verb: string): void {
+    assertTargetSupports(name, this.targetOf(name), verb);
+  }
+
+  /** For `logs`: a swarm project's replicas are its tasks (on this node), re-listed while following. */
+  logSources(name: string): Pick<StreamLogsOptions, 'replicas'> {
+    if (this.targetOf(name) !== 'swarm') return {};
+    const swarm = this.#requireSwarm();
+    return { replicas: { list: (all) => swarm.taskContainers(name, all), relistMs: 1000 } };
+  }
+
   async ps(name: string, all: boolean, services: string[] = []): Promise<ReplicaStatus[]> {
     await this.requireKnown(name);
+    if (this.targetOf(name) === 'swarm') return this.#requireSwarm().ps(name, all, services);
     const supervised = this.#loops.find(name)?.status() ?? [];
     return replicaRows(await this.#o.engine.listContainers({ labels: projectLabels(name), all: true }), supervised, { all, services });
   }
@@ -151,8 +196,10 @@ export class ProjectManager {
     }
     return this.#lock(name).run(async () => {
       const prev = this.#desired.get(name);
-      const draft = mergeUp(prev, request.project, request);
+      const target = upTarget(name, prev ? (prev.target ?? 'local') : undefined, request.target);
+      const draft = { ...mergeUp(prev, request.project, request), ...(target === 'swarm' ? { target } : {}) };
       const services = activeServices(draft);
+      if (target === 'swarm') return this.#swarmUp(draft, services, request, signal);
       const noop = prev && noopEligible(request, services) && sameDesired(prev, draft) ? await this.#noopUp(name, prev, services) : undefined;
       if (noop) {
         if (request.wait) await this.#waitReady(name, services, request.timeoutMs, signal);
@@ -205,12 +252,22 @@ export class ProjectManager {
    */
   async down(name: string, request: DownRequest): Promise<unknown> {
     return this.#lock(name).run(async () => {
-      if (!this.#desired.has(name) && !(await projectHasObjects(this.#o.engine, name, request.volumes))) {
+      // Without desired state (lost home), swarm services carrying the project's labels still say where it ran.
+      const target = this.#desired.has(name) ? this.targetOf(name) : (await this.#swarm?.hasProject(name)) ? 'swarm' : 'local';
+      if (target === 'local' && !this.#desired.has(name) && !(await projectHasObjects(this.#o.engine, name, request.volumes))) {
         return { nothingToRemove: true } satisfies DownNothingResult;
       }
+      // A swarm project stays known while the swarm cannot take its down (e.g. the engine left the swarm).
+      if (target === 'swarm') await assertManager(this.#requireSwarmEngine());
       // Forget the desired state first so no wake-up in between recreates what down removes.
       this.#desired.delete(name);
       await this.#o.store.remove(name);
+      if (target === 'swarm') {
+        await this.#o.mesh?.unpublish(name);
+        const removed = await this.#requireSwarm().down(name);
+        this.#publish({ type: 'project', project: name, action: 'down' });
+        return removed;
+      }
       const reconciler = this.#loops.ensure(name);
       try {
         // Listeners close first (in-flight requests finish on still-running replicas), then the containers go.
@@ -223,6 +280,45 @@ export class ProjectManager {
         this.#loops.remove(name);
       }
     });
+  }
+
+  /**
+   * `up` on the swarm target: images are built locally as for local (then deployed by ID), ports are the proxy's,
+   * services/networks/secrets/configs are the swarm's. The manager check comes before any state is saved.
+   */
+  async #swarmUp(draft: DesiredProject, services: string[], request: UpRequest, signal?: AbortSignal): Promise<unknown> {
+    const swarm = this.#requireSwarm();
+    // Refused before any build, state or port: a non-manager engine, or a swarm whose other nodes lack our images.
+    assertSingleNode(await assertManager(this.#requireSwarmEngine()), request.project, services);
+    const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
+    const project = await ensureImages({
+      ...this.#withSignal(signal),
+      engine: this.#o.engine,
+      project: request.project,
+      services,
+      build: request.build,
+      emit,
+      pullTimes: this.#pullTimes,
+      ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
+    });
+    const desired = { ...draft, project };
+    await this.#o.mesh?.publish(meshView(desired));
+    await this.#commit(desired);
+    this.#publish({ type: 'project', project: project.name, action: 'up', services: replicaCounts(desired) });
+    const deployed = await swarm.up(desired, services);
+    swarm.observe(project.name, () => this.#desired.get(project.name));
+    if (request.wait) await swarm.waitReady(desired, services, request.timeoutMs ?? DEFAULT_WAIT_MS, signal);
+    return { generation: desired.generation, swarm: deployed, replicas: await this.ps(project.name, true) };
+  }
+
+  #requireSwarmEngine(): SwarmEngine {
+    this.#requireSwarm();
+    return this.#o.swarm!;
+  }
+
+  #requireSwarm(): SwarmProjects {
+    if (this.#swarm) return this.#swarm;
+    throw new CmeshError('CMESH_E_TARGET_UNSUPPORTED', 'this daemon has no swarm engine configured', { hint: 'run the daemon against a Docker engine (cmesh daemon start)' });
   }
 
   /** A network or volume the engine already has, made from other options than the file now asks: named, not dropped. */
@@ -281,6 +377,13 @@ export class ProjectManager {
       const desired = mergeScale(this.#requireDesired(name), request.services);
       await this.#commit(desired);
       this.#publish({ type: 'project', project: name, action: 'scaled', services: replicaCounts(desired) });
+      if (desired.target === 'swarm') {
+        const swarm = this.#requireSwarm();
+        await this.#o.mesh?.publish(meshView(desired));
+        const deployed = await swarm.up(desired, activeServices(desired));
+        if (request.wait) await swarm.waitReady(desired, Object.keys(request.services), request.timeoutMs ?? DEFAULT_WAIT_MS, signal);
+        return { generation: desired.generation, swarm: deployed, replicas: await this.ps(name, true) };
+      }
       const reconcile = await this.#loops.ensure(name).reconcileNow();
       if (request.wait) await this.#waitReady(name, Object.keys(request.services), request.timeoutMs, signal);
       return { generation: desired.generation, reconcile, replicas: await this.ps(name, true) };
@@ -318,6 +421,7 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = this.#requireDesired(name);
       assertServices(desired.project, request.services);
+      if (desired.target === 'swarm') return { replicas: await this.#requireSwarm().restart(desired, request.services, DEFAULT_WAIT_MS) };
       await rollingRestart(this.#manual(name), await this.#containers(name, request.services), request);
       await this.#loops.ensure(name).reconcileNow();
       return { replicas: await this.ps(name, true) };

@@ -5,6 +5,8 @@
 import type { Command } from 'commander';
 import type { UpRequest } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
+import { pickTarget } from '../../daemon/api/target.ts';
+import { REGISTRY } from '../../daemon/config/x-cmesh.ts';
 import { runCiWait } from '../ci/ci-wait.ts';
 import { assertWritable } from '../ci/report.ts';
 import type { CliContext } from '../cli-context.ts';
@@ -28,6 +30,8 @@ interface UpOptions {
   report?: string;
   reportJson?: string;
   watch?: boolean;
+  target?: string;
+  registry?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -47,6 +51,11 @@ async function ciReports(opts: UpOptions): Promise<{ junit?: string; json?: stri
   return { ...(opts.report ? { junit: opts.report } : {}), ...(opts.reportJson ? { json: opts.reportJson } : {}) };
 }
 
+function checkRegistry(value: string): string {
+  if (REGISTRY.test(value)) return value;
+  throw new CmeshError('CMESH_E_USAGE', `--registry "${value.slice(0, 60)}" is not a registry`, { hint: 'e.g. 127.0.0.1:5000 or registry.example.com/team (no scheme, no tag)' });
+}
+
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('up')
@@ -58,6 +67,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--build', 'build images before starting, even when they exist')
     .option('--no-build', 'do not build images, even missing ones')
     .option('--scale <service=replicas>', 'replica count for a service; repeatable', collect)
+    .option('--target <target>', 'where to deploy: local or swarm (overrides CMESH_TARGET and x-cmesh.target)')
+    .option('--registry <host>', 'swarm target: push images there and deploy them by digest (overrides x-cmesh.registry)')
     .option('--watch', 'foreground: also rebuild + roll out (zero downtime) or sync files as sources change')
     .option('--report <junit.xml>', 'with --wait: write a JUnit verdict per service (CI smoke mode)')
     .option('--report-json <file>', 'with --wait: write the verdict per service as JSON')
@@ -67,7 +78,18 @@ export function register(program: Command, ctx: CliContext): void {
       const startedAt = Date.now();
       const timeoutMs = parseSeconds(opts.timeout);
       const reports = await ciReports(opts);
-      const { project } = await loadComposeProject(command, ctx);
+      const targetSources = { flag: opts.target, env: ctx.env['CMESH_TARGET'] };
+      pickTarget(targetSources);
+      const registry = opts.registry === undefined ? undefined : checkRegistry(opts.registry);
+      const { project: loaded } = await loadComposeProject(command, ctx);
+      const project = registry === undefined ? loaded : { ...loaded, registry };
+      const target = pickTarget({ ...targetSources, file: project.target });
+      if (target === 'swarm' && (opts.watch || (!opts.detach && !opts.wait))) {
+        // Foreground `up` follows logs and `--watch` rolls out rebuilds: neither is carried out on swarm yet.
+        throw new CmeshError('CMESH_E_TARGET_UNSUPPORTED', `\`cmesh up${opts.watch ? ' --watch' : ''}\` in the foreground is not supported yet on the swarm target`, {
+          hint: 'use `cmesh up --target swarm -d` (or `--wait` to wait until every task is running and healthy)',
+        });
+      }
       const body: UpRequest = {
         project,
         services,
@@ -77,6 +99,7 @@ export function register(program: Command, ctx: CliContext): void {
         dockerConfig: dockerConfigDir(ctx.env),
       };
       if (opts.scale) body.scale = Object.fromEntries(opts.scale.map(parseScale));
+      if (target !== undefined) body.target = target;
 
       const client = createDaemonClient(ctx);
       const c = colorsFor(ctx.stderr, { env: ctx.env, color: globals.color });

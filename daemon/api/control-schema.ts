@@ -23,6 +23,7 @@ import type {
   UpRequest,
 } from './control.ts';
 import type { FaultRequest } from './policy-control.ts';
+import { TARGETS } from './target.ts';
 import { ProjectSpecSchema, type Same, safeRecord } from './project-schema.ts';
 import { FaultSchema } from './traffic-policy-schema.ts';
 
@@ -37,6 +38,7 @@ export const UpRequestSchema = z.strictObject({
   timeoutMs,
   scale: safeRecord(z.number().int().min(0).max(1000)).optional(),
   dockerConfig: z.string().optional(),
+  target: z.enum(TARGETS).optional(),
 });
 
 export const PullRequestSchema = z.strictObject({

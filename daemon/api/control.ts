@@ -1,5 +1,6 @@
 // Control API contract between the CLI and the daemon: HTTP + JSON (NDJSON for streams) on a 0600 unix socket.
 
+import type { Target } from './target.ts';
 import type { ContainerHealth, ContainerState, Endpoint, EngineInfo } from './engine.ts';
 import type { SerializedError } from './errors.ts';
 import type { DaemonEvent } from './events.ts';
@@ -65,6 +66,8 @@ export interface UpRequest {
   scale?: Record<string, number>;
   /** The CLI's Docker config directory (DOCKER_CONFIG or ~/.docker): pull credentials are the invoking user's. */
   dockerConfig?: string;
+  /** --target > CMESH_TARGET > x-cmesh.target, resolved by the CLI; absent = the project's current target, else local. */
+  target?: Target;
 }
 
 /** POST /v1/projects/:name/pull → operation stream (pull events), result: PullResult. Like `docker compose pull`. */

@@ -1,6 +1,7 @@
 // Desired state of one project as the daemon persists it; reconcile converges the engine toward this.
 
 import type { ProjectSpec } from './project.ts';
+import type { Target } from './target.ts';
 
 export const DESIRED_STATE_VERSION = 1;
 
@@ -16,6 +17,8 @@ export interface DesiredProject {
   stopped: string[];
   /** Services selected by `up svc...`; empty = all. Other services are neither started nor removed. */
   selected: string[];
+  /** Where the project runs, fixed from its first `up` until `down`; absent = local. */
+  target?: Target;
   updatedAt: number;
 }
 

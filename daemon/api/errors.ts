@@ -38,6 +38,8 @@ export const ErrorCodes = {
   CMESH_E_PULL_UNAUTHORIZED: ExitCode.pullFailed,
   /** Any other pull failure: registry unreachable, stalled, bad platform, engine-side error during the pull. */
   CMESH_E_PULL_FAILED: ExitCode.pullFailed,
+  /** A push to the registry a multi-node swarm deploys from failed (unreachable, refused, an error line). */
+  CMESH_E_PUSH_FAILED: ExitCode.pullFailed,
   CMESH_E_PORT_TAKEN: ExitCode.conflict,
   CMESH_E_NAME_CONFLICT: ExitCode.conflict,
   CMESH_E_VOLUME_PATH: ExitCode.config,
@@ -56,6 +58,14 @@ export const ErrorCodes = {
   /** A request the other side cannot take (malformed body, unknown route, broken stream): a usage error. */
   CMESH_E_DAEMON_PROTOCOL: ExitCode.usage,
   CMESH_E_LOCKED: ExitCode.conflict,
+  /** `--target swarm` against an engine that is not an active swarm manager. */
+  CMESH_E_SWARM_NOT_MANAGER: ExitCode.engineUnavailable,
+  /** A swarm of several nodes: the local images cannot reach the other nodes until registry pushes land. */
+  CMESH_E_SWARM_MULTI_NODE: ExitCode.usage,
+  /** A verb the project's target (e.g. swarm) does not carry out yet; never a silent run on another target. */
+  CMESH_E_TARGET_UNSUPPORTED: ExitCode.usage,
+  /** `up --target X` for a project the daemon runs on target Y: `down` first. */
+  CMESH_E_TARGET_CONFLICT: ExitCode.conflict,
   CMESH_E_BUG: ExitCode.bug,
 } as const satisfies Record<string, ExitCode>;
 export type ErrorCode = keyof typeof ErrorCodes;

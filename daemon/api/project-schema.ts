@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ContainerOptions, ResourceOptions } from './container-options.ts';
 import type { SourcePosition } from './errors.ts';
+import { TARGETS } from './target.ts';
 import type {
   BuildSpec,
   DependsOn,
@@ -53,6 +54,7 @@ const PortMappingSchema = z.strictObject({
   protocol: z.enum(['tcp', 'udp']),
   name: z.string().optional(),
   appProtocol: z.string().optional(),
+  mode: z.literal('ingress').optional(),
 });
 
 const BuildSpecSchema = z.strictObject({
@@ -360,6 +362,8 @@ export const ProjectSpecSchema = z
     profiles: strings,
     extensions: safeRecord(z.unknown()),
     eastWest: z.boolean().optional(),
+    target: z.enum(TARGETS).optional(),
+    registry: z.string().max(255).optional(),
   })
   .superRefine((p, ctx) => {
     keyedByName(ctx, p.services, 'services');

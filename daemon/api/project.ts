@@ -4,6 +4,7 @@
 import type { ContainerOptions, ExtraHost, Ulimit } from './container-options.ts';
 import type { SourcePosition } from './errors.ts';
 import type { TrafficPolicy } from './traffic-policy.ts';
+import type { Target } from './target.ts';
 
 export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
 export type DependsCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
@@ -25,6 +26,8 @@ export interface PortMapping {
   /** Long syntax `name` / `app_protocol`, kept for display. */
   name?: string;
   appProtocol?: string;
+  /** Long syntax `mode: ingress`: on the swarm target, Swarm's routing mesh publishes it instead of cmesh's proxy. */
+  mode?: 'ingress';
 }
 
 export interface BuildSpec {
@@ -320,6 +323,10 @@ export interface ProjectSpec {
   extensions: Record<string, unknown>;
   /** Top-level `x-cmesh.east_west: true`: callers reach meshed services by name through the gateway (preview). */
   eastWest?: boolean;
+  /** Top-level `x-cmesh.target`; the CLI's --target and CMESH_TARGET override it (api/target.ts). */
+  target?: Target;
+  /** Top-level `x-cmesh.registry` (or `up --registry`): the swarm target pushes images there and deploys by digest. */
+  registry?: string;
 }
 
 export interface ConfigWarning {

@@ -57,7 +57,7 @@ function renderService(s: ServiceSpec): Plain {
     entrypoint: s.entrypoint,
     environment: sortedRecord(s.environment, (v) => v),
     env_file: undefined,
-    ports: s.ports.map((p) => compact({ target: p.target, published: p.published === undefined ? undefined : p.publishedEnd === undefined ? String(p.published) : `${p.published}-${p.publishedEnd}`, host_ip: p.hostIp, protocol: p.protocol, name: p.name, app_protocol: p.appProtocol })),
+    ports: s.ports.map((p) => compact({ target: p.target, published: p.published === undefined ? undefined : p.publishedEnd === undefined ? String(p.published) : `${p.published}-${p.publishedEnd}`, host_ip: p.hostIp, protocol: p.protocol, name: p.name, app_protocol: p.appProtocol, mode: p.mode })),
     expose: s.expose.map(String),
     deploy: compact({ replicas: s.replicas, restart_policy: renderRestartPolicy(s), update_config: s.update && compact({ parallelism: s.update.parallelism, order: s.update.order }) }),
     healthcheck: hc && compact({
@@ -180,7 +180,8 @@ export function projectToComposeYaml(project: ProjectSpec): string {
     configs: project.configs && sortedRecord(project.configs, renderSource),
   });
   for (const k of Object.keys(project.extensions).sort()) setOwn(doc, k, project.extensions[k]);
-  if (project.eastWest) setOwn<unknown>(doc, 'x-cmesh', { east_west: true });
+  const top = compact({ east_west: project.eastWest === true ? true : undefined, target: project.target, registry: project.registry });
+  if (Object.keys(top).length > 0) setOwn<unknown>(doc, 'x-cmesh', top);
   return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { TARGETS } from '../api/target.ts';
+import { projectToComposeYaml } from './render-yaml.ts';
 import { LB_STRATEGIES, PROTOCOLS } from './schema.ts';
 import { load, loadError, service, where } from './test-helpers.ts';
 import { deriveHttpProbe, MESH_DEFAULTS } from './x-cmesh.ts';
@@ -106,8 +108,9 @@ test('the published JSON Schema agrees with the loader', () => {
   assert.equal(props.health.properties.rise.default, MESH_DEFAULTS.health.rise);
   assert.deepEqual(Object.keys(props).sort(), ['access_log', 'bind', 'circuit_breaker', 'faults', 'hash_key', 'health', 'lb', 'mesh', 'ports', 'protocol', 'rate_limit', 'retries', 'retry', 'rollout', 'routes', 'timeouts', 'weight', 'weights']);
   assert.deepEqual(Object.keys(props.rollout.properties), ['max_surge']);
-  assert.deepEqual(Object.keys(schema.$defs.project.properties).sort(), ['defaults', 'east_west']);
+  assert.deepEqual(Object.keys(schema.$defs.project.properties).sort(), ['defaults', 'east_west', 'registry', 'target']);
   assert.equal(schema.$defs.project.properties.east_west.default, false);
+  assert.deepEqual(schema.$defs.project.properties.target.enum, [...TARGETS]);
 });
 
 test('east-west: off unless x-cmesh.east_west is true; mesh: false opts a service out; ports merge defaults and own', () => {
@@ -138,4 +141,26 @@ test('rollout.max_surge: service over project defaults, absent when not set; 0 a
   assert.deepEqual(where(err), ['5:28 services.web.x-cmesh.rollout.max_surge']);
   const r = load('services:\n  web:\n    image: x\n    x-cmesh:\n      rollout: {max_sruge: 2}\n');
   assert.deepEqual(r.warnings.map((w) => w.path), ['services.web.x-cmesh.rollout.max_sruge']);
+});
+
+test('x-cmesh.target: local or swarm at the top level, absent by default; a bad value names file:line:col; config renders it', () => {
+  assert.equal(load('services:\n  web: {image: x}\n').project.target, undefined);
+  const p = load('x-cmesh:\n  target: swarm\nservices:\n  web: {image: x}\n').project;
+  assert.equal(p.target, 'swarm');
+  assert.match(projectToComposeYaml(p), /x-cmesh:\n {2}target: swarm\n/);
+  const err = loadError('x-cmesh:\n  target: kubernetes\nservices:\n  web: {image: x}\n');
+  assert.equal(err.code, 'CMESH_E_CONFIG_INVALID');
+  assert.deepEqual(err.issues.map((i) => [i.path, `${i.position?.line}:${i.position?.col}`, i.message, i.hint]), [
+    ['x-cmesh.target', '2:11', 'invalid value "kubernetes"', 'expected one of: local, swarm'],
+  ]);
+});
+
+test('x-cmesh.registry: a registry host with optional port and path; a scheme or a tag is an error at file:line:col', () => {
+  const p = load('x-cmesh:\n  target: swarm\n  registry: 127.0.0.1:5000/team\nservices:\n  web: {image: x}\n').project;
+  assert.equal(p.registry, '127.0.0.1:5000/team');
+  assert.match(projectToComposeYaml(p), /registry: 127\.0\.0\.1:5000\/team/);
+  for (const bad of ['http://reg:5000', 'reg:5000/app:1']) {
+    const err = loadError(`x-cmesh:\n  registry: "${bad}"\nservices:\n  web: {image: x}\n`);
+    assert.deepEqual(err.issues.map((i) => [i.path, `${i.position?.line}:${i.position?.col}`, i.message]), [['x-cmesh.registry', '2:13', `invalid registry "${bad}"`]]);
+  }
 });

@@ -7,6 +7,7 @@ import { get, type YMap, type YNode } from './node.ts';
 import { type Ctx, checkKeys, readBool, readDuration, readEnum, readInt, readMap, readNumber, readString, typeError } from './normalize/read.ts';
 import type { PathSeg } from './positions.ts';
 import { POLICY_KEYS, readPolicyKey, resolvePolicy } from './policy-read.ts';
+import { TARGETS, type Target } from '../api/target.ts';
 import { LB_STRATEGIES, PROTOCOLS } from './schema.ts';
 
 export const MESH_DEFAULTS = {
@@ -43,6 +44,10 @@ export interface MeshOverrides {
 export interface ProjectMeshSettings {
   defaults: MeshOverrides;
   eastWest?: boolean;
+  /** `x-cmesh.target`: where the project runs unless --target or CMESH_TARGET says otherwise. */
+  target?: Target;
+  /** `x-cmesh.registry`: where the swarm target pushes built images so every node can pull them. */
+  registry?: string;
 }
 
 const MESH_KEYS = new Set(['lb', 'protocol', 'weight', 'weights', 'health', 'retries', 'timeouts', 'bind', 'hash_key', 'access_log', 'rollout', 'mesh', 'ports', ...POLICY_KEYS]);
@@ -50,18 +55,28 @@ const ROLLOUT_KEYS = new Set(['max_surge']);
 const HEALTH_KEYS = new Set(['path', 'port', 'interval', 'timeout', 'rise', 'fall']);
 const TIMEOUT_KEYS = new Set(['connect', 'request', 'idle']);
 const HASH_KEY = /^(header:[A-Za-z0-9-]+|cookie:[A-Za-z0-9_.-]+|ip)$/;
+/** A registry host[:port][/path] as it prefixes an image reference: no scheme, no tag, no digest. */
+export const REGISTRY = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 const BIND = /^((25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 
 /** Project-level `x-cmesh:`: `defaults` and `east_west` (off until the east-west mesh is complete). */
 export function readProjectMesh(ctx: Ctx, node: YNode, path: PathSeg[]): ProjectMeshSettings {
   const map = readMap(ctx, node, path);
   if (map === undefined) return { defaults: {} };
-  checkKeys(ctx, map, path, { supported: new Set(['defaults', 'east_west']) });
+  checkKeys(ctx, map, path, { supported: new Set(['defaults', 'east_west', 'target', 'registry']) });
   const d = get(map, 'defaults');
   const out: ProjectMeshSettings = { defaults: d === undefined ? {} : readMeshOverrides(ctx, d, [...path, 'defaults']) };
   const ew = get(map, 'east_west');
   const eastWest = ew === undefined ? undefined : readBool(ctx, ew, [...path, 'east_west']);
   if (eastWest !== undefined) out.eastWest = eastWest;
+  const t = get(map, 'target');
+  const target = t === undefined ? undefined : readEnum(ctx, t, [...path, 'target'], TARGETS);
+  if (target !== undefined) out.target = target;
+  const r = get(map, 'registry');
+  const registry = r === undefined ? undefined : readString(ctx, r, [...path, 'registry']);
+  if (registry !== undefined && !REGISTRY.test(registry)) {
+    ctx.issues.error(r!.pos, [...path, 'registry'], `invalid registry "${registry.slice(0, 60)}"`, 'expected a registry host with an optional port and path, e.g. 127.0.0.1:5000 or registry.example.com/team');
+  } else if (registry !== undefined) out.registry = registry;
   return out;
 }
 

@@ -1,6 +1,9 @@
 // Maps engine failures (HTTP status + message, or a socket error) to CmeshErrors, and says which statuses mean success.
 
 import { CmeshError } from '../api/errors.ts';
+import { swarmNotManager } from '../api/swarm-engine.ts';
+
+export { swarmNotManager };
 
 export type EngineOp =
   | 'ping'
@@ -31,7 +34,18 @@ export type EngineOp =
   | 'image-remove'
   | 'build'
   | 'pull'
-  | 'events';
+  | 'events'
+  | 'swarm-inspect'
+  | 'service-create'
+  | 'service-update'
+  | 'service-remove'
+  | 'service-list'
+  | 'task-list'
+  | 'secret-create'
+  | 'secret-remove'
+  | 'config-create'
+  | 'config-remove'
+  | 'push';
 
 /** What the failing call was about; only `op` is required. */
 export interface ErrorContext {
@@ -110,6 +124,9 @@ export const BENIGN: { op: EngineOp; status: number[]; pattern?: RegExp }[] = [
   { op: 'network-remove', status: [404] },
   { op: 'volume-remove', status: [404] },
   { op: 'image-remove', status: [404] },
+  { op: 'service-remove', status: [404] },
+  { op: 'secret-remove', status: [404] },
+  { op: 'config-remove', status: [404] },
 ];
 
 export function isBenign(op: EngineOp, failure: EngineFailure): boolean {
@@ -136,6 +153,9 @@ const ENSURE_HINT = 'start it with `bash scripts/ensure-docker.sh`';
 const PORT_RE = /port is already allocated|address already in use/i;
 const MOUNT_RE = /invalid mount config|bind source path does not exist|mount path must be absolute|invalid volume specification|not a directory|no such file or directory.*mount|error while creating mount source path/i;
 
+const CONFLICT_OPS = new Set<EngineOp>(['create', 'rename', 'network-create', 'volume-create', 'service-create', 'secret-create', 'config-create']);
+const SWARM_OPS = new Set<EngineOp>(['service-create', 'service-update', 'service-remove', 'service-list', 'task-list', 'secret-create', 'secret-remove', 'config-create', 'config-remove']);
+
 /** First match wins; order from most specific to the catch-all. Exported so tests can assert it is exhaustive. */
 export const RULES: Rule[] = [
   {
@@ -157,10 +177,10 @@ export const RULES: Rule[] = [
   },
   {
     name: 'name-conflict',
-    when: (f, ctx) => f.status === 409 && (ctx.op === 'create' || ctx.op === 'rename' || ctx.op === 'network-create' || ctx.op === 'volume-create'),
+    when: (f, ctx) => f.status === 409 && CONFLICT_OPS.has(ctx.op),
     make: (f, ctx) => {
       const existingId = ctx.existingId ?? /by container "([0-9a-f]{12,64})"/.exec(f.message)?.[1];
-      const what = ctx.op === 'create' || ctx.op === 'rename' ? 'container' : ctx.op === 'network-create' ? 'network' : 'volume';
+      const what = ctx.op === 'create' || ctx.op === 'rename' ? 'container' : ctx.op.replace(/-create$/, '');
       return new CmeshError(
         'CMESH_E_NAME_CONFLICT',
         `${what} name "${ctx.subject ?? '?'}" is already in use${existingId ? ` by ${existingId.slice(0, 12)}` : ''}`,
@@ -170,6 +190,21 @@ export const RULES: Rule[] = [
         },
       );
     },
+  },
+  {
+    // 503 "This node is not a swarm manager" (or not in a swarm at all) on any swarm call.
+    name: 'swarm-not-manager',
+    when: (f, ctx) => f.status === 503 && SWARM_OPS.has(ctx.op) && /swarm/i.test(f.message),
+    make: (f, ctx) => swarmNotManager(f.message, { op: ctx.op }),
+  },
+  {
+    name: 'swarm-object-in-use',
+    when: (f, ctx) => (ctx.op === 'secret-remove' || ctx.op === 'config-remove') && /in use/i.test(f.message),
+    make: (f, ctx) =>
+      new CmeshError('CMESH_E_ENGINE', `${ctx.op.replace(/-remove$/, '')} "${ctx.subject ?? '?'}" is still used by a service`, {
+        hint: 'remove the services using it first (cmesh down does this in order)',
+        details: { op: ctx.op, reason: 'in-use', status: f.status, engineMessage: f.message },
+      }),
   },
   {
     name: 'image-missing',

@@ -95,6 +95,7 @@ export async function serveLogs(
       signal: gone.signal,
       onEngineEvent: (listener) => manager.onEngineEvent(listener),
       write: (frame: LogFrame) => writePaced(res, frame, gone.signal),
+      ...manager.logSources(project),
     });
   } catch (err) {
     ndjsonWrite(res, { kind: 'error', error: toSerialized(err) });

@@ -85,6 +85,8 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
   for (const name of active) setOwn(out, name, all.get(name)!.spec);
   checkRouteTargets(ctx, out, new Map([...all].map(([k, v]) => [k, v.spec])));
   const spec: ProjectSpec = { name: project, workingDir: ctx.projectDir, files: opts.files, services: out, networks, volumes, profiles: [...opts.profiles], extensions };
+  if (projectMesh.target !== undefined) spec.target = projectMesh.target;
+  if (projectMesh.registry !== undefined) spec.registry = projectMesh.registry;
   if (secrets !== undefined) spec.secrets = secrets;
   if (configs !== undefined) spec.configs = configs;
   if (projectMesh.eastWest === true) {

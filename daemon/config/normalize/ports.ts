@@ -113,7 +113,8 @@ function parseLong(ctx: Ctx, node: YNode, path: PathSeg[]): PortMapping[] {
       const v = readEnum(ctx, e.value, p, ['tcp', 'udp'] as const);
       if (v !== undefined) m.protocol = v;
     } else if (e.key === 'mode') {
-      readEnum(ctx, e.value, p, ['host', 'ingress'] as const);
+      // Only the swarm target reads it (Swarm's ingress publishing when asked); locally every port is the proxy's.
+      if (readEnum(ctx, e.value, p, ['host', 'ingress'] as const) === 'ingress') m.mode = 'ingress';
     } else if (e.key === 'name' || e.key === 'app_protocol') {
       const v = readString(ctx, e.value, p);
       if (v !== undefined) m[e.key === 'name' ? 'name' : 'appProtocol'] = v;

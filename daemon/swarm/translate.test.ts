@@ -1,0 +1,76 @@
+// Golden translations: fixtures/swarm/<case>/compose.yaml → expected.json (networks, objects, services, warnings),
+// loaded by the real config loader. UPDATE_GOLDEN=1 rewrites expected.json; review the diff like code.
+
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Labels } from '../api/labels.ts';
+import { loadProjectFromSources } from '../config/load.ts';
+import { meshView, swarmNetworks, swarmObjects, swarmService, swarmSpecHash, swarmWarnings } from './translate.ts';
+
+const DIR = fileURLToPath(new URL('../../fixtures/swarm/', import.meta.url));
+const imageIdOf = (ref: string) => `sha256:${Buffer.from(ref).toString('hex').padEnd(64, '0').slice(0, 64)}`;
+
+function translate(name: string) {
+  const file = join(DIR, name, 'compose.yaml');
+  const { project } = loadProjectFromSources([{ file, text: readFileSync(file, 'utf8') }], { env: { API_TOKEN: 't0ken' } });
+  const contents: Record<string, Buffer> = {};
+  for (const [kind, map] of [['secret', project.secrets], ['config', project.configs]] as const) {
+    for (const [key, src] of Object.entries(map ?? {})) contents[`${kind}:${key}`] = Buffer.from(src.content ?? '');
+  }
+  const objects = swarmObjects(project, contents);
+  const objectIds = Object.fromEntries(objects.map((o, i) => [`${o.kind}:${o.key}`, `obj${i}`]));
+  const services = Object.values(project.services)
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((s) => swarmService(project, s, { imageId: imageIdOf(s.image ?? ''), replicas: s.replicas, objectIds }, objects));
+  return { project, objects, services, out: { networks: swarmNetworks(project), objects, services, warnings: swarmWarnings(project, Object.keys(project.services).sort()) } };
+}
+
+for (const name of readdirSync(DIR).sort()) {
+  test(`swarm golden ${name}`, () => {
+    const actual = `${JSON.stringify(translate(name).out, null, 2)}\n`;
+    const expectedFile = join(DIR, name, 'expected.json');
+    if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(expectedFile, actual);
+    assert.equal(actual, readFileSync(expectedFile, 'utf8'));
+  });
+}
+
+test('every image is deployed by ID, never by tag; tasks carry no managed label (the local reconciler must not adopt them)', () => {
+  for (const name of readdirSync(DIR)) {
+    for (const s of translate(name).services) {
+      assert.match(s.TaskTemplate.ContainerSpec.Image, /^sha256:[0-9a-f]{64}$/);
+      assert.equal(s.Labels[Labels.managed], 'true');
+      assert.equal(s.TaskTemplate.ContainerSpec.Labels[Labels.managed], undefined);
+      assert.equal(s.TaskTemplate.ContainerSpec.Labels[Labels.project], 'shop');
+    }
+  }
+});
+
+test('the spec hash ignores the replica count and follows the image and the environment', () => {
+  const { project, objects, services } = translate('web');
+  const web = project.services['web']!;
+  const at = (imageId: string, replicas: number, env = web.environment) =>
+    swarmService(project, { ...web, environment: env }, { imageId, replicas, objectIds: {} }, objects).Labels[Labels.specHash];
+  const base = services[0]!.TaskTemplate.ContainerSpec.Image;
+  assert.equal(at(base, 1), at(base, 7));
+  assert.notEqual(at(base, 3), at(`sha256:${'f'.repeat(64)}`, 3));
+  assert.notEqual(at(base, 3), at(base, 3, { ...web.environment, MODE: 'dev' }));
+  assert.equal(swarmSpecHash(services[0]!), services[0]!.Labels[Labels.specHash]);
+});
+
+test('a changed secret is a new object under a new name (swarm objects are immutable)', () => {
+  const { project } = translate('grants-networks');
+  const a = swarmObjects(project, { 'secret:token': Buffer.from('one') }).find((o) => o.kind === 'secret')!;
+  const b = swarmObjects(project, { 'secret:token': Buffer.from('two') }).find((o) => o.kind === 'secret')!;
+  assert.notEqual(a.name, b.name);
+  assert.match(a.name, /^shop_token_[0-9a-f]{12}$/);
+});
+
+test('a port marked `mode: ingress` is Swarm’s to publish: the mesh view leaves it out, the proxy keeps the others', () => {
+  const { project } = translate('web');
+  const view = meshView({ project });
+  assert.deepEqual(view.project.services['web']!.ports.map((p) => p.target), [8080]);
+  assert.deepEqual(project.services['web']!.ports.map((p) => [p.target, p.mode]), [[8080, undefined], [9090, 'ingress']], 'the spec itself is untouched');
+});

@@ -1,0 +1,366 @@
+// The swarm target on a real single-node swarm: the test joins the engine to a swarm only when it is in none, and
+// leaves it again in `after` (only if it did the init). Everything it creates carries the run labels and is removed
+// by run id, also on failure. The only swarm e2e file: it runs serially with the other docker tests.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createDockerSwarm } from '../../daemon/engine/dockerode-swarm.ts';
+import { swarmContract } from '../../daemon/engine/swarm-contract.ts';
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
+import { ensureBaseImages, newRunId, ROOT, RUN_LABEL, requireDocker, run, TEST_LABEL, testLabels } from '../helpers/docker.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { failed, loopbackPool, type Outcome, pacedLoad, summary } from '../helpers/load.ts';
+import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { cleanupSwarm, ensureSwarm, leaveSwarm, swarmObjectsOf } from '../helpers/swarm.ts';
+
+await requireDocker();
+const session = await ensureSwarm();
+const runIds: string[] = [];
+
+after(async () => {
+  try {
+    for (const id of runIds) await cleanupSwarm(id);
+  } finally {
+    await leaveSwarm(session);
+  }
+});
+
+if (session.skip !== undefined) {
+  test('swarm target', { skip: session.skip }, () => {});
+} else {
+  swarmContract('DockerodeSwarm on a single-node swarm', async () => {
+    await ensureBaseImages();
+    const runId = newRunId('swarmcontract');
+    runIds.push(runId);
+    return {
+      swarm: createDockerSwarm(),
+      // By ID: Swarm would try a registry pull of a tag at every task start.
+      imageId: await run(['image', 'inspect', '--format', '{{.Id}}', 'cmesh/busybox:local']),
+      project: runId,
+      labels: testLabels(runId),
+      settleMs: 60_000,
+      cleanup: () => cleanupSwarm(runId),
+    };
+  });
+}
+
+/** GETs `/` on the proxy's published port `n` times; returns the body of each answer (a task's hostname). */
+async function hits(port: number, n: number): Promise<{ bodies: string[]; failed: number }> {
+  const bodies: string[] = [];
+  let failed = 0;
+  for (let i = 0; i < n; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
+      const body = (await res.text()).trim();
+      if (res.status === 200) bodies.push(body);
+      else failed++;
+    } catch {
+      failed++;
+    }
+  }
+  return { bodies, failed };
+}
+
+/** Paced load (4 workers, 50 req/s, bounded to 2 min) on the published port around `action`. */
+async function underLoad(port: number, action: () => Promise<void>): Promise<Outcome[]> {
+  const pool = loopbackPool(port, 4);
+  const stop = new AbortController();
+  const load = pacedLoad(pool, { rate: 50, concurrency: 4, maxMs: 120_000, maxCount: 6000, stop: stop.signal });
+  try {
+    await sleep(500);
+    await action();
+    await sleep(1000);
+  } finally {
+    stop.abort();
+  }
+  const outcomes = await load;
+  await pool.close();
+  return outcomes;
+}
+
+/** The 12-character container IDs of the service's running task containers: what `hostname` prints inside them. */
+async function taskHostnames(service: string): Promise<string[]> {
+  const out = await run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`, '--filter', 'status=running']);
+  return out.split('\n').filter(Boolean).sort();
+}
+
+if (session.skip === undefined) {
+  describe('cmesh up --target swarm on a single-node swarm', { timeout: 300_000 }, () => {
+    const runId = newRunId('swarm');
+    const project = runId;
+    let cli: CmeshCli;
+    let port = 0;
+    let since = '';
+
+    before(async () => {
+      runIds.push(runId);
+      await ensureBaseImages();
+      cli = await newCmeshCli({ SWARM_TOKEN: 's3cret' });
+      port = await freePort();
+      // Each task answers with its hostname (its container's short ID), so a response names the task that served it.
+      await cli.writeCompose(
+        project,
+        `  web:
+    image: cmesh/busybox:local
+    command: ["sh", "-c", "echo task $$(hostname) up && mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports: ["${port}:8080"]
+    deploy: { replicas: 3 }
+    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
+    secrets: [token]
+    configs: [greeting]
+    labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }
+x-cmesh: { target: swarm }
+secrets:
+  token: { environment: SWARM_TOKEN }
+configs:
+  greeting: { content: "hello from cmesh" }
+`,
+      );
+      since = String(Math.floor(Date.now() / 1000));
+    });
+
+    after(async () => {
+      try {
+        await cli?.teardown(project, runId);
+      } finally {
+        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
+      }
+    });
+
+    test('up --target swarm -d --wait: 3 healthy tasks of the image by ID, no pull; 30 requests reach all 3', async () => {
+      await cli.ok(['up', '--target', 'swarm', '-d', '--wait', '--timeout', '120'], 180_000);
+      const image = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+      assert.equal(image, await run(['image', 'inspect', '--format', '{{.Id}}', 'cmesh/busybox:local']));
+      // The engine is shared: other runs' pulls show up too, so only pulls of this image count.
+      const pulls = await run(['events', '--since', since, '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'type=image', '--filter', 'event=pull', '--format', '{{.Actor.ID}}']);
+      assert.deepEqual(pulls.split('\n').filter((ref) => ref.includes('cmesh/busybox') || ref.includes(image.slice('sha256:'.length, 19))), [], 'no pull of the image');
+      const rows = await cli.ps();
+      assert.deepEqual(rows.map((r) => [r.service, r.state, r.health]), [['web', 'running', 'healthy'], ['web', 'running', 'healthy'], ['web', 'running', 'healthy']]);
+      assert.equal((await swarmObjectsOf('secret', project)).length, 1);
+      assert.equal((await swarmObjectsOf('config', project)).length, 1);
+      const { bodies, failed } = await hits(port, 30);
+      assert.equal(failed, 0);
+      assert.deepEqual([...new Set(bodies)].sort(), await taskHostnames(`${project}_web`));
+      assert.equal(new Set(bodies).size, 3, 'all 3 tasks served');
+    });
+
+    test('a verb the swarm target lacks is refused by name', async () => {
+      const r = await cli.cmesh(['stop']);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh stop` is not supported yet on the swarm target/);
+    });
+
+    test('kill -9 of one task container under load: 0 failed requests, Swarm replaces the task', async () => {
+      const before = await taskHostnames(`${project}_web`);
+      const victim = before[0]!;
+      const outcomes = await underLoad(port, async () => {
+        await run(['kill', '-s', 'KILL', victim]);
+        await until('Swarm to replace the killed task', 60_000, async () => {
+          const now = await taskHostnames(`${project}_web`);
+          return now.length === 3 && !now.includes(victim) ? true : undefined;
+        }, 250);
+      });
+      assert.deepEqual(failed(outcomes), [], summary(outcomes));
+      assert.ok(outcomes.length > 50, summary(outcomes));
+      // The replacement serves once the mesh has seen it and its probes pass.
+      const now = await taskHostnames(`${project}_web`);
+      await until('the replacement task to serve', 20_000, async () => {
+        const { bodies } = await hits(port, 15);
+        return JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(now) ? true : undefined;
+      }, 250);
+    });
+
+    test('a start-first rolling update under load (a changed environment): 0 failed requests, all tasks replaced', async () => {
+      const before = await taskHostnames(`${project}_web`);
+      const compose = join(cli.work, 'compose.yaml');
+      await writeFile(compose, (await readFile(compose, 'utf8')).replace('    deploy:', '    environment: { VERSION: "2" }\n    deploy:'));
+      const outcomes = await underLoad(port, async () => {
+        await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+        await until('every old task to be gone', 60_000, async () => {
+          const now = await taskHostnames(`${project}_web`);
+          return now.length === 3 && now.every((h) => !before.includes(h)) ? true : undefined;
+        }, 250);
+      });
+      assert.deepEqual(failed(outcomes), [], summary(outcomes));
+      const env = await run(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}', `${project}_web`]);
+      assert.ok((JSON.parse(env) as string[]).includes('VERSION=2'), env);
+    });
+
+    test('restart replaces every task (rolling, start-first) and returns once the new ones are ready', async () => {
+      const before = await taskHostnames(`${project}_web`);
+      await cli.ok(['restart', 'web'], 180_000);
+      const after = await taskHostnames(`${project}_web`);
+      assert.equal(after.length, 3);
+      assert.ok(after.every((h) => !before.includes(h)), `${before} → ${after}`);
+    });
+
+    test('a restarted daemon adopts the services: same tasks, the published port serves again', async () => {
+      const before = await taskHostnames(`${project}_web`);
+      await cli.killDaemon();
+      const rows = await cli.ps(); // autostarts a fresh daemon; -a also lists the tasks shut down earlier
+      assert.deepEqual(rows.filter((r) => r.state === 'running').map((r) => r.container.slice(0, 12)).sort(), before);
+      assert.ok(rows.filter((r) => r.state !== 'running').every((r) => r.state === 'exited'), JSON.stringify(rows.map((r) => r.state)));
+      await until('the published port to serve all 3 tasks again', 30_000, async () => {
+        const { bodies } = await hits(port, 15);
+        return JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(before) ? true : undefined;
+      }, 250);
+      assert.deepEqual(await taskHostnames(`${project}_web`), before, 'nothing was redeployed');
+    });
+
+    test('scale web=2: two tasks remain and the proxy balances over exactly those', async () => {
+      await cli.ok(['scale', 'web=2', '--wait']);
+      const left = await until('2 running task containers', 60_000, async () => {
+        const h = await taskHostnames(`${project}_web`);
+        return h.length === 2 ? h : undefined;
+      }, 250);
+      // The mesh follows the task list within its observe interval.
+      await until('the pool to follow the scale-down', 15_000, async () => {
+        const { bodies, failed } = await hits(port, 12);
+        return failed === 0 && JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(left) ? true : undefined;
+      }, 250);
+    });
+
+    test('logs prints every task’s lines; logs -f picks up a task started later', async () => {
+      const now = await taskHostnames(`${project}_web`);
+      const once = await cli.ok(['logs', 'web']);
+      for (const h of now) assert.match(once.stdout, new RegExp(`task ${h} up`));
+      const follow = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), 'logs', '-f', '--tail', '0', 'web'], { cwd: cli.work, env: cli.env() });
+      let out = '';
+      follow.stdout.on('data', (d) => (out += d));
+      try {
+        await sleep(1500);
+        await cli.ok(['scale', 'web=3', '--wait']);
+        const added = await until('a third task', 60_000, async () => {
+          const h = (await taskHostnames(`${project}_web`)).filter((x) => !now.includes(x));
+          return h.length === 1 ? h[0] : undefined;
+        }, 250);
+        await until('the new task’s first line in logs -f', 15_000, async () => (out.includes(`task ${added} up`) ? true : undefined), 100);
+        for (const h of now) assert.doesNotMatch(out, new RegExp(`task ${h} up`), '--tail 0: old lines are not repeated');
+      } finally {
+        follow.kill('SIGINT');
+      }
+    });
+
+    test('down leaves no services, networks, secrets or configs of the project', async () => {
+      await cli.ok(['down'], 120_000);
+      for (const kind of ['service', 'network', 'secret', 'config'] as const) assert.deepEqual(await swarmObjectsOf(kind, project), [], kind);
+    });
+  });
+}
+
+if (session.skip === undefined) {
+  describe('cmesh watch on the swarm target: a rebuild is a start-first rolling service update', { timeout: 300_000 }, () => {
+    const runId = newRunId('swarmwatch');
+    const project = runId;
+    let cli: CmeshCli;
+    let port = 0;
+
+    before(async () => {
+      runIds.push(runId);
+      await ensureBaseImages();
+      cli = await newCmeshCli();
+      port = await freePort();
+      const app = join(cli.work, 'app');
+      await mkdir(app, { recursive: true });
+      await writeFile(join(app, 'Dockerfile'), 'FROM cmesh/busybox:local\nCOPY version.txt /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n');
+      await writeFile(join(app, 'version.txt'), 'v1\n');
+      await cli.writeCompose(
+        project,
+        `  web:
+    build: { context: ./app, labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} } }
+    ports: ["${port}:8080"]
+    deploy: { replicas: 2 }
+    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
+    labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }
+x-cmesh: { target: swarm }
+`,
+      );
+    });
+
+    after(async () => {
+      try {
+        await cli?.teardown(project, runId);
+      } finally {
+        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
+      }
+    });
+
+    test('an edit under load rolls out by the new image ID with 0 failed requests', async () => {
+      await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+      const v1 = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+      assert.match(v1, /^sha256:[0-9a-f]{64}$/);
+      assert.deepEqual([...new Set((await hits(port, 6)).bodies)], ['v1']);
+      const watcher = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), 'watch'], { cwd: cli.work, env: cli.env() });
+      let log = '';
+      watcher.stderr.on('data', (d) => (log += d));
+      try {
+        await until('the watcher to start', 30_000, async () => (log.includes('Watching') ? true : undefined), 100);
+        const outcomes = await underLoad(port, async () => {
+          await writeFile(join(cli.work, 'app', 'version.txt'), 'v2\n');
+          await until(`the rollout (watch log: ${log})`, 120_000, async () => (log.includes('rebuilt and rolled out') ? true : undefined), 250);
+          await until('every task to serve v2', 60_000, async () => {
+            const { bodies, failed: f } = await hits(port, 6);
+            return f === 0 && bodies.every((b) => b === 'v2') ? true : undefined;
+          }, 250);
+        });
+        assert.deepEqual(failed(outcomes), [], summary(outcomes));
+        const v2 = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+        assert.match(v2, /^sha256:[0-9a-f]{64}$/);
+        assert.notEqual(v2, v1);
+      } finally {
+        watcher.kill('SIGINT');
+      }
+    });
+  });
+}
+
+if (session.skip === undefined) {
+  describe('the swarm target with a registry: images pushed and deployed by digest', { timeout: 300_000 }, () => {
+    const runId = newRunId('swarmreg');
+    const project = runId;
+    let cli: CmeshCli;
+    let registry: TestRegistry | undefined;
+
+    before(async () => {
+      runIds.push(runId);
+      await ensureBaseImages();
+      registry = await startRegistry();
+      cli = await newCmeshCli();
+      await cli.writeCompose(
+        project,
+        `  web:
+    image: cmesh/busybox:local
+    command: ["sh", "-c", "exec httpd -f -p 8080 -h /"]
+    labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }
+x-cmesh: { target: swarm, registry: "${registry.host}" }
+`,
+      );
+    });
+
+    after(async () => {
+      try {
+        await cli?.teardown(project, runId);
+        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
+      } finally {
+        // Only the tag this test pushed: the image itself is the shared base image.
+        const tags = await run(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', `${registry?.host}/${project}/web`]).catch(() => '');
+        for (const t of tags.split('\n').filter(Boolean)) await run(['rmi', t]).catch(() => undefined);
+        await registry?.stop();
+      }
+    });
+
+    test('up pushes the image to <registry>/<project>/web and the service names it by digest; its task runs', async () => {
+      await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+      const image = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+      assert.match(image, new RegExp(`^${registry!.host.replace(/\./g, '\\.')}/${project}/web@sha256:[0-9a-f]{64}$`));
+      const catalog = (await (await fetch(`http://${registry!.host}/v2/_catalog`)).json()) as { repositories: string[] };
+      assert.ok(catalog.repositories.includes(`${project}/web`), JSON.stringify(catalog));
+      assert.deepEqual((await cli.ps()).map((r) => [r.service, r.state]), [['web', 'running']]);
+      await cli.ok(['down'], 120_000);
+      assert.deepEqual(await swarmObjectsOf('service', project), []);
+    });
+  });
+}

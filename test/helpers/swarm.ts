@@ -1,0 +1,69 @@
+// A single-node swarm for the one swarm e2e file: join the engine to a swarm only when it is in none, and leave again
+// only when this process made it. The engine is shared, so nothing here touches what another run created.
+
+import { RUN_LABEL, run } from './docker.ts';
+
+export interface SwarmSession {
+  /** True when this process ran `swarm init` (and so must `swarm leave --force`). */
+  initialized: boolean;
+  /** Set when `swarm init` itself failed: the caller skips with this reason. */
+  skip?: string;
+}
+
+export async function localNodeState(): Promise<string> {
+  return run(['info', '--format', '{{.Swarm.LocalNodeState}}'], { timeoutMs: 15_000 });
+}
+
+export async function ensureSwarm(): Promise<SwarmSession> {
+  const state = await localNodeState();
+  if (state === 'active') {
+    const manager = await run(['info', '--format', '{{.Swarm.ControlAvailable}}'], { timeoutMs: 15_000 });
+    if (manager !== 'true') return { initialized: false, skip: 'this engine is a swarm worker, not a manager; the test needs a manager' };
+    return { initialized: false };
+  }
+  if (state !== 'inactive') return { initialized: false, skip: `this engine's swarm state is "${state}"` };
+  try {
+    await run(['swarm', 'init', '--advertise-addr', '127.0.0.1'], { timeoutMs: 60_000 });
+    return { initialized: true };
+  } catch (error) {
+    return { initialized: false, skip: `docker swarm init failed: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+export async function leaveSwarm(session: SwarmSession): Promise<void> {
+  if (session.initialized) await run(['swarm', 'leave', '--force'], { timeoutMs: 60_000 });
+}
+
+/**
+ * Removes the services, secrets, configs and networks labelled with this run id (services first: they hold the rest);
+ * `label` selects by another label instead (e.g. `dev.cmesh.project=<project>` for what cmesh itself created).
+ */
+export async function cleanupSwarm(runId: string, label = `${RUN_LABEL}=${runId}`): Promise<void> {
+  const filter = `label=${label}`;
+  const errors: unknown[] = [];
+  for (const kind of ['service', 'secret', 'config', 'network'] as const) {
+    try {
+      const ids = (await run([kind, 'ls', '-q', '--filter', filter], { timeoutMs: 30_000 })).split('\n').filter(Boolean);
+      if (ids.length > 0) await run([kind, 'rm', ...ids], { timeoutMs: 60_000 });
+      // Task containers go away asynchronously after `service rm`; networks need them gone.
+      if (kind === 'service' && ids.length > 0) await waitNoTaskContainers(label);
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length > 0) throw new AggregateError(errors, `swarm cleanup of test run ${runId} failed`);
+}
+
+async function waitNoTaskContainers(label: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const left = await run(['ps', '-aq', '--filter', `label=${label}`], { timeoutMs: 15_000 });
+    if (left === '') return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** IDs of the project's swarm objects of one kind, by cmesh's project label. */
+export async function swarmObjectsOf(kind: 'service' | 'secret' | 'config' | 'network', project: string): Promise<string[]> {
+  return (await run([kind, 'ls', '-q', '--filter', `label=dev.cmesh.project=${project}`], { timeoutMs: 30_000 })).split('\n').filter(Boolean);
+}
