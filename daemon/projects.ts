@@ -205,20 +205,10 @@ export class ProjectManager {
         if (request.wait) await this.#waitReady(name, services, request.timeoutMs, signal);
         return noop;
       }
-      const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
       // Before any pull or build: a key this engine would drop refuses the up at once.
       await this.#checkEngineGaps(request.project, services);
       await this.#warnOptionDrift(request.project);
-      const built = await ensureImages({
-        ...this.#withSignal(signal),
-        engine: this.#o.engine,
-        project: request.project,
-        services,
-        build: request.build,
-        emit,
-        pullTimes: this.#pullTimes,
-        ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
-      });
+      const built = await this.#images(request, services, signal);
       const withSocket = await withApiSocket(built, (await this.#engineInfo()).host, request.dockerConfig);
       const project = await withImageExpose(this.#o.engine, await this.#withFileGrants(withSocket));
       const desired = { ...draft, project };
@@ -282,6 +272,20 @@ export class ProjectManager {
     });
   }
 
+  /** Pulls and builds what `up` needs (both targets), with the project's pull state and the user's credentials. */
+  #images(request: UpRequest, services: string[], signal?: AbortSignal): Promise<ProjectSpec> {
+    return ensureImages({
+      ...this.#withSignal(signal),
+      engine: this.#o.engine,
+      project: request.project,
+      services,
+      build: request.build,
+      emit: (e: DaemonEvent): void => this.#o.bus.publish(e),
+      pullTimes: this.#pullTimes,
+      ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
+    });
+  }
+
   /**
    * `up` on the swarm target: images are built locally as for local (then deployed by ID), ports are the proxy's,
    * services/networks/secrets/configs are the swarm's. The manager check comes before any state is saved.
@@ -290,17 +294,7 @@ export class ProjectManager {
     const swarm = this.#requireSwarm();
     // Refused before any build, state or port: a non-manager engine, or a swarm whose other nodes lack our images.
     assertSingleNode(await assertManager(this.#requireSwarmEngine()), request.project, services);
-    const emit = (e: DaemonEvent): void => this.#o.bus.publish(e);
-    const project = await ensureImages({
-      ...this.#withSignal(signal),
-      engine: this.#o.engine,
-      project: request.project,
-      services,
-      build: request.build,
-      emit,
-      pullTimes: this.#pullTimes,
-      ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
-    });
+    const project = await this.#images(request, services, signal);
     const desired = { ...draft, project };
     await this.#o.mesh?.publish(meshView(desired));
     await this.#commit(desired);

@@ -2,7 +2,7 @@
 
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CmeshError } from '../../daemon/api/errors.ts';
+import { bindError } from '../bind-error.ts';
 import type { ClientLimits } from './client-connection.ts';
 import type { HttpProxy } from './http-proxy.ts';
 import type { TcpProxy } from './tcp-proxy.ts';
@@ -71,7 +71,7 @@ export class ProxyListener {
   listen(where: BoundAddress): Promise<BoundAddress> {
     const service = this.proxy.service;
     return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => reject(listenError(service, where, err));
+      const onError = (err: NodeJS.ErrnoException): void => reject(bindError(service, where, err, 'tcp'));
       this.server.once('error', onError);
       this.server.listen({ host: where.host, port: where.port, exclusive: true }, () => {
         this.server.off('error', onError);
@@ -110,31 +110,4 @@ export class ProxyListener {
     for (const s of this.#sockets) s.destroy();
     if (this.#address !== undefined) await closed;
   }
-}
-
-function listenError(service: string, where: BoundAddress, err: NodeJS.ErrnoException): Error {
-  const at = `${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}`;
-  const details = { service, host: where.host, port: where.port, errno: err.code };
-  if (err.code === 'EADDRINUSE') {
-    return new CmeshError('CMESH_E_PORT_TAKEN', `cannot publish service "${service}" on ${at}: the port is already in use`, {
-      hint: `stop what holds it (\`ss -ltnp 'sport = :${where.port}'\` shows the process) or change the published port in the compose file`,
-      details,
-      cause: err,
-    });
-  }
-  if (err.code === 'EACCES') {
-    return new CmeshError('CMESH_E_PORT_TAKEN', `cannot publish service "${service}" on ${at}: permission denied`, {
-      hint: 'ports below 1024 need root or CAP_NET_BIND_SERVICE (or lower net.ipv4.ip_unprivileged_port_start); pick a port ≥ 1024',
-      details,
-      cause: err,
-    });
-  }
-  if (err.code === 'EADDRNOTAVAIL') {
-    return new CmeshError('CMESH_E_CONFIG', `cannot publish service "${service}" on ${at}: no such address on this machine`, {
-      hint: 'x-cmesh.bind / the host IP of the port mapping must be an address of a local interface (e.g. 127.0.0.1)',
-      details,
-      cause: err,
-    });
-  }
-  return new CmeshError('CMESH_E_PORT_TAKEN', `cannot publish service "${service}" on ${at}: ${err.message}`, { details, cause: err });
 }

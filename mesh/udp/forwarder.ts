@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import type { PickContext } from '../balancer/types.ts';
 import type { AttemptOutcome, Upstream } from '../upstream-pool.ts';
-import { bindError } from './bind-error.ts';
+import { bindError } from '../bind-error.ts';
 import { SessionTable } from './session-table.ts';
 
 /** What the forwarder needs from the service pool (ServicePool.forDatagrams gives it for one container port). */
@@ -94,7 +94,7 @@ export class UdpForwarder {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         socket.close();
-        reject(bindError(this.service, where, err));
+        reject(bindError(this.service, where, err, 'udp'));
       };
       socket.once('error', onError);
       socket.bind({ address: where.host, port: where.port, exclusive: true }, () => {

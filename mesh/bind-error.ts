@@ -1,13 +1,14 @@
-// Why a published UDP port could not be bound, as the same CmeshError codes a TCP listener's failure gets.
+// Why a published port could not be bound (a TCP listener or a UDP forwarder): the same CmeshError codes and hints.
 
-import { CmeshError } from '../../daemon/api/errors.ts';
+import { CmeshError } from '../daemon/api/errors.ts';
 
-export function bindError(service: string, where: { host: string; port: number }, err: NodeJS.ErrnoException): Error {
-  const at = `${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}/udp`;
-  const details = { service, host: where.host, port: where.port, protocol: 'udp', errno: err.code };
+export function bindError(service: string, where: { host: string; port: number }, err: NodeJS.ErrnoException, protocol: 'tcp' | 'udp'): Error {
+  // TCP is the default everywhere in messages; a UDP port says so.
+  const at = `${where.host.includes(':') ? `[${where.host}]` : where.host}:${where.port}${protocol === 'udp' ? '/udp' : ''}`;
+  const details = { service, host: where.host, port: where.port, ...(protocol === 'udp' ? { protocol } : {}), errno: err.code };
   if (err.code === 'EADDRINUSE') {
     return new CmeshError('CMESH_E_PORT_TAKEN', `cannot publish service "${service}" on ${at}: the port is already in use`, {
-      hint: `stop what holds it (\`ss -lunp 'sport = :${where.port}'\` shows the process) or change the published port in the compose file`,
+      hint: `stop what holds it (\`ss -l${protocol === 'udp' ? 'u' : 't'}np 'sport = :${where.port}'\` shows the process) or change the published port in the compose file`,
       details,
       cause: err,
     });
