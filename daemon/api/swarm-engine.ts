@@ -66,7 +66,7 @@ export interface SwarmServiceSpec {
   Labels: Record<string, string>;
   TaskTemplate: {
     ContainerSpec: SwarmContainerSpec;
-    RestartPolicy: { Condition: 'none' | 'on-failure' | 'any'; MaxAttempts?: number; Delay?: number };
+    RestartPolicy: { Condition: 'none' | 'on-failure' | 'any'; MaxAttempts?: number; Delay?: number; Window?: number };
     Resources?: {
       Limits?: { NanoCPUs?: number; MemoryBytes?: number; Pids?: number };
       Reservations?: { NanoCPUs?: number; MemoryBytes?: number };
