@@ -74,3 +74,25 @@ test('a port marked `mode: ingress` is Swarm’s to publish: the mesh view leave
   assert.deepEqual(view.project.services['web']!.ports.map((p) => p.target), [8080]);
   assert.deepEqual(project.services['web']!.ports.map((p) => [p.target, p.mode]), [[8080, undefined], [9090, 'ingress']], 'the spec itself is untouched');
 });
+
+test('deploy.restart_policy delay/window and update_config order/parallelism reach the ServiceSpec; max_surge still wins', () => {
+  const text = [
+    'name: shop',
+    'services:',
+    '  api:',
+    '    image: example/api:1',
+    '    deploy:',
+    '      restart_policy: { condition: on-failure, max_attempts: 4, delay: 3s, window: 1m }',
+    '      update_config: { parallelism: 2, order: stop-first }',
+    '',
+  ].join('\n');
+  const at = (extra = '') => {
+    const { project } = loadProjectFromSources([{ file: '/proj/compose.yaml', text: text + extra }], { env: {} });
+    return swarmService(project, project.services['api']!, { imageId: imageIdOf('x'), replicas: 1, objectIds: {} }, []);
+  };
+  const s = at();
+  assert.deepEqual(s.TaskTemplate.RestartPolicy, { Condition: 'on-failure', MaxAttempts: 4, Delay: 3e9, Window: 60e9 });
+  assert.deepEqual(s.UpdateConfig, { Parallelism: 2, Order: 'stop-first', FailureAction: 'rollback' });
+  assert.deepEqual(s.RollbackConfig, { Parallelism: 2, Order: 'stop-first' });
+  assert.equal(at('    x-cmesh: { rollout: { max_surge: 3 } }\n').UpdateConfig.Parallelism, 3);
+});
