@@ -59,6 +59,20 @@ export interface SwarmContainerSpec {
   Secrets?: SwarmFileRef[];
   Configs?: SwarmFileRef[];
   Init?: boolean;
+  Hostname?: string;
+  /** `IP hostname` lines, as Swarm writes them to /etc/hosts. */
+  Hosts?: string[];
+  DNSConfig?: { Nameservers?: string[]; Search?: string[]; Options?: string[] };
+  ReadOnly?: boolean;
+  TTY?: boolean;
+  OpenStdin?: boolean;
+  Groups?: string[];
+  /** Engine API 1.40. */
+  Sysctls?: Record<string, string>;
+  /** Engine API 1.41. */
+  CapabilityAdd?: string[];
+  CapabilityDrop?: string[];
+  Ulimits?: { Name: string; Soft: number; Hard: number }[];
 }
 
 export interface SwarmServiceSpec {
@@ -72,6 +86,7 @@ export interface SwarmServiceSpec {
       Reservations?: { NanoCPUs?: number; MemoryBytes?: number };
     };
     Networks: { Target: string; Aliases: string[] }[];
+    LogDriver?: { Name: string; Options?: Record<string, string> };
     /** Bumped to restart every task (rolling, per UpdateConfig) without any other change: `cmesh restart`. */
     ForceUpdate?: number;
   };

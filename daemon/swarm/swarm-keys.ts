@@ -42,8 +42,8 @@ export const SWARM_SERVICE_KEYS: Readonly<Record<string, SwarmKeyDecision>> = {
   attach: ok('no foreground `up` on Swarm; `cmesh logs` shows every service'),
   blkio_config: OPTION,
   build: ok('built as for the local target and deployed by image ID (by digest through `x-cmesh.registry`)'),
-  cap_add: OPTION,
-  cap_drop: OPTION,
+  cap_add: ok('ContainerSpec `CapabilityAdd` (Engine API 1.41)'),
+  cap_drop: ok('ContainerSpec `CapabilityDrop` (Engine API 1.41)'),
   cgroup: OPTION,
   cgroup_parent: OPTION,
   command: ok('ContainerSpec `Args`'),
@@ -64,9 +64,9 @@ export const SWARM_SERVICE_KEYS: Readonly<Record<string, SwarmKeyDecision>> = {
   develop: ok('`watch`: a rebuild is a start-first rolling update; `sync` actions are refused by `watch`'),
   device_cgroup_rules: OPTION,
   devices: OPTION,
-  dns: OPTION,
-  dns_opt: OPTION,
-  dns_search: OPTION,
+  dns: ok('ContainerSpec `DNSConfig`'),
+  dns_opt: ok('ContainerSpec `DNSConfig`'),
+  dns_search: ok('ContainerSpec `DNSConfig`'),
   domainname: OPTION,
   entrypoint: ok('ContainerSpec `Command`'),
   env_file: ok(),
@@ -74,11 +74,11 @@ export const SWARM_SERVICE_KEYS: Readonly<Record<string, SwarmKeyDecision>> = {
   expose: warned('is not published on the swarm target: reach these ports over the project overlay network'),
   extends: ok('resolved by the loader'),
   external_links: OPTION,
-  extra_hosts: OPTION,
+  extra_hosts: ok('ContainerSpec `Hosts`'),
   gpus: OPTION,
-  group_add: OPTION,
+  group_add: ok('ContainerSpec `Groups`'),
   healthcheck: partial('start_interval is not sent to Swarm (Engine API 1.44): checks keep their interval'),
-  hostname: OPTION,
+  hostname: ok('ContainerSpec `Hostname`'),
   image: ok('pulled per `pull_policy`, deployed by image ID'),
   init: ok(),
   ipc: OPTION,
@@ -86,7 +86,7 @@ export const SWARM_SERVICE_KEYS: Readonly<Record<string, SwarmKeyDecision>> = {
   label_file: ok(),
   labels: ok('on the service and its tasks'),
   links: { ...partial('aliases become network aliases; the start order they imply is the `depends_on` warning'), reportedAs: 'depends_on' },
-  logging: OPTION,
+  logging: partial('options without a `driver` are not applied to Swarm tasks: the task log driver needs its name'),
   mac_address: OPTION,
   mem_limit: ok('resource limit `MemoryBytes`'),
   mem_reservation: ok('resource reservation `MemoryBytes`'),
@@ -108,21 +108,21 @@ export const SWARM_SERVICE_KEYS: Readonly<Record<string, SwarmKeyDecision>> = {
   provider: loader('external providers are outside cmesh'),
   pull_policy: ok('as for the local target, before the deploy'),
   pull_refresh_after: ok('as for the local target, before the deploy'),
-  read_only: OPTION,
+  read_only: ok('ContainerSpec `ReadOnly`'),
   restart: ok('Swarm restart condition: `no` → none, `on-failure[:N]` → on-failure, `always`/`unless-stopped` → any'),
   runtime: OPTION,
   scale: ok('replicas'),
   secrets: ok('Swarm secrets at `/run/secrets/<name>` (or `target`), with `uid`, `gid`, `mode`'),
   security_opt: OPTION,
   shm_size: OPTION,
-  stdin_open: OPTION,
+  stdin_open: ok('ContainerSpec `OpenStdin`'),
   stop_grace_period: ok(),
   stop_signal: ok(),
   storage_opt: OPTION,
-  sysctls: OPTION,
+  sysctls: ok('ContainerSpec `Sysctls` (Engine API 1.40)'),
   tmpfs: OPTION,
-  tty: OPTION,
-  ulimits: OPTION,
+  tty: ok('ContainerSpec `TTY`'),
+  ulimits: ok('ContainerSpec `Ulimits` (Engine API 1.41)'),
   use_api_socket: warned('is not mounted on the swarm target: tasks get neither the engine socket nor registry credentials'),
   user: ok(),
   userns_mode: OPTION,
@@ -137,11 +137,6 @@ export function swarmWhy(key: string, scope: 'service' | 'top-level' = 'service'
   const d = (scope === 'service' ? SWARM_SERVICE_KEYS : SWARM_TOP_LEVEL_KEYS)[key];
   if (!d || d.status === 'honoured') throw new Error(`swarm-keys: ${scope} key ${key} is not one the swarm target warns about`);
   return d.why;
-}
-
-/** True when the ServiceSpec carries this (container-option) key. */
-export function swarmHonours(key: string): boolean {
-  return SWARM_SERVICE_KEYS[key]?.status === 'honoured';
 }
 
 /** The README's Swarm cell for a decision: the status, then the reason or note. */

@@ -5,10 +5,11 @@
 import { createHash } from 'node:crypto';
 import { Labels, projectLabels } from '../api/labels.ts';
 import type { FileGrant, HealthcheckSpec, ProjectSpec, RestartPolicy, ServiceNetwork, ServiceSpec } from '../api/project.ts';
-import type { SwarmFileRef, SwarmHealthcheck, SwarmNetworkSpec, SwarmObjectKind, SwarmServiceSpec } from '../api/swarm-engine.ts';
+import type { ContainerOptions } from '../api/container-options.ts';
+import type { SwarmContainerSpec, SwarmFileRef, SwarmHealthcheck, SwarmNetworkSpec, SwarmObjectKind, SwarmServiceSpec } from '../api/swarm-engine.ts';
 import { renderContainerOptions } from '../config/render-container-options.ts';
 import { stableStringify } from '../reconcile/hash.ts';
-import { swarmHonours, swarmWhy } from './swarm-keys.ts';
+import { SWARM_SERVICE_KEYS, swarmWhy } from './swarm-keys.ts';
 
 export const TARGET_LABEL = 'dev.cmesh.target';
 const NS_PER_MS = 1_000_000;
@@ -90,6 +91,25 @@ function fileRefs(kind: SwarmObjectKind, grants: FileGrant[] | undefined, object
   });
 }
 
+/** The container options a Swarm ContainerSpec has fields for (swarm-keys.ts marks their keys honoured). */
+function containerOptions(o: ContainerOptions | undefined): Partial<SwarmContainerSpec> {
+  if (!o) return {};
+  const dns = compact({ Nameservers: o.dns, Search: o.dnsSearch, Options: o.dnsOptions });
+  return compact({
+    Hostname: o.hostname,
+    Hosts: o.extraHosts?.map((h) => `${h.ip} ${h.host}`),
+    DNSConfig: nonEmpty(dns),
+    ReadOnly: o.readOnly,
+    TTY: o.tty,
+    OpenStdin: o.stdinOpen,
+    Groups: o.groupAdd,
+    Sysctls: o.sysctls,
+    CapabilityAdd: o.capAdd,
+    CapabilityDrop: o.capDrop,
+    Ulimits: o.ulimits && Object.entries(o.ulimits).map(([Name, u]) => ({ Name, Soft: u.soft, Hard: u.hard })),
+  });
+}
+
 /** The ServiceSpec for one service; its spec-hash label covers everything but the replica count (scale ≠ rollout). */
 export function swarmService(project: ProjectSpec, s: ServiceSpec, inputs: ServiceInputs, objects: SwarmObjectPlan[]): SwarmServiceSpec {
   const byKey = new Map(objects.map((o) => [`${o.kind}:${o.key}`, o]));
@@ -122,6 +142,7 @@ export function swarmService(project: ProjectSpec, s: ServiceSpec, inputs: Servi
         Secrets: fileRefs('secret', s.secrets, byKey, inputs.objectIds),
         Configs: fileRefs('config', s.configs, byKey, inputs.objectIds),
         Init: s.options?.init ?? true,
+        ...containerOptions(s.options),
       }),
       RestartPolicy: compact({
         Condition: RESTART[s.restart],
@@ -135,6 +156,9 @@ export function swarmService(project: ProjectSpec, s: ServiceSpec, inputs: Servi
       Networks: Object.keys(s.networks)
         .sort()
         .map((n) => ({ Target: project.networks[n]?.engineName ?? n, Aliases: [s.name, ...(s.networks[n]?.aliases ?? [])] })),
+      ...(s.options?.logging?.driver !== undefined
+        ? { LogDriver: compact({ Name: s.options.logging.driver, Options: nonEmpty(s.options.logging.options) }) }
+        : {}),
     },
     Mode: { Replicated: { Replicas: inputs.replicas } },
     UpdateConfig: { Parallelism: parallelism, Order: order, FailureAction: 'rollback' },
@@ -186,9 +210,14 @@ export function swarmWarnings(project: ProjectSpec, services: string[]): SwarmWa
     if (s.postStart?.length) warn('post_start');
     if (s.preStop?.length) warn('pre_stop');
     if (s.useApiSocket) warn('use_api_socket');
+    if (s.options?.logging && s.options.logging.driver === undefined) warn('logging');
     // Compose's own key names (as `cmesh config` prints them), minus what the ServiceSpec carries.
     const rendered = renderContainerOptions(s.options);
-    for (const k of Object.keys(rendered).sort()) if (rendered[k] !== undefined && !swarmHonours(k)) warn(k);
+    for (const k of Object.keys(rendered).sort()) {
+      const status = SWARM_SERVICE_KEYS[k]?.status;
+      // Partial keys (logging) are warned above, for the part Swarm cannot take.
+      if (rendered[k] !== undefined && status !== 'honoured' && status !== 'partial') warn(k);
+    }
   }
   return out;
 }
