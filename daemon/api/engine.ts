@@ -54,6 +54,7 @@ export interface MountSpec {
   selinux?: VolumeMount['selinux'];
   noCopy?: boolean;
   subpath?: string;
+  volumeLabels?: Record<string, string>;
   tmpfsSizeBytes?: number;
   tmpfsMode?: number;
 }

@@ -102,6 +102,7 @@ const VolumeMountSchema = z.strictObject({
   selinux: z.enum(['z', 'Z']).optional(),
   noCopy: z.boolean().optional(),
   subpath: z.string().optional(),
+  volumeLabels: stringMap.optional(),
   tmpfsSizeBytes: z.number().int().min(0).optional(),
   tmpfsMode: z.number().int().min(0).max(0o7777).optional(),
 });

@@ -91,6 +91,8 @@ export interface VolumeMount {
   noCopy?: boolean;
   /** Volume `subpath`: mount only this path inside the volume. */
   subpath?: string;
+  /** Volume `labels`: put on the volume when the engine creates it for this mount (anonymous, or named and missing). */
+  volumeLabels?: Record<string, string>;
   /** tmpfs `size` in bytes and `mode` (e.g. 0o1777). */
   tmpfsSizeBytes?: number;
   tmpfsMode?: number;

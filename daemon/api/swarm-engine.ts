@@ -59,6 +59,20 @@ export interface SwarmContainerSpec {
   Secrets?: SwarmFileRef[];
   Configs?: SwarmFileRef[];
   Init?: boolean;
+  Hostname?: string;
+  /** `IP hostname` lines, as Swarm writes them to /etc/hosts. */
+  Hosts?: string[];
+  DNSConfig?: { Nameservers?: string[]; Search?: string[]; Options?: string[] };
+  ReadOnly?: boolean;
+  TTY?: boolean;
+  OpenStdin?: boolean;
+  Groups?: string[];
+  /** Engine API 1.40. */
+  Sysctls?: Record<string, string>;
+  /** Engine API 1.41. */
+  CapabilityAdd?: string[];
+  CapabilityDrop?: string[];
+  Ulimits?: { Name: string; Soft: number; Hard: number }[];
 }
 
 export interface SwarmServiceSpec {
@@ -66,12 +80,13 @@ export interface SwarmServiceSpec {
   Labels: Record<string, string>;
   TaskTemplate: {
     ContainerSpec: SwarmContainerSpec;
-    RestartPolicy: { Condition: 'none' | 'on-failure' | 'any'; MaxAttempts?: number; Delay?: number };
+    RestartPolicy: { Condition: 'none' | 'on-failure' | 'any'; MaxAttempts?: number; Delay?: number; Window?: number };
     Resources?: {
       Limits?: { NanoCPUs?: number; MemoryBytes?: number; Pids?: number };
       Reservations?: { NanoCPUs?: number; MemoryBytes?: number };
     };
     Networks: { Target: string; Aliases: string[] }[];
+    LogDriver?: { Name: string; Options?: Record<string, string> };
     /** Bumped to restart every task (rolling, per UpdateConfig) without any other change: `cmesh restart`. */
     ForceUpdate?: number;
   };

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { DAY_MS, pullIntervalMs } from '../pull-policy.ts';
 import { load, loadError, service, where } from './test-helpers.ts';
 
 const svc = (body: string) => service(`services:\n  web:\n${body.replace(/^/gm, '    ')}\n`, 'web');
@@ -28,4 +29,24 @@ test('bad values are errors at their position', () => {
     '11:18 services.c.pull_policy',
   ]);
   assert.match(err.issues[3]?.message ?? '', /needs a build section/);
+});
+
+test('pull_policy: refresh with pull_refresh_after is the every_<duration> policy (Compose Specification)', () => {
+  assert.equal(svc('image: a\npull_policy: refresh\npull_refresh_after: 12h').pullPolicy, 'every_12h');
+  assert.equal(svc('image: a\npull_refresh_after: 1w12h\npull_policy: refresh').pullPolicy, 'every_1w12h', 'key order does not matter');
+  const loaded = load('services:\n  web:\n    image: a\n    pull_policy: refresh\n    pull_refresh_after: 2d\n');
+  assert.deepEqual(loaded.warnings, [], 'honoured, not warned as ignored');
+  assert.equal(pullIntervalMs(loaded.project.services['web']!.pullPolicy), 2 * DAY_MS, 'the daemon re-pulls once its last pull is two days old');
+});
+
+test('either half of refresh alone, or a bad duration, is an error at its position', () => {
+  const err = loadError(
+    'services:\n  a:\n    image: a\n    pull_policy: refresh\n  b:\n    image: b\n    pull_refresh_after: 1h\n  c:\n    image: c\n    pull_policy: refresh\n    pull_refresh_after: soon\n',
+  );
+  assert.equal(err.code, 'CMESH_E_CONFIG_INVALID');
+  assert.deepEqual(where(err), ['4:18 services.a.pull_policy', '7:25 services.b.pull_refresh_after', '11:25 services.c.pull_refresh_after']);
+  assert.match(err.issues[0]?.message ?? '', /needs pull_refresh_after/);
+  assert.match(err.issues[0]?.hint ?? '', /pull_refresh_after: 24h/);
+  assert.match(err.issues[1]?.message ?? '', /only applies with pull_policy "refresh"/);
+  assert.match(err.issues[2]?.message ?? '', /invalid pull_refresh_after "soon"/);
 });

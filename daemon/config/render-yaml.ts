@@ -119,7 +119,7 @@ function renderMount(v: VolumeMount): Plain {
     target: v.target,
     read_only: v.readOnly || undefined,
     bind: v.type === 'bind' ? compact({ create_host_path: v.createHostPath ?? false, propagation: v.propagation, recursive: v.recursive, selinux: v.selinux }) : undefined,
-    volume: sub({ nocopy: v.noCopy, subpath: v.subpath }),
+    volume: sub({ nocopy: v.noCopy, subpath: v.subpath, labels: v.volumeLabels }),
     tmpfs: sub({ size: v.tmpfsSizeBytes, mode: v.tmpfsMode === undefined ? undefined : `0${v.tmpfsMode.toString(8)}` }),
   });
 }

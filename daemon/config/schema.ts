@@ -9,7 +9,7 @@ export const TOP_LEVEL_UNSUPPORTED = set('models');
 export const SERVICE_KEYS = set(
   'image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'expose', 'deploy', 'scale',
   'healthcheck', 'depends_on', 'restart', 'labels', 'volumes', 'networks', 'working_dir', 'user', 'stop_signal',
-  'stop_grace_period', 'profiles', 'develop', 'secrets', 'configs', 'pull_policy', 'platform', 'extends',
+  'stop_grace_period', 'profiles', 'develop', 'secrets', 'configs', 'pull_policy', 'pull_refresh_after', 'platform', 'extends',
   // Container options (normalize/container-options.ts, container-resources.ts).
   'blkio_config', 'cap_add', 'cap_drop', 'cgroup', 'cgroup_parent', 'container_name', 'cpu_period', 'cpu_quota',
   'cpu_rt_period', 'cpu_rt_runtime', 'cpu_shares', 'cpus', 'cpuset', 'device_cgroup_rules', 'devices', 'dns', 'dns_opt',
@@ -27,7 +27,6 @@ export const SERVICE_KEYS = set(
 export const SERVICE_UNSUPPORTED = set(
   'cpu_count', 'cpu_percent', 'credential_spec',
   'isolation', 'models', 'provider',
-  'pull_refresh_after',
 );
 
 export const BUILD_KEYS = set(

@@ -158,3 +158,25 @@ test('bind recursive: kept when not the default; writable/readonly need a read-o
   const se = loadError(vols('      - {type: bind, source: /a, target: /a, bind: {recursive: disabled, selinux: z}}\n'));
   assert.match(se.issues[0]?.message ?? '', /selinux relabeling cannot be combined with `recursive`/);
 });
+
+test('volume.labels on an anonymous volume reach the mount (map or list); cmesh config prints them', () => {
+  const text = vols(['      - {type: volume, target: /cache, volume: {labels: {tier: cache, keep: "no"}}}', '      - {type: volume, target: /tmp2, volume: {labels: [a=1, b=2]}}', ''].join('\n'));
+  const p = load(text).project;
+  assert.deepEqual(load(text).warnings, []);
+  assert.deepEqual(p.services['web']!.volumes, [
+    { type: 'volume', target: '/cache', readOnly: false, volumeLabels: { tier: 'cache', keep: 'no' } },
+    { type: 'volume', target: '/tmp2', readOnly: false, volumeLabels: { a: '1', b: '2' } },
+  ]);
+  assert.deepEqual(containerTemplate(p, p.services['web']!).mounts[0]?.volumeLabels, { tier: 'cache', keep: 'no' }, 'the container spec (and its hash) carries them');
+  assert.match(projectToComposeYaml(p), /volume:\n\s+labels:\n\s+tier: cache\n\s+keep: "?no"?\n/);
+});
+
+test('volume.labels on a named volume: a warning at its position (the volume exists before the mount), not sent', () => {
+  const loaded = load(vols('      - {type: volume, source: data, target: /d, volume: {labels: {tier: db}}}\n'));
+  assert.deepEqual(
+    loaded.warnings.map((w) => `${w.position?.line}:${w.position?.col} ${w.path}`),
+    ['5:67 services.web.volumes[0].volume.labels'],
+  );
+  assert.match(loaded.warnings[0]?.message ?? '', /volume\.labels apply only to an anonymous volume; "data" is created from the top-level volumes/);
+  assert.equal(loaded.project.services['web']!.volumes[0]?.volumeLabels, undefined);
+});

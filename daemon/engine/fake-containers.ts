@@ -56,8 +56,8 @@ export class FakeContainers {
         throw f.engineError(400, `invalid mount config for type "bind": bind source path does not exist: ${m.source}`, ctx);
       }
       if (m.type === 'volume' && m.source && !f.volumes.has(m.source)) {
-        // The engine creates a missing named volume on the fly, without labels.
-        f.volumes.set(m.source, { name: m.source, labels: {} });
+        // The engine creates a missing named volume on the fly, with the mount's VolumeOptions.Labels if any.
+        f.volumes.set(m.source, { name: m.source, labels: { ...m.volumeLabels } });
       }
     }
     return { id: f.newContainer(spec).id };

@@ -28,6 +28,15 @@ test('tmpfs mounts are Tmpfs options (a Mounts API tmpfs breaks volumes_from on 
   assert.deepEqual(mountFields([]), { Mounts: [] });
 });
 
+test('volume labels go in VolumeOptions.Labels (the engine puts them on the volume it creates for the mount)', () => {
+  assert.deepEqual(mountFields([{ type: 'volume', target: '/cache', readOnly: false, volumeLabels: { tier: 'cache' } }]).Mounts, [
+    { Type: 'volume', Source: '', Target: '/cache', ReadOnly: false, VolumeOptions: { Labels: { tier: 'cache' } } },
+  ]);
+  assert.deepEqual(mountFields([{ type: 'volume', target: '/v', readOnly: false, noCopy: true, volumeLabels: {} }]).Mounts, [
+    { Type: 'volume', Source: '', Target: '/v', ReadOnly: false, VolumeOptions: { NoCopy: true } },
+  ], 'no empty Labels object');
+});
+
 test('endpoint settings: IPAMConfig, MacAddress, GwPriority, DriverOpts with the interface name option', () => {
   assert.deepEqual(endpointSettings({ name: 'n', aliases: ['web'] }), { Aliases: ['web'] });
   assert.deepEqual(

@@ -33,9 +33,15 @@ function mountSettings(m: MountSpec): MountSettings {
       ...(m.createHostPath ? { CreateMountpoint: true } : {}),
     } as MountSettings['BindOptions'];
   }
-  if (m.type === 'volume' && (m.noCopy || m.subpath)) {
-    // Subpath needs API 1.45; engine-compat refuses it on older engines, which would ignore the field.
-    out.VolumeOptions = { ...(m.noCopy ? { NoCopy: true } : {}), ...(m.subpath ? { Subpath: m.subpath } : {}) } as MountSettings['VolumeOptions'];
+  const labels = m.volumeLabels !== undefined && Object.keys(m.volumeLabels).length > 0 ? m.volumeLabels : undefined;
+  if (m.type === 'volume' && (m.noCopy || m.subpath || labels)) {
+    // Subpath needs API 1.45; engine-compat refuses it on older engines, which would ignore the field. Labels are
+    // applied by the engine only when it creates the volume for this mount (an anonymous or a missing named one).
+    out.VolumeOptions = {
+      ...(m.noCopy ? { NoCopy: true } : {}),
+      ...(m.subpath ? { Subpath: m.subpath } : {}),
+      ...(labels ? { Labels: labels } : {}),
+    } as MountSettings['VolumeOptions'];
   }
   return out;
 }

@@ -74,3 +74,70 @@ test('a port marked `mode: ingress` is Swarm’s to publish: the mesh view leave
   assert.deepEqual(view.project.services['web']!.ports.map((p) => p.target), [8080]);
   assert.deepEqual(project.services['web']!.ports.map((p) => [p.target, p.mode]), [[8080, undefined], [9090, 'ingress']], 'the spec itself is untouched');
 });
+
+test('deploy.restart_policy delay/window and update_config order/parallelism reach the ServiceSpec; max_surge still wins', () => {
+  const text = [
+    'name: shop',
+    'services:',
+    '  api:',
+    '    image: example/api:1',
+    '    deploy:',
+    '      restart_policy: { condition: on-failure, max_attempts: 4, delay: 3s, window: 1m }',
+    '      update_config: { parallelism: 2, order: stop-first }',
+    '',
+  ].join('\n');
+  const at = (extra = '') => {
+    const { project } = loadProjectFromSources([{ file: '/proj/compose.yaml', text: text + extra }], { env: {} });
+    return swarmService(project, project.services['api']!, { imageId: imageIdOf('x'), replicas: 1, objectIds: {} }, []);
+  };
+  const s = at();
+  assert.deepEqual(s.TaskTemplate.RestartPolicy, { Condition: 'on-failure', MaxAttempts: 4, Delay: 3e9, Window: 60e9 });
+  assert.deepEqual(s.UpdateConfig, { Parallelism: 2, Order: 'stop-first', FailureAction: 'rollback' });
+  assert.deepEqual(s.RollbackConfig, { Parallelism: 2, Order: 'stop-first' });
+  assert.equal(at('    x-cmesh: { rollout: { max_surge: 3 } }\n').UpdateConfig.Parallelism, 3);
+});
+
+test('container options a Swarm ContainerSpec can express are sent, not warned', () => {
+  const text = [
+    'name: shop',
+    'services:',
+    '  api:',
+    '    image: example/api:1',
+    '    hostname: api-host',
+    '    extra_hosts: ["db.local:10.0.0.5"]',
+    '    dns: [10.0.0.2]',
+    '    dns_search: [corp.example]',
+    '    dns_opt: ["ndots:2"]',
+    '    read_only: true',
+    '    tty: true',
+    '    stdin_open: true',
+    '    group_add: [users]',
+    '    sysctls: { net.core.somaxconn: 1024 }',
+    '    cap_add: [NET_ADMIN]',
+    '    cap_drop: [MKNOD]',
+    '    ulimits: { nofile: { soft: 1024, hard: 2048 } }',
+    '    logging: { driver: json-file, options: { max-size: 1m } }',
+    '',
+  ].join('\n');
+  const { project } = loadProjectFromSources([{ file: '/proj/compose.yaml', text }], { env: {} });
+  const s = swarmService(project, project.services['api']!, { imageId: imageIdOf('x'), replicas: 1, objectIds: {} }, []);
+  const c = s.TaskTemplate.ContainerSpec;
+  assert.deepEqual(
+    [c.Hostname, c.Hosts, c.DNSConfig, c.ReadOnly, c.TTY, c.OpenStdin, c.Groups, c.Sysctls, c.CapabilityAdd, c.CapabilityDrop, c.Ulimits],
+    [
+      'api-host',
+      ['10.0.0.5 db.local'],
+      { Nameservers: ['10.0.0.2'], Search: ['corp.example'], Options: ['ndots:2'] },
+      true,
+      true,
+      true,
+      ['users'],
+      { 'net.core.somaxconn': '1024' },
+      ['NET_ADMIN'],
+      ['MKNOD'],
+      [{ Name: 'nofile', Soft: 1024, Hard: 2048 }],
+    ],
+  );
+  assert.deepEqual(s.TaskTemplate.LogDriver, { Name: 'json-file', Options: { 'max-size': '1m' } });
+  assert.deepEqual(swarmWarnings(project, ['api']), []);
+});

@@ -4,10 +4,12 @@
 
 import { createHash } from 'node:crypto';
 import { Labels, projectLabels } from '../api/labels.ts';
-import type { FileGrant, HealthcheckSpec, ProjectSpec, RestartPolicy, ServiceSpec } from '../api/project.ts';
-import type { SwarmFileRef, SwarmHealthcheck, SwarmNetworkSpec, SwarmObjectKind, SwarmServiceSpec } from '../api/swarm-engine.ts';
+import type { FileGrant, HealthcheckSpec, ProjectSpec, RestartPolicy, ServiceNetwork, ServiceSpec } from '../api/project.ts';
+import type { ContainerOptions } from '../api/container-options.ts';
+import type { SwarmContainerSpec, SwarmFileRef, SwarmHealthcheck, SwarmNetworkSpec, SwarmObjectKind, SwarmServiceSpec } from '../api/swarm-engine.ts';
 import { renderContainerOptions } from '../config/render-container-options.ts';
 import { stableStringify } from '../reconcile/hash.ts';
+import { SWARM_SERVICE_KEYS, swarmWhy } from './swarm-keys.ts';
 
 export const TARGET_LABEL = 'dev.cmesh.target';
 const NS_PER_MS = 1_000_000;
@@ -70,14 +72,12 @@ export function swarmObjects(project: ProjectSpec, contents: Record<string, Buff
   return out;
 }
 
-/** Container-option keys the ServiceSpec carries (init, cpus and memory limits, pids limit, memory reservation). */
-const HONOURED_OPTIONS = new Set(['init', 'cpus', 'mem_limit', 'mem_reservation', 'pids_limit']);
-
 const RESTART: Record<RestartPolicy, 'none' | 'on-failure' | 'any'> = { no: 'none', 'on-failure': 'on-failure', always: 'any', 'unless-stopped': 'any' };
+
+const ns = (ms: number | undefined) => (ms === undefined ? undefined : ms * NS_PER_MS);
 
 function healthcheck(h: HealthcheckSpec): SwarmHealthcheck {
   if (h.disable) return { Test: ['NONE'] };
-  const ns = (ms: number | undefined) => (ms === undefined ? undefined : ms * NS_PER_MS);
   return compact({ Test: h.test, Interval: ns(h.intervalMs), Timeout: ns(h.timeoutMs), Retries: h.retries, StartPeriod: ns(h.startPeriodMs) });
 }
 
@@ -91,6 +91,25 @@ function fileRefs(kind: SwarmObjectKind, grants: FileGrant[] | undefined, object
   });
 }
 
+/** The container options a Swarm ContainerSpec has fields for (swarm-keys.ts marks their keys honoured). */
+function containerOptions(o: ContainerOptions | undefined): Partial<SwarmContainerSpec> {
+  if (!o) return {};
+  const dns = compact({ Nameservers: o.dns, Search: o.dnsSearch, Options: o.dnsOptions });
+  return compact({
+    Hostname: o.hostname,
+    Hosts: o.extraHosts?.map((h) => `${h.ip} ${h.host}`),
+    DNSConfig: nonEmpty(dns),
+    ReadOnly: o.readOnly,
+    TTY: o.tty,
+    OpenStdin: o.stdinOpen,
+    Groups: o.groupAdd,
+    Sysctls: o.sysctls,
+    CapabilityAdd: o.capAdd,
+    CapabilityDrop: o.capDrop,
+    Ulimits: o.ulimits && Object.entries(o.ulimits).map(([Name, u]) => ({ Name, Soft: u.soft, Hard: u.hard })),
+  });
+}
+
 /** The ServiceSpec for one service; its spec-hash label covers everything but the replica count (scale ≠ rollout). */
 export function swarmService(project: ProjectSpec, s: ServiceSpec, inputs: ServiceInputs, objects: SwarmObjectPlan[]): SwarmServiceSpec {
   const byKey = new Map(objects.map((o) => [`${o.kind}:${o.key}`, o]));
@@ -101,7 +120,9 @@ export function swarmService(project: ProjectSpec, s: ServiceSpec, inputs: Servi
   const r = s.options?.resources;
   const limits = r && compact({ NanoCPUs: r.nanoCpus, MemoryBytes: r.memoryBytes, Pids: r.pidsLimit });
   const reservations = r && compact({ MemoryBytes: r.memoryReservationBytes });
-  const parallelism = s.mesh.rollout?.maxSurge ?? 1;
+  // As on the local target: x-cmesh.rollout.max_surge wins over deploy.update_config.parallelism.
+  const parallelism = s.mesh.rollout?.maxSurge ?? s.update?.parallelism ?? 1;
+  const order = s.update?.order ?? 'start-first';
   const spec: SwarmServiceSpec = {
     Name: swarmServiceName(project.name, s.name),
     Labels: labels,
@@ -121,18 +142,27 @@ export function swarmService(project: ProjectSpec, s: ServiceSpec, inputs: Servi
         Secrets: fileRefs('secret', s.secrets, byKey, inputs.objectIds),
         Configs: fileRefs('config', s.configs, byKey, inputs.objectIds),
         Init: s.options?.init ?? true,
+        ...containerOptions(s.options),
       }),
-      RestartPolicy: compact({ Condition: RESTART[s.restart], MaxAttempts: s.restart === 'on-failure' ? s.restartMaxRetries : undefined }),
+      RestartPolicy: compact({
+        Condition: RESTART[s.restart],
+        MaxAttempts: s.restart === 'on-failure' ? s.restartMaxRetries : undefined,
+        Delay: ns(s.restartDelayMs),
+        Window: ns(s.restartWindowMs),
+      }),
       ...(limits && (Object.keys(limits).length > 0 || Object.keys(reservations ?? {}).length > 0)
         ? { Resources: compact({ Limits: nonEmpty(limits), Reservations: nonEmpty(reservations ?? {}) }) }
         : {}),
       Networks: Object.keys(s.networks)
         .sort()
         .map((n) => ({ Target: project.networks[n]?.engineName ?? n, Aliases: [s.name, ...(s.networks[n]?.aliases ?? [])] })),
+      ...(s.options?.logging?.driver !== undefined
+        ? { LogDriver: compact({ Name: s.options.logging.driver, Options: nonEmpty(s.options.logging.options) }) }
+        : {}),
     },
     Mode: { Replicated: { Replicas: inputs.replicas } },
-    UpdateConfig: { Parallelism: parallelism, Order: 'start-first', FailureAction: 'rollback' },
-    RollbackConfig: { Parallelism: parallelism, Order: 'start-first' },
+    UpdateConfig: { Parallelism: parallelism, Order: order, FailureAction: 'rollback' },
+    RollbackConfig: { Parallelism: parallelism, Order: order },
     // Host mode without PublishedPort: each task gets an engine-chosen port the cmesh proxy balances over; the
     // user's published port stays the proxy's. Swarm's ingress mesh publishes only a port marked `mode: ingress`.
     EndpointSpec: {
@@ -155,20 +185,39 @@ export function swarmSpecHash(spec: SwarmServiceSpec): string {
   return createHash('sha256').update(stableStringify({ ...rest, Labels: labels })).digest('hex').slice(0, 16);
 }
 
-/** Compose keys of the selected services that this target does not deploy (yet): each one named, per service. */
+/** Endpoint options of a service network other than aliases: the ServiceSpec's network attachment has no field for them. */
+function hasEndpointOptions(n: ServiceNetwork): boolean {
+  return Object.entries(n).some(([k, v]) => k !== 'aliases' && v !== undefined);
+}
+
+/**
+ * Compose keys of the selected services that this target does not deploy (yet): each one named, per service, with the
+ * reason swarm-keys.ts gives. A project-level key (top-level `volumes`) is named once, without a service.
+ */
 export function swarmWarnings(project: ProjectSpec, services: string[]): SwarmWarning[] {
   const out: SwarmWarning[] = [];
+  if (Object.values(project.volumes).some((v) => !v.external)) out.push({ key: 'volumes', message: `volumes ${swarmWhy('volumes', 'top-level')}` });
   for (const name of services) {
     const s = project.services[name];
     if (!s) continue;
-    const warn = (key: string, message: string) => out.push({ service: name, key, message: `${name}: ${key} ${message}` });
-    if (s.volumes.length > 0) warn('volumes', 'is not deployed on the swarm target yet: the tasks run without these mounts');
-    if (Object.keys(s.dependsOn).length > 0) warn('depends_on', 'has no start order on Swarm: services start together and must retry their dependencies');
-    if (s.expose.length > 0) warn('expose', 'is not published on the swarm target: reach these ports over the project overlay network');
-    if (s.ports.some((p) => p.publishedEnd !== undefined)) warn('ports', 'ranges publish only their first port on the swarm target');
+    const warn = (key: string) => out.push({ service: name, key, message: `${name}: ${key} ${swarmWhy(key)}` });
+    if (s.volumes.length > 0) warn('volumes');
+    if (Object.keys(s.dependsOn).length > 0) warn('depends_on');
+    if (s.expose.length > 0) warn('expose');
+    if (s.ports.some((p) => p.publishedEnd !== undefined)) warn('ports');
+    if (Object.values(s.networks).some(hasEndpointOptions)) warn('networks');
+    if (s.healthcheck?.startIntervalMs !== undefined && !s.healthcheck.disable) warn('healthcheck');
+    if (s.postStart?.length) warn('post_start');
+    if (s.preStop?.length) warn('pre_stop');
+    if (s.useApiSocket) warn('use_api_socket');
+    if (s.options?.logging && s.options.logging.driver === undefined) warn('logging');
     // Compose's own key names (as `cmesh config` prints them), minus what the ServiceSpec carries.
     const rendered = renderContainerOptions(s.options);
-    for (const k of Object.keys(rendered).sort()) if (rendered[k] !== undefined && !HONOURED_OPTIONS.has(k)) warn(k, 'is not applied to Swarm tasks yet');
+    for (const k of Object.keys(rendered).sort()) {
+      const status = SWARM_SERVICE_KEYS[k]?.status;
+      // Partial keys (logging) are warned above, for the part Swarm cannot take.
+      if (rendered[k] !== undefined && status !== 'honoured' && status !== 'partial') warn(k);
+    }
   }
   return out;
 }

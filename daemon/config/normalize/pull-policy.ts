@@ -29,17 +29,50 @@ export function parseEvery(text: string): number | undefined {
 }
 
 const FIXED = ['missing', 'always', 'never', 'build', 'daily', 'weekly'] as const;
-const HINT = 'expected missing, always, never, build, daily, weekly or every_<duration> (e.g. every_12h, every_2d)';
+const HINT = 'expected missing, always, never, build, daily, weekly, refresh (with pull_refresh_after) or every_<duration> (e.g. every_12h, every_2d)';
 
-export function readPullPolicy(ctx: Ctx, node: YNode, path: PathSeg[]): PullPolicy | undefined {
+/** `refresh` is not a policy by itself: with `pull_refresh_after` it becomes `every_<duration>` (readRefreshPolicy). */
+export function readPullPolicy(ctx: Ctx, node: YNode, path: PathSeg[]): PullPolicy | 'refresh' | undefined {
   const s = readString(ctx, node, path, { hint: HINT });
   if (s === undefined) return undefined;
+  if (s === 'refresh') return 'refresh';
   // Compose's legacy spelling of `missing`.
   if (s === 'if_not_present') return 'missing';
   if ((FIXED as readonly string[]).includes(s)) return s as PullPolicy;
   if (s.startsWith('every_') && parseEvery(s) !== undefined) return s as PullPolicy;
   ctx.issues.error(node.pos, path, `invalid pull_policy "${s.slice(0, 60)}"`, HINT);
   return undefined;
+}
+
+/**
+ * Compose Specification: `pull_refresh_after` is the "time after which to refresh the image", used with
+ * `pull_policy: refresh`. That is cmesh's `every_<duration>` (counted from cmesh's own last pull), so the pair becomes
+ * one; either half alone would be meaningless and is refused rather than dropped.
+ */
+export function readRefreshPolicy(
+  ctx: Ctx,
+  policy: { value: PullPolicy | 'refresh' | undefined; node?: YNode },
+  after: YNode | undefined,
+  path: PathSeg[],
+): PullPolicy | undefined {
+  const refresh = policy.value === 'refresh';
+  const other = policy.value === 'refresh' ? undefined : policy.value;
+  if (after === undefined) {
+    if (refresh) ctx.issues.error(policy.node!.pos, [...path, 'pull_policy'], 'pull_policy "refresh" needs pull_refresh_after: the time after which to pull again', 'add e.g. `pull_refresh_after: 24h`, or use daily, weekly or every_<duration>');
+    return other;
+  }
+  const afterPath = [...path, 'pull_refresh_after'];
+  const text = readString(ctx, after, afterPath, { hint: 'a duration, e.g. 12h, 2d or 1w12h' });
+  if (text === undefined) return other;
+  if (!refresh) {
+    ctx.issues.error(after.pos, afterPath, 'pull_refresh_after only applies with pull_policy "refresh"', 'add `pull_policy: refresh`, or drop pull_refresh_after');
+    return other;
+  }
+  if (parseEvery(`every_${text}`) === undefined) {
+    ctx.issues.error(after.pos, afterPath, `invalid pull_refresh_after "${text.slice(0, 60)}"`, 'a duration, e.g. 12h, 2d or 1w12h');
+    return undefined;
+  }
+  return `every_${text}`;
 }
 
 /** `os/arch[/variant]`, as the engine's platform parameter takes it. */

@@ -1,8 +1,8 @@
 // One `services.<name>` mapping → ServiceSpec. Cross-service checks (deps, named volumes, networks) happen in
 // document.ts once every service is known; here we only remember where those references were written.
 
-import type { EnvFileValues, RestartPolicy, ServiceSpec } from '../../api/project.ts';
-import { get, setOwn, type YEntry, type YMap, type YNode } from '../node.ts';
+import type { EnvFileValues, PullPolicy, RestartPolicy, ServiceSpec } from '../../api/project.ts';
+import { get, type YEntry, type YMap, type YNode } from '../node.ts';
 import type { PathSeg } from '../positions.ts';
 import { DEPLOY_KEYS, DEPLOY_UNSUPPORTED, RESTART_VALUES, SERVICE_KEYS, SERVICE_UNSUPPORTED } from '../schema.ts';
 import { type MeshOverrides, readMeshOverrides, resolveMesh } from '../x-cmesh.ts';
@@ -16,9 +16,8 @@ import { readFileGrants } from './file-grants.ts';
 import { readHealthcheck } from './healthcheck.ts';
 import { readLifecycleHooks } from './lifecycle-hooks.ts';
 import { readPorts } from './ports.ts';
-import { readPlatform, readPullPolicy } from './pull-policy.ts';
-import { checkKeys, type Ctx, readBool, readDuration, readInt, readKeyValues, readMap, readString, readStringList, typeError } from './read.ts';
-import { shellSplit } from './shell-split.ts';
+import { readPlatform, readPullPolicy, readRefreshPolicy } from './pull-policy.ts';
+import { checkKeys, type Ctx, readBool, readDuration, readInt, readMap, readString, readStringList, typeError } from './read.ts';
 import { type LinkAlias, readExternalLinks, readLinks, readVolumesFrom } from './service-links.ts';
 import { type NetworkRef, readServiceNetworks } from './service-networks.ts';
 import { readVolumes, type VolumeRef } from './volumes.ts';
@@ -68,6 +67,8 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
   let scale: { n: number; node: YNode } | undefined;
   let replicas: { n: number; node: YNode } | undefined;
   let deploy: DeployResult | undefined;
+  let pullPolicy: { value: PullPolicy | 'refresh' | undefined; node?: YNode } = { value: undefined };
+  let pullRefreshAfter: YNode | undefined;
   for (const e of map.entries.values()) {
     const p = [...path, e.key];
     const v = e.value;
@@ -79,7 +80,10 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
         assign(spec, 'build', readBuild(ctx, v, p));
         break;
       case 'pull_policy':
-        assign(spec, 'pullPolicy', readPullPolicy(ctx, v, p));
+        pullPolicy = { value: readPullPolicy(ctx, v, p), node: v };
+        break;
+      case 'pull_refresh_after':
+        pullRefreshAfter = v;
         break;
       case 'platform':
         assign(spec, 'platform', readPlatform(ctx, v, p));
@@ -193,6 +197,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
   if (spec.image === undefined && spec.build === undefined && !map.entries.has('image') && !map.entries.has('build')) {
     ctx.issues.error(entry.keyPos, path, `service "${name}" has neither an image nor a build context`, 'add `image: <name>` or `build: <dir>`');
   }
+  assign(spec, 'pullPolicy', readRefreshPolicy(ctx, pullPolicy, pullRefreshAfter, path));
   if (spec.pullPolicy === 'build' && spec.build === undefined && map.entries.has('pull_policy')) {
     const node = get(map, 'pull_policy');
     ctx.issues.error(node?.pos ?? entry.keyPos, [...path, 'pull_policy'], `pull_policy "build" needs a build section to build from`, 'add `build: <dir>` or choose another pull_policy');

@@ -7,13 +7,12 @@ import { VOLUME_MOUNT_KEYS } from '../schema.ts';
 import { readBytes } from './container-options-read.ts';
 import { readMode } from './file-grants.ts';
 import { resolveHostPath } from './paths.ts';
-import { checkKeys, type Ctx, readBool, readEnum, readMap, readString } from './read.ts';
+import { checkKeys, type Ctx, readBool, readEnum, readKeyValues, readMap, readString } from './read.ts';
 
 const TYPES = ['bind', 'volume', 'tmpfs', 'image', 'npipe', 'cluster'] as const;
 const PROPAGATIONS = ['rprivate', 'private', 'rshared', 'shared', 'rslave', 'slave'] as const;
 const BIND_KEYS = new Set(['propagation', 'create_host_path', 'selinux', 'recursive']);
-const VOLUME_OPTION_KEYS = new Set(['nocopy', 'subpath']);
-const VOLUME_OPTION_UNSUPPORTED = new Set(['labels']);
+const VOLUME_OPTION_KEYS = new Set(['nocopy', 'subpath', 'labels']);
 const TMPFS_KEYS = new Set(['size', 'mode']);
 
 /** Mount types Docker Engine on Linux cannot give a cmesh service, with the reason. */
@@ -119,9 +118,17 @@ function readBindOptions(ctx: Ctx, map: YMap | undefined, path: PathSeg[], m: Vo
 
 function readVolumeOptions(ctx: Ctx, map: YMap | undefined, path: PathSeg[], m: VolumeMount): void {
   if (map === undefined) return;
-  checkKeys(ctx, map, path, { supported: VOLUME_OPTION_KEYS, unsupported: VOLUME_OPTION_UNSUPPORTED });
+  checkKeys(ctx, map, path, { supported: VOLUME_OPTION_KEYS });
   const nocopy = get(map, 'nocopy');
   if (nocopy !== undefined && readBool(ctx, nocopy, [...path, 'nocopy'])) m.noCopy = true;
+  const labelsNode = get(map, 'labels');
+  const labels = labelsNode === undefined ? undefined : readKeyValues(ctx, labelsNode, [...path, 'labels'], false);
+  if (labels !== undefined && Object.keys(labels).length > 0) {
+    // The engine applies VolumeOptions.Labels only to a volume it creates for the mount. A named volume exists by then
+    // (cmesh creates it from the top-level `volumes:`, or it is external), so only an anonymous one can take them.
+    if (m.source === undefined) m.volumeLabels = labels;
+    else ctx.issues.warn(labelsNode!.pos, [...path, 'labels'], `volume.labels apply only to an anonymous volume; "${m.source}" is created from the top-level volumes (or is external): set its labels there`);
+  }
   const subNode = get(map, 'subpath');
   const subpath = subNode === undefined ? undefined : readString(ctx, subNode, [...path, 'subpath']);
   if (subpath === undefined || subNode === undefined) return;
