@@ -105,8 +105,8 @@ export class MeshPolicies {
       .flatMap(([service, b]) => {
         const s = b.stats();
         const configured = spec.services[service]?.mesh.policy?.circuitBreaker !== undefined;
-        if (!configured && s.overflow.requests + s.overflow.pending === 0) return [];
-        return [{ service, requests: s.requests, pending: s.pending, overflow: { requests: s.overflow.requests, pending: s.overflow.pending } }];
+        if (!configured && s.overflow.requests + s.overflow.pending + s.overflow.connections === 0) return [];
+        return [{ service, requests: s.requests, pending: s.pending, connections: s.connections, overflow: { ...s.overflow } }];
       });
   }
 

@@ -29,8 +29,12 @@ test('route requests by route index and target; policy rejections by reason', as
 });
 
 test('breaker gauges are read at scrape time', async () => {
-  const breakers = [{ project: 'p', breakers: [{ service: 'api', requests: 7, pending: 2, overflow: { requests: 1, pending: 0 } }] }];
+  const breakers = [{ project: 'p', breakers: [{ service: 'api', requests: 7, pending: 2, connections: 5, overflow: { requests: 1, pending: 0, connections: 3 } }] }];
   const m = new DaemonMetrics({ defaultMetrics: false, breakers: () => breakers });
   assert.equal(await value(m, 'cmesh_circuit_breaker_requests', { project: 'p', service: 'api', state: 'in_flight' }), 7);
   assert.equal(await value(m, 'cmesh_circuit_breaker_requests', { service: 'api', state: 'pending' }), 2);
+  assert.equal(await value(m, 'cmesh_circuit_breaker_connections', { project: 'p', service: 'api' }), 5);
+  assert.equal(await value(m, 'cmesh_circuit_breaker_overflow_total', { service: 'api', bound: 'connections' }), 3);
+  assert.equal(await value(m, 'cmesh_circuit_breaker_overflow_total', { service: 'api', bound: 'requests' }), 1);
+  assert.equal(await value(m, 'cmesh_circuit_breaker_overflow_total', { service: 'api', bound: 'pending' }), 0);
 });

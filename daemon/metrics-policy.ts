@@ -31,6 +31,28 @@ export function registerPolicyMetrics(registers: client.Registry[], breakers: ()
       }
     },
   });
+  new client.Gauge({
+    name: 'cmesh_circuit_breaker_connections',
+    help: 'Open upstream connections a target service circuit breaker counts (max_connections), idle keep-alive ones included.',
+    labelNames: ['project', 'service'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { project, breakers: list } of breakers()) for (const b of list) this.set({ project, service: b.service }, b.connections);
+    },
+  });
+  new client.Counter({
+    name: 'cmesh_circuit_breaker_overflow_total',
+    help: 'Requests a target service circuit breaker refused (503 overflow), by the bound that was reached.',
+    labelNames: ['project', 'service', 'bound'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { project, breakers: list } of breakers()) {
+        for (const b of list) for (const [bound, n] of Object.entries(b.overflow)) this.inc({ project, service: b.service, bound }, n);
+      }
+    },
+  });
   const routes = new client.Counter({
     name: 'cmesh_route_requests_total',
     help: 'Requests on a published port with a route table, by route (its index) and target service.',

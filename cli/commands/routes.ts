@@ -45,7 +45,10 @@ export function register(program: Command, ctx: CliContext): void {
       );
       for (const f of view.faults) ctx.stdout.write(`faults ${f.service}: ${describeFaults(f.faults)} (${f.source})\n`);
       for (const b of view.breakers ?? []) {
-        ctx.stdout.write(`breaker ${b.service}: ${b.requests} in flight, ${b.pending} pending; overflow ${b.overflow.requests} (max_requests) ${b.overflow.pending} (max_pending)\n`);
+        ctx.stdout.write(
+          `breaker ${b.service}: ${b.requests} in flight, ${b.pending} pending, ${b.connections} connections; ` +
+            `overflow ${b.overflow.requests} (max_requests) ${b.overflow.pending} (max_pending) ${b.overflow.connections} (max_connections)\n`,
+        );
       }
     });
 }

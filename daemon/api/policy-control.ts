@@ -40,7 +40,9 @@ export interface BreakerView {
   service: string;
   requests: number;
   pending: number;
-  overflow: { requests: number; pending: number };
+  /** Open upstream connections its requests made (idle keep-alive ones included). */
+  connections: number;
+  overflow: { requests: number; pending: number; connections: number };
 }
 
 /** GET /v1/projects/:name/routes */

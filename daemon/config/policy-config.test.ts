@@ -60,7 +60,8 @@ test("the issue's example normalizes to typed policy", () => {
     retry: { on: ['connect-failure', 'reset'], statuses: [503], attempts: 3, perTryTimeoutMs: 2000 },
     faults: { delay: { percent: 10, durationMs: 200 }, abort: { percent: 5, status: 503 } },
   });
-  assert.deepEqual(load(ISSUE_EXAMPLE).warnings.map((w) => `${w.position?.line}:${w.position?.col} ${w.path}`), ['22:43 services.front.x-cmesh.circuit_breaker.max_connections']);
+  // Every key of the issue's example is honoured (max_connections too, mesh/policy/breaker-connections.test.ts).
+  assert.deepEqual(load(ISSUE_EXAMPLE).warnings, []);
   // What the CLI sends over the control API passes the daemon's schema.
   assert.equal(ProjectSpecSchema.safeParse(JSON.parse(JSON.stringify(project))).success, true);
 });

@@ -55,10 +55,6 @@ export function readCircuitBreaker(ctx: Ctx, node: YNode, path: PathSeg[]): Circ
     if (v === undefined) continue;
     const n = readInt(ctx, v, [...path, yamlKey], { min: 1, max: 10_000_000 });
     if (n !== undefined) out[k] = n;
-    if (n !== undefined && yamlKey === 'max_connections') {
-      // Kept in the spec for when the upstream pools enforce it; until then the user must know it is not.
-      ctx.issues.warn(v.pos, [...path, yamlKey], 'circuit_breaker.max_connections is not enforced yet (max_requests and max_pending are); it is ignored');
-    }
   }
   return out;
 }

@@ -13,7 +13,8 @@ export type ProxyErrorCode =
   | 'retry-budget-exhausted'
   | 'bad-request'
   | 'method-not-allowed'
-  | 'proxy-closing';
+  | 'proxy-closing'
+  | 'overflow';
 
 export interface ProxyError {
   status: number;
@@ -31,6 +32,11 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
 };
+
+/** `circuit_breaker.max_connections` of the target service reached and no idle connection to reuse. */
+export function connectionOverflow(service: string): ProxyError {
+  return { status: 503, code: 'overflow', message: `circuit breaker of service "${service}" is open (connections limit reached)` };
+}
 
 export function noHealthyReplica(service: string, s: PoolSnapshot): ProxyError {
   const panic = s.panic ? ', panic mode' : '';

@@ -12,7 +12,8 @@ import type { BodySink, RequestBody } from './request-body.ts';
 import type { DrainWaiter } from './response-writer.ts';
 import { type AttemptFailure, BODY_TIMEOUT, CONNECT_TIMEOUT, HEADERS_TIMEOUT, POOL_CLOSED, classifyError } from './retry.ts';
 import type { ReplicaPool } from './upstream-client.ts';
-import type { UpstreamAttempt, UpstreamConnection } from './upstream-connection.ts';
+import type { ConnectionGate, UpstreamAttempt, UpstreamConnection } from './upstream-connection.ts';
+import { connectionOverflow, type ProxyError } from './error-responses.ts';
 
 const CHUNK_END = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
@@ -45,6 +46,10 @@ export interface AttemptOwner extends ExchangeView {
   attemptFailed(attempt: HttpAttempt, failure: AttemptFailure, status?: number, retryAcquired?: boolean): AttemptStats['next'];
   /** Every attempt reports its end (by its number). */
   attemptEnded(n: number): void;
+  /** The target service's circuit breaker: counts (and may refuse) the upstream connections its requests open. */
+  readonly connectionGate: ConnectionGate | undefined;
+  /** Answers with the proxy's own error. */
+  fail(e: ProxyError): void;
 }
 
 export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
@@ -237,6 +242,20 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     if (this.#responding) ex.conn.out.flush();
     this.#finish(failure.outcome);
     this.#report(failure.outcome, ex.attemptFailed(this, failure), failure.code);
+  }
+
+  get connectionGate(): ConnectionGate | undefined {
+    return this.#ex.connectionGate;
+  }
+
+  /**
+   * max_connections of the target service reached and no idle connection here: nothing was sent, and no failover
+   * (the bound is the service's, not this replica's) — 503 overflow at once. The replica is not blamed.
+   */
+  connectionRefused(): void {
+    if (this.#ended) return;
+    this.#finish('ok');
+    this.#ex.fail(connectionOverflow(this.#ex.service));
   }
 
   /** The pool closed while this attempt waited for a connection: nothing was sent, another replica may answer. */

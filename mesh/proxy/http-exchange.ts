@@ -129,6 +129,10 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.attempt();
   }
 
+  get connectionGate(): CircuitBreaker | undefined {
+    return this.#breaker;
+  }
+
   get bodyReplayable(): boolean {
     return this.body === null || this.body.replayable;
   }

@@ -66,7 +66,14 @@ export class ReplicaPool implements ConnectionPool {
   }
 
   #attachNew(a: UpstreamAttempt): void {
+    // A breaker's max_connections counts every open connection to its service, idle ones too (as Envoy's does).
+    const gate = a.connectionGate;
+    if (gate !== undefined && !gate.openConnection()) {
+      a.connectionRefused?.();
+      return;
+    }
     const c = new UpstreamConnection(this);
+    c.gate = gate;
     this.#all.push(c);
     c.attempt = a;
     a.attach(c);
@@ -99,7 +106,11 @@ export class ReplicaPool implements ConnectionPool {
   /** A connection closed (by either side): forget it, and open a replacement for a waiting attempt. */
   removed(c: UpstreamConnection): void {
     let i = this.#all.indexOf(c);
-    if (i >= 0) this.#all.splice(i, 1);
+    if (i >= 0) {
+      this.#all.splice(i, 1);
+      c.gate?.connectionClosed();
+      c.gate = undefined;
+    }
     i = this.#idle.indexOf(c);
     if (i >= 0) this.#idle.splice(i, 1);
     if (this.closing) {

@@ -27,6 +27,16 @@ export interface UpstreamAttempt {
   checkTimeout(now: number): void;
   /** The pool closed while it waited for a connection. */
   poolClosed(): void;
+  /** Counts the connections it makes the pool open (a target service's circuit breaker); absent: no limit. */
+  readonly connectionGate?: ConnectionGate | undefined;
+  /** The gate refused a new connection and none was idle: answer at once, nothing was sent. */
+  connectionRefused?(): void;
+}
+
+/** `circuit_breaker.max_connections`: may another upstream connection be opened (counted when yes), and its close. */
+export interface ConnectionGate {
+  openConnection(): boolean;
+  connectionClosed(): void;
 }
 
 /** The replica's pool of connections, as one of them sees it (ReplicaPool). */
@@ -42,6 +52,8 @@ type SocketWithOwner = Socket & { owner: UpstreamConnection };
 
 export class UpstreamConnection implements ParseSink {
   readonly pool: ConnectionPool;
+  /** The breaker that counted this connection when it was opened; told once when it leaves the pool. */
+  gate: ConnectionGate | undefined;
   readonly socket: Socket;
   readonly #in: ParsedSocket;
   connected = false;
