@@ -115,7 +115,7 @@ test('a configured breaker is listed, and refuses past max_requests with overflo
   // Upstream connections the earlier tests left open (idle, kept alive) to front are counted by its breaker.
   const open = mesh.routes('pol').breakers[0]?.connections ?? -1;
   assert.ok(open >= 0);
-  assert.deepEqual(mesh.routes('pol').breakers, [{ service: 'front', requests: 0, pending: 0, connections: open, overflow: { requests: 0, pending: 0, connections: 0 } }]);
+  assert.deepEqual(mesh.routes('pol').breakers, [{ service: 'front', limits: { maxRequests: 1 }, requests: 0, pending: 0, connections: open, overflow: { requests: 0, pending: 0, connections: 0 } }]);
   // A held request to front takes the only slot; the next one is refused at once.
   const held = fetch(`http://127.0.0.1:${port}/front?hold`);
   await new Promise((r) => setTimeout(r, 100));
@@ -127,7 +127,7 @@ test('a configured breaker is listed, and refuses past max_requests with overflo
   assert.ok(performance.now() - t0 < 200, 'answered without waiting for the held request');
   assert.equal((await held).status, 200);
   // The held request reused an idle connection or opened one, which stays open (kept alive) and counted.
-  assert.deepEqual(mesh.routes('pol').breakers, [{ service: 'front', requests: 0, pending: 0, connections: Math.max(open, 1), overflow: { requests: 1, pending: 0, connections: 0 } }]);
+  assert.deepEqual(mesh.routes('pol').breakers, [{ service: 'front', limits: { maxRequests: 1 }, requests: 0, pending: 0, connections: Math.max(open, 1), overflow: { requests: 1, pending: 0, connections: 0 } }]);
   assert.deepEqual(mesh.breakerStats().find((b) => b.project === 'pol')?.breakers.map((b) => b.service), ['front']);
 });
 

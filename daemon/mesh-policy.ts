@@ -104,9 +104,9 @@ export class MeshPolicies {
       .sort(([a], [b]) => a.localeCompare(b))
       .flatMap(([service, b]) => {
         const s = b.stats();
-        const configured = spec.services[service]?.mesh.policy?.circuitBreaker !== undefined;
-        if (!configured && s.overflow.requests + s.overflow.pending + s.overflow.connections === 0) return [];
-        return [{ service, requests: s.requests, pending: s.pending, connections: s.connections, overflow: { ...s.overflow } }];
+        const limits = spec.services[service]?.mesh.policy?.circuitBreaker;
+        if (limits === undefined && s.overflow.requests + s.overflow.pending + s.overflow.connections === 0) return [];
+        return [{ service, limits: { ...limits }, requests: s.requests, pending: s.pending, connections: s.connections, overflow: { ...s.overflow } }];
       });
   }
 

@@ -10,6 +10,7 @@ import type { DaemonEvent } from './api/events.ts';
 import { isPendingNext, Labels, parseReplicaId, replicaId, replicaOf } from './api/labels.ts';
 import type { ProjectSpec } from './api/project.ts';
 import { MeshPorts, type ProxyHooks } from './mesh-ports.ts';
+import { withBreakers } from './service-breakers.ts';
 import { withEastWest } from './gateway-table.ts';
 import type { EastWestRuntime } from './gateway-wiring.ts';
 import { discardNext, promoteNext, waitNextHealthy } from './mesh-rollout.ts';
@@ -174,7 +175,7 @@ export class MeshRuntime {
 
   /** The service table; for east-west projects with the gateway's view of each meshed service joined in. */
   services(project?: string): ServiceTableRow[] {
-    const rows = this.registry.snapshot(project === undefined ? {} : { project });
+    const rows = withBreakers(this.registry.snapshot(project === undefined ? {} : { project }), this.ports.breakerStats());
     if (!this.eastWest) return rows;
     const projects = new Set(rows.map((r) => r.project));
     return [...projects].flatMap((p) =>

@@ -29,7 +29,7 @@ test('route requests by route index and target; policy rejections by reason', as
 });
 
 test('breaker gauges are read at scrape time', async () => {
-  const breakers = [{ project: 'p', breakers: [{ service: 'api', requests: 7, pending: 2, connections: 5, overflow: { requests: 1, pending: 0, connections: 3 } }] }];
+  const breakers = [{ project: 'p', breakers: [{ service: 'api', limits: { maxRequests: 10 }, requests: 7, pending: 2, connections: 5, overflow: { requests: 1, pending: 0, connections: 3 } }] }];
   const m = new DaemonMetrics({ defaultMetrics: false, breakers: () => breakers });
   assert.equal(await value(m, 'cmesh_circuit_breaker_requests', { project: 'p', service: 'api', state: 'in_flight' }), 7);
   assert.equal(await value(m, 'cmesh_circuit_breaker_requests', { service: 'api', state: 'pending' }), 2);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReplicaTableRow, ServiceTableRow } from '../../daemon/api/control.ts';
-import { formatPorts, readiness, replicaHealth } from './services.ts';
+import { createColors } from '../output.ts';
+import { breakerMarker, formatPorts, formatServiceTable, readiness, replicaHealth } from './services.ts';
 
 function replica(n: number, over: Partial<ReplicaTableRow> = {}): ReplicaTableRow {
   return {
@@ -68,4 +69,31 @@ test('PORTS: published ports, then the east-west ports callers reach the service
   const eastWest = { ports: [{ port: 3000, protocol: 'http' as const }, { port: 9229, protocol: 'tcp' as const }], ready: 2, reportedAt: 1 };
   assert.equal(formatPorts(service([], { publishedPorts: ports, eastWest })), '127.0.0.1:8080->3000, ew:3000/http, ew:9229/tcp');
   assert.equal(formatPorts(service([])), '-');
+});
+
+test('the breaker marker shows each configured bound as now/limit, then what it refused', () => {
+  const overflow = { requests: 0, pending: 0, connections: 0 };
+  const b = { limits: { maxRequests: 256, maxPending: 64, maxConnections: 512 }, requests: 3, pending: 1, connections: 2, overflow };
+  assert.equal(breakerMarker(service([], { breaker: b })), 'req 3/256 pend 1/64 conn 2/512');
+  const refused = { ...b, overflow: { requests: 4, pending: 0, connections: 1 } };
+  assert.equal(breakerMarker(service([], { breaker: refused })), 'req 3/256 pend 1/64 conn 2/512 overflow 5');
+  assert.equal(breakerMarker(service([], { breaker: { ...b, limits: { maxConnections: 2 } } })), 'conn 2/2');
+  // No limits left (an edited file removed them) but it refused requests before: only the overflow count.
+  assert.equal(breakerMarker(service([], { breaker: { ...refused, limits: {} } })), 'overflow 5');
+  assert.equal(breakerMarker(service([], { breaker: { ...b, limits: {} } })), '-');
+  assert.equal(breakerMarker(service([])), '');
+});
+
+test('the text table has a BREAKER column only when a service has a breaker', () => {
+  const c = createColors(false);
+  const plain = formatServiceTable([service([replica(1)])], c);
+  assert.doesNotMatch(plain, /BREAKER/);
+  const breaker = { limits: { maxConnections: 2 }, requests: 0, pending: 0, connections: 2, overflow: { requests: 0, pending: 0, connections: 1 } };
+  const text = formatServiceTable([service([replica(1)], { breaker }), service([], { service: 'other' })], c);
+  const [header, api, , other] = text.split('\n');
+  assert.match(header!, /^SERVICE\s+PORTS\s+LB\s+READY\s+BREAKER\s+ENDPOINT/);
+  const col = header!.indexOf('BREAKER');
+  assert.equal(api!.slice(col).split(/\s{3,}/)[0], 'conn 2/2 overflow 1');
+  assert.equal(other!.slice(col).trim(), '');
+  assert.match(formatServiceTable([service([], { breaker })], createColors(true)), /\u001b\[33mconn 2\/2 overflow 1\u001b\[39m/);
 });

@@ -1,6 +1,7 @@
 // Control API contract of the traffic policy: `cmesh fault` (POST /v1/projects/:name/fault) and `cmesh routes`
 // (GET /v1/projects/:name/routes).
 
+import type { ServiceBreakerRow } from './service-table.ts';
 import type { FaultSpec } from './traffic-policy.ts';
 
 /** POST /v1/projects/:name/fault: set run-time faults of a service, or clear them (`faults` absent). */
@@ -36,13 +37,8 @@ export interface RouteTableView {
 }
 
 /** A target service's circuit breaker: what is in flight now, and what it refused since the daemon started. */
-export interface BreakerView {
+export interface BreakerView extends ServiceBreakerRow {
   service: string;
-  requests: number;
-  pending: number;
-  /** Open upstream connections its requests made (idle keep-alive ones included). */
-  connections: number;
-  overflow: { requests: number; pending: number; connections: number };
 }
 
 /** GET /v1/projects/:name/routes */

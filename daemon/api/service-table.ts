@@ -3,6 +3,7 @@
 
 import type { ContainerState, Endpoint } from './engine.ts';
 import type { LbStrategy, Protocol } from './project.ts';
+import type { CircuitBreakerSpec } from './traffic-policy.ts';
 
 /** Active-check view: unknown = not probed yet (or no endpoint to probe). */
 export type ActiveHealthState = 'healthy' | 'unhealthy' | 'unknown';
@@ -93,4 +94,19 @@ export interface ServiceTableRow {
   replicas: ReplicaTableRow[];
   /** Present when the service is meshed east-west (x-cmesh.east_west). */
   eastWest?: EastWestServiceRow;
+  /** The service's circuit breaker as a route target, when it has a `circuit_breaker` or has refused requests. */
+  breaker?: ServiceBreakerRow;
+}
+
+/** A target service's circuit breaker (per data-plane process): its limits, what it holds now, what it refused. */
+export interface ServiceBreakerRow {
+  /** The configured bounds (empty: none configured, shown because it refused requests under an earlier spec). */
+  limits: CircuitBreakerSpec;
+  /** Requests in flight, and pending (admitted, not yet sent to a replica). */
+  requests: number;
+  pending: number;
+  /** Open upstream connections its requests made (idle keep-alive ones included). */
+  connections: number;
+  /** Requests refused with 503 overflow since the daemon started, by the bound that was reached. */
+  overflow: { requests: number; pending: number; connections: number };
 }
