@@ -98,3 +98,32 @@ it('raising max_connections in place admits new connections; closed connections 
   assert.equal(breaker.stats().connections, 0);
   assert.equal(breaker.stats().overflow.connections, 1);
 });
+
+it('the bound is the target service’s, over all its replicas: a second replica cannot open past it', async () => {
+  const b = await startUpstream('api2', (req, res) => {
+    req.resume();
+    held.push(res);
+    arrived();
+  });
+  const state2 = new ProjectPolicyState();
+  state2.update({ api: { policy: { circuitBreaker: { maxConnections: 1 } } } });
+  // Round-robin over two replicas: the first request goes to `b`, the second would open a connection to `upstream`.
+  const pool = new TestPool('api', [b.upstream, upstream.upstream]);
+  const policy = new ListenerPolicy({ service: 'api', listenerPort: 80, state: state2, resolve: () => ({ service: 'api', pool, mesh: testMesh() }) }, undefined);
+  const p = await startProxy(pool, testMesh(), { policy });
+  try {
+    const first = fetch(`${p.url}/hold`);
+    await waitHeld(1);
+    const refused = await fetch(`${p.url}/now`);
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('x-cmesh-error'), 'overflow');
+    await refused.arrayBuffer();
+    assert.deepEqual(state2.breaker('api').stats(), { connections: 1, pending: 0, requests: 1, overflow: { connections: 1, pending: 0, requests: 0 } });
+    for (const r of held.splice(0)) r.end('done');
+    assert.equal(await (await first).text(), 'done');
+  } finally {
+    for (const r of held.splice(0)) r.end();
+    await p.close();
+    await b.close();
+  }
+});
