@@ -8,9 +8,10 @@ import { createBalancer, type CreateBalancerOptions, DEFAULT_STRATEGY } from './
 import type { Balancer, PickContext } from './balancer/types.ts';
 import { DEFAULT_HEALTH_PROBE, type ProbeTarget } from './health/active.ts';
 import { PassiveHealth, type PassiveOptions, type PassiveTransition } from './health/passive.ts';
+import { type DatagramSource, datagramView } from './pool-datagrams.ts';
 import { buildServiceRow } from './pool-row.ts';
 import type { ServiceTableRow } from '../daemon/api/service-table.ts';
-import { endpointFor, engineHealthOf, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput, udpEndpointFor } from './replica-entry.ts';
+import { endpointFor, engineHealthOf, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput } from './replica-entry.ts';
 import { ReplicaStats } from './replica-stats.ts';
 import type { DatagramPool } from './udp/forwarder.ts';
 import type { AttemptOutcome, PoolSnapshot, Upstream, UpstreamPool } from './upstream-pool.ts';
@@ -64,6 +65,7 @@ export class ServicePool implements UpstreamPool {
   private readonly panicPercent: number;
   private readonly upstreamHost: (host: string) => string;
   private readonly balancerOpts: CreateBalancerOptions;
+  private readonly datagramSource: DatagramSource;
 
   constructor(opts: ServicePoolOptions) {
     this.project = opts.project;
@@ -80,6 +82,15 @@ export class ServicePool implements UpstreamPool {
     this.balancer = createBalancer(this.mesh.lb, this.balancerOpts);
     this.passive = new PassiveHealth({ ...opts.passive, now: this.now }, (t) => this.onPassive(t));
     this.passive.setRise(this.activeChecks ? this.mesh.health.rise : 0);
+    this.datagramSource = {
+      service: this.service,
+      pickEntry: (ctx) => this.pickEntry(ctx),
+      routableEntry: (id) => (this.routable.has(id) ? this.replicas.get(id) : undefined),
+      balancerResult: (id, ms, ok) => {
+        if (this.replicas.has(id)) this.balancer.onResult(id, ms, ok);
+      },
+      upstreamHost: (host) => this.upstreamHost(host),
+    };
   }
 
   get strategy(): LbStrategy {
@@ -212,31 +223,11 @@ export class ServicePool implements UpstreamPool {
     return v;
   }
 
-  /**
-   * The pool seen by a UDP forwarder for one container port. Sessions are not in-flight requests: they take no part in
-   * drain waits or least-load counts (an idle session would hold a drain for its whole grace period).
-   */
+  /** The pool seen by a UDP forwarder for one container port (see datagramView). */
   forDatagrams(containerPort: number): DatagramPool {
     let v = this.datagramViews.get(containerPort);
     if (!v) {
-      const at = (r: ReplicaEntry | undefined): Upstream | undefined => {
-        const ep = r && udpEndpointFor(r, containerPort);
-        return r && ep ? { id: r.id, host: this.upstreamHost(ep.host), port: ep.hostPort } : undefined;
-      };
-      v = {
-        service: this.service,
-        pick: (ctx) => {
-          this.passive.tick();
-          const id = this.routable.size === 0 ? undefined : this.balancer.pick(ctx);
-          return at(id === undefined ? undefined : this.replicas.get(id));
-        },
-        current: (id) => (this.routable.has(id) ? at(this.replicas.get(id)) : undefined),
-        // The balancer hears of a refused datagram; passive ejection does not, since only probes end an ejection
-        // and a UDP-only replica has none.
-        onResult: (id, ms, outcome) => {
-          if (this.replicas.has(id)) this.balancer.onResult(id, ms, outcome === 'ok');
-        },
-      };
+      v = datagramView(this.datagramSource, containerPort);
       this.datagramViews.set(containerPort, v);
     }
     return v;
@@ -322,13 +313,17 @@ export class ServicePool implements UpstreamPool {
   // ── internals ───────────────────────────────────────────────────────────────────────────────────────
 
   private pickFor(containerPort: number | undefined, ctx?: PickContext): Upstream | undefined {
-    this.passive.tick();
-    if (this.routable.size === 0) return undefined;
-    const id = this.balancer.pick(ctx);
-    const r = id === undefined ? undefined : this.replicas.get(id);
+    const r = this.pickEntry(ctx);
     if (!r) return undefined;
     const ep = this.endpointFor(r, containerPort);
     return ep ? { id: r.id, host: this.upstreamHost(ep.host), port: ep.hostPort } : undefined;
+  }
+
+  private pickEntry(ctx?: PickContext): ReplicaEntry | undefined {
+    this.passive.tick();
+    if (this.routable.size === 0) return undefined;
+    const id = this.balancer.pick(ctx);
+    return id === undefined ? undefined : this.replicas.get(id);
   }
 
   private isHealthy(r: ReplicaEntry): boolean {
