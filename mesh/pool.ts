@@ -10,6 +10,7 @@ import { DEFAULT_HEALTH_PROBE, type ProbeTarget } from './health/active.ts';
 import { PassiveHealth, type PassiveOptions, type PassiveTransition } from './health/passive.ts';
 import { type DatagramSource, datagramView } from './pool-datagrams.ts';
 import { buildServiceRow } from './pool-row.ts';
+import { isHealthy, routing } from './pool-routing.ts';
 import type { ServiceTableRow } from '../daemon/api/service-table.ts';
 import { endpointFor, engineHealthOf, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput } from './replica-entry.ts';
 import { ReplicaStats } from './replica-stats.ts';
@@ -327,12 +328,7 @@ export class ServicePool implements UpstreamPool {
   }
 
   private isHealthy(r: ReplicaEntry): boolean {
-    const active = this.activeChecks ? r.active === 'healthy' : true;
-    return this.isServing(r) && active && this.passive.state(r.id) === 'ok';
-  }
-
-  private isServing(r: ReplicaEntry): boolean {
-    return !r.draining && r.state === 'running' && (this.endpointFor(r) !== undefined || probeless(r));
+    return isHealthy(r, this.ports, this.activeChecks, this.passive.state(r.id));
   }
 
   /** A replica with UDP ports only: its health is the engine's (running; `healthy` if it has a healthcheck). */
@@ -349,15 +345,9 @@ export class ServicePool implements UpstreamPool {
   private recompute(): void {
     // Due ejection expiries first, so the reads below all see the same passive state.
     this.passive.tick();
-    const healthy: string[] = [];
-    const warmed: string[] = [];
-    for (const r of this.replicas.values()) {
-      if (!this.isServing(r)) continue;
-      if (r.everHealthy || !this.activeChecks) warmed.push(r.id);
-      if (this.isHealthy(r)) healthy.push(r.id);
-    }
-    this.panic = warmed.length > 0 && healthy.length < (warmed.length * this.panicPercent) / 100;
-    this.routable = new Set(this.panic ? [...warmed, ...healthy] : healthy);
+    const { panic, routable } = routing(this.replicas.values(), this.ports, this.activeChecks, this.passive, this.panicPercent);
+    this.panic = panic;
+    this.routable = routable;
     for (const id of this.replicas.keys()) this.balancer.setHealthy(id, this.routable.has(id));
   }
 
