@@ -8,11 +8,12 @@ import { createBalancer, type CreateBalancerOptions, DEFAULT_STRATEGY } from './
 import type { Balancer, PickContext } from './balancer/types.ts';
 import { DEFAULT_HEALTH_PROBE, type ProbeTarget } from './health/active.ts';
 import { PassiveHealth, type PassiveOptions, type PassiveTransition } from './health/passive.ts';
+import { applyEngineHealth, markActive, probeTargets } from './pool-active-health.ts';
 import { type DatagramSource, datagramView } from './pool-datagrams.ts';
 import { buildServiceRow } from './pool-row.ts';
 import { isHealthy, routing } from './pool-routing.ts';
 import type { ServiceTableRow } from '../daemon/api/service-table.ts';
-import { endpointFor, engineHealthOf, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput } from './replica-entry.ts';
+import { endpointFor, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput } from './replica-entry.ts';
 import { ReplicaStats } from './replica-stats.ts';
 import type { DatagramPool } from './udp/forwarder.ts';
 import type { AttemptOutcome, PoolSnapshot, Upstream, UpstreamPool } from './upstream-pool.ts';
@@ -277,15 +278,8 @@ export class ServicePool implements UpstreamPool {
 
   // ── health plumbing (startHealthChecks) ─────────────────────────────────────────────────────────────
 
-  /** Running replicas with a probe endpoint: health.port's published endpoint, else the primary one. */
   probeTargets(): ProbeTarget[] {
-    const out: ProbeTarget[] = [];
-    for (const r of this.replicas.values()) {
-      if (r.state !== 'running') continue;
-      const ep = this.endpointFor(r, this.mesh.health.port);
-      if (ep) out.push({ id: r.id, port: ep.hostPort, host: this.upstreamHost(ep.host), generation: r.container, healthy: r.active === 'healthy' });
-    }
-    return out;
+    return probeTargets(this.replicas.values(), this.ports, this.mesh.health.port, this.upstreamHost);
   }
 
   /** Called whenever the probe targets or settings may have changed; returns an unsubscribe. */
@@ -297,9 +291,7 @@ export class ServicePool implements UpstreamPool {
   setActiveHealth(id: string, healthy: boolean, reason: string): void {
     const r = this.replicas.get(id);
     if (!r) return;
-    r.active = healthy ? 'healthy' : 'unhealthy';
-    r.activeReason = reason;
-    if (healthy) r.everHealthy = true;
+    markActive(r, healthy, reason);
     this.emit({ type: 'health', service: this.service, replica: r.replica, source: 'mesh', healthy, reason });
     this.recompute();
   }
@@ -331,14 +323,9 @@ export class ServicePool implements UpstreamPool {
     return isHealthy(r, this.ports, this.activeChecks, this.passive.state(r.id));
   }
 
-  /** A replica with UDP ports only: its health is the engine's (running; `healthy` if it has a healthcheck). */
   private engineHealth(r: ReplicaEntry): void {
-    const { active, reason } = engineHealthOf(r);
-    if (active === r.active) return;
-    r.active = active;
-    r.activeReason = reason;
-    if (active === 'healthy') r.everHealthy = true;
-    if (active !== 'unknown') this.emit({ type: 'health', service: this.service, replica: r.replica, source: 'mesh', healthy: active === 'healthy', reason });
+    const verdict = applyEngineHealth(r);
+    if (verdict) this.emit({ type: 'health', service: this.service, replica: r.replica, source: 'mesh', ...verdict });
   }
 
   /** Recomputes who may be picked (healthy, or every warmed-up serving replica in panic) and tells the balancer. */
