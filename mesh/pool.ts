@@ -3,13 +3,14 @@
 import type { Endpoint } from '../daemon/api/engine.ts';
 import type { DaemonEvent } from '../daemon/api/events.ts';
 import { replicaId } from '../daemon/api/labels.ts';
-import type { HealthProbe, LbStrategy, MeshSpec, PortMapping } from '../daemon/api/project.ts';
-import { createBalancer, type CreateBalancerOptions, DEFAULT_STRATEGY } from './balancer/index.ts';
+import type { HealthProbe, LbStrategy, PortMapping } from '../daemon/api/project.ts';
+import { createBalancer, type CreateBalancerOptions } from './balancer/index.ts';
 import type { Balancer, PickContext } from './balancer/types.ts';
-import { DEFAULT_HEALTH_PROBE, type ProbeTarget } from './health/active.ts';
-import { PassiveHealth, type PassiveOptions, type PassiveTransition } from './health/passive.ts';
+import type { ProbeTarget } from './health/active.ts';
+import { PassiveHealth, type PassiveTransition } from './health/passive.ts';
 import { applyEngineHealth, markActive, probeTargets } from './pool-active-health.ts';
 import { type DatagramSource, datagramView } from './pool-datagrams.ts';
+import { DEFAULT_MESH, type PoolMesh, type ServicePoolOptions } from './pool-options.ts';
 import { buildServiceRow } from './pool-row.ts';
 import { isHealthy, routing } from './pool-routing.ts';
 import type { ServiceTableRow } from '../daemon/api/service-table.ts';
@@ -18,34 +19,7 @@ import { ReplicaStats } from './replica-stats.ts';
 import type { DatagramPool } from './udp/forwarder.ts';
 import type { AttemptOutcome, PoolSnapshot, Upstream, UpstreamPool } from './upstream-pool.ts';
 
-/** The mesh settings a pool reads; a full MeshSpec fits. */
-export type PoolMesh = Pick<MeshSpec, 'lb' | 'health' | 'weights' | 'weight'> & Partial<Pick<MeshSpec, 'protocol'>>;
-
 export type { ReplicaInput } from './replica-entry.ts';
-
-export interface ServicePoolOptions {
-  project: string;
-  service: string;
-  mesh?: PoolMesh;
-  ports?: PortMapping[];
-  desired?: number;
-  emit?: (e: DaemonEvent) => void;
-  now?: () => number;
-  rand?: () => number;
-  /** false = nobody probes this pool: running replicas count as healthy and ejections end on their own. */
-  activeChecks?: boolean;
-  passive?: Omit<PassiveOptions, 'now' | 'rise'>;
-  /** Below this share of healthy serving replicas the pool balances over all of them (Envoy's panic threshold). */
-  panicThresholdPercent?: number;
-  balancer?: Omit<CreateBalancerOptions, 'rand' | 'now'>;
-  /**
-   * Where an endpoint's host leads. Default: loopback only (the daemon reaches replicas on 127.0.0.1 and must never
-   * follow a wildcard the engine reports); the east-west gateway passes container addresses through as they are.
-   */
-  upstreamHost?: (host: string) => string;
-}
-
-const DEFAULT_MESH: PoolMesh = { lb: DEFAULT_STRATEGY, health: DEFAULT_HEALTH_PROBE, weights: [], weight: 1 };
 
 export class ServicePool implements UpstreamPool {
   readonly project: string;
