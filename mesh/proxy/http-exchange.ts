@@ -6,7 +6,7 @@ import type { PickContext } from '../balancer/types.ts';
 import type { CircuitBreaker } from '../policy/breaker.ts';
 import type { Answer, Forward } from '../policy/listener-policy.ts';
 import type { Upstream, UpstreamPool } from '../upstream-pool.ts';
-import { type AccessLogEntry, formatAccessLog } from './access-log.ts';
+import { accessLogEntry, formatAccessLog } from './access-log.ts';
 import type { ClientSide, ExchangeView } from './client-side.ts';
 import { type AttemptStats, type ProxyContext, countError } from './context.ts';
 import { type ProxyError, noHealthyReplica, upstreamFailure } from './error-responses.ts';
@@ -323,23 +323,9 @@ export class Exchange implements AttemptOwner, ExchangeView {
   }
 
   #log(): void {
-    const entry: AccessLogEntry = {
-      time: Math.round(performance.timeOrigin + this.startedAt),
-      service: this.ctx.service,
-      clientIp: this.conn.clientIp,
-      method: this.method,
-      path: this.url,
-      status: this.headSent ? this.status : 0,
-      durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
-      ...(this.#current === undefined ? {} : { upstream: this.#current.upstream.id }),
-      attempts: this.attempts,
-      ...(this.aborted ? { error: 'client-abort' } : this.#errorCode === undefined ? {} : { error: this.#errorCode }),
-      bytesOut: this.bytesOut,
-    };
-    const route = this.#route ?? this.#routeOverride;
-    if (route !== undefined) entry.route = route;
-    if (this.service !== this.ctx.service) entry.target = this.service;
-    this.ctx.onRequest?.(entry);
-    this.ctx.onAccessLog?.(formatAccessLog(entry), entry);
+    const { ctx } = this;
+    const entry = accessLogEntry(this, ctx.service, this.conn.clientIp, this.#current?.upstream.id, this.#errorCode, this.#route ?? this.#routeOverride);
+    ctx.onRequest?.(entry);
+    ctx.onAccessLog?.(formatAccessLog(entry), entry);
   }
 }
