@@ -12,10 +12,7 @@ import { type AttemptStats, type ProxyContext, countError } from './context.ts';
 import { type ProxyError, noHealthyReplica, upstreamFailure } from './error-responses.ts';
 import { type AttemptOwner, HttpAttempt } from './http-attempt.ts';
 import type { RequestBody } from './request-body.ts';
-import { type AttemptFailure, type RetryOn, retryDecision, retryableStatus } from './retry.ts';
-
-/** Re-picks after not-sent failures are capped so a service whose replicas all refuse answers quickly. */
-const MAX_FAILOVERS = 8;
+import { type AttemptFailure, nextAfterFailure, type RetryOn, type RetryQuestion, retryDecision, retryableStatus } from './retry.ts';
 
 export class Exchange implements AttemptOwner, ExchangeView {
   readonly ctx: ProxyContext;
@@ -176,15 +173,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
 
   /** Asked when a replica answers a retryable status: discard it and retry? Takes a budget slot when the answer is yes. */
   retryOnStatus(status: number): boolean {
-    const decision = retryDecision({
-      failure: { phase: 'sent', outcome: 'http-5xx', code: undefined },
-      status,
-      replaySafe: this.replaySafe,
-      bodyReplayable: this.bodyReplayable,
-      retriesUsed: this.#retriesUsed,
-      retriesAllowed: this.retriesAllowed,
-      ...(this.#retryOn === undefined ? {} : { on: this.#retryOn }),
-    });
+    const decision = retryDecision(this.#question({ phase: 'sent', outcome: 'http-5xx', code: undefined }, status));
     return decision === 'retry' && this.#acquireRetry();
   }
 
@@ -208,17 +197,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
       this.attempt();
       return 'retry';
     }
-    const q = {
-      failure,
-      replaySafe: this.replaySafe,
-      bodyReplayable: this.bodyReplayable,
-      retriesUsed: this.#retriesUsed,
-      retriesAllowed: this.retriesAllowed,
-      ...(this.#retryOn === undefined ? {} : { on: this.#retryOn }),
-      ...(status === undefined ? {} : { status }),
-    };
-    const decision = retryDecision(q);
-    if (decision === 'failover' && this.#failovers < Math.min(MAX_FAILOVERS, Math.max(2, this.pool.snapshot().total))) {
+    const decision = nextAfterFailure(this.#question(failure, status), this.#failovers, this.pool);
+    if (decision === 'failover') {
       this.#failovers++;
       this.ctx.stats.failovers++;
       this.attempt();
@@ -230,6 +210,11 @@ export class Exchange implements AttemptOwner, ExchangeView {
     }
     this.fail(this.#failureResponse());
     return 'respond';
+  }
+
+  /** The retry rules' question about this exchange; `on` and `status` are left undefined when absent. */
+  #question(failure: AttemptFailure, status: number | undefined): RetryQuestion {
+    return { failure, status, replaySafe: this.replaySafe, bodyReplayable: this.bodyReplayable, retriesUsed: this.#retriesUsed, retriesAllowed: this.retriesAllowed, on: this.#retryOn };
   }
 
   /** A counted retry once the budget grants a slot (possibly after a short wait), else the last failure. */
