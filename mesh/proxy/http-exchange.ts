@@ -12,6 +12,7 @@ import { type AttemptStats, type ProxyContext, countError } from './context.ts';
 import { type ProxyError, noHealthyReplica, upstreamFailure } from './error-responses.ts';
 import { type AttemptOwner, HttpAttempt } from './http-attempt.ts';
 import type { RequestBody } from './request-body.ts';
+import { RetrySlot } from './retry-slot.ts';
 import { type AttemptFailure, nextAfterFailure, type RetryOn, type RetryQuestion, retryDecision, retryableStatus } from './retry.ts';
 
 export class Exchange implements AttemptOwner, ExchangeView {
@@ -47,8 +48,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
   #sameReplicaRetried = false;
   #retriesUsed = 0;
   #failovers = 0;
-  /** The attempt number a held retry-budget slot covers (0 = none); released when that attempt ends. */
-  #slotFor = 0;
+  /** The retry-budget slot this exchange holds while a retry runs; made on first use. */
+  #slot: RetrySlot | undefined;
   attempts = 0;
   aborted = false;
   /** The response is complete (or the proxy's own answer was written). */
@@ -224,39 +225,32 @@ export class Exchange implements AttemptOwner, ExchangeView {
       this.ctx.stats.retries++;
       this.attempt();
     };
-    if (this.#slotFor === this.attempts + 1) {
+    const next = this.attempts + 1;
+    if (this.#slot?.isHeldFor(next)) {
       go();
       return;
     }
-    this.ctx.budget.acquire((ok) => {
-      if (ok && (this.aborted || this.finished)) {
-        this.ctx.budget.release();
-        return;
-      }
-      if (!ok) {
-        this.ctx.stats.budgetExhausted++;
-        this.fail(this.#failureResponse());
-        return;
-      }
-      this.#slotFor = this.attempts + 1;
-      go();
+    const slot = this.#takeSlot();
+    slot.take(next, (ok) => {
+      if (!ok) this.fail(this.#failureResponse());
+      else if (this.aborted || this.finished) slot.release();
+      else go();
     });
   }
 
   /** Every attempt reports its end: a budget slot is held only while its retry runs, not for the whole response. */
   attemptEnded(n: number): void {
-    if (this.#slotFor !== n) return;
-    this.#slotFor = 0;
-    this.ctx.budget.release();
+    this.#slot?.attemptEnded(n);
   }
 
   #acquireRetry(): boolean {
-    if (!this.ctx.budget.tryAcquire()) {
-      this.ctx.stats.budgetExhausted++;
-      return false;
-    }
-    this.#slotFor = this.attempts + 1;
-    return true;
+    return this.#takeSlot().tryTake(this.attempts + 1);
+  }
+
+  /** The exchange's budget slot, made on its first retry (a request that never retries allocates none). */
+  #takeSlot(): RetrySlot {
+    this.#slot ??= new RetrySlot(this.ctx.budget, this.ctx.stats);
+    return this.#slot;
   }
 
   #failureResponse(): ProxyError {
@@ -300,10 +294,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     ctx.stats.active--;
     ctx.budget.requestEnded();
     this.#breaker?.done(this.#pending);
-    if (this.#slotFor !== 0) {
-      this.#slotFor = 0;
-      ctx.budget.release();
-    }
+    this.#slot?.release();
     if (ctx.onAccessLog !== undefined || ctx.onRequest !== undefined) this.#log();
   }
 
