@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { accessLogEntry, formatAccessLog, type LoggedExchange } from './access-log.ts';
+import { accessLogEntry, formatAccessLog, type LoggedExchange, routeLabel } from './access-log.ts';
 
 const ex = (patch: Partial<LoggedExchange> = {}): LoggedExchange => ({
   startedAt: performance.now(),
@@ -39,5 +39,10 @@ describe('access log entry', () => {
     const e = accessLogEntry(ex({ aborted: true }), 'web', '::1', 'web#1', 'CMESH_UPSTREAM_TIMEOUT', undefined);
     assert.equal(e.error, 'client-abort');
     assert.ok(e.durationMs >= 0);
+  });
+
+  it('names a matched route by its index and match', () => {
+    assert.equal(routeLabel({ index: 2, label: 'path_prefix=/admin/' }), '#2 path_prefix=/admin/');
+    assert.equal(routeLabel(undefined), undefined);
   });
 });

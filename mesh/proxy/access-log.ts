@@ -31,6 +31,11 @@ export function formatAccessLog(entry: AccessLogEntry): string {
   return JSON.stringify(entry);
 }
 
+/** A matched route as the log names it: `#<index> <match>`; computed only when an entry is written. */
+export function routeLabel(route: { index: number; label: string } | undefined): string | undefined {
+  return route === undefined ? undefined : `#${route.index} ${route.label}`;
+}
+
 /** What the access log reads of a finished exchange (Exchange fits). */
 export interface LoggedExchange {
   /** performance.now() when the request arrived. */

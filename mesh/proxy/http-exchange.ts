@@ -5,8 +5,9 @@ import type { HeaderEdits } from '../../daemon/api/traffic-policy.ts';
 import type { PickContext } from '../balancer/types.ts';
 import type { CircuitBreaker } from '../policy/breaker.ts';
 import type { Answer, Forward } from '../policy/listener-policy.ts';
+import type { CompiledRoute } from '../policy/route-table.ts';
 import type { Upstream, UpstreamPool } from '../upstream-pool.ts';
-import { accessLogEntry, formatAccessLog } from './access-log.ts';
+import { accessLogEntry, formatAccessLog, routeLabel } from './access-log.ts';
 import type { ClientSide, ExchangeView } from './client-side.ts';
 import { type AttemptStats, type ProxyContext, countError } from './context.ts';
 import { type ProxyError, noHealthyReplica, upstreamFailure } from './error-responses.ts';
@@ -40,7 +41,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
   readonly #breaker: CircuitBreaker | undefined;
   #pending = true;
   readonly #delayMs: number;
-  readonly #route: string | undefined;
+  /** The route that matched, for the access log (a forward's, else the answer's). */
+  #route: CompiledRoute | undefined;
   readonly #pick: PickContext = {};
   #tried: Set<string> | undefined;
   #current: HttpAttempt | undefined;
@@ -87,11 +89,12 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.retriesAllowed = forward?.retries ?? this.ctx.mesh.retries;
     this.timeouts = forward?.timeouts ?? this.ctx.mesh.timeouts;
     this.responseEdits = forward?.responseHeaders;
-    this.#retryOn = forward?.retry === undefined ? undefined : { on: forward.retry.on, statuses: forward.retry.statuses };
+    // A RetrySpec is read as the RetryOn it contains (on, statuses).
+    this.#retryOn = forward?.retry;
     this.#perTryMs = forward?.retry?.perTryTimeoutMs;
     this.#breaker = forward?.breaker;
     this.#delayMs = forward?.delayMs ?? 0;
-    this.#route = forward?.route === undefined ? undefined : `#${forward.route.index} ${forward.route.label}`;
+    this.#route = forward?.route;
   }
 
   /** The policy answers this request itself (redirect, 404, 429, injected fault, overflow). */
@@ -99,11 +102,10 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.ctx.stats.active++;
     this.ctx.budget.requestStarted();
     this.#errorCode = a.code === 'redirect' ? undefined : a.code;
-    if (a.route !== undefined) this.#routeOverride = `#${a.route.index} ${a.route.label}`;
+    this.#route ??= a.route;
     if (a.status >= 400) countError(this.ctx, a.status);
     this.conn.sendAnswer(this, a.status, a.render);
   }
-  #routeOverride: string | undefined;
 
   start(): void {
     const { ctx } = this;
@@ -300,7 +302,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
 
   #log(): void {
     const { ctx } = this;
-    const entry = accessLogEntry(this, ctx.service, this.conn.clientIp, this.#current?.upstream.id, this.#errorCode, this.#route ?? this.#routeOverride);
+    const entry = accessLogEntry(this, ctx.service, this.conn.clientIp, this.#current?.upstream.id, this.#errorCode, routeLabel(this.#route));
     ctx.onRequest?.(entry);
     ctx.onAccessLog?.(formatAccessLog(entry), entry);
   }
