@@ -14,7 +14,7 @@ import { DEFAULT_MESH, type PoolMesh, type ServicePoolOptions } from './pool-opt
 import { buildServiceRow } from './pool-row.ts';
 import { isHealthy, routing } from './pool-routing.ts';
 import type { ServiceTableRow } from '../daemon/api/service-table.ts';
-import { endpointFor, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput } from './replica-entry.ts';
+import { drained, endpointFor, finishDrain, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput } from './replica-entry.ts';
 import { ReplicaStats } from './replica-stats.ts';
 import type { DatagramPool } from './udp/forwarder.ts';
 import type { AttemptOutcome, PoolSnapshot, Upstream, UpstreamPool } from './upstream-pool.ts';
@@ -100,7 +100,7 @@ export class ServicePool implements UpstreamPool {
     let r = this.replicas.get(id);
     // A new container behind the same replica number (swap, recreate) has to earn its health again.
     if (r && r.container !== input.container) {
-      this.finishDrain(r);
+      finishDrain(r);
       this.replicas.delete(id);
       this.passive.forget(id);
       r = undefined;
@@ -128,7 +128,7 @@ export class ServicePool implements UpstreamPool {
     const r = this.replicas.get(id);
     if (!r) return;
     this.replicas.delete(id);
-    this.finishDrain(r);
+    finishDrain(r);
     this.syncMembers();
     this.changed();
   }
@@ -141,7 +141,7 @@ export class ServicePool implements UpstreamPool {
     const r = this.replicas.get(from);
     if (!r || from === to) return;
     const displaced = this.replicas.get(to);
-    if (displaced) this.finishDrain(displaced);
+    if (displaced) finishDrain(displaced);
     this.replicas.delete(from);
     this.passive.forget(from);
     r.id = to;
@@ -158,7 +158,7 @@ export class ServicePool implements UpstreamPool {
     const r = this.replicas.get(id);
     if (!r || r.draining === draining) return;
     r.draining = draining;
-    if (!draining) this.finishDrain(r);
+    if (!draining) finishDrain(r);
     this.syncMembers();
     this.recompute();
   }
@@ -168,15 +168,7 @@ export class ServicePool implements UpstreamPool {
     const r = this.replicas.get(id);
     if (!r) return Promise.resolve();
     this.setDraining(id, true);
-    if (r.inflight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, opts.graceMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      r.drainWaiters.push(done);
-    });
+    return drained(r, opts.graceMs);
   }
 
   pick(ctx?: PickContext): Upstream | undefined {
@@ -224,7 +216,7 @@ export class ServicePool implements UpstreamPool {
     this.balancer.onResult(id, latencyMs, ok);
     r.stats.record(latencyMs, ok);
     this.passive.record(id, outcome);
-    if (r.inflight === 0) this.finishDrain(r);
+    if (r.inflight === 0) finishDrain(r);
   }
 
   snapshot(): PoolSnapshot {
@@ -333,11 +325,6 @@ export class ServicePool implements UpstreamPool {
       this.emit({ type: 'ejection', service: this.service, replica: r.replica, ejected: t.ejected, reason: t.reason });
     }
     this.recompute();
-  }
-
-  private finishDrain(r: ReplicaEntry): void {
-    const waiters = r.drainWaiters.splice(0);
-    for (const w of waiters) w();
   }
 
   private changed(): void {
