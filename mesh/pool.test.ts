@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DaemonEvent } from '../daemon/api/events.ts';
 import type { HealthProbe } from '../daemon/api/project.ts';
-import { ServicePool, type ServicePoolOptions } from './pool.ts';
+import { ServicePool } from './pool.ts';
+import type { ServicePoolOptions } from './pool-options.ts';
 import { startHealthChecks } from './pool-health.ts';
 
 const ep = (hostPort: number, containerPort = 80) => ({ containerPort, protocol: 'tcp' as const, host: '127.0.0.1', hostPort });

@@ -3,46 +3,23 @@
 import type { Endpoint } from '../daemon/api/engine.ts';
 import type { DaemonEvent } from '../daemon/api/events.ts';
 import { replicaId } from '../daemon/api/labels.ts';
-import type { HealthProbe, LbStrategy, MeshSpec, PortMapping } from '../daemon/api/project.ts';
-import { createBalancer, type CreateBalancerOptions, DEFAULT_STRATEGY } from './balancer/index.ts';
+import type { HealthProbe, LbStrategy, PortMapping } from '../daemon/api/project.ts';
+import { createBalancer, type CreateBalancerOptions } from './balancer/index.ts';
 import type { Balancer, PickContext } from './balancer/types.ts';
-import { DEFAULT_HEALTH_PROBE, type ProbeTarget } from './health/active.ts';
-import { PassiveHealth, type PassiveOptions, type PassiveTransition } from './health/passive.ts';
+import type { ProbeTarget } from './health/active.ts';
+import { PassiveHealth, type PassiveTransition } from './health/passive.ts';
+import { applyEngineHealth, markActive, probeTargets } from './pool-active-health.ts';
+import { type DatagramSource, datagramView } from './pool-datagrams.ts';
+import { DEFAULT_MESH, type PoolMesh, type ServicePoolOptions } from './pool-options.ts';
 import { buildServiceRow } from './pool-row.ts';
+import { isHealthy, routing } from './pool-routing.ts';
 import type { ServiceTableRow } from '../daemon/api/service-table.ts';
-import { endpointFor, engineHealthOf, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput, udpEndpointFor } from './replica-entry.ts';
+import { drained, endpointFor, finishDrain, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput } from './replica-entry.ts';
 import { ReplicaStats } from './replica-stats.ts';
 import type { DatagramPool } from './udp/forwarder.ts';
 import type { AttemptOutcome, PoolSnapshot, Upstream, UpstreamPool } from './upstream-pool.ts';
 
-/** The mesh settings a pool reads; a full MeshSpec fits. */
-export type PoolMesh = Pick<MeshSpec, 'lb' | 'health' | 'weights' | 'weight'> & Partial<Pick<MeshSpec, 'protocol'>>;
-
 export type { ReplicaInput } from './replica-entry.ts';
-
-export interface ServicePoolOptions {
-  project: string;
-  service: string;
-  mesh?: PoolMesh;
-  ports?: PortMapping[];
-  desired?: number;
-  emit?: (e: DaemonEvent) => void;
-  now?: () => number;
-  rand?: () => number;
-  /** false = nobody probes this pool: running replicas count as healthy and ejections end on their own. */
-  activeChecks?: boolean;
-  passive?: Omit<PassiveOptions, 'now' | 'rise'>;
-  /** Below this share of healthy serving replicas the pool balances over all of them (Envoy's panic threshold). */
-  panicThresholdPercent?: number;
-  balancer?: Omit<CreateBalancerOptions, 'rand' | 'now'>;
-  /**
-   * Where an endpoint's host leads. Default: loopback only (the daemon reaches replicas on 127.0.0.1 and must never
-   * follow a wildcard the engine reports); the east-west gateway passes container addresses through as they are.
-   */
-  upstreamHost?: (host: string) => string;
-}
-
-const DEFAULT_MESH: PoolMesh = { lb: DEFAULT_STRATEGY, health: DEFAULT_HEALTH_PROBE, weights: [], weight: 1 };
 
 export class ServicePool implements UpstreamPool {
   readonly project: string;
@@ -64,6 +41,7 @@ export class ServicePool implements UpstreamPool {
   private readonly panicPercent: number;
   private readonly upstreamHost: (host: string) => string;
   private readonly balancerOpts: CreateBalancerOptions;
+  private readonly datagramSource: DatagramSource;
 
   constructor(opts: ServicePoolOptions) {
     this.project = opts.project;
@@ -80,6 +58,15 @@ export class ServicePool implements UpstreamPool {
     this.balancer = createBalancer(this.mesh.lb, this.balancerOpts);
     this.passive = new PassiveHealth({ ...opts.passive, now: this.now }, (t) => this.onPassive(t));
     this.passive.setRise(this.activeChecks ? this.mesh.health.rise : 0);
+    this.datagramSource = {
+      service: this.service,
+      pickEntry: (ctx) => this.pickEntry(ctx),
+      routableEntry: (id) => (this.routable.has(id) ? this.replicas.get(id) : undefined),
+      balancerResult: (id, ms, ok) => {
+        if (this.replicas.has(id)) this.balancer.onResult(id, ms, ok);
+      },
+      upstreamHost: (host) => this.upstreamHost(host),
+    };
   }
 
   get strategy(): LbStrategy {
@@ -113,7 +100,7 @@ export class ServicePool implements UpstreamPool {
     let r = this.replicas.get(id);
     // A new container behind the same replica number (swap, recreate) has to earn its health again.
     if (r && r.container !== input.container) {
-      this.finishDrain(r);
+      finishDrain(r);
       this.replicas.delete(id);
       this.passive.forget(id);
       r = undefined;
@@ -141,7 +128,7 @@ export class ServicePool implements UpstreamPool {
     const r = this.replicas.get(id);
     if (!r) return;
     this.replicas.delete(id);
-    this.finishDrain(r);
+    finishDrain(r);
     this.syncMembers();
     this.changed();
   }
@@ -154,7 +141,7 @@ export class ServicePool implements UpstreamPool {
     const r = this.replicas.get(from);
     if (!r || from === to) return;
     const displaced = this.replicas.get(to);
-    if (displaced) this.finishDrain(displaced);
+    if (displaced) finishDrain(displaced);
     this.replicas.delete(from);
     this.passive.forget(from);
     r.id = to;
@@ -171,7 +158,7 @@ export class ServicePool implements UpstreamPool {
     const r = this.replicas.get(id);
     if (!r || r.draining === draining) return;
     r.draining = draining;
-    if (!draining) this.finishDrain(r);
+    if (!draining) finishDrain(r);
     this.syncMembers();
     this.recompute();
   }
@@ -181,15 +168,7 @@ export class ServicePool implements UpstreamPool {
     const r = this.replicas.get(id);
     if (!r) return Promise.resolve();
     this.setDraining(id, true);
-    if (r.inflight === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, opts.graceMs);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      r.drainWaiters.push(done);
-    });
+    return drained(r, opts.graceMs);
   }
 
   pick(ctx?: PickContext): Upstream | undefined {
@@ -212,31 +191,11 @@ export class ServicePool implements UpstreamPool {
     return v;
   }
 
-  /**
-   * The pool seen by a UDP forwarder for one container port. Sessions are not in-flight requests: they take no part in
-   * drain waits or least-load counts (an idle session would hold a drain for its whole grace period).
-   */
+  /** The pool seen by a UDP forwarder for one container port (see datagramView). */
   forDatagrams(containerPort: number): DatagramPool {
     let v = this.datagramViews.get(containerPort);
     if (!v) {
-      const at = (r: ReplicaEntry | undefined): Upstream | undefined => {
-        const ep = r && udpEndpointFor(r, containerPort);
-        return r && ep ? { id: r.id, host: this.upstreamHost(ep.host), port: ep.hostPort } : undefined;
-      };
-      v = {
-        service: this.service,
-        pick: (ctx) => {
-          this.passive.tick();
-          const id = this.routable.size === 0 ? undefined : this.balancer.pick(ctx);
-          return at(id === undefined ? undefined : this.replicas.get(id));
-        },
-        current: (id) => (this.routable.has(id) ? at(this.replicas.get(id)) : undefined),
-        // The balancer hears of a refused datagram; passive ejection does not, since only probes end an ejection
-        // and a UDP-only replica has none.
-        onResult: (id, ms, outcome) => {
-          if (this.replicas.has(id)) this.balancer.onResult(id, ms, outcome === 'ok');
-        },
-      };
+      v = datagramView(this.datagramSource, containerPort);
       this.datagramViews.set(containerPort, v);
     }
     return v;
@@ -257,7 +216,7 @@ export class ServicePool implements UpstreamPool {
     this.balancer.onResult(id, latencyMs, ok);
     r.stats.record(latencyMs, ok);
     this.passive.record(id, outcome);
-    if (r.inflight === 0) this.finishDrain(r);
+    if (r.inflight === 0) finishDrain(r);
   }
 
   snapshot(): PoolSnapshot {
@@ -285,15 +244,8 @@ export class ServicePool implements UpstreamPool {
 
   // ── health plumbing (startHealthChecks) ─────────────────────────────────────────────────────────────
 
-  /** Running replicas with a probe endpoint: health.port's published endpoint, else the primary one. */
   probeTargets(): ProbeTarget[] {
-    const out: ProbeTarget[] = [];
-    for (const r of this.replicas.values()) {
-      if (r.state !== 'running') continue;
-      const ep = this.endpointFor(r, this.mesh.health.port);
-      if (ep) out.push({ id: r.id, port: ep.hostPort, host: this.upstreamHost(ep.host), generation: r.container, healthy: r.active === 'healthy' });
-    }
-    return out;
+    return probeTargets(this.replicas.values(), this.ports, this.mesh.health.port, this.upstreamHost);
   }
 
   /** Called whenever the probe targets or settings may have changed; returns an unsubscribe. */
@@ -305,9 +257,7 @@ export class ServicePool implements UpstreamPool {
   setActiveHealth(id: string, healthy: boolean, reason: string): void {
     const r = this.replicas.get(id);
     if (!r) return;
-    r.active = healthy ? 'healthy' : 'unhealthy';
-    r.activeReason = reason;
-    if (healthy) r.everHealthy = true;
+    markActive(r, healthy, reason);
     this.emit({ type: 'health', service: this.service, replica: r.replica, source: 'mesh', healthy, reason });
     this.recompute();
   }
@@ -322,47 +272,35 @@ export class ServicePool implements UpstreamPool {
   // ── internals ───────────────────────────────────────────────────────────────────────────────────────
 
   private pickFor(containerPort: number | undefined, ctx?: PickContext): Upstream | undefined {
-    this.passive.tick();
-    if (this.routable.size === 0) return undefined;
-    const id = this.balancer.pick(ctx);
-    const r = id === undefined ? undefined : this.replicas.get(id);
+    const r = this.pickEntry(ctx);
     if (!r) return undefined;
     const ep = this.endpointFor(r, containerPort);
     return ep ? { id: r.id, host: this.upstreamHost(ep.host), port: ep.hostPort } : undefined;
   }
 
+  private pickEntry(ctx?: PickContext): ReplicaEntry | undefined {
+    this.passive.tick();
+    if (this.routable.size === 0) return undefined;
+    const id = this.balancer.pick(ctx);
+    return id === undefined ? undefined : this.replicas.get(id);
+  }
+
   private isHealthy(r: ReplicaEntry): boolean {
-    const active = this.activeChecks ? r.active === 'healthy' : true;
-    return this.isServing(r) && active && this.passive.state(r.id) === 'ok';
+    return isHealthy(r, this.ports, this.activeChecks, this.passive.state(r.id));
   }
 
-  private isServing(r: ReplicaEntry): boolean {
-    return !r.draining && r.state === 'running' && (this.endpointFor(r) !== undefined || probeless(r));
-  }
-
-  /** A replica with UDP ports only: its health is the engine's (running; `healthy` if it has a healthcheck). */
   private engineHealth(r: ReplicaEntry): void {
-    const { active, reason } = engineHealthOf(r);
-    if (active === r.active) return;
-    r.active = active;
-    r.activeReason = reason;
-    if (active === 'healthy') r.everHealthy = true;
-    if (active !== 'unknown') this.emit({ type: 'health', service: this.service, replica: r.replica, source: 'mesh', healthy: active === 'healthy', reason });
+    const verdict = applyEngineHealth(r);
+    if (verdict) this.emit({ type: 'health', service: this.service, replica: r.replica, source: 'mesh', ...verdict });
   }
 
   /** Recomputes who may be picked (healthy, or every warmed-up serving replica in panic) and tells the balancer. */
   private recompute(): void {
     // Due ejection expiries first, so the reads below all see the same passive state.
     this.passive.tick();
-    const healthy: string[] = [];
-    const warmed: string[] = [];
-    for (const r of this.replicas.values()) {
-      if (!this.isServing(r)) continue;
-      if (r.everHealthy || !this.activeChecks) warmed.push(r.id);
-      if (this.isHealthy(r)) healthy.push(r.id);
-    }
-    this.panic = warmed.length > 0 && healthy.length < (warmed.length * this.panicPercent) / 100;
-    this.routable = new Set(this.panic ? [...warmed, ...healthy] : healthy);
+    const { panic, routable } = routing(this.replicas.values(), this.ports, this.activeChecks, this.passive, this.panicPercent);
+    this.panic = panic;
+    this.routable = routable;
     for (const id of this.replicas.keys()) this.balancer.setHealthy(id, this.routable.has(id));
   }
 
@@ -387,11 +325,6 @@ export class ServicePool implements UpstreamPool {
       this.emit({ type: 'ejection', service: this.service, replica: r.replica, ejected: t.ejected, reason: t.reason });
     }
     this.recompute();
-  }
-
-  private finishDrain(r: ReplicaEntry): void {
-    const waiters = r.drainWaiters.splice(0);
-    for (const w of waiters) w();
   }
 
   private changed(): void {

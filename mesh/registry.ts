@@ -4,7 +4,8 @@ import type { ContainerHealth, ContainerState, Endpoint } from '../daemon/api/en
 import { parseReplicaId, replicaId } from '../daemon/api/labels.ts';
 import type { ServiceSpec } from '../daemon/api/project.ts';
 import { startHealthChecks } from './pool-health.ts';
-import { ServicePool, type ServicePoolOptions } from './pool.ts';
+import { ServicePool } from './pool.ts';
+import type { ServicePoolOptions } from './pool-options.ts';
 import type { ServiceTableRow } from '../daemon/api/service-table.ts';
 
 export interface UpsertReplica {

@@ -1,4 +1,4 @@
-// One replica as the pool tracks it, and the pure helpers that read it (endpoint choice, loopback host).
+// One replica as the pool tracks it, the pure helpers that read it (endpoint choice, loopback host), and its drain wait.
 
 import type { ContainerHealth, ContainerState, Endpoint } from '../daemon/api/engine.ts';
 import type { PortMapping } from '../daemon/api/project.ts';
@@ -90,4 +90,23 @@ export function engineHealthOf(r: Pick<ReplicaEntry, 'state' | 'containerHealth'
   if (r.containerHealth === 'starting') return { active: 'unknown', reason: 'container health: starting' };
   if (r.containerHealth === 'unhealthy') return { active: 'unhealthy', reason: 'container health: unhealthy' };
   return { active: 'healthy', reason: `container ${r.containerHealth === 'healthy' ? 'healthy' : 'running'} (UDP only: nothing to probe)` };
+}
+
+/** Resolves when the replica's in-flight requests are done (finishDrain) or after graceMs, whichever comes first. */
+export function drained(r: Pick<ReplicaEntry, 'inflight' | 'drainWaiters'>, graceMs: number): Promise<void> {
+  if (r.inflight === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, graceMs);
+    function done() {
+      clearTimeout(timer);
+      resolve();
+    }
+    r.drainWaiters.push(done);
+  });
+}
+
+/** Wakes everyone waiting for the replica's drain: its last request ended, it left, or it stopped draining. */
+export function finishDrain(r: Pick<ReplicaEntry, 'drainWaiters'>): void {
+  const waiters = r.drainWaiters.splice(0);
+  for (const w of waiters) w();
 }

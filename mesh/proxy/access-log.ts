@@ -30,3 +30,53 @@ export type AccessLogSink = (line: string, entry: AccessLogEntry) => void;
 export function formatAccessLog(entry: AccessLogEntry): string {
   return JSON.stringify(entry);
 }
+
+/** A matched route as the log names it: `#<index> <match>`; computed only when an entry is written. */
+export function routeLabel(route: { index: number; label: string } | undefined): string | undefined {
+  return route === undefined ? undefined : `#${route.index} ${route.label}`;
+}
+
+/** What the access log reads of a finished exchange (Exchange fits). */
+export interface LoggedExchange {
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number;
+  readonly method: string;
+  readonly url: string;
+  readonly headSent: boolean;
+  readonly status: number;
+  readonly attempts: number;
+  readonly aborted: boolean;
+  readonly bytesOut: number;
+  /** Where the request went: the listener's service, or the target a route picked. */
+  readonly service: string;
+}
+
+/**
+ * The entry for one exchange on a listener of `listenerService`; `upstream` is the last replica tried, `errorCode`
+ * the proxy's own answer code, `route` the route that matched.
+ */
+export function accessLogEntry(
+  ex: LoggedExchange,
+  listenerService: string,
+  clientIp: string,
+  upstream: string | undefined,
+  errorCode: string | undefined,
+  route: string | undefined,
+): AccessLogEntry {
+  const entry: AccessLogEntry = {
+    time: Math.round(performance.timeOrigin + ex.startedAt),
+    service: listenerService,
+    clientIp,
+    method: ex.method,
+    path: ex.url,
+    status: ex.headSent ? ex.status : 0,
+    durationMs: Math.round((performance.now() - ex.startedAt) * 1000) / 1000,
+    ...(upstream === undefined ? {} : { upstream }),
+    attempts: ex.attempts,
+    ...(ex.aborted ? { error: 'client-abort' } : errorCode === undefined ? {} : { error: errorCode }),
+    bytesOut: ex.bytesOut,
+  };
+  if (route !== undefined) entry.route = route;
+  if (ex.service !== listenerService) entry.target = ex.service;
+  return entry;
+}

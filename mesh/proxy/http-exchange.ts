@@ -5,17 +5,16 @@ import type { HeaderEdits } from '../../daemon/api/traffic-policy.ts';
 import type { PickContext } from '../balancer/types.ts';
 import type { CircuitBreaker } from '../policy/breaker.ts';
 import type { Answer, Forward } from '../policy/listener-policy.ts';
+import type { CompiledRoute } from '../policy/route-table.ts';
 import type { Upstream, UpstreamPool } from '../upstream-pool.ts';
-import { type AccessLogEntry, formatAccessLog } from './access-log.ts';
+import { accessLogEntry, formatAccessLog, routeLabel } from './access-log.ts';
 import type { ClientSide, ExchangeView } from './client-side.ts';
 import { type AttemptStats, type ProxyContext, countError } from './context.ts';
 import { type ProxyError, noHealthyReplica, upstreamFailure } from './error-responses.ts';
 import { type AttemptOwner, HttpAttempt } from './http-attempt.ts';
 import type { RequestBody } from './request-body.ts';
-import { type AttemptFailure, type RetryOn, retryDecision, retryableStatus } from './retry.ts';
-
-/** Re-picks after not-sent failures are capped so a service whose replicas all refuse answers quickly. */
-const MAX_FAILOVERS = 8;
+import { RetrySlot } from './retry-slot.ts';
+import { type AttemptFailure, nextAfterFailure, type RetryOn, type RetryQuestion, retryDecision, retryableStatus } from './retry.ts';
 
 export class Exchange implements AttemptOwner, ExchangeView {
   readonly ctx: ProxyContext;
@@ -42,7 +41,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
   readonly #breaker: CircuitBreaker | undefined;
   #pending = true;
   readonly #delayMs: number;
-  readonly #route: string | undefined;
+  /** The route that matched, for the access log (a forward's, else the answer's). */
+  #route: CompiledRoute | undefined;
   readonly #pick: PickContext = {};
   #tried: Set<string> | undefined;
   #current: HttpAttempt | undefined;
@@ -50,8 +50,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
   #sameReplicaRetried = false;
   #retriesUsed = 0;
   #failovers = 0;
-  /** The attempt number a held retry-budget slot covers (0 = none); released when that attempt ends. */
-  #slotFor = 0;
+  /** The retry-budget slot this exchange holds while a retry runs; made on first use. */
+  #slot: RetrySlot | undefined;
   attempts = 0;
   aborted = false;
   /** The response is complete (or the proxy's own answer was written). */
@@ -89,11 +89,12 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.retriesAllowed = forward?.retries ?? this.ctx.mesh.retries;
     this.timeouts = forward?.timeouts ?? this.ctx.mesh.timeouts;
     this.responseEdits = forward?.responseHeaders;
-    this.#retryOn = forward?.retry === undefined ? undefined : { on: forward.retry.on, statuses: forward.retry.statuses };
+    // A RetrySpec is read as the RetryOn it contains (on, statuses).
+    this.#retryOn = forward?.retry;
     this.#perTryMs = forward?.retry?.perTryTimeoutMs;
     this.#breaker = forward?.breaker;
     this.#delayMs = forward?.delayMs ?? 0;
-    this.#route = forward?.route === undefined ? undefined : `#${forward.route.index} ${forward.route.label}`;
+    this.#route = forward?.route;
   }
 
   /** The policy answers this request itself (redirect, 404, 429, injected fault, overflow). */
@@ -101,11 +102,10 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.ctx.stats.active++;
     this.ctx.budget.requestStarted();
     this.#errorCode = a.code === 'redirect' ? undefined : a.code;
-    if (a.route !== undefined) this.#routeOverride = `#${a.route.index} ${a.route.label}`;
+    this.#route ??= a.route;
     if (a.status >= 400) countError(this.ctx, a.status);
     this.conn.sendAnswer(this, a.status, a.render);
   }
-  #routeOverride: string | undefined;
 
   start(): void {
     const { ctx } = this;
@@ -180,15 +180,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
 
   /** Asked when a replica answers a retryable status: discard it and retry? Takes a budget slot when the answer is yes. */
   retryOnStatus(status: number): boolean {
-    const decision = retryDecision({
-      failure: { phase: 'sent', outcome: 'http-5xx', code: undefined },
-      status,
-      replaySafe: this.replaySafe,
-      bodyReplayable: this.bodyReplayable,
-      retriesUsed: this.#retriesUsed,
-      retriesAllowed: this.retriesAllowed,
-      ...(this.#retryOn === undefined ? {} : { on: this.#retryOn }),
-    });
+    const decision = retryDecision(this.#question({ phase: 'sent', outcome: 'http-5xx', code: undefined }, status));
     return decision === 'retry' && this.#acquireRetry();
   }
 
@@ -212,17 +204,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
       this.attempt();
       return 'retry';
     }
-    const q = {
-      failure,
-      replaySafe: this.replaySafe,
-      bodyReplayable: this.bodyReplayable,
-      retriesUsed: this.#retriesUsed,
-      retriesAllowed: this.retriesAllowed,
-      ...(this.#retryOn === undefined ? {} : { on: this.#retryOn }),
-      ...(status === undefined ? {} : { status }),
-    };
-    const decision = retryDecision(q);
-    if (decision === 'failover' && this.#failovers < Math.min(MAX_FAILOVERS, Math.max(2, this.pool.snapshot().total))) {
+    const decision = nextAfterFailure(this.#question(failure, status), this.#failovers, this.pool);
+    if (decision === 'failover') {
       this.#failovers++;
       this.ctx.stats.failovers++;
       this.attempt();
@@ -236,6 +219,11 @@ export class Exchange implements AttemptOwner, ExchangeView {
     return 'respond';
   }
 
+  /** The retry rules' question about this exchange; `on` and `status` are left undefined when absent. */
+  #question(failure: AttemptFailure, status: number | undefined): RetryQuestion {
+    return { failure, status, replaySafe: this.replaySafe, bodyReplayable: this.bodyReplayable, retriesUsed: this.#retriesUsed, retriesAllowed: this.retriesAllowed, on: this.#retryOn };
+  }
+
   /** A counted retry once the budget grants a slot (possibly after a short wait), else the last failure. */
   #retryWhenBudgetAllows(): void {
     const go = (): void => {
@@ -243,39 +231,32 @@ export class Exchange implements AttemptOwner, ExchangeView {
       this.ctx.stats.retries++;
       this.attempt();
     };
-    if (this.#slotFor === this.attempts + 1) {
+    const next = this.attempts + 1;
+    if (this.#slot?.isHeldFor(next)) {
       go();
       return;
     }
-    this.ctx.budget.acquire((ok) => {
-      if (ok && (this.aborted || this.finished)) {
-        this.ctx.budget.release();
-        return;
-      }
-      if (!ok) {
-        this.ctx.stats.budgetExhausted++;
-        this.fail(this.#failureResponse());
-        return;
-      }
-      this.#slotFor = this.attempts + 1;
-      go();
+    const slot = this.#takeSlot();
+    slot.take(next, (ok) => {
+      if (!ok) this.fail(this.#failureResponse());
+      else if (this.aborted || this.finished) slot.release();
+      else go();
     });
   }
 
   /** Every attempt reports its end: a budget slot is held only while its retry runs, not for the whole response. */
   attemptEnded(n: number): void {
-    if (this.#slotFor !== n) return;
-    this.#slotFor = 0;
-    this.ctx.budget.release();
+    this.#slot?.attemptEnded(n);
   }
 
   #acquireRetry(): boolean {
-    if (!this.ctx.budget.tryAcquire()) {
-      this.ctx.stats.budgetExhausted++;
-      return false;
-    }
-    this.#slotFor = this.attempts + 1;
-    return true;
+    return this.#takeSlot().tryTake(this.attempts + 1);
+  }
+
+  /** The exchange's budget slot, made on its first retry (a request that never retries allocates none). */
+  #takeSlot(): RetrySlot {
+    this.#slot ??= new RetrySlot(this.ctx.budget, this.ctx.stats);
+    return this.#slot;
   }
 
   #failureResponse(): ProxyError {
@@ -319,31 +300,14 @@ export class Exchange implements AttemptOwner, ExchangeView {
     ctx.stats.active--;
     ctx.budget.requestEnded();
     this.#breaker?.done(this.#pending);
-    if (this.#slotFor !== 0) {
-      this.#slotFor = 0;
-      ctx.budget.release();
-    }
+    this.#slot?.release();
     if (ctx.onAccessLog !== undefined || ctx.onRequest !== undefined) this.#log();
   }
 
   #log(): void {
-    const entry: AccessLogEntry = {
-      time: Math.round(performance.timeOrigin + this.startedAt),
-      service: this.ctx.service,
-      clientIp: this.conn.clientIp,
-      method: this.method,
-      path: this.url,
-      status: this.headSent ? this.status : 0,
-      durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
-      ...(this.#current === undefined ? {} : { upstream: this.#current.upstream.id }),
-      attempts: this.attempts,
-      ...(this.aborted ? { error: 'client-abort' } : this.#errorCode === undefined ? {} : { error: this.#errorCode }),
-      bytesOut: this.bytesOut,
-    };
-    const route = this.#route ?? this.#routeOverride;
-    if (route !== undefined) entry.route = route;
-    if (this.service !== this.ctx.service) entry.target = this.service;
-    this.ctx.onRequest?.(entry);
-    this.ctx.onAccessLog?.(formatAccessLog(entry), entry);
+    const { ctx } = this;
+    const entry = accessLogEntry(this, ctx.service, this.conn.clientIp, this.#current?.upstream.id, this.#errorCode, routeLabel(this.#route));
+    ctx.onRequest?.(entry);
+    ctx.onAccessLog?.(formatAccessLog(entry), entry);
   }
 }

@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { request } from 'undici';
 import type { PickContext } from '../balancer/types.ts';
 import type { Upstream } from '../upstream-pool.ts';
-import { HEADERS_TIMEOUT, RetryBudget, classifyError, retryDecision } from './retry.ts';
+import { HEADERS_TIMEOUT, RetryBudget, classifyError, nextAfterFailure, retryDecision } from './retry.ts';
 import { TestPool, describeEachReadPath, startProxy, startUpstream } from './testing.ts';
 
 const DEAD: Upstream = { id: 'web#dead', host: '127.0.0.1', port: 1 };
@@ -26,6 +26,33 @@ function resetter(id: string) {
 }
 
 describe('retry policy', { timeout: 30_000 }, () => {
+  test('failovers are capped at the pool size (at least 2, at most 8); the pool is asked only for a failover', () => {
+    const base = { replaySafe: true, bodyReplayable: true, retriesUsed: 0, retriesAllowed: 2 };
+    const notSent = { phase: 'not-sent' as const, outcome: 'connect-error' as const, code: 'ECONNREFUSED' };
+    const reset = { phase: 'sent' as const, outcome: 'reset' as const, code: 'ECONNRESET' };
+    let asked = 0;
+    const pool = (total: number) => ({
+      snapshot: () => {
+        asked++;
+        return { total };
+      },
+    });
+    const cases: Array<[failovers: number, total: number, want: string]> = [
+      [0, 1, 'failover'],
+      [1, 1, 'failover'],
+      [2, 1, 'no'],
+      [2, 3, 'failover'],
+      [3, 3, 'no'],
+      [7, 20, 'failover'],
+      [8, 20, 'no'],
+    ];
+    for (const [used, total, want] of cases) assert.equal(nextAfterFailure({ ...base, failure: notSent }, used, pool(total)), want, `${used} of ${total}`);
+    assert.equal(asked, cases.length);
+    assert.equal(nextAfterFailure({ ...base, failure: reset }, 99, pool(1)), 'retry');
+    assert.equal(nextAfterFailure({ ...base, replaySafe: false, failure: reset }, 0, pool(1)), 'no');
+    assert.equal(asked, cases.length);
+  });
+
   test('decision table', () => {
     const base = { replaySafe: true, bodyReplayable: true, retriesUsed: 0, retriesAllowed: 2 };
     const notSent = classifyError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), false, false);

@@ -103,6 +103,19 @@ export function retryDecision(q: RetryQuestion): 'failover' | 'retry' | 'no' {
   return q.replaySafe || failure.code === 'EPIPE' ? 'retry' : 'no';
 }
 
+/** Re-picks after not-sent failures are capped so a service whose replicas all refuse answers quickly. */
+const MAX_FAILOVERS = 8;
+
+/**
+ * An exchange's next step after an attempt failed without a usable response: retryDecision, with failovers capped at
+ * the pool's size (at least 2, at most MAX_FAILOVERS). The pool is only asked its size when a failover is on the table.
+ */
+export function nextAfterFailure(q: RetryQuestion, failoversUsed: number, pool: { snapshot(): { total: number } }): 'failover' | 'retry' | 'no' {
+  const decision = retryDecision(q);
+  if (decision !== 'failover') return decision;
+  return failoversUsed < Math.min(MAX_FAILOVERS, Math.max(2, pool.snapshot().total)) ? 'failover' : 'no';
+}
+
 /**
  * Envoy-style retry budget: retries in flight may not exceed `percent` of active requests, with a floor of
  * `minConcurrent`, so a sick service under load sees at most ~1.2× traffic instead of (1 + retries)×.
