@@ -29,7 +29,7 @@ import type {
   RunResult,
 } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { ContainerEngine, ContainerInfo, ContainerState, EngineEvent, EngineInfo } from './api/engine.ts';
+import type { ContainerEngine, ContainerInfo, ContainerState, EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import type { ProjectSpec } from './api/project.ts';
 import type { DaemonEvent } from './api/events.ts';
@@ -48,9 +48,8 @@ import { drainedStop, postStartHooks, type ProjectMesh } from './project-mesh.ts
 import { createOneOff, removeStopped } from './project-oneoff.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
 import { type VerbContext, canonicalSignal, containerImages, killReplicas, killStops, publicPort, setPaused, topReplicas } from './project-verbs.ts';
-import { optionDrift } from './api/resource-options.ts';
 import { withApiSocket } from './api-socket.ts';
-import { engineGaps, gapMessage } from './engine-compat.ts';
+import { UpChecks } from './up-checks.ts';
 import { materializeFileGrants, removeFileGrants } from './file-grants.ts';
 import { assertManager, assertSingleNode } from './swarm/deploy.ts';
 import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
@@ -91,7 +90,7 @@ export class ProjectManager {
   readonly #loops: ProjectLoops;
   // Mutexes outlive their project so an `up` queued behind a `down` still serializes with it.
   readonly #locks = new Map<string, Mutex>();
-  #engine: EngineInfo | undefined;
+  readonly #checks: UpChecks;
   readonly #pullTimes: PullTimes;
   readonly #swarm: SwarmProjects | undefined;
 
@@ -107,6 +106,7 @@ export class ProjectManager {
         ...(options.swarmObserveMs === undefined ? {} : { observeMs: options.swarmObserveMs }),
       });
     this.#pullTimes = options.pullTimes ?? new MemoryPullTimes();
+    this.#checks = new UpChecks(options.engine, (e) => options.bus.publish(e));
     this.#loops = new ProjectLoops({
       engine: options.engine,
       emit: (e) => options.bus.publish(e),
@@ -206,10 +206,10 @@ export class ProjectManager {
         return noop;
       }
       // Before any pull or build: a key this engine would drop refuses the up at once.
-      await this.#checkEngineGaps(request.project, services);
-      await this.#warnOptionDrift(request.project);
+      await this.#checks.checkEngineGaps(request.project, services);
+      await this.#checks.warnOptionDrift(request.project);
       const built = await this.#images(request, services, signal);
-      const withSocket = await withApiSocket(built, (await this.#engineInfo()).host, request.dockerConfig);
+      const withSocket = await withApiSocket(built, (await this.#checks.engineInfo()).host, request.dockerConfig);
       const project = await withImageExpose(this.#o.engine, await this.#withFileGrants(withSocket));
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
@@ -231,7 +231,7 @@ export class ProjectManager {
     const reconcile = loop.noopResult(containers, assumedResources(prev));
     if (!reconcile) return undefined;
     // What an ordinary up announces, minus the work: engine gaps are named again, the event stream sees the up.
-    await this.#checkEngineGaps(prev.project, services);
+    await this.#checks.checkEngineGaps(prev.project, services);
     this.#publish({ type: 'project', project: name, action: 'up', services: replicaCounts(prev) });
     return { generation: prev.generation, reconcile, replicas: replicaRows(containers, loop.status(), { all: true, services: [] }) };
   }
@@ -313,49 +313,6 @@ export class ProjectManager {
   #requireSwarm(): SwarmProjects {
     if (this.#swarm) return this.#swarm;
     throw new CmeshError('CMESH_E_TARGET_UNSUPPORTED', 'this daemon has no swarm engine configured', { hint: 'run the daemon against a Docker engine (cmesh daemon start)' });
-  }
-
-  /** A network or volume the engine already has, made from other options than the file now asks: named, not dropped. */
-  async #warnOptionDrift(project: ProjectSpec): Promise<void> {
-    const labels = { [Labels.project]: project.name };
-    const [networks, volumes] = await Promise.all([this.#o.engine.listNetworks(labels), this.#o.engine.listVolumes(labels)]);
-    for (const d of optionDrift(project, networks, volumes)) {
-      const key = `${d.kind}s.${d.key}`;
-      const how = d.kind === 'volume' ? '`cmesh down -v` (this deletes its data)' : '`cmesh down`';
-      const message = `${d.kind} "${d.engineName}" was created with other options than ${key} now sets (ipam, driver_opts…) and keeps them: the engine cannot change them in place; ${how} and \`up\` again to recreate it`;
-      this.#o.bus.publish({ type: 'warning', time: Date.now(), project: project.name, key, message });
-    }
-  }
-
-  /** The engine's version and address, asked once. */
-  async #engineInfo(): Promise<EngineInfo> {
-    this.#engine ??= await this.#o.engine.ping();
-    return this.#engine;
-  }
-
-  /**
-   * What this engine's API cannot do (engine-compat.ts): named warnings, or a refusal listing every key the engine would
-   * drop, before anything is created. The engine version is asked once.
-   */
-  async #checkEngineGaps(project: ProjectSpec, services: string[]): Promise<void> {
-    const { apiVersion } = await this.#engineInfo();
-    const gaps = engineGaps(project, services, apiVersion);
-    const errors = gaps.filter((g) => g.severity === 'error');
-    if (errors.length > 0) {
-      const first = errors[0]!;
-      throw new CmeshError('CMESH_E_ENGINE_UNSUPPORTED', gapMessage(first, apiVersion).split(';')[0]!, {
-        hint: first.instead,
-        issues: errors.map((g) => {
-          const position = project.services[g.service]?.position;
-          const message = `needs Engine API ${g.needs}, this engine speaks ${apiVersion}`;
-          return { message, path: `services.${g.service}.${g.key}`, hint: g.instead, ...(position ? { position } : {}) };
-        }),
-        details: { apiVersion, keys: errors.map((g) => `services.${g.service}.${g.key}`) },
-      });
-    }
-    for (const g of gaps) {
-      this.#o.bus.publish({ type: 'warning', time: Date.now(), project: project.name, service: g.service, key: g.key, message: gapMessage(g, apiVersion) });
-    }
   }
 
   /** Secrets and configs become read-only bind mounts (file-grants.ts). */
