@@ -51,13 +51,14 @@ import { type VerbContext, canonicalSignal, containerImages, killReplicas, killS
 import { withApiSocket } from './api-socket.ts';
 import { UpChecks } from './up-checks.ts';
 import { materializeFileGrants, removeFileGrants } from './file-grants.ts';
-import { assertManager, assertSingleNode } from './swarm/deploy.ts';
+import { assertManager } from './swarm/deploy.ts';
 import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
 import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
 import type { DesiredStore } from './store.ts';
 import type { SwarmEngine } from './api/swarm-engine.ts';
 import { assertTargetSupports, type Target, upTarget } from './api/target.ts';
 import { SwarmProjects } from './swarm/swarm-projects.ts';
+import { requireSwarm, swarmProjectUp } from './swarm/swarm-target.ts';
 import { meshView } from './swarm/translate.ts';
 import type { StreamLogsOptions } from './logs.ts';
 
@@ -248,7 +249,7 @@ export class ProjectManager {
         return { nothingToRemove: true } satisfies DownNothingResult;
       }
       // A swarm project stays known while the swarm cannot take its down (e.g. the engine left the swarm).
-      if (target === 'swarm') await assertManager(this.#requireSwarmEngine());
+      if (target === 'swarm') await assertManager(this.#requireSwarm().swarmEngine);
       // Forget the desired state first so no wake-up in between recreates what down removes.
       this.#desired.delete(name);
       await this.#o.store.remove(name);
@@ -286,33 +287,23 @@ export class ProjectManager {
     });
   }
 
-  /**
-   * `up` on the swarm target: images are built locally as for local (then deployed by ID), ports are the proxy's,
-   * services/networks/secrets/configs are the swarm's. The manager check comes before any state is saved.
-   */
-  async #swarmUp(draft: DesiredProject, services: string[], request: UpRequest, signal?: AbortSignal): Promise<unknown> {
-    const swarm = this.#requireSwarm();
-    // Refused before any build, state or port: a non-manager engine, or a swarm whose other nodes lack our images.
-    assertSingleNode(await assertManager(this.#requireSwarmEngine()), request.project, services);
-    const project = await this.#images(request, services, signal);
-    const desired = { ...draft, project };
-    await this.#o.mesh?.publish(meshView(desired));
-    await this.#commit(desired);
-    this.#publish({ type: 'project', project: project.name, action: 'up', services: replicaCounts(desired) });
-    const deployed = await swarm.up(desired, services);
-    swarm.observe(project.name, () => this.#desired.get(project.name));
-    if (request.wait) await swarm.waitReady(desired, services, request.timeoutMs ?? DEFAULT_WAIT_MS, signal);
-    return { generation: desired.generation, swarm: deployed, replicas: await this.ps(project.name, true) };
-  }
-
-  #requireSwarmEngine(): SwarmEngine {
-    this.#requireSwarm();
-    return this.#o.swarm!;
+  /** `up` on the swarm target (swarm/swarm-target.ts). */
+  #swarmUp(draft: DesiredProject, services: string[], request: UpRequest, signal?: AbortSignal): Promise<unknown> {
+    const context = {
+      swarm: this.#swarm,
+      mesh: this.#o.mesh,
+      images: () => this.#images(request, services, signal),
+      commit: (d: DesiredProject) => this.#commit(d),
+      announce: (d: DesiredProject) => this.#publish({ type: 'project', project: d.project.name, action: 'up', services: replicaCounts(d) }),
+      desired: (n: string) => this.#desired.get(n),
+      waitMs: DEFAULT_WAIT_MS,
+      ps: (n: string) => this.ps(n, true),
+    };
+    return swarmProjectUp(context, draft, services, request, signal);
   }
 
   #requireSwarm(): SwarmProjects {
-    if (this.#swarm) return this.#swarm;
-    throw new CmeshError('CMESH_E_TARGET_UNSUPPORTED', 'this daemon has no swarm engine configured', { hint: 'run the daemon against a Docker engine (cmesh daemon start)' });
+    return requireSwarm(this.#swarm);
   }
 
   /** Secrets and configs become read-only bind mounts (file-grants.ts). */
