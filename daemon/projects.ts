@@ -45,12 +45,12 @@ import { pullProject } from './pull-command.ts';
 import { MemoryPullTimes, type PullTimes } from './pull-state.ts';
 import { ProjectLoops } from './project-loops.ts';
 import { drainedStop, postStartHooks, type ProjectMesh } from './project-mesh.ts';
-import { createOneOff, removeStopped } from './project-oneoff.ts';
+import { removeStopped, runOneOff } from './project-oneoff.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
 import { type VerbContext, canonicalSignal, containerImages, killReplicas, killStops, publicPort, setPaused, topReplicas } from './project-verbs.ts';
 import { withApiSocket } from './api-socket.ts';
 import { UpChecks } from './up-checks.ts';
-import { materializeFileGrants, removeFileGrants } from './file-grants.ts';
+import { removeFileGrants, withFileGrants } from './file-grants.ts';
 import { assertManager } from './swarm/deploy.ts';
 import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
 import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
@@ -211,7 +211,7 @@ export class ProjectManager {
       await this.#checks.warnOptionDrift(request.project);
       const built = await this.#images(request, services, signal);
       const withSocket = await withApiSocket(built, (await this.#checks.engineInfo()).host, request.dockerConfig);
-      const project = await withImageExpose(this.#o.engine, await this.#withFileGrants(withSocket));
+      const project = await withImageExpose(this.#o.engine, await withFileGrants(this.#o.filesDir, withSocket));
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
       await this.#o.mesh?.publish(desired);
@@ -304,14 +304,6 @@ export class ProjectManager {
 
   #requireSwarm(): SwarmProjects {
     return requireSwarm(this.#swarm);
-  }
-
-  /** Secrets and configs become read-only bind mounts (file-grants.ts). */
-  #withFileGrants(project: ProjectSpec): Promise<ProjectSpec> {
-    const grants = Object.values(project.services).some((s) => (s.secrets?.length ?? 0) + (s.configs?.length ?? 0) > 0);
-    if (!grants) return Promise.resolve(project);
-    if (this.#o.filesDir === undefined) throw new CmeshError('CMESH_E_USAGE', 'this daemon has no directory for secrets and configs');
-    return materializeFileGrants(this.#o.filesDir, project);
   }
 
   scale(name: string, request: ScaleRequest, signal?: AbortSignal): Promise<unknown> {
@@ -434,29 +426,19 @@ export class ProjectManager {
     return containerImages(this.#verbs(name), request.services);
   }
 
-  /**
-   * `cmesh run` (project-oneoff.ts): the service's dependencies come up first, as `up` of them waiting for their
-   * depends_on conditions (Compose's run does the same), then the one-off is created from the file the CLI sent.
-   */
-  async run(name: string, request: RunRequest, signal?: AbortSignal): Promise<RunResult> {
-    if (request.project.name !== name) {
-      throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', `run request: project.name is "${request.project.name}", not "${name}"`);
-    }
-    assertServices(request.project, [request.service]);
-    const auth = request.dockerConfig ? { dockerConfig: request.dockerConfig } : {};
-    const deps = request.noDeps ? [] : Object.keys(request.project.services[request.service]!.dependsOn);
-    if (deps.length > 0) await this.up(name, { project: request.project, services: deps, build: 'auto', wait: true, ...auth }, signal);
-    const built = await ensureImages({
-      ...this.#withSignal(signal),
-      engine: this.#o.engine,
-      project: request.project,
-      services: [request.service],
-      build: 'auto',
-      emit: (e) => this.#o.bus.publish(e),
-      pullTimes: this.#pullTimes,
-      ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
-    });
-    return createOneOff(this.#verbs(name), await this.#withFileGrants(built), request);
+  /** `cmesh run` (project-oneoff.ts): dependencies come up first, then the one-off is created. */
+  run(name: string, request: RunRequest, signal?: AbortSignal): Promise<RunResult> {
+    return runOneOff(
+      {
+        verbs: this.#verbs(name),
+        up: (up) => this.up(name, up, signal),
+        emit: (e) => this.#o.bus.publish(e),
+        pullTimes: this.#pullTimes,
+        filesDir: this.#o.filesDir,
+      },
+      request,
+      signal,
+    );
   }
 
   /** `cmesh rm`: `-s` is a `stop` first (the services stay desired stopped, so the loop does not recreate them). */
