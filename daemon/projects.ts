@@ -29,11 +29,11 @@ import type {
   RunResult,
 } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { ContainerEngine, ContainerInfo, ContainerState, EngineEvent } from './api/engine.ts';
+import type { ContainerEngine, EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import type { ProjectSpec } from './api/project.ts';
 import type { DaemonEvent } from './api/events.ts';
-import { isOneOff, Labels, projectLabels } from './api/labels.ts';
+import { Labels, projectLabels } from './api/labels.ts';
 import { buildServices } from '../builder/build.ts';
 import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, replicaCounts } from './desired-merge.ts';
 import type { EventBus } from './event-bus.ts';
@@ -44,7 +44,8 @@ import { assumedResources, noopEligible, sameDesired } from './noop-up.ts';
 import { pullProject } from './pull-command.ts';
 import { MemoryPullTimes, type PullTimes } from './pull-state.ts';
 import { ProjectLoops } from './project-loops.ts';
-import { drainedStop, postStartHooks, type ProjectMesh } from './project-mesh.ts';
+import { drainedStop, type ProjectMesh } from './project-mesh.ts';
+import { manualContainers, startStopped } from './manual-start.ts';
 import { removeStopped, runOneOff } from './project-oneoff.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
 import { type VerbContext, canonicalSignal, containerImages, killReplicas, killStops, publicPort, setPaused, topReplicas } from './project-verbs.ts';
@@ -217,7 +218,7 @@ export class ProjectManager {
       await this.#o.mesh?.publish(desired);
       await this.#commit(desired);
       const unstopped = (prev?.stopped ?? []).filter((s) => !desired.stopped.includes(s));
-      if (unstopped.length > 0) await this.#startStopped(name, unstopped);
+      if (unstopped.length > 0) await startStopped(this.#manual(name), unstopped);
       this.#publish({ type: 'project', project: name, action: 'up', services: replicaCounts(desired) });
       const reconcile = await this.#loops.ensure(name).reconcileNow();
       if (request.wait) await this.#waitReady(name, services, request.timeoutMs, signal);
@@ -329,7 +330,7 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = mergeStopped(this.#requireDesired(name), request.services, true);
       await this.#commit(desired);
-      const chosen = await this.#containers(name, request.services);
+      const chosen = await manualContainers(this.#o.engine, name, request.services);
       await Promise.all(
         chosen.map((c) => drainedStop(this.#manual(name), c, request, () => this.#o.engine.stopContainer(c.id, requestStopTimeoutSec(request)))),
       );
@@ -343,7 +344,7 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = mergeStopped(this.#requireDesired(name), request.services, false);
       await this.#commit(desired);
-      await this.#startStopped(name, request.services);
+      await startStopped(this.#manual(name), request.services);
       this.#publish({ type: 'project', project: name, action: 'started' });
       await this.#loops.ensure(name).reconcileNow();
       return { replicas: await this.ps(name, true) };
@@ -356,7 +357,7 @@ export class ProjectManager {
       const desired = this.#requireDesired(name);
       assertServices(desired.project, request.services);
       if (desired.target === 'swarm') return { replicas: await this.#requireSwarm().restart(desired, request.services, DEFAULT_WAIT_MS) };
-      await rollingRestart(this.#manual(name), await this.#containers(name, request.services), request);
+      await rollingRestart(this.#manual(name), await manualContainers(this.#o.engine, name, request.services), request);
       await this.#loops.ensure(name).reconcileNow();
       return { replicas: await this.ps(name, true) };
     });
@@ -508,27 +509,6 @@ export class ProjectManager {
       timeoutMs: timeoutMs ?? DEFAULT_WAIT_MS,
       ...this.#withSignal(signal),
     });
-  }
-
-  /** The project's containers of `services` (all when empty), optionally only those in `states`. */
-  async #containers(name: string, services: string[], states?: ContainerState[]): Promise<ContainerInfo[]> {
-    const containers = await this.#o.engine.listContainers({ labels: projectLabels(name), all: true });
-    return containers
-      // `cmesh run` containers are not the services': stop, start and restart leave them alone, as Compose's do.
-      .filter((c) => !isOneOff(c))
-      .filter((c) => services.length === 0 || services.includes(c.labels[Labels.service] ?? ''))
-      .filter((c) => !states || states.includes(c.state));
-  }
-
-  /** What the user stopped comes back as the same containers (like Compose), whatever their restart policy says. */
-  async #startStopped(name: string, services: string[]): Promise<void> {
-    const stopped = await this.#containers(name, services, ['exited', 'created']);
-    await Promise.all(
-      stopped.map(async (c) => {
-        await this.#o.engine.startContainer(c.id);
-        await postStartHooks(this.#manual(name), c);
-      }),
-    );
   }
 
   #withSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {
