@@ -59,7 +59,7 @@ import type { DesiredStore } from './store.ts';
 import type { SwarmEngine } from './api/swarm-engine.ts';
 import { assertTargetSupports, type Target, upTarget } from './api/target.ts';
 import { SwarmProjects } from './swarm/swarm-projects.ts';
-import { requireSwarm, swarmProjectUp } from './swarm/swarm-target.ts';
+import { requireSwarm, type SwarmVerbContext, swarmProjectDown, swarmProjectScale, swarmProjectUp } from './swarm/swarm-target.ts';
 import { meshView } from './swarm/translate.ts';
 import type { StreamLogsOptions } from './logs.ts';
 
@@ -255,8 +255,7 @@ export class ProjectManager {
       this.#desired.delete(name);
       await this.#o.store.remove(name);
       if (target === 'swarm') {
-        await this.#o.mesh?.unpublish(name);
-        const removed = await this.#requireSwarm().down(name);
+        const removed = await swarmProjectDown(this.#swarmContext(), name);
         this.#publish({ type: 'project', project: name, action: 'down' });
         return removed;
       }
@@ -291,16 +290,17 @@ export class ProjectManager {
   /** `up` on the swarm target (swarm/swarm-target.ts). */
   #swarmUp(draft: DesiredProject, services: string[], request: UpRequest, signal?: AbortSignal): Promise<unknown> {
     const context = {
-      swarm: this.#swarm,
-      mesh: this.#o.mesh,
+      ...this.#swarmContext(),
       images: () => this.#images(request, services, signal),
       commit: (d: DesiredProject) => this.#commit(d),
       announce: (d: DesiredProject) => this.#publish({ type: 'project', project: d.project.name, action: 'up', services: replicaCounts(d) }),
       desired: (n: string) => this.#desired.get(n),
-      waitMs: DEFAULT_WAIT_MS,
-      ps: (n: string) => this.ps(n, true),
     };
     return swarmProjectUp(context, draft, services, request, signal);
+  }
+
+  #swarmContext(): SwarmVerbContext {
+    return { swarm: this.#swarm, mesh: this.#o.mesh, waitMs: DEFAULT_WAIT_MS, ps: (n) => this.ps(n, true) };
   }
 
   #requireSwarm(): SwarmProjects {
@@ -312,13 +312,7 @@ export class ProjectManager {
       const desired = mergeScale(this.#requireDesired(name), request.services);
       await this.#commit(desired);
       this.#publish({ type: 'project', project: name, action: 'scaled', services: replicaCounts(desired) });
-      if (desired.target === 'swarm') {
-        const swarm = this.#requireSwarm();
-        await this.#o.mesh?.publish(meshView(desired));
-        const deployed = await swarm.up(desired, activeServices(desired));
-        if (request.wait) await swarm.waitReady(desired, Object.keys(request.services), request.timeoutMs ?? DEFAULT_WAIT_MS, signal);
-        return { generation: desired.generation, swarm: deployed, replicas: await this.ps(name, true) };
-      }
+      if (desired.target === 'swarm') return swarmProjectScale(this.#swarmContext(), desired, request, signal);
       const reconcile = await this.#loops.ensure(name).reconcileNow();
       if (request.wait) await this.#waitReady(name, Object.keys(request.services), request.timeoutMs, signal);
       return { generation: desired.generation, reconcile, replicas: await this.ps(name, true) };
