@@ -34,7 +34,7 @@ import { CmeshError } from './api/errors.ts';
 import type { ProjectSpec } from './api/project.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { Labels, projectLabels } from './api/labels.ts';
-import { buildServices } from '../builder/build.ts';
+import { buildProject } from './build-command.ts';
 import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, replicaCounts } from './desired-merge.ts';
 import type { EventBus } from './event-bus.ts';
 import { withImageExpose } from './image-expose.ts';
@@ -357,20 +357,9 @@ export class ProjectManager {
     });
   }
 
-  /** `cmesh build`: builds without touching the running project (that is `up --build`). Not serialized with `up`. */
-  async build(name: string, request: BuildRequest, signal?: AbortSignal): Promise<Record<string, BuildResult>> {
-    assertServices(request.project, request.services);
-    const all = Object.values(request.project.services);
-    const services = request.services.length === 0 ? all : all.filter((s) => request.services.includes(s.name));
-    const built = await buildServices({
-      engine: this.#o.engine,
-      project: name,
-      services,
-      noCache: request.noCache,
-      emit: (e) => this.#o.bus.publish(e),
-      ...this.#withSignal(signal),
-    });
-    return Object.fromEntries(Object.entries(built).map(([s, b]) => [s, { image: b.image, cached: b.cached, durationMs: b.durationMs }]));
+  /** `cmesh build` (build-command.ts): builds without touching the running project (that is `up --build`). Not serialized with `up`. */
+  build(name: string, request: BuildRequest, signal?: AbortSignal): Promise<Record<string, BuildResult>> {
+    return buildProject({ engine: this.#o.engine, project: name, request, emit: (e) => this.#o.bus.publish(e), ...this.#withSignal(signal) });
   }
 
   /** `cmesh pull` (pull-command.ts): pulls without touching the running project. Not serialized with `up`. */
