@@ -31,14 +31,11 @@ import type {
 import type { DesiredProject } from './api/desired.ts';
 import type { ContainerEngine, EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
-import type { ProjectSpec } from './api/project.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { Labels, projectLabels } from './api/labels.ts';
 import { buildProject } from './build-command.ts';
 import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, replicaCounts } from './desired-merge.ts';
 import type { EventBus } from './event-bus.ts';
-import { withImageExpose } from './image-expose.ts';
-import { ensureImages } from './images.ts';
 import { Mutex } from './mutex.ts';
 import { assumedResources, noopEligible, sameDesired } from './noop-up.ts';
 import { pullProject } from './pull-command.ts';
@@ -49,9 +46,9 @@ import { manualContainers, startStopped } from './manual-start.ts';
 import { removeStopped, runOneOff } from './project-oneoff.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
 import { type VerbContext, canonicalSignal, containerImages, killReplicas, killStops, publicPort, setPaused, topReplicas } from './project-verbs.ts';
-import { withApiSocket } from './api-socket.ts';
 import { UpChecks } from './up-checks.ts';
-import { removeFileGrants, withFileGrants } from './file-grants.ts';
+import { prepareLocalUp, type UpPrepareContext, upImages } from './up-prepare.ts';
+import { removeFileGrants } from './file-grants.ts';
 import { assertManager } from './swarm/deploy.ts';
 import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
 import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
@@ -92,7 +89,7 @@ export class ProjectManager {
   readonly #loops: ProjectLoops;
   // Mutexes outlive their project so an `up` queued behind a `down` still serializes with it.
   readonly #locks = new Map<string, Mutex>();
-  readonly #checks: UpChecks;
+  readonly #prepare: UpPrepareContext;
   readonly #pullTimes: PullTimes;
   readonly #swarm: SwarmProjects | undefined;
 
@@ -108,7 +105,13 @@ export class ProjectManager {
         ...(options.swarmObserveMs === undefined ? {} : { observeMs: options.swarmObserveMs }),
       });
     this.#pullTimes = options.pullTimes ?? new MemoryPullTimes();
-    this.#checks = new UpChecks(options.engine, (e) => options.bus.publish(e));
+    this.#prepare = {
+      engine: options.engine,
+      emit: (e) => options.bus.publish(e),
+      pullTimes: this.#pullTimes,
+      filesDir: options.filesDir,
+      checks: new UpChecks(options.engine, (e) => options.bus.publish(e)),
+    };
     this.#loops = new ProjectLoops({
       engine: options.engine,
       emit: (e) => options.bus.publish(e),
@@ -207,12 +210,8 @@ export class ProjectManager {
         if (request.wait) await this.#waitReady(name, services, request.timeoutMs, signal);
         return noop;
       }
-      // Before any pull or build: a key this engine would drop refuses the up at once.
-      await this.#checks.checkEngineGaps(request.project, services);
-      await this.#checks.warnOptionDrift(request.project);
-      const built = await this.#images(request, services, signal);
-      const withSocket = await withApiSocket(built, (await this.#checks.engineInfo()).host, request.dockerConfig);
-      const project = await withImageExpose(this.#o.engine, await withFileGrants(this.#o.filesDir, withSocket));
+      // Before any pull or build: a key this engine would drop refuses the up at once (up-prepare.ts).
+      const project = await prepareLocalUp(this.#prepare, request, services, signal);
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
       await this.#o.mesh?.publish(desired);
@@ -233,7 +232,7 @@ export class ProjectManager {
     const reconcile = loop.noopResult(containers, assumedResources(prev));
     if (!reconcile) return undefined;
     // What an ordinary up announces, minus the work: engine gaps are named again, the event stream sees the up.
-    await this.#checks.checkEngineGaps(prev.project, services);
+    await this.#prepare.checks.checkEngineGaps(prev.project, services);
     this.#publish({ type: 'project', project: name, action: 'up', services: replicaCounts(prev) });
     return { generation: prev.generation, reconcile, replicas: replicaRows(containers, loop.status(), { all: true, services: [] }) };
   }
@@ -273,25 +272,11 @@ export class ProjectManager {
     });
   }
 
-  /** Pulls and builds what `up` needs (both targets), with the project's pull state and the user's credentials. */
-  #images(request: UpRequest, services: string[], signal?: AbortSignal): Promise<ProjectSpec> {
-    return ensureImages({
-      ...this.#withSignal(signal),
-      engine: this.#o.engine,
-      project: request.project,
-      services,
-      build: request.build,
-      emit: (e: DaemonEvent): void => this.#o.bus.publish(e),
-      pullTimes: this.#pullTimes,
-      ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
-    });
-  }
-
   /** `up` on the swarm target (swarm/swarm-target.ts). */
   #swarmUp(draft: DesiredProject, services: string[], request: UpRequest, signal?: AbortSignal): Promise<unknown> {
     const context = {
       ...this.#swarmContext(),
-      images: () => this.#images(request, services, signal),
+      images: () => upImages(this.#prepare, request, services, signal),
       commit: (d: DesiredProject) => this.#commit(d),
       announce: (d: DesiredProject) => this.#publish({ type: 'project', project: d.project.name, action: 'up', services: replicaCounts(d) }),
       desired: (n: string) => this.#desired.get(n),
