@@ -1,6 +1,8 @@
 // Project manager: the lifecycle verbs (up, down, scale, stop, start, restart, build, sync), desired state in and out
 // of the store, and per-project serialization. Loops and engine events live in project-loops.ts, the mesh port and
-// its drains in project-mesh.ts, `restart` in rolling-restart.ts and `sync` in project-sync.ts.
+// its drains in project-mesh.ts, `restart` in rolling-restart.ts and `sync` in project-sync.ts; an up's preparation
+// in up-prepare.ts (engine checks in up-checks.ts), the swarm target in swarm/swarm-target.ts, `run` in
+// project-oneoff.ts, `build` in build-command.ts, start of stopped replicas in manual-start.ts.
 
 import type {
   BuildRequest,
