@@ -11,6 +11,14 @@ import type { FileGrant, FileSource, ProjectSpec, ServiceSpec, VolumeMount } fro
 
 const DEFAULT_MODE = 0o444;
 
+/** The project as `up` and `run` hand it to the engine: unchanged without grants, an error without a files directory. */
+export function withFileGrants(filesDir: string | undefined, project: ProjectSpec): Promise<ProjectSpec> {
+  const grants = Object.values(project.services).some((s) => (s.secrets?.length ?? 0) + (s.configs?.length ?? 0) > 0);
+  if (!grants) return Promise.resolve(project);
+  if (filesDir === undefined) throw new CmeshError('CMESH_E_USAGE', 'this daemon has no directory for secrets and configs');
+  return materializeFileGrants(filesDir, project);
+}
+
 /** Returns the project with each service's grants appended to its volumes as read-only binds. */
 export async function materializeFileGrants(filesDir: string, project: ProjectSpec): Promise<ProjectSpec> {
   const services: Record<string, ServiceSpec> = { ...project.services };

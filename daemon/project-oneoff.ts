@@ -2,11 +2,16 @@
 // replica or one-off an interactive verb acts on. The manager (projects.ts) serializes and starts dependencies.
 
 import { randomBytes } from 'node:crypto';
-import type { ContainersResult, RmRequest, RunRequest, RunResult } from './api/control.ts';
+import type { ContainersResult, RmRequest, RunRequest, RunResult, UpRequest } from './api/control.ts';
 import type { ContainerCreateSpec, ContainerInfo, ContainerState, MountSpec } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import { isOneOff, Labels, oneOffLabels, projectLabels } from './api/labels.ts';
+import type { DaemonEvent } from './api/events.ts';
 import type { ProjectSpec } from './api/project.ts';
+import { assertServices } from './desired-merge.ts';
+import { withFileGrants } from './file-grants.ts';
+import { ensureImages } from './images.ts';
+import type { PullTimes } from './pull-state.ts';
 import type { VerbContext } from './project-verbs.ts';
 import { containerTemplate } from './reconcile/container-spec.ts';
 import { setupActions } from './reconcile/plan.ts';
@@ -126,4 +131,38 @@ export async function removeStopped(ctx: VerbContext, request: RmRequest): Promi
   await Promise.all(chosen.map((c) => ctx.engine.removeContainer(c.id, { volumes: request.volumes })));
   await ctx.reconcileNow();
   return { containers: chosen.map((c) => c.name) };
+}
+
+export interface OneOffRunContext {
+  verbs: VerbContext;
+  /** `up` of the dependencies, serialized like any up of the project. */
+  up(request: UpRequest): Promise<unknown>;
+  emit(event: DaemonEvent): void;
+  pullTimes: PullTimes;
+  filesDir: string | undefined;
+}
+
+/**
+ * `cmesh run`: the service's dependencies come up first, as `up` of them waiting for their depends_on conditions
+ * (Compose's run does the same), then the one-off is created from the file the CLI sent.
+ */
+export async function runOneOff(ctx: OneOffRunContext, request: RunRequest, signal?: AbortSignal): Promise<RunResult> {
+  if (request.project.name !== ctx.verbs.project) {
+    throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', `run request: project.name is "${request.project.name}", not "${ctx.verbs.project}"`);
+  }
+  assertServices(request.project, [request.service]);
+  const auth = request.dockerConfig ? { dockerConfig: request.dockerConfig } : {};
+  const deps = request.noDeps ? [] : Object.keys(request.project.services[request.service]!.dependsOn);
+  if (deps.length > 0) await ctx.up({ project: request.project, services: deps, build: 'auto', wait: true, ...auth });
+  const built = await ensureImages({
+    ...(signal ? { signal } : {}),
+    engine: ctx.verbs.engine,
+    project: request.project,
+    services: [request.service],
+    build: 'auto',
+    emit: ctx.emit,
+    pullTimes: ctx.pullTimes,
+    ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
+  });
+  return createOneOff(ctx.verbs, await withFileGrants(ctx.filesDir, built), request);
 }

@@ -1,6 +1,8 @@
 // Project manager: the lifecycle verbs (up, down, scale, stop, start, restart, build, sync), desired state in and out
 // of the store, and per-project serialization. Loops and engine events live in project-loops.ts, the mesh port and
-// its drains in project-mesh.ts, `restart` in rolling-restart.ts and `sync` in project-sync.ts.
+// its drains in project-mesh.ts, `restart` in rolling-restart.ts and `sync` in project-sync.ts; an up's preparation
+// in up-prepare.ts (engine checks in up-checks.ts), the swarm target in swarm/swarm-target.ts, `run` in
+// project-oneoff.ts, `build` in build-command.ts, start of stopped replicas in manual-start.ts.
 
 import type {
   BuildRequest,
@@ -29,36 +31,34 @@ import type {
   RunResult,
 } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { ContainerEngine, ContainerInfo, ContainerState, EngineEvent, EngineInfo } from './api/engine.ts';
+import type { ContainerEngine, EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
-import type { ProjectSpec } from './api/project.ts';
 import type { DaemonEvent } from './api/events.ts';
-import { isOneOff, Labels, projectLabels } from './api/labels.ts';
-import { buildServices } from '../builder/build.ts';
+import { Labels, projectLabels } from './api/labels.ts';
+import { buildProject } from './build-command.ts';
 import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, replicaCounts } from './desired-merge.ts';
 import type { EventBus } from './event-bus.ts';
-import { withImageExpose } from './image-expose.ts';
-import { ensureImages } from './images.ts';
 import { Mutex } from './mutex.ts';
 import { assumedResources, noopEligible, sameDesired } from './noop-up.ts';
 import { pullProject } from './pull-command.ts';
 import { MemoryPullTimes, type PullTimes } from './pull-state.ts';
 import { ProjectLoops } from './project-loops.ts';
-import { drainedStop, postStartHooks, type ProjectMesh } from './project-mesh.ts';
-import { createOneOff, removeStopped } from './project-oneoff.ts';
+import { drainedStop, type ProjectMesh } from './project-mesh.ts';
+import { manualContainers, startStopped } from './manual-start.ts';
+import { removeStopped, runOneOff } from './project-oneoff.ts';
 import { type SyncContext, syncReplicas } from './project-sync.ts';
 import { type VerbContext, canonicalSignal, containerImages, killReplicas, killStops, publicPort, setPaused, topReplicas } from './project-verbs.ts';
-import { optionDrift } from './api/resource-options.ts';
-import { withApiSocket } from './api-socket.ts';
-import { engineGaps, gapMessage } from './engine-compat.ts';
-import { materializeFileGrants, removeFileGrants } from './file-grants.ts';
-import { assertManager, assertSingleNode } from './swarm/deploy.ts';
+import { UpChecks } from './up-checks.ts';
+import { prepareLocalUp, type UpPrepareContext, upImages } from './up-prepare.ts';
+import { removeFileGrants } from './file-grants.ts';
+import { assertManager } from './swarm/deploy.ts';
 import { assertProjectExists, projectHasObjects, projectSummaries, replicaRows } from './project-views.ts';
 import { type RollingRestartContext, requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
 import type { DesiredStore } from './store.ts';
 import type { SwarmEngine } from './api/swarm-engine.ts';
 import { assertTargetSupports, type Target, upTarget } from './api/target.ts';
 import { SwarmProjects } from './swarm/swarm-projects.ts';
+import { requireSwarm, type SwarmVerbContext, swarmProjectDown, swarmProjectScale, swarmProjectUp } from './swarm/swarm-target.ts';
 import { meshView } from './swarm/translate.ts';
 import type { StreamLogsOptions } from './logs.ts';
 
@@ -91,7 +91,7 @@ export class ProjectManager {
   readonly #loops: ProjectLoops;
   // Mutexes outlive their project so an `up` queued behind a `down` still serializes with it.
   readonly #locks = new Map<string, Mutex>();
-  #engine: EngineInfo | undefined;
+  readonly #prepare: UpPrepareContext;
   readonly #pullTimes: PullTimes;
   readonly #swarm: SwarmProjects | undefined;
 
@@ -107,6 +107,13 @@ export class ProjectManager {
         ...(options.swarmObserveMs === undefined ? {} : { observeMs: options.swarmObserveMs }),
       });
     this.#pullTimes = options.pullTimes ?? new MemoryPullTimes();
+    this.#prepare = {
+      engine: options.engine,
+      emit: (e) => options.bus.publish(e),
+      pullTimes: this.#pullTimes,
+      filesDir: options.filesDir,
+      checks: new UpChecks(options.engine, (e) => options.bus.publish(e)),
+    };
     this.#loops = new ProjectLoops({
       engine: options.engine,
       emit: (e) => options.bus.publish(e),
@@ -205,18 +212,14 @@ export class ProjectManager {
         if (request.wait) await this.#waitReady(name, services, request.timeoutMs, signal);
         return noop;
       }
-      // Before any pull or build: a key this engine would drop refuses the up at once.
-      await this.#checkEngineGaps(request.project, services);
-      await this.#warnOptionDrift(request.project);
-      const built = await this.#images(request, services, signal);
-      const withSocket = await withApiSocket(built, (await this.#engineInfo()).host, request.dockerConfig);
-      const project = await withImageExpose(this.#o.engine, await this.#withFileGrants(withSocket));
+      // Before any pull or build: a key this engine would drop refuses the up at once (up-prepare.ts).
+      const project = await prepareLocalUp(this.#prepare, request, services, signal);
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
       await this.#o.mesh?.publish(desired);
       await this.#commit(desired);
       const unstopped = (prev?.stopped ?? []).filter((s) => !desired.stopped.includes(s));
-      if (unstopped.length > 0) await this.#startStopped(name, unstopped);
+      if (unstopped.length > 0) await startStopped(this.#manual(name), unstopped);
       this.#publish({ type: 'project', project: name, action: 'up', services: replicaCounts(desired) });
       const reconcile = await this.#loops.ensure(name).reconcileNow();
       if (request.wait) await this.#waitReady(name, services, request.timeoutMs, signal);
@@ -231,7 +234,7 @@ export class ProjectManager {
     const reconcile = loop.noopResult(containers, assumedResources(prev));
     if (!reconcile) return undefined;
     // What an ordinary up announces, minus the work: engine gaps are named again, the event stream sees the up.
-    await this.#checkEngineGaps(prev.project, services);
+    await this.#prepare.checks.checkEngineGaps(prev.project, services);
     this.#publish({ type: 'project', project: name, action: 'up', services: replicaCounts(prev) });
     return { generation: prev.generation, reconcile, replicas: replicaRows(containers, loop.status(), { all: true, services: [] }) };
   }
@@ -248,13 +251,12 @@ export class ProjectManager {
         return { nothingToRemove: true } satisfies DownNothingResult;
       }
       // A swarm project stays known while the swarm cannot take its down (e.g. the engine left the swarm).
-      if (target === 'swarm') await assertManager(this.#requireSwarmEngine());
+      if (target === 'swarm') await assertManager(this.#requireSwarm().swarmEngine);
       // Forget the desired state first so no wake-up in between recreates what down removes.
       this.#desired.delete(name);
       await this.#o.store.remove(name);
       if (target === 'swarm') {
-        await this.#o.mesh?.unpublish(name);
-        const removed = await this.#requireSwarm().down(name);
+        const removed = await swarmProjectDown(this.#swarmContext(), name);
         this.#publish({ type: 'project', project: name, action: 'down' });
         return removed;
       }
@@ -272,98 +274,24 @@ export class ProjectManager {
     });
   }
 
-  /** Pulls and builds what `up` needs (both targets), with the project's pull state and the user's credentials. */
-  #images(request: UpRequest, services: string[], signal?: AbortSignal): Promise<ProjectSpec> {
-    return ensureImages({
-      ...this.#withSignal(signal),
-      engine: this.#o.engine,
-      project: request.project,
-      services,
-      build: request.build,
-      emit: (e: DaemonEvent): void => this.#o.bus.publish(e),
-      pullTimes: this.#pullTimes,
-      ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
-    });
+  /** `up` on the swarm target (swarm/swarm-target.ts). */
+  #swarmUp(draft: DesiredProject, services: string[], request: UpRequest, signal?: AbortSignal): Promise<unknown> {
+    const context = {
+      ...this.#swarmContext(),
+      images: () => upImages(this.#prepare, request, services, signal),
+      commit: (d: DesiredProject) => this.#commit(d),
+      announce: (d: DesiredProject) => this.#publish({ type: 'project', project: d.project.name, action: 'up', services: replicaCounts(d) }),
+      desired: (n: string) => this.#desired.get(n),
+    };
+    return swarmProjectUp(context, draft, services, request, signal);
   }
 
-  /**
-   * `up` on the swarm target: images are built locally as for local (then deployed by ID), ports are the proxy's,
-   * services/networks/secrets/configs are the swarm's. The manager check comes before any state is saved.
-   */
-  async #swarmUp(draft: DesiredProject, services: string[], request: UpRequest, signal?: AbortSignal): Promise<unknown> {
-    const swarm = this.#requireSwarm();
-    // Refused before any build, state or port: a non-manager engine, or a swarm whose other nodes lack our images.
-    assertSingleNode(await assertManager(this.#requireSwarmEngine()), request.project, services);
-    const project = await this.#images(request, services, signal);
-    const desired = { ...draft, project };
-    await this.#o.mesh?.publish(meshView(desired));
-    await this.#commit(desired);
-    this.#publish({ type: 'project', project: project.name, action: 'up', services: replicaCounts(desired) });
-    const deployed = await swarm.up(desired, services);
-    swarm.observe(project.name, () => this.#desired.get(project.name));
-    if (request.wait) await swarm.waitReady(desired, services, request.timeoutMs ?? DEFAULT_WAIT_MS, signal);
-    return { generation: desired.generation, swarm: deployed, replicas: await this.ps(project.name, true) };
-  }
-
-  #requireSwarmEngine(): SwarmEngine {
-    this.#requireSwarm();
-    return this.#o.swarm!;
+  #swarmContext(): SwarmVerbContext {
+    return { swarm: this.#swarm, mesh: this.#o.mesh, waitMs: DEFAULT_WAIT_MS, ps: (n) => this.ps(n, true) };
   }
 
   #requireSwarm(): SwarmProjects {
-    if (this.#swarm) return this.#swarm;
-    throw new CmeshError('CMESH_E_TARGET_UNSUPPORTED', 'this daemon has no swarm engine configured', { hint: 'run the daemon against a Docker engine (cmesh daemon start)' });
-  }
-
-  /** A network or volume the engine already has, made from other options than the file now asks: named, not dropped. */
-  async #warnOptionDrift(project: ProjectSpec): Promise<void> {
-    const labels = { [Labels.project]: project.name };
-    const [networks, volumes] = await Promise.all([this.#o.engine.listNetworks(labels), this.#o.engine.listVolumes(labels)]);
-    for (const d of optionDrift(project, networks, volumes)) {
-      const key = `${d.kind}s.${d.key}`;
-      const how = d.kind === 'volume' ? '`cmesh down -v` (this deletes its data)' : '`cmesh down`';
-      const message = `${d.kind} "${d.engineName}" was created with other options than ${key} now sets (ipam, driver_opts…) and keeps them: the engine cannot change them in place; ${how} and \`up\` again to recreate it`;
-      this.#o.bus.publish({ type: 'warning', time: Date.now(), project: project.name, key, message });
-    }
-  }
-
-  /** The engine's version and address, asked once. */
-  async #engineInfo(): Promise<EngineInfo> {
-    this.#engine ??= await this.#o.engine.ping();
-    return this.#engine;
-  }
-
-  /**
-   * What this engine's API cannot do (engine-compat.ts): named warnings, or a refusal listing every key the engine would
-   * drop, before anything is created. The engine version is asked once.
-   */
-  async #checkEngineGaps(project: ProjectSpec, services: string[]): Promise<void> {
-    const { apiVersion } = await this.#engineInfo();
-    const gaps = engineGaps(project, services, apiVersion);
-    const errors = gaps.filter((g) => g.severity === 'error');
-    if (errors.length > 0) {
-      const first = errors[0]!;
-      throw new CmeshError('CMESH_E_ENGINE_UNSUPPORTED', gapMessage(first, apiVersion).split(';')[0]!, {
-        hint: first.instead,
-        issues: errors.map((g) => {
-          const position = project.services[g.service]?.position;
-          const message = `needs Engine API ${g.needs}, this engine speaks ${apiVersion}`;
-          return { message, path: `services.${g.service}.${g.key}`, hint: g.instead, ...(position ? { position } : {}) };
-        }),
-        details: { apiVersion, keys: errors.map((g) => `services.${g.service}.${g.key}`) },
-      });
-    }
-    for (const g of gaps) {
-      this.#o.bus.publish({ type: 'warning', time: Date.now(), project: project.name, service: g.service, key: g.key, message: gapMessage(g, apiVersion) });
-    }
-  }
-
-  /** Secrets and configs become read-only bind mounts (file-grants.ts). */
-  #withFileGrants(project: ProjectSpec): Promise<ProjectSpec> {
-    const grants = Object.values(project.services).some((s) => (s.secrets?.length ?? 0) + (s.configs?.length ?? 0) > 0);
-    if (!grants) return Promise.resolve(project);
-    if (this.#o.filesDir === undefined) throw new CmeshError('CMESH_E_USAGE', 'this daemon has no directory for secrets and configs');
-    return materializeFileGrants(this.#o.filesDir, project);
+    return requireSwarm(this.#swarm);
   }
 
   scale(name: string, request: ScaleRequest, signal?: AbortSignal): Promise<unknown> {
@@ -371,13 +299,7 @@ export class ProjectManager {
       const desired = mergeScale(this.#requireDesired(name), request.services);
       await this.#commit(desired);
       this.#publish({ type: 'project', project: name, action: 'scaled', services: replicaCounts(desired) });
-      if (desired.target === 'swarm') {
-        const swarm = this.#requireSwarm();
-        await this.#o.mesh?.publish(meshView(desired));
-        const deployed = await swarm.up(desired, activeServices(desired));
-        if (request.wait) await swarm.waitReady(desired, Object.keys(request.services), request.timeoutMs ?? DEFAULT_WAIT_MS, signal);
-        return { generation: desired.generation, swarm: deployed, replicas: await this.ps(name, true) };
-      }
+      if (desired.target === 'swarm') return swarmProjectScale(this.#swarmContext(), desired, request, signal);
       const reconcile = await this.#loops.ensure(name).reconcileNow();
       if (request.wait) await this.#waitReady(name, Object.keys(request.services), request.timeoutMs, signal);
       return { generation: desired.generation, reconcile, replicas: await this.ps(name, true) };
@@ -389,7 +311,7 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = mergeStopped(this.#requireDesired(name), request.services, true);
       await this.#commit(desired);
-      const chosen = await this.#containers(name, request.services);
+      const chosen = await manualContainers(this.#o.engine, name, request.services);
       await Promise.all(
         chosen.map((c) => drainedStop(this.#manual(name), c, request, () => this.#o.engine.stopContainer(c.id, requestStopTimeoutSec(request)))),
       );
@@ -403,7 +325,7 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = mergeStopped(this.#requireDesired(name), request.services, false);
       await this.#commit(desired);
-      await this.#startStopped(name, request.services);
+      await startStopped(this.#manual(name), request.services);
       this.#publish({ type: 'project', project: name, action: 'started' });
       await this.#loops.ensure(name).reconcileNow();
       return { replicas: await this.ps(name, true) };
@@ -416,26 +338,15 @@ export class ProjectManager {
       const desired = this.#requireDesired(name);
       assertServices(desired.project, request.services);
       if (desired.target === 'swarm') return { replicas: await this.#requireSwarm().restart(desired, request.services, DEFAULT_WAIT_MS) };
-      await rollingRestart(this.#manual(name), await this.#containers(name, request.services), request);
+      await rollingRestart(this.#manual(name), await manualContainers(this.#o.engine, name, request.services), request);
       await this.#loops.ensure(name).reconcileNow();
       return { replicas: await this.ps(name, true) };
     });
   }
 
-  /** `cmesh build`: builds without touching the running project (that is `up --build`). Not serialized with `up`. */
-  async build(name: string, request: BuildRequest, signal?: AbortSignal): Promise<Record<string, BuildResult>> {
-    assertServices(request.project, request.services);
-    const all = Object.values(request.project.services);
-    const services = request.services.length === 0 ? all : all.filter((s) => request.services.includes(s.name));
-    const built = await buildServices({
-      engine: this.#o.engine,
-      project: name,
-      services,
-      noCache: request.noCache,
-      emit: (e) => this.#o.bus.publish(e),
-      ...this.#withSignal(signal),
-    });
-    return Object.fromEntries(Object.entries(built).map(([s, b]) => [s, { image: b.image, cached: b.cached, durationMs: b.durationMs }]));
+  /** `cmesh build` (build-command.ts): builds without touching the running project (that is `up --build`). Not serialized with `up`. */
+  build(name: string, request: BuildRequest, signal?: AbortSignal): Promise<Record<string, BuildResult>> {
+    return buildProject({ engine: this.#o.engine, project: name, request, emit: (e) => this.#o.bus.publish(e), ...this.#withSignal(signal) });
   }
 
   /** `cmesh pull` (pull-command.ts): pulls without touching the running project. Not serialized with `up`. */
@@ -486,29 +397,19 @@ export class ProjectManager {
     return containerImages(this.#verbs(name), request.services);
   }
 
-  /**
-   * `cmesh run` (project-oneoff.ts): the service's dependencies come up first, as `up` of them waiting for their
-   * depends_on conditions (Compose's run does the same), then the one-off is created from the file the CLI sent.
-   */
-  async run(name: string, request: RunRequest, signal?: AbortSignal): Promise<RunResult> {
-    if (request.project.name !== name) {
-      throw new CmeshError('CMESH_E_DAEMON_PROTOCOL', `run request: project.name is "${request.project.name}", not "${name}"`);
-    }
-    assertServices(request.project, [request.service]);
-    const auth = request.dockerConfig ? { dockerConfig: request.dockerConfig } : {};
-    const deps = request.noDeps ? [] : Object.keys(request.project.services[request.service]!.dependsOn);
-    if (deps.length > 0) await this.up(name, { project: request.project, services: deps, build: 'auto', wait: true, ...auth }, signal);
-    const built = await ensureImages({
-      ...this.#withSignal(signal),
-      engine: this.#o.engine,
-      project: request.project,
-      services: [request.service],
-      build: 'auto',
-      emit: (e) => this.#o.bus.publish(e),
-      pullTimes: this.#pullTimes,
-      ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),
-    });
-    return createOneOff(this.#verbs(name), await this.#withFileGrants(built), request);
+  /** `cmesh run` (project-oneoff.ts): dependencies come up first, then the one-off is created. */
+  run(name: string, request: RunRequest, signal?: AbortSignal): Promise<RunResult> {
+    return runOneOff(
+      {
+        verbs: this.#verbs(name),
+        up: (up) => this.up(name, up, signal),
+        emit: (e) => this.#o.bus.publish(e),
+        pullTimes: this.#pullTimes,
+        filesDir: this.#o.filesDir,
+      },
+      request,
+      signal,
+    );
   }
 
   /** `cmesh rm`: `-s` is a `stop` first (the services stay desired stopped, so the loop does not recreate them). */
@@ -578,27 +479,6 @@ export class ProjectManager {
       timeoutMs: timeoutMs ?? DEFAULT_WAIT_MS,
       ...this.#withSignal(signal),
     });
-  }
-
-  /** The project's containers of `services` (all when empty), optionally only those in `states`. */
-  async #containers(name: string, services: string[], states?: ContainerState[]): Promise<ContainerInfo[]> {
-    const containers = await this.#o.engine.listContainers({ labels: projectLabels(name), all: true });
-    return containers
-      // `cmesh run` containers are not the services': stop, start and restart leave them alone, as Compose's do.
-      .filter((c) => !isOneOff(c))
-      .filter((c) => services.length === 0 || services.includes(c.labels[Labels.service] ?? ''))
-      .filter((c) => !states || states.includes(c.state));
-  }
-
-  /** What the user stopped comes back as the same containers (like Compose), whatever their restart policy says. */
-  async #startStopped(name: string, services: string[]): Promise<void> {
-    const stopped = await this.#containers(name, services, ['exited', 'created']);
-    await Promise.all(
-      stopped.map(async (c) => {
-        await this.#o.engine.startContainer(c.id);
-        await postStartHooks(this.#manual(name), c);
-      }),
-    );
   }
 
   #withSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {

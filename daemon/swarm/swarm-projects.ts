@@ -32,6 +32,11 @@ export class SwarmProjects {
     this.#o = options;
   }
 
+  /** The engine's Swarm side itself (manager checks). */
+  get swarmEngine(): SwarmEngine {
+    return this.#o.swarm;
+  }
+
   async up(desired: DesiredProject, services: string[]): Promise<SwarmUpResult> {
     const project = desired.project.name;
     const result = await swarmUp(
