@@ -60,7 +60,8 @@ export interface Peer {
   process: ChildProcess;
 }
 
-function nginxConf(dir: string, port: number, upstreams: number[]): string {
+/** One nginx worker (master_process off: its /proc/<pid>/stat is the worker's CPU) in front of `upstreams`, keep-alive. */
+export function nginxConf(dir: string, port: number, upstreams: number[]): string {
   return `worker_processes 1; daemon off; master_process off; pid ${dir}/nginx.pid; error_log ${dir}/nginx-error.log warn;
 events { worker_connections 4096; }
 http {

@@ -14,13 +14,14 @@
 // client (below: wrk2 is not in Debian and autocannon -R sends per-second bursts), minus the direct latency.
 
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import type { Upstream, UpstreamPool } from '../mesh/upstream-pool.ts';
+import { cpuSeconds, have, type Latency, nginxConf } from './proxy-peers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PATH = '/bytes?n=1024';
@@ -60,10 +61,6 @@ async function serveChild(mode: '--serve' | '--serve-floor'): Promise<void> {
   process.stdout.write('ready\n');
 }
 
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
-
 const PIN = have('taskset') && availableParallelism() >= 2 && args.includes('--pin');
 const SERVER_CPU = '0';
 const CLIENT_CPU = '1';
@@ -94,14 +91,6 @@ async function waitPort(port: number, ms = 10_000): Promise<void> {
   throw new Error(`nothing listens on 127.0.0.1:${port}`);
 }
 
-/** utime + stime of a process, in seconds. */
-/** utime and stime of a process (all its threads), in seconds: user space vs kernel (mostly the socket syscalls). */
-function cpuSeconds(pid: number): { user: number; sys: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 };
-}
-
 interface WrkResult {
   rps: number;
   requests: number;
@@ -126,13 +115,6 @@ function wrk(port: number, seconds: number): WrkResult {
     p50: ms(/ 50%\s+(\S+)/.exec(out)?.[1] ?? ''),
     p99: ms(/ 99%\s+(\S+)/.exec(out)?.[1] ?? ''),
   };
-}
-
-interface Latency {
-  p50: number;
-  p99: number;
-  errors: number;
-  sent: number;
 }
 
 /**
@@ -240,21 +222,7 @@ async function startReplicas(docker: boolean): Promise<Replicas> {
 }
 
 function startNginx(dir: string, port: number, upstreams: number[]): ChildProcess {
-  const conf = `worker_processes 1; daemon off; master_process off; pid ${dir}/nginx.pid; error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream echo { ${upstreams.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 64; }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://echo; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_set_header Host $host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    }
-  }
-}\n`;
-  writeFileSync(join(dir, 'nginx.conf'), conf);
+  writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, port, upstreams));
   // master_process off: the one process is the worker, so its /proc/<pid>/stat is the worker's CPU.
   return spawn(...pinned(SERVER_CPU, 'nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')]), { stdio: 'ignore' });
 }
