@@ -3,13 +3,16 @@
 
 import type { ContainerOptions, ExtraHost, Ulimit } from './container-options.ts';
 import type { SourcePosition } from './errors.ts';
-import type { TrafficPolicy } from './traffic-policy.ts';
+import type { MeshSpec } from './mesh-spec.ts';
+import type { FileGrant, FileSource, NetworkSpec, ServiceNetwork, VolumeSpec } from './project-resources.ts';
 import type { Target } from './target.ts';
+
+// The model's parts that live in their own files, re-exported so `project.ts` stays the one name to import.
+export type { HealthProbe, LbStrategy, MeshSpec, Protocol } from './mesh-spec.ts';
+export type { FileGrant, FileSource, IpamPool, IpamSpec, NetworkSpec, ServiceNetwork, VolumeSpec } from './project-resources.ts';
 
 export type RestartPolicy = 'no' | 'always' | 'on-failure' | 'unless-stopped';
 export type DependsCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
-export type LbStrategy = 'round-robin' | 'random' | 'weighted' | 'p2c' | 'ewma' | 'ring-hash';
-export type Protocol = 'http' | 'tcp';
 /** Compose `pull_policy`; `if_not_present` is read as `missing`, `every_<duration>` keeps its duration text. */
 export type PullPolicy = 'missing' | 'always' | 'never' | 'build' | 'daily' | 'weekly' | `every_${string}`;
 
@@ -112,68 +115,6 @@ export interface WatchRule {
   exec?: LifecycleHook;
 }
 
-export interface HealthProbe {
-  /** HTTP path for an HTTP probe; undefined means a TCP connect probe. */
-  path?: string;
-  port?: number;
-  intervalMs: number;
-  timeoutMs: number;
-  rise: number;
-  fall: number;
-}
-
-/** Our `x-cmesh` keys at service level, with defaults applied. */
-export interface MeshSpec {
-  lb: LbStrategy;
-  protocol: Protocol;
-  /** Per-replica weights (index 0 = replica 1); missing entries use `weight`. */
-  weights: number[];
-  weight: number;
-  health: HealthProbe;
-  retries: number;
-  timeouts: { connectMs: number; requestMs: number; idleMs: number };
-  /** Bind address override for published ports. */
-  bind?: string;
-  /** Consistent-hash key for lb=ring-hash: `header:<name>`, `cookie:<name>` or `ip`. */
-  hashKey?: string;
-  accessLog: boolean;
-  /** `rollout.max_surge`: new replicas a start-first rollout starts at once; undefined = 1 (plan-rollout.ts). */
-  rollout?: { maxSurge: number };
-  /** True when health came from x-cmesh or was derived from the compose healthcheck, false when the TCP default. */
-  healthExplicit: boolean;
-  /** True when `protocol` was set in x-cmesh (east-west treats only a declared `http` as HTTP on unpublished ports). */
-  protocolExplicit?: boolean;
-  /** `x-cmesh.mesh: false`: the service opts out of the east-west mesh (plain Docker DNS). Undefined = meshed. */
-  eastWest?: boolean;
-  /** `x-cmesh.ports`: more container ports the east-west mesh serves besides `ports` and `expose`. */
-  ports?: number[];
-  /** routes, rate_limit, circuit_breaker, retry, faults (traffic-policy.ts); absent when none is set. */
-  policy?: TrafficPolicy;
-}
-
-/** A top-level `secrets:` or `configs:` entry: where its bytes come from. Content is resolved at load time. */
-export interface FileSource {
-  name: string;
-  kind: 'secret' | 'config';
-  /** `file:` — absolute host path, bind-mounted read-only (so edits show up live, as in Compose). */
-  file?: string;
-  /** `environment:` — the variable's name (for display) and its value at load time. */
-  environment?: string;
-  /** `content:` (configs) or the `environment:` variable's value. Never logged, never put in an image. */
-  content?: string;
-}
-
-/** A service's grant of a secret or config: the file it appears as inside the container. */
-export interface FileGrant {
-  source: string;
-  /** Absolute path in the container (`/run/secrets/<name>` for secrets, `/<name>` for configs by default). */
-  target: string;
-  uid?: number;
-  gid?: number;
-  /** File mode, e.g. 0o444 (the default). */
-  mode?: number;
-}
-
 /** One loaded `env_file` entry: the values it contributed, before `environment:` overrides them. */
 export interface EnvFileValues {
   /** Absolute path of the file. */
@@ -250,61 +191,6 @@ export interface ServiceSpec {
   attach?: false;
   /** Where the service was declared, for error messages after load. */
   position?: SourcePosition;
-}
-
-/** `services.<name>.networks.<net>`: the endpoint a service's containers get on one network. */
-export interface ServiceNetwork {
-  aliases: string[];
-  ipv4Address?: string;
-  ipv6Address?: string;
-  linkLocalIps?: string[];
-  /** Per-endpoint MAC address (Engine API 1.44). */
-  macAddress?: string;
-  /** Connect order: higher first (Compose `priority`). */
-  priority?: number;
-  /** Which network supplies the default gateway (Engine API 1.48). */
-  gwPriority?: number;
-  driverOpts?: Record<string, string>;
-  /** Interface name inside the container (Engine API 1.49, as the driver option com.docker.network.endpoint.ifname). */
-  interfaceName?: string;
-}
-
-export interface IpamPool {
-  subnet?: string;
-  ipRange?: string;
-  gateway?: string;
-  auxAddresses?: Record<string, string>;
-}
-
-export interface IpamSpec {
-  driver?: string;
-  config: IpamPool[];
-  options?: Record<string, string>;
-}
-
-export interface NetworkSpec {
-  name: string;
-  /** Engine-level name (`<project>_<name>` unless `name:` or external). */
-  engineName: string;
-  external: boolean;
-  driver?: string;
-  internal: boolean;
-  labels: Record<string, string>;
-  driverOpts?: Record<string, string>;
-  attachable?: boolean;
-  enableIpv6?: boolean;
-  /** `enable_ipv4: false` needs Engine API 1.48. */
-  enableIpv4?: boolean;
-  ipam?: IpamSpec;
-}
-
-export interface VolumeSpec {
-  name: string;
-  engineName: string;
-  external: boolean;
-  driver?: string;
-  labels: Record<string, string>;
-  driverOpts?: Record<string, string>;
 }
 
 export interface ProjectSpec {
