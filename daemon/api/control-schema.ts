@@ -24,7 +24,8 @@ import type {
 } from './control.ts';
 import type { FaultRequest } from './policy-control.ts';
 import { TARGETS } from './target.ts';
-import { ProjectSpecSchema, type Same, safeRecord } from './project-schema.ts';
+import { ProjectSpecSchema } from './project-schema.ts';
+import { type Same, safeRecord } from './schema-kit.ts';
 import { FaultSchema } from './traffic-policy-schema.ts';
 
 const services = z.array(z.string()).default([]);

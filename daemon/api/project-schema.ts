@@ -4,45 +4,35 @@
 // TypeScript twin (see `Same` at the end), so a contract change the schema does not follow fails `tsc`.
 
 import { z } from 'zod';
-import type { ContainerOptions, ResourceOptions } from './container-options.ts';
+import { ContainerOptionsSchema } from './container-options-schema.ts';
 import type { SourcePosition } from './errors.ts';
+import {
+  FileGrantSchema,
+  FileSourceSchema,
+  NetworkSpecSchema,
+  ServiceNetworkSchema,
+  VolumeSpecSchema,
+} from './project-resources-schema.ts';
+import { count, int, type Out, ms, port, type Same, safeRecord, stringMap, strings } from './schema-kit.ts';
 import { TARGETS } from './target.ts';
 import type {
   BuildSpec,
   DependsOn,
   EnvFileValues,
-  FileGrant,
-  FileSource,
   HealthcheckSpec,
   HealthProbe,
   LifecycleHook,
   MeshSpec,
-  IpamSpec,
-  NetworkSpec,
-  ServiceNetwork,
   PortMapping,
   ProjectSpec,
   ServiceSpec,
   VolumeMount,
-  VolumeSpec,
   WatchRule,
 } from './project.ts';
 import { TrafficPolicySchema } from './traffic-policy-schema.ts';
 
-/** Keys no record may carry: assigning them could reach an object's prototype (the config loader refuses them too). */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-
-const key = z.string().refine((k) => !FORBIDDEN_KEYS.has(k), { message: 'key not allowed' });
-/** A record whose keys cannot pollute a prototype. */
-export const safeRecord = <V extends z.ZodType>(value: V) => z.record(key, value);
-
-const strings = z.array(z.string());
-const stringMap = safeRecord(z.string());
-// Counts and ports are whole numbers in the ranges the config loader accepts; durations are never negative.
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
-const port = int(0, 65_535);
-const ms = z.number().min(0);
-const count = int(0, 1_000_000);
+// Once imported from here; kept so code written against the old home still compiles.
+export { FORBIDDEN_KEYS, type Same, safeRecord } from './schema-kit.ts';
 
 const SourcePositionSchema = z.strictObject({ file: z.string(), line: z.number().int(), col: z.number().int() });
 
@@ -125,7 +115,6 @@ const WatchRuleSchema = z.strictObject({
   exec: LifecycleHookSchema.optional(),
 });
 
-
 const HealthProbeSchema = z.strictObject({
   path: z.string().optional(),
   port: port.optional(),
@@ -154,117 +143,12 @@ const MeshSpecSchema = z.strictObject({
   policy: TrafficPolicySchema.optional(),
 });
 
-const posInt = z.number().int();
-const blkioRates = z.array(z.strictObject({ path: z.string(), rate: z.number().int().min(0) })).optional();
-
-const ResourceOptionsSchema = z.strictObject({
-  nanoCpus: posInt.min(0).optional(),
-  cpuShares: posInt.min(0).optional(),
-  cpuPeriodUs: posInt.min(-1).optional(),
-  cpuQuotaUs: posInt.min(-1).optional(),
-  cpuRtPeriodUs: posInt.min(-1).optional(),
-  cpuRtRuntimeUs: posInt.min(-1).optional(),
-  cpuset: z.string().optional(),
-  memoryBytes: posInt.min(0).optional(),
-  memoryReservationBytes: posInt.min(0).optional(),
-  memorySwapBytes: posInt.min(-1).optional(),
-  memorySwappiness: int(0, 100).optional(),
-  pidsLimit: posInt.min(-1).optional(),
-  oomKillDisable: z.boolean().optional(),
-  oomScoreAdj: int(-1000, 1000).optional(),
-  blkioWeight: int(10, 1000).optional(),
-  blkioWeightDevice: z.array(z.strictObject({ path: z.string(), weight: int(10, 1000) })).optional(),
-  blkioDeviceReadBps: blkioRates,
-  blkioDeviceWriteBps: blkioRates,
-  blkioDeviceReadIops: blkioRates,
-  blkioDeviceWriteIops: blkioRates,
-  gpus: z
-    .array(
-      z.strictObject({
-        driver: z.string().optional(),
-        count: posInt.min(-1).optional(),
-        deviceIds: strings.optional(),
-        capabilities: z.array(strings),
-        options: stringMap.optional(),
-      }),
-    )
-    .optional(),
-});
-
-const ContainerOptionsSchema = z.strictObject({
-  containerName: z.string().optional(),
-  hostname: z.string().optional(),
-  domainname: z.string().optional(),
-  macAddress: z.string().optional(),
-  capAdd: strings.optional(),
-  capDrop: strings.optional(),
-  privileged: z.boolean().optional(),
-  readOnly: z.boolean().optional(),
-  init: z.boolean().optional(),
-  ulimits: safeRecord(z.strictObject({ soft: posInt, hard: posInt })).optional(),
-  sysctls: stringMap.optional(),
-  tmpfs: stringMap.optional(),
-  shmSizeBytes: posInt.min(0).optional(),
-  devices: z.array(z.strictObject({ source: z.string(), target: z.string(), permissions: z.string() })).optional(),
-  deviceCgroupRules: strings.optional(),
-  dns: strings.optional(),
-  dnsSearch: strings.optional(),
-  dnsOptions: strings.optional(),
-  extraHosts: z.array(z.strictObject({ host: z.string(), ip: z.string() })).optional(),
-  securityOpt: strings.optional(),
-  networkMode: z.string().optional(),
-  pid: z.string().optional(),
-  ipc: z.string().optional(),
-  uts: z.string().optional(),
-  userns: z.string().optional(),
-  cgroup: z.enum(['host', 'private']).optional(),
-  cgroupParent: z.string().optional(),
-  groupAdd: strings.optional(),
-  annotations: stringMap.optional(),
-  volumesFrom: strings.optional(),
-  externalLinks: strings.optional(),
-  logging: z.strictObject({ driver: z.string().optional(), options: stringMap }).optional(),
-  stdinOpen: z.boolean().optional(),
-  tty: z.boolean().optional(),
-  runtime: z.string().optional(),
-  storageOpt: stringMap.optional(),
-  resources: ResourceOptionsSchema.optional(),
-});
-
-const FileGrantSchema = z.strictObject({
-  source: z.string(),
-  target: z.string(),
-  uid: posInt.min(0).optional(),
-  gid: posInt.min(0).optional(),
-  mode: int(0, 0o7777).optional(),
-});
-
-const FileSourceSchema = z.strictObject({
-  name: z.string(),
-  kind: z.enum(['secret', 'config']),
-  file: z.string().optional(),
-  environment: z.string().optional(),
-  content: z.string().optional(),
-});
-
 const PullPolicySchema = z.custom<`every_${string}` | 'missing' | 'always' | 'never' | 'build' | 'daily' | 'weekly'>(
   (v) => typeof v === 'string' && (/^(missing|always|never|build|daily|weekly)$/.test(v) || /^every_[0-9a-z]+$/.test(v)),
   { message: 'expected a pull policy' },
 );
 
 const EnvFileValuesSchema = z.strictObject({ file: z.string(), values: stringMap });
-
-const ServiceNetworkSchema = z.strictObject({
-  aliases: strings,
-  ipv4Address: z.string().optional(),
-  ipv6Address: z.string().optional(),
-  linkLocalIps: strings.optional(),
-  macAddress: z.string().optional(),
-  priority: z.number().int().optional(),
-  gwPriority: z.number().int().optional(),
-  driverOpts: stringMap.optional(),
-  interfaceName: z.string().optional(),
-});
 
 const ServiceSpecSchema = z.strictObject({
   name: z.string(),
@@ -307,42 +191,6 @@ const ServiceSpecSchema = z.strictObject({
   position: SourcePositionSchema.optional(),
 });
 
-const IpamPoolSchema = z.strictObject({
-  subnet: z.string().optional(),
-  ipRange: z.string().optional(),
-  gateway: z.string().optional(),
-  auxAddresses: stringMap.optional(),
-});
-
-const IpamSpecSchema = z.strictObject({
-  driver: z.string().optional(),
-  config: z.array(IpamPoolSchema),
-  options: stringMap.optional(),
-});
-
-const NetworkSpecSchema = z.strictObject({
-  name: z.string(),
-  engineName: z.string(),
-  external: z.boolean(),
-  driver: z.string().optional(),
-  internal: z.boolean(),
-  labels: stringMap,
-  driverOpts: stringMap.optional(),
-  attachable: z.boolean().optional(),
-  enableIpv6: z.boolean().optional(),
-  enableIpv4: z.boolean().optional(),
-  ipam: IpamSpecSchema.optional(),
-});
-
-const VolumeSpecSchema = z.strictObject({
-  name: z.string(),
-  engineName: z.string(),
-  external: z.boolean(),
-  driver: z.string().optional(),
-  labels: stringMap,
-  driverOpts: stringMap.optional(),
-});
-
 /** Each entry of a named map must carry its own key as `name`: consumers index by either. */
 function keyedByName(ctx: z.core.$RefinementCtx, map: Record<string, { name: string }>, field: string): void {
   for (const [k, v] of Object.entries(map)) {
@@ -372,10 +220,6 @@ export const ProjectSpecSchema = z
     keyedByName(ctx, p.volumes, 'volumes');
   });
 
-/** True only when A and B are the same type (not merely assignable either way, which misses optional keys). */
-export type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-type Out<S extends z.ZodType> = z.output<S>;
-
 // Compile-time pins: each line fails `tsc` when the schema and its contract type drift apart.
 true satisfies Same<Out<typeof SourcePositionSchema>, SourcePosition>;
 true satisfies Same<Out<typeof PortMappingSchema>, PortMapping>;
@@ -388,13 +232,5 @@ true satisfies Same<Out<typeof LifecycleHookSchema>, LifecycleHook>;
 true satisfies Same<Out<typeof WatchRuleSchema>, WatchRule>;
 true satisfies Same<Out<typeof HealthProbeSchema>, HealthProbe>;
 true satisfies Same<Out<typeof MeshSpecSchema>, MeshSpec>;
-true satisfies Same<Out<typeof ResourceOptionsSchema>, ResourceOptions>;
-true satisfies Same<Out<typeof ContainerOptionsSchema>, ContainerOptions>;
-true satisfies Same<Out<typeof FileGrantSchema>, FileGrant>;
-true satisfies Same<Out<typeof FileSourceSchema>, FileSource>;
 true satisfies Same<Out<typeof ServiceSpecSchema>, ServiceSpec>;
-true satisfies Same<Out<typeof NetworkSpecSchema>, NetworkSpec>;
-true satisfies Same<Out<typeof ServiceNetworkSchema>, ServiceNetwork>;
-true satisfies Same<Out<typeof IpamSpecSchema>, IpamSpec>;
-true satisfies Same<Out<typeof VolumeSpecSchema>, VolumeSpec>;
 true satisfies Same<Out<typeof ProjectSpecSchema>, ProjectSpec>;

@@ -2,7 +2,7 @@
 // remembered with their positions so the document pass can check them against the project's services.
 
 import type { SourcePosition } from '../api/errors.ts';
-import { FORBIDDEN_KEYS } from '../api/project-schema.ts';
+import { FORBIDDEN_KEYS } from '../api/schema-kit.ts';
 import { REDIRECT_STATUSES, type HeaderEdits, type RouteMatch, type RouteSpec, type RouteTarget, type ValueMatch } from '../api/traffic-policy.ts';
 import { get, type YMap, type YNode } from './node.ts';
 import { type Ctx, checkKeys, readBool, readInt, readMap, readNumber, readString, readStringList, typeError } from './normalize/read.ts';

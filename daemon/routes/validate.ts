@@ -3,7 +3,7 @@
 
 import type { z } from 'zod';
 import { type ConfigIssue, CmeshError } from '../api/errors.ts';
-import { FORBIDDEN_KEYS } from '../api/project-schema.ts';
+import { FORBIDDEN_KEYS } from '../api/schema-kit.ts';
 
 /**
  * Deeper than any real body (a compose file may nest 64 levels and its `x-*` extensions ride a few levels down),
