@@ -8,6 +8,9 @@ import type { ProjectSpec } from './project.ts';
 
 /** GET /v1/services?project= → ServiceTableRow[] (`cmesh services --json`). */
 export type { ServiceTableRow, ReplicaTableRow } from './service-table.ts';
+// Verbs whose contracts live in their own files, re-exported so `control.ts` stays the one name to import.
+export type { ArchiveRequest, AttachRequest, ExecRequest, RunRequest, RunResult } from './container-io-control.ts';
+export type { BuildRequest, BuildResult, PullRequest, PullResult, SyncExec, SyncRequest, SyncResult } from './image-control.ts';
 
 export const CONTROL_API_VERSION = 'v1';
 
@@ -68,67 +71,6 @@ export interface UpRequest {
   dockerConfig?: string;
   /** --target > CMESH_TARGET > x-cmesh.target, resolved by the CLI; absent = the project's current target, else local. */
   target?: Target;
-}
-
-/** POST /v1/projects/:name/pull → operation stream (pull events), result: PullResult. Like `docker compose pull`. */
-export interface PullRequest {
-  project: ProjectSpec;
-  /** Empty = every service with an image. */
-  services: string[];
-  /** Report failures in the result instead of failing the operation. */
-  ignoreFailures: boolean;
-  dockerConfig?: string;
-}
-
-export interface PullResult {
-  pulled: string[];
-  /** service → why (no image, pull_policy never/build, present under `missing`). */
-  skipped: Record<string, string>;
-  /** Only with ignoreFailures; otherwise the first failure is the operation's error. */
-  failed: Record<string, SerializedError>;
-}
-
-/** POST /v1/projects/:name/build → operation stream (build events), result: service → BuildResult. */
-export interface BuildRequest {
-  project: ProjectSpec;
-  /** Empty = every service with a build section. */
-  services: string[];
-  noCache: boolean;
-}
-
-export interface BuildResult {
-  image: string;
-  cached: boolean;
-  durationMs: number;
-}
-
-/** POST /v1/projects/:name/sync: watch `sync` / `sync+restart` — copy changed host files into every replica. */
-export interface SyncRequest {
-  service: string;
-  files: { path: string; containerPath?: string; kind: 'add' | 'change' | 'unlink' }[];
-  /** Restart the replicas one at a time afterwards (drained through the proxy). */
-  restart: boolean;
-  /** sync+exec: run this in every replica after the files are in (develop.watch `exec`). */
-  exec?: SyncExec;
-}
-
-/** A develop.watch `exec`, as the exec API takes it. */
-export interface SyncExec {
-  command: string[];
-  user?: string;
-  workingDir?: string;
-  env?: Record<string, string>;
-  privileged?: boolean;
-}
-
-export interface SyncResult {
-  containers: number;
-  copied: string[];
-  deleted: string[];
-  restarted: number;
-  /** Replicas the sync+exec command ran in. */
-  executed?: number;
-  durationMs: number;
 }
 
 /** POST /v1/projects/:name/down */
@@ -247,66 +189,6 @@ export interface ContainerImage {
   size?: number;
 }
 
-/**
- * POST /v1/projects/:name/run (`cmesh run`): starts the service's dependencies (unless noDeps), then creates a one-off
- * container from the service's config (label dev.cmesh.oneoff, no service alias, no published ports but `ports`), and
- * starts it when `detach`. Otherwise the CLI attaches with the upgrade GET /v1/projects/:name/attach, which starts it.
- */
-export interface RunRequest {
-  project: ProjectSpec;
-  service: string;
-  /** Replaces the service's command when non-empty. */
-  command: string[];
-  /** `--entrypoint`, already split into words. */
-  entrypoint?: string[];
-  /** Added to (and over) the service's environment. */
-  env: Record<string, string>;
-  /** `-v`: an absolute source is a bind mount, anything else a named volume. */
-  volumes: { source: string; target: string; readOnly: boolean }[];
-  /** `-p HOST:CTR`, bound on 127.0.0.1 like every cmesh port. */
-  ports: { hostPort: number; containerPort: number; protocol: 'tcp' | 'udp' }[];
-  name?: string;
-  user?: string;
-  workingDir?: string;
-  tty: boolean;
-  /** Keep stdin open for the attach (`-i`, Compose's default). */
-  interactive: boolean;
-  detach: boolean;
-  noDeps: boolean;
-  dockerConfig?: string;
-}
-
-export interface RunResult {
-  container: string;
-  name: string;
-}
-
-/**
- * Upgrade GET /v1/projects/:name/attach?request=<JSON>: the one-off's stdio as io frames (io-frames.ts); starts it,
- * ends with its exit code. When the client leaves first, the container is stopped; with `rm` it is removed either way.
- */
-export interface AttachRequest {
-  container: string;
-  rm: boolean;
-  tty: boolean;
-  stdin: boolean;
-}
-
-/** Upgrade GET /v1/projects/:name/exec?request=<JSON> (`cmesh exec`): a process in a running replica, as io frames. */
-export interface ExecRequest {
-  service: string;
-  /** The replica, 1-based like Compose's --index. */
-  index: number;
-  command: string[];
-  tty: boolean;
-  stdin: boolean;
-  detach: boolean;
-  user?: string;
-  workingDir?: string;
-  env: Record<string, string>;
-  privileged: boolean;
-}
-
 /** POST /v1/projects/:name/rm (`cmesh rm`): removes stopped containers of the services (all when empty). */
 export interface RmRequest {
   services: string[];
@@ -316,14 +198,4 @@ export interface RmRequest {
   volumes: boolean;
   /** Only say what would go (the CLI's confirmation prompt). */
   dryRun: boolean;
-}
-
-/**
- * GET /v1/projects/:name/archive?request=<JSON> answers a tar of `path` in a replica (application/x-tar);
- * PUT with a tar body extracts it into the directory `path` (`cmesh cp`).
- */
-export interface ArchiveRequest {
-  service: string;
-  index: number;
-  path: string;
 }
