@@ -21,6 +21,32 @@ test('golden: the hash of a fixed service does not drift', () => {
   assert.equal(specHash(p, base), '8169c439674909300e745a5765ce09e3fbfdf9dcc058af511f11c25559139648');
 });
 
+test('golden: a service without lifecycle hooks keeps the hash it had before hooks were hashed', () => {
+  const golden = '8169c439674909300e745a5765ce09e3fbfdf9dcc058af511f11c25559139648';
+  for (const v of [{ ...base, postStart: [], preStop: [] }, { ...base, postStart: undefined, preStop: undefined }]) {
+    assert.equal(specHash(project('demo', [v]), v), golden);
+  }
+});
+
+test('a post_start or pre_stop change recreates (Compose does): every hook field is in the hash', () => {
+  const hook = { command: ['sh', '-c', 'echo hi'], environment: {} };
+  const withHook = { ...base, postStart: [hook] };
+  const h = specHash(project('demo', [withHook]), withHook);
+  assert.notEqual(h, specHash(p, base), 'adding a hook');
+  const variants = [
+    { ...base, preStop: [hook] },
+    { ...base, postStart: [hook], preStop: [hook] },
+    { ...base, postStart: [{ ...hook, command: ['sh', '-c', 'echo bye'] }] },
+    { ...base, postStart: [{ ...hook, environment: { A: '1' } }] },
+    { ...base, postStart: [{ ...hook, user: 'root' }] },
+    { ...base, postStart: [{ ...hook, privileged: true }] },
+    { ...base, postStart: [{ ...hook, workingDir: '/tmp' }] },
+    { ...base, postStart: [hook, hook] },
+  ];
+  const hashes = variants.map((v) => specHash(project('demo', [v]), v));
+  assert.equal(new Set([h, ...hashes]).size, variants.length + 1, 'each variant hashes differently');
+});
+
 test('stableStringify sorts keys at every depth and drops undefined', () => {
   assert.equal(stableStringify({ b: 1, a: { d: [2, { y: 1, x: undefined }], c: null } }), '{"a":{"c":null,"d":[2,{"y":1}]},"b":1}');
 });

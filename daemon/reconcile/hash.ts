@@ -23,8 +23,19 @@ export function stableStringify(value: unknown): string {
  * id for built images: a rebuild under the same tag must still roll the replicas.
  */
 export function specHash(project: ProjectSpec, service: ServiceSpec, imageId?: string): string {
-  const input = { v: HASH_VERSION, template: containerTemplate(project, service), imageId };
+  const input = { v: HASH_VERSION, template: containerTemplate(project, service), imageId, hooks: lifecycleHooks(service) };
   return createHash('sha256').update(stableStringify(input)).digest('hex');
+}
+
+/**
+ * `post_start` / `pre_stop` run outside the container (exec API) but belong to it: Compose recreates a container whose
+ * hooks changed. Undefined when the service has none, so stableStringify drops the key and a hook-less service keeps the
+ * hash it had before hooks were hashed (no HASH_VERSION bump: an upgrade must not recreate every container).
+ */
+function lifecycleHooks(service: ServiceSpec): object | undefined {
+  const postStart = service.postStart?.length ? service.postStart : undefined;
+  const preStop = service.preStop?.length ? service.preStop : undefined;
+  return postStart || preStop ? { postStart, preStop } : undefined;
 }
 
 /** Short form for plans and logs, like a git abbreviated id. */
