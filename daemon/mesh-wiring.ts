@@ -9,6 +9,7 @@ import { isCmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { isPendingNext, Labels, parseReplicaId, replicaId, replicaOf } from './api/labels.ts';
 import type { ProjectSpec } from './api/project.ts';
+import { boundPort, type PublishedMapping, withBoundPorts } from './bound-ports.ts';
 import { MeshPorts, type ProxyHooks } from './mesh-ports.ts';
 import { withBreakers } from './service-breakers.ts';
 import { withEastWest } from './gateway-table.ts';
@@ -165,6 +166,11 @@ export class MeshRuntime {
     return { registry: this.registry, closeUpstream: (p: string, s: string, id: string) => this.ports.closeUpstream(p, s, id) };
   }
 
+  /** `cmesh port`: the host port a published mapping is bound on (for a host range, the one its listener took). */
+  publishedPort(project: string, m: PublishedMapping): number {
+    return boundPort(this.ports.bindings(project), m);
+  }
+
   /** True once the pool serves this exact container again (healthy after its rise checks, not draining). */
   replicaServing(project: string, ref: ContainerRef): boolean {
     const pools = this.registry.list(project).filter((p) => p.service === ref.service);
@@ -175,7 +181,8 @@ export class MeshRuntime {
 
   /** The service table; for east-west projects with the gateway's view of each meshed service joined in. */
   services(project?: string): ServiceTableRow[] {
-    const rows = withBreakers(this.registry.snapshot(project === undefined ? {} : { project }), this.ports.breakerStats());
+    const snapshot = withBoundPorts(this.registry.snapshot(project === undefined ? {} : { project }), this.ports.bindings(project));
+    const rows = withBreakers(snapshot, this.ports.breakerStats());
     if (!this.eastWest) return rows;
     const projects = new Set(rows.map((r) => r.project));
     return [...projects].flatMap((p) =>

@@ -5,6 +5,7 @@ import type { ServicesRequest } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
 import type { ContainerEngine, ContainerInfo, Endpoint } from './api/engine.ts';
 import type { DaemonEvent } from './api/events.ts';
+import type { PublishedMapping } from './bound-ports.ts';
 import { Labels } from './api/labels.ts';
 import { type HookContext, runPostStart, runPreStop } from './reconcile/lifecycle-hooks.ts';
 import type { ReconcilerOptions } from './reconcile/loop.ts';
@@ -27,6 +28,8 @@ export interface ProjectMesh {
   rolloutPromote?(project: string, next: ContainerRef): void;
   /** Whether the pool serves this container again; `restart` waits for it before taking the next replica down. */
   replicaServing?(project: string, ref: ContainerRef): boolean;
+  /** `cmesh port`: the host port a published mapping is bound on (a host range's free port); absent: `published`. */
+  publishedPort?(project: string, m: PublishedMapping): number;
   /** East-west: the gateway's image and control socket directory for the planner (undefined: no gateway now). */
   gatewayContext?(desired: DesiredProject): Promise<GatewayContext | undefined>;
 }

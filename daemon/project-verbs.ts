@@ -14,6 +14,7 @@ import type {
 import type { ContainerEngine, ContainerInfo, ContainerState } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import { Labels, projectLabels } from './api/labels.ts';
+import type { PublishedMapping } from './bound-ports.ts';
 import type { ProjectSpec } from './api/project.ts';
 
 export interface VerbContext {
@@ -79,13 +80,16 @@ export async function killReplicas(ctx: VerbContext, request: KillRequest, signa
 
 /**
  * What a user connects to: the mesh's address for a published port, TCP or UDP (every replica is behind it), else the
- * replica's own engine-assigned 127.0.0.1 port. A host range (`80-90:8080`) answers its first port.
+ * replica's own engine-assigned 127.0.0.1 port. A host range (`80-90:8080`) answers the port its listener took
+ * (`bound`, from the mesh), as `docker compose port` answers the engine's pick.
  */
-export async function publicPort(ctx: VerbContext, spec: ProjectSpec, request: PortRequest): Promise<PortResult> {
+export async function publicPort(ctx: VerbContext, spec: ProjectSpec, request: PortRequest, bound?: (m: PublishedMapping) => number): Promise<PortResult> {
   const svc = spec.services[request.service]!;
   const mapping = svc.ports.find((p) => p.target === request.privatePort && p.protocol === request.protocol);
   if (mapping?.published !== undefined) {
-    return { host: mapping.hostIp ?? svc.mesh.bind ?? '127.0.0.1', port: mapping.published, via: 'mesh' };
+    const host = mapping.hostIp ?? svc.mesh.bind ?? '127.0.0.1';
+    const published = { service: svc.name, host, target: mapping.target, protocol: mapping.protocol, published: mapping.published };
+    return { host, port: bound?.(published) ?? mapping.published, via: 'mesh' };
   }
   const known = mapping !== undefined || (request.protocol === 'tcp' && svc.expose.includes(request.privatePort));
   const replicas = await serviceContainers(ctx, [request.service]);

@@ -384,7 +384,7 @@ export class ProjectManager {
   async port(name: string, request: PortRequest): Promise<PortResult> {
     const desired = this.#requireDesired(name);
     assertServices(desired.project, [request.service]);
-    return publicPort(this.#verbs(name), desired.project, request);
+    return publicPort(this.#verbs(name), desired.project, request, (m) => this.#o.mesh?.publishedPort?.(name, m) ?? m.published);
   }
 
   async top(name: string, request: ServiceSelection): Promise<ReplicaProcesses[]> {

@@ -7,10 +7,12 @@ import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { colorsFor, printJson, printTable } from '../output.ts';
+import { collapsePortRanges, formatPortRange } from '../port-ranges.ts';
 import { requireProjectName } from '../project-ref.ts';
 
+/** A replica's engine endpoints as `docker compose ps` prints ports: consecutive ones as one range. */
 export function formatEndpoints(endpoints: Endpoint[]): string {
-  return endpoints.map((e) => `${e.host}:${e.hostPort}->${e.containerPort}/${e.protocol}`).join(', ');
+  return collapsePortRanges(endpoints).map((r) => `${formatPortRange(r)}/${r.protocol}`).join(', ');
 }
 
 export function psQuery(options: { all?: boolean; services?: string[] }): string {

@@ -7,16 +7,19 @@ import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { type Colors, type Column, colorsFor, formatTable, printJson } from '../output.ts';
+import { collapsePortRanges, formatPortRange } from '../port-ranges.ts';
 import { requireProjectName } from '../project-ref.ts';
 
 /** One table line: a service, or one of its replicas indented under it. */
 type Line = { kind: 'service'; row: ServiceTableRow } | { kind: 'replica'; row: ReplicaTableRow; routed: boolean };
 
-/** Published ports (UDP ones marked `/udp`, like docker ps), then the ports callers reach the service on by name. */
+/**
+ * Published ports (consecutive ones as one range, UDP ones marked `/udp`, like docker ps), then the ports callers reach
+ * the service on by name.
+ */
 export function formatPorts(row: ServiceTableRow): string {
-  const published = row.publishedPorts.map(
-    (p) => `${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.published}->${p.target}${p.protocol === 'udp' ? '/udp' : ''}`,
-  );
+  const mappings = row.publishedPorts.map((p) => ({ host: p.hostIp, hostPort: p.published, containerPort: p.target, protocol: p.protocol }));
+  const published = collapsePortRanges(mappings).map((r) => `${formatPortRange(r)}${r.protocol === 'udp' ? '/udp' : ''}`);
   const eastWest = (row.eastWest?.ports ?? []).map((p) => `ew:${p.port}/${p.protocol}`);
   return [...published, ...eastWest].join(', ') || '-';
 }
