@@ -5,7 +5,10 @@
 const GLOBAL_WITH_VALUE = ['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile'];
 const VERB_WITH_VALUE: Record<string, string[]> = {
   exec: ['-u', '--user', '-w', '--workdir', '-e', '--env', '--index'],
-  run: ['-u', '--user', '-w', '--workdir', '-e', '--env', '--entrypoint', '-v', '--volume', '--publish', '--name'],
+  run: [
+    ...['-u', '--user', '-w', '--workdir', '-e', '--env', '--entrypoint', '-v', '--volume', '--publish', '--name'],
+    ...['-l', '--label', '--env-from-file', '--cap-add', '--cap-drop', '--pull'],
+  ],
 };
 
 export function commandAfterService(argv: readonly string[]): string[] {

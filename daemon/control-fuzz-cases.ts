@@ -165,7 +165,17 @@ const VARIANTS: Record<string, fc.Arbitrary<unknown>> = {
   top: fc.record({ services: fc.subarray(['web', 'db']) }, { requiredKeys: [] }),
   images: fc.record({ services: fc.subarray(['web', 'db', 'ghost']) }, { requiredKeys: [] }),
   run: fc.record(
-    { project: fc.constant(shop), service: fc.constantFrom('db', 'ghost'), command: fc.subarray(['echo', 'hi']), noDeps: fc.boolean(), detach: fc.boolean() },
+    {
+      project: fc.constant(shop),
+      service: fc.constantFrom('db', 'ghost'),
+      command: fc.subarray(['echo', 'hi']),
+      noDeps: fc.boolean(),
+      detach: fc.boolean(),
+      rm: fc.boolean(),
+      labels: fc.constantFrom({}, { 'com.example.job': 'migrate' }),
+      capAdd: fc.subarray(['NET_ADMIN']),
+      useAliases: fc.boolean(),
+    },
     { requiredKeys: ['project', 'service'] },
   ),
   rm: fc.record({ services: fc.subarray(['web', 'db', 'ghost']), dryRun: fc.boolean(), volumes: fc.boolean() }, { requiredKeys: [] }),

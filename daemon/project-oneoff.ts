@@ -7,6 +7,7 @@ import type { ContainerCreateSpec, ContainerInfo, ContainerState, MountSpec } fr
 import { CmeshError } from './api/errors.ts';
 import { isOneOff, Labels, oneOffLabels, projectLabels } from './api/labels.ts';
 import type { DaemonEvent } from './api/events.ts';
+import type { ContainerOptions } from './api/container-options.ts';
 import type { ProjectSpec } from './api/project.ts';
 import { assertServices } from './desired-merge.ts';
 import { withFileGrants } from './file-grants.ts';
@@ -37,10 +38,10 @@ export function oneOffSpec(project: ProjectSpec, request: RunRequest, name: stri
   const spec: ContainerCreateSpec = {
     ...template,
     name,
-    labels: { ...service.labels, ...oneOffLabels(project.name, service.name) },
+    labels: { ...service.labels, ...request.labels, ...oneOffLabels(project.name, service.name) },
     env: { ...template.env, ...request.env },
     ports: request.ports.map((p) => ({ containerPort: p.containerPort, protocol: p.protocol, hostPort: p.hostPort })),
-    networks: template.networks.map((n) => ({ name: n.name, aliases: [] })),
+    networks: request.useAliases ? template.networks : template.networks.map((n) => ({ name: n.name, aliases: [] })),
     // A `-v` on a target the service already mounts replaces that mount, as Compose does.
     mounts: [...template.mounts.filter((m) => !mounts.some((v) => v.target === m.target)), ...mounts],
     tty: request.tty,
@@ -50,7 +51,16 @@ export function oneOffSpec(project: ProjectSpec, request: RunRequest, name: stri
   if (request.entrypoint) spec.entrypoint = [...request.entrypoint];
   if (request.user !== undefined) spec.user = request.user;
   if (request.workingDir !== undefined) spec.workingDir = request.workingDir;
+  // Only detached: attached, the attach removes it after reading its exit code (the engine could race it away first).
+  if (request.rm && request.detach) spec.autoRemove = true;
+  if (request.capAdd?.length || request.capDrop?.length) spec.options = withCaps(spec.options, request.capAdd, request.capDrop);
   return spec;
+}
+
+/** `--cap-add` / `--cap-drop` on top of the service's own, without duplicates. */
+function withCaps(options: ContainerOptions | undefined, add: string[] = [], drop: string[] = []): ContainerOptions {
+  const merged = (a: string[] | undefined, b: string[]) => [...new Set([...(a ?? []), ...b])];
+  return { ...options, ...(add.length ? { capAdd: merged(options?.capAdd, add) } : {}), ...(drop.length ? { capDrop: merged(options?.capDrop, drop) } : {}) };
 }
 
 /** Creates the project's networks and volumes if `up` never ran (the engine adopts ones that exist with our labels). */
@@ -159,7 +169,7 @@ export async function runOneOff(ctx: OneOffRunContext, request: RunRequest, sign
     engine: ctx.verbs.engine,
     project: request.project,
     services: [request.service],
-    build: 'auto',
+    build: request.build ?? 'auto',
     emit: ctx.emit,
     pullTimes: ctx.pullTimes,
     ...(request.dockerConfig ? { auth: { configDir: request.dockerConfig } } : {}),

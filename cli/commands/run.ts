@@ -1,6 +1,8 @@
-// `cmesh run [--rm] [-d] [-e K=V]… [--entrypoint CMD] [--no-deps] [-v SRC:DST[:ro]]… [-p HOST:CTR]… [--name N] [-u U]
-// [-w DIR] [-T] svc [cmd…]`: a one-off container with the service's config, like `docker compose run`. The daemon
-// starts the dependencies and creates it; attached, its exit code is cmesh's and `--rm` leaves nothing behind.
+// `cmesh run [--rm] [-d] [-e K=V]… [--env-from-file F]… [-l K=V]… [--entrypoint CMD] [--no-deps] [-v SRC:DST[:ro]]…
+// [-p HOST:CTR]… [-P] [--name N] [-u U] [-w DIR] [-T] [--cap-add C]… [--cap-drop C]… [--use-aliases] [--build|--no-build]
+// [--pull P] svc [cmd…]`: a one-off container with the service's config, like `docker compose run`. The daemon starts
+// the dependencies and creates it; attached, its exit code is cmesh's and `--rm` leaves nothing behind; detached,
+// `--rm` has the engine remove it when it exits.
 
 import { isAbsolute, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
@@ -12,6 +14,7 @@ import { createDaemonClient } from '../daemon-client.ts';
 import { dockerConfigDir } from '../docker-config.ts';
 import { collect, parseEnvFlags, runSession, wantsTty, withRequest } from '../interactive-options.ts';
 import { loadComposeProject } from '../project-ref.ts';
+import { parseLabelFlags, readEnvFromFiles, refuseRunFlags, servicePorts, withPullPolicy } from '../run-options.ts';
 
 interface RunOptions {
   rm?: boolean;
@@ -26,6 +29,14 @@ interface RunOptions {
   workdir?: string;
   tty: boolean;
   TTY?: boolean;
+  label?: string[];
+  envFromFile?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
+  servicePorts?: boolean;
+  useAliases?: boolean;
+  build?: boolean;
+  pull?: string;
 }
 
 /** `-v SRC:DST[:ro|rw]`: a source with a slash or dot is a host path (relative to the working directory), else a volume. */
@@ -56,15 +67,33 @@ export function parsePublishFlag(flag: string): RunRequest['ports'][number] {
   return { hostPort, containerPort, protocol: (m[3] as 'tcp' | 'udp' | undefined) ?? 'tcp' };
 }
 
+/** `--build` / `--no-build` (commander reads both into `build`: true, false, or undefined when neither is given). */
+function buildMode(opts: RunOptions): 'always' | 'never' | undefined {
+  return opts.build === true ? 'always' : opts.build === false ? 'never' : undefined;
+}
+
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('run')
     .description('run a one-off container of a service (dependencies first); its exit code is cmesh’s')
     .argument('<service>', 'the service whose config the container takes')
     .argument('[command...]', 'replaces the service’s command')
-    .option('--rm', 'remove the container when it exits (also on Ctrl-C or failure)')
+    .option('--rm', 'remove the container when it exits (also on Ctrl-C or failure; detached, the engine removes it)')
     .option('-d, --detach', 'start it in the background and print its name')
     .option('-e, --env <KEY=VAL>', 'set an environment variable; repeatable', collect)
+    .option('--env-from-file <file>', 'set environment variables from a dotenv file (-e goes on top); repeatable', collect)
+    .option('-l, --label <KEY=VAL>', 'add or override a label; repeatable', collect)
+    .option('--cap-add <cap>', 'add a Linux capability; repeatable', collect)
+    .option('--cap-drop <cap>', 'drop a Linux capability; repeatable', collect)
+    .option('-P, --service-ports', 'publish the service’s ports (on 127.0.0.1; the mesh holds them while the service is up)')
+    .option('--use-aliases', 'give the container the service’s network aliases')
+    .option('--build', 'build the image before starting the container')
+    .option('--no-build', 'do not build the image, even when it is missing')
+    .option('--pull <policy>', 'pull the image first: policy (the default), always, missing, never or build')
+    .option('--quiet-pull', 'pull without progress (run never prints pull progress)')
+    .option('-i, --interactive', 'keep stdin open (the default when attached)')
+    .addOption(new Option('-t, --tty').hideHelp())
+    .addOption(new Option('--remove-orphans').hideHelp())
     .option('--entrypoint <cmd>', 'override the image’s entrypoint')
     .option('--no-deps', 'do not start the service’s dependencies')
     .option('-v, --volume <SRC:DST[:ro]>', 'bind a host path or mount a volume; repeatable', collect)
@@ -76,17 +105,14 @@ export function register(program: Command, ctx: CliContext): void {
     // Compose spells the long form --no-TTY.
     .addOption(new Option('--no-TTY').hideHelp())
     .action(async (service: string, command: string[], opts: RunOptions, cmd: Command) => {
-      if (opts.rm && opts.detach) {
-        throw new CmeshError('CMESH_E_USAGE', 'run: --rm and --detach together are not supported', {
-          hint: 'cmesh removes a --rm container when the attached run ends; detached, remove it with `cmesh rm -f`',
+      refuseRunFlags(opts as unknown as Record<string, unknown>);
+      const loaded = (await loadComposeProject(cmd, ctx)).project;
+      if (!loaded.services[service]) {
+        throw new CmeshError('CMESH_E_SERVICE_NOT_FOUND', `no service "${service}" in project "${loaded.name}"`, {
+          hint: `services are: ${Object.keys(loaded.services).sort().join(', ')}`,
         });
       }
-      const { project } = await loadComposeProject(cmd, ctx);
-      if (!project.services[service]) {
-        throw new CmeshError('CMESH_E_SERVICE_NOT_FOUND', `no service "${service}" in project "${project.name}"`, {
-          hint: `services are: ${Object.keys(project.services).sort().join(', ')}`,
-        });
-      }
+      const project = withPullPolicy(loaded, service, opts.pull);
       let entrypoint: string[] | undefined;
       if (opts.entrypoint !== undefined) {
         const split = shellSplit(opts.entrypoint);
@@ -99,13 +125,19 @@ export function register(program: Command, ctx: CliContext): void {
         project,
         service,
         command,
-        env: parseEnvFlags(opts.env ?? [], ctx.env),
+        env: { ...readEnvFromFiles(opts.envFromFile ?? [], ctx.cwd, ctx.env), ...parseEnvFlags(opts.env ?? [], ctx.env) },
         volumes: (opts.volume ?? []).map((v) => parseVolumeFlag(v, ctx.cwd)),
-        ports: (opts.publish ?? []).map(parsePublishFlag),
+        ports: [...(opts.servicePorts ? servicePorts(project, service) : []), ...(opts.publish ?? []).map(parsePublishFlag)],
         tty,
         interactive: !detach,
         detach,
         noDeps: !opts.deps,
+        ...(detach && opts.rm ? { rm: true } : {}),
+        ...(opts.label ? { labels: parseLabelFlags(opts.label) } : {}),
+        ...(opts.capAdd ? { capAdd: opts.capAdd } : {}),
+        ...(opts.capDrop ? { capDrop: opts.capDrop } : {}),
+        ...(opts.useAliases ? { useAliases: true } : {}),
+        ...(buildMode(opts) ? { build: buildMode(opts) } : {}),
         dockerConfig: dockerConfigDir(ctx.env),
         ...(entrypoint ? { entrypoint } : {}),
         ...(opts.name === undefined ? {} : { name: opts.name }),

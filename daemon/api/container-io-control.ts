@@ -28,8 +28,19 @@ export interface RunRequest {
   /** Keep stdin open for the attach (`-i`, Compose's default). */
   interactive: boolean;
   detach: boolean;
+  /** `--rm` with `detach`: the engine removes the one-off when it exits (AutoRemove). Attached, the attach's `rm` does. */
+  rm?: boolean;
   noDeps: boolean;
   dockerConfig?: string;
+  /** `-l KEY=VAL`: labels added to (and over) the service's; cmesh's own labels always win. */
+  labels?: Record<string, string>;
+  /** `--cap-add` / `--cap-drop`, added to the service's `cap_add` / `cap_drop`. */
+  capAdd?: string[];
+  capDrop?: string[];
+  /** `--use-aliases`: the one-off gets the service's network aliases (by default it gets none, as in Compose). */
+  useAliases?: boolean;
+  /** `--build` (always) / `--no-build` (never); absent: build only when the image is missing, like `up`. */
+  build?: 'always' | 'never';
 }
 
 export interface RunResult {

@@ -125,8 +125,14 @@ export const RunRequestSchema = z.strictObject({
   tty: z.boolean().default(false),
   interactive: z.boolean().default(true),
   detach: z.boolean().default(false),
+  rm: z.boolean().optional(),
   noDeps: z.boolean().default(false),
   dockerConfig: z.string().optional(),
+  labels: safeRecord(z.string()).optional(),
+  capAdd: z.array(z.string().min(1)).optional(),
+  capDrop: z.array(z.string().min(1)).optional(),
+  useAliases: z.boolean().optional(),
+  build: z.enum(['always', 'never']).optional(),
 });
 
 export const RmRequestSchema = z.strictObject({

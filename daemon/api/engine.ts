@@ -103,6 +103,8 @@ export interface ContainerCreateSpec {
   /** `cmesh run`: a pseudo-terminal, and stdin kept open for an attach (both off for replicas). */
   tty?: boolean;
   openStdin?: boolean;
+  /** `cmesh run --rm -d`: the engine removes the container once it exits (HostConfig.AutoRemove). */
+  autoRemove?: boolean;
   /** The service's engine-level options, namespace references already resolved to container names. */
   options?: ContainerOptions;
 }

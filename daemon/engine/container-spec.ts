@@ -45,6 +45,7 @@ export function createOptions(spec: ContainerCreateSpec): Docker.ContainerCreate
       // cmesh supervises restarts itself (backoff, max retries, health-aware, visible as events); an engine restart
       // policy would race with the supervisor and hide crashes from it.
       RestartPolicy: { Name: 'no' },
+      ...(spec.autoRemove ? { AutoRemove: true } : {}),
       ...(first ? { NetworkMode: first.name } : {}),
     },
     ...(first

@@ -175,5 +175,16 @@ export function containerCases(c: ContractContext): void {
       await waitFor('the second exit', async () => ((await engine.inspectContainer(id))?.state === 'exited' ? true : undefined));
       await engine.removeContainer(id);
     });
+
+    it('autoRemove (`run --rm -d`): the engine removes the container once it exits; without it the container stays', async () => {
+      const { engine } = c.h;
+      const { id } = await engine.createContainer(c.spec('autorm', { command: c.sh('echo bye; exit 3'), autoRemove: true }));
+      const { id: kept } = await engine.createContainer(c.spec('kept', { command: c.sh('exit 3') }));
+      await engine.startContainer(id);
+      await engine.startContainer(kept);
+      await waitFor('the exited container to be removed', async () => ((await engine.inspectContainer(id)) === undefined ? true : undefined));
+      await waitFor('the other to exit', async () => ((await engine.inspectContainer(kept))?.state === 'exited' ? true : undefined));
+      await engine.removeContainer(kept);
+    });
   });
 }

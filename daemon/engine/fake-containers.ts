@@ -117,8 +117,8 @@ export class FakeContainers {
   /** Gone from the engine: killed first when it runs (force remove, or `docker rm -f` behind cmesh's back). */
   destroy(c: FakeContainer): void {
     if (live(c)) this.#f.exit(c, 137, 'kill');
-    this.#f.containers.delete(c.id);
-    this.#f.emit('container', 'destroy', c);
+    // An auto-removed container is gone with its exit already.
+    if (this.#f.containers.delete(c.id)) this.#f.emit('container', 'destroy', c);
     c.changed.notify();
   }
 

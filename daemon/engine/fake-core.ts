@@ -201,6 +201,8 @@ export class FakeCore {
     c.endpoints = [];
     if (c.health !== 'none') c.health = 'unhealthy';
     this.emit('container', 'die', c, { exitCode: String(code) });
+    // HostConfig.AutoRemove (`cmesh run --rm -d`): the engine removes it as soon as it has exited.
+    if (c.spec.autoRemove && this.containers.delete(c.id)) this.emit('container', 'destroy', c);
     c.changed.notify();
   }
 
