@@ -6,10 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CmeshError } from '../daemon/api/errors.ts';
-import { project, svc } from '../daemon/reconcile/testing.ts';
+import type { ProjectSpec } from '../daemon/api/project.ts';
+import { loadProjectFromSources } from '../daemon/config/load.ts';
 import { parseLabelFlags, readEnvFromFiles, refuseRunFlags, servicePorts, withPullPolicy } from './run-options.ts';
 import { commandAfterService } from './verb-operands.ts';
 
+const load = (services: string): ProjectSpec => loadProjectFromSources([{ file: '/p/compose.yaml', text: `name: shop\nservices:\n${services}` }]).project;
 const usage = (fn: () => unknown, code = 'CMESH_E_USAGE') => assert.throws(fn, (e: unknown) => e instanceof CmeshError && e.code === code);
 
 test('-l KEY=VAL, KEY alone is an empty value; cmesh’s own labels are refused', () => {
@@ -19,17 +21,11 @@ test('-l KEY=VAL, KEY alone is an empty value; cmesh’s own labels are refused'
 });
 
 test('--service-ports takes the service’s published ports (a range’s first), not its exposed ones', () => {
-  const p = project('shop', [
-    svc('web', {
-      ports: [
-        { target: 80, published: 8080, protocol: 'tcp' },
-        { target: 53, published: 5353, protocol: 'udp' },
-        { target: 3000, published: 9000, publishedEnd: 9005, protocol: 'tcp' },
-        { target: 9229, protocol: 'tcp' },
-      ],
-      expose: [7000],
-    }),
-  ]);
+  const p = load(`  web:
+    image: x
+    ports: ["8080:80", "5353:53/udp", "9000-9005:3000", "9229"]
+    expose: [7000]
+`);
   assert.deepEqual(servicePorts(p, 'web'), [
     { hostPort: 8080, containerPort: 80, protocol: 'tcp' },
     { hostPort: 5353, containerPort: 53, protocol: 'udp' },
@@ -51,7 +47,7 @@ test('--env-from-file reads dotenv files in order; a bad line is CMESH_E_ENV_FIL
 });
 
 test('--pull replaces the run service’s pull_policy only; `policy` keeps it; anything else is refused', () => {
-  const p = project('shop', [svc('web', { image: 'x' }), svc('db', { image: 'y' })]);
+  const p = load('  web: {image: x}\n  db: {image: y}\n');
   assert.equal(withPullPolicy(p, 'web', 'always').services['web']?.pullPolicy, 'always');
   assert.equal(withPullPolicy(p, 'web', 'always').services['db']?.pullPolicy, undefined);
   assert.equal(withPullPolicy(p, 'web', 'policy'), p);
