@@ -2,8 +2,6 @@
 // UDP ports get a forwarder, beside a TCP listener on the same host port when both are published.
 
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { after, test } from 'node:test';
 import type { DatagramPool } from '../mesh/udp/forwarder.ts';
@@ -11,6 +9,7 @@ import type { UpstreamPool } from '../mesh/upstream-pool.ts';
 import { CmeshError } from './api/errors.ts';
 import { MeshPorts, wantedBindings } from './mesh-ports.ts';
 import { project, svc } from './reconcile/testing.ts';
+import { udpPortFree } from '../test/helpers/free-port.ts';
 
 const blockers: Server[] = [];
 after(async () => {
@@ -78,27 +77,12 @@ test('a range whose every port is taken fails with CMESH_E_PORT_TAKEN', async ()
   assert.deepEqual(mesh.bindings(), []);
 });
 
-/** True when `port` can be bound for UDP on loopback right now. */
-async function udpFree(port: number): Promise<boolean> {
-  const s = dgram.createSocket('udp4');
-  s.on('error', () => undefined);
-  try {
-    s.bind(port, '127.0.0.1');
-    await once(s, 'listening');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    s.close();
-  }
-}
-
 test('`53:53/tcp` and `53:53/udp` bind the same host port twice, and a UDP range walks past a taken port', async () => {
   let port = 0;
   for (let i = 0; i < 20 && port === 0; i++) {
     const candidate = await occupy(1);
     await Promise.all(blockers.splice(0).map((s) => new Promise((r) => s.close(r))));
-    if (await udpFree(candidate)) port = candidate;
+    if (await udpPortFree(candidate)) port = candidate;
   }
   assert.ok(port > 0, 'a port free for TCP and UDP');
   const both = project('dual', [
@@ -116,7 +100,7 @@ test('`53:53/tcp` and `53:53/udp` bind the same host port twice, and a UDP range
       mesh.bindings('dual').map((b) => `${b.port}/${b.protocol}`).sort(),
       [`${port}/tcp`, `${port}/udp`],
     );
-    assert.equal(await udpFree(port), false);
+    assert.equal(await udpPortFree(port), false);
     // A resync (what every reconcile and scale does) keeps both bound.
     await mesh.sync(both, { rollback: true });
     assert.equal(mesh.bindings('dual').length, 2);
@@ -130,5 +114,5 @@ test('`53:53/tcp` and `53:53/udp` bind the same host port twice, and a UDP range
   } finally {
     await mesh.close();
   }
-  assert.equal(await udpFree(port), true);
+  assert.equal(await udpPortFree(port), true);
 });

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import type { DaemonInfo, ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
 import { ensureBaseImages, newRunId, requireDocker } from '../helpers/docker.ts';
+import { freeUdpPort, udpPortFree } from '../helpers/free-port.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 
 const runId = newRunId('udp');
@@ -22,30 +23,6 @@ process.on('SIGTERM', () => s.close(() => process.exit(0)));`;
 let cli: CmeshCli | undefined;
 let port = 0;
 const clients: dgram.Socket[] = [];
-
-/** A UDP port free on loopback right now (the kernel's pick, released at once). */
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  s.bind(0, '127.0.0.1');
-  await once(s, 'listening');
-  const p = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
-
-async function udpPortFree(p: number): Promise<boolean> {
-  const s = dgram.createSocket('udp4');
-  s.on('error', () => undefined);
-  try {
-    s.bind(p, '127.0.0.1');
-    await once(s, 'listening');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    s.close();
-  }
-}
 
 /** A client with its own source port; `ask` sends one datagram and resolves with the reply, or undefined on timeout. */
 async function newClient() {

@@ -1,5 +1,8 @@
-// A TCP port on 127.0.0.1 that nothing listens on right now, for a compose file's published port in tests and benches.
+// Ports on 127.0.0.1 that nothing listens on right now (TCP and UDP), for a compose file's published port in tests and
+// benches, and the UDP probe tests use to see a forwarder hold or release its port.
 
+import dgram from 'node:dgram';
+import { once } from 'node:events';
 import net from 'node:net';
 
 export function freePort(): Promise<number> {
@@ -11,4 +14,29 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(p));
     });
   });
+}
+
+/** A UDP port free on loopback right now (the kernel's pick, released at once). */
+export async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  s.bind(0, '127.0.0.1');
+  await once(s, 'listening');
+  const p = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
+
+/** True when `port` can be bound for UDP on loopback right now. */
+export async function udpPortFree(port: number): Promise<boolean> {
+  const s = dgram.createSocket('udp4');
+  s.on('error', () => undefined);
+  try {
+    s.bind(port, '127.0.0.1');
+    await once(s, 'listening');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    s.close();
+  }
 }
