@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { CmeshError } from '../daemon/api/errors.ts';
 import type { ProjectSpec } from '../daemon/api/project.ts';
 import { loadProjectFromSources } from '../daemon/config/load.ts';
+import { noTtyFlag } from './commands/run.ts';
 import { parseLabelFlags, readEnvFromFiles, refuseRunFlags, servicePorts, withPullPolicy } from './run-options.ts';
 import { commandAfterService } from './verb-operands.ts';
 
@@ -86,5 +87,17 @@ test('the new flags parse, and their values are never taken for the service', as
     run.action(() => undefined);
     await again.parseAsync(['run', '--rm', '-d', '-i', flag, 'web'], { from: 'user' });
     assert.deepEqual([run.opts()['build'], run.opts()['rm'], run.opts()['detach']], [build, true, true]);
+  }
+});
+
+test('a TTY unless -T/--no-tty/--no-TTY: declaring Compose’s -t must not turn the default off', async () => {
+  const { buildProgram } = await import('./program.ts');
+  const ctx = { stdout: { write: () => true, isTTY: true }, stderr: { write: () => true }, env: {}, cwd: '/' };
+  for (const [flags, noTty] of [[[], false], [['-t'], false], [['-T'], true], [['--no-tty'], true], [['--no-TTY'], true]] as const) {
+    const program = buildProgram(ctx);
+    const run = program.commands.find((c) => c.name() === 'run')!;
+    run.action(() => undefined);
+    await program.parseAsync(['run', ...flags, 'web'], { from: 'user' });
+    assert.equal(noTtyFlag(run.opts()), noTty, flags.join(' ') || 'no flag');
   }
 });

@@ -27,7 +27,7 @@ interface RunOptions {
   name?: string;
   user?: string;
   workdir?: string;
-  tty: boolean;
+  tty?: boolean;
   TTY?: boolean;
   label?: string[];
   envFromFile?: string[];
@@ -70,6 +70,11 @@ export function parsePublishFlag(flag: string): RunRequest['ports'][number] {
 /** `--build` / `--no-build` (commander reads both into `build`: true, false, or undefined when neither is given). */
 function buildMode(opts: RunOptions): 'always' | 'never' | undefined {
   return opts.build === true ? 'always' : opts.build === false ? 'never' : undefined;
+}
+
+/** -T, --no-tty or --no-TTY given. `tty` is false only then: with Compose's -t declared too, its default is undefined. */
+export function noTtyFlag(opts: { tty?: boolean; TTY?: boolean }): boolean {
+  return opts.tty === false || opts.TTY === false;
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -120,7 +125,7 @@ export function register(program: Command, ctx: CliContext): void {
         entrypoint = split.words;
       }
       const detach = opts.detach === true;
-      const tty = !detach && wantsTty(ctx, !opts.tty || opts.TTY === false);
+      const tty = !detach && wantsTty(ctx, noTtyFlag(opts));
       const request: RunRequest = {
         project,
         service,
