@@ -1,35 +1,20 @@
 // An in-memory ContainerEngine for unit tests of plans and supervision: same idempotency and error codes as the real
 // adapter (its failures go through the same translateEngineError), deterministic ids, a manual clock, fault injection.
 // The engine contract (engine-contract.ts) runs against it and the real adapter alike; this file is the facade of
-// test controls over the per-resource modules (fake-containers, fake-networks, fake-images).
+// test controls over the per-resource modules (fake-containers, fake-networks, fake-images), which PartsEngine
+// (engine-parts.ts) forwards the port's calls to.
 
-import type { Readable } from 'node:stream';
 import type {
-  ExecResult,
-  BuildOptions,
-  BuildProgress,
-  ContainerCreateSpec,
   ContainerEngine,
-  ContainerFilter,
   ContainerHealth,
-  ContainerInfo,
   EngineEvent,
   EngineInfo,
   ImageInfo,
-  ImageSummary,
-  ProcessList,
-  ExecOptions,
-  LogLine,
-  LogOptions,
-  NetworkCreateSpec,
-  NetworkInfo,
   PullOptions,
   PullProgress,
-  VolumeCreateSpec,
-  VolumeInfo,
 } from '../api/engine.ts';
 import type { CmeshError } from '../api/errors.ts';
-import type { AttachOptions, ExecIoSpec, IoSession } from '../api/engine-io.ts';
+import { PartsEngine } from './engine-parts.ts';
 import { FakeContainers } from './fake-containers.ts';
 import { FakeIo } from './fake-io.ts';
 import { type ExecHandler, type FakeCall, type FakeContainer, FakeCore, type FakeEngineOptions, type StartHandler, visible } from './fake-core.ts';
@@ -40,25 +25,21 @@ import { FakeRegistry } from './pull-fake.ts';
 
 export type { ExecHandler, FakeCall, FakeContainer, FakeEngineOptions, StartHandler } from './fake-core.ts';
 
-type LabelQuery = Record<string, string | true>;
-
-export class FakeEngine implements ContainerEngine {
+export class FakeEngine extends PartsEngine {
   /** What pullImage pulls from: tests add images, credentials and outages (pull-fake.ts). */
   readonly registry = new FakeRegistry();
   readonly #f: FakeCore;
   readonly #containers: FakeContainers;
-  readonly #io: FakeIo;
-  readonly #networks: FakeNetworks;
-  readonly #volumes: FakeVolumes;
   readonly #images: FakeImages;
 
   constructor(opts: FakeEngineOptions = {}) {
-    this.#f = new FakeCore(opts);
-    this.#containers = new FakeContainers(this.#f);
-    this.#io = new FakeIo(this.#f);
-    this.#networks = new FakeNetworks(this.#f);
-    this.#volumes = new FakeVolumes(this.#f);
-    this.#images = new FakeImages(this.#f);
+    const f = new FakeCore(opts);
+    const containers = new FakeContainers(f);
+    const images = new FakeImages(f);
+    super({ containers, io: new FakeIo(f), networks: new FakeNetworks(f), volumes: new FakeVolumes(f), images });
+    this.#f = f;
+    this.#containers = containers;
+    this.#images = images;
   }
 
   // ---- test controls ----------------------------------------------------------------------------------------------
@@ -186,100 +167,8 @@ export class FakeEngine implements ContainerEngine {
     return { version: 'fake', apiVersion: '1.41', os: 'linux', host: 'fake://' };
   }
 
-  listContainers(filter: ContainerFilter): Promise<ContainerInfo[]> {
-    return this.#containers.list(filter);
-  }
-  inspectContainer(id: string): Promise<ContainerInfo | undefined> {
-    return this.#containers.inspect(id);
-  }
-  createContainer(spec: ContainerCreateSpec): Promise<{ id: string }> {
-    return this.#containers.create(spec);
-  }
-  startContainer(id: string): Promise<void> {
-    return this.#containers.start(id);
-  }
-  stopContainer(id: string, timeoutSec?: number): Promise<void> {
-    return this.#containers.stop(id, timeoutSec);
-  }
-  killContainer(id: string, signal?: string): Promise<void> {
-    return this.#containers.kill(id, signal);
-  }
-  removeContainer(id: string, options?: { force?: boolean; volumes?: boolean }): Promise<void> {
-    return this.#containers.remove(id, options);
-  }
-  renameContainer(id: string, name: string): Promise<void> {
-    return this.#containers.rename(id, name);
-  }
-  pauseContainer(id: string): Promise<void> {
-    return this.#containers.pause(id);
-  }
-  unpauseContainer(id: string): Promise<void> {
-    return this.#containers.unpause(id);
-  }
-  topContainer(id: string): Promise<ProcessList> {
-    return this.#containers.top(id);
-  }
-  containerLogs(id: string, options: LogOptions): AsyncIterable<LogLine> {
-    return this.#containers.logs(id, options);
-  }
-  putArchive(id: string, path: string, tar: Readable): Promise<void> {
-    return this.#containers.putArchive(id, path, tar);
-  }
-  exec(id: string, command: string[], options?: ExecOptions): Promise<ExecResult> {
-    return this.#containers.exec(id, command, options);
-  }
-  execIo(id: string, spec: ExecIoSpec): Promise<IoSession> {
-    return this.#io.execIo(id, spec);
-  }
-  attachContainer(id: string, options: AttachOptions): Promise<IoSession> {
-    return this.#io.attach(id, options);
-  }
-  waitContainer(id: string): Promise<number> {
-    return this.#io.wait(id);
-  }
-  getArchive(id: string, path: string): Promise<Readable> {
-    return this.#io.getArchive(id, path);
-  }
-
-  listNetworks(labels: LabelQuery): Promise<NetworkInfo[]> {
-    return this.#networks.list(labels);
-  }
-  inspectNetwork(name: string): Promise<NetworkInfo | undefined> {
-    return this.#networks.inspect(name);
-  }
-  createNetwork(spec: NetworkCreateSpec): Promise<NetworkInfo> {
-    return this.#networks.create(spec);
-  }
-  removeNetwork(name: string): Promise<void> {
-    return this.#networks.remove(name);
-  }
-  listVolumes(labels: LabelQuery): Promise<VolumeInfo[]> {
-    return this.#volumes.list(labels);
-  }
-  inspectVolume(name: string): Promise<VolumeInfo | undefined> {
-    return this.#volumes.inspect(name);
-  }
-  createVolume(spec: VolumeCreateSpec): Promise<VolumeInfo> {
-    return this.#volumes.create(spec);
-  }
-  removeVolume(name: string): Promise<void> {
-    return this.#volumes.remove(name);
-  }
-
-  inspectImage(ref: string): Promise<ImageInfo | undefined> {
-    return this.#images.inspect(ref);
-  }
-  listImages(labels: Record<string, string | true>): Promise<ImageSummary[]> {
-    return this.#images.list(labels);
-  }
-  removeImage(ref: string): Promise<void> {
-    return this.#images.remove(ref);
-  }
   pullImage(options: PullOptions): AsyncIterable<PullProgress> {
     return this.registry.pull(options, (ref) => this.addImage(ref));
-  }
-  buildImage(options: BuildOptions): AsyncIterable<BuildProgress> {
-    return this.#images.build(options);
   }
 
   async *events(options: { signal: AbortSignal; since?: number }): AsyncIterable<EngineEvent> {
