@@ -80,3 +80,9 @@ export function accessLogEntry(
   if (ex.service !== listenerService) entry.target = ex.service;
   return entry;
 }
+
+/** Hands a finished request to the request metrics and the access log, whichever listens. */
+export function emitRequest(sinks: { onRequest: ((e: AccessLogEntry) => void) | undefined; onAccessLog: AccessLogSink | undefined }, entry: AccessLogEntry): void {
+  sinks.onRequest?.(entry);
+  sinks.onAccessLog?.(formatAccessLog(entry), entry);
+}
