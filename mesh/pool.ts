@@ -2,6 +2,7 @@
 // The replica table itself (membership, health verdicts, routing) is ReplicaTable's; this adds what callers use.
 
 import type { Endpoint } from '../daemon/api/engine.ts';
+import type { PortMapping } from '../daemon/api/project.ts';
 import type { ServiceTableRow } from '../daemon/api/service-table.ts';
 import type { PickContext } from './balancer/types.ts';
 import type { ProbeTarget } from './health/active.ts';
@@ -20,6 +21,8 @@ export class ServicePool extends ReplicaTable implements UpstreamPool {
   private readonly views = new Map<number, UpstreamPool>();
   private readonly datagramViews = new Map<number, DatagramPool>();
   private readonly datagramSource: DatagramSource;
+  /** The Upstream each replica was last picked as, by container port (-1: the primary), valid for its endpoint list. */
+  private readonly upstreams = new Map<number, Map<string, { endpoints: Endpoint[]; ports: PortMapping[]; up: Upstream | undefined }>>();
 
   constructor(opts: ServicePoolOptions) {
     super(opts);
@@ -137,8 +140,19 @@ export class ServicePool extends ReplicaTable implements UpstreamPool {
   private pickFor(containerPort: number | undefined, ctx?: PickContext): Upstream | undefined {
     const r = this.pickEntry(ctx);
     if (!r) return undefined;
+    // Every request picks: the Upstream is made once per replica, port and endpoint list, not per pick.
+    const key = containerPort ?? -1;
+    let byId = this.upstreams.get(key);
+    if (byId === undefined) {
+      byId = new Map();
+      this.upstreams.set(key, byId);
+    }
+    const hit = byId.get(r.id);
+    if (hit !== undefined && hit.endpoints === r.endpoints && hit.ports === this.ports) return hit.up;
     const ep = this.endpointFor(r, containerPort);
-    return ep ? { id: r.id, host: this.upstreamHost(ep.host), port: ep.hostPort } : undefined;
+    const up = ep ? { id: r.id, host: this.upstreamHost(ep.host), port: ep.hostPort } : undefined;
+    byId.set(r.id, { endpoints: r.endpoints, ports: this.ports, up });
+    return up;
   }
 
   private pickEntry(ctx?: PickContext): ReplicaEntry | undefined {

@@ -79,7 +79,8 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
     ctx.stats.requests++;
     this.served++;
     this.state = ACTIVE;
-    this.since = performance.now();
+    const now = performance.now();
+    this.since = now;
     this.http11 = major === 1 && minor >= 1;
     this.keepAlive = keepAlive;
     const name = METHODS[method] ?? 'GET';
@@ -106,7 +107,7 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
     this.bodyDone = !hasBody(r);
     this.in.wantMessageComplete(!this.bodyDone);
     if (!this.bodyDone) body = new RequestBody(this, r.chunked, r.contentLength);
-    const ex = new Exchange(this, name, url, r.head, r.needsHost, body, r.replaySafe, ctx.hashKey?.(headers, this.clientIp), forward);
+    const ex = new Exchange(this, now, name, url, r.head, r.needsHost, body, r.replaySafe, ctx.hashKey?.(headers, this.clientIp), forward);
     this.exchange = ex;
     if (decision?.kind === 'answer') {
       ex.answer(decision);

@@ -19,7 +19,8 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
   readonly upstream: Upstream;
   readonly #ex: AttemptOwner;
   readonly #number: number;
-  readonly #t0 = performance.now();
+  /** performance.now() when the attempt began. */
+  readonly #t0: number;
   /** performance.now() by which the response head must have arrived (the exchange's request deadline). */
   readonly #deadline: number;
   #pool: ReplicaPool | undefined;
@@ -43,8 +44,9 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
   /** The client gets this response re-chunked (the replica sent chunked or close-delimited to an HTTP/1.1 client). */
   #chunked = false;
 
-  constructor(ex: AttemptOwner, upstream: Upstream, number: number, deadline: number) {
+  constructor(ex: AttemptOwner, upstream: Upstream, number: number, t0: number, deadline: number) {
     this.#ex = ex;
+    this.#t0 = t0;
     this.upstream = upstream;
     this.#number = number;
     this.#deadline = deadline;

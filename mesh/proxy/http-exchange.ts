@@ -21,7 +21,8 @@ import { type AttemptFailure, nextAfterFailure, type RetryOn, type RetryQuestion
 export class Exchange implements AttemptOwner, ExchangeView {
   readonly ctx: ProxyContext;
   readonly conn: ClientSide;
-  readonly startedAt = performance.now();
+  /** performance.now() when the request head was complete. */
+  readonly startedAt: number;
   readonly method: string;
   /** The request target as received, for the access log. */
   readonly url: string;
@@ -45,7 +46,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
   readonly #delayMs: number;
   /** The route that matched, for the access log (a forward's, else the answer's). */
   #route: CompiledRoute | undefined;
-  readonly #pick: PickContext = {};
+  /** The balancer's context: a hash key, replicas to exclude; made only when there is one (most requests have none). */
+  #pick: PickContext | undefined;
   /** Made on the first failed attempt (a request that never fails allocates none). */
   #failures: ExchangeFailures | undefined;
   #current: HttpAttempt | undefined;
@@ -66,6 +68,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
 
   constructor(
     conn: ClientSide,
+    startedAt: number,
     method: string,
     url: string,
     headBase: string,
@@ -84,7 +87,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.isHead = method === 'HEAD';
     this.body = body;
     this.replaySafe = replaySafe;
-    if (hashKey !== undefined) this.#pick.hashKey = hashKey;
+    this.startedAt = startedAt;
+    if (hashKey !== undefined) this.#pick = { hashKey };
     this.service = forward?.target.service ?? this.ctx.service;
     this.pool = forward?.target.pool ?? this.ctx.pool;
     this.retriesAllowed = forward?.retries ?? this.ctx.mesh.retries;
@@ -142,7 +146,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
     if (this.aborted || this.finished) return;
     const { ctx } = this;
     const deadline = this.startedAt + this.#delayMs + this.timeouts.requestMs;
-    if (deadline - performance.now() <= 0) {
+    const now = performance.now();
+    if (deadline - now <= 0) {
       this.fail(this.#failureResponse(true));
       return;
     }
@@ -162,8 +167,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
     }
     this.attempts++;
     ctx.stats.attempts++;
-    const tryDeadline = this.#perTryMs === undefined ? deadline : Math.min(deadline, performance.now() + this.#perTryMs);
-    const attempt = new HttpAttempt(this, up, this.attempts, tryDeadline);
+    const tryDeadline = this.#perTryMs === undefined ? deadline : Math.min(deadline, now + this.#perTryMs);
+    const attempt = new HttpAttempt(this, up, this.attempts, now, tryDeadline);
     this.#current = attempt;
     attempt.dispatch();
   }
@@ -181,6 +186,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
 
   /** Called once per attempt that did not deliver a response; decides between failover, retry and an error. */
   attemptFailed(attempt: HttpAttempt, failure: AttemptFailure, status?: number, retryAcquired = false): AttemptStats['next'] {
+    this.#pick ??= {};
     this.#failures ??= new ExchangeFailures(this.#pick);
     this.#failures.record(attempt.upstream, failure);
     if (this.aborted || this.finished) return undefined;

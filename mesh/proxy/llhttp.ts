@@ -115,6 +115,8 @@ export class ParsedSocket {
   /** The bytes being parsed when they came from 'data' or `feed` (a consumed read is asked of the parser). */
   #current: Buffer | null = null;
   #released = false;
+  /** kOnMessageComplete is set (it is switched off for bodiless requests; one store per change, not per request). */
+  #wantComplete = true;
 
   constructor(socket: Socket, kind: 'request' | 'response', maxHeaderSize: number, sink: ParseSink, path: ReadPath) {
     this.socket = socket;
@@ -198,6 +200,8 @@ export class ParsedSocket {
 
   /** Whether the sink hears `parsedMessageComplete` (a bodiless request's is not needed: one call less). */
   wantMessageComplete(on: boolean): void {
+    if (on === this.#wantComplete) return;
+    this.#wantComplete = on;
     this.#parser[kOnMessageComplete] = on ? onMessageComplete : null;
   }
 
