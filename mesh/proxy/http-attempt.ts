@@ -3,6 +3,7 @@
 
 import { editHeaders } from '../policy/actions.ts';
 import type { AttemptOutcome, Upstream } from '../upstream-pool.ts';
+import { attemptStats } from './context.ts';
 import { PROCEED, type ParseError, SKIP_BODY } from './llhttp.ts';
 import type { BodySink } from './request-body.ts';
 import type { DrainWaiter } from './response-writer.ts';
@@ -285,15 +286,7 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
   #report(outcome: AttemptOutcome, next: 'failover' | 'retry' | 'respond' | undefined, code?: string): void {
     const { ctx } = this.#ex;
     if (ctx.onAttempt === undefined) return;
-    ctx.onAttempt({
-      service: this.#ex.service,
-      upstream: this.upstream.id,
-      attempt: this.#number,
-      outcome,
-      latencyMs: this.#latencyMs >= 0 ? this.#latencyMs : performance.now() - this.#t0,
-      ...(this.#status === 0 ? {} : { status: this.#status }),
-      ...(code === undefined ? {} : { code }),
-      ...(next === undefined ? {} : { next }),
-    });
+    const latencyMs = this.#latencyMs >= 0 ? this.#latencyMs : performance.now() - this.#t0;
+    ctx.onAttempt(attemptStats(this.#ex.service, this.upstream.id, this.#number, outcome, latencyMs, this.#status, code, next));
   }
 }
