@@ -228,17 +228,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
       this.ctx.stats.retries++;
       this.attempt();
     };
-    const next = this.attempts + 1;
-    if (this.#slot?.isHeldFor(next)) {
-      go();
-      return;
-    }
-    const slot = this.#takeSlot();
-    slot.take(next, (ok) => {
-      if (!ok) this.fail(this.#failureResponse());
-      else if (this.aborted || this.finished) slot.release();
-      else go();
-    });
+    this.#takeSlot().retry(this.attempts + 1, go, () => this.fail(this.#failureResponse()), () => this.aborted || this.finished);
   }
 
   /** Every attempt reports its end: a budget slot is held only while its retry runs, not for the whole response. */
