@@ -2,7 +2,7 @@
 // the checks llhttp leaves to us: target form, Host, Expect, and how the body is framed.
 
 import type { ProxyError } from './error-responses.ts';
-import { type ForwardingInfo, absorbForwarded, connectionNamed, dropNamedLines, newForwardedSoFar } from './forwarded-headers.ts';
+import { type ForwardedSoFar, type ForwardingInfo, absorbForwarded, connectionNamed, dropNamedLines, newForwardedSoFar } from './forwarded-headers.ts';
 import { H_CONNECTION, H_CONTENT_LENGTH, H_EXPECT, H_HOP, H_HOST, H_IDEMPOTENCY_KEY, H_KEEP_ALIVE, H_OTHER, H_TRANSFER_ENCODING, headerKind } from './header-names.ts';
 import { parseTarget } from './request-target.ts';
 import { isReplaySafe } from './retry.ts';
@@ -23,10 +23,14 @@ export interface PreparedRequest {
   /** `Expect: 100-continue` on HTTP/1.1: the proxy answers it before reading the body. */
   expectContinue: boolean;
   replaySafe: boolean;
+  /** The last X-Forwarded-* and Via lines built from the connection's own facts, for the `info` and host they were built for. */
+  tail: string;
+  tailInfo: ForwardingInfo | undefined;
+  tailHost: string | undefined;
 }
 
 export function newPreparedRequest(): PreparedRequest {
-  return { head: '', needsHost: false, chunked: false, contentLength: -1, expectContinue: false, replaySafe: true };
+  return { head: '', needsHost: false, chunked: false, contentLength: -1, expectContinue: false, replaySafe: true, tail: '', tailInfo: undefined, tailHost: undefined };
 }
 
 export function hasBody(r: PreparedRequest): boolean {
@@ -110,13 +114,29 @@ export function prepareRequest(method: string, url: string, raw: readonly string
     host = authority;
     head += `host: ${host}\r\n`;
   }
-  head += `x-forwarded-for: ${fwd.xff === undefined ? info.clientIp : `${fwd.xff}, ${info.clientIp}`}\r\nx-forwarded-proto: ${fwd.proto ?? info.proto}\r\n`;
-  if (fwd.host !== undefined || host !== undefined) head += `x-forwarded-host: ${fwd.host ?? host}\r\n`;
-  if (info.via !== undefined) head += `via: 1.1 ${info.via}\r\n`;
+  head += forwardingTail(info, fwd, fwd.host ?? host, out);
   out.head = head;
   out.needsHost = host === undefined;
   out.chunked = chunked;
   out.contentLength = chunked ? -1 : contentLength;
   out.replaySafe = isReplaySafe(method, idempotencyKey);
   return undefined;
+}
+
+/**
+ * The X-Forwarded-For/Proto/Host and Via lines. Without a trusted peer's own values they depend only on the
+ * connection (client IP, scheme, via) and the Host, so a keep-alive connection's requests reuse the last ones built.
+ */
+function forwardingTail(info: ForwardingInfo, fwd: ForwardedSoFar, xfHost: string | undefined, out: PreparedRequest): string {
+  const own = fwd.xff === undefined && fwd.proto === undefined && fwd.host === undefined;
+  if (own && out.tailInfo === info && out.tailHost === xfHost) return out.tail;
+  let tail = `x-forwarded-for: ${fwd.xff === undefined ? info.clientIp : `${fwd.xff}, ${info.clientIp}`}\r\nx-forwarded-proto: ${fwd.proto ?? info.proto}\r\n`;
+  if (xfHost !== undefined) tail += `x-forwarded-host: ${xfHost}\r\n`;
+  if (info.via !== undefined) tail += `via: 1.1 ${info.via}\r\n`;
+  if (own) {
+    out.tail = tail;
+    out.tailInfo = info;
+    out.tailHost = xfHost;
+  }
+  return tail;
 }
