@@ -1,63 +1,31 @@
 // ServicePool: one service's replicas behind the UpstreamPool contract — balancer, health, ejection, panic, drain.
+// The replica table itself (membership, health verdicts, routing) is ReplicaTable's; this adds what callers use.
 
 import type { Endpoint } from '../daemon/api/engine.ts';
-import type { DaemonEvent } from '../daemon/api/events.ts';
-import { replicaId } from '../daemon/api/labels.ts';
-import type { HealthProbe, LbStrategy, PortMapping } from '../daemon/api/project.ts';
-import { createBalancer, type CreateBalancerOptions } from './balancer/index.ts';
-import type { Balancer, PickContext } from './balancer/types.ts';
-import type { ProbeTarget } from './health/active.ts';
-import { PassiveHealth, type PassiveTransition } from './health/passive.ts';
-import { applyEngineHealth, markActive, probeTargets } from './pool-active-health.ts';
-import { type DatagramSource, datagramView } from './pool-datagrams.ts';
-import { DEFAULT_MESH, type PoolMesh, type ServicePoolOptions } from './pool-options.ts';
-import { buildServiceRow } from './pool-row.ts';
-import { isHealthy, routing } from './pool-routing.ts';
+import type { PortMapping } from '../daemon/api/project.ts';
 import type { ServiceTableRow } from '../daemon/api/service-table.ts';
-import { drained, endpointFor, finishDrain, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput } from './replica-entry.ts';
-import { ReplicaStats } from './replica-stats.ts';
+import type { PickContext } from './balancer/types.ts';
+import type { ProbeTarget } from './health/active.ts';
+import { markActive, probeTargets } from './pool-active-health.ts';
+import { type DatagramSource, datagramView } from './pool-datagrams.ts';
+import type { ServicePoolOptions } from './pool-options.ts';
+import { ReplicaTable } from './pool-replicas.ts';
+import { buildServiceRow } from './pool-row.ts';
+import { endpointFor, finishDrain, type ReplicaEntry } from './replica-entry.ts';
 import type { DatagramPool } from './udp/forwarder.ts';
 import type { AttemptOutcome, PoolSnapshot, Upstream, UpstreamPool } from './upstream-pool.ts';
 
 export type { ReplicaInput } from './replica-entry.ts';
 
-export class ServicePool implements UpstreamPool {
-  readonly project: string;
-  readonly service: string;
-  mesh: PoolMesh;
-  ports: PortMapping[];
-  desired: number;
-  private balancer: Balancer;
-  private readonly passive: PassiveHealth;
-  private readonly replicas = new Map<string, ReplicaEntry>();
-  private routable = new Set<string>();
-  private panic = false;
-  private readonly listeners = new Set<() => void>();
+export class ServicePool extends ReplicaTable implements UpstreamPool {
   private readonly views = new Map<number, UpstreamPool>();
   private readonly datagramViews = new Map<number, DatagramPool>();
-  private readonly emitFn: (e: DaemonEvent) => void;
-  private readonly now: () => number;
-  private readonly activeChecks: boolean;
-  private readonly panicPercent: number;
-  private readonly upstreamHost: (host: string) => string;
-  private readonly balancerOpts: CreateBalancerOptions;
   private readonly datagramSource: DatagramSource;
+  /** The Upstream each replica was last picked as, by container port (-1: the primary), valid for its endpoint list. */
+  private readonly upstreams = new Map<number, Map<string, { endpoints: Endpoint[]; ports: PortMapping[]; up: Upstream | undefined }>>();
 
   constructor(opts: ServicePoolOptions) {
-    this.project = opts.project;
-    this.service = opts.service;
-    this.mesh = opts.mesh ?? DEFAULT_MESH;
-    this.ports = opts.ports ?? [];
-    this.desired = opts.desired ?? 0;
-    this.emitFn = opts.emit ?? (() => {});
-    this.now = opts.now ?? Date.now;
-    this.activeChecks = opts.activeChecks ?? true;
-    this.panicPercent = opts.panicThresholdPercent ?? 50;
-    this.upstreamHost = opts.upstreamHost ?? loopback;
-    this.balancerOpts = { ...opts.balancer, rand: opts.rand, now: this.now };
-    this.balancer = createBalancer(this.mesh.lb, this.balancerOpts);
-    this.passive = new PassiveHealth({ ...opts.passive, now: this.now }, (t) => this.onPassive(t));
-    this.passive.setRise(this.activeChecks ? this.mesh.health.rise : 0);
+    super(opts);
     this.datagramSource = {
       service: this.service,
       pickEntry: (ctx) => this.pickEntry(ctx),
@@ -67,108 +35,6 @@ export class ServicePool implements UpstreamPool {
       },
       upstreamHost: (host) => this.upstreamHost(host),
     };
-  }
-
-  get strategy(): LbStrategy {
-    return this.mesh.lb;
-  }
-
-  get healthProbe(): HealthProbe {
-    return this.mesh.health;
-  }
-
-  /** New service settings: a strategy change swaps the balancer, carrying in-flight counts over. */
-  configure(opts: { mesh?: PoolMesh; ports?: PortMapping[]; desired?: number }): void {
-    if (opts.ports) this.ports = opts.ports;
-    if (opts.desired !== undefined) this.desired = opts.desired;
-    if (opts.mesh) {
-      const strategyChanged = opts.mesh.lb !== this.mesh.lb;
-      this.mesh = opts.mesh;
-      this.passive.setRise(this.activeChecks ? this.mesh.health.rise : 0);
-      if (strategyChanged) {
-        this.balancer = createBalancer(this.mesh.lb, this.balancerOpts);
-        this.syncMembers();
-        for (const r of this.replicas.values()) for (let i = 0; i < r.inflight; i++) this.balancer.onStart(r.id);
-      }
-    }
-    this.syncMembers();
-    this.changed();
-  }
-
-  upsert(input: ReplicaInput): void {
-    const id = input.id ?? replicaId(this.service, input.replica);
-    let r = this.replicas.get(id);
-    // A new container behind the same replica number (swap, recreate) has to earn its health again.
-    if (r && r.container !== input.container) {
-      finishDrain(r);
-      this.replicas.delete(id);
-      this.passive.forget(id);
-      r = undefined;
-    }
-    if (!r) {
-      r = newEntry(id, input, new ReplicaStats(this.now));
-      this.replicas.set(id, r);
-    }
-    if (r.state === 'running' && input.state !== 'running') {
-      // A stopped process forfeits its health; when it runs again it rises like a new one.
-      r.active = 'unknown';
-      r.everHealthy = false;
-    }
-    r.state = input.state;
-    r.endpoints = input.endpoints;
-    r.weightOverride = input.weight;
-    r.containerHealth = input.health ?? r.containerHealth;
-    if (probeless(r)) this.engineHealth(r);
-    this.syncMembers();
-    this.changed();
-  }
-
-  remove(idOrReplica: string | number): void {
-    const id = typeof idOrReplica === 'number' ? replicaId(this.service, idOrReplica) : idOrReplica;
-    const r = this.replicas.get(id);
-    if (!r) return;
-    this.replicas.delete(id);
-    finishDrain(r);
-    this.syncMembers();
-    this.changed();
-  }
-
-  /**
-   * Moves a replica to another pool id keeping its health, stats and in-flight count (a rollout's new container taking
-   * over the replica's id once the old one is gone), so it never has to earn its health twice.
-   */
-  rekey(from: string, to: string): void {
-    const r = this.replicas.get(from);
-    if (!r || from === to) return;
-    const displaced = this.replicas.get(to);
-    if (displaced) finishDrain(displaced);
-    this.replicas.delete(from);
-    this.passive.forget(from);
-    r.id = to;
-    this.replicas.set(to, r);
-    this.syncMembers();
-    this.changed();
-  }
-
-  replicaIds(): string[] {
-    return [...this.replicas.keys()];
-  }
-
-  setDraining(id: string, draining: boolean): void {
-    const r = this.replicas.get(id);
-    if (!r || r.draining === draining) return;
-    r.draining = draining;
-    if (!draining) finishDrain(r);
-    this.syncMembers();
-    this.recompute();
-  }
-
-  /** Takes the replica out of picks now; resolves when its in-flight requests are done or after graceMs. */
-  drain(id: string, opts: { graceMs: number }): Promise<void> {
-    const r = this.replicas.get(id);
-    if (!r) return Promise.resolve();
-    this.setDraining(id, true);
-    return drained(r, opts.graceMs);
   }
 
   pick(ctx?: PickContext): Upstream | undefined {
@@ -274,8 +140,19 @@ export class ServicePool implements UpstreamPool {
   private pickFor(containerPort: number | undefined, ctx?: PickContext): Upstream | undefined {
     const r = this.pickEntry(ctx);
     if (!r) return undefined;
+    // Every request picks: the Upstream is made once per replica, port and endpoint list, not per pick.
+    const key = containerPort ?? -1;
+    let byId = this.upstreams.get(key);
+    if (byId === undefined) {
+      byId = new Map();
+      this.upstreams.set(key, byId);
+    }
+    const hit = byId.get(r.id);
+    if (hit !== undefined && hit.endpoints === r.endpoints && hit.ports === this.ports) return hit.up;
     const ep = this.endpointFor(r, containerPort);
-    return ep ? { id: r.id, host: this.upstreamHost(ep.host), port: ep.hostPort } : undefined;
+    const up = ep ? { id: r.id, host: this.upstreamHost(ep.host), port: ep.hostPort } : undefined;
+    byId.set(r.id, { endpoints: r.endpoints, ports: this.ports, up });
+    return up;
   }
 
   private pickEntry(ctx?: PickContext): ReplicaEntry | undefined {
@@ -285,56 +162,7 @@ export class ServicePool implements UpstreamPool {
     return id === undefined ? undefined : this.replicas.get(id);
   }
 
-  private isHealthy(r: ReplicaEntry): boolean {
-    return isHealthy(r, this.ports, this.activeChecks, this.passive.state(r.id));
-  }
-
-  private engineHealth(r: ReplicaEntry): void {
-    const verdict = applyEngineHealth(r);
-    if (verdict) this.emit({ type: 'health', service: this.service, replica: r.replica, source: 'mesh', ...verdict });
-  }
-
-  /** Recomputes who may be picked (healthy, or every warmed-up serving replica in panic) and tells the balancer. */
-  private recompute(): void {
-    // Due ejection expiries first, so the reads below all see the same passive state.
-    this.passive.tick();
-    const { panic, routable } = routing(this.replicas.values(), this.ports, this.activeChecks, this.passive, this.panicPercent);
-    this.panic = panic;
-    this.routable = routable;
-    for (const id of this.replicas.keys()) this.balancer.setHealthy(id, this.routable.has(id));
-  }
-
-  private syncMembers(): void {
-    const list = [...this.replicas.values()].sort((a, b) => a.replica - b.replica);
-    this.balancer.setMembers(list.map((r) => ({ id: r.id, weight: this.weightOf(r) })));
-    // Passive's 50 % cap is over the replicas meant to serve, not over ones already leaving.
-    this.passive.setMembers(list.filter((r) => !r.draining).map((r) => r.id));
-  }
-
-  private weightOf(r: ReplicaEntry): number {
-    return r.weightOverride ?? this.mesh.weights[r.replica - 1] ?? this.mesh.weight ?? 1;
-  }
-
   private endpointFor(r: ReplicaEntry, containerPort?: number): Endpoint | undefined {
     return endpointFor(r, this.ports, containerPort);
   }
-
-  private onPassive(t: PassiveTransition): void {
-    const r = this.replicas.get(t.id);
-    if (r && t.state !== 'probing') {
-      this.emit({ type: 'ejection', service: this.service, replica: r.replica, ejected: t.ejected, reason: t.reason });
-    }
-    this.recompute();
-  }
-
-  private changed(): void {
-    this.recompute();
-    for (const fn of this.listeners) fn();
-  }
-
-  private emit(e: DistributiveOmit<DaemonEvent, 'time' | 'project'>): void {
-    this.emitFn({ ...e, time: this.now(), project: this.project } as DaemonEvent);
-  }
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

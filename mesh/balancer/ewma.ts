@@ -29,7 +29,7 @@ export class EwmaBalancer extends MemberSetBalancer {
     const c = this.candidates(ctx);
     if (c.length === 0) return undefined;
     // Sampling two (not scanning all) avoids every pick herding onto the one member with the stalest low cost.
-    const [a, b] = sampleTwo(c, (n) => this.randomIndex(n));
+    const [a, b] = sampleTwo(c, this.pickIndex);
     if (!b) return a.id;
     const now = this.now();
     const ca = this.cost(a, now);

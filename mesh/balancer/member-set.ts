@@ -27,12 +27,16 @@ function cleanWeight(w: number): number {
   return Number.isFinite(w) && w > 0 ? w : 0;
 }
 
+const isHealthy = (m: MemberState): boolean => m.healthy;
+const always = (): boolean => true;
+
 export abstract class MemberSetBalancer implements Balancer {
   abstract readonly strategy: string;
   protected members: MemberState[] = [];
   protected byId = new Map<string, MemberState>();
   protected readonly rand: () => number;
   protected readonly now: () => number;
+  readonly #scratch: MemberState[] = [];
 
   constructor(opts: BalancerOptions = {}) {
     this.rand = opts.rand ?? Math.random;
@@ -92,20 +96,29 @@ export abstract class MemberSetBalancer implements Balancer {
    * last resort; the pool decides real panic and normally never lets it get here).
    */
   protected usableHealth(): (m: MemberState) => boolean {
-    const anyHealthy = this.members.some((m) => m.healthy);
-    return anyHealthy ? (m) => m.healthy : () => true;
+    return this.#anyHealthy() ? isHealthy : always;
+  }
+
+  #anyHealthy(): boolean {
+    for (const m of this.members) if (m.healthy) return true;
+    return false;
   }
 
   /** Members a pick may return: usable and not excluded by an earlier attempt of the same request. */
   protected candidates(ctx?: PickContext): MemberState[] {
-    const usable = this.usableHealth();
+    // Every request picks: the list is one array reused (callers use it before their pick returns), not a new one.
+    const out = this.#scratch;
+    out.length = 0;
+    const all = !this.#anyHealthy();
     const exclude = ctx?.exclude;
-    const out: MemberState[] = [];
     for (const m of this.members) {
-      if (usable(m) && !exclude?.has(m.id)) out.push(m);
+      if ((all || m.healthy) && (exclude === undefined || !exclude.has(m.id))) out.push(m);
     }
     return out;
   }
+
+  /** randomIndex as a function made once (p2c and peak-EWMA sample with it on every pick). */
+  protected readonly pickIndex = (n: number): number => this.randomIndex(n);
 
   /** Uniform integer in [0, n). */
   protected randomIndex(n: number): number {

@@ -22,7 +22,7 @@ export class P2cBalancer extends MemberSetBalancer {
   pick(ctx?: PickContext): string | undefined {
     const c = this.candidates(ctx);
     if (c.length === 0) return undefined;
-    const [a, b] = sampleTwo(c, (n) => this.randomIndex(n));
+    const [a, b] = sampleTwo(c, this.pickIndex);
     if (!b) return a.id;
     const la = this.load(a);
     const lb = this.load(b);

@@ -63,6 +63,7 @@ export function accessLogEntry(
   errorCode: string | undefined,
   route: string | undefined,
 ): AccessLogEntry {
+  // Built field by field in the logged order (no spread temporaries: this runs for every request the metrics count).
   const entry: AccessLogEntry = {
     time: Math.round(performance.timeOrigin + ex.startedAt),
     service: listenerService,
@@ -71,12 +72,19 @@ export function accessLogEntry(
     path: ex.url,
     status: ex.headSent ? ex.status : 0,
     durationMs: Math.round((performance.now() - ex.startedAt) * 1000) / 1000,
-    ...(upstream === undefined ? {} : { upstream }),
-    attempts: ex.attempts,
-    ...(ex.aborted ? { error: 'client-abort' } : errorCode === undefined ? {} : { error: errorCode }),
-    bytesOut: ex.bytesOut,
-  };
+  } as AccessLogEntry;
+  if (upstream !== undefined) entry.upstream = upstream;
+  entry.attempts = ex.attempts;
+  const error = ex.aborted ? 'client-abort' : errorCode;
+  if (error !== undefined) entry.error = error;
+  entry.bytesOut = ex.bytesOut;
   if (route !== undefined) entry.route = route;
   if (ex.service !== listenerService) entry.target = ex.service;
   return entry;
+}
+
+/** Hands a finished request to the request metrics and the access log, whichever listens. */
+export function emitRequest(sinks: { onRequest: ((e: AccessLogEntry) => void) | undefined; onAccessLog: AccessLogSink | undefined }, entry: AccessLogEntry): void {
+  sinks.onRequest?.(entry);
+  sinks.onAccessLog?.(formatAccessLog(entry), entry);
 }

@@ -1,62 +1,27 @@
 // One try of a request at one replica: takes a pooled connection, writes the request, and streams the parsed response
 // to the client connection (head rewritten, body forwarded as it arrives, with backpressure both ways).
 
-import type { MeshSpec } from '../../daemon/api/project.ts';
-import type { HeaderEdits } from '../../daemon/api/traffic-policy.ts';
 import { editHeaders } from '../policy/actions.ts';
-import type { AttemptOutcome, Upstream, UpstreamPool } from '../upstream-pool.ts';
-import type { AttemptStats, ProxyContext } from './context.ts';
-import type { ClientSide, ExchangeView } from './client-side.ts';
+import type { AttemptOutcome, Upstream } from '../upstream-pool.ts';
+import { attemptStats } from './context.ts';
 import { PROCEED, type ParseError, SKIP_BODY } from './llhttp.ts';
-import type { BodySink, RequestBody } from './request-body.ts';
+import type { BodySink } from './request-body.ts';
 import type { DrainWaiter } from './response-writer.ts';
 import { type AttemptFailure, BODY_TIMEOUT, CONNECT_TIMEOUT, HEADERS_TIMEOUT, POOL_CLOSED, classifyError } from './retry.ts';
 import type { ReplicaPool } from './upstream-client.ts';
 import type { ConnectionGate, UpstreamAttempt, UpstreamConnection } from './upstream-connection.ts';
-import { connectionOverflow, type ProxyError } from './error-responses.ts';
+import { connectionOverflow } from './error-responses.ts';
+import { type AttemptOwner, codedError } from './attempt-owner.ts';
 
 const CHUNK_END = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
-
-function codedError(message: string, code: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
-/** The client request an attempt belongs to, as the attempt sees it (Exchange). */
-export interface AttemptOwner extends ExchangeView {
-  readonly ctx: ProxyContext;
-  readonly conn: ClientSide;
-  /** The upstream request head without its blank line. */
-  readonly headBase: string;
-  /** Each attempt names its replica in a Host field (the client sent none). */
-  readonly needsHost: boolean;
-  readonly body: RequestBody | null;
-  /** The target service's pool and timeouts (a route may send the request to another service than the listener's). */
-  readonly service: string;
-  readonly pool: UpstreamPool;
-  readonly timeouts: MeshSpec['timeouts'];
-  readonly responseEdits: HeaderEdits | undefined;
-  /** Response body bytes forwarded to the client. */
-  bytesOut: number;
-  /** Is this a status the exchange retries on (502/503 unless `retry.on` says otherwise)? */
-  retryableStatus(status: number): boolean;
-  /** A replica answered a retryable status: discard it and retry? */
-  retryOnStatus(status: number): boolean;
-  /** The attempt delivered no response; returns what the exchange does next. */
-  attemptFailed(attempt: HttpAttempt, failure: AttemptFailure, status?: number, retryAcquired?: boolean): AttemptStats['next'];
-  /** Every attempt reports its end (by its number). */
-  attemptEnded(n: number): void;
-  /** The target service's circuit breaker: counts (and may refuse) the upstream connections its requests open. */
-  readonly connectionGate: ConnectionGate | undefined;
-  /** Answers with the proxy's own error. */
-  fail(e: ProxyError): void;
-}
 
 export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
   readonly upstream: Upstream;
   readonly #ex: AttemptOwner;
   readonly #number: number;
-  readonly #t0 = performance.now();
+  /** performance.now() when the attempt began. */
+  readonly #t0: number;
   /** performance.now() by which the response head must have arrived (the exchange's request deadline). */
   readonly #deadline: number;
   #pool: ReplicaPool | undefined;
@@ -80,8 +45,9 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
   /** The client gets this response re-chunked (the replica sent chunked or close-delimited to an HTTP/1.1 client). */
   #chunked = false;
 
-  constructor(ex: AttemptOwner, upstream: Upstream, number: number, deadline: number) {
+  constructor(ex: AttemptOwner, upstream: Upstream, number: number, t0: number, deadline: number) {
     this.#ex = ex;
+    this.#t0 = t0;
     this.upstream = upstream;
     this.#number = number;
     this.#deadline = deadline;
@@ -320,15 +286,7 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
   #report(outcome: AttemptOutcome, next: 'failover' | 'retry' | 'respond' | undefined, code?: string): void {
     const { ctx } = this.#ex;
     if (ctx.onAttempt === undefined) return;
-    ctx.onAttempt({
-      service: this.#ex.service,
-      upstream: this.upstream.id,
-      attempt: this.#number,
-      outcome,
-      latencyMs: this.#latencyMs >= 0 ? this.#latencyMs : performance.now() - this.#t0,
-      ...(this.#status === 0 ? {} : { status: this.#status }),
-      ...(code === undefined ? {} : { code }),
-      ...(next === undefined ? {} : { next }),
-    });
+    const latencyMs = this.#latencyMs >= 0 ? this.#latencyMs : performance.now() - this.#t0;
+    ctx.onAttempt(attemptStats(this.#ex.service, this.upstream.id, this.#number, outcome, latencyMs, this.#status, code, next));
   }
 }

@@ -6,12 +6,14 @@ import type { PickContext } from '../balancer/types.ts';
 import type { CircuitBreaker } from '../policy/breaker.ts';
 import type { Answer, Forward } from '../policy/listener-policy.ts';
 import type { CompiledRoute } from '../policy/route-table.ts';
-import type { Upstream, UpstreamPool } from '../upstream-pool.ts';
-import { accessLogEntry, formatAccessLog, routeLabel } from './access-log.ts';
+import type { UpstreamPool } from '../upstream-pool.ts';
+import { accessLogEntry, emitRequest, routeLabel } from './access-log.ts';
 import type { ClientSide, ExchangeView } from './client-side.ts';
 import { type AttemptStats, type ProxyContext, countError } from './context.ts';
-import { type ProxyError, noHealthyReplica, upstreamFailure } from './error-responses.ts';
-import { type AttemptOwner, HttpAttempt } from './http-attempt.ts';
+import { type ProxyError, noHealthyReplica } from './error-responses.ts';
+import { ExchangeFailures } from './exchange-failures.ts';
+import type { AttemptOwner } from './attempt-owner.ts';
+import { HttpAttempt } from './http-attempt.ts';
 import type { RequestBody } from './request-body.ts';
 import { RetrySlot } from './retry-slot.ts';
 import { type AttemptFailure, nextAfterFailure, type RetryOn, type RetryQuestion, retryDecision, retryableStatus } from './retry.ts';
@@ -19,7 +21,8 @@ import { type AttemptFailure, nextAfterFailure, type RetryOn, type RetryQuestion
 export class Exchange implements AttemptOwner, ExchangeView {
   readonly ctx: ProxyContext;
   readonly conn: ClientSide;
-  readonly startedAt = performance.now();
+  /** performance.now() when the request head was complete. */
+  readonly startedAt: number;
   readonly method: string;
   /** The request target as received, for the access log. */
   readonly url: string;
@@ -43,11 +46,11 @@ export class Exchange implements AttemptOwner, ExchangeView {
   readonly #delayMs: number;
   /** The route that matched, for the access log (a forward's, else the answer's). */
   #route: CompiledRoute | undefined;
-  readonly #pick: PickContext = {};
-  #tried: Set<string> | undefined;
+  /** The balancer's context: a hash key, replicas to exclude; made only when there is one (most requests have none). */
+  #pick: PickContext | undefined;
+  /** Made on the first failed attempt (a request that never fails allocates none). */
+  #failures: ExchangeFailures | undefined;
   #current: HttpAttempt | undefined;
-  #lastFailure: { up: Upstream; failure: AttemptFailure } | undefined;
-  #sameReplicaRetried = false;
   #retriesUsed = 0;
   #failovers = 0;
   /** The retry-budget slot this exchange holds while a retry runs; made on first use. */
@@ -65,6 +68,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
 
   constructor(
     conn: ClientSide,
+    startedAt: number,
     method: string,
     url: string,
     headBase: string,
@@ -83,7 +87,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.isHead = method === 'HEAD';
     this.body = body;
     this.replaySafe = replaySafe;
-    if (hashKey !== undefined) this.#pick.hashKey = hashKey;
+    this.startedAt = startedAt;
+    if (hashKey !== undefined) this.#pick = { hashKey };
     this.service = forward?.target.service ?? this.ctx.service;
     this.pool = forward?.target.pool ?? this.ctx.pool;
     this.retriesAllowed = forward?.retries ?? this.ctx.mesh.retries;
@@ -141,9 +146,9 @@ export class Exchange implements AttemptOwner, ExchangeView {
     if (this.aborted || this.finished) return;
     const { ctx } = this;
     const deadline = this.startedAt + this.#delayMs + this.timeouts.requestMs;
-    if (deadline - performance.now() <= 0) {
-      const id = this.#lastFailure?.up.id ?? '(none)';
-      this.fail(upstreamFailure(this.service, id, 'timeout', this.#lastFailure?.failure.code, this.timeouts.requestMs));
+    const now = performance.now();
+    if (deadline - now <= 0) {
+      this.fail(this.#failureResponse(true));
       return;
     }
     const up = this.pool.pick(this.#pick);
@@ -155,20 +160,15 @@ export class Exchange implements AttemptOwner, ExchangeView {
       this.#pending = false;
       this.#breaker?.dispatched();
     }
-    if (this.#tried?.has(up.id)) {
-      // The balancer had nowhere else to go. A reset on a reused keep-alive socket may be cured by a fresh
-      // connection to the same replica (once); a refused connect or a 5xx would only repeat.
-      const last = this.#lastFailure;
-      if (last === undefined || last.failure.outcome !== 'reset' || this.#sameReplicaRetried) {
-        this.fail(this.#failureResponse());
-        return;
-      }
-      this.#sameReplicaRetried = true;
+    if (this.#failures !== undefined && !this.#failures.mayRetry(up.id)) {
+      // The balancer had nowhere else to go.
+      this.fail(this.#failureResponse());
+      return;
     }
     this.attempts++;
     ctx.stats.attempts++;
-    const tryDeadline = this.#perTryMs === undefined ? deadline : Math.min(deadline, performance.now() + this.#perTryMs);
-    const attempt = new HttpAttempt(this, up, this.attempts, tryDeadline);
+    const tryDeadline = this.#perTryMs === undefined ? deadline : Math.min(deadline, now + this.#perTryMs);
+    const attempt = new HttpAttempt(this, up, this.attempts, now, tryDeadline);
     this.#current = attempt;
     attempt.dispatch();
   }
@@ -181,17 +181,14 @@ export class Exchange implements AttemptOwner, ExchangeView {
   /** Asked when a replica answers a retryable status: discard it and retry? Takes a budget slot when the answer is yes. */
   retryOnStatus(status: number): boolean {
     const decision = retryDecision(this.#question({ phase: 'sent', outcome: 'http-5xx', code: undefined }, status));
-    return decision === 'retry' && this.#acquireRetry();
+    return decision === 'retry' && this.#takeSlot().tryTake(this.attempts + 1);
   }
 
   /** Called once per attempt that did not deliver a response; decides between failover, retry and an error. */
   attemptFailed(attempt: HttpAttempt, failure: AttemptFailure, status?: number, retryAcquired = false): AttemptStats['next'] {
-    this.#lastFailure = { up: attempt.upstream, failure };
-    if (this.#tried === undefined) {
-      this.#tried = new Set();
-      this.#pick.exclude = this.#tried;
-    }
-    this.#tried.add(attempt.upstream.id);
+    this.#pick ??= {};
+    this.#failures ??= new ExchangeFailures(this.#pick);
+    this.#failures.record(attempt.upstream, failure);
     if (this.aborted || this.finished) return undefined;
     if (failure.phase === 'responding') {
       // Part of the response is already with the client: cut the connection so the truncation is visible.
@@ -231,26 +228,12 @@ export class Exchange implements AttemptOwner, ExchangeView {
       this.ctx.stats.retries++;
       this.attempt();
     };
-    const next = this.attempts + 1;
-    if (this.#slot?.isHeldFor(next)) {
-      go();
-      return;
-    }
-    const slot = this.#takeSlot();
-    slot.take(next, (ok) => {
-      if (!ok) this.fail(this.#failureResponse());
-      else if (this.aborted || this.finished) slot.release();
-      else go();
-    });
+    this.#takeSlot().retry(this.attempts + 1, go, () => this.fail(this.#failureResponse()), () => this.aborted || this.finished);
   }
 
   /** Every attempt reports its end: a budget slot is held only while its retry runs, not for the whole response. */
   attemptEnded(n: number): void {
     this.#slot?.attemptEnded(n);
-  }
-
-  #acquireRetry(): boolean {
-    return this.#takeSlot().tryTake(this.attempts + 1);
   }
 
   /** The exchange's budget slot, made on its first retry (a request that never retries allocates none). */
@@ -259,9 +242,9 @@ export class Exchange implements AttemptOwner, ExchangeView {
     return this.#slot;
   }
 
-  #failureResponse(): ProxyError {
-    const last = this.#lastFailure!;
-    return upstreamFailure(this.service, last.up.id, last.failure.outcome, last.failure.code, this.timeouts.requestMs);
+  #failureResponse(timeout = false): ProxyError {
+    const failures = this.#failures ?? new ExchangeFailures({});
+    return failures.response(this.service, this.timeouts.requestMs, timeout);
   }
 
   /** Answers with the proxy's own error (or cuts the connection if a response is already under way). */
@@ -301,13 +284,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     ctx.budget.requestEnded();
     this.#breaker?.done(this.#pending);
     this.#slot?.release();
-    if (ctx.onAccessLog !== undefined || ctx.onRequest !== undefined) this.#log();
-  }
-
-  #log(): void {
-    const { ctx } = this;
-    const entry = accessLogEntry(this, ctx.service, this.conn.clientIp, this.#current?.upstream.id, this.#errorCode, routeLabel(this.#route));
-    ctx.onRequest?.(entry);
-    ctx.onAccessLog?.(formatAccessLog(entry), entry);
+    if (ctx.onAccessLog === undefined && ctx.onRequest === undefined) return;
+    emitRequest(ctx, accessLogEntry(this, ctx.service, this.conn.clientIp, this.#current?.upstream.id, this.#errorCode, routeLabel(this.#route)));
   }
 }

@@ -5,15 +5,10 @@
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { type HTTPParserClass, PAUSE, type ParseError, type Parser, type ParserCheck, checkParser } from './llhttp-contract.ts';
+import { type ReadPath, ReadPathChooser } from './read-path.ts';
 
 export { PAUSE, PROCEED, SKIP_BODY, type ParseError, type Parser, type ParserCheck, checkParser } from './llhttp-contract.ts';
-
-/**
- * How a ParsedSocket's bytes reach the parser: `consume`, the parser reads the socket's handle itself (no 'data'
- * events, one native call per read: the fast path); `data`, 'data' events feed `parser.execute` (what node:http did
- * before consume; slower, same framing and checks).
- */
-export type ReadPath = 'consume' | 'data';
+export { type ReadPath, ReadPathChooser } from './read-path.ts';
 
 // `_http_common` is a public-but-undocumented builtin; node:http itself creates its parsers from it the same way.
 const common = createRequire(import.meta.url)('_http_common') as unknown;
@@ -36,30 +31,6 @@ export const kOnMessageComplete = HTTPParser.kOnMessageComplete | 0;
 export const kOnExecute = HTTPParser.kOnExecute | 0;
 /** Strict: no lenient flag, so CL+TE, obs-fold, bare LF/CR and bad chunking are all parse errors. */
 export const STRICT = HTTPParser.kLenientNone | 0;
-
-/**
- * Chooses the read path of new proxies: `consume` unless the load-time check found the consume internals broken, or
- * CMESH_PROXY_PARSER=fallback asks for `data`. The reason for a fallback is logged once, by the first caller that
- * passes a log (the daemon's), so the daemon log says it once however many proxies it opens.
- */
-export class ReadPathChooser {
-  readonly fallbackReason: string | undefined;
-  #told = false;
-
-  constructor(check: ParserCheck, env: string | undefined) {
-    this.fallbackReason = env === 'fallback' ? 'forced by CMESH_PROXY_PARSER=fallback' : check.noConsume;
-  }
-
-  choose(log?: (line: string) => void): ReadPath {
-    const why = this.fallbackReason;
-    if (why === undefined) return 'consume';
-    if (!this.#told && log !== undefined) {
-      this.#told = true;
-      log(`proxy: node's HTTP parser will not consume sockets (${why}); client and replica sockets are parsed from 'data' events instead (correct, slower)`);
-    }
-    return 'data';
-  }
-}
 
 export const readPaths = new ReadPathChooser(PARSER_CHECK, process.env.CMESH_PROXY_PARSER);
 
@@ -115,6 +86,8 @@ export class ParsedSocket {
   /** The bytes being parsed when they came from 'data' or `feed` (a consumed read is asked of the parser). */
   #current: Buffer | null = null;
   #released = false;
+  /** kOnMessageComplete is set (it is switched off for bodiless requests; one store per change, not per request). */
+  #wantComplete = true;
 
   constructor(socket: Socket, kind: 'request' | 'response', maxHeaderSize: number, sink: ParseSink, path: ReadPath) {
     this.socket = socket;
@@ -198,6 +171,8 @@ export class ParsedSocket {
 
   /** Whether the sink hears `parsedMessageComplete` (a bodiless request's is not needed: one call less). */
   wantMessageComplete(on: boolean): void {
+    if (on === this.#wantComplete) return;
+    this.#wantComplete = on;
     this.#parser[kOnMessageComplete] = on ? onMessageComplete : null;
   }
 

@@ -2,7 +2,8 @@
 // the checks llhttp leaves to us: target form, Host, Expect, and how the body is framed.
 
 import type { ProxyError } from './error-responses.ts';
-import { FORWARDING, type ForwardingInfo, HOP_BY_HOP, absorbForwarded, connectionNamed, dropNamedLines, newForwardedSoFar } from './forwarded-headers.ts';
+import { type ForwardedSoFar, type ForwardingInfo, absorbForwarded, connectionNamed, dropNamedLines, newForwardedSoFar } from './forwarded-headers.ts';
+import { H_CONNECTION, H_CONTENT_LENGTH, H_EXPECT, H_HOP, H_HOST, H_IDEMPOTENCY_KEY, H_KEEP_ALIVE, H_OTHER, H_TRANSFER_ENCODING, headerKind } from './header-names.ts';
 import { parseTarget } from './request-target.ts';
 import { isReplaySafe } from './retry.ts';
 
@@ -22,10 +23,14 @@ export interface PreparedRequest {
   /** `Expect: 100-continue` on HTTP/1.1: the proxy answers it before reading the body. */
   expectContinue: boolean;
   replaySafe: boolean;
+  /** The last X-Forwarded-* and Via lines built from the connection's own facts, for the `info` and host they were built for. */
+  tail: string;
+  tailInfo: ForwardingInfo | undefined;
+  tailHost: string | undefined;
 }
 
 export function newPreparedRequest(): PreparedRequest {
-  return { head: '', needsHost: false, chunked: false, contentLength: -1, expectContinue: false, replaySafe: true };
+  return { head: '', needsHost: false, chunked: false, contentLength: -1, expectContinue: false, replaySafe: true, tail: '', tailInfo: undefined, tailHost: undefined };
 }
 
 export function hasBody(r: PreparedRequest): boolean {
@@ -38,10 +43,17 @@ export function hasBody(r: PreparedRequest): boolean {
  * (or extended for trusted peers), absolute-form authority as Host; everything else keeps its case and order.
  */
 export function prepareRequest(method: string, url: string, raw: readonly string[], http11: boolean, info: ForwardingInfo, out: PreparedRequest): ProxyError | undefined {
-  const target = parseTarget(url);
-  if (typeof target === 'string') return { status: 400, code: 'bad-request', message: target };
+  // Origin-form (a path) passes as it is, without building a RequestTarget.
+  let path = url;
+  let authority: string | undefined;
+  if (url.charCodeAt(0) !== 47 /* / */) {
+    const target = parseTarget(url);
+    if (typeof target === 'string') return { status: 400, code: 'bad-request', message: target };
+    path = target.path;
+    authority = target.host;
+  }
   let named: Set<string> | undefined;
-  let head = `${method} ${target.path} HTTP/1.1\r\n`;
+  let head = `${method} ${path} HTTP/1.1\r\n`;
   let hosts = 0;
   let host: string | undefined;
   // Reused: this runs once per request on the proxy's hot path and never re-enters.
@@ -56,23 +68,35 @@ export function prepareRequest(method: string, url: string, raw: readonly string
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'connection') named = connectionNamed(value, named);
-      else if (lower === 'transfer-encoding') chunked = true;
-      else if (lower === 'expect') expect = value;
-      continue;
-    }
-    if (lower === 'host') {
-      hosts++;
-      host ??= value;
-      if (target.host !== undefined) continue;
-    } else if (lower === 'content-length') {
-      contentLength = Number(value);
-    } else if (lower === 'idempotency-key' || lower === 'x-idempotency-key') {
-      idempotencyKey = true;
-    } else if (FORWARDING.has(lower)) {
-      if (!info.trusted || absorbForwarded(lower, value, fwd)) continue;
+    switch (headerKind(name)) {
+      case H_OTHER:
+        break;
+      case H_CONNECTION:
+        named = connectionNamed(value, named);
+        continue;
+      case H_TRANSFER_ENCODING:
+        chunked = true;
+        continue;
+      case H_EXPECT:
+        expect = value;
+        continue;
+      case H_KEEP_ALIVE:
+      case H_HOP:
+        continue;
+      case H_HOST:
+        hosts++;
+        host ??= value;
+        if (authority !== undefined) continue;
+        break;
+      case H_CONTENT_LENGTH:
+        contentLength = Number(value);
+        break;
+      case H_IDEMPOTENCY_KEY:
+        idempotencyKey = true;
+        break;
+      default:
+        // A forwarding claim: kept (or merged) only from a trusted peer.
+        if (!info.trusted || absorbForwarded(name.toLowerCase(), value, fwd)) continue;
     }
     head += `${name}: ${value}\r\n`;
   }
@@ -86,17 +110,33 @@ export function prepareRequest(method: string, url: string, raw: readonly string
     out.expectContinue = true;
   }
   if (named !== undefined) head = dropNamedLines(head, named);
-  if (target.host !== undefined) {
-    host = target.host;
+  if (authority !== undefined) {
+    host = authority;
     head += `host: ${host}\r\n`;
   }
-  head += `x-forwarded-for: ${fwd.xff === undefined ? info.clientIp : `${fwd.xff}, ${info.clientIp}`}\r\nx-forwarded-proto: ${fwd.proto ?? info.proto}\r\n`;
-  if (fwd.host !== undefined || host !== undefined) head += `x-forwarded-host: ${fwd.host ?? host}\r\n`;
-  if (info.via !== undefined) head += `via: 1.1 ${info.via}\r\n`;
+  head += forwardingTail(info, fwd, fwd.host ?? host, out);
   out.head = head;
   out.needsHost = host === undefined;
   out.chunked = chunked;
   out.contentLength = chunked ? -1 : contentLength;
   out.replaySafe = isReplaySafe(method, idempotencyKey);
   return undefined;
+}
+
+/**
+ * The X-Forwarded-For/Proto/Host and Via lines. Without a trusted peer's own values they depend only on the
+ * connection (client IP, scheme, via) and the Host, so a keep-alive connection's requests reuse the last ones built.
+ */
+function forwardingTail(info: ForwardingInfo, fwd: ForwardedSoFar, xfHost: string | undefined, out: PreparedRequest): string {
+  const own = fwd.xff === undefined && fwd.proto === undefined && fwd.host === undefined;
+  if (own && out.tailInfo === info && out.tailHost === xfHost) return out.tail;
+  let tail = `x-forwarded-for: ${fwd.xff === undefined ? info.clientIp : `${fwd.xff}, ${info.clientIp}`}\r\nx-forwarded-proto: ${fwd.proto ?? info.proto}\r\n`;
+  if (xfHost !== undefined) tail += `x-forwarded-host: ${xfHost}\r\n`;
+  if (info.via !== undefined) tail += `via: 1.1 ${info.via}\r\n`;
+  if (own) {
+    out.tail = tail;
+    out.tailInfo = info;
+    out.tailHost = xfHost;
+  }
+  return tail;
 }

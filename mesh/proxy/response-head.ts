@@ -1,7 +1,8 @@
 // A replica's response head turned into the client's: status line and end-to-end fields in one string, plus the
 // framing facts the client connection needs to decide between Content-Length, re-chunking and close-delimiting.
 
-import { HOP_BY_HOP, connectionNamed, dropNamedLines } from './forwarded-headers.ts';
+import { connectionNamed, dropNamedLines } from './forwarded-headers.ts';
+import { H_CONNECTION, H_CONTENT_LENGTH, H_KEEP_ALIVE, H_OTHER, H_TRANSFER_ENCODING, headerKind, isHopByHop } from './header-names.ts';
 
 export interface ResponseFacts {
   contentLength: boolean;
@@ -27,14 +28,15 @@ export function clientResponseHead(status: number, reason: string, raw: readonly
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'connection') named = connectionNamed(value, named);
-      else if (lower === 'transfer-encoding') facts.chunked = true;
-      else if (lower === 'keep-alive') facts.keepAliveTimeout = keepAliveHint(value);
-      continue;
+    const kind = headerKind(name);
+    if (kind !== H_OTHER) {
+      if (kind === H_CONTENT_LENGTH) facts.contentLength = true;
+      else if (kind === H_CONNECTION) named = connectionNamed(value, named);
+      else if (kind === H_TRANSFER_ENCODING) facts.chunked = true;
+      else if (kind === H_KEEP_ALIVE) facts.keepAliveTimeout = keepAliveHint(value);
+      // Forwarding and request-only names pass in a response.
+      if (isHopByHop(kind)) continue;
     }
-    if (lower === 'content-length') facts.contentLength = true;
     head += `${name}: ${value}\r\n`;
   }
   return named === undefined ? head : dropNamedLines(head, named);

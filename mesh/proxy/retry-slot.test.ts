@@ -52,4 +52,26 @@ describe('RetrySlot', () => {
     assert.equal(budget.retrying, 0);
     assert.equal(stats.budgetExhausted, 0);
   });
+
+  it('retry: goes at once on a held slot, waits for a granted one, refuses when none comes, and gives back a slot the exchange no longer wants', () => {
+    const budget = new RetryBudget(0.2, 1, 0);
+    const stats = newStats();
+    const slot = new RetrySlot(budget, stats);
+    const seen: string[] = [];
+    const go = (): number => seen.push('go');
+    const refused = (): number => seen.push('refused');
+    slot.retry(2, go, refused, () => false);
+    assert.deepEqual(seen, ['go']);
+    assert.equal(budget.retrying, 1);
+    slot.retry(2, go, refused, () => false);
+    assert.deepEqual(seen, ['go', 'go'], 'the slot already covers attempt 2: no second one is taken');
+    assert.equal(budget.retrying, 1);
+    slot.retry(3, go, refused, () => false);
+    assert.deepEqual(seen, ['go', 'go', 'refused'], 'a full budget (minConcurrent 1, no wait) refuses');
+    assert.equal(stats.budgetExhausted, 1);
+    slot.attemptEnded(2);
+    slot.retry(3, go, refused, () => true);
+    assert.deepEqual(seen, ['go', 'go', 'refused'], 'granted after the exchange ended: nothing runs');
+    assert.equal(budget.retrying, 0, 'and the slot went straight back');
+  });
 });

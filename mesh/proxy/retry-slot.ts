@@ -45,6 +45,22 @@ export class RetrySlot {
     });
   }
 
+  /**
+   * Runs `go` once a slot covers `attempt`: held already, or granted now or after the budget's wait; `refused` when
+   * the budget says no. If the exchange is `gone` by the time a slot is granted, the slot goes straight back.
+   */
+  retry(attempt: number, go: () => void, refused: () => void, gone: () => boolean): void {
+    if (this.isHeldFor(attempt)) {
+      go();
+      return;
+    }
+    this.take(attempt, (ok) => {
+      if (!ok) refused();
+      else if (gone()) this.release();
+      else go();
+    });
+  }
+
   /** Every attempt reports its end; the slot is given back when it covered that attempt. */
   attemptEnded(attempt: number): void {
     if (this.#heldFor !== attempt) return;

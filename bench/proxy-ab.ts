@@ -1,0 +1,124 @@
+// A/B of the cmesh HTTP proxy between two checkouts (a base and this tree), beside the node floor, in one interleaved
+// run: CPU per request is what a proxy change is judged by on a shared, loaded host (rates swing ~2× with the load).
+// Usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--cpu-prof DIR] [--json]
+//   DIR is another checkout of cmesh (e.g. `git archive <commit> | tar -x -C DIR`, node_modules linked in).
+// Each path is bench/proxy.ts's child mode (--serve: cmesh's proxy over a plain round-robin pool; --serve-floor) with
+// the daemon's V8 flags, in front of the same 3 node echo replicas; wrk -t1 -c64 keep-alive on GET /bytes?n=1024.
+// Every round runs every path once (1 s warm-up, then N s measured), the order reversed every other round; CPU is
+// utime+stime from /proc/<pid>/stat over the measured seconds; the report is each ratio's median over the rounds.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { cpuSeconds, wrk } from './proxy-peers.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i < 0 ? undefined : args[i + 1];
+};
+
+interface Path {
+  name: string;
+  port: number;
+  child: ChildProcess;
+}
+
+async function waitPort(port: number, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        r(true);
+      });
+      s.on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+/** One proxy child of `checkout`'s bench/proxy.ts (mode --serve or --serve-floor). */
+async function startPath(name: string, checkout: string, mode: string, upstreams: number[], prof?: string): Promise<Path> {
+  const port = await freePort();
+  const profFlags = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
+  const child = spawn(process.execPath, [...DAEMON_V8_FLAGS, ...profFlags, '--import', 'tsx', join(checkout, 'bench/proxy.ts'), mode, String(port), ...upstreams.map(String)], {
+    cwd: checkout,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitPort(port);
+  return { name, port, child };
+}
+
+function loadAvg(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 1).join('');
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function main(): Promise<void> {
+  const base = flag('--base');
+  if (base === undefined) throw new Error('usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--cpu-prof DIR] [--json]');
+  const rounds = Number(flag('--rounds') ?? 5);
+  const seconds = Number(flag('--seconds') ?? 5);
+  const children: ChildProcess[] = [];
+  try {
+    const upstreams: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', CMESH_REPLICA: `echo#${i + 1}` };
+      children.push(spawn(process.execPath, [join(ROOT, 'fixtures/docker/echo/server.mjs')], { env, stdio: 'ignore' }));
+      upstreams.push(port);
+    }
+    for (const p of upstreams) await waitPort(p);
+    const paths = [
+      await startPath('floor', ROOT, '--serve-floor', upstreams),
+      await startPath('base', base, '--serve', upstreams),
+      await startPath('head', ROOT, '--serve', upstreams, flag('--cpu-prof')),
+    ];
+    for (const p of paths) children.push(p.child);
+    const perRound: Record<string, number>[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? paths : [...paths].reverse();
+      const row: Record<string, number> = {};
+      const load0 = loadAvg();
+      for (const p of order) {
+        wrk(p.port, 1);
+        const c0 = cpuSeconds(p.child.pid!);
+        const w = wrk(p.port, seconds);
+        const c1 = cpuSeconds(p.child.pid!);
+        if (w.errors > 0) throw new Error(`${p.name}: ${w.errors} errors`);
+        row[`${p.name} µs/req`] = ((c1.user - c0.user + c1.sys - c0.sys) * 1e6) / w.requests;
+        row[`${p.name} req/s`] = w.rps;
+      }
+      row['head/base'] = row['head µs/req']! / row['base µs/req']!;
+      row['head/floor'] = row['head µs/req']! / row['floor µs/req']!;
+      row['base/floor'] = row['base µs/req']! / row['floor µs/req']!;
+      perRound.push(row);
+      const f = (k: string, d = 1): string => row[k]!.toFixed(d);
+      console.error(
+        `round ${r + 1} (load ${load0} → ${loadAvg()}): µs/req floor ${f('floor µs/req')} base ${f('base µs/req')} head ${f('head µs/req')}; head/base ${f('head/base', 2)} head/floor ${f('head/floor', 2)} base/floor ${f('base/floor', 2)}; req/s ${f('floor req/s', 0)} / ${f('base req/s', 0)} / ${f('head req/s', 0)}`,
+      );
+    }
+    const keys = Object.keys(perRound[0]!);
+    const medians = Object.fromEntries(keys.map((k) => [k, median(perRound.map((row) => row[k]!))]));
+    if (args.includes('--json')) console.log(JSON.stringify({ date: new Date().toISOString(), rounds, seconds, medians, perRound }, null, 2));
+    else console.log(`medians over ${rounds} rounds: ${keys.map((k) => `${k} ${medians[k]!.toFixed(k.includes('/') ? 2 : 1)}`).join(', ')}`);
+  } finally {
+    // SIGTERM: the proxy children exit cleanly, so a --cpu-prof profile gets written.
+    for (const c of children) c.kill('SIGTERM');
+  }
+}
+
+await main();
