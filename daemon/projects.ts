@@ -256,7 +256,7 @@ export class ProjectManager {
       this.#desired.delete(name);
       await this.#o.store.remove(name);
       if (target === 'swarm') {
-        const removed = await swarmProjectDown(this.#swarmContext(), name);
+        const removed = await swarmProjectDown(this.#swarmContext(), name, request.volumes);
         this.#publish({ type: 'project', project: name, action: 'down' });
         return removed;
       }

@@ -170,7 +170,7 @@ test('down on an engine that left the swarm fails with the init/join hint and ke
 
 test('down removes the services, networks, secrets and configs; the project is forgotten; a second down finds nothing', async () => {
   const removed = await client.operation('/v1/projects/shop/down', { volumes: false, removeOrphans: false }, () => {});
-  assert.deepEqual(removed, { services: ['db', 'web'], networks: ['shop_default'], secrets: [], configs: [] });
+  assert.deepEqual(removed, { services: ['db', 'web'], networks: ['shop_default'], secrets: [], configs: [], volumes: [] });
   assert.deepEqual(await swarm.listServices({}), []);
   assert.deepEqual(await swarm.listNetworks({}), []);
   await rejectsCode(ps(), 'CMESH_E_PROJECT_NOT_FOUND');
@@ -184,6 +184,6 @@ test('with its desired state lost, down still finds a swarm project by its servi
   await start();
   await rejectsCode(ps(), 'CMESH_E_PROJECT_NOT_FOUND');
   const removed = await client.operation('/v1/projects/shop/down', { volumes: false, removeOrphans: false }, () => {});
-  assert.deepEqual(removed, { services: ['db', 'web'], networks: ['shop_default'], secrets: [], configs: [] });
+  assert.deepEqual(removed, { services: ['db', 'web'], networks: ['shop_default'], secrets: [], configs: [], volumes: [] });
   assert.deepEqual(await swarm.listServices({}), []);
 });

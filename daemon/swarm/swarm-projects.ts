@@ -103,9 +103,10 @@ export class SwarmProjects {
     return (await this.#o.swarm.listServices(swarmProjectLabels(project))).length > 0;
   }
 
-  down(project: string): Promise<SwarmDownResult> {
+  /** `volumes`: also the project's named volumes on this node (`down -v`). */
+  down(project: string, volumes = false): Promise<SwarmDownResult> {
     this.stopObserving(project);
-    return swarmDown(this.#o.swarm, project);
+    return swarmDown(this.#o.swarm, project, volumes ? this.#o.engine : undefined);
   }
 
   async ps(project: string, all: boolean, services: string[]): Promise<ReplicaStatus[]> {
