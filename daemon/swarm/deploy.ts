@@ -52,6 +52,11 @@ export function assertSingleNode(status: SwarmStatus, project: ProjectSpec, serv
   });
 }
 
+/** A service's replica count on the swarm: 0 while `cmesh stop` holds it (its count is kept for `start`). */
+export function swarmReplicas(desired: DesiredProject, service: string): number {
+  return desired.stopped.includes(service) ? 0 : desiredReplicas(desired, service);
+}
+
 /** Labels selecting everything of one project on the swarm target. */
 export function swarmProjectLabels(project: string): Record<string, string> {
   return { ...projectLabels(project), [TARGET_LABEL]: 'swarm' };
@@ -142,7 +147,7 @@ export async function swarmUp(ctx: SwarmDeployContext, desired: DesiredProject, 
   const result: SwarmUpResult = { created: [], updated: [], unchanged: [], removed: [] };
   const existing = new Map((await swarm.listServices(labels)).map((s) => [s.spec.Labels[Labels.service] ?? '', s]));
   for (const name of services) {
-    const spec = swarmService(project, project.services[name]!, { imageId: ids[name]!, replicas: desiredReplicas(desired, name), objectIds }, objects);
+    const spec = swarmService(project, project.services[name]!, { imageId: ids[name]!, replicas: swarmReplicas(desired, name), objectIds }, objects);
     const have = existing.get(name);
     if (!have) {
       await swarm.createService(spec);
