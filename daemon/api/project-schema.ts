@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ContainerOptions, ResourceOptions } from './container-options.ts';
 import type { SourcePosition } from './errors.ts';
+import { KubernetesClaimSchema } from './kubernetes-claim.ts';
 import { TARGETS } from './target.ts';
 import type {
   BuildSpec,
@@ -341,6 +342,7 @@ const VolumeSpecSchema = z.strictObject({
   driver: z.string().optional(),
   labels: stringMap,
   driverOpts: stringMap.optional(),
+  kubernetes: KubernetesClaimSchema.optional(),
 });
 
 /** Each entry of a named map must carry its own key as `name`: consumers index by either. */

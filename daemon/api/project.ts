@@ -3,6 +3,7 @@
 
 import type { ContainerOptions, ExtraHost, Ulimit } from './container-options.ts';
 import type { SourcePosition } from './errors.ts';
+import type { KubernetesClaim } from './kubernetes-claim.ts';
 import type { TrafficPolicy } from './traffic-policy.ts';
 import type { Target } from './target.ts';
 
@@ -305,6 +306,8 @@ export interface VolumeSpec {
   driver?: string;
   labels: Record<string, string>;
   driverOpts?: Record<string, string>;
+  /** `x-cmesh.kubernetes`: the claim `cmesh export kubernetes` makes for it. */
+  kubernetes?: KubernetesClaim;
 }
 
 export interface ProjectSpec {
