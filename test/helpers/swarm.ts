@@ -1,7 +1,9 @@
 // A single-node swarm for the one swarm e2e file: join the engine to a swarm only when it is in none, and leave again
 // only when this process made it. The engine is shared, so nothing here touches what another run created.
 
+import { sleep } from './cmesh-cli.ts';
 import { RUN_LABEL, run } from './docker.ts';
+import { loopbackPool, type Outcome, pacedLoad } from './load.ts';
 
 export interface SwarmSession {
   /** True when this process ran `swarm init` (and so must `swarm leave --force`). */
@@ -66,4 +68,44 @@ async function waitNoTaskContainers(label: string): Promise<void> {
 /** IDs of the project's swarm objects of one kind, by cmesh's project label. */
 export async function swarmObjectsOf(kind: 'service' | 'secret' | 'config' | 'network', project: string): Promise<string[]> {
   return (await run([kind, 'ls', '-q', '--filter', `label=dev.cmesh.project=${project}`], { timeoutMs: 30_000 })).split('\n').filter(Boolean);
+}
+
+/** GETs `/` on the proxy's published port `n` times; returns the body of each answer (a task's hostname). */
+export async function hits(port: number, n: number): Promise<{ bodies: string[]; failed: number }> {
+  const bodies: string[] = [];
+  let failed = 0;
+  for (let i = 0; i < n; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
+      const body = (await res.text()).trim();
+      if (res.status === 200) bodies.push(body);
+      else failed++;
+    } catch {
+      failed++;
+    }
+  }
+  return { bodies, failed };
+}
+
+/** Paced load (4 workers, 50 req/s, bounded to 2 min) on the published port around `action`. */
+export async function underLoad(port: number, action: () => Promise<void>): Promise<Outcome[]> {
+  const pool = loopbackPool(port, 4);
+  const stop = new AbortController();
+  const load = pacedLoad(pool, { rate: 50, concurrency: 4, maxMs: 120_000, maxCount: 6000, stop: stop.signal });
+  try {
+    await sleep(500);
+    await action();
+    await sleep(1000);
+  } finally {
+    stop.abort();
+  }
+  const outcomes = await load;
+  await pool.close();
+  return outcomes;
+}
+
+/** The 12-character container IDs of the service's running task containers: what `hostname` prints inside them. */
+export async function taskHostnames(service: string): Promise<string[]> {
+  const out = await run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`, '--filter', 'status=running']);
+  return out.split('\n').filter(Boolean).sort();
 }
