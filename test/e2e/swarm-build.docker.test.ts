@@ -9,23 +9,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
-import { ensureBaseImages, newRunId, ROOT, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
+import { ensureBaseImages, newRunId, ROOT, run } from '../helpers/docker.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { failed, summary } from '../helpers/load.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
-import { cleanupSwarm, ensureSwarm, hits, leaveSwarm, swarmObjectsOf, underLoad } from '../helpers/swarm.ts';
+import { cleanupSwarm, composeTestLabels, hits, swarmObjectsOf, swarmTestFile, teardownSwarmProject, underLoad } from '../helpers/swarm.ts';
 
-await requireDocker();
-const session = await ensureSwarm();
 const runIds: string[] = [];
-
-after(async () => {
-  try {
-    for (const id of runIds) await cleanupSwarm(id);
-  } finally {
-    await leaveSwarm(session);
-  }
-});
+const session = await swarmTestFile(runIds);
 
 if (session.skip !== undefined) test('swarm target: watch and registry', { skip: session.skip }, () => {});
 
@@ -48,23 +39,17 @@ if (session.skip === undefined) {
       await cli.writeCompose(
         project,
         `  web:
-    build: { context: ./app, labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} } }
+    build: { context: ./app, labels: ${composeTestLabels(runId)} }
     ports: ["${port}:8080"]
     deploy: { replicas: 2 }
     healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
-    labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }
+    labels: ${composeTestLabels(runId)}
 x-cmesh: { target: swarm }
 `,
       );
     });
 
-    after(async () => {
-      try {
-        await cli?.teardown(project, runId);
-      } finally {
-        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
-      }
-    });
+    after(() => teardownSwarmProject(cli, project, runId));
 
     test('an edit under load rolls out by the new image ID with 0 failed requests', async () => {
       await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
@@ -112,7 +97,7 @@ if (session.skip === undefined) {
         `  web:
     image: cmesh/busybox:local
     command: ["sh", "-c", "exec httpd -f -p 8080 -h /"]
-    labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }
+    labels: ${composeTestLabels(runId)}
 x-cmesh: { target: swarm, registry: "${registry.host}" }
 `,
       );

@@ -7,23 +7,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
-import { ensureBaseImages, newRunId, ROOT, RUN_LABEL, requireDocker, TEST_LABEL } from '../helpers/docker.ts';
+import { ensureBaseImages, newRunId, ROOT } from '../helpers/docker.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { cleanupSwarm, ensureSwarm, leaveSwarm } from '../helpers/swarm.ts';
+import { composeTestLabels, hostnameWeb, swarmTestFile, teardownSwarmProject } from '../helpers/swarm.ts';
 import { paneEnv, startPane, type TmuxPane } from '../helpers/tmux.ts';
 
-await requireDocker();
-const session = await ensureSwarm();
 const runId = newRunId('swarmdash');
 const project = runId;
-
-after(async () => {
-  try {
-    await cleanupSwarm(runId);
-  } finally {
-    await leaveSwarm(session);
-  }
-});
+const session = await swarmTestFile([runId]);
 
 if (session.skip !== undefined) test('swarm target: dash', { skip: session.skip }, () => {});
 else {
@@ -38,16 +29,8 @@ else {
       port = await freePort();
       await cli.writeCompose(
         project,
-        `  web:
-    image: cmesh/busybox:local
-    command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    ports: ["${port}:8080"]
-    deploy: { replicas: 2 }
-    stop_grace_period: 1s
-    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
-    labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }
-networks:
-  default: { labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} } }
+        `${hostnameWeb(port, 2, runId, '    stop_grace_period: 1s\n')}networks:
+  default: { labels: ${composeTestLabels(runId)} }
 x-cmesh: { target: swarm }
 `,
       );
@@ -57,9 +40,8 @@ x-cmesh: { target: swarm }
     after(async () => {
       try {
         await pane?.kill();
-        await cli?.teardown(project, runId);
       } finally {
-        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
+        await teardownSwarmProject(cli, project, runId);
       }
     });
 

@@ -9,24 +9,18 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { until } from '../helpers/cmesh-cli.ts';
-import { ensureBaseImages, newRunId, ROOT, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
-import { cleanupSwarm, ensureSwarm, leaveSwarm } from '../helpers/swarm.ts';
+import { ensureBaseImages, newRunId, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+import { swarmTestFile } from '../helpers/swarm.ts';
 
 const exec = promisify(execFile);
-await requireDocker();
-const session = await ensureSwarm();
 const runId = newRunId('swarmreap');
 const user = `${runId}-user`;
 const created: { kind: string; id: string }[] = [];
-
+// Registered before the file's swarm teardown, so it runs first: the objects go before the swarm is left.
 after(async () => {
-  try {
-    for (const o of created.reverse()) await run([o.kind, 'rm', o.id]).catch(() => undefined);
-    await cleanupSwarm(runId);
-  } finally {
-    await leaveSwarm(session);
-  }
+  for (const o of created.reverse()) await run([o.kind, 'rm', o.id]).catch(() => undefined);
 });
+const session = await swarmTestFile([runId]);
 
 const cmeshLabels = (project: string) => ['--label', 'dev.cmesh.managed=true', '--label', `dev.cmesh.project=${project}`, '--label', 'dev.cmesh.target=swarm'];
 async function make(kind: string, args: string[]): Promise<string> {

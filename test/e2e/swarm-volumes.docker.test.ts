@@ -8,27 +8,18 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
-import { ensureBaseImages, newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
-import { cleanupSwarm, ensureSwarm, leaveSwarm, swarmObjectsOf, taskHostnames } from '../helpers/swarm.ts';
+import { ensureBaseImages, newRunId, run } from '../helpers/docker.ts';
+import { composeTestLabels, swarmObjectsOf, swarmTestFile, taskHostnames, teardownSwarmProject } from '../helpers/swarm.ts';
 
-await requireDocker();
-const session = await ensureSwarm();
 const runId = newRunId('swarmvol');
 const project = runId;
-
-after(async () => {
-  try {
-    await cleanupSwarm(runId);
-  } finally {
-    await leaveSwarm(session);
-  }
-});
+const session = await swarmTestFile([runId]);
 
 if (session.skip !== undefined) test('swarm target: volumes', { skip: session.skip }, () => {});
 else {
   describe('volumes, binds and tmpfs on the swarm target', { timeout: 300_000 }, () => {
     let cli: CmeshCli;
-    const labels = `{ ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }`;
+    const labels = composeTestLabels(runId);
     const volumeName = `${project}_data`;
     /** Runs `sh -c script` in the one task container of the service (on this node). */
     const inTask = async (script: string): Promise<string> => {
@@ -68,9 +59,8 @@ x-cmesh: { target: swarm }
 
     after(async () => {
       try {
-        await cli?.teardown(project, runId);
+        await teardownSwarmProject(cli, project, runId);
       } finally {
-        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
         await run(['volume', 'rm', volumeName]).catch(() => undefined);
       }
     });

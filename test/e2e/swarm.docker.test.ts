@@ -12,22 +12,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerImage, ReplicaProcesses } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { ensureBaseImages, newRunId, ROOT, RUN_LABEL, requireDocker, run, TEST_LABEL, testLabels } from '../helpers/docker.ts';
+import { ensureBaseImages, newRunId, ROOT, run, testLabels } from '../helpers/docker.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { failed, summary } from '../helpers/load.ts';
-import { cleanupSwarm, ensureSwarm, hits, leaveSwarm, swarmObjectsOf, taskHostnames, underLoad } from '../helpers/swarm.ts';
+import { cleanupSwarm, hits, hostnameWeb, swarmObjectsOf, swarmTestFile, taskHostnames, teardownSwarmProject, underLoad } from '../helpers/swarm.ts';
 
-await requireDocker();
-const session = await ensureSwarm();
 const runIds: string[] = [];
-
-after(async () => {
-  try {
-    for (const id of runIds) await cleanupSwarm(id);
-  } finally {
-    await leaveSwarm(session);
-  }
-});
+const session = await swarmTestFile(runIds);
 
 if (session.skip !== undefined) {
   test('swarm target', { skip: session.skip }, () => {});
@@ -61,19 +52,10 @@ if (session.skip === undefined) {
       await ensureBaseImages();
       cli = await newCmeshCli({ SWARM_TOKEN: 's3cret' });
       port = await freePort();
-      // Each task answers with its hostname (its container's short ID), so a response names the task that served it.
       await cli.writeCompose(
         project,
-        `  web:
-    image: cmesh/busybox:local
-    command: ["sh", "-c", "echo task $$(hostname) up && mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    ports: ["${port}:8080"]
-    deploy: { replicas: 3 }
-    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
-    secrets: [token]
-    configs: [greeting]
-    labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }
-x-cmesh: { target: swarm }
+        hostnameWeb(port, 3, runId, '    secrets: [token]\n    configs: [greeting]\n') +
+          `x-cmesh: { target: swarm }
 secrets:
   token: { environment: SWARM_TOKEN }
 configs:
@@ -83,13 +65,7 @@ configs:
       since = String(Math.floor(Date.now() / 1000));
     });
 
-    after(async () => {
-      try {
-        await cli?.teardown(project, runId);
-      } finally {
-        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
-      }
-    });
+    after(() => teardownSwarmProject(cli, project, runId));
 
     test('up --target swarm -d --wait: 3 healthy tasks of the image by ID, no pull; 30 requests reach all 3', async () => {
       await cli.ok(['up', '--target', 'swarm', '-d', '--wait', '--timeout', '120'], 180_000);
@@ -106,52 +82,6 @@ configs:
       assert.equal(failed, 0);
       assert.deepEqual([...new Set(bodies)].sort(), await taskHostnames(`${project}_web`));
       assert.equal(new Set(bodies).size, 3, 'all 3 tasks served');
-    });
-
-    test('port, top and images act on the tasks; pause is refused with Swarm’s reason and the alternative', async () => {
-      assert.equal((await cli.ok(['port', 'web', '8080'])).stdout.trim(), `127.0.0.1:${port}`);
-      const hosts = await taskHostnames(`${project}_web`);
-      const top = JSON.parse((await cli.ok(['top', '--json', 'web'])).stdout) as ReplicaProcesses[];
-      assert.deepEqual(top.map((r) => r.container.slice(0, 12)).sort(), hosts);
-      assert.ok(top.every((r) => r.processes.some((p) => p.join(' ').includes('httpd'))), JSON.stringify(top));
-      const images = JSON.parse((await cli.ok(['images', '--json'])).stdout) as ContainerImage[];
-      const id = await run(['image', 'inspect', '--format', '{{.Id}}', 'cmesh/busybox:local']);
-      assert.deepEqual(images.map((i) => [i.service, i.id]), hosts.map(() => ['web', id]));
-      const r = await cli.cmesh(['pause']);
-      assert.equal(r.code, 2);
-      assert.match(r.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh pause` is not available on the swarm target.*no paused task state/);
-      assert.match(r.stderr, /cmesh stop <service>/);
-    });
-
-    test('stop scales to 0 (the port then has no task), start brings the 3 tasks back healthy and serving', async () => {
-      await cli.ok(['stop', 'web'], 120_000);
-      assert.deepEqual(await taskHostnames(`${project}_web`), []);
-      assert.equal((await run(['service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', `${project}_web`])), '0');
-      assert.equal((await hits(port, 3)).failed, 3, 'no task behind the published port');
-      await cli.ok(['start', 'web'], 180_000);
-      const rows = await cli.ps();
-      assert.deepEqual(rows.filter((x) => x.state === 'running').map((x) => x.health), ['healthy', 'healthy', 'healthy']);
-      const now = await taskHostnames(`${project}_web`);
-      await until('the 3 new tasks to serve', 20_000, async () => {
-        const { bodies } = await hits(port, 15);
-        return JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(now) ? true : undefined;
-      }, 250);
-    });
-
-    test('cmesh kill delivers the signal to every task; Swarm replaces them (a kill is not a stop here)', async () => {
-      const before = await taskHostnames(`${project}_web`);
-      const r = await cli.ok(['kill', '-s', 'SIGKILL', 'web']);
-      assert.equal(r.stderr.match(/Killed \(SIGKILL\)/g)?.length, 3, r.stderr);
-      await until('Swarm to replace the 3 killed tasks', 90_000, async () => {
-        const now = await taskHostnames(`${project}_web`);
-        return now.length === 3 && now.every((h) => !before.includes(h)) ? true : undefined;
-      }, 500);
-      await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
-      const now = await taskHostnames(`${project}_web`);
-      await until('the replacements to serve', 20_000, async () => {
-        const { bodies } = await hits(port, 15);
-        return JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(now) ? true : undefined;
-      }, 250);
     });
 
     test('kill -9 of one task container under load: 0 failed requests, Swarm replaces the task', async () => {
@@ -243,6 +173,49 @@ configs:
       } finally {
         follow.kill('SIGINT');
       }
+    });
+
+    test('port, top and images act on the tasks; pause is refused with Swarm’s reason and the alternative', async () => {
+      assert.equal((await cli.ok(['port', 'web', '8080'])).stdout.trim(), `127.0.0.1:${port}`);
+      const hosts = await taskHostnames(`${project}_web`);
+      const top = JSON.parse((await cli.ok(['top', '--json', 'web'])).stdout) as ReplicaProcesses[];
+      assert.deepEqual(top.map((r) => r.container.slice(0, 12)).sort(), hosts);
+      assert.ok(top.every((r) => r.processes.some((p) => p.join(' ').includes('httpd'))), JSON.stringify(top));
+      const images = JSON.parse((await cli.ok(['images', '--json'])).stdout) as ContainerImage[];
+      const id = await run(['image', 'inspect', '--format', '{{.Id}}', 'cmesh/busybox:local']);
+      assert.deepEqual(images.map((i) => [i.service, i.id]), hosts.map(() => ['web', id]));
+      const r = await cli.cmesh(['pause']);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh pause` is not available on the swarm target.*no paused task state/);
+      assert.match(r.stderr, /cmesh stop <service>/);
+      const exec = await cli.cmesh(['exec', '-T', 'web', 'hostname']);
+      assert.equal(exec.code, 2, exec.stderr);
+      assert.match(exec.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh exec` is not supported yet on the swarm target/);
+    });
+
+    test('stop scales to 0 (the port then has no task), start brings the 3 tasks back healthy and serving', async () => {
+      await cli.ok(['stop', 'web'], 120_000);
+      assert.deepEqual(await taskHostnames(`${project}_web`), []);
+      assert.equal((await run(['service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', `${project}_web`])), '0');
+      assert.equal((await hits(port, 3)).failed, 3, 'no task behind the published port');
+      await cli.ok(['start', 'web'], 180_000);
+      const rows = await cli.ps();
+      assert.deepEqual(rows.filter((x) => x.state === 'running').map((x) => x.health), ['healthy', 'healthy', 'healthy']);
+      const now = await taskHostnames(`${project}_web`);
+      await until('the 3 new tasks to serve', 20_000, async () => {
+        const { bodies } = await hits(port, 15);
+        return JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(now) ? true : undefined;
+      }, 250);
+    });
+
+    test('cmesh kill delivers the signal to every task; Swarm replaces them (a kill is not a stop here)', async () => {
+      const before = await taskHostnames(`${project}_web`);
+      const r = await cli.ok(['kill', '-s', 'SIGKILL', 'web']);
+      assert.equal(r.stderr.match(/Killed \(SIGKILL\)/g)?.length, 3, r.stderr);
+      await until('Swarm to replace the 3 killed tasks', 90_000, async () => {
+        const now = await taskHostnames(`${project}_web`);
+        return now.length === 3 && now.every((h) => !before.includes(h)) ? true : undefined;
+      }, 500);
     });
 
     test('down leaves no services, networks, secrets or configs of the project', async () => {

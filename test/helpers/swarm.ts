@@ -1,8 +1,9 @@
 // A single-node swarm for the one swarm e2e file: join the engine to a swarm only when it is in none, and leave again
 // only when this process made it. The engine is shared, so nothing here touches what another run created.
 
-import { sleep } from './cmesh-cli.ts';
-import { RUN_LABEL, run } from './docker.ts';
+import { after } from 'node:test';
+import { type CmeshCli, sleep } from './cmesh-cli.ts';
+import { RUN_LABEL, requireDocker, run, TEST_LABEL } from './docker.ts';
 import { loopbackPool, type Outcome, pacedLoad } from './load.ts';
 
 export interface SwarmSession {
@@ -108,4 +109,48 @@ export async function underLoad(port: number, action: () => Promise<void>): Prom
 export async function taskHostnames(service: string): Promise<string[]> {
   const out = await run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`, '--filter', 'status=running']);
   return out.split('\n').filter(Boolean).sort();
+}
+
+/**
+ * The frame of a swarm e2e file: needs Docker, joins the engine to a swarm when it is in none, and after the file
+ * removes what carries each of `runIds` (filled as the file goes) and leaves the swarm again only if it made it.
+ */
+export async function swarmTestFile(runIds: readonly string[]): Promise<SwarmSession> {
+  await requireDocker();
+  const session = await ensureSwarm();
+  after(async () => {
+    try {
+      for (const id of runIds) await cleanupSwarm(id);
+    } finally {
+      await leaveSwarm(session);
+    }
+  });
+  return session;
+}
+
+/** A describe's `after`: the project downed and its daemon gone, then whatever cmesh made for it on the swarm. */
+export async function teardownSwarmProject(cli: CmeshCli | undefined, project: string, runId: string): Promise<void> {
+  try {
+    await cli?.teardown(project, runId);
+  } finally {
+    await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
+  }
+}
+
+/** The run's labels as a compose mapping, for services, networks and volumes the test declares. */
+export const composeTestLabels = (runId: string): string => `{ ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }`;
+
+/**
+ * A compose `web` service of `replicas` busybox httpd tasks on `port`, healthchecked every second; each task answers
+ * with its hostname (its container's short ID) and logs `task <hostname> up`, so a response names its task.
+ */
+export function hostnameWeb(port: number, replicas: number, runId: string, extra = ''): string {
+  return `  web:
+    image: cmesh/busybox:local
+    command: ["sh", "-c", "echo task $$(hostname) up && mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports: ["${port}:8080"]
+    deploy: { replicas: ${replicas} }
+    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
+    labels: ${composeTestLabels(runId)}
+${extra}`;
 }
