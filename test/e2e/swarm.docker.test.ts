@@ -182,7 +182,8 @@ configs:
       assert.deepEqual(top.map((r) => r.container.slice(0, 12)).sort(), hosts);
       assert.ok(top.every((r) => r.processes.some((p) => p.join(' ').includes('httpd'))), JSON.stringify(top));
       const images = JSON.parse((await cli.ok(['images', '--json'])).stdout) as ContainerImage[];
-      const id = await run(['image', 'inspect', '--format', '{{.Id}}', 'cmesh/busybox:local']);
+      // What the service runs (the shared base tag may have moved on since the deploy).
+      const id = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
       assert.deepEqual(images.map((i) => [i.service, i.id]), hosts.map(() => ['web', id]));
       const r = await cli.cmesh(['pause']);
       assert.equal(r.code, 2);
