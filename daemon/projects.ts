@@ -59,7 +59,7 @@ import type { SwarmEngine } from './api/swarm-engine.ts';
 import { assertTargetSupports, type Target, upTarget } from './api/target.ts';
 import { SwarmProjects } from './swarm/swarm-projects.ts';
 import { requireSwarm, type SwarmVerbContext, swarmProjectDown, swarmProjectScale, swarmProjectUp } from './swarm/swarm-target.ts';
-import { swarmStopStart, swarmVerbContext } from './swarm/swarm-verbs.ts';
+import { swarmRestartVerb, swarmStopStart, swarmVerbContext } from './swarm/swarm-verbs.ts';
 import { meshView } from './swarm/translate.ts';
 import type { StreamLogsOptions } from './logs.ts';
 
@@ -307,8 +307,8 @@ export class ProjectManager {
   stop(name: string, request: ServicesRequest): Promise<unknown> {
     return this.#lock(name).run(async () => {
       const desired = mergeStopped(this.#requireDesired(name), request.services, true);
+      if (desired.target === 'swarm') return swarmStopStart(requireSwarm(this.#swarm), desired, request, { verb: 'stop', waitMs: DEFAULT_WAIT_MS, commit: (d) => this.#commit(d) });
       await this.#commit(desired);
-      if (desired.target === 'swarm') return swarmStopStart(requireSwarm(this.#swarm), desired, request.services, DEFAULT_WAIT_MS);
       const chosen = await manualContainers(this.#o.engine, name, request.services);
       await Promise.all(
         chosen.map((c) => drainedStop(this.#manual(name), c, request, () => this.#o.engine.stopContainer(c.id, requestStopTimeoutSec(request)))),
@@ -322,8 +322,8 @@ export class ProjectManager {
   start(name: string, request: ServicesRequest): Promise<unknown> {
     return this.#lock(name).run(async () => {
       const desired = mergeStopped(this.#requireDesired(name), request.services, false);
+      if (desired.target === 'swarm') return swarmStopStart(requireSwarm(this.#swarm), desired, request, { verb: 'start', waitMs: DEFAULT_WAIT_MS, commit: (d) => this.#commit(d) });
       await this.#commit(desired);
-      if (desired.target === 'swarm') return swarmStopStart(requireSwarm(this.#swarm), desired, request.services, DEFAULT_WAIT_MS);
       await startStopped(this.#manual(name), request.services);
       this.#publish({ type: 'project', project: name, action: 'started' });
       await this.#loops.ensure(name).reconcileNow();
@@ -336,7 +336,7 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = this.#requireDesired(name);
       assertServices(desired.project, request.services);
-      if (desired.target === 'swarm') return { replicas: await requireSwarm(this.#swarm).restart(desired, request.services, DEFAULT_WAIT_MS) };
+      if (desired.target === 'swarm') return swarmRestartVerb(requireSwarm(this.#swarm), desired, request, DEFAULT_WAIT_MS);
       await rollingRestart(this.#manual(name), await manualContainers(this.#o.engine, name, request.services), request);
       await this.#loops.ensure(name).reconcileNow();
       return { replicas: await this.ps(name, true) };

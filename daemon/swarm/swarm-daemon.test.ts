@@ -117,6 +117,10 @@ test('verbs the swarm target lacks are refused by name, never run locally; pause
 
 test('stop scales the service to 0 and keeps its count; start brings the 3 tasks back; port answers the proxy’s address', async () => {
   const running = async () => (await ps()).filter((r) => r.service === 'web' && r.state === 'running').length;
+  // A per-call stop timeout would be a spec change (stop_grace_period): refused, and nothing is saved or scaled.
+  await rejectsCode(client.request('POST', '/v1/projects/shop/stop', { services: ['web'], timeoutMs: 1000 }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh stop -t`.*stop_grace_period/);
+  await rejectsCode(client.request('POST', '/v1/projects/shop/restart', { services: ['web'], timeoutMs: 1000 }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh restart -t`/);
+  assert.equal(await running(), 3);
   const stopped = await client.request<{ replicas: ReplicaStatus[] }>('POST', '/v1/projects/shop/stop', { services: ['web'] });
   assert.equal(await running(), 0);
   assert.deepEqual(stopped.replicas.map((r) => r.service), ['db']);

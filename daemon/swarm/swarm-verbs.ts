@@ -3,7 +3,7 @@
 // (api/target.ts): Swarm has no paused task state.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ReplicaStatus } from '../api/control.ts';
+import type { ReplicaStatus, ServicesRequest } from '../api/control.ts';
 import type { DesiredProject } from '../api/desired.ts';
 import { CmeshError } from '../api/errors.ts';
 import { Labels } from '../api/labels.ts';
@@ -36,12 +36,37 @@ async function applyReplicas(swarm: SwarmProjects, desired: DesiredProject, serv
   }
 }
 
+/** `-t`: Swarm stops a task after its service's stop_grace_period; another timeout per call would be a spec change. */
+function refuseStopTimeout(verb: string, request: ServicesRequest): void {
+  if (request.timeoutMs === undefined) return;
+  throw new CmeshError('CMESH_E_TARGET_UNSUPPORTED', `\`cmesh ${verb} -t\` is not available on the swarm target: Swarm stops each task after its service's stop_grace_period`, {
+    hint: 'set `stop_grace_period` in the compose file and run `cmesh up` (a rolling update), then run the verb without -t',
+    details: { verb, target: 'swarm', reason: 'target-semantics' },
+  });
+}
+
+/** `restart` on swarm (SwarmProjects.restart: a rolling ForceUpdate), `-t` refused. */
+export async function swarmRestartVerb(swarm: SwarmProjects, desired: DesiredProject, request: ServicesRequest, timeoutMs: number): Promise<{ replicas: ReplicaStatus[] }> {
+  refuseStopTimeout('restart', request);
+  return { replicas: await swarm.restart(desired, request.services, timeoutMs) };
+}
+
 /**
- * `stop` (the services are already desired stopped): Swarm scales them to 0 and the verb returns once their task
+ * `stop` (`desired` has the services stopped, not saved yet): Swarm scales them to 0 and the verb returns once their task
  * containers have stopped (stop_grace_period); `start` (no longer stopped): back to the kept count, ready (healthy)
  * before it returns. Either way the pools follow before the answer.
  */
-export async function swarmStopStart(swarm: SwarmProjects, desired: DesiredProject, services: string[], timeoutMs: number): Promise<{ replicas: ReplicaStatus[] }> {
+export async function swarmStopStart(
+  swarm: SwarmProjects,
+  desired: DesiredProject,
+  request: ServicesRequest,
+  opts: { verb: 'stop' | 'start'; waitMs: number; commit(desired: DesiredProject): Promise<void> },
+): Promise<{ replicas: ReplicaStatus[] }> {
+  if (opts.verb === 'stop') refuseStopTimeout('stop', request);
+  // Saved only once the request is one the swarm can carry out: `start` and `up` read the kept count from it.
+  await opts.commit(desired);
+  const timeoutMs = opts.waitMs;
+  const services = request.services;
   const project = desired.project.name;
   const selected = services.length > 0 ? services : Object.keys(desired.project.services);
   await applyReplicas(swarm, desired, selected);
