@@ -5,8 +5,11 @@
 import fc from 'fast-check';
 import { project, svc } from './reconcile/testing.ts';
 
-// web carries an env_file's values (ServiceSpec.envFiles) so the fuzz also mutates that field's schema.
-const shop = project('shop', [svc('web', { replicas: 2, envFiles: [{ file: '/nonexistent/cmesh-fuzz/app.env', values: { A: '1' } }] }), svc('db')]);
+// web carries an env_file's values (ServiceSpec.envFiles) and the project a volume with its Kubernetes claim, so the
+// fuzz also mutates those fields' schemas.
+const shop = project('shop', [svc('web', { replicas: 2, envFiles: [{ file: '/nonexistent/cmesh-fuzz/app.env', values: { A: '1' } }] }), svc('db')], {
+  volumes: { data: { name: 'data', engineName: 'shop_data', external: false, labels: {}, kubernetes: { size: '1Gi', accessModes: ['ReadWriteOnce'] } } },
+});
 
 /** A valid body per POST route: the seeds the mutations start from. */
 export const VALID: Record<string, unknown> = {

@@ -22,6 +22,10 @@ export interface VerbContext {
   project: string;
   /** Runs one reconcile pass, so the mesh sees a pause or a kill before the verb answers. */
   reconcileNow(): Promise<unknown>;
+  /** The project's replicas when they are not the engine's labelled containers (the swarm target's tasks on this node). */
+  containers?: () => Promise<ContainerInfo[]>;
+  /** The target replaces a killed replica by itself (Swarm): a kill is only delivered, never a stop. */
+  replacesKilled?: true;
 }
 
 const serviceOf = (c: ContainerInfo): string => c.labels[Labels.service] ?? '';
@@ -33,7 +37,7 @@ const byReplica = (a: ContainerInfo, b: ContainerInfo): number => serviceOf(a).l
  * the east-west gateway is cmesh's, not the user's, and no verb here pauses or kills it.
  */
 export async function serviceContainers(ctx: VerbContext, services: string[], states?: ContainerState[]): Promise<ContainerInfo[]> {
-  const all = await ctx.engine.listContainers({ labels: projectLabels(ctx.project), all: true });
+  const all = ctx.containers ? await ctx.containers() : await ctx.engine.listContainers({ labels: projectLabels(ctx.project), all: true });
   return all
     .filter((c) => serviceOf(c) !== '' && (services.length === 0 || services.includes(serviceOf(c))))
     .filter((c) => !states || states.includes(c.state))
@@ -75,7 +79,7 @@ export async function killReplicas(ctx: VerbContext, request: KillRequest, signa
   const chosen = await serviceContainers(ctx, request.services, ['running']);
   await Promise.all(chosen.map((c) => ctx.engine.killContainer(c.id, signal)));
   await ctx.reconcileNow();
-  return { containers: chosen.map((c) => c.name), signal, stopped: killStops(signal) };
+  return { containers: chosen.map((c) => c.name), signal, stopped: killStops(signal) && !ctx.replacesKilled };
 }
 
 /**

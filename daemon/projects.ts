@@ -59,6 +59,7 @@ import type { SwarmEngine } from './api/swarm-engine.ts';
 import { assertTargetSupports, type Target, upTarget } from './api/target.ts';
 import { SwarmProjects } from './swarm/swarm-projects.ts';
 import { requireSwarm, type SwarmVerbContext, swarmProjectDown, swarmProjectScale, swarmProjectUp } from './swarm/swarm-target.ts';
+import { swarmRestartVerb, swarmStopStart, swarmVerbContext } from './swarm/swarm-verbs.ts';
 import { meshView } from './swarm/translate.ts';
 import type { StreamLogsOptions } from './logs.ts';
 
@@ -186,13 +187,13 @@ export class ProjectManager {
   /** For `logs`: a swarm project's replicas are its tasks (on this node), re-listed while following. */
   logSources(name: string): Pick<StreamLogsOptions, 'replicas'> {
     if (this.targetOf(name) !== 'swarm') return {};
-    const swarm = this.#requireSwarm();
+    const swarm = requireSwarm(this.#swarm);
     return { replicas: { list: (all) => swarm.taskContainers(name, all), relistMs: 1000 } };
   }
 
   async ps(name: string, all: boolean, services: string[] = []): Promise<ReplicaStatus[]> {
     await this.requireKnown(name);
-    if (this.targetOf(name) === 'swarm') return this.#requireSwarm().ps(name, all, services);
+    if (this.targetOf(name) === 'swarm') return requireSwarm(this.#swarm).ps(name, all, services);
     const supervised = this.#loops.find(name)?.status() ?? [];
     return replicaRows(await this.#o.engine.listContainers({ labels: projectLabels(name), all: true }), supervised, { all, services });
   }
@@ -251,12 +252,12 @@ export class ProjectManager {
         return { nothingToRemove: true } satisfies DownNothingResult;
       }
       // A swarm project stays known while the swarm cannot take its down (e.g. the engine left the swarm).
-      if (target === 'swarm') await assertManager(this.#requireSwarm().swarmEngine);
+      if (target === 'swarm') await assertManager(requireSwarm(this.#swarm).swarmEngine);
       // Forget the desired state first so no wake-up in between recreates what down removes.
       this.#desired.delete(name);
       await this.#o.store.remove(name);
       if (target === 'swarm') {
-        const removed = await swarmProjectDown(this.#swarmContext(), name);
+        const removed = await swarmProjectDown(this.#swarmContext(), name, request.volumes);
         this.#publish({ type: 'project', project: name, action: 'down' });
         return removed;
       }
@@ -290,10 +291,6 @@ export class ProjectManager {
     return { swarm: this.#swarm, mesh: this.#o.mesh, waitMs: DEFAULT_WAIT_MS, ps: (n) => this.ps(n, true) };
   }
 
-  #requireSwarm(): SwarmProjects {
-    return requireSwarm(this.#swarm);
-  }
-
   scale(name: string, request: ScaleRequest, signal?: AbortSignal): Promise<unknown> {
     return this.#lock(name).run(async () => {
       const desired = mergeScale(this.#requireDesired(name), request.services);
@@ -310,6 +307,7 @@ export class ProjectManager {
   stop(name: string, request: ServicesRequest): Promise<unknown> {
     return this.#lock(name).run(async () => {
       const desired = mergeStopped(this.#requireDesired(name), request.services, true);
+      if (desired.target === 'swarm') return swarmStopStart(requireSwarm(this.#swarm), desired, request, { verb: 'stop', waitMs: DEFAULT_WAIT_MS, commit: (d) => this.#commit(d) });
       await this.#commit(desired);
       const chosen = await manualContainers(this.#o.engine, name, request.services);
       await Promise.all(
@@ -324,6 +322,7 @@ export class ProjectManager {
   start(name: string, request: ServicesRequest): Promise<unknown> {
     return this.#lock(name).run(async () => {
       const desired = mergeStopped(this.#requireDesired(name), request.services, false);
+      if (desired.target === 'swarm') return swarmStopStart(requireSwarm(this.#swarm), desired, request, { verb: 'start', waitMs: DEFAULT_WAIT_MS, commit: (d) => this.#commit(d) });
       await this.#commit(desired);
       await startStopped(this.#manual(name), request.services);
       this.#publish({ type: 'project', project: name, action: 'started' });
@@ -337,7 +336,7 @@ export class ProjectManager {
     return this.#lock(name).run(async () => {
       const desired = this.#requireDesired(name);
       assertServices(desired.project, request.services);
-      if (desired.target === 'swarm') return { replicas: await this.#requireSwarm().restart(desired, request.services, DEFAULT_WAIT_MS) };
+      if (desired.target === 'swarm') return swarmRestartVerb(requireSwarm(this.#swarm), desired, request, DEFAULT_WAIT_MS);
       await rollingRestart(this.#manual(name), await manualContainers(this.#o.engine, name, request.services), request);
       await this.#loops.ensure(name).reconcileNow();
       return { replicas: await this.ps(name, true) };
@@ -376,7 +375,7 @@ export class ProjectManager {
       const desired = this.#requireDesired(name);
       assertServices(desired.project, request.services);
       const signal = canonicalSignal(request.signal);
-      if (killStops(signal)) await this.#commit(mergeStopped(desired, request.services, true));
+      if (killStops(signal) && desired.target !== 'swarm') await this.#commit(mergeStopped(desired, request.services, true));
       return killReplicas(this.#verbs(name), request, signal);
     });
   }
@@ -470,6 +469,7 @@ export class ProjectManager {
   }
 
   #verbs(name: string): VerbContext {
+    if (this.targetOf(name) === 'swarm') return swarmVerbContext(requireSwarm(this.#swarm), name, () => this.#desired.get(name));
     return { engine: this.#o.engine, project: name, reconcileNow: () => this.#loops.ensure(name).reconcileNow() };
   }
 

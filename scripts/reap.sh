@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Removes every engine object left behind by tests: containers, networks, volumes and unused images labelled
-# dev.cmesh.test=true (optionally only those of one project). Anything without that label is never touched.
+# dev.cmesh.test=true (optionally only those of one project); on a swarm manager also swarm services, secrets, configs
+# and overlays of test projects. Anything that is neither test-labelled nor cmesh's for a test project is never touched.
 #
 # Usage: scripts/reap.sh [--dry-run] [project]
 set -euo pipefail
@@ -13,7 +14,7 @@ for arg in "$@"; do
   case "$arg" in
     -n | --dry-run) dry_run=1 ;;
     -h | --help)
-      sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     -*)
@@ -68,7 +69,64 @@ reap() {
   log "${kind}s: removed $removed of ${#list[@]}"
 }
 
+# Swarm objects of crashed tests. Services carry the test's compose labels (dev.cmesh.test=true); the secrets,
+# configs and default overlay cmesh made for the same project carry only cmesh's own labels (dev.cmesh.managed,
+# dev.cmesh.project, dev.cmesh.target=swarm), so they are reaped by the project of a test-labelled service, never
+# by cmesh's labels alone: a user's swarm project is cmesh-labelled too.
+swarm_ids() {
+  local kind="$1" p
+  case "$kind" in
+    service) docker service ls -q "${filters[@]}" ;;
+    *)
+      docker "$kind" ls -q "${filters[@]}"
+      for p in "${swarm_projects[@]}"; do
+        docker "$kind" ls -q --filter label=dev.cmesh.managed=true --filter label=dev.cmesh.target=swarm --filter "label=dev.cmesh.project=$p"
+      done
+      ;;
+  esac | awk 'NF && !seen[$0]++'
+}
+
+reap_swarm() {
+  local state
+  state=$(docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}' 2>/dev/null || true)
+  if [ "$state" != "active true" ]; then
+    log "swarm: this engine is no swarm manager (${state:-unknown}); no swarm objects to reap"
+    return 0
+  fi
+  local kind list id removed
+  mapfile -t list < <(docker service ls -q "${filters[@]}")
+  if [ "${#list[@]}" -gt 0 ]; then
+    mapfile -t swarm_projects < <(docker service inspect --format '{{index .Spec.Labels "dev.cmesh.project"}}' "${list[@]}" 2>/dev/null | awk 'NF && !seen[$0]++')
+  fi
+  # Services first: their tasks hold the secrets, configs and networks.
+  for kind in service secret config network; do
+    mapfile -t list < <(swarm_ids "$kind")
+    if [ "${#list[@]}" -eq 0 ]; then
+      log "swarm ${kind}s: none"
+      continue
+    fi
+    if [ "$dry_run" = 1 ]; then
+      log "swarm ${kind}s: would remove ${#list[@]}: ${list[*]}"
+      continue
+    fi
+    removed=0
+    for id in "${list[@]}"; do
+      if docker "$kind" rm "$id" >/dev/null 2>&1; then removed=$((removed + 1)); fi
+    done
+    log "swarm ${kind}s: removed $removed of ${#list[@]}"
+    # Task containers leave asynchronously after `service rm` (bounded wait); the overlays need them gone.
+    if [ "$kind" = service ]; then
+      for _ in $(seq 1 60); do
+        [ -z "$(docker ps -q --filter label=com.docker.swarm.service.id "${filters[@]}")" ] && break
+        sleep 0.5
+      done
+    fi
+  done
+}
+
 log "scope: $scope"
+swarm_projects=()
+reap_swarm
 # Containers first: they hold networks, volumes and images.
 reap container docker rm -f -v
 reap network docker network rm

@@ -2,6 +2,7 @@
 // Part of ProjectSpecSchema (project-schema.ts).
 
 import { z } from 'zod';
+import { KubernetesClaimSchema } from './kubernetes-claim.ts';
 import type { FileGrant, FileSource, IpamSpec, NetworkSpec, ServiceNetwork, VolumeSpec } from './project-resources.ts';
 import { int, type Out, posInt, type Same, stringMap, strings } from './schema-kit.ts';
 
@@ -67,6 +68,7 @@ export const VolumeSpecSchema = z.strictObject({
   driver: z.string().optional(),
   labels: stringMap,
   driverOpts: stringMap.optional(),
+  kubernetes: KubernetesClaimSchema.optional(),
 });
 
 // Compile-time pins: each line fails `tsc` when the schema and its contract type drift apart.

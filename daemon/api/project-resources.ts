@@ -1,6 +1,8 @@
 // The project's named resources (networks, volumes, secrets, configs) and how a service joins or is granted them.
 // Part of the project model (project.ts re-exports these names).
 
+import type { KubernetesClaim } from './kubernetes-claim.ts';
+
 /** A top-level `secrets:` or `configs:` entry: where its bytes come from. Content is resolved at load time. */
 export interface FileSource {
   name: string;
@@ -77,4 +79,6 @@ export interface VolumeSpec {
   driver?: string;
   labels: Record<string, string>;
   driverOpts?: Record<string, string>;
+  /** `x-cmesh.kubernetes`: the claim `cmesh export kubernetes` makes for it. */
+  kubernetes?: KubernetesClaim;
 }

@@ -43,6 +43,18 @@ export interface SwarmFileRef {
   ConfigName?: string;
 }
 
+/** A ContainerSpec mount (Engine API 1.41 fields): a named or anonymous volume, a bind, a tmpfs. */
+export interface SwarmMount {
+  Type: 'volume' | 'bind' | 'tmpfs';
+  /** Volume name (Swarm creates it on the task's node when missing) or host path; absent for anonymous and tmpfs. */
+  Source?: string;
+  Target: string;
+  ReadOnly?: boolean;
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean };
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+}
+
 export interface SwarmContainerSpec {
   /** Always an image ID (`sha256:…`) or a digest reference: a tag makes Swarm try a registry pull at each task start. */
   Image: string;
@@ -73,6 +85,7 @@ export interface SwarmContainerSpec {
   CapabilityAdd?: string[];
   CapabilityDrop?: string[];
   Ulimits?: { Name: string; Soft: number; Hard: number }[];
+  Mounts?: SwarmMount[];
 }
 
 export interface SwarmServiceSpec {

@@ -19,11 +19,27 @@ test('target: a bad flag or variable value is a usage error naming where it came
 test('target: a verb the swarm target lacks is refused by name; local runs everything', () => {
   assertTargetSupports('shop', 'swarm', 'up');
   assertTargetSupports('shop', 'local', 'logs');
+  for (const verb of ['stop', 'start', 'kill', 'port', 'top', 'images', 'drain']) assertTargetSupports('shop', 'swarm', verb);
   assert.throws(
-    () => assertTargetSupports('shop', 'swarm', 'stop'),
+    () => assertTargetSupports('shop', 'swarm', 'run'),
     (err: unknown) =>
-      err instanceof CmeshError && err.code === 'CMESH_E_TARGET_UNSUPPORTED' && err.message === '`cmesh stop` is not supported yet on the swarm target (project "shop" runs there)',
+      err instanceof CmeshError && err.code === 'CMESH_E_TARGET_UNSUPPORTED' && err.message === '`cmesh run` is not supported yet on the swarm target (project "shop" runs there)',
   );
+});
+
+test('target: pause is refused on swarm for a reason of Swarm’s, with what to do instead', () => {
+  for (const verb of ['pause', 'unpause']) {
+    assert.throws(
+      () => assertTargetSupports('shop', 'swarm', verb),
+      (err: unknown) =>
+        err instanceof CmeshError &&
+        err.code === 'CMESH_E_TARGET_UNSUPPORTED' &&
+        err.message.startsWith(`\`cmesh ${verb}\` is not available on the swarm target`) &&
+        /no paused task state/.test(err.message) &&
+        /cmesh stop <service>/.test(err.hint ?? '') &&
+        err.details['reason'] === 'target-semantics',
+    );
+  }
 });
 
 test('target of an up: the request, else the project’s current one, else local; switching needs a down first', () => {

@@ -22,14 +22,35 @@ export function pickTarget(sources: { flag?: string | undefined; env?: string | 
 
 /** Verbs each non-local target carries out; every other verb is refused by name, never run on the local engine. */
 export const TARGET_VERBS: Record<Exclude<Target, 'local'>, readonly string[]> = {
-  swarm: ['up', 'down', 'ps', 'scale', 'services', 'restart', 'logs'],
+  swarm: ['up', 'down', 'ps', 'scale', 'services', 'restart', 'logs', 'stop', 'start', 'kill', 'port', 'top', 'images', 'drain'],
+};
+
+/** Verbs a target refuses for good, with the reason and what to use instead (any other missing verb is "not yet"). */
+export const TARGET_REFUSALS: Record<Exclude<Target, 'local'>, Readonly<Record<string, { why: string; instead: string }>>> = {
+  swarm: Object.fromEntries(
+    ['pause', 'unpause'].map((verb) => [
+      verb,
+      {
+        why: 'Swarm has no paused task state: a frozen task fails its healthcheck and Swarm replaces it, or, without one, Swarm keeps counting it as running',
+        instead: '`cmesh stop <service>` scales it to 0 and `cmesh start` brings the replicas back; `cmesh dash`\'s drain key takes one task out of the pool',
+      },
+    ]),
+  ),
 };
 
 export function assertTargetSupports(project: string, target: Target, verb: string): void {
   if (target === 'local' || TARGET_VERBS[target].includes(verb)) return;
+  const details = { project, target, verb };
+  const refusal = TARGET_REFUSALS[target][verb];
+  if (refusal) {
+    throw new CmeshError('CMESH_E_TARGET_UNSUPPORTED', `\`cmesh ${verb}\` is not available on the ${target} target (project "${project}" runs there): ${refusal.why}`, {
+      hint: refusal.instead,
+      details: { ...details, reason: 'target-semantics' },
+    });
+  }
   throw new CmeshError('CMESH_E_TARGET_UNSUPPORTED', `\`cmesh ${verb}\` is not supported yet on the ${target} target (project "${project}" runs there)`, {
     hint: `the ${target} target supports: ${TARGET_VERBS[target].join(', ')}; \`cmesh down\` and \`cmesh up --target local\` run the project locally`,
-    details: { project, target, verb },
+    details,
   });
 }
 

@@ -1,7 +1,7 @@
 // Renders a normalized ProjectSpec back to canonical compose YAML (what `cmesh config` prints), long syntax everywhere.
 
 import { parse, stringify } from 'yaml';
-import type { FileGrant, FileSource, LifecycleHook, MeshSpec, NetworkSpec, ProjectSpec, ServiceNetwork, ServiceSpec, VolumeMount } from '../api/project.ts';
+import type { FileGrant, FileSource, LifecycleHook, MeshSpec, NetworkSpec, ProjectSpec, ServiceNetwork, ServiceSpec, VolumeMount, VolumeSpec } from '../api/project.ts';
 import { setOwn } from './node.ts';
 import { renderContainerOptions } from './render-container-options.ts';
 import { formatDuration } from './normalize/duration.ts';
@@ -170,12 +170,18 @@ function renderSource(f: FileSource): Plain {
   return f.kind === 'config' ? { content: f.content } : {};
 }
 
+function renderVolume(v: VolumeSpec): Record<string, unknown> {
+  const k = v.kubernetes;
+  const kubernetes = k && compact({ size: k.size, access_modes: k.accessModes, storage_class: k.storageClass });
+  return compact({ name: v.engineName, external: v.external || undefined, driver: v.driver, driver_opts: v.driverOpts, labels: v.labels, 'x-cmesh': kubernetes && { kubernetes } });
+}
+
 export function projectToComposeYaml(project: ProjectSpec): string {
   const doc = compact({
     name: project.name,
     services: sortedRecord(project.services, renderService),
     networks: sortedRecord(project.networks, renderNetwork),
-    volumes: sortedRecord(project.volumes, (v) => compact({ name: v.engineName, external: v.external || undefined, driver: v.driver, driver_opts: v.driverOpts, labels: v.labels })),
+    volumes: sortedRecord(project.volumes, renderVolume),
     secrets: project.secrets && sortedRecord(project.secrets, renderSource),
     configs: project.configs && sortedRecord(project.configs, renderSource),
   });

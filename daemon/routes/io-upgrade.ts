@@ -40,6 +40,8 @@ export function createUpgradeRouter(manager: ProjectManager): (req: IncomingMess
     if (!isValidProjectName(name)) throw new CmeshError('CMESH_E_USAGE', `invalid project name "${name}"`);
     // Bytes the client sent right after its headers belong to the session.
     if (head.length > 0) socket.unshift(head);
+    // As in the router: a verb the project's target lacks is refused by name (`attach` is the one-off of `cmesh run`).
+    manager.assertVerb(name, m[2] === 'exec' ? 'exec' : 'run');
     const ctx = await manager.interactive(name);
     if (m[2] === 'exec') {
       const request = parseBody(ExecRequestSchema, queryRequest(url, 'exec'), 'exec');

@@ -66,7 +66,7 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
       const name = projectName(m[1]!);
       const action = m[2]!;
       // A verb the project's target lacks is refused by name here, before any body is read or engine touched.
-      if (action !== 'up' && action !== 'down') manager.assertVerb(name, action === 'signal' ? 'kill' : action);
+      if (action !== 'up' && action !== 'down') manager.assertVerb(name, ({ signal: 'kill', archive: 'cp' } as Record<string, string>)[action] ?? action);
       if (method === 'GET' && action === 'ps') {
         return sendJson(res, 200, await manager.ps(name, queryFlag(url, 'all'), queryList(url, 'service')));
       }

@@ -1,6 +1,9 @@
 // swarmUp / swarmDown against the fake swarm and the fake engine: conflicts, missing images, immutable secrets.
 
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DesiredProject } from '../api/desired.ts';
 import { CmeshError } from '../api/errors.ts';
@@ -55,8 +58,8 @@ test('a changed secret is a new object; the service moves to it and the old one 
   const [web] = await swarm.listServices({});
   assert.equal(web!.spec.TaskTemplate.ContainerSpec.Secrets?.[0]?.SecretID, now[0]!.id);
   assert.deepEqual(warnings, []);
-  assert.deepEqual(await swarmDown(swarm, 'shop', 1000), { services: ['web'], networks: ['shop_default'], secrets: [now[0]!.name], configs: [] });
-  assert.deepEqual(await swarmDown(swarm, 'shop', 1000), { services: [], networks: [], secrets: [], configs: [] });
+  assert.deepEqual(await swarmDown(swarm, 'shop', undefined, 1000), { services: ['web'], networks: ['shop_default'], secrets: [now[0]!.name], configs: [], volumes: [] });
+  assert.deepEqual(await swarmDown(swarm, 'shop', undefined, 1000), { services: [], networks: [], secrets: [], configs: [], volumes: [] });
 });
 
 test('a swarm of several nodes is refused before anything is deployed, naming the images other nodes could not get', async () => {
@@ -97,4 +100,28 @@ test('with a registry, a multi-node swarm is deployed: each image pushed to <reg
   const [web] = await swarm.listServices({});
   assert.match(web!.spec.TaskTemplate.ContainerSpec.Image, /^127\.0\.0\.1:5000\/team\/shop\/web@sha256:[0-9a-f]{64}$/);
   assert.deepEqual((await swarm.listTasks({})).map((t) => t.state), ['running']);
+});
+
+test('volumes: a missing bind source is created on this node; `down -v` removes the project’s volumes, no other', async () => {
+  const { engine, swarm, ctx } = setup();
+  const dir = await mkdtemp(join(tmpdir(), 'cmesh-swarm-bind-'));
+  try {
+    const src = join(dir, 'conf');
+    const mounts = [
+      { type: 'volume' as const, source: 'data', target: '/data', readOnly: false },
+      { type: 'bind' as const, source: src, target: '/conf', readOnly: true, createHostPath: true },
+    ];
+    const p = project('shop', [svc('web', { volumes: mounts })], { volumes: { data: { name: 'data', engineName: 'shop_data', external: false, labels: {} } } });
+    await swarmUp(ctx, desired(p), ['web']);
+    assert.ok((await stat(src)).isDirectory(), 'the bind source exists');
+    const [web] = await swarm.listServices({});
+    assert.deepEqual(web!.spec.TaskTemplate.ContainerSpec.Mounts?.map((m) => [m.Type, m.Source, m.Target]), [['volume', 'shop_data', '/data'], ['bind', src, '/conf']]);
+    // What Swarm creates on the node at the task's start (the fake swarm runs no containers), and a neighbour's.
+    await engine.createVolume({ name: 'shop_data', labels: web!.spec.TaskTemplate.ContainerSpec.Mounts![0]!.VolumeOptions!.Labels! });
+    await engine.createVolume({ name: 'other_data', labels: { 'dev.cmesh.managed': 'true', 'dev.cmesh.project': 'other' } });
+    assert.deepEqual((await swarmDown(swarm, 'shop', engine, 1000)).volumes, ['shop_data']);
+    assert.deepEqual((await engine.listVolumes({})).map((v) => v.name), ['other_data']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -2,7 +2,7 @@
 // project (create or update, images by ID), down removes all of them, scale is an up of the replica counts.
 // The decisions are translate.ts's; this module only resolves inputs, calls the engine, and retries bounded.
 
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type DesiredProject, desiredReplicas } from '../api/desired.ts';
 import type { ContainerEngine } from '../api/engine.ts';
@@ -10,6 +10,7 @@ import { CmeshError } from '../api/errors.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
 import type { ProjectSpec } from '../api/project.ts';
 import { type SwarmEngine, type SwarmNetworkSpec, type SwarmStatus, swarmNotManager } from '../api/swarm-engine.ts';
+import { bindsToCreate } from './mounts.ts';
 import { type SwarmWarning, swarmNetworks, swarmObjects, swarmService, swarmWarnings, TARGET_LABEL } from './translate.ts';
 
 export interface SwarmDeployContext {
@@ -49,6 +50,11 @@ export function assertSingleNode(status: SwarmStatus, project: ProjectSpec, serv
     hint: 'set `x-cmesh.registry` (or `up --registry`) to a registry every node can pull from: cmesh pushes the images there and deploys them by digest',
     details: { nodes: status.nodes, images },
   });
+}
+
+/** A service's replica count on the swarm: 0 while `cmesh stop` holds it (its count is kept for `start`). */
+export function swarmReplicas(desired: DesiredProject, service: string): number {
+  return desired.stopped.includes(service) ? 0 : desiredReplicas(desired, service);
 }
 
 /** Labels selecting everything of one project on the swarm target. */
@@ -118,6 +124,8 @@ export async function swarmUp(ctx: SwarmDeployContext, desired: DesiredProject, 
   const project = desired.project;
   assertSingleNode(await assertManager(swarm), project, services);
   for (const w of swarmWarnings(project, services)) ctx.warn(w);
+  // Compose creates a missing bind source, Swarm fails the task instead: create them here, on this node.
+  for (const name of services) for (const path of bindsToCreate(project.services[name]!)) await mkdir(path, { recursive: true });
   const ids = await imageIds(ctx.engine, project, services);
   if (project.registry !== undefined) Object.assign(ids, await pushImages(swarm, project, ids));
   const labels = swarmProjectLabels(project.name);
@@ -139,7 +147,7 @@ export async function swarmUp(ctx: SwarmDeployContext, desired: DesiredProject, 
   const result: SwarmUpResult = { created: [], updated: [], unchanged: [], removed: [] };
   const existing = new Map((await swarm.listServices(labels)).map((s) => [s.spec.Labels[Labels.service] ?? '', s]));
   for (const name of services) {
-    const spec = swarmService(project, project.services[name]!, { imageId: ids[name]!, replicas: desiredReplicas(desired, name), objectIds }, objects);
+    const spec = swarmService(project, project.services[name]!, { imageId: ids[name]!, replicas: swarmReplicas(desired, name), objectIds }, objects);
     const have = existing.get(name);
     if (!have) {
       await swarm.createService(spec);
@@ -197,15 +205,17 @@ export interface SwarmDownResult {
   networks: string[];
   secrets: string[];
   configs: string[];
+  /** Removed with `down -v` only. */
+  volumes: string[];
 }
 
 /**
- * Removes the project's services, then (once their task containers are gone, bounded) its secrets, configs and
- * networks. Idempotent: a second down finds nothing and says so with empty lists.
+ * Removes the project's services, then (once their task containers are gone, bounded) its secrets, configs,
+ * volumes on this node (with `volumesOf`, for `down -v`) and networks. Idempotent: a second down finds nothing and says so with empty lists.
  */
-export async function swarmDown(swarm: SwarmEngine, project: string, settleMs = 60_000): Promise<SwarmDownResult> {
+export async function swarmDown(swarm: SwarmEngine, project: string, volumesOf?: ContainerEngine, settleMs = 60_000): Promise<SwarmDownResult> {
   const labels = swarmProjectLabels(project);
-  const out: SwarmDownResult = { services: [], networks: [], secrets: [], configs: [] };
+  const out: SwarmDownResult = { services: [], networks: [], secrets: [], configs: [], volumes: [] };
   for (const s of await swarm.listServices(labels)) {
     await swarm.removeService(s.id);
     out.services.push(s.spec.Labels[Labels.service] ?? s.spec.Name);
@@ -217,7 +227,7 @@ export async function swarmDown(swarm: SwarmEngine, project: string, settleMs = 
       try {
         return await remove();
       } catch (err) {
-        const inUse = err instanceof CmeshError && (err.details['reason'] === 'in-use' || err.details['reason'] === 'active-endpoints');
+        const inUse = err instanceof CmeshError && (['in-use', 'active-endpoints'].includes(String(err.details['reason'])) || err.details['status'] === 409);
         if (!inUse || Date.now() > deadline) throw err;
         await sleep(250);
       }
@@ -228,6 +238,11 @@ export async function swarmDown(swarm: SwarmEngine, project: string, settleMs = 
       await retrying(() => swarm.removeObject(kind, o.id));
       out[kind === 'secret' ? 'secrets' : 'configs'].push(o.name);
     }
+  }
+  // `down -v`: the named volumes Swarm created for the tasks on this node (other nodes keep theirs: docs/swarm.md).
+  for (const v of volumesOf ? await volumesOf.listVolumes(projectLabels(project)) : []) {
+    await retrying(() => volumesOf!.removeVolume(v.name));
+    out.volumes.push(v.name);
   }
   for (const n of await swarm.listNetworks(labels)) {
     await retrying(() => swarm.removeNetwork(n.id));

@@ -109,10 +109,30 @@ test('the daemon remembers the target: a plain up stays on swarm, a different ta
   await rejectsCode(up({ target: 'local' }), 'CMESH_E_TARGET_CONFLICT', /runs on the swarm target/);
 });
 
-test('verbs the swarm target lacks are refused by name, never run locally', async () => {
-  await rejectsCode(client.request('POST', '/v1/projects/shop/stop', { services: [] }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh stop` is not supported yet on the swarm target/);
-  await rejectsCode(client.request('POST', '/v1/projects/shop/signal', { services: [], signal: 'SIGKILL' }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh kill`/);
-  await rejectsCode(client.request('POST', '/v1/projects/shop/top', { services: [] }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh top`/);
+test('verbs the swarm target lacks are refused by name, never run locally; pause names Swarm’s reason', async () => {
+  await rejectsCode(client.request('POST', '/v1/projects/shop/rm', { services: [], stop: false, dryRun: false, volumes: false }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh rm` is not supported yet on the swarm target/);
+  await rejectsCode(client.request('POST', '/v1/projects/shop/pause', { services: [] }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh pause` is not available on the swarm target.*no paused task state/);
+  await rejectsCode(client.request('GET', '/v1/projects/shop/archive?service=web&path=/etc'), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh cp` is not supported yet/);
+  assert.deepEqual(await engine.listContainers({ labels: {}, all: true }), []);
+});
+
+test('stop scales the service to 0 and keeps its count; start brings the 3 tasks back; port answers the proxy’s address', async () => {
+  const running = async () => (await ps()).filter((r) => r.service === 'web' && r.state === 'running').length;
+  // A per-call stop timeout would be a spec change (stop_grace_period): refused, and nothing is saved or scaled.
+  await rejectsCode(client.request('POST', '/v1/projects/shop/stop', { services: ['web'], timeoutMs: 1000 }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh stop -t`.*stop_grace_period/);
+  await rejectsCode(client.request('POST', '/v1/projects/shop/restart', { services: ['web'], timeoutMs: 1000 }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh restart -t`/);
+  assert.equal(await running(), 3);
+  const stopped = await client.request<{ replicas: ReplicaStatus[] }>('POST', '/v1/projects/shop/stop', { services: ['web'] });
+  assert.equal(await running(), 0);
+  assert.deepEqual(stopped.replicas.map((r) => r.service), ['db']);
+  const update = swarm.calls.filter((c) => c.method === 'updateService').at(-1)!.args[2] as SwarmServiceSpec;
+  assert.deepEqual([update.Name, update.Mode.Replicated.Replicas], ['shop_web', 0]);
+  await up({ services: ['db'] });
+  assert.equal(await running(), 0, 'an up of another service leaves the stopped one at 0');
+  await client.request('POST', '/v1/projects/shop/start', { services: ['web'] });
+  assert.equal(await running(), 3);
+  const port = await client.request<{ port: number; via: string }>('POST', '/v1/projects/shop/port', { service: 'web', privatePort: 8080, protocol: 'tcp', index: 1 });
+  assert.deepEqual([port.port, port.via], [shop.services['web']!.ports[0]!.published, 'mesh']);
 });
 
 test('restart bumps ForceUpdate: Swarm replaces every task of the service, and the call returns the new ones', async () => {
@@ -170,7 +190,7 @@ test('down on an engine that left the swarm fails with the init/join hint and ke
 
 test('down removes the services, networks, secrets and configs; the project is forgotten; a second down finds nothing', async () => {
   const removed = await client.operation('/v1/projects/shop/down', { volumes: false, removeOrphans: false }, () => {});
-  assert.deepEqual(removed, { services: ['db', 'web'], networks: ['shop_default'], secrets: [], configs: [] });
+  assert.deepEqual(removed, { services: ['db', 'web'], networks: ['shop_default'], secrets: [], configs: [], volumes: [] });
   assert.deepEqual(await swarm.listServices({}), []);
   assert.deepEqual(await swarm.listNetworks({}), []);
   await rejectsCode(ps(), 'CMESH_E_PROJECT_NOT_FOUND');
@@ -184,6 +204,6 @@ test('with its desired state lost, down still finds a swarm project by its servi
   await start();
   await rejectsCode(ps(), 'CMESH_E_PROJECT_NOT_FOUND');
   const removed = await client.operation('/v1/projects/shop/down', { volumes: false, removeOrphans: false }, () => {});
-  assert.deepEqual(removed, { services: ['db', 'web'], networks: ['shop_default'], secrets: [], configs: [] });
+  assert.deepEqual(removed, { services: ['db', 'web'], networks: ['shop_default'], secrets: [], configs: [], volumes: [] });
   assert.deepEqual(await swarm.listServices({}), []);
 });

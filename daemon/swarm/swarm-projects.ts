@@ -3,7 +3,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReplicaStatus } from '../api/control.ts';
-import { type DesiredProject, desiredReplicas } from '../api/desired.ts';
+import type { DesiredProject } from '../api/desired.ts';
 import type { ContainerEngine, ContainerInfo } from '../api/engine.ts';
 import { CmeshError } from '../api/errors.ts';
 import type { DaemonEvent } from '../api/events.ts';
@@ -11,7 +11,7 @@ import { Labels } from '../api/labels.ts';
 import type { SwarmEngine } from '../api/swarm-engine.ts';
 import type { ProjectMesh } from '../project-mesh.ts';
 import { replicaRows } from '../project-views.ts';
-import { type SwarmDownResult, type SwarmUpResult, swarmDown, swarmProjectLabels, swarmRestart, swarmUp } from './deploy.ts';
+import { type SwarmDownResult, type SwarmUpResult, swarmDown, swarmProjectLabels, swarmReplicas, swarmRestart, swarmUp } from './deploy.ts';
 import { taskContainers } from './tasks.ts';
 import { meshView } from './translate.ts';
 
@@ -30,6 +30,17 @@ export class SwarmProjects {
 
   constructor(options: SwarmProjectsOptions) {
     this.#o = options;
+  }
+
+  /** The engine the daemon talks to (a node of the swarm): task containers on this node. */
+  get engine(): ContainerEngine {
+    return this.#o.engine;
+  }
+
+  /** The project's current tasks (desired running) on this node: what the replica verbs can reach. */
+  async localTasks(project: string): Promise<ContainerInfo[]> {
+    const { nodeId } = await this.#o.swarm.swarmStatus();
+    return taskContainers(this.#o.swarm, this.#o.engine, project, false, nodeId);
   }
 
   /** The engine's Swarm side itself (manager checks). */
@@ -80,7 +91,7 @@ export class SwarmProjects {
       signal?.throwIfAborted();
       const tasks = await this.#tasks(desired.project.name, false);
       missing = services.filter((name) => {
-        const want = desiredReplicas(desired, name);
+        const want = swarmReplicas(desired, name);
         const hasCheck = desired.project.services[name]?.healthcheck?.disable === false;
         const mine = tasks.filter((t) => t.labels[Labels.service] === name);
         if (mine.some((t) => replaced.has(t.id))) return true;
@@ -103,9 +114,10 @@ export class SwarmProjects {
     return (await this.#o.swarm.listServices(swarmProjectLabels(project))).length > 0;
   }
 
-  down(project: string): Promise<SwarmDownResult> {
+  /** `volumes`: also the project's named volumes on this node (`down -v`). */
+  down(project: string, volumes = false): Promise<SwarmDownResult> {
     this.stopObserving(project);
-    return swarmDown(this.#o.swarm, project);
+    return swarmDown(this.#o.swarm, project, volumes ? this.#o.engine : undefined);
   }
 
   async ps(project: string, all: boolean, services: string[]): Promise<ReplicaStatus[]> {

@@ -67,7 +67,7 @@ export async function swarmProjectScale(ctx: SwarmVerbContext, desired: DesiredP
 }
 
 /** `down` of a swarm project whose desired state is forgotten: the proxy's listeners close, then the services go. */
-export async function swarmProjectDown(ctx: Pick<SwarmVerbContext, 'swarm' | 'mesh'>, name: string): Promise<SwarmDownResult> {
+export async function swarmProjectDown(ctx: Pick<SwarmVerbContext, 'swarm' | 'mesh'>, name: string, volumes: boolean): Promise<SwarmDownResult> {
   await ctx.mesh?.unpublish(name);
-  return requireSwarm(ctx.swarm).down(name);
+  return requireSwarm(ctx.swarm).down(name, volumes);
 }

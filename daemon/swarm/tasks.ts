@@ -42,15 +42,15 @@ export function taskAsContainer(task: SwarmTaskInfo, service: string, health: Co
 }
 
 /**
- * The project's tasks as containers: only those meant to run unless `all`. Health comes from the task's container
+ * The project's tasks as containers: only those meant to run unless `all`, only `node`'s with one. Health comes from the task's container
  * when it runs on this engine (a single-node swarm); elsewhere it is 'none' and the mesh's own probes decide.
  */
-export async function taskContainers(swarm: SwarmEngine, engine: ContainerEngine, project: string, all: boolean): Promise<ContainerInfo[]> {
+export async function taskContainers(swarm: SwarmEngine, engine: ContainerEngine, project: string, all: boolean, node?: string): Promise<ContainerInfo[]> {
   const [tasks, services] = await Promise.all([swarm.listTasks(swarmProjectLabels(project)), swarm.listServices(swarmProjectLabels(project))]);
   const byId = new Map(services.map((s) => [s.id, s.spec]));
   const out: ContainerInfo[] = [];
   for (const t of tasks) {
-    if (!all && t.desiredState !== 'running') continue;
+    if ((!all && t.desiredState !== 'running') || (node !== undefined && t.nodeId !== node)) continue;
     const spec = byId.get(t.serviceId);
     const service = spec?.Labels[Labels.service];
     if (!spec || service === undefined) continue;

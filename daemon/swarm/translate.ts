@@ -9,6 +9,7 @@ import type { ContainerOptions } from '../api/container-options.ts';
 import type { SwarmContainerSpec, SwarmFileRef, SwarmHealthcheck, SwarmNetworkSpec, SwarmObjectKind, SwarmServiceSpec } from '../api/swarm-engine.ts';
 import { renderContainerOptions } from '../config/render-container-options.ts';
 import { stableStringify } from '../reconcile/hash.ts';
+import { swarmMounts } from './mounts.ts';
 import { SWARM_SERVICE_KEYS, swarmWhy } from './swarm-keys.ts';
 
 export const TARGET_LABEL = 'dev.cmesh.target';
@@ -143,6 +144,7 @@ export function swarmService(project: ProjectSpec, s: ServiceSpec, inputs: Servi
         Configs: fileRefs('config', s.configs, byKey, inputs.objectIds),
         Init: s.options?.init ?? true,
         ...containerOptions(s.options),
+        Mounts: nonEmpty(swarmMounts(project, s, swarmLabels(project.name)).mounts),
       }),
       RestartPolicy: compact({
         Condition: RESTART[s.restart],
@@ -192,16 +194,17 @@ function hasEndpointOptions(n: ServiceNetwork): boolean {
 
 /**
  * Compose keys of the selected services that this target does not deploy (yet): each one named, per service, with the
- * reason swarm-keys.ts gives. A project-level key (top-level `volumes`) is named once, without a service.
+ * reason swarm-keys.ts gives (and, for mounts, which entries and options).
  */
 export function swarmWarnings(project: ProjectSpec, services: string[]): SwarmWarning[] {
   const out: SwarmWarning[] = [];
-  if (Object.values(project.volumes).some((v) => !v.external)) out.push({ key: 'volumes', message: `volumes ${swarmWhy('volumes', 'top-level')}` });
   for (const name of services) {
     const s = project.services[name];
     if (!s) continue;
-    const warn = (key: string) => out.push({ service: name, key, message: `${name}: ${key} ${swarmWhy(key)}` });
-    if (s.volumes.length > 0) warn('volumes');
+    const warn = (key: string, which?: string[]) => out.push({ service: name, key, message: `${name}${which ? ` (${which.join(', ')})` : ''}: ${key} ${swarmWhy(key)}` });
+    const { volumeGaps, tmpfsGaps } = swarmMounts(project, s, {});
+    if (volumeGaps.length > 0) warn('volumes', volumeGaps);
+    if (tmpfsGaps.length > 0) warn('tmpfs', tmpfsGaps);
     if (Object.keys(s.dependsOn).length > 0) warn('depends_on');
     if (s.expose.length > 0) warn('expose');
     if (s.ports.some((p) => p.publishedEnd !== undefined)) warn('ports');
@@ -215,7 +218,7 @@ export function swarmWarnings(project: ProjectSpec, services: string[]): SwarmWa
     const rendered = renderContainerOptions(s.options);
     for (const k of Object.keys(rendered).sort()) {
       const status = SWARM_SERVICE_KEYS[k]?.status;
-      // Partial keys (logging) are warned above, for the part Swarm cannot take.
+      // Partial keys (logging, tmpfs) are warned above, for the part Swarm cannot take.
       if (rendered[k] !== undefined && status !== 'honoured' && status !== 'partial') warn(k);
     }
   }

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { type CmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
 import { newRunId, ROOT } from '../helpers/docker.ts';
 import { type EchoProject, echoProject } from '../helpers/echo-project.ts';
+import { paneEnv, startPane, type TmuxPane } from '../helpers/tmux.ts';
 
 const exec = promisify(execFile);
 const runId = newRunId('dash');
@@ -19,24 +20,12 @@ const socket = `cmesh-${runId}`;
 let p: EchoProject | undefined;
 let cli: CmeshCli;
 let port = 0;
-let tmuxUp = false;
 
-const tmux = async (...args: string[]): Promise<string> => (await exec('tmux', ['-L', socket, ...args], { timeout: 5000 })).stdout;
-const screen = (): Promise<string> => tmux('capture-pane', '-p', '-t', 'dash');
-const keys = (...k: string[]): Promise<string> => tmux('send-keys', '-t', 'dash', ...k);
-
-/** Waits until the pane matches; the failure shows the last screen. */
-async function see(what: RegExp, timeoutMs = 20_000): Promise<string> {
-  let last = '';
-  try {
-    return await until(`${what} on screen`, timeoutMs, async () => {
-      last = await screen();
-      return what.test(last) ? last : undefined;
-    }, 200);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}\n--- screen ---\n${last}`);
-  }
-}
+let pane: TmuxPane | undefined;
+const tmux = (...args: string[]): Promise<string> => pane!.tmux(...args);
+const screen = (): Promise<string> => pane!.screen();
+const keys = (...k: string[]): Promise<string> => pane!.keys(...k);
+const see = (what: RegExp, timeoutMs?: number): Promise<string> => pane!.see(what, timeoutMs);
 
 /** A few paced requests a second through the proxy so the table has traffic. */
 async function lightLoad(ms: number): Promise<void> {
@@ -48,7 +37,6 @@ async function lightLoad(ms: number): Promise<void> {
 }
 
 before(async () => {
-  await exec('tmux', ['-V']).catch(() => assert.fail('tmux is missing: run scripts/ensure-tools.sh'));
   p = await echoProject({
     runId,
     restart: 'always',
@@ -63,16 +51,12 @@ before(async () => {
 });
 
 after(async () => {
-  if (tmuxUp) await tmux('kill-server').catch(() => undefined);
+  await pane?.kill();
   await p?.teardown();
 });
 
 test('cmesh dash in tmux: services, + scales, k/y kills and it is replaced, daemon restart, q quits to the shell', async () => {
-  const env = Object.entries(cli.env())
-    .filter(([k, v]) => v !== undefined && /^(CMESH_|NO_COLOR$|PATH$|HOME$|DOCKER_)/.test(k))
-    .map(([k, v]) => `${k}=${v}`);
-  await exec('env', ['-i', ...env, 'TERM=xterm-256color', 'PS1=$ ', 'tmux', '-L', socket, 'new-session', '-d', '-s', 'dash', '-x', '100', '-y', '30', 'bash --norc --noprofile'], { cwd: cli.work, timeout: 5000 });
-  tmuxUp = true;
+  pane = await startPane(socket, 'dash', paneEnv(cli.env()), cli.work);
   await keys(`${process.execPath} ${join(ROOT, 'bin/cmesh.js')} dash; echo DASH-EXIT=$?`, 'Enter');
 
   // The running project: 2/2 healthy behind the published port.

@@ -1,32 +1,24 @@
 // The swarm target on a real single-node swarm: the test joins the engine to a swarm only when it is in none, and
 // leaves it again in `after` (only if it did the init). Everything it creates carries the run labels and is removed
-// by run id, also on failure. The only swarm e2e file: it runs serially with the other docker tests.
+// by run id, also on failure. Docker test files run one at a time, so the other swarm files (swarm-*.docker.test.ts)
+// never share the swarm with this one.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createDockerSwarm } from '../../daemon/engine/dockerode-swarm.ts';
 import { swarmContract } from '../../daemon/engine/swarm-contract.ts';
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ContainerImage, ReplicaProcesses } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { ensureBaseImages, newRunId, ROOT, RUN_LABEL, requireDocker, run, TEST_LABEL, testLabels } from '../helpers/docker.ts';
+import { ensureBaseImages, newRunId, ROOT, run, testLabels } from '../helpers/docker.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { failed, loopbackPool, type Outcome, pacedLoad, summary } from '../helpers/load.ts';
-import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
-import { cleanupSwarm, ensureSwarm, leaveSwarm, swarmObjectsOf } from '../helpers/swarm.ts';
+import { failed, summary } from '../helpers/load.ts';
+import { cleanupSwarm, hits, hostnameWeb, swarmObjectsOf, swarmTestFile, taskHostnames, teardownSwarmProject, underLoad } from '../helpers/swarm.ts';
 
-await requireDocker();
-const session = await ensureSwarm();
 const runIds: string[] = [];
-
-after(async () => {
-  try {
-    for (const id of runIds) await cleanupSwarm(id);
-  } finally {
-    await leaveSwarm(session);
-  }
-});
+const session = await swarmTestFile(runIds);
 
 if (session.skip !== undefined) {
   test('swarm target', { skip: session.skip }, () => {});
@@ -47,46 +39,6 @@ if (session.skip !== undefined) {
   });
 }
 
-/** GETs `/` on the proxy's published port `n` times; returns the body of each answer (a task's hostname). */
-async function hits(port: number, n: number): Promise<{ bodies: string[]; failed: number }> {
-  const bodies: string[] = [];
-  let failed = 0;
-  for (let i = 0; i < n; i++) {
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
-      const body = (await res.text()).trim();
-      if (res.status === 200) bodies.push(body);
-      else failed++;
-    } catch {
-      failed++;
-    }
-  }
-  return { bodies, failed };
-}
-
-/** Paced load (4 workers, 50 req/s, bounded to 2 min) on the published port around `action`. */
-async function underLoad(port: number, action: () => Promise<void>): Promise<Outcome[]> {
-  const pool = loopbackPool(port, 4);
-  const stop = new AbortController();
-  const load = pacedLoad(pool, { rate: 50, concurrency: 4, maxMs: 120_000, maxCount: 6000, stop: stop.signal });
-  try {
-    await sleep(500);
-    await action();
-    await sleep(1000);
-  } finally {
-    stop.abort();
-  }
-  const outcomes = await load;
-  await pool.close();
-  return outcomes;
-}
-
-/** The 12-character container IDs of the service's running task containers: what `hostname` prints inside them. */
-async function taskHostnames(service: string): Promise<string[]> {
-  const out = await run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`, '--filter', 'status=running']);
-  return out.split('\n').filter(Boolean).sort();
-}
-
 if (session.skip === undefined) {
   describe('cmesh up --target swarm on a single-node swarm', { timeout: 300_000 }, () => {
     const runId = newRunId('swarm');
@@ -100,19 +52,10 @@ if (session.skip === undefined) {
       await ensureBaseImages();
       cli = await newCmeshCli({ SWARM_TOKEN: 's3cret' });
       port = await freePort();
-      // Each task answers with its hostname (its container's short ID), so a response names the task that served it.
       await cli.writeCompose(
         project,
-        `  web:
-    image: cmesh/busybox:local
-    command: ["sh", "-c", "echo task $$(hostname) up && mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    ports: ["${port}:8080"]
-    deploy: { replicas: 3 }
-    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
-    secrets: [token]
-    configs: [greeting]
-    labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }
-x-cmesh: { target: swarm }
+        hostnameWeb(port, 3, runId, '    secrets: [token]\n    configs: [greeting]\n') +
+          `x-cmesh: { target: swarm }
 secrets:
   token: { environment: SWARM_TOKEN }
 configs:
@@ -122,13 +65,7 @@ configs:
       since = String(Math.floor(Date.now() / 1000));
     });
 
-    after(async () => {
-      try {
-        await cli?.teardown(project, runId);
-      } finally {
-        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
-      }
-    });
+    after(() => teardownSwarmProject(cli, project, runId));
 
     test('up --target swarm -d --wait: 3 healthy tasks of the image by ID, no pull; 30 requests reach all 3', async () => {
       await cli.ok(['up', '--target', 'swarm', '-d', '--wait', '--timeout', '120'], 180_000);
@@ -145,12 +82,6 @@ configs:
       assert.equal(failed, 0);
       assert.deepEqual([...new Set(bodies)].sort(), await taskHostnames(`${project}_web`));
       assert.equal(new Set(bodies).size, 3, 'all 3 tasks served');
-    });
-
-    test('a verb the swarm target lacks is refused by name', async () => {
-      const r = await cli.cmesh(['stop']);
-      assert.equal(r.code, 2);
-      assert.match(r.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh stop` is not supported yet on the swarm target/);
     });
 
     test('kill -9 of one task container under load: 0 failed requests, Swarm replaces the task', async () => {
@@ -244,123 +175,53 @@ configs:
       }
     });
 
+    test('port, top and images act on the tasks; pause is refused with Swarm’s reason and the alternative', async () => {
+      assert.equal((await cli.ok(['port', 'web', '8080'])).stdout.trim(), `127.0.0.1:${port}`);
+      const hosts = await taskHostnames(`${project}_web`);
+      const top = JSON.parse((await cli.ok(['top', '--json', 'web'])).stdout) as ReplicaProcesses[];
+      assert.deepEqual(top.map((r) => r.container.slice(0, 12)).sort(), hosts);
+      assert.ok(top.every((r) => r.processes.some((p) => p.join(' ').includes('httpd'))), JSON.stringify(top));
+      const images = JSON.parse((await cli.ok(['images', '--json'])).stdout) as ContainerImage[];
+      // What the service runs (the shared base tag may have moved on since the deploy).
+      const id = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+      assert.deepEqual(images.map((i) => [i.service, i.id]), hosts.map(() => ['web', id]));
+      const r = await cli.cmesh(['pause']);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh pause` is not available on the swarm target.*no paused task state/);
+      assert.match(r.stderr, /cmesh stop <service>/);
+      const exec = await cli.cmesh(['exec', '-T', 'web', 'hostname']);
+      assert.equal(exec.code, 2, exec.stderr);
+      assert.match(exec.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh exec` is not supported yet on the swarm target/);
+    });
+
+    test('stop scales to 0 (the port then has no task), start brings the 3 tasks back healthy and serving', async () => {
+      await cli.ok(['stop', 'web'], 120_000);
+      assert.deepEqual(await taskHostnames(`${project}_web`), []);
+      assert.equal((await run(['service', 'inspect', '--format', '{{.Spec.Mode.Replicated.Replicas}}', `${project}_web`])), '0');
+      assert.equal((await hits(port, 3)).failed, 3, 'no task behind the published port');
+      await cli.ok(['start', 'web'], 180_000);
+      const rows = await cli.ps();
+      assert.deepEqual(rows.filter((x) => x.state === 'running').map((x) => x.health), ['healthy', 'healthy', 'healthy']);
+      const now = await taskHostnames(`${project}_web`);
+      await until('the 3 new tasks to serve', 20_000, async () => {
+        const { bodies } = await hits(port, 15);
+        return JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(now) ? true : undefined;
+      }, 250);
+    });
+
+    test('cmesh kill delivers the signal to every task; Swarm replaces them (a kill is not a stop here)', async () => {
+      const before = await taskHostnames(`${project}_web`);
+      const r = await cli.ok(['kill', '-s', 'SIGKILL', 'web']);
+      assert.equal(r.stderr.match(/Killed \(SIGKILL\)/g)?.length, 3, r.stderr);
+      await until('Swarm to replace the 3 killed tasks', 90_000, async () => {
+        const now = await taskHostnames(`${project}_web`);
+        return now.length === 3 && now.every((h) => !before.includes(h)) ? true : undefined;
+      }, 500);
+    });
+
     test('down leaves no services, networks, secrets or configs of the project', async () => {
       await cli.ok(['down'], 120_000);
       for (const kind of ['service', 'network', 'secret', 'config'] as const) assert.deepEqual(await swarmObjectsOf(kind, project), [], kind);
-    });
-  });
-}
-
-if (session.skip === undefined) {
-  describe('cmesh watch on the swarm target: a rebuild is a start-first rolling service update', { timeout: 300_000 }, () => {
-    const runId = newRunId('swarmwatch');
-    const project = runId;
-    let cli: CmeshCli;
-    let port = 0;
-
-    before(async () => {
-      runIds.push(runId);
-      await ensureBaseImages();
-      cli = await newCmeshCli();
-      port = await freePort();
-      const app = join(cli.work, 'app');
-      await mkdir(app, { recursive: true });
-      await writeFile(join(app, 'Dockerfile'), 'FROM cmesh/busybox:local\nCOPY version.txt /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n');
-      await writeFile(join(app, 'version.txt'), 'v1\n');
-      await cli.writeCompose(
-        project,
-        `  web:
-    build: { context: ./app, labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} } }
-    ports: ["${port}:8080"]
-    deploy: { replicas: 2 }
-    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
-    labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }
-x-cmesh: { target: swarm }
-`,
-      );
-    });
-
-    after(async () => {
-      try {
-        await cli?.teardown(project, runId);
-      } finally {
-        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
-      }
-    });
-
-    test('an edit under load rolls out by the new image ID with 0 failed requests', async () => {
-      await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
-      const v1 = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
-      assert.match(v1, /^sha256:[0-9a-f]{64}$/);
-      assert.deepEqual([...new Set((await hits(port, 6)).bodies)], ['v1']);
-      const watcher = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), 'watch'], { cwd: cli.work, env: cli.env() });
-      let log = '';
-      watcher.stderr.on('data', (d) => (log += d));
-      try {
-        await until('the watcher to start', 30_000, async () => (log.includes('Watching') ? true : undefined), 100);
-        const outcomes = await underLoad(port, async () => {
-          await writeFile(join(cli.work, 'app', 'version.txt'), 'v2\n');
-          await until(`the rollout (watch log: ${log})`, 120_000, async () => (log.includes('rebuilt and rolled out') ? true : undefined), 250);
-          await until('every task to serve v2', 60_000, async () => {
-            const { bodies, failed: f } = await hits(port, 6);
-            return f === 0 && bodies.every((b) => b === 'v2') ? true : undefined;
-          }, 250);
-        });
-        assert.deepEqual(failed(outcomes), [], summary(outcomes));
-        const v2 = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
-        assert.match(v2, /^sha256:[0-9a-f]{64}$/);
-        assert.notEqual(v2, v1);
-      } finally {
-        watcher.kill('SIGINT');
-      }
-    });
-  });
-}
-
-if (session.skip === undefined) {
-  describe('the swarm target with a registry: images pushed and deployed by digest', { timeout: 300_000 }, () => {
-    const runId = newRunId('swarmreg');
-    const project = runId;
-    let cli: CmeshCli;
-    let registry: TestRegistry | undefined;
-
-    before(async () => {
-      runIds.push(runId);
-      await ensureBaseImages();
-      registry = await startRegistry();
-      cli = await newCmeshCli();
-      await cli.writeCompose(
-        project,
-        `  web:
-    image: cmesh/busybox:local
-    command: ["sh", "-c", "exec httpd -f -p 8080 -h /"]
-    labels: { ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }
-x-cmesh: { target: swarm, registry: "${registry.host}" }
-`,
-      );
-    });
-
-    after(async () => {
-      try {
-        await cli?.teardown(project, runId);
-        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
-      } finally {
-        // Only the tag this test pushed: the image itself is the shared base image.
-        const tags = await run(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', `${registry?.host}/${project}/web`]).catch(() => '');
-        for (const t of tags.split('\n').filter(Boolean)) await run(['rmi', t]).catch(() => undefined);
-        await registry?.stop();
-      }
-    });
-
-    test('up pushes the image to <registry>/<project>/web and the service names it by digest; its task runs', async () => {
-      await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
-      const image = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
-      assert.match(image, new RegExp(`^${registry!.host.replace(/\./g, '\\.')}/${project}/web@sha256:[0-9a-f]{64}$`));
-      const catalog = (await (await fetch(`http://${registry!.host}/v2/_catalog`)).json()) as { repositories: string[] };
-      assert.ok(catalog.repositories.includes(`${project}/web`), JSON.stringify(catalog));
-      assert.deepEqual((await cli.ps()).map((r) => [r.service, r.state]), [['web', 'running']]);
-      await cli.ok(['down'], 120_000);
-      assert.deepEqual(await swarmObjectsOf('service', project), []);
     });
   });
 }

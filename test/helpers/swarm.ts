@@ -1,7 +1,10 @@
 // A single-node swarm for the one swarm e2e file: join the engine to a swarm only when it is in none, and leave again
 // only when this process made it. The engine is shared, so nothing here touches what another run created.
 
-import { RUN_LABEL, run } from './docker.ts';
+import { after } from 'node:test';
+import { type CmeshCli, sleep } from './cmesh-cli.ts';
+import { RUN_LABEL, requireDocker, run, TEST_LABEL } from './docker.ts';
+import { loopbackPool, type Outcome, pacedLoad } from './load.ts';
 
 export interface SwarmSession {
   /** True when this process ran `swarm init` (and so must `swarm leave --force`). */
@@ -66,4 +69,88 @@ async function waitNoTaskContainers(label: string): Promise<void> {
 /** IDs of the project's swarm objects of one kind, by cmesh's project label. */
 export async function swarmObjectsOf(kind: 'service' | 'secret' | 'config' | 'network', project: string): Promise<string[]> {
   return (await run([kind, 'ls', '-q', '--filter', `label=dev.cmesh.project=${project}`], { timeoutMs: 30_000 })).split('\n').filter(Boolean);
+}
+
+/** GETs `/` on the proxy's published port `n` times; returns the body of each answer (a task's hostname). */
+export async function hits(port: number, n: number): Promise<{ bodies: string[]; failed: number }> {
+  const bodies: string[] = [];
+  let failed = 0;
+  for (let i = 0; i < n; i++) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
+      const body = (await res.text()).trim();
+      if (res.status === 200) bodies.push(body);
+      else failed++;
+    } catch {
+      failed++;
+    }
+  }
+  return { bodies, failed };
+}
+
+/** Paced load (4 workers, 50 req/s, bounded to 2 min) on the published port around `action`. */
+export async function underLoad(port: number, action: () => Promise<void>): Promise<Outcome[]> {
+  const pool = loopbackPool(port, 4);
+  const stop = new AbortController();
+  const load = pacedLoad(pool, { rate: 50, concurrency: 4, maxMs: 120_000, maxCount: 6000, stop: stop.signal });
+  try {
+    await sleep(500);
+    await action();
+    await sleep(1000);
+  } finally {
+    stop.abort();
+  }
+  const outcomes = await load;
+  await pool.close();
+  return outcomes;
+}
+
+/** The 12-character container IDs of the service's running task containers: what `hostname` prints inside them. */
+export async function taskHostnames(service: string): Promise<string[]> {
+  const out = await run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`, '--filter', 'status=running']);
+  return out.split('\n').filter(Boolean).sort();
+}
+
+/**
+ * The frame of a swarm e2e file: needs Docker, joins the engine to a swarm when it is in none, and after the file
+ * removes what carries each of `runIds` (filled as the file goes) and leaves the swarm again only if it made it.
+ */
+export async function swarmTestFile(runIds: readonly string[]): Promise<SwarmSession> {
+  await requireDocker();
+  const session = await ensureSwarm();
+  after(async () => {
+    try {
+      for (const id of runIds) await cleanupSwarm(id);
+    } finally {
+      await leaveSwarm(session);
+    }
+  });
+  return session;
+}
+
+/** A describe's `after`: the project downed and its daemon gone, then whatever cmesh made for it on the swarm. */
+export async function teardownSwarmProject(cli: CmeshCli | undefined, project: string, runId: string): Promise<void> {
+  try {
+    await cli?.teardown(project, runId);
+  } finally {
+    await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
+  }
+}
+
+/** The run's labels as a compose mapping, for services, networks and volumes the test declares. */
+export const composeTestLabels = (runId: string): string => `{ ${TEST_LABEL}: "true", ${RUN_LABEL}: ${runId} }`;
+
+/**
+ * A compose `web` service of `replicas` busybox httpd tasks on `port`, healthchecked every second; each task answers
+ * with its hostname (its container's short ID) and logs `task <hostname> up`, so a response names its task.
+ */
+export function hostnameWeb(port: number, replicas: number, runId: string, extra = ''): string {
+  return `  web:
+    image: cmesh/busybox:local
+    command: ["sh", "-c", "echo task $$(hostname) up && mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports: ["${port}:8080"]
+    deploy: { replicas: ${replicas} }
+    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
+    labels: ${composeTestLabels(runId)}
+${extra}`;
 }

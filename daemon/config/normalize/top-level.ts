@@ -7,6 +7,7 @@ import { NETWORK_KEYS, VOLUME_KEYS } from '../schema.ts';
 import { readOptionMap } from './container-options-read.ts';
 import { readNetworkOptions } from './network-options.ts';
 import { checkKeys, type Ctx, readBool, readKeyValues, readMap, readString, typeError } from './read.ts';
+import { readVolumeXCmesh } from './volume-x-cmesh.ts';
 
 interface Common {
   engineName: string;
@@ -85,6 +86,8 @@ export function readVolumeSection(ctx: Ctx, node: YNode | undefined, project: st
     const opts = m === undefined || c.external ? undefined : get(m, 'driver_opts');
     const driverOpts = opts === undefined ? undefined : readOptionMap(ctx, opts, [...p, 'driver_opts']);
     if (driverOpts !== undefined && Object.keys(driverOpts).length > 0) vol.driverOpts = driverOpts;
+    const claim = m === undefined ? undefined : readVolumeXCmesh(ctx, m, p);
+    if (claim !== undefined) vol.kubernetes = claim;
     setOwn(out, e.key, vol);
   }
   return out;

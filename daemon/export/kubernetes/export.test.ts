@@ -169,3 +169,15 @@ test('post_start and pre_stop: one plain hook each becomes the container lifecyc
   const c = find(objects, 'Deployment', 'web')['spec'].template.spec.containers[0];
   assert.deepEqual(c.lifecycle, { postStart: { exec: { command: ['sh', '-c', 'touch /ready'] } }, preStop: { exec: { command: ['sleep', '2'] } } });
 });
+
+test('a volume’s x-cmesh.kubernetes sets its claim; what it leaves out takes the default and is warned, naming the key', () => {
+  const text = (x: string) => `services:\n  db:\n    image: pg\n    volumes: [data:/data]\nvolumes:\n  data:${x}\n`;
+  const set = exportKubernetes(project(text('\n    x-cmesh: { kubernetes: { size: 8Gi, access_modes: [ReadOnlyMany], storage_class: gold } }')), { readFile });
+  assert.deepEqual(find(set.objects, 'PersistentVolumeClaim', 'data').spec, { accessModes: ['ReadOnlyMany'], storageClassName: 'gold', resources: { requests: { storage: '8Gi' } } });
+  assert.deepEqual(set.warnings.filter((w) => w.path?.startsWith('volumes.')), []);
+  const bare = exportKubernetes(project(text(' {}')), { readFile, sources: [{ file: '/proj/compose.yaml', text: text(' {}') }] });
+  assert.deepEqual(find(bare.objects, 'PersistentVolumeClaim', 'data').spec, { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } });
+  const [w] = bare.warnings.filter((x) => x.path === 'volumes.data');
+  assert.match(w?.message ?? '', /sets no x-cmesh\.kubernetes\.size or x-cmesh\.kubernetes\.access_modes: .* default size 1Gi and access mode ReadWriteOnce/);
+  assert.deepEqual([w?.position?.line, w?.position?.col], [6, 3]);
+});

@@ -22,6 +22,11 @@ export class Findings {
     this.lost.set(service.name, list);
   }
 
+  /** A warning about a top-level object (`volumes.data`): pointed at its key, annotated on nothing. */
+  warnAt(path: string, message: string): void {
+    this.warnings.push({ message: `kubernetes: ${message}`, path });
+  }
+
   /** The annotation value for a service, or undefined when nothing was lost. */
   annotation(service: ServiceSpec): Record<string, string> {
     const list = this.lost.get(service.name);

@@ -53,8 +53,9 @@ export function keyPosition(sources: readonly ComposeSource[], path: string): So
     for (const doc of parseAllDocuments(src.text, { lineCounter: lines })) {
       if (!('contents' in doc)) continue;
       const { depth, offset } = walk(doc.contents, segs);
-      // Deeper than the service itself (services.<name>), else the loader's own position is as good.
-      if (depth <= 2 || offset < 0 || (best !== undefined && depth < best.depth)) continue;
+      // Deeper than the service itself (services.<name>), else the loader's own position is as good; a top-level
+      // object (volumes.<name>) has no loader position, so its own key counts.
+      if (depth <= (segs[0] === 'services' ? 2 : 1) || offset < 0 || (best !== undefined && depth < best.depth)) continue;
       const { line, col } = lines.linePos(offset);
       best = { depth, pos: { file: src.file, line, col } };
     }

@@ -9,8 +9,9 @@ import { parseByteSize } from '../../config/normalize/byte-size.ts';
 import type { Findings } from './findings.ts';
 import { bytesQuantity, kubeName } from './names.ts';
 
-/** Size asked for each claim: a cluster's provisioner needs one and compose has none to give. */
+/** Size and access mode asked for a claim whose volume sets no `x-cmesh.kubernetes`: compose has none to give. */
 export const DEFAULT_CLAIM_SIZE = '1Gi';
+export const DEFAULT_ACCESS_MODE = 'ReadWriteOnce';
 
 export interface PodStorage {
   volumes: IVolume[];
@@ -71,15 +72,31 @@ export function claimFor(project: ProjectSpec, name: string, users: ServiceSpec[
     findings.notes.push(`volume "${name}" is external: the pods expect a PersistentVolumeClaim named "${kubeName(name)}" to exist`);
     return undefined;
   }
-  if (spec?.driver !== undefined && spec.driver !== 'local' && first !== undefined) {
-    findings.warn(first, 'volumes', `volume "${name}" uses driver "${spec.driver}": the claim takes the cluster's default storage class instead`);
+  const asked = spec?.kubernetes ?? {};
+  if (spec?.driver !== undefined && spec.driver !== 'local' && first !== undefined && asked.storageClass === undefined) {
+    findings.warn(first, 'volumes', `volume "${name}" uses driver "${spec.driver}": the claim takes the cluster's default storage class instead (set volumes.${name}.x-cmesh.kubernetes.storage_class)`);
+  }
+  const size = asked.size ?? DEFAULT_CLAIM_SIZE;
+  const accessModes = asked.accessModes ?? [DEFAULT_ACCESS_MODE];
+  // Each default named with the key that would replace it: [x-cmesh.kubernetes key, what the claim asks instead].
+  const defaulted = [
+    ...(asked.size === undefined ? [['size', `size ${DEFAULT_CLAIM_SIZE}`]] : []),
+    ...(asked.accessModes === undefined ? [['access_modes', `access mode ${DEFAULT_ACCESS_MODE}`]] : []),
+  ];
+  if (defaulted.length > 0) {
+    const keys = defaulted.map(([k]) => `x-cmesh.kubernetes.${k}`).join(' or ');
+    findings.warnAt(`volumes.${name}`, `volume "${name}" sets no ${keys}: its PersistentVolumeClaim asks for the default ${defaulted.map(([, v]) => v).join(' and ')}`);
   }
   const pods = users.reduce((n, s) => n + s.replicas, 0);
-  if (pods > 1) {
-    findings.notes.push(`volume "${name}" is mounted by ${pods} pods: ReadWriteOnce works only while they share a node; use a ReadWriteMany storage class otherwise`);
+  if (pods > 1 && accessModes.every((m) => m === 'ReadWriteOnce' || m === 'ReadWriteOncePod')) {
+    findings.notes.push(`volume "${name}" is mounted by ${pods} pods: ${accessModes.join(', ')} works only while they share a node; use a ReadWriteMany storage class otherwise`);
   }
   return new PersistentVolumeClaim({
     metadata: { name: kubeName(name), labels: { 'app.kubernetes.io/part-of': kubeName(project.name) } },
-    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: DEFAULT_CLAIM_SIZE } } },
+    spec: {
+      accessModes,
+      ...(asked.storageClass === undefined ? {} : { storageClassName: asked.storageClass }),
+      resources: { requests: { storage: size } },
+    },
   });
 }
