@@ -27,6 +27,7 @@ import type {
   VolumeSpec,
   WatchRule,
 } from './project.ts';
+import { TlsSpecSchema } from './tls.ts';
 import { TrafficPolicySchema } from './traffic-policy-schema.ts';
 
 /** Keys no record may carry: assigning them could reach an object's prototype (the config loader refuses them too). */
@@ -152,6 +153,7 @@ const MeshSpecSchema = z.strictObject({
   eastWest: z.boolean().optional(),
   ports: z.array(z.number().int().min(1).max(65_535)).optional(),
   policy: TrafficPolicySchema.optional(),
+  tls: TlsSpecSchema.optional(),
 });
 
 const posInt = z.number().int();

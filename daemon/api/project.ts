@@ -3,6 +3,7 @@
 
 import type { ContainerOptions, ExtraHost, Ulimit } from './container-options.ts';
 import type { SourcePosition } from './errors.ts';
+import type { TlsSpec } from './tls.ts';
 import type { TrafficPolicy } from './traffic-policy.ts';
 import type { Target } from './target.ts';
 
@@ -149,6 +150,8 @@ export interface MeshSpec {
   ports?: number[];
   /** routes, rate_limit, circuit_breaker, retry, faults (traffic-policy.ts); absent when none is set. */
   policy?: TrafficPolicy;
+  /** `x-cmesh.tls`: published HTTP ports are served over TLS by the local CA's certificates. */
+  tls?: TlsSpec;
 }
 
 /** A top-level `secrets:` or `configs:` entry: where its bytes come from. Content is resolved at load time. */
