@@ -2,6 +2,7 @@
 // becomes an Exchange, and responses are written back as single buffers, one request at a time, in order.
 
 import type { Socket } from 'node:net';
+import { clientIdentity } from '../tls/identity.ts';
 import type { ClientSide, ExchangeView } from './client-side.ts';
 import { type ProxyContext, type ServedConnection, countError } from './context.ts';
 import { type ProxyError, errorResponse } from './error-responses.ts';
@@ -63,6 +64,7 @@ export class ClientConnection implements ClientSide, ServedConnection, ParseSink
   readonly limits: ClientLimits;
   readonly #in: ParsedSocket;
   readonly clientIp: string;
+  readonly clientCert: string | undefined;
   readonly out: ResponseWriter;
   readonly #info: ForwardingInfo;
   readonly #request: PreparedRequest = newPreparedRequest();
@@ -98,7 +100,9 @@ export class ClientConnection implements ClientSide, ServedConnection, ParseSink
     this.limits = limits;
     this.#since = performance.now();
     this.clientIp = normalizeIp(socket.remoteAddress);
-    this.#info = { clientIp: this.clientIp, trusted: ctx.trust.has(this.clientIp), proto: 'http', via: ctx.via };
+    const id = clientIdentity(socket);
+    this.clientCert = id.subject;
+    this.#info = { clientIp: this.clientIp, trusted: ctx.trust.has(this.clientIp), proto: id.proto, via: ctx.via, ...(id.xfcc === undefined ? {} : { xfcc: id.xfcc }) };
     this.out = new ResponseWriter(socket);
     (socket as SocketWithOwner).owner = this;
     this.#in = new ParsedSocket(socket, 'request', limits.maxHeaderSize, this, ctx.readPath);

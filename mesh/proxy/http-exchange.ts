@@ -307,6 +307,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
   #log(): void {
     const { ctx } = this;
     const entry = accessLogEntry(this, ctx.service, this.conn.clientIp, this.#current?.upstream.id, this.#errorCode, routeLabel(this.#route));
+    if (this.conn.clientCert !== undefined) entry.clientCert = this.conn.clientCert;
     ctx.onRequest?.(entry);
     ctx.onAccessLog?.(formatAccessLog(entry), entry);
   }

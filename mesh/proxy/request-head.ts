@@ -3,6 +3,7 @@
 
 import type { ProxyError } from './error-responses.ts';
 import { FORWARDING, type ForwardingInfo, HOP_BY_HOP, absorbForwarded, connectionNamed, dropNamedLines, newForwardedSoFar } from './forwarded-headers.ts';
+import { XFCC } from '../tls/identity.ts';
 import { parseTarget } from './request-target.ts';
 import { isReplaySafe } from './retry.ts';
 
@@ -72,7 +73,8 @@ export function prepareRequest(method: string, url: string, raw: readonly string
     } else if (lower === 'idempotency-key' || lower === 'x-idempotency-key') {
       idempotencyKey = true;
     } else if (FORWARDING.has(lower)) {
-      if (!info.trusted || absorbForwarded(lower, value, fwd)) continue;
+      // x-forwarded-client-cert is only ever this proxy's own (mesh/tls/identity.ts), even behind a trusted peer.
+      if (lower === XFCC || !info.trusted || absorbForwarded(lower, value, fwd)) continue;
     }
     head += `${name}: ${value}\r\n`;
   }
@@ -93,6 +95,7 @@ export function prepareRequest(method: string, url: string, raw: readonly string
   head += `x-forwarded-for: ${fwd.xff === undefined ? info.clientIp : `${fwd.xff}, ${info.clientIp}`}\r\nx-forwarded-proto: ${fwd.proto ?? info.proto}\r\n`;
   if (fwd.host !== undefined || host !== undefined) head += `x-forwarded-host: ${fwd.host ?? host}\r\n`;
   if (info.via !== undefined) head += `via: 1.1 ${info.via}\r\n`;
+  if (info.xfcc !== undefined) head += `${XFCC}: ${info.xfcc}\r\n`;
   out.head = head;
   out.needsHost = host === undefined;
   out.chunked = chunked;

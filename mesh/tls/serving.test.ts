@@ -13,7 +13,8 @@ import { type ConnectionOptions, type TLSSocket, connect } from 'node:tls';
 import { LocalCa } from './ca.ts';
 import { CertStore } from './cert-store.ts';
 import { clientIdentity } from './identity.ts';
-import { type ClientAuth, type TlsProblem, TlsServing } from './serving.ts';
+import type { ClientAuth } from '../../daemon/api/tls.ts';
+import { type TlsProblem, TlsServing } from './serving.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'cmesh-tls-'));
 const { ca } = await LocalCa.open(join(root, 'ca'));

@@ -4,9 +4,8 @@
 
 import type { ServerOpts, Socket } from 'node:net';
 import { type SecureContext, type TLSSocket, createServer as createTlsServer } from 'node:tls';
+import type { ClientAuth } from '../../daemon/api/tls.ts';
 import type { ServedCert } from './cert-store.ts';
-
-export type ClientAuth = 'none' | 'request' | 'require';
 
 /** A failed handshake, or a name no certificate of the listener covers (served the default certificate). */
 export interface TlsProblem {
