@@ -9,7 +9,7 @@ import { isCmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { isPendingNext, Labels, parseReplicaId, replicaId, replicaOf } from './api/labels.ts';
 import type { ProjectSpec } from './api/project.ts';
-import { MeshPorts, type ProxyHooks } from './mesh-ports.ts';
+import { MeshPorts, type MeshPortsOptions, type ProxyHooks } from './mesh-ports.ts';
 import { withBreakers } from './service-breakers.ts';
 import { withEastWest } from './gateway-table.ts';
 import type { EastWestRuntime } from './gateway-wiring.ts';
@@ -22,6 +22,8 @@ export interface MeshRuntimeOptions {
   log?: (line: string) => void;
   /** Metrics and access-log sinks handed to every proxy. */
   hooks?: ProxyHooks;
+  /** The local CA's side of `x-cmesh.tls` ports (daemon/tls-service.ts). */
+  tls?: MeshPortsOptions['tls'];
   /** The east-west gateways (daemon/gateway-wiring.ts); without it east-west stays off. */
   eastWest?: (mesh: MeshRuntime) => EastWestRuntime;
 }
@@ -56,6 +58,7 @@ export class MeshRuntime {
       emit: options.emit,
       log: options.log ?? (() => undefined),
       ...(options.hooks ? { hooks: options.hooks } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
     });
     this.eastWest = options.eastWest?.(this);
   }

@@ -25,6 +25,7 @@ import type {
 import type { FaultRequest } from './policy-control.ts';
 import { TARGETS } from './target.ts';
 import { ProjectSpecSchema, type Same, safeRecord } from './project-schema.ts';
+import { CERT_NAME, type CertIssueRequest } from './tls.ts';
 import { FaultSchema } from './traffic-policy-schema.ts';
 
 const services = z.array(z.string()).default([]);
@@ -187,6 +188,12 @@ export const projectActionSchemas = {
 } as const;
 export type ProjectAction = keyof typeof projectActionSchemas;
 
+/** `cmesh cert issue NAME`: the name becomes the certificate's CN and its file names under CMESH_HOME/certs/. */
+export const CertIssueRequestSchema = z.strictObject({ name: z.string().regex(CERT_NAME, 'letters, digits, ".", "_" and "-", up to 64') });
+
+/** The body schema of each `POST /v1/<route>` outside a project (the local CA); the others there take no body. */
+export const daemonActionSchemas = { 'tls/certs': CertIssueRequestSchema } as const;
+
 // Compile-time pins: each line fails `tsc` when a schema and its contract type drift apart.
 true satisfies Same<z.output<typeof UpRequestSchema>, UpRequest>;
 true satisfies Same<z.output<typeof BuildRequestSchema>, BuildRequest>;
@@ -206,3 +213,4 @@ true satisfies Same<z.output<typeof ExecRequestSchema>, ExecRequest>;
 true satisfies Same<z.output<typeof AttachRequestSchema>, AttachRequest>;
 true satisfies Same<z.output<typeof ArchiveRequestSchema>, ArchiveRequest>;
 true satisfies Same<z.output<typeof FaultRequestSchema>, FaultRequest>;
+true satisfies Same<z.output<typeof CertIssueRequestSchema>, CertIssueRequest>;
