@@ -41,6 +41,21 @@ async function serveTls(port: number, dir: string, upstreams: number[]): Promise
   process.stdout.write('ready\n');
 }
 
+/**
+ * Child mode: node's TLS server alone, same certificate and options, one fixed response a connection (no proxy): the
+ * floor of a handshake on node, so the handshake ratio splits into node's share and cmesh's.
+ */
+async function serveTlsFloor(port: number, dir: string): Promise<void> {
+  const { createServer } = await import('node:tls');
+  const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
+  const body = 'x'.repeat(1024);
+  const server = createServer({ cert: read('leaf.crt'), key: read('leaf.key'), minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] }, (socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.once('data', () => socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`));
+  });
+  server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+}
+
 /** nginx's own TLS server block on the same certificate, with the keep-alive upstream of bench/proxy-peers.ts. */
 function nginxTlsConf(dir: string, port: number, upstreams: number[]): string {
   return nginxConf(dir, port, upstreams).replace(
@@ -106,9 +121,14 @@ async function main(): Promise<void> {
     for (const id of ['echo#1', 'echo#2']) echoes.push(await startEcho(id));
     const upstreams = echoes.map((e) => e.upstream.port);
     const [cmeshPort, nginxPort] = [await freePort(), await freePort()];
-    const cmesh = spawn(process.execPath, [...DAEMON_V8_FLAGS, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve-tls', String(cmeshPort), dir, ...upstreams.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.push(cmesh);
+    const child = (mode: string, port: number): ChildProcess =>
+      spawn(process.execPath, [...DAEMON_V8_FLAGS, '--import', 'tsx', fileURLToPath(import.meta.url), mode, String(port), dir, ...upstreams.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const cmesh = child('--serve-tls', cmeshPort);
+    const floorPort = await freePort();
+    const floor = child('--serve-tls-floor', floorPort);
+    children.push(cmesh, floor);
     await waitReady(cmesh, 'cmesh');
+    await waitReady(floor, 'node TLS floor');
     writeFileSync(join(dir, 'nginx.conf'), nginxTlsConf(dir, nginxPort, upstreams));
     const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
     children.push(nginx);
@@ -123,14 +143,18 @@ async function main(): Promise<void> {
     for (const p of paths) measure(p.pid, p.port, 2, false);
     for (let r = 0; r < rounds; r++) {
       for (const mode of ['keepalive', 'handshake'] as const) {
-        const order = r % 2 === 0 ? paths : [...paths].reverse();
+        // The floor answers without a replica: it is measured for handshakes only.
+        const inMode = mode === 'handshake' ? [...paths, { name: 'floor', pid: floor.pid!, port: floorPort }] : paths;
+        const order = r % 2 === 0 ? inMode : [...inMode].reverse();
         const got: Record<string, Sample> = {};
         for (const p of order) got[p.name] = measure(p.pid, p.port, seconds, mode === 'handshake');
         const c = got['cmesh']!;
         const n = got['nginx']!;
+        const f = got['floor'];
         ratios[mode].rps.push(c.rps / n.rps);
         ratios[mode].cpu.push(c.cpuUsPerReq / n.cpuUsPerReq);
-        const line = `round ${r + 1} ${mode}: cmesh ${c.rps.toFixed(0)}/s ${c.cpuUsPerReq.toFixed(0)} µs CPU/req (${c.errors} errors), nginx ${n.rps.toFixed(0)}/s ${n.cpuUsPerReq.toFixed(0)} µs CPU/req (${n.errors} errors), load ${loadAverage()}`;
+        const floorText = f === undefined ? '' : `, node TLS floor ${f.rps.toFixed(0)}/s ${f.cpuUsPerReq.toFixed(0)} µs CPU/req`;
+        const line = `round ${r + 1} ${mode}: cmesh ${c.rps.toFixed(0)}/s ${c.cpuUsPerReq.toFixed(0)} µs CPU/req (${c.errors} errors), nginx ${n.rps.toFixed(0)}/s ${n.cpuUsPerReq.toFixed(0)} µs CPU/req (${n.errors} errors)${floorText}, load ${loadAverage()}`;
         rows.push(line);
         log(line);
       }
@@ -156,7 +180,10 @@ async function main(): Promise<void> {
   }
 }
 
-if (args.includes('--serve-tls')) {
+if (args.includes('--serve-tls-floor')) {
+  const i = args.indexOf('--serve-tls-floor');
+  await serveTlsFloor(Number(args[i + 1]), args[i + 2]!);
+} else if (args.includes('--serve-tls')) {
   const i = args.indexOf('--serve-tls');
   await serveTls(Number(args[i + 1]), args[i + 2]!, args.slice(i + 3).map(Number));
 } else {
