@@ -40,7 +40,8 @@ export class DaemonTls {
   #open(): Promise<{ ca: LocalCa; created: boolean; store: CertStore }> {
     this.#opened ??= LocalCa.open(join(this.#o.home, 'ca')).then(({ ca, created }) => {
       if (created) this.#o.log(`tls: created the local CA ${ca.certPath} (trust it once: \`cmesh ca\`)`);
-      return { ca, created, store: new CertStore(ca, this.#o.store) };
+      const onRenewError = (err: unknown): void => this.#o.log(`tls: renewing server certificates failed (the current ones stay, retried hourly): ${String(err)}`);
+      return { ca, created, store: new CertStore(ca, { onRenewError, ...this.#o.store }) };
     });
     // A failure (unreadable key, full disk) is not cached: the next use tries again and reports its own error.
     this.#opened.catch(() => {

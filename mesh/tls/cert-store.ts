@@ -17,6 +17,8 @@ export interface CertStoreOptions {
   renewAtFraction?: number;
   /** How often the renewal timer looks (default 1 hour; tests shorten it). */
   checkEveryMs?: number;
+  /** A timed renewal failed (the certificate in use stays until the next try). */
+  onRenewError?: (err: unknown) => void;
 }
 
 /** One certificate the store keeps current: its names, its PEMs and the context built from them. */
@@ -79,7 +81,7 @@ export class CertStore {
     this.ca = ca;
     this.#lifetimeMs = o.lifetimeMs ?? 7 * DAY_MS;
     this.#renewAtFraction = o.renewAtFraction ?? 1 / 3;
-    this.#timer = setInterval(() => void this.renewDue(Date.now()).catch(() => undefined), o.checkEveryMs ?? 3_600_000);
+    this.#timer = setInterval(() => void this.renewDue(Date.now()).catch((err: unknown) => o.onRenewError?.(err)), o.checkEveryMs ?? 3_600_000);
     this.#timer.unref();
   }
 

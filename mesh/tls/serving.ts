@@ -69,10 +69,13 @@ export function problemReason(err: NodeJS.ErrnoException): TlsProblemReason {
 
 /** At most this many distinct unknown names are logged per listener (all are counted). */
 const LOGGED_NAMES_MAX = 100;
+/** Other problems are logged at most once a reason in this window per listener (a scanner must not flood the log). */
+const LOG_EVERY_MS = 10_000;
 
 export class TlsServing {
   readonly o: TlsServingOptions;
   readonly #loggedNames = new Set<string>();
+  readonly #loggedAt = new Map<TlsProblemReason, number>();
 
   constructor(o: TlsServingOptions) {
     this.o = o;
@@ -123,6 +126,10 @@ export class TlsServing {
       // Counted every time, named in the log once per listener: a client retrying in a loop must not flood the log.
       quiet = this.#loggedNames.has(servername) || this.#loggedNames.size >= LOGGED_NAMES_MAX;
       if (!quiet) this.#loggedNames.add(servername);
+    } else if (!quiet) {
+      const now = performance.now();
+      quiet = now - (this.#loggedAt.get(reason) ?? Number.NEGATIVE_INFINITY) < LOG_EVERY_MS;
+      if (!quiet) this.#loggedAt.set(reason, now);
     }
     this.o.onProblem?.({ service: this.o.service, reason, message, ...(servername === undefined ? {} : { servername }), ...(quiet ? { quiet } : {}) });
   }
