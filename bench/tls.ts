@@ -86,7 +86,10 @@ function measure(pid: number, port: number, seconds: number, close: boolean): Sa
 async function waitReady(child: ChildProcess, what: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30_000);
-    child.stdout?.once('data', () => (clearTimeout(timer), resolve()));
+    child.stdout?.once('data', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
   });
 }
@@ -95,7 +98,10 @@ async function waitPort(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;
