@@ -3,24 +3,14 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import type { ClientAuth } from '../../daemon/api/tls.ts';
-import { LocalCa } from '../../mesh/tls/ca.ts';
-import { CertStore } from '../../mesh/tls/cert-store.ts';
 import { TlsServing } from '../../mesh/tls/serving.ts';
+import { testCa } from '../../mesh/tls/testing.ts';
 import { httpsProbe } from './tls-probe.ts';
 
-const root = await mkdtemp(join(tmpdir(), 'cmesh-tls-probe-'));
-const { ca } = await LocalCa.open(join(root, 'ca'));
-const store = new CertStore(ca);
-after(async () => {
-  store[Symbol.dispose]();
-  await rm(root, { recursive: true, force: true });
-});
+const { store } = await testCa('cmesh-tls-probe');
 
 /** A TLS port answering every request with `status` (a minimal HTTP/1.1 responder). */
 async function port(clientAuth: ClientAuth, status: number): Promise<{ port: number; close(): Promise<void> }> {

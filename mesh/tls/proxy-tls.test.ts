@@ -3,21 +3,16 @@
 
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Agent, request } from 'undici';
 import type { ClientAuth } from '../../daemon/api/tls.ts';
 import type { AccessLogEntry } from '../proxy/access-log.ts';
 import { type TestUpstream, TestPool, startProxy, startUpstream, testMesh } from '../proxy/testing.ts';
-import { type IssuedCert, LocalCa } from './ca.ts';
-import { CertStore } from './cert-store.ts';
+import type { IssuedCert, } from './ca.ts';
 import { TlsServing } from './serving.ts';
+import { testCa } from './testing.ts';
 
-const root = await mkdtemp(join(tmpdir(), 'cmesh-proxy-tls-'));
-const { ca } = await LocalCa.open(join(root, 'ca'));
-const store = new CertStore(ca);
+const { ca, store } = await testCa('cmesh-proxy-tls');
 let upstream: TestUpstream;
 let alice: IssuedCert;
 
@@ -29,11 +24,7 @@ before(async () => {
   });
   alice = await ca.issue({ commonName: 'alice', sans: [], lifetimeMs: 86_400_000, usage: 'client' });
 });
-after(async () => {
-  await upstream.close();
-  store[Symbol.dispose]();
-  await rm(root, { recursive: true, force: true });
-});
+after(() => upstream.close());
 
 async function tlsProxy(clientAuth: ClientAuth) {
   const log: AccessLogEntry[] = [];

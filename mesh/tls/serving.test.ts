@@ -4,25 +4,18 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { type ConnectionOptions, type TLSSocket, connect } from 'node:tls';
 import { LocalCa } from './ca.ts';
 import { CertStore } from './cert-store.ts';
 import { clientIdentity } from './identity.ts';
 import type { ClientAuth } from '../../daemon/api/tls.ts';
 import { type TlsProblem, TlsServing } from './serving.ts';
+import { testCa } from './testing.ts';
 
-const root = await mkdtemp(join(tmpdir(), 'cmesh-tls-'));
-const { ca } = await LocalCa.open(join(root, 'ca'));
-const store = new CertStore(ca);
-after(async () => {
-  store[Symbol.dispose]();
-  await rm(root, { recursive: true, force: true });
-});
+const { root, ca, store } = await testCa('cmesh-tls');
 
 interface Served {
   port: number;
