@@ -35,6 +35,15 @@ test('an unknown key under tls is a named warning, not a silent drop', () => {
   assert.match(warnings.map((w) => w.message).join('\n'), /unknown key "client_auht" is ignored \(did you mean "client_auth"\?\)/);
 });
 
+test('tls on a service without a published port is a named warning (not for project defaults)', () => {
+  const own = load('services:\n  web:\n    image: x\n    x-cmesh: {tls: true}\n').warnings.map((w) => w.message);
+  assert.ok(own.some((m) => /x-cmesh.tls has no effect: service "web" publishes no TCP port/.test(m)), own.join('\n'));
+  const published = load('services:\n  web:\n    image: x\n    ports: ["8443:3000"]\n    x-cmesh: {tls: true}\n').warnings;
+  assert.equal(published.length, 0);
+  const defaults = load('x-cmesh:\n  defaults: {tls: true}\nservices:\n  worker: {image: x}\n').warnings;
+  assert.equal(defaults.length, 0);
+});
+
 test('tls on a tcp listener is refused rather than served in clear', () => {
   const e = loadError('services:\n  db:\n    image: x\n    ports: ["5432:5432"]\n    x-cmesh: {protocol: tcp, tls: true}\n');
   assert.match(e.issues[0]?.message ?? '', /x-cmesh.tls on a tcp listener/);

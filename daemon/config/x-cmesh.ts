@@ -2,7 +2,7 @@
 // MeshSpec. When no health probe is given we derive one from the compose healthcheck's intent (an HTTP GET).
 
 import type { SourcePosition } from '../api/errors.ts';
-import type { HealthcheckSpec, HealthProbe, MeshSpec } from '../api/project.ts';
+import type { HealthcheckSpec, HealthProbe, MeshSpec, ServiceSpec } from '../api/project.ts';
 import type { TlsSpec } from '../api/tls.ts';
 import type { TrafficPolicy } from '../api/traffic-policy.ts';
 import { get, type YMap, type YNode } from './node.ts';
@@ -261,13 +261,18 @@ export function resolveMesh(defaults: MeshOverrides, own: MeshOverrides, hc: Hea
   return spec;
 }
 
-/** Keys that are valid alone but not together; `path` is the service's x-cmesh. */
-export function checkMeshCombinations(ctx: Ctx, mesh: MeshSpec, at: SourcePosition, path: PathSeg[], service: string): void {
+/** Keys that are valid alone but not together; `path` is the service's x-cmesh, `ownTls` its own `tls` key is set. */
+export function checkMeshCombinations(ctx: Ctx, svc: ServiceSpec, at: SourcePosition, path: PathSeg[], ownTls: boolean): void {
+  const { mesh, name: service } = svc;
   if (mesh.hashKey !== undefined && mesh.lb !== 'ring-hash') {
     ctx.issues.warn(at, [...path, 'hash_key'], `hash_key only applies to lb "ring-hash" (this service uses "${mesh.lb}")`);
   }
   // TLS is terminated by the HTTP proxy only: a tcp listener would serve the port in clear, so it is refused.
   if (mesh.tls !== undefined && mesh.protocol === 'tcp') {
     ctx.issues.error(at, [...path, 'tls'], `service "${service}" asks for x-cmesh.tls on a tcp listener`, 'x-cmesh.tls serves HTTP ports: drop it, or use protocol: http');
+  }
+  // TLS is served on published ports only (east-west stays in clear); said for the service's own key, not for defaults.
+  if (ownTls && mesh.tls !== undefined && !svc.ports.some((p) => p.published !== undefined && p.protocol === 'tcp') && ctx.issues.canWarn) {
+    ctx.issues.warn(at, [...path, 'tls'], `x-cmesh.tls has no effect: service "${service}" publishes no TCP port (TLS is served on published ports only)`);
   }
 }

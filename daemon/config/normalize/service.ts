@@ -206,7 +206,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
     spec.networks = { default: { aliases: [] } };
   }
   spec.mesh = resolveMesh(meshDefaults, meshOwn, spec.healthcheck);
-  checkMeshCombinations(ctx, spec.mesh, entry.keyPos, [...path, 'x-cmesh'], name);
+  checkMeshCombinations(ctx, spec, entry.keyPos, [...path, 'x-cmesh'], meshOwn.tls !== undefined);
   const bind = spec.mesh.bind ?? '127.0.0.1';
   for (const port of spec.ports) if (port.published !== undefined && port.hostIp === undefined) port.hostIp = bind;
   return { spec, refs };
