@@ -84,6 +84,12 @@ test('TLS 1.3 with ALPN http/1.1 and the service certificate for its names; no S
     const bare = await dial(l.port);
     assert.equal(bare.getPeerX509Certificate()?.subject, 'CN=localhost');
     bare.destroy();
+    // A wildcard host covers one label more, and the client accepts what it gets.
+    const wild = await serve('none', ['*.wild.test']);
+    const w = await dial(wild.port, { servername: 'a.wild.test' });
+    assert.equal(w.getPeerX509Certificate()?.subject, 'CN=web');
+    w.destroy();
+    await wild.close();
     // A TLS 1.2-only client is still served.
     const old = await dial(l.port, { servername: 'web.localhost', maxVersion: 'TLSv1.2' });
     assert.equal(old.getProtocol(), 'TLSv1.2');

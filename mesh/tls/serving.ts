@@ -114,7 +114,9 @@ export class TlsServing {
   #contextFor(name: string): SecureContext {
     const { cert, fallback } = this.o;
     const lower = name.toLowerCase();
-    if (cert.names.has(lower)) return cert.context;
+    // A `*.api.test` host covers exactly one more label (RFC 6125 §6.4.3), as the client will check it.
+    const dot = lower.indexOf('.');
+    if (cert.names.has(lower) || (dot > 0 && cert.names.has(`*${lower.slice(dot)}`))) return cert.context;
     this.#report('unknown-sni', `no certificate for "${name}": served the default (localhost) certificate`, name);
     return fallback.context;
   }
