@@ -137,6 +137,13 @@ test('client_auth require: no certificate is refused, a cmesh certificate is nam
     const foreign = await other.issue({ commonName: 'mallory', sans: [], lifetimeMs: 86_400_000, usage: 'client' });
     await assert.rejects(roundTrip(l.port, { servername: 'localhost', cert: foreign.cert, key: foreign.key }), /closed without an answer/);
     await waitFor(() => l.problems.some((p) => p.reason === 'bad-client-cert'));
+    // After a renewal, with and without SNI (the server's own context is replaced then), the same rules hold.
+    await store.renewAll();
+    for (const servername of ['localhost', undefined]) {
+      const sni = servername === undefined ? {} : { servername };
+      assert.equal((await roundTrip(l.port, { ...sni, cert: issued.cert, key: issued.key })).subject, 'CN=alice');
+      await assert.rejects(roundTrip(l.port, sni), /certificate required/);
+    }
   } finally {
     await l.close();
   }
