@@ -8,6 +8,8 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../daemon/api/errors.ts';
 import type { CliContext, CommandModule } from './cli-context.ts';
 import * as buildCommand from './commands/build.ts';
+import * as caCommand from './commands/ca.ts';
+import * as certCommand from './commands/cert.ts';
 import * as configCommand from './commands/config.ts';
 import * as cpCommand from './commands/cp.ts';
 import * as daemonCommand from './commands/daemon.ts';
@@ -79,6 +81,8 @@ const commands: CommandModule[] = [
   eventsCommand,
   configCommand,
   exportCommand,
+  caCommand,
+  certCommand,
   daemonCommand,
   versionCommand,
 ];

@@ -40,6 +40,8 @@ export const VALID: Record<string, unknown> = {
   run: { project: shop, service: 'db', command: ['true'], env: { A: '1' }, volumes: [], ports: [], tty: false, interactive: false, detach: false, noDeps: true },
   rm: { services: ['db'], stop: false, volumes: false, dryRun: true },
   fault: { service: 'web', faults: { delay: { percent: 10, durationMs: 200 }, abort: { percent: 5, status: 503 } } },
+  // Outside the project (POST /v1/tls/certs): writes a client certificate into the fuzz's temporary CMESH_HOME.
+  'tls/certs': { name: 'fuzz-client' },
 };
 export const ROUTES = Object.keys(VALID);
 const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
@@ -189,6 +191,7 @@ const VARIANTS: Record<string, fc.Arbitrary<unknown>> = {
     },
     { requiredKeys: ['service'] },
   ),
+  'tls/certs': fc.record({ name: fc.constantFrom('fuzz-client', 'fuzz.b_2', '-dash-first', '../escape', '') }),
 };
 
 export function caseFor(route: string): fc.Arbitrary<Case> {

@@ -11,6 +11,7 @@ import { type CmeshHome, ensureHome } from './api/home.ts';
 import { AccessLogFiles } from './access-logs.ts';
 import { EastWestRuntime } from './gateway-wiring.ts';
 import { MeshRuntime } from './mesh-wiring.ts';
+import { DaemonTls } from './tls-service.ts';
 import { DaemonMetrics } from './metrics.ts';
 import { type MetricsAddr, type MetricsEndpoint, serveMetrics } from './metrics-server.ts';
 import { ProjectManager } from './projects.ts';
@@ -81,9 +82,12 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
   const metricsAbort = new AbortController();
   bus.tap((event) => metrics.observe(event), metricsAbort.signal);
   const accessLogs = new AccessLogFiles(join(home.home, 'logs'), log);
+  // The local CA opens (or is created) on first use: an `x-cmesh.tls` port or `cmesh ca path`.
+  const tls = new DaemonTls({ home: home.home, log, registers: [metrics.registry] });
   const mesh = new MeshRuntime({
     emit: (e) => bus.publish(e),
     log,
+    tls: (project, service, spec) => tls.serving(project, service, spec),
     hooks: {
       onRequest: (project, entry) => metrics.request(project, entry),
       onAttempt: (project, stats) => metrics.attempt(project, stats),
@@ -145,6 +149,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     services: (project) => mesh.services(project),
     setDraining: (project, ref, drained) => mesh.registry.setDraining({ project, ...ref }, drained),
     policy: { setFaults: (project, r) => mesh.ports.setFaults(project, r.service, r.faults), routes: (project) => mesh.ports.routes(project) },
+    tls,
     shutdown: () => void close(),
   });
   const upgrade = createUpgradeRouter(manager);
@@ -168,6 +173,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
       await server.close();
       await manager.close();
       await mesh.close();
+      await tls[Symbol.asyncDispose]();
       metricsAbort.abort();
       await metricsState.endpoint?.close();
       await accessLogs.close();

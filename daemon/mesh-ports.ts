@@ -4,11 +4,13 @@
 
 import { type AccessLogEntry, type AttemptStats, type ProxyListener, publishService } from '../mesh/proxy/index.ts';
 import { type DatagramPool, UdpForwarder, type UdpForwarderStats } from '../mesh/udp/forwarder.ts';
+import type { TlsServing } from '../mesh/tls/serving.ts';
 import type { UpstreamPool } from '../mesh/upstream-pool.ts';
 import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import type { BreakerView, RoutesView } from './api/policy-control.ts';
 import type { ProjectSpec, ServiceSpec } from './api/project.ts';
+import type { TlsSpec } from './api/tls.ts';
 import type { FaultSpec } from './api/traffic-policy.ts';
 import { MeshPolicies } from './mesh-policy.ts';
 
@@ -46,6 +48,8 @@ export interface MeshPortsOptions {
   log(line: string): void;
   /** Metrics and access-log sinks for every proxy opened (the daemon wires them; tests may leave them out). */
   hooks?: ProxyHooks;
+  /** The TLS side of an `x-cmesh.tls` port (daemon/tls-service.ts); without it such a port fails to open. */
+  tls?: (project: string, service: string, spec: TlsSpec) => Promise<TlsServing>;
 }
 
 export interface ProxyHooks {
@@ -129,6 +133,7 @@ export class MeshPorts {
           await forwarder.listen({ host: w.host, port });
           return { listener: forwarder, port };
         }
+        const tls = await this.#tls(w);
         const listener = await publishService(
           {
             service: w.service,
@@ -139,6 +144,7 @@ export class MeshPorts {
             onAccessLog: (line) => (hooks?.onAccessLog ? hooks.onAccessLog(w.project, w.service, line) : this.#o.log(line)),
             ...(hooks?.onRequest ? { onRequest: (entry: AccessLogEntry) => hooks.onRequest?.(w.project, entry) } : {}),
             ...(hooks?.onAttempt ? { onAttempt: (stats: AttemptStats) => hooks.onAttempt?.(w.project, stats) } : {}),
+            ...(tls === undefined ? {} : { listener: { tls } }),
           },
           { host: w.host, port },
         );
@@ -148,6 +154,13 @@ export class MeshPorts {
         if (!taken || w.portEnd === undefined || port >= w.portEnd) throw err;
       }
     }
+  }
+
+  #tls(w: PortBinding & { svc: ServiceSpec }): Promise<TlsServing | undefined> {
+    const spec = w.svc.mesh.tls;
+    if (spec === undefined) return Promise.resolve(undefined);
+    if (this.#o.tls === undefined) throw new CmeshError('CMESH_E_BUG', `${w.service}: x-cmesh.tls asked for, but this daemon has no local CA wired`);
+    return this.#o.tls(w.project, w.service, spec);
   }
 
   /** Stops accepting on every listener of the project (or all), letting in-flight requests finish within the bound. */

@@ -10,7 +10,7 @@ import type { DaemonEvent } from './api/events.ts';
 import { isPendingNext, Labels, parseReplicaId, replicaId, replicaOf } from './api/labels.ts';
 import type { ProjectSpec } from './api/project.ts';
 import { boundPort, type PublishedMapping, withBoundPorts } from './bound-ports.ts';
-import { MeshPorts, type ProxyHooks } from './mesh-ports.ts';
+import { MeshPorts, type MeshPortsOptions, type ProxyHooks } from './mesh-ports.ts';
 import { withBreakers } from './service-breakers.ts';
 import { withEastWest } from './gateway-table.ts';
 import type { EastWestRuntime } from './gateway-wiring.ts';
@@ -23,6 +23,8 @@ export interface MeshRuntimeOptions {
   log?: (line: string) => void;
   /** Metrics and access-log sinks handed to every proxy. */
   hooks?: ProxyHooks;
+  /** The local CA's side of `x-cmesh.tls` ports (daemon/tls-service.ts). */
+  tls?: MeshPortsOptions['tls'];
   /** The east-west gateways (daemon/gateway-wiring.ts); without it east-west stays off. */
   eastWest?: (mesh: MeshRuntime) => EastWestRuntime;
 }
@@ -57,6 +59,7 @@ export class MeshRuntime {
       emit: options.emit,
       log: options.log ?? (() => undefined),
       ...(options.hooks ? { hooks: options.hooks } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
     });
     this.eastWest = options.eastWest?.(this);
   }

@@ -1,6 +1,7 @@
 // Builds a pool's service-table row: the JSON view of replicas, health, load and latency for `cmesh services`.
 
 import type { Endpoint } from '../daemon/api/engine.ts';
+import type { TlsSpec } from '../daemon/api/tls.ts';
 import type { LbStrategy, PortMapping, Protocol } from '../daemon/api/project.ts';
 import type { ReplicaTableRow, ServiceTableRow } from '../daemon/api/service-table.ts';
 import { loopback } from './replica-entry.ts';
@@ -26,7 +27,7 @@ export interface RowPool {
   strategy: LbStrategy;
   desired: number;
   ports: PortMapping[];
-  mesh: { protocol?: Protocol };
+  mesh: { protocol?: Protocol; tls?: TlsSpec };
 }
 
 export interface RowAccess<R> {
@@ -56,6 +57,7 @@ export function buildServiceRow<R extends RowReplica>(pool: RowPool, replicas: R
       p.published === undefined ? [] : [{ published: p.published, target: p.target, hostIp: p.hostIp ?? '127.0.0.1', protocol: p.protocol }],
     ),
     replicas: rows,
+    ...(pool.mesh.tls === undefined ? {} : { tls: { clientAuth: pool.mesh.tls.clientAuth } }),
   };
 }
 

@@ -1,7 +1,9 @@
 // CI smoke probes through the mesh: HTTP GET / (any non-5xx passes) or a TCP connect, on each published port.
+// `x-cmesh.tls` ports get the same GET over HTTPS (cli/ci/tls-probe.ts).
 
 import net from 'node:net';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
+import { httpsProbe } from './tls-probe.ts';
 
 export interface ProbeResult {
   service: string;
@@ -50,8 +52,14 @@ export async function probeService(row: ServiceTableRow, timeoutMs = 2000): Prom
   for (const p of row.publishedPorts) {
     if (p.protocol !== 'tcp') continue;
     const host = probeHost(p.hostIp);
-    const target = `${row.protocol === 'tcp' ? 'tcp' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${p.published}`;
-    const r = row.protocol === 'tcp' ? await tcpProbe(host, p.published, timeoutMs) : await httpProbe(host, p.published, timeoutMs);
+    const scheme = row.protocol === 'tcp' ? 'tcp' : row.tls === undefined ? 'http' : 'https';
+    const target = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${p.published}`;
+    const r =
+      scheme === 'tcp'
+        ? await tcpProbe(host, p.published, timeoutMs)
+        : scheme === 'https'
+          ? await httpsProbe(host, p.published, row.tls?.clientAuth === 'require', timeoutMs)
+          : await httpProbe(host, p.published, timeoutMs);
     out.push({ service: row.service, target, ...r });
   }
   return out;

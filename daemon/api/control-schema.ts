@@ -26,6 +26,7 @@ import type { FaultRequest } from './policy-control.ts';
 import { TARGETS } from './target.ts';
 import { ProjectSpecSchema } from './project-schema.ts';
 import { type Same, safeRecord } from './schema-kit.ts';
+import { CERT_NAME, type CertIssueRequest } from './tls.ts';
 import { FaultSchema } from './traffic-policy-schema.ts';
 
 const services = z.array(z.string()).default([]);
@@ -194,6 +195,12 @@ export const projectActionSchemas = {
 } as const;
 export type ProjectAction = keyof typeof projectActionSchemas;
 
+/** `cmesh cert issue NAME`: the name becomes the certificate's CN and its file names under CMESH_HOME/certs/. */
+export const CertIssueRequestSchema = z.strictObject({ name: z.string().regex(CERT_NAME, 'letters, digits, ".", "_" and "-", up to 64') });
+
+/** The body schema of each `POST /v1/<route>` outside a project (the local CA); the others there take no body. */
+export const daemonActionSchemas = { 'tls/certs': CertIssueRequestSchema } as const;
+
 // Compile-time pins: each line fails `tsc` when a schema and its contract type drift apart.
 true satisfies Same<z.output<typeof UpRequestSchema>, UpRequest>;
 true satisfies Same<z.output<typeof BuildRequestSchema>, BuildRequest>;
@@ -213,3 +220,4 @@ true satisfies Same<z.output<typeof ExecRequestSchema>, ExecRequest>;
 true satisfies Same<z.output<typeof AttachRequestSchema>, AttachRequest>;
 true satisfies Same<z.output<typeof ArchiveRequestSchema>, ArchiveRequest>;
 true satisfies Same<z.output<typeof FaultRequestSchema>, FaultRequest>;
+true satisfies Same<z.output<typeof CertIssueRequestSchema>, CertIssueRequest>;

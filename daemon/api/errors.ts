@@ -66,6 +66,8 @@ export const ErrorCodes = {
   CMESH_E_TARGET_UNSUPPORTED: ExitCode.usage,
   /** `up --target X` for a project the daemon runs on target Y: `down` first. */
   CMESH_E_TARGET_CONFLICT: ExitCode.conflict,
+  /** The local CA cannot be opened or created (unreadable key, unwritable CMESH_HOME/ca), or a CA install failed. */
+  CMESH_E_TLS: ExitCode.failure,
   CMESH_E_BUG: ExitCode.bug,
 } as const satisfies Record<string, ExitCode>;
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -1,6 +1,7 @@
 // A service's `x-cmesh` mesh settings (balancing, health probe, timeouts, traffic policy), with defaults applied.
 // Part of the project model (project.ts re-exports these names).
 
+import type { TlsSpec } from './tls.ts';
 import type { TrafficPolicy } from './traffic-policy.ts';
 
 export type LbStrategy = 'round-robin' | 'random' | 'weighted' | 'p2c' | 'ewma' | 'ring-hash';
@@ -43,4 +44,6 @@ export interface MeshSpec {
   ports?: number[];
   /** routes, rate_limit, circuit_breaker, retry, faults (traffic-policy.ts); absent when none is set. */
   policy?: TrafficPolicy;
+  /** `x-cmesh.tls`: published HTTP ports are served over TLS by the local CA's certificates. */
+  tls?: TlsSpec;
 }

@@ -29,6 +29,7 @@ import type {
   VolumeMount,
   WatchRule,
 } from './project.ts';
+import { TlsSpecSchema } from './tls.ts';
 import { TrafficPolicySchema } from './traffic-policy-schema.ts';
 
 // Once imported from here; kept so code written against the old home still compiles.
@@ -141,6 +142,7 @@ const MeshSpecSchema = z.strictObject({
   eastWest: z.boolean().optional(),
   ports: z.array(z.number().int().min(1).max(65_535)).optional(),
   policy: TrafficPolicySchema.optional(),
+  tls: TlsSpecSchema.optional(),
 });
 
 const PullPolicySchema = z.custom<`every_${string}` | 'missing' | 'always' | 'never' | 'build' | 'daily' | 'weekly'>(

@@ -2,6 +2,7 @@
 // mesh fills them in; they live in the contract so the CLI and the daemon's API don't depend on the mesh.
 
 import type { ContainerState, Endpoint } from './engine.ts';
+import type { ClientAuth } from './tls.ts';
 import type { LbStrategy, Protocol } from './project.ts';
 import type { CircuitBreakerSpec } from './traffic-policy.ts';
 
@@ -96,6 +97,8 @@ export interface ServiceTableRow {
   eastWest?: EastWestServiceRow;
   /** The service's circuit breaker as a route target, when it has a `circuit_breaker` or has refused requests. */
   breaker?: ServiceBreakerRow;
+  /** `x-cmesh.tls`: its published ports speak HTTPS (client certificates as `client_auth` says). */
+  tls?: { clientAuth: ClientAuth };
 }
 
 /** A target service's circuit breaker (per data-plane process): its limits, what it holds now, what it refused. */

@@ -106,7 +106,7 @@ test('the published JSON Schema agrees with the loader', () => {
   assert.equal(props.lb.default, MESH_DEFAULTS.lb);
   assert.equal(props.retries.default, MESH_DEFAULTS.retries);
   assert.equal(props.health.properties.rise.default, MESH_DEFAULTS.health.rise);
-  assert.deepEqual(Object.keys(props).sort(), ['access_log', 'bind', 'circuit_breaker', 'faults', 'hash_key', 'health', 'lb', 'mesh', 'ports', 'protocol', 'rate_limit', 'retries', 'retry', 'rollout', 'routes', 'timeouts', 'weight', 'weights']);
+  assert.deepEqual(Object.keys(props).sort(), ['access_log', 'bind', 'circuit_breaker', 'faults', 'hash_key', 'health', 'lb', 'mesh', 'ports', 'protocol', 'rate_limit', 'retries', 'retry', 'rollout', 'routes', 'timeouts', 'tls', 'weight', 'weights']);
   assert.deepEqual(Object.keys(props.rollout.properties), ['max_surge']);
   assert.deepEqual(Object.keys(schema.$defs.project.properties).sort(), ['defaults', 'east_west', 'registry', 'target']);
   assert.equal(schema.$defs.project.properties.east_west.default, false);

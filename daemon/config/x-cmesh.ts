@@ -1,7 +1,9 @@
 // Our `x-cmesh` extension: service-level keys plus project-level `x-cmesh.defaults`, validated and resolved to a
 // MeshSpec. When no health probe is given we derive one from the compose healthcheck's intent (an HTTP GET).
 
-import type { HealthcheckSpec, HealthProbe, MeshSpec } from '../api/project.ts';
+import type { SourcePosition } from '../api/errors.ts';
+import type { HealthcheckSpec, HealthProbe, MeshSpec, ServiceSpec } from '../api/project.ts';
+import type { TlsSpec } from '../api/tls.ts';
 import type { TrafficPolicy } from '../api/traffic-policy.ts';
 import { get, type YMap, type YNode } from './node.ts';
 import { type Ctx, checkKeys, readBool, readDuration, readEnum, readInt, readMap, readNumber, readString, typeError } from './normalize/read.ts';
@@ -9,6 +11,7 @@ import type { PathSeg } from './positions.ts';
 import { POLICY_KEYS, readPolicyKey, resolvePolicy } from './policy-read.ts';
 import { TARGETS, type Target } from '../api/target.ts';
 import { LB_STRATEGIES, PROTOCOLS } from './schema.ts';
+import { readTls } from './tls-read.ts';
 
 export const MESH_DEFAULTS = {
   lb: 'p2c',
@@ -38,6 +41,8 @@ export interface MeshOverrides {
   ports?: number[];
   /** routes, rate_limit, circuit_breaker, retry, faults (policy-read.ts). */
   policy?: TrafficPolicy;
+  /** `tls: false` turns off TLS a project default turned on. */
+  tls?: TlsSpec | false;
 }
 
 /** Top-level `x-cmesh:`: defaults for every service, and the east-west switch. */
@@ -50,7 +55,7 @@ export interface ProjectMeshSettings {
   registry?: string;
 }
 
-const MESH_KEYS = new Set(['lb', 'protocol', 'weight', 'weights', 'health', 'retries', 'timeouts', 'bind', 'hash_key', 'access_log', 'rollout', 'mesh', 'ports', ...POLICY_KEYS]);
+const MESH_KEYS = new Set(['lb', 'protocol', 'weight', 'weights', 'health', 'retries', 'timeouts', 'bind', 'hash_key', 'access_log', 'rollout', 'mesh', 'ports', 'tls', ...POLICY_KEYS]);
 const ROLLOUT_KEYS = new Set(['max_surge']);
 const HEALTH_KEYS = new Set(['path', 'port', 'interval', 'timeout', 'rise', 'fall']);
 const TIMEOUT_KEYS = new Set(['connect', 'request', 'idle']);
@@ -125,6 +130,9 @@ export function readMeshOverrides(ctx: Ctx, node: YNode, path: PathSeg[]): MeshO
       }
       case 'access_log':
         set(o, 'accessLog', readBool(ctx, v, p));
+        break;
+      case 'tls':
+        set(o, 'tls', readTls(ctx, v, p));
         break;
       case 'rollout':
         o.rollout = readRollout(ctx, v, p);
@@ -248,5 +256,23 @@ export function resolveMesh(defaults: MeshOverrides, own: MeshOverrides, hc: Hea
   if (ports.length > 0) spec.ports = ports;
   const policy = resolvePolicy(defaults, own);
   if (policy !== undefined) spec.policy = policy;
+  const tls = own.tls ?? defaults.tls;
+  if (tls) spec.tls = tls;
   return spec;
+}
+
+/** Keys that are valid alone but not together; `path` is the service's x-cmesh, `ownTls` its own `tls` key is set. */
+export function checkMeshCombinations(ctx: Ctx, svc: ServiceSpec, at: SourcePosition, path: PathSeg[], ownTls: boolean): void {
+  const { mesh, name: service } = svc;
+  if (mesh.hashKey !== undefined && mesh.lb !== 'ring-hash') {
+    ctx.issues.warn(at, [...path, 'hash_key'], `hash_key only applies to lb "ring-hash" (this service uses "${mesh.lb}")`);
+  }
+  // TLS is terminated by the HTTP proxy only: a tcp listener would serve the port in clear, so it is refused.
+  if (mesh.tls !== undefined && mesh.protocol === 'tcp') {
+    ctx.issues.error(at, [...path, 'tls'], `service "${service}" asks for x-cmesh.tls on a tcp listener`, 'x-cmesh.tls serves HTTP ports: drop it, or use protocol: http');
+  }
+  // TLS is served on published ports only (east-west stays in clear); said for the service's own key, not for defaults.
+  if (ownTls && mesh.tls !== undefined && !svc.ports.some((p) => p.published !== undefined && p.protocol === 'tcp') && ctx.issues.canWarn) {
+    ctx.issues.warn(at, [...path, 'tls'], `x-cmesh.tls has no effect: service "${service}" publishes no TCP port (TLS is served on published ports only)`);
+  }
 }

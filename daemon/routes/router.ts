@@ -12,6 +12,7 @@ import { serveArchive } from './archive.ts';
 import { clientGone, queryFlag, queryList, readJson, sendError, sendJson } from './http.ts';
 import { drainReplica, killReplica } from './replica-actions.ts';
 import { runOperation, serveEvents, serveLogs } from './streams.ts';
+import { type TlsRoutes, serveTls } from './tls.ts';
 import { parseBody } from './validate.ts';
 
 export interface RouteContext {
@@ -24,6 +25,8 @@ export interface RouteContext {
   setDraining?: (project: string, ref: { service: string; replica: number }, drained: boolean) => void;
   /** Traffic policy of published ports (`cmesh fault`, `cmesh routes`), absent without a mesh. */
   policy?: { setFaults(project: string, request: FaultRequest): FaultResponse; routes(project: string): RoutesView };
+  /** The local CA (POST /v1/tls/*), absent without a mesh. */
+  tls?: TlsRoutes;
   /** Asks the daemon to exit after this response is sent. */
   shutdown(): void;
 }
@@ -53,6 +56,7 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
       res.once('finish', () => ctx.shutdown());
       return sendJson(res, 200, { ok: true });
     }
+    if (method === 'POST' && (await serveTls(req, res, path, ctx.tls))) return;
     if (method === 'GET' && path === '/v1/projects') return sendJson(res, 200, await manager.list());
     if (method === 'GET' && path === '/v1/events') return serveEvents(req, res, url, bus);
     if (method === 'GET' && path === '/v1/services') {

@@ -22,6 +22,8 @@ export interface AccessLogEntry {
   route?: string;
   /** The service the request was sent to, when a route sent it to another service than the listener's. */
   target?: string;
+  /** Subject of the client certificate the cmesh CA verified (`x-cmesh.tls.client_auth`). */
+  clientCert?: string;
 }
 
 export type AccessLogSink = (line: string, entry: AccessLogEntry) => void;

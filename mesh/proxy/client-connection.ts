@@ -3,6 +3,7 @@
 // This half parses and dispatches requests; answering and ending the connection is ClientLifecycle's.
 
 import type { Socket } from 'node:net';
+import { clientIdentity } from '../tls/identity.ts';
 import { ClientLifecycle } from './client-lifecycle.ts';
 import { ACTIVE, CLOSING, type ClientLimits, HEAD, IDLE, type ParkedHead, UPGRADING } from './client-state.ts';
 import type { ProxyContext } from './context.ts';
@@ -21,6 +22,7 @@ const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 export class ClientConnection extends ClientLifecycle implements ParseSink {
   protected readonly in: ParsedSocket;
+  readonly clientCert: string | undefined;
   readonly #info: ForwardingInfo;
   readonly #request: PreparedRequest = newPreparedRequest();
   #leftover: Buffer | null = null;
@@ -34,7 +36,9 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
   constructor(ctx: ProxyContext, socket: Socket, limits: ClientLimits) {
     const clientIp = normalizeIp(socket.remoteAddress);
     super(ctx, socket, limits, clientIp);
-    this.#info = { clientIp, trusted: ctx.trust.has(clientIp), proto: 'http', via: ctx.via };
+    const id = clientIdentity(socket);
+    this.clientCert = id.subject;
+    this.#info = { clientIp, trusted: ctx.trust.has(clientIp), proto: id.proto, via: ctx.via, ...(id.xfcc === undefined ? {} : { xfcc: id.xfcc }) };
     this.in = new ParsedSocket(socket, 'request', limits.maxHeaderSize, this, ctx.readPath);
     this.in.attach();
     ctx.connections.add(this);

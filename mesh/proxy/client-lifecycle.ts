@@ -18,6 +18,8 @@ export abstract class ClientLifecycle implements ClientSide, ServedConnection {
   readonly socket: Socket;
   readonly limits: ClientLimits;
   readonly clientIp: string;
+  /** Subject of the verified client certificate on a TLS listener (set by the connection that parses). */
+  abstract readonly clientCert: string | undefined;
   readonly out: ResponseWriter;
   readonly responseFacts: ResponseFacts = newResponseFacts();
   protected abstract readonly in: ParsedSocket;

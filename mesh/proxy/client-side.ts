@@ -21,6 +21,8 @@ export interface ExchangeView {
 export interface ClientSide extends BodyFlow {
   readonly ctx: ProxyContext;
   readonly clientIp: string;
+  /** Subject of the verified client certificate on a TLS listener, for the access log. */
+  readonly clientCert: string | undefined;
   /** Response bytes staged for the client and written once per replica read. */
   readonly out: ResponseWriter;
   /** Framing facts of the last response head staged by `responseHead`. */

@@ -2,6 +2,7 @@
 // and response heads of the HTTP path are serialised with these rules in request-head.ts / response-head.ts.
 
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { XFCC } from '../tls/identity.ts';
 
 /**
  * Connection-specific fields (RFC 9110 §7.6.1, RFC 9112 §9.6) that describe one hop and must not be forwarded.
@@ -22,7 +23,7 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 ]);
 
 /** Client-supplied forwarding claims, only believed from a trusted peer (otherwise they are spoofable). */
-export const FORWARDING: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip']);
+export const FORWARDING: ReadonlySet<string> = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip', XFCC]);
 
 /** What a trusted peer's own X-Forwarded-* lines said, merged as they arrive (both header rewriters share it). */
 export interface ForwardedSoFar {
@@ -61,8 +62,10 @@ export interface ForwardingInfo {
   clientIp: string;
   /** The peer is one of `trustedProxies`: its X-Forwarded-* are kept and extended instead of replaced. */
   trusted: boolean;
-  /** Scheme the client used to reach us; cmesh listeners speak plain HTTP. */
+  /** Scheme the client used to reach us (https on `x-cmesh.tls` listeners). */
   proto: 'http' | 'https';
+  /** The verified client certificate, Envoy format; a client's own x-forwarded-client-cert is dropped either way. */
+  xfcc?: string;
   /** Keep Upgrade and send `Connection: upgrade` (WebSocket handshakes). */
   upgrade?: boolean;
   /** Replaces the Host header (absolute-form request targets carry the authority, RFC 9112 §3.2.2). */
@@ -109,7 +112,7 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardingI
       host = value;
       if (info.host !== undefined) continue;
     } else if (FORWARDING.has(lower)) {
-      if (!info.trusted || absorbForwarded(lower, value, fwd)) continue;
+      if (lower === XFCC || !info.trusted || absorbForwarded(lower, value, fwd)) continue;
     }
     out.push(name, value);
   }
@@ -121,6 +124,7 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardingI
   out.push('x-forwarded-proto', fwd.proto ?? info.proto);
   if (fwd.host !== undefined || host !== undefined) out.push('x-forwarded-host', (fwd.host ?? host)!);
   if (info.via !== undefined) out.push('via', `1.1 ${info.via}`);
+  if (info.xfcc !== undefined) out.push(XFCC, info.xfcc);
   if (upgrade !== undefined) out.push('connection', 'upgrade', 'upgrade', upgrade);
   return out;
 }

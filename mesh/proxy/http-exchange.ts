@@ -285,6 +285,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.#breaker?.done(this.#pending);
     this.#slot?.release();
     if (ctx.onAccessLog === undefined && ctx.onRequest === undefined) return;
-    emitRequest(ctx, accessLogEntry(this, ctx.service, this.conn.clientIp, this.#current?.upstream.id, this.#errorCode, routeLabel(this.#route)));
+    const entry = accessLogEntry(this, ctx.service, this.conn.clientIp, this.#current?.upstream.id, this.#errorCode, routeLabel(this.#route));
+    if (this.conn.clientCert !== undefined) entry.clientCert = this.conn.clientCert;
+    emitRequest(ctx, entry);
   }
 }

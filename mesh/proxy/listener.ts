@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bindError } from '../bind-error.ts';
+import type { TlsServing } from '../tls/serving.ts';
 import type { ClientLimits } from './client-connection.ts';
 import type { HttpProxy } from './http-proxy.ts';
 import type { TcpProxy } from './tcp-proxy.ts';
@@ -19,6 +20,8 @@ export interface ProxyListenerOptions {
   maxHeaderSize?: number;
   /** Idle keep-alive client connections are closed after this (default 5 s, like node). */
   keepAliveTimeoutMs?: number;
+  /** `x-cmesh.tls`: HTTP is served over TLS (mesh/tls/serving.ts); the proxy gets each socket after its handshake. */
+  tls?: TlsServing;
 }
 
 export interface BoundAddress {
@@ -52,7 +55,9 @@ export class ProxyListener {
       keepAliveTimeoutMs: o.keepAliveTimeoutMs ?? 5000,
     };
     // allowHalfOpen: the connection decides what a client's FIN means (see ClientConnection.ended).
-    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => proxy.handleConnection(socket, limits));
+    const serve = (socket: net.Socket): void => proxy.handleConnection(socket, limits);
+    const options = { allowHalfOpen: true, noDelay: true };
+    this.server = o.tls === undefined ? net.createServer(options, serve) : o.tls.createServer(options, serve);
     this.#trackSockets();
   }
 

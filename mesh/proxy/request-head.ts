@@ -3,6 +3,7 @@
 
 import type { ProxyError } from './error-responses.ts';
 import { type ForwardedSoFar, type ForwardingInfo, absorbForwarded, connectionNamed, dropNamedLines, newForwardedSoFar } from './forwarded-headers.ts';
+import { XFCC } from '../tls/identity.ts';
 import { H_CONNECTION, H_CONTENT_LENGTH, H_EXPECT, H_HOP, H_HOST, H_IDEMPOTENCY_KEY, H_KEEP_ALIVE, H_OTHER, H_TRANSFER_ENCODING, headerKind } from './header-names.ts';
 import { parseTarget } from './request-target.ts';
 import { isReplaySafe } from './retry.ts';
@@ -96,7 +97,12 @@ export function prepareRequest(method: string, url: string, raw: readonly string
         break;
       default:
         // A forwarding claim: kept (or merged) only from a trusted peer.
-        if (!info.trusted || absorbForwarded(name.toLowerCase(), value, fwd)) continue;
+        // x-forwarded-client-cert is only ever this proxy's own (mesh/tls/identity.ts), even behind a trusted peer.
+        if (!info.trusted) continue;
+        {
+          const lower = name.toLowerCase();
+          if (lower === XFCC || absorbForwarded(lower, value, fwd)) continue;
+        }
     }
     head += `${name}: ${value}\r\n`;
   }
@@ -133,6 +139,7 @@ function forwardingTail(info: ForwardingInfo, fwd: ForwardedSoFar, xfHost: strin
   let tail = `x-forwarded-for: ${fwd.xff === undefined ? info.clientIp : `${fwd.xff}, ${info.clientIp}`}\r\nx-forwarded-proto: ${fwd.proto ?? info.proto}\r\n`;
   if (xfHost !== undefined) tail += `x-forwarded-host: ${xfHost}\r\n`;
   if (info.via !== undefined) tail += `via: 1.1 ${info.via}\r\n`;
+  if (info.xfcc !== undefined) tail += `${XFCC}: ${info.xfcc}\r\n`;
   if (own) {
     out.tail = tail;
     out.tailInfo = info;

@@ -2,6 +2,7 @@
 // its answer relayed byte for byte, and after a 101 both sockets are joined until either side ends.
 
 import type { Socket } from 'node:net';
+import { forwardedIdentity } from '../tls/identity.ts';
 import { type ProxyContext, countError } from './context.ts';
 import { type ProxyError, writeRawError } from './error-responses.ts';
 import { normalizeIp, upstreamRequestHeaders } from './forwarded-headers.ts';
@@ -36,7 +37,7 @@ export function handleUpgrade(ctx: ProxyContext, req: UpgradeRequest, client: So
   const headers = upstreamRequestHeaders(req.rawHeaders, {
     clientIp,
     trusted: ctx.trust.has(clientIp),
-    proto: 'http',
+    ...forwardedIdentity(client),
     upgrade: true,
     ...(target.host === undefined ? {} : { host: target.host }),
     ...(ctx.via === undefined ? {} : { via: ctx.via }),

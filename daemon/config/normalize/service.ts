@@ -5,7 +5,7 @@ import type { EnvFileValues, PullPolicy, RestartPolicy, ServiceSpec } from '../.
 import { get, type YEntry, type YMap, type YNode } from '../node.ts';
 import type { PathSeg } from '../positions.ts';
 import { DEPLOY_KEYS, DEPLOY_UNSUPPORTED, RESTART_VALUES, SERVICE_KEYS, SERVICE_UNSUPPORTED } from '../schema.ts';
-import { type MeshOverrides, readMeshOverrides, resolveMesh } from '../x-cmesh.ts';
+import { checkMeshCombinations, type MeshOverrides, readMeshOverrides, resolveMesh } from '../x-cmesh.ts';
 import { readBuild } from './build.ts';
 import { readCommand } from './command.ts';
 import { readContainerOptions } from './container-options.ts';
@@ -206,9 +206,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
     spec.networks = { default: { aliases: [] } };
   }
   spec.mesh = resolveMesh(meshDefaults, meshOwn, spec.healthcheck);
-  if (spec.mesh.hashKey !== undefined && spec.mesh.lb !== 'ring-hash') {
-    ctx.issues.warn(entry.keyPos, [...path, 'x-cmesh', 'hash_key'], `hash_key only applies to lb "ring-hash" (this service uses "${spec.mesh.lb}")`);
-  }
+  checkMeshCombinations(ctx, spec, entry.keyPos, [...path, 'x-cmesh'], meshOwn.tls !== undefined);
   const bind = spec.mesh.bind ?? '127.0.0.1';
   for (const port of spec.ports) if (port.published !== undefined && port.hostIp === undefined) port.hostIp = bind;
   return { spec, refs };

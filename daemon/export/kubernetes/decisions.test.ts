@@ -113,6 +113,7 @@ const MESH_SAMPLES: Partial<Record<keyof MeshSpec, Mutate>> = {
   hashKey: mesh({ lb: 'ring-hash', hashKey: 'ip' }),
   accessLog: mesh({ accessLog: true }),
   policy: mesh({ policy: { rateLimit: { requestsPerSecond: 5, burst: 5, key: 'ip' } } }),
+  tls: mesh({ tls: { hosts: [], clientAuth: 'none' } }),
 };
 
 function baseProject() {

@@ -135,4 +135,5 @@ export const MESH_DECISIONS: Record<keyof MeshSpec, Decision> = {
   eastWest: mapped('mesh: false means plain DNS to the Service, which is what the cluster gives'),
   ports: mapped('containerPorts and the ClusterIP Service'),
   policy: warn('x-cmesh.policy', 'routes, splits, rate limits, circuit breakers and faults need a service mesh or Gateway API routes'),
+  tls: warn('x-cmesh.tls', 'the local CA stays on this machine: give the Ingress a TLS secret (e.g. from cert-manager)'),
 };

@@ -1,0 +1,197 @@
+// HTTPS through cmesh's proxy beside nginx with the same certificate (issue #18): keep-alive req/s and new TLS
+// handshakes/s (`Connection: close`, one full handshake a request: wrk does not resume sessions), each with CPU per
+// request from /proc/<pid>/stat. Both proxies are one process in front of the same 2 echo replicas (node processes),
+// with an ECDSA P-256 leaf of the local CA, TLS 1.2+. Rounds alternate the order, the report is the median ratio.
+// Run: `npx tsx bench/tls.ts [--rounds 3] [--seconds 5] [--json]`. Needs wrk and nginx (apt-get install -y wrk nginx).
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
+import { type EchoProcess, startEcho } from '../mesh/proxy/testing.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { PATH, cpuSeconds, have, nginxConf } from './proxy-peers.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number): number => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Child mode: the cmesh HTTP proxy behind a TlsServing with the certificate in `dir`, then `ready` to the parent. */
+async function serveTls(port: number, dir: string, upstreams: number[]): Promise<void> {
+  const { createHttpProxy, ProxyListener } = await import('../mesh/proxy/index.ts');
+  const { TestPool, testMesh } = await import('../mesh/proxy/testing.ts');
+  const { ServedCert } = await import('../mesh/tls/cert-store.ts');
+  const { TlsServing } = await import('../mesh/tls/serving.ts');
+  const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
+  const issued = { cert: read('leaf.crt'), key: read('leaf.key'), notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000) };
+  const cert = new ServedCert('localhost', ['localhost', '127.0.0.1', '::1'], issued, read('ca.crt'));
+  const pool = new TestPool('echo', upstreams.map((p, i) => ({ id: `echo#${i + 1}`, host: '127.0.0.1', port: p })));
+  const tls = new TlsServing({ service: 'echo', cert, fallback: cert, clientAuth: 'none' });
+  const listener = new ProxyListener({ proxy: createHttpProxy({ service: 'echo', pool, mesh: testMesh() }), tls });
+  await listener.listen({ host: '127.0.0.1', port });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));
+  process.stdout.write('ready\n');
+}
+
+/**
+ * Child mode: node's TLS server alone, same certificate and options, one fixed response a connection (no proxy): the
+ * floor of a handshake on node, so the handshake ratio splits into node's share and cmesh's.
+ */
+async function serveTlsFloor(port: number, dir: string): Promise<void> {
+  const { createServer } = await import('node:tls');
+  const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
+  const body = 'x'.repeat(1024);
+  const server = createServer({ cert: read('leaf.crt'), key: read('leaf.key'), minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] }, (socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.once('data', () => socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`));
+  });
+  server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
+}
+
+/** nginx's own TLS server block on the same certificate, with the keep-alive upstream of bench/proxy-peers.ts. */
+function nginxTlsConf(dir: string, port: number, upstreams: number[]): string {
+  return nginxConf(dir, port, upstreams).replace(
+    `listen 127.0.0.1:${port};`,
+    `listen 127.0.0.1:${port} ssl; ssl_certificate ${dir}/leaf.crt; ssl_certificate_key ${dir}/leaf.key; ssl_protocols TLSv1.2 TLSv1.3;`,
+  );
+}
+
+interface Sample {
+  rps: number;
+  cpuUsPerReq: number;
+  errors: number;
+}
+
+/** wrk -t1 -c64 over HTTPS; `close` makes every request a new connection and a full handshake. */
+function measure(pid: number, port: number, seconds: number, close: boolean): Sample {
+  const c0 = cpuSeconds(pid);
+  const headers = close ? ['-H', 'Connection: close'] : [];
+  const out = execFileSync('wrk', ['-t1', `-c${close ? 16 : 64}`, `-d${seconds}s`, ...headers, `https://127.0.0.1:${port}${PATH}`], { encoding: 'utf8', timeout: (seconds + 20) * 1000 });
+  const c1 = cpuSeconds(pid);
+  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
+  const requests = num(/(\d+) requests in/);
+  const socketErrors = /Socket errors: (.*)/.exec(out)?.[1]?.match(/\d+/g)?.reduce((a, b) => a + Number(b), 0) ?? 0;
+  const cpu = c1.user - c0.user + c1.sys - c0.sys;
+  return { rps: num(/Requests\/sec:\s+([\d.]+)/), cpuUsPerReq: requests > 0 ? (cpu * 1e6) / requests : 0, errors: num(/Non-2xx or 3xx responses: (\d+)/) + socketErrors };
+}
+
+async function waitReady(child: ChildProcess, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30_000);
+    child.stdout?.once('data', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
+  });
+}
+
+async function waitPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+async function main(): Promise<void> {
+  const rounds = flag('--rounds', 3);
+  const seconds = flag('--seconds', 5);
+  if (!have('wrk') || !have('nginx')) throw new Error('bench/tls.ts needs wrk and nginx: apt-get install -y wrk nginx');
+  const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-tls-'));
+  const children: ChildProcess[] = [];
+  const echoes: EchoProcess[] = [];
+  try {
+    const { LocalCa } = await import('../mesh/tls/ca.ts');
+    const { ca } = await LocalCa.open(join(dir, 'ca'));
+    const leaf = await ca.issue({ commonName: 'localhost', sans: ['localhost', '127.0.0.1', '::1'], lifetimeMs: 86_400_000, usage: 'server' });
+    writeFileSync(join(dir, 'leaf.crt'), leaf.cert);
+    writeFileSync(join(dir, 'leaf.key'), leaf.key, { mode: 0o600 });
+    writeFileSync(join(dir, 'ca.crt'), ca.certPem);
+    for (const id of ['echo#1', 'echo#2']) echoes.push(await startEcho(id));
+    const upstreams = echoes.map((e) => e.upstream.port);
+    const [cmeshPort, nginxPort] = [await freePort(), await freePort()];
+    const child = (mode: string, port: number): ChildProcess =>
+      spawn(process.execPath, [...DAEMON_V8_FLAGS, '--import', 'tsx', fileURLToPath(import.meta.url), mode, String(port), dir, ...upstreams.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const cmesh = child('--serve-tls', cmeshPort);
+    const floorPort = await freePort();
+    const floor = child('--serve-tls-floor', floorPort);
+    children.push(cmesh, floor);
+    await waitReady(cmesh, 'cmesh');
+    await waitReady(floor, 'node TLS floor');
+    writeFileSync(join(dir, 'nginx.conf'), nginxTlsConf(dir, nginxPort, upstreams));
+    const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+    children.push(nginx);
+    await waitPort(nginxPort);
+    const paths = [
+      { name: 'cmesh', pid: cmesh.pid!, port: cmeshPort },
+      { name: 'nginx', pid: nginx.pid!, port: nginxPort },
+    ];
+    const ratios: Record<'keepalive' | 'handshake', { rps: number[]; cpu: number[] }> = { keepalive: { rps: [], cpu: [] }, handshake: { rps: [], cpu: [] } };
+    const rows: string[] = [];
+    // Warm-up: JIT, session tables, upstream keep-alive pools.
+    for (const p of paths) measure(p.pid, p.port, 2, false);
+    for (let r = 0; r < rounds; r++) {
+      for (const mode of ['keepalive', 'handshake'] as const) {
+        // The floor answers without a replica: it is measured for handshakes only.
+        const inMode = mode === 'handshake' ? [...paths, { name: 'floor', pid: floor.pid!, port: floorPort }] : paths;
+        const order = r % 2 === 0 ? inMode : [...inMode].reverse();
+        const got: Record<string, Sample> = {};
+        for (const p of order) got[p.name] = measure(p.pid, p.port, seconds, mode === 'handshake');
+        const c = got['cmesh']!;
+        const n = got['nginx']!;
+        const f = got['floor'];
+        ratios[mode].rps.push(c.rps / n.rps);
+        ratios[mode].cpu.push(c.cpuUsPerReq / n.cpuUsPerReq);
+        const floorText = f === undefined ? '' : `, node TLS floor ${f.rps.toFixed(0)}/s ${f.cpuUsPerReq.toFixed(0)} µs CPU/req`;
+        const line = `round ${r + 1} ${mode}: cmesh ${c.rps.toFixed(0)}/s ${c.cpuUsPerReq.toFixed(0)} µs CPU/req (${c.errors} errors), nginx ${n.rps.toFixed(0)}/s ${n.cpuUsPerReq.toFixed(0)} µs CPU/req (${n.errors} errors)${floorText}, load ${loadAverage()}`;
+        rows.push(line);
+        log(line);
+      }
+    }
+    const summary = {
+      rounds,
+      seconds,
+      keepaliveRpsRatio: median(ratios.keepalive.rps),
+      handshakeRpsRatio: median(ratios.handshake.rps),
+      keepaliveCpuRatio: median(ratios.keepalive.cpu),
+      handshakeCpuRatio: median(ratios.handshake.cpu),
+      load: loadAverage(),
+      rows,
+    };
+    if (args.includes('--json')) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else {
+      log(`median cmesh/nginx: keep-alive req/s ${summary.keepaliveRpsRatio.toFixed(2)}x (CPU/req ${summary.keepaliveCpuRatio.toFixed(2)}x), new handshakes/s ${summary.handshakeRpsRatio.toFixed(2)}x (CPU/req ${summary.handshakeCpuRatio.toFixed(2)}x)`);
+    }
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    for (const e of echoes) await e.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (args.includes('--serve-tls-floor')) {
+  const i = args.indexOf('--serve-tls-floor');
+  await serveTlsFloor(Number(args[i + 1]), args[i + 2]!);
+} else if (args.includes('--serve-tls')) {
+  const i = args.indexOf('--serve-tls');
+  await serveTls(Number(args[i + 1]), args[i + 2]!, args.slice(i + 3).map(Number));
+} else {
+  await main();
+}
