@@ -15,13 +15,14 @@
 // Bounded in count and time; traffic only to the project's containers and loopback; everything carries the test
 // labels and is removed at the end (down, caller container, label sweep), even on failure.
 
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CmeshCli, newCmeshCli, until } from '../test/helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../test/helpers/docker.ts';
 import { serviceLabels } from '../test/helpers/echo-project.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { containerCpu, pidsCpuSeconds, sum } from './cpu-meters.ts';
+import { CLIENT, type Closed, exec, type Job, type Open } from './ew-client.ts';
 import { hostNginx, NGINX_PORT, startNginx } from './nginx-container.ts';
 
 const args = process.argv.slice(2);
@@ -45,100 +46,6 @@ const project = runId;
 const network = `${project}_default`;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-/**
- * The load client, plain node (no packages: it runs in cmesh/node:local as well as on the host). argv[1] is a JSON
- * job: { mode: 'closed' | 'open', hosts, port, path, conns, seconds, warmup, rate? }. Connections are spread over
- * `hosts` (connection c goes to hosts[c % n]), each host with its own keep-alive agent. Prints one JSON line.
- */
-const CLIENT = `
-const http = require('node:http');
-const job = JSON.parse(process.argv[1]);
-const per = job.hosts.map((_, h) => Array.from({ length: job.conns }, (_, c) => c).filter((c) => c % job.hosts.length === h).length);
-const agents = job.hosts.map((_, h) => new http.Agent({ keepAlive: true, maxSockets: per[h], maxFreeSockets: per[h] }));
-const get = (h) => new Promise((resolve) => {
-  const req = http.get({ host: job.hosts[h], port: job.port, path: job.path, agent: agents[h], timeout: 10000 }, (res) => {
-    res.resume();
-    res.on('end', () => resolve(res.statusCode === 200));
-  });
-  req.on('timeout', () => req.destroy(new Error('timeout')));
-  req.on('error', () => resolve(false));
-});
-const done = (out) => { for (const a of agents) a.destroy(); console.log(JSON.stringify(out)); };
-if (job.mode === 'closed') {
-  let ok = 0, errors = 0, all = 0;
-  const t0 = performance.now();
-  const measureFrom = t0 + job.warmup * 1000;
-  const end = measureFrom + job.seconds * 1000;
-  let started = 0;
-  const worker = async (c) => {
-    const h = c % job.hosts.length;
-    while (performance.now() < end) {
-      const counted = performance.now() >= measureFrom;
-      const good = await get(h);
-      all++;
-      if (counted) { if (good) ok++; else errors++; }
-    }
-  };
-  Promise.all(Array.from({ length: job.conns }, (_, c) => worker(c))).then(() => {
-    const s = (performance.now() - measureFrom) / 1000;
-    done({ requests: ok, errors, seconds: s, rps: ok / s, all });
-  });
-} else {
-  const warm = Math.round(job.rate * job.warmup);
-  const total = warm + Math.round(job.rate * job.seconds);
-  const lat = new Float64Array(total);
-  let sent = 0, finished = 0, errors = 0;
-  const start = performance.now();
-  const fire = (i, due) => get(i % job.hosts.length).then((good) => {
-    lat[i] = performance.now() - due;
-    if (!good && i >= warm) errors++;
-    if (++finished === total) {
-      const sorted = Array.from(lat.subarray(warm)).sort((a, b) => a - b);
-      const at = (q) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 1000) / 1000;
-      done({ p50: at(0.5), p99: at(0.99), errors, sent: total - warm });
-    }
-  });
-  const tick = () => {
-    const now = performance.now();
-    while (sent < total && start + (sent * 1000) / job.rate <= now) { fire(sent, start + (sent * 1000) / job.rate); sent++; }
-    if (sent < total) setTimeout(tick, 1);
-  };
-  tick();
-}
-`;
-
-interface Job {
-  mode: 'closed' | 'open';
-  hosts: string[];
-  port: number;
-  rate?: number;
-}
-interface Closed {
-  requests: number;
-  /** Every request of the run, warm-up included: the CPU readings span the whole run, so they divide by this. */
-  all: number;
-  errors: number;
-  seconds: number;
-  rps: number;
-}
-interface Open {
-  p50: number;
-  p99: number;
-  errors: number;
-  sent: number;
-}
-
-function exec(file: string, argv: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, argv, { timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${file} ${argv.slice(0, 4).join(' ')} exited ${code}: ${err.slice(-1000)}`))));
-  });
-}
-
 const jobArgs = (j: Job): string => JSON.stringify({ ...j, path: PATH, conns: CONNS, seconds: SECONDS, warmup: WARMUP_S });
 const timeout = (): number => (WARMUP_S + SECONDS + 20) * 1000;
 const lastJson = <T>(out: string): T => JSON.parse(out.trim().split('\n').at(-1)!) as T;
@@ -152,42 +59,6 @@ async function inCaller<T>(caller: string, j: Job): Promise<T> {
 async function onHost<T>(j: Job): Promise<T> {
   return lastJson<T>(await exec(process.execPath, ['-e', CLIENT, jobArgs(j)], timeout()));
 }
-
-/** utime+stime in seconds of the given host pids (a process that is gone counts 0). */
-function cpuSeconds(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // exited between listing and reading
-    }
-  }
-  return ticks / 100;
-}
-
-/** Host pids of every process in a container (init and the server), from the engine. */
-async function containerPids(id: string): Promise<number[]> {
-  const out = await run(['top', id, '-eo', 'pid']);
-  return out.split('\n').slice(1).map(Number).filter((p) => p > 0);
-}
-
-/**
- * CPU seconds of a container: its cpuacct cgroup (v1) when the host exposes it — that also counts the processes that
- * exit within the run, like the caller's `docker exec` — else utime+stime of the processes it runs now.
- */
-async function containerCpu(idOrName: string): Promise<() => number> {
-  const id = (await run(['inspect', '--format', '{{.Id}}', idOrName])).trim();
-  const usage = `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`;
-  if (existsSync(usage)) return () => Number(readFileSync(usage, 'utf8')) / 1e9;
-  const pids = await containerPids(id);
-  return () => cpuSeconds(pids);
-}
-
-/** CPU counters summed: one number for a group of containers or processes. */
-const sum = (meters: (() => number)[]): (() => number) => () => meters.reduce((n, m) => n + m(), 0);
 
 type Measured = Closed & { cpuUsPerReq?: number; restUsPerReq?: number };
 
@@ -248,7 +119,7 @@ async function main(): Promise<void> {
     const nginx = nginxBin ? await startNginx(nginxBin, runId, network, ips.map((ip) => `${ip}:3000`)) : undefined;
     const nginxIp = nginx ? (await run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, nginx])).trim() : undefined;
     const nginxCpu = nginx ? await containerCpu(nginx) : undefined;
-    const daemonCpu = (): number => cpuSeconds([daemonPid]);
+    const daemonCpu = (): number => pidsCpuSeconds([daemonPid]);
     const replicasCpu = sum(await Promise.all(replicas.map((r) => containerCpu(r.container))));
     // The rest of the east-west path: the caller (client) and the replicas.
     const restCpu = sum([await containerCpu(caller), replicasCpu]);

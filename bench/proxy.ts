@@ -15,16 +15,16 @@
 
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import type { Upstream, UpstreamPool } from '../mesh/upstream-pool.ts';
-import { cpuSeconds, have, type Latency, nginxConf } from './proxy-peers.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { openLoop, waitPort, WARMUP_S, type WrkLatencyResult, wrk } from './proxy-load.ts';
+import { cpuSeconds, have, type Latency, nginxConf, PATH } from './proxy-peers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PATH = '/bytes?n=1024';
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
   const i = args.indexOf(name);
@@ -69,105 +69,7 @@ const CLIENT_CPU = '1';
 function pinned(cpu: string, cmd: string, cmdArgs: string[]): [string, string[]] {
   return PIN ? ['taskset', ['-c', cpu, cmd, ...cmdArgs]] : [cmd, cmdArgs];
 }
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitPort(port: number, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1', () => r(true)).on('error', () => r(false));
-      s.once('connect', () => s.destroy());
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`);
-}
-
-interface WrkResult {
-  rps: number;
-  requests: number;
-  errors: number;
-  p50: number;
-  p99: number;
-}
-
-function ms(v: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
-  if (m === null) return Number.NaN;
-  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-}
-
-function wrk(port: number, seconds: number): WrkResult {
-  const out = execFileSync(...pinned(CLIENT_CPU, 'wrk', ['-t1', '-c64', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${PATH}`]), { encoding: 'utf8' });
-  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
-  return {
-    rps: num(/Requests\/sec:\s+([\d.]+)/),
-    requests: num(/(\d+) requests in/),
-    errors: num(/Non-2xx or 3xx responses: (\d+)/) + (/Socket errors: (.*)/.exec(out)?.[1]?.match(/\d+/g)?.reduce((a, b) => a + Number(b), 0) ?? 0),
-    p50: ms(/ 50%\s+(\S+)/.exec(out)?.[1] ?? ''),
-    p99: ms(/ 99%\s+(\S+)/.exec(out)?.[1] ?? ''),
-  };
-}
-
-/**
- * Child mode: open-loop load. Request i is due at start + i/rate; each tick sends every request that is due (on up to
- * 64 keep-alive connections, queueing in the client when all are busy) and its latency counts from the due time, so
- * a stall shows up in the percentiles instead of silently lowering the rate (no coordinated omission).
- */
-async function openLoop(port: number, rate: number, seconds: number): Promise<void> {
-  const { Pool } = await import('undici');
-  // Bounded in time: a request unanswered for 10 s counts as an error instead of holding the run.
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000, connectTimeout: 10_000 });
-  // The first 2 s are warm-up and not counted: a fresh client process opens its 64 connections and JIT-compiles
-  // its own request path then, which put tens of ms into every path's p99 (direct included) before this.
-  const warm = Math.round(rate * WARMUP_S);
-  const total = warm + Math.round(rate * seconds);
-  const latencies = new Float64Array(total);
-  let sent = 0;
-  let done = 0;
-  let errors = 0;
-  const start = performance.now();
-  await new Promise<void>((resolve) => {
-    const fire = (i: number, due: number): void => {
-      pool.request({ path: PATH, method: 'GET' }).then(
-        async (r) => {
-          await r.body.dump();
-          if (r.statusCode !== 200) errors++;
-          latencies[i] = performance.now() - due;
-        },
-        () => {
-          errors++;
-          latencies[i] = performance.now() - due;
-        },
-      ).finally(() => {
-        if (++done === total) resolve();
-      });
-    };
-    const tick = (): void => {
-      const now = performance.now();
-      while (sent < total && start + (sent * 1000) / rate <= now) {
-        fire(sent, start + (sent * 1000) / rate);
-        sent++;
-      }
-      if (sent < total) setTimeout(tick, 1);
-    };
-    tick();
-  });
-  await pool.close();
-  const sorted = Array.from(latencies.subarray(warm)).sort((a, b) => a - b);
-  const at = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 1000) / 1000;
-  process.stdout.write(JSON.stringify({ p50: at(0.5), p99: at(0.99), errors, sent: sent - warm } satisfies Latency));
-}
-
-const WARMUP_S = 2;
+const clientPin = (cmd: string, cmdArgs: string[]): [string, string[]] => pinned(CLIENT_CPU, cmd, cmdArgs);
 
 function fixedRate(port: number, rate: number, seconds: number): Latency {
   const out = execFileSync(...pinned(CLIENT_CPU, process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--load', String(port), String(rate), String(seconds)]), {
@@ -279,9 +181,9 @@ async function main(): Promise<void> {
     await waitPort(nginxPort);
     const direct = replicas.ports[0]!;
     const measure = (port: number, pid?: number): Measured => {
-      wrk(port, 2); // warm-up: JIT, keep-alive pools
+      wrk(port, 2, clientPin); // warm-up: JIT, keep-alive pools
       const c0 = pid === undefined ? { user: 0, sys: 0 } : cpuSeconds(pid);
-      const r = wrk(port, seconds);
+      const r = wrk(port, seconds, clientPin);
       const c1 = pid === undefined ? { user: 0, sys: 0 } : cpuSeconds(pid);
       const perReq = (s: number): number => (r.requests > 0 ? (s * 1e6) / r.requests : 0);
       return { ...r, cpuUsPerReq: perReq(c1.user - c0.user + c1.sys - c0.sys), userUsPerReq: perReq(c1.user - c0.user), sysUsPerReq: perReq(c1.sys - c0.sys) };
@@ -305,7 +207,7 @@ async function main(): Promise<void> {
   }
 }
 
-type Measured = WrkResult & { cpuUsPerReq: number; userUsPerReq: number; sysUsPerReq: number };
+type Measured = WrkLatencyResult & { cpuUsPerReq: number; userUsPerReq: number; sysUsPerReq: number };
 
 function summarise(docker: boolean, d: Measured, n: Measured, c: Measured, fl: Measured, l: { rate: number; direct: Latency; nginx: Latency; cmesh: Latency; floor: Latency }) {
   return {

@@ -17,6 +17,7 @@ import { type CmeshCli, newCmeshCli, sleep, until } from '../test/helpers/cmesh-
 import { ensureBaseImages, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../test/helpers/docker.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { versionSource, writeWatchableEcho } from '../test/helpers/watchable-echo.ts';
+import { median, ms, type Phases, phasesSince } from './watch-phases.ts';
 
 const args = process.argv.slice(2);
 const REPS = Number(args[args.indexOf('--reps') + 1] ?? 0) || 5;
@@ -34,13 +35,6 @@ const cmeshRepo = `${runId}-web`;
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const ms = (x: number): string => `${Number.isFinite(x) ? x.toFixed(0) : '-'} ms`;
-
 let cli: CmeshCli;
 let watcher: ChildProcess | undefined;
 let eventsProc: ChildProcess | undefined;
@@ -110,48 +104,6 @@ async function bareBuild(version: string, tag: string): Promise<number> {
   return took;
 }
 
-interface Phases {
-  saveToBuild: number;
-  build: number;
-  create: number;
-  start: number;
-  healthy: number;
-  /** Routable (the rollout's `progress`) → the first response of the new version the poll saw. */
-  firstPick: number;
-  firstResponse: number;
-  rolloutDone: number;
-  /** Polls the old replicas answered after the new one was routable: the balancer's draw, one poll each 10 ms + RTT. */
-  oldAnswersAfterRoutable: number;
-  /** Passive ejections or failed mesh checks between the save and the first new response (should be none). */
-  trouble: string[];
-}
-
-/** Splits one save into phases from the daemon's events (same host clock as the bench's Date.now()). */
-function phasesSince(t0: number, firstResponseAt: number, polls: { at: number; version: string | undefined }[], version: string): Phases {
-  const after = events.filter((e) => e.time >= t0 && e.project === project);
-  const at = (pred: (e: DaemonEvent) => boolean): number => after.find(pred)?.time ?? Number.NaN;
-  const buildStart = at((e) => e.type === 'build' && e.phase === 'start');
-  const buildDone = at((e) => e.type === 'build' && e.phase === 'done');
-  const created = at((e) => e.type === 'container' && e.action === 'created');
-  const started = at((e) => e.type === 'container' && e.action === 'started');
-  const healthy = at((e) => e.type === 'rollout' && e.phase === 'progress');
-  const done = at((e) => e.type === 'rollout' && e.phase === 'done');
-  return {
-    saveToBuild: buildStart - t0,
-    build: buildDone - buildStart,
-    create: created - buildDone,
-    start: started - created,
-    healthy: healthy - started,
-    firstPick: firstResponseAt - healthy,
-    firstResponse: firstResponseAt - t0,
-    rolloutDone: done - t0,
-    oldAnswersAfterRoutable: polls.filter((p) => p.at > healthy && p.version !== undefined && p.version !== version).length,
-    trouble: after
-      .filter((e) => e.time <= firstResponseAt && ((e.type === 'ejection' && e.ejected) || (e.type === 'health' && !e.healthy)))
-      .map((e) => (e.type === 'ejection' || e.type === 'health' ? `${e.type} ${e.service}-${e.replica} +${e.time - t0} ms: ${e.reason ?? ''}` : '')),
-  };
-}
-
 /** A container of the project started after t0 (the daemon's events): only then can a new version answer. */
 const newContainerStarted = (t0: number): boolean =>
   events.some((e) => e.time >= t0 && e.project === project && e.type === 'container' && e.action === 'started');
@@ -180,7 +132,7 @@ async function rebuildRep(port: number, i: number): Promise<{ saveToNew: number;
     else await sleep(EAGER_POLL || newContainerStarted(t0) ? 10 : 100);
   }
   await until('the rollout to finish', 120_000, async () => (events.filter((e) => e.type === 'rollout' && e.phase === 'done').length > doneBefore ? true : undefined), 50);
-  const phases = phasesSince(t0, firstAt, polls, version);
+  const phases = phasesSince(events, project, t0, firstAt, polls, version);
   const bare = bareFirst ? bareBefore : await bareBuild(`r${i}-bare`, `r${i}`);
   return { saveToNew: firstAt - t0, bare, phases };
 }

@@ -1,6 +1,7 @@
 // The options every verb shares (which compose files, project name, env files, profiles, colour), as Compose has them.
 
 import type { Command } from 'commander';
+import type { LoadOptions } from '../daemon/config/load.ts';
 
 export interface GlobalOptions {
   files: string[];
@@ -13,18 +14,10 @@ export interface GlobalOptions {
 }
 
 /**
- * Which project to act on, in the shape `loadProject` (daemon/config/load.ts) takes. Kept structural here so verbs
- * that talk to the daemon can send it over the control API without importing the loader.
+ * Which project to act on: the loader's own options (daemon/config/load.ts), imported as a type only, so verbs that
+ * talk to the daemon can send it over the control API without loading the loader.
  */
-export interface ProjectSelection {
-  cwd: string;
-  files?: string[];
-  projectName?: string;
-  projectDirectory?: string;
-  envFiles?: string[];
-  profiles?: string[];
-  env?: Record<string, string | undefined>;
-}
+export type ProjectSelection = LoadOptions;
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

@@ -27,7 +27,7 @@ export interface RowPool {
   strategy: LbStrategy;
   desired: number;
   ports: PortMapping[];
-  mesh: { protocol?: Protocol; tls?: TlsSpec };
+  mesh: { protocol?: Protocol; bind?: string; tls?: TlsSpec };
 }
 
 export interface RowAccess<R> {
@@ -54,7 +54,8 @@ export function buildServiceRow<R extends RowReplica>(pool: RowPool, replicas: R
     draining: rows.filter((r) => r.draining).length,
     panic: access.panic,
     publishedPorts: pool.ports.flatMap((p) =>
-      p.published === undefined ? [] : [{ published: p.published, target: p.target, hostIp: p.hostIp ?? '127.0.0.1', protocol: p.protocol }],
+      // The address the listener binds: the port's host_ip, else x-cmesh `bind`, else loopback (daemon/mesh-ports.ts).
+      p.published === undefined ? [] : [{ published: p.published, target: p.target, hostIp: p.hostIp ?? pool.mesh.bind ?? '127.0.0.1', protocol: p.protocol }],
     ),
     replicas: rows,
     ...(pool.mesh.tls === undefined ? {} : { tls: { clientAuth: pool.mesh.tls.clientAuth } }),

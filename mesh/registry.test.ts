@@ -65,6 +65,18 @@ describe('Registry', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(reg.snapshot())), reg.snapshot());
   });
 
+  it('published ports show the address the listener binds: host_ip, else x-cmesh bind, else loopback', () => {
+    const reg = new Registry({ now: () => 0, emit: () => undefined });
+    const ports = [
+      { target: 80, published: 8080, protocol: 'tcp' as const },
+      { target: 81, published: 8081, hostIp: '127.0.0.2', protocol: 'tcp' as const },
+    ];
+    reg.configureService('shop', { name: 'api', replicas: 1, ports, mesh: { ...mesh, bind: '0.0.0.0' } });
+    reg.configureService('shop', { name: 'web', replicas: 1, ports, mesh });
+    const hosts = Object.fromEntries(reg.snapshot().map((row) => [row.service, row.publishedPorts.map((p) => p.hostIp)]));
+    assert.deepEqual(hosts, { api: ['0.0.0.0', '127.0.0.2'], web: ['127.0.0.1', '127.0.0.2'] });
+  });
+
   it('latency percentiles, error rate and requests/s from onResult', () => {
     const { reg, pool, clock } = setup();
     for (let s = 0; s < 10; s++) {

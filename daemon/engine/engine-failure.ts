@@ -67,6 +67,7 @@ export interface EngineFailure {
   message: string;
 }
 
+/** Socket errors that mean the engine is not reachable at all (no socket or no permission on it, refused, reset, unroutable), not a failed request. */
 export const SOCKET_CODES = new Set([
   'ECONNREFUSED',
   'ENOENT',

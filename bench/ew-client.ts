@@ -1,0 +1,98 @@
+// The east-west benchmark's load client (bench/east-west.ts): a plain-node script run in the caller container or on
+// the host, the job it takes and the results it prints, and how a run of it is awaited.
+
+import { spawn } from 'node:child_process';
+
+/**
+ * The load client, plain node (no packages: it runs in cmesh/node:local as well as on the host). argv[1] is a JSON
+ * job: { mode: 'closed' | 'open', hosts, port, path, conns, seconds, warmup, rate? }. Connections are spread over
+ * `hosts` (connection c goes to hosts[c % n]), each host with its own keep-alive agent. Prints one JSON line.
+ */
+export const CLIENT = `
+const http = require('node:http');
+const job = JSON.parse(process.argv[1]);
+const per = job.hosts.map((_, h) => Array.from({ length: job.conns }, (_, c) => c).filter((c) => c % job.hosts.length === h).length);
+const agents = job.hosts.map((_, h) => new http.Agent({ keepAlive: true, maxSockets: per[h], maxFreeSockets: per[h] }));
+const get = (h) => new Promise((resolve) => {
+  const req = http.get({ host: job.hosts[h], port: job.port, path: job.path, agent: agents[h], timeout: 10000 }, (res) => {
+    res.resume();
+    res.on('end', () => resolve(res.statusCode === 200));
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', () => resolve(false));
+});
+const done = (out) => { for (const a of agents) a.destroy(); console.log(JSON.stringify(out)); };
+if (job.mode === 'closed') {
+  let ok = 0, errors = 0, all = 0;
+  const t0 = performance.now();
+  const measureFrom = t0 + job.warmup * 1000;
+  const end = measureFrom + job.seconds * 1000;
+  let started = 0;
+  const worker = async (c) => {
+    const h = c % job.hosts.length;
+    while (performance.now() < end) {
+      const counted = performance.now() >= measureFrom;
+      const good = await get(h);
+      all++;
+      if (counted) { if (good) ok++; else errors++; }
+    }
+  };
+  Promise.all(Array.from({ length: job.conns }, (_, c) => worker(c))).then(() => {
+    const s = (performance.now() - measureFrom) / 1000;
+    done({ requests: ok, errors, seconds: s, rps: ok / s, all });
+  });
+} else {
+  const warm = Math.round(job.rate * job.warmup);
+  const total = warm + Math.round(job.rate * job.seconds);
+  const lat = new Float64Array(total);
+  let sent = 0, finished = 0, errors = 0;
+  const start = performance.now();
+  const fire = (i, due) => get(i % job.hosts.length).then((good) => {
+    lat[i] = performance.now() - due;
+    if (!good && i >= warm) errors++;
+    if (++finished === total) {
+      const sorted = Array.from(lat.subarray(warm)).sort((a, b) => a - b);
+      const at = (q) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 1000) / 1000;
+      done({ p50: at(0.5), p99: at(0.99), errors, sent: total - warm });
+    }
+  });
+  const tick = () => {
+    const now = performance.now();
+    while (sent < total && start + (sent * 1000) / job.rate <= now) { fire(sent, start + (sent * 1000) / job.rate); sent++; }
+    if (sent < total) setTimeout(tick, 1);
+  };
+  tick();
+}
+`;
+
+export interface Job {
+  mode: 'closed' | 'open';
+  hosts: string[];
+  port: number;
+  rate?: number;
+}
+export interface Closed {
+  requests: number;
+  /** Every request of the run, warm-up included: the CPU readings span the whole run, so they divide by this. */
+  all: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+}
+export interface Open {
+  p50: number;
+  p99: number;
+  errors: number;
+  sent: number;
+}
+
+export function exec(file: string, argv: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, argv, { timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${file} ${argv.slice(0, 4).join(' ')} exited ${code}: ${err.slice(-1000)}`))));
+  });
+}
