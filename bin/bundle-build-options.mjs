@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { CHUNK_HOOK } from './bundle-chunks.mjs';
 
 const LAZY = ['dockerode/lib/session.js', 'dockerode/lib/buildkit.js', 'docker-modem/lib/ssh.js'].map((p) => `node_modules${sep}${p.split('/').join(sep)}`);
 /** Reached only through a lazy shim (native or data-file based): required from node_modules by absolute path. */
@@ -48,7 +49,10 @@ export function buildOptions(root, name, entry, dir, externals, split) {
     define: { 'process.env.NODE_ENV': '"production"' },
     tsconfig: join(root, 'tsconfig.json'),
     // Bundled CommonJS calls require(): give the ESM bundle a real one.
-    banner: { js: `import { createRequire as __cmeshCreateRequire } from 'node:module'; const require = __cmeshCreateRequire(${META_URL});` },
+    // Split bundles: each chunk first asks bundle-chunks.mjs's hook whether its lazily checked inputs are unchanged.
+    banner: {
+      js: `${split ? `globalThis.${CHUNK_HOOK}?.(${META_URL}); ` : ''}import { createRequire as __cmeshCreateRequire } from 'node:module'; const require = __cmeshCreateRequire(${META_URL});`,
+    },
     plugins: [
       {
         name: 'cmesh-bundle',

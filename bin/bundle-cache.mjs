@@ -8,21 +8,19 @@
 // changes the importing file, so it is caught too. Writes are atomic (temp + rename): concurrent CLIs may race to
 // build, and the loser's rename just replaces an identical file.
 //
-// Reading and hashing ~720 files costs every start 40–65 ms, so the manifest also keeps each input's size and mtime
-// as they were when hashed: when every stat still matches, the bundle is fresh without reading a byte. Any difference
-// (a `touch`, a checkout) falls back to the hash, and a matching hash refreshes the stats. As in git's "racy" index
-// entries, a file modified within RACY_MS of when its stat was taken is never trusted by stat alone: a same-size
-// edit in the same clock tick would otherwise go unseen.
+// Reading and hashing ~1700 files costs every start 40–65 ms, so the manifest also keeps each input's size and mtime
+// as they were when hashed: when every stat still matches, the bundle is fresh without reading a byte (for the CLI's
+// split bundle, the node_modules inputs of lazy chunks are stat'ed when their chunk loads: bundle-chunks.mjs). Any
+// difference falls back to the hash, and a matching hash refreshes the stats. As in git's "racy" index entries, a file
+// modified within RACY_MS of its stat is never trusted by stat alone (a same-tick same-size edit would go unseen).
 //
 // A failed build (a syntax error, an unresolvable import, esbuild missing) is remembered (bundle-failures.mjs) in
 // `<name>-failed.json` next to the bundles, keyed by the sources' sizes and mtimes: until one of them changes, a start
 // goes straight to tsx instead of paying for the same failing build again, and the one-line warning naming the cause
 // is printed only when it fails.
 //
-// Memory: dockerode loads ssh2 (SSH transport) and @grpc/grpc-js + protobufjs (BuildKit sessions and v2 output) at
-// require time, ~20 MB that a local-socket daemon never uses. The bundles replace the three dockerode/docker-modem files
-// that pull them in with shims that require the real file on first use: an ssh:// DOCKER_HOST or a BuildKit build
-// still works, it just loads the module when it happens.
+// Memory: dockerode loads ssh2 and @grpc/grpc-js + protobufjs at require time, ~20 MB that a local-socket daemon never
+// uses: the bundles shim the three files that pull them in (bundle-build-options.mjs) to load them on first use.
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -31,6 +29,7 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { failedFile, failureKey, knownFailure, rememberFailure } from './bundle-failures.mjs';
 import { buildOptions } from './bundle-build-options.mjs';
+import { CHUNK_HOOK, chunkPlan, RACY_MS, staleInput, startInputs } from './bundle-chunks.mjs';
 import { FORMAT, esbuildPackageOf, writableDirs, writeAtomic } from './bundle-files.mjs';
 
 export { failureKey, knownFailure };
@@ -78,16 +77,15 @@ function statInputs(files) {
   return stats;
 }
 
-const RACY_MS = 2000;
-
 /**
  * True when the manifest's stats prove the inputs unchanged since they were hashed (no file is read). esbuild's
- * package.json is among the stats: unchanged, it still names the version the bundle was built with.
+ * package.json is among the stats: unchanged, it still names the version the bundle was built with. A split bundle's
+ * lazy chunks check their own node_modules inputs when they load (bundle-chunks.mjs).
  */
 function statsUnchanged(root, m, version) {
   if (!m.stats || typeof m.statsAt !== 'number' || m.esbuild !== version || m.node !== nodeMajor()) return false;
   if (typeof m.esbuildPackage !== 'string') return false;
-  const files = [join(root, 'tsconfig.json'), m.esbuildPackage, ...m.inputs];
+  const files = [join(root, 'tsconfig.json'), m.esbuildPackage, ...startInputs(m)];
   for (const file of files) {
     const was = m.stats[file];
     const st = statSync(file, { throwIfNoEntry: false });
@@ -118,7 +116,7 @@ export function scopedName(root, name) {
 
 /** Path of the cached `name` bundle when it is fresh for the files as they are now, else undefined. Never throws. */
 export function freshBundle(root, name, dirs) {
-  return freshScoped(root, scopedName(root, name), dirs);
+  return freshScoped(root, scopedName(root, name), dirs)?.path;
 }
 
 function freshScoped(root, name, dirs) {
@@ -128,7 +126,7 @@ function freshScoped(root, name, dirs) {
     const m = readManifest(dir, name);
     if (!m) continue;
     const bundle = join(dir, m.bundle);
-    if (existsSync(bundle) && m.externals.every((p) => existsSync(p)) && statsUnchanged(root, m, m.esbuild)) return bundle;
+    if (existsSync(bundle) && m.externals.every((p) => existsSync(p)) && statsUnchanged(root, m, m.esbuild)) return { path: bundle, m, dir };
   }
   let version;
   let esbuildPackage;
@@ -142,13 +140,14 @@ function freshScoped(root, name, dirs) {
     if (!m) continue;
     const bundle = join(dir, m.bundle);
     if (!existsSync(bundle) || !m.externals.every((p) => existsSync(p))) continue;
-    if (statsUnchanged(root, m, version)) return bundle;
+    if (statsUnchanged(root, m, version)) return { path: bundle, m, dir };
     // Stats taken before the read: a file edited after its stat is caught by the next start's stat check.
     const statsAt = Date.now();
     const stats = statInputs([join(root, 'tsconfig.json'), esbuildPackage, ...m.inputs]);
     if (contentHash(root, version, m.inputs) !== m.hash) continue;
     if (stats) writeManifest(dir, name, { ...m, esbuild: version, esbuildPackage, node: nodeMajor(), stats, statsAt });
-    return bundle;
+    // Every input was just read: no chunk needs a check of its own.
+    return { path: bundle };
   }
   return undefined;
 }
@@ -156,7 +155,7 @@ function freshScoped(root, name, dirs) {
 /** Best effort: a manifest that cannot be rewritten only costs the next start a hash. */
 function writeManifest(dir, name, m) {
   try {
-    writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(m, null, 1)}\n`);
+    writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(m)}\n`);
   } catch {
     // Read-only cache dir: the bundle is still fresh.
   }
@@ -192,7 +191,8 @@ async function compile(esbuild, root, name, entry, dir, split) {
   // Not remembered: the next start sees the edited file and builds from it.
   if (!hash) throw failure('a source changed while bundling', false);
   const files = result.outputFiles.map((f) => ({ name: basename(f.path), contents: f.contents }));
-  return { hash, files, inputs, externals: [...externals].sort(), esbuild: esbuild.version, esbuildPackage, stats, statsAt };
+  const chunks = split ? chunkPlan(result.metafile, root, inputs) : undefined;
+  return { hash, files, inputs, externals: [...externals].sort(), esbuild: esbuild.version, esbuildPackage, stats, statsAt, chunks };
 }
 
 function install(dir, name, built) {
@@ -201,12 +201,11 @@ function install(dir, name, built) {
   mkdirSync(join(dir, folder), { recursive: true });
   for (const f of built.files) writeAtomic(join(dir, folder, f.name), f.contents);
   const file = join(folder, 'main.mjs');
-  const { hash, inputs, externals, esbuild, esbuildPackage, stats, statsAt } = built;
-  const manifest = { format: FORMAT, hash, bundle: file, inputs, externals, esbuild, esbuildPackage, node: nodeMajor(), stats, statsAt };
-  writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(manifest, null, 1)}\n`);
-  // Older bundles are dead weight. A process already running one has its entry in memory, but may still load one of
-  // its chunks later (a long-running `cmesh dash`), so only bundles of an older cache format (single files) go at once
-  // and older bundle dirs once nothing could still be using them.
+  const { files: _files, ...rest } = built;
+  const manifest = { format: FORMAT, bundle: file, node: nodeMajor(), ...rest };
+  writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(manifest)}\n`);
+  // Older bundles are dead weight, but a running one may still load a chunk (a long `cmesh dash`): single files (an
+  // older cache format) go at once, bundle dirs once nothing could still be using them.
   const pattern = new RegExp(`^${name}-[0-9a-f]+(\\.mjs)?$`);
   for (const old of readdirSync(dir)) {
     if (!pattern.test(old) || old === folder) continue;
@@ -214,7 +213,8 @@ function install(dir, name, built) {
     const st = statSync(path, { throwIfNoEntry: false });
     if (st && (st.isFile() || Date.now() - st.mtimeMs > OLD_BUNDLE_MS)) rmSync(path, { recursive: true, force: true });
   }
-  return join(dir, file);
+  // Built from the files as they are now: no chunk needs a check of its own.
+  return { path: join(dir, file) };
 }
 
 /** A superseded bundle dir is removed once it is this old: no CLI verb runs a day on one bundle's chunks. */
@@ -222,11 +222,10 @@ const OLD_BUNDLE_MS = 24 * 3600_000;
 
 /**
  * Builds the bundle of `entry` (relative to root) once and installs it into the first writable dir; returns its path.
- * Throws when no dir is writable (before building), when the build fails (`remember`: true), or with every dir's reason
- * when none took the files.
+ * Throws when no dir is writable (before building), when the build fails (`remember`: true), or when no dir took it.
  */
-export function buildBundle(root, name, entry, dirs) {
-  return buildScoped(root, scopedName(root, name), entry, dirs, name === 'cli');
+export async function buildBundle(root, name, entry, dirs) {
+  return (await buildScoped(root, scopedName(root, name), entry, dirs, name === 'cli')).path;
 }
 
 async function buildScoped(root, name, entry, dirs, split) {
@@ -254,18 +253,23 @@ const LABEL = { cli: 'CLI', daemon: 'daemon' };
 
 /**
  * A fresh cached bundle, else a new one, else undefined with the reason (the caller falls back to tsx). A build that
- * fails warns once through `warn` (stderr by default) and is not retried until the sources change.
+ * fails warns once through `warn` (stderr by default) and is not retried until the sources change. With `onStaleChunk`
+ * (the process that will run the bundle), a lazy chunk whose inputs changed since the start check calls it with the
+ * file instead of running; the manifest then forgets its stats, so the next start re-hashes and rebuilds.
  */
 export async function ensureBundle(root, label, entry, dirs, options = {}) {
   const warn = options.warn ?? ((line) => process.stderr.write(line));
   const name = scopedName(root, label);
   const fresh = freshScoped(root, name, dirs);
-  if (fresh) return { path: fresh };
+  if (fresh) {
+    if (fresh.m?.chunks && options.onStaleChunk) guardChunks(fresh, name, options.onStaleChunk);
+    return { path: fresh.path };
+  }
   const key = failureKey(root, name, entry, dirs);
   const known = knownFailure(dirs, name, key);
   if (known !== undefined) return { error: `${known} (remembered; retried when the sources change)` };
   try {
-    const path = await buildScoped(root, name, entry, dirs, label === 'cli');
+    const { path } = await buildScoped(root, name, entry, dirs, label === 'cli');
     for (const dir of dirs) {
       try {
         rmSync(failedFile(dir, name), { force: true });
@@ -282,4 +286,14 @@ export async function ensureBundle(root, label, entry, dirs, options = {}) {
     }
     return { error };
   }
+}
+
+/** Installs the hook every chunk's banner calls (bundle-chunks.mjs); it stays quiet for fresh chunks. */
+function guardChunks(fresh, name, onStale) {
+  globalThis[CHUNK_HOOK] = (url) => {
+    const file = staleInput(fresh.m, url);
+    if (file === undefined) return;
+    writeManifest(fresh.dir, name, { ...fresh.m, stats: undefined });
+    onStale(file);
+  };
 }

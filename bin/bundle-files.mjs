@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /** Bump when the bundles' shape (options, shims, plugins) changes: older bundles then never match. */
-export const FORMAT = 3;
+export const FORMAT = 4;
 
 export function esbuildVersion(root) {
   return esbuildPackageOf(root).version;

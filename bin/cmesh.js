@@ -7,7 +7,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cacheDirs, ensureBundle } from './bundle-cache.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const bundle = process.env.CMESH_BUNDLE === '0' ? undefined : await ensureBundle(root, 'cli', join('cli', 'main.ts'), cacheDirs(root));
+// A lazily loaded chunk whose node_modules inputs changed after this start's check must not run (bundle-chunks.mjs).
+const onStaleChunk = (file) => {
+  process.stderr.write(`cmesh: ${file} changed since the CLI bundle was built; it is rebuilt on the next start: run the command again\n`);
+  process.exit(1);
+};
+const bundle = process.env.CMESH_BUNDLE === '0' ? undefined : await ensureBundle(root, 'cli', join('cli', 'main.ts'), cacheDirs(root), { onStaleChunk });
 let bundled = false;
 if (bundle?.path !== undefined) {
   // Names the CLI's code for caches of its results (cli/project-cache.ts): the bundle dir carries the content hash.
