@@ -5,7 +5,7 @@
 // order reversed every other round) so each ratio compares runs taken under the same load.
 //   node -e 0 (the floor) · cmesh --version · cmesh ps · cmesh ps with CMESH_PROJECT_CACHE=0 (the full compose load)
 //   · cmesh -p <name> ls · cmesh up -d (no-op) · docker-compose ps · docker-compose up -d (no-op)
-// Usage: npx tsx bench/cli-start.ts [--rounds N] [--reps N] [--json]   (needs docker-compose 1.29 and cmesh/busybox:local:
+// Usage: npx tsx bench/cli-start.ts [--rounds N] [--reps N] [--baseline <checkout>] [--json]   (needs docker-compose 1.29 and cmesh/busybox:local:
 // scripts/build-base-images.sh). Everything is labelled dev.cmesh.test=true plus a run label and removed at the end.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,6 +22,8 @@ const flag = (name: string, dflt: number): number => {
 const ROUNDS = flag('--rounds', 3);
 const REPS = flag('--reps', 5);
 const JSON_OUT = args.includes('--json');
+/** Another checkout's CLI (e.g. main's) run against the same daemon and project, for a before/after in one run. */
+const BASELINE = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined;
 const IMAGE = 'cmesh/busybox:local';
 const runId = newRunId('bench-cli');
 const cmeshProject = `${runId}-cm`;
@@ -50,6 +52,12 @@ const CASES: Case[] = [
   { name: 'cmesh ps (no project cache)', argv: cmeshArgv('ps'), env: { CMESH_PROJECT_CACHE: '0' } },
   { name: 'cmesh -p ls', argv: cmeshArgv('-p', cmeshProject, 'ls') },
   { name: 'cmesh up -d (no-op)', argv: cmeshArgv('up', '-d') },
+  ...(BASELINE
+    ? [
+        { name: 'baseline ps', argv: [process.execPath, join(BASELINE, 'bin/cmesh.js'), 'ps'] },
+        { name: 'baseline up -d (no-op)', argv: [process.execPath, join(BASELINE, 'bin/cmesh.js'), 'up', '-d'] },
+      ]
+    : []),
   { name: 'docker-compose ps', argv: composeArgv('ps') },
   { name: 'docker-compose up -d (no-op)', argv: composeArgv('up', '-d') },
 ];

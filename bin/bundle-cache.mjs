@@ -28,7 +28,6 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { failedFile, failureKey, knownFailure, rememberFailure } from './bundle-failures.mjs';
-import { buildOptions } from './bundle-build-options.mjs';
 import { CHUNK_HOOK, chunkPlan, RACY_MS, staleInput, startInputs } from './bundle-chunks.mjs';
 import { FORMAT, esbuildPackageOf, writableDirs, writeAtomic } from './bundle-files.mjs';
 
@@ -175,6 +174,7 @@ const failure = (message, remember) => Object.assign(new Error(message), { remem
 
 async function compile(esbuild, root, name, entry, dir, split) {
   const externals = new Set();
+  const { buildOptions } = await import('./bundle-build-options.mjs'); // only a build: one module less per start
   const result = await esbuild.build(buildOptions(root, name, entry, dir, externals, split)).catch((err) => {
     // An error in a file (syntax, an import that does not resolve) repeats until a source changes; one without a
     // location (esbuild's service died) may not, so it is retried.
