@@ -22,16 +22,15 @@
 // Memory: dockerode loads ssh2 and @grpc/grpc-js + protobufjs at require time, ~20 MB that a local-socket daemon never
 // uses: the bundles shim the three files that pull them in (bundle-build-options.mjs) to load them on first use.
 
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { failedFile, failureKey, knownFailure, rememberFailure } from './bundle-failures.mjs';
 import { CHUNK_HOOK, chunkPlan, RACY_MS, staleInput, startInputs } from './bundle-chunks.mjs';
-import { FORMAT, esbuildPackageOf, writableDirs, writeAtomic } from './bundle-files.mjs';
+import { FORMAT, esbuildPackageOf, loadEsbuild, writableDirs, writeAtomic } from './bundle-files.mjs';
+import { nameHash, sha256 } from './name-hash.mjs';
 
-export { failureKey, knownFailure };
+export { failureKey, knownFailure, loadEsbuild };
 
 /**
  * Where bundles may be cached, most preferred first: the install's own node_modules/.cache, then the user's cache
@@ -42,14 +41,8 @@ export function cacheDirs(root, env = process.env) {
   return [join(root, 'node_modules', '.cache', 'cmesh'), join(userCache, 'cmesh')];
 }
 
-/** esbuild comes with tsx (our dependency): resolve it from there, so a non-hoisted install works too. */
-export function loadEsbuild(root) {
-  const fromTsx = createRequire(createRequire(join(root, 'package.json')).resolve('tsx'));
-  return fromTsx('esbuild');
-}
-
 function contentHash(root, version, inputs) {
-  const h = createHash('sha256');
+  const h = sha256();
   h.update(`cmesh-bundle ${FORMAT} esbuild ${version} node ${process.versions.node.split('.')[0]}\n`);
   h.update(readFileSync(join(root, 'tsconfig.json')));
   for (const file of inputs) {
@@ -107,10 +100,11 @@ function readManifest(dir, name) {
 /**
  * Bundles, manifests and failure markers are named per package root: one cache dir may serve several checkouts
  * (a node_modules symlinked between worktrees, a shared ~/.cache), and a manifest lists absolute input paths, so
- * another root's bundle would look fresh while running that root's code.
+ * another root's bundle would look fresh while running that root's code. A manifest also names its root: a collision
+ * of the short name hash costs a rebuild, never the other root's code.
  */
 export function scopedName(root, name) {
-  return `${name}-${createHash('sha256').update(resolve(root)).digest('hex').slice(0, 8)}`;
+  return `${name}-${nameHash(resolve(root))}`;
 }
 
 /** Path of the cached `name` bundle when it is fresh for the files as they are now, else undefined. Never throws. */
@@ -123,7 +117,7 @@ function freshScoped(root, name, dirs) {
   // it; resolving esbuild through tsx costs every start ~7 ms.
   for (const dir of dirs) {
     const m = readManifest(dir, name);
-    if (!m) continue;
+    if (!m || m.root !== resolve(root)) continue;
     const bundle = join(dir, m.bundle);
     if (existsSync(bundle) && m.externals.every((p) => existsSync(p)) && statsUnchanged(root, m, m.esbuild)) return { path: bundle, m, dir };
   }
@@ -136,7 +130,7 @@ function freshScoped(root, name, dirs) {
   }
   for (const dir of dirs) {
     const m = readManifest(dir, name);
-    if (!m) continue;
+    if (!m || m.root !== resolve(root)) continue;
     const bundle = join(dir, m.bundle);
     if (!existsSync(bundle) || !m.externals.every((p) => existsSync(p))) continue;
     if (statsUnchanged(root, m, version)) return { path: bundle, m, dir };
@@ -192,7 +186,7 @@ async function compile(esbuild, root, name, entry, dir, split) {
   if (!hash) throw failure('a source changed while bundling', false);
   const files = result.outputFiles.map((f) => ({ name: basename(f.path), contents: f.contents }));
   const chunks = split ? chunkPlan(result.metafile, root, inputs) : undefined;
-  return { hash, files, inputs, externals: [...externals].sort(), esbuild: esbuild.version, esbuildPackage, stats, statsAt, chunks };
+  return { root: resolve(root), hash, files, inputs, externals: [...externals].sort(), esbuild: esbuild.version, esbuildPackage, stats, statsAt, chunks };
 }
 
 function install(dir, name, built) {

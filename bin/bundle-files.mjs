@@ -12,6 +12,11 @@ export function esbuildVersion(root) {
   return esbuildPackageOf(root).version;
 }
 
+/** esbuild comes with tsx (our dependency): resolve it from there, so a non-hoisted install works too. */
+export function loadEsbuild(root) {
+  return createRequire(createRequire(join(root, 'package.json')).resolve('tsx'))('esbuild');
+}
+
 /** The package.json of the esbuild tsx uses (esbuild comes with tsx), and the version it names. */
 export function esbuildPackageOf(root) {
   const fromTsx = createRequire(createRequire(join(root, 'package.json')).resolve('tsx'));

@@ -134,6 +134,10 @@ test('two package roots sharing one cache dir (symlinked node_modules) never run
     assert.match(await readFile(mine.path, 'utf8'), /this root/);
     assert.match(await readFile(theirs.path, 'utf8'), /other root/);
     assert.equal(freshBundle(root, 'cli', [cache]), mine.path, 'the other root\'s build did not replace this one');
+    // Were the short name hashes of the two roots to collide, the manifest's own root still tells them apart.
+    const manifest = (r: string): string => join(cache, `${scopedName(r, 'cli')}-bundle.json`);
+    await writeFile(manifest(other), await readFile(manifest(root)));
+    assert.equal(freshBundle(other, 'cli', [cache]), undefined);
   } finally {
     await rm(other, { recursive: true, force: true });
   }

@@ -8,10 +8,10 @@
 // wrote it (the loader's code is part of the answer), and no file was modified within RACY_MS of the load (a same-size
 // edit in the same clock tick would otherwise go unseen; such an entry is replaced by the next full load).
 
-import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { nameHash } from '../bin/name-hash.mjs';
 import type { LoadedProject } from '../daemon/api/project.ts';
 import type { ProjectSelection } from './global-options.ts';
 
@@ -64,7 +64,7 @@ function keyOf(selection: ProjectSelection): string {
 }
 
 const entryFile = (cache: ProjectCache, key: string): string =>
-  join(cache.dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.json`);
+  join(cache.dir, `${nameHash(key)}.json`);
 
 /** The cached load for this selection when everything it depended on is unchanged, else undefined. Never throws. */
 export function cachedProject(cache: ProjectCache, selection: ProjectSelection): LoadedProject | undefined {
