@@ -26,7 +26,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { failedFile, failureKey, knownFailure, rememberFailure } from './bundle-failures.mjs';
-import { CHUNK_HOOK, chunkPlan, RACY_MS, staleInput, startInputs } from './bundle-chunks.mjs';
+import { chunkPlan, guardChunks, RACY_MS, startInputs } from './bundle-chunks.mjs';
 import { FORMAT, esbuildPackageOf, loadEsbuild, writableDirs, writeAtomic } from './bundle-files.mjs';
 import { nameHash, sha256 } from './name-hash.mjs';
 
@@ -256,7 +256,10 @@ export async function ensureBundle(root, label, entry, dirs, options = {}) {
   const name = scopedName(root, label);
   const fresh = freshScoped(root, name, dirs);
   if (fresh) {
-    if (fresh.m?.chunks && options.onStaleChunk) guardChunks(fresh, name, options.onStaleChunk);
+    if (fresh.m?.chunks && options.onStaleChunk) {
+      const forget = () => writeManifest(fresh.dir, name, { ...fresh.m, stats: undefined });
+      guardChunks(fresh, { recheck: () => recheck(root, name, fresh), forget, onStale: options.onStaleChunk });
+    }
     return { path: fresh.path };
   }
   const key = failureKey(root, name, entry, dirs);
@@ -282,12 +285,15 @@ export async function ensureBundle(root, label, entry, dirs, options = {}) {
   }
 }
 
-/** Installs the hook every chunk's banner calls (bundle-chunks.mjs); it stays quiet for fresh chunks. */
-function guardChunks(fresh, name, onStale) {
-  globalThis[CHUNK_HOOK] = (url) => {
-    const file = staleInput(fresh.m, url);
-    if (file === undefined) return;
-    writeManifest(fresh.dir, name, { ...fresh.m, stats: undefined });
-    onStale(file);
-  };
+/**
+ * For the lazy-chunk guard (bundle-chunks.mjs): true when every input still hashes to the bundle's hash (a stat moved,
+ * not a byte: the same package reinstalled), after refreshing the manifest's stats.
+ */
+function recheck(root, name, fresh) {
+  const statsAt = Date.now();
+  const stats = statInputs([join(root, 'tsconfig.json'), fresh.m.esbuildPackage, ...fresh.m.inputs]);
+  if (!stats || contentHash(root, fresh.m.esbuild, fresh.m.inputs) !== fresh.m.hash) return false;
+  fresh.m = { ...fresh.m, stats, statsAt };
+  writeManifest(fresh.dir, name, fresh.m);
+  return true;
 }

@@ -83,8 +83,22 @@ export function startInputs(m) {
   return racy ? m.inputs : m.chunks.eager.map((i) => m.inputs[i]);
 }
 
+/**
+ * Installs the hook every chunk's banner calls; quiet for a fresh chunk. For one whose inputs' stats moved, `recheck`
+ * re-hashes every input (true: the bytes are the bundle's, e.g. the same package reinstalled, and the stats were
+ * refreshed in `state.m`); otherwise `forget` drops the manifest's stats and `onStale` gets the file, not the chunk.
+ */
+export function guardChunks(state, { recheck, forget, onStale }) {
+  globalThis[CHUNK_HOOK] = (url) => {
+    const file = staleInput(state.m, url);
+    if (file === undefined || recheck()) return;
+    forget();
+    onStale(file);
+  };
+}
+
 /** The first input of the chunk at `url` whose size or mtime differs from the manifest's, or undefined. */
-export function staleInput(m, url) {
+function staleInput(m, url) {
   for (const i of m.chunks?.lazy[basename(fileURLToPath(url))] ?? []) {
     const file = m.inputs[i];
     const was = m.stats[file];

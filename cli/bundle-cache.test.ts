@@ -186,6 +186,12 @@ test('a split bundle stats only its eager inputs at start; a lazy chunk whose no
   assert.equal((await ensureBundle(pkg, 'cli', join('src', 'main.ts'), [cacheDir], { onStaleChunk })).path, built.path);
   hook.__cmeshChunk?.(chunkUrl);
   assert.deepEqual(stale, [], 'unchanged: the chunk runs');
+  // A stat that moved without a byte changing (the same package reinstalled): the content hash clears it.
+  const later = new Date('2024-02-01T00:00:00Z');
+  await utimes(dep, later, later);
+  assert.equal((await ensureBundle(pkg, 'cli', join('src', 'main.ts'), [cacheDir], { onStaleChunk })).path, built.path);
+  hook.__cmeshChunk?.(chunkUrl);
+  assert.deepEqual(stale, [], 'a touch is not a change');
   await writeFile(dep, "export const dep = 'two';\n");
   assert.equal((await ensureBundle(pkg, 'cli', join('src', 'main.ts'), [cacheDir], { onStaleChunk })).path, built.path);
   assert.ok(ids.length > 0);
