@@ -154,10 +154,15 @@ function report(rounds: RoundResult[]): void {
   const f = (s: Sample): string => `${s.wallMs.toFixed(0)} / ${s.cpuMs.toFixed(0)}`;
   for (const r of rounds) {
     const m = r.medians;
-    const ratio = (a: string, b: string): string => (m[a]!.wallMs / m[b]!.wallMs).toFixed(2);
+    const ratio = (a: string, b: string): string =>
+      `${(m[a]!.wallMs / m[b]!.wallMs).toFixed(2)} wall, ${(m[a]!.cpuMs / m[b]!.cpuMs).toFixed(2)} CPU`;
     process.stdout.write(`round ${r.round}, load ${r.loadStart.toFixed(1)} → ${r.loadEnd.toFixed(1)}, median of ${REPS}, wall / CPU ms:\n`);
     for (const c of CASES) process.stdout.write(`  ${c.name.padEnd(30)} ${f(m[c.name]!)}\n`);
-    process.stdout.write(`  ps ÷ compose ps (wall) ${ratio('cmesh ps', 'docker-compose ps')}; no-op up ÷ compose no-op up ${ratio('cmesh up -d (no-op)', 'docker-compose up -d (no-op)')}\n`);
+    process.stdout.write(`  cmesh ps ÷ compose ps: ${ratio('cmesh ps', 'docker-compose ps')}\n`);
+    process.stdout.write(`  no-op up ÷ compose no-op up: ${ratio('cmesh up -d (no-op)', 'docker-compose up -d (no-op)')}\n`);
+    const floor = m['node -e 0']!;
+    const above = (c: string): string => `${(m[c]!.wallMs - floor.wallMs).toFixed(0)} / ${(m[c]!.cpuMs - floor.cpuMs).toFixed(0)}`;
+    process.stdout.write(`  above node's floor: ps ${above('cmesh ps')}, --version ${above('cmesh --version')}\n`);
   }
 }
 
