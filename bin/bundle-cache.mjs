@@ -257,7 +257,8 @@ export async function ensureBundle(root, label, entry, dirs, options = {}) {
   const fresh = freshScoped(root, name, dirs);
   if (fresh) {
     if (fresh.m?.chunks && options.onStaleChunk) {
-      const forget = () => writeManifest(fresh.dir, name, { ...fresh.m, stats: undefined });
+      // Only while the manifest is still this bundle's: another start may have installed a newer one meanwhile.
+      const forget = () => readManifest(fresh.dir, name)?.hash === fresh.m.hash && writeManifest(fresh.dir, name, { ...fresh.m, stats: undefined });
       guardChunks(fresh, { recheck: () => recheck(root, name, fresh), forget, onStale: options.onStaleChunk });
     }
     return { path: fresh.path };
@@ -285,10 +286,7 @@ export async function ensureBundle(root, label, entry, dirs, options = {}) {
   }
 }
 
-/**
- * For the lazy-chunk guard (bundle-chunks.mjs): true when every input still hashes to the bundle's hash (a stat moved,
- * not a byte: the same package reinstalled), after refreshing the manifest's stats.
- */
+/** Lazy-chunk guard (bundle-chunks.mjs): do all inputs still hash to the bundle's hash? If so, refresh the stats. */
 function recheck(root, name, fresh) {
   const statsAt = Date.now();
   const stats = statInputs([join(root, 'tsconfig.json'), fresh.m.esbuildPackage, ...fresh.m.inputs]);
