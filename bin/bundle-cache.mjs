@@ -26,8 +26,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { failedFile, failureKey, knownFailure, rememberFailure } from './bundle-failures.mjs';
-import { chunkPlan, guardChunks, RACY_MS, startInputs } from './bundle-chunks.mjs';
+import { chunkPlan, guardChunks } from './bundle-chunks.mjs';
 import { FORMAT, esbuildPackageOf, loadEsbuild, writableDirs, writeAtomic } from './bundle-files.mjs';
+import { nodeMajor, readManifest, readStartManifest, statInputs, statsUnchanged, writeManifest, writeStartManifest } from './bundle-manifest.mjs';
 import { nameHash, sha256 } from './name-hash.mjs';
 
 export { failureKey, knownFailure, loadEsbuild };
@@ -58,45 +59,6 @@ function contentHash(root, version, inputs) {
   return h.digest('hex').slice(0, 24);
 }
 
-/** Size and mtime of each file, or undefined when one is gone. */
-function statInputs(files) {
-  const stats = {};
-  for (const file of files) {
-    const st = statSync(file, { throwIfNoEntry: false });
-    if (!st) return undefined;
-    stats[file] = [st.size, st.mtimeMs];
-  }
-  return stats;
-}
-
-/**
- * True when the manifest's stats prove the inputs unchanged since they were hashed (no file is read). esbuild's
- * package.json is among the stats: unchanged, it still names the version the bundle was built with. A split bundle's
- * lazy chunks check their own node_modules inputs when they load (bundle-chunks.mjs).
- */
-function statsUnchanged(root, m, version) {
-  if (!m.stats || typeof m.statsAt !== 'number' || m.esbuild !== version || m.node !== nodeMajor()) return false;
-  if (typeof m.esbuildPackage !== 'string') return false;
-  const files = [join(root, 'tsconfig.json'), m.esbuildPackage, ...startInputs(m)];
-  for (const file of files) {
-    const was = m.stats[file];
-    const st = statSync(file, { throwIfNoEntry: false });
-    if (!was || !st || st.size !== was[0] || st.mtimeMs !== was[1] || st.mtimeMs > m.statsAt - RACY_MS) return false;
-  }
-  return true;
-}
-
-const nodeMajor = () => process.versions.node.split('.')[0];
-
-function readManifest(dir, name) {
-  try {
-    const m = JSON.parse(readFileSync(join(dir, `${name}-bundle.json`), 'utf8'));
-    return m.format === FORMAT ? m : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Bundles, manifests and failure markers are named per package root: one cache dir may serve several checkouts
  * (a node_modules symlinked between worktrees, a shared ~/.cache), and a manifest lists absolute input paths, so
@@ -116,10 +78,10 @@ function freshScoped(root, name, dirs) {
   // The stat check first: it needs esbuild's version only to compare, and the manifest knows which package.json said
   // it; resolving esbuild through tsx costs every start ~7 ms.
   for (const dir of dirs) {
-    const m = readManifest(dir, name);
+    const m = readStartManifest(dir, name) ?? readManifest(dir, name);
     if (!m || m.root !== resolve(root)) continue;
     const bundle = join(dir, m.bundle);
-    if (existsSync(bundle) && m.externals.every((p) => existsSync(p)) && statsUnchanged(root, m, m.esbuild)) return { path: bundle, m, dir };
+    if (existsSync(bundle) && m.externals.every((p) => existsSync(p)) && statsUnchanged(root, m, m.esbuild)) return freshResult(bundle, dir, name, m);
   }
   let version;
   let esbuildPackage;
@@ -133,25 +95,16 @@ function freshScoped(root, name, dirs) {
     if (!m || m.root !== resolve(root)) continue;
     const bundle = join(dir, m.bundle);
     if (!existsSync(bundle) || !m.externals.every((p) => existsSync(p))) continue;
-    if (statsUnchanged(root, m, version)) return { path: bundle, m, dir };
+    if (statsUnchanged(root, m, version)) return freshResult(bundle, dir, name, m);
     // Stats taken before the read: a file edited after its stat is caught by the next start's stat check.
     const statsAt = Date.now();
     const stats = statInputs([join(root, 'tsconfig.json'), esbuildPackage, ...m.inputs]);
     if (contentHash(root, version, m.inputs) !== m.hash) continue;
     if (stats) writeManifest(dir, name, { ...m, esbuild: version, esbuildPackage, node: nodeMajor(), stats, statsAt });
     // Every input was just read: no chunk needs a check of its own.
-    return { path: bundle };
+    return { path: bundle, lazy: new Set() };
   }
   return undefined;
-}
-
-/** Best effort: a manifest that cannot be rewritten only costs the next start a hash. */
-function writeManifest(dir, name, m) {
-  try {
-    writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(m)}\n`);
-  } catch {
-    // Read-only cache dir: the bundle is still fresh.
-  }
 }
 
 /** Why a build failed, as one line: esbuild's first error with its location, not its multi-line summary. */
@@ -198,6 +151,7 @@ function install(dir, name, built) {
   const { files: _files, ...rest } = built;
   const manifest = { format: FORMAT, bundle: file, node: nodeMajor(), ...rest };
   writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(manifest)}\n`);
+  writeStartManifest(dir, name, manifest);
   // Older bundles are dead weight, but a running one may still load a chunk (a long `cmesh dash`): single files (an
   // older cache format) go at once, bundle dirs once nothing could still be using them.
   const pattern = new RegExp(`^${name}-[0-9a-f]+(\\.mjs)?$`);
@@ -256,10 +210,10 @@ export async function ensureBundle(root, label, entry, dirs, options = {}) {
   const name = scopedName(root, label);
   const fresh = freshScoped(root, name, dirs);
   if (fresh) {
-    if (fresh.m?.chunks && options.onStaleChunk) {
+    if (fresh.lazy.size > 0 && options.onStaleChunk) {
       // Only while the manifest is still this bundle's: another start may have installed a newer one meanwhile.
-      const forget = () => readManifest(fresh.dir, name)?.hash === fresh.m.hash && writeManifest(fresh.dir, name, { ...fresh.m, stats: undefined });
-      guardChunks(fresh, { recheck: () => recheck(root, name, fresh), forget, onStale: options.onStaleChunk });
+      const forget = (m) => readManifest(fresh.dir, name)?.hash === m.hash && writeManifest(fresh.dir, name, { ...m, stats: undefined });
+      guardChunks(fresh, { recheck: (m) => recheck(root, name, fresh.dir, m), forget, onStale: options.onStaleChunk });
     }
     return { path: fresh.path };
   }
@@ -286,12 +240,25 @@ export async function ensureBundle(root, label, entry, dirs, options = {}) {
   }
 }
 
-/** Lazy-chunk guard (bundle-chunks.mjs): do all inputs still hash to the bundle's hash? If so, refresh the stats. */
-function recheck(root, name, fresh) {
+/**
+ * A fresh bundle as the lazy-chunk guard sees it (bundle-chunks.mjs): the names of its lazy chunks, and its full
+ * manifest on demand — undefined once the dir holds another bundle's.
+ */
+function freshResult(path, dir, name, m) {
+  const lazy = new Set(m.lazy ?? Object.keys(m.chunks?.lazy ?? {}));
+  const full = () => {
+    const f = m.chunks ? m : readManifest(dir, name);
+    return f?.hash === m.hash && f.statsAt === m.statsAt ? f : undefined;
+  };
+  return { path, dir, lazy, full };
+}
+
+/** Lazy-chunk guard: do all of `m`'s inputs still hash to its hash? Then its stats are refreshed and it is returned. */
+function recheck(root, name, dir, m) {
   const statsAt = Date.now();
-  const stats = statInputs([join(root, 'tsconfig.json'), fresh.m.esbuildPackage, ...fresh.m.inputs]);
-  if (!stats || contentHash(root, fresh.m.esbuild, fresh.m.inputs) !== fresh.m.hash) return false;
-  fresh.m = { ...fresh.m, stats, statsAt };
-  writeManifest(fresh.dir, name, fresh.m);
-  return true;
+  const stats = statInputs([join(root, 'tsconfig.json'), m.esbuildPackage, ...m.inputs]);
+  if (!stats || contentHash(root, m.esbuild, m.inputs) !== m.hash) return undefined;
+  const refreshed = { ...m, stats, statsAt };
+  writeManifest(dir, name, refreshed);
+  return refreshed;
 }

@@ -84,22 +84,33 @@ export function startInputs(m) {
 }
 
 /**
- * Installs the hook every chunk's banner calls; quiet for a fresh chunk. For one whose inputs' stats moved, `recheck`
- * re-hashes every input (true: the bytes are the bundle's, e.g. the same package reinstalled, and the stats were
- * refreshed in `state.m`); otherwise `forget` drops the manifest's stats and `onStale` gets the file, not the chunk.
+ * Installs the hook every chunk's banner calls; quiet for a chunk of the start's graph or a fresh lazy one. For a lazy
+ * chunk whose inputs' stats moved, `recheck(manifest)` re-hashes every input (the bytes are the bundle's, e.g. the same
+ * package reinstalled: it returns the manifest with refreshed stats); otherwise `forget(manifest)` drops its stats and
+ * `onStale` gets the file instead of the chunk running. `state`: `lazy`, the lazy chunks' names; `full()`, the bundle's
+ * full manifest, undefined once another bundle's replaced it (then its chunks are not to be trusted either).
  */
 export function guardChunks(state, { recheck, forget, onStale }) {
+  let m;
   globalThis[CHUNK_HOOK] = (url) => {
-    const file = staleInput(state.m, url);
-    if (file === undefined || recheck()) return;
-    forget();
+    const chunk = basename(fileURLToPath(url));
+    if (!state.lazy.has(chunk)) return;
+    m ??= state.full();
+    const file = m ? staleInput(m, chunk) : chunk;
+    if (file === undefined) return;
+    const refreshed = m && recheck(m);
+    if (refreshed) {
+      m = refreshed;
+      return;
+    }
+    if (m) forget(m);
     onStale(file);
   };
 }
 
-/** The first input of the chunk at `url` whose size or mtime differs from the manifest's, or undefined. */
-function staleInput(m, url) {
-  for (const i of m.chunks?.lazy[basename(fileURLToPath(url))] ?? []) {
+/** The first lazily checked input of `chunk` whose size or mtime differs from the manifest's, or undefined. */
+function staleInput(m, chunk) {
+  for (const i of m.chunks?.lazy[chunk] ?? []) {
     const file = m.inputs[i];
     const was = m.stats[file];
     const st = statSync(file, { throwIfNoEntry: false });

@@ -181,6 +181,10 @@ test('a split bundle stats only its eager inputs at start; a lazy chunk whose no
   assert.ok(depId >= 0 && !manifest.chunks.eager.includes(depId), 'the dependency is not checked at start');
   const [lazyChunk, ids] = Object.entries(manifest.chunks.lazy as Record<string, number[]>).find(([, v]) => v.includes(depId))!;
   const chunkUrl = pathToFileURL(join(dirname(built.path), lazyChunk)).href;
+  // A start reads the small start manifest: the lazy chunk's dependency is not in it.
+  const startFile = join(cacheDir, `${scopedName(pkg, 'cli')}-start.json`);
+  const start = JSON.parse(await readFile(startFile, 'utf8'));
+  assert.ok(!start.inputs.includes(dep) && start.inputs.length < manifest.inputs.length && start.lazy.includes(lazyChunk));
 
   // An in-place edit of the dependency: the start check still passes (it was not stat'ed)...
   assert.equal((await ensureBundle(pkg, 'cli', join('src', 'main.ts'), [cacheDir], { onStaleChunk })).path, built.path);
@@ -198,6 +202,7 @@ test('a split bundle stats only its eager inputs at start; a lazy chunk whose no
   // ...but the chunk's banner stops it before its code runs, and the manifest forgets its stats.
   await assert.rejects(import(pathToFileURL(built.path).href), /stale .*lazydep/);
   assert.deepEqual(stale, [dep]);
+  assert.equal(existsSync(startFile), false, 'the start manifest is gone with the stats');
   assert.equal((globalThis as { lazyRan?: string }).lazyRan, undefined, 'the stale chunk did not run');
   delete hook.__cmeshChunk;
   // The next start re-hashes, sees the change and builds anew.
