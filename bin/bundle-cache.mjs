@@ -10,7 +10,8 @@
 //
 // Reading and hashing ~1700 files costs every start 40–65 ms, so the manifest also keeps each input's size and mtime
 // as they were when hashed: when every stat still matches, the bundle is fresh without reading a byte (for the CLI's
-// split bundle, the node_modules inputs of lazy chunks are stat'ed when their chunk loads: bundle-chunks.mjs). Any
+// split bundle, the node_modules inputs of lazy chunks are stat'ed when their chunk loads: bundle-chunks.mjs; a start
+// reads only the small start manifest of what it stats: bundle-manifest.mjs). Any
 // difference falls back to the hash, and a matching hash refreshes the stats. As in git's "racy" index entries, a file
 // modified within RACY_MS of its stat is never trusted by stat alone (a same-tick same-size edit would go unseen).
 //

@@ -4,9 +4,9 @@
 // use (the dashboard's ink, `export kubernetes`' models, the compose loader's YAML and zod); stat'ing all of them cost
 // every start ~10 ms of CPU. A start now checks our own sources (of every chunk: an edit is caught before any code
 // runs) and all inputs of the entry's static import graph. A lazy chunk checks its remaining inputs (node_modules
-// files only) when it is first evaluated, through the hook every output file calls at the top of its banner: a chunk
-// found stale never runs its code, the manifest forgets its stats (the next start re-hashes and rebuilds) and the
-// process stops, asking to run the command again. Plain JS for the same reason as bundle-cache.mjs.
+// files only) when it is first evaluated, through the hook every output file calls at the top of its banner. When a
+// stat moved, every input is re-hashed: a chunk whose bytes changed never runs its code, the manifest forgets its stats
+// (the next start rebuilds) and the process stops, asking to run the command again. Plain JS, as bundle-cache.mjs.
 
 import { statSync } from 'node:fs';
 import { basename, join, sep } from 'node:path';
