@@ -11,6 +11,8 @@ export function knownFailure(dirs: string[], name: string, key: string): string 
 export interface EnsureBundleOptions {
   /** Where the one-line warning of a failed build goes (default: stderr); called once per failing source state. */
   warn?: (line: string) => void;
+  /** Installs the lazy-chunk check (bundle-chunks.mjs): called with the changed file instead of running a stale chunk. */
+  onStaleChunk?: (file: string) => void;
 }
 export function ensureBundle(
   root: string,

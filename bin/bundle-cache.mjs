@@ -8,38 +8,31 @@
 // changes the importing file, so it is caught too. Writes are atomic (temp + rename): concurrent CLIs may race to
 // build, and the loser's rename just replaces an identical file.
 //
-// Reading and hashing ~720 files costs every start 40–65 ms, so the manifest also keeps each input's size and mtime
-// as they were when hashed: when every stat still matches, the bundle is fresh without reading a byte. Any difference
-// (a `touch`, a checkout) falls back to the hash, and a matching hash refreshes the stats. As in git's "racy" index
-// entries, a file modified within RACY_MS of when its stat was taken is never trusted by stat alone: a same-size
-// edit in the same clock tick would otherwise go unseen.
+// Reading and hashing ~1700 files costs every start 40–65 ms, so the manifest also keeps each input's size and mtime
+// as they were when hashed: when every stat still matches, the bundle is fresh without reading a byte (for the CLI's
+// split bundle, the node_modules inputs of lazy chunks are stat'ed when their chunk loads: bundle-chunks.mjs; a start
+// reads only the small start manifest of what it stats: bundle-manifest.mjs). Any
+// difference falls back to the hash, and a matching hash refreshes the stats. As in git's "racy" index entries, a file
+// modified within RACY_MS of its stat is never trusted by stat alone (a same-tick same-size edit would go unseen).
 //
 // A failed build (a syntax error, an unresolvable import, esbuild missing) is remembered (bundle-failures.mjs) in
 // `<name>-failed.json` next to the bundles, keyed by the sources' sizes and mtimes: until one of them changes, a start
 // goes straight to tsx instead of paying for the same failing build again, and the one-line warning naming the cause
 // is printed only when it fails.
 //
-// Memory: dockerode loads ssh2 (SSH transport) and @grpc/grpc-js + protobufjs (BuildKit sessions and v2 output) at
-// require time, ~20 MB that a local-socket daemon never uses. The bundles replace the three dockerode/docker-modem files
-// that pull them in with shims that require the real file on first use: an ssh:// DOCKER_HOST or a BuildKit build
-// still works, it just loads the module when it happens.
+// Memory: dockerode loads ssh2 and @grpc/grpc-js + protobufjs at require time, ~20 MB that a local-socket daemon never
+// uses: the bundles shim the three files that pull them in (bundle-build-options.mjs) to load them on first use.
 
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { basename, join, resolve, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import { failedFile, failureKey, knownFailure, rememberFailure } from './bundle-failures.mjs';
-import { FORMAT, esbuildPackageOf, writableDirs, writeAtomic } from './bundle-files.mjs';
+import { chunkPlan, guardChunks } from './bundle-chunks.mjs';
+import { FORMAT, esbuildPackageOf, loadEsbuild, writableDirs, writeAtomic } from './bundle-files.mjs';
+import { nodeMajor, readManifest, readStartManifest, statInputs, statsUnchanged, writeManifest, writeStartManifest } from './bundle-manifest.mjs';
+import { nameHash, sha256 } from './name-hash.mjs';
 
-export { failureKey, knownFailure };
-
-const LAZY = ['dockerode/lib/session.js', 'dockerode/lib/buildkit.js', 'docker-modem/lib/ssh.js'].map((p) => `node_modules${sep}${p.split('/').join(sep)}`);
-/** Reached only through a lazy shim (native or data-file based): required from node_modules by absolute path. */
-const EXTERNAL_PACKAGES = new Set(['ssh2', 'cpu-features', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs']);
-// Spelled in two parts so the import.meta rewrite below never touches this file's own text when it is bundled.
-const META_URL = ['import', 'meta', 'url'].join('.');
+export { failureKey, knownFailure, loadEsbuild };
 
 /**
  * Where bundles may be cached, most preferred first: the install's own node_modules/.cache, then the user's cache
@@ -50,14 +43,8 @@ export function cacheDirs(root, env = process.env) {
   return [join(root, 'node_modules', '.cache', 'cmesh'), join(userCache, 'cmesh')];
 }
 
-/** esbuild comes with tsx (our dependency): resolve it from there, so a non-hoisted install works too. */
-export function loadEsbuild(root) {
-  const fromTsx = createRequire(createRequire(join(root, 'package.json')).resolve('tsx'));
-  return fromTsx('esbuild');
-}
-
 function contentHash(root, version, inputs) {
-  const h = createHash('sha256');
+  const h = sha256();
   h.update(`cmesh-bundle ${FORMAT} esbuild ${version} node ${process.versions.node.split('.')[0]}\n`);
   h.update(readFileSync(join(root, 'tsconfig.json')));
   for (const file of inputs) {
@@ -73,68 +60,29 @@ function contentHash(root, version, inputs) {
   return h.digest('hex').slice(0, 24);
 }
 
-/** Size and mtime of each file, or undefined when one is gone. */
-function statInputs(files) {
-  const stats = {};
-  for (const file of files) {
-    const st = statSync(file, { throwIfNoEntry: false });
-    if (!st) return undefined;
-    stats[file] = [st.size, st.mtimeMs];
-  }
-  return stats;
-}
-
-const RACY_MS = 2000;
-
-/**
- * True when the manifest's stats prove the inputs unchanged since they were hashed (no file is read). esbuild's
- * package.json is among the stats: unchanged, it still names the version the bundle was built with.
- */
-function statsUnchanged(root, m, version) {
-  if (!m.stats || typeof m.statsAt !== 'number' || m.esbuild !== version || m.node !== nodeMajor()) return false;
-  if (typeof m.esbuildPackage !== 'string') return false;
-  const files = [join(root, 'tsconfig.json'), m.esbuildPackage, ...m.inputs];
-  for (const file of files) {
-    const was = m.stats[file];
-    const st = statSync(file, { throwIfNoEntry: false });
-    if (!was || !st || st.size !== was[0] || st.mtimeMs !== was[1] || st.mtimeMs > m.statsAt - RACY_MS) return false;
-  }
-  return true;
-}
-
-const nodeMajor = () => process.versions.node.split('.')[0];
-
-function readManifest(dir, name) {
-  try {
-    const m = JSON.parse(readFileSync(join(dir, `${name}-bundle.json`), 'utf8'));
-    return m.format === FORMAT ? m : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Bundles, manifests and failure markers are named per package root: one cache dir may serve several checkouts
  * (a node_modules symlinked between worktrees, a shared ~/.cache), and a manifest lists absolute input paths, so
- * another root's bundle would look fresh while running that root's code.
+ * another root's bundle would look fresh while running that root's code. A manifest also names its root: a collision
+ * of the short name hash costs a rebuild, never the other root's code.
  */
 export function scopedName(root, name) {
-  return `${name}-${createHash('sha256').update(resolve(root)).digest('hex').slice(0, 8)}`;
+  return `${name}-${nameHash(resolve(root))}`;
 }
 
 /** Path of the cached `name` bundle when it is fresh for the files as they are now, else undefined. Never throws. */
 export function freshBundle(root, name, dirs) {
-  return freshScoped(root, scopedName(root, name), dirs);
+  return freshScoped(root, scopedName(root, name), dirs)?.path;
 }
 
 function freshScoped(root, name, dirs) {
   // The stat check first: it needs esbuild's version only to compare, and the manifest knows which package.json said
   // it; resolving esbuild through tsx costs every start ~7 ms.
   for (const dir of dirs) {
-    const m = readManifest(dir, name);
-    if (!m) continue;
+    const m = readStartManifest(dir, name) ?? readManifest(dir, name);
+    if (!m || m.root !== resolve(root)) continue;
     const bundle = join(dir, m.bundle);
-    if (existsSync(bundle) && m.externals.every((p) => existsSync(p)) && statsUnchanged(root, m, m.esbuild)) return bundle;
+    if (existsSync(bundle) && m.externals.every((p) => existsSync(p)) && statsUnchanged(root, m, m.esbuild)) return freshResult(bundle, dir, name, m);
   }
   let version;
   let esbuildPackage;
@@ -145,37 +93,20 @@ function freshScoped(root, name, dirs) {
   }
   for (const dir of dirs) {
     const m = readManifest(dir, name);
-    if (!m) continue;
+    if (!m || m.root !== resolve(root)) continue;
     const bundle = join(dir, m.bundle);
     if (!existsSync(bundle) || !m.externals.every((p) => existsSync(p))) continue;
-    if (statsUnchanged(root, m, version)) return bundle;
+    if (statsUnchanged(root, m, version)) return freshResult(bundle, dir, name, m);
     // Stats taken before the read: a file edited after its stat is caught by the next start's stat check.
     const statsAt = Date.now();
     const stats = statInputs([join(root, 'tsconfig.json'), esbuildPackage, ...m.inputs]);
     if (contentHash(root, version, m.inputs) !== m.hash) continue;
     if (stats) writeManifest(dir, name, { ...m, esbuild: version, esbuildPackage, node: nodeMajor(), stats, statsAt });
-    return bundle;
+    // Every input was just read: no chunk needs a check of its own.
+    return { path: bundle, lazy: new Set() };
   }
   return undefined;
 }
-
-/** Best effort: a manifest that cannot be rewritten only costs the next start a hash. */
-function writeManifest(dir, name, m) {
-  try {
-    writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(m, null, 1)}\n`);
-  } catch {
-    // Read-only cache dir: the bundle is still fresh.
-  }
-}
-
-const lazyShim = (real) => `// cmesh: ${real} is loaded on first use (see bin/bundle-cache.mjs).
-const load = () => require(${JSON.stringify(real)});
-module.exports = new Proxy(function lazy() {}, {
-  apply: (_t, self, args) => Reflect.apply(load(), self, args),
-  construct: (_t, args) => Reflect.construct(load(), args),
-  get: (_t, key) => load()[key],
-});
-`;
 
 /** Why a build failed, as one line: esbuild's first error with its location, not its multi-line summary. */
 function buildError(err) {
@@ -189,74 +120,9 @@ function buildError(err) {
 /** Every bundle failure carries `remember`: true for one the same sources would repeat (worth a marker). */
 const failure = (message, remember) => Object.assign(new Error(message), { remember });
 
-function buildOptions(root, name, entry, dir, externals, split) {
-  return {
-    entryPoints: [join(root, entry)],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: `node${process.versions.node.split('.')[0]}`,
-    write: false,
-    metafile: true,
-    // Code splitting (the CLI): what a verb imports dynamically (the dashboard's ink and React, the JUnit writer's XML
-    // library, the compose loader's YAML parser, the file watcher) lands in chunks loaded on first use, so a plain
-    // `cmesh ps` compiles ~0.2 MB instead of ~2.5 MB on every start. The files are installed together in one
-    // hash-named dir. Not the daemon: it runs for days and must never find a chunk gone after a rebuild.
-    splitting: split,
-    outdir: join(dir, name),
-    entryNames: 'main',
-    chunkNames: 'chunk-[hash]',
-    outExtension: { '.js': '.mjs' },
-    absWorkingDir: root,
-    logLevel: 'silent',
-    // ink (cmesh dash) imports its devtools bridge only under DEV=true; that package is not installed: stub it.
-    alias: { 'react-devtools-core': join(root, 'bin', 'devtools-stub.mjs') },
-    // React and its reconciler ship development and production builds behind NODE_ENV: keep only production (the CLI
-    // bundle shrinks by ~1 MB, which every command start pays to compile).
-    define: { 'process.env.NODE_ENV': '"production"' },
-    tsconfig: join(root, 'tsconfig.json'),
-    // Bundled CommonJS calls require(): give the ESM bundle a real one.
-    banner: { js: `import { createRequire as __cmeshCreateRequire } from 'node:module'; const require = __cmeshCreateRequire(${META_URL});` },
-    plugins: [
-      {
-        name: 'cmesh-bundle',
-        setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, async (args) => {
-            if (args.path.startsWith('node:') || args.pluginData === 'cmesh-resolved' || args.kind === 'entry-point') return undefined;
-            const parts = args.path.split('/');
-            const pkg = args.path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-            const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'cmesh-resolved' });
-            // An optional dependency that is not installed (ink's react-devtools-core, behind DEV=true): esbuild would
-            // hoist it to a top-level import of the bundle and fail every start; this module throws only when reached.
-            if (r.errors.length > 0) return { path: args.path, namespace: 'cmesh-missing' };
-            if (r.external || !EXTERNAL_PACKAGES.has(pkg)) return undefined;
-            externals.add(r.path);
-            return { path: r.path, external: true };
-          });
-          b.onLoad({ filter: /.*/, namespace: 'cmesh-missing' }, (args) => ({
-            contents: `throw Object.assign(new Error(${JSON.stringify(`Cannot find package '${args.path}' (not installed)`)}), { code: 'MODULE_NOT_FOUND' });\n`,
-            loader: 'js',
-          }));
-          b.onLoad({ filter: /\.js$/ }, (args) => {
-            if (!LAZY.some((suffix) => args.path.endsWith(suffix))) return undefined;
-            externals.add(args.path);
-            return { contents: lazyShim(args.path), loader: 'js' };
-          });
-          // Each of our sources keeps its own import.meta.url (package.json, the repo root are found through it).
-          b.onLoad({ filter: /\.tsx?$/ }, (args) => {
-            if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
-            const source = readFileSync(args.path, 'utf8');
-            const contents = source.replaceAll(META_URL, JSON.stringify(pathToFileURL(args.path).href));
-            return { contents, loader: args.path.endsWith('x') ? 'tsx' : 'ts' };
-          });
-        },
-      },
-    ],
-  };
-}
-
 async function compile(esbuild, root, name, entry, dir, split) {
   const externals = new Set();
+  const { buildOptions } = await import('./bundle-build-options.mjs'); // only a build: one module less per start
   const result = await esbuild.build(buildOptions(root, name, entry, dir, externals, split)).catch((err) => {
     // An error in a file (syntax, an import that does not resolve) repeats until a source changes; one without a
     // location (esbuild's service died) may not, so it is retried.
@@ -273,7 +139,8 @@ async function compile(esbuild, root, name, entry, dir, split) {
   // Not remembered: the next start sees the edited file and builds from it.
   if (!hash) throw failure('a source changed while bundling', false);
   const files = result.outputFiles.map((f) => ({ name: basename(f.path), contents: f.contents }));
-  return { hash, files, inputs, externals: [...externals].sort(), esbuild: esbuild.version, esbuildPackage, stats, statsAt };
+  const chunks = split ? chunkPlan(result.metafile, root, inputs) : undefined;
+  return { root: resolve(root), hash, files, inputs, externals: [...externals].sort(), esbuild: esbuild.version, esbuildPackage, stats, statsAt, chunks };
 }
 
 function install(dir, name, built) {
@@ -282,12 +149,12 @@ function install(dir, name, built) {
   mkdirSync(join(dir, folder), { recursive: true });
   for (const f of built.files) writeAtomic(join(dir, folder, f.name), f.contents);
   const file = join(folder, 'main.mjs');
-  const { hash, inputs, externals, esbuild, esbuildPackage, stats, statsAt } = built;
-  const manifest = { format: FORMAT, hash, bundle: file, inputs, externals, esbuild, esbuildPackage, node: nodeMajor(), stats, statsAt };
-  writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(manifest, null, 1)}\n`);
-  // Older bundles are dead weight. A process already running one has its entry in memory, but may still load one of
-  // its chunks later (a long-running `cmesh dash`), so only bundles of an older cache format (single files) go at once
-  // and older bundle dirs once nothing could still be using them.
+  const { files: _files, ...rest } = built;
+  const manifest = { format: FORMAT, bundle: file, node: nodeMajor(), ...rest };
+  writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(manifest)}\n`);
+  writeStartManifest(dir, name, manifest);
+  // Older bundles are dead weight, but a running one may still load a chunk (a long `cmesh dash`): single files (an
+  // older cache format) go at once, bundle dirs once nothing could still be using them.
   const pattern = new RegExp(`^${name}-[0-9a-f]+(\\.mjs)?$`);
   for (const old of readdirSync(dir)) {
     if (!pattern.test(old) || old === folder) continue;
@@ -295,7 +162,8 @@ function install(dir, name, built) {
     const st = statSync(path, { throwIfNoEntry: false });
     if (st && (st.isFile() || Date.now() - st.mtimeMs > OLD_BUNDLE_MS)) rmSync(path, { recursive: true, force: true });
   }
-  return join(dir, file);
+  // Built from the files as they are now: no chunk needs a check of its own.
+  return { path: join(dir, file) };
 }
 
 /** A superseded bundle dir is removed once it is this old: no CLI verb runs a day on one bundle's chunks. */
@@ -303,11 +171,10 @@ const OLD_BUNDLE_MS = 24 * 3600_000;
 
 /**
  * Builds the bundle of `entry` (relative to root) once and installs it into the first writable dir; returns its path.
- * Throws when no dir is writable (before building), when the build fails (`remember`: true), or with every dir's reason
- * when none took the files.
+ * Throws when no dir is writable (before building), when the build fails (`remember`: true), or when no dir took it.
  */
-export function buildBundle(root, name, entry, dirs) {
-  return buildScoped(root, scopedName(root, name), entry, dirs, name === 'cli');
+export async function buildBundle(root, name, entry, dirs) {
+  return (await buildScoped(root, scopedName(root, name), entry, dirs, name === 'cli')).path;
 }
 
 async function buildScoped(root, name, entry, dirs, split) {
@@ -335,18 +202,27 @@ const LABEL = { cli: 'CLI', daemon: 'daemon' };
 
 /**
  * A fresh cached bundle, else a new one, else undefined with the reason (the caller falls back to tsx). A build that
- * fails warns once through `warn` (stderr by default) and is not retried until the sources change.
+ * fails warns once through `warn` (stderr by default) and is not retried until the sources change. With `onStaleChunk`
+ * (the process that will run the bundle), a lazy chunk whose inputs changed since the start check calls it with the
+ * file instead of running; the manifest then forgets its stats, so the next start re-hashes and rebuilds.
  */
 export async function ensureBundle(root, label, entry, dirs, options = {}) {
   const warn = options.warn ?? ((line) => process.stderr.write(line));
   const name = scopedName(root, label);
   const fresh = freshScoped(root, name, dirs);
-  if (fresh) return { path: fresh };
+  if (fresh) {
+    if (fresh.lazy.size > 0 && options.onStaleChunk) {
+      // Only while the manifest is still this bundle's: another start may have installed a newer one meanwhile.
+      const forget = (m) => readManifest(fresh.dir, name)?.hash === m.hash && writeManifest(fresh.dir, name, { ...m, stats: undefined });
+      guardChunks(fresh, { recheck: (m) => recheck(root, name, fresh.dir, m), forget, onStale: options.onStaleChunk });
+    }
+    return { path: fresh.path };
+  }
   const key = failureKey(root, name, entry, dirs);
   const known = knownFailure(dirs, name, key);
   if (known !== undefined) return { error: `${known} (remembered; retried when the sources change)` };
   try {
-    const path = await buildScoped(root, name, entry, dirs, label === 'cli');
+    const { path } = await buildScoped(root, name, entry, dirs, label === 'cli');
     for (const dir of dirs) {
       try {
         rmSync(failedFile(dir, name), { force: true });
@@ -363,4 +239,27 @@ export async function ensureBundle(root, label, entry, dirs, options = {}) {
     }
     return { error };
   }
+}
+
+/**
+ * A fresh bundle as the lazy-chunk guard sees it (bundle-chunks.mjs): the names of its lazy chunks, and its full
+ * manifest on demand — undefined once the dir holds another bundle's.
+ */
+function freshResult(path, dir, name, m) {
+  const lazy = new Set(m.lazy ?? Object.keys(m.chunks?.lazy ?? {}));
+  const full = () => {
+    const f = m.chunks ? m : readManifest(dir, name);
+    return f?.hash === m.hash && f.statsAt === m.statsAt ? f : undefined;
+  };
+  return { path, dir, lazy, full };
+}
+
+/** Lazy-chunk guard: do all of `m`'s inputs still hash to its hash? Then its stats are refreshed and it is returned. */
+function recheck(root, name, dir, m) {
+  const statsAt = Date.now();
+  const stats = statInputs([join(root, 'tsconfig.json'), m.esbuildPackage, ...m.inputs]);
+  if (!stats || contentHash(root, m.esbuild, m.inputs) !== m.hash) return undefined;
+  const refreshed = { ...m, stats, statsAt };
+  writeManifest(dir, name, refreshed);
+  return refreshed;
 }

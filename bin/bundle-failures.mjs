@@ -1,10 +1,10 @@
 // The memory of a failed bundle build (see bundle-cache.mjs): `<name>-failed.json` next to the bundles, keyed by the
 // sources' sizes and mtimes, so the same failing build is not paid for on every start.
 
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { FORMAT, esbuildVersion, writableDirs, writeAtomic } from './bundle-files.mjs';
+import { sha256 } from './name-hash.mjs';
 
 // Files a build may have read, found without building: everything but dependencies under root, plus the install's
 // lockfile (npm rewrites node_modules/.package-lock.json on every install) and esbuild's version.
@@ -41,7 +41,7 @@ export function failureKey(root, name, entry, dirs = []) {
     // esbuild missing: installing it changes the lockfile below.
   }
   const lock = statSync(join(root, 'node_modules', '.package-lock.json'), { throwIfNoEntry: false });
-  const h = createHash('sha256');
+  const h = sha256();
   h.update(`cmesh-bundle-failure ${FORMAT} ${name} ${entry} esbuild ${version} node ${process.versions.node.split('.')[0]}\n`);
   h.update(`lock\0${lock?.size ?? '-'}\0${lock?.mtimeMs ?? '-'}\n`);
   for (const line of sourceStats(root, new Set(dirs.map((d) => resolve(d))), []).sort()) h.update(`${line}\n`);

@@ -6,10 +6,15 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /** Bump when the bundles' shape (options, shims, plugins) changes: older bundles then never match. */
-export const FORMAT = 3;
+export const FORMAT = 4;
 
 export function esbuildVersion(root) {
   return esbuildPackageOf(root).version;
+}
+
+/** esbuild comes with tsx (our dependency): resolve it from there, so a non-hoisted install works too. */
+export function loadEsbuild(root) {
+  return createRequire(createRequire(join(root, 'package.json')).resolve('tsx'))('esbuild');
 }
 
 /** The package.json of the esbuild tsx uses (esbuild comes with tsx), and the version it names. */

@@ -2,14 +2,21 @@
 // Entry shim: cmesh ships as TypeScript. It runs from a content-hashed esbuild bundle of cli/main.ts (built on first use
 // after any source change, ~0.5 s; see bundle-cache.mjs), which starts ~0.3 s sooner than going through tsx; tsx runs
 // the same sources when no bundle can be had, and always with CMESH_BUNDLE=0.
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cacheDirs, ensureBundle } from './bundle-cache.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const bundle = process.env.CMESH_BUNDLE === '0' ? undefined : await ensureBundle(root, 'cli', join('cli', 'main.ts'), cacheDirs(root));
+// A lazily loaded chunk whose node_modules inputs changed after this start's check must not run (bundle-chunks.mjs).
+const onStaleChunk = (file) => {
+  process.stderr.write(`cmesh: ${file} changed since the CLI bundle was built; it is rebuilt on the next start: run the command again\n`);
+  process.exit(1);
+};
+const bundle = process.env.CMESH_BUNDLE === '0' ? undefined : await ensureBundle(root, 'cli', join('cli', 'main.ts'), cacheDirs(root), { onStaleChunk });
 let bundled = false;
 if (bundle?.path !== undefined) {
+  // Names the CLI's code for caches of its results (cli/project-cache.ts): the bundle dir carries the content hash.
+  globalThis.cmeshBuild = basename(dirname(bundle.path));
   try {
     await import(pathToFileURL(bundle.path).href);
     bundled = true;

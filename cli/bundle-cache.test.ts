@@ -1,13 +1,14 @@
 // bin/bundle-cache.mjs against a throwaway package: a failed build is remembered per source state (one warning, no
-// rebuild until a source changes), a fix builds and clears the marker, and no writable cache dir skips the build.
+// rebuild until a source changes), a fix builds and clears the marker, and no writable cache dir skips the build;
+// freshness by stats, and (bundle-chunks.mjs) a lazy chunk's own check of its node_modules inputs.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureBundle, failureKey, freshBundle, knownFailure, scopedName } from '../bin/bundle-cache.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -133,7 +134,80 @@ test('two package roots sharing one cache dir (symlinked node_modules) never run
     assert.match(await readFile(mine.path, 'utf8'), /this root/);
     assert.match(await readFile(theirs.path, 'utf8'), /other root/);
     assert.equal(freshBundle(root, 'cli', [cache]), mine.path, 'the other root\'s build did not replace this one');
+    // Were the short name hashes of the two roots to collide, the manifest's own root still tells them apart.
+    const manifest = (r: string): string => join(cache, `${scopedName(r, 'cli')}-bundle.json`);
+    await writeFile(manifest(other), await readFile(manifest(root)));
+    assert.equal(freshBundle(other, 'cli', [cache]), undefined);
   } finally {
     await rm(other, { recursive: true, force: true });
   }
+});
+
+test('a split bundle stats only its eager inputs at start; a lazy chunk whose node_modules input changed never runs', async (t) => {
+  const pkg = await mkdtemp(join(tmpdir(), 'cm-bundle-lazy-'));
+  const hook = globalThis as { __cmeshChunk?: (url: string) => void };
+  t.after(async () => {
+    delete hook.__cmeshChunk;
+    await rm(pkg, { recursive: true, force: true });
+  });
+  // A real node_modules (esbuild still comes through the repo's tsx) holding one package only a lazy chunk imports.
+  await mkdir(join(pkg, 'src'));
+  await mkdir(join(pkg, 'node_modules', 'lazydep'), { recursive: true });
+  await symlink(join(REPO, 'node_modules', 'tsx'), join(pkg, 'node_modules', 'tsx'), 'dir');
+  const dep = join(pkg, 'node_modules', 'lazydep', 'index.js');
+  const files: Record<string, string> = {
+    'package.json': '{ "name": "l", "type": "module" }\n',
+    'tsconfig.json': '{ "compilerOptions": { "strict": true } }\n',
+    'node_modules/lazydep/package.json': '{ "name": "lazydep", "type": "module", "main": "index.js" }\n',
+    'node_modules/lazydep/index.js': "export const dep = 'one';\n",
+    'src/lazy.ts': "import { dep } from 'lazydep';\n(globalThis as { lazyRan?: string }).lazyRan = dep;\n",
+    'src/main.ts': "await import('./lazy.ts');\n",
+  };
+  const past = new Date('2024-01-01T00:00:00Z');
+  for (const [name, text] of Object.entries(files)) {
+    await writeFile(join(pkg, name), text);
+    await utimes(join(pkg, name), past, past);
+  }
+  const cacheDir = join(pkg, 'cache');
+  const stale: string[] = [];
+  const onStaleChunk = (file: string): void => {
+    stale.push(file);
+    throw new Error(`stale ${file}`);
+  };
+  const built = await ensureBundle(pkg, 'cli', join('src', 'main.ts'), [cacheDir], { onStaleChunk });
+  assert.ok(built.path, built.error);
+  const manifest = JSON.parse(await readFile(join(cacheDir, `${scopedName(pkg, 'cli')}-bundle.json`), 'utf8'));
+  const depId = manifest.inputs.indexOf(dep);
+  assert.ok(depId >= 0 && !manifest.chunks.eager.includes(depId), 'the dependency is not checked at start');
+  const [lazyChunk, ids] = Object.entries(manifest.chunks.lazy as Record<string, number[]>).find(([, v]) => v.includes(depId))!;
+  const chunkUrl = pathToFileURL(join(dirname(built.path), lazyChunk)).href;
+  // A start reads the small start manifest: the lazy chunk's dependency is not in it.
+  const startFile = join(cacheDir, `${scopedName(pkg, 'cli')}-start.json`);
+  const start = JSON.parse(await readFile(startFile, 'utf8'));
+  assert.ok(!start.inputs.includes(dep) && start.inputs.length < manifest.inputs.length && start.lazy.includes(lazyChunk));
+
+  // An in-place edit of the dependency: the start check still passes (it was not stat'ed)...
+  assert.equal((await ensureBundle(pkg, 'cli', join('src', 'main.ts'), [cacheDir], { onStaleChunk })).path, built.path);
+  hook.__cmeshChunk?.(chunkUrl);
+  assert.deepEqual(stale, [], 'unchanged: the chunk runs');
+  // A stat that moved without a byte changing (the same package reinstalled): the content hash clears it.
+  const later = new Date('2024-02-01T00:00:00Z');
+  await utimes(dep, later, later);
+  assert.equal((await ensureBundle(pkg, 'cli', join('src', 'main.ts'), [cacheDir], { onStaleChunk })).path, built.path);
+  hook.__cmeshChunk?.(chunkUrl);
+  assert.deepEqual(stale, [], 'a touch is not a change');
+  await writeFile(dep, "export const dep = 'two';\n");
+  assert.equal((await ensureBundle(pkg, 'cli', join('src', 'main.ts'), [cacheDir], { onStaleChunk })).path, built.path);
+  assert.ok(ids.length > 0);
+  // ...but the chunk's banner stops it before its code runs, and the manifest forgets its stats.
+  await assert.rejects(import(pathToFileURL(built.path).href), /stale .*lazydep/);
+  assert.deepEqual(stale, [dep]);
+  assert.equal(existsSync(startFile), false, 'the start manifest is gone with the stats');
+  assert.equal((globalThis as { lazyRan?: string }).lazyRan, undefined, 'the stale chunk did not run');
+  delete hook.__cmeshChunk;
+  // The next start re-hashes, sees the change and builds anew.
+  const rebuilt = await ensureBundle(pkg, 'cli', join('src', 'main.ts'), [cacheDir]);
+  assert.ok(rebuilt.path && rebuilt.path !== built.path, `${rebuilt.path} vs ${built.path}`);
+  await import(pathToFileURL(rebuilt.path).href);
+  assert.equal((globalThis as { lazyRan?: string }).lazyRan, 'two');
 });

@@ -5,7 +5,6 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cacheDirs, ensureBundle } from '../bin/bundle-cache.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -31,6 +30,8 @@ export async function daemonLaunch(env: Record<string, string | undefined>): Pro
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const viaTsx = (why: string): DaemonLaunch => ({ args: ['--import', tsx, join(REPO, 'daemon', 'main.ts')], fallback: why });
   if (env['CMESH_DAEMON_BUNDLE'] === '0') return viaTsx('CMESH_DAEMON_BUNDLE=0');
+  // Loaded here, not at the top: only a start of the daemon needs it, not every CLI start.
+  const { cacheDirs, ensureBundle } = await import('../bin/bundle-cache.mjs');
   const bundle = await ensureBundle(REPO, 'daemon', join('daemon', 'bundle-entry.ts'), cacheDirs(REPO, env));
   // CMESH_DAEMON_V8_FLAGS replaces the defaults (measuring other settings; an empty value runs node's defaults).
   const flags = env['CMESH_DAEMON_V8_FLAGS'] === undefined ? DAEMON_V8_FLAGS : env['CMESH_DAEMON_V8_FLAGS'].split(/\s+/).filter(Boolean);

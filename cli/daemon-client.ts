@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { type IncomingMessage, type RequestOptions, request as httpRequest } from 'node:http';
 import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -69,13 +69,17 @@ export class DaemonClient {
       const raw = Buffer.isBuffer(body);
       const payload = body === undefined ? undefined : raw ? body : JSON.stringify(body);
       const type = raw ? 'application/x-tar' : 'application/json';
-      const req = httpRequest({
+      // A unix socket has no TLS name: an empty `servername` (an agent option @types/node leaves out of
+      // RequestOptions) spares the agent's net.isIP on the host, whose IPv6 regex costs a CLI start ~3 ms to compile.
+      const options: RequestOptions & { servername: string } = {
         socketPath: this.home.socket,
+        servername: '',
         method,
         path,
         headers: payload === undefined ? {} : { 'content-type': type, 'content-length': Buffer.byteLength(payload) },
         ...(signal ? { signal } : {}),
-      });
+      };
+      const req = httpRequest(options);
       req.once('response', resolve);
       req.once('error', (err: NodeJS.ErrnoException) => {
         // Refused or missing socket means no daemon; anything later is a real protocol failure.

@@ -5,15 +5,21 @@ import type { Command } from 'commander';
 import { formatPosition, isCmeshError } from '../daemon/api/errors.ts';
 import type { LoadedProject } from '../daemon/api/project.ts';
 import type { CliContext } from './cli-context.ts';
-import { projectSelection, readGlobalOptions } from './global-options.ts';
+import { type ProjectSelection, projectSelection, readGlobalOptions } from './global-options.ts';
+import { cachedProject, loadAndCache, projectCacheFor } from './project-cache.ts';
 import { colorsFor } from './output.ts';
 
 /** Loads the compose project and prints its warnings on stderr (every verb shows them the same way). */
 export async function loadComposeProject(command: Command, ctx: CliContext): Promise<LoadedProject> {
   const globals = readGlobalOptions(command);
-  // Lazy: verbs that only need a name from -p never pay for the YAML loader.
-  const { loadProject } = await import('../daemon/config/load.ts');
-  const loaded = await loadProject(projectSelection(globals, ctx.cwd, ctx.env));
+  const selection = projectSelection(globals, ctx.cwd, ctx.env);
+  // Lazy: an unchanged project (project-cache.ts) and verbs that only need a name from -p never pay for the loader.
+  const load = async (sel: ProjectSelection, seen?: (path: string) => void): Promise<LoadedProject> => {
+    const { loadProject } = await import('../daemon/config/load.ts');
+    return loadProject(seen ? { ...sel, seen } : sel);
+  };
+  const cache = projectCacheFor(ctx.env);
+  const loaded = cache ? (cachedProject(cache, selection) ?? (await loadAndCache(cache, selection, load))) : await load(selection);
   const c = colorsFor(ctx.stderr, { env: ctx.env, color: globals.color });
   for (const w of loaded.warnings) {
     const where = w.position ? `${formatPosition(w.position)} ` : '';

@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import type { ArchiveRequest } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
 import type { CliContext } from '../cli-context.ts';
-import { extractInto, packPath } from '../cp-tar.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { parseIndex, withRequest } from '../interactive-options.ts';
 import { requireProjectName } from '../project-ref.ts';
@@ -43,11 +42,14 @@ export function register(program: Command, ctx: CliContext): void {
       const archive = (request: ArchiveRequest) => withRequest(`/v1/projects/${encodeURIComponent(name)}/archive`, request);
       if ('service' in from) {
         const tar = await client.download(archive({ service: from.service, index: opts.index, path: from.path }));
+        const { extractInto } = await import('../cp-tar.ts');
         const written = await extractInto(tar, (to as { local: string }).local, ctx.cwd);
         ctx.stderr.write(`Copied ${from.service}:${from.path} to ${written}\n`);
         return;
       }
       const local = from.local;
+      // tar-stream loads only for a copy, not on every CLI start.
+      const { packPath } = await import('../cp-tar.ts');
       // The daemon applies docker cp's rule: into `path` when it is a directory there, else as `path` itself.
       await client.request('PUT', archive({ service: remote.service, index: opts.index, path: remote.path }), await packPath(local, ctx.cwd));
       ctx.stderr.write(`Copied ${local} to ${remote.service}:${remote.path}\n`);

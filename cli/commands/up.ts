@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { UpRequest } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
 import { pickTarget } from '../../daemon/api/target.ts';
-import { REGISTRY } from '../../daemon/config/x-cmesh.ts';
+import { REGISTRY } from '../../daemon/config/registry-name.ts';
 import { runCiWait } from '../ci/ci-wait.ts';
 import { assertWritable } from '../ci/report.ts';
 import type { CliContext } from '../cli-context.ts';

@@ -32,6 +32,11 @@ export interface LoadOptions {
   profiles?: string[];
   /** Process env (default process.env); wins over .env. */
   env?: Record<string, string | undefined>;
+  /**
+   * Told every path the load looks at (read, or probed and absent), before it looks: with the env names it reads,
+   * those are all the load depends on (cli/project-cache.ts keys its cache on them).
+   */
+  seen?: (path: string) => void;
 }
 
 export interface SourceFile {
@@ -115,15 +120,16 @@ export function loadProjectFromSources(sources: SourceFile[], opts: SourceLoadOp
 
 export async function loadProject(opts: LoadOptions): Promise<LoadedProject> {
   const env = opts.env ?? process.env;
-  const found = discoverComposeFiles(opts.cwd, opts.files, await withComposeFileFromDotenv(opts, env));
+  const seen = opts.seen ?? (() => {});
+  const found = discoverComposeFiles(opts.cwd, opts.files, await withComposeFileFromDotenv(opts, env), seen);
   const sources: SourceFile[] = [];
-  for (const file of found.files) sources.push({ file, text: await readComposeFile(file) });
+  for (const file of found.files) sources.push({ file, text: await readComposeFile(file, seen) });
   const projectDir = opts.projectDirectory !== undefined ? resolve(opts.cwd, opts.projectDirectory) : dirname(found.files[0] ?? opts.cwd);
   const envFiles: SourceFile[] = [];
   if (opts.envFiles !== undefined && opts.envFiles.length > 0) {
-    for (const f of opts.envFiles) envFiles.push(await readEnvFile(resolve(opts.cwd, f), true));
+    for (const f of opts.envFiles) envFiles.push(await readEnvFile(resolve(opts.cwd, f), true, seen));
   } else {
-    const dflt = await readEnvFile(resolve(projectDir, '.env'), false);
+    const dflt = await readEnvFile(resolve(projectDir, '.env'), false, seen);
     if (dflt.text !== '') envFiles.push(dflt);
   }
   const loaded = loadProjectFromSources(sources, {
@@ -132,7 +138,10 @@ export async function loadProject(opts: LoadOptions): Promise<LoadedProject> {
     ...(opts.profiles !== undefined ? { profiles: opts.profiles } : {}),
     env,
     envFiles,
-    readFile: readSmallFileSync,
+    readFile: (file) => {
+      seen(file);
+      return readSmallFileSync(file);
+    },
   });
   return { ...loaded, warnings: [...found.warnings, ...loaded.warnings] };
 }
@@ -147,7 +156,7 @@ async function withComposeFileFromDotenv(opts: LoadOptions, env: Record<string, 
   const candidates = opts.envFiles !== undefined && opts.envFiles.length > 0 ? opts.envFiles.map((f) => resolve(opts.cwd, f)) : [resolve(dir, '.env')];
   const values = new Map<string, string>();
   for (const f of candidates) {
-    const { text } = await readEnvFile(f, false);
+    const { text } = await readEnvFile(f, false, opts.seen);
     for (const [k, v] of parseEnvFile(f, text, (n) => env[n] ?? values.get(n)).values) values.set(k, v);
   }
   const file = values.get('COMPOSE_FILE');
@@ -156,7 +165,8 @@ async function withComposeFileFromDotenv(opts: LoadOptions, env: Record<string, 
   return { ...env, COMPOSE_FILE: file, ...(sep !== undefined ? { COMPOSE_PATH_SEPARATOR: sep } : {}) };
 }
 
-async function readComposeFile(file: string): Promise<string> {
+async function readComposeFile(file: string, seen: (path: string) => void): Promise<string> {
+  seen(file);
   try {
     const st = await stat(file);
     if (!st.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
@@ -173,7 +183,8 @@ async function readComposeFile(file: string): Promise<string> {
 }
 
 /** Reads an env file; a missing default .env is fine (empty), a missing --env-file is not. */
-async function readEnvFile(file: string, required: boolean): Promise<SourceFile> {
+async function readEnvFile(file: string, required: boolean, seen?: (path: string) => void): Promise<SourceFile> {
+  seen?.(file);
   try {
     const st = await stat(file);
     if (!st.isFile() || st.size > LIMITS.maxBytes) throw Object.assign(new Error('not a regular small file'), { code: st.isFile() ? 'EFBIG' : 'EISDIR' });

@@ -12,6 +12,7 @@ import { POLICY_KEYS, readPolicyKey, resolvePolicy } from './policy-read.ts';
 import { TARGETS, type Target } from '../api/target.ts';
 import { LB_STRATEGIES, PROTOCOLS } from './schema.ts';
 import { readTls } from './tls-read.ts';
+import { REGISTRY } from './registry-name.ts';
 
 export const MESH_DEFAULTS = {
   lb: 'p2c',
@@ -60,8 +61,6 @@ const ROLLOUT_KEYS = new Set(['max_surge']);
 const HEALTH_KEYS = new Set(['path', 'port', 'interval', 'timeout', 'rise', 'fall']);
 const TIMEOUT_KEYS = new Set(['connect', 'request', 'idle']);
 const HASH_KEY = /^(header:[A-Za-z0-9-]+|cookie:[A-Za-z0-9_.-]+|ip)$/;
-/** A registry host[:port][/path] as it prefixes an image reference: no scheme, no tag, no digest. */
-export const REGISTRY = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 const BIND = /^((25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 
 /** Project-level `x-cmesh:`: `defaults` and `east_west` (off until the east-west mesh is complete). */

@@ -1,0 +1,120 @@
+// Which inputs of a split bundle each start checks, and the check of the rest when their chunk first loads.
+//
+// The CLI bundle has ~1700 inputs, ~1500 of them in node_modules, most reached only from chunks a verb imports on first
+// use (the dashboard's ink, `export kubernetes`' models, the compose loader's YAML and zod); stat'ing all of them cost
+// every start ~10 ms of CPU. A start now checks our own sources (of every chunk: an edit is caught before any code
+// runs) and all inputs of the entry's static import graph. A lazy chunk checks its remaining inputs (node_modules
+// files only) when it is first evaluated, through the hook every output file calls at the top of its banner. When a
+// stat moved, every input is re-hashed: a chunk whose bytes changed never runs its code, the manifest forgets its stats
+// (the next start rebuilds) and the process stops, asking to run the command again. Plain JS, as bundle-cache.mjs.
+
+import { statSync } from 'node:fs';
+import { basename, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A file modified within this long of when its stat was taken is never trusted by stat alone (see bundle-cache.mjs). */
+export const RACY_MS = 2000;
+
+/** The global every output file's banner calls with its own URL (bundle-build-options.mjs). */
+export const CHUNK_HOOK = '__cmeshChunk';
+
+const inNodeModules = (path) => path.includes(`${sep}node_modules${sep}`);
+
+/**
+ * At build time, from esbuild's metafile: `eager`, the indexes (into the sorted `inputs`) a start checks, and `lazy`,
+ * per chunk file name outside the entry's static graph, the indexes its first load checks. Undefined without splitting.
+ */
+export function chunkPlan(metafile, root, inputs) {
+  const outputs = metafile.outputs;
+  const names = Object.keys(outputs);
+  if (names.length < 2) return undefined;
+  const index = new Map(inputs.map((p, i) => [p, i]));
+  const idOf = (p) => index.get(join(root, p));
+  // Inputs esbuild tree-shook out of every output (a package index's unused re-exports) still shape the build: each
+  // belongs with the files that import it, so a chunk's share is everything its inputs reach in the input graph.
+  const reach = (from, staticOnly) => {
+    const seen = new Set(from);
+    for (const queue = [...from]; queue.length > 0; ) {
+      for (const i of metafile.inputs[queue.pop()]?.imports ?? []) {
+        if (i.external || seen.has(i.path) || (staticOnly && i.kind === 'dynamic-import')) continue;
+        seen.add(i.path);
+        queue.push(i.path);
+      }
+    }
+    return [...seen].map(idOf).filter((i) => i !== undefined);
+  };
+  const inputsOf = (out) => Object.keys(outputs[out].inputs).filter((p) => !p.includes(':'));
+  // Every dynamic import's target is an `entryPoint` too: the entry is the one named main.mjs (entryNames).
+  const entry = names.find((o) => basename(o) === 'main.mjs');
+  const graph = new Set([entry]);
+  for (const queue = [entry]; queue.length > 0; ) {
+    for (const i of outputs[queue.pop()].imports) {
+      if (i.kind !== 'import-statement' || i.external || graph.has(i.path)) continue;
+      graph.add(i.path);
+      queue.push(i.path);
+    }
+  }
+  const eager = new Set(inputs.flatMap((p, i) => (inNodeModules(p) ? [] : [i])));
+  for (const i of reach([...graph].flatMap(inputsOf), true)) eager.add(i);
+  const lazy = {};
+  const covered = new Set(eager);
+  for (const out of names) {
+    const rest = graph.has(out) ? [] : reach(inputsOf(out), true).filter((i) => !eager.has(i));
+    for (const i of rest) covered.add(i);
+    if (rest.length > 0) lazy[basename(out)] = rest;
+  }
+  // Anything no chunk claims is checked on every start.
+  for (let i = 0; i < inputs.length; i++) if (!covered.has(i)) eager.add(i);
+  return { eager: [...eager].sort((a, b) => a - b), lazy };
+}
+
+/**
+ * The inputs a start must stat: all of them without a plan, or when a lazy input's recorded stat is racy (only a
+ * full check, which re-hashes, may clear that; the lazy check compares stats alone).
+ */
+export function startInputs(m) {
+  if (!m.chunks) return m.inputs;
+  const racy = Object.values(m.chunks.lazy).some((ids) =>
+    ids.some((i) => {
+      const was = m.stats?.[m.inputs[i]];
+      return !was || was[1] > m.statsAt - RACY_MS;
+    }),
+  );
+  return racy ? m.inputs : m.chunks.eager.map((i) => m.inputs[i]);
+}
+
+/**
+ * Installs the hook every chunk's banner calls; quiet for a chunk of the start's graph or a fresh lazy one. For a lazy
+ * chunk whose inputs' stats moved, `recheck(manifest)` re-hashes every input (the bytes are the bundle's, e.g. the same
+ * package reinstalled: it returns the manifest with refreshed stats); otherwise `forget(manifest)` drops its stats and
+ * `onStale` gets the file instead of the chunk running. `state`: `lazy`, the lazy chunks' names; `full()`, the bundle's
+ * full manifest, undefined once another bundle's replaced it (then its chunks are not to be trusted either).
+ */
+export function guardChunks(state, { recheck, forget, onStale }) {
+  let m;
+  globalThis[CHUNK_HOOK] = (url) => {
+    const chunk = basename(fileURLToPath(url));
+    if (!state.lazy.has(chunk)) return;
+    m ??= state.full();
+    const file = m ? staleInput(m, chunk) : chunk;
+    if (file === undefined) return;
+    const refreshed = m && recheck(m);
+    if (refreshed) {
+      m = refreshed;
+      return;
+    }
+    if (m) forget(m);
+    onStale(file);
+  };
+}
+
+/** The first lazily checked input of `chunk` whose size or mtime differs from the manifest's, or undefined. */
+function staleInput(m, chunk) {
+  for (const i of m.chunks?.lazy[chunk] ?? []) {
+    const file = m.inputs[i];
+    const was = m.stats[file];
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st || st.size !== was[0] || st.mtimeMs !== was[1]) return file;
+  }
+  return undefined;
+}

@@ -1,0 +1,84 @@
+// A bundle's manifests (bundle-cache.mjs): `<name>-bundle.json` lists every input with its size and mtime (~280 KB for
+// the CLI); `<name>-start.json` holds only what a start checks (bundle-chunks.mjs: our sources and the entry's static
+// graph, ~20 KB), since parsing the full one cost every CLI start ~5 ms of CPU. The start manifest is derived from the
+// full one on every write and carries its hash and statsAt; the full one is read only to build, re-hash, or check a
+// lazy chunk. Plain JS for the same reason as bundle-cache.mjs.
+
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { RACY_MS, startInputs } from './bundle-chunks.mjs';
+import { FORMAT, writeAtomic } from './bundle-files.mjs';
+
+export const nodeMajor = () => process.versions.node.split('.')[0];
+
+const fullFile = (dir, name) => join(dir, `${name}-bundle.json`);
+const startFile = (dir, name) => join(dir, `${name}-start.json`);
+
+function read(file) {
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8'));
+    return m.format === FORMAT ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const readManifest = (dir, name) => read(fullFile(dir, name));
+export const readStartManifest = (dir, name) => read(startFile(dir, name));
+
+/** The start manifest of `m`: its inputs are the ones a start stats (all of them while a lazy stat is racy). */
+export function startManifest(m) {
+  const inputs = startInputs(m);
+  const stats = {};
+  for (const file of [join(m.root, 'tsconfig.json'), m.esbuildPackage, ...inputs]) stats[file] = m.stats[file];
+  const { chunks, ...meta } = m;
+  return { ...meta, inputs, stats, lazy: Object.keys(chunks?.lazy ?? {}) };
+}
+
+/** Writes the start manifest of `m`, or removes it when `m` has no stats (the next start re-hashes). Best effort. */
+export function writeStartManifest(dir, name, m) {
+  try {
+    if (m.stats) writeAtomic(startFile(dir, name), `${JSON.stringify(startManifest(m))}\n`);
+    else rmSync(startFile(dir, name), { force: true });
+  } catch {
+    // Read-only cache dir: the next start reads the full manifest.
+  }
+}
+
+/** Best effort: a manifest that cannot be rewritten only costs the next start a hash. */
+export function writeManifest(dir, name, m) {
+  try {
+    writeAtomic(fullFile(dir, name), `${JSON.stringify(m)}\n`);
+  } catch {
+    return; // Read-only cache dir: the bundle is still fresh.
+  }
+  writeStartManifest(dir, name, m);
+}
+
+/** Size and mtime of each file, or undefined when one is gone. */
+export function statInputs(files) {
+  const stats = {};
+  for (const file of files) {
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st) return undefined;
+    stats[file] = [st.size, st.mtimeMs];
+  }
+  return stats;
+}
+
+/**
+ * True when the manifest's stats prove the inputs unchanged since they were hashed (no file is read). esbuild's
+ * package.json is among the stats: unchanged, it still names the version the bundle was built with. A split bundle's
+ * lazy chunks check their own node_modules inputs when they load (bundle-chunks.mjs).
+ */
+export function statsUnchanged(root, m, version) {
+  if (!m.stats || typeof m.statsAt !== 'number' || m.esbuild !== version || m.node !== nodeMajor()) return false;
+  if (typeof m.esbuildPackage !== 'string') return false;
+  const files = [join(root, 'tsconfig.json'), m.esbuildPackage, ...startInputs(m)];
+  for (const file of files) {
+    const was = m.stats[file];
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!was || !st || st.size !== was[0] || st.mtimeMs !== was[1] || st.mtimeMs > m.statsAt - RACY_MS) return false;
+  }
+  return true;
+}
