@@ -97,15 +97,13 @@ export class ProjectManager {
 
   constructor(options: ProjectManagerOptions) {
     this.#o = options;
-    this.#swarm =
-      options.swarm &&
-      new SwarmProjects({
-        swarm: options.swarm,
-        engine: options.engine,
-        emit: (e) => options.bus.publish(e),
-        ...(options.mesh ? { mesh: options.mesh } : {}),
-        ...(options.swarmObserveMs === undefined ? {} : { observeMs: options.swarmObserveMs }),
-      });
+    this.#swarm = options.swarm && new SwarmProjects({
+      swarm: options.swarm,
+      engine: options.engine,
+      emit: (e) => options.bus.publish(e),
+      ...(options.mesh ? { mesh: options.mesh } : {}),
+      ...(options.swarmObserveMs === undefined ? {} : { observeMs: options.swarmObserveMs }),
+    });
     this.#pullTimes = options.pullTimes ?? new MemoryPullTimes();
     this.#prepare = {
       engine: options.engine,
@@ -113,6 +111,7 @@ export class ProjectManager {
       pullTimes: this.#pullTimes,
       filesDir: options.filesDir,
       checks: new UpChecks(options.engine, (e) => options.bus.publish(e)),
+      startEarly: async (partial) => { await options.mesh?.publish(partial); await this.#commit(partial); await this.#loops.ensure(partial.project.name).reconcileNow(); },
     };
     this.#loops = new ProjectLoops({
       engine: options.engine,
@@ -212,8 +211,8 @@ export class ProjectManager {
         if (request.wait) await this.#waitReady(name, services, request.timeoutMs, signal);
         return noop;
       }
-      // Before any pull or build: a key this engine would drop refuses the up at once (up-prepare.ts).
-      const project = await prepareLocalUp(this.#prepare, request, services, signal);
+      // Engine gaps refuse the up before any pull or build; what needs no image being built starts meanwhile (up-prepare.ts).
+      const project = await prepareLocalUp(this.#prepare, request, services, signal, draft);
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
       await this.#o.mesh?.publish(desired);
