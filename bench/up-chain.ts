@@ -18,7 +18,7 @@ export interface ChainContext {
   labels: Record<string, string>;
   engine: ContainerEngine;
   /** Runs the cmesh CLI in `work`; resolves with the wall time, throws on a non-zero exit. */
-  cmesh: (argv: string[]) => Promise<number>;
+  cmesh: (argv: string[], timeoutMs?: number) => Promise<number>;
   /** Runs docker-compose 1.29 in `work`, likewise. */
   compose: (argv: string[]) => Promise<number>;
   /** Polls until every container of the compose project is healthy by Docker's word. */
