@@ -112,37 +112,35 @@ test('a failed stage starts no dependent and no new stage; a branch already runn
   assert.deepEqual(names, ['two-cache-1', 'two-db-1', 'two-worker-1']);
 });
 
-test('the action limit holds across concurrent stages', async () => {
-  const wide = desired(project('wide', ['a', 'b', 'c'].map((name) => svc(name, { replicas: 3 }))));
-  const engine = new FakeEngine();
-  const p = await planFor(engine, wide);
+/** Slows every start by `ms` and reports the most starts that were in flight at once. */
+function countStarts(engine: FakeEngine, ms: number): () => number {
   let inFlight = 0;
   let most = 0;
   const start = engine.startContainer.bind(engine);
   engine.startContainer = async (id) => {
     most = Math.max(most, ++inFlight);
-    await sleep(3);
+    await sleep(ms);
     inFlight--;
     return start(id);
   };
+  return () => most;
+}
+
+test('the action limit holds across concurrent stages', async () => {
+  const wide = desired(project('wide', ['a', 'b', 'c'].map((name) => svc(name, { replicas: 3 }))));
+  const engine = new FakeEngine();
+  const p = await planFor(engine, wide);
+  const most = countStarts(engine, 3);
   const result = await execute(p, engine, () => undefined, { concurrency: 2 });
   assert.equal(result.done, 10, 'the network and 9 replicas');
-  assert.equal(most, 2);
+  assert.equal(most(), 2);
 });
 
 test('the stages of independent services run at once', async () => {
   const wide = desired(project('wide', ['a', 'b', 'c'].map((name) => svc(name))));
   const engine = new FakeEngine();
   const p = await planFor(engine, wide);
-  let inFlight = 0;
-  let most = 0;
-  const start = engine.startContainer.bind(engine);
-  engine.startContainer = async (id) => {
-    most = Math.max(most, ++inFlight);
-    await sleep(5);
-    inFlight--;
-    return start(id);
-  };
+  const most = countStarts(engine, 5);
   await execute(p, engine, () => undefined);
-  assert.equal(most, 3, 'a, b and c start concurrently');
+  assert.equal(most(), 3, 'a, b and c start concurrently');
 });
