@@ -14,7 +14,6 @@
 // dev.cmesh.test=true plus a run label and removed at the end, even on failure.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { type AddressInfo, createServer } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +21,7 @@ import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, run, TEST_LABEL } from '../test/helpers/docker.ts';
 import { benchUp } from './up-3x3.ts';
 import { benchBig, writeBigProject } from './up-big.ts';
-import { type ChainContext, cmeshChain, composeChain, floorChain, listFloor, writeChainFile } from './up-chain.ts';
+import { type ChainContext, cmeshChain, composeChain, floorChain, freePort, listFloor, writeChainFile } from './up-chain.ts';
 
 const args = process.argv.slice(2);
 const REPS = Number(args[args.indexOf('--reps') + 1] ?? 0) || 5;
@@ -91,17 +90,6 @@ const engine = createDockerEngine();
 const chainCmesh = `${runId}-ch`;
 const chainCompose = `${runId.replace(/-/g, '')}ch`;
 const NOOPS = 5;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** What the scenario modules (up-3x3.ts, up-chain.ts) run things with. */
 const context = (): ChainContext => ({
