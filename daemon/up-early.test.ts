@@ -15,17 +15,23 @@ import { dep, project, svc } from './reconcile/testing.ts';
 import { DesiredStore } from './store.ts';
 import { readyWhileBuilding } from './up-prepare.ts';
 
-test('readyWhileBuilding: a service is ready when neither it nor any dependency, transitively, is being built', () => {
+test('readyWhileBuilding: neither it nor a dependency, transitively, is being built, and every edge is service_started', () => {
   const spec = project('p', [
     svc('db'),
     svc('api', { dependsOn: { db: dep() } }),
     svc('web', { dependsOn: { api: dep() } }),
     svc('worker', { dependsOn: { db: dep() } }),
     svc('cron'),
+    svc('report', { dependsOn: { db: dep('service_healthy') } }),
+    svc('mail', { dependsOn: { worker: dep() } }),
   ]);
-  assert.deepEqual(readyWhileBuilding(spec, ['db', 'api', 'web', 'worker', 'cron'], ['api']), ['cron', 'db', 'worker']);
-  assert.deepEqual(readyWhileBuilding(spec, ['web', 'cron'], ['db']), ['cron']);
+  const all = ['db', 'api', 'web', 'worker', 'cron', 'report', 'mail'];
+  // report waits for db's health: a gate that may take long must not hold the built services back.
+  assert.deepEqual(readyWhileBuilding(spec, all, ['api']), ['cron', 'db', 'mail', 'worker']);
+  assert.deepEqual(readyWhileBuilding(spec, ['web', 'cron', 'mail'], ['db']), ['cron']);
   assert.deepEqual(readyWhileBuilding(spec, ['api'], ['api']), []);
+  const cycle = project('c', [svc('x', { dependsOn: { y: dep() } }), svc('y', { dependsOn: { x: dep() } }), svc('z')]);
+  assert.deepEqual(readyWhileBuilding(cycle, ['x', 'y', 'z'], []), ['z'], 'a cycle is left to the plan to refuse');
 });
 
 test('up starts the services that need no build while the build runs, then the rest', async () => {

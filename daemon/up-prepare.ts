@@ -12,7 +12,6 @@ import { withImageExpose } from './image-expose.ts';
 import { type EnsureImagesOptions, ensureImages } from './images.ts';
 import type { PullTimes } from './pull-state.ts';
 import type { UpChecks } from './up-checks.ts';
-import { touchedServices } from './reconcile/plan-graph.ts';
 
 export interface UpPrepareContext {
   engine: ContainerEngine;
@@ -49,10 +48,24 @@ export function upImages(
   });
 }
 
-/** The services that need none of the images being built, themselves or through any dependency. */
+/**
+ * The services that may start while images are being built: they need none of those images, themselves or through
+ * any dependency, and every depends_on edge on the way is `service_started`. The early pass holds the loop's lock,
+ * so it must stay short: a healthy or completed gate (a migration) would keep the built services waiting behind it.
+ */
 export function readyWhileBuilding(project: ProjectSpec, services: readonly string[], building: readonly string[]): string[] {
   const waiting = new Set(building);
-  return services.filter((name) => [...touchedServices(project.services, [name])].every((s) => !waiting.has(s))).sort();
+  // A dependency cycle (the plan refuses it later) counts as not quick rather than recursing forever.
+  const visiting = new Set<string>();
+  const quick = (name: string): boolean => {
+    if (waiting.has(name) || visiting.has(name)) return false;
+    visiting.add(name);
+    const deps = Object.entries(project.services[name]?.dependsOn ?? {}).filter(([dep]) => project.services[dep]);
+    const ok = deps.every(([dep, rule]) => rule.condition === 'service_started' && quick(dep));
+    visiting.delete(name);
+    return ok;
+  };
+  return services.filter(quick).sort();
 }
 
 /**
