@@ -27,9 +27,14 @@ export interface EnsureImagesOptions {
   /** Bound on a silent pull (tests shorten it). */
   pullStallMs?: number;
   now?: () => number;
+  /**
+   * Called once when every image but those still being built is local (pulls done, builds going on), with the project
+   * as it stands and the services whose images are being built: the services that need none of them can start now.
+   */
+  onBuildsPending?: (project: ProjectSpec, building: string[]) => void;
 }
 
-type Task = { service: string; run: () => Promise<void> };
+type Task = { service: string; run: () => Promise<void>; builds?: boolean };
 
 /** Returns the project with every built service's `image` set to its tag. */
 export async function ensureImages(options: EnsureImagesOptions): Promise<ProjectSpec> {
@@ -91,6 +96,7 @@ export async function ensureImages(options: EnsureImagesOptions): Promise<Projec
         // Compose: a service that can be built ignores its pull failure and builds instead.
         pulls.push({
           service: name,
+          builds: true,
           run: () => puller.pull({ ...svc, image }).catch(() => build(svc, force)()),
         });
       } else builds.push({ service: name, run: build(svc, force) });
@@ -122,7 +128,18 @@ export async function ensureImages(options: EnsureImagesOptions): Promise<Projec
       for (const b of builds) await b.run();
     },
   };
-  const outcomes = await Promise.allSettled([...pulls, ...(builds.length > 0 ? [buildChain] : [])].map((t) => t.run()));
+  const running = [...pulls, ...(builds.length > 0 ? [buildChain] : [])].map((t) => t.run());
+  const building = [...builds, ...pulls.filter((t) => t.builds)].map((t) => t.service);
+  if (options.onBuildsPending && building.length > 0) {
+    const onBuildsPending = options.onBuildsPending;
+    const plainPulls = running.filter((_, i) => i < pulls.length && !pulls[i]!.builds);
+    // A failed pull fails the up below; only a clean set of images is announced.
+    void Promise.all(plainPulls).then(
+      () => onBuildsPending({ ...project, services: { ...services } }, building),
+      () => undefined,
+    );
+  }
+  const outcomes = await Promise.allSettled(running);
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
   if (failed) throw failed.reason;
   return { ...project, services };

@@ -77,6 +77,11 @@ export abstract class ProjectCore {
       pullTimes: this.pullTimes,
       filesDir: options.filesDir,
       checks: new UpChecks(options.engine, (e) => options.bus.publish(e)),
+      startEarly: async (partial) => {
+        await options.mesh?.publish(partial);
+        await this.commit(partial);
+        await this.loops.ensure(partial.project.name).reconcileNow();
+      },
     };
     this.loops = new ProjectLoops({
       engine: options.engine,

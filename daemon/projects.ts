@@ -80,8 +80,8 @@ export class ProjectManager extends ProjectCore {
         if (request.wait) await this.waitReady(name, services, request.timeoutMs, signal);
         return noop;
       }
-      // Before any pull or build: a key this engine would drop refuses the up at once (up-prepare.ts).
-      const project = await prepareLocalUp(this.prepare, request, services, signal);
+      // Engine gaps refuse the up before any pull or build; what needs no image being built starts meanwhile (up-prepare.ts).
+      const project = await prepareLocalUp(this.prepare, request, services, signal, draft);
       const desired = { ...draft, project };
       // Ports first: a taken port fails the up before any state is saved or container created.
       await this.o.mesh?.publish(desired);

@@ -41,7 +41,8 @@ test('409 on create adopts our own container instead of duplicating it', async (
   await engine.createNetwork({ name: 'demo_default', labels: {} });
   const { id } = await engine.createContainer(createSpec(web.project, spec, 1, specHash(web.project, spec)));
   const events: DaemonEvent[] = [];
-  await execute({ ...p, stages: p.stages.slice(1) }, engine, (e) => events.push(e));
+  // Without the setup stage: the rest of the plan no longer follows it.
+  await execute({ ...p, stages: p.stages.slice(1).map(({ after: _after, ...stage }) => stage) }, engine, (e) => events.push(e));
   assert.equal(engine.containerCount, 2);
   assert.equal(engine.container(id)?.state, 'running');
   assert.ok(events.some((e) => e.type === 'container' && e.action === 'adopted' && e.container === id));

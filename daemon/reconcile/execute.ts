@@ -7,7 +7,9 @@ import type { DaemonEvent } from '../api/events.ts';
 import type { ActionContext } from './action-context.ts';
 import { runAction } from './execute-actions.ts';
 import { formatAction } from './plan-format.ts';
-import type { Action, Plan, WaitGate } from './plan-types.ts';
+import type { Action, Plan, Stage, WaitGate } from './plan-types.ts';
+import { Slots } from './slots.ts';
+import { joinErrors, runStages } from './stage-graph.ts';
 import type { WakeSource } from './nap.ts';
 import { waitForGate } from './wait.ts';
 
@@ -44,27 +46,12 @@ function asCmeshError(error: unknown, what: string): CmeshError {
   });
 }
 
-async function pool<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<unknown[]> {
-  const errors: unknown[] = [];
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      try {
-        await run(item);
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return errors;
-}
-
 /**
- * Runs every stage in order. Inside a stage all actions are attempted even when one fails (independent replicas should
- * not wait for a sibling's bad luck); after a failed stage nothing later runs, and the first error is thrown with the
- * others in its details. Level-triggered: whatever did not happen is simply planned again by the next pass.
+ * Runs the stages as the plan orders them: each as soon as the stages it follows are done (all earlier ones unless it
+ * names them), its gates first, then its actions, at most `concurrency` actions at once across the whole plan. Inside
+ * a stage all actions are attempted even when one fails (independent replicas should not wait for a sibling's bad
+ * luck); after a failure no further stage starts, those already running finish, and the first error is thrown with
+ * the others in its details. Level-triggered: whatever did not happen is simply planned again by the next pass.
  */
 export async function execute(
   plan: Plan,
@@ -94,27 +81,34 @@ export async function execute(
         ...(signal ? { signal } : {}),
       }));
   let done = 0;
-  for (const stage of plan.stages) {
-    options.signal?.throwIfAborted();
-    for (const gate of stage.waits) await waitFor(gate, options.signal);
-    const errors = await pool(stage.actions, options.concurrency ?? 16, async (action: Action) => {
-      options.signal?.throwIfAborted();
-      try {
-        await runAction(ctx, action);
-        done++;
-      } catch (error) {
-        throw asCmeshError(error, formatAction(plan, action));
-      }
-    });
-    if (errors.length > 0) {
-      const [first, ...rest] = errors as CmeshError[];
-      if (rest.length === 0) throw first;
-      throw new CmeshError(first!.code, first!.message, {
-        ...(first!.hint === undefined ? {} : { hint: first!.hint }),
-        details: { ...first!.details, otherErrors: rest.map((e) => `${e.code}: ${e.message}`) },
-        cause: first,
-      });
-    }
-  }
+  const slots = new Slots(options.concurrency ?? 16);
+  const signal = options.signal ?? new AbortController().signal;
+  const runStage = async (stage: Stage): Promise<void> => {
+    // The stage's gates are awaited together; the first that fails stops the others' polling.
+    const gates = new AbortController();
+    const gateSignal = AbortSignal.any([signal, gates.signal]);
+    await Promise.all(stage.waits.map((gate) => waitFor(gate, gateSignal).catch((error: unknown) => {
+      gates.abort(error);
+      throw error;
+    })));
+    const errors: unknown[] = [];
+    await Promise.all(
+      stage.actions.map(async (action: Action) => {
+        let release: (() => void) | undefined;
+        try {
+          release = await slots.take(signal);
+          signal.throwIfAborted();
+          await runAction(ctx, action);
+          done++;
+        } catch (error) {
+          errors.push(asCmeshError(error, formatAction(plan, action)));
+        } finally {
+          release?.();
+        }
+      }),
+    );
+    if (errors.length > 0) throw joinErrors(errors);
+  };
+  await runStages(plan.stages, runStage, signal);
   return { done };
 }

@@ -2,15 +2,16 @@
 
 import type { DesiredProject } from '../api/desired.ts';
 import type { ContainerEngine, ContainerInfo } from '../api/engine.ts';
-import { CmeshError, isCmeshError } from '../api/errors.ts';
+import { CmeshError } from '../api/errors.ts';
 import type { DaemonEvent } from '../api/events.ts';
 import type { ReplicaStatus } from '../api/control.ts';
 import { replicaOf } from '../api/labels.ts';
-import { backoffDelay, PASS_BACKOFF } from './backoff.ts';
 import { type ExecuteOptions, execute } from './execute.ts';
 import { allContainers, groupObserved, type ObservedProject, observe, observeImageIds } from './observe.ts';
 import { actionCount, type DownOptions, type Plan, plan, planDown } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
+import { observedStatus } from './observed-status.ts';
+import { PassScheduler } from './pass-scheduler.ts';
 import type { WakeSource } from './nap.ts';
 import type { GatewayContext } from './plan-gateway.ts';
 import { type ReadyOptions, waitReady } from './ready.ts';
@@ -57,27 +58,13 @@ export interface ReconcileResult {
   plan: string;
 }
 
-interface Waiter {
-  /** Resolve with the first pass whose number is greater: it started after the call. */
-  after: number;
-  resolve: (result: ReconcileResult) => void;
-  reject: (error: unknown) => void;
-}
-
 export class ProjectReconciler {
   readonly supervisor: Supervisor;
   readonly #o: ReconcilerOptions;
   readonly #now: () => number;
-  #started = 0;
-  #draining: Promise<void> | undefined;
-  #again = false;
-  #waiters: Waiter[] = [];
-  /** Serializes passes and down(): never two engine-mutating sequences for one project at once. */
-  #lock: Promise<unknown> = Promise.resolve();
+  readonly #passes: PassScheduler<ReconcileResult>;
   #observed: ObservedProject | undefined;
   #lastDesired: DesiredProject | undefined;
-  #failures = 0;
-  #timer: NodeJS.Timeout | undefined;
   /** Deferred restarts already reported, so each gets one `restart-scheduled` however many passes it stays pending. */
   readonly #announced = new RestartAnnouncements();
   /**
@@ -107,8 +94,15 @@ export class ProjectReconciler {
     this.#wake = probes.wake;
     this.#prober = probes.prober;
     this.supervisor = options.supervisor ?? new Supervisor({ now: this.#now });
-    options.signal.addEventListener('abort', () => this.#shutdown(), { once: true });
-    this.#schedule(this.#resyncMs());
+    this.#passes = new PassScheduler({
+      signal: options.signal,
+      resyncMs: options.resyncMs ?? 10_000,
+      now: this.#now,
+      pass: () => this.#pass(),
+      wakeAt: (result) => result.wakeAt,
+      onFailed: (error) => this.#o.emit({ type: 'reconcile', phase: 'failed', time: this.#now(), project: this.name, actions: 0, error: error.toJSON() }),
+      aborted: () => this.#aborted(),
+    });
   }
 
   get name(): string {
@@ -117,17 +111,12 @@ export class ProjectReconciler {
 
   /** Coalescing: any number of wakes during a pass cause exactly one more pass. */
   wake(_reason: string): void {
-    if (this.#o.signal.aborted) return;
-    this.#kick();
+    this.#passes.wake();
   }
 
   /** Runs (or joins) a pass and resolves after one that started after this call, so fresh desired state is applied. */
   reconcileNow(): Promise<ReconcileResult> {
-    if (this.#o.signal.aborted) return Promise.reject(this.#aborted());
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ after: this.#started, resolve, reject });
-      this.#kick();
-    });
+    return this.#passes.passNow();
   }
 
   waitReady(options: ReadyOptions): Promise<void> {
@@ -159,29 +148,7 @@ export class ProjectReconciler {
 
   /** Replicas as last observed, with cmesh's restart count added to the engine's. */
   status(): ReplicaStatus[] {
-    if (!this.#observed) return [];
-    return allContainers(this.#observed).flatMap((c) => {
-      const service = c.labels['dev.cmesh.service'];
-      const replica = replicaOf(c.labels);
-      if (service === undefined || replica === undefined) return [];
-      const row: ReplicaStatus = {
-        project: this.name,
-        service,
-        replica,
-        container: c.id,
-        name: c.name,
-        state: c.state,
-        health: c.health,
-        ...(c.engineHealth === undefined ? {} : { engineHealth: c.engineHealth }),
-        endpoints: c.endpoints,
-        restarts: this.supervisor.restarts(replicaKey(service, replica)) + c.restartCount,
-        image: c.image,
-        createdAt: c.createdAt,
-        ...(c.startedAt === undefined ? {} : { startedAt: c.startedAt }),
-        ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
-      };
-      return [row];
-    });
+    return observedStatus(this.name, this.#observed, this.supervisor);
   }
 
   /**
@@ -189,7 +156,7 @@ export class ProjectReconciler {
    * converges toward whatever getDesired() returns, and would bring a still-desired project straight back.
    */
   down(options: DownOptions): Promise<ReconcileResult> {
-    return this.#exclusive(async () => {
+    return this.#passes.exclusive(async () => {
       const started = this.#now();
       const desired = this.#o.getDesired() ?? this.#lastDesired;
       const observed = await observe(this.#engine, this.name, Object.keys(desired?.project.services ?? {}));
@@ -198,45 +165,6 @@ export class ProjectReconciler {
       this.#announced.clear();
       return result;
     });
-  }
-
-  #resyncMs(): number {
-    return this.#o.resyncMs ?? 10_000;
-  }
-
-  #kick(): void {
-    if (this.#draining) {
-      this.#again = true;
-      return;
-    }
-    this.#draining = this.#drain();
-  }
-
-  /** Never rejects: a failed pass is reported, retried with backoff, and the loop lives on (habit 8). */
-  async #drain(): Promise<void> {
-    try {
-      do {
-        this.#again = false;
-        const seq = ++this.#started;
-        let outcome: { ok: true; result: ReconcileResult } | { ok: false; error: unknown };
-        try {
-          outcome = { ok: true, result: await this.#exclusive(() => this.#pass()) };
-          this.#failures = 0;
-          this.#schedule(Math.min(this.#resyncMs(), outcome.result.wakeAt === undefined ? Infinity : outcome.result.wakeAt - this.#now()));
-        } catch (error) {
-          outcome = { ok: false, error: this.#o.signal.aborted ? this.#aborted() : asError(error) };
-          if (!this.#o.signal.aborted) this.#failed(outcome.error as CmeshError);
-        }
-        const ready = this.#waiters.filter((w) => w.after < seq);
-        this.#waiters = this.#waiters.filter((w) => w.after >= seq);
-        for (const w of ready) {
-          if (outcome.ok) w.resolve(outcome.result);
-          else w.reject(outcome.error);
-        }
-      } while (this.#again && !this.#o.signal.aborted);
-    } finally {
-      this.#draining = undefined;
-    }
   }
 
   async #pass(): Promise<ReconcileResult> {
@@ -314,39 +242,7 @@ export class ProjectReconciler {
     }
   }
 
-  #failed(error: CmeshError): void {
-    this.#failures++;
-    this.#o.emit({ type: 'reconcile', phase: 'failed', time: this.#now(), project: this.name, actions: 0, error: error.toJSON() });
-    this.#schedule(Math.min(this.#resyncMs(), backoffDelay(this.#failures - 1, PASS_BACKOFF)));
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#o.signal.aborted) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.wake('timer'), Math.max(0, delayMs));
-    // The daemon's server keeps the process alive; a reconcile timer alone must not.
-    this.#timer.unref();
-  }
-
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#lock.then(fn);
-    this.#lock = run.catch(() => undefined);
-    return run;
-  }
-
   #aborted(): CmeshError {
     return new CmeshError('CMESH_E_ENGINE', `reconciler for ${this.name} was stopped`, { cause: this.#o.signal.reason });
   }
-
-  #shutdown(): void {
-    clearTimeout(this.#timer);
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w.reject(this.#aborted());
-  }
-}
-
-function asError(error: unknown): CmeshError {
-  if (isCmeshError(error)) return error;
-  return new CmeshError('CMESH_E_BUG', `reconcile pass crashed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }

@@ -45,7 +45,8 @@ export function formatPlan(plan: Plan): string {
   const lines = [`plan ${plan.kind} ${plan.project} generation=${plan.generation}`];
   if (plan.stages.length === 0) lines.push('no actions');
   plan.stages.forEach((stage, i) => {
-    lines.push(`stage ${i + 1}: ${stage.name}`);
+    const after = stage.after && ` (after ${stage.after.length === 0 ? 'none' : stage.after.map((j) => plan.stages[j]?.name ?? `?${j}`).join(', ')})`;
+    lines.push(`stage ${i + 1}: ${stage.name}${after ?? ''}`);
     for (const w of stage.waits) lines.push(`  wait ${w.service} ${w.condition} replicas=${w.replicas} for ${w.for.join(',')}`);
     for (const a of stage.actions) lines.push(`  ${formatAction(plan, a)}`);
   });

@@ -69,3 +69,23 @@ export function dependencyLevels(services: Record<string, ServiceSpec>, include:
   for (const [name, n] of level) levels[n] = [...(levels[n] ?? []), name];
   return levels.map((names) => names.sort());
 }
+
+/**
+ * The stages `name` must follow: for each dependency, its stage in this plan, or (when it has nothing to do) the stages
+ * it would follow itself, so a dependency of a dependency that is being replaced still orders this one after it.
+ */
+export function dependencyStages(services: Record<string, ServiceSpec>, name: string, include: Set<string>, stageOf: ReadonlyMap<string, number>): number[] {
+  const out = new Set<number>();
+  const seen = new Set<string>();
+  const visit = (of: string): void => {
+    for (const dep of dependenciesOf(services, of)) {
+      if (!include.has(dep) || seen.has(dep)) continue;
+      seen.add(dep);
+      const stage = stageOf.get(dep);
+      if (stage === undefined) visit(dep);
+      else out.add(stage);
+    }
+  };
+  visit(name);
+  return [...out].sort((a, b) => a - b);
+}

@@ -87,11 +87,17 @@ export interface WaitGate {
 }
 
 export interface Stage {
-  /** Services of this dependency level, or `setup` / `teardown` for project-wide objects. */
+  /** The service of this stage, the services of a dependency level (down), or `setup` / `gateway` / `teardown`. */
   name: string;
   services: string[];
   waits: WaitGate[];
   actions: Action[];
+  /**
+   * Indexes of the earlier stages this one waits for. Unset: every earlier stage (a barrier, as project-wide stages and
+   * down's levels are). An `up` service's stage follows only the project-wide stages and its dependencies' stages, so
+   * independent branches of the depends_on graph are created, started and gated concurrently.
+   */
+  after?: number[];
 }
 
 /** A restart the backoff does not allow yet; the loop wakes itself at `notBefore`. */

@@ -8,7 +8,7 @@ import type { DependsCondition, ProjectSpec } from '../api/project.ts';
 import { specHash } from './hash.ts';
 import { hooksOf } from './lifecycle-hooks.ts';
 import type { ObservedProject } from './observe.ts';
-import { dependenciesOf, dependencyLevels, touchedServices } from './plan-graph.ts';
+import { dependenciesOf, dependencyLevels, dependencyStages, touchedServices } from './plan-graph.ts';
 import { ORPHAN_STOP_TIMEOUT_SEC } from './plan-down.ts';
 import { planGateway } from './plan-gateway.ts';
 import { planService, refOf, removeAction, type ServiceInput } from './plan-service.ts';
@@ -130,10 +130,12 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
   const gateway = planGateway(project, observed.gateway ?? [], ctx.gateway, notes);
   if (gateway.before.length > 0) stages.push({ name: 'gateway', services: [], waits: [], actions: gateway.before });
 
+  // One stage per service with work: it follows the project-wide stages and its dependencies' stages only.
+  const barriers = stages.map((_, i) => i);
+  const stageOf = new Map<string, number>();
   // Services whose first replica gets a new container in this pass: whoever joins its namespace must follow.
   const replaced = new Set<string>();
   for (const services of levels) {
-    const actions: Action[] = [];
     for (const name of services) {
       const service = project.services[name]!;
       const joins = namespaceJoins(project, service.name, observed, replaced);
@@ -153,12 +155,13 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
         ctx,
       );
       if (out.actions.some(replacesFirstReplica)) replaced.add(name);
-      actions.push(...out.actions);
       deferred.push(...out.deferred);
       notes.push(...out.notes);
+      if (out.actions.length === 0) continue;
+      const after = [...barriers, ...dependencyStages(project.services, name, touched, stageOf)];
+      stageOf.set(name, stages.length);
+      stages.push({ name, services: [name], waits: gatesFor(desired, [name], out.actions, notes), actions: out.actions, after });
     }
-    if (actions.length === 0) continue;
-    stages.push({ name: services.join(','), services, waits: gatesFor(desired, services, actions, notes), actions });
   }
 
   if (gateway.after.length > 0) stages.push({ name: 'gateway', services: [], waits: [], actions: gateway.after });

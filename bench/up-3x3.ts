@@ -1,0 +1,123 @@
+// bench/up.ts scenario (a): `up -d --wait` of 3 services × 3 echo replicas with a 1 s healthcheck, cmesh with east-west
+// off and on vs docker-compose 1.29 `up -d --scale` + polling `docker inspect` until healthy, beside two engine floors:
+//   - health floor: the same 9 containers created and started at once through the engine API, polled until Docker
+//     says healthy (Engine 20.10 runs the first healthcheck one interval after start);
+//   - probe floor: the same, each container's healthcheck test run by exec in a tight loop from its start until it
+//     passes, with no cap — the least a client that judges readiness by the test itself (as cmesh does) can pay.
+// Reps rotate the order so drift in machine load hits all alike.
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ChainContext } from './up-chain.ts';
+
+const HEALTH_TEST = ['CMD', 'wget', '-q', '-O-', 'http://127.0.0.1:3000/healthz'];
+const FLOOR_HEALTH = { test: HEALTH_TEST, intervalMs: 1000, timeoutMs: 2000, retries: 3, disable: false };
+const SCALE = ['--scale', 'a=3', '--scale', 'b=3', '--scale', 'c=3'];
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface UpResult {
+  cmeshMs: number[];
+  cmeshEwMs: number[];
+  composeMs: number[];
+  floorMs: number[];
+  probeFloorMs: number[];
+}
+
+function echoServices(ctx: ChainContext, image: string, withReplicas: boolean): string {
+  const labels = Object.entries(ctx.labels).map(([k, v]) => `      ${k}: "${v}"\n`).join('');
+  const healthcheck = `    healthcheck:\n      test: ${JSON.stringify(HEALTH_TEST)}\n      interval: 1s\n      timeout: 2s\n      retries: 3\n`;
+  return ['a', 'b', 'c']
+    .map((s) => `  ${s}:\n    image: ${image}\n    environment: { SHUTDOWN_GRACE_MS: "200" }\n    expose: ["3000"]\n${withReplicas ? '    deploy: { replicas: 3 }\n' : ''}${healthcheck}    labels:\n${labels}`)
+    .join('');
+}
+
+/** cmesh's two files (east-west off and on; projects named with -p) and compose 1.29's (format 2.4: healthcheck + scale). */
+export async function writeUpFiles(ctx: ChainContext, image: string): Promise<{ off: string; on: string; compose: string }> {
+  const files = { off: join(ctx.work, 'up-ew-off.yaml'), on: join(ctx.work, 'up-ew-on.yaml'), compose: join(ctx.work, 'compose-1.29.yaml') };
+  await writeFile(files.off, `x-cmesh: { east_west: false }\nservices:\n${echoServices(ctx, image, true)}`);
+  await writeFile(files.on, `x-cmesh: { east_west: true }\nservices:\n${echoServices(ctx, image, true)}`);
+  // Neither side publishes a port (compose 1.29 cannot publish one host port for N replicas), so both do the same work.
+  await writeFile(files.compose, `version: "2.4"\nservices:\n${echoServices(ctx, image, false)}`);
+  return files;
+}
+
+/** One floor run: a network, 9 containers created and started at once, then ready by Docker's word or by exec probes. */
+export async function floorUp(ctx: ChainContext, image: string, tag: string, probe: boolean): Promise<number> {
+  const network = `${ctx.runId}-floor${tag}`;
+  const ids: string[] = [];
+  const started = performance.now();
+  try {
+    await ctx.engine.createNetwork({ name: network, labels: ctx.labels });
+    await Promise.all(
+      Array.from({ length: 9 }, async (_, i) => {
+        const { id } = await ctx.engine.createContainer({
+          name: `${network}-${i + 1}`,
+          image,
+          env: { SHUTDOWN_GRACE_MS: '200' },
+          labels: ctx.labels,
+          ports: [{ containerPort: 3000, protocol: 'tcp' }],
+          healthcheck: FLOOR_HEALTH,
+          mounts: [],
+          networks: [{ name: network, aliases: [] }],
+          init: true,
+        });
+        ids.push(id);
+        await ctx.engine.startContainer(id);
+        const deadline = Date.now() + 60_000;
+        while (probe && (await ctx.engine.exec(id, HEALTH_TEST.slice(1), { timeoutMs: 2_000 })).exitCode !== 0) {
+          if (Date.now() > deadline) throw new Error('probe floor: a container never passed its healthcheck');
+          await sleep(20);
+        }
+      }),
+    );
+    while (!probe) {
+      const all = await ctx.engine.listContainers({ labels: ctx.labels, all: true });
+      if (all.filter((c) => ids.includes(c.id) && c.health === 'healthy').length === ids.length) break;
+      if (performance.now() - started > 120_000) throw new Error('floor containers not healthy within 120 s');
+      await sleep(50);
+    }
+    return performance.now() - started;
+  } finally {
+    await Promise.all(ids.map((id) => ctx.engine.removeContainer(id, { force: true })));
+    await ctx.engine.removeNetwork(network).catch(() => undefined);
+  }
+}
+
+/** REPS rotating rounds of the five contenders; cmesh gets one untimed warm-up per file, compose one. */
+export async function benchUp(ctx: ChainContext, image: string, reps: number, eastWest: boolean): Promise<UpResult> {
+  const files = await writeUpFiles(ctx, image);
+  const cmeshProject = (ew: boolean) => `${ctx.runId}-${ew ? 'ew' : 'cm'}`;
+  const composeProject = `${ctx.runId.replace(/-/g, '')}dc`;
+  const cmeshUp = async (ew: boolean): Promise<number> => {
+    const ms = await ctx.cmesh(['-p', cmeshProject(ew), '-f', ew ? files.on : files.off, 'up', '-d', '--wait', '--timeout', '60']);
+    await ctx.cmesh(['-p', cmeshProject(ew), '-f', ew ? files.on : files.off, 'down']);
+    return ms;
+  };
+  const composeUp = async (): Promise<number> => {
+    const started = performance.now();
+    await ctx.compose(['-p', composeProject, '-f', files.compose, 'up', '-d', ...SCALE]);
+    await ctx.composeHealthy(composeProject, 9);
+    const ms = performance.now() - started;
+    await ctx.compose(['-p', composeProject, '-f', files.compose, 'down', '-t', '1']);
+    return ms;
+  };
+  const out: UpResult = { cmeshMs: [], cmeshEwMs: [], composeMs: [], floorMs: [], probeFloorMs: [] };
+  // Warm every path once, untimed (image layers in the page cache, the daemon's modules, the gateway image).
+  await floorUp(ctx, image, 'warm', true);
+  await cmeshUp(false);
+  if (eastWest) await cmeshUp(true);
+  await composeUp();
+  const contenders: [keyof UpResult, () => Promise<number>][] = [
+    ['cmeshMs', () => cmeshUp(false)],
+    ...(eastWest ? [['cmeshEwMs', () => cmeshUp(true)] as [keyof UpResult, () => Promise<number>]] : []),
+    ['composeMs', composeUp],
+    ['floorMs', () => floorUp(ctx, image, `h${out.floorMs.length}`, false)],
+    ['probeFloorMs', () => floorUp(ctx, image, `p${out.probeFloorMs.length}`, true)],
+  ];
+  for (let i = 0; i < reps; i++) {
+    const order = contenders.map((_, j) => contenders[(i + j) % contenders.length]!);
+    for (const [key, run] of order) out[key].push(await run());
+    ctx.log(`  rep ${i + 1}: ${contenders.map(([key]) => `${key.replace(/Ms$/, '')} ${out[key].at(-1)?.toFixed(0) ?? '-'} ms`).join(', ')}`);
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+// Where an `up` spends its time: one `cmesh up -d --wait` of bench (a)'s 3 × 3 project (east-west off, or on with
+// --east-west), with the daemon's event stream and the engine's own events (`docker events`, nanosecond stamps)
+// recorded beside it, printed as one timeline from the CLI's spawn plus the phases that matter: the request reaching
+// the pass, the creates, the first and last start, the last readiness (start probe or Docker's healthcheck), exit.
+// With --chain, bench (e)'s depends_on chain instead (db ← api1, api2 ← web, healthcheck interval 5 s).
+// Usage: npx tsx bench/up-trace.ts [--east-west | --chain] [--full]   (--full also prints every exec the engine ran)
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
+import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
+import { writeUpFiles } from './up-3x3.ts';
+import { freePort, writeChainFile } from './up-chain.ts';
+
+const EAST_WEST = process.argv.includes('--east-west');
+const FULL = process.argv.includes('--full');
+const CHAIN = process.argv.includes('--chain');
+const runId = newRunId('bench-trace');
+const project = `${runId}-${CHAIN ? 'ch' : EAST_WEST ? 'ew' : 'cm'}`;
+
+interface Line {
+  at: number;
+  source: 'cmesh' | 'engine';
+  text: string;
+}
+
+function collect(child: ChildProcess, onLine: (line: string) => void): void {
+  let rest = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    const parts = (rest + d.toString()).split('\n');
+    rest = parts.pop() ?? '';
+    for (const p of parts) if (p.trim()) onLine(p);
+  });
+}
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'cmesh-trace-'));
+  const home = await mkdtemp(join(tmpdir(), 'cmh-'));
+  const env = { ...process.env, CMESH_HOME: home, NO_COLOR: '1' };
+  const cli = (argv: string[]) => spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), ...argv], { cwd: work, env });
+  const done = (child: ChildProcess) => new Promise<number | null>((r) => child.on('close', r));
+  const lines: Line[] = [];
+  const children: ChildProcess[] = [];
+  try {
+    const image = await buildFixtureImage('echo');
+    const labels = { [TEST_LABEL]: 'true', [RUN_LABEL]: runId };
+    const ctx = { work, runId, labels, engine: createDockerEngine(), cmesh: async () => 0, compose: async () => 0, composeHealthy: async () => {}, log: () => {} };
+    const files = await writeUpFiles(ctx, image);
+    const file = CHAIN ? await writeChainFile(ctx, await freePort()) : EAST_WEST ? files.on : files.off;
+    await done(cli(['daemon', 'start']));
+    const events = cli(['-p', project, 'events', '--json']);
+    const engine = spawn('docker', ['events', '--filter', `label=dev.cmesh.project=${project}`, '--format', '{{.TimeNano}} {{.Action}} {{index .Actor.Attributes "name"}}']);
+    children.push(events, engine);
+    collect(events, (l) => {
+      const e = JSON.parse(l) as Record<string, unknown>;
+      const what = ['type', 'action', 'phase', 'service', 'replica', 'source', 'reason'].map((k) => e[k] ?? '').filter((x) => x !== '');
+      lines.push({ at: Number(e['time']), source: 'cmesh', text: what.join(' ') });
+    });
+    collect(engine, (l) => {
+      const [ns, action, name] = l.split(' ');
+      lines.push({ at: Number(BigInt(ns!) / 1_000_000n), source: 'engine', text: `${action?.replace(/:.*/, '')} ${name}` });
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    const up = cli(['-p', project, '-f', file, 'up', '-d', '--wait', '--timeout', '60']);
+    const code = await done(up);
+    const t1 = Date.now();
+    await new Promise((r) => setTimeout(r, 300));
+    for (const c of children) c.kill();
+    await done(cli(['-p', project, '-f', file, 'down']));
+    await done(cli(['daemon', 'stop']));
+    const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+    const rel = (l: Line) => l.at - t0;
+    lines.sort((a, b) => a.at - b.at);
+    const first = (re: RegExp, source?: Line['source']) => lines.find((l) => re.test(l.text) && (!source || l.source === source));
+    const last = (re: RegExp, source?: Line['source']) => lines.filter((l) => re.test(l.text) && (!source || l.source === source)).at(-1);
+    for (const l of lines) if (FULL || !/^exec_/.test(l.text)) console.log(`${String(rel(l)).padStart(6)} ms  ${l.source.padEnd(6)} ${l.text}`);
+    const at = (l: Line | undefined) => (l ? `${rel(l)} ms` : '-');
+    console.log(
+      [
+        `up exit ${code} after ${t1 - t0} ms (load ${load}, east-west ${EAST_WEST ? 'on' : 'off'})`,
+        `  pass starts        ${at(first(/^reconcile start/))}`,
+        `  first/last create  ${at(first(/^create /, 'engine'))} / ${at(last(/^create /, 'engine'))}`,
+        `  first/last start   ${at(first(/^start /, 'engine'))} / ${at(last(/^start /, 'engine'))}`,
+        `  last probe pass    ${at(last(/probe start probe passed/))}; Docker healthy: ${lines.filter((l) => /^health_status/.test(l.text)).length} before exit`,
+        `  execs by the engine before exit: ${lines.filter((l) => /^exec_start/.test(l.text) && l.at <= t1).length}`,
+      ].join('\n'),
+    );
+  } finally {
+    for (const c of children) c.kill();
+    await cleanup(runId).catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+    await rm(home, { recursive: true, force: true });
+  }
+}
+
+await main();
