@@ -7,7 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { GATEWAY_PROTOCOL_VERSION, type GatewayStats, type GatewayTable } from './api/gateway-control.ts';
+import { GATEWAY_PROTOCOL_VERSION, type GatewayStats, type GatewayTable, gatewayTableSchema, parseGatewayLine } from './api/gateway-control.ts';
 import type { ContainerEngine } from './api/engine.ts';
 import { GatewayHub, mergeGatewayStats } from './gateway-hub.ts';
 import { gatewayTable, withEastWest } from './gateway-table.ts';
@@ -144,4 +144,16 @@ test('several gateways of one project: their reports side by side; a gateway tha
   first.socket.destroy();
   newer.socket.destroy();
   await hub.close();
+});
+
+test("the table carries each service's traffic policy and its run-time faults, and passes the gateway's schema", () => {
+  const policy = { rateLimit: { requestsPerSecond: 5, burst: 10, key: 'ip' }, routes: [{ match: { pathPrefix: '/a/' }, to: [{ service: 'web', weight: 1 }] }] };
+  const spec = project('p', [svc('web', { expose: [3000], mesh: { ...svc('x').mesh, policy } }), svc('db', { expose: [5432] })], { eastWest: true });
+  const t = gatewayTable(desired(spec), [], undefined, { db: { abort: { percent: 5, status: 503 } } });
+  const byName = Object.fromEntries(t.services.map((s) => [s.name, s]));
+  assert.deepEqual(byName['web']!.policy, policy);
+  assert.equal(byName['web']!.faults, undefined);
+  assert.deepEqual(byName['db']!.faults, { abort: { percent: 5, status: 503 } });
+  assert.equal(byName['db']!.policy, undefined);
+  assert.deepEqual(parseGatewayLine(JSON.stringify(t), gatewayTableSchema), t);
 });

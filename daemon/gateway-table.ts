@@ -3,6 +3,7 @@
 
 import type { DesiredProject } from './api/desired.ts';
 import { eastWestPlan } from './api/east-west.ts';
+import type { FaultSpec } from './api/traffic-policy.ts';
 import { GATEWAY_PROTOCOL_VERSION, type GatewayStats, type GatewayTable, gatewayMesh } from './api/gateway-control.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
 
@@ -12,7 +13,8 @@ function namesOf(desired: DesiredProject, service: string): string[] {
   return [...new Set([service, ...Object.values(spec.networks).flatMap((n) => n.aliases)])];
 }
 
-export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], worker?: string): GatewayTable {
+/** `faults`: the run-time faults (`cmesh fault`) in effect, by service: the gateway applies them like the daemon does. */
+export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], worker?: string, faults: Record<string, FaultSpec> = {}): GatewayTable {
   const byService = new Map(rows.map((r) => [r.service, r]));
   return {
     type: 'table',
@@ -21,6 +23,8 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], w
     ...(worker === undefined ? {} : { worker }),
     services: eastWestPlan(desired.project).services.map((s) => {
       const row = byService.get(s.name);
+      const policy = desired.project.services[s.name]!.mesh.policy;
+      const runtime = faults[s.name];
       return {
         name: s.name,
         names: namesOf(desired, s.name),
@@ -28,6 +32,8 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], w
         mesh: gatewayMesh(desired.project.services[s.name]!.mesh, s.probePort),
         desired: row?.desired ?? 0,
         gateway: s.gateway,
+        ...(policy === undefined ? {} : { policy }),
+        ...(runtime === undefined ? {} : { faults: runtime }),
         replicas: (row?.replicas ?? []).map((r) => ({
           id: r.id,
           replica: r.replica,

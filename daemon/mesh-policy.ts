@@ -1,7 +1,7 @@
 // The daemon's side of the traffic policy: one ProjectPolicyState per project, one ListenerPolicy per published
 // HTTP port (resolving route targets to the registry's pools), in-place updates on `up`, `cmesh fault` and the
 // `cmesh routes` view. Everything here lives in the daemon process: limits and counters are not shared with the
-// east-west gateways.
+// east-west gateways (they get the same policy and run-time faults in their table, and keep their own state).
 
 import { ListenerPolicy } from '../mesh/policy/listener-policy.ts';
 import { ProjectPolicyState } from '../mesh/policy/project-state.ts';
@@ -71,6 +71,17 @@ export class MeshPolicies {
     }
     this.#state(project).setRuntimeFaults(service, faults);
     return this.#faultView(project, service);
+  }
+
+  /** The run-time faults in effect, by service. */
+  runtimeFaults(project: string): Record<string, FaultSpec> {
+    const state = this.#states.get(project);
+    const out: Record<string, FaultSpec> = {};
+    for (const service of Object.keys(this.#specs.get(project)?.services ?? {})) {
+      const f = state?.runtimeFaults(service);
+      if (f !== undefined) out[service] = f;
+    }
+    return out;
   }
 
   view(project: string, listeners: PolicyListener[]): RoutesView {

@@ -162,6 +162,11 @@ export class MeshPorts {
     return this.#policies.setFaults(project, service, faults);
   }
 
+  /** The run-time faults in effect, by service (the east-west gateways get them in their table). */
+  runtimeFaults(project: string): Record<string, FaultSpec> {
+    return this.#policies.runtimeFaults(project);
+  }
+
   /** Every project's circuit breakers, for the metrics collector. */
   breakerStats(): { project: string; breakers: BreakerView[] }[] {
     return this.#policies.projects().map((project) => ({ project, breakers: this.#policies.breakers(project) }));

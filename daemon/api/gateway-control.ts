@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ServiceTableRow } from './service-table.ts';
 import type { MeshSpec } from './project.ts';
+import { FaultSchema, TrafficPolicySchema } from './traffic-policy-schema.ts';
 
 export const GATEWAY_PROTOCOL_VERSION = 1;
 
@@ -62,6 +63,10 @@ const serviceSchema = z.object({
    * services: those that collide on a TCP port sit in different gateways. Absent: 0.
    */
   gateway: z.number().int().min(0).optional(),
+  /** Its traffic policy (routes, limits, breaker, retry, faults): calls by name get what its published ports get. */
+  policy: TrafficPolicySchema.optional(),
+  /** `cmesh fault` in effect for it (overrides the file's faults until cleared). */
+  faults: FaultSchema.optional(),
 });
 
 export const gatewayTableSchema = z.object({
