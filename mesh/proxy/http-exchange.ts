@@ -4,8 +4,7 @@ import type { MeshSpec } from '../../daemon/api/project.ts';
 import type { HeaderEdits } from '../../daemon/api/traffic-policy.ts';
 import type { PickContext } from '../balancer/types.ts';
 import type { CircuitBreaker } from '../policy/breaker.ts';
-import type { Answer, Forward } from '../policy/listener-policy.ts';
-import type { CompiledRoute } from '../policy/route-table.ts';
+import type { Answer, CompiledRoute, Forward } from '../policy/listener-policy.ts';
 import type { Upstream, UpstreamPool } from '../upstream-pool.ts';
 import { accessLogEntry, formatAccessLog, routeLabel } from './access-log.ts';
 import type { ClientSide, ExchangeView } from './client-side.ts';
@@ -30,8 +29,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
   readonly isHead: boolean;
   readonly replaySafe: boolean;
   readonly body: RequestBody | null;
-  /** Where this request goes: the listener's own service, or the target a route picked. */
-  readonly service: string;
+  /** Where this request goes: the listener's own service, or the target a route picked (also when refused for it). */
+  service: string;
   readonly pool: UpstreamPool;
   readonly retriesAllowed: number;
   readonly timeouts: MeshSpec['timeouts'];
@@ -103,6 +102,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.ctx.budget.requestStarted();
     this.#errorCode = a.code === 'redirect' ? undefined : a.code;
     this.#route ??= a.route;
+    if (a.target !== undefined) this.service = a.target;
     if (a.status >= 400) countError(this.ctx, a.status);
     this.conn.sendAnswer(this, a.status, a.render);
   }
