@@ -1,0 +1,186 @@
+// Traffic-policy acceptance of issue #17 on a real daemon (`node bin/cmesh.js`, its own CMESH_HOME) with a real project
+// (cmesh-fixture/echo replicas behind published ports):
+// - cpu: a route table of 20 routes where requests match the 20th, plus a rate limit far above the offered load,
+//   against the plain path of the same daemon: CPU per request from /proc/<daemon>/stat over each wrk run, paired
+//   alternating rounds, median of the per-round ratios (goal ≤ 1.10).
+// - ratelimit: `rate_limit: 50 rps, burst 100` under wrk for 10 s: accepted within ±10 % of 600, the rest 429 with
+//   Retry-After (a wrk Lua script counts statuses and the header).
+// - breaker: the target saturated (max_requests 8 held by 8 slow requests): the overflow answers' p99 under 10 ms
+//   (wrk --latency), and the daemon's RSS sampled every 250 ms stays bounded over repeated 10 s floods.
+// Usage: npx tsx bench/policy.ts [--rounds N] [--seconds N] [--part cpu|ratelimit|breaker] [--json]
+// Bounded: rounds × parts × seconds; everything carries the run's labels and is removed at the end, even on failure.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { newCmeshCli, until } from '../test/helpers/cmesh-cli.ts';
+import { buildFixtureImage, newRunId, requireDocker } from '../test/helpers/docker.ts';
+import { serviceLabels } from '../test/helpers/echo-project.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { loadAverage, measure, median } from './proxy-product.ts';
+import { have } from './proxy-peers.ts';
+
+const run = promisify(execFile);
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const COUNT_STATUSES = `
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) ok = 0; limited = 0; retry = 0; other = 0 end
+function response(status, headers, body)
+  if status == 200 then ok = ok + 1
+  elseif status == 429 then limited = limited + 1; if headers["Retry-After"] ~= nil then retry = retry + 1 end
+  else other = other + 1 end
+end
+function done(summary, latency, requests)
+  for _, t in ipairs(threads) do io.write(string.format("COUNTS %d %d %d %d\\n", t:get("ok"), t:get("limited"), t:get("retry"), t:get("other"))) end
+end
+`;
+
+function compose(runId: string, echo: string, ports: Record<'plain' | 'routed' | 'limited' | 'guarded', number>): string {
+  const svc = (name: keyof typeof ports, mesh: string[] = []): string =>
+    [`  ${name}:`, `    image: ${echo}`, `    ports: ["127.0.0.1:${ports[name]}:3000"]`, ...(mesh.length ? ['    x-cmesh:', ...mesh.map((l) => `      ${l}`)] : [])].join('\n') +
+    `\n${serviceLabels(runId)}`;
+  // 19 routes that do not match `/bytes?n=1024` (prefixes, a method, a header), the 20th that does.
+  const routes = Array.from({ length: 19 }, (_, i) => {
+    const cond = i % 3 === 0 ? `path_prefix: /r${i}/` : i % 3 === 1 ? `path_prefix: /b, method: POST` : `path_prefix: /bytes, headers: { x-r${i}: "1" }`;
+    return `  - { match: { ${cond} }, to: { routed: 1 } }`;
+  });
+  return `name: ${runId}\nservices:\n${[
+    svc('plain'),
+    svc('routed', ['routes:', ...routes, '  - { match: { path_prefix: /bytes }, to: { routed: 1 } }', 'rate_limit: { requests_per_second: 1000000, burst: 1000000, key: ip }']),
+    svc('limited', ['rate_limit: { requests_per_second: 50, burst: 100, key: ip }']),
+    svc('guarded', ['circuit_breaker: { max_requests: 8 }']),
+  ].join('')}`;
+}
+
+async function cpuPart(pid: number, plain: number, routed: number, rounds: number, seconds: number) {
+  const paths = [
+    { name: 'plain', port: plain, pid },
+    { name: 'routed', port: routed, pid },
+  ];
+  for (const p of paths) measure(p, 2);
+  const out: { round: number; load: string; plainUs: number; routedUs: number; ratio: number; errors: number }[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const load = loadAverage();
+    const order = round % 2 === 1 ? paths : [...paths].reverse();
+    const r = Object.fromEntries(order.map((p) => [p.name, measure(p, seconds)]));
+    const row = { round, load, plainUs: r['plain']!.cpuUsPerReq, routedUs: r['routed']!.cpuUsPerReq, ratio: r['routed']!.cpuUsPerReq / r['plain']!.cpuUsPerReq, errors: r['plain']!.errors + r['routed']!.errors };
+    log(`cpu round ${round}: plain ${row.plainUs.toFixed(1)} µs/req, routed ${row.routedUs.toFixed(1)} µs/req, ratio ${row.ratio.toFixed(3)} (load ${load})`);
+    out.push(row);
+  }
+  return { rounds: out, medianRatio: median(out.map((r) => r.ratio)) };
+}
+
+async function rateLimitPart(port: number, rounds: number, dir: string) {
+  const script = join(dir, 'count.lua');
+  writeFileSync(script, COUNT_STATUSES);
+  const out: { round: number; load: string; ok: number; limited: number; withRetryAfter: number; other: number; acceptedVs600: number }[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    // A full bucket to start from: burst 100 refills in 2 s at 50 rps.
+    await sleep(3000);
+    const load = loadAverage();
+    const { stdout } = await run('wrk', ['-t1', '-c8', '-d10s', '-s', script, `http://127.0.0.1:${port}/bytes?n=16`], { timeout: 40_000 });
+    const [ok, limited, retry, other] = (/COUNTS (\d+) (\d+) (\d+) (\d+)/.exec(stdout) ?? []).slice(1).map(Number);
+    const row = { round, load, ok: ok!, limited: limited!, withRetryAfter: retry!, other: other!, acceptedVs600: ok! / 600 };
+    log(`ratelimit round ${round}: ${ok} accepted (${((ok! / 600) * 100).toFixed(1)} % of 600), ${limited} × 429 (${retry} with Retry-After), ${other} other (load ${load})`);
+    out.push(row);
+  }
+  return out;
+}
+
+const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+async function breakerPart(pid: number, port: number, rounds: number, seconds: number) {
+  // Saturate: 8 requests that take a minute hold max_requests; each is aborted at the end.
+  const held = Array.from({ length: 8 }, () => http.get({ host: '127.0.0.1', port, path: '/slow?ms=60000', agent: false }).on('error', () => undefined));
+  try {
+    await until('the breaker full', 10_000, async () => {
+      const r = await fetch(`http://127.0.0.1:${port}/bytes?n=16`);
+      await r.arrayBuffer();
+      return r.status === 503 && r.headers.get('x-cmesh-error') === 'overflow' ? true : undefined;
+    }, 100);
+    const out: { round: number; load: string; rps: number; p50Ms: number; p99Ms: number; non503: number; rssBeforeMiB: number; rssMaxMiB: number; rssAfterMiB: number }[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const load = loadAverage();
+      const rssBefore = rssMiB(pid);
+      let rssMax = rssBefore;
+      const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMiB(pid))), 250);
+      const { stdout } = await run('wrk', ['-t1', '-c64', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/bytes?n=16`], { timeout: (seconds + 30) * 1000 }).finally(() =>
+        clearInterval(sampler),
+      );
+      const ms = (re: RegExp): number => {
+        const m = re.exec(stdout);
+        return m === null ? Number.NaN : Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'] ?? Number.NaN);
+      };
+      const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
+      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+      const row = {
+        round,
+        load,
+        rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
+        p50Ms: ms(/\s50%\s+([\d.]+)(us|ms|s)/),
+        p99Ms: ms(/\s99%\s+([\d.]+)(us|ms|s)/),
+        // Every answer should be the 503 overflow: a 2xx here would mean the breaker let one through.
+        non503: requests - non2xx,
+        rssBeforeMiB: rssBefore,
+        rssMaxMiB: rssMax,
+        rssAfterMiB: rssMiB(pid),
+      };
+      log(`breaker round ${round}: ${row.rps} req/s of overflow, p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, RSS ${rssBefore.toFixed(0)} → max ${rssMax.toFixed(0)} → ${row.rssAfterMiB.toFixed(0)} MiB (load ${load})`);
+      out.push(row);
+    }
+    return out;
+  } finally {
+    for (const r of held) r.destroy();
+  }
+}
+
+async function main(args: string[]): Promise<void> {
+  const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+  const rounds = Math.max(1, Math.min(20, Number(flag('--rounds') ?? 5)));
+  const seconds = Math.max(1, Math.min(30, Number(flag('--seconds') ?? 5)));
+  const part = flag('--part');
+  if (!have('wrk')) throw new Error('bench/policy: wrk not found. Install: apt-get install -y wrk');
+  await requireDocker();
+  const echo = await buildFixtureImage('echo');
+  const runId = newRunId('bench-policy');
+  const cli = await newCmeshCli();
+  const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-policy-'));
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = (): Promise<void> => (cleaning ??= cli.teardown(runId, runId).finally(() => rmSync(dir, { recursive: true, force: true })));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanUp().finally(() => process.exit(130)));
+  const loadAtStart = loadAverage();
+  try {
+    const ports = { plain: await freePort(), routed: await freePort(), limited: await freePort(), guarded: await freePort() };
+    writeFileSync(join(cli.work, 'compose.yaml'), compose(runId, echo, ports));
+    await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+    const pid = await cli.daemonPid();
+    if (!pid) throw new Error('no daemon pid');
+    for (const [name, port] of Object.entries(ports)) {
+      await until(`${name} serving`, 20_000, async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/bytes?n=16`).catch(() => undefined);
+        await r?.arrayBuffer();
+        return r?.status === 200 ? true : undefined;
+      }, 200);
+    }
+    const result = {
+      date: new Date().toISOString(),
+      loadAtStart,
+      ...(part === undefined || part === 'cpu' ? { cpu: await cpuPart(pid, ports.plain, ports.routed, rounds, seconds) } : {}),
+      ...(part === undefined || part === 'ratelimit' ? { rateLimit: await rateLimitPart(ports.limited, Math.min(rounds, 3), dir) } : {}),
+      ...(part === undefined || part === 'breaker' ? { breaker: await breakerPart(pid, ports.guarded, Math.min(rounds, 3), 10) } : {}),
+      loadAtEnd: loadAverage(),
+    };
+    if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
+    else console.log(JSON.stringify(result));
+  } finally {
+    await cleanUp();
+  }
+}
+
+await main(process.argv.slice(2));
