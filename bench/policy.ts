@@ -7,7 +7,7 @@
 //   Retry-After (a wrk Lua script counts statuses and the header).
 // - breaker: the target saturated (max_requests 8 held by 8 slow requests): the overflow answers' p99 under 10 ms
 //   (wrk --latency), and the daemon's RSS sampled every 250 ms stays bounded over repeated 10 s floods.
-// Usage: npx tsx bench/policy.ts [--rounds N] [--seconds N] [--part cpu|ratelimit|breaker] [--json]
+// Usage: npx tsx bench/policy.ts [--rounds N] [--seconds N] [--part cpu|ratelimit|breaker] [--cpu-prof DIR] [--json]
 // Bounded: rounds × parts × seconds; everything carries the run's labels and is removed at the end, even on failure.
 
 import { execFile } from 'node:child_process';
@@ -149,7 +149,9 @@ async function main(args: string[]): Promise<void> {
   await requireDocker();
   const echo = await buildFixtureImage('echo');
   const runId = newRunId('bench-policy');
-  const cli = await newCmeshCli();
+  // --cpu-prof DIR: the daemon writes a V8 CPU profile there when it stops (the daemon's own flags kept).
+  const prof = flag('--cpu-prof');
+  const cli = await newCmeshCli(prof === undefined ? {} : { CMESH_DAEMON_V8_FLAGS: `--max-semi-space-size=1 --cpu-prof --cpu-prof-dir=${prof}` });
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-policy-'));
   let cleaning: Promise<void> | undefined;
   const cleanUp = (): Promise<void> => (cleaning ??= cli.teardown(runId, runId).finally(() => rmSync(dir, { recursive: true, force: true })));

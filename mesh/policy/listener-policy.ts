@@ -117,7 +117,8 @@ export class ListenerPolicy {
     const targets = target.service === service ? undefined : state.limiters.get(target.service);
     for (const l of [own, targets]) {
       if (l === undefined) continue;
-      const wait = l.take(rateLimitKey(l.spec, clientIp, rawHeaders, route === undefined ? service : `${service}#${route.index}`));
+      // The `route` key's string is only built for a limit keyed by it (this runs on every request).
+      const wait = l.take(l.spec.key === 'route' ? (route === undefined ? service : `${service}#${route.index}`) : rateLimitKey(l.spec, clientIp, rawHeaders, ''));
       if (wait === 0) continue;
       if (route !== undefined) route.counters.rateLimited++;
       const limited = l === own ? service : target.service;
@@ -151,7 +152,7 @@ export class ListenerPolicy {
       breaker,
       route,
       retries: spec?.retry?.attempts ?? resolved.mesh.retries,
-      timeouts: { ...resolved.mesh.timeouts, ...spec?.timeouts },
+      timeouts: spec?.timeouts === undefined ? resolved.mesh.timeouts : { ...resolved.mesh.timeouts, ...spec.timeouts },
       retry: spec?.retry ?? resolved.mesh.policy?.retry,
     };
   }

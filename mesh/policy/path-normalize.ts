@@ -32,7 +32,8 @@ function decodeUnreserved(path: string): string {
 
 /** A `.` or `..` segment anywhere (`/./`, `/../`, or at the end). */
 function hasDotSegment(path: string): boolean {
-  return /(^|\/)\.\.?(\/|$)/.test(path);
+  // The cheap test first: nearly every path has no `/.` at all.
+  return path.includes('/.') && /(^|\/)\.\.?(\/|$)/.test(path);
 }
 
 function removeDotSegments(path: string): string {
