@@ -21,11 +21,14 @@ import { buildFixtureImage, newRunId, requireDocker } from '../test/helpers/dock
 import { serviceLabels } from '../test/helpers/echo-project.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { loadAverage, measure, median } from './proxy-product.ts';
-import { have } from './proxy-peers.ts';
+import { fixedRate, have } from './proxy-peers.ts';
 
 const run = promisify(execFile);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Offered rate of the open-loop overflow latency run. */
+const OVERFLOW_RATE = 1000;
 
 const COUNT_STATUSES = `
 local threads = {}
@@ -54,7 +57,8 @@ function compose(runId: string, echo: string, ports: Record<'plain' | 'routed' |
     svc('plain'),
     svc('routed', ['routes:', ...routes, '  - { match: { path_prefix: /bytes }, to: { routed: 1 } }', 'rate_limit: { requests_per_second: 1000000, burst: 1000000, key: ip }']),
     svc('limited', ['rate_limit: { requests_per_second: 50, burst: 100, key: ip }']),
-    svc('guarded', ['circuit_breaker: { max_requests: 8 }']),
+    // The held requests must outlast a round: the request timeout is raised above their minute.
+    svc('guarded', ['circuit_breaker: { max_requests: 8 }', 'timeouts: { request: 120s }']),
   ].join('')}`;
 }
 
@@ -95,18 +99,44 @@ async function rateLimitPart(port: number, rounds: number, dir: string) {
 
 const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
-async function breakerPart(pid: number, port: number, rounds: number, seconds: number) {
-  // Saturate: 8 requests that take a minute hold max_requests; each is aborted at the end.
-  const held = Array.from({ length: 8 }, () => http.get({ host: '127.0.0.1', port, path: '/slow?ms=60000', agent: false }).on('error', () => undefined));
-  try {
-    await until('the breaker full', 10_000, async () => {
+/** The daemon's duration histogram of service `guarded`: answers within 10 ms, and all of them. */
+async function guardedDurations(url: string): Promise<{ under10ms: number; count: number }> {
+  const text = await (await fetch(url)).text();
+  const sum = (re: RegExp): number => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  return {
+    under10ms: sum(/^cmesh_request_duration_seconds_bucket\{(?=[^}]*service="guarded")(?=[^}]*le="0\.01")[^}]*\} (\d+)$/gm),
+    count: sum(/^cmesh_request_duration_seconds_count\{(?=[^}]*service="guarded")[^}]*\} (\d+)$/gm),
+  };
+}
+
+async function breakerPart(pid: number, port: number, rounds: number, seconds: number, metricsUrl: string) {
+  // Saturate: 8 requests that take a minute hold max_requests, each sent again the moment it ends; aborted at the end.
+  let holding = true;
+  const held = new Set<http.ClientRequest>();
+  const hold = (): void => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/slow?ms=60000', agent: false }, (res) => res.resume());
+    held.add(req);
+    req.on('error', () => undefined).on('close', () => {
+      held.delete(req);
+      if (holding) hold();
+    });
+  };
+  for (let i = 0; i < 8; i++) hold();
+  const full = (): Promise<true> =>
+    until('the breaker full', 10_000, async () => {
       const r = await fetch(`http://127.0.0.1:${port}/bytes?n=16`);
       await r.arrayBuffer();
       return r.status === 503 && r.headers.get('x-cmesh-error') === 'overflow' ? true : undefined;
     }, 100);
-    const out: { round: number; load: string; rps: number; p50Ms: number; p99Ms: number; non503: number; rssBeforeMiB: number; rssMaxMiB: number; rssAfterMiB: number }[] = [];
+  try {
+    const out: { round: number; load: string; rps: number; p50Ms: number; p99Ms: number; served2xx: number; openLoop: { rate: number; p50Ms: number; p99Ms: number; non200: number; sent: number }; rssBeforeMiB: number; rssMaxMiB: number; rssAfterMiB: number }[] = [];
     for (let round = 1; round <= rounds; round++) {
+      // Fresh holders every round (each is sent again as it closes): none of them ends within the round.
+      for (const r of [...held]) r.destroy();
+      await sleep(200);
+      await full();
       const load = loadAverage();
+      const before = await guardedDurations(metricsUrl);
       const rssBefore = rssMiB(pid);
       let rssMax = rssBefore;
       const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMiB(pid))), 250);
@@ -126,16 +156,25 @@ async function breakerPart(pid: number, port: number, rounds: number, seconds: n
         p50Ms: ms(/\s50%\s+([\d.]+)(us|ms|s)/),
         p99Ms: ms(/\s99%\s+([\d.]+)(us|ms|s)/),
         // Every answer should be the 503 overflow: a 2xx here would mean the breaker let one through.
-        non503: requests - non2xx,
+        served2xx: requests - non2xx,
         rssBeforeMiB: rssBefore,
         rssMaxMiB: rssMax,
         rssAfterMiB: rssMiB(pid),
       };
-      log(`breaker round ${round}: ${row.rps} req/s of overflow, p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, RSS ${rssBefore.toFixed(0)} → max ${rssMax.toFixed(0)} → ${row.rssAfterMiB.toFixed(0)} MiB (load ${load})`);
-      out.push(row);
+      const after = await guardedDurations(metricsUrl);
+      // The proxy's own time per answer (head parsed → answer written), from its duration histogram over this run.
+      const inDaemonUnder10Ms = (after.under10ms - before.under10ms) / Math.max(1, after.count - before.count);
+      // The same answers at a fixed rate (open loop, latency from each request's due time): what a caller sees
+      // without wrk's 64 connections queueing in the daemon's event loop at its maximum.
+      const open = fixedRate(port, OVERFLOW_RATE, seconds);
+      const withOpen = { ...row, inDaemonUnder10Ms, openLoop: { rate: OVERFLOW_RATE, p50Ms: open.p50, p99Ms: open.p99, non200: open.errors, sent: open.sent } };
+      log(`breaker round ${round}: open loop ${OVERFLOW_RATE} req/s p50 ${open.p50} ms p99 ${open.p99} ms (${open.errors} non-200 of ${open.sent} + warm-up)`);
+      log(`breaker round ${round}: ${(inDaemonUnder10Ms * 100).toFixed(2)} % answered within 10 ms inside the daemon; wrk ${row.rps} req/s of overflow, p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, RSS ${rssBefore.toFixed(0)} → max ${rssMax.toFixed(0)} → ${row.rssAfterMiB.toFixed(0)} MiB (load ${load})`);
+      out.push(withOpen);
     }
     return out;
   } finally {
+    holding = false;
     for (const r of held) r.destroy();
   }
 }
@@ -170,12 +209,17 @@ async function main(args: string[]): Promise<void> {
         return r?.status === 200 ? true : undefined;
       }, 200);
     }
+    const metricsUrl = async (): Promise<string> => {
+      const info = JSON.parse((await cli.ok(['daemon', 'status', '--json'])).stdout) as { metrics?: { url?: string } };
+      if (info.metrics?.url === undefined) throw new Error('bench/policy: the daemon serves no metrics');
+      return info.metrics.url;
+    };
     const result = {
       date: new Date().toISOString(),
       loadAtStart,
       ...(part === undefined || part === 'cpu' ? { cpu: await cpuPart(pid, ports.plain, ports.routed, rounds, seconds) } : {}),
       ...(part === undefined || part === 'ratelimit' ? { rateLimit: await rateLimitPart(ports.limited, Math.min(rounds, 3), dir) } : {}),
-      ...(part === undefined || part === 'breaker' ? { breaker: await breakerPart(pid, ports.guarded, Math.min(rounds, 3), 10) } : {}),
+      ...(part === undefined || part === 'breaker' ? { breaker: await breakerPart(pid, ports.guarded, Math.min(rounds, 3), 10, await metricsUrl()) } : {}),
       loadAtEnd: loadAverage(),
     };
     if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
