@@ -4,32 +4,17 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
-import { after, test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { GATEWAY_PROTOCOL_VERSION, type GatewayService, type GatewayTable } from '../../daemon/api/gateway-control.ts';
 import type { TrafficPolicy } from '../../daemon/api/traffic-policy.ts';
+import { freePort } from '../proxy/testing.ts';
 import { Gateway } from './gateway.ts';
 
-const abort = new AbortController();
-const closers: (() => Promise<void>)[] = [];
-after(async () => {
-  abort.abort();
-  for (const c of closers) await c();
-});
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 /** A replica that answers `<name> <path it received>`. */
-async function replica(host: string, port: number, name: string): Promise<void> {
+async function replica(t: TestContext, host: string, port: number, name: string): Promise<void> {
   const server = http.createServer((req, res) => res.end(`${name} ${req.url}`));
   await new Promise<void>((r) => server.listen(port, host, r));
-  closers.push(() => new Promise((r) => server.close(() => r())));
+  t.after(() => new Promise<void>((r) => server.close(() => r())));
 }
 
 interface Reply {
@@ -73,9 +58,14 @@ function service(name: string, port: number, address: '2' | '3', policy?: Traffi
   };
 }
 
-async function gatewayFor(services: GatewayService[]): Promise<{ gateway: Gateway; table: GatewayTable }> {
+async function gatewayFor(t: TestContext, services: GatewayService[]): Promise<{ gateway: Gateway; table: GatewayTable }> {
+  const abort = new AbortController();
   const gateway = new Gateway({ signal: abort.signal, host: '127.0.0.1', resolve: async (c) => `127.0.0.${c[0]}` });
-  closers.unshift(() => gateway.close());
+  // Closed when the test ends, with the replicas.
+  t.after(async () => {
+    abort.abort();
+    await gateway.close();
+  });
   const table: GatewayTable = { type: 'table', version: GATEWAY_PROTOCOL_VERSION, project: 'p', services };
   await gateway.apply(table);
   return { gateway, table };
@@ -94,11 +84,11 @@ const frontPolicy: TrafficPolicy = {
   ],
 };
 
-test('calls by name get the route split, strip_prefix, and `cmesh fault` from a later table', async () => {
+test('calls by name get the route split, strip_prefix, and `cmesh fault` from a later table', async (t) => {
   const port = await freePort();
-  await replica('127.0.0.2', port, 'front');
-  await replica('127.0.0.3', port, 'canary');
-  const { gateway, table } = await gatewayFor([service('front', port, '2', frontPolicy), service('canary', port, '3')]);
+  const { gateway, table } = await gatewayFor(t, [service('front', port, '2', frontPolicy), service('canary', port, '3')]);
+  await replica(t, '127.0.0.2', port, 'front');
+  await replica(t, '127.0.0.3', port, 'canary');
 
   const counts: Record<string, number> = {};
   for (let i = 0; i < 100; i++) {
@@ -125,15 +115,15 @@ test('calls by name get the route split, strip_prefix, and `cmesh fault` from a 
   for (let i = 0; i < 10; i++) assert.equal((await call(port, 'front', '/')).status, 200);
 });
 
-test("the route's limit applies on the listener, then the target service's own; buckets carry over a new table", async () => {
+test("the route's limit applies on the listener, then the target service's own; buckets carry over a new table", async (t) => {
   const port = await freePort();
-  await replica('127.0.0.2', port, 'front');
-  await replica('127.0.0.3', port, 'canary');
   const slow = { requestsPerSecond: 0.001, key: 'ip' };
-  const { gateway, table } = await gatewayFor([
+  const { gateway, table } = await gatewayFor(t, [
     service('front', port, '2', { routes: [{ match: {}, to: [{ service: 'canary', weight: 1 }], rateLimit: { ...slow, burst: 5 } }] }),
     service('canary', port, '3', { rateLimit: { ...slow, burst: 3 } }),
   ]);
+  await replica(t, '127.0.0.2', port, 'front');
+  await replica(t, '127.0.0.3', port, 'canary');
   // canary's own burst (3) is the tighter one: the 4th call through front's route is refused by it.
   const statuses: number[] = [];
   for (let i = 0; i < 4; i++) statuses.push((await call(port, 'front', '/')).status);
