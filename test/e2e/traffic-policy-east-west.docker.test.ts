@@ -17,6 +17,7 @@ const project = runId;
 const network = `${project}_default`;
 let cli: CmeshCli | undefined;
 let published = 0;
+let writeCompose: (admin: number, canary: number) => Promise<void>;
 
 interface Call {
   status: number;
@@ -55,6 +56,34 @@ const one = () => new Promise((resolve) => {
   return JSON.parse(out.split('\n').at(-1)!) as Call[];
 }
 
+/** Calls by name for `ms` on one keep-alive connection from a caller container: answers by serving service, failures. */
+async function loadByName(host: string, port: number, path: string, ms: number): Promise<{ by: Record<string, number>; fails: Record<string, number> }> {
+  const script = `
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const by = {}; const fails = {}; const end = Date.now() + ${ms};
+const fail = (why) => { fails[why] = (fails[why] || 0) + 1; };
+const one = () => new Promise((resolve) => {
+  const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: ${JSON.stringify(path)}, agent, timeout: 5000 }, (res) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (d) => (body += d));
+    res.on('end', () => {
+      if (res.statusCode !== 200) fail('http ' + res.statusCode + ' ' + (res.headers['x-cmesh-error'] || ''));
+      else { const s = JSON.parse(body).service; by[s] = (by[s] || 0) + 1; }
+      resolve();
+    });
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => { fail(e.code || e.message); resolve(); });
+});
+(async () => { while (Date.now() < end) await one(); console.log(JSON.stringify({ by, fails })); })();
+`;
+  const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+  const out = await run(['run', '--rm', ...labels, '--network', network, 'cmesh/node:local', 'node', '-e', script], { timeoutMs: ms + 60_000 });
+  return JSON.parse(out.split('\n').at(-1)!) as { by: Record<string, number>; fails: Record<string, number> };
+}
+
 before(async () => {
   await requireDocker();
   const echo = await buildFixtureImage('echo');
@@ -64,7 +93,7 @@ before(async () => {
   const backend = (name: string): string =>
     `  ${name}:\n    image: ${echo}\n    environment: { SERVICE_NAME: ${name} }\n    expose: ["3000"]\n    x-cmesh: { ${probe} }\n${serviceLabels(runId)}`;
   // east_west set explicitly: these tests hold whether or not it is on by default.
-  const compose = `name: ${project}
+  const compose = (admin: number, canary: number): string => `name: ${project}
 x-cmesh:
   east_west: true
 services:
@@ -75,11 +104,12 @@ services:
     x-cmesh:
       ${probe}
       routes:
-        - { match: { path_prefix: /split/ }, strip_prefix: /split, to: { admin: 90, canary: 10 } }
+        - { match: { path_prefix: /split/ }, strip_prefix: /split, to: { admin: ${admin}, canary: ${canary} } }
         - { match: { path_prefix: /limited/ }, strip_prefix: /limited, to: { front: 1 }, rate_limit: { requests_per_second: 0.01, burst: 5, key: route } }
         - { to: { front: 1 } }
 ${serviceLabels(runId)}${backend('admin')}${backend('canary')}`;
-  await writeFile(join(cli.work, 'compose.yaml'), compose);
+  writeCompose = (admin, canary) => writeFile(join(cli!.work, 'compose.yaml'), compose(admin, canary));
+  await writeCompose(90, 10);
   await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
   // The gateway may still be taking its first table: wait until a call by name is answered by front.
   await until('front answers by name through the gateway', 60_000, async () => {
@@ -145,4 +175,24 @@ test('by name: `cmesh fault --abort` reaches the gateway at run time, `--clear` 
   await until('--clear reaches the gateway', 10_000, async () => ((await callByName('admin', 3000, '/', 1))[0]?.status === 200 ? true : undefined), 200);
   const after = await callByName('admin', 3000, '/', 50);
   assert.ok(after.every((c) => c.status === 200 && c.service === 'admin'), JSON.stringify(after.find((c) => c.status !== 200)));
+});
+
+test('by name: an edited split applies on `up` under load with no failed call, the new weights within 5 s', { timeout: 240_000 }, async () => {
+  const load = loadByName('front', 3000, '/split/', 30_000);
+  // Let the caller container start and call for a while before the edit.
+  await new Promise((r) => setTimeout(r, 6000));
+  try {
+    await writeCompose(50, 50);
+    await cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+  } finally {
+    const result = await load;
+    assert.deepEqual(result.fails, {}, JSON.stringify(result));
+    assert.ok((result.by['admin'] ?? 0) + (result.by['canary'] ?? 0) > 100, JSON.stringify(result));
+  }
+  // The daemon re-sends a changed table within 100 ms; 100 calls of a 1:1 smooth split are 50/50.
+  await until('the 50/50 split by name', 5000, async () => {
+    const calls = await callByName('front', 3000, '/split/', 100);
+    const canary = calls.filter((c) => c.service === 'canary').length;
+    return canary >= 45 && canary <= 55 ? true : undefined;
+  }, 100);
 });
