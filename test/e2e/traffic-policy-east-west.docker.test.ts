@@ -25,6 +25,7 @@ interface Call {
   path?: string;
   error?: string;
   retryAfter?: string;
+  ms: number;
 }
 
 /**
@@ -36,6 +37,7 @@ async function callByName(host: string, port: number, path: string, n: number): 
 const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const one = () => new Promise((resolve) => {
+  const t0 = Date.now();
   const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: ${JSON.stringify(path)}, agent, timeout: 5000 }, (res) => {
     let body = '';
     res.setEncoding('utf8');
@@ -43,11 +45,11 @@ const one = () => new Promise((resolve) => {
     res.on('end', () => {
       let j = {};
       try { j = JSON.parse(body); } catch {}
-      resolve({ status: res.statusCode, service: j.service, path: j.path, error: res.headers['x-cmesh-error'], retryAfter: res.headers['retry-after'] });
+      resolve({ status: res.statusCode, service: j.service, path: j.path, error: res.headers['x-cmesh-error'], retryAfter: res.headers['retry-after'], ms: Date.now() - t0 });
     });
   });
   req.on('timeout', () => req.destroy(new Error('timeout')));
-  req.on('error', (e) => resolve({ status: 0, error: e.code || e.message }));
+  req.on('error', (e) => resolve({ status: 0, error: e.code || e.message, ms: Date.now() - t0 }));
 });
 (async () => { const out = []; for (let i = 0; i < ${n}; i++) out.push(await one()); console.log(JSON.stringify(out)); })();
 `;
@@ -175,6 +177,27 @@ test('by name: `cmesh fault --abort` reaches the gateway at run time, `--clear` 
   await until('--clear reaches the gateway', 10_000, async () => ((await callByName('admin', 3000, '/', 1))[0]?.status === 200 ? true : undefined), 200);
   const after = await callByName('admin', 3000, '/', 50);
   assert.ok(after.every((c) => c.status === 200 && c.service === 'admin'), JSON.stringify(after.find((c) => c.status !== 200)));
+});
+
+test('by name: run-time abort and delay rates within ±3 points of the configured ones', { timeout: 180_000 }, async () => {
+  try {
+    await cli!.ok(['fault', 'admin', '--abort', '503', '--percent', '10']);
+    await until('the 10 % abort reaches the gateway', 10_000, async () => ((await callByName('admin', 3000, '/', 40)).some((c) => c.status === 503) ? true : undefined), 200);
+    const aborts = await callByName('admin', 3000, '/', 1000);
+    const aborted = aborts.filter((c) => c.status === 503 && c.error === 'fault-injected').length;
+    assert.equal(aborts.filter((c) => c.status === 200).length + aborted, 1000);
+    assert.ok(Math.abs(aborted / 10 - 10) <= 3, `aborted ${aborted}/1000`);
+    // 300 ms stands well above this shared host's slow plain calls, so a slow one is not taken for a delay.
+    await cli!.ok(['fault', 'admin', '--delay', '300ms', '--percent', '10']);
+    await until('the delay reaches the gateway', 10_000, async () => ((await callByName('admin', 3000, '/', 40)).some((c) => c.ms >= 290) ? true : undefined), 200);
+    const delays = await callByName('admin', 3000, '/', 500);
+    assert.ok(delays.every((c) => c.status === 200), 'a delay is not an abort');
+    const delayed = delays.filter((c) => c.ms >= 290).length;
+    assert.ok(Math.abs(delayed / 5 - 10) <= 3, `delayed ${delayed}/500`);
+  } finally {
+    // The next test calls admin through the split: no fault may outlive this one.
+    await cli!.ok(['fault', 'admin', '--clear']);
+  }
 });
 
 test('by name: an edited split applies on `up` under load with no failed call, the new weights within 5 s', { timeout: 240_000 }, async () => {
