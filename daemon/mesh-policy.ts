@@ -5,6 +5,7 @@
 
 import { ListenerPolicy } from '../mesh/policy/listener-policy.ts';
 import { ProjectPolicyState } from '../mesh/policy/project-state.ts';
+import { breakerViews, routeRows } from '../mesh/policy/views.ts';
 import type { UpstreamPool } from '../mesh/upstream-pool.ts';
 import { CmeshError } from './api/errors.ts';
 import type { BreakerView, FaultResponse, RouteTableView, RoutesView } from './api/policy-control.ts';
@@ -89,17 +90,7 @@ export class MeshPolicies {
       service: l.service,
       host: l.host,
       port: l.port,
-      routes: (l.policy.table?.routes ?? []).map((r) => ({
-        index: r.index,
-        match: r.label,
-        to: r.spec.to.map((t) => {
-          const name = t.port === undefined ? t.service : `${t.service}:${t.port}`;
-          return { target: name, weight: t.weight, requests: r.counters.byTarget[name] ?? 0 };
-        }),
-        ...(r.spec.redirect === undefined ? {} : { redirect: `${r.spec.redirect.status} ${r.spec.redirect.to}` }),
-        requests: r.counters.requests,
-        rateLimited: r.counters.rateLimited,
-      })),
+      routes: routeRows(l.policy.table),
     }));
     const services = Object.keys(this.#specs.get(project)?.services ?? {}).sort();
     const faults = services.map((s) => this.#faultView(project, s)).filter((f) => f.source !== 'none');
@@ -111,14 +102,7 @@ export class MeshPolicies {
     const spec = this.#specs.get(project);
     const state = this.#states.get(project);
     if (spec === undefined || state === undefined) return [];
-    return [...state.breakers]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .flatMap(([service, b]) => {
-        const s = b.stats();
-        const limits = spec.services[service]?.mesh.policy?.circuitBreaker;
-        if (limits === undefined && s.overflow.requests + s.overflow.pending + s.overflow.connections === 0) return [];
-        return [{ service, limits: { ...limits }, requests: s.requests, pending: s.pending, connections: s.connections, overflow: { ...s.overflow } }];
-      });
+    return breakerViews(state, (service) => spec.services[service]?.mesh.policy?.circuitBreaker);
   }
 
   projects(): string[] {
