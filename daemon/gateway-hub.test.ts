@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { GATEWAY_PROTOCOL_VERSION, type GatewayStats, type GatewayTable, gatewayTableSchema, parseGatewayLine } from './api/gateway-control.ts';
 import type { ContainerEngine } from './api/engine.ts';
 import { GatewayHub, mergeGatewayStats } from './gateway-hub.ts';
-import { gatewayTable, withEastWest } from './gateway-table.ts';
+import { gatewayTable, withEastWest, withEastWestRoutes } from './gateway-table.ts';
 import { EastWestRuntime } from './gateway-wiring.ts';
 import { desired, project, svc } from './reconcile/testing.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
@@ -156,4 +156,15 @@ test("the table carries each service's traffic policy and its run-time faults, a
   assert.deepEqual(byName['db']!.faults, { abort: { percent: 5, status: 503 } });
   assert.equal(byName['db']!.policy, undefined);
   assert.deepEqual(parseGatewayLine(JSON.stringify(t), gatewayTableSchema), t);
+});
+
+test('cmesh routes gets the gateways\' route counters and breakers beside the daemon\'s, when they report them', () => {
+  const view = { ports: [], faults: [], breakers: [] };
+  assert.deepEqual(withEastWestRoutes(view, undefined), view);
+  const ports = [{ service: 'front', host: 'east-west', port: 3000, routes: [] }];
+  const one = stats({ project: 'q', time: 7, services: [], policy: { ports, breakers: [] } });
+  assert.deepEqual(withEastWestRoutes(view, one), { ...view, eastWest: { ports, breakers: [], reportedAt: 7 } });
+  // Two gateways of one project: their tables side by side.
+  const other = stats({ project: 'q', gateway: 1, time: 9, services: [], policy: { ports: [{ ...ports[0]!, service: 'db' }], breakers: [] } });
+  assert.deepEqual(mergeGatewayStats([one, other])?.policy?.ports.map((p) => p.service), ['front', 'db']);
 });

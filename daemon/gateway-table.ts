@@ -5,6 +5,7 @@ import type { DesiredProject } from './api/desired.ts';
 import { eastWestPlan } from './api/east-west.ts';
 import type { FaultSpec } from './api/traffic-policy.ts';
 import { GATEWAY_PROTOCOL_VERSION, type GatewayStats, type GatewayTable, gatewayMesh } from './api/gateway-control.ts';
+import type { RoutesView } from './api/policy-control.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
 
 /** The names callers use for a service: its own and its compose aliases on any network. */
@@ -71,4 +72,10 @@ export function withEastWest(desired: DesiredProject | undefined, rows: ServiceT
       }),
     };
   });
+}
+
+/** `cmesh routes` with the gateways' side joined in (route counters and breakers of calls by name), when they report. */
+export function withEastWestRoutes(view: RoutesView, stats: GatewayStats | undefined): RoutesView {
+  if (stats?.policy === undefined) return view;
+  return { ...view, eastWest: { ports: stats.policy.ports, breakers: stats.policy.breakers, reportedAt: stats.time } };
 }

@@ -102,6 +102,13 @@ test('calls by name get the route split, strip_prefix, and `cmesh fault` from a 
   assert.equal((await call(port, 'front', '/c/x?y=1')).body, 'canary /x?y=1');
   // A call to canary by its own name is canary's listener: front's routes do not apply.
   assert.equal((await call(port, 'canary', '/c/x')).body, 'canary /c/x');
+  // What the gateway reports for `cmesh routes`: front's table on its port with this gateway's counters.
+  const report = gateway.policies.report();
+  assert.deepEqual(report.breakers, []);
+  assert.deepEqual(
+    report.ports.map((p) => [p.service, p.host, p.port, p.routes.map((r) => [r.requests, r.to.map((t) => `${t.target}=${t.requests}`).join(' ')])]),
+    [['front', 'east-west', port, [[1, 'canary=1'], [100, 'front=90 canary=10']]]],
+  );
 
   // `cmesh fault front --abort 503 --percent 100` arrives as the table's run-time faults: the next call sees it.
   const faulty = { ...table, services: table.services.map((s) => (s.name === 'front' ? { ...s, faults: { abort: { percent: 100, status: 503 } } } : s)) };

@@ -2,12 +2,13 @@
 // and faults to calls by name exactly as the daemon does on its published ports (the same ListenerPolicy), from the
 // policy and run-time faults the daemon sends in the table. Its limiters, breakers and counters are this process's own.
 
-import type { GatewayService, GatewayTable } from '../../daemon/api/gateway-control.ts';
+import type { GatewayPolicyReport, GatewayService, GatewayTable } from '../../daemon/api/gateway-control.ts';
 import type { MeshSpec } from '../../daemon/api/project.ts';
 import { pickPort } from '../../daemon/api/route-ports.ts';
 import { ListenerPolicy, type ResolvedTarget } from '../policy/listener-policy.ts';
 import { ProjectPolicyState } from '../policy/project-state.ts';
 import type { UpstreamPool } from '../upstream-pool.ts';
+import { breakerViews, routeRows } from '../policy/views.ts';
 
 export class GatewayPolicies {
   readonly state: ProjectPolicyState;
@@ -27,6 +28,15 @@ export class GatewayPolicies {
     this.state.update(Object.fromEntries(table.services.map((s) => [s.name, s.policy === undefined ? {} : { policy: s.policy }])));
     for (const s of table.services) this.state.setRuntimeFaults(s.name, s.faults);
     for (const l of this.#listeners.values()) l.policy.update(this.#services.get(l.service)?.policy);
+  }
+
+  /** What `cmesh routes` shows of calls by name: each listener with a route table, and the breakers. */
+  report(): GatewayPolicyReport {
+    const ports = [...this.#listeners.entries()]
+      .filter(([, l]) => l.policy.table !== undefined)
+      .map(([key, l]) => ({ service: l.service, host: 'east-west', port: Number(key.slice(key.lastIndexOf(':') + 1)), routes: routeRows(l.policy.table) }))
+      .sort((a, b) => a.service.localeCompare(b.service) || a.port - b.port);
+    return { ports, breakers: breakerViews(this.state, (service) => this.#services.get(service)?.policy?.circuitBreaker) };
   }
 
   /** The policy of `service`'s listener on container port `port` (HTTP only: TCP is balanced per connection). */
