@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import type { RoutesView } from '../../daemon/api/policy-control.ts';
 import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../helpers/docker.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
@@ -134,6 +135,12 @@ test('by name: a 90/10 route split lands within ±3 points over 1 000 calls; str
   assert.equal((counts['admin'] ?? 0) + (counts['canary'] ?? 0), 1000, JSON.stringify(counts));
   const canary = ((counts['canary'] ?? 0) / 1000) * 100;
   assert.ok(Math.abs(canary - 10) <= 3, `canary got ${canary}% (${JSON.stringify(counts)})`);
+  // `cmesh routes` shows the gateway's own counters for calls by name (it reports once a second).
+  await until('the gateway route counters in cmesh routes', 10_000, async () => {
+    const view = JSON.parse((await cli!.ok(['routes', '--json'])).stdout) as RoutesView;
+    const split = view.eastWest?.ports.find((p) => p.service === 'front' && p.port === 3000)?.routes[0];
+    return split !== undefined && split.requests >= 1000 && split.to.reduce((n, t) => n + t.requests, 0) >= 1000 ? true : undefined;
+  }, 500);
   // echo answers an unknown path 404 naming the path it saw: the prefix is gone.
   const [stripped] = await callByName('front', 3000, '/split/no-such-thing', 1);
   assert.equal(stripped?.status, 404);
