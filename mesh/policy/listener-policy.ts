@@ -13,8 +13,6 @@ import { rateLimitedResponse, rateLimitKey } from './rate-limit.ts';
 import { type RequestView, splitTarget } from './route-match.ts';
 import { type CompiledRoute, RouteTable, targetName } from './route-table.ts';
 
-export type { CompiledRoute };
-
 /** A target service as the listener reaches it: its pool for the chosen container port and its mesh settings. */
 export interface ResolvedTarget {
   service: string;
