@@ -9,7 +9,6 @@ import { CmeshError } from './api/errors.ts';
 import { EventBus } from './event-bus.ts';
 import { type CmeshHome, ensureHome } from './api/home.ts';
 import { AccessLogFiles } from './access-logs.ts';
-import { withEastWestRoutes } from './gateway-table.ts';
 import { EastWestRuntime } from './gateway-wiring.ts';
 import { MeshRuntime } from './mesh-wiring.ts';
 import { DaemonMetrics } from './metrics.ts';
@@ -146,7 +145,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     info,
     services: (project) => mesh.services(project),
     setDraining: (project, ref, drained) => mesh.registry.setDraining({ project, ...ref }, drained),
-    policy: { setFaults: (project, r) => mesh.ports.setFaults(project, r.service, r.faults), routes: (project) => withEastWestRoutes(mesh.ports.routes(project), mesh.eastWest?.stats(project)) },
+    policy: { setFaults: (project, r) => mesh.ports.setFaults(project, r.service, r.faults), routes: (project) => mesh.ports.routes(project) },
     shutdown: () => void close(),
   });
   const upgrade = createUpgradeRouter(manager);

@@ -10,6 +10,8 @@ import type { DaemonEvent } from './api/events.ts';
 import type { BreakerView, RoutesView } from './api/policy-control.ts';
 import type { ProjectSpec, ServiceSpec } from './api/project.ts';
 import type { FaultSpec } from './api/traffic-policy.ts';
+import type { GatewayStats } from './api/gateway-control.ts';
+import { withEastWestRoutes } from './gateway-table.ts';
 import { MeshPolicies } from './mesh-policy.ts';
 
 export interface PortBinding {
@@ -38,6 +40,8 @@ export interface UdpPortStats {
 }
 
 export interface MeshPortsOptions {
+  /** The project's gateways' last report, for `cmesh routes` (their route counters and breakers on calls by name). */
+  eastWestStats?: (project: string) => GatewayStats | undefined;
   /** The pool the listener balances over (the service's pool seen through one container port). */
   poolFor(project: string, service: string, target: number): UpstreamPool;
   /** The same pool as a UDP forwarder sees it (the replicas' UDP endpoints for that container port). */
@@ -179,7 +183,7 @@ export class MeshPorts {
       const policy = b.listener.proxy.kind === 'http' ? b.listener.proxy.policy : undefined;
       return policy === undefined ? [] : [{ service: b.service, host: b.host, port: b.port, policy }];
     });
-    return this.#policies.view(project, listeners);
+    return withEastWestRoutes(this.#policies.view(project, listeners), this.#o.eastWestStats?.(project));
   }
 
   /** A replica left its service: every HTTP listener of the project (routes reach other services) drops its pool to it. */
