@@ -33,14 +33,15 @@ interface Round {
 
 const SATURATED_P50_MS = 5;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+export const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
-function measure(p: Path, seconds: number): Round {
+/** One wrk run against a path: req/s, the process's CPU per request, errors (bench/policy.ts uses it too). */
+export function measure(p: Pick<Path, 'port' | 'pid'>, seconds: number): Round {
   const c0 = cpuSeconds(p.pid);
   const r = wrk(p.port, seconds);
   const c1 = cpuSeconds(p.pid);

@@ -101,6 +101,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
         emit: (e) => bus.publish(e),
         log,
         onStats: (project, stats) => metrics.eastWestRequests(project, stats.startedAt, stats.requests, stats.gateway),
+        faults: (project) => m.ports.runtimeFaults(project),
       }),
   });
   const metricsState = await startMetrics(metrics, options.metrics, (message) => {

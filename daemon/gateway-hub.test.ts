@@ -7,10 +7,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { GATEWAY_PROTOCOL_VERSION, type GatewayStats, type GatewayTable } from './api/gateway-control.ts';
+import { GATEWAY_PROTOCOL_VERSION, type GatewayStats, type GatewayTable, gatewayTableSchema, parseGatewayLine } from './api/gateway-control.ts';
 import type { ContainerEngine } from './api/engine.ts';
 import { GatewayHub, mergeGatewayStats } from './gateway-hub.ts';
-import { gatewayTable, withEastWest } from './gateway-table.ts';
+import { gatewayTable, withEastWest, withEastWestRoutes } from './gateway-table.ts';
 import { EastWestRuntime } from './gateway-wiring.ts';
 import { desired, project, svc } from './reconcile/testing.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
@@ -144,4 +144,27 @@ test('several gateways of one project: their reports side by side; a gateway tha
   first.socket.destroy();
   newer.socket.destroy();
   await hub.close();
+});
+
+test("the table carries each service's traffic policy and its run-time faults, and passes the gateway's schema", () => {
+  const policy = { rateLimit: { requestsPerSecond: 5, burst: 10, key: 'ip' }, routes: [{ match: { pathPrefix: '/a/' }, to: [{ service: 'web', weight: 1 }] }] };
+  const spec = project('p', [svc('web', { expose: [3000], mesh: { ...svc('x').mesh, policy } }), svc('db', { expose: [5432] })], { eastWest: true });
+  const t = gatewayTable(desired(spec), [], undefined, { db: { abort: { percent: 5, status: 503 } } });
+  const byName = Object.fromEntries(t.services.map((s) => [s.name, s]));
+  assert.deepEqual(byName['web']!.policy, policy);
+  assert.equal(byName['web']!.faults, undefined);
+  assert.deepEqual(byName['db']!.faults, { abort: { percent: 5, status: 503 } });
+  assert.equal(byName['db']!.policy, undefined);
+  assert.deepEqual(parseGatewayLine(JSON.stringify(t), gatewayTableSchema), t);
+});
+
+test('cmesh routes gets the gateways\' route counters and breakers beside the daemon\'s, when they report them', () => {
+  const view = { ports: [], faults: [], breakers: [] };
+  assert.deepEqual(withEastWestRoutes(view, undefined), view);
+  const ports = [{ service: 'front', host: 'east-west', port: 3000, routes: [] }];
+  const one = stats({ project: 'q', time: 7, services: [], policy: { ports, breakers: [] } });
+  assert.deepEqual(withEastWestRoutes(view, one), { ...view, eastWest: { ports, breakers: [], reportedAt: 7 } });
+  // Two gateways of one project: their tables side by side.
+  const other = stats({ project: 'q', gateway: 1, time: 9, services: [], policy: { ports: [{ ...ports[0]!, service: 'db' }], breakers: [] } });
+  assert.deepEqual(mergeGatewayStats([one, other])?.policy?.ports.map((p) => p.service), ['front', 'db']);
 });

@@ -46,6 +46,7 @@ export function mergeGatewayStats(reports: GatewayStats[]): GatewayStats | undef
     services: all.flatMap((s) => s.services),
     warnings: all.flatMap((s) => s.warnings),
     requests: all.flatMap((s) => s.requests),
+    policy: { ports: all.flatMap((s) => s.policy?.ports ?? []), breakers: all.flatMap((s) => s.policy?.breakers ?? []) },
   };
 }
 

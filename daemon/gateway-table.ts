@@ -3,7 +3,9 @@
 
 import type { DesiredProject } from './api/desired.ts';
 import { eastWestPlan } from './api/east-west.ts';
+import type { FaultSpec } from './api/traffic-policy.ts';
 import { GATEWAY_PROTOCOL_VERSION, type GatewayStats, type GatewayTable, gatewayMesh } from './api/gateway-control.ts';
+import type { RoutesView } from './api/policy-control.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
 
 /** The names callers use for a service: its own and its compose aliases on any network. */
@@ -12,7 +14,8 @@ function namesOf(desired: DesiredProject, service: string): string[] {
   return [...new Set([service, ...Object.values(spec.networks).flatMap((n) => n.aliases)])];
 }
 
-export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], worker?: string): GatewayTable {
+/** `faults`: the run-time faults (`cmesh fault`) in effect, by service: the gateway applies them like the daemon does. */
+export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], worker?: string, faults: Record<string, FaultSpec> = {}): GatewayTable {
   const byService = new Map(rows.map((r) => [r.service, r]));
   return {
     type: 'table',
@@ -21,6 +24,8 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], w
     ...(worker === undefined ? {} : { worker }),
     services: eastWestPlan(desired.project).services.map((s) => {
       const row = byService.get(s.name);
+      const policy = desired.project.services[s.name]!.mesh.policy;
+      const runtime = faults[s.name];
       return {
         name: s.name,
         names: namesOf(desired, s.name),
@@ -28,6 +33,8 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], w
         mesh: gatewayMesh(desired.project.services[s.name]!.mesh, s.probePort),
         desired: row?.desired ?? 0,
         gateway: s.gateway,
+        ...(policy === undefined ? {} : { policy }),
+        ...(runtime === undefined ? {} : { faults: runtime }),
         replicas: (row?.replicas ?? []).map((r) => ({
           id: r.id,
           replica: r.replica,
@@ -65,4 +72,10 @@ export function withEastWest(desired: DesiredProject | undefined, rows: ServiceT
       }),
     };
   });
+}
+
+/** `cmesh routes` with the gateways' side joined in (route counters and breakers of calls by name), when they report. */
+export function withEastWestRoutes(view: RoutesView, stats: GatewayStats | undefined): RoutesView {
+  if (stats?.policy === undefined) return view;
+  return { ...view, eastWest: { ports: stats.policy.ports, breakers: stats.policy.breakers, reportedAt: stats.time } };
 }

@@ -8,6 +8,7 @@ import type { ContainerEngine } from './api/engine.ts';
 import { isCmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import type { GatewayStats } from './api/gateway-control.ts';
+import type { FaultSpec } from './api/traffic-policy.ts';
 import { GatewayHub } from './gateway-hub.ts';
 import { GatewayImages } from './gateway-image.ts';
 import { gatewayTable } from './gateway-table.ts';
@@ -30,6 +31,8 @@ export interface EastWestOptions {
   publishMs?: number;
   /** Every report of a gateway (metrics turn its request totals into path="east-west" counters). */
   onStats?: (project: string, stats: GatewayStats) => void;
+  /** The run-time faults (`cmesh fault`) in effect per service: sent in the table, so they reach the gateway too. */
+  faults?: (project: string) => Record<string, FaultSpec>;
 }
 
 export class EastWestRuntime {
@@ -137,6 +140,6 @@ export class EastWestRuntime {
 
   #publish(project: string): void {
     const desired = this.#desired.get(project);
-    if (desired) this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), this.#workers.get(project)));
+    if (desired) this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), this.#workers.get(project), this.#o.faults?.(project)));
   }
 }

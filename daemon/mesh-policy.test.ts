@@ -104,8 +104,11 @@ test('cmesh fault: set, listed, cleared; an unknown service is a clear error', a
   await res.arrayBuffer();
   assert.equal((await fetch(`http://127.0.0.1:${port}/front`)).status, 200, 'faults of admin do not touch front');
   assert.deepEqual(mesh.routes('pol').faults, [set]);
+  // What the east-west gateways get in their table: the run-time faults only (the file's travel in the policy).
+  assert.deepEqual(mesh.runtimeFaults('pol'), { admin: { abort: { percent: 100, status: 502 } } });
   assert.deepEqual(mesh.routes('pol').breakers, [], 'no circuit_breaker configured and nothing refused');
   assert.deepEqual(mesh.setFaults('pol', 'admin', undefined), { service: 'admin', source: 'none' });
+  assert.deepEqual(mesh.runtimeFaults('pol'), {});
   assert.equal((await fetch(`http://127.0.0.1:${port}/admin/a`)).status, 200);
   assert.throws(() => mesh.setFaults('pol', 'ghost', undefined), { code: 'CMESH_E_SERVICE_NOT_FOUND' });
 });

@@ -1,10 +1,11 @@
 // The daemon's side of the traffic policy: one ProjectPolicyState per project, one ListenerPolicy per published
 // HTTP port (resolving route targets to the registry's pools), in-place updates on `up`, `cmesh fault` and the
 // `cmesh routes` view. Everything here lives in the daemon process: limits and counters are not shared with the
-// east-west gateways.
+// east-west gateways (they get the same policy and run-time faults in their table, and keep their own state).
 
 import { ListenerPolicy } from '../mesh/policy/listener-policy.ts';
 import { ProjectPolicyState } from '../mesh/policy/project-state.ts';
+import { breakerViews, routeRows } from '../mesh/policy/views.ts';
 import type { UpstreamPool } from '../mesh/upstream-pool.ts';
 import { CmeshError } from './api/errors.ts';
 import type { BreakerView, FaultResponse, RouteTableView, RoutesView } from './api/policy-control.ts';
@@ -73,22 +74,23 @@ export class MeshPolicies {
     return this.#faultView(project, service);
   }
 
+  /** The run-time faults in effect, by service. */
+  runtimeFaults(project: string): Record<string, FaultSpec> {
+    const state = this.#states.get(project);
+    const out: Record<string, FaultSpec> = {};
+    for (const service of Object.keys(this.#specs.get(project)?.services ?? {})) {
+      const f = state?.runtimeFaults(service);
+      if (f !== undefined) out[service] = f;
+    }
+    return out;
+  }
+
   view(project: string, listeners: PolicyListener[]): RoutesView {
     const ports: RouteTableView[] = listeners.map((l) => ({
       service: l.service,
       host: l.host,
       port: l.port,
-      routes: (l.policy.table?.routes ?? []).map((r) => ({
-        index: r.index,
-        match: r.label,
-        to: r.spec.to.map((t) => {
-          const name = t.port === undefined ? t.service : `${t.service}:${t.port}`;
-          return { target: name, weight: t.weight, requests: r.counters.byTarget[name] ?? 0 };
-        }),
-        ...(r.spec.redirect === undefined ? {} : { redirect: `${r.spec.redirect.status} ${r.spec.redirect.to}` }),
-        requests: r.counters.requests,
-        rateLimited: r.counters.rateLimited,
-      })),
+      routes: routeRows(l.policy.table),
     }));
     const services = Object.keys(this.#specs.get(project)?.services ?? {}).sort();
     const faults = services.map((s) => this.#faultView(project, s)).filter((f) => f.source !== 'none');
@@ -100,14 +102,7 @@ export class MeshPolicies {
     const spec = this.#specs.get(project);
     const state = this.#states.get(project);
     if (spec === undefined || state === undefined) return [];
-    return [...state.breakers]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .flatMap(([service, b]) => {
-        const s = b.stats();
-        const limits = spec.services[service]?.mesh.policy?.circuitBreaker;
-        if (limits === undefined && s.overflow.requests + s.overflow.pending + s.overflow.connections === 0) return [];
-        return [{ service, limits: { ...limits }, requests: s.requests, pending: s.pending, connections: s.connections, overflow: { ...s.overflow } }];
-      });
+    return breakerViews(state, (service) => spec.services[service]?.mesh.policy?.circuitBreaker);
   }
 
   projects(): string[] {

@@ -12,6 +12,8 @@ import type { BreakerView, RoutesView } from './api/policy-control.ts';
 import type { ProjectSpec, ServiceSpec } from './api/project.ts';
 import type { TlsSpec } from './api/tls.ts';
 import type { FaultSpec } from './api/traffic-policy.ts';
+import type { GatewayStats } from './api/gateway-control.ts';
+import { withEastWestRoutes } from './gateway-table.ts';
 import { MeshPolicies } from './mesh-policy.ts';
 
 export interface PortBinding {
@@ -40,6 +42,8 @@ export interface UdpPortStats {
 }
 
 export interface MeshPortsOptions {
+  /** The project's gateways' last report, for `cmesh routes` (their route counters and breakers on calls by name). */
+  eastWestStats?: (project: string) => GatewayStats | undefined;
   /** The pool the listener balances over (the service's pool seen through one container port). */
   poolFor(project: string, service: string, target: number): UpstreamPool;
   /** The same pool as a UDP forwarder sees it (the replicas' UDP endpoints for that container port). */
@@ -175,6 +179,11 @@ export class MeshPorts {
     return this.#policies.setFaults(project, service, faults);
   }
 
+  /** The run-time faults in effect, by service (the east-west gateways get them in their table). */
+  runtimeFaults(project: string): Record<string, FaultSpec> {
+    return this.#policies.runtimeFaults(project);
+  }
+
   /** Every project's circuit breakers, for the metrics collector. */
   breakerStats(): { project: string; breakers: BreakerView[] }[] {
     return this.#policies.projects().map((project) => ({ project, breakers: this.#policies.breakers(project) }));
@@ -187,7 +196,7 @@ export class MeshPorts {
       const policy = b.listener.proxy.kind === 'http' ? b.listener.proxy.policy : undefined;
       return policy === undefined ? [] : [{ service: b.service, host: b.host, port: b.port, policy }];
     });
-    return this.#policies.view(project, listeners);
+    return withEastWestRoutes(this.#policies.view(project, listeners), this.#o.eastWestStats?.(project));
   }
 
   /** A replica left its service: every HTTP listener of the project (routes reach other services) drops its pool to it. */

@@ -54,6 +54,7 @@ export class MeshRuntime {
     this.registry = new Registry({ emit: options.emit });
     this.registry.startHealthChecks(this.#abort.signal);
     this.ports = new MeshPorts({
+      eastWestStats: (project) => this.eastWest?.stats(project),
       poolFor: (project, service, target) => this.registry.pool(project, service).forPort(target),
       datagramPoolFor: (project, service, target) => this.registry.pool(project, service).forDatagrams(target),
       emit: options.emit,

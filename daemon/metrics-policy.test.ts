@@ -17,12 +17,14 @@ test('route requests by route index and target; policy rejections by reason', as
   m.request('p', { ...base, status: 200, upstream: 'admin#1', route: '#1 path_prefix=/admin/', target: 'admin' });
   m.request('p', { ...base, status: 200, upstream: 'admin#2', route: '#1 path_prefix=/admin/', target: 'admin' });
   m.request('p', { ...base, status: 200, upstream: 'front#1', route: '#2 *' });
-  m.request('p', { ...base, status: 429, route: '#1 path_prefix=/admin/', error: 'rate-limited' });
+  // The proxy names the route's target on a request it refused for it (mesh/policy/proxy-normalize.test.ts).
+  m.request('p', { ...base, status: 429, route: '#1 path_prefix=/admin/', target: 'admin', error: 'rate-limited' });
   m.request('p', { ...base, status: 503, error: 'overflow' });
   m.request('p', { ...base, status: 502, error: 'upstream-connect-failed' });
   assert.equal(await value(m, 'cmesh_route_requests_total', { project: 'p', service: 'front', route: '#1', target: 'admin', code_class: '2xx' }), 2);
   assert.equal(await value(m, 'cmesh_route_requests_total', { route: '#2', target: 'front', code_class: '2xx' }), 1);
-  assert.equal(await value(m, 'cmesh_route_requests_total', { route: '#1', target: 'front', code_class: '4xx' }), 1);
+  assert.equal(await value(m, 'cmesh_route_requests_total', { route: '#1', target: 'admin', code_class: '4xx' }), 1);
+  assert.equal(await value(m, 'cmesh_route_requests_total', { route: '#1', target: 'front', code_class: '4xx' }), undefined);
   assert.equal(await value(m, 'cmesh_policy_rejections_total', { service: 'front', reason: 'rate-limited' }), 1);
   assert.equal(await value(m, 'cmesh_policy_rejections_total', { reason: 'overflow' }), 1);
   assert.equal(await value(m, 'cmesh_policy_rejections_total', { reason: 'upstream-connect-failed' }), undefined);

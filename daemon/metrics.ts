@@ -177,7 +177,7 @@ export class DaemonMetrics {
       byService.set(entry.service, series);
     }
     series.record(entry.upstream, entry.method, entry.status, entry.durationMs);
-    this.#policy(project, { service: entry.service, status: entry.status, route: entry.route, target: entry.target, error: entry.error });
+    this.#policy(project, entry);
   }
 
   /**

@@ -31,6 +31,7 @@ test('describeFaults and route lines', () => {
     ],
     faults: [],
     breakers: [],
+    eastWest: { ports: [{ service: 'front', host: 'east-west', port: 3000, routes: [{ index: 0, match: '*', to: [], requests: 2, rateLimited: 1 }] }], breakers: [], reportedAt: 1 },
   });
-  assert.deepEqual(lines.map((l) => [l.port, l.route?.index]), [['front 127.0.0.1:8080', 0], ['', 1], ['api [::1]:9000', undefined]]);
+  assert.deepEqual(lines.map((l) => [l.port, l.route?.index]), [['front 127.0.0.1:8080', 0], ['', 1], ['api [::1]:9000', undefined], ['front east-west:3000', 0]]);
 });

@@ -14,7 +14,8 @@ interface Line {
 }
 
 export function routeLines(view: RoutesView): Line[] {
-  return view.ports.flatMap((p): Line[] => {
+  // Calls by name (host `east-west`) after the published ports: same columns, the gateway's own counters.
+  return [...view.ports, ...(view.eastWest?.ports ?? [])].flatMap((p): Line[] => {
     const port = `${p.service} ${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`;
     return p.routes.length === 0 ? [{ port, route: undefined }] : p.routes.map((route, i) => ({ port: i === 0 ? port : '', route }));
   });
@@ -44,9 +45,10 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.stdout,
       );
       for (const f of view.faults) ctx.stdout.write(`faults ${f.service}: ${describeFaults(f.faults)} (${f.source})\n`);
-      for (const b of view.breakers ?? []) {
+      const breakers = [...(view.breakers ?? []).map((b) => ({ b, where: '' })), ...(view.eastWest?.breakers ?? []).map((b) => ({ b, where: ' (east-west)' }))];
+      for (const { b, where } of breakers) {
         ctx.stdout.write(
-          `breaker ${b.service}: ${b.requests} in flight, ${b.pending} pending, ${b.connections} connections; ` +
+          `breaker ${b.service}${where}: ${b.requests} in flight, ${b.pending} pending, ${b.connections} connections; ` +
             `overflow ${b.overflow.requests} (max_requests) ${b.overflow.pending} (max_pending) ${b.overflow.connections} (max_connections)\n`,
         );
       }

@@ -4,8 +4,10 @@
 // Both ends validate what they read with these schemas: it crosses a process boundary.
 
 import { z } from 'zod';
+import type { BreakerView, RouteTableView } from './policy-control.ts';
 import type { ServiceTableRow } from './service-table.ts';
 import type { MeshSpec } from './project.ts';
+import { FaultSchema, TrafficPolicySchema } from './traffic-policy-schema.ts';
 
 export const GATEWAY_PROTOCOL_VERSION = 1;
 
@@ -62,6 +64,10 @@ const serviceSchema = z.object({
    * services: those that collide on a TCP port sit in different gateways. Absent: 0.
    */
   gateway: z.number().int().min(0).optional(),
+  /** Its traffic policy (routes, limits, breaker, retry, faults): calls by name get what its published ports get. */
+  policy: TrafficPolicySchema.optional(),
+  /** `cmesh fault` in effect for it (overrides the file's faults until cleared). */
+  faults: FaultSchema.optional(),
 });
 
 export const gatewayTableSchema = z.object({
@@ -94,6 +100,13 @@ export const gatewayStatsSchema = z.object({
   warnings: z.array(z.string()),
   /** When this gateway process started: totals below restart from 0 with it. */
   startedAt: z.number(),
+  /** Its route tables' counters and breakers (checked loosely: the daemon only passes them on to `cmesh routes`). */
+  policy: z
+    .object({
+      ports: z.array(z.looseObject({ service: z.string(), host: z.string(), port, routes: z.array(z.looseObject({ index: z.number() })) })),
+      breakers: z.array(z.looseObject({ service: z.string() })),
+    })
+    .optional(),
   /** HTTP requests since startedAt, cumulative, by service, answering replica (pool id), method and status class. */
   requests: z.array(
     z.object({
@@ -106,7 +119,13 @@ export const gatewayStatsSchema = z.object({
   ),
 });
 
-export type GatewayStats = Omit<z.infer<typeof gatewayStatsSchema>, 'services'> & { services: ServiceTableRow[] };
+/** The gateway's traffic-policy counters (calls by name), as `cmesh routes` shows them. */
+export interface GatewayPolicyReport {
+  ports: RouteTableView[];
+  breakers: BreakerView[];
+}
+
+export type GatewayStats = Omit<z.infer<typeof gatewayStatsSchema>, 'services' | 'policy'> & { services: ServiceTableRow[]; policy?: GatewayPolicyReport };
 
 export type GatewayMessage = GatewayTable | GatewayStats;
 

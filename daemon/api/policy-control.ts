@@ -47,4 +47,9 @@ export interface RoutesView {
   faults: FaultResponse[];
   /** Services with a `circuit_breaker`, or whose breaker has refused requests. */
   breakers: BreakerView[];
+  /**
+   * Calls by name, as the project's gateways last reported them (their own counters and breakers: each data-plane
+   * process keeps its own). `ports` have host `east-west` and the container port. Absent without east-west.
+   */
+  eastWest?: { ports: RouteTableView[]; breakers: BreakerView[]; reportedAt: number };
 }

@@ -13,7 +13,11 @@ export function routablePorts(s: Pick<ServiceSpec, 'ports' | 'expose' | 'mesh'>)
 
 /** `service:port` picks that port; else the target's port with the listener's number; else its first. */
 export function targetPort(s: Pick<ServiceSpec, 'ports' | 'expose' | 'mesh'>, wanted: number | undefined, listenerPort: number): number | undefined {
-  const ports = routablePorts(s);
+  return pickPort(routablePorts(s), wanted, listenerPort);
+}
+
+/** The same choice among a list of ports (the east-west gateway knows a service by its meshed ports only). */
+export function pickPort(ports: readonly number[], wanted: number | undefined, listenerPort: number): number | undefined {
   if (wanted !== undefined) return ports.includes(wanted) ? wanted : undefined;
   return ports.includes(listenerPort) ? listenerPort : ports[0];
 }

@@ -9,6 +9,7 @@ import type { MeshSpec } from '../../daemon/api/project.ts';
 import { type AccessLogEntry, createHttpProxy, ProxyListener, publishService } from '../proxy/index.ts';
 import { Registry } from '../registry.ts';
 import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
+import { GatewayPolicies } from './gateway-policy.ts';
 import { HostDispatcher } from './host-dispatch.ts';
 
 export interface GatewayOptions {
@@ -20,6 +21,8 @@ export interface GatewayOptions {
   signal: AbortSignal;
   /** Re-resolution period: a restarted container may come back with another address. */
   refreshMs?: number;
+  /** Random source of the fault injectors (tests seed it). */
+  rand?: () => number;
 }
 
 /** Methods counted under their own name; anything else is OTHER (the daemon's metrics bound cardinality the same way). */
@@ -31,6 +34,8 @@ const dockerDns = async (container: string): Promise<string> => (await lookup(co
 
 export class Gateway {
   readonly registry: Registry;
+  /** The services' traffic policy on the calls by name (this process's own limiters, breakers and counters). */
+  readonly policies: GatewayPolicies;
   readonly #o: GatewayOptions;
   #table: GatewayTable | undefined;
   readonly #addresses = new Map<string, string>();
@@ -48,6 +53,7 @@ export class Gateway {
     this.#o = options;
     // Container addresses on the project network are the upstreams: never rewrite them to loopback.
     this.registry = new Registry({ upstreamHost: (h) => h });
+    this.policies = new GatewayPolicies((service, port) => this.registry.pool(this.#table!.project, service).forPort(port), options.rand);
     // Every pool's health checker and listener hangs off this one signal: a project with many services is not a leak.
     setMaxListeners(0, options.signal);
     this.registry.startHealthChecks(options.signal);
@@ -126,6 +132,8 @@ export class Gateway {
     for (const svc of table.services) this.#syncPool(project, svc);
     const names = new Set(table.services.map((s) => s.name));
     for (const pool of this.registry.list(project)) if (!names.has(pool.service)) this.registry.removeService(project, pool.service);
+    // Before the listeners: a listener bound now starts with its service's policy.
+    this.policies.update(table);
     await this.#syncListeners(table);
   }
 
@@ -206,6 +214,7 @@ export class Gateway {
       service: svc.name,
       pool: this.registry.pool(project, svc.name).forPort(port),
       mesh: { ...(svc.mesh as MeshSpec), protocol },
+      ...(protocol === 'http' ? { policy: this.policies.listener(svc.name, port) } : {}),
       onAccessLog: (line: string) => this.#o.log?.(line),
       onRequest: (entry: AccessLogEntry) => this.#count(entry),
     });

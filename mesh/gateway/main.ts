@@ -63,6 +63,7 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
       warnings: gateway.warnings(),
       startedAt,
       requests: gateway.requestTotals(),
+      policy: gateway.policies.report(),
     });
   const timer = setInterval(sendStats, STATS_MS);
   // While a draining replica still has requests in flight here, report often: the daemon waits for them to finish.

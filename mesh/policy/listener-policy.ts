@@ -7,6 +7,7 @@ import type { UpstreamPool } from '../upstream-pool.ts';
 import { editHeaders, redirectResponse } from './actions.ts';
 import { type CircuitBreaker, overflowResponse } from './breaker.ts';
 import { faultResponse } from './faults.ts';
+import { normalizePath } from './path-normalize.ts';
 import type { ProjectPolicyState } from './project-state.ts';
 import { rateLimitedResponse, rateLimitKey } from './rate-limit.ts';
 import { type RequestView, splitTarget } from './route-match.ts';
@@ -19,7 +20,15 @@ export interface ResolvedTarget {
   mesh: MeshSpec;
 }
 
-export type Answer = { kind: 'answer'; status: number; code: string; render: (close: boolean) => string; route?: CompiledRoute };
+export type Answer = {
+  kind: 'answer';
+  status: number;
+  code: string;
+  render: (close: boolean) => string;
+  route?: CompiledRoute;
+  /** The target service a route picked before the policy refused the request: logs and metrics name it, not the listener. */
+  target?: string;
+};
 
 export interface Forward {
   kind: 'forward';
@@ -83,9 +92,14 @@ export class ListenerPolicy {
     }
     let route: CompiledRoute | undefined;
     let target: Pick<RouteTarget, 'service' | 'port'> = { service };
+    // With a route table, the upstream gets the normalized path the route was chosen on (as Envoy's normalize_path).
+    let forwardUrl = url;
     if (table !== undefined) {
       const origin = originOf(url);
-      const view: RequestView = { method, ...splitTarget(url.slice(origin.length) || '/'), rawHeaders };
+      const { path: raw, query } = splitTarget(url.slice(origin.length) || '/');
+      const path = normalizePath(raw);
+      if (path !== raw) forwardUrl = `${origin}${path}${query === '' ? '' : `?${query}`}`;
+      const view: RequestView = { method, path, query, rawHeaders };
       route = table.select(view);
       if (route === undefined) return notFound(service);
       route.counters.requests++;
@@ -95,28 +109,31 @@ export class ListenerPolicy {
       }
       target = route.pick()!;
     }
+    // Answers from here on concern the picked target (its limit, faults, breaker): they are counted under it.
     // The route's (else the listener service's) limit first, then the target service's own.
     const own = route?.spec.rateLimit !== undefined ? route.limiter : state.limiters.get(service);
     const targets = target.service === service ? undefined : state.limiters.get(target.service);
     for (const l of [own, targets]) {
       if (l === undefined) continue;
-      const wait = l.take(rateLimitKey(l.spec, clientIp, rawHeaders, route === undefined ? service : `${service}#${route.index}`));
+      // The `route` key's string is only built for a limit keyed by it (this runs on every request).
+      const wait = l.take(l.spec.key === 'route' ? (route === undefined ? service : `${service}#${route.index}`) : rateLimitKey(l.spec, clientIp, rawHeaders, ''));
       if (wait === 0) continue;
       if (route !== undefined) route.counters.rateLimited++;
-      return { kind: 'answer', status: 429, code: 'rate-limited', render: (close) => rateLimitedResponse(wait, service, close), ...(route ? { route } : {}) };
+      const limited = l === own ? service : target.service;
+      return { kind: 'answer', status: 429, code: 'rate-limited', render: (close) => rateLimitedResponse(wait, limited, close), ...(route ? { route } : {}), target: target.service };
     }
     const faults = route?.spec.faults !== undefined ? route.faults : state.faults.get(target.service);
     const fault = faults?.decide();
     if (fault !== undefined && fault.abortStatus > 0) {
       const status = fault.abortStatus;
-      return { kind: 'answer', status, code: 'fault-injected', render: (close) => faultResponse(status, target.service, close), ...(route ? { route } : {}) };
+      return { kind: 'answer', status, code: 'fault-injected', render: (close) => faultResponse(status, target.service, close), ...(route ? { route } : {}), target: target.service };
     }
     const resolved = this.#o.resolve(target, this.#o.listenerPort);
     if (resolved === undefined) return notFound(service);
     const breaker = state.breaker(target.service);
     const admitted = breaker.admit();
     if (admitted !== 'ok') {
-      return { kind: 'answer', status: 503, code: 'overflow', render: (close) => overflowResponse(target.service, admitted, close), ...(route ? { route } : {}) };
+      return { kind: 'answer', status: 503, code: 'overflow', render: (close) => overflowResponse(target.service, admitted, close), ...(route ? { route } : {}), target: target.service };
     }
     if (route !== undefined) {
       const name = targetName(target);
@@ -126,14 +143,14 @@ export class ListenerPolicy {
     return {
       kind: 'forward',
       target: resolved,
-      url: route?.rewrite === undefined ? url : rewriteUrl(url, route.rewrite),
+      url: route?.rewrite === undefined ? forwardUrl : rewriteUrl(forwardUrl, route.rewrite),
       headers: spec?.requestHeaders === undefined ? rawHeaders : editHeaders(rawHeaders, spec.requestHeaders),
       responseHeaders: spec?.responseHeaders,
       delayMs: fault?.delayMs ?? 0,
       breaker,
       route,
       retries: spec?.retry?.attempts ?? resolved.mesh.retries,
-      timeouts: { ...resolved.mesh.timeouts, ...spec?.timeouts },
+      timeouts: spec?.timeouts === undefined ? resolved.mesh.timeouts : { ...resolved.mesh.timeouts, ...spec.timeouts },
       retry: spec?.retry ?? resolved.mesh.policy?.retry,
     };
   }

@@ -7,6 +7,8 @@ import { headerValue } from './route-match.ts';
 interface Bucket {
   tokens: number;
   at: number;
+  /** When it last moved to the recent end of the LRU order. */
+  touched: number;
 }
 
 /** Past this many keys the least recently used bucket goes (a full bucket is what a new key starts with anyway). */
@@ -32,14 +34,19 @@ export class RateLimiter {
     let b = this.#buckets.get(key);
     if (b === undefined) {
       if (this.#buckets.size >= this.#maxKeys) this.#buckets.delete(this.#buckets.keys().next().value!);
-      b = { tokens: burst, at: now };
+      b = { tokens: burst, at: now, touched: now };
+      this.#buckets.set(key, b);
     } else {
-      // Re-inserted so the map's order is least recently used first.
-      this.#buckets.delete(key);
+      // Re-inserted so the map's order is least recently used first, to the second: a key seen within the last
+      // second keeps its place (a delete and set per request cost more than the rest of the limiter).
+      if (now - b.touched > 1000) {
+        this.#buckets.delete(key);
+        this.#buckets.set(key, b);
+        b.touched = now;
+      }
       b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
       b.at = now;
     }
-    this.#buckets.set(key, b);
     if (b.tokens >= 1) {
       b.tokens -= 1;
       return 0;

@@ -2,11 +2,12 @@
 // request beyond what the query needs). First match wins; a request no route matches is refused with 404.
 
 import type { RouteMatch, ValueMatch } from '../../daemon/api/traffic-policy.ts';
+import { normalizePath } from './path-normalize.ts';
 
 /** What matching reads from a request: the raw header list is llhttp's [name, value, name, value, …]. */
 export interface RequestView {
   method: string;
-  /** Path without the query, as received (not decoded). */
+  /** Path without the query, normalized (path-normalize.ts: unreserved escapes decoded, dot segments removed). */
   path: string;
   /** The query without its `?` ('' when none). */
   query: string;
@@ -65,12 +66,13 @@ export function compileMatch(m: RouteMatch): RoutePredicate {
     const methods = new Set(m.methods);
     tests.push((r) => methods.has(r.method));
   }
+  // The configured paths are normalized like the requests', so `/%7Euser/` in a file still matches.
   if (m.path !== undefined) {
-    const path = m.path;
+    const path = normalizePath(m.path);
     tests.push((r) => r.path === path);
   }
   if (m.pathPrefix !== undefined) {
-    const prefix = m.pathPrefix;
+    const prefix = normalizePath(m.pathPrefix);
     tests.push((r) => r.path.startsWith(prefix));
   }
   if (m.pathRegex !== undefined) {

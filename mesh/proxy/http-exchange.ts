@@ -33,8 +33,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
   readonly isHead: boolean;
   readonly replaySafe: boolean;
   readonly body: RequestBody | null;
-  /** Where this request goes: the listener's own service, or the target a route picked. */
-  readonly service: string;
+  /** Where this request goes: the listener's own service, or the target a route picked (also when refused for it). */
+  service: string;
   readonly pool: UpstreamPool;
   readonly retriesAllowed: number;
   readonly timeouts: MeshSpec['timeouts'];
@@ -108,6 +108,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.ctx.budget.requestStarted();
     this.#errorCode = a.code === 'redirect' ? undefined : a.code;
     this.#route ??= a.route;
+    if (a.target !== undefined) this.service = a.target;
     if (a.status >= 400) countError(this.ctx, a.status);
     this.conn.sendAnswer(this, a.status, a.render);
   }
