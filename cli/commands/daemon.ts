@@ -74,6 +74,10 @@ export function register(program: Command, ctx: CliContext): void {
       while (Date.now() < deadline && (await client.probe().catch(() => undefined))) {
         await new Promise((r) => setTimeout(r, 100));
       }
+      // The daemon stops answering before it has unlinked its socket: "stopped" means both (a next start must not race it).
+      while (Date.now() < deadline && (await socketExists(client.home.socket))) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       if (await client.probe().catch(() => undefined)) {
         throw new CmeshError('CMESH_E_DAEMON_UNAVAILABLE', `the daemon (pid ${info.pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s`, {
           hint: `see ${client.home.logFile}; \`kill ${info.pid}\` stops it by force`,
@@ -153,4 +157,11 @@ export function register(program: Command, ctx: CliContext): void {
         process.off('SIGTERM', forward);
       }
     });
+}
+
+async function socketExists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
