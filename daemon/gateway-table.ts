@@ -12,7 +12,8 @@ function namesOf(desired: DesiredProject, service: string): string[] {
   return [...new Set([service, ...Object.values(spec.networks).flatMap((n) => n.aliases)])];
 }
 
-export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], worker?: string): GatewayTable {
+/** `placement`: service → gateway index as the running gateways have it (sticky); without it, a first up's. */
+export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], worker?: string, placement?: ReadonlyMap<string, number>): GatewayTable {
   const byService = new Map(rows.map((r) => [r.service, r]));
   return {
     type: 'table',
@@ -27,7 +28,7 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], w
         ports: s.ports,
         mesh: gatewayMesh(desired.project.services[s.name]!.mesh, s.probePort),
         desired: row?.desired ?? 0,
-        gateway: s.gateway,
+        gateway: placement?.get(s.name) ?? s.gateway,
         replicas: (row?.replicas ?? []).map((r) => ({
           id: r.id,
           replica: r.replica,

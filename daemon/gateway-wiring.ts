@@ -4,7 +4,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesiredProject } from './api/desired.ts';
 import { eastWestPlan } from './api/east-west.ts';
-import type { ContainerEngine } from './api/engine.ts';
+import type { ContainerEngine, ContainerInfo } from './api/engine.ts';
+import { Labels } from './api/labels.ts';
 import { isCmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import type { GatewayStats } from './api/gateway-control.ts';
@@ -12,7 +13,7 @@ import { GatewayHub } from './gateway-hub.ts';
 import { GatewayImages } from './gateway-image.ts';
 import { gatewayTable } from './gateway-table.ts';
 import { installWorker, type WorkerBundle, workerBundle } from './gateway-worker.ts';
-import type { GatewayContext } from './reconcile/plan-gateway.ts';
+import { type GatewayContext, gatewayPlacement } from './reconcile/plan-gateway.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
 
 /** A drain waits at most this long for the gateway (a gateway that stopped answering must not hold up a stop). */
@@ -44,6 +45,8 @@ export class EastWestRuntime {
   #bundle: Promise<WorkerBundle> | undefined;
   /** project → the worker bundle installed in its gateway directory, named in its tables. */
   readonly #workers = new Map<string, string>();
+  /** project → service → the gateway index it sits on (sticky: from the gateway containers last observed). */
+  readonly #placement = new Map<string, Map<string, number>>();
 
   constructor(options: EastWestOptions) {
     this.#o = options;
@@ -76,9 +79,11 @@ export class EastWestRuntime {
     }
   }
 
-  /** A fresh observation: the table follows the latest desired state. */
-  observed(desired: DesiredProject): void {
+  /** A fresh observation: the table follows the latest desired state and where the gateways place each service. */
+  observed(desired: DesiredProject, containers: ContainerInfo[]): void {
     if (desired.project.eastWest !== true) return;
+    const gateways = containers.filter((c) => c.labels[Labels.role] === 'gateway');
+    this.#placement.set(desired.project.name, gatewayPlacement(desired.project, gateways).byService);
     this.#desired.set(desired.project.name, desired);
     this.#publish(desired.project.name);
   }
@@ -114,6 +119,7 @@ export class EastWestRuntime {
   async unpublish(project: string): Promise<void> {
     this.#desired.delete(project);
     this.#workers.delete(project);
+    this.#placement.delete(project);
     await this.hub.close(project);
   }
 
@@ -137,6 +143,6 @@ export class EastWestRuntime {
 
   #publish(project: string): void {
     const desired = this.#desired.get(project);
-    if (desired) this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), this.#workers.get(project)));
+    if (desired) this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), this.#workers.get(project), this.#placement.get(project)));
   }
 }

@@ -67,7 +67,23 @@ const replicas = (d: typeof on): ContainerInfo[] => [
   ctr(d, 'replica-db', 1),
 ];
 
+/** A running meshed project of two HTTP services on one gateway, then `cache` joins it or `api` leaves it. */
+const HTTP = { ...MESH, protocol: 'http' as const, protocolExplicit: true };
+const pair = [svc('api', { expose: [3000], mesh: HTTP }), svc('web', { expose: [3000], mesh: HTTP })];
+const pairOn = desired(project('ew', pair, { eastWest: true }));
+const pairRunning = (): ContainerInfo[] => {
+  const want = gatewaySpec(pairOn.project, gw, 0)!;
+  const gwc = { ...gateway(), labels: { ...want.spec.labels }, name: want.spec.name };
+  return [ctr(pairOn, 'api', 1), ctr(pairOn, 'web', 1), gwc];
+};
+const joined = desired(project('ew', [...pair, svc('cache', { expose: [6379] })], { eastWest: true }));
+const left = desired(project('ew', [pair[1]!], { eastWest: true }));
+
 export const gatewayCases: PlanCase[] = [
+  // Sticky placement: cache gets a new gateway (it only adds aliases) beside its first replica; api and web stay put.
+  { name: 'east-west-service-joins', desired: joined, containers: pairRunning(), ctx: { gateway: gw } },
+  // api leaves the project: its gateway keeps serving web as it is (api's stale alias is a name nobody has any more).
+  { name: 'east-west-service-leaves', desired: left, containers: pairRunning().filter((c) => !c.name.includes('api')), ctx: { gateway: gw } },
   { name: 'east-west-fresh-up', desired: on, containers: [], ctx: { gateway: gw } },
   // cmesh upgraded (or east_west switched on) over a running project: the gateway first, then every meshed service
   // rolls start-first to drop its aliases; services left out keep their containers.

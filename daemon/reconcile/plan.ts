@@ -127,8 +127,12 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
   }
   if (setup.length > 0) stages.push({ name: 'setup', services: [], waits: [], actions: setup });
   // Before the replicas: a replica that drops its service aliases must find the gateway already answering for them.
-  const gateway = planGateway(project, observed.gateway ?? [], ctx.gateway, notes);
+  // A gateway for services with no container yet runs beside the first replicas instead (nobody calls them yet, and
+  // their dependents start in a later stage, when the gateway answers for their names).
+  const started = new Set(Object.keys(observed.services).filter((s) => Object.keys(observed.services[s] ?? {}).length > 0));
+  const gateway = planGateway(project, observed.gateway ?? [], ctx.gateway, notes, started);
   if (gateway.before.length > 0) stages.push({ name: 'gateway', services: [], waits: [], actions: gateway.before });
+  let concurrent = gateway.concurrent;
 
   // Services whose first replica gets a new container in this pass: whoever joins its namespace must follow.
   const replaced = new Set<string>();
@@ -158,8 +162,10 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
       notes.push(...out.notes);
     }
     if (actions.length === 0) continue;
-    stages.push({ name: services.join(','), services, waits: gatesFor(desired, services, actions, notes), actions });
+    stages.push({ name: services.join(','), services, waits: gatesFor(desired, services, actions, notes), actions: [...concurrent, ...actions] });
+    concurrent = [];
   }
+  if (concurrent.length > 0) stages.push({ name: 'gateway', services: [], waits: [], actions: concurrent });
 
   if (gateway.after.length > 0) stages.push({ name: 'gateway', services: [], waits: [], actions: gateway.after });
 
