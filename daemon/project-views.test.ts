@@ -36,3 +36,9 @@ test('ps shows a start-probed replica healthy, with Docker’s starting beside i
   const [restarted] = replicaRows([{ ...listed, startedAt: 5 }], [{ ...loop, startedAt: 4 }], { all: false, services: [] });
   assert.equal(restarted?.health, 'starting');
 });
+
+test('ps leaves the east-west gateway out: it is cmesh’s, not a replica of the user’s', () => {
+  const replica = ctr(d, 'db', 1);
+  const gateway = { ...ctr(d, 'db', 2), id: 'g'.repeat(64), name: 'shop-cmesh-gateway', labels: { 'dev.cmesh.project': 'shop', 'dev.cmesh.managed': 'true', 'dev.cmesh.role': 'gateway' } };
+  assert.deepEqual(replicaRows([replica, gateway], [], { all: true, services: [] }).map((r) => r.name), [replica.name]);
+});

@@ -46,8 +46,9 @@ export function replicaRows(
 ): ReplicaStatus[] {
   const byId = new Map(supervised.map((r) => [r.container, r]));
   const rows = containers
-    // `cmesh run` containers are not replicas (Compose's ps leaves them out too unless asked).
-    .filter((c) => !isOneOff(c))
+    // `cmesh run` containers are not replicas (Compose's ps leaves them out too unless asked); the east-west gateways
+    // are cmesh's own, shown by `cmesh services` (every meshed project has one: listing it would be noise).
+    .filter((c) => !isOneOff(c) && c.labels[Labels.role] !== 'gateway')
     .filter((c) => options.all || c.state === 'running' || c.state === 'restarting')
     .filter((c) => options.services.length === 0 || options.services.includes(c.labels[Labels.service] ?? ''))
     .map((c) => replicaStatus(c, byId.get(c.id)));
