@@ -45,8 +45,8 @@ export class EastWestRuntime {
   #bundle: Promise<WorkerBundle> | undefined;
   /** project → the worker bundle installed in its gateway directory, named in its tables. */
   readonly #workers = new Map<string, string>();
-  /** project → service → the gateway index it sits on (sticky: from the gateway containers last observed). */
-  readonly #placement = new Map<string, Map<string, number>>();
+  /** project → its gateway containers as last observed: where each service sits (sticky placement) follows from them. */
+  readonly #gateways = new Map<string, ContainerInfo[]>();
 
   constructor(options: EastWestOptions) {
     this.#o = options;
@@ -82,8 +82,10 @@ export class EastWestRuntime {
   /** A fresh observation: the table follows the latest desired state and where the gateways place each service. */
   observed(desired: DesiredProject, containers: ContainerInfo[]): void {
     if (desired.project.eastWest !== true) return;
-    const gateways = containers.filter((c) => c.labels[Labels.role] === 'gateway');
-    this.#placement.set(desired.project.name, gatewayPlacement(desired.project, gateways).byService);
+    this.#gateways.set(
+      desired.project.name,
+      containers.filter((c) => c.labels[Labels.role] === 'gateway'),
+    );
     this.#desired.set(desired.project.name, desired);
     this.#publish(desired.project.name);
   }
@@ -119,7 +121,7 @@ export class EastWestRuntime {
   async unpublish(project: string): Promise<void> {
     this.#desired.delete(project);
     this.#workers.delete(project);
-    this.#placement.delete(project);
+    this.#gateways.delete(project);
     await this.hub.close(project);
   }
 
@@ -143,6 +145,10 @@ export class EastWestRuntime {
 
   #publish(project: string): void {
     const desired = this.#desired.get(project);
-    if (desired) this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), this.#workers.get(project), this.#placement.get(project)));
+    if (!desired) return;
+    // From the desired state of now, not of the last observation: a service just added must not land on a running
+    // gateway's table (that gateway would re-bind its port), but on the new gateway the next pass creates for it.
+    const placement = gatewayPlacement(desired.project, this.#gateways.get(project) ?? []).byService;
+    this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), this.#workers.get(project), placement));
   }
 }
