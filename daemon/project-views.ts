@@ -92,7 +92,8 @@ export function projectSummaries(
   for (const name of desired.keys()) byProject.set(name, []);
   for (const c of containers) {
     const project = c.labels[Labels.project];
-    if (!project) continue;
+    // Gateways are cmesh's own (see replicaRows): `ls` counts the user's containers, as `ps` lists them.
+    if (!project || c.labels[Labels.role] === 'gateway') continue;
     const list = byProject.get(project) ?? [];
     list.push(c);
     byProject.set(project, list);

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, requireDocker } from '../helpers/docker.ts';
+import { buildFixtureImage, newRunId, requireDocker, run } from '../helpers/docker.ts';
 import { addressOn, type Call, eastWestCaller, failedCount, gatewayIds, httpCalls, type LoadResult, mixedLoad, runningIds } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 
@@ -18,7 +18,7 @@ const project = runId;
 const network = `${project}_default`;
 const first = `${project}-cmesh-gateway`;
 const second = `${project}-cmesh-gateway-2`;
-const LOAD_MS = 25_000;
+const LOAD_MS = 30_000;
 const caller = eastWestCaller(runId, network);
 let cli: CmeshCli | undefined;
 let echo = '';
@@ -40,13 +40,21 @@ async function up(services: { name: string; replicas: number }[]): Promise<numbe
 }
 
 /** Every one of `n` fresh calls to `host` answered by that service, and by each of its running replicas. */
-function allServe(host: string, n = 20): Promise<Call[]> {
-  return until(`${host} answering by name`, 30_000, async () => {
-    const want = await runningIds(cli!, host);
-    const calls = (await caller(httpCalls(host, 3000, n))) as Call[];
-    const by = new Set(calls.map((c) => c.by));
-    return calls.every((c) => c.service === host) && want.length > 0 && want.every((id) => by.has(id)) ? calls : undefined;
-  }, 500);
+async function allServe(host: string, n = 20): Promise<Call[]> {
+  let seen = '';
+  try {
+    return await until(`${host} answering by name`, 30_000, async () => {
+      const want = await runningIds(cli!, host);
+      const calls = (await caller(httpCalls(host, 3000, n))) as Call[];
+      const by = new Set(calls.map((c) => c.by));
+      seen = JSON.stringify({ want, got: calls.map((c) => c.error ?? `${c.service}@${c.by}`) });
+      return calls.every((c) => c.service === host) && want.length > 0 && want.every((id) => by.has(id)) ? calls : undefined;
+    }, 500);
+  } catch (err) {
+    // Say what the callers last saw, and what the gateway said: a timeout alone does not tell DNS from the mesh.
+    const logs = await run(['logs', '--tail', '15', first]).catch((e: Error) => e.message);
+    throw new Error(`${(err as Error).message}; last run: ${seen}; ${first} logs:\n${logs}`);
+  }
 }
 
 before(async () => {
@@ -94,7 +102,8 @@ test('meshed by default: a service added and one removed under load by name: 0 f
   assert.ok(removedAt < result.endedAt - 1000, `both changes happened inside the load window (${result.endedAt - removedAt} ms to spare)`);
   for (const [name, m] of [['keep-alive', result.keepAlive], ['fresh', result.fresh]] as const) {
     assert.deepEqual(m.fails, {}, `${name} callers: no failed call`);
-    assert.ok(m.ok > 500, `${name} callers ran (${m.ok} calls)`);
+    // At most one call per 5 ms each; on a loaded 2-core host far fewer. The point is that they ran across both changes.
+    assert.ok(m.ok > 100, `${name} callers ran (${m.ok} calls)`);
   }
   // api left: its gateway keeps serving web (api's alias on it is a name no service has any more), same address.
   assert.deepEqual(await gatewayIds(project), added);
