@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -82,4 +83,23 @@ test('daemon status / ls / stop through the CLI', async () => {
   const after = captureContext({ env });
   assert.equal(await runCli(['daemon', 'status', '--json'], after), 0);
   assert.equal(after.out().trim(), 'null');
+});
+
+test('a daemon that dies mid-request (connection reset) is CMESH_E_DAEMON_UNAVAILABLE (exit 1), not a protocol fault', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cm-rst-'));
+  // Takes the request, then drops the connection unanswered, as a SIGKILLed daemon does (the client: socket hang up).
+  const server = createServer((s) => s.once('data', () => s.destroy()));
+  await new Promise<void>((r) => server.listen(join(dir, 'daemon.sock'), r));
+  try {
+    const client = createDaemonClient({ env: { ...env, CMESH_HOME: dir }, stderr: { write: () => true } }, { autoStart: false });
+    await assert.rejects(client.request('POST', '/v1/projects/p/up', {}), (err: unknown) => {
+      assert.ok(err instanceof CmeshError);
+      assert.equal(err.code, 'CMESH_E_DAEMON_UNAVAILABLE');
+      assert.match(err.message, /mid-request/);
+      return true;
+    });
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+    await rm(dir, { recursive: true, force: true });
+  }
 });

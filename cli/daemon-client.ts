@@ -85,6 +85,8 @@ export class DaemonClient {
         // Refused or missing socket means no daemon; anything later is a real protocol failure.
         if (['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'].includes(err.code ?? '')) reject(new Unreachable(err.code));
         else if (err.name === 'AbortError') reject(err);
+        // Reset after the request went out: the daemon stopped mid-operation (an outage, exit 1), not a protocol fault.
+        else if (err.code === 'ECONNRESET') reject(unavailable(this.home, 'it went away mid-request (connection reset)'));
         else reject(new CmeshError('CMESH_E_DAEMON_PROTOCOL', `daemon connection failed: ${err.message}`, { cause: err }));
       });
       req.end(payload);

@@ -79,7 +79,7 @@ test('drain: waits until the gateway reports the replica draining with nothing i
   const rows = (): ServiceTableRow[] => [{ project: 'p', service: 'web', strategy: 'p2c', protocol: 'http', desired: 1, ready: 1, total: 1, draining: 0, panic: false, publishedPorts: [], replicas: [{ id: 'web#1', replica: 1, container: 'c'.repeat(64), state: 'running', endpoint: null, endpoints: [], weight: 1, draining, health: { active: 'healthy', passive: 'ok', ejections: 0 }, routable: true, inFlight: 0, latency: { ewmaMs: null, p50Ms: null, p95Ms: null, p99Ms: null }, requests: 0, errors: 0, errorRate: 0, requestsPerSec: 0 }] }];
   const ew = new EastWestRuntime({ home, engine: {} as ContainerEngine, rows, emit: () => undefined, publishMs: 10 });
   const dir = await ew.hub.open('p');
-  ew.observed(d);
+  ew.observed(d, []);
   const gw = await fakeGateway(join(dir, 'gw.sock'));
   await until('the first table', () => gw.lines.length >= 1);
   // The gateway has one request in flight on web#1 until we say otherwise.
@@ -107,6 +107,9 @@ test('table and rows: meshed services only, names with aliases; east-west column
   const d = desired(spec);
   const t = gatewayTable(d, []);
   assert.deepEqual(t.services.map((s) => [s.name, s.names, s.ports]), [['web', ['web', 'www'], [{ port: 3000, protocol: 'tcp' }]]]);
+  // Sticky placement: the table says which gateway serves web as the running gateways have it, not a first up's.
+  assert.equal(t.services[0]!.gateway, 0);
+  assert.equal(gatewayTable(d, [], undefined, {}, new Map([['web', 2]])).services[0]!.gateway, 2);
   const row = { project: 'p', service: 'web', replicas: [{ id: 'web#1' }] } as unknown as ServiceTableRow;
   const side = { project: 'p', service: 'side', replicas: [] } as unknown as ServiceTableRow;
   const gw = stats({ time: 5, services: [{ service: 'web', ready: 1, replicas: [{ id: 'web#1', requests: 7, health: { active: 'healthy' } }] }] as unknown as ServiceTableRow[] });

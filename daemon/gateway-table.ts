@@ -14,8 +14,17 @@ function namesOf(desired: DesiredProject, service: string): string[] {
   return [...new Set([service, ...Object.values(spec.networks).flatMap((n) => n.aliases)])];
 }
 
-/** `faults`: the run-time faults (`cmesh fault`) in effect, by service: the gateway applies them like the daemon does. */
-export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], worker?: string, faults: Record<string, FaultSpec> = {}): GatewayTable {
+/**
+ * `faults`: the run-time faults (`cmesh fault`) in effect, by service: the gateway applies them like the daemon does.
+ * `placement`: service → gateway index as the running gateways have it (sticky); without it, a first up's.
+ */
+export function gatewayTable(
+  desired: DesiredProject,
+  rows: ServiceTableRow[],
+  worker?: string,
+  faults: Record<string, FaultSpec> = {},
+  placement?: ReadonlyMap<string, number>,
+): GatewayTable {
   const byService = new Map(rows.map((r) => [r.service, r]));
   return {
     type: 'table',
@@ -32,7 +41,7 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], w
         ports: s.ports,
         mesh: gatewayMesh(desired.project.services[s.name]!.mesh, s.probePort),
         desired: row?.desired ?? 0,
-        gateway: s.gateway,
+        gateway: placement?.get(s.name) ?? s.gateway,
         ...(policy === undefined ? {} : { policy }),
         ...(runtime === undefined ? {} : { faults: runtime }),
         replicas: (row?.replicas ?? []).map((r) => ({

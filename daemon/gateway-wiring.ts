@@ -4,7 +4,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesiredProject } from './api/desired.ts';
 import { eastWestPlan } from './api/east-west.ts';
-import type { ContainerEngine } from './api/engine.ts';
+import type { ContainerEngine, ContainerInfo } from './api/engine.ts';
+import { Labels } from './api/labels.ts';
 import { isCmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import type { GatewayStats } from './api/gateway-control.ts';
@@ -13,7 +14,7 @@ import { GatewayHub } from './gateway-hub.ts';
 import { GatewayImages } from './gateway-image.ts';
 import { gatewayTable } from './gateway-table.ts';
 import { installWorker, type WorkerBundle, workerBundle } from './gateway-worker.ts';
-import type { GatewayContext } from './reconcile/plan-gateway.ts';
+import { type GatewayContext, gatewayPlacement } from './reconcile/plan-gateway.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
 
 /** A drain waits at most this long for the gateway (a gateway that stopped answering must not hold up a stop). */
@@ -47,6 +48,8 @@ export class EastWestRuntime {
   #bundle: Promise<WorkerBundle> | undefined;
   /** project → the worker bundle installed in its gateway directory, named in its tables. */
   readonly #workers = new Map<string, string>();
+  /** project → its gateway containers as last observed: where each service sits (sticky placement) follows from them. */
+  readonly #gateways = new Map<string, ContainerInfo[]>();
 
   constructor(options: EastWestOptions) {
     this.#o = options;
@@ -79,9 +82,13 @@ export class EastWestRuntime {
     }
   }
 
-  /** A fresh observation: the table follows the latest desired state. */
-  observed(desired: DesiredProject): void {
+  /** A fresh observation: the table follows the latest desired state and where the gateways place each service. */
+  observed(desired: DesiredProject, containers: ContainerInfo[]): void {
     if (desired.project.eastWest !== true) return;
+    this.#gateways.set(
+      desired.project.name,
+      containers.filter((c) => c.labels[Labels.role] === 'gateway'),
+    );
     this.#desired.set(desired.project.name, desired);
     this.#publish(desired.project.name);
   }
@@ -117,6 +124,7 @@ export class EastWestRuntime {
   async unpublish(project: string): Promise<void> {
     this.#desired.delete(project);
     this.#workers.delete(project);
+    this.#gateways.delete(project);
     await this.hub.close(project);
   }
 
@@ -140,6 +148,10 @@ export class EastWestRuntime {
 
   #publish(project: string): void {
     const desired = this.#desired.get(project);
-    if (desired) this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), this.#workers.get(project), this.#o.faults?.(project)));
+    if (!desired) return;
+    // From the desired state of now, not of the last observation: a service just added must not land on a running
+    // gateway's table (that gateway would re-bind its port), but on the new gateway the next pass creates for it.
+    const placement = gatewayPlacement(desired.project, this.#gateways.get(project) ?? []).byService;
+    this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), this.#workers.get(project), this.#o.faults?.(project), placement));
   }
 }

@@ -125,7 +125,7 @@ export class MeshRuntime {
         this.ports.closeUpstream(project, name, id);
       }
     }
-    this.eastWest?.observed(desired);
+    this.eastWest?.observed(desired, containers);
     // A port that was taken at daemon start may be free now.
     void this.#retryPorts(spec);
   }

@@ -13,7 +13,8 @@ import { resolveHome } from './api/home.ts';
 import type { ProjectSpec } from './api/project.ts';
 import { type RunningDaemon, startDaemon } from './daemon.ts';
 import { FakeEngine } from './engine/fake-engine.ts';
-import { assumedResources, noopEligible, sameDesired } from './noop-up.ts';
+import { assumedResources, gatewaysInPlace, noopEligible, sameDesired } from './noop-up.ts';
+import { gatewaySpec } from './reconcile/plan-gateway.ts';
 import { ProjectReconciler } from './reconcile/loop.ts';
 import { dep, desired, project, svc } from './reconcile/testing.ts';
 
@@ -91,7 +92,8 @@ test('only requests whose images need no look are eligible; equality ignores gen
   assert.equal(noopEligible(req(project('p', [svc('a', { pullPolicy: 'always' })])), ['a']), false);
   assert.equal(noopEligible(req(project('p', [svc('a', { pullPolicy: 'daily' })])), ['a']), false);
   assert.equal(noopEligible(req(project('p', [svc('a', { secrets: [{ source: 's', target: '/run/secrets/s' } as never] })])), ['a']), false);
-  assert.equal(noopEligible(req(project('p', [svc('a')], { eastWest: true })), ['a']), false);
+  // East-west alone does not rule it out: the container list must show every gateway in place (below).
+  assert.equal(noopEligible(req(project('p', [svc('a')], { eastWest: true })), ['a']), true);
   const d: DesiredProject = desired(plain);
   assert.equal(sameDesired(d, { ...d, generation: 9, updatedAt: 1 }), true);
   assert.equal(sameDesired(d, { ...d, scale: { a: 2 } }), false);
@@ -116,4 +118,18 @@ test('noopResult: undefined as soon as the list shows a missing, exited or stale
   } finally {
     ac.abort();
   }
+});
+
+test('gatewaysInPlace: every placed gateway running and none left over, else the ordinary up', () => {
+  const d = desired(project('p', [svc('api', { expose: [3000] }), svc('db', { expose: [3000] })], { eastWest: true }));
+  const gw = (index: number, state: 'running' | 'exited' = 'running') => {
+    const spec = gatewaySpec(d.project, { image: 'cmesh/gateway:x', socketDir: '/s' }, index)!.spec;
+    return { id: `g${index}`, name: spec.name, image: 'x', state, health: 'none' as const, labels: spec.labels, createdAt: 0, restartCount: 0, endpoints: [] };
+  };
+  // api and db both TCP on 3000: two gateways.
+  assert.equal(gatewaysInPlace(d, [gw(0), gw(1)]), true);
+  assert.equal(gatewaysInPlace(d, [gw(0)]), false);
+  assert.equal(gatewaysInPlace(d, [gw(0), gw(1, 'exited')]), false);
+  assert.equal(gatewaysInPlace(desired(project('p', [svc('api', { expose: [3000] })], { eastWest: true })), [gw(0), gw(1)]), false);
+  assert.equal(gatewaysInPlace(desired(project('p', [svc('api', { expose: [3000] })])), []), true);
 });

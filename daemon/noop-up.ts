@@ -1,24 +1,26 @@
 // A no-op `up`: the request changes nothing in the desired state and one container list shows the project as the
 // last pass left it, so the daemon answers from its own state — no image checks, no store write, no reconcile pass.
-// Anything this cannot prove unchanged (a build, a pull that may be due, secrets written per up, east-west) takes the
-// ordinary path, and the loop's resync still catches whatever changed behind cmesh's back (habit 2).
+// Anything this cannot prove unchanged (a build, a pull that may be due, secrets written per up, a gateway missing)
+// takes the ordinary path, and the loop's resync still catches whatever changed behind cmesh's back (habit 2).
 
 import { isDeepStrictEqual } from 'node:util';
 import type { UpRequest } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { NetworkInfo, VolumeInfo } from './api/engine.ts';
+import type { ContainerInfo, NetworkInfo, VolumeInfo } from './api/engine.ts';
+import { Labels } from './api/labels.ts';
 import type { ServiceSpec } from './api/project.ts';
+import { gatewayIndexOf, gatewayPlacement } from './reconcile/plan-gateway.ts';
 
 /** Pull policies under which an image that is present is used as it is (nothing can be due). */
 const LOCAL_FIRST = new Set<ServiceSpec['pullPolicy']>([undefined, 'missing', 'never']);
 
 /**
  * Whether `up` may skip image work for these services: no builds (the builder decides freshness from the context),
- * no pull policy that could be due, no secrets or configs (materialized per up), no east-west gateway (its image and
- * socket dir come with the pass).
+ * no pull policy that could be due, no secrets or configs (materialized per up). East-west gateways are checked
+ * against the container list (gatewaysInPlace).
  */
 export function noopEligible(request: UpRequest, services: readonly string[]): boolean {
-  if (request.build === 'always' || request.project.eastWest) return false;
+  if (request.build === 'always') return false;
   return services.every((name) => {
     const s = request.project.services[name];
     if (!s || s.build !== undefined || !LOCAL_FIRST.has(s.pullPolicy)) return false;
@@ -41,4 +43,17 @@ export function assumedResources(desired: DesiredProject): { networks: NetworkIn
   const networks = Object.values(desired.project.networks).map((n) => ({ id: '', name: n.engineName, labels: {} }));
   const volumes = Object.values(desired.project.volumes).map((v) => ({ name: v.engineName, labels: {} }));
   return { networks, volumes };
+}
+
+/**
+ * The project's gateways all run where the placement wants them, none is left over. Their spec hash needs the
+ * gateway image (the ordinary pass has it); the loop's next full pass checks that, as it does a replica's image.
+ */
+export function gatewaysInPlace(desired: DesiredProject, containers: ContainerInfo[]): boolean {
+  if (desired.project.eastWest !== true) return true;
+  const gateways = containers.filter((c) => c.labels[Labels.role] === 'gateway');
+  const placement = gatewayPlacement(desired.project, gateways);
+  if (placement.unwanted.length > 0 || placement.repacked) return false;
+  const running = new Set(gateways.filter((c) => c.state === 'running').map((c) => gatewayIndexOf(desired.project.name, c.name)));
+  return placement.gateways.every((g) => running.has(g.index));
 }

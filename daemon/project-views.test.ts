@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReplicaStatus } from './api/control.ts';
-import { replicaRows } from './project-views.ts';
+import { projectSummaries, replicaRows } from './project-views.ts';
 import { ctr, desired, project, svc } from './reconcile/testing.ts';
 
 const d = desired(project('shop', [svc('db')]));
@@ -35,4 +35,12 @@ test('ps shows a start-probed replica healthy, with Docker’s starting beside i
   // A later start of the same container is not covered by the old probe.
   const [restarted] = replicaRows([{ ...listed, startedAt: 5 }], [{ ...loop, startedAt: 4 }], { all: false, services: [] });
   assert.equal(restarted?.health, 'starting');
+});
+
+test('ps and ls leave the east-west gateway out: it is cmesh’s, not a replica of the user’s', () => {
+  const replica = ctr(d, 'db', 1);
+  const gateway = { ...ctr(d, 'db', 2), id: 'g'.repeat(64), name: 'shop-cmesh-gateway', labels: { 'dev.cmesh.project': 'shop', 'dev.cmesh.managed': 'true', 'dev.cmesh.role': 'gateway' } };
+  assert.deepEqual(replicaRows([replica, gateway], [], { all: true, services: [] }).map((r) => r.name), [replica.name]);
+  const [summary] = projectSummaries([replica, gateway], new Map([['shop', d]]));
+  assert.deepEqual([summary?.running, summary?.total], [1, 1]);
 });

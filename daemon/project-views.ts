@@ -46,8 +46,9 @@ export function replicaRows(
 ): ReplicaStatus[] {
   const byId = new Map(supervised.map((r) => [r.container, r]));
   const rows = containers
-    // `cmesh run` containers are not replicas (Compose's ps leaves them out too unless asked).
-    .filter((c) => !isOneOff(c))
+    // `cmesh run` containers are not replicas (Compose's ps leaves them out too unless asked); the east-west gateways
+    // are cmesh's own, shown by `cmesh services` (every meshed project has one: listing it would be noise).
+    .filter((c) => !isOneOff(c) && c.labels[Labels.role] !== 'gateway')
     .filter((c) => options.all || c.state === 'running' || c.state === 'restarting')
     .filter((c) => options.services.length === 0 || options.services.includes(c.labels[Labels.service] ?? ''))
     .map((c) => replicaStatus(c, byId.get(c.id)));
@@ -91,7 +92,8 @@ export function projectSummaries(
   for (const name of desired.keys()) byProject.set(name, []);
   for (const c of containers) {
     const project = c.labels[Labels.project];
-    if (!project) continue;
+    // Gateways are cmesh's own (see replicaRows): `ls` counts the user's containers, as `ps` lists them.
+    if (!project || c.labels[Labels.role] === 'gateway') continue;
     const list = byProject.get(project) ?? [];
     list.push(c);
     byProject.set(project, list);

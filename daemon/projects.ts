@@ -34,7 +34,7 @@ import { CmeshError } from './api/errors.ts';
 import { projectLabels } from './api/labels.ts';
 import { buildProject } from './build-command.ts';
 import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, replicaCounts } from './desired-merge.ts';
-import { assumedResources, noopEligible, sameDesired } from './noop-up.ts';
+import { assumedResources, gatewaysInPlace, noopEligible, sameDesired } from './noop-up.ts';
 import { pullProject } from './pull-command.ts';
 import { drainedStop } from './project-mesh.ts';
 import { manualContainers, startStopped } from './manual-start.ts';
@@ -100,7 +100,7 @@ export class ProjectManager extends ProjectCore {
     const loop = this.loops.ensure(name);
     const containers = await this.o.engine.listContainers({ labels: projectLabels(name), all: true });
     const reconcile = loop.noopResult(containers, assumedResources(prev));
-    if (!reconcile) return undefined;
+    if (!reconcile || !gatewaysInPlace(prev, containers)) return undefined;
     // What an ordinary up announces, minus the work: engine gaps are named again, the event stream sees the up.
     await this.prepare.checks.checkEngineGaps(prev.project, services);
     this.publish({ type: 'project', project: name, action: 'up', services: replicaCounts(prev) });

@@ -46,8 +46,8 @@ export interface EastWestPlan {
 }
 
 /** Two services can share a gateway unless they share a container port that one of them serves as TCP. */
-function collide(a: EastWestPort[], b: EastWestPort[]): EastWestPort | undefined {
-  return a.find((p) => b.some((q) => q.port === p.port && (p.protocol === 'tcp' || q.protocol === 'tcp')));
+export function collide(a: EastWestPort[], b: EastWestPort[]): boolean {
+  return a.some((p) => b.some((q) => q.port === p.port && (p.protocol === 'tcp' || q.protocol === 'tcp')));
 }
 
 /**
@@ -84,7 +84,8 @@ export function portProtocol(service: ServiceSpec, port: number, probePort: numb
 }
 
 /**
- * The project's east-west plan; empty unless `x-cmesh.east_west` is on. Two HTTP services may share a port in one
+ * The project's east-west plan; empty unless east-west is on (the loader's default). `gateway` is the placement of a
+ * first `up`; with gateways already running, east-west-placement.ts keeps each service where it is. Two HTTP services may share a port in one
  * gateway (it routes by Host); a port that one of them serves as TCP cannot be told apart there, so such services go to
  * separate gateways. Services are placed first-fit in name order: each into the first gateway where it collides with
  * nobody, a new gateway only when every existing one has a collision (for the usual case, a few databases or servers
@@ -111,7 +112,7 @@ export function eastWestPlan(project: ProjectSpec): EastWestPlan {
       continue;
     }
     const ports = known.map((port) => ({ port, protocol: portProtocol(service, port, probePort) }));
-    let gateway = gateways.findIndex((members) => members.every((other) => collide(ports, other) === undefined));
+    let gateway = gateways.findIndex((members) => members.every((other) => !collide(ports, other)));
     if (gateway < 0) gateway = gateways.push([]) - 1;
     gateways[gateway]!.push(ports);
     out.services.push({ name: service.name, ports, probePort, gateway });

@@ -209,7 +209,10 @@ export interface ProjectSpec {
   profiles: string[];
   /** Top-level `x-*` keys other than x-cmesh, passed through untouched. */
   extensions: Record<string, unknown>;
-  /** Top-level `x-cmesh.east_west: true`: callers reach meshed services by name through the gateway (preview). */
+  /**
+   * East-west: callers reach meshed services by name through the gateway. The loader sets it (true unless
+   * `x-cmesh.east_west: false`); a spec built by hand without it is off.
+   */
   eastWest?: boolean;
   /** Top-level `x-cmesh.target`; the CLI's --target and CMESH_TARGET override it (api/target.ts). */
   target?: Target;

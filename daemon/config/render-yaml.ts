@@ -186,7 +186,7 @@ export function projectToComposeYaml(project: ProjectSpec): string {
     configs: project.configs && sortedRecord(project.configs, renderSource),
   });
   for (const k of Object.keys(project.extensions).sort()) setOwn(doc, k, project.extensions[k]);
-  const top = compact({ east_west: project.eastWest === true ? true : undefined, target: project.target, registry: project.registry });
+  const top = compact({ east_west: project.eastWest === false ? false : undefined, target: project.target, registry: project.registry });
   if (Object.keys(top).length > 0) setOwn<unknown>(doc, 'x-cmesh', top);
   return stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false });
 }

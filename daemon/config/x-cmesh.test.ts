@@ -1,6 +1,7 @@
 // x-cmesh: defaults, project-level defaults, validation, health derivation, and the published JSON Schema.
 
 import assert from 'node:assert/strict';
+import { eastWestPlan } from '../api/east-west.ts';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { TARGETS } from '../api/target.ts';
@@ -109,13 +110,21 @@ test('the published JSON Schema agrees with the loader', () => {
   assert.deepEqual(Object.keys(props).sort(), ['access_log', 'bind', 'circuit_breaker', 'faults', 'hash_key', 'health', 'lb', 'mesh', 'ports', 'protocol', 'rate_limit', 'retries', 'retry', 'rollout', 'routes', 'timeouts', 'tls', 'weight', 'weights']);
   assert.deepEqual(Object.keys(props.rollout.properties), ['max_surge']);
   assert.deepEqual(Object.keys(schema.$defs.project.properties).sort(), ['defaults', 'east_west', 'registry', 'target']);
-  assert.equal(schema.$defs.project.properties.east_west.default, false);
+  assert.equal(schema.$defs.project.properties.east_west.default, true);
   assert.deepEqual(schema.$defs.project.properties.target.enum, [...TARGETS]);
 });
 
-test('east-west: off unless x-cmesh.east_west is true; mesh: false opts a service out; ports merge defaults and own', () => {
-  assert.equal(load('services:\n  web: {image: x}\n').project.eastWest, undefined);
-  assert.equal(load('x-cmesh: {east_west: false}\nservices:\n  web: {image: x}\n').project.eastWest, undefined);
+test('east-west: on unless x-cmesh.east_west is false; mesh: false opts a service out; ports merge defaults and own', () => {
+  const byDefault = load('services:\n  web: {image: x}\n  api: {image: x, expose: [3000]}\n');
+  assert.equal(byDefault.project.eastWest, true);
+  // On by default, a port-less service (a worker nobody calls by name) is left out without a warning.
+  assert.deepEqual(byDefault.warnings, []);
+  assert.deepEqual(eastWestPlan(byDefault.project).services.map((s) => s.name), ['api']);
+  const off = load('x-cmesh: {east_west: false}\nservices:\n  web: {image: x, expose: [3000]}\n').project;
+  assert.equal(off.eastWest, false);
+  assert.deepEqual(eastWestPlan(off).services, []);
+  assert.match(projectToComposeYaml(off), /x-cmesh:\n {2}east_west: false\n/);
+  assert.doesNotMatch(projectToComposeYaml(byDefault.project), /east_west/);
   const p = load(
     'x-cmesh:\n  east_west: true\n  defaults: {ports: [9000]}\nservices:\n  db:\n    image: x\n    x-cmesh: {ports: [5432, 9000]}\n  side:\n    image: x\n    x-cmesh: {mesh: false}\n',
   ).project;

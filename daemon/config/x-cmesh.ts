@@ -63,7 +63,7 @@ const TIMEOUT_KEYS = new Set(['connect', 'request', 'idle']);
 const HASH_KEY = /^(header:[A-Za-z0-9-]+|cookie:[A-Za-z0-9_.-]+|ip)$/;
 const BIND = /^((25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 
-/** Project-level `x-cmesh:`: `defaults` and `east_west` (off until the east-west mesh is complete). */
+/** Project-level `x-cmesh:`: `defaults` and `east_west` (on unless false). */
 export function readProjectMesh(ctx: Ctx, node: YNode, path: PathSeg[]): ProjectMeshSettings {
   const map = readMap(ctx, node, path);
   if (map === undefined) return { defaults: {} };

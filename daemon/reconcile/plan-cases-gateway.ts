@@ -5,7 +5,7 @@ import type { ContainerInfo } from '../api/engine.ts';
 import { Labels } from '../api/labels.ts';
 import type { PlanCase } from './plan-case.ts';
 import { type GatewayContext, gatewaySpec } from './plan-gateway.ts';
-import { ctr, desired, NOW, project, svc } from './testing.ts';
+import { ctr, dep, desired, NOW, project, svc } from './testing.ts';
 
 const MESH = svc('defaults').mesh;
 const gw: GatewayContext = { image: 'cmesh/gateway:0123456789ab', socketDir: '/home/u/.local/state/cmesh/gw/ew' };
@@ -67,7 +67,28 @@ const replicas = (d: typeof on): ContainerInfo[] => [
   ctr(d, 'replica-db', 1),
 ];
 
+/** A running meshed project of two HTTP services on one gateway, then `cache` joins it or `api` leaves it. */
+const HTTP = { ...MESH, protocol: 'http' as const, protocolExplicit: true };
+const pair = [svc('api', { expose: [3000], mesh: HTTP }), svc('web', { expose: [3000], mesh: HTTP })];
+const pairOn = desired(project('ew', pair, { eastWest: true }));
+const pairRunning = (): ContainerInfo[] => {
+  const want = gatewaySpec(pairOn.project, gw, 0)!;
+  const gwc = { ...gateway(), labels: { ...want.spec.labels }, name: want.spec.name };
+  return [ctr(pairOn, 'api', 1), ctr(pairOn, 'web', 1), gwc];
+};
+const joined = desired(project('ew', [...pair, svc('cache', { expose: [6379] })], { eastWest: true }));
+const left = desired(project('ew', [pair[1]!], { eastWest: true }));
+
+/** web calls api by name and waits for it (depends_on healthy): the gateway must answer for api before web starts. */
+const chain = desired(project('ew', [pair[0]!, svc('web', { expose: [3000], mesh: HTTP, dependsOn: { api: dep('service_healthy') } })], { eastWest: true }));
+
 export const gatewayCases: PlanCase[] = [
+  // A first up: the gateway beside api's replicas (off the critical path), done before web's stage opens.
+  { name: 'east-west-fresh-up-depends-on', desired: chain, containers: [], ctx: { gateway: gw } },
+  // Sticky placement: cache gets a new gateway (it only adds aliases) beside its first replica; api and web stay put.
+  { name: 'east-west-service-joins', desired: joined, containers: pairRunning(), ctx: { gateway: gw } },
+  // api leaves the project: its gateway keeps serving web as it is (api's stale alias is a name nobody has any more).
+  { name: 'east-west-service-leaves', desired: left, containers: pairRunning().filter((c) => !c.name.includes('api')), ctx: { gateway: gw } },
   { name: 'east-west-fresh-up', desired: on, containers: [], ctx: { gateway: gw } },
   // cmesh upgraded (or east_west switched on) over a running project: the gateway first, then every meshed service
   // rolls start-first to drop its aliases; services left out keep their containers.

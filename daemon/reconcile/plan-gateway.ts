@@ -1,11 +1,19 @@
-// The east-west gateways in plan(): one container per project (more when TCP ports collide) that carries the meshed
-// services' names as network aliases and runs cmesh's proxy. Pure, like the rest of the planner; the image and socket
-// come in through the context.
+// The east-west gateways in plan(): containers that carry the meshed services' names as network aliases and run
+// cmesh's proxy (more than one when TCP ports collide or services joined later). Pure, like the rest of the planner;
+// the image and socket come in through the context.
 
 import { createHash } from 'node:crypto';
 import { eastWestPlan, GATEWAY_SERVICE, GATEWAY_SOCKET_DIR, GATEWAY_WORKER_POINTER, gatewayName } from '../api/east-west.ts';
 import type { ContainerCreateSpec, ContainerInfo } from '../api/engine.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
+import {
+  formatGatewayServices,
+  GATEWAY_SERVICES_LABEL,
+  MAX_GATEWAYS,
+  type Placement,
+  parseGatewayServices,
+  placeGateways,
+} from '../api/east-west-placement.ts';
 import type { ProjectSpec } from '../api/project.ts';
 import { stableStringify } from './hash.ts';
 import type { Action, ContainerRef, GatewayContext } from './plan-types.ts';
@@ -52,14 +60,29 @@ function gatewayNetworks(project: ProjectSpec, meshed: string[]): ContainerCreat
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** Short digest of the names a gateway carries for one service (its name and aliases on each network). */
+function serviceDigest(project: ProjectSpec, service: string): string {
+  const names = gatewayNetworks(project, [service]).filter((n) => n.aliases.length > 0);
+  return createHash('sha256').update(stableStringify(names)).digest('hex').slice(0, 12);
+}
+
 /**
- * Gateway `index`'s create spec without its hash label, and the hash over exactly that. Every gateway of a project
- * shares the control socket (each picks its own services from the one table by CMESH_GATEWAY_INDEX).
+ * Gateway `index`'s create spec and its hash. The hash covers everything but the aliases (those are named per service
+ * in GATEWAY_SERVICES_LABEL with a digest each), so a gateway whose service left the project can be kept as it is.
+ * Every gateway of a project shares the control socket (each picks its own services from the one table by
+ * CMESH_GATEWAY_INDEX). `services`: the ones placed on it (default: a first `up`'s placement).
  */
-export function gatewaySpec(project: ProjectSpec, ctx: GatewayContext, index = 0): { spec: ContainerCreateSpec; hash: string } | undefined {
-  const meshed = eastWestPlan(project)
-    .services.filter((s) => s.gateway === index)
-    .map((s) => s.name);
+export function gatewaySpec(
+  project: ProjectSpec,
+  ctx: GatewayContext,
+  index = 0,
+  services?: string[],
+): { spec: ContainerCreateSpec; hash: string } | undefined {
+  const meshed =
+    services ??
+    eastWestPlan(project)
+      .services.filter((s) => s.gateway === index)
+      .map((s) => s.name);
   if (meshed.length === 0) return undefined;
   const spec: ContainerCreateSpec = {
     name: gatewayName(project.name, index),
@@ -77,8 +100,10 @@ export function gatewaySpec(project: ProjectSpec, ctx: GatewayContext, index = 0
     stopTimeoutSec: GATEWAY_STOP_SEC,
     init: true,
   };
-  const hash = createHash('sha256').update(stableStringify({ v: 1, gateway: spec })).digest('hex');
-  return { spec: { ...spec, labels: { ...spec.labels, [Labels.specHash]: hash } }, hash };
+  const base = { ...spec, networks: spec.networks.map((n) => n.name) };
+  const hash = createHash('sha256').update(stableStringify({ v: 2, gateway: base })).digest('hex');
+  const digests = formatGatewayServices(new Map(meshed.map((name) => [name, serviceDigest(project, name)])));
+  return { spec: { ...spec, labels: { ...spec.labels, [Labels.specHash]: hash, [GATEWAY_SERVICES_LABEL]: digests } }, hash };
 }
 
 const isUp = (c: ContainerInfo): boolean => c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
@@ -86,53 +111,97 @@ const isUp = (c: ContainerInfo): boolean => c.state === 'running' || c.state ===
 const removal = (c: ContainerInfo, reason: string): Action =>
   isUp(c) ? { kind: 'remove', target: gatewayRef(c), stopTimeoutSec: GATEWAY_STOP_SEC, reason } : { kind: 'remove', target: gatewayRef(c), reason };
 
+/** Gateway containers by the index their name says (running and newest first); others under -1. */
+function byIndexOf(project: ProjectSpec, observed: ContainerInfo[]): Map<number, ContainerInfo[]> {
+  const sorted = [...observed].sort((a, b) => Number(isUp(b)) - Number(isUp(a)) || b.createdAt - a.createdAt || a.id.localeCompare(b.id));
+  const out = new Map<number, ContainerInfo[]>();
+  for (const c of sorted) {
+    const index = gatewayIndexOf(project.name, c.name) ?? -1;
+    out.set(index, [...(out.get(index) ?? []), c]);
+  }
+  return out;
+}
+
+/** Where the project's meshed services sit, given its gateway containers (the planner and the gateway table agree). */
+export function gatewayPlacement(project: ProjectSpec, observed: ContainerInfo[]): Placement {
+  const ew = eastWestPlan(project);
+  const gateways = [...byIndexOf(project, observed)]
+    .filter(([index]) => index >= 0)
+    .map(([index, [c]]) => {
+      // A gateway made before the label existed carries what a first up placed on its index.
+      const legacy = new Map(ew.services.filter((s) => s.gateway === index).map((s) => [s.name, undefined]));
+      return { index, services: parseGatewayServices(c!.labels[GATEWAY_SERVICES_LABEL]) ?? legacy };
+    });
+  return placeGateways(ew, gateways);
+}
+
 /**
- * Converges the gateways: one per group of services that do not collide on a TCP port (eastWestPlan), each created when
- * wanted, recreated when its spec changed (stop-first for now: callers see connection errors for the ~1 s the swap
- * takes), started when stopped, removed when unwanted. `before` runs ahead of the replicas (they drop their aliases
- * once a gateway answers for them); `after` runs once they are done (an unwanted gateway goes only after the replicas
- * took their aliases back).
+ * Whether a gateway can stay as it is: same base spec, the same names for each service it serves, and any other
+ * service it still names is gone from the project (nobody calls a name no service has; a service that is still there,
+ * opted out or moved, must not be answered by two containers).
+ */
+function unchanged(project: ProjectSpec, have: ContainerInfo, want: { spec: ContainerCreateSpec; hash: string }): boolean {
+  if (have.labels[Labels.specHash] !== want.hash) return false;
+  const had = parseGatewayServices(have.labels[GATEWAY_SERVICES_LABEL]);
+  const now = parseGatewayServices(want.spec.labels[GATEWAY_SERVICES_LABEL])!;
+  if (!had) return false;
+  for (const [name, digest] of now) if (had.get(name) !== digest) return false;
+  return [...had.keys()].every((name) => now.has(name) || project.services[name] === undefined);
+}
+
+export interface GatewayActions {
+  /** Ahead of the replicas: gateways for services whose replicas exist (they drop their aliases once it answers). */
+  before: Action[];
+  /** Beside the first replicas: new gateways for services that have no container yet (off the critical path). */
+  concurrent: Action[];
+  /** Once the replicas are done: gateways that serve nothing any more. */
+  after: Action[];
+}
+
+/**
+ * Converges the gateways with sticky placement (east-west-placement.ts): a kept gateway is left alone (started when
+ * stopped), a newly meshed service gets a new gateway that only adds aliases, and a gateway whose services all left
+ * goes after the replicas. A gateway that must change (its base spec, a service's names, a service moved off it) is
+ * recreated stop-first: callers see connection errors for the ~1 s the swap takes.
  */
 export function planGateway(
   project: ProjectSpec,
   observed: ContainerInfo[],
   ctx: GatewayContext | undefined,
   notes: string[],
-): { before: Action[]; after: Action[] } {
-  const actions: Action[] = [];
-  const after: Action[] = [];
+  started: ReadonlySet<string> = new Set(),
+): GatewayActions {
+  const out: GatewayActions = { before: [], concurrent: [], after: [] };
   const ew = eastWestPlan(project);
   const wanted = project.eastWest === true && ew.services.length > 0;
   if (wanted && !ctx) notes.push('east-west gateway: image not available, gateway left as it is');
-  if (wanted && !ctx) return { before: actions, after };
+  if (wanted && !ctx) return out;
   for (const s of ew.skipped) if (project.eastWest) notes.push(`east-west: ${s.service} not meshed: ${s.reason}`);
-  const sorted = [...observed].sort((a, b) => Number(isUp(b)) - Number(isUp(a)) || b.createdAt - a.createdAt || a.id.localeCompare(b.id));
-  const count = wanted ? ew.gateways : 0;
-  // Containers by the gateway index their name says; a name no wanted gateway has is unwanted.
-  const byIndex = new Map<number, ContainerInfo[]>();
-  for (const c of sorted) {
-    const index = gatewayIndexOf(project.name, c.name);
-    if (index === undefined || index >= count) {
-      after.push(removal(c, wanted ? 'gateway no longer needed' : 'east-west off'));
-      continue;
-    }
-    byIndex.set(index, [...(byIndex.get(index) ?? []), c]);
+  const byIndex = byIndexOf(project, observed);
+  for (const c of byIndex.get(-1) ?? []) out.after.push(removal(c, 'not a gateway name'));
+  if (!wanted) {
+    for (const [index, cs] of byIndex) if (index >= 0) for (const c of cs) out.after.push(removal(c, 'east-west off'));
+    return out;
   }
-  for (let index = 0; index < count; index++) {
-    const want = gatewaySpec(project, ctx!, index)!;
-    const [keep, ...extras] = byIndex.get(index) ?? [];
-    for (const c of extras) actions.push(removal(c, 'duplicate gateway'));
+  const placement = gatewayPlacement(project, observed);
+  if (placement.repacked) notes.push(`east-west: over ${MAX_GATEWAYS} gateways: services placed afresh (a gateway that changes is recreated stop-first)`);
+  for (const index of placement.unwanted) for (const c of byIndex.get(index) ?? []) out.after.push(removal(c, 'gateway no longer needed'));
+  for (const g of placement.gateways) {
+    const want = gatewaySpec(project, ctx!, g.index, g.services)!;
+    const [keep, ...extras] = byIndex.get(g.index) ?? [];
+    for (const c of extras) out.before.push(removal(c, 'duplicate gateway'));
     const base = { specHash: want.hash, spec: want.spec };
     if (!keep) {
-      actions.push({ kind: 'create', service: GATEWAY_SERVICE, replica: index, ...base, start: true });
-    } else if (keep.labels[Labels.specHash] !== want.hash || keep.state === 'dead') {
+      const create: Action = { kind: 'create', service: GATEWAY_SERVICE, replica: g.index, ...base, start: true };
+      (g.services.some((s) => started.has(s)) ? out.before : out.concurrent).push(create);
+    } else if (keep.state === 'dead' || !unchanged(project, keep, want)) {
       const reason = keep.state === 'dead' ? 'dead' : `spec changed (${(keep.labels[Labels.specHash] ?? 'none').slice(0, 12)})`;
-      actions.push({ kind: 'recreate', target: gatewayRef(keep), strategy: 'stop-first', stopTimeoutSec: GATEWAY_STOP_SEC, ...base, reason });
+      out.before.push({ kind: 'recreate', target: gatewayRef(keep), strategy: 'stop-first', stopTimeoutSec: GATEWAY_STOP_SEC, ...base, reason });
     } else if (keep.state === 'created' || keep.state === 'exited') {
-      actions.push({ kind: 'start', target: gatewayRef(keep), reason: `gateway ${keep.state}` });
+      out.before.push({ kind: 'start', target: gatewayRef(keep), reason: `gateway ${keep.state}` });
     } else if (keep.state === 'paused') {
       notes.push(`${keep.name}: paused, left alone`);
     }
   }
-  return { before: actions, after };
+  return out;
 }

@@ -127,11 +127,21 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
   }
   if (setup.length > 0) stages.push({ name: 'setup', services: [], waits: [], actions: setup });
   // Before the replicas: a replica that drops its service aliases must find the gateway already answering for them.
-  const gateway = planGateway(project, observed.gateway ?? [], ctx.gateway, notes);
+  // A gateway for services with no container yet runs beside the first replicas instead (nobody calls them yet, and
+  // their dependents start in a later stage, when the gateway answers for their names).
+  const started = new Set(Object.keys(observed.services).filter((s) => Object.keys(observed.services[s] ?? {}).length > 0));
+  const gateway = planGateway(project, observed.gateway ?? [], ctx.gateway, notes, started);
   if (gateway.before.length > 0) stages.push({ name: 'gateway', services: [], waits: [], actions: gateway.before });
 
   // One stage per service with work: it follows the project-wide stages and its dependencies' stages only.
   const barriers = stages.map((_, i) => i);
+  // The gateway of services that have no container yet starts beside them; a service with dependencies also waits
+  // for it, so it finds its dependencies' names already answered by the gateway.
+  let besideGateway: number | undefined;
+  if (gateway.concurrent.length > 0) {
+    besideGateway = stages.length;
+    stages.push({ name: 'gateway', services: [], waits: [], actions: gateway.concurrent, after: [...barriers] });
+  }
   const stageOf = new Map<string, number>();
   // Services whose first replica gets a new container in this pass: whoever joins its namespace must follow.
   const replaced = new Set<string>();
@@ -159,6 +169,7 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
       notes.push(...out.notes);
       if (out.actions.length === 0) continue;
       const after = [...barriers, ...dependencyStages(project.services, name, touched, stageOf)];
+      if (besideGateway !== undefined && dependenciesOf(project.services, name).length > 0) after.push(besideGateway);
       stageOf.set(name, stages.length);
       stages.push({ name, services: [name], waits: gatesFor(desired, [name], out.actions, notes), actions: out.actions, after });
     }

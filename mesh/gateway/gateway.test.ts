@@ -184,3 +184,47 @@ test('draining (a successor serves): HTTP answers carry Connection: close, on li
     await gateway.close();
   }
 });
+
+test('a service leaving a shared port keeps the listener (open keep-alive connections too); its return is served again', async () => {
+  const port = await freePort();
+  await httpReplica('127.0.0.2', port, 'any');
+  const local = new AbortController();
+  const gateway = new Gateway({ signal: local.signal, host: '127.0.0.1', resolve: async () => '127.0.0.2' });
+  const svc = (name: string): GatewayService => ({
+    name,
+    names: [name],
+    ports: [{ port, protocol: 'http' }],
+    mesh: mesh('http', port, '/healthz'),
+    desired: 1,
+    replicas: [{ id: `${name}#1`, replica: 1, container: `${name}`.padEnd(12, '0'), state: 'running', draining: false, healthy: true }],
+  });
+  const table = (services: GatewayService[]): GatewayTable => ({ type: 'table', version: GATEWAY_PROTOCOL_VERSION, project: 'lv', services });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const sockets = new Set<net.Socket>();
+  const call = (host: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(String(res.statusCode)));
+      });
+      req.on('socket', (s) => sockets.add(s));
+      req.on('error', reject);
+    });
+  try {
+    await gateway.apply(table([svc('web'), svc('api')]));
+    assert.equal(await call('web'), '200');
+    await gateway.apply(table([svc('web')]));
+    // The same keep-alive connection still serves web: the listener was not re-bound.
+    assert.equal(await call('web'), '200');
+    assert.equal(sockets.size, 1, 'one connection across the change');
+    assert.equal(await get(port, 'web'), '200 any@127.0.0.2');
+    await gateway.apply(table([svc('web'), svc('api')]));
+    assert.equal(await get(port, 'api'), '200 any@127.0.0.2', 'api back on the kept listener, with its replicas');
+    assert.equal(await call('web'), '200');
+    assert.equal(sockets.size, 1);
+  } finally {
+    agent.destroy();
+    local.abort();
+    await gateway.close();
+  }
+});

@@ -28,7 +28,7 @@ export interface GatewayOptions {
 /** Methods counted under their own name; anything else is OTHER (the daemon's metrics bound cardinality the same way). */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE']);
 
-type Bound = { fingerprint: string; close: () => Promise<void>; listeners: Map<string, ProxyListener> };
+type Bound = { fingerprint: string; users: string[]; close: () => Promise<void>; listeners: Map<string, ProxyListener> };
 
 const dockerDns = async (container: string): Promise<string> => (await lookup(container.slice(0, 12), { family: 4 })).address;
 
@@ -131,7 +131,12 @@ export class Gateway {
     await this.#resolveAll(table);
     for (const svc of table.services) this.#syncPool(project, svc);
     const names = new Set(table.services.map((s) => s.name));
-    for (const pool of this.registry.list(project)) if (!names.has(pool.service)) this.registry.removeService(project, pool.service);
+    for (const pool of this.registry.list(project)) {
+      if (names.has(pool.service)) continue;
+      // A listener kept for the services left on its port still routes this name: empty the pool, keep it for a return.
+      if ([...this.#bound.values()].some((b) => b.listeners.has(pool.service))) for (const id of pool.replicaIds()) pool.remove(id);
+      else this.registry.removeService(project, pool.service);
+    }
     // Before the listeners: a listener bound now starts with its service's policy.
     this.policies.update(table);
     await this.#syncListeners(table);
@@ -191,7 +196,8 @@ export class Gateway {
     for (const svc of table.services) for (const p of svc.ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), { svc, protocol: p.protocol }]);
     for (const [port, b] of this.#bound) {
       const want = byPort.get(port);
-      if (want && fingerprint(want) === b.fingerprint) continue;
+      // Fewer services on the port (one left the project) keeps the listener: re-binding would refuse connections.
+      if (want && (fingerprint(want) === b.fingerprint || want.every((u) => b.users.includes(fingerprint([u]))))) continue;
       this.#bound.delete(port);
       await b.close();
     }
@@ -223,7 +229,7 @@ export class Gateway {
       const { svc, protocol } = users[0]!;
       const listener = await publishService(proxyFor(svc, protocol), { host, port });
       listeners.set(svc.name, listener);
-      return { fingerprint: fingerprint(users), listeners, close: () => listener.close() };
+      return { fingerprint: fingerprint(users), users: users.map((u) => fingerprint([u])), listeners, close: () => listener.close() };
     }
     // Only HTTP services share a port (api/east-west.ts leaves TCP collisions out): tell them apart by Host.
     const routes = users.map(({ svc }) => {
@@ -233,7 +239,7 @@ export class Gateway {
     });
     const dispatcher = new HostDispatcher(port, routes);
     await dispatcher.listen(host);
-    return { fingerprint: fingerprint(users), listeners, close: () => dispatcher.close() };
+    return { fingerprint: fingerprint(users), users: users.map((u) => fingerprint([u])), listeners, close: () => dispatcher.close() };
   }
 }
 

@@ -120,7 +120,10 @@ test('docker kill of a replica: running again within 2 s (more on a slower engin
 });
 
 test('daemon SIGKILL + restart adopts the same containers, no duplicates', async () => {
-  const before = await engineIds('container');
+  // Replicas (the gateways of the east-west mesh carry no service label: they are adopted too, tested in east-west*).
+  const replicas = () => engineIds('container', ['--filter', 'label=dev.cmesh.service']);
+  const gateways = await engineIds('container', ['--filter', 'label=dev.cmesh.role=gateway']);
+  const before = await replicas();
   const pid = (await cli.daemonPid())!;
   process.kill(pid, 'SIGKILL');
   await until('the daemon to die', 5000, async () => (alive(pid) ? undefined : true));
@@ -129,7 +132,8 @@ test('daemon SIGKILL + restart adopts the same containers, no duplicates', async
   assert.deepEqual(rows.map((r) => r.container.slice(0, 12)).sort(), before);
   // Let the new daemon's loop run a few passes: it must adopt, not recreate.
   await new Promise((r) => setTimeout(r, 2000));
-  assert.deepEqual(await engineIds('container'), before);
+  assert.deepEqual(await replicas(), before);
+  assert.deepEqual(await engineIds('container', ['--filter', 'label=dev.cmesh.role=gateway']), gateways, 'the same gateways, adopted');
 });
 
 test('10 concurrent ups end with one consistent set', async () => {
@@ -140,7 +144,7 @@ test('10 concurrent ups end with one consistent set', async () => {
   assert.equal(new Set(names).size, names.length, 'no duplicate names');
   // web keeps its scale override (1): up without --scale does not reset it.
   assert.deepEqual(rows.map((r) => `${r.service}-${r.replica}`).sort(), ['api-1', 'web-1', 'worker-1']);
-  assert.equal((await engineIds('container')).length, 3);
+  assert.equal((await engineIds('container', ['--filter', 'label=dev.cmesh.service'])).length, 3);
 });
 
 test('foreground up streams logs; Ctrl-C stops (not removes) the services', async () => {

@@ -10,7 +10,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../helpers/docker.ts';
+import { buildFixtureImage, newRunId, requireDocker, run } from '../helpers/docker.ts';
+import { eastWestCaller, failedCount as failed, gatewayId as gatewayOf, type LoadResult, type ModeResult, mixedLoad } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 
 const runId = newRunId('ewfailopen');
@@ -21,69 +22,8 @@ let cli: CmeshCli | undefined;
 /** The daemon's environment, read at each CLI call: a new salt makes the next daemon's worker bundle a new one. */
 const cliEnv: NodeJS.ProcessEnv = { CMESH_GATEWAY_WORKER_SALT: 'first' };
 
-interface ModeResult {
-  ok: number;
-  fails: Record<string, number>;
-  /** Longest time between two successive answers of one caller (or from its start to its first answer). */
-  longestGapMs: number;
-  /** Wall-clock time (ms since the epoch, same kernel clock as the host's) at which that gap ended. */
-  gapEndedAt: number;
-}
-
-interface LoadResult {
-  startedAt: number;
-  endedAt: number;
-  keepAlive: ModeResult;
-  fresh: ModeResult;
-}
-
-/**
- * Two keep-alive callers (one agent, 2 sockets) and two fresh-connection callers (new connection and name lookup per
- * call), each at most one call every 5 ms, for `ms`. Each caller tracks the longest gap between its own answers.
- */
-const mixedLoad = (host: string, port: number, ms: number): string => `
-const http = require('node:http');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
-const startedAt = Date.now(); const end = startedAt + ${ms};
-const mode = () => ({ ok: 0, fails: {}, longestGapMs: 0, gapEndedAt: 0 });
-const res = { keepAlive: mode(), fresh: mode() };
-const one = (a) => new Promise((r) => {
-  const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent: a, timeout: 2000 }, (rs) => {
-    rs.resume();
-    rs.on('end', () => r(rs.statusCode === 200 ? undefined : 'http ' + rs.statusCode));
-  });
-  req.on('timeout', () => req.destroy(new Error('timeout')));
-  req.on('error', (e) => r(e.code || e.message));
-});
-const worker = async (m, a) => {
-  let last = Date.now();
-  while (Date.now() < end) {
-    const t0 = Date.now();
-    const err = await one(a);
-    const now = Date.now();
-    if (err) { m.fails[err] = (m.fails[err] || 0) + 1; } else {
-      m.ok++;
-      if (now - last > m.longestGapMs) { m.longestGapMs = now - last; m.gapEndedAt = now; }
-      last = now;
-    }
-    const wait = 5 - (Date.now() - t0);
-    if (wait > 0) await new Promise((w) => setTimeout(w, wait));
-  }
-};
-Promise.all([worker(res.keepAlive, agent), worker(res.keepAlive, agent), worker(res.fresh, false), worker(res.fresh, false)])
-  .then(() => { agent.destroy(); console.log(JSON.stringify({ startedAt, endedAt: Date.now(), ...res })); });
-`;
-
-async function caller(script: string, timeoutMs: number): Promise<unknown> {
-  const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-  const out = await run(['run', '--rm', ...labels, '--network', network, 'cmesh/node:local', 'node', '-e', script], { timeoutMs });
-  return JSON.parse(out.split('\n').at(-1)!);
-}
-
-async function gatewayId(): Promise<string | undefined> {
-  const out = await run(['ps', '-aq', '--no-trunc', '--filter', `name=^/${project}-cmesh-gateway$`, '--filter', `label=dev.cmesh.project=${project}`]);
-  return out.split('\n').filter(Boolean)[0];
-}
+const caller = eastWestCaller(runId, network);
+const gatewayId = () => gatewayOf(project);
 
 before(async () => {
   await requireDocker();
@@ -129,7 +69,6 @@ test('point 5: daemon SIGKILL during east-west load: keep-alive and fresh caller
   const restartedAt = Date.now();
   const result = await load;
 
-  const failed = (m: ModeResult): number => Object.values(m.fails).reduce((a, b) => a + b, 0);
   const line = (name: string, m: ModeResult): string =>
     `${name}: ${m.ok} ok, ${failed(m)} failed ${JSON.stringify(m.fails)}, longest gap ${m.longestGapMs} ms (ended ${m.gapEndedAt - killedAt} ms after the kill)`;
   process.stdout.write(
@@ -165,7 +104,6 @@ test('gateway code upgrade under load: the same container swaps its worker; keep
     return /supervisor: now serving from \/run\/cmesh\/worker-[0-9a-f]{16}\.mjs/.test(logs.split('asking the supervisor to swap').at(-1) ?? '') ? Date.now() : undefined;
   }, 250);
   const result = await load;
-  const failed = (m: ModeResult): number => Object.values(m.fails).reduce((a, b) => a + b, 0);
   process.stdout.write(
     `# east-west gateway worker swap under load (${LOAD_MS} ms; new daemon started at +${swapAsked - result.startedAt} ms, new worker serving ${swapped - swapAsked} ms later)\n` +
       `#   keep-alive: ${result.keepAlive.ok} ok, ${failed(result.keepAlive)} failed ${JSON.stringify(result.keepAlive.fails)}, longest gap ${result.keepAlive.longestGapMs} ms\n` +

@@ -11,6 +11,7 @@ import { after, before, test } from 'node:test';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, projectContainers, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../helpers/docker.ts';
+import { aliasesOf as aliasesOn, type Call, eastWestCaller, gatewayIds, runningIds as serviceIds, tcpCalls } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 
 const runId = newRunId('ewgws');
@@ -22,50 +23,11 @@ const stale = `cmesh/gateway:stale-${runId}`;
 const used = `cmesh/gateway:used-${runId}`;
 const unlabelled = `cmesh/gateway:unlabelled-${runId}`;
 
-/** `n` TCP connections to host:5432 from a fresh caller container: the greeting names the replica's hostname. */
-async function greetings(host: string, n: number): Promise<{ by?: string; echo?: string; error?: string }[]> {
-  const script = `
-const net = require('node:net');
-const one = () => new Promise((resolve) => {
-  const s = net.connect({ host: ${JSON.stringify(host)}, port: 5432 });
-  let got = '';
-  const timer = setTimeout(() => { s.destroy(); resolve({ error: 'timeout' }); }, 2000);
-  s.setEncoding('utf8');
-  s.on('data', (d) => {
-    got += d;
-    const lines = got.split('\\n');
-    if (lines.length === 2 && lines[0].startsWith('HELLO ')) s.write('ping\\n');
-    if (lines.length >= 3) { s.write('QUIT\\n'); clearTimeout(timer); s.end(); resolve({ by: lines[0].slice(6), echo: lines[1] }); }
-  });
-  s.on('error', (e) => { clearTimeout(timer); resolve({ error: e.code || e.message }); });
-});
-(async () => { const out = []; for (let i = 0; i < ${n}; i++) out.push(await one()); console.log(JSON.stringify(out)); })();
-`;
-  const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-  const out = await run(['run', '--rm', ...labels, '--network', network, 'cmesh/node:local', 'node', '-e', script], { timeoutMs: 60_000 });
-  return JSON.parse(out.split('\n').at(-1)!);
-}
-
-async function runningIds(service: string): Promise<string[]> {
-  const rows = (await cli!.ps()).filter((r) => r.service === service && r.state === 'running');
-  return rows.map((r) => r.container.slice(0, 12)).sort();
-}
-
-/** Gateway container name → id, straight from the engine. */
-async function gateways(): Promise<Record<string, string>> {
-  const out = await run(['ps', '-a', '--no-trunc', '--format', '{{.Names}} {{.ID}}', '--filter', `label=dev.cmesh.project=${project}`, '--filter', 'label=dev.cmesh.role=gateway']);
-  return Object.fromEntries(
-    out
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => l.split(' ') as [string, string]),
-  );
-}
-
-async function aliasesOf(container: string): Promise<string[]> {
-  const raw = await run(['inspect', '--format', `{{json (index .NetworkSettings.Networks "${network}").Aliases}}`, container]);
-  return (JSON.parse(raw) as string[] | null) ?? [];
-}
+const caller = eastWestCaller(runId, network);
+const greetings = async (host: string, n: number) => (await caller(tcpCalls(host, 5432, n))) as Call[];
+const gateways = () => gatewayIds(project);
+const aliasesOf = (container: string) => aliasesOn(container, network);
+const runningIds = (service: string) => serviceIds(cli!, service);
 
 /** Waits until all `n` calls to `host` succeed and every one of `want` answered (health may still be rising). */
 function allAnswer(host: string, want: string[], n = 20) {

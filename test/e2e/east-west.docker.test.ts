@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonInfo, ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, projectContainers, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../helpers/docker.ts';
+import { buildFixtureImage, newRunId, requireDocker, run } from '../helpers/docker.ts';
+import {
+  type Call,
+  eastWestCaller,
+  freshLoad,
+  gatewayId as gatewayOf,
+  httpCalls,
+  keepAliveLoad,
+  runningIds as serviceIds,
+  tcpCalls,
+} from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 
 const runId = newRunId('eastwest');
@@ -20,74 +30,9 @@ const network = `${project}_default`;
 let cli: CmeshCli | undefined;
 let writeCompose: (eastWest: boolean) => Promise<void>;
 
-/** One caller run: a node client in a fresh container on the project network; its stdout is one JSON document. */
-async function caller(script: string, timeoutMs = 60_000): Promise<unknown> {
-  const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-  const out = await run(['run', '--rm', ...labels, '--network', network, 'cmesh/node:local', 'node', '-e', script], { timeoutMs });
-  return JSON.parse(out.split('\n').at(-1)!);
-}
-
-/**
- * `n` HTTP GETs of http://<host>:<port>/, each on a new connection (agent: false) after a new name lookup, 2 s
- * timeout each. Returns who served each (`x-served-by`, the replica's hostname) or the error.
- */
-const httpCalls = (host: string, port: number, n: number): string => `
-const http = require('node:http');
-const one = () => new Promise((resolve) => {
-  const t0 = Date.now();
-  const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent: false, timeout: 2000 }, (res) => {
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (d) => (body += d));
-    res.on('end', () => resolve(res.statusCode === 200 ? { by: res.headers['x-served-by'], service: JSON.parse(body).service, ms: Date.now() - t0 } : { error: 'http ' + res.statusCode + ' ' + body.slice(0, 200) }));
-  });
-  req.on('timeout', () => req.destroy(new Error('timeout')));
-  req.on('error', (e) => resolve({ error: e.code || e.message }));
-});
-(async () => { const out = []; for (let i = 0; i < ${n}; i++) out.push(await one()); console.log(JSON.stringify(out)); })();
-`;
-
-/** `n` TCP connections to host:port: read the greeting the server sends first, say `ping`, read the echo, QUIT. */
-const tcpCalls = (host: string, port: number, n: number): string => `
-const net = require('node:net');
-const one = () => new Promise((resolve) => {
-  const s = net.connect({ host: ${JSON.stringify(host)}, port: ${port} });
-  let got = '';
-  const timer = setTimeout(() => { s.destroy(); resolve({ error: 'timeout', got }); }, 2000);
-  s.setEncoding('utf8');
-  s.on('data', (d) => {
-    got += d;
-    const lines = got.split('\\n');
-    if (lines.length === 2 && lines[0].startsWith('HELLO ')) s.write('ping\\n');
-    if (lines.length >= 3) { s.write('QUIT\\n'); clearTimeout(timer); s.end(); resolve({ by: lines[0].slice(6), echo: lines[1] }); }
-  });
-  s.on('error', (e) => { clearTimeout(timer); resolve({ error: e.code || e.message }); });
-});
-(async () => { const out = []; for (let i = 0; i < ${n}; i++) out.push(await one()); console.log(JSON.stringify(out)); })();
-`;
-
-/** Four keep-alive callers at full speed for `ms` against http://host:port/ (2 s timeout each); counts and failures. */
-const keepAliveLoad = (host: string, port: number, ms: number): string => `
-const http = require('node:http');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-let ok = 0; const fails = {}; const end = Date.now() + ${ms};
-const fail = (why) => { fails[why] = (fails[why] || 0) + 1; };
-const one = () => new Promise((r) => {
-  const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent, timeout: 2000 }, (res) => {
-    res.resume();
-    res.on('end', () => { if (res.statusCode === 200) ok++; else fail('http ' + res.statusCode); r(); });
-  });
-  req.on('timeout', () => req.destroy(new Error('timeout')));
-  req.on('error', (e) => { fail(e.code || e.message); r(); });
-});
-const worker = async () => { while (Date.now() < end) await one(); };
-Promise.all([worker(), worker(), worker(), worker()]).then(() => { agent.destroy(); console.log(JSON.stringify({ ok, fails })); });
-`;
-
-/** Four callers, each call on a new connection after a new lookup (like the issue's measurement), for `ms`. */
-const freshLoad = (host: string, port: number, ms: number): string => keepAliveLoad(host, port, ms).replace(', agent, timeout', ', agent: false, timeout');
-
-type Call = { by?: string; service?: string; echo?: string; error?: string; ms?: number };
+const caller = eastWestCaller(runId, network);
+const gatewayId = () => gatewayOf(project);
+const runningIds = (service: string) => serviceIds(cli!, service);
 
 async function serviceRow(service: string): Promise<ServiceTableRow> {
   const rows = JSON.parse((await cli!.ok(['services', '--json'])).stdout) as ServiceTableRow[];
@@ -119,16 +64,6 @@ async function eastWestMetrics(service: string): Promise<Record<string, number>>
   const re = new RegExp(`^cmesh_requests_total\\{project="${project}",service="${service}",replica="(\\w+)",method="GET",code_class="2xx",path="east-west"\\} (\\d+)$`, 'gm');
   for (const m of text.matchAll(re)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2]);
   return out;
-}
-
-async function runningIds(service: string): Promise<string[]> {
-  const rows = (await cli!.ps()).filter((r) => r.service === service && r.state === 'running');
-  return rows.map((r) => r.container.slice(0, 12)).sort();
-}
-
-async function gatewayId(): Promise<string | undefined> {
-  const out = await run(['ps', '-aq', '--no-trunc', '--filter', `name=^/${gatewayName}$`, '--filter', `label=dev.cmesh.project=${project}`]);
-  return out.split('\n').filter(Boolean)[0];
 }
 
 /** Waits until every call of a fresh caller run succeeds and the servers cover `want` (health may still be rising). */

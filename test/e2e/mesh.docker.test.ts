@@ -85,7 +85,8 @@ test('up: the proxy owns the published port, the containers do not; all 3 replic
   for (const n of counts.values()) assert.ok(Math.abs(n - 100) <= 3, `round-robin share ${n}/300`);
   const table = await cli.ok(['services']);
   assert.match(table.stdout, /^SERVICE +PORTS +LB +READY +ENDPOINT +HEALTH/m);
-  assert.match(table.stdout, new RegExp(`^web +127\\.0\\.0\\.1:${port}->3000 +round-robin +3/3`, 'm'));
+  // Meshed east-west by default too: PORTS also lists the port callers reach by name.
+  assert.match(table.stdout, new RegExp(`^web +127\\.0\\.0\\.1:${port}->3000, ew:3000/http +round-robin +3/3`, 'm'));
 });
 
 test('lb weighted with weights [1,1,2]: ~25/25/50 %', async () => {

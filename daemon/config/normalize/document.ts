@@ -89,9 +89,11 @@ export function buildProject(ctx: Ctx, root: YMap, opts: DocumentOptions): Proje
   if (projectMesh.registry !== undefined) spec.registry = projectMesh.registry;
   if (secrets !== undefined) spec.secrets = secrets;
   if (configs !== undefined) spec.configs = configs;
+  // East-west is on unless the project says `east_west: false` (kept explicit so `cmesh config` renders it back).
+  spec.eastWest = projectMesh.eastWest !== false;
   if (projectMesh.eastWest === true) {
-    spec.eastWest = true;
-    // A service left on plain DNS against the user's intent says why (an explicit `mesh: false` is not news).
+    // Asked for in so many words: a service left on plain DNS says why (an explicit `mesh: false` is not news). By
+    // default a port-less service (a worker nobody calls) is simply not meshed, without a warning on every file.
     for (const s of eastWestPlan(spec).skipped) {
       if (s.reason.startsWith('x-cmesh.mesh')) continue;
       ctx.issues.warn(out[s.service]?.position, ['services', s.service], `east-west: ${s.service} is not meshed: ${s.reason}`);

@@ -157,10 +157,10 @@ test('compose names become DNS labels; two that collide are refused with CMESH_E
   assert.throws(() => exportKubernetes(p, { readFile }), { code: 'CMESH_E_CONFIG_INVALID', message: /Deployment\/web-1/ });
 });
 
-test('project-level x-cmesh.east_west: a note that callers reach Services directly', () => {
+test('project-level x-cmesh.east_west (on by default in cmesh): no note, callers reach Services by name as in cmesh', () => {
   const p = project('services:\n  web:\n    image: app\nx-cmesh:\n  east_west: true\n');
   assert.equal(p.eastWest, true);
-  assert.ok(exportKubernetes(p, { readFile }).notes.some((n) => n.startsWith('x-cmesh.east_west:')));
+  assert.deepEqual(exportKubernetes(p, { readFile }).notes, []);
   assert.deepEqual(exportKubernetes(project('services:\n  web:\n    image: app\n'), { readFile }).notes, []);
 });
 

@@ -67,9 +67,6 @@ export function exportKubernetes(project: ProjectSpec, options: ExportOptions): 
   objects.push(...files);
   refuseCollisions(objects);
   checkSchemas(objects);
-  if (project.eastWest === true) {
-    findings.notes.push('x-cmesh.east_west: in the cluster, callers reach each other by Service name directly (no cmesh gateway, balancing or retries)');
-  }
   if (options.namespace !== undefined) {
     for (const o of objects) o.metadata = { ...o.metadata, namespace: options.namespace };
   }

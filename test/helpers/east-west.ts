@@ -1,0 +1,171 @@
+// What the east-west e2e tests share: caller containers on the project network (labelled with the run), the node
+// client scripts they run (fresh-connection calls, TCP greetings, keep-alive and mixed loads), and engine-side looks
+// at the gateways. Traffic only to containers on a network the calling test's project created.
+
+import type { CmeshCli } from './cmesh-cli.ts';
+import { run, testLabels } from './docker.ts';
+
+export type Call = { by?: string; service?: string; echo?: string; error?: string; ms?: number };
+
+export interface LoadCounts {
+  ok: number;
+  fails: Record<string, number>;
+}
+
+export interface ModeResult extends LoadCounts {
+  /** Longest time between two successive answers of one caller (or from its start to its first answer). */
+  longestGapMs: number;
+  /** Wall-clock time (ms since the epoch, same kernel clock as the host's) at which that gap ended. */
+  gapEndedAt: number;
+}
+
+export interface LoadResult {
+  startedAt: number;
+  endedAt: number;
+  keepAlive: ModeResult;
+  fresh: ModeResult;
+}
+
+/** Runs node scripts in fresh `cmesh/node:local` containers on `network`; each prints one JSON document last. */
+export function eastWestCaller(runId: string, network: string) {
+  const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+  return async (script: string, timeoutMs = 60_000): Promise<unknown> => {
+    const out = await run(['run', '--rm', ...labels, '--network', network, 'cmesh/node:local', 'node', '-e', script], { timeoutMs });
+    return JSON.parse(out.split('\n').at(-1)!);
+  };
+}
+
+/**
+ * `n` HTTP GETs of http://<host>:<port>/, each on a new connection (agent: false) after a new name lookup, 2 s
+ * timeout each. Returns who served each (`x-served-by`, the replica's hostname) or the error.
+ */
+export const httpCalls = (host: string, port: number, n: number): string => `
+const http = require('node:http');
+const one = () => new Promise((resolve) => {
+  const t0 = Date.now();
+  const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent: false, timeout: 2000 }, (res) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (d) => (body += d));
+    res.on('end', () => resolve(res.statusCode === 200 ? { by: res.headers['x-served-by'], service: JSON.parse(body).service, ms: Date.now() - t0 } : { error: 'http ' + res.statusCode + ' ' + body.slice(0, 200) }));
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => resolve({ error: e.code || e.message }));
+});
+(async () => { const out = []; for (let i = 0; i < ${n}; i++) out.push(await one()); console.log(JSON.stringify(out)); })();
+`;
+
+/** `n` TCP connections to host:port: read the greeting the server sends first, say `ping`, read the echo, QUIT. */
+export const tcpCalls = (host: string, port: number, n: number): string => `
+const net = require('node:net');
+const one = () => new Promise((resolve) => {
+  const s = net.connect({ host: ${JSON.stringify(host)}, port: ${port} });
+  let got = '';
+  const timer = setTimeout(() => { s.destroy(); resolve({ error: 'timeout', got }); }, 2000);
+  s.setEncoding('utf8');
+  s.on('data', (d) => {
+    got += d;
+    const lines = got.split('\\n');
+    if (lines.length === 2 && lines[0].startsWith('HELLO ')) s.write('ping\\n');
+    if (lines.length >= 3) { s.write('QUIT\\n'); clearTimeout(timer); s.end(); resolve({ by: lines[0].slice(6), echo: lines[1] }); }
+  });
+  s.on('error', (e) => { clearTimeout(timer); resolve({ error: e.code || e.message }); });
+});
+(async () => { const out = []; for (let i = 0; i < ${n}; i++) out.push(await one()); console.log(JSON.stringify(out)); })();
+`;
+
+/** Four keep-alive callers at full speed for `ms` against http://host:port/ (2 s timeout each); counts and failures. */
+export const keepAliveLoad = (host: string, port: number, ms: number): string => `
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+let ok = 0; const fails = {}; const end = Date.now() + ${ms};
+const fail = (why) => { fails[why] = (fails[why] || 0) + 1; };
+const one = () => new Promise((r) => {
+  const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent, timeout: 2000 }, (res) => {
+    res.resume();
+    res.on('end', () => { if (res.statusCode === 200) ok++; else fail('http ' + res.statusCode); r(); });
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => { fail(e.code || e.message); r(); });
+});
+const worker = async () => { while (Date.now() < end) await one(); };
+Promise.all([worker(), worker(), worker(), worker()]).then(() => { agent.destroy(); console.log(JSON.stringify({ ok, fails })); });
+`;
+
+/** Four callers, each call on a new connection after a new lookup (like the issue's measurement), for `ms`. */
+export const freshLoad = (host: string, port: number, ms: number): string => keepAliveLoad(host, port, ms).replace(', agent, timeout', ', agent: false, timeout');
+
+/**
+ * `keepAlive` keep-alive callers (one agent, that many sockets) and `fresh` fresh-connection callers (new connection
+ * and name lookup per call), each at most one call every 5 ms, for `ms`. Each caller tracks the longest gap between
+ * its own answers.
+ */
+export const mixedLoad = (host: string, port: number, ms: number, callers = { keepAlive: 2, fresh: 2 }): string => `
+const http = require('node:http');
+const agent = new http.Agent({ keepAlive: true, maxSockets: ${callers.keepAlive} });
+const startedAt = Date.now(); const end = startedAt + ${ms};
+const mode = () => ({ ok: 0, fails: {}, longestGapMs: 0, gapEndedAt: 0 });
+const res = { keepAlive: mode(), fresh: mode() };
+const one = (a) => new Promise((r) => {
+  const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent: a, timeout: 2000 }, (rs) => {
+    rs.resume();
+    rs.on('end', () => r(rs.statusCode === 200 ? undefined : 'http ' + rs.statusCode));
+  });
+  req.on('timeout', () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => r(e.code || e.message));
+});
+const worker = async (m, a) => {
+  let last = Date.now();
+  while (Date.now() < end) {
+    const t0 = Date.now();
+    const err = await one(a);
+    const now = Date.now();
+    if (err) { m.fails[err] = (m.fails[err] || 0) + 1; } else {
+      m.ok++;
+      if (now - last > m.longestGapMs) { m.longestGapMs = now - last; m.gapEndedAt = now; }
+      last = now;
+    }
+    const wait = 5 - (Date.now() - t0);
+    if (wait > 0) await new Promise((w) => setTimeout(w, wait));
+  }
+};
+const all = [];
+for (let i = 0; i < ${callers.keepAlive}; i++) all.push(worker(res.keepAlive, agent));
+for (let i = 0; i < ${callers.fresh}; i++) all.push(worker(res.fresh, false));
+Promise.all(all).then(() => { agent.destroy(); console.log(JSON.stringify({ startedAt, endedAt: Date.now(), ...res })); });
+`;
+
+export const failedCount = (m: LoadCounts): number => Object.values(m.fails).reduce((a, b) => a + b, 0);
+
+/** The project's gateway containers, name → full id, straight from the engine. */
+export async function gatewayIds(project: string): Promise<Record<string, string>> {
+  const out = await run(['ps', '-a', '--no-trunc', '--format', '{{.Names}} {{.ID}}', '--filter', `label=dev.cmesh.project=${project}`, '--filter', 'label=dev.cmesh.role=gateway']);
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ') as [string, string]),
+  );
+}
+
+/** The first gateway's id (`<project>-cmesh-gateway`), or undefined. */
+export async function gatewayId(project: string): Promise<string | undefined> {
+  return (await gatewayIds(project))[`${project}-cmesh-gateway`];
+}
+
+/** A container's network aliases on `network`. */
+export async function aliasesOf(container: string, network: string): Promise<string[]> {
+  const raw = await run(['inspect', '--format', `{{json (index .NetworkSettings.Networks "${network}").Aliases}}`, container]);
+  return (JSON.parse(raw) as string[] | null) ?? [];
+}
+
+/** A container's address on `network`. */
+export async function addressOn(container: string, network: string): Promise<string> {
+  return JSON.parse(await run(['inspect', '--format', `{{json (index .NetworkSettings.Networks "${network}").IPAddress}}`, container])) as string;
+}
+
+/** Short ids (what the echo fixture answers as x-served-by) of a service's running replicas, sorted. */
+export async function runningIds(cli: CmeshCli, service: string): Promise<string[]> {
+  const rows = (await cli.ps()).filter((r) => r.service === service && r.state === 'running');
+  return rows.map((r) => r.container.slice(0, 12)).sort();
+}
