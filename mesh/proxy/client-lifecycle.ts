@@ -7,7 +7,7 @@ import { type ProxyContext, type ServedConnection, countError } from './context.
 import { type ProxyError, errorResponse } from './error-responses.ts';
 import type { Exchange } from './http-exchange.ts';
 import { PAUSE, type ParsedSocket } from './llhttp.ts';
-import { type ResponseFacts, newResponseFacts, stageResponseHead } from './response-head.ts';
+import { type ResponseFacts, clientResponseHead, newResponseFacts } from './response-head.ts';
 import { ResponseWriter } from './response-writer.ts';
 import { ACTIVE, CLOSING, type ClientLimits, HEAD, IDLE, LINGER_MS, type ParkedHead, SEND_TIMEOUT_MS, UPGRADING } from './client-state.ts';
 
@@ -73,18 +73,18 @@ export abstract class ClientLifecycle implements ClientSide, ServedConnection {
   /** Stages the client response head; returns true when the body must be re-chunked. */
   responseHead(ex: ExchangeView, status: number, reason: string, headers: string[]): boolean {
     const facts = this.responseFacts;
-    const out = this.out;
-    stageResponseHead(out, status, reason, headers, facts);
+    let head = clientResponseHead(status, reason, headers, facts);
     const bodyless = ex.isHead || status === 204 || status === 304;
     let chunked = false;
     if (!bodyless && !facts.contentLength) {
       // Chunked or close-delimited upstream: HTTP/1.1 clients get chunks (the connection stays usable), 1.0 an EOF.
       if (this.http11) {
-        out.stage('transfer-encoding: chunked\r\n');
+        head += 'transfer-encoding: chunked\r\n';
         chunked = true;
       } else this.closeAfter = true;
     }
-    out.stage(this.#connectionHeader());
+    head += this.#connectionHeader();
+    this.out.stage(head);
     ex.status = status;
     ex.headSent = true;
     return chunked;
