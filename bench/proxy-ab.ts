@@ -29,6 +29,8 @@ interface Path {
   name: string;
   port: number;
   child: ChildProcess;
+  /** Bytes the child's JS heap has allocated so far (V8's --trace-gc-nvp `allocated=` summed over its GCs). */
+  allocated: number;
 }
 
 async function waitPort(port: number, ms = 15_000): Promise<void> {
@@ -51,12 +53,18 @@ async function waitPort(port: number, ms = 15_000): Promise<void> {
 async function startPath(name: string, checkout: string, mode: string, upstreams: number[], prof?: string): Promise<Path> {
   const port = await freePort();
   const profFlags = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
-  const child = spawn(process.execPath, [...DAEMON_V8_FLAGS, ...profFlags, '--import', 'tsx', join(checkout, 'bench/proxy.ts'), mode, String(port), ...upstreams.map(String)], {
+  // --trace-gc-nvp: every GC line says how many bytes were allocated since the one before — garbage per request is
+  // a figure the host's load cannot bend, unlike CPU time.
+  const child = spawn(process.execPath, [...DAEMON_V8_FLAGS, '--trace-gc-nvp', ...profFlags, '--import', 'tsx', join(checkout, 'bench/proxy.ts'), mode, String(port), ...upstreams.map(String)], {
     cwd: checkout,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const path: Path = { name, port, child, allocated: 0 };
+  child.stdout?.on('data', (d: Buffer) => {
+    for (const m of d.toString().matchAll(/ allocated=(\d+)/g)) path.allocated += Number(m[1]);
   });
   await waitPort(port);
-  return { name, port, child };
+  return path;
 }
 
 /** wrk without blocking the event loop, so two can run at once. */
@@ -76,12 +84,22 @@ function wrkAsync(port: number, seconds: number): Promise<WrkResult> {
 }
 
 /** One path's CPU per request (total and user) over a closed loop, `load` being the wrk run that drives it. */
-async function measure(p: Path, load: Promise<WrkResult>): Promise<{ total: number; user: number; rps: number }> {
+async function measure(p: Path, load: Promise<WrkResult>): Promise<Measured> {
   const c0 = cpuSeconds(p.child.pid!);
+  const a0 = p.allocated;
   const w = await load;
   const c1 = cpuSeconds(p.child.pid!);
   if (w.errors > 0) throw new Error(`${p.name}: ${w.errors} errors`);
-  return { total: ((c1.user - c0.user + c1.sys - c0.sys) * 1e6) / w.requests, user: ((c1.user - c0.user) * 1e6) / w.requests, rps: w.rps };
+  const total = ((c1.user - c0.user + c1.sys - c0.sys) * 1e6) / w.requests;
+  return { total, user: ((c1.user - c0.user) * 1e6) / w.requests, rps: w.rps, heap: (p.allocated - a0) / w.requests };
+}
+
+interface Measured {
+  total: number;
+  user: number;
+  rps: number;
+  /** JS heap bytes allocated per request (to the last GC of the run: a GC's worth, ~1 MiB, of slack). */
+  heap: number;
 }
 
 function loadAvg(): string {
@@ -124,11 +142,12 @@ async function main(): Promise<void> {
         wrk(p.port, 1);
         return wrkAsync(p.port, seconds);
       };
-      const record = (p: Path, m: { total: number; user: number; rps: number }): void => {
+      const record = (p: Path, m: Measured): void => {
         row[`${p.name} µs/req`] = m.total;
         // User time alone: the proxy's own code; kernel time (the socket syscalls) is much the same for every path.
         row[`${p.name} user`] = m.user;
         row[`${p.name} req/s`] = m.rps;
+        row[`${p.name} heap B/req`] = m.heap;
       };
       if (args.includes('--together')) {
         const [floor, baseP, head] = paths as [Path, Path, Path];
@@ -148,7 +167,7 @@ async function main(): Promise<void> {
       perRound.push(row);
       const f = (k: string, d = 1): string => row[k]!.toFixed(d);
       console.error(
-        `round ${r + 1} (load ${load0} → ${loadAvg()}): µs/req floor ${f('floor µs/req')} base ${f('base µs/req')} head ${f('head µs/req')}; head/base ${f('head/base', 2)} (user ${f('head/base user', 2)}) head/floor ${f('head/floor', 2)} base/floor ${f('base/floor', 2)}; req/s ${f('floor req/s', 0)} / ${f('base req/s', 0)} / ${f('head req/s', 0)}`,
+        `round ${r + 1} (load ${load0} → ${loadAvg()}): µs/req floor ${f('floor µs/req')} base ${f('base µs/req')} head ${f('head µs/req')}; head/base ${f('head/base', 2)} (user ${f('head/base user', 2)}) head/floor ${f('head/floor', 2)} base/floor ${f('base/floor', 2)}; req/s ${f('floor req/s', 0)} / ${f('base req/s', 0)} / ${f('head req/s', 0)}; heap B/req ${f('floor heap B/req', 0)} / ${f('base heap B/req', 0)} / ${f('head heap B/req', 0)}`,
       );
     }
     const keys = Object.keys(perRound[0]!);
