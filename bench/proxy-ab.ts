@@ -1,11 +1,13 @@
 // A/B of the cmesh HTTP proxy between two checkouts (a base and this tree), beside the node floor, in one interleaved
 // run: CPU per request is what a proxy change is judged by on a shared, loaded host (rates swing ~2× with the load).
-// Usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--cpu-prof DIR] [--json]
+// Usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--together] [--cpu-prof DIR] [--json]
 //   DIR is another checkout of cmesh (e.g. `git archive <commit> | tar -x -C DIR`, node_modules linked in).
 // Each path is bench/proxy.ts's child mode (--serve: cmesh's proxy over a plain round-robin pool; --serve-floor) with
 // the daemon's V8 flags, in front of the same 3 node echo replicas; wrk -t1 -c64 keep-alive on GET /bytes?n=1024.
 // Every round runs every path once (1 s warm-up, then N s measured), the order reversed every other round; CPU is
 // utime+stime from /proc/<pid>/stat over the measured seconds; the report is each ratio's median over the rounds.
+// --together: base and head are loaded at the same time (one wrk each), so both see the same host in every round —
+// on a host whose load swings within seconds, that pairs them better than taking turns.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import { freePort } from '../test/helpers/free-port.ts';
-import { cpuSeconds, wrk } from './proxy-peers.ts';
+import { cpuSeconds, PATH, type WrkResult, wrk } from './proxy-peers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -27,6 +29,8 @@ interface Path {
   name: string;
   port: number;
   child: ChildProcess;
+  /** Bytes the child's JS heap has allocated so far (V8's --trace-gc-nvp `allocated=` summed over its GCs). */
+  allocated: number;
 }
 
 async function waitPort(port: number, ms = 15_000): Promise<void> {
@@ -49,12 +53,53 @@ async function waitPort(port: number, ms = 15_000): Promise<void> {
 async function startPath(name: string, checkout: string, mode: string, upstreams: number[], prof?: string): Promise<Path> {
   const port = await freePort();
   const profFlags = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
-  const child = spawn(process.execPath, [...DAEMON_V8_FLAGS, ...profFlags, '--import', 'tsx', join(checkout, 'bench/proxy.ts'), mode, String(port), ...upstreams.map(String)], {
+  // --trace-gc-nvp: every GC line says how many bytes were allocated since the one before — garbage per request is
+  // a figure the host's load cannot bend, unlike CPU time.
+  const child = spawn(process.execPath, [...DAEMON_V8_FLAGS, '--trace-gc-nvp', ...profFlags, '--import', 'tsx', join(checkout, 'bench/proxy.ts'), mode, String(port), ...upstreams.map(String)], {
     cwd: checkout,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const path: Path = { name, port, child, allocated: 0 };
+  child.stdout?.on('data', (d: Buffer) => {
+    for (const m of d.toString().matchAll(/ allocated=(\d+)/g)) path.allocated += Number(m[1]);
   });
   await waitPort(port);
-  return { name, port, child };
+  return path;
+}
+
+/** wrk without blocking the event loop, so two can run at once. */
+function wrkAsync(port: number, seconds: number): Promise<WrkResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', ['-t1', '-c64', `-d${seconds}s`, `http://127.0.0.1:${port}${PATH}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', () => {
+      const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
+      resolve({ rps: num(/Requests\/sec:\s+([\d.]+)/), requests: num(/(\d+) requests in/), errors: num(/Non-2xx or 3xx responses: (\d+)/) + num(/Socket errors: connect (\d+)/) });
+    });
+  });
+}
+
+/** One path's CPU per request (total and user) over a closed loop, `load` being the wrk run that drives it. */
+async function measure(p: Path, load: Promise<WrkResult>): Promise<Measured> {
+  const c0 = cpuSeconds(p.child.pid!);
+  const a0 = p.allocated;
+  const w = await load;
+  const c1 = cpuSeconds(p.child.pid!);
+  if (w.errors > 0) throw new Error(`${p.name}: ${w.errors} errors`);
+  const total = ((c1.user - c0.user + c1.sys - c0.sys) * 1e6) / w.requests;
+  return { total, user: ((c1.user - c0.user) * 1e6) / w.requests, rps: w.rps, heap: (p.allocated - a0) / w.requests };
+}
+
+interface Measured {
+  total: number;
+  user: number;
+  rps: number;
+  /** JS heap bytes allocated per request (to the last GC of the run: a GC's worth, ~1 MiB, of slack). */
+  heap: number;
 }
 
 function loadAvg(): string {
@@ -93,22 +138,36 @@ async function main(): Promise<void> {
       const order = r % 2 === 0 ? paths : [...paths].reverse();
       const row: Record<string, number> = {};
       const load0 = loadAvg();
-      for (const p of order) {
+      const warmThenLoad = (p: Path): Promise<WrkResult> => {
         wrk(p.port, 1);
-        const c0 = cpuSeconds(p.child.pid!);
-        const w = wrk(p.port, seconds);
-        const c1 = cpuSeconds(p.child.pid!);
-        if (w.errors > 0) throw new Error(`${p.name}: ${w.errors} errors`);
-        row[`${p.name} µs/req`] = ((c1.user - c0.user + c1.sys - c0.sys) * 1e6) / w.requests;
-        row[`${p.name} req/s`] = w.rps;
+        return wrkAsync(p.port, seconds);
+      };
+      const record = (p: Path, m: Measured): void => {
+        row[`${p.name} µs/req`] = m.total;
+        // User time alone: the proxy's own code; kernel time (the socket syscalls) is much the same for every path.
+        row[`${p.name} user`] = m.user;
+        row[`${p.name} req/s`] = m.rps;
+        row[`${p.name} heap B/req`] = m.heap;
+      };
+      if (args.includes('--together')) {
+        const [floor, baseP, head] = paths as [Path, Path, Path];
+        record(floor, await measure(floor, warmThenLoad(floor)));
+        wrk(baseP.port, 1);
+        wrk(head.port, 1);
+        const [mb, mh] = await Promise.all([measure(baseP, wrkAsync(baseP.port, seconds)), measure(head, wrkAsync(head.port, seconds))]);
+        record(baseP, mb);
+        record(head, mh);
+      } else {
+        for (const p of order) record(p, await measure(p, warmThenLoad(p)));
       }
       row['head/base'] = row['head µs/req']! / row['base µs/req']!;
       row['head/floor'] = row['head µs/req']! / row['floor µs/req']!;
       row['base/floor'] = row['base µs/req']! / row['floor µs/req']!;
+      row['head/base user'] = row['head user']! / row['base user']!;
       perRound.push(row);
       const f = (k: string, d = 1): string => row[k]!.toFixed(d);
       console.error(
-        `round ${r + 1} (load ${load0} → ${loadAvg()}): µs/req floor ${f('floor µs/req')} base ${f('base µs/req')} head ${f('head µs/req')}; head/base ${f('head/base', 2)} head/floor ${f('head/floor', 2)} base/floor ${f('base/floor', 2)}; req/s ${f('floor req/s', 0)} / ${f('base req/s', 0)} / ${f('head req/s', 0)}`,
+        `round ${r + 1} (load ${load0} → ${loadAvg()}): µs/req floor ${f('floor µs/req')} base ${f('base µs/req')} head ${f('head µs/req')}; head/base ${f('head/base', 2)} (user ${f('head/base user', 2)}) head/floor ${f('head/floor', 2)} base/floor ${f('base/floor', 2)}; req/s ${f('floor req/s', 0)} / ${f('base req/s', 0)} / ${f('head req/s', 0)}; heap B/req ${f('floor heap B/req', 0)} / ${f('base heap B/req', 0)} / ${f('head heap B/req', 0)}`,
       );
     }
     const keys = Object.keys(perRound[0]!);

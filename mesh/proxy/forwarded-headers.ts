@@ -2,6 +2,7 @@
 // and response heads of the HTTP path are serialised with these rules in request-head.ts / response-head.ts.
 
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { equalsLower } from './ascii-case.ts';
 import { XFCC } from '../tls/identity.ts';
 
 /**
@@ -134,10 +135,8 @@ export function upstreamRequestHeaders(raw: readonly string[], info: ForwardingI
  * routing fields are never removed this way: `Connection: content-length` is the classic trick to desynchronise hops.
  */
 export function connectionNamed(value: string, into: Set<string> | undefined): Set<string> | undefined {
-  if (value.length <= 10) {
-    const v = value.toLowerCase();
-    if (v === 'keep-alive' || v === 'close') return into;
-  }
+  // Every response says one of these: compared in place, not lower-cased into a new string.
+  if (equalsLower(value, 'keep-alive') || equalsLower(value, 'close')) return into;
   for (const token of value.split(',')) {
     const t = token.trim().toLowerCase();
     if (t === '' || HOP_BY_HOP.has(t) || t === 'content-length' || t === 'host') continue;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FORWARDING, HOP_BY_HOP } from './forwarded-headers.ts';
+import { equalsLower } from './ascii-case.ts';
 import * as H from './header-names.ts';
 
 test('headerKind classifies the names the proxy acts on, in any case', () => {
@@ -41,4 +42,12 @@ test('every hop-by-hop and forwarding name has a kind of its own (the sets and t
     assert.ok(kind !== H.H_OTHER && !H.isHopByHop(kind), name);
   }
   for (const name of ['host', 'content-length', 'idempotency-key']) assert.ok(!H.isHopByHop(H.headerKind(name)), name);
+});
+
+test('equalsLower compares in any ASCII case, without a copy', () => {
+  assert.ok(equalsLower('Keep-Alive', 'keep-alive'));
+  assert.ok(equalsLower('CLOSE', 'close'));
+  assert.ok(!equalsLower('closed', 'close'));
+  assert.ok(!equalsLower('clos', 'close'));
+  assert.ok(!equalsLower('cl0se', 'close'));
 });

@@ -3,6 +3,7 @@
 // largest JS cost after the socket writes). A name is looked at only when its length and first letter match a name
 // the proxy cares about, and then compared letter by letter, case-insensitively.
 
+import { sameLower, toLower } from './ascii-case.ts';
 import { FORWARDING, HOP_BY_HOP } from './forwarded-headers.ts';
 
 /** Any field the proxy passes on untouched. */
@@ -67,14 +68,4 @@ export function headerKind(name: string): number {
     if (name === lower || sameLower(name, lower)) return bucket[i + 1] as number;
   }
   return H_OTHER;
-}
-
-function toLower(c: number): number {
-  return c >= 65 && c <= 90 ? c | 0x20 : c;
-}
-
-/** `name` (same length as `lower`) equals the lower-case `lower` ignoring ASCII case. */
-function sameLower(name: string, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) if (toLower(name.charCodeAt(i)) !== lower.charCodeAt(i)) return false;
-  return true;
 }

@@ -16,7 +16,7 @@ import type { AttemptOwner } from './attempt-owner.ts';
 import { HttpAttempt } from './http-attempt.ts';
 import type { RequestBody } from './request-body.ts';
 import { RetrySlot } from './retry-slot.ts';
-import { type AttemptFailure, nextAfterFailure, type RetryOn, type RetryQuestion, retryDecision, retryableStatus } from './retry.ts';
+import { type AttemptFailure, nextAfterFailure, type RetryQuestion, retryDecision, retryableStatus } from './retry.ts';
 
 export class Exchange implements AttemptOwner, ExchangeView {
   readonly ctx: ProxyContext;
@@ -33,17 +33,13 @@ export class Exchange implements AttemptOwner, ExchangeView {
   readonly isHead: boolean;
   readonly replaySafe: boolean;
   readonly body: RequestBody | null;
-  /** Where this request goes: the listener's own service, or the target a route picked (also when refused for it). */
-  service: string;
-  readonly pool: UpstreamPool;
-  readonly retriesAllowed: number;
-  readonly timeouts: MeshSpec['timeouts'];
-  readonly responseEdits: HeaderEdits | undefined;
-  readonly #retryOn: RetryOn | undefined;
-  readonly #perTryMs: number | undefined;
-  readonly #breaker: CircuitBreaker | undefined;
+  /** The route's settings when a traffic policy forwarded this request, else the listener's (read through getters:
+   * a request carries one pointer to them, not a copy of each). */
+  readonly #forward: Forward | undefined;
+  /** Not yet dispatched to a replica: the breaker counts it as pending until then. */
   #pending = true;
-  readonly #delayMs: number;
+  /** The target a route picked when the policy answered for it (429, fault, overflow): metrics count it there. */
+  #answeredFor: string | undefined;
   /** The route that matched, for the access log (a forward's, else the answer's). */
   #route: CompiledRoute | undefined;
   /** The balancer's context: a hash key, replicas to exclude; made only when there is one (most requests have none). */
@@ -89,16 +85,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.replaySafe = replaySafe;
     this.startedAt = startedAt;
     if (hashKey !== undefined) this.#pick = { hashKey };
-    this.service = forward?.target.service ?? this.ctx.service;
-    this.pool = forward?.target.pool ?? this.ctx.pool;
-    this.retriesAllowed = forward?.retries ?? this.ctx.mesh.retries;
-    this.timeouts = forward?.timeouts ?? this.ctx.mesh.timeouts;
-    this.responseEdits = forward?.responseHeaders;
-    // A RetrySpec is read as the RetryOn it contains (on, statuses).
-    this.#retryOn = forward?.retry;
-    this.#perTryMs = forward?.retry?.perTryTimeoutMs;
-    this.#breaker = forward?.breaker;
-    this.#delayMs = forward?.delayMs ?? 0;
+    this.#forward = forward;
     this.#route = forward?.route;
   }
 
@@ -108,7 +95,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.ctx.budget.requestStarted();
     this.#errorCode = a.code === 'redirect' ? undefined : a.code;
     this.#route ??= a.route;
-    if (a.target !== undefined) this.service = a.target;
+    if (a.target !== undefined) this.#answeredFor = a.target;
     if (a.status >= 400) countError(this.ctx, a.status);
     this.conn.sendAnswer(this, a.status, a.render);
   }
@@ -117,9 +104,10 @@ export class Exchange implements AttemptOwner, ExchangeView {
     const { ctx } = this;
     ctx.stats.active++;
     ctx.budget.requestStarted();
-    if (this.#delayMs > 0) {
+    const delayMs = this.#forward?.delayMs ?? 0;
+    if (delayMs > 0) {
       // An injected delay: held here, then on as usual (a client that leaves meanwhile ends it).
-      setTimeout(() => this.#go(), this.#delayMs).unref();
+      setTimeout(() => this.#go(), delayMs).unref();
       return;
     }
     this.#go();
@@ -136,8 +124,30 @@ export class Exchange implements AttemptOwner, ExchangeView {
   }
 
   get connectionGate(): CircuitBreaker | undefined {
-    return this.#breaker;
+    return this.#forward?.breaker;
   }
+
+  /** Where this request goes: the listener's own service, or the target a route picked (also when refused for it). */
+  get service(): string {
+    return this.#answeredFor ?? this.#forward?.target.service ?? this.ctx.service;
+  }
+
+  get pool(): UpstreamPool {
+    return this.#forward?.target.pool ?? this.ctx.pool;
+  }
+
+  get retriesAllowed(): number {
+    return this.#forward?.retries ?? this.ctx.mesh.retries;
+  }
+
+  get timeouts(): MeshSpec['timeouts'] {
+    return this.#forward?.timeouts ?? this.ctx.mesh.timeouts;
+  }
+
+  get responseEdits(): HeaderEdits | undefined {
+    return this.#forward?.responseHeaders;
+  }
+
 
   get bodyReplayable(): boolean {
     return this.body === null || this.body.replayable;
@@ -146,7 +156,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
   attempt(): void {
     if (this.aborted || this.finished) return;
     const { ctx } = this;
-    const deadline = this.startedAt + this.#delayMs + this.timeouts.requestMs;
+    const deadline = this.startedAt + (this.#forward?.delayMs ?? 0) + this.timeouts.requestMs;
     const now = performance.now();
     if (deadline - now <= 0) {
       this.fail(this.#failureResponse(true));
@@ -159,7 +169,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     }
     if (this.#pending) {
       this.#pending = false;
-      this.#breaker?.dispatched();
+      this.#forward?.breaker.dispatched();
     }
     if (this.#failures !== undefined && !this.#failures.mayRetry(up.id)) {
       // The balancer had nowhere else to go.
@@ -168,7 +178,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
     }
     this.attempts++;
     ctx.stats.attempts++;
-    const tryDeadline = this.#perTryMs === undefined ? deadline : Math.min(deadline, now + this.#perTryMs);
+    const perTryMs = this.#forward?.retry?.perTryTimeoutMs;
+    const tryDeadline = perTryMs === undefined ? deadline : Math.min(deadline, now + perTryMs);
     const attempt = new HttpAttempt(this, up, this.attempts, now, tryDeadline);
     this.#current = attempt;
     attempt.dispatch();
@@ -176,7 +187,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
 
   /** Is this status one to retry on (502/503, or what `retry.on` names)? Only then is retryOnStatus asked. */
   retryableStatus(status: number): boolean {
-    return retryableStatus(status, this.#retryOn);
+    return retryableStatus(status, this.#forward?.retry);
   }
 
   /** Asked when a replica answers a retryable status: discard it and retry? Takes a budget slot when the answer is yes. */
@@ -219,7 +230,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
 
   /** The retry rules' question about this exchange; `on` and `status` are left undefined when absent. */
   #question(failure: AttemptFailure, status: number | undefined): RetryQuestion {
-    return { failure, status, replaySafe: this.replaySafe, bodyReplayable: this.bodyReplayable, retriesUsed: this.#retriesUsed, retriesAllowed: this.retriesAllowed, on: this.#retryOn };
+    return { failure, status, replaySafe: this.replaySafe, bodyReplayable: this.bodyReplayable, retriesUsed: this.#retriesUsed, retriesAllowed: this.retriesAllowed, on: this.#forward?.retry };
   }
 
   /** A counted retry once the budget grants a slot (possibly after a short wait), else the last failure. */
@@ -283,7 +294,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     const { ctx } = this;
     ctx.stats.active--;
     ctx.budget.requestEnded();
-    this.#breaker?.done(this.#pending);
+    this.#forward?.breaker.done(this.#pending);
     this.#slot?.release();
     if (ctx.onAccessLog === undefined && ctx.onRequest === undefined) return;
     const entry = accessLogEntry(this, ctx.service, this.conn.clientIp, this.#current?.upstream.id, this.#errorCode, routeLabel(this.#route));

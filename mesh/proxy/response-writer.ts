@@ -7,9 +7,14 @@ export interface DrainWaiter {
   clientDrained(): void;
 }
 
+/** Strings up to this long are copied byte by byte in JS (a native call per piece costs more than the loop). */
+const SHORT = 48;
+
 export class ResponseWriter {
   readonly #socket: Socket;
+  /** Staged pieces; slots are reused (never truncated), so staging a response allocates nothing. */
   readonly #parts: (string | Buffer)[] = [];
+  #count = 0;
   #bytes = 0;
   /** The attempt whose replica reading is paused until the client drains. */
   #waiter: DrainWaiter | null = null;
@@ -20,26 +25,25 @@ export class ResponseWriter {
 
   /** Latin1 text (heads, chunk framing). */
   stage(s: string): void {
-    this.#parts.push(s);
+    this.#parts[this.#count++] = s;
     this.#bytes += s.length;
   }
 
   stageBuffer(b: Buffer): void {
-    this.#parts.push(b);
+    this.#parts[this.#count++] = b;
     this.#bytes += b.length;
   }
 
   /** Drops what is staged and not yet written (an error answer replaces it). */
   discard(): void {
-    this.#parts.length = 0;
-    this.#bytes = 0;
+    this.#clear();
   }
 
   /** Writes everything staged as one buffer: one send for a head and the body bytes of the same read. */
   flush(): void {
-    const parts = this.#parts;
-    const n = parts.length;
+    const n = this.#count;
     if (n === 0) return;
+    const parts = this.#parts;
     const socket = this.#socket;
     if (n === 1) {
       const p = parts[0]!;
@@ -50,11 +54,23 @@ export class ResponseWriter {
       let offset = 0;
       for (let i = 0; i < n; i++) {
         const p = parts[i]!;
-        offset += typeof p === 'string' ? out.write(p, offset, 'latin1') : p.copy(out, offset);
+        if (typeof p !== 'string') {
+          out.set(p, offset);
+          offset += p.length;
+        } else if (p.length <= SHORT) {
+          for (let j = 0; j < p.length; j++) out[offset++] = p.charCodeAt(j);
+        } else offset += out.write(p, offset, 'latin1');
       }
       socket.write(out);
     }
-    parts.length = 0;
+    this.#clear();
+  }
+
+  #clear(): void {
+    // The slots stay (no reallocation next time) but hold nothing of this response: an idle connection keeps no body.
+    const parts = this.#parts;
+    for (let i = 0; i < this.#count; i++) parts[i] = '';
+    this.#count = 0;
     this.#bytes = 0;
   }
 
