@@ -108,6 +108,12 @@ test(`SIGKILL of the daemon at ${KILLS} random moments during up -d: one contain
   const done = await cli.cmesh(['up', '-d', '--wait', '--timeout', '60'], 90_000);
   assert.equal(done.code, 0, done.stderr);
 
+  // `--wait` returns on cmesh's own start probe (README "Readiness"); Docker's first healthcheck runs one interval after
+  // start (Engine 20.10), so its word may still be "starting" for a replica started last. Wait for Docker's word too.
+  await until('Docker to call every replica healthy', 20_000, async () => {
+    const now = await inspectAll();
+    return now.filter((c) => c.name !== `${project}-cmesh-gateway`).every((c) => c.running && c.health === 'healthy') ? true : undefined;
+  });
   const all = await inspectAll();
   // web is meshed east-west (the default): one gateway beside the replicas, whatever the kills and removals did.
   const gateway = `${project}-cmesh-gateway`;
