@@ -1,7 +1,7 @@
 // `cmesh run`'s Compose v2 flags: parsed as Compose does, mapped onto the request, or refused by name with a hint.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -34,8 +34,9 @@ test('--service-ports takes the service’s published ports (a range’s first),
   ]);
 });
 
-test('--env-from-file reads dotenv files in order; a bad line is CMESH_E_ENV_FILE at file:line:col', async () => {
+test('--env-from-file reads dotenv files in order; a bad line is CMESH_E_ENV_FILE at file:line:col', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'cmesh-run-env-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'a.env'), ['A=1', 'B="two words"', 'C=$HOME', ''].join('\n'));
   await writeFile(join(dir, 'b.env'), 'A=override\n');
   await writeFile(join(dir, 'bad.env'), 'OK=1\n1BAD=x\n');
