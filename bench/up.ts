@@ -23,6 +23,7 @@ import { freePort } from '../test/helpers/free-port.ts';
 import { benchUp } from './up-3x3.ts';
 import { benchBig, writeBigProject } from './up-big.ts';
 import { type ChainContext, cmeshChain, composeChain, floorChain, listFloor, writeChainFile } from './up-chain.ts';
+import { median } from './median.ts';
 
 const args = process.argv.slice(2);
 const REPS = Number(args[args.indexOf('--reps') + 1] ?? 0) || 5;
@@ -36,11 +37,6 @@ const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 interface Proc {
   code: number | null;
