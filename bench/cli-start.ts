@@ -13,6 +13,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanup, newRunId, ROOT, run, testLabels } from '../test/helpers/docker.ts';
+import { median } from './median.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: number): number => {
@@ -91,12 +92,6 @@ function once(c: Case): Promise<Sample> {
     });
   });
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 async function setUp(): Promise<void> {
   work = await mkdtemp(join(tmpdir(), 'cmesh-bench-cli-'));

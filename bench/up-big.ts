@@ -8,13 +8,9 @@ import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { ProjectReconciler } from '../daemon/reconcile/loop.ts';
 import { RUN_LABEL, run, TEST_LABEL } from '../test/helpers/docker.ts';
 import type { ChainContext } from './up-chain.ts';
+import { median } from './median.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** 4 services × 50 busybox replicas, started at 30 and scaled to 200. */
 export async function writeBigProject(work: string, bigProject: string, runId: string): Promise<void> {

@@ -8,7 +8,6 @@
 //   (e) a no-op `up -d` of that running project; floor: the one container list a no-op needs.
 
 import { request } from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerEngine } from '../daemon/api/engine.ts';
@@ -152,16 +151,4 @@ export async function listFloor(ctx: ChainContext, project: string, n: number): 
     out.push(performance.now() - started);
   }
   return out;
-}
-
-/** A loopback port nobody listens on right now (web publishes on it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }

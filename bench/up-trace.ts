@@ -10,9 +10,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { writeUpFiles } from './up-3x3.ts';
-import { freePort, writeChainFile } from './up-chain.ts';
+import { writeChainFile } from './up-chain.ts';
 
 const EAST_WEST = process.argv.includes('--east-west');
 const FULL = process.argv.includes('--full');

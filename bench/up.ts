@@ -19,9 +19,11 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, run, TEST_LABEL } from '../test/helpers/docker.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 import { benchUp } from './up-3x3.ts';
 import { benchBig, writeBigProject } from './up-big.ts';
-import { type ChainContext, cmeshChain, composeChain, floorChain, freePort, listFloor, writeChainFile } from './up-chain.ts';
+import { type ChainContext, cmeshChain, composeChain, floorChain, listFloor, writeChainFile } from './up-chain.ts';
+import { median } from './median.ts';
 
 const args = process.argv.slice(2);
 const REPS = Number(args[args.indexOf('--reps') + 1] ?? 0) || 5;
@@ -35,11 +37,6 @@ const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 interface Proc {
   code: number | null;

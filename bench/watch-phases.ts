@@ -3,11 +3,6 @@
 
 import type { DaemonEvent } from '../daemon/api/events.ts';
 
-export const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 export const ms = (x: number): string => `${Number.isFinite(x) ? x.toFixed(0) : '-'} ms`;
 
 export interface Phases {

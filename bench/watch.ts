@@ -17,7 +17,8 @@ import { type CmeshCli, newCmeshCli, sleep, until } from '../test/helpers/cmesh-
 import { ensureBaseImages, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../test/helpers/docker.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { versionSource, writeWatchableEcho } from '../test/helpers/watchable-echo.ts';
-import { median, ms, type Phases, phasesSince } from './watch-phases.ts';
+import { median } from './median.ts';
+import { ms, type Phases, phasesSince } from './watch-phases.ts';
 
 const args = process.argv.slice(2);
 const REPS = Number(args[args.indexOf('--reps') + 1] ?? 0) || 5;

@@ -45,13 +45,16 @@ ids() {
     volume) docker volume ls -q "${filters[@]}" ;;
     # By reference, so an image with several tags is untagged tag by tag and deleted with its last one.
     image) docker images "${filters[@]}" --format '{{if eq .Tag "<none>"}}{{.ID}}{{else}}{{.Repository}}:{{.Tag}}{{end}}' ;;
+    swarm\ *) swarm_ids "${1#swarm }" ;;
   esac | awk 'NF && !seen[$0]++'
 }
 
+# Removes what `ids` lists for one kind with the command given (the id appended); sets `reaped` to how many it tried.
 reap() {
   local kind="$1"
   shift
   local list
+  reaped=0
   mapfile -t list < <(ids "$kind")
   if [ "${#list[@]}" -eq 0 ]; then
     log "${kind}s: none"
@@ -66,13 +69,14 @@ reap() {
     # One at a time, so one object still in use (an image under a running container) spares only itself.
     if "$@" "$id" >/dev/null 2>&1; then removed=$((removed + 1)); fi
   done
+  reaped=${#list[@]}
   log "${kind}s: removed $removed of ${#list[@]}"
 }
 
 # Swarm objects of crashed tests. Services carry the test's compose labels (dev.cmesh.test=true); the secrets,
 # configs and default overlay cmesh made for the same project carry only cmesh's own labels (dev.cmesh.managed,
 # dev.cmesh.project, dev.cmesh.target=swarm), so they are reaped by the project of a test-labelled service, never
-# by cmesh's labels alone: a user's swarm project is cmesh-labelled too.
+# by cmesh's labels alone: a user's swarm project is cmesh-labelled too. `ids` deduplicates.
 swarm_ids() {
   local kind="$1" p
   case "$kind" in
@@ -83,7 +87,7 @@ swarm_ids() {
         docker "$kind" ls -q --filter label=dev.cmesh.managed=true --filter label=dev.cmesh.target=swarm --filter "label=dev.cmesh.project=$p"
       done
       ;;
-  esac | awk 'NF && !seen[$0]++'
+  esac
 }
 
 reap_swarm() {
@@ -93,29 +97,16 @@ reap_swarm() {
     log "swarm: this engine is no swarm manager (${state:-unknown}); no swarm objects to reap"
     return 0
   fi
-  local kind list id removed
+  local kind list
   mapfile -t list < <(docker service ls -q "${filters[@]}")
   if [ "${#list[@]}" -gt 0 ]; then
     mapfile -t swarm_projects < <(docker service inspect --format '{{index .Spec.Labels "dev.cmesh.project"}}' "${list[@]}" 2>/dev/null | awk 'NF && !seen[$0]++')
   fi
   # Services first: their tasks hold the secrets, configs and networks.
   for kind in service secret config network; do
-    mapfile -t list < <(swarm_ids "$kind")
-    if [ "${#list[@]}" -eq 0 ]; then
-      log "swarm ${kind}s: none"
-      continue
-    fi
-    if [ "$dry_run" = 1 ]; then
-      log "swarm ${kind}s: would remove ${#list[@]}: ${list[*]}"
-      continue
-    fi
-    removed=0
-    for id in "${list[@]}"; do
-      if docker "$kind" rm "$id" >/dev/null 2>&1; then removed=$((removed + 1)); fi
-    done
-    log "swarm ${kind}s: removed $removed of ${#list[@]}"
+    reap "swarm $kind" docker "$kind" rm
     # Task containers leave asynchronously after `service rm` (bounded wait); the overlays need them gone.
-    if [ "$kind" = service ]; then
+    if [ "$kind" = service ] && [ "$reaped" -gt 0 ]; then
       for _ in $(seq 1 60); do
         [ -z "$(docker ps -q --filter label=com.docker.swarm.service.id "${filters[@]}")" ] && break
         sleep 0.5
@@ -126,6 +117,7 @@ reap_swarm() {
 
 log "scope: $scope"
 swarm_projects=()
+reaped=0
 reap_swarm
 # Containers first: they hold networks, volumes and images.
 reap container docker rm -f -v

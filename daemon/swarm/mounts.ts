@@ -16,7 +16,7 @@ export interface SwarmMounts {
 }
 
 /** The labels of a named volume Swarm creates for the project: what `down -v` selects on this node. */
-export function swarmVolumeLabels(project: ProjectSpec, key: string, swarmLabels: Record<string, string>): Record<string, string> {
+function swarmVolumeLabels(project: ProjectSpec, key: string, swarmLabels: Record<string, string>): Record<string, string> {
   return { ...(project.volumes[key]?.labels ?? {}), ...swarmLabels, [Labels.volume]: key };
 }
 

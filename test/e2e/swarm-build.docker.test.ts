@@ -13,7 +13,7 @@ import { ensureBaseImages, newRunId, ROOT, run } from '../helpers/docker.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { failed, summary } from '../helpers/load.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
-import { cleanupSwarm, composeTestLabels, hits, swarmObjectsOf, swarmTestFile, teardownSwarmProject, underLoad } from '../helpers/swarm.ts';
+import { composeTestLabels, hits, serviceImage, swarmObjectsOf, swarmTestFile, teardownSwarmProject, underLoad } from '../helpers/swarm.ts';
 
 const runIds: string[] = [];
 const session = await swarmTestFile(runIds);
@@ -53,7 +53,7 @@ x-cmesh: { target: swarm }
 
     test('an edit under load rolls out by the new image ID with 0 failed requests', async () => {
       await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
-      const v1 = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+      const v1 = await serviceImage(`${project}_web`);
       assert.match(v1, /^sha256:[0-9a-f]{64}$/);
       assert.deepEqual([...new Set((await hits(port, 6)).bodies)], ['v1']);
       const watcher = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), 'watch'], { cwd: cli.work, env: cli.env() });
@@ -70,7 +70,7 @@ x-cmesh: { target: swarm }
           }, 250);
         });
         assert.deepEqual(failed(outcomes), [], summary(outcomes));
-        const v2 = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+        const v2 = await serviceImage(`${project}_web`);
         assert.match(v2, /^sha256:[0-9a-f]{64}$/);
         assert.notEqual(v2, v1);
       } finally {
@@ -105,8 +105,7 @@ x-cmesh: { target: swarm, registry: "${registry.host}" }
 
     after(async () => {
       try {
-        await cli?.teardown(project, runId);
-        await cleanupSwarm(runId, `dev.cmesh.project=${project}`);
+        await teardownSwarmProject(cli, project, runId);
       } finally {
         // Only the tag this test pushed: the image itself is the shared base image.
         const tags = await run(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', `${registry?.host}/${project}/web`]).catch(() => '');
@@ -117,7 +116,7 @@ x-cmesh: { target: swarm, registry: "${registry.host}" }
 
     test('up pushes the image to <registry>/<project>/web and the service names it by digest; its task runs', async () => {
       await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
-      const image = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+      const image = await serviceImage(`${project}_web`);
       assert.match(image, new RegExp(`^${registry!.host.replace(/\./g, '\\.')}/${project}/web@sha256:[0-9a-f]{64}$`));
       const catalog = (await (await fetch(`http://${registry!.host}/v2/_catalog`)).json()) as { repositories: string[] };
       assert.ok(catalog.repositories.includes(`${project}/web`), JSON.stringify(catalog));

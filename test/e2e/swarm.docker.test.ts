@@ -15,7 +15,7 @@ import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.t
 import { ensureBaseImages, newRunId, ROOT, run, testLabels } from '../helpers/docker.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { failed, summary } from '../helpers/load.ts';
-import { cleanupSwarm, hits, hostnameWeb, swarmObjectsOf, swarmTestFile, taskHostnames, teardownSwarmProject, underLoad } from '../helpers/swarm.ts';
+import { cleanupSwarm, hits, hostnameWeb, serviceImage, swarmObjectsOf, swarmTestFile, taskHostnames, teardownSwarmProject, underLoad, untilServedBy } from '../helpers/swarm.ts';
 
 const runIds: string[] = [];
 const session = await swarmTestFile(runIds);
@@ -69,7 +69,7 @@ configs:
 
     test('up --target swarm -d --wait: 3 healthy tasks of the image by ID, no pull; 30 requests reach all 3', async () => {
       await cli.ok(['up', '--target', 'swarm', '-d', '--wait', '--timeout', '120'], 180_000);
-      const image = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+      const image = await serviceImage(`${project}_web`);
       assert.equal(image, await run(['image', 'inspect', '--format', '{{.Id}}', 'cmesh/busybox:local']));
       // The engine is shared: other runs' pulls show up too, so only pulls of this image count.
       const pulls = await run(['events', '--since', since, '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'type=image', '--filter', 'event=pull', '--format', '{{.Actor.ID}}']);
@@ -98,10 +98,7 @@ configs:
       assert.ok(outcomes.length > 50, summary(outcomes));
       // The replacement serves once the mesh has seen it and its probes pass.
       const now = await taskHostnames(`${project}_web`);
-      await until('the replacement task to serve', 20_000, async () => {
-        const { bodies } = await hits(port, 15);
-        return JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(now) ? true : undefined;
-      }, 250);
+      await untilServedBy(port, now, 'the replacement task to serve', 20_000);
     });
 
     test('a start-first rolling update under load (a changed environment): 0 failed requests, all tasks replaced', async () => {
@@ -134,10 +131,7 @@ configs:
       const rows = await cli.ps(); // autostarts a fresh daemon; -a also lists the tasks shut down earlier
       assert.deepEqual(rows.filter((r) => r.state === 'running').map((r) => r.container.slice(0, 12)).sort(), before);
       assert.ok(rows.filter((r) => r.state !== 'running').every((r) => r.state === 'exited'), JSON.stringify(rows.map((r) => r.state)));
-      await until('the published port to serve all 3 tasks again', 30_000, async () => {
-        const { bodies } = await hits(port, 15);
-        return JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(before) ? true : undefined;
-      }, 250);
+      await untilServedBy(port, before, 'the published port to serve all 3 tasks again', 30_000);
       assert.deepEqual(await taskHostnames(`${project}_web`), before, 'nothing was redeployed');
     });
 
@@ -148,10 +142,7 @@ configs:
         return h.length === 2 ? h : undefined;
       }, 250);
       // The mesh follows the task list within its observe interval.
-      await until('the pool to follow the scale-down', 15_000, async () => {
-        const { bodies, failed } = await hits(port, 12);
-        return failed === 0 && JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(left) ? true : undefined;
-      }, 250);
+      await untilServedBy(port, left, 'the pool to follow the scale-down', 15_000, { n: 12, noFailures: true });
     });
 
     test('logs prints every task’s lines; logs -f picks up a task started later', async () => {
@@ -183,7 +174,7 @@ configs:
       assert.ok(top.every((r) => r.processes.some((p) => p.join(' ').includes('httpd'))), JSON.stringify(top));
       const images = JSON.parse((await cli.ok(['images', '--json'])).stdout) as ContainerImage[];
       // What the service runs (the shared base tag may have moved on since the deploy).
-      const id = await run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${project}_web`]);
+      const id = await serviceImage(`${project}_web`);
       assert.deepEqual(images.map((i) => [i.service, i.id]), hosts.map(() => ['web', id]));
       const r = await cli.cmesh(['pause']);
       assert.equal(r.code, 2);
@@ -203,10 +194,7 @@ configs:
       const rows = await cli.ps();
       assert.deepEqual(rows.filter((x) => x.state === 'running').map((x) => x.health), ['healthy', 'healthy', 'healthy']);
       const now = await taskHostnames(`${project}_web`);
-      await until('the 3 new tasks to serve', 20_000, async () => {
-        const { bodies } = await hits(port, 15);
-        return JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(now) ? true : undefined;
-      }, 250);
+      await untilServedBy(port, now, 'the 3 new tasks to serve', 20_000);
     });
 
     test('cmesh kill delivers the signal to every task; Swarm replaces them (a kill is not a stop here)', async () => {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RoutesView } from '../../daemon/api/policy-control.ts';
 import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../helpers/docker.ts';
+import { buildFixtureImage, newRunId, requireDocker } from '../helpers/docker.ts';
+import { eastWestCaller } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 import { freePort } from '../helpers/free-port.ts';
 
@@ -19,6 +20,8 @@ const network = `${project}_default`;
 let cli: CmeshCli | undefined;
 let published = 0;
 let writeCompose: (admin: number, canary: number) => Promise<void>;
+/** Node scripts in fresh caller containers on the project network, labelled with the run. */
+const caller = eastWestCaller(runId, network);
 
 interface Call {
   status: number;
@@ -54,9 +57,7 @@ const one = () => new Promise((resolve) => {
 });
 (async () => { const out = []; for (let i = 0; i < ${n}; i++) out.push(await one()); console.log(JSON.stringify(out)); })();
 `;
-  const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-  const out = await run(['run', '--rm', ...labels, '--network', network, 'cmesh/node:local', 'node', '-e', script], { timeoutMs: 120_000 });
-  return JSON.parse(out.split('\n').at(-1)!) as Call[];
+  return (await caller(script, 120_000)) as Call[];
 }
 
 /** Calls by name for `ms` on one keep-alive connection from a caller container: answers by serving service, failures. */
@@ -82,9 +83,7 @@ const one = () => new Promise((resolve) => {
 });
 (async () => { while (Date.now() < end) await one(); console.log(JSON.stringify({ by, fails })); })();
 `;
-  const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-  const out = await run(['run', '--rm', ...labels, '--network', network, 'cmesh/node:local', 'node', '-e', script], { timeoutMs: ms + 60_000 });
-  return JSON.parse(out.split('\n').at(-1)!) as { by: Record<string, number>; fails: Record<string, number> };
+  return (await caller(script, ms + 60_000)) as { by: Record<string, number>; fails: Record<string, number> };
 }
 
 before(async () => {

@@ -2,7 +2,7 @@
 // only when this process made it. The engine is shared, so nothing here touches what another run created.
 
 import { after } from 'node:test';
-import { type CmeshCli, sleep } from './cmesh-cli.ts';
+import { type CmeshCli, sleep, until } from './cmesh-cli.ts';
 import { RUN_LABEL, requireDocker, run, TEST_LABEL } from './docker.ts';
 import { loopbackPool, type Outcome, pacedLoad } from './load.ts';
 
@@ -13,11 +13,11 @@ export interface SwarmSession {
   skip?: string;
 }
 
-export async function localNodeState(): Promise<string> {
+async function localNodeState(): Promise<string> {
   return run(['info', '--format', '{{.Swarm.LocalNodeState}}'], { timeoutMs: 15_000 });
 }
 
-export async function ensureSwarm(): Promise<SwarmSession> {
+async function ensureSwarm(): Promise<SwarmSession> {
   const state = await localNodeState();
   if (state === 'active') {
     const manager = await run(['info', '--format', '{{.Swarm.ControlAvailable}}'], { timeoutMs: 15_000 });
@@ -33,7 +33,7 @@ export async function ensureSwarm(): Promise<SwarmSession> {
   }
 }
 
-export async function leaveSwarm(session: SwarmSession): Promise<void> {
+async function leaveSwarm(session: SwarmSession): Promise<void> {
   if (session.initialized) await run(['swarm', 'leave', '--force'], { timeoutMs: 60_000 });
 }
 
@@ -109,6 +109,23 @@ export async function underLoad(port: number, action: () => Promise<void>): Prom
 export async function taskHostnames(service: string): Promise<string[]> {
   const out = await run(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`, '--filter', 'status=running']);
   return out.split('\n').filter(Boolean).sort();
+}
+
+/**
+ * Waits (polling every 250 ms) until `n` GETs on the published port are answered by exactly `hosts` (sorted, as
+ * taskHostnames gives them), each at least once; with `noFailures`, also with none of the `n` failing.
+ */
+export async function untilServedBy(port: number, hosts: readonly string[], what: string, timeoutMs: number, opts: { n?: number; noFailures?: boolean } = {}): Promise<void> {
+  const { n = 15, noFailures = false } = opts;
+  await until(what, timeoutMs, async () => {
+    const { bodies, failed } = await hits(port, n);
+    return (!noFailures || failed === 0) && JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(hosts) ? true : undefined;
+  }, 250);
+}
+
+/** The image reference a swarm service's task template runs (an image ID, or a registry reference by digest). */
+export function serviceImage(service: string): Promise<string> {
+  return run(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', service]);
 }
 
 /**
