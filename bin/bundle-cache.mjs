@@ -32,7 +32,7 @@ import { FORMAT, esbuildPackageOf, loadEsbuild, writableDirs, writeAtomic } from
 import { nodeMajor, readManifest, readStartManifest, statInputs, statsUnchanged, writeManifest, writeStartManifest } from './bundle-manifest.mjs';
 import { nameHash, sha256 } from './name-hash.mjs';
 
-export { failureKey, knownFailure, loadEsbuild };
+export { failureKey, knownFailure };
 
 /**
  * Where bundles may be cached, most preferred first: the install's own node_modules/.cache, then the user's cache
@@ -45,7 +45,7 @@ export function cacheDirs(root, env = process.env) {
 
 function contentHash(root, version, inputs) {
   const h = sha256();
-  h.update(`cmesh-bundle ${FORMAT} esbuild ${version} node ${process.versions.node.split('.')[0]}\n`);
+  h.update(`cmesh-bundle ${FORMAT} esbuild ${version} node ${nodeMajor()}\n`);
   h.update(readFileSync(join(root, 'tsconfig.json')));
   for (const file of inputs) {
     let data;
@@ -170,13 +170,9 @@ function install(dir, name, built) {
 const OLD_BUNDLE_MS = 24 * 3600_000;
 
 /**
- * Builds the bundle of `entry` (relative to root) once and installs it into the first writable dir; returns its path.
+ * Builds the bundle of `entry` (relative to root) once and installs it into the first writable dir; returns `{ path }`.
  * Throws when no dir is writable (before building), when the build fails (`remember`: true), or when no dir took it.
  */
-export async function buildBundle(root, name, entry, dirs) {
-  return (await buildScoped(root, scopedName(root, name), entry, dirs, name === 'cli')).path;
-}
-
 async function buildScoped(root, name, entry, dirs, split) {
   const writable = writableDirs(dirs);
   if (writable.length === 0) throw failure(`no writable cache dir (${dirs.join(', ')})`, false);
