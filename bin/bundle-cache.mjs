@@ -97,11 +97,7 @@ function freshScoped(root, name, dirs) {
     const bundle = join(dir, m.bundle);
     if (!existsSync(bundle) || !m.externals.every((p) => existsSync(p))) continue;
     if (statsUnchanged(root, m, version)) return freshResult(bundle, dir, name, m);
-    // Stats taken before the read: a file edited after its stat is caught by the next start's stat check.
-    const statsAt = Date.now();
-    const stats = statInputs([join(root, 'tsconfig.json'), esbuildPackage, ...m.inputs]);
-    if (contentHash(root, version, m.inputs) !== m.hash) continue;
-    if (stats) writeManifest(dir, name, { ...m, esbuild: version, esbuildPackage, node: nodeMajor(), stats, statsAt });
+    if (!rehash(root, dir, name, { ...m, esbuild: version, esbuildPackage, node: nodeMajor() })) continue;
     // Every input was just read: no chunk needs a check of its own.
     return { path: bundle, lazy: new Set() };
   }
@@ -250,12 +246,22 @@ function freshResult(path, dir, name, m) {
   return { path, dir, lazy, full };
 }
 
-/** Lazy-chunk guard: do all of `m`'s inputs still hash to its hash? Then its stats are refreshed and it is returned. */
-function recheck(root, name, dir, m) {
+/**
+ * Reads every input: when they still hash to `m`'s hash, `m` with fresh stats (the manifest rewritten when every input
+ * could be stat'ed), else undefined. Stats are taken before the read: a file edited after its stat is caught by the
+ * next start's stat check.
+ */
+function rehash(root, dir, name, m) {
   const statsAt = Date.now();
   const stats = statInputs([join(root, 'tsconfig.json'), m.esbuildPackage, ...m.inputs]);
-  if (!stats || contentHash(root, m.esbuild, m.inputs) !== m.hash) return undefined;
+  if (contentHash(root, m.esbuild, m.inputs) !== m.hash) return undefined;
   const refreshed = { ...m, stats, statsAt };
-  writeManifest(dir, name, refreshed);
+  if (stats) writeManifest(dir, name, refreshed);
   return refreshed;
+}
+
+/** Lazy-chunk guard: `m` with refreshed stats when all its inputs still hash to its hash, else undefined. */
+function recheck(root, name, dir, m) {
+  const refreshed = rehash(root, dir, name, m);
+  return refreshed?.stats ? refreshed : undefined;
 }
