@@ -1,11 +1,9 @@
 // Types of bin/bundle-cache.mjs (plain JS so bin/cmesh.js can use it before TypeScript loads).
 
 export function cacheDirs(root: string, env?: Record<string, string | undefined>): string[];
-export function loadEsbuild(root: string): typeof import('esbuild');
 /** `<name>-<hash of root>`: the name bundles, manifests and failure markers of this root are stored under. */
 export function scopedName(root: string, name: string): string;
 export function freshBundle(root: string, name: string, dirs: string[]): string | undefined;
-export function buildBundle(root: string, name: string, entry: string, dirs: string[]): Promise<string>;
 export function failureKey(root: string, name: string, entry: string, dirs?: string[]): string;
 export function knownFailure(dirs: string[], name: string, key: string): string | undefined;
 export interface EnsureBundleOptions {

@@ -32,7 +32,7 @@ import { FORMAT, esbuildPackageOf, loadEsbuild, writableDirs, writeAtomic } from
 import { nodeMajor, readManifest, readStartManifest, statInputs, statsUnchanged, writeManifest, writeStartManifest } from './bundle-manifest.mjs';
 import { nameHash, sha256 } from './name-hash.mjs';
 
-export { failureKey, knownFailure, loadEsbuild };
+export { failureKey, knownFailure };
 
 /**
  * Where bundles may be cached, most preferred first: the install's own node_modules/.cache, then the user's cache
@@ -45,7 +45,7 @@ export function cacheDirs(root, env = process.env) {
 
 function contentHash(root, version, inputs) {
   const h = sha256();
-  h.update(`cmesh-bundle ${FORMAT} esbuild ${version} node ${process.versions.node.split('.')[0]}\n`);
+  h.update(`cmesh-bundle ${FORMAT} esbuild ${version} node ${nodeMajor()}\n`);
   h.update(readFileSync(join(root, 'tsconfig.json')));
   for (const file of inputs) {
     let data;
@@ -97,11 +97,7 @@ function freshScoped(root, name, dirs) {
     const bundle = join(dir, m.bundle);
     if (!existsSync(bundle) || !m.externals.every((p) => existsSync(p))) continue;
     if (statsUnchanged(root, m, version)) return freshResult(bundle, dir, name, m);
-    // Stats taken before the read: a file edited after its stat is caught by the next start's stat check.
-    const statsAt = Date.now();
-    const stats = statInputs([join(root, 'tsconfig.json'), esbuildPackage, ...m.inputs]);
-    if (contentHash(root, version, m.inputs) !== m.hash) continue;
-    if (stats) writeManifest(dir, name, { ...m, esbuild: version, esbuildPackage, node: nodeMajor(), stats, statsAt });
+    if (!rehash(root, dir, name, { ...m, esbuild: version, esbuildPackage, node: nodeMajor() })) continue;
     // Every input was just read: no chunk needs a check of its own.
     return { path: bundle, lazy: new Set() };
   }
@@ -170,13 +166,9 @@ function install(dir, name, built) {
 const OLD_BUNDLE_MS = 24 * 3600_000;
 
 /**
- * Builds the bundle of `entry` (relative to root) once and installs it into the first writable dir; returns its path.
+ * Builds the bundle of `entry` (relative to root) once and installs it into the first writable dir; returns `{ path }`.
  * Throws when no dir is writable (before building), when the build fails (`remember`: true), or when no dir took it.
  */
-export async function buildBundle(root, name, entry, dirs) {
-  return (await buildScoped(root, scopedName(root, name), entry, dirs, name === 'cli')).path;
-}
-
 async function buildScoped(root, name, entry, dirs, split) {
   const writable = writableDirs(dirs);
   if (writable.length === 0) throw failure(`no writable cache dir (${dirs.join(', ')})`, false);
@@ -254,12 +246,22 @@ function freshResult(path, dir, name, m) {
   return { path, dir, lazy, full };
 }
 
-/** Lazy-chunk guard: do all of `m`'s inputs still hash to its hash? Then its stats are refreshed and it is returned. */
-function recheck(root, name, dir, m) {
+/**
+ * Reads every input: when they still hash to `m`'s hash, `m` with fresh stats (the manifest rewritten when every input
+ * could be stat'ed), else undefined. Stats are taken before the read: a file edited after its stat is caught by the
+ * next start's stat check.
+ */
+function rehash(root, dir, name, m) {
   const statsAt = Date.now();
   const stats = statInputs([join(root, 'tsconfig.json'), m.esbuildPackage, ...m.inputs]);
-  if (!stats || contentHash(root, m.esbuild, m.inputs) !== m.hash) return undefined;
+  if (contentHash(root, m.esbuild, m.inputs) !== m.hash) return undefined;
   const refreshed = { ...m, stats, statsAt };
-  writeManifest(dir, name, refreshed);
+  if (stats) writeManifest(dir, name, refreshed);
   return refreshed;
+}
+
+/** Lazy-chunk guard: `m` with refreshed stats when all its inputs still hash to its hash, else undefined. */
+function recheck(root, name, dir, m) {
+  const refreshed = rehash(root, dir, name, m);
+  return refreshed?.stats ? refreshed : undefined;
 }

@@ -70,13 +70,13 @@ export function withPullPolicy(project: ProjectSpec, service: string, pull: stri
 }
 
 /** Compose run flags with no one-off meaning in cmesh: refused by name, each with what to do instead. */
-export const REFUSED_RUN_FLAGS: Record<string, string> = {
+const REFUSED_RUN_FLAGS: Record<string, string> = {
   removeOrphans: '`cmesh up --remove-orphans` or `cmesh down --remove-orphans` removes containers of services no longer in the file',
 };
 
-export function refuseRunFlags(opts: Record<string, unknown>): void {
+export function refuseRunFlags(opts: object): void {
   for (const [key, hint] of Object.entries(REFUSED_RUN_FLAGS)) {
-    if (opts[key] === undefined) continue;
+    if ((opts as Record<string, unknown>)[key] === undefined) continue;
     const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     throw new CmeshError('CMESH_E_USAGE', `run: ${flag} is not supported`, { hint });
   }

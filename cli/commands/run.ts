@@ -110,7 +110,7 @@ export function register(program: Command, ctx: CliContext): void {
     // Compose spells the long form --no-TTY.
     .addOption(new Option('--no-TTY').hideHelp())
     .action(async (service: string, command: string[], opts: RunOptions, cmd: Command) => {
-      refuseRunFlags(opts as unknown as Record<string, unknown>);
+      refuseRunFlags(opts);
       const loaded = (await loadComposeProject(cmd, ctx)).project;
       if (!loaded.services[service]) {
         throw new CmeshError('CMESH_E_SERVICE_NOT_FOUND', `no service "${service}" in project "${loaded.name}"`, {
@@ -126,6 +126,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const detach = opts.detach === true;
       const tty = !detach && wantsTty(ctx, noTtyFlag(opts));
+      const build = buildMode(opts);
       const request: RunRequest = {
         project,
         service,
@@ -142,7 +143,7 @@ export function register(program: Command, ctx: CliContext): void {
         ...(opts.capAdd ? { capAdd: opts.capAdd } : {}),
         ...(opts.capDrop ? { capDrop: opts.capDrop } : {}),
         ...(opts.useAliases ? { useAliases: true } : {}),
-        ...(buildMode(opts) ? { build: buildMode(opts) } : {}),
+        ...(build ? { build } : {}),
         dockerConfig: dockerConfigDir(ctx.env),
         ...(entrypoint ? { entrypoint } : {}),
         ...(opts.name === undefined ? {} : { name: opts.name }),

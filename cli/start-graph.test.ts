@@ -1,0 +1,35 @@
+// Every CLI start compiles the bundle's static import graph (bin/bundle-chunks.mjs); the heavy libraries a few verbs
+// need (zod, the YAML parser, ink and React, the Kubernetes models, tar, the file watcher, the XML writer) must stay in
+// chunks loaded on first use. A static import of a module that imports one of them (cli/commands/cert.ts importing
+// daemon/api/tls.ts once put zod, ~0.75 MB, on every start) fails here, naming the package.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ensureBundle } from '../bin/bundle-cache.mjs';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const LAZY_ONLY = ['zod', 'yaml', 'js-yaml', 'ink', 'react', 'react-reconciler', 'ajv', 'kubernetes-models', 'tar-stream', 'chokidar', 'xmlbuilder2'];
+
+const packageOf = (path: string): string | undefined => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path)?.[1];
+
+test('the CLI start graph holds none of the libraries only some verbs need', { timeout: 120_000 }, async (t) => {
+  const cache = await mkdtemp(join(tmpdir(), 'cm-start-graph-'));
+  t.after(() => rm(cache, { recursive: true, force: true }));
+  const built = await ensureBundle(REPO, 'cli', join('cli', 'main.ts'), [cache], { warn: () => {} });
+  assert.equal(built.error, undefined);
+  const manifestName = (await readdir(cache)).find((n) => n.endsWith('-bundle.json'));
+  assert.ok(manifestName, 'the build wrote its manifest');
+  const m = JSON.parse(await readFile(join(cache, manifestName), 'utf8')) as { inputs: string[]; chunks?: { eager: number[] } };
+  assert.ok(m.chunks, 'the CLI bundle is split into chunks');
+  const eager = new Set(m.chunks.eager.map((i) => packageOf(m.inputs[i] ?? '')).filter((p) => p !== undefined));
+  assert.ok(eager.has('commander'), 'the start graph is read from the manifest (commander parses every start)');
+  assert.deepEqual(
+    LAZY_ONLY.filter((p) => eager.has(p)),
+    [],
+    'a static import chain from cli/main.ts reaches these packages (find it with esbuild --metafile)',
+  );
+});
