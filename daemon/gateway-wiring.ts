@@ -152,6 +152,7 @@ export class EastWestRuntime {
     // From the desired state of now, not of the last observation: a service just added must not land on a running
     // gateway's table (that gateway would re-bind its port), but on the new gateway the next pass creates for it.
     const placement = gatewayPlacement(desired.project, this.#gateways.get(project) ?? []).byService;
-    this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), this.#workers.get(project), this.#o.faults?.(project), placement));
+    const extras = { worker: this.#workers.get(project), faults: this.#o.faults?.(project), placement };
+    this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), extras));
   }
 }
