@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesiredProject } from './api/desired.ts';
 import { eastWestPlan } from './api/east-west.ts';
 import type { ContainerEngine, ContainerInfo } from './api/engine.ts';
-import { Labels } from './api/labels.ts';
+import { isGateway } from './api/labels.ts';
 import { isCmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import type { GatewayStats } from './api/gateway-control.ts';
@@ -85,10 +85,7 @@ export class EastWestRuntime {
   /** A fresh observation: the table follows the latest desired state and where the gateways place each service. */
   observed(desired: DesiredProject, containers: ContainerInfo[]): void {
     if (desired.project.eastWest !== true) return;
-    this.#gateways.set(
-      desired.project.name,
-      containers.filter((c) => c.labels[Labels.role] === 'gateway'),
-    );
+    this.#gateways.set(desired.project.name, containers.filter(isGateway));
     this.#desired.set(desired.project.name, desired);
     this.#publish(desired.project.name);
   }
