@@ -50,6 +50,8 @@ export class EastWestRuntime {
   readonly #workers = new Map<string, string>();
   /** project → its gateway containers as last observed: where each service sits (sticky placement) follows from them. */
   readonly #gateways = new Map<string, ContainerInfo[]>();
+  /** project → service → gateway index, made anew only when the desired state or the gateways change (not per tick). */
+  readonly #placement = new Map<string, ReadonlyMap<string, number>>();
 
   constructor(options: EastWestOptions) {
     this.#o = options;
@@ -69,6 +71,7 @@ export class EastWestRuntime {
       this.#workers.set(desired.project.name, worker.name);
       this.#reported = undefined;
       this.#desired.set(desired.project.name, desired);
+      this.#place(desired.project.name);
       this.#publish(desired.project.name);
       return { image, socketDir };
     } catch (err) {
@@ -87,6 +90,7 @@ export class EastWestRuntime {
     if (desired.project.eastWest !== true) return;
     this.#gateways.set(desired.project.name, containers.filter(isGateway));
     this.#desired.set(desired.project.name, desired);
+    this.#place(desired.project.name);
     this.#publish(desired.project.name);
   }
 
@@ -122,6 +126,7 @@ export class EastWestRuntime {
     this.#desired.delete(project);
     this.#workers.delete(project);
     this.#gateways.delete(project);
+    this.#placement.delete(project);
     await this.hub.close(project);
   }
 
@@ -143,13 +148,19 @@ export class EastWestRuntime {
     for (const project of this.#desired.keys()) this.#publish(project);
   }
 
+  /**
+   * From the desired state of now, not of the last observation: a service just added must not land on a running
+   * gateway's table (that gateway would re-bind its port), but on the new gateway the next pass creates for it.
+   */
+  #place(project: string): void {
+    const desired = this.#desired.get(project);
+    if (desired) this.#placement.set(project, gatewayPlacement(desired.project, this.#gateways.get(project) ?? []).byService);
+  }
+
   #publish(project: string): void {
     const desired = this.#desired.get(project);
     if (!desired) return;
-    // From the desired state of now, not of the last observation: a service just added must not land on a running
-    // gateway's table (that gateway would re-bind its port), but on the new gateway the next pass creates for it.
-    const placement = gatewayPlacement(desired.project, this.#gateways.get(project) ?? []).byService;
-    const extras = { worker: this.#workers.get(project), faults: this.#o.faults?.(project), placement };
+    const extras = { worker: this.#workers.get(project), faults: this.#o.faults?.(project), placement: this.#placement.get(project) };
     this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), extras));
   }
 }
