@@ -109,7 +109,7 @@ test('table and rows: meshed services only, names with aliases; east-west column
   assert.deepEqual(t.services.map((s) => [s.name, s.names, s.ports]), [['web', ['web', 'www'], [{ port: 3000, protocol: 'tcp' }]]]);
   // Sticky placement: the table says which gateway serves web as the running gateways have it, not a first up's.
   assert.equal(t.services[0]!.gateway, 0);
-  assert.equal(gatewayTable(d, [], undefined, {}, new Map([['web', 2]])).services[0]!.gateway, 2);
+  assert.equal(gatewayTable(d, [], { placement: new Map([['web', 2]]) }).services[0]!.gateway, 2);
   const row = { project: 'p', service: 'web', replicas: [{ id: 'web#1' }] } as unknown as ServiceTableRow;
   const side = { project: 'p', service: 'side', replicas: [] } as unknown as ServiceTableRow;
   const gw = stats({ time: 5, services: [{ service: 'web', ready: 1, replicas: [{ id: 'web#1', requests: 7, health: { active: 'healthy' } }] }] as unknown as ServiceTableRow[] });
@@ -152,7 +152,7 @@ test('several gateways of one project: their reports side by side; a gateway tha
 test("the table carries each service's traffic policy and its run-time faults, and passes the gateway's schema", () => {
   const policy = { rateLimit: { requestsPerSecond: 5, burst: 10, key: 'ip' }, routes: [{ match: { pathPrefix: '/a/' }, to: [{ service: 'web', weight: 1 }] }] };
   const spec = project('p', [svc('web', { expose: [3000], mesh: { ...svc('x').mesh, policy } }), svc('db', { expose: [5432] })], { eastWest: true });
-  const t = gatewayTable(desired(spec), [], undefined, { db: { abort: { percent: 5, status: 503 } } });
+  const t = gatewayTable(desired(spec), [], { faults: { db: { abort: { percent: 5, status: 503 } } } });
   const byName = Object.fromEntries(t.services.map((s) => [s.name, s]));
   assert.deepEqual(byName['web']!.policy, policy);
   assert.equal(byName['web']!.faults, undefined);

@@ -14,17 +14,18 @@ function namesOf(desired: DesiredProject, service: string): string[] {
   return [...new Set([service, ...Object.values(spec.networks).flatMap((n) => n.aliases)])];
 }
 
-/**
- * `faults`: the run-time faults (`cmesh fault`) in effect, by service: the gateway applies them like the daemon does.
- * `placement`: service → gateway index as the running gateways have it (sticky); without it, a first up's.
- */
-export function gatewayTable(
-  desired: DesiredProject,
-  rows: ServiceTableRow[],
-  worker?: string,
-  faults: Record<string, FaultSpec> = {},
-  placement?: ReadonlyMap<string, number>,
-): GatewayTable {
+/** What the daemon adds to a gateway table beside the desired state and the service rows. */
+export interface GatewayTableExtras {
+  /** The worker bundle installed in the project's gateway directory. */
+  worker?: string;
+  /** The run-time faults (`cmesh fault`) in effect, by service: the gateway applies them like the daemon does. */
+  faults?: Record<string, FaultSpec>;
+  /** Service → gateway index as the running gateways have it (sticky); without it, a first up's. */
+  placement?: ReadonlyMap<string, number>;
+}
+
+export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], extras: GatewayTableExtras = {}): GatewayTable {
+  const { worker, faults = {}, placement } = extras;
   const byService = new Map(rows.map((r) => [r.service, r]));
   return {
     type: 'table',

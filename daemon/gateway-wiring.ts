@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesiredProject } from './api/desired.ts';
 import { eastWestPlan } from './api/east-west.ts';
 import type { ContainerEngine, ContainerInfo } from './api/engine.ts';
-import { Labels } from './api/labels.ts';
+import { isGateway } from './api/labels.ts';
 import { isCmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import type { GatewayStats } from './api/gateway-control.ts';
@@ -50,6 +50,8 @@ export class EastWestRuntime {
   readonly #workers = new Map<string, string>();
   /** project → its gateway containers as last observed: where each service sits (sticky placement) follows from them. */
   readonly #gateways = new Map<string, ContainerInfo[]>();
+  /** project → service → gateway index, made anew only when the desired state or the gateways change (not per tick). */
+  readonly #placement = new Map<string, ReadonlyMap<string, number>>();
 
   constructor(options: EastWestOptions) {
     this.#o = options;
@@ -69,6 +71,7 @@ export class EastWestRuntime {
       this.#workers.set(desired.project.name, worker.name);
       this.#reported = undefined;
       this.#desired.set(desired.project.name, desired);
+      this.#place(desired.project.name);
       this.#publish(desired.project.name);
       return { image, socketDir };
     } catch (err) {
@@ -85,11 +88,9 @@ export class EastWestRuntime {
   /** A fresh observation: the table follows the latest desired state and where the gateways place each service. */
   observed(desired: DesiredProject, containers: ContainerInfo[]): void {
     if (desired.project.eastWest !== true) return;
-    this.#gateways.set(
-      desired.project.name,
-      containers.filter((c) => c.labels[Labels.role] === 'gateway'),
-    );
+    this.#gateways.set(desired.project.name, containers.filter(isGateway));
     this.#desired.set(desired.project.name, desired);
+    this.#place(desired.project.name);
     this.#publish(desired.project.name);
   }
 
@@ -125,6 +126,7 @@ export class EastWestRuntime {
     this.#desired.delete(project);
     this.#workers.delete(project);
     this.#gateways.delete(project);
+    this.#placement.delete(project);
     await this.hub.close(project);
   }
 
@@ -146,12 +148,19 @@ export class EastWestRuntime {
     for (const project of this.#desired.keys()) this.#publish(project);
   }
 
+  /**
+   * From the desired state of now, not of the last observation: a service just added must not land on a running
+   * gateway's table (that gateway would re-bind its port), but on the new gateway the next pass creates for it.
+   */
+  #place(project: string): void {
+    const desired = this.#desired.get(project);
+    if (desired) this.#placement.set(project, gatewayPlacement(desired.project, this.#gateways.get(project) ?? []).byService);
+  }
+
   #publish(project: string): void {
     const desired = this.#desired.get(project);
     if (!desired) return;
-    // From the desired state of now, not of the last observation: a service just added must not land on a running
-    // gateway's table (that gateway would re-bind its port), but on the new gateway the next pass creates for it.
-    const placement = gatewayPlacement(desired.project, this.#gateways.get(project) ?? []).byService;
-    this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), this.#workers.get(project), this.#o.faults?.(project), placement));
+    const extras = { worker: this.#workers.get(project), faults: this.#o.faults?.(project), placement: this.#placement.get(project) };
+    this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), extras));
   }
 }

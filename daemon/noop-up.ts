@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { UpRequest } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
 import type { ContainerInfo, NetworkInfo, VolumeInfo } from './api/engine.ts';
-import { Labels } from './api/labels.ts';
+import { isGateway } from './api/labels.ts';
 import type { ServiceSpec } from './api/project.ts';
 import { gatewayIndexOf, gatewayPlacement } from './reconcile/plan-gateway.ts';
 
@@ -51,7 +51,7 @@ export function assumedResources(desired: DesiredProject): { networks: NetworkIn
  */
 export function gatewaysInPlace(desired: DesiredProject, containers: ContainerInfo[]): boolean {
   if (desired.project.eastWest !== true) return true;
-  const gateways = containers.filter((c) => c.labels[Labels.role] === 'gateway');
+  const gateways = containers.filter(isGateway);
   const placement = gatewayPlacement(desired.project, gateways);
   if (placement.unwanted.length > 0 || placement.repacked) return false;
   const running = new Set(gateways.filter((c) => c.state === 'running').map((c) => gatewayIndexOf(desired.project.name, c.name)));

@@ -4,7 +4,7 @@ import type { ProjectSummary, ReplicaStatus } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
 import type { ContainerEngine, ContainerInfo } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
-import { isOneOff, Labels, projectLabels, replicaOf } from './api/labels.ts';
+import { isGateway, isOneOff, Labels, projectLabels, replicaOf } from './api/labels.ts';
 
 export function replicaStatus(c: ContainerInfo, supervised?: ReplicaStatus): ReplicaStatus {
   const status: ReplicaStatus = {
@@ -48,7 +48,7 @@ export function replicaRows(
   const rows = containers
     // `cmesh run` containers are not replicas (Compose's ps leaves them out too unless asked); the east-west gateways
     // are cmesh's own, shown by `cmesh services` (every meshed project has one: listing it would be noise).
-    .filter((c) => !isOneOff(c) && c.labels[Labels.role] !== 'gateway')
+    .filter((c) => !isOneOff(c) && !isGateway(c))
     .filter((c) => options.all || c.state === 'running' || c.state === 'restarting')
     .filter((c) => options.services.length === 0 || options.services.includes(c.labels[Labels.service] ?? ''))
     .map((c) => replicaStatus(c, byId.get(c.id)));
@@ -93,7 +93,7 @@ export function projectSummaries(
   for (const c of containers) {
     const project = c.labels[Labels.project];
     // Gateways are cmesh's own (see replicaRows): `ls` counts the user's containers, as `ps` lists them.
-    if (!project || c.labels[Labels.role] === 'gateway') continue;
+    if (!project || isGateway(c)) continue;
     const list = byProject.get(project) ?? [];
     list.push(c);
     byProject.set(project, list);

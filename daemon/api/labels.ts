@@ -99,6 +99,11 @@ export function isOneOff(c: { labels: Record<string, string> }): boolean {
   return c.labels[Labels.oneoff] === 'true';
 }
 
+/** A project's east-west gateway container: cmesh's own, never a replica (see Labels.role). */
+export function isGateway(c: { labels: Record<string, string> }): boolean {
+  return c.labels[Labels.role] === 'gateway';
+}
+
 /** Labels of a one-off container of `service`: the project's, without the service and replica labels of a replica. */
 export function oneOffLabels(project: string, service: string): Record<string, string> {
   return { ...projectLabels(project), [Labels.oneoff]: 'true', [Labels.oneoffService]: service };

@@ -8,7 +8,6 @@ export { swarmNotManager };
 
 // The failure facts and benign statuses live in engine-failure.ts; re-exported so adapters keep one import.
 export {
-  BENIGN,
   type EngineFailure,
   type EngineOp,
   type ErrorContext,

@@ -3,7 +3,7 @@
 import { GATEWAY_SERVICE } from '../api/east-west.ts';
 import type { ContainerInfo } from '../api/engine.ts';
 import { CmeshError, isCmeshError } from '../api/errors.ts';
-import { Labels } from '../api/labels.ts';
+import { isGateway, Labels } from '../api/labels.ts';
 import { type ActionContext, emitContainer } from './action-context.ts';
 import { promote, runRollout } from './execute-rollout.ts';
 import { runPostStart } from './lifecycle-hooks.ts';
@@ -13,7 +13,7 @@ import { lastLogLines } from './wait.ts';
 
 /** Same project, service and replica labels: a container we made earlier (a crashed pass, a lost response). */
 function isOurReplica(info: ContainerInfo, project: string, service: string, replica: number): boolean {
-  if (service === GATEWAY_SERVICE) return info.labels[Labels.managed] === 'true' && info.labels[Labels.project] === project && info.labels[Labels.role] === 'gateway';
+  if (service === GATEWAY_SERVICE) return info.labels[Labels.managed] === 'true' && info.labels[Labels.project] === project && isGateway(info);
   return (
     info.labels[Labels.managed] === 'true' &&
     info.labels[Labels.project] === project &&

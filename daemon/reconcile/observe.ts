@@ -1,7 +1,7 @@
 // Observation: one full list of a project's engine objects by label, grouped so plan() can compare it with desired.
 
 import type { ContainerEngine, ContainerInfo, NetworkInfo, VolumeInfo } from '../api/engine.ts';
-import { isOneOff, isPendingNext, Labels, projectLabels, replicaOf } from '../api/labels.ts';
+import { isGateway, isOneOff, isPendingNext, Labels, projectLabels, replicaOf } from '../api/labels.ts';
 import type { ProjectSpec } from '../api/project.ts';
 import { imageRef } from './container-spec.ts';
 
@@ -38,7 +38,7 @@ export function groupObserved(
   for (const c of containers) {
     // The engine filter already matched the project; re-check so a sloppy engine adapter cannot leak strangers in.
     if (c.labels[Labels.project] !== project) continue;
-    if (c.labels[Labels.role] === 'gateway') {
+    if (isGateway(c)) {
       gateway.push(c);
       continue;
     }
