@@ -111,7 +111,7 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
     this.bodyDone = !hasBody(r);
     this.in.wantMessageComplete(!this.bodyDone);
     if (!this.bodyDone) body = new RequestBody(this, r.chunked, r.contentLength);
-    const ex = new Exchange(this, now, name, url, r.head, r.needsHost, body, r.replaySafe, ctx.hashKey?.(headers, this.clientIp), forward);
+    const ex = new Exchange(this, now, name, url, r, body, ctx.hashKey?.(headers, this.clientIp), forward);
     this.exchange = ex;
     if (decision?.kind === 'answer') {
       ex.answer(decision);
