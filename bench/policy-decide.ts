@@ -7,6 +7,7 @@ import type { TrafficPolicy } from '../daemon/api/traffic-policy.ts';
 import { DaemonMetrics } from '../daemon/metrics.ts';
 import { ListenerPolicy } from '../mesh/policy/listener-policy.ts';
 import { ProjectPolicyState } from '../mesh/policy/project-state.ts';
+import { routeLabel } from '../mesh/proxy/access-log.ts';
 import { TestPool, testMesh } from '../mesh/proxy/testing.ts';
 
 const i = process.argv.indexOf('--n');
@@ -41,7 +42,7 @@ for (let round = 1; round <= 5; round++) {
     const d = listener.decide('GET', '/bytes?n=1024', headers, '127.0.0.1');
     if (d?.kind === 'forward') d.breaker.done(true);
     const e = entry();
-    if (d?.kind === 'forward' && d.route !== undefined) e.route = `#${d.route.index} ${d.route.label}`;
+    if (d?.kind === 'forward' && d.route !== undefined) e.route = routeLabel(d.route);
     metrics.request('p', e);
   });
   console.log(`round ${round}: plain metrics ${plain.toFixed(0)} ns, routed decide + breaker + metrics ${routed.toFixed(0)} ns, added ${(routed - plain).toFixed(0)} ns per request`);

@@ -11,11 +11,11 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { waitPort } from './proxy-load.ts';
 import { cpuSeconds, PATH, type WrkResult, wrk } from './proxy-peers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -33,22 +33,6 @@ interface Path {
   allocated: number;
 }
 
-async function waitPort(port: number, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        r(true);
-      });
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`);
-}
-
 /** One proxy child of `checkout`'s bench/proxy.ts (mode --serve or --serve-floor). */
 async function startPath(name: string, checkout: string, mode: string, upstreams: number[], prof?: string): Promise<Path> {
   const port = await freePort();
@@ -63,7 +47,7 @@ async function startPath(name: string, checkout: string, mode: string, upstreams
   child.stdout?.on('data', (d: Buffer) => {
     for (const m of d.toString().matchAll(/ allocated=(\d+)/g)) path.allocated += Number(m[1]);
   });
-  await waitPort(port);
+  await waitPort(port, 15_000);
   return path;
 }
 
@@ -126,7 +110,7 @@ async function main(): Promise<void> {
       children.push(spawn(process.execPath, [join(ROOT, 'fixtures/docker/echo/server.mjs')], { env, stdio: 'ignore' }));
       upstreams.push(port);
     }
-    for (const p of upstreams) await waitPort(p);
+    for (const p of upstreams) await waitPort(p, 15_000);
     const paths = [
       await startPath('floor', ROOT, '--serve-floor', upstreams),
       await startPath('base', base, '--serve', upstreams),

@@ -6,14 +6,15 @@
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import { type EchoProcess, startEcho } from '../mesh/proxy/testing.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { waitPort } from './proxy-load.ts';
 import { PATH, cpuSeconds, have, nginxConf } from './proxy-peers.ts';
+import { loadAverage, median } from './proxy-product.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -21,8 +22,6 @@ const flag = (name: string, fallback: number): number => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
-const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Child mode: the cmesh HTTP proxy behind a TlsServing with the certificate in `dir`, then `ready` to the parent. */
 async function serveTls(port: number, dir: string, upstreams: number[]): Promise<void> {
@@ -92,22 +91,6 @@ async function waitReady(child: ChildProcess, what: string): Promise<void> {
     });
     child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
   });
-}
-
-async function waitPort(port: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listens on ${port}`);
 }
 
 async function main(): Promise<void> {

@@ -14,6 +14,8 @@ export class GatewayPolicies {
   readonly state: ProjectPolicyState;
   readonly #poolFor: (service: string, port: number) => UpstreamPool;
   #services = new Map<string, GatewayService>();
+  /** What `#resolve` reads of each service, made once per table (it runs on every request a policy acts on). */
+  #targets = new Map<string, { ports: number[]; mesh: MeshSpec }>();
   /** One per (service, port) listener; a rebound listener gets the same one back, counters and all. */
   readonly #listeners = new Map<string, { service: string; policy: ListenerPolicy }>();
 
@@ -25,6 +27,9 @@ export class GatewayPolicies {
   /** A new table: limiters, breakers and faults follow it in place (buckets carry over when a spec is unchanged). */
   update(table: GatewayTable): void {
     this.#services = new Map(table.services.map((s) => [s.name, s]));
+    this.#targets = new Map(
+      table.services.map((s) => [s.name, { ports: s.ports.map((p) => p.port), mesh: { ...s.mesh, ...(s.policy === undefined ? {} : { policy: s.policy }) } as MeshSpec }]),
+    );
     this.state.update(Object.fromEntries(table.services.map((s) => [s.name, s.policy === undefined ? {} : { policy: s.policy }])));
     for (const s of table.services) this.state.setRuntimeFaults(s.name, s.faults);
     for (const l of this.#listeners.values()) l.policy.update(this.#services.get(l.service)?.policy);
@@ -58,15 +63,10 @@ export class GatewayPolicies {
    * TCP ports collide) is unknown here: undefined, answered 404 no-route.
    */
   #resolve(service: string, wanted: number | undefined, listenerPort: number): ResolvedTarget | undefined {
-    const svc = this.#services.get(service);
-    if (svc === undefined) return undefined;
-    const port = pickPort(
-      svc.ports.map((p) => p.port),
-      wanted,
-      listenerPort,
-    );
+    const t = this.#targets.get(service);
+    if (t === undefined) return undefined;
+    const port = pickPort(t.ports, wanted, listenerPort);
     if (port === undefined) return undefined;
-    const mesh = { ...svc.mesh, ...(svc.policy === undefined ? {} : { policy: svc.policy }) } as MeshSpec;
-    return { service, pool: this.#poolFor(service, port), mesh };
+    return { service, pool: this.#poolFor(service, port), mesh: t.mesh };
   }
 }

@@ -28,7 +28,8 @@ export interface GatewayOptions {
 /** Methods counted under their own name; anything else is OTHER (the daemon's metrics bound cardinality the same way). */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE']);
 
-type Bound = { fingerprint: string; users: string[]; close: () => Promise<void>; listeners: Map<string, ProxyListener> };
+/** A bound port; `users`, the fingerprint of each service it was bound for. */
+type Bound = { users: string[]; close: () => Promise<void>; listeners: Map<string, ProxyListener> };
 
 const dockerDns = async (container: string): Promise<string> => (await lookup(container.slice(0, 12), { family: 4 })).address;
 
@@ -196,8 +197,8 @@ export class Gateway {
     for (const svc of table.services) for (const p of svc.ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), { svc, protocol: p.protocol }]);
     for (const [port, b] of this.#bound) {
       const want = byPort.get(port);
-      // Fewer services on the port (one left the project) keeps the listener: re-binding would refuse connections.
-      if (want && (fingerprint(want) === b.fingerprint || want.every((u) => b.users.includes(fingerprint([u]))))) continue;
+      // The same services, or fewer (one left the project), keep the listener: re-binding would refuse connections.
+      if (want?.every((u) => b.users.includes(fingerprint(u)))) continue;
       this.#bound.delete(port);
       await b.close();
     }
@@ -225,11 +226,12 @@ export class Gateway {
       onRequest: (entry: AccessLogEntry) => this.#count(entry),
     });
     const listeners = new Map<string, ProxyListener>();
+    const fingerprints = users.map(fingerprint);
     if (users.length === 1) {
       const { svc, protocol } = users[0]!;
       const listener = await publishService(proxyFor(svc, protocol), { host, port });
       listeners.set(svc.name, listener);
-      return { fingerprint: fingerprint(users), users: users.map((u) => fingerprint([u])), listeners, close: () => listener.close() };
+      return { users: fingerprints, listeners, close: () => listener.close() };
     }
     // Only HTTP services share a port (api/east-west.ts leaves TCP collisions out): tell them apart by Host.
     const routes = users.map(({ svc }) => {
@@ -239,7 +241,7 @@ export class Gateway {
     });
     const dispatcher = new HostDispatcher(port, routes);
     await dispatcher.listen(host);
-    return { fingerprint: fingerprint(users), users: users.map((u) => fingerprint([u])), listeners, close: () => dispatcher.close() };
+    return { users: fingerprints, listeners, close: () => dispatcher.close() };
   }
 }
 
@@ -247,7 +249,7 @@ function drainListeners(b: Bound): void {
   for (const l of b.listeners.values()) if (l.proxy.kind === 'http') l.proxy.startDraining();
 }
 
-/** What a port's listener is built from; the proxy reads its settings once, so a change rebinds. */
-function fingerprint(users: { svc: GatewayService; protocol: 'http' | 'tcp' }[]): string {
-  return JSON.stringify(users.map(({ svc, protocol }) => [svc.name, svc.names, protocol, { ...svc.mesh, health: undefined, weights: undefined, weight: undefined, lb: undefined }]));
+/** What a service's listener on a port is built from; the proxy reads its settings once, so a change rebinds. */
+function fingerprint({ svc, protocol }: { svc: GatewayService; protocol: 'http' | 'tcp' }): string {
+  return JSON.stringify([svc.name, svc.names, protocol, { ...svc.mesh, health: undefined, weights: undefined, weight: undefined, lb: undefined }]);
 }

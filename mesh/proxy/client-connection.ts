@@ -38,7 +38,7 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
     super(ctx, socket, limits, clientIp);
     const id = clientIdentity(socket);
     this.clientCert = id.subject;
-    this.#info = { clientIp, trusted: ctx.trust.has(clientIp), proto: id.proto, via: ctx.via, ...(id.xfcc === undefined ? {} : { xfcc: id.xfcc }) };
+    this.#info = { clientIp, trusted: ctx.trust.has(clientIp), proto: id.proto, xfcc: id.xfcc, via: ctx.via };
     this.in = new ParsedSocket(socket, 'request', limits.maxHeaderSize, this, ctx.readPath);
     this.in.attach();
     ctx.connections.add(this);
@@ -111,7 +111,7 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
     this.bodyDone = !hasBody(r);
     this.in.wantMessageComplete(!this.bodyDone);
     if (!this.bodyDone) body = new RequestBody(this, r.chunked, r.contentLength);
-    const ex = new Exchange(this, now, name, url, r.head, r.needsHost, body, r.replaySafe, ctx.hashKey?.(headers, this.clientIp), forward);
+    const ex = new Exchange(this, now, name, url, r, body, ctx.hashKey?.(headers, this.clientIp), forward);
     this.exchange = ex;
     if (decision?.kind === 'answer') {
       ex.answer(decision);
@@ -236,6 +236,6 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
     this.state = CLOSING;
     // The stream is read by the tunnel from here on.
     this.in.handOver();
-    handleUpgrade(this.ctx, { method: METHODS[up.method] ?? 'GET', url: up.url, rawHeaders: up.headers }, this.socket, head);
+    handleUpgrade(this.ctx, { method: METHODS[up.method] ?? 'GET', url: up.url, rawHeaders: up.headers }, this.socket, head, this.#info);
   }
 }

@@ -80,21 +80,3 @@ export function newStats(): ProxyStats {
 export function countError(ctx: ProxyContext, status: number): void {
   ctx.stats.errors[status] = (ctx.stats.errors[status] ?? 0) + 1;
 }
-
-/** One attempt's report; the optional fields only when present (no spread temporaries: every attempt is reported). */
-export function attemptStats(
-  service: string,
-  upstream: string,
-  attempt: number,
-  outcome: AttemptStats['outcome'],
-  latencyMs: number,
-  status: number,
-  code: string | undefined,
-  next: AttemptStats['next'],
-): AttemptStats {
-  const stats: AttemptStats = { service, upstream, attempt, outcome, latencyMs };
-  if (status !== 0) stats.status = status;
-  if (code !== undefined) stats.code = code;
-  if (next !== undefined) stats.next = next;
-  return stats;
-}

@@ -3,7 +3,7 @@
 
 import { editHeaders } from '../policy/actions.ts';
 import type { AttemptOutcome, Upstream } from '../upstream-pool.ts';
-import { attemptStats } from './context.ts';
+import type { AttemptStats } from './context.ts';
 import { PROCEED, type ParseError, SKIP_BODY } from './llhttp.ts';
 import type { BodySink } from './request-body.ts';
 import type { DrainWaiter } from './response-writer.ts';
@@ -287,6 +287,11 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     const { ctx } = this.#ex;
     if (ctx.onAttempt === undefined) return;
     const latencyMs = this.#latencyMs >= 0 ? this.#latencyMs : performance.now() - this.#t0;
-    ctx.onAttempt(attemptStats(this.#ex.service, this.upstream.id, this.#number, outcome, latencyMs, this.#status, code, next));
+    // The optional fields only when present, set one by one (no spread temporaries: every attempt is reported).
+    const stats: AttemptStats = { service: this.#ex.service, upstream: this.upstream.id, attempt: this.#number, outcome, latencyMs };
+    if (this.#status !== 0) stats.status = this.#status;
+    if (code !== undefined) stats.code = code;
+    if (next !== undefined) stats.next = next;
+    ctx.onAttempt(stats);
   }
 }

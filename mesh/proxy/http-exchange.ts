@@ -15,6 +15,7 @@ import { ExchangeFailures } from './exchange-failures.ts';
 import type { AttemptOwner } from './attempt-owner.ts';
 import { HttpAttempt } from './http-attempt.ts';
 import type { RequestBody } from './request-body.ts';
+import type { PreparedRequest } from './request-head.ts';
 import { RetrySlot } from './retry-slot.ts';
 import { type AttemptFailure, nextAfterFailure, type RetryQuestion, retryDecision, retryableStatus } from './retry.ts';
 
@@ -33,8 +34,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
   readonly isHead: boolean;
   readonly replaySafe: boolean;
   readonly body: RequestBody | null;
-  /** The route's settings when a traffic policy forwarded this request, else the listener's (read through getters:
-   * a request carries one pointer to them, not a copy of each). */
+  /** The route's settings when a policy forwarded this request (getters read it, else the listener's: no copies). */
   readonly #forward: Forward | undefined;
   /** Not yet dispatched to a replica: the breaker counts it as pending until then. */
   #pending = true;
@@ -67,10 +67,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
     startedAt: number,
     method: string,
     url: string,
-    headBase: string,
-    needsHost: boolean,
+    request: Readonly<PreparedRequest>,
     body: RequestBody | null,
-    replaySafe: boolean,
     hashKey: string | undefined,
     forward?: Forward,
   ) {
@@ -78,11 +76,12 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.conn = conn;
     this.method = method;
     this.url = url;
-    this.headBase = headBase;
-    this.needsHost = needsHost;
+    // Copied: the connection's PreparedRequest is reused by its next request.
+    this.headBase = request.head;
+    this.needsHost = request.needsHost;
     this.isHead = method === 'HEAD';
     this.body = body;
-    this.replaySafe = replaySafe;
+    this.replaySafe = request.replaySafe;
     this.startedAt = startedAt;
     if (hashKey !== undefined) this.#pick = { hashKey };
     this.#forward = forward;
@@ -148,14 +147,12 @@ export class Exchange implements AttemptOwner, ExchangeView {
     return this.#forward?.responseHeaders;
   }
 
-
   get bodyReplayable(): boolean {
     return this.body === null || this.body.replayable;
   }
 
   attempt(): void {
     if (this.aborted || this.finished) return;
-    const { ctx } = this;
     const deadline = this.startedAt + (this.#forward?.delayMs ?? 0) + this.timeouts.requestMs;
     const now = performance.now();
     if (deadline - now <= 0) {
@@ -177,7 +174,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
       return;
     }
     this.attempts++;
-    ctx.stats.attempts++;
+    this.ctx.stats.attempts++;
     const perTryMs = this.#forward?.retry?.perTryTimeoutMs;
     const tryDeadline = perTryMs === undefined ? deadline : Math.min(deadline, now + perTryMs);
     const attempt = new HttpAttempt(this, up, this.attempts, now, tryDeadline);
@@ -208,9 +205,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
       return 'respond';
     }
     if (retryAcquired) {
-      this.#retriesUsed++;
-      this.ctx.stats.retries++;
-      this.attempt();
+      this.#retry();
       return 'retry';
     }
     const decision = nextAfterFailure(this.#question(failure, status), this.#failovers, this.pool);
@@ -235,12 +230,13 @@ export class Exchange implements AttemptOwner, ExchangeView {
 
   /** A counted retry once the budget grants a slot (possibly after a short wait), else the last failure. */
   #retryWhenBudgetAllows(): void {
-    const go = (): void => {
-      this.#retriesUsed++;
-      this.ctx.stats.retries++;
-      this.attempt();
-    };
-    this.#takeSlot().retry(this.attempts + 1, go, () => this.fail(this.#failureResponse()), () => this.aborted || this.finished);
+    this.#takeSlot().retry(this.attempts + 1, () => this.#retry(), () => this.fail(this.#failureResponse()), () => this.aborted || this.finished);
+  }
+
+  #retry(): void {
+    this.#retriesUsed++;
+    this.ctx.stats.retries++;
+    this.attempt();
   }
 
   /** Every attempt reports its end: a budget slot is held only while its retry runs, not for the whole response. */
@@ -255,8 +251,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
   }
 
   #failureResponse(timeout = false): ProxyError {
-    const failures = this.#failures ?? new ExchangeFailures({});
-    return failures.response(this.service, this.timeouts.requestMs, timeout);
+    return (this.#failures ?? new ExchangeFailures({})).response(this.service, this.timeouts.requestMs, timeout);
   }
 
   /** Answers with the proxy's own error (or cuts the connection if a response is already under way). */

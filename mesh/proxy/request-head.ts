@@ -4,7 +4,8 @@
 import type { ProxyError } from './error-responses.ts';
 import { type ForwardedSoFar, type ForwardingInfo, absorbForwarded, connectionNamed, dropNamedLines, newForwardedSoFar } from './forwarded-headers.ts';
 import { XFCC } from '../tls/identity.ts';
-import { H_CONNECTION, H_CONTENT_LENGTH, H_EXPECT, H_HOP, H_HOST, H_IDEMPOTENCY_KEY, H_KEEP_ALIVE, H_OTHER, H_TRANSFER_ENCODING, headerKind } from './header-names.ts';
+import { equalsLower } from './ascii-case.ts';
+import { H_CONNECTION, H_CONTENT_LENGTH, H_EXPECT, H_HOP, H_HOST, H_IDEMPOTENCY_KEY, H_KEEP_ALIVE, H_OTHER, H_TRANSFER_ENCODING, H_X_FORWARDED_FOR, H_X_FORWARDED_HOST, H_X_FORWARDED_PROTO, headerKind } from './header-names.ts';
 import { parseTarget } from './request-target.ts';
 import { isReplaySafe } from './retry.ts';
 
@@ -95,14 +96,20 @@ export function prepareRequest(method: string, url: string, raw: readonly string
       case H_IDEMPOTENCY_KEY:
         idempotencyKey = true;
         break;
+      case H_X_FORWARDED_FOR:
+        // A trusted peer's claims are merged into the lines forwardingTail writes; anyone else's are dropped.
+        if (info.trusted) absorbForwarded('x-forwarded-for', value, fwd);
+        continue;
+      case H_X_FORWARDED_PROTO:
+        if (info.trusted) absorbForwarded('x-forwarded-proto', value, fwd);
+        continue;
+      case H_X_FORWARDED_HOST:
+        if (info.trusted) absorbForwarded('x-forwarded-host', value, fwd);
+        continue;
       default:
-        // A forwarding claim: kept (or merged) only from a trusted peer.
+        // The other forwarding claims (x-forwarded-port, forwarded, x-real-ip) are kept from a trusted peer only;
         // x-forwarded-client-cert is only ever this proxy's own (mesh/tls/identity.ts), even behind a trusted peer.
-        if (!info.trusted) continue;
-        {
-          const lower = name.toLowerCase();
-          if (lower === XFCC || absorbForwarded(lower, value, fwd)) continue;
-        }
+        if (!info.trusted || equalsLower(name, XFCC)) continue;
     }
     head += `${name}: ${value}\r\n`;
   }

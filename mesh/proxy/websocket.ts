@@ -2,10 +2,9 @@
 // its answer relayed byte for byte, and after a 101 both sockets are joined until either side ends.
 
 import type { Socket } from 'node:net';
-import { forwardedIdentity } from '../tls/identity.ts';
 import { type ProxyContext, countError } from './context.ts';
 import { type ProxyError, writeRawError } from './error-responses.ts';
-import { normalizeIp, upstreamRequestHeaders } from './forwarded-headers.ts';
+import { type ForwardingInfo, upstreamRequestHeaders } from './forwarded-headers.ts';
 import { duplicateHost, parseTarget } from './request-target.ts';
 import { type Connected, connectUpstream } from './upstream-connect.ts';
 import { tunnel } from './tunnel.ts';
@@ -22,7 +21,8 @@ export interface UpgradeRequest {
   rawHeaders: string[];
 }
 
-export function handleUpgrade(ctx: ProxyContext, req: UpgradeRequest, client: Socket, head: Buffer): void {
+/** `from` is the client connection's own forwarding facts (address, trust, TLS identity), worked out once per connection. */
+export function handleUpgrade(ctx: ProxyContext, req: UpgradeRequest, client: Socket, head: Buffer, from: ForwardingInfo): void {
   client.on('error', () => client.destroy());
   const fail = (e: ProxyError): void => {
     countError(ctx, e.status);
@@ -33,15 +33,8 @@ export function handleUpgrade(ctx: ProxyContext, req: UpgradeRequest, client: So
     fail({ status: 400, code: 'bad-request', message: typeof target === 'string' ? target : 'more than one Host header' });
     return;
   }
-  const clientIp = normalizeIp(client.remoteAddress);
-  const headers = upstreamRequestHeaders(req.rawHeaders, {
-    clientIp,
-    trusted: ctx.trust.has(clientIp),
-    ...forwardedIdentity(client),
-    upgrade: true,
-    ...(target.host === undefined ? {} : { host: target.host }),
-    ...(ctx.via === undefined ? {} : { via: ctx.via }),
-  });
+  const { clientIp } = from;
+  const headers = upstreamRequestHeaders(req.rawHeaders, { ...from, upgrade: true, ...(target.host === undefined ? {} : { host: target.host }) });
   let requestHead = `${req.method} ${target.path} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) requestHead += `${headers[i]}: ${headers[i + 1]}\r\n`;
   const handshake = Buffer.concat([Buffer.from(`${requestHead}\r\n`, 'latin1'), head]);

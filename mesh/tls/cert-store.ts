@@ -48,9 +48,9 @@ export class ServedCert {
     return this.#context;
   }
 
-  /** The options a tls.Server#setSecureContext needs for this certificate. */
-  contextOptions(): { cert: string; key: string; ca: string } {
-    return { cert: this.#issued.cert, key: this.#issued.key, ca: this.caPem };
+  /** The options a tls.Server#setSecureContext needs for this certificate, the protocol floor (TLS 1.2) included. */
+  contextOptions(): { cert: string; key: string; ca: string; minVersion: 'TLSv1.2' } {
+    return { cert: this.#issued.cert, key: this.#issued.key, ca: this.caPem, minVersion: 'TLSv1.2' };
   }
 
   /** Calls `fn` after every renewal; returns the unsubscribe. */
@@ -66,7 +66,7 @@ export class ServedCert {
   }
 
   #build(): SecureContext {
-    return createSecureContext({ ...this.contextOptions(), minVersion: 'TLSv1.2' });
+    return createSecureContext(this.contextOptions());
   }
 }
 

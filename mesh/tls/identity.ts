@@ -42,9 +42,3 @@ export function clientIdentity(socket: Socket): ClientIdentity {
   const subject = subjectString(peer.subject);
   return { proto: 'https', xfcc: `Hash=${hash};Subject=${quoted(subject)}`, subject };
 }
-
-/** The ForwardingInfo fields of a client socket: its scheme and, for a verified certificate, the XFCC value. */
-export function forwardedIdentity(socket: Socket): { proto: 'http' | 'https'; xfcc?: string } {
-  const { proto, xfcc } = clientIdentity(socket);
-  return xfcc === undefined ? { proto } : { proto, xfcc };
-}

@@ -87,7 +87,6 @@ export class TlsServing {
     const server = createTlsServer({
       ...options,
       ...fallback.contextOptions(),
-      minVersion: 'TLSv1.2',
       ALPNProtocols: ALPN,
       requestCert: clientAuth !== 'none',
       // `request`: a certificate the CA did not issue is let through, just never named upstream (see identity.ts).
@@ -106,7 +105,7 @@ export class TlsServing {
       else this.#report(problemReason(err), err.message, name);
     });
     // Handshakes without SNI use the server's own context: it follows the default certificate's renewals.
-    const off = fallback.onRenew(() => server.setSecureContext({ ...fallback.contextOptions(), minVersion: 'TLSv1.2' }));
+    const off = fallback.onRenew(() => server.setSecureContext(fallback.contextOptions()));
     server.once('close', off);
     return server;
   }
