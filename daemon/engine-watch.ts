@@ -1,7 +1,7 @@
 // Keeps one engine event subscription alive for the daemon: reconnects with a doubling, capped backoff and reports
 // every (re)connect so callers wake their loops (events may have been missed while the stream was down).
 
-import type { ContainerEngine, EngineEvent } from './api/engine.ts';
+import type { EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 
 /**
@@ -12,10 +12,11 @@ import { CmeshError } from './api/errors.ts';
 export const SETTLING_ACTIONS: ReadonlySet<string> = new Set(['die', 'kill', 'oom', 'stop', 'pause', 'unpause']);
 export const SETTLE_WAKES_MS: readonly number[] = [150, 600];
 
-export interface WatchEngineOptions {
-  engine: ContainerEngine;
+export interface WatchEngineOptions<E = EngineEvent> {
+  /** The container engine, or another engine event source (the swarm's task and service streams). */
+  engine: { events(options: { signal: AbortSignal }): AsyncIterable<E> };
   signal: AbortSignal;
-  onEvent: (event: EngineEvent) => void;
+  onEvent: (event: E) => void;
   /** After a drop, once the backoff elapsed and just before re-subscribing. */
   onReconnect: () => void;
   onError: (error: CmeshError) => void;
@@ -23,7 +24,7 @@ export interface WatchEngineOptions {
   maxMs?: number;
 }
 
-export async function watchEngine(o: WatchEngineOptions): Promise<void> {
+export async function watchEngine<E = EngineEvent>(o: WatchEngineOptions<E>): Promise<void> {
   const initialMs = o.initialMs ?? 1000;
   const maxMs = o.maxMs ?? 30_000;
   let delay = initialMs;

@@ -186,6 +186,24 @@ export type SwarmObjectKind = 'secret' | 'config';
 
 export type LabelQuery = Record<string, string | true>;
 
+/** What an engine event stream of the swarm carries: `task` = a task container on this node, `service` = a service. */
+export type SwarmEventKind = 'task' | 'service';
+
+export interface SwarmEvent {
+  kind: SwarmEventKind;
+  /** The engine's action: create/start/die/stop/destroy/`health_status: healthy`… for tasks, create/update/remove for services. */
+  action: string;
+  /** The container's ID (task) or the service's ID. */
+  id: string;
+  /**
+   * Actor.Attributes: a task container's labels (its ContainerSpec.Labels and Swarm's com.docker.swarm.*) beside
+   * name/exitCode; a service's name and what an update changed (`updatestate.new`, `replicas.new`, `image.new`…).
+   */
+  attributes: Record<string, string>;
+  /** Epoch ms. */
+  time: number;
+}
+
 export interface SwarmEngine {
   /** Never throws for a non-swarm engine: `state: 'inactive'` says so. */
   swarmStatus(): Promise<SwarmStatus>;
@@ -201,6 +219,14 @@ export interface SwarmEngine {
 
   /** Tasks of services carrying `labels`, every state (the caller filters on desiredState). */
   listTasks(labels: LabelQuery): Promise<SwarmTaskInfo[]>;
+
+  /**
+   * Live engine events of one kind until `signal` aborts: `task` = lifecycle of the containers carrying `labels` (the
+   * task containers on this node: Swarm copies ContainerSpec.Labels onto them); `service` = every service of the swarm
+   * (the engine puts no labels on service events, so `labels` is not applied: callers match the service ID). Throws
+   * CMESH_E_ENGINE_UNAVAILABLE when the stream is lost; it never ends on its own.
+   */
+  events(options: { kind: SwarmEventKind; labels: LabelQuery; signal: AbortSignal }): AsyncIterable<SwarmEvent>;
 
   /** Swarm-scoped overlays; one just created or removed may take a moment to (dis)appear here. */
   listNetworks(labels: LabelQuery): Promise<SwarmNetworkInfo[]>;

@@ -9,6 +9,8 @@ import type {
   SwarmObjectInfo,
   SwarmObjectKind,
   SwarmObjectSpec,
+  SwarmEvent,
+  SwarmEventKind,
   SwarmServiceInfo,
   SwarmServiceSpec,
   SwarmStatus,
@@ -19,6 +21,7 @@ import { CmeshError } from '../api/errors.ts';
 import { resolveEngineTarget } from './connect.ts';
 import { JsonObjectSplitter } from './json-stream.ts';
 import { DockerCalls, labelFilters } from './docker-calls.ts';
+import { drainStream } from './engine-streams.ts';
 import type { EngineOp } from './translate-error.ts';
 
 type Json = Record<string, unknown>;
@@ -57,6 +60,20 @@ export function toTask(raw: Json): SwarmTaskInfo {
       .map((p) => ({ targetPort: num(p['TargetPort']), publishedPort: num(p['PublishedPort']), protocol: str(p['Protocol']) === 'udp' ? 'udp' : 'tcp' })),
     image: str(spec['Image']),
   };
+}
+
+/** Only the lifecycle: health checks alone would add three exec_* events per task per interval. */
+const TASK_ACTIONS = ['create', 'start', 'die', 'stop', 'destroy', 'health_status'];
+
+/** One /events object → a SwarmEvent of `kind`, or undefined for anything else on the stream. */
+export function toSwarmEvent(kind: SwarmEventKind, raw: Json): SwarmEvent | undefined {
+  const action = str(raw['Action']);
+  if (str(raw['Type']) !== (kind === 'task' ? 'container' : 'service') || !action) return undefined;
+  const actor = obj(raw['Actor']);
+  const attributes: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj(actor['Attributes']))) if (typeof v === 'string') attributes[k] = v;
+  const nanos = num(raw['timeNano']);
+  return { kind, action, id: str(actor['ID']), attributes, time: nanos > 0 ? Math.floor(nanos / 1_000_000) : Date.now() };
 }
 
 export class DockerodeSwarm implements SwarmEngine {
@@ -113,6 +130,21 @@ export class DockerodeSwarm implements SwarmEngine {
     if (services.length === 0) return [];
     const raw = (await this.#d.call({ op: 'task-list' }, () => this.#d.docker.listTasks({ filters: { service: services.map((s) => s.id) } }))) as Json[];
     return raw.map(toTask);
+  }
+
+  async *events(options: { kind: SwarmEventKind; labels: LabelQuery; signal: AbortSignal }): AsyncIterable<SwarmEvent> {
+    if (options.signal.aborted) return;
+    // The engine puts no labels on service events, so a label filter would drop every one of them.
+    const filters = options.kind === 'task' ? { type: ['container'], event: TASK_ACTIONS, label: labelFilters(options.labels) } : { type: ['service'] };
+    const res = await this.#d.open({ op: 'events' }, '/events?', { filters }, options.signal);
+    if (!res) return;
+    const splitter = new JsonObjectSplitter();
+    const toEvents = (objs: Json[]) => objs.map((o) => toSwarmEvent(options.kind, o)).filter((e): e is SwarmEvent => e !== undefined);
+    const lost = (err: unknown) =>
+      new CmeshError('CMESH_E_ENGINE_UNAVAILABLE', `lost the swarm ${options.kind} event stream`, { hint: 'reconnecting', ...(err === undefined ? {} : { cause: err }) });
+    yield* drainStream(res.stream, res.link, (c) => toEvents(splitter.push(c)), () => toEvents(splitter.end()), lost);
+    if (options.signal.aborted) return;
+    throw lost(undefined);
   }
 
   async listNetworks(labels: LabelQuery): Promise<SwarmNetworkInfo[]> {

@@ -11,12 +11,15 @@ import type {
   SwarmObjectInfo,
   SwarmObjectKind,
   SwarmObjectSpec,
+  SwarmEvent,
+  SwarmEventKind,
   SwarmServiceInfo,
   SwarmServiceSpec,
   SwarmStatus,
   SwarmTaskInfo,
 } from '../api/swarm-engine.ts';
 import { fakeId } from './fake-core.ts';
+import { Subscription } from './fake-signal.ts';
 import { type EngineOp, isBenign, swarmNotManager, translateEngineError } from './translate-error.ts';
 
 export interface FakeSwarmOptions {
@@ -45,6 +48,7 @@ export class FakeSwarm implements SwarmEngine {
   readonly #tasks: SwarmTaskInfo[] = [];
   readonly #networks = new Map<string, SwarmNetworkInfo>();
   readonly #objects = { secret: new Map<string, SwarmObjectInfo>(), config: new Map<string, SwarmObjectInfo>() };
+  readonly #subscribers = new Set<{ kind: SwarmEventKind; labels: LabelQuery; sub: Subscription<SwarmEvent> }>();
   #seq = 0;
   #nextPort: number;
   /** Every method call, in order (tests assert what was sent). */
@@ -71,6 +75,7 @@ export class FakeSwarm implements SwarmEngine {
     const svc = t && [...this.#services.values()].find((s) => s.id === t.serviceId);
     if (!t || !svc) throw new Error(`fake swarm: no task ${taskId}`);
     Object.assign(t, { state: 'failed', desiredState: 'shutdown', message: 'task: non-zero exit (137)' });
+    this.#taskEvent(svc, t, 'die', { exitCode: '137' });
     this.#startTask(svc, t.slot);
   }
 
@@ -95,6 +100,7 @@ export class FakeSwarm implements SwarmEngine {
     if (this.#services.has(spec.Name)) throw this.#error(409, `rpc error: code = AlreadyExists desc = name conflicts with an existing object: service ${spec.Name} already exists`, 'service-create', spec.Name);
     const svc: FakeService = { id: this.#id('s'), version: 1, spec: clone(spec) };
     this.#services.set(spec.Name, svc);
+    this.#emit('service', 'create', svc.id, { name: spec.Name });
     this.#converge(svc, true);
     return clone(svc);
   }
@@ -105,9 +111,14 @@ export class FakeSwarm implements SwarmEngine {
     if (!svc) throw this.#error(404, `service ${id} not found`, 'service-update', id);
     if (svc.version !== version) throw this.#error(500, 'rpc error: code = Unknown desc = update out of sequence', 'service-update', id);
     const replace = JSON.stringify(svc.spec.TaskTemplate) !== JSON.stringify(spec.TaskTemplate) || JSON.stringify(svc.spec.EndpointSpec) !== JSON.stringify(spec.EndpointSpec);
+    const replicas = { 'replicas.old': String(svc.spec.Mode.Replicated.Replicas), 'replicas.new': String(spec.Mode.Replicated.Replicas) };
     svc.spec = clone(spec);
     svc.version += 1;
+    // As the engine reports them: an update of the task template runs Swarm's updater, a count change does not.
+    const scaled = replicas['replicas.old'] !== replicas['replicas.new'] ? replicas : {};
+    this.#emit('service', 'update', svc.id, { name: spec.Name, ...scaled, ...(replace ? { 'updatestate.new': 'updating' } : {}) });
     this.#converge(svc, replace);
+    if (replace) this.#emit('service', 'update', svc.id, { name: spec.Name, 'updatestate.old': 'updating', 'updatestate.new': 'completed' });
   }
 
   async removeService(idOrName: string): Promise<void> {
@@ -115,6 +126,7 @@ export class FakeSwarm implements SwarmEngine {
     const svc = this.#service(idOrName);
     if (!svc) return this.#benign('service-remove', 404);
     this.#services.delete(svc.spec.Name);
+    this.#emit('service', 'remove', svc.id, { name: svc.spec.Name });
     for (let i = this.#tasks.length - 1; i >= 0; i--) if (this.#tasks[i]!.serviceId === svc.id) this.#tasks.splice(i, 1);
   }
 
@@ -122,6 +134,17 @@ export class FakeSwarm implements SwarmEngine {
     this.#enter('listTasks', [labels], 'task-list');
     const ids = new Set([...this.#services.values()].filter((s) => matches(s.spec.Labels, labels)).map((s) => s.id));
     return this.#tasks.filter((t) => ids.has(t.serviceId)).map(clone);
+  }
+
+  async *events(options: { kind: SwarmEventKind; labels: LabelQuery; signal: AbortSignal }): AsyncIterable<SwarmEvent> {
+    this.#enter('events', [options.kind, options.labels], 'events');
+    const entry = { kind: options.kind, labels: options.kind === 'task' ? options.labels : {}, sub: new Subscription<SwarmEvent>() };
+    this.#subscribers.add(entry);
+    try {
+      yield* entry.sub.iterate(options.signal);
+    } finally {
+      this.#subscribers.delete(entry);
+    }
   }
 
   async listNetworks(labels: LabelQuery): Promise<SwarmNetworkInfo[]> {
@@ -187,9 +210,13 @@ export class FakeSwarm implements SwarmEngine {
   /** Brings a service's running tasks to its replica count; `replace` retires every old task first (a new spec). */
   #converge(svc: FakeService, replace: boolean): void {
     const live = () => this.#tasks.filter((t) => t.serviceId === svc.id && t.desiredState === 'running');
-    if (replace) for (const t of live()) Object.assign(t, { state: 'shutdown', desiredState: 'shutdown', message: 'shutdown' });
+    const retire = (t: SwarmTaskInfo) => {
+      Object.assign(t, { state: 'shutdown', desiredState: 'shutdown', message: 'shutdown' });
+      this.#taskEvent(svc, t, 'die', { exitCode: '0' });
+    };
+    if (replace) for (const t of live()) retire(t);
     const want = svc.spec.Mode.Replicated.Replicas;
-    for (const t of live()) if (t.slot > want) Object.assign(t, { state: 'shutdown', desiredState: 'shutdown', message: 'shutdown' });
+    for (const t of live()) if (t.slot > want) retire(t);
     const taken = new Set(live().map((t) => t.slot));
     for (let slot = 1; slot <= want; slot++) if (!taken.has(slot)) this.#startTask(svc, slot);
   }
@@ -202,7 +229,7 @@ export class FakeSwarm implements SwarmEngine {
       publishedPort: p.PublishedPort ?? this.#nextPort++,
       protocol: p.Protocol,
     }));
-    this.#tasks.push({
+    const task: SwarmTaskInfo = {
       id: this.#id('t'),
       serviceId: svc.id,
       slot,
@@ -214,7 +241,22 @@ export class FakeSwarm implements SwarmEngine {
       labels: { ...c.Labels },
       ports: known ? ports : [],
       image: c.Image,
-    });
+    };
+    this.#tasks.push(task);
+    if (!known) return;
+    this.#taskEvent(svc, task, 'create');
+    this.#taskEvent(svc, task, 'start');
+  }
+
+  /** A task container's event, with the labels the engine puts on it (the spec's, and Swarm's task name). */
+  #taskEvent(svc: FakeService, t: SwarmTaskInfo, action: string, extra: Record<string, string> = {}): void {
+    const name = `${svc.spec.Name}.${t.slot}.${t.id}`;
+    const attributes = { ...t.labels, 'com.docker.swarm.service.name': svc.spec.Name, 'com.docker.swarm.task.name': name, name, ...extra };
+    this.#emit('task', action, t.containerId ?? t.id, attributes);
+  }
+
+  #emit(kind: SwarmEventKind, action: string, id: string, attributes: Record<string, string>): void {
+    for (const s of this.#subscribers) if (s.kind === kind && matches(attributes, s.labels)) s.sub.push({ kind, action, id, attributes, time: Date.now() });
   }
 
   #service(idOrName: string): FakeService | undefined {

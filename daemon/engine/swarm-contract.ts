@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { CmeshError } from '../api/errors.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
-import type { SwarmEngine, SwarmServiceSpec, SwarmTaskInfo } from '../api/swarm-engine.ts';
+import type { SwarmEngine, SwarmEvent, SwarmEventKind, SwarmServiceSpec, SwarmTaskInfo } from '../api/swarm-engine.ts';
 
 export interface SwarmHarness {
   swarm: SwarmEngine;
@@ -109,6 +109,34 @@ export function swarmContract(name: string, makeHarness: () => Promise<SwarmHarn
       assert.ok(after.version > s.version);
       assert.equal(after.spec.Mode.Replicated.Replicas, 1);
       await until(h(), '1 running task', async () => (running(await h().swarm.listTasks(labels())).length === 1 ? true : undefined));
+    });
+
+    it('streams events: a new task’s container starts with its labels and task name; a template update moves the update state', async () => {
+      const ac = new AbortController();
+      const seen: SwarmEvent[] = [];
+      const pump = (kind: SwarmEventKind) =>
+        (async () => {
+          for await (const e of h().swarm.events({ kind, labels: labels(), signal: ac.signal })) seen.push(e);
+        })().catch(() => undefined);
+      const pumps = [pump('task'), pump('service')];
+      try {
+        await sleep(300); // the engine answers the subscription before it streams
+        const s = (await h().swarm.inspectService(`${h().project}_web`))!;
+        const next = spec('web', 1);
+        next.TaskTemplate.ContainerSpec.Env = ['CMESH_CONTRACT=2'];
+        await h().swarm.updateService(s.id, s.version, next);
+        const states = () => seen.filter((e) => e.kind === 'service' && e.id === s.id && e.action === 'update').map((e) => e.attributes['updatestate.new']);
+        await until(h(), 'the update completed', async () => (states().includes('completed') ? true : undefined));
+        assert.deepEqual(states().filter(Boolean), ['updating', 'completed']);
+        const start = seen.find((e) => e.kind === 'task' && e.action === 'start');
+        assert.ok(start, `a task container start among ${seen.map((e) => `${e.kind}:${e.action}`)}`);
+        assert.equal(start.attributes[Labels.project], h().project);
+        assert.match(start.attributes['com.docker.swarm.task.name'] ?? '', new RegExp(`^${h().project}_web\\.1\\.\\w+$`));
+        assert.ok(seen.every((e) => e.kind === 'service' || e.attributes[Labels.project] === h().project), 'only containers carrying the labels');
+      } finally {
+        ac.abort();
+        await Promise.all(pumps);
+      }
     });
 
     it('creates attachable overlays; a taken name conflicts; removal is idempotent', async () => {

@@ -11,6 +11,7 @@ import { Labels } from '../api/labels.ts';
 import type { SwarmEngine } from '../api/swarm-engine.ts';
 import type { ProjectMesh } from '../project-mesh.ts';
 import { replicaRows } from '../project-views.ts';
+import { SwarmEventFeed } from './swarm-event-feed.ts';
 import { type SwarmDownResult, type SwarmUpResult, swarmDown, swarmProjectLabels, swarmReplicas, swarmRestart, swarmUp } from './deploy.ts';
 import { taskContainers } from './tasks.ts';
 import { meshView } from './translate.ts';
@@ -27,9 +28,18 @@ export interface SwarmProjectsOptions {
 export class SwarmProjects {
   readonly #o: SwarmProjectsOptions;
   readonly #observers = new Map<string, AbortController>();
+  /** Task and service events of the projects deployed or observed here, as DaemonEvents (from the first such). */
+  readonly #feed: SwarmEventFeed;
+  readonly #announced = new Set<string>();
 
   constructor(options: SwarmProjectsOptions) {
     this.#o = options;
+    this.#feed = new SwarmEventFeed({ swarm: options.swarm, emit: options.emit, wants: (project) => this.#announced.has(project) });
+  }
+
+  /** Announces a daemon event of a swarm project (stop/start, which the manager leaves to this side). */
+  emit(event: DaemonEvent): void {
+    this.#o.emit(event);
   }
 
   /** The engine the daemon talks to (a node of the swarm): task containers on this node. */
@@ -50,6 +60,8 @@ export class SwarmProjects {
 
   async up(desired: DesiredProject, services: string[]): Promise<SwarmUpResult> {
     const project = desired.project.name;
+    // Subscribed before the deploy, so the first tasks' create/start are announced too.
+    this.#announce(project);
     const result = await swarmUp(
       {
         swarm: this.#o.swarm,
@@ -115,9 +127,14 @@ export class SwarmProjects {
   }
 
   /** `volumes`: also the project's named volumes on this node (`down -v`). */
-  down(project: string, volumes = false): Promise<SwarmDownResult> {
+  async down(project: string, volumes = false): Promise<SwarmDownResult> {
     this.stopObserving(project);
-    return swarmDown(this.#o.swarm, project, volumes ? this.#o.engine : undefined);
+    this.#announced.add(project); // the tasks' stops during the down are still this project's events
+    try {
+      return await swarmDown(this.#o.swarm, project, volumes ? this.#o.engine : undefined);
+    } finally {
+      this.#announced.delete(project);
+    }
   }
 
   async ps(project: string, all: boolean, services: string[]): Promise<ReplicaStatus[]> {
@@ -134,6 +151,7 @@ export class SwarmProjects {
     if (!this.#o.mesh || this.#observers.has(project)) return;
     const ac = new AbortController();
     this.#observers.set(project, ac);
+    this.#announce(project);
     void (async () => {
       while (!ac.signal.aborted) {
         const d = desired();
@@ -146,9 +164,16 @@ export class SwarmProjects {
   stopObserving(project: string): void {
     this.#observers.get(project)?.abort();
     this.#observers.delete(project);
+    this.#announced.delete(project);
+  }
+
+  #announce(project: string): void {
+    this.#announced.add(project);
+    this.#feed.start();
   }
 
   close(): void {
+    this.#feed.close();
     for (const project of [...this.#observers.keys()]) this.stopObserving(project);
   }
 

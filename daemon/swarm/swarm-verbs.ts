@@ -84,5 +84,6 @@ export async function swarmStopStart(
     await sleep(250);
   }
   await swarm.observeOnce(desired);
+  swarm.emit({ type: 'project', time: Date.now(), project, action: opts.verb === 'stop' ? 'stopped' : 'started' });
   return { replicas: await swarm.ps(project, false, []) };
 }
