@@ -98,6 +98,7 @@ export async function requireOneOff(ctx: VerbContext, idOrName: string): Promise
 
 /** The replica `index` of `service`; `running` asks for one that runs (exec), like Compose's --index. */
 export async function requireReplica(ctx: VerbContext, service: string, index: number, running: boolean): Promise<ContainerInfo> {
+  if (ctx.replica) return ctx.replica(service, index, running);
   const all = await ctx.engine.listContainers({ labels: { ...projectLabels(ctx.project), [Labels.service]: service }, all: true });
   const c = all.find((x) => x.labels[Labels.replica] === String(index) && x.labels[Labels.rollout] === undefined) ?? all.find((x) => x.labels[Labels.replica] === String(index));
   if (!c) {

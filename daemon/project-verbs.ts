@@ -24,6 +24,8 @@ export interface VerbContext {
   reconcileNow(): Promise<unknown>;
   /** The project's replicas when they are not the engine's labelled containers (the swarm target's tasks on this node). */
   containers?: () => Promise<ContainerInfo[]>;
+  /** Resolves `--index` of exec/cp when replicas are not the engine's labelled containers (the swarm target's tasks). */
+  replica?: (service: string, index: number, running: boolean) => Promise<ContainerInfo>;
   /** The target replaces a killed replica by itself (Swarm): a kill is only delivered, never a stop. */
   replacesKilled?: true;
 }

@@ -152,6 +152,15 @@ export interface SwarmTaskInfo {
   image: string;
 }
 
+/** A node of the swarm, for messages that name it. */
+export interface SwarmNodeInfo {
+  id: string;
+  /** `Description.Hostname`. */
+  hostname: string;
+  /** `Status.Addr`: the address the node reaches the managers from. */
+  addr: string;
+}
+
 export interface SwarmNetworkSpec {
   name: string;
   labels: Record<string, string>;
@@ -227,6 +236,9 @@ export interface SwarmEngine {
    * CMESH_E_ENGINE_UNAVAILABLE when the stream is lost; it never ends on its own.
    */
   events(options: { kind: SwarmEventKind; labels: LabelQuery; signal: AbortSignal }): AsyncIterable<SwarmEvent>;
+
+  /** A node by ID; undefined when the swarm does not know it (a manager only). */
+  inspectNode(id: string): Promise<SwarmNodeInfo | undefined>;
 
   /** Swarm-scoped overlays; one just created or removed may take a moment to (dis)appear here. */
   listNetworks(labels: LabelQuery): Promise<SwarmNetworkInfo[]>;

@@ -19,7 +19,7 @@ test('target: a bad flag or variable value is a usage error naming where it came
 test('target: a verb the swarm target lacks is refused by name; local runs everything', () => {
   assertTargetSupports('shop', 'swarm', 'up');
   assertTargetSupports('shop', 'local', 'logs');
-  for (const verb of ['stop', 'start', 'kill', 'port', 'top', 'images', 'drain']) assertTargetSupports('shop', 'swarm', verb);
+  for (const verb of ['stop', 'start', 'kill', 'port', 'top', 'images', 'drain', 'exec', 'cp']) assertTargetSupports('shop', 'swarm', verb);
   assert.throws(
     () => assertTargetSupports('shop', 'swarm', 'run'),
     (err: unknown) =>

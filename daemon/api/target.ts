@@ -22,7 +22,7 @@ export function pickTarget(sources: { flag?: string | undefined; env?: string | 
 
 /** Verbs each non-local target carries out; every other verb is refused by name, never run on the local engine. */
 export const TARGET_VERBS: Record<Exclude<Target, 'local'>, readonly string[]> = {
-  swarm: ['up', 'down', 'ps', 'scale', 'services', 'restart', 'logs', 'stop', 'start', 'kill', 'port', 'top', 'images', 'drain'],
+  swarm: ['up', 'down', 'ps', 'scale', 'services', 'restart', 'logs', 'stop', 'start', 'kill', 'port', 'top', 'images', 'drain', 'exec', 'cp', 'events'],
 };
 
 /** Verbs a target refuses for good, with the reason and what to use instead (any other missing verb is "not yet"). */

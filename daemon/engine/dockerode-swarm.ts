@@ -11,6 +11,7 @@ import type {
   SwarmObjectSpec,
   SwarmEvent,
   SwarmEventKind,
+  SwarmNodeInfo,
   SwarmServiceInfo,
   SwarmServiceSpec,
   SwarmStatus,
@@ -145,6 +146,13 @@ export class DockerodeSwarm implements SwarmEngine {
     yield* drainStream(res.stream, res.link, (c) => toEvents(splitter.push(c)), () => toEvents(splitter.end()), lost);
     if (options.signal.aborted) return;
     throw lost(undefined);
+  }
+
+  async inspectNode(id: string): Promise<SwarmNodeInfo | undefined> {
+    const raw = await this.#d.maybe({ op: 'swarm-inspect', subject: id }, () => this.#d.docker.getNode(id).inspect());
+    if (raw === undefined) return undefined;
+    const node = obj(raw);
+    return { id: str(node['ID']), hostname: str(obj(node['Description'])['Hostname']), addr: str(obj(node['Status'])['Addr']) };
   }
 
   async listNetworks(labels: LabelQuery): Promise<SwarmNetworkInfo[]> {

@@ -13,13 +13,14 @@ import type {
   SwarmObjectSpec,
   SwarmEvent,
   SwarmEventKind,
+  SwarmNodeInfo,
   SwarmServiceInfo,
   SwarmServiceSpec,
   SwarmStatus,
   SwarmTaskInfo,
 } from '../api/swarm-engine.ts';
 import { fakeId } from './fake-core.ts';
-import { Subscription } from './fake-signal.ts';
+import { FakeSwarmEvents, matches } from './fake-swarm-events.ts';
 import { type EngineOp, isBenign, swarmNotManager, translateEngineError } from './translate-error.ts';
 
 export interface FakeSwarmOptions {
@@ -35,10 +36,6 @@ interface FakeService {
   spec: SwarmServiceSpec;
 }
 
-function matches(labels: Record<string, string>, query: LabelQuery): boolean {
-  return Object.entries(query).every(([k, v]) => (v === true ? Object.hasOwn(labels, k) : labels[k] === v));
-}
-
 const clone = <T>(v: T): T => structuredClone(v);
 
 export class FakeSwarm implements SwarmEngine {
@@ -48,7 +45,8 @@ export class FakeSwarm implements SwarmEngine {
   readonly #tasks: SwarmTaskInfo[] = [];
   readonly #networks = new Map<string, SwarmNetworkInfo>();
   readonly #objects = { secret: new Map<string, SwarmObjectInfo>(), config: new Map<string, SwarmObjectInfo>() };
-  readonly #subscribers = new Set<{ kind: SwarmEventKind; labels: LabelQuery; sub: Subscription<SwarmEvent> }>();
+  readonly #nodes = new Map<string, SwarmNodeInfo>();
+  readonly #events = new FakeSwarmEvents();
   #seq = 0;
   #nextPort: number;
   /** Every method call, in order (tests assert what was sent). */
@@ -69,13 +67,25 @@ export class FakeSwarm implements SwarmEngine {
     this.#images.add(id);
   }
 
+  /** Test control: the task runs on another node (known to the swarm as `node`), so not on this engine. */
+  placeTask(taskId: string, node: SwarmNodeInfo): void {
+    this.#nodes.set(node.id, node);
+    for (const t of this.#tasks) if (t.id === taskId) t.nodeId = node.id;
+  }
+
+  async inspectNode(id: string): Promise<SwarmNodeInfo | undefined> {
+    this.#enter('inspectNode', [id], 'swarm-inspect');
+    const self = this.#status.nodeId ?? 'fakenode';
+    return id === self ? { id, hostname: 'fake-host', addr: '127.0.0.1' } : this.#nodes.get(id);
+  }
+
   /** Test control: the task's container dies; the orchestrator starts a replacement in the same slot. */
   failTask(taskId: string): void {
     const t = this.#tasks.find((x) => x.id === taskId);
     const svc = t && [...this.#services.values()].find((s) => s.id === t.serviceId);
     if (!t || !svc) throw new Error(`fake swarm: no task ${taskId}`);
     Object.assign(t, { state: 'failed', desiredState: 'shutdown', message: 'task: non-zero exit (137)' });
-    this.#taskEvent(svc, t, 'die', { exitCode: '137' });
+    this.#events.task(svc.spec.Name, t, 'die', { exitCode: '137' });
     this.#startTask(svc, t.slot);
   }
 
@@ -100,7 +110,7 @@ export class FakeSwarm implements SwarmEngine {
     if (this.#services.has(spec.Name)) throw this.#error(409, `rpc error: code = AlreadyExists desc = name conflicts with an existing object: service ${spec.Name} already exists`, 'service-create', spec.Name);
     const svc: FakeService = { id: this.#id('s'), version: 1, spec: clone(spec) };
     this.#services.set(spec.Name, svc);
-    this.#emit('service', 'create', svc.id, { name: spec.Name });
+    this.#events.emit('service', 'create', svc.id, { name: spec.Name });
     this.#converge(svc, true);
     return clone(svc);
   }
@@ -116,9 +126,9 @@ export class FakeSwarm implements SwarmEngine {
     svc.version += 1;
     // As the engine reports them: an update of the task template runs Swarm's updater, a count change does not.
     const scaled = replicas['replicas.old'] !== replicas['replicas.new'] ? replicas : {};
-    this.#emit('service', 'update', svc.id, { name: spec.Name, ...scaled, ...(replace ? { 'updatestate.new': 'updating' } : {}) });
+    this.#events.emit('service', 'update', svc.id, { name: spec.Name, ...scaled, ...(replace ? { 'updatestate.new': 'updating' } : {}) });
     this.#converge(svc, replace);
-    if (replace) this.#emit('service', 'update', svc.id, { name: spec.Name, 'updatestate.old': 'updating', 'updatestate.new': 'completed' });
+    if (replace) this.#events.emit('service', 'update', svc.id, { name: spec.Name, 'updatestate.old': 'updating', 'updatestate.new': 'completed' });
   }
 
   async removeService(idOrName: string): Promise<void> {
@@ -126,7 +136,7 @@ export class FakeSwarm implements SwarmEngine {
     const svc = this.#service(idOrName);
     if (!svc) return this.#benign('service-remove', 404);
     this.#services.delete(svc.spec.Name);
-    this.#emit('service', 'remove', svc.id, { name: svc.spec.Name });
+    this.#events.emit('service', 'remove', svc.id, { name: svc.spec.Name });
     for (let i = this.#tasks.length - 1; i >= 0; i--) if (this.#tasks[i]!.serviceId === svc.id) this.#tasks.splice(i, 1);
   }
 
@@ -136,15 +146,9 @@ export class FakeSwarm implements SwarmEngine {
     return this.#tasks.filter((t) => ids.has(t.serviceId)).map(clone);
   }
 
-  async *events(options: { kind: SwarmEventKind; labels: LabelQuery; signal: AbortSignal }): AsyncIterable<SwarmEvent> {
+  events(options: { kind: SwarmEventKind; labels: LabelQuery; signal: AbortSignal }): AsyncIterable<SwarmEvent> {
     this.#enter('events', [options.kind, options.labels], 'events');
-    const entry = { kind: options.kind, labels: options.kind === 'task' ? options.labels : {}, sub: new Subscription<SwarmEvent>() };
-    this.#subscribers.add(entry);
-    try {
-      yield* entry.sub.iterate(options.signal);
-    } finally {
-      this.#subscribers.delete(entry);
-    }
+    return this.#events.subscribe(options);
   }
 
   async listNetworks(labels: LabelQuery): Promise<SwarmNetworkInfo[]> {
@@ -212,7 +216,7 @@ export class FakeSwarm implements SwarmEngine {
     const live = () => this.#tasks.filter((t) => t.serviceId === svc.id && t.desiredState === 'running');
     const retire = (t: SwarmTaskInfo) => {
       Object.assign(t, { state: 'shutdown', desiredState: 'shutdown', message: 'shutdown' });
-      this.#taskEvent(svc, t, 'die', { exitCode: '0' });
+      this.#events.task(svc.spec.Name, t, 'die', { exitCode: '0' });
     };
     if (replace) for (const t of live()) retire(t);
     const want = svc.spec.Mode.Replicated.Replicas;
@@ -244,20 +248,10 @@ export class FakeSwarm implements SwarmEngine {
     };
     this.#tasks.push(task);
     if (!known) return;
-    this.#taskEvent(svc, task, 'create');
-    this.#taskEvent(svc, task, 'start');
+    this.#events.task(svc.spec.Name, task, 'create');
+    this.#events.task(svc.spec.Name, task, 'start');
   }
 
-  /** A task container's event, with the labels the engine puts on it (the spec's, and Swarm's task name). */
-  #taskEvent(svc: FakeService, t: SwarmTaskInfo, action: string, extra: Record<string, string> = {}): void {
-    const name = `${svc.spec.Name}.${t.slot}.${t.id}`;
-    const attributes = { ...t.labels, 'com.docker.swarm.service.name': svc.spec.Name, 'com.docker.swarm.task.name': name, name, ...extra };
-    this.#emit('task', action, t.containerId ?? t.id, attributes);
-  }
-
-  #emit(kind: SwarmEventKind, action: string, id: string, attributes: Record<string, string>): void {
-    for (const s of this.#subscribers) if (s.kind === kind && matches(attributes, s.labels)) s.sub.push({ kind, action, id, attributes, time: Date.now() });
-  }
 
   #service(idOrName: string): FakeService | undefined {
     return this.#services.get(idOrName) ?? [...this.#services.values()].find((s) => s.id === idOrName);

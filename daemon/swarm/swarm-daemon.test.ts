@@ -112,7 +112,7 @@ test('the daemon remembers the target: a plain up stays on swarm, a different ta
 test('verbs the swarm target lacks are refused by name, never run locally; pause names Swarm’s reason', async () => {
   await rejectsCode(client.request('POST', '/v1/projects/shop/rm', { services: [], stop: false, dryRun: false, volumes: false }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh rm` is not supported yet on the swarm target/);
   await rejectsCode(client.request('POST', '/v1/projects/shop/pause', { services: [] }), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh pause` is not available on the swarm target.*no paused task state/);
-  await rejectsCode(client.request('GET', '/v1/projects/shop/archive?service=web&path=/etc'), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh cp` is not supported yet/);
+  await rejectsCode(client.request('POST', '/v1/projects/shop/run', {}), 'CMESH_E_TARGET_UNSUPPORTED', /`cmesh run` is not supported yet on the swarm target/);
   assert.deepEqual(await engine.listContainers({ labels: {}, all: true }), []);
 });
 

@@ -1,5 +1,5 @@
 // The swarm target's `stop`/`start` (replicas to 0 and back, the count kept in the desired state) and the context that
-// lets the replica verbs (kill, port, top, images, dash's kill) act on this node's tasks. `pause` is refused by name
+// lets the replica verbs (kill, port, top, images, dash's kill, exec, cp) act on this node's tasks. `pause` is refused by name
 // (api/target.ts): Swarm has no paused task state.
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +10,7 @@ import { Labels } from '../api/labels.ts';
 import type { VerbContext } from '../project-verbs.ts';
 import { swarmProjectLabels, swarmReplicas } from './deploy.ts';
 import type { SwarmProjects } from './swarm-projects.ts';
+import { swarmTaskReplica } from './task-replica.ts';
 
 /** The replica verbs' view of a swarm project: its tasks on this node; a "reconcile" re-feeds the mesh pools. */
 export function swarmVerbContext(swarm: SwarmProjects, project: string, desired: () => DesiredProject | undefined): VerbContext {
@@ -17,6 +18,7 @@ export function swarmVerbContext(swarm: SwarmProjects, project: string, desired:
     engine: swarm.engine,
     project,
     containers: () => swarm.localTasks(project),
+    replica: (service, index, running) => swarmTaskReplica(swarm.swarmEngine, project, service, index, running),
     reconcileNow: async () => {
       const d = desired();
       if (d) await swarm.observeOnce(d);
