@@ -71,7 +71,7 @@ test('reconnecting header, confirmation prompt and inline error', () => {
   assert.match(frame(s)[0]!, /^cmesh dash · reconnecting… · project shop/);
   let k = press(press(base(), '', { return: true }), '', { downArrow: true });
   k = press(k, 'k');
-  assert.match(frame(k).at(-1)!, /^kill web-1\? the supervisor replaces it {2}\[y\/n\]/);
+  assert.match(frame(k).at(-1)!, /^kill web-1\? \(SIGKILL; a new replica replaces it\) {2}\[y\/n\]/);
   const err = base({ type: 'result', ok: false, text: 'no replica web-9 in project "shop"' });
   assert.equal(frame(err).at(-1), '✗ no replica web-9 in project "shop"');
 });

@@ -18,7 +18,7 @@ function fakeClient(downFor: number, calls: string[] = []): DashClient {
       if (path.startsWith('/v1/services')) return [web] as T;
       if (path.endsWith('/ps')) return psRows(web) as T;
       if (path === '/v1/info') return info as T;
-      if (path.endsWith('/kill')) return { killed: 'shop-web-1' } as T;
+      if (path.endsWith('/kill')) return (path.includes('/swarmy/') ? { killed: 'swarmy_web.1.t9', replacedBy: 'swarm' } : { killed: 'shop-web-1', replacedBy: 'supervisor' }) as T;
       throw new CmeshError('CMESH_E_SERVICE_NOT_FOUND', 'no service "x"', { hint: 'check the name' });
     },
     async *stream<T>(): AsyncGenerator<T> {
@@ -70,6 +70,8 @@ test('effects go through the control API and report inline, errors with their hi
   await runEffect(fakeClient(0, calls), 'shop', undefined, { kind: 'kill', service: 'web', replica: 1 }, dispatch);
   assert.deepEqual(calls, ['POST /v1/projects/shop/kill {"service":"web","replica":1}']);
   assert.deepEqual(state.result, { ok: true, text: 'killed shop-web-1; the supervisor replaces it' });
+  await runEffect(fakeClient(0, calls), 'swarmy', undefined, { kind: 'kill', service: 'web', replica: 1 }, dispatch);
+  assert.deepEqual(state.result, { ok: true, text: 'killed swarmy_web.1.t9; Swarm’s orchestrator replaces the task' });
   await runEffect(fakeClient(0, calls), 'shop', undefined, { kind: 'restart', service: 'x' }, dispatch);
   assert.deepEqual(state.result, { ok: false, text: 'no service "x" (check the name)' });
   await runEffect(fakeClient(0, calls), 'shop', undefined, { kind: 'build', service: 'web' }, dispatch);

@@ -2,7 +2,7 @@
 // selected service's logs, and actions sent through the control API. Every loop reconnects with backoff and stops
 // on the signal.
 
-import type { DaemonInfo, LogFrame, OperationFrame, ReplicaStatus, ServiceTableRow } from '../../daemon/api/control.ts';
+import type { DaemonInfo, KillReplicaResult, LogFrame, OperationFrame, ReplicaStatus, ServiceTableRow } from '../../daemon/api/control.ts';
 import { isCmeshError } from '../../daemon/api/errors.ts';
 import type { DaemonEvent } from '../../daemon/api/events.ts';
 import type { ProjectSpec } from '../../daemon/api/project.ts';
@@ -204,8 +204,9 @@ export async function runEffect(client: DashClient, project: string, spec: Proje
         await client.request('POST', `${base}/drain`, { service: effect.service, replica: effect.replica, drained: effect.drained });
         return ok(`${effect.drained ? 'drained' : 'undrained'} ${effect.service}-${effect.replica}`);
       case 'kill': {
-        const r = await client.request<{ killed: string }>('POST', `${base}/kill`, { service: effect.service, replica: effect.replica });
-        return ok(`killed ${r.killed}; the supervisor replaces it`);
+        const r = await client.request<KillReplicaResult>('POST', `${base}/kill`, { service: effect.service, replica: effect.replica });
+        // A daemon from before `replacedBy` runs only local projects.
+        return ok(`killed ${r.killed}; ${r.replacedBy === 'swarm' ? 'Swarm’s orchestrator replaces the task' : 'the supervisor replaces it'}`);
       }
       case 'build':
         if (!spec) {

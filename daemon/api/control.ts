@@ -123,6 +123,12 @@ export interface ReplicaRequest {
   replica: number;
 }
 
+/** The answer of POST /v1/projects/:name/kill: who replaces the killed container (cmesh's supervisor, or Swarm's orchestrator). */
+export interface KillReplicaResult {
+  killed: string;
+  replacedBy: 'supervisor' | 'swarm';
+}
+
 /** POST /v1/projects/:name/drain: take a replica out of (or back into) the balancer without stopping it. */
 export interface DrainRequest extends ReplicaRequest {
   drained: boolean;

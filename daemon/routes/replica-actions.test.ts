@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DaemonClient } from '../../cli/daemon-client.ts';
-import type { ReplicaStatus, ServiceTableRow } from '../api/control.ts';
+import type { KillReplicaResult, ReplicaStatus, ServiceTableRow } from '../api/control.ts';
 import { CmeshError } from '../api/errors.ts';
 import { type RunningDaemon, startDaemon } from '../daemon.ts';
 import { FakeEngine } from '../engine/fake-engine.ts';
@@ -38,8 +38,8 @@ const rejects = async (body: unknown, action: string, code: string): Promise<voi
 
 test('kill SIGKILLs the replica’s running container and names it', async () => {
   const web1 = (await client.request<ReplicaStatus[]>('GET', '/v1/projects/shop/ps')).find((r) => r.service === 'web' && r.replica === 1)!;
-  const result = await client.request<{ killed: string }>('POST', '/v1/projects/shop/kill', { service: 'web', replica: 1 });
-  assert.equal(result.killed, web1.name);
+  const result = await client.request<KillReplicaResult>('POST', '/v1/projects/shop/kill', { service: 'web', replica: 1 });
+  assert.deepEqual([result.killed, result.replacedBy], [web1.name, 'supervisor']);
   assert.deepEqual(engine.callsOf('killContainer').at(-1)?.args, [web1.container, 'SIGKILL']);
 });
 

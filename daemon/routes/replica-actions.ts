@@ -1,6 +1,6 @@
 // Per-replica control routes (kill, drain) used by `cmesh dash`: find the replica (the router checked the body), act.
 
-import type { DrainRequest, ReplicaRequest, ReplicaStatus } from '../api/control.ts';
+import type { DrainRequest, KillReplicaResult, ReplicaRequest, ReplicaStatus } from '../api/control.ts';
 import { CmeshError } from '../api/errors.ts';
 import type { ProjectManager } from '../projects.ts';
 
@@ -16,11 +16,11 @@ async function findReplica(manager: ProjectManager, project: string, ref: Replic
   return row;
 }
 
-/** SIGKILL, not stop: the point is to exercise the supervisor's replacement path. */
-export async function killReplica(manager: ProjectManager, project: string, ref: ReplicaRequest): Promise<{ killed: string }> {
+/** SIGKILL, not stop: the point is to exercise the replacement path (the supervisor's, or Swarm's on that target). */
+export async function killReplica(manager: ProjectManager, project: string, ref: ReplicaRequest): Promise<KillReplicaResult> {
   const row = await findReplica(manager, project, ref);
   await manager.engine.killContainer(row.container, 'SIGKILL');
-  return { killed: row.name };
+  return { killed: row.name, replacedBy: manager.targetOf(project) === 'swarm' ? 'swarm' : 'supervisor' };
 }
 
 export async function drainReplica(
