@@ -71,7 +71,7 @@ test('effects go through the control API and report inline, errors with their hi
   assert.deepEqual(calls, ['POST /v1/projects/shop/kill {"service":"web","replica":1}']);
   assert.deepEqual(state.result, { ok: true, text: 'killed shop-web-1; the supervisor replaces it' });
   await runEffect(fakeClient(0, calls), 'swarmy', undefined, { kind: 'kill', service: 'web', replica: 1 }, dispatch);
-  assert.deepEqual(state.result, { ok: true, text: 'killed swarmy_web.1.t9; Swarm’s orchestrator replaces the task' });
+  assert.deepEqual(state.result, { ok: true, text: 'killed swarmy_web.1.t9; Swarm replaces it' });
   await runEffect(fakeClient(0, calls), 'shop', undefined, { kind: 'restart', service: 'x' }, dispatch);
   assert.deepEqual(state.result, { ok: false, text: 'no service "x" (check the name)' });
   await runEffect(fakeClient(0, calls), 'shop', undefined, { kind: 'build', service: 'web' }, dispatch);

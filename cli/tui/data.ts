@@ -206,7 +206,7 @@ export async function runEffect(client: DashClient, project: string, spec: Proje
       case 'kill': {
         const r = await client.request<KillReplicaResult>('POST', `${base}/kill`, { service: effect.service, replica: effect.replica });
         // A daemon from before `replacedBy` runs only local projects.
-        return ok(`killed ${r.killed}; ${r.replacedBy === 'swarm' ? 'Swarm’s orchestrator replaces the task' : 'the supervisor replaces it'}`);
+        return ok(`killed ${r.killed}; ${r.replacedBy === 'swarm' ? 'Swarm replaces it' : 'the supervisor replaces it'}`);
       }
       case 'build':
         if (!spec) {

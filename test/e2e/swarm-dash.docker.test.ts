@@ -58,7 +58,7 @@ x-cmesh: { target: swarm }
       await pane.keys('k');
       await pane.see(/kill web-1\? .*\[y\/n\]/);
       await pane.keys('y');
-      await pane.see(/killed \S+; Swarm’s orchestrator replaces the task/);
+      await pane.see(/killed \S+; Swarm replaces it/);
       await until('Swarm to replace the task in slot 1', 60_000, async () => {
         const now = (await cli.ps()).find((r) => r.service === 'web' && r.replica === 1 && r.state === 'running' && r.container !== before1.container);
         return now?.health === 'healthy' ? now : undefined;

@@ -166,7 +166,7 @@ configs:
       }
     });
 
-    test('port, top and images act on the tasks; pause is refused with Swarm’s reason and the alternative', async () => {
+    test('port, top and images act on the tasks; pause is refused with Swarm’s reason and the alternative, run as not yet', async () => {
       assert.equal((await cli.ok(['port', 'web', '8080'])).stdout.trim(), `127.0.0.1:${port}`);
       const hosts = await taskHostnames(`${project}_web`);
       const top = JSON.parse((await cli.ok(['top', '--json', 'web'])).stdout) as ReplicaProcesses[];
@@ -180,9 +180,9 @@ configs:
       assert.equal(r.code, 2);
       assert.match(r.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh pause` is not available on the swarm target.*no paused task state/);
       assert.match(r.stderr, /cmesh stop <service>/);
-      const exec = await cli.cmesh(['exec', '-T', 'web', 'hostname']);
-      assert.equal(exec.code, 2, exec.stderr);
-      assert.match(exec.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh exec` is not supported yet on the swarm target/);
+      const oneOff = await cli.cmesh(['run', '--rm', '-T', 'web', 'hostname']);
+      assert.equal(oneOff.code, 2, oneOff.stderr);
+      assert.match(oneOff.stderr, /CMESH_E_TARGET_UNSUPPORTED.*`cmesh run` is not supported yet on the swarm target/);
     });
 
     test('stop scales to 0 (the port then has no task), start brings the 3 tasks back healthy and serving', async () => {
