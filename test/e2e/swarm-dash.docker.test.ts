@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
-import { ensureBaseImages, newRunId, ROOT } from '../helpers/docker.ts';
-import { freePort } from '../helpers/free-port.ts';
-import { composeTestLabels, hostnameWeb, swarmTestFile, teardownSwarmProject } from '../helpers/swarm.ts';
+import { type CmeshCli, until } from '../helpers/cmesh-cli.ts';
+import { newRunId, ROOT } from '../helpers/docker.ts';
+import { swarmTestFile, teardownSwarmProject, upTwoTaskWeb } from '../helpers/swarm.ts';
 import { paneEnv, startPane, type TmuxPane } from '../helpers/tmux.ts';
 
 const runId = newRunId('swarmdash');
@@ -24,17 +23,7 @@ else {
     let port = 0;
 
     before(async () => {
-      await ensureBaseImages();
-      cli = await newCmeshCli();
-      port = await freePort();
-      await cli.writeCompose(
-        project,
-        `${hostnameWeb(port, 2, runId, '    stop_grace_period: 1s\n')}networks:
-  default: { labels: ${composeTestLabels(runId)} }
-x-cmesh: { target: swarm }
-`,
-      );
-      await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+      ({ cli, port } = await upTwoTaskWeb(project, runId));
     });
 
     after(async () => {

@@ -10,10 +10,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DaemonEvent } from '../../daemon/api/events.ts';
-import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { ensureBaseImages, newRunId, ROOT, run } from '../helpers/docker.ts';
-import { freePort } from '../helpers/free-port.ts';
-import { composeTestLabels, hostnameWeb, swarmTestFile, teardownSwarmProject } from '../helpers/swarm.ts';
+import { type CmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
+import { newRunId, ROOT, run } from '../helpers/docker.ts';
+import { swarmTestFile, teardownSwarmProject, upTwoTaskWeb } from '../helpers/swarm.ts';
 
 const runId = newRunId('swarmev');
 const project = runId;
@@ -44,17 +43,7 @@ else {
     const of = <T extends DaemonEvent['type']>(type: T) => events().filter((e): e is Extract<DaemonEvent, { type: T }> => e.type === type);
 
     before(async () => {
-      await ensureBaseImages();
-      cli = await newCmeshCli();
-      const port = await freePort();
-      await cli.writeCompose(
-        project,
-        `${hostnameWeb(port, 2, runId, '    stop_grace_period: 1s\n')}networks:
-  default: { labels: ${composeTestLabels(runId)} }
-x-cmesh: { target: swarm }
-`,
-      );
-      await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+      ({ cli } = await upTwoTaskWeb(project, runId));
       const start = (args: string[], sink: (d: string) => void) => {
         const child = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), 'events', ...args], { cwd: cli.work, env: { ...cli.env(), NO_COLOR: '1' } });
         child.stdout.on('data', (d) => sink(String(d)));

@@ -19,10 +19,10 @@ export interface Outcome {
 export const loopbackPool = (port: number, connections: number): Pool =>
   new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1, keepAliveTimeout: 4000 });
 
-/** One GET, never throws; `since` is when the request was due (its send time by default). */
-export async function get(client: Pool, path = '/', since = performance.now()): Promise<Outcome> {
+/** One GET (or HEAD), never throws; `since` is when the request was due (its send time by default). */
+export async function get(client: Pool, path = '/', since = performance.now(), method: 'GET' | 'HEAD' = 'GET'): Promise<Outcome> {
   try {
-    const res = await client.request({ path, method: 'GET', headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const res = await client.request({ path, method, headersTimeout: 10_000, bodyTimeout: 10_000 });
     await res.body.text();
     const servedBy = res.headers['x-served-by'];
     return { status: res.statusCode, ms: performance.now() - since, ...(typeof servedBy === 'string' ? { servedBy } : {}) };
@@ -69,6 +69,8 @@ export interface PacedLoadOptions {
   maxMs: number;
   maxCount: number;
   stop?: AbortSignal;
+  /** HEAD: answers without a body, which a server writes in one piece (see test/helpers/swarm.ts underLoad). */
+  method?: 'GET' | 'HEAD';
 }
 
 /** `concurrency` workers, each waiting for its answer, paced to `rate` in total; stops at maxMs, maxCount or `stop`. */
@@ -79,7 +81,7 @@ export async function pacedLoad(client: Pool, o: PacedLoadOptions): Promise<Outc
   const worker = async (): Promise<void> => {
     while (performance.now() < deadline && out.length < o.maxCount && !o.stop?.aborted) {
       const t0 = performance.now();
-      out.push(await get(client));
+      out.push(await get(client, '/', performance.now(), o.method));
       const wait = gap - (performance.now() - t0);
       if (wait > 0) await sleep(wait);
     }

@@ -2,8 +2,9 @@
 // only when this process made it. The engine is shared, so nothing here touches what another run created.
 
 import { after } from 'node:test';
-import { type CmeshCli, sleep, until } from './cmesh-cli.ts';
-import { RUN_LABEL, requireDocker, run, TEST_LABEL } from './docker.ts';
+import { type CmeshCli, newCmeshCli, sleep, until } from './cmesh-cli.ts';
+import { ensureBaseImages, RUN_LABEL, requireDocker, run, TEST_LABEL } from './docker.ts';
+import { freePort } from './free-port.ts';
 import { loopbackPool, type Outcome, pacedLoad } from './load.ts';
 
 export interface SwarmSession {
@@ -88,11 +89,17 @@ export async function hits(port: number, n: number): Promise<{ bodies: string[];
   return { bodies, failed };
 }
 
-/** Paced load (4 workers, 50 req/s, bounded to 2 min) on the published port around `action`. */
-export async function underLoad(port: number, action: () => Promise<void>): Promise<Outcome[]> {
+/**
+ * Paced load (4 workers, 50 req/s, bounded to 2 min) on the published port around `action`. `method: 'HEAD'` for a
+ * kill -9 at an arbitrary instant: busybox httpd writes a GET's head and its body in two write(2) calls, and a SIGKILL
+ * delivered between them leaves the client with a head the proxy has already forwarded and no body. No proxy can
+ * retry that exchange (bytes of it reached the client); a HEAD answer is one write, so a kill lands before it (the
+ * proxy retries on another task) or after it (complete).
+ */
+export async function underLoad(port: number, action: () => Promise<void>, method: 'GET' | 'HEAD' = 'GET'): Promise<Outcome[]> {
   const pool = loopbackPool(port, 4);
   const stop = new AbortController();
-  const load = pacedLoad(pool, { rate: 50, concurrency: 4, maxMs: 120_000, maxCount: 6000, stop: stop.signal });
+  const load = pacedLoad(pool, { rate: 50, concurrency: 4, maxMs: 120_000, maxCount: 6000, stop: stop.signal, method });
   try {
     await sleep(500);
     await action();
@@ -170,4 +177,23 @@ export function hostnameWeb(port: number, replicas: number, runId: string, extra
     healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
     labels: ${composeTestLabels(runId)}
 ${extra}`;
+}
+
+/**
+ * A fresh CLI whose project runs `hostnameWeb` with 2 tasks (stop_grace_period 1s, the default network labelled) on
+ * the swarm target, up and ready: the start of the swarm e2e files that exercise verbs on a running project.
+ */
+export async function upTwoTaskWeb(project: string, runId: string): Promise<{ cli: CmeshCli; port: number }> {
+  await ensureBaseImages();
+  const cli = await newCmeshCli();
+  const port = await freePort();
+  await cli.writeCompose(
+    project,
+    `${hostnameWeb(port, 2, runId, '    stop_grace_period: 1s\n')}networks:
+  default: { labels: ${composeTestLabels(runId)} }
+x-cmesh: { target: swarm }
+`,
+  );
+  await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+  return { cli, port };
 }
