@@ -59,11 +59,26 @@ else {
       await teardownSwarmProject(cli, project, runId);
     });
 
+    /**
+     * `exec --index slot web args…` and the container that held the slot; a task Swarm replaced meanwhile (one gone
+     * unhealthy on a loaded host: the engine answers 126) gets one more try, on its successor.
+     */
+    async function execIn(slot: number, args: string[]) {
+      for (let attempt = 0; ; attempt++) {
+        const container = (await taskSlots()).get(slot);
+        const r = await cli.cmesh(['exec', '-T', '--index', String(slot), 'web', ...args]);
+        if (r.code === 0 || attempt > 0 || (await taskSlots()).get(slot) === container) return { ...r, container };
+      }
+    }
+
     test('exec --index N runs in the task of slot N, passes its exit code; a missing slot is refused by name', async () => {
-      const slots = await taskSlots();
-      assert.deepEqual([...slots.keys()].sort(), [1, 2]);
-      assert.equal((await cli.ok(['exec', '-T', 'web', 'hostname'])).stdout.trim(), slots.get(1));
-      assert.equal((await cli.ok(['exec', '-T', '--index', '2', 'web', 'hostname'])).stdout.trim(), slots.get(2));
+      assert.deepEqual([...(await taskSlots()).keys()].sort(), [1, 2]);
+      for (const slot of [1, 2]) {
+        const r = await execIn(slot, ['hostname']);
+        assert.deepEqual([r.code, r.stdout.trim()], [0, r.container], r.stderr);
+      }
+      const first = (await taskSlots()).get(1);
+      assert.equal((await cli.ok(['exec', '-T', 'web', 'hostname'])).stdout.trim(), first, 'the index defaults to 1');
       const env = await cli.ok(['exec', '-T', '-e', 'GREETING=hi', '-w', '/www', 'web', 'sh', '-c', 'echo $GREETING $(pwd)']);
       assert.equal(env.stdout.trim(), 'hi /www');
       assert.equal((await cli.cmesh(['exec', '-T', 'web', 'sh', '-c', 'exit 3'])).code, 3);
