@@ -1,7 +1,7 @@
 // The breaker part of bench/policy.ts (issue #17): the target saturated (max_requests 8 held by 8 one-minute requests),
 // repeated 10 s floods of overflow answers. Per round: wrk's p50/p99, the share answered within 10 ms inside the daemon,
 // an open loop at a fixed rate, and the daemon's memory after the round (RSS, V8 heap used/total, external), read from
-// its own metrics after an idle pause. The verdict `memoryBounded` holds when RSS and heapUsed grow by at most
+// its own metrics after an idle pause, and the resident size of its malloc heap (native memory). The verdict `memoryBounded` holds when RSS and heapUsed grow by at most
 // BOUNDED_MIB over the last rounds. With `snapshots`, the daemon (started with --heapsnapshot-signal=SIGUSR2) writes a
 // heap snapshot after each round (a snapshot forces a full GC, so the figures read after it are what survives one).
 
@@ -25,6 +25,12 @@ export const VERDICT_ROUNDS = 4;
 export const BOUNDED_MIB = 4;
 
 const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+/** Resident size of glibc's main malloc arena (the `[heap]` mapping): native allocations, not V8's heap. */
+function mallocHeapMiB(pid: number): number {
+  const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  const at = smaps.indexOf(' [heap]\n');
+  return at < 0 ? 0 : Number(/Rss:\s+(\d+)/.exec(smaps.slice(at))?.[1] ?? 0) / 1024;
+}
 
 /** Sum of the samples of one metric whose labels include every `labels` pair, from the daemon's /metrics. */
 export async function metricSum(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -38,6 +44,7 @@ export async function metricSum(url: string, name: string, labels: Record<string
 
 export interface MemorySample {
   rssMiB: number;
+  mallocHeapMiB: number;
   heapUsedMiB: number;
   heapTotalMiB: number;
   externalMiB: number;
@@ -47,6 +54,7 @@ async function memory(pid: number, url: string): Promise<MemorySample> {
   const mib = async (name: string): Promise<number> => Number(((await metricSum(url, name)) / MiB).toFixed(1));
   return {
     rssMiB: Number(rssMiB(pid).toFixed(1)),
+    mallocHeapMiB: Number(mallocHeapMiB(pid).toFixed(1)),
     heapUsedMiB: await mib('cmesh_nodejs_heap_size_used_bytes'),
     heapTotalMiB: await mib('cmesh_nodejs_heap_size_total_bytes'),
     externalMiB: await mib('cmesh_nodejs_external_memory_bytes'),
