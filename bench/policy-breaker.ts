@@ -1,12 +1,13 @@
 // The breaker part of bench/policy.ts (issue #17): the target saturated (max_requests 8 held by 8 one-minute requests),
 // repeated 10 s floods of overflow answers. Per round: wrk's p50/p99, the share answered within 10 ms inside the daemon,
-// an open loop at a fixed rate, and the daemon's memory after the round (RSS, V8 heap used/total, external), read from
-// its own metrics after an idle pause, and the resident size of its malloc heap (native memory). The verdict `memoryBounded` holds when RSS and heapUsed grow by at most
-// BOUNDED_MIB over the last rounds. With `snapshots`, the daemon (started with --heapsnapshot-signal=SIGUSR2) writes a
-// heap snapshot after each round (a snapshot forces a full GC, so the figures read after it are what survives one).
+// an open loop at a fixed rate, and the daemon's memory 2 s after the round and again after a forced full GC: RSS, the
+// resident part of glibc's malloc heap, and V8's heap used/total and external memory (its own metrics). Garbage waits
+// for V8's next major GC (seconds to minutes apart at this rate), so only the after-GC figures can show a leak; the
+// verdict `memoryBounded` holds when RSS and heapUsed after GC grow by at most BOUNDED_MIB over the last rounds.
 
 import http from 'node:http';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { until } from '../test/helpers/cmesh-cli.ts';
 import { fixedRate } from './proxy-peers.ts';
 import { loadAverage } from './proxy-product.ts';
@@ -78,6 +79,13 @@ async function guardedDurations(url: string): Promise<{ under10ms: number; count
   };
 }
 
+/** A preload for the daemon (with --expose-gc): a full GC on SIGUSR2, so the bench reads what survives one. */
+export function gcOnSignal(dir: string): string {
+  const file = join(dir, 'gc-on-signal.mjs');
+  writeFileSync(file, "process.on('SIGUSR2', () => globalThis.gc());\n");
+  return file;
+}
+
 /** Asks the daemon for a heap snapshot (SIGUSR2) and waits until the file in `dir` is complete. */
 async function heapSnapshot(pid: number, dir: string): Promise<string> {
   const before = new Set(readdirSync(dir));
@@ -94,7 +102,10 @@ async function heapSnapshot(pid: number, dir: string): Promise<string> {
   return file;
 }
 
-export async function breakerPart(pid: number, port: number, rounds: number, seconds: number, metricsUrl: string, snapshots?: string) {
+/** How the daemon is made to collect its garbage after a round: SIGUSR2 to the gcOnSignal preload, or a heap snapshot. */
+export type ForcedGc = { gc: 'signal' } | { gc: 'snapshot'; dir: string };
+
+export async function breakerPart(pid: number, port: number, rounds: number, seconds: number, metricsUrl: string, forced: ForcedGc) {
   // Saturate: 8 requests that take a minute hold max_requests, each sent again the moment it ends; aborted at the end.
   let holding = true;
   const held = new Set<http.ClientRequest>();
@@ -113,10 +124,14 @@ export async function breakerPart(pid: number, port: number, rounds: number, sec
       await r.arrayBuffer();
       return r.status === 503 && r.headers.get('x-cmesh-error') === 'overflow' ? true : undefined;
     }, 100);
-  const settled = async (): Promise<MemorySample> => {
+  // What the round left (garbage included), then what survives a full GC.
+  const settled = async (): Promise<{ idle: MemorySample; afterGc: MemorySample }> => {
     await sleep(2000);
-    if (snapshots !== undefined) log(`heap snapshot ${await heapSnapshot(pid, snapshots)}`);
-    return memory(pid, metricsUrl);
+    const idle = await memory(pid, metricsUrl);
+    if (forced.gc === 'snapshot') log(`heap snapshot ${await heapSnapshot(pid, forced.dir)}`);
+    else process.kill(pid, 'SIGUSR2');
+    await sleep(1000);
+    return { idle, afterGc: await memory(pid, metricsUrl) };
   };
   try {
     const baseline = await settled();
@@ -161,16 +176,17 @@ export async function breakerPart(pid: number, port: number, rounds: number, sec
         openLoop: { rate: OVERFLOW_RATE, p50Ms: open.p50, p99Ms: open.p99, non200: open.errors, sent: open.sent },
         rssBeforeMiB: Number(rssBefore.toFixed(1)),
         rssMaxMiB: Number(rssMax.toFixed(1)),
-        memoryAfter: mem,
+        memoryIdle: mem.idle,
+        memoryAfterGc: mem.afterGc,
       };
       log(`breaker round ${round}: open loop ${OVERFLOW_RATE} req/s p50 ${open.p50} ms p99 ${open.p99} ms (${open.errors} non-200 of ${open.sent} + warm-up)`);
       log(
         `breaker round ${round}: ${(inDaemonUnder10Ms * 100).toFixed(2)} % within 10 ms inside the daemon; wrk ${row.rps} req/s of overflow, p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms; ` +
-          `RSS ${rssBefore.toFixed(0)} → max ${rssMax.toFixed(0)} MiB, settled ${JSON.stringify(mem)} (load ${load})`,
+          `RSS ${rssBefore.toFixed(0)} → max ${rssMax.toFixed(0)} MiB; idle ${JSON.stringify(mem.idle)}; after a GC ${JSON.stringify(mem.afterGc)} (load ${load})`,
       );
       out.push(row);
     }
-    const verdict = memoryVerdict(out.map((r) => r.memoryAfter));
+    const verdict = memoryVerdict(out.map((r) => r.memoryAfterGc));
     log(`breaker memory over the last ${verdict.rounds} rounds: RSS ${verdict.rssGrowthMiB} MiB, heapUsed ${verdict.heapGrowthMiB} MiB → ${verdict.bounded ? 'BOUNDED' : 'NOT BOUNDED'} (≤ ${BOUNDED_MIB} MiB each)`);
     return { baseline, rounds: out, memoryBounded: verdict };
   } finally {

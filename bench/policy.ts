@@ -21,7 +21,7 @@ import { buildFixtureImage, newRunId, requireDocker } from '../test/helpers/dock
 import { serviceLabels } from '../test/helpers/echo-project.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { loadAverage, measure, median } from './proxy-product.ts';
-import { breakerPart, metricSum } from './policy-breaker.ts';
+import { breakerPart, gcOnSignal, metricSum } from './policy-breaker.ts';
 import { have } from './proxy-peers.ts';
 
 const run = promisify(execFile);
@@ -113,14 +113,17 @@ async function main(args: string[]): Promise<void> {
   const echo = await buildFixtureImage('echo');
   const runId = newRunId('bench-policy');
   // --cpu-prof DIR: the daemon writes a V8 CPU profile there when it stops (the daemon's own flags kept).
-  // --heap-snapshots DIR: a heap snapshot after each breaker round; --v8-flags '…': the daemon's flags instead of its own.
+  // --v8-flags '…': the daemon's flags instead of its own. After each breaker round the daemon runs a full GC on SIGUSR2
+  // (a preload with --expose-gc; the memory verdict is on what survives it), or with --heap-snapshots DIR writes a heap
+  // snapshot there (which also collects first).
   const prof = flag('--cpu-prof');
   const snapshots = flag('--heap-snapshots');
+  const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-policy-'));
   const v8 = [flag('--v8-flags') ?? '--max-semi-space-size=1'];
   if (prof !== undefined) v8.push(`--cpu-prof --cpu-prof-dir=${prof}`);
   if (snapshots !== undefined) v8.push(`--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}`);
-  const cli = await newCmeshCli(v8.length === 1 && flag('--v8-flags') === undefined ? {} : { CMESH_DAEMON_V8_FLAGS: v8.join(' ') });
-  const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-policy-'));
+  else v8.push(`--expose-gc --import ${gcOnSignal(dir)}`);
+  const cli = await newCmeshCli({ CMESH_DAEMON_V8_FLAGS: v8.join(' ') });
   let cleaning: Promise<void> | undefined;
   const cleanUp = (): Promise<void> => (cleaning ??= cli.teardown(runId, runId).finally(() => rmSync(dir, { recursive: true, force: true })));
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanUp().finally(() => process.exit(130)));
@@ -148,7 +151,7 @@ async function main(args: string[]): Promise<void> {
       loadAtStart,
       ...(part === undefined || part === 'cpu' ? { cpu: await cpuPart(pid, ports.plain, ports.routed, rounds, seconds) } : {}),
       ...(part === undefined || part === 'ratelimit' ? { rateLimit: await rateLimitPart(ports.limited, Math.min(rounds, 3), dir, await metricsUrl()) } : {}),
-      ...(part === undefined || part === 'breaker' ? { breaker: await breakerPart(pid, ports.guarded, breakerRounds, 10, await metricsUrl(), snapshots) } : {}),
+      ...(part === undefined || part === 'breaker' ? { breaker: await breakerPart(pid, ports.guarded, breakerRounds, 10, await metricsUrl(), snapshots === undefined ? { gc: 'signal' } : { gc: 'snapshot', dir: snapshots }) } : {}),
       loadAtEnd: loadAverage(),
     };
     if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
