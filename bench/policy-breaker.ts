@@ -9,6 +9,7 @@ import http from 'node:http';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { until } from '../test/helpers/cmesh-cli.ts';
+import { metricSum } from '../test/helpers/metrics.ts';
 import { fixedRate } from './proxy-peers.ts';
 import { loadAverage } from './proxy-product.ts';
 import { execFile } from 'node:child_process';
@@ -31,16 +32,6 @@ function mallocHeapMiB(pid: number): number {
   const smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
   const at = smaps.indexOf(' [heap]\n');
   return at < 0 ? 0 : Number(/Rss:\s+(\d+)/.exec(smaps.slice(at))?.[1] ?? 0) / 1024;
-}
-
-/** Sum of the samples of one metric whose labels include every `labels` pair, from the daemon's /metrics. */
-export async function metricSum(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(url)).text();
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return text
-    .split('\n')
-    .filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && want.every((w) => l.includes(w)))
-    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
 export interface MemorySample {

@@ -21,7 +21,8 @@ import { buildFixtureImage, newRunId, requireDocker } from '../test/helpers/dock
 import { serviceLabels } from '../test/helpers/echo-project.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { loadAverage, measure, median } from './proxy-product.ts';
-import { breakerPart, gcOnSignal, metricSum } from './policy-breaker.ts';
+import { metricSum } from '../test/helpers/metrics.ts';
+import { breakerPart, gcOnSignal } from './policy-breaker.ts';
 import { have } from './proxy-peers.ts';
 
 const run = promisify(execFile);
