@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import { newCmeshCli, until } from '../test/helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker } from '../test/helpers/docker.ts';
 import { serviceLabels } from '../test/helpers/echo-project.ts';
@@ -120,7 +121,7 @@ async function main(args: string[]): Promise<void> {
   const prof = flag('--cpu-prof');
   const snapshots = flag('--heap-snapshots');
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-policy-'));
-  const v8 = [flag('--v8-flags') ?? '--max-semi-space-size=1'];
+  const v8 = [flag('--v8-flags') ?? DAEMON_V8_FLAGS.join(' ')];
   if (prof !== undefined) v8.push(`--cpu-prof --cpu-prof-dir=${prof}`);
   if (snapshots !== undefined) v8.push(`--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}`);
   else v8.push(`--expose-gc --import ${gcOnSignal(dir)}`);
