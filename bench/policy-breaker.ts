@@ -178,7 +178,7 @@ export async function breakerPart(pid: number, port: number, rounds: number, sec
       out.push(row);
     }
     const verdict = memoryVerdict(out.map((r) => r.memoryAfterGc));
-    log(`breaker memory over the last ${verdict.rounds} rounds: RSS ${verdict.rssGrowthMiB} MiB, heapUsed ${verdict.heapGrowthMiB} MiB → ${verdict.bounded ? 'BOUNDED' : 'NOT BOUNDED'} (≤ ${BOUNDED_MIB} MiB each)`);
+    log(`breaker memory over the last ${verdict.rounds} rounds: RSS ${verdict.rssGrowthMiB} MiB, heapUsed ${verdict.heapGrowthMiB} MiB → ${verdict.bounded ? 'BOUNDED' : verdict.rounds < VERDICT_ROUNDS ? `no verdict (needs ${VERDICT_ROUNDS} rounds)` : 'NOT BOUNDED'} (≤ ${BOUNDED_MIB} MiB each)`);
     return { baseline, rounds: out, memoryBounded: verdict };
   } finally {
     holding = false;
