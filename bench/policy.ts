@@ -6,29 +6,29 @@
 // - ratelimit: `rate_limit: 50 rps, burst 100` under wrk for 10 s: accepted within ±10 % of 600, the rest 429 with
 //   Retry-After (a wrk Lua script counts statuses and the header).
 // - breaker: the target saturated (max_requests 8 held by 8 slow requests): the overflow answers' p99 under 10 ms
-//   (wrk --latency), and the daemon's RSS sampled every 250 ms stays bounded over repeated 10 s floods.
-// Usage: npx tsx bench/policy.ts [--rounds N] [--seconds N] [--part cpu|ratelimit|breaker] [--cpu-prof DIR] [--json]
+//   (wrk --latency), and the daemon's RSS and V8 heap stay bounded over ≥ 8 repeated 10 s floods (bench/policy-breaker.ts).
+// Usage: npx tsx bench/policy.ts [--rounds N] [--seconds N] [--part cpu|ratelimit|breaker] [--breaker-rounds N]
+//   [--cpu-prof DIR] [--heap-snapshots DIR] [--v8-flags '…'] [--json]
 // Bounded: rounds × parts × seconds; everything carries the run's labels and is removed at the end, even on failure.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import { newCmeshCli, until } from '../test/helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker } from '../test/helpers/docker.ts';
 import { serviceLabels } from '../test/helpers/echo-project.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { loadAverage, measure, median } from './proxy-product.ts';
-import { fixedRate, have } from './proxy-peers.ts';
+import { metricSum } from '../test/helpers/metrics.ts';
+import { breakerPart, gcOnSignal } from './policy-breaker.ts';
+import { have } from './proxy-peers.ts';
 
 const run = promisify(execFile);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Offered rate of the open-loop overflow latency run. */
-const OVERFLOW_RATE = 1000;
 
 const COUNT_STATUSES = `
 local threads = {}
@@ -103,109 +103,29 @@ async function rateLimitPart(port: number, rounds: number, dir: string, metricsU
   return out;
 }
 
-const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-
-/** Sum of the samples of one metric whose labels include every `labels` pair, from the daemon's /metrics. */
-async function metricSum(url: string, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(url)).text();
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) && want.every((w) => l.includes(w)))
-    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
-
-/** The daemon's duration histogram of service `guarded`: answers within 10 ms, and all of them. */
-async function guardedDurations(url: string): Promise<{ under10ms: number; count: number }> {
-  return {
-    under10ms: await metricSum(url, 'cmesh_request_duration_seconds_bucket', { service: 'guarded', le: '0.01' }),
-    count: await metricSum(url, 'cmesh_request_duration_seconds_count', { service: 'guarded' }),
-  };
-}
-
-async function breakerPart(pid: number, port: number, rounds: number, seconds: number, metricsUrl: string) {
-  // Saturate: 8 requests that take a minute hold max_requests, each sent again the moment it ends; aborted at the end.
-  let holding = true;
-  const held = new Set<http.ClientRequest>();
-  const hold = (): void => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/slow?ms=60000', agent: false }, (res) => res.resume());
-    held.add(req);
-    req.on('error', () => undefined).on('close', () => {
-      held.delete(req);
-      if (holding) hold();
-    });
-  };
-  for (let i = 0; i < 8; i++) hold();
-  const full = (): Promise<true> =>
-    until('the breaker full', 10_000, async () => {
-      const r = await fetch(`http://127.0.0.1:${port}/bytes?n=16`);
-      await r.arrayBuffer();
-      return r.status === 503 && r.headers.get('x-cmesh-error') === 'overflow' ? true : undefined;
-    }, 100);
-  try {
-    const out: { round: number; load: string; rps: number; p50Ms: number; p99Ms: number; served2xx: number; openLoop: { rate: number; p50Ms: number; p99Ms: number; non200: number; sent: number }; rssBeforeMiB: number; rssMaxMiB: number; rssAfterMiB: number }[] = [];
-    for (let round = 1; round <= rounds; round++) {
-      // Fresh holders every round (each is sent again as it closes): none of them ends within the round.
-      for (const r of [...held]) r.destroy();
-      await sleep(200);
-      await full();
-      const load = loadAverage();
-      const before = await guardedDurations(metricsUrl);
-      const rssBefore = rssMiB(pid);
-      let rssMax = rssBefore;
-      const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMiB(pid))), 250);
-      const { stdout } = await run('wrk', ['-t1', '-c64', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/bytes?n=16`], { timeout: (seconds + 30) * 1000 }).finally(() =>
-        clearInterval(sampler),
-      );
-      const ms = (re: RegExp): number => {
-        const m = re.exec(stdout);
-        return m === null ? Number.NaN : Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'] ?? Number.NaN);
-      };
-      const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
-      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
-      const row = {
-        round,
-        load,
-        rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
-        p50Ms: ms(/\s50%\s+([\d.]+)(us|ms|s)/),
-        p99Ms: ms(/\s99%\s+([\d.]+)(us|ms|s)/),
-        // Every answer should be the 503 overflow: a 2xx here would mean the breaker let one through.
-        served2xx: requests - non2xx,
-        rssBeforeMiB: rssBefore,
-        rssMaxMiB: rssMax,
-        rssAfterMiB: rssMiB(pid),
-      };
-      const after = await guardedDurations(metricsUrl);
-      // The proxy's own time per answer (head parsed → answer written), from its duration histogram over this run.
-      const inDaemonUnder10Ms = (after.under10ms - before.under10ms) / Math.max(1, after.count - before.count);
-      // The same answers at a fixed rate (open loop, latency from each request's due time): what a caller sees
-      // without wrk's 64 connections queueing in the daemon's event loop at its maximum.
-      const open = fixedRate(port, OVERFLOW_RATE, seconds);
-      const withOpen = { ...row, inDaemonUnder10Ms, openLoop: { rate: OVERFLOW_RATE, p50Ms: open.p50, p99Ms: open.p99, non200: open.errors, sent: open.sent } };
-      log(`breaker round ${round}: open loop ${OVERFLOW_RATE} req/s p50 ${open.p50} ms p99 ${open.p99} ms (${open.errors} non-200 of ${open.sent} + warm-up)`);
-      log(`breaker round ${round}: ${(inDaemonUnder10Ms * 100).toFixed(2)} % answered within 10 ms inside the daemon; wrk ${row.rps} req/s of overflow, p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, RSS ${rssBefore.toFixed(0)} → max ${rssMax.toFixed(0)} → ${row.rssAfterMiB.toFixed(0)} MiB (load ${load})`);
-      out.push(withOpen);
-    }
-    return out;
-  } finally {
-    holding = false;
-    for (const r of held) r.destroy();
-  }
-}
-
 async function main(args: string[]): Promise<void> {
   const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
   const rounds = Math.max(1, Math.min(20, Number(flag('--rounds') ?? 5)));
   const seconds = Math.max(1, Math.min(30, Number(flag('--seconds') ?? 5)));
   const part = flag('--part');
+  // The memory verdict needs at least 8 rounds of 10 s floods.
+  const breakerRounds = Math.max(1, Math.min(20, Number(flag('--breaker-rounds') ?? 8)));
   if (!have('wrk')) throw new Error('bench/policy: wrk not found. Install: apt-get install -y wrk');
   await requireDocker();
   const echo = await buildFixtureImage('echo');
   const runId = newRunId('bench-policy');
   // --cpu-prof DIR: the daemon writes a V8 CPU profile there when it stops (the daemon's own flags kept).
+  // --v8-flags '…': the daemon's flags instead of its own. After each breaker round the daemon runs a full GC on SIGUSR2
+  // (a preload with --expose-gc; the memory verdict is on what survives it), or with --heap-snapshots DIR writes a heap
+  // snapshot there (which also collects first).
   const prof = flag('--cpu-prof');
-  const cli = await newCmeshCli(prof === undefined ? {} : { CMESH_DAEMON_V8_FLAGS: `--max-semi-space-size=1 --cpu-prof --cpu-prof-dir=${prof}` });
+  const snapshots = flag('--heap-snapshots');
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-policy-'));
+  const v8 = [flag('--v8-flags') ?? DAEMON_V8_FLAGS.join(' ')];
+  if (prof !== undefined) v8.push(`--cpu-prof --cpu-prof-dir=${prof}`);
+  if (snapshots !== undefined) v8.push(`--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}`);
+  else v8.push(`--expose-gc --import ${gcOnSignal(dir)}`);
+  const cli = await newCmeshCli({ CMESH_DAEMON_V8_FLAGS: v8.join(' ') });
   let cleaning: Promise<void> | undefined;
   const cleanUp = (): Promise<void> => (cleaning ??= cli.teardown(runId, runId).finally(() => rmSync(dir, { recursive: true, force: true })));
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanUp().finally(() => process.exit(130)));
@@ -233,7 +153,7 @@ async function main(args: string[]): Promise<void> {
       loadAtStart,
       ...(part === undefined || part === 'cpu' ? { cpu: await cpuPart(pid, ports.plain, ports.routed, rounds, seconds) } : {}),
       ...(part === undefined || part === 'ratelimit' ? { rateLimit: await rateLimitPart(ports.limited, Math.min(rounds, 3), dir, await metricsUrl()) } : {}),
-      ...(part === undefined || part === 'breaker' ? { breaker: await breakerPart(pid, ports.guarded, Math.min(rounds, 3), 10, await metricsUrl()) } : {}),
+      ...(part === undefined || part === 'breaker' ? { breaker: await breakerPart(pid, ports.guarded, breakerRounds, 10, await metricsUrl(), snapshots === undefined ? { gc: 'signal' } : { gc: 'snapshot', dir: snapshots }) } : {}),
       loadAtEnd: loadAverage(),
     };
     if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));

@@ -40,3 +40,23 @@ test('breaker gauges are read at scrape time', async () => {
   assert.equal(await value(m, 'cmesh_circuit_breaker_overflow_total', { service: 'api', bound: 'requests' }), 1);
   assert.equal(await value(m, 'cmesh_circuit_breaker_overflow_total', { service: 'api', bound: 'pending' }), 0);
 });
+
+test("east-west: a gateway's route series and policy refusals are counted as ingress ones, by increase", async () => {
+  const m = new DaemonMetrics({ defaultMetrics: false });
+  const later = Date.now() + 1000;
+  const totals = (routed: number, limited: number, overflow: number) => [
+    { service: 'front', upstream: 'admin#1', method: 'GET', codeClass: '2xx', route: '#1', target: 'admin', count: routed },
+    { service: 'front', method: 'GET', codeClass: '4xx', route: '#1', target: 'admin', reason: 'rate-limited', count: limited },
+    { service: 'api', method: 'GET', codeClass: '5xx', reason: 'overflow', count: overflow },
+    { service: 'api', upstream: 'api#1', method: 'GET', codeClass: '5xx', count: 4 },
+  ];
+  m.eastWestRequests('p', later, totals(3, 2, 10));
+  m.eastWestRequests('p', later, totals(5, 2, 25));
+  assert.equal(await value(m, 'cmesh_route_requests_total', { project: 'p', service: 'front', route: '#1', target: 'admin', code_class: '2xx' }), 5);
+  assert.equal(await value(m, 'cmesh_route_requests_total', { route: '#1', target: 'admin', code_class: '4xx' }), 2);
+  assert.equal(await value(m, 'cmesh_policy_rejections_total', { project: 'p', service: 'front', reason: 'rate-limited' }), 2);
+  assert.equal(await value(m, 'cmesh_policy_rejections_total', { project: 'p', service: 'api', reason: 'overflow' }), 25);
+  // A replica's own 5xx is a request like any other, no refusal of the policy.
+  assert.equal(await value(m, 'cmesh_requests_total', { project: 'p', service: 'api', replica: '1', code_class: '5xx', path: 'east-west' }), 4);
+  assert.equal(await value(m, 'cmesh_policy_rejections_total', { project: 'p', service: 'front', reason: 'overflow' }), undefined);
+});

@@ -2,7 +2,7 @@
 
 import client from 'prom-client';
 import type { AccessLogEntry } from '../mesh/proxy/index.ts';
-import type { BreakerView } from './api/policy-control.ts';
+import { type BreakerView, POLICY_REASONS } from './api/policy-control.ts';
 
 export interface BreakerCounters {
   project: string;
@@ -42,13 +42,10 @@ function seriesOf(root: RouteSeries, project: string, service: string, route: st
   return counts;
 }
 
-/** The proxy's own answers that come from the policy, not from a failing replica. */
-const POLICY_REASONS = new Set(['rate-limited', 'overflow', 'fault-injected', 'no-route']);
-
 export type PolicyRequestEntry = Pick<AccessLogEntry, 'service' | 'status' | 'route' | 'target' | 'error'>;
 
-/** Registers the counters; returns what to call for every finished request. */
-export function registerPolicyMetrics(registers: client.Registry[], breakers: () => BreakerCounters[]): (project: string, entry: PolicyRequestEntry) => void {
+/** Registers the counters; returns what to call for every finished request (`n` of them: a gateway's increase). */
+export function registerPolicyMetrics(registers: client.Registry[], breakers: () => BreakerCounters[]): (project: string, entry: PolicyRequestEntry, n?: number) => void {
   new client.Gauge({
     name: 'cmesh_circuit_breaker_requests',
     help: 'Requests a target service circuit breaker holds now: in flight, and pending (admitted, not yet sent to a replica).',
@@ -92,7 +89,7 @@ export function registerPolicyMetrics(registers: client.Registry[], breakers: ()
   const routeCounts: RouteSeries = new Map();
   new client.Counter({
     name: 'cmesh_route_requests_total',
-    help: 'Requests on a published port with a route table, by route (its index) and target service.',
+    help: 'Requests on a published port (or a call by name through the east-west gateway) with a route table, by route (its index) and target service.',
     labelNames: ['project', 'service', 'route', 'target', 'code_class'],
     registers,
     collect() {
@@ -112,16 +109,16 @@ export function registerPolicyMetrics(registers: client.Registry[], breakers: ()
   });
   const rejected = new client.Counter({
     name: 'cmesh_policy_rejections_total',
-    help: 'Requests the proxy answered because of its traffic policy: rate-limited (429), overflow (503), fault-injected, no-route (404).',
+    help: 'Requests the proxy (ingress or east-west gateway) answered because of its traffic policy: rate-limited (429), overflow (503), fault-injected, no-route (404).',
     labelNames: ['project', 'service', 'reason'],
     registers,
   });
-  return (project, entry) => {
+  return (project, entry, n = 1) => {
     if (entry.route !== undefined) {
       const counts = seriesOf(routeCounts, project, entry.service, entry.route, entry.target ?? entry.service);
       const cls = entry.status >= 100 && entry.status < 600 ? Math.floor(entry.status / 100) : 0;
-      counts[cls]!++;
+      counts[cls]! += n;
     }
-    if (entry.error !== undefined && POLICY_REASONS.has(entry.error)) rejected.inc({ project, service: entry.service, reason: entry.error });
+    if (entry.error !== undefined && POLICY_REASONS.has(entry.error)) rejected.inc({ project, service: entry.service, reason: entry.error }, n);
   };
 }

@@ -6,6 +6,7 @@ import client from 'prom-client';
 import type { ServiceTableRow } from './api/service-table.ts';
 import type { AccessLogEntry, AttemptStats } from '../mesh/proxy/index.ts';
 import type { DaemonEvent } from './api/events.ts';
+import type { GatewayStats } from './api/gateway-control.ts';
 import { parseReplicaId } from './api/labels.ts';
 import { IngressDuration, IngressSeries, METHOD_LABELS } from './metrics-ingress.ts';
 import { registerUdpMetrics, type UdpPortCounters } from './metrics-udp.ts';
@@ -63,7 +64,7 @@ export class DaemonMetrics {
   readonly #reconciles: client.Histogram<'project'>;
   /** Ingress request series by project, then service; their counts reach #requests when it is collected. */
   readonly #ingress = new Map<string, Map<string, IngressSeries>>();
-  readonly #policy: (project: string, entry: PolicyRequestEntry) => void;
+  readonly #policy: (project: string, entry: PolicyRequestEntry, n?: number) => void;
   /** Build start times by project/service: the duration is measured between the start and the done/failed event. */
   readonly #buildStarts = new Map<string, number>();
 
@@ -182,14 +183,10 @@ export class DaemonMetrics {
 
   /**
    * A gateway's cumulative east-west totals (every stats report): the increase since the last report is added with
-   * path="east-west". A restarted gateway counts from 0 again, so its first totals are all increase.
+   * path="east-west", and to the route and policy-refusal counters as an ingress request's is. A restarted gateway
+   * counts from 0 again, so its first totals are all increase.
    */
-  eastWestRequests(
-    project: string,
-    startedAt: number,
-    totals: { service: string; upstream?: string; method: string; codeClass: string; count: number }[],
-    gateway = 0,
-  ): void {
+  eastWestRequests(project: string, startedAt: number, totals: GatewayStats['requests'], gateway = 0): void {
     // Each of a project's gateways keeps its own totals, and so does each process of one gateway: a restarted one
     // counts from 0, and during a code swap (mesh/gateway/supervisor.ts) the old and the new worker report in turns.
     const source = `${project}\0${gateway}`;
@@ -200,17 +197,21 @@ export class DaemonMetrics {
       // A gateway older than these metrics (the daemon restarted) already had its totals exported by the last
       // daemon: take them as the baseline instead of counting them twice.
       const baseline = startedAt < this.#createdAt;
-      counts = new Map(baseline ? totals.map((t) => [`${t.service}\0${t.upstream ?? ''}\0${t.method}\0${t.codeClass}`, t.count]) : []);
+      counts = new Map(baseline ? totals.map((t) => [eastWestKey(t), t.count]) : []);
       processes.set(startedAt, counts);
       for (const old of [...processes.keys()].sort((a, b) => b - a).slice(2)) processes.delete(old);
     }
     for (const t of totals) {
-      const key = `${t.service}\0${t.upstream ?? ''}\0${t.method}\0${t.codeClass}`;
+      const key = eastWestKey(t);
       const delta = t.count - (counts.get(key) ?? 0);
       counts.set(key, t.count);
       if (delta <= 0) continue;
       const labels = { project, service: t.service, replica: replicaLabel(t.upstream), method: methodLabel(t.method), code_class: t.codeClass, path: 'east-west' };
       this.#requests.inc(labels, delta);
+      if (t.route !== undefined || t.reason !== undefined) {
+        const status = t.codeClass === 'none' ? 0 : Number(t.codeClass[0]) * 100;
+        this.#policy(project, { service: t.service, status, ...(t.route ? { route: t.route } : {}), ...(t.target ? { target: t.target } : {}), ...(t.reason ? { error: t.reason } : {}) }, delta);
+      }
     }
   }
 
@@ -260,4 +261,9 @@ export class DaemonMetrics {
       },
     });
   }
+}
+
+/** One series of a gateway's totals: every field but the count. */
+function eastWestKey(t: GatewayStats['requests'][number]): string {
+  return `${t.service}\0${t.upstream ?? ''}\0${t.method}\0${t.codeClass}\0${t.route ?? ''}\0${t.target ?? ''}\0${t.reason ?? ''}`;
 }

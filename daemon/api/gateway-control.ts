@@ -107,13 +107,19 @@ export const gatewayStatsSchema = z.object({
       breakers: z.array(z.looseObject({ service: z.string() })),
     })
     .optional(),
-  /** HTTP requests since startedAt, cumulative, by service, answering replica (pool id), method and status class. */
+  /**
+   * HTTP requests since startedAt, cumulative, by service, answering replica (pool id), method and status class, and
+   * with a route table the route (`#<index>`) and the target it picked; `reason`, a policy answer's code (rate-limited…).
+   */
   requests: z.array(
     z.object({
       service: z.string(),
       upstream: z.string().optional(),
       method: z.string().max(16),
       codeClass: z.string().max(8),
+      route: z.string().max(16).optional(),
+      target: z.string().optional(),
+      reason: z.string().max(32).optional(),
       count: z.number().int().min(0),
     }),
   ),

@@ -4,6 +4,9 @@
 import type { ServiceBreakerRow } from './service-table.ts';
 import type { FaultSpec } from './traffic-policy.ts';
 
+/** `x-cmesh-error` codes of the answers the proxy gives because of its traffic policy (not a failing replica). */
+export const POLICY_REASONS: ReadonlySet<string> = new Set(['rate-limited', 'overflow', 'fault-injected', 'no-route']);
+
 /** POST /v1/projects/:name/fault: set run-time faults of a service, or clear them (`faults` absent). */
 export interface FaultRequest {
   service: string;

@@ -139,6 +139,16 @@ test("the route's limit applies on the listener, then the target service's own; 
   assert.equal(refused.status, 429);
   assert.equal(refused.headers['x-cmesh-error'], 'rate-limited');
   assert.ok(Number(refused.headers['retry-after']) >= 1);
+  // The daemon's metrics count route series and refusals from these totals (daemon/metrics-policy.test.ts).
+  const refusals = gateway.requestTotals().filter((r) => r.reason !== undefined);
+  assert.deepEqual(
+    refusals.map(({ service, route, target, reason, codeClass, count }) => ({ service, route, target, reason, codeClass, count })),
+    [
+      { service: 'front', route: '#0', target: 'canary', reason: 'rate-limited', codeClass: '4xx', count: 1 },
+      { service: 'canary', route: undefined, target: undefined, reason: 'rate-limited', codeClass: '4xx', count: 1 },
+    ],
+  );
+  assert.equal(gateway.requestTotals().find((r) => r.route === '#0' && r.reason === undefined)?.count, 3);
   // A new table with the same limits keeps the buckets (an `up` that changes nothing else does not refill them).
   await gateway.apply({ ...table, services: table.services.map((s) => ({ ...s, desired: 1 })) });
   assert.equal((await call(port, 'canary', '/')).status, 429);

@@ -5,6 +5,7 @@ import { lookup } from 'node:dns/promises';
 import { setMaxListeners } from 'node:events';
 import type { Endpoint } from '../../daemon/api/engine.ts';
 import type { GatewayService, GatewayStats, GatewayTable } from '../../daemon/api/gateway-control.ts';
+import { POLICY_REASONS } from '../../daemon/api/policy-control.ts';
 import type { MeshSpec } from '../../daemon/api/project.ts';
 import { type AccessLogEntry, createHttpProxy, ProxyListener, publishService } from '../proxy/index.ts';
 import { Registry } from '../registry.ts';
@@ -98,10 +99,25 @@ export class Gateway {
   #count(entry: AccessLogEntry): void {
     const method = KNOWN_METHODS.has(entry.method) ? entry.method : 'OTHER';
     const codeClass = entry.status >= 100 && entry.status < 600 ? `${Math.floor(entry.status / 100)}xx` : 'none';
-    const key = `${entry.service}\0${entry.upstream ?? ''}\0${method}\0${codeClass}`;
+    // The daemon counts route series and policy refusals from these as it does an ingress request's (metrics-policy.ts):
+    // the route by its index only (bounded by the table), the reason only for the policy's own answers.
+    const route = entry.route?.split(' ', 1)[0];
+    const reason = entry.error !== undefined && POLICY_REASONS.has(entry.error) ? entry.error : undefined;
+    const key = `${entry.service}\0${entry.upstream ?? ''}\0${method}\0${codeClass}\0${route ?? ''}\0${entry.target ?? ''}\0${reason ?? ''}`;
     const row = this.#requests.get(key);
     if (row) row.count++;
-    else this.#requests.set(key, { service: entry.service, ...(entry.upstream ? { upstream: entry.upstream } : {}), method, codeClass, count: 1 });
+    else {
+      this.#requests.set(key, {
+        service: entry.service,
+        ...(entry.upstream ? { upstream: entry.upstream } : {}),
+        method,
+        codeClass,
+        ...(route === undefined ? {} : { route }),
+        ...(entry.target === undefined ? {} : { target: entry.target }),
+        ...(reason === undefined ? {} : { reason }),
+        count: 1,
+      });
+    }
   }
 
   async close(): Promise<void> {

@@ -73,7 +73,11 @@ export class ListenerPolicy {
 
   /** A new policy from `up`: the next request uses it; requests under way keep what they were given. */
   update(policy: TrafficPolicy | undefined): void {
-    this.#policy = policy ?? {};
+    const next = policy ?? {};
+    // Every resync re-applies the project's spec: an unchanged policy keeps its table, so the splits' rotation and
+    // the per-route buckets carry on (a rebuild would hand every route limit a fresh burst).
+    if (next === this.#policy || JSON.stringify(next) === JSON.stringify(this.#policy)) return;
+    this.#policy = next;
     this.#table = this.#compile(this.#table);
   }
 
@@ -115,8 +119,7 @@ export class ListenerPolicy {
     const targets = target.service === service ? undefined : state.limiters.get(target.service);
     for (const l of [own, targets]) {
       if (l === undefined) continue;
-      // The `route` key's string is only built for a limit keyed by it (this runs on every request).
-      const wait = l.take(l.spec.key === 'route' ? (route === undefined ? service : `${service}#${route.index}`) : rateLimitKey(l.spec, clientIp, rawHeaders, ''));
+      const wait = l.take(rateLimitKey(l.spec, clientIp, rawHeaders, service, route));
       if (wait === 0) continue;
       if (route !== undefined) route.counters.rateLimited++;
       const limited = l === own ? service : target.service;

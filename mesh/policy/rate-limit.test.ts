@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { RateLimitSpec } from '../../daemon/api/traffic-policy.ts';
 import { RateLimiter, rateLimitedResponse, rateLimitKey } from './rate-limit.ts';
 
 function clock() {
@@ -65,12 +66,15 @@ test('a key used again within the same second keeps its place in the eviction or
   assert.equal(rl.take('a'), 0, 'a was evicted and starts over');
 });
 
-test('key kinds: ip, route, header (missing header shares one bucket)', () => {
+test('key kinds: ip, route (per route of the service, else the service), header (missing header shares one bucket)', () => {
   const h = ['X-User', 'u1'];
-  assert.equal(rateLimitKey({ requestsPerSecond: 1, burst: 1, key: 'ip' }, '10.0.0.1', h, 'r0'), '10.0.0.1');
-  assert.equal(rateLimitKey({ requestsPerSecond: 1, burst: 1, key: 'route' }, '10.0.0.1', h, 'r0'), 'r0');
-  assert.equal(rateLimitKey({ requestsPerSecond: 1, burst: 1, key: 'header:x-user' }, '10.0.0.1', h, 'r0'), 'u1');
-  assert.equal(rateLimitKey({ requestsPerSecond: 1, burst: 1, key: 'header:x-user' }, '10.0.0.1', [], 'r0'), '');
+  const spec = (key: RateLimitSpec['key']): RateLimitSpec => ({ requestsPerSecond: 1, burst: 1, key });
+  assert.equal(rateLimitKey(spec('ip'), '10.0.0.1', h, 'web', { index: 2 }), '10.0.0.1');
+  assert.equal(rateLimitKey(spec('route'), '10.0.0.1', h, 'web', { index: 2 }), 'web#2');
+  assert.equal(rateLimitKey(spec('route'), '10.0.0.1', h, 'web', { index: 0 }), 'web#0');
+  assert.equal(rateLimitKey(spec('route'), '10.0.0.1', h, 'web', undefined), 'web');
+  assert.equal(rateLimitKey(spec('header:x-user'), '10.0.0.1', h, 'web', { index: 2 }), 'u1');
+  assert.equal(rateLimitKey(spec('header:x-user'), '10.0.0.1', [], 'web', undefined), '');
 });
 
 test('the 429 answer carries Retry-After and x-cmesh-error', () => {

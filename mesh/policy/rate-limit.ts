@@ -60,10 +60,14 @@ export class RateLimiter {
   }
 }
 
-/** The bucket key of a request under `spec.key`; a missing header shares one bucket (''), as Envoy's descriptors do. */
-export function rateLimitKey(spec: RateLimitSpec, clientIp: string, rawHeaders: readonly string[], route: string): string {
+/**
+ * The bucket key of a request under `spec.key`; a missing header shares one bucket (''), as Envoy's descriptors do.
+ * `route`: one bucket per route of the listener's `service` (`service#index`), the service's own without a route.
+ */
+export function rateLimitKey(spec: RateLimitSpec, clientIp: string, rawHeaders: readonly string[], service: string, route: { index: number } | undefined): string {
   if (spec.key === 'ip') return clientIp;
-  if (spec.key === 'route') return route;
+  // The route's string is only built for a limit keyed by it (this runs on every request).
+  if (spec.key === 'route') return route === undefined ? service : `${service}#${route.index}`;
   return headerValue(rawHeaders, spec.key.slice(7)) ?? '';
 }
 

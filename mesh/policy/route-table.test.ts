@@ -1,8 +1,14 @@
-// The compiled route table: first match wins, splits by weight, actions and limits per route, counters kept on edit.
+// The compiled route table: first match wins, splits by weight, actions and limits per route, counters kept on edit;
+// a rebuild keeps nothing of the old table alive, and an unchanged policy is not rebuilt.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { TrafficPolicy } from '../../daemon/api/traffic-policy.ts';
+import { TestPool, testMesh } from '../proxy/testing.ts';
+import { ListenerPolicy } from './listener-policy.ts';
+import { ProjectPolicyState } from './project-state.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { splitTarget } from './route-match.ts';
 import { RouteTable, targetName } from './route-table.ts';
@@ -59,4 +65,35 @@ test('counters survive a rebuild with edited weights, not a changed match', () =
   assert.equal(b.routes[0]!.label, 'path_prefix=/admin/ headers.x-canary=1');
   const moved = new RouteTable({ routes: [POLICY.routes![3]!] }, {}, a);
   assert.equal(moved.routes[0]!.counters.requests, 0);
+});
+
+const gc = ((): (() => void) => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+test('a rebuilt table does not keep the one before it alive (every resync rebuilt one: an unbounded chain)', async () => {
+  let current = new RouteTable(POLICY);
+  const first = new WeakRef(current);
+  for (let i = 0; i < 5; i++) current = new RouteTable(POLICY, {}, current);
+  // WeakRefs hold their target until the end of the job that made or read them.
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  assert.equal(first.deref(), undefined, 'the first table is still reachable from the last one');
+  assert.equal(targetName(current.routes[1]!.pick()!), 'admin');
+});
+
+test('updating a listener policy with an unchanged spec keeps its table, splits and route buckets', () => {
+  const state = new ProjectPolicyState();
+  const pool = new TestPool('api', []);
+  const policy = new ListenerPolicy({ service: 'front', listenerPort: 80, state, resolve: (t) => ({ service: t.service, pool, mesh: testMesh() }) }, POLICY);
+  const table = policy.table;
+  // The route limit (1 rps, burst 1) takes its one token.
+  assert.equal(policy.decide('GET', '/admin/a', [], '10.0.0.1')?.kind, 'forward');
+  policy.update(POLICY);
+  policy.update(structuredClone(POLICY));
+  assert.equal(policy.table, table);
+  assert.equal(policy.decide('GET', '/admin/a', [], '10.0.0.1')?.kind, 'answer', 'the bucket was refilled by an update that changed nothing');
+  policy.update({ routes: POLICY.routes!.slice(1) });
+  assert.notEqual(policy.table, table);
 });

@@ -57,8 +57,6 @@ export class RouteTable {
   /** `shared` is the service-level limiter and faults, used by routes that set none of their own. */
   constructor(policy: TrafficPolicy, shared: { limiter?: RateLimiter; faults?: FaultInjector } = {}, previous?: RouteTable) {
     this.routes = (policy.routes ?? []).map((spec, index) => {
-      const positive = spec.to.filter((t) => t.weight > 0);
-      const split = positive.length === 0 ? undefined : new SmoothWeighted(positive.map((t) => t.weight));
       // Counters of a route with the same match survive an `up` that edits weights.
       const label = describeMatch(spec);
       const before = previous?.routes[index];
@@ -74,7 +72,7 @@ export class RouteTable {
         limiter: spec.rateLimit === undefined ? shared.limiter : new RateLimiter(spec.rateLimit),
         faults: spec.faults === undefined ? shared.faults : new FaultInjector(spec.faults),
         counters,
-        pick: () => (split === undefined ? undefined : positive[split.pick()]),
+        pick: splitPicker(spec.to),
       };
     });
   }
@@ -84,4 +82,16 @@ export class RouteTable {
     for (const route of this.routes) if (route.matches(r)) return route;
     return undefined;
   }
+}
+
+/**
+ * A route's weighted pick. Built outside RouteTable's constructor on purpose: a closure made there shares the
+ * constructor's context, which holds `previous`, so every table would keep the one before it alive — an unbounded
+ * chain, one table per resync (found with heap snapshots of bench/policy.ts's breaker flood).
+ */
+function splitPicker(to: readonly RouteTarget[]): () => RouteTarget | undefined {
+  const positive = to.filter((t) => t.weight > 0);
+  if (positive.length === 0) return () => undefined;
+  const split = new SmoothWeighted(positive.map((t) => t.weight));
+  return () => positive[split.pick()];
 }

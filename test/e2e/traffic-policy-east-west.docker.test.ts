@@ -13,6 +13,7 @@ import { buildFixtureImage, newRunId, requireDocker } from '../helpers/docker.ts
 import { eastWestCaller } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { metricSum } from '../helpers/metrics.ts';
 
 const runId = newRunId('policyew');
 const project = runId;
@@ -120,6 +121,12 @@ ${serviceLabels(runId)}${backend('admin')}${backend('canary')}`;
   }, 500);
 });
 
+/** Sum of the daemon's samples of `name` whose labels include `labels`. */
+async function metric(name: string, labels: Record<string, string>): Promise<number> {
+  const status = JSON.parse((await cli!.ok(['daemon', 'status', '--json'])).stdout) as { metrics?: { url?: string } };
+  return metricSum(status.metrics!.url!, name, labels);
+}
+
 after(async () => {
   await cli?.teardown(project, runId);
 });
@@ -156,6 +163,12 @@ test("by name: the route's rate limit answers 429 with Retry-After; the publishe
     assert.equal(c.error, 'rate-limited');
     assert.ok(Number(c.retryAfter) >= 1, `Retry-After ${c.retryAfter}`);
   }
+  // The daemon's metrics count the gateway's refusals by reason and route as a published port's (its stats, once a second).
+  await until('the gateway refusals in the metrics', 10_000, async () => {
+    const refused = await metric('cmesh_policy_rejections_total', { project, service: 'front', reason: 'rate-limited' });
+    const byRoute = await metric('cmesh_route_requests_total', { project, service: 'front', route: '#1', target: 'front', code_class: '4xx' });
+    return refused === 3 && byRoute === 3 ? true : undefined;
+  }, 500);
   // key: route, so one bucket per route whoever calls. Were it shared with the gateway, the ingress would refuse at once;
   // it accepts a whole burst of its own (README: each data-plane process enforces the full limit).
   const ingress: number[] = [];
