@@ -9,6 +9,7 @@ import { after, test } from 'node:test';
 import type { DesiredProject } from '../api/desired.ts';
 import { FakeEngine } from '../engine/fake-engine.ts';
 import { execute, type NameReady } from './execute.ts';
+import { ProjectReconciler } from './loop.ts';
 import { observe } from './observe.ts';
 import { plan } from './plan.ts';
 import type { GatewayContext, Plan } from './plan-types.ts';
@@ -85,4 +86,35 @@ test('a gateway that never answers fails the gate with its error and starts noth
   };
   await assert.rejects(execute(p, engine, () => undefined, { nameReady, pollMs: 10 }), /no listener answers for api/);
   assert.ok(!(await names(engine)).includes('byname-web-1'));
+});
+
+test('up --wait: ready only once the gateway answers as well; a gateway that never does fails the wait', async () => {
+  const engine = new FakeEngine();
+  const abort = new AbortController();
+  let answered = false;
+  const asked: string[][] = [];
+  const nameReady: NameReady = async (services, { timeoutMs, signal }) => {
+    asked.push(services);
+    const deadline = Date.now() + timeoutMs;
+    while (!answered) {
+      signal?.throwIfAborted();
+      if (Date.now() > deadline) throw new Error('no listener answers for api yet');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const d = desired(project('byname', [svc('api', { expose: [3000], mesh: HTTP })], { eastWest: true }));
+  const loop = new ProjectReconciler({ engine, name: 'byname', getDesired: () => d, emit: () => undefined, signal: abort.signal, nameReady, execute: { pollMs: 5 } });
+  try {
+    await loop.reconcileNow();
+    await assert.rejects(loop.waitReady({ services: [], timeoutMs: 150, settleMs: 0 }), /no listener answers for api/);
+    assert.deepEqual(asked, [['api']]);
+    let ready = false;
+    const waiting = loop.waitReady({ services: [], timeoutMs: 3000, settleMs: 0 }).then(() => (ready = true));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(ready, false, 'the engine says ready; the gateway has not answered yet');
+    answered = true;
+    await waiting;
+  } finally {
+    abort.abort();
+  }
 });
