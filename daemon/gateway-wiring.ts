@@ -94,6 +94,19 @@ export class EastWestRuntime {
     }
   }
 
+  /**
+   * Finds (or builds) the gateway image and the worker bundle now, in the background, so that a first east-west `up`
+   * does not wait for them (a build takes seconds; even finding the content-addressed tag hashes the node binary).
+   * A failure is only logged: the planner's own attempt reports it to the project.
+   */
+  prepare(): void {
+    const started = Date.now();
+    void Promise.all([this.#images.get(), this.#worker()]).then(
+      ([image]) => this.#o.log?.(`east-west gateway image ${image} ready (${Date.now() - started} ms after the daemon's start)`),
+      (err: unknown) => this.#o.log?.(`east-west gateway image not prepared ahead: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+
   /** A fresh observation: the table follows the latest desired state and where the gateways place each service. */
   observed(desired: DesiredProject, containers: ContainerInfo[]): void {
     if (desired.project.eastWest !== true) return;
