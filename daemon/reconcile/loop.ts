@@ -186,6 +186,8 @@ export class ProjectReconciler {
     this.#lastDesired = desired;
     const engine = this.#engine;
     const names = Object.keys(desired.project.services);
+    // The gateway's context needs no observation: looked up beside it, not after it (it is on every meshed pass's path).
+    const gatewayContext = desired.project.eastWest ? this.#o.gatewayContext?.(desired) : undefined;
     const [observed, imageIds] = await Promise.all([observe(engine, this.name, names), observeImageIds(engine, desired.project)]);
     this.#observed = observed;
     this.#prober.prune(allContainers(observed));
@@ -198,7 +200,7 @@ export class ProjectReconciler {
     }
     const failedRollouts: Record<string, string> = {};
     for (const [service, f] of this.#failedRollouts) if (f.generation === desired.generation) failedRollouts[service] = f.specHash;
-    const gateway = desired.project.eastWest ? await this.#o.gatewayContext?.(desired) : undefined;
+    const gateway = await gatewayContext;
     const p = plan(desired, observed, {
       now: started,
       supervisor: this.supervisor.view(),
