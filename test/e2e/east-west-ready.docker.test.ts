@@ -6,15 +6,14 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { type CmeshCli, newCmeshCli } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, containerLogs, newRunId, requireDocker, run, waitForExit } from '../helpers/docker.ts';
+import { test } from 'node:test';
+import { containerLogs, newRunId, run, waitForExit } from '../helpers/docker.ts';
+import { echoSuite } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 
 const runId = newRunId('ewready');
 const project = runId;
-let cli: CmeshCli | undefined;
-let echo = '';
+const suite = echoSuite(project, runId);
 
 /**
  * The caller: busybox, so its first connection leaves a few ms after its start (node would take ~150 ms to boot).
@@ -39,7 +38,7 @@ function compose(): string {
     `name: ${project}`,
     'services:',
     '  api:',
-    `    image: ${echo}`,
+    `    image: ${suite.echo}`,
     '    deploy: { replicas: 2 }',
     '    environment: { SERVICE_NAME: api }',
     '    expose: ["3000"]',
@@ -54,19 +53,9 @@ function compose(): string {
   ].join('\n');
 }
 
-before(async () => {
-  await requireDocker();
-  echo = await buildFixtureImage('echo');
-  cli = await newCmeshCli();
-});
-
-after(async () => {
-  await cli?.teardown(project, runId);
-});
-
 test('a service_started dependent that calls a meshed service by name at once is never refused (first up, fresh gateway)', async () => {
-  await writeFile(join(cli!.work, 'compose.yaml'), compose());
-  await cli!.ok(['up', '-d'], 180_000);
+  await writeFile(join(suite.cli!.work, 'compose.yaml'), compose());
+  await suite.cli!.ok(['up', '-d'], 180_000);
   const name = `${project}-caller-1`;
   const code = await waitForExit(name, 60_000);
   const logs = await containerLogs(name);
