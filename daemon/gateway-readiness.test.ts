@@ -51,9 +51,10 @@ test('until: a report wakes the wait at once (not the 500 ms poll); the end is a
   const took = Date.now() - started;
   assert.ok(took < 300, `took ${took} ms`);
 
-  await assert.rejects(readiness.until(() => ['api'], 'the gateway of p', 'docker logs p-cmesh-gateway', { timeoutMs: 120 }), (e: CmeshError) => {
+  const warnings = () => ['cannot listen on port 3000: EADDRINUSE'];
+  await assert.rejects(readiness.until(() => ['api'], 'the gateway of p', 'docker logs p-cmesh-gateway', { timeoutMs: 120, warnings }), (e: CmeshError) => {
     assert.equal(e.code, 'CMESH_E_TIMEOUT');
-    assert.match(e.message, /the gateway of p: no listener answers for api yet/);
+    assert.match(e.message, /the gateway of p: no listener answers for api yet \(the gateway says: cannot listen on port 3000: EADDRINUSE\)/);
     assert.equal(e.hint, 'docker logs p-cmesh-gateway');
     return true;
   });

@@ -23,6 +23,8 @@ export function answeredByName(reports: readonly GatewayStats[], gateway: number
 export interface AnsweredWait {
   timeoutMs: number;
   signal?: AbortSignal;
+  /** The gateways' latest warnings, for the message of a wait that times out. */
+  warnings?: () => string[];
 }
 
 /** Waiters on the gateways' reports: notify() on each report wakes them all to look again. */
@@ -45,7 +47,10 @@ export class NameReadiness {
   async until(pending: () => string[], what: string, hint: string, options: AnsweredWait): Promise<void> {
     const check = async (): Promise<Verdict> => {
       const left = pending();
-      return left.length === 0 ? { kind: 'ok' } : { kind: 'pending', why: `no listener answers for ${left.join(', ')} yet` };
+      if (left.length === 0) return { kind: 'ok' };
+      // What the gateway itself says (a port it cannot bind) is the likeliest reason: it goes into the timeout's message.
+      const said = options.warnings?.() ?? [];
+      return { kind: 'pending', why: `no listener answers for ${left.join(', ')} yet${said.length > 0 ? ` (the gateway says: ${said.join('; ')})` : ''}` };
     };
     try {
       await pollUntil(check, what, { timeoutMs: options.timeoutMs, pollMs: 500, wake: this.wake, ...(options.signal ? { signal: options.signal } : {}) });

@@ -158,7 +158,8 @@ export class EastWestRuntime {
     const pending = (): string[] => services.filter((s) => !this.answers(project, s));
     if (pending().length === 0) return Promise.resolve();
     const hint = `the gateway's log says why: docker logs ${gatewayName(project)} (or opt the service out with x-cmesh.mesh: false)`;
-    return this.#readiness.until(pending, `the east-west gateway of ${project}`, hint, options);
+    const warnings = (): string[] => this.hub.reports(project).flatMap((r) => r.warnings);
+    return this.#readiness.until(pending, `the east-west gateway of ${project}`, hint, { warnings, ...options });
   }
 
   async unpublish(project: string): Promise<void> {
