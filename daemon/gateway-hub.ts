@@ -40,8 +40,12 @@ export function mergeGatewayStats(reports: GatewayStats[]): GatewayStats | undef
   const [first, ...rest] = [...reports].sort((a, b) => (a.gateway ?? 0) - (b.gateway ?? 0));
   if (!first || rest.length === 0) return first;
   const all = [first, ...rest];
+  // Known only when every gateway says (one older than the field does not).
+  const serving = all.every((s) => s.serving !== undefined) ? all.flatMap((s) => s.serving ?? []) : undefined;
+  const { serving: _firstOnly, ...head } = first;
   return {
-    ...first,
+    ...head,
+    ...(serving ? { serving } : {}),
     time: Math.min(...all.map((s) => s.time)),
     services: all.flatMap((s) => s.services),
     warnings: all.flatMap((s) => s.warnings),
@@ -92,6 +96,11 @@ export class GatewayHub {
 
   stats(project: string): GatewayStats | undefined {
     return mergeGatewayStats(newestPerGateway(this.#channels.get(project)?.stats.values() ?? []));
+  }
+
+  /** Each gateway's own latest report (its newest process's), unmerged: readiness is judged per gateway. */
+  reports(project: string): GatewayStats[] {
+    return newestPerGateway(this.#channels.get(project)?.stats.values() ?? []);
   }
 
   connected(project: string): boolean {

@@ -196,10 +196,15 @@ export function gatewayImageGc(env: NodeJS.ProcessEnv): Record<string, string> |
  * `docker rmi`) may remove it while no container uses it. The first time the image is known in a daemon's life, the
  * images of other cmesh versions are cleaned up (removeStaleGatewayImages), in the background.
  */
+/** How long the image counts as present after the engine last showed it. */
+const SEEN_FRESH_MS = 5000;
+
 export class GatewayImages {
   #pending: Promise<string> | undefined;
   #tag: string | undefined;
   #collected = false;
+  /** When the engine last showed the image (Date.now()). */
+  #seenAt = 0;
   readonly #o: GatewayImageOptions;
 
   constructor(o: GatewayImageOptions) {
@@ -207,12 +212,19 @@ export class GatewayImages {
   }
 
   async get(): Promise<string> {
-    if (this.#tag !== undefined && (await this.#o.engine.inspectImage(this.#tag))) return this.#tag;
+    // Found within the last few seconds: not looked up again (a pass runs on every probe pass while an up starts its
+    // replicas, and each look-up is one more engine call beside their starts). A removal meanwhile fails one create.
+    if (this.#tag !== undefined && Date.now() - this.#seenAt < SEEN_FRESH_MS) return this.#tag;
+    if (this.#tag !== undefined && (await this.#o.engine.inspectImage(this.#tag))) {
+      this.#seenAt = Date.now();
+      return this.#tag;
+    }
     this.#pending ??= ensureGatewayImage(this.#o).finally(() => {
       this.#pending = undefined;
     });
     const tag = await this.#pending;
     this.#tag = tag;
+    this.#seenAt = Date.now();
     if (!this.#collected) {
       // A bad setting fails here, every time until fixed (the planner reports it once), never half-applied.
       const scope = gatewayImageGc(this.#o.env ?? process.env);

@@ -3,7 +3,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesiredProject } from './api/desired.ts';
-import { eastWestPlan } from './api/east-west.ts';
+import { eastWestPlan, gatewayName } from './api/east-west.ts';
 import type { ContainerEngine, ContainerInfo } from './api/engine.ts';
 import { isGateway } from './api/labels.ts';
 import { isCmeshError } from './api/errors.ts';
@@ -12,6 +12,7 @@ import type { GatewayStats } from './api/gateway-control.ts';
 import type { FaultSpec } from './api/traffic-policy.ts';
 import { GatewayHub } from './gateway-hub.ts';
 import { GatewayImages } from './gateway-image.ts';
+import { type AnsweredWait, answeredByName, NameReadiness } from './gateway-readiness.ts';
 import { gatewayTable } from './gateway-table.ts';
 import { installWorker, type WorkerBundle, workerBundle } from './gateway-worker.ts';
 import { type GatewayContext, gatewayPlacement } from './reconcile/plan-gateway.ts';
@@ -52,10 +53,16 @@ export class EastWestRuntime {
   readonly #gateways = new Map<string, ContainerInfo[]>();
   /** project → service → gateway index, made anew only when the desired state or the gateways change (not per tick). */
   readonly #placement = new Map<string, ReadonlyMap<string, number>>();
+  /** Projects the planner got a gateway context for: only their meshed names are the gateways' to answer. */
+  readonly #withGateway = new Set<string>();
+  readonly #readiness = new NameReadiness();
 
   constructor(options: EastWestOptions) {
     this.#o = options;
-    this.hub = new GatewayHub(options.home, options.log, options.onStats);
+    this.hub = new GatewayHub(options.home, options.log, (project, stats) => {
+      options.onStats?.(project, stats);
+      this.#readiness.notify();
+    });
     this.#images = new GatewayImages({ engine: options.engine, ...(options.log ? { log: options.log } : {}) });
     this.#timer = setInterval(() => this.#publishAll(), options.publishMs ?? 100);
     this.#timer.unref();
@@ -73,8 +80,10 @@ export class EastWestRuntime {
       this.#desired.set(desired.project.name, desired);
       this.#place(desired.project.name);
       this.#publish(desired.project.name);
+      this.#withGateway.add(desired.project.name);
       return { image, socketDir };
     } catch (err) {
+      this.#withGateway.delete(desired.project.name);
       const message = err instanceof Error ? err.message : String(err);
       if (this.#reported !== message) {
         this.#reported = message;
@@ -83,6 +92,19 @@ export class EastWestRuntime {
       }
       return undefined;
     }
+  }
+
+  /**
+   * Finds (or builds) the gateway image and the worker bundle now, in the background, so that a first east-west `up`
+   * does not wait for them (a build takes seconds; even finding the content-addressed tag hashes the node binary).
+   * A failure is only logged: the planner's own attempt reports it to the project.
+   */
+  prepare(): void {
+    const started = Date.now();
+    void Promise.all([this.#images.get(), this.#worker()]).then(
+      ([image]) => this.#o.log?.(`east-west gateway image ${image} ready (${Date.now() - started} ms after the daemon's start)`),
+      (err: unknown) => this.#o.log?.(`east-west gateway image not prepared ahead: ${err instanceof Error ? err.message : String(err)}`),
+    );
   }
 
   /** A fresh observation: the table follows the latest desired state and where the gateways place each service. */
@@ -122,11 +144,30 @@ export class EastWestRuntime {
     return this.hub.stats(project);
   }
 
+  /**
+   * Whether callers of `service` by name get an answer: its gateway listens on all its ports. True for a service that
+   * is not meshed, and in a project whose gateway the planner could not have (no context): Docker DNS answers then.
+   */
+  answers(project: string, service: string): boolean {
+    if (!this.#withGateway.has(project)) return true;
+    return answeredByName(this.hub.reports(project), this.#placement.get(project)?.get(service), service);
+  }
+
+  /** Resolves once every one of `services` is answered by name (answers()); CMESH_E_TIMEOUT names the rest. */
+  whenAnswered(project: string, services: readonly string[], options: AnsweredWait): Promise<void> {
+    const pending = (): string[] => services.filter((s) => !this.answers(project, s));
+    if (pending().length === 0) return Promise.resolve();
+    const hint = `the gateway's log says why: docker logs ${gatewayName(project)} (or opt the service out with x-cmesh.mesh: false)`;
+    const warnings = (): string[] => this.hub.reports(project).flatMap((r) => r.warnings);
+    return this.#readiness.until(pending, `the east-west gateway of ${project}`, hint, { warnings, ...options });
+  }
+
   async unpublish(project: string): Promise<void> {
     this.#desired.delete(project);
     this.#workers.delete(project);
     this.#gateways.delete(project);
     this.#placement.delete(project);
+    this.#withGateway.delete(project);
     await this.hub.close(project);
   }
 

@@ -39,6 +39,8 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<n
     const engine = createDockerEngine(env['DOCKER_HOST'] ? { host: env['DOCKER_HOST'] } : {});
     const swarm = createDockerSwarm(env['DOCKER_HOST'] || undefined);
     daemon = await startDaemon({ home: resolveHome(env), engine, swarm, version: version(), log, metrics: metricsAddr(env) });
+    // East-west is on by default: have the gateway image ready before the first `up` asks for it.
+    daemon.mesh.eastWest?.prepare();
   } catch (err) {
     if (isCmeshError(err)) {
       log(`cannot start: [${err.code}] ${err.message}${err.hint ? ` (hint: ${err.hint})` : ''}`);

@@ -70,6 +70,11 @@ export class MeshRuntime {
     return this.eastWest?.context(desired) ?? Promise.resolve(undefined);
   }
 
+  /** East-west: resolves once the project's gateways answer for these services by name (at once when not meshed). */
+  answeredByName(project: string, services: string[], options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    return this.eastWest?.whenAnswered(project, services, options) ?? Promise.resolve();
+  }
+
   /** Binds the project's published ports before anything is created; CMESH_E_PORT_TAKEN fails the caller's `up`. */
   publish(desired: DesiredProject): Promise<void> {
     const spec = desired.project;

@@ -98,6 +98,11 @@ export const gatewayStatsSchema = z.object({
   services: z.array(z.looseObject({ service: z.string(), replicas: z.array(z.looseObject({ id: z.string() })) })),
   /** Warnings the gateway wants the user to see (a port it could not bind, an unresolvable replica). */
   warnings: z.array(z.string()),
+  /**
+   * The services whose every port has a bound listener here: their names are answered (depends_on gates and
+   * `up --wait` wait for it). Absent from a gateway older than this field.
+   */
+  serving: z.array(z.string()).optional(),
   /** When this gateway process started: totals below restart from 0 with it. */
   startedAt: z.number(),
   /** Its route tables' counters and breakers (checked loosely: the daemon only passes them on to `cmesh routes`). */

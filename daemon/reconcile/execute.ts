@@ -24,6 +24,8 @@ export interface ExecuteOptions {
   wake?: WakeSource;
   /** Replaces the gate waiter (tests). */
   waitFor?: (gate: WaitGate, signal: AbortSignal | undefined) => Promise<void>;
+  /** East-west: resolves once the gateway answers for these services by name (a `byName` gate waits for it too). */
+  nameReady?: NameReady;
   signal?: AbortSignal;
   now?: () => number;
   onRestart?: ActionContext['onRestart'];
@@ -32,6 +34,8 @@ export interface ExecuteOptions {
   rolloutHooks?: ActionContext['rolloutHooks'];
   onRolledBack?: ActionContext['onRolledBack'];
 }
+
+export type NameReady = (services: string[], options: { timeoutMs: number; signal?: AbortSignal }) => Promise<void>;
 
 export interface ExecuteResult {
   /** Actions that completed. */
@@ -71,15 +75,22 @@ export async function execute(
     ...(options.onRolledBack ? { onRolledBack: options.onRolledBack } : {}),
     ...(plan.hooks ? { hooks: plan.hooks } : {}),
   };
-  const waitFor =
+  const timeoutMs = options.gateTimeoutMs ?? 120_000;
+  const engineGate =
     options.waitFor ??
     ((gate: WaitGate, signal: AbortSignal | undefined) =>
       waitForGate(engine, plan.project, gate, {
-        timeoutMs: options.gateTimeoutMs ?? 120_000,
+        timeoutMs,
         ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
         ...(options.wake === undefined ? {} : { wake: options.wake }),
         ...(signal ? { signal } : {}),
       }));
+  // A meshed dependency's name is answered by its gateway: the engine's word and the gateway's listeners, side by side.
+  const nameReady = options.nameReady;
+  const waitFor = (gate: WaitGate, signal: AbortSignal | undefined): Promise<void> =>
+    gate.byName && nameReady
+      ? Promise.all([engineGate(gate, signal), nameReady([gate.service], { timeoutMs, ...(signal ? { signal } : {}) })]).then(() => undefined)
+      : engineGate(gate, signal);
   let done = 0;
   const slots = new Slots(options.concurrency ?? 16);
   const signal = options.signal ?? new AbortController().signal;

@@ -6,7 +6,7 @@ import { CmeshError } from '../api/errors.ts';
 import type { DaemonEvent } from '../api/events.ts';
 import type { ReplicaStatus } from '../api/control.ts';
 import { replicaOf } from '../api/labels.ts';
-import { type ExecuteOptions, execute } from './execute.ts';
+import { type ExecuteOptions, execute, type NameReady } from './execute.ts';
 import { allContainers, groupObserved, type ObservedProject, observe, observeImageIds } from './observe.ts';
 import { actionCount, type DownOptions, type Plan, plan, planDown } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
@@ -14,7 +14,7 @@ import { observedStatus } from './observed-status.ts';
 import { PassScheduler } from './pass-scheduler.ts';
 import type { WakeSource } from './nap.ts';
 import type { GatewayContext } from './plan-gateway.ts';
-import { type ReadyOptions, waitReady } from './ready.ts';
+import { type ReadyOptions, readyServices, waitReady } from './ready.ts';
 import { RestartAnnouncements } from './restart-announcements.ts';
 import { projectProbes, type StartProber } from './start-probe.ts';
 import { replicaKey, restartRule, Supervisor } from './supervisor.ts';
@@ -42,6 +42,8 @@ export interface ReconcilerOptions {
   wake?: WakeSource;
   /** East-west: the gateway's image and socket directory for the planner (daemon/gateway-wiring.ts). */
   gatewayContext?: (desired: DesiredProject) => Promise<GatewayContext | undefined>;
+  /** East-west: waits until the gateway answers for these services by name (gates and `up --wait`). */
+  nameReady?: NameReady;
 }
 
 export interface ReconcileResult {
@@ -122,11 +124,21 @@ export class ProjectReconciler {
   waitReady(options: ReadyOptions): Promise<void> {
     const desired = this.#o.getDesired();
     if (!desired) return Promise.reject(new CmeshError('CMESH_E_PROJECT_NOT_FOUND', `project "${this.name}" is not up`));
-    const signal = options.signal ? AbortSignal.any([options.signal, this.#o.signal]) : this.#o.signal;
-    return waitReady(this.#engine, desired, (key, service, c) => {
+    // The first of the two waits to fail ends the other.
+    const failed = new AbortController();
+    const signal = AbortSignal.any([failed.signal, this.#o.signal, ...(options.signal ? [options.signal] : [])]);
+    const guard = (p: Promise<void>): Promise<void> =>
+      p.catch((err: unknown) => {
+        failed.abort(err);
+        throw err;
+      });
+    const engineReady = waitReady(this.#engine, desired, (key, service, c) => {
       const spec = desired.project.services[service];
       return this.supervisor.decide(key, restartRule(spec), c);
     }, { wake: this.#wake, ...options, signal });
+    // East-west: a meshed service is ready for its callers once its gateway answers for its name as well.
+    const nameReady = this.#o.nameReady?.([...readyServices(desired, options.services)], { timeoutMs: options.timeoutMs, signal });
+    return Promise.all([guard(engineReady), ...(nameReady ? [guard(nameReady)] : [])]).then(() => undefined);
   }
 
   /**
@@ -174,6 +186,8 @@ export class ProjectReconciler {
     this.#lastDesired = desired;
     const engine = this.#engine;
     const names = Object.keys(desired.project.services);
+    // The gateway's context needs no observation: looked up beside it, not after it (it is on every meshed pass's path).
+    const gatewayContext = desired.project.eastWest ? this.#o.gatewayContext?.(desired) : undefined;
     const [observed, imageIds] = await Promise.all([observe(engine, this.name, names), observeImageIds(engine, desired.project)]);
     this.#observed = observed;
     this.#prober.prune(allContainers(observed));
@@ -186,7 +200,7 @@ export class ProjectReconciler {
     }
     const failedRollouts: Record<string, string> = {};
     for (const [service, f] of this.#failedRollouts) if (f.generation === desired.generation) failedRollouts[service] = f.specHash;
-    const gateway = desired.project.eastWest ? await this.#o.gatewayContext?.(desired) : undefined;
+    const gateway = await gatewayContext;
     const p = plan(desired, observed, {
       now: started,
       supervisor: this.supervisor.view(),
@@ -217,6 +231,7 @@ export class ProjectReconciler {
       onReplaced: (service, replica) => this.supervisor.forget(replicaKey(service, replica)),
       ...(this.#o.stopHooks ? { stopHooks: this.#o.stopHooks } : {}),
       ...(this.#o.rolloutHooks ? { rolloutHooks: this.#o.rolloutHooks } : {}),
+      ...(this.#o.nameReady ? { nameReady: this.#o.nameReady } : {}),
       onRolledBack: (service, specHash) => this.#failedRollouts.set(service, { specHash, generation: p.generation }),
     });
     this.#announce(p);

@@ -82,7 +82,25 @@ const left = desired(project('ew', [pair[1]!], { eastWest: true }));
 /** web calls api by name and waits for it (depends_on healthy): the gateway must answer for api before web starts. */
 const chain = desired(project('ew', [pair[0]!, svc('web', { expose: [3000], mesh: HTTP, dependsOn: { api: dep('service_healthy') } })], { eastWest: true }));
 
+/** A fresh up where one dependent needs a meshed service (api) and another an unmeshed one (job, no port). */
+const mixed = desired(
+  project(
+    'ew',
+    [
+      pair[0]!,
+      svc('job'),
+      svc('app', { dependsOn: { job: dep('service_started') } }),
+      svc('web', { expose: [3000], mesh: HTTP, dependsOn: { api: dep('service_started') } }),
+    ],
+    { eastWest: true },
+  ),
+);
+
 export const gatewayCases: PlanCase[] = [
+  // app waits for job only (plain Docker DNS answers for it); web's gate on api also waits for the gateway's listeners.
+  { name: 'east-west-fresh-up-unmeshed-dependency', desired: mixed, containers: [], ctx: { gateway: gw } },
+  // The image is not to be had: no gateway, so no gate waits for one.
+  { name: 'east-west-depends-on-without-gateway', desired: chain, containers: [], ctx: {} },
   // A first up: the gateway beside api's replicas (off the critical path), done before web's stage opens.
   { name: 'east-west-fresh-up-depends-on', desired: chain, containers: [], ctx: { gateway: gw } },
   // Sticky placement: cache gets a new gateway (it only adds aliases) beside its first replica; api and web stay put.

@@ -47,7 +47,7 @@ export function formatPlan(plan: Plan): string {
   plan.stages.forEach((stage, i) => {
     const after = stage.after && ` (after ${stage.after.length === 0 ? 'none' : stage.after.map((j) => plan.stages[j]?.name ?? `?${j}`).join(', ')})`;
     lines.push(`stage ${i + 1}: ${stage.name}${after ?? ''}`);
-    for (const w of stage.waits) lines.push(`  wait ${w.service} ${w.condition} replicas=${w.replicas} for ${w.for.join(',')}`);
+    for (const w of stage.waits) lines.push(`  wait ${w.service} ${w.condition} replicas=${w.replicas}${w.byName ? ' +gateway' : ''} for ${w.for.join(',')}`);
     for (const a of stage.actions) lines.push(`  ${formatAction(plan, a)}`);
   });
   if (plan.deferred.length > 0) {

@@ -84,6 +84,11 @@ export interface WaitGate {
   replicas: number;
   /** The dependents in this stage that asked for it (for messages). */
   for: string[];
+  /**
+   * The dependency is meshed: callers reach it by name through the east-west gateway, so the gate also waits until
+   * the gateway listens on its ports (a dependent that calls it at once must not be refused).
+   */
+  byName?: true;
 }
 
 export interface Stage {

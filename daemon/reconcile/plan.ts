@@ -2,6 +2,7 @@
 
 import { networkOptionsDigest, optionsLabel, volumeOptionsDigest } from '../api/resource-options.ts';
 import { type DesiredProject, desiredReplicas } from '../api/desired.ts';
+import { eastWestPlan } from '../api/east-west.ts';
 import type { NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
 import type { DependsCondition, ProjectSpec } from '../api/project.ts';
@@ -54,7 +55,7 @@ export function setupActions(project: ProjectSpec, networks: NetworkInfo[], volu
 const CONDITION_ORDER: DependsCondition[] = ['service_started', 'service_healthy', 'service_completed_successfully'];
 
 /** Gates for the dependents in a stage that bring something up; a stage that only removes or stops never waits. */
-function gatesFor(desired: DesiredProject, services: string[], actions: Action[], notes: string[]): WaitGate[] {
+function gatesFor(desired: DesiredProject, services: string[], actions: Action[], meshed: ReadonlySet<string>, notes: string[]): WaitGate[] {
   const spec = desired.project.services;
   const starting = new Set(
     actions.filter(startsSomething).map((a) => (a.kind === 'create' || a.kind === 'rollout' ? a.service : 'target' in a ? a.target.service : '')),
@@ -70,7 +71,7 @@ function gatesFor(desired: DesiredProject, services: string[], actions: Action[]
         continue;
       }
       const key = `${dep}\0${rule.condition}`;
-      const gate = gates.get(key) ?? { service: dep, condition: rule.condition, replicas, for: [] };
+      const gate: WaitGate = gates.get(key) ?? { service: dep, condition: rule.condition, replicas, for: [], ...(meshed.has(dep) ? { byName: true as const } : {}) };
       gate.for.push(name);
       gates.set(key, gate);
     }
@@ -135,8 +136,10 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
 
   // One stage per service with work: it follows the project-wide stages and its dependencies' stages only.
   const barriers = stages.map((_, i) => i);
-  // The gateway of services that have no container yet starts beside them; a service with dependencies also waits
-  // for it, so it finds its dependencies' names already answered by the gateway.
+  // Services whose names the gateway answers in this pass; gates on them also wait for the gateway's listeners.
+  const meshed = new Set(ctx.gateway ? eastWestPlan(project).services.map((s) => s.name) : []);
+  // The gateway of services that have no container yet starts beside them; a service with a meshed dependency also
+  // waits for it (its gate then finds the gateway there to answer); other dependents need not.
   let besideGateway: number | undefined;
   if (gateway.concurrent.length > 0) {
     besideGateway = stages.length;
@@ -169,9 +172,9 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
       notes.push(...out.notes);
       if (out.actions.length === 0) continue;
       const after = [...barriers, ...dependencyStages(project.services, name, touched, stageOf)];
-      if (besideGateway !== undefined && dependenciesOf(project.services, name).length > 0) after.push(besideGateway);
+      if (besideGateway !== undefined && dependenciesOf(project.services, name).some((d) => meshed.has(d))) after.push(besideGateway);
       stageOf.set(name, stages.length);
-      stages.push({ name, services: [name], waits: gatesFor(desired, [name], out.actions, notes), actions: out.actions, after });
+      stages.push({ name, services: [name], waits: gatesFor(desired, [name], out.actions, meshed, notes), actions: out.actions, after });
     }
   }
 

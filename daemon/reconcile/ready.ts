@@ -99,6 +99,12 @@ async function withLogs(engine: ContainerEngine, problems: Problem[]): Promise<R
 
 const describe = (ps: Problem[]): string => ps.map((p) => `${replicaId(p.service, p.replica)} (${p.why})`).join(', ');
 
+/** The services an `up --wait` of `selected` waits for: those and their dependencies, less the stopped ones. */
+export function readyServices(desired: DesiredProject, selected: readonly string[]): Set<string> {
+  const named = selected.length > 0 ? selected : desired.selected;
+  return new Set([...touchedServices(desired.project.services, named)].filter((s) => !desired.stopped.includes(s)));
+}
+
 /** Polls the engine until all selected replicas are ready; the error names each failing service and its last logs. */
 export async function waitReady(
   engine: ContainerEngine,
@@ -106,8 +112,7 @@ export async function waitReady(
   willRestart: WillRestart,
   options: ReadyOptions,
 ): Promise<void> {
-  const selected = options.services.length > 0 ? options.services : desired.selected;
-  const services = new Set([...touchedServices(desired.project.services, selected)].filter((s) => !desired.stopped.includes(s)));
+  const services = readyServices(desired, options.services);
   const labels = projectLabels(desired.project.name);
   const deadline = Date.now() + options.timeoutMs;
   const settleMs = options.settleMs ?? 1000;

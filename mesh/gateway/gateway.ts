@@ -91,6 +91,12 @@ export class Gateway {
     return [...this.#warnings.values()];
   }
 
+  /** Services of the table with a listener bound for each of their ports: callers by name are answered (readiness). */
+  serving(): string[] {
+    const all = this.#table?.services ?? [];
+    return all.filter((s) => s.ports.every((p) => this.#bound.get(p.port)?.listeners.has(s.name))).map((s) => s.name);
+  }
+
   /** Cumulative request counts since this gateway started (the daemon turns them into Prometheus counters). */
   requestTotals(): GatewayStats['requests'] {
     return [...this.#requests.values()];

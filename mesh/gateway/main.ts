@@ -61,6 +61,7 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
       time: Date.now(),
       services: gateway.rows(),
       warnings: gateway.warnings(),
+      serving: gateway.serving(),
       startedAt,
       requests: gateway.requestTotals(),
       policy: gateway.policies.report(),

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, requireDocker, run } from '../helpers/docker.ts';
-import { addressOn, type Call, eastWestCaller, failedCount, gatewayIds, httpCalls, type LoadResult, mixedLoad, runningIds } from '../helpers/east-west.ts';
+import { test } from 'node:test';
+import { sleep, until } from '../helpers/cmesh-cli.ts';
+import { newRunId, run } from '../helpers/docker.ts';
+import { addressOn, type Call, eastWestCaller, echoSuite, failedCount, gatewayIds, httpCalls, type LoadResult, mixedLoad, runningIds } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 
 const runId = newRunId('ewmember');
@@ -20,22 +20,21 @@ const first = `${project}-cmesh-gateway`;
 const second = `${project}-cmesh-gateway-2`;
 const LOAD_MS = 30_000;
 const caller = eastWestCaller(runId, network);
-let cli: CmeshCli | undefined;
-let echo = '';
+const suite = echoSuite(project, runId);
 
 /** The project with these services (each an echo service on 3000, HTTP by its probe); east-west left at its default. */
 function compose(services: { name: string; replicas: number }[]): string {
   const probe = 'x-cmesh: { health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 1, fall: 2 } }';
   const body = services
-    .map((s) => `  ${s.name}:\n    image: ${echo}\n    deploy: { replicas: ${s.replicas} }\n    environment: { SERVICE_NAME: ${s.name} }\n    expose: ["3000"]\n    ${probe}\n${serviceLabels(runId)}`)
+    .map((s) => `  ${s.name}:\n    image: ${suite.echo}\n    deploy: { replicas: ${s.replicas} }\n    environment: { SERVICE_NAME: ${s.name} }\n    expose: ["3000"]\n    ${probe}\n${serviceLabels(runId)}`)
     .join('');
   return `name: ${project}\nservices:\n${body}`;
 }
 
 async function up(services: { name: string; replicas: number }[]): Promise<number> {
-  await writeFile(join(cli!.work, 'compose.yaml'), compose(services));
+  await writeFile(join(suite.cli!.work, 'compose.yaml'), compose(services));
   const t0 = Date.now();
-  await cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+  await suite.cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
   return Date.now() - t0;
 }
 
@@ -44,7 +43,7 @@ async function allServe(host: string, n = 20): Promise<Call[]> {
   let seen = '';
   try {
     return await until(`${host} answering by name`, 30_000, async () => {
-      const want = await runningIds(cli!, host);
+      const want = await runningIds(suite.cli!, host);
       const calls = (await caller(httpCalls(host, 3000, n))) as Call[];
       const by = new Set(calls.map((c) => c.by));
       seen = JSON.stringify({ want, got: calls.map((c) => c.error ?? `${c.service}@${c.by}`) });
@@ -56,16 +55,6 @@ async function allServe(host: string, n = 20): Promise<Call[]> {
     throw new Error(`${(err as Error).message}; last run: ${seen}; ${first} logs:\n${logs}`);
   }
 }
-
-before(async () => {
-  await requireDocker();
-  echo = await buildFixtureImage('echo');
-  cli = await newCmeshCli();
-});
-
-after(async () => {
-  await cli?.teardown(project, runId);
-});
 
 test('meshed by default: a service added and one removed under load by name: 0 failed calls, no address moves', async () => {
   const web = { name: 'web', replicas: 3 };

@@ -2,8 +2,9 @@
 // client scripts they run (fresh-connection calls, TCP greetings, keep-alive and mixed loads), and engine-side looks
 // at the gateways. Traffic only to containers on a network the calling test's project created.
 
-import type { CmeshCli } from './cmesh-cli.ts';
-import { run, testLabels } from './docker.ts';
+import { after, before } from 'node:test';
+import { type CmeshCli, newCmeshCli } from './cmesh-cli.ts';
+import { buildFixtureImage, requireDocker, run, testLabels } from './docker.ts';
 
 export type Call = { by?: string; service?: string; echo?: string; error?: string; ms?: number };
 
@@ -24,6 +25,26 @@ export interface LoadResult {
   endedAt: number;
   keepAlive: ModeResult;
   fresh: ModeResult;
+}
+
+export interface EchoSuite {
+  cli: CmeshCli | undefined;
+  /** The echo fixture's image. */
+  echo: string;
+}
+
+/** An east-west e2e file's lifetime: Docker and the echo image before its tests, a CLI with its own daemon, torn down after. */
+export function echoSuite(project: string, runId: string): EchoSuite {
+  const suite: EchoSuite = { cli: undefined, echo: '' };
+  before(async () => {
+    await requireDocker();
+    suite.echo = await buildFixtureImage('echo');
+    suite.cli = await newCmeshCli();
+  });
+  after(async () => {
+    await suite.cli?.teardown(project, runId);
+  });
+  return suite;
 }
 
 /** Runs node scripts in fresh `cmesh/node:local` containers on `network`; each prints one JSON document last. */
