@@ -22,6 +22,7 @@ import { serviceLabels } from '../test/helpers/echo-project.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { loadAverage, measure, median } from './proxy-product.ts';
 import { fixedRate, have } from './proxy-peers.ts';
+import { parseWrk } from './wrk.ts';
 
 const run = promisify(execFile);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -157,18 +158,13 @@ async function breakerPart(pid: number, port: number, rounds: number, seconds: n
       const { stdout } = await run('wrk', ['-t1', '-c64', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/bytes?n=16`], { timeout: (seconds + 30) * 1000 }).finally(() =>
         clearInterval(sampler),
       );
-      const ms = (re: RegExp): number => {
-        const m = re.exec(stdout);
-        return m === null ? Number.NaN : Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'] ?? Number.NaN);
-      };
-      const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
-      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+      const { requests, non2xx, rps, p50Ms, p99Ms } = parseWrk(stdout);
       const row = {
         round,
         load,
-        rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
-        p50Ms: ms(/\s50%\s+([\d.]+)(us|ms|s)/),
-        p99Ms: ms(/\s99%\s+([\d.]+)(us|ms|s)/),
+        rps,
+        p50Ms,
+        p99Ms,
         // Every answer should be the 503 overflow: a 2xx here would mean the breaker let one through.
         served2xx: requests - non2xx,
         rssBeforeMiB: rssBefore,

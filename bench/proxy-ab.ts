@@ -17,6 +17,7 @@ import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
 import { cpuSeconds, PATH, type WrkResult, wrk } from './proxy-peers.ts';
+import { parseWrk } from './wrk.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -61,8 +62,8 @@ function wrkAsync(port: number, seconds: number): Promise<WrkResult> {
     });
     child.on('error', reject);
     child.on('close', () => {
-      const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
-      resolve({ rps: num(/Requests\/sec:\s+([\d.]+)/), requests: num(/(\d+) requests in/), errors: num(/Non-2xx or 3xx responses: (\d+)/) + num(/Socket errors: connect (\d+)/) });
+      const { rps, requests, errors } = parseWrk(out);
+      resolve({ rps, requests, errors });
     });
   });
 }
