@@ -11,6 +11,7 @@ import { Registry } from '../registry.ts';
 import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { GatewayPolicies } from './gateway-policy.ts';
 import { HostDispatcher } from './host-dispatch.ts';
+import { RequestCounts } from './request-counts.ts';
 
 export interface GatewayOptions {
   /** Address the listeners bind (the container's every interface). */
@@ -24,9 +25,6 @@ export interface GatewayOptions {
   /** Random source of the fault injectors (tests seed it). */
   rand?: () => number;
 }
-
-/** Methods counted under their own name; anything else is OTHER (the daemon's metrics bound cardinality the same way). */
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE']);
 
 /** A bound port; `users`, the fingerprint of each service it was bound for. */
 type Bound = { users: string[]; close: () => Promise<void>; listeners: Map<string, ProxyListener> };
@@ -42,7 +40,7 @@ export class Gateway {
   readonly #addresses = new Map<string, string>();
   readonly #bound = new Map<number, Bound>();
   readonly #warnings = new Map<string, string>();
-  readonly #requests = new Map<string, GatewayStats['requests'][number]>();
+  readonly #requests = new RequestCounts();
   #syncing: Promise<void> | undefined;
   #again = false;
   /** Re-resolve every replica on the next sync, not only new ones (a restarted container may have a new address). */
@@ -92,16 +90,7 @@ export class Gateway {
 
   /** Cumulative request counts since this gateway started (the daemon turns them into Prometheus counters). */
   requestTotals(): GatewayStats['requests'] {
-    return [...this.#requests.values()];
-  }
-
-  #count(entry: AccessLogEntry): void {
-    const method = KNOWN_METHODS.has(entry.method) ? entry.method : 'OTHER';
-    const codeClass = entry.status >= 100 && entry.status < 600 ? `${Math.floor(entry.status / 100)}xx` : 'none';
-    const key = `${entry.service}\0${entry.upstream ?? ''}\0${method}\0${codeClass}`;
-    const row = this.#requests.get(key);
-    if (row) row.count++;
-    else this.#requests.set(key, { service: entry.service, ...(entry.upstream ? { upstream: entry.upstream } : {}), method, codeClass, count: 1 });
+    return this.#requests.totals();
   }
 
   async close(): Promise<void> {
@@ -223,7 +212,7 @@ export class Gateway {
       mesh: { ...(svc.mesh as MeshSpec), protocol },
       ...(protocol === 'http' ? { policy: this.policies.listener(svc.name, port) } : {}),
       onAccessLog: (line: string) => this.#o.log?.(line),
-      onRequest: (entry: AccessLogEntry) => this.#count(entry),
+      onRequest: (e: AccessLogEntry) => this.#requests.count(e.service, e.upstream, e.method, e.status),
     });
     const listeners = new Map<string, ProxyListener>();
     const fingerprints = users.map(fingerprint);
