@@ -21,10 +21,16 @@ export class RequestCounts {
 
   count(service: string, upstream: string | undefined, method: string, status: number): void {
     let byUpstream = this.#cells.get(service);
-    if (byUpstream === undefined) this.#cells.set(service, (byUpstream = new Map()));
+    if (byUpstream === undefined) {
+      byUpstream = new Map();
+      this.#cells.set(service, byUpstream);
+    }
     const up = upstream ?? '';
     let cells = byUpstream.get(up);
-    if (cells === undefined) byUpstream.set(up, (cells = new Array<Row | undefined>(CELLS)));
+    if (cells === undefined) {
+      cells = new Array<Row | undefined>(CELLS);
+      byUpstream.set(up, cells);
+    }
     const m = METHOD_INDEX.get(method) ?? OTHER;
     const c = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
     const i = m * CLASSES.length + c;
