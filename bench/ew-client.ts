@@ -1,5 +1,5 @@
 // The east-west benchmark's load client (bench/east-west.ts): a plain-node script run in the caller container or on
-// the host, the job it takes and the results it prints, and how a run of it is awaited.
+// the host, the job it takes and the results it prints, how a run of it is awaited, and the calibrated-rate ladder.
 
 import { spawn } from 'node:child_process';
 
@@ -95,4 +95,43 @@ export function exec(file: string, argv: string[], timeoutMs: number): Promise<s
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${file} ${argv.slice(0, 4).join(' ')} exited ${code}: ${err.slice(-1000)}`))));
   });
+}
+
+/** A path of the open-loop latency runs: where the caller sends (connections spread over `hosts`). */
+export interface LatencyPath {
+  name: string;
+  hosts: string[];
+  port: number;
+}
+/** One rate of the calibrated ladder: each path's calmest round (lowest p50), and which paths queued at it. */
+export interface Rung {
+  rate: number;
+  byPath: Record<string, Open>;
+  saturated: string[];
+}
+
+/**
+ * Open loops from `top` req/s down, halving, until a rate where no path queues (p50 over `saturatedMs`), at most
+ * `rungs` rates; every path runs once per round at each rate, rounds interleaved. The last rung is the one to quote
+ * (the highest rate every path held, or the lowest tried); the others say where the host ran out.
+ */
+export async function latencyLadder(
+  run: (path: LatencyPath, rate: number) => Promise<Open>,
+  paths: LatencyPath[],
+  top: number,
+  o: { rounds: number; saturatedMs: number; rungs: number; log: (line: string) => void },
+): Promise<Rung[]> {
+  const ladder: Rung[] = [];
+  for (let k = 0, rate = Math.round(top); k < o.rungs && rate >= 50; k++, rate = Math.round(rate / 2)) {
+    const runs = new Map<string, Open[]>(paths.map((p) => [p.name, []]));
+    for (let round = 1; round <= o.rounds; round++) {
+      o.log(`calibrated rung ${k + 1}, round ${round}/${o.rounds}: open loop at ${rate} req/s: ${paths.map((p) => p.name).join(', ')}`);
+      for (const p of paths) runs.get(p.name)!.push(await run(p, rate));
+    }
+    const byPath = Object.fromEntries([...runs].map(([name, xs]) => [name, xs.reduce((a, b) => (b.p50 < a.p50 ? b : a))]));
+    const saturated = Object.entries(byPath).filter(([, r]) => r.p50 > o.saturatedMs).map(([name]) => name);
+    ladder.push({ rate, byPath, saturated });
+    if (saturated.length === 0) break;
+  }
+  return ladder;
 }

@@ -37,6 +37,8 @@ interface Path {
   child: ChildProcess;
   /** Bytes the child's JS heap has allocated so far (V8's --trace-gc-nvp `allocated=` summed over its GCs). */
   allocated: number;
+  /** Milliseconds its GCs paused the main thread so far (the same lines' `pause=`, summed). */
+  gcPauseMs: number;
 }
 
 /** A node echo replica (fixtures/docker/echo) on host:port. */
@@ -66,13 +68,14 @@ async function startPath(name: string, checkout: string, mode: string, upstreams
     cwd: checkout,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const path: Path = { name, port, child, allocated: 0 };
+  const path: Path = { name, port, child, allocated: 0, gcPauseMs: 0 };
   let ready: () => void = () => undefined;
   const readyLine = new Promise<void>((r) => (ready = r));
   child.stdout?.on('data', (d: Buffer) => {
     const text = d.toString();
     if (text.includes('ready\n')) ready();
     for (const m of text.matchAll(/ allocated=(\d+)/g)) path.allocated += Number(m[1]);
+    for (const m of text.matchAll(/ pause=([\d.]+)/g)) path.gcPauseMs += Number(m[1]);
   });
   // The gateway says `ready` once its probes saw all 3 replicas; the other modes once they listen.
   if (mode === 'gateway') await Promise.race([readyLine, new Promise((_, reject) => setTimeout(() => reject(new Error(`${name}: gateway not ready in 20 s`)), 20_000).unref())]);
@@ -100,11 +103,12 @@ function wrkAsync(port: number, seconds: number): Promise<WrkResult> {
 async function measure(p: Path, load: Promise<WrkResult>): Promise<Measured> {
   const c0 = cpuSeconds(p.child.pid!);
   const a0 = p.allocated;
+  const g0 = p.gcPauseMs;
   const w = await load;
   const c1 = cpuSeconds(p.child.pid!);
   if (w.errors > 0) throw new Error(`${p.name}: ${w.errors} errors`);
   const total = ((c1.user - c0.user + c1.sys - c0.sys) * 1e6) / w.requests;
-  return { total, user: ((c1.user - c0.user) * 1e6) / w.requests, rps: w.rps, heap: (p.allocated - a0) / w.requests };
+  return { total, user: ((c1.user - c0.user) * 1e6) / w.requests, rps: w.rps, heap: (p.allocated - a0) / w.requests, gc: ((p.gcPauseMs - g0) * 1000) / w.requests };
 }
 
 interface Measured {
@@ -113,6 +117,8 @@ interface Measured {
   rps: number;
   /** JS heap bytes allocated per request (to the last GC of the run: a GC's worth, ~1 MiB, of slack). */
   heap: number;
+  /** µs of GC pause per request: what a V8 heap setting changes. */
+  gc: number;
 }
 
 function loadAvg(): string {
@@ -161,6 +167,7 @@ async function main(): Promise<void> {
         row[`${p.name} user`] = m.user;
         row[`${p.name} req/s`] = m.rps;
         row[`${p.name} heap B/req`] = m.heap;
+        row[`${p.name} gc µs/req`] = m.gc;
       };
       if (args.includes('--together')) {
         const [floor, baseP, head] = paths as [Path, Path, Path];
@@ -180,7 +187,7 @@ async function main(): Promise<void> {
       perRound.push(row);
       const f = (k: string, d = 1): string => row[k]!.toFixed(d);
       console.error(
-        `round ${r + 1} (load ${load0} → ${loadAvg()}): µs/req floor ${f('floor µs/req')} base ${f('base µs/req')} head ${f('head µs/req')}; head/base ${f('head/base', 2)} (user ${f('head/base user', 2)}) head/floor ${f('head/floor', 2)} base/floor ${f('base/floor', 2)}; req/s ${f('floor req/s', 0)} / ${f('base req/s', 0)} / ${f('head req/s', 0)}; heap B/req ${f('floor heap B/req', 0)} / ${f('base heap B/req', 0)} / ${f('head heap B/req', 0)}`,
+        `round ${r + 1} (load ${load0} → ${loadAvg()}): µs/req floor ${f('floor µs/req')} base ${f('base µs/req')} head ${f('head µs/req')}; head/base ${f('head/base', 2)} (user ${f('head/base user', 2)}) head/floor ${f('head/floor', 2)} base/floor ${f('base/floor', 2)}; req/s ${f('floor req/s', 0)} / ${f('base req/s', 0)} / ${f('head req/s', 0)}; heap B/req ${f('floor heap B/req', 0)} / ${f('base heap B/req', 0)} / ${f('head heap B/req', 0)}; GC µs/req ${f('floor gc µs/req', 2)} / ${f('base gc µs/req', 2)} / ${f('head gc µs/req', 2)}`,
       );
     }
     const keys = Object.keys(perRound[0]!);
