@@ -183,6 +183,12 @@ async function main(): Promise<void> {
     // path its own rest plus the proxy's. Both saturating the same cores, max RPS scales with the inverse.
     const cpuBound = (rest: number | undefined, proxy: number | undefined): number | undefined =>
       restDirect === undefined || rest === undefined || proxy === undefined ? undefined : restDirect / (rest + proxy);
+    // The kernel charges a packet's softirq work to whichever cgroup runs when it lands, so the hop's network cost is
+    // split between the proxy's container and the caller's/replicas': only the whole path's sum compares proxies.
+    const whole = (k: 'gateway' | 'nginx'): number | undefined => {
+      const [rest, proxy] = [least(closed[k], 'restUsPerReq'), leastCpu(closed[k])];
+      return rest === undefined || proxy === undefined ? undefined : rest + proxy;
+    };
 
     const result = {
       date: new Date().toISOString(),
@@ -212,6 +218,7 @@ async function main(): Promise<void> {
         saturated: quoted.saturated,
         ladder: ladder.map((r) => ({ rate: r.rate, saturated: r.saturated, p50: Object.fromEntries(Object.entries(r.byPath).map(([k, v]) => [k, v.p50])) })),
       },
+      wholePathUsPerRequest: { direct: restDirect, gateway: whole('gateway'), nginx: whole('nginx') },
       cpuBoundRatio: { gateway: cpuBound(least(closed.gateway, 'restUsPerReq'), leastCpu(closed.gateway)), nginx: cpuBound(least(closed.nginx, 'restUsPerReq'), leastCpu(closed.nginx)) },
       saturated: Object.entries({ directOne: oDirectOne, directRoundRobin: oDirectRr, gateway: oGateway, nginx: oNginx })
         .filter(([, o]) => o !== undefined && o.p50 > SATURATED_P50_MS)
@@ -241,6 +248,7 @@ function printTable(r: {
   addedP99Ms: { gateway: number; nginx: number | undefined };
   calibrated: { rate: number; directRoundRobin: Open; gateway: Open; nginx: Open | undefined; addedP50Ms: { gateway: number; nginx: number | undefined }; saturated: string[]; ladder: { rate: number; saturated: string[] }[] };
   cpuBoundRatio: { gateway: number | undefined; nginx: number | undefined };
+  wholePathUsPerRequest: { direct: number | undefined; gateway: number | undefined; nginx: number | undefined };
   errors: number;
   benchSeconds: number;
 }): void {
@@ -262,6 +270,8 @@ function printTable(r: {
   console.log(`calibrated   rates tried ${c.ladder.map((x) => `${x.rate}${x.saturated.length > 0 ? ' (queued)' : ''}`).join(', ')}: from half the slower proxy's max, halving until no path queues`);
   console.log(`@${c.rate} req/s (calibrated)  p50/p99 ms  direct 3 IPs ${p(c.directRoundRobin)}  gateway ${p(c.gateway)}  nginx ${p(c.nginx)}`);
   console.log(`             added p50 gateway ${f(c.addedP50Ms.gateway, 3)} ms  nginx ${f(c.addedP50Ms.nginx, 3)} ms${c.saturated.length > 0 ? `  SATURATED: ${c.saturated.join(', ')}` : ''}`);
+  const w = r.wholePathUsPerRequest;
+  console.log(`whole path   µs CPU/req (caller + proxy + replicas): direct 3 IPs ${f(w.direct, 1)}  gateway ${f(w.gateway, 1)}  nginx ${f(w.nginx, 1)}`);
   console.log(`CPU bound    gateway/direct ${f(r.cpuBoundRatio.gateway, 2)}  nginx/direct ${f(r.cpuBoundRatio.nginx, 2)}  (rest direct ÷ (rest + proxy), µs per request: what the shared cores allow)`);
 }
 
