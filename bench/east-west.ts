@@ -51,7 +51,11 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const jobArgs = (j: Job): string => JSON.stringify({ ...j, path: PATH, conns: CONNS, seconds: SECONDS, warmup: WARMUP_S });
 const timeout = (): number => (WARMUP_S + SECONDS + 20) * 1000;
-const lastJson = <T>(out: string): T => JSON.parse(out.trim().split('\n').at(-1)!) as T;
+const lastJson = <T>(out: string): T => {
+  const line = out.trim().split('\n').at(-1) ?? '';
+  if (!line.startsWith('{')) throw new Error(`the load client printed no report: ${JSON.stringify(out.slice(-500))}`);
+  return JSON.parse(line) as T;
+};
 
 /** The job in the long-lived caller container (docker exec): its traffic starts on the project network. */
 async function inCaller<T>(caller: string, j: Job): Promise<T> {

@@ -13,13 +13,19 @@ const http = require('node:http');
 const job = JSON.parse(process.argv[1]);
 const per = job.hosts.map((_, h) => Array.from({ length: job.conns }, (_, c) => c).filter((c) => c % job.hosts.length === h).length);
 const agents = job.hosts.map((_, h) => new http.Agent({ keepAlive: true, maxSockets: per[h], maxFreeSockets: per[h] }));
+// Settles exactly once, whatever ends the exchange: a connection reset mid-response emits no 'error' on the request,
+// only 'close' (a promise left pending there let the process exit without its report).
 const get = (h) => new Promise((resolve) => {
+  let settled = false;
+  const end = (ok) => { if (!settled) { settled = true; resolve(ok); } };
   const req = http.get({ host: job.hosts[h], port: job.port, path: job.path, agent: agents[h], timeout: 10000 }, (res) => {
     res.resume();
-    res.on('end', () => resolve(res.statusCode === 200));
+    res.on('end', () => end(res.statusCode === 200));
+    res.on('close', () => end(false));
   });
   req.on('timeout', () => req.destroy(new Error('timeout')));
-  req.on('error', () => resolve(false));
+  req.on('error', () => end(false));
+  req.on('close', () => { if (!req.res) end(false); });
 });
 const done = (out) => { for (const a of agents) a.destroy(); console.log(JSON.stringify(out)); };
 if (job.mode === 'closed') {
