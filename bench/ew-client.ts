@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 
 /**
  * The load client, plain node (no packages: it runs in cmesh/node:local as well as on the host). argv[1] is a JSON
- * job: { mode: 'closed' | 'open', hosts, port, path, conns, seconds, warmup, rate? }. Connections are spread over
+ * job: { mode: 'closed' | 'open', hosts, port, path, conns, seconds, warmup, rate?, report? }. Connections are spread over
  * `hosts` (connection c goes to hosts[c % n]), each host with its own keep-alive agent. Prints one JSON line.
  */
 export const CLIENT = `
@@ -27,7 +27,12 @@ const get = (h) => new Promise((resolve) => {
   req.on('error', () => end(false));
   req.on('close', () => { if (!req.res) end(false); });
 });
-const done = (out) => { for (const a of agents) a.destroy(); console.log(JSON.stringify(out)); };
+// Also into job.report (a file) when given: docker exec sometimes loses a process's stdout (moby/moby#27289).
+const done = (out) => {
+  for (const a of agents) a.destroy();
+  if (job.report) require('node:fs').writeFileSync(job.report, JSON.stringify(out));
+  console.log(JSON.stringify(out));
+};
 if (job.mode === 'closed') {
   let ok = 0, errors = 0, all = 0;
   const t0 = performance.now();
