@@ -28,48 +28,74 @@ const get = (h) => new Promise((resolve) => {
   req.on('close', () => { if (!req.res) end(false); });
 });
 // Also into job.report (a file) when given: docker exec sometimes loses a process's stdout (moby/moby#27289).
+// A request the agent never settles (seen under load: the process then exited 0 with nothing to say) is bounded by
+// this deadline, which also keeps the process alive until it reports: it counts as an error, 'unfinished'.
+const GRACE_MS = 12000;
+let deadline;
+let reported = false;
 const done = (out) => {
+  if (reported) return;
+  reported = true;
+  clearTimeout(deadline);
   for (const a of agents) a.destroy();
   if (job.report) require('node:fs').writeFileSync(job.report, JSON.stringify(out));
   console.log(JSON.stringify(out));
+  // Requests still queued in an agent would hold the process until their sockets time out.
+  setTimeout(() => process.exit(0), 100);
 };
 if (job.mode === 'closed') {
   let ok = 0, errors = 0, all = 0;
   const t0 = performance.now();
   const measureFrom = t0 + job.warmup * 1000;
   const end = measureFrom + job.seconds * 1000;
-  let started = 0;
+  let busy = 0;
   const worker = async (c) => {
     const h = c % job.hosts.length;
     while (performance.now() < end) {
       const counted = performance.now() >= measureFrom;
+      busy++;
       const good = await get(h);
+      busy--;
       all++;
       if (counted) { if (good) ok++; else errors++; }
     }
   };
-  Promise.all(Array.from({ length: job.conns }, (_, c) => worker(c))).then(() => {
-    const s = (performance.now() - measureFrom) / 1000;
-    done({ requests: ok, errors, seconds: s, rps: ok / s, all });
-  });
+  const report = (unfinished) => {
+    const s = (Math.min(performance.now(), end) - measureFrom) / 1000;
+    done({ requests: ok, errors: errors + unfinished, seconds: s, rps: ok / s, all, unfinished });
+  };
+  Promise.all(Array.from({ length: job.conns }, (_, c) => worker(c))).then(() => report(0));
+  deadline = setTimeout(() => report(busy), end - t0 + GRACE_MS);
 } else {
   const warm = Math.round(job.rate * job.warmup);
   const total = warm + Math.round(job.rate * job.seconds);
   const lat = new Float64Array(total);
+  const settled = new Uint8Array(total);
   let sent = 0, finished = 0, errors = 0;
   const start = performance.now();
-  const fire = (i, due) => get(i % job.hosts.length).then((good) => {
-    lat[i] = performance.now() - due;
+  const dueOf = (i) => start + (i * 1000) / job.rate;
+  const report = (unfinished) => {
+    const sorted = Array.from(lat.subarray(warm)).sort((a, b) => a - b);
+    const at = (q) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 1000) / 1000;
+    done({ p50: at(0.5), p99: at(0.99), errors, sent: total - warm, unfinished });
+  };
+  const settle = (i, good, late) => {
+    if (settled[i]) return;
+    settled[i] = 1;
+    lat[i] = performance.now() - dueOf(i);
     if (!good && i >= warm) errors++;
-    if (++finished === total) {
-      const sorted = Array.from(lat.subarray(warm)).sort((a, b) => a - b);
-      const at = (q) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 1000) / 1000;
-      done({ p50: at(0.5), p99: at(0.99), errors, sent: total - warm });
-    }
-  });
+    if (++finished === total && !late) report(0);
+  };
+  const fire = (i) => get(i % job.hosts.length).then((good) => settle(i, good));
+  // Unanswered by then: an error, its latency counted up to now (so the percentiles show it).
+  deadline = setTimeout(() => {
+    const unfinished = total - finished;
+    for (let i = 0; i < total; i++) settle(i, false, true);
+    report(unfinished);
+  }, (job.warmup + job.seconds) * 1000 + GRACE_MS);
   const tick = () => {
     const now = performance.now();
-    while (sent < total && start + (sent * 1000) / job.rate <= now) { fire(sent, start + (sent * 1000) / job.rate); sent++; }
+    while (sent < total && dueOf(sent) <= now) { fire(sent); sent++; }
     if (sent < total) setTimeout(tick, 1);
   };
   tick();
@@ -89,12 +115,16 @@ export interface Closed {
   errors: number;
   seconds: number;
   rps: number;
+  /** Requests still unanswered at the client's deadline (counted in errors too). */
+  unfinished?: number;
 }
 export interface Open {
   p50: number;
   p99: number;
   errors: number;
   sent: number;
+  /** Requests still unanswered at the client's deadline (counted in errors, their latency up to it). */
+  unfinished?: number;
 }
 
 export function exec(file: string, argv: string[], timeoutMs: number): Promise<string> {
