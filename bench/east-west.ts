@@ -2,14 +2,17 @@
 // run: direct to one replica's container IP, direct round-robin over the 3 IPs, and through the project's gateway by
 // name (http://web:3000) — the measured path is container → gateway → replica. Plus the ingress path (host →
 // daemon's published port → replica) under the same client, for the CPU per request of both data paths.
-// Usage: npx tsx bench/east-west.ts [--seconds N] [--rounds N] [--rate N] [--json]   (defaults: 4 s per run, 2 rounds,
-//   the open loop at half the round-robin direct maximum)
+// Usage: npx tsx bench/east-west.ts [--seconds N] [--rounds N] [--rate N] [--rungs N] [--json]  (defaults: 4 s per run, 2 rounds,
+//   the open loop at half the round-robin direct maximum, then the calibrated ladder below)
 // Real parts: `node bin/cmesh.js` with its own CMESH_HOME, a compose project with `x-cmesh: { east_west: true }`, the
 // echo fixture image (built locally), the caller on cmesh/node:local. nginx on the same path (caller → nginx container
 // → replicas, bench/nginx-container.ts) when the host has Debian's nginx (apt-get install -y nginx); else it is left out.
 // Method, per path: a closed loop of 16 keep-alive connections for max RPS (1 s warm-up not counted), then an open
 // loop at half the round-robin direct maximum (request i due at start + i/rate, latency from the due time, so a
-// stall shows in the percentiles: no coordinated omission). CPU per request, before/after each closed loop: the
+// stall shows in the percentiles: no coordinated omission). Caller, replicas and proxy share the host's cores, and a
+// proxy path needs more CPU per request than the direct one: at half the *direct* maximum a proxy path runs near its
+// own maximum and queues. So open loops also run at calibrated rates: half the slower proxy's own maximum, then
+// halving (at most --rungs N, default 3) until no path queues; the rate quoted is that one, reported as such. CPU per request, before/after each closed loop: the
 // gateway's and nginx's containers (cpuacct cgroup, else /proc/<pid>/stat of their processes), the daemon process
 // (ingress), and the rest of the path (caller + replicas), so a proxy's share of the whole path's CPU is visible.
 // Bounded in count and time; traffic only to the project's containers and loopback; everything carries the test
@@ -22,7 +25,7 @@ import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../
 import { serviceLabels } from '../test/helpers/echo-project.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { containerCpu, pidsCpuSeconds, sum } from './cpu-meters.ts';
-import { CLIENT, type Closed, exec, type Job, type Open } from './ew-client.ts';
+import { CLIENT, type Closed, exec, type Job, type LatencyPath, latencyLadder, type Open } from './ew-client.ts';
 import { hostNginx, NGINX_PORT, startNginx } from './nginx-container.ts';
 
 const args = process.argv.slice(2);
@@ -48,11 +51,23 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const jobArgs = (j: Job): string => JSON.stringify({ ...j, path: PATH, conns: CONNS, seconds: SECONDS, warmup: WARMUP_S });
 const timeout = (): number => (WARMUP_S + SECONDS + 20) * 1000;
-const lastJson = <T>(out: string): T => JSON.parse(out.trim().split('\n').at(-1)!) as T;
+const lastJson = <T>(out: string): T => {
+  const line = out.trim().split('\n').at(-1) ?? '';
+  if (!line.startsWith('{')) throw new Error(`the load client printed no report: ${JSON.stringify(out.slice(-500))}`);
+  return JSON.parse(line) as T;
+};
+
+/** Jobs run in the caller so far: each writes its report to a file of its own too. */
+let jobs = 0;
 
 /** The job in the long-lived caller container (docker exec): its traffic starts on the project network. */
 async function inCaller<T>(caller: string, j: Job): Promise<T> {
-  return lastJson<T>(await exec('docker', ['exec', caller, 'node', '-e', CLIENT, jobArgs(j)], timeout()));
+  const report = `/tmp/ew-report-${++jobs}.json`;
+  const out = await exec('docker', ['exec', caller, 'node', '-e', CLIENT, JSON.stringify({ ...JSON.parse(jobArgs(j)), report })], timeout());
+  if (out.trim() !== '') return lastJson<T>(out);
+  // docker exec lost the client's stdout (moby/moby#27289, seen here under load): read the copy it wrote.
+  log(`bench/east-west: no output from the caller's job ${jobs}; reading ${report}`);
+  return lastJson<T>(await exec('docker', ['exec', caller, 'cat', report], 20_000));
 }
 
 /** The same client as a host process (the ingress path through the daemon's published port on 127.0.0.1). */
@@ -165,6 +180,27 @@ async function main(): Promise<void> {
     const calmest = (xs: Open[]): Open => best(xs, (a, b) => a.p50 < b.p50);
     const [oDirectOne, oDirectRr, oGateway] = [calmest(open.directOne), calmest(open.directRr), calmest(open.gateway)];
     const oNginx = open.nginx.length > 0 ? calmest(open.nginx) : undefined;
+    const latencyPaths: LatencyPath[] = [{ name: 'direct', hosts: ips, port: 3000 }, { name: 'gateway', hosts: ['web'], port: 3000 }];
+    if (nginxIp) latencyPaths.push({ name: 'nginx', hosts: [nginxIp], port: NGINX_PORT });
+    const ladder = await latencyLadder((lp, rate) => inCaller<Open>(caller!, { mode: 'open', hosts: lp.hosts, port: lp.port, rate }), latencyPaths, Math.min(viaGateway.rps, viaNginx?.rps ?? Number.POSITIVE_INFINITY) / 2, {
+      rounds: ROUNDS,
+      saturatedMs: SATURATED_P50_MS,
+      rungs: Number(flag('--rungs') ?? 3),
+      log,
+    });
+    const quoted = ladder.at(-1)!;
+    const [cDirect, cGateway, cNginx] = [quoted.byPath['direct']!, quoted.byPath['gateway']!, quoted.byPath['nginx']];
+    const restDirect = least(closed.directRr, 'restUsPerReq');
+    // What the shared cores allow a proxy path, from CPU per request alone: direct needs `rest` µs per request, a proxy
+    // path its own rest plus the proxy's. Both saturating the same cores, max RPS scales with the inverse.
+    const cpuBound = (rest: number | undefined, proxy: number | undefined): number | undefined =>
+      restDirect === undefined || rest === undefined || proxy === undefined ? undefined : restDirect / (rest + proxy);
+    // The kernel charges a packet's softirq work to whichever cgroup runs when it lands, so the hop's network cost is
+    // split between the proxy's container and the caller's/replicas': only the whole path's sum compares proxies.
+    const whole = (k: 'gateway' | 'nginx'): number | undefined => {
+      const [rest, proxy] = [least(closed[k], 'restUsPerReq'), leastCpu(closed[k])];
+      return rest === undefined || proxy === undefined ? undefined : rest + proxy;
+    };
 
     const result = {
       date: new Date().toISOString(),
@@ -185,10 +221,21 @@ async function main(): Promise<void> {
       fixedRateLatencyMs: { rate, directOne: oDirectOne, directRoundRobin: oDirectRr, gateway: oGateway, nginx: oNginx },
       addedP50Ms: { gateway: oGateway.p50 - oDirectRr.p50, nginx: oNginx ? oNginx.p50 - oDirectRr.p50 : undefined },
       addedP99Ms: { gateway: oGateway.p99 - oDirectRr.p99, nginx: oNginx ? oNginx.p99 - oDirectRr.p99 : undefined },
+      calibrated: {
+        rate: quoted.rate,
+        directRoundRobin: cDirect,
+        gateway: cGateway,
+        nginx: cNginx,
+        addedP50Ms: { gateway: cGateway.p50 - cDirect.p50, nginx: cNginx ? cNginx.p50 - cDirect.p50 : undefined },
+        saturated: quoted.saturated,
+        ladder: ladder.map((r) => ({ rate: r.rate, saturated: r.saturated, p50: Object.fromEntries(Object.entries(r.byPath).map(([k, v]) => [k, v.p50])) })),
+      },
+      wholePathUsPerRequest: { direct: restDirect, gateway: whole('gateway'), nginx: whole('nginx') },
+      cpuBoundRatio: { gateway: cpuBound(least(closed.gateway, 'restUsPerReq'), leastCpu(closed.gateway)), nginx: cpuBound(least(closed.nginx, 'restUsPerReq'), leastCpu(closed.nginx)) },
       saturated: Object.entries({ directOne: oDirectOne, directRoundRobin: oDirectRr, gateway: oGateway, nginx: oNginx })
         .filter(([, o]) => o !== undefined && o.p50 > SATURATED_P50_MS)
         .map(([k]) => k),
-      errors: [...Object.values(closed).flat(), ...Object.values(open).flat()].reduce((n, r) => n + r.errors, 0),
+      errors: [...Object.values(closed).flat(), ...Object.values(open).flat(), ...ladder.flatMap((r) => Object.values(r.byPath))].reduce((n, r) => n + r.errors, 0),
       benchSeconds: 0,
     };
     result.benchSeconds = Math.round((Date.now() - started) / 1000);
@@ -211,6 +258,9 @@ function printTable(r: {
   fixedRateLatencyMs: { rate: number; directOne: Open; directRoundRobin: Open; gateway: Open; nginx: Open | undefined };
   addedP50Ms: { gateway: number; nginx: number | undefined };
   addedP99Ms: { gateway: number; nginx: number | undefined };
+  calibrated: { rate: number; directRoundRobin: Open; gateway: Open; nginx: Open | undefined; addedP50Ms: { gateway: number; nginx: number | undefined }; saturated: string[]; ladder: { rate: number; saturated: string[] }[] };
+  cpuBoundRatio: { gateway: number | undefined; nginx: number | undefined };
+  wholePathUsPerRequest: { direct: number | undefined; gateway: number | undefined; nginx: number | undefined };
   errors: number;
   benchSeconds: number;
 }): void {
@@ -228,6 +278,13 @@ function printTable(r: {
   console.log(`added p50    gateway ${f(r.addedP50Ms.gateway, 3)} ms (goal ≤ 0.3 ms)  nginx ${f(r.addedP50Ms.nginx, 3)} ms   (vs direct 3 IPs)`);
   if (r.saturated.length > 0) console.log(`SATURATED at this rate (p50 over ${SATURATED_P50_MS} ms: queueing, not the path): ${r.saturated.join(', ')} — the latency lines say nothing`);
   console.log(`added p99    gateway ${f(r.addedP99Ms.gateway, 3)} ms  nginx ${f(r.addedP99Ms.nginx, 3)} ms   errors ${r.errors}`);
+  const c = r.calibrated;
+  console.log(`calibrated   rates tried ${c.ladder.map((x) => `${x.rate}${x.saturated.length > 0 ? ' (queued)' : ''}`).join(', ')}: from half the slower proxy's max, halving until no path queues`);
+  console.log(`@${c.rate} req/s (calibrated)  p50/p99 ms  direct 3 IPs ${p(c.directRoundRobin)}  gateway ${p(c.gateway)}  nginx ${p(c.nginx)}`);
+  console.log(`             added p50 gateway ${f(c.addedP50Ms.gateway, 3)} ms  nginx ${f(c.addedP50Ms.nginx, 3)} ms${c.saturated.length > 0 ? `  SATURATED: ${c.saturated.join(', ')}` : ''}`);
+  const w = r.wholePathUsPerRequest;
+  console.log(`whole path   µs CPU/req (caller + proxy + replicas): direct 3 IPs ${f(w.direct, 1)}  gateway ${f(w.gateway, 1)}  nginx ${f(w.nginx, 1)}`);
+  console.log(`CPU bound    gateway/direct ${f(r.cpuBoundRatio.gateway, 2)}  nginx/direct ${f(r.cpuBoundRatio.nginx, 2)}  (rest direct ÷ (rest + proxy), µs per request: what the shared cores allow)`);
 }
 
 await main();

@@ -12,6 +12,7 @@ import { until } from '../test/helpers/cmesh-cli.ts';
 import { metricSum } from '../test/helpers/metrics.ts';
 import { fixedRate } from './proxy-peers.ts';
 import { loadAverage } from './proxy-product.ts';
+import { parseWrk } from './wrk.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -141,12 +142,7 @@ export async function breakerPart(pid: number, port: number, rounds: number, sec
       const { stdout } = await run('wrk', ['-t1', '-c64', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/bytes?n=16`], { timeout: (seconds + 30) * 1000 }).finally(() =>
         clearInterval(sampler),
       );
-      const ms = (re: RegExp): number => {
-        const m = re.exec(stdout);
-        return m === null ? Number.NaN : Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 }[m[2] as 'us' | 'ms' | 's'] ?? Number.NaN);
-      };
-      const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
-      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+      const { requests, non2xx, rps, p50Ms, p99Ms } = parseWrk(stdout);
       const after = await guardedDurations(metricsUrl);
       // The proxy's own time per answer (head parsed → answer written), from its duration histogram over this run.
       const inDaemonUnder10Ms = (after.under10ms - before.under10ms) / Math.max(1, after.count - before.count);
@@ -158,9 +154,9 @@ export async function breakerPart(pid: number, port: number, rounds: number, sec
         round,
         load,
         requests,
-        rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0),
-        p50Ms: ms(/\s50%\s+([\d.]+)(us|ms|s)/),
-        p99Ms: ms(/\s99%\s+([\d.]+)(us|ms|s)/),
+        rps,
+        p50Ms,
+        p99Ms,
         // Every answer should be the 503 overflow: a 2xx here would mean the breaker let one through.
         served2xx: requests - non2xx,
         inDaemonUnder10Ms,

@@ -1,7 +1,11 @@
 // A/B of the cmesh HTTP proxy between two checkouts (a base and this tree), beside the node floor, in one interleaved
 // run: CPU per request is what a proxy change is judged by on a shared, loaded host (rates swing ~2× with the load).
-// Usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--together] [--cpu-prof DIR] [--json]
-//   DIR is another checkout of cmesh (e.g. `git archive <commit> | tar -x -C DIR`, node_modules linked in).
+// Usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--together] [--gateway] [--cpu-prof DIR]
+//   [--v8-base "…"] [--v8-head "…"] [--json]
+//   DIR is another checkout of cmesh (e.g. `git archive <commit> | tar -x -C DIR`, node_modules linked in); it may be
+//   this tree, to weigh V8 flags alone (--v8-head replaces head's flags, --v8-base base's; default DAEMON_V8_FLAGS).
+// --gateway: base and head are each checkout's east-west gateway (bench/proxy-gateway.ts: pools, p2c, health,
+//   request counts) over 3 replicas of their own, instead of the bare proxy over a round-robin pool.
 // Each path is bench/proxy.ts's child mode (--serve: cmesh's proxy over a plain round-robin pool; --serve-floor) with
 // the daemon's V8 flags, in front of the same 3 node echo replicas; wrk -t1 -c64 keep-alive on GET /bytes?n=1024.
 // Every round runs every path once (1 s warm-up, then N s measured), the order reversed every other round; CPU is
@@ -17,6 +21,8 @@ import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
 import { cpuSeconds, PATH, type WrkResult, wrk } from './proxy-peers.ts';
+import { REPLICA_HOSTS } from './proxy-gateway.ts';
+import { parseWrk } from './wrk.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -31,22 +37,48 @@ interface Path {
   child: ChildProcess;
   /** Bytes the child's JS heap has allocated so far (V8's --trace-gc-nvp `allocated=` summed over its GCs). */
   allocated: number;
+  /** Milliseconds its GCs paused the main thread so far (the same lines' `pause=`, summed). */
+  gcPauseMs: number;
 }
 
-/** One proxy child of `checkout`'s bench/proxy.ts (mode --serve or --serve-floor). */
-async function startPath(name: string, checkout: string, mode: string, upstreams: number[], prof?: string): Promise<Path> {
+/** A node echo replica (fixtures/docker/echo) on host:port. */
+function startReplica(host: string, port: number, name: string): ChildProcess {
+  const env = { ...process.env, PORT: String(port), HOST: host, CMESH_REPLICA: name };
+  return spawn(process.execPath, [join(ROOT, 'fixtures/docker/echo/server.mjs')], { env, stdio: 'ignore' });
+}
+
+/** V8 flags of a path: --v8-base / --v8-head "…" replace the daemon's (DAEMON_V8_FLAGS), e.g. to weigh a GC setting. */
+function v8Flags(name: string): string[] {
+  const f = flag(`--v8-${name}`);
+  return f === undefined ? DAEMON_V8_FLAGS : f.split(/\s+/).filter(Boolean);
+}
+
+/**
+ * One proxy child of `checkout`: bench/proxy.ts's mode --serve or --serve-floor over `upstreams`, or (mode `gateway`)
+ * bench/proxy-gateway.ts driving the checkout's east-west gateway over 3 replicas of its own on 127.0.0.2–4.
+ */
+async function startPath(name: string, checkout: string, mode: string, upstreams: number[], replicas: ChildProcess[], prof?: string): Promise<Path> {
   const port = await freePort();
   const profFlags = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
+  if (mode === 'gateway') for (const [i, host] of REPLICA_HOSTS.entries()) replicas.push(startReplica(host, port, `web#${i + 1}`));
+  const program = mode === 'gateway' ? [join(ROOT, 'bench/proxy-gateway.ts'), checkout, String(port)] : [join(checkout, 'bench/proxy.ts'), mode, String(port), ...upstreams.map(String)];
   // --trace-gc-nvp: every GC line says how many bytes were allocated since the one before — garbage per request is
   // a figure the host's load cannot bend, unlike CPU time.
-  const child = spawn(process.execPath, [...DAEMON_V8_FLAGS, '--trace-gc-nvp', ...profFlags, '--import', 'tsx', join(checkout, 'bench/proxy.ts'), mode, String(port), ...upstreams.map(String)], {
+  const child = spawn(process.execPath, [...v8Flags(name), '--trace-gc-nvp', ...profFlags, '--import', 'tsx', ...program], {
     cwd: checkout,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const path: Path = { name, port, child, allocated: 0 };
+  const path: Path = { name, port, child, allocated: 0, gcPauseMs: 0 };
+  let ready: () => void = () => undefined;
+  const readyLine = new Promise<void>((r) => (ready = r));
   child.stdout?.on('data', (d: Buffer) => {
-    for (const m of d.toString().matchAll(/ allocated=(\d+)/g)) path.allocated += Number(m[1]);
+    const text = d.toString();
+    if (text.includes('ready\n')) ready();
+    for (const m of text.matchAll(/ allocated=(\d+)/g)) path.allocated += Number(m[1]);
+    for (const m of text.matchAll(/ pause=([\d.]+)/g)) path.gcPauseMs += Number(m[1]);
   });
+  // The gateway says `ready` once its probes saw all 3 replicas; the other modes once they listen.
+  if (mode === 'gateway') await Promise.race([readyLine, new Promise((_, reject) => setTimeout(() => reject(new Error(`${name}: gateway not ready in 20 s`)), 20_000).unref())]);
   await waitPort(port, 15_000);
   return path;
 }
@@ -61,8 +93,8 @@ function wrkAsync(port: number, seconds: number): Promise<WrkResult> {
     });
     child.on('error', reject);
     child.on('close', () => {
-      const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
-      resolve({ rps: num(/Requests\/sec:\s+([\d.]+)/), requests: num(/(\d+) requests in/), errors: num(/Non-2xx or 3xx responses: (\d+)/) + num(/Socket errors: connect (\d+)/) });
+      const { rps, requests, errors } = parseWrk(out);
+      resolve({ rps, requests, errors });
     });
   });
 }
@@ -71,11 +103,12 @@ function wrkAsync(port: number, seconds: number): Promise<WrkResult> {
 async function measure(p: Path, load: Promise<WrkResult>): Promise<Measured> {
   const c0 = cpuSeconds(p.child.pid!);
   const a0 = p.allocated;
+  const g0 = p.gcPauseMs;
   const w = await load;
   const c1 = cpuSeconds(p.child.pid!);
   if (w.errors > 0) throw new Error(`${p.name}: ${w.errors} errors`);
   const total = ((c1.user - c0.user + c1.sys - c0.sys) * 1e6) / w.requests;
-  return { total, user: ((c1.user - c0.user) * 1e6) / w.requests, rps: w.rps, heap: (p.allocated - a0) / w.requests };
+  return { total, user: ((c1.user - c0.user) * 1e6) / w.requests, rps: w.rps, heap: (p.allocated - a0) / w.requests, gc: ((p.gcPauseMs - g0) * 1000) / w.requests };
 }
 
 interface Measured {
@@ -84,6 +117,8 @@ interface Measured {
   rps: number;
   /** JS heap bytes allocated per request (to the last GC of the run: a GC's worth, ~1 MiB, of slack). */
   heap: number;
+  /** µs of GC pause per request: what a V8 heap setting changes. */
+  gc: number;
 }
 
 function loadAvg(): string {
@@ -106,15 +141,15 @@ async function main(): Promise<void> {
     const upstreams: number[] = [];
     for (let i = 0; i < 3; i++) {
       const port = await freePort();
-      const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', CMESH_REPLICA: `echo#${i + 1}` };
-      children.push(spawn(process.execPath, [join(ROOT, 'fixtures/docker/echo/server.mjs')], { env, stdio: 'ignore' }));
+      children.push(startReplica('127.0.0.1', port, `echo#${i + 1}`));
       upstreams.push(port);
     }
     for (const p of upstreams) await waitPort(p, 15_000);
+    const mode = args.includes('--gateway') ? 'gateway' : '--serve';
     const paths = [
-      await startPath('floor', ROOT, '--serve-floor', upstreams),
-      await startPath('base', base, '--serve', upstreams),
-      await startPath('head', ROOT, '--serve', upstreams, flag('--cpu-prof')),
+      await startPath('floor', ROOT, '--serve-floor', upstreams, children),
+      await startPath('base', base, mode, upstreams, children),
+      await startPath('head', ROOT, mode, upstreams, children, flag('--cpu-prof')),
     ];
     for (const p of paths) children.push(p.child);
     const perRound: Record<string, number>[] = [];
@@ -132,6 +167,7 @@ async function main(): Promise<void> {
         row[`${p.name} user`] = m.user;
         row[`${p.name} req/s`] = m.rps;
         row[`${p.name} heap B/req`] = m.heap;
+        row[`${p.name} gc µs/req`] = m.gc;
       };
       if (args.includes('--together')) {
         const [floor, baseP, head] = paths as [Path, Path, Path];
@@ -151,7 +187,7 @@ async function main(): Promise<void> {
       perRound.push(row);
       const f = (k: string, d = 1): string => row[k]!.toFixed(d);
       console.error(
-        `round ${r + 1} (load ${load0} → ${loadAvg()}): µs/req floor ${f('floor µs/req')} base ${f('base µs/req')} head ${f('head µs/req')}; head/base ${f('head/base', 2)} (user ${f('head/base user', 2)}) head/floor ${f('head/floor', 2)} base/floor ${f('base/floor', 2)}; req/s ${f('floor req/s', 0)} / ${f('base req/s', 0)} / ${f('head req/s', 0)}; heap B/req ${f('floor heap B/req', 0)} / ${f('base heap B/req', 0)} / ${f('head heap B/req', 0)}`,
+        `round ${r + 1} (load ${load0} → ${loadAvg()}): µs/req floor ${f('floor µs/req')} base ${f('base µs/req')} head ${f('head µs/req')}; head/base ${f('head/base', 2)} (user ${f('head/base user', 2)}) head/floor ${f('head/floor', 2)} base/floor ${f('base/floor', 2)}; req/s ${f('floor req/s', 0)} / ${f('base req/s', 0)} / ${f('head req/s', 0)}; heap B/req ${f('floor heap B/req', 0)} / ${f('base heap B/req', 0)} / ${f('head heap B/req', 0)}; GC µs/req ${f('floor gc µs/req', 2)} / ${f('base gc µs/req', 2)} / ${f('head gc µs/req', 2)}`,
       );
     }
     const keys = Object.keys(perRound[0]!);

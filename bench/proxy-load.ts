@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { type Latency, PATH } from './proxy-peers.ts';
+import { parseWrk } from './wrk.ts';
 
 /** The first 2 s of an open loop are warm-up and not counted. */
 export const WARMUP_S = 2;
@@ -32,22 +33,10 @@ export interface WrkLatencyResult {
   p99: number;
 }
 
-function ms(v: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
-  if (m === null) return Number.NaN;
-  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
-}
-
 export function wrk(port: number, seconds: number, pin: Pin): WrkLatencyResult {
   const out = execFileSync(...pin('wrk', ['-t1', '-c64', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${PATH}`]), { encoding: 'utf8' });
-  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
-  return {
-    rps: num(/Requests\/sec:\s+([\d.]+)/),
-    requests: num(/(\d+) requests in/),
-    errors: num(/Non-2xx or 3xx responses: (\d+)/) + (/Socket errors: (.*)/.exec(out)?.[1]?.match(/\d+/g)?.reduce((a, b) => a + Number(b), 0) ?? 0),
-    p50: ms(/ 50%\s+(\S+)/.exec(out)?.[1] ?? ''),
-    p99: ms(/ 99%\s+(\S+)/.exec(out)?.[1] ?? ''),
-  };
+  const r = parseWrk(out);
+  return { rps: r.rps, requests: r.requests, errors: r.errors, p50: r.p50Ms, p99: r.p99Ms };
 }
 
 /**

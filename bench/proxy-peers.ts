@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
+import { parseWrk } from './wrk.ts';
 
 export const PATH = '/bytes?n=1024';
 const PROXY_TS = fileURLToPath(new URL('./proxy.ts', import.meta.url));
@@ -32,9 +33,8 @@ export interface WrkResult {
 /** A closed loop: wrk -t1 -c64 for a fixed duration, keep-alive. */
 export function wrk(port: number, seconds: number): WrkResult {
   const out = execFileSync('wrk', ['-t1', '-c64', `-d${seconds}s`, `http://127.0.0.1:${port}${PATH}`], { encoding: 'utf8', timeout: (seconds + 20) * 1000 });
-  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
-  const socketErrors = /Socket errors: (.*)/.exec(out)?.[1]?.match(/\d+/g)?.reduce((a, b) => a + Number(b), 0) ?? 0;
-  return { rps: num(/Requests\/sec:\s+([\d.]+)/), requests: num(/(\d+) requests in/), errors: num(/Non-2xx or 3xx responses: (\d+)/) + socketErrors };
+  const { rps, requests, errors } = parseWrk(out);
+  return { rps, requests, errors };
 }
 
 export interface Latency {

@@ -15,6 +15,7 @@ import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
 import { PATH, cpuSeconds, have, nginxConf } from './proxy-peers.ts';
 import { loadAverage, median } from './proxy-product.ts';
+import { parseWrk } from './wrk.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number): number => {
@@ -75,11 +76,9 @@ function measure(pid: number, port: number, seconds: number, close: boolean): Sa
   const headers = close ? ['-H', 'Connection: close'] : [];
   const out = execFileSync('wrk', ['-t1', `-c${close ? 16 : 64}`, `-d${seconds}s`, ...headers, `https://127.0.0.1:${port}${PATH}`], { encoding: 'utf8', timeout: (seconds + 20) * 1000 });
   const c1 = cpuSeconds(pid);
-  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
-  const requests = num(/(\d+) requests in/);
-  const socketErrors = /Socket errors: (.*)/.exec(out)?.[1]?.match(/\d+/g)?.reduce((a, b) => a + Number(b), 0) ?? 0;
+  const { rps, requests, errors } = parseWrk(out);
   const cpu = c1.user - c0.user + c1.sys - c0.sys;
-  return { rps: num(/Requests\/sec:\s+([\d.]+)/), cpuUsPerReq: requests > 0 ? (cpu * 1e6) / requests : 0, errors: num(/Non-2xx or 3xx responses: (\d+)/) + socketErrors };
+  return { rps, cpuUsPerReq: requests > 0 ? (cpu * 1e6) / requests : 0, errors };
 }
 
 async function waitReady(child: ChildProcess, what: string): Promise<void> {

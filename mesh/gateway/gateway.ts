@@ -12,6 +12,7 @@ import { Registry } from '../registry.ts';
 import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { GatewayPolicies } from './gateway-policy.ts';
 import { HostDispatcher } from './host-dispatch.ts';
+import { RequestCounts } from './request-counts.ts';
 
 export interface GatewayOptions {
   /** Address the listeners bind (the container's every interface). */
@@ -25,9 +26,6 @@ export interface GatewayOptions {
   /** Random source of the fault injectors (tests seed it). */
   rand?: () => number;
 }
-
-/** Methods counted under their own name; anything else is OTHER (the daemon's metrics bound cardinality the same way). */
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE']);
 
 /** A bound port; `users`, the fingerprint of each service it was bound for. */
 type Bound = { users: string[]; close: () => Promise<void>; listeners: Map<string, ProxyListener> };
@@ -43,7 +41,7 @@ export class Gateway {
   readonly #addresses = new Map<string, string>();
   readonly #bound = new Map<number, Bound>();
   readonly #warnings = new Map<string, string>();
-  readonly #requests = new Map<string, GatewayStats['requests'][number]>();
+  readonly #requests = new RequestCounts();
   #syncing: Promise<void> | undefined;
   #again = false;
   /** Re-resolve every replica on the next sync, not only new ones (a restarted container may have a new address). */
@@ -99,31 +97,19 @@ export class Gateway {
 
   /** Cumulative request counts since this gateway started (the daemon turns them into Prometheus counters). */
   requestTotals(): GatewayStats['requests'] {
-    return [...this.#requests.values()];
+    return this.#requests.totals();
   }
 
   #count(entry: AccessLogEntry): void {
-    const method = KNOWN_METHODS.has(entry.method) ? entry.method : 'OTHER';
-    const codeClass = entry.status >= 100 && entry.status < 600 ? `${Math.floor(entry.status / 100)}xx` : 'none';
     // The daemon counts route series and policy refusals from these as it does an ingress request's (metrics-policy.ts):
     // the route by its index only (bounded by the table), the reason only for the policy's own answers.
-    const route = entry.route?.split(' ', 1)[0];
     const reason = entry.error !== undefined && POLICY_REASONS.has(entry.error) ? entry.error : undefined;
-    const key = `${entry.service}\0${entry.upstream ?? ''}\0${method}\0${codeClass}\0${route ?? ''}\0${entry.target ?? ''}\0${reason ?? ''}`;
-    const row = this.#requests.get(key);
-    if (row) row.count++;
-    else {
-      this.#requests.set(key, {
-        service: entry.service,
-        ...(entry.upstream ? { upstream: entry.upstream } : {}),
-        method,
-        codeClass,
-        ...(route === undefined ? {} : { route }),
-        ...(entry.target === undefined ? {} : { target: entry.target }),
-        ...(reason === undefined ? {} : { reason }),
-        count: 1,
-      });
+    if (entry.route === undefined && entry.target === undefined && reason === undefined) {
+      this.#requests.count(entry.service, entry.upstream, entry.method, entry.status);
+      return;
     }
+    const route = entry.route?.split(' ', 1)[0];
+    this.#requests.count(entry.service, entry.upstream, entry.method, entry.status, { route, target: entry.target, reason });
   }
 
   async close(): Promise<void> {
@@ -245,7 +231,7 @@ export class Gateway {
       mesh: { ...(svc.mesh as MeshSpec), protocol },
       ...(protocol === 'http' ? { policy: this.policies.listener(svc.name, port) } : {}),
       onAccessLog: (line: string) => this.#o.log?.(line),
-      onRequest: (entry: AccessLogEntry) => this.#count(entry),
+      onRequest: (e: AccessLogEntry) => this.#count(e),
     });
     const listeners = new Map<string, ProxyListener>();
     const fingerprints = users.map(fingerprint);
