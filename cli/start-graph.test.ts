@@ -4,7 +4,8 @@
 // daemon/api/tls.ts once put zod, ~0.75 MB, on every start) fails here, naming the package.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -31,5 +32,30 @@ test('the CLI start graph holds none of the libraries only some verbs need', { t
     LAZY_ONLY.filter((p) => eager.has(p)),
     [],
     'a static import chain from cli/main.ts reaches these packages (find it with esbuild --metafile)',
+  );
+});
+
+// node's own modules cost a start too: node:https/tls bring node:crypto (~10 ms), child_process brings dgram (~5 ms).
+const LAZY_BUILTINS = ['crypto', 'tls', 'https', 'child_process', 'dgram', 'readline', 'readline/promises', 'zlib', 'worker_threads'];
+
+test('a CLI start loads none of the node modules only some verbs need', { timeout: 120_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'cm-start-builtins-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const preload = join(dir, 'loaded.cjs');
+  await writeFile(
+    preload,
+    "process.on('exit', () => require('node:fs').writeFileSync(process.env.LOADED_OUT, JSON.stringify(process.moduleLoadList)));\n",
+  );
+  const out = join(dir, 'loaded.json');
+  const env = { ...process.env, LOADED_OUT: out, XDG_CACHE_HOME: join(dir, 'xdg'), CMESH_HOME: join(dir, 'home') };
+  const run = spawnSync(process.execPath, ['-r', preload, join(REPO, 'bin', 'cmesh.js'), '--version'], { env, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.doesNotMatch(run.stderr, /running through tsx/, 'the bundle ran (tsx would load everything)');
+  const loaded = new Set((JSON.parse(await readFile(out, 'utf8')) as string[]).map((m) => m.replace(/^NativeModule /, '')));
+  assert.ok(loaded.has('internal/modules/esm/loader'), 'the list is node’s own record of loaded modules');
+  assert.deepEqual(
+    LAZY_BUILTINS.filter((m) => loaded.has(m)),
+    [],
+    'a static import on the start path (or commander’s own require) loads these: import them where they are used',
   );
 });

@@ -7,7 +7,6 @@ import type { UpRequest } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
 import { pickTarget } from '../../daemon/api/target.ts';
 import { REGISTRY } from '../../daemon/config/registry-name.ts';
-import { runCiWait } from '../ci/ci-wait.ts';
 import { assertWritable } from '../ci/report.ts';
 import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
@@ -108,6 +107,8 @@ export function register(program: Command, ctx: CliContext): void {
         // CI smoke mode: readiness, mesh health and a probe per published port, then a per-service verdict.
         const selected = services.length > 0 ? services : Object.keys(project.services);
         const up = () => client.operation(`${base}/up`, { ...body, timeoutMs: Math.max(1000, timeoutMs - (Date.now() - startedAt)) }, frameWriter(ctx.stderr, c));
+        // Lazy: the probes' net/https/tls (with node:crypto) would cost every CLI start ~10 ms.
+        const { runCiWait } = await import('../ci/ci-wait.ts');
         await runCiWait({ client, project: project.name, services: selected, timeoutMs, startedAt, out: ctx.stdout, up, reports });
         return;
       }
