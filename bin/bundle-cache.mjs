@@ -27,7 +27,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } fr
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { failedFile, failureKey, knownFailure, rememberFailure } from './bundle-failures.mjs';
-import { chunkPlan, guardChunks } from './bundle-chunks.mjs';
+import { chunkPlan, guardChunks, nearFresh } from './bundle-chunks.mjs';
 import { FORMAT, esbuildPackageOf, loadEsbuild, writableDirs, writeAtomic } from './bundle-files.mjs';
 import { nodeMajor, readManifest, readStartManifest, statInputs, statsUnchanged, writeManifest, writeStartManifest } from './bundle-manifest.mjs';
 import { nameHash, sha256 } from './name-hash.mjs';
@@ -243,7 +243,7 @@ function freshResult(path, dir, name, m) {
     const f = m.chunks ? m : readManifest(dir, name);
     return f?.hash === m.hash && f.statsAt === m.statsAt ? f : undefined;
   };
-  return { path, dir, lazy, full };
+  return { path, dir, lazy, full, nearFresh: (chunk) => nearFresh(m, chunk) };
 }
 
 /**

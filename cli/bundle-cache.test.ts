@@ -185,6 +185,8 @@ test('a split bundle stats only its eager inputs at start; a lazy chunk whose no
   const startFile = join(cacheDir, `${scopedName(pkg, 'cli')}-start.json`);
   const start = JSON.parse(await readFile(startFile, 'utf8'));
   assert.ok(!start.inputs.includes(dep) && start.inputs.length < manifest.inputs.length && start.lazy.includes(lazyChunk));
+  // A chunk with few inputs is listed with its stats, checked on load without reading the full manifest.
+  assert.deepEqual(start.near[lazyChunk], [dep]);
 
   // An in-place edit of the dependency: the start check still passes (it was not stat'ed)...
   assert.equal((await ensureBundle(pkg, 'cli', join('src', 'main.ts'), [cacheDir], { onStaleChunk })).path, built.path);

@@ -20,13 +20,18 @@ export async function loadComposeProject(command: Command, ctx: CliContext): Pro
   };
   const cache = projectCacheFor(ctx.env);
   const loaded = cache ? (cachedProject(cache, selection) ?? (await loadAndCache(cache, selection, load))) : await load(selection);
-  const c = colorsFor(ctx.stderr, { env: ctx.env, color: globals.color });
+  printLoadWarnings(loaded, ctx, globals.color);
+  return loaded;
+}
+
+/** A load's warnings on stderr, the same for every verb (and cli/fast-path.ts); `color` is false after `--no-color`. */
+export function printLoadWarnings(loaded: LoadedProject, ctx: CliContext, color: boolean): void {
+  const c = colorsFor(ctx.stderr, { env: ctx.env, color });
   for (const w of loaded.warnings) {
     const where = w.position ? `${formatPosition(w.position)} ` : '';
     const path = w.path ? `${w.path}: ` : '';
     ctx.stderr.write(`${c.yellow('warning')}: ${where}${path}${w.message}\n`);
   }
-  return loaded;
 }
 
 /**
