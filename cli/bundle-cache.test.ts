@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ensureBundle, failureKey, freshBundle, knownFailure, scopedName } from '../bin/bundle-cache.mjs';
+import { ensureBundle, freshBundle, scopedName } from '../bin/bundle-cache.mjs';
+import { failureKey, knownFailure } from '../bin/bundle-failures.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 let root = '';
