@@ -1,5 +1,6 @@
 // cli/fast-path.ts against the commander path: for every argv the fast path takes, the same stdout, stderr and exit
-// code as runCli — a table, --json, a daemon error rendered with its code and hint, a config warning replayed — and
+// code as runCli — a table, --json, `up -d`'s progress and its request body, a daemon error rendered with its code
+// and hint, a config warning replayed — and
 // for everything else (help, global options, unknown flags, a project the cache does not answer) it leaves the
 // command alone without writing a byte. The daemon is a real HTTP server on a unix socket in a temporary CMESH_HOME.
 
@@ -10,13 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ReplicaStatus } from '../daemon/api/control.ts';
-import { fastPsArgs, runFastPath } from './fast-path.ts';
+import { fastPsArgs, fastUpArgs, runFastPath } from './fast-path.ts';
 import { runCli } from './program.ts';
 import { captureContext } from './test-helpers.ts';
 
 let dir: string;
 let server: Server;
 const requests: string[] = [];
+const upBodies: string[] = [];
 const build = globalThis as { cmeshBuild?: string };
 
 const replica = (name: string, state: string): ReplicaStatus =>
@@ -25,8 +27,19 @@ const replica = (name: string, state: string): ReplicaStatus =>
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cm-fast-'));
   build.cmeshBuild = 'fast-path-test';
-  server = createServer((req, res) => {
+  server = createServer(async (req, res) => {
     requests.push(req.url ?? '');
+    if (req.method === 'POST' && req.url === '/v1/projects/fastp/up') {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      upBodies.push(body);
+      const frames = (JSON.parse(body) as { services: string[] }).services.includes('gone')
+        ? [{ kind: 'error', error: { code: 'CMESH_E_SERVICE_NOT_FOUND', message: 'no service "gone"', hint: 'see cmesh services' } }]
+        : [{ kind: 'progress', text: 'Container fastp-web-1  Running' }, { kind: 'result', value: { generation: 1 } }];
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(frames.map((f) => `${JSON.stringify(f)}\n`).join(''));
+      return;
+    }
     if (req.url?.includes('service=gone')) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'CMESH_E_SERVICE_NOT_FOUND', message: 'no service "gone"', hint: 'see cmesh services' } }));
@@ -58,6 +71,14 @@ test('only the plain shapes of `ps` take the fast path', () => {
   }
 });
 
+test('only `up` with -d/--detach and services takes the fast path', () => {
+  assert.deepEqual(fastUpArgs(['up', '-d']), { services: [], opts: { detach: true, timeout: '120' } });
+  assert.deepEqual(fastUpArgs(['up', 'web', '--detach', '-d']), { services: ['web'], opts: { detach: true, timeout: '120' } });
+  for (const argv of [['up'], ['up', 'web'], ['up', '-d', '--wait'], ['up', '-d', '--build'], ['up', '-dw'], ['-p', 'x', 'up', '-d'], ['up', '-d', '--help'], ['up', '-d', '--']]) {
+    assert.equal(fastUpArgs(argv), undefined, argv.join(' '));
+  }
+});
+
 test('a cache miss leaves the command to the full CLI, which fills the cache', async () => {
   const ctx = ctxFor();
   assert.equal(await runFastPath(['ps'], ctx), undefined);
@@ -85,9 +106,25 @@ for (const argv of [['ps'], ['ps', '--json'], ['ps', '-a', 'web'], ['ps', 'gone'
   });
 }
 
+for (const argv of [['up', '-d'], ['up', '--detach', 'web'], ['up', '-d', 'gone']]) {
+  test(`\`cmesh ${argv.join(' ')}\`: the fast path sends the same request and prints and exits as the commander path`, async () => {
+    upBodies.length = 0;
+    const full = ctxFor();
+    const fullCode = await runCli(argv, full);
+    const fast = ctxFor();
+    assert.equal(await runFastPath(argv, fast), fullCode, 'the fast path ran, to the same exit code');
+    assert.equal(upBodies.length, 2);
+    assert.deepEqual(JSON.parse(upBodies[1]!), JSON.parse(upBodies[0]!), 'the same up request');
+    assert.equal(fast.out(), full.out());
+    assert.equal(fast.err(), full.err());
+    assert.equal(fullCode, argv.includes('gone') ? 7 : 0);
+    assert.match(full.err(), argv.includes('gone') ? /CMESH_E_SERVICE_NOT_FOUND/ : /fastp-web-1 {2}Running/);
+  });
+}
+
 test('outside the fast path’s shapes nothing runs early: help and usage errors stay commander’s', async () => {
   await runCli(['ps'], ctxFor());
-  for (const argv of [['ps', '--help'], ['ps', '--bogus'], ['-p', 'fastp', 'ps']]) {
+  for (const argv of [['ps', '--help'], ['ps', '--bogus'], ['-p', 'fastp', 'ps'], ['up'], ['up', '-d', '--wait'], ['up', '--help', '-d']]) {
     const ctx = ctxFor();
     requests.length = 0;
     assert.equal(await runFastPath(argv, ctx), undefined, argv.join(' '));

@@ -5,13 +5,17 @@ import type { Command } from 'commander';
 import { formatPosition, isCmeshError } from '../daemon/api/errors.ts';
 import type { LoadedProject } from '../daemon/api/project.ts';
 import type { CliContext } from './cli-context.ts';
-import { type ProjectSelection, projectSelection, readGlobalOptions } from './global-options.ts';
+import { type GlobalOptions, type ProjectSelection, projectSelection, readGlobalOptions } from './global-options.ts';
 import { cachedProject, loadAndCache, projectCacheFor } from './project-cache.ts';
 import { colorsFor } from './output.ts';
 
 /** Loads the compose project and prints its warnings on stderr (every verb shows them the same way). */
-export async function loadComposeProject(command: Command, ctx: CliContext): Promise<LoadedProject> {
-  const globals = readGlobalOptions(command);
+export function loadComposeProject(command: Command, ctx: CliContext): Promise<LoadedProject> {
+  return loadProjectWith(readGlobalOptions(command), ctx);
+}
+
+/** loadComposeProject from global options already read (cli/fast-path.ts has no commander command). */
+export async function loadProjectWith(globals: GlobalOptions, ctx: CliContext): Promise<LoadedProject> {
   const selection = projectSelection(globals, ctx.cwd, ctx.env);
   // Lazy: an unchanged project (project-cache.ts) and verbs that only need a name from -p never pay for the loader.
   const load = async (sel: ProjectSelection, seen?: (path: string) => void): Promise<LoadedProject> => {
