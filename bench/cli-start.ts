@@ -53,10 +53,17 @@ const CASES: Case[] = [
   { name: 'cmesh ps (no project cache)', argv: cmeshArgv('ps'), env: { CMESH_PROJECT_CACHE: '0' } },
   { name: 'cmesh -p ls', argv: cmeshArgv('-p', cmeshProject, 'ls') },
   { name: 'cmesh up -d (no-op)', argv: cmeshArgv('up', '-d') },
+  // The baseline keeps its own project cache: both CLIs' entries for this project share a file name, and each build's
+  // entry invalidates the other's, so alternating runs would measure every `ps` of both with a cache miss. (Relative:
+  // every case runs in the work dir.)
   ...(BASELINE
     ? [
-        { name: 'baseline ps', argv: [process.execPath, join(BASELINE, 'bin/cmesh.js'), 'ps'] },
-        { name: 'baseline up -d (no-op)', argv: [process.execPath, join(BASELINE, 'bin/cmesh.js'), 'up', '-d'] },
+        { name: 'baseline ps', argv: [process.execPath, join(BASELINE, 'bin/cmesh.js'), 'ps'], env: { XDG_CACHE_HOME: 'xdg-baseline' } },
+        {
+          name: 'baseline up -d (no-op)',
+          argv: [process.execPath, join(BASELINE, 'bin/cmesh.js'), 'up', '-d'],
+          env: { XDG_CACHE_HOME: 'xdg-baseline' },
+        },
       ]
     : []),
   { name: 'docker-compose ps', argv: composeArgv('ps') },

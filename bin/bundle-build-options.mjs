@@ -13,6 +13,12 @@ const EXTERNAL_PACKAGES = new Set(['ssh2', 'cpu-features', '@grpc/grpc-js', '@gr
 // Spelled in two parts so the import.meta rewrite below never touches this file's own text when it is bundled.
 const META_URL = ['import', 'meta', 'url'].join('.');
 
+// commander requires node:child_process at load time (with dgram, ~5 ms of every CLI start) for executable
+// subcommands, which cmesh never defines: its one use, `childProcess.spawn`, loads the module when called.
+const COMMANDER = `node_modules${sep}commander${sep}lib${sep}command.js`;
+const EAGER_CHILD_PROCESS = "const childProcess = require('node:child_process');";
+const LAZY_CHILD_PROCESS = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+
 const lazyShim = (real) => `// cmesh: ${real} is loaded on first use (see bin/bundle-cache.mjs).
 const load = () => require(${JSON.stringify(real)});
 module.exports = new Proxy(function lazy() {}, {
@@ -74,6 +80,11 @@ export function buildOptions(root, name, entry, dir, externals, split) {
             loader: 'js',
           }));
           b.onLoad({ filter: /\.js$/ }, (args) => {
+            if (args.path.endsWith(COMMANDER)) {
+              const source = readFileSync(args.path, 'utf8');
+              // Another commander version may spell it differently: then it stays as it is (slower, still correct).
+              return source.includes(EAGER_CHILD_PROCESS) ? { contents: source.replace(EAGER_CHILD_PROCESS, LAZY_CHILD_PROCESS), loader: 'js' } : undefined;
+            }
             if (!LAZY.some((suffix) => args.path.endsWith(suffix))) return undefined;
             externals.add(args.path);
             return { contents: lazyShim(args.path), loader: 'js' };

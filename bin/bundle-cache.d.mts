@@ -4,8 +4,6 @@ export function cacheDirs(root: string, env?: Record<string, string | undefined>
 /** `<name>-<hash of root>`: the name bundles, manifests and failure markers of this root are stored under. */
 export function scopedName(root: string, name: string): string;
 export function freshBundle(root: string, name: string, dirs: string[]): string | undefined;
-export function failureKey(root: string, name: string, entry: string, dirs?: string[]): string;
-export function knownFailure(dirs: string[], name: string, key: string): string | undefined;
 export interface EnsureBundleOptions {
   /** Where the one-line warning of a failed build goes (default: stderr); called once per failing source state. */
   warn?: (line: string) => void;

@@ -26,13 +26,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { failedFile, failureKey, knownFailure, rememberFailure } from './bundle-failures.mjs';
-import { chunkPlan, guardChunks } from './bundle-chunks.mjs';
+import { chunkPlan, guardChunks, nearFresh } from './bundle-chunks.mjs';
 import { FORMAT, esbuildPackageOf, loadEsbuild, writableDirs, writeAtomic } from './bundle-files.mjs';
 import { nodeMajor, readManifest, readStartManifest, statInputs, statsUnchanged, writeManifest, writeStartManifest } from './bundle-manifest.mjs';
 import { nameHash, sha256 } from './name-hash.mjs';
-
-export { failureKey, knownFailure };
 
 /**
  * Where bundles may be cached, most preferred first: the install's own node_modules/.cache, then the user's cache
@@ -210,6 +207,8 @@ export async function ensureBundle(root, label, entry, dirs, options = {}) {
     }
     return { path: fresh.path };
   }
+  // Only a start without a fresh bundle needs the failure markers: one module less for every other start.
+  const { failedFile, failureKey, knownFailure, rememberFailure } = await import('./bundle-failures.mjs');
   const key = failureKey(root, name, entry, dirs);
   const known = knownFailure(dirs, name, key);
   if (known !== undefined) return { error: `${known} (remembered; retried when the sources change)` };
@@ -243,7 +242,7 @@ function freshResult(path, dir, name, m) {
     const f = m.chunks ? m : readManifest(dir, name);
     return f?.hash === m.hash && f.statsAt === m.statsAt ? f : undefined;
   };
-  return { path, dir, lazy, full };
+  return { path, dir, lazy, full, nearFresh: (chunk) => nearFresh(m, chunk) };
 }
 
 /**

@@ -94,7 +94,7 @@ export function guardChunks(state, { recheck, forget, onStale }) {
   let m;
   globalThis[CHUNK_HOOK] = (url) => {
     const chunk = basename(fileURLToPath(url));
-    if (!state.lazy.has(chunk)) return;
+    if (!state.lazy.has(chunk) || state.nearFresh?.(chunk)) return;
     m ??= state.full();
     const file = m ? staleInput(m, chunk) : chunk;
     if (file === undefined) return;
@@ -110,11 +110,19 @@ export function guardChunks(state, { recheck, forget, onStale }) {
 
 /** The first lazily checked input of `chunk` whose size or mtime differs from the manifest's, or undefined. */
 function staleInput(m, chunk) {
-  for (const i of m.chunks?.lazy[chunk] ?? []) {
-    const file = m.inputs[i];
-    const was = m.stats[file];
-    const st = statSync(file, { throwIfNoEntry: false });
-    if (!st || st.size !== was[0] || st.mtimeMs !== was[1]) return file;
-  }
-  return undefined;
+  return (m.chunks?.lazy[chunk] ?? []).map((i) => m.inputs[i]).find((file) => !statMatches(file, m.stats[file]));
+}
+
+/**
+ * True when the start manifest `m` lists `chunk`'s inputs (bundle-manifest.mjs: a chunk with few) and none moved;
+ * false sends the check to the full manifest, which re-hashes on a difference.
+ */
+export function nearFresh(m, chunk) {
+  const files = m.near?.[chunk];
+  return files?.every((file) => statMatches(file, m.stats[file])) === true;
+}
+
+function statMatches(file, was) {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return was !== undefined && st !== undefined && st.size === was[0] && st.mtimeMs === was[1];
 }

@@ -11,6 +11,9 @@ import { FORMAT, writeAtomic } from './bundle-files.mjs';
 
 export const nodeMajor = () => process.versions.node.split('.')[0];
 
+/** A lazy chunk with at most this many node_modules inputs is listed in the start manifest (startManifest). */
+const NEAR_MAX_INPUTS = 20;
+
 const fullFile = (dir, name) => join(dir, `${name}-bundle.json`);
 const startFile = (dir, name) => join(dir, `${name}-start.json`);
 
@@ -31,8 +34,16 @@ export function startManifest(m) {
   const inputs = startInputs(m);
   const stats = {};
   for (const file of [join(m.root, 'tsconfig.json'), m.esbuildPackage, ...inputs]) stats[file] = m.stats[file];
+  // A lazy chunk with few inputs (commander's, which every verb but cli/fast-path.ts's loads) is checked from here
+  // too: reading the full manifest for it would cost those verbs ~5 ms.
+  const near = {};
+  for (const [chunk, ids] of Object.entries(m.chunks?.lazy ?? {})) {
+    if (ids.length > NEAR_MAX_INPUTS) continue;
+    near[chunk] = ids.map((i) => m.inputs[i]);
+    for (const file of near[chunk]) stats[file] = m.stats[file];
+  }
   const { chunks, ...meta } = m;
-  return { ...meta, inputs, stats, lazy: Object.keys(chunks?.lazy ?? {}) };
+  return { ...meta, inputs, stats, lazy: Object.keys(chunks?.lazy ?? {}), near };
 }
 
 /** Writes the start manifest of `m`, or removes it when `m` has no stats (the next start re-hashes). Best effort. */

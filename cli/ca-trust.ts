@@ -2,8 +2,8 @@
 // certificate into a Debian- or Fedora-like system store (under --root for tests) and runs the store's update tool
 // only for the real root. It says each step it takes; it never touches a store silently or half-way.
 
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { CmeshError } from '../daemon/api/errors.ts';
 
@@ -82,6 +82,8 @@ export function installCa(caPath: string, root: string, run: (cmd: string[]) => 
 
 function runUpdate(cmd: string[]): void {
   try {
+    // Required here, not imported: node:child_process costs every CLI start ~5 ms and only `ca install` runs a tool.
+    const { execFileSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
     execFileSync(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     throw new CmeshError('CMESH_E_TLS', `${cmd.join(' ')} failed: ${(err as Error).message.split('\n')[0]}`, {

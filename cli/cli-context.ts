@@ -30,6 +30,12 @@ export interface ConfigDeps {
   projectToComposeYaml(project: ProjectSpec): string;
 }
 
+/** The real process's streams, env and cwd. */
+export function defaultContext(): CliContext {
+  // No stdin: reading process.stdin builds its stream (~2 ms every start); verbs that need it take stdinOf(ctx).
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
 export interface CommandModule {
   register(program: Command, ctx: CliContext): void;
 }

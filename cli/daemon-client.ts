@@ -1,10 +1,8 @@
 // The CLI's side of the control API: HTTP over the daemon's unix socket, typed errors, and auto-starting the daemon
 // the first time a verb needs it.
 
-import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { type IncomingMessage, type RequestOptions, request as httpRequest } from 'node:http';
-import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { DaemonInfo, OperationFrame } from '../daemon/api/control.ts';
@@ -168,6 +166,7 @@ export class DaemonClient {
   /** NDJSON lines of a streaming route; a `{kind:'error'}` line is thrown as the CmeshError it carries. */
   async *stream<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): AsyncGenerator<T> {
     const res = await this.#open(method, path, body, signal);
+    const { createInterface } = await import('node:readline'); // streaming verbs only: not on every start
     const lines = createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY });
     try {
       for await (const line of lines) {
@@ -219,6 +218,7 @@ export class DaemonClient {
     ensureHome(this.home);
     // A cached esbuild bundle of the daemon (no tsx loader in a long-lived process), else tsx; see daemon-bundle.ts.
     const launch = await daemonLaunch(this.#env);
+    const { spawn } = await import('node:child_process'); // only an auto-start: not on every CLI start
     const logFd = openSync(this.home.logFile, 'a', 0o600);
     if (launch.fallback) writeSync(logFd, `${new Date().toISOString()} cmesh: running the daemon through tsx: ${launch.fallback}\n`);
     const child = spawn(process.execPath, launch.args, {

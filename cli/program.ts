@@ -49,6 +49,7 @@ import { commandAfterService } from './verb-operands.ts';
 import { readVersion } from './version.ts';
 
 export type { CliContext, CommandModule, CommandOverrides } from './cli-context.ts';
+export { defaultContext } from './cli-context.ts';
 
 /** Verbs, in help order. One line per verb. */
 const commands: CommandModule[] = [
@@ -87,9 +88,6 @@ const commands: CommandModule[] = [
   versionCommand,
 ];
 
-export function defaultContext(): CliContext {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
-}
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('cmesh');

@@ -5,13 +5,17 @@ import type { Command } from 'commander';
 import { formatPosition, isCmeshError } from '../daemon/api/errors.ts';
 import type { LoadedProject } from '../daemon/api/project.ts';
 import type { CliContext } from './cli-context.ts';
-import { type ProjectSelection, projectSelection, readGlobalOptions } from './global-options.ts';
+import { type GlobalOptions, type ProjectSelection, projectSelection, readGlobalOptions } from './global-options.ts';
 import { cachedProject, loadAndCache, projectCacheFor } from './project-cache.ts';
 import { colorsFor } from './output.ts';
 
 /** Loads the compose project and prints its warnings on stderr (every verb shows them the same way). */
-export async function loadComposeProject(command: Command, ctx: CliContext): Promise<LoadedProject> {
-  const globals = readGlobalOptions(command);
+export function loadComposeProject(command: Command, ctx: CliContext): Promise<LoadedProject> {
+  return loadProjectWith(readGlobalOptions(command), ctx);
+}
+
+/** loadComposeProject from global options already read (cli/fast-path.ts has no commander command). */
+export async function loadProjectWith(globals: GlobalOptions, ctx: CliContext): Promise<LoadedProject> {
   const selection = projectSelection(globals, ctx.cwd, ctx.env);
   // Lazy: an unchanged project (project-cache.ts) and verbs that only need a name from -p never pay for the loader.
   const load = async (sel: ProjectSelection, seen?: (path: string) => void): Promise<LoadedProject> => {
@@ -20,13 +24,18 @@ export async function loadComposeProject(command: Command, ctx: CliContext): Pro
   };
   const cache = projectCacheFor(ctx.env);
   const loaded = cache ? (cachedProject(cache, selection) ?? (await loadAndCache(cache, selection, load))) : await load(selection);
-  const c = colorsFor(ctx.stderr, { env: ctx.env, color: globals.color });
+  printLoadWarnings(loaded, ctx, globals.color);
+  return loaded;
+}
+
+/** A load's warnings on stderr, the same for every verb (and cli/fast-path.ts); `color` is false after `--no-color`. */
+export function printLoadWarnings(loaded: LoadedProject, ctx: CliContext, color: boolean): void {
+  const c = colorsFor(ctx.stderr, { env: ctx.env, color });
   for (const w of loaded.warnings) {
     const where = w.position ? `${formatPosition(w.position)} ` : '';
     const path = w.path ? `${w.path}: ` : '';
     ctx.stderr.write(`${c.yellow('warning')}: ${where}${path}${w.message}\n`);
   }
-  return loaded;
 }
 
 /**

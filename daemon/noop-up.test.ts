@@ -98,6 +98,10 @@ test('only requests whose images need no look are eligible; equality ignores gen
   assert.equal(sameDesired(d, { ...d, generation: 9, updatedAt: 1 }), true);
   assert.equal(sameDesired(d, { ...d, scale: { a: 2 } }), false);
   assert.equal(sameDesired(d, { ...d, project: project('p', [svc('a', { environment: { X: '1' } })]) }), false);
+  // The stored state carries the image's EXPOSE ports up read from the engine (image-expose.ts); a request never does.
+  const stored: DesiredProject = desired(project('p', [svc('a', { imageExpose: [8080] })], { eastWest: true }));
+  assert.equal(sameDesired(stored, desired(project('p', [svc('a')], { eastWest: true }))), true);
+  assert.equal(sameDesired(stored, desired(project('p', [svc('a', { environment: { X: '1' } })], { eastWest: true }))), false);
 });
 
 test('noopResult: undefined as soon as the list shows a missing, exited or stale replica', async () => {

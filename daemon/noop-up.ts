@@ -28,9 +28,17 @@ export function noopEligible(request: UpRequest, services: readonly string[]): b
   });
 }
 
-/** The request asks for exactly the desired state there is (generation and time aside). */
+/**
+ * The request asks for exactly the desired state there is: generation and time aside, and what `up` itself adds to
+ * the request's project from the engine — each service's `imageExpose` (image-expose.ts), read from images a no-op
+ * does not look at (as it does not look at their ids: the loop's next full pass does). Without this, every up of an
+ * east-west project (the default) differed from its own last state and none was a no-op.
+ */
 export function sameDesired(prev: DesiredProject, draft: DesiredProject): boolean {
-  const strip = (d: DesiredProject) => ({ ...d, generation: 0, updatedAt: 0 });
+  const strip = (d: DesiredProject) => {
+    const services = Object.fromEntries(Object.entries(d.project.services).map(([name, { imageExpose: _derived, ...s }]) => [name, s]));
+    return { ...d, generation: 0, updatedAt: 0, project: { ...d.project, services } };
+  };
   return isDeepStrictEqual(strip(prev), strip(draft));
 }
 

@@ -1,6 +1,5 @@
 // `cmesh daemon start|stop|status|logs` (and hidden `run`, the foreground daemon): manage the per-user daemon.
 
-import { spawn } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { DaemonInfo } from '../../daemon/api/control.ts';
@@ -140,6 +139,7 @@ export function register(program: Command, ctx: CliContext): void {
       // A child in the foreground, launched exactly as auto-start launches it (the daemon bundle, or tsx): importing
       // the daemon here would put dockerode, undici and prom-client into every CLI start.
       const launch = await daemonLaunch(ctx.env);
+      const { spawn } = await import('node:child_process'); // not on every CLI start
       const child = spawn(process.execPath, launch.args, { stdio: 'inherit', env: ctx.env as NodeJS.ProcessEnv });
       // Ctrl-C reaches the child directly (same process group); passing it on too would be a second SIGINT, which
       // skips the daemon's graceful shutdown. SIGTERM is sent to this pid alone, so it is forwarded.

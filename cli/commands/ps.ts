@@ -23,6 +23,34 @@ export function psQuery(options: { all?: boolean; services?: string[] }): string
   return text ? `?${text}` : '';
 }
 
+export interface PsOptions {
+  all?: boolean;
+  json?: boolean;
+}
+
+/** Asks the daemon for `name`'s replicas and prints them; `color` is false after the global `--no-color`. */
+export async function runPs(name: string, services: string[], opts: PsOptions, ctx: CliContext, color: boolean): Promise<void> {
+  const client = createDaemonClient(ctx);
+  const rows = await client.request<ReplicaStatus[]>('GET', `/v1/projects/${encodeURIComponent(name)}/ps${psQuery({ all: opts.all === true, services })}`);
+  if (opts.json) return printJson(rows, ctx.stdout);
+  const c = colorsFor(ctx.stdout, { env: ctx.env, color });
+  const stateColor = (s: string): string => (s === 'running' ? c.green(s) : s === 'exited' || s === 'dead' ? c.red(s) : c.yellow(s));
+  const healthColor = (h: string): string => (h === 'healthy' ? c.green(h) : h === 'unhealthy' ? c.red(h) : h === 'none' ? c.dim('-') : c.yellow(h));
+  printTable(
+    rows,
+    [
+      { header: 'NAME', key: 'name' },
+      { header: 'SERVICE', key: 'service' },
+      { header: 'STATE', value: (r) => stateColor(r.exitCode !== undefined && r.state === 'exited' ? `exited (${r.exitCode})` : r.state) },
+      // healthy by cmesh's start probe while Docker's first healthcheck is still due: say both.
+      { header: 'HEALTH', value: (r) => healthColor(r.health) + (r.engineHealth ? c.dim(` (docker: ${r.engineHealth})`) : '') },
+      { header: 'ENDPOINTS', value: (r) => formatEndpoints(r.endpoints) },
+      { header: 'RESTARTS', key: 'restarts', align: 'right' },
+    ],
+    ctx.stdout,
+  );
+}
+
 export function register(program: Command, ctx: CliContext): void {
   program
     .command('ps')
@@ -30,29 +58,8 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('[services...]', 'only these services')
     .option('-a, --all', 'include stopped containers')
     .option('--json', 'print a JSON array of replicas')
-    .action(async (services: string[], opts: { all?: boolean; json?: boolean }, command: Command) => {
+    .action(async (services: string[], opts: PsOptions, command: Command) => {
       const name = await requireProjectName(command, ctx);
-      const client = createDaemonClient(ctx);
-      const rows = await client.request<ReplicaStatus[]>(
-        'GET',
-        `/v1/projects/${encodeURIComponent(name)}/ps${psQuery({ all: opts.all === true, services })}`,
-      );
-      if (opts.json) return printJson(rows, ctx.stdout);
-      const c = colorsFor(ctx.stdout, { env: ctx.env, color: readGlobalOptions(command).color });
-      const stateColor = (s: string): string => (s === 'running' ? c.green(s) : s === 'exited' || s === 'dead' ? c.red(s) : c.yellow(s));
-      const healthColor = (h: string): string => (h === 'healthy' ? c.green(h) : h === 'unhealthy' ? c.red(h) : h === 'none' ? c.dim('-') : c.yellow(h));
-      printTable(
-        rows,
-        [
-          { header: 'NAME', key: 'name' },
-          { header: 'SERVICE', key: 'service' },
-          { header: 'STATE', value: (r) => stateColor(r.exitCode !== undefined && r.state === 'exited' ? `exited (${r.exitCode})` : r.state) },
-          // healthy by cmesh's start probe while Docker's first healthcheck is still due: say both.
-          { header: 'HEALTH', value: (r) => healthColor(r.health) + (r.engineHealth ? c.dim(` (docker: ${r.engineHealth})`) : '') },
-          { header: 'ENDPOINTS', value: (r) => formatEndpoints(r.endpoints) },
-          { header: 'RESTARTS', key: 'restarts', align: 'right' },
-        ],
-        ctx.stdout,
-      );
+      await runPs(name, services, opts, ctx, readGlobalOptions(command).color);
     });
 }

@@ -1,7 +1,6 @@
 // `cmesh rm [-f] [-s] [-v] [svc…]`: removes the stopped containers of the services (`docker compose rm`). Compose asks
 // first; cmesh asks only on a terminal, and without one (CI, scripts) wants -f rather than waiting for an answer.
 
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { ContainersResult, RmRequest } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
@@ -24,6 +23,7 @@ async function confirm(ctx: CliContext, names: string[]): Promise<boolean> {
       details: { containers: names },
     });
   }
+  const { createInterface } = await import('node:readline/promises'); // only when asking: not on every start
   const rl = createInterface({ input: stdin, output: ctx.stderr as NodeJS.WritableStream });
   try {
     const answer = await rl.question(`Going to remove ${names.join(', ')}\n? Are you sure? [yN] `);

@@ -7,7 +7,6 @@ import type { UpRequest } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
 import { pickTarget } from '../../daemon/api/target.ts';
 import { REGISTRY } from '../../daemon/config/registry-name.ts';
-import { runCiWait } from '../ci/ci-wait.ts';
 import { assertWritable } from '../ci/report.ts';
 import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
@@ -15,13 +14,13 @@ import { dockerConfigDir } from '../docker-config.ts';
 import { frameWriter } from '../event-text.ts';
 import { startDevWatch } from '../dev-watch.ts';
 import { printLogs } from '../follow-logs.ts';
-import { readGlobalOptions } from '../global-options.ts';
+import { type GlobalOptions, readGlobalOptions } from '../global-options.ts';
 import { colorsFor, shouldUseColor } from '../output.ts';
-import { loadComposeProject } from '../project-ref.ts';
+import { loadProjectWith } from '../project-ref.ts';
 import { parseScale } from './scale.ts';
 import { attachedServices } from './up-attach.ts';
 
-interface UpOptions {
+export interface UpOptions {
   detach?: boolean;
   wait?: boolean;
   timeout: string;
@@ -72,86 +71,90 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--watch', 'foreground: also rebuild + roll out (zero downtime) or sync files as sources change')
     .option('--report <junit.xml>', 'with --wait: write a JUnit verdict per service (CI smoke mode)')
     .option('--report-json <file>', 'with --wait: write the verdict per service as JSON')
-    .action(async (services: string[], opts: UpOptions, command: Command) => {
-      const globals = readGlobalOptions(command);
-      // Bad flags fail before anything is loaded, built or started.
-      const startedAt = Date.now();
-      const timeoutMs = parseSeconds(opts.timeout);
-      const reports = await ciReports(opts);
-      const targetSources = { flag: opts.target, env: ctx.env['CMESH_TARGET'] };
-      pickTarget(targetSources);
-      const registry = opts.registry === undefined ? undefined : checkRegistry(opts.registry);
-      const { project: loaded } = await loadComposeProject(command, ctx);
-      const project = registry === undefined ? loaded : { ...loaded, registry };
-      const target = pickTarget({ ...targetSources, file: project.target });
-      if (target === 'swarm' && (opts.watch || (!opts.detach && !opts.wait))) {
-        // Foreground `up` follows logs and `--watch` rolls out rebuilds: neither is carried out on swarm yet.
-        throw new CmeshError('CMESH_E_TARGET_UNSUPPORTED', `\`cmesh up${opts.watch ? ' --watch' : ''}\` in the foreground is not supported yet on the swarm target`, {
-          hint: 'use `cmesh up --target swarm -d` (or `--wait` to wait until every task is running and healthy)',
-        });
-      }
-      const body: UpRequest = {
-        project,
-        services,
-        build: opts.build === true ? 'always' : opts.build === false ? 'never' : 'auto',
-        wait: opts.wait === true,
-        timeoutMs,
-        dockerConfig: dockerConfigDir(ctx.env),
-      };
-      if (opts.scale) body.scale = Object.fromEntries(opts.scale.map(parseScale));
-      if (target !== undefined) body.target = target;
+    .action((services: string[], opts: UpOptions, command: Command) => runUp(services, opts, readGlobalOptions(command), ctx));
+}
 
-      const client = createDaemonClient(ctx);
-      const c = colorsFor(ctx.stderr, { env: ctx.env, color: globals.color });
-      const base = `/v1/projects/${encodeURIComponent(project.name)}`;
-      if (opts.wait) {
-        // CI smoke mode: readiness, mesh health and a probe per published port, then a per-service verdict.
-        const selected = services.length > 0 ? services : Object.keys(project.services);
-        const up = () => client.operation(`${base}/up`, { ...body, timeoutMs: Math.max(1000, timeoutMs - (Date.now() - startedAt)) }, frameWriter(ctx.stderr, c));
-        await runCiWait({ client, project: project.name, services: selected, timeoutMs, startedAt, out: ctx.stdout, up, reports });
-        return;
-      }
-      await client.operation(`${base}/up`, body, frameWriter(ctx.stderr, c));
-      if (opts.detach) return;
-
-      // Attached mode: logs until Ctrl-C, then stop (not remove) what we started.
-      const ac = new AbortController();
-      let stopping: Promise<unknown> | undefined;
-      const onSigint = (): void => {
-        if (stopping) {
-          ctx.stderr.write('Forcing exit; the daemon finishes stopping the containers.\n');
-          process.exit(130);
-        }
-        ctx.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n');
-        ac.abort();
-        stopping = client.request('POST', `${base}/stop`, { services });
-      };
-      process.on('SIGINT', onSigint);
-      try {
-        // --watch (foreground only): the watcher lives as long as the log stream; Ctrl-C ends both.
-        const watcher = opts.watch ? await startDevWatch({ client, project, services, out: ctx.stderr, c, signal: ac.signal }) : undefined;
-        const attached = attachedServices(project, services);
-        if (attached?.length === 0) {
-          // Every service says `attach: false`: nothing to stream, the project still runs until Ctrl-C.
-          ctx.stderr.write('No service is attached (attach: false); press Ctrl+C to stop.\n');
-          await new Promise<void>((resolve) => ac.signal.addEventListener('abort', () => resolve(), { once: true }));
-        } else {
-          await printLogs(client, ctx.stdout, {
-            project: project.name,
-            services: attached ?? services,
-            follow: true,
-            timestamps: false,
-            color: shouldUseColor(ctx.stdout, { env: ctx.env, color: globals.color }),
-            signal: ac.signal,
-          });
-        }
-        await watcher?.close();
-        if (stopping) {
-          await stopping;
-          ctx.stderr.write(`Project ${project.name}  ${c.green('Stopped')}\n`);
-        }
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
+/** `up` from parsed options: the commander action above, and cli/fast-path.ts for a plain `up -d`. */
+export async function runUp(services: string[], opts: UpOptions, globals: GlobalOptions, ctx: CliContext): Promise<void> {
+  // Bad flags fail before anything is loaded, built or started.
+  const startedAt = Date.now();
+  const timeoutMs = parseSeconds(opts.timeout);
+  const reports = await ciReports(opts);
+  const targetSources = { flag: opts.target, env: ctx.env['CMESH_TARGET'] };
+  pickTarget(targetSources);
+  const registry = opts.registry === undefined ? undefined : checkRegistry(opts.registry);
+  const { project: loaded } = await loadProjectWith(globals, ctx);
+  const project = registry === undefined ? loaded : { ...loaded, registry };
+  const target = pickTarget({ ...targetSources, file: project.target });
+  if (target === 'swarm' && (opts.watch || (!opts.detach && !opts.wait))) {
+    // Foreground `up` follows logs and `--watch` rolls out rebuilds: neither is carried out on swarm yet.
+    throw new CmeshError('CMESH_E_TARGET_UNSUPPORTED', `\`cmesh up${opts.watch ? ' --watch' : ''}\` in the foreground is not supported yet on the swarm target`, {
+      hint: 'use `cmesh up --target swarm -d` (or `--wait` to wait until every task is running and healthy)',
     });
+  }
+  const body: UpRequest = {
+    project,
+    services,
+    build: opts.build === true ? 'always' : opts.build === false ? 'never' : 'auto',
+    wait: opts.wait === true,
+    timeoutMs,
+    dockerConfig: dockerConfigDir(ctx.env),
+  };
+  if (opts.scale) body.scale = Object.fromEntries(opts.scale.map(parseScale));
+  if (target !== undefined) body.target = target;
+
+  const client = createDaemonClient(ctx);
+  const c = colorsFor(ctx.stderr, { env: ctx.env, color: globals.color });
+  const base = `/v1/projects/${encodeURIComponent(project.name)}`;
+  if (opts.wait) {
+    // CI smoke mode: readiness, mesh health and a probe per published port, then a per-service verdict.
+    const selected = services.length > 0 ? services : Object.keys(project.services);
+    const up = () => client.operation(`${base}/up`, { ...body, timeoutMs: Math.max(1000, timeoutMs - (Date.now() - startedAt)) }, frameWriter(ctx.stderr, c));
+    // Lazy: the probes' net/https/tls (with node:crypto) would cost every CLI start ~10 ms.
+    const { runCiWait } = await import('../ci/ci-wait.ts');
+    await runCiWait({ client, project: project.name, services: selected, timeoutMs, startedAt, out: ctx.stdout, up, reports });
+    return;
+  }
+  await client.operation(`${base}/up`, body, frameWriter(ctx.stderr, c));
+  if (opts.detach) return;
+
+  // Attached mode: logs until Ctrl-C, then stop (not remove) what we started.
+  const ac = new AbortController();
+  let stopping: Promise<unknown> | undefined;
+  const onSigint = (): void => {
+    if (stopping) {
+      ctx.stderr.write('Forcing exit; the daemon finishes stopping the containers.\n');
+      process.exit(130);
+    }
+    ctx.stderr.write('Gracefully stopping... (press Ctrl+C again to force)\n');
+    ac.abort();
+    stopping = client.request('POST', `${base}/stop`, { services });
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    // --watch (foreground only): the watcher lives as long as the log stream; Ctrl-C ends both.
+    const watcher = opts.watch ? await startDevWatch({ client, project, services, out: ctx.stderr, c, signal: ac.signal }) : undefined;
+    const attached = attachedServices(project, services);
+    if (attached?.length === 0) {
+      // Every service says `attach: false`: nothing to stream, the project still runs until Ctrl-C.
+      ctx.stderr.write('No service is attached (attach: false); press Ctrl+C to stop.\n');
+      await new Promise<void>((resolve) => ac.signal.addEventListener('abort', () => resolve(), { once: true }));
+    } else {
+      await printLogs(client, ctx.stdout, {
+        project: project.name,
+        services: attached ?? services,
+        follow: true,
+        timestamps: false,
+        color: shouldUseColor(ctx.stdout, { env: ctx.env, color: globals.color }),
+        signal: ac.signal,
+      });
+    }
+    await watcher?.close();
+    if (stopping) {
+      await stopping;
+      ctx.stderr.write(`Project ${project.name}  ${c.green('Stopped')}\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }

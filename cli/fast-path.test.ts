@@ -1,0 +1,134 @@
+// cli/fast-path.ts against the commander path: for every argv the fast path takes, the same stdout, stderr and exit
+// code as runCli — a table, --json, `up -d`'s progress and its request body, a daemon error rendered with its code
+// and hint, a config warning replayed — and
+// for everything else (help, global options, unknown flags, a project the cache does not answer) it leaves the
+// command alone without writing a byte. The daemon is a real HTTP server on a unix socket in a temporary CMESH_HOME.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { ReplicaStatus } from '../daemon/api/control.ts';
+import { fastPsArgs, fastUpArgs, runFastPath } from './fast-path.ts';
+import { runCli } from './program.ts';
+import { captureContext } from './test-helpers.ts';
+
+let dir: string;
+let server: Server;
+const requests: string[] = [];
+const upBodies: string[] = [];
+const build = globalThis as { cmeshBuild?: string };
+
+const replica = (name: string, state: string): ReplicaStatus =>
+  ({ project: 'fastp', service: 'web', replica: 1, name, id: name, state, health: 'none', endpoints: [], restarts: 0 }) as unknown as ReplicaStatus;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cm-fast-'));
+  build.cmeshBuild = 'fast-path-test';
+  server = createServer(async (req, res) => {
+    requests.push(req.url ?? '');
+    if (req.method === 'POST' && req.url === '/v1/projects/fastp/up') {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      upBodies.push(body);
+      const frames = (JSON.parse(body) as { services: string[] }).services.includes('gone')
+        ? [{ kind: 'error', error: { code: 'CMESH_E_SERVICE_NOT_FOUND', message: 'no service "gone"', hint: 'see cmesh services' } }]
+        : [{ kind: 'progress', text: 'Container fastp-web-1  Running' }, { kind: 'result', value: { generation: 1 } }];
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.end(frames.map((f) => `${JSON.stringify(f)}\n`).join(''));
+      return;
+    }
+    if (req.url?.includes('service=gone')) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'CMESH_E_SERVICE_NOT_FOUND', message: 'no service "gone"', hint: 'see cmesh services' } }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify([replica('fastp-web-1', 'running'), replica('fastp-web-2', 'exited')]));
+  });
+  await new Promise<void>((r) => server.listen(join(dir, 'daemon.sock'), r));
+  // The obsolete `version` key is a named warning: the cached load replays it.
+  await writeFile(join(dir, 'compose.yaml'), 'version: "3"\nname: fastp\nservices:\n  web:\n    image: busybox\n');
+  const past = new Date(Date.now() - 60_000);
+  await utimes(join(dir, 'compose.yaml'), past, past);
+});
+
+after(async () => {
+  delete build.cmeshBuild;
+  await new Promise((r) => server.close(r));
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ctxFor = () => captureContext({ cwd: dir, env: { CMESH_HOME: dir, XDG_CACHE_HOME: join(dir, 'cache'), NO_COLOR: '1' } });
+
+test('only the plain shapes of `ps` take the fast path', () => {
+  assert.deepEqual(fastPsArgs(['ps']), { services: [], opts: {} });
+  assert.deepEqual(fastPsArgs(['ps', '-a', 'web', '--json', 'db']), { services: ['web', 'db'], opts: { all: true, json: true } });
+  for (const argv of [[], ['ls'], ['-p', 'x', 'ps'], ['ps', '--help'], ['ps', '-h'], ['ps', '-aj'], ['ps', '--no-color'], ['ps', '-p', 'x'], ['ps', '--'], ['ps', '--bogus'], ['ps', '-']]) {
+    assert.equal(fastPsArgs(argv), undefined, argv.join(' '));
+  }
+});
+
+test('only `up` with -d/--detach and services takes the fast path', () => {
+  assert.deepEqual(fastUpArgs(['up', '-d']), { services: [], opts: { detach: true, timeout: '120' } });
+  assert.deepEqual(fastUpArgs(['up', 'web', '--detach', '-d']), { services: ['web'], opts: { detach: true, timeout: '120' } });
+  for (const argv of [['up'], ['up', 'web'], ['up', '-d', '--wait'], ['up', '-d', '--build'], ['up', '-dw'], ['-p', 'x', 'up', '-d'], ['up', '-d', '--help'], ['up', '-d', '--']]) {
+    assert.equal(fastUpArgs(argv), undefined, argv.join(' '));
+  }
+});
+
+test('a cache miss leaves the command to the full CLI, which fills the cache', async () => {
+  const ctx = ctxFor();
+  assert.equal(await runFastPath(['ps'], ctx), undefined);
+  assert.equal(ctx.out() + ctx.err(), '', 'nothing written');
+  assert.equal(await runCli(['ps'], ctxFor()), 0);
+});
+
+for (const argv of [['ps'], ['ps', '--json'], ['ps', '-a', 'web'], ['ps', 'gone'], ['ps', '--json', 'gone']]) {
+  test(`\`cmesh ${argv.join(' ')}\`: the fast path prints and exits as the commander path does`, async () => {
+    await runCli(['ps'], ctxFor()); // the cache is filled
+    const full = ctxFor();
+    const fullCode = await runCli(argv, full);
+    const fast = ctxFor();
+    requests.length = 0;
+    const fastCode = await runFastPath(argv, fast);
+    assert.equal(requests.length, 1, 'the fast path ran and sent one request');
+    assert.equal(fastCode, fullCode);
+    assert.equal(fast.out(), full.out());
+    assert.equal(fast.err(), full.err());
+    assert.match(full.err(), /version.*obsolete/, 'the warning is printed by both');
+    if (argv.includes('gone')) {
+      assert.match(full.err(), /CMESH_E_SERVICE_NOT_FOUND/);
+      assert.equal(fullCode, 7, 'not found');
+    } else assert.equal(fullCode, 0);
+  });
+}
+
+for (const argv of [['up', '-d'], ['up', '--detach', 'web'], ['up', '-d', 'gone']]) {
+  test(`\`cmesh ${argv.join(' ')}\`: the fast path sends the same request and prints and exits as the commander path`, async () => {
+    upBodies.length = 0;
+    const full = ctxFor();
+    const fullCode = await runCli(argv, full);
+    const fast = ctxFor();
+    assert.equal(await runFastPath(argv, fast), fullCode, 'the fast path ran, to the same exit code');
+    assert.equal(upBodies.length, 2);
+    assert.deepEqual(JSON.parse(upBodies[1]!), JSON.parse(upBodies[0]!), 'the same up request');
+    assert.equal(fast.out(), full.out());
+    assert.equal(fast.err(), full.err());
+    assert.equal(fullCode, argv.includes('gone') ? 7 : 0);
+    assert.match(full.err(), argv.includes('gone') ? /CMESH_E_SERVICE_NOT_FOUND/ : /fastp-web-1 {2}Running/);
+  });
+}
+
+test('outside the fast path’s shapes nothing runs early: help and usage errors stay commander’s', async () => {
+  await runCli(['ps'], ctxFor());
+  for (const argv of [['ps', '--help'], ['ps', '--bogus'], ['-p', 'fastp', 'ps'], ['up'], ['up', '-d', '--wait'], ['up', '--help', '-d']]) {
+    const ctx = ctxFor();
+    requests.length = 0;
+    assert.equal(await runFastPath(argv, ctx), undefined, argv.join(' '));
+    assert.equal(ctx.out() + ctx.err(), '');
+    assert.equal(requests.length, 0);
+  }
+});

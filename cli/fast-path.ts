@@ -1,0 +1,85 @@
+// The hottest verbs without commander: `cmesh ps [-a|--all] [--json] [service…]` on a project the project cache
+// (project-cache.ts) answers, and `cmesh up -d [service…]`, both with no global option, run here before the commander
+// program (its library, ~35 verbs' code and option objects: ~15 ms of every start) is even loaded. Anything else —
+// another shape of argv, a `ps` the cache cannot answer — is left to the full CLI untouched, so `--help`, usage
+// errors and their exit codes stay commander's; what runs here (the warnings, the request, the output, an error's
+// rendering and exit code) is the code the `ps` and `up` actions and runCli run, and cli/fast-path.test.ts holds the
+// two paths' outputs equal.
+
+import { ExitCode } from '../daemon/api/errors.ts';
+import type { CliContext } from './cli-context.ts';
+import { type PsOptions, runPs } from './commands/ps.ts';
+import { runUp, type UpOptions } from './commands/up.ts';
+import { type GlobalOptions, projectSelection } from './global-options.ts';
+import { shouldUseColor } from './output.ts';
+import { cachedProject, projectCacheFor } from './project-cache.ts';
+import { printLoadWarnings } from './project-ref.ts';
+import { renderError } from './render-error.ts';
+
+/** A service name as an operand: nothing commander could read as an option, a `--`, or a value with a special form. */
+const SERVICE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const PS_FLAGS: Record<string, keyof PsOptions> = { '-a': 'all', '--all': 'all', '--json': 'json' };
+
+export interface FastPs {
+  services: string[];
+  opts: PsOptions;
+}
+
+/** The parsed `ps` when argv has exactly the shape the fast path takes, else undefined. */
+export function fastPsArgs(argv: readonly string[]): FastPs | undefined {
+  if (argv[0] !== 'ps') return undefined;
+  const services: string[] = [];
+  const opts: PsOptions = {};
+  for (const arg of argv.slice(1)) {
+    const flag = PS_FLAGS[arg];
+    if (flag !== undefined) opts[flag] = true;
+    else if (SERVICE.test(arg)) services.push(arg);
+    else return undefined;
+  }
+  return { services, opts };
+}
+
+/** `up` with `-d` (or `--detach`, once or more) and services: what commander parses it to, else undefined. */
+export function fastUpArgs(argv: readonly string[]): { services: string[]; opts: UpOptions } | undefined {
+  if (argv[0] !== 'up') return undefined;
+  const rest = argv.slice(1);
+  const isDetach = (a: string): boolean => a === '-d' || a === '--detach';
+  const services = rest.filter((a) => !isDetach(a));
+  if (!rest.some(isDetach) || !services.every((s) => SERVICE.test(s))) return undefined;
+  // The `--timeout` default commander fills in (cli/commands/up.ts).
+  return { services, opts: { detach: true, timeout: '120' } };
+}
+
+/** What readGlobalOptions gives when no global option is on the command line. */
+const NO_GLOBALS: GlobalOptions = { files: [], envFiles: [], profiles: [], color: true };
+
+/** The exit code when the fast path ran the command, undefined when the full CLI must (nothing was written then). */
+export async function runFastPath(argv: readonly string[], ctx: CliContext): Promise<number | undefined> {
+  const globals = NO_GLOBALS;
+  const up = fastUpArgs(argv);
+  if (up) return settle(() => runUp(up.services, up.opts, globals, ctx), false, ctx);
+  const ps = fastPsArgs(argv);
+  const cache = ps && projectCacheFor(ctx.env);
+  const loaded = ps && cache && cachedProject(cache, projectSelection(globals, ctx.cwd, ctx.env));
+  if (!ps || !loaded) return undefined;
+  return settle(
+    async () => {
+      printLoadWarnings(loaded, ctx, globals.color);
+      await runPs(loaded.project.name, ps.services, ps.opts, ctx, globals.color);
+    },
+    ps.opts.json === true,
+    ctx,
+  );
+}
+
+/** Runs a verb to an exit code, rendering a failure as runCli does (`json`: the verb's --json was given). */
+async function settle(verb: () => Promise<void>, json: boolean, ctx: CliContext): Promise<number> {
+  try {
+    await verb();
+    return ExitCode.ok;
+  } catch (err) {
+    const { text, exitCode } = renderError(err, { json, color: shouldUseColor(ctx.stderr, { env: ctx.env, color: NO_GLOBALS.color }) });
+    ctx.stderr.write(text);
+    return exitCode;
+  }
+}
