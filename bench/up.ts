@@ -17,6 +17,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, run, TEST_LABEL } from '../test/helpers/docker.ts';
 import { freePort } from '../test/helpers/free-port.ts';
@@ -25,11 +26,26 @@ import { benchBig, writeBigProject } from './up-big.ts';
 import { type ChainContext, cmeshChain, composeChain, floorChain, listFloor, writeChainFile } from './up-chain.ts';
 import { median } from './median.ts';
 
-const args = process.argv.slice(2);
-const REPS = Number(args[args.indexOf('--reps') + 1] ?? 0) || 5;
-const JSON_OUT = args.includes('--json');
-const EAST_WEST = !args.includes('--no-east-west');
-const ONLY = new Set((args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : 'a,b,c,e').split(','));
+// Strict: an unknown flag (a typo, or `--help` read as nothing) must not start every scenario with its daemon.
+const USAGE = 'usage: npx tsx bench/up.ts [--reps N] [--only a,b,c,e] [--json] [--no-east-west]';
+const { values: opts } = (() => {
+  try {
+    return parseArgs({
+      options: { reps: { type: 'string' }, only: { type: 'string' }, json: { type: 'boolean' }, 'no-east-west': { type: 'boolean' }, help: { type: 'boolean' } },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+})();
+if (opts.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+const REPS = Number(opts.reps ?? 0) || 5;
+const JSON_OUT = opts.json === true;
+const EAST_WEST = opts['no-east-west'] !== true;
+const ONLY = new Set((opts.only ?? 'a,b,c,e').split(','));
 const runId = newRunId('bench-up');
 const bigProject = `${runId}-big`;
 
