@@ -81,6 +81,7 @@ export const keepAliveLoad = (host: string, port: number, ms: number): string =>
 const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 let ok = 0; const fails = {}; const end = Date.now() + ${ms};
+console.log('load started');
 const fail = (why) => { fails[why] = (fails[why] || 0) + 1; };
 const one = () => new Promise((r) => {
   const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent, timeout: 2000 }, (res) => {
