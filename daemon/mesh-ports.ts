@@ -6,6 +6,7 @@ import { type AccessLogEntry, type AttemptStats, type ProxyListener, publishServ
 import { type DatagramPool, UdpForwarder, type UdpForwarderStats } from '../mesh/udp/forwarder.ts';
 import type { TlsServing } from '../mesh/tls/serving.ts';
 import type { UpstreamPool } from '../mesh/upstream-pool.ts';
+import { bindAddress } from './api/bind-address.ts';
 import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import type { BreakerView, RoutesView } from './api/policy-control.ts';
@@ -73,7 +74,7 @@ export function wantedBindings(spec: ProjectSpec): Map<string, PortBinding & { s
   for (const svc of Object.values(spec.services)) {
     for (const p of svc.ports) {
       if (p.published === undefined) continue;
-      const host = p.hostIp ?? svc.mesh.bind ?? '127.0.0.1';
+      const host = bindAddress(p, svc.mesh);
       // Traffic policy changes apply in place (mesh-policy.ts), never by re-binding.
       const { health: _health, weights: _weights, weight: _weight, lb: _lb, policy: _policy, ...proxyMesh } = svc.mesh;
       const range = p.publishedEnd === undefined ? {} : { portEnd: p.publishedEnd };

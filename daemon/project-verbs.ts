@@ -11,6 +11,7 @@ import type {
   PortResult,
   ReplicaProcesses,
 } from './api/control.ts';
+import { bindAddress } from './api/bind-address.ts';
 import type { ContainerEngine, ContainerInfo, ContainerState } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import { Labels, projectLabels } from './api/labels.ts';
@@ -93,7 +94,7 @@ export async function publicPort(ctx: VerbContext, spec: ProjectSpec, request: P
   const svc = spec.services[request.service]!;
   const mapping = svc.ports.find((p) => p.target === request.privatePort && p.protocol === request.protocol);
   if (mapping?.published !== undefined) {
-    const host = mapping.hostIp ?? svc.mesh.bind ?? '127.0.0.1';
+    const host = bindAddress(mapping, svc.mesh);
     const published = { service: svc.name, host, target: mapping.target, protocol: mapping.protocol, published: mapping.published };
     return { host, port: bound?.(published) ?? mapping.published, via: 'mesh' };
   }

@@ -1,12 +1,12 @@
-// Persists each project's desired state atomically (tmp + fsync + rename) so a crash never leaves half a file.
+// Persists each project's desired state atomically (api/atomic-file.ts) so a crash never leaves half a file.
 
-import { open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncDir, TMP_MARK, writeFileAtomic } from './api/atomic-file.ts';
 import { DESIRED_STATE_VERSION, type DesiredProject } from './api/desired.ts';
 import { CmeshError } from './api/errors.ts';
 
 const SUFFIX = '.json';
-const TMP_MARK = '.tmp-';
 
 export interface StoreHooks {
   /** Test seam: runs after the tmp file is durable and before the rename, to simulate a crash there. */
@@ -102,41 +102,11 @@ export class DesiredStore {
   }
 
   async save(desired: DesiredProject): Promise<void> {
-    const path = this.pathOf(desired.project.name);
-    const tmp = `${path}${TMP_MARK}${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const fh = await open(tmp, 'wx', 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(desired) + '\n');
-      // Without fsync a power loss after rename can leave an empty file under the final name.
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    try {
-      await this.#hooks.beforeRename?.(tmp);
-      await rename(tmp, path);
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
-    await this.#syncDir();
+    await writeFileAtomic(this.pathOf(desired.project.name), JSON.stringify(desired) + '\n', { ...this.#hooks, mode: 0o600 });
   }
 
   async remove(project: string): Promise<void> {
     await rm(this.pathOf(project), { force: true });
-    await this.#syncDir();
-  }
-
-  // The rename itself lives in the directory entry; fsync the directory so it survives a crash too.
-  async #syncDir(): Promise<void> {
-    const dh = await open(this.#dir, 'r').catch(() => undefined);
-    if (!dh) return;
-    try {
-      await dh.sync();
-    } catch {
-      // Some filesystems refuse fsync on a directory; the rename is still atomic there.
-    } finally {
-      await dh.close();
-    }
+    await syncDir(this.#dir);
   }
 }

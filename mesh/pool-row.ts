@@ -1,5 +1,6 @@
 // Builds a pool's service-table row: the JSON view of replicas, health, load and latency for `cmesh services`.
 
+import { bindAddress } from '../daemon/api/bind-address.ts';
 import type { Endpoint } from '../daemon/api/engine.ts';
 import type { TlsSpec } from '../daemon/api/tls.ts';
 import type { LbStrategy, PortMapping, Protocol } from '../daemon/api/project.ts';
@@ -54,8 +55,8 @@ export function buildServiceRow<R extends RowReplica>(pool: RowPool, replicas: R
     draining: rows.filter((r) => r.draining).length,
     panic: access.panic,
     publishedPorts: pool.ports.flatMap((p) =>
-      // The address the listener binds: the port's host_ip, else x-cmesh `bind`, else loopback (daemon/mesh-ports.ts).
-      p.published === undefined ? [] : [{ published: p.published, target: p.target, hostIp: p.hostIp ?? pool.mesh.bind ?? '127.0.0.1', protocol: p.protocol }],
+      // The address the listener binds (daemon/mesh-ports.ts uses the same rule).
+      p.published === undefined ? [] : [{ published: p.published, target: p.target, hostIp: bindAddress(p, pool.mesh), protocol: p.protocol }],
     ),
     replicas: rows,
     ...(pool.mesh.tls === undefined ? {} : { tls: { clientAuth: pool.mesh.tls.clientAuth } }),

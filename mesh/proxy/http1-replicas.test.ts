@@ -40,6 +40,13 @@ async function rawUpstream(id: string, respond: (head: string, socket: net.Socke
   };
 }
 
+/**
+ * How long a client here waits for the proxy to close its connection. Every request of these tests ends with a close,
+ * so this bound only decides when a broken proxy fails the test: a loaded host (the suite runs beside others) must
+ * not turn a late answer into a truncated one.
+ */
+const UNTIL_CLOSED_MS = 20_000;
+
 /** Splits a raw byte stream of HTTP responses into status lines (enough for ordering checks). */
 function statusLines(raw: string): string[] {
   return raw.match(/HTTP\/1\.1 \d{3} [^\r\n]*/g) ?? [];
@@ -55,12 +62,12 @@ describeEachReadPath('replica connections', { timeout: 30_000 }, () => {
     });
     const p = await startProxy(new TestPool('web', [r.upstream]));
     try {
-      for (let i = 0; i < 5; i++) assert.match(await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'), /200 OK[\s\S]*ok$/);
+      for (let i = 0; i < 5; i++) assert.match(await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', UNTIL_CLOSED_MS), /200 OK[\s\S]*ok$/);
       assert.equal(r.connections, 1);
       closeNext = true;
-      assert.match(await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'), /200 OK/);
+      assert.match(await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', UNTIL_CLOSED_MS), /200 OK/);
       // The replica said close: its FIN must not be answered by reusing the socket.
-      assert.doesNotMatch(await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'), /502/);
+      assert.doesNotMatch(await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', UNTIL_CLOSED_MS), /502/);
       assert.equal(r.connections, 2);
     } finally {
       await p.close();
@@ -73,12 +80,14 @@ describeEachReadPath('replica connections', { timeout: 30_000 }, () => {
       s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst-part');
     });
     const pool = new TestPool('web', [r.upstream]);
-    const p = await startProxy(pool, testMesh({ timeouts: { connectMs: 1000, requestMs: 5000, idleMs: 300 } }));
+    // requestMs far above idleMs: only the idle timeout can cut this response before requestMs, however slow the host.
+    const p = await startProxy(pool, testMesh({ timeouts: { connectMs: 1000, requestMs: 60_000, idleMs: 300 } }));
     try {
       const t0 = Date.now();
-      const res = await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', 3000);
+      const res = await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', UNTIL_CLOSED_MS);
       assert.match(res, /\r\n\r\nfirst-part$/);
-      assert.ok(Date.now() - t0 < 1500, `cut after ${Date.now() - t0} ms`);
+      const took = Date.now() - t0;
+      assert.ok(took >= 300 && took < UNTIL_CLOSED_MS, `cut after ${took} ms: by idleMs, not requestMs nor the client's patience`);
       assert.deepEqual(pool.outcomes(), { timeout: 1 });
     } finally {
       await p.close();
@@ -92,7 +101,7 @@ describeEachReadPath('replica connections', { timeout: 30_000 }, () => {
     });
     const p = await startProxy(new TestPool('web', [r.upstream]));
     try {
-      const res = await rawRequest(p.port, 'GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+      const res = await rawRequest(p.port, 'GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', UNTIL_CLOSED_MS);
       assert.equal(statusLines(res).length, 2, res);
       assert.match(res, /transfer-encoding: chunked\r\n\r\n9\r\nuntil-eof\r\n0\r\n\r\n/i);
     } finally {
@@ -109,10 +118,10 @@ describeEachReadPath('replica connections', { timeout: 30_000 }, () => {
     const pool = new TestPool('web', [r.upstream]);
     const p = await startProxy(pool, testMesh({ retries: 0 }));
     try {
-      const bad = await rawRequest(p.port, 'GET /bad HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+      const bad = await rawRequest(p.port, 'GET /bad HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', UNTIL_CLOSED_MS);
       assert.match(bad, /^HTTP\/1\.1 502 /);
       assert.match(bad, /x-cmesh-error: upstream-bad-response/i);
-      const cut = await rawRequest(p.port, 'GET /cut HTTP/1.1\r\nHost: a\r\n\r\n');
+      const cut = await rawRequest(p.port, 'GET /cut HTTP/1.1\r\nHost: a\r\n\r\n', UNTIL_CLOSED_MS);
       assert.match(cut, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nonly-part$/);
       assert.deepEqual(pool.outcomes(), { reset: 2 });
     } finally {

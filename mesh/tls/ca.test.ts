@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -56,4 +56,31 @@ test('client certificates are written with a 0600 key under their own name', asy
   assert.equal(await mode(paths.key), 0o600);
   assert.equal(await mode(dir), 0o700);
   assert.equal(new X509Certificate(issued.cert).subject, 'CN=alice');
+});
+
+test('a crash while the CA is written leaves no half file: the key is 0600 from its creation, the next open starts clean', async () => {
+  const dir = join(root, 'crash');
+  const seen: { name: string; mode: number; text: string }[] = [];
+  // The hook runs where a crash would hit: each file complete and durable under its tmp name, before its rename.
+  const crashAtCert = {
+    beforeRename: async (tmp: string) => {
+      seen.push({ name: tmp.slice(dir.length + 1), mode: await mode(tmp), text: await readFile(tmp, 'utf8') });
+      if (tmp.includes('cmesh-ca.crt')) throw new Error('simulated crash');
+    },
+  };
+  await assert.rejects(LocalCa.open(dir, crashAtCert), /simulated crash/);
+  assert.deepEqual(
+    seen.map((s) => s.name.replace(/\.tmp-\d+-\w+$/, '.tmp')),
+    ['cmesh-ca.key.tmp', 'cmesh-ca.crt.tmp'],
+  );
+  assert.equal(seen[0]!.mode, 0o600, 'the key tmp file is private before it has its final name');
+  assert.match(seen[0]!.text, /^-----BEGIN PRIVATE KEY-----[\s\S]+-----END PRIVATE KEY-----\n?$/);
+  assert.deepEqual(await readdir(dir), ['cmesh-ca.key'], 'the whole key, no certificate, no tmp file');
+  assert.equal(await readFile(join(dir, 'cmesh-ca.key'), 'utf8'), seen[0]!.text);
+  // A key without its certificate is no CA: the next open makes a whole new one, and it loads again after.
+  const next = await LocalCa.open(dir);
+  assert.equal(next.created, true);
+  assert.notEqual(await readFile(join(dir, 'cmesh-ca.key'), 'utf8'), seen[0]!.text);
+  assert.deepEqual((await readdir(dir)).sort(), ['cmesh-ca.crt', 'cmesh-ca.key']);
+  assert.equal((await LocalCa.open(dir)).ca.certPem, next.ca.certPem);
 });

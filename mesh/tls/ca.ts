@@ -3,10 +3,11 @@
 
 import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { type AtomicWriteOptions, writeFileAtomic } from '../../daemon/api/atomic-file.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -39,13 +40,6 @@ export interface LeafRequest {
   usage: 'server' | 'client';
 }
 
-async function writePrivate(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
-}
-
 async function keyPem(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
@@ -74,8 +68,11 @@ export class LocalCa {
     this.#key = key;
   }
 
-  /** Loads the CA in `dir`, creating it (dir 0700, key 0600) when there is none. `created` says which. */
-  static async open(dir: string): Promise<{ ca: LocalCa; created: boolean }> {
+  /**
+   * Loads the CA in `dir`, creating it (dir 0700, key 0600) when there is none. `created` says which. Each file is
+   * replaced atomically, so a crash leaves no half key or certificate (`write` is a test seam for that crash).
+   */
+  static async open(dir: string, write: Pick<AtomicWriteOptions, 'beforeRename'> = {}): Promise<{ ca: LocalCa; created: boolean }> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const certPath = join(dir, CA_CERT_FILE);
     const keyPath = join(dir, CA_KEY_FILE);
@@ -100,8 +97,8 @@ export class LocalCa {
       ],
     });
     // Key first: a certificate on disk without its key would be loaded as a CA that cannot sign.
-    await writePrivate(keyPath, await keyPem(keys.privateKey));
-    await writeFile(certPath, cert.toString('pem'), { mode: 0o644 });
+    await writeFileAtomic(keyPath, await keyPem(keys.privateKey), { ...write, mode: 0o600 });
+    await writeFileAtomic(certPath, cert.toString('pem'), { ...write, mode: 0o644 });
     return { ca: new LocalCa(dir, cert, keys.privateKey), created: true };
   }
 
@@ -139,8 +136,7 @@ export class LocalCa {
 export async function writeClientCert(dir: string, name: string, issued: IssuedCert): Promise<{ cert: string; key: string }> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const paths = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
-  await writePrivate(paths.key, issued.key);
-  await writeFile(`${paths.cert}.tmp`, issued.cert, { mode: 0o644 });
-  await rename(`${paths.cert}.tmp`, paths.cert);
+  await writeFileAtomic(paths.key, issued.key, { mode: 0o600 });
+  await writeFileAtomic(paths.cert, issued.cert, { mode: 0o644 });
   return paths;
 }

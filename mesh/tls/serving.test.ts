@@ -200,3 +200,10 @@ async function waitFor(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
   assert.ok(cond(), 'condition not reached within 2 s');
 }
+
+test('contexts carry the whole chain, leaf then CA, so OpenSSL does not rebuild and re-verify it each handshake', async () => {
+  const pems = (await store.defaultCert()).contextOptions().cert.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  assert.equal(pems.length, 2);
+  assert.equal(new X509Certificate(pems[0]!).subject, 'CN=localhost');
+  assert.equal(new X509Certificate(pems[1]!).fingerprint256, new X509Certificate(ca.certPem).fingerprint256);
+});

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, run } from '../helpers/docker.ts';
-import { eastWestCaller, failedCount as failed, gatewayId as gatewayOf, type LoadResult, type ModeResult, mixedLoad } from '../helpers/east-west.ts';
+import { eastWestCaller, failedCount as failed, gatewayId as gatewayOf, type LoadResult, loadStarted, type ModeResult, mixedLoad } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 
 const runId = newRunId('ewfailopen');
@@ -57,9 +57,10 @@ test('point 5: daemon SIGKILL during east-west load: keep-alive and fresh caller
     return r.keepAlive.ok > 0 && r.fresh.ok > 0 && Object.keys({ ...r.keepAlive.fails, ...r.fresh.fails }).length === 0 ? true : undefined;
   }, 500);
 
-  const load = caller(mixedLoad('web', 3000, LOAD_MS), 60_000) as Promise<LoadResult>;
-  // The caller container takes ~1 s to start: the kill lands 2–3 s into the load, the restart 1.5 s later.
-  await sleep(3500);
+  const load = caller(mixedLoad('web', 3000, LOAD_MS), 60_000, `${runId}-sigkill-load`) as Promise<LoadResult>;
+  // The kill lands 1.5 s into the load (counted from the load's own start, not the container's), the restart 1.5 s later.
+  await loadStarted(`${runId}-sigkill-load`);
+  await sleep(1500);
   const killedAt = Date.now();
   const pid = await cli!.killDaemon();
   assert.ok(pid, 'a daemon was running and is now dead');
@@ -92,8 +93,9 @@ test('gateway code upgrade under load: the same container swaps its worker; keep
   const gateway = await gatewayId();
   assert.ok(gateway);
   const logsOf = (id: string) => run(['logs', id]).then((out) => out);
-  const load = caller(mixedLoad('web', 3000, LOAD_MS), 60_000) as Promise<LoadResult>;
-  await sleep(3000);
+  const load = caller(mixedLoad('web', 3000, LOAD_MS), 60_000, `${runId}-upgrade-load`) as Promise<LoadResult>;
+  await loadStarted(`${runId}-upgrade-load`);
+  await sleep(1500);
   // A new cmesh: the next daemon's worker bundle differs (the salt stands in for new code).
   await cli!.killDaemon();
   cliEnv['CMESH_GATEWAY_WORKER_SALT'] = 'second';

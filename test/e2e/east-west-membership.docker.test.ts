@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { sleep, until } from '../helpers/cmesh-cli.ts';
 import { newRunId, run } from '../helpers/docker.ts';
-import { addressOn, type Call, eastWestCaller, echoSuite, failedCount, gatewayIds, httpCalls, type LoadResult, mixedLoad, runningIds } from '../helpers/east-west.ts';
+import { addressOn, type Call, eastWestCaller, echoSuite, failedCount, gatewayIds, httpCalls, type LoadResult, loadStarted, mixedLoad, runningIds } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 
 const runId = newRunId('ewmember');
@@ -67,11 +67,12 @@ test('meshed by default: a service added and one removed under load by name: 0 f
   await allServe('web');
   await allServe('api');
 
-  const load = caller(mixedLoad('web', 3000, LOAD_MS, { keepAlive: 4, fresh: 2 }), 90_000) as Promise<LoadResult>;
+  const load = caller(mixedLoad('web', 3000, LOAD_MS, { keepAlive: 4, fresh: 2 }), 90_000, `${runId}-membership-load`) as Promise<LoadResult>;
   // A failed step below must not leave the load's rejection unhandled (the container is reaped by the teardown).
   load.catch(() => undefined);
-  // The caller container takes ~1 s to start: the changes land 2 s and more into the load.
-  await sleep(3000);
+  // The changes land 2 s and more into the load, counted from the load's own start (not the container's).
+  await loadStarted(`${runId}-membership-load`);
+  await sleep(2000);
   const addMs = await up([web, api, extra]);
   const added = await gatewayIds(project);
   // The newcomer got a gateway of its own; web's and api's is the same container.

@@ -18,6 +18,7 @@ import {
   gatewayId as gatewayOf,
   httpCalls,
   keepAliveLoad,
+  loadStarted,
   runningIds as serviceIds,
   tcpCalls,
 } from '../helpers/east-west.ts';
@@ -123,8 +124,9 @@ test('east-west switched on over a running project under fresh-connection load b
   assert.equal(await gatewayId(), undefined, 'no gateway while east-west is off');
   await allServe(httpCalls('web', 3000, 30), await runningIds('web'));
   const started = Date.now();
-  const load = caller(freshLoad('web', 3000, 35_000), 90_000) as Promise<{ ok: number; fails: Record<string, number> }>;
-  await new Promise((r) => setTimeout(r, 2500));
+  const load = caller(freshLoad('web', 3000, 35_000), 90_000, `${runId}-switch-load`) as Promise<{ ok: number; fails: Record<string, number> }>;
+  await loadStarted(`${runId}-switch-load`);
+  await new Promise((r) => setTimeout(r, 1500));
   await writeCompose(true);
   // The gateway first (its image is built on the first east-west up of a cmesh version), then start-first rollouts.
   await cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
@@ -204,9 +206,10 @@ test('point 2: kill -9 of a replica under keep-alive east-west load fails no req
   assert.ok(victim);
   const sum = (m: Record<string, number>): number => Object.values(m).reduce((a, b) => a + b, 0);
   const before = sum(await eastWestMetrics('web'));
-  const load = caller(keepAliveLoad('web', 3000, 12_000), 60_000) as Promise<{ ok: number; fails: Record<string, number> }>;
-  // The caller container takes ~1 s to start: the kill lands 3–4 s into the load.
-  await new Promise((r) => setTimeout(r, 4500));
+  const load = caller(keepAliveLoad('web', 3000, 12_000), 60_000, `${runId}-kill-load`) as Promise<{ ok: number; fails: Record<string, number> }>;
+  // The kill lands 3 s into the load, counted from the load's own start (not the caller container's).
+  await loadStarted(`${runId}-kill-load`);
+  await new Promise((r) => setTimeout(r, 3000));
   await run(['kill', '--signal', 'KILL', victim.container]);
   const result = await load;
   process.stdout.write(`# east-west kill -9 under keep-alive load: ${result.ok} ok, failed ${JSON.stringify(result.fails)}\n`);
@@ -237,8 +240,9 @@ test('point 3: a paused replica is out of the east-west pool within 3 s: 0 of 60
 
 test('point 4: scale 3 → 1 → 3 and a rolling restart under keep-alive east-west load: 0 failed', async () => {
   const started = Date.now();
-  const load = caller(keepAliveLoad('web', 3000, 30_000), 90_000) as Promise<{ ok: number; fails: Record<string, number> }>;
-  await new Promise((r) => setTimeout(r, 2500));
+  const load = caller(keepAliveLoad('web', 3000, 30_000), 90_000, `${runId}-scale-load`) as Promise<{ ok: number; fails: Record<string, number> }>;
+  await loadStarted(`${runId}-scale-load`);
+  await new Promise((r) => setTimeout(r, 1500));
   await cli!.ok(['scale', 'web=1', '--wait'], 60_000);
   await cli!.ok(['scale', 'web=3', '--wait'], 60_000);
   await cli!.ok(['restart', 'web'], 90_000);

@@ -50,8 +50,10 @@ export function echoSuite(project: string, runId: string): EchoSuite {
 /** Runs node scripts in fresh `cmesh/node:local` containers on `network`; each prints one JSON document last. */
 export function eastWestCaller(runId: string, network: string) {
   const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-  return async (script: string, timeoutMs = 60_000): Promise<unknown> => {
-    const out = await run(['run', '--rm', ...labels, '--network', network, 'cmesh/node:local', 'node', '-e', script], { timeoutMs });
+  /** `name` names the container, so a test can follow its log (loadStarted) while it runs. */
+  return async (script: string, timeoutMs = 60_000, name?: string): Promise<unknown> => {
+    const named = name === undefined ? [] : ['--name', name];
+    const out = await run(['run', '--rm', ...named, ...labels, '--network', network, 'cmesh/node:local', 'node', '-e', script], { timeoutMs });
     return JSON.parse(out.split('\n').at(-1)!);
   };
 }
@@ -100,6 +102,7 @@ export const keepAliveLoad = (host: string, port: number, ms: number): string =>
 const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 let ok = 0; const fails = {}; const end = Date.now() + ${ms};
+console.log('load started');
 const fail = (why) => { fails[why] = (fails[why] || 0) + 1; };
 const one = () => new Promise((r) => {
   const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent, timeout: 2000 }, (res) => {
@@ -125,6 +128,7 @@ export const mixedLoad = (host: string, port: number, ms: number, callers = { ke
 const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: ${callers.keepAlive} });
 const startedAt = Date.now(); const end = startedAt + ${ms};
+console.log('load started');
 const mode = () => ({ ok: 0, fails: {}, longestGapMs: 0, gapEndedAt: 0 });
 const res = { keepAlive: mode(), fresh: mode() };
 const one = (a) => new Promise((r) => {
@@ -155,6 +159,18 @@ for (let i = 0; i < ${callers.keepAlive}; i++) all.push(worker(res.keepAlive, ag
 for (let i = 0; i < ${callers.fresh}; i++) all.push(worker(res.fresh, false));
 Promise.all(all).then(() => { agent.destroy(); console.log(JSON.stringify({ startedAt, endedAt: Date.now(), ...res })); });
 `;
+
+/**
+ * Waits until the named caller container running mixedLoad has begun its load: a container's start takes ~1 s on an
+ * idle host and much longer on a loaded one, so a fixed sleep cannot say where inside the load a test acts.
+ */
+export async function loadStarted(name: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await run(['logs', name]).catch(() => '')).includes('load started')) {
+    if (Date.now() > deadline) throw new Error(`the load in ${name} did not start within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 export const failedCount = (m: LoadCounts): number => Object.values(m.fails).reduce((a, b) => a + b, 0);
 

@@ -71,11 +71,13 @@ export interface PacedLoadOptions {
   stop?: AbortSignal;
   /** HEAD: answers without a body, which a server writes in one piece (see test/helpers/swarm.ts underLoad). */
   method?: 'GET' | 'HEAD';
+  /** Filled as answers arrive (the result is this same array): a test waits on its length, not on a clock. */
+  into?: Outcome[];
 }
 
 /** `concurrency` workers, each waiting for its answer, paced to `rate` in total; stops at maxMs, maxCount or `stop`. */
 export async function pacedLoad(client: Pool, o: PacedLoadOptions): Promise<Outcome[]> {
-  const out: Outcome[] = [];
+  const out: Outcome[] = o.into ?? [];
   const deadline = performance.now() + o.maxMs;
   const gap = (1000 * o.concurrency) / o.rate;
   const worker = async (): Promise<void> => {

@@ -1,6 +1,7 @@
 // One `services.<name>` mapping → ServiceSpec. Cross-service checks (deps, named volumes, networks) happen in
 // document.ts once every service is known; here we only remember where those references were written.
 
+import { bindAddress } from '../../api/bind-address.ts';
 import type { EnvFileValues, PullPolicy, RestartPolicy, ServiceSpec } from '../../api/project.ts';
 import { get, type YEntry, type YMap, type YNode } from '../node.ts';
 import type { PathSeg } from '../positions.ts';
@@ -207,8 +208,7 @@ export function readService(ctx: Ctx, entry: YEntry, meshDefaults: MeshOverrides
   }
   spec.mesh = resolveMesh(meshDefaults, meshOwn, spec.healthcheck);
   checkMeshCombinations(ctx, spec, entry.keyPos, [...path, 'x-cmesh'], meshOwn.tls !== undefined);
-  const bind = spec.mesh.bind ?? '127.0.0.1';
-  for (const port of spec.ports) if (port.published !== undefined && port.hostIp === undefined) port.hostIp = bind;
+  for (const port of spec.ports) if (port.published !== undefined) port.hostIp = bindAddress(port, spec.mesh);
   return { spec, refs };
 }
 
