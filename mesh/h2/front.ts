@@ -1,0 +1,89 @@
+// The HTTP/2 side of a published HTTP port: TLS connections that chose `h2` by ALPN, and plain ones that opened with
+// the h2c preface (prior knowledge), are handed to one unbound http2 server; each stream is a StreamExchange.
+
+import http2, { type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { ProxyContext } from '../proxy/context.ts';
+import { normalizeIp } from '../proxy/forwarded-headers.ts';
+import { clientIdentity } from '../tls/identity.ts';
+import type { Dialer } from './call.ts';
+import { H1Dialer } from './h1-dialer.ts';
+import { H2cSessions } from './h2c-sessions.ts';
+import { StreamExchange, type StreamSettings } from './stream-exchange.ts';
+
+/** The connection preface every HTTP/2 client sends first (RFC 9113 §3.4). */
+export const H2_PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
+
+export class H2Front {
+  readonly #ctx: ProxyContext;
+  #server: Http2Server | undefined;
+  #dialer: Dialer | undefined;
+  readonly #sessions = new Map<ServerHttp2Session, StreamSettings>();
+  #draining = false;
+
+  constructor(ctx: ProxyContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Serves an HTTP/2 connection; `head` is what was already read of it (the preface an HTTP/1.1 parser saw). */
+  serve(socket: Socket, head?: Buffer): void {
+    if (head !== undefined && head.length > 0) socket.unshift(head);
+    this.#server ??= this.#createServer();
+    this.#server.emit('connection', socket);
+  }
+
+  /** Open client sessions, for tests and the drain. */
+  get sessions(): number {
+    return this.#sessions.size;
+  }
+
+  /** The replica connections: h2c sessions for `protocol: h2c`, else HTTP/1.1 keep-alive agents. */
+  get dialer(): Dialer {
+    const { mesh } = this.#ctx;
+    this.#dialer ??= mesh.upstream === 'h2c' ? new H2cSessions(mesh.timeouts.connectMs) : new H1Dialer(mesh.timeouts.connectMs);
+    return this.#dialer;
+  }
+
+  #createServer(): Http2Server {
+    // Node's defaults, but the session idles out like an HTTP/1.1 keep-alive connection would not: a minute.
+    const server = http2.createServer({ maxSessionMemory: 32 });
+    server.on('session', (session: ServerHttp2Session) => {
+      const socket = session.socket;
+      const clientIp = normalizeIp(socket.remoteAddress);
+      const id = clientIdentity(socket);
+      const info = { clientIp, trusted: this.#ctx.trust.has(clientIp), proto: id.proto, xfcc: id.xfcc, via: this.#ctx.via };
+      this.#sessions.set(session, { ctx: this.#ctx, dialer: this.dialer, replayAnyMethod: this.#ctx.mesh.upstream === 'h2c', info, clientCert: id.subject });
+      session.once('close', () => this.#sessions.delete(session));
+      session.on('error', () => {});
+      session.setTimeout(60_000, () => session.close());
+      if (this.#draining) session.close();
+    });
+    server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
+      const settings = this.#sessions.get(stream.session as ServerHttp2Session);
+      if (settings === undefined) {
+        stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+        return;
+      }
+      new StreamExchange(settings, stream, headers, (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0).start();
+    });
+    return server;
+  }
+
+  /** The listener drains: every session gets GOAWAY, running streams finish, new ones go to a new connection. */
+  drain(): void {
+    this.#draining = true;
+    for (const s of this.#sessions.keys()) s.close();
+  }
+
+  destroy(): void {
+    for (const s of this.#sessions.keys()) s.destroy();
+  }
+
+  closeUpstream(id: string): void {
+    this.#dialer?.closeUpstream(id);
+  }
+
+  close(force: boolean): void {
+    this.#dialer?.close(force);
+  }
+}
