@@ -8,6 +8,7 @@ import type { AccessLogEntry, AttemptStats } from '../mesh/proxy/index.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { parseReplicaId } from './api/labels.ts';
 import { IngressDuration, IngressSeries, METHOD_LABELS } from './metrics-ingress.ts';
+import { registerGrpcMetrics } from './metrics-grpc.ts';
 import { registerUdpMetrics, type UdpPortCounters } from './metrics-udp.ts';
 import { type BreakerCounters, type PolicyRequestEntry, registerPolicyMetrics } from './metrics-policy.ts';
 
@@ -64,6 +65,7 @@ export class DaemonMetrics {
   /** Ingress request series by project, then service; their counts reach #requests when it is collected. */
   readonly #ingress = new Map<string, Map<string, IngressSeries>>();
   readonly #policy: (project: string, entry: PolicyRequestEntry) => void;
+  readonly #grpc: (project: string, service: string, grpcStatus: string) => void;
   /** Build start times by project/service: the duration is measured between the start and the done/failed event. */
   readonly #buildStarts = new Map<string, number>();
 
@@ -131,6 +133,7 @@ export class DaemonMetrics {
       registers,
     });
     this.#policy = registerPolicyMetrics(registers, options.breakers ?? (() => []));
+    this.#grpc = registerGrpcMetrics(registers);
     this.#replicaGauges(registers, options.snapshot ?? (() => []));
     registerUdpMetrics(registers, options.udp ?? (() => []));
   }
@@ -165,7 +168,7 @@ export class DaemonMetrics {
   }
 
   /** One finished client request (HTTP proxies' `onRequest`): on the hot path, so counted locally (metrics-ingress.ts). */
-  request(project: string, entry: Pick<AccessLogEntry, 'service' | 'method' | 'status' | 'durationMs' | 'upstream'> & Partial<PolicyRequestEntry>): void {
+  request(project: string, entry: Pick<AccessLogEntry, 'service' | 'method' | 'status' | 'durationMs' | 'upstream' | 'grpcStatus'> & Partial<PolicyRequestEntry>): void {
     let byService = this.#ingress.get(project);
     if (byService === undefined) {
       byService = new Map();
@@ -178,6 +181,7 @@ export class DaemonMetrics {
     }
     series.record(entry.upstream, entry.method, entry.status, entry.durationMs);
     this.#policy(project, entry);
+    if (entry.grpcStatus !== undefined) this.#grpc(project, entry.service, entry.grpcStatus);
   }
 
   /**
