@@ -28,10 +28,12 @@ before(async () => {
   const web = `  web:\n    image: ${echo}\n    ports: ["${webPort}:3000"]\n    x-cmesh: { tls: true }\n${serviceLabels(runId)}`;
   p = await echoProject({ runId, fixture: 'h2echo', service: 'rpc', replicas: 3, mesh: ['protocol: grpc', 'retries: 2'], extraServices: web });
   cli = p.cli;
-  await cli.ok(['up', '-d', '--wait', '--timeout', '90'], 120_000);
+  // Not `--wait`: its smoke probe is an HTTP/1.1 GET, which h2c-only replicas cannot answer (see README, HTTP/2).
+  await cli.ok(['up', '-d'], 120_000);
   caPath = (await cli.ok(['ca', 'path'])).stdout.trim();
   session = http2.connect(`http://127.0.0.1:${p.port}`);
   session.on('error', () => {});
+  await allThreeServe();
 });
 
 after(async () => {
