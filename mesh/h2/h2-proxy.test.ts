@@ -114,3 +114,19 @@ test('h2c replicas: a stream reset before any response byte is replayed elsewher
   assert.ok(after.every((a) => a.status === 200));
   assert.ok(after.some((a) => a.headers['x-replica'] === 'rpc#1'), 'the replica that sent GOAWAY is reached over a new session');
 });
+
+test('h2c replicas serve HTTP/1.1 clients too: the request becomes an h2c stream, gRPC trailers come back chunked', async (t) => {
+  const replica = await startH2cReplica('rpc#1');
+  t.after(() => replica.close());
+  const p = await startProxy(new TestPool('rpc', [replica.upstream]), testMesh({ upstream: 'h2c' }));
+  t.after(() => p.close());
+  const get = await fetch(`${p.url}/status`);
+  assert.equal(get.status, 200);
+  assert.equal(get.headers.get('x-replica'), 'rpc#1');
+  await get.text();
+  const raw = await rawRequest(p.port, 'POST /echo.Echo/Say HTTP/1.1\r\nHost: a\r\nTE: trailers\r\nContent-Type: application/grpc\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+  assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(raw, /\r\nx-te: trailers\r\n/i);
+  assert.match(raw, /\r\nTransfer-Encoding: chunked\r\n/i);
+  assert.match(raw, /\r\n5\r\nhello\r\n0\r\ngrpc-status: 0\r\ngrpc-message: ok\r\n\r\n$/i);
+});

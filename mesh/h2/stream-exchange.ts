@@ -1,7 +1,7 @@
-// One HTTP/2 client stream through the proxy: a balancer pick per stream, replays while no response byte has been
+// One HTTP/2 client stream (or an HTTP/1.1 request to h2c replicas) through the proxy: a balancer pick per stream, replays while no response byte has been
 // sent, and the same stats, attempt reports, passive-health results and access log as an HTTP/1.1 exchange.
 
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { OutgoingHttpHeaders } from 'node:http2';
 import type { PickContext } from '../balancer/types.ts';
 import { accessLogEntry, emitRequest } from '../proxy/access-log.ts';
 import { type ProxyContext, countError } from '../proxy/context.ts';
@@ -13,7 +13,7 @@ import { type AttemptFailure, isReplaySafe, nextAfterFailure } from '../proxy/re
 import { RetrySlot } from '../proxy/retry-slot.ts';
 import type { AttemptOutcome, Upstream } from '../upstream-pool.ts';
 import type { CallRequest, CallSink, Dialer, UpstreamCall } from './call.ts';
-import { callRequest } from './request-headers.ts';
+import type { ClientStream } from './client-stream.ts';
 
 /** What every stream of one client session shares. */
 export interface StreamSettings {
@@ -23,6 +23,8 @@ export interface StreamSettings {
   replayAnyMethod: boolean;
   info: ForwardingInfo;
   clientCert: string | undefined;
+  /** The client speaks HTTP/2 (else HTTP/1.1 to h2c replicas): the access log says `protocol: h2`. */
+  http2: boolean;
 }
 
 export class StreamExchange {
@@ -30,7 +32,7 @@ export class StreamExchange {
   readonly method: string;
   readonly url: string;
   readonly #s: StreamSettings;
-  readonly #stream: ServerHttp2Stream;
+  readonly #client: ClientStream;
   readonly #req: CallRequest;
   /** The request body as received, kept while it fits REPLAY_LIMIT so a retry can send it again. */
   readonly #body: Buffer[] = [];
@@ -55,13 +57,13 @@ export class StreamExchange {
   status = 0;
   bytesOut = 0;
 
-  constructor(s: StreamSettings, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, endStream: boolean) {
+  constructor(s: StreamSettings, client: ClientStream, req: CallRequest) {
     this.#s = s;
-    this.#stream = stream;
-    this.method = String(headers[':method'] ?? 'GET');
-    this.url = String(headers[':path'] ?? '/');
-    this.#req = callRequest(headers, s.info, endStream);
-    this.#bodyEnded = endStream;
+    this.#client = client;
+    this.method = req.method;
+    this.url = req.path;
+    this.#req = req;
+    this.#bodyEnded = req.noBody;
   }
 
   get service(): string {
@@ -73,14 +75,15 @@ export class StreamExchange {
     ctx.stats.requests++;
     ctx.stats.active++;
     ctx.budget.requestStarted();
-    const st = this.#stream;
-    st.on('data', (chunk: Buffer) => this.#bodyChunk(chunk));
-    st.on('end', () => {
-      this.#bodyEnded = true;
-      this.#call?.end();
-    });
-    st.on('error', () => {});
-    st.on('close', () => {
+    const client = this.#client;
+    client.onBody(
+      (chunk) => this.#bodyChunk(chunk),
+      () => {
+        this.#bodyEnded = true;
+        this.#call?.end();
+      },
+    );
+    client.onClose(() => {
       if (!this.finished) this.#abort();
       this.#settle();
     });
@@ -137,9 +140,7 @@ export class StreamExchange {
       },
       data: (chunk) => {
         this.bytesOut += chunk.length;
-        const ok = this.#stream.write(chunk);
-        if (!ok) this.#stream.once('drain', () => this.#call?.resume());
-        return ok;
+        return this.#client.write(chunk, () => this.#call?.resume());
       },
       end: (trailers) => {
         end(this.status >= 500 ? 'http-5xx' : 'ok');
@@ -157,12 +158,12 @@ export class StreamExchange {
   }
 
   #respond(status: number, headers: OutgoingHttpHeaders): void {
-    if (this.aborted || this.#stream.destroyed) return;
+    if (this.aborted || this.#client.gone) return;
     this.headSent = true;
     this.status = status;
     const g = headers['grpc-status'];
     if (g !== undefined) this.#grpcStatus = String(g);
-    this.#stream.respond({ ...headers, ':status': status }, { waitForTrailers: true });
+    this.#client.respond(status, headers);
   }
 
   #complete(trailers: OutgoingHttpHeaders | undefined): void {
@@ -170,14 +171,8 @@ export class StreamExchange {
     clearTimeout(this.#timer);
     const g = trailers?.['grpc-status'];
     if (g !== undefined) this.#grpcStatus = String(g);
-    const st = this.#stream;
-    if (st.destroyed) {
-      this.#settle();
-      return;
-    }
-    // Empty trailers end the stream with an empty DATA frame (node's rule), so every response ends the same way.
-    st.once('wantTrailers', () => st.sendTrailers(trailers ?? {}));
-    st.end();
+    if (this.#client.gone) this.#settle();
+    else this.#client.finish(trailers);
   }
 
   /** Decides what follows a failed attempt: failover, a counted retry (budget allowing), or the proxy's own answer. */
@@ -188,7 +183,7 @@ export class StreamExchange {
     if (this.aborted || this.finished) return undefined;
     if (failure.phase === 'responding' || this.headSent) {
       // Response bytes are with the client: the truncation must be visible, as a reset stream.
-      this.#stream.close(0x2);
+      this.#client.reset();
       return 'respond';
     }
     const { ctx } = this.#s;
@@ -219,7 +214,7 @@ export class StreamExchange {
   #timedOut(): void {
     if (this.finished || this.aborted) return;
     this.#call?.cancel();
-    if (this.headSent) this.#stream.close(0x8);
+    if (this.headSent) this.#client.reset();
     else this.#fail((this.#failures ?? new ExchangeFailures({})).response(this.service, this.#s.ctx.mesh.timeouts.requestMs, true));
   }
 
@@ -231,7 +226,7 @@ export class StreamExchange {
     this.#respond(e.status, { 'content-type': 'text/plain; charset=utf-8', 'x-cmesh-error': e.code, 'cache-control': 'no-store' });
     const body = Buffer.from(`cmesh: ${e.message}\n`);
     this.bytesOut += body.length;
-    this.#stream.write(body);
+    this.#client.write(body, () => {});
     this.#complete(undefined);
   }
 
@@ -252,7 +247,7 @@ export class StreamExchange {
     this.#slot?.release();
     if (ctx.onAccessLog === undefined && ctx.onRequest === undefined) return;
     const entry = accessLogEntry(this, ctx.service, this.#s.info.clientIp, this.#upstream?.id, this.#errorCode, undefined);
-    entry.protocol = 'h2';
+    if (this.#s.http2) entry.protocol = 'h2';
     if (this.#grpcStatus !== undefined) entry.grpcStatus = this.#grpcStatus;
     if (this.#s.clientCert !== undefined) entry.clientCert = this.#s.clientCert;
     emitRequest(ctx, entry);

@@ -115,7 +115,9 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
         sweeping = true;
         addSweeper(sweeper);
       }
-      new ClientConnection(ctx, socket, limits);
+      // Replicas that speak only h2c: HTTP/1.1 clients are served by mesh/h2 too (not the llhttp path, which speaks h1).
+      if (o.mesh.upstream === 'h2c') h2.serveSniffing(socket, limits);
+      else new ClientConnection(ctx, socket, limits);
     },
     serveH2: (socket) => h2.serve(socket),
     closeUpstream: (id) => {

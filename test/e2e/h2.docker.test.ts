@@ -28,8 +28,8 @@ before(async () => {
   const web = `  web:\n    image: ${echo}\n    ports: ["${webPort}:3000"]\n    x-cmesh: { tls: true }\n${serviceLabels(runId)}`;
   p = await echoProject({ runId, fixture: 'h2echo', service: 'rpc', replicas: 3, mesh: ['protocol: grpc', 'retries: 2'], extraServices: web });
   cli = p.cli;
-  // Not `--wait`: its smoke probe is an HTTP/1.1 GET, which h2c-only replicas cannot answer (see README, HTTP/2).
-  await cli.ok(['up', '-d'], 120_000);
+  // --wait smoke-probes the rpc port with an HTTP/1.1 GET: cmesh forwards it to the h2c-only replicas as a stream.
+  await cli.ok(['up', '-d', '--wait', '--timeout', '90'], 120_000);
   caPath = (await cli.ok(['ca', 'path'])).stdout.trim();
   session = http2.connect(`http://127.0.0.1:${p.port}`);
   session.on('error', () => {});
@@ -74,13 +74,14 @@ test('curl --http2 over TLS and --http2-prior-knowledge on a plain port both get
   assert.match(h2c.body, /^h2echo /);
 });
 
-test('3 000 unary calls over one client session are balanced per stream over all 3 replicas within ±10 %', { timeout: 120_000 }, async () => {
+test('3 000 unary calls over one client session are balanced per stream over all 3 replicas within ±10 %', { timeout: 120_000 }, async (t) => {
   const loop = callLoop(session!, { workers: 16, maxCalls: 3000, maxMs: 90_000 });
   const outcomes = await loop.done;
   const failed = outcomes.filter((o) => !o.ok);
   assert.equal(outcomes.length, 3000, 'the loop ended on its time bound');
   assert.deepEqual(failed.slice(0, 3), [], `${failed.length} calls failed`);
   const by = spread(outcomes);
+  t.diagnostic(`calls per replica: ${JSON.stringify([...by.values()])}`);
   assert.equal(by.size, 3, JSON.stringify([...by]));
   for (const [replica, n] of by) assert.ok(n >= 900 && n <= 1100, `replica ${replica} took ${n} of 3000 calls`);
 });
@@ -93,7 +94,7 @@ async function allThreeServe(): Promise<void> {
   }, 500);
 }
 
-test('kill -9 of one replica under load: 0 failed calls that had not yet received a response byte', { timeout: 120_000 }, async () => {
+test('kill -9 of one replica under load: 0 failed calls that had not yet received a response byte', { timeout: 120_000 }, async (t) => {
   const [victim] = await projectContainers(p!.project, ['--filter', 'label=dev.cmesh.service=rpc', '--filter', 'label=dev.cmesh.replica=2', '--filter', 'status=running']);
   assert.ok(victim, 'replica 2 of rpc is running');
   const loop = callLoop(session!, { workers: 16, maxCalls: 20_000, maxMs: 30_000 });
@@ -103,11 +104,12 @@ test('kill -9 of one replica under load: 0 failed calls that had not yet receive
   await until('load after the kill', 20_000, async () => (loop.outcomes.length >= killedAt + 1500 ? true : undefined));
   const outcomes = await loop.stop();
   const lost = outcomes.filter((o) => !o.ok && !o.responded);
+  t.diagnostic(`${outcomes.length} calls, ${outcomes.filter((o) => !o.ok).length} failed (all after a response byte)`);
   assert.deepEqual(lost.slice(0, 3), [], `${lost.length} of ${outcomes.length} calls failed before any response byte`);
   await allThreeServe();
 });
 
-test('cmesh restart (rolling) under load: 0 failed calls', { timeout: 180_000 }, async () => {
+test('cmesh restart (rolling) under load: 0 failed calls', { timeout: 180_000 }, async (t) => {
   const loop = callLoop(session!, { workers: 16, maxCalls: 60_000, maxMs: 120_000 });
   await until('load under way', 10_000, async () => (loop.outcomes.length >= 300 ? true : undefined));
   let restarted: unknown;
@@ -119,6 +121,7 @@ test('cmesh restart (rolling) under load: 0 failed calls', { timeout: 180_000 },
   const outcomes = await loop.stop();
   assert.equal(restarted, undefined);
   const failed = outcomes.filter((o) => !o.ok);
+  t.diagnostic(`${outcomes.length} calls through the rolling restart`);
   assert.ok(outcomes.length >= 600, `only ${outcomes.length} calls`);
   assert.deepEqual(failed.slice(0, 3), [], `${failed.length} of ${outcomes.length} calls failed`);
   assert.equal(spread(outcomes.slice(-300)).size, 3, 'all 3 replicas serve after the restart');
