@@ -130,3 +130,16 @@ test('h2c replicas serve HTTP/1.1 clients too: the request becomes an h2c stream
   assert.match(raw, /\r\nTransfer-Encoding: chunked\r\n/i);
   assert.match(raw, /\r\n5\r\nhello\r\n0\r\ngrpc-status: 0\r\ngrpc-message: ok\r\n\r\n$/i);
 });
+
+test('hash_key applies to HTTP/2 streams as to HTTP/1.1 requests: one key, one replica', async (t) => {
+  const replicas = await Promise.all(['rpc#1', 'rpc#2', 'rpc#3'].map((id) => startH2cReplica(id)));
+  t.after(() => Promise.all(replicas.map((r) => r.close())));
+  const p = await startProxy(new TestPool('rpc', replicas.map((r) => r.upstream)), testMesh({ upstream: 'h2c', lb: 'ring-hash', hashKey: 'header:x-user' }));
+  t.after(() => p.close());
+  const session = http2.connect(p.url);
+  t.after(() => session.close());
+  for (const user of ['ann', 'bob']) {
+    const answers = await Promise.all(Array.from({ length: 12 }, () => call(session, '/echo.Echo/Say', 'x', { 'x-user': user })));
+    assert.equal(new Set(answers.map((a) => a.headers['x-replica'])).size, 1, `${user} stays on one replica`);
+  }
+});

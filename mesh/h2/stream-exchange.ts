@@ -8,12 +8,12 @@ import { type ProxyContext, countError } from '../proxy/context.ts';
 import { type ProxyError, noHealthyReplica } from '../proxy/error-responses.ts';
 import { ExchangeFailures } from '../proxy/exchange-failures.ts';
 import type { ForwardingInfo } from '../proxy/forwarded-headers.ts';
-import { REPLAY_LIMIT } from '../proxy/request-body.ts';
 import { type AttemptFailure, isReplaySafe, nextAfterFailure } from '../proxy/retry.ts';
 import { RetrySlot } from '../proxy/retry-slot.ts';
 import type { AttemptOutcome, Upstream } from '../upstream-pool.ts';
 import type { CallRequest, CallSink, Dialer, UpstreamCall } from './call.ts';
 import type { ClientStream } from './client-stream.ts';
+import { ReplayBody } from './replay-body.ts';
 
 /** What every stream of one client session shares. */
 export interface StreamSettings {
@@ -34,11 +34,7 @@ export class StreamExchange {
   readonly #s: StreamSettings;
   readonly #client: ClientStream;
   readonly #req: CallRequest;
-  /** The request body as received, kept while it fits REPLAY_LIMIT so a retry can send it again. */
-  readonly #body: Buffer[] = [];
-  #bodySize = 0;
-  #bodyEnded: boolean;
-  #bodyReplayable = true;
+  readonly #body: ReplayBody;
   #pick: PickContext | undefined;
   #failures: ExchangeFailures | undefined;
   #slot: RetrySlot | undefined;
@@ -63,7 +59,10 @@ export class StreamExchange {
     this.method = req.method;
     this.url = req.path;
     this.#req = req;
-    this.#bodyEnded = req.noBody;
+    this.#body = new ReplayBody(req.noBody);
+    // lb ring-hash: the same key as an HTTP/1.1 request would give (header, cookie or client IP).
+    const hashKey = s.ctx.hashKey?.(req.headers, s.info.clientIp);
+    if (hashKey !== undefined) this.#pick = { hashKey };
   }
 
   get service(): string {
@@ -77,9 +76,12 @@ export class StreamExchange {
     ctx.budget.requestStarted();
     const client = this.#client;
     client.onBody(
-      (chunk) => this.#bodyChunk(chunk),
+      (chunk) => {
+        this.#body.push(chunk);
+        this.#call?.write(chunk);
+      },
       () => {
-        this.#bodyEnded = true;
+        this.#body.ended = true;
         this.#call?.end();
       },
     );
@@ -90,18 +92,6 @@ export class StreamExchange {
     // One timer per stream bounds the whole request (HTTP/2 streams are not swept by the HTTP/1.1 tick).
     this.#timer = setTimeout(() => this.#timedOut(), this.#s.ctx.mesh.timeouts.requestMs);
     this.#attempt();
-  }
-
-  #bodyChunk(chunk: Buffer): void {
-    if (this.#bodyReplayable) {
-      this.#bodySize += chunk.length;
-      if (this.#bodySize <= REPLAY_LIMIT) this.#body.push(chunk);
-      else {
-        this.#bodyReplayable = false;
-        this.#body.length = 0;
-      }
-    }
-    this.#call?.write(chunk);
   }
 
   #attempt(): void {
@@ -153,8 +143,8 @@ export class StreamExchange {
     };
     this.#call = this.#s.dialer.dial(up, this.#req, sink);
     if (this.#req.noBody) return;
-    for (const chunk of this.#body) this.#call.write(chunk);
-    if (this.#bodyEnded) this.#call.end();
+    for (const chunk of this.#body.chunks) this.#call.write(chunk);
+    if (this.#body.ended) this.#call.end();
   }
 
   #respond(status: number, headers: OutgoingHttpHeaders): void {
@@ -188,7 +178,7 @@ export class StreamExchange {
     }
     const { ctx } = this.#s;
     const replaySafe = this.#s.replayAnyMethod || isReplaySafe(this.method, this.#req.headers.includes('idempotency-key'));
-    const q = { failure, replaySafe, bodyReplayable: this.#bodyReplayable, retriesUsed: this.#retriesUsed, retriesAllowed: ctx.mesh.retries };
+    const q = { failure, replaySafe, bodyReplayable: this.#body.replayable, retriesUsed: this.#retriesUsed, retriesAllowed: ctx.mesh.retries };
     const decision = nextAfterFailure(q, this.#failovers, ctx.pool);
     if (decision === 'failover') {
       this.#failovers++;
