@@ -11,8 +11,8 @@ import { clientIdentity } from '../tls/identity.ts';
 import type { Dialer } from './call.ts';
 import { H1Dialer } from './h1-dialer.ts';
 import { H2cSessions } from './h2c-sessions.ts';
-import { h1Client, h2Client } from './client-stream.ts';
-import { callRequest, h1CallRequest } from './request-headers.ts';
+import { type ClientStream, h1Client, h2Client } from './client-stream.ts';
+import { type ClientHead, h1Head, h2Head, routedRequest } from './request-headers.ts';
 import { StreamExchange, type StreamSettings } from './stream-exchange.ts';
 
 /** The connection preface every HTTP/2 client sends first (RFC 9113 §3.4). */
@@ -23,7 +23,8 @@ export class H2Front {
   #server: Http2Server | undefined;
   /** HTTP/1.1 clients of a service whose replicas speak only h2c (node's parser: not the llhttp fast path). */
   #h1: http.Server | undefined;
-  #dialer: Dialer | undefined;
+  #h2c: H2cSessions | undefined;
+  #h1Dialer: H1Dialer | undefined;
   readonly #sessions = new Map<ServerHttp2Session, StreamSettings>();
   #draining = false;
 
@@ -61,11 +62,15 @@ export class H2Front {
     return this.#sessions.size;
   }
 
-  /** The replica connections: h2c sessions for `protocol: h2c`, else HTTP/1.1 keep-alive agents. */
-  get dialer(): Dialer {
-    const { mesh } = this.#ctx;
-    this.#dialer ??= mesh.upstream === 'h2c' ? new H2cSessions(mesh.timeouts.connectMs) : new H1Dialer(mesh.timeouts.connectMs);
-    return this.#dialer;
+  /** The replica connections: h2c sessions for `protocol: h2c` targets, else HTTP/1.1 keep-alive agents. */
+  dialer(h2c: boolean): Dialer {
+    const connectMs = this.#ctx.mesh.timeouts.connectMs;
+    if (h2c) {
+      this.#h2c ??= new H2cSessions(connectMs);
+      return this.#h2c;
+    }
+    this.#h1Dialer ??= new H1Dialer(connectMs);
+    return this.#h1Dialer;
   }
 
   #createServer(): Http2Server {
@@ -86,7 +91,7 @@ export class H2Front {
         return;
       }
       const endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
-      new StreamExchange(settings, h2Client(stream), callRequest(headers, settings.info, endStream)).start();
+      this.#start(settings, h2Client(stream), h2Head(headers, endStream));
     });
     return server;
   }
@@ -100,10 +105,15 @@ export class H2Front {
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const settings = { ...this.#settings(req.socket), http2: false };
-      new StreamExchange(settings, h1Client(req, res, () => this.#ctx.draining), h1CallRequest(req, settings.info)).start();
+      this.#start(settings, h1Client(req, res, () => this.#ctx.draining), h1Head(req));
     });
     server.on('clientError', (_err: Error, socket: Socket) => socket.destroy());
     return server;
+  }
+
+  #start(settings: StreamSettings, client: ClientStream, head: ClientHead): void {
+    const { req, decision } = routedRequest(head, this.#ctx.policy, settings.info);
+    new StreamExchange(settings, client, req, head.path, decision).start();
   }
 
   /** What the streams of one client connection share: where they go, and who the client is. */
@@ -112,7 +122,7 @@ export class H2Front {
     const clientIp = normalizeIp(socket.remoteAddress);
     const id = clientIdentity(socket);
     const info = { clientIp, trusted: ctx.trust.has(clientIp), proto: id.proto, xfcc: id.xfcc, via: ctx.via };
-    return { ctx, dialer: this.dialer, replayAnyMethod: ctx.mesh.upstream === 'h2c', info, clientCert: id.subject };
+    return { ctx, dialer: (h2c) => this.dialer(h2c), info, clientCert: id.subject };
   }
 
   /** The listener drains: every session gets GOAWAY, running streams finish, new ones go to a new connection. */
@@ -128,10 +138,12 @@ export class H2Front {
   }
 
   closeUpstream(id: string): void {
-    this.#dialer?.closeUpstream(id);
+    this.#h2c?.closeUpstream(id);
+    this.#h1Dialer?.closeUpstream(id);
   }
 
   close(force: boolean): void {
-    this.#dialer?.close(force);
+    this.#h2c?.close(force);
+    this.#h1Dialer?.close(force);
   }
 }

@@ -1,8 +1,11 @@
-// One HTTP/2 client stream (or an HTTP/1.1 request to h2c replicas) through the proxy: a balancer pick per stream, replays while no response byte has been
-// sent, and the same stats, attempt reports, passive-health results and access log as an HTTP/1.1 exchange.
+// One HTTP/2 client stream (or an HTTP/1.1 request to h2c replicas) through the proxy: the listener's policy, a
+// balancer pick per stream, replays while no response byte has been sent, and the same stats, attempt reports,
+// passive-health results and access log as an HTTP/1.1 exchange.
 
 import type { OutgoingHttpHeaders } from 'node:http2';
 import type { PickContext } from '../balancer/types.ts';
+import { editHeaders } from '../policy/actions.ts';
+import type { Answer, Forward } from '../policy/listener-policy.ts';
 import { accessLogEntry, emitRequest } from '../proxy/access-log.ts';
 import { type ProxyContext, countError } from '../proxy/context.ts';
 import { type ProxyError, noHealthyReplica } from '../proxy/error-responses.ts';
@@ -11,16 +14,16 @@ import type { ForwardingInfo } from '../proxy/forwarded-headers.ts';
 import { type AttemptFailure, isReplaySafe, nextAfterFailure } from '../proxy/retry.ts';
 import { RetrySlot } from '../proxy/retry-slot.ts';
 import type { AttemptOutcome, Upstream } from '../upstream-pool.ts';
-import type { CallRequest, CallSink, Dialer, UpstreamCall } from './call.ts';
+import { type CallRequest, type CallSink, type Dialer, type UpstreamCall, fieldList, h2ResponseHeaders } from './call.ts';
 import type { ClientStream } from './client-stream.ts';
 import { ReplayBody } from './replay-body.ts';
+import { type StreamRoute, answerParts, streamRoute } from './stream-route.ts';
 
 /** What every stream of one client session shares. */
 export interface StreamSettings {
   ctx: ProxyContext;
-  dialer: Dialer;
-  /** The replicas speak h2c: a call is replayed whenever no response byte reached the client (gRPC's rule). */
-  replayAnyMethod: boolean;
+  /** Replica connections: h2c sessions, or HTTP/1.1 keep-alive pools. */
+  dialer(h2c: boolean): Dialer;
   info: ForwardingInfo;
   clientCert: string | undefined;
   /** The client speaks HTTP/2 (else HTTP/1.1 to h2c replicas): the access log says `protocol: h2`. */
@@ -35,6 +38,10 @@ export class StreamExchange {
   readonly #client: ClientStream;
   readonly #req: CallRequest;
   readonly #body: ReplayBody;
+  readonly #route: StreamRoute;
+  readonly #answer: Answer | undefined;
+  /** Not yet dispatched to a replica: a route's breaker counts it as pending until then. */
+  #pending = true;
   #pick: PickContext | undefined;
   #failures: ExchangeFailures | undefined;
   #slot: RetrySlot | undefined;
@@ -53,20 +60,23 @@ export class StreamExchange {
   status = 0;
   bytesOut = 0;
 
-  constructor(s: StreamSettings, client: ClientStream, req: CallRequest) {
+  /** `url` is the target as received (the access log's), `req` what goes upstream after the policy's rewrites. */
+  constructor(s: StreamSettings, client: ClientStream, req: CallRequest, url: string, decision?: Answer | Forward) {
     this.#s = s;
     this.#client = client;
     this.method = req.method;
-    this.url = req.path;
+    this.url = url;
     this.#req = req;
     this.#body = new ReplayBody(req.noBody);
+    this.#route = streamRoute(s.ctx, decision);
+    this.#answer = decision?.kind === 'answer' ? decision : undefined;
     // lb ring-hash: the same key as an HTTP/1.1 request would give (header, cookie or client IP).
     const hashKey = s.ctx.hashKey?.(req.headers, s.info.clientIp);
     if (hashKey !== undefined) this.#pick = { hashKey };
   }
 
   get service(): string {
-    return this.#s.ctx.service;
+    return this.#route.service;
   }
 
   start(): void {
@@ -89,14 +99,25 @@ export class StreamExchange {
       if (!this.finished) this.#abort();
       this.#settle();
     });
+    const a = this.#answer;
+    if (a !== undefined) {
+      if (a.code !== 'redirect') this.#errorCode = a.code;
+      if (a.status >= 400) countError(ctx, a.status);
+      const { headers, body } = answerParts(a);
+      this.#respond(a.status, headers);
+      this.#end(body);
+      return;
+    }
     // One timer per stream bounds the whole request (HTTP/2 streams are not swept by the HTTP/1.1 tick).
-    this.#timer = setTimeout(() => this.#timedOut(), this.#s.ctx.mesh.timeouts.requestMs);
-    this.#attempt();
+    const { delayMs, requestMs } = this.#route;
+    this.#timer = setTimeout(() => this.#timedOut(), delayMs + requestMs);
+    if (delayMs > 0) setTimeout(() => this.#attempt(), delayMs).unref();
+    else this.#attempt();
   }
 
   #attempt(): void {
     if (this.aborted || this.finished) return;
-    const pool = this.#s.ctx.pool;
+    const { pool, requestMs } = this.#route;
     const up = pool.pick(this.#pick);
     if (up === undefined) {
       this.#fail(noHealthyReplica(this.service, pool.snapshot()));
@@ -104,8 +125,12 @@ export class StreamExchange {
     }
     if (this.#failures !== undefined && !this.#failures.mayRetry(up.id)) {
       // The balancer had nowhere else to go.
-      this.#fail(this.#failures.response(this.service, this.#s.ctx.mesh.timeouts.requestMs));
+      this.#fail(this.#failures.response(this.service, requestMs));
       return;
+    }
+    if (this.#pending) {
+      this.#pending = false;
+      this.#route.breaker?.dispatched();
     }
     const n = ++this.attempts;
     this.#s.ctx.stats.attempts++;
@@ -141,7 +166,7 @@ export class StreamExchange {
         end(outcome, next, code);
       },
     };
-    this.#call = this.#s.dialer.dial(up, this.#req, sink);
+    this.#call = this.#s.dialer(this.#route.h2c).dial(up, this.#req, sink);
     if (this.#req.noBody) return;
     for (const chunk of this.#body.chunks) this.#call.write(chunk);
     if (this.#body.ended) this.#call.end();
@@ -153,7 +178,8 @@ export class StreamExchange {
     this.status = status;
     const g = headers['grpc-status'];
     if (g !== undefined) this.#grpcStatus = String(g);
-    this.#client.respond(status, headers);
+    const edits = this.#route.responseEdits;
+    this.#client.respond(status, edits === undefined ? headers : h2ResponseHeaders(editHeaders(fieldList(headers as Record<string, string>), edits)));
   }
 
   #complete(trailers: OutgoingHttpHeaders | undefined): void {
@@ -177,9 +203,11 @@ export class StreamExchange {
       return 'respond';
     }
     const { ctx } = this.#s;
-    const replaySafe = this.#s.replayAnyMethod || isReplaySafe(this.method, this.#req.headers.includes('idempotency-key'));
-    const q = { failure, replaySafe, bodyReplayable: this.#body.replayable, retriesUsed: this.#retriesUsed, retriesAllowed: ctx.mesh.retries };
-    const decision = nextAfterFailure(q, this.#failovers, ctx.pool);
+    const { h2c, retries, retryOn, pool, requestMs } = this.#route;
+    // h2c replicas: a call is replayed whenever no response byte reached the client (gRPC's rule).
+    const replaySafe = h2c || isReplaySafe(this.method, this.#req.headers.includes('idempotency-key'));
+    const q = { failure, replaySafe, bodyReplayable: this.#body.replayable, retriesUsed: this.#retriesUsed, retriesAllowed: retries, on: retryOn };
+    const decision = nextAfterFailure(q, this.#failovers, pool);
     if (decision === 'failover') {
       this.#failovers++;
       ctx.stats.failovers++;
@@ -188,10 +216,10 @@ export class StreamExchange {
     }
     if (decision === 'retry') {
       this.#slot ??= new RetrySlot(ctx.budget, ctx.stats);
-      this.#slot.retry(this.attempts + 1, () => this.#retry(), () => this.#fail(this.#failures!.response(this.service, ctx.mesh.timeouts.requestMs)), () => this.aborted || this.finished);
+      this.#slot.retry(this.attempts + 1, () => this.#retry(), () => this.#fail(this.#failures!.response(this.service, requestMs)), () => this.aborted || this.finished);
       return 'retry';
     }
-    this.#fail(this.#failures.response(this.service, ctx.mesh.timeouts.requestMs));
+    this.#fail(this.#failures.response(this.service, requestMs));
     return 'respond';
   }
 
@@ -205,7 +233,7 @@ export class StreamExchange {
     if (this.finished || this.aborted) return;
     this.#call?.cancel();
     if (this.headSent) this.#client.reset();
-    else this.#fail((this.#failures ?? new ExchangeFailures({})).response(this.service, this.#s.ctx.mesh.timeouts.requestMs, true));
+    else this.#fail((this.#failures ?? new ExchangeFailures({})).response(this.service, this.#route.requestMs, true));
   }
 
   /** The proxy's own answer (as HTTP/1.1 does: status, `x-cmesh-error`, a one-line body). */
@@ -214,7 +242,11 @@ export class StreamExchange {
     this.#errorCode = e.code;
     countError(this.#s.ctx, e.status);
     this.#respond(e.status, { 'content-type': 'text/plain; charset=utf-8', 'x-cmesh-error': e.code, 'cache-control': 'no-store' });
-    const body = Buffer.from(`cmesh: ${e.message}\n`);
+    this.#end(Buffer.from(`cmesh: ${e.message}\n`));
+  }
+
+  /** A whole body the proxy wrote itself, and the end of the response. */
+  #end(body: Buffer): void {
     this.bytesOut += body.length;
     this.#client.write(body, () => {});
     this.#complete(undefined);
@@ -235,8 +267,9 @@ export class StreamExchange {
     ctx.stats.active--;
     ctx.budget.requestEnded();
     this.#slot?.release();
+    this.#route.breaker?.done(this.#pending);
     if (ctx.onAccessLog === undefined && ctx.onRequest === undefined) return;
-    const entry = accessLogEntry(this, ctx.service, this.#s.info.clientIp, this.#upstream?.id, this.#errorCode, undefined);
+    const entry = accessLogEntry(this, ctx.service, this.#s.info.clientIp, this.#upstream?.id, this.#errorCode, this.#route.label);
     if (this.#s.http2) entry.protocol = 'h2';
     if (this.#grpcStatus !== undefined) entry.grpcStatus = this.#grpcStatus;
     if (this.#s.clientCert !== undefined) entry.clientCert = this.#s.clientCert;
