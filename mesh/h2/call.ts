@@ -2,8 +2,9 @@
 // the sink that hears the response, its trailers and its failure. Header rules between the two framings live here.
 
 import type { OutgoingHttpHeaders } from 'node:http2';
+import type { ProxyContext } from '../proxy/context.ts';
 import type { Upstream } from '../upstream-pool.ts';
-import { HOP_BY_HOP, connectionNamed } from '../proxy/forwarded-headers.ts';
+import { type ForwardingInfo, HOP_BY_HOP, connectionNamed } from '../proxy/forwarded-headers.ts';
 import type { AttemptPhase } from '../proxy/retry.ts';
 
 export interface CallRequest {
@@ -44,6 +45,17 @@ export interface Dialer {
   /** The replica left the service: its connections close once their streams are done. */
   closeUpstream(id: string): void;
   close(force: boolean): void;
+}
+
+/** What every stream of one client session shares. */
+export interface StreamSettings {
+  ctx: ProxyContext;
+  /** Replica connections: h2c sessions, or HTTP/1.1 keep-alive pools. */
+  dialer(h2c: boolean): Dialer;
+  info: ForwardingInfo;
+  clientCert: string | undefined;
+  /** The client speaks HTTP/2 (else HTTP/1.1 to h2c replicas): the access log says `protocol: h2`. */
+  http2: boolean;
 }
 
 /** A response field list (`[name, value, ...]`) as HTTP/2 headers: connection-specific fields are not allowed there. */

@@ -7,28 +7,19 @@ import type { PickContext } from '../balancer/types.ts';
 import { editHeaders } from '../policy/actions.ts';
 import type { Answer, Forward } from '../policy/listener-policy.ts';
 import { accessLogEntry, emitRequest } from '../proxy/access-log.ts';
-import { type ProxyContext, countError } from '../proxy/context.ts';
+import { countError } from '../proxy/context.ts';
 import { type ProxyError, noHealthyReplica } from '../proxy/error-responses.ts';
 import { ExchangeFailures } from '../proxy/exchange-failures.ts';
-import type { ForwardingInfo } from '../proxy/forwarded-headers.ts';
 import { type AttemptFailure, isReplaySafe, nextAfterFailure } from '../proxy/retry.ts';
 import { RetrySlot } from '../proxy/retry-slot.ts';
-import type { AttemptOutcome, Upstream } from '../upstream-pool.ts';
-import { type CallRequest, type CallSink, type Dialer, type UpstreamCall, fieldList, h2ResponseHeaders } from './call.ts';
+import type { Upstream } from '../upstream-pool.ts';
+import { attemptSink } from './attempt-sink.ts';
+import { type CallRequest, type StreamSettings, type UpstreamCall, fieldList, h2ResponseHeaders } from './call.ts';
+
+export type { StreamSettings } from './call.ts';
 import type { ClientStream } from './client-stream.ts';
 import { ReplayBody } from './replay-body.ts';
 import { type StreamRoute, answerParts, streamRoute } from './stream-route.ts';
-
-/** What every stream of one client session shares. */
-export interface StreamSettings {
-  ctx: ProxyContext;
-  /** Replica connections: h2c sessions, or HTTP/1.1 keep-alive pools. */
-  dialer(h2c: boolean): Dialer;
-  info: ForwardingInfo;
-  clientCert: string | undefined;
-  /** The client speaks HTTP/2 (else HTTP/1.1 to h2c replicas): the access log says `protocol: h2`. */
-  http2: boolean;
-}
 
 export class StreamExchange {
   readonly startedAt = performance.now();
@@ -135,37 +126,16 @@ export class StreamExchange {
     const n = ++this.attempts;
     this.#s.ctx.stats.attempts++;
     this.#upstream = up;
-    pool.onStart(up.id);
-    const t0 = performance.now();
-    let latencyMs = -1;
-    let ended = false;
-    const end = (outcome: AttemptOutcome, next?: 'failover' | 'retry' | 'respond', code?: string): void => {
-      if (ended) return;
-      ended = true;
-      const ms = latencyMs >= 0 ? latencyMs : performance.now() - t0;
-      pool.onResult(up.id, ms, outcome);
-      this.#slot?.attemptEnded(n);
-      const report = this.#s.ctx.onAttempt;
-      if (report !== undefined) report({ service: this.service, upstream: up.id, attempt: n, outcome, latencyMs: ms, ...(this.status ? { status: this.status } : {}), ...(code ? { code } : {}), ...(next ? { next } : {}) });
-    };
-    const sink: CallSink = {
-      response: (status, headers) => {
-        latencyMs = performance.now() - t0;
-        this.#respond(status, headers);
-      },
+    const scope = { ctx: this.#s.ctx, pool, service: this.service, up, n, status: () => this.status, ended: (i: number) => this.#slot?.attemptEnded(i) };
+    const sink = attemptSink(scope, {
+      response: (status, headers) => this.#respond(status, headers),
       data: (chunk) => {
         this.bytesOut += chunk.length;
         return this.#client.write(chunk, () => this.#call?.resume());
       },
-      end: (trailers) => {
-        end(this.status >= 500 ? 'http-5xx' : 'ok');
-        this.#complete(trailers);
-      },
-      failed: (phase, outcome, code) => {
-        const next = this.#failed(up, { phase, outcome, code });
-        end(outcome, next, code);
-      },
-    };
+      end: (trailers) => this.#complete(trailers),
+      failed: (phase, outcome, code) => this.#failed(up, { phase, outcome, code }),
+    });
     this.#call = this.#s.dialer(this.#route.h2c).dial(up, this.#req, sink);
     if (this.#req.noBody) return;
     for (const chunk of this.#body.chunks) this.#call.write(chunk);
