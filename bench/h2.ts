@@ -31,9 +31,16 @@ async function client(port: number, seconds: number, ca: string): Promise<void> 
   const until = performance.now() + seconds * 1000;
   let requests = 0;
   let errors = 0;
-  const one = (s: http2.ClientHttp2Session): Promise<void> =>
+  const connect = (): http2.ClientHttp2Session => {
+    const s = http2.connect(`https://localhost:${port}`, { ca });
+    s.on('error', () => {});
+    return s;
+  };
+  // A server may end a session after so many requests (GOAWAY): the client reconnects, as a real one would.
+  const one = (slot: { s: http2.ClientHttp2Session }): Promise<void> =>
     new Promise((resolve) => {
-      const r = s.request({ ':path': PATH });
+      if (slot.s.closed || slot.s.destroyed) slot.s = connect();
+      const r = slot.s.request({ ':path': PATH });
       r.on('response', (h) => {
         if (h[':status'] !== 200) errors++;
       });
@@ -47,7 +54,7 @@ async function client(port: number, seconds: number, ca: string): Promise<void> 
         resolve();
       });
     });
-  const sessions = Array.from({ length: SESSIONS }, () => http2.connect(`https://localhost:${port}`, { ca }));
+  const sessions = Array.from({ length: SESSIONS }, () => ({ s: connect() }));
   await Promise.all(
     sessions.flatMap((s) =>
       Array.from({ length: STREAMS }, async () => {
@@ -55,7 +62,7 @@ async function client(port: number, seconds: number, ca: string): Promise<void> 
       }),
     ),
   );
-  for (const s of sessions) s.close();
+  for (const slot of sessions) slot.s.close();
   process.stdout.write(`${JSON.stringify({ requests, errors })}\n`);
 }
 
@@ -104,7 +111,7 @@ async function main(): Promise<void> {
     });
     const conf = nginxConf(dir, nginxPort, upstreams).replace(
       `listen 127.0.0.1:${nginxPort};`,
-      `listen 127.0.0.1:${nginxPort} ssl http2; ssl_certificate ${dir}/leaf.crt; ssl_certificate_key ${dir}/leaf.key; ssl_protocols TLSv1.2 TLSv1.3; http2_max_concurrent_streams 128;`,
+      `listen 127.0.0.1:${nginxPort} ssl http2; ssl_certificate ${dir}/leaf.crt; ssl_certificate_key ${dir}/leaf.key; ssl_protocols TLSv1.2 TLSv1.3; http2_max_concurrent_streams 128; keepalive_requests 1000000;`,
     );
     writeFileSync(join(dir, 'nginx.conf'), conf);
     const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
