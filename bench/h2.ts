@@ -5,24 +5,20 @@
 // Run: `npx tsx bench/h2.ts [--rounds 3] [--seconds 5] [--json]`. Needs nginx with http_v2 (apt-get install -y nginx).
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
-import { type EchoProcess, startEcho } from '../mesh/proxy/testing.ts';
+import type { EchoProcess } from '../mesh/proxy/testing.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
 import { PATH, cpuSeconds, have, nginxConf } from './proxy-peers.ts';
+import { benchArgs, flag, log, stopTlsBench, tlsBenchFixture } from './tls-fixture.ts';
 import { loadAverage, median } from './proxy-product.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const args = benchArgs;
 const SESSIONS = 4;
 const STREAMS = 32;
 
@@ -92,14 +88,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const echoes: EchoProcess[] = [];
   try {
-    const { LocalCa } = await import('../mesh/tls/ca.ts');
-    const { ca } = await LocalCa.open(join(dir, 'ca'));
-    const leaf = await ca.issue({ commonName: 'localhost', sans: ['localhost', '127.0.0.1', '::1'], lifetimeMs: 86_400_000, usage: 'server' });
-    writeFileSync(join(dir, 'leaf.crt'), leaf.cert);
-    writeFileSync(join(dir, 'leaf.key'), leaf.key, { mode: 0o600 });
-    writeFileSync(join(dir, 'ca.crt'), ca.certPem);
-    for (const id of ['echo#1', 'echo#2']) echoes.push(await startEcho(id));
-    const upstreams = echoes.map((e) => e.upstream.port);
+    const upstreams = await tlsBenchFixture(dir, echoes);
     const [cmeshPort, nginxPort] = [await freePort(), await freePort()];
     // bench/tls.ts's child serves the cmesh proxy behind TlsServing, whose ALPN offers h2.
     const tlsBench = fileURLToPath(new URL('./tls.ts', import.meta.url));
@@ -140,9 +129,7 @@ async function main(): Promise<void> {
     if (args.includes('--json')) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else log(`median cmesh/nginx over h2: req/s ${summary.rpsRatio.toFixed(2)}x, CPU/req ${summary.cpuRatio.toFixed(2)}x`);
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    for (const e of echoes) await e.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stopTlsBench(dir, children, echoes);
   }
 }
 

@@ -5,23 +5,19 @@
 // Run: `npx tsx bench/tls.ts [--rounds 3] [--seconds 5] [--json]`. Needs wrk and nginx (apt-get install -y wrk nginx).
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
-import { type EchoProcess, startEcho } from '../mesh/proxy/testing.ts';
+import type { EchoProcess } from '../mesh/proxy/testing.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
 import { PATH, cpuSeconds, have, nginxConf } from './proxy-peers.ts';
+import { benchArgs, flag, log, stopTlsBench, tlsBenchFixture } from './tls-fixture.ts';
 import { loadAverage, median } from './proxy-product.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const args = benchArgs;
 
 /** Child mode: the cmesh HTTP proxy behind a TlsServing with the certificate in `dir`, then `ready` to the parent. */
 async function serveTls(port: number, dir: string, upstreams: number[]): Promise<void> {
@@ -101,14 +97,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const echoes: EchoProcess[] = [];
   try {
-    const { LocalCa } = await import('../mesh/tls/ca.ts');
-    const { ca } = await LocalCa.open(join(dir, 'ca'));
-    const leaf = await ca.issue({ commonName: 'localhost', sans: ['localhost', '127.0.0.1', '::1'], lifetimeMs: 86_400_000, usage: 'server' });
-    writeFileSync(join(dir, 'leaf.crt'), leaf.cert);
-    writeFileSync(join(dir, 'leaf.key'), leaf.key, { mode: 0o600 });
-    writeFileSync(join(dir, 'ca.crt'), ca.certPem);
-    for (const id of ['echo#1', 'echo#2']) echoes.push(await startEcho(id));
-    const upstreams = echoes.map((e) => e.upstream.port);
+    const upstreams = await tlsBenchFixture(dir, echoes);
     const [cmeshPort, nginxPort] = [await freePort(), await freePort()];
     const child = (mode: string, port: number): ChildProcess =>
       spawn(process.execPath, [...DAEMON_V8_FLAGS, '--import', 'tsx', fileURLToPath(import.meta.url), mode, String(port), dir, ...upstreams.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -163,9 +152,7 @@ async function main(): Promise<void> {
       log(`median cmesh/nginx: keep-alive req/s ${summary.keepaliveRpsRatio.toFixed(2)}x (CPU/req ${summary.keepaliveCpuRatio.toFixed(2)}x), new handshakes/s ${summary.handshakeRpsRatio.toFixed(2)}x (CPU/req ${summary.handshakeCpuRatio.toFixed(2)}x)`);
     }
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    for (const e of echoes) await e.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stopTlsBench(dir, children, echoes);
   }
 }
 
