@@ -143,3 +143,22 @@ test('hash_key applies to HTTP/2 streams as to HTTP/1.1 requests: one key, one r
     assert.equal(new Set(answers.map((a) => a.headers['x-replica'])).size, 1, `${user} stays on one replica`);
   }
 });
+
+test('closing the listener drains HTTP/2: the client gets GOAWAY, its running stream still completes', async (t) => {
+  const slow = await startUpstream('web#slow', (req, res) => {
+    req.resume();
+    setTimeout(() => res.end('late'), 300);
+  });
+  t.after(() => slow.close());
+  const p = await startProxy(new TestPool('web', [slow.upstream]), testMesh(), {}, { drainTimeoutMs: 3000 });
+  const session = http2.connect(p.url);
+  t.after(() => session.destroy());
+  const goaway = new Promise<boolean>((resolve) => session.once('goaway', () => resolve(true)));
+  const running = call(session, '/slow');
+  await new Promise((r) => setTimeout(r, 100));
+  const closed = p.close();
+  assert.equal(await goaway, true);
+  const a = await running;
+  assert.deepEqual([a.status, a.body], [200, 'late']);
+  await closed;
+});
