@@ -44,7 +44,10 @@ export class H2Front {
    * (the preface) or HTTP/1.1, which node's http server parses and StreamExchange forwards as h2c streams.
    */
   serveSniffing(socket: Socket, limits: ClientLimits): void {
+    // Slowloris bound before the first byte (node's http server times only what follows it).
+    socket.setTimeout(limits.headersTimeoutMs, () => socket.destroy());
     socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
       if (first.toString('latin1', 0, 16).startsWith('PRI * HTTP/2.0\r\n')) {
         socket.pause();
         this.serve(socket, first);
