@@ -24,7 +24,8 @@ export interface AttemptScope {
 }
 
 export interface AttemptHandlers {
-  response(status: number, headers: OutgoingHttpHeaders): void;
+  /** False: the response was discarded for a retry (a 502/503 not yet forwarded). */
+  response(status: number, headers: OutgoingHttpHeaders): boolean;
   data(chunk: Buffer): boolean;
   end(trailers: OutgoingHttpHeaders | undefined): void;
   /** Decides what follows the failure (failover, retry, the proxy's answer). */
@@ -50,7 +51,7 @@ export function attemptSink(a: AttemptScope, on: AttemptHandlers): CallSink {
   return {
     response: (status, headers) => {
       latencyMs = performance.now() - t0;
-      on.response(status, headers);
+      if (!on.response(status, headers)) end('http-5xx', 'retry', `HTTP ${status}`);
     },
     data: on.data,
     end: (trailers) => {

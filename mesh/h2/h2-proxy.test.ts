@@ -162,3 +162,26 @@ test('closing the listener drains HTTP/2: the client gets GOAWAY, its running st
   assert.deepEqual([a.status, a.body], [200, 'late']);
   await closed;
 });
+
+test('a 503 not yet forwarded is retried on another replica for a replay-safe stream, as for HTTP/1.1', async (t) => {
+  const busy = await startUpstream('web#1', (req, res) => {
+    req.resume();
+    res.statusCode = 503;
+    res.end('busy');
+  });
+  const ok = await startUpstream('web#2', (req, res) => {
+    req.resume();
+    res.end('ok');
+  });
+  t.after(() => Promise.all([busy.close(), ok.close()]));
+  const p = await startProxy(new TestPool('web', [busy.upstream, ok.upstream]), testMesh());
+  t.after(() => p.close());
+  const session = http2.connect(p.url);
+  t.after(() => session.close());
+  const answers = await Promise.all(Array.from({ length: 4 }, () => call(session, '/')));
+  assert.deepEqual(answers.map((a) => [a.status, a.body]), Array(4).fill([200, 'ok']));
+  assert.equal((p.listener.proxy.stats() as ProxyStats).retries, 2);
+  const post = await call(session, '/', 'not replay-safe');
+  const second = await call(session, '/', 'not replay-safe');
+  assert.deepEqual([post.status, second.status].sort(), [200, 503], 'a POST gets the 503 as it came');
+});

@@ -1,17 +1,13 @@
-// One HTTP/2 client stream (or an HTTP/1.1 request to h2c replicas) through the proxy: the listener's policy, a
-// balancer pick per stream, replays while no response byte has been sent, and the same stats, attempt reports,
-// passive-health results and access log as an HTTP/1.1 exchange.
+// One HTTP/2 stream (or HTTP/1.1 request to h2c replicas) through the proxy: policy, a pick per stream, replays while
+// no response byte was sent, and the stats, attempt reports, health results and access log of an HTTP/1.1 exchange.
 
 import type { OutgoingHttpHeaders } from 'node:http2';
-import type { PickContext } from '../balancer/types.ts';
 import { editHeaders } from '../policy/actions.ts';
 import type { Answer, Forward } from '../policy/listener-policy.ts';
 import { accessLogEntry, emitRequest } from '../proxy/access-log.ts';
 import { countError } from '../proxy/context.ts';
 import { type ProxyError, noHealthyReplica } from '../proxy/error-responses.ts';
-import { ExchangeFailures } from '../proxy/exchange-failures.ts';
 import { type AttemptFailure, isReplaySafe, nextAfterFailure } from '../proxy/retry.ts';
-import { RetrySlot } from '../proxy/retry-slot.ts';
 import type { Upstream } from '../upstream-pool.ts';
 import { attemptSink } from './attempt-sink.ts';
 import { type CallRequest, type StreamSettings, type UpstreamCall, fieldList, h2ResponseHeaders } from './call.ts';
@@ -19,6 +15,7 @@ import { type CallRequest, type StreamSettings, type UpstreamCall, fieldList, h2
 export type { StreamSettings } from './call.ts';
 import type { ClientStream } from './client-stream.ts';
 import { ReplayBody } from './replay-body.ts';
+import { StreamRetries } from './stream-retries.ts';
 import { type StreamRoute, answerParts, streamRoute } from './stream-route.ts';
 
 export class StreamExchange {
@@ -33,13 +30,9 @@ export class StreamExchange {
   readonly #answer: Answer | undefined;
   /** Not yet dispatched to a replica: a route's breaker counts it as pending until then. */
   #pending = true;
-  #pick: PickContext | undefined;
-  #failures: ExchangeFailures | undefined;
-  #slot: RetrySlot | undefined;
+  readonly #retries: StreamRetries;
   #call: UpstreamCall | undefined;
   #upstream: Upstream | undefined;
-  #retriesUsed = 0;
-  #failovers = 0;
   #errorCode: string | undefined;
   #grpcStatus: string | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -63,7 +56,8 @@ export class StreamExchange {
     this.#answer = decision?.kind === 'answer' ? decision : undefined;
     // lb ring-hash: the same key as an HTTP/1.1 request would give (header, cookie or client IP).
     const hashKey = s.ctx.hashKey?.(req.headers, s.info.clientIp);
-    if (hashKey !== undefined) this.#pick = { hashKey };
+    const replaySafe = this.#route.h2c || isReplaySafe(this.method, req.headers.includes('idempotency-key'));
+    this.#retries = new StreamRetries(hashKey, this.#route, replaySafe);
   }
 
   get service(): string {
@@ -87,7 +81,11 @@ export class StreamExchange {
       },
     );
     client.onClose(() => {
-      if (!this.finished) this.#abort();
+      // The client left before the response was complete: the attempt stops (a retry started later would, too).
+      if (!this.finished && !this.aborted) {
+        this.aborted = true;
+        this.#call?.cancel();
+      }
       this.#settle();
     });
     const a = this.#answer;
@@ -109,14 +107,15 @@ export class StreamExchange {
   #attempt(): void {
     if (this.aborted || this.finished) return;
     const { pool, requestMs } = this.#route;
-    const up = pool.pick(this.#pick);
+    const r = this.#retries;
+    const up = pool.pick(r.pick);
     if (up === undefined) {
       this.#fail(noHealthyReplica(this.service, pool.snapshot()));
       return;
     }
-    if (this.#failures !== undefined && !this.#failures.mayRetry(up.id)) {
+    if (r.failures !== undefined && !r.failures.mayRetry(up.id)) {
       // The balancer had nowhere else to go.
-      this.#fail(this.#failures.response(this.service, requestMs));
+      this.#fail(r.response(this.service, requestMs));
       return;
     }
     if (this.#pending) {
@@ -126,9 +125,13 @@ export class StreamExchange {
     const n = ++this.attempts;
     this.#s.ctx.stats.attempts++;
     this.#upstream = up;
-    const scope = { ctx: this.#s.ctx, pool, service: this.service, up, n, status: () => this.status, ended: (i: number) => this.#slot?.attemptEnded(i) };
+    const scope = { ctx: this.#s.ctx, pool, service: this.service, up, n, status: () => this.status, ended: (i: number) => r.slot?.attemptEnded(i) };
     const sink = attemptSink(scope, {
-      response: (status, headers) => this.#respond(status, headers),
+      response: (status, headers) => {
+        if (this.#retriedOnStatus(up, status)) return false;
+        this.#respond(status, headers);
+        return true;
+      },
       data: (chunk) => {
         this.bytesOut += chunk.length;
         return this.#client.write(chunk, () => this.#call?.resume());
@@ -163,9 +166,8 @@ export class StreamExchange {
 
   /** Decides what follows a failed attempt: failover, a counted retry (budget allowing), or the proxy's own answer. */
   #failed(up: Upstream, failure: AttemptFailure): 'failover' | 'retry' | 'respond' | undefined {
-    this.#pick ??= {};
-    this.#failures ??= new ExchangeFailures(this.#pick);
-    this.#failures.record(up, failure);
+    const r = this.#retries;
+    r.record(up, failure);
     if (this.aborted || this.finished) return undefined;
     if (failure.phase === 'responding' || this.headSent) {
       // Response bytes are with the client: the truncation must be visible, as a reset stream.
@@ -173,28 +175,33 @@ export class StreamExchange {
       return 'respond';
     }
     const { ctx } = this.#s;
-    const { h2c, retries, retryOn, pool, requestMs } = this.#route;
-    // h2c replicas: a call is replayed whenever no response byte reached the client (gRPC's rule).
-    const replaySafe = h2c || isReplaySafe(this.method, this.#req.headers.includes('idempotency-key'));
-    const q = { failure, replaySafe, bodyReplayable: this.#body.replayable, retriesUsed: this.#retriesUsed, retriesAllowed: retries, on: retryOn };
-    const decision = nextAfterFailure(q, this.#failovers, pool);
+    const { pool, requestMs } = this.#route;
+    const decision = nextAfterFailure(r.question(failure, this.#body.replayable), r.failovers, pool);
     if (decision === 'failover') {
-      this.#failovers++;
+      r.failovers++;
       ctx.stats.failovers++;
       queueMicrotask(() => this.#attempt());
       return 'failover';
     }
     if (decision === 'retry') {
-      this.#slot ??= new RetrySlot(ctx.budget, ctx.stats);
-      this.#slot.retry(this.attempts + 1, () => this.#retry(), () => this.#fail(this.#failures!.response(this.service, requestMs)), () => this.aborted || this.finished);
+      const giveUp = (): void => this.#fail(r.response(this.service, requestMs));
+      r.takeSlot(ctx).retry(this.attempts + 1, () => this.#retry(), giveUp, () => this.aborted || this.finished);
       return 'retry';
     }
-    this.#fail(this.#failures.response(this.service, requestMs));
+    this.#fail(r.response(this.service, requestMs));
     return 'respond';
   }
 
+  /** A 502/503 not yet forwarded: discarded and retried elsewhere when the rules and the budget allow. */
+  #retriedOnStatus(up: Upstream, status: number): boolean {
+    if (!this.#retries.retryOnStatus(this.#s.ctx, up, status, this.#body.replayable, this.attempts + 1)) return false;
+    this.#call?.cancel();
+    this.#retry();
+    return true;
+  }
+
   #retry(): void {
-    this.#retriesUsed++;
+    this.#retries.used++;
     this.#s.ctx.stats.retries++;
     this.#attempt();
   }
@@ -203,7 +210,7 @@ export class StreamExchange {
     if (this.finished || this.aborted) return;
     this.#call?.cancel();
     if (this.headSent) this.#client.reset();
-    else this.#fail((this.#failures ?? new ExchangeFailures({})).response(this.service, this.#route.requestMs, true));
+    else this.#fail(this.#retries.response(this.service, this.#route.requestMs, true));
   }
 
   /** The proxy's own answer (as HTTP/1.1 does: status, `x-cmesh-error`, a one-line body). */
@@ -222,12 +229,6 @@ export class StreamExchange {
     this.#complete(undefined);
   }
 
-  #abort(): void {
-    if (this.finished || this.aborted) return;
-    this.aborted = true;
-    this.#call?.cancel();
-  }
-
   /** Accounting and logs, once, when the client stream has closed. */
   #settle(): void {
     if (this.#closed) return;
@@ -236,7 +237,7 @@ export class StreamExchange {
     const { ctx } = this.#s;
     ctx.stats.active--;
     ctx.budget.requestEnded();
-    this.#slot?.release();
+    this.#retries.slot?.release();
     this.#route.breaker?.done(this.#pending);
     if (ctx.onAccessLog === undefined && ctx.onRequest === undefined) return;
     const entry = accessLogEntry(this, ctx.service, this.#s.info.clientIp, this.#upstream?.id, this.#errorCode, this.#route.label);
