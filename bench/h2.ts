@@ -14,8 +14,8 @@ import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import type { EchoProcess } from '../mesh/proxy/testing.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
-import { PATH, cpuSeconds, have, nginxConf } from './proxy-peers.ts';
-import { benchArgs, flag, log, stopTlsBench, tlsBenchFixture } from './tls-fixture.ts';
+import { PATH, have, nginxConf } from './proxy-peers.ts';
+import { type Sample, benchArgs, flag, log, stopTlsBench, tlsBenchFixture, withCpu } from './tls-fixture.ts';
 import { loadAverage, median } from './proxy-product.ts';
 
 const args = benchArgs;
@@ -62,22 +62,13 @@ async function client(port: number, seconds: number, ca: string): Promise<void> 
   process.stdout.write(`${JSON.stringify({ requests, errors })}\n`);
 }
 
-interface Sample {
-  rps: number;
-  cpuUsPerReq: number;
-  errors: number;
-}
-
 function measure(pid: number, port: number, seconds: number, dir: string): Sample {
-  const c0 = cpuSeconds(pid);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--client', String(port), String(seconds), join(dir, 'ca.crt')], {
-    encoding: 'utf8',
-    timeout: (seconds + 30) * 1000,
+  return withCpu(pid, () => {
+    const client = ['--import', 'tsx', fileURLToPath(import.meta.url), '--client', String(port), String(seconds), join(dir, 'ca.crt')];
+    const out = execFileSync(process.execPath, client, { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+    const { requests, errors } = JSON.parse(out) as { requests: number; errors: number };
+    return { requests, rps: requests / seconds, errors };
   });
-  const c1 = cpuSeconds(pid);
-  const { requests, errors } = JSON.parse(out) as { requests: number; errors: number };
-  const cpu = c1.user - c0.user + c1.sys - c0.sys;
-  return { rps: requests / seconds, cpuUsPerReq: requests > 0 ? (cpu * 1e6) / requests : 0, errors };
 }
 
 async function main(): Promise<void> {

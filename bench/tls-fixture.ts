@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EchoProcess, startEcho } from '../mesh/proxy/testing.ts';
+import { cpuSeconds } from './proxy-peers.ts';
 
 /** Writes the certificate files into `dir` and starts the replicas into `echoes` (the caller stops them). */
 export async function tlsBenchFixture(dir: string, echoes: EchoProcess[]): Promise<number[]> {
@@ -31,4 +32,19 @@ export async function stopTlsBench(dir: string, children: ChildProcess[], echoes
   for (const c of children) c.kill('SIGTERM');
   for (const e of echoes) await e.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+export interface Sample {
+  rps: number;
+  cpuUsPerReq: number;
+  errors: number;
+}
+
+/** Runs one load and charges the proxy process's CPU (user + sys) over it to each request. */
+export function withCpu(pid: number, load: () => { requests: number; rps: number; errors: number }): Sample {
+  const c0 = cpuSeconds(pid);
+  const r = load();
+  const c1 = cpuSeconds(pid);
+  const cpu = c1.user - c0.user + c1.sys - c0.sys;
+  return { rps: r.rps, cpuUsPerReq: r.requests > 0 ? (cpu * 1e6) / r.requests : 0, errors: r.errors };
 }

@@ -13,8 +13,8 @@ import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import type { EchoProcess } from '../mesh/proxy/testing.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
-import { PATH, cpuSeconds, have, nginxConf } from './proxy-peers.ts';
-import { benchArgs, flag, log, stopTlsBench, tlsBenchFixture } from './tls-fixture.ts';
+import { PATH, have, nginxConf } from './proxy-peers.ts';
+import { type Sample, benchArgs, flag, log, stopTlsBench, tlsBenchFixture, withCpu } from './tls-fixture.ts';
 import { loadAverage, median } from './proxy-product.ts';
 
 const args = benchArgs;
@@ -59,23 +59,15 @@ function nginxTlsConf(dir: string, port: number, upstreams: number[]): string {
   );
 }
 
-interface Sample {
-  rps: number;
-  cpuUsPerReq: number;
-  errors: number;
-}
-
 /** wrk -t1 -c64 over HTTPS; `close` makes every request a new connection and a full handshake. */
 function measure(pid: number, port: number, seconds: number, close: boolean): Sample {
-  const c0 = cpuSeconds(pid);
-  const headers = close ? ['-H', 'Connection: close'] : [];
-  const out = execFileSync('wrk', ['-t1', `-c${close ? 16 : 64}`, `-d${seconds}s`, ...headers, `https://127.0.0.1:${port}${PATH}`], { encoding: 'utf8', timeout: (seconds + 20) * 1000 });
-  const c1 = cpuSeconds(pid);
-  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
-  const requests = num(/(\d+) requests in/);
-  const socketErrors = /Socket errors: (.*)/.exec(out)?.[1]?.match(/\d+/g)?.reduce((a, b) => a + Number(b), 0) ?? 0;
-  const cpu = c1.user - c0.user + c1.sys - c0.sys;
-  return { rps: num(/Requests\/sec:\s+([\d.]+)/), cpuUsPerReq: requests > 0 ? (cpu * 1e6) / requests : 0, errors: num(/Non-2xx or 3xx responses: (\d+)/) + socketErrors };
+  return withCpu(pid, () => {
+    const headers = close ? ['-H', 'Connection: close'] : [];
+    const out = execFileSync('wrk', ['-t1', `-c${close ? 16 : 64}`, `-d${seconds}s`, ...headers, `https://127.0.0.1:${port}${PATH}`], { encoding: 'utf8', timeout: (seconds + 20) * 1000 });
+    const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
+    const socketErrors = /Socket errors: (.*)/.exec(out)?.[1]?.match(/\d+/g)?.reduce((a, b) => a + Number(b), 0) ?? 0;
+    return { requests: num(/(\d+) requests in/), rps: num(/Requests\/sec:\s+([\d.]+)/), errors: num(/Non-2xx or 3xx responses: (\d+)/) + socketErrors };
+  });
 }
 
 async function waitReady(child: ChildProcess, what: string): Promise<void> {
