@@ -3,7 +3,7 @@
 
 import type { OutgoingHttpHeaders } from 'node:http2';
 import type { ProxyContext } from '../proxy/context.ts';
-import type { AttemptPhase } from '../proxy/retry.ts';
+import { type AttemptPhase, HEADERS_TIMEOUT } from '../proxy/retry.ts';
 import type { AttemptOutcome, Upstream, UpstreamPool } from '../upstream-pool.ts';
 import type { CallSink } from './call.ts';
 
@@ -21,6 +21,9 @@ export interface AttemptScope {
   status(): number;
   /** The attempt is over (the exchange gives back a retry-budget slot it held for it). */
   ended(n: number): void;
+  /** `retry.per_try_timeout`: no response head within this fails the try as a timeout (after `cancel`). */
+  perTryMs?: number | undefined;
+  cancel(): void;
 }
 
 export interface AttemptHandlers {
@@ -37,9 +40,11 @@ export function attemptSink(a: AttemptScope, on: AttemptHandlers): CallSink {
   const t0 = performance.now();
   let latencyMs = -1;
   let ended = false;
+  const perTry = a.perTryMs === undefined ? undefined : setTimeout(() => timedOut(), a.perTryMs);
   const end = (outcome: AttemptOutcome, next?: Next, code?: string): void => {
     if (ended) return;
     ended = true;
+    clearTimeout(perTry);
     const ms = latencyMs >= 0 ? latencyMs : performance.now() - t0;
     a.pool.onResult(a.up.id, ms, outcome);
     a.ended(a.n);
@@ -48,9 +53,15 @@ export function attemptSink(a: AttemptScope, on: AttemptHandlers): CallSink {
     const status = a.status();
     report({ service: a.service, upstream: a.up.id, attempt: a.n, outcome, latencyMs: ms, ...(status ? { status } : {}), ...(code ? { code } : {}), ...(next ? { next } : {}) });
   };
+  const timedOut = (): void => {
+    if (ended || latencyMs >= 0) return;
+    a.cancel();
+    end('timeout', on.failed('sent', 'timeout', HEADERS_TIMEOUT), HEADERS_TIMEOUT);
+  };
   return {
     response: (status, headers) => {
       latencyMs = performance.now() - t0;
+      clearTimeout(perTry);
       if (!on.response(status, headers)) end('http-5xx', 'retry', `HTTP ${status}`);
     },
     data: on.data,

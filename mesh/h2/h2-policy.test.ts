@@ -71,3 +71,31 @@ test('routes, edits, redirects and rate limits apply to HTTP/2 streams', async (
     ['/limited/a', 429, 'front', '#2'],
   ]);
 });
+
+test('retry.per_try_timeout with on: [timeout] moves a slow stream to the next replica', async (t) => {
+  const slow = await startUpstream('web#1', (req, res) => {
+    req.resume();
+    setTimeout(() => res.end('slow'), 1000).unref();
+  });
+  const good = await startUpstream('web#2', (req, res) => {
+    req.resume();
+    res.end('good');
+  });
+  t.after(() => Promise.all([slow.close(), good.close()]));
+  const retry = { on: ['timeout' as const], statuses: [], attempts: 1, perTryTimeoutMs: 150 };
+  // The slow replica first, always: the first try must be the one that times out.
+  const pool = new TestPool('web', [slow.upstream, good.upstream]);
+  pool.pick = (ctx) => pool.upstreams.find((u) => !ctx?.exclude?.has(u.id)) ?? pool.upstreams[0];
+  const mesh = testMesh({ retries: 1, policy: { retry } });
+  const state = new ProjectPolicyState();
+  state.update({ web: { policy: { retry } } });
+  const policy = new ListenerPolicy({ service: 'web', listenerPort: 80, state, resolve: () => ({ service: 'web', pool, mesh }) }, mesh.policy);
+  const p = await startProxy(pool, mesh, { policy });
+  t.after(() => p.close());
+  const session = http2.connect(p.url);
+  t.after(() => session.close());
+  const t0 = performance.now();
+  const a = await call(session, '/x');
+  assert.deepEqual([a.status, a.body], [200, 'good']);
+  assert.ok(performance.now() - t0 < 900, 'did not wait for the slow replica');
+});

@@ -69,8 +69,7 @@ export class StreamExchange {
     ctx.stats.requests++;
     ctx.stats.active++;
     ctx.budget.requestStarted();
-    const client = this.#client;
-    client.onBody(
+    this.#client.onBody(
       (chunk) => {
         this.#body.push(chunk);
         this.#call?.write(chunk);
@@ -80,7 +79,7 @@ export class StreamExchange {
         this.#call?.end();
       },
     );
-    client.onClose(() => {
+    this.#client.onClose(() => {
       // The client left before the response was complete: the attempt stops (a retry started later would, too).
       if (!this.finished && !this.aborted) {
         this.aborted = true;
@@ -125,7 +124,8 @@ export class StreamExchange {
     const n = ++this.attempts;
     this.#s.ctx.stats.attempts++;
     this.#upstream = up;
-    const scope = { ctx: this.#s.ctx, pool, service: this.service, up, n, status: () => this.status, ended: (i: number) => r.slot?.attemptEnded(i) };
+    const perTryMs = this.#route.retryOn?.perTryTimeoutMs;
+    const scope = { ctx: this.#s.ctx, pool, service: this.service, up, n, perTryMs, status: () => this.status, ended: (i: number) => r.slot?.attemptEnded(i), cancel: () => call.cancel() };
     const sink = attemptSink(scope, {
       response: (status, headers) => {
         if (this.#retriedOnStatus(up, status)) return false;
@@ -139,7 +139,8 @@ export class StreamExchange {
       end: (trailers) => this.#complete(trailers),
       failed: (phase, outcome, code) => this.#failed(up, { phase, outcome, code }),
     });
-    this.#call = this.#s.dialer(this.#route.h2c).dial(up, this.#req, sink);
+    const call = this.#s.dialer(this.#route.h2c).dial(up, this.#req, sink);
+    this.#call = call;
     if (this.#req.noBody) return;
     for (const chunk of this.#body.chunks) this.#call.write(chunk);
     if (this.#body.ended) this.#call.end();
