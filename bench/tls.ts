@@ -5,24 +5,20 @@
 // Run: `npx tsx bench/tls.ts [--rounds 3] [--seconds 5] [--json]`. Needs wrk and nginx (apt-get install -y wrk nginx).
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
-import { type EchoProcess, startEcho } from '../mesh/proxy/testing.ts';
+import type { EchoProcess } from '../mesh/proxy/testing.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
-import { PATH, cpuSeconds, have, nginxConf } from './proxy-peers.ts';
+import { PATH, have, nginxConf } from './proxy-peers.ts';
+import { type Sample, benchArgs, flag, log, stopTlsBench, tlsBenchFixture, withCpu } from './tls-fixture.ts';
 import { loadAverage, median } from './proxy-product.ts';
 import { parseWrk } from './wrk.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const args = benchArgs;
 
 /** Child mode: the cmesh HTTP proxy behind a TlsServing with the certificate in `dir`, then `ready` to the parent. */
 async function serveTls(port: number, dir: string, upstreams: number[]): Promise<void> {
@@ -64,21 +60,14 @@ function nginxTlsConf(dir: string, port: number, upstreams: number[]): string {
   );
 }
 
-interface Sample {
-  rps: number;
-  cpuUsPerReq: number;
-  errors: number;
-}
-
 /** wrk -t1 -c64 over HTTPS; `close` makes every request a new connection and a full handshake. */
 function measure(pid: number, port: number, seconds: number, close: boolean): Sample {
-  const c0 = cpuSeconds(pid);
-  const headers = close ? ['-H', 'Connection: close'] : [];
-  const out = execFileSync('wrk', ['-t1', `-c${close ? 16 : 64}`, `-d${seconds}s`, ...headers, `https://127.0.0.1:${port}${PATH}`], { encoding: 'utf8', timeout: (seconds + 20) * 1000 });
-  const c1 = cpuSeconds(pid);
-  const { rps, requests, errors } = parseWrk(out);
-  const cpu = c1.user - c0.user + c1.sys - c0.sys;
-  return { rps, cpuUsPerReq: requests > 0 ? (cpu * 1e6) / requests : 0, errors };
+  return withCpu(pid, () => {
+    const headers = close ? ['-H', 'Connection: close'] : [];
+    const out = execFileSync('wrk', ['-t1', `-c${close ? 16 : 64}`, `-d${seconds}s`, ...headers, `https://127.0.0.1:${port}${PATH}`], { encoding: 'utf8', timeout: (seconds + 20) * 1000 });
+    const { rps, requests, errors } = parseWrk(out);
+    return { requests, rps, errors };
+  });
 }
 
 async function waitReady(child: ChildProcess, what: string): Promise<void> {
@@ -100,14 +89,7 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const echoes: EchoProcess[] = [];
   try {
-    const { LocalCa } = await import('../mesh/tls/ca.ts');
-    const { ca } = await LocalCa.open(join(dir, 'ca'));
-    const leaf = await ca.issue({ commonName: 'localhost', sans: ['localhost', '127.0.0.1', '::1'], lifetimeMs: 86_400_000, usage: 'server' });
-    writeFileSync(join(dir, 'leaf.crt'), leaf.cert);
-    writeFileSync(join(dir, 'leaf.key'), leaf.key, { mode: 0o600 });
-    writeFileSync(join(dir, 'ca.crt'), ca.certPem);
-    for (const id of ['echo#1', 'echo#2']) echoes.push(await startEcho(id));
-    const upstreams = echoes.map((e) => e.upstream.port);
+    const upstreams = await tlsBenchFixture(dir, echoes);
     const [cmeshPort, nginxPort] = [await freePort(), await freePort()];
     const child = (mode: string, port: number): ChildProcess =>
       spawn(process.execPath, [...DAEMON_V8_FLAGS, '--import', 'tsx', fileURLToPath(import.meta.url), mode, String(port), dir, ...upstreams.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -166,9 +148,7 @@ async function main(): Promise<void> {
       log(`median cmesh/nginx: keep-alive req/s ${summary.keepaliveRpsRatio.toFixed(2)}x (CPU/req ${summary.keepaliveCpuRatio.toFixed(2)}x), new handshakes/s ${summary.handshakeRpsRatio.toFixed(2)}x (CPU/req ${summary.handshakeCpuRatio.toFixed(2)}x); handshake CPU cmesh/node floor ${summary.handshakeCpuOverFloor.toFixed(2)}x`);
     }
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    for (const e of echoes) await e.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stopTlsBench(dir, children, echoes);
   }
 }
 

@@ -9,6 +9,7 @@ import type { DaemonEvent } from './api/events.ts';
 import type { GatewayStats } from './api/gateway-control.ts';
 import { parseReplicaId } from './api/labels.ts';
 import { IngressDuration, IngressSeries, METHOD_LABELS } from './metrics-ingress.ts';
+import { registerGrpcMetrics } from './metrics-grpc.ts';
 import { registerUdpMetrics, type UdpPortCounters } from './metrics-udp.ts';
 import { type BreakerCounters, type PolicyRequestEntry, registerPolicyMetrics } from './metrics-policy.ts';
 
@@ -65,6 +66,7 @@ export class DaemonMetrics {
   /** Ingress request series by project, then service; their counts reach #requests when it is collected. */
   readonly #ingress = new Map<string, Map<string, IngressSeries>>();
   readonly #policy: (project: string, entry: PolicyRequestEntry, n?: number) => void;
+  readonly #grpc: (project: string, service: string, grpcStatus: string) => void;
   /** Build start times by project/service: the duration is measured between the start and the done/failed event. */
   readonly #buildStarts = new Map<string, number>();
 
@@ -132,6 +134,7 @@ export class DaemonMetrics {
       registers,
     });
     this.#policy = registerPolicyMetrics(registers, options.breakers ?? (() => []));
+    this.#grpc = registerGrpcMetrics(registers);
     this.#replicaGauges(registers, options.snapshot ?? (() => []));
     registerUdpMetrics(registers, options.udp ?? (() => []));
   }
@@ -166,7 +169,7 @@ export class DaemonMetrics {
   }
 
   /** One finished client request (HTTP proxies' `onRequest`): on the hot path, so counted locally (metrics-ingress.ts). */
-  request(project: string, entry: Pick<AccessLogEntry, 'service' | 'method' | 'status' | 'durationMs' | 'upstream'> & Partial<PolicyRequestEntry>): void {
+  request(project: string, entry: Pick<AccessLogEntry, 'service' | 'method' | 'status' | 'durationMs' | 'upstream' | 'grpcStatus'> & Partial<PolicyRequestEntry>): void {
     let byService = this.#ingress.get(project);
     if (byService === undefined) {
       byService = new Map();
@@ -179,6 +182,7 @@ export class DaemonMetrics {
     }
     series.record(entry.upstream, entry.method, entry.status, entry.durationMs);
     this.#policy(project, entry);
+    if (entry.grpcStatus !== undefined) this.#grpc(project, entry.service, entry.grpcStatus);
   }
 
   /**

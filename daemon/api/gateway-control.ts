@@ -32,6 +32,8 @@ const meshSchema = z.object({
   hashKey: z.string().optional(),
   accessLog: z.boolean(),
   healthExplicit: z.boolean(),
+  /** `protocol: h2c|grpc`: the replicas speak h2c (mesh/h2 balances per stream). */
+  upstream: z.literal('h2c').optional(),
 });
 
 const replicaSchema = z.object({
@@ -153,6 +155,7 @@ export function gatewayMesh(m: MeshSpec, probePort: number): GatewayService['mes
     ...(m.hashKey === undefined ? {} : { hashKey: m.hashKey }),
     accessLog: m.accessLog,
     healthExplicit: m.healthExplicit,
+    ...(m.upstream === undefined ? {} : { upstream: m.upstream }),
   };
 }
 

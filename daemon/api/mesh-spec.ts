@@ -38,6 +38,8 @@ export interface MeshSpec {
   healthExplicit: boolean;
   /** True when `protocol` was set in x-cmesh (east-west treats only a declared `http` as HTTP on unpublished ports). */
   protocolExplicit?: boolean;
+  /** `protocol: h2c` (alias `grpc`): replicas speak HTTP/2 in clear, one long-lived session each, balanced per stream. */
+  upstream?: 'h2c';
   /** `x-cmesh.mesh: false`: the service opts out of the east-west mesh (plain Docker DNS). Undefined = meshed. */
   eastWest?: boolean;
   /** `x-cmesh.ports`: more container ports the east-west mesh serves besides `ports` and `expose`. */

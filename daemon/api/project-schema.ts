@@ -139,6 +139,7 @@ const MeshSpecSchema = z.strictObject({
   rollout: z.strictObject({ maxSurge: count }).optional(),
   healthExplicit: z.boolean(),
   protocolExplicit: z.boolean().optional(),
+  upstream: z.literal('h2c').optional(),
   eastWest: z.boolean().optional(),
   ports: z.array(z.number().int().min(1).max(65_535)).optional(),
   policy: TrafficPolicySchema.optional(),

@@ -66,7 +66,8 @@ export const RESTART_VALUES = ['no', 'always', 'on-failure', 'unless-stopped'] a
 export const DEPENDS_CONDITIONS = ['service_started', 'service_healthy', 'service_completed_successfully'] as const;
 export const WATCH_ACTIONS = ['sync', 'rebuild', 'sync+restart', 'restart', 'sync+exec'] as const;
 export const LB_STRATEGIES = ['round-robin', 'random', 'weighted', 'p2c', 'ewma', 'ring-hash'] as const;
-export const PROTOCOLS = ['http', 'tcp'] as const;
+/** `h2c` (alias `grpc`) is HTTP whose replicas speak HTTP/2 in clear: MeshSpec `protocol: 'http'`, `upstream: 'h2c'`. */
+export const PROTOCOLS = ['http', 'tcp', 'h2c', 'grpc'] as const;
 
 /** Compose's rule for service names. */
 export const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;

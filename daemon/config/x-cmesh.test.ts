@@ -79,8 +79,19 @@ test('health is derived from an HTTP healthcheck, else TCP', () => {
   assert.deepEqual([explicit.mesh.health.path, explicit.mesh.health.port], ['/b', undefined]);
 });
 
+test('protocol h2c and its alias grpc: an HTTP listener over h2c replicas, written back as declared', () => {
+  for (const declared of ['h2c', 'grpc']) {
+    const svc = service(`services:\n  rpc:\n    image: x\n    x-cmesh: {protocol: ${declared}}\n`, "rpc");
+    assert.deepEqual([svc.mesh.protocol, svc.mesh.upstream, svc.mesh.protocolExplicit], ['http', 'h2c', true]);
+  }
+  assert.equal(service('services:\n  web:\n    image: x\n').mesh.upstream, undefined);
+  const err = loadError('services:\n  rpc:\n    image: x\n    x-cmesh:\n      protocol: http2\n');
+  assert.deepEqual(where(err), ['5:17 services.rpc.x-cmesh.protocol']);
+  assert.match(err.message, /http2/);
+});
+
 test('validation errors are collected with positions; unknown keys warn', () => {
-  const err = loadError('services:\n  web:\n    image: x\n    x-cmesh:\n      lb: fastest\n      protocol: grpc\n      weight: -1\n      weights: [1, "a"]\n      retries: lots\n      health: {path: healthz, rise: 0, interval: fast}\n      timeouts: {connect: 1}\n      bind: localhost\n      access_log: "yes"\n');
+  const err = loadError('services:\n  web:\n    image: x\n    x-cmesh:\n      lb: fastest\n      protocol: grpc2\n      weight: -1\n      weights: [1, "a"]\n      retries: lots\n      health: {path: healthz, rise: 0, interval: fast}\n      timeouts: {connect: 1}\n      bind: localhost\n      access_log: "yes"\n');
   assert.deepEqual(where(err), [
     '5:11 services.web.x-cmesh.lb',
     '6:17 services.web.x-cmesh.protocol',

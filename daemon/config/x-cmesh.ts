@@ -27,7 +27,7 @@ export const MESH_DEFAULTS = {
 type HealthOverrides = Partial<Omit<HealthProbe, never>>;
 export interface MeshOverrides {
   lb?: MeshSpec['lb'];
-  protocol?: MeshSpec['protocol'];
+  protocol?: (typeof PROTOCOLS)[number];
   weight?: number;
   weights?: number[];
   health?: HealthOverrides;
@@ -225,14 +225,21 @@ export function deriveHttpProbe(hc: HealthcheckSpec | undefined): { path: string
   return { path: `${url.pathname}${url.search}`, port: url.port === '' ? 80 : Number(url.port) };
 }
 
+/** `h2c` and `grpc` are HTTP listeners (h1, h2 and h2c clients alike) in front of h2c replicas. */
+function meshProtocol(declared: MeshOverrides['protocol']): MeshSpec['protocol'] {
+  if (declared === undefined) return MESH_DEFAULTS.protocol;
+  return declared === 'h2c' || declared === 'grpc' ? 'http' : declared;
+}
+
 /** Service overrides over project defaults over built-in defaults; health falls back to the compose healthcheck. */
 export function resolveMesh(defaults: MeshOverrides, own: MeshOverrides, hc: HealthcheckSpec | undefined): MeshSpec {
   const explicitHealth = defaults.health !== undefined || own.health !== undefined;
   const derived = explicitHealth ? undefined : deriveHttpProbe(hc);
   const health: HealthProbe = { ...MESH_DEFAULTS.health, ...derived, ...defaults.health, ...own.health };
+  const declared = own.protocol ?? defaults.protocol;
   const spec: MeshSpec = {
     lb: own.lb ?? defaults.lb ?? MESH_DEFAULTS.lb,
-    protocol: own.protocol ?? defaults.protocol ?? MESH_DEFAULTS.protocol,
+    protocol: meshProtocol(declared),
     weights: own.weights ?? defaults.weights ?? [],
     weight: own.weight ?? defaults.weight ?? MESH_DEFAULTS.weight,
     health,
@@ -248,7 +255,8 @@ export function resolveMesh(defaults: MeshOverrides, own: MeshOverrides, hc: Hea
   if (hashKey !== undefined) spec.hashKey = hashKey;
   const maxSurge = own.rollout?.maxSurge ?? defaults.rollout?.maxSurge;
   if (maxSurge !== undefined) spec.rollout = { maxSurge };
-  if ((own.protocol ?? defaults.protocol) !== undefined) spec.protocolExplicit = true;
+  if (declared !== undefined) spec.protocolExplicit = true;
+  if (declared === 'h2c' || declared === 'grpc') spec.upstream = 'h2c';
   const mesh = own.mesh ?? defaults.mesh;
   if (mesh === false) spec.eastWest = false;
   const ports = [...new Set([...(defaults.ports ?? []), ...(own.ports ?? [])])].sort((a, b) => a - b);

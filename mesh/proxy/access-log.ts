@@ -24,6 +24,10 @@ export interface AccessLogEntry {
   target?: string;
   /** Subject of the client certificate the cmesh CA verified (`x-cmesh.tls.client_auth`). */
   clientCert?: string;
+  /** `h2` for a request that came over HTTP/2 (absent: HTTP/1.x). */
+  protocol?: 'h2';
+  /** The `grpc-status` the replica answered (trailers, or a trailers-only response). */
+  grpcStatus?: string;
 }
 
 export type AccessLogSink = (line: string, entry: AccessLogEntry) => void;

@@ -169,6 +169,7 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
   }
 
   #parseError(err: ParseError): void {
+    if (err.code === 'HPE_PAUSED_H2_UPGRADE' && this.#h2Preface()) return;
     const ex = this.exchange;
     const e: ProxyError =
       err.code === 'HPE_HEADER_OVERFLOW'
@@ -226,6 +227,19 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
     this.in.continueParsing();
     this.updateReading();
     if (leftover !== null) this.in.feed(leftover);
+  }
+
+  /** An h2c client (prior knowledge) opened with the HTTP/2 preface: the socket and its bytes go to mesh/h2. */
+  #h2Preface(): boolean {
+    const h2 = this.ctx.h2;
+    const head = this.in.unparsed(0);
+    if (h2 === undefined || this.served > 0 || !head.toString('latin1', 0, 16).startsWith('PRI * HTTP/2.0\r\n')) return false;
+    const bytes = Buffer.from(head);
+    this.detachSocket();
+    this.state = CLOSING;
+    this.in.handOver();
+    h2.serve(this.socket, bytes);
+    return true;
   }
 
   /** WebSocket (or other) upgrade: the socket leaves the HTTP path for a tunnel. */

@@ -62,6 +62,8 @@ export interface ProxyContext {
   connections: Set<ServedConnection>;
   /** Routes, limits, breakers and faults of this published port; undefined = plain balancing over `pool`. */
   policy: ListenerPolicy | undefined;
+  /** Takes HTTP/2 connections (mesh/h2): a plain one whose first bytes were the h2c preface comes with them. */
+  h2?: { serve(socket: Socket, head?: Buffer): void };
 }
 
 /** An open client connection as the proxy's timers and drain see it. */

@@ -8,6 +8,7 @@ import type { AccessLogEntry, AccessLogSink } from './access-log.ts';
 import { ClientConnection, type ClientLimits } from './client-connection.ts';
 import { type AttemptStats, type ProxyContext, type ProxyStats, newStats } from './context.ts';
 import { TrustedProxies } from './forwarded-headers.ts';
+import { H2Front } from '../h2/front.ts';
 import { compileHashKey } from './hash-key.ts';
 import { type ReadPath, readPaths } from './llhttp.ts';
 import { RetryBudget } from './retry.ts';
@@ -50,6 +51,8 @@ export interface HttpProxy {
   readonly policy: ListenerPolicy | undefined;
   /** Serves one accepted client socket (from a `net.Server` with allowHalfOpen) under the listener's limits. */
   handleConnection(socket: Socket, limits: ClientLimits): void;
+  /** Serves a TLS socket whose client chose `h2` by ALPN. */
+  serveH2(socket: Socket): void;
   /** Closes the connection pool of a replica that left the service (requests running there finish first). */
   closeUpstream(id: string): Promise<void>;
   stats(): ProxyStats;
@@ -91,6 +94,8 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
     connections: new Set(),
     policy: o.policy,
   };
+  const h2 = new H2Front(ctx);
+  ctx.h2 = h2;
   // Client-side timeouts (slowloris, request, keep-alive) are checked on the shared tick, not with timers.
   const sweeper = {
     sweep(now: number): void {
@@ -110,19 +115,27 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
         sweeping = true;
         addSweeper(sweeper);
       }
-      new ClientConnection(ctx, socket, limits);
+      // Replicas that speak only h2c: HTTP/1.1 clients are served by mesh/h2 too (not the llhttp path, which speaks h1).
+      if (o.mesh.upstream === 'h2c') h2.serveSniffing(socket, limits);
+      else new ClientConnection(ctx, socket, limits);
     },
-    closeUpstream: (id) => ctx.clients.closeUpstream(id),
+    serveH2: (socket) => h2.serve(socket),
+    closeUpstream: (id) => {
+      h2.closeUpstream(id);
+      return ctx.clients.closeUpstream(id);
+    },
     stats: () => ({ ...ctx.stats, errors: { ...ctx.stats.errors } }),
     inFlight: () => ctx.stats.active + ctx.tunnels.size,
     startDraining: () => {
       ctx.draining = true;
+      h2.drain();
     },
     closeIdleConnections: () => {
       for (const c of [...ctx.connections]) c.closeIfIdle();
     },
     destroyConnections: () => {
       for (const c of [...ctx.connections]) c.destroy();
+      h2.destroy();
       for (const s of ctx.tunnels) s.destroy();
       ctx.tunnels.clear();
     },
@@ -131,6 +144,7 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
         sweeping = false;
         removeSweeper(sweeper);
       }
+      h2.close(force);
       await (force ? ctx.clients.destroy() : ctx.clients.close());
     },
   };

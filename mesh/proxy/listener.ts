@@ -1,6 +1,7 @@
 // A service's published port: binds a net.Server for an HTTP or TCP proxy, and drains it within a bound on close.
 
 import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bindError } from '../bind-error.ts';
 import type { TlsServing } from '../tls/serving.ts';
@@ -57,7 +58,9 @@ export class ProxyListener {
     // allowHalfOpen: the connection decides what a client's FIN means (see ClientConnection.ended).
     const serve = (socket: net.Socket): void => proxy.handleConnection(socket, limits);
     const options = { allowHalfOpen: true, noDelay: true };
-    this.server = o.tls === undefined ? net.createServer(options, serve) : o.tls.createServer(options, serve);
+    // ALPN `h2` goes to the HTTP/2 front (mesh/h2); a plain h2c client is recognised by its preface (client-connection.ts).
+    const serveTls = (socket: net.Socket): void => ((socket as TLSSocket).alpnProtocol === 'h2' ? proxy.serveH2(socket) : serve(socket));
+    this.server = o.tls === undefined ? net.createServer(options, serve) : o.tls.createServer(options, serveTls);
     this.#trackSockets();
   }
 

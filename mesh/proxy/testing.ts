@@ -176,7 +176,8 @@ export async function startProxy(
   const listener = new ProxyListener({ drainTimeoutMs: 500, ...listenerOptions, proxy });
   // A socket that a parser consumes gets no 'data' listener; one on the fallback path gets exactly one.
   const misread: string[] = [];
-  if (proxy.kind === 'http') {
+  // h2c replicas: every client connection is read by mesh/h2 (node's parsers), not by llhttp.
+  if (proxy.kind === 'http' && mesh.upstream !== 'h2c') {
     listener.server.on('connection', (s: net.Socket) => {
       const fed = s.listenerCount('data') === 1;
       if (fed !== (proxy.readPath === 'data')) misread.push(`${s.listenerCount('data')} 'data' listeners on a ${proxy.readPath} proxy`);

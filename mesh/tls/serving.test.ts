@@ -72,12 +72,15 @@ async function ask(s: TLSSocket): Promise<Record<string, string>> {
   return JSON.parse(line.toString());
 }
 
-test('TLS 1.3 with ALPN http/1.1 and the service certificate for its names; no SNI gets the default one', async () => {
+test('TLS 1.3 with ALPN h2 (http/1.1 for clients without it) and the service certificate for its names; no SNI gets the default one', async () => {
   const l = await serve('none', ['api.test']);
   try {
     const s = await dial(l.port, { servername: 'api.test', ALPNProtocols: ['h2', 'http/1.1'] });
     assert.equal(s.getProtocol(), 'TLSv1.3');
-    assert.equal(s.alpnProtocol, 'http/1.1');
+    assert.equal(s.alpnProtocol, 'h2');
+    const h1 = await dial(l.port, { servername: 'api.test', ALPNProtocols: ['http/1.1'] });
+    assert.equal(h1.alpnProtocol, 'http/1.1');
+    h1.destroy();
     assert.equal(new X509Certificate(s.getPeerX509Certificate()!.raw).subject, 'CN=web');
     assert.deepEqual(await ask(s), { proto: 'https' });
     s.destroy();

@@ -43,8 +43,8 @@ export interface TlsServingOptions {
   handshakeTimeoutMs?: number;
 }
 
-/** Only `http/1.1` until the proxy speaks h2: a client offering h2 falls back to HTTP/1.1. */
-export const ALPN = ['http/1.1'];
+/** HTTP/2 preferred (mesh/h2), HTTP/1.1 for clients that do not offer it. */
+export const ALPN = ['h2', 'http/1.1'];
 
 /** OpenSSL / node error codes of a failed handshake, as the metric's reason label names them. */
 const REASONS: Record<string, TlsProblemReason> = {

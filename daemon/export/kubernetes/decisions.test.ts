@@ -112,6 +112,7 @@ const MESH_SAMPLES: Partial<Record<keyof MeshSpec, Mutate>> = {
   bind: mesh({ bind: '0.0.0.0' }),
   hashKey: mesh({ lb: 'ring-hash', hashKey: 'ip' }),
   accessLog: mesh({ accessLog: true }),
+  upstream: mesh({ upstream: 'h2c' }),
   policy: mesh({ policy: { rateLimit: { requestsPerSecond: 5, burst: 5, key: 'ip' } } }),
   tls: mesh({ tls: { hosts: [], clientAuth: 'none' } }),
 };
