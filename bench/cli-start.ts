@@ -13,18 +13,20 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanup, newRunId, ROOT, run, testLabels } from '../test/helpers/docker.ts';
+import { benchArgs } from './args.ts';
 import { median } from './median.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, dflt: number): number => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) || dflt : dflt;
-};
-const ROUNDS = flag('--rounds', 3);
-const REPS = flag('--reps', 5);
-const JSON_OUT = args.includes('--json');
+const opts = benchArgs('usage: npx tsx bench/cli-start.ts [--rounds N] [--reps N] [--baseline <checkout>] [--json]', {
+  rounds: { type: 'number' },
+  reps: { type: 'number' },
+  baseline: { type: 'string' },
+  json: { type: 'boolean' },
+});
+const ROUNDS = opts.rounds || 3;
+const REPS = opts.reps || 5;
+const JSON_OUT = opts.json === true;
 /** Another checkout's CLI (e.g. main's) run against the same daemon and project, for a before/after in one run. */
-const BASELINE = args.includes('--baseline') ? args[args.indexOf('--baseline') + 1] : undefined;
+const BASELINE = opts.baseline;
 const IMAGE = 'cmesh/busybox:local';
 const runId = newRunId('bench-cli');
 const cmeshProject = `${runId}-cm`;

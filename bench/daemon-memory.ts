@@ -8,10 +8,15 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchArgs } from './args.ts';
 import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
 
-const args = process.argv.slice(2);
-const CYCLES = Math.min(50, Number(args[args.indexOf('--cycles') + 1] ?? 0) || 10);
+const opts = benchArgs('usage: npx tsx bench/daemon-memory.ts [--cycles N] [--tsx] [--json]', {
+  cycles: { type: 'number' },
+  tsx: { type: 'boolean' },
+  json: { type: 'boolean' },
+});
+const CYCLES = Math.min(50, opts.cycles || 10);
 const runId = newRunId('bench-mem');
 const project = runId;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -22,7 +27,7 @@ let home = '';
 
 function cmesh(argv: string[], timeoutMs = 120_000): Promise<{ code: number | null; stderr: string; ms: number }> {
   const started = performance.now();
-  const env = { ...process.env, CMESH_HOME: home, NO_COLOR: '1', CMESH_METRICS_ADDR: 'off', ...(args.includes('--tsx') ? { CMESH_DAEMON_BUNDLE: '0' } : {}) };
+  const env = { ...process.env, CMESH_HOME: home, NO_COLOR: '1', CMESH_METRICS_ADDR: 'off', ...(opts.tsx === true ? { CMESH_DAEMON_BUNDLE: '0' } : {}) };
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), ...argv], { cwd: work, env, timeout: timeoutMs });
     let stderr = '';
@@ -71,14 +76,14 @@ async function main(): Promise<void> {
       log(`  cycle ${i + 1}: up ${upMs.at(-1)!.toFixed(0)} ms, RSS after down ${after.at(-1)!.toFixed(1)} MB`);
     }
     const result = {
-      daemon: args.includes('--tsx') ? 'tsx' : 'bundle',
+      daemon: opts.tsx === true ? 'tsx' : 'bundle',
       loadavg: (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' '),
       daemonStartMs: Math.round(startMs),
       idleMb: Number(idle.toFixed(1)),
       afterCycleMb: after.map((x) => Number(x.toFixed(1))),
       upMs: upMs.map(Math.round),
     };
-    process.stdout.write(args.includes('--json') ? `${JSON.stringify(result, null, 2)}\n` : `${JSON.stringify(result)}\n`);
+    process.stdout.write(opts.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${JSON.stringify(result)}\n`);
   } finally {
     await cmesh(['down', '-v', '--remove-orphans'], 60_000).catch(() => undefined);
     await cmesh(['daemon', 'stop'], 30_000).catch(() => undefined);

@@ -24,20 +24,23 @@ import { type CmeshCli, newCmeshCli, until } from '../test/helpers/cmesh-cli.ts'
 import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../test/helpers/docker.ts';
 import { serviceLabels } from '../test/helpers/echo-project.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { benchArgs } from './args.ts';
 import { containerCpu, pidsCpuSeconds, sum } from './cpu-meters.ts';
 import { CLIENT, type Closed, exec, type Job, type LatencyPath, latencyLadder, type Open } from './ew-client.ts';
 import { hostNginx, NGINX_PORT, startNginx } from './nginx-container.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i < 0 ? undefined : (args[i + 1] ?? '');
-};
-const SECONDS = Number(flag('--seconds') ?? 4);
+const opts = benchArgs('usage: npx tsx bench/east-west.ts [--seconds N] [--rounds N] [--rate N] [--rungs N] [--json]', {
+  seconds: { type: 'number' },
+  rounds: { type: 'number' },
+  rate: { type: 'number' },
+  rungs: { type: 'number' },
+  json: { type: 'boolean' },
+});
+const SECONDS = opts.seconds ?? 4;
 // Paths are measured in interleaved rounds and each keeps its best round: on a shared host a burst of someone else's
 // work lands on one run of one path, and interleaving gives every path the same chance to miss it.
-const ROUNDS = Math.max(1, Number(flag('--rounds') ?? 2));
-const JSON_OUT = args.includes('--json');
+const ROUNDS = Math.max(1, opts.rounds ?? 2);
+const JSON_OUT = opts.json === true;
 const CONNS = 16;
 const WARMUP_S = 1;
 const PATH = '/bytes?n=1024';
@@ -168,7 +171,7 @@ async function main(): Promise<void> {
     const viaNginx = closed.nginx.length > 0 ? maxOf(closed.nginx) : undefined;
 
     // --rate N: a fixed rate of one's own, for a host too busy to hold half the direct maximum on any path.
-    const rate = Number(flag('--rate') ?? 0) || Math.round(directRr.rps / 2);
+    const rate = (opts.rate ?? 0) || Math.round(directRr.rps / 2);
     const open: Record<'directOne' | 'directRr' | 'gateway' | 'nginx', Open[]> = { directOne: [], directRr: [], gateway: [], nginx: [] };
     for (let round = 1; round <= ROUNDS; round++) {
       log(`round ${round}/${ROUNDS}: open loop at ${rate} req/s: direct (1 IP), direct (3 IPs), gateway, nginx`);
@@ -185,7 +188,7 @@ async function main(): Promise<void> {
     const ladder = await latencyLadder((lp, rate) => inCaller<Open>(caller!, { mode: 'open', hosts: lp.hosts, port: lp.port, rate }), latencyPaths, Math.min(viaGateway.rps, viaNginx?.rps ?? Number.POSITIVE_INFINITY) / 2, {
       rounds: ROUNDS,
       saturatedMs: SATURATED_P50_MS,
-      rungs: Number(flag('--rungs') ?? 3),
+      rungs: opts.rungs ?? 3,
       log,
     });
     const quoted = ladder.at(-1)!;

@@ -3,13 +3,11 @@
 // Usage: npx tsx bench/gateway-counts.ts [--n N] [--rounds R]
 
 import { RequestCounts } from '../mesh/gateway/request-counts.ts';
+import { benchArgs } from './args.ts';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(name);
-  return i < 0 ? dflt : Number(process.argv[i + 1]);
-};
-const n = arg('--n', 2_000_000);
-const rounds = arg('--rounds', 5);
+const opts = benchArgs('usage: npx tsx bench/gateway-counts.ts [--n N] [--rounds R]', { n: { type: 'number' }, rounds: { type: 'number' } });
+const n = opts.n ?? 2_000_000;
+const rounds = opts.rounds ?? 5;
 // Upstream ids and service names live as long as their pools: the same strings every request, as here.
 const entries = [1, 2, 3].map((r) => ({ service: 'web', upstream: `web#${r}`, method: 'GET', status: 200 }));
 

@@ -15,10 +15,9 @@ import type { EchoProcess } from '../mesh/proxy/testing.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
 import { PATH, have, nginxConf } from './proxy-peers.ts';
-import { type Sample, benchArgs, flag, log, stopTlsBench, tlsBenchFixture, withCpu } from './tls-fixture.ts';
+import { childMode } from './args.ts';
+import { type Sample, log, stopTlsBench, tlsBenchArgs, tlsBenchFixture, withCpu } from './tls-fixture.ts';
 import { loadAverage, median } from './proxy-product.ts';
-
-const args = benchArgs;
 const SESSIONS = 4;
 const STREAMS = 32;
 
@@ -71,9 +70,7 @@ function measure(pid: number, port: number, seconds: number, dir: string): Sampl
   });
 }
 
-async function main(): Promise<void> {
-  const rounds = flag('--rounds', 3);
-  const seconds = flag('--seconds', 5);
+async function main({ rounds, seconds, json }: ReturnType<typeof tlsBenchArgs>): Promise<void> {
   if (!have('nginx')) throw new Error('bench/h2.ts needs nginx: apt-get install -y nginx');
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-h2-'));
   const children: ChildProcess[] = [];
@@ -117,17 +114,18 @@ async function main(): Promise<void> {
       log(line);
     }
     const summary = { rounds, seconds, rpsRatio: median(rps), cpuRatio: median(cpu), load: loadAverage(), rows };
-    if (args.includes('--json')) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else log(`median cmesh/nginx over h2: req/s ${summary.rpsRatio.toFixed(2)}x, CPU/req ${summary.cpuRatio.toFixed(2)}x`);
   } finally {
     await stopTlsBench(dir, children, echoes);
   }
 }
 
-if (args.includes('--client')) {
-  const i = args.indexOf('--client');
+// Child mode, started by measure() as `h2.ts --client PORT SECONDS CA_FILE`.
+const childRun = childMode(['--client'] as const);
+if (childRun !== undefined) {
   const { readFileSync } = await import('node:fs');
-  await client(Number(args[i + 1]), Number(args[i + 2]), readFileSync(args[i + 3]!, 'utf8'));
+  await client(Number(childRun.args[0]), Number(childRun.args[1]), readFileSync(childRun.args[2]!, 'utf8'));
 } else {
-  await main();
+  await main(tlsBenchArgs('h2.ts'));
 }

@@ -2,9 +2,9 @@
 // Usage: npx tsx bench/metrics-request.ts [--n N]   (3 rounds of N calls over 3 replicas; prints ns of CPU per call)
 
 import { DaemonMetrics } from '../daemon/metrics.ts';
+import { benchArgs } from './args.ts';
 
-const i = process.argv.indexOf('--n');
-const n = i < 0 ? 1_000_000 : Number(process.argv[i + 1]);
+const n = benchArgs('usage: npx tsx bench/metrics-request.ts [--n N]', { n: { type: 'number' } }).n ?? 1_000_000;
 const m = new DaemonMetrics({ defaultMetrics: false });
 const entries = [1, 2, 3].map((r) => ({ service: 'web', method: 'GET', status: 200, durationMs: 0.8 + r / 10, upstream: `web#${r}` }));
 for (let round = 1; round <= 3; round++) {

@@ -9,9 +9,9 @@ import { ListenerPolicy } from '../mesh/policy/listener-policy.ts';
 import { ProjectPolicyState } from '../mesh/policy/project-state.ts';
 import { routeLabel } from '../mesh/proxy/access-log.ts';
 import { TestPool, testMesh } from '../mesh/proxy/testing.ts';
+import { benchArgs } from './args.ts';
 
-const i = process.argv.indexOf('--n');
-const n = i < 0 ? 500_000 : Number(process.argv[i + 1]);
+const n = benchArgs('usage: npx tsx bench/policy-decide.ts [--n N]', { n: { type: 'number' } }).n ?? 500_000;
 // The table of bench/policy.ts: 19 routes that miss `/bytes?n=1024` (prefixes, a method, a header), the 20th that hits.
 const routes: NonNullable<TrafficPolicy['routes']> = Array.from({ length: 19 }, (_, k) => ({
   match: k % 3 === 0 ? { pathPrefix: `/r${k}/` } : k % 3 === 1 ? { pathPrefix: '/b', methods: ['POST'] } : { pathPrefix: '/bytes', headers: { [`x-r${k}`]: { exact: '1' } } },

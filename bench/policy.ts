@@ -25,6 +25,7 @@ import { loadAverage, measure, median } from './proxy-product.ts';
 import { metricSum } from '../test/helpers/metrics.ts';
 import { breakerPart, gcOnSignal } from './policy-breaker.ts';
 import { have } from './proxy-peers.ts';
+import { type BenchValues, benchArgs } from './args.ts';
 
 const run = promisify(execFile);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -103,13 +104,25 @@ async function rateLimitPart(port: number, rounds: number, dir: string, metricsU
   return out;
 }
 
-async function main(args: string[]): Promise<void> {
-  const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-  const rounds = Math.max(1, Math.min(20, Number(flag('--rounds') ?? 5)));
-  const seconds = Math.max(1, Math.min(30, Number(flag('--seconds') ?? 5)));
-  const part = flag('--part');
+const USAGE = `usage: npx tsx bench/policy.ts [--rounds N] [--seconds N] [--part cpu|ratelimit|breaker] [--breaker-rounds N]
+  [--cpu-prof DIR] [--heap-snapshots DIR] [--v8-flags '…'] [--json]`;
+const OPTIONS = {
+  rounds: { type: 'number' },
+  seconds: { type: 'number' },
+  part: { type: 'string', choices: ['cpu', 'ratelimit', 'breaker'] },
+  'breaker-rounds': { type: 'number' },
+  'cpu-prof': { type: 'string' },
+  'heap-snapshots': { type: 'string' },
+  'v8-flags': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+async function main(opts: BenchValues<typeof OPTIONS>): Promise<void> {
+  const rounds = Math.max(1, Math.min(20, opts.rounds ?? 5));
+  const seconds = Math.max(1, Math.min(30, opts.seconds ?? 5));
+  const part = opts.part;
   // The memory verdict needs at least 8 rounds of 10 s floods.
-  const breakerRounds = Math.max(1, Math.min(20, Number(flag('--breaker-rounds') ?? 8)));
+  const breakerRounds = Math.max(1, Math.min(20, opts['breaker-rounds'] ?? 8));
   if (!have('wrk')) throw new Error('bench/policy: wrk not found. Install: apt-get install -y wrk');
   await requireDocker();
   const echo = await buildFixtureImage('echo');
@@ -118,10 +131,10 @@ async function main(args: string[]): Promise<void> {
   // --v8-flags '…': the daemon's flags instead of its own. After each breaker round the daemon runs a full GC on SIGUSR2
   // (a preload with --expose-gc; the memory verdict is on what survives it), or with --heap-snapshots DIR writes a heap
   // snapshot there (which also collects first).
-  const prof = flag('--cpu-prof');
-  const snapshots = flag('--heap-snapshots');
+  const prof = opts['cpu-prof'];
+  const snapshots = opts['heap-snapshots'];
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-policy-'));
-  const v8 = [flag('--v8-flags') ?? DAEMON_V8_FLAGS.join(' ')];
+  const v8 = [opts['v8-flags'] ?? DAEMON_V8_FLAGS.join(' ')];
   if (prof !== undefined) v8.push(`--cpu-prof --cpu-prof-dir=${prof}`);
   if (snapshots !== undefined) v8.push(`--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}`);
   else v8.push(`--expose-gc --import ${gcOnSignal(dir)}`);
@@ -156,11 +169,11 @@ async function main(args: string[]): Promise<void> {
       ...(part === undefined || part === 'breaker' ? { breaker: await breakerPart(pid, ports.guarded, breakerRounds, 10, await metricsUrl(), snapshots === undefined ? { gc: 'signal' } : { gc: 'snapshot', dir: snapshots }) } : {}),
       loadAtEnd: loadAverage(),
     };
-    if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
+    if (opts.json === true) console.log(JSON.stringify(result, null, 2));
     else console.log(JSON.stringify(result));
   } finally {
     await cleanUp();
   }
 }
 
-await main(process.argv.slice(2));
+await main(benchArgs(USAGE, OPTIONS));

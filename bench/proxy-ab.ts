@@ -23,13 +23,22 @@ import { waitPort } from './proxy-load.ts';
 import { cpuSeconds, PATH, type WrkResult, wrk } from './proxy-peers.ts';
 import { REPLICA_HOSTS } from './proxy-gateway.ts';
 import { parseWrk } from './wrk.ts';
+import { benchArgs, usageError } from './args.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i < 0 ? undefined : args[i + 1];
-};
+const USAGE = `usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--together] [--gateway] [--cpu-prof DIR]
+  [--v8-base "…"] [--v8-head "…"] [--json]`;
+const opts = benchArgs(USAGE, {
+  base: { type: 'string' },
+  rounds: { type: 'number' },
+  seconds: { type: 'number' },
+  together: { type: 'boolean' },
+  gateway: { type: 'boolean' },
+  'cpu-prof': { type: 'string' },
+  'v8-base': { type: 'string' },
+  'v8-head': { type: 'string' },
+  json: { type: 'boolean' },
+});
 
 interface Path {
   name: string;
@@ -49,7 +58,7 @@ function startReplica(host: string, port: number, name: string): ChildProcess {
 
 /** V8 flags of a path: --v8-base / --v8-head "…" replace the daemon's (DAEMON_V8_FLAGS), e.g. to weigh a GC setting. */
 function v8Flags(name: string): string[] {
-  const f = flag(`--v8-${name}`);
+  const f = name === 'base' || name === 'head' ? opts[`v8-${name}`] : undefined;
   return f === undefined ? DAEMON_V8_FLAGS : f.split(/\s+/).filter(Boolean);
 }
 
@@ -132,10 +141,10 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const base = flag('--base');
-  if (base === undefined) throw new Error('usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--cpu-prof DIR] [--json]');
-  const rounds = Number(flag('--rounds') ?? 5);
-  const seconds = Number(flag('--seconds') ?? 5);
+  const base = opts.base;
+  if (base === undefined) usageError('--base DIR is required', USAGE);
+  const rounds = opts.rounds ?? 5;
+  const seconds = opts.seconds ?? 5;
   const children: ChildProcess[] = [];
   try {
     const upstreams: number[] = [];
@@ -145,11 +154,11 @@ async function main(): Promise<void> {
       upstreams.push(port);
     }
     for (const p of upstreams) await waitPort(p, 15_000);
-    const mode = args.includes('--gateway') ? 'gateway' : '--serve';
+    const mode = opts.gateway === true ? 'gateway' : '--serve';
     const paths = [
       await startPath('floor', ROOT, '--serve-floor', upstreams, children),
       await startPath('base', base, mode, upstreams, children),
-      await startPath('head', ROOT, mode, upstreams, children, flag('--cpu-prof')),
+      await startPath('head', ROOT, mode, upstreams, children, opts['cpu-prof']),
     ];
     for (const p of paths) children.push(p.child);
     const perRound: Record<string, number>[] = [];
@@ -169,7 +178,7 @@ async function main(): Promise<void> {
         row[`${p.name} heap B/req`] = m.heap;
         row[`${p.name} gc µs/req`] = m.gc;
       };
-      if (args.includes('--together')) {
+      if (opts.together === true) {
         const [floor, baseP, head] = paths as [Path, Path, Path];
         record(floor, await measure(floor, warmThenLoad(floor)));
         wrk(baseP.port, 1);
@@ -192,7 +201,7 @@ async function main(): Promise<void> {
     }
     const keys = Object.keys(perRound[0]!);
     const medians = Object.fromEntries(keys.map((k) => [k, median(perRound.map((row) => row[k]!))]));
-    if (args.includes('--json')) console.log(JSON.stringify({ date: new Date().toISOString(), rounds, seconds, medians, perRound }, null, 2));
+    if (opts.json === true) console.log(JSON.stringify({ date: new Date().toISOString(), rounds, seconds, medians, perRound }, null, 2));
     else console.log(`medians over ${rounds} rounds: ${keys.map((k) => `${k} ${medians[k]!.toFixed(k.includes('/') ? 2 : 1)}`).join(', ')}`);
   } finally {
     // SIGTERM: the proxy children exit cleanly, so a --cpu-prof profile gets written.

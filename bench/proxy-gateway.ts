@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { GatewayTable } from '../daemon/api/gateway-control.ts';
 import { MESH_DEFAULTS } from '../daemon/config/x-cmesh.ts';
 import type { Gateway } from '../mesh/gateway/gateway.ts';
+import { benchArgs } from './args.ts';
 
 /** The replicas' addresses; the gateway's resolver maps container `cN…` to REPLICA_HOSTS[N]. */
 export const REPLICA_HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
@@ -45,8 +46,8 @@ export function benchTable(port: number): GatewayTable {
 }
 
 async function main(): Promise<void> {
-  const [checkout, port] = process.argv.slice(2);
-  if (!checkout || !port) throw new Error('usage: proxy-gateway.ts CHECKOUT PORT');
+  const usage = 'usage (child of bench/proxy-ab.ts --gateway): node [v8 flags] --import tsx bench/proxy-gateway.ts CHECKOUT PORT';
+  const [checkout, port] = benchArgs(usage, {}, { positionals: 2 }).positionals as [string, string];
   // The checkout's own gateway code (base or head of an A/B), driven by this file's table.
   const mod = (await import(pathToFileURL(join(checkout, 'mesh/gateway/gateway.ts')).href)) as { Gateway: typeof Gateway };
   const abort = new AbortController();

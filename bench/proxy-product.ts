@@ -49,21 +49,27 @@ export function measure(p: Pick<Path, 'port' | 'pid'>, seconds: number): Round {
   return { rps: r.rps, cpuUsPerReq: r.requests > 0 ? (cpu * 1e6) / r.requests : 0, errors: r.errors };
 }
 
-export async function productBench(args: string[]): Promise<void> {
-  const flag = (name: string): string | undefined => {
-    const i = args.indexOf(name);
-    return i < 0 ? undefined : args[i + 1];
-  };
-  const rounds = Math.max(1, Number(flag('--rounds') ?? 5));
-  const seconds = Math.max(1, Number(flag('--seconds') ?? 5));
-  const latencyRounds = Math.max(0, Number(flag('--latency-rounds') ?? 2));
+/** bench/proxy.ts --product's flags, parsed there (bench/args.ts). */
+export interface ProductOptions {
+  rounds?: number;
+  seconds?: number;
+  'latency-rounds'?: number;
+  rate?: number;
+  'cpu-prof'?: string;
+  json?: boolean;
+}
+
+export async function productBench(opts: ProductOptions): Promise<void> {
+  const rounds = Math.max(1, opts.rounds ?? 5);
+  const seconds = Math.max(1, opts.seconds ?? 5);
+  const latencyRounds = Math.max(0, opts['latency-rounds'] ?? 2);
   const missing = ['wrk', 'nginx', 'haproxy', 'caddy'].filter((c) => !have(c));
   if (missing.length > 0) throw new Error(`bench/proxy --product: ${missing.join(', ')} not found. Install: apt-get install -y ${missing.join(' ')}`);
   await requireDocker();
   const echo = await buildFixtureImage('echo');
   const runId = newRunId('bench-proxy');
   // --cpu-prof DIR: the daemon writes a V8 CPU profile there when it stops (the daemon's own flags kept).
-  const prof = flag('--cpu-prof');
+  const prof = opts['cpu-prof'];
   const cli: CmeshCli = await newCmeshCli(prof === undefined ? {} : { CMESH_DAEMON_V8_FLAGS: `--max-semi-space-size=1 --cpu-prof --cpu-prof-dir=${prof}` });
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-proxy-'));
   const peers: Peer[] = [];
@@ -115,7 +121,7 @@ export async function productBench(args: string[]): Promise<void> {
     const of = (name: PathName): Round[] => byPath.get(name)!;
     const ratios = (name: PathName, to: PathName, k: 'rps' | 'cpuUsPerReq'): number[] => of(name).map((r, i) => r[k] / of(to)[i]![k]);
     // --rate N: a fixed rate of one's own, for a host too busy to hold half nginx's maximum on any path.
-    const rate = Number(flag('--rate') ?? 0) || Math.round(median(of('nginx').map((r) => r.rps)) / 2);
+    const rate = (opts.rate ?? 0) || Math.round(median(of('nginx').map((r) => r.rps)) / 2);
     const latency = new Map<string, Latency[]>();
     const direct = ports[0]!;
     const latencyPaths = [{ name: 'direct', port: direct }, ...paths.filter((p) => p.name !== 'caddy' && p.name !== 'haproxy')];
@@ -149,7 +155,7 @@ export async function productBench(args: string[]): Promise<void> {
       rounds: Object.fromEntries(names.map((n) => [n, of(n)])),
       benchSeconds: Math.round((Date.now() - started) / 1000),
     };
-    if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
+    if (opts.json === true) console.log(JSON.stringify(result, null, 2));
     else printTable(result);
   } finally {
     await cleanUp();

@@ -23,13 +23,27 @@ import type { Upstream, UpstreamPool } from '../mesh/upstream-pool.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { openLoop, waitPort, WARMUP_S, type WrkLatencyResult, wrk } from './proxy-load.ts';
 import { cpuSeconds, have, type Latency, nginxConf, PATH } from './proxy-peers.ts';
+import { type BenchValues, benchArgs, childMode } from './args.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i < 0 ? undefined : (args[i + 1] ?? '');
-};
+const USAGE = `usage: npx tsx bench/proxy.ts [--docker] [--pin] [--seconds N] [--json] [--cpu-prof DIR] [--no-daemon-flags] [--v8-flags F]
+       npx tsx bench/proxy.ts --product [--rounds N] [--seconds N] [--latency-rounds N] [--rate N] [--cpu-prof DIR] [--json]`;
+const OPTIONS = {
+  docker: { type: 'boolean' },
+  pin: { type: 'boolean' },
+  seconds: { type: 'number' },
+  json: { type: 'boolean' },
+  'cpu-prof': { type: 'string' },
+  'no-daemon-flags': { type: 'boolean' },
+  'v8-flags': { type: 'string' },
+  product: { type: 'boolean' },
+  rounds: { type: 'number' },
+  'latency-rounds': { type: 'number' },
+  rate: { type: 'number' },
+} as const;
+// Child modes, started by this file and bench/proxy-peers.ts / bench/proxy-ab.ts as `proxy.ts MODE arg…`.
+const childRun = childMode(['--load', '--serve', '--serve-floor'] as const);
+const opts: BenchValues<typeof OPTIONS> = childRun === undefined ? benchArgs(USAGE, OPTIONS) : {};
 
 /** Child mode: the cmesh proxy in its own process, so its CPU can be read from /proc like nginx's. */
 async function serveProxy(port: number, upstreams: number[]): Promise<void> {
@@ -50,10 +64,9 @@ async function serveProxy(port: number, upstreams: number[]): Promise<void> {
 }
 
 /** Child modes --serve (cmesh) and --serve-floor (bench/proxy-floor.ts): listen, then say `ready` to the parent. */
-async function serveChild(mode: '--serve' | '--serve-floor'): Promise<void> {
-  const i = args.indexOf(mode);
-  const port = Number(args[i + 1]);
-  const upstreams = args.slice(i + 2).map(Number);
+async function serveChild(mode: '--serve' | '--serve-floor', args: string[]): Promise<void> {
+  const port = Number(args[0]);
+  const upstreams = args.slice(1).map(Number);
   if (mode === '--serve') await serveProxy(port, upstreams);
   else await (await import('./proxy-floor.ts')).serveFloor(port, upstreams);
   // A clean exit so `--cpu-prof` gets to write its profile.
@@ -61,7 +74,7 @@ async function serveChild(mode: '--serve' | '--serve-floor'): Promise<void> {
   process.stdout.write('ready\n');
 }
 
-const PIN = have('taskset') && availableParallelism() >= 2 && args.includes('--pin');
+const PIN = have('taskset') && availableParallelism() >= 2 && opts.pin === true;
 const SERVER_CPU = '0';
 const CLIENT_CPU = '1';
 
@@ -133,9 +146,9 @@ function startNginx(dir: string, port: number, upstreams: number[]): ChildProces
 async function startCmesh(port: number, upstreams: number[], mode = '--serve'): Promise<ChildProcess> {
   // The daemon's V8 flags (cli/daemon-bundle.ts), so the bench measures the proxy as the daemon runs it.
   // --v8-flags "…" adds flags to try (e.g. GC settings) on top of those.
-  const v8Flags = [...(args.includes('--no-daemon-flags') ? [] : DAEMON_V8_FLAGS), ...(flag('--v8-flags') ?? '').split(/\s+/).filter(Boolean)];
+  const v8Flags = [...(opts['no-daemon-flags'] === true ? [] : DAEMON_V8_FLAGS), ...(opts['v8-flags'] ?? '').split(/\s+/).filter(Boolean)];
   // node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line.
-  const prof = flag('--cpu-prof');
+  const prof = opts['cpu-prof'];
   const profFlags = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
   const child = spawn(...pinned(SERVER_CPU, process.execPath, [...v8Flags, ...profFlags, '--import', 'tsx', fileURLToPath(import.meta.url), mode, String(port), ...upstreams.map(String)]), {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -148,23 +161,19 @@ async function startCmesh(port: number, upstreams: number[], mode = '--serve'): 
 }
 
 async function main(): Promise<void> {
-  const load = flag('--load');
-  if (load !== undefined) {
-    const i = args.indexOf('--load');
-    await openLoop(Number(load), Number(args[i + 2]), Number(args[i + 3]));
+  if (childRun?.mode === '--load') {
+    await openLoop(Number(childRun.args[0]), Number(childRun.args[1]), Number(childRun.args[2]));
     return;
   }
-  for (const mode of ['--serve', '--serve-floor'] as const) {
-    if (args.includes(mode)) return serveChild(mode);
-  }
-  if (args.includes('--product')) return (await import('./proxy-product.ts')).productBench(args);
+  if (childRun !== undefined) return serveChild(childRun.mode, childRun.args);
+  if (opts.product === true) return (await import('./proxy-product.ts')).productBench(opts);
   const missing = ['wrk', 'nginx'].filter((c) => !have(c));
   if (missing.length > 0) {
     console.error(`bench/proxy: ${missing.join(' and ')} not found. Install: apt-get install -y wrk nginx (Debian/Ubuntu).`);
     process.exit(2);
   }
-  const seconds = Number(flag('--seconds') ?? 6);
-  const docker = args.includes('--docker');
+  const seconds = opts.seconds ?? 6;
+  const docker = opts.docker === true;
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-'));
   const replicas = await startReplicas(docker);
   const procs: ChildProcess[] = [];
@@ -198,7 +207,7 @@ async function main(): Promise<void> {
     const lc = fixedRate(cmeshPort, rate, seconds);
     const lf = fixedRate(floorPort, rate, seconds);
     const result = summarise(docker, d, n, c, fl, { rate, direct: ld, nginx: ln, cmesh: lc, floor: lf });
-    if (args.includes('--json')) console.log(JSON.stringify(result, null, 2));
+    if (opts.json === true) console.log(JSON.stringify(result, null, 2));
     else printTable(result);
   } finally {
     for (const p of procs) p.kill('SIGTERM');

@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EchoProcess, startEcho } from '../mesh/proxy/testing.ts';
+import { benchArgs } from './args.ts';
 import { cpuSeconds } from './proxy-peers.ts';
 
 /** Writes the certificate files into `dir` and starts the replicas into `echoes` (the caller stops them). */
@@ -19,11 +20,11 @@ export async function tlsBenchFixture(dir: string, echoes: EchoProcess[]): Promi
   return echoes.map((e) => e.upstream.port);
 }
 
-/** The bench's command line: `--name N` numbers, `--json`. */
-export const benchArgs = process.argv.slice(2);
-export function flag(name: string, fallback: number): number {
-  const i = benchArgs.indexOf(name);
-  return i >= 0 ? Number(benchArgs[i + 1]) : fallback;
+/** A TLS bench's command line (strict, bench/args.ts): `--rounds N` (default 3), `--seconds N` (default 5), `--json`. */
+export function tlsBenchArgs(script: string): { rounds: number; seconds: number; json: boolean } {
+  const usage = `usage: npx tsx bench/${script} [--rounds 3] [--seconds 5] [--json]`;
+  const opts = benchArgs(usage, { rounds: { type: 'number' }, seconds: { type: 'number' }, json: { type: 'boolean' } });
+  return { rounds: opts.rounds ?? 3, seconds: opts.seconds ?? 5, json: opts.json === true };
 }
 export const log = (line: string): void => void process.stderr.write(`${line}\n`);
 

@@ -14,11 +14,10 @@ import type { EchoProcess } from '../mesh/proxy/testing.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
 import { PATH, have, nginxConf } from './proxy-peers.ts';
-import { type Sample, benchArgs, flag, log, stopTlsBench, tlsBenchFixture, withCpu } from './tls-fixture.ts';
+import { childMode } from './args.ts';
+import { type Sample, log, stopTlsBench, tlsBenchArgs, tlsBenchFixture, withCpu } from './tls-fixture.ts';
 import { loadAverage, median } from './proxy-product.ts';
 import { parseWrk } from './wrk.ts';
-
-const args = benchArgs;
 
 /** Child mode: the cmesh HTTP proxy behind a TlsServing with the certificate in `dir`, then `ready` to the parent. */
 async function serveTls(port: number, dir: string, upstreams: number[]): Promise<void> {
@@ -81,9 +80,7 @@ async function waitReady(child: ChildProcess, what: string): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  const rounds = flag('--rounds', 3);
-  const seconds = flag('--seconds', 5);
+async function main({ rounds, seconds, json }: ReturnType<typeof tlsBenchArgs>): Promise<void> {
   if (!have('wrk') || !have('nginx')) throw new Error('bench/tls.ts needs wrk and nginx: apt-get install -y wrk nginx');
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-tls-'));
   const children: ChildProcess[] = [];
@@ -143,7 +140,7 @@ async function main(): Promise<void> {
       load: loadAverage(),
       rows,
     };
-    if (args.includes('--json')) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else {
       log(`median cmesh/nginx: keep-alive req/s ${summary.keepaliveRpsRatio.toFixed(2)}x (CPU/req ${summary.keepaliveCpuRatio.toFixed(2)}x), new handshakes/s ${summary.handshakeRpsRatio.toFixed(2)}x (CPU/req ${summary.handshakeCpuRatio.toFixed(2)}x); handshake CPU cmesh/node floor ${summary.handshakeCpuOverFloor.toFixed(2)}x`);
     }
@@ -152,12 +149,12 @@ async function main(): Promise<void> {
   }
 }
 
-if (args.includes('--serve-tls-floor')) {
-  const i = args.indexOf('--serve-tls-floor');
-  await serveTlsFloor(Number(args[i + 1]), args[i + 2]!);
-} else if (args.includes('--serve-tls')) {
-  const i = args.indexOf('--serve-tls');
-  await serveTls(Number(args[i + 1]), args[i + 2]!, args.slice(i + 3).map(Number));
+// Child modes, started by main() here and by bench/h2.ts as `tls.ts MODE PORT DIR UPSTREAM…`.
+const childRun = childMode(['--serve-tls', '--serve-tls-floor'] as const);
+if (childRun?.mode === '--serve-tls-floor') {
+  await serveTlsFloor(Number(childRun.args[0]), childRun.args[1]!);
+} else if (childRun?.mode === '--serve-tls') {
+  await serveTls(Number(childRun.args[0]), childRun.args[1]!, childRun.args.slice(2).map(Number));
 } else {
-  await main();
+  await main(tlsBenchArgs('tls.ts'));
 }

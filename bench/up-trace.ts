@@ -14,10 +14,14 @@ import { freePort } from '../test/helpers/free-port.ts';
 import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { writeUpFiles } from './up-3x3.ts';
 import { writeChainFile } from './up-chain.ts';
+import { benchArgs, usageError } from './args.ts';
 
-const EAST_WEST = process.argv.includes('--east-west');
-const FULL = process.argv.includes('--full');
-const CHAIN = process.argv.includes('--chain');
+const USAGE = 'usage: npx tsx bench/up-trace.ts [--east-west | --chain] [--full]   (--full also prints every exec the engine ran)';
+const opts = benchArgs(USAGE, { 'east-west': { type: 'boolean' }, chain: { type: 'boolean' }, full: { type: 'boolean' } });
+if (opts['east-west'] === true && opts.chain === true) usageError('--east-west and --chain are two different runs: pick one', USAGE);
+const EAST_WEST = opts['east-west'] === true;
+const FULL = opts.full === true;
+const CHAIN = opts.chain === true;
 const runId = newRunId('bench-trace');
 const project = `${runId}-${CHAIN ? 'ch' : EAST_WEST ? 'ew' : 'cm'}`;
 

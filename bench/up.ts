@@ -17,35 +17,29 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, run, TEST_LABEL } from '../test/helpers/docker.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { benchUp } from './up-3x3.ts';
 import { benchBig, writeBigProject } from './up-big.ts';
 import { type ChainContext, cmeshChain, composeChain, floorChain, listFloor, writeChainFile } from './up-chain.ts';
+import { benchArgs, usageError } from './args.ts';
 import { median } from './median.ts';
 
 // Strict: an unknown flag (a typo, or `--help` read as nothing) must not start every scenario with its daemon.
 const USAGE = 'usage: npx tsx bench/up.ts [--reps N] [--only a,b,c,e] [--json] [--no-east-west]';
-const { values: opts } = (() => {
-  try {
-    return parseArgs({
-      options: { reps: { type: 'string' }, only: { type: 'string' }, json: { type: 'boolean' }, 'no-east-west': { type: 'boolean' }, help: { type: 'boolean' } },
-    });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-})();
-if (opts.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
-const REPS = Number(opts.reps ?? 0) || 5;
+const opts = benchArgs(USAGE, {
+  reps: { type: 'number' },
+  only: { type: 'string' },
+  json: { type: 'boolean' },
+  'no-east-west': { type: 'boolean' },
+});
+const REPS = opts.reps || 5;
 const JSON_OUT = opts.json === true;
 const EAST_WEST = opts['no-east-west'] !== true;
 const ONLY = new Set((opts.only ?? 'a,b,c,e').split(','));
+// A part that is not one would start the daemon and then measure nothing.
+for (const part of ONLY) if (!['a', 'b', 'c', 'e'].includes(part)) usageError(`--only takes parts a, b, c, e; got '${part}'`, USAGE);
 const runId = newRunId('bench-up');
 const bigProject = `${runId}-big`;
 

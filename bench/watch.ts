@@ -17,16 +17,22 @@ import { type CmeshCli, newCmeshCli, sleep, until } from '../test/helpers/cmesh-
 import { ensureBaseImages, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../test/helpers/docker.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { versionSource, writeWatchableEcho } from '../test/helpers/watchable-echo.ts';
+import { benchArgs } from './args.ts';
 import { median } from './median.ts';
 import { ms, type Phases, phasesSince } from './watch-phases.ts';
 
-const args = process.argv.slice(2);
-const REPS = Number(args[args.indexOf('--reps') + 1] ?? 0) || 5;
-const JSON_OUT = args.includes('--json');
+const opts = benchArgs('usage: npx tsx bench/watch.ts [--reps N] [--json] [--eager-poll] [--build-labels]', {
+  reps: { type: 'number' },
+  json: { type: 'boolean' },
+  'eager-poll': { type: 'boolean' },
+  'build-labels': { type: 'boolean' },
+});
+const REPS = opts.reps || 5;
+const JSON_OUT = opts.json === true;
 /** Poll the proxy every 10 ms from the save on (how runs before 2026-11-24 measured), not only once a new container runs. */
-const EAGER_POLL = args.includes('--eager-poll');
+const EAGER_POLL = opts['eager-poll'] === true;
 /** Give the compose file `build.labels` (cmesh then adds one LABEL step to the build; runs before 2026-11-24 had them). */
-const BUILD_LABELS = args.includes('--build-labels');
+const BUILD_LABELS = opts['build-labels'] === true;
 const runId = newRunId('bench-watch');
 const project = runId;
 const bareRepo = `${runId}-bare`;
