@@ -11,12 +11,10 @@ import { clientIdentity } from '../tls/identity.ts';
 import type { Dialer } from './call.ts';
 import { H1Dialer } from './h1-dialer.ts';
 import { H2cSessions } from './h2c-sessions.ts';
+import { opensH2Preface } from './preface.ts';
 import { type ClientStream, h1Client, h2Client } from './client-stream.ts';
 import { type ClientHead, h1Head, h2Head, routedRequest } from './request-headers.ts';
 import { StreamExchange, type StreamSettings } from './stream-exchange.ts';
-
-/** The connection preface every HTTP/2 client sends first (RFC 9113 §3.4). */
-export const H2_PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
 
 export class H2Front {
   readonly #ctx: ProxyContext;
@@ -48,7 +46,7 @@ export class H2Front {
     socket.setTimeout(limits.headersTimeoutMs, () => socket.destroy());
     socket.once('data', (first: Buffer) => {
       socket.setTimeout(0);
-      if (first.toString('latin1', 0, 16).startsWith('PRI * HTTP/2.0\r\n')) {
+      if (opensH2Preface(first)) {
         socket.pause();
         this.serve(socket, first);
         return;

@@ -3,6 +3,7 @@
 // This half parses and dispatches requests; answering and ending the connection is ClientLifecycle's.
 
 import type { Socket } from 'node:net';
+import { opensH2Preface } from '../h2/preface.ts';
 import { clientIdentity } from '../tls/identity.ts';
 import { ClientLifecycle } from './client-lifecycle.ts';
 import { ACTIVE, CLOSING, type ClientLimits, HEAD, IDLE, type ParkedHead, UPGRADING } from './client-state.ts';
@@ -233,7 +234,7 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
   #h2Preface(): boolean {
     const h2 = this.ctx.h2;
     const head = this.in.unparsed(0);
-    if (h2 === undefined || this.served > 0 || !head.toString('latin1', 0, 16).startsWith('PRI * HTTP/2.0\r\n')) return false;
+    if (h2 === undefined || this.served > 0 || !opensH2Preface(head)) return false;
     const bytes = Buffer.from(head);
     this.detachSocket();
     this.state = CLOSING;
