@@ -64,6 +64,20 @@ function get(port: number, host: string): Promise<string> {
   });
 }
 
+/** A raw request whose client half-closes right after it (`printf … | nc`): all it reads until the gateway closes. */
+function halfClosedGet(port: number, head: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const s = net.connect({ host: '127.0.0.1', port }, () => s.end(head));
+    const timer = setTimeout(() => reject(new Error(`no close within 3 s; read ${JSON.stringify(got)}`)), 3000);
+    s.on('data', (d) => (got += d));
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+  });
+}
+
 test('hostOf: Host without port, lowercase; undefined until the head is complete', () => {
   assert.equal(hostOf('GET / HTTP/1.1\r\nHost: API:3000\r\n\r\n'), 'api');
   assert.equal(hostOf('GET / HTTP/1.1\r\nhost: [::1]:80\r\n\r\n'), '[::1]');
@@ -103,8 +117,12 @@ test('gateway: per-request balancing, Host-shared port, per-connection TCP', asy
   const apiAnswers = await Promise.all(Array.from({ length: 4 }, () => get(shared, 'api.internal')));
   assert.ok(apiAnswers.every((a) => a.startsWith('200 ')), apiAnswers.join('|'));
   assert.match(await get(shared, 'nobody'), /^421 /);
+  // The Host-shared port hands a half-closed connection to the service's proxy, which answers it, then closes; a head
+  // cut short by the FIN is closed at once (not left to the head timeout).
+  assert.match(await halfClosedGet(shared, 'GET / HTTP/1.1\r\nHost: web\r\n\r\n'), /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nx@127\.0\.0\.[23]$/);
+  assert.equal(await halfClosedGet(shared, 'GET / HTTP/1.1\r\nHost: we'), '');
   const rows = Object.fromEntries(gateway.rows().map((r) => [r.service, r.replicas.reduce((n, x) => n + x.requests, 0)]));
-  assert.equal(rows['web'], 6);
+  assert.equal(rows['web'], 7);
   assert.equal(rows['api'], 4);
   const greetings = new Set<string>();
   for (let i = 0; i < 4; i++) {

@@ -76,11 +76,17 @@ export class HostDispatcher {
       clearTimeout(timer);
       socket.off('data', onData);
       socket.off('error', onError);
+      socket.off('end', onEnd);
       this.#sockets.delete(socket);
     };
     const onError = (): void => {
       done();
       socket.destroy();
+    };
+    // FIN before a whole head: no request can complete on this connection (a whole one goes on, half-closed, to the proxy).
+    const onEnd = (): void => {
+      done();
+      socket.end();
     };
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
@@ -106,6 +112,7 @@ export class HostDispatcher {
     };
     socket.on('data', onData);
     socket.on('error', onError);
+    socket.on('end', onEnd);
     socket.resume();
   }
 }

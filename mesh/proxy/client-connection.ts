@@ -167,6 +167,8 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
       this.state = HEAD;
       this.since = performance.now();
     }
+    // A pipelined remainder parsed after the client's FIN: nothing more is coming to complete or follow it.
+    if (this.halfClosed && (this.state === IDLE || this.state === HEAD)) this.end();
   }
 
   #parseError(err: ParseError): void {
@@ -205,20 +207,22 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
   /** Between requests: close, start a parked (pipelined) head, or wait idle. */
   protected next(): void {
     if (this.state === CLOSING || this.socket.destroyed) return;
-    if (this.halfClosed) {
-      this.end();
-      return;
-    }
     const parked = this.parked;
     if (parked === null) {
+      // Half-closed: once nothing it sent is left to answer, the connection is done.
+      if (this.halfClosed && this.#leftover === null) {
+        this.end();
+        return;
+      }
       this.state = IDLE;
       this.since = performance.now();
       return;
     }
     this.parked = null;
+    // The leftover stays visible while the request starts: one answered at once must not end a half-closed connection.
+    const r = this.#start(parked.major, parked.minor, parked.headers, parked.method, parked.url, parked.upgrade, parked.keepAlive);
     const leftover = this.#leftover;
     this.#leftover = null;
-    const r = this.#start(parked.major, parked.minor, parked.headers, parked.method, parked.url, parked.upgrade, parked.keepAlive);
     // Refused, or answered at once with the connection closing: nothing after it is parsed.
     if (r === PAUSE || this.state === CLOSING) return;
     if (this.state === UPGRADING) {

@@ -93,7 +93,7 @@ export abstract class ClientLifecycle implements ClientSide, ServedConnection {
   }
 
   #connectionHeader(): string {
-    if (this.closeAfter || !this.keepAlive || this.ctx.draining || this.halfClosed) {
+    if (this.closeAfter || !this.keepAlive || this.ctx.draining) {
       this.closeAfter = true;
       return 'connection: close\r\n\r\n';
     }
@@ -111,7 +111,7 @@ export abstract class ClientLifecycle implements ClientSide, ServedConnection {
       return;
     }
     // An unread request body would have to be drained before the connection could carry another request.
-    const close = !this.bodyDone || this.closeAfter || !this.keepAlive || this.ctx.draining || this.halfClosed;
+    const close = !this.bodyDone || this.closeAfter || !this.keepAlive || this.ctx.draining;
     if (close) this.closeAfter = true;
     const out = this.out;
     out.discard();
@@ -198,14 +198,17 @@ export abstract class ClientLifecycle implements ClientSide, ServedConnection {
   }
 
   /**
-   * The client sent FIN. Like nginx (and node:http), a FIN while a request is in flight is taken as the client giving
-   * up: a client that has gone away looks no different on the wire, and its upstream request should not run on.
+   * The client sent FIN: it will send nothing more, but HTTP/1.1 lets it half-close after its requests and still read
+   * the answers (`printf 'GET / …' | nc`). Every complete request it sent is answered, then the connection ends
+   * (`next`), as HAProxy does; a request cut short by the FIN is dropped. A client that went away entirely looks the
+   * same on the wire until a response is written to it (that write fails, and the upstream request is aborted then).
    */
   ended(): void {
     this.halfClosed = true;
-    if (this.state === UPGRADING) return;
-    if (this.state === ACTIVE || this.state === CLOSING) {
-      this.socket.destroy();
+    if (this.state === UPGRADING || this.state === CLOSING) return;
+    if (this.state === ACTIVE) {
+      // Its body can never arrive whole: the upstream request must not complete.
+      if (!this.bodyDone) this.socket.destroy();
       return;
     }
     this.end();
