@@ -10,6 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { extract } from 'tar-stream';
 import type { BuildOptions, ContainerEngine } from './api/engine.ts';
 import { contentTag, ensureGatewayImage } from './gateway-image.ts';
+import { fromDisk } from './gateway-image-tag-cache.ts';
 
 const gc = ((): (() => void) => {
   setFlagsFromString('--expose-gc');
@@ -23,7 +24,7 @@ test('a file hashed from disk gives the tag its bytes in memory give (an upgrade
   await writeFile(join(dir, 'node'), data);
   const small = { name: 'Dockerfile', mode: 0o644, data: Buffer.from('FROM scratch\n') };
   const inMemory = await contentTag([small, { name: 'rootfs/node', mode: 0o755, data }], undefined);
-  const onDisk = await contentTag([small, { name: 'rootfs/node', mode: 0o755, path: join(dir, 'node'), size: data.length }], undefined);
+  const onDisk = await contentTag([small, await fromDisk('rootfs/node', join(dir, 'node'))], undefined);
   assert.equal(onDisk, inMemory);
   assert.notEqual(await contentTag([small, { name: 'rootfs/node', mode: 0o755, data }], 'sha256:base'), inMemory);
 });

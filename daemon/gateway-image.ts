@@ -11,7 +11,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -20,6 +20,7 @@ import { cacheDirs, ensureBundle } from '../bin/bundle-cache.mjs';
 import type { ContainerEngine } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import { Labels } from './api/labels.ts';
+import { cachedTag, type ContextFile, fromDisk, inputKey } from './gateway-image-tag-cache.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const GATEWAY_REPO = 'cmesh/gateway';
@@ -32,15 +33,6 @@ const NSSWITCH = 'hosts: files dns\n';
 /** What marks an image as a gateway image cmesh built (and may remove once no cmesh version uses it). */
 const GATEWAY_IMAGE_LABELS = { [Labels.managed]: 'true', [Labels.role]: 'gateway-image' } as const;
 
-/**
- * A file of the build context: small ones in memory, the host's node and libraries by path. Those are ~100 MB: held as
- * Buffers only to hash them, they stayed resident as garbage until V8's next full GC (an idle daemon's RSS 177 → 83 MiB
- * after one, bench/RESULTS.md), on every daemon's first east-west `up`, image present or not.
- */
-type File = { name: string; mode: number } & ({ data: Buffer } | { path: string; size: number });
-
-const fromDisk = async (name: string, path: string): Promise<File> => ({ name, path, size: (await stat(path)).size, mode: 0o755 });
-
 /** Absolute paths of the shared objects `node` links against, with the dynamic loader (vdso has no path). */
 export async function linkedLibraries(nodeBin: string): Promise<string[]> {
   const { stdout } = await promisify(execFile)('ldd', [nodeBin]);
@@ -49,9 +41,13 @@ export async function linkedLibraries(nodeBin: string): Promise<string[]> {
   return [...libs].sort();
 }
 
-/** The build context's files, Dockerfile first; deterministic (sorted, fixed modes, no mtimes in the hash). */
-async function contextFiles(bundle: Buffer, base: string | undefined): Promise<File[]> {
-  const files: File[] = [];
+/**
+ * The build context's files, Dockerfile first; deterministic (sorted, fixed modes, no mtimes in the hash). The host's
+ * node and libraries are ~100 MB: held as Buffers only to hash them, they stayed resident as garbage until V8's next
+ * full GC (an idle daemon's RSS 177 → 83 MiB after one, bench/RESULTS.md), so they are read by path.
+ */
+async function contextFiles(bundle: Buffer, base: string | undefined): Promise<ContextFile[]> {
+  const files: ContextFile[] = [];
   if (base !== undefined) {
     files.push({ name: `rootfs${BUNDLE_PATH}`, data: bundle, mode: 0o644 });
     const dockerfile = `FROM ${base}\nCOPY rootfs/ /\nENTRYPOINT ["node", "${BUNDLE_PATH}"]\n`;
@@ -77,7 +73,7 @@ async function contextFiles(bundle: Buffer, base: string | undefined): Promise<F
 }
 
 /** Hashes what the image is made of; files on disk are streamed through the hash, never held whole. */
-export async function contentTag(files: File[], baseId: string | undefined): Promise<string> {
+export async function contentTag(files: ContextFile[], baseId: string | undefined): Promise<string> {
   const h = createHash('sha256').update(`cmesh-gateway layout=${LAYOUT} base=${baseId ?? 'scratch'}\n`);
   for (const f of files) {
     h.update(`\0${f.name}\0${f.mode}\0${'data' in f ? f.data.length : f.size}\0`);
@@ -88,7 +84,7 @@ export async function contentTag(files: File[], baseId: string | undefined): Pro
 }
 
 /** The build context; files on disk are read only now, when the image has to be built. */
-async function tarOf(files: File[]): Promise<Readable> {
+async function tarOf(files: ContextFile[]): Promise<Readable> {
   const p = pack();
   for (const f of files) p.entry({ name: f.name, mode: f.mode, mtime: new Date(0), uid: 0, gid: 0 }, 'data' in f ? f.data : await readFile(f.path));
   p.finalize();
@@ -102,6 +98,8 @@ export interface GatewayImageOptions {
   signal?: AbortSignal;
   /** Where image garbage collection says what it removed or could not. */
   log?: (line: string) => void;
+  /** A JSON file (in CMESH_HOME) that keeps the content tag until an input changes (gateway-image-tag-cache.ts). */
+  tagCache?: string;
 }
 
 /**
@@ -127,7 +125,8 @@ export async function ensureGatewayImage(o: GatewayImageOptions): Promise<string
     });
   }
   const files = await contextFiles(bundle, base);
-  const tag = await contentTag(files, baseId);
+  const hash = () => contentTag(files, baseId);
+  const tag = o.tagCache === undefined ? await hash() : await cachedTag(o.tagCache, inputKey(files, baseId), hash, o.log);
   if (await o.engine.inspectImage(tag)) return tag;
   const labels = { ...GATEWAY_IMAGE_LABELS };
   for await (const p of o.engine.buildImage({ context: await tarOf(files), dockerfile: 'Dockerfile', tags: [tag], labels, ...(o.signal ? { signal: o.signal } : {}) })) {

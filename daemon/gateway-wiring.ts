@@ -1,6 +1,7 @@
 // The daemon's side of the east-west mesh: builds the gateway image on demand, opens each project's control socket
 // for the planner, and keeps every gateway's endpoint table in step with the daemon's service table.
 
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesiredProject } from './api/desired.ts';
 import { eastWestPlan, gatewayName } from './api/east-west.ts';
@@ -63,7 +64,9 @@ export class EastWestRuntime {
       options.onStats?.(project, stats);
       this.#readiness.notify();
     });
-    this.#images = new GatewayImages({ engine: options.engine, ...(options.log ? { log: options.log } : {}) });
+    // The image's content tag is kept in the home between daemon runs: found without hashing the node binary again.
+    const tagCache = join(options.home, 'gateway-image-tag.json');
+    this.#images = new GatewayImages({ engine: options.engine, tagCache, ...(options.log ? { log: options.log } : {}) });
     this.#timer = setInterval(() => this.#publishAll(), options.publishMs ?? 100);
     this.#timer.unref();
   }
