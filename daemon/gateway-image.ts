@@ -46,7 +46,7 @@ export async function linkedLibraries(nodeBin: string): Promise<string[]> {
  * node and libraries are ~100 MB: held as Buffers only to hash them, they stayed resident as garbage until V8's next
  * full GC (an idle daemon's RSS 177 → 83 MiB after one, bench/RESULTS.md), so they are read by path.
  */
-async function contextFiles(bundle: Buffer, base: string | undefined): Promise<ContextFile[]> {
+async function contextFiles(bundle: Buffer, base: string | undefined, salt: string | undefined): Promise<ContextFile[]> {
   const files: ContextFile[] = [];
   if (base !== undefined) {
     files.push({ name: `rootfs${BUNDLE_PATH}`, data: bundle, mode: 0o644 });
@@ -68,6 +68,8 @@ async function contextFiles(bundle: Buffer, base: string | undefined): Promise<C
   for (const lib of libs) files.push(await fromDisk(`rootfs${lib}`, lib));
   files.push({ name: `rootfs${BUNDLE_PATH}`, data: bundle, mode: 0o644 });
   files.push({ name: 'rootfs/etc/nsswitch.conf', data: Buffer.from(NSSWITCH), mode: 0o644 });
+  // A different image with the same contents: a bench or test times a first build on a machine that has the image.
+  if (salt) files.push({ name: 'rootfs/etc/cmesh-gateway-salt', data: Buffer.from(`${salt}\n`), mode: 0o644 });
   const dockerfile = `FROM scratch\nCOPY rootfs/ /\nENV NODE_ENV=production\nENTRYPOINT ["${NODE_PATH}", "${BUNDLE_PATH}"]\n`;
   return [{ name: 'Dockerfile', data: Buffer.from(dockerfile), mode: 0o644 }, ...files.sort((a, b) => a.name.localeCompare(b.name))];
 }
@@ -124,7 +126,7 @@ export async function ensureGatewayImage(o: GatewayImageOptions): Promise<string
       hint: 'set CMESH_GATEWAY_BASE_IMAGE to a local image with a Linux node on its PATH (README: East-west)',
     });
   }
-  const files = await contextFiles(bundle, base);
+  const files = await contextFiles(bundle, base, env['CMESH_GATEWAY_IMAGE_SALT'] || undefined);
   const hash = () => contentTag(files, baseId);
   const tag = o.tagCache === undefined ? await hash() : await cachedTag(o.tagCache, inputKey(files, baseId), hash, o.log);
   if (await o.engine.inspectImage(tag)) return tag;
