@@ -37,15 +37,20 @@ const single = desired(
   ),
 );
 const on = desired(project('ew', services, { eastWest: true }));
+/** What still recreates a gateway stop-first: api's compose alias renamed; web opted out of the mesh. */
+const realiased = desired(project('ew', services.map((s) => (s.name === 'api' ? { ...s, networks: { default: { aliases: ['api.local'] } } } : s)), { eastWest: true }));
+const optedOut = desired(project('ew', services.map((s) => (s.name === 'web' ? { ...s, mesh: { ...s.mesh, eastWest: false } } : s)), { eastWest: true }));
 const off = desired(project('ew', services));
 
-function gateway(options: { stale?: boolean; state?: ContainerInfo['state']; index?: number } = {}): ContainerInfo {
+/** A gateway container as a cmesh made it from `from` (default: `on`) with the image `image` (default: gw's). */
+function gateway(options: { stale?: boolean; state?: ContainerInfo['state']; index?: number; from?: typeof on; image?: string } = {}): ContainerInfo {
   const index = options.index ?? 0;
-  const want = gatewaySpec(on.project, gw, index)!;
+  const image = options.image ?? gw.image;
+  const want = gatewaySpec((options.from ?? on).project, { ...gw, image }, index)!;
   return {
     id: index === 0 ? 'c-gateway' : `c-gateway-${index + 1}`,
     name: want.spec.name,
-    image: gw.image,
+    image,
     state: options.state ?? 'running',
     health: 'none',
     labels: { ...want.spec.labels, [Labels.specHash]: options.stale ? 'stale0000000000000000' : want.hash },
@@ -117,6 +122,10 @@ export const gatewayCases: PlanCase[] = [
   // No TCP collision left: the second gateway goes after the replicas (replica-db takes its DNS alias back first).
   { name: 'east-west-second-gateway-removed', desired: single, containers: [...replicas(on), gateway(), gateway({ index: 1 })], ctx: { gateway: gw } },
   { name: 'east-west-gateway-spec-changed', desired: on, containers: [...replicas(on), gateway({ stale: true }), gateway({ index: 1 })], ctx: { gateway: gw } },
+  // The stop-first cases, each with its reason: a running container's image and network aliases cannot change.
+  { name: 'east-west-gateway-image-changed', desired: on, containers: [...replicas(on), gateway({ image: 'cmesh/gateway:fedcba987654' }), gateway({ index: 1 })], ctx: { gateway: gw } },
+  { name: 'east-west-gateway-alias-changed', desired: realiased, containers: [...replicas(realiased), gateway(), gateway({ index: 1 })], ctx: { gateway: gw } },
+  { name: 'east-west-gateway-service-opted-out', desired: optedOut, containers: [...replicas(optedOut), gateway(), gateway({ index: 1 })], ctx: { gateway: gw } },
   { name: 'east-west-gateway-exited', desired: on, containers: [...replicas(on), gateway({ state: 'exited' }), gateway({ index: 1 })], ctx: { gateway: gw } },
   { name: 'east-west-image-not-ready', desired: on, containers: replicas(on), ctx: {} },
   { name: 'east-west-switched-off', desired: off, containers: [...replicas(on), gateway(), gateway({ index: 1 })] },

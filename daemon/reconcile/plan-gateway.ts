@@ -136,17 +136,26 @@ export function gatewayPlacement(project: ProjectSpec, observed: ContainerInfo[]
 }
 
 /**
- * Whether a gateway can stay as it is: same base spec, the same names for each service it serves, and any other
- * service it still names is gone from the project (nobody calls a name no service has; a service that is still there,
- * opted out or moved, must not be answered by two containers).
+ * Why a gateway cannot stay as it is, or undefined when it can: same base spec, the same names for each service it
+ * serves, and any other service it still names is gone from the project (nobody calls a name no service has; a service
+ * that is still there, opted out or moved, must not be answered by two containers). Each reason is a change a running
+ * container cannot take: its image, or its network aliases (fixed per network endpoint when it connects).
  */
-function unchanged(project: ProjectSpec, have: ContainerInfo, want: { spec: ContainerCreateSpec; hash: string }): boolean {
-  if (have.labels[Labels.specHash] !== want.hash) return false;
+function changeOf(project: ProjectSpec, have: ContainerInfo, want: { spec: ContainerCreateSpec; hash: string }): string | undefined {
+  if (have.labels[Labels.specHash] !== want.hash) {
+    if (have.image !== want.spec.image) return `image changed (${have.image} → ${want.spec.image}: new node binary or supervisor)`;
+    return `spec changed (${(have.labels[Labels.specHash] ?? 'none').slice(0, 12)}: networks of the project, or cmesh's gateway spec)`;
+  }
   const had = parseGatewayServices(have.labels[GATEWAY_SERVICES_LABEL]);
   const now = parseGatewayServices(want.spec.labels[GATEWAY_SERVICES_LABEL])!;
-  if (!had) return false;
-  for (const [name, digest] of now) if (had.get(name) !== digest) return false;
-  return [...had.keys()].every((name) => now.has(name) || project.services[name] === undefined);
+  if (!had) return 'made before gateways named their services in a label';
+  const renamed = [...now].filter(([name, digest]) => had.has(name) && had.get(name) !== digest).map(([name]) => name);
+  if (renamed.length > 0) return `names of ${renamed.join(', ')} changed (compose aliases, or the networks it joins)`;
+  const added = [...now.keys()].filter((name) => !had.has(name));
+  if (added.length > 0) return `${added.join(', ')} placed on it`;
+  const moved = [...had.keys()].filter((name) => !now.has(name) && project.services[name] !== undefined);
+  if (moved.length > 0) return `${moved.join(', ')} no longer on it (opted out, no known port, or moved to another gateway)`;
+  return undefined;
 }
 
 export interface GatewayActions {
@@ -194,9 +203,11 @@ export function planGateway(
     if (!keep) {
       const create: Action = { kind: 'create', service: GATEWAY_SERVICE, replica: g.index, ...base, start: true };
       (g.services.some((s) => started.has(s)) ? out.before : out.concurrent).push(create);
-    } else if (keep.state === 'dead' || !unchanged(project, keep, want)) {
-      const reason = keep.state === 'dead' ? 'dead' : `spec changed (${(keep.labels[Labels.specHash] ?? 'none').slice(0, 12)})`;
-      out.before.push({ kind: 'recreate', target: gatewayRef(keep), strategy: 'stop-first', stopTimeoutSec: GATEWAY_STOP_SEC, ...base, reason });
+      continue;
+    }
+    const change = keep.state === 'dead' ? 'dead' : changeOf(project, keep, want);
+    if (change !== undefined) {
+      out.before.push({ kind: 'recreate', target: gatewayRef(keep), strategy: 'stop-first', stopTimeoutSec: GATEWAY_STOP_SEC, ...base, reason: change });
     } else if (keep.state === 'created' || keep.state === 'exited') {
       out.before.push({ kind: 'start', target: gatewayRef(keep), reason: `gateway ${keep.state}` });
     } else if (keep.state === 'paused') {
