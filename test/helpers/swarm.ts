@@ -196,9 +196,10 @@ export const ECHO_IMAGE = 'cmesh-fixture/echo:test';
 
 /**
  * A compose `web` service of `replicas` echo fixture tasks on `port` (container port 3000), healthchecked every second
- * with the image's busybox wget. Each answer names its task in X-Served-By (the task's hostname, its container's short
- * ID), and each task logs `echo[<hostname>] listening`. SIGTERM drains within 2 s (stop_grace_period 3s). Call
- * buildFixtureImage('echo') first.
+ * with the image's busybox wget; its timeout, retries and start period are loose because at load 25+ node answers
+ * slowly, and Swarm replaces an unhealthy task (during an update: rolls the whole update back). Each answer names its
+ * task in X-Served-By (the task's hostname, its container's short ID), and each task logs `echo[<hostname>]
+ * listening`. SIGTERM drains within 2 s (stop_grace_period 3s). Call buildFixtureImage('echo') first.
  */
 export function echoWeb(port: number, replicas: number, runId: string, extra = ''): string {
   return `  web:
@@ -207,7 +208,7 @@ export function echoWeb(port: number, replicas: number, runId: string, extra = '
     deploy: { replicas: ${replicas} }
     environment: { SHUTDOWN_GRACE_MS: "2000" }
     stop_grace_period: 3s
-    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:3000/healthz"], interval: 1s, timeout: 1s, retries: 3 }
+    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:3000/healthz"], interval: 1s, timeout: 3s, retries: 5, start_period: 20s }
     labels: ${composeTestLabels(runId)}
 ${extra}`;
 }
