@@ -13,7 +13,7 @@ import type { ProjectMesh } from '../project-mesh.ts';
 import { replicaRows } from '../project-views.ts';
 import { SwarmEventFeed } from './swarm-event-feed.ts';
 import { type SwarmDownResult, type SwarmUpResult, swarmDown, swarmProjectLabels, swarmReplicas, swarmRestart, swarmUp } from './deploy.ts';
-import { RemoteTaskEvents } from './remote-task-events.ts';
+import { type ListedTask, RemoteTaskEvents } from './remote-task-events.ts';
 import { listedAsContainers, listProjectTasks, taskContainers } from './tasks.ts';
 import { meshView } from './translate.ts';
 
@@ -34,7 +34,7 @@ export class SwarmProjects {
   readonly #announced = new Set<string>();
   /** Events of the tasks on other nodes, from the observer's listings (their engines stream them, not ours). */
   readonly #remote = new RemoteTaskEvents();
-  /** This engine's node ID, asked once (it changes only when the engine leaves the swarm: a failed pass asks again). */
+  /** This engine's node ID, asked once (it changes only when the engine leaves the swarm: a failed listing asks again). */
   #self: Promise<string> | undefined;
 
   constructor(options: SwarmProjectsOptions) {
@@ -149,13 +149,16 @@ export class SwarmProjects {
 
   /** Feeds the pools once (after up, scale). */
   async observeOnce(desired: DesiredProject): Promise<void> {
-    const listed = await listProjectTasks(this.#o.swarm, desired.project.name);
+    const listed = await listProjectTasks(this.#o.swarm, desired.project.name).catch((err: unknown) => {
+      this.#self = undefined; // the engine may have left the swarm: a rejoined node has a new ID
+      throw err;
+    });
     this.#o.mesh?.observed(meshView(desired), await listedAsContainers(listed, this.#o.engine, false));
     await this.#observeRemote(desired.project.name, listed);
   }
 
   /** Announces what changed for the project's tasks on other nodes since the last listing (the first is a baseline). */
-  async #observeRemote(project: string, listed: Awaited<ReturnType<typeof listProjectTasks>>): Promise<void> {
+  async #observeRemote(project: string, listed: readonly ListedTask[]): Promise<void> {
     this.#self ??= this.#o.swarm.swarmStatus().then((s) => s.nodeId ?? '');
     const self = await this.#self.catch((err: unknown) => {
       this.#self = undefined;
