@@ -233,9 +233,11 @@ export interface SwarmEngine {
    * Live engine events of one kind until `signal` aborts: `task` = lifecycle of the containers carrying `labels` (the
    * task containers on this node: Swarm copies ContainerSpec.Labels onto them); `service` = every service of the swarm
    * (the engine puts no labels on service events, so `labels` is not applied: callers match the service ID). Throws
-   * CMESH_E_ENGINE_UNAVAILABLE when the stream is lost; it never ends on its own.
+   * CMESH_E_ENGINE_UNAVAILABLE when the stream is lost; it never ends on its own. With `since` (epoch ms, as in
+   * SwarmEvent.time) the stream first replays the engine's buffered events at or after it (Docker keeps the last 256
+   * in memory), then goes live: a reconnect asks from its last event's time and skips what it already had.
    */
-  events(options: { kind: SwarmEventKind; labels: LabelQuery; signal: AbortSignal }): AsyncIterable<SwarmEvent>;
+  events(options: { kind: SwarmEventKind; labels: LabelQuery; signal: AbortSignal; since?: number }): AsyncIterable<SwarmEvent>;
 
   /** A node by ID; undefined when the swarm does not know it (a manager only). */
   inspectNode(id: string): Promise<SwarmNodeInfo | undefined>;

@@ -66,6 +66,14 @@ export function toTask(raw: Json): SwarmTaskInfo {
 /** Only the lifecycle: health checks alone would add three exec_* events per task per interval. */
 const TASK_ACTIONS = ['create', 'start', 'die', 'stop', 'destroy', 'health_status'];
 
+/**
+ * Epoch ms as the Engine API's `since` (`<seconds>.<nanoseconds>`): the engine replays buffered events whose timeNano
+ * is at or after it, so every event of that millisecond (SwarmEvent.time is timeNano floored to ms) comes again.
+ */
+export function sinceParam(ms: number): string {
+  return `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}000000`;
+}
+
 /** One /events object → a SwarmEvent of `kind`, or undefined for anything else on the stream. */
 export function toSwarmEvent(kind: SwarmEventKind, raw: Json): SwarmEvent | undefined {
   const action = str(raw['Action']);
@@ -133,11 +141,12 @@ export class DockerodeSwarm implements SwarmEngine {
     return raw.map(toTask);
   }
 
-  async *events(options: { kind: SwarmEventKind; labels: LabelQuery; signal: AbortSignal }): AsyncIterable<SwarmEvent> {
+  async *events(options: { kind: SwarmEventKind; labels: LabelQuery; signal: AbortSignal; since?: number }): AsyncIterable<SwarmEvent> {
     if (options.signal.aborted) return;
     // The engine puts no labels on service events, so a label filter would drop every one of them.
     const filters = options.kind === 'task' ? { type: ['container'], event: TASK_ACTIONS, label: labelFilters(options.labels) } : { type: ['service'] };
-    const res = await this.#d.open({ op: 'events' }, '/events?', { filters }, options.signal);
+    const query = options.since === undefined ? { filters } : { filters, since: sinceParam(options.since) };
+    const res = await this.#d.open({ op: 'events' }, '/events?', query, options.signal);
     if (!res) return;
     const splitter = new JsonObjectSplitter();
     const toEvents = (objs: Json[]) => objs.map((o) => toSwarmEvent(options.kind, o)).filter((e): e is SwarmEvent => e !== undefined);

@@ -46,7 +46,8 @@ export class FakeSwarm implements SwarmEngine {
   readonly #networks = new Map<string, SwarmNetworkInfo>();
   readonly #objects = { secret: new Map<string, SwarmObjectInfo>(), config: new Map<string, SwarmObjectInfo>() };
   readonly #nodes = new Map<string, SwarmNodeInfo>();
-  readonly #events = new FakeSwarmEvents();
+  // As on the engine, only this node's task containers have events here.
+  readonly #events = new FakeSwarmEvents((t) => t.nodeId === (this.#status.nodeId ?? 'fakenode'));
   #seq = 0;
   #nextPort: number;
   /** Every method call, in order (tests assert what was sent). */
@@ -146,9 +147,14 @@ export class FakeSwarm implements SwarmEngine {
     return this.#tasks.filter((t) => ids.has(t.serviceId)).map(clone);
   }
 
-  events(options: { kind: SwarmEventKind; labels: LabelQuery; signal: AbortSignal }): AsyncIterable<SwarmEvent> {
-    this.#enter('events', [options.kind, options.labels], 'events');
+  events(options: { kind: SwarmEventKind; labels: LabelQuery; signal: AbortSignal; since?: number }): AsyncIterable<SwarmEvent> {
+    this.#enter('events', [options.kind, options.labels, ...(options.since === undefined ? [] : [options.since])], 'events');
     return this.#events.subscribe(options);
+  }
+
+  /** Test control: every open event stream fails, as when the engine connection drops (a reconnect may replay). */
+  dropEventStreams(): void {
+    this.#events.drop();
   }
 
   async listNetworks(labels: LabelQuery): Promise<SwarmNetworkInfo[]> {

@@ -139,6 +139,38 @@ export function swarmContract(name: string, makeHarness: () => Promise<SwarmHarn
       }
     });
 
+    it('replays from `since`: a stream opened later from the first event’s time brings those events again, in order', async () => {
+      const collect = (since: number | undefined, into: SwarmEvent[], signal: AbortSignal) =>
+        (async () => {
+          for await (const e of h().swarm.events({ kind: 'task', labels: labels(), signal, ...(since === undefined ? {} : { since }) })) into.push(e);
+        })().catch(() => undefined);
+      const brief = (e: SwarmEvent) => `${e.action} ${e.id} ${e.time}`;
+      const live: SwarmEvent[] = [];
+      const liveAc = new AbortController();
+      const liveDone = collect(undefined, live, liveAc.signal);
+      try {
+        await sleep(300);
+        const s = (await h().swarm.inspectService(`${h().project}_web`))!;
+        const next = spec('web', 2);
+        next.TaskTemplate.ContainerSpec.Env = ['CMESH_CONTRACT=2']; // the previous update's template: a scale, no rollout
+        await h().swarm.updateService(s.id, s.version, next);
+        await until(h(), 'the new task container started', async () => (live.some((e) => e.action === 'start') ? true : undefined));
+      } finally {
+        liveAc.abort();
+        await liveDone;
+      }
+      const replayed: SwarmEvent[] = [];
+      const ac = new AbortController();
+      const done = collect(live[0]!.time, replayed, ac.signal);
+      try {
+        await until(h(), `the replay of ${live.map(brief)}`, async () => (replayed.length >= live.length ? true : undefined));
+      } finally {
+        ac.abort();
+        await done;
+      }
+      assert.deepEqual(replayed.slice(0, live.length).map(brief), live.map(brief));
+    });
+
     it('creates attachable overlays; a taken name conflicts; removal is idempotent', async () => {
       const name = `${h().project}_net`;
       const n = await h().swarm.createNetwork({ name, labels: labels(), attachable: true });

@@ -11,7 +11,7 @@ import { Labels, projectLabels } from '../api/labels.ts';
 import type { ProjectSpec } from '../api/project.ts';
 import { type SwarmEngine, type SwarmNetworkSpec, type SwarmStatus, swarmNotManager } from '../api/swarm-engine.ts';
 import { bindsToCreate } from './mounts.ts';
-import { type SwarmWarning, swarmNetworks, swarmObjects, swarmService, swarmWarnings, TARGET_LABEL } from './translate.ts';
+import { eastWestWarning, type SwarmWarning, swarmNetworks, swarmObjects, swarmService, swarmWarnings, TARGET_LABEL } from './translate.ts';
 
 export interface SwarmDeployContext {
   swarm: SwarmEngine;
@@ -123,7 +123,7 @@ export async function swarmUp(ctx: SwarmDeployContext, desired: DesiredProject, 
   const { swarm } = ctx;
   const project = desired.project;
   assertSingleNode(await assertManager(swarm), project, services);
-  for (const w of swarmWarnings(project, services)) ctx.warn(w);
+  for (const w of [...swarmWarnings(project, services), eastWestWarning(project, services)]) if (w) ctx.warn(w);
   // Compose creates a missing bind source, Swarm fails the task instead: create them here, on this node.
   for (const name of services) for (const path of bindsToCreate(project.services[name]!)) await mkdir(path, { recursive: true });
   const ids = await imageIds(ctx.engine, project, services);

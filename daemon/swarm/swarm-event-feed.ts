@@ -1,11 +1,13 @@
 // The daemon's subscription to the swarm's engine events: task containers on this node (by the swarm target's label)
-// and service updates, kept alive with the same reconnect backoff as the container engine's stream, turned into
-// DaemonEvents (swarm-events.ts) for the projects this daemon runs on the swarm.
+// and service updates, kept alive with the same reconnect backoff as the container engine's stream (replaying what a
+// drop missed, see event-cursor.ts), turned into DaemonEvents (swarm-events.ts) for the projects this daemon runs on
+// the swarm.
 
 import type { DaemonEvent } from '../api/events.ts';
 import { Labels } from '../api/labels.ts';
 import type { SwarmEngine, SwarmEvent, SwarmEventKind } from '../api/swarm-engine.ts';
 import { watchEngine } from '../engine-watch.ts';
+import { EventCursor } from './event-cursor.ts';
 import { isRolloutEvent, serviceDaemonEvent, taskDaemonEvent } from './swarm-events.ts';
 import { TARGET_LABEL } from './translate.ts';
 
@@ -44,12 +46,16 @@ export class SwarmEventFeed {
 
   #watch(kind: SwarmEventKind, signal: AbortSignal): Promise<void> {
     const swarm = this.#o.swarm;
+    // Each (re)subscription asks from the last event delivered: the engine replays what a drop missed, the cursor
+    // skips what was already announced.
+    const cursor = new EventCursor();
     return watchEngine<SwarmEvent>({
-      engine: { events: (o) => swarm.events({ kind, labels: { [TARGET_LABEL]: 'swarm' }, signal: o.signal }) },
+      engine: { events: (o) => swarm.events({ kind, labels: { [TARGET_LABEL]: 'swarm' }, signal: o.signal, since: cursor.since() }) },
       signal,
       ...(this.#o.reconnect ?? {}),
-      onEvent: (e) => void this.#handle(e),
-      // Events missed while the stream was down are not replayed: the task observer re-lists every second anyway.
+      onEvent: (e) => {
+        if (cursor.admit(e)) void this.#handle(e);
+      },
       onReconnect: () => undefined,
       // The container engine's own stream reports a lost engine; a second error line per drop would be noise.
       onError: () => undefined,

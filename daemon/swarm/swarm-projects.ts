@@ -13,7 +13,8 @@ import type { ProjectMesh } from '../project-mesh.ts';
 import { replicaRows } from '../project-views.ts';
 import { SwarmEventFeed } from './swarm-event-feed.ts';
 import { type SwarmDownResult, type SwarmUpResult, swarmDown, swarmProjectLabels, swarmReplicas, swarmRestart, swarmUp } from './deploy.ts';
-import { taskContainers } from './tasks.ts';
+import { type ListedTask, RemoteTaskEvents } from './remote-task-events.ts';
+import { listedAsContainers, listProjectTasks, taskContainers } from './tasks.ts';
 import { meshView } from './translate.ts';
 
 export interface SwarmProjectsOptions {
@@ -31,6 +32,10 @@ export class SwarmProjects {
   /** Task and service events of the projects deployed or observed here, as DaemonEvents (from the first such). */
   readonly #feed: SwarmEventFeed;
   readonly #announced = new Set<string>();
+  /** Events of the tasks on other nodes, from the observer's listings (their engines stream them, not ours). */
+  readonly #remote = new RemoteTaskEvents();
+  /** This engine's node ID, asked once (it changes only when the engine leaves the swarm: a failed listing asks again). */
+  #self: Promise<string> | undefined;
 
   constructor(options: SwarmProjectsOptions) {
     this.#o = options;
@@ -60,8 +65,9 @@ export class SwarmProjects {
 
   async up(desired: DesiredProject, services: string[]): Promise<SwarmUpResult> {
     const project = desired.project.name;
-    // Subscribed before the deploy, so the first tasks' create/start are announced too.
+    // Subscribed before the deploy, so the first tasks' create/start are announced too (remote ones from a baseline).
     this.#announce(project);
+    if (!this.#remote.has(project)) await this.#observeRemote(project, await listProjectTasks(this.#o.swarm, project));
     const result = await swarmUp(
       {
         swarm: this.#o.swarm,
@@ -143,7 +149,24 @@ export class SwarmProjects {
 
   /** Feeds the pools once (after up, scale). */
   async observeOnce(desired: DesiredProject): Promise<void> {
-    this.#o.mesh?.observed(meshView(desired), await this.#tasks(desired.project.name, false));
+    const listed = await listProjectTasks(this.#o.swarm, desired.project.name).catch((err: unknown) => {
+      this.#self = undefined; // the engine may have left the swarm: a rejoined node has a new ID
+      throw err;
+    });
+    this.#o.mesh?.observed(meshView(desired), await listedAsContainers(listed, this.#o.engine, false));
+    await this.#observeRemote(desired.project.name, listed);
+  }
+
+  /** Announces what changed for the project's tasks on other nodes since the last listing (the first is a baseline). */
+  async #observeRemote(project: string, listed: readonly ListedTask[]): Promise<void> {
+    this.#self ??= this.#o.swarm.swarmStatus().then((s) => s.nodeId ?? '');
+    const self = await this.#self.catch((err: unknown) => {
+      this.#self = undefined;
+      throw err;
+    });
+    const events = this.#remote.next(project, listed, self, Date.now());
+    // Without its own node ID (not in an active swarm) every task would look remote: announce none.
+    if (self !== '' && this.#announced.has(project)) for (const e of events) this.#o.emit(e);
   }
 
   /** Re-lists the project's tasks every observeMs until down or close, so replaced tasks join the pool by themselves. */
@@ -165,6 +188,7 @@ export class SwarmProjects {
     this.#observers.get(project)?.abort();
     this.#observers.delete(project);
     this.#announced.delete(project);
+    this.#remote.forget(project);
   }
 
   #announce(project: string): void {

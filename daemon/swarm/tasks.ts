@@ -5,6 +5,7 @@ import type { ContainerEngine, ContainerHealth, ContainerInfo, ContainerState } 
 import { Labels } from '../api/labels.ts';
 import type { SwarmEngine, SwarmTaskInfo, SwarmTaskState } from '../api/swarm-engine.ts';
 import { swarmProjectLabels } from './deploy.ts';
+import type { ListedTask } from './remote-task-events.ts';
 
 const STATE: Record<SwarmTaskState, ContainerState> = {
   new: 'created',
@@ -41,21 +42,35 @@ export function taskAsContainer(task: SwarmTaskInfo, service: string, health: Co
   };
 }
 
-/**
- * The project's tasks as containers: only those meant to run unless `all`, only `node`'s with one. Health comes from the task's container
- * when it runs on this engine (a single-node swarm); elsewhere it is 'none' and the mesh's own probes decide.
- */
-export async function taskContainers(swarm: SwarmEngine, engine: ContainerEngine, project: string, all: boolean, node?: string): Promise<ContainerInfo[]> {
+/** The project's tasks (every state) with their compose service and Swarm service name: one listing, several readers. */
+export async function listProjectTasks(swarm: SwarmEngine, project: string): Promise<ListedTask[]> {
   const [tasks, services] = await Promise.all([swarm.listTasks(swarmProjectLabels(project)), swarm.listServices(swarmProjectLabels(project))]);
   const byId = new Map(services.map((s) => [s.id, s.spec]));
-  const out: ContainerInfo[] = [];
-  for (const t of tasks) {
-    if ((!all && t.desiredState !== 'running') || (node !== undefined && t.nodeId !== node)) continue;
-    const spec = byId.get(t.serviceId);
+  const out: ListedTask[] = [];
+  for (const task of tasks) {
+    const spec = byId.get(task.serviceId);
     const service = spec?.Labels[Labels.service];
-    if (!spec || service === undefined) continue;
-    const c = t.containerId && t.state === 'running' ? await engine.inspectContainer(t.containerId) : undefined;
-    out.push(taskAsContainer(t, service, c?.health ?? 'none', spec.Name));
+    if (spec && service !== undefined) out.push({ task, service, serviceName: spec.Name });
   }
   return out;
+}
+
+/**
+ * A listing's tasks as containers: only those meant to run unless `all`, only `node`'s with one. Health comes from the
+ * task's container when it runs on this engine (a single-node swarm); elsewhere it is 'none' and the mesh's own probes
+ * decide.
+ */
+export async function listedAsContainers(listed: readonly ListedTask[], engine: ContainerEngine, all: boolean, node?: string): Promise<ContainerInfo[]> {
+  const out: ContainerInfo[] = [];
+  for (const { task: t, service, serviceName } of listed) {
+    if ((!all && t.desiredState !== 'running') || (node !== undefined && t.nodeId !== node)) continue;
+    const c = t.containerId && t.state === 'running' ? await engine.inspectContainer(t.containerId) : undefined;
+    out.push(taskAsContainer(t, service, c?.health ?? 'none', serviceName));
+  }
+  return out;
+}
+
+/** The project's tasks as containers (see listedAsContainers). */
+export async function taskContainers(swarm: SwarmEngine, engine: ContainerEngine, project: string, all: boolean, node?: string): Promise<ContainerInfo[]> {
+  return listedAsContainers(await listProjectTasks(swarm, project), engine, all, node);
 }

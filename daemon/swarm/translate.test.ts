@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Labels } from '../api/labels.ts';
 import { loadProjectFromSources } from '../config/load.ts';
-import { meshView, swarmNetworks, swarmObjects, swarmService, swarmSpecHash, swarmWarnings } from './translate.ts';
+import { eastWestWarning, meshView, swarmNetworks, swarmObjects, swarmService, swarmSpecHash, swarmWarnings } from './translate.ts';
 
 const DIR = fileURLToPath(new URL('../../fixtures/swarm/', import.meta.url));
 const imageIdOf = (ref: string) => `sha256:${Buffer.from(ref).toString('hex').padEnd(64, '0').slice(0, 64)}`;
@@ -145,4 +145,15 @@ test('container options a Swarm ContainerSpec can express are sent, not warned',
   );
   assert.deepEqual(s.TaskTemplate.LogDriver, { Name: 'json-file', Options: { 'max-size': '1m' } });
   assert.deepEqual(swarmWarnings(project, ['api']), []);
+});
+
+test('the east-west mesh, on by default, is named at up for the services it would mesh: Swarm callers use its DNS and VIP', () => {
+  const load = (top: string) =>
+    loadProjectFromSources([{ file: '/p/compose.yaml', text: `name: ew\nservices:\n  api: { image: example/api:1, ports: ["8080"] }\n  worker: { image: example/w:1 }\n${top}` }], { env: {} }).project;
+  const w = eastWestWarning(load(''), ['api', 'worker']);
+  assert.equal(w?.key, 'x-cmesh.east_west');
+  assert.match(w?.message ?? '', /^x-cmesh\.east_west: calls by name to api go through Swarm's DNS and VIP on the overlay, not the mesh: no retries/);
+  assert.match(w?.message ?? '', /`x-cmesh: \{ east_west: false \}`/);
+  assert.equal(eastWestWarning(load(''), ['worker']), undefined, 'no known port: the local target would not mesh it either');
+  assert.equal(eastWestWarning(load('x-cmesh: { east_west: false }\n'), ['api']), undefined);
 });

@@ -3,6 +3,7 @@
 // fixtures/swarm/*.json pin the output. Keys Swarm cannot honour come back as named warnings, never silent drops.
 
 import { createHash } from 'node:crypto';
+import { eastWestPlan } from '../api/east-west.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
 import type { FileGrant, HealthcheckSpec, ProjectSpec, RestartPolicy, ServiceNetwork, ServiceSpec } from '../api/project.ts';
 import type { ContainerOptions } from '../api/container-options.ts';
@@ -223,6 +224,19 @@ export function swarmWarnings(project: ProjectSpec, services: string[]): SwarmWa
     }
   }
   return out;
+}
+
+/**
+ * The east-west mesh (on by default) does not reach Swarm tasks: callers resolve a service by Swarm's DNS and VIP on the
+ * overlay. Named once per `up` for the selected services the local target would mesh, rather than dropped in silence.
+ */
+export function eastWestWarning(project: ProjectSpec, services: string[]): SwarmWarning | undefined {
+  const meshed = eastWestPlan(project).services.filter((s) => services.includes(s.name)).map((s) => s.name);
+  if (meshed.length === 0) return undefined;
+  return {
+    key: 'x-cmesh.east_west',
+    message: `x-cmesh.east_west: calls by name to ${meshed.join(', ')} go through Swarm's DNS and VIP on the overlay, not the mesh: no retries, ejection, balancer choice or east-west traffic policy on the swarm target (\`x-cmesh: { east_west: false }\` says so and silences this)`,
+  };
 }
 
 function compact<T extends object>(o: T): T {

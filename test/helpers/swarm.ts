@@ -72,34 +72,41 @@ export async function swarmObjectsOf(kind: 'service' | 'secret' | 'config' | 'ne
   return (await run([kind, 'ls', '-q', '--filter', `label=dev.cmesh.project=${project}`], { timeoutMs: 30_000 })).split('\n').filter(Boolean);
 }
 
-/** GETs `/` on the proxy's published port `n` times; returns the body of each answer (a task's hostname). */
-export async function hits(port: number, n: number): Promise<{ bodies: string[]; failed: number }> {
+/**
+ * GETs `/` on the proxy's published port `n` times. `bodies`: each answer's body; `servedBy`: the task that answered
+ * each (the echo fixture's X-Served-By, else the body, which is the task's hostname for hostnameWeb).
+ */
+export async function hits(port: number, n: number): Promise<{ bodies: string[]; servedBy: string[]; failed: number }> {
   const bodies: string[] = [];
+  const servedBy: string[] = [];
   let failed = 0;
   for (let i = 0; i < n; i++) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
       const body = (await res.text()).trim();
-      if (res.status === 200) bodies.push(body);
-      else failed++;
+      if (res.status !== 200) {
+        failed++;
+        continue;
+      }
+      bodies.push(body);
+      servedBy.push(res.headers.get('x-served-by') ?? body);
     } catch {
       failed++;
     }
   }
-  return { bodies, failed };
+  return { bodies, servedBy, failed };
 }
 
 /**
- * Paced load (4 workers, 50 req/s, bounded to 2 min) on the published port around `action`. `method: 'HEAD'` for a
- * kill -9 at an arbitrary instant: busybox httpd writes a GET's head and its body in two write(2) calls, and a SIGKILL
- * delivered between them leaves the client with a head the proxy has already forwarded and no body. No proxy can
- * retry that exchange (bytes of it reached the client); a HEAD answer is one write, so a kill lands before it (the
- * proxy retries on another task) or after it (complete).
+ * Paced GET load (4 workers, 50 req/s, bounded to 2 min) on the published port around `action`. Against echoWeb a
+ * kill -9 at an arbitrary instant is retriable: the node fixture writes a response's head and body in one write(2),
+ * so a killed task either answered completely or sent nothing the proxy forwarded (docs/swarm.md says why busybox
+ * httpd, which writes them apart, cannot give that guarantee).
  */
-export async function underLoad(port: number, action: () => Promise<void>, method: 'GET' | 'HEAD' = 'GET'): Promise<Outcome[]> {
+export async function underLoad(port: number, action: () => Promise<void>): Promise<Outcome[]> {
   const pool = loopbackPool(port, 4);
   const stop = new AbortController();
-  const load = pacedLoad(pool, { rate: 50, concurrency: 4, maxMs: 120_000, maxCount: 6000, stop: stop.signal, method });
+  const load = pacedLoad(pool, { rate: 50, concurrency: 4, maxMs: 120_000, maxCount: 6000, stop: stop.signal });
   try {
     await sleep(500);
     await action();
@@ -118,6 +125,11 @@ export async function taskHostnames(service: string): Promise<string[]> {
   return out.split('\n').filter(Boolean).sort();
 }
 
+/** `docker service ps` of a service, one task a line with its state and error: what a timed-out wait shows. */
+export function taskStates(service: string): Promise<string> {
+  return run(['service', 'ps', '--no-trunc', '--format', '{{.Name}} {{.Node}} {{.DesiredState}} {{.CurrentState}} {{.Error}}', service]).catch((e: Error) => e.message);
+}
+
 /**
  * Waits (polling every 250 ms) until `n` GETs on the published port are answered by exactly `hosts` (sorted, as
  * taskHostnames gives them), each at least once; with `noFailures`, also with none of the `n` failing.
@@ -125,8 +137,8 @@ export async function taskHostnames(service: string): Promise<string[]> {
 export async function untilServedBy(port: number, hosts: readonly string[], what: string, timeoutMs: number, opts: { n?: number; noFailures?: boolean } = {}): Promise<void> {
   const { n = 15, noFailures = false } = opts;
   await until(what, timeoutMs, async () => {
-    const { bodies, failed } = await hits(port, n);
-    return (!noFailures || failed === 0) && JSON.stringify([...new Set(bodies)].sort()) === JSON.stringify(hosts) ? true : undefined;
+    const { servedBy, failed } = await hits(port, n);
+    return (!noFailures || failed === 0) && JSON.stringify([...new Set(servedBy)].sort()) === JSON.stringify(hosts) ? true : undefined;
   }, 250);
 }
 
@@ -175,6 +187,28 @@ export function hostnameWeb(port: number, replicas: number, runId: string, extra
     ports: ["${port}:8080"]
     deploy: { replicas: ${replicas} }
     healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
+    labels: ${composeTestLabels(runId)}
+${extra}`;
+}
+
+/** The echo fixture's image (test/helpers/docker.ts buildFixtureImage); cmesh deploys it to Swarm by its ID. */
+export const ECHO_IMAGE = 'cmesh-fixture/echo:test';
+
+/**
+ * A compose `web` service of `replicas` echo fixture tasks on `port` (container port 3000), healthchecked every second
+ * with the image's busybox wget; its timeout, retries and start period are loose because at load 25+ node answers
+ * slowly, and Swarm replaces an unhealthy task (during an update: rolls the whole update back). Each answer names its
+ * task in X-Served-By (the task's hostname, its container's short ID), and each task logs `echo[<hostname>]
+ * listening`. SIGTERM drains within 2 s (stop_grace_period 3s). Call buildFixtureImage('echo') first.
+ */
+export function echoWeb(port: number, replicas: number, runId: string, extra = ''): string {
+  return `  web:
+    image: ${ECHO_IMAGE}
+    ports: ["${port}:3000"]
+    deploy: { replicas: ${replicas} }
+    environment: { SHUTDOWN_GRACE_MS: "2000" }
+    stop_grace_period: 3s
+    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:3000/healthz"], interval: 1s, timeout: 3s, retries: 5, start_period: 20s }
     labels: ${composeTestLabels(runId)}
 ${extra}`;
 }
