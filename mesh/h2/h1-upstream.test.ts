@@ -92,3 +92,25 @@ test('a refused connection fails over to another replica; a replica closing mid-
   assert.equal(cut.count, 1);
   assert.ok(cutPool.results.some((r) => r.id === 'web#cut' && r.outcome === 'reset'));
 });
+
+test('a stream the client resets, or whose deadline passes, ends its attempt: the pool counts nothing in flight', async (t) => {
+  const slow = await startUpstream('web#slow', (req, res) => {
+    req.resume();
+    setTimeout(() => res.end('late'), 400);
+  });
+  t.after(() => slow.close());
+  const pool = new TestPool('web', [slow.upstream]);
+  const p = await startProxy(pool, testMesh({ timeouts: { connectMs: 1000, requestMs: 150, idleMs: 5000 } }));
+  t.after(() => p.close());
+  const session = http2.connect(p.url);
+  t.after(() => session.close());
+  const s = session.request({ ':path': '/gone' });
+  s.on('error', () => {});
+  await new Promise((r) => setTimeout(r, 50));
+  s.close(http2.constants.NGHTTP2_CANCEL);
+  const timedOut = await call(session, '/deadline');
+  assert.equal(timedOut.status, 504);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(pool.inFlight.get('web#slow'), 0);
+  assert.deepEqual(pool.results.map((r) => r.outcome).sort(), ['ok', 'timeout']);
+});
