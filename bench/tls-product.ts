@@ -13,9 +13,9 @@ import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { newCmeshCli, until } from '../test/helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, publishedPorts, requireDocker } from '../test/helpers/docker.ts';
-import { serviceLabels } from '../test/helpers/echo-project.ts';
+import { buildFixtureImage, newRunId, requireDocker } from '../test/helpers/docker.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { upEchoProduct } from './echo-product.ts';
 import { measureH2 } from './h2-load.ts';
 import { median } from './median.ts';
 import { loadAverage } from './proxy-product.ts';
@@ -54,16 +54,8 @@ export async function tlsProductBench(opts: { rounds: number; seconds: number; j
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanUp().finally(() => process.exit(130)));
   const loadAtStart = loadAverage();
   try {
-    const hostPort = await freePort();
-    const service = `  web:\n    image: ${echo}\n    deploy: { replicas: 3 }\n    ports: ["127.0.0.1:${hostPort}:3000"]\n    x-cmesh: { tls: true }\n`;
-    writeFileSync(join(cli.work, 'compose.yaml'), `name: ${runId}\nservices:\n${service}${serviceLabels(runId)}`);
     log(`bench/tls --product: up (project ${runId}, 3 echo replicas, x-cmesh.tls: true)`);
-    await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
-    const replicas = (await cli.ps()).filter((r) => r.service === 'web' && r.state === 'running');
-    if (replicas.length !== 3) throw new Error(`expected 3 running replicas, got ${replicas.length}`);
-    const ports = await Promise.all(replicas.map(async (r) => (await publishedPorts(r.container))[3000]!));
-    const daemonPid = await cli.daemonPid();
-    if (!daemonPid) throw new Error('no daemon pid');
+    const { hostPort, ports, daemonPid } = await upEchoProduct(cli, runId, echo, '{ tls: true }');
     // nginx gets a leaf of the daemon's CA (`cmesh ca path` names its certificate; the key sits beside it).
     const caPath = (await cli.ok(['ca', 'path'])).stdout.trim();
     await writeLeaf(dir, dirname(caPath), true);
