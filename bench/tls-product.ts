@@ -76,6 +76,7 @@ export async function tlsProductBench(opts: { rounds: number; seconds: number; j
     const ratios: Record<Mode, { rps: number[]; cpu: number[] }> = { keepalive: { rps: [], cpu: [] }, handshake: { rps: [], cpu: [] }, h2: { rps: [], cpu: [] } };
     const rows: string[] = [];
     let errors = 0;
+    let nginxErrors = 0;
     for (let r = 0; r < opts.rounds; r++) {
       for (const mode of MODES) {
         const got: Record<string, Sample> = {};
@@ -83,6 +84,7 @@ export async function tlsProductBench(opts: { rounds: number; seconds: number; j
         const c = got['cmesh']!;
         const n = got['nginx']!;
         errors += c.errors + n.errors;
+        nginxErrors += n.errors;
         ratios[mode].rps.push(c.rps / n.rps);
         ratios[mode].cpu.push(c.cpuUsPerReq / n.cpuUsPerReq);
         const text = (s: Sample): string => `${s.rps.toFixed(0)}/s ${s.cpuUsPerReq.toFixed(0)} µs CPU/req (${s.errors} errors)`;
@@ -102,6 +104,8 @@ export async function tlsProductBench(opts: { rounds: number; seconds: number; j
       errors,
       rows,
     };
+    // nginx's reasons leave with the temp dir: its error log's last lines go to stderr while they can be read.
+    if (nginxErrors > 0) log(`nginx error log (last lines):\n${readFileSync(join(dir, 'nginx-error.log'), 'utf8').split('\n').slice(-12).join('\n')}`);
     if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else for (const m of MODES) log(`median cmesh daemon/nginx ${m}: req/s ${med(m, 'rps').toFixed(2)}x, CPU/req ${med(m, 'cpu').toFixed(2)}x`);
   } finally {
