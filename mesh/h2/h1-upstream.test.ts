@@ -114,3 +114,29 @@ test('a stream the client resets, or whose deadline passes, ends its attempt: th
   assert.equal(pool.inFlight.get('web#slow'), 0);
   assert.deepEqual(pool.results.map((r) => r.outcome).sort(), ['ok', 'timeout']);
 });
+
+test("a response's trailers stay its own: the next response on the connection (a head of many fields) has none of them", async (t) => {
+  let n = 0;
+  const up = await startUpstream('web#1', (req, res) => {
+    req.resume();
+    if (n++ === 0) {
+      res.setHeader('trailer', 'x-trailer');
+      res.write('first');
+      res.addTrailers({ 'x-trailer': 'of-the-first' });
+      res.end();
+      return;
+    }
+    // Over 32 fields: llhttp hands them over in parts (kOnHeaders), as it does trailers.
+    for (let i = 0; i < 40; i++) res.setHeader(`x-f${i}`, String(i));
+    res.end('second');
+  });
+  t.after(() => up.close());
+  const p = await startProxy(new TestPool('web', [up.upstream]), testMesh());
+  t.after(() => p.close());
+  const session = http2.connect(p.url);
+  t.after(() => session.close());
+  const first = await call(session, '/1');
+  assert.equal(first.trailers['x-trailer'], 'of-the-first');
+  const second = await call(session, '/2');
+  assert.deepEqual([second.body, second.headers['x-f39'], second.headers['x-trailer'], second.trailers['x-trailer']], ['second', '39', undefined, undefined]);
+});
