@@ -30,11 +30,18 @@ export async function tlsBenchFixture(dir: string, echoes: EchoProcess[]): Promi
   return echoes.map((e) => e.upstream.port);
 }
 
-/** nginx's own TLS server block on the certificate in `dir`, with the keep-alive upstream of bench/proxy-peers.ts. */
+/**
+ * nginx's own TLS server block on the certificate in `dir`, with the keep-alive upstream of bench/proxy-peers.ts.
+ * `max_fails=0`: a failed upstream attempt is retried on the next replica (nginx's default) without marking the replica
+ * down for 10 s; under a loaded host its default let all 3 be marked down at once and answer only 502s for a whole
+ * round (cmesh never ejects them all: panic mode).
+ */
 export function nginxTlsConf(dir: string, port: number, upstreams: number[], http2 = false): string {
   const h2 = http2 ? ' http2' : '';
   const h2Options = http2 ? ' http2_max_concurrent_streams 128; keepalive_requests 1000000;' : '';
-  return nginxConf(dir, port, upstreams).replace(
+  let conf = nginxConf(dir, port, upstreams);
+  for (const p of upstreams) conf = conf.replace(`server 127.0.0.1:${p};`, `server 127.0.0.1:${p} max_fails=0;`);
+  return conf.replace(
     `listen 127.0.0.1:${port};`,
     `listen 127.0.0.1:${port} ssl${h2}; ssl_certificate ${dir}/leaf.crt; ssl_certificate_key ${dir}/leaf.key; ssl_protocols TLSv1.2 TLSv1.3;${h2Options}`,
   );

@@ -105,7 +105,10 @@ export async function tlsProductBench(opts: { rounds: number; seconds: number; j
       rows,
     };
     // nginx's reasons leave with the temp dir: its error log's last lines go to stderr while they can be read.
-    if (nginxErrors > 0) log(`nginx error log (last lines):\n${readFileSync(join(dir, 'nginx-error.log'), 'utf8').split('\n').slice(-12).join('\n')}`);
+    if (nginxErrors > 0) {
+      const lines = readFileSync(join(dir, 'nginx-error.log'), 'utf8').trimEnd().split('\n');
+      log(`nginx error log, ${lines.length} lines; the first:\n${lines.slice(0, 8).join('\n')}\nthe last:\n${lines.slice(-3).join('\n')}`);
+    }
     if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else for (const m of MODES) log(`median cmesh daemon/nginx ${m}: req/s ${med(m, 'rps').toFixed(2)}x, CPU/req ${med(m, 'cpu').toFixed(2)}x`);
   } finally {
