@@ -10,12 +10,12 @@
 // from each request's due time), alternating too, added p50 over direct to one replica. Bounded: rounds × paths ×
 // seconds; everything carries the run's test labels and is removed at the end, even on failure.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CmeshCli, newCmeshCli, until } from '../test/helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, publishedPorts, requireDocker } from '../test/helpers/docker.ts';
-import { serviceLabels } from '../test/helpers/echo-project.ts';
+import { buildFixtureImage, newRunId, requireDocker } from '../test/helpers/docker.ts';
+import { upEchoProduct } from './echo-product.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { cpuSeconds, fixedRate, have, type Latency, type Peer, startPeer, wrk } from './proxy-peers.ts';
 
@@ -84,18 +84,8 @@ export async function productBench(opts: ProductOptions): Promise<void> {
   const loadAtStart = loadAverage();
   const started = Date.now();
   try {
-    const hostPort = await freePort();
-    writeFileSync(
-      join(cli.work, 'compose.yaml'),
-      `name: ${runId}\nservices:\n  web:\n    image: ${echo}\n    deploy: { replicas: 3 }\n    ports: ["127.0.0.1:${hostPort}:3000"]\n${serviceLabels(runId)}`,
-    );
     log(`bench/proxy --product: up (project ${runId}, 3 echo replicas, default balancer, metrics on)`);
-    await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
-    const replicas = (await cli.ps()).filter((r) => r.service === 'web' && r.state === 'running');
-    if (replicas.length !== 3) throw new Error(`expected 3 running replicas, got ${replicas.length}`);
-    const ports = await Promise.all(replicas.map(async (r) => (await publishedPorts(r.container))[3000]!));
-    const daemonPid = await cli.daemonPid();
-    if (!daemonPid) throw new Error('no daemon pid');
+    const { hostPort, ports, daemonPid } = await upEchoProduct(cli, runId, echo);
     const paths: Path[] = [{ name: 'cmesh', port: hostPort, pid: daemonPid }];
     for (const name of ['nginx', 'haproxy', 'caddy', 'floor'] as const) {
       const peer = startPeer(name, dir, await freePort(), ports);

@@ -3,8 +3,9 @@
 // request from /proc/<pid>/stat. Both proxies are one process in front of the same 2 echo replicas (node processes),
 // with an ECDSA P-256 leaf of the local CA, TLS 1.2+. Rounds alternate the order, the report is the median ratio.
 // Run: `npx tsx bench/tls.ts [--rounds 3] [--seconds 5] [--json]`. Needs wrk and nginx (apt-get install -y wrk nginx).
+// `--product`: the same loads and HTTP/2 against the real daemon on a real project instead (bench/tls-product.ts).
 
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +14,10 @@ import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import type { EchoProcess } from '../mesh/proxy/testing.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
-import { PATH, have, nginxConf } from './proxy-peers.ts';
+import { have } from './proxy-peers.ts';
 import { childMode } from './args.ts';
-import { type Sample, log, stopTlsBench, tlsBenchArgs, tlsBenchFixture, withCpu } from './tls-fixture.ts';
+import { type Sample, log, measureHttps, nginxTlsConf, stopTlsBench, tlsBenchArgs, tlsBenchFixture } from './tls-fixture.ts';
 import { loadAverage, median } from './proxy-product.ts';
-import { parseWrk } from './wrk.ts';
 
 /** Child mode: the cmesh HTTP proxy behind a TlsServing with the certificate in `dir`, then `ready` to the parent. */
 async function serveTls(port: number, dir: string, upstreams: number[]): Promise<void> {
@@ -49,24 +49,6 @@ async function serveTlsFloor(port: number, dir: string): Promise<void> {
     socket.once('data', () => socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`));
   });
   server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
-}
-
-/** nginx's own TLS server block on the same certificate, with the keep-alive upstream of bench/proxy-peers.ts. */
-function nginxTlsConf(dir: string, port: number, upstreams: number[]): string {
-  return nginxConf(dir, port, upstreams).replace(
-    `listen 127.0.0.1:${port};`,
-    `listen 127.0.0.1:${port} ssl; ssl_certificate ${dir}/leaf.crt; ssl_certificate_key ${dir}/leaf.key; ssl_protocols TLSv1.2 TLSv1.3;`,
-  );
-}
-
-/** wrk -t1 -c64 over HTTPS; `close` makes every request a new connection and a full handshake. */
-function measure(pid: number, port: number, seconds: number, close: boolean): Sample {
-  return withCpu(pid, () => {
-    const headers = close ? ['-H', 'Connection: close'] : [];
-    const out = execFileSync('wrk', ['-t1', `-c${close ? 16 : 64}`, `-d${seconds}s`, ...headers, `https://127.0.0.1:${port}${PATH}`], { encoding: 'utf8', timeout: (seconds + 20) * 1000 });
-    const { rps, requests, errors } = parseWrk(out);
-    return { requests, rps, errors };
-  });
 }
 
 async function waitReady(child: ChildProcess, what: string): Promise<void> {
@@ -109,14 +91,14 @@ async function main({ rounds, seconds, json }: ReturnType<typeof tlsBenchArgs>):
     const overFloor: number[] = [];
     const rows: string[] = [];
     // Warm-up: JIT, session tables, upstream keep-alive pools.
-    for (const p of paths) measure(p.pid, p.port, 2, false);
+    for (const p of paths) measureHttps(p.pid, p.port, 2, false);
     for (let r = 0; r < rounds; r++) {
       for (const mode of ['keepalive', 'handshake'] as const) {
         // The floor answers without a replica: it is measured for handshakes only.
         const inMode = mode === 'handshake' ? [...paths, { name: 'floor', pid: floor.pid!, port: floorPort }] : paths;
         const order = r % 2 === 0 ? inMode : [...inMode].reverse();
         const got: Record<string, Sample> = {};
-        for (const p of order) got[p.name] = measure(p.pid, p.port, seconds, mode === 'handshake');
+        for (const p of order) got[p.name] = measureHttps(p.pid, p.port, seconds, mode === 'handshake');
         const c = got['cmesh']!;
         const n = got['nginx']!;
         const f = got['floor'];
@@ -156,5 +138,8 @@ if (childRun?.mode === '--serve-tls-floor') {
 } else if (childRun?.mode === '--serve-tls') {
   await serveTls(Number(childRun.args[0]), childRun.args[1]!, childRun.args.slice(2).map(Number));
 } else {
-  await main(tlsBenchArgs('tls.ts'));
+  const args = tlsBenchArgs('tls.ts');
+  // The product path loads the daemon's test helpers (Docker, the CLI): only when asked for.
+  if (args.product) await (await import('./tls-product.ts')).tlsProductBench(args);
+  else await main(args);
 }

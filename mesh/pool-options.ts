@@ -7,7 +7,7 @@ import { DEFAULT_HEALTH_PROBE } from './health/active.ts';
 import type { PassiveOptions } from './health/passive.ts';
 
 /** The mesh settings a pool reads; a full MeshSpec fits. */
-export type PoolMesh = Pick<MeshSpec, 'lb' | 'health' | 'weights' | 'weight'> & Partial<Pick<MeshSpec, 'protocol' | 'bind'>>;
+export type PoolMesh = Pick<MeshSpec, 'lb' | 'health' | 'weights' | 'weight'> & Partial<Pick<MeshSpec, 'protocol' | 'upstream' | 'protocolAlias' | 'bind'>>;
 
 export interface ServicePoolOptions {
   project: string;

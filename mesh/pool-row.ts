@@ -28,7 +28,7 @@ export interface RowPool {
   strategy: LbStrategy;
   desired: number;
   ports: PortMapping[];
-  mesh: { protocol?: Protocol; bind?: string; tls?: TlsSpec };
+  mesh: { protocol?: Protocol; upstream?: 'h2c'; protocolAlias?: 'grpc'; bind?: string; tls?: TlsSpec };
 }
 
 export interface RowAccess<R> {
@@ -48,7 +48,7 @@ export function buildServiceRow<R extends RowReplica>(pool: RowPool, replicas: R
     project: pool.project,
     service: pool.service,
     strategy: pool.strategy,
-    protocol: pool.mesh.protocol ?? 'http',
+    protocol: pool.mesh.protocolAlias ?? pool.mesh.upstream ?? pool.mesh.protocol ?? 'http',
     desired: pool.desired,
     ready: sorted.filter((r) => access.healthy(r)).length,
     total: rows.length,

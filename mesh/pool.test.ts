@@ -54,6 +54,17 @@ describe('ServicePool', () => {
     assert.deepEqual(h, { type: 'health', service: 'web', replica: 1, source: 'mesh', healthy: true, reason: '2 passing probes', time: 5_000_000, project: 'demo' });
   });
 
+  it('the row names the protocol as declared: http, tcp, h2c, or its alias grpc', () => {
+    const base = { lb: 'round-robin' as const, health: { intervalMs: 50, timeoutMs: 200, rise: 2, fall: 2 }, weights: [], weight: 1 };
+    const cases = [
+      [{}, 'http'],
+      [{ protocol: 'tcp' as const }, 'tcp'],
+      [{ protocol: 'http' as const, upstream: 'h2c' as const }, 'h2c'],
+      [{ protocol: 'http' as const, upstream: 'h2c' as const, protocolAlias: 'grpc' as const }, 'grpc'],
+    ] as const;
+    for (const [mesh, want] of cases) assert.equal(makePool(1, { mesh: { ...base, ...mesh } }).pool.row().protocol, want);
+  });
+
   it('panic mode below 50 % healthy balances over every serving replica, and ends on recovery', () => {
     const { pool } = makePool(4);
     healthyAll(pool, 4);

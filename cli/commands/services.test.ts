@@ -69,6 +69,8 @@ test('PORTS: published ports, then the east-west ports callers reach the service
   const eastWest = { ports: [{ port: 3000, protocol: 'http' as const }, { port: 9229, protocol: 'tcp' as const }], ready: 2, reportedAt: 1 };
   assert.equal(formatPorts(service([], { publishedPorts: ports, eastWest })), '127.0.0.1:8080->3000, ew:3000/http, ew:9229/tcp');
   assert.equal(formatPorts(service([])), '-');
+  assert.equal(formatPorts(service([], { publishedPorts: ports, protocol: 'grpc' })), '127.0.0.1:8080->3000/grpc');
+  assert.equal(formatPorts(service([], { publishedPorts: ports, protocol: 'h2c' })), '127.0.0.1:8080->3000/h2c');
 });
 
 test('the breaker marker shows each configured bound as now/limit, then what it refused', () => {

@@ -14,12 +14,13 @@ import { requireProjectName } from '../project-ref.ts';
 type Line = { kind: 'service'; row: ServiceTableRow } | { kind: 'replica'; row: ReplicaTableRow; routed: boolean };
 
 /**
- * Published ports (consecutive ones as one range, UDP ones marked `/udp`, like docker ps), then the ports callers reach
- * the service on by name.
+ * Published ports (consecutive ones as one range, UDP ones marked `/udp`, like docker ps; those of an h2c or gRPC
+ * service `/h2c` or `/grpc`, as the east-west ports name theirs), then the ports callers reach the service on by name.
  */
 export function formatPorts(row: ServiceTableRow): string {
   const mappings = row.publishedPorts.map((p) => ({ host: p.hostIp, hostPort: p.published, containerPort: p.target, protocol: p.protocol }));
-  const published = collapsePortRanges(mappings).map((r) => `${formatPortRange(r)}${r.protocol === 'udp' ? '/udp' : ''}`);
+  const h2 = row.protocol === 'h2c' || row.protocol === 'grpc' ? `/${row.protocol}` : '';
+  const published = collapsePortRanges(mappings).map((r) => `${formatPortRange(r)}${r.protocol === 'udp' ? '/udp' : h2}`);
   const eastWest = (row.eastWest?.ports ?? []).map((p) => `ew:${p.port}/${p.protocol}`);
   return [...published, ...eastWest].join(', ') || '-';
 }

@@ -40,6 +40,8 @@ export interface MeshSpec {
   protocolExplicit?: boolean;
   /** `protocol: h2c` (alias `grpc`): replicas speak HTTP/2 in clear, one long-lived session each, balanced per stream. */
   upstream?: 'h2c';
+  /** `protocol: grpc` was declared (the alias of h2c): `cmesh services` and `cmesh config` say `grpc`, not `h2c`. */
+  protocolAlias?: 'grpc';
   /** `x-cmesh.mesh: false`: the service opts out of the east-west mesh (plain Docker DNS). Undefined = meshed. */
   eastWest?: boolean;
   /** `x-cmesh.ports`: more container ports the east-west mesh serves besides `ports` and `expose`. */

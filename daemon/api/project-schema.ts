@@ -140,6 +140,7 @@ const MeshSpecSchema = z.strictObject({
   healthExplicit: z.boolean(),
   protocolExplicit: z.boolean().optional(),
   upstream: z.literal('h2c').optional(),
+  protocolAlias: z.literal('grpc').optional(),
   eastWest: z.boolean().optional(),
   ports: z.array(z.number().int().min(1).max(65_535)).optional(),
   policy: TrafficPolicySchema.optional(),

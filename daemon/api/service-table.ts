@@ -78,11 +78,14 @@ export interface PublishedPortRow {
   protocol: 'tcp' | 'udp';
 }
 
+/** What a service's published ports carry, as declared: `h2c` and its alias `grpc` are HTTP over h2c replicas. */
+export type ServiceProtocol = Protocol | 'h2c' | 'grpc';
+
 export interface ServiceTableRow {
   project: string;
   service: string;
   strategy: LbStrategy;
-  protocol: Protocol;
+  protocol: ServiceProtocol;
   /** Replica count the project asks for. */
   desired: number;
   /** Replicas passing health and taking traffic (not draining, not ejected). */

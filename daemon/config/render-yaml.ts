@@ -30,7 +30,7 @@ function renderMesh(m: MeshSpec): Plain {
   return compact({
     lb: m.lb,
     // Only a declared protocol: east-west treats a declared `http` differently from the default (api/east-west.ts).
-    protocol: m.protocolExplicit ? (m.upstream ?? m.protocol) : undefined,
+    protocol: m.protocolExplicit ? (m.protocolAlias ?? m.upstream ?? m.protocol) : undefined,
     weight: m.weight,
     weights: m.weights,
     health: m.healthExplicit

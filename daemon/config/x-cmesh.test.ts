@@ -81,8 +81,11 @@ test('health is derived from an HTTP healthcheck, else TCP', () => {
 
 test('protocol h2c and its alias grpc: an HTTP listener over h2c replicas, written back as declared', () => {
   for (const declared of ['h2c', 'grpc']) {
-    const svc = service(`services:\n  rpc:\n    image: x\n    x-cmesh: {protocol: ${declared}}\n`, "rpc");
+    const text = `services:\n  rpc:\n    image: x\n    x-cmesh: {protocol: ${declared}}\n`;
+    const svc = service(text, 'rpc');
     assert.deepEqual([svc.mesh.protocol, svc.mesh.upstream, svc.mesh.protocolExplicit], ['http', 'h2c', true]);
+    assert.equal(svc.mesh.protocolAlias, declared === 'grpc' ? 'grpc' : undefined);
+    assert.match(projectToComposeYaml(load(text).project), new RegExp(`\\n {6}protocol: ${declared}\\n`));
   }
   assert.equal(service('services:\n  web:\n    image: x\n').mesh.upstream, undefined);
   const err = loadError('services:\n  rpc:\n    image: x\n    x-cmesh:\n      protocol: http2\n');

@@ -257,6 +257,7 @@ export function resolveMesh(defaults: MeshOverrides, own: MeshOverrides, hc: Hea
   if (maxSurge !== undefined) spec.rollout = { maxSurge };
   if (declared !== undefined) spec.protocolExplicit = true;
   if (declared === 'h2c' || declared === 'grpc') spec.upstream = 'h2c';
+  if (declared === 'grpc') spec.protocolAlias = 'grpc';
   const mesh = own.mesh ?? defaults.mesh;
   if (mesh === false) spec.eastWest = false;
   const ports = [...new Set([...(defaults.ports ?? []), ...(own.ports ?? [])])].sort((a, b) => a - b);

@@ -35,7 +35,13 @@ export interface AttemptHandlers {
   failed(phase: AttemptPhase, outcome: AttemptOutcome, code: string | undefined): Next;
 }
 
-export function attemptSink(a: AttemptScope, on: AttemptHandlers): CallSink {
+/** The sink, and how the stream ends an attempt it stops itself (the call then tells the sink nothing more). */
+export interface AttemptSink extends CallSink {
+  /** The client left (`ok`: the replica is not blamed) or the stream's deadline passed before the head (`timeout`). */
+  abandon(outcome: 'ok' | 'timeout'): void;
+}
+
+export function attemptSink(a: AttemptScope, on: AttemptHandlers): AttemptSink {
   a.pool.onStart(a.up.id);
   const t0 = performance.now();
   let latencyMs = -1;
@@ -70,5 +76,7 @@ export function attemptSink(a: AttemptScope, on: AttemptHandlers): CallSink {
       on.end(trailers);
     },
     failed: (phase, outcome, code) => end(outcome, on.failed(phase, outcome, code), code),
+    // Without this the pool would count the attempt in flight for good (least-request and p2c picks would shun it).
+    abandon: (outcome) => (outcome === 'timeout' && latencyMs < 0 ? end('timeout', 'respond', HEADERS_TIMEOUT) : end('ok')),
   };
 }

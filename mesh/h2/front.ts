@@ -63,14 +63,14 @@ export class H2Front {
     return this.#sessions.size;
   }
 
-  /** The replica connections: h2c sessions for `protocol: h2c` targets, else HTTP/1.1 keep-alive agents. */
+  /** The replica connections: h2c sessions for `protocol: h2c` targets, else the proxy's HTTP/1.1 keep-alive pools. */
   dialer(h2c: boolean): Dialer {
-    const connectMs = this.#ctx.mesh.timeouts.connectMs;
+    const { timeouts } = this.#ctx.mesh;
     if (h2c) {
-      this.#h2c ??= new H2cSessions(connectMs);
+      this.#h2c ??= new H2cSessions(timeouts.connectMs);
       return this.#h2c;
     }
-    this.#h1Dialer ??= new H1Dialer(connectMs);
+    this.#h1Dialer ??= new H1Dialer(this.#ctx.clients, timeouts);
     return this.#h1Dialer;
   }
 
@@ -139,12 +139,11 @@ export class H2Front {
   }
 
   closeUpstream(id: string): void {
+    // HTTP/1.1 replicas' pools are the proxy's own (UpstreamClients), closed by the proxy.
     this.#h2c?.closeUpstream(id);
-    this.#h1Dialer?.closeUpstream(id);
   }
 
   close(force: boolean): void {
     this.#h2c?.close(force);
-    this.#h1Dialer?.close(force);
   }
 }

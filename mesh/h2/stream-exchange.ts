@@ -9,7 +9,7 @@ import { countError } from '../proxy/context.ts';
 import { type ProxyError, noHealthyReplica } from '../proxy/error-responses.ts';
 import { type AttemptFailure, isReplaySafe, nextAfterFailure } from '../proxy/retry.ts';
 import type { Upstream } from '../upstream-pool.ts';
-import { attemptSink } from './attempt-sink.ts';
+import { type AttemptSink, attemptSink } from './attempt-sink.ts';
 import { type CallRequest, type StreamSettings, type UpstreamCall, fieldList, h2ResponseHeaders } from './call.ts';
 
 export type { StreamSettings } from './call.ts';
@@ -32,6 +32,7 @@ export class StreamExchange {
   #pending = true;
   readonly #retries: StreamRetries;
   #call: UpstreamCall | undefined;
+  #sink: AttemptSink | undefined;
   #upstream: Upstream | undefined;
   #errorCode: string | undefined;
   #grpcStatus: string | undefined;
@@ -84,6 +85,7 @@ export class StreamExchange {
       if (!this.finished && !this.aborted) {
         this.aborted = true;
         this.#call?.cancel();
+        this.#sink?.abandon('ok');
       }
       this.#settle();
     });
@@ -139,6 +141,7 @@ export class StreamExchange {
       end: (trailers) => this.#complete(trailers),
       failed: (phase, outcome, code) => this.#failed(up, { phase, outcome, code }),
     });
+    this.#sink = sink;
     const call = this.#s.dialer(this.#route.h2c).dial(up, this.#req, sink);
     this.#call = call;
     if (this.#req.noBody) return;
@@ -210,6 +213,7 @@ export class StreamExchange {
   #timedOut(): void {
     if (this.finished || this.aborted) return;
     this.#call?.cancel();
+    this.#sink?.abandon('timeout');
     if (this.headSent) this.#client.reset();
     else this.#fail(this.#retries.response(this.service, this.#route.requestMs, true));
   }

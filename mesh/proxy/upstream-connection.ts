@@ -18,7 +18,8 @@ export interface UpstreamAttempt {
   /** A response head: returns PROCEED, or SKIP_BODY for a response without a body. */
   responseHead(status: number, reason: string, headers: string[]): number;
   responseBody(chunk: Buffer): void;
-  responseComplete(): void;
+  /** The response ended; `trailers` are a chunked body's trailer fields (`[name, value, ...]`), if it had any. */
+  responseComplete(trailers?: string[]): void;
   /** After each read from the replica is parsed. */
   afterRead(): void;
   upstreamDrained(): void;
@@ -158,9 +159,12 @@ export class UpstreamConnection implements ParseSink {
   }
 
   parsedMessageComplete(): void {
+    // llhttp hands a chunked body's trailer fields over like head fields, just before the message completes.
+    const trailers = this.#headers;
+    this.#headers = null;
     const attempt = this.attempt;
     if (attempt === null || attempt.complete) this.broken = true;
-    else attempt.responseComplete();
+    else attempt.responseComplete(trailers ?? undefined);
   }
 
   /** After each parsed read: a parse error fails the attempt; otherwise the attempt flushes what it staged. */

@@ -133,6 +133,7 @@ export const MESH_DECISIONS: Record<keyof MeshSpec, Decision> = {
   healthExplicit: { kind: 'internal', why: 'whether health is a readiness probe' },
   protocolExplicit: { kind: 'internal', why: 'with protocol' },
   upstream: warn('x-cmesh.protocol: h2c', 'a Service passes h2c connections but balances them per connection, not per stream'),
+  protocolAlias: { kind: 'internal', why: 'the name `grpc` of upstream h2c' },
   eastWest: mapped('mesh: false means plain DNS to the Service, which is what the cluster gives'),
   ports: mapped('containerPorts and the ClusterIP Service'),
   policy: warn('x-cmesh.policy', 'routes, splits, rate limits, circuit breakers and faults need a service mesh or Gateway API routes'),
