@@ -2,7 +2,8 @@
 // localhost (leaf.crt, leaf.key, ca.crt) and 2 node echo replicas on loopback.
 
 import type { ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EchoProcess, startEcho } from '../mesh/proxy/testing.ts';
 import { benchArgs } from './args.ts';
@@ -33,6 +34,33 @@ export async function stopTlsBench(dir: string, children: ChildProcess[], echoes
   for (const c of children) c.kill('SIGTERM');
   for (const e of echoes) await e.stop();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Runs `bench` with a fresh temp dir holding the certificate and 2 echo replicas (tlsBenchFixture); every child the
+ * bench pushes into `children` is stopped afterwards, and the dir removed, even when it throws.
+ */
+export async function withTlsBench<T>(prefix: string, bench: (b: { dir: string; upstreams: number[]; children: ChildProcess[] }) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const children: ChildProcess[] = [];
+  const echoes: EchoProcess[] = [];
+  try {
+    return await bench({ dir, upstreams: await tlsBenchFixture(dir, echoes), children });
+  } finally {
+    await stopTlsBench(dir, children, echoes);
+  }
+}
+
+/** Resolves on a child's first line on stdout (its `ready`); rejects if it exits first or stays silent 30 s. */
+export async function waitReady(child: ChildProcess, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30_000);
+    child.stdout?.once('data', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
+  });
 }
 
 export interface Sample {

@@ -2,11 +2,12 @@
 // node's bare TLS server (the floor of a handshake on node), cmesh's proxy behind TlsServing (the product path), and
 // nginx's config with N workers. N > 1 on node is `cluster` with SCHED_NONE: node 20 has no `reusePort`, but the
 // primary's listening socket is shared and every worker accepts on it, like nginx's workers (no hand-off hop).
-// Child mode: `tls-handshake-servers.ts --floor|--cmesh PORT DIR PROCS [UPSTREAM…]`, prints `ready` when listening.
+// Child mode: `tls-handshake-servers.ts --floor|--tls-only|--cmesh PORT DIR PROCS [UPSTREAM…]`, prints `ready` when listening.
 
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import type { ServedCert } from '../mesh/tls/cert-store.ts';
 import { join } from 'node:path';
 import { childMode } from './args.ts';
 
@@ -16,21 +17,37 @@ const BODY = 'x'.repeat(1024);
 async function floorServer(dir: string): Promise<Server> {
   const { createServer } = await import('node:tls');
   const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
-  return createServer({ cert: read('leaf.crt'), key: read('leaf.key'), minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] }, (socket) => {
-    socket.on('error', () => socket.destroy());
-    socket.once('data', () => socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${BODY.length}\r\nconnection: close\r\n\r\n${BODY}`));
-  });
+  return createServer({ cert: read('leaf.crt'), key: read('leaf.key'), minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] }, answer);
+}
+
+/** One fixed 1 KiB answer to the first bytes, then close. */
+function answer(socket: Socket): void {
+  socket.on('error', () => socket.destroy());
+  socket.once('data', () => socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${BODY.length}\r\nconnection: close\r\n\r\n${BODY}`));
+}
+
+/** The bench's leaf as cmesh serves it (mesh/tls/cert-store.ts: whole chain, the CA for client certificates). */
+async function benchCert(dir: string): Promise<ServedCert> {
+  const { ServedCert } = await import('../mesh/tls/cert-store.ts');
+  const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
+  const issued = { cert: read('leaf.crt'), key: read('leaf.key'), notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000) };
+  return new ServedCert('localhost', ['localhost', '127.0.0.1', '::1'], issued, read('ca.crt'));
+}
+
+/** cmesh's TlsServing (its options, chain and SNI callback) answering like the floor: cmesh's TLS set-up without the proxy. */
+async function tlsOnlyServer(dir: string): Promise<Server> {
+  const { TlsServing } = await import('../mesh/tls/serving.ts');
+  const cert = await benchCert(dir);
+  const tls = new TlsServing({ service: 'echo', cert, fallback: cert, clientAuth: 'none' });
+  return tls.createServer({ allowHalfOpen: true, noDelay: true }, answer);
 }
 
 /** cmesh's HTTP proxy behind TlsServing, as the daemon builds it for `x-cmesh.tls: true` (bench/tls.ts's `--serve-tls`). */
 async function cmeshServer(dir: string, upstreams: number[]): Promise<Server> {
   const { createHttpProxy, ProxyListener } = await import('../mesh/proxy/index.ts');
   const { TestPool, testMesh } = await import('../mesh/proxy/testing.ts');
-  const { ServedCert } = await import('../mesh/tls/cert-store.ts');
   const { TlsServing } = await import('../mesh/tls/serving.ts');
-  const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
-  const issued = { cert: read('leaf.crt'), key: read('leaf.key'), notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000) };
-  const cert = new ServedCert('localhost', ['localhost', '127.0.0.1', '::1'], issued, read('ca.crt'));
+  const cert = await benchCert(dir);
   const pool = new TestPool('echo', upstreams.map((p, i) => ({ id: `echo#${i + 1}`, host: '127.0.0.1', port: p })));
   const tls = new TlsServing({ service: 'echo', cert, fallback: cert, clientAuth: 'none' });
   // The listener's server, bound below without `exclusive` (ProxyListener.listen binds exclusively): cluster workers
@@ -79,9 +96,10 @@ http {
 }\n`;
 }
 
-const run = childMode(['--floor', '--cmesh'] as const);
+const run = childMode(['--floor', '--tls-only', '--cmesh'] as const);
 if (run !== undefined) {
   const [port, dir, procs, ...upstreams] = run.args;
-  const make = run.mode === '--floor' ? () => floorServer(dir!) : () => cmeshServer(dir!, upstreams.map(Number));
+  const makers = { '--floor': () => floorServer(dir!), '--tls-only': () => tlsOnlyServer(dir!), '--cmesh': () => cmeshServer(dir!, upstreams.map(Number)) };
+  const make = makers[run.mode];
   await serve(Number(port), Number(procs), make);
 }

@@ -3,26 +3,26 @@
 // accepting on one socket (bench/tls-handshake-servers.ts), same ECDSA P-256 leaf, same 2 echo replicas for the two
 // proxies. CPU per handshake is summed over each server's processes and also read for the client (wrk, from our own
 // reaped-children CPU), because on a shared 2-core host handshakes/s is mostly the scheduler's. Rounds rotate the order.
-// Run: `npx tsx bench/tls-handshake.ts [--rounds 3] [--seconds 4] [--only node-1p,nginx-1w] [--json]`.
+// V8 keeps tiering up node's per-connection code for ~40 s at ~60 handshakes/s (--trace-opt: 70, 64, 30, 30, 18, 8
+// functions optimised in successive 8 s windows), so node targets need a longer --warmup than nginx to be at steady state.
+// Run: `npx tsx bench/tls-handshake.ts [--rounds 3] [--seconds 4] [--warmup 2] [--only node-1p,nginx-1w] [--json]`.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
-import type { EchoProcess } from '../mesh/proxy/testing.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { benchArgs } from './args.ts';
 import { loadAverage, median } from './proxy-product.ts';
 import { PATH, cpuSeconds, have } from './proxy-peers.ts';
 import { waitPort } from './proxy-load.ts';
 import { nginxHandshakeConf } from './tls-handshake-servers.ts';
-import { log, stopTlsBench, tlsBenchFixture } from './tls-fixture.ts';
+import { log, waitReady, withTlsBench } from './tls-fixture.ts';
 import { parseWrk } from './wrk.ts';
 
 const SERVERS = fileURLToPath(new URL('./tls-handshake-servers.ts', import.meta.url));
-const TARGETS = ['nginx-1w', 'nginx-2w', 'node-1p', 'node-2p', 'nginx-proxy-1w', 'nginx-proxy-2w', 'cmesh-1p', 'cmesh-2p'] as const;
+const TARGETS = ['nginx-1w', 'nginx-2w', 'node-1p', 'node-2p', 'cmesh-tls-1p', 'nginx-proxy-1w', 'nginx-proxy-2w', 'cmesh-1p', 'cmesh-2p'] as const;
 type Target = (typeof TARGETS)[number];
 
 /** Each ratio: a node-side target over the nginx one it is compared with, per round. */
@@ -32,6 +32,8 @@ const PAIRS: [Target, Target][] = [
   ['cmesh-1p', 'nginx-proxy-1w'],
   ['cmesh-2p', 'nginx-proxy-2w'],
   ['cmesh-2p', 'nginx-proxy-1w'],
+  ['cmesh-tls-1p', 'node-1p'],
+  ['cmesh-1p', 'cmesh-tls-1p'],
   ['cmesh-1p', 'node-1p'],
 ];
 
@@ -83,54 +85,38 @@ function handshakes(t: Running, seconds: number): Sample {
   return { rps, serverUs: per(s1 - s0), clientUs: per(c1 - c0), errors };
 }
 
-async function ready(child: ChildProcess, what: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30_000);
-    child.stdout?.once('data', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
-  });
-}
-
-async function start(name: Target, dir: string, upstreams: number[]): Promise<Running> {
+/** Starts one target; its process goes into `children` at once, so a start that fails is still stopped. */
+async function start(name: Target, dir: string, upstreams: number[], children: ChildProcess[]): Promise<Running> {
   const port = await freePort();
   const procs = name.endsWith('2p') || name.endsWith('2w') ? 2 : 1;
   if (name.startsWith('nginx')) {
     const conf = join(dir, `nginx-${port}.conf`);
     writeFileSync(conf, nginxHandshakeConf(dir, port, procs, name.startsWith('nginx-proxy') ? upstreams : []));
     const process = spawn('nginx', ['-p', dir, '-c', conf], { stdio: 'ignore' });
+    children.push(process);
     await waitPort(port);
     return { name, port, process };
   }
-  const mode = name.startsWith('node') ? '--floor' : '--cmesh';
+  const mode = name.startsWith('node') ? '--floor' : name.startsWith('cmesh-tls') ? '--tls-only' : '--cmesh';
   const args = [...DAEMON_V8_FLAGS, '--import', 'tsx', SERVERS, mode, String(port), dir, String(procs), ...upstreams.map(String)];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  await ready(child, name);
+  children.push(child);
+  await waitReady(child, name);
   return { name, port, process: child };
 }
 
 async function main(): Promise<void> {
-  const usage = 'usage: npx tsx bench/tls-handshake.ts [--rounds 3] [--seconds 4] [--only NAME,…] [--json]';
-  const o = benchArgs(usage, { rounds: { type: 'number' }, seconds: { type: 'number' }, only: { type: 'string' }, json: { type: 'boolean' } });
+  const usage = 'usage: npx tsx bench/tls-handshake.ts [--rounds 3] [--seconds 4] [--warmup 2] [--only NAME,…] [--json]';
+  const o = benchArgs(usage, { rounds: { type: 'number' }, seconds: { type: 'number' }, warmup: { type: 'number' }, only: { type: 'string' }, json: { type: 'boolean' } });
   const only = o.only?.split(',') ?? [...TARGETS];
   const unknown = only.filter((n) => !(TARGETS as readonly string[]).includes(n));
   if (unknown.length > 0) throw new Error(`unknown target(s) ${unknown.join(', ')}; known: ${TARGETS.join(', ')}`);
   const [rounds, seconds] = [o.rounds ?? 3, o.seconds ?? 4];
   if (!have('wrk') || !have('nginx')) throw new Error('bench/tls-handshake.ts needs wrk and nginx: apt-get install -y wrk nginx');
-  const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-tls-hs-'));
-  const children: ChildProcess[] = [];
-  const echoes: EchoProcess[] = [];
-  try {
-    const upstreams = await tlsBenchFixture(dir, echoes);
+  await withTlsBench('cmesh-bench-tls-hs-', async ({ dir, upstreams, children }) => {
     const targets: Running[] = [];
-    for (const name of only as Target[]) {
-      const t = await start(name, dir, upstreams);
-      children.push(t.process);
-      targets.push(t);
-    }
-    for (const t of targets) handshakes(t, 2); // warm-up: JIT, pools
+    for (const name of only as Target[]) targets.push(await start(name, dir, upstreams, children));
+    for (const t of targets) handshakes(t, o.warmup ?? 2); // warm-up: JIT, pools
     const samples = new Map<Target, Sample[]>(targets.map((t) => [t.name, []]));
     const rows: string[] = [];
     for (let r = 0; r < rounds; r++) {
@@ -156,9 +142,7 @@ async function main(): Promise<void> {
     if (o.json === true) process.stdout.write(`${JSON.stringify({ rounds, seconds, medians, ratios, rows, load: loadAverage() }, null, 2)}\n`);
     for (const [n, m] of Object.entries(medians)) log(`median ${n}: ${m.rps.toFixed(0)}/s, server ${m.serverUs.toFixed(0)} µs, client ${m.clientUs.toFixed(0)} µs a handshake`);
     for (const r of ratios) log(`median ${r.pair}: handshakes/s ${r.rps.toFixed(2)}x, server CPU a handshake ${r.cpu.toFixed(2)}x`);
-  } finally {
-    await stopTlsBench(dir, children, echoes);
-  }
+  });
 }
 
 await main();

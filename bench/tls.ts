@@ -15,7 +15,7 @@ import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
 import { PATH, have, nginxConf } from './proxy-peers.ts';
 import { childMode } from './args.ts';
-import { type Sample, log, stopTlsBench, tlsBenchArgs, tlsBenchFixture, withCpu } from './tls-fixture.ts';
+import { type Sample, log, stopTlsBench, tlsBenchArgs, tlsBenchFixture, waitReady, withCpu } from './tls-fixture.ts';
 import { loadAverage, median } from './proxy-product.ts';
 import { parseWrk } from './wrk.ts';
 
@@ -66,17 +66,6 @@ function measure(pid: number, port: number, seconds: number, close: boolean): Sa
     const out = execFileSync('wrk', ['-t1', `-c${close ? 16 : 64}`, `-d${seconds}s`, ...headers, `https://127.0.0.1:${port}${PATH}`], { encoding: 'utf8', timeout: (seconds + 20) * 1000 });
     const { rps, requests, errors } = parseWrk(out);
     return { requests, rps, errors };
-  });
-}
-
-async function waitReady(child: ChildProcess, what: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30_000);
-    child.stdout?.once('data', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
   });
 }
 
