@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import { freePort } from '../test/helpers/free-port.ts';
-import { benchArgs } from './args.ts';
+import { benchArgs, usageError } from './args.ts';
 import { loadAverage, median } from './proxy-product.ts';
 import { PATH, cpuSeconds, have } from './proxy-peers.ts';
 import { waitPort } from './proxy-load.ts';
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const o = benchArgs(usage, { rounds: { type: 'number' }, seconds: { type: 'number' }, warmup: { type: 'number' }, only: { type: 'string' }, json: { type: 'boolean' } });
   const only = o.only?.split(',') ?? [...TARGETS];
   const unknown = only.filter((n) => !(TARGETS as readonly string[]).includes(n));
-  if (unknown.length > 0) throw new Error(`unknown target(s) ${unknown.join(', ')}; known: ${TARGETS.join(', ')}`);
+  if (unknown.length > 0) usageError(`--only: unknown target(s) ${unknown.join(', ')}; known: ${TARGETS.join(', ')}`, usage);
   const [rounds, seconds] = [o.rounds ?? 3, o.seconds ?? 4];
   if (!have('wrk') || !have('nginx')) throw new Error('bench/tls-handshake.ts needs wrk and nginx: apt-get install -y wrk nginx');
   await withTlsBench('cmesh-bench-tls-hs-', async ({ dir, upstreams, children }) => {
