@@ -3,7 +3,8 @@
 // and the wrk load over HTTPS with the proxy process's CPU charged to each request.
 
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EchoProcess, startEcho } from '../mesh/proxy/testing.ts';
 import { benchArgs } from './args.ts';
@@ -88,4 +89,31 @@ export function withCpu(pid: number, load: () => { requests: number; rps: number
   const c1 = cpuSeconds(pid);
   const cpu = c1.user - c0.user + c1.sys - c0.sys;
   return { rps: r.rps, cpuUsPerReq: r.requests > 0 ? (cpu * 1e6) / r.requests : 0, errors: r.errors };
+}
+
+/**
+ * Runs `bench` with a fresh temp dir holding the certificate and 2 echo replicas (tlsBenchFixture); every child the
+ * bench pushes into `children` is stopped afterwards, and the dir removed, even when it throws.
+ */
+export async function withTlsBench<T>(prefix: string, bench: (b: { dir: string; upstreams: number[]; children: ChildProcess[] }) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const children: ChildProcess[] = [];
+  const echoes: EchoProcess[] = [];
+  try {
+    return await bench({ dir, upstreams: await tlsBenchFixture(dir, echoes), children });
+  } finally {
+    await stopTlsBench(dir, children, echoes);
+  }
+}
+
+/** Resolves on a child's first line on stdout (its `ready`); rejects if it exits first or stays silent 30 s. */
+export async function waitReady(child: ChildProcess, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30_000);
+    child.stdout?.once('data', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
+  });
 }

@@ -16,7 +16,7 @@ import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
 import { have } from './proxy-peers.ts';
 import { childMode } from './args.ts';
-import { type Sample, log, measureHttps, nginxTlsConf, stopTlsBench, tlsBenchArgs, tlsBenchFixture } from './tls-fixture.ts';
+import { type Sample, log, measureHttps, nginxTlsConf, stopTlsBench, tlsBenchArgs, tlsBenchFixture, waitReady } from './tls-fixture.ts';
 import { loadAverage, median } from './proxy-product.ts';
 
 /** Child mode: the cmesh HTTP proxy behind a TlsServing with the certificate in `dir`, then `ready` to the parent. */
@@ -49,17 +49,6 @@ async function serveTlsFloor(port: number, dir: string): Promise<void> {
     socket.once('data', () => socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`));
   });
   server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
-}
-
-async function waitReady(child: ChildProcess, what: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 30_000);
-    child.stdout?.once('data', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
-  });
 }
 
 async function main({ rounds, seconds, json }: ReturnType<typeof tlsBenchArgs>): Promise<void> {
