@@ -4,15 +4,15 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { Nap, type WakeSource } from './nap.ts';
 
-function source(): { wake: WakeSource; fire: () => void; listeners: () => number } {
-  const set = new Set<() => void>();
+function source(): { wake: WakeSource; fire: (fresh?: boolean) => void; listeners: () => number } {
+  const set = new Set<(fresh?: boolean) => void>();
   return {
     wake: (l) => {
       set.add(l);
       return () => set.delete(l);
     },
-    fire: () => {
-      for (const l of set) l();
+    fire: (fresh) => {
+      for (const l of set) l(fresh);
     },
     listeners: () => set.size,
   };
@@ -44,6 +44,29 @@ test('a change that came while looking makes the next nap short', async () => {
   const t1 = performance.now();
   await nap.sleep(60);
   assert.ok(performance.now() - t1 >= 55);
+  nap.dispose();
+});
+
+test('a fresh change (cmesh state, such as a probe pass) ends the nap without the settle delay', async () => {
+  const s = source();
+  const nap = new Nap(s.wake, 400);
+  nap.look();
+  const sleeping = nap.sleep(5000);
+  const t0 = performance.now();
+  s.fire(true);
+  await sleeping;
+  assert.ok(performance.now() - t0 < 200, `woke after ${performance.now() - t0} ms`);
+  // One that came during the look: the next nap returns at once too, while an engine change still settles.
+  nap.look();
+  s.fire(true);
+  const t1 = performance.now();
+  await nap.sleep(5000);
+  assert.ok(performance.now() - t1 < 200);
+  nap.look();
+  s.fire();
+  const t2 = performance.now();
+  await nap.sleep(5000);
+  assert.ok(performance.now() - t2 >= 390, `an engine change settled only ${performance.now() - t2} ms`);
   nap.dispose();
 });
 

@@ -1,8 +1,12 @@
 // Waits between looks at the engine that end early when the engine announces a change (habit 6: events wake, a slow
 // poll is only the safety net). Used by `up --wait` readiness and depends_on gates.
 
-/** Subscribes a listener to "something about this project changed"; returns the unsubscribe function. */
-export type WakeSource = (listener: () => void) => () => void;
+/**
+ * Subscribes a listener to "something about this project changed"; returns the unsubscribe function. `fresh` says the
+ * change is already in what the next look returns (cmesh's own state, such as a start probe's pass), so the waiter
+ * looks at once instead of letting the engine settle first.
+ */
+export type WakeSource = (listener: (fresh?: boolean) => void) => () => void;
 
 /**
  * One waiter's naps. A change that arrives while the caller is looking (between `look()` and `sleep()`) is not lost:
@@ -13,24 +17,28 @@ export class Nap {
   readonly #unsubscribe: () => void;
   readonly #settleMs: number;
   #changed = false;
-  #wakeUp: (() => void) | undefined;
+  /** The change since the last look needs no settling (see WakeSource). */
+  #fresh = false;
+  #wakeUp: ((fresh: boolean) => void) | undefined;
 
   constructor(source: WakeSource | undefined, settleMs = 15) {
     this.#settleMs = settleMs;
-    this.#unsubscribe = source?.(() => this.#onChange()) ?? (() => undefined);
+    this.#unsubscribe = source?.((fresh) => this.#onChange(fresh === true)) ?? (() => undefined);
   }
 
-  #onChange(): void {
+  #onChange(fresh: boolean): void {
     this.#changed = true;
-    this.#wakeUp?.();
+    if (fresh) this.#fresh = true;
+    this.#wakeUp?.(fresh);
   }
 
   /** Call just before looking: changes from now on wake the next sleep. */
   look(): void {
     this.#changed = false;
+    this.#fresh = false;
   }
 
-  /** Resolves after `ms`, or `settleMs` after a change (at once if one came during the look); rejects on abort. */
+  /** Resolves after `ms`, or `settleMs` after an engine change, or at once after a fresh one; rejects on abort. */
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
@@ -49,14 +57,18 @@ export class Nap {
         this.#wakeUp = undefined;
         reject(signal?.reason);
       };
-      const settle = (): void => {
+      const settle = (fresh: boolean): void => {
         clearTimeout(timer);
+        if (fresh) {
+          finish();
+          return;
+        }
         this.#wakeUp = undefined;
         timer = setTimeout(finish, Math.min(this.#settleMs, ms));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       if (this.#changed) {
-        settle();
+        settle(this.#fresh);
         return;
       }
       this.#wakeUp = settle;

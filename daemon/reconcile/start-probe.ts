@@ -224,7 +224,7 @@ export interface ProjectProbesOptions {
 
 /** Wires a project's prober: the engine its reconciler uses, and its wake source with probe passes added. */
 export function projectProbes(o: ProjectProbesOptions): { engine: ContainerEngine; wake: WakeSource; prober: StartProber } {
-  const listeners = new Set<() => void>();
+  const listeners = new Set<(fresh?: boolean) => void>();
   const now = o.now ?? Date.now;
   const prober = new StartProber({
     engine: o.engine,
@@ -247,7 +247,8 @@ export function projectProbes(o: ProjectProbesOptions): { engine: ContainerEngin
         probes,
         reason: `start probe passed ${elapsedMs} ms after start (${probes} ${probes === 1 ? 'probe' : 'probes'})`,
       });
-      for (const listener of listeners) listener();
+      // Fresh: the pass is in the prober, which the next listing reads; a gate opens and `--wait` ends in this tick.
+      for (const listener of listeners) listener(true);
       o.onPass?.();
     },
   });
