@@ -1,6 +1,8 @@
 // Issue 7 acceptance: a `logs -f` + restart loop (5 minutes by default, CMESH_FD_SOAK_MS to change) leaves the daemon
 // with no more open file descriptors than it had after a warm-up round. Each round: start `cmesh logs -f`, restart a
 // replica, read the lines it brings, kill the client (SIGKILL: the daemon must notice the socket going away).
+// scripts/run-tests.mjs runs this file beside the serial docker files (its `soaks`), so it must stay that kind of
+// test: no host port bound, nothing touched but its own daemon and project, nothing judged but its own daemon.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import type { RoutesView } from '../../daemon/api/policy-control.ts';
 import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker } from '../helpers/docker.ts';
-import { eastWestCaller } from '../helpers/east-west.ts';
+import { eastWestCaller, loadStarted } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { metricSum } from '../helpers/metrics.ts';
@@ -21,6 +21,8 @@ const network = `${project}_default`;
 let cli: CmeshCli | undefined;
 let published = 0;
 let writeCompose: (admin: number, canary: number) => Promise<void>;
+/** Concurrent callers for the draws of a split or a fault rate: each draw is its own, so only the count matters. */
+const CALLERS = 8;
 /** Node scripts in fresh caller containers on the project network, labelled with the run. */
 const caller = eastWestCaller(runId, network);
 
@@ -34,13 +36,14 @@ interface Call {
 }
 
 /**
- * `n` GETs of http://host:port<path> from a fresh node container on the project network, one keep-alive connection,
- * 5 s timeout each; what each got back (status, serving service and the path it saw, x-cmesh-error, Retry-After).
+ * `n` GETs of http://host:port<path> from a fresh node container on the project network, `callers` at a time (each
+ * on its own keep-alive connection), 5 s timeout each; what each got back (status, serving service and the path it
+ * saw, x-cmesh-error, Retry-After). Answers are listed in the order they came.
  */
-async function callByName(host: string, port: number, path: string, n: number): Promise<Call[]> {
+async function callByName(host: string, port: number, path: string, n: number, callers = 1): Promise<Call[]> {
   const script = `
 const http = require('node:http');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const agent = new http.Agent({ keepAlive: true, maxSockets: ${callers} });
 const one = () => new Promise((resolve) => {
   const t0 = Date.now();
   const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: ${JSON.stringify(path)}, agent, timeout: 5000 }, (res) => {
@@ -56,13 +59,19 @@ const one = () => new Promise((resolve) => {
   req.on('timeout', () => req.destroy(new Error('timeout')));
   req.on('error', (e) => resolve({ status: 0, error: e.code || e.message, ms: Date.now() - t0 }));
 });
-(async () => { const out = []; for (let i = 0; i < ${n}; i++) out.push(await one()); console.log(JSON.stringify(out)); })();
+let left = ${n};
+const out = [];
+const worker = async () => { while (left > 0) { left--; out.push(await one()); } };
+Promise.all(Array.from({ length: ${callers} }, worker)).then(() => console.log(JSON.stringify(out)));
 `;
   return (await caller(script, Math.max(120_000, n * 100))) as Call[];
 }
 
-/** Calls by name for `ms` on one keep-alive connection from a caller container: answers by serving service, failures. */
-async function loadByName(host: string, port: number, path: string, ms: number): Promise<{ by: Record<string, number>; fails: Record<string, number> }> {
+/**
+ * Calls by name for `ms` on one keep-alive connection from a caller container named `name`: answers by serving
+ * service, failures. It logs `load started` after its 50th answer (loadStarted waits for that line).
+ */
+async function loadByName(name: string, host: string, port: number, path: string, ms: number): Promise<{ by: Record<string, number>; fails: Record<string, number> }> {
   const script = `
 const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -82,9 +91,12 @@ const one = () => new Promise((resolve) => {
   req.on('timeout', () => req.destroy(new Error('timeout')));
   req.on('error', (e) => { fail(e.code || e.message); resolve(); });
 });
-(async () => { while (Date.now() < end) await one(); console.log(JSON.stringify({ by, fails })); })();
+(async () => {
+  for (let n = 1; Date.now() < end; n++) { await one(); if (n === 50) console.log('load started'); }
+  console.log(JSON.stringify({ by, fails }));
+})();
 `;
-  return (await caller(script, ms + 60_000)) as { by: Record<string, number>; fails: Record<string, number> };
+  return (await caller(script, ms + 60_000, name)) as { by: Record<string, number>; fails: Record<string, number> };
 }
 
 before(async () => {
@@ -132,7 +144,7 @@ after(async () => {
 });
 
 test('by name: a 90/10 route split lands within ±3 points over 1 000 calls; strip_prefix applies', { timeout: 180_000 }, async () => {
-  const calls = await callByName('front', 3000, '/split/', 1000);
+  const calls = await callByName('front', 3000, '/split/', 1000, CALLERS);
   const counts: Record<string, number> = {};
   for (const c of calls) {
     const key = c.status === 200 ? `${c.service}` : `http ${c.status} ${c.error ?? ''}`;
@@ -202,7 +214,8 @@ test('by name: run-time abort and delay rates within ±3 points of the configure
   try {
     await cli!.ok(['fault', 'admin', '--abort', '503', '--percent', '10']);
     await until('the 10 % abort reaches the gateway', 10_000, async () => ((await callByName('admin', 3000, '/', 40)).some((c) => c.status === 503) ? true : undefined), 200);
-    const aborts = await callByName('admin', 3000, '/', 1000);
+    // The rates' draws come from CALLERS callers at once: the binomial bound depends on the count, not the time.
+    const aborts = await callByName('admin', 3000, '/', 1000, CALLERS);
     const aborted = aborts.filter((c) => c.status === 503 && c.error === 'fault-injected').length;
     assert.equal(aborts.filter((c) => c.status === 200).length + aborted, 1000);
     assert.ok(Math.abs(aborted / 10 - 10) <= 3, `aborted ${aborted}/1000`);
@@ -210,7 +223,7 @@ test('by name: run-time abort and delay rates within ±3 points of the configure
     await cli!.ok(['fault', 'admin', '--delay', '300ms', '--percent', '10']);
     await until('the delay reaches the gateway', 10_000, async () => ((await callByName('admin', 3000, '/', 40)).some((c) => c.ms >= 290) ? true : undefined), 200);
     // 2 000 draws: ±3 points is 4.5 standard deviations (with 500 draws it was 2.2, a 3 % chance failure).
-    const delays = await callByName('admin', 3000, '/', 2000);
+    const delays = await callByName('admin', 3000, '/', 2000, CALLERS);
     assert.ok(delays.every((c) => c.status === 200), 'a delay is not an abort');
     const delayed = delays.filter((c) => c.ms >= 290).length;
     assert.ok(Math.abs(delayed / 20 - 10) <= 3, `delayed ${delayed}/2000`);
@@ -221,9 +234,11 @@ test('by name: run-time abort and delay rates within ±3 points of the configure
 });
 
 test('by name: an edited split applies on `up` under load with no failed call, the new weights within 5 s', { timeout: 240_000 }, async () => {
-  const load = loadByName('front', 3000, '/split/', 30_000);
-  // Let the caller container start and call for a while before the edit.
-  await new Promise((r) => setTimeout(r, 6000));
+  const load = loadByName(`${runId}-edit-load`, 'front', 3000, '/split/', 30_000);
+  // A failed step below must not leave the load's rejection unhandled (the container is reaped by the teardown).
+  load.catch(() => undefined);
+  // The edit lands once the caller has had answers, however long its container took to start on a loaded host.
+  await loadStarted(`${runId}-edit-load`);
   try {
     await writeCompose(50, 50);
     await cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
