@@ -134,7 +134,9 @@ export function fastBuildOptions(root, entry, dir) {
         name: 'cmesh-fast-bundle',
         setup(b) {
           b.onResolve({ filter: /.*/ }, async (args) => {
-            if (args.kind !== 'dynamic-import' || args.path.startsWith('node:') || args.pluginData === 'cmesh-resolved') return undefined;
+            if (args.kind !== 'dynamic-import' || args.pluginData === 'cmesh-resolved') return undefined;
+            // A dynamic import() of a builtin would start node's ESM loader (~10 ms) just to hand back the module.
+            if (args.path.startsWith('node:')) return { path: args.path, namespace: 'cmesh-builtin' };
             // pluginData marks esbuild's own resolution, which would otherwise come back here.
             const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'cmesh-resolved' });
             if (r.errors.length === 0 && !relative(bin, r.path).startsWith('..') && r.path.endsWith('.mjs')) {
@@ -142,6 +144,10 @@ export function fastBuildOptions(root, entry, dir) {
             }
             return { path: args.path, namespace: 'cmesh-fast-miss' };
           });
+          b.onLoad({ filter: /.*/, namespace: 'cmesh-builtin' }, (args) => ({
+            contents: `export * from '${args.path}';\nexport { default } from '${args.path}';\n`,
+            loader: 'js',
+          }));
           b.onLoad({ filter: /.*/, namespace: 'cmesh-fast-miss' }, (args) => ({
             contents: `throw Object.assign(new Error(${JSON.stringify(`${args.path} is not in the CLI's fast bundle`)}), { code: '${FAST_PATH_MISS}' });\n`,
             loader: 'js',
