@@ -28,15 +28,26 @@ module.exports = new Proxy(function lazy() {}, {
 });
 `;
 
+/** What every bundle shares: `entry` and its imports for this node, the inputs in esbuild's metafile, nothing written. */
+const baseOptions = (root, entry) => ({
+  entryPoints: [join(root, entry)],
+  bundle: true,
+  platform: 'node',
+  target: `node${process.versions.node.split('.')[0]}`,
+  write: false,
+  metafile: true,
+  absWorkingDir: root,
+  logLevel: 'silent',
+  // React and its reconciler ship development and production builds behind NODE_ENV: keep only production (the CLI
+  // bundle shrinks by ~1 MB, which every command start pays to compile).
+  define: { 'process.env.NODE_ENV': '"production"' },
+  tsconfig: join(root, 'tsconfig.json'),
+});
+
 export function buildOptions(root, name, entry, dir, externals, split) {
   return {
-    entryPoints: [join(root, entry)],
-    bundle: true,
-    platform: 'node',
+    ...baseOptions(root, entry),
     format: 'esm',
-    target: `node${process.versions.node.split('.')[0]}`,
-    write: false,
-    metafile: true,
     // Code splitting (the CLI): what a verb imports dynamically (the dashboard's ink and React, the JUnit writer's XML
     // library, the compose loader's YAML parser, the file watcher) lands in chunks loaded on first use, so a plain
     // `cmesh ps` compiles ~0.2 MB instead of ~2.5 MB on every start. The files are installed together in one
@@ -46,14 +57,8 @@ export function buildOptions(root, name, entry, dir, externals, split) {
     entryNames: 'main',
     chunkNames: 'chunk-[hash]',
     outExtension: { '.js': '.mjs' },
-    absWorkingDir: root,
-    logLevel: 'silent',
     // ink (cmesh dash) imports its devtools bridge only under DEV=true; that package is not installed: stub it.
     alias: { 'react-devtools-core': join(root, 'bin', 'devtools-stub.mjs') },
-    // React and its reconciler ship development and production builds behind NODE_ENV: keep only production (the CLI
-    // bundle shrinks by ~1 MB, which every command start pays to compile).
-    define: { 'process.env.NODE_ENV': '"production"' },
-    tsconfig: join(root, 'tsconfig.json'),
     // Bundled CommonJS calls require(): give the ESM bundle a real one.
     // Split bundles: each chunk first asks bundle-chunks.mjs's hook whether its lazily checked inputs are unchanged.
     banner: {
@@ -117,18 +122,9 @@ const FAST_PATH_MISS = 'CMESH_FAST_PATH_MISS';
 export function fastBuildOptions(root, entry, dir) {
   const bin = join(root, 'bin');
   return {
-    entryPoints: [join(root, entry)],
-    bundle: true,
-    platform: 'node',
+    ...baseOptions(root, entry),
     format: 'cjs',
-    target: `node${process.versions.node.split('.')[0]}`,
-    write: false,
-    metafile: true,
     outfile: join(dir, 'fast.cjs'),
-    absWorkingDir: root,
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    tsconfig: join(root, 'tsconfig.json'),
     plugins: [
       {
         name: 'cmesh-fast-bundle',
