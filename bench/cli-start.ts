@@ -4,7 +4,8 @@
 // child from `times`, which load bends far less than wall). Rounds are interleaved (every case once per step, the
 // order reversed every other round) so each ratio compares runs taken under the same load.
 //   node -e 0 (the floor) · cmesh --version · cmesh ps · cmesh ps with CMESH_PROJECT_CACHE=0 (the full compose load)
-//   · cmesh -p <name> ls · cmesh up -d (no-op) · docker-compose ps · docker-compose up -d (no-op)
+//   · cmesh ps with CMESH_FAST_PATH=0 (the full CLI) · cmesh -p <name> ls · cmesh up -d (no-op) · docker-compose ps
+//   · docker-compose up -d (no-op)
 // Usage: npx tsx bench/cli-start.ts [--rounds N] [--reps N] [--baseline <checkout>] [--json]   (needs docker-compose 1.29 and cmesh/busybox:local:
 // scripts/build-base-images.sh). Everything is labelled dev.cmesh.test=true plus a run label and removed at the end.
 
@@ -53,6 +54,8 @@ const CASES: Case[] = [
   { name: 'cmesh --version', argv: cmeshArgv('--version') },
   { name: 'cmesh ps', argv: cmeshArgv('ps') },
   { name: 'cmesh ps (no project cache)', argv: cmeshArgv('ps'), env: { CMESH_PROJECT_CACHE: '0' } },
+  // The full CLI (ES module bundle) for the same `ps`: what the fast bundle (cli/fast-entry.ts) saves, in one run.
+  { name: 'cmesh ps (full CLI)', argv: cmeshArgv('ps'), env: { CMESH_FAST_PATH: '0' } },
   { name: 'cmesh -p ls', argv: cmeshArgv('-p', cmeshProject, 'ls') },
   { name: 'cmesh up -d (no-op)', argv: cmeshArgv('up', '-d') },
   // The baseline keeps its own project cache: both CLIs' entries for this project share a file name, and each build's

@@ -1,9 +1,9 @@
 // esbuild options for cmesh's bundles (bundle-cache.mjs builds with them): code splitting for the CLI, lazy shims for
-// dockerode's SSH/BuildKit modules, import.meta.url kept per source, and the banner every output file starts with.
-// Plain JS for the same reason as bundle-cache.mjs.
+// dockerode's SSH/BuildKit modules, import.meta.url kept per source, and the banner every output file starts with;
+// and the CLI's fast bundle (fastBuildOptions). Plain JS for the same reason as bundle-cache.mjs.
 
 import { readFileSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CHUNK_HOOK } from './bundle-chunks.mjs';
 
@@ -28,15 +28,26 @@ module.exports = new Proxy(function lazy() {}, {
 });
 `;
 
+/** What every bundle shares: `entry` and its imports for this node, the inputs in esbuild's metafile, nothing written. */
+const baseOptions = (root, entry) => ({
+  entryPoints: [join(root, entry)],
+  bundle: true,
+  platform: 'node',
+  target: `node${process.versions.node.split('.')[0]}`,
+  write: false,
+  metafile: true,
+  absWorkingDir: root,
+  logLevel: 'silent',
+  // React and its reconciler ship development and production builds behind NODE_ENV: keep only production (the CLI
+  // bundle shrinks by ~1 MB, which every command start pays to compile).
+  define: { 'process.env.NODE_ENV': '"production"' },
+  tsconfig: join(root, 'tsconfig.json'),
+});
+
 export function buildOptions(root, name, entry, dir, externals, split) {
   return {
-    entryPoints: [join(root, entry)],
-    bundle: true,
-    platform: 'node',
+    ...baseOptions(root, entry),
     format: 'esm',
-    target: `node${process.versions.node.split('.')[0]}`,
-    write: false,
-    metafile: true,
     // Code splitting (the CLI): what a verb imports dynamically (the dashboard's ink and React, the JUnit writer's XML
     // library, the compose loader's YAML parser, the file watcher) lands in chunks loaded on first use, so a plain
     // `cmesh ps` compiles ~0.2 MB instead of ~2.5 MB on every start. The files are installed together in one
@@ -46,14 +57,8 @@ export function buildOptions(root, name, entry, dir, externals, split) {
     entryNames: 'main',
     chunkNames: 'chunk-[hash]',
     outExtension: { '.js': '.mjs' },
-    absWorkingDir: root,
-    logLevel: 'silent',
     // ink (cmesh dash) imports its devtools bridge only under DEV=true; that package is not installed: stub it.
     alias: { 'react-devtools-core': join(root, 'bin', 'devtools-stub.mjs') },
-    // React and its reconciler ship development and production builds behind NODE_ENV: keep only production (the CLI
-    // bundle shrinks by ~1 MB, which every command start pays to compile).
-    define: { 'process.env.NODE_ENV': '"production"' },
-    tsconfig: join(root, 'tsconfig.json'),
     // Bundled CommonJS calls require(): give the ESM bundle a real one.
     // Split bundles: each chunk first asks bundle-chunks.mjs's hook whether its lazily checked inputs are unchanged.
     banner: {
@@ -89,13 +94,61 @@ export function buildOptions(root, name, entry, dir, externals, split) {
             externals.add(args.path);
             return { contents: lazyShim(args.path), loader: 'js' };
           });
-          // Each of our sources keeps its own import.meta.url (package.json, the repo root are found through it).
-          b.onLoad({ filter: /\.tsx?$/ }, (args) => {
-            if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
-            const source = readFileSync(args.path, 'utf8');
-            const contents = source.replaceAll(META_URL, JSON.stringify(pathToFileURL(args.path).href));
-            return { contents, loader: args.path.endsWith('x') ? 'tsx' : 'ts' };
+          b.onLoad({ filter: /\.tsx?$/ }, ownImportMetaUrl);
+        },
+      },
+    ],
+  };
+}
+
+// Each of our sources keeps its own import.meta.url (package.json, the repo root are found through it).
+function ownImportMetaUrl(args) {
+  if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+  const source = readFileSync(args.path, 'utf8');
+  const contents = source.replaceAll(META_URL, JSON.stringify(pathToFileURL(args.path).href));
+  return { contents, loader: args.path.endsWith('.tsx') ? 'tsx' : args.path.endsWith('.ts') ? 'ts' : 'js' };
+}
+
+/** What a dynamic import outside the fast bundle throws (cli/fast-path.ts: FAST_PATH_MISS): the full CLI takes over. */
+const FAST_PATH_MISS = 'CMESH_FAST_PATH_MISS';
+
+/**
+ * The CLI's fast bundle: `entry` (cli/fast-entry.ts) as one CommonJS file, which bin/cmesh.js requires without starting
+ * node's ESM loader. CommonJS cannot split, so what the graph imports dynamically would be inlined (the compose loader,
+ * zod, YAML: ~2 MB to parse on every start); instead a dynamic import of bin/'s plain JS (the daemon's auto-start
+ * builds its bundle) loads that file at run time, and any other one throws FAST_PATH_MISS: the fast path runs only
+ * where it needs none of them, and hands the command to the full CLI if one is reached before it wrote anything.
+ */
+export function fastBuildOptions(root, entry, dir) {
+  const bin = join(root, 'bin');
+  return {
+    ...baseOptions(root, entry),
+    format: 'cjs',
+    outfile: join(dir, 'fast.cjs'),
+    plugins: [
+      {
+        name: 'cmesh-fast-bundle',
+        setup(b) {
+          b.onResolve({ filter: /.*/ }, async (args) => {
+            if (args.kind !== 'dynamic-import' || args.pluginData === 'cmesh-resolved') return undefined;
+            // A dynamic import() of a builtin would start node's ESM loader (~10 ms) just to hand back the module.
+            if (args.path.startsWith('node:')) return { path: args.path, namespace: 'cmesh-builtin' };
+            // pluginData marks esbuild's own resolution, which would otherwise come back here.
+            const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'cmesh-resolved' });
+            if (r.errors.length === 0 && !relative(bin, r.path).startsWith('..') && r.path.endsWith('.mjs')) {
+              return { path: pathToFileURL(r.path).href, external: true };
+            }
+            return { path: args.path, namespace: 'cmesh-fast-miss' };
           });
+          b.onLoad({ filter: /.*/, namespace: 'cmesh-builtin' }, (args) => ({
+            contents: `export * from '${args.path}';\nexport { default } from '${args.path}';\n`,
+            loader: 'js',
+          }));
+          b.onLoad({ filter: /.*/, namespace: 'cmesh-fast-miss' }, (args) => ({
+            contents: `throw Object.assign(new Error(${JSON.stringify(`${args.path} is not in the CLI's fast bundle`)}), { code: '${FAST_PATH_MISS}' });\n`,
+            loader: 'js',
+          }));
+          b.onLoad({ filter: /\.(tsx?|mjs)$/ }, ownImportMetaUrl);
         },
       },
     ],

@@ -9,6 +9,8 @@ export interface EnsureBundleOptions {
   warn?: (line: string) => void;
   /** Installs the lazy-chunk check (bundle-chunks.mjs): called with the changed file instead of running a stale chunk. */
   onStaleChunk?: (file: string) => void;
+  /** Also build this entry (relative to root) as the fast bundle: one CommonJS file beside the bundle (start-check.cjs). */
+  fastEntry?: string;
 }
 export function ensureBundle(
   root: string,

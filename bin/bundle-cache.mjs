@@ -24,21 +24,14 @@
 // uses: the bundles shim the three files that pull them in (bundle-build-options.mjs) to load them on first use.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { chunkPlan, guardChunks, nearFresh } from './bundle-chunks.mjs';
 import { FORMAT, esbuildPackageOf, loadEsbuild, writableDirs, writeAtomic } from './bundle-files.mjs';
 import { nodeMajor, readManifest, readStartManifest, statInputs, statsUnchanged, writeManifest, writeStartManifest } from './bundle-manifest.mjs';
-import { nameHash, sha256 } from './name-hash.mjs';
+import { sha256 } from './name-hash.mjs';
+import { cacheDirs, scopedName } from './start-check.cjs';
 
-/**
- * Where bundles may be cached, most preferred first: the install's own node_modules/.cache, then the user's cache
- * directory (an install the user cannot write to). Never a shared temp dir: whoever can write there could plant code.
- */
-export function cacheDirs(root, env = process.env) {
-  const userCache = env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(homedir(), '.cache');
-  return [join(root, 'node_modules', '.cache', 'cmesh'), join(userCache, 'cmesh')];
-}
+export { cacheDirs, scopedName };
 
 function contentHash(root, version, inputs) {
   const h = sha256();
@@ -57,27 +50,20 @@ function contentHash(root, version, inputs) {
   return h.digest('hex').slice(0, 24);
 }
 
-/**
- * Bundles, manifests and failure markers are named per package root: one cache dir may serve several checkouts
- * (a node_modules symlinked between worktrees, a shared ~/.cache), and a manifest lists absolute input paths, so
- * another root's bundle would look fresh while running that root's code. A manifest also names its root: a collision
- * of the short name hash costs a rebuild, never the other root's code.
- */
-export function scopedName(root, name) {
-  return `${name}-${nameHash(resolve(root))}`;
-}
-
 /** Path of the cached `name` bundle when it is fresh for the files as they are now, else undefined. Never throws. */
 export function freshBundle(root, name, dirs) {
   return freshScoped(root, scopedName(root, name), dirs)?.path;
 }
 
-function freshScoped(root, name, dirs) {
+/** A manifest of this root's bundle, with a fast bundle when one is asked for (`fastEntry`). */
+const fits = (m, root, fastEntry) => m?.root === resolve(root) && (!fastEntry || typeof m.fast === 'string');
+
+function freshScoped(root, name, dirs, fastEntry) {
   // The stat check first: it needs esbuild's version only to compare, and the manifest knows which package.json said
   // it; resolving esbuild through tsx costs every start ~7 ms.
   for (const dir of dirs) {
     const m = readStartManifest(dir, name) ?? readManifest(dir, name);
-    if (!m || m.root !== resolve(root)) continue;
+    if (!fits(m, root, fastEntry)) continue;
     const bundle = join(dir, m.bundle);
     if (existsSync(bundle) && m.externals.every((p) => existsSync(p)) && statsUnchanged(root, m, m.esbuild)) return freshResult(bundle, dir, name, m);
   }
@@ -90,7 +76,7 @@ function freshScoped(root, name, dirs) {
   }
   for (const dir of dirs) {
     const m = readManifest(dir, name);
-    if (!m || m.root !== resolve(root)) continue;
+    if (!fits(m, root, fastEntry)) continue;
     const bundle = join(dir, m.bundle);
     if (!existsSync(bundle) || !m.externals.every((p) => existsSync(p))) continue;
     if (statsUnchanged(root, m, version)) return freshResult(bundle, dir, name, m);
@@ -113,18 +99,30 @@ function buildError(err) {
 /** Every bundle failure carries `remember`: true for one the same sources would repeat (worth a marker). */
 const failure = (message, remember) => Object.assign(new Error(message), { remember });
 
-async function compile(esbuild, root, name, entry, dir, split) {
-  const externals = new Set();
-  const { buildOptions } = await import('./bundle-build-options.mjs'); // only a build: one module less per start
-  const result = await esbuild.build(buildOptions(root, name, entry, dir, externals, split)).catch((err) => {
-    // An error in a file (syntax, an import that does not resolve) repeats until a source changes; one without a
-    // location (esbuild's service died) may not, so it is retried.
-    throw failure(buildError(err), Array.isArray(err?.errors) && err.errors.some((e) => e.location));
-  });
-  const inputs = Object.keys(result.metafile.inputs)
+const FAST_FILE = 'fast.cjs';
+
+/** The files esbuild read for a build, as absolute paths (not its plugins' virtual modules). */
+const inputsOf = (root, result) =>
+  Object.keys(result.metafile.inputs)
     .filter((p) => !p.includes(':'))
-    .map((p) => join(root, p))
-    .sort();
+    .map((p) => join(root, p));
+
+async function compile(esbuild, root, name, entry, dir, split, fastEntry) {
+  const externals = new Set();
+  const { buildOptions, fastBuildOptions } = await import('./bundle-build-options.mjs'); // only a build: one module less per start
+  const build = (options) =>
+    esbuild.build(options).catch((err) => {
+      // An error in a file (syntax, an import that does not resolve) repeats until a source changes; one without a
+      // location (esbuild's service died) may not, so it is retried.
+      throw failure(buildError(err), Array.isArray(err?.errors) && err.errors.some((e) => e.location));
+    });
+  // The fast bundle is part of the same build: one hash, one manifest, one start check for both.
+  const [result, fast] = await Promise.all([
+    build(buildOptions(root, name, entry, dir, externals, split)),
+    fastEntry ? build(fastBuildOptions(root, fastEntry, dir)) : undefined,
+  ]);
+  const fastInputs = fast ? inputsOf(root, fast) : [];
+  const inputs = [...new Set([...inputsOf(root, result), ...fastInputs])].sort();
   const statsAt = Date.now();
   const esbuildPackage = esbuildPackageOf(root).path;
   const stats = statInputs([join(root, 'tsconfig.json'), esbuildPackage, ...inputs]);
@@ -132,8 +130,11 @@ async function compile(esbuild, root, name, entry, dir, split) {
   // Not remembered: the next start sees the edited file and builds from it.
   if (!hash) throw failure('a source changed while bundling', false);
   const files = result.outputFiles.map((f) => ({ name: basename(f.path), contents: f.contents }));
-  const chunks = split ? chunkPlan(result.metafile, root, inputs) : undefined;
-  return { root: resolve(root), hash, files, inputs, externals: [...externals].sort(), esbuild: esbuild.version, esbuildPackage, stats, statsAt, chunks };
+  if (fast) files.push({ name: FAST_FILE, contents: fast.outputFiles[0].contents });
+  // Every input of the fast bundle is checked at start: it runs before any chunk's own check could.
+  const chunks = split ? chunkPlan(result.metafile, root, inputs, fastInputs) : undefined;
+  const built = { root: resolve(root), hash, files, inputs, externals: [...externals].sort(), esbuild: esbuild.version, esbuildPackage, stats, statsAt, chunks };
+  return fast ? { ...built, fast: FAST_FILE } : built;
 }
 
 function install(dir, name, built) {
@@ -142,8 +143,8 @@ function install(dir, name, built) {
   mkdirSync(join(dir, folder), { recursive: true });
   for (const f of built.files) writeAtomic(join(dir, folder, f.name), f.contents);
   const file = join(folder, 'main.mjs');
-  const { files: _files, ...rest } = built;
-  const manifest = { format: FORMAT, bundle: file, node: nodeMajor(), ...rest };
+  const { files: _files, fast, ...rest } = built;
+  const manifest = { format: FORMAT, bundle: file, ...(fast ? { fast: join(folder, fast) } : {}), node: nodeMajor(), ...rest };
   writeAtomic(join(dir, `${name}-bundle.json`), `${JSON.stringify(manifest)}\n`);
   writeStartManifest(dir, name, manifest);
   // Older bundles are dead weight, but a running one may still load a chunk (a long `cmesh dash`): single files (an
@@ -166,7 +167,7 @@ const OLD_BUNDLE_MS = 24 * 3600_000;
  * Builds the bundle of `entry` (relative to root) once and installs it into the first writable dir; returns `{ path }`.
  * Throws when no dir is writable (before building), when the build fails (`remember`: true), or when no dir took it.
  */
-async function buildScoped(root, name, entry, dirs, split) {
+async function buildScoped(root, name, entry, dirs, split, fastEntry) {
   const writable = writableDirs(dirs);
   if (writable.length === 0) throw failure(`no writable cache dir (${dirs.join(', ')})`, false);
   let esbuild;
@@ -175,7 +176,7 @@ async function buildScoped(root, name, entry, dirs, split) {
   } catch (err) {
     throw failure(`esbuild did not load: ${String(err?.message ?? err).split('\n')[0]}`, true);
   }
-  const built = await compile(esbuild, root, name, entry, writable[0], split);
+  const built = await compile(esbuild, root, name, entry, writable[0], split, fastEntry);
   const errors = [];
   for (const dir of writable) {
     try {
@@ -193,12 +194,13 @@ const LABEL = { cli: 'CLI', daemon: 'daemon' };
  * A fresh cached bundle, else a new one, else undefined with the reason (the caller falls back to tsx). A build that
  * fails warns once through `warn` (stderr by default) and is not retried until the sources change. With `onStaleChunk`
  * (the process that will run the bundle), a lazy chunk whose inputs changed since the start check calls it with the
- * file instead of running; the manifest then forgets its stats, so the next start re-hashes and rebuilds.
+ * file instead of running; the manifest then forgets its stats, so the next start re-hashes and rebuilds. With
+ * `fastEntry` (the CLI), the same build also makes the fast bundle bin/cmesh.js runs `ps` and `up -d` from.
  */
 export async function ensureBundle(root, label, entry, dirs, options = {}) {
   const warn = options.warn ?? ((line) => process.stderr.write(line));
   const name = scopedName(root, label);
-  const fresh = freshScoped(root, name, dirs);
+  const fresh = freshScoped(root, name, dirs, options.fastEntry);
   if (fresh) {
     if (fresh.lazy.size > 0 && options.onStaleChunk) {
       // Only while the manifest is still this bundle's: another start may have installed a newer one meanwhile.
@@ -213,7 +215,7 @@ export async function ensureBundle(root, label, entry, dirs, options = {}) {
   const known = knownFailure(dirs, name, key);
   if (known !== undefined) return { error: `${known} (remembered; retried when the sources change)` };
   try {
-    const { path } = await buildScoped(root, name, entry, dirs, label === 'cli');
+    const { path } = await buildScoped(root, name, entry, dirs, label === 'cli', options.fastEntry);
     for (const dir of dirs) {
       try {
         rmSync(failedFile(dir, name), { force: true });

@@ -11,9 +11,9 @@
 import { statSync } from 'node:fs';
 import { basename, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RACY_MS, startInputs } from './start-check.cjs';
 
-/** A file modified within this long of when its stat was taken is never trusted by stat alone (see bundle-cache.mjs). */
-export const RACY_MS = 2000;
+export { RACY_MS, startInputs };
 
 /** The global every output file's banner calls with its own URL (bundle-build-options.mjs). */
 export const CHUNK_HOOK = '__cmeshChunk';
@@ -22,9 +22,10 @@ const inNodeModules = (path) => path.includes(`${sep}node_modules${sep}`);
 
 /**
  * At build time, from esbuild's metafile: `eager`, the indexes (into the sorted `inputs`) a start checks, and `lazy`,
- * per chunk file name outside the entry's static graph, the indexes its first load checks. Undefined without splitting.
+ * per chunk file name outside the entry's static graph, the indexes its first load checks; `alsoEager` (absolute paths,
+ * the fast bundle's inputs) are checked at start. Undefined without splitting.
  */
-export function chunkPlan(metafile, root, inputs) {
+export function chunkPlan(metafile, root, inputs, alsoEager = []) {
   const outputs = metafile.outputs;
   const names = Object.keys(outputs);
   if (names.length < 2) return undefined;
@@ -56,6 +57,7 @@ export function chunkPlan(metafile, root, inputs) {
   }
   const eager = new Set(inputs.flatMap((p, i) => (inNodeModules(p) ? [] : [i])));
   for (const i of reach([...graph].flatMap(inputsOf), true)) eager.add(i);
+  for (const p of alsoEager) eager.add(index.get(p));
   const lazy = {};
   const covered = new Set(eager);
   for (const out of names) {
@@ -66,21 +68,6 @@ export function chunkPlan(metafile, root, inputs) {
   // Anything no chunk claims is checked on every start.
   for (let i = 0; i < inputs.length; i++) if (!covered.has(i)) eager.add(i);
   return { eager: [...eager].sort((a, b) => a - b), lazy };
-}
-
-/**
- * The inputs a start must stat: all of them without a plan, or when a lazy input's recorded stat is racy (only a
- * full check, which re-hashes, may clear that; the lazy check compares stats alone).
- */
-export function startInputs(m) {
-  if (!m.chunks) return m.inputs;
-  const racy = Object.values(m.chunks.lazy).some((ids) =>
-    ids.some((i) => {
-      const was = m.stats?.[m.inputs[i]];
-      return !was || was[1] > m.statsAt - RACY_MS;
-    }),
-  );
-  return racy ? m.inputs : m.chunks.eager.map((i) => m.inputs[i]);
 }
 
 /**

@@ -4,9 +4,9 @@
 import { accessSync, constants, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { FORMAT } from './start-check.cjs';
 
-/** Bump when the bundles' shape (options, shims, plugins) changes: older bundles then never match. */
-export const FORMAT = 4;
+export { FORMAT };
 
 export function esbuildVersion(root) {
   return esbuildPackageOf(root).version;

@@ -4,30 +4,21 @@
 // full one on every write and carries its hash and statsAt; the full one is read only to build, re-hash, or check a
 // lazy chunk. Plain JS for the same reason as bundle-cache.mjs.
 
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { RACY_MS, startInputs } from './bundle-chunks.mjs';
-import { FORMAT, writeAtomic } from './bundle-files.mjs';
+import { writeAtomic } from './bundle-files.mjs';
+import { nodeMajor, readManifestFile, startInputs, startManifestFile, statsUnchanged } from './start-check.cjs';
 
-export const nodeMajor = () => process.versions.node.split('.')[0];
+export { nodeMajor, statsUnchanged };
 
 /** A lazy chunk with at most this many node_modules inputs is listed in the start manifest (startManifest). */
 const NEAR_MAX_INPUTS = 20;
 
 const fullFile = (dir, name) => join(dir, `${name}-bundle.json`);
-const startFile = (dir, name) => join(dir, `${name}-start.json`);
+const startFile = startManifestFile;
 
-function read(file) {
-  try {
-    const m = JSON.parse(readFileSync(file, 'utf8'));
-    return m.format === FORMAT ? m : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export const readManifest = (dir, name) => read(fullFile(dir, name));
-export const readStartManifest = (dir, name) => read(startFile(dir, name));
+export const readManifest = (dir, name) => readManifestFile(fullFile(dir, name));
+export const readStartManifest = (dir, name) => readManifestFile(startFile(dir, name));
 
 /** The start manifest of `m`: its inputs are the ones a start stats (all of them while a lazy stat is racy). */
 export function startManifest(m) {
@@ -77,19 +68,3 @@ export function statInputs(files) {
   return stats;
 }
 
-/**
- * True when the manifest's stats prove the inputs unchanged since they were hashed (no file is read). esbuild's
- * package.json is among the stats: unchanged, it still names the version the bundle was built with. A split bundle's
- * lazy chunks check their own node_modules inputs when they load (bundle-chunks.mjs).
- */
-export function statsUnchanged(root, m, version) {
-  if (!m.stats || typeof m.statsAt !== 'number' || m.esbuild !== version || m.node !== nodeMajor()) return false;
-  if (typeof m.esbuildPackage !== 'string') return false;
-  const files = [join(root, 'tsconfig.json'), m.esbuildPackage, ...startInputs(m)];
-  for (const file of files) {
-    const was = m.stats[file];
-    const st = statSync(file, { throwIfNoEntry: false });
-    if (!was || !st || st.size !== was[0] || st.mtimeMs !== was[1] || st.mtimeMs > m.statsAt - RACY_MS) return false;
-  }
-  return true;
-}

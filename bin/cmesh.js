@@ -1,34 +1,31 @@
 #!/usr/bin/env node
-// Entry shim: cmesh ships as TypeScript. It runs from a content-hashed esbuild bundle of cli/main.ts (built on first use
-// after any source change, ~0.5 s; see bundle-cache.mjs), which starts ~0.3 s sooner than going through tsx; tsx runs
-// the same sources when no bundle can be had, and always with CMESH_BUNDLE=0.
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cacheDirs, ensureBundle } from './bundle-cache.mjs';
+// Entry shim. `cmesh ps` and `cmesh up -d`, the verbs run most, first try the CLI's fast bundle: one CommonJS file
+// (cli/fast-entry.ts, built with the CLI's bundle) required before node's ESM loader is started, after the same start
+// check of every input as the full CLI's (start-check.cjs). It takes the command only in the shapes it knows, on a
+// project the project cache answers, and writes nothing otherwise; then, as for every other verb, launch.mjs runs the
+// full CLI. This file is CommonJS (bin/package.json): an ES module entry starts the ESM loader, ~10 ms of every start.
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
-// A lazily loaded chunk whose node_modules inputs changed after this start's check must not run (bundle-chunks.mjs).
-const onStaleChunk = (file) => {
-  process.stderr.write(`cmesh: ${file} changed since the CLI bundle was built; it is rebuilt on the next start: run the command again\n`);
-  process.exit(1);
-};
-const bundle = process.env.CMESH_BUNDLE === '0' ? undefined : await ensureBundle(root, 'cli', join('cli', 'main.ts'), cacheDirs(root), { onStaleChunk });
-let bundled = false;
-if (bundle?.path !== undefined) {
-  // Names the CLI's code for caches of its results (cli/project-cache.ts): the bundle dir carries the content hash.
-  globalThis.cmeshBuild = basename(dirname(bundle.path));
+const { dirname } = require('node:path');
+const { cacheDirs, freshFastBundle } = require('./start-check.cjs');
+
+const FAST_VERBS = new Set(['ps', 'up']);
+
+/** The fast bundle's exit code, or undefined when it did not take the command (or there is no fresh one). */
+function runFast(argv, env) {
+  if (!FAST_VERBS.has(argv[0]) || env.CMESH_BUNDLE === '0' || env.CMESH_FAST_PATH === '0') return undefined;
+  const root = dirname(__dirname);
+  const fast = freshFastBundle(root, cacheDirs(root, env));
+  if (!fast) return undefined;
+  let run;
   try {
-    await import(pathToFileURL(bundle.path).href);
-    bundled = true;
-  } catch (err) {
-    // Only a bundle that fails to link (nothing of the CLI ran yet) is retried through tsx; the CLI's own failures are
-    // handled inside it.
-    if (err?.code !== 'ERR_MODULE_NOT_FOUND' && !(err instanceof SyntaxError)) throw err;
-    process.stderr.write(`cmesh: the cached CLI bundle did not load (${err.message.split('\n')[0]}); running through tsx\n`);
+    ({ run } = require(fast.path));
+  } catch {
+    return undefined; // Gone or torn (another start is replacing it): the full launcher rebuilds if need be.
   }
+  return run(argv, fast.build);
 }
-if (!bundled) {
-  const { register } = await import('tsx/esm/api');
-  register({ tsconfig: join(root, 'tsconfig.json') });
-  await import('../cli/main.ts');
-}
+
+Promise.resolve(runFast(process.argv.slice(2), process.env)).then((code) => {
+  if (code === undefined) return import('./launch.mjs');
+  process.exitCode = code;
+});

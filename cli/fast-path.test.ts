@@ -3,13 +3,16 @@
 // and hint, a config warning replayed — and
 // for everything else (help, global options, unknown flags, a project the cache does not answer) it leaves the
 // command alone without writing a byte. The daemon is a real HTTP server on a unix socket in a temporary CMESH_HOME.
+// The same through the real bin/cmesh.js: the fast bundle (cli/fast-entry.ts, no ES module run) against the full CLI.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { ReplicaStatus } from '../daemon/api/control.ts';
 import { fastPsArgs, fastUpArgs, runFastPath } from './fast-path.ts';
 import { runCli } from './program.ts';
@@ -130,5 +133,38 @@ test('outside the fast path’s shapes nothing runs early: help and usage errors
     assert.equal(await runFastPath(argv, ctx), undefined, argv.join(' '));
     assert.equal(ctx.out() + ctx.err(), '');
     assert.equal(requests.length, 0);
+  }
+});
+
+const BIN = fileURLToPath(new URL('../bin/cmesh.js', import.meta.url));
+
+/** bin/cmesh.js as a user runs it; `fast: false` is the full CLI. `esm`: whether node ran an ES module (the full CLI). */
+async function spawnCli(argv: string[], fast: boolean): Promise<{ code: number | null; out: string; err: string; esm: boolean }> {
+  const loaded = join(dir, `loaded-${fast}.json`);
+  const env = { ...process.env, CMESH_HOME: dir, XDG_CACHE_HOME: join(dir, 'cache-bin'), NO_COLOR: '1', LOADED_OUT: loaded, CMESH_FAST_PATH: fast ? '1' : '0' };
+  const child = spawn(process.execPath, ['-r', join(dir, 'loaded.cjs'), BIN, ...argv], { cwd: dir, env, timeout: 60_000 });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const modules = JSON.parse(await readFile(loaded, 'utf8')) as string[];
+  return { code, out, err, esm: modules.some((m) => m.endsWith('internal/modules/esm/module_job')) };
+}
+
+test('through bin/cmesh.js, the fast bundle prints and exits as the full CLI does, without running an ES module', { timeout: 180_000 }, async () => {
+  await writeFile(join(dir, 'loaded.cjs'), "process.on('exit', () => require('node:fs').writeFileSync(process.env.LOADED_OUT, JSON.stringify(process.moduleLoadList)));\n");
+  // The first start may build the bundles; the full CLI's `ps` fills this CLI build's project cache.
+  assert.equal((await spawnCli(['ps'], false)).code, 0);
+  for (const argv of [['ps'], ['ps', '--json', 'web'], ['ps', 'gone'], ['up', '-d'], ['up', '-d', 'gone'], ['ps', '--bogus']]) {
+    const full = await spawnCli(argv, false);
+    requests.length = 0;
+    upBodies.length = 0;
+    const fast = await spawnCli(argv, true);
+    assert.deepEqual({ code: fast.code, out: fast.out, err: fast.err }, { code: full.code, out: full.out, err: full.err }, argv.join(' '));
+    assert.equal(full.esm, true);
+    // `--bogus` is commander's to reject: the fast bundle leaves it to the full CLI.
+    assert.equal(fast.esm, argv.includes('--bogus'), `${argv.join(' ')}: ${fast.esm ? 'the full CLI ran' : 'the fast bundle ran'}`);
+    if (!argv.includes('--bogus')) assert.equal(requests.length + upBodies.length > 0, true, 'it asked the daemon');
   }
 });

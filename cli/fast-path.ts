@@ -7,6 +7,7 @@
 // two paths' outputs equal.
 
 import { ExitCode } from '../daemon/api/errors.ts';
+import type { LoadedProject } from '../daemon/api/project.ts';
 import type { CliContext } from './cli-context.ts';
 import { type PsOptions, runPs } from './commands/ps.ts';
 import { runUp, type UpOptions } from './commands/up.ts';
@@ -53,14 +54,31 @@ export function fastUpArgs(argv: readonly string[]): { services: string[]; opts:
 /** What readGlobalOptions gives when no global option is on the command line. */
 const NO_GLOBALS: GlobalOptions = { files: [], envFiles: [], profiles: [], color: true };
 
+/**
+ * What a dynamic import outside the fast bundle throws (bin/bundle-build-options.mjs): the fast bundle then hands the
+ * command to the full CLI, which it may do only while nothing was written (cli/fast-entry.ts).
+ */
+export const FAST_PATH_MISS = 'CMESH_FAST_PATH_MISS';
+
+const isMiss = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === FAST_PATH_MISS;
+
+export interface FastPathOptions {
+  /** `up -d` only on a project the project cache answers (the fast bundle holds no compose loader). */
+  cachedOnly?: boolean;
+}
+
 /** The exit code when the fast path ran the command, undefined when the full CLI must (nothing was written then). */
-export async function runFastPath(argv: readonly string[], ctx: CliContext): Promise<number | undefined> {
+export async function runFastPath(argv: readonly string[], ctx: CliContext, options: FastPathOptions = {}): Promise<number | undefined> {
   const globals = NO_GLOBALS;
+  const cached = (): LoadedProject | undefined => {
+    const cache = projectCacheFor(ctx.env);
+    return cache && cachedProject(cache, projectSelection(globals, ctx.cwd, ctx.env));
+  };
   const up = fastUpArgs(argv);
+  if (up && options.cachedOnly && !cached()) return undefined;
   if (up) return settle(() => runUp(up.services, up.opts, globals, ctx), false, ctx);
   const ps = fastPsArgs(argv);
-  const cache = ps && projectCacheFor(ctx.env);
-  const loaded = ps && cache && cachedProject(cache, projectSelection(globals, ctx.cwd, ctx.env));
+  const loaded = ps && cached();
   if (!ps || !loaded) return undefined;
   return settle(
     async () => {
@@ -78,6 +96,7 @@ async function settle(verb: () => Promise<void>, json: boolean, ctx: CliContext)
     await verb();
     return ExitCode.ok;
   } catch (err) {
+    if (isMiss(err)) throw err;
     const { text, exitCode } = renderError(err, { json, color: shouldUseColor(ctx.stderr, { env: ctx.env, color: NO_GLOBALS.color }) });
     ctx.stderr.write(text);
     return exitCode;

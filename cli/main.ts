@@ -1,21 +1,9 @@
-// Process entry (imported by bin/cmesh.js): runs the CLI, sets the exit code, and treats stray failures as bugs.
+// Process entry (imported by bin/launch.mjs): runs the CLI, sets the exit code, and treats stray failures as bugs.
 
-import { ExitCode } from '../daemon/api/errors.ts';
 import { defaultContext } from './cli-context.ts';
-import { renderBug } from './render-error.ts';
+import { installProcessHooks } from './process-hooks.ts';
 
-function crash(err: unknown): void {
-  process.stderr.write(renderBug(err));
-  process.exit(ExitCode.bug);
-}
-
-// `cmesh config | head` closes stdout early: that is the reader's choice, not an error.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.ok);
-  else crash(err);
-});
-process.on('uncaughtException', crash);
-process.on('unhandledRejection', crash);
+installProcessHooks();
 
 const argv = process.argv.slice(2);
 const ctx = defaultContext();
