@@ -1,11 +1,13 @@
 // A/B of the cmesh HTTP proxy between two checkouts (a base and this tree), beside the node floor, in one interleaved
 // run: CPU per request is what a proxy change is judged by on a shared, loaded host (rates swing ~2× with the load).
-// Usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--together] [--gateway] [--cpu-prof DIR]
-//   [--v8-base "…"] [--v8-head "…"] [--json]
+// Usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--together] [--gateway | --daemon]
+//   [--cpu-prof DIR] [--v8-base "…"] [--v8-head "…"] [--json]
 //   DIR is another checkout of cmesh (e.g. `git archive <commit> | tar -x -C DIR`, node_modules linked in); it may be
 //   this tree, to weigh V8 flags alone (--v8-head replaces head's flags, --v8-base base's; default DAEMON_V8_FLAGS).
 // --gateway: base and head are each checkout's east-west gateway (bench/proxy-gateway.ts: pools, p2c, health,
 //   request counts) over 3 replicas of their own, instead of the bare proxy over a round-robin pool.
+// --daemon: the bare proxy wired to its checkout's DaemonMetrics as the daemon wires them (bench/proxy-daemon-path.ts:
+//   per-request metrics, prom-client's default metrics with the GC-duration histogram).
 // Each path is bench/proxy.ts's child mode (--serve: cmesh's proxy over a plain round-robin pool; --serve-floor) with
 // the daemon's V8 flags, in front of the same 3 node echo replicas; wrk -t1 -c64 keep-alive on GET /bytes?n=1024.
 // Every round runs every path once (1 s warm-up, then N s measured), the order reversed every other round; CPU is
@@ -26,14 +28,15 @@ import { parseWrk } from './wrk.ts';
 import { benchArgs, usageError } from './args.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const USAGE = `usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--together] [--gateway] [--cpu-prof DIR]
-  [--v8-base "…"] [--v8-head "…"] [--json]`;
+const USAGE = `usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--together] [--gateway | --daemon]
+  [--cpu-prof DIR] [--v8-base "…"] [--v8-head "…"] [--json]`;
 const opts = benchArgs(USAGE, {
   base: { type: 'string' },
   rounds: { type: 'number' },
   seconds: { type: 'number' },
   together: { type: 'boolean' },
   gateway: { type: 'boolean' },
+  daemon: { type: 'boolean' },
   'cpu-prof': { type: 'string' },
   'v8-base': { type: 'string' },
   'v8-head': { type: 'string' },
@@ -70,7 +73,12 @@ async function startPath(name: string, checkout: string, mode: string, upstreams
   const port = await freePort();
   const profFlags = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
   if (mode === 'gateway') for (const [i, host] of REPLICA_HOSTS.entries()) replicas.push(startReplica(host, port, `web#${i + 1}`));
-  const program = mode === 'gateway' ? [join(ROOT, 'bench/proxy-gateway.ts'), checkout, String(port)] : [join(checkout, 'bench/proxy.ts'), mode, String(port), ...upstreams.map(String)];
+  const program =
+    mode === 'gateway'
+      ? [join(ROOT, 'bench/proxy-gateway.ts'), checkout, String(port)]
+      : mode === 'daemon'
+        ? [join(ROOT, 'bench/proxy-daemon-path.ts'), checkout, String(port), ...upstreams.map(String)]
+        : [join(checkout, 'bench/proxy.ts'), mode, String(port), ...upstreams.map(String)];
   // --trace-gc-nvp: every GC line says how many bytes were allocated since the one before — garbage per request is
   // a figure the host's load cannot bend, unlike CPU time.
   const child = spawn(process.execPath, [...v8Flags(name), '--trace-gc-nvp', ...profFlags, '--import', 'tsx', ...program], {
@@ -154,7 +162,8 @@ async function main(): Promise<void> {
       upstreams.push(port);
     }
     for (const p of upstreams) await waitPort(p, 15_000);
-    const mode = opts.gateway === true ? 'gateway' : '--serve';
+    if (opts.gateway === true && opts.daemon === true) usageError('--gateway and --daemon exclude each other', USAGE);
+    const mode = opts.gateway === true ? 'gateway' : opts.daemon === true ? 'daemon' : '--serve';
     const paths = [
       await startPath('floor', ROOT, '--serve-floor', upstreams, children),
       await startPath('base', base, mode, upstreams, children),
