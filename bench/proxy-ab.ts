@@ -125,7 +125,14 @@ async function measure(p: Path, load: Promise<WrkResult>): Promise<Measured> {
   const c1 = cpuSeconds(p.child.pid!);
   if (w.errors > 0) throw new Error(`${p.name}: ${w.errors} errors`);
   const total = ((c1.user - c0.user + c1.sys - c0.sys) * 1e6) / w.requests;
-  return { total, user: ((c1.user - c0.user) * 1e6) / w.requests, rps: w.rps, heap: (p.allocated - a0) / w.requests, gc: ((p.gcPauseMs - g0) * 1000) / w.requests };
+  const rss = rssMiB(p.child.pid!);
+  return { total, user: ((c1.user - c0.user) * 1e6) / w.requests, rps: w.rps, heap: (p.allocated - a0) / w.requests, gc: ((p.gcPauseMs - g0) * 1000) / w.requests, rss };
+}
+
+/** Resident memory of a process now (`VmRSS`) or at its peak (`VmHWM`), MiB: what a V8 heap setting costs. */
+function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? Number.NaN : Number(m[1]) / 1024;
 }
 
 interface Measured {
@@ -136,6 +143,8 @@ interface Measured {
   heap: number;
   /** µs of GC pause per request: what a V8 heap setting changes. */
   gc: number;
+  /** RSS MiB right after the run (loaded). */
+  rss: number;
 }
 
 function loadAvg(): string {
@@ -170,6 +179,9 @@ async function main(): Promise<void> {
       await startPath('head', ROOT, mode, upstreams, children, opts['cpu-prof']),
     ];
     for (const p of paths) children.push(p.child);
+    // Idle RSS: started and listening, before any load.
+    await new Promise((r) => setTimeout(r, 1000));
+    const idleRss = Object.fromEntries(paths.map((p) => [p.name, rssMiB(p.child.pid!)]));
     const perRound: Record<string, number>[] = [];
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? paths : [...paths].reverse();
@@ -186,6 +198,7 @@ async function main(): Promise<void> {
         row[`${p.name} req/s`] = m.rps;
         row[`${p.name} heap B/req`] = m.heap;
         row[`${p.name} gc µs/req`] = m.gc;
+        row[`${p.name} rss MiB`] = m.rss;
       };
       if (opts.together === true) {
         const [floor, baseP, head] = paths as [Path, Path, Path];
@@ -205,12 +218,16 @@ async function main(): Promise<void> {
       perRound.push(row);
       const f = (k: string, d = 1): string => row[k]!.toFixed(d);
       console.error(
-        `round ${r + 1} (load ${load0} → ${loadAvg()}): µs/req floor ${f('floor µs/req')} base ${f('base µs/req')} head ${f('head µs/req')}; head/base ${f('head/base', 2)} (user ${f('head/base user', 2)}) head/floor ${f('head/floor', 2)} base/floor ${f('base/floor', 2)}; req/s ${f('floor req/s', 0)} / ${f('base req/s', 0)} / ${f('head req/s', 0)}; heap B/req ${f('floor heap B/req', 0)} / ${f('base heap B/req', 0)} / ${f('head heap B/req', 0)}; GC µs/req ${f('floor gc µs/req', 2)} / ${f('base gc µs/req', 2)} / ${f('head gc µs/req', 2)}`,
+        `round ${r + 1} (load ${load0} → ${loadAvg()}): µs/req floor ${f('floor µs/req')} base ${f('base µs/req')} head ${f('head µs/req')}; head/base ${f('head/base', 2)} (user ${f('head/base user', 2)}) head/floor ${f('head/floor', 2)} base/floor ${f('base/floor', 2)}; req/s ${f('floor req/s', 0)} / ${f('base req/s', 0)} / ${f('head req/s', 0)}; heap B/req ${f('floor heap B/req', 0)} / ${f('base heap B/req', 0)} / ${f('head heap B/req', 0)}; GC µs/req ${f('floor gc µs/req', 2)} / ${f('base gc µs/req', 2)} / ${f('head gc µs/req', 2)}; RSS MiB ${f('floor rss MiB')} / ${f('base rss MiB')} / ${f('head rss MiB')}`,
       );
     }
+    // Memory after the load: idle for 3 s (V8 may shrink its young generation), and the peak over the run.
+    await new Promise((r) => setTimeout(r, 3000));
+    const rss = Object.fromEntries(paths.map((p) => [p.name, { idle: idleRss[p.name]!, peak: rssMiB(p.child.pid!, 'VmHWM'), after: rssMiB(p.child.pid!) }]));
+    console.error(`RSS MiB idle before load / peak / idle 3 s after: ${paths.map((p) => `${p.name} ${[rss[p.name]!.idle, rss[p.name]!.peak, rss[p.name]!.after].map((x) => x.toFixed(1)).join(' / ')}`).join('; ')}`);
     const keys = Object.keys(perRound[0]!);
     const medians = Object.fromEntries(keys.map((k) => [k, median(perRound.map((row) => row[k]!))]));
-    if (opts.json === true) console.log(JSON.stringify({ date: new Date().toISOString(), rounds, seconds, medians, perRound }, null, 2));
+    if (opts.json === true) console.log(JSON.stringify({ date: new Date().toISOString(), rounds, seconds, medians, rss, perRound }, null, 2));
     else console.log(`medians over ${rounds} rounds: ${keys.map((k) => `${k} ${medians[k]!.toFixed(k.includes('/') ? 2 : 1)}`).join(', ')}`);
   } finally {
     // SIGTERM: the proxy children exit cleanly, so a --cpu-prof profile gets written.

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DaemonMetrics } from '../daemon/metrics.ts';
-import type * as Proxy from '../mesh/proxy/index.ts';
+import type * as ProxyModule from '../mesh/proxy/index.ts';
 import type * as Testing from '../mesh/proxy/testing.ts';
 import type { Upstream, UpstreamPool } from '../mesh/upstream-pool.ts';
 import { benchArgs } from './args.ts';
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const { positionals } = benchArgs(usage, {}, { positionals: 5 });
   const [checkout, port, ...upstreams] = positionals as [string, string, ...string[]];
   // The checkout's own code (base or head of an A/B).
-  const { createHttpProxy, ProxyListener } = await load<typeof Proxy>(checkout, 'mesh/proxy/index.ts');
+  const { createHttpProxy, ProxyListener } = await load<typeof ProxyModule>(checkout, 'mesh/proxy/index.ts');
   const { testMesh } = await load<typeof Testing>(checkout, 'mesh/proxy/testing.ts');
   const { DaemonMetrics: Metrics } = await load<{ DaemonMetrics: typeof DaemonMetrics }>(checkout, 'daemon/metrics.ts');
   const metrics = new Metrics();

@@ -8,7 +8,9 @@ import type { AccessLogEntry, AttemptStats } from '../mesh/proxy/index.ts';
 import type { DaemonEvent } from './api/events.ts';
 import type { GatewayStats } from './api/gateway-control.ts';
 import { parseReplicaId } from './api/labels.ts';
-import { IngressDuration, IngressSeries, METHOD_LABELS } from './metrics-ingress.ts';
+import { type IngressDuration, IngressSeries, METHOD_LABELS } from './metrics-ingress.ts';
+import { PlainHistogram } from './metrics-histogram.ts';
+import { registerDefaultMetrics } from './metrics-defaults.ts';
 import { registerGrpcMetrics } from './metrics-grpc.ts';
 import { registerUdpMetrics, type UdpPortCounters } from './metrics-udp.ts';
 import { type BreakerCounters, type PolicyRequestEntry, registerPolicyMetrics } from './metrics-policy.ts';
@@ -73,7 +75,7 @@ export class DaemonMetrics {
   constructor(options: DaemonMetricsOptions = {}) {
     const registers = [this.registry];
     if (options.defaultMetrics !== false) {
-      client.collectDefaultMetrics({ register: this.registry, prefix: 'cmesh_' });
+      registerDefaultMetrics(this.registry, 'cmesh_');
       // prom-client names these gauges `*_total`, which promtool's linter rejects; the handle counts add little.
       for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(`cmesh_${name}`);
     }
@@ -87,7 +89,7 @@ export class DaemonMetrics {
         for (const byService of ingress.values()) for (const series of byService.values()) series.flush(this);
       },
     });
-    this.#duration = new IngressDuration('cmesh_request_duration_seconds', 'Client request duration through the mesh proxy, retries included.', LATENCY_BUCKETS);
+    this.#duration = new PlainHistogram('cmesh_request_duration_seconds', 'Client request duration through the mesh proxy, retries included.', LATENCY_BUCKETS);
     this.registry.registerMetric(this.#duration as unknown as client.Metric);
     this.#connectErrors = new client.Counter({
       name: 'cmesh_upstream_connect_errors_total',
