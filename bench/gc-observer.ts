@@ -21,7 +21,10 @@ async function child(variant: Variant, turns: number): Promise<void> {
   const { PerformanceObserver } = await import('node:perf_hooks');
   let gcs = 0;
   // Counting GCs needs an observer too, so only `count` counts: the loop is deterministic, and so is its GC count.
-  if (variant === 'count') new PerformanceObserver((list) => void (gcs += list.getEntries().length)).observe({ entryTypes: ['gc'] });
+  const counter = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  });
+  if (variant === 'count') counter.observe({ entryTypes: ['gc'] });
   const t0 = process.cpuUsage();
   let keep: unknown[] = [];
   for (let turn = 0; turn < turns; turn++) {

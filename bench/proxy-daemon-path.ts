@@ -39,6 +39,10 @@ async function main(): Promise<void> {
     pool,
     mesh: testMesh({ timeouts: { connectMs: 5000, requestMs: 30_000, idleMs: 60_000 } }),
     onRequest: (entry) => metrics.request('bench', entry),
+    // A checkout whose metrics count HTTP/1.x requests from plain arguments is wired so, as its daemon.ts does.
+    ...('count' in metrics
+      ? { countRequest: (service: string, upstream: string | undefined, method: string, status: number, durationMs: number, route: string | undefined, target: string | undefined, error: string | undefined) => metrics.count('bench', service, upstream, method, status, durationMs, route, target, error) }
+      : {}),
     onAttempt: (stats) => metrics.attempt('bench', stats),
   });
   await new ProxyListener({ proxy }).listen({ host: '127.0.0.1', port: Number(port) });

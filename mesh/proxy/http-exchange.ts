@@ -7,7 +7,6 @@ import type { CircuitBreaker } from '../policy/breaker.ts';
 import type { Answer, Forward } from '../policy/listener-policy.ts';
 import type { CompiledRoute } from '../policy/route-table.ts';
 import type { UpstreamPool } from '../upstream-pool.ts';
-import { accessLogEntry, emitRequest, routeLabel } from './access-log.ts';
 import type { ClientSide, ExchangeView } from './client-side.ts';
 import { type AttemptStats, type ProxyContext, countError } from './context.ts';
 import { type ProxyError, noHealthyReplica } from './error-responses.ts';
@@ -16,6 +15,7 @@ import type { AttemptOwner } from './attempt-owner.ts';
 import { HttpAttempt } from './http-attempt.ts';
 import type { RequestBody } from './request-body.ts';
 import type { PreparedRequest } from './request-head.ts';
+import { reportRequest } from './request-report.ts';
 import { RetrySlot } from './retry-slot.ts';
 import { type AttemptFailure, nextAfterFailure, type RetryQuestion, retryDecision, retryableStatus } from './retry.ts';
 
@@ -291,9 +291,6 @@ export class Exchange implements AttemptOwner, ExchangeView {
     ctx.budget.requestEnded();
     this.#forward?.breaker.done(this.#pending);
     this.#slot?.release();
-    if (ctx.onAccessLog === undefined && ctx.onRequest === undefined) return;
-    const entry = accessLogEntry(this, ctx.service, this.conn.clientIp, this.#current?.upstream.id, this.#errorCode, routeLabel(this.#route));
-    if (this.conn.clientCert !== undefined) entry.clientCert = this.conn.clientCert;
-    emitRequest(ctx, entry);
+    reportRequest(ctx, this, this.conn, this.#current?.upstream.id, this.#errorCode, this.#route);
   }
 }
