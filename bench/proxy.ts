@@ -1,7 +1,8 @@
 // Proxy benchmark: cmesh's HTTP proxy vs nginx (1 worker, keepalive 64) vs direct, over the same 3 echo replicas; plus
 // the "node floor" (bench/proxy-floor.ts: the least a node proxy can do per request), to tell node's cost from cmesh's.
 // Usage: npx tsx bench/proxy.ts [--docker] [--pin] [--seconds N] [--json] [--cpu-prof DIR] [--no-daemon-flags] [--v8-flags F]
-//   --product [--rounds N] [--seconds N] [--latency-rounds N] [--rate N] [--cpu-prof DIR] [--json]: the product path instead (bench/proxy-product.ts):
+//   --product [--rounds N] [--seconds N] [--latency-rounds N] [--rate N] [--cpu-prof DIR] [--v8-flags F] [--json]: the product path instead (bench/proxy-product.ts;
+//              --v8-flags there replaces the daemon's V8 flags):
 //              a real daemon and project beside nginx, haproxy, caddy and the node floor, paired alternating rounds
 //   --no-daemon-flags  run the cmesh proxy without the daemon's V8 flags (DAEMON_V8_FLAGS), to compare
 //   --v8-flags "..."   extra V8/node flags for the cmesh proxy process (e.g. "--single-threaded-gc")
@@ -27,7 +28,7 @@ import { type BenchValues, benchArgs, childMode } from './args.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const USAGE = `usage: npx tsx bench/proxy.ts [--docker] [--pin] [--seconds N] [--json] [--cpu-prof DIR] [--no-daemon-flags] [--v8-flags F]
-       npx tsx bench/proxy.ts --product [--rounds N] [--seconds N] [--latency-rounds N] [--rate N] [--cpu-prof DIR] [--json]`;
+       npx tsx bench/proxy.ts --product [--rounds N] [--seconds N] [--latency-rounds N] [--rate N] [--cpu-prof DIR] [--v8-flags F] [--json]`;
 const OPTIONS = {
   docker: { type: 'boolean' },
   pin: { type: 'boolean' },
