@@ -11,8 +11,8 @@ import { pathToFileURL } from 'node:url';
 import type { DaemonMetrics } from '../daemon/metrics.ts';
 import type * as ProxyModule from '../mesh/proxy/index.ts';
 import type * as Testing from '../mesh/proxy/testing.ts';
-import type { Upstream, UpstreamPool } from '../mesh/upstream-pool.ts';
 import { benchArgs } from './args.ts';
+import { roundRobinPool } from './round-robin-pool.ts';
 
 const load = async <T>(checkout: string, path: string): Promise<T> => (await import(pathToFileURL(join(checkout, path)).href)) as T;
 
@@ -25,15 +25,7 @@ async function main(): Promise<void> {
   const { testMesh } = await load<typeof Testing>(checkout, 'mesh/proxy/testing.ts');
   const { DaemonMetrics: Metrics } = await load<{ DaemonMetrics: typeof DaemonMetrics }>(checkout, 'daemon/metrics.ts');
   const metrics = new Metrics();
-  const members: Upstream[] = upstreams.map((p, i) => ({ id: `web#${i + 1}`, host: '127.0.0.1', port: Number(p) }));
-  let next = 0;
-  const pool: UpstreamPool = {
-    service: 'web',
-    pick: () => members[next++ % members.length],
-    onStart: () => undefined,
-    onResult: () => undefined,
-    snapshot: () => ({ total: members.length, healthy: members.length, draining: 0, panic: false }),
-  };
+  const pool = roundRobinPool('web', upstreams.map(Number));
   const proxy = createHttpProxy({
     service: 'web',
     pool,
