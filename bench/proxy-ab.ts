@@ -1,11 +1,13 @@
 // A/B of the cmesh HTTP proxy between two checkouts (a base and this tree), beside the node floor, in one interleaved
 // run: CPU per request is what a proxy change is judged by on a shared, loaded host (rates swing ~2× with the load).
-// Usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--together] [--gateway] [--cpu-prof DIR]
-//   [--v8-base "…"] [--v8-head "…"] [--json]
+// Usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--together] [--gateway | --daemon]
+//   [--cpu-prof DIR] [--v8-base "…"] [--v8-head "…"] [--json]
 //   DIR is another checkout of cmesh (e.g. `git archive <commit> | tar -x -C DIR`, node_modules linked in); it may be
 //   this tree, to weigh V8 flags alone (--v8-head replaces head's flags, --v8-base base's; default DAEMON_V8_FLAGS).
 // --gateway: base and head are each checkout's east-west gateway (bench/proxy-gateway.ts: pools, p2c, health,
 //   request counts) over 3 replicas of their own, instead of the bare proxy over a round-robin pool.
+// --daemon: the bare proxy wired to its checkout's DaemonMetrics as the daemon wires them (bench/proxy-daemon-path.ts:
+//   per-request metrics, prom-client's default metrics with the GC-duration histogram).
 // Each path is bench/proxy.ts's child mode (--serve: cmesh's proxy over a plain round-robin pool; --serve-floor) with
 // the daemon's V8 flags, in front of the same 3 node echo replicas; wrk -t1 -c64 keep-alive on GET /bytes?n=1024.
 // Every round runs every path once (1 s warm-up, then N s measured), the order reversed every other round; CPU is
@@ -26,14 +28,15 @@ import { parseWrk } from './wrk.ts';
 import { benchArgs, usageError } from './args.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const USAGE = `usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--together] [--gateway] [--cpu-prof DIR]
-  [--v8-base "…"] [--v8-head "…"] [--json]`;
+const USAGE = `usage: npx tsx bench/proxy-ab.ts --base DIR [--rounds N] [--seconds N] [--together] [--gateway | --daemon]
+  [--cpu-prof DIR] [--v8-base "…"] [--v8-head "…"] [--json]`;
 const opts = benchArgs(USAGE, {
   base: { type: 'string' },
   rounds: { type: 'number' },
   seconds: { type: 'number' },
   together: { type: 'boolean' },
   gateway: { type: 'boolean' },
+  daemon: { type: 'boolean' },
   'cpu-prof': { type: 'string' },
   'v8-base': { type: 'string' },
   'v8-head': { type: 'string' },
@@ -70,7 +73,12 @@ async function startPath(name: string, checkout: string, mode: string, upstreams
   const port = await freePort();
   const profFlags = prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`];
   if (mode === 'gateway') for (const [i, host] of REPLICA_HOSTS.entries()) replicas.push(startReplica(host, port, `web#${i + 1}`));
-  const program = mode === 'gateway' ? [join(ROOT, 'bench/proxy-gateway.ts'), checkout, String(port)] : [join(checkout, 'bench/proxy.ts'), mode, String(port), ...upstreams.map(String)];
+  const program =
+    mode === 'gateway'
+      ? [join(ROOT, 'bench/proxy-gateway.ts'), checkout, String(port)]
+      : mode === 'daemon'
+        ? [join(ROOT, 'bench/proxy-daemon-path.ts'), checkout, String(port), ...upstreams.map(String)]
+        : [join(checkout, 'bench/proxy.ts'), mode, String(port), ...upstreams.map(String)];
   // --trace-gc-nvp: every GC line says how many bytes were allocated since the one before — garbage per request is
   // a figure the host's load cannot bend, unlike CPU time.
   const child = spawn(process.execPath, [...v8Flags(name), '--trace-gc-nvp', ...profFlags, '--import', 'tsx', ...program], {
@@ -80,8 +88,13 @@ async function startPath(name: string, checkout: string, mode: string, upstreams
   const path: Path = { name, port, child, allocated: 0, gcPauseMs: 0 };
   let ready: () => void = () => undefined;
   const readyLine = new Promise<void>((r) => (ready = r));
+  // Whole lines only: a GC line split across two chunks would read as two wrong numbers.
+  let partial = '';
   child.stdout?.on('data', (d: Buffer) => {
-    const text = d.toString();
+    const lines = partial + d.toString();
+    const cut = lines.lastIndexOf('\n') + 1;
+    partial = lines.slice(cut);
+    const text = lines.slice(0, cut);
     if (text.includes('ready\n')) ready();
     for (const m of text.matchAll(/ allocated=(\d+)/g)) path.allocated += Number(m[1]);
     for (const m of text.matchAll(/ pause=([\d.]+)/g)) path.gcPauseMs += Number(m[1]);
@@ -102,8 +115,10 @@ function wrkAsync(port: number, seconds: number): Promise<WrkResult> {
     });
     child.on('error', reject);
     child.on('close', () => {
-      const { rps, requests, errors } = parseWrk(out);
-      resolve({ rps, requests, errors });
+      // wrk's 2 s timeouts are the host's queue at load 20+, not a broken proxy: counted apart, reported, not fatal.
+      const { rps, requests, errors, timeouts } = parseWrk(out);
+      if (timeouts > 0) console.error(`port ${port}: ${timeouts} wrk timeouts (a loaded host)`);
+      resolve({ rps, requests, errors: errors - timeouts });
     });
   });
 }
@@ -117,7 +132,14 @@ async function measure(p: Path, load: Promise<WrkResult>): Promise<Measured> {
   const c1 = cpuSeconds(p.child.pid!);
   if (w.errors > 0) throw new Error(`${p.name}: ${w.errors} errors`);
   const total = ((c1.user - c0.user + c1.sys - c0.sys) * 1e6) / w.requests;
-  return { total, user: ((c1.user - c0.user) * 1e6) / w.requests, rps: w.rps, heap: (p.allocated - a0) / w.requests, gc: ((p.gcPauseMs - g0) * 1000) / w.requests };
+  const rss = rssMiB(p.child.pid!);
+  return { total, user: ((c1.user - c0.user) * 1e6) / w.requests, rps: w.rps, heap: (p.allocated - a0) / w.requests, gc: ((p.gcPauseMs - g0) * 1000) / w.requests, rss };
+}
+
+/** Resident memory of a process now (`VmRSS`) or at its peak (`VmHWM`), MiB: what a V8 heap setting costs. */
+function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? Number.NaN : Number(m[1]) / 1024;
 }
 
 interface Measured {
@@ -128,6 +150,8 @@ interface Measured {
   heap: number;
   /** µs of GC pause per request: what a V8 heap setting changes. */
   gc: number;
+  /** RSS MiB right after the run (loaded). */
+  rss: number;
 }
 
 function loadAvg(): string {
@@ -154,13 +178,17 @@ async function main(): Promise<void> {
       upstreams.push(port);
     }
     for (const p of upstreams) await waitPort(p, 15_000);
-    const mode = opts.gateway === true ? 'gateway' : '--serve';
+    if (opts.gateway === true && opts.daemon === true) usageError('--gateway and --daemon exclude each other', USAGE);
+    const mode = opts.gateway === true ? 'gateway' : opts.daemon === true ? 'daemon' : '--serve';
     const paths = [
       await startPath('floor', ROOT, '--serve-floor', upstreams, children),
       await startPath('base', base, mode, upstreams, children),
       await startPath('head', ROOT, mode, upstreams, children, opts['cpu-prof']),
     ];
     for (const p of paths) children.push(p.child);
+    // Idle RSS: started and listening, before any load.
+    await new Promise((r) => setTimeout(r, 1000));
+    const idleRss = Object.fromEntries(paths.map((p) => [p.name, rssMiB(p.child.pid!)]));
     const perRound: Record<string, number>[] = [];
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? paths : [...paths].reverse();
@@ -177,6 +205,7 @@ async function main(): Promise<void> {
         row[`${p.name} req/s`] = m.rps;
         row[`${p.name} heap B/req`] = m.heap;
         row[`${p.name} gc µs/req`] = m.gc;
+        row[`${p.name} rss MiB`] = m.rss;
       };
       if (opts.together === true) {
         const [floor, baseP, head] = paths as [Path, Path, Path];
@@ -196,12 +225,16 @@ async function main(): Promise<void> {
       perRound.push(row);
       const f = (k: string, d = 1): string => row[k]!.toFixed(d);
       console.error(
-        `round ${r + 1} (load ${load0} → ${loadAvg()}): µs/req floor ${f('floor µs/req')} base ${f('base µs/req')} head ${f('head µs/req')}; head/base ${f('head/base', 2)} (user ${f('head/base user', 2)}) head/floor ${f('head/floor', 2)} base/floor ${f('base/floor', 2)}; req/s ${f('floor req/s', 0)} / ${f('base req/s', 0)} / ${f('head req/s', 0)}; heap B/req ${f('floor heap B/req', 0)} / ${f('base heap B/req', 0)} / ${f('head heap B/req', 0)}; GC µs/req ${f('floor gc µs/req', 2)} / ${f('base gc µs/req', 2)} / ${f('head gc µs/req', 2)}`,
+        `round ${r + 1} (load ${load0} → ${loadAvg()}): µs/req floor ${f('floor µs/req')} base ${f('base µs/req')} head ${f('head µs/req')}; head/base ${f('head/base', 2)} (user ${f('head/base user', 2)}) head/floor ${f('head/floor', 2)} base/floor ${f('base/floor', 2)}; req/s ${f('floor req/s', 0)} / ${f('base req/s', 0)} / ${f('head req/s', 0)}; heap B/req ${f('floor heap B/req', 0)} / ${f('base heap B/req', 0)} / ${f('head heap B/req', 0)}; GC µs/req ${f('floor gc µs/req', 2)} / ${f('base gc µs/req', 2)} / ${f('head gc µs/req', 2)}; RSS MiB ${f('floor rss MiB')} / ${f('base rss MiB')} / ${f('head rss MiB')}`,
       );
     }
+    // Memory after the load: idle for 3 s (V8 may shrink its young generation), and the peak over the run.
+    await new Promise((r) => setTimeout(r, 3000));
+    const rss = Object.fromEntries(paths.map((p) => [p.name, { idle: idleRss[p.name]!, peak: rssMiB(p.child.pid!, 'VmHWM'), after: rssMiB(p.child.pid!) }]));
+    console.error(`RSS MiB idle before load / peak / idle 3 s after: ${paths.map((p) => `${p.name} ${[rss[p.name]!.idle, rss[p.name]!.peak, rss[p.name]!.after].map((x) => x.toFixed(1)).join(' / ')}`).join('; ')}`);
     const keys = Object.keys(perRound[0]!);
     const medians = Object.fromEntries(keys.map((k) => [k, median(perRound.map((row) => row[k]!))]));
-    if (opts.json === true) console.log(JSON.stringify({ date: new Date().toISOString(), rounds, seconds, medians, perRound }, null, 2));
+    if (opts.json === true) console.log(JSON.stringify({ date: new Date().toISOString(), rounds, seconds, medians, rss, perRound }, null, 2));
     else console.log(`medians over ${rounds} rounds: ${keys.map((k) => `${k} ${medians[k]!.toFixed(k.includes('/') ? 2 : 1)}`).join(', ')}`);
   } finally {
     // SIGTERM: the proxy children exit cleanly, so a --cpu-prof profile gets written.

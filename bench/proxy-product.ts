@@ -17,6 +17,7 @@ import { type CmeshCli, newCmeshCli, until } from '../test/helpers/cmesh-cli.ts'
 import { buildFixtureImage, newRunId, requireDocker } from '../test/helpers/docker.ts';
 import { upEchoProduct } from './echo-product.ts';
 import { freePort } from '../test/helpers/free-port.ts';
+import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import { cpuSeconds, fixedRate, have, type Latency, type Peer, startPeer, wrk } from './proxy-peers.ts';
 
 type PathName = 'cmesh' | 'nginx' | 'haproxy' | 'caddy' | 'floor';
@@ -56,8 +57,14 @@ export interface ProductOptions {
   'latency-rounds'?: number;
   rate?: number;
   'cpu-prof'?: string;
+  /** The daemon's V8 flags instead of DAEMON_V8_FLAGS (e.g. "" for node's defaults: weighing the semi-space). */
+  'v8-flags'?: string;
   json?: boolean;
 }
+
+/** The daemon's resident memory now (VmRSS) or at its peak (VmHWM), MiB. */
+const rssMiB = (pid: number, field: 'VmRSS' | 'VmHWM'): number =>
+  Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? Number.NaN) / 1024;
 
 export async function productBench(opts: ProductOptions): Promise<void> {
   const rounds = Math.max(1, opts.rounds ?? 5);
@@ -70,7 +77,8 @@ export async function productBench(opts: ProductOptions): Promise<void> {
   const runId = newRunId('bench-proxy');
   // --cpu-prof DIR: the daemon writes a V8 CPU profile there when it stops (the daemon's own flags kept).
   const prof = opts['cpu-prof'];
-  const cli: CmeshCli = await newCmeshCli(prof === undefined ? {} : { CMESH_DAEMON_V8_FLAGS: `--max-semi-space-size=1 --cpu-prof --cpu-prof-dir=${prof}` });
+  const v8 = opts['v8-flags'] ?? DAEMON_V8_FLAGS.join(' ');
+  const cli: CmeshCli = await newCmeshCli({ CMESH_DAEMON_V8_FLAGS: prof === undefined ? v8 : `${v8} --cpu-prof --cpu-prof-dir=${prof}` });
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-proxy-'));
   const peers: Peer[] = [];
   let cleaning: Promise<void> | undefined;
@@ -100,6 +108,8 @@ export async function productBench(opts: ProductOptions): Promise<void> {
         return r?.status === 200 ? true : undefined;
       }, 200);
     }
+    const idleRss = rssMiB(daemonPid, 'VmRSS');
+    log(`daemon V8 flags "${v8}", RSS ${idleRss.toFixed(1)} MiB before load`);
     log('warm-up: 2 s per path (JIT, keep-alive pools)');
     for (const p of paths) wrk(p.port, 2);
     const byPath = new Map<PathName, Round[]>(paths.map((p) => [p.name, []]));
@@ -127,6 +137,7 @@ export async function productBench(opts: ProductOptions): Promise<void> {
       date: new Date().toISOString(),
       request: `GET /bytes?n=1024, keep-alive, wrk -t1 -c64, ${seconds} s per run, ${rounds} paired alternating rounds`,
       loadAverage: { atStart: loadAtStart, atEnd: loadAverage() },
+      daemon: { v8Flags: v8, rssMiB: { beforeLoad: idleRss, peak: rssMiB(daemonPid, 'VmHWM'), atEnd: rssMiB(daemonPid, 'VmRSS') } },
       medianRps: Object.fromEntries(names.map((n) => [n, median(of(n).map((r) => r.rps))])),
       medianCpuUsPerReq: Object.fromEntries(names.map((n) => [n, median(of(n).map((r) => r.cpuUsPerReq))])),
       medianRatioVsNginx: Object.fromEntries(names.map((n) => [n, median(ratios(n, 'nginx', 'rps'))])),
@@ -155,6 +166,7 @@ export async function productBench(opts: ProductOptions): Promise<void> {
 function printTable(r: {
   request: string;
   loadAverage: { atStart: string; atEnd: string };
+  daemon: { v8Flags: string; rssMiB: { beforeLoad: number; peak: number; atEnd: number } };
   medianRps: Record<string, number>;
   medianCpuUsPerReq: Record<string, number>;
   medianRatioVsNginx: Record<string, number>;
@@ -179,5 +191,7 @@ function printTable(r: {
     if (r.fixedRate.saturated.length > 0) console.log(`SATURATED at this rate (p50 over ${SATURATED_P50_MS} ms): ${r.fixedRate.saturated.join(', ')}: the added p50 says nothing`);
     console.log(`added p50 over direct: cmesh ${f(a.cmesh, 3)} ms  nginx ${f(a.nginx, 3)} ms  floor ${f(a.floor, 3)} ms (goal: cmesh ≤ nginx + 0.1 ms)`);
   }
+  const m = r.daemon.rssMiB;
+  console.log(`daemon V8 flags "${r.daemon.v8Flags}": RSS MiB before load ${f(m.beforeLoad, 1)}, peak ${f(m.peak, 1)}, at the end ${f(m.atEnd, 1)}`);
   console.log(`errors ${r.errors}`);
 }

@@ -1,7 +1,8 @@
 // Proxy benchmark: cmesh's HTTP proxy vs nginx (1 worker, keepalive 64) vs direct, over the same 3 echo replicas; plus
 // the "node floor" (bench/proxy-floor.ts: the least a node proxy can do per request), to tell node's cost from cmesh's.
 // Usage: npx tsx bench/proxy.ts [--docker] [--pin] [--seconds N] [--json] [--cpu-prof DIR] [--no-daemon-flags] [--v8-flags F]
-//   --product [--rounds N] [--seconds N] [--latency-rounds N] [--rate N] [--cpu-prof DIR] [--json]: the product path instead (bench/proxy-product.ts):
+//   --product [--rounds N] [--seconds N] [--latency-rounds N] [--rate N] [--cpu-prof DIR] [--v8-flags F] [--json]: the product path instead (bench/proxy-product.ts;
+//              --v8-flags there replaces the daemon's V8 flags):
 //              a real daemon and project beside nginx, haproxy, caddy and the node floor, paired alternating rounds
 //   --no-daemon-flags  run the cmesh proxy without the daemon's V8 flags (DAEMON_V8_FLAGS), to compare
 //   --v8-flags "..."   extra V8/node flags for the cmesh proxy process (e.g. "--single-threaded-gc")
@@ -19,15 +20,15 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
-import type { Upstream, UpstreamPool } from '../mesh/upstream-pool.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { openLoop, waitPort, WARMUP_S, type WrkLatencyResult, wrk } from './proxy-load.ts';
 import { cpuSeconds, have, type Latency, nginxConf, PATH } from './proxy-peers.ts';
 import { type BenchValues, benchArgs, childMode } from './args.ts';
+import { roundRobinPool } from './round-robin-pool.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const USAGE = `usage: npx tsx bench/proxy.ts [--docker] [--pin] [--seconds N] [--json] [--cpu-prof DIR] [--no-daemon-flags] [--v8-flags F]
-       npx tsx bench/proxy.ts --product [--rounds N] [--seconds N] [--latency-rounds N] [--rate N] [--cpu-prof DIR] [--json]`;
+       npx tsx bench/proxy.ts --product [--rounds N] [--seconds N] [--latency-rounds N] [--rate N] [--cpu-prof DIR] [--v8-flags F] [--json]`;
 const OPTIONS = {
   docker: { type: 'boolean' },
   pin: { type: 'boolean' },
@@ -49,16 +50,7 @@ const opts: BenchValues<typeof OPTIONS> = childRun === undefined ? benchArgs(USA
 async function serveProxy(port: number, upstreams: number[]): Promise<void> {
   const { createHttpProxy, ProxyListener } = await import('../mesh/proxy/index.ts');
   const { testMesh } = await import('../mesh/proxy/testing.ts');
-  const members: Upstream[] = upstreams.map((p, i) => ({ id: `echo#${i + 1}`, host: '127.0.0.1', port: p }));
-  let next = 0;
-  // Plain round-robin: the bench measures the proxy, not a balancer.
-  const pool: UpstreamPool = {
-    service: 'echo',
-    pick: () => members[next++ % members.length],
-    onStart: () => undefined,
-    onResult: () => undefined,
-    snapshot: () => ({ total: members.length, healthy: members.length, draining: 0, panic: false }),
-  };
+  const pool = roundRobinPool('echo', upstreams);
   const listener = new ProxyListener({ proxy: createHttpProxy({ service: 'echo', pool, mesh: testMesh({ timeouts: { connectMs: 5000, requestMs: 30_000, idleMs: 60_000 } }) }) });
   await listener.listen({ host: '127.0.0.1', port });
 }

@@ -90,6 +90,8 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
     tls: (project, service, spec) => tls.serving(project, service, spec),
     hooks: {
       onRequest: (project, entry) => metrics.request(project, entry),
+      countRequest: (project, service, upstream, method, status, durationMs, route, target, error) =>
+        metrics.count(project, service, upstream, method, status, durationMs, route, target, error),
       onAttempt: (project, stats) => metrics.attempt(project, stats),
       onAccessLog: (project, service, line) => accessLogs.write(project, service, line),
     },

@@ -2,7 +2,7 @@
 // port, opened from the desired state, kept across reconciles (scaling only changes the pool behind them), re-bound
 // when the mapping changes, closed on down and daemon stop.
 
-import { type AccessLogEntry, type AttemptStats, type ProxyListener, publishService } from '../mesh/proxy/index.ts';
+import { type AccessLogEntry, type AttemptStats, type ProxyListener, publishService, type RequestCounter } from '../mesh/proxy/index.ts';
 import { type DatagramPool, UdpForwarder, type UdpForwarderStats } from '../mesh/udp/forwarder.ts';
 import type { TlsServing } from '../mesh/tls/serving.ts';
 import type { UpstreamPool } from '../mesh/upstream-pool.ts';
@@ -59,6 +59,8 @@ export interface MeshPortsOptions {
 
 export interface ProxyHooks {
   onRequest?(project: string, entry: AccessLogEntry): void;
+  /** HTTP/1.x requests, counted without an entry object (mesh/proxy/request-report.ts); HTTP/2 streams use onRequest. */
+  countRequest?(project: string, ...request: Parameters<RequestCounter>): void;
   onAttempt?(project: string, stats: AttemptStats): void;
   /** A JSON access-log line of a service with `x-cmesh.access_log: true`. */
   onAccessLog?(project: string, service: string, line: string): void;
@@ -148,6 +150,7 @@ export class MeshPorts {
             log: this.#o.log,
             onAccessLog: (line) => (hooks?.onAccessLog ? hooks.onAccessLog(w.project, w.service, line) : this.#o.log(line)),
             ...(hooks?.onRequest ? { onRequest: (entry: AccessLogEntry) => hooks.onRequest?.(w.project, entry) } : {}),
+            ...(hooks?.countRequest ? { countRequest: requestCounter(hooks.countRequest.bind(hooks), w.project) } : {}),
             ...(hooks?.onAttempt ? { onAttempt: (stats: AttemptStats) => hooks.onAttempt?.(w.project, stats) } : {}),
             ...(tls === undefined ? {} : { listener: { tls } }),
           },
@@ -236,4 +239,9 @@ export class MeshPorts {
   #emit(b: PortBinding, action: 'listening' | 'closed'): void {
     this.#o.emit({ type: 'proxy', time: Date.now(), project: b.project, service: b.service, action, address: b.host, port: b.port });
   }
+}
+
+/** A listener's RequestCounter: the project bound, every argument passed by name (a rest parameter would allocate). */
+function requestCounter(count: NonNullable<ProxyHooks['countRequest']>, project: string): RequestCounter {
+  return (service, upstream, method, status, durationMs, route, target, error) => count(project, service, upstream, method, status, durationMs, route, target, error);
 }

@@ -1,9 +1,10 @@
 // The ingress request metrics, on the proxy's hot path: counted in plain numbers per series and handed to the
 // registry at scrape time. prom-client validates and hashes the label object on every `inc`/`observe` — bound
 // children (`labels()`) included, which only save building the object — about 1 µs a request, measured
-// (bench/RESULTS.md). Here a request costs two Map lookups, an array index and a bucket search.
+// (bench/RESULTS.md). Here a request costs two Map lookups, an array index and a bucket search (metrics-histogram.ts).
 
 import type client from 'prom-client';
+import type { HistogramSeries, PlainHistogram } from './metrics-histogram.ts';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT', 'TRACE'];
 /** Only these methods get their own label value; anything else is OTHER (bounded cardinality). */
@@ -31,77 +32,14 @@ interface Pending {
   count: number;
 }
 
-/** One project/service's duration histogram, in the exposition's cumulative form at scrape time. */
-interface DurationSeries {
-  labels: { project: string; service: string };
-  buckets: Float64Array;
-  sum: number;
-  count: number;
-}
-
-/**
- * cmesh_request_duration_seconds as a registry metric of our own (same name, help, buckets and exposition as a
- * prom-client Histogram), so an observation is a bucket search and three additions.
- */
-export class IngressDuration {
-  readonly type = 'histogram';
-  readonly aggregator = 'sum';
-  readonly #series: DurationSeries[] = [];
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly upperBounds: number[],
-  ) {}
-
-  series(project: string, service: string): DurationSeries {
-    const s: DurationSeries = { labels: { project, service }, buckets: new Float64Array(this.upperBounds.length), sum: 0, count: 0 };
-    this.#series.push(s);
-    return s;
-  }
-
-  observe(s: DurationSeries, seconds: number): void {
-    const bounds = this.upperBounds;
-    for (let b = 0; b < bounds.length; b++) {
-      if (seconds <= bounds[b]!) {
-        s.buckets[b]!++;
-        break;
-      }
-    }
-    s.sum += seconds;
-    s.count++;
-  }
-
-  /** Registry.resetMetrics() support: zero every series (they stay, like a prom-client metric's after reset). */
-  reset(): void {
-    for (const s of this.#series) {
-      s.buckets.fill(0);
-      s.sum = 0;
-      s.count = 0;
-    }
-  }
-
-  get(): { name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string | number>; value: number; metricName: string }[] } {
-    const values = [];
-    for (const s of this.#series) {
-      let acc = 0;
-      for (let b = 0; b < this.upperBounds.length; b++) {
-        acc += s.buckets[b]!;
-        values.push({ labels: { le: this.upperBounds[b]!, ...s.labels }, value: acc, metricName: `${this.name}_bucket` });
-      }
-      values.push({ labels: { le: '+Inf', ...s.labels }, value: s.count, metricName: `${this.name}_bucket` });
-      values.push({ labels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
-      values.push({ labels: s.labels, value: s.count, metricName: `${this.name}_count` });
-    }
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
-  }
-}
+/** The ingress duration histogram: one series per project and service. */
+export type IngressDuration = PlainHistogram<{ project: string; service: string }>;
 
 /** One project/service's ingress requests: counts by replica × method × status class, and the duration series. */
 export class IngressSeries {
   /** By upstream id ('' when no replica answered): pending counts indexed by method × status class. */
   readonly #counts = new Map<string, Pending[]>();
-  readonly #duration: DurationSeries;
+  readonly #duration: HistogramSeries<{ project: string; service: string }>;
 
   constructor(
     private readonly project: string,
@@ -109,7 +47,7 @@ export class IngressSeries {
     private readonly durations: IngressDuration,
     private readonly replicaLabel: (upstream: string | undefined) => string,
   ) {
-    this.#duration = durations.series(project, service);
+    this.#duration = durations.series({ project, service });
   }
 
   record(upstream: string | undefined, method: string, status: number, durationMs: number): void {

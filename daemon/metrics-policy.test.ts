@@ -60,3 +60,22 @@ test("east-west: a gateway's route series and policy refusals are counted as ing
   assert.equal(await value(m, 'cmesh_requests_total', { project: 'p', service: 'api', replica: '1', code_class: '5xx', path: 'east-west' }), 4);
   assert.equal(await value(m, 'cmesh_policy_rejections_total', { project: 'p', service: 'front', reason: 'overflow' }), undefined);
 });
+
+test('count() (HTTP/1.x, plain arguments) exposes exactly what request() (an entry) does', async () => {
+  const requests = [
+    { service: 'front', method: 'GET', durationMs: 0.7, status: 200, upstream: 'admin#1', route: '#1 path_prefix=/admin/', target: 'admin' },
+    { service: 'front', method: 'POST', durationMs: 30, status: 429, route: '#1 path_prefix=/admin/', target: 'admin', error: 'rate-limited' },
+    { service: 'front', method: 'BREW', durationMs: 3, status: 0, error: 'client-abort' },
+    { service: 'front', method: 'get', durationMs: 2, status: 503, upstream: 'front#2', error: 'overflow' },
+  ];
+  const viaEntry = new DaemonMetrics({ defaultMetrics: false });
+  const viaCount = new DaemonMetrics({ defaultMetrics: false });
+  for (const r of requests) {
+    viaEntry.request('p', r);
+    viaCount.count('p', r.service, r.upstream, r.method, r.status, r.durationMs, r.route, r.target, r.error);
+  }
+  const text = await viaCount.expose();
+  assert.equal(text, await viaEntry.expose());
+  assert.match(text, /cmesh_requests_total\{project="p",service="front",replica="1",method="GET",code_class="2xx",path="ingress"\} 1/);
+  assert.match(text, /cmesh_policy_rejections_total\{project="p",service="front",reason="overflow"\} 1/);
+});

@@ -44,8 +44,11 @@ function seriesOf(root: RouteSeries, project: string, service: string, route: st
 
 export type PolicyRequestEntry = Pick<AccessLogEntry, 'service' | 'status' | 'route' | 'target' | 'error'>;
 
-/** Registers the counters; returns what to call for every finished request (`n` of them: a gateway's increase). */
-export function registerPolicyMetrics(registers: client.Registry[], breakers: () => BreakerCounters[]): (project: string, entry: PolicyRequestEntry, n?: number) => void {
+/** Counts `n` finished requests (a gateway's increase, else 1) of a service: by route when one matched, by reason when the policy refused. */
+export type PolicyCounter = (project: string, service: string, status: number, route: string | undefined, target: string | undefined, error: string | undefined, n?: number) => void;
+
+/** Registers the counters; returns what to call for every finished request (plain arguments: the hot path). */
+export function registerPolicyMetrics(registers: client.Registry[], breakers: () => BreakerCounters[]): PolicyCounter {
   new client.Gauge({
     name: 'cmesh_circuit_breaker_requests',
     help: 'Requests a target service circuit breaker holds now: in flight, and pending (admitted, not yet sent to a replica).',
@@ -113,12 +116,12 @@ export function registerPolicyMetrics(registers: client.Registry[], breakers: ()
     labelNames: ['project', 'service', 'reason'],
     registers,
   });
-  return (project, entry, n = 1) => {
-    if (entry.route !== undefined) {
-      const counts = seriesOf(routeCounts, project, entry.service, entry.route, entry.target ?? entry.service);
-      const cls = entry.status >= 100 && entry.status < 600 ? Math.floor(entry.status / 100) : 0;
+  return (project, service, status, route, target, error, n = 1) => {
+    if (route !== undefined) {
+      const counts = seriesOf(routeCounts, project, service, route, target ?? service);
+      const cls = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
       counts[cls]! += n;
     }
-    if (entry.error !== undefined && POLICY_REASONS.has(entry.error)) rejected.inc({ project, service: entry.service, reason: entry.error }, n);
+    if (error !== undefined && POLICY_REASONS.has(error)) rejected.inc({ project, service, reason: error }, n);
   };
 }

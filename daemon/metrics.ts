@@ -8,10 +8,12 @@ import type { AccessLogEntry, AttemptStats } from '../mesh/proxy/index.ts';
 import type { DaemonEvent } from './api/events.ts';
 import type { GatewayStats } from './api/gateway-control.ts';
 import { parseReplicaId } from './api/labels.ts';
-import { IngressDuration, IngressSeries, METHOD_LABELS } from './metrics-ingress.ts';
+import { type IngressDuration, IngressSeries, METHOD_LABELS } from './metrics-ingress.ts';
+import { PlainHistogram } from './metrics-histogram.ts';
+import { registerDefaultMetrics } from './metrics-defaults.ts';
 import { registerGrpcMetrics } from './metrics-grpc.ts';
 import { registerUdpMetrics, type UdpPortCounters } from './metrics-udp.ts';
-import { type BreakerCounters, type PolicyRequestEntry, registerPolicyMetrics } from './metrics-policy.ts';
+import { type BreakerCounters, type PolicyCounter, type PolicyRequestEntry, registerPolicyMetrics } from './metrics-policy.ts';
 
 /** Only these methods get their own label value; anything else is OTHER (bounded cardinality). */
 const METHODS = new Set(METHOD_LABELS.filter((m) => m !== 'OTHER'));
@@ -65,7 +67,7 @@ export class DaemonMetrics {
   readonly #reconciles: client.Histogram<'project'>;
   /** Ingress request series by project, then service; their counts reach #requests when it is collected. */
   readonly #ingress = new Map<string, Map<string, IngressSeries>>();
-  readonly #policy: (project: string, entry: PolicyRequestEntry, n?: number) => void;
+  readonly #policy: PolicyCounter;
   readonly #grpc: (project: string, service: string, grpcStatus: string) => void;
   /** Build start times by project/service: the duration is measured between the start and the done/failed event. */
   readonly #buildStarts = new Map<string, number>();
@@ -73,7 +75,7 @@ export class DaemonMetrics {
   constructor(options: DaemonMetricsOptions = {}) {
     const registers = [this.registry];
     if (options.defaultMetrics !== false) {
-      client.collectDefaultMetrics({ register: this.registry, prefix: 'cmesh_' });
+      registerDefaultMetrics(this.registry, 'cmesh_');
       // prom-client names these gauges `*_total`, which promtool's linter rejects; the handle counts add little.
       for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(`cmesh_${name}`);
     }
@@ -87,7 +89,7 @@ export class DaemonMetrics {
         for (const byService of ingress.values()) for (const series of byService.values()) series.flush(this);
       },
     });
-    this.#duration = new IngressDuration('cmesh_request_duration_seconds', 'Client request duration through the mesh proxy, retries included.', LATENCY_BUCKETS);
+    this.#duration = new PlainHistogram('cmesh_request_duration_seconds', 'Client request duration through the mesh proxy, retries included.', LATENCY_BUCKETS);
     this.registry.registerMetric(this.#duration as unknown as client.Metric);
     this.#connectErrors = new client.Counter({
       name: 'cmesh_upstream_connect_errors_total',
@@ -168,21 +170,29 @@ export class DaemonMetrics {
     }
   }
 
-  /** One finished client request (HTTP proxies' `onRequest`): on the hot path, so counted locally (metrics-ingress.ts). */
+  /** One finished client request (HTTP/2 streams, through `onRequest`): counted as `count` counts it. */
   request(project: string, entry: Pick<AccessLogEntry, 'service' | 'method' | 'status' | 'durationMs' | 'upstream' | 'grpcStatus'> & Partial<PolicyRequestEntry>): void {
+    this.count(project, entry.service, entry.upstream, entry.method, entry.status, entry.durationMs, entry.route, entry.target, entry.error);
+    if (entry.grpcStatus !== undefined) this.#grpc(project, entry.service, entry.grpcStatus);
+  }
+
+  /**
+   * One finished HTTP/1.x request (the proxies' `countRequest`, mesh/proxy/request-report.ts): on the hot path, so
+   * counted in plain numbers (metrics-ingress.ts) from plain arguments (no entry object per request).
+   */
+  count(project: string, service: string, upstream: string | undefined, method: string, status: number, durationMs: number, route: string | undefined, target: string | undefined, error: string | undefined): void {
     let byService = this.#ingress.get(project);
     if (byService === undefined) {
       byService = new Map();
       this.#ingress.set(project, byService);
     }
-    let series = byService.get(entry.service);
+    let series = byService.get(service);
     if (series === undefined) {
-      series = new IngressSeries(project, entry.service, this.#duration, replicaLabel);
-      byService.set(entry.service, series);
+      series = new IngressSeries(project, service, this.#duration, replicaLabel);
+      byService.set(service, series);
     }
-    series.record(entry.upstream, entry.method, entry.status, entry.durationMs);
-    this.#policy(project, entry);
-    if (entry.grpcStatus !== undefined) this.#grpc(project, entry.service, entry.grpcStatus);
+    series.record(upstream, method, status, durationMs);
+    if (route !== undefined || error !== undefined) this.#policy(project, service, status, route, target, error);
   }
 
   /**
@@ -214,7 +224,7 @@ export class DaemonMetrics {
       this.#requests.inc(labels, delta);
       if (t.route !== undefined || t.reason !== undefined) {
         const status = t.codeClass === 'none' ? 0 : Number(t.codeClass[0]) * 100;
-        this.#policy(project, { service: t.service, status, ...(t.route ? { route: t.route } : {}), ...(t.target ? { target: t.target } : {}), ...(t.reason ? { error: t.reason } : {}) }, delta);
+        this.#policy(project, t.service, status, t.route || undefined, t.target || undefined, t.reason || undefined, delta);
       }
     }
   }

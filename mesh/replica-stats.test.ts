@@ -1,7 +1,7 @@
 // Replica stats: percentiles within the histogram's error, error rate, requests/s and the 60 s window sliding.
 
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { ReplicaStats } from './replica-stats.ts';
 
 function near(actual: number | null, expected: number, rel = 0.13): void {
@@ -50,4 +50,44 @@ describe('replica stats', () => {
     const idle = s.snapshot();
     assert.deepEqual([idle.requests, idle.p50Ms, idle.requestsPerSec], [0, null, 0]);
   });
+});
+
+test('the window sums kept as slots fill, reuse and expire equal a full merge of the ring, clock steps back included', () => {
+  let t = 1_000_000_000;
+  const stats = new ReplicaStats(() => t);
+  const ring = stats as unknown as { counts: Uint32Array; errors: Uint32Array; hist: Uint32Array; slotSecond: Float64Array; merged: Float64Array };
+  /** The ring merged slot by slot, as snapshot() did before it kept sums: requests, errors and the p50/p99 bins. */
+  const full = () => {
+    const sec = Math.floor(t / 1000);
+    let requests = 0;
+    let errors = 0;
+    const bins = new Array<number>(64).fill(0);
+    for (let slot = 0; slot < 60; slot++) {
+      const age = sec - ring.slotSecond[slot]!;
+      if (ring.slotSecond[slot]! < 0 || age < 0 || age >= 60) continue;
+      requests += ring.counts[slot]!;
+      errors += ring.errors[slot]!;
+      for (let b = 0; b < 64; b++) bins[b]! += ring.hist[slot * 64 + b]!;
+    }
+    return { requests, errors, bins };
+  };
+  let seed = 7;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  let checked = 0;
+  for (let step = 0; step < 20_000; step++) {
+    const r = rand();
+    // Mostly small steps, sometimes a gap past the window, and now and then the clock stepping back.
+    t += r < 0.9 ? Math.floor(rand() * 300) : r < 0.97 ? Math.floor(rand() * 90_000) : -Math.floor(rand() * 20_000);
+    stats.record(rand() * 50, rand() > 0.1);
+    if (step % 7 === 0) {
+      const s = stats.snapshot();
+      const want = full();
+      assert.deepEqual({ requests: s.requests, errors: s.errors, bins: [...ring.merged] }, want, `step ${step}`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 2000);
 });

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { MeshSpec } from '../../daemon/api/project.ts';
 import type { AttemptOutcome, UpstreamPool } from '../upstream-pool.ts';
 import type { ListenerPolicy } from '../policy/listener-policy.ts';
-import type { AccessLogEntry, AccessLogSink } from './access-log.ts';
+import type { AccessLogEntry, AccessLogSink, RequestCounter } from './access-log.ts';
 import type { TrustedProxies } from './forwarded-headers.ts';
 import type { HashKeyExtractor } from './hash-key.ts';
 import type { ReadPath } from './llhttp.ts';
@@ -49,6 +49,8 @@ export interface ProxyContext {
   budget: RetryBudget;
   stats: ProxyStats;
   onAttempt: ((stats: AttemptStats) => void) | undefined;
+  /** HTTP/1.x requests are counted here when set, without an entry (request-report.ts); HTTP/2 streams use onRequest. */
+  countRequest: RequestCounter | undefined;
   onRequest: ((entry: AccessLogEntry) => void) | undefined;
   /** Set only when `mesh.accessLog` is on and a sink was given. */
   onAccessLog: AccessLogSink | undefined;

@@ -7,16 +7,15 @@ import type { CircuitBreaker } from '../policy/breaker.ts';
 import type { Answer, Forward } from '../policy/listener-policy.ts';
 import type { CompiledRoute } from '../policy/route-table.ts';
 import type { UpstreamPool } from '../upstream-pool.ts';
-import { accessLogEntry, emitRequest, routeLabel } from './access-log.ts';
 import type { ClientSide, ExchangeView } from './client-side.ts';
 import { type AttemptStats, type ProxyContext, countError } from './context.ts';
 import { type ProxyError, noHealthyReplica } from './error-responses.ts';
-import { ExchangeFailures } from './exchange-failures.ts';
+import { ExchangeRetries } from './exchange-retries.ts';
 import type { AttemptOwner } from './attempt-owner.ts';
 import { HttpAttempt } from './http-attempt.ts';
 import type { RequestBody } from './request-body.ts';
 import type { PreparedRequest } from './request-head.ts';
-import { RetrySlot } from './retry-slot.ts';
+import { reportRequest } from './request-report.ts';
 import { type AttemptFailure, nextAfterFailure, type RetryQuestion, retryDecision, retryableStatus } from './retry.ts';
 
 export class Exchange implements AttemptOwner, ExchangeView {
@@ -44,13 +43,9 @@ export class Exchange implements AttemptOwner, ExchangeView {
   #route: CompiledRoute | undefined;
   /** The balancer's context: a hash key, replicas to exclude; made only when there is one (most requests have none). */
   #pick: PickContext | undefined;
-  /** Made on the first failed attempt (a request that never fails allocates none). */
-  #failures: ExchangeFailures | undefined;
+  /** Made on the first failed attempt or retry (a request that never fails allocates none). */
+  #retries: ExchangeRetries | undefined;
   #current: HttpAttempt | undefined;
-  #retriesUsed = 0;
-  #failovers = 0;
-  /** The retry-budget slot this exchange holds while a retry runs; made on first use. */
-  #slot: RetrySlot | undefined;
   attempts = 0;
   aborted = false;
   /** The response is complete (or the proxy's own answer was written). */
@@ -168,7 +163,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
       this.#pending = false;
       this.#forward?.breaker.dispatched();
     }
-    if (this.#failures !== undefined && !this.#failures.mayRetry(up.id)) {
+    if (this.#retries !== undefined && !this.#retries.mayRetry(up.id)) {
       // The balancer had nowhere else to go.
       this.fail(this.#failureResponse());
       return;
@@ -190,14 +185,14 @@ export class Exchange implements AttemptOwner, ExchangeView {
   /** Asked when a replica answers a retryable status: discard it and retry? Takes a budget slot when the answer is yes. */
   retryOnStatus(status: number): boolean {
     const decision = retryDecision(this.#question({ phase: 'sent', outcome: 'http-5xx', code: undefined }, status));
-    return decision === 'retry' && this.#takeSlot().tryTake(this.attempts + 1);
+    return decision === 'retry' && this.#tracked().slot().tryTake(this.attempts + 1);
   }
 
   /** Called once per attempt that did not deliver a response; decides between failover, retry and an error. */
   attemptFailed(attempt: HttpAttempt, failure: AttemptFailure, status?: number, retryAcquired = false): AttemptStats['next'] {
     this.#pick ??= {};
-    this.#failures ??= new ExchangeFailures(this.#pick);
-    this.#failures.record(attempt.upstream, failure);
+    const retries = this.#tracked();
+    retries.record(this.#pick, attempt.upstream, failure);
     if (this.aborted || this.finished) return undefined;
     if (failure.phase === 'responding') {
       // Part of the response is already with the client: cut the connection so the truncation is visible.
@@ -208,9 +203,9 @@ export class Exchange implements AttemptOwner, ExchangeView {
       this.#retry();
       return 'retry';
     }
-    const decision = nextAfterFailure(this.#question(failure, status), this.#failovers, this.pool);
+    const decision = nextAfterFailure(this.#question(failure, status), retries.failovers, this.pool);
     if (decision === 'failover') {
-      this.#failovers++;
+      retries.failovers++;
       this.ctx.stats.failovers++;
       this.attempt();
       return 'failover';
@@ -225,33 +220,32 @@ export class Exchange implements AttemptOwner, ExchangeView {
 
   /** The retry rules' question about this exchange; `on` and `status` are left undefined when absent. */
   #question(failure: AttemptFailure, status: number | undefined): RetryQuestion {
-    return { failure, status, replaySafe: this.replaySafe, bodyReplayable: this.bodyReplayable, retriesUsed: this.#retriesUsed, retriesAllowed: this.retriesAllowed, on: this.#forward?.retry };
+    return { failure, status, replaySafe: this.replaySafe, bodyReplayable: this.bodyReplayable, retriesUsed: this.#retries?.used ?? 0, retriesAllowed: this.retriesAllowed, on: this.#forward?.retry };
   }
 
   /** A counted retry once the budget grants a slot (possibly after a short wait), else the last failure. */
   #retryWhenBudgetAllows(): void {
-    this.#takeSlot().retry(this.attempts + 1, () => this.#retry(), () => this.fail(this.#failureResponse()), () => this.aborted || this.finished);
+    this.#tracked().slot().retry(this.attempts + 1, () => this.#retry(), () => this.fail(this.#failureResponse()), () => this.aborted || this.finished);
   }
 
   #retry(): void {
-    this.#retriesUsed++;
+    this.#tracked().used++;
     this.ctx.stats.retries++;
     this.attempt();
   }
 
-  /** Every attempt reports its end: a budget slot is held only while its retry runs, not for the whole response. */
+  /** Every attempt reports its end (a retry's budget slot is held only while it runs). */
   attemptEnded(n: number): void {
-    this.#slot?.attemptEnded(n);
+    this.#retries?.attemptEnded(n);
   }
 
-  /** The exchange's budget slot, made on its first retry (a request that never retries allocates none). */
-  #takeSlot(): RetrySlot {
-    this.#slot ??= new RetrySlot(this.ctx.budget, this.ctx.stats);
-    return this.#slot;
+  #tracked(): ExchangeRetries {
+    this.#retries ??= new ExchangeRetries(this.ctx);
+    return this.#retries;
   }
 
   #failureResponse(timeout = false): ProxyError {
-    return (this.#failures ?? new ExchangeFailures({})).response(this.service, this.timeouts.requestMs, timeout);
+    return this.#tracked().response(this.service, this.timeouts.requestMs, timeout);
   }
 
   /** Answers with the proxy's own error (or cuts the connection if a response is already under way). */
@@ -290,10 +284,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     ctx.stats.active--;
     ctx.budget.requestEnded();
     this.#forward?.breaker.done(this.#pending);
-    this.#slot?.release();
-    if (ctx.onAccessLog === undefined && ctx.onRequest === undefined) return;
-    const entry = accessLogEntry(this, ctx.service, this.conn.clientIp, this.#current?.upstream.id, this.#errorCode, routeLabel(this.#route));
-    if (this.conn.clientCert !== undefined) entry.clientCert = this.conn.clientCert;
-    emitRequest(ctx, entry);
+    this.#retries?.release();
+    reportRequest(ctx, this, this.conn, this.#current?.upstream.id, this.#errorCode, this.#route);
   }
 }

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { MeshSpec } from '../../daemon/api/project.ts';
 import type { ListenerPolicy } from '../policy/listener-policy.ts';
 import type { UpstreamPool } from '../upstream-pool.ts';
-import type { AccessLogEntry, AccessLogSink } from './access-log.ts';
+import type { AccessLogEntry, AccessLogSink, RequestCounter } from './access-log.ts';
 import { ClientConnection, type ClientLimits } from './client-connection.ts';
 import { type AttemptStats, type ProxyContext, type ProxyStats, newStats } from './context.ts';
 import { TrustedProxies } from './forwarded-headers.ts';
@@ -29,6 +29,8 @@ export interface HttpProxyOptions {
   onAttempt?: (stats: AttemptStats) => void;
   /** Every finished client request (whatever `mesh.accessLog` says), for request metrics. */
   onRequest?: (entry: AccessLogEntry) => void;
+  /** Counts finished HTTP/1.x requests in plain values instead of onRequest (no entry object); HTTP/2 streams still go to onRequest. */
+  countRequest?: RequestCounter;
   /** Retry budget: retries in flight ≤ percent × active requests, at least minConcurrent (defaults 0.2 and 3). */
   retryBudget?: { percent?: number; minConcurrent?: number };
   /** Keep-alive connections per replica (default 64). */
@@ -86,6 +88,7 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
     budget: new RetryBudget(o.retryBudget?.percent, o.retryBudget?.minConcurrent),
     stats: newStats(),
     onAttempt: o.onAttempt,
+    countRequest: o.countRequest,
     onRequest: o.onRequest,
     onAccessLog: o.mesh.accessLog ? o.onAccessLog : undefined,
     draining: false,

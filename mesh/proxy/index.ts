@@ -4,7 +4,7 @@ import { type HttpProxyOptions, createHttpProxy } from './http-proxy.ts';
 import { type BoundAddress, ProxyListener, type ProxyListenerOptions } from './listener.ts';
 import { createTcpProxy } from './tcp-proxy.ts';
 
-export type { AccessLogEntry, AccessLogSink } from './access-log.ts';
+export type { AccessLogEntry, AccessLogSink, RequestCounter } from './access-log.ts';
 export { formatAccessLog } from './access-log.ts';
 export type { AttemptStats, ProxyStats } from './context.ts';
 export type { ProxyError, ProxyErrorCode } from './error-responses.ts';
