@@ -7,7 +7,7 @@ import type { Endpoint } from '../../daemon/api/engine.ts';
 import type { GatewayService, GatewayStats, GatewayTable } from '../../daemon/api/gateway-control.ts';
 import { POLICY_REASONS } from '../../daemon/api/policy-control.ts';
 import type { MeshSpec } from '../../daemon/api/project.ts';
-import { type AccessLogEntry, createHttpProxy, ProxyListener, publishService } from '../proxy/index.ts';
+import { type AccessLogEntry, createHttpProxy, ProxyListener, publishService, type RequestCounter } from '../proxy/index.ts';
 import { Registry } from '../registry.ts';
 import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { GatewayPolicies } from './gateway-policy.ts';
@@ -101,16 +101,20 @@ export class Gateway {
   }
 
   #count(entry: AccessLogEntry): void {
+    this.#countRequest(entry.service, entry.upstream, entry.method, entry.status, 0, entry.route, entry.target, entry.error);
+  }
+
+  /** The proxy's RequestCounter: positional, so an HTTP/1.x request allocates nothing to be counted. */
+  readonly #countRequest: RequestCounter = (service, upstream, method, status, _durationMs, route, target, error) => {
     // The daemon counts route series and policy refusals from these as it does an ingress request's (metrics-policy.ts):
     // the route by its index only (bounded by the table), the reason only for the policy's own answers.
-    const reason = entry.error !== undefined && POLICY_REASONS.has(entry.error) ? entry.error : undefined;
-    if (entry.route === undefined && entry.target === undefined && reason === undefined) {
-      this.#requests.count(entry.service, entry.upstream, entry.method, entry.status);
+    const reason = error !== undefined && POLICY_REASONS.has(error) ? error : undefined;
+    if (route === undefined && target === undefined && reason === undefined) {
+      this.#requests.count(service, upstream, method, status);
       return;
     }
-    const route = entry.route?.split(' ', 1)[0];
-    this.#requests.count(entry.service, entry.upstream, entry.method, entry.status, { route, target: entry.target, reason });
-  }
+    this.#requests.count(service, upstream, method, status, { route: route?.split(' ', 1)[0], target, reason });
+  };
 
   async close(): Promise<void> {
     await Promise.all([...this.#bound.values()].map((b) => b.close()));
@@ -231,6 +235,8 @@ export class Gateway {
       mesh: { ...(svc.mesh as MeshSpec), protocol },
       ...(protocol === 'http' ? { policy: this.policies.listener(svc.name, port) } : {}),
       onAccessLog: (line: string) => this.#o.log?.(line),
+      // HTTP/1.x requests are counted in plain values (no entry object per request); HTTP/2 streams still bring one.
+      countRequest: this.#countRequest,
       onRequest: (e: AccessLogEntry) => this.#count(e),
     });
     const listeners = new Map<string, ProxyListener>();
