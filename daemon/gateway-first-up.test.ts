@@ -130,3 +130,29 @@ test("a failed build fails the gateway's create with the build's error, reported
   const reported = up.events.filter((e) => e.type === 'error' && e.project === 'gwfail');
   assert.equal(reported.length, 1, JSON.stringify(reported));
 });
+
+test('a gateway to recreate for a new image waits for the build before the old one goes; a failed build keeps it', async (t) => {
+  const { engine, finish } = slowBuildEngine('ok');
+  finish();
+  const first = firstUp(engine, 'gwswap');
+  await first.loop.reconcileNow();
+  await first.close();
+  const old = engine.container(gatewayName('gwswap'));
+  assert.equal(old?.state, 'running');
+  // A new base image id gives a new tag (as a new node binary would): the next daemon recreates the gateway.
+  const base2 = 'cmesh-test/gateway-base:2';
+  engine.addImage(base2);
+  process.env['CMESH_GATEWAY_BASE_IMAGE'] = base2;
+  t.after(() => {
+    process.env['CMESH_GATEWAY_BASE_IMAGE'] = BASE;
+  });
+  engine.setBuildScript({ fail: 'COPY failed: no space left on device' });
+  engine.clearCalls();
+  const second = firstUp(engine, 'gwswap');
+  t.after(second.close);
+  await assert.rejects(second.loop.reconcileNow(), /no space left on device/);
+  assert.equal(engine.callsOf('buildImage').length, 1);
+  assert.deepEqual(engine.callsOf('removeContainer'), [], 'the old gateway is not removed for an image that never came');
+  assert.equal(engine.container(gatewayName('gwswap'))?.id, old?.id);
+  assert.equal(engine.container(gatewayName('gwswap'))?.state, 'running');
+});
