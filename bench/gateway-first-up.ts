@@ -2,7 +2,8 @@
 // and its libraries). Each round runs, interleaved, a fresh daemon + `up -d --wait` of one meshed echo service
 // (2 replicas) twice: once with the image present, once with CMESH_GATEWAY_IMAGE_SALT making the daemon's image a new
 // one (a real build, as on a machine that never had it), and prints both times, the daemon's own note of when its
-// image was ready, and the load average. Usage: npx tsx bench/gateway-first-up.ts [--reps N]
+// image was ready, when (after the `up` began) the replicas and the gateway started, and the load average.
+// Usage: npx tsx bench/gateway-first-up.ts [--reps N]
 // Everything is labelled with the run and removed at the end (the salted images by their tags), even on failure.
 
 import { readFile } from 'node:fs/promises';
@@ -24,7 +25,18 @@ interface Row {
   upMs: number;
   /** "east-west gateway image … ready (N ms after the daemon's start)" from the daemon's log. */
   imageReadyMs: number | undefined;
+  /** When the last replica and the gateway started (the engine's StartedAt), in ms after the `up` began. */
+  replicasMs: number;
+  gatewayMs: number;
   load: string;
+}
+
+/** ms after `t0` (wall clock) at which the project's replicas (the last of them) and its gateway started. */
+async function startedAfter(project: string, t0: number): Promise<{ replicasMs: number; gatewayMs: number }> {
+  const ids = (await run(['ps', '-aq', '--filter', `label=dev.cmesh.project=${project}`])).split('\n').filter(Boolean);
+  const lines = (await run(['inspect', '-f', '{{.Name}} {{.State.StartedAt}}', ...ids])).split('\n');
+  const at = lines.map((l) => ({ gateway: l.includes('-cmesh-gateway'), ms: Date.parse(l.split(' ')[1]!) - t0 }));
+  return { replicasMs: Math.max(...at.filter((a) => !a.gateway).map((a) => a.ms)), gatewayMs: Math.max(...at.filter((a) => a.gateway).map((a) => a.ms)) };
 }
 
 async function once(round: number, side: Side, echo: string, salted: string[]): Promise<Row> {
@@ -43,13 +55,15 @@ async function once(round: number, side: Side, echo: string, salted: string[]): 
     ];
     await cli.writeCompose(runId, api.join('\n'));
     // The CLI starts the daemon itself, as on a first use: its background image preparation starts with it.
+    const wall0 = Date.now();
     const t0 = performance.now();
     await cli.ok(['up', '-d', '--wait', '--timeout', '300'], 400_000);
     const upMs = performance.now() - t0;
+    const started = await startedAfter(runId, wall0);
     const log = await readFile(join(cli.home, 'daemon.log'), 'utf8').catch(() => '');
     const ready = /east-west gateway image (\S+) ready \((\d+) ms after the daemon's start\)/.exec(log);
     if (salt !== undefined && ready) salted.push(ready[1]!);
-    return { round, side, upMs, imageReadyMs: ready ? Number(ready[2]) : undefined, load: `${load0} → ${loadavg()[0]!.toFixed(1)}` };
+    return { round, side, upMs, imageReadyMs: ready ? Number(ready[2]) : undefined, ...started, load: `${load0} → ${loadavg()[0]!.toFixed(1)}` };
   } finally {
     await cli.teardown(runId, runId);
   }
@@ -67,7 +81,7 @@ try {
     for (const side of order) {
       const row = await once(r, side, echo, salted);
       rows.push(row);
-      console.log(`round ${row.round} ${row.side}: up -d --wait ${row.upMs.toFixed(0)} ms; image ready ${row.imageReadyMs ?? '?'} ms after the daemon's start; load ${row.load}`);
+      console.log(`round ${row.round} ${row.side}: up -d --wait ${row.upMs.toFixed(0)} ms; image ready ${row.imageReadyMs ?? '?'} ms after the daemon's start; replicas started at +${row.replicasMs} ms, gateway at +${row.gatewayMs} ms; load ${row.load}`);
     }
   }
 } finally {

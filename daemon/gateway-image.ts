@@ -104,11 +104,14 @@ export interface GatewayImageOptions {
   tagCache?: string;
 }
 
-/**
- * The gateway image's tag, building it when the engine lacks it. Images are kept like a cache (not removed by `down`):
- * they are shared by every project of this cmesh version, and a concurrent `up` of another project may be using it.
- */
-export async function ensureGatewayImage(o: GatewayImageOptions): Promise<string> {
+/** The gateway image's tag and the build context it is made from (read from disk only if it has to be built). */
+export interface GatewayImageInputs {
+  tag: string;
+  files: ContextFile[];
+}
+
+/** The image's content tag, without looking at the engine's images: milliseconds with the tag cache. */
+export async function gatewayImageInputs(o: GatewayImageOptions): Promise<GatewayImageInputs> {
   const env = o.env ?? process.env;
   const built = await ensureBundle(ROOT, 'gateway-supervisor', 'mesh/gateway/supervisor-main.ts', cacheDirs(ROOT, env), { warn: () => undefined });
   if (built.error !== undefined) {
@@ -129,12 +132,26 @@ export async function ensureGatewayImage(o: GatewayImageOptions): Promise<string
   const files = await contextFiles(bundle, base, env['CMESH_GATEWAY_IMAGE_SALT'] || undefined);
   const hash = () => contentTag(files, baseId);
   const tag = o.tagCache === undefined ? await hash() : await cachedTag(o.tagCache, inputKey(files, baseId), hash, o.log);
+  return { tag, files };
+}
+
+/** Builds the image from its inputs when the engine lacks it; resolves to its tag once the engine has it. */
+export async function ensureImageOf(o: GatewayImageOptions, inputs: GatewayImageInputs): Promise<string> {
+  const { tag, files } = inputs;
   if (await o.engine.inspectImage(tag)) return tag;
   const labels = { ...GATEWAY_IMAGE_LABELS };
   for await (const p of o.engine.buildImage({ context: await tarOf(files), dockerfile: 'Dockerfile', tags: [tag], labels, ...(o.signal ? { signal: o.signal } : {}) })) {
     if (p.kind === 'done') return tag;
   }
   throw new CmeshError('CMESH_E_BUILD_FAILED', `the east-west gateway image build of ${tag} ended without an image`);
+}
+
+/**
+ * The gateway image's tag, building it when the engine lacks it. Images are kept like a cache (not removed by `down`):
+ * they are shared by every project of this cmesh version, and a concurrent `up` of another project may be using it.
+ */
+export async function ensureGatewayImage(o: GatewayImageOptions): Promise<string> {
+  return ensureImageOf(o, await gatewayImageInputs(o));
 }
 
 /**
@@ -189,49 +206,4 @@ export function gatewayImageGc(env: NodeJS.ProcessEnv): Record<string, string> |
     });
   }
   return { [v.slice(0, eq)]: v.slice(eq + 1) };
-}
-
-/**
- * One build at a time per daemon. The tag is remembered once known (the inputs cannot change under a running daemon),
- * but the image is looked up on every call and rebuilt when gone: another cmesh version's cleanup (or a user's
- * `docker rmi`) may remove it while no container uses it. The first time the image is known in a daemon's life, the
- * images of other cmesh versions are cleaned up (removeStaleGatewayImages), in the background.
- */
-/** How long the image counts as present after the engine last showed it. */
-const SEEN_FRESH_MS = 5000;
-
-export class GatewayImages {
-  #pending: Promise<string> | undefined;
-  #tag: string | undefined;
-  #collected = false;
-  /** When the engine last showed the image (Date.now()). */
-  #seenAt = 0;
-  readonly #o: GatewayImageOptions;
-
-  constructor(o: GatewayImageOptions) {
-    this.#o = o;
-  }
-
-  async get(): Promise<string> {
-    // Found within the last few seconds: not looked up again (a pass runs on every probe pass while an up starts its
-    // replicas, and each look-up is one more engine call beside their starts). A removal meanwhile fails one create.
-    if (this.#tag !== undefined && Date.now() - this.#seenAt < SEEN_FRESH_MS) return this.#tag;
-    if (this.#tag !== undefined && (await this.#o.engine.inspectImage(this.#tag))) {
-      this.#seenAt = Date.now();
-      return this.#tag;
-    }
-    this.#pending ??= ensureGatewayImage(this.#o).finally(() => {
-      this.#pending = undefined;
-    });
-    const tag = await this.#pending;
-    this.#tag = tag;
-    this.#seenAt = Date.now();
-    if (!this.#collected) {
-      // A bad setting fails here, every time until fixed (the planner reports it once), never half-applied.
-      const scope = gatewayImageGc(this.#o.env ?? process.env);
-      this.#collected = true;
-      if (scope) void removeStaleGatewayImages(this.#o.engine, tag, this.#o.log, scope);
-    }
-    return tag;
-  }
 }

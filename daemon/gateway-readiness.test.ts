@@ -7,6 +7,7 @@ import type { CmeshError } from './api/errors.ts';
 import { GATEWAY_PROTOCOL_VERSION, type GatewayStats } from './api/gateway-control.ts';
 import { mergeGatewayStats } from './gateway-hub.ts';
 import { answeredByName, NameReadiness } from './gateway-readiness.ts';
+import { Nap } from './reconcile/nap.ts';
 
 const report = (over: Partial<GatewayStats> = {}): GatewayStats => ({
   type: 'stats',
@@ -65,4 +66,25 @@ test('until: an abort ends the wait with the abort reason', async () => {
   const abort = new AbortController();
   setTimeout(() => abort.abort(new Error('stopped')), 20);
   await assert.rejects(readiness.until(() => ['api'], 'the gateway', 'h', { timeoutMs: 5000, signal: abort.signal }), /stopped/);
+});
+
+test("a report wakes as fresh (it is in the hub's state already): a waiter's nap skips the engine settle", async () => {
+  const readiness = new NameReadiness();
+  const wakes: (boolean | undefined)[] = [];
+  const off = readiness.wake((fresh) => wakes.push(fresh));
+  readiness.notify();
+  off();
+  assert.deepEqual(wakes, [true]);
+  // A settle far longer than the report's delay: slept only if the wake were not marked fresh.
+  const nap = new Nap(readiness.wake, 2000);
+  try {
+    nap.look();
+    const started = Date.now();
+    setTimeout(() => readiness.notify(), 20);
+    await nap.sleep(10_000);
+    const took = Date.now() - started;
+    assert.ok(took < 1000, `took ${took} ms: the 2 s settle was slept`);
+  } finally {
+    nap.dispose();
+  }
 });

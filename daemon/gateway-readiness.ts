@@ -27,17 +27,21 @@ export interface AnsweredWait {
   warnings?: () => string[];
 }
 
-/** Waiters on the gateways' reports: notify() on each report wakes them all to look again. */
+/** Waiters on the gateways' reports: notify() on each report wakes them all to look again, at once. */
 export class NameReadiness {
-  readonly #listeners = new Set<() => void>();
+  readonly #listeners = new Set<(fresh?: boolean) => void>();
 
   readonly wake: WakeSource = (listener) => {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   };
 
+  /**
+   * Called once a report is in the hub's state: fresh, so a waiter looks at once instead of giving the engine its
+   * settle first (nap.ts; the gateway's own word needs none, as a start probe's pass needs none).
+   */
   notify(): void {
-    for (const listener of this.#listeners) listener();
+    for (const listener of this.#listeners) listener(true);
   }
 
   /**

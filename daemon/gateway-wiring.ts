@@ -12,7 +12,7 @@ import type { DaemonEvent } from './api/events.ts';
 import type { GatewayStats } from './api/gateway-control.ts';
 import type { FaultSpec } from './api/traffic-policy.ts';
 import { GatewayHub } from './gateway-hub.ts';
-import { GatewayImages } from './gateway-image.ts';
+import { type GatewayImage, GatewayImages } from './gateway-images.ts';
 import { type AnsweredWait, answeredByName, NameReadiness } from './gateway-readiness.ts';
 import { gatewayTable } from './gateway-table.ts';
 import { installWorker, type WorkerBundle, workerBundle } from './gateway-worker.ts';
@@ -71,28 +71,27 @@ export class EastWestRuntime {
     this.#timer.unref();
   }
 
-  /** The planner's gateway context; undefined when east-west is off or the image cannot be had (reported once). */
+  /**
+   * The planner's gateway context; undefined when east-west is off or the image's tag cannot be had (reported once).
+   * The tag is known in milliseconds; the image itself (built on a machine's first use) is only awaited by the
+   * gateway's create, so the pass plans, and replicas start, while it builds.
+   */
   async context(desired: DesiredProject): Promise<GatewayContext | undefined> {
     if (desired.project.eastWest !== true || eastWestPlan(desired.project).services.length === 0) return undefined;
+    const project = desired.project.name;
     try {
-      const [image, worker, socketDir] = await Promise.all([this.#images.get(), this.#worker(), this.hub.open(desired.project.name)]);
+      const [image, worker, socketDir] = await Promise.all([this.#images.get(), this.#worker(), this.hub.open(project)]);
       // Before the gateway exists (its supervisor starts what the pointer names) and before the table names it.
       await installWorker(socketDir, worker);
-      this.#workers.set(desired.project.name, worker.name);
-      this.#reported = undefined;
-      this.#desired.set(desired.project.name, desired);
-      this.#place(desired.project.name);
-      this.#publish(desired.project.name);
-      this.#withGateway.add(desired.project.name);
-      return { image, socketDir };
+      this.#workers.set(project, worker.name);
+      this.#desired.set(project, desired);
+      this.#place(project);
+      this.#publish(project);
+      this.#withGateway.add(project);
+      return { image: image.tag, socketDir, imageReady: this.#ready(project, image) };
     } catch (err) {
-      this.#withGateway.delete(desired.project.name);
-      const message = err instanceof Error ? err.message : String(err);
-      if (this.#reported !== message) {
-        this.#reported = message;
-        this.#o.log?.(`east-west gateway for ${desired.project.name}: ${message}`);
-        if (isCmeshError(err)) this.#o.emit({ type: 'error', time: Date.now(), project: desired.project.name, error: err.toJSON() });
-      }
+      this.#withGateway.delete(project);
+      this.#report(project, err);
       return undefined;
     }
   }
@@ -100,11 +99,11 @@ export class EastWestRuntime {
   /**
    * Finds (or builds) the gateway image and the worker bundle now, in the background, so that a first east-west `up`
    * does not wait for them (a build takes seconds; even finding the content-addressed tag hashes the node binary).
-   * A failure is only logged: the planner's own attempt reports it to the project.
+   * A failure is only logged: the gateway's create reports it to the project.
    */
   prepare(): void {
     const started = Date.now();
-    void Promise.all([this.#images.get(), this.#worker()]).then(
+    void Promise.all([this.#images.get().then((image) => image.present), this.#worker()]).then(
       ([image]) => this.#o.log?.(`east-west gateway image ${image} ready (${Date.now() - started} ms after the daemon's start)`),
       (err: unknown) => this.#o.log?.(`east-west gateway image not prepared ahead: ${err instanceof Error ? err.message : String(err)}`),
     );
@@ -178,6 +177,23 @@ export class EastWestRuntime {
     clearInterval(this.#timer);
     this.#desired.clear();
     await this.hub.close();
+  }
+
+  /** What the gateway's create awaits: the image present. A failed build fails that create, and is reported once. */
+  #ready(project: string, image: GatewayImage): Promise<void> {
+    const ready = image.present.then(() => {
+      this.#reported = undefined;
+    });
+    ready.catch((err: unknown) => this.#report(project, err));
+    return ready;
+  }
+
+  #report(project: string, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (this.#reported === message) return;
+    this.#reported = message;
+    this.#o.log?.(`east-west gateway for ${project}: ${message}`);
+    if (isCmeshError(err)) this.#o.emit({ type: 'error', time: Date.now(), project, error: err.toJSON() });
   }
 
   #worker(): Promise<WorkerBundle> {

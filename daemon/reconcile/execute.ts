@@ -1,6 +1,7 @@
 // execute(): runs a Plan's stages in order — gates first, then the stage's actions with bounded concurrency.
 // It makes no decisions: what to do was settled by plan(); this only does it and reports what happened.
 
+import { GATEWAY_SERVICE } from '../api/east-west.ts';
 import type { ContainerEngine } from '../api/engine.ts';
 import { CmeshError, isCmeshError } from '../api/errors.ts';
 import type { DaemonEvent } from '../api/events.ts';
@@ -26,6 +27,8 @@ export interface ExecuteOptions {
   waitFor?: (gate: WaitGate, signal: AbortSignal | undefined) => Promise<void>;
   /** East-west: resolves once the gateway answers for these services by name (a `byName` gate waits for it too). */
   nameReady?: NameReady;
+  /** East-west: settles once the gateway's image exists (a first use builds it); only gateway creates wait for it. */
+  gatewayImage?: Promise<void>;
   signal?: AbortSignal;
   now?: () => number;
   onRestart?: ActionContext['onRestart'];
@@ -47,6 +50,21 @@ function asCmeshError(error: unknown, what: string): CmeshError {
   if (isCmeshError(error)) return error;
   return new CmeshError('CMESH_E_BUG', `unexpected error during ${what}: ${error instanceof Error ? error.message : String(error)}`, {
     cause: error,
+  });
+}
+
+/** Whether an action makes a gateway container (the only ones that run the gateway image). */
+function needsGatewayImage(a: Action): boolean {
+  return (a.kind === 'create' && a.service === GATEWAY_SERVICE) || (a.kind === 'recreate' && a.target.service === GATEWAY_SERVICE);
+}
+
+/** `p`, or the signal's reason once it aborts first (a stopped reconciler does not wait out a build). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
 
@@ -107,6 +125,8 @@ export async function execute(
       stage.actions.map(async (action: Action) => {
         let release: (() => void) | undefined;
         try {
+          // Outside a slot: a build of seconds must not hold one. A recreate waits too, before it removes the old one.
+          if (options.gatewayImage && needsGatewayImage(action)) await abortable(options.gatewayImage, signal);
           release = await slots.take(signal);
           signal.throwIfAborted();
           await runAction(ctx, action);

@@ -209,7 +209,7 @@ export class ProjectReconciler {
       failedRollouts,
       ...(gateway ? { gateway } : {}),
     });
-    const result = await this.#run(p, started);
+    const result = await this.#run(p, started, gateway?.imageReady);
     // status() should show what the pass produced, not what it started from.
     if (result.done > 0) {
       this.#observed = await observe(engine, this.name, names);
@@ -218,7 +218,7 @@ export class ProjectReconciler {
     return result;
   }
 
-  async #run(p: Plan, started: number): Promise<ReconcileResult> {
+  async #run(p: Plan, started: number, gatewayImage?: Promise<void>): Promise<ReconcileResult> {
     const actions = actionCount(p);
     const base = { time: started, project: this.name, type: 'reconcile' as const };
     if (actions > 0) this.#o.emit({ ...base, phase: 'start', actions });
@@ -232,6 +232,7 @@ export class ProjectReconciler {
       ...(this.#o.stopHooks ? { stopHooks: this.#o.stopHooks } : {}),
       ...(this.#o.rolloutHooks ? { rolloutHooks: this.#o.rolloutHooks } : {}),
       ...(this.#o.nameReady ? { nameReady: this.#o.nameReady } : {}),
+      ...(gatewayImage ? { gatewayImage } : {}),
       onRolledBack: (service, specHash) => this.#failedRollouts.set(service, { specHash, generation: p.generation }),
     });
     this.#announce(p);

@@ -132,8 +132,14 @@ export interface Plan {
 
 /** What the daemon supplies for the east-west gateway: its locally built image and its control socket's directory. */
 export interface GatewayContext {
+  /** The image's tag: known long before the image is (a machine's first use builds it). */
   image: string;
   socketDir: string;
+  /**
+   * Settles once the engine has `image` (rejects with the build's error). The planner never looks at it; the
+   * executor's gateway create and recreate await it, so the replicas' start overlaps a first build.
+   */
+  imageReady?: Promise<void>;
 }
 
 export interface PlanContext {

@@ -1,0 +1,70 @@
+// The daemon's one handle on the gateway image: its tag at once (the planner needs nothing more), and the image itself
+// looked up, or built on a machine's first use, behind a promise that only the gateway container's create awaits.
+
+import {
+  ensureImageOf,
+  type GatewayImageInputs,
+  type GatewayImageOptions,
+  gatewayImageGc,
+  gatewayImageInputs,
+  removeStaleGatewayImages,
+} from './gateway-image.ts';
+
+/** How long the image counts as present after the engine last showed it. */
+const SEEN_FRESH_MS = 5000;
+
+/** The gateway image as a pass sees it: the tag to plan with, and when the engine has the image (built if missing). */
+export interface GatewayImage {
+  tag: string;
+  /** Resolves to the tag once the engine has the image; rejects with the build's error. Never unhandled. */
+  present: Promise<string>;
+}
+
+/**
+ * One build at a time per daemon. The tag is remembered once known (the inputs cannot change under a running daemon),
+ * but the image is looked up again (and rebuilt when gone) once it was last seen a few seconds ago: another cmesh
+ * version's cleanup (or a user's `docker rmi`) may remove it while no container uses it. The first time the image is
+ * known in a daemon's life, the images of other cmesh versions are cleaned up (removeStaleGatewayImages), in the
+ * background.
+ */
+export class GatewayImages {
+  #inputs: Promise<GatewayImageInputs> | undefined;
+  #present: Promise<string> | undefined;
+  #collected = false;
+  /** When the engine last showed the image (Date.now()). */
+  #seenAt = 0;
+  readonly #o: GatewayImageOptions;
+
+  constructor(o: GatewayImageOptions) {
+    this.#o = o;
+  }
+
+  async get(): Promise<GatewayImage> {
+    // A bad setting fails here, every time until fixed (the planner reports it once), never half-applied.
+    const scope = this.#collected ? undefined : gatewayImageGc(this.#o.env ?? process.env);
+    this.#inputs ??= gatewayImageInputs(this.#o).catch((err: unknown) => {
+      this.#inputs = undefined;
+      throw err;
+    });
+    const inputs = await this.#inputs;
+    // Seen within the last few seconds: not looked up again (a pass runs on every probe pass while an up starts its
+    // replicas, and each look-up is one more engine call beside their starts). A removal meanwhile fails one create.
+    if (Date.now() - this.#seenAt < SEEN_FRESH_MS) return { tag: inputs.tag, present: Promise.resolve(inputs.tag) };
+    this.#present ??= this.#ensure(inputs, scope).finally(() => {
+      this.#present = undefined;
+    });
+    // A pass that creates no gateway never awaits it: its failure belongs to the next create, not to the process.
+    this.#present.catch(() => undefined);
+    return { tag: inputs.tag, present: this.#present };
+  }
+
+  async #ensure(inputs: GatewayImageInputs, scope: Record<string, string> | undefined): Promise<string> {
+    const tag = await ensureImageOf(this.#o, inputs);
+    this.#seenAt = Date.now();
+    if (!this.#collected) {
+      this.#collected = true;
+      if (scope) void removeStaleGatewayImages(this.#o.engine, tag, this.#o.log, scope);
+    }
+    return tag;
+  }
+}
