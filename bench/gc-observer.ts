@@ -6,7 +6,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { benchArgs } from './args.ts';
+import { benchArgs, childMode } from './args.ts';
 
 const USAGE = 'usage: npx tsx bench/gc-observer.ts [--turns N] [--rounds N]';
 const VARIANTS = ['none', 'prom-client', 'cmesh'] as const;
@@ -45,11 +45,13 @@ function run(variant: Variant, turns: number): { cpuMs: number; gcs: number } {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as { cpuMs: number; gcs: number };
 }
 
-if (process.argv[2] === '--child') await child(process.argv[3] as Variant, Number(process.argv[4]));
+const childRun = childMode(['--child'] as const);
+if (childRun) await child(childRun.args[0] as Variant, Number(childRun.args[1]));
 else {
-  const turns = benchArgs(USAGE, { turns: { type: 'number' }, rounds: { type: 'number' } }).turns ?? 10_000;
+  const flags = benchArgs(USAGE, { turns: { type: 'number' }, rounds: { type: 'number' } });
+  const turns = flags.turns ?? 10_000;
   const gcs = run('count', turns).gcs;
-  const rounds = benchArgs(USAGE, { turns: { type: 'number' }, rounds: { type: 'number' } }).rounds ?? 5;
+  const rounds = flags.rounds ?? 5;
   for (let round = 1; round <= rounds; round++) {
     const order = round % 2 === 1 ? VARIANTS : [...VARIANTS].reverse();
     const got = Object.fromEntries(order.map((v) => [v, run(v, turns)])) as Record<Variant, { cpuMs: number; gcs: number }>;
