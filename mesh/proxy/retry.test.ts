@@ -197,10 +197,18 @@ describeEachReadPath('retries through the proxy', { timeout: 30_000 }, () => {
   });
 
   test('the retry budget caps concurrent retries and reports exhaustion', async () => {
+    // The slow replica holds every retry it gets until each of the 20 requests is either held there or answered 502:
+    // a condition, not an 800 ms timer that a loaded host could let a late retry's budget wait outlast.
+    const held: Array<() => void> = [];
+    let refused = 0;
+    const releaseWhenSettled = (): void => {
+      if (held.length + refused === 20) for (const answer of held.splice(0)) answer();
+    };
     const bad = await resetter('web#1');
     const slow = await startUpstream('web#2', (req, res) => {
       req.resume();
-      setTimeout(() => res.end('late'), 800);
+      held.push(() => res.end('late'));
+      releaseWhenSettled();
     });
     const pool = new FirstThenRest('web', [bad.upstream, slow.upstream]);
     const p = await startProxy(pool);
@@ -208,14 +216,16 @@ describeEachReadPath('retries through the proxy', { timeout: 30_000 }, () => {
       const statuses = await Promise.all(
         Array.from({ length: 20 }, async () => {
           const r = await request(`${p.url}/`);
+          if (r.statusCode === 502) refused++;
+          releaseWhenSettled();
           await r.body.text();
           return r.statusCode;
         }),
       );
       const ok = statuses.filter((s) => s === 200).length;
       const stats = p.listener.proxy.kind === 'http' ? p.listener.proxy.stats() : undefined;
-      // 20 active requests → at most max(3, 4) retries in flight while the slow replica holds them (800 ms, longer
-      // than a retry may wait for a slot).
+      // 20 active requests → at most max(3, 4) retries in flight while the slow replica holds them (until every other
+      // retry has waited out its slot and been answered 502).
       assert.ok(ok >= 3 && ok <= 4, `ok=${ok}`);
       assert.equal(stats?.retries, ok);
       assert.equal(statuses.filter((s) => s === 502).length, 20 - ok);
