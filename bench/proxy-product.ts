@@ -186,7 +186,7 @@ function printTable(r: {
   console.log(`cmesh CPU/req ÷ node floor's: median ${f(r.medianCpuRatioCmeshVsFloor, 2)} (goal ≤ 1.10)`);
   const a = r.fixedRate.addedP50Ms;
   if (a) {
-    const lat = Object.entries(r.fixedRate.p50p99Ms).map(([n, [p50, p99]]) => `${n} ${p50}/${p99}`).join('  ');
+    const lat = Object.entries(r.fixedRate.p50p99Ms).map(([n, [p50, p99]]) => `${n} ${f(p50, 3)}/${f(p99, 3)}`).join('  ');
     console.log(`@${r.fixedRate.rate} req/s p50/p99 ms (median of rounds): ${lat}`);
     if (r.fixedRate.saturated.length > 0) console.log(`SATURATED at this rate (p50 over ${SATURATED_P50_MS} ms): ${r.fixedRate.saturated.join(', ')}: the added p50 says nothing`);
     console.log(`added p50 over direct: cmesh ${f(a.cmesh, 3)} ms  nginx ${f(a.nginx, 3)} ms  floor ${f(a.floor, 3)} ms (goal: cmesh ≤ nginx + 0.1 ms)`);

@@ -9,10 +9,19 @@ const { dirname } = require('node:path');
 const { cacheDirs, freshFastBundle } = require('./start-check.cjs');
 
 const FAST_VERBS = new Set(['ps', 'up']);
+/** Global options the fast path reads when they lead the argv (cli/fast-path.ts fastGlobals), each with a value. */
+const FAST_GLOBALS = new Set(['-p', '--project-name', '-f', '--file']);
+
+/** The verb after any leading `-p NAME` / `-f PATH` pairs. */
+function verbOf(argv) {
+  let i = 0;
+  while (FAST_GLOBALS.has(argv[i])) i += 2;
+  return argv[i];
+}
 
 /** The fast bundle's exit code, or undefined when it did not take the command (or there is no fresh one). */
 function runFast(argv, env) {
-  if (!FAST_VERBS.has(argv[0]) || env.CMESH_BUNDLE === '0' || env.CMESH_FAST_PATH === '0') return undefined;
+  if (!FAST_VERBS.has(verbOf(argv)) || env.CMESH_BUNDLE === '0' || env.CMESH_FAST_PATH === '0') return undefined;
   const root = dirname(__dirname);
   const fast = freshFastBundle(root, cacheDirs(root, env));
   if (!fast) return undefined;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ReplicaStatus } from '../daemon/api/control.ts';
-import { fastPsArgs, fastUpArgs, runFastPath } from './fast-path.ts';
+import { fastGlobals, fastPsArgs, fastUpArgs, runFastPath } from './fast-path.ts';
 import { runCli } from './program.ts';
 import { captureContext } from './test-helpers.ts';
 
@@ -74,6 +74,17 @@ test('only the plain shapes of `ps` take the fast path', () => {
   }
 });
 
+test('leading -p/--project-name and -f/--file are read as commander reads them; other globals leave it to commander', () => {
+  assert.deepEqual(fastGlobals(['ps']), { globals: { files: [], envFiles: [], profiles: [], color: true }, rest: ['ps'] });
+  assert.deepEqual(fastGlobals(['-p', 'x', '-f', 'a.yaml', '--file', 'b.yaml', 'up', '-d']), {
+    globals: { files: ['a.yaml', 'b.yaml'], projectName: 'x', envFiles: [], profiles: [], color: true },
+    rest: ['up', '-d'],
+  });
+  for (const argv of [['--no-color', 'ps'], ['-p'], ['-p', '-f', 'ps'], ['-p', 'a', '--project-name', 'b', 'ps'], ['--env-file', 'e', 'ps'], ['-pX', 'ps'], ['--file=a', 'ps'], ['-f', '', 'ps']]) {
+    assert.equal(fastGlobals(argv), undefined, argv.join(' '));
+  }
+});
+
 test('only `up` with -d/--detach and services takes the fast path', () => {
   assert.deepEqual(fastUpArgs(['up', '-d']), { services: [], opts: { detach: true, timeout: '120' } });
   assert.deepEqual(fastUpArgs(['up', 'web', '--detach', '-d']), { services: ['web'], opts: { detach: true, timeout: '120' } });
@@ -89,7 +100,7 @@ test('a cache miss leaves the command to the full CLI, which fills the cache', a
   assert.equal(await runCli(['ps'], ctxFor()), 0);
 });
 
-for (const argv of [['ps'], ['ps', '--json'], ['ps', '-a', 'web'], ['ps', 'gone'], ['ps', '--json', 'gone']]) {
+for (const argv of [['ps'], ['ps', '--json'], ['ps', '-a', 'web'], ['ps', 'gone'], ['ps', '--json', 'gone'], ['-p', 'fastp', 'ps'], ['-f', 'compose.yaml', '--project-name', 'fastp', 'ps', '--json']]) {
   test(`\`cmesh ${argv.join(' ')}\`: the fast path prints and exits as the commander path does`, async () => {
     await runCli(['ps'], ctxFor()); // the cache is filled
     const full = ctxFor();
@@ -109,7 +120,7 @@ for (const argv of [['ps'], ['ps', '--json'], ['ps', '-a', 'web'], ['ps', 'gone'
   });
 }
 
-for (const argv of [['up', '-d'], ['up', '--detach', 'web'], ['up', '-d', 'gone']]) {
+for (const argv of [['up', '-d'], ['up', '--detach', 'web'], ['up', '-d', 'gone'], ['-p', 'fastp', '-f', 'compose.yaml', 'up', '-d'], ['--file', 'compose.yaml', 'up', '-d', 'web']]) {
   test(`\`cmesh ${argv.join(' ')}\`: the fast path sends the same request and prints and exits as the commander path`, async () => {
     upBodies.length = 0;
     const full = ctxFor();
@@ -127,7 +138,7 @@ for (const argv of [['up', '-d'], ['up', '--detach', 'web'], ['up', '-d', 'gone'
 
 test('outside the fast path’s shapes nothing runs early: help and usage errors stay commander’s', async () => {
   await runCli(['ps'], ctxFor());
-  for (const argv of [['ps', '--help'], ['ps', '--bogus'], ['-p', 'fastp', 'ps'], ['up'], ['up', '-d', '--wait'], ['up', '--help', '-d']]) {
+  for (const argv of [['ps', '--help'], ['ps', '--bogus'], ['-p', 'fastp', '--no-color', 'ps'], ['-pfastp', 'ps'], ['--file=compose.yaml', 'ps'], ['-p', 'a', '-p', 'b', 'ps'], ['-f', '-x', 'ps'], ['up'], ['up', '-d', '--wait'], ['up', '--help', '-d']]) {
     const ctx = ctxFor();
     requests.length = 0;
     assert.equal(await runFastPath(argv, ctx), undefined, argv.join(' '));
@@ -156,7 +167,7 @@ test('through bin/cmesh.js, the fast bundle prints and exits as the full CLI doe
   await writeFile(join(dir, 'loaded.cjs'), "process.on('exit', () => require('node:fs').writeFileSync(process.env.LOADED_OUT, JSON.stringify(process.moduleLoadList)));\n");
   // The first start may build the bundles; the full CLI's `ps` fills this CLI build's project cache.
   assert.equal((await spawnCli(['ps'], false)).code, 0);
-  for (const argv of [['ps'], ['ps', '--json', 'web'], ['ps', 'gone'], ['up', '-d'], ['up', '-d', 'gone'], ['ps', '--bogus']]) {
+  for (const argv of [['ps'], ['ps', '--json', 'web'], ['ps', 'gone'], ['up', '-d'], ['up', '-d', 'gone'], ['-p', 'fastp', '-f', 'compose.yaml', 'up', '-d'], ['ps', '--bogus']]) {
     const full = await spawnCli(argv, false);
     requests.length = 0;
     upBodies.length = 0;

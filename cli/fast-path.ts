@@ -1,5 +1,6 @@
 // The hottest verbs without commander: `cmesh ps [-a|--all] [--json] [service…]` on a project the project cache
-// (project-cache.ts) answers, and `cmesh up -d [service…]`, both with no global option, run here before the commander
+// (project-cache.ts) answers, and `cmesh up -d [service…]`, both with no global option but leading `-p`/`-f` (see
+// fastGlobals), run here before the commander
 // program (its library, ~35 verbs' code and option objects: ~15 ms of every start) is even loaded. Anything else —
 // another shape of argv, a `ps` the cache cannot answer — is left to the full CLI untouched, so `--help`, usage
 // errors and their exit codes stay commander's; what runs here (the warnings, the request, the output, an error's
@@ -55,6 +56,28 @@ export function fastUpArgs(argv: readonly string[]): { services: string[]; opts:
 const NO_GLOBALS: GlobalOptions = { files: [], envFiles: [], profiles: [], color: true };
 
 /**
+ * Leading `-p/--project-name NAME` and `-f/--file PATH` (repeatable), as CI scripts call `cmesh -p x -f f.yaml up -d`:
+ * what readGlobalOptions gives for them, and the verb's argv after them. Any other global, a second `-p`, a value that
+ * starts with `-` or a joined form (`-pX`, `--file=x`) is left to commander.
+ */
+export function fastGlobals(argv: readonly string[]): { globals: GlobalOptions; rest: readonly string[] } | undefined {
+  const files: string[] = [];
+  let projectName: string | undefined;
+  let i = 0;
+  for (; i < argv.length; i += 2) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    if (!flag.startsWith('-')) break;
+    if (value === undefined || value === '' || value.startsWith('-')) return undefined;
+    if (flag === '-f' || flag === '--file') files.push(value);
+    else if ((flag === '-p' || flag === '--project-name') && projectName === undefined) projectName = value;
+    else return undefined;
+  }
+  if (i === 0) return { globals: NO_GLOBALS, rest: argv };
+  return { globals: { ...NO_GLOBALS, files, ...(projectName === undefined ? {} : { projectName }) }, rest: argv.slice(i) };
+}
+
+/**
  * What a dynamic import outside the fast bundle throws (bin/bundle-build-options.mjs): the fast bundle then hands the
  * command to the full CLI, which it may do only while nothing was written (cli/fast-entry.ts).
  */
@@ -68,8 +91,10 @@ export interface FastPathOptions {
 }
 
 /** The exit code when the fast path ran the command, undefined when the full CLI must (nothing was written then). */
-export async function runFastPath(argv: readonly string[], ctx: CliContext, options: FastPathOptions = {}): Promise<number | undefined> {
-  const globals = NO_GLOBALS;
+export async function runFastPath(fullArgv: readonly string[], ctx: CliContext, options: FastPathOptions = {}): Promise<number | undefined> {
+  const selected = fastGlobals(fullArgv);
+  if (selected === undefined) return undefined;
+  const { globals, rest: argv } = selected;
   const cached = (): LoadedProject | undefined => {
     const cache = projectCacheFor(ctx.env);
     return cache && cachedProject(cache, projectSelection(globals, ctx.cwd, ctx.env));
@@ -97,7 +122,7 @@ async function settle(verb: () => Promise<void>, json: boolean, ctx: CliContext)
     return ExitCode.ok;
   } catch (err) {
     if (isMiss(err)) throw err;
-    const { text, exitCode } = renderError(err, { json, color: shouldUseColor(ctx.stderr, { env: ctx.env, color: NO_GLOBALS.color }) });
+    const { text, exitCode } = renderError(err, { json, color: shouldUseColor(ctx.stderr, { env: ctx.env, color: true }) });
     ctx.stderr.write(text);
     return exitCode;
   }
