@@ -82,8 +82,9 @@ test('up applies every container option; each is visible from inside the contain
   assert.match(status, /^NoNewPrivs:\s*1$/m);
   assert.match(status, /^Groups:.*\b1234\b/m);
 
-  assert.equal(await exec(named, 'ulimit -n'), '1024');
-  assert.equal(await exec(named, 'ulimit -Hn'), '2048');
+  // ulimits as the container's own process got them (PID 1, what cmesh started). An exec'd shell's limits are the
+  // engine's exec path, not the container's: one CI run saw `ulimit -n` report 2048 there (not reproduced in 5 runs).
+  assert.match(await exec(named, 'cat /proc/1/limits'), /^Max open files\s+1024\s+2048\s+files/m);
   assert.equal(await exec(named, 'cat /proc/sys/net/core/somaxconn'), '1024');
   const mounts = await exec(named, 'cat /proc/mounts');
   assert.match(mounts, /^tmpfs \/scratch tmpfs \S*size=8192k/m);
