@@ -53,6 +53,8 @@ export interface ContainerInfo {
   /** The engine's own restart count (restart policy); cmesh keeps its own in the supervisor. */
   restartCount: number;
   endpoints: Endpoint[];
+  /** Engine networks it is on; `aliases` only from inspect (the list API has none), without the engine's short id. */
+  networks?: { name: string; aliases?: string[] }[];
 }
 
 export interface MountSpec {
@@ -259,6 +261,10 @@ export interface ContainerEngine {
   createNetwork(spec: NetworkCreateSpec): Promise<NetworkInfo>;
   /** 404 gone = success. */
   removeNetwork(name: string): Promise<void>;
+  /** Attaches a (running) container with these aliases; already attached = success. A missing network: CMESH_E_ENGINE. */
+  connectNetwork(containerId: string, network: string, aliases: string[]): Promise<void>;
+  /** Detaches it; not attached, or the network gone = success. */
+  disconnectNetwork(containerId: string, network: string): Promise<void>;
 
   listVolumes(labels: Record<string, string | true>): Promise<VolumeInfo[]>;
   inspectVolume(name: string): Promise<VolumeInfo | undefined>;

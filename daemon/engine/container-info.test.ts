@@ -73,6 +73,7 @@ describe('fromListEntry', () => {
         { containerPort: 8080, protocol: 'tcp', host: '127.0.0.1', hostPort: 49153 },
         { containerPort: 9090, protocol: 'tcp', host: '127.0.0.1', hostPort: 49154 },
       ],
+      networks: [],
     });
   });
 });
@@ -85,7 +86,11 @@ describe('fromInspect', () => {
     Image: 'sha256:123',
     RestartCount: 2,
     Config: { Image: 'cmesh/node:local', Labels: { a: 'b' }, Tty: false },
-    NetworkSettings: { Ports: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '49153' }], '9000/tcp': null } },
+    NetworkSettings: {
+      Ports: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '49153' }], '9000/tcp': null },
+      // The engine adds the container's short id as an alias on user-defined networks; cmesh never asked for it.
+      Networks: { p_default: { Aliases: ['web', 'abc'] }, bridge: { Aliases: null } },
+    },
   };
 
   it('maps a running container (no exit code while running)', () => {
@@ -111,6 +116,10 @@ describe('fromInspect', () => {
       startedAt: Date.UTC(2024, 4, 1, 12, 0, 1),
       restartCount: 2,
       endpoints: [{ containerPort: 8080, protocol: 'tcp', host: '127.0.0.1', hostPort: 49153 }],
+      networks: [
+        { name: 'bridge', aliases: [] },
+        { name: 'p_default', aliases: ['web'] },
+      ],
     });
   });
 

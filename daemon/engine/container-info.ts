@@ -110,6 +110,15 @@ export function endpointsFromInspect(
   return dedupeEndpoints(out);
 }
 
+type EngineNetworks = Record<string, { Aliases?: string[] | null }> | undefined;
+
+/** The networks a container is on; the list API has no aliases, and inspect's carry the engine's short-id alias. */
+export function networksOf(networks: EngineNetworks, id: string, withAliases: boolean): NonNullable<ContainerInfo['networks']> {
+  return Object.entries(networks ?? {})
+    .map(([name, e]) => (withAliases ? { name, aliases: (e.Aliases ?? []).filter((a) => a !== id.slice(0, 12)).sort() } : { name }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
 export function fromListEntry(c: Docker.ContainerInfo): ContainerInfo {
   const parsed = parseListStatus(c.Status, c.State);
   const name = (c.Names?.[0] ?? c.Id).replace(/^\//, '');
@@ -125,6 +134,7 @@ export function fromListEntry(c: Docker.ContainerInfo): ContainerInfo {
     ...(parsed.exitCode === undefined ? {} : { exitCode: parsed.exitCode }),
     restartCount: 0,
     endpoints: endpointsFromList(c.Ports),
+    networks: networksOf(c.NetworkSettings?.Networks as EngineNetworks, c.Id, false),
   };
 }
 
@@ -148,5 +158,6 @@ export function fromInspect(c: Docker.ContainerInspectInfo): ContainerInfo {
     ...(stopped ? { exitCode: c.State.ExitCode } : {}),
     restartCount: c.RestartCount ?? 0,
     endpoints: endpointsFromInspect(c.NetworkSettings?.Ports),
+    networks: networksOf(c.NetworkSettings?.Networks as EngineNetworks, c.Id, true),
   };
 }

@@ -55,6 +55,18 @@ export class DockerNetworks {
     }
   }
 
+  connect(containerId: string, network: string, aliases: string[]): Promise<void> {
+    return this.#d.idempotent({ op: 'network-connect', subject: `${network} (container ${containerId})` }, () =>
+      this.#d.docker.getNetwork(network).connect({ Container: containerId, EndpointConfig: { Aliases: aliases } }),
+    );
+  }
+
+  disconnect(containerId: string, network: string): Promise<void> {
+    return this.#d.idempotent({ op: 'network-disconnect', subject: `${network} (container ${containerId})` }, () =>
+      this.#d.docker.getNetwork(network).disconnect({ Container: containerId, Force: false }),
+    );
+  }
+
   /** Force-disconnects endpoints whose container is gone; returns how many. */
   async #dropStaleEndpoints(name: string): Promise<number> {
     const network = this.#d.docker.getNetwork(name);

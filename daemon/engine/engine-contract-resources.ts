@@ -37,6 +37,34 @@ export function resourceCases(c: ContractContext): void {
       assert.equal(await engine.inspectNetwork(spec.name), undefined);
     });
 
+    it('connects a running container to a network with aliases and disconnects it, both idempotent', async () => {
+      const { engine, project } = c.h;
+      const [first, second] = [`${project}_live1`, `${project}_live2`];
+      for (const name of [first, second]) await engine.createNetwork({ name, labels: c.labels() });
+      const { id } = await engine.createContainer(c.spec('live', { networks: [{ name: first, aliases: ['web'] }] }));
+      try {
+        await engine.startContainer(id);
+        await engine.connectNetwork(id, second, ['b', 'a']);
+        await engine.connectNetwork(id, second, ['b', 'a']);
+        // Inspect carries each endpoint's aliases (not the engine's short-id one); the list API names networks only.
+        assert.deepEqual((await engine.inspectContainer(id))?.networks, [
+          { name: first, aliases: ['web'] },
+          { name: second, aliases: ['a', 'b'] },
+        ]);
+        const [listed] = await engine.listContainers({ labels: { [Labels.project]: project, [Labels.service]: 'live' } });
+        assert.deepEqual(listed?.networks, [{ name: first }, { name: second }]);
+        await engine.disconnectNetwork(id, second);
+        await engine.disconnectNetwork(id, second);
+        assert.deepEqual((await engine.inspectContainer(id))?.networks, [{ name: first, aliases: ['web'] }]);
+        const missing = await rejectsCode(engine.connectNetwork(id, `${project}_nope`, []), 'CMESH_E_ENGINE');
+        assert.match(missing.message, /not found/);
+        await engine.removeNetwork(second);
+      } finally {
+        await engine.removeContainer(id, { force: true });
+        for (const name of [first, second]) await engine.removeNetwork(name);
+      }
+    });
+
     it('creates volumes idempotently, refuses a foreign owner, refuses removal while in use, removes twice', async () => {
       const { engine, project } = c.h;
       const spec = { name: `${project}_data`, labels: c.labels() };

@@ -21,6 +21,7 @@ export type EngineOp =
   | 'wait'
   | 'network-create'
   | 'network-connect'
+  | 'network-disconnect'
   | 'network-inspect'
   | 'network-remove'
   | 'volume-create'
@@ -119,6 +120,10 @@ export const BENIGN: { op: EngineOp; status: number[]; pattern?: RegExp }[] = [
   { op: 'pause', status: [409, 500], pattern: /is already paused/i },
   { op: 'unpause', status: [409, 500], pattern: /is not paused/i },
   { op: 'network-remove', status: [404] },
+  // Live gateway network changes: a retried connect finds its endpoint there; a disconnect finds it gone.
+  { op: 'network-connect', status: [403, 409], pattern: /already exists in network/i },
+  { op: 'network-disconnect', status: [404] },
+  { op: 'network-disconnect', status: [403, 500], pattern: /is not connected/i },
   { op: 'volume-remove', status: [404] },
   { op: 'image-remove', status: [404] },
   { op: 'service-remove', status: [404] },

@@ -63,6 +63,12 @@ export interface ResourcePart<Info, Spec> {
   remove(name: string): Promise<void>;
 }
 
+/** Networks also attach and detach running containers (a gateway's live network changes). */
+export interface NetworkPart extends ResourcePart<NetworkInfo, NetworkCreateSpec> {
+  connect(containerId: string, network: string, aliases: string[]): Promise<void>;
+  disconnect(containerId: string, network: string): Promise<void>;
+}
+
 export interface ImagePart {
   inspect(ref: string): Promise<ImageInfo | undefined>;
   list(labels: LabelQuery): Promise<ImageSummary[]>;
@@ -73,7 +79,7 @@ export interface ImagePart {
 export interface EngineParts {
   containers: ContainerPart;
   io: IoPart;
-  networks: ResourcePart<NetworkInfo, NetworkCreateSpec>;
+  networks: NetworkPart;
   volumes: ResourcePart<VolumeInfo, VolumeCreateSpec>;
   images: ImagePart;
 }
@@ -155,6 +161,12 @@ export abstract class PartsEngine implements ContainerEngine {
   }
   removeNetwork(name: string): Promise<void> {
     return this.#p.networks.remove(name);
+  }
+  connectNetwork(containerId: string, network: string, aliases: string[]): Promise<void> {
+    return this.#p.networks.connect(containerId, network, aliases);
+  }
+  disconnectNetwork(containerId: string, network: string): Promise<void> {
+    return this.#p.networks.disconnect(containerId, network);
   }
   listVolumes(labels: LabelQuery): Promise<VolumeInfo[]> {
     return this.#p.volumes.list(labels);

@@ -32,7 +32,7 @@ export class FakeContainers {
   async inspect(id: string): Promise<ContainerInfo | undefined> {
     this.#f.enter('inspectContainer', [id]);
     const c = this.#f.find(id);
-    return c && this.#f.info(c);
+    return c && this.#f.info(c, true);
   }
 
   async create(spec: ContainerCreateSpec): Promise<{ id: string }> {

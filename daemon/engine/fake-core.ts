@@ -53,8 +53,9 @@ export interface FakeContainer {
   restartCount: number;
   endpoints: ContainerInfo['endpoints'];
   logs: LogLine[];
-  /** Networks attached (by name). */
+  /** Networks attached (by name), and the aliases each endpoint carries. */
   networks: string[];
+  aliases: Map<string, string[]>;
   changed: Notifier;
   /** Files put with putArchive, by absolute path, so getArchive can give them back. */
   files: Map<string, Buffer>;
@@ -172,6 +173,7 @@ export class FakeCore {
       endpoints: [],
       logs: [],
       networks: spec.networks.map((n) => n.name),
+      aliases: new Map(spec.networks.map((n) => [n.name, [...(n.aliases ?? [])].sort()])),
       changed: new Notifier(),
       files: new Map(),
     };
@@ -206,7 +208,8 @@ export class FakeCore {
     c.changed.notify();
   }
 
-  info(c: FakeContainer): ContainerInfo {
+  /** `withAliases`: as inspect answers (the list API carries no aliases). */
+  info(c: FakeContainer, withAliases = false): ContainerInfo {
     return {
       id: c.id,
       name: c.name,
@@ -220,6 +223,9 @@ export class FakeCore {
       ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
       restartCount: c.restartCount,
       endpoints: c.endpoints.map((e) => ({ ...e })),
+      networks: [...c.networks]
+        .sort((a, b) => a.localeCompare(b))
+        .map((name) => (withAliases ? { name, aliases: [...(c.aliases.get(name) ?? [])] } : { name })),
     };
   }
 

@@ -60,6 +60,31 @@ export class FakeNetworks {
     f.networks.delete(name);
     f.emit('network', 'destroy', n.id, n.labels, { name });
   }
+
+  async connect(containerId: string, network: string, aliases: string[]): Promise<void> {
+    const f = this.#f;
+    f.enter('connectNetwork', [containerId, network, aliases]);
+    const n = f.networks.get(network);
+    if (!n) throw f.engineError(404, `network ${network} not found`, { op: 'network-connect', subject: network });
+    const c = f.find(containerId);
+    if (!c) throw f.engineError(404, `No such container: ${containerId}`, { op: 'network-connect', subject: containerId });
+    if (c.networks.includes(network)) return f.benign('network-connect', 403, `endpoint with name ${c.name} already exists in network ${network}`);
+    c.networks.push(network);
+    c.aliases.set(network, [...aliases].sort());
+    f.emit('network', 'connect', n.id, n.labels, { container: c.id, name: network });
+  }
+
+  async disconnect(containerId: string, network: string): Promise<void> {
+    const f = this.#f;
+    f.enter('disconnectNetwork', [containerId, network]);
+    const n = f.networks.get(network);
+    const c = f.find(containerId);
+    if (!n || !c) return f.benign('network-disconnect', 404);
+    if (!c.networks.includes(network)) return f.benign('network-disconnect', 500, `container ${c.id} is not connected to network ${network}`);
+    c.networks = c.networks.filter((x) => x !== network);
+    c.aliases.delete(network);
+    f.emit('network', 'disconnect', n.id, n.labels, { container: c.id, name: network });
+  }
 }
 
 export class FakeVolumes {

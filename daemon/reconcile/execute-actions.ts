@@ -119,5 +119,11 @@ export async function runAction(ctx: ActionContext, a: Action): Promise<void> {
     case 'remove-volume':
       await ctx.engine.removeVolume(a.name);
       return;
+    case 'connect':
+      await ctx.engine.connectNetwork(a.target.id, a.network, a.aliases);
+      return;
+    case 'disconnect':
+      await ctx.engine.disconnectNetwork(a.target.id, a.network);
+      return;
   }
 }

@@ -75,7 +75,7 @@ export async function observe(
     engine.listNetworks(labels),
     engine.listVolumes(labels),
   ]);
-  const containers = await Promise.all(listed.map((c) => withExitDetails(engine, c)));
+  const containers = await Promise.all(listed.map((c) => (isGateway(c) ? withAliases(engine, c) : withExitDetails(engine, c))));
   return groupObserved(project, containers, knownServices, networks, volumes);
 }
 
@@ -89,6 +89,14 @@ async function withExitDetails(engine: ContainerEngine, c: ContainerInfo): Promi
   if (c.finishedAt !== undefined && c.exitCode !== undefined) return c;
   const full = await engine.inspectContainer(c.id);
   return full ?? c;
+}
+
+/**
+ * A gateway is inspected on every pass (one call; a project has one or a few): the planner compares the aliases it
+ * carries on each network with the wanted ones, and only inspect has them. Gone since the list: its list form.
+ */
+async function withAliases(engine: ContainerEngine, c: ContainerInfo): Promise<ContainerInfo> {
+  return (await engine.inspectContainer(c.id)) ?? c;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ContainerInfo, NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import type { PlanCase } from './plan-case.ts';
 import { deployCases } from './plan-cases-deploy.ts';
 import { gatewayCases } from './plan-cases-gateway.ts';
+import { gatewayLiveCases } from './plan-cases-gateway-live.ts';
 import { namespaceCases } from './plan-cases-namespaces.ts';
 import { rolloutCases } from './plan-cases-rollout.ts';
 import { oneOffLabels } from '../api/labels.ts';
@@ -217,6 +218,7 @@ export const cases: PlanCase[] = [
   },
   ...rolloutCases,
   ...gatewayCases,
+  ...gatewayLiveCases,
   ...namespaceCases,
   ...deployCases,
 ];

@@ -38,6 +38,10 @@ export function formatAction(plan: Plan, a: Action): string {
       return `remove-network ${a.name}`;
     case 'remove-volume':
       return `remove-volume ${a.name}`;
+    case 'connect':
+      return `connect ${ref(a.target)} to ${a.network} aliases=${a.aliases.join(',') || '-'} live: ${a.reason}`;
+    case 'disconnect':
+      return `disconnect ${ref(a.target)} from ${a.network} live: ${a.reason}`;
   }
 }
 

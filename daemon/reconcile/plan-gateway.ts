@@ -16,6 +16,7 @@ import {
 } from '../api/east-west-placement.ts';
 import type { ProjectSpec } from '../api/project.ts';
 import { stableStringify } from './hash.ts';
+import { gatewayHash, type LiveChange, networkDiff, renamedOnNetworks } from './plan-gateway-live.ts';
 import type { Action, ContainerRef, GatewayContext } from './plan-types.ts';
 
 export type { GatewayContext } from './plan-types.ts';
@@ -67,8 +68,9 @@ function serviceDigest(project: ProjectSpec, service: string): string {
 }
 
 /**
- * Gateway `index`'s create spec and its hash. The hash covers everything but the aliases (those are named per service
- * in GATEWAY_SERVICES_LABEL with a digest each), so a gateway whose service left the project can be kept as it is.
+ * Gateway `index`'s create spec and its hash. The hash covers everything but the networks (joined and left live,
+ * plan-gateway-live.ts) and the aliases (named per service in GATEWAY_SERVICES_LABEL with a digest each), so a gateway
+ * whose service left the project can be kept as it is.
  * Every gateway of a project shares the control socket (each picks its own services from the one table by
  * CMESH_GATEWAY_INDEX). `services`: the ones placed on it (default: a first `up`'s placement).
  */
@@ -100,8 +102,7 @@ export function gatewaySpec(
     stopTimeoutSec: GATEWAY_STOP_SEC,
     init: true,
   };
-  const base = { ...spec, networks: spec.networks.map((n) => n.name) };
-  const hash = createHash('sha256').update(stableStringify({ v: 2, gateway: base })).digest('hex');
+  const hash = gatewayHash(spec);
   const digests = formatGatewayServices(new Map(meshed.map((name) => [name, serviceDigest(project, name)])));
   return { spec: { ...spec, labels: { ...spec.labels, [Labels.specHash]: hash, [GATEWAY_SERVICES_LABEL]: digests } }, hash };
 }
@@ -136,24 +137,34 @@ export function gatewayPlacement(project: ProjectSpec, observed: ContainerInfo[]
 }
 
 /**
- * Why a gateway cannot stay as it is, or undefined when it can: same base spec, the same names for each service it
- * serves, and any other service it still names is gone from the project (nobody calls a name no service has; a service
- * that is still there, opted out or moved, must not be answered by two containers). Each reason is a change a running
- * container cannot take: its image, or its network aliases (fixed per network endpoint when it connects).
+ * Why a gateway cannot stay as it is, or undefined when it can (with `live`, the networks it joins and leaves in
+ * place): same base spec, the same names for each service it serves on the networks it stays on, and any other
+ * service it still names is gone from the project (nobody calls a name no service has; a service that is still there,
+ * opted out or moved, must not be answered by two containers). Each reason is a change a running container cannot
+ * take: its image, or its network aliases (fixed per network endpoint when it connects).
  */
-function changeOf(project: ProjectSpec, have: ContainerInfo, want: { spec: ContainerCreateSpec; hash: string }): string | undefined {
-  if (have.labels[Labels.specHash] !== want.hash) {
+function changeOf(project: ProjectSpec, have: ContainerInfo, want: { spec: ContainerCreateSpec; hash: string }, live: LiveChange): string | undefined {
+  const hash = have.labels[Labels.specHash];
+  const moves = live.connect.length + live.disconnect.length > 0;
+  if (hash !== want.hash) {
     if (have.image !== want.spec.image) return `image changed (${have.image} → ${want.spec.image}: new node binary or supervisor)`;
-    return `spec changed (${(have.labels[Labels.specHash] ?? 'none').slice(0, 12)}: networks of the project, or cmesh's gateway spec)`;
+    // An older cmesh's hash covered the networks: equal over the ones it is on, only the networks differ, and it
+    // cannot say which it joined later, so it takes a network change stop-first once.
+    const older = have.networks && hash === gatewayHash(want.spec, have.networks.map((n) => n.name));
+    if (!older) return `spec changed (${(hash ?? 'none').slice(0, 12)}: the socket directory, or cmesh's gateway spec)`;
+    if (moves) return 'networks of the project changed (a gateway made by an older cmesh takes them stop-first, once)';
   }
   const had = parseGatewayServices(have.labels[GATEWAY_SERVICES_LABEL]);
   const now = parseGatewayServices(want.spec.labels[GATEWAY_SERVICES_LABEL])!;
   if (!had) return 'made before gateways named their services in a label';
-  const renamed = [...now].filter(([name, digest]) => had.has(name) && had.get(name) !== digest).map(([name]) => name);
-  if (renamed.length > 0) return `names of ${renamed.join(', ')} changed (compose aliases, or the networks it joins)`;
-  const added = [...now.keys()].filter((name) => !had.has(name));
-  if (added.length > 0) return `${added.join(', ')} placed on it`;
   const moved = [...had.keys()].filter((name) => !now.has(name) && project.services[name] !== undefined);
+  const added = [...now.keys()].filter((name) => !had.has(name));
+  // The engine's endpoints say which names it carries; without them (an observation without inspect) the digests do.
+  const renamed =
+    renamedOnNetworks(project, have, want.spec)?.filter((name) => !moved.includes(name) && !added.includes(name)) ??
+    [...now].filter(([name, digest]) => had.has(name) && had.get(name) !== digest).map(([name]) => name);
+  if (renamed.length > 0) return `names of ${renamed.join(', ')} changed (compose aliases, or the networks it joins)`;
+  if (added.length > 0) return `${added.join(', ')} placed on it`;
   if (moved.length > 0) return `${moved.join(', ')} no longer on it (opted out, no known port, or moved to another gateway)`;
   return undefined;
 }
@@ -205,10 +216,16 @@ export function planGateway(
       (g.services.some((s) => started.has(s)) ? out.before : out.concurrent).push(create);
       continue;
     }
-    const change = keep.state === 'dead' ? 'dead' : changeOf(project, keep, want);
+    const live = networkDiff(keep, want.spec);
+    const change = keep.state === 'dead' ? 'dead' : changeOf(project, keep, want, live);
     if (change !== undefined) {
       out.before.push({ kind: 'recreate', target: gatewayRef(keep), strategy: 'stop-first', stopTimeoutSec: GATEWAY_STOP_SEC, ...base, reason: change });
-    } else if (keep.state === 'created' || keep.state === 'exited') {
+      continue;
+    }
+    const target = gatewayRef(keep);
+    for (const n of live.connect) out.before.push({ kind: 'connect', target, network: n.name, aliases: n.aliases ?? [], reason: 'network added' });
+    for (const network of live.disconnect) out.before.push({ kind: 'disconnect', target, network, reason: 'network left the project' });
+    if (keep.state === 'created' || keep.state === 'exited') {
       out.before.push({ kind: 'start', target: gatewayRef(keep), reason: `gateway ${keep.state}` });
     } else if (keep.state === 'paused') {
       notes.push(`${keep.name}: paused, left alone`);

@@ -73,7 +73,10 @@ export type Action =
   /** A supervised restart whose backoff has elapsed; `stopTimeoutSec` is set when it still runs (unhealthy). */
   | { kind: 'restart'; target: ContainerRef; attempt: number; notBefore: number; stopTimeoutSec?: number; reason: string }
   | { kind: 'remove-network'; name: string }
-  | { kind: 'remove-volume'; name: string };
+  | { kind: 'remove-volume'; name: string }
+  /** A running gateway joins a network with these aliases, or leaves one: the container and its addresses stay. */
+  | { kind: 'connect'; target: ContainerRef; network: string; aliases: string[]; reason: string }
+  | { kind: 'disconnect'; target: ContainerRef; network: string; reason: string };
 
 export type ActionKind = Action['kind'];
 
