@@ -224,7 +224,8 @@ export function planGateway(
     }
     const target = gatewayRef(keep);
     for (const n of live.connect) out.before.push({ kind: 'connect', target, network: n.name, aliases: n.aliases ?? [], reason: 'network added' });
-    for (const network of live.disconnect) out.before.push({ kind: 'disconnect', target, network, reason: 'network left the project' });
+    // Left once the replicas are done: until they roll off it, the gateway may reach them by their address there.
+    for (const network of live.disconnect) out.after.push({ kind: 'disconnect', target, network, reason: 'network left the project' });
     if (keep.state === 'created' || keep.state === 'exited') {
       out.before.push({ kind: 'start', target: gatewayRef(keep), reason: `gateway ${keep.state}` });
     } else if (keep.state === 'paused') {
