@@ -3,32 +3,19 @@
 // Through the daemon's real EastWestRuntime and ProjectReconciler, on the fake engine with a build held back by the test.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { gatewayName } from './api/east-west.ts';
 import type { BuildOptions, BuildProgress } from './api/engine.ts';
 import { isCmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { FakeEngine } from './engine/fake-engine.ts';
+import { gatewayTestHome } from './gateway-test-kit.ts';
 import { EastWestRuntime } from './gateway-wiring.ts';
 import { ProjectReconciler } from './reconcile/loop.ts';
 import { desired, project, svc } from './reconcile/testing.ts';
 
-// A base image keeps the build context small (no host node binary to hash or pack): the timing is the test's own.
 const BASE = 'cmesh-test/gateway-base:1';
-let home = '';
-const savedBase = process.env['CMESH_GATEWAY_BASE_IMAGE'];
-before(async () => {
-  home = await mkdtemp(join(tmpdir(), 'cm-gwfirst-'));
-  process.env['CMESH_GATEWAY_BASE_IMAGE'] = BASE;
-});
-after(async () => {
-  if (savedBase === undefined) delete process.env['CMESH_GATEWAY_BASE_IMAGE'];
-  else process.env['CMESH_GATEWAY_BASE_IMAGE'] = savedBase;
-  await rm(home, { recursive: true, force: true });
-});
+const dir = gatewayTestHome('cm-gwfirst-', BASE);
 
 const HTTP = { ...svc('defaults').mesh, protocol: 'http' as const, protocolExplicit: true };
 
@@ -79,7 +66,7 @@ function firstUp(engine: FakeEngine, name: string) {
   const d = desired(project(name, [svc('api', { expose: [3000], mesh: HTTP, replicas: 2 }), svc('job')], { eastWest: true }));
   const events: DaemonEvent[] = [];
   const emit = (e: DaemonEvent) => void events.push(e);
-  const ew = new EastWestRuntime({ home, engine, rows: () => [], emit, publishMs: 1000 });
+  const ew = new EastWestRuntime({ home: dir.home, engine, rows: () => [], emit, publishMs: 1000 });
   const abort = new AbortController();
   const loop = new ProjectReconciler({
     engine,

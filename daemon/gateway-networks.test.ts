@@ -3,31 +3,18 @@
 // disconnected, never recreated; observe reads its endpoints' aliases by inspect and the next pass has nothing to do.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { DesiredProject } from './api/desired.ts';
 import { gatewayName } from './api/east-west.ts';
 import type { ProjectSpec } from './api/project.ts';
 import { FakeEngine } from './engine/fake-engine.ts';
+import { gatewayTestHome } from './gateway-test-kit.ts';
 import { EastWestRuntime } from './gateway-wiring.ts';
 import { ProjectReconciler } from './reconcile/loop.ts';
 import { desired, project, svc } from './reconcile/testing.ts';
 
-// A base image keeps the build context small (no host node binary to hash or pack).
 const BASE = 'cmesh-test/gateway-base:nets';
-let home = '';
-const savedBase = process.env['CMESH_GATEWAY_BASE_IMAGE'];
-before(async () => {
-  home = await mkdtemp(join(tmpdir(), 'cm-gwnets-'));
-  process.env['CMESH_GATEWAY_BASE_IMAGE'] = BASE;
-});
-after(async () => {
-  if (savedBase === undefined) delete process.env['CMESH_GATEWAY_BASE_IMAGE'];
-  else process.env['CMESH_GATEWAY_BASE_IMAGE'] = savedBase;
-  await rm(home, { recursive: true, force: true });
-});
+const dir = gatewayTestHome('cm-gwnets-', BASE);
 
 const HTTP = { ...svc('defaults').mesh, protocol: 'http' as const, protocolExplicit: true };
 const net = (name: string): ProjectSpec['networks'][string] => ({ name, engineName: `gwnets_${name}`, external: false, internal: false, labels: {} });
@@ -46,7 +33,7 @@ test('a network added is joined and a network dropped is left by the running gat
   engine.addImage(BASE);
   engine.addImage('example/api:1');
   let d: DesiredProject = base;
-  const ew = new EastWestRuntime({ home, engine, rows: () => [], emit: () => {}, publishMs: 1000 });
+  const ew = new EastWestRuntime({ home: dir.home, engine, rows: () => [], emit: () => {}, publishMs: 1000 });
   const abort = new AbortController();
   const loop = new ProjectReconciler({
     engine,
