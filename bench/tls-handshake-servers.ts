@@ -4,12 +4,18 @@
 // primary's listening socket is shared and every worker accepts on it, like nginx's workers (no hand-off hop).
 // Child mode: `tls-handshake-servers.ts --floor|--tls-only|--cmesh PORT DIR PROCS [UPSTREAM…]`, prints `ready` when listening.
 
+import { type ChildProcess, spawn } from 'node:child_process';
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
-import type { ServedCert } from '../mesh/tls/cert-store.ts';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
+import type { ServedCert } from '../mesh/tls/cert-store.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 import { childMode } from './args.ts';
+import { waitPort } from './proxy-load.ts';
+import { waitReady } from './tls-fixture.ts';
 
 const BODY = 'x'.repeat(1024);
 
@@ -20,10 +26,23 @@ async function floorServer(dir: string): Promise<Server> {
   return createServer({ cert: read('leaf.crt'), key: read('leaf.key'), minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] }, answer);
 }
 
-/** One fixed 1 KiB answer to the first bytes, then close. */
-function answer(socket: Socket): void {
+const HEAD = `HTTP/1.1 200 OK\r\ncontent-length: ${BODY.length}\r\n`;
+const KEEP = Buffer.from(`${HEAD}\r\n${BODY}`, 'latin1');
+const LAST = Buffer.from(`${HEAD}connection: close\r\n\r\n${BODY}`, 'latin1');
+/** wrk's header in the benches' handshake loads (bench/tls-fixture.ts), matched as sent: a native search a read. */
+const CLOSE = Buffer.from('Connection: close');
+
+/**
+ * The fixed 1 KiB answer to each read (wrk sends one request a read and waits for its answer); a request with
+ * `Connection: close` gets it and the connection ends (one handshake a request), any other keeps the connection open,
+ * so the same server is the floor of a keep-alive HTTPS request too (no HTTP parsing: a floor, not a server).
+ */
+export function answer(socket: Socket): void {
   socket.on('error', () => socket.destroy());
-  socket.once('data', () => socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${BODY.length}\r\nconnection: close\r\n\r\n${BODY}`));
+  socket.on('data', (chunk: Buffer) => {
+    if (chunk.includes(CLOSE)) socket.end(LAST);
+    else socket.write(KEEP);
+  });
 }
 
 /** The bench's leaf as cmesh serves it (mesh/tls/cert-store.ts: whole chain, the CA for client certificates). */
@@ -94,6 +113,30 @@ http {
     location / { ${location} }
   }
 }\n`;
+}
+
+export type TlsServerKind = 'nginx' | '--floor' | '--tls-only' | '--cmesh';
+
+/**
+ * Starts nginx (nginxHandshakeConf: `return 200` itself, or proxying to `upstreams`) or one of this file's child modes
+ * with `procs` processes on a free port, the leaf in `dir`; the process goes into `children` at once, so a start that
+ * fails is still stopped.
+ */
+export async function startTlsServer(kind: TlsServerKind, dir: string, procs: number, upstreams: number[], children: ChildProcess[]): Promise<{ port: number; process: ChildProcess }> {
+  const port = await freePort();
+  if (kind === 'nginx') {
+    const conf = join(dir, `nginx-${port}.conf`);
+    writeFileSync(conf, nginxHandshakeConf(dir, port, procs, upstreams));
+    const process = spawn('nginx', ['-p', dir, '-c', conf], { stdio: 'ignore' });
+    children.push(process);
+    await waitPort(port);
+    return { port, process };
+  }
+  const args = [...DAEMON_V8_FLAGS, '--import', 'tsx', fileURLToPath(import.meta.url), kind, String(port), dir, String(procs), ...upstreams.map(String)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  await waitReady(child, `${kind} server`);
+  return { port, process: child };
 }
 
 const run = childMode(['--floor', '--tls-only', '--cmesh'] as const);

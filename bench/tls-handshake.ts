@@ -7,21 +7,15 @@
 // functions optimised in successive 8 s windows), so node targets need a longer --warmup than nginx to be at steady state.
 // Run: `npx tsx bench/tls-handshake.ts [--rounds 3] [--seconds 4] [--warmup 2] [--only node-1p,nginx-1w] [--json]`.
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
-import { freePort } from '../test/helpers/free-port.ts';
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { benchArgs, usageError } from './args.ts';
 import { loadAverage, median } from './proxy-product.ts';
 import { PATH, cpuSeconds, have } from './proxy-peers.ts';
-import { waitPort } from './proxy-load.ts';
-import { nginxHandshakeConf } from './tls-handshake-servers.ts';
-import { log, waitReady, withTlsBench } from './tls-fixture.ts';
+import { type TlsServerKind, startTlsServer } from './tls-handshake-servers.ts';
+import { log, withTlsBench } from './tls-fixture.ts';
 import { parseWrk } from './wrk.ts';
 
-const SERVERS = fileURLToPath(new URL('./tls-handshake-servers.ts', import.meta.url));
 const TARGETS = ['nginx-1w', 'nginx-2w', 'node-1p', 'node-2p', 'cmesh-tls-1p', 'nginx-proxy-1w', 'nginx-proxy-2w', 'cmesh-1p', 'cmesh-2p'] as const;
 type Target = (typeof TARGETS)[number];
 
@@ -85,24 +79,13 @@ function handshakes(t: Running, seconds: number): Sample {
   return { rps, serverUs: per(s1 - s0), clientUs: per(c1 - c0), errors };
 }
 
-/** Starts one target; its process goes into `children` at once, so a start that fails is still stopped. */
+/** Starts one target (bench/tls-handshake-servers.ts). */
 async function start(name: Target, dir: string, upstreams: number[], children: ChildProcess[]): Promise<Running> {
-  const port = await freePort();
   const procs = name.endsWith('2p') || name.endsWith('2w') ? 2 : 1;
-  if (name.startsWith('nginx')) {
-    const conf = join(dir, `nginx-${port}.conf`);
-    writeFileSync(conf, nginxHandshakeConf(dir, port, procs, name.startsWith('nginx-proxy') ? upstreams : []));
-    const process = spawn('nginx', ['-p', dir, '-c', conf], { stdio: 'ignore' });
-    children.push(process);
-    await waitPort(port);
-    return { name, port, process };
-  }
-  const mode = name.startsWith('node') ? '--floor' : name.startsWith('cmesh-tls') ? '--tls-only' : '--cmesh';
-  const args = [...DAEMON_V8_FLAGS, '--import', 'tsx', SERVERS, mode, String(port), dir, String(procs), ...upstreams.map(String)];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  await waitReady(child, name);
-  return { name, port, process: child };
+  const kind: TlsServerKind = name.startsWith('nginx') ? 'nginx' : name.startsWith('node') ? '--floor' : name.startsWith('cmesh-tls') ? '--tls-only' : '--cmesh';
+  const proxying = name.startsWith('nginx-proxy') || kind === '--cmesh';
+  const { port, process } = await startTlsServer(kind, dir, procs, proxying ? upstreams : [], children);
+  return { name, port, process };
 }
 
 async function main(): Promise<void> {

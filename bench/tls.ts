@@ -16,6 +16,7 @@ import { freePort } from '../test/helpers/free-port.ts';
 import { waitPort } from './proxy-load.ts';
 import { have } from './proxy-peers.ts';
 import { childMode } from './args.ts';
+import { startTlsServer } from './tls-handshake-servers.ts';
 import { type Sample, log, measureHttps, nginxTlsConf, stopTlsBench, tlsBenchArgs, tlsBenchFixture, waitReady } from './tls-fixture.ts';
 import { loadAverage, median } from './proxy-product.ts';
 
@@ -36,21 +37,6 @@ async function serveTls(port: number, dir: string, upstreams: number[]): Promise
   process.stdout.write('ready\n');
 }
 
-/**
- * Child mode: node's TLS server alone, same certificate and options, one fixed response a connection (no proxy): the
- * floor of a handshake on node, so the handshake ratio splits into node's share and cmesh's.
- */
-async function serveTlsFloor(port: number, dir: string): Promise<void> {
-  const { createServer } = await import('node:tls');
-  const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
-  const body = 'x'.repeat(1024);
-  const server = createServer({ cert: read('leaf.crt'), key: read('leaf.key'), minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] }, (socket) => {
-    socket.on('error', () => socket.destroy());
-    socket.once('data', () => socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`));
-  });
-  server.listen(port, '127.0.0.1', () => process.stdout.write('ready\n'));
-}
-
 async function main({ rounds, seconds, json }: ReturnType<typeof tlsBenchArgs>): Promise<void> {
   if (!have('wrk') || !have('nginx')) throw new Error('bench/tls.ts needs wrk and nginx: apt-get install -y wrk nginx');
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-tls-'));
@@ -62,11 +48,12 @@ async function main({ rounds, seconds, json }: ReturnType<typeof tlsBenchArgs>):
     const child = (mode: string, port: number): ChildProcess =>
       spawn(process.execPath, [...DAEMON_V8_FLAGS, '--import', 'tsx', fileURLToPath(import.meta.url), mode, String(port), dir, ...upstreams.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const cmesh = child('--serve-tls', cmeshPort);
-    const floorPort = await freePort();
-    const floor = child('--serve-tls-floor', floorPort);
-    children.push(cmesh, floor);
+    children.push(cmesh);
     await waitReady(cmesh, 'cmesh');
-    await waitReady(floor, 'node TLS floor');
+    // node's bare TLS server, same certificate, a fixed answer and no proxy (bench/tls-handshake-servers.ts): the floor
+    // of a handshake on node, so the handshake ratio splits into node's share and cmesh's.
+    const floor = await startTlsServer('--floor', dir, 1, [], children);
+    const floorPort = floor.port;
     writeFileSync(join(dir, 'nginx.conf'), nginxTlsConf(dir, nginxPort, upstreams));
     const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
     children.push(nginx);
@@ -76,25 +63,24 @@ async function main({ rounds, seconds, json }: ReturnType<typeof tlsBenchArgs>):
       { name: 'nginx', pid: nginx.pid!, port: nginxPort },
     ];
     const ratios: Record<'keepalive' | 'handshake', { rps: number[]; cpu: number[] }> = { keepalive: { rps: [], cpu: [] }, handshake: { rps: [], cpu: [] } };
-    /** cmesh's CPU a handshake over node's bare TLS server in the same round: cmesh's own share, least bent by load. */
-    const overFloor: number[] = [];
+    /** cmesh's CPU a request over node's bare TLS server in the same round: cmesh's own share, least bent by load. */
+    const overFloor: Record<'keepalive' | 'handshake', number[]> = { keepalive: [], handshake: [] };
     const rows: string[] = [];
     // Warm-up: JIT, session tables, upstream keep-alive pools.
     for (const p of paths) measureHttps(p.pid, p.port, 2, false);
     for (let r = 0; r < rounds; r++) {
       for (const mode of ['keepalive', 'handshake'] as const) {
-        // The floor answers without a replica: it is measured for handshakes only.
-        const inMode = mode === 'handshake' ? [...paths, { name: 'floor', pid: floor.pid!, port: floorPort }] : paths;
+        const inMode = [...paths, { name: 'floor', pid: floor.process.pid!, port: floorPort }];
         const order = r % 2 === 0 ? inMode : [...inMode].reverse();
         const got: Record<string, Sample> = {};
         for (const p of order) got[p.name] = measureHttps(p.pid, p.port, seconds, mode === 'handshake');
         const c = got['cmesh']!;
         const n = got['nginx']!;
-        const f = got['floor'];
+        const f = got['floor']!;
         ratios[mode].rps.push(c.rps / n.rps);
         ratios[mode].cpu.push(c.cpuUsPerReq / n.cpuUsPerReq);
-        if (f !== undefined) overFloor.push(c.cpuUsPerReq / f.cpuUsPerReq);
-        const floorText = f === undefined ? '' : `, node TLS floor ${f.rps.toFixed(0)}/s ${f.cpuUsPerReq.toFixed(0)} µs CPU/req`;
+        overFloor[mode].push(c.cpuUsPerReq / f.cpuUsPerReq);
+        const floorText = `, node TLS floor ${f.rps.toFixed(0)}/s ${f.cpuUsPerReq.toFixed(0)} µs CPU/req`;
         const line = `round ${r + 1} ${mode}: cmesh ${c.rps.toFixed(0)}/s ${c.cpuUsPerReq.toFixed(0)} µs CPU/req (${c.errors} errors), nginx ${n.rps.toFixed(0)}/s ${n.cpuUsPerReq.toFixed(0)} µs CPU/req (${n.errors} errors)${floorText}, load ${loadAverage()}`;
         rows.push(line);
         log(line);
@@ -107,13 +93,14 @@ async function main({ rounds, seconds, json }: ReturnType<typeof tlsBenchArgs>):
       handshakeRpsRatio: median(ratios.handshake.rps),
       keepaliveCpuRatio: median(ratios.keepalive.cpu),
       handshakeCpuRatio: median(ratios.handshake.cpu),
-      handshakeCpuOverFloor: median(overFloor),
+      keepaliveCpuOverFloor: median(overFloor.keepalive),
+      handshakeCpuOverFloor: median(overFloor.handshake),
       load: loadAverage(),
       rows,
     };
     if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else {
-      log(`median cmesh/nginx: keep-alive req/s ${summary.keepaliveRpsRatio.toFixed(2)}x (CPU/req ${summary.keepaliveCpuRatio.toFixed(2)}x), new handshakes/s ${summary.handshakeRpsRatio.toFixed(2)}x (CPU/req ${summary.handshakeCpuRatio.toFixed(2)}x); handshake CPU cmesh/node floor ${summary.handshakeCpuOverFloor.toFixed(2)}x`);
+      log(`median cmesh/nginx: keep-alive req/s ${summary.keepaliveRpsRatio.toFixed(2)}x (CPU/req ${summary.keepaliveCpuRatio.toFixed(2)}x), new handshakes/s ${summary.handshakeRpsRatio.toFixed(2)}x (CPU/req ${summary.handshakeCpuRatio.toFixed(2)}x); CPU/req cmesh/node floor keep-alive ${summary.keepaliveCpuOverFloor.toFixed(2)}x, handshake ${summary.handshakeCpuOverFloor.toFixed(2)}x`);
     }
   } finally {
     await stopTlsBench(dir, children, echoes);
@@ -121,10 +108,8 @@ async function main({ rounds, seconds, json }: ReturnType<typeof tlsBenchArgs>):
 }
 
 // Child modes, started by main() here and by bench/h2.ts as `tls.ts MODE PORT DIR UPSTREAM…`.
-const childRun = childMode(['--serve-tls', '--serve-tls-floor'] as const);
-if (childRun?.mode === '--serve-tls-floor') {
-  await serveTlsFloor(Number(childRun.args[0]), childRun.args[1]!);
-} else if (childRun?.mode === '--serve-tls') {
+const childRun = childMode(['--serve-tls'] as const);
+if (childRun?.mode === '--serve-tls') {
   await serveTls(Number(childRun.args[0]), childRun.args[1]!, childRun.args.slice(2).map(Number));
 } else {
   const args = tlsBenchArgs('tls.ts');

@@ -104,8 +104,10 @@ export class TlsServing {
       if (rejected) this.#report('bad-client-cert', `client certificate refused: ${String(rejected)}`, name);
       else this.#report(problemReason(err), err.message, name);
     });
-    // Handshakes without SNI use the server's own context: it follows the default certificate's renewals.
-    const off = fallback.onRenew(() => server.setSecureContext(fallback.contextOptions()));
+    // Handshakes without SNI use the server's own context: it follows the default certificate's renewals. The ticket
+    // keys go along (setSecureContext would draw new ones): sessions issued before a renewal still resume, instead of
+    // every client paying a full handshake at once.
+    const off = fallback.onRenew(() => server.setSecureContext({ ...fallback.contextOptions(), ticketKeys: server.getTicketKeys() }));
     server.once('close', off);
     return server;
   }
