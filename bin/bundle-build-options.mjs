@@ -94,16 +94,17 @@ export function buildOptions(root, name, entry, dir, externals, split) {
             externals.add(args.path);
             return { contents: lazyShim(args.path), loader: 'js' };
           });
-          b.onLoad({ filter: /\.tsx?$/ }, ownImportMetaUrl);
+          b.onLoad({ filter: /\.tsx?$/ }, (args) => ownImportMetaUrl(root, args));
         },
       },
     ],
   };
 }
 
-// Each of our sources keeps its own import.meta.url (package.json, the repo root are found through it).
-function ownImportMetaUrl(args) {
-  if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+// Each of our sources keeps its own import.meta.url (package.json, the repo root are found through it). Ours are those
+// under the package root but not in its node_modules: an installed cmesh's root is itself inside a node_modules.
+function ownImportMetaUrl(root, args) {
+  if (relative(root, args.path).split(sep).includes('node_modules')) return undefined;
   const source = readFileSync(args.path, 'utf8');
   const contents = source.replaceAll(META_URL, JSON.stringify(pathToFileURL(args.path).href));
   return { contents, loader: args.path.endsWith('.tsx') ? 'tsx' : args.path.endsWith('.ts') ? 'ts' : 'js' };
@@ -148,7 +149,7 @@ export function fastBuildOptions(root, entry, dir) {
             contents: `throw Object.assign(new Error(${JSON.stringify(`${args.path} is not in the CLI's fast bundle`)}), { code: '${FAST_PATH_MISS}' });\n`,
             loader: 'js',
           }));
-          b.onLoad({ filter: /\.(tsx?|mjs)$/ }, ownImportMetaUrl);
+          b.onLoad({ filter: /\.(tsx?|mjs)$/ }, (args) => ownImportMetaUrl(root, args));
         },
       },
     ],
