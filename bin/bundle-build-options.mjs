@@ -3,7 +3,7 @@
 // and the CLI's fast bundle (fastBuildOptions). Plain JS for the same reason as bundle-cache.mjs.
 
 import { readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CHUNK_HOOK } from './bundle-chunks.mjs';
 
@@ -122,6 +122,7 @@ const FAST_PATH_MISS = 'CMESH_FAST_PATH_MISS';
  */
 export function fastBuildOptions(root, entry, dir) {
   const bin = join(root, 'bin');
+  const daemonClient = join(resolve(root), 'cli', 'daemon-client.ts');
   return {
     ...baseOptions(root, entry),
     format: 'cjs',
@@ -130,6 +131,9 @@ export function fastBuildOptions(root, entry, dir) {
       {
         name: 'cmesh-fast-bundle',
         setup(b) {
+          // The daemon client's one request over node:net instead of node:http's modules, parser and agent
+          // (cli/fast-http.ts): in this bundle only, where the requests are `ps` and `up -d`'s.
+          b.onResolve({ filter: /^node:http$/ }, (args) => (args.importer === daemonClient ? { path: join(root, 'cli', 'fast-http.ts') } : undefined));
           b.onResolve({ filter: /.*/ }, async (args) => {
             if (args.kind !== 'dynamic-import' || args.pluginData === 'cmesh-resolved') return undefined;
             // A dynamic import() of a builtin would start node's ESM loader (~10 ms) just to hand back the module.
