@@ -1,8 +1,8 @@
 // CLI start benchmark (issue #15 part 1: every verb starts fast). A real daemon (own CMESH_HOME) and a real running
 // project (2 busybox httpd replicas); docker-compose 1.29 runs the same services as its own project beside it.
-// cmesh runs as a user's shell runs it: the installed command bin/cmesh (package.json "bin", a sh launcher that keeps
-// the host's NODE_EXTRA_CA_CERTS from node's eager start-up parse); `node bin/cmesh.js` beside it is the same CLI
-// without the launcher. Run it with the host's environment and under `env -u NODE_EXTRA_CA_CERTS`.
+// cmesh runs as a user's shell runs it: through npm's link to the installed command, bin/cmesh (package.json "bin",
+// a sh launcher that keeps the host's NODE_EXTRA_CA_CERTS from node's eager start-up parse); `node bin/cmesh.js` beside
+// it is the same CLI without the launcher. Run it with the host's environment and under `env -u NODE_EXTRA_CA_CERTS`.
 // Each case is one process start, timed by bash around the command: wall ($EPOCHREALTIME) and CPU (user+sys of the
 // child from `times`, which load bends far less than wall). Rounds are interleaved (every case once per step, the
 // order reversed every other round) so each ratio compares runs taken under the same load.
@@ -14,9 +14,9 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cleanup, newRunId, ROOT, run, testLabels } from '../test/helpers/docker.ts';
 import { benchArgs } from './args.ts';
 import { median } from './median.ts';
@@ -51,7 +51,9 @@ interface Case {
 
 let work = '';
 const env = (): NodeJS.ProcessEnv => ({ ...process.env, CMESH_HOME: join(work, 'home'), XDG_CACHE_HOME: join(work, 'xdg'), NO_COLOR: '1' });
-const cmeshArgv = (...rest: string[]): string[] => [join(ROOT, 'bin/cmesh'), ...rest];
+/** The command as npm installs it: a symlink in node_modules/.bin to bin/cmesh (cases run in the work dir). */
+const LINKED = join('node_modules', '.bin', 'cmesh');
+const cmeshArgv = (...rest: string[]): string[] => [`./${LINKED}`, ...rest];
 /** The same CLI without the launcher (how tests and scripts call it), and a checkout's CLI: its launcher if it has one. */
 const nodeArgv = (checkout: string, ...rest: string[]): string[] => [process.execPath, join(checkout, 'bin/cmesh.js'), ...rest];
 const checkoutArgv = (checkout: string, ...rest: string[]): string[] =>
@@ -119,6 +121,8 @@ function once(c: Case): Promise<Sample> {
 
 async function setUp(): Promise<void> {
   work = await mkdtemp(join(tmpdir(), 'cmesh-bench-cli-'));
+  await mkdir(join(work, dirname(LINKED)), { recursive: true });
+  await symlink(join(ROOT, 'bin', 'cmesh'), join(work, LINKED));
   const labels = Object.entries(testLabels(runId)).map(([k, v]) => `      ${k}: "${v}"\n`).join('');
   const service = (scale: string): string =>
     `  web:\n    image: ${IMAGE}\n    command: ["sh", "-c", "mkdir -p /www && echo hi > /www/index.html && exec busybox httpd -f -p 8080 -h /www"]\n` +
