@@ -118,7 +118,7 @@ test('net errors carry node\'s codes (the daemon client tells "no daemon" by the
   await assert.rejects(send(await raw('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel')), { code: 'ECONNRESET' });
 });
 
-test('what it cannot read is a fast-path miss, never a body; an upgrade is not its to make; an abort is an AbortError', async () => {
+test('what it cannot read is a fast-path miss, never a body; an upgrade is not its to make; a reader stopping early closes the connection; an abort is an AbortError', async () => {
   for (const answer of [
     'SSH-2.0-OpenSSH\r\n\r\n',
     'HTTP/1.1 100 Continue\r\n\r\n',
@@ -132,6 +132,26 @@ test('what it cannot read is a fast-path miss, never a body; an upgrade is not i
     await assert.rejects(send(await raw(answer)), { code: FAST_PATH_MISS }, JSON.stringify(answer));
   }
   assert.throws(() => request({ socketPath: join(dir, 'x.sock'), headers: { connection: 'Upgrade', upgrade: 'cmesh-io' } }), { code: FAST_PATH_MISS });
+  // A reader that stops early closes the connection: the server sees it end while its answer is still open.
+  let closed: () => void = () => undefined;
+  const sawClose = new Promise<void>((r) => (closed = r));
+  const endless = await listen(
+    createServer((s) => {
+      s.on('error', () => undefined);
+      s.on('close', () => closed());
+      s.once('data', () => s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\none\r\n'));
+    }),
+  );
+  const early = request({ socketPath: endless, path: '/' });
+  const res = await new Promise<FastResponse>((resolve) => {
+    early.once('response', resolve);
+    early.end();
+  });
+  for await (const chunk of res) {
+    assert.equal(String(chunk), 'one');
+    break; // destroys the response
+  }
+  await sawClose;
   const slow = await listen(createServer((s) => s.on('error', () => undefined)));
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 20);

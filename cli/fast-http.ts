@@ -141,7 +141,14 @@ function exchange(socket: Socket, req: EventEmitter, signal: AbortSignal | undef
         if (end < 0) return;
         const parsed = parseHead(head.subarray(0, end).toString('latin1'));
         if (parsed === undefined || parsed.statusCode < 200) throw miss('a response head it cannot read');
-        const readable = new Readable({ read: () => undefined });
+        // Destroyed by its reader (the daemon client's stream() once it has the result), it closes the connection.
+        const readable = new Readable({
+          read: () => undefined,
+          destroy: (err, cb) => {
+            socket.destroy();
+            cb(err);
+          },
+        });
         // A body error may come before the caller, a microtask later, reads: it gets it from the stream's state then
         // (for await, readline); without a listener the 'error' event would crash the process first.
         readable.on('error', () => undefined);
