@@ -1,18 +1,22 @@
 // CLI start benchmark (issue #15 part 1: every verb starts fast). A real daemon (own CMESH_HOME) and a real running
 // project (2 busybox httpd replicas); docker-compose 1.29 runs the same services as its own project beside it.
+// cmesh runs as a user's shell runs it: through npm's link to the installed command, bin/cmesh (package.json "bin",
+// a sh launcher that keeps the host's NODE_EXTRA_CA_CERTS from node's eager start-up parse); `node bin/cmesh.js` beside
+// it is the same CLI without the launcher. Run it with the host's environment and under `env -u NODE_EXTRA_CA_CERTS`.
 // Each case is one process start, timed by bash around the command: wall ($EPOCHREALTIME) and CPU (user+sys of the
 // child from `times`, which load bends far less than wall). Rounds are interleaved (every case once per step, the
 // order reversed every other round) so each ratio compares runs taken under the same load.
-//   node -e 0 (the floor) · cmesh --version · cmesh ps · cmesh ps with CMESH_PROJECT_CACHE=0 (the full compose load)
+//   node -e 0 (the floor, and without NODE_EXTRA_CA_CERTS) · cmesh --version · cmesh ps · cmesh ps with CMESH_PROJECT_CACHE=0 (the full compose load)
 //   · cmesh ps with CMESH_FAST_PATH=0 (the full CLI) · cmesh -p <name> ls · cmesh up -d (no-op) · docker-compose ps
-//   · docker-compose up -d (no-op)
+//   · node bin/cmesh.js ps and up -d (no-op) · docker-compose up -d (no-op)
 // Usage: npx tsx bench/cli-start.ts [--rounds N] [--reps N] [--baseline <checkout>] [--json]   (needs docker-compose 1.29 and cmesh/busybox:local:
 // scripts/build-base-images.sh). Everything is labelled dev.cmesh.test=true plus a run label and removed at the end.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { cleanup, newRunId, ROOT, run, testLabels } from '../test/helpers/docker.ts';
 import { benchArgs } from './args.ts';
 import { median } from './median.ts';
@@ -41,16 +45,24 @@ interface Sample {
 interface Case {
   name: string;
   argv: string[];
-  env?: Record<string, string>;
+  /** Merged over the bench's env; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
 }
 
 let work = '';
 const env = (): NodeJS.ProcessEnv => ({ ...process.env, CMESH_HOME: join(work, 'home'), XDG_CACHE_HOME: join(work, 'xdg'), NO_COLOR: '1' });
-const cmeshArgv = (...rest: string[]): string[] => [process.execPath, join(ROOT, 'bin/cmesh.js'), ...rest];
+/** The command as npm installs it: a symlink in node_modules/.bin to bin/cmesh (cases run in the work dir). */
+const LINKED = join('node_modules', '.bin', 'cmesh');
+const cmeshArgv = (...rest: string[]): string[] => [`./${LINKED}`, ...rest];
+/** The same CLI without the launcher (how tests and scripts call it), and a checkout's CLI: its launcher if it has one. */
+const nodeArgv = (checkout: string, ...rest: string[]): string[] => [process.execPath, join(checkout, 'bin/cmesh.js'), ...rest];
+const checkoutArgv = (checkout: string, ...rest: string[]): string[] =>
+  existsSync(join(checkout, 'bin/cmesh')) ? [join(checkout, 'bin/cmesh'), ...rest] : nodeArgv(checkout, ...rest);
 const composeArgv = (...rest: string[]): string[] => ['docker-compose', '-p', composeProject, '-f', 'compose-1.29.yaml', ...rest];
 
 const CASES: Case[] = [
   { name: 'node -e 0', argv: [process.execPath, '-e', '0'] },
+  { name: 'node -e 0 (no extra CAs)', argv: [process.execPath, '-e', '0'], env: { NODE_EXTRA_CA_CERTS: undefined } },
   { name: 'cmesh --version', argv: cmeshArgv('--version') },
   { name: 'cmesh ps', argv: cmeshArgv('ps') },
   { name: 'cmesh ps (no project cache)', argv: cmeshArgv('ps'), env: { CMESH_PROJECT_CACHE: '0' } },
@@ -58,15 +70,17 @@ const CASES: Case[] = [
   { name: 'cmesh ps (full CLI)', argv: cmeshArgv('ps'), env: { CMESH_FAST_PATH: '0' } },
   { name: 'cmesh -p ls', argv: cmeshArgv('-p', cmeshProject, 'ls') },
   { name: 'cmesh up -d (no-op)', argv: cmeshArgv('up', '-d') },
+  { name: 'node bin/cmesh.js ps', argv: nodeArgv(ROOT, 'ps') },
+  { name: 'node bin/cmesh.js up -d', argv: nodeArgv(ROOT, 'up', '-d') },
   // The baseline keeps its own project cache: both CLIs' entries for this project share a file name, and each build's
   // entry invalidates the other's, so alternating runs would measure every `ps` of both with a cache miss. (Relative:
   // every case runs in the work dir.)
   ...(BASELINE
     ? [
-        { name: 'baseline ps', argv: [process.execPath, join(BASELINE, 'bin/cmesh.js'), 'ps'], env: { XDG_CACHE_HOME: 'xdg-baseline' } },
+        { name: 'baseline ps', argv: checkoutArgv(BASELINE, 'ps'), env: { XDG_CACHE_HOME: 'xdg-baseline' } },
         {
           name: 'baseline up -d (no-op)',
-          argv: [process.execPath, join(BASELINE, 'bin/cmesh.js'), 'up', '-d'],
+          argv: checkoutArgv(BASELINE, 'up', '-d'),
           env: { XDG_CACHE_HOME: 'xdg-baseline' },
         },
       ]
@@ -107,6 +121,8 @@ function once(c: Case): Promise<Sample> {
 
 async function setUp(): Promise<void> {
   work = await mkdtemp(join(tmpdir(), 'cmesh-bench-cli-'));
+  await mkdir(join(work, dirname(LINKED)), { recursive: true });
+  await symlink(join(ROOT, 'bin', 'cmesh'), join(work, LINKED));
   const labels = Object.entries(testLabels(runId)).map(([k, v]) => `      ${k}: "${v}"\n`).join('');
   const service = (scale: string): string =>
     `  web:\n    image: ${IMAGE}\n    command: ["sh", "-c", "mkdir -p /www && echo hi > /www/index.html && exec busybox httpd -f -p 8080 -h /www"]\n` +
@@ -167,9 +183,11 @@ function report(rounds: RoundResult[]): void {
     for (const c of CASES) process.stdout.write(`  ${c.name.padEnd(30)} ${f(m[c.name]!)}\n`);
     process.stdout.write(`  cmesh ps ÷ compose ps: ${ratio('cmesh ps', 'docker-compose ps')}\n`);
     process.stdout.write(`  no-op up ÷ compose no-op up: ${ratio('cmesh up -d (no-op)', 'docker-compose up -d (no-op)')}\n`);
-    const floor = m['node -e 0']!;
+    process.stdout.write(`  launcher ÷ node bin/cmesh.js: ps ${ratio('cmesh ps', 'node bin/cmesh.js ps')}; up -d ${ratio('cmesh up -d (no-op)', 'node bin/cmesh.js up -d')}\n`);
+    if (BASELINE) process.stdout.write(`  baseline no-op up ÷ compose no-op up: ${ratio('baseline up -d (no-op)', 'docker-compose up -d (no-op)')}\n`);
+    const floor = m['node -e 0 (no extra CAs)']!;
     const above = (c: string): string => `${(m[c]!.wallMs - floor.wallMs).toFixed(0)} / ${(m[c]!.cpuMs - floor.cpuMs).toFixed(0)}`;
-    process.stdout.write(`  above node's floor: ps ${above('cmesh ps')}, --version ${above('cmesh --version')}\n`);
+    process.stdout.write(`  above node's floor without extra CAs: ps ${above('cmesh ps')}, --version ${above('cmesh --version')}\n`);
   }
 }
 

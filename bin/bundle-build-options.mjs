@@ -3,7 +3,7 @@
 // and the CLI's fast bundle (fastBuildOptions). Plain JS for the same reason as bundle-cache.mjs.
 
 import { readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CHUNK_HOOK } from './bundle-chunks.mjs';
 
@@ -94,16 +94,17 @@ export function buildOptions(root, name, entry, dir, externals, split) {
             externals.add(args.path);
             return { contents: lazyShim(args.path), loader: 'js' };
           });
-          b.onLoad({ filter: /\.tsx?$/ }, ownImportMetaUrl);
+          b.onLoad({ filter: /\.tsx?$/ }, (args) => ownImportMetaUrl(root, args));
         },
       },
     ],
   };
 }
 
-// Each of our sources keeps its own import.meta.url (package.json, the repo root are found through it).
-function ownImportMetaUrl(args) {
-  if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+// Each of our sources keeps its own import.meta.url (package.json, the repo root are found through it). Ours are those
+// under the package root but not in its node_modules: an installed cmesh's root is itself inside a node_modules.
+function ownImportMetaUrl(root, args) {
+  if (relative(root, args.path).split(sep).includes('node_modules')) return undefined;
   const source = readFileSync(args.path, 'utf8');
   const contents = source.replaceAll(META_URL, JSON.stringify(pathToFileURL(args.path).href));
   return { contents, loader: args.path.endsWith('.tsx') ? 'tsx' : args.path.endsWith('.ts') ? 'ts' : 'js' };
@@ -121,6 +122,7 @@ const FAST_PATH_MISS = 'CMESH_FAST_PATH_MISS';
  */
 export function fastBuildOptions(root, entry, dir) {
   const bin = join(root, 'bin');
+  const daemonClient = join(resolve(root), 'cli', 'daemon-client.ts');
   return {
     ...baseOptions(root, entry),
     format: 'cjs',
@@ -129,6 +131,9 @@ export function fastBuildOptions(root, entry, dir) {
       {
         name: 'cmesh-fast-bundle',
         setup(b) {
+          // The daemon client's one request over node:net instead of node:http's modules, parser and agent
+          // (cli/fast-http.ts): in this bundle only, where the requests are `ps` and `up -d`'s.
+          b.onResolve({ filter: /^node:http$/ }, (args) => (args.importer === daemonClient ? { path: join(root, 'cli', 'fast-http.ts') } : undefined));
           b.onResolve({ filter: /.*/ }, async (args) => {
             if (args.kind !== 'dynamic-import' || args.pluginData === 'cmesh-resolved') return undefined;
             // A dynamic import() of a builtin would start node's ESM loader (~10 ms) just to hand back the module.
@@ -148,7 +153,7 @@ export function fastBuildOptions(root, entry, dir) {
             contents: `throw Object.assign(new Error(${JSON.stringify(`${args.path} is not in the CLI's fast bundle`)}), { code: '${FAST_PATH_MISS}' });\n`,
             loader: 'js',
           }));
-          b.onLoad({ filter: /\.(tsx?|mjs)$/ }, ownImportMetaUrl);
+          b.onLoad({ filter: /\.(tsx?|mjs)$/ }, (args) => ownImportMetaUrl(root, args));
         },
       },
     ],

@@ -5,6 +5,13 @@
 // project the project cache answers, and writes nothing otherwise; then, as for every other verb, launch.mjs runs the
 // full CLI. This file is CommonJS (bin/package.json): an ES module entry starts the ESM loader, ~10 ms of every start.
 
+// bin/cmesh (the installed command) moved NODE_EXTRA_CA_CERTS aside so node would not parse it at start: put it back
+// before anything else runs, for every child to inherit; the CLI's own TLS clients use cli/tls-client-trust.ts.
+if (process.env.CMESH_NODE_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.CMESH_NODE_EXTRA_CA_CERTS;
+  delete process.env.CMESH_NODE_EXTRA_CA_CERTS;
+}
+
 const { dirname } = require('node:path');
 const { cacheDirs, freshFastBundle } = require('./start-check.cjs');
 

@@ -3,7 +3,8 @@
 // CLI's `ps` and `up -d` run, only on a project the project cache answers; anything else goes to the full CLI.
 
 import { defaultContext } from './cli-context.ts';
-import { FAST_PATH_MISS, runFastPath } from './fast-path.ts';
+import { onFirstResponse } from './fast-http.ts';
+import { isMiss, runFastPath } from './fast-path.ts';
 import type { OutStream } from './output.ts';
 import { installProcessHooks } from './process-hooks.ts';
 
@@ -14,9 +15,19 @@ import { installProcessHooks } from './process-hooks.ts';
 export async function run(argv: string[], build: string): Promise<number | undefined> {
   (globalThis as { cmeshBuild?: string }).cmeshBuild = build;
   installProcessHooks();
+  // Output is held until the daemon first answers (cli/fast-http.ts) or the command ends: a `ps` prints its config
+  // warnings before asking, and an answer the fast client cannot read must still leave the full CLI a clean slate.
+  const held: Array<[OutStream, string]> = [];
   let wrote = false;
+  let holding = true;
+  const release = (): void => {
+    holding = false;
+    for (const [stream, chunk] of held.splice(0)) stream.write(chunk);
+  };
+  onFirstResponse(release);
   const watched = (stream: OutStream): OutStream => ({
     write: (chunk: string) => {
+      if (holding) return held.push([stream, chunk]) > 0;
       wrote = true;
       return stream.write(chunk);
     },
@@ -26,11 +37,15 @@ export async function run(argv: string[], build: string): Promise<number | undef
   });
   const ctx = defaultContext();
   try {
-    return await runFastPath(argv, { ...ctx, stdout: watched(ctx.stdout), stderr: watched(ctx.stderr) }, { cachedOnly: true });
+    const code = await runFastPath(argv, { ...ctx, stdout: watched(ctx.stdout), stderr: watched(ctx.stderr) }, { cachedOnly: true });
+    release();
+    return code;
   } catch (err) {
-    // A module outside this bundle was reached (the project changed under a cached `up -d`): the full CLI runs the
-    // command from the start, which is only sound while nothing of this run was written.
-    if ((err as { code?: unknown } | null)?.code === FAST_PATH_MISS && !wrote) return undefined;
+    // A module outside this bundle was reached (the project changed under a cached `up -d`), or a daemon answer
+    // cli/fast-http.ts cannot read: the full CLI runs the command from the start, which is only sound while nothing
+    // of this run was written.
+    if (isMiss(err) && !wrote) return undefined;
+    release();
     throw err;
   }
 }

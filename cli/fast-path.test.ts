@@ -39,10 +39,14 @@ before(async () => {
       const frames = (JSON.parse(body) as { services: string[] }).services.includes('gone')
         ? [{ kind: 'error', error: { code: 'CMESH_E_SERVICE_NOT_FOUND', message: 'no service "gone"', hint: 'see cmesh services' } }]
         : [{ kind: 'progress', text: 'Container fastp-web-1  Running' }, { kind: 'result', value: { generation: 1 } }];
+      // Frame by frame, as the daemon streams an operation: a chunked body.
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-      res.end(frames.map((f) => `${JSON.stringify(f)}\n`).join(''));
+      for (const f of frames) res.write(`${JSON.stringify(f)}\n`);
+      res.end();
       return;
     }
+    // An interim 100 before the answer: node:http skips it, the fast bundle's client (cli/fast-http.ts) hands over.
+    if (req.url?.includes('service=interim')) res.writeContinue();
     if (req.url?.includes('service=gone')) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'CMESH_E_SERVICE_NOT_FOUND', message: 'no service "gone"', hint: 'see cmesh services' } }));
@@ -149,8 +153,11 @@ test('outside the fast path’s shapes nothing runs early: help and usage errors
 
 const BIN = fileURLToPath(new URL('../bin/cmesh.js', import.meta.url));
 
-/** bin/cmesh.js as a user runs it; `fast: false` is the full CLI. `esm`: whether node ran an ES module (the full CLI). */
-async function spawnCli(argv: string[], fast: boolean): Promise<{ code: number | null; out: string; err: string; esm: boolean }> {
+/**
+ * bin/cmesh.js as a user runs it; `fast: false` is the full CLI. `esm`: whether node ran an ES module (the full CLI);
+ * `http`: whether node:http was loaded (the fast bundle asks the daemon through cli/fast-http.ts).
+ */
+async function spawnCli(argv: string[], fast: boolean): Promise<{ code: number | null; out: string; err: string; esm: boolean; http: boolean }> {
   const loaded = join(dir, `loaded-${fast}.json`);
   const env = { ...process.env, CMESH_HOME: dir, XDG_CACHE_HOME: join(dir, 'cache-bin'), NO_COLOR: '1', LOADED_OUT: loaded, CMESH_FAST_PATH: fast ? '1' : '0' };
   const child = spawn(process.execPath, ['-r', join(dir, 'loaded.cjs'), BIN, ...argv], { cwd: dir, env, timeout: 60_000 });
@@ -160,22 +167,26 @@ async function spawnCli(argv: string[], fast: boolean): Promise<{ code: number |
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const modules = JSON.parse(await readFile(loaded, 'utf8')) as string[];
-  return { code, out, err, esm: modules.some((m) => m.endsWith('internal/modules/esm/module_job')) };
+  return { code, out, err, esm: modules.some((m) => m.endsWith('internal/modules/esm/module_job')), http: modules.includes('NativeModule http') };
 }
 
 test('through bin/cmesh.js, the fast bundle prints and exits as the full CLI does, without running an ES module', { timeout: 180_000 }, async () => {
   await writeFile(join(dir, 'loaded.cjs'), "process.on('exit', () => require('node:fs').writeFileSync(process.env.LOADED_OUT, JSON.stringify(process.moduleLoadList)));\n");
   // The first start may build the bundles; the full CLI's `ps` fills this CLI build's project cache.
   assert.equal((await spawnCli(['ps'], false)).code, 0);
-  for (const argv of [['ps'], ['ps', '--json', 'web'], ['ps', 'gone'], ['up', '-d'], ['up', '-d', 'gone'], ['-p', 'fastp', '-f', 'compose.yaml', 'up', '-d'], ['ps', '--bogus']]) {
+  const argvs = [['ps'], ['ps', '--json', 'web'], ['ps', 'gone'], ['ps', 'interim'], ['up', '-d'], ['up', '-d', 'gone'], ['-p', 'fastp', '-f', 'compose.yaml', 'up', '-d'], ['ps', '--bogus']];
+  for (const argv of argvs) {
     const full = await spawnCli(argv, false);
     requests.length = 0;
     upBodies.length = 0;
     const fast = await spawnCli(argv, true);
     assert.deepEqual({ code: fast.code, out: fast.out, err: fast.err }, { code: full.code, out: full.out, err: full.err }, argv.join(' '));
     assert.equal(full.esm, true);
-    // `--bogus` is commander's to reject: the fast bundle leaves it to the full CLI.
-    assert.equal(fast.esm, argv.includes('--bogus'), `${argv.join(' ')}: ${fast.esm ? 'the full CLI ran' : 'the fast bundle ran'}`);
+    // `--bogus` is commander's to reject: the fast bundle leaves it to the full CLI; so is an answer its client
+    // cannot read (`interim`), after it asked but before it wrote anything.
+    const handedOver = argv.includes('--bogus') || argv.includes('interim');
+    assert.equal(fast.esm, handedOver, `${argv.join(' ')}: ${fast.esm ? 'the full CLI ran' : 'the fast bundle ran'}`);
+    if (!handedOver) assert.equal(fast.http, false, `${argv.join(' ')}: the fast bundle loaded node:http`);
     if (!argv.includes('--bogus')) assert.equal(requests.length + upBodies.length > 0, true, 'it asked the daemon');
   }
 });

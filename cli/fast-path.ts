@@ -83,7 +83,11 @@ export function fastGlobals(argv: readonly string[]): { globals: GlobalOptions; 
  */
 export const FAST_PATH_MISS = 'CMESH_FAST_PATH_MISS';
 
-const isMiss = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === FAST_PATH_MISS;
+/** A miss, or the daemon client's protocol error caused by one (cli/fast-http.ts: a response it cannot read). */
+export const isMiss = (err: unknown): boolean => {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  return e?.code === FAST_PATH_MISS || e?.cause?.code === FAST_PATH_MISS;
+};
 
 export interface FastPathOptions {
   /** `up -d` only on a project the project cache answers (the fast bundle holds no compose loader). */

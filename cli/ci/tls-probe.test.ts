@@ -1,5 +1,6 @@
 // The HTTPS smoke probe against real TLS listeners of the local CA: a GET on plain TLS ports, a handshake where
-// client certificates are required, and failures named.
+// client certificates are required, and failures named; a CA given only through NODE_EXTRA_CA_CERTS (which bin/cmesh
+// keeps from node's start: cli/tls-client-trust.ts) is trusted, as node trusts it in a process started with it.
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -10,7 +11,11 @@ import { TlsServing } from '../../mesh/tls/serving.ts';
 import { testCa } from '../../mesh/tls/testing.ts';
 import { httpsProbe } from './tls-probe.ts';
 
-const { store } = await testCa('cmesh-tls-probe');
+const { store, ca } = await testCa('cmesh-tls-probe');
+const untrusted = ' (certificate not trusted here: SELF_SIGNED_CERT_IN_CHAIN)';
+/** This test process's env (node's store has no test CA) with the test CA named the way a user names theirs. */
+const withCa = { ...process.env, NODE_EXTRA_CA_CERTS: ca.certPath };
+const withoutCa = { ...process.env, NODE_EXTRA_CA_CERTS: undefined };
 
 /** A TLS port answering every request with `status` (a minimal HTTP/1.1 responder). */
 async function port(clientAuth: ClientAuth, status: number): Promise<{ port: number; close(): Promise<void> }> {
@@ -36,8 +41,9 @@ test('a TLS port: GET / over HTTPS, a 5xx fails like on plain ports', async () =
   const good = await port('none', 204);
   const bad = await port('request', 503);
   try {
-    assert.deepEqual(await httpsProbe('127.0.0.1', good.port, false, 2000), { ok: true, detail: 'GET / → 204' });
-    assert.deepEqual(await httpsProbe('127.0.0.1', bad.port, false, 2000), { ok: false, detail: 'GET / → 503' });
+    assert.deepEqual(await httpsProbe('127.0.0.1', good.port, false, 2000, withoutCa), { ok: true, detail: `GET / → 204${untrusted}` });
+    assert.deepEqual(await httpsProbe('127.0.0.1', bad.port, false, 2000, withoutCa), { ok: false, detail: `GET / → 503${untrusted}` });
+    assert.deepEqual(await httpsProbe('127.0.0.1', good.port, false, 2000, withCa), { ok: true, detail: 'GET / → 204' });
   } finally {
     await good.close();
     await bad.close();
@@ -47,10 +53,22 @@ test('a TLS port: GET / over HTTPS, a 5xx fails like on plain ports', async () =
 test('client certificates required: a completed handshake passes; nothing listening fails with its code', async () => {
   const mtls = await port('require', 200);
   try {
-    assert.deepEqual(await httpsProbe('127.0.0.1', mtls.port, true, 2000), { ok: true, detail: 'TLS handshake → ok (client certificate required)' });
+    const ok = 'TLS handshake → ok (client certificate required)';
+    assert.deepEqual(await httpsProbe('127.0.0.1', mtls.port, true, 2000, withCa), { ok: true, detail: ok });
+    assert.deepEqual(await httpsProbe('127.0.0.1', mtls.port, true, 2000, withoutCa), { ok: true, detail: `${ok}${untrusted}` });
   } finally {
     await mtls.close();
   }
-  assert.deepEqual(await httpsProbe('127.0.0.1', mtls.port, true, 2000), { ok: false, detail: 'TLS handshake → ECONNREFUSED' });
-  assert.deepEqual(await httpsProbe('127.0.0.1', mtls.port, false, 2000), { ok: false, detail: 'GET / → ECONNREFUSED' });
+  assert.deepEqual(await httpsProbe('127.0.0.1', mtls.port, true, 2000, withCa), { ok: false, detail: 'TLS handshake → ECONNREFUSED' });
+  assert.deepEqual(await httpsProbe('127.0.0.1', mtls.port, false, 2000, withCa), { ok: false, detail: 'GET / → ECONNREFUSED' });
+});
+
+test('an unreadable NODE_EXTRA_CA_CERTS file is ignored, as node ignores it: the bundled roots only', async () => {
+  const good = await port('none', 200);
+  try {
+    const missing = { ...process.env, NODE_EXTRA_CA_CERTS: `${ca.certPath}.missing` };
+    assert.deepEqual(await httpsProbe('127.0.0.1', good.port, false, 2000, missing), { ok: true, detail: `GET / → 200${untrusted}` });
+  } finally {
+    await good.close();
+  }
 });
