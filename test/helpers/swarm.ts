@@ -178,7 +178,9 @@ export const composeTestLabels = (runId: string): string => `{ ${TEST_LABEL}: "t
 
 /**
  * A compose `web` service of `replicas` busybox httpd tasks on `port`, healthchecked every second; each task answers
- * with its hostname (its container's short ID) and logs `task <hostname> up`, so a response names its task.
+ * with its hostname (its container's short ID) and logs `task <hostname> up`, so a response names its task. The probe's
+ * 5 s timeout only bounds a hung probe (a healthy httpd answers in milliseconds, a dead one refuses at once): with 1 s,
+ * a loaded host's slow `docker exec` of wget failed three probes in a row and Swarm rolled an update back.
  */
 export function hostnameWeb(port: number, replicas: number, runId: string, extra = ''): string {
   return `  web:
@@ -186,7 +188,7 @@ export function hostnameWeb(port: number, replicas: number, runId: string, extra
     command: ["sh", "-c", "echo task $$(hostname) up && mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
     ports: ["${port}:8080"]
     deploy: { replicas: ${replicas} }
-    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
+    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 5s, retries: 3 }
     labels: ${composeTestLabels(runId)}
 ${extra}`;
 }
