@@ -4,6 +4,7 @@
 import { after } from 'node:test';
 import { type CmeshCli, newCmeshCli, sleep, until } from './cmesh-cli.ts';
 import { ensureBaseImages, RUN_LABEL, requireDocker, run, TEST_LABEL } from './docker.ts';
+import { holdEngine } from './engine-lock.ts';
 import { freePort } from './free-port.ts';
 import { loopbackPool, type Outcome, pacedLoad } from './load.ts';
 
@@ -148,10 +149,17 @@ export function serviceImage(service: string): Promise<string> {
 }
 
 /**
- * The frame of a swarm e2e file: needs Docker, joins the engine to a swarm when it is in none, and after the file
- * removes what carries each of `runIds` (filled as the file goes) and leaves the swarm again only if it made it.
+ * The frame of a swarm e2e file: holds the engine exclusively (engine-lock.ts; skipped when another run keeps it past
+ * the wait), needs Docker, joins the engine to a swarm when it is in none, and after the file removes what carries
+ * each of `runIds` (filled as the file goes) and leaves the swarm again only if it made it.
  */
 export async function swarmTestFile(runIds: readonly string[]): Promise<SwarmSession> {
+  // Before any engine call: the swarm init and leave below break DNS for other runs' containers (engine-lock.ts).
+  try {
+    await holdEngine('exclusive');
+  } catch (error) {
+    return { initialized: false, skip: error instanceof Error ? error.message : String(error) };
+  }
   await requireDocker();
   const session = await ensureSwarm();
   after(async () => {
