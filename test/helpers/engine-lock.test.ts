@@ -2,11 +2,12 @@
 // hold and the reverse, and a waiting exclusive hold is not starved by shared holds that come after it.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 
 const LOCK = new URL('./engine-lock.ts', import.meta.url).pathname;
 
@@ -80,6 +81,17 @@ test('shared holds exclude an exclusive one until they end (however they end); a
     assert.equal(await late.outcome, 'held');
   } finally {
     await Promise.all(all.map(end));
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a process holding the engine exclusively (a swarm file) makes its own engine calls without waiting on itself', { timeout: 30_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cm-lock-'));
+  const code = `import('${LOCK}').then(async (m) => { await m.holdEngine('exclusive', 5); await m.holdEngine('shared', 2); console.log('both'); process.exit(0); }, (e) => { console.log(e.message); process.exit(1); });`;
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...childEnv(), CMESH_TEST_ENGINE_LOCK_DIR: dir } });
+    assert.equal(stdout.trim(), 'both');
+  } finally {
     await rm(dir, { recursive: true, force: true });
   }
 });
