@@ -48,7 +48,14 @@ function acquire(mode: EngineLockMode, waitSec: number): Promise<void> {
     });
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (!out.includes('held')) reject(new Error(`the ${mode} engine lock was not granted within ${waitSec} s (flock exit ${code}): another test run holds the engine`));
+      if (out.includes('held')) return;
+      // No flock(1) on this machine (util-linux is on every Debian/Ubuntu): run as before the lock, and say so.
+      if (code === 127) {
+        process.stderr.write('engine-lock: flock(1) not found; running without the engine lock (a swarm e2e file beside this run may break its DNS)\n');
+        resolve();
+        return;
+      }
+      reject(new Error(`the ${mode} engine lock was not granted within ${waitSec} s (flock exit ${code}): another test run holds the engine`));
     });
   });
 }
