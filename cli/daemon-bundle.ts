@@ -1,6 +1,8 @@
 // How the CLI launches the daemon: from a content-hashed esbuild bundle (bin/bundle-cache.mjs), so the long-lived
-// daemon runs without tsx's loader thread and without dockerode's SSH/BuildKit modules until they are needed (≈ 45 MB
-// of RSS, see bench/RESULTS.md); `--import tsx daemon/main.ts`, which runs the same sources, stays the fallback.
+// daemon runs without tsx's loader thread and without dockerode's SSH/BuildKit modules until they are needed: idle
+// ≈ 75–85 MiB RSS with or without a small project, against ≈ 145–150 MiB through tsx (bench/RESULTS.md, tidy section:
+// ~41 MiB of it is node's own binary, file-backed and shared). `--import tsx daemon/main.ts`, which runs the same
+// sources, stays the fallback.
 
 import { createRequire } from 'node:module';
 import { join } from 'node:path';

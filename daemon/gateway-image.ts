@@ -10,7 +10,6 @@
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
@@ -20,6 +19,7 @@ import { cacheDirs, ensureBundle } from '../bin/bundle-cache.mjs';
 import type { ContainerEngine } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import { Labels } from './api/labels.ts';
+import { hashFile } from './file-digest.ts';
 import { cachedTag, type ContextFile, fromDisk, inputKey } from './gateway-image-tag-cache.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -74,13 +74,13 @@ async function contextFiles(bundle: Buffer, base: string | undefined, salt: stri
   return [{ name: 'Dockerfile', data: Buffer.from(dockerfile), mode: 0o644 }, ...files.sort((a, b) => a.name.localeCompare(b.name))];
 }
 
-/** Hashes what the image is made of; files on disk are streamed through the hash, never held whole. */
+/** Hashes what the image is made of; files on disk go through the hash one reused chunk at a time, never held whole. */
 export async function contentTag(files: ContextFile[], baseId: string | undefined): Promise<string> {
   const h = createHash('sha256').update(`cmesh-gateway layout=${LAYOUT} base=${baseId ?? 'scratch'}\n`);
   for (const f of files) {
     h.update(`\0${f.name}\0${f.mode}\0${'data' in f ? f.data.length : f.size}\0`);
     if ('data' in f) h.update(f.data);
-    else for await (const chunk of createReadStream(f.path)) h.update(chunk as Buffer);
+    else await hashFile(h, f.path);
   }
   return `${GATEWAY_REPO}:${h.digest('hex').slice(0, 16)}`;
 }

@@ -1,5 +1,6 @@
 // waitNextHealthy against a real HTTP server on loopback: fast probing while the new container boots, rise passes
-// before it is routable, routable at once after, and false (never routable) on timeout.
+// before it is routable, routable at once after, a late boot's first pass confirmed at the fast interval, and false
+// (never routable) on timeout.
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -83,5 +84,34 @@ test('false on timeout, and the new container never became routable', async () =
     assert.equal(registry.pool('p', 'web').pick(), undefined);
   } finally {
     await app.close();
+  }
+});
+
+test('a replica that comes up after the fast window: its passing probe is confirmed at the fast interval', { timeout: 20_000 }, async () => {
+  // Gaps between probes in ticks of a 25 ms reference timer (on a loaded host both fire late alike): the slow interval
+  // is ~4 ticks, the fast one ~1.
+  let ticks = 0;
+  const reference = setInterval(() => ticks++, 25);
+  let lastTick: number | undefined;
+  let booted = false;
+  const passTicks: number[] = [];
+  const server = http.createServer((_req, res) => {
+    const gap = lastTick === undefined ? 0 : ticks - lastTick;
+    lastTick = ticks;
+    // It boots once the prober has gone slow (a gap of 3+ ticks): the condition, not a time, of coming up late.
+    booted ||= gap >= 3;
+    if (booted) passTicks.push(ticks);
+    res.statusCode = booted ? 200 : 503;
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const { deps, endpoints, next } = setup((server.address() as AddressInfo).port);
+    assert.equal(await waitNextHealthy(deps, 'p', next, endpoints, 15_000), true);
+    assert.equal(passTicks.length, mesh.health.rise, `healthy after rise passes: ${passTicks}`);
+    assert.ok(passTicks[1]! - passTicks[0]! <= 2, `the confirming probe came ${passTicks[1]! - passTicks[0]!} ticks after the first pass`);
+  } finally {
+    clearInterval(reference);
+    await new Promise((r) => server.close(r));
   }
 });

@@ -4,7 +4,7 @@
 
 import type { ProjectSummary, ReplicaStatus } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { ContainerEngine, EngineEvent } from './api/engine.ts';
+import type { ContainerEngine, ContainerInfo, EngineEvent } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { Labels, projectLabels } from './api/labels.ts';
@@ -162,8 +162,12 @@ export abstract class ProjectCore {
   async ps(name: string, all: boolean, services: string[] = []): Promise<ReplicaStatus[]> {
     await this.requireKnown(name);
     if (this.targetOf(name) === 'swarm') return this.requireSwarm().ps(name, all, services);
-    const supervised = this.loops.find(name)?.status() ?? [];
-    return replicaRows(await this.o.engine.listContainers({ labels: projectLabels(name), all: true }), supervised, { all, services });
+    return this.rows(name, await this.o.engine.listContainers({ labels: projectLabels(name), all: true }), all, services);
+  }
+
+  /** `ps` rows of a local project from a container list already in hand, with its loop's restart counts. */
+  protected rows(name: string, containers: ContainerInfo[], all = true, services: string[] = []): ReplicaStatus[] {
+    return replicaRows(containers, this.loops.find(name)?.status() ?? [], { all, services });
   }
 
   protected swarmContext(): SwarmVerbContext {
@@ -223,8 +227,9 @@ export abstract class ProjectCore {
     return { engine: this.o.engine, project: name, reconcileNow: () => this.loops.ensure(name).reconcileNow() };
   }
 
-  protected async waitReady(name: string, services: string[], timeoutMs: number | undefined, signal?: AbortSignal): Promise<void> {
-    await this.loops.ensure(name).waitReady({
+  /** `up --wait`: resolves with the containers of the look that found them ready (the answer's rows need no new list). */
+  protected waitReady(name: string, services: string[], timeoutMs: number | undefined, signal?: AbortSignal): Promise<ContainerInfo[]> {
+    return this.loops.ensure(name).waitReady({
       services,
       timeoutMs: timeoutMs ?? DEFAULT_WAIT_MS,
       ...this.withSignal(signal),

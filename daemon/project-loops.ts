@@ -14,7 +14,8 @@ import { ProjectReconciler } from './reconcile/loop.ts';
 export interface Reconciler {
   wake(reason: string): void;
   reconcileNow(): Promise<unknown>;
-  waitReady(options: { services: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+  /** Resolves with the project's containers as the look that proved them ready listed them. */
+  waitReady(options: { services: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<ContainerInfo[]>;
   status(): ReplicaStatus[];
   /** A pass's result when one would do nothing, judged from this container list (no-op `up`); else undefined. */
   noopResult(containers: ContainerInfo[], resources: { networks: NetworkInfo[]; volumes: VolumeInfo[] }): unknown;

@@ -1,5 +1,6 @@
 // ProjectManager on the fake engine: engine events wake the right loop; a dropped event stream is re-opened with a
-// doubling, capped backoff and every project is woken (events may have been missed).
+// doubling, capped backoff and every project is woken (events may have been missed); `up --wait` answers from the
+// list that proved it ready.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { FakeEngine } from './engine/fake-engine.ts';
 import { ProjectManager } from './projects.ts';
 import { project, svc } from './reconcile/testing.ts';
 import { DesiredStore } from './store.ts';
+import type { ContainerInfo } from './api/engine.ts';
 import { eventually } from '../test/helpers/eventually.ts';
 
 test('event stream drop: reconnect with backoff 1x,2x,4x capped, then wake every project', async () => {
@@ -51,4 +53,29 @@ test('event stream drop: reconnect with backoff 1x,2x,4x capped, then wake every
     await rm(dir, { recursive: true, force: true });
   }
   assert.equal(engine.subscriberCount, 0, 'close() ends the event subscription');
+});
+
+test('up --wait: the answer\'s rows come from the look that found the replicas ready, not from one more list', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cm-pm-'));
+  const engine = new FakeEngine({ now: Date.now });
+  let listsWhenReady = -1;
+  class Watched extends ProjectManager {
+    protected override async waitReady(...args: Parameters<ProjectManager['waitReady']>): Promise<ContainerInfo[]> {
+      const ready = await super.waitReady(...args);
+      listsWhenReady = engine.callsOf('listContainers').length;
+      return ready;
+    }
+  }
+  const manager = new Watched({ engine, store: new DesiredStore(dir, () => undefined), bus: new EventBus(), resyncMs: 60_000 });
+  try {
+    await manager.open();
+    const spec = project('shop', [svc('web', { replicas: 2 })]);
+    const answer = (await manager.up('shop', { project: spec, services: [], build: 'auto', wait: true })) as { replicas: { state: string }[] };
+    assert.ok(listsWhenReady > 0, 'up --wait waited');
+    assert.equal(engine.callsOf('listContainers').length, listsWhenReady, 'no list after the wait');
+    assert.deepEqual(answer.replicas.map((r) => r.state), ['running', 'running']);
+  } finally {
+    await manager.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -90,8 +90,9 @@ export class ProjectManager extends ProjectCore {
       if (unstopped.length > 0) await startStopped(this.manual(name), unstopped);
       this.publish({ type: 'project', project: name, action: 'up', services: replicaCounts(desired) });
       const reconcile = await this.loops.ensure(name).reconcileNow();
-      if (request.wait) await this.waitReady(name, services, request.timeoutMs, signal);
-      return { generation: desired.generation, reconcile, replicas: await this.ps(name, true) };
+      // With --wait, the list that proved the replicas ready is the answer's: no second list right after it.
+      const ready = request.wait ? await this.waitReady(name, services, request.timeoutMs, signal) : undefined;
+      return { generation: desired.generation, reconcile, replicas: ready ? this.rows(name, ready) : await this.ps(name, true) };
     });
   }
 
@@ -161,8 +162,8 @@ export class ProjectManager extends ProjectCore {
       this.publish({ type: 'project', project: name, action: 'scaled', services: replicaCounts(desired) });
       if (desired.target === 'swarm') return swarmProjectScale(this.swarmContext(), desired, request, signal);
       const reconcile = await this.loops.ensure(name).reconcileNow();
-      if (request.wait) await this.waitReady(name, Object.keys(request.services), request.timeoutMs, signal);
-      return { generation: desired.generation, reconcile, replicas: await this.ps(name, true) };
+      const ready = request.wait ? await this.waitReady(name, Object.keys(request.services), request.timeoutMs, signal) : undefined;
+      return { generation: desired.generation, reconcile, replicas: ready ? this.rows(name, ready) : await this.ps(name, true) };
     });
   }
 

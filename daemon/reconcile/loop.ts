@@ -19,6 +19,12 @@ import { RestartAnnouncements } from './restart-announcements.ts';
 import { projectProbes, type StartProber } from './start-probe.ts';
 import { replicaKey, restartRule, Supervisor } from './supervisor.ts';
 
+/** A listed container as the engine reported it: the start probes' overlay (start-probe.ts) taken off again. */
+function engineView(c: ContainerInfo): ContainerInfo {
+  const { engineHealth, ...listed } = c;
+  return engineHealth === undefined ? c : { ...listed, health: engineHealth };
+}
+
 export interface ReconcilerOptions {
   engine: ContainerEngine;
   name: string;
@@ -121,13 +127,14 @@ export class ProjectReconciler {
     return this.#passes.passNow();
   }
 
-  waitReady(options: ReadyOptions): Promise<void> {
+  /** Resolves with the containers as the engine listed them (not the start probes' view) once the wait is over. */
+  waitReady(options: ReadyOptions): Promise<ContainerInfo[]> {
     const desired = this.#o.getDesired();
     if (!desired) return Promise.reject(new CmeshError('CMESH_E_PROJECT_NOT_FOUND', `project "${this.name}" is not up`));
     // The first of the two waits to fail ends the other.
     const failed = new AbortController();
     const signal = AbortSignal.any([failed.signal, this.#o.signal, ...(options.signal ? [options.signal] : [])]);
-    const guard = (p: Promise<void>): Promise<void> =>
+    const guard = <T>(p: Promise<T>): Promise<T> =>
       p.catch((err: unknown) => {
         failed.abort(err);
         throw err;
@@ -138,7 +145,7 @@ export class ProjectReconciler {
     }, { wake: this.#wake, ...options, signal });
     // East-west: a meshed service is ready for its callers once its gateway answers for its name as well.
     const nameReady = this.#o.nameReady?.([...readyServices(desired, options.services)], { timeoutMs: options.timeoutMs, signal });
-    return Promise.all([guard(engineReady), ...(nameReady ? [guard(nameReady)] : [])]).then(() => undefined);
+    return Promise.all([guard(engineReady), ...(nameReady ? [guard(nameReady)] : [])]).then(([containers]) => containers!.map(engineView));
   }
 
   /**

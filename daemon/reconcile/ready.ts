@@ -105,13 +105,16 @@ export function readyServices(desired: DesiredProject, selected: readonly string
   return new Set([...touchedServices(desired.project.services, named)].filter((s) => !desired.stopped.includes(s)));
 }
 
-/** Polls the engine until all selected replicas are ready; the error names each failing service and its last logs. */
+/**
+ * Polls the engine until all selected replicas are ready; the error names each failing service and its last logs.
+ * Resolves with the project's containers as the look that proved them ready listed them.
+ */
 export async function waitReady(
   engine: ContainerEngine,
   desired: DesiredProject,
   willRestart: WillRestart,
   options: ReadyOptions,
-): Promise<void> {
+): Promise<ContainerInfo[]> {
   const services = readyServices(desired, options.services);
   const labels = projectLabels(desired.project.name);
   const deadline = Date.now() + options.timeoutMs;
@@ -131,7 +134,7 @@ export async function waitReady(
       }
       if (pending.length === 0) {
         readySince ??= Date.now();
-        if (!unproven || Date.now() - readySince >= settleMs) return;
+        if (!unproven || Date.now() - readySince >= settleMs) return containers;
       } else {
         readySince = undefined;
       }

@@ -42,7 +42,8 @@ if (session.skip === undefined) {
     build: { context: ./app, labels: ${composeTestLabels(runId)} }
     ports: ["${port}:8080"]
     deploy: { replicas: 2 }
-    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
+    # A 5 s probe timeout: only a hung probe waits for it (see hostnameWeb in test/helpers/swarm.ts).
+    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 5s, retries: 3 }
     labels: ${composeTestLabels(runId)}
 x-cmesh: { target: swarm }
 `,

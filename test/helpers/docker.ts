@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { holdEngine } from './engine-lock.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** On everything a test creates; scripts/reap.sh removes whatever carries it. */
@@ -55,8 +56,12 @@ function exec(file: string, args: readonly string[], opts: ExecOptions = {}) {
   });
 }
 
-/** Runs `docker <args>` and returns its stdout with the trailing newline trimmed; throws DockerCliError. */
+/**
+ * Runs `docker <args>` and returns its stdout with the trailing newline trimmed; throws DockerCliError. The first call
+ * holds the engine lock shared for the rest of the process (engine-lock.ts: not while a swarm file toggles swarm mode).
+ */
 export async function run(args: readonly string[], opts: ExecOptions = {}): Promise<string> {
+  await holdEngine('shared');
   const { stdout } = await exec('docker', args, opts);
   return stdout.trimEnd();
 }

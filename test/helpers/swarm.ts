@@ -4,6 +4,7 @@
 import { after } from 'node:test';
 import { type CmeshCli, newCmeshCli, sleep, until } from './cmesh-cli.ts';
 import { ensureBaseImages, RUN_LABEL, requireDocker, run, TEST_LABEL } from './docker.ts';
+import { holdEngine } from './engine-lock.ts';
 import { freePort } from './free-port.ts';
 import { loopbackPool, type Outcome, pacedLoad } from './load.ts';
 
@@ -148,10 +149,17 @@ export function serviceImage(service: string): Promise<string> {
 }
 
 /**
- * The frame of a swarm e2e file: needs Docker, joins the engine to a swarm when it is in none, and after the file
- * removes what carries each of `runIds` (filled as the file goes) and leaves the swarm again only if it made it.
+ * The frame of a swarm e2e file: holds the engine exclusively (engine-lock.ts; skipped when another run keeps it past
+ * the wait), needs Docker, joins the engine to a swarm when it is in none, and after the file removes what carries
+ * each of `runIds` (filled as the file goes) and leaves the swarm again only if it made it.
  */
 export async function swarmTestFile(runIds: readonly string[]): Promise<SwarmSession> {
+  // Before any engine call: the swarm init and leave below break DNS for other runs' containers (engine-lock.ts).
+  try {
+    await holdEngine('exclusive');
+  } catch (error) {
+    return { initialized: false, skip: error instanceof Error ? error.message : String(error) };
+  }
   await requireDocker();
   const session = await ensureSwarm();
   after(async () => {
@@ -178,7 +186,9 @@ export const composeTestLabels = (runId: string): string => `{ ${TEST_LABEL}: "t
 
 /**
  * A compose `web` service of `replicas` busybox httpd tasks on `port`, healthchecked every second; each task answers
- * with its hostname (its container's short ID) and logs `task <hostname> up`, so a response names its task.
+ * with its hostname (its container's short ID) and logs `task <hostname> up`, so a response names its task. The probe's
+ * 5 s timeout only bounds a hung probe (a healthy httpd answers in milliseconds, a dead one refuses at once): with 1 s,
+ * a loaded host's slow `docker exec` of wget failed three probes in a row and Swarm rolled an update back.
  */
 export function hostnameWeb(port: number, replicas: number, runId: string, extra = ''): string {
   return `  web:
@@ -186,7 +196,7 @@ export function hostnameWeb(port: number, replicas: number, runId: string, extra
     command: ["sh", "-c", "echo task $$(hostname) up && mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
     ports: ["${port}:8080"]
     deploy: { replicas: ${replicas} }
-    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 1s, retries: 3 }
+    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/"], interval: 1s, timeout: 5s, retries: 3 }
     labels: ${composeTestLabels(runId)}
 ${extra}`;
 }
