@@ -16,9 +16,10 @@ import { join } from 'node:path';
 import { type CmeshCli, newCmeshCli, until } from '../test/helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker } from '../test/helpers/docker.ts';
 import { upEchoProduct } from './echo-product.ts';
+import { formatSplit, type ProcessSplit, sampleProcess, splitPerRequest } from './process-split.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
-import { cpuSeconds, fixedRate, have, type Latency, type Peer, startPeer, wrk } from './proxy-peers.ts';
+import { fixedRate, have, type Latency, type Peer, startPeer, wrk } from './proxy-peers.ts';
 
 type PathName = 'cmesh' | 'nginx' | 'haproxy' | 'caddy' | 'floor';
 interface Path {
@@ -30,6 +31,7 @@ interface Round {
   rps: number;
   cpuUsPerReq: number;
   errors: number;
+  split: ProcessSplit;
 }
 
 const SATURATED_P50_MS = 5;
@@ -43,11 +45,11 @@ export const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').s
 
 /** One wrk run against a path: req/s, the process's CPU per request, errors (bench/policy.ts uses it too). */
 export function measure(p: Pick<Path, 'port' | 'pid'>, seconds: number): Round {
-  const c0 = cpuSeconds(p.pid);
+  const s0 = sampleProcess(p.pid);
   const r = wrk(p.port, seconds);
-  const c1 = cpuSeconds(p.pid);
-  const cpu = c1.user - c0.user + c1.sys - c0.sys;
-  return { rps: r.rps, cpuUsPerReq: r.requests > 0 ? (cpu * 1e6) / r.requests : 0, errors: r.errors };
+  const s1 = sampleProcess(p.pid);
+  const cpu = s1.user - s0.user + s1.sys - s0.sys;
+  return { rps: r.rps, cpuUsPerReq: r.requests > 0 ? (cpu * 1e6) / r.requests : 0, errors: r.errors, split: splitPerRequest(s0, s1, r.requests) };
 }
 
 /** bench/proxy.ts --product's flags, parsed there (bench/args.ts). */
@@ -174,6 +176,7 @@ function printTable(r: {
   medianCpuRatioCmeshVsFloor: number;
   fixedRate: { rate: number; p50p99Ms: Record<string, number[]>; saturated: string[]; addedP50Ms?: { cmesh: number; nginx: number; floor: number } };
   errors: number;
+  rounds: Record<string, Round[]>;
   benchSeconds: number;
 }): void {
   const f = (v: number | undefined, d = 0): string => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
@@ -182,6 +185,7 @@ function printTable(r: {
   for (const n of Object.keys(r.medianRps)) {
     console.log(`${(n === 'cmesh' ? 'cmesh daemon' : n).padEnd(12)}${f(r.medianRps[n]).padStart(12)}  ${f(r.medianRatioVsNginx[n], 2).padStart(6)}${' '.repeat(28)}${f(r.medianCpuUsPerReq[n], 1).padStart(8)}`);
   }
+  for (const [n, rs] of Object.entries(r.rounds)) console.log(`  ${n.padEnd(8)} ${formatSplit(rs.map((x) => x.split), median)}`);
   console.log(`cmesh/nginx per round: ${r.rpsRatiosCmeshVsNginx.map((x) => x.toFixed(2)).join(' ')} (goal: median ≥ 0.80)`);
   console.log(`cmesh CPU/req ÷ node floor's: median ${f(r.medianCpuRatioCmeshVsFloor, 2)} (goal ≤ 1.10)`);
   const a = r.fixedRate.addedP50Ms;

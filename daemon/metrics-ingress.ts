@@ -14,6 +14,7 @@ const METHOD_INDEX = new Map(METHOD_LABELS.map((m, i) => [m, i]));
 const CLASS_LABELS = ['none', '1xx', '2xx', '3xx', '4xx', '5xx'];
 
 export function methodIndex(method: string): number {
+  if (method === 'GET') return 0;
   return METHOD_INDEX.get(method) ?? METHOD_INDEX.get(method.toUpperCase()) ?? METHOD_LABELS.length - 1;
 }
 
@@ -42,8 +43,8 @@ export class IngressSeries {
   readonly #duration: HistogramSeries<{ project: string; service: string }>;
 
   constructor(
-    private readonly project: string,
-    private readonly service: string,
+    readonly project: string,
+    readonly service: string,
     private readonly durations: IngressDuration,
     private readonly replicaLabel: (upstream: string | undefined) => string,
   ) {

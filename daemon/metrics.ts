@@ -67,6 +67,8 @@ export class DaemonMetrics {
   readonly #reconciles: client.Histogram<'project'>;
   /** Ingress request series by project, then service; their counts reach #requests when it is collected. */
   readonly #ingress = new Map<string, Map<string, IngressSeries>>();
+  /** The series the last request was counted in (series are never removed, so it stays valid). */
+  #last: IngressSeries | undefined;
   readonly #policy: PolicyCounter;
   readonly #grpc: (project: string, service: string, grpcStatus: string) => void;
   /** Build start times by project/service: the duration is measured between the start and the done/failed event. */
@@ -181,6 +183,14 @@ export class DaemonMetrics {
    * counted in plain numbers (metrics-ingress.ts) from plain arguments (no entry object per request).
    */
   count(project: string, service: string, upstream: string | undefined, method: string, status: number, durationMs: number, route: string | undefined, target: string | undefined, error: string | undefined): void {
+    // A listener counts under the same project and service request after request: those two lookups are skipped then.
+    let series = this.#last;
+    if (series === undefined || series.project !== project || series.service !== service) series = this.#series(project, service);
+    series.record(upstream, method, status, durationMs);
+    if (route !== undefined || error !== undefined) this.#policy(project, service, status, route, target, error);
+  }
+
+  #series(project: string, service: string): IngressSeries {
     let byService = this.#ingress.get(project);
     if (byService === undefined) {
       byService = new Map();
@@ -191,8 +201,8 @@ export class DaemonMetrics {
       series = new IngressSeries(project, service, this.#duration, replicaLabel);
       byService.set(service, series);
     }
-    series.record(upstream, method, status, durationMs);
-    if (route !== undefined || error !== undefined) this.#policy(project, service, status, route, target, error);
+    this.#last = series;
+    return series;
   }
 
   /**

@@ -17,12 +17,16 @@ import type { AttemptOutcome, PoolSnapshot, Upstream, UpstreamPool } from './ups
 
 export type { ReplicaInput } from './replica-entry.ts';
 
+type CachedUpstream = { endpoints: Endpoint[]; ports: PortMapping[]; up: Upstream | undefined };
+
 export class ServicePool extends ReplicaTable implements UpstreamPool {
   private readonly views = new Map<number, UpstreamPool>();
   private readonly datagramViews = new Map<number, DatagramPool>();
   private readonly datagramSource: DatagramSource;
   /** The Upstream each replica was last picked as, by container port (-1: the primary), valid for its endpoint list. */
-  private readonly upstreams = new Map<number, Map<string, { endpoints: Endpoint[]; ports: PortMapping[]; up: Upstream | undefined }>>();
+  private readonly upstreams = new Map<number, Map<string, CachedUpstream>>();
+  /** The same for the primary port, in a field: the hot path's pick hashes no number key. */
+  private readonly primaryUpstreams = new Map<string, CachedUpstream>();
 
   constructor(opts: ServicePoolOptions) {
     super(opts);
@@ -141,11 +145,10 @@ export class ServicePool extends ReplicaTable implements UpstreamPool {
     const r = this.pickEntry(ctx);
     if (!r) return undefined;
     // Every request picks: the Upstream is made once per replica, port and endpoint list, not per pick.
-    const key = containerPort ?? -1;
-    let byId = this.upstreams.get(key);
+    let byId = containerPort === undefined ? this.primaryUpstreams : this.upstreams.get(containerPort);
     if (byId === undefined) {
       byId = new Map();
-      this.upstreams.set(key, byId);
+      this.upstreams.set(containerPort!, byId);
     }
     const hit = byId.get(r.id);
     if (hit !== undefined && hit.endpoints === r.endpoints && hit.ports === this.ports) return hit.up;

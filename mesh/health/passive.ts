@@ -139,6 +139,8 @@ export class PassiveHealth {
 
   /** Ends ejections whose time is over (ejected → probing). Cheap when nothing is due. */
   tick(): void {
+    // Every pick and result ticks: with nobody ejected there is nothing to end, and no clock to read.
+    if (this.nextExpiry === Number.POSITIVE_INFINITY) return;
     const now = this.now();
     if (now < this.nextExpiry) return;
     this.nextExpiry = Number.POSITIVE_INFINITY;

@@ -11,7 +11,10 @@ import type { ReadPath } from './llhttp.ts';
 import type { RetryBudget } from './retry.ts';
 import type { UpstreamClients } from './upstream-client.ts';
 
-/** One upstream attempt as reported to `onAttempt` (the daemon turns these into metrics). */
+/**
+ * One upstream attempt as reported to `onAttempt` (the daemon turns these into metrics): every attempt that failed
+ * (outcome other than ok) and every retry or failover; HTTP/1.x leaves out a first attempt that answered.
+ */
 export interface AttemptStats {
   service: string;
   upstream: string;

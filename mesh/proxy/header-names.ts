@@ -49,20 +49,24 @@ for (const name of FORWARDING) if (!KINDS.has(name)) KINDS.set(name, H_FORWARDIN
 const SLOT = 128;
 let longest = 0;
 for (const name of KINDS.keys()) longest = Math.max(longest, name.length);
-/** Candidates by length × first letter (lower case): [lower-case name, kind, …]. */
-const buckets: (string | number)[][] = [];
+/**
+ * Candidates by length × first letter (lower case): [lower-case name, kind, …]. Every slot is filled (an empty bucket
+ * is a shared []): an array written only at scattered large indices gets dictionary elements, and then each lookup
+ * was a megamorphic keyed load hashing its index (a profile's largest item in the response head's scan).
+ */
+const NONE: (string | number)[] = [];
+const buckets: (string | number)[][] = Array.from({ length: (longest + 1) * SLOT }, () => NONE);
 for (const [name, kind] of KINDS) {
   const i = name.length * SLOT + name.charCodeAt(0);
-  buckets[i] ??= [];
-  buckets[i].push(name, kind);
+  if (buckets[i] === NONE) buckets[i] = [];
+  buckets[i]!.push(name, kind);
 }
 
 /** The kind of a header field name, case-insensitively (H_OTHER for every field the proxy does not act on). */
 export function headerKind(name: string): number {
   const n = name.length;
   if (n > longest || n === 0) return H_OTHER;
-  const bucket = buckets[n * SLOT + (toLower(name.charCodeAt(0)) & (SLOT - 1))];
-  if (bucket === undefined) return H_OTHER;
+  const bucket = buckets[n * SLOT + (toLower(name.charCodeAt(0)) & (SLOT - 1))]!;
   for (let i = 0; i < bucket.length; i += 2) {
     const lower = bucket[i] as string;
     if (name === lower || sameLower(name, lower)) return bucket[i + 1] as number;

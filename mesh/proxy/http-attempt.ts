@@ -285,7 +285,9 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
 
   #report(outcome: AttemptOutcome, next: 'failover' | 'retry' | 'respond' | undefined, code?: string): void {
     const { ctx } = this.#ex;
-    if (ctx.onAttempt === undefined) return;
+    // A first attempt that answered is the request itself, which the request metrics count: not reported, so the
+    // common case builds no stats object (onAttempt's metrics count failures and retries).
+    if (ctx.onAttempt === undefined || (outcome === 'ok' && this.#number === 1)) return;
     const latencyMs = this.#latencyMs >= 0 ? this.#latencyMs : performance.now() - this.#t0;
     // The optional fields only when present, set one by one (no spread temporaries: every attempt is reported).
     const stats: AttemptStats = { service: this.#ex.service, upstream: this.upstream.id, attempt: this.#number, outcome, latencyMs };
