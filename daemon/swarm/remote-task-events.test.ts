@@ -16,6 +16,7 @@ import { FakeEngine } from '../engine/fake-engine.ts';
 import { FakeSwarm } from '../engine/fake-swarm.ts';
 import { project, svc } from '../reconcile/testing.ts';
 import { eventually } from '../../test/helpers/eventually.ts';
+import { freePort } from '../../test/helpers/free-port.ts';
 import { type ListedTask, RemoteTaskEvents } from './remote-task-events.ts';
 
 const task = (id: string, state: SwarmTaskState, over: Partial<SwarmTaskInfo> = {}): ListedTask => ({
@@ -57,7 +58,7 @@ test('the daemon announces a task dying on another node from the task list, once
   const dir = await mkdtemp(join(tmpdir(), 'cm-swarm-remote-'));
   const engine = new FakeEngine({ now: Date.now });
   const imageId = engine.addImage('example/web:1').id;
-  const shop = project('shop', [svc('web', { replicas: 2, ports: [{ target: 8080, published: 20000 + ((process.pid + 104729) % 20000), protocol: 'tcp' }] })]);
+  const shop = project('shop', [svc('web', { replicas: 2, ports: [{ target: 8080, published: await freePort(), protocol: 'tcp' }] })]);
   const swarm = new FakeSwarm({ images: [imageId] });
   const daemon = await startDaemon({ home: resolveHome({ CMESH_HOME: dir }), engine, swarm, version: 'test', resyncMs: 60_000, reconnect: { initialMs: 20, maxMs: 100 } });
   const client = new DaemonClient({ home: daemon.home, env: {}, stderr: { write: () => true }, autoStart: false });

@@ -18,6 +18,7 @@ import { FakeEngine } from '../engine/fake-engine.ts';
 import { FakeSwarm } from '../engine/fake-swarm.ts';
 import { project, svc } from '../reconcile/testing.ts';
 import { eventually } from '../../test/helpers/eventually.ts';
+import { freePort } from '../../test/helpers/free-port.ts';
 import { serviceDaemonEvent, taskDaemonEvent } from './swarm-events.ts';
 
 const taskLabels = { 'dev.cmesh.project': 'shop', 'dev.cmesh.service': 'web', 'dev.cmesh.target': 'swarm', 'com.docker.swarm.task.name': 'shop_web.2.tsk9' };
@@ -61,7 +62,8 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cm-swarm-events-'));
   const engine = new FakeEngine({ now: Date.now });
   const imageId = engine.addImage('example/web:1').id;
-  shop.services['web']!.ports[0]!.published = 20000 + ((process.pid + 7919) % 20000);
+  // A port free right now: the daemon refuses to publish a port something on this host already holds.
+  shop.services['web']!.ports[0]!.published = await freePort();
   swarm = new FakeSwarm({ images: [imageId] });
   daemon = await startDaemon({ home: resolveHome({ CMESH_HOME: dir }), engine, swarm, version: 'test', resyncMs: 60_000, reconnect: { initialMs: 20, maxMs: 100 } });
   client = new DaemonClient({ home: daemon.home, env: {}, stderr: { write: () => true }, autoStart: false });
