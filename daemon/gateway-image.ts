@@ -108,6 +108,14 @@ export interface GatewayImageOptions {
 export interface GatewayImageInputs {
   tag: string;
   files: ContextFile[];
+  /**
+   * What a running gateway container must share with the image to be kept: everything but the host's node binary
+   * (the supervisor, the libraries, the layout), which a worker gets in /run/cmesh instead (gateway-runtime.ts). With
+   * CMESH_GATEWAY_BASE_IMAGE it is the whole image: that node is not the host's, so a new one is a new container.
+   */
+  identity: string;
+  /** The image holds the host's node and its libraries (FROM scratch): the host's node can run in it. */
+  hostNode: boolean;
 }
 
 /** The image's content tag, without looking at the engine's images: milliseconds with the tag cache. */
@@ -132,7 +140,10 @@ export async function gatewayImageInputs(o: GatewayImageOptions): Promise<Gatewa
   const files = await contextFiles(bundle, base, env['CMESH_GATEWAY_IMAGE_SALT'] || undefined);
   const hash = () => contentTag(files, baseId);
   const tag = o.tagCache === undefined ? await hash() : await cachedTag(o.tagCache, inputKey(files, baseId), hash, o.log);
-  return { tag, files };
+  if (base !== undefined) return { tag, files, identity: tag, hostNode: false };
+  // A few MB of libraries and the bundles: hashed at every daemon start, the node binary (~100 MB) is left out.
+  const withoutNode = await contentTag(files.filter((f) => f.name !== `rootfs${NODE_PATH}`), baseId);
+  return { tag, files, identity: `without-node:${withoutNode.slice(GATEWAY_REPO.length + 1)}`, hostNode: true };
 }
 
 /** Builds the image from its inputs when the engine lacks it; resolves to its tag once the engine has it. */
