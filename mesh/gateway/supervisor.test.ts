@@ -196,3 +196,18 @@ test('supervisor: a worker runs on the runtime worker.json or an upgrade names; 
     child.kill('SIGKILL');
   }
 });
+
+test('supervisor: worker.json naming a runtime that is gone starts the worker on the supervisor node', async () => {
+  const port = await freePort();
+  workerFile('gone1', 'gone1');
+  const pointer = join(dir, 'worker-gone.json');
+  writeFileSync(pointer, JSON.stringify({ file: 'gone1.mjs', runtime: 'node-ffffffffffffffff' }));
+  const entry = fileURLToPath(new URL('./supervisor-main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, CMESH_GATEWAY_WORKER: pointer, PORT: String(port) } });
+  try {
+    await until('the worker to answer', 15_000, async () => (await get(port)) === 'gone1');
+    assert.equal(await get(port, '/exe'), process.execPath);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
