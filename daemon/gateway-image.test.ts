@@ -1,7 +1,7 @@
 // The gateway image's content tag: the host's node and libraries are hashed from disk, never held in memory whole.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdtemp, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { extract } from 'tar-stream';
 import type { BuildOptions, ContainerEngine } from './api/engine.ts';
-import { contentTag, ensureGatewayImage } from './gateway-image.ts';
+import { contentTag, ensureGatewayImage, gatewayImageInputs } from './gateway-image.ts';
 import { fromDisk } from './gateway-image-tag-cache.ts';
 
 const gc = ((): (() => void) => {
@@ -69,4 +69,26 @@ test('a missing image is built from a context holding the host node binary whole
   assert.match(tag, /^cmesh\/gateway:[0-9a-f]{16}$/);
   assert.equal(sizes.get('rootfs/usr/local/bin/node'), (await stat(process.execPath)).size);
   assert.ok(sizes.has('Dockerfile') && sizes.has('rootfs/gateway/supervisor.mjs'), [...sizes.keys()].join(', '));
+});
+
+test('identity: a new host node keeps it (another tag); a salt changes it; a base image makes it the whole tag', { skip: process.platform !== 'linux' && 'needs ldd' }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'cm-gwid-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // The "new node": the daemon's node with bytes appended (it links the same libraries).
+  const copy = join(dir, 'node');
+  await copyFile(await realpath(process.execPath), copy);
+  await appendFile(copy, '\n# another build\n');
+  const engine = { inspectImage: async () => ({ id: 'sha256:base', tags: [] }) } as unknown as ContainerEngine;
+  const env = { ...process.env, CMESH_GATEWAY_BASE_IMAGE: '', CMESH_GATEWAY_NODE: '', CMESH_GATEWAY_IMAGE_SALT: '' };
+  const host = await gatewayImageInputs({ engine, env });
+  const newNode = await gatewayImageInputs({ engine, env: { ...env, CMESH_GATEWAY_NODE: copy } });
+  assert.notEqual(newNode.tag, host.tag, 'the image holds the node: another tag');
+  assert.equal(newNode.identity, host.identity, 'the same supervisor and libraries: the same identity');
+  assert.equal(host.hostNode, true);
+  const salted = await gatewayImageInputs({ engine, env: { ...env, CMESH_GATEWAY_IMAGE_SALT: 'x' } });
+  assert.notEqual(salted.identity, host.identity, 'another file beside node: another identity');
+  // CMESH_GATEWAY_BASE_IMAGE: its node is not the host's, so a new image is a new container (stop-first).
+  const based = await gatewayImageInputs({ engine, env: { ...env, CMESH_GATEWAY_BASE_IMAGE: 'my/node:20' } });
+  assert.equal(based.identity, based.tag);
+  assert.equal(based.hostNode, false);
 });

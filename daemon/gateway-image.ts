@@ -46,14 +46,16 @@ export async function linkedLibraries(nodeBin: string): Promise<string[]> {
  * node and libraries are ~100 MB: held as Buffers only to hash them, they stayed resident as garbage until V8's next
  * full GC (an idle daemon's RSS 177 → 83 MiB after one, bench/RESULTS.md), so they are read by path.
  */
-async function contextFiles(bundle: Buffer, base: string | undefined, salt: string | undefined): Promise<ContextFile[]> {
+async function contextFiles(bundle: Buffer, base: string | undefined, env: NodeJS.ProcessEnv): Promise<ContextFile[]> {
+  const salt = env['CMESH_GATEWAY_IMAGE_SALT'] || undefined;
   const files: ContextFile[] = [];
   if (base !== undefined) {
     files.push({ name: `rootfs${BUNDLE_PATH}`, data: bundle, mode: 0o644 });
     const dockerfile = `FROM ${base}\nCOPY rootfs/ /\nENTRYPOINT ["node", "${BUNDLE_PATH}"]\n`;
     return [{ name: 'Dockerfile', data: Buffer.from(dockerfile), mode: 0o644 }, ...files];
   }
-  const node = await realpath(process.execPath);
+  // CMESH_GATEWAY_NODE: another node binary (a test's stand-in for a host upgrade; gateway-runtime.ts hands it to workers).
+  const node = await realpath(env['CMESH_GATEWAY_NODE'] || process.execPath);
   let libs: string[];
   try {
     libs = await linkedLibraries(node);
@@ -108,6 +110,14 @@ export interface GatewayImageOptions {
 export interface GatewayImageInputs {
   tag: string;
   files: ContextFile[];
+  /**
+   * What a running gateway container must share with the image to be kept: everything but the host's node binary
+   * (the supervisor, the libraries, the layout), which a worker gets in /run/cmesh instead (gateway-runtime.ts). With
+   * CMESH_GATEWAY_BASE_IMAGE it is the whole image: that node is not the host's, so a new one is a new container.
+   */
+  identity: string;
+  /** The image holds the host's node and its libraries (FROM scratch): the host's node can run in it. */
+  hostNode: boolean;
 }
 
 /** The image's content tag, without looking at the engine's images: milliseconds with the tag cache. */
@@ -129,10 +139,13 @@ export async function gatewayImageInputs(o: GatewayImageOptions): Promise<Gatewa
       hint: 'set CMESH_GATEWAY_BASE_IMAGE to a local image with a Linux node on its PATH (README: East-west)',
     });
   }
-  const files = await contextFiles(bundle, base, env['CMESH_GATEWAY_IMAGE_SALT'] || undefined);
+  const files = await contextFiles(bundle, base, env);
   const hash = () => contentTag(files, baseId);
   const tag = o.tagCache === undefined ? await hash() : await cachedTag(o.tagCache, inputKey(files, baseId), hash, o.log);
-  return { tag, files };
+  if (base !== undefined) return { tag, files, identity: tag, hostNode: false };
+  // A few MB of libraries and the bundles: hashed at every daemon start, the node binary (~100 MB) is left out.
+  const withoutNode = await contentTag(files.filter((f) => f.name !== `rootfs${NODE_PATH}`), baseId);
+  return { tag, files, identity: `without-node:${withoutNode.slice(GATEWAY_REPO.length + 1)}`, hostNode: true };
 }
 
 /** Builds the image from its inputs when the engine lacks it; resolves to its tag once the engine has it. */

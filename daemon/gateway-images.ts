@@ -16,9 +16,15 @@ const SEEN_FRESH_MS = 5000;
 /** The gateway image as a pass sees it: the tag to plan with, and when the engine has the image (built if missing). */
 export interface GatewayImage {
   tag: string;
+  /** What a kept gateway must share with the image (GatewayImageInputs.identity). */
+  identity: string;
+  /** The image runs the host's node: the daemon may hand a worker the host's node in /run/cmesh. */
+  hostNode: boolean;
   /** Resolves to the tag once the engine has the image; rejects with the build's error. Never unhandled. */
   present: Promise<string>;
 }
+
+const facts = ({ tag, identity, hostNode }: GatewayImageInputs) => ({ tag, identity, hostNode });
 
 /**
  * One build at a time per daemon. The tag is remembered once known (the inputs cannot change under a running daemon),
@@ -49,13 +55,13 @@ export class GatewayImages {
     const inputs = await this.#inputs;
     // Seen within the last few seconds: not looked up again (a pass runs on every probe pass while an up starts its
     // replicas, and each look-up is one more engine call beside their starts). A removal meanwhile fails one create.
-    if (Date.now() - this.#seenAt < SEEN_FRESH_MS) return { tag: inputs.tag, present: Promise.resolve(inputs.tag) };
+    if (Date.now() - this.#seenAt < SEEN_FRESH_MS) return { ...facts(inputs), present: Promise.resolve(inputs.tag) };
     this.#present ??= this.#ensure(inputs, scope).finally(() => {
       this.#present = undefined;
     });
     // A pass that creates no gateway never awaits it: its failure belongs to the next create, not to the process.
     this.#present.catch(() => undefined);
-    return { tag: inputs.tag, present: this.#present };
+    return { ...facts(inputs), present: this.#present };
   }
 
   async #ensure(inputs: GatewayImageInputs, scope: Record<string, string> | undefined): Promise<string> {

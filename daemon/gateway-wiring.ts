@@ -15,6 +15,7 @@ import { GatewayHub } from './gateway-hub.ts';
 import { type GatewayImage, GatewayImages } from './gateway-images.ts';
 import { type AnsweredWait, answeredByName, NameReadiness } from './gateway-readiness.ts';
 import { gatewayTable } from './gateway-table.ts';
+import { type GatewayRuntime, hostRuntime, installRuntime } from './gateway-runtime.ts';
 import { installWorker, type WorkerBundle, workerBundle } from './gateway-worker.ts';
 import { type GatewayContext, gatewayPlacement } from './reconcile/plan-gateway.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
@@ -48,6 +49,8 @@ export class EastWestRuntime {
   #reported: string | undefined;
   /** This cmesh's worker bundle (made once: its inputs cannot change under a running daemon). */
   #bundle: Promise<WorkerBundle> | undefined;
+  /** The host's node for the workers (hashed once a daemon, or found in the home's cache). */
+  #hostNode: Promise<GatewayRuntime> | undefined;
   /** project → the worker bundle installed in its gateway directory, named in its tables. */
   readonly #workers = new Map<string, string>();
   /** project → its gateway containers as last observed: where each service sits (sticky placement) follows from them. */
@@ -81,14 +84,16 @@ export class EastWestRuntime {
     const project = desired.project.name;
     try {
       const [image, worker, socketDir] = await Promise.all([this.#images.get(), this.#worker(), this.hub.open(project)]);
+      // The host's node for the workers, unless the image's node is not the host's (CMESH_GATEWAY_BASE_IMAGE).
+      const runtime = image.hostNode ? await this.#runtime() : undefined;
+      if (runtime) await installRuntime(socketDir, runtime);
       // Before the gateway exists (its supervisor starts what the pointer names) and before the table names it.
-      await installWorker(socketDir, worker);
-      this.#workers.set(project, worker.name);
+      this.#workers.set(project, await installWorker(socketDir, worker, runtime?.name));
       this.#desired.set(project, desired);
       this.#place(project);
       this.#publish(project);
       this.#withGateway.add(project);
-      return { image: image.tag, socketDir, imageReady: this.#ready(project, image) };
+      return { image: image.tag, identity: image.identity, socketDir, imageReady: this.#ready(project, image) };
     } catch (err) {
       this.#withGateway.delete(project);
       this.#report(project, err);
@@ -194,6 +199,14 @@ export class EastWestRuntime {
     this.#reported = message;
     this.#o.log?.(`east-west gateway for ${project}: ${message}`);
     if (isCmeshError(err)) this.#o.emit({ type: 'error', time: Date.now(), project, error: err.toJSON() });
+  }
+
+  #runtime(): Promise<GatewayRuntime> {
+    this.#hostNode ??= hostRuntime(process.env, join(this.#o.home, 'gateway-runtime-tag.json')).catch((err: unknown) => {
+      this.#hostNode = undefined;
+      throw err;
+    });
+    return this.#hostNode;
   }
 
   #worker(): Promise<WorkerBundle> {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { cacheDirs, ensureBundle } from '../bin/bundle-cache.mjs';
 import { GATEWAY_WORKER_POINTER } from './api/east-west.ts';
 import { CmeshError } from './api/errors.ts';
+import { pruneRuntimes } from './gateway-runtime.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Bundles kept per directory: the current one and two before it (a worker respawned mid-swap still finds its file). */
@@ -42,13 +43,43 @@ const writeAtomic = async (path: string, data: Buffer | string): Promise<void> =
   await rename(tmp, path);
 };
 
-/** Puts the bundle in the gateway directory (once) and points the supervisor's start at it; prunes old bundles. */
-export async function installWorker(dir: string, bundle: WorkerBundle): Promise<void> {
-  const path = join(dir, bundle.name);
+/** What worker.json holds: the bundle, the node it runs on (none: the image's), and the node before it. */
+interface Pointer {
+  file: string;
+  runtime?: string;
+  previous?: string;
+}
+
+/**
+ * The bundle's name in a gateway directory: its own, or (with a runtime) one that also covers the runtime, so a new
+ * host node alone gives the table a new worker to ask for, as a new cmesh does.
+ */
+export function workerName(bundle: WorkerBundle, runtime?: string): string {
+  if (runtime === undefined) return bundle.name;
+  return `worker-${createHash('sha256').update(`${bundle.name}\0${runtime}`).digest('hex').slice(0, 16)}.mjs`;
+}
+
+/**
+ * Puts the bundle in the gateway directory (once) and points the supervisor's start at it and at `runtime` (a
+ * `node-<hash>` already in the directory, gateway-runtime.ts); prunes old bundles and runtimes. Returns the bundle's
+ * name there (the table names it).
+ */
+export async function installWorker(dir: string, bundle: WorkerBundle, runtime?: string): Promise<string> {
+  const name = workerName(bundle, runtime);
+  const path = join(dir, name);
   if (!(await stat(path).catch(() => undefined))) await writeAtomic(path, bundle.data);
-  const pointer = `${JSON.stringify({ file: bundle.name })}\n`;
+  const old = await readFile(join(dir, GATEWAY_WORKER_POINTER), 'utf8')
+    .then((text) => JSON.parse(text) as Partial<Pointer>)
+    .catch(() => ({}) as Partial<Pointer>);
+  // The node the gateway's workers ran on before this one stays until the next change: a worker not yet swapped
+  // may be respawned on it.
+  const previous = old.runtime !== runtime ? old.runtime : old.previous;
+  const want: Pointer = { file: name, ...(runtime ? { runtime } : {}), ...(previous && previous !== runtime ? { previous } : {}) };
+  const pointer = `${JSON.stringify(want)}\n`;
   if ((await readFile(join(dir, GATEWAY_WORKER_POINTER), 'utf8').catch(() => '')) !== pointer) await writeAtomic(join(dir, GATEWAY_WORKER_POINTER), pointer);
-  const others = (await readdir(dir)).filter((f) => /^worker-[0-9a-f]{16}\.mjs$/.test(f) && f !== bundle.name);
+  const others = (await readdir(dir)).filter((f) => /^worker-[0-9a-f]{16}\.mjs$/.test(f) && f !== name);
   const byAge = await Promise.all(others.map(async (f) => ({ f, mtime: (await stat(join(dir, f))).mtimeMs })));
   for (const { f } of byAge.sort((a, b) => b.mtime - a.mtime).slice(KEEP - 1)) await rm(join(dir, f), { force: true });
+  await pruneRuntimes(dir, [runtime, want.previous]);
+  return name;
 }

@@ -7,7 +7,7 @@ import type { ContainerInfo } from '../api/engine.ts';
 import { Labels } from '../api/labels.ts';
 import type { ProjectSpec, ServiceSpec } from '../api/project.ts';
 import { type GatewayContext, gatewaySpec, planGateway } from './plan-gateway.ts';
-import { gatewayHash } from './plan-gateway-live.ts';
+import { GATEWAY_IDENTITY_LABEL, gatewayHash } from './plan-gateway-live.ts';
 import { project, svc } from './testing.ts';
 
 const gw: GatewayContext = { image: 'cmesh/gateway:abc', socketDir: '/s' };
@@ -36,8 +36,14 @@ function made(from: ProjectSpec, over: Partial<ContainerInfo> = {}): ContainerIn
   };
 }
 
-const actionsOf = (p: ProjectSpec, c: ContainerInfo) => {
-  const out = planGateway(p, [c], gw, []);
+/** The labels an older cmesh wrote: no identity label. */
+function withoutIdentity(labels: Record<string, string>): Record<string, string> {
+  const { [GATEWAY_IDENTITY_LABEL]: _identity, ...rest } = labels;
+  return rest;
+}
+
+const actionsOf = (p: ProjectSpec, c: ContainerInfo, ctx: GatewayContext = gw) => {
+  const out = planGateway(p, [c], ctx, []);
   return [...out.before, ...out.concurrent, ...out.after].map((a) => {
     if (a.kind === 'connect') return `connect ${a.network} ${a.aliases.join(',')}`;
     if (a.kind === 'disconnect') return `disconnect ${a.network}`;
@@ -90,12 +96,32 @@ test("a gateway an older cmesh made (v2 hash over its networks) is kept across t
   const older = made(on([api]));
   // The hash the previous cmesh wrote for this very project (pinned: computed with its gatewaySpec).
   const v2 = '990ae8a7a35e63459e51e9cc89ea68647eea6a2e7da98bd6a37998b48a51919c';
-  assert.equal(gatewayHash(gatewaySpec(on([api]), gw)!.spec, ['p_default']), v2);
-  const legacy = { ...older, labels: { ...older.labels, [Labels.specHash]: v2 } };
+  assert.equal(gatewayHash(gatewaySpec(on([api]), gw)!.spec, { v: 2, networks: ['p_default'] }), v2);
+  const legacy = { ...older, labels: { ...withoutIdentity(older.labels), [Labels.specHash]: v2 } };
   assert.deepEqual(actionsOf(on([api]), legacy), []);
   assert.deepEqual(actionsOf(on([api], ['default', 'back']), legacy), [
     'recreate: networks of the project changed (a gateway made by an older cmesh takes them stop-first, once)',
   ]);
+});
+
+test('a gateway the previous cmesh made (v3 hash over its image, no identity label) is kept on that image only', () => {
+  const made3 = made(on([api]));
+  // Pinned: what the previous cmesh's gatewaySpec gave for this project (before the identity label).
+  const v3 = 'c5b07e5057ff1d8d9c045a23af5435f5f4ba00d741646af163833e3798ae0225';
+  assert.equal(gatewayHash(gatewaySpec(on([api]), gw)!.spec, { v: 3 }), v3);
+  const legacy = { ...made3, labels: { ...withoutIdentity(made3.labels), [Labels.specHash]: v3 } };
+  assert.deepEqual(actionsOf(on([api]), legacy), []);
+  assert.deepEqual(actionsOf(on([api], ['default', 'back']), legacy), ['connect p_back ']);
+  // Its identity is unknown: another image (even one with only a new node) recreates it, once.
+  const newImage = { ...gw, image: 'cmesh/gateway:def', identity: 'without-node:1' };
+  assert.match(actionsOf(on([api]), legacy, newImage)[0]!, /^recreate: image changed \(cmesh\/gateway:abc → cmesh\/gateway:def/);
+});
+
+test('only the host node changed (another image, same identity): the gateway is kept; another identity recreates it', () => {
+  const before = { ...gw, identity: 'without-node:1' };
+  const running = { ...made(on([api])), labels: { ...gatewaySpec(on([api]), before)!.spec.labels } };
+  assert.deepEqual(actionsOf(on([api]), running, { ...before, image: 'cmesh/gateway:new-node' }), []);
+  assert.match(actionsOf(on([api]), running, { image: 'cmesh/gateway:new-lib', identity: 'without-node:2', socketDir: '/s' })[0]!, /^recreate: image changed/);
 });
 
 test('without the endpoints (a list answer), the per-service digests decide as before', () => {

@@ -9,15 +9,26 @@ import { Labels } from '../api/labels.ts';
 import type { ProjectSpec } from '../api/project.ts';
 import { stableStringify } from './hash.ts';
 
+/** The label naming what a gateway must share with the current image to be kept (GatewayContext.identity). */
+export const GATEWAY_IDENTITY_LABEL = 'dev.cmesh.gateway-identity';
+
+/** Which hash: this cmesh's (v4), or one an older cmesh wrote: v3 (covered the image), v2 (also the network names). */
+export type GatewayHashVersion = { v: 4 } | { v: 3 } | { v: 2; networks: string[] };
+
 /**
- * The hash of a gateway's spec without its networks (those change live) and without the labels made from it;
- * `networks` gives the hash an older cmesh wrote (v2, which covered the network names).
+ * The hash of a gateway's spec without its networks (those change live), without the labels made from it, and (v4)
+ * without its image: the identity label stands for it, so a new host node alone keeps the container.
  */
-export function gatewayHash(spec: ContainerCreateSpec, networks?: string[]): string {
-  const { networks: _live, labels: all, ...rest } = spec;
-  const { [Labels.specHash]: _hash, [GATEWAY_SERVICES_LABEL]: _services, ...labels } = all;
+export function gatewayHash(spec: ContainerCreateSpec, version: GatewayHashVersion = { v: 4 }): string {
+  const { networks: _live, labels: all, image, ...rest } = spec;
+  const { [Labels.specHash]: _hash, [GATEWAY_SERVICES_LABEL]: _services, [GATEWAY_IDENTITY_LABEL]: identity, ...labels } = all;
   const base = { ...rest, labels };
-  const input = networks === undefined ? { v: 3, gateway: base } : { v: 2, gateway: { ...base, networks } };
+  const input =
+    version.v === 4
+      ? { v: 4, gateway: { ...base, labels: { ...labels, [GATEWAY_IDENTITY_LABEL]: identity } } }
+      : version.v === 3
+        ? { v: 3, gateway: { ...base, image } }
+        : { v: 2, gateway: { ...base, image, networks: version.networks } };
   return createHash('sha256').update(stableStringify(input)).digest('hex');
 }
 

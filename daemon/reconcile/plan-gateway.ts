@@ -16,7 +16,7 @@ import {
 } from '../api/east-west-placement.ts';
 import type { ProjectSpec } from '../api/project.ts';
 import { stableStringify } from './hash.ts';
-import { gatewayHash, type LiveChange, networkDiff, renamedOnNetworks } from './plan-gateway-live.ts';
+import { GATEWAY_IDENTITY_LABEL, gatewayHash, type LiveChange, networkDiff, renamedOnNetworks } from './plan-gateway-live.ts';
 import type { Action, ContainerRef, GatewayContext } from './plan-types.ts';
 
 export type { GatewayContext } from './plan-types.ts';
@@ -95,7 +95,7 @@ export function gatewaySpec(
       CMESH_GATEWAY_WORKER: `${GATEWAY_SOCKET_DIR}/${GATEWAY_WORKER_POINTER}`,
       ...(index === 0 ? {} : { CMESH_GATEWAY_INDEX: String(index) }),
     },
-    labels: { ...projectLabels(project.name), [Labels.role]: 'gateway' },
+    labels: { ...projectLabels(project.name), [Labels.role]: 'gateway', [GATEWAY_IDENTITY_LABEL]: ctx.identity ?? ctx.image },
     ports: [],
     mounts: [{ type: 'bind', source: ctx.socketDir, target: GATEWAY_SOCKET_DIR, readOnly: false }],
     networks: gatewayNetworks(project, meshed),
@@ -147,12 +147,19 @@ function changeOf(project: ProjectSpec, have: ContainerInfo, want: { spec: Conta
   const hash = have.labels[Labels.specHash];
   const moves = live.connect.length + live.disconnect.length > 0;
   if (hash !== want.hash) {
-    if (have.image !== want.spec.image) return `image changed (${have.image} → ${want.spec.image}: new node binary or supervisor)`;
-    // An older cmesh's hash covered the networks: equal over the ones it is on, only the networks differ, and it
-    // cannot say which it joined later, so it takes a network change stop-first once.
-    const older = have.networks && hash === gatewayHash(want.spec, have.networks.map((n) => n.name));
-    if (!older) return `spec changed (${(hash ?? 'none').slice(0, 12)}: the socket directory, or cmesh's gateway spec)`;
-    if (moves) return 'networks of the project changed (a gateway made by an older cmesh takes them stop-first, once)';
+    // A gateway without the identity label was made by an older cmesh, whose hash covered the image: kept only on the
+    // very image this cmesh wants. One with it is kept on another image of the same identity (only node changed).
+    const sameImage = have.image === want.spec.image;
+    const identity = have.labels[GATEWAY_IDENTITY_LABEL];
+    if (identity !== undefined ? identity !== want.spec.labels[GATEWAY_IDENTITY_LABEL] : !sameImage) {
+      return `image changed (${have.image} → ${want.spec.image}: new supervisor, libraries or base image)`;
+    }
+    const v3 = identity === undefined && hash === gatewayHash(want.spec, { v: 3 });
+    // An older cmesh's v2 hash covered the networks too: equal over the ones it is on, only the networks differ, and
+    // it cannot say which it joined later, so it takes a network change stop-first once.
+    const v2 = identity === undefined && have.networks && hash === gatewayHash(want.spec, { v: 2, networks: have.networks.map((n) => n.name) });
+    if (!v3 && !v2) return `spec changed (${(hash ?? 'none').slice(0, 12)}: the socket directory, or cmesh's gateway spec)`;
+    if (v2 && moves) return 'networks of the project changed (a gateway made by an older cmesh takes them stop-first, once)';
   }
   const had = parseGatewayServices(have.labels[GATEWAY_SERVICES_LABEL]);
   const now = parseGatewayServices(want.spec.labels[GATEWAY_SERVICES_LABEL])!;

@@ -137,6 +137,11 @@ export interface Plan {
 export interface GatewayContext {
   /** The image's tag: known long before the image is (a machine's first use builds it). */
   image: string;
+  /**
+   * What a kept gateway must share with `image` (its supervisor and libraries, not the host's node, which reaches a
+   * running gateway's next worker in /run/cmesh): a gateway on another image with this identity is kept. Default: image.
+   */
+  identity?: string;
   socketDir: string;
   /**
    * Settles once the engine has `image` (rejects with the build's error). The planner never looks at it; the

@@ -1,8 +1,9 @@
 // Entry point of the east-west gateway container (bundled by the daemon into its image): the control channel on
 // /run/cmesh, the data path on every meshed port. It holds no state of its own beyond the last table.
 
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE } from '../../daemon/api/east-west.ts';
+import { GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE, GATEWAY_WORKER_POINTER } from '../../daemon/api/east-west.ts';
 import { GATEWAY_PROTOCOL_VERSION } from '../../daemon/api/gateway-control.ts';
 import { ControlClient } from './control-client.ts';
 import { Gateway } from './gateway.ts';
@@ -13,6 +14,20 @@ const DRAIN_REPORT_MS = 50;
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+/**
+ * The node the daemon wants `worker` run on: worker.json's runtime when it points at that very bundle (the daemon
+ * writes it before any table names the bundle); none: the supervisor keeps the current worker's node.
+ */
+function runtimeOf(dir: string, worker: string): { runtime?: string } {
+  try {
+    const pointer = JSON.parse(readFileSync(join(dir, GATEWAY_WORKER_POINTER), 'utf8')) as { file?: unknown; runtime?: unknown };
+    const ok = pointer.file === worker && typeof pointer.runtime === 'string' && basename(pointer.runtime) === pointer.runtime;
+    return ok ? { runtime: join(dir, pointer.runtime as string) } : {};
+  } catch {
+    return {};
+  }
 }
 
 export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortController {
@@ -34,7 +49,7 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
       if (all.worker !== undefined && all.worker !== ownBundle && all.worker !== asked && process.send) {
         asked = all.worker;
         log(`asking the supervisor to swap ${ownBundle} for ${all.worker}`);
-        process.send({ type: UPGRADE, file: join(dirname(path), all.worker) });
+        process.send({ type: UPGRADE, file: join(dirname(path), all.worker), ...runtimeOf(dirname(path), all.worker) });
       }
       const table = { ...all, services: all.services.filter((s) => (s.gateway ?? 0) === index) };
       // Decided now, not when the apply resolves: more tables may arrive meanwhile.
@@ -84,7 +99,7 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
   process.on('message', (m: { type?: unknown }) => {
     if (m?.type === DRAIN) gateway.startDraining();
   });
-  log(`cmesh gateway ${index + 1} for project ${project} (node ${process.version}, pid ${process.pid})`);
+  log(`cmesh gateway ${index + 1} for project ${project} (node ${process.version} at ${process.execPath}, pid ${process.pid})`);
   return abort;
 }
 

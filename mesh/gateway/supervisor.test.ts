@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,6 +34,11 @@ const server = http.createServer((req, res) => {
   if (draining) res.setHeader('connection', 'close');
   if (req.url === '/exit') setImmediate(() => process.exit(3));
   if (req.url.startsWith('/upgrade?')) process.send({ type: 'cmesh-gateway-upgrade', file: decodeURIComponent(req.url.slice(9)) });
+  if (req.url.startsWith('/upgrade-on?')) {
+    const [file, runtime] = decodeURIComponent(req.url.slice(12)).split('|');
+    process.send({ type: 'cmesh-gateway-upgrade', file, runtime });
+  }
+  if (req.url === '/exe') return res.end(process.execPath);
   res.end(${JSON.stringify(version)});
 });
 server.listen(Number(process.env.PORT), '127.0.0.1', () => process.send({ type: 'cmesh-gateway-ready' }));
@@ -142,6 +147,66 @@ test('supervisor: a worker that dies unasked is started again from the same bund
     await until('the worker to be gone', 5000, async () => out.includes('the worker exited'));
     await until('a new worker to answer', 10_000, async () => (await get(port)) === 'crashy');
     assert.equal(child.exitCode, null, 'the supervisor did not exit');
+  } finally {
+    if (process.env['SUP_DEBUG']) process.stdout.write(out.replace(/^/gm, '# '));
+    child.kill('SIGKILL');
+  }
+});
+
+test('supervisor: a worker runs on the runtime worker.json or an upgrade names; an unspawnable one is given up', async () => {
+  const port = await freePort();
+  // A "new node": the same binary under another path (a hard link; a copy across filesystems).
+  const runtime = join(dir, 'node-0123456789abcdef');
+  try {
+    linkSync(realpathSync(process.execPath), runtime);
+  } catch {
+    copyFileSync(realpathSync(process.execPath), runtime);
+  }
+  workerFile('rt1', 'rt1');
+  const v2 = workerFile('rt2', 'rt2');
+  const v3 = workerFile('rt3', 'rt3');
+  writeFileSync(join(dir, 'worker.json'), JSON.stringify({ file: 'rt1.mjs', runtime: 'node-0123456789abcdef' }));
+  const entry = fileURLToPath(new URL('./supervisor-main.ts', import.meta.url));
+  const env = { ...process.env, CMESH_GATEWAY_WORKER: join(dir, 'worker.json'), PORT: String(port) };
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  try {
+    await until('the first worker to answer', 15_000, async () => (await get(port)) === 'rt1');
+    assert.equal(await get(port, '/exe'), runtime, 'the first worker runs on the runtime worker.json names');
+    // The runtime is gone: spawning fails, the worker is given up and rt1 keeps serving on its runtime.
+    await get(port, `/upgrade-on?${encodeURIComponent(`${v2}|${join(dir, 'node-gone')}`)}`);
+    await until('the unspawnable worker to be given up', 5000, async () => out.includes('could not start on'));
+    assert.equal(await get(port), 'rt1');
+    // An upgrade naming no runtime keeps the current worker's.
+    await get(port, `/upgrade?${encodeURIComponent(v3)}`);
+    await until('rt3 to serve', 15_000, async () => out.includes('now serving from') && (await get(port)) === 'rt3');
+    // rt1 drains (and still accepts) for drainNoticeMs (500 ms): after it, every call reaches rt3.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await get(port, '/exe'), runtime);
+    // Respawned after a crash: on the same runtime.
+    await get(port, '/exit');
+    await until('the worker to be gone', 5000, async () => out.includes('the worker exited'));
+    await until('a new worker to answer', 10_000, async () => (await get(port)) === 'rt3');
+    assert.equal(await get(port, '/exe'), runtime);
+    assert.equal(child.exitCode, null, `the supervisor did not exit:\n${out}`);
+  } finally {
+    if (process.env['SUP_DEBUG']) process.stdout.write(out.replace(/^/gm, '# '));
+    child.kill('SIGKILL');
+  }
+});
+
+test('supervisor: worker.json naming a runtime that is gone starts the worker on the supervisor node', async () => {
+  const port = await freePort();
+  workerFile('gone1', 'gone1');
+  const pointer = join(dir, 'worker-gone.json');
+  writeFileSync(pointer, JSON.stringify({ file: 'gone1.mjs', runtime: 'node-ffffffffffffffff' }));
+  const entry = fileURLToPath(new URL('./supervisor-main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, CMESH_GATEWAY_WORKER: pointer, PORT: String(port) } });
+  try {
+    await until('the worker to answer', 15_000, async () => (await get(port)) === 'gone1');
+    assert.equal(await get(port, '/exe'), process.execPath);
   } finally {
     child.kill('SIGKILL');
   }

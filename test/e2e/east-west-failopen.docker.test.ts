@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, run } from '../helpers/docker.ts';
-import { eastWestCaller, failedCount as failed, gatewayId as gatewayOf, type LoadResult, loadStarted, type ModeResult, mixedLoad } from '../helpers/east-west.ts';
-import { serviceLabels } from '../helpers/echo-project.ts';
+import { eastWestCaller, failedCount as failed, gatewayId as gatewayOf, type LoadResult, loadStarted, type ModeResult, meshedWebCompose, mixedLoad } from '../helpers/east-west.ts';
 
 const runId = newRunId('ewfailopen');
 const project = runId;
@@ -29,17 +28,7 @@ before(async () => {
   await requireDocker();
   const echo = await buildFixtureImage('echo');
   cli = await newCmeshCli(cliEnv);
-  const compose = `name: ${project}
-x-cmesh:
-  east_west: true
-services:
-  web:
-    image: ${echo}
-    deploy: { replicas: 3 }
-    environment: { SERVICE_NAME: web }
-    expose: ["3000"]
-    x-cmesh: { health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 1, fall: 2 } }
-${serviceLabels(runId)}`;
+  const compose = meshedWebCompose(project, runId, echo, 3);
   await writeFile(join(cli.work, 'compose.yaml'), compose);
 });
 

@@ -5,6 +5,7 @@
 import { after, before } from 'node:test';
 import { type CmeshCli, newCmeshCli } from './cmesh-cli.ts';
 import { buildFixtureImage, requireDocker, run, testLabels } from './docker.ts';
+import { serviceLabels } from './echo-project.ts';
 
 export type Call = { by?: string; service?: string; echo?: string; error?: string; ms?: number };
 
@@ -206,3 +207,16 @@ export async function runningIds(cli: CmeshCli, service: string): Promise<string
   const rows = (await cli.ps()).filter((r) => r.service === service && r.state === 'running');
   return rows.map((r) => r.container.slice(0, 12)).sort();
 }
+
+/** A compose file: east-west on, one meshed echo service `web` with fast health probes, labelled with the run. */
+export const meshedWebCompose = (project: string, runId: string, echo: string, replicas: number): string => `name: ${project}
+x-cmesh:
+  east_west: true
+services:
+  web:
+    image: ${echo}
+    deploy: { replicas: ${replicas} }
+    environment: { SERVICE_NAME: web }
+    expose: ["3000"]
+    x-cmesh: { health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 1, fall: 2 } }
+${serviceLabels(runId)}`;
