@@ -5,7 +5,8 @@
 //   - create all 9, then start all 9 (phased) instead of create+start per container;
 //   - no user network (default bridge): the bound on what creating the network beside the creates could save;
 //   - probe cadence 20 ms after each exec (today's floor), 25 / 50 / 100 ms from each exec's start, cmesh's own
-//     settings (100 ms, at most 2 execs in flight for the whole project), and probes held until the last start returns.
+//     settings (100 ms, at most 2 execs in flight for the whole project) and its neighbours (cap 2 at 50 ms, cap 4 at
+//     100 ms), and probes held until the last start returns.
 // Per variant: the median whole up (first engine call → last container passes its test) and the median time to the
 // last start returning, so start contention and probe cost can be told apart.
 // Usage: npx tsx bench/up-floor-variants.ts [--reps N] [--only name,name] [--json]   (default 3 reps, all variants)
@@ -47,6 +48,8 @@ export const VARIANTS: FloorVariant[] = [
   { ...base, name: 'bridge', userNetwork: false },
   ...[25, 50, 100].map((ms) => ({ ...base, name: `every${ms}`, cadenceMs: ms, cadence: 'from-start' as const })),
   { ...base, name: 'cmesh-probes', cadenceMs: 100, cadence: 'from-start', probeCap: 2 },
+  { ...base, name: 'cap2-every50', cadenceMs: 50, cadence: 'from-start', probeCap: 2 },
+  { ...base, name: 'cap4-every100', cadenceMs: 100, cadence: 'from-start', probeCap: 4 },
   { ...base, name: 'after-starts', probesAfterStarts: true },
 ];
 
