@@ -8,7 +8,8 @@
 //     settings (100 ms, at most 2 execs in flight for the whole project) and its neighbours (cap 2 at 50 ms, cap 4 at
 //     100 ms), and probes held until the last start returns.
 // Per variant: the median whole up (first engine call → last container passes its test) and the median time to the
-// last start returning, so start contention and probe cost can be told apart.
+// last start returning, so start contention and probe cost can be told apart, and each variant ÷ the floor of the
+// same round (paired: drift between rounds cancels).
 // Usage: npx tsx bench/up-floor-variants.ts [--reps N] [--only name,name] [--json]   (default 3 reps, all variants)
 // Local images only (fixtures/docker/echo); everything labelled dev.cmesh.test=true plus a run label, removed at the end.
 
@@ -169,13 +170,15 @@ async function main(): Promise<void> {
   const rows = variants.map((v) => {
     const runs = out.get(v.name)!;
     const whole = median(runs.map((r) => r.wholeMs));
-    return { name: v.name, wholeMs: runs.map((r) => Math.round(r.wholeMs)), medianMs: Math.round(whole), lastStartMedianMs: Math.round(median(runs.map((r) => r.lastStartMs))), execsMedian: median(runs.map((r) => r.execs)), vsFloor: Number((whole / floor).toFixed(2)) };
+    // Paired: each round's variant ÷ the same round's floor, so drift between rounds cancels.
+    const paired = median(runs.map((r, i) => r.wholeMs / (out.get('floor')?.[i]?.wholeMs ?? Number.NaN)));
+    return { name: v.name, wholeMs: runs.map((r) => Math.round(r.wholeMs)), medianMs: Math.round(whole), lastStartMedianMs: Math.round(median(runs.map((r) => r.lastStartMs))), execsMedian: median(runs.map((r) => r.execs)), vsFloor: Number((whole / floor).toFixed(2)), pairedVsFloor: Number(paired.toFixed(2)) };
   });
   const load = `${loadBefore} → ${await loadavg()}`;
   if (opts.json) process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), load, reps, rows }, null, 2)}\n`);
   else {
     process.stdout.write(`date ${new Date().toISOString()}  load ${load}  reps ${reps}\n`);
-    for (const r of rows) process.stdout.write(`${r.name.padEnd(13)} median ${r.medianMs} ms ${JSON.stringify(r.wholeMs)}  last start ${r.lastStartMedianMs} ms  execs ${r.execsMedian}  ÷ floor ${r.vsFloor}×\n`);
+    for (const r of rows) process.stdout.write(`${r.name.padEnd(13)} median ${r.medianMs} ms ${JSON.stringify(r.wholeMs)}  last start ${r.lastStartMedianMs} ms  execs ${r.execsMedian}  ÷ floor ${r.vsFloor}× (paired per round ${r.pairedVsFloor}×)\n`);
   }
 }
 
