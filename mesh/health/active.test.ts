@@ -7,7 +7,7 @@ import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HealthProbe } from '../../daemon/api/project.ts';
-import { ActiveChecker, type ActiveTransition } from './active.ts';
+import { ActiveChecker, type ActiveTransition, FIRST_RISE_CONFIRM_MS } from './active.ts';
 import { probeOnce } from './probe.ts';
 
 const fast: HealthProbe = { path: '/healthz', intervalMs: 50, timeoutMs: 200, rise: 2, fall: 2 };
@@ -162,6 +162,32 @@ describe('active health', () => {
     assert.ok(st.requests <= afterAbort + 1, 'still probing after abort');
     c.add({ id: 'web#3', port });
     assert.equal(c.healthy('web#3'), false);
+  });
+
+  it('a joining replica: probes every FIRST_RISE_INTERVAL_MS while it fails, and its confirming probe follows a pass at once', async () => {
+    // Spacing is judged against a reference timer ticking every FIRST_RISE_CONFIRM_MS over the same span, so a loaded
+    // host that delays every timer alike does not change the verdict (the old 200 ms confirm spacing is 8 ticks).
+    const { st, port } = await flipServer();
+    st.status = 503;
+    const { c, ac, probes } = checker({ path: '/healthz', intervalMs: 10_000, timeoutMs: 500, rise: 2, fall: 2 });
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, FIRST_RISE_CONFIRM_MS);
+    try {
+      c.add({ id: 'web#1', port });
+      await until(() => probes.length >= 3, 3000, 'three failing probes');
+      const failingFrom = ticks;
+      await until(() => probes.length >= 6, 3000, 'three more failing probes');
+      // 3 probes at FIRST_RISE_INTERVAL_MS (4 ticks each) is 12 ticks, not the 10 s interval.
+      assert.ok(ticks - failingFrom <= 24, `failing probes of a joining replica ${ticks - failingFrom} ticks apart for 3`);
+      st.status = 200;
+      await until(() => probes.some((p) => p.ok), 3000, 'a first pass');
+      const passedAt = ticks;
+      await until(() => c.healthy('web#1'), 3000, 'rise');
+      assert.ok(ticks - passedAt <= 3, `the confirming probe came ${ticks - passedAt} ticks of ${FIRST_RISE_CONFIRM_MS} ms after the first pass`);
+    } finally {
+      clearInterval(ticker);
+      ac.abort();
+    }
   });
 
   it('probeOnce: 404 fails, 204 passes, an aborted signal fails at once', async () => {
