@@ -76,8 +76,9 @@ async function must(p: Promise<Proc>, what: string): Promise<Proc> {
 let work = '';
 let home = '';
 const cmeshEnv = (): NodeJS.ProcessEnv => ({ ...process.env, CMESH_HOME: home, NO_COLOR: '1' });
+/** The installed command (bin/cmesh, package.json "bin": its sh launcher, then node), as a user or a CI script runs it. */
 const cmesh = (argv: string[], timeoutMs?: number): Promise<Proc> =>
-  exec(process.execPath, [join(ROOT, 'bin/cmesh.js'), ...argv], { cwd: work, env: cmeshEnv(), ...(timeoutMs ? { timeoutMs } : {}) });
+  exec(join(ROOT, 'bin', 'cmesh'), argv, { cwd: work, env: cmeshEnv(), ...(timeoutMs ? { timeoutMs } : {}) });
 
 /** Polls `docker inspect` (every 100 ms) until `count` containers of the compose project are healthy. */
 async function composeHealthy(project: string, count: number, timeoutMs = 120_000): Promise<void> {
