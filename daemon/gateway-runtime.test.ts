@@ -40,8 +40,8 @@ test('installRuntime: hard link on one filesystem, executable, no temp file; ins
   const r1 = await hostRuntime({ CMESH_GATEWAY_NODE: fakeNode('node-1', 'node one') });
   const r2 = await hostRuntime({ CMESH_GATEWAY_NODE: fakeNode('node-2', 'node two') });
   const r3 = await hostRuntime({ CMESH_GATEWAY_NODE: fakeNode('node-3', 'node three') });
-  await installRuntime(dir, r1);
-  await installRuntime(dir, r1);
+  await installRuntime(dir, r1, join(root, 'shared'));
+  await installRuntime(dir, r1, join(root, 'shared'));
   const placed = statSync(join(dir, r1.name));
   assert.equal(placed.ino, statSync(r1.path).ino, 'a hard link, not a copy');
   assert.equal(placed.mode & 0o111, 0o111, 'executable');
@@ -53,7 +53,7 @@ test('installRuntime: hard link on one filesystem, executable, no temp file; ins
   assert.equal(readFileSync(join(dir, n1), 'utf8'), '// worker\n');
 
   // A new host node: a new bundle name (the running worker asks for it), the previous runtime kept.
-  await installRuntime(dir, r2);
+  await installRuntime(dir, r2, join(root, 'shared'));
   const n2 = await installWorker(dir, bundle, r2.name);
   assert.notEqual(n2, n1);
   assert.deepEqual(pointer(dir), { file: n2, runtime: r2.name, previous: r1.name });
@@ -63,7 +63,7 @@ test('installRuntime: hard link on one filesystem, executable, no temp file; ins
   assert.deepEqual(runtimes(dir), [r1.name, r2.name].sort());
 
   // Another one: the oldest is removed, the one before stays.
-  await installRuntime(dir, r3);
+  await installRuntime(dir, r3, join(root, 'shared'));
   await installWorker(dir, bundle, r3.name);
   assert.deepEqual(runtimes(dir), [r2.name, r3.name].sort());
   // CMESH_GATEWAY_BASE_IMAGE: no runtime (the image's node); the last one stays as the previous.
@@ -74,3 +74,39 @@ test('installRuntime: hard link on one filesystem, executable, no temp file; ins
 });
 
 const runtimes = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('node-')).sort();
+
+test('installRuntime across filesystems: one copy per node version in the shared directory, hard-linked into every gateway', async (t) => {
+  // /dev/shm is a tmpfs on Linux: a "host node" there cannot be hard-linked into a directory on the disk (EXDEV).
+  let other: string;
+  try {
+    other = mkdtempSync('/dev/shm/cgw-node-');
+  } catch {
+    t.skip('no /dev/shm here');
+    return;
+  }
+  t.after(() => rmSync(other, { recursive: true, force: true }));
+  if (statSync(other).dev === statSync(root).dev) {
+    t.skip('/dev/shm is on the same filesystem as the temp directory here');
+    return;
+  }
+  const node1 = join(other, 'node');
+  writeFileSync(node1, 'node on another filesystem', { mode: 0o755 });
+  const r1 = await hostRuntime({ CMESH_GATEWAY_NODE: node1 });
+  const shared = join(root, 'shared-x');
+  const projects = [mkdtempSync(join(root, 'gw-a-')), mkdtempSync(join(root, 'gw-b-'))];
+  for (const dir of projects) await installRuntime(dir, r1, shared);
+  const copy = statSync(join(shared, r1.name));
+  assert.notEqual(copy.ino, statSync(node1).ino, 'the shared one is a copy');
+  for (const dir of projects) assert.equal(statSync(join(dir, r1.name)).ino, copy.ino, 'each gateway links the one copy');
+  assert.equal(copy.nlink, 3, 'one copy, linked twice');
+  assert.equal(copy.mode & 0o111, 0o111, 'executable');
+  // A new node version: its copy replaces the old one in the shared directory; the gateways keep their own links.
+  const node2 = join(other, 'node2');
+  writeFileSync(node2, 'a newer node on another filesystem', { mode: 0o755 });
+  const r2 = await hostRuntime({ CMESH_GATEWAY_NODE: node2 });
+  await installRuntime(projects[0]!, r2, shared);
+  assert.deepEqual(runtimes(shared), [r2.name]);
+  assert.deepEqual(runtimes(projects[0]!), [r1.name, r2.name].sort());
+  assert.equal(readFileSync(join(projects[1]!, r1.name), 'utf8'), 'node on another filesystem', 'the other gateway keeps its runtime');
+  for (const dir of [shared, ...projects]) assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temp files left');
+});

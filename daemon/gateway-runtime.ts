@@ -5,9 +5,9 @@
 // recreated as before.
 
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { chmod, copyFile, link, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { hashFile } from './file-digest.ts';
 import { cachedTag, fromDisk, inputKey } from './gateway-image-tag-cache.ts';
 
 export interface GatewayRuntime {
@@ -27,8 +27,9 @@ const RUNTIME_NAME = /^node-[0-9a-f]{16}$/;
 export async function hostRuntime(env: NodeJS.ProcessEnv = process.env, cacheFile?: string): Promise<GatewayRuntime> {
   const path = await realpath(env['CMESH_GATEWAY_NODE'] || process.execPath);
   const hash = async (): Promise<string> => {
+    // One reused buffer (file-digest.ts): streaming ~100 MB in 64 KiB chunks left ~20 MB of malloc to the daemon.
     const h = createHash('sha256');
-    for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+    await hashFile(h, path);
     return `node-${h.digest('hex').slice(0, 16)}`;
   };
   const name = cacheFile === undefined ? await hash() : await cachedTag(cacheFile, inputKey([await fromDisk('node', path)], 'runtime'), hash);
@@ -36,23 +37,49 @@ export async function hostRuntime(env: NodeJS.ProcessEnv = process.env, cacheFil
 }
 
 /**
- * Puts the runtime in a gateway directory once: a hard link when it is on the host node's filesystem (no copy of
- * ~100 MB per project), else a copy; under a temporary name, renamed into place, so a supervisor never starts a half
- * written binary.
+ * Puts the runtime in a gateway directory once: a hard link of the host's node when it is on the same filesystem,
+ * else a hard link of one copy kept in `shared` (under CMESH_HOME, beside the gateway directories): ~100 MB copied once
+ * per node version, not once per project. A plain copy only where the filesystem takes no hard links at all. Always
+ * under a temporary name, renamed into place, so a supervisor never starts a half written binary.
  */
-export async function installRuntime(dir: string, runtime: GatewayRuntime): Promise<void> {
+export async function installRuntime(dir: string, runtime: GatewayRuntime, shared: string): Promise<void> {
   const dest = join(dir, runtime.name);
   if (await stat(dest).catch(() => undefined)) return;
+  const linked = (await linkInto(runtime.path, dest)) || (await linkInto(await sharedCopy(shared, runtime), dest));
+  if (!linked) await copyInto(runtime.path, dest);
+}
+
+/** Hard-links `from` to `dest` through a temporary name; false where the link is refused (EXDEV, protected_hardlinks). */
+async function linkInto(from: string, dest: string): Promise<boolean> {
   const tmp = `${dest}.${process.pid}.tmp`;
   await rm(tmp, { force: true });
   try {
-    await link(runtime.path, tmp);
+    await link(from, tmp);
   } catch {
-    // Another filesystem (EXDEV), or a binary the daemon may not link (protected_hardlinks): copy it.
-    await copyFile(runtime.path, tmp);
-    await chmod(tmp, 0o755);
+    return false;
   }
   await rename(tmp, dest);
+  return true;
+}
+
+async function copyInto(from: string, dest: string): Promise<void> {
+  const tmp = `${dest}.${process.pid}.tmp`;
+  await copyFile(from, tmp);
+  await chmod(tmp, 0o755);
+  await rename(tmp, dest);
+}
+
+/**
+ * The one copy of the runtime in `shared`, made on first need; an older version's copy there is removed then (each
+ * gateway directory holds its own link, so a running worker and its directory keep theirs).
+ */
+async function sharedCopy(shared: string, runtime: GatewayRuntime): Promise<string> {
+  const path = join(shared, runtime.name);
+  if (await stat(path).catch(() => undefined)) return path;
+  await mkdir(shared, { recursive: true });
+  await copyInto(runtime.path, path);
+  await pruneRuntimes(shared, [runtime.name]);
+  return path;
 }
 
 /**

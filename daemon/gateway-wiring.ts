@@ -86,7 +86,7 @@ export class EastWestRuntime {
       const [image, worker, socketDir] = await Promise.all([this.#images.get(), this.#worker(), this.hub.open(project)]);
       // The host's node for the workers, unless the image's node is not the host's (CMESH_GATEWAY_BASE_IMAGE).
       const runtime = image.hostNode ? await this.#runtime() : undefined;
-      if (runtime) await installRuntime(socketDir, runtime);
+      if (runtime) await installRuntime(socketDir, runtime, join(this.#o.home, 'gateway-runtimes'));
       // Before the gateway exists (its supervisor starts what the pointer names) and before the table names it.
       this.#workers.set(project, await installWorker(socketDir, worker, runtime?.name));
       this.#desired.set(project, desired);
