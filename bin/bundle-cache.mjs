@@ -204,7 +204,12 @@ export async function ensureBundle(root, label, entry, dirs, options = {}) {
   if (fresh) {
     if (fresh.lazy.size > 0 && options.onStaleChunk) {
       // Only while the manifest is still this bundle's: another start may have installed a newer one meanwhile.
-      const forget = (m) => readManifest(fresh.dir, name)?.hash === m.hash && writeManifest(fresh.dir, name, { ...m, stats: undefined });
+      // Without `m` (the full manifest is another bundle's: two starts installed builds at once and their writes
+      // interleaved), the start manifest goes, so the next start checks the full one instead of meeting this again.
+      const forget = (m) =>
+        m === undefined
+          ? writeStartManifest(fresh.dir, name, {})
+          : readManifest(fresh.dir, name)?.hash === m.hash && writeManifest(fresh.dir, name, { ...m, stats: undefined });
       guardChunks(fresh, { recheck: (m) => recheck(root, name, fresh.dir, m), forget, onStale: options.onStaleChunk });
     }
     return { path: fresh.path };
@@ -240,9 +245,12 @@ export async function ensureBundle(root, label, entry, dirs, options = {}) {
  */
 function freshResult(path, dir, name, m) {
   const lazy = new Set(m.lazy ?? Object.keys(m.chunks?.lazy ?? {}));
+  // The full manifest of the same bundle (same content hash). Its statsAt may differ from the start manifest's: two
+  // processes that re-hash or build at once each write both files, and their writes can interleave; either one's
+  // stats were taken from the same content before it was hashed, so they are as good a record as the other's.
   const full = () => {
     const f = m.chunks ? m : readManifest(dir, name);
-    return f?.hash === m.hash && f.statsAt === m.statsAt ? f : undefined;
+    return f?.hash === m.hash ? f : undefined;
   };
   return { path, dir, lazy, full, nearFresh: (chunk) => nearFresh(m, chunk) };
 }

@@ -75,7 +75,8 @@ export function chunkPlan(metafile, root, inputs, alsoEager = []) {
  * chunk whose inputs' stats moved, `recheck(manifest)` re-hashes every input (the bytes are the bundle's, e.g. the same
  * package reinstalled: it returns the manifest with refreshed stats); otherwise `forget(manifest)` drops its stats and
  * `onStale` gets the file instead of the chunk running. `state`: `lazy`, the lazy chunks' names; `full()`, the bundle's
- * full manifest, undefined once another bundle's replaced it (then its chunks are not to be trusted either).
+ * full manifest, undefined once another bundle's replaced it (then its chunks are not to be trusted either, and
+ * `forget(undefined)` drops the start manifest, so the next start does not meet the mismatch again).
  */
 export function guardChunks(state, { recheck, forget, onStale }) {
   let m;
@@ -90,7 +91,7 @@ export function guardChunks(state, { recheck, forget, onStale }) {
       m = refreshed;
       return;
     }
-    if (m) forget(m);
+    forget(m);
     onStale(file);
   };
 }

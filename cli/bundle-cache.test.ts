@@ -189,6 +189,27 @@ test('a split bundle stats only its eager inputs at start; a lazy chunk whose no
   // A chunk with few inputs is listed with its stats, checked on load without reading the full manifest.
   assert.deepEqual(start.near[lazyChunk], [dep]);
 
+  // Two starts that built or re-hashed at once interleaved their writes: the full manifest's statsAt is not the start
+  // manifest's (same bundle). A chunk checked against the full manifest (not from the start manifest's short list)
+  // still runs; before, every later start of this bundle refused it ("changed since the CLI bundle was built").
+  const farStart = { ...start, near: {} };
+  await writeFile(startFile, `${JSON.stringify(farStart)}\n`);
+  await writeFile(join(cacheDir, `${scopedName(pkg, 'cli')}-bundle.json`), `${JSON.stringify({ ...manifest, statsAt: manifest.statsAt + 3 })}\n`);
+  assert.equal((await ensureBundle(pkg, 'cli', join('src', 'main.ts'), [cacheDir], { onStaleChunk })).path, built.path);
+  hook.__cmeshChunk?.(chunkUrl);
+  assert.deepEqual(stale, [], 'the same bundle, checked against the full manifest: the chunk runs');
+  // The full manifest is another bundle's: the chunk is refused, and the start manifest goes so the next start
+  // checks the full one instead of refusing again.
+  await writeFile(join(cacheDir, `${scopedName(pkg, 'cli')}-bundle.json`), `${JSON.stringify({ ...manifest, hash: 'another' })}\n`);
+  assert.equal((await ensureBundle(pkg, 'cli', join('src', 'main.ts'), [cacheDir], { onStaleChunk })).path, built.path);
+  assert.throws(() => hook.__cmeshChunk?.(chunkUrl), /stale/);
+  assert.deepEqual(stale, [lazyChunk]);
+  assert.equal(existsSync(startFile), false, 'the start manifest is dropped');
+  stale.length = 0;
+  // Put the bundle's own manifests back (as a re-hash would) for the checks below.
+  await writeFile(join(cacheDir, `${scopedName(pkg, 'cli')}-bundle.json`), `${JSON.stringify(manifest)}\n`);
+  await writeFile(startFile, `${JSON.stringify(start)}\n`);
+
   // An in-place edit of the dependency: the start check still passes (it was not stat'ed)...
   assert.equal((await ensureBundle(pkg, 'cli', join('src', 'main.ts'), [cacheDir], { onStaleChunk })).path, built.path);
   hook.__cmeshChunk?.(chunkUrl);
