@@ -37,16 +37,18 @@ export async function hostRuntime(env: NodeJS.ProcessEnv = process.env, cacheFil
 }
 
 /**
- * Puts the runtime in a gateway directory once: a hard link of the host's node when it is on the same filesystem,
- * else a hard link of one copy kept in `shared` (under CMESH_HOME, beside the gateway directories): ~100 MB copied once
- * per node version, not once per project. A plain copy only where the filesystem takes no hard links at all. Always
- * under a temporary name, renamed into place, so a supervisor never starts a half written binary.
+ * Puts the runtime in a gateway directory once, as a hard link of one entry per node version in `shared` (under
+ * CMESH_HOME, beside the gateway directories): that entry is a hard link of the host's node when on its filesystem,
+ * else its one copy, so ~100 MB are copied once per node version, not once per project. Linking the host's node also
+ * changes its ctime, which the tag caches key on (gateway-image-tag-cache.ts): once per node version this way, not once
+ * per project. A plain copy only where the filesystem takes no hard links. Always under a temporary name, renamed into
+ * place, so a supervisor never starts a half written binary.
  */
 export async function installRuntime(dir: string, runtime: GatewayRuntime, shared: string): Promise<void> {
   const dest = join(dir, runtime.name);
   if (await stat(dest).catch(() => undefined)) return;
-  const linked = (await linkInto(runtime.path, dest)) || (await linkInto(await sharedCopy(shared, runtime), dest));
-  if (!linked) await copyInto(runtime.path, dest);
+  const source = await sharedRuntime(shared, runtime);
+  if (!(await linkInto(source, dest))) await copyInto(source, dest);
 }
 
 /** Hard-links `from` to `dest` through a temporary name; false where the link is refused (EXDEV, protected_hardlinks). */
@@ -70,14 +72,14 @@ async function copyInto(from: string, dest: string): Promise<void> {
 }
 
 /**
- * The one copy of the runtime in `shared`, made on first need; an older version's copy there is removed then (each
- * gateway directory holds its own link, so a running worker and its directory keep theirs).
+ * The runtime's entry in `shared`, made on first need (a link of the host's node, else a copy); an older version's
+ * entry there is removed then (each gateway directory holds its own link, so a running worker keeps its binary).
  */
-async function sharedCopy(shared: string, runtime: GatewayRuntime): Promise<string> {
+async function sharedRuntime(shared: string, runtime: GatewayRuntime): Promise<string> {
   const path = join(shared, runtime.name);
   if (await stat(path).catch(() => undefined)) return path;
   await mkdir(shared, { recursive: true });
-  await copyInto(runtime.path, path);
+  if (!(await linkInto(runtime.path, path))) await copyInto(runtime.path, path);
   await pruneRuntimes(shared, [runtime.name]);
   return path;
 }
