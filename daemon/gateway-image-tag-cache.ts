@@ -22,8 +22,8 @@ export interface DiskFile {
   dev: number;
 }
 
-/** Bump when the key's make-up changes (old entries then simply miss). */
-const KEY_VERSION = 1;
+/** Bump when the key's make-up or the tag's formula changes (old entries then simply miss). 2: files by digest. */
+const KEY_VERSION = 2;
 /** Entries kept (most recent first): a few cmesh versions sharing one home do not evict each other at every start. */
 const MAX_ENTRIES = 4;
 

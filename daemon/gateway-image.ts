@@ -19,7 +19,7 @@ import { cacheDirs, ensureBundle } from '../bin/bundle-cache.mjs';
 import type { ContainerEngine } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import { Labels } from './api/labels.ts';
-import { hashFile } from './file-digest.ts';
+import { fileDigest } from './file-digest.ts';
 import { cachedTag, type ContextFile, fromDisk, inputKey } from './gateway-image-tag-cache.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -81,8 +81,8 @@ export async function contentTag(files: ContextFile[], baseId: string | undefine
   const h = createHash('sha256').update(`cmesh-gateway layout=${LAYOUT} base=${baseId ?? 'scratch'}\n`);
   for (const f of files) {
     h.update(`\0${f.name}\0${f.mode}\0${'data' in f ? f.data.length : f.size}\0`);
-    if ('data' in f) h.update(f.data);
-    else await hashFile(h, f.path);
+    // Each file by its digest, so the host's node is read once per process (file-digest.ts), not once per hash.
+    h.update('data' in f ? createHash('sha256').update(f.data).digest() : await fileDigest(f.path));
   }
   return `${GATEWAY_REPO}:${h.digest('hex').slice(0, 16)}`;
 }

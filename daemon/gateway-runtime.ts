@@ -4,10 +4,9 @@
 // is why the gateway's identity (gateway-image.ts) still covers the libraries: when they change, the gateway is
 // recreated as before.
 
-import { createHash } from 'node:crypto';
 import { chmod, copyFile, link, mkdir, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hashFile } from './file-digest.ts';
+import { fileDigest } from './file-digest.ts';
 import { cachedTag, fromDisk, inputKey } from './gateway-image-tag-cache.ts';
 
 export interface GatewayRuntime {
@@ -26,12 +25,8 @@ const RUNTIME_NAME = /^node-[0-9a-f]{16}$/;
  */
 export async function hostRuntime(env: NodeJS.ProcessEnv = process.env, cacheFile?: string): Promise<GatewayRuntime> {
   const path = await realpath(env['CMESH_GATEWAY_NODE'] || process.execPath);
-  const hash = async (): Promise<string> => {
-    // One reused buffer (file-digest.ts): streaming ~100 MB in 64 KiB chunks left ~20 MB of malloc to the daemon.
-    const h = createHash('sha256');
-    await hashFile(h, path);
-    return `node-${h.digest('hex').slice(0, 16)}`;
-  };
+  // The process's memo (file-digest.ts): the gateway image's tag has usually just read the same file.
+  const hash = async (): Promise<string> => `node-${(await fileDigest(path)).toString('hex').slice(0, 16)}`;
   const name = cacheFile === undefined ? await hash() : await cachedTag(cacheFile, inputKey([await fromDisk('node', path)], 'runtime'), hash);
   return { name, path };
 }
