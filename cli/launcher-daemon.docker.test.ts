@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { dockerTestFile } from '../test/helpers/docker.ts';
+
+await dockerTestFile();
 
 const LAUNCHER = fileURLToPath(new URL('../bin/cmesh', import.meta.url));
 // Short: the daemon socket path must fit in sockaddr_un.

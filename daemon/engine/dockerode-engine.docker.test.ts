@@ -6,11 +6,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { cleanup, newRunId, requireDocker, testLabels } from '../../test/helpers/docker.ts';
+import { cleanup, newRunId, requireDocker, testLabels, dockerTestFile } from '../../test/helpers/docker.ts';
 import type { ContainerCreateSpec, LogLine } from '../api/engine.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
 import { createDockerEngine } from './dockerode-engine.ts';
 import { collect, rejectsCode, tarOf, waitFor } from './engine-test-kit.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('engine');
 const labels = { ...projectLabels(runId), ...testLabels(runId) };

@@ -8,12 +8,14 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { cleanup, newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../../test/helpers/docker.ts';
+import { cleanup, newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL, dockerTestFile } from '../../test/helpers/docker.ts';
 import { freePort } from '../../test/helpers/free-port.ts';
 import { startRegistry, type TestRegistry } from '../../test/helpers/registry.ts';
 import type { PullProgress } from '../api/engine.ts';
 import { CmeshError } from '../api/errors.ts';
 import { createDockerEngine } from './dockerode-engine.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('enginepull');
 const engine = createDockerEngine();

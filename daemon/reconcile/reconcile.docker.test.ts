@@ -12,6 +12,9 @@ import type { ServiceSpec } from '../api/project.ts';
 import { createDockerEngine } from '../engine/dockerode-engine.ts';
 import { ProjectReconciler } from './loop.ts';
 import { desired, project, svc } from './testing.ts';
+import { dockerTestFile } from '../../test/helpers/docker.ts';
+
+await dockerTestFile();
 
 const IMAGE = 'cmesh/busybox:local';
 const NAME = `rt-${randomBytes(4).toString('hex')}`;

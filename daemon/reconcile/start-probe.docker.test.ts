@@ -15,6 +15,9 @@ import { createDockerEngine } from '../engine/dockerode-engine.ts';
 import { ProjectReconciler } from './loop.ts';
 import { dep, desired, project, svc } from './testing.ts';
 import { sleep } from './wait.ts';
+import { dockerTestFile } from '../../test/helpers/docker.ts';
+
+await dockerTestFile();
 
 const IMAGE = 'cmesh/busybox:local';
 const RUN = randomBytes(4).toString('hex');

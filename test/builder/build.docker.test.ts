@@ -14,7 +14,9 @@ import type { DaemonEvent } from '../../daemon/api/events.ts';
 import type { ServiceSpec } from '../../daemon/api/project.ts';
 import { createDockerEngine } from '../../daemon/engine/dockerode-engine.ts';
 import { svc } from '../../daemon/reconcile/testing.ts';
-import { newRunId, ROOT, requireDocker, run, testLabels } from '../helpers/docker.ts';
+import { newRunId, ROOT, requireDocker, run, testLabels, dockerTestFile } from '../helpers/docker.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('builder');
 const project = runId;

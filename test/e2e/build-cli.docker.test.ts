@@ -7,9 +7,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, until } from '../helpers/cmesh-cli.ts';
-import { newRunId, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+import { newRunId, ROOT, RUN_LABEL, run, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
 import { type EchoProject, echoProject, serviceLabels } from '../helpers/echo-project.ts';
 import { writeWatchableEcho } from '../helpers/watchable-echo.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('buildcli');
 const project = runId;

@@ -7,9 +7,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, projectContainers } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
+import { buildFixtureImage, newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
 import { findAll, parseXml } from '../helpers/xml.ts';
 import { freePort } from '../helpers/free-port.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('ci');
 const project = runId;

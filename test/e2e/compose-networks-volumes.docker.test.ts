@@ -12,7 +12,9 @@ import { after, before, test } from 'node:test';
 import { ExitCode } from '../../daemon/api/errors.ts';
 import { apiBelow } from '../../daemon/engine-compat.ts';
 import { type CmeshCli, newCmeshCli } from '../helpers/cmesh-cli.ts';
-import { newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
+import { newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('netvol');
 const project = runId;

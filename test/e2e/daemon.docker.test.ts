@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ReplicaStatus } from '../../daemon/api/control.ts';
 import { type CliResult, type CmeshCli, alive, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, engineStartMs, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+import { buildFixtureImage, engineStartMs, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('daemon');
 const project = runId; // lower-case, digits and dashes: a valid project name, unique per run

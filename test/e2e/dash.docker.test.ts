@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { type CmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { newRunId, ROOT } from '../helpers/docker.ts';
+import { newRunId, ROOT, dockerTestFile } from '../helpers/docker.ts';
 import { type EchoProject, echoProject } from '../helpers/echo-project.ts';
 import { paneEnv, startPane, type TmuxPane } from '../helpers/tmux.ts';
+
+await dockerTestFile();
 
 const exec = promisify(execFile);
 const runId = newRunId('dash');

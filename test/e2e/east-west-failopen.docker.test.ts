@@ -10,8 +10,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, requireDocker, run } from '../helpers/docker.ts';
+import { buildFixtureImage, newRunId, requireDocker, run, dockerTestFile } from '../helpers/docker.ts';
 import { eastWestCaller, failedCount as failed, gatewayId as gatewayOf, type LoadResult, loadStarted, type ModeResult, meshedWebCompose, mixedLoad } from '../helpers/east-west.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('ewfailopen');
 const project = runId;

@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, projectContainers, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, requireDocker, run, testLabels } from '../helpers/docker.ts';
+import { buildFixtureImage, newRunId, requireDocker, run, testLabels, dockerTestFile } from '../helpers/docker.ts';
 import { aliasesOf as aliasesOn, type Call, eastWestCaller, gatewayIds, runningIds as serviceIds, tcpCalls } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('ewgws');
 const project = runId;

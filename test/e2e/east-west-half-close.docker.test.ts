@@ -9,9 +9,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { until } from '../helpers/cmesh-cli.ts';
-import { newRunId } from '../helpers/docker.ts';
+import { newRunId, dockerTestFile } from '../helpers/docker.ts';
 import { type Call, echoSuite, eastWestCaller, httpCalls, runningIds } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('ewhalf');
 const project = runId;

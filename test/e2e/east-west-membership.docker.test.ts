@@ -9,9 +9,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { sleep, until } from '../helpers/cmesh-cli.ts';
-import { newRunId, run } from '../helpers/docker.ts';
+import { newRunId, run, dockerTestFile } from '../helpers/docker.ts';
 import { addressOn, type Call, eastWestCaller, echoSuite, failedCount, gatewayIds, httpCalls, type LoadResult, loadStarted, mixedLoad, runningIds } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('ewmember');
 const project = runId;

@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { containerLogs, newRunId, run, waitForExit } from '../helpers/docker.ts';
+import { containerLogs, newRunId, run, waitForExit, dockerTestFile } from '../helpers/docker.ts';
 import { echoSuite } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('ewready');
 const project = runId;

@@ -7,9 +7,11 @@ import { after, before, test } from 'node:test';
 import type { Pool } from 'undici';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshCli, until } from '../helpers/cmesh-cli.ts';
-import { newRunId, run } from '../helpers/docker.ts';
+import { newRunId, run, dockerTestFile } from '../helpers/docker.ts';
 import { type EchoProject, echoProject } from '../helpers/echo-project.ts';
 import { failed, loopbackPool, openLoop, summary } from '../helpers/load.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('failover');
 const RATE = 500;

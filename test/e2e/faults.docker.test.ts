@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ExitCode } from '../../daemon/api/errors.ts';
 import { type CmeshCli, newCmeshCli, projectContainers } from '../helpers/cmesh-cli.ts';
-import { newRunId, ROOT, RUN_LABEL, requireDocker, TEST_LABEL } from '../helpers/docker.ts';
+import { newRunId, ROOT, RUN_LABEL, requireDocker, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('faults');
 const project = runId;

@@ -9,10 +9,12 @@ import http2, { type ClientHttp2Session } from 'node:http2';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { type CmeshCli, projectContainers, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, run } from '../helpers/docker.ts';
+import { buildFixtureImage, newRunId, run, dockerTestFile } from '../helpers/docker.ts';
 import { type EchoProject, echoProject, serviceLabels } from '../helpers/echo-project.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { type CallOutcome, callLoop, unaryCall } from '../helpers/grpc-load.ts';
+
+await dockerTestFile();
 
 const exec = promisify(execFile);
 const runId = newRunId('h2');

@@ -10,7 +10,9 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+import { buildFixtureImage, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
+
+await dockerTestFile();
 
 const SOAK_MS = Number(process.env.CMESH_FD_SOAK_MS ?? 300_000) || 300_000;
 /** Bounded in count as well as time: a round takes a few seconds, so this cap is never the one that stops a soak. */

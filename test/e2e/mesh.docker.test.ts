@@ -9,9 +9,11 @@ import { after, before, test } from 'node:test';
 import type { Pool } from 'undici';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshCli, projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
-import { newRunId, run } from '../helpers/docker.ts';
+import { newRunId, run, dockerTestFile } from '../helpers/docker.ts';
 import { type EchoProject, echoProject } from '../helpers/echo-project.ts';
 import { failed, get as getWith, loopbackPool, type Outcome, type PacedLoadOptions, pacedLoad, summary } from '../helpers/load.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('mesh');
 const project = runId;

@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DaemonInfo } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, RUN_LABEL, requireDocker, ROOT, TEST_LABEL } from '../helpers/docker.ts';
+import { buildFixtureImage, newRunId, RUN_LABEL, requireDocker, ROOT, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
 import { freePort } from '../helpers/free-port.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('metrics');
 const project = runId;

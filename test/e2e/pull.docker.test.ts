@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli } from '../helpers/cmesh-cli.ts';
-import { cleanup, newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
+import { cleanup, newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('pull');
 const project = runId;

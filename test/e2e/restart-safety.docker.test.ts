@@ -4,9 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
+import { newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
 import { alive, type CmeshCli, newCmeshCli, projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('restart');
 const project = runId;

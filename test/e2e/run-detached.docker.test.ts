@@ -8,7 +8,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, projectContainers, until } from '../helpers/cmesh-cli.ts';
-import { ensureBaseImages, newRunId, requireDocker, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+import { ensureBaseImages, newRunId, requireDocker, RUN_LABEL, run, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('rundetach');
 const project = runId;

@@ -10,8 +10,10 @@ import { after, before, test } from 'node:test';
 import { WebSocket } from 'undici';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshCli, until } from '../helpers/cmesh-cli.ts';
-import { newRunId } from '../helpers/docker.ts';
+import { newRunId, dockerTestFile } from '../helpers/docker.ts';
 import { type EchoProject, echoProject } from '../helpers/echo-project.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('stream');
 const GIB = 2 ** 30;

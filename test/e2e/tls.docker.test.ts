@@ -11,9 +11,11 @@ import { connect } from 'node:tls';
 import { promisify } from 'node:util';
 import { Pool } from 'undici';
 import { type CmeshCli, until } from '../helpers/cmesh-cli.ts';
-import { newRunId } from '../helpers/docker.ts';
+import { newRunId, dockerTestFile } from '../helpers/docker.ts';
 import { type EchoProject, echoProject, serviceLabels } from '../helpers/echo-project.ts';
 import { freePort } from '../helpers/free-port.ts';
+
+await dockerTestFile();
 
 const exec = promisify(execFile);
 const runId = newRunId('tls');

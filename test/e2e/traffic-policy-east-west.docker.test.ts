@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RoutesView } from '../../daemon/api/policy-control.ts';
 import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
-import { buildFixtureImage, newRunId, requireDocker } from '../helpers/docker.ts';
+import { buildFixtureImage, newRunId, requireDocker, dockerTestFile } from '../helpers/docker.ts';
 import { eastWestCaller, loadStarted } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { metricSum } from '../helpers/metrics.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('policyew');
 const project = runId;

@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { RoutesView } from '../../daemon/api/policy-control.ts';
-import { newRunId } from '../helpers/docker.ts';
+import { newRunId, dockerTestFile } from '../helpers/docker.ts';
 import { type EchoProject, echoProject, serviceLabels } from '../helpers/echo-project.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('policy');
 let p: EchoProject;

@@ -8,9 +8,11 @@ import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import type { DaemonInfo, ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { ensureBaseImages, newRunId, requireDocker } from '../helpers/docker.ts';
+import { ensureBaseImages, newRunId, requireDocker, dockerTestFile } from '../helpers/docker.ts';
 import { freeUdpPort, udpPortFree } from '../helpers/free-port.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('udp');
 const project = runId;

@@ -7,8 +7,10 @@ import { after, before, test } from 'node:test';
 import type { ContainerImage, ReplicaProcesses, ServiceTableRow } from '../../daemon/api/control.ts';
 import { ExitCode } from '../../daemon/api/errors.ts';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL } from '../helpers/docker.ts';
+import { newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
 import { freePort } from '../helpers/free-port.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('verbs');
 const project = runId;

@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Pool } from 'undici';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
-import { ensureBaseImages, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL } from '../helpers/docker.ts';
+import { ensureBaseImages, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { writeWatchableEcho } from '../helpers/watchable-echo.ts';
+
+await dockerTestFile();
 
 const runId = newRunId('watch');
 const project = runId;

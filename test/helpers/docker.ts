@@ -66,6 +66,16 @@ export async function run(args: readonly string[], opts: ExecOptions = {}): Prom
   return stdout.trimEnd();
 }
 
+/**
+ * The first statement after the imports of every docker test file but a swarm one (that takes the lock exclusively
+ * through swarmTestFile): holds the engine lock shared for the whole file, before its first engine call, whichever way
+ * that call goes (the docker CLI, dockerode, a cmesh daemon), so a swarm file never runs beside it (engine-lock.ts).
+ * docker-files-lock.test.ts fails a docker test file that does not.
+ */
+export function dockerTestFile(): Promise<void> {
+  return holdEngine('shared');
+}
+
 export async function dockerAvailable(): Promise<boolean> {
   try {
     await run(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 10_000 });
