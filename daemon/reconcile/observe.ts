@@ -75,7 +75,9 @@ export async function observe(
     engine.listNetworks(labels),
     engine.listVolumes(labels),
   ]);
-  const containers = await Promise.all(listed.map((c) => (isGateway(c) ? withAliases(engine, c) : withExitDetails(engine, c))));
+  const inspections = gatewayInspections(engine, project);
+  const containers = await Promise.all(listed.map((c) => (isGateway(c) ? inspections.withAliases(c) : withExitDetails(engine, c))));
+  inspections.done();
   return groupObserved(project, containers, knownServices, networks, volumes);
 }
 
@@ -91,12 +93,53 @@ async function withExitDetails(engine: ContainerEngine, c: ContainerInfo): Promi
   return full ?? c;
 }
 
+/** A gateway's last inspection, what the list said of it then, and when. */
+type Inspection = { key: string; full: ContainerInfo; at: number };
+
+/** An inspection older than this is made again: a change the list cannot show (a network left and joined again with
+ * other aliases by hand, between two passes) is still seen within a minute. */
+const INSPECTION_MAX_AGE_MS = 60_000;
+
+/** Per engine, per project: the gateways' last inspections (only those the last list still showed). */
+const inspected = new WeakMap<ContainerEngine, Map<string, Map<string, Inspection>>>();
+
 /**
- * A gateway is inspected on every pass (one call; a project has one or a few): the planner compares the aliases it
- * carries on each network with the wanted ones, and only inspect has them. Gone since the list: its list form.
+ * What the list says of a gateway that can change its aliases: the container (a new one for new names on a network it
+ * is on, plan-gateway.ts), its state, and its networks (the planner joins and leaves them live). Undefined where the list
+ * names no networks: then nothing tells a change, and it is inspected every time.
  */
-async function withAliases(engine: ContainerEngine, c: ContainerInfo): Promise<ContainerInfo> {
-  return (await engine.inspectContainer(c.id)) ?? c;
+function listKey(c: ContainerInfo): string | undefined {
+  return c.networks && `${c.id}\0${c.state}\0${c.networks.map((n) => n.name).sort().join('\0')}`;
+}
+
+/**
+ * The planner compares the aliases a gateway carries on each network with the wanted ones, and only inspect has them.
+ * A gateway is inspected when the list shows it changed (listKey), else its last inspection is reused: a pass of an
+ * unchanged meshed project costs no inspect. Gone since the list: its list form.
+ */
+function gatewayInspections(engine: ContainerEngine, project: string, now = Date.now()) {
+  const byProject = inspected.get(engine) ?? new Map<string, Map<string, Inspection>>();
+  inspected.set(engine, byProject);
+  const last = byProject.get(project);
+  const next = new Map<string, Inspection>();
+  return {
+    async withAliases(c: ContainerInfo): Promise<ContainerInfo> {
+      const key = listKey(c);
+      const hit = last?.get(c.id);
+      if (key !== undefined && hit?.key === key && now - hit.at < INSPECTION_MAX_AGE_MS) {
+        next.set(c.id, hit);
+        return { ...hit.full, state: c.state, health: c.health };
+      }
+      const full = await engine.inspectContainer(c.id);
+      if (full && key !== undefined) next.set(c.id, { key, full, at: now });
+      return full ?? c;
+    },
+    /** Keeps only the gateways this list showed. */
+    done(): void {
+      if (next.size > 0) byProject.set(project, next);
+      else byProject.delete(project);
+    },
+  };
 }
 
 /**
