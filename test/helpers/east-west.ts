@@ -98,17 +98,24 @@ const one = () => new Promise((resolve) => {
 (async () => { const out = []; for (let i = 0; i < ${n}; i++) out.push(await one()); console.log(JSON.stringify(out)); })();
 `;
 
+/**
+ * The line loadStarted() waits for, printed once at the load's first answer (not at its first call: a caller whose
+ * first lookups or connections still fail has not begun the load a test means to act inside of).
+ */
+const FIRST_ANSWER = `let answered = false;
+const firstAnswer = () => { if (!answered) { answered = true; console.log('load started'); } };`;
+
 /** Four keep-alive callers at full speed for `ms` against http://host:port/ (2 s timeout each); counts and failures. */
 export const keepAliveLoad = (host: string, port: number, ms: number): string => `
 const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 let ok = 0; const fails = {}; const end = Date.now() + ${ms};
-console.log('load started');
+${FIRST_ANSWER}
 const fail = (why) => { fails[why] = (fails[why] || 0) + 1; };
 const one = () => new Promise((r) => {
   const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent, timeout: 2000 }, (res) => {
     res.resume();
-    res.on('end', () => { if (res.statusCode === 200) ok++; else fail('http ' + res.statusCode); r(); });
+    res.on('end', () => { if (res.statusCode === 200) { ok++; firstAnswer(); } else fail('http ' + res.statusCode); r(); });
   });
   req.on('timeout', () => req.destroy(new Error('timeout')));
   req.on('error', (e) => { fail(e.code || e.message); r(); });
@@ -129,7 +136,7 @@ export const mixedLoad = (host: string, port: number, ms: number, callers = { ke
 const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: ${callers.keepAlive} });
 const startedAt = Date.now(); const end = startedAt + ${ms};
-console.log('load started');
+${FIRST_ANSWER}
 const mode = () => ({ ok: 0, fails: {}, longestGapMs: 0, gapEndedAt: 0 });
 const res = { keepAlive: mode(), fresh: mode() };
 const one = (a) => new Promise((r) => {
@@ -148,6 +155,7 @@ const worker = async (m, a) => {
     const now = Date.now();
     if (err) { m.fails[err] = (m.fails[err] || 0) + 1; } else {
       m.ok++;
+      firstAnswer();
       if (now - last > m.longestGapMs) { m.longestGapMs = now - last; m.gapEndedAt = now; }
       last = now;
     }
@@ -162,8 +170,9 @@ Promise.all(all).then(() => { agent.destroy(); console.log(JSON.stringify({ star
 `;
 
 /**
- * Waits until the named caller container running mixedLoad has begun its load: a container's start takes ~1 s on an
- * idle host and much longer on a loaded one, so a fixed sleep cannot say where inside the load a test acts.
+ * Waits until the named caller container running mixedLoad (or keepAliveLoad) has its load's first answer: a
+ * container's start takes ~1 s on an idle host and much longer on a loaded one, so a fixed sleep cannot say where
+ * inside the load a test acts.
  */
 export async function loadStarted(name: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
