@@ -8,12 +8,11 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { FLOOR, HEALTH_CMD, HEALTH_FLOOR, runVariant } from './floor-up.ts';
 import type { ChainContext } from './up-chain.ts';
 
-const HEALTH_TEST = ['CMD', 'wget', '-q', '-O-', 'http://127.0.0.1:3000/healthz'];
-const FLOOR_HEALTH = { test: HEALTH_TEST, intervalMs: 1000, timeoutMs: 2000, retries: 3, disable: false };
+const HEALTH_TEST = ['CMD', ...HEALTH_CMD];
 const SCALE = ['--scale', 'a=3', '--scale', 'b=3', '--scale', 'c=3'];
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface UpResult {
   cmeshMs: number[];
@@ -43,44 +42,7 @@ export async function writeUpFiles(ctx: ChainContext, image: string): Promise<{ 
 
 /** One floor run: a network, 9 containers created and started at once, then ready by Docker's word or by exec probes. */
 export async function floorUp(ctx: ChainContext, image: string, tag: string, probe: boolean): Promise<number> {
-  const network = `${ctx.runId}-floor${tag}`;
-  const ids: string[] = [];
-  const started = performance.now();
-  try {
-    await ctx.engine.createNetwork({ name: network, labels: ctx.labels });
-    await Promise.all(
-      Array.from({ length: 9 }, async (_, i) => {
-        const { id } = await ctx.engine.createContainer({
-          name: `${network}-${i + 1}`,
-          image,
-          env: { SHUTDOWN_GRACE_MS: '200' },
-          labels: ctx.labels,
-          ports: [{ containerPort: 3000, protocol: 'tcp' }],
-          healthcheck: FLOOR_HEALTH,
-          mounts: [],
-          networks: [{ name: network, aliases: [] }],
-          init: true,
-        });
-        ids.push(id);
-        await ctx.engine.startContainer(id);
-        const deadline = Date.now() + 60_000;
-        while (probe && (await ctx.engine.exec(id, HEALTH_TEST.slice(1), { timeoutMs: 2_000 })).exitCode !== 0) {
-          if (Date.now() > deadline) throw new Error('probe floor: a container never passed its healthcheck');
-          await sleep(20);
-        }
-      }),
-    );
-    while (!probe) {
-      const all = await ctx.engine.listContainers({ labels: ctx.labels, all: true });
-      if (all.filter((c) => ids.includes(c.id) && c.health === 'healthy').length === ids.length) break;
-      if (performance.now() - started > 120_000) throw new Error('floor containers not healthy within 120 s');
-      await sleep(50);
-    }
-    return performance.now() - started;
-  } finally {
-    await Promise.all(ids.map((id) => ctx.engine.removeContainer(id, { force: true })));
-    await ctx.engine.removeNetwork(network).catch(() => undefined);
-  }
+  return (await runVariant(ctx.engine, image, ctx.labels, probe ? FLOOR : HEALTH_FLOOR, `${ctx.runId}-floor${tag}`)).wholeMs;
 }
 
 /** REPS rotating rounds of the five contenders; cmesh gets one untimed warm-up per file, compose one. */

@@ -1,0 +1,128 @@
+// One 3×3 up straight through the engine API (9 echo containers on a network of their own), by a variant's rules: the
+// engine floors of bench/up-3x3.ts (probe floor, health floor) and the variants bench/up-floor-variants.ts compares
+// with them. Everything a run creates is removed before it returns.
+
+import type { ContainerEngine } from '../daemon/api/engine.ts';
+
+/** The echo image's healthcheck test, as an exec argv. */
+export const HEALTH_CMD = ['wget', '-q', '-O-', 'http://127.0.0.1:3000/healthz'];
+const HEALTH = { test: ['CMD', ...HEALTH_CMD], intervalMs: 1000, timeoutMs: 2000, retries: 3, disable: false };
+const COUNT = 9;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface FloorVariant {
+  name: string;
+  /** Containers created+started at once (a pool); with `phased`, creates and starts each go through the pool. */
+  concurrency: number;
+  phased: boolean;
+  /** false: the default bridge, no network create (the bound for a network created beside the creates). */
+  userNetwork: boolean;
+  /** 'after-exec': sleep this long after a failed exec (today's floor); 'from-start': from each exec's start (cmesh). */
+  cadenceMs: number;
+  cadence: 'after-exec' | 'from-start';
+  /** Execs in flight for all 9 at once (Infinity: one per container, no shared cap). */
+  probeCap: number;
+  /** Hold every probe until the last start has returned (probes never compete with starts). */
+  probesAfterStarts: boolean;
+  /** Ready when the test passes by exec (the probe floor, default), or when Docker's own healthcheck says healthy. */
+  ready?: 'exec-probe' | 'docker-health';
+}
+
+/** bench (a)'s probe floor: 9 created and started at once, each probed by exec 20 ms after its last failed probe. */
+export const FLOOR: FloorVariant = { name: 'floor', concurrency: COUNT, phased: false, userNetwork: true, cadenceMs: 20, cadence: 'after-exec', probeCap: Number.POSITIVE_INFINITY, probesAfterStarts: false };
+/** The health floor: the same 9, polled until Docker says every one is healthy. */
+export const HEALTH_FLOOR: FloorVariant = { ...FLOOR, name: 'health-floor', ready: 'docker-health' };
+
+/** A counting semaphore (bench-local: the daemon's Slots wants an AbortSignal per take). */
+function pool(size: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let free = size;
+  const waiters: (() => void)[] = [];
+  return async (work) => {
+    if (free > 0) free--;
+    else await new Promise<void>((r) => waiters.push(r));
+    try {
+      return await work();
+    } finally {
+      const next = waiters.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
+export interface VariantRun {
+  wholeMs: number;
+  lastStartMs: number;
+  execs: number;
+}
+
+/** One up of 9 containers by the variant's rules on network `network`; everything it created is removed before it returns. */
+export async function runVariant(engine: ContainerEngine, image: string, labels: Record<string, string>, v: FloorVariant, network: string): Promise<VariantRun> {
+  const ids: string[] = [];
+  const slot = pool(v.concurrency);
+  const execSlot = pool(Number.isFinite(v.probeCap) ? v.probeCap : COUNT);
+  let execs = 0;
+  let lastStart = 0;
+  let startsLeft = COUNT;
+  let allStarted: () => void = () => undefined;
+  const startsDone = new Promise<void>((r) => (allStarted = r));
+  const t0 = performance.now();
+  const create = async (i: number): Promise<string> => {
+    const { id } = await engine.createContainer({
+      name: `${network}-${i + 1}`,
+      image,
+      env: { SHUTDOWN_GRACE_MS: '200' },
+      labels,
+      ports: [{ containerPort: 3000, protocol: 'tcp' }],
+      healthcheck: HEALTH,
+      mounts: [],
+      networks: v.userNetwork ? [{ name: network, aliases: [] }] : [],
+      init: true,
+    });
+    ids.push(id);
+    return id;
+  };
+  const start = async (id: string): Promise<void> => {
+    await engine.startContainer(id);
+    lastStart = performance.now() - t0;
+    if (--startsLeft === 0) allStarted();
+  };
+  const probe = async (id: string): Promise<void> => {
+    if (v.ready === 'docker-health') return;
+    if (v.probesAfterStarts) await startsDone;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const began = performance.now();
+      execs++;
+      const r = await execSlot(() => engine.exec(id, HEALTH_CMD, { timeoutMs: 2_000 }));
+      if (r.exitCode === 0) return;
+      if (Date.now() > deadline) throw new Error(`floor variant ${v.name}: a container never passed its healthcheck`);
+      await sleep(v.cadence === 'after-exec' ? v.cadenceMs : Math.max(0, v.cadenceMs - (performance.now() - began)));
+    }
+  };
+  try {
+    if (v.userNetwork) await engine.createNetwork({ name: network, labels });
+    const idx = Array.from({ length: COUNT }, (_, i) => i);
+    if (v.phased) {
+      const created = await Promise.all(idx.map((i) => slot(() => create(i))));
+      await Promise.all(created.map((id) => slot(() => start(id)).then(() => probe(id))));
+    } else {
+      await Promise.all(idx.map(async (i) => probe(await slot(async () => {
+        const id = await create(i);
+        await start(id);
+        return id;
+      }))));
+    }
+    while (v.ready === 'docker-health') {
+      const all = await engine.listContainers({ labels, all: true });
+      if (all.filter((c) => ids.includes(c.id) && c.health === 'healthy').length === ids.length) break;
+      if (performance.now() - t0 > 120_000) throw new Error(`floor variant ${v.name}: containers not healthy within 120 s`);
+      await sleep(50);
+    }
+    return { wholeMs: performance.now() - t0, lastStartMs: lastStart, execs };
+  } finally {
+    await Promise.all(ids.map((id) => engine.removeContainer(id, { force: true })));
+    if (v.userNetwork) await engine.removeNetwork(network).catch(() => undefined);
+  }
+}
+
