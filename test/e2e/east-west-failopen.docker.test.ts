@@ -2,11 +2,12 @@
 // through the east-west gateway, then started again. Keep-alive and fresh-connection callers run at a bounded rate;
 // the test asserts 0 failed calls and a longest gap between successive answers under 1 s, and prints the numbers for
 // the README. Then the same load across a gateway code upgrade (a new worker bundle, as a new cmesh brings): the
-// gateway container stays, its supervisor swaps the worker. Traffic only to containers on the network this test's
-// project created.
+// gateway container stays, its supervisor swaps the worker; and across a new supervisor module (as a new cmesh brings):
+// the same container and primary process, init hands over to it in place. Traffic only to containers on the network
+// this test's project created.
 
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
@@ -18,7 +19,7 @@ const project = runId;
 const network = `${project}_default`;
 const LOAD_MS = 12_000;
 let cli: CmeshCli | undefined;
-/** The daemon's environment, read at each CLI call: a new salt makes the next daemon's worker bundle a new one. */
+/** The daemon's environment, read at each CLI call: a new salt makes the next daemon's worker bundle (or supervisor) a new one. */
 const cliEnv: NodeJS.ProcessEnv = { CMESH_GATEWAY_WORKER_SALT: 'first' };
 
 const caller = eastWestCaller(runId, network);
@@ -108,6 +109,54 @@ test('gateway code upgrade under load: the same container swaps its worker; keep
   }
   assert.equal(await gatewayId(), gateway, 'the same gateway container (and address): only its worker changed');
   // The next pass finds nothing to change: the container's spec does not depend on the worker bundle.
+  await cli!.ok(['up', '-d', '--wait', '--timeout', '60'], 120_000);
+  assert.equal(await gatewayId(), gateway);
+});
+
+test('gateway supervisor upgrade under load: the same container and primary process take a new supervisor module; 0 failed', async () => {
+  const gateway = await gatewayId();
+  assert.ok(gateway);
+  // The primary (init and its supervisor) as the host sees it: `docker top`, no shell needed in the image.
+  const primaryPid = async () => (await run(['top', gateway, '-eo', 'pid,args'])).split('\n').find((l) => l.includes('/gateway/init.mjs'))?.trim().split(/\s+/)[0];
+  const pidBefore = await primaryPid();
+  assert.ok(pidBefore, 'init runs as the gateway primary');
+  const pointer = async () => JSON.parse(await readFile(join(cli!.home, 'gw', project, 'worker.json'), 'utf8')) as { supervisor?: string };
+  const first = (await pointer()).supervisor;
+  assert.match(first ?? '', /^supervisor-[0-9a-f]{16}\.mjs$/, 'the daemon delivered a supervisor module');
+  const load = caller(mixedLoad('web', 3000, LOAD_MS), 60_000, `${runId}-supervisor-load`) as Promise<LoadResult>;
+  await loadStarted(`${runId}-supervisor-load`);
+  await sleep(1500);
+  // A new cmesh whose supervisor differs (the salt stands in for new supervisor code); the worker code is the same.
+  await cli!.killDaemon();
+  cliEnv['CMESH_GATEWAY_SUPERVISOR_SALT'] = 'second';
+  const startedAt = Date.now();
+  await cli!.ok(['daemon', 'start'], 30_000);
+  const wanted = await until('worker.json to name a new supervisor', 20_000, async () => {
+    const named = (await pointer()).supervisor;
+    return named !== first ? named : undefined;
+  }, 250);
+  const swapped = await until('the new supervisor to take over and swap the worker', 20_000, async () => {
+    const after = (await run(['logs', gateway])).split(`handing over to /run/cmesh/${wanted}`).at(1) ?? '';
+    // Both log lines carry the primary's pid (in the container): the module that asked and the one that took over.
+    const asked = after.length > 0 && /^ \(pid (\d+)\)/.exec(after)?.[1];
+    const took = after.includes(`supervisor: /run/cmesh/${wanted} took over in pid ${asked}`);
+    return took && /supervisor: now serving from \/run\/cmesh\/worker-[0-9a-f]{16}\.mjs/.test(after) ? Date.now() : undefined;
+  }, 250);
+  const result = await load;
+  process.stdout.write(
+    `# east-west gateway supervisor hand-over under load (${LOAD_MS} ms; new daemon started at +${startedAt - result.startedAt} ms, new supervisor serving a new worker ${swapped - startedAt} ms later)\n` +
+      `#   keep-alive: ${result.keepAlive.ok} ok, ${failed(result.keepAlive)} failed ${JSON.stringify(result.keepAlive.fails)}, longest gap ${result.keepAlive.longestGapMs} ms\n` +
+      `#   fresh-connection: ${result.fresh.ok} ok, ${failed(result.fresh)} failed ${JSON.stringify(result.fresh.fails)}, longest gap ${result.fresh.longestGapMs} ms\n`,
+  );
+  assert.ok(swapped < result.endedAt - 1000, `the hand-over happened inside the load window (${result.endedAt - swapped} ms before its end)`);
+  for (const [name, m] of [['keep-alive', result.keepAlive], ['fresh', result.fresh]] as const) {
+    assert.deepEqual(m.fails, {}, `${name} callers: no failed call`);
+    assert.ok(m.ok > 500, `${name} callers ran (${m.ok} calls)`);
+    assert.ok(m.longestGapMs < 1000, `${name} callers: longest gap ${m.longestGapMs} ms < 1 s`);
+  }
+  assert.equal(await gatewayId(), gateway, 'the same gateway container (and address)');
+  assert.equal(await primaryPid(), pidBefore, 'the same primary process, now running the new supervisor');
+  // The next pass changes nothing: a new supervisor is not a new image identity.
   await cli!.ok(['up', '-d', '--wait', '--timeout', '60'], 120_000);
   assert.equal(await gatewayId(), gateway);
 });
