@@ -7,8 +7,8 @@
 // and the supervisor.
 //
 // Where the host's node is not a Linux binary (Docker Desktop on macOS), CMESH_GATEWAY_BASE_IMAGE names a local image
-// with a Linux `node` on its PATH (e.g. one built from the official node image on that machine): only the bundle is
-// added on top of it.
+// with a Linux `node` on its PATH (e.g. one built from the official node image on that machine): only init and the
+// supervisor bundles are added on top of it.
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';

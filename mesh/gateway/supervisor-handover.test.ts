@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { freePort, get, INIT_ENTRY, load, until, workerFile } from './supervisor-test-kit.ts';
+import { freePort, get, INIT_ENTRY, load, ownSupervisor, until, workerFile } from './supervisor-test-kit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cgw-handover-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -124,3 +124,21 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+test('init: a supervisor module worker.json names that cannot load: the image’s own supervisor starts the worker', async () => {
+  const port = await freePort();
+  workerFile(dir, 'f1', 'f1');
+  const pointer = join(dir, 'worker-fallback.json');
+  writeFileSync(join(dir, 'supervisor-eeeeeeeeeeeeeeee.mjs'), 'this is not javascript(\n');
+  writeFileSync(pointer, JSON.stringify({ file: 'f1.mjs', supervisor: 'supervisor-eeeeeeeeeeeeeeee.mjs' }));
+  const env = { ...process.env, ...ownSupervisor, CMESH_GATEWAY_WORKER: pointer, PORT: String(port) };
+  const child = spawn(process.execPath, ['--import', 'tsx', INIT_ENTRY], { env });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  try {
+    await until('f1 to answer', 15_000, async () => (await get(port)) === 'f1');
+    assert.match(out, /init: cannot start .*supervisor-eeeeeeeeeeeeeeee\.mjs: .*; starting .*supervisor-main\.ts/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
