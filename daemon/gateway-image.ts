@@ -28,11 +28,11 @@ import { INIT_IDENTITY_PREFIX } from './reconcile/plan-gateway-live.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const GATEWAY_REPO = 'cmesh/gateway';
-/** The gateway image's entry, bundled as it is (init.test.ts pins the bundle). */
+/** The gateway image's entry, bundled as it is (gateway-image-init.test.ts pins it and its bundle). */
 export const INIT_ENTRY = 'mesh/gateway/init.ts';
 /** Bump when the image layout changes on purpose (it changes the identity: every gateway is recreated stop-first). */
 const LAYOUT = 3;
-/** The entry: init, frozen (its content is pinned in mesh/gateway/init.test.ts). */
+/** The entry: init, frozen (gateway-image-init.test.ts pins its content). */
 const INIT_PATH = '/gateway/init.mjs';
 /** Init's fallback supervisor module, beside it (init.ts looks for `supervisor.mjs` next to itself). */
 const SUPERVISOR_PATH = '/gateway/supervisor.mjs';

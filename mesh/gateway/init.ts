@@ -2,7 +2,8 @@
 // supervisor. It starts the supervisor module worker.json names (`supervisor-<hash>.mjs` in /run/cmesh; the image's
 // own copy when none is named or it cannot load) and, when a worker asks for another one, loads that module and hands
 // the running supervisor's state over to it in this same process: the listening sockets and the workers stay.
-// CHANGING THIS FILE RECREATES EVERY GATEWAY STOP-FIRST (init.test.ts pins it; README, East-west). Only node builtins.
+// CHANGING THIS FILE RECREATES EVERY GATEWAY STOP-FIRST (daemon/gateway-image-init.test.ts pins it; README, East-west).
+// It imports only node builtins, so nothing it is made of changes under it.
 
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -18,6 +19,7 @@ interface SupervisorModule {
 
 const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 const pointer = process.env['CMESH_GATEWAY_WORKER'] ?? '';
+// The image's own supervisor sits beside init; CMESH_GATEWAY_SUPERVISOR names another (tests: the source).
 const own = process.env['CMESH_GATEWAY_SUPERVISOR'] || join(dirname(process.argv[1] ?? '.'), 'supervisor.mjs');
 let loads = 0;
 // A unique URL per load: node caches a module by its URL, and a module loaded again must run afresh.
