@@ -68,10 +68,11 @@ test('a missing image is built from a context holding the host node binary whole
   const tag = await ensureGatewayImage({ engine, env: { ...process.env, CMESH_GATEWAY_BASE_IMAGE: '' } });
   assert.match(tag, /^cmesh\/gateway:[0-9a-f]{16}$/);
   assert.equal(sizes.get('rootfs/usr/local/bin/node'), (await stat(process.execPath)).size);
-  assert.ok(sizes.has('Dockerfile') && sizes.has('rootfs/gateway/supervisor.mjs'), [...sizes.keys()].join(', '));
+  const names = [...sizes.keys()].join(', ');
+  assert.ok(sizes.has('Dockerfile') && sizes.has('rootfs/gateway/init.mjs') && sizes.has('rootfs/gateway/supervisor.mjs'), names);
 });
 
-test('identity: a new host node keeps it (another tag); a salt changes it; a base image makes it the whole tag', { skip: process.platform !== 'linux' && 'needs ldd' }, async (t) => {
+test('identity: a new host node or supervisor keeps it (another tag); a salt changes it; so does a base image', { skip: process.platform !== 'linux' && 'needs ldd' }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'cm-gwid-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   // The "new node": the daemon's node with bytes appended (it links the same libraries).
@@ -83,12 +84,15 @@ test('identity: a new host node keeps it (another tag); a salt changes it; a bas
   const host = await gatewayImageInputs({ engine, env });
   const newNode = await gatewayImageInputs({ engine, env: { ...env, CMESH_GATEWAY_NODE: copy } });
   assert.notEqual(newNode.tag, host.tag, 'the image holds the node: another tag');
-  assert.equal(newNode.identity, host.identity, 'the same supervisor and libraries: the same identity');
+  assert.equal(newNode.identity, host.identity, 'the same init and libraries: the same identity');
+  // A delivered supervisor salt leaves the image as it is (the image's own supervisor is never salted).
+  assert.equal((await gatewayImageInputs({ engine, env: { ...env, CMESH_GATEWAY_SUPERVISOR_SALT: 'x' } })).tag, host.tag);
   assert.equal(host.hostNode, true);
   const salted = await gatewayImageInputs({ engine, env: { ...env, CMESH_GATEWAY_IMAGE_SALT: 'x' } });
   assert.notEqual(salted.identity, host.identity, 'another file beside node: another identity');
-  // CMESH_GATEWAY_BASE_IMAGE: its node is not the host's, so a new image is a new container (stop-first).
+  // CMESH_GATEWAY_BASE_IMAGE: its node is not the host's, so another base image is a new container (stop-first).
   const based = await gatewayImageInputs({ engine, env: { ...env, CMESH_GATEWAY_BASE_IMAGE: 'my/node:20' } });
-  assert.equal(based.identity, based.tag);
+  assert.match(based.identity, /^init:[0-9a-f]{16}$/);
+  assert.notEqual(based.identity, host.identity);
   assert.equal(based.hostNode, false);
 });

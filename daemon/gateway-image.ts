@@ -1,12 +1,14 @@
 // The east-west gateway's image, built locally (no registry) through the engine's build API: FROM scratch with the
 // host's node binary and the shared libraries it links against (as scripts/build-base-images.sh makes cmesh/node:local),
-// plus an esbuild bundle of the supervisor (mesh/gateway/supervisor-main.ts). The proxy itself is a worker bundle the
-// daemon puts next to the control socket (gateway-worker.ts), so a new cmesh version swaps the code, not the
-// container. The tag is content-addressed, so an unchanged node and supervisor reuse it.
+// plus esbuild bundles of the frozen init (mesh/gateway/init.ts, the entry) and of the supervisor (its fallback). The
+// supervisor and the proxy the gateway runs are modules the daemon puts next to the control socket
+// (gateway-worker.ts), so a new cmesh version swaps the code, not the container. The tag is content-addressed, so an
+// unchanged node, init and supervisor reuse it; the identity (what a kept container must share) leaves out the node
+// and the supervisor.
 //
 // Where the host's node is not a Linux binary (Docker Desktop on macOS), CMESH_GATEWAY_BASE_IMAGE names a local image
-// with a Linux `node` on its PATH (e.g. one built from the official node image on that machine): only the bundle is
-// added on top of it.
+// with a Linux `node` on its PATH (e.g. one built from the official node image on that machine): only init and the
+// supervisor bundles are added on top of it.
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -21,12 +23,21 @@ import { CmeshError } from './api/errors.ts';
 import { Labels } from './api/labels.ts';
 import { fileDigest } from './file-digest.ts';
 import { cachedTag, type ContextFile, fromDisk, inputKey } from './gateway-image-tag-cache.ts';
+import { supervisorBundle } from './gateway-worker.ts';
+import { INIT_IDENTITY_PREFIX } from './reconcile/plan-gateway-live.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const GATEWAY_REPO = 'cmesh/gateway';
-/** Bump when the image layout changes on purpose. */
-const LAYOUT = 2;
-const BUNDLE_PATH = '/gateway/supervisor.mjs';
+/** The gateway image's entry, bundled as it is (gateway-image-init.test.ts pins it and its bundle). */
+export const INIT_ENTRY = 'mesh/gateway/init.ts';
+/** Bump when the image layout changes on purpose (it changes the identity: every gateway is recreated stop-first). */
+const LAYOUT = 3;
+/** The entry: init, frozen (gateway-image-init.test.ts pins its content). */
+const INIT_PATH = '/gateway/init.mjs';
+/** Init's fallback supervisor module, beside it (init.ts looks for `supervisor.mjs` next to itself). */
+const SUPERVISOR_PATH = '/gateway/supervisor.mjs';
+/** What a running gateway gets in /run/cmesh instead, so the identity leaves them out. */
+const DELIVERED = new Set([`rootfs${SUPERVISOR_PATH}`]);
 const NODE_PATH = '/usr/local/bin/node';
 /** glibc reads this for getaddrinfo; without it Docker DNS names might not be looked up the usual way. */
 const NSSWITCH = 'hosts: files dns\n';
@@ -46,12 +57,16 @@ export async function linkedLibraries(nodeBin: string): Promise<string[]> {
  * node and libraries are ~100 MB: held as Buffers only to hash them, they stayed resident as garbage until V8's next
  * full GC (an idle daemon's RSS 177 → 83 MiB after one, bench/RESULTS.md), so they are read by path.
  */
-async function contextFiles(bundle: Buffer, base: string | undefined, env: NodeJS.ProcessEnv): Promise<ContextFile[]> {
+async function contextFiles(bundles: { init: Buffer; supervisor: Buffer }, base: string | undefined, env: NodeJS.ProcessEnv): Promise<ContextFile[]> {
   const salt = env['CMESH_GATEWAY_IMAGE_SALT'] || undefined;
   const files: ContextFile[] = [];
+  const gateway: ContextFile[] = [
+    { name: `rootfs${INIT_PATH}`, data: bundles.init, mode: 0o644 },
+    { name: `rootfs${SUPERVISOR_PATH}`, data: bundles.supervisor, mode: 0o644 },
+  ];
   if (base !== undefined) {
-    files.push({ name: `rootfs${BUNDLE_PATH}`, data: bundle, mode: 0o644 });
-    const dockerfile = `FROM ${base}\nCOPY rootfs/ /\nENTRYPOINT ["node", "${BUNDLE_PATH}"]\n`;
+    files.push(...gateway);
+    const dockerfile = `FROM ${base}\nCOPY rootfs/ /\nENTRYPOINT ["node", "${INIT_PATH}"]\n`;
     return [{ name: 'Dockerfile', data: Buffer.from(dockerfile), mode: 0o644 }, ...files];
   }
   // CMESH_GATEWAY_NODE: another node binary (a test's stand-in for a host upgrade; gateway-runtime.ts hands it to workers).
@@ -68,11 +83,11 @@ async function contextFiles(bundle: Buffer, base: string | undefined, env: NodeJ
   files.push(await fromDisk(`rootfs${NODE_PATH}`, node));
   // The host's merged /usr makes /lib and /lib64 symlinks; the image gets real files at the paths ldd printed.
   for (const lib of libs) files.push(await fromDisk(`rootfs${lib}`, lib));
-  files.push({ name: `rootfs${BUNDLE_PATH}`, data: bundle, mode: 0o644 });
+  files.push(...gateway);
   files.push({ name: 'rootfs/etc/nsswitch.conf', data: Buffer.from(NSSWITCH), mode: 0o644 });
   // A different image with the same contents: a bench or test times a first build on a machine that has the image.
   if (salt) files.push({ name: 'rootfs/etc/cmesh-gateway-salt', data: Buffer.from(`${salt}\n`), mode: 0o644 });
-  const dockerfile = `FROM scratch\nCOPY rootfs/ /\nENV NODE_ENV=production\nENTRYPOINT ["${NODE_PATH}", "${BUNDLE_PATH}"]\n`;
+  const dockerfile = `FROM scratch\nCOPY rootfs/ /\nENV NODE_ENV=production\nENTRYPOINT ["${NODE_PATH}", "${INIT_PATH}"]\n`;
   return [{ name: 'Dockerfile', data: Buffer.from(dockerfile), mode: 0o644 }, ...files.sort((a, b) => a.name.localeCompare(b.name))];
 }
 
@@ -111,9 +126,9 @@ export interface GatewayImageInputs {
   tag: string;
   files: ContextFile[];
   /**
-   * What a running gateway container must share with the image to be kept: everything but the host's node binary
-   * (the supervisor, the libraries, the layout), which a worker gets in /run/cmesh instead (gateway-runtime.ts). With
-   * CMESH_GATEWAY_BASE_IMAGE it is the whole image: that node is not the host's, so a new one is a new container.
+   * What a running gateway container must share with the image to be kept (`init:<hash>`): init, the libraries, the
+   * layout (and with CMESH_GATEWAY_BASE_IMAGE the base image, whose node is not the host's). Not the host's node
+   * binary nor the supervisor: a running gateway gets both in /run/cmesh (gateway-runtime.ts, gateway-worker.ts).
    */
   identity: string;
   /** The image holds the host's node and its libraries (FROM scratch): the host's node can run in it. */
@@ -123,11 +138,12 @@ export interface GatewayImageInputs {
 /** The image's content tag, without looking at the engine's images: milliseconds with the tag cache. */
 export async function gatewayImageInputs(o: GatewayImageOptions): Promise<GatewayImageInputs> {
   const env = o.env ?? process.env;
-  const built = await ensureBundle(ROOT, 'gateway-supervisor', 'mesh/gateway/supervisor-main.ts', cacheDirs(ROOT, env), { warn: () => undefined });
+  const built = await ensureBundle(ROOT, 'gateway-init', INIT_ENTRY, cacheDirs(ROOT, env), { warn: () => undefined });
   if (built.error !== undefined) {
-    throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot bundle the east-west gateway supervisor: ${built.error}`, { hint: 'this is a bug in cmesh if the sources are unchanged' });
+    throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot bundle the east-west gateway init: ${built.error}`, { hint: 'this is a bug in cmesh if the sources are unchanged' });
   }
-  const bundle = await readFile(built.path);
+  // The image's supervisor is never salted: a salt stands for a new supervisor delivered to a running gateway.
+  const bundles = { init: await readFile(built.path), supervisor: (await supervisorBundle(env, false)).data };
   const base = env['CMESH_GATEWAY_BASE_IMAGE'] || undefined;
   let baseId: string | undefined;
   if (base !== undefined) {
@@ -139,13 +155,19 @@ export async function gatewayImageInputs(o: GatewayImageOptions): Promise<Gatewa
       hint: 'set CMESH_GATEWAY_BASE_IMAGE to a local image with a Linux node on its PATH (README: East-west)',
     });
   }
-  const files = await contextFiles(bundle, base, env);
+  const files = await contextFiles(bundles, base, env);
   const hash = () => contentTag(files, baseId);
   const tag = o.tagCache === undefined ? await hash() : await cachedTag(o.tagCache, inputKey(files, baseId), hash, o.log);
-  if (base !== undefined) return { tag, files, identity: tag, hostNode: false };
-  // A few MB of libraries and the bundles: hashed at every daemon start, the node binary (~100 MB) is left out.
-  const withoutNode = await contentTag(files.filter((f) => f.name !== `rootfs${NODE_PATH}`), baseId);
-  return { tag, files, identity: `without-node:${withoutNode.slice(GATEWAY_REPO.length + 1)}`, hostNode: true };
+  return { tag, files, identity: await identityOf(files, baseId), hostNode: base === undefined };
+}
+
+/**
+ * The identity of an image made of `files`: all of them but the host's node binary and the supervisor (a running
+ * gateway gets both in /run/cmesh). A few MB of libraries and init: hashed at every daemon start, the node is left out.
+ */
+export async function identityOf(files: ContextFile[], baseId: string | undefined): Promise<string> {
+  const kept = files.filter((f) => f.name !== `rootfs${NODE_PATH}` && !DELIVERED.has(f.name));
+  return `${INIT_IDENTITY_PREFIX}${(await contentTag(kept, baseId)).slice(GATEWAY_REPO.length + 1)}`;
 }
 
 /** Builds the image from its inputs when the engine lacks it; resolves to its tag once the engine has it. */

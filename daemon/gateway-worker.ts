@@ -1,7 +1,8 @@
-// The gateway's proxy code as a worker bundle outside its image: the container runs a stable supervisor
-// (mesh/gateway/supervisor.ts) and the proxy in a worker forked from `worker-<hash>.mjs` in the project's gateway
-// directory (bind-mounted at /run/cmesh). A new cmesh version writes a new bundle and names it in the table; the
-// worker asks its supervisor to swap, so the container and its address stay (README: East-west).
+// The gateway's code outside its image: the container runs a frozen init (mesh/gateway/init.ts) that starts the
+// supervisor module `supervisor-<hash>.mjs` and the proxy in a worker forked from `worker-<hash>.mjs`, both in the
+// project's gateway directory (bind-mounted at /run/cmesh). A new cmesh version writes new files and names the worker
+// in the table; the worker asks its supervisor to swap (init first hands over to a new supervisor module), so the
+// container and its address stay (README: East-west).
 
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -20,6 +21,30 @@ export interface WorkerBundle {
   /** `worker-<hash>.mjs`: content-addressed, so a running worker can tell a new one from its own. */
   name: string;
   data: Buffer;
+  /** The supervisor module delivered beside it (`supervisor-<hash>.mjs`); none: the gateway keeps its own. */
+  supervisor?: { name: string; data: Buffer };
+}
+
+/** An esbuild bundle of one of the gateway's entries, with `salt` as a trailing comment (another file, the same code). */
+async function bundleOf(name: string, entry: string, env: NodeJS.ProcessEnv, salt: string | undefined): Promise<Buffer> {
+  const built = await ensureBundle(ROOT, name, entry, cacheDirs(ROOT, env), { warn: () => undefined });
+  if (built.error !== undefined) {
+    throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot bundle the east-west ${name}: ${built.error}`, { hint: 'this is a bug in cmesh if the sources are unchanged' });
+  }
+  const data = await readFile(built.path);
+  return salt ? Buffer.concat([data, Buffer.from(`\n// salt: ${JSON.stringify(salt)}\n`)]) : data;
+}
+
+const contentName = (prefix: string, data: Buffer): string => `${prefix}-${createHash('sha256').update(data).digest('hex').slice(0, 16)}.mjs`;
+
+/**
+ * The supervisor module (esbuild of mesh/gateway/supervisor-main.ts): the image holds a copy as init's fallback, and
+ * the daemon delivers it as `supervisor-<hash>.mjs`. CMESH_GATEWAY_SUPERVISOR_SALT makes the delivered one another
+ * file with the same code, so a test can hand a running gateway a new supervisor as an upgrade would.
+ */
+export async function supervisorBundle(env: NodeJS.ProcessEnv = process.env, salted = true): Promise<{ name: string; data: Buffer }> {
+  const data = await bundleOf('gateway-supervisor', 'mesh/gateway/supervisor-main.ts', env, salted ? env['CMESH_GATEWAY_SUPERVISOR_SALT'] : undefined);
+  return { name: contentName('supervisor', data), data };
 }
 
 /**
@@ -27,14 +52,8 @@ export interface WorkerBundle {
  * a different bundle with the same code, so a test can swap a running gateway's worker as an upgrade would.
  */
 export async function workerBundle(env: NodeJS.ProcessEnv = process.env): Promise<WorkerBundle> {
-  const built = await ensureBundle(ROOT, 'gateway', 'mesh/gateway/main.ts', cacheDirs(ROOT, env), { warn: () => undefined });
-  if (built.error !== undefined) {
-    throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot bundle the east-west gateway: ${built.error}`, { hint: 'this is a bug in cmesh if the sources are unchanged' });
-  }
-  let data = await readFile(built.path);
-  const salt = env['CMESH_GATEWAY_WORKER_SALT'];
-  if (salt) data = Buffer.concat([data, Buffer.from(`\n// salt: ${JSON.stringify(salt)}\n`)]);
-  return { name: `worker-${createHash('sha256').update(data).digest('hex').slice(0, 16)}.mjs`, data };
+  const [data, supervisor] = await Promise.all([bundleOf('gateway', 'mesh/gateway/main.ts', env, env['CMESH_GATEWAY_WORKER_SALT']), supervisorBundle(env)]);
+  return { name: contentName('worker', data), data, supervisor };
 }
 
 const writeAtomic = async (path: string, data: Buffer | string): Promise<void> => {
@@ -43,20 +62,31 @@ const writeAtomic = async (path: string, data: Buffer | string): Promise<void> =
   await rename(tmp, path);
 };
 
-/** What worker.json holds: the bundle, the node it runs on (none: the image's), and the node before it. */
+/** What worker.json holds: the bundle, the node it runs on (none: the image's), the node before it, the supervisor. */
 interface Pointer {
   file: string;
   runtime?: string;
   previous?: string;
+  supervisor?: string;
 }
 
 /**
- * The bundle's name in a gateway directory: its own, or (with a runtime) one that also covers the runtime, so a new
- * host node alone gives the table a new worker to ask for, as a new cmesh does.
+ * The bundle's name in a gateway directory: its own, or (with a runtime or a supervisor) one that also covers them,
+ * so a new host node or a new supervisor alone gives the table a new worker to ask for, as a new cmesh does.
  */
 export function workerName(bundle: WorkerBundle, runtime?: string): string {
-  if (runtime === undefined) return bundle.name;
-  return `worker-${createHash('sha256').update(`${bundle.name}\0${runtime}`).digest('hex').slice(0, 16)}.mjs`;
+  const supervisor = bundle.supervisor?.name;
+  if (runtime === undefined && supervisor === undefined) return bundle.name;
+  const key = supervisor === undefined ? `${bundle.name}\0${runtime}` : `${bundle.name}\0${runtime ?? ''}\0${supervisor}`;
+  return `worker-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.mjs`;
+}
+
+/** Removes `prefix-<hash>.mjs` files but `keep` and the newest `KEEP - 1` others (a restart may still want one). */
+async function pruneOld(dir: string, prefix: string, keep: string): Promise<void> {
+  const pattern = new RegExp(`^${prefix}-[0-9a-f]{16}\\.mjs$`);
+  const others = (await readdir(dir)).filter((f) => pattern.test(f) && f !== keep);
+  const byAge = await Promise.all(others.map(async (f) => ({ f, mtime: (await stat(join(dir, f))).mtimeMs })));
+  for (const { f } of byAge.sort((a, b) => b.mtime - a.mtime).slice(KEEP - 1)) await rm(join(dir, f), { force: true });
 }
 
 /**
@@ -68,18 +98,26 @@ export async function installWorker(dir: string, bundle: WorkerBundle, runtime?:
   const name = workerName(bundle, runtime);
   const path = join(dir, name);
   if (!(await stat(path).catch(() => undefined))) await writeAtomic(path, bundle.data);
+  // Before the pointer names it: init (at a restart) and the worker (asking for a swap) read the pointer.
+  const supervisor = bundle.supervisor;
+  if (supervisor && !(await stat(join(dir, supervisor.name)).catch(() => undefined))) await writeAtomic(join(dir, supervisor.name), supervisor.data);
   const old = await readFile(join(dir, GATEWAY_WORKER_POINTER), 'utf8')
     .then((text) => JSON.parse(text) as Partial<Pointer>)
     .catch(() => ({}) as Partial<Pointer>);
   // The node the gateway's workers ran on before this one stays until the next change: a worker not yet swapped
   // may be respawned on it.
   const previous = old.runtime !== runtime ? old.runtime : old.previous;
-  const want: Pointer = { file: name, ...(runtime ? { runtime } : {}), ...(previous && previous !== runtime ? { previous } : {}) };
+  const want: Pointer = {
+    file: name,
+    ...(runtime ? { runtime } : {}),
+    ...(previous && previous !== runtime ? { previous } : {}),
+    ...(supervisor ? { supervisor: supervisor.name } : {}),
+  };
   const pointer = `${JSON.stringify(want)}\n`;
   if ((await readFile(join(dir, GATEWAY_WORKER_POINTER), 'utf8').catch(() => '')) !== pointer) await writeAtomic(join(dir, GATEWAY_WORKER_POINTER), pointer);
-  const others = (await readdir(dir)).filter((f) => /^worker-[0-9a-f]{16}\.mjs$/.test(f) && f !== name);
-  const byAge = await Promise.all(others.map(async (f) => ({ f, mtime: (await stat(join(dir, f))).mtimeMs })));
-  for (const { f } of byAge.sort((a, b) => b.mtime - a.mtime).slice(KEEP - 1)) await rm(join(dir, f), { force: true });
+  await pruneOld(dir, 'worker', name);
+  // A running supervisor is in memory (its file may go); init reads the one the pointer names at a restart.
+  if (supervisor) await pruneOld(dir, 'supervisor', supervisor.name);
   await pruneRuntimes(dir, [runtime, want.previous]);
   return name;
 }

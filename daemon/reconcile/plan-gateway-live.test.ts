@@ -124,6 +124,17 @@ test('only the host node changed (another image, same identity): the gateway is 
   assert.match(actionsOf(on([api]), running, { image: 'cmesh/gateway:new-lib', identity: 'without-node:2', socketDir: '/s' })[0]!, /^recreate: image changed/);
 });
 
+test('a gateway made before the init (its supervisor in its image) is recreated once, saying so; later only a new init does', () => {
+  const preInit = { ...gw, identity: 'without-node:1' };
+  const running = { ...made(on([api])), labels: { ...gatewaySpec(on([api]), preInit)!.spec.labels } };
+  const withInit = { image: 'cmesh/gateway:init', identity: 'init:1', socketDir: '/s' };
+  assert.match(actionsOf(on([api]), running, withInit)[0]!, /^recreate: image changed \(.*: made by a cmesh whose supervisor was fixed in the image; recreated once/);
+  // Made with init: another image of the same identity (a new supervisor or node) keeps it; a new init recreates it.
+  const now = { ...made(on([api])), labels: { ...gatewaySpec(on([api]), withInit)!.spec.labels } };
+  assert.deepEqual(actionsOf(on([api]), now, { ...withInit, image: 'cmesh/gateway:new-supervisor' }), []);
+  assert.match(actionsOf(on([api]), now, { ...withInit, identity: 'init:2' })[0]!, /^recreate: image changed \(.*: new init, libraries or base image\)$/);
+});
+
 test('without the endpoints (a list answer), the per-service digests decide as before', () => {
   const listed = made(on([api, db]), { networks: [{ name: 'p_default' }] });
   assert.deepEqual(actionsOf(on([api, db]), listed), []);

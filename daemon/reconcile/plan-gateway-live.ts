@@ -11,6 +11,11 @@ import { stableStringify } from './hash.ts';
 
 /** The label naming what a gateway must share with the current image to be kept (GatewayContext.identity). */
 export const GATEWAY_IDENTITY_LABEL = 'dev.cmesh.gateway-identity';
+/**
+ * How the identity of an image whose entry is the frozen init (mesh/gateway/init.ts) starts: a gateway with another
+ * identity was made by a cmesh whose supervisor was fixed in the image, and takes this one's stop-first, once.
+ */
+export const INIT_IDENTITY_PREFIX = 'init:';
 
 /** Which hash: this cmesh's (v4), or one an older cmesh wrote: v3 (covered the image), v2 (also the network names). */
 export type GatewayHashVersion = { v: 4 } | { v: 3 } | { v: 2; networks: string[] };

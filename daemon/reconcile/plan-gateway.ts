@@ -16,7 +16,7 @@ import {
 } from '../api/east-west-placement.ts';
 import type { ProjectSpec } from '../api/project.ts';
 import { stableStringify } from './hash.ts';
-import { GATEWAY_IDENTITY_LABEL, gatewayHash, type LiveChange, networkDiff, renamedOnNetworks } from './plan-gateway-live.ts';
+import { GATEWAY_IDENTITY_LABEL, gatewayHash, INIT_IDENTITY_PREFIX, type LiveChange, networkDiff, renamedOnNetworks } from './plan-gateway-live.ts';
 import type { Action, ContainerRef, GatewayContext } from './plan-types.ts';
 
 export type { GatewayContext } from './plan-types.ts';
@@ -151,8 +151,13 @@ function changeOf(project: ProjectSpec, have: ContainerInfo, want: { spec: Conta
     // very image this cmesh wants. One with it is kept on another image of the same identity (only node changed).
     const sameImage = have.image === want.spec.image;
     const identity = have.labels[GATEWAY_IDENTITY_LABEL];
-    if (identity !== undefined ? identity !== want.spec.labels[GATEWAY_IDENTITY_LABEL] : !sameImage) {
-      return `image changed (${have.image} → ${want.spec.image}: new supervisor, libraries or base image)`;
+    const wanted = want.spec.labels[GATEWAY_IDENTITY_LABEL] ?? '';
+    if (identity !== undefined ? identity !== wanted : !sameImage) {
+      // Made before the image's entry was the frozen init: its supervisor is part of its image, once more.
+      if (wanted.startsWith(INIT_IDENTITY_PREFIX) && !identity?.startsWith(INIT_IDENTITY_PREFIX)) {
+        return `image changed (${have.image} → ${want.spec.image}: made by a cmesh whose supervisor was fixed in the image; recreated once, later supervisors are taken in place)`;
+      }
+      return `image changed (${have.image} → ${want.spec.image}: new init, libraries or base image)`;
     }
     const v3 = identity === undefined && hash === gatewayHash(want.spec, { v: 3 });
     // An older cmesh's v2 hash covered the networks too: equal over the ones it is on, only the networks differ, and

@@ -17,14 +17,19 @@ function log(line: string): void {
 }
 
 /**
- * The node the daemon wants `worker` run on: worker.json's runtime when it points at that very bundle (the daemon
- * writes it before any table names the bundle); none: the supervisor keeps the current worker's node.
+ * What the daemon wants `worker` run with: worker.json's runtime (a node binary) and supervisor module when it points at
+ * that very bundle (the daemon writes it before any table names the bundle); none: the supervisor keeps the current
+ * worker's node, and itself.
  */
-function runtimeOf(dir: string, worker: string): { runtime?: string } {
+function pointedAt(dir: string, worker: string): { runtime?: string; supervisor?: string } {
   try {
-    const pointer = JSON.parse(readFileSync(join(dir, GATEWAY_WORKER_POINTER), 'utf8')) as { file?: unknown; runtime?: unknown };
-    const ok = pointer.file === worker && typeof pointer.runtime === 'string' && basename(pointer.runtime) === pointer.runtime;
-    return ok ? { runtime: join(dir, pointer.runtime as string) } : {};
+    const pointer = JSON.parse(readFileSync(join(dir, GATEWAY_WORKER_POINTER), 'utf8')) as { file?: unknown; runtime?: unknown; supervisor?: unknown };
+    if (pointer.file !== worker) return {};
+    const inDir = (name: unknown): name is string => typeof name === 'string' && basename(name) === name;
+    return {
+      ...(inDir(pointer.runtime) ? { runtime: join(dir, pointer.runtime) } : {}),
+      ...(inDir(pointer.supervisor) ? { supervisor: join(dir, pointer.supervisor) } : {}),
+    };
   } catch {
     return {};
   }
@@ -49,7 +54,7 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
       if (all.worker !== undefined && all.worker !== ownBundle && all.worker !== asked && process.send) {
         asked = all.worker;
         log(`asking the supervisor to swap ${ownBundle} for ${all.worker}`);
-        process.send({ type: UPGRADE, file: join(dirname(path), all.worker), ...runtimeOf(dirname(path), all.worker) });
+        process.send({ type: UPGRADE, file: join(dirname(path), all.worker), ...pointedAt(dirname(path), all.worker) });
       }
       const table = { ...all, services: all.services.filter((s) => (s.gateway ?? 0) === index) };
       // Decided now, not when the apply resolves: more tables may arrive meanwhile.

@@ -1,16 +1,30 @@
-// Entry of the gateway container: its stable supervisor process (runSupervisor), which forks the proxy worker.
+// The supervisor module init loads (mesh/gateway/init.ts): the image's own copy, or `supervisor-<hash>.mjs` the daemon
+// put in /run/cmesh. `start` is its one contract with init, which outlives every supervisor: keep its shape.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { runSupervisor } from './supervisor.ts';
+import { runSupervisor, type Supervisor, type SupervisorState, type WorkerSwap } from './supervisor.ts';
+
+/** What init passes (init.ts repeats this shape; a new field must be optional on both sides). */
+export interface InitContext {
+  /** This module's file, as init loaded it. */
+  self: string;
+  /** The previous supervisor's state: take it over instead of forking a first worker. */
+  adopt?: unknown;
+  /** A worker swap the previous supervisor was asked for: done once adopted. */
+  pending?: unknown;
+  log(line: string): void;
+  /** Asks init to load `supervisor` and hand this one's state over to it. */
+  handOver(supervisor: string, pending: unknown): void;
+}
 
 /**
  * CMESH_GATEWAY_WORKER: the first worker's bundle, or a `.json` pointer `{ "file": "worker-<hash>.mjs", "runtime":
- * "node-<hash>" }` next to the bundles (the daemon rewrites it for each new cmesh or host node, so a restarted container
- * starts the newest worker on the newest node; without `runtime`, on the supervisor's own node).
+ * "node-<hash>", "supervisor": "supervisor-<hash>.mjs" }` next to the bundles (the daemon rewrites it for each new
+ * cmesh or host node, so a restarted container starts the newest worker on the newest node; without `runtime`, on the
+ * supervisor's own node).
  */
-function initialWorker(): { file: string; runtime?: string } {
-  const named = process.env['CMESH_GATEWAY_WORKER'];
+export function initialWorker(named: string | undefined): { file: string; runtime?: string } {
   if (!named) throw new Error('CMESH_GATEWAY_WORKER is not set');
   if (!named.endsWith('.json')) return { file: named };
   const { file, runtime } = JSON.parse(readFileSync(named, 'utf8')) as { file?: unknown; runtime?: unknown };
@@ -22,18 +36,15 @@ function initialWorker(): { file: string; runtime?: string } {
   return { file: join(dirname(named), file), ...(node && existsSync(node) ? { runtime: node } : {}) };
 }
 
-let initial: { file: string; runtime?: string };
-try {
-  initial = initialWorker();
-} catch (err) {
-  process.stderr.write(`cmesh gateway supervisor: ${(err as Error).message}\n`);
-  process.exit(2);
-}
-const log = (line: string): void => void process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-const supervisor = runSupervisor({ initial: initial.file, ...(initial.runtime ? { initialRuntime: initial.runtime } : {}), log });
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    void supervisor.stop().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 1500).unref();
-  });
+const swapOf = (x: unknown): WorkerSwap | undefined => {
+  const s = x as Partial<WorkerSwap> | undefined;
+  return typeof s?.file === 'string' ? { file: s.file, runtime: typeof s.runtime === 'string' ? s.runtime : undefined } : undefined;
+};
+
+export function start(ctx: InitContext): Supervisor {
+  const common = { self: ctx.self, log: ctx.log, handOver: ctx.handOver };
+  const pending = swapOf(ctx.pending);
+  if (ctx.adopt !== undefined) return runSupervisor({ ...common, initial: '', adopt: ctx.adopt as SupervisorState, ...(pending ? { pending } : {}) });
+  const initial = initialWorker(process.env['CMESH_GATEWAY_WORKER']);
+  return runSupervisor({ ...common, initial: initial.file, ...(initial.runtime ? { initialRuntime: initial.runtime } : {}) });
 }

@@ -1,7 +1,8 @@
 // The gateway container's stable process: a node `cluster` primary that owns the listening sockets and runs the proxy
 // code in a worker. Swapping the proxy code forks a worker from a new bundle; the old one drains once the new one is
-// ready. The container, its IP address and its sockets never change, so callers that cached the gateway's address by
-// DNS keep it across gateway upgrades (the start-first replacement issue #13 asks for; see README, East-west).
+// ready. A new supervisor module takes over in the same process (handOff/adopt): the listening handles and the
+// workers live in node's `cluster` module, not here. The container, its IP address and its sockets never change, so
+// callers that cached the gateway's address by DNS keep it across gateway upgrades (issue #13; README, East-west).
 
 import cluster, { type Worker } from 'node:cluster';
 
@@ -9,7 +10,8 @@ import cluster, { type Worker } from 'node:cluster';
 export const READY = 'cmesh-gateway-ready';
 /**
  * Worker → supervisor: run this bundle instead (an absolute path the container can read), on `runtime` when given
- * (a node binary: the host's new node in /run/cmesh) instead of the supervisor's own node.
+ * (a node binary: the host's new node in /run/cmesh) instead of the supervisor's own node, under `supervisor` when
+ * given (a supervisor module in /run/cmesh other than the running one: init hands over to it first).
  */
 export const UPGRADE = 'cmesh-gateway-upgrade';
 /**
@@ -19,11 +21,38 @@ export const UPGRADE = 'cmesh-gateway-upgrade';
  */
 export const DRAIN = 'cmesh-gateway-drain';
 
+/** A worker swap asked for: the bundle and the node it runs on (none: the current worker's). */
+export interface WorkerSwap {
+  file: string;
+  runtime?: string | undefined;
+}
+
+/**
+ * What one supervisor hands the next in the same process. Versioned: init passes it between modules of different
+ * cmesh versions, and a module that does not know the version refuses it (the old one then takes it back).
+ */
+export interface SupervisorState {
+  v: 1;
+  current: Worker | undefined;
+  currentFile: string;
+  currentRuntime: string | undefined;
+  /** A worker forked from a new bundle and not ready yet; given up at `deadline` (Date.now() ms). */
+  next: { worker: Worker; file: string; runtime: string | undefined; deadline: number } | undefined;
+}
+
 export interface SupervisorOptions {
-  /** The bundle the first worker runs. */
+  /** The bundle the first worker runs (ignored with `adopt`). */
   initial: string;
   /** The node binary the first worker runs on (default: the supervisor's). */
   initialRuntime?: string;
+  /** Start from a previous supervisor's state (its handOff()) instead of forking a first worker. */
+  adopt?: SupervisorState;
+  /** A worker swap to start at once (one the previous supervisor was asked for while handing over). */
+  pending?: WorkerSwap;
+  /** This supervisor module's file: an UPGRADE naming another one goes to `handOver` instead. */
+  self?: string;
+  /** Init's hand-over to another supervisor module; without it, every UPGRADE only swaps the worker. */
+  handOver?: (supervisor: string, pending: WorkerSwap) => void;
   /** A new worker that is not ready by then is killed and the current one kept (default 15 s). */
   readyTimeoutMs?: number;
   /** How long a replaced worker answers `Connection: close` before its servers close (default 500 ms). */
@@ -35,21 +64,48 @@ export interface SupervisorOptions {
   log?: (line: string) => void;
 }
 
-type Message = { type?: unknown; file?: unknown; runtime?: unknown };
+export interface Supervisor {
+  stop(): Promise<void>;
+  /** Detaches from `cluster` and the workers and stops this supervisor's timers; the workers keep serving. */
+  handOff(): SupervisorState;
+}
+
+type Message = { type?: unknown; file?: unknown; runtime?: unknown; supervisor?: unknown };
 
 /**
  * Runs in the primary. Workers share the primary's listening handles (SCHED_NONE: each worker accepts on the same
  * socket itself, no extra hop through the primary), so while the old and the new worker overlap both accept, and a
  * socket stays open as long as any worker listens on it: no connection is refused during a swap.
  */
-export function runSupervisor(o: SupervisorOptions): { stop(): Promise<void> } {
+export function runSupervisor(o: SupervisorOptions): Supervisor {
   const log = o.log ?? (() => undefined);
+  const adopt = o.adopt;
+  // Checked before anything is attached: a refused state is taken back whole by the supervisor that handed it off.
+  if (adopt !== undefined && adopt.v !== 1) throw new Error(`cannot adopt a supervisor state of version ${String(adopt.v)}`);
   cluster.schedulingPolicy = cluster.SCHED_NONE;
-  let current: Worker | undefined;
-  let currentFile = o.initial;
-  let currentRuntime = o.initialRuntime;
-  let next: { worker: Worker; file: string; runtime: string | undefined; timer: NodeJS.Timeout } | undefined;
+  let current = adopt?.current;
+  let currentFile = adopt?.currentFile ?? o.initial;
+  let currentRuntime = adopt ? adopt.currentRuntime : o.initialRuntime;
+  let next: { worker: Worker; file: string; runtime: string | undefined; deadline: number; timer: NodeJS.Timeout } | undefined;
   let stopping = false;
+  let handingOver = false;
+  let respawnTimer: NodeJS.Timeout | undefined;
+  /** The listeners this supervisor put on each worker: removed at handOff, so the next one's are the only ones. */
+  const attached = new Map<Worker, { message: (m: Message) => void; error: (err: Error) => void }>();
+
+  const attach = (worker: Worker, file: string): void => {
+    const listeners = {
+      message: (m: Message) => onMessage(worker, m),
+      error: (err: Error) => {
+        log(`supervisor: the worker from ${file}: ${err.message}`);
+        // Not spawned at all (a runtime gone or not executable): no exit follows, so it is handled here.
+        if (worker.process.pid === undefined) notSpawned(worker);
+      },
+    };
+    worker.on('message', listeners.message);
+    worker.on('error', listeners.error);
+    attached.set(worker, listeners);
+  };
 
   const ownNode = process.execPath;
   const fork = (file: string, runtime: string | undefined): Worker => {
@@ -62,19 +118,15 @@ export function runSupervisor(o: SupervisorOptions): { stop(): Promise<void> } {
     } finally {
       process.execPath = ownNode;
     }
-    worker.on('message', (m: Message) => onMessage(worker, m));
-    worker.on('error', (err: Error) => {
-      log(`supervisor: the worker from ${file}: ${err.message}`);
-      // Not spawned at all (a runtime gone or not executable): no exit follows, so it is handled here.
-      if (worker.process.pid === undefined) notSpawned(worker);
-    });
+    attach(worker, file);
     return worker;
   };
 
   const respawn = (): void => {
     current = undefined;
     // Not unref'd: with no worker left the primary may hold nothing else, and must not exit before the respawn.
-    setTimeout(() => {
+    respawnTimer = setTimeout(() => {
+      respawnTimer = undefined;
       if (!stopping && !current) current = fork(currentFile, currentRuntime);
     }, o.respawnMs ?? 1000);
   };
@@ -100,19 +152,31 @@ export function runSupervisor(o: SupervisorOptions): { stop(): Promise<void> } {
     worker.disconnect();
   };
 
+  const giveUpAt = (worker: Worker, file: string, deadline: number): NodeJS.Timeout =>
+    setTimeout(() => {
+      log(`supervisor: the worker from ${file} was not ready in time; keeping ${currentFile}`);
+      next = undefined;
+      worker.process.kill('SIGKILL');
+    }, Math.max(0, deadline - Date.now()));
+
+  const swap = ({ file, runtime }: WorkerSwap): void => {
+    // A worker that names no runtime keeps the one the current worker runs on.
+    const on = runtime ?? currentRuntime;
+    log(`supervisor: starting a worker from ${file}${on ? ` on ${on}` : ''}`);
+    const worker = fork(file, on);
+    const deadline = Date.now() + (o.readyTimeoutMs ?? 15_000);
+    next = { worker, file, runtime: on, deadline, timer: giveUpAt(worker, file, deadline) };
+  };
+
   const onMessage = (worker: Worker, m: Message): void => {
-    if (m?.type === UPGRADE && worker === current && typeof m.file === 'string' && m.file !== currentFile && !next) {
-      const file = m.file;
-      // A worker that names no runtime keeps the one the current worker runs on.
-      const runtime = typeof m.runtime === 'string' ? m.runtime : currentRuntime;
-      log(`supervisor: starting a worker from ${file}${runtime ? ` on ${runtime}` : ''}`);
-      const w = fork(file, runtime);
-      const timer = setTimeout(() => {
-        log(`supervisor: the worker from ${file} was not ready in time; keeping ${currentFile}`);
-        next = undefined;
-        w.process.kill('SIGKILL');
-      }, o.readyTimeoutMs ?? 15_000);
-      next = { worker: w, file, runtime, timer };
+    if (m?.type === UPGRADE && worker === current && typeof m.file === 'string' && m.file !== currentFile && !next && !handingOver) {
+      const wanted: WorkerSwap = { file: m.file, runtime: typeof m.runtime === 'string' ? m.runtime : undefined };
+      if (typeof m.supervisor === 'string' && m.supervisor !== o.self && o.handOver) {
+        // Init loads that module, then it adopts this state and does the swap; until then this one keeps serving.
+        handingOver = true;
+        log(`supervisor: handing over to ${m.supervisor} (pid ${process.pid})`);
+        o.handOver(m.supervisor, wanted);
+      } else swap(wanted);
     } else if (m?.type === READY && next?.worker === worker) {
       clearTimeout(next.timer);
       const old = current;
@@ -128,7 +192,7 @@ export function runSupervisor(o: SupervisorOptions): { stop(): Promise<void> } {
     }
   };
 
-  cluster.on('exit', (worker, code, signal) => {
+  const onExit = (worker: Worker, code: number, signal: string): void => {
     if (next?.worker === worker) {
       clearTimeout(next.timer);
       log(`supervisor: the worker from ${next.file} exited before it was ready (${signal ?? code}); keeping ${currentFile}`);
@@ -137,13 +201,45 @@ export function runSupervisor(o: SupervisorOptions): { stop(): Promise<void> } {
       log(`supervisor: the worker exited (${signal ?? code}); starting it again`);
       respawn();
     }
-  });
+  };
+  cluster.on('exit', onExit);
 
-  current = fork(currentFile, currentRuntime);
+  if (!adopt) {
+    current = fork(currentFile, currentRuntime);
+  } else {
+    if (current) attach(current, currentFile);
+    const n = adopt.next;
+    if (n) {
+      attach(n.worker, n.file);
+      next = { ...n, timer: giveUpAt(n.worker, n.file, n.deadline) };
+    }
+    // Died while the modules changed hands (its exit went to neither): started again now.
+    if (!current || current.isDead()) {
+      current = undefined;
+      current = fork(currentFile, currentRuntime);
+    }
+    log(`supervisor: ${o.self ?? 'this module'} took over in pid ${process.pid} (worker from ${currentFile})`);
+  }
+  if (o.pending && o.pending.file !== currentFile && !next) swap(o.pending);
+
   return {
+    handOff: (): SupervisorState => {
+      cluster.off('exit', onExit);
+      for (const [worker, l] of attached) {
+        worker.off('message', l.message);
+        worker.off('error', l.error);
+      }
+      attached.clear();
+      if (respawnTimer) clearTimeout(respawnTimer);
+      if (next) clearTimeout(next.timer);
+      const handed = next && { worker: next.worker, file: next.file, runtime: next.runtime, deadline: next.deadline };
+      stopping = true;
+      return { v: 1, current, currentFile, currentRuntime, next: handed };
+    },
     stop: async () => {
       stopping = true;
       if (next) clearTimeout(next.timer);
+      if (respawnTimer) clearTimeout(respawnTimer);
       const all = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
       await Promise.all(all.map((w) => new Promise<void>((resolve) => {
         if (w.isDead()) return resolve();

@@ -1,0 +1,108 @@
+// What the supervisor's tests share: worker bundles that answer their version, loopback calls, bounded waits.
+
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The entry the gateway image runs, and init's fallback supervisor (the source: the image holds its bundle). */
+export const INIT_ENTRY = fileURLToPath(new URL('./init.ts', import.meta.url));
+export const ownSupervisor = { CMESH_GATEWAY_SUPERVISOR: fileURLToPath(new URL('./supervisor-main.ts', import.meta.url)) };
+
+/**
+ * A worker bundle in `dir`: answers its version; `/upgrade?<path>` asks the supervisor to swap to that bundle
+ * (`/upgrade-on?<file>|<runtime>`, `/upgrade-sup?<file>|<supervisor>` with a runtime or a supervisor module); `/pid`,
+ * `/ppid`, `/exe` say which process answers. Told to drain, it answers `Connection: close`, so keep-alive callers
+ * leave it on their own (as the gateway's proxies must).
+ */
+export function workerFile(dir: string, name: string, version: string): string {
+  const file = join(dir, `${name}.mjs`);
+  writeFileSync(
+    file,
+    `import http from 'node:http';
+let draining = false;
+process.on('message', (m) => { if (m && m.type === 'cmesh-gateway-drain') draining = true; });
+const server = http.createServer((req, res) => {
+  if (draining) res.setHeader('connection', 'close');
+  if (req.url === '/exit') setImmediate(() => process.exit(3));
+  if (req.url.startsWith('/upgrade?')) process.send({ type: 'cmesh-gateway-upgrade', file: decodeURIComponent(req.url.slice(9)) });
+  if (req.url.startsWith('/upgrade-on?')) {
+    const [file, runtime] = decodeURIComponent(req.url.slice(12)).split('|');
+    process.send({ type: 'cmesh-gateway-upgrade', file, runtime });
+  }
+  if (req.url.startsWith('/upgrade-sup?')) {
+    const [file, supervisor] = decodeURIComponent(req.url.slice(13)).split('|');
+    process.send({ type: 'cmesh-gateway-upgrade', file, supervisor });
+  }
+  if (req.url === '/exe') return res.end(process.execPath);
+  if (req.url === '/pid') return res.end(String(process.pid));
+  if (req.url === '/ppid') return res.end(String(process.ppid));
+  res.end(${JSON.stringify(version)});
+});
+server.listen(Number(process.env.PORT), '127.0.0.1', () => process.send({ type: 'cmesh-gateway-ready' }));
+`,
+  );
+  return file;
+}
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+
+export function get(port: number, path = '/', agent: http.Agent | false = false): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+export async function until(what: string, ms: number, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Callers on `port` until stopped (bounded at `maxMs`): one on fresh connections, one keep-alive (a pooled socket may
+ * sit on the old worker). `seen` collects the answers, `failures` what failed.
+ */
+export function load(port: number, maxMs = 30_000): { seen: string[]; failures: string[]; stop(): Promise<void> } {
+  const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const seen: string[] = [];
+  const failures: string[] = [];
+  let running = true;
+  const caller = async (agent: http.Agent | false) => {
+    const end = Date.now() + maxMs;
+    while (running && Date.now() < end) {
+      await get(port, '/', agent).then(
+        (b) => seen.push(b),
+        (e: Error & { code?: string }) => failures.push(`${agent ? 'keep-alive' : 'fresh'}: ${e.code ?? e.message}`),
+      );
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  const callers = Promise.all([caller(false), caller(keepAlive)]);
+  return {
+    seen,
+    failures,
+    stop: async () => {
+      running = false;
+      await callers;
+      keepAlive.destroy();
+    },
+  };
+}
