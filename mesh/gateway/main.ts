@@ -8,6 +8,7 @@ import { GATEWAY_PROTOCOL_VERSION } from '../../daemon/api/gateway-control.ts';
 import { ControlClient } from './control-client.ts';
 import { Gateway } from './gateway.ts';
 import { DRAIN, READY, UPGRADE } from './supervisor.ts';
+import { warmedUp } from './warm-up.ts';
 
 const STATS_MS = 1000;
 const DRAIN_REPORT_MS = 50;
@@ -64,9 +65,13 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
         .apply(table)
         // Report at once: the daemon waits for the gateway to see a drain before it stops a replica.
         .then(sendStats)
-        // Under the supervisor (supervisor.ts), the first applied table makes this worker ready to take over.
-        .then(() => {
-          if (first) process.send?.({ type: READY });
+        // Under the supervisor (supervisor.ts), the first applied table makes this worker ready to take over, once its
+        // own probes found a replica of every service that has one to find (warm-up.ts).
+        .then(async () => {
+          if (!first || !process.send) return;
+          const cold = await warmedUp(() => gateway.rows(), abort.signal);
+          if (cold.length > 0) log(`ready with no routable replica yet for ${cold.join(', ')}`);
+          process.send({ type: READY });
         })
         .catch((err: unknown) => log(`BUG: applying the table failed: ${(err as Error)?.stack ?? String(err)}`));
     },
