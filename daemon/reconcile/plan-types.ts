@@ -138,7 +138,7 @@ export interface GatewayContext {
   /** The image's tag: known long before the image is (a machine's first use builds it). */
   image: string;
   /**
-   * What a kept gateway must share with `image` (its supervisor and libraries, not the host's node, which reaches a
+   * What a kept gateway must share with `image` (its frozen init, libraries and layout; not the host's node nor the supervisor, which reach a
    * running gateway's next worker in /run/cmesh): a gateway on another image with this identity is kept. Default: image.
    */
   identity?: string;
