@@ -3,7 +3,6 @@
 
 import net from 'node:net';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
-import { httpsProbe } from './tls-probe.ts';
 
 export interface ProbeResult {
   service: string;
@@ -58,7 +57,8 @@ export async function probeService(row: ServiceTableRow, timeoutMs = 2000): Prom
       scheme === 'tcp'
         ? await tcpProbe(host, p.published, timeoutMs)
         : scheme === 'https'
-          ? await httpsProbe(host, p.published, row.tls?.clientAuth === 'require', timeoutMs)
+          ? // node:https and node:tls (~3 ms to load) only when a port speaks TLS.
+            await (await import('./tls-probe.ts')).httpsProbe(host, p.published, row.tls?.clientAuth === 'require', timeoutMs)
           : await httpProbe(host, p.published, timeoutMs);
     out.push({ service: row.service, target, ...r });
   }
