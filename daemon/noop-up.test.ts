@@ -71,6 +71,20 @@ test('an up that changes nothing answers from one container list: no image check
   assert.deepEqual(second?.replicas.map((r) => `${r.name}:${r.state}`).sort(), ['shop-db-1:running', 'shop-web-1:running', 'shop-web-2:running']);
 });
 
+test('a no-op `up --wait` of a ready project is one container list too: the wait judges the no-op’s list', async () => {
+  // Every replica healthchecked: ready at the first look (one without a healthcheck settles for a second look).
+  const mall = project('mall', [svc('api', { replicas: 2, healthcheck: { test: ['CMD', 'true'], disable: false } })]);
+  const upMall = () => client.operation('/v1/projects/mall/up', { project: mall, services: [], build: 'auto', wait: true, timeoutMs: 10_000 }, () => {}) as Promise<UpAnswer>;
+  const first = await upMall();
+  let second: UpAnswer | undefined;
+  const calls = await callsDuring(async () => {
+    second = await upMall();
+  });
+  assert.deepEqual(calls, { listContainers: 1 });
+  assert.equal(second?.generation, first.generation);
+  assert.deepEqual(second?.replicas.map((r) => `${r.name}:${r.state}`).sort(), ['mall-api-1:running', 'mall-api-2:running']);
+});
+
 test('a replica gone behind cmesh’s back, or a changed scale, takes the ordinary path and converges', async () => {
   // Whether the loop (woken by the engine event) or this up's own pass brings it back, the answer shows it running:
   // the one list of a no-op would have shown it missing, so that path cannot have answered.
