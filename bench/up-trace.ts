@@ -5,7 +5,8 @@
 // With --chain, bench (e)'s depends_on chain instead (db ← api1, api2 ← web, healthcheck interval 5 s). With --floor,
 // bench (a)'s probe floor (the same 9 containers through the engine API from this process, exec probes from each start)
 // on the same timeline, so the two can be laid side by side phase by phase.
-// Usage: npx tsx bench/up-trace.ts [--east-west | --chain | --floor] [--full]   (--full also prints every exec)
+// Usage: npx tsx bench/up-trace.ts [--east-west | --chain | --floor] [--full] [--cold]   (--full also prints every exec;
+// --cold: no untimed warm-up up first, the daemon's first up)
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -18,13 +19,14 @@ import { floorUp, writeUpFiles } from './up-3x3.ts';
 import { writeChainFile } from './up-chain.ts';
 import { benchArgs, usageError } from './args.ts';
 
-const USAGE = 'usage: npx tsx bench/up-trace.ts [--east-west | --chain | --floor] [--full]   (--full also prints every exec the engine ran)';
-const opts = benchArgs(USAGE, { 'east-west': { type: 'boolean' }, chain: { type: 'boolean' }, floor: { type: 'boolean' }, full: { type: 'boolean' } });
+const USAGE = 'usage: npx tsx bench/up-trace.ts [--east-west | --chain | --floor] [--full] [--cold]   (--full also prints every exec the engine ran)';
+const opts = benchArgs(USAGE, { 'east-west': { type: 'boolean' }, chain: { type: 'boolean' }, floor: { type: 'boolean' }, full: { type: 'boolean' }, cold: { type: 'boolean' } });
 if ([opts['east-west'], opts.chain, opts.floor].filter((x) => x === true).length > 1) usageError('--east-west, --chain and --floor are different runs: pick one', USAGE);
 const FLOOR = opts.floor === true;
 const EAST_WEST = opts['east-west'] === true;
 const FULL = opts.full === true;
 const CHAIN = opts.chain === true;
+const COLD = opts.cold === true;
 const runId = newRunId('bench-trace');
 const project = `${runId}-${CHAIN ? 'ch' : EAST_WEST ? 'ew' : 'cm'}`;
 
@@ -83,6 +85,9 @@ async function main(): Promise<void> {
     const file = CHAIN ? await writeChainFile(ctx, await freePort()) : EAST_WEST ? files.on : files.off;
     if (!FLOOR) {
       await done(cli(['daemon', 'start']));
+      // bench/up.ts times warm ups: one untimed up and down first (the daemon's paths loaded, the image checked, the
+      // project cache filled so `up -d --wait` takes the CLI's fast path). --cold traces a new daemon's first up.
+      if (!COLD) for (const verb of [['up', '-d', '--wait', '--timeout', '60'], ['down']]) await done(cli(['-p', project, '-f', file, ...verb]));
       const events = cli(['-p', project, 'events', '--json']);
       children.push(events);
       collect(events, (l) => {
@@ -99,8 +104,6 @@ async function main(): Promise<void> {
       const [ns, action, name] = l.split('|');
       lines.push({ at: Number(BigInt(ns!) / 1_000_000n), source: 'engine', text: `${action?.replace(/: /, ' ')} ${name}` });
     });
-    // bench/up.ts times warm ups: the project cache knows the file, so `up -d --wait` takes the CLI's fast path.
-    if (!FLOOR) await done(cli(['-p', project, '-f', file, 'ps']));
     await new Promise((r) => setTimeout(r, 500));
     const t0 = Date.now();
     // The floor removes its containers before it returns; its time is the one it measured up to the last pass.
