@@ -3,6 +3,7 @@
 // interleaved round by round with docker-compose 1.29 and the probe floor (bench/up-3x3.ts) in rotating order, so the
 // host's load drifts over all four alike. Per round it records the wall time and the CLI process's own CPU (user+sys,
 // by /usr/bin/time: what the host's load bends least); the summary gives medians and the paired per-round ratio B ÷ A.
+// After each cmesh up, NOOPS no-op `up -d --wait` of the running project: cmesh's own overhead without engine work.
 // Usage: npx tsx bench/up-ab.ts --base DIR [--reps N]   (DIR: the other checkout, e.g. `git archive main | tar -x -C DIR`
 // with node_modules linked; A = DIR, B = this checkout)
 
@@ -22,6 +23,8 @@ if (!opts.base) usageError('--base DIR (the checkout to compare against) is requ
 const REPS = opts.reps || 5;
 const runId = newRunId('bench-upab');
 const SCALE = ['--scale', 'a=3', '--scale', 'b=3', '--scale', 'c=3'];
+/** No-op `up -d --wait` runs per cmesh up. */
+const NOOPS = 3;
 
 interface Timed {
   ms: number;
@@ -59,8 +62,12 @@ async function main(): Promise<void> {
   try {
     const image = await buildFixtureImage('echo');
     const files = await writeUpFiles(ctx, image);
+    const noops: Record<'A' | 'B', Timed[]> = { A: [], B: [] };
     const cmeshUp = async (who: 'A' | 'B'): Promise<Timed> => {
-      const t = await cmesh(who, ['-p', `${runId}-${who.toLowerCase()}`, '-f', files.off, 'up', '-d', '--wait', '--timeout', '60']);
+      const upWait = ['-p', `${runId}-${who.toLowerCase()}`, '-f', files.off, 'up', '-d', '--wait', '--timeout', '60'];
+      const t = await cmesh(who, upWait);
+      // The same command again on the running project: no engine work but one list, so only cmesh's own overhead.
+      for (let n = 0; n < NOOPS; n++) noops[who].push(await cmesh(who, upWait));
       await cmesh(who, ['-p', `${runId}-${who.toLowerCase()}`, '-f', files.off, 'down']);
       return t;
     };
@@ -98,6 +105,7 @@ async function main(): Promise<void> {
         `B ${roots.B}: median ${med(out.B)} ms, CLI CPU ${med(out.B, 'cpuMs')} ms; ÷ compose ${paired(out.compose, out.B)}, ÷ probe floor ${paired(out.floor, out.B)} (paired)`,
         `compose median ${med(out.compose)} ms; probe floor median ${med(out.floor)} ms (÷ compose ${paired(out.compose, out.floor)})`,
         `B ÷ A paired per round: ${paired(out.A, out.B)} [${out.B.map((x, i) => (x.ms / out.A[i]!.ms).toFixed(2)).join(' ')}]`,
+        `no-op up -d --wait of the running project (${NOOPS} per up, the warm-up's not counted): A median ${med(noops.A.slice(NOOPS))} ms (CPU ${med(noops.A.slice(NOOPS), 'cpuMs')}), B ${med(noops.B.slice(NOOPS))} ms (CPU ${med(noops.B.slice(NOOPS), 'cpuMs')}); B ÷ A paired ${paired(noops.A.slice(NOOPS), noops.B.slice(NOOPS))}`,
       ].join('\n'),
     );
   } finally {
