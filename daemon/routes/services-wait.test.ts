@@ -61,7 +61,6 @@ test('the project event that shows the last replica ready answers in the same tu
     looks++;
     return rows;
   };
-  const started = Date.now();
   const wait = untilMeshReady({ look, services: ['web', 'db'], bus, project: 'shop', withinMs: 10_000, signal: new AbortController().signal });
   void wait.then((r) => {
     got.answer = r;
@@ -78,8 +77,8 @@ test('the project event that shows the last replica ready answers in the same tu
   risen(bus);
   await tick();
   await tick();
+  // Two turns of the loop: the event's look, not the safety poll 100 ms away.
   assert.deepEqual(answer()?.map((r) => r.ready), [2, 1]);
-  assert.ok(Date.now() - started < 250, 'answered before the safety poll could have');
   assert.equal(looks - before, 2, 'a burst of events is one look (plus the answer’s own)');
 });
 

@@ -11,8 +11,11 @@ import { clientGone, queryList, sendJson } from './http.ts';
 
 /** Longer than any `--timeout` a CI run asks for is a mistake, not a wait. */
 export const MAX_READY_WAIT_MS = 3_600_000;
-/** Level-triggered (habit 2): an event wakes the look, this slow poll is only the safety net. */
-const SAFETY_POLL_MS = 250;
+/**
+ * Level-triggered (habit 2): an event wakes the look, this poll is only the safety net (for a change no event names).
+ * A look is an in-memory read; at the CLI's old polling cadence the long-poll is never later than polling was.
+ */
+const SAFETY_POLL_MS = 100;
 
 /** The `readyWithinMs` query parameter: undefined when absent; whole milliseconds within MAX_READY_WAIT_MS. */
 export function readyWithinMs(url: URL): number | undefined {
