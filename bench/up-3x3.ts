@@ -8,11 +8,27 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { run } from '../test/helpers/docker.ts';
 import { FLOOR, HEALTH_CMD, HEALTH_FLOOR, runVariant } from './floor-up.ts';
 import type { ChainContext } from './up-chain.ts';
 
 const HEALTH_TEST = ['CMD', ...HEALTH_CMD];
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const SCALE = ['--scale', 'a=3', '--scale', 'b=3', '--scale', 'c=3'];
+
+/** Polls `docker inspect` (every 100 ms) until `count` containers of the compose project are healthy. */
+export async function composeHealthy(project: string, count: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ids = (await run(['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`])).split('\n').filter(Boolean);
+    if (ids.length === count) {
+      const health = (await run(['inspect', '--format', '{{.State.Health.Status}}', ...ids])).split('\n');
+      if (health.every((h) => h === 'healthy')) return;
+    }
+    await sleep(100);
+  }
+  throw new Error(`compose project not healthy within ${timeoutMs} ms`);
+}
 
 export interface UpResult {
   cmeshMs: number[];

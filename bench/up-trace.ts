@@ -5,7 +5,8 @@
 // With --chain, bench (e)'s depends_on chain instead (db ← api1, api2 ← web, healthcheck interval 5 s). With --floor,
 // bench (a)'s probe floor (the same 9 containers through the engine API from this process, exec probes from each start)
 // on the same timeline, so the two can be laid side by side phase by phase.
-// Usage: npx tsx bench/up-trace.ts [--east-west | --chain | --floor] [--full]   (--full also prints every exec)
+// Usage: npx tsx bench/up-trace.ts [--east-west | --chain | --floor] [--full] [--cold]   (--full also prints every exec;
+// --cold: no untimed warm-up up first, the daemon's first up)
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -18,13 +19,14 @@ import { floorUp, writeUpFiles } from './up-3x3.ts';
 import { writeChainFile } from './up-chain.ts';
 import { benchArgs, usageError } from './args.ts';
 
-const USAGE = 'usage: npx tsx bench/up-trace.ts [--east-west | --chain | --floor] [--full]   (--full also prints every exec the engine ran)';
-const opts = benchArgs(USAGE, { 'east-west': { type: 'boolean' }, chain: { type: 'boolean' }, floor: { type: 'boolean' }, full: { type: 'boolean' } });
+const USAGE = 'usage: npx tsx bench/up-trace.ts [--east-west | --chain | --floor] [--full] [--cold]   (--full also prints every exec the engine ran)';
+const opts = benchArgs(USAGE, { 'east-west': { type: 'boolean' }, chain: { type: 'boolean' }, floor: { type: 'boolean' }, full: { type: 'boolean' }, cold: { type: 'boolean' } });
 if ([opts['east-west'], opts.chain, opts.floor].filter((x) => x === true).length > 1) usageError('--east-west, --chain and --floor are different runs: pick one', USAGE);
 const FLOOR = opts.floor === true;
 const EAST_WEST = opts['east-west'] === true;
 const FULL = opts.full === true;
 const CHAIN = opts.chain === true;
+const COLD = opts.cold === true;
 const runId = newRunId('bench-trace');
 const project = `${runId}-${CHAIN ? 'ch' : EAST_WEST ? 'ew' : 'cm'}`;
 
@@ -70,7 +72,8 @@ async function main(): Promise<void> {
   const work = await mkdtemp(join(tmpdir(), 'cmesh-trace-'));
   const home = await mkdtemp(join(tmpdir(), 'cmh-'));
   const env = { ...process.env, CMESH_HOME: home, NO_COLOR: '1' };
-  const cli = (argv: string[]) => spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), ...argv], { cwd: work, env });
+  // The installed command (bin/cmesh: its sh launcher, then node), as bench/up.ts and a CI script run it.
+  const cli = (argv: string[]) => spawn(join(ROOT, 'bin', 'cmesh'), argv, { cwd: work, env });
   const done = (child: ChildProcess) => new Promise<number | null>((r) => child.on('close', r));
   const lines: Line[] = [];
   const children: ChildProcess[] = [];
@@ -82,6 +85,9 @@ async function main(): Promise<void> {
     const file = CHAIN ? await writeChainFile(ctx, await freePort()) : EAST_WEST ? files.on : files.off;
     if (!FLOOR) {
       await done(cli(['daemon', 'start']));
+      // bench/up.ts times warm ups: one untimed up and down first (the daemon's paths loaded, the image checked, the
+      // project cache filled so `up -d --wait` takes the CLI's fast path). --cold traces a new daemon's first up.
+      if (!COLD) for (const verb of [['up', '-d', '--wait', '--timeout', '60'], ['down']]) await done(cli(['-p', project, '-f', file, ...verb]));
       const events = cli(['-p', project, 'events', '--json']);
       children.push(events);
       collect(events, (l) => {

@@ -18,9 +18,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
-import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, run, TEST_LABEL } from '../test/helpers/docker.ts';
+import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
 import { freePort } from '../test/helpers/free-port.ts';
-import { benchUp } from './up-3x3.ts';
+import { benchUp, composeHealthy } from './up-3x3.ts';
 import { benchBig, writeBigProject } from './up-big.ts';
 import { type ChainContext, cmeshChain, composeChain, floorChain, listFloor, writeChainFile } from './up-chain.ts';
 import { benchArgs, usageError } from './args.ts';
@@ -46,7 +46,6 @@ const bigProject = `${runId}-big`;
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Proc {
   code: number | null;
@@ -79,20 +78,6 @@ const cmeshEnv = (): NodeJS.ProcessEnv => ({ ...process.env, CMESH_HOME: home, N
 /** The installed command (bin/cmesh, package.json "bin": its sh launcher, then node), as a user or a CI script runs it. */
 const cmesh = (argv: string[], timeoutMs?: number): Promise<Proc> =>
   exec(join(ROOT, 'bin', 'cmesh'), argv, { cwd: work, env: cmeshEnv(), ...(timeoutMs ? { timeoutMs } : {}) });
-
-/** Polls `docker inspect` (every 100 ms) until `count` containers of the compose project are healthy. */
-async function composeHealthy(project: string, count: number, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ids = (await run(['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`])).split('\n').filter(Boolean);
-    if (ids.length === count) {
-      const health = (await run(['inspect', '--format', '{{.State.Health.Status}}', ...ids])).split('\n');
-      if (health.every((h) => h === 'healthy')) return;
-    }
-    await sleep(100);
-  }
-  throw new Error(`compose project not healthy within ${timeoutMs} ms`);
-}
 
 const engine = createDockerEngine();
 const chainCmesh = `${runId}-ch`;

@@ -112,13 +112,16 @@ function ownImportMetaUrl(root, args) {
 
 /** What a dynamic import outside the fast bundle throws (cli/fast-path.ts: FAST_PATH_MISS): the full CLI takes over. */
 const FAST_PATH_MISS = 'CMESH_FAST_PATH_MISS';
+/** Dynamically imported modules the fast bundle holds all the same: `up -d --wait`'s smoke test and its TLS probe. */
+const FAST_LAZY = ['cli/ci/ci-wait.ts', 'cli/ci/tls-probe.ts'];
 
 /**
  * The CLI's fast bundle: `entry` (cli/fast-entry.ts) as one CommonJS file, which bin/cmesh.js requires without starting
  * node's ESM loader. CommonJS cannot split, so what the graph imports dynamically would be inlined (the compose loader,
  * zod, YAML: ~2 MB to parse on every start); instead a dynamic import of bin/'s plain JS (the daemon's auto-start
- * builds its bundle) loads that file at run time, and any other one throws FAST_PATH_MISS: the fast path runs only
- * where it needs none of them, and hands the command to the full CLI if one is reached before it wrote anything.
+ * builds its bundle) loads that file at run time, one in FAST_LAZY is inlined to run when first imported, and any other
+ * one throws FAST_PATH_MISS: the fast path runs only where it needs none of them, and hands the command to the full CLI
+ * if one is reached before it wrote anything.
  */
 export function fastBuildOptions(root, entry, dir) {
   const bin = join(root, 'bin');
@@ -143,6 +146,8 @@ export function fastBuildOptions(root, entry, dir) {
             if (r.errors.length === 0 && !relative(bin, r.path).startsWith('..') && r.path.endsWith('.mjs')) {
               return { path: pathToFileURL(r.path).href, external: true };
             }
+            // Inlined, yet run only when imported (esbuild's lazy init): `up --wait`'s verdict code (small).
+            if (r.errors.length === 0 && FAST_LAZY.includes(relative(root, r.path).split(sep).join('/'))) return { path: r.path };
             return { path: args.path, namespace: 'cmesh-fast-miss' };
           });
           b.onLoad({ filter: /.*/, namespace: 'cmesh-builtin' }, (args) => ({

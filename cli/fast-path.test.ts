@@ -27,6 +27,19 @@ const build = globalThis as { cmeshBuild?: string };
 const replica = (name: string, state: string): ReplicaStatus =>
   ({ project: 'fastp', service: 'web', replica: 1, name, id: name, state, health: 'none', endpoints: [], restarts: 0 }) as unknown as ReplicaStatus;
 
+/** `up --wait`'s service table: web routed (an endpoint, nothing published to probe) and ready. */
+const webRow = {
+  project: 'fastp',
+  service: 'web',
+  desired: 1,
+  ready: 1,
+  publishedPorts: [],
+  replicas: [{ id: 'web#1', state: 'running', endpoints: [{ port: 3000, hostPort: 32768 }], health: { active: 'healthy', passive: 'ok' }, routable: true }],
+};
+/** The verdict's duration and the up's remaining timeout differ between two runs by a few ms. */
+const steady = (text: string): string => text.replace(/ in \d+\.\ds$/m, ' in N s');
+const sameUp = (body: string): unknown => ({ ...(JSON.parse(body) as object), timeoutMs: 'remaining' });
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cm-fast-'));
   build.cmeshBuild = 'fast-path-test';
@@ -43,6 +56,11 @@ before(async () => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       for (const f of frames) res.write(`${JSON.stringify(f)}\n`);
       res.end();
+      return;
+    }
+    if (req.url?.startsWith('/v1/services?')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify([webRow]));
       return;
     }
     // An interim 100 before the answer: node:http skips it, the fast bundle's client (cli/fast-http.ts) hands over.
@@ -89,10 +107,14 @@ test('leading -p/--project-name and -f/--file are read as commander reads them; 
   }
 });
 
-test('only `up` with -d/--detach and services takes the fast path', () => {
+test('only `up` with -d/--detach or --wait, one --timeout and services takes the fast path', () => {
   assert.deepEqual(fastUpArgs(['up', '-d']), { services: [], opts: { detach: true, timeout: '120' } });
   assert.deepEqual(fastUpArgs(['up', 'web', '--detach', '-d']), { services: ['web'], opts: { detach: true, timeout: '120' } });
-  for (const argv of [['up'], ['up', 'web'], ['up', '-d', '--wait'], ['up', '-d', '--build'], ['up', '-dw'], ['-p', 'x', 'up', '-d'], ['up', '-d', '--help'], ['up', '-d', '--']]) {
+  assert.deepEqual(fastUpArgs(['up', '-d', '--wait', '--timeout', '60']), { services: [], opts: { detach: true, wait: true, timeout: '60' } });
+  assert.deepEqual(fastUpArgs(['up', '--wait', 'web', '--timeout', 'x']), { services: ['web'], opts: { wait: true, timeout: 'x' } });
+  const out = [['up'], ['up', 'web'], ['up', '--timeout', '5'], ['up', '-d', '--build'], ['up', '-dw'], ['-p', 'x', 'up', '-d'], ['up', '-d', '--help'], ['up', '-d', '--']];
+  out.push(['up', '--wait', '--timeout'], ['up', '--wait', '--timeout', '-1'], ['up', '--wait', '--timeout', '1', '--timeout', '2'], ['up', '--wait', '--timeout=5'], ['up', '--wait', '--report', 'j.xml']);
+  for (const argv of out) {
     assert.equal(fastUpArgs(argv), undefined, argv.join(' '));
   }
 });
@@ -124,25 +146,32 @@ for (const argv of [['ps'], ['ps', '--json'], ['ps', '-a', 'web'], ['ps', 'gone'
   });
 }
 
-for (const argv of [['up', '-d'], ['up', '--detach', 'web'], ['up', '-d', 'gone'], ['-p', 'fastp', '-f', 'compose.yaml', 'up', '-d'], ['--file', 'compose.yaml', 'up', '-d', 'web']]) {
+const ups = [['up', '-d'], ['up', '--detach', 'web'], ['up', '-d', 'gone'], ['-p', 'fastp', '-f', 'compose.yaml', 'up', '-d'], ['--file', 'compose.yaml', 'up', '-d', 'web']];
+for (const argv of [...ups, ['up', '-d', '--wait', '--timeout', '30'], ['up', '--wait', 'web'], ['up', '--wait', '--timeout', 'soon']]) {
   test(`\`cmesh ${argv.join(' ')}\`: the fast path sends the same request and prints and exits as the commander path`, async () => {
     upBodies.length = 0;
     const full = ctxFor();
     const fullCode = await runCli(argv, full);
     const fast = ctxFor();
     assert.equal(await runFastPath(argv, fast), fullCode, 'the fast path ran, to the same exit code');
-    assert.equal(upBodies.length, 2);
-    assert.deepEqual(JSON.parse(upBodies[1]!), JSON.parse(upBodies[0]!), 'the same up request');
-    assert.equal(fast.out(), full.out());
+    assert.equal(steady(fast.out()), steady(full.out()));
     assert.equal(fast.err(), full.err());
+    if (argv.includes('soon')) {
+      assert.equal(fullCode, 2, 'a bad --timeout is a usage error on both paths, before any request');
+      assert.equal(upBodies.length, 0);
+      return;
+    }
+    assert.equal(upBodies.length, 2);
+    assert.deepEqual(sameUp(upBodies[1]!), sameUp(upBodies[0]!), 'the same up request');
     assert.equal(fullCode, argv.includes('gone') ? 7 : 0);
     assert.match(full.err(), argv.includes('gone') ? /CMESH_E_SERVICE_NOT_FOUND/ : /fastp-web-1 {2}Running/);
+    if (argv.includes('--wait')) assert.match(full.out(), /^cmesh: verdict web PASS ready=1\/1$/m);
   });
 }
 
 test('outside the fast path’s shapes nothing runs early: help and usage errors stay commander’s', async () => {
   await runCli(['ps'], ctxFor());
-  for (const argv of [['ps', '--help'], ['ps', '--bogus'], ['-p', 'fastp', '--no-color', 'ps'], ['-pfastp', 'ps'], ['--file=compose.yaml', 'ps'], ['-p', 'a', '-p', 'b', 'ps'], ['-f', '-x', 'ps'], ['up'], ['up', '-d', '--wait'], ['up', '--help', '-d']]) {
+  for (const argv of [['ps', '--help'], ['ps', '--bogus'], ['-p', 'fastp', '--no-color', 'ps'], ['-pfastp', 'ps'], ['--file=compose.yaml', 'ps'], ['-p', 'a', '-p', 'b', 'ps'], ['-f', '-x', 'ps'], ['up'], ['up', '-d', '--wait', '--build'], ['up', '--help', '-d']]) {
     const ctx = ctxFor();
     requests.length = 0;
     assert.equal(await runFastPath(argv, ctx), undefined, argv.join(' '));
@@ -175,12 +204,13 @@ test('through bin/cmesh.js, the fast bundle prints and exits as the full CLI doe
   // The first start may build the bundles; the full CLI's `ps` fills this CLI build's project cache.
   assert.equal((await spawnCli(['ps'], false)).code, 0);
   const argvs = [['ps'], ['ps', '--json', 'web'], ['ps', 'gone'], ['ps', 'interim'], ['up', '-d'], ['up', '-d', 'gone'], ['-p', 'fastp', '-f', 'compose.yaml', 'up', '-d'], ['ps', '--bogus']];
+  argvs.push(['up', '-d', '--wait', '--timeout', '30']);
   for (const argv of argvs) {
     const full = await spawnCli(argv, false);
     requests.length = 0;
     upBodies.length = 0;
     const fast = await spawnCli(argv, true);
-    assert.deepEqual({ code: fast.code, out: fast.out, err: fast.err }, { code: full.code, out: full.out, err: full.err }, argv.join(' '));
+    assert.deepEqual({ code: fast.code, out: steady(fast.out), err: fast.err }, { code: full.code, out: steady(full.out), err: full.err }, argv.join(' '));
     assert.equal(full.esm, true);
     // `--bogus` is commander's to reject: the fast bundle leaves it to the full CLI; so is an answer its client
     // cannot read (`interim`), after it asked but before it wrote anything.

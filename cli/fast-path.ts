@@ -1,6 +1,6 @@
 // The hottest verbs without commander: `cmesh ps [-a|--all] [--json] [service…]` on a project the project cache
-// (project-cache.ts) answers, and `cmesh up -d [service…]`, both with no global option but leading `-p`/`-f` (see
-// fastGlobals), run here before the commander
+// (project-cache.ts) answers, and `cmesh up -d|--wait [--timeout N] [service…]`, both with no global option but
+// leading `-p`/`-f` (see fastGlobals), run here before the commander
 // program (its library, ~35 verbs' code and option objects: ~15 ms of every start) is even loaded. Anything else —
 // another shape of argv, a `ps` the cache cannot answer — is left to the full CLI untouched, so `--help`, usage
 // errors and their exit codes stay commander's; what runs here (the warnings, the request, the output, an error's
@@ -41,15 +41,28 @@ export function fastPsArgs(argv: readonly string[]): FastPs | undefined {
   return { services, opts };
 }
 
-/** `up` with `-d` (or `--detach`, once or more) and services: what commander parses it to, else undefined. */
+/**
+ * `up` with `-d`/`--detach` and/or `--wait` (each once or more), `--timeout SECONDS` at most once, and services: what
+ * commander parses it to, else undefined. `--wait` is CI's `up -d --wait`; its verdict code (cli/ci/ci-wait.ts) is in
+ * the fast bundle, loaded only then. `--timeout`'s value is checked by runUp on both paths, as commander leaves it.
+ */
 export function fastUpArgs(argv: readonly string[]): { services: string[]; opts: UpOptions } | undefined {
   if (argv[0] !== 'up') return undefined;
-  const rest = argv.slice(1);
-  const isDetach = (a: string): boolean => a === '-d' || a === '--detach';
-  const services = rest.filter((a) => !isDetach(a));
-  if (!rest.some(isDetach) || !services.every((s) => SERVICE.test(s))) return undefined;
+  const services: string[] = [];
+  let detach = false;
+  let wait = false;
+  let timeout: string | undefined;
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-d' || arg === '--detach') detach = true;
+    else if (arg === '--wait') wait = true;
+    else if (arg === '--timeout' && timeout === undefined && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-')) timeout = argv[++i]!;
+    else if (SERVICE.test(arg)) services.push(arg);
+    else return undefined;
+  }
+  if (!detach && !wait) return undefined;
   // The `--timeout` default commander fills in (cli/commands/up.ts).
-  return { services, opts: { detach: true, timeout: '120' } };
+  return { services, opts: { ...(detach ? { detach } : {}), ...(wait ? { wait } : {}), timeout: timeout ?? '120' } };
 }
 
 /** What readGlobalOptions gives when no global option is on the command line. */

@@ -59,16 +59,32 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('an up that changes nothing answers from one container list: no image check, no pass, same generation', async () => {
-  const first = await up();
+/** An up, then the same up again: its answer and the engine calls the second one made. */
+async function upTwice(run: () => Promise<UpAnswer>): Promise<{ first: UpAnswer; second: UpAnswer; calls: Record<string, number> }> {
+  const first = await run();
   let second: UpAnswer | undefined;
   const calls = await callsDuring(async () => {
-    second = await up();
+    second = await run();
   });
+  return { first, second: second!, calls };
+}
+
+test('an up that changes nothing answers from one container list: no image check, no pass, same generation', async () => {
+  const { first, second, calls } = await upTwice(() => up());
   assert.deepEqual(calls, { listContainers: 1 });
-  assert.equal(second?.generation, first.generation);
-  assert.equal(second?.reconcile.actions, 0);
-  assert.deepEqual(second?.replicas.map((r) => `${r.name}:${r.state}`).sort(), ['shop-db-1:running', 'shop-web-1:running', 'shop-web-2:running']);
+  assert.equal(second.generation, first.generation);
+  assert.equal(second.reconcile.actions, 0);
+  assert.deepEqual(second.replicas.map((r) => `${r.name}:${r.state}`).sort(), ['shop-db-1:running', 'shop-web-1:running', 'shop-web-2:running']);
+});
+
+test('a no-op `up --wait` of a ready project is one container list too: the wait judges the no-op’s list', async () => {
+  // Every replica healthchecked: ready at the first look (one without a healthcheck settles for a second look).
+  const mall = project('mall', [svc('api', { replicas: 2, healthcheck: { test: ['CMD', 'true'], disable: false } })]);
+  const upMall = () => client.operation('/v1/projects/mall/up', { project: mall, services: [], build: 'auto', wait: true, timeoutMs: 10_000 }, () => {}) as Promise<UpAnswer>;
+  const { first, second, calls } = await upTwice(upMall);
+  assert.deepEqual(calls, { listContainers: 1 });
+  assert.equal(second.generation, first.generation);
+  assert.deepEqual(second.replicas.map((r) => `${r.name}:${r.state}`).sort(), ['mall-api-1:running', 'mall-api-2:running']);
 });
 
 test('a replica gone behind cmesh’s back, or a changed scale, takes the ordinary path and converges', async () => {

@@ -228,11 +228,12 @@ export abstract class ProjectCore {
   }
 
   /** `up --wait`: resolves with the containers of the look that found them ready (the answer's rows need no new list). */
-  protected waitReady(name: string, services: string[], timeoutMs: number | undefined, signal?: AbortSignal): Promise<ContainerInfo[]> {
+  protected waitReady(name: string, services: string[], timeoutMs: number | undefined, signal?: AbortSignal, seen?: ContainerInfo[]): Promise<ContainerInfo[]> {
     return this.loops.ensure(name).waitReady({
       services,
       timeoutMs: timeoutMs ?? DEFAULT_WAIT_MS,
       ...this.withSignal(signal),
+      ...(seen ? { seen } : {}),
     });
   }
 

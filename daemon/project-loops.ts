@@ -15,7 +15,9 @@ export interface Reconciler {
   wake(reason: string): void;
   reconcileNow(): Promise<unknown>;
   /** Resolves with the project's containers as the look that proved them ready listed them. */
-  waitReady(options: { services: string[]; timeoutMs: number; signal?: AbortSignal }): Promise<ContainerInfo[]>;
+  waitReady(options: { services: string[]; timeoutMs: number; signal?: AbortSignal; seen?: ContainerInfo[] }): Promise<ContainerInfo[]>;
+  /** One list of the project's containers as waitReady sees them (a no-op `up` hands it back as `seen`). */
+  look(): Promise<ContainerInfo[]>;
   status(): ReplicaStatus[];
   /** A pass's result when one would do nothing, judged from this container list (no-op `up`); else undefined. */
   noopResult(containers: ContainerInfo[], resources: { networks: NetworkInfo[]; volumes: VolumeInfo[] }): unknown;

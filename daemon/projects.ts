@@ -31,7 +31,7 @@ import type {
 } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
 import { CmeshError } from './api/errors.ts';
-import { projectLabels } from './api/labels.ts';
+import type { ContainerInfo } from './api/engine.ts';
 import { buildProject } from './build-command.ts';
 import { activeServices, assertServices, mergeScale, mergeStopped, mergeUp, replicaCounts } from './desired-merge.ts';
 import { assumedResources, gatewaysInPlace, noopEligible, sameDesired } from './noop-up.ts';
@@ -56,6 +56,7 @@ import { assertManager } from './swarm/deploy.ts';
 import { projectHasObjects, replicaRows } from './project-views.ts';
 import { requestStopTimeoutSec, rollingRestart } from './rolling-restart.ts';
 import { upTarget } from './api/target.ts';
+import { engineView } from './reconcile/loop.ts';
 import { swarmProjectDown, swarmProjectScale, swarmProjectUp } from './swarm/swarm-target.ts';
 import { swarmRestartVerb, swarmStopStart } from './swarm/swarm-verbs.ts';
 import { DEFAULT_WAIT_MS, ProjectCore } from './project-core.ts';
@@ -77,8 +78,9 @@ export class ProjectManager extends ProjectCore {
       if (target === 'swarm') return this.#swarmUp(draft, services, request, signal);
       const noop = prev && noopEligible(request, services) && sameDesired(prev, draft) ? await this.#noopUp(name, prev, services) : undefined;
       if (noop) {
-        if (request.wait) await this.waitReady(name, services, request.timeoutMs, signal);
-        return noop;
+        // The no-op's list is the wait's first look: a project that is ready answers from that one list.
+        if (request.wait) await this.waitReady(name, services, request.timeoutMs, signal, noop.seen);
+        return noop.answer;
       }
       // Engine gaps refuse the up before any pull or build; what needs no image being built starts meanwhile (up-prepare.ts).
       const project = await prepareLocalUp(this.prepare, request, services, signal, draft);
@@ -96,16 +98,17 @@ export class ProjectManager extends ProjectCore {
     });
   }
 
-  /** The answer to an `up` that changes nothing, from one container list; undefined when a pass has work to do. */
-  async #noopUp(name: string, prev: DesiredProject, services: string[]): Promise<unknown> {
+  /** A no-op `up`'s answer from one container list (`seen`: as waitReady sees it); undefined when a pass has work to do. */
+  async #noopUp(name: string, prev: DesiredProject, services: string[]): Promise<{ answer: unknown; seen: ContainerInfo[] } | undefined> {
     const loop = this.loops.ensure(name);
-    const containers = await this.o.engine.listContainers({ labels: projectLabels(name), all: true });
+    const seen = await loop.look();
+    const containers = seen.map(engineView);
     const reconcile = loop.noopResult(containers, assumedResources(prev));
     if (!reconcile || !gatewaysInPlace(prev, containers)) return undefined;
     // What an ordinary up announces, minus the work: engine gaps are named again, the event stream sees the up.
     await this.prepare.checks.checkEngineGaps(prev.project, services);
     this.publish({ type: 'project', project: name, action: 'up', services: replicaCounts(prev) });
-    return { generation: prev.generation, reconcile, replicas: replicaRows(containers, loop.status(), { all: true, services: [] }) };
+    return { answer: { generation: prev.generation, reconcile, replicas: replicaRows(containers, loop.status(), { all: true, services: [] }) }, seen };
   }
 
   /**

@@ -3,11 +3,12 @@
 
 import type { LogFrame, ServiceTableRow } from '../../daemon/api/control.ts';
 import { CmeshError, isCmeshError } from '../../daemon/api/errors.ts';
+import { meshReady } from '../../daemon/api/service-table.ts';
 import type { DaemonClient } from '../daemon-client.ts';
 import type { OutStream } from '../output.ts';
 import { type ProbeResult, probeService } from './probe.ts';
 import { writeReports } from './report.ts';
-import { buildVerdict, type CiVerdict, formatVerdict, meshGated } from './verdict.ts';
+import { buildVerdict, type CiVerdict, formatVerdict } from './verdict.ts';
 
 /** The probe phase gets at least this long even when the daemon's wait used up most of the timeout. */
 const MIN_PROBE_MS = 3000;
@@ -28,21 +29,25 @@ export interface CiWaitOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function serviceRows(client: DaemonClient, project: string): Promise<ServiceTableRow[]> {
-  return client.request<ServiceTableRow[]>('GET', `/v1/services?project=${encodeURIComponent(project)}`).catch(() => []);
+/**
+ * The project's service table; with `readyWithinMs` the daemon holds the answer until `services` are ready in the mesh
+ * or that time is up (services-wait.ts), so the CLI hears of the last replica's rise when it happens. A daemon that
+ * cannot be read gives no rows: the verdict then says what it could not see.
+ */
+async function serviceRows(client: DaemonClient, project: string, wait?: { services: string[]; withinMs: number }): Promise<ServiceTableRow[]> {
+  const query = [`project=${encodeURIComponent(project)}`];
+  if (wait) query.push(...wait.services.map((s) => `service=${encodeURIComponent(s)}`), `readyWithinMs=${Math.max(0, Math.round(wait.withinMs))}`);
+  return client.request<ServiceTableRow[]>('GET', `/v1/services?${query.join('&')}`).catch(() => []);
 }
 
-/** Polls until every service is ready in the mesh and every probe passes, or the deadline; returns the last look. */
+/** Until every service is ready in the mesh and every probe passes, or the deadline; returns the last look. */
 async function smoke(o: CiWaitOptions, deadline: number): Promise<{ rows: ServiceTableRow[]; probes: ProbeResult[] }> {
   for (;;) {
-    const rows = (await serviceRows(o.client, o.project)).filter((r) => o.services.includes(r.service));
+    const rows = (await serviceRows(o.client, o.project, { services: o.services, withinMs: deadline - Date.now() })).filter((r) => o.services.includes(r.service));
     const probes: ProbeResult[] = [];
     for (const row of rows) probes.push(...(await probeService(row, Math.max(500, Math.min(2000, deadline - Date.now())))));
-    const ready = o.services.every((s) => {
-      const row = rows.find((r) => r.service === s);
-      return !meshGated(row) || row.ready >= row.desired;
-    });
-    if ((ready && probes.every((p) => p.ok)) || Date.now() >= deadline) return { rows, probes };
+    if ((meshReady(rows, o.services) && probes.every((p) => p.ok)) || Date.now() >= deadline) return { rows, probes };
+    // Ready but a probe failed (or a daemon that answers at once): look and probe again shortly.
     await sleep(Math.min(100, Math.max(25, deadline - Date.now())));
   }
 }

@@ -3,6 +3,7 @@
 
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshError, ExitCode } from '../../daemon/api/errors.ts';
+import { isRouted } from '../../daemon/api/service-table.ts';
 import type { ProbeResult } from './probe.ts';
 
 export type ServiceStatus = 'passed' | 'failed' | 'skipped';
@@ -77,10 +78,8 @@ export function meshGated(row: ServiceTableRow | undefined): row is ServiceTable
   return row !== undefined && isRouted(row);
 }
 
-/** The proxy can route this service (see meshGated); `cmesh services` reads its rows the same way. */
-export function isRouted(row: ServiceTableRow): boolean {
-  return row.publishedPorts.length > 0 || row.replicas.some((r) => r.endpoints.length > 0);
-}
+// `cmesh services` reads its rows the same way (the rule lives beside the rows, in daemon/api).
+export { isRouted };
 
 /** Replicas whose container is running: the readiness evidence for a service that is not routed. */
 export function runningReplicas(row: ServiceTableRow): number {

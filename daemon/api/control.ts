@@ -6,7 +6,10 @@ import type { SerializedError } from './errors.ts';
 import type { DaemonEvent } from './events.ts';
 import type { ProjectSpec } from './project.ts';
 
-/** GET /v1/services?project= → ServiceTableRow[] (`cmesh services --json`). */
+/**
+ * GET /v1/services?project= → ServiceTableRow[] (`cmesh services --json`). With `&readyWithinMs=N` (and optional
+ * `&service=a&service=b`) a long-poll: answers once those services are ready in the mesh (meshReady) or after N ms.
+ */
 export type { ServiceTableRow, ReplicaTableRow } from './service-table.ts';
 // Verbs whose contracts live in their own files, re-exported so `control.ts` stays the one name to import.
 export type { ArchiveRequest, AttachRequest, ExecRequest, RunRequest, RunResult } from './container-io-control.ts';

@@ -116,3 +116,20 @@ export interface ServiceBreakerRow {
   /** Requests refused with 503 overflow since the daemon started, by the bound that was reached. */
   overflow: { requests: number; pending: number; connections: number };
 }
+
+/** The proxy can route this service: a published port, or replicas with an endpoint to probe (`cmesh services`). */
+export function isRouted(row: ServiceTableRow): boolean {
+  return row.publishedPorts.length > 0 || row.replicas.some((r) => r.endpoints.length > 0);
+}
+
+/**
+ * `up --wait`'s mesh condition over `services`: every routed one has all its replicas ready in the mesh. A service
+ * the proxy never routes (or one absent from the table) has nothing to wait for here; the daemon's own wait proved it.
+ * The CLI's verdict and the daemon's long-poll (GET /v1/services?…&readyWithinMs=) judge by this one rule.
+ */
+export function meshReady(rows: readonly ServiceTableRow[], services: readonly string[]): boolean {
+  return services.every((s) => {
+    const row = rows.find((r) => r.service === s);
+    return row === undefined || !isRouted(row) || row.ready >= row.desired;
+  });
+}

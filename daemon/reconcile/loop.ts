@@ -5,7 +5,7 @@ import type { ContainerEngine, ContainerInfo } from '../api/engine.ts';
 import { CmeshError } from '../api/errors.ts';
 import type { DaemonEvent } from '../api/events.ts';
 import type { ReplicaStatus } from '../api/control.ts';
-import { replicaOf } from '../api/labels.ts';
+import { projectLabels, replicaOf } from '../api/labels.ts';
 import { type ExecuteOptions, execute, type NameReady } from './execute.ts';
 import { allContainers, groupObserved, type ObservedProject, observe, observeImageIds } from './observe.ts';
 import { actionCount, type DownOptions, type Plan, plan, planDown } from './plan.ts';
@@ -20,7 +20,7 @@ import { projectProbes, type StartProber } from './start-probe.ts';
 import { replicaKey, restartRule, Supervisor } from './supervisor.ts';
 
 /** A listed container as the engine reported it: the start probes' overlay (start-probe.ts) taken off again. */
-function engineView(c: ContainerInfo): ContainerInfo {
+export function engineView(c: ContainerInfo): ContainerInfo {
   const { engineHealth, ...listed } = c;
   return engineHealth === undefined ? c : { ...listed, health: engineHealth };
 }
@@ -146,6 +146,11 @@ export class ProjectReconciler {
     // East-west: a meshed service is ready for its callers once its gateway answers for its name as well.
     const nameReady = this.#o.nameReady?.([...readyServices(desired, options.services)], { timeoutMs: options.timeoutMs, signal });
     return Promise.all([guard(engineReady), ...(nameReady ? [guard(nameReady)] : [])]).then(([containers]) => containers!.map(engineView));
+  }
+
+  /** One list of the project's containers as waitReady sees them (start probes on top): a no-op `up`'s one look. */
+  look(): Promise<ContainerInfo[]> {
+    return this.#engine.listContainers({ labels: projectLabels(this.name), all: true });
   }
 
   /**

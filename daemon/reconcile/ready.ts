@@ -22,6 +22,8 @@ export interface ReadyOptions {
    * a few ms; all must stay ready this long before the wait succeeds (default 1000 ms; healthchecked ones need not).
    */
   settleMs?: number;
+  /** A list just taken through the same engine (a no-op `up`'s): the first look judges it instead of listing again. */
+  seen?: ContainerInfo[];
 }
 
 interface Problem {
@@ -121,10 +123,12 @@ export async function waitReady(
   const settleMs = options.settleMs ?? 1000;
   let readySince: number | undefined;
   const nap = new Nap(options.wake);
+  let seen = options.seen;
   try {
     for (;;) {
       nap.look();
-      const containers = await engine.listContainers({ labels, all: true });
+      const containers = seen ?? (await engine.listContainers({ labels, all: true }));
+      seen = undefined;
       const { pending, fatal, unproven } = problemsOf(desired, services, containers, willRestart);
       if (fatal) {
         throw new CmeshError('CMESH_E_CONTAINER_EXITED', `${replicaId(fatal.service, fatal.replica)} ${fatal.why} and will not be restarted`, {

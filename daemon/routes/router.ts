@@ -11,6 +11,7 @@ import { isValidProjectName } from '../store.ts';
 import { serveArchive } from './archive.ts';
 import { clientGone, queryFlag, queryList, readJson, sendError, sendJson } from './http.ts';
 import { drainReplica, killReplica } from './replica-actions.ts';
+import { serveServices } from './services-wait.ts';
 import { runOperation, serveEvents, serveLogs } from './streams.ts';
 import { type TlsRoutes, serveTls } from './tls.ts';
 import { parseBody } from './validate.ts';
@@ -62,7 +63,7 @@ export function createRouter(ctx: RouteContext): (req: IncomingMessage, res: Ser
     if (method === 'GET' && path === '/v1/services') {
       const project = url.searchParams.get('project') ?? undefined;
       if (project !== undefined) await manager.requireKnown(projectName(project));
-      return sendJson(res, 200, ctx.services?.(project) ?? []);
+      return serveServices(req, res, url, { bus, project, look: () => ctx.services?.(project) ?? [] });
     }
 
     const m = projectRoute.exec(path);
