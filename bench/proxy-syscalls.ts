@@ -9,13 +9,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CmeshCli, newCmeshCli, until } from '../test/helpers/cmesh-cli.ts';
+import { type CmeshCli, newCmeshCli } from '../test/helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker } from '../test/helpers/docker.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { benchArgs } from './args.ts';
 import { upEchoProduct } from './echo-product.ts';
 import { have, type Peer, startPeer, wrk } from './proxy-peers.ts';
-import { loadAverage, median } from './proxy-product.ts';
+import { loadAverage, median, untilServing } from './proxy-product.ts';
 
 const USAGE = 'usage: npx tsx bench/proxy-syscalls.ts [--seconds N] [--rounds N] [--json]';
 const opts = benchArgs(USAGE, { seconds: { type: 'number' }, rounds: { type: 'number' }, json: { type: 'boolean' } });
@@ -75,11 +75,7 @@ async function main(): Promise<void> {
       { name: 'floor', port: floor.port, pid: floor.process.pid! },
     ];
     for (const p of paths) {
-      await until(`${p.name} serving`, 20_000, async () => {
-        const r = await fetch(`http://127.0.0.1:${p.port}/bytes?n=1024`).catch(() => undefined);
-        await r?.arrayBuffer();
-        return r?.status === 200 ? true : undefined;
-      }, 200);
+      await untilServing(p.name, p.port);
       wrk(p.port, 2);
     }
     const perReq = new Map<string, Map<string, number[]>>(paths.map((p) => [p.name, new Map()]));
