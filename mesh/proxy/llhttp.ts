@@ -31,8 +31,8 @@ export const kOnMessageComplete = HTTPParser.kOnMessageComplete | 0;
 export const kOnExecute = HTTPParser.kOnExecute | 0;
 /**
  * node's parser looks this slot up (from C++, by index) at the start of every message, request and response. The
- * proxy never sets it, and a hole sends that lookup up the prototype chain; an own `null` ends it at the parser
- * (a few tens of ns a message, micro-benchmarked in bench/RESULTS.md). -1 on a node without the callback.
+ * proxy never sets it, and a hole sends that lookup up the prototype chain; an own `null` ends it at the parser:
+ * ~100 instructions less a message (callgrind, bench/RESULTS.md). -1 on a node without the callback.
  */
 const kOnMessageBegin = typeof HTTPParser.kOnMessageBegin === 'number' ? HTTPParser.kOnMessageBegin | 0 : -1;
 /** Strict: no lenient flag, so CL+TE, obs-fold, bare LF/CR and bad chunking are all parse errors. */
