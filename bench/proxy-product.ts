@@ -43,6 +43,15 @@ export const median = (xs: number[]): number => {
 };
 export const loadAverage = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
+/** Waits until a path answers the bench's request with 200 (bench/proxy-syscalls.ts too). */
+export async function untilServing(name: string, port: number): Promise<void> {
+  await until(`${name} serving`, 20_000, async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/bytes?n=1024`).catch(() => undefined);
+    await r?.arrayBuffer();
+    return r?.status === 200 ? true : undefined;
+  }, 200);
+}
+
 /** One wrk run against a path: req/s, the process's CPU per request, errors (bench/policy.ts uses it too). */
 export function measure(p: Pick<Path, 'port' | 'pid'>, seconds: number): Round {
   const s0 = sampleProcess(p.pid);
@@ -103,13 +112,7 @@ export async function productBench(opts: ProductOptions): Promise<void> {
       paths.push({ name, port: peer.port, pid: peer.process.pid! });
     }
     // Every path answers 200 before measuring (the daemon's health checks admit the replicas within a second).
-    for (const p of paths) {
-      await until(`${p.name} serving`, 20_000, async () => {
-        const r = await fetch(`http://127.0.0.1:${p.port}/bytes?n=1024`).catch(() => undefined);
-        await r?.arrayBuffer();
-        return r?.status === 200 ? true : undefined;
-      }, 200);
-    }
+    for (const p of paths) await untilServing(p.name, p.port);
     const idleRss = rssMiB(daemonPid, 'VmRSS');
     log(`daemon V8 flags "${v8}", RSS ${idleRss.toFixed(1)} MiB before load`);
     log('warm-up: 2 s per path (JIT, keep-alive pools)');

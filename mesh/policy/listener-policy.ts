@@ -60,6 +60,9 @@ export class ListenerPolicy {
   readonly #o: ListenerPolicyOptions;
   #table: RouteTable | undefined;
   #policy: TrafficPolicy;
+  /** The state's generation `#plain` was worked out for (-1: not yet, or the policy changed since). */
+  #plainAt = -1;
+  #plain = false;
 
   constructor(o: ListenerPolicyOptions, policy: TrafficPolicy | undefined) {
     this.#o = o;
@@ -79,6 +82,7 @@ export class ListenerPolicy {
     if (next === this.#policy || JSON.stringify(next) === JSON.stringify(this.#policy)) return;
     this.#policy = next;
     this.#table = this.#compile(this.#table);
+    this.#plainAt = -1;
   }
 
   #compile(previous: RouteTable | undefined): RouteTable | undefined {
@@ -91,9 +95,12 @@ export class ListenerPolicy {
     const { state, service } = this.#o;
     const table = this.#table;
     // The plain path stays plain: no route table, no limit, no faults, no breaker, no retry policy on this service.
-    if (table === undefined && this.#policy.retry === undefined && !state.limited.has(service) && !state.limiters.has(service) && !state.faults.has(service)) {
-      return undefined;
+    // Worked out once per change of the project's policy state, not per request (three lookups less).
+    if (this.#plainAt !== state.generation) {
+      this.#plainAt = state.generation;
+      this.#plain = table === undefined && this.#policy.retry === undefined && !state.limited.has(service) && !state.limiters.has(service) && !state.faults.has(service);
     }
+    if (this.#plain) return undefined;
     let route: CompiledRoute | undefined;
     let target: Pick<RouteTarget, 'service' | 'port'> = { service };
     // With a route table, the upstream gets the normalized path the route was chosen on (as Envoy's normalize_path).

@@ -15,6 +15,8 @@ export class ProjectPolicyState {
   readonly faults = new Map<string, FaultInjector>();
   /** Services whose breaker has limits (others are not counted: nothing would ever be refused). */
   readonly limited = new Set<string>();
+  /** Bumped by every change to the maps above: a listener re-checks whether its service is plain only then. */
+  generation = 0;
   /** Faults from the file, and the run-time overrides of `cmesh fault` (which win until cleared). */
   readonly #fileFaults = new Map<string, FaultSpec>();
   readonly #runtimeFaults = new Map<string, FaultSpec>();
@@ -26,6 +28,7 @@ export class ProjectPolicyState {
 
   /** Applies every service's policy from the project spec. */
   update(services: Record<string, { policy?: TrafficPolicy }>): void {
+    this.generation++;
     for (const [name, s] of Object.entries(services)) {
       const p = s.policy;
       const rl = p?.rateLimit;
@@ -54,6 +57,7 @@ export class ProjectPolicyState {
 
   /** `cmesh fault`: undefined clears the override (the file's faults, if any, apply again). */
   setRuntimeFaults(service: string, spec: FaultSpec | undefined): void {
+    this.generation++;
     if (spec === undefined) this.#runtimeFaults.delete(service);
     else this.#runtimeFaults.set(service, spec);
     this.#applyFaults(service);

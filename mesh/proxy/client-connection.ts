@@ -206,6 +206,8 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
 
   /** Between requests: close, start a parked (pipelined) head, or wait idle. */
   protected next(): void {
+    const settledAt = this.settledAt;
+    this.settledAt = -1;
     if (this.state === CLOSING || this.socket.destroyed) return;
     const parked = this.parked;
     if (parked === null) {
@@ -215,7 +217,8 @@ export class ClientConnection extends ClientLifecycle implements ParseSink {
         return;
       }
       this.state = IDLE;
-      this.since = performance.now();
+      // Idle since the exchange before was settled, a moment ago in this same callback (one clock read less).
+      this.since = settledAt >= 0 ? settledAt : performance.now();
       return;
     }
     this.parked = null;

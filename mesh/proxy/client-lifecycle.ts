@@ -37,6 +37,8 @@ export abstract class ClientLifecycle implements ClientSide, ServedConnection {
   /** The client sent FIN. */
   protected halfClosed = false;
   protected parked: ParkedHead | null = null;
+  /** When the last exchange was settled, for `next`'s idle-since (-1: read the clock). */
+  protected settledAt = -1;
   /** Reading stopped because the request body cannot go anywhere right now. */
   #bodyPaused = false;
   #readingStopped = false;
@@ -127,6 +129,7 @@ export abstract class ClientLifecycle implements ClientSide, ServedConnection {
     this.exchange = null;
     this.out.forget();
     ex.closed();
+    this.settledAt = ex.closedAt;
     if (this.#bodyPaused) {
       this.#bodyPaused = false;
       this.updateReading();

@@ -16,6 +16,8 @@ export interface ExchangeView {
   responseComplete(): void;
   /** Settles accounting and logs, once. */
   closed(): void;
+  /** performance.now() when `closed` settled it (-1 before). */
+  readonly closedAt: number;
 }
 
 export interface ClientSide extends BodyFlow {

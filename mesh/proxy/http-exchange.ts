@@ -50,6 +50,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
   aborted = false;
   /** The response is complete (or the proxy's own answer was written). */
   finished = false;
+  /** performance.now() when it was settled (`closed`): the report's end, and the connection's idle-since. */
+  closedAt = -1;
   /** The response head went to the client (staged counts: it is written before anything else can be). */
   headSent = false;
   status = 0;
@@ -104,17 +106,18 @@ export class Exchange implements AttemptOwner, ExchangeView {
       setTimeout(() => this.#go(), delayMs).unref();
       return;
     }
-    this.#go();
+    // The head was complete a moment ago, in this same callback: its timestamp serves the first attempt (no clock read).
+    this.#go(this.startedAt);
   }
 
-  #go(): void {
+  #go(now?: number): void {
     if (this.aborted || this.finished) return;
     const body = this.body;
     if (body !== null && !body.ready) {
       body.whenReady(() => this.attempt());
       return;
     }
-    this.attempt();
+    this.attempt(now);
   }
 
   get connectionGate(): CircuitBreaker | undefined {
@@ -146,10 +149,10 @@ export class Exchange implements AttemptOwner, ExchangeView {
     return this.body === null || this.body.replayable;
   }
 
-  attempt(): void {
+  /** `now`: performance.now() if the caller has just read it (the first attempt, from `start`). */
+  attempt(now = performance.now()): void {
     if (this.aborted || this.finished) return;
     const deadline = this.startedAt + (this.#forward?.delayMs ?? 0) + this.timeouts.requestMs;
-    const now = performance.now();
     if (deadline - now <= 0) {
       this.fail(this.#failureResponse(true));
       return;
@@ -285,6 +288,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     ctx.budget.requestEnded();
     this.#forward?.breaker.done(this.#pending);
     this.#retries?.release();
-    reportRequest(ctx, this, this.conn, this.#current?.upstream.id, this.#errorCode, this.#route);
+    this.closedAt = performance.now();
+    reportRequest(ctx, this, this.conn, this.#current?.upstream.id, this.#errorCode, this.#route, this.closedAt);
   }
 }

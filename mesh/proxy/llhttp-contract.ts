@@ -45,6 +45,8 @@ export interface HTTPParserClass {
   kOnBody: number;
   kOnMessageComplete: number;
   kOnExecute: number;
+  /** node ≥ 18 asks for this callback at every message's start (undefined on a node without it). */
+  kOnMessageBegin?: number;
   kLenientNone: number;
 }
 

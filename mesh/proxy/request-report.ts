@@ -13,11 +13,12 @@ export function reportRequest(
   upstream: string | undefined,
   errorCode: string | undefined,
   route: { index: number; label: string } | undefined,
+  now: number = performance.now(),
 ): void {
   const count = ctx.countRequest;
   if (count !== undefined) {
     const target = ex.service !== ctx.service ? ex.service : undefined;
-    count(ctx.service, upstream, ex.method, ex.headSent ? ex.status : 0, performance.now() - ex.startedAt, routeLabel(route), target, ex.aborted ? 'client-abort' : errorCode);
+    count(ctx.service, upstream, ex.method, ex.headSent ? ex.status : 0, now - ex.startedAt, routeLabel(route), target, ex.aborted ? 'client-abort' : errorCode);
     if (ctx.onAccessLog === undefined) return;
   } else if (ctx.onRequest === undefined && ctx.onAccessLog === undefined) return;
   const entry = accessLogEntry(ex, ctx.service, client.clientIp, upstream, errorCode, routeLabel(route));
