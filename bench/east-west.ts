@@ -166,6 +166,11 @@ async function main(): Promise<void> {
       if (nginxIp) closed.nginx.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: [nginxIp], port: NGINX_PORT }), nginxCpu, restCpu));
       closed.ingress.push(await closedWithCpu(() => onHost<Closed>({ mode: 'closed', hosts: ['127.0.0.1'], port: hostPort }), daemonCpu, replicasCpu));
       for (const p of sidecars) side.get(p.name)!.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: p.hosts, port: p.port }), p.cpu, restCpu));
+      // Each round's figures as it ends (stderr): a long --sidecar run that dies later still leaves its closed loops.
+      for (const [k, xs] of opts.sidecar ? [...Object.entries(closed), ...side] : []) {
+        const m = xs.at(-1);
+        if (m) log(`  ${k}: ${Math.round(m.rps)} req/s, CPU µs/req own ${m.cpuUsPerReq?.toFixed(1) ?? '-'} + rest ${m.restUsPerReq?.toFixed(1) ?? '-'}`);
+      }
     }
     const maxOf = (xs: Measured[]): Measured => best(xs, (a, b) => a.rps > b.rps);
     const [directOne, directRr, viaGateway, ingress] = [maxOf(closed.directOne), maxOf(closed.directRr), maxOf(closed.gateway), maxOf(closed.ingress)];
