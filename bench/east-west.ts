@@ -2,8 +2,10 @@
 // run: direct to one replica's container IP, direct round-robin over the 3 IPs, and through the project's gateway by
 // name (http://web:3000) — the measured path is container → gateway → replica. Plus the ingress path (host →
 // daemon's published port → replica) under the same client, for the CPU per request of both data paths.
-// Usage: npx tsx bench/east-west.ts [--seconds N] [--rounds N] [--rate N] [--rungs N] [--json]  (defaults: 4 s per run, 2 rounds,
-//   the open loop at half the round-robin direct maximum, then the calibrated ladder below)
+// Usage: npx tsx bench/east-west.ts [--seconds N] [--rounds N] [--rate N] [--rungs N] [--sidecar] [--json]  (defaults: 4 s per
+//   run, 2 rounds, the open loop at half the round-robin direct maximum, then the calibrated ladder below)
+// --sidecar adds proxies in the caller's own network namespace (bench/east-west-sidecar.ts: nginx, cmesh's gateway data
+//   path, a TCP balancer per connection) to the closed loops and the calibrated ladder, printed after the table.
 // Real parts: `node bin/cmesh.js` with its own CMESH_HOME, a compose project with `x-cmesh: { east_west: true }`, the
 // echo fixture image (built locally), the caller on cmesh/node:local. nginx on the same path (caller → nginx container
 // → replicas, bench/nginx-container.ts) when the host has Debian's nginx (apt-get install -y nginx); else it is left out.
@@ -27,13 +29,16 @@ import { freePort } from '../test/helpers/free-port.ts';
 import { benchArgs } from './args.ts';
 import { containerCpu, pidsCpuSeconds, sum } from './cpu-meters.ts';
 import { CLIENT, type Closed, exec, type Job, type LatencyPath, latencyLadder, type Open } from './ew-client.ts';
+import { printTable, SATURATED_P50_MS } from './east-west-print.ts';
+import { printSidecars, type SidecarPath, sidecarContainers, sidecarRows, startSidecars } from './east-west-sidecar.ts';
 import { hostNginx, NGINX_PORT, startNginx } from './nginx-container.ts';
 
-const opts = benchArgs('usage: npx tsx bench/east-west.ts [--seconds N] [--rounds N] [--rate N] [--rungs N] [--json]', {
+const opts = benchArgs('usage: npx tsx bench/east-west.ts [--seconds N] [--rounds N] [--rate N] [--rungs N] [--sidecar] [--json]', {
   seconds: { type: 'number' },
   rounds: { type: 'number' },
   rate: { type: 'number' },
   rungs: { type: 'number' },
+  sidecar: { type: 'boolean' },
   json: { type: 'boolean' },
 });
 const SECONDS = opts.seconds ?? 4;
@@ -44,9 +49,6 @@ const JSON_OUT = opts.json === true;
 const CONNS = 16;
 const WARMUP_S = 1;
 const PATH = '/bytes?n=1024';
-// Each path serves a request in well under a millisecond of work: a median above this is a queue (the host could not
-// keep the rate), and then the added latency measures the queue, not the hop.
-const SATURATED_P50_MS = 5;
 const runId = newRunId('bench-ew');
 const project = runId;
 const network = `${project}_default`;
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
   let cleaning: Promise<void> | undefined;
   const cleanUp = (): Promise<void> =>
     (cleaning ??= (async () => {
+      await run(['rm', '-f', ...sidecarContainers(runId)]).catch(() => undefined);
       await run(['rm', '-f', `${project}-caller`, `${runId}-nginx`]).catch(() => undefined);
       await cli.teardown(project, runId);
     })());
@@ -141,27 +144,33 @@ async function main(): Promise<void> {
     const replicasCpu = sum(await Promise.all(replicas.map((r) => containerCpu(r.container))));
     // The rest of the east-west path: the caller (client) and the replicas.
     const restCpu = sum([await containerCpu(caller), replicasCpu]);
-    // Until the gateway routes to all 3 (health rises within a second of up; the first calls warm the paths).
-    await until('the gateway serving web', 20_000, async () => {
-      const r = await inCaller<Open>(caller!, { mode: 'open', hosts: ['web'], port: 3000, rate: 50 }).catch(() => undefined);
-      return r && r.errors === 0 ? true : undefined;
-    }, 500);
-    if (nginxIp) {
-      await until('nginx serving web', 20_000, async () => {
-        const r = await inCaller<Open>(caller!, { mode: 'open', hosts: [nginxIp], port: NGINX_PORT, rate: 50 }).catch(() => undefined);
+    const sidecars: SidecarPath[] = opts.sidecar ? await startSidecars({ runId, caller, ips, nginxBin, log }) : [];
+    // Until each proxy routes to all 3 (the gateway's health rises within a second of up; the first calls warm the paths).
+    const serving = (what: string, hosts: string[], port: number): Promise<unknown> =>
+      until(`${what} serving web`, 20_000, async () => {
+        const r = await inCaller<Open>(caller!, { mode: 'open', hosts, port, rate: 50 }).catch(() => undefined);
         return r && r.errors === 0 ? true : undefined;
       }, 500);
-    }
+    await serving('the gateway', ['web'], 3000);
+    if (nginxIp) await serving('nginx', [nginxIp], NGINX_PORT);
+    for (const p of sidecars) await serving(p.name, p.hosts, p.port);
 
     const best = <T>(xs: T[], better: (a: T, b: T) => boolean): T => xs.reduce((a, b) => (better(b, a) ? b : a));
     const closed: Record<'directOne' | 'directRr' | 'gateway' | 'nginx' | 'ingress', Measured[]> = { directOne: [], directRr: [], gateway: [], nginx: [], ingress: [] };
+    const side = new Map<string, Measured[]>(sidecars.map((p) => [p.name, []]));
     for (let round = 1; round <= ROUNDS; round++) {
-      log(`round ${round}/${ROUNDS}: closed loop, ${CONNS} connections: direct (1 IP), direct (3 IPs), gateway, nginx, ingress`);
+      log(`round ${round}/${ROUNDS}: closed loop, ${CONNS} connections: direct (1 IP), direct (3 IPs), gateway, nginx, ingress${sidecars.map((p) => `, ${p.name}`).join('')}`);
       closed.directOne.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: [ips[0]!], port: 3000 }), undefined, restCpu));
       closed.directRr.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: ips, port: 3000 }), undefined, restCpu));
       closed.gateway.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: ['web'], port: 3000 }), gatewayCpu, restCpu));
       if (nginxIp) closed.nginx.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: [nginxIp], port: NGINX_PORT }), nginxCpu, restCpu));
       closed.ingress.push(await closedWithCpu(() => onHost<Closed>({ mode: 'closed', hosts: ['127.0.0.1'], port: hostPort }), daemonCpu, replicasCpu));
+      for (const p of sidecars) side.get(p.name)!.push(await closedWithCpu(() => inCaller<Closed>(caller!, { mode: 'closed', hosts: p.hosts, port: p.port }), p.cpu, restCpu));
+      // Each round's figures as it ends (stderr): a long --sidecar run that dies later still leaves its closed loops.
+      for (const [k, xs] of opts.sidecar ? [...Object.entries(closed), ...side] : []) {
+        const m = xs.at(-1);
+        if (m) log(`  ${k}: ${Math.round(m.rps)} req/s, CPU µs/req own ${m.cpuUsPerReq?.toFixed(1) ?? '-'} + rest ${m.restUsPerReq?.toFixed(1) ?? '-'}`);
+      }
     }
     const maxOf = (xs: Measured[]): Measured => best(xs, (a, b) => a.rps > b.rps);
     const [directOne, directRr, viaGateway, ingress] = [maxOf(closed.directOne), maxOf(closed.directRr), maxOf(closed.gateway), maxOf(closed.ingress)];
@@ -185,7 +194,9 @@ async function main(): Promise<void> {
     const oNginx = open.nginx.length > 0 ? calmest(open.nginx) : undefined;
     const latencyPaths: LatencyPath[] = [{ name: 'direct', hosts: ips, port: 3000 }, { name: 'gateway', hosts: ['web'], port: 3000 }];
     if (nginxIp) latencyPaths.push({ name: 'nginx', hosts: [nginxIp], port: NGINX_PORT });
-    const ladder = await latencyLadder((lp, rate) => inCaller<Open>(caller!, { mode: 'open', hosts: lp.hosts, port: lp.port, rate }), latencyPaths, Math.min(viaGateway.rps, viaNginx?.rps ?? Number.POSITIVE_INFINITY) / 2, {
+    latencyPaths.push(...sidecars);
+    const slowest = Math.min(viaGateway.rps, viaNginx?.rps ?? Number.POSITIVE_INFINITY, ...[...side.values()].map((xs) => maxOf(xs).rps));
+    const ladder = await latencyLadder((lp, rate) => inCaller<Open>(caller!, { mode: 'open', hosts: lp.hosts, port: lp.port, rate }), latencyPaths, slowest / 2, {
       rounds: ROUNDS,
       saturatedMs: SATURATED_P50_MS,
       rungs: opts.rungs ?? 3,
@@ -238,56 +249,29 @@ async function main(): Promise<void> {
       saturated: Object.entries({ directOne: oDirectOne, directRoundRobin: oDirectRr, gateway: oGateway, nginx: oNginx })
         .filter(([, o]) => o !== undefined && o.p50 > SATURATED_P50_MS)
         .map(([k]) => k),
-      errors: [...Object.values(closed).flat(), ...Object.values(open).flat(), ...ladder.flatMap((r) => Object.values(r.byPath))].reduce((n, r) => n + r.errors, 0),
+      ...(opts.sidecar
+        ? {
+            sidecars: sidecarRows(
+              sidecars,
+              { rps: (n) => maxOf(side.get(n)!).rps, cpu: (n) => leastCpu(side.get(n)!), rest: (n) => least(side.get(n)!, 'restUsPerReq') },
+              { rps: directRr.rps, wholeUs: restDirect, calibrated: cDirect },
+              quoted.byPath,
+            ),
+          }
+        : {}),
+      errors: [...Object.values(closed).flat(), ...[...side.values()].flat(), ...Object.values(open).flat(), ...ladder.flatMap((r) => Object.values(r.byPath))].reduce((n, r) => n + r.errors, 0),
       benchSeconds: 0,
     };
     result.benchSeconds = Math.round((Date.now() - started) / 1000);
     if (JSON_OUT) console.log(JSON.stringify(result, null, 2));
-    else printTable(result);
+    else {
+      printTable(result);
+      if (result.sidecars) printSidecars(result.sidecars, quoted.rate);
+    }
   } finally {
     // nginx's image carries the run label: teardown's sweep (cleanup(runId)) removes it.
     await cleanUp();
   }
-}
-
-function printTable(r: {
-  request: string;
-  loadAverage: { atStart: string; atEnd: string };
-  maxRps: Record<string, number | undefined>;
-  rpsRatioVsDirect: { roundRobin: number; oneReplica: number; nginxVsRoundRobin: number | undefined };
-  cpuUsPerRequest: { gateway?: number; nginx?: number; ingressDaemon?: number };
-  restOfPathUsPerRequest: Record<string, number | undefined>;
-  saturated: string[];
-  fixedRateLatencyMs: { rate: number; directOne: Open; directRoundRobin: Open; gateway: Open; nginx: Open | undefined };
-  addedP50Ms: { gateway: number; nginx: number | undefined };
-  addedP99Ms: { gateway: number; nginx: number | undefined };
-  calibrated: { rate: number; directRoundRobin: Open; gateway: Open; nginx: Open | undefined; addedP50Ms: { gateway: number; nginx: number | undefined }; saturated: string[]; ladder: { rate: number; saturated: string[] }[] };
-  cpuBoundRatio: { gateway: number | undefined; nginx: number | undefined };
-  wholePathUsPerRequest: { direct: number | undefined; gateway: number | undefined; nginx: number | undefined };
-  errors: number;
-  benchSeconds: number;
-}): void {
-  const f = (v: number | undefined, d = 0): string => (v === undefined ? '-' : v.toFixed(d));
-  const m = r.maxRps;
-  const l = r.fixedRateLatencyMs;
-  console.log(`${r.request}; load average at start ${r.loadAverage.atStart}, at end ${r.loadAverage.atEnd}; ${r.benchSeconds} s in all`);
-  console.log(`max RPS      direct 1 IP ${f(m.directOne)}  direct 3 IPs ${f(m.directRoundRobin)}  gateway ${f(m.gateway)}  nginx ${f(m.nginx)}  (ingress from host ${f(m.ingressFromHost)})`);
-  console.log(`             gateway/direct 3 IPs ${f(r.rpsRatioVsDirect.roundRobin, 2)} (goal ≥ 0.70)  gateway/direct 1 IP ${f(r.rpsRatioVsDirect.oneReplica, 2)}  nginx/direct 3 IPs ${f(r.rpsRatioVsDirect.nginxVsRoundRobin, 2)}`);
-  console.log(`CPU µs/req   gateway (east-west) ${f(r.cpuUsPerRequest.gateway, 1)}  nginx ${f(r.cpuUsPerRequest.nginx, 1)}  daemon (ingress) ${f(r.cpuUsPerRequest.ingressDaemon, 1)}`);
-  const o = r.restOfPathUsPerRequest;
-  console.log(`             caller+replicas: direct 1 IP ${f(o.directOne, 1)}  direct 3 IPs ${f(o.directRoundRobin, 1)}  gateway ${f(o.gateway, 1)}  nginx ${f(o.nginx, 1)}  (ingress: replicas ${f(o.ingressReplicas, 1)})`);
-  const p = (o: Open | undefined): string => (o ? `${o.p50}/${o.p99}` : '-');
-  console.log(`@${l.rate} req/s  p50/p99 ms  direct 1 IP ${p(l.directOne)}  direct 3 IPs ${p(l.directRoundRobin)}  gateway ${p(l.gateway)}  nginx ${p(l.nginx)}`);
-  console.log(`added p50    gateway ${f(r.addedP50Ms.gateway, 3)} ms (goal ≤ 0.3 ms)  nginx ${f(r.addedP50Ms.nginx, 3)} ms   (vs direct 3 IPs)`);
-  if (r.saturated.length > 0) console.log(`SATURATED at this rate (p50 over ${SATURATED_P50_MS} ms: queueing, not the path): ${r.saturated.join(', ')} — the latency lines say nothing`);
-  console.log(`added p99    gateway ${f(r.addedP99Ms.gateway, 3)} ms  nginx ${f(r.addedP99Ms.nginx, 3)} ms   errors ${r.errors}`);
-  const c = r.calibrated;
-  console.log(`calibrated   rates tried ${c.ladder.map((x) => `${x.rate}${x.saturated.length > 0 ? ' (queued)' : ''}`).join(', ')}: from half the slower proxy's max, halving until no path queues`);
-  console.log(`@${c.rate} req/s (calibrated)  p50/p99 ms  direct 3 IPs ${p(c.directRoundRobin)}  gateway ${p(c.gateway)}  nginx ${p(c.nginx)}`);
-  console.log(`             added p50 gateway ${f(c.addedP50Ms.gateway, 3)} ms  nginx ${f(c.addedP50Ms.nginx, 3)} ms${c.saturated.length > 0 ? `  SATURATED: ${c.saturated.join(', ')}` : ''}`);
-  const w = r.wholePathUsPerRequest;
-  console.log(`whole path   µs CPU/req (caller + proxy + replicas): direct 3 IPs ${f(w.direct, 1)}  gateway ${f(w.gateway, 1)}  nginx ${f(w.nginx, 1)}`);
-  console.log(`CPU bound    gateway/direct ${f(r.cpuBoundRatio.gateway, 2)}  nginx/direct ${f(r.cpuBoundRatio.nginx, 2)}  (rest direct ÷ (rest + proxy), µs per request: what the shared cores allow)`);
 }
 
 await main();
