@@ -211,6 +211,8 @@ export class Gateway {
       const want = byPort.get(port);
       // The same services, or fewer (one left the project), keep the listener: re-binding would refuse connections.
       if (want?.every((u) => b.users.includes(fingerprint(u)))) continue;
+      // Connections to the port are refused until it is bound again: say why, it is visible to callers.
+      this.#o.log?.(`re-binding port ${port}: ${want ? `its services changed (${want.map(fingerprint).filter((f) => !b.users.includes(f)).join(' ')})` : 'no service on it'}`);
       this.#bound.delete(port);
       await b.close();
     }

@@ -110,6 +110,8 @@ test('a new host node under load: the same gateway container, its worker on the 
       `#   ${line('keep-alive', result.keepAlive)}\n#   ${line('fresh-connection', result.fresh)}\n`,
   );
   assert.ok(swapped < result.endedAt - 1000, `the swap happened inside the load window (${result.endedAt - swapped} ms before its end)`);
+  // A failed call is explained by the gateway's own account of the swap (supervisor and worker lines, timestamped).
+  if (failed(result.keepAlive) + failed(result.fresh) > 0) process.stdout.write(`# gateway log:\n${(await run(['logs', '--tail', '60', gateway])).replace(/^/gm, '#   ')}\n`);
   for (const [name, m] of [['keep-alive', result.keepAlive], ['fresh', result.fresh]] as const) {
     assert.deepEqual(m.fails, {}, `${name} callers: no failed call`);
     assert.ok(m.ok > 300, `${name} callers ran (${m.ok} calls)`);
