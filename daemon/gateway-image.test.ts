@@ -84,7 +84,8 @@ test('identity: a new host node or supervisor keeps it (another tag); a salt cha
   const host = await gatewayImageInputs({ engine, env });
   const newNode = await gatewayImageInputs({ engine, env: { ...env, CMESH_GATEWAY_NODE: copy } });
   assert.notEqual(newNode.tag, host.tag, 'the image holds the node: another tag');
-  assert.equal(newNode.identity, host.identity, 'the same init and libraries: the same identity');
+  assert.equal(newNode.identity, host.identity, 'the same init: the same identity');
+  assert.match(host.identity, /^init:rt:[0-9a-f]{16}$/);
   // A delivered supervisor salt leaves the image as it is (the image's own supervisor is never salted).
   assert.equal((await gatewayImageInputs({ engine, env: { ...env, CMESH_GATEWAY_SUPERVISOR_SALT: 'x' } })).tag, host.tag);
   assert.equal(host.hostNode, true);
