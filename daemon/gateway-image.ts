@@ -22,7 +22,7 @@ import { CmeshError } from './api/errors.ts';
 import { Labels } from './api/labels.ts';
 import { fileDigest } from './file-digest.ts';
 import { cachedTag, type ContextFile, fromDisk, inputKey } from './gateway-image-tag-cache.ts';
-import { linkedObjects } from './gateway-runtime.ts';
+import { libraryFile, linkedObjects } from './gateway-runtime.ts';
 import { supervisorBundle } from './gateway-worker.ts';
 import { INIT_IDENTITY_PREFIX, RUNTIME_IDENTITY_PREFIX } from './reconcile/plan-gateway-live.ts';
 
@@ -85,7 +85,7 @@ async function contextFiles(bundles: { init: Buffer; supervisor: Buffer }, base:
   }
   files.push(await fromDisk(`rootfs${NODE_PATH}`, node));
   // The host's merged /usr makes /lib and /lib64 symlinks; the image gets real files at the paths ldd printed.
-  for (const lib of libs) files.push(await fromDisk(`rootfs${lib}`, lib));
+  for (const lib of libs) files.push(await fromDisk(`rootfs${lib}`, await libraryFile(lib, env)));
   files.push(...gateway);
   files.push({ name: 'rootfs/etc/nsswitch.conf', data: Buffer.from(NSSWITCH), mode: 0o644 });
   // A different image with the same contents: a bench or test times a first build on a machine that has the image.

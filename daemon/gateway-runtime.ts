@@ -41,9 +41,17 @@ export async function linkedObjects(bin: string): Promise<{ loader: string | und
 }
 
 /**
- * The runtime of `node`. CMESH_GATEWAY_LIBS names a directory whose files stand in for the libraries of the same
- * name: a test hands a gateway "new host libraries" (copies with bytes appended) as a host update would.
+ * The file that stands for the host library `lib`: itself, or the file of the same name in the directory
+ * CMESH_GATEWAY_LIBS names, with which a test hands the daemon "new host libraries" (copies with bytes appended) as
+ * a host update would (the gateway image takes them too).
  */
+export async function libraryFile(lib: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const override = env['CMESH_GATEWAY_LIBS'] || undefined;
+  const stand = override === undefined ? undefined : join(override, basename(lib));
+  return stand !== undefined && (await stat(stand).catch(() => undefined)) ? stand : lib;
+}
+
+/** The runtime of `node`: node, its loader, its libraries (libraryFile's), each resolved through symlinks. */
 async function runtimeFiles(node: string, env: NodeJS.ProcessEnv): Promise<{ name: string; path: string }[]> {
   let linked: Awaited<ReturnType<typeof linkedObjects>>;
   try {
@@ -52,14 +60,12 @@ async function runtimeFiles(node: string, env: NodeJS.ProcessEnv): Promise<{ nam
     throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot list the libraries of ${node} for the east-west gateway: ${(err as Error).message}`, { cause: err });
   }
   if (!linked.loader) throw new CmeshError('CMESH_E_BUILD_FAILED', `${node} names no dynamic loader (ldd): the east-west gateway's workers cannot run on it`);
-  const override = env['CMESH_GATEWAY_LIBS'] || undefined;
   // Resolved: link(2) does not follow a symlink (the loader's usual /lib64 path is one), it would link the symlink.
   const files = [{ name: RUNTIME_NODE, path: node }, { name: RUNTIME_LOADER, path: await realpath(linked.loader) }];
   for (const lib of linked.libs) {
     const name = `${RUNTIME_LIBS}/${basename(lib)}`;
     if (files.some((f) => f.name === name)) throw new CmeshError('CMESH_E_BUILD_FAILED', `${node} links two libraries named ${basename(lib)}`);
-    const stand = override && (await stat(join(override, basename(lib))).catch(() => undefined)) ? join(override, basename(lib)) : lib;
-    files.push({ name, path: await realpath(stand) });
+    files.push({ name, path: await realpath(await libraryFile(lib, env)) });
   }
   return files;
 }
