@@ -14,7 +14,7 @@ import { linkedObjects } from '../../daemon/gateway-runtime.ts';
 import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, dockerTestFile, newRunId, requireDocker, run } from '../helpers/docker.ts';
 import { eastWestCaller, gatewayId as gatewayOf, meshedWebCompose } from '../helpers/east-west.ts';
-import { loaderOf, otherImageTag, removeBuiltImage, runtimeName, swapUnderLoad, workersOf } from '../helpers/gateway-runtime.ts';
+import { loaderOf, otherImageTag, runtimeName, swapUnderLoad, teardownWithNewImage, workersOf } from '../helpers/gateway-runtime.ts';
 
 await dockerTestFile();
 
@@ -38,12 +38,7 @@ before(async () => {
   await writeFile(join(cli.work, 'compose.yaml'), meshedWebCompose(project, runId, echo, 2));
 });
 
-after(async () => {
-  // Removed only once the background build is over (an image still building cannot be removed); never forced.
-  const tag = newLibsImage ?? (cli && madeWith && daemonEnv['CMESH_GATEWAY_LIBS'] ? await otherImageTag(cli, madeWith) : undefined);
-  await cli?.teardown(project, runId);
-  if (tag && tag !== madeWith) await removeBuiltImage(tag);
-});
+after(() => teardownWithNewImage({ cli, project, runId, first: madeWith, made: newLibsImage, changed: daemonEnv['CMESH_GATEWAY_LIBS'] !== undefined }));
 
 test('new host libraries under load: the same gateway container, its worker on the delivered libc, 0 failed calls', async () => {
   await cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, run, dockerTestFile } from '../helpers/docker.ts';
 import { eastWestCaller, failedCount as failed, gatewayId as gatewayOf, type LoadResult, meshedWebCompose, mixedLoad } from '../helpers/east-west.ts';
-import { loaderOf, otherImageTag, removeBuiltImage, runtimeName, swapUnderLoad, workersOf } from '../helpers/gateway-runtime.ts';
+import { loaderOf, otherImageTag, runtimeName, swapUnderLoad, teardownWithNewImage, workersOf } from '../helpers/gateway-runtime.ts';
 
 await dockerTestFile();
 
@@ -39,12 +39,7 @@ before(async () => {
   await writeFile(join(cli.work, 'compose.yaml'), compose);
 });
 
-after(async () => {
-  // Removed only once the background build is over (an image still building cannot be removed); never forced.
-  const tag = copiedNodeImage ?? (cli && firstImageTag && cliEnv['CMESH_GATEWAY_NODE'] ? await otherImageTag(cli, firstImageTag) : undefined);
-  await cli?.teardown(project, runId);
-  if (tag && tag !== firstImageTag) await removeBuiltImage(tag);
-});
+after(() => teardownWithNewImage({ cli, project, runId, first: firstImageTag, made: copiedNodeImage, changed: cliEnv['CMESH_GATEWAY_NODE'] !== undefined }));
 
 test('a new host node under load: the same gateway container, its worker on the new node, 0 failed calls', async () => {
   await cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);

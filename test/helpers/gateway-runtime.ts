@@ -42,8 +42,15 @@ export async function otherImageTag(cli: CmeshCli, firstImage: string): Promise<
   return until('the new image tag', 30_000, read, 250).catch(() => undefined);
 }
 
-/** Removes an image this test made, once its background build is over (an image still building cannot be removed). */
-export async function removeBuiltImage(tag: string): Promise<void> {
+/**
+ * Downs the project (reaping what the test labelled), then removes the gateway image the new daemon made: `made` when
+ * the test got that far, else the one its tag cache names once `changed` (the daemon had the new runtime). Removed
+ * once its background build is over (an image still building cannot be removed); never forced; never `first`.
+ */
+export async function teardownWithNewImage(o: { cli: CmeshCli | undefined; project: string; runId: string; first: string | undefined; made: string | undefined; changed: boolean }): Promise<void> {
+  const tag = o.made ?? (o.cli && o.first && o.changed ? await otherImageTag(o.cli, o.first) : undefined);
+  await o.cli?.teardown(o.project, o.runId);
+  if (!tag || tag === o.first) return;
   await until('the new image to be built', 120_000, async () => ((await run(['image', 'inspect', tag]).catch(() => '')) ? true : undefined), 1000).catch(() => undefined);
   await run(['rmi', tag]).catch(() => undefined);
 }
