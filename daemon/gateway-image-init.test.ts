@@ -28,20 +28,23 @@ test('init is frozen: its source and the bundle the image holds are the pinned o
   assert.equal(sha256(await readFile(built.path)), INIT_BUNDLE_SHA256, 'the init bundle changed (esbuild or the bundle options?): read the comment above');
 });
 
-test('identity: covers init, the libraries and the base image; not the node binary nor the supervisor', async () => {
+test('identity: covers init and the base image; not the node binary, its libraries nor the supervisor', async () => {
   const file = (name: string, text: string) => ({ name, mode: 0o644, data: Buffer.from(text) });
-  const image = (o: { init?: string; supervisor?: string; node?: string; lib?: string } = {}) => [
+  const image = (o: { init?: string; supervisor?: string; node?: string; lib?: string; loader?: string } = {}) => [
     file('Dockerfile', 'FROM scratch\n'),
     file('rootfs/gateway/init.mjs', o.init ?? 'init'),
     file('rootfs/gateway/supervisor.mjs', o.supervisor ?? 'supervisor 1'),
-    file('rootfs/lib/libc.so.6', o.lib ?? 'libc'),
+    file('rootfs/lib/x86_64-linux-gnu/libc.so.6', o.lib ?? 'libc'),
+    file('rootfs/lib64/ld-linux-x86-64.so.2', o.loader ?? 'ld'),
     file('rootfs/usr/local/bin/node', o.node ?? 'node 20'),
   ];
   const base = await identityOf(image(), undefined);
-  assert.match(base, /^init:[0-9a-f]{16}$/);
+  assert.match(base, /^init:rt:[0-9a-f]{16}$/, 'a host-node image: its workers run on a delivered runtime');
   assert.equal(await identityOf(image({ supervisor: 'supervisor 2' }), undefined), base, 'a new supervisor keeps the gateway');
   assert.equal(await identityOf(image({ node: 'node 22' }), undefined), base, 'a new host node keeps the gateway');
+  assert.equal(await identityOf(image({ lib: 'libc 2', loader: 'ld 2' }), undefined), base, 'new host libraries keep the gateway');
   assert.notEqual(await identityOf(image({ init: 'init 2' }), undefined), base, 'a new init recreates it');
-  assert.notEqual(await identityOf(image({ lib: 'libc 2' }), undefined), base, 'new libraries recreate it');
-  assert.notEqual(await identityOf(image(), 'sha256:base'), base, 'another base image recreates it');
+  const based = await identityOf(image(), 'sha256:base');
+  assert.match(based, /^init:[0-9a-f]{16}$/, 'a base image: its node runs the workers, the identity keeps its old form');
+  assert.notEqual(based, base, 'another base image recreates it');
 });

@@ -1,15 +1,15 @@
 // The gateway image's content tag: the host's node and libraries are hashed from disk, never held in memory whole.
 
 import assert from 'node:assert/strict';
-import { appendFile, copyFile, mkdtemp, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { extract } from 'tar-stream';
 import type { BuildOptions, ContainerEngine } from './api/engine.ts';
-import { contentTag, ensureGatewayImage, gatewayImageInputs } from './gateway-image.ts';
+import { contentTag, ensureGatewayImage, gatewayImageInputs, linkedLibraries } from './gateway-image.ts';
 import { fromDisk } from './gateway-image-tag-cache.ts';
 
 const gc = ((): (() => void) => {
@@ -84,7 +84,17 @@ test('identity: a new host node or supervisor keeps it (another tag); a salt cha
   const host = await gatewayImageInputs({ engine, env });
   const newNode = await gatewayImageInputs({ engine, env: { ...env, CMESH_GATEWAY_NODE: copy } });
   assert.notEqual(newNode.tag, host.tag, 'the image holds the node: another tag');
-  assert.equal(newNode.identity, host.identity, 'the same init and libraries: the same identity');
+  assert.equal(newNode.identity, host.identity, 'the same init: the same identity');
+  assert.match(host.identity, /^init:rt:[0-9a-f]{16}$/);
+  // "New host libraries" (libc with bytes appended): another image, the same identity (workers run on a delivered runtime).
+  const libc = (await linkedLibraries(process.execPath)).find((l) => /\/libc\.so/.test(l));
+  assert.ok(libc, 'node links libc');
+  await mkdir(join(dir, 'libs'));
+  await copyFile(libc, join(dir, 'libs', basename(libc)));
+  await appendFile(join(dir, 'libs', basename(libc)), '\n# a libc update\n');
+  const newLibs = await gatewayImageInputs({ engine, env: { ...env, CMESH_GATEWAY_LIBS: join(dir, 'libs') } });
+  assert.notEqual(newLibs.tag, host.tag, 'the image holds the libraries: another tag');
+  assert.equal(newLibs.identity, host.identity, 'new libraries: the same identity');
   // A delivered supervisor salt leaves the image as it is (the image's own supervisor is never salted).
   assert.equal((await gatewayImageInputs({ engine, env: { ...env, CMESH_GATEWAY_SUPERVISOR_SALT: 'x' } })).tag, host.tag);
   assert.equal(host.hostNode, true);

@@ -3,19 +3,18 @@
 // plus esbuild bundles of the frozen init (mesh/gateway/init.ts, the entry) and of the supervisor (its fallback). The
 // supervisor and the proxy the gateway runs are modules the daemon puts next to the control socket
 // (gateway-worker.ts), so a new cmesh version swaps the code, not the container. The tag is content-addressed, so an
-// unchanged node, init and supervisor reuse it; the identity (what a kept container must share) leaves out the node
-// and the supervisor.
+// unchanged node, init and supervisor reuse it; the identity (what a kept container must share) leaves out the node,
+// its libraries and the supervisor: the image's node and libraries run only init, the workers run on a runtime the
+// daemon delivers (gateway-runtime.ts).
 //
 // Where the host's node is not a Linux binary (Docker Desktop on macOS), CMESH_GATEWAY_BASE_IMAGE names a local image
 // with a Linux `node` on its PATH (e.g. one built from the official node image on that machine): only init and the
 // supervisor bundles are added on top of it.
 
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import { pack } from 'tar-stream';
 import { cacheDirs, ensureBundle } from '../bin/bundle-cache.mjs';
 import type { ContainerEngine } from './api/engine.ts';
@@ -23,8 +22,9 @@ import { CmeshError } from './api/errors.ts';
 import { Labels } from './api/labels.ts';
 import { fileDigest } from './file-digest.ts';
 import { cachedTag, type ContextFile, fromDisk, inputKey } from './gateway-image-tag-cache.ts';
+import { libraryFile, linkedObjects } from './gateway-runtime.ts';
 import { supervisorBundle } from './gateway-worker.ts';
-import { INIT_IDENTITY_PREFIX } from './reconcile/plan-gateway-live.ts';
+import { INIT_IDENTITY_PREFIX, RUNTIME_IDENTITY_PREFIX } from './reconcile/plan-gateway-live.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const GATEWAY_REPO = 'cmesh/gateway';
@@ -36,8 +36,13 @@ const LAYOUT = 3;
 const INIT_PATH = '/gateway/init.mjs';
 /** Init's fallback supervisor module, beside it (init.ts looks for `supervisor.mjs` next to itself). */
 const SUPERVISOR_PATH = '/gateway/supervisor.mjs';
-/** What a running gateway gets in /run/cmesh instead, so the identity leaves them out. */
-const DELIVERED = new Set([`rootfs${SUPERVISOR_PATH}`]);
+/**
+ * What the identity covers: the Dockerfile (the layout, and the base image's name), init, and the small files cmesh
+ * writes. Not the host's node and libraries (a running gateway's workers run on a runtime directory delivered to
+ * /run/cmesh, gateway-runtime.ts; init is tiny and frozen, and runs on what its image holds) nor the supervisor
+ * (delivered too, gateway-worker.ts).
+ */
+const IDENTITY_FILES = new Set(['Dockerfile', `rootfs${INIT_PATH}`, 'rootfs/etc/nsswitch.conf', 'rootfs/etc/cmesh-gateway-salt']);
 const NODE_PATH = '/usr/local/bin/node';
 /** glibc reads this for getaddrinfo; without it Docker DNS names might not be looked up the usual way. */
 const NSSWITCH = 'hosts: files dns\n';
@@ -46,10 +51,8 @@ const GATEWAY_IMAGE_LABELS = { [Labels.managed]: 'true', [Labels.role]: 'gateway
 
 /** Absolute paths of the shared objects `node` links against, with the dynamic loader (vdso has no path). */
 export async function linkedLibraries(nodeBin: string): Promise<string[]> {
-  const { stdout } = await promisify(execFile)('ldd', [nodeBin]);
-  const libs = new Set<string>();
-  for (const line of stdout.split('\n')) for (const word of line.trim().split(/\s+/)) if (word.startsWith('/')) libs.add(word);
-  return [...libs].sort();
+  const { loader, libs } = await linkedObjects(nodeBin);
+  return [...(loader ? [loader] : []), ...libs].sort();
 }
 
 /**
@@ -82,7 +85,7 @@ async function contextFiles(bundles: { init: Buffer; supervisor: Buffer }, base:
   }
   files.push(await fromDisk(`rootfs${NODE_PATH}`, node));
   // The host's merged /usr makes /lib and /lib64 symlinks; the image gets real files at the paths ldd printed.
-  for (const lib of libs) files.push(await fromDisk(`rootfs${lib}`, lib));
+  for (const lib of libs) files.push(await fromDisk(`rootfs${lib}`, await libraryFile(lib, env)));
   files.push(...gateway);
   files.push({ name: 'rootfs/etc/nsswitch.conf', data: Buffer.from(NSSWITCH), mode: 0o644 });
   // A different image with the same contents: a bench or test times a first build on a machine that has the image.
@@ -126,9 +129,10 @@ export interface GatewayImageInputs {
   tag: string;
   files: ContextFile[];
   /**
-   * What a running gateway container must share with the image to be kept (`init:<hash>`): init, the libraries, the
-   * layout (and with CMESH_GATEWAY_BASE_IMAGE the base image, whose node is not the host's). Not the host's node
-   * binary nor the supervisor: a running gateway gets both in /run/cmesh (gateway-runtime.ts, gateway-worker.ts).
+   * What a running gateway container must share with the image to be kept (`init:rt:<hash>`): init and the layout
+   * (with CMESH_GATEWAY_BASE_IMAGE, `init:<hash>`, and the base image, whose node is not the host's). Not the host's
+   * node, its libraries nor the supervisor: a running gateway gets them in /run/cmesh (gateway-runtime.ts,
+   * gateway-worker.ts).
    */
   identity: string;
   /** The image holds the host's node and its libraries (FROM scratch): the host's node can run in it. */
@@ -162,12 +166,15 @@ export async function gatewayImageInputs(o: GatewayImageOptions): Promise<Gatewa
 }
 
 /**
- * The identity of an image made of `files`: all of them but the host's node binary and the supervisor (a running
- * gateway gets both in /run/cmesh). A few MB of libraries and init: hashed at every daemon start, the node is left out.
+ * The identity of an image made of `files`: init, the layout and the base image (IDENTITY_FILES). A host-node image's
+ * starts `init:rt:` (its workers run on a delivered runtime); a gateway made when the identity also covered the
+ * libraries (`init:<hash>`) is recreated once (plan-gateway.ts). With a base image, whose node runs the workers, it is
+ * `init:<hash>` as before: the same files, the same identity.
  */
 export async function identityOf(files: ContextFile[], baseId: string | undefined): Promise<string> {
-  const kept = files.filter((f) => f.name !== `rootfs${NODE_PATH}` && !DELIVERED.has(f.name));
-  return `${INIT_IDENTITY_PREFIX}${(await contentTag(kept, baseId)).slice(GATEWAY_REPO.length + 1)}`;
+  const kept = files.filter((f) => IDENTITY_FILES.has(f.name));
+  const prefix = baseId === undefined ? RUNTIME_IDENTITY_PREFIX : INIT_IDENTITY_PREFIX;
+  return `${prefix}${(await contentTag(kept, baseId)).slice(GATEWAY_REPO.length + 1)}`;
 }
 
 /** Builds the image from its inputs when the engine lacks it; resolves to its tag once the engine has it. */

@@ -62,7 +62,7 @@ const writeAtomic = async (path: string, data: Buffer | string): Promise<void> =
   await rename(tmp, path);
 };
 
-/** What worker.json holds: the bundle, the node it runs on (none: the image's), the node before it, the supervisor. */
+/** What worker.json holds: the bundle, the runtime it runs on (none: the image's node), the one before it, the supervisor. */
 interface Pointer {
   file: string;
   runtime?: string;
@@ -72,7 +72,8 @@ interface Pointer {
 
 /**
  * The bundle's name in a gateway directory: its own, or (with a runtime or a supervisor) one that also covers them,
- * so a new host node or a new supervisor alone gives the table a new worker to ask for, as a new cmesh does.
+ * so a new host runtime (node or libraries) or a new supervisor alone gives the table a new worker to ask for, as a
+ * new cmesh does.
  */
 export function workerName(bundle: WorkerBundle, runtime?: string): string {
   const supervisor = bundle.supervisor?.name;
@@ -91,7 +92,7 @@ async function pruneOld(dir: string, prefix: string, keep: string): Promise<void
 
 /**
  * Puts the bundle in the gateway directory (once) and points the supervisor's start at it and at `runtime` (a
- * `node-<hash>` already in the directory, gateway-runtime.ts); prunes old bundles and runtimes. Returns the bundle's
+ * `runtime-<hash>` directory already in it, gateway-runtime.ts); prunes old bundles and runtimes. Returns the bundle's
  * name there (the table names it).
  */
 export async function installWorker(dir: string, bundle: WorkerBundle, runtime?: string): Promise<string> {

@@ -132,7 +132,18 @@ test('a gateway made before the init (its supervisor in its image) is recreated 
   // Made with init: another image of the same identity (a new supervisor or node) keeps it; a new init recreates it.
   const now = { ...made(on([api])), labels: { ...gatewaySpec(on([api]), withInit)!.spec.labels } };
   assert.deepEqual(actionsOf(on([api]), now, { ...withInit, image: 'cmesh/gateway:new-supervisor' }), []);
-  assert.match(actionsOf(on([api]), now, { ...withInit, identity: 'init:2' })[0]!, /^recreate: image changed \(.*: new init, libraries or base image\)$/);
+  assert.match(actionsOf(on([api]), now, { ...withInit, identity: 'init:2' })[0]!, /^recreate: image changed \(.*: new init, layout or base image\)$/);
+});
+
+test('a gateway whose identity covered the libraries (init:) is recreated once, saying so; then new libraries keep it', () => {
+  const withLibs = { image: 'cmesh/gateway:libs', identity: 'init:1', socketDir: '/s' };
+  const running = { ...made(on([api])), labels: { ...gatewaySpec(on([api]), withLibs)!.spec.labels } };
+  const selfContained = { image: 'cmesh/gateway:rt', identity: 'init:rt:1', socketDir: '/s' };
+  assert.match(actionsOf(on([api]), running, selfContained)[0]!, /^recreate: image changed \(.*: made when its workers ran on the image's libraries; recreated once/);
+  // Made with the runtime identity: an image with other libraries (the same init) keeps it; a new init recreates it.
+  const now = { ...made(on([api])), labels: { ...gatewaySpec(on([api]), selfContained)!.spec.labels } };
+  assert.deepEqual(actionsOf(on([api]), now, { ...selfContained, image: 'cmesh/gateway:new-libc' }), []);
+  assert.match(actionsOf(on([api]), now, { ...selfContained, identity: 'init:rt:2' })[0]!, /^recreate: image changed \(.*: new init, layout or base image\)$/);
 });
 
 test('without the endpoints (a list answer), the per-service digests decide as before', () => {

@@ -16,6 +16,12 @@ export const GATEWAY_IDENTITY_LABEL = 'dev.cmesh.gateway-identity';
  * identity was made by a cmesh whose supervisor was fixed in the image, and takes this one's stop-first, once.
  */
 export const INIT_IDENTITY_PREFIX = 'init:';
+/**
+ * How the identity of a host-node image starts once its workers run on a delivered runtime directory (the host's node,
+ * loader and libraries): it leaves the image's libraries out. A gateway with a plain `init:` identity was made when the
+ * libraries were part of it: taken stop-first, once.
+ */
+export const RUNTIME_IDENTITY_PREFIX = 'init:rt:';
 
 /** Which hash: this cmesh's (v4), or one an older cmesh wrote: v3 (covered the image), v2 (also the network names). */
 export type GatewayHashVersion = { v: 4 } | { v: 3 } | { v: 2; networks: string[] };

@@ -16,7 +16,7 @@ import {
 } from '../api/east-west-placement.ts';
 import type { ProjectSpec } from '../api/project.ts';
 import { stableStringify } from './hash.ts';
-import { GATEWAY_IDENTITY_LABEL, gatewayHash, INIT_IDENTITY_PREFIX, type LiveChange, networkDiff, renamedOnNetworks } from './plan-gateway-live.ts';
+import { GATEWAY_IDENTITY_LABEL, gatewayHash, INIT_IDENTITY_PREFIX, type LiveChange, networkDiff, renamedOnNetworks, RUNTIME_IDENTITY_PREFIX } from './plan-gateway-live.ts';
 import type { Action, ContainerRef, GatewayContext } from './plan-types.ts';
 
 export type { GatewayContext } from './plan-types.ts';
@@ -157,7 +157,11 @@ function changeOf(project: ProjectSpec, have: ContainerInfo, want: { spec: Conta
       if (wanted.startsWith(INIT_IDENTITY_PREFIX) && !identity?.startsWith(INIT_IDENTITY_PREFIX)) {
         return `image changed (${have.image} → ${want.spec.image}: made by a cmesh whose supervisor was fixed in the image; recreated once, later supervisors are taken in place)`;
       }
-      return `image changed (${have.image} → ${want.spec.image}: new init, libraries or base image)`;
+      // Made when the identity covered the image's libraries (its workers ran on them): new host libraries, once more.
+      if (wanted.startsWith(RUNTIME_IDENTITY_PREFIX) && !identity?.startsWith(RUNTIME_IDENTITY_PREFIX)) {
+        return `image changed (${have.image} → ${want.spec.image}: made when its workers ran on the image's libraries; recreated once, later host libraries are taken in place)`;
+      }
+      return `image changed (${have.image} → ${want.spec.image}: new init, layout or base image)`;
     }
     const v3 = identity === undefined && hash === gatewayHash(want.spec, { v: 3 });
     // An older cmesh's v2 hash covered the networks too: equal over the ones it is on, only the networks differ, and

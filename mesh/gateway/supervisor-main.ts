@@ -20,9 +20,10 @@ export interface InitContext {
 
 /**
  * CMESH_GATEWAY_WORKER: the first worker's bundle, or a `.json` pointer `{ "file": "worker-<hash>.mjs", "runtime":
- * "node-<hash>", "supervisor": "supervisor-<hash>.mjs" }` next to the bundles (the daemon rewrites it for each new
- * cmesh or host node, so a restarted container starts the newest worker on the newest node; without `runtime`, on the
- * supervisor's own node).
+ * "runtime-<hash>", "supervisor": "supervisor-<hash>.mjs" }` next to the bundles (the daemon rewrites it for each new
+ * cmesh or host node or libraries, so a restarted container starts the newest worker on the newest runtime; without
+ * `runtime`, on the supervisor's own node). A runtime is a directory (supervisor-runtime.ts) or, from an older cmesh, a
+ * `node-<hash>` binary.
  */
 export function initialWorker(named: string | undefined): { file: string; runtime?: string } {
   if (!named) throw new Error('CMESH_GATEWAY_WORKER is not set');

@@ -13,14 +13,15 @@ export const ownSupervisor = { CMESH_GATEWAY_SUPERVISOR: fileURLToPath(new URL('
 /**
  * A worker bundle in `dir`: answers its version; `/upgrade?<path>` asks the supervisor to swap to that bundle
  * (`/upgrade-on?<file>|<runtime>`, `/upgrade-sup?<file>|<supervisor>` with a runtime or a supervisor module); `/pid`,
- * `/ppid`, `/exe` say which process answers. Told to drain, it answers `Connection: close`, so keep-alive callers
- * leave it on their own (as the gateway's proxies must).
+ * `/ppid`, `/exe` say which process answers, `/libs` which shared objects it mapped (Linux). Told to drain, it
+ * answers `Connection: close`, so keep-alive callers leave it on their own (as the gateway's proxies must).
  */
 export function workerFile(dir: string, name: string, version: string): string {
   const file = join(dir, `${name}.mjs`);
   writeFileSync(
     file,
     `import http from 'node:http';
+import { readFileSync } from 'node:fs';
 let draining = false;
 process.on('message', (m) => { if (m && m.type === 'cmesh-gateway-drain') draining = true; });
 const server = http.createServer((req, res) => {
@@ -36,6 +37,7 @@ const server = http.createServer((req, res) => {
     process.send({ type: 'cmesh-gateway-upgrade', file, supervisor });
   }
   if (req.url === '/exe') return res.end(process.execPath);
+  if (req.url === '/libs') return res.end(JSON.stringify([...new Set(readFileSync('/proc/self/maps', 'utf8').split('\\n').map((l) => l.split(/\\s+/)[5] ?? '').filter((f) => /\\.so(\\.|$)/.test(f)))]));
   if (req.url === '/pid') return res.end(String(process.pid));
   if (req.url === '/ppid') return res.end(String(process.ppid));
   res.end(${JSON.stringify(version)});

@@ -5,12 +5,13 @@
 // callers that cached the gateway's address by DNS keep it across gateway upgrades (issue #13; README, East-west).
 
 import cluster, { type Worker } from 'node:cluster';
+import { launchOf } from './supervisor-runtime.ts';
 
 /** Worker → supervisor: its listeners are bound and it serves (the first table is applied). */
 export const READY = 'cmesh-gateway-ready';
 /**
  * Worker → supervisor: run this bundle instead (an absolute path the container can read), on `runtime` when given
- * (a node binary: the host's new node in /run/cmesh) instead of the supervisor's own node, under `supervisor` when
+ * (the host's node in /run/cmesh: a runtime directory with its loader and libraries, or a node binary) instead of the supervisor's own node, under `supervisor` when
  * given (a supervisor module in /run/cmesh other than the running one: init hands over to it first).
  */
 export const UPGRADE = 'cmesh-gateway-upgrade';
@@ -109,14 +110,19 @@ export function runSupervisor(o: SupervisorOptions): Supervisor {
 
   const ownNode = process.execPath;
   const fork = (file: string, runtime: string | undefined): Worker => {
-    cluster.setupPrimary({ exec: file });
+    // A runtime directory runs through its own loader: its arguments go before node's own (supervisor-runtime.ts).
+    const launch = runtime === undefined ? { execPath: ownNode, execArgv: [] } : launchOf(runtime);
+    cluster.setupPrimary({ exec: file, execArgv: [...launch.execArgv, ...process.execArgv] });
     // cluster.fork() spawns process.execPath: the worker runs on another node, and still shares this one's sockets.
-    process.execPath = runtime ?? ownNode;
+    process.execPath = launch.execPath;
     let worker: Worker;
     try {
       worker = cluster.fork();
     } finally {
       process.execPath = ownNode;
+      // cluster keeps its settings across setupPrimary calls: an older supervisor module taking over (a downgrade)
+      // sets only `exec`, and must not spawn its node with a loader's arguments.
+      cluster.setupPrimary({ execArgv: process.execArgv });
     }
     attach(worker, file);
     return worker;
