@@ -25,8 +25,27 @@ export interface GatewayRuntime {
 /** Runtime directories, and the `node-<hash>` binaries an older cmesh delivered (pruned alike). */
 const RUNTIME_NAME = /^(runtime|node)-[0-9a-f]{16}$/;
 
+type Linked = { loader: string | undefined; libs: string[] };
+
+/**
+ * One `ldd` per binary as it stands (path, inode, size, mtime): the gateway image's context and the runtime directory
+ * both ask at a daemon's start. Only the paths are remembered; the files' bytes are read (and digested) by the callers.
+ */
+const lddMemo = new Map<string, Promise<Linked>>();
+
 /** What `ldd` lists for a binary: the loader (the line without `=>`) and the other shared objects (vdso has no path). */
-export async function linkedObjects(bin: string): Promise<{ loader: string | undefined; libs: string[] }> {
+export async function linkedObjects(bin: string): Promise<Linked> {
+  const s = await stat(bin);
+  const key = `${bin}\0${s.ino}\0${s.size}\0${s.mtimeMs}`;
+  const hit = lddMemo.get(key);
+  if (hit) return hit;
+  const run = runLdd(bin);
+  lddMemo.set(key, run);
+  run.catch(() => lddMemo.delete(key));
+  return run;
+}
+
+async function runLdd(bin: string): Promise<Linked> {
   const { stdout } = await promisify(execFile)('ldd', [bin]);
   let loader: string | undefined;
   const libs = new Set<string>();
