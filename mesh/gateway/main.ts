@@ -8,6 +8,7 @@ import { GATEWAY_PROTOCOL_VERSION } from '../../daemon/api/gateway-control.ts';
 import { ControlClient } from './control-client.ts';
 import { Gateway } from './gateway.ts';
 import { DRAIN, READY, UPGRADE } from './supervisor.ts';
+import { nodeDescription } from './supervisor-runtime.ts';
 import { warmedUp } from './warm-up.ts';
 
 const STATS_MS = 1000;
@@ -109,7 +110,7 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
   process.on('message', (m: { type?: unknown }) => {
     if (m?.type === DRAIN) gateway.startDraining();
   });
-  log(`cmesh gateway ${index + 1} for project ${project} (node ${process.version} at ${process.execPath}, pid ${process.pid})`);
+  log(`cmesh gateway ${index + 1} for project ${project} (${nodeDescription()}, pid ${process.pid})`);
   return abort;
 }
 

@@ -5,7 +5,7 @@
 // (`node-<hash>`, delivered by an older cmesh) is a node binary run as it is, on the image's loader and libraries.
 
 import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** The host's node binary in a runtime directory. */
 export const RUNTIME_NODE = 'node';
@@ -36,4 +36,14 @@ const isDirectory = (path: string): boolean => {
 export function launchOf(runtime: string): Launch {
   if (!isDirectory(runtime)) return { execPath: runtime, execArgv: [] };
   return { execPath: join(runtime, RUNTIME_LOADER), execArgv: ['--library-path', join(runtime, RUNTIME_LIBS), join(runtime, RUNTIME_NODE)] };
+}
+
+/**
+ * The node this process runs, for its start-up log line. Run through a loader, process.execPath is the loader (what
+ * the kernel executed) and argv0 the node the loader ran (the loader hands it its own argv[0]): both are named.
+ */
+export function nodeDescription(execPath = process.execPath, argv0 = process.argv0, version = process.version): string {
+  const name = basename(execPath);
+  const throughLoader = name === RUNTIME_LOADER || /^ld-linux.*\.so/.test(name);
+  return throughLoader ? `node ${version} at ${argv0} through the loader ${execPath}` : `node ${version} at ${execPath}`;
 }

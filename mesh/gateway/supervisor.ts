@@ -5,6 +5,7 @@
 // callers that cached the gateway's address by DNS keep it across gateway upgrades (issue #13; README, East-west).
 
 import cluster, { type Worker } from 'node:cluster';
+import { DEFAULT_RESPAWN, decideRespawn, type RespawnPolicy } from './supervisor-respawn.ts';
 import { launchOf } from './supervisor-runtime.ts';
 
 /** Worker → supervisor: its listeners are bound and it serves (the first table is applied). */
@@ -60,8 +61,8 @@ export interface SupervisorOptions {
   drainNoticeMs?: number;
   /** How long a replaced worker may drain its connections before it is killed (default 10 s). */
   drainMs?: number;
-  /** A current worker that died unasked is forked again after this long (default 1 s). */
-  respawnMs?: number;
+  /** When a current worker that died unasked is forked again, and when it leaves its runtime (supervisor-respawn.ts). */
+  respawn?: Partial<RespawnPolicy>;
   log?: (line: string) => void;
 }
 
@@ -91,6 +92,10 @@ export function runSupervisor(o: SupervisorOptions): Supervisor {
   let stopping = false;
   let handingOver = false;
   let respawnTimer: NodeJS.Timeout | undefined;
+  const respawnPolicy = { ...DEFAULT_RESPAWN, ...o.respawn };
+  /** The current worker's early exits in a row (supervisor-respawn.ts), and when each worker this module forked started. */
+  let earlyExits = 0;
+  const forkedAt = new WeakMap<Worker, number>();
   /** The listeners this supervisor put on each worker: removed at handOff, so the next one's are the only ones. */
   const attached = new Map<Worker, { message: (m: Message) => void; error: (err: Error) => void }>();
 
@@ -124,17 +129,18 @@ export function runSupervisor(o: SupervisorOptions): Supervisor {
       // sets only `exec`, and must not spawn its node with a loader's arguments.
       cluster.setupPrimary({ execArgv: process.execArgv });
     }
+    forkedAt.set(worker, Date.now());
     attach(worker, file);
     return worker;
   };
 
-  const respawn = (): void => {
+  const respawn = (delayMs: number): void => {
     current = undefined;
     // Not unref'd: with no worker left the primary may hold nothing else, and must not exit before the respawn.
     respawnTimer = setTimeout(() => {
       respawnTimer = undefined;
       if (!stopping && !current) current = fork(currentFile, currentRuntime);
-    }, o.respawnMs ?? 1000);
+    }, delayMs);
   };
 
   /** A new worker on a bad runtime is given up; the current one, respawned on that runtime, falls back to this node. */
@@ -146,7 +152,8 @@ export function runSupervisor(o: SupervisorOptions): Supervisor {
     } else if (worker === current && !stopping) {
       log(`supervisor: ${currentRuntime} cannot be started; starting the worker on the supervisor's node`);
       currentRuntime = undefined;
-      respawn();
+      earlyExits = 0;
+      respawn(respawnPolicy.baseMs);
     }
   };
 
@@ -190,6 +197,7 @@ export function runSupervisor(o: SupervisorOptions): Supervisor {
       currentFile = next.file;
       currentRuntime = next.runtime;
       next = undefined;
+      earlyExits = 0;
       log(`supervisor: now serving from ${currentFile}`);
       if (old) {
         old.send({ type: DRAIN });
@@ -204,8 +212,18 @@ export function runSupervisor(o: SupervisorOptions): Supervisor {
       log(`supervisor: the worker from ${next.file} exited before it was ready (${signal ?? code}); keeping ${currentFile}`);
       next = undefined;
     } else if (worker === current && !stopping) {
-      log(`supervisor: the worker exited (${signal ?? code}); starting it again`);
-      respawn();
+      // A worker adopted from another module started before it: it served, so it did not exit early.
+      const started = forkedAt.get(worker);
+      const ranMs = started === undefined ? Infinity : Date.now() - started;
+      const onRuntime = currentRuntime !== undefined;
+      const decision = decideRespawn(respawnPolicy, earlyExits, { ranMs, onRuntime });
+      earlyExits = decision.earlyExits;
+      const why = `${signal ?? code}${ranMs < respawnPolicy.earlyMs ? ` after ${ranMs} ms` : ''}`;
+      if (decision.fallBack) {
+        log(`supervisor: the worker exited ${respawnPolicy.fallbackAfter} times in a row soon after it started on ${currentRuntime} (last: ${why}); starting it on the supervisor's node ${ownNode} from now on`);
+        currentRuntime = undefined;
+      } else log(`supervisor: the worker exited (${why}); starting it again in ${decision.delayMs} ms`);
+      respawn(decision.delayMs);
     }
   };
   cluster.on('exit', onExit);
