@@ -13,11 +13,9 @@ if (process.env.CMESH_NODE_EXTRA_CA_CERTS !== undefined) {
 }
 
 const { dirname } = require('node:path');
-const { cacheDirs, freshFastBundle } = require('./start-check.cjs');
+const { FAST_GLOBALS, cacheDirs, freshFastBundle } = require('./start-check.cjs');
 
 const FAST_VERBS = new Set(['ps', 'up']);
-/** Global options the fast path reads when they lead the argv (cli/fast-path.ts fastGlobals), each with a value. */
-const FAST_GLOBALS = new Set(['-p', '--project-name', '-f', '--file']);
 
 /** The verb after any leading `-p NAME` / `-f PATH` pairs. */
 function verbOf(argv) {

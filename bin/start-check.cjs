@@ -13,6 +13,18 @@ const FORMAT = 5;
 /** A file modified within this long of when its stat was taken is never trusted by stat alone (see bundle-cache.mjs). */
 const RACY_MS = 2000;
 
+/**
+ * The global options the fast path takes when they lead the argv, each with a value, and the global each one sets:
+ * bin/cmesh.js skips them to find the verb, cli/fast-path.ts (fastGlobals) reads them. Here, so both read one list
+ * and bin/cmesh.js loads no other file for it.
+ */
+const FAST_GLOBALS = new Map([
+  ['-p', 'projectName'],
+  ['--project-name', 'projectName'],
+  ['-f', 'file'],
+  ['--file', 'file'],
+]);
+
 const nodeMajor = () => process.versions.node.split('.')[0];
 
 /**
@@ -107,4 +119,4 @@ function freshFastBundle(root, dirs) {
   return undefined;
 }
 
-module.exports = { FORMAT, RACY_MS, nodeMajor, nameHash, cacheDirs, scopedName, readManifestFile, startManifestFile, startInputs, statsUnchanged, freshFastBundle };
+module.exports = { FORMAT, RACY_MS, FAST_GLOBALS, nodeMajor, nameHash, cacheDirs, scopedName, readManifestFile, startManifestFile, startInputs, statsUnchanged, freshFastBundle };

@@ -2,6 +2,8 @@
 
 export const FORMAT: number;
 export const RACY_MS: number;
+/** Leading global options the fast path takes (each with a value), and the global each sets. */
+export const FAST_GLOBALS: ReadonlyMap<string, 'projectName' | 'file'>;
 export function nameHash(text: string): string;
 export function cacheDirs(root: string, env?: Record<string, string | undefined>): string[];
 export function scopedName(root: string, name: string): string;

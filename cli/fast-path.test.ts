@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { FAST_GLOBALS } from '../bin/start-check.cjs';
 import type { ReplicaStatus } from '../daemon/api/control.ts';
 import { fastGlobals, fastPsArgs, fastUpArgs, runFastPath } from './fast-path.ts';
 import { runCli } from './program.ts';
@@ -104,6 +105,15 @@ test('leading -p/--project-name and -f/--file are read as commander reads them; 
   });
   for (const argv of [['--no-color', 'ps'], ['-p'], ['-p', '-f', 'ps'], ['-p', 'a', '--project-name', 'b', 'ps'], ['--env-file', 'e', 'ps'], ['-pX', 'ps'], ['--file=a', 'ps'], ['-f', '', 'ps']]) {
     assert.equal(fastGlobals(argv), undefined, argv.join(' '));
+  }
+});
+
+test('every leading global bin/cmesh.js skips to find the verb (FAST_GLOBALS) is one fastGlobals reads', () => {
+  assert.deepEqual([...FAST_GLOBALS.keys()].sort(), ['--file', '--project-name', '-f', '-p']);
+  for (const [flag, sets] of FAST_GLOBALS) {
+    const read = fastGlobals([flag, 'v', 'ps']);
+    assert.deepEqual(read?.rest, ['ps'], flag);
+    assert.deepEqual(sets === 'file' ? read?.globals.files : read?.globals.projectName, sets === 'file' ? ['v'] : 'v', flag);
   }
 });
 

@@ -7,6 +7,7 @@
 // rendering and exit code) is the code the `ps` and `up` actions and runCli run, and cli/fast-path.test.ts holds the
 // two paths' outputs equal.
 
+import { FAST_GLOBALS } from '../bin/start-check.cjs';
 import { ExitCode } from '../daemon/api/errors.ts';
 import type { LoadedProject } from '../daemon/api/project.ts';
 import type { CliContext } from './cli-context.ts';
@@ -69,7 +70,8 @@ export function fastUpArgs(argv: readonly string[]): { services: string[]; opts:
 const NO_GLOBALS: GlobalOptions = { files: [], envFiles: [], profiles: [], color: true };
 
 /**
- * Leading `-p/--project-name NAME` and `-f/--file PATH` (repeatable), as CI scripts call `cmesh -p x -f f.yaml up -d`:
+ * Leading `-p/--project-name NAME` and `-f/--file PATH` (repeatable; the list bin/cmesh.js also reads: FAST_GLOBALS in
+ * bin/start-check.cjs), as CI scripts call `cmesh -p x -f f.yaml up -d`:
  * what readGlobalOptions gives for them, and the verb's argv after them. Any other global, a second `-p`, a value that
  * starts with `-` or a joined form (`-pX`, `--file=x`) is left to commander.
  */
@@ -82,8 +84,9 @@ export function fastGlobals(argv: readonly string[]): { globals: GlobalOptions; 
     const value = argv[i + 1];
     if (!flag.startsWith('-')) break;
     if (value === undefined || value === '' || value.startsWith('-')) return undefined;
-    if (flag === '-f' || flag === '--file') files.push(value);
-    else if ((flag === '-p' || flag === '--project-name') && projectName === undefined) projectName = value;
+    const sets = FAST_GLOBALS.get(flag);
+    if (sets === 'file') files.push(value);
+    else if (sets === 'projectName' && projectName === undefined) projectName = value;
     else return undefined;
   }
   if (i === 0) return { globals: NO_GLOBALS, rest: argv };
