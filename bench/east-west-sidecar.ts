@@ -72,7 +72,7 @@ export async function startSidecars(o: { runId: string; caller: string; ips: str
   if (o.nginxBin) {
     await add('nginx-sidecar', PORTS.nginx, await startNginx(o.nginxBin, o.runId, network, upstreams, { name: 'nginx-sidecar', port: PORTS.nginx }));
     if (hostStreamModule()) await add('tcp-sidecar', PORTS.tcp, await startNginx(o.nginxBin, o.runId, network, upstreams, { name: 'tcp-sidecar', port: PORTS.tcp, stream: true }));
-    else o.log('bench/east-west: no nginx stream module (apt-get install -y libnginx-mod-stream): the tcp-sidecar path is left out');
+    else o.log('bench/east-west: no nginx stream module (scripts/install-bench-peers.sh installs it): the tcp-sidecar path is left out');
   }
   return paths;
 }

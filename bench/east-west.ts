@@ -8,7 +8,7 @@
 //   path, a TCP balancer per connection) to the closed loops and the calibrated ladder, printed after the table.
 // Real parts: `node bin/cmesh.js` with its own CMESH_HOME, a compose project with `x-cmesh: { east_west: true }`, the
 // echo fixture image (built locally), the caller on cmesh/node:local. nginx on the same path (caller → nginx container
-// → replicas, bench/nginx-container.ts) when the host has Debian's nginx (apt-get install -y nginx); else it is left out.
+// → replicas, bench/nginx-container.ts) when the host has Debian's nginx (scripts/install-bench-peers.sh); else it is left out.
 // Method, per path: a closed loop of 16 keep-alive connections for max RPS (1 s warm-up not counted), then an open
 // loop at half the round-robin direct maximum (request i due at start + i/rate, latency from the due time, so a
 // stall shows in the percentiles: no coordinated omission). Caller, replicas and proxy share the host's cores, and a
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
     const labels = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
     caller = (await run(['run', '-d', ...labels, '--name', `${project}-caller`, '--network', network, 'cmesh/node:local', 'node', '-e', 'setTimeout(() => {}, 600000)'])).trim();
     const nginxBin = hostNginx();
-    if (!nginxBin) log('bench/east-west: no nginx on this host (apt-get install -y nginx): the nginx column is left out');
+    if (!nginxBin) log('bench/east-west: no nginx on this host (scripts/install-bench-peers.sh installs it): the nginx column is left out');
     const nginx = nginxBin ? await startNginx(nginxBin, runId, network, ips.map((ip) => `${ip}:3000`)) : undefined;
     const nginxIp = nginx ? (await run(['inspect', '--format', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, nginx])).trim() : undefined;
     const nginxCpu = nginx ? await containerCpu(nginx) : undefined;

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const opts = benchArgs(USAGE, { rounds: { type: 'number' }, seconds: { type: 'number' }, base: { type: 'string' }, json: { type: 'boolean' } });
   const rounds = opts.rounds ?? 3;
   const seconds = opts.seconds ?? 5;
-  if (!have('nginx')) throw new Error('bench/h2.ts needs nginx: apt-get install -y nginx');
+  if (!have('nginx')) throw new Error('bench/h2.ts needs nginx: run scripts/install-bench-peers.sh');
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-h2-'));
   const children: ChildProcess[] = [];
   const echoes: EchoProcess[] = [];

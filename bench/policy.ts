@@ -123,7 +123,7 @@ async function main(opts: BenchValues<typeof OPTIONS>): Promise<void> {
   const part = opts.part;
   // The memory verdict needs at least 8 rounds of 10 s floods.
   const breakerRounds = Math.max(1, Math.min(20, opts['breaker-rounds'] ?? 8));
-  if (!have('wrk')) throw new Error('bench/policy: wrk not found. Install: apt-get install -y wrk');
+  if (!have('wrk')) throw new Error('bench/policy: wrk not found. Install it: scripts/install-bench-peers.sh');
   await requireDocker();
   const echo = await buildFixtureImage('echo');
   const runId = newRunId('bench-policy');

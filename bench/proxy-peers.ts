@@ -1,7 +1,7 @@
 // The proxies bench/proxy-product.ts measures beside the cmesh daemon, each one process (so /proc/<pid>/stat is its
 // whole CPU) round-robining with keep-alive over the same replica ports: nginx (1 worker, keepalive 64), haproxy
 // (1 thread, http-reuse always), caddy (GOMAXPROCS=1) and the node floor (bench/proxy-floor.ts in a child process
-// with the daemon's V8 flags). Debian packages: apt-get install -y wrk nginx haproxy caddy.
+// with the daemon's V8 flags). Debian packages: scripts/install-bench-peers.sh installs them.
 
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -82,7 +82,7 @@ export async function productBench(opts: ProductOptions): Promise<void> {
   const seconds = Math.max(1, opts.seconds ?? 5);
   const latencyRounds = Math.max(0, opts['latency-rounds'] ?? 2);
   const missing = ['wrk', 'nginx', 'haproxy', 'caddy'].filter((c) => !have(c));
-  if (missing.length > 0) throw new Error(`bench/proxy --product: ${missing.join(', ')} not found. Install: apt-get install -y ${missing.join(' ')}`);
+  if (missing.length > 0) throw new Error(`bench/proxy --product: ${missing.join(', ')} not found. Install them: scripts/install-bench-peers.sh`);
   await requireDocker();
   const echo = await buildFixtureImage('echo');
   const runId = newRunId('bench-proxy');

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const seconds = Math.max(1, opts.seconds ?? 3);
   const rounds = Math.max(1, opts.rounds ?? 2);
   const missing = ['wrk', 'strace', 'perf'].filter((c) => !have(c));
-  if (missing.length > 0) throw new Error(`bench/proxy-syscalls: ${missing.join(', ')} not found (apt-get install -y ${missing.join(' ')})`);
+  if (missing.length > 0) throw new Error(`bench/proxy-syscalls: ${missing.join(', ')} not found (apt-get install -y ${missing.join(' ')}; wrk with the rest of the bench peers: scripts/install-bench-peers.sh)`);
   await requireDocker();
   const echo = await buildFixtureImage('echo');
   const runId = newRunId('bench-syscalls');

@@ -7,7 +7,7 @@
 //   --no-daemon-flags  run the cmesh proxy without the daemon's V8 flags (DAEMON_V8_FLAGS), to compare
 //   --v8-flags "..."   extra V8/node flags for the cmesh proxy process (e.g. "--single-threaded-gc")
 //   --docker   replicas are 3 containers of cmesh-fixture/echo:test published on 127.0.0.1 (else 3 node processes)
-// Needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx).
+// Needs wrk and nginx on PATH (Debian: scripts/install-bench-peers.sh).
 // --pin (2+ CPUs, taskset): replicas, nginx and cmesh run on CPU 0, wrk/autocannon on CPU 1, so the load
 // generator never steals server CPU; the proxy shares its core with the replicas, as it would on a small host.
 // Method: wrk -t1 -c64 keep-alive closed loop for max RPS; CPU per request from /proc/<pid>/stat (utime+stime) of the
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
   if (opts.product === true) return (await import('./proxy-product.ts')).productBench(opts);
   const missing = ['wrk', 'nginx'].filter((c) => !have(c));
   if (missing.length > 0) {
-    console.error(`bench/proxy: ${missing.join(' and ')} not found. Install: apt-get install -y wrk nginx (Debian/Ubuntu).`);
+    console.error(`bench/proxy: ${missing.join(' and ')} not found. Install them: scripts/install-bench-peers.sh (Debian/Ubuntu).`);
     process.exit(2);
   }
   const seconds = opts.seconds ?? 6;

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   const unknown = only.filter((n) => !(TARGETS as readonly string[]).includes(n));
   if (unknown.length > 0) usageError(`--only: unknown target(s) ${unknown.join(', ')}; known: ${TARGETS.join(', ')}`, usage);
   const [rounds, seconds] = [o.rounds ?? 3, o.seconds ?? 4];
-  if (!have('wrk') || !have('nginx')) throw new Error('bench/tls-handshake.ts needs wrk and nginx: apt-get install -y wrk nginx');
+  if (!have('wrk') || !have('nginx')) throw new Error('bench/tls-handshake.ts needs wrk and nginx: run scripts/install-bench-peers.sh');
   await withTlsBench('cmesh-bench-tls-hs-', async ({ dir, upstreams, children }) => {
     const targets: Running[] = [];
     for (const name of only as Target[]) targets.push(await start(name, dir, upstreams, children));

@@ -43,7 +43,7 @@ function httpsOk(port: number, ca: string): Promise<true | undefined> {
 
 export async function tlsProductBench(opts: { rounds: number; seconds: number; json: boolean }): Promise<void> {
   const missing = ['wrk', 'nginx'].filter((c) => !have(c));
-  if (missing.length > 0) throw new Error(`bench/tls.ts --product needs ${missing.join(', ')}: apt-get install -y ${missing.join(' ')}`);
+  if (missing.length > 0) throw new Error(`bench/tls.ts --product needs ${missing.join(', ')}: run scripts/install-bench-peers.sh`);
   await requireDocker();
   const echo = await buildFixtureImage('echo');
   const runId = newRunId('bench-tls');

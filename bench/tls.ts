@@ -2,7 +2,7 @@
 // handshakes/s (`Connection: close`, one full handshake a request: wrk does not resume sessions), each with CPU per
 // request from /proc/<pid>/stat. Both proxies are one process in front of the same 2 echo replicas (node processes),
 // with an ECDSA P-256 leaf of the local CA, TLS 1.2+. Rounds alternate the order, the report is the median ratio.
-// Run: `npx tsx bench/tls.ts [--rounds 3] [--seconds 5] [--json]`. Needs wrk and nginx (apt-get install -y wrk nginx).
+// Run: `npx tsx bench/tls.ts [--rounds 3] [--seconds 5] [--json]`. Needs wrk and nginx (scripts/install-bench-peers.sh).
 // `--product`: the same loads and HTTP/2 against the real daemon on a real project instead (bench/tls-product.ts).
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -38,7 +38,7 @@ async function serveTls(port: number, dir: string, upstreams: number[]): Promise
 }
 
 async function main({ rounds, seconds, json }: ReturnType<typeof tlsBenchArgs>): Promise<void> {
-  if (!have('wrk') || !have('nginx')) throw new Error('bench/tls.ts needs wrk and nginx: apt-get install -y wrk nginx');
+  if (!have('wrk') || !have('nginx')) throw new Error('bench/tls.ts needs wrk and nginx: run scripts/install-bench-peers.sh');
   const dir = mkdtempSync(join(tmpdir(), 'cmesh-bench-tls-'));
   const children: ChildProcess[] = [];
   const echoes: EchoProcess[] = [];
