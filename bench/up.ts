@@ -6,9 +6,10 @@
 //   (d) the engine floors of (a): the same 9 containers created and started straight through the engine API from
 //       this process, all at once, ready by Docker's healthcheck or by the test run through exec (bench/up-3x3.ts);
 //   (e) a depends_on chain with 5 s healthcheck intervals, and (f) a no-op `up -d` of it (bench/up-chain.ts), each
-//       beside its engine floor (goals: chain ≤ 0.25× compose, no-op ≤ 0.2× compose).
-// Usage: npx tsx bench/up.ts [--reps N] [--only a,b,c,e] [--no-east-west] [--json]   (a: 3×3 up with its floors,
-// b/c: the 200-container pass and RSS, e: the chain and no-op scenarios; default all; --no-east-west skips (a)'s
+//       beside its engine floor (goals: chain ≤ 0.25× compose, no-op ≤ 0.2× compose);
+//   (g) a no-op `up -d --wait` of a running service without a healthcheck beside its no-op `up -d` (up-noop-wait.ts).
+// Usage: npx tsx bench/up.ts [--reps N] [--only a,b,c,e,g] [--no-east-west] [--json]   (a: 3×3 up with its floors,
+// b/c: the 200-container pass and RSS, e: the chain and no-op scenarios, g: no-op --wait; default all; --no-east-west skips (a)'s
 // east-west run)   (needs docker-compose 1.29: apt-get install -y docker-compose)
 // Images are local (scripts/build-base-images.sh, fixtures/docker/echo); never pulls. Everything is labelled
 // dev.cmesh.test=true plus a run label and removed at the end, even on failure.
@@ -22,12 +23,13 @@ import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, TEST_LABEL } fro
 import { freePort } from '../test/helpers/free-port.ts';
 import { benchUp, composeHealthy } from './up-3x3.ts';
 import { benchBig, writeBigProject } from './up-big.ts';
+import { benchNoopWait, NOOP_WAIT_FILE } from './up-noop-wait.ts';
 import { type ChainContext, cmeshChain, composeChain, floorChain, listFloor, writeChainFile } from './up-chain.ts';
 import { benchArgs, usageError } from './args.ts';
 import { median } from './median.ts';
 
 // Strict: an unknown flag (a typo, or `--help` read as nothing) must not start every scenario with its daemon.
-const USAGE = 'usage: npx tsx bench/up.ts [--reps N] [--only a,b,c,e] [--json] [--no-east-west]';
+const USAGE = 'usage: npx tsx bench/up.ts [--reps N] [--only a,b,c,e,g] [--json] [--no-east-west]';
 const opts = benchArgs(USAGE, {
   reps: { type: 'number' },
   only: { type: 'string' },
@@ -37,9 +39,9 @@ const opts = benchArgs(USAGE, {
 const REPS = opts.reps || 5;
 const JSON_OUT = opts.json === true;
 const EAST_WEST = opts['no-east-west'] !== true;
-const ONLY = new Set((opts.only ?? 'a,b,c,e').split(','));
+const ONLY = new Set((opts.only ?? 'a,b,c,e,g').split(','));
 // A part that is not one would start the daemon and then measure nothing.
-for (const part of ONLY) if (!['a', 'b', 'c', 'e'].includes(part)) usageError(`--only takes parts a, b, c, e; got '${part}'`, USAGE);
+for (const part of ONLY) if (!['a', 'b', 'c', 'e', 'g'].includes(part)) usageError(`--only takes parts a, b, c, e, g; got '${part}'`, USAGE);
 const runId = newRunId('bench-up');
 const bigProject = `${runId}-big`;
 
@@ -170,6 +172,7 @@ async function sweep(): Promise<void> {
     await cmesh(['-p', `${runId}-${project}`, '-f', file!, 'down', '-v', '--remove-orphans'], 180_000).catch(() => undefined);
   }
   await cmesh(['-f', 'big.yaml', 'down', '-v'], 180_000).catch(() => undefined);
+  await cmesh(['-p', `${runId}-nw`, '-f', NOOP_WAIT_FILE, 'down'], 60_000).catch(() => undefined);
   await cmesh(['daemon', 'stop'], 30_000).catch(() => undefined);
   const composeProject = `${runId.replace(/-/g, '')}dc`;
   await exec('docker-compose', ['-p', composeProject, '-f', 'compose-1.29.yaml', 'down', '-t', '1'], { cwd: work }).catch(() => undefined);
@@ -235,6 +238,13 @@ async function main(): Promise<void> {
         `    engine floor (the one container list, in process): median ${noopUp.floorMedianMs} ms`,
         `    ratio cmesh/compose ${noopUp.ratio}× (goal ≤ 0.2×: ${verdict(noopUp.ratio <= 0.2)})`,
       );
+    }
+
+    if (ONLY.has('g')) {
+      log(`(g) no-op up -d --wait of a service without a healthcheck, ${REPS} rounds`);
+      const g = await benchNoopWait(context(), `${runId}-nw`, REPS, NOOPS);
+      result['noopWait'] = g.result;
+      lines.push(...g.lines);
     }
 
     if (ONLY.has('b') || ONLY.has('c')) {
