@@ -87,6 +87,28 @@ test('a no-op `up --wait` of a ready project is one container list too: the wait
   assert.deepEqual(second.replicas.map((r) => `${r.name}:${r.state}`).sort(), ['mall-api-1:running', 'mall-api-2:running']);
 });
 
+test('a no-op `up --wait` of replicas without a healthcheck that ran a while answers at once; one just restarted settles', async () => {
+  const plaza = project('plaza', [svc('app', { replicas: 2 })]);
+  const upPlaza = () => client.operation('/v1/projects/plaza/up', { project: plaza, services: [], build: 'auto', wait: true, timeoutMs: 10_000 }, () => {}) as Promise<UpAnswer>;
+  const timed = async (): Promise<{ ms: number; calls: Record<string, number> }> => {
+    const started = performance.now();
+    const calls = await callsDuring(upPlaza);
+    return { ms: performance.now() - started, calls };
+  };
+  // The first up's own wait settles 1 s: its replicas have run that long when it answers, and the daemon saw them start.
+  await upPlaza();
+  const noop = await timed();
+  assert.deepEqual(noop.calls, { listContainers: 1 }, 'the no-op’s list proves them ready: no second look after a settle');
+  assert.ok(noop.ms < 700, `answered without the 1 s settle (${noop.ms.toFixed(0)} ms)`);
+  // Stopped and started again behind cmesh's back: that run is new, so the wait settles on it again.
+  const app1 = (await engine.listContainers({ labels: { 'dev.cmesh.project': 'plaza' } })).find((c) => c.name === 'plaza-app-1')!;
+  await engine.stopContainer(app1.id);
+  await engine.startContainer(app1.id);
+  const restarted = await timed();
+  assert.ok(restarted.ms >= 900, `the restarted replica settles (${restarted.ms.toFixed(0)} ms)`);
+  assert.ok((restarted.calls['listContainers'] ?? 0) >= 2, `looked again after the settle: ${JSON.stringify(restarted.calls)}`);
+});
+
 test('a replica gone behind cmesh’s back, or a changed scale, takes the ordinary path and converges', async () => {
   // Whether the loop (woken by the engine event) or this up's own pass brings it back, the answer shows it running:
   // the one list of a no-op would have shown it missing, so that path cannot have answered.

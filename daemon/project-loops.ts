@@ -6,6 +6,7 @@ import type { DesiredProject } from './api/desired.ts';
 import type { ContainerEngine, ContainerInfo, EngineEvent, NetworkInfo, VolumeInfo } from './api/engine.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { Labels } from './api/labels.ts';
+import { ContainerStarts } from './container-starts.ts';
 import { SETTLE_WAKES_MS, SETTLING_ACTIONS, watchEngine } from './engine-watch.ts';
 import { loopMeshHooks, type ProjectMesh } from './project-mesh.ts';
 import { ProjectReconciler } from './reconcile/loop.ts';
@@ -45,6 +46,8 @@ export class ProjectLoops {
   readonly #loops = new Map<string, Entry>();
   readonly #engineListeners = new Set<(event: EngineEvent) => void>();
   readonly #abort = new AbortController();
+  /** When containers started, as this subscription saw them start: `up --wait` reads it (daemon/reconcile/ready.ts). */
+  readonly #starts = new ContainerStarts();
   #watching: Promise<void> | undefined;
 
   constructor(options: ProjectLoopsOptions) {
@@ -66,6 +69,7 @@ export class ProjectLoops {
       wake: (listener) => this.onEngineEvent((event) => {
         if (event.labels[Labels.project] === name) listener();
       }),
+      runningSince: (id) => this.#starts.runningSince(id),
       ...loopMeshHooks(this.#o.mesh, name, () => this.#o.desired(name)),
     });
     entry = { reconciler, abort };
@@ -121,6 +125,7 @@ export class ProjectLoops {
       signal,
       ...(this.#o.reconnect ? { initialMs: this.#o.reconnect.initialMs, maxMs: this.#o.reconnect.maxMs } : {}),
       onEvent: (event) => {
+        this.#starts.see(event);
         const project = event.labels[Labels.project];
         if (project) {
           this.wake(project, `engine ${event.type} ${event.action}`);
@@ -129,6 +134,7 @@ export class ProjectLoops {
         for (const listener of this.#engineListeners) listener(event);
       },
       onReconnect: () => {
+        this.#starts.forgetAll();
         for (const name of this.#loops.keys()) this.wake(name, 'engine event stream reconnected');
       },
       onError: (error) => this.#o.emit({ type: 'error', time: Date.now(), project: '', error: error.toJSON() }),

@@ -46,6 +46,8 @@ export interface ReconcilerOptions {
   rolloutHooks?: ExecuteOptions['rolloutHooks'];
   /** The project's engine events: they end depends_on and `--wait` naps early instead of waiting for the next poll. */
   wake?: WakeSource;
+  /** When the daemon saw a container's current run start (daemon/container-starts.ts), for `up --wait`'s settling. */
+  runningSince?: (id: string) => number | undefined;
   /** East-west: the gateway's image and socket directory for the planner (daemon/gateway-wiring.ts). */
   gatewayContext?: (desired: DesiredProject) => Promise<GatewayContext | undefined>;
   /** East-west: waits until the gateway answers for these services by name (gates and `up --wait`). */
@@ -142,7 +144,7 @@ export class ProjectReconciler {
     const engineReady = waitReady(this.#engine, desired, (key, service, c) => {
       const spec = desired.project.services[service];
       return this.supervisor.decide(key, restartRule(spec), c);
-    }, { wake: this.#wake, ...options, signal });
+    }, { wake: this.#wake, ...(this.#o.runningSince ? { runningSince: this.#o.runningSince } : {}), ...options, signal });
     // East-west: a meshed service is ready for its callers once its gateway answers for its name as well.
     const nameReady = this.#o.nameReady?.([...readyServices(desired, options.services)], { timeoutMs: options.timeoutMs, signal });
     return Promise.all([guard(engineReady), ...(nameReady ? [guard(nameReady)] : [])]).then(([containers]) => containers!.map(engineView));

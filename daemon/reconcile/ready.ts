@@ -24,7 +24,18 @@ export interface ReadyOptions {
   settleMs?: number;
   /** A list just taken through the same engine (a no-op `up`'s): the first look judges it instead of listing again. */
   seen?: ContainerInfo[];
+  /**
+   * When the daemon saw a container's current run start (daemon/container-starts.ts): the list does not say, and a
+   * replica known to have run `settleMs` already needs no settling wait (a no-op `up --wait` answers at once).
+   */
+  runningSince?: (id: string) => number | undefined;
 }
+
+/** The running replicas without a health proof: the latest start among them, or that one's start is not known. */
+type Unproven = { since: number } | { since: undefined };
+
+const lessProven = (u: Unproven | undefined, since: number | undefined): Unproven =>
+  u === undefined ? { since } : u.since === undefined || since === undefined ? { since: undefined } : { since: Math.max(u.since, since) };
 
 interface Problem {
   service: string;
@@ -42,9 +53,10 @@ function problemsOf(
   services: Set<string>,
   containers: ContainerInfo[],
   willRestart: WillRestart,
-): { pending: Problem[]; fatal?: Problem; unproven: boolean } {
+  runningSince: (c: ContainerInfo) => number | undefined,
+): { pending: Problem[]; fatal?: Problem; unproven: Unproven | undefined } {
   const pending: Problem[] = [];
-  let unproven = false;
+  let unproven: Unproven | undefined;
   for (const name of [...services].sort()) {
     const spec = desired.project.services[name]!;
     const wantsHealth = spec.healthcheck !== undefined && !spec.healthcheck.disable;
@@ -64,7 +76,7 @@ function problemsOf(
       if (c.state === 'paused') continue;
       if (c.state === 'running') {
         if (!wantsHealth || c.health === 'healthy' || (c.health === 'none' && !ownTest)) {
-          if (c.health !== 'healthy') unproven = true;
+          if (c.health !== 'healthy') unproven = lessProven(unproven, runningSince(c));
           continue;
         }
         pending.push({ ...at, container: c, why: c.health, unhealthy: c.health === 'unhealthy' });
@@ -124,21 +136,26 @@ export async function waitReady(
   let readySince: number | undefined;
   const nap = new Nap(options.wake);
   let seen = options.seen;
+  // Not the listing's startedAt: Docker's list has none, and the fake's is on the fake's clock, not the daemon's.
+  const since = (c: ContainerInfo): number | undefined => options.runningSince?.(c.id);
   try {
     for (;;) {
       nap.look();
       const containers = seen ?? (await engine.listContainers({ labels, all: true }));
       seen = undefined;
-      const { pending, fatal, unproven } = problemsOf(desired, services, containers, willRestart);
+      const { pending, fatal, unproven } = problemsOf(desired, services, containers, willRestart, since);
       if (fatal) {
         throw new CmeshError('CMESH_E_CONTAINER_EXITED', `${replicaId(fatal.service, fatal.replica)} ${fatal.why} and will not be restarted`, {
           hint: `its last log lines are below; more with: cmesh logs ${fatal.service}`,
           details: { services: [fatal.service], logs: await withLogs(engine, [fatal]) },
         });
       }
+      // Since when every unproven replica has run: their known starts, else since this wait first saw them all ready.
+      let settledFrom: number | undefined;
       if (pending.length === 0) {
         readySince ??= Date.now();
-        if (!unproven || Date.now() - readySince >= settleMs) return containers;
+        settledFrom = unproven?.since ?? readySince;
+        if (!unproven || Date.now() - settledFrom >= settleMs) return containers;
       } else {
         readySince = undefined;
       }
@@ -151,7 +168,7 @@ export async function waitReady(
         });
       }
       // Nap until the next change, the poll, or the end of the settling wait, whichever comes first.
-      const napMs = readySince === undefined ? (options.pollMs ?? 250) : Math.max(25, readySince + settleMs - Date.now());
+      const napMs = settledFrom === undefined ? (options.pollMs ?? 250) : Math.max(25, settledFrom + settleMs - Date.now());
       await nap.sleep(Math.min(napMs, Math.max(25, deadline - Date.now())), options.signal);
     }
   } finally {
