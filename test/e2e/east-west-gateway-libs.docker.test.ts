@@ -4,6 +4,8 @@
 // call a service by name: the planner keeps the gateway (its identity leaves the libraries out), the daemon delivers a
 // runtime directory with them to /run/cmesh, and the supervisor swaps the worker onto it through its loader. Asserted:
 // 0 failed calls, the same container, the new worker maps the delivered libc (/proc/<pid>/maps), not the image's.
+// Then that runtime breaks (its node an empty file: the loader exits 127) and the worker is killed: the supervisor
+// tries it 3 times, falls back to the image's node, says so once, and the callers are served again.
 // Traffic only to containers on the network this test's project created.
 
 import assert from 'node:assert/strict';
@@ -13,7 +15,7 @@ import { after, before, test } from 'node:test';
 import { linkedObjects } from '../../daemon/gateway-runtime.ts';
 import { type CmeshCli, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, dockerTestFile, newRunId, requireDocker, run } from '../helpers/docker.ts';
-import { eastWestCaller, gatewayId as gatewayOf, meshedWebCompose } from '../helpers/east-west.ts';
+import { eastWestCaller, failedCount, gatewayId as gatewayOf, type LoadResult, meshedWebCompose, mixedLoad } from '../helpers/east-west.ts';
 import { loaderOf, otherImageTag, runtimeName, swapUnderLoad, teardownWithNewImage, workersOf } from '../helpers/gateway-runtime.ts';
 
 await dockerTestFile();
@@ -28,6 +30,8 @@ const daemonEnv: NodeJS.ProcessEnv = {};
 let madeWith: string | undefined;
 /** The gateway image with the new libc: made by this test only (unique bytes), removed after it. */
 let newLibsImage: string | undefined;
+/** The runtime directory the first test's swap delivered (with the new libc). */
+let deliveredRuntime: string | undefined;
 
 const caller = eastWestCaller(runId, `${project}_default`);
 
@@ -59,6 +63,7 @@ test('new host libraries under load: the same gateway container, its worker on t
   await appendFile(join(updates, basename(libc)), `\n# ${runId}\n`);
   const newRt = await runtimeName({ CMESH_GATEWAY_LIBS: updates });
   assert.notEqual(newRt, hostRt);
+  deliveredRuntime = newRt;
 
   const { result, swapped } = await swapUnderLoad({ cli: cli!, caller, gateway, name: `${runId}-libs-load`, loadMs: LOAD_MS, runtime: newRt, daemonEnv, set: { CMESH_GATEWAY_LIBS: updates } });
   assert.ok(swapped < result.endedAt - 1000, `the swap happened inside the load window (${result.endedAt - swapped} ms before its end)`);
@@ -80,4 +85,33 @@ test('new host libraries under load: the same gateway container, its worker on t
   assert.ok(newLibsImage && newLibsImage !== madeWith, `another image tag for the new libraries (${newLibsImage} vs ${madeWith})`);
   await cli!.ok(['up', '-d', '--wait', '--timeout', '60'], 120_000);
   assert.equal(await gatewayOf(project), gateway, 'still the same gateway container after another up');
+});
+
+test('the delivered runtime breaks: after 3 early exits the worker runs on the image node, logged once, calls served', async () => {
+  assert.ok(deliveredRuntime, 'the first test delivered a runtime');
+  const gateway = await gatewayOf(project);
+  assert.ok(gateway, 'the gateway runs');
+  const rt = `/run/cmesh/${deliveredRuntime}`;
+  assert.match(await run(['logs', gateway]), new RegExp(`at ${rt}/node through the loader ${rt}/ld\\.so`), 'the worker names its loader and node');
+  // Renamed aside, never written: the runtime's files are hard links of the host's node and libraries.
+  const breakIt = `const fs=require('fs');fs.renameSync('${rt}/node','${rt}/node.broken');fs.writeFileSync('${rt}/node','',{mode:0o755})`;
+  await run(['exec', gateway, '/usr/local/bin/node', '-e', breakIt]);
+  const killWorkers = `const fs=require('fs');for(const p of fs.readdirSync('/proc')){if(!/^\\d+$/.test(p))continue;try{if(/worker-[0-9a-f]{16}\\.mjs/.test(fs.readFileSync('/proc/'+p+'/cmdline','utf8')))process.kill(+p,'SIGKILL')}catch{}}`;
+  await run(['exec', gateway, '/usr/local/bin/node', '-e', killWorkers]);
+  const fallback = "starting it on the supervisor's node /usr/local/bin/node from now on";
+  const logs = await until('the supervisor to fall back to its own node', 30_000, async () => {
+    const out = await run(['logs', gateway]);
+    return out.includes(fallback) ? out : undefined;
+  }, 250);
+  assert.equal(logs.split(fallback).length - 1, 1, 'the fallback is logged once');
+  assert.match(logs, new RegExp(`exited 3 times in a row soon after it started on ${rt} \\(last: 127 after \\d+ ms\\)`));
+  const [worker] = await until('the worker on the image node', 20_000, async () => {
+    const workers = await workersOf(gateway);
+    return workers.length === 1 && workers[0]!.exe === '/usr/local/bin/node' ? workers : undefined;
+  }, 250);
+  assert.ok(worker);
+  const result = (await caller(mixedLoad('web', 3000, 4000), 60_000, `${runId}-fallback-load`)) as LoadResult;
+  process.stdout.write(`# after the fallback: keep-alive ${result.keepAlive.ok} ok, ${failedCount(result.keepAlive)} failed; fresh ${result.fresh.ok} ok, ${failedCount(result.fresh)} failed\n`);
+  assert.deepEqual({ keepAlive: result.keepAlive.fails, fresh: result.fresh.fails }, { keepAlive: {}, fresh: {} }, 'no failed call on the fallback');
+  assert.ok(result.keepAlive.ok > 50 && result.fresh.ok > 50, `calls served on the fallback (${result.keepAlive.ok} keep-alive, ${result.fresh.ok} fresh)`);
 });
