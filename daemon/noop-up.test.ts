@@ -99,7 +99,7 @@ test('a no-op `up --wait` of replicas without a healthcheck that ran a while ans
   await upPlaza();
   const noop = await timed();
   assert.deepEqual(noop.calls, { listContainers: 1 }, 'the no-op’s list proves them ready: no second look after a settle');
-  assert.ok(noop.ms < 900, `answered without the 1 s settle (${noop.ms.toFixed(0)} ms)`);
+  // No upper time bound here: on a loaded host it would flake; the single list above is the proof (a settle looks again).
   // Stopped and started again behind cmesh's back: that run is new, so the wait settles on it again.
   const app1 = (await engine.listContainers({ labels: { 'dev.cmesh.project': 'plaza' } })).find((c) => c.name === 'plaza-app-1')!;
   await engine.stopContainer(app1.id);
