@@ -30,6 +30,9 @@ export interface GatewayOptions {
 /** A bound port; `users`, the fingerprint of each service it was bound for. */
 type Bound = { users: string[]; close: () => Promise<void>; listeners: Map<string, ProxyListener> };
 
+/** While draining, how often idle keep-alive client connections are closed. */
+const IDLE_CLOSE_MS = 100;
+
 const dockerDns = async (container: string): Promise<string> => (await lookup(container.slice(0, 12), { family: 4 })).address;
 
 export class Gateway {
@@ -73,8 +76,20 @@ export class Gateway {
    * callers leave for the successor on their own instead of racing a closed idle socket. TCP connections are untouched.
    */
   startDraining(): void {
+    if (this.#draining) return;
     this.#draining = true;
     for (const b of this.#bound.values()) drainListeners(b);
+    // A caller idle on a keep-alive connection gets no answer to carry the close: end it here, while it can still see
+    // the FIN (once the container is gone its next request would go nowhere).
+    const timer = setInterval(() => {
+      for (const b of this.#bound.values()) for (const l of b.listeners.values()) if (l.proxy.kind === 'http') l.proxy.closeIdleConnections();
+    }, IDLE_CLOSE_MS);
+    timer.unref();
+    this.#o.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+  }
+
+  get draining(): boolean {
+    return this.#draining;
   }
 
   get table(): GatewayTable | undefined {
@@ -210,9 +225,12 @@ export class Gateway {
     for (const [port, b] of this.#bound) {
       const want = byPort.get(port);
       // The same services, or fewer (one left the project), keep the listener: re-binding would refuse connections.
-      if (want?.every((u) => b.users.includes(fingerprint(u)))) continue;
+      // A lone service's names pick nothing (only a shared port dispatches by Host): a gateway being replaced because
+      // of them gets the new table first and must keep serving meanwhile.
+      const named = want !== undefined && (want.length > 1 || b.users.length > 1);
+      if (want?.every((u) => b.users.includes(fingerprint(u, named)))) continue;
       // Connections to the port are refused until it is bound again: say why, it is visible to callers.
-      this.#o.log?.(`re-binding port ${port}: ${want ? `its services changed (${want.map(fingerprint).filter((f) => !b.users.includes(f)).join(' ')})` : 'no service on it'}`);
+      this.#o.log?.(`re-binding port ${port}: ${want ? `its services changed (${want.map((u) => fingerprint(u, named)).filter((f) => !b.users.includes(f)).join(' ')})` : 'no service on it'}`);
       this.#bound.delete(port);
       await b.close();
     }
@@ -242,7 +260,7 @@ export class Gateway {
       onRequest: (e: AccessLogEntry) => this.#count(e),
     });
     const listeners = new Map<string, ProxyListener>();
-    const fingerprints = users.map(fingerprint);
+    const fingerprints = users.map((u) => fingerprint(u, users.length > 1));
     if (users.length === 1) {
       const { svc, protocol } = users[0]!;
       const listener = await publishService(proxyFor(svc, protocol), { host, port });
@@ -266,6 +284,6 @@ function drainListeners(b: Bound): void {
 }
 
 /** What a service's listener on a port is built from; the proxy reads its settings once, so a change rebinds. */
-function fingerprint({ svc, protocol }: { svc: GatewayService; protocol: 'http' | 'tcp' }): string {
-  return JSON.stringify([svc.name, svc.names, protocol, { ...svc.mesh, health: undefined, weights: undefined, weight: undefined, lb: undefined }]);
+function fingerprint({ svc, protocol }: { svc: GatewayService; protocol: 'http' | 'tcp' }, named: boolean): string {
+  return JSON.stringify([svc.name, named ? svc.names : [], protocol, { ...svc.mesh, health: undefined, weights: undefined, weight: undefined, lb: undefined }]);
 }

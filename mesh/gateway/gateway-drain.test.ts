@@ -1,0 +1,95 @@
+// A gateway being replaced start-first: it takes the new table (a service's names changed) without re-binding its
+// port, and once told to drain its answers carry `Connection: close` and idle keep-alive connections are closed.
+
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { after, test } from 'node:test';
+import { GATEWAY_PROTOCOL_VERSION, type GatewayService, type GatewayTable } from '../../daemon/api/gateway-control.ts';
+import { Gateway } from './gateway.ts';
+
+const abort = new AbortController();
+const closers: (() => Promise<void>)[] = [];
+after(async () => {
+  abort.abort();
+  for (const c of closers) await c();
+});
+
+/** A port free on both loopback addresses: the gateway listens on .1, the replica on .2 (same port, as in a container). */
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const web = (port: number, names: string[]): GatewayService => ({
+  name: 'web',
+  names,
+  ports: [{ port, protocol: 'http' }],
+  mesh: {
+    lb: 'round-robin',
+    protocol: 'http',
+    weights: [],
+    weight: 1,
+    health: { path: '/', intervalMs: 60_000, timeoutMs: 500, rise: 1, fall: 3, port },
+    retries: 1,
+    timeouts: { connectMs: 500, requestMs: 5000, idleMs: 60_000 },
+    accessLog: false,
+    healthExplicit: false,
+  },
+  desired: 1,
+  replicas: [{ id: 'web#1', replica: 1, container: 'abcdefabcdef', state: 'running', draining: false, healthy: true }],
+});
+
+const table = (service: GatewayService): GatewayTable => ({ type: 'table', version: GATEWAY_PROTOCOL_VERSION, project: 'p', services: [service] });
+
+function get(agent: http.Agent, port: number): Promise<{ status: number; connection: string | undefined; socket: net.Socket }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent, headers: { host: 'web' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection, socket: req.socket! }));
+    });
+    req.on('error', reject);
+  });
+}
+
+test('a names change on a lone port keeps the listener; draining closes keep-alive connections, busy and idle', async () => {
+  const port = await freePort();
+  const replica = http.createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => replica.listen(port, '127.0.0.2', r));
+  closers.push(() => new Promise((r) => replica.close(() => r())));
+  const gateway = new Gateway({ signal: abort.signal, host: '127.0.0.1', resolve: async () => '127.0.0.2' });
+  closers.unshift(() => gateway.close());
+  await gateway.apply(table(web(port, ['web'])));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  closers.push(async () => agent.destroy());
+  const first = await get(agent, port);
+  assert.equal(first.status, 200);
+  assert.notEqual(first.connection, 'close');
+  // The new table a replacement brings (web got a compose alias): the same listener, the same connection.
+  await gateway.apply(table(web(port, ['web', 'www'])));
+  const second = await get(agent, port);
+  assert.equal(second.socket, first.socket, 'the keep-alive connection survived the table');
+  assert.deepEqual(gateway.serving(), ['web']);
+  // Told to drain: the next answer says Connection: close, so the caller looks the name up again.
+  gateway.startDraining();
+  const third = await get(agent, port);
+  assert.equal(third.status, 200);
+  assert.equal(third.connection, 'close');
+  // A connection that sits idle is closed by the gateway (it would get no answer to carry the close).
+  const idle = await new Promise<net.Socket>((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 2000);
+    idle.on('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+    idle.resume();
+  });
+  assert.ok(closed, 'idle connection closed while draining');
+});
