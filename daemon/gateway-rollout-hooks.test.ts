@@ -1,6 +1,7 @@
 // The hub's side of a start-first gateway replacement: the new container counts as serving only on its own report
 // (by hostname) with a listener and a routable replica per service; the old one is named in the drain list, and the
-// drain resolves once it says it drains with nothing in flight (bounded), then it leaves the list.
+// drain resolves once it says it drains with nothing in flight (bounded); then in the retire list until it says its
+// listeners are closed; then it leaves both.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -50,7 +51,7 @@ test('drain: named in the list (published), resolves once it drains with nothing
   const hooks = drains.hooks('p', { reportOf: (h) => reports.get(h), publish: () => published++ });
   const started = Date.now();
   const done = hooks.drain('old', 5000);
-  assert.deepEqual(drains.list('p'), ['old']);
+  assert.deepEqual(drains.lists('p'), { drain: ['old'], retire: [] });
   assert.equal(published, 1);
   // It says it drains, still with requests in flight; then they finish.
   setTimeout(() => reports.set('old', report('old', { draining: true, services: [row('web', true, 2)] })), 50);
@@ -58,9 +59,16 @@ test('drain: named in the list (published), resolves once it drains with nothing
   await done;
   const took = Date.now() - started;
   assert.ok(took >= 790 && took < 3000, `drained after ${took} ms`);
+  // Then its listeners close: named in the retire list too, done once it reports them closed.
+  const retired = hooks.retire('old', 5000);
+  assert.deepEqual(drains.lists('p'), { drain: ['old'], retire: ['old'] });
+  setTimeout(() => reports.set('old', report('old', { draining: true, retired: true, services: [row('web', true, 0)] })), 200);
+  const t0 = Date.now();
+  await retired;
+  assert.ok(Date.now() - t0 >= 190, 'waited for the report');
   hooks.forget('old');
-  assert.deepEqual(drains.list('p'), []);
-  assert.equal(published, 2);
+  assert.deepEqual(drains.lists('p'), { drain: [], retire: [] });
+  assert.equal(published, 3);
 });
 
 test('drain is bounded: a gateway that keeps requests in flight is let go after the grace', async () => {

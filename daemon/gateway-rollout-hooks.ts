@@ -31,16 +31,23 @@ export function servingAll(report: GatewayStats | undefined, services: readonly 
 
 const idle = (report: GatewayStats): boolean => report.services.every((s) => s.replicas.every((r) => r.inFlight === 0));
 
-/** Per project, the gateway containers being drained; the table names them (GatewayTableExtras.drain). */
+/** Per project, the gateway containers being drained and retired; the table names them (GatewayTableExtras). */
 export class GatewayDrains {
-  readonly #draining = new Map<string, Set<string>>();
+  /** project → host → retired (its listeners close) or only draining. */
+  readonly #hosts = new Map<string, Map<string, boolean>>();
 
-  list(project: string): string[] {
-    return [...(this.#draining.get(project) ?? [])];
+  lists(project: string): { drain: string[]; retire: string[] } {
+    const hosts = [...(this.#hosts.get(project) ?? [])];
+    return { drain: hosts.map(([h]) => h), retire: hosts.filter(([, retired]) => retired).map(([h]) => h) };
   }
 
   clear(project: string): void {
-    this.#draining.delete(project);
+    this.#hosts.delete(project);
+  }
+
+  #mark(project: string, host: string, retired: boolean): void {
+    const hosts = this.#hosts.get(project) ?? new Map<string, boolean>();
+    this.#hosts.set(project, hosts.set(host, retired));
   }
 
   hooks(project: string, deps: GatewayRolloutDeps): GatewayRolloutHooks {
@@ -54,8 +61,7 @@ export class GatewayDrains {
         return false;
       },
       drain: async (host, graceMs) => {
-        const set = this.#draining.get(project) ?? new Set<string>();
-        this.#draining.set(project, set.add(host));
+        this.#mark(project, host, false);
         deps.publish();
         const since = Date.now();
         const deadline = since + graceMs;
@@ -69,10 +75,20 @@ export class GatewayDrains {
           await sleep(POLL_MS);
         }
       },
+      retire: async (host, graceMs) => {
+        this.#mark(project, host, true);
+        deps.publish();
+        const deadline = Date.now() + graceMs;
+        for (let report = deps.reportOf(host); report && Date.now() < deadline; report = deps.reportOf(host)) {
+          // An older gateway that cannot retire: its listeners stay until the container goes.
+          if (report.retired || report.draining === undefined) return;
+          await sleep(POLL_MS);
+        }
+      },
       forget: (host) => {
-        const set = this.#draining.get(project);
-        if (!set?.delete(host)) return;
-        if (set.size === 0) this.#draining.delete(project);
+        const hosts = this.#hosts.get(project);
+        if (!hosts?.delete(host)) return;
+        if (hosts.size === 0) this.#hosts.delete(project);
         deps.publish();
       },
     };

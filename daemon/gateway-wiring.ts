@@ -238,8 +238,8 @@ export class EastWestRuntime {
   #publish(project: string): void {
     const desired = this.#desired.get(project);
     if (!desired) return;
-    const drain = this.#drains.list(project);
-    const extras = { worker: this.#workers.get(project), faults: this.#o.faults?.(project), placement: this.#placement.get(project), drain };
+    const { drain, retire } = this.#drains.lists(project);
+    const extras = { worker: this.#workers.get(project), faults: this.#o.faults?.(project), placement: this.#placement.get(project), drain, retire };
     this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), extras));
   }
 }

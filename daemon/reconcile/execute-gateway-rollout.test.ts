@@ -54,6 +54,9 @@ function hub(log: string[], serves = true): GatewayRolloutHooks {
     drain: async (host) => {
       log.push(`drain ${host}`);
     },
+    retire: async (host) => {
+      log.push(`retire ${host}`);
+    },
     forget: (host) => log.push(`forget ${host}`),
   };
 }
@@ -85,7 +88,8 @@ for (const r of reasons) {
     assert.equal(after[0]!.state, 'running');
     const newHost = after[0]!.id.slice(0, 12);
     const served = r.name === 'a service leaving it' ? 'web' : 'api,web';
-    assert.deepEqual(log, [`serving? ${newHost} ${served}`, `drain ${old!.id.slice(0, 12)}`, `forget ${old!.id.slice(0, 12)}`]);
+    const was = old!.id.slice(0, 12);
+    assert.deepEqual(log, [`serving? ${newHost} ${served}`, `drain ${was}`, `retire ${was}`, `forget ${was}`]);
     // Engine order: the new one created and started, the old one out of DNS (disconnect) before it is removed, then the rename.
     const subject = (arg: unknown) => (typeof arg === 'object' && arg !== null && 'name' in arg ? String(arg.name) : String(arg));
     const calls = engine.calls.slice(from).map((c) => `${c.method} ${subject(c.args[0])}`);

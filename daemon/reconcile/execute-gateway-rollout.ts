@@ -1,7 +1,8 @@
 // Replaces a running east-west gateway start-first: the new container under `<name>-next` beside the old one (Docker
 // DNS answers the names with both), gated on its `serving` report; then the old one drains (`Connection: close`, idle
-// keep-alive connections closed, in-flight work finishes), leaves its networks (out of DNS before anything is cut),
-// goes, and the new one takes the canonical name. A new gateway that never serves is removed: the old one serves on.
+// keep-alive connections closed), closes its listeners (a caller that got both addresses from DNS goes on to the new
+// one; in-flight work finishes), leaves its networks, goes, and the new one takes the canonical name. A new gateway
+// that never serves is removed: the old one serves on.
 
 import { parseGatewayServices, GATEWAY_SERVICES_LABEL } from '../api/east-west-placement.ts';
 import { CmeshError, isCmeshError } from '../api/errors.ts';
@@ -57,8 +58,8 @@ async function serves(ctx: ActionContext, a: Recreate, next: ContainerRef, timeo
 }
 
 /**
- * The old gateway out of DNS first (it leaves each network: the engine drops its names there before its address),
- * then removed. In-flight work had its drain; what still runs on it is cut, as a stop would cut it.
+ * The old gateway (drained, its listeners closed) out of DNS first (it leaves each network: the engine drops its names
+ * there before its address), then removed. What still runs on it past the drain bound is cut, as a stop would cut it.
  */
 async function retire(ctx: ActionContext, old: ContainerRef, stopTimeoutSec: number): Promise<void> {
   const info = await ctx.engine.inspectContainer(old.id);
@@ -102,7 +103,9 @@ export async function replaceGateway(ctx: ActionContext, a: Recreate, start: (ct
     });
   }
   emitRollout(ctx, 'progress', `${next.name} serves, draining ${a.target.name}`, index);
-  await ctx.gatewayRollout?.drain(hostOf(a.target), r.drainMs);
+  const old = hostOf(a.target);
+  await ctx.gatewayRollout?.drain(old, r.drainMs);
+  await ctx.gatewayRollout?.retire(old, r.drainMs);
   await retire(ctx, a.target, a.stopTimeoutSec);
   await ctx.engine.renameContainer(next.id, a.spec.name);
   emitContainer(ctx, 'adopted', { ...next, name: a.spec.name });

@@ -178,6 +178,11 @@ export interface GatewayRolloutHooks {
   waitServing(host: string, services: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
   /** Tells gateway `host` to drain (`Connection: close`) and resolves once nothing is in flight there, at most `graceMs`. */
   drain(host: string, graceMs: number): Promise<void>;
+  /**
+   * Tells gateway `host` (drained) to close its listeners, so callers that got both addresses go to the new one, and
+   * resolves once it says its in-flight work is done, at most `graceMs`.
+   */
+  retire(host: string, graceMs: number): Promise<void>;
   /** `host` is gone (removed, or given up): it leaves the drain list. */
   forget(host: string): void;
 }

@@ -1,5 +1,6 @@
 // A gateway being replaced start-first: it takes the new table (a service's names changed) without re-binding its
-// port, and once told to drain its answers carry `Connection: close` and idle keep-alive connections are closed.
+// port, and once told to drain its answers carry `Connection: close` and idle keep-alive connections are closed; once
+// retired its listeners close.
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -92,4 +93,13 @@ test('a names change on a lone port keeps the listener; draining closes keep-ali
     idle.resume();
   });
   assert.ok(closed, 'idle connection closed while draining');
+  // Retired: its listener closes (a caller with both addresses goes on to the other); refused, and not bound again
+  // by the periodic sync; unretired, it listens again.
+  await gateway.retire();
+  await assert.rejects(get(agent, port), /ECONNREFUSED/);
+  await gateway.apply(table(web(port, ['web', 'www'])));
+  await assert.rejects(get(agent, port), /ECONNREFUSED/);
+  assert.deepEqual(gateway.serving(), []);
+  await gateway.unretire();
+  assert.equal((await get(agent, port)).status, 200);
 });

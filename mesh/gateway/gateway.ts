@@ -11,6 +11,7 @@ import { type AccessLogEntry, createHttpProxy, ProxyListener, publishService, ty
 import { Registry } from '../registry.ts';
 import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { GatewayPolicies } from './gateway-policy.ts';
+import { type Bound, closeIdle, drainListeners, fingerprint } from './bound-port.ts';
 import { HostDispatcher } from './host-dispatch.ts';
 import { RequestCounts } from './request-counts.ts';
 
@@ -27,12 +28,8 @@ export interface GatewayOptions {
   rand?: () => number;
 }
 
-/** A bound port; `users`, the fingerprint of each service it was bound for. */
-type Bound = { users: string[]; close: () => Promise<void>; listeners: Map<string, ProxyListener> };
-
 /** While draining, how often idle keep-alive client connections are closed. */
 const IDLE_CLOSE_MS = 100;
-
 const dockerDns = async (container: string): Promise<string> => (await lookup(container.slice(0, 12), { family: 4 })).address;
 
 export class Gateway {
@@ -51,6 +48,8 @@ export class Gateway {
   #reresolve = false;
   /** A successor serves (supervisor.ts): HTTP answers carry `Connection: close` so keep-alive callers move over. */
   #draining = false;
+  /** Its listeners are closed for good: its successor serves (retire()). */
+  #retired = false;
 
   constructor(options: GatewayOptions) {
     this.#o = options;
@@ -82,7 +81,7 @@ export class Gateway {
     // A caller idle on a keep-alive connection gets no answer to carry the close: end it here, while it can still see
     // the FIN (once the container is gone its next request would go nowhere).
     const timer = setInterval(() => {
-      for (const b of this.#bound.values()) for (const l of b.listeners.values()) if (l.proxy.kind === 'http') l.proxy.closeIdleConnections();
+      for (const b of this.#bound.values()) closeIdle(b);
     }, IDLE_CLOSE_MS);
     timer.unref();
     this.#o.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
@@ -90,6 +89,25 @@ export class Gateway {
 
   get draining(): boolean {
     return this.#draining;
+  }
+
+  /**
+   * Its successor serves and this one drained: its listeners close (new connections are refused, so a caller that got
+   * both addresses from DNS goes on to the other one), in-flight work finishes within the listeners' drain bound.
+   * Nothing is bound again until unretire() (the daemon named it by mistake, or a new daemon kept it after all).
+   */
+  async retire(): Promise<void> {
+    this.#retired = true;
+    await this.close();
+  }
+
+  unretire(): Promise<void> {
+    this.#retired = false;
+    return this.#kick(false);
+  }
+
+  get retired(): boolean {
+    return this.#retired;
   }
 
   get table(): GatewayTable | undefined {
@@ -220,6 +238,7 @@ export class Gateway {
   }
 
   async #syncListeners(table: GatewayTable): Promise<void> {
+    if (this.#retired) return;
     const byPort = new Map<number, { svc: GatewayService; protocol: 'http' | 'tcp' }[]>();
     for (const svc of table.services) for (const p of svc.ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), { svc, protocol: p.protocol }]);
     for (const [port, b] of this.#bound) {
@@ -277,13 +296,4 @@ export class Gateway {
     await dispatcher.listen(host);
     return { users: fingerprints, listeners, close: () => dispatcher.close() };
   }
-}
-
-function drainListeners(b: Bound): void {
-  for (const l of b.listeners.values()) if (l.proxy.kind === 'http') l.proxy.startDraining();
-}
-
-/** What a service's listener on a port is built from; the proxy reads its settings once, so a change rebinds. */
-function fingerprint({ svc, protocol }: { svc: GatewayService; protocol: 'http' | 'tcp' }, named: boolean): string {
-  return JSON.stringify([svc.name, named ? svc.names : [], protocol, { ...svc.mesh, health: undefined, weights: undefined, weight: undefined, lb: undefined }]);
 }

@@ -66,6 +66,12 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
         gateway.startDraining();
         sendStats();
       }
+      // …and once drained, its listeners close: a caller that got both addresses goes on to the successor's.
+      const retire = all.retire?.includes(host) ?? false;
+      if (retire !== gateway.retired) {
+        log(retire ? 'retiring: closing the listeners, the new gateway container serves' : 'not retired after all: listening again');
+        void (retire ? gateway.retire() : gateway.unretire()).then(sendStats);
+      }
       const table = { ...all, services: all.services.filter((s) => (s.gateway ?? 0) === index) };
       // Decided now, not when the apply resolves: more tables may arrive meanwhile.
       const first = tables++ === 0;
@@ -94,6 +100,7 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
       ...(index === 0 ? {} : { gateway: index }),
       host,
       ...(gateway.draining ? { draining: true } : {}),
+      ...(gateway.retired ? { retired: true } : {}),
       time: Date.now(),
       services: gateway.rows(),
       warnings: gateway.warnings(),
