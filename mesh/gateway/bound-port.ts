@@ -1,22 +1,28 @@
 // A port the gateway listens on, and what it was bound for: a listener per service (several behind one Host
 // dispatcher when HTTP services share the port).
 
+import type net from 'node:net';
 import type { GatewayService } from '../../daemon/api/gateway-control.ts';
 import type { ProxyListener } from '../proxy/index.ts';
 
-/** A bound port; `users`, the fingerprint of each service it was bound for. */
-export type Bound = { users: string[]; close: () => Promise<void>; listeners: Map<string, ProxyListener> };
+/** A bound port; `users`, the fingerprint of each service it was bound for; `server`, the one that accepts. */
+export type Bound = {
+  users: string[];
+  close: () => Promise<void>;
+  listeners: Map<string, ProxyListener>;
+  server: net.Server;
+  /** On a port shared by Host: the services' names changed (their listeners stay). */
+  rename?: (services: GatewayService[]) => void;
+};
 
 export function drainListeners(b: Bound): void {
   for (const l of b.listeners.values()) if (l.proxy.kind === 'http') l.proxy.startDraining();
 }
 
-/** Closes the HTTP client connections that wait for a request (keep-alive) on every listener of the port. */
-export function closeIdle(b: Bound): void {
-  for (const l of b.listeners.values()) if (l.proxy.kind === 'http') l.proxy.closeIdleConnections();
-}
-
-/** What a service's listener on a port is built from; the proxy reads its settings once, so a change rebinds. */
-export function fingerprint({ svc, protocol }: { svc: GatewayService; protocol: 'http' | 'tcp' }, named: boolean): string {
-  return JSON.stringify([svc.name, named ? svc.names : [], protocol, { ...svc.mesh, health: undefined, weights: undefined, weight: undefined, lb: undefined }]);
+/**
+ * What a service's listener on a port is built from; the proxy reads its settings once, so a change rebinds. Not its
+ * names: they only pick the listener on a shared port, and the dispatcher takes new ones in place (Bound.rename).
+ */
+export function fingerprint({ svc, protocol }: { svc: GatewayService; protocol: 'http' | 'tcp' }): string {
+  return JSON.stringify([svc.name, protocol, { ...svc.mesh, health: undefined, weights: undefined, weight: undefined, lb: undefined }]);
 }

@@ -11,7 +11,7 @@ import { type AccessLogEntry, createHttpProxy, ProxyListener, publishService, ty
 import { Registry } from '../registry.ts';
 import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { GatewayPolicies } from './gateway-policy.ts';
-import { type Bound, closeIdle, drainListeners, fingerprint } from './bound-port.ts';
+import { type Bound, drainListeners, fingerprint } from './bound-port.ts';
 import { HostDispatcher } from './host-dispatch.ts';
 import { RequestCounts } from './request-counts.ts';
 
@@ -28,8 +28,8 @@ export interface GatewayOptions {
   rand?: () => number;
 }
 
-/** While draining, how often idle keep-alive client connections are closed. */
-const IDLE_CLOSE_MS = 100;
+/** A retiring gateway stops accepting this long before it closes its connections: those just accepted get answered. */
+const RETIRE_SETTLE_MS = 300;
 const dockerDns = async (container: string): Promise<string> => (await lookup(container.slice(0, 12), { family: 4 })).address;
 
 export class Gateway {
@@ -75,16 +75,8 @@ export class Gateway {
    * callers leave for the successor on their own instead of racing a closed idle socket. TCP connections are untouched.
    */
   startDraining(): void {
-    if (this.#draining) return;
     this.#draining = true;
     for (const b of this.#bound.values()) drainListeners(b);
-    // A caller idle on a keep-alive connection gets no answer to carry the close: end it here, while it can still see
-    // the FIN (once the container is gone its next request would go nowhere).
-    const timer = setInterval(() => {
-      for (const b of this.#bound.values()) closeIdle(b);
-    }, IDLE_CLOSE_MS);
-    timer.unref();
-    this.#o.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
   }
 
   get draining(): boolean {
@@ -98,6 +90,10 @@ export class Gateway {
    */
   async retire(): Promise<void> {
     this.#retired = true;
+    // New connections are refused from here (a caller with both addresses moves on); idle keep-alive ones are closed
+    // and what is in flight finishes within the listeners' drain bound.
+    for (const b of this.#bound.values()) b.server.close(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, RETIRE_SETTLE_MS));
     await this.close();
   }
 
@@ -246,10 +242,13 @@ export class Gateway {
       // The same services, or fewer (one left the project), keep the listener: re-binding would refuse connections.
       // A lone service's names pick nothing (only a shared port dispatches by Host): a gateway being replaced because
       // of them gets the new table first and must keep serving meanwhile.
-      const named = want !== undefined && (want.length > 1 || b.users.length > 1);
-      if (want?.every((u) => b.users.includes(fingerprint(u, named)))) continue;
+      // Only Host names changed (a compose alias, on a gateway being replaced for it): the dispatcher takes them in place.
+      if (want?.every((u) => b.users.includes(fingerprint(u)))) {
+        b.rename?.(want.map((u) => u.svc));
+        continue;
+      }
       // Connections to the port are refused until it is bound again: say why, it is visible to callers.
-      this.#o.log?.(`re-binding port ${port}: ${want ? `its services changed (${want.map((u) => fingerprint(u, named)).filter((f) => !b.users.includes(f)).join(' ')})` : 'no service on it'}`);
+      this.#o.log?.(`re-binding port ${port}: ${want ? `its services changed (${want.map(fingerprint).filter((f) => !b.users.includes(f)).join(' ')})` : 'no service on it'}`);
       this.#bound.delete(port);
       await b.close();
     }
@@ -279,12 +278,12 @@ export class Gateway {
       onRequest: (e: AccessLogEntry) => this.#count(e),
     });
     const listeners = new Map<string, ProxyListener>();
-    const fingerprints = users.map((u) => fingerprint(u, users.length > 1));
+    const fingerprints = users.map(fingerprint);
     if (users.length === 1) {
       const { svc, protocol } = users[0]!;
       const listener = await publishService(proxyFor(svc, protocol), { host, port });
       listeners.set(svc.name, listener);
-      return { users: fingerprints, listeners, close: () => listener.close() };
+      return { users: fingerprints, listeners, server: listener.server, close: () => listener.close() };
     }
     // Only HTTP services share a port (api/east-west.ts leaves TCP collisions out): tell them apart by Host.
     const routes = users.map(({ svc }) => {
@@ -294,6 +293,7 @@ export class Gateway {
     });
     const dispatcher = new HostDispatcher(port, routes);
     await dispatcher.listen(host);
-    return { users: fingerprints, listeners, close: () => dispatcher.close() };
+    const rename = (svcs: GatewayService[]) => dispatcher.rename(new Map(svcs.map((svc) => [listeners.get(svc.name)!, svc.names])));
+    return { users: fingerprints, listeners, server: dispatcher.server, rename, close: () => dispatcher.close() };
   }
 }

@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { loadavg } from 'node:os';
 import { projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
 import { newRunId, dockerTestFile } from '../helpers/docker.ts';
+import { run } from '../helpers/docker.ts';
 import { aliasesOf, type Call, eastWestCaller, echoSuite, failedCount, gatewayIds, httpCalls, type LoadResult, loadStarted, mixedLoad } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 
@@ -38,6 +39,29 @@ function compose(s: Shape): string {
   const service = (name: string, replicas: number, extra: string, mesh: string) =>
     `  ${name}:\n    image: ${suite.echo}\n    deploy: { replicas: ${replicas} }\n    environment: { SERVICE_NAME: ${name} }\n    expose: ["3000"]\n${extra}    x-cmesh: { ${probe}${mesh} }\n${serviceLabels(runId)}`;
   return `name: ${project}\nservices:\n${service('web', 2, aliases, '')}${service('api', 1, '', s.apiOut ? ', mesh: false' : '')}`;
+}
+
+/** mixedLoad that also notes when each failure happened (ms into the load), to set beside the gateways' logs. */
+const timedLoad = (ms: number): string =>
+  mixedLoad('web', 3000, ms, { keepAlive: 4, fresh: 2 }).replace(
+    'm.fails[err] = (m.fails[err] || 0) + 1;',
+    'm.fails[err] = (m.fails[err] || 0) + 1; (m.failedAt = m.failedAt || []).push(err + "@" + new Date().toISOString());',
+  );
+
+/** Every gateway container's log, kept as last seen: the replaced ones are gone by the time a failure is read. */
+function followGatewayLogs(): { stop: () => void; logs: Map<string, string> } {
+  const logs = new Map<string, string>();
+  let on = true;
+  void (async () => {
+    while (on) {
+      for (const [name, id] of Object.entries(await gatewayIds(project).catch(() => ({})))) {
+        const out = await run(['logs', '--timestamps', id]).catch(() => undefined);
+        if (out !== undefined) logs.set(`${name} ${id.slice(0, 12)}`, out);
+      }
+      await sleep(300);
+    }
+  })();
+  return { stop: () => (on = false), logs };
 }
 
 async function up(s: Shape): Promise<number> {
@@ -73,7 +97,8 @@ test('a gateway replaced start-first twice under load by name (names changed, a 
   await answers('api', 'api');
 
   const name = `${runId}-rollout-load`;
-  const load = caller(mixedLoad('web', 3000, LOAD_MS, { keepAlive: 4, fresh: 2 }), 120_000, name) as Promise<LoadResult>;
+  const follow = followGatewayLogs();
+  const load = caller(timedLoad(LOAD_MS), 120_000, name) as Promise<LoadResult>;
   load.catch(() => undefined);
   await loadStarted(name);
   await sleep(2000);
@@ -90,6 +115,7 @@ test('a gateway replaced start-first twice under load by name (names changed, a 
   assert.ok(!(await aliasesOf(gateway, network)).includes('api'), 'api is no longer a name of the gateway');
   const doneAt = Date.now();
   const result = await load;
+  follow.stop();
 
   const line = (label: string, m: LoadResult['keepAlive']) => `${label}: ${m.ok} ok, ${failedCount(m)} failed ${JSON.stringify(m.fails)}, longest gap ${m.longestGapMs} ms`;
   const load1 = loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -98,6 +124,11 @@ test('a gateway replaced start-first twice under load by name (names changed, a 
       `leave ${leaveMs} ms, done ${doneAt - result.startedAt} ms into the load\n#   ${line('keep-alive x4', result.keepAlive)}\n#   ${line('fresh x2', result.fresh)}\n`,
   );
   assert.ok(doneAt < result.endedAt - 1000, `both replacements happened inside the load window (${result.endedAt - doneAt} ms to spare)`);
+  const failedAt = [result.keepAlive, result.fresh].flatMap((m) => (m as { failedAt?: string[] }).failedAt ?? []);
+  if (failedAt.length > 0) {
+    const logs = [...follow.logs].map(([who, text]) => `--- ${who}\n${text.split('\n').filter((l) => !/first table|connected/.test(l)).slice(-25).join('\n')}`);
+    process.stdout.write(`# failures at ${failedAt.join(' ')}\n${logs.join('\n').replace(/^/gm, '#   ')}\n`);
+  }
   for (const [label, m] of [['keep-alive', result.keepAlive], ['fresh', result.fresh]] as const) {
     assert.deepEqual(m.fails, {}, `${label} callers: no failed call`);
     assert.ok(m.ok > 100, `${label} callers ran (${m.ok} calls)`);
