@@ -64,11 +64,19 @@ function followGatewayLogs(): { stop: () => void; logs: Map<string, string> } {
   return { stop: () => (on = false), logs };
 }
 
-async function up(s: Shape): Promise<number> {
+/** `up -d --wait` of the shape; how long it took and the gateway's rollout lines it printed. */
+async function up(s: Shape): Promise<{ ms: number; rollout: string[] }> {
   await writeFile(join(suite.cli!.work, 'compose.yaml'), compose(s));
   const t0 = Date.now();
-  await suite.cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
-  return Date.now() - t0;
+  const r = await suite.cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
+  return { ms: Date.now() - t0, rollout: r.stderr.split('\n').filter((l) => l.includes('Rollout cmesh:gateway')).map((l) => l.trim()) };
+}
+
+/** The gateway was replaced start-first: the new one served, then the old one drained (the executor's own events). */
+function startFirst(rollout: string[]): void {
+  const phases = rollout.map((l) => /Rollout cmesh:gateway {2}(\w+)/.exec(l)?.[1]);
+  assert.deepEqual(phases, ['start', 'progress', 'done'], rollout.join('\n'));
+  assert.match(rollout[1]!, /-cmesh-gateway-next serves, draining/);
 }
 
 /** `n` fresh calls to `host` by name, all answered by `service`. */
@@ -103,13 +111,17 @@ test('a gateway replaced start-first twice under load by name (names changed, a 
   await loadStarted(name);
   await sleep(2000);
   // 1: web gets a compose alias on the network the gateway is on: the engine cannot change a live endpoint's aliases.
-  const aliasMs = await up({ webAliases: ['www'], apiOut: false });
+  const alias = await up({ webAliases: ['www'], apiOut: false });
+  startFirst(alias.rollout);
+  assert.match(alias.rollout[0]!, /names of web changed/);
   const second = await settledGateway();
   assert.notEqual(second, first, 'a new gateway container');
   assert.ok((await aliasesOf(gateway, network)).includes('www'), 'the new gateway carries the new alias');
   await sleep(2000);
   // 2: api leaves the mesh: its name must stop answering at the gateway (its replicas take it back).
-  const leaveMs = await up({ webAliases: ['www'], apiOut: true });
+  const leave = await up({ webAliases: ['www'], apiOut: true });
+  startFirst(leave.rollout);
+  assert.match(leave.rollout[0]!, /api no longer on it/);
   const third = await settledGateway();
   assert.notEqual(third, second, 'replaced again');
   assert.ok(!(await aliasesOf(gateway, network)).includes('api'), 'api is no longer a name of the gateway');
@@ -120,8 +132,8 @@ test('a gateway replaced start-first twice under load by name (names changed, a 
   const line = (label: string, m: LoadResult['keepAlive']) => `${label}: ${m.ok} ok, ${failedCount(m)} failed ${JSON.stringify(m.fails)}, longest gap ${m.longestGapMs} ms`;
   const load1 = loadavg().map((l) => l.toFixed(1)).join(' ');
   process.stdout.write(
-    `# east-west gateway replaced start-first twice under load (${LOAD_MS} ms, load ${load1}): alias change took ${aliasMs} ms, ` +
-      `leave ${leaveMs} ms, done ${doneAt - result.startedAt} ms into the load\n#   ${line('keep-alive x4', result.keepAlive)}\n#   ${line('fresh x2', result.fresh)}\n`,
+    `# east-west gateway replaced start-first twice under load (${LOAD_MS} ms, load ${load1}): alias change took ${alias.ms} ms, ` +
+      `leave ${leave.ms} ms, done ${doneAt - result.startedAt} ms into the load\n#   ${line('keep-alive x4', result.keepAlive)}\n#   ${line('fresh x2', result.fresh)}\n`,
   );
   assert.ok(doneAt < result.endedAt - 1000, `both replacements happened inside the load window (${result.endedAt - doneAt} ms to spare)`);
   const failedAt = [result.keepAlive, result.fresh].flatMap((m) => (m as { failedAt?: string[] }).failedAt ?? []);
