@@ -5,44 +5,13 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { after, test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { GATEWAY_PROTOCOL_VERSION, type GatewayService, type GatewayTable } from '../../daemon/api/gateway-control.ts';
+import { freePort } from '../proxy/testing.ts';
 import { Gateway } from './gateway.ts';
+import { httpService } from './gateway-test-kit.ts';
 
-const abort = new AbortController();
-const closers: (() => Promise<void>)[] = [];
-after(async () => {
-  abort.abort();
-  for (const c of closers) await c();
-});
-
-/** A port free on both loopback addresses: the gateway listens on .1, the replica on .2 (same port, as in a container). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-const web = (port: number, names: string[], name = 'web'): GatewayService => ({
-  name,
-  names,
-  ports: [{ port, protocol: 'http' }],
-  mesh: {
-    lb: 'round-robin',
-    protocol: 'http',
-    weights: [],
-    weight: 1,
-    health: { path: '/', intervalMs: 60_000, timeoutMs: 500, rise: 1, fall: 3, port },
-    retries: 1,
-    timeouts: { connectMs: 500, requestMs: 5000, idleMs: 60_000 },
-    accessLog: false,
-    healthExplicit: false,
-  },
-  desired: 1,
-  replicas: [{ id: `${name}#1`, replica: 1, container: 'abcdefabcdef', state: 'running', draining: false, healthy: true }],
-});
+const web = (port: number, names: string[], name = 'web'): GatewayService => httpService(name, port, 'abcdefabcdef', { names });
 
 /** web and api share the port (told apart by Host), as two echo services on 3000 do. */
 const table = (service: GatewayService): GatewayTable => ({
@@ -62,16 +31,21 @@ function get(agent: http.Agent, port: number, host = 'web'): Promise<{ status: n
   });
 }
 
-test('a names change on a shared port keeps the listener; draining says Connection: close; retiring closes the rest', async () => {
+test('a names change on a shared port keeps the listener; draining says Connection: close; retiring closes the rest', async (t: TestContext) => {
+  // The gateway listens on .1, the replica on .2, on the same port (as in a container).
   const port = await freePort();
   const replica = http.createServer((_req, res) => res.end('ok'));
   await new Promise<void>((r) => replica.listen(port, '127.0.0.2', r));
-  closers.push(() => new Promise((r) => replica.close(() => r())));
+  t.after(() => new Promise<void>((r) => replica.close(() => r())));
+  const abort = new AbortController();
   const gateway = new Gateway({ signal: abort.signal, host: '127.0.0.1', resolve: async () => '127.0.0.2' });
-  closers.unshift(() => gateway.close());
+  t.after(async () => {
+    abort.abort();
+    await gateway.close();
+  });
   await gateway.apply(table(web(port, ['web'])));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  closers.push(async () => agent.destroy());
+  t.after(() => agent.destroy());
   const first = await get(agent, port);
   assert.equal(first.status, 200);
   assert.notEqual(first.connection, 'close');
