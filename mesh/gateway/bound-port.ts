@@ -26,3 +26,23 @@ export function drainListeners(b: Bound): void {
 export function fingerprint({ svc, protocol }: { svc: GatewayService; protocol: 'http' | 'tcp' }): string {
   return JSON.stringify([svc.name, protocol, { ...svc.mesh, health: undefined, weights: undefined, weight: undefined, lb: undefined }]);
 }
+
+/**
+ * Closes the listening socket right after an accept round (or after `maxWaitMs` without one): closing it resets the
+ * connections still in its accept queue, whose callers already sent their request. Just after node's accept loop ran
+ * until the queue was empty (the check phase after that poll), the queue holds only what arrived in between.
+ */
+export function stopAccepting(server: net.Server, maxWaitMs = 100): Promise<void> {
+  return new Promise((resolve) => {
+    const close = (): void => {
+      clearTimeout(timer);
+      server.off('connection', close);
+      setImmediate(() => {
+        server.close(() => undefined);
+        resolve();
+      });
+    };
+    const timer = setTimeout(close, maxWaitMs);
+    server.on('connection', close);
+  });
+}

@@ -11,7 +11,7 @@ import { type AccessLogEntry, createHttpProxy, ProxyListener, publishService, ty
 import { Registry } from '../registry.ts';
 import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { GatewayPolicies } from './gateway-policy.ts';
-import { type Bound, drainListeners, fingerprint } from './bound-port.ts';
+import { type Bound, drainListeners, fingerprint, stopAccepting } from './bound-port.ts';
 import { HostDispatcher } from './host-dispatch.ts';
 import { RequestCounts } from './request-counts.ts';
 
@@ -92,7 +92,7 @@ export class Gateway {
     this.#retired = true;
     // New connections are refused from here (a caller with both addresses moves on); idle keep-alive ones are closed
     // and what is in flight finishes within the listeners' drain bound.
-    for (const b of this.#bound.values()) b.server.close(() => undefined);
+    await Promise.all([...this.#bound.values()].map((b) => stopAccepting(b.server)));
     await new Promise((resolve) => setTimeout(resolve, RETIRE_SETTLE_MS));
     await this.close();
   }
