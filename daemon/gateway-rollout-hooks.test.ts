@@ -5,9 +5,11 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GATEWAY_PROTOCOL_VERSION, type GatewayStats } from './api/gateway-control.ts';
+import { GATEWAY_PROTOCOL_VERSION, type GatewayStats, gatewayTableSchema } from './api/gateway-control.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
 import { GatewayDrains, servingAll } from './gateway-rollout-hooks.ts';
+import { gatewayTable } from './gateway-table.ts';
+import { desired, project, svc } from './reconcile/testing.ts';
 
 const row = (service: string, routable: boolean, inFlight = 0): ServiceTableRow =>
   ({ service, replicas: [{ id: `${service}#1`, state: 'running', endpoints: [{ containerPort: 3000 }], draining: false, routable, inFlight }] }) as unknown as ServiceTableRow;
@@ -77,4 +79,12 @@ test('drain is bounded: a gateway that keeps requests in flight is let go after 
   const started = Date.now();
   await hooks.drain('old', 300);
   assert.ok(Date.now() - started < 1000);
+});
+
+test('the table names the gateways to drain and to retire, sorted; the gateway`s own schema reads them', () => {
+  const d = desired(project('p', [svc('web', { expose: [3000] })], { eastWest: true }));
+  const table = gatewayTable(d, [], { drain: ['bbbbbbbbbbbb', 'aaaaaaaaaaaa'], retire: ['aaaaaaaaaaaa'] });
+  assert.deepEqual([table.drain, table.retire], [['aaaaaaaaaaaa', 'bbbbbbbbbbbb'], ['aaaaaaaaaaaa']]);
+  assert.deepEqual(gatewayTableSchema.parse(table).retire, ['aaaaaaaaaaaa']);
+  assert.equal(gatewayTable(d, []).drain, undefined, 'absent when nothing drains');
 });
