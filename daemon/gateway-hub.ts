@@ -103,6 +103,13 @@ export class GatewayHub {
     return newestPerGateway(this.#channels.get(project)?.stats.values() ?? []);
   }
 
+  /** The latest report of the gateway container whose hostname is `host` (its newest process's): a start-first
+   * replacement has two containers of one index connected at once. */
+  reportOf(project: string, host: string): GatewayStats | undefined {
+    const mine = [...(this.#channels.get(project)?.stats.values() ?? [])].filter((r) => r.host === host);
+    return mine.sort((a, b) => b.startedAt - a.startedAt || b.time - a.time)[0];
+  }
+
   connected(project: string): boolean {
     return (this.#channels.get(project)?.clients.size ?? 0) > 0;
   }

@@ -22,16 +22,22 @@ export interface GatewayTableExtras {
   faults?: Record<string, FaultSpec>;
   /** Service → gateway index as the running gateways have it (sticky); without it, a first up's. */
   placement?: ReadonlyMap<string, number>;
+  /** Gateway containers (short ids) being replaced start-first: they drain (`Connection: close`). */
+  drain?: readonly string[];
+  /** Of those, the drained ones whose listeners close. */
+  retire?: readonly string[];
 }
 
 export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], extras: GatewayTableExtras = {}): GatewayTable {
-  const { worker, faults = {}, placement } = extras;
+  const { worker, faults = {}, placement, drain = [], retire = [] } = extras;
   const byService = new Map(rows.map((r) => [r.service, r]));
   return {
     type: 'table',
     version: GATEWAY_PROTOCOL_VERSION,
     project: desired.project.name,
     ...(worker === undefined ? {} : { worker }),
+    ...(drain.length === 0 ? {} : { drain: [...drain].sort() }),
+    ...(retire.length === 0 ? {} : { retire: [...retire].sort() }),
     services: eastWestPlan(desired.project).services.map((s) => {
       const row = byService.get(s.name);
       const policy = desired.project.services[s.name]!.mesh.policy;

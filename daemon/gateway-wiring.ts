@@ -12,6 +12,7 @@ import type { DaemonEvent } from './api/events.ts';
 import type { GatewayStats } from './api/gateway-control.ts';
 import type { FaultSpec } from './api/traffic-policy.ts';
 import { GatewayHub } from './gateway-hub.ts';
+import { GatewayDrains } from './gateway-rollout-hooks.ts';
 import { type GatewayImage, GatewayImages } from './gateway-images.ts';
 import { type AnsweredWait, answeredByName, NameReadiness } from './gateway-readiness.ts';
 import { gatewayTable } from './gateway-table.ts';
@@ -60,6 +61,8 @@ export class EastWestRuntime {
   /** Projects the planner got a gateway context for: only their meshed names are the gateways' to answer. */
   readonly #withGateway = new Set<string>();
   readonly #readiness = new NameReadiness();
+  /** Gateway containers being replaced start-first, named in the table so they drain. */
+  readonly #drains = new GatewayDrains();
 
   constructor(options: EastWestOptions) {
     this.#o = options;
@@ -93,7 +96,8 @@ export class EastWestRuntime {
       this.#place(project);
       this.#publish(project);
       this.#withGateway.add(project);
-      return { image: image.tag, identity: image.identity, socketDir, imageReady: this.#ready(project, image) };
+      const rollout = this.#drains.hooks(project, { reportOf: (host) => this.hub.reportOf(project, host), publish: () => this.#publish(project) });
+      return { image: image.tag, identity: image.identity, socketDir, imageReady: this.#ready(project, image), rollout };
     } catch (err) {
       this.#withGateway.delete(project);
       this.#report(project, err);
@@ -175,6 +179,7 @@ export class EastWestRuntime {
     this.#gateways.delete(project);
     this.#placement.delete(project);
     this.#withGateway.delete(project);
+    this.#drains.clear(project);
     await this.hub.close(project);
   }
 
@@ -233,7 +238,8 @@ export class EastWestRuntime {
   #publish(project: string): void {
     const desired = this.#desired.get(project);
     if (!desired) return;
-    const extras = { worker: this.#workers.get(project), faults: this.#o.faults?.(project), placement: this.#placement.get(project) };
+    const { drain, retire } = this.#drains.lists(project);
+    const extras = { worker: this.#workers.get(project), faults: this.#o.faults?.(project), placement: this.#placement.get(project), drain, retire };
     this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), extras));
   }
 }

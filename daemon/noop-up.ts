@@ -62,6 +62,8 @@ export function gatewaysInPlace(desired: DesiredProject, containers: ContainerIn
   const gateways = containers.filter(isGateway);
   const placement = gatewayPlacement(desired.project, gateways);
   if (placement.unwanted.length > 0 || placement.repacked) return false;
+  // A pending replacement (`<gateway>-next`) left by an interrupted pass is the full pass's to finish or undo.
+  if (gateways.some((c) => gatewayIndexOf(desired.project.name, c.name) === undefined)) return false;
   const running = new Set(gateways.filter((c) => c.state === 'running').map((c) => gatewayIndexOf(desired.project.name, c.name)));
   return placement.gateways.every((g) => running.has(g.index));
 }

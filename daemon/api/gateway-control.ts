@@ -81,6 +81,13 @@ export const gatewayTableSchema = z.object({
     .string()
     .regex(/^worker-[0-9a-f]{16}\.mjs$/)
     .optional(),
+  /**
+   * Gateway containers (their hostname: the short container id) being replaced start-first: each HTTP answer they give
+   * carries `Connection: close` and their idle keep-alive connections are closed, so callers look the name up again.
+   */
+  drain: z.array(z.string().regex(/^[0-9a-f]{12}$/)).optional(),
+  /** Of those, the ones drained: their listeners close (in-flight work finishes), before they leave the networks. */
+  retire: z.array(z.string().regex(/^[0-9a-f]{12}$/)).optional(),
   services: z.array(serviceSchema),
 });
 
@@ -95,6 +102,12 @@ export const gatewayStatsSchema = z.object({
   project: z.string().min(1),
   /** The reporting gateway's index (several per project when TCP ports collide). Absent: 0. */
   gateway: z.number().int().min(0).optional(),
+  /** The reporting container's hostname (its short id): a start-first replacement tells the new gateway from the old. */
+  host: z.string().max(64).optional(),
+  /** It was told to drain (the table's drain list names it): its HTTP answers carry `Connection: close`. */
+  draining: z.boolean().optional(),
+  /** It was told to retire: its listeners are closed and what was in flight there has finished (or was cut at the bound). */
+  retired: z.boolean().optional(),
   time: z.number(),
   /** Rows as mesh/registry-types.ts shapes them; checked loosely (the daemon only forwards them to readers). */
   services: z.array(z.looseObject({ service: z.string(), replicas: z.array(z.looseObject({ id: z.string() })) })),

@@ -3,7 +3,7 @@
 
 import type { ContainerEngine, Endpoint } from '../api/engine.ts';
 import type { DaemonEvent } from '../api/events.ts';
-import type { ContainerRef, ServiceHooks } from './plan-types.ts';
+import type { ContainerRef, GatewayRolloutHooks, ServiceHooks } from './plan-types.ts';
 
 export interface ActionContext {
   engine: ContainerEngine;
@@ -20,6 +20,8 @@ export interface ActionContext {
   rolloutHooks?: RolloutHooks;
   /** Told when a rollout was rolled back, so the loop does not retry that spec hash for this desired generation. */
   onRolledBack?: (service: string, specHash: string) => void;
+  /** The gateway hub's side of a start-first gateway replacement; without it the new gateway counts once it runs. */
+  gatewayRollout?: GatewayRolloutHooks;
   /** The plan's post_start / pre_stop per service (Plan.hooks). */
   hooks?: Record<string, ServiceHooks>;
 }

@@ -5,6 +5,7 @@ import type { ContainerInfo } from '../api/engine.ts';
 import { CmeshError, isCmeshError } from '../api/errors.ts';
 import { isGateway, Labels } from '../api/labels.ts';
 import { type ActionContext, emitContainer } from './action-context.ts';
+import { replaceGateway } from './execute-gateway-rollout.ts';
 import { promote, runRollout } from './execute-rollout.ts';
 import { runPostStart } from './lifecycle-hooks.ts';
 import { remove, stop } from './execute-stop.ts';
@@ -89,7 +90,8 @@ export async function runAction(ctx: ActionContext, a: Action): Promise<void> {
       await remove(ctx, a.target, a.stopTimeoutSec);
       return;
     case 'recreate': {
-      // stop-first: the only strategy so far; the mesh's start-first branches here.
+      // start-first: a running gateway (replicas roll with `rollout`); stop-first: everything else.
+      if (a.strategy === 'start-first' && a.replacement) return replaceGateway(ctx, a, startChecked);
       await remove(ctx, a.target, a.stopTimeoutSec);
       await startChecked(ctx, await createOrAdopt(ctx, a));
       return;

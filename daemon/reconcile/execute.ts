@@ -36,6 +36,7 @@ export interface ExecuteOptions {
   stopHooks?: ActionContext['stopHooks'];
   rolloutHooks?: ActionContext['rolloutHooks'];
   onRolledBack?: ActionContext['onRolledBack'];
+  gatewayRollout?: ActionContext['gatewayRollout'];
 }
 
 export type NameReady = (services: string[], options: { timeoutMs: number; signal?: AbortSignal }) => Promise<void>;
@@ -91,6 +92,7 @@ export async function execute(
     ...(options.stopHooks ? { stopHooks: options.stopHooks } : {}),
     ...(options.rolloutHooks ? { rolloutHooks: options.rolloutHooks } : {}),
     ...(options.onRolledBack ? { onRolledBack: options.onRolledBack } : {}),
+    ...(options.gatewayRollout ? { gatewayRollout: options.gatewayRollout } : {}),
     ...(plan.hooks ? { hooks: plan.hooks } : {}),
   };
   const timeoutMs = options.gateTimeoutMs ?? 120_000;

@@ -223,7 +223,7 @@ export class ProjectReconciler {
       failedRollouts,
       ...(gateway ? { gateway } : {}),
     });
-    const result = await this.#run(p, started, gateway?.imageReady);
+    const result = await this.#run(p, started, gateway);
     // status() should show what the pass produced, not what it started from.
     if (result.done > 0) {
       this.#observed = await observe(engine, this.name, names);
@@ -232,7 +232,8 @@ export class ProjectReconciler {
     return result;
   }
 
-  async #run(p: Plan, started: number, gatewayImage?: Promise<void>): Promise<ReconcileResult> {
+  async #run(p: Plan, started: number, gateway?: GatewayContext): Promise<ReconcileResult> {
+    const gatewayImage = gateway?.imageReady;
     const actions = actionCount(p);
     const base = { time: started, project: this.name, type: 'reconcile' as const };
     if (actions > 0) this.#o.emit({ ...base, phase: 'start', actions });
@@ -247,6 +248,7 @@ export class ProjectReconciler {
       ...(this.#o.rolloutHooks ? { rolloutHooks: this.#o.rolloutHooks } : {}),
       ...(this.#o.nameReady ? { nameReady: this.#o.nameReady } : {}),
       ...(gatewayImage ? { gatewayImage } : {}),
+      ...(gateway?.rollout ? { gatewayRollout: gateway.rollout } : {}),
       onRolledBack: (service, specHash) => this.#failedRollouts.set(service, { specHash, generation: p.generation }),
     });
     this.#announce(p);

@@ -109,7 +109,8 @@ const inspected = new WeakMap<ContainerEngine, Map<string, Map<string, Inspectio
  * names no networks: then nothing tells a change, and it is inspected every time.
  */
 function listKey(c: ContainerInfo): string | undefined {
-  return c.networks && `${c.id}\0${c.state}\0${c.networks.map((n) => n.name).sort().join('\0')}`;
+  // The name too: a start-first replacement renames the new gateway over the old one's name.
+  return c.networks && `${c.id}\0${c.name}\0${c.state}\0${c.networks.map((n) => n.name).sort().join('\0')}`;
 }
 
 /**

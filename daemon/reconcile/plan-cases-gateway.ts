@@ -37,7 +37,7 @@ const single = desired(
   ),
 );
 const on = desired(project('ew', services, { eastWest: true }));
-/** What still recreates a gateway stop-first: api's compose alias renamed; web opted out of the mesh. */
+/** What replaces a gateway (start-first): api's compose alias renamed; web opted out of the mesh. */
 const realiased = desired(project('ew', services.map((s) => (s.name === 'api' ? { ...s, networks: { default: { aliases: ['api.local'] } } } : s)), { eastWest: true }));
 const optedOut = desired(project('ew', services.map((s) => (s.name === 'web' ? { ...s, mesh: { ...s.mesh, eastWest: false } } : s)), { eastWest: true }));
 const off = desired(project('ew', services));
@@ -59,6 +59,13 @@ function gateway(options: { stale?: boolean; state?: ContainerInfo['state']; ind
     endpoints: [],
   };
 }
+
+/** A start-first replacement a daemon left behind (`<gateway>-next`), made from `from`'s spec. */
+function pending(from: typeof on, state: ContainerInfo['state'] = 'running'): ContainerInfo {
+  const c = gateway({ from, state });
+  return { ...c, id: 'c-gateway-next', name: `${c.name}-next`, createdAt: c.createdAt + 60_000 };
+}
+const realiasedHash = gatewaySpec(realiased.project, gw, 0)!.hash;
 
 /** Every replica as it runs today, hashes taken with `d`'s spec. */
 const replicas = (d: typeof on): ContainerInfo[] => [
@@ -122,10 +129,25 @@ export const gatewayCases: PlanCase[] = [
   // No TCP collision left: the second gateway goes after the replicas (replica-db takes its DNS alias back first).
   { name: 'east-west-second-gateway-removed', desired: single, containers: [...replicas(on), gateway(), gateway({ index: 1 })], ctx: { gateway: gw } },
   { name: 'east-west-gateway-spec-changed', desired: on, containers: [...replicas(on), gateway({ stale: true }), gateway({ index: 1 })], ctx: { gateway: gw } },
-  // The stop-first cases, each with its reason: a running container's image and network aliases cannot change.
+  // The cases a running container cannot take (its image, its network aliases): replaced start-first, with the reason.
   { name: 'east-west-gateway-image-changed', desired: on, containers: [...replicas(on), gateway({ image: 'cmesh/gateway:fedcba987654' }), gateway({ index: 1 })], ctx: { gateway: gw } },
   { name: 'east-west-gateway-alias-changed', desired: realiased, containers: [...replicas(realiased), gateway(), gateway({ index: 1 })], ctx: { gateway: gw } },
   { name: 'east-west-gateway-service-opted-out', desired: optedOut, containers: [...replicas(optedOut), gateway(), gateway({ index: 1 })], ctx: { gateway: gw } },
+  // A replacement interrupted by a daemon crash: undone when nothing needs to change any more; adopted when it runs
+  // the wanted spec (gated on serving, then the old one drained); remade when stopped; promoted when the old is gone.
+  { name: 'east-west-gateway-replace-undone', desired: on, containers: [...replicas(on), gateway(), gateway({ index: 1 }), pending(on)], ctx: { gateway: gw } },
+  { name: 'east-west-gateway-replace-adopted', desired: realiased, containers: [...replicas(realiased), gateway(), gateway({ index: 1 }), pending(realiased)], ctx: { gateway: gw } },
+  { name: 'east-west-gateway-replace-stale', desired: realiased, containers: [...replicas(realiased), gateway(), gateway({ index: 1 }), pending(realiased, 'exited')], ctx: { gateway: gw } },
+  { name: 'east-west-gateway-replace-promoted', desired: realiased, containers: [...replicas(realiased), gateway({ index: 1 }), pending(realiased)], ctx: { gateway: gw } },
+  // Its replacement never served (this generation): the old gateway serves on, and the plan says so.
+  {
+    name: 'east-west-gateway-replace-failed',
+    desired: realiased,
+    containers: [...replicas(realiased), gateway(), gateway({ index: 1 })],
+    ctx: { gateway: gw, failedRollouts: { 'cmesh:gateway#0': realiasedHash } },
+  },
+  // Not running: nothing serves its names, so nothing to keep up: stop-first.
+  { name: 'east-west-gateway-exited-changed', desired: realiased, containers: [...replicas(realiased), gateway({ state: 'exited' }), gateway({ index: 1 })], ctx: { gateway: gw } },
   { name: 'east-west-gateway-exited', desired: on, containers: [...replicas(on), gateway({ state: 'exited' }), gateway({ index: 1 })], ctx: { gateway: gw } },
   { name: 'east-west-image-not-ready', desired: on, containers: replicas(on), ctx: {} },
   { name: 'east-west-switched-off', desired: off, containers: [...replicas(on), gateway(), gateway({ index: 1 })] },

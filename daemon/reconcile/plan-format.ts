@@ -3,12 +3,19 @@
 import { isCmeshError } from '../api/errors.ts';
 import { replicaId } from '../api/labels.ts';
 import { shortHash } from './hash.ts';
-import type { Action, ContainerRef, Plan } from './plan-types.ts';
+import type { Action, ContainerRef, GatewayReplacement, Plan } from './plan-types.ts';
 
 const ref = (t: ContainerRef): string => `${t.name} [${t.id}]`;
 
 /** Times relative to plan.now, so goldens do not depend on the wall clock. */
 const rel = (plan: Plan, at: number): string => `${at >= plan.now ? '+' : '-'}${Math.abs(at - plan.now)}ms`;
+
+/** A start-first gateway replacement: the new one's temporary name, its bounds, and what an earlier try left. */
+function replacementText(r: GatewayReplacement | undefined): string {
+  if (!r) return '';
+  const left = r.adopt ? ` adopting ${ref(r.adopt)}` : r.stale ? ` replacing stale ${ref(r.stale)}` : '';
+  return ` -> ${r.next}${left} serve<=${r.timeoutMs}ms drain<=${r.drainMs}ms`;
+}
 
 export function formatAction(plan: Plan, a: Action): string {
   switch (a.kind) {
@@ -25,7 +32,7 @@ export function formatAction(plan: Plan, a: Action): string {
     case 'remove':
       return `remove ${ref(a.target)}${a.stopTimeoutSec === undefined ? '' : ` stop-first timeout=${a.stopTimeoutSec}s`}: ${a.reason}`;
     case 'recreate':
-      return `recreate ${ref(a.target)} ${a.strategy} timeout=${a.stopTimeoutSec}s hash=${shortHash(a.specHash)}: ${a.reason}`;
+      return `recreate ${ref(a.target)} ${a.strategy} timeout=${a.stopTimeoutSec}s hash=${shortHash(a.specHash)}${replacementText(a.replacement)}: ${a.reason}`;
     case 'rollout': {
       const steps = a.steps.map((s) => `${ref(s.target)} -> ${s.next.name}${s.stale ? ` (replacing stale ${ref(s.stale)})` : ''}`);
       return `rollout ${a.service} start-first surge=${a.maxSurge} timeout=${a.timeoutMs}ms hash=${shortHash(a.specHash)}: ${a.reason}\n    ${steps.join('\n    ')}`;

@@ -100,7 +100,7 @@ test("a gateway an older cmesh made (v2 hash over its networks) is kept across t
   const legacy = { ...older, labels: { ...withoutIdentity(older.labels), [Labels.specHash]: v2 } };
   assert.deepEqual(actionsOf(on([api]), legacy), []);
   assert.deepEqual(actionsOf(on([api], ['default', 'back']), legacy), [
-    'recreate: networks of the project changed (a gateway made by an older cmesh takes them stop-first, once)',
+    'recreate: networks of the project changed (a gateway made by an older cmesh is replaced for them, once)',
   ]);
 });
 

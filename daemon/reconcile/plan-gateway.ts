@@ -17,28 +17,13 @@ import {
 import type { ProjectSpec } from '../api/project.ts';
 import { stableStringify } from './hash.ts';
 import { GATEWAY_IDENTITY_LABEL, gatewayHash, INIT_IDENTITY_PREFIX, type LiveChange, networkDiff, renamedOnNetworks, RUNTIME_IDENTITY_PREFIX } from './plan-gateway-live.ts';
-import type { Action, ContainerRef, GatewayContext } from './plan-types.ts';
+import { GATEWAY_STOP_SEC, gatewayIndexOf, gatewayRef, isUp, pendingIndexOf, removal } from './plan-gateway-refs.ts';
+import { failedReplacementKey, promotion, replacement } from './plan-gateway-replace.ts';
+import type { Action, GatewayContext } from './plan-types.ts';
 
 export type { GatewayContext } from './plan-types.ts';
 
-/** Seconds the gateway gets to stop; it holds no state, and its callers retry on connect errors. */
-const GATEWAY_STOP_SEC = 2;
-
-/** The gateway's index from its engine name (`-cmesh-gateway` is 0, `-cmesh-gateway-3` is 2); undefined for others. */
-export function gatewayIndexOf(project: string, name: string): number | undefined {
-  const base = gatewayName(project);
-  if (name === base) return 0;
-  const m = name.startsWith(`${base}-`) ? /^([2-9]|[1-9]\d+)$/.exec(name.slice(base.length + 1)) : null;
-  return m ? Number(m[1]) - 1 : undefined;
-}
-
-/** The gateway as a ContainerRef: its index is the "replica" (events and plans show `cmesh:gateway#0`, `#1`…). */
-export const gatewayRef = (c: ContainerInfo): ContainerRef => ({
-  id: c.id,
-  name: c.name,
-  service: GATEWAY_SERVICE,
-  replica: gatewayIndexOf(c.labels[Labels.project] ?? '', c.name) ?? 0,
-});
+export { gatewayIndexOf, gatewayRef } from './plan-gateway-refs.ts';
 
 /** Network → aliases a gateway carries there: each of its services' name and compose aliases on that network. */
 function gatewayNetworks(project: ProjectSpec, meshed: string[]): ContainerCreateSpec['networks'] {
@@ -107,18 +92,18 @@ export function gatewaySpec(
   return { spec: { ...spec, labels: { ...spec.labels, [Labels.specHash]: hash, [GATEWAY_SERVICES_LABEL]: digests } }, hash };
 }
 
-const isUp = (c: ContainerInfo): boolean => c.state === 'running' || c.state === 'paused' || c.state === 'restarting';
-
-const removal = (c: ContainerInfo, reason: string): Action =>
-  isUp(c) ? { kind: 'remove', target: gatewayRef(c), stopTimeoutSec: GATEWAY_STOP_SEC, reason } : { kind: 'remove', target: gatewayRef(c), reason };
-
-/** Gateway containers by the index their name says (running and newest first); others under -1. */
-function byIndexOf(project: ProjectSpec, observed: ContainerInfo[]): Map<number, ContainerInfo[]> {
+/**
+ * Gateway containers by the index their name says (running and newest first); others under -1. With `pending`, the
+ * replacements under a temporary name (`<gateway>-next`) by the index they stand in for; without, they count as others.
+ */
+function byIndexOf(project: ProjectSpec, observed: ContainerInfo[], pending?: Map<number, ContainerInfo[]>): Map<number, ContainerInfo[]> {
   const sorted = [...observed].sort((a, b) => Number(isUp(b)) - Number(isUp(a)) || b.createdAt - a.createdAt || a.id.localeCompare(b.id));
   const out = new Map<number, ContainerInfo[]>();
   for (const c of sorted) {
-    const index = gatewayIndexOf(project.name, c.name) ?? -1;
-    out.set(index, [...(out.get(index) ?? []), c]);
+    const next = pending ? pendingIndexOf(project.name, c.name) : undefined;
+    const into = next === undefined ? out : pending!;
+    const index = next ?? gatewayIndexOf(project.name, c.name) ?? -1;
+    into.set(index, [...(into.get(index) ?? []), c]);
   }
   return out;
 }
@@ -168,7 +153,7 @@ function changeOf(project: ProjectSpec, have: ContainerInfo, want: { spec: Conta
     // it cannot say which it joined later, so it takes a network change stop-first once.
     const v2 = identity === undefined && have.networks && hash === gatewayHash(want.spec, { v: 2, networks: have.networks.map((n) => n.name) });
     if (!v3 && !v2) return `spec changed (${(hash ?? 'none').slice(0, 12)}: the socket directory, or cmesh's gateway spec)`;
-    if (v2 && moves) return 'networks of the project changed (a gateway made by an older cmesh takes them stop-first, once)';
+    if (v2 && moves) return 'networks of the project changed (a gateway made by an older cmesh is replaced for them, once)';
   }
   const had = parseGatewayServices(have.labels[GATEWAY_SERVICES_LABEL]);
   const now = parseGatewayServices(want.spec.labels[GATEWAY_SERVICES_LABEL])!;
@@ -197,8 +182,8 @@ export interface GatewayActions {
 /**
  * Converges the gateways with sticky placement (east-west-placement.ts): a kept gateway is left alone (started when
  * stopped), a newly meshed service gets a new gateway that only adds aliases, and a gateway whose services all left
- * goes after the replicas. A gateway that must change (its base spec, a service's names, a service moved off it) is
- * recreated stop-first: callers see connection errors for the ~1 s the swap takes.
+ * goes after the replicas. A running gateway that must change (its image, a service's names, a service moved off it) is
+ * replaced start-first (plan-gateway-replace.ts); one that is not running is recreated stop-first.
  */
 export function planGateway(
   project: ProjectSpec,
@@ -206,6 +191,7 @@ export function planGateway(
   ctx: GatewayContext | undefined,
   notes: string[],
   started: ReadonlySet<string> = new Set(),
+  failed: Readonly<Record<string, string>> = {},
 ): GatewayActions {
   const out: GatewayActions = { before: [], concurrent: [], after: [] };
   const ew = eastWestPlan(project);
@@ -213,14 +199,17 @@ export function planGateway(
   if (wanted && !ctx) notes.push('east-west gateway: image not available, gateway left as it is');
   if (wanted && !ctx) return out;
   for (const s of ew.skipped) if (project.eastWest) notes.push(`east-west: ${s.service} not meshed: ${s.reason}`);
-  const byIndex = byIndexOf(project, observed);
+  const pending = new Map<number, ContainerInfo[]>();
+  const byIndex = byIndexOf(project, observed, pending);
   for (const c of byIndex.get(-1) ?? []) out.after.push(removal(c, 'not a gateway name'));
   if (!wanted) {
-    for (const [index, cs] of byIndex) if (index >= 0) for (const c of cs) out.after.push(removal(c, 'east-west off'));
+    for (const [index, cs] of [...byIndex, ...pending]) if (index >= 0) for (const c of cs) out.after.push(removal(c, 'east-west off'));
     return out;
   }
   const placement = gatewayPlacement(project, observed);
-  if (placement.repacked) notes.push(`east-west: over ${MAX_GATEWAYS} gateways: services placed afresh (a gateway that changes is recreated stop-first)`);
+  if (placement.repacked) notes.push(`east-west: over ${MAX_GATEWAYS} gateways: services placed afresh (a gateway that changes is recreated start-first)`);
+  const placed = new Set(placement.gateways.map((g) => g.index));
+  for (const [index, cs] of pending) if (!placed.has(index)) for (const c of cs) out.after.push(removal(c, 'a replacement of a gateway no longer needed'));
   for (const index of placement.unwanted) for (const c of byIndex.get(index) ?? []) out.after.push(removal(c, 'gateway no longer needed'));
   for (const g of placement.gateways) {
     const want = gatewaySpec(project, ctx!, g.index, g.services)!;
@@ -228,16 +217,16 @@ export function planGateway(
     for (const c of extras) out.before.push(removal(c, 'duplicate gateway'));
     const base = { specHash: want.hash, spec: want.spec };
     if (!keep) {
+      const promoted = promotion(pending.get(g.index) ?? [], want.spec.name);
       const create: Action = { kind: 'create', service: GATEWAY_SERVICE, replica: g.index, ...base, start: true };
-      (g.services.some((s) => started.has(s)) ? out.before : out.concurrent).push(create);
+      (promoted ? out.before : g.services.some((s) => started.has(s)) ? out.before : out.concurrent).push(...(promoted ?? [create]));
       continue;
     }
     const live = networkDiff(keep, want.spec);
     const change = keep.state === 'dead' ? 'dead' : changeOf(project, keep, want, live);
-    if (change !== undefined) {
-      out.before.push({ kind: 'recreate', target: gatewayRef(keep), strategy: 'stop-first', stopTimeoutSec: GATEWAY_STOP_SEC, ...base, reason: change });
-      continue;
-    }
+    const slot = { index: g.index, keep, pending: pending.get(g.index) ?? [], want, change, failedHash: failed[failedReplacementKey(g.index)] };
+    out.before.push(...replacement(slot, notes));
+    if (change !== undefined) continue;
     const target = gatewayRef(keep);
     for (const n of live.connect) out.before.push({ kind: 'connect', target, network: n.name, aliases: n.aliases ?? [], reason: 'network added' });
     // Left once the replicas are done: until they roll off it, the gateway may reach them by their address there.

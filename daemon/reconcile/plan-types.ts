@@ -19,10 +19,25 @@ export interface ContainerRef {
 }
 
 /**
- * How a replica is replaced by a `recreate`: stop-first (Compose semantics: a short gap per replica). Proxied services
- * with running replicas get a `rollout` action instead (start-first, gated on health, with rollback).
+ * How a container is replaced by a `recreate`: stop-first (Compose semantics: a short gap per replica). Proxied services
+ * with running replicas get a `rollout` action instead (start-first, gated on health, with rollback); a running
+ * east-west gateway is recreated start-first (execute-gateway-rollout.ts: `next`, gated on its `serving` report).
  */
-export type RecreateStrategy = 'stop-first';
+export type RecreateStrategy = 'stop-first' | 'start-first';
+
+/** What a start-first gateway recreate adds: the new container's temporary name and what is left of an earlier try. */
+export interface GatewayReplacement {
+  /** Temporary name of the new gateway beside the old one (`<canonical>-next`); renamed once the old one is gone. */
+  next: string;
+  /** How long the new gateway has to report serving its services before it is given up (the old one serves on). */
+  timeoutMs: number;
+  /** How long the old gateway may drain (in-flight requests, TCP streams) before it is disconnected and removed. */
+  drainMs: number;
+  /** A pending new gateway of an interrupted replacement: running with the wanted spec it is gated on, not remade. */
+  adopt?: ContainerRef;
+  /** One that is not (stopped, another spec): removed first. */
+  stale?: ContainerRef;
+}
 
 /** One replica of a start-first rollout: `next` (temporary name) is started beside `target`, then replaces it. */
 export interface RolloutStep {
@@ -52,6 +67,8 @@ export type Action =
       specHash: string;
       spec: ContainerCreateSpec;
       reason: string;
+      /** start-first only (gateways). */
+      replacement?: GatewayReplacement;
     }
   /**
    * Start-first rolling update of a proxied service, `maxSurge` replicas at a time: start the new container, wait until
@@ -148,6 +165,26 @@ export interface GatewayContext {
    * executor's gateway create and recreate await it, so the replicas' start overlaps a first build.
    */
   imageReady?: Promise<void>;
+  /** The daemon's side of a start-first replacement (it talks to both gateways); the planner never looks at it. */
+  rollout?: GatewayRolloutHooks;
+}
+
+/** What the executor asks of the daemon's gateway hub while it replaces a gateway start-first. */
+export interface GatewayRolloutHooks {
+  /**
+   * Resolves true once the gateway container whose hostname is `host` (its short id) reports a listener for every one
+   * of `services` and a routable replica for each that has a running one; false after `timeoutMs` or on abort.
+   */
+  waitServing(host: string, services: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
+  /** Tells gateway `host` to drain (`Connection: close`) and resolves once nothing is in flight there, at most `graceMs`. */
+  drain(host: string, graceMs: number): Promise<void>;
+  /**
+   * Tells gateway `host` (drained) to close its listeners, so callers that got both addresses go to the new one, and
+   * resolves once it says its in-flight work is done, at most `graceMs`.
+   */
+  retire(host: string, graceMs: number): Promise<void>;
+  /** `host` is gone (removed, or given up): it leaves the drain list. */
+  forget(host: string): void;
 }
 
 export interface PlanContext {

@@ -9,6 +9,7 @@ import { GATEWAY_PROTOCOL_VERSION, type GatewayService, type GatewayTable } from
 import type { TrafficPolicy } from '../../daemon/api/traffic-policy.ts';
 import { freePort } from '../proxy/testing.ts';
 import { Gateway } from './gateway.ts';
+import { httpService } from './gateway-test-kit.ts';
 
 /** A replica that answers `<name> <path it received>`. */
 async function replica(t: TestContext, host: string, port: number, name: string): Promise<void> {
@@ -35,27 +36,9 @@ function call(port: number, host: string, path: string): Promise<Reply> {
   });
 }
 
+/** Seeded healthy: routable at once, no probe needed. */
 function service(name: string, port: number, address: '2' | '3', policy?: TrafficPolicy): GatewayService {
-  return {
-    name,
-    names: [name],
-    ports: [{ port, protocol: 'http' }],
-    mesh: {
-      lb: 'round-robin',
-      protocol: 'http',
-      weights: [],
-      weight: 1,
-      health: { intervalMs: 60_000, timeoutMs: 200, rise: 1, fall: 2, port },
-      retries: 0,
-      timeouts: { connectMs: 500, requestMs: 2000, idleMs: 60_000 },
-      accessLog: false,
-      healthExplicit: false,
-    },
-    desired: 1,
-    // Seeded healthy: routable at once, no probe needed.
-    replicas: [{ id: `${name}#1`, replica: 1, container: address.padEnd(12, '0'), state: 'running', draining: false, healthy: true }],
-    ...(policy === undefined ? {} : { policy }),
-  };
+  return httpService(name, port, address.padEnd(12, '0'), policy === undefined ? {} : { policy });
 }
 
 async function gatewayFor(t: TestContext, services: GatewayService[]): Promise<{ gateway: Gateway; table: GatewayTable }> {

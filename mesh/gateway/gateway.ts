@@ -11,6 +11,7 @@ import { type AccessLogEntry, createHttpProxy, ProxyListener, publishService, ty
 import { Registry } from '../registry.ts';
 import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { GatewayPolicies } from './gateway-policy.ts';
+import { type Bound, drainListeners, fingerprint, stopAccepting } from './bound-port.ts';
 import { HostDispatcher } from './host-dispatch.ts';
 import { RequestCounts } from './request-counts.ts';
 
@@ -27,9 +28,8 @@ export interface GatewayOptions {
   rand?: () => number;
 }
 
-/** A bound port; `users`, the fingerprint of each service it was bound for. */
-type Bound = { users: string[]; close: () => Promise<void>; listeners: Map<string, ProxyListener> };
-
+/** A retiring gateway stops accepting this long before it closes its connections: those just accepted get answered. */
+const RETIRE_SETTLE_MS = 300;
 const dockerDns = async (container: string): Promise<string> => (await lookup(container.slice(0, 12), { family: 4 })).address;
 
 export class Gateway {
@@ -48,6 +48,8 @@ export class Gateway {
   #reresolve = false;
   /** A successor serves (supervisor.ts): HTTP answers carry `Connection: close` so keep-alive callers move over. */
   #draining = false;
+  /** Its listeners are closed for good: its successor serves (retire()). */
+  #retired = false;
 
   constructor(options: GatewayOptions) {
     this.#o = options;
@@ -75,6 +77,33 @@ export class Gateway {
   startDraining(): void {
     this.#draining = true;
     for (const b of this.#bound.values()) drainListeners(b);
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /**
+   * Its successor serves and this one drained: its listeners close (new connections are refused, so a caller that got
+   * both addresses from DNS goes on to the other one), in-flight work finishes within the listeners' drain bound.
+   * Nothing is bound again until unretire() (the daemon named it by mistake, or a new daemon kept it after all).
+   */
+  async retire(): Promise<void> {
+    this.#retired = true;
+    // New connections are refused from here (a caller with both addresses moves on); idle keep-alive ones are closed
+    // and what is in flight finishes within the listeners' drain bound.
+    await Promise.all([...this.#bound.values()].map((b) => stopAccepting(b.server)));
+    await new Promise((resolve) => setTimeout(resolve, RETIRE_SETTLE_MS));
+    await this.close();
+  }
+
+  unretire(): Promise<void> {
+    this.#retired = false;
+    return this.#kick(false);
+  }
+
+  get retired(): boolean {
+    return this.#retired;
   }
 
   get table(): GatewayTable | undefined {
@@ -205,12 +234,19 @@ export class Gateway {
   }
 
   async #syncListeners(table: GatewayTable): Promise<void> {
+    if (this.#retired) return;
     const byPort = new Map<number, { svc: GatewayService; protocol: 'http' | 'tcp' }[]>();
     for (const svc of table.services) for (const p of svc.ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), { svc, protocol: p.protocol }]);
     for (const [port, b] of this.#bound) {
       const want = byPort.get(port);
       // The same services, or fewer (one left the project), keep the listener: re-binding would refuse connections.
-      if (want?.every((u) => b.users.includes(fingerprint(u)))) continue;
+      // A lone service's names pick nothing (only a shared port dispatches by Host): a gateway being replaced because
+      // of them gets the new table first and must keep serving meanwhile.
+      // Only Host names changed (a compose alias, on a gateway being replaced for it): the dispatcher takes them in place.
+      if (want?.every((u) => b.users.includes(fingerprint(u)))) {
+        b.rename?.(want.map((u) => u.svc));
+        continue;
+      }
       // Connections to the port are refused until it is bound again: say why, it is visible to callers.
       this.#o.log?.(`re-binding port ${port}: ${want ? `its services changed (${want.map(fingerprint).filter((f) => !b.users.includes(f)).join(' ')})` : 'no service on it'}`);
       this.#bound.delete(port);
@@ -247,7 +283,7 @@ export class Gateway {
       const { svc, protocol } = users[0]!;
       const listener = await publishService(proxyFor(svc, protocol), { host, port });
       listeners.set(svc.name, listener);
-      return { users: fingerprints, listeners, close: () => listener.close() };
+      return { users: fingerprints, listeners, server: listener.server, close: () => listener.close() };
     }
     // Only HTTP services share a port (api/east-west.ts leaves TCP collisions out): tell them apart by Host.
     const routes = users.map(({ svc }) => {
@@ -257,15 +293,7 @@ export class Gateway {
     });
     const dispatcher = new HostDispatcher(port, routes);
     await dispatcher.listen(host);
-    return { users: fingerprints, listeners, close: () => dispatcher.close() };
+    const rename = (svcs: GatewayService[]) => dispatcher.rename(new Map(svcs.map((svc) => [listeners.get(svc.name)!, svc.names])));
+    return { users: fingerprints, listeners, server: dispatcher.server, rename, close: () => dispatcher.close() };
   }
-}
-
-function drainListeners(b: Bound): void {
-  for (const l of b.listeners.values()) if (l.proxy.kind === 'http') l.proxy.startDraining();
-}
-
-/** What a service's listener on a port is built from; the proxy reads its settings once, so a change rebinds. */
-function fingerprint({ svc, protocol }: { svc: GatewayService; protocol: 'http' | 'tcp' }): string {
-  return JSON.stringify([svc.name, svc.names, protocol, { ...svc.mesh, health: undefined, weights: undefined, weight: undefined, lb: undefined }]);
 }

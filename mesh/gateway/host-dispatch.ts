@@ -50,6 +50,15 @@ export class HostDispatcher {
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (s) => this.#accept(s));
   }
 
+  /** New Host names for the same listeners (a compose alias changed): taken in place, nothing re-bound or refused. */
+  rename(names: ReadonlyMap<ProxyListener, string[]>): void {
+    this.#byName.clear();
+    for (const r of this.#routes) {
+      r.names = names.get(r.listener) ?? r.names;
+      for (const n of r.names) this.#byName.set(n.toLowerCase(), r.listener);
+    }
+  }
+
   listen(host: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);

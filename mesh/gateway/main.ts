@@ -2,6 +2,7 @@
 // /run/cmesh, the data path on every meshed port. It holds no state of its own beyond the last table.
 
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE, GATEWAY_WORKER_POINTER } from '../../daemon/api/east-west.ts';
 import { GATEWAY_PROTOCOL_VERSION } from '../../daemon/api/gateway-control.ts';
@@ -46,6 +47,8 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
   const gateway = new Gateway({ signal: abort.signal, log, ...(env['CMESH_GATEWAY_HOST'] ? { host: env['CMESH_GATEWAY_HOST'] } : {}) });
   let tables = 0;
   const startedAt = Date.now();
+  // In a container, the short container id: the daemon names the container it drains by it.
+  const host = hostname();
   // Under the supervisor this process runs /run/cmesh/worker-<hash>.mjs; a table naming another bundle means a new cmesh.
   const ownBundle = basename(process.argv[1] ?? '');
   let asked: string | undefined;
@@ -57,6 +60,18 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
         asked = all.worker;
         log(`asking the supervisor to swap ${ownBundle} for ${all.worker}`);
         process.send({ type: UPGRADE, file: join(dirname(path), all.worker), ...pointedAt(dirname(path), all.worker) });
+      }
+      // This container is being replaced start-first (its successor serves): let callers go, and say so at once.
+      if (all.drain?.includes(host) && !gateway.draining) {
+        log('draining: a new gateway container serves these names; answers carry Connection: close');
+        gateway.startDraining();
+        sendStats();
+      }
+      // …and once drained, its listeners close: a caller that got both addresses goes on to the successor's.
+      const retire = all.retire?.includes(host) ?? false;
+      if (retire !== gateway.retired) {
+        log(retire ? 'retiring: closing the listeners, the new gateway container serves' : 'not retired after all: listening again');
+        void (retire ? gateway.retire() : gateway.unretire()).then(sendStats);
       }
       const table = { ...all, services: all.services.filter((s) => (s.gateway ?? 0) === index) };
       // Decided now, not when the apply resolves: more tables may arrive meanwhile.
@@ -84,6 +99,9 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
       version: GATEWAY_PROTOCOL_VERSION,
       project,
       ...(index === 0 ? {} : { gateway: index }),
+      host,
+      ...(gateway.draining ? { draining: true } : {}),
+      ...(gateway.retired ? { retired: true } : {}),
       time: Date.now(),
       services: gateway.rows(),
       warnings: gateway.warnings(),
@@ -95,7 +113,8 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
   const timer = setInterval(sendStats, STATS_MS);
   // While a draining replica still has requests in flight here, report often: the daemon waits for them to finish.
   const drainTimer = setInterval(() => {
-    if (gateway.rows().some((s) => s.replicas.some((r) => r.draining && r.inFlight > 0))) sendStats();
+    // …and while this gateway itself drains (it is being replaced): the daemon removes it once nothing is in flight.
+    if (gateway.draining || gateway.rows().some((s) => s.replicas.some((r) => r.draining && r.inFlight > 0))) sendStats();
   }, DRAIN_REPORT_MS);
   abort.signal.addEventListener(
     'abort',
