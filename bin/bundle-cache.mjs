@@ -119,7 +119,9 @@ async function compile(esbuild, root, name, entry, dir, split, fastEntry, ascii)
     });
   // The fast bundle is part of the same build: one hash, one manifest, one start check for both.
   const [result, fast] = await Promise.all([
-    build(buildOptions(root, name, entry, dir, externals, split)),
+    // The daemon's source also without comments and indentation (2.9 -> 2.2 MB): V8 keeps it the daemon's whole life.
+    // Names stay, so its stack traces still name every function (at a column of the bundle's few long lines).
+    build({ ...buildOptions(root, name, entry, dir, externals, split), ...(ascii ? { minifyWhitespace: true } : {}) }),
     fastEntry ? build(fastBuildOptions(root, fastEntry, dir)) : undefined,
   ]);
   const fastInputs = fast ? inputsOf(root, fast) : [];
