@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { asciiSource } from '../bin/bundle-ascii.mjs';
 import { ensureBundle } from '../bin/bundle-cache.mjs';
+import { daemonLaunch } from './daemon-bundle.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -46,4 +47,10 @@ test("the daemon's bundle is ASCII, so V8 holds its source one byte a character"
   assert.match(text, /function runDaemon\(/, 'names are kept (stack traces name the functions)');
   const first = /[^\x00-\x7f]/.exec(text);
   assert.equal(first, null, first ? `non-ASCII at ${first.index}: ${JSON.stringify(text.slice(first.index - 60, first.index + 20))}` : '');
+});
+
+test('the daemon starts with two malloc arenas, unless the environment says otherwise', async () => {
+  const tsx = { CMESH_DAEMON_BUNDLE: '0' };
+  assert.deepEqual((await daemonLaunch(tsx)).env, { MALLOC_ARENA_MAX: '2' });
+  assert.deepEqual((await daemonLaunch({ ...tsx, MALLOC_ARENA_MAX: '8' })).env, {}, "the user's value is inherited as it is");
 });
