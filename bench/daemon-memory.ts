@@ -1,6 +1,7 @@
 // Daemon memory over time: its VmRSS after each of N `up -d --wait` / `down` cycles of 3 services × 3 echo replicas
 // (a leak shows as a staircase), plus start-up time and idle RSS, for the bundled daemon and — with --tsx — the tsx one.
-// Usage: npx tsx bench/daemon-memory.ts [--cycles N] [--tsx] [--json]
+// With --breakdown, also where the RSS goes (bench/daemon-memory-breakdown.ts) idle and with the 3×3 running.
+// Usage: npx tsx bench/daemon-memory.ts [--cycles N] [--tsx] [--breakdown] [--json]
 // Images are local (fixtures/docker/echo); never pulls. Everything is labelled dev.cmesh.test=true plus a run label and
 // removed at the end, even on failure.
 
@@ -9,11 +10,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchArgs } from './args.ts';
+import { type Breakdown, breakdown, probeEnv } from './daemon-memory-breakdown.ts';
 import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
 
-const opts = benchArgs('usage: npx tsx bench/daemon-memory.ts [--cycles N] [--tsx] [--json]', {
+const opts = benchArgs('usage: npx tsx bench/daemon-memory.ts [--cycles N] [--tsx] [--breakdown] [--json]', {
   cycles: { type: 'number' },
   tsx: { type: 'boolean' },
+  breakdown: { type: 'boolean' },
   json: { type: 'boolean' },
 });
 const CYCLES = Math.min(50, opts.cycles || 10);
@@ -27,7 +30,14 @@ let home = '';
 
 function cmesh(argv: string[], timeoutMs = 120_000): Promise<{ code: number | null; stderr: string; ms: number }> {
   const started = performance.now();
-  const env = { ...process.env, CMESH_HOME: home, NO_COLOR: '1', CMESH_METRICS_ADDR: 'off', ...(opts.tsx === true ? { CMESH_DAEMON_BUNDLE: '0' } : {}) };
+  const env = {
+    ...process.env,
+    CMESH_HOME: home,
+    NO_COLOR: '1',
+    CMESH_METRICS_ADDR: 'off',
+    ...(opts.tsx === true ? { CMESH_DAEMON_BUNDLE: '0' } : {}),
+    ...(opts.breakdown === true ? probeEnv(process.env, join(home, 'probe.jsonl')) : {}),
+  };
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin/cmesh.js'), ...argv], { cwd: work, env, timeout: timeoutMs });
     let stderr = '';
@@ -43,8 +53,10 @@ async function must(argv: string[]): Promise<number> {
   return r.ms;
 }
 
+const daemonPid = async (): Promise<number> => Number.parseInt(await readFile(join(home, 'daemon.pid'), 'utf8'), 10);
+
 async function rssMb(): Promise<number> {
-  const pid = Number.parseInt(await readFile(join(home, 'daemon.pid'), 'utf8'), 10);
+  const pid = await daemonPid();
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]) / 1024;
 }
@@ -66,10 +78,17 @@ async function main(): Promise<void> {
     const startMs = await must(['daemon', 'start']);
     await sleep(2000);
     const idle = await rssMb();
+    const breakdowns: Record<string, Breakdown> = {};
+    const probe = join(home, 'probe.jsonl');
+    if (opts.breakdown === true) breakdowns['idle'] = await breakdown(await daemonPid(), probe);
     const after: number[] = [];
     const upMs: number[] = [];
     for (let i = 0; i < CYCLES; i++) {
       upMs.push(await must(['up', '-d', '--wait', '--timeout', '60']));
+      if (opts.breakdown === true && (i === 0 || i === CYCLES - 1)) {
+        await sleep(1500); // a probe line from after the up
+        breakdowns[`up ${i + 1}`] = await breakdown(await daemonPid(), probe);
+      }
       await must(['down']);
       await sleep(500);
       after.push(await rssMb());
@@ -82,6 +101,7 @@ async function main(): Promise<void> {
       idleMb: Number(idle.toFixed(1)),
       afterCycleMb: after.map((x) => Number(x.toFixed(1))),
       upMs: upMs.map(Math.round),
+      ...(opts.breakdown === true ? { breakdowns } : {}),
     };
     process.stdout.write(opts.json === true ? `${JSON.stringify(result, null, 2)}\n` : `${JSON.stringify(result)}\n`);
   } finally {

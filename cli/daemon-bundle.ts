@@ -1,7 +1,8 @@
 // How the CLI launches the daemon: from a content-hashed esbuild bundle (bin/bundle-cache.mjs), so the long-lived
 // daemon runs without tsx's loader thread and without dockerode's SSH/BuildKit modules until they are needed: idle
-// ≈ 75–85 MiB RSS with or without a small project, against ≈ 145–150 MiB through tsx (bench/RESULTS.md, tidy section:
-// ~41 MiB of it is node's own binary, file-backed and shared). `--import tsx daemon/main.ts`, which runs the same
+// ≈ 73–76 MiB RSS, ≈ 76–80 MiB with 30 replicas, against ≈ 145–150 MiB through tsx (bench/RESULTS.md, tidy and rss
+// sections: ~41 MiB of it is node's own binary, file-backed and shared). The bundle is ASCII and without comments
+// (bin/bundle-ascii.mjs): V8 keeps its source for the daemon's life. `--import tsx daemon/main.ts`, which runs the same
 // sources, stays the fallback.
 
 import { createRequire } from 'node:module';
@@ -16,9 +17,19 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
  */
 export const DAEMON_V8_FLAGS = ['--max-semi-space-size=1'];
 
+/**
+ * Environment the daemon starts with (a value the user set wins). glibc gives each thread that mallocs an arena of its
+ * own, up to 8 per core; node's V8 helpers and libuv's pool are 8 threads, and the arenas they touch stay resident:
+ * two arenas keep ~2-4 MB of the daemon's RSS after some work (bench/RESULTS.md, rss section). Its threads do little
+ * malloc work (the proxy runs on the main thread), so they do not queue on the arena lock measurably.
+ */
+export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+
 export interface DaemonLaunch {
   /** node arguments (flags + entry). */
   args: string[];
+  /** Variables to add to the daemon's environment (DAEMON_ENV, less what the caller's environment sets). */
+  env: Record<string, string>;
   /** Why the tsx fallback was used, if it was. */
   fallback?: string;
 }
@@ -30,12 +41,13 @@ export interface DaemonLaunch {
  */
 export async function daemonLaunch(env: Record<string, string | undefined>): Promise<DaemonLaunch> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const viaTsx = (why: string): DaemonLaunch => ({ args: ['--import', tsx, join(REPO, 'daemon', 'main.ts')], fallback: why });
+  const launchEnv = Object.fromEntries(Object.entries(DAEMON_ENV).filter(([k]) => env[k] === undefined));
+  const viaTsx = (why: string): DaemonLaunch => ({ args: ['--import', tsx, join(REPO, 'daemon', 'main.ts')], env: launchEnv, fallback: why });
   if (env['CMESH_DAEMON_BUNDLE'] === '0') return viaTsx('CMESH_DAEMON_BUNDLE=0');
   // Loaded here, not at the top: only a start of the daemon needs it, not every CLI start.
   const { cacheDirs, ensureBundle } = await import('../bin/bundle-cache.mjs');
   const bundle = await ensureBundle(REPO, 'daemon', join('daemon', 'bundle-entry.ts'), cacheDirs(REPO, env));
   // CMESH_DAEMON_V8_FLAGS replaces the defaults (measuring other settings; an empty value runs node's defaults).
   const flags = env['CMESH_DAEMON_V8_FLAGS'] === undefined ? DAEMON_V8_FLAGS : env['CMESH_DAEMON_V8_FLAGS'].split(/\s+/).filter(Boolean);
-  return bundle.path !== undefined ? { args: [...flags, bundle.path] } : viaTsx(bundle.error);
+  return bundle.path !== undefined ? { args: [...flags, bundle.path], env: launchEnv } : viaTsx(bundle.error);
 }

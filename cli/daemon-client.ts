@@ -224,7 +224,7 @@ export class DaemonClient {
     const child = spawn(process.execPath, launch.args, {
       detached: true,
       stdio: ['ignore', logFd, logFd],
-      env: { ...this.#env, CMESH_HOME: this.home.home },
+      env: { ...this.#env, ...launch.env, CMESH_HOME: this.home.home },
       cwd: REPO,
     });
     closeSync(logFd);

@@ -4,7 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import client from 'prom-client';
-import { LocalCa, writeClientCert } from '../mesh/tls/ca.ts';
+import type { LocalCa } from '../mesh/tls/ca.ts';
 import { CertStore, type CertStoreOptions } from '../mesh/tls/cert-store.ts';
 import { type TlsProblem, TlsServing } from '../mesh/tls/serving.ts';
 import { CmeshError } from './api/errors.ts';
@@ -12,6 +12,8 @@ import { CERT_NAME, type CaInfo, type CertIssueResponse, type CertRenewResponse,
 
 /** Client certificates live longer than server ones: they are copied into test clients by hand. */
 const CLIENT_CERT_LIFETIME_MS = 30 * 86_400_000;
+
+const loadCa = () => import('../mesh/tls/ca.ts');
 
 export interface DaemonTlsOptions {
   /** CMESH_HOME: the CA goes in `ca/`, client certificates in `certs/`. */
@@ -38,11 +40,15 @@ export class DaemonTls {
   }
 
   #open(): Promise<{ ca: LocalCa; created: boolean; store: CertStore }> {
-    this.#opened ??= LocalCa.open(join(this.#o.home, 'ca')).then(({ ca, created }) => {
-      if (created) this.#o.log(`tls: created the local CA ${ca.certPath} (trust it once: \`cmesh ca\`)`);
-      const onRenewError = (err: unknown): void => this.#o.log(`tls: renewing server certificates failed (the current ones stay, retried hourly): ${String(err)}`);
-      return { ca, created, store: new CertStore(ca, { onRenewError, ...this.#o.store }) };
-    });
+    // The CA's X.509 code (@peculiar/x509, asn1js, tsyringe, reflect-metadata) loads here, on first use: most daemons
+    // never serve TLS, and evaluated at start it held ~2.5 MB of their RSS (bench/RESULTS.md, rss section).
+    this.#opened ??= loadCa()
+      .then(({ LocalCa }) => LocalCa.open(join(this.#o.home, 'ca')))
+      .then(({ ca, created }) => {
+        if (created) this.#o.log(`tls: created the local CA ${ca.certPath} (trust it once: \`cmesh ca\`)`);
+        const onRenewError = (err: unknown): void => this.#o.log(`tls: renewing server certificates failed (the current ones stay, retried hourly): ${String(err)}`);
+        return { ca, created, store: new CertStore(ca, { onRenewError, ...this.#o.store }) };
+      });
     // A failure (unreadable key, full disk) is not cached: the next use tries again and reports its own error.
     this.#opened.catch(() => {
       this.#opened = undefined;
@@ -85,6 +91,7 @@ export class DaemonTls {
     }
     const { ca } = await this.#open();
     const issued = await ca.issue({ commonName: name, sans: [], lifetimeMs: CLIENT_CERT_LIFETIME_MS, usage: 'client' });
+    const { writeClientCert } = await loadCa();
     const paths = await writeClientCert(join(this.#o.home, 'certs'), name, issued);
     this.#o.log(`tls: issued client certificate ${name} (valid until ${issued.notAfter.toISOString()})`);
     return { ...paths, notAfter: issued.notAfter.toISOString() };

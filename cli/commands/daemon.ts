@@ -140,7 +140,7 @@ export function register(program: Command, ctx: CliContext): void {
       // the daemon here would put dockerode, undici and prom-client into every CLI start.
       const launch = await daemonLaunch(ctx.env);
       const { spawn } = await import('node:child_process'); // not on every CLI start
-      const child = spawn(process.execPath, launch.args, { stdio: 'inherit', env: ctx.env as NodeJS.ProcessEnv });
+      const child = spawn(process.execPath, launch.args, { stdio: 'inherit', env: { ...(ctx.env as NodeJS.ProcessEnv), ...launch.env } });
       // Ctrl-C reaches the child directly (same process group); passing it on too would be a second SIGINT, which
       // skips the daemon's graceful shutdown. SIGTERM is sent to this pid alone, so it is forwarded.
       const ignore = (): void => undefined;
