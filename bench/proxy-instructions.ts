@@ -1,9 +1,11 @@
 // Instructions and GC per request, the daemon path beside the node floor: a measure the host's load cannot bend
 // (time per request swings ±20 % between runs here; instruction counts do not).
-// Usage: npx tsx bench/proxy-instructions.ts [--windows N] [--requests N] [--warmup N] [--connections N] [--json]
+// Usage: npx tsx bench/proxy-instructions.ts [--windows N] [--requests N] [--warmup N] [--connections N]
+//   [--pool round-robin|service] [--without metrics,defaults] [--json]
 // Both paths run under `valgrind --tool=callgrind --smc-check=all-non-file` (V8's JIT on) with the daemon's V8 flags
 // and --trace-gc-nvp, over the same 3 node echo replicas: the daemon path is bench/proxy-daemon-path.ts (this tree's
-// proxy wired to DaemonMetrics as the daemon wires it, GC-duration observer included), the floor bench/proxy-floor.ts
+// proxy wired to DaemonMetrics as the daemon wires it, GC-duration observer included, over the product's ServicePool
+// with its default balancer unless --pool round-robin), the floor bench/proxy-floor.ts
 // (bench/proxy.ts --serve-floor). After the warm-up, each window zeroes the counters (`callgrind_control -z`), sends
 // exactly N keep-alive GETs of the bench's 1 KiB response to each path at once, and dumps (`callgrind_control -d`):
 // instructions of all the process's threads ÷ N. The GC lines of the same window give scavenges, major GCs, bytes
@@ -24,8 +26,18 @@ import { waitPort } from './proxy-load.ts';
 import { PATH, startReplica } from './proxy-peers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const USAGE = 'usage: npx tsx bench/proxy-instructions.ts [--windows N] [--requests N] [--warmup N] [--connections N] [--json]';
-const opts = benchArgs(USAGE, { windows: { type: 'number' }, requests: { type: 'number' }, warmup: { type: 'number' }, connections: { type: 'number' }, json: { type: 'boolean' } });
+const USAGE = `usage: npx tsx bench/proxy-instructions.ts [--windows N] [--requests N] [--warmup N] [--connections N]
+  [--pool round-robin|service] [--without metrics,defaults] [--json]`;
+const opts = benchArgs(USAGE, {
+  windows: { type: 'number' },
+  requests: { type: 'number' },
+  warmup: { type: 'number' },
+  connections: { type: 'number' },
+  // The daemon path's pool and what it leaves out (bench/proxy-daemon-path.ts): what the balancer and each metric cost.
+  pool: { type: 'string', choices: ['round-robin', 'service'] },
+  without: { type: 'string' },
+  json: { type: 'boolean' },
+});
 
 /** One window's figures per request. */
 interface Window {
@@ -50,7 +62,8 @@ class Path {
   ) {
     const out = join(dir, `${name}.callgrind`);
     const node = [process.execPath, ...DAEMON_V8_FLAGS, '--trace-gc-nvp', '--import', 'tsx', ...program];
-    this.child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, ...node], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+    const env = { ...process.env, CMESH_BENCH_POOL: opts.pool ?? 'service', CMESH_BENCH_WITHOUT: opts.without ?? '' };
+    this.child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, ...node], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'ignore'] });
     let partial = '';
     this.child.stdout?.on('data', (d: Buffer) => {
       const text = partial + d.toString();
