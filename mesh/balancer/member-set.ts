@@ -117,9 +117,6 @@ export abstract class MemberSetBalancer implements Balancer {
     return out;
   }
 
-  /** randomIndex as a function made once (p2c and peak-EWMA sample with it on every pick). */
-  protected readonly pickIndex = (n: number): number => this.randomIndex(n);
-
   /** Uniform integer in [0, n). */
   protected randomIndex(n: number): number {
     return Math.min(n - 1, Math.floor(this.rand() * n));
