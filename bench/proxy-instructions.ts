@@ -8,7 +8,8 @@
 // with its default balancer unless --pool round-robin), the floor bench/proxy-floor.ts
 // (bench/proxy.ts --serve-floor). After the warm-up, each window zeroes the counters (`callgrind_control -z`), sends
 // exactly N keep-alive GETs of the bench's 1 KiB response to each path at once, and dumps (`callgrind_control -d`):
-// instructions of all the process's threads ÷ N. The GC lines of the same window give scavenges, major GCs, bytes
+// instructions of all the process's threads, less its idle rate (a 10 s window without traffic) over the window's
+// duration, ÷ N. The GC lines of the same window give scavenges, major GCs, bytes
 // allocated and bytes promoted per request (a scavenge's survivors go to old space at the 1 MiB semi-space).
 // Reported: each figure's median over the windows, and daemon ÷ floor instructions per window → median.
 
@@ -53,6 +54,9 @@ class Path {
   #gc = { scavenges: 0, majors: 0, allocated: 0, promoted: 0 };
   #mark = { ...this.#gc };
   #dumps = 0;
+  #zeroedAt = 0;
+  /** Instructions per second with no request in flight (timers, metrics' samplers, the proxy's ticker). */
+  idlePerSecond = 0;
 
   constructor(
     readonly name: string,
@@ -82,20 +86,41 @@ class Path {
   /** Counters to zero: callgrind's and the GC tally's. */
   zero(): void {
     control('-z', this.child.pid!);
+    this.#zeroedAt = performance.now();
     this.#mark = { ...this.#gc };
   }
 
   /** Dumps the counters and reads the window's total instructions from the new dump file. */
-  dump(requests: number): Window {
+  /** An idle window of `ms`: what the process does per second without traffic, subtracted from every window. */
+  async measureIdle(ms: number): Promise<void> {
+    this.zero();
+    await new Promise((r) => setTimeout(r, ms));
     control('-d', this.child.pid!);
+    const seconds = (performance.now() - this.#zeroedAt) / 1000;
     this.#dumps++;
+    this.idlePerSecond = this.#total() / seconds;
+  }
+
+  #total(): number {
     const file = join(this.dir, `${this.name}.callgrind.${this.#dumps}`);
     const total = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
     if (total === null) throw new Error(`${file}: no totals line`);
+    return Number(total[1]);
+  }
+
+  /**
+   * Dumps the counters: the window's instructions less the idle rate over its duration (under valgrind a request
+   * takes ~50× longer, so per-second work would otherwise weigh on every request as if the host were slow).
+   */
+  dump(requests: number): Window {
+    control('-d', this.child.pid!);
+    const seconds = (performance.now() - this.#zeroedAt) / 1000;
+    this.#dumps++;
+    const total = this.#total() - this.idlePerSecond * seconds;
     const g = this.#gc;
     const m = this.#mark;
     return {
-      instructions: Number(total[1]) / requests,
+      instructions: total / requests,
       scavenges: (g.scavenges - m.scavenges) / requests,
       majors: (g.majors - m.majors) / requests,
       allocated: (g.allocated - m.allocated) / requests,
@@ -166,6 +191,8 @@ async function main(): Promise<void> {
     for (const p of paths) await waitPort(p.port, 600_000);
     const warmup = opts.warmup ?? 6000;
     await Promise.all(paths.map((p) => load(p.port, warmup, connections)));
+    await Promise.all(paths.map((p) => p.measureIdle(10_000)));
+    console.error(`idle instructions per second: ${paths.map((p) => `${p.name} ${(p.idlePerSecond / 1e6).toFixed(2)} M`).join(', ')}`);
     const rows: Record<string, Window>[] = [];
     for (let w = 0; w < windows; w++) {
       for (const p of paths) p.zero();
