@@ -8,9 +8,9 @@
 // with its default balancer unless --pool round-robin), the floor bench/proxy-floor.ts
 // (bench/proxy.ts --serve-floor). After the warm-up, each window zeroes the counters (`callgrind_control -z`), sends
 // exactly N keep-alive GETs of the bench's 1 KiB response to each path at once, and dumps (`callgrind_control -d`):
-// instructions of all the process's threads, less its idle rate (the least of 4 windows of 3 s without traffic) over the window's
-// duration, ÷ N. The GC lines of the same window give scavenges, major GCs, bytes
-// allocated and bytes promoted per request (a scavenge's survivors go to old space at the 1 MiB semi-space).
+// instructions of all the process's threads, less its idle rate (the least of 4 windows of 3 s without traffic) over
+// the window's duration, ÷ N. The GC lines of the same window give scavenges, major GCs, bytes allocated and bytes
+// promoted per request (a scavenge's survivors go to old space at the 1 MiB semi-space).
 // Reported: each figure's median over the windows, and daemon ÷ floor instructions per window → median.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
