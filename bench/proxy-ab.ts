@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import { freePort } from '../test/helpers/free-port.ts';
-import { waitPort } from './proxy-load.ts';
+import { startEchoReplicas, waitPort } from './proxy-load.ts';
 import { cpuSeconds, PATH, startReplica, type WrkResult, wrk } from './proxy-peers.ts';
 import { REPLICA_HOSTS } from './proxy-gateway.ts';
 import { parseWrk } from './wrk.ts';
@@ -165,13 +165,7 @@ async function main(): Promise<void> {
   const seconds = opts.seconds ?? 5;
   const children: ChildProcess[] = [];
   try {
-    const upstreams: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const port = await freePort();
-      children.push(startReplica('127.0.0.1', port, `echo#${i + 1}`));
-      upstreams.push(port);
-    }
-    for (const p of upstreams) await waitPort(p, 15_000);
+    const upstreams = await startEchoReplicas(children);
     if (opts.gateway === true && opts.daemon === true) usageError('--gateway and --daemon exclude each other', USAGE);
     const mode = opts.gateway === true ? 'gateway' : opts.daemon === true ? 'daemon' : '--serve';
     const paths = [

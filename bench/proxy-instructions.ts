@@ -23,8 +23,8 @@ import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { benchArgs } from './args.ts';
 import { median } from './median.ts';
-import { waitPort } from './proxy-load.ts';
-import { PATH, startReplica } from './proxy-peers.ts';
+import { startEchoReplicas, waitPort } from './proxy-load.ts';
+import { PATH } from './proxy-peers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const USAGE = `usage: npx tsx bench/proxy-instructions.ts [--windows N] [--requests N] [--warmup N] [--connections N]
@@ -181,13 +181,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'proxy-instructions-'));
   const children: ChildProcess[] = [];
   try {
-    const upstreams: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const port = await freePort();
-      children.push(startReplica('127.0.0.1', port, `echo#${i + 1}`));
-      upstreams.push(port);
-    }
-    for (const p of upstreams) await waitPort(p, 15_000);
+    const upstreams = await startEchoReplicas(children);
     const ups = upstreams.map(String);
     const [daemonPort, floorPort] = [await freePort(), await freePort()];
     const paths = [
