@@ -145,9 +145,10 @@ function control(flag: '-z' | '-d', pid: number): void {
 /**
  * Exactly `total` answered GETs over `connections` keep-alive connections, one at a time on each. A connection that
  * closes before its response (a keep-alive close racing the next request, under valgrind's slowness) is retried: a
- * GET, and the window counts answered requests, so a retry adds one request's work; more than 1 % of them is an error.
+ * GET, and the window counts answered requests, so a retry adds one request's work; more than one a connection and
+ * 1 % of the requests is an error.
  */
-async function load(port: number, total: number, connections: number): Promise<void> {
+async function load(name: string, port: number, total: number, connections: number): Promise<void> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   let sent = 0;
   let retried = 0;
@@ -159,7 +160,7 @@ async function load(port: number, total: number, connections: number): Promise<v
         res.on('end', resolve);
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ECONNRESET' || ++retried > total / 100) reject(err);
+        if (err.code !== 'ECONNRESET' || ++retried > connections + total / 100) reject(err);
         else resolve(get());
       });
     });
@@ -171,7 +172,7 @@ async function load(port: number, total: number, connections: number): Promise<v
   };
   await Promise.all(Array.from({ length: connections }, worker));
   agent.destroy();
-  if (retried > 0) console.error(`port ${port}: ${retried} request(s) retried after a closed connection`);
+  if (retried > 0) console.error(`${name}: ${retried} request(s) retried after a closed connection`);
 }
 
 async function main(): Promise<void> {
@@ -192,13 +193,13 @@ async function main(): Promise<void> {
     // tsx transpiles at start: under valgrind that takes a minute or more on a loaded host.
     for (const p of paths) await waitPort(p.port, 600_000);
     const warmup = opts.warmup ?? 6000;
-    await Promise.all(paths.map((p) => load(p.port, warmup, connections)));
+    await Promise.all(paths.map((p) => load(p.name, p.port, warmup, connections)));
     await Promise.all(paths.map((p) => p.measureIdle(4, 3000)));
     console.error(`idle instructions per second: ${paths.map((p) => `${p.name} ${(p.idlePerSecond / 1e6).toFixed(2)} M`).join(', ')}`);
     const rows: Record<string, Window>[] = [];
     for (let w = 0; w < windows; w++) {
       for (const p of paths) p.zero();
-      await Promise.all(paths.map((p) => load(p.port, requests, connections)));
+      await Promise.all(paths.map((p) => load(p.name, p.port, requests, connections)));
       const row = Object.fromEntries(paths.map((p) => [p.name, p.dump(requests)]));
       rows.push(row);
       const d = row['daemon']!;
