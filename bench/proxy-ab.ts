@@ -21,8 +21,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DAEMON_V8_FLAGS } from '../cli/daemon-bundle.ts';
 import { freePort } from '../test/helpers/free-port.ts';
-import { waitPort } from './proxy-load.ts';
-import { cpuSeconds, PATH, type WrkResult, wrk } from './proxy-peers.ts';
+import { startEchoReplicas, waitPort } from './proxy-load.ts';
+import { cpuSeconds, PATH, startReplica, type WrkResult, wrk } from './proxy-peers.ts';
 import { REPLICA_HOSTS } from './proxy-gateway.ts';
 import { parseWrk } from './wrk.ts';
 import { benchArgs, usageError } from './args.ts';
@@ -51,12 +51,6 @@ interface Path {
   allocated: number;
   /** Milliseconds its GCs paused the main thread so far (the same lines' `pause=`, summed). */
   gcPauseMs: number;
-}
-
-/** A node echo replica (fixtures/docker/echo) on host:port. */
-function startReplica(host: string, port: number, name: string): ChildProcess {
-  const env = { ...process.env, PORT: String(port), HOST: host, CMESH_REPLICA: name };
-  return spawn(process.execPath, [join(ROOT, 'fixtures/docker/echo/server.mjs')], { env, stdio: 'ignore' });
 }
 
 /** V8 flags of a path: --v8-base / --v8-head "…" replace the daemon's (DAEMON_V8_FLAGS), e.g. to weigh a GC setting. */
@@ -171,13 +165,7 @@ async function main(): Promise<void> {
   const seconds = opts.seconds ?? 5;
   const children: ChildProcess[] = [];
   try {
-    const upstreams: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const port = await freePort();
-      children.push(startReplica('127.0.0.1', port, `echo#${i + 1}`));
-      upstreams.push(port);
-    }
-    for (const p of upstreams) await waitPort(p, 15_000);
+    const upstreams = await startEchoReplicas(children);
     if (opts.gateway === true && opts.daemon === true) usageError('--gateway and --daemon exclude each other', USAGE);
     const mode = opts.gateway === true ? 'gateway' : opts.daemon === true ? 'daemon' : '--serve';
     const paths = [

@@ -1,9 +1,10 @@
 // The proxy benchmark's load side (bench/proxy.ts): wrk's closed loop with its latency percentiles, the open-loop
 // client its child mode runs for fixed-rate latency, and the wait for a server to listen.
 
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import net from 'node:net';
-import { type Latency, PATH } from './proxy-peers.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { type Latency, PATH, startReplica } from './proxy-peers.ts';
 import { parseWrk } from './wrk.ts';
 
 /** The first 2 s of an open loop are warm-up and not counted. */
@@ -87,4 +88,16 @@ export async function openLoop(port: number, rate: number, seconds: number): Pro
   const sorted = Array.from(latencies.subarray(warm)).sort((a, b) => a - b);
   const at = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 1000) / 1000;
   process.stdout.write(JSON.stringify({ p50: at(0.5), p99: at(0.99), errors, sent: sent - warm } satisfies Latency));
+}
+
+/** Three echo replicas on free 127.0.0.1 ports, listening when this returns; their processes go into `children`. */
+export async function startEchoReplicas(children: ChildProcess[]): Promise<number[]> {
+  const ports: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    children.push(startReplica('127.0.0.1', port, `echo#${i + 1}`));
+    ports.push(port);
+  }
+  for (const p of ports) await waitPort(p, 15_000);
+  return ports;
 }

@@ -12,6 +12,13 @@ import { parseWrk } from './wrk.ts';
 
 export const PATH = '/bytes?n=1024';
 const PROXY_TS = fileURLToPath(new URL('./proxy.ts', import.meta.url));
+const ECHO = fileURLToPath(new URL('../fixtures/docker/echo/server.mjs', import.meta.url));
+
+/** A node echo replica (fixtures/docker/echo) on host:port. */
+export function startReplica(host: string, port: number, name: string): ChildProcess {
+  const env = { ...process.env, PORT: String(port), HOST: host, CMESH_REPLICA: name };
+  return spawn(process.execPath, [ECHO], { env, stdio: 'ignore' });
+}
 
 export function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;

@@ -49,7 +49,8 @@ export class ReplicaStats {
   private readonly merged = new Float64Array(BINS);
   private windowRequests = 0;
   private windowErrors = 0;
-  private ewma: number | null = null;
+  /** NaN until the first sample: a field that is only ever a double stays unboxed (null made it a fresh HeapNumber per record). */
+  private ewma = Number.NaN;
   private readonly startSecond: number;
 
   constructor(private readonly now: () => number = Date.now) {
@@ -79,7 +80,8 @@ export class ReplicaStats {
       this.errors[slot]!++;
       this.windowErrors++;
     }
-    this.ewma = this.ewma === null ? latencyMs : this.ewma + EWMA_ALPHA * (latencyMs - this.ewma);
+    const ewma = this.ewma;
+    this.ewma = Number.isNaN(ewma) ? latencyMs : ewma + EWMA_ALPHA * (latencyMs - ewma);
   }
 
   /** Takes a slot's counts out of the window sums (it is reused, or fell out of the window). */
@@ -122,7 +124,7 @@ export class ReplicaStats {
       errors,
       errorRate: requests > 0 ? errors / requests : 0,
       requestsPerSec: recent / span,
-      ewmaMs: this.ewma,
+      ewmaMs: Number.isNaN(this.ewma) ? null : this.ewma,
       p50Ms: quantile(merged, requests, 0.5),
       p95Ms: quantile(merged, requests, 0.95),
       p99Ms: quantile(merged, requests, 0.99),

@@ -1,7 +1,7 @@
 // Peak-EWMA (Finagle, linkerd): cost = latency EWMA × (in-flight + 1); quick to react to spikes, slow to forgive.
 
 import { type BalancerOptions, MemberSetBalancer, type MemberState } from './member-set.ts';
-import { sampleTwo } from './p2c.ts';
+import { otherIndex } from './p2c.ts';
 import type { PickContext } from './types.ts';
 
 export interface EwmaOptions extends BalancerOptions {
@@ -29,8 +29,10 @@ export class EwmaBalancer extends MemberSetBalancer {
     const c = this.candidates(ctx);
     if (c.length === 0) return undefined;
     // Sampling two (not scanning all) avoids every pick herding onto the one member with the stalest low cost.
-    const [a, b] = sampleTwo(c, this.pickIndex);
-    if (!b) return a.id;
+    if (c.length === 1) return c[0]!.id;
+    const i = this.randomIndex(c.length);
+    const a = c[i]!;
+    const b = c[otherIndex(i, this.randomIndex(c.length - 1))]!;
     const now = this.now();
     const ca = this.cost(a, now);
     const cb = this.cost(b, now);

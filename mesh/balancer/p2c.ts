@@ -3,17 +3,12 @@
 import { MemberSetBalancer, type MemberState } from './member-set.ts';
 import type { PickContext } from './types.ts';
 
-/** Two distinct random candidates (or the only one); shared by p2c and peak-EWMA. */
-export function sampleTwo(
-  c: readonly MemberState[],
-  randomIndex: (n: number) => number,
-): [MemberState, MemberState | undefined] {
-  if (c.length === 1) return [c[0]!, undefined];
-  const i = randomIndex(c.length);
-  // Draw the second from the n-1 others so the pair is always distinct without rejection loops.
-  let j = randomIndex(c.length - 1);
-  if (j >= i) j++;
-  return [c[i]!, c[j]!];
+/**
+ * The second of two distinct candidates: `j`, drawn from the n-1 indices other than the first's `i`, mapped past it
+ * (no rejection loop). Shared by p2c and peak-EWMA; indices, not a pair array, since every request picks.
+ */
+export function otherIndex(i: number, j: number): number {
+  return j >= i ? j + 1 : j;
 }
 
 export class P2cBalancer extends MemberSetBalancer {
@@ -22,8 +17,10 @@ export class P2cBalancer extends MemberSetBalancer {
   pick(ctx?: PickContext): string | undefined {
     const c = this.candidates(ctx);
     if (c.length === 0) return undefined;
-    const [a, b] = sampleTwo(c, this.pickIndex);
-    if (!b) return a.id;
+    if (c.length === 1) return c[0]!.id;
+    const i = this.randomIndex(c.length);
+    const a = c[i]!;
+    const b = c[otherIndex(i, this.randomIndex(c.length - 1))]!;
     const la = this.load(a);
     const lb = this.load(b);
     if (la !== lb) return la < lb ? a.id : b.id;

@@ -2,6 +2,7 @@
 // becomes an Exchange, and responses are written back as single buffers, one request at a time, in order.
 // This half parses and dispatches requests; answering and ending the connection is ClientLifecycle's.
 
+import { performance } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import { opensH2Preface } from '../h2/preface.ts';
 import { clientIdentity } from '../tls/identity.ts';

@@ -1,6 +1,7 @@
 // One try of a request at one replica: takes a pooled connection, writes the request, and streams the parsed response
 // to the client connection (head rewritten, body forwarded as it arrives, with backpressure both ways).
 
+import { performance } from 'node:perf_hooks';
 import { editHeaders } from '../policy/actions.ts';
 import type { AttemptOutcome, Upstream } from '../upstream-pool.ts';
 import type { AttemptStats } from './context.ts';

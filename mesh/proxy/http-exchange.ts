@@ -1,5 +1,6 @@
 // One client request through the proxy: pick a replica, stream the exchange, and fail over or retry when allowed.
 
+import { performance } from 'node:perf_hooks';
 import type { MeshSpec } from '../../daemon/api/project.ts';
 import type { HeaderEdits } from '../../daemon/api/traffic-policy.ts';
 import type { PickContext } from '../balancer/types.ts';

@@ -2,6 +2,7 @@
 // access log is off by default: when only counters listen, the request is counted in plain values (no entry object,
 // no wall-clock time, no JSON), and an AccessLogEntry is built only for a sink that wants one.
 
+import { performance } from 'node:perf_hooks';
 import { accessLogEntry, formatAccessLog, type LoggedExchange, routeLabel } from './access-log.ts';
 import type { ProxyContext } from './context.ts';
 
