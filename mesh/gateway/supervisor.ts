@@ -77,7 +77,9 @@ type Message = { type?: unknown; file?: unknown; runtime?: unknown; supervisor?:
 /**
  * Runs in the primary. Workers share the primary's listening handles (SCHED_NONE: each worker accepts on the same
  * socket itself, no extra hop through the primary), so while the old and the new worker overlap both accept, and a
- * socket stays open as long as any worker listens on it: no connection is refused during a swap.
+ * socket stays open as long as any worker listens on it: no connection is refused during a swap. Only for listens
+ * without `exclusive` (an exclusive one binds a socket of the worker's own: the next worker gets EADDRINUSE), so the
+ * gateway's listeners are exclusive only outside a worker (ProxyListener.listen, HostDispatcher.listen).
  */
 export function runSupervisor(o: SupervisorOptions): Supervisor {
   const log = o.log ?? (() => undefined);
