@@ -122,7 +122,6 @@ export function gatewayWorkerFile(dir: string, name: string): string {
     `import { Gateway } from ${JSON.stringify(gateway)};
 const abort = new AbortController();
 const gateway = new Gateway({ signal: abort.signal, host: '127.0.0.1', resolve: async () => '127.0.0.2', log: (l) => process.stdout.write(\`${name}: \${l}\\n\`) });
-process.on('disconnect', () => abort.abort());
 process.on('message', async (m) => {
   if (m?.type === 'cmesh-gateway-drain') gateway.startDraining();
   if (m?.type === 'test-upgrade') process.send({ type: 'cmesh-gateway-upgrade', file: m.file });

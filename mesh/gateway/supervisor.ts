@@ -163,7 +163,8 @@ export function runSupervisor(o: SupervisorOptions): Supervisor {
     const kill = setTimeout(() => worker.process.kill('SIGKILL'), o.drainMs ?? 10_000);
     kill.unref();
     worker.once('exit', () => clearTimeout(kill));
-    // disconnect(): the worker's servers stop accepting, its open connections finish, then it exits.
+    // disconnect(): the worker lets go of the shared sockets (only those: an exclusive listen is not cluster's to
+    // close), its open connections finish, then it exits or is killed at the drain bound.
     worker.disconnect();
   };
 
