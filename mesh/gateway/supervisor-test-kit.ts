@@ -121,7 +121,7 @@ export function gatewayWorkerFile(dir: string, name: string): string {
     file,
     `import { Gateway } from ${JSON.stringify(gateway)};
 const abort = new AbortController();
-const gateway = new Gateway({ signal: abort.signal, host: '127.0.0.1', resolve: async () => '127.0.0.2', log: (l) => process.stdout.write(\`${name}: \${l}\\n\`) });
+const gateway = new Gateway({ signal: abort.signal, holdListeners: true, host: '127.0.0.1', resolve: async () => '127.0.0.2', log: (l) => process.stdout.write(\`${name}: \${l}\\n\`) });
 process.on('message', async (m) => {
   if (m?.type === 'cmesh-gateway-drain') gateway.startDraining();
   if (m?.type === 'test-upgrade') process.send({ type: 'cmesh-gateway-upgrade', file: m.file });
@@ -129,6 +129,7 @@ process.on('message', async (m) => {
   if (m?.type === 'test-retire') await gateway.retire().then(() => process.send({ type: 'test-retired' }));
 });
 await gateway.apply(JSON.parse(process.env.CMESH_TEST_TABLE));
+await gateway.listen();
 process.send({ type: 'cmesh-gateway-ready', warnings: gateway.warnings() });
 `,
   );
