@@ -28,6 +28,11 @@ export function fingerprint({ svc, protocol }: { svc: GatewayService; protocol: 
 }
 
 /**
+ * In a cluster worker the socket is the supervisor's, shared: close() lets go of this worker's copy, and the primary
+ * closes the socket once no worker holds it (node's SharedHandle). A retiring gateway runs one worker, or, mid-swap,
+ * an old one that lets go at its drain and a new one whose tables retire it too: the socket closes and callers are
+ * refused all the same (supervisor-binding.test.ts). The primary's close follows this worker's by one IPC message.
+ *
  * Closes the listening socket right after an accept round (or after `maxWaitMs` without one): closing it resets the
  * connections still in its accept queue, whose callers already sent their request. Just after node's accept loop ran
  * until the queue was empty (the check phase after that poll), the queue holds only what arrived in between.

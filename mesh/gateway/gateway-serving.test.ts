@@ -1,5 +1,5 @@
 // The gateway's readiness report: a service counts as served once a listener is bound for each of its ports (what
-// depends_on gates on a meshed service wait for); one whose port cannot be bound is not.
+// depends_on gates on a meshed service wait for); one whose port cannot be bound is not, nor one held (holdListeners).
 
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -62,4 +62,28 @@ test('serving(): services with every port bound; none before a table, not one wh
     probe.once('error', reject);
     probe.listen(c.port, '127.0.0.1', resolve);
   }), /EADDRINUSE/);
+});
+
+test('holdListeners: pools follow the table but no port is bound (nor served) until listen()', async () => {
+  const gateway = new Gateway({ signal: abort.signal, host: '127.0.0.1', resolve: async () => '127.0.0.2', holdListeners: true });
+  closers.unshift(() => gateway.close());
+  const free = await listening();
+  await free.close();
+  await gateway.apply({ type: 'table', version: GATEWAY_PROTOCOL_VERSION, project: 'p', services: [service('web', [free.port])] });
+  const connect = (): Promise<string> =>
+    new Promise((resolve) => {
+      const s = net.connect(free.port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve('connected');
+      });
+      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    });
+  assert.deepEqual(gateway.rows().map((r) => r.service), ['web'], 'the pool is there');
+  assert.deepEqual(gateway.serving(), []);
+  assert.equal(await connect(), 'ECONNREFUSED');
+  await gateway.listen();
+  assert.deepEqual(gateway.serving(), ['web']);
+  // Accepted now (the proxy may reset it at once: web has no replica).
+  assert.notEqual(await connect(), 'ECONNREFUSED');
 });

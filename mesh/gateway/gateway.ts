@@ -26,6 +26,8 @@ export interface GatewayOptions {
   refreshMs?: number;
   /** Random source of the fault injectors (tests seed it). */
   rand?: () => number;
+  /** Bind no port until listen(): a worker sharing the supervisor's sockets listens once warm (main.ts). */
+  holdListeners?: boolean;
 }
 
 /** A retiring gateway stops accepting this long before it closes its connections: those just accepted get answered. */
@@ -50,17 +52,18 @@ export class Gateway {
   #draining = false;
   /** Its listeners are closed for good: its successor serves (retire()). */
   #retired = false;
+  #holding: boolean;
 
   constructor(options: GatewayOptions) {
     this.#o = options;
-    // Container addresses on the project network are the upstreams: never rewrite them to loopback.
+    this.#holding = options.holdListeners === true;
+    // Container addresses on the project network are the upstreams (never loopback).
     this.registry = new Registry({ upstreamHost: (h) => h });
     this.policies = new GatewayPolicies((service, port) => this.registry.pool(this.#table!.project, service).forPort(port), options.rand);
     // Every pool's health checker and listener hangs off this one signal: a project with many services is not a leak.
     setMaxListeners(0, options.signal);
     this.registry.startHealthChecks(options.signal);
-    const timer = setInterval(() => this.#kick(true), options.refreshMs ?? 2000);
-    timer.unref();
+    const timer = setInterval(() => this.#kick(true), options.refreshMs ?? 2000).unref();
     options.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
   }
 
@@ -90,8 +93,6 @@ export class Gateway {
    */
   async retire(): Promise<void> {
     this.#retired = true;
-    // New connections are refused from here (a caller with both addresses moves on); idle keep-alive ones are closed
-    // and what is in flight finishes within the listeners' drain bound.
     await Promise.all([...this.#bound.values()].map((b) => stopAccepting(b.server)));
     await new Promise((resolve) => setTimeout(resolve, RETIRE_SETTLE_MS));
     await this.close();
@@ -106,8 +107,10 @@ export class Gateway {
     return this.#retired;
   }
 
-  get table(): GatewayTable | undefined {
-    return this.#table;
+  /** Binds the table's ports (held until now with holdListeners). */
+  listen(): Promise<void> {
+    this.#holding = false;
+    return this.#kick(false);
   }
 
   rows(): ServiceTableRow[] {
@@ -135,8 +138,7 @@ export class Gateway {
 
   /** The proxy's RequestCounter: positional, so an HTTP/1.x request allocates nothing to be counted. */
   readonly #countRequest: RequestCounter = (service, upstream, method, status, _durationMs, route, target, error) => {
-    // The daemon counts route series and policy refusals from these as it does an ingress request's (metrics-policy.ts):
-    // the route by its index only (bounded by the table), the reason only for the policy's own answers.
+    // As for ingress (metrics-policy.ts): the route by its index only (table-bounded), the reason only for policy answers.
     const reason = error !== undefined && POLICY_REASONS.has(error) ? error : undefined;
     if (route === undefined && target === undefined && reason === undefined) {
       this.#requests.count(service, upstream, method, status);
@@ -234,15 +236,13 @@ export class Gateway {
   }
 
   async #syncListeners(table: GatewayTable): Promise<void> {
-    if (this.#retired) return;
+    if (this.#retired || this.#holding) return;
     const byPort = new Map<number, { svc: GatewayService; protocol: 'http' | 'tcp' }[]>();
     for (const svc of table.services) for (const p of svc.ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), { svc, protocol: p.protocol }]);
     for (const [port, b] of this.#bound) {
       const want = byPort.get(port);
-      // The same services, or fewer (one left the project), keep the listener: re-binding would refuse connections.
-      // A lone service's names pick nothing (only a shared port dispatches by Host): a gateway being replaced because
-      // of them gets the new table first and must keep serving meanwhile.
-      // Only Host names changed (a compose alias, on a gateway being replaced for it): the dispatcher takes them in place.
+      // The same services or fewer (one left) keep the listener: re-binding would refuse connections. Changed names
+      // are taken in place (a gateway replaced for them gets the new table first): a shared port's dispatcher renames.
       if (want?.every((u) => b.users.includes(fingerprint(u)))) {
         b.rename?.(want.map((u) => u.svc));
         continue;

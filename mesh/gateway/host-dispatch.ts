@@ -1,6 +1,7 @@
 // Two HTTP services on one container port behind one gateway address: each client connection goes to the service its
 // first request's Host names. Clients pool connections per host name, so a connection never carries two services.
 
+import cluster from 'node:cluster';
 import net from 'node:net';
 import type { ProxyListener } from '../proxy/index.ts';
 import { consumableHandle, markConsumed } from '../proxy/llhttp.ts';
@@ -62,7 +63,8 @@ export class HostDispatcher {
   listen(host: string): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen({ host, port: this.#port, exclusive: true }, () => {
+      // The supervisor's socket, shared by the old and the new worker during a swap (as ProxyListener.listen).
+      this.server.listen({ host, port: this.#port, exclusive: !cluster.isWorker }, () => {
         this.server.off('error', reject);
         resolve();
       });

@@ -44,7 +44,8 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
   // A project's gateways share one table; each serves the services placed on it (TCP port collisions split them).
   const index = Number(env['CMESH_GATEWAY_INDEX'] ?? 0) || 0;
   const path = env['CMESH_GATEWAY_SOCKET'] ?? join(GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE);
-  const gateway = new Gateway({ signal: abort.signal, log, ...(env['CMESH_GATEWAY_HOST'] ? { host: env['CMESH_GATEWAY_HOST'] } : {}) });
+  // Under the supervisor the sockets are shared with the serving worker: this one takes connections once it listens.
+  const gateway = new Gateway({ signal: abort.signal, log, holdListeners: process.send !== undefined, ...(env['CMESH_GATEWAY_HOST'] ? { host: env['CMESH_GATEWAY_HOST'] } : {}) });
   let tables = 0;
   const startedAt = Date.now();
   // In a container, the short container id: the daemon names the container it drains by it.
@@ -87,7 +88,9 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
           if (!first || !process.send) return;
           const cold = await warmedUp(() => gateway.rows(), abort.signal);
           if (cold.length > 0) log(`ready with no routable replica yet for ${cold.join(', ')}`);
+          await gateway.listen();
           process.send({ type: READY });
+          sendStats();
         })
         .catch((err: unknown) => log(`BUG: applying the table failed: ${(err as Error)?.stack ?? String(err)}`));
     },

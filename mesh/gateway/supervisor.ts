@@ -77,7 +77,9 @@ type Message = { type?: unknown; file?: unknown; runtime?: unknown; supervisor?:
 /**
  * Runs in the primary. Workers share the primary's listening handles (SCHED_NONE: each worker accepts on the same
  * socket itself, no extra hop through the primary), so while the old and the new worker overlap both accept, and a
- * socket stays open as long as any worker listens on it: no connection is refused during a swap.
+ * socket stays open as long as any worker listens on it: no connection is refused during a swap. Only for listens
+ * without `exclusive` (an exclusive one binds a socket of the worker's own: the next worker gets EADDRINUSE), so the
+ * gateway's listeners are exclusive only outside a worker (ProxyListener.listen, HostDispatcher.listen).
  */
 export function runSupervisor(o: SupervisorOptions): Supervisor {
   const log = o.log ?? (() => undefined);
@@ -161,7 +163,8 @@ export function runSupervisor(o: SupervisorOptions): Supervisor {
     const kill = setTimeout(() => worker.process.kill('SIGKILL'), o.drainMs ?? 10_000);
     kill.unref();
     worker.once('exit', () => clearTimeout(kill));
-    // disconnect(): the worker's servers stop accepting, its open connections finish, then it exits.
+    // disconnect(): the worker lets go of the shared sockets (only those: an exclusive listen is not cluster's to
+    // close), its open connections finish, then it exits or is killed at the drain bound.
     worker.disconnect();
   };
 

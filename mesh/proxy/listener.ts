@@ -1,5 +1,6 @@
 // A service's published port: binds a net.Server for an HTTP or TCP proxy, and drains it within a bound on close.
 
+import cluster from 'node:cluster';
 import net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -81,7 +82,9 @@ export class ProxyListener {
     return new Promise((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => reject(bindError(service, where, err, 'tcp'));
       this.server.once('error', onError);
-      this.server.listen({ host: where.host, port: where.port, exclusive: true }, () => {
+      // In a cluster worker (the east-west gateway, mesh/gateway/supervisor.ts) the socket is the primary's, shared:
+      // a worker swap never closes it. Anywhere else (the daemon) the listener owns its socket.
+      this.server.listen({ host: where.host, port: where.port, exclusive: !cluster.isWorker }, () => {
         this.server.off('error', onError);
         const a = this.server.address() as net.AddressInfo;
         this.#address = { host: a.address, port: a.port };
