@@ -3,18 +3,25 @@
 # dev.cmesh.test=true (optionally only those of one project); on a swarm manager also swarm services, secrets, configs
 # and overlays of test projects. Anything that is neither test-labelled nor cmesh's for a test project is never touched.
 #
-# Usage: scripts/reap.sh [--dry-run] [project]
+# With --if-idle it reaps only while no docker test process anywhere on this host holds the engine lock
+# (test/helpers/engine-lock.ts): then whatever carries the test label was left by a run that is gone (killed mid-file,
+# a machine stopped under it), and nothing a live run still uses is touched. scripts/run-tests.mjs runs it so before
+# the docker tier.
+#
+# Usage: scripts/reap.sh [--dry-run] [--if-idle] [project]
 set -euo pipefail
 
 log() { printf 'reap: %s\n' "$*"; }
 
 dry_run=0
+if_idle=0
 project=""
 for arg in "$@"; do
   case "$arg" in
     -n | --dry-run) dry_run=1 ;;
+    --if-idle) if_idle=1 ;;
     -h | --help)
-      sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     -*)
@@ -24,6 +31,24 @@ for arg in "$@"; do
     *) project="$arg" ;;
   esac
 done
+
+# The engine lock every docker test process holds shared while it runs (engine-lock.ts: same directory, same name).
+# Taken exclusively without waiting: a refusal means a live run, so nothing is reaped and that is no failure.
+if [ "$if_idle" = 1 ] && [ -z "${CMESH_REAP_LOCK_HELD:-}" ]; then
+  lock="${CMESH_TEST_ENGINE_LOCK_DIR:-${TMPDIR:-/tmp}}"
+  lock="${lock%/}/cmesh-e2e-engine.lock"
+  if ! command -v flock >/dev/null 2>&1; then
+    log 'flock(1) not found: cannot tell whether a test run is live, so nothing is reaped'
+    exit 0
+  fi
+  rc=0
+  CMESH_REAP_LOCK_HELD=1 flock -n -E 75 -x "$lock" "$0" "$@" || rc=$?
+  if [ "$rc" = 75 ]; then
+    log "a docker test run holds the engine ($lock): leftovers stay until no run is live"
+    exit 0
+  fi
+  exit "$rc"
+fi
 
 filters=(--filter label=dev.cmesh.test=true)
 scope="dev.cmesh.test=true"

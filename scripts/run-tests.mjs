@@ -65,10 +65,32 @@ function run(files, concurrency, { keepOutput = false } = {}) {
 // printed when they end, so it does not interleave with the serial files' TAP.
 const soaks = new Set(['test/e2e/logs-fd.docker.test.ts']);
 
+/**
+ * What an earlier run left on the engine (a run killed mid-file, a machine stopped under it: containers of a project
+ * that never got its cleanup) goes before the docker files run, but only while no docker test process on this host is
+ * live (`reap.sh --if-idle` takes the engine lock without waiting), so a run beside ours loses nothing. A reap that
+ * cannot run is reported and the files still run: they fail on their own if the engine is missing.
+ */
+function reapLeftovers() {
+  if (!docker.length) return Promise.resolve();
+  const child = spawn('bash', [join(root, 'scripts/reap.sh'), '--if-idle'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  return new Promise((resolve) => {
+    child.on('error', (err) => {
+      console.error(`reap before the docker tier did not run: ${err.message}`);
+      resolve();
+    });
+    child.on('close', (code) => {
+      if (code !== 0) console.error(`reap before the docker tier exited ${code}; the docker files run anyway`);
+      resolve();
+    });
+  });
+}
+
 let status = 0;
 if (tier === 'unit' || tier === 'all') status ||= (await run(unit, 2)).status;
 // Docker tests share one engine and bind ports: run them one file at a time (soaks aside, see above).
 if (tier === 'docker' || tier === 'all') {
+  await reapLeftovers();
   const soak = run(docker.filter((f) => soaks.has(f)), 1, { keepOutput: true });
   const serial = await run(docker.filter((f) => !soaks.has(f)), 1);
   const background = await soak;
