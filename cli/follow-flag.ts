@@ -1,8 +1,7 @@
 // `cmesh logs -f` means follow, as in Compose: the global `-f, --file` would otherwise take it (commander recognises
 // program options after the verb too), so after `logs` / `daemon logs` a bare `-f` is rewritten to `--follow`.
 
-/** Global options that take a value (cli/global-options.ts): their value is never a verb or a flag to rewrite. */
-const GLOBAL_WITH_VALUE = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile']);
+import { GLOBAL_OPTIONS_WITH_VALUE as GLOBAL_WITH_VALUE } from './global-options.ts';
 
 export function followFlagAfterVerb(argv: readonly string[]): string[] {
   const out = [...argv];

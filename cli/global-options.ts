@@ -19,6 +19,12 @@ export interface GlobalOptions {
  */
 export type ProjectSelection = LoadOptions;
 
+/**
+ * The global options that take a value, every spelling: argv rewrites before commander (follow-flag.ts,
+ * verb-operands.ts) must skip their values. global-options.test.ts keeps it equal to what addGlobalOptions declares.
+ */
+export const GLOBAL_OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile']);
+
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }

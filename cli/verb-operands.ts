@@ -2,7 +2,8 @@
 // stops at the first operand). Commander would read `-c` as an option, so a `--` goes in before the command; and
 // `run -p 8080:80` means publish, not the global `-p` project name, so it becomes `--publish`; `rm -f` becomes --force.
 
-const GLOBAL_WITH_VALUE = ['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile'];
+import { GLOBAL_OPTIONS_WITH_VALUE as GLOBAL_WITH_VALUE } from './global-options.ts';
+
 const VERB_WITH_VALUE: Record<string, string[]> = {
   exec: ['-u', '--user', '-w', '--workdir', '-e', '--env', '--index'],
   run: [
