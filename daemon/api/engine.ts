@@ -282,6 +282,11 @@ export interface ContainerEngine {
    */
   removeImage(ref: string): Promise<void>;
   /**
+   * Puts `tag` (`repo:tag`) on the image `ref`; a tag it already has is put again, which refreshes its lastTagTime (how
+   * a daemon marks a gateway image as in use by it). A missing image: CMESH_E_ENGINE.
+   */
+  tagImage(ref: string, tag: string): Promise<void>;
+  /**
    * Pulls `ref`, streaming parsed progress. Throws CMESH_E_IMAGE_NOT_FOUND (no such repository/tag),
    * CMESH_E_PULL_UNAUTHORIZED (credentials missing or refused) or CMESH_E_PULL_FAILED (unreachable, stalled, anything
    * else), each naming the image, whether the engine said so in the HTTP status or in an errorDetail line.
