@@ -184,6 +184,7 @@ export class EastWestRuntime {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    this.#images.close();
     this.#desired.clear();
     await this.hub.close();
   }
