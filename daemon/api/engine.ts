@@ -49,6 +49,11 @@ export interface ContainerInfo {
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
+  /**
+   * From a list only (which has no StartedAt): how long the current run had lasted when listed, at least (the engine's
+   * `Up 5 minutes`, rounded down to its unit). Set for a running or paused container whose status says.
+   */
+  upForMs?: number;
   exitCode?: number;
   /** The engine's own restart count (restart policy); cmesh keeps its own in the supervisor. */
   restartCount: number;
