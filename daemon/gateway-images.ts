@@ -49,7 +49,7 @@ export class GatewayImages {
     // A bad setting fails here, every time until fixed (the planner reports it once), never half-applied.
     const env = this.#o.env ?? process.env;
     const scope = this.#collected ? undefined : gatewayImageGc(env);
-    if (!this.#collected) gatewayImageGrace(env);
+    const graceMs = this.#collected ? 0 : gatewayImageGrace(env);
     this.#inputs ??= gatewayImageInputs(this.#o).catch((err: unknown) => {
       this.#inputs = undefined;
       throw err;
@@ -58,7 +58,7 @@ export class GatewayImages {
     // Seen within the last few seconds: not looked up again (a pass runs on every probe pass while an up starts its
     // replicas, and each look-up is one more engine call beside their starts). A removal meanwhile fails one create.
     if (Date.now() - this.#seenAt < SEEN_FRESH_MS) return { ...facts(inputs), present: Promise.resolve(inputs.tag) };
-    this.#present ??= this.#ensure(inputs, scope).finally(() => {
+    this.#present ??= this.#ensure(inputs, scope, graceMs).finally(() => {
       this.#present = undefined;
     });
     // A pass that creates no gateway never awaits it: its failure belongs to the next create, not to the process.
@@ -66,12 +66,12 @@ export class GatewayImages {
     return { ...facts(inputs), present: this.#present };
   }
 
-  async #ensure(inputs: GatewayImageInputs, scope: Record<string, string> | undefined): Promise<string> {
+  async #ensure(inputs: GatewayImageInputs, scope: Record<string, string> | undefined, graceMs: number): Promise<string> {
     const tag = await ensureImageOf(this.#o, inputs);
     this.#seenAt = Date.now();
     if (!this.#collected) {
       this.#collected = true;
-      if (scope) void this.#sweep(tag, scope);
+      if (scope) void this.#sweep(tag, scope, graceMs);
     }
     return tag;
   }
@@ -82,11 +82,11 @@ export class GatewayImages {
     clearTimeout(this.#resweep);
   }
 
-  async #sweep(current: string, scope: Record<string, string>): Promise<void> {
-    const graceMs = gatewayImageGrace(this.#o.env ?? process.env);
+  /** Never rejects (removeStaleGatewayImages does not throw; the settings were checked by get()). */
+  async #sweep(current: string, scope: Record<string, string>, graceMs: number): Promise<void> {
     const { retryAt } = await removeStaleGatewayImages(this.#o.engine, current, { scope, graceMs, ...(this.#o.log ? { log: this.#o.log } : {}) });
     if (retryAt === undefined || this.#closed) return;
-    this.#resweep = setTimeout(() => void this.#sweep(current, scope), Math.max(0, retryAt - Date.now()) + RESWEEP_SLACK_MS);
+    this.#resweep = setTimeout(() => void this.#sweep(current, scope, graceMs), Math.max(0, retryAt - Date.now()) + RESWEEP_SLACK_MS);
     this.#resweep.unref();
   }
 }
