@@ -103,6 +103,12 @@ export class GatewayHub {
     return newestPerGateway(this.#channels.get(project)?.stats.values() ?? []);
   }
 
+  /** Every connected gateway process's latest report, none left out: two containers of one index while one replaces
+   * the other, two worker processes while one swaps its code. A drain must hear from all of them. */
+  allReports(project: string): GatewayStats[] {
+    return [...(this.#channels.get(project)?.stats.values() ?? [])];
+  }
+
   /** The latest report of the gateway container whose hostname is `host` (its newest process's): a start-first
    * replacement has two containers of one index connected at once. */
   reportOf(project: string, host: string): GatewayStats | undefined {

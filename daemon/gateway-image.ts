@@ -21,15 +21,15 @@ import { pack } from 'tar-stream';
 import { cacheDirs, ensureBundle } from '../bin/bundle-cache.mjs';
 import type { ContainerEngine } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
-import { Labels } from './api/labels.ts';
 import { fileDigest } from './file-digest.ts';
+import { claimGatewayImage, GATEWAY_IMAGE_LABELS, GATEWAY_REPO, gatewayImageGrace } from './gateway-image-gc.ts';
 import { cachedTag, type ContextFile, fromDisk, inputKey } from './gateway-image-tag-cache.ts';
 import { libraryFile, linkedObjects } from './gateway-runtime.ts';
 import { supervisorBundle } from './gateway-worker.ts';
 import { INIT_IDENTITY_PREFIX, RUNTIME_IDENTITY_PREFIX } from './reconcile/plan-gateway-live.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const GATEWAY_REPO = 'cmesh/gateway';
+export { GATEWAY_REPO } from './gateway-image-gc.ts';
 /** The gateway image's entry, bundled as it is (gateway-image-init.test.ts pins it and its bundle). */
 export const INIT_ENTRY = 'mesh/gateway/init.ts';
 /** Bump when the image layout changes on purpose (it changes the identity: every gateway is recreated stop-first). */
@@ -52,8 +52,6 @@ const DISK_CHUNK = 1 << 20;
 const CONTEXT_AHEAD = 8 << 20;
 /** glibc reads this for getaddrinfo; without it Docker DNS names might not be looked up the usual way. */
 const NSSWITCH = 'hosts: files dns\n';
-/** What marks an image as a gateway image cmesh built (and may remove once no cmesh version uses it). */
-const GATEWAY_IMAGE_LABELS = { [Labels.managed]: 'true', [Labels.role]: 'gateway-image' } as const;
 
 /** Absolute paths of the shared objects `node` links against, with the dynamic loader (vdso has no path). */
 export async function linkedLibraries(nodeBin: string): Promise<string[]> {
@@ -203,7 +201,14 @@ export async function identityOf(files: ContextFile[], baseId: string | undefine
 /** Builds the image from its inputs when the engine lacks it; resolves to its tag once the engine has it. */
 export async function ensureImageOf(o: GatewayImageOptions, inputs: GatewayImageInputs): Promise<string> {
   const { tag, files } = inputs;
-  if (await o.engine.inspectImage(tag)) return tag;
+  const found = await o.engine.inspectImage(tag);
+  if (found) {
+    // Another cmesh version's cleanup keeps an image claimed within its grace period: this daemon's gateway is about
+    // to be made from it (gateway-image-gc.ts).
+    const graceMs = gatewayImageGrace(o.env ?? process.env);
+    await claimGatewayImage(o.engine, tag, found, { graceMs, ...(o.log ? { log: o.log } : {}) });
+    return tag;
+  }
   const labels = { ...GATEWAY_IMAGE_LABELS };
   for await (const p of o.engine.buildImage({ context: tarOf(files), dockerfile: 'Dockerfile', tags: [tag], labels, ...(o.signal ? { signal: o.signal } : {}) })) {
     if (p.kind === 'done') return tag;
@@ -217,58 +222,4 @@ export async function ensureImageOf(o: GatewayImageOptions, inputs: GatewayImage
  */
 export async function ensureGatewayImage(o: GatewayImageOptions): Promise<string> {
   return ensureImageOf(o, await gatewayImageInputs(o));
-}
-
-/**
- * Removes the gateway images of other cmesh versions: labelled dev.cmesh.role=gateway-image, tagged cmesh/gateway:*,
- * not `current`. Never forced: one a container still uses (running or stopped, any project, any daemon) is refused by
- * the engine and stays; an image without the label is never listed. `scope`: extra labels an image must carry too.
- * Returns the tags removed; never throws.
- */
-export async function removeStaleGatewayImages(
-  engine: ContainerEngine,
-  current: string,
-  log: (line: string) => void = () => undefined,
-  scope: Record<string, string> = {},
-): Promise<string[]> {
-  const removed: string[] = [];
-  let images: Awaited<ReturnType<ContainerEngine['listImages']>>;
-  try {
-    images = await engine.listImages({ ...scope, ...GATEWAY_IMAGE_LABELS });
-  } catch (err) {
-    log(`gateway image cleanup: cannot list images: ${(err as Error).message}`);
-    return removed;
-  }
-  for (const image of images) {
-    const ours = image.tags.filter((t) => t.startsWith(`${GATEWAY_REPO}:`));
-    if (image.tags.includes(current) || ours.length === 0) continue;
-    for (const tag of ours) {
-      try {
-        await engine.removeImage(tag);
-        removed.push(tag);
-      } catch (err) {
-        const inUse = err instanceof CmeshError && err.details['reason'] === 'in-use';
-        if (!inUse) log(`gateway image cleanup: cannot remove ${tag}: ${(err as Error).message}`);
-      }
-    }
-  }
-  if (removed.length > 0) log(`gateway image cleanup: removed ${removed.join(', ')} (not used by any container)`);
-  return removed;
-}
-
-/**
- * CMESH_GATEWAY_IMAGE_GC: unset or `on` cleans up every stale gateway image; `off` none; `<label>=<value>` only those
- * that also carry that label (an engine shared by several cmesh installs, such as a test machine, limits it so).
- */
-export function gatewayImageGc(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
-  const v = env['CMESH_GATEWAY_IMAGE_GC']?.trim() ?? '';
-  if (v === '' || v === 'on') return {};
-  if (v === 'off') return undefined;
-  const eq = v.indexOf('=');
-  if (eq <= 0) {
-    throw new CmeshError('CMESH_E_CONFIG', `CMESH_GATEWAY_IMAGE_GC=${v} is not on, off or <label>=<value>`, {
-      hint: 'unset it (clean up every stale gateway image), or set it to off or to a label the images must carry',
-    });
-  }
-  return { [v.slice(0, eq)]: v.slice(eq + 1) };
 }

@@ -12,6 +12,7 @@ import type { DaemonEvent } from './api/events.ts';
 import type { GatewayStats } from './api/gateway-control.ts';
 import type { FaultSpec } from './api/traffic-policy.ts';
 import { GatewayHub } from './gateway-hub.ts';
+import { drainedEverywhere } from './gateway-hub-drain.ts';
 import { GatewayDrains } from './gateway-rollout-hooks.ts';
 import { type GatewayImage, GatewayImages } from './gateway-images.ts';
 import { type AnsweredWait, answeredByName, NameReadiness } from './gateway-readiness.ts';
@@ -133,8 +134,9 @@ export class EastWestRuntime {
   }
 
   /**
-   * The drain's east-west half: the gateway is told at once and the stop waits until it reports the replica draining
-   * with nothing in flight (bounded). No gateway connected (or one that never knew the replica): nothing to wait for.
+   * The drain's east-west half: the gateways are told at once and the stop waits until every one that reports (both
+   * while one replaces the other) shows the replica draining with nothing in flight (bounded; gateway-hub-drain.ts).
+   * No gateway connected (or one that never knew the replica): nothing to wait for.
    */
   async drained(project: string, id: string, graceMs: number): Promise<void> {
     if (!this.#desired.has(project) || !this.hub.connected(project)) return;
@@ -142,11 +144,8 @@ export class EastWestRuntime {
     this.#publish(project);
     const deadline = since + Math.min(graceMs, MAX_GATEWAY_DRAIN_MS);
     while (Date.now() < deadline) {
-      const stats = this.hub.stats(project);
-      if (stats && stats.time >= since) {
-        const row = stats.services.flatMap((s) => s.replicas).find((r) => r.id === id);
-        if (!row || (row.draining && row.inFlight === 0)) return;
-      }
+      // Every gateway process's report, not the newest per index: an old gateway and its `-next` both serve.
+      if (drainedEverywhere(this.hub.allReports(project), id, since, Date.now())) return;
       await sleep(DRAIN_POLL_MS);
     }
   }
@@ -185,6 +184,7 @@ export class EastWestRuntime {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    this.#images.close();
     this.#desired.clear();
     await this.hub.close();
   }

@@ -9,12 +9,19 @@ export interface ImageInfo {
   labels: Record<string, string>;
   /** Bytes on disk, when the engine says (`cmesh images`). */
   size?: number;
+  /** When the image was built (ms since the epoch), when the engine says: a just-built image is not stale yet. */
+  created?: number;
+  /**
+   * When a tag was last put on the image (ms; the engine's Metadata.LastTagTime): a build sets it, and so does tagging
+   * it again with a tag it already has (tagImage). Inspect only (the engine's image list does not have it).
+   */
+  lastTagTime?: number;
   /** The image's `EXPOSE` ports (its config's ExposedPorts, inherited ones included), sorted; none: empty. */
   exposedPorts: ExposedPort[];
 }
 
 /** What the engine's image list tells about an image. */
-export type ImageSummary = Omit<ImageInfo, 'exposedPorts'>;
+export type ImageSummary = Omit<ImageInfo, 'exposedPorts' | 'lastTagTime'>;
 
 export interface ExposedPort {
   port: number;

@@ -49,6 +49,11 @@ export interface ContainerInfo {
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
+  /**
+   * From a list only (which has no StartedAt): how long the current run had lasted when listed, at least (the engine's
+   * `Up 5 minutes`, rounded down to its unit). Set for a running or paused container whose status says.
+   */
+  upForMs?: number;
   exitCode?: number;
   /** The engine's own restart count (restart policy); cmesh keeps its own in the supervisor. */
   restartCount: number;
@@ -281,6 +286,11 @@ export interface ContainerEngine {
    * refused with CMESH_E_ENGINE, details.reason "in-use", and stays.
    */
   removeImage(ref: string): Promise<void>;
+  /**
+   * Puts `tag` (`repo:tag`) on the image `ref`; a tag it already has is put again, which refreshes its lastTagTime (how
+   * a daemon marks a gateway image as in use by it). A missing image: CMESH_E_ENGINE.
+   */
+  tagImage(ref: string, tag: string): Promise<void>;
   /**
    * Pulls `ref`, streaming parsed progress. Throws CMESH_E_IMAGE_NOT_FOUND (no such repository/tag),
    * CMESH_E_PULL_UNAUTHORIZED (credentials missing or refused) or CMESH_E_PULL_FAILED (unreachable, stalled, anything

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
-import { fromInspect, fromListEntry, parseEngineTime, parseListStatus } from './container-info.ts';
+import { fromInspect, fromListEntry, parseEngineTime, parseListStatus, upForMs } from './container-info.ts';
 
 describe('parseListStatus', () => {
   const rows: [string, string | undefined, ReturnType<typeof parseListStatus>][] = [
@@ -32,6 +32,28 @@ describe('parseEngineTime', () => {
     assert.equal(parseEngineTime('0001-01-01T00:00:00Z'), undefined);
     assert.equal(parseEngineTime(''), undefined);
     assert.equal(parseEngineTime('nonsense'), undefined);
+  });
+});
+
+describe('upForMs', () => {
+  it('reads the least time a run has lasted from an Up status, whole units rounded down; nothing from another', () => {
+    const rows: [string | undefined, number | undefined][] = [
+      ['Up Less than a second', 0],
+      ['Up 1 second', 1000],
+      ['Up 3 seconds (healthy)', 3000],
+      ['Up 59 seconds (health: starting)', 59_000],
+      ['Up About a minute (unhealthy)', 60_000],
+      ['Up 5 minutes (Paused)', 300_000],
+      ['Up About an hour', 3_600_000],
+      ['Up 3 hours', 3_600_000],
+      ['Up 2 weeks', 3_600_000],
+      ['Exited (0) 3 seconds ago', undefined],
+      ['Restarting (1) 2 seconds ago', undefined],
+      ['Created', undefined],
+      ['Up for a while', undefined],
+      [undefined, undefined],
+    ];
+    for (const [status, ms] of rows) assert.equal(upForMs(status), ms, String(status));
   });
 });
 
@@ -67,6 +89,7 @@ describe('fromListEntry', () => {
       health: 'healthy',
       labels: { 'dev.cmesh.project': 'p' },
       createdAt: 1_700_000_000_000,
+      upForMs: 3000,
       restartCount: 0,
       endpoints: [
         { containerPort: 53, protocol: 'udp', host: '127.0.0.1', hostPort: 49155 },

@@ -51,6 +51,25 @@ export function parseListStatus(
   return code?.[1] === undefined ? { state: parsedState, health } : { state: parsedState, health, exitCode: Number(code[1]) };
 }
 
+/**
+ * The least time a run has lasted, from a list Status (`Up 5 seconds`, `Up About a minute (healthy)`, `Up 2 hours
+ * (Paused)`): the engine writes it with go-units' HumanDuration, which rounds seconds and minutes down; from an hour on
+ * it rounds, but its hour branch is only reached past 60 minutes. Undefined when the status is not an `Up` one.
+ */
+export function upForMs(status: string | undefined): number | undefined {
+  const m = /^up\s+(.+?)(?:\s*\(.*\))?$/.exec((status ?? '').trim().toLowerCase());
+  if (!m) return undefined;
+  const text = m[1]!;
+  if (text === 'less than a second') return 0;
+  if (text === 'about a minute') return 60_000;
+  const n = /^(\d+)\s+(second|minute|hour|day|week|month|year)s?$/.exec(text);
+  if (!n) return /^about an hour$/.test(text) ? 3_600_000 : undefined;
+  const count = Number(n[1]);
+  if (n[2] === 'second') return count * 1000;
+  if (n[2] === 'minute') return count * 60_000;
+  return 3_600_000;
+}
+
 /** Engine timestamps: RFC3339Nano; Go's zero time means "never". */
 export function parseEngineTime(raw: string | undefined): number | undefined {
   if (!raw || raw.startsWith('0001-01-01')) return undefined;
@@ -122,6 +141,7 @@ export function networksOf(networks: EngineNetworks, id: string, withAliases: bo
 export function fromListEntry(c: Docker.ContainerInfo): ContainerInfo {
   const parsed = parseListStatus(c.Status, c.State);
   const name = (c.Names?.[0] ?? c.Id).replace(/^\//, '');
+  const up = parsed.state === 'running' || parsed.state === 'paused' ? upForMs(c.Status) : undefined;
   return {
     id: c.Id,
     name,
@@ -131,6 +151,7 @@ export function fromListEntry(c: Docker.ContainerInfo): ContainerInfo {
     health: parsed.health,
     labels: c.Labels ?? {},
     createdAt: c.Created * 1000,
+    ...(up === undefined ? {} : { upForMs: up }),
     ...(parsed.exitCode === undefined ? {} : { exitCode: parsed.exitCode }),
     restartCount: 0,
     endpoints: endpointsFromList(c.Ports),

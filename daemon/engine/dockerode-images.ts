@@ -4,10 +4,17 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { type BuildOptions, type BuildProgress, type ImageInfo, type ImageSummary, parseExposedPorts } from '../api/engine.ts';
 import { BuildProgressParser } from './build-progress.ts';
+import { parseEngineTime } from './container-info.ts';
 import { type DockerCalls, type LabelQuery, labelFilters } from './docker-calls.ts';
 import { drainStream } from './engine-streams.ts';
 import { linkAbort } from './stream-util.ts';
 import type { ErrorContext } from './translate-error.ts';
+
+/** `repo:tag` → its parts; the tag is after the last colon that follows the last slash (a registry may have a port). */
+export function splitTag(ref: string): { repo: string; tag: string } {
+  const colon = ref.lastIndexOf(':');
+  return colon > ref.lastIndexOf('/') ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repo: ref, tag: 'latest' };
+}
 
 export class DockerImages {
   readonly #d: DockerCalls;
@@ -20,12 +27,36 @@ export class DockerImages {
     const img = await this.#d.maybe({ op: 'image-inspect', subject: ref }, () => this.#d.docker.getImage(ref).inspect());
     if (!img) return undefined;
     const exposedPorts = parseExposedPorts(img.Config?.ExposedPorts as Record<string, unknown> | undefined);
-    return { id: img.Id, tags: img.RepoTags ?? [], labels: img.Config?.Labels ?? {}, size: img.Size, exposedPorts };
+    const created = parseEngineTime(img.Created);
+    const lastTagTime = parseEngineTime((img as { Metadata?: { LastTagTime?: string } }).Metadata?.LastTagTime);
+    return {
+      id: img.Id,
+      tags: img.RepoTags ?? [],
+      labels: img.Config?.Labels ?? {},
+      size: img.Size,
+      ...(created === undefined ? {} : { created }),
+      ...(lastTagTime === undefined ? {} : { lastTagTime }),
+      exposedPorts,
+    };
   }
 
   async list(labels: LabelQuery): Promise<ImageSummary[]> {
     const list = await this.#d.call({ op: 'list' }, () => this.#d.docker.listImages({ filters: { label: labelFilters(labels) } }));
-    return list.map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), labels: i.Labels ?? {}, size: i.Size }));
+    return list.map((i) => ({
+      id: i.Id,
+      tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+      labels: i.Labels ?? {},
+      size: i.Size,
+      // Seconds since the epoch in the list.
+      ...(i.Created > 0 ? { created: i.Created * 1000 } : {}),
+    }));
+  }
+
+  tag(ref: string, tag: string): Promise<void> {
+    const { repo, tag: name } = splitTag(tag);
+    return this.#d.call({ op: 'image-tag', subject: ref }, async () => {
+      await this.#d.docker.getImage(ref).tag({ repo, tag: name });
+    });
   }
 
   remove(ref: string): Promise<void> {

@@ -53,6 +53,22 @@ export function containerCases(c: ContractContext): void {
       await engine.removeContainer(id, { force: true });
     });
 
+    it('lists how long a run has lasted, at least (the list has no StartedAt): whole seconds, only while it runs', async () => {
+      const { engine, project } = c.h;
+      const { id } = await engine.createContainer(c.spec('upfor'));
+      const mine = { labels: { [Labels.project]: project, [Labels.service]: 'upfor' } };
+      assert.equal((await engine.listContainers(mine))[0]?.upForMs, undefined, 'created: no run');
+      const before = Date.now();
+      await engine.startContainer(id);
+      await new Promise((r) => setTimeout(r, 1300));
+      const [listed] = await engine.listContainers(mine);
+      const elapsed = Date.now() - before;
+      assert.equal(listed?.state, 'running');
+      assert.ok(listed.upForMs !== undefined && listed.upForMs >= 1000 && listed.upForMs <= elapsed, `upForMs ${listed.upForMs}, ${elapsed} ms since start`);
+      assert.equal(listed.upForMs % 1000, 0);
+      await engine.removeContainer(id, { force: true });
+    });
+
     it('reports a taken name as CMESH_E_NAME_CONFLICT with the existing id, and a missing image without pulling', async () => {
       const { engine, project } = c.h;
       const s = c.spec('dup');

@@ -146,6 +146,45 @@ export function resourceCases(c: ContractContext): void {
       assert.deepEqual(await engine.listImages({ 'dev.cmesh.contract': `gc-${project}` }), []);
     });
 
+    it('images carry when built and last tagged; tagImage refreshes it; one of two tags is untagged even while in use', async () => {
+      const { engine, project } = c.h;
+      const tag = `${project}-tagged:one`;
+      const other = `${project}-tagged:two`;
+      const labels: Record<string, string> = { ...c.labels(), 'dev.cmesh.contract': `tag-${project}` };
+      const before = Date.now();
+      await collect(engine.buildImage({ context: tarOf({ Dockerfile: `FROM ${c.h.image}\nRUN echo tag\n` }), dockerfile: 'Dockerfile', tags: [tag], labels }));
+      const after = Date.now();
+      // The list says when it was built (to the second), inspect when it was last tagged too (a gateway's claim).
+      const [listed] = await engine.listImages({ 'dev.cmesh.contract': `tag-${project}` });
+      assert.ok(listed?.created !== undefined && listed.created >= before - 1000 && listed.created <= after, `created ${listed?.created} in [${before}, ${after}]`);
+      const built = await engine.inspectImage(tag);
+      assert.ok(built?.lastTagTime !== undefined && built.lastTagTime >= before - 1000 && built.lastTagTime <= after + 1000, `lastTagTime ${built?.lastTagTime}`);
+      assert.ok(built.created !== undefined && Math.abs(built.created - listed.created) < 1000);
+      await new Promise((r) => setTimeout(r, 50));
+      await engine.tagImage(tag, tag);
+      const touched = await engine.inspectImage(tag);
+      assert.ok(touched?.lastTagTime !== undefined && touched.lastTagTime > built.lastTagTime, 'tagging again with the same tag refreshes lastTagTime');
+      assert.equal(touched.id, built.id);
+      await engine.tagImage(tag, other);
+      assert.deepEqual((await engine.inspectImage(other))?.tags.sort(), [tag, other].sort());
+      const { id } = await engine.createContainer(c.spec('tagged', { image: tag }));
+      try {
+        // Not refused: the image keeps its other tag, so a remover cannot rely on the engine to see the container.
+        await engine.removeImage(tag);
+        assert.equal(await engine.inspectImage(tag), undefined);
+        assert.deepEqual((await engine.inspectImage(other))?.tags, [other]);
+        const ours = (await engine.listContainers({ labels: c.labels() })).find((x) => x.id === id);
+        assert.ok(ours?.imageId === built.id || ours?.image === built.id, `the container still names the image by id: ${ours?.image} ${ours?.imageId}`);
+        const busy = await rejectsCode(engine.removeImage(other), 'CMESH_E_ENGINE');
+        assert.equal(busy.details.reason, 'in-use');
+      } finally {
+        await engine.removeContainer(id, { force: true });
+      }
+      await engine.removeImage(other);
+      assert.equal(await engine.inspectImage(other), undefined);
+      await rejectsCode(engine.tagImage(other, tag), 'CMESH_E_ENGINE');
+    });
+
     it('fails a build on a failing RUN (an error line, whatever the HTTP status) naming the step and its output', async () => {
       const { engine, project } = c.h;
       const seen: BuildProgress[] = [];

@@ -29,6 +29,7 @@ export type EngineOp =
   | 'volume-remove'
   | 'image-inspect'
   | 'image-remove'
+  | 'image-tag'
   | 'build'
   | 'pull'
   | 'events'

@@ -72,6 +72,7 @@ export interface NetworkPart extends ResourcePart<NetworkInfo, NetworkCreateSpec
 export interface ImagePart {
   inspect(ref: string): Promise<ImageInfo | undefined>;
   list(labels: LabelQuery): Promise<ImageSummary[]>;
+  tag(ref: string, tag: string): Promise<void>;
   remove(ref: string): Promise<void>;
   build(options: BuildOptions): AsyncIterable<BuildProgress>;
 }
@@ -189,6 +190,9 @@ export abstract class PartsEngine implements ContainerEngine {
   }
   removeImage(ref: string): Promise<void> {
     return this.#p.images.remove(ref);
+  }
+  tagImage(ref: string, tag: string): Promise<void> {
+    return this.#p.images.tag(ref, tag);
   }
   buildImage(options: BuildOptions): AsyncIterable<BuildProgress> {
     return this.#p.images.build(options);

@@ -26,7 +26,14 @@ export class FakeContainers {
     return [...this.#f.containers.values()]
       .filter((c) => (filter.all ?? true) || live(c))
       .filter((c) => matches(c.spec.labels, filter.labels))
-      .map((c) => this.#f.info(c));
+      .map((c) => this.#listed(c));
+  }
+
+  /** As the engine's list: no StartedAt to rely on, but a status that says how long the run has lasted (whole seconds). */
+  #listed(c: FakeContainer): ContainerInfo {
+    const info = this.#f.info(c);
+    if (!live(c) || c.startedAt === undefined) return info;
+    return { ...info, upForMs: Math.floor(Math.max(0, this.#f.now() - c.startedAt) / 1000) * 1000 };
   }
 
   async inspect(id: string): Promise<ContainerInfo | undefined> {

@@ -44,6 +44,8 @@ export interface FakeContainer {
   id: string;
   name: string;
   spec: ContainerCreateSpec;
+  /** The image's id at create, when the fake knew the image (the engine's ImageID: it stays if the tag moves). */
+  imageId?: string;
   state: ContainerState;
   health: ContainerHealth;
   createdAt: number;
@@ -166,6 +168,7 @@ export class FakeCore {
       id: this.nextId('c'),
       name: spec.name,
       spec: structuredClone(spec),
+      ...(this.images.has(withTag(spec.image)) ? { imageId: this.images.get(withTag(spec.image))!.id } : {}),
       state: 'created',
       health: 'none',
       createdAt: this.now(),
@@ -214,6 +217,7 @@ export class FakeCore {
       id: c.id,
       name: c.name,
       image: c.spec.image,
+      ...(c.imageId === undefined ? {} : { imageId: c.imageId }),
       state: c.state,
       health: c.health,
       labels: { ...c.spec.labels },

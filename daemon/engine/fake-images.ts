@@ -17,7 +17,8 @@ export class FakeImages {
   }
 
   add(ref: string, labels: Record<string, string> = {}, exposedPorts: ImageInfo['exposedPorts'] = []): ImageInfo {
-    const info: ImageInfo = { id: `sha256:${this.#f.nextId('b')}`, tags: [withTag(ref)], labels, exposedPorts };
+    const now = this.#f.now();
+    const info: ImageInfo = { id: `sha256:${this.#f.nextId('b')}`, tags: [withTag(ref)], labels, created: now, lastTagTime: now, exposedPorts };
     this.#f.images.set(withTag(ref), info);
     return info;
   }
@@ -25,15 +26,39 @@ export class FakeImages {
   async inspect(ref: string): Promise<ImageInfo | undefined> {
     const f = this.#f;
     f.enter('inspectImage', [ref]);
-    if (!f.opts.strictImages && !f.images.has(withTag(ref))) return this.add(ref);
     const img = f.images.get(withTag(ref)) ?? [...f.images.values()].find((i) => i.id === ref);
+    // Not strict: any tag is present (an id names only an image the fake has).
+    if (!img && !f.opts.strictImages && !ref.startsWith('sha256:')) return this.add(ref);
     return img && { ...img, tags: [...img.tags], exposedPorts: [...img.exposedPorts] };
   }
 
   async list(labels: Record<string, string | true>): Promise<ImageSummary[]> {
     this.#f.enter('listImages', [labels]);
     const unique = new Map([...this.#f.images.values()].map((i) => [i.id, i]));
-    return [...unique.values()].filter((i) => matches(i.labels, labels)).map(({ exposedPorts: _e, ...i }) => ({ ...i, tags: [...i.tags] }));
+    // As the engine's list: no ExposedPorts, no LastTagTime (inspect has them).
+    return [...unique.values()].filter((i) => matches(i.labels, labels)).map(({ exposedPorts: _e, lastTagTime: _t, ...i }) => ({ ...i, tags: [...i.tags] }));
+  }
+
+  /** Every tag entry of one image (the map holds one per tag), so a tag change is seen through each. */
+  #entries(id: string): ImageInfo[] {
+    return [...this.#f.images.values()].filter((i) => i.id === id);
+  }
+
+  async tag(ref: string, tag: string): Promise<void> {
+    const f = this.#f;
+    f.enter('tagImage', [ref, tag]);
+    const img = f.images.get(withTag(ref)) ?? [...f.images.values()].find((i) => i.id === ref);
+    if (!img) throw f.engineError(404, `No such image: ${ref}`, { op: 'image-tag', subject: ref });
+    const name = withTag(tag);
+    // As the engine: a tag moves off the image that had it; tagging again (even with a tag it has) sets LastTagTime.
+    const previous = f.images.get(name);
+    if (previous && previous.id !== img.id) for (const e of this.#entries(previous.id)) e.tags = e.tags.filter((t) => t !== name);
+    const now = f.now();
+    for (const e of this.#entries(img.id)) {
+      if (!e.tags.includes(name)) e.tags.push(name);
+      e.lastTagTime = now;
+    }
+    f.images.set(name, { ...img, tags: [...img.tags.filter((t) => t !== name), name], lastTagTime: now });
   }
 
   async remove(ref: string): Promise<void> {
@@ -41,8 +66,14 @@ export class FakeImages {
     f.enter('removeImage', [ref]);
     const img = f.images.get(withTag(ref));
     if (!img) return f.benign('image-remove', 404);
+    // As the engine: one of several tags is only untagged, whatever uses the image (no refusal, nothing deleted).
+    if (img.tags.length > 1) {
+      f.images.delete(withTag(ref));
+      for (const e of this.#entries(img.id)) e.tags = e.tags.filter((t) => t !== withTag(ref));
+      return;
+    }
     // As the engine: a container made from this image (by any of its tags or its id), running or not, keeps it.
-    const users = [...f.containers.values()].filter((c) => c.spec.image === img.id || img.tags.includes(withTag(c.spec.image)));
+    const users = [...f.containers.values()].filter((c) => c.imageId === img.id || c.spec.image === img.id || img.tags.includes(withTag(c.spec.image)));
     if (users.length > 0) {
       throw f.engineError(409, `conflict: unable to remove repository reference "${ref}" (must force) - container ${users[0]!.id.slice(0, 12)} is using its referenced image`, {
         op: 'image-remove',
@@ -77,7 +108,9 @@ export class FakeImages {
       if (p.kind !== 'done') yield p;
     }
     const id = `sha256:${f.nextId('b')}`;
-    for (const tag of options.tags) f.images.set(withTag(tag), { id, tags: [...options.tags], labels: options.labels ?? {}, exposedPorts: [] });
+    const now = f.now();
+    const tags = options.tags.map(withTag);
+    for (const tag of tags) f.images.set(tag, { id, tags: [...tags], labels: options.labels ?? {}, created: now, lastTagTime: now, exposedPorts: [] });
     yield { kind: 'done', imageId: id };
   }
 
@@ -95,7 +128,9 @@ export class FakeImages {
     }
     if (!parser.imageId) throw parser.failure('the build stream ended without an image id');
     const exposedPorts = dockerfileExposes(dockerfile ?? '', (ref) => this.#f.images.get(withTag(ref))?.exposedPorts ?? []);
-    for (const tag of options.tags) this.#f.images.set(withTag(tag), { id, tags: [...options.tags], labels: options.labels ?? {}, exposedPorts });
+    const now = this.#f.now();
+    const tags = options.tags.map(withTag);
+    for (const tag of tags) this.#f.images.set(tag, { id, tags: [...tags], labels: options.labels ?? {}, created: now, lastTagTime: now, exposedPorts });
     yield { kind: 'done', imageId: parser.imageId };
   }
 }

@@ -26,7 +26,8 @@ export interface ReadyOptions {
   seen?: ContainerInfo[];
   /**
    * When the daemon saw a container's current run start (daemon/container-starts.ts): the list does not say, and a
-   * replica known to have run `settleMs` already needs no settling wait (a no-op `up --wait` answers at once).
+   * replica known to have run `settleMs` already needs no settling wait (a no-op `up --wait` answers at once). A start
+   * it did not see falls back on the list's `upForMs`.
    */
   runningSince?: (id: string) => number | undefined;
 }
@@ -136,8 +137,15 @@ export async function waitReady(
   let readySince: number | undefined;
   const nap = new Nap(options.wake);
   let seen = options.seen;
-  // Not the listing's startedAt: Docker's list has none, and the fake's is on the fake's clock, not the daemon's.
-  const since = (c: ContainerInfo): number | undefined => options.runningSince?.(c.id);
+  // Not the listing's startedAt: Docker's list has none, and the fake's is on the fake's clock, not the daemon's. A
+  // start this daemon did not see (it adopted the container after its own restart) is proven by the list's status
+  // once that says the run has lasted the settle period (`Up 3 seconds`): no wait, and no inspect per container. A
+  // shorter status proves nothing more than this wait's own look (it rounds down, and a stuck fake clock says 0).
+  const since = (c: ContainerInfo): number | undefined => {
+    const seen = options.runningSince?.(c.id);
+    if (seen !== undefined) return seen;
+    return c.upForMs !== undefined && c.upForMs >= settleMs ? Date.now() - c.upForMs : undefined;
+  };
   try {
     for (;;) {
       nap.look();

@@ -44,13 +44,17 @@ before(async () => {
   await requireDocker();
   const greeter = await buildFixtureImage('greeter');
   // Only images with this run's label are the daemon's to clean up: other runs on this engine keep theirs.
-  cli = await newCmeshCli({ CMESH_GATEWAY_IMAGE_GC: `dev.cmesh.test-run=${runId}` });
+  // No grace period: the stale image was built a moment ago (a daemon keeps a younger one, gateway-image-gc.ts).
+  cli = await newCmeshCli({ CMESH_GATEWAY_IMAGE_GC: `dev.cmesh.test-run=${runId}`, CMESH_GATEWAY_IMAGE_GRACE: '0s' });
   const ctx = join(cli.work, 'stale-image');
   await mkdir(ctx);
   await writeFile(join(ctx, 'Dockerfile'), 'FROM cmesh/busybox:local\n');
   const test = Object.entries(testLabels(runId)).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
   const role = ['--label', 'dev.cmesh.managed=true', '--label', 'dev.cmesh.role=gateway-image'];
-  await run(['build', '-q', '-t', stale, '-t', used, ...test, ...role, ctx]);
+  await run(['build', '-q', '-t', used, ...test, ...role, ctx]);
+  // Another image (a tag of the used one would stay with it: an image a container uses is kept whole).
+  await writeFile(join(ctx, 'Dockerfile'), 'FROM cmesh/busybox:local\nLABEL stale=yes\n');
+  await run(['build', '-q', '-t', stale, ...test, ...role, ctx]);
   await run(['build', '-q', '-t', unlabelled, ...test, '--label', 'unlabelled=yes', ctx]);
   // A stopped container (never started) keeps `used`: the engine refuses to remove an image in use.
   await run(['create', '--name', `${runId}-holds-image`, ...test, used, 'true']);
@@ -108,7 +112,7 @@ test('two TCP services on 5432 known only from EXPOSE: a gateway each, each name
 });
 
 test('gateway image cleanup: a stale labelled image goes; one a container uses and an unlabelled one stay', async () => {
-  // Both tags are one image: `stale` goes by tag, `used` stays because a container was made from it.
+  // `stale` goes; `used` stays because a container (created, never started) was made from it.
   const present = async (ref: string) => (await run(['image', 'ls', '-q', ref])) !== '';
   await until(`${stale} removed by the daemon`, 15_000, async () => ((await present(stale)) ? undefined : true), 250);
   assert.ok(await present(used), 'the image a container uses stays');
