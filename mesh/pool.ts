@@ -2,7 +2,6 @@
 // The replica table itself (membership, health verdicts, routing) is ReplicaTable's; this adds what callers use.
 
 import type { Endpoint } from '../daemon/api/engine.ts';
-import type { PortMapping } from '../daemon/api/project.ts';
 import type { ServiceTableRow } from '../daemon/api/service-table.ts';
 import type { PickContext } from './balancer/types.ts';
 import type { ProbeTarget } from './health/active.ts';
