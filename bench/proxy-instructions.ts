@@ -1,7 +1,7 @@
 // Instructions and GC per request, the daemon path beside the node floor: a measure the host's load cannot bend
 // (time per request swings ±20 % between runs here; instruction counts do not).
 // Usage: npx tsx bench/proxy-instructions.ts [--windows N] [--requests N] [--warmup N] [--connections N]
-//   [--pool round-robin|service] [--without metrics,defaults] [--json]
+//   [--pool round-robin|service] [--without metrics,defaults] [--v8-flags "…"] [--json]
 // Both paths run under `valgrind --tool=callgrind --smc-check=all-non-file` (V8's JIT on) with the daemon's V8 flags
 // and --trace-gc-nvp, over the same 3 node echo replicas: the daemon path is bench/proxy-daemon-path.ts (this tree's
 // proxy wired to DaemonMetrics as the daemon wires it, GC-duration observer included, over the product's ServicePool
@@ -28,7 +28,7 @@ import { PATH } from './proxy-peers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const USAGE = `usage: npx tsx bench/proxy-instructions.ts [--windows N] [--requests N] [--warmup N] [--connections N]
-  [--pool round-robin|service] [--without metrics,defaults] [--json]`;
+  [--pool round-robin|service] [--without metrics,defaults] [--v8-flags "…"] [--json]`;
 const opts = benchArgs(USAGE, {
   windows: { type: 'number' },
   requests: { type: 'number' },
@@ -37,8 +37,13 @@ const opts = benchArgs(USAGE, {
   // The daemon path's pool and what it leaves out (bench/proxy-daemon-path.ts): what the balancer and each metric cost.
   pool: { type: 'string', choices: ['round-robin', 'service'] },
   without: { type: 'string' },
+  // Replaces the daemon's V8 flags (DAEMON_V8_FLAGS) on both paths, as bench/proxy.ts --product's floor follows them:
+  // e.g. "--max-semi-space-size=8" to weigh a young-generation size ("" for node's defaults).
+  'v8-flags': { type: 'string' },
   json: { type: 'boolean' },
 });
+
+const V8_FLAGS = opts['v8-flags'] === undefined ? DAEMON_V8_FLAGS : opts['v8-flags'].split(/\s+/).filter(Boolean);
 
 /** One window's figures per request. */
 interface Window {
@@ -65,7 +70,7 @@ class Path {
     program: string[],
   ) {
     const out = join(dir, `${name}.callgrind`);
-    const node = [process.execPath, ...DAEMON_V8_FLAGS, '--trace-gc-nvp', '--import', 'tsx', ...program];
+    const node = [process.execPath, ...V8_FLAGS, '--trace-gc-nvp', '--import', 'tsx', ...program];
     const env = { ...process.env, CMESH_BENCH_POOL: opts.pool ?? 'service', CMESH_BENCH_WITHOUT: opts.without ?? '' };
     this.child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`, ...node], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'ignore'] });
     let partial = '';
@@ -213,17 +218,20 @@ async function main(): Promise<void> {
     // A major GC adds 10–20 k instructions to its window's requests and falls on a window by chance: the median over
     // the windows without one (in that process) is the steadier figure to compare two codes by.
     const minorOnly = (name: string): number => median(rows.filter((r) => r[name]!.majors === 0).map((r) => r[name]!.instructions));
+    // With a large young generation a scavenge falls on only some windows: the mean over all windows spreads its cost.
+    const mean = (name: string): number => rows.reduce((sum, r) => sum + r[name]!.instructions, 0) / rows.length;
     const summary = Object.fromEntries(
-      paths.map((p) => [p.name, { instructions: med(p.name, 'instructions'), withoutMajorGc: minorOnly(p.name), scavengesPer1k: med(p.name, 'scavenges') * 1000, promoted: med(p.name, 'promoted'), allocated: med(p.name, 'allocated') }]),
+      paths.map((p) => [p.name, { instructions: med(p.name, 'instructions'), mean: mean(p.name), withoutMajorGc: minorOnly(p.name), scavengesPer1k: med(p.name, 'scavenges') * 1000, promoted: med(p.name, 'promoted'), allocated: med(p.name, 'allocated') }]),
     );
     if (opts.json === true) console.log(JSON.stringify({ date: new Date().toISOString(), windows, requests, connections, ratio, summary, rows }, null, 2));
     else {
       for (const [name, s] of Object.entries(summary)) {
         console.log(
-          `${name}: ${s.instructions.toFixed(0)} instructions/req (${s.withoutMajorGc.toFixed(0)} in windows without a major GC), ${s.scavengesPer1k.toFixed(2)} scavenges per 1k req, promoted ${s.promoted.toFixed(0)} B/req, allocated ${s.allocated.toFixed(0)} B/req (medians of ${windows} windows × ${requests})`,
+          `${name}: ${s.instructions.toFixed(0)} instructions/req (mean ${s.mean.toFixed(0)}; ${s.withoutMajorGc.toFixed(0)} in windows without a major GC), ${s.scavengesPer1k.toFixed(2)} scavenges per 1k req, promoted ${s.promoted.toFixed(0)} B/req, allocated ${s.allocated.toFixed(0)} B/req (medians of ${windows} windows × ${requests})`,
         );
       }
-      console.log(`daemon ÷ floor instructions per request, median of the windows: ${ratio.toFixed(3)}; of the medians without a major GC: ${(summary['daemon']!.withoutMajorGc / summary['floor']!.withoutMajorGc).toFixed(3)}`);
+      console.log(`V8 flags: ${V8_FLAGS.join(' ') || "node's defaults"}`);
+      console.log(`daemon ÷ floor instructions per request, mean of the windows ${(summary['daemon']!.mean / summary['floor']!.mean).toFixed(3)}, median of the windows: ${ratio.toFixed(3)}; of the medians without a major GC: ${(summary['daemon']!.withoutMajorGc / summary['floor']!.withoutMajorGc).toFixed(3)}`);
     }
   } finally {
     for (const c of children) c.kill('SIGTERM');

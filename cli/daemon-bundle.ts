@@ -14,6 +14,9 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 /**
  * V8 flags for the daemon. A 1 MiB semi-space keeps the young generation small: the daemon allocates little per event
  * and the proxy's body buffers live off-heap. Measured with bench/up.ts (RSS) and bench/proxy.ts (throughput).
+ * A larger maximum is not only taken while the proxy is busy: an `up`/`down` grows new space too, and it stays
+ * (RSS after 3×3 up/down cycles: up to +2 MB at 2 MiB, +6 at 4, +14 at 8), for ~1–2 k of the proxy's ~60 k
+ * instructions a request (fewer scavenges; bench/RESULTS.md, proxycpu5).
  */
 export const DAEMON_V8_FLAGS = ['--max-semi-space-size=1'];
 

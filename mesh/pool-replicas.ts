@@ -24,6 +24,11 @@ export abstract class ReplicaTable {
   protected readonly replicas = new Map<string, ReplicaEntry>();
   protected routable = new Set<string>();
   protected panic = false;
+  /**
+   * Bumped by every change of membership, endpoints, ports, drain or balancer (all go through syncMembers): the
+   * Upstreams handed out before it (PooledUpstream) stop using their direct references and go by id.
+   */
+  protected generation = 0;
   protected readonly listeners = new Set<() => void>();
   protected readonly emitFn: (e: DaemonEvent) => void;
   protected readonly now: () => number;
@@ -171,6 +176,7 @@ export abstract class ReplicaTable {
   }
 
   protected syncMembers(): void {
+    this.generation++;
     const list = [...this.replicas.values()].sort((a, b) => a.replica - b.replica);
     this.balancer.setMembers(list.map((r) => ({ id: r.id, weight: this.weightOf(r) })));
     // Passive's 50 % cap is over the replicas meant to serve, not over ones already leaving.

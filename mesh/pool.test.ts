@@ -11,6 +11,8 @@ import { ServicePool } from './pool.ts';
 import type { ServicePoolOptions } from './pool-options.ts';
 import { startHealthChecks } from './pool-health.ts';
 
+/** An upstream named only by its id (not one a pick handed out): the pool looks its replica up. */
+const byId = (id: string) => ({ id, host: '127.0.0.1', port: 0 });
 const ep = (hostPort: number, containerPort = 80) => ({ containerPort, protocol: 'tcp' as const, host: '127.0.0.1', hostPort });
 
 function makePool(n: number, opts: Partial<ServicePoolOptions> = {}) {
@@ -49,7 +51,8 @@ describe('ServicePool', () => {
     assert.deepEqual(pool.snapshot(), { total: 2, healthy: 0, draining: 0, panic: false });
     pool.setActiveHealth('web#1', true, '2 passing probes');
     assert.deepEqual([...picked(pool)], ['web#1']);
-    assert.deepEqual(pool.pick(), { id: 'web#1', host: '127.0.0.1', port: 40001 });
+    const { id, host, port } = pool.pick()!;
+    assert.deepEqual({ id, host, port }, { id: 'web#1', host: '127.0.0.1', port: 40001 });
     const h = events.find((e) => e.type === 'health');
     assert.deepEqual(h, { type: 'health', service: 'web', replica: 1, source: 'mesh', healthy: true, reason: '2 passing probes', time: 5_000_000, project: 'demo' });
   });
@@ -118,8 +121,8 @@ describe('ServicePool', () => {
   it('passive ejection: connect error ejects, emits, then needs rise passing probes after the ejection time', () => {
     const { pool, clock, events } = makePool(3);
     healthyAll(pool, 3);
-    pool.onStart('web#2');
-    pool.onResult('web#2', 3, 'connect-error');
+    pool.onStart(byId('web#2'));
+    pool.onResult(byId('web#2'), 3, 'connect-error');
     assert.ok(!picked(pool).has('web#2'));
     assert.equal(pool.row().replicas[1]!.health.passive, 'ejected');
     clock.t += 1000;
@@ -135,10 +138,48 @@ describe('ServicePool', () => {
     ]);
   });
 
+  it('the Upstream a pick hands out carries its replica: start and result count in-flight, stats, balancer load and ejection', () => {
+    const { pool } = makePool(2, { mesh: { lb: 'p2c', health: { path: '/h', intervalMs: 50, timeoutMs: 200, rise: 2, fall: 2 }, weights: [], weight: 1 } });
+    healthyAll(pool, 2);
+    const u = pool.pick()!;
+    const other = u.id === 'web#1' ? 'web#2' : 'web#1';
+    pool.onStart(u);
+    pool.onStart(u);
+    const row = () => pool.row().replicas.find((r) => r.id === u.id)!;
+    assert.equal(row().inFlight, 2);
+    // p2c over two members sees the load: every pick goes to the idle one.
+    assert.deepEqual([...picked(pool, 20)], [other]);
+    pool.onResult(u, 3, 'ok');
+    assert.equal(row().inFlight, 1);
+    assert.equal(row().requests, 1);
+    pool.onResult(u, 3, 'connect-error');
+    assert.equal(row().inFlight, 0);
+    assert.equal(row().errorRate, 0.5);
+    assert.equal(row().health.passive, 'ejected');
+    assert.deepEqual([...picked(pool, 20)], [other]);
+  });
+
+  it('an Upstream picked before its replica was re-added reports on the replica now behind its id, as a result by id does', () => {
+    const { pool } = makePool(1);
+    healthyAll(pool, 1);
+    const u = pool.pick()!;
+    pool.onStart(u);
+    pool.remove('web#1');
+    pool.upsert({ replica: 1, container: 'c1', endpoints: [ep(40001)], state: 'running' });
+    healthyAll(pool, 1);
+    pool.onResult(u, 3, 'ok');
+    assert.equal(pool.row().replicas[0]!.requests, 1);
+    // The new Upstream made for the new entry counts there too.
+    const v = pool.pick()!;
+    assert.notEqual(v, u);
+    pool.onStart(v);
+    assert.equal(pool.row().replicas[0]!.inFlight, 1);
+  });
+
   it('without active checks, running replicas serve and ejections end on their own', () => {
     const { pool, clock } = makePool(2, { activeChecks: false });
     assert.deepEqual([...picked(pool)].sort(), ['web#1', 'web#2']);
-    pool.onResult('web#1', 1, 'reset');
+    pool.onResult(byId('web#1'), 1, 'reset');
     assert.deepEqual([...picked(pool)], ['web#2']);
     clock.t += 1000;
     assert.deepEqual([...picked(pool)].sort(), ['web#1', 'web#2']);
@@ -147,18 +188,18 @@ describe('ServicePool', () => {
   it('drain removes the replica from picks at once and resolves when in-flight reaches 0', async () => {
     const { pool } = makePool(2);
     healthyAll(pool, 2);
-    pool.onStart('web#1');
-    pool.onStart('web#1');
+    pool.onStart(byId('web#1'));
+    pool.onStart(byId('web#1'));
     let done = false;
     const p = pool.drain('web#1', { graceMs: 10_000 }).then(() => {
       done = true;
     });
     assert.deepEqual([...picked(pool)], ['web#2']);
     assert.equal(pool.snapshot().draining, 1);
-    pool.onResult('web#1', 5, 'ok');
+    pool.onResult(byId('web#1'), 5, 'ok');
     await sleep(5);
     assert.equal(done, false);
-    pool.onResult('web#1', 5, 'ok');
+    pool.onResult(byId('web#1'), 5, 'ok');
     await p;
     assert.equal(done, true);
     assert.equal(pool.row().replicas[0]!.draining, true);
@@ -167,7 +208,7 @@ describe('ServicePool', () => {
   it('drain gives up after graceMs when requests never finish', async () => {
     const { pool } = makePool(2);
     healthyAll(pool, 2);
-    pool.onStart('web#1');
+    pool.onStart(byId('web#1'));
     const t0 = Date.now();
     await pool.drain('web#1', { graceMs: 60 });
     assert.ok(Date.now() - t0 >= 50);
@@ -192,7 +233,7 @@ describe('ServicePool', () => {
   it('a replaced container starts unhealthy; a strategy change keeps picking', () => {
     const { pool } = makePool(2);
     healthyAll(pool, 2);
-    pool.onResult('web#1', 1, 'reset');
+    pool.onResult(byId('web#1'), 1, 'reset');
     pool.upsert({ replica: 1, container: 'c1-new', endpoints: [ep(42001)], state: 'running' });
     assert.deepEqual([...picked(pool)], ['web#2']);
     assert.equal(pool.row().replicas[0]!.health.passive, 'ok', 'the old container’s ejection is forgotten');

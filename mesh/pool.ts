@@ -2,7 +2,6 @@
 // The replica table itself (membership, health verdicts, routing) is ReplicaTable's; this adds what callers use.
 
 import type { Endpoint } from '../daemon/api/engine.ts';
-import type { PortMapping } from '../daemon/api/project.ts';
 import type { ServiceTableRow } from '../daemon/api/service-table.ts';
 import type { PickContext } from './balancer/types.ts';
 import type { ProbeTarget } from './health/active.ts';
@@ -11,19 +10,20 @@ import { type DatagramSource, datagramView } from './pool-datagrams.ts';
 import type { ServicePoolOptions } from './pool-options.ts';
 import { ReplicaTable } from './pool-replicas.ts';
 import { buildServiceRow } from './pool-row.ts';
+import { PooledUpstream } from './pool-upstream.ts';
 import { endpointFor, finishDrain, type ReplicaEntry } from './replica-entry.ts';
 import type { DatagramPool } from './udp/forwarder.ts';
 import type { AttemptOutcome, PoolSnapshot, Upstream, UpstreamPool } from './upstream-pool.ts';
 
 export type { ReplicaInput } from './replica-entry.ts';
 
-type CachedUpstream = { endpoints: Endpoint[]; ports: PortMapping[]; up: Upstream | undefined };
+type CachedUpstream = { generation: number; up: PooledUpstream | undefined };
 
 export class ServicePool extends ReplicaTable implements UpstreamPool {
   private readonly views = new Map<number, UpstreamPool>();
   private readonly datagramViews = new Map<number, DatagramPool>();
   private readonly datagramSource: DatagramSource;
-  /** The Upstream each replica was last picked as, by container port (-1: the primary), valid for its endpoint list. */
+  /** The Upstream each replica was last picked as, by container port, valid for its generation (endpoints, ports). */
   private readonly upstreams = new Map<number, Map<string, CachedUpstream>>();
   /** The same for the primary port, in a field: the hot path's pick hashes no number key. */
   private readonly primaryUpstreams = new Map<string, CachedUpstream>();
@@ -52,8 +52,8 @@ export class ServicePool extends ReplicaTable implements UpstreamPool {
       v = {
         service: this.service,
         pick: (ctx) => this.pickFor(containerPort, ctx),
-        onStart: (id) => this.onStart(id),
-        onResult: (id, ms, outcome) => this.onResult(id, ms, outcome),
+        onStart: (up) => this.onStart(up),
+        onResult: (up, ms, outcome) => this.onResult(up, ms, outcome),
         snapshot: () => this.snapshot(),
       };
       this.views.set(containerPort, v);
@@ -71,22 +71,42 @@ export class ServicePool extends ReplicaTable implements UpstreamPool {
     return v;
   }
 
-  onStart(id: string): void {
-    const r = this.replicas.get(id);
+  onStart(up: Upstream): void {
+    // This pool's own upstream of the current generation carries its replica's entry and balancer member.
+    if (up instanceof PooledUpstream && up.owner === this && up.generation === this.generation) {
+      up.entry.inflight++;
+      this.balancer.startMember(up.member);
+      return;
+    }
+    const r = this.replicas.get(up.id);
     if (!r) return;
     r.inflight++;
-    this.balancer.onStart(id);
+    this.balancer.onStart(up.id);
   }
 
-  onResult(id: string, latencyMs: number, outcome: AttemptOutcome): void {
-    const r = this.replicas.get(id);
+  onResult(up: Upstream, latencyMs: number, outcome: AttemptOutcome): void {
+    const ok = outcome === 'ok';
+    if (up instanceof PooledUpstream && up.owner === this && up.generation === this.generation) {
+      const r = up.entry;
+      if (r.inflight > 0) r.inflight--;
+      this.balancer.resultMember(up.member, latencyMs, ok);
+      r.stats.record(latencyMs, ok);
+      if (up.passive !== undefined) this.passive.recordMember(up.id, up.passive, outcome);
+      this.#drained(r);
+      return;
+    }
+    const r = this.replicas.get(up.id);
     if (!r) return;
     if (r.inflight > 0) r.inflight--;
-    const ok = outcome === 'ok';
-    this.balancer.onResult(id, latencyMs, ok);
+    this.balancer.onResult(up.id, latencyMs, ok);
     r.stats.record(latencyMs, ok);
-    this.passive.record(id, outcome);
-    if (r.inflight === 0) finishDrain(r);
+    this.passive.record(up.id, outcome);
+    this.#drained(r);
+  }
+
+  // finishDrain's splice makes an array even when nobody waits: only call it when someone does.
+  #drained(r: ReplicaEntry): void {
+    if (r.inflight === 0 && r.drainWaiters.length > 0) finishDrain(r);
   }
 
   snapshot(): PoolSnapshot {
@@ -142,20 +162,30 @@ export class ServicePool extends ReplicaTable implements UpstreamPool {
   // ── internals ───────────────────────────────────────────────────────────────────────────────────────
 
   private pickFor(containerPort: number | undefined, ctx?: PickContext): Upstream | undefined {
-    const r = this.pickEntry(ctx);
-    if (!r) return undefined;
-    // Every request picks: the Upstream is made once per replica, port and endpoint list, not per pick.
+    this.passive.tick();
+    if (this.routable.size === 0) return undefined;
+    const id = this.balancer.pick(ctx);
+    if (id === undefined) return undefined;
+    // Every request picks: the Upstream is made once per replica, port and generation, not per pick.
     let byId = containerPort === undefined ? this.primaryUpstreams : this.upstreams.get(containerPort);
     if (byId === undefined) {
       byId = new Map();
       this.upstreams.set(containerPort!, byId);
     }
-    const hit = byId.get(r.id);
-    if (hit !== undefined && hit.endpoints === r.endpoints && hit.ports === this.ports) return hit.up;
-    const ep = this.endpointFor(r, containerPort);
-    const up = ep ? { id: r.id, host: this.upstreamHost(ep.host), port: ep.hostPort } : undefined;
-    byId.set(r.id, { endpoints: r.endpoints, ports: this.ports, up });
+    const hit = byId.get(id);
+    if (hit !== undefined && hit.generation === this.generation) return hit.up;
+    const up = this.upstreamOf(id, containerPort);
+    byId.set(id, { generation: this.generation, up });
     return up;
+  }
+
+  private upstreamOf(id: string, containerPort: number | undefined): PooledUpstream | undefined {
+    const r = this.replicas.get(id);
+    const member = this.balancer.handle(id);
+    if (r === undefined || member === undefined) return undefined;
+    const ep = this.endpointFor(r, containerPort);
+    if (ep === undefined) return undefined;
+    return new PooledUpstream(id, this.upstreamHost(ep.host), ep.hostPort, this, this.generation, r, member, this.passive.handle(id));
   }
 
   private pickEntry(ctx?: PickContext): ReplicaEntry | undefined {

@@ -21,6 +21,8 @@ const mesh: MeshSpec = {
   accessLog: false,
   healthExplicit: true,
 };
+/** An upstream named only by its id (not one a pick handed out): the pool looks its replica up. */
+const byId = (id: string) => ({ id, host: '127.0.0.1', port: 0 });
 const ep = (hostPort: number) => [{ containerPort: 80, protocol: 'tcp' as const, host: '0.0.0.0', hostPort }];
 
 function setup() {
@@ -81,12 +83,12 @@ describe('Registry', () => {
     const { reg, pool, clock } = setup();
     for (let s = 0; s < 10; s++) {
       for (let i = 1; i <= 100; i++) {
-        pool.onStart('api#1');
-        pool.onResult('api#1', i, i % 20 !== 0 ? 'ok' : 'http-5xx');
+        pool.onStart(byId('api#1'));
+        pool.onResult(byId('api#1'), i, i % 20 !== 0 ? 'ok' : 'http-5xx');
       }
       clock.t += 1000;
     }
-    pool.onStart('api#1');
+    pool.onStart(byId('api#1'));
     const r1 = reg.snapshot()[0]!.replicas[0]!;
     assert.equal(r1.requests, 1000);
     assert.equal(r1.errorRate, 0.05);
@@ -117,7 +119,7 @@ describe('Registry', () => {
     reg.setDraining({ project: 'shop', service: 'api', replica: 1 }, false);
     reg.upsertReplica({ project: 'shop', service: 'api', replica: 3, container: 'c3', endpoints: ep(30003), state: 'running' });
     pool.setActiveHealth('api#3', true, 'ok');
-    pool.onResult('api#1', 1, 'connect-error');
+    pool.onResult(byId('api#1'), 1, 'connect-error');
     assert.ok(events.some((e) => e.type === 'ejection' && e.replica === 1 && e.ejected && e.project === 'shop'));
     await reg.drain('shop/api#2', { graceMs: 10 });
     reg.removeReplica('shop/api#2');

@@ -24,7 +24,9 @@ export interface UpstreamPool {
   readonly service: string;
   /** undefined when no replica can take traffic (the proxy answers 503 saying why). */
   pick(ctx?: PickContext): Upstream | undefined;
-  onStart(id: string): void;
-  onResult(id: string, latencyMs: number, outcome: AttemptOutcome): void;
+  /** An attempt at `up` (as pick returned it) starts; a pool may keep per-upstream state on what it hands out. */
+  onStart(up: Upstream): void;
+  /** That attempt ended. */
+  onResult(up: Upstream, latencyMs: number, outcome: AttemptOutcome): void;
   snapshot(): PoolSnapshot;
 }

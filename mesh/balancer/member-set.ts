@@ -1,6 +1,6 @@
 // Shared member bookkeeping for every balancer: health, weight and in-flight per id, kept across setMembers.
 
-import type { Balancer, BalancerMember, PickContext } from './types.ts';
+import type { Balancer, BalancerMember, MemberHandle, PickContext } from './types.ts';
 
 /** Per-member state; the optional fields belong to the strategies that need them. */
 export interface MemberState {
@@ -87,7 +87,20 @@ export abstract class MemberSetBalancer implements Balancer {
 
   onResult(id: string, latencyMs: number, ok: boolean): void {
     const m = this.byId.get(id);
-    if (!m) return;
+    if (m) this.resultMember(m, latencyMs, ok);
+  }
+
+  handle(id: string): MemberHandle | undefined {
+    return this.byId.get(id);
+  }
+
+  // The handles this class gives out are its MemberStates (the caller only holds them between a pick and its result).
+  startMember(h: MemberHandle): void {
+    (h as MemberState).inflight++;
+  }
+
+  resultMember(h: MemberHandle, latencyMs: number, ok: boolean): void {
+    const m = h as MemberState;
     if (m.inflight > 0) m.inflight--;
     this.observe(m, latencyMs, ok);
   }

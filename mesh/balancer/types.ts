@@ -15,6 +15,14 @@ export interface PickContext {
   exclude?: ReadonlySet<string>;
 }
 
+/**
+ * A member's own state, for the start/result calls of a request that picked it: the pool keeps it beside the Upstream
+ * it hands out, so each request's start and result need no lookup by id. Valid until the next setMembers.
+ */
+export interface MemberHandle {
+  readonly id: string;
+}
+
 export interface Balancer {
   readonly strategy: string;
   /** Replaces the member set, keeping per-member state (health, EWMA, in-flight) for ids that stay. */
@@ -27,4 +35,10 @@ export interface Balancer {
   onStart(id: string): void;
   /** Called when the request ends: latency in ms and whether it succeeded (no connect error / 5xx). */
   onResult(id: string, latencyMs: number, ok: boolean): void;
+  /** The member's handle for startMember/resultMember, or undefined when `id` is not a member. */
+  handle(id: string): MemberHandle | undefined;
+  /** onStart of a handle from this balancer's current member set. */
+  startMember(h: MemberHandle): void;
+  /** onResult of a handle from this balancer's current member set. */
+  resultMember(h: MemberHandle, latencyMs: number, ok: boolean): void;
 }

@@ -42,7 +42,7 @@ export interface AttemptSink extends CallSink {
 }
 
 export function attemptSink(a: AttemptScope, on: AttemptHandlers): AttemptSink {
-  a.pool.onStart(a.up.id);
+  a.pool.onStart(a.up);
   const t0 = performance.now();
   let latencyMs = -1;
   let ended = false;
@@ -52,7 +52,7 @@ export function attemptSink(a: AttemptScope, on: AttemptHandlers): AttemptSink {
     ended = true;
     clearTimeout(perTry);
     const ms = latencyMs >= 0 ? latencyMs : performance.now() - t0;
-    a.pool.onResult(a.up.id, ms, outcome);
+    a.pool.onResult(a.up, ms, outcome);
     a.ended(a.n);
     const report = a.ctx.onAttempt;
     if (report === undefined) return;

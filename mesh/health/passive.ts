@@ -30,6 +30,11 @@ export interface PassiveOptions {
   rise?: number;
 }
 
+/** A member's record, for recordMember: the pool keeps it beside the Upstream it hands out. Valid until setMembers/forget. */
+export interface PassiveHandle {
+  readonly state: PassiveState;
+}
+
 interface Member {
   state: PassiveState;
   consecutive: number;
@@ -105,7 +110,17 @@ export class PassiveHealth {
 
   record(id: string, outcome: AttemptOutcome): void {
     const m = this.members.get(id);
-    if (!m) return;
+    if (m) this.recordMember(id, m, outcome);
+  }
+
+  /** The member's record for recordMember, or undefined when `id` is not a member. */
+  handle(id: string): PassiveHandle | undefined {
+    return this.members.get(id);
+  }
+
+  /** record() of a handle this instance gave out for `id` (no lookup: every request's result lands here). */
+  recordMember(id: string, h: PassiveHandle, outcome: AttemptOutcome): void {
+    const m = h as Member;
     this.tick();
     // Results of requests sent while ejected (panic routing) say nothing new; the ejection already stands.
     if (m.state === 'ejected') return;

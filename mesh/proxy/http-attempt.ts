@@ -56,7 +56,7 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
 
   dispatch(): void {
     const { ctx } = this.#ex;
-    this.#ex.pool.onStart(this.upstream.id);
+    this.#ex.pool.onStart(this.upstream);
     const pool = ctx.clients.get(this.upstream);
     if (pool === undefined) {
       this.upstreamFailed(codedError('the proxy is closed', POOL_CLOSED));
@@ -280,7 +280,7 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     this.#ended = true;
     this.complete = true;
     const latency = this.#latencyMs >= 0 ? this.#latencyMs : performance.now() - this.#t0;
-    this.#ex.pool.onResult(this.upstream.id, latency, outcome);
+    this.#ex.pool.onResult(this.upstream, latency, outcome);
     this.#ex.attemptEnded(this.#number);
   }
 

@@ -75,12 +75,12 @@ export function createTcpProxy(o: TcpProxyOptions): TcpProxy {
         upstreamId = c.upstream.id;
         if (client.destroyed) {
           c.socket.destroy();
-          o.pool.onResult(c.upstream.id, c.connectMs, 'ok');
+          o.pool.onResult(c.upstream, c.connectMs, 'ok');
           return;
         }
         tunnel(client, c.socket, o.mesh.timeouts.idleMs, (end) => {
           // A reset from the replica's side counts against it; the client hanging up does not.
-          o.pool.onResult(c.upstream.id, c.connectMs, end.errorFrom === 'upstream' ? 'reset' : 'ok');
+          o.pool.onResult(c.upstream, c.connectMs, end.errorFrom === 'upstream' ? 'reset' : 'ok');
         });
       },
     );

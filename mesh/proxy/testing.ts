@@ -50,12 +50,12 @@ export class TestPool implements UpstreamPool {
     return from[this.#next++ % from.length];
   }
 
-  onStart(id: string): void {
+  onStart({ id }: Upstream): void {
     this.starts++;
     this.inFlight.set(id, (this.inFlight.get(id) ?? 0) + 1);
   }
 
-  onResult(id: string, latencyMs: number, outcome: AttemptOutcome): void {
+  onResult({ id }: Upstream, latencyMs: number, outcome: AttemptOutcome): void {
     this.inFlight.set(id, (this.inFlight.get(id) ?? 0) - 1);
     this.results.push({ id, latencyMs, outcome });
     if (this.ejectOnFailure && (outcome === 'connect-error' || outcome === 'reset')) this.down.add(id);

@@ -50,13 +50,13 @@ export function connectUpstream(o: ConnectOptions, done: (err: ProxyError | unde
     }
     attempts++;
     o.tried.add(up.id);
-    o.pool.onStart(up.id);
+    o.pool.onStart(up);
     const t0 = performance.now();
     const socket = connect({ host: up.host, port: up.port, allowHalfOpen: true, noDelay: true });
     const fail = (outcome: AttemptOutcome, code: string | undefined): void => {
       clearTimeout(timer);
       socket.destroy();
-      o.pool.onResult(up.id, performance.now() - t0, outcome);
+      o.pool.onResult(up, performance.now() - t0, outcome);
       last = { id: up.id, outcome, code };
       next();
     };

@@ -61,7 +61,7 @@ export function handleUpgrade(ctx: ProxyContext, req: UpgradeRequest, client: So
         }
         if (client.destroyed) {
           c.socket.destroy();
-          ctx.pool.onResult(c.upstream.id, c.connectMs, 'ok');
+          ctx.pool.onResult(c.upstream, c.connectMs, 'ok');
           return;
         }
         relayHandshake(ctx, client, c, handshake, (retryable) => {
@@ -96,13 +96,13 @@ function relayHandshake(ctx: ProxyContext, client: Socket, c: Connected, handsha
     if (settled) return;
     settle();
     upstream.destroy();
-    ctx.pool.onResult(up.id, performance.now() - t0 + c.connectMs, 'ok');
+    ctx.pool.onResult(up, performance.now() - t0 + c.connectMs, 'ok');
   };
   const giveUp = (outcome: 'reset' | 'timeout', retryable: boolean): void => {
     if (settled) return;
     settle();
     upstream.destroy();
-    ctx.pool.onResult(up.id, performance.now() - t0 + c.connectMs, outcome);
+    ctx.pool.onResult(up, performance.now() - t0 + c.connectMs, outcome);
     if (outcome === 'timeout') {
       countError(ctx, 504);
       writeRawError(client, { status: 504, code: 'upstream-timeout', message: `replica ${up.id} of service "${ctx.service}" did not answer the upgrade within ${ctx.mesh.timeouts.requestMs}ms` });
@@ -126,7 +126,7 @@ function relayHandshake(ctx: ProxyContext, client: Socket, c: Connected, handsha
     if (status === 101) {
       tunnel(client, upstream, ctx.mesh.timeouts.idleMs, () => {
         ctx.tunnels.delete(client);
-        ctx.pool.onResult(up.id, latency, 'ok');
+        ctx.pool.onResult(up, latency, 'ok');
       });
       return;
     }
@@ -140,7 +140,7 @@ function relayHandshake(ctx: ProxyContext, client: Socket, c: Connected, handsha
       ctx.tunnels.delete(client);
       upstream.destroy();
       client.end();
-      ctx.pool.onResult(up.id, latency, status >= 500 ? 'http-5xx' : 'ok');
+      ctx.pool.onResult(up, latency, status >= 500 ? 'http-5xx' : 'ok');
     };
     if (left <= 0) {
       done();
