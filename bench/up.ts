@@ -10,7 +10,7 @@
 //   (g) a no-op `up -d --wait` of a running service without a healthcheck beside its no-op `up -d` (up-noop-wait.ts).
 // Usage: npx tsx bench/up.ts [--reps N] [--only a,b,c,e,g] [--no-east-west] [--json]   (a: 3×3 up with its floors,
 // b/c: the 200-container pass and RSS, e: the chain and no-op scenarios, g: no-op --wait; default all; --no-east-west skips (a)'s
-// east-west run)   (needs docker-compose 1.29: apt-get install -y docker-compose)
+// east-west run)   (needs docker-compose 1.29: bash scripts/install-bench-peers.sh)
 // Images are local (scripts/build-base-images.sh, fixtures/docker/echo); never pulls. Everything is labelled
 // dev.cmesh.test=true plus a run label and removed at the end, even on failure.
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The programs bench/ measures cmesh against or drives load with (Debian packages): nginx, haproxy, caddy, wrk and
-# nginx's stream module (libnginx-mod-stream, bench/east-west.ts's TCP path). Idempotent and non-interactive:
+# The programs bench/ measures cmesh against or drives load with (Debian packages): nginx, haproxy, caddy, wrk,
+# nginx's stream module (libnginx-mod-stream, bench/east-west.ts's TCP path) and docker-compose 1.29 (bench/up.ts). Idempotent and non-interactive:
 # installs only what is missing, and nothing at all when every peer is there. The benches run their own nginx,
 # haproxy and caddy processes on free loopback ports, so a system service a package starts is stopped and disabled
 # (only for packages this run installed: a service that was there before is left alone).
@@ -19,7 +19,7 @@ is_present() {
 }
 
 MISSING=()
-for pkg in nginx haproxy caddy wrk libnginx-mod-stream; do
+for pkg in nginx haproxy caddy wrk libnginx-mod-stream docker-compose; do
   if is_present "$pkg"; then echo "$pkg present"; else MISSING+=("$pkg"); fi
 done
 if [ "${#MISSING[@]}" -eq 0 ]; then

@@ -78,11 +78,11 @@ test('install-bench-peers: installs every missing peer in one non-interactive ap
   assert.deepEqual(calls.filter((c) => c.startsWith('apt-get')), [
     // The lists knew none of them: one update first.
     'apt-get update -qq frontend=noninteractive policy=',
-    'apt-get install -y -qq --no-install-recommends nginx haproxy caddy wrk libnginx-mod-stream frontend=noninteractive policy=exit 101',
+    'apt-get install -y -qq --no-install-recommends nginx haproxy caddy wrk libnginx-mod-stream docker-compose frontend=noninteractive policy=exit 101',
   ]);
   assert.ok(!existsSync(box.policy), 'the policy-rc.d it put in place is gone after the install');
   for (const svc of ['nginx', 'haproxy', 'caddy']) assert.ok(stopped(calls, svc), `${svc}'s service is stopped: ${calls.join('; ')}`);
-  assert.match(first.out, /installed: nginx haproxy caddy wrk libnginx-mod-stream/);
+  assert.match(first.out, /installed: nginx haproxy caddy wrk libnginx-mod-stream docker-compose/);
 
   // Idempotent: everything is there now, nothing is called.
   writeFileSync(box.log, '');
@@ -93,7 +93,7 @@ test('install-bench-peers: installs every missing peer in one non-interactive ap
 });
 
 test('install-bench-peers: only the missing ones; a service that was there before is left alone', () => {
-  const box = sandbox(['nginx', 'wrk', 'libnginx-mod-stream']);
+  const box = sandbox(['nginx', 'wrk', 'libnginx-mod-stream', 'docker-compose']);
   writeFileSync(join(box.stubs, 'updated'), '');
   const r = box.run();
   assert.equal(r.status, 0, r.out);
@@ -104,7 +104,7 @@ test('install-bench-peers: only the missing ones; a service that was there befor
 });
 
 test('install-bench-peers: an existing policy-rc.d is the host’s: used as it is, not removed', () => {
-  const box = sandbox(['nginx', 'haproxy', 'caddy', 'libnginx-mod-stream']);
+  const box = sandbox(['nginx', 'haproxy', 'caddy', 'libnginx-mod-stream', 'docker-compose']);
   writeFileSync(join(box.stubs, 'updated'), '');
   writeFileSync(box.policy, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
   const r = box.run();
