@@ -181,7 +181,7 @@ async function sweep(): Promise<void> {
 
 async function main(): Promise<void> {
   if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status !== 0) {
-    process.stderr.write('bench/up.ts needs docker-compose 1.29 (Debian): apt-get install -y docker-compose\n');
+    process.stderr.write('bench/up.ts needs docker-compose 1.29 (Debian): bash scripts/install-bench-peers.sh\n');
     process.exit(2);
   }
   work = await mkdtemp(join(tmpdir(), 'cmesh-bench-up-'));
