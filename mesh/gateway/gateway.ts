@@ -14,6 +14,7 @@ import { GatewayPolicies } from './gateway-policy.ts';
 import { type Bound, drainListeners, fingerprint, stopAccepting } from './bound-port.ts';
 import { HostDispatcher } from './host-dispatch.ts';
 import { RequestCounts } from './request-counts.ts';
+import { releaseShared } from './shared-sockets.ts';
 
 export interface GatewayOptions {
   /** Address the listeners bind (the container's every interface). */
@@ -93,6 +94,8 @@ export class Gateway {
    */
   async retire(): Promise<void> {
     this.#retired = true;
+    // Under the supervisor: its copies of the sockets go first, so this worker's close below really closes them.
+    await releaseShared([...this.#bound.keys()]);
     await Promise.all([...this.#bound.values()].map((b) => stopAccepting(b.server)));
     await new Promise((resolve) => setTimeout(resolve, RETIRE_SETTLE_MS));
     await this.close();
