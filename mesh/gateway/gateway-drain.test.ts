@@ -85,6 +85,11 @@ test('a names change on a shared port keeps the listener; draining says Connecti
   await gateway.apply(table(web(port, ['web', 'www'])));
   await assert.rejects(get(agent, port), /ECONNREFUSED/);
   assert.deepEqual(gateway.serving(), []);
+  // Called off (the daemon no longer names it): the listeners bound again answer keep-alive, not Connection: close.
+  assert.equal(gateway.stopDraining(), 0, 'no listener left that still drains');
   await gateway.unretire();
-  assert.equal((await get(agent, port)).status, 200);
+  const back = await get(agent, port);
+  assert.equal(back.status, 200);
+  assert.notEqual(back.connection, 'close', 'an un-retired gateway keeps connections alive again');
+  assert.equal(gateway.draining, false);
 });

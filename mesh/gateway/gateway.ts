@@ -83,6 +83,16 @@ export class Gateway {
     for (const b of this.#bound.values()) drainListeners(b);
   }
 
+  /**
+   * The replacement was called off (the daemon no longer names it): listeners bound from now on answer keep-alive
+   * again, as an un-retired gateway's fresh ones do. Listeners still bound keep `Connection: close` (a proxy cannot
+   * take its drain back): returns how many ports that leaves.
+   */
+  stopDraining(): number {
+    this.#draining = false;
+    return this.#bound.size;
+  }
+
   get draining(): boolean {
     return this.#draining;
   }
