@@ -12,7 +12,7 @@ import { createNext, emitRollout, type RolloutPhase } from './execute-rollout-ne
 import { remove } from './execute-stop.ts';
 import { shortHash } from './hash.ts';
 import { failedReplacementKey } from './plan-gateway-replace.ts';
-import type { Action, ContainerRef, GatewayReplacement } from './plan-types.ts';
+import type { Action, ContainerRef } from './plan-types.ts';
 import { lastLogLines, sleep } from './wait.ts';
 
 type Recreate = Extract<Action, { kind: 'recreate' }>;

@@ -10,33 +10,18 @@ import assert from 'node:assert/strict';
 import { loadavg } from 'node:os';
 import { test } from 'node:test';
 import { projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
-import { dockerTestFile, newRunId, run } from '../helpers/docker.ts';
-import { aliasesOf, type Call, eastWestCaller, echoSuite, failedCount, gatewayIds, httpCalls, type LoadResult, loadStarted, mixedLoad } from '../helpers/east-west.ts';
-import { rolloutLines, settledGateway, type Shape, writeShape } from '../helpers/east-west-rollout.ts';
+import { dockerTestFile, run } from '../helpers/docker.ts';
+import { aliasesOf, failedCount, gatewayIds, type LoadResult, loadStarted, mixedLoad } from '../helpers/east-west.ts';
+import { answeredBy, rolloutLines, rolloutProject, testDownRemovesAll, settledGateway, type Shape, writeShape } from '../helpers/east-west-rollout.ts';
 
 await dockerTestFile();
 
-const runId = newRunId('ewcrash');
-const project = runId;
-const network = `${project}_default`;
-const gateway = `${project}-cmesh-gateway`;
+const { runId, project, network, gateway, caller, suite } = rolloutProject('ewcrash');
 const LOAD_MS = 50_000;
-const caller = eastWestCaller(runId, network);
-const suite = echoSuite(project, runId);
 
 const shape = (webAliases: string[]): Shape => ({ webAliases, apiOut: false });
 
-/** `n` fresh calls to `host` by name, all answered by `service`. */
-async function answers(host: string, service: string, n = 10): Promise<void> {
-  let seen = '';
-  await until(`${host} answered by ${service}`, 30_000, async () => {
-    const calls = (await caller(httpCalls(host, 3000, n))) as Call[];
-    seen = JSON.stringify(calls.map((c) => c.error ?? c.service));
-    return calls.every((c) => c.service === service) ? true : undefined;
-  }, 500).catch((err: Error) => {
-    throw new Error(`${err.message}; last: ${seen}`);
-  });
-}
+const answers = (host: string, service: string): Promise<void> => answeredBy(caller, host, service);
 
 test('the daemon killed while a gateway replacement is half-way: the next daemon settles it, callers keep working', async () => {
   const cli = suite.cli!;
@@ -100,8 +85,4 @@ test('the daemon killed while a gateway replacement is half-way: the next daemon
   await answers('api', 'api');
 });
 
-test('down removes the gateway and everything else of the project', async () => {
-  await suite.cli!.ok(['down'], 120_000);
-  assert.deepEqual(await gatewayIds(project), {});
-  assert.deepEqual(await projectContainers(project), []);
-});
+testDownRemovesAll(project, suite);

@@ -4,9 +4,19 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CmeshCli } from './cmesh-cli.ts';
+import { test } from 'node:test';
+import { type CmeshCli, projectContainers, until } from './cmesh-cli.ts';
+import { newRunId } from './docker.ts';
 import { serviceLabels } from './echo-project.ts';
-import { gatewayIds } from './east-west.ts';
+import { type Call, eastWestCaller, type EchoSuite, echoSuite, gatewayIds, httpCalls } from './east-west.ts';
+
+/** A replacement e2e file's project (named after its run), its network, its gateway's name, a caller on it, its suite. */
+export function rolloutProject(prefix: string): { runId: string; project: string; network: string; gateway: string; caller: ReturnType<typeof eastWestCaller>; suite: EchoSuite } {
+  const runId = newRunId(prefix);
+  const project = runId;
+  const network = `${project}_default`;
+  return { runId, project, network, gateway: `${project}-cmesh-gateway`, caller: eastWestCaller(runId, network), suite: echoSuite(project, runId) };
+}
 
 export interface Shape {
   /** Compose aliases of web on the default network. */
@@ -41,4 +51,25 @@ export async function settledGateway(project: string): Promise<string> {
   const ids = await gatewayIds(project);
   assert.deepEqual(Object.keys(ids), [gateway], `one gateway, under its own name: ${JSON.stringify(ids)}`);
   return ids[gateway]!;
+}
+
+/** Waits until `n` fresh calls to `host` by name, made by `caller` (eastWestCaller), are all answered by `service`. */
+export async function answeredBy(caller: (script: string) => Promise<unknown>, host: string, service: string, n = 10): Promise<void> {
+  let seen = '';
+  await until(`${host} answered by ${service}`, 30_000, async () => {
+    const calls = (await caller(httpCalls(host, 3000, n))) as Call[];
+    seen = JSON.stringify(calls.map((c) => c.error ?? c.service));
+    return calls.every((c) => c.service === service) ? true : undefined;
+  }, 500).catch((err: Error) => {
+    throw new Error(`${err.message}; last: ${seen}`);
+  });
+}
+
+/** The file's last test: `down` removes the gateway and every other container of the project. */
+export function testDownRemovesAll(project: string, suite: EchoSuite): void {
+  test('down removes the gateway and everything else of the project', async () => {
+    await suite.cli!.ok(['down'], 120_000);
+    assert.deepEqual(await gatewayIds(project), {});
+    assert.deepEqual(await projectContainers(project), []);
+  });
 }
