@@ -79,7 +79,11 @@ test('a names change on a shared port keeps the listener; draining says Connecti
   });
   // Retired: its listener closes (a caller with both addresses goes on to the other); refused, and not bound again
   // by the periodic sync; unretired, it listens again.
-  await gateway.retire();
+  const retiring = gateway.retire();
+  assert.equal(gateway.retiring, true);
+  assert.equal(gateway.retired, false, 'not reported retired while its listeners close and its connections finish');
+  await retiring;
+  assert.equal(gateway.retired, true);
   assert.ok(await closed, 'idle connection closed by the retirement');
   await assert.rejects(get(agent, port), /ECONNREFUSED/);
   await gateway.apply(table(web(port, ['web', 'www'])));
@@ -92,4 +96,5 @@ test('a names change on a shared port keeps the listener; draining says Connecti
   assert.equal(back.status, 200);
   assert.notEqual(back.connection, 'close', 'an un-retired gateway keeps connections alive again');
   assert.equal(gateway.draining, false);
+  assert.equal(gateway.retired, false);
 });

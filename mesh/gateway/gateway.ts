@@ -53,6 +53,8 @@ export class Gateway {
   #draining = false;
   /** Its listeners are closed for good: its successor serves (retire()). */
   #retired = false;
+  /** retire() finished: nothing of it is open any more (what the daemon waits for). */
+  #closedForGood = false;
   #holding: boolean;
 
   constructor(options: GatewayOptions) {
@@ -109,15 +111,26 @@ export class Gateway {
     await Promise.all([...this.#bound.values()].map((b) => stopAccepting(b.server)));
     await new Promise((resolve) => setTimeout(resolve, RETIRE_SETTLE_MS));
     await this.close();
+    if (this.#retired) this.#closedForGood = true;
   }
 
   unretire(): Promise<void> {
     this.#retired = false;
+    this.#closedForGood = false;
     return this.#kick(false);
   }
 
-  get retired(): boolean {
+  /** Told to retire (its listeners are closing or closed). */
+  get retiring(): boolean {
     return this.#retired;
+  }
+
+  /**
+   * Retired and done: listeners closed, connections finished. Only this is reported: the daemon takes the container
+   * off its networks next, and a connection still open then would hang its caller (no FIN or RST reaches it).
+   */
+  get retired(): boolean {
+    return this.#closedForGood;
   }
 
   /** Binds the table's ports (held until now with holdListeners). */

@@ -79,7 +79,7 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
       }
       // …and once drained, its listeners close: a caller that got both addresses goes on to the successor's.
       const retire = all.retire?.includes(host) ?? false;
-      if (retire !== gateway.retired) {
+      if (retire !== gateway.retiring) {
         log(retire ? 'retiring: closing the listeners, the new gateway container serves' : 'not retired after all: listening again');
         void (retire ? gateway.retire() : gateway.unretire()).then(sendStats);
       }
