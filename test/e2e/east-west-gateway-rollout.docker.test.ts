@@ -17,12 +17,20 @@ await dockerTestFile();
 const { runId, project, network, gateway, caller, suite } = rolloutProject('ewroll');
 const LOAD_MS = 45_000;
 
-/** mixedLoad that also notes when each failure happened (ms into the load), to set beside the gateways' logs. */
+/**
+ * mixedLoad that also notes when each failure happened (ms into the load), to set beside the gateways' logs, and for a
+ * timeout where the call was: connected or not, to which address, which addresses it tried.
+ */
 const timedLoad = (ms: number): string =>
-  mixedLoad('web', 3000, ms, { keepAlive: 4, fresh: 2 }).replace(
-    'm.fails[err] = (m.fails[err] || 0) + 1;',
-    'm.fails[err] = (m.fails[err] || 0) + 1; (m.failedAt = m.failedAt || []).push(err + "@" + new Date().toISOString());',
-  );
+  mixedLoad('web', 3000, ms, { keepAlive: 4, fresh: 2 })
+    .replace(
+      'm.fails[err] = (m.fails[err] || 0) + 1;',
+      'm.fails[err] = (m.fails[err] || 0) + 1; (m.failedAt = m.failedAt || []).push(err + "@" + new Date().toISOString());',
+    )
+    .replace(
+      "req.on('timeout', () => req.destroy(new Error('timeout')));",
+      "req.on('timeout', () => { const s = req.socket; req.destroy(new Error('timeout ' + (s ? JSON.stringify({ fresh: a === false, connected: !s.connecting, remote: s.remoteAddress, tried: s.autoSelectFamilyAttemptedAddresses }) : 'before a socket'))); });",
+    );
 
 /** Every gateway container's log, kept as last seen: the replaced ones are gone by the time a failure is read. */
 function followGatewayLogs(): { stop: () => void; logs: Map<string, string> } {
