@@ -5,13 +5,14 @@
 // that never serves is removed: the old one serves on.
 
 import { parseGatewayServices, GATEWAY_SERVICES_LABEL } from '../api/east-west-placement.ts';
-import { CmeshError, isCmeshError } from '../api/errors.ts';
-import { isGateway, Labels } from '../api/labels.ts';
+import { CmeshError } from '../api/errors.ts';
+import { isGateway } from '../api/labels.ts';
 import { type ActionContext, emitContainer } from './action-context.ts';
+import { createNext, emitRollout, type RolloutPhase } from './execute-rollout-next.ts';
 import { remove } from './execute-stop.ts';
 import { shortHash } from './hash.ts';
 import { failedReplacementKey } from './plan-gateway-replace.ts';
-import type { Action, ContainerRef, GatewayReplacement } from './plan-types.ts';
+import type { Action, ContainerRef } from './plan-types.ts';
 import { lastLogLines, sleep } from './wait.ts';
 
 type Recreate = Extract<Action, { kind: 'recreate' }>;
@@ -22,31 +23,14 @@ const RUNNING_SETTLE_MS = 1_000;
 /** The hostname Docker gives a container (its short id): how the gateway names itself in its reports. */
 const hostOf = (ref: ContainerRef): string => ref.id.slice(0, 12);
 
-function emitRollout(ctx: ActionContext, phase: 'start' | 'progress' | 'done' | 'rolled-back', text: string, replica: number, logs?: string[]): void {
-  const event = { type: 'rollout' as const, time: ctx.now(), project: ctx.project, service: 'cmesh:gateway', phase, text, replica };
-  ctx.emit(logs ? { ...event, logs } : event);
-}
+const emitGatewayRollout = (ctx: ActionContext, phase: RolloutPhase, text: string, replica: number, logs?: string[]): void =>
+  emitRollout(ctx, 'cmesh:gateway', phase, text, logs ? { replica, logs } : { replica });
 
 /** Force-removes a gateway container that never took the names over (or a left-over one): nothing to drain. */
 async function discard(ctx: ActionContext, ref: ContainerRef): Promise<void> {
   ctx.gatewayRollout?.forget(hostOf(ref));
   await ctx.engine.removeContainer(ref.id, { force: true });
   emitContainer(ctx, 'removed', ref);
-}
-
-/** Creates the new gateway under its temporary name; a same-named one of ours (a lost create response) is remade. */
-async function createNext(ctx: ActionContext, a: Recreate, r: GatewayReplacement): Promise<ContainerRef> {
-  const spec = { ...a.spec, name: r.next };
-  const ref = (id: string): ContainerRef => ({ id, name: r.next, service: a.target.service, replica: a.target.replica });
-  try {
-    return ref((await ctx.engine.createContainer(spec)).id);
-  } catch (error) {
-    if (!isCmeshError(error) || error.code !== 'CMESH_E_NAME_CONFLICT') throw error;
-    const existing = await ctx.engine.inspectContainer(String(error.details['existingId'] ?? r.next));
-    if (!existing || !isGateway(existing) || existing.labels[Labels.project] !== ctx.project) throw error;
-    await discard(ctx, ref(existing.id));
-    return ref((await ctx.engine.createContainer(spec)).id);
-  }
 }
 
 /** Whether the new gateway serves its services (the hub's word), or, without a hub, still runs after a settle. */
@@ -76,13 +60,14 @@ async function retire(ctx: ActionContext, old: ContainerRef, stopTimeoutSec: num
 export async function replaceGateway(ctx: ActionContext, a: Recreate, start: (ctx: ActionContext, ref: ContainerRef) => Promise<void>): Promise<void> {
   const r = a.replacement!;
   const index = a.target.replica;
-  emitRollout(ctx, 'start', `${a.target.name} to ${shortHash(a.specHash)}, start-first: ${a.reason}`, index);
+  emitGatewayRollout(ctx, 'start', `${a.target.name} to ${shortHash(a.specHash)}, start-first: ${a.reason}`, index);
   if (r.stale) await discard(ctx, r.stale);
   let next = r.adopt;
   let served = false;
   try {
     if (!next) {
-      next = await createNext(ctx, a, r);
+      const ref = (id: string): ContainerRef => ({ id, name: r.next, service: a.target.service, replica: a.target.replica });
+      next = await createNext(ctx, { ...a.spec, name: r.next }, ref, isGateway, (stale) => discard(ctx, stale));
       emitContainer(ctx, 'created', next);
       await start(ctx, next);
     }
@@ -95,19 +80,19 @@ export async function replaceGateway(ctx: ActionContext, a: Recreate, start: (ct
     const logs = await lastLogLines(ctx.engine, next.id, 20).catch(() => []);
     await discard(ctx, next).catch(() => undefined);
     const why = `${next.name} did not serve its names within ${r.timeoutMs / 1000} s`;
-    emitRollout(ctx, 'rolled-back', `${why}; ${a.target.name} serves on`, index, logs);
+    emitGatewayRollout(ctx, 'rolled-back', `${why}; ${a.target.name} serves on`, index, logs);
     ctx.onRolledBack?.(failedReplacementKey(index), a.specHash);
     throw new CmeshError('CMESH_E_ROLLOUT_FAILED', `replacing ${a.target.name} was given up: ${why}`, {
       hint: `the old gateway serves on; its log says why: docker logs ${a.target.name} (the new one's last lines are below)`,
       details: { service: a.target.service, replica: index, specHash: a.specHash, container: next.id, logs },
     });
   }
-  emitRollout(ctx, 'progress', `${next.name} serves, draining ${a.target.name}`, index);
+  emitGatewayRollout(ctx, 'progress', `${next.name} serves, draining ${a.target.name}`, index);
   const old = hostOf(a.target);
   await ctx.gatewayRollout?.drain(old, r.drainMs);
   await ctx.gatewayRollout?.retire(old, r.drainMs);
   await retire(ctx, a.target, a.stopTimeoutSec);
   await ctx.engine.renameContainer(next.id, a.spec.name);
   emitContainer(ctx, 'adopted', { ...next, name: a.spec.name });
-  emitRollout(ctx, 'done', `${a.spec.name} now on ${shortHash(a.specHash)}`, index);
+  emitGatewayRollout(ctx, 'done', `${a.spec.name} now on ${shortHash(a.specHash)}`, index);
 }

@@ -4,8 +4,9 @@
 
 import type { ContainerInfo } from '../api/engine.ts';
 import { CmeshError, isCmeshError } from '../api/errors.ts';
-import { isPendingNext, Labels } from '../api/labels.ts';
+import { isPendingNext } from '../api/labels.ts';
 import { type ActionContext, emitContainer } from './action-context.ts';
+import { createNext, emitRollout } from './execute-rollout-next.ts';
 import { drain, remove } from './execute-stop.ts';
 import { shortHash } from './hash.ts';
 import { runPostStart } from './lifecycle-hooks.ts';
@@ -31,10 +32,6 @@ const vanished = (id: string): CmeshError =>
     hint: 'the old replica keeps serving; the next pass creates a new container',
     details: { container: id },
   });
-
-function emitRollout(ctx: ActionContext, service: string, phase: 'start' | 'progress' | 'done' | 'rolled-back', text: string, extra: { replica?: number; logs?: string[] } = {}): void {
-  ctx.emit({ type: 'rollout', time: ctx.now(), project: ctx.project, service, phase, text, ...extra });
-}
 
 /**
  * At most `maxSurge` steps between creating their new container and draining their old one. A step frees its slot as
@@ -79,24 +76,11 @@ async function removeNext(ctx: ActionContext, ref: ContainerRef): Promise<void> 
   emitContainer(ctx, 'removed', ref);
 }
 
-/** Creates the new container; a same-named pending one of ours (a lost create response) is removed and created again. */
-async function createNext(ctx: ActionContext, step: RolloutStep): Promise<ContainerRef> {
-  const ref = (id: string): ContainerRef => ({ id, name: step.next.name, service: step.target.service, replica: step.target.replica });
-  try {
-    return ref((await ctx.engine.createContainer(step.next)).id);
-  } catch (error) {
-    if (!isCmeshError(error) || error.code !== 'CMESH_E_NAME_CONFLICT') throw error;
-    const existing = await ctx.engine.inspectContainer(String(error.details['existingId'] ?? step.next.name));
-    if (!existing || !isPendingNext(existing) || existing.labels[Labels.project] !== ctx.project) throw error;
-    await removeNext(ctx, ref(existing.id));
-    return ref((await ctx.engine.createContainer(step.next)).id);
-  }
-}
-
 /** One replica: new container up and healthy, old one drained (`drained` frees the surge slot), removed, renamed over. */
 async function rollOne(ctx: ActionContext, a: Rollout, step: RolloutStep, drained: () => void): Promise<void> {
   if (step.stale) await removeNext(ctx, step.stale);
-  const next = await createNext(ctx, step);
+  const ref = (id: string): ContainerRef => ({ id, name: step.next.name, service: step.target.service, replica: step.target.replica });
+  const next = await createNext(ctx, step.next, ref, isPendingNext, (stale) => removeNext(ctx, stale));
   emitContainer(ctx, 'created', next);
   try {
     await ctx.engine.startContainer(next.id);

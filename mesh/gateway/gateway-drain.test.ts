@@ -79,12 +79,22 @@ test('a names change on a shared port keeps the listener; draining says Connecti
   });
   // Retired: its listener closes (a caller with both addresses goes on to the other); refused, and not bound again
   // by the periodic sync; unretired, it listens again.
-  await gateway.retire();
+  const retiring = gateway.retire();
+  assert.equal(gateway.retiring, true);
+  assert.equal(gateway.retired, false, 'not reported retired while its listeners close and its connections finish');
+  await retiring;
+  assert.equal(gateway.retired, true);
   assert.ok(await closed, 'idle connection closed by the retirement');
   await assert.rejects(get(agent, port), /ECONNREFUSED/);
   await gateway.apply(table(web(port, ['web', 'www'])));
   await assert.rejects(get(agent, port), /ECONNREFUSED/);
   assert.deepEqual(gateway.serving(), []);
+  // Called off (the daemon no longer names it): the listeners bound again answer keep-alive, not Connection: close.
+  assert.equal(gateway.stopDraining(), 0, 'no listener left that still drains');
   await gateway.unretire();
-  assert.equal((await get(agent, port)).status, 200);
+  const back = await get(agent, port);
+  assert.equal(back.status, 200);
+  assert.notEqual(back.connection, 'close', 'an un-retired gateway keeps connections alive again');
+  assert.equal(gateway.draining, false);
+  assert.equal(gateway.retired, false);
 });

@@ -14,6 +14,7 @@ import { GatewayPolicies } from './gateway-policy.ts';
 import { type Bound, drainListeners, fingerprint, stopAccepting } from './bound-port.ts';
 import { HostDispatcher } from './host-dispatch.ts';
 import { RequestCounts } from './request-counts.ts';
+import { releaseShared } from './shared-sockets.ts';
 
 export interface GatewayOptions {
   /** Address the listeners bind (the container's every interface). */
@@ -52,6 +53,8 @@ export class Gateway {
   #draining = false;
   /** Its listeners are closed for good: its successor serves (retire()). */
   #retired = false;
+  /** retire() finished: nothing of it is open any more (what the daemon waits for). */
+  #closedForGood = false;
   #holding: boolean;
 
   constructor(options: GatewayOptions) {
@@ -82,6 +85,16 @@ export class Gateway {
     for (const b of this.#bound.values()) drainListeners(b);
   }
 
+  /**
+   * The replacement was called off (the daemon no longer names it): listeners bound from now on answer keep-alive
+   * again, as an un-retired gateway's fresh ones do. Listeners still bound keep `Connection: close` (a proxy cannot
+   * take its drain back): returns how many ports that leaves.
+   */
+  stopDraining(): number {
+    this.#draining = false;
+    return this.#bound.size;
+  }
+
   get draining(): boolean {
     return this.#draining;
   }
@@ -93,18 +106,31 @@ export class Gateway {
    */
   async retire(): Promise<void> {
     this.#retired = true;
+    // Under the supervisor: its copies of the sockets go first, so this worker's close below really closes them.
+    await releaseShared([...this.#bound.keys()]);
     await Promise.all([...this.#bound.values()].map((b) => stopAccepting(b.server)));
     await new Promise((resolve) => setTimeout(resolve, RETIRE_SETTLE_MS));
     await this.close();
+    if (this.#retired) this.#closedForGood = true;
   }
 
   unretire(): Promise<void> {
     this.#retired = false;
+    this.#closedForGood = false;
     return this.#kick(false);
   }
 
-  get retired(): boolean {
+  /** Told to retire (its listeners are closing or closed). */
+  get retiring(): boolean {
     return this.#retired;
+  }
+
+  /**
+   * Retired and done: listeners closed, connections finished. Only this is reported: the daemon takes the container
+   * off its networks next, and a connection still open then would hang its caller (no FIN or RST reaches it).
+   */
+  get retired(): boolean {
+    return this.#closedForGood;
   }
 
   /** Binds the table's ports (held until now with holdListeners). */

@@ -53,6 +53,8 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
   // Under the supervisor this process runs /run/cmesh/worker-<hash>.mjs; a table naming another bundle means a new cmesh.
   const ownBundle = basename(process.argv[1] ?? '');
   let asked: string | undefined;
+  /** The supervisor swapped this worker out (DRAIN): its drain is never taken back. */
+  let replaced = false;
   const client = new ControlClient({
     path,
     signal: abort.signal,
@@ -63,14 +65,21 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
         process.send({ type: UPGRADE, file: join(dirname(path), all.worker), ...pointedAt(dirname(path), all.worker) });
       }
       // This container is being replaced start-first (its successor serves): let callers go, and say so at once.
-      if (all.drain?.includes(host) && !gateway.draining) {
+      const drain = all.drain?.includes(host) ?? false;
+      if (drain && !gateway.draining) {
         log('draining: a new gateway container serves these names; answers carry Connection: close');
         gateway.startDraining();
+        sendStats();
+      } else if (!drain && gateway.draining && !replaced) {
+        // The replacement was called off (or a new daemon kept this one): back to keep-alive. Not after the
+        // supervisor's DRAIN: this worker goes all the same.
+        const left = gateway.stopDraining();
+        log(`not draining after all${left > 0 ? ` (${left} port(s) still bound keep Connection: close until re-bound)` : ''}`);
         sendStats();
       }
       // …and once drained, its listeners close: a caller that got both addresses goes on to the successor's.
       const retire = all.retire?.includes(host) ?? false;
-      if (retire !== gateway.retired) {
+      if (retire !== gateway.retiring) {
         log(retire ? 'retiring: closing the listeners, the new gateway container serves' : 'not retired after all: listening again');
         void (retire ? gateway.retire() : gateway.unretire()).then(sendStats);
       }
@@ -130,7 +139,9 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
   );
   // A successor took over: let keep-alive callers go (the supervisor closes this worker's servers shortly after).
   process.on('message', (m: { type?: unknown }) => {
-    if (m?.type === DRAIN) gateway.startDraining();
+    if (m?.type !== DRAIN) return;
+    replaced = true;
+    gateway.startDraining();
   });
   log(`cmesh gateway ${index + 1} for project ${project} (${nodeDescription()}, pid ${process.pid})`);
   return abort;

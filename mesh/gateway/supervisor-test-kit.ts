@@ -112,7 +112,8 @@ export function load(port: number, maxMs = 30_000): { seen: string[]; failures: 
 /**
  * A worker bundle in `dir` that runs the REAL Gateway (its ProxyListener and HostDispatcher bind as they ship) on the
  * table in env CMESH_TEST_TABLE, listening on 127.0.0.1 with every replica at 127.0.0.2. Besides the supervisor's
- * messages it takes the test's: `test-upgrade` (ask for `file`), `test-table` (apply `table`), `test-retire`.
+ * messages it takes the test's: `test-upgrade` (ask for `file`), `test-table` (apply `table`), `test-retire`,
+ * `test-unretire`.
  */
 export function gatewayWorkerFile(dir: string, name: string): string {
   const file = join(dir, `${name}.mjs`);
@@ -127,6 +128,7 @@ process.on('message', async (m) => {
   if (m?.type === 'test-upgrade') process.send({ type: 'cmesh-gateway-upgrade', file: m.file });
   if (m?.type === 'test-table') await gateway.apply(m.table).then(() => process.send({ type: 'test-applied', warnings: gateway.warnings() }));
   if (m?.type === 'test-retire') await gateway.retire().then(() => process.send({ type: 'test-retired' }));
+  if (m?.type === 'test-unretire') await gateway.unretire().then(() => process.send({ type: 'test-unretired', warnings: gateway.warnings() }));
 });
 await gateway.apply(JSON.parse(process.env.CMESH_TEST_TABLE));
 await gateway.listen();

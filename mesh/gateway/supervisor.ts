@@ -5,6 +5,7 @@
 // callers that cached the gateway's address by DNS keep it across gateway upgrades (issue #13; README, East-west).
 
 import cluster, { type Worker } from 'node:cluster';
+import { closePrimaryCopies, RELEASE, RELEASED } from './shared-sockets.ts';
 import { DEFAULT_RESPAWN, decideRespawn, type RespawnPolicy } from './supervisor-respawn.ts';
 import { launchOf } from './supervisor-runtime.ts';
 
@@ -72,7 +73,7 @@ export interface Supervisor {
   handOff(): SupervisorState;
 }
 
-type Message = { type?: unknown; file?: unknown; runtime?: unknown; supervisor?: unknown };
+type Message = { type?: unknown; file?: unknown; runtime?: unknown; supervisor?: unknown; id?: unknown; ports?: unknown };
 
 /**
  * Runs in the primary. Workers share the primary's listening handles (SCHED_NONE: each worker accepts on the same
@@ -185,6 +186,13 @@ export function runSupervisor(o: SupervisorOptions): Supervisor {
   };
 
   const onMessage = (worker: Worker, m: Message): void => {
+    // A retiring worker's close must be its sockets' last (shared-sockets.ts): this process lets go of its copies first.
+    if (m?.type === RELEASE && Array.isArray(m.ports)) {
+      const closed = closePrimaryCopies(m.ports.filter((p): p is number => Number.isInteger(p)));
+      log(`supervisor: closed its copy of ${closed} listening socket(s) for a retiring worker`);
+      worker.send({ type: RELEASED, id: m.id });
+      return;
+    }
     if (m?.type === UPGRADE && worker === current && typeof m.file === 'string' && m.file !== currentFile && !next && !handingOver) {
       const wanted: WorkerSwap = { file: m.file, runtime: typeof m.runtime === 'string' ? m.runtime : undefined };
       if (typeof m.supervisor === 'string' && m.supervisor !== o.self && o.handOver) {

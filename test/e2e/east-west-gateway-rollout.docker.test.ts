@@ -5,48 +5,32 @@
 // one takes the canonical name. Traffic only to containers on the network this test's project created.
 
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadavg } from 'node:os';
-import { projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
-import { newRunId, dockerTestFile } from '../helpers/docker.ts';
-import { run } from '../helpers/docker.ts';
-import { aliasesOf, type Call, eastWestCaller, echoSuite, failedCount, gatewayIds, httpCalls, type LoadResult, loadStarted, mixedLoad } from '../helpers/east-west.ts';
-import { serviceLabels } from '../helpers/echo-project.ts';
+import { sleep } from '../helpers/cmesh-cli.ts';
+import { dockerTestFile, run } from '../helpers/docker.ts';
+import { aliasesOf, failedCount, gatewayIds, type LoadResult, loadStarted, mixedLoad } from '../helpers/east-west.ts';
+import { answeredBy, rolloutLines, rolloutProject, testDownRemovesAll, settledGateway as settled, type Shape, writeShape } from '../helpers/east-west-rollout.ts';
 
 await dockerTestFile();
 
-const runId = newRunId('ewroll');
-const project = runId;
-const network = `${project}_default`;
-const gateway = `${project}-cmesh-gateway`;
+const { runId, project, network, gateway, caller, suite } = rolloutProject('ewroll');
 const LOAD_MS = 45_000;
-const caller = eastWestCaller(runId, network);
-const suite = echoSuite(project, runId);
 
-interface Shape {
-  /** Compose aliases of web on the default network. */
-  webAliases: string[];
-  /** api opted out of the mesh (plain Docker DNS). */
-  apiOut: boolean;
-}
-
-/** web ×2 and api ×1, echo services on 3000 (HTTP by their probe), both on the one gateway until api opts out. */
-function compose(s: Shape): string {
-  const probe = 'health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 1, fall: 2 }';
-  const aliases = s.webAliases.length > 0 ? `    networks: { default: { aliases: [${s.webAliases.join(', ')}] } }\n` : '';
-  const service = (name: string, replicas: number, extra: string, mesh: string) =>
-    `  ${name}:\n    image: ${suite.echo}\n    deploy: { replicas: ${replicas} }\n    environment: { SERVICE_NAME: ${name} }\n    expose: ["3000"]\n${extra}    x-cmesh: { ${probe}${mesh} }\n${serviceLabels(runId)}`;
-  return `name: ${project}\nservices:\n${service('web', 2, aliases, '')}${service('api', 1, '', s.apiOut ? ', mesh: false' : '')}`;
-}
-
-/** mixedLoad that also notes when each failure happened (ms into the load), to set beside the gateways' logs. */
+/**
+ * mixedLoad that also notes when each failure happened (ms into the load), to set beside the gateways' logs, and for a
+ * timeout where the call was: connected or not, to which address, which addresses it tried.
+ */
 const timedLoad = (ms: number): string =>
-  mixedLoad('web', 3000, ms, { keepAlive: 4, fresh: 2 }).replace(
-    'm.fails[err] = (m.fails[err] || 0) + 1;',
-    'm.fails[err] = (m.fails[err] || 0) + 1; (m.failedAt = m.failedAt || []).push(err + "@" + new Date().toISOString());',
-  );
+  mixedLoad('web', 3000, ms, { keepAlive: 4, fresh: 2 })
+    .replace(
+      'm.fails[err] = (m.fails[err] || 0) + 1;',
+      'm.fails[err] = (m.fails[err] || 0) + 1; (m.failedAt = m.failedAt || []).push(err + "@" + new Date().toISOString());',
+    )
+    .replace(
+      "req.on('timeout', () => req.destroy(new Error('timeout')));",
+      "req.on('timeout', () => { const s = req.socket; req.destroy(new Error('timeout ' + (s ? JSON.stringify({ fresh: a === false, connected: !s.connecting, remote: s.remoteAddress, tried: s.autoSelectFamilyAttemptedAddresses }) : 'before a socket'))); });",
+    );
 
 /** Every gateway container's log, kept as last seen: the replaced ones are gone by the time a failure is read. */
 function followGatewayLogs(): { stop: () => void; logs: Map<string, string> } {
@@ -66,10 +50,10 @@ function followGatewayLogs(): { stop: () => void; logs: Map<string, string> } {
 
 /** `up -d --wait` of the shape; how long it took and the gateway's rollout lines it printed. */
 async function up(s: Shape): Promise<{ ms: number; rollout: string[] }> {
-  await writeFile(join(suite.cli!.work, 'compose.yaml'), compose(s));
+  await writeShape(suite.cli!, project, runId, suite.echo, s);
   const t0 = Date.now();
   const r = await suite.cli!.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
-  return { ms: Date.now() - t0, rollout: r.stderr.split('\n').filter((l) => l.includes('Rollout cmesh:gateway')).map((l) => l.trim()) };
+  return { ms: Date.now() - t0, rollout: rolloutLines(r.stderr) };
 }
 
 /** The gateway was replaced start-first: the new one served, then the old one drained (the executor's own events). */
@@ -79,24 +63,8 @@ function startFirst(rollout: string[]): void {
   assert.match(rollout[1]!, /-cmesh-gateway-next serves, draining/);
 }
 
-/** `n` fresh calls to `host` by name, all answered by `service`. */
-async function answers(host: string, service: string, n = 10): Promise<void> {
-  let seen = '';
-  await until(`${host} answered by ${service}`, 30_000, async () => {
-    const calls = (await caller(httpCalls(host, 3000, n))) as Call[];
-    seen = JSON.stringify(calls.map((c) => c.error ?? c.service));
-    return calls.every((c) => c.service === service) ? true : undefined;
-  }, 500).catch((err: Error) => {
-    throw new Error(`${err.message}; last: ${seen}`);
-  });
-}
-
-/** The gateway's containers once the replacement is done: the canonical name only (no `-next` left). */
-async function settledGateway(): Promise<string> {
-  const ids = await gatewayIds(project);
-  assert.deepEqual(Object.keys(ids), [gateway], `one gateway, under its own name: ${JSON.stringify(ids)}`);
-  return ids[gateway]!;
-}
+const answers = (host: string, service: string): Promise<void> => answeredBy(caller, host, service);
+const settledGateway = (): Promise<string> => settled(project);
 
 test('a gateway replaced start-first twice under load by name (names changed, a service left): 0 failed calls', async () => {
   await up({ webAliases: [], apiOut: false });
@@ -144,7 +112,8 @@ test('a gateway replaced start-first twice under load by name (names changed, a 
   assert.deepEqual(result.keepAlive.fails, {}, 'keep-alive callers: no failed call');
   // Fresh-connection callers: the known residual (README "How a gateway is replaced"): a connection the kernel queued on
   // the retiring gateway's listening socket in the instant it closes is reset — 0–2 per replacement measured (gwroll,
-  // gwbind). Anything else (refused, 503, a timeout) or more resets is a regression.
+  // gwbind; fewer since the supervisor's copy of the socket closes first, gwretire). Anything else (refused, 503, a
+  // timeout) or more resets is a regression.
   const resets = result.fresh.fails['ECONNRESET'] ?? 0;
   assert.deepEqual(Object.keys(result.fresh.fails).filter((k) => k !== 'ECONNRESET'), [], `fresh callers: only resets at a retire ${JSON.stringify(result.fresh.fails)}`);
   assert.ok(resets <= 2 * 2, `fresh callers: at most 2 resets per replacement (${resets} in 2)`);
@@ -154,8 +123,4 @@ test('a gateway replaced start-first twice under load by name (names changed, a 
   await answers('api', 'api');
 });
 
-test('down removes the gateway and everything else of the project', async () => {
-  await suite.cli!.ok(['down'], 120_000);
-  assert.deepEqual(await gatewayIds(project), {});
-  assert.deepEqual(await projectContainers(project), []);
-});
+testDownRemovesAll(project, suite);
