@@ -26,10 +26,17 @@ const { clientResponseHead, newResponseFacts } = await load<typeof ResponseHead>
 const { ResponseWriter } = await load<{ ResponseWriter: typeof WriterClass }>('response-writer.ts');
 
 let written = 0;
-const socket = { write: (d: string | Buffer) => ((written += d.length), true), writableNeedDrain: false } as unknown as Socket;
+// Strings are encoded as a socket's write does (latin1 bytes copied out, a cons string walked), buffers only counted.
+// latin1Write: node's own encoder behind buf.write(s, o, 'latin1'), without the argument checks (not in @types/node).
+const wire = Buffer.allocUnsafe(64 * 1024) as Buffer & { latin1Write(s: string, offset: number): number };
+const write = (d: string | Buffer): boolean => {
+  written += typeof d === 'string' ? wire.latin1Write(d, 0) : d.length;
+  return true;
+};
+const socket = { write, writableNeedDrain: false } as unknown as Socket;
 const up = { id: 'web-1', host: '127.0.0.1', port: 40001 };
 let current: UpstreamAttempt | null = null;
-const upConn = { connected: true, keepAliveMs: 0, broken: false, attempt: null, write: socket.write, resume() {}, pause() {}, destroy() {} };
+const upConn = { connected: true, keepAliveMs: 0, broken: false, attempt: null, write, resume() {}, pause() {}, destroy() {} };
 const replicaPool = {
   acquire(a: UpstreamAttempt) {
     current = a;
@@ -79,7 +86,7 @@ const conn = {
   pauseBody() {},
   resumeBody() {},
 } as unknown as ClientSide;
-const info = { clientIp: '127.0.0.1', trusted: false, proto: 'http', xfcc: undefined, via: undefined };
+const info = { clientIp: '127.0.0.1', trusted: false, proto: 'http' as const, xfcc: undefined, via: undefined };
 const request = newPreparedRequest();
 const body = Buffer.from('hello from replica 1\n');
 for (let i = 0; i < Number(n); i++) {
