@@ -13,7 +13,8 @@ export interface ExchangeView {
   /** The response head is staged or written. */
   headSent: boolean;
   status: number;
-  responseComplete(): void;
+  /** `at`: performance.now() if the caller read it in this same callback (-1 or absent: the exchange reads it). */
+  responseComplete(at?: number): void;
   /** Settles accounting and logs, once. */
   closed(): void;
   /** performance.now() when `closed` settled it (-1 before). */

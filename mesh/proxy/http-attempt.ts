@@ -40,7 +40,10 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
   /** A 502/503 is being read and thrown away because a retry was granted. */
   #discardStatus = 0;
   #status = 0;
-  #latencyMs = -1;
+  /** performance.now() when the final response head arrived (-1 before): the latency's end. */
+  #headAt = -1;
+  /** That head came in the replica read now being parsed (cleared by afterRead): its clock read is still "now". */
+  #headThisRead = false;
   /** The request, body included, is completely written. */
   #requestSent = false;
   /** The client gets this response re-chunked (the replica sent chunked or close-delimited to an HTTP/1.1 client). */
@@ -124,7 +127,8 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
       this.#interim = true;
       return PROCEED;
     }
-    this.#latencyMs = performance.now() - this.#t0;
+    this.#headAt = performance.now();
+    this.#headThisRead = true;
     this.#status = status;
     const skip = ex.isHead ? SKIP_BODY : PROCEED;
     if (ex.retryableStatus(status) && ex.retryOnStatus(status)) {
@@ -163,9 +167,11 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
   /** After each read from the replica: forward what was staged, then finish or apply backpressure. */
   afterRead(): void {
     const out = this.#ex.conn.out;
+    const headThisRead = this.#headThisRead;
+    this.#headThisRead = false;
     if (this.#responding) out.flush();
     if (this.complete) {
-      this.#completed();
+      this.#completed(headThisRead);
       return;
     }
     if (this.#responding && out.needsDrain()) {
@@ -174,7 +180,8 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     }
   }
 
-  #completed(): void {
+  /** `headThisRead`: head and end came in one replica read, so the head's clock read dates the end too (one read less). */
+  #completed(headThisRead: boolean): void {
     const ex = this.#ex;
     const conn = this.conn!;
     this.conn = null;
@@ -192,7 +199,7 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     this.#finish(outcome);
     this.#pool!.release(conn);
     this.#report(outcome, undefined);
-    ex.responseComplete();
+    ex.responseComplete(headThisRead ? this.#headAt : -1);
   }
 
   /** The connection failed (error, close, parse error, timeout): classify, then let the exchange decide. */
@@ -279,7 +286,7 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     if (this.#ended) return;
     this.#ended = true;
     this.complete = true;
-    const latency = this.#latencyMs >= 0 ? this.#latencyMs : performance.now() - this.#t0;
+    const latency = (this.#headAt >= 0 ? this.#headAt : performance.now()) - this.#t0;
     this.#ex.pool.onResult(this.upstream, latency, outcome);
     this.#ex.attemptEnded(this.#number);
   }
@@ -289,7 +296,7 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     // A first attempt that answered is the request itself, which the request metrics count: not reported, so the
     // common case builds no stats object (onAttempt's metrics count failures and retries).
     if (ctx.onAttempt === undefined || (outcome === 'ok' && this.#number === 1)) return;
-    const latencyMs = this.#latencyMs >= 0 ? this.#latencyMs : performance.now() - this.#t0;
+    const latencyMs = (this.#headAt >= 0 ? this.#headAt : performance.now()) - this.#t0;
     // The optional fields only when present, set one by one (no spread temporaries: every attempt is reported).
     const stats: AttemptStats = { service: this.#ex.service, upstream: this.upstream.id, attempt: this.#number, outcome, latencyMs };
     if (this.#status !== 0) stats.status = this.#status;

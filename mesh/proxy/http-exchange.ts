@@ -59,6 +59,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
   bytesOut = 0;
   #errorCode: string | undefined;
   #closed = false;
+  /** performance.now() as responseComplete was told it (-1: read it when settling). */
+  #completedAt = -1;
 
   constructor(
     conn: ClientSide,
@@ -266,9 +268,13 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.fail(e);
   }
 
-  /** The response is complete on the client connection. */
-  responseComplete(): void {
+  /**
+   * The response is complete on the client connection. `at`: performance.now() read a moment ago in this same
+   * callback (the head's, when the whole response came in one replica read), else -1 and `closed` reads the clock.
+   */
+  responseComplete(at = -1): void {
     this.finished = true;
+    this.#completedAt = at;
     this.conn.exchangeDone(this);
   }
 
@@ -289,7 +295,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     ctx.budget.requestEnded();
     this.#forward?.breaker.done(this.#pending);
     this.#retries?.release();
-    this.closedAt = performance.now();
+    this.closedAt = this.#completedAt >= 0 ? this.#completedAt : performance.now();
     reportRequest(ctx, this, this.conn, this.#current?.upstream.id, this.#errorCode, this.#route, this.closedAt);
   }
 }
