@@ -19,6 +19,11 @@ export function drainListeners(b: Bound): void {
   for (const l of b.listeners.values()) if (l.proxy.kind === 'http') l.proxy.startDraining();
 }
 
+/** A called-off drain: the port's HTTP listeners keep connections alive again. */
+export function undrainListeners(b: Bound): void {
+  for (const l of b.listeners.values()) if (l.proxy.kind === 'http') l.proxy.stopDraining();
+}
+
 /**
  * What a service's listener on a port is built from; the proxy reads its settings once, so a change rebinds. Not its
  * names: they only pick the listener on a shared port, and the dispatcher takes new ones in place (Bound.rename).

@@ -196,6 +196,10 @@ test('draining (a successor serves): HTTP answers carry Connection: close, on li
     assert.equal(await connection(first), 'close');
     await gateway.apply(table([svc('one', first), svc('two', later)]));
     assert.equal(await connection(later), 'close', 'a listener bound while draining drains too');
+    // Called off (the daemon no longer names it for a drain): both listeners, still bound, keep connections alive again.
+    gateway.stopDraining();
+    assert.notEqual(await connection(first), 'close', 'a listener bound before the drain keeps alive again');
+    assert.notEqual(await connection(later), 'close', 'a listener bound during the drain keeps alive again');
   } finally {
     agent.destroy();
     local.abort();

@@ -11,7 +11,7 @@ import { type AccessLogEntry, createHttpProxy, ProxyListener, publishService, ty
 import { Registry } from '../registry.ts';
 import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { GatewayPolicies } from './gateway-policy.ts';
-import { type Bound, drainListeners, fingerprint, stopAccepting } from './bound-port.ts';
+import { type Bound, drainListeners, fingerprint, stopAccepting, undrainListeners } from './bound-port.ts';
 import { HostDispatcher } from './host-dispatch.ts';
 import { RequestCounts } from './request-counts.ts';
 import { releaseShared } from './shared-sockets.ts';
@@ -86,13 +86,12 @@ export class Gateway {
   }
 
   /**
-   * The replacement was called off (the daemon no longer names it): listeners bound from now on answer keep-alive
-   * again, as an un-retired gateway's fresh ones do. Listeners still bound keep `Connection: close` (a proxy cannot
-   * take its drain back): returns how many ports that leaves.
+   * The replacement was called off (the daemon no longer names it): every listener, bound now or later, answers
+   * keep-alive again. Connections already answered with `Connection: close` are gone; callers open new ones.
    */
-  stopDraining(): number {
+  stopDraining(): void {
     this.#draining = false;
-    return this.#bound.size;
+    for (const b of this.#bound.values()) undrainListeners(b);
   }
 
   get draining(): boolean {

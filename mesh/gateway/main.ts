@@ -73,8 +73,8 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
       } else if (!drain && gateway.draining && !replaced) {
         // The replacement was called off (or a new daemon kept this one): back to keep-alive. Not after the
         // supervisor's DRAIN: this worker goes all the same.
-        const left = gateway.stopDraining();
-        log(`not draining after all${left > 0 ? ` (${left} port(s) still bound keep Connection: close until re-bound)` : ''}`);
+        gateway.stopDraining();
+        log('not draining after all: keep-alive again');
         sendStats();
       }
       // …and once drained, its listeners close: a caller that got both addresses goes on to the successor's.

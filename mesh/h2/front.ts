@@ -133,6 +133,11 @@ export class H2Front {
     this.#h1?.closeIdleConnections();
   }
 
+  /** A called-off drain: sessions from now on are kept. Those already told to go away (GOAWAY) are not recalled. */
+  undrain(): void {
+    this.#draining = false;
+  }
+
   destroy(): void {
     for (const s of this.#sessions.keys()) s.destroy();
     this.#h1?.closeAllConnections();

@@ -62,6 +62,8 @@ export interface HttpProxy {
   inFlight(): number;
   /** From now on responses carry `Connection: close`. */
   startDraining(): void;
+  /** The drain was called off: responses keep connections alive again (h2 sessions already sent GOAWAY still go). */
+  stopDraining(): void;
   /** Closes client connections that wait for a request (keep-alive), for the listener's drain. */
   closeIdleConnections(): void;
   /** Destroys every client connection and open tunnel (after the drain bound). */
@@ -132,6 +134,10 @@ export function createHttpProxy(o: HttpProxyOptions): HttpProxy {
     startDraining: () => {
       ctx.draining = true;
       h2.drain();
+    },
+    stopDraining: () => {
+      ctx.draining = false;
+      h2.undrain();
     },
     closeIdleConnections: () => {
       for (const c of [...ctx.connections]) c.closeIfIdle();
