@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Removes every engine object left behind by tests: containers, networks, volumes and unused images labelled
-# dev.cmesh.test=true (optionally only those of one project); on a swarm manager also swarm services, secrets, configs
-# and overlays of test projects. Anything that is neither test-labelled nor cmesh's for a test project is never touched.
+# dev.cmesh.test=true (optionally only those of one project), and what cmesh made for those test projects with only its
+# own labels (east-west gateway containers, project networks and volumes); on a swarm manager also swarm services,
+# secrets, configs and overlays of test projects. Anything that is neither test-labelled nor cmesh's for a test project is never touched.
 #
 # With --if-idle it reaps only while no docker test process anywhere on this host holds the engine lock
 # (test/helpers/engine-lock.ts): then whatever carries the test label was left by a run that is gone (killed mid-file,
@@ -21,7 +22,7 @@ for arg in "$@"; do
     -n | --dry-run) dry_run=1 ;;
     --if-idle) if_idle=1 ;;
     -h | --help)
-      sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     -*)
@@ -65,13 +66,23 @@ timeout 10 docker info >/dev/null 2>&1 || {
 # Prints what docker lists for one kind, one a line, deduplicated.
 ids() {
   case "$1" in
-    container) docker ps -aq "${filters[@]}" ;;
-    network) docker network ls -q "${filters[@]}" ;;
-    volume) docker volume ls -q "${filters[@]}" ;;
+    container) docker ps -aq "${filters[@]}"; of_test_projects docker ps -aq ;;
+    network) docker network ls -q "${filters[@]}"; of_test_projects docker network ls -q ;;
+    volume) docker volume ls -q "${filters[@]}"; of_test_projects docker volume ls -q ;;
     # By reference, so an image with several tags is untagged tag by tag and deleted with its last one.
     image) docker images "${filters[@]}" --format '{{if eq .Tag "<none>"}}{{.ID}}{{else}}{{.Repository}}:{{.Tag}}{{end}}' ;;
     swarm\ *) swarm_ids "${1#swarm }" ;;
   esac | awk 'NF && !seen[$0]++'
+}
+
+# What cmesh made for a test project carries only cmesh's own labels — the east-west gateway container, the project's
+# networks and volumes — so it is found by the project of a test-labelled object, as the swarm objects below are; a
+# project with no test-labelled object (a user's) is never touched. Listed with the command given.
+of_test_projects() {
+  local p
+  for p in "${test_projects[@]}"; do
+    "$@" --filter label=dev.cmesh.managed=true --filter "label=dev.cmesh.project=$p"
+  done
 }
 
 # Removes what `ids` lists for one kind with the command given (the id appended); sets `reaped` to how many it tried.
@@ -141,6 +152,14 @@ reap_swarm() {
 }
 
 log "scope: $scope"
+# Read before anything is removed: the test-labelled replicas are what tie a gateway or a network to a test project.
+mapfile -t test_projects < <(
+  {
+    docker ps -a "${filters[@]}" --format '{{.Label "dev.cmesh.project"}}'
+    docker network ls "${filters[@]}" --format '{{.Label "dev.cmesh.project"}}'
+    docker volume ls "${filters[@]}" --format '{{.Label "dev.cmesh.project"}}'
+  } | awk 'NF && !seen[$0]++'
+)
 swarm_projects=()
 reaped=0
 reap_swarm

@@ -1,6 +1,7 @@
 // scripts/reap.sh --if-idle, which scripts/run-tests.mjs runs before the docker tier: a test project's containers and
-// network left by a run that is gone are removed when no docker test process holds the engine lock, and kept while one
-// does (a live run beside ours must lose nothing). The lock is a private directory's, held by a flock(1) child the way
+// network left by a run that is gone — and its east-west gateway, which carries only cmesh's labels — are removed when
+// no docker test process holds the engine lock, and kept while one does (a live run beside ours must lose nothing); a
+// cmesh project with no test-labelled object (a user's) is never touched. The lock is a private directory's, held by a flock(1) child the way
 // test/helpers/engine-lock.ts holds it, and the reap is scoped to this file's own project, so other runs on this engine
 // are never touched. Everything this file creates is removed, also on failure.
 
@@ -31,12 +32,17 @@ const killHolder = () => {
 
 after(async () => {
   killHolder();
-  await run(['rm', '-f', `${runId}-web-1`]).catch(() => undefined);
-  await run(['network', 'rm', `${runId}_default`]).catch(() => undefined);
+  for (const name of [`${runId}-web-1`, `${runId}-cmesh-gateway`, `${user}-cmesh-gateway`]) await run(['rm', '-f', name]).catch(() => undefined);
+  for (const name of [`${runId}_default`, `${user}_default`]) await run(['network', 'rm', name]).catch(() => undefined);
   rmSync(lockDir, { recursive: true, force: true });
 });
 
-const labels = [...Object.entries(testLabels(runId)), ['dev.cmesh.project', runId]].flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+const flags = (labels: [string, string][]) => labels.flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+const labels = flags([...Object.entries(testLabels(runId)), ['dev.cmesh.project', runId]]);
+/** What cmesh itself puts on a project's gateway container and networks: no test label. */
+const cmeshOnly = (project: string) => flags([['dev.cmesh.managed', 'true'], ['dev.cmesh.project', project], ['dev.cmesh.role', 'gateway']]);
+/** A user's cmesh project beside ours: nothing of it is test-labelled, so no reap may touch it. */
+const user = `${runId}-user`;
 const exists = (kind: 'container' | 'network', name: string) => run([kind, 'inspect', name]).then(() => true, () => false);
 const reap = async (env: NodeJS.ProcessEnv, ...args: string[]) =>
   (await exec('bash', [join(ROOT, 'scripts/reap.sh'), ...args], { env: { ...process.env, ...env }, timeout: 120_000 })).stdout;
@@ -48,6 +54,10 @@ test('reap.sh --if-idle keeps a live run’s objects and removes them once no ru
   await run(['network', 'create', ...labels, `${runId}_default`]);
   // Created, never started: what a run killed between create and start leaves; `Exited (255)` ones reap the same.
   await run(['create', '--name', `${runId}-web-1`, '--network', `${runId}_default`, ...labels, 'cmesh/busybox:local', 'sleep', '600']);
+  // The project's gateway, running (as a killed run's is), with cmesh's labels only.
+  await run(['run', '-d', '--name', `${runId}-cmesh-gateway`, '--network', `${runId}_default`, ...cmeshOnly(runId), 'cmesh/busybox:local', 'sleep', '600']);
+  await run(['network', 'create', ...cmeshOnly(user), `${user}_default`]);
+  await run(['create', '--name', `${user}-cmesh-gateway`, '--network', `${user}_default`, ...cmeshOnly(user), 'cmesh/busybox:local', 'sleep', '600']);
 
   // This file's own process holds the host's real engine lock shared (dockerTestFile): the unscoped default must skip.
   const live = await reap({}, '--if-idle', runId);
@@ -61,12 +71,21 @@ test('reap.sh --if-idle keeps a live run’s objects and removes them once no ru
   assert.match(held, /holds the engine/, held);
   assert.equal(await exists('container', `${runId}-web-1`), true, 'kept while a run holds the lock');
   assert.equal(await exists('network', `${runId}_default`), true, 'network kept while a run holds the lock');
+  assert.equal(await exists('container', `${runId}-cmesh-gateway`), true, 'gateway kept while a run holds the lock');
 
   killHolder();
   await until('the lock to be free', 10_000, async () => ((await lockHeld()) ? undefined : true), 50);
   const idle = await reap({ CMESH_TEST_ENGINE_LOCK_DIR: lockDir }, '--if-idle', runId);
-  assert.match(idle, /containers: removed 1 of 1/, idle);
+  assert.match(idle, /containers: removed 2 of 2/, idle);
   assert.match(idle, /networks: removed 1 of 1/, idle);
   assert.equal(await exists('container', `${runId}-web-1`), false, idle);
+  assert.equal(await exists('container', `${runId}-cmesh-gateway`), false, `the test project's gateway goes too:\n${idle}`);
   assert.equal(await exists('network', `${runId}_default`), false, idle);
+
+  // An unscoped idle reap (every test project on the engine) leaves the user's project alone: a dry run names it not.
+  const dry = await reap({ CMESH_TEST_ENGINE_LOCK_DIR: lockDir }, '--if-idle', '--dry-run');
+  for (const name of [`${user}-cmesh-gateway`, `${user}_default`]) {
+    const id = (await run([name.endsWith('_default') ? 'network' : 'container', 'inspect', '--format', '{{.Id}}', name])).slice(0, 12);
+    assert.ok(!dry.includes(id), `the user's ${name} is listed:\n${dry}`);
+  }
 });
