@@ -80,18 +80,26 @@ export async function until(what: string, ms: number, probe: () => Promise<boole
 
 /**
  * Callers on `port` until stopped (bounded at `maxMs`): one on fresh connections, one keep-alive (a pooled socket may
- * sit on the old worker). `seen` collects the answers, `failures` what failed.
+ * sit on the old worker). `seen` collects the answers, `failures` what failed; `last` is each caller's latest answer
+ * (each calls one at a time, so once both last answered the new version, no call of the old one is still on its way).
  */
-export function load(port: number, maxMs = 30_000): { seen: string[]; failures: string[]; stop(): Promise<void> } {
+export function load(
+  port: number,
+  maxMs = 30_000,
+): { seen: string[]; failures: string[]; last: { fresh?: string; keepAlive?: string }; stop(): Promise<void> } {
   const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const seen: string[] = [];
   const failures: string[] = [];
+  const last: { fresh?: string; keepAlive?: string } = {};
   let running = true;
   const caller = async (agent: http.Agent | false) => {
     const end = Date.now() + maxMs;
     while (running && Date.now() < end) {
       await get(port, '/', agent).then(
-        (b) => seen.push(b),
+        (b) => {
+          seen.push(b);
+          last[agent ? 'keepAlive' : 'fresh'] = b;
+        },
         (e: Error & { code?: string }) => failures.push(`${agent ? 'keep-alive' : 'fresh'}: ${e.code ?? e.message}`),
       );
       await new Promise((r) => setTimeout(r, 2));
@@ -101,6 +109,7 @@ export function load(port: number, maxMs = 30_000): { seen: string[]; failures: 
   return {
     seen,
     failures,
+    last,
     stop: async () => {
       running = false;
       await callers;
