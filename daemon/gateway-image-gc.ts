@@ -4,6 +4,7 @@
 // the grace period, which is how a daemon that just built or found its image protects it until its gateway exists.
 
 import type { ContainerEngine, ContainerInfo, ImageSummary } from './api/engine.ts';
+import { withLatestTag } from './api/engine-images.ts';
 import { CmeshError } from './api/errors.ts';
 import { Labels } from './api/labels.ts';
 import { parseDuration } from './config/normalize/duration.ts';
@@ -46,14 +47,9 @@ export function gatewayImageGrace(env: NodeJS.ProcessEnv): number {
   return ms;
 }
 
-/** `name` with its implied `:latest`, as the engine lists tags. */
-function normalTag(ref: string): string {
-  return ref.startsWith('sha256:') || ref.slice(ref.lastIndexOf('/') + 1).includes(':') ? ref : `${ref}:latest`;
-}
-
 /** Whether a container (any state) was made from `image`: by its id (which stays when the tag is removed), or a tag. */
 function usedBy(image: ImageSummary, c: ContainerInfo): boolean {
-  return c.imageId === image.id || c.image === image.id || image.tags.includes(normalTag(c.image));
+  return c.imageId === image.id || c.image === image.id || image.tags.includes(withLatestTag(c.image));
 }
 
 export interface GcOptions {

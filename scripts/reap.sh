@@ -66,9 +66,9 @@ timeout 10 docker info >/dev/null 2>&1 || {
 # Prints what docker lists for one kind, one a line, deduplicated.
 ids() {
   case "$1" in
-    container) docker ps -aq "${filters[@]}"; of_test_projects docker ps -aq ;;
-    network) docker network ls -q "${filters[@]}"; of_test_projects docker network ls -q ;;
-    volume) docker volume ls -q "${filters[@]}"; of_test_projects docker volume ls -q ;;
+    container) docker ps -aq "${filters[@]}"; of_projects test_projects docker ps -aq ;;
+    network) docker network ls -q "${filters[@]}"; of_projects test_projects docker network ls -q ;;
+    volume) docker volume ls -q "${filters[@]}"; of_projects test_projects docker volume ls -q ;;
     # By reference, so an image with several tags is untagged tag by tag and deleted with its last one.
     image) docker images "${filters[@]}" --format '{{if eq .Tag "<none>"}}{{.ID}}{{else}}{{.Repository}}:{{.Tag}}{{end}}' ;;
     swarm\ *) swarm_ids "${1#swarm }" ;;
@@ -77,10 +77,13 @@ ids() {
 
 # What cmesh made for a test project carries only cmesh's own labels — the east-west gateway container, the project's
 # networks and volumes — so it is found by the project of a test-labelled object, as the swarm objects below are; a
-# project with no test-labelled object (a user's) is never touched. Listed with the command given.
-of_test_projects() {
+# project with no test-labelled object (a user's) is never touched. Listed with the command given (and the filters it
+# ends with) for each project named in the array whose name comes first.
+of_projects() {
+  local -n projects="$1"
+  shift
   local p
-  for p in "${test_projects[@]}"; do
+  for p in "${projects[@]}"; do
     "$@" --filter label=dev.cmesh.managed=true --filter "label=dev.cmesh.project=$p"
   done
 }
@@ -114,14 +117,12 @@ reap() {
 # dev.cmesh.project, dev.cmesh.target=swarm), so they are reaped by the project of a test-labelled service, never
 # by cmesh's labels alone: a user's swarm project is cmesh-labelled too. `ids` deduplicates.
 swarm_ids() {
-  local kind="$1" p
+  local kind="$1"
   case "$kind" in
     service) docker service ls -q "${filters[@]}" ;;
     *)
       docker "$kind" ls -q "${filters[@]}"
-      for p in "${swarm_projects[@]}"; do
-        docker "$kind" ls -q --filter label=dev.cmesh.managed=true --filter label=dev.cmesh.target=swarm --filter "label=dev.cmesh.project=$p"
-      done
+      of_projects swarm_projects docker "$kind" ls -q --filter label=dev.cmesh.target=swarm
       ;;
   esac
 }

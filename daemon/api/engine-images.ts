@@ -3,6 +3,15 @@
 
 import type { Readable } from 'node:stream';
 
+/**
+ * A reference as the engine lists its tags: `name` gets its implied `:latest`; a tagged name, a digest reference
+ * (`name@sha256:…`) or an image id (`sha256:…`) stays as it is. The tag is after a colon that follows the last slash
+ * (a registry may have a port: `host:5000/app` is untagged).
+ */
+export function withLatestTag(ref: string): string {
+  return ref.slice(ref.lastIndexOf('/') + 1).includes(':') ? ref : `${ref}:latest`;
+}
+
 export interface ImageInfo {
   id: string;
   tags: string[];

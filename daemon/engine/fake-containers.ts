@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
 import type { ContainerCreateSpec, ContainerFilter, ContainerInfo, ExecOptions, ExecResult, LogLine, LogOptions, ProcessList } from '../api/engine.ts';
 import { waitLimit } from './stream-util.ts';
-import { type ExecHandler, type FakeContainer, type FakeCore, matches, withTag } from './fake-core.ts';
+import { type ExecHandler, type FakeContainer, type FakeCore, matches } from './fake-core.ts';
+import { withLatestTag } from '../api/engine-images.ts';
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
 
@@ -53,8 +54,8 @@ export class FakeContainers {
         existingId: existing.id,
       });
     }
-    if (f.opts.strictImages && !f.images.has(withTag(spec.image))) {
-      throw f.engineError(404, `No such image: ${withTag(spec.image)}`, ctx);
+    if (f.opts.strictImages && !f.images.has(withLatestTag(spec.image))) {
+      throw f.engineError(404, `No such image: ${withLatestTag(spec.image)}`, ctx);
     }
     for (const m of spec.mounts) {
       // The engine runs on this host, so a bind source is checked where the real engine would look; a `Binds` string

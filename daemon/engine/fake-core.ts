@@ -15,6 +15,7 @@ import type {
 } from '../api/engine.ts';
 import type { CmeshError } from '../api/errors.ts';
 import { Labels } from '../api/labels.ts';
+import { withLatestTag } from '../api/engine-images.ts';
 import { Notifier, type Subscription } from './fake-signal.ts';
 import { type EngineOp, isBenign, translateEngineError } from './translate-error.ts';
 
@@ -168,7 +169,7 @@ export class FakeCore {
       id: this.nextId('c'),
       name: spec.name,
       spec: structuredClone(spec),
-      ...(this.images.has(withTag(spec.image)) ? { imageId: this.images.get(withTag(spec.image))!.id } : {}),
+      ...(this.images.has(withLatestTag(spec.image)) ? { imageId: this.images.get(withLatestTag(spec.image))!.id } : {}),
       state: 'created',
       health: 'none',
       createdAt: this.now(),
@@ -264,10 +265,4 @@ export function visible(e: EngineEvent): boolean {
 
 export function matches(labels: Record<string, string>, query: Record<string, string | true>): boolean {
   return Object.entries(query).every(([k, v]) => (v === true ? k in labels : labels[k] === v));
-}
-
-export function withTag(ref: string): string {
-  if (ref.startsWith('sha256:')) return ref;
-  const lastSlash = ref.lastIndexOf('/');
-  return ref.slice(lastSlash + 1).includes(':') ? ref : `${ref}:latest`;
 }

@@ -2,7 +2,8 @@
 
 import type { BuildOptions, BuildProgress, ImageInfo, ImageSummary } from '../api/engine.ts';
 import { BuildProgressParser, buildFailure } from './build-progress.ts';
-import { type FakeCore, matches, withTag } from './fake-core.ts';
+import { type FakeCore, matches } from './fake-core.ts';
+import { withLatestTag } from '../api/engine-images.ts';
 import { classicBuildOutput, dockerfileExposes, fileFromTar } from './fake-dockerfile.ts';
 
 /** What the next builds produce: progress items (a `done` is appended if missing) or a failure. */
@@ -18,15 +19,15 @@ export class FakeImages {
 
   add(ref: string, labels: Record<string, string> = {}, exposedPorts: ImageInfo['exposedPorts'] = []): ImageInfo {
     const now = this.#f.now();
-    const info: ImageInfo = { id: `sha256:${this.#f.nextId('b')}`, tags: [withTag(ref)], labels, created: now, lastTagTime: now, exposedPorts };
-    this.#f.images.set(withTag(ref), info);
+    const info: ImageInfo = { id: `sha256:${this.#f.nextId('b')}`, tags: [withLatestTag(ref)], labels, created: now, lastTagTime: now, exposedPorts };
+    this.#f.images.set(withLatestTag(ref), info);
     return info;
   }
 
   async inspect(ref: string): Promise<ImageInfo | undefined> {
     const f = this.#f;
     f.enter('inspectImage', [ref]);
-    const img = f.images.get(withTag(ref)) ?? [...f.images.values()].find((i) => i.id === ref);
+    const img = f.images.get(withLatestTag(ref)) ?? [...f.images.values()].find((i) => i.id === ref);
     // Not strict: any tag is present (an id names only an image the fake has).
     if (!img && !f.opts.strictImages && !ref.startsWith('sha256:')) return this.add(ref);
     return img && { ...img, tags: [...img.tags], exposedPorts: [...img.exposedPorts] };
@@ -47,9 +48,9 @@ export class FakeImages {
   async tag(ref: string, tag: string): Promise<void> {
     const f = this.#f;
     f.enter('tagImage', [ref, tag]);
-    const img = f.images.get(withTag(ref)) ?? [...f.images.values()].find((i) => i.id === ref);
+    const img = f.images.get(withLatestTag(ref)) ?? [...f.images.values()].find((i) => i.id === ref);
     if (!img) throw f.engineError(404, `No such image: ${ref}`, { op: 'image-tag', subject: ref });
-    const name = withTag(tag);
+    const name = withLatestTag(tag);
     // As the engine: a tag moves off the image that had it; tagging again (even with a tag it has) sets LastTagTime.
     const previous = f.images.get(name);
     if (previous && previous.id !== img.id) for (const e of this.#entries(previous.id)) e.tags = e.tags.filter((t) => t !== name);
@@ -64,23 +65,23 @@ export class FakeImages {
   async remove(ref: string): Promise<void> {
     const f = this.#f;
     f.enter('removeImage', [ref]);
-    const img = f.images.get(withTag(ref));
+    const img = f.images.get(withLatestTag(ref));
     if (!img) return f.benign('image-remove', 404);
     // As the engine: one of several tags is only untagged, whatever uses the image (no refusal, nothing deleted).
     if (img.tags.length > 1) {
-      f.images.delete(withTag(ref));
-      for (const e of this.#entries(img.id)) e.tags = e.tags.filter((t) => t !== withTag(ref));
+      f.images.delete(withLatestTag(ref));
+      for (const e of this.#entries(img.id)) e.tags = e.tags.filter((t) => t !== withLatestTag(ref));
       return;
     }
     // As the engine: a container made from this image (by any of its tags or its id), running or not, keeps it.
-    const users = [...f.containers.values()].filter((c) => c.imageId === img.id || c.spec.image === img.id || img.tags.includes(withTag(c.spec.image)));
+    const users = [...f.containers.values()].filter((c) => c.imageId === img.id || c.spec.image === img.id || img.tags.includes(withLatestTag(c.spec.image)));
     if (users.length > 0) {
       throw f.engineError(409, `conflict: unable to remove repository reference "${ref}" (must force) - container ${users[0]!.id.slice(0, 12)} is using its referenced image`, {
         op: 'image-remove',
         subject: ref,
       });
     }
-    f.images.delete(withTag(ref));
+    f.images.delete(withLatestTag(ref));
   }
 
   async *build(options: BuildOptions): AsyncIterable<BuildProgress> {
@@ -109,7 +110,7 @@ export class FakeImages {
     }
     const id = `sha256:${f.nextId('b')}`;
     const now = f.now();
-    const tags = options.tags.map(withTag);
+    const tags = options.tags.map(withLatestTag);
     for (const tag of tags) f.images.set(tag, { id, tags: [...tags], labels: options.labels ?? {}, created: now, lastTagTime: now, exposedPorts: [] });
     yield { kind: 'done', imageId: id };
   }
@@ -120,16 +121,16 @@ export class FakeImages {
     const id = `sha256:${this.#f.nextId('b')}`;
     const parser = new BuildProgressParser();
     const labels = options.labels && !options.labelsInDockerfile ? options.labels : {};
-    const output = classicBuildOutput(dockerfile, labels, (ref) => this.#f.images.has(withTag(ref)), id);
+    const output = classicBuildOutput(dockerfile, labels, (ref) => this.#f.images.has(withLatestTag(ref)), id);
     for (const p of [...parser.push(output), ...parser.end()]) {
       if (options.signal?.aborted) return;
       yield p;
       if (p.kind === 'error') throw parser.failure();
     }
     if (!parser.imageId) throw parser.failure('the build stream ended without an image id');
-    const exposedPorts = dockerfileExposes(dockerfile ?? '', (ref) => this.#f.images.get(withTag(ref))?.exposedPorts ?? []);
+    const exposedPorts = dockerfileExposes(dockerfile ?? '', (ref) => this.#f.images.get(withLatestTag(ref))?.exposedPorts ?? []);
     const now = this.#f.now();
-    const tags = options.tags.map(withTag);
+    const tags = options.tags.map(withLatestTag);
     for (const tag of tags) this.#f.images.set(tag, { id, tags: [...tags], labels: options.labels ?? {}, created: now, lastTagTime: now, exposedPorts });
     yield { kind: 'done', imageId: parser.imageId };
   }

@@ -2,6 +2,7 @@
 // it answers with the engine's own messages, which go through the same translation as the real adapter's.
 
 import type { PullOptions, PullProgress } from '../api/engine.ts';
+import { withLatestTag } from '../api/engine-images.ts';
 import { pullFailure, registryHost } from './pull-progress.ts';
 
 export interface FakePull {
@@ -20,11 +21,11 @@ export class FakeRegistry {
 
   /** Makes `ref` pullable (tag defaults to latest); `platforms` limits which `platform` values it serves. */
   add(ref: string, opts: { layers?: number; platforms?: string[] } = {}): void {
-    this.#images.set(withTag(ref), { layers: opts.layers ?? 2, ...(opts.platforms ? { platforms: opts.platforms } : {}) });
+    this.#images.set(withLatestTag(ref), { layers: opts.layers ?? 2, ...(opts.platforms ? { platforms: opts.platforms } : {}) });
   }
 
   remove(ref: string): void {
-    this.#images.delete(withTag(ref));
+    this.#images.delete(withLatestTag(ref));
   }
 
   /** The registry at `host` (as in the reference: `docker.io`, `127.0.0.1:5000`) wants these credentials. */
@@ -45,7 +46,7 @@ export class FakeRegistry {
   }
 
   async *pull(options: PullOptions, store: (ref: string) => void): AsyncGenerator<PullProgress> {
-    const ref = withTag(options.ref);
+    const ref = withLatestTag(options.ref);
     const host = registryHost(options.ref);
     this.pulls.push({
       ref,
@@ -92,12 +93,6 @@ function hang(ms: number, signal: AbortSignal | undefined): Promise<void> {
       resolve();
     }, { once: true });
   });
-}
-
-function withTag(ref: string): string {
-  if (ref.includes('@')) return ref;
-  const lastSlash = ref.lastIndexOf('/');
-  return ref.slice(lastSlash + 1).includes(':') ? ref : `${ref}:latest`;
 }
 
 function repoPath(ref: string): string {
