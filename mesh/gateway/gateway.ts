@@ -1,18 +1,18 @@
 // The east-west gateway's data path: the daemon's endpoint table → the mesh's own pools (balancer, active and passive
 // health) and proxies (HTTP per request, TCP per connection), one listener per meshed container port.
 
-import { lookup } from 'node:dns/promises';
 import { setMaxListeners } from 'node:events';
 import type { Endpoint } from '../../daemon/api/engine.ts';
 import type { GatewayService, GatewayStats, GatewayTable } from '../../daemon/api/gateway-control.ts';
 import { POLICY_REASONS } from '../../daemon/api/policy-control.ts';
 import type { MeshSpec } from '../../daemon/api/project.ts';
-import { type AccessLogEntry, createHttpProxy, ProxyListener, publishService, type RequestCounter } from '../proxy/index.ts';
+import type { AccessLogEntry, RequestCounter } from '../proxy/index.ts';
 import { Registry } from '../registry.ts';
 import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { GatewayPolicies } from './gateway-policy.ts';
 import { type Bound, drainListeners, fingerprint, stopAccepting, undrainListeners } from './bound-port.ts';
-import { HostDispatcher } from './host-dispatch.ts';
+import { type BindContext, bindPort, type PortUser } from './bind-port.ts';
+import { ReplicaAddresses } from './replica-addresses.ts';
 import { RequestCounts } from './request-counts.ts';
 import { releaseShared } from './shared-sockets.ts';
 
@@ -33,7 +33,6 @@ export interface GatewayOptions {
 
 /** A retiring gateway stops accepting this long before it closes its connections: those just accepted get answered. */
 const RETIRE_SETTLE_MS = 300;
-const dockerDns = async (container: string): Promise<string> => (await lookup(container.slice(0, 12), { family: 4 })).address;
 
 export class Gateway {
   readonly registry: Registry;
@@ -41,7 +40,7 @@ export class Gateway {
   readonly policies: GatewayPolicies;
   readonly #o: GatewayOptions;
   #table: GatewayTable | undefined;
-  readonly #addresses = new Map<string, string>();
+  readonly #addresses: ReplicaAddresses;
   readonly #bound = new Map<number, Bound>();
   readonly #warnings = new Map<string, string>();
   readonly #requests = new RequestCounts();
@@ -60,6 +59,7 @@ export class Gateway {
   constructor(options: GatewayOptions) {
     this.#o = options;
     this.#holding = options.holdListeners === true;
+    this.#addresses = new ReplicaAddresses(options.resolve, this.#warnings);
     // Container addresses on the project network are the upstreams (never loopback).
     this.registry = new Registry({ upstreamHost: (h) => h });
     this.policies = new GatewayPolicies((service, port) => this.registry.pool(this.#table!.project, service).forPort(port), options.rand);
@@ -197,7 +197,9 @@ export class Gateway {
 
   async #sync(table: GatewayTable): Promise<void> {
     const { project } = table;
-    await this.#resolveAll(table);
+    const all = this.#reresolve;
+    this.#reresolve = false;
+    await this.#addresses.refresh(table, all);
     for (const svc of table.services) this.#syncPool(project, svc);
     const names = new Set(table.services.map((s) => s.name));
     for (const pool of this.registry.list(project)) {
@@ -209,27 +211,6 @@ export class Gateway {
     // Before the listeners: a listener bound now starts with its service's policy.
     this.policies.update(table);
     await this.#syncListeners(table);
-  }
-
-  async #resolveAll(table: GatewayTable): Promise<void> {
-    const resolve = this.#o.resolve ?? dockerDns;
-    const wanted = table.services.flatMap((s) => s.replicas.filter((r) => r.state === 'running').map((r) => r.container));
-    const all = this.#reresolve;
-    this.#reresolve = false;
-    await Promise.all(
-      wanted.map(async (container) => {
-        // A failed re-resolution keeps the last address: DNS trouble must not empty a pool that works.
-        if (!all && this.#addresses.has(container)) return;
-        try {
-          this.#addresses.set(container, await resolve(container));
-          this.#warnings.delete(container);
-        } catch (err) {
-          this.#warnings.set(container, `cannot resolve container ${container.slice(0, 12)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-        }
-      }),
-    );
-    const live = new Set(wanted);
-    for (const container of this.#addresses.keys()) if (!live.has(container)) this.#addresses.delete(container);
   }
 
   #syncPool(project: string, svc: GatewayService): void {
@@ -260,9 +241,21 @@ export class Gateway {
     }
   }
 
+  #bindContext(project: string): BindContext {
+    return {
+      host: this.#o.host ?? '0.0.0.0',
+      project,
+      registry: this.registry,
+      policies: this.policies,
+      log: this.#o.log,
+      countRequest: this.#countRequest,
+      onRequest: (e) => this.#count(e),
+    };
+  }
+
   async #syncListeners(table: GatewayTable): Promise<void> {
     if (this.#retired || this.#holding) return;
-    const byPort = new Map<number, { svc: GatewayService; protocol: 'http' | 'tcp' }[]>();
+    const byPort = new Map<number, PortUser[]>();
     for (const svc of table.services) for (const p of svc.ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), { svc, protocol: p.protocol }]);
     for (const [port, b] of this.#bound) {
       const want = byPort.get(port);
@@ -280,7 +273,7 @@ export class Gateway {
     for (const [port, users] of byPort) {
       if (this.#bound.has(port)) continue;
       try {
-        const bound = await this.#bind(table.project, port, users);
+        const bound = await bindPort(this.#bindContext(table.project), port, users);
         if (this.#draining) drainListeners(bound);
         this.#bound.set(port, bound);
         this.#warnings.delete(`port ${port}`);
@@ -288,37 +281,5 @@ export class Gateway {
         this.#warnings.set(`port ${port}`, `cannot listen on port ${port}: ${(err as Error).message}`);
       }
     }
-  }
-
-  async #bind(project: string, port: number, users: { svc: GatewayService; protocol: 'http' | 'tcp' }[]): Promise<Bound> {
-    const host = this.#o.host ?? '0.0.0.0';
-    const proxyFor = (svc: GatewayService, protocol: 'http' | 'tcp') => ({
-      service: svc.name,
-      pool: this.registry.pool(project, svc.name).forPort(port),
-      mesh: { ...(svc.mesh as MeshSpec), protocol },
-      ...(protocol === 'http' ? { policy: this.policies.listener(svc.name, port) } : {}),
-      onAccessLog: (line: string) => this.#o.log?.(line),
-      // HTTP/1.x requests are counted in plain values (no entry object per request); HTTP/2 streams still bring one.
-      countRequest: this.#countRequest,
-      onRequest: (e: AccessLogEntry) => this.#count(e),
-    });
-    const listeners = new Map<string, ProxyListener>();
-    const fingerprints = users.map(fingerprint);
-    if (users.length === 1) {
-      const { svc, protocol } = users[0]!;
-      const listener = await publishService(proxyFor(svc, protocol), { host, port });
-      listeners.set(svc.name, listener);
-      return { users: fingerprints, listeners, server: listener.server, close: () => listener.close() };
-    }
-    // Only HTTP services share a port (api/east-west.ts leaves TCP collisions out): tell them apart by Host.
-    const routes = users.map(({ svc }) => {
-      const listener = new ProxyListener({ proxy: createHttpProxy(proxyFor(svc, 'http')) });
-      listeners.set(svc.name, listener);
-      return { names: svc.names, listener };
-    });
-    const dispatcher = new HostDispatcher(port, routes);
-    await dispatcher.listen(host);
-    const rename = (svcs: GatewayService[]) => dispatcher.rename(new Map(svcs.map((svc) => [listeners.get(svc.name)!, svc.names])));
-    return { users: fingerprints, listeners, server: dispatcher.server, rename, close: () => dispatcher.close() };
   }
 }
