@@ -14,24 +14,22 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack } from 'tar-stream';
-import { cacheDirs, ensureBundle } from '../bin/bundle-cache.mjs';
 import type { ContainerEngine } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import { fileDigest } from './file-digest.ts';
+import { GATEWAY_BUNDLES, gatewayBundle } from './gateway-bundle.ts';
 import { claimGatewayImage, GATEWAY_IMAGE_LABELS, GATEWAY_REPO, gatewayImageGrace } from './gateway-image-gc.ts';
 import { cachedTag, type ContextFile, fromDisk, inputKey } from './gateway-image-tag-cache.ts';
 import { libraryFile, linkedObjects } from './gateway-runtime.ts';
 import { supervisorBundle } from './gateway-worker.ts';
 import { INIT_IDENTITY_PREFIX, RUNTIME_IDENTITY_PREFIX } from './reconcile/plan-gateway-live.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export { GATEWAY_REPO } from './gateway-image-gc.ts';
 /** The gateway image's entry, bundled as it is (gateway-image-init.test.ts pins it and its bundle). */
-export const INIT_ENTRY = 'mesh/gateway/init.ts';
+export const INIT_ENTRY = GATEWAY_BUNDLES['gateway-init']!;
 /** Bump when the image layout changes on purpose (it changes the identity: every gateway is recreated stop-first). */
 const LAYOUT = 3;
 /** The entry: init, frozen (gateway-image-init.test.ts pins its content). */
@@ -163,7 +161,7 @@ export interface GatewayImageInputs {
 /** The image's content tag, without looking at the engine's images: milliseconds with the tag cache. */
 export async function gatewayImageInputs(o: GatewayImageOptions): Promise<GatewayImageInputs> {
   const env = o.env ?? process.env;
-  const built = await ensureBundle(ROOT, 'gateway-init', INIT_ENTRY, cacheDirs(ROOT, env), { warn: () => undefined });
+  const built = await gatewayBundle('gateway-init', env);
   if (built.error !== undefined) {
     throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot bundle the east-west gateway init: ${built.error}`, { hint: 'this is a bug in cmesh if the sources are unchanged' });
   }
