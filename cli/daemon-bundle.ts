@@ -17,8 +17,10 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
  * A larger maximum is not only taken while the proxy is busy: an `up`/`down` grows new space too, and it stays
  * (RSS after 3×3 up/down cycles: up to +2 MB at 2 MiB, +6 at 4, +14 at 8), for ~1–2 k of the proxy's ~60 k
  * instructions a request (fewer scavenges; bench/RESULTS.md, proxycpu5).
+ * `--expose-gc` only defines `gc()`, which nothing on the proxy path calls: the daemon runs one full GC after it built
+ * the gateway image, whose ~100 MB context otherwise stayed as ~28 MB of heap until V8's next one (daemon/gateway-image.ts).
  */
-export const DAEMON_V8_FLAGS = ['--max-semi-space-size=1'];
+export const DAEMON_V8_FLAGS = ['--max-semi-space-size=1', '--expose-gc'];
 
 /**
  * Environment the daemon starts with (a value the user set wins). glibc gives each thread that mallocs an arena of its

@@ -208,10 +208,25 @@ export async function ensureImageOf(o: GatewayImageOptions, inputs: GatewayImage
     return tag;
   }
   const labels = { ...GATEWAY_IMAGE_LABELS };
-  for await (const p of o.engine.buildImage({ context: tarOf(files), dockerfile: 'Dockerfile', tags: [tag], labels, ...(o.signal ? { signal: o.signal } : {}) })) {
-    if (p.kind === 'done') return tag;
+  try {
+    for await (const p of o.engine.buildImage({ context: tarOf(files), dockerfile: 'Dockerfile', tags: [tag], labels, ...(o.signal ? { signal: o.signal } : {}) })) {
+      if (p.kind === 'done') return tag;
+    }
+  } finally {
+    // Once the call has let go of the stream (a turn later), not at V8's next full GC: see collectContextGarbage.
+    setImmediate(collectContextGarbage);
   }
   throw new CmeshError('CMESH_E_BUILD_FAILED', `the east-west gateway image build of ${tag} ended without an image`);
+}
+
+/**
+ * The context's ~100 MB went through the daemon as 1 MiB Buffers, which V8 frees only at its next full GC: until
+ * then ~28 MB of them stayed in glibc's heap (bench/up.ts (c) read 104 MB, 25 s after a build; bench/RESULTS.md, rss
+ * session 13). One full GC after a build (once per cmesh or node version) frees them at once. `gc` is there when the
+ * daemon runs with DAEMON_V8_FLAGS (`--expose-gc`); without it (tsx, other flags) nothing happens.
+ */
+export function collectContextGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 /**
