@@ -27,8 +27,13 @@ export const DAEMON_V8_FLAGS = ['--max-semi-space-size=1', '--expose-gc'];
  * own, up to 8 per core; node's V8 helpers and libuv's pool are 8 threads, and the arenas they touch stay resident:
  * two arenas keep ~2-4 MB of the daemon's RSS after some work (bench/RESULTS.md, rss section). Its threads do little
  * malloc work (the proxy runs on the main thread), so they do not queue on the arena lock measurably.
+ * A fixed mmap threshold of 128 KiB (glibc's default start, which it otherwise raises to the largest block freed, up
+ * to 32 MiB): blocks from 128 KiB up — V8's parse-time zones, 1 MiB file chunks — get pages of their own that go back
+ * to the system when freed, instead of landing in the main heap, which fragments and keeps them (bench (c): `[heap]`
+ * 11-13 -> 4.3 MB, RSS -5 to -6 MB; the daemon's mmap/munmap/brk/madvise calls stay below 0.15 a proxied request,
+ * bench/RESULTS.md, rss session 13).
  */
-export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
 
 export interface DaemonLaunch {
   /** node arguments (flags + entry). */
