@@ -49,8 +49,9 @@ test("the daemon's bundle is ASCII, so V8 holds its source one byte a character"
   assert.equal(first, null, first ? `non-ASCII at ${first.index}: ${JSON.stringify(text.slice(first.index - 60, first.index + 20))}` : '');
 });
 
-test('the daemon starts with two malloc arenas, unless the environment says otherwise', async () => {
+test('the daemon starts with two malloc arenas and a fixed mmap threshold, unless the environment says otherwise', async () => {
   const tsx = { CMESH_DAEMON_BUNDLE: '0' };
-  assert.deepEqual((await daemonLaunch(tsx)).env, { MALLOC_ARENA_MAX: '2' });
-  assert.deepEqual((await daemonLaunch({ ...tsx, MALLOC_ARENA_MAX: '8' })).env, {}, "the user's value is inherited as it is");
+  assert.deepEqual((await daemonLaunch(tsx)).env, { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' });
+  assert.deepEqual((await daemonLaunch({ ...tsx, MALLOC_ARENA_MAX: '8' })).env, { MALLOC_MMAP_THRESHOLD_: '131072' }, "the user's value is inherited as it is");
+  assert.deepEqual((await daemonLaunch({ ...tsx, MALLOC_MMAP_THRESHOLD_: '0' })).env, { MALLOC_ARENA_MAX: '2' });
 });

@@ -17,16 +17,23 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
  * A larger maximum is not only taken while the proxy is busy: an `up`/`down` grows new space too, and it stays
  * (RSS after 3×3 up/down cycles: up to +2 MB at 2 MiB, +6 at 4, +14 at 8), for ~1–2 k of the proxy's ~60 k
  * instructions a request (fewer scavenges; bench/RESULTS.md, proxycpu5).
+ * `--expose-gc` only defines `gc()`, which nothing on the proxy path calls: the daemon runs one full GC after it built
+ * the gateway image, whose ~100 MB context otherwise stayed as ~28 MB of heap until V8's next one (daemon/gateway-image.ts).
  */
-export const DAEMON_V8_FLAGS = ['--max-semi-space-size=1'];
+export const DAEMON_V8_FLAGS = ['--max-semi-space-size=1', '--expose-gc'];
 
 /**
  * Environment the daemon starts with (a value the user set wins). glibc gives each thread that mallocs an arena of its
  * own, up to 8 per core; node's V8 helpers and libuv's pool are 8 threads, and the arenas they touch stay resident:
  * two arenas keep ~2-4 MB of the daemon's RSS after some work (bench/RESULTS.md, rss section). Its threads do little
  * malloc work (the proxy runs on the main thread), so they do not queue on the arena lock measurably.
+ * A fixed mmap threshold of 128 KiB (glibc's default start, which it otherwise raises to the largest block freed, up
+ * to 32 MiB): blocks from 128 KiB up — V8's parse-time zones, 1 MiB file chunks — get pages of their own that go back
+ * to the system when freed, instead of landing in the main heap, which fragments and keeps them (bench (c): `[heap]`
+ * 11-13 -> 4.3 MB, RSS -5 to -6 MB; the daemon's mmap/munmap/brk/madvise calls stay below 0.15 a proxied request,
+ * bench/RESULTS.md, rss session 13).
  */
-export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
+export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
 
 export interface DaemonLaunch {
   /** node arguments (flags + entry). */

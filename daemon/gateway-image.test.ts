@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { extract } from 'tar-stream';
 import type { BuildOptions, ContainerEngine } from './api/engine.ts';
-import { contentTag, ensureGatewayImage, gatewayImageInputs, linkedLibraries } from './gateway-image.ts';
+import { contentTag, ensureGatewayImage, ensureImageOf, gatewayImageInputs, linkedLibraries } from './gateway-image.ts';
 import { fromDisk } from './gateway-image-tag-cache.ts';
 
 const gc = ((): (() => void) => {
@@ -82,6 +82,31 @@ test('a missing image is built from a context holding the host node binary whole
   assert.ok(sizes.has('Dockerfile') && sizes.has('rootfs/gateway/init.mjs') && sizes.has('rootfs/gateway/supervisor.mjs'), names);
   assert.ok(chunks > 16, `the context came in ${chunks} chunks`);
   assert.ok(peak < node / 4, `${(peak / 2 ** 20).toFixed(1)} MiB of the context held at once (node is ${(node / 2 ** 20).toFixed(1)} MiB)`);
+});
+
+test("a build is followed by one full GC (the context's Buffers go now, not at V8's next one); a found image by none", async (t) => {
+  const calls: string[] = [];
+  const saved = Object.getOwnPropertyDescriptor(globalThis, 'gc');
+  Object.defineProperty(globalThis, 'gc', { value: () => calls.push('gc'), configurable: true, writable: true });
+  t.after(() => (saved ? Object.defineProperty(globalThis, 'gc', saved) : delete (globalThis as { gc?: unknown }).gc));
+  const inputs = { tag: 'cmesh/gateway:0123456789abcdef', files: [{ name: 'Dockerfile', mode: 0o644, data: Buffer.from('FROM scratch\n') }], identity: 'init:rt:x', hostNode: true };
+  let present = false;
+  const engine = {
+    inspectImage: async () => (present ? { id: 'sha256:built', tags: [inputs.tag], created: Date.now() } : undefined),
+    async *buildImage(o: BuildOptions) {
+      for await (const _ of o.context) calls.push('chunk');
+      yield { kind: 'done' as const, imageId: 'sha256:built' };
+    },
+  } as unknown as ContainerEngine;
+  assert.equal(await ensureImageOf({ engine, env: {} }, inputs), inputs.tag);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(calls.filter((c) => c === 'gc').length, 1, `after the build: ${calls.join(' ')}`);
+  assert.equal(calls.at(-1), 'gc', 'after the context was read');
+  present = true;
+  calls.length = 0;
+  assert.equal(await ensureImageOf({ engine, env: {} }, inputs), inputs.tag);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(calls, [], 'a found image: no GC');
 });
 
 test('identity: a new host node or supervisor keeps it (another tag); a salt changes it; so does a base image', { skip: process.platform !== 'linux' && 'needs ldd' }, async (t) => {

@@ -14,24 +14,22 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, realpath } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack } from 'tar-stream';
-import { cacheDirs, ensureBundle } from '../bin/bundle-cache.mjs';
 import type { ContainerEngine } from './api/engine.ts';
 import { CmeshError } from './api/errors.ts';
 import { fileDigest } from './file-digest.ts';
+import { GATEWAY_BUNDLES, gatewayBundle } from './gateway-bundle.ts';
 import { claimGatewayImage, GATEWAY_IMAGE_LABELS, GATEWAY_REPO, gatewayImageGrace } from './gateway-image-gc.ts';
 import { cachedTag, type ContextFile, fromDisk, inputKey } from './gateway-image-tag-cache.ts';
 import { libraryFile, linkedObjects } from './gateway-runtime.ts';
 import { supervisorBundle } from './gateway-worker.ts';
 import { INIT_IDENTITY_PREFIX, RUNTIME_IDENTITY_PREFIX } from './reconcile/plan-gateway-live.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export { GATEWAY_REPO } from './gateway-image-gc.ts';
 /** The gateway image's entry, bundled as it is (gateway-image-init.test.ts pins it and its bundle). */
-export const INIT_ENTRY = 'mesh/gateway/init.ts';
+export const INIT_ENTRY = GATEWAY_BUNDLES['gateway-init']!;
 /** Bump when the image layout changes on purpose (it changes the identity: every gateway is recreated stop-first). */
 const LAYOUT = 3;
 /** The entry: init, frozen (gateway-image-init.test.ts pins its content). */
@@ -163,7 +161,7 @@ export interface GatewayImageInputs {
 /** The image's content tag, without looking at the engine's images: milliseconds with the tag cache. */
 export async function gatewayImageInputs(o: GatewayImageOptions): Promise<GatewayImageInputs> {
   const env = o.env ?? process.env;
-  const built = await ensureBundle(ROOT, 'gateway-init', INIT_ENTRY, cacheDirs(ROOT, env), { warn: () => undefined });
+  const built = await gatewayBundle('gateway-init', env);
   if (built.error !== undefined) {
     throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot bundle the east-west gateway init: ${built.error}`, { hint: 'this is a bug in cmesh if the sources are unchanged' });
   }
@@ -210,10 +208,25 @@ export async function ensureImageOf(o: GatewayImageOptions, inputs: GatewayImage
     return tag;
   }
   const labels = { ...GATEWAY_IMAGE_LABELS };
-  for await (const p of o.engine.buildImage({ context: tarOf(files), dockerfile: 'Dockerfile', tags: [tag], labels, ...(o.signal ? { signal: o.signal } : {}) })) {
-    if (p.kind === 'done') return tag;
+  try {
+    for await (const p of o.engine.buildImage({ context: tarOf(files), dockerfile: 'Dockerfile', tags: [tag], labels, ...(o.signal ? { signal: o.signal } : {}) })) {
+      if (p.kind === 'done') return tag;
+    }
+  } finally {
+    // Once the call has let go of the stream (a turn later), not at V8's next full GC: see collectContextGarbage.
+    setImmediate(collectContextGarbage);
   }
   throw new CmeshError('CMESH_E_BUILD_FAILED', `the east-west gateway image build of ${tag} ended without an image`);
+}
+
+/**
+ * The context's ~100 MB went through the daemon as 1 MiB Buffers, which V8 frees only at its next full GC: until
+ * then ~28 MB of them stayed in glibc's heap (bench/up.ts (c) read 104 MB, 25 s after a build; bench/RESULTS.md, rss
+ * session 13). One full GC after a build (once per cmesh or node version) frees them at once. `gc` is there when the
+ * daemon runs with DAEMON_V8_FLAGS (`--expose-gc`); without it (tsx, other flags) nothing happens.
+ */
+export function collectContextGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 /**

@@ -7,13 +7,11 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { cacheDirs, ensureBundle } from '../bin/bundle-cache.mjs';
 import { GATEWAY_WORKER_POINTER } from './api/east-west.ts';
 import { CmeshError } from './api/errors.ts';
+import { gatewayBundle } from './gateway-bundle.ts';
 import { pruneRuntimes } from './gateway-runtime.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Bundles kept per directory: the current one and two before it (a worker respawned mid-swap still finds its file). */
 const KEEP = 3;
 
@@ -26,8 +24,8 @@ export interface WorkerBundle {
 }
 
 /** An esbuild bundle of one of the gateway's entries, with `salt` as a trailing comment (another file, the same code). */
-async function bundleOf(name: string, entry: string, env: NodeJS.ProcessEnv, salt: string | undefined): Promise<Buffer> {
-  const built = await ensureBundle(ROOT, name, entry, cacheDirs(ROOT, env), { warn: () => undefined });
+async function bundleOf(name: string, env: NodeJS.ProcessEnv, salt: string | undefined): Promise<Buffer> {
+  const built = await gatewayBundle(name, env);
   if (built.error !== undefined) {
     throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot bundle the east-west ${name}: ${built.error}`, { hint: 'this is a bug in cmesh if the sources are unchanged' });
   }
@@ -43,7 +41,7 @@ const contentName = (prefix: string, data: Buffer): string => `${prefix}-${creat
  * file with the same code, so a test can hand a running gateway a new supervisor as an upgrade would.
  */
 export async function supervisorBundle(env: NodeJS.ProcessEnv = process.env, salted = true): Promise<{ name: string; data: Buffer }> {
-  const data = await bundleOf('gateway-supervisor', 'mesh/gateway/supervisor-main.ts', env, salted ? env['CMESH_GATEWAY_SUPERVISOR_SALT'] : undefined);
+  const data = await bundleOf('gateway-supervisor', env, salted ? env['CMESH_GATEWAY_SUPERVISOR_SALT'] : undefined);
   return { name: contentName('supervisor', data), data };
 }
 
@@ -52,7 +50,7 @@ export async function supervisorBundle(env: NodeJS.ProcessEnv = process.env, sal
  * a different bundle with the same code, so a test can swap a running gateway's worker as an upgrade would.
  */
 export async function workerBundle(env: NodeJS.ProcessEnv = process.env): Promise<WorkerBundle> {
-  const [data, supervisor] = await Promise.all([bundleOf('gateway', 'mesh/gateway/main.ts', env, env['CMESH_GATEWAY_WORKER_SALT']), supervisorBundle(env)]);
+  const [data, supervisor] = await Promise.all([bundleOf('gateway', env, env['CMESH_GATEWAY_WORKER_SALT']), supervisorBundle(env)]);
   return { name: contentName('worker', data), data, supervisor };
 }
 

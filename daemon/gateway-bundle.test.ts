@@ -1,0 +1,77 @@
+// gateway-bundle.ts: a stale gateway bundle is built by a child node process, not by the daemon's own (esbuild's JS
+// API, its output and the input hashing stayed in the daemon's RSS). A throwaway package root with one entry, its
+// cache inside it.
+
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { buildInChild } from './gateway-bundle.ts';
+
+/** A package root whose node_modules holds only tsx (bundle-cache.mjs finds esbuild through it) and the cache. */
+async function root(files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'cmesh-gwbundle-'));
+  const tsx = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  await mkdir(join(dir, 'node_modules'));
+  await symlink(tsx, join(dir, 'node_modules', 'tsx'));
+  await writeFile(join(dir, 'package.json'), '{"name":"t","type":"module"}\n');
+  await writeFile(join(dir, 'tsconfig.json'), '{}\n');
+  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  return dir;
+}
+
+/** The comm names of this process's direct children, polled until `done` settles. */
+async function childrenWhile<T>(done: Promise<T>): Promise<{ value: T; seen: Set<string> }> {
+  const seen = new Set<string>();
+  let over = false;
+  const value = done.finally(() => (over = true));
+  while (!over) {
+    for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+      if (!/^\d+$/.test(pid)) continue;
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      // pid (comm) state ppid ...: comm may hold spaces, so the fields after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid) seen.add(`${pid}:${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { value: await value, seen };
+}
+
+const names = (seen: Set<string>): string[] => [...seen].map((s) => s.slice(s.indexOf(':') + 1));
+
+test('a stale bundle is built in a child node process: no esbuild service of this process starts for it', { skip: process.platform !== 'linux' }, async () => {
+  const dir = await root({ 'entry.ts': "export const answer: number = 42;\nconsole.log('gw', answer);\n" });
+  try {
+    // esbuild services this process had already (tsx's own, under the test runner) are not the build's.
+    const before = (await childrenWhile(Promise.resolve())).seen;
+    const { value, seen } = await childrenWhile(buildInChild(dir, { 'gateway-x': 'entry.ts' }, process.env));
+    const path = value['gateway-x']?.path;
+    assert.ok(path, `built: ${JSON.stringify(value)}`);
+    assert.match(await readFile(path, 'utf8'), /console\.log\("gw", answer\)/);
+    const fresh = [...seen].filter((s) => !before.has(s));
+    assert.ok(names(new Set(fresh)).includes('node'), `a node child ran the build: ${JSON.stringify(fresh)}`);
+    assert.ok(!names(new Set(fresh)).includes('esbuild'), `no esbuild service of this process: ${JSON.stringify(fresh)}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a build error is the label's error, with esbuild's location; the other labels still build", async () => {
+  const dir = await root({ 'good.ts': 'export const a = 1;\n', 'bad.ts': 'export const = ;\n' });
+  try {
+    const out = await buildInChild(dir, { 'gateway-good': 'good.ts', 'gateway-bad': 'bad.ts' }, process.env);
+    assert.ok(out['gateway-good']?.path, JSON.stringify(out));
+    assert.match(out['gateway-bad']?.error ?? '', /bad\.ts:1:/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a root the child cannot build from: every label gets its error, and the call does not reject', async () => {
+  const out = await buildInChild('/nonexistent-cmesh-root', { 'gateway-a': 'a.ts', 'gateway-b': 'b.ts' }, { ...process.env, PATH: '' });
+  assert.deepEqual(Object.keys(out).sort(), ['gateway-a', 'gateway-b']);
+  for (const r of Object.values(out)) assert.equal(typeof r.error, 'string');
+});

@@ -1,0 +1,87 @@
+// The east-west gateway's esbuild bundles (init, supervisor, worker) as the daemon finds them: a fresh cached bundle
+// is found in the daemon (a stat check), a stale one is built in a short-lived child node process. Built in the
+// daemon, esbuild's JS API, its output and the hashing of every input file stayed in the long-lived daemon's heap and
+// malloc arenas: a daemon whose start had to build them held ~10 MiB more RSS for its life (bench/RESULTS.md, rss
+// session 13), and every daemon of a new cmesh version builds them once.
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cacheDirs, freshBundle } from '../bin/bundle-cache.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** bin/bundle-cache.mjs on disk, for the child (the daemon's own copy is inside its bundle). */
+const BUNDLE_CACHE = pathToFileURL(fileURLToPath(new URL('../bin/bundle-cache.mjs', import.meta.url))).href;
+/** A build of the three takes ~1 s; under a heavy load several. Past this, the child is killed and the build fails. */
+const BUILD_TIMEOUT_MS = 120_000;
+
+/** The child: builds the bundles named in argv (label, entry pairs) and prints `{ label: { path } | { error } }`. */
+const CHILD = `
+const [url, root, ...pairs] = process.argv.slice(1);
+const { cacheDirs, ensureBundle } = await import(url);
+const out = {};
+const jobs = [];
+for (let i = 0; i < pairs.length; i += 2) {
+  const label = pairs[i];
+  jobs.push(ensureBundle(root, label, pairs[i + 1], cacheDirs(root, process.env), { warn: () => undefined }).then((r) => { out[label] = r; }));
+}
+await Promise.all(jobs);
+process.stdout.write(JSON.stringify(out));
+`;
+
+export type BundleResult = { path: string; error?: undefined } | { path?: undefined; error: string };
+
+/** Runs the child for `jobs` (label → entry, relative to the root); resolves per label, never rejects. */
+export function buildInChild(root: string, jobs: Record<string, string>, env: NodeJS.ProcessEnv): Promise<Record<string, BundleResult>> {
+  const labels = Object.keys(jobs);
+  const failed = (why: string) => Object.fromEntries(labels.map((l) => [l, { error: why }]));
+  const argv = ['--input-type=module', '-e', CHILD, BUNDLE_CACHE, root, ...Object.entries(jobs).flat()];
+  return new Promise((resolve) => {
+    // The daemon's V8 flags are not the child's: it is a plain node that exits when done.
+    const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: BUILD_TIMEOUT_MS });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
+    child.on('error', (err) => resolve(failed(`the bundle build process did not start: ${err.message}`)));
+    child.on('close', (code, signal) => {
+      try {
+        const out = JSON.parse(stdout) as Record<string, BundleResult>;
+        resolve(Object.fromEntries(labels.map((l) => [l, out[l] ?? { error: 'the bundle build process did not report it' }])));
+      } catch {
+        const last = stderr.trim().split('\n').at(-1) ?? '';
+        resolve(failed(`the bundle build process ended (${signal ?? `exit ${code}`}) without a result${last ? `: ${last}` : ''}`));
+      }
+    });
+  });
+}
+
+/** The gateway's bundles: label → entry. */
+export const GATEWAY_BUNDLES: Readonly<Record<string, string>> = {
+  'gateway-init': 'mesh/gateway/init.ts',
+  'gateway-supervisor': 'mesh/gateway/supervisor-main.ts',
+  gateway: 'mesh/gateway/main.ts',
+};
+
+/** One child at a time builds every stale gateway bundle: the first caller starts it, the others join it. */
+let building: Promise<Record<string, BundleResult>> | undefined;
+
+/**
+ * The path of the gateway bundle `label` (GATEWAY_BUNDLES), fresh for the sources as they are now; built in a child
+ * process when stale. `{ error }` when it cannot be had.
+ */
+export async function gatewayBundle(label: string, env: NodeJS.ProcessEnv = process.env): Promise<BundleResult> {
+  const entry = GATEWAY_BUNDLES[label];
+  if (entry === undefined) return { error: `no gateway bundle named ${label}` };
+  const dirs = cacheDirs(ROOT, env);
+  const fresh = freshBundle(ROOT, label, dirs);
+  if (fresh !== undefined) return { path: fresh };
+  if (building === undefined) {
+    const stale = Object.fromEntries(Object.entries(GATEWAY_BUNDLES).filter(([l]) => l === label || freshBundle(ROOT, l, dirs) === undefined));
+    building = buildInChild(ROOT, stale, env).finally(() => {
+      building = undefined;
+    });
+  }
+  const result = (await building)[label];
+  // Joined a child started for the others while this one was still fresh, or it changed since: one more build.
+  return result ?? (await buildInChild(ROOT, { [label]: entry }, env))[label]!;
+}
