@@ -39,6 +39,13 @@ test('supervisor: the worker is swapped for a new bundle under load, 0 failed ca
   // Both callers' latest answers too: the fresh caller can make 20 calls to v2 while the keep-alive one still waits
   // for v1's answer on its old connection (seen under CI's load).
   await until('v2 to answer', 15_000, async () => seen.slice(-20).every((b) => b === 'v2') && seen.length > 20 && last.fresh === 'v2' && last.keepAlive === 'v2');
+  // The old worker drains for a notice period and still accepts meanwhile, so a fresh connection may reach v1 after a
+  // v2 answer (seen under CI's load). Once it is gone, each caller's next answer is from v2 for good; an answer v1 was
+  // writing as it went lands first (each caller makes one call at a time).
+  await until('the old worker to be gone', 15_000, async () => out.includes('a retired worker'));
+  last.fresh = undefined;
+  last.keepAlive = undefined;
+  await until('both callers to answer after it', 15_000, async () => last.fresh === 'v2' && last.keepAlive === 'v2');
   const afterSwap = seen.length;
   // A bundle that throws on start: the supervisor keeps v2 serving.
   await get(port, `/upgrade?${encodeURIComponent(broken)}`);

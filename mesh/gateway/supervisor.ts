@@ -163,7 +163,11 @@ export function runSupervisor(o: SupervisorOptions): Supervisor {
   const retire = (worker: Worker): void => {
     const kill = setTimeout(() => worker.process.kill('SIGKILL'), o.drainMs ?? 10_000);
     kill.unref();
-    worker.once('exit', () => clearTimeout(kill));
+    worker.once('exit', () => {
+      clearTimeout(kill);
+      // Until here the old code may still answer a connection it accepted before it let go of the sockets.
+      log(`supervisor: a retired worker (pid ${worker.process.pid}) is gone`);
+    });
     // disconnect(): the worker lets go of the shared sockets (only those: an exclusive listen is not cluster's to
     // close), its open connections finish, then it exits or is killed at the drain bound.
     worker.disconnect();
