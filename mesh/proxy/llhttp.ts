@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { type HTTPParserClass, PAUSE, type ParseError, type Parser, type ParserCheck, checkParser } from './llhttp-contract.ts';
 import { type ReadPath, ReadPathChooser } from './read-path.ts';
-import { countBodyBytes } from './young-gc-nudge.ts';
+import { countFreshBytes } from './young-gc-nudge.ts';
 
 export { PAUSE, PROCEED, SKIP_BODY, type ParseError, type Parser, type ParserCheck, checkParser } from './llhttp-contract.ts';
 export { type ReadPath, ReadPathChooser } from './read-path.ts';
@@ -267,7 +267,7 @@ function onHeadersComplete(
 }
 
 function onBody(this: OwnedParser, chunk: Buffer): void {
-  countBodyBytes(chunk.length);
+  countFreshBytes(chunk.length);
   this.sink?.parsedBody(chunk);
 }
 

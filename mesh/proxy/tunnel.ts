@@ -1,6 +1,7 @@
 // Two sockets joined both ways: backpressure via pipe, half-close passed through, errors and idleness end both.
 
 import type { Socket } from 'node:net';
+import { countFreshBytes } from './young-gc-nudge.ts';
 
 export interface TunnelEnd {
   /** The first error either side raised, if any (a reset, a write after the peer vanished...). */
@@ -17,6 +18,8 @@ export interface TunnelEnd {
  * Both sockets must allow half-open: a client that shuts its write side (FIN) still receives the rest of the
  * upstream's answer, and vice versa. `onEnd` runs once, after both sockets are closed.
  */
+const onRead = (chunk: Buffer): void => countFreshBytes(chunk.length);
+
 export function tunnel(client: Socket, upstream: Socket, idleMs: number, onEnd: (end: TunnelEnd) => void): void {
   let closed = 0;
   let error: Error | undefined;
@@ -60,6 +63,9 @@ export function tunnel(client: Socket, upstream: Socket, idleMs: number, onEnd: 
       s.on('timeout', onTimeout);
     }
   }
+  // Every read is a fresh Buffer, as a parsed body chunk is: counted for the minor-GC nudge (young-gc-nudge.ts).
+  client.on('data', onRead);
+  upstream.on('data', onRead);
   client.pipe(upstream);
   upstream.pipe(client);
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { NUDGE_BYTES, youngGcNudge } from './young-gc-nudge.ts';
 
@@ -25,4 +26,24 @@ test("node's exposed gc runs a scavenge, not a full GC, for { type: 'minor' } (w
   const out = execFileSync(process.execPath, ['--expose-gc', '--trace-gc', '-e', "gc({ type: 'minor' })"], { encoding: 'utf8' });
   assert.match(out, /Scavenge/);
   assert.doesNotMatch(out, /Mark-Compact/);
+});
+
+/** Minor GCs the nudge ran while the probe streamed 64 MiB through the real proxy (`http` or `tcp` mode). */
+function nudgesWhileStreaming(mode: 'http' | 'tcp'): number {
+  const probe = fileURLToPath(new URL('./young-gc-nudge-probe.ts', import.meta.url));
+  const out = execFileSync(process.execPath, ['--expose-gc', '--trace-gc', '--max-semi-space-size=1', '--import', 'tsx', probe, mode], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return out.split('\n').filter((line) => /Scavenge.*testing;/.test(line)).length;
+}
+
+test('64 MiB of body through the HTTP proxy: a minor GC about every 4 MiB (node parser body chunks are counted)', () => {
+  const n = nudgesWhileStreaming('http');
+  assert.ok(n >= 14 && n <= 17, `${n} nudges`);
+});
+
+test('64 MiB through a TCP-mode tunnel: a minor GC about every 4 MiB (tunnel reads are counted)', () => {
+  const n = nudgesWhileStreaming('tcp');
+  assert.ok(n >= 14 && n <= 17, `${n} nudges`);
 });
