@@ -37,8 +37,22 @@ interface UpAnswer {
 const up = (over: Partial<UpRequest> = {}): Promise<UpAnswer> =>
   client.operation('/v1/projects/shop/up', { project: shop, services: [], build: 'auto', wait: false, ...over }, () => {}) as Promise<UpAnswer>;
 
-/** Engine calls made by `fn`, by method. */
+/**
+ * Resolves once the engine has had no call for `quietMs`: the loop's own pass, woken by the events of the previous
+ * up (a scale's starts), can still run after that up answered, and on a loaded host it ran into the next measure.
+ */
+async function engineQuiet(quietMs = 150, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let seen = -1; seen !== engine.calls.length; ) {
+    if (Date.now() > deadline) throw new Error(`the engine was never quiet for ${quietMs} ms`);
+    seen = engine.calls.length;
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+  }
+}
+
+/** Engine calls made by `fn`, by method, counted from a quiet engine. */
 async function callsDuring(fn: () => Promise<unknown>): Promise<Record<string, number>> {
+  await engineQuiet();
   const before = engine.calls.length;
   await fn();
   const out: Record<string, number> = {};
