@@ -28,11 +28,33 @@ await Promise.all(jobs);
 process.stdout.write(JSON.stringify(out));
 `;
 
+/** The prefix of buildInChild's log lines (bench/up-daemon-builds.ts looks for it). */
+export const BUNDLE_LOG = 'east-west gateway bundles:';
+
 export type BundleResult = { path: string; error?: undefined } | { path?: undefined; error: string };
 
-/** Runs the child for `jobs` (label → entry, relative to the root); resolves per label, never rejects. */
-export function buildInChild(root: string, jobs: Record<string, string>, env: NodeJS.ProcessEnv): Promise<Record<string, BundleResult>> {
+/**
+ * Runs the child for `jobs` (label → entry, relative to the root); resolves per label, never rejects. `log` gets one
+ * line as it starts and one as it ends: a daemon that built bundles keeps more RSS than one that found them, and
+ * bench/up.ts reads these lines to say which its figures come from.
+ */
+export function buildInChild(
+  root: string,
+  jobs: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+  log?: (line: string) => void,
+): Promise<Record<string, BundleResult>> {
   const labels = Object.keys(jobs);
+  const started = Date.now();
+  log?.(`${BUNDLE_LOG} building ${labels.join(', ')} in a child process`);
+  return runChild(root, jobs, env, labels).then((out) => {
+    const failures = labels.filter((l) => out[l]?.error !== undefined);
+    log?.(`${BUNDLE_LOG} built ${labels.join(', ')} in ${Date.now() - started} ms${failures.length > 0 ? ` (failed: ${failures.join(', ')})` : ''}`);
+    return out;
+  });
+}
+
+function runChild(root: string, jobs: Record<string, string>, env: NodeJS.ProcessEnv, labels: string[]): Promise<Record<string, BundleResult>> {
   const failed = (why: string) => Object.fromEntries(labels.map((l) => [l, { error: why }]));
   const argv = ['--input-type=module', '-e', CHILD, BUNDLE_CACHE, root, ...Object.entries(jobs).flat()];
   return new Promise((resolve) => {
@@ -67,9 +89,9 @@ let building: Promise<Record<string, BundleResult>> | undefined;
 
 /**
  * The path of the gateway bundle `label` (GATEWAY_BUNDLES), fresh for the sources as they are now; built in a child
- * process when stale. `{ error }` when it cannot be had.
+ * process when stale (`log` hears of a child this call starts). `{ error }` when it cannot be had.
  */
-export async function gatewayBundle(label: string, env: NodeJS.ProcessEnv = process.env): Promise<BundleResult> {
+export async function gatewayBundle(label: string, env: NodeJS.ProcessEnv = process.env, log?: (line: string) => void): Promise<BundleResult> {
   const entry = GATEWAY_BUNDLES[label];
   if (entry === undefined) return { error: `no gateway bundle named ${label}` };
   const dirs = cacheDirs(ROOT, env);
@@ -77,11 +99,11 @@ export async function gatewayBundle(label: string, env: NodeJS.ProcessEnv = proc
   if (fresh !== undefined) return { path: fresh };
   if (building === undefined) {
     const stale = Object.fromEntries(Object.entries(GATEWAY_BUNDLES).filter(([l]) => l === label || freshBundle(ROOT, l, dirs) === undefined));
-    building = buildInChild(ROOT, stale, env).finally(() => {
+    building = buildInChild(ROOT, stale, env, log).finally(() => {
       building = undefined;
     });
   }
   const result = (await building)[label];
   // Joined a child started for the others while this one was still fresh, or it changed since: one more build.
-  return result ?? (await buildInChild(ROOT, { [label]: entry }, env))[label]!;
+  return result ?? (await buildInChild(ROOT, { [label]: entry }, env, log))[label]!;
 }
