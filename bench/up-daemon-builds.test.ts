@@ -27,3 +27,11 @@ test('bundles built, an image still building: both said, the unfinished one loud
   const done = buildsIn(`${text}\n${at(`${IMAGE_LOG} built cmesh/gateway:0123456789abcdef in 9120 ms`)}`);
   assert.deepEqual(done.image, { state: 'built', what: 'cmesh/gateway:0123456789abcdef', ms: 9120 });
 });
+
+test("a child that only re-checked bundles built nothing; one that built some names them", () => {
+  const checking = at(`${BUNDLE_LOG} checking gateway-init, gateway in a child process (built if stale)`);
+  assert.deepEqual(buildsIn(`${checking}\n${at(`${BUNDLE_LOG} nothing built in 90 ms (unchanged: gateway-init, gateway)`)}`).bundles, { state: 'none' });
+  const built = buildsIn(`${checking}\n${at(`${BUNDLE_LOG} built gateway in 700 ms (unchanged: gateway-init)`)}`);
+  assert.deepEqual(built.bundles, { state: 'built', what: 'gateway', ms: 700 });
+  assert.deepEqual(buildsIn(checking).bundles, { state: 'started', what: 'gateway-init, gateway' });
+});

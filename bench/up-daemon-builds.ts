@@ -22,10 +22,12 @@ export function buildsIn(text: string): DaemonBuilds {
       const at = line.indexOf(prefix);
       if (at < 0) continue;
       const rest = line.slice(at + prefix.length).trim();
-      const done = /^built (.+?) in (\d+) ms(?: \(failed: (.+)\))?$/.exec(rest);
-      const started = /^building (.+?)(?: in a child process| \(the engine lacks it\))$/.exec(rest);
+      const done = /^built (.+?) in (\d+) ms(?: \(unchanged: [^)]*\))?(?: \(failed: (.+)\))?$/.exec(rest);
+      const started = /^(?:building|checking) (.+?)(?: in a child process(?: \(built if stale\))?| \(the engine lacks it\))$/.exec(rest);
       if (done) out[kind] = { state: 'built', what: done[1]!, ms: Number(done[2]), ...(done[3] ? { failed: done[3] } : {}) };
       else if (started) out[kind] = { state: 'started', what: started[1]! };
+      // A child that found every bundle unchanged (their stats had moved, not their contents): nothing was built.
+      else if (rest.startsWith('nothing built') && out[kind].state === 'started') out[kind] = { state: 'none' };
     }
   }
   return out;

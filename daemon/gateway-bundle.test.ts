@@ -82,8 +82,13 @@ test('a child build is said in the log as it starts and ends, with what failed (
     const lines: string[] = [];
     await buildInChild(dir, { 'gateway-good': 'good.ts', 'gateway-bad': 'bad.ts' }, process.env, (l) => lines.push(l));
     assert.equal(lines.length, 2, lines.join('\n'));
-    assert.equal(lines[0], `${BUNDLE_LOG} building gateway-good, gateway-bad in a child process`);
-    assert.match(lines[1]!, new RegExp(`^${BUNDLE_LOG} built gateway-good, gateway-bad in \\d+ ms \\(failed: gateway-bad\\)$`));
+    assert.equal(lines[0], `${BUNDLE_LOG} checking gateway-good, gateway-bad in a child process (built if stale)`);
+    assert.match(lines[1]!, new RegExp(`^${BUNDLE_LOG} built gateway-good in \\d+ ms \\(failed: gateway-bad\\)$`));
+    // Again: the good one is found unchanged by the child, nothing is built.
+    lines.length = 0;
+    const again = await buildInChild(dir, { 'gateway-good': 'good.ts' }, process.env, (l) => lines.push(l));
+    assert.equal(again['gateway-good']?.built, false, JSON.stringify(again));
+    assert.match(lines[1]!, new RegExp(`^${BUNDLE_LOG} nothing built in \\d+ ms \\(unchanged: gateway-good\\)$`));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
