@@ -48,13 +48,6 @@ const NODE_PATH = '/usr/local/bin/node';
 const DISK_CHUNK = 1 << 20;
 /** How much of the context may wait for the engine's socket. */
 const CONTEXT_AHEAD = 8 << 20;
-/**
- * Context bytes read from disk between two minor GCs. Each 1 MiB chunk is an ArrayBuffer that V8 frees only when a GC
- * finds it dead, and V8 waits for tens of MB of external memory before it runs one: a build held 30-47 MB of sent
- * chunks at once (the daemon's RSS 103 MB at the peak, bench/RESULTS.md, rssbuild). What is still in flight (the
- * read-ahead) survives the scavenge and goes at the next one.
- */
-const CONTEXT_GC_BYTES = 8 << 20;
 /** glibc reads this for getaddrinfo; without it Docker DNS names might not be looked up the usual way. */
 const NSSWITCH = 'hosts: files dns\n';
 
@@ -121,17 +114,6 @@ export async function contentTag(files: ContextFile[], baseId: string | undefine
  */
 function tarOf(files: ContextFile[]): Readable {
   const p = pack();
-  let sinceGc = 0;
-  const counted = async function* (chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of chunks) {
-      sinceGc += chunk.length;
-      if (sinceGc >= CONTEXT_GC_BYTES) {
-        sinceGc = 0;
-        minorGc();
-      }
-      yield chunk;
-    }
-  };
   const fill = async (): Promise<void> => {
     for (const f of files) {
       const header = { name: f.name, mode: f.mode, mtime: new Date(0), uid: 0, gid: 0 };
@@ -141,22 +123,14 @@ function tarOf(files: ContextFile[]): Readable {
       }
       // tar-stream checks the bytes against `size`: a file that changed since it was hashed fails the build.
       const entry = p.entry({ ...header, size: f.size });
-      await pipeline(createReadStream(f.path, { highWaterMark: DISK_CHUNK }), counted, entry as unknown as NodeJS.WritableStream);
+      await pipeline(createReadStream(f.path, { highWaterMark: DISK_CHUNK }), entry as unknown as NodeJS.WritableStream);
     }
     p.finalize();
   };
   fill().catch((err: unknown) => p.destroy(err as Error));
   // tar-stream's Pack is a streamx stream: node's Readable wraps it for the engine port, a few chunks ahead of the
   // engine's socket (one at a time, each waited for, made a cold build ~2x slower).
-  const context = Readable.from(p as unknown as AsyncIterable<Buffer>, { objectMode: false, highWaterMark: CONTEXT_AHEAD });
-  // The engine has it all (it may take seconds more to answer `done`): the last chunks need not wait for that.
-  context.once('end', () => setImmediate(minorGc));
-  return context;
-}
-
-/** A scavenge (young generation only: ~1 ms), when the daemon runs with `--expose-gc`; else nothing. */
-function minorGc(): void {
-  (globalThis as { gc?: (o: { type: 'minor' }) => void }).gc?.({ type: 'minor' });
+  return Readable.from(p as unknown as AsyncIterable<Buffer>, { objectMode: false, highWaterMark: CONTEXT_AHEAD });
 }
 
 export interface GatewayImageOptions {
