@@ -32,7 +32,7 @@ function sample() {
 
 // One line per SIGUSR2 (bench/daemon-memory-breakdown.ts sends it), nothing in between: a timer sampling every 500 ms
 // from the daemon's start allocated while V8's start-up parse zones sat in glibc's heap and pinned them there, so a
-// probed daemon held ~6.7 MB more `[heap]` in 6 of 9 starts (0 of 10 unprobed; bench/RESULTS.md, rssbuild).
+// probed daemon held ~6.7 MB more `[heap]` in 6 of 10 starts (0 of 10 unprobed; bench/RESULTS.md, rssbuild).
 if (out) {
   process.on('SIGUSR2', () => {
     try {
