@@ -23,8 +23,18 @@ export interface Breakdown {
 
 const round = (kb: number): number => Math.round(kb / 102.4) / 10;
 
-/** The daemon's RSS by mapping kind, and its probe's latest line. */
+const probeLines = async (file: string): Promise<string[]> => (await readFile(file, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+
+/** Asks the probe for a line (SIGUSR2) and waits for it, up to 2 s; a daemon without the probe just gives none. */
+async function askProbe(pid: number, file: string): Promise<void> {
+  const before = (await probeLines(file)).length;
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 40 && (await probeLines(file)).length === before; i++) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** The daemon's RSS by mapping kind, and its probe's line for now (probeEnv's daemons only: another dies of SIGUSR2). */
 export async function breakdown(pid: number, probeFile: string): Promise<Breakdown> {
+  await askProbe(pid, probeFile);
   const smaps = await readFile(`/proc/${pid}/smaps`, 'utf8');
   const kb = { nodeBinary: 0, mallocHeap: 0, otherFiles: 0, anonymous: 0 };
   let name = '';
@@ -43,7 +53,7 @@ export async function breakdown(pid: number, probeFile: string): Promise<Breakdo
     else kb.anonymous += n;
   }
   const total = kb.nodeBinary + kb.mallocHeap + kb.otherFiles + kb.anonymous;
-  const lines = (await readFile(probeFile, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+  const lines = await probeLines(probeFile);
   const v8 = lines.length > 0 ? (JSON.parse(lines.at(-1)!) as Record<string, number>) : undefined;
   const smapsMb = { nodeBinary: round(kb.nodeBinary), mallocHeap: round(kb.mallocHeap), otherFiles: round(kb.otherFiles), anonymous: round(kb.anonymous) };
   if (v8 === undefined) return { rssMb: round(total), smaps: smapsMb };

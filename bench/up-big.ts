@@ -9,6 +9,8 @@ import { ProjectReconciler } from '../daemon/reconcile/loop.ts';
 import { RUN_LABEL, run, TEST_LABEL } from '../test/helpers/docker.ts';
 import type { ChainContext } from './up-chain.ts';
 import { median } from './median.ts';
+import { type Breakdown, breakdown } from './daemon-memory-breakdown.ts';
+import { builtAny, buildsText, daemonBuilds } from './up-daemon-builds.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -62,7 +64,7 @@ async function benchNoopPass(home: string, bigProject: string): Promise<{ passMs
 }
 
 /** (c) then (b): up 30 replicas and sample the daemon's RSS, scale to 200 and time no-op passes. */
-export async function benchBig(ctx: ChainContext & { home: string }, bigProject: string, verdict: (ok: boolean) => string) {
+export async function benchBig(ctx: ChainContext & { home: string; probeFile?: string }, bigProject: string, verdict: (ok: boolean) => string) {
   ctx.log('(c) daemon RSS with 30 replicas');
   const startedBig = performance.now();
   await ctx.cmesh(['-f', 'big.yaml', 'up', '-d', '--scale', 's1=8', '--scale', 's2=8', '--scale', 's3=7', '--scale', 's4=7'], 600_000);
@@ -74,6 +76,9 @@ export async function benchBig(ctx: ChainContext & { home: string }, bigProject:
     await sleep(1000);
     rss.push(await rssMb(pid));
   }
+  // Everything the daemon built of the gateway in its life so far weighs on these samples, not only this scenario's.
+  const builtBefore = await daemonBuilds(join(ctx.home, 'daemon.log'));
+  const split: Breakdown | undefined = ctx.probeFile === undefined ? undefined : await breakdown(pid, ctx.probeFile);
 
   ctx.log('(b) no-op reconcile pass at 200 containers');
   const startedScale = performance.now();
@@ -89,13 +94,23 @@ export async function benchBig(ctx: ChainContext & { home: string }, bigProject:
     actions: noop.actions,
     scaleTo200Ms: Math.round(scale200Ms),
   };
-  const m = { replicas: 30, samplesMb: rss.map((x) => Number(x.toFixed(1))), maxMb: Number(Math.max(...rss).toFixed(1)), at200Mb: Number(rss200.toFixed(1)), up30Ms: Math.round(up30Ms) };
+  const m = {
+    replicas: 30,
+    samplesMb: rss.map((x) => Number(x.toFixed(1))),
+    maxMb: Number(Math.max(...rss).toFixed(1)),
+    at200Mb: Number(rss200.toFixed(1)),
+    up30Ms: Math.round(up30Ms),
+    daemonBuilt: builtBefore,
+    ...(split ? { breakdown: split } : {}),
+  };
   return {
     noop: n,
     rss: m,
     lines: [
       `(b) no-op reconcile at ${running} containers: median ${n.medianMs} ms ${JSON.stringify(n.passMs)} actions ${JSON.stringify(n.actions)} (goal ≤ 100 ms: ${verdict(n.medianMs <= 100)})`,
       `(c) daemon VmRSS with 30 replicas: max ${m.maxMb} MB ${JSON.stringify(m.samplesMb)}; at 200: ${m.at200Mb} MB (goal ≤ 80 MB: ${verdict(m.maxMb <= 80)})`,
+      `    the daemon, since its start: ${buildsText(builtBefore)}${builtAny(builtBefore) ? '' : ' (the gateway bundles and image were found)'}`,
+      ...(split ? [`    split at the last sample: ${JSON.stringify(split)}`] : []),
       `    (up of 30: ${m.up30Ms} ms; scale 30 → 200: ${n.scaleTo200Ms} ms)`,
     ],
   };

@@ -8,9 +8,12 @@
 //   (e) a depends_on chain with 5 s healthcheck intervals, and (f) a no-op `up -d` of it (bench/up-chain.ts), each
 //       beside its engine floor (goals: chain ≤ 0.25× compose, no-op ≤ 0.2× compose);
 //   (g) a no-op `up -d --wait` of a running service without a healthcheck beside its no-op `up -d` (up-noop-wait.ts).
-// Usage: npx tsx bench/up.ts [--reps N] [--only a,b,c,e,g] [--no-east-west] [--json]   (a: 3×3 up with its floors,
-// b/c: the 200-container pass and RSS, e: the chain and no-op scenarios, g: no-op --wait; default all; --no-east-west skips (a)'s
-// east-west run)   (needs docker-compose 1.29: bash scripts/install-bench-peers.sh)
+// Usage: npx tsx bench/up.ts [--reps N] [--only a,b,c,e,g] [--no-east-west] [--breakdown] [--json]   (a: 3×3 up with its
+// floors, b/c: the 200-container pass and RSS, e: the chain and no-op scenarios, g: no-op --wait; default all;
+// --no-east-west skips (a)'s east-west run; --breakdown preloads bench/daemon-memory-probe.cjs into the daemon and
+// splits (c)'s RSS: smaps by mapping, V8's heap, external memory)   (needs docker-compose 1.29: bash scripts/install-bench-peers.sh)
+// Each scenario says what the daemon built of the east-west gateway meanwhile (its bundles, its image: from the daemon's
+// log), and (c) what it had built before its samples: a daemon that built them holds more RSS (up-daemon-builds.ts).
 // Images are local (scripts/build-base-images.sh, fixtures/docker/echo); never pulls. Everything is labelled
 // dev.cmesh.test=true plus a run label and removed at the end, even on failure.
 
@@ -27,15 +30,19 @@ import { benchNoopWait, NOOP_WAIT_FILE } from './up-noop-wait.ts';
 import { type ChainContext, cmeshChain, composeChain, floorChain, listFloor, writeChainFile } from './up-chain.ts';
 import { benchArgs, usageError } from './args.ts';
 import { median } from './median.ts';
+import { buildsText, type DaemonBuilds, daemonBuilds, logOffset } from './up-daemon-builds.ts';
+import { probeEnv } from './daemon-memory-breakdown.ts';
 
 // Strict: an unknown flag (a typo, or `--help` read as nothing) must not start every scenario with its daemon.
-const USAGE = 'usage: npx tsx bench/up.ts [--reps N] [--only a,b,c,e,g] [--json] [--no-east-west]';
+const USAGE = 'usage: npx tsx bench/up.ts [--reps N] [--only a,b,c,e,g] [--json] [--no-east-west] [--breakdown]';
 const opts = benchArgs(USAGE, {
   reps: { type: 'number' },
   only: { type: 'string' },
   json: { type: 'boolean' },
   'no-east-west': { type: 'boolean' },
+  breakdown: { type: 'boolean' },
 });
+const BREAKDOWN = opts.breakdown === true;
 const REPS = opts.reps || 5;
 const JSON_OUT = opts.json === true;
 const EAST_WEST = opts['no-east-west'] !== true;
@@ -76,7 +83,9 @@ async function must(p: Promise<Proc>, what: string): Promise<Proc> {
 
 let work = '';
 let home = '';
-const cmeshEnv = (): NodeJS.ProcessEnv => ({ ...process.env, CMESH_HOME: home, NO_COLOR: '1' });
+const cmeshEnv = (): NodeJS.ProcessEnv => ({ ...process.env, CMESH_HOME: home, NO_COLOR: '1', ...(BREAKDOWN ? probeEnv(process.env, probeFile()) : {}) });
+const probeFile = (): string => join(home, 'probe.jsonl');
+const daemonLog = (): string => join(home, 'daemon.log');
 /** The installed command (bin/cmesh, package.json "bin": its sh launcher, then node), as a user or a CI script runs it. */
 const cmesh = (argv: string[], timeoutMs?: number): Promise<Proc> =>
   exec(join(ROOT, 'bin', 'cmesh'), argv, { cwd: work, env: cmeshEnv(), ...(timeoutMs ? { timeoutMs } : {}) });
@@ -197,6 +206,15 @@ async function main(): Promise<void> {
     };
     const lines: string[] = [];
     const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+    // What the daemon built of the gateway during each scenario (its log lines from the scenario's start on).
+    const builds: Record<string, DaemonBuilds> = {};
+    result['daemonBuilds'] = builds;
+    let from = 0;
+    const built = async (scenario: string): Promise<string> => {
+      builds[scenario] = await daemonBuilds(daemonLog(), from);
+      from = await logOffset(daemonLog());
+      return `    daemon meanwhile: ${buildsText(builds[scenario])}`;
+    };
 
     if (ONLY.has('a')) {
       log(`(a) up of 3 services × 3 replicas, ${REPS} reps${EAST_WEST ? ', east-west off and on' : ''}`);
@@ -220,6 +238,7 @@ async function main(): Promise<void> {
         `    ${line('health floor (9 × create+start at once through the API, poll until Docker says healthy)', up.floorMs)}`,
         `    ${line('probe floor (the same, healthcheck test by exec in a loop from each start, no cap)', up.probeFloorMs)}`,
         `    ratio cmesh/compose ${r.ratio}× (goal ≤ 0.7×: ${verdict(r.ratio <= 0.7)})${EAST_WEST ? `, east-west on ${r.ewRatio}×` : ''}; floors/compose ${r.floorRatio}× and ${r.probeFloorRatio}×; cmesh/probe floor ${(median(up.cmeshMs) / median(up.probeFloorMs)).toFixed(2)}×`,
+        await built('a'),
       );
     }
 
@@ -237,6 +256,7 @@ async function main(): Promise<void> {
         `    docker-compose 1.29: median ${noopUp.composeMedianMs} ms ${JSON.stringify(noopUp.composeMs)}`,
         `    engine floor (the one container list, in process): median ${noopUp.floorMedianMs} ms`,
         `    ratio cmesh/compose ${noopUp.ratio}× (goal ≤ 0.2×: ${verdict(noopUp.ratio <= 0.2)})`,
+        await built('e'),
       );
     }
 
@@ -244,14 +264,14 @@ async function main(): Promise<void> {
       log(`(g) no-op up -d --wait of a service without a healthcheck, ${REPS} rounds`);
       const g = await benchNoopWait(context(), `${runId}-nw`, REPS, NOOPS);
       result['noopWait'] = g.result;
-      lines.push(...g.lines);
+      lines.push(...g.lines, await built('g'));
     }
 
     if (ONLY.has('b') || ONLY.has('c')) {
-      const big = await benchBig({ ...context(), home }, bigProject, verdict);
+      const big = await benchBig({ ...context(), home, ...(BREAKDOWN ? { probeFile: probeFile() } : {}) }, bigProject, verdict);
       result['noop'] = big.noop;
       result['rss'] = big.rss;
-      lines.push(...big.lines);
+      lines.push(...big.lines, await built('bc'));
     }
     result['loadavg'] = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
     if (JSON_OUT) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -4,6 +4,7 @@ export function cacheDirs(root: string, env?: Record<string, string | undefined>
 /** `<name>-<hash of root>`: the name bundles, manifests and failure markers of this root are stored under. */
 export function scopedName(root: string, name: string): string;
 export function freshBundle(root: string, name: string, dirs: string[]): string | undefined;
+export function freshByStats(root: string, name: string, dirs: string[]): string | undefined;
 export interface EnsureBundleOptions {
   /** Where the one-line warning of a failed build goes (default: stderr); called once per failing source state. */
   warn?: (line: string) => void;

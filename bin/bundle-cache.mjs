@@ -59,15 +59,32 @@ export function freshBundle(root, name, dirs) {
 /** A manifest of this root's bundle, with a fast bundle when one is asked for (`fastEntry`). */
 const fits = (m, root, fastEntry) => m?.root === resolve(root) && (!fastEntry || typeof m.fast === 'string');
 
-function freshScoped(root, name, dirs, fastEntry) {
-  // The stat check first: it needs esbuild's version only to compare, and the manifest knows which package.json said
-  // it; resolving esbuild through tsx costs every start ~7 ms.
+/**
+ * Path of the cached `name` bundle when the stats its manifest recorded prove it fresh, without reading any input;
+ * undefined when they do not (it may still be fresh: ensureBundle re-hashes, else builds). Never throws. The daemon
+ * asks this of the gateway bundles and leaves the rest to a child process: re-hashing ~200 inputs in the daemon left
+ * their buffers in its malloc heap (bench/RESULTS.md, rssbuild).
+ */
+export function freshByStats(root, name, dirs) {
+  return byStats(root, scopedName(root, name), dirs)?.path;
+}
+
+function byStats(root, name, dirs, fastEntry) {
+  // It needs esbuild's version only to compare, and the manifest knows which package.json said it; resolving esbuild
+  // through tsx costs every start ~7 ms.
   for (const dir of dirs) {
     const m = readStartManifest(dir, name) ?? readManifest(dir, name);
     if (!fits(m, root, fastEntry)) continue;
     const bundle = join(dir, m.bundle);
     if (existsSync(bundle) && m.externals.every((p) => existsSync(p)) && statsUnchanged(root, m, m.esbuild)) return freshResult(bundle, dir, name, m);
   }
+  return undefined;
+}
+
+function freshScoped(root, name, dirs, fastEntry) {
+  // The stat check first.
+  const byStat = byStats(root, name, dirs, fastEntry);
+  if (byStat) return byStat;
   let version;
   let esbuildPackage;
   try {

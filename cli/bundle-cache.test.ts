@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ensureBundle, freshBundle, scopedName } from '../bin/bundle-cache.mjs';
+import { ensureBundle, freshBundle, freshByStats, scopedName } from '../bin/bundle-cache.mjs';
 import { failureKey, knownFailure } from '../bin/bundle-failures.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -234,4 +234,18 @@ test('a split bundle stats only its eager inputs at start; a lazy chunk whose no
   assert.ok(rebuilt.path && rebuilt.path !== built.path, `${rebuilt.path} vs ${built.path}`);
   await import(pathToFileURL(rebuilt.path).href);
   assert.equal((globalThis as { lazyRan?: string }).lazyRan, 'two');
+});
+
+test('freshByStats proves a bundle fresh by its stats alone: a touched input is "not proven", never re-hashed', async () => {
+  const entry = join(root, 'src', 'gw.ts');
+  await writeFile(entry, 'export const g: number = 1;\n');
+  const past = new Date('2024-01-01T00:00:00Z');
+  await utimes(entry, past, past);
+  const built = await ensureBundle(root, 'gateway-t', join('src', 'gw.ts'), [cache]);
+  assert.ok(built.path, built.error);
+  assert.equal(freshByStats(root, 'gateway-t', [cache]), built.path);
+  // The same bytes, a new mtime: only a re-hash (freshBundle's, the daemon's child's) can tell it is unchanged.
+  await writeFile(entry, 'export const g: number = 1;\n');
+  assert.equal(freshByStats(root, 'gateway-t', [cache]), undefined, 'no input read: not proven');
+  assert.equal(freshBundle(root, 'gateway-t', [cache]), built.path, 'the re-hash finds it unchanged');
 });

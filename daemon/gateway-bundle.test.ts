@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { buildInChild } from './gateway-bundle.ts';
+import { BUNDLE_LOG, buildInChild } from './gateway-bundle.ts';
 
 /** A package root whose node_modules holds only tsx (bundle-cache.mjs finds esbuild through it) and the cache. */
 async function root(files: Record<string, string>): Promise<string> {
@@ -74,4 +74,22 @@ test('a root the child cannot build from: every label gets its error, and the ca
   const out = await buildInChild('/nonexistent-cmesh-root', { 'gateway-a': 'a.ts', 'gateway-b': 'b.ts' }, { ...process.env, PATH: '' });
   assert.deepEqual(Object.keys(out).sort(), ['gateway-a', 'gateway-b']);
   for (const r of Object.values(out)) assert.equal(typeof r.error, 'string');
+});
+
+test('a child build is said in the log as it starts and ends, with what failed (bench/up.ts reads these lines)', async () => {
+  const dir = await root({ 'good.ts': 'export const a = 1;\n', 'bad.ts': 'export const = ;\n' });
+  try {
+    const lines: string[] = [];
+    await buildInChild(dir, { 'gateway-good': 'good.ts', 'gateway-bad': 'bad.ts' }, process.env, (l) => lines.push(l));
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.equal(lines[0], `${BUNDLE_LOG} checking gateway-good, gateway-bad in a child process (built if stale)`);
+    assert.match(lines[1]!, new RegExp(`^${BUNDLE_LOG} built gateway-good in \\d+ ms \\(failed: gateway-bad\\)$`));
+    // Again: the good one is found unchanged by the child, nothing is built.
+    lines.length = 0;
+    const again = await buildInChild(dir, { 'gateway-good': 'good.ts' }, process.env, (l) => lines.push(l));
+    assert.equal(again['gateway-good']?.built, false, JSON.stringify(again));
+    assert.match(lines[1]!, new RegExp(`^${BUNDLE_LOG} nothing built in \\d+ ms \\(unchanged: gateway-good\\)$`));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -1,12 +1,14 @@
-// The east-west gateway's esbuild bundles (init, supervisor, worker) as the daemon finds them: a fresh cached bundle
-// is found in the daemon (a stat check), a stale one is built in a short-lived child node process. Built in the
+// The east-west gateway's esbuild bundles (init, supervisor, worker) as the daemon finds them: a cached bundle whose
+// inputs' stats are unchanged is found in the daemon (stats only, no input read); anything else — inputs to re-hash
+// (a checkout touched them), a stale bundle to build — is done by a short-lived child node process. Built in the
 // daemon, esbuild's JS API, its output and the hashing of every input file stayed in the long-lived daemon's heap and
 // malloc arenas: a daemon whose start had to build them held ~10 MiB more RSS for its life (bench/RESULTS.md, rss
-// session 13), and every daemon of a new cmesh version builds them once.
+// session 13), and every daemon of a new cmesh version builds them once. The re-hash alone read the worker bundle's
+// ~200 inputs in the daemon, twice when it was stale (once for the label asked, once to list what else is stale).
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cacheDirs, freshBundle } from '../bin/bundle-cache.mjs';
+import { cacheDirs, freshByStats } from '../bin/bundle-cache.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** bin/bundle-cache.mjs on disk, for the child (the daemon's own copy is inside its bundle). */
@@ -14,25 +16,59 @@ const BUNDLE_CACHE = pathToFileURL(fileURLToPath(new URL('../bin/bundle-cache.mj
 /** A build of the three takes ~1 s; under a heavy load several. Past this, the child is killed and the build fails. */
 const BUILD_TIMEOUT_MS = 120_000;
 
-/** The child: builds the bundles named in argv (label, entry pairs) and prints `{ label: { path } | { error } }`. */
+/**
+ * The child: for each bundle named in argv (label, entry pairs), the full freshness check (re-hashing the inputs when
+ * their stats changed), else a build; prints `{ label: { path, built } | { error } }`.
+ */
 const CHILD = `
 const [url, root, ...pairs] = process.argv.slice(1);
-const { cacheDirs, ensureBundle } = await import(url);
+const { cacheDirs, ensureBundle, freshBundle } = await import(url);
+const dirs = cacheDirs(root, process.env);
 const out = {};
 const jobs = [];
 for (let i = 0; i < pairs.length; i += 2) {
   const label = pairs[i];
-  jobs.push(ensureBundle(root, label, pairs[i + 1], cacheDirs(root, process.env), { warn: () => undefined }).then((r) => { out[label] = r; }));
+  const fresh = freshBundle(root, label, dirs);
+  if (fresh !== undefined) out[label] = { path: fresh, built: false };
+  else jobs.push(ensureBundle(root, label, pairs[i + 1], dirs, { warn: () => undefined }).then((r) => { out[label] = r.path === undefined ? r : { ...r, built: true }; }));
 }
 await Promise.all(jobs);
 process.stdout.write(JSON.stringify(out));
 `;
 
-export type BundleResult = { path: string; error?: undefined } | { path?: undefined; error: string };
+/** The prefix of buildInChild's log lines (bench/up-daemon-builds.ts looks for it). */
+export const BUNDLE_LOG = 'east-west gateway bundles:';
 
-/** Runs the child for `jobs` (label → entry, relative to the root); resolves per label, never rejects. */
-export function buildInChild(root: string, jobs: Record<string, string>, env: NodeJS.ProcessEnv): Promise<Record<string, BundleResult>> {
+/** A bundle's path (`built`: the child built it, rather than finding it unchanged), or why it cannot be had. */
+export type BundleResult = { path: string; error?: undefined; built?: boolean } | { path?: undefined; error: string; built?: undefined };
+
+/**
+ * Runs the child for `jobs` (label → entry, relative to the root); resolves per label, never rejects. `log` gets one
+ * line as it starts and one as it ends: a daemon that built bundles keeps more RSS than one that found them, and
+ * bench/up.ts reads these lines to say which its figures come from.
+ */
+export function buildInChild(
+  root: string,
+  jobs: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+  log?: (line: string) => void,
+): Promise<Record<string, BundleResult>> {
   const labels = Object.keys(jobs);
+  const started = Date.now();
+  log?.(`${BUNDLE_LOG} checking ${labels.join(', ')} in a child process (built if stale)`);
+  return runChild(root, jobs, env, labels).then((out) => {
+    const ms = Date.now() - started;
+    const built = labels.filter((l) => out[l]?.built === true);
+    const unchanged = labels.filter((l) => out[l]?.built === false);
+    const failures = labels.filter((l) => out[l]?.error !== undefined);
+    const failed = failures.length > 0 ? ` (failed: ${failures.join(', ')})` : '';
+    if (built.length > 0) log?.(`${BUNDLE_LOG} built ${built.join(', ')} in ${ms} ms${unchanged.length > 0 ? ` (unchanged: ${unchanged.join(', ')})` : ''}${failed}`);
+    else log?.(`${BUNDLE_LOG} nothing built in ${ms} ms${unchanged.length > 0 ? ` (unchanged: ${unchanged.join(', ')})` : ''}${failed}`);
+    return out;
+  });
+}
+
+function runChild(root: string, jobs: Record<string, string>, env: NodeJS.ProcessEnv, labels: string[]): Promise<Record<string, BundleResult>> {
   const failed = (why: string) => Object.fromEntries(labels.map((l) => [l, { error: why }]));
   const argv = ['--input-type=module', '-e', CHILD, BUNDLE_CACHE, root, ...Object.entries(jobs).flat()];
   return new Promise((resolve) => {
@@ -66,22 +102,23 @@ export const GATEWAY_BUNDLES: Readonly<Record<string, string>> = {
 let building: Promise<Record<string, BundleResult>> | undefined;
 
 /**
- * The path of the gateway bundle `label` (GATEWAY_BUNDLES), fresh for the sources as they are now; built in a child
- * process when stale. `{ error }` when it cannot be had.
+ * The path of the gateway bundle `label` (GATEWAY_BUNDLES), fresh for the sources as they are now: proven by its
+ * inputs' stats in the daemon, else checked (and built when stale) in a child process (`log` hears of a child this
+ * call starts). `{ error }` when it cannot be had.
  */
-export async function gatewayBundle(label: string, env: NodeJS.ProcessEnv = process.env): Promise<BundleResult> {
+export async function gatewayBundle(label: string, env: NodeJS.ProcessEnv = process.env, log?: (line: string) => void): Promise<BundleResult> {
   const entry = GATEWAY_BUNDLES[label];
   if (entry === undefined) return { error: `no gateway bundle named ${label}` };
   const dirs = cacheDirs(ROOT, env);
-  const fresh = freshBundle(ROOT, label, dirs);
+  const fresh = freshByStats(ROOT, label, dirs);
   if (fresh !== undefined) return { path: fresh };
   if (building === undefined) {
-    const stale = Object.fromEntries(Object.entries(GATEWAY_BUNDLES).filter(([l]) => l === label || freshBundle(ROOT, l, dirs) === undefined));
-    building = buildInChild(ROOT, stale, env).finally(() => {
+    const stale = Object.fromEntries(Object.entries(GATEWAY_BUNDLES).filter(([l]) => l === label || freshByStats(ROOT, l, dirs) === undefined));
+    building = buildInChild(ROOT, stale, env, log).finally(() => {
       building = undefined;
     });
   }
   const result = (await building)[label];
   // Joined a child started for the others while this one was still fresh, or it changed since: one more build.
-  return result ?? (await buildInChild(ROOT, { [label]: entry }, env))[label]!;
+  return result ?? (await buildInChild(ROOT, { [label]: entry }, env, log))[label]!;
 }

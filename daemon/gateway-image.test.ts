@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { extract } from 'tar-stream';
 import type { BuildOptions, ContainerEngine } from './api/engine.ts';
-import { contentTag, ensureGatewayImage, ensureImageOf, gatewayImageInputs, linkedLibraries } from './gateway-image.ts';
+import { contentTag, ensureGatewayImage, ensureImageOf, gatewayImageInputs, IMAGE_LOG, linkedLibraries } from './gateway-image.ts';
 import { fromDisk } from './gateway-image-tag-cache.ts';
 
 const gc = ((): (() => void) => {
@@ -84,7 +84,7 @@ test('a missing image is built from a context holding the host node binary whole
   assert.ok(peak < node / 4, `${(peak / 2 ** 20).toFixed(1)} MiB of the context held at once (node is ${(node / 2 ** 20).toFixed(1)} MiB)`);
 });
 
-test("a build is followed by one full GC (the context's Buffers go now, not at V8's next one); a found image by none", async (t) => {
+test("a build is followed by one full GC (the context's Buffers go now, not at V8's next one) and logged; a found image by neither", async (t) => {
   const calls: string[] = [];
   const saved = Object.getOwnPropertyDescriptor(globalThis, 'gc');
   Object.defineProperty(globalThis, 'gc', { value: () => calls.push('gc'), configurable: true, writable: true });
@@ -98,15 +98,22 @@ test("a build is followed by one full GC (the context's Buffers go now, not at V
       yield { kind: 'done' as const, imageId: 'sha256:built' };
     },
   } as unknown as ContainerEngine;
-  assert.equal(await ensureImageOf({ engine, env: {} }, inputs), inputs.tag);
+  const lines: string[] = [];
+  const log = (l: string) => lines.push(l);
+  assert.equal(await ensureImageOf({ engine, env: {}, log }, inputs), inputs.tag);
   await new Promise((r) => setImmediate(r));
   assert.equal(calls.filter((c) => c === 'gc').length, 1, `after the build: ${calls.join(' ')}`);
   assert.equal(calls.at(-1), 'gc', 'after the context was read');
+  // The daemon's log says it built (bench/up.ts tells its RSS figures apart by these lines).
+  assert.equal(lines[0], `${IMAGE_LOG} building ${inputs.tag} (the engine lacks it)`);
+  assert.match(lines[1] ?? '', new RegExp(`^${IMAGE_LOG} built ${inputs.tag} in \\d+ ms$`));
   present = true;
   calls.length = 0;
-  assert.equal(await ensureImageOf({ engine, env: {} }, inputs), inputs.tag);
+  lines.length = 0;
+  assert.equal(await ensureImageOf({ engine, env: {}, log }, inputs), inputs.tag);
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(calls, [], 'a found image: no GC');
+  assert.ok(!lines.some((l) => l.startsWith(IMAGE_LOG)), `a found image is not said to be built: ${lines.join('; ')}`);
 });
 
 test('identity: a new host node or supervisor keeps it (another tag); a salt changes it; so does a base image', { skip: process.platform !== 'linux' && 'needs ldd' }, async (t) => {

@@ -161,7 +161,8 @@ export interface GatewayImageInputs {
 /** The image's content tag, without looking at the engine's images: milliseconds with the tag cache. */
 export async function gatewayImageInputs(o: GatewayImageOptions): Promise<GatewayImageInputs> {
   const env = o.env ?? process.env;
-  const built = await gatewayBundle('gateway-init', env);
+  // The first caller of a daemon's life: it starts the one child that builds every stale gateway bundle.
+  const built = await gatewayBundle('gateway-init', env, o.log);
   if (built.error !== undefined) {
     throw new CmeshError('CMESH_E_BUILD_FAILED', `cannot bundle the east-west gateway init: ${built.error}`, { hint: 'this is a bug in cmesh if the sources are unchanged' });
   }
@@ -196,6 +197,9 @@ export async function identityOf(files: ContextFile[], baseId: string | undefine
   return `${prefix}${(await contentTag(kept, baseId)).slice(GATEWAY_REPO.length + 1)}`;
 }
 
+/** The prefix of ensureImageOf's log lines about a build (bench/up-daemon-builds.ts looks for it). */
+export const IMAGE_LOG = 'east-west gateway image:';
+
 /** Builds the image from its inputs when the engine lacks it; resolves to its tag once the engine has it. */
 export async function ensureImageOf(o: GatewayImageOptions, inputs: GatewayImageInputs): Promise<string> {
   const { tag, files } = inputs;
@@ -208,9 +212,15 @@ export async function ensureImageOf(o: GatewayImageOptions, inputs: GatewayImage
     return tag;
   }
   const labels = { ...GATEWAY_IMAGE_LABELS };
+  // Said in the daemon's log: a daemon that built its image holds more RSS after it (bench/up.ts reports it).
+  const started = Date.now();
+  o.log?.(`${IMAGE_LOG} building ${tag} (the engine lacks it)`);
   try {
     for await (const p of o.engine.buildImage({ context: tarOf(files), dockerfile: 'Dockerfile', tags: [tag], labels, ...(o.signal ? { signal: o.signal } : {}) })) {
-      if (p.kind === 'done') return tag;
+      if (p.kind === 'done') {
+        o.log?.(`${IMAGE_LOG} built ${tag} in ${Date.now() - started} ms`);
+        return tag;
+      }
     }
   } finally {
     // Once the call has let go of the stream (a turn later), not at V8's next full GC: see collectContextGarbage.
