@@ -19,7 +19,8 @@ const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(
 const RESPONSE = ['x-served-by', 'host-abc', 'x-replica', 'echo#1', 'content-type', 'text/plain; charset=utf-8', 'content-length', '1024', 'Date', 'Fri, 04 Dec 2026 22:00:00 GMT', 'Connection', 'keep-alive', 'Keep-Alive', 'timeout=5'];
 const REQUEST = ['Host', '127.0.0.1:40000', 'Connection', 'keep-alive'];
 const fields = which === 'response' ? RESPONSE : REQUEST;
-const src = Buffer.from(`OK\n${fields.join('\n')}`, 'latin1');
+// node's own latin1 cut (what Buffer#toString('latin1') ends in), undeclared in @types/node.
+const src = Buffer.from(`OK\n${fields.join('\n')}`, 'latin1') as Buffer & { latin1Slice(start: number, end: number): string };
 const spans: [number, number][] = [];
 let at = 3;
 for (const f of fields) {
