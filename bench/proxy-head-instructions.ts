@@ -1,5 +1,5 @@
-// The proxy's head scans alone, for callgrind: N response heads through a checkout's clientResponseHead (the echo
-// replica's 7 fields, as bench/proxy-instructions.ts's replicas send them) or N request heads through its
+// The proxy's head scans alone, for callgrind: N response heads through a checkout's clientResponseHead (7 fields: the
+// six of the echo replica's /bytes answer that bench/proxy-instructions.ts loads, plus x-replica) or N request heads through its
 // prepareRequest (node's http.get fields: Host, Connection), each field a fresh string cut from a buffer as node's
 // parser hands them over. Per head = (instr(N2) − instr(N1)) ÷ (N2 − N1) of two runs.
 // Usage: valgrind --tool=callgrind node --max-semi-space-size=1 --import tsx bench/proxy-head-instructions.ts
