@@ -1,7 +1,8 @@
 // Instructions and GC per request, the daemon path beside the node floor: a measure the host's load cannot bend
 // (time per request swings ±20 % between runs here; instruction counts do not).
 // Usage: npx tsx bench/proxy-instructions.ts [--windows N] [--requests N] [--warmup N] [--connections N]
-//   [--pool round-robin|service] [--without metrics,defaults] [--v8-flags "…"] [--json]
+//   [--pool round-robin|service] [--without metrics,defaults] [--v8-flags "…"] [--keep] [--json]
+// --keep leaves the callgrind dumps (one a window, `<path>.callgrind.<n>`) for callgrind_annotate and prints their dir.
 // Both paths run under `valgrind --tool=callgrind --smc-check=all-non-file` (V8's JIT on) with the daemon's V8 flags
 // and --trace-gc-nvp, over the same 3 node echo replicas: the daemon path is bench/proxy-daemon-path.ts (this tree's
 // proxy wired to DaemonMetrics as the daemon wires it, GC-duration observer included, over the product's ServicePool
@@ -28,7 +29,7 @@ import { PATH } from './proxy-peers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const USAGE = `usage: npx tsx bench/proxy-instructions.ts [--windows N] [--requests N] [--warmup N] [--connections N]
-  [--pool round-robin|service] [--without metrics,defaults] [--v8-flags "…"] [--json]`;
+  [--pool round-robin|service] [--without metrics,defaults] [--v8-flags "…"] [--keep] [--json]`;
 const opts = benchArgs(USAGE, {
   windows: { type: 'number' },
   requests: { type: 'number' },
@@ -40,6 +41,7 @@ const opts = benchArgs(USAGE, {
   // Replaces the daemon's V8 flags (DAEMON_V8_FLAGS) on both paths, as bench/proxy.ts --product's floor follows them:
   // e.g. "--max-semi-space-size=8" to weigh a young-generation size ("" for node's defaults).
   'v8-flags': { type: 'string' },
+  keep: { type: 'boolean' },
   json: { type: 'boolean' },
 });
 
@@ -236,7 +238,8 @@ async function main(): Promise<void> {
   } finally {
     for (const c of children) c.kill('SIGTERM');
     // Each dump holds the whole call graph (MBs); the figures are printed.
-    rmSync(dir, { recursive: true, force: true });
+    if (opts.keep === true) console.error(`callgrind dumps kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -176,6 +176,23 @@ describe('ServicePool', () => {
     assert.equal(pool.row().replicas[0]!.inFlight, 1);
   });
 
+  it("another pool's Upstream (same id, same generation) reports by id here, never through its own references", () => {
+    const a = makePool(1).pool;
+    const b = makePool(1).pool;
+    healthyAll(a, 1);
+    healthyAll(b, 1);
+    const u = a.pick()!;
+    b.onStart(u);
+    b.onResult(u, 3, 'ok');
+    assert.equal(b.row().replicas[0]!.requests, 1);
+    assert.equal(a.row().replicas[0]!.requests, 0);
+    // A plain object that merely has the same fields is not taken for this pool's own Upstream either.
+    const lookalike = { ...u, owner: {} };
+    b.onResult(lookalike, 3, 'ok');
+    assert.equal(b.row().replicas[0]!.requests, 2);
+    assert.equal(a.row().replicas[0]!.requests, 0);
+  });
+
   it('without active checks, running replicas serve and ejections end on their own', () => {
     const { pool, clock } = makePool(2, { activeChecks: false });
     assert.deepEqual([...picked(pool)].sort(), ['web#1', 'web#2']);

@@ -7,6 +7,9 @@ import * as H from './header-names.ts';
 test('headerKind classifies the names the proxy acts on, in any case', () => {
   const cases: [string, number][] = [
     ['Connection', H.H_CONNECTION],
+    // Neither of the two spellings compared first (lower and Title-Case): the case-insensitive loop decides.
+    ['CoNnEcTiOn', H.H_CONNECTION],
+    ['content-LENGTH', H.H_CONTENT_LENGTH],
     ['KEEP-ALIVE', H.H_KEEP_ALIVE],
     ['Transfer-Encoding', H.H_TRANSFER_ENCODING],
     ['expect', H.H_EXPECT],
@@ -30,7 +33,7 @@ test('headerKind classifies the names the proxy acts on, in any case', () => {
 });
 
 test('headerKind passes every other name, including near misses of the same length and first letter', () => {
-  for (const name of ['', 'Date', 'Content-Type', 'Cookie', 'hosts', 'hos', 'Connectiom', 'Keep-Alivf', 'Content-Lengtx', 'x-forwarded-fox', 'Tf', 'Accept', 'Exspect', 'Ḧost', '4ost', 'x'.repeat(200)]) {
+  for (const name of ['', 'Date', 'Content-Type', 'Cookie', 'hosts', 'hos', 'Connectiom', 'Keep-Alivf', 'Content-Lengtx', 'Content-Lxngth', 'x-forwarded-fox', 'Tf', 'Accept', 'Exspect', 'Ḧost', '4ost', 'x'.repeat(200)]) {
     assert.equal(H.headerKind(name), H.H_OTHER, name);
   }
 });

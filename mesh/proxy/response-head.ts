@@ -24,7 +24,8 @@ export function clientResponseHead(status: number, reason: string, raw: readonly
   facts.chunked = false;
   facts.keepAliveTimeout = -1;
   let named: Set<string> | undefined;
-  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
+  // `+`, not template literals: see request-head.ts.
+  let head = statusLine(status, reason);
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
@@ -37,9 +38,24 @@ export function clientResponseHead(status: number, reason: string, raw: readonly
       // Forwarding and request-only names pass in a response.
       if (isHopByHop(kind)) continue;
     }
-    head += `${name}: ${value}\r\n`;
+    head += name + ': ' + value + '\r\n';
   }
   return named === undefined ? head : dropNamedLines(head, named);
+}
+
+/** A replica answers the same status line response after response: the last one built is kept (flat, reused). */
+let lastStatus = -1;
+let lastReason = '';
+let lastLine = '';
+
+/** `HTTP/1.1 <status> <reason>` and its line end. */
+export function statusLine(status: number, reason: string): string {
+  if (status !== lastStatus || reason !== lastReason) {
+    lastStatus = status;
+    lastReason = reason;
+    lastLine = 'HTTP/1.1 ' + status + ' ' + reason + '\r\n';
+  }
+  return lastLine;
 }
 
 /** A replica repeats the same hint on every response: the last one read is remembered. */

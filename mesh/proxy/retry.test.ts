@@ -5,7 +5,8 @@ import { describe, test } from 'node:test';
 import { request } from 'undici';
 import type { PickContext } from '../balancer/types.ts';
 import type { Upstream } from '../upstream-pool.ts';
-import { HEADERS_TIMEOUT, RetryBudget, classifyError, nextAfterFailure, retryDecision } from './retry.ts';
+import { METHODS } from './llhttp.ts';
+import { HEADERS_TIMEOUT, RetryBudget, classifyError, isReplaySafe, nextAfterFailure, retryDecision } from './retry.ts';
 import { TestPool, describeEachReadPath, startProxy, startUpstream } from './testing.ts';
 
 const DEAD: Upstream = { id: 'web#dead', host: '127.0.0.1', port: 1 };
@@ -26,6 +27,17 @@ function resetter(id: string) {
 }
 
 describe('retry policy', { timeout: 30_000 }, () => {
+  test("replay-safe: RFC 9110's idempotent methods, as llhttp names them or not; anything else only with an Idempotency-Key", () => {
+    const idempotent = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'];
+    for (const m of idempotent) assert.ok(METHODS.includes(m), m);
+    // Every method the parser knows, and the same names built at run time (not the parser's string objects).
+    for (const m of [...METHODS, ...idempotent.map((x) => [...x].join(''))]) {
+      assert.equal(isReplaySafe(m, false), idempotent.includes(m), m);
+      assert.equal(isReplaySafe(m, true), true, m);
+    }
+    assert.equal(isReplaySafe('get', false), false);
+  });
+
   test('failovers are capped at the pool size (at least 2, at most 8); the pool is asked only for a failover', () => {
     const base = { replaySafe: true, bodyReplayable: true, retriesUsed: 0, retriesAllowed: 2 };
     const notSent = { phase: 'not-sent' as const, outcome: 'connect-error' as const, code: 'ECONNREFUSED' };

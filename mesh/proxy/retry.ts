@@ -2,15 +2,26 @@
 
 import type { AttemptOutcome } from '../upstream-pool.ts';
 
-/** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
 /**
- * Idempotent by method, or a client that sends an Idempotency-Key (draft-ietf-httpapi-idempotency-key-header)
- * has told us a replay is safe; Go's net/http makes the same exception.
+ * Idempotent by method (RFC 9110 §9.2.2: repeating it has the effect of one request), or a client that sends an
+ * Idempotency-Key (draft-ietf-httpapi-idempotency-key-header) has told us a replay is safe; Go's net/http makes the
+ * same exception.
  */
 export function isReplaySafe(method: string, idempotencyKey: boolean): boolean {
-  return idempotencyKey || IDEMPOTENT.has(method);
+  if (idempotencyKey) return true;
+  // Compared, not a Set lookup (hashing per request): the method names come from llhttp's table, so each compare
+  // of these constants is one of identical strings.
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+    case 'OPTIONS':
+    case 'PUT':
+    case 'DELETE':
+    case 'TRACE':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** Where in the exchange an attempt failed; decides what the upstream can have seen. */
