@@ -195,7 +195,8 @@ export async function containerLogs(id: string): Promise<string> {
   return stdout + stderr;
 }
 
-async function idsOf(kind: 'container' | 'network' | 'volume' | 'image', filter: string): Promise<string[]> {
+/** Ids of the engine objects of `kind` that match a `docker … --filter` expression. */
+export async function idsOf(kind: 'container' | 'network' | 'volume' | 'image', filter: string): Promise<string[]> {
   const args =
     kind === 'container'
       ? ['ps', '-aq', '--filter', filter]
@@ -228,31 +229,6 @@ export async function cleanup(runId: string): Promise<void> {
     }
   }
   if (errors.length > 0) throw new AggregateError(errors, `cleanup of test run ${runId} failed`);
-}
-
-/**
- * Force-removes what cmesh made for these projects with only its own labels (`dev.cmesh.project`): an east-west
- * gateway, project networks and volumes. `cleanup(runId)` cannot find those once the run's labelled containers are
- * gone, e.g. after a `down` that timed out. Pass only projects named with this run's id.
- */
-export async function cleanupCmeshProjects(projects: readonly string[]): Promise<void> {
-  const errors: unknown[] = [];
-  for (const project of projects) {
-    const filter = `label=dev.cmesh.project=${project}`;
-    for (const [kind, remove] of [
-      ['container', ['rm', '-f', '-v']],
-      ['network', ['network', 'rm']],
-      ['volume', ['volume', 'rm', '-f']],
-    ] as const) {
-      try {
-        const ids = await idsOf(kind, filter);
-        if (ids.length > 0) await run([...remove, ...ids], { timeoutMs: 60_000 });
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  }
-  if (errors.length > 0) throw new AggregateError(errors, `cleanup of cmesh projects ${projects.join(', ')} failed`);
 }
 
 /** Polls `url` until it answers 200 (each attempt bounded to 1 s); throws with the last failure after timeoutMs. */
