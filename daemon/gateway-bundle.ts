@@ -61,9 +61,11 @@ export function buildInChild(
     const built = labels.filter((l) => out[l]?.built === true);
     const unchanged = labels.filter((l) => out[l]?.built === false);
     const failures = labels.filter((l) => out[l]?.error !== undefined);
-    const failed = failures.length > 0 ? ` (failed: ${failures.join(', ')})` : '';
-    if (built.length > 0) log?.(`${BUNDLE_LOG} built ${built.join(', ')} in ${ms} ms${unchanged.length > 0 ? ` (unchanged: ${unchanged.join(', ')})` : ''}${failed}`);
-    else log?.(`${BUNDLE_LOG} nothing built in ${ms} ms${unchanged.length > 0 ? ` (unchanged: ${unchanged.join(', ')})` : ''}${failed}`);
+    const suffix =
+      (unchanged.length > 0 ? ` (unchanged: ${unchanged.join(', ')})` : '') +
+      (failures.length > 0 ? ` (failed: ${failures.join(', ')})` : '');
+    const what = built.length > 0 ? `built ${built.join(', ')}` : 'nothing built';
+    log?.(`${BUNDLE_LOG} ${what} in ${ms} ms${suffix}`);
     return out;
   });
 }

@@ -4,7 +4,8 @@ import type { Readable } from 'node:stream';
 import type { ContainerOptions } from './container-options.ts';
 import type { AttachOptions, ExecIoSpec, IoSession } from './engine-io.ts';
 import type { BuildOptions, BuildProgress, ImageInfo, ImageSummary, PullOptions, PullProgress } from './engine-images.ts';
-import type { HealthcheckSpec, IpamSpec, ServiceNetwork, VolumeMount } from './project.ts';
+import type { NetworkCreateSpec, NetworkInfo, VolumeCreateSpec, VolumeInfo } from './engine-storage.ts';
+import type { HealthcheckSpec, ServiceNetwork, VolumeMount } from './project.ts';
 
 // The image side of the port lives in engine-images.ts; re-exported so `engine.ts` stays the one name to import.
 export {
@@ -18,6 +19,8 @@ export {
   type PullProgress,
   type RegistryAuth,
 } from './engine-images.ts';
+// Networks and volumes likewise.
+export type { NetworkCreateSpec, NetworkInfo, VolumeCreateSpec, VolumeInfo } from './engine-storage.ts';
 
 export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 export type ContainerHealth = 'none' | 'starting' | 'healthy' | 'unhealthy';
@@ -114,36 +117,6 @@ export interface ContainerCreateSpec {
   autoRemove?: boolean;
   /** The service's engine-level options, namespace references already resolved to container names. */
   options?: ContainerOptions;
-}
-
-export interface NetworkInfo {
-  id: string;
-  name: string;
-  labels: Record<string, string>;
-}
-
-export interface NetworkCreateSpec {
-  name: string;
-  driver?: string;
-  internal?: boolean;
-  labels: Record<string, string>;
-  driverOpts?: Record<string, string>;
-  attachable?: boolean;
-  enableIpv6?: boolean;
-  enableIpv4?: boolean;
-  ipam?: IpamSpec;
-}
-
-export interface VolumeInfo {
-  name: string;
-  labels: Record<string, string>;
-}
-
-export interface VolumeCreateSpec {
-  name: string;
-  driver?: string;
-  labels: Record<string, string>;
-  driverOpts?: Record<string, string>;
 }
 
 /** A container's processes as `ps` inside it sees them (`docker top`): column titles and one row per process. */

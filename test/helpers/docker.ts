@@ -195,8 +195,10 @@ export async function containerLogs(id: string): Promise<string> {
   return stdout + stderr;
 }
 
+type EngineKind = 'container' | 'network' | 'volume' | 'image';
+
 /** Ids of the engine objects of `kind` that match a `docker … --filter` expression. */
-export async function idsOf(kind: 'container' | 'network' | 'volume' | 'image', filter: string): Promise<string[]> {
+export async function idsOf(kind: EngineKind, filter: string): Promise<string[]> {
   const args =
     kind === 'container'
       ? ['ps', '-aq', '--filter', filter]
@@ -207,46 +209,37 @@ export async function idsOf(kind: 'container' | 'network' | 'volume' | 'image', 
   return [...new Set(out.split('\n').filter(Boolean))];
 }
 
+const FORCE_REMOVE: Record<EngineKind, string[]> = {
+  container: ['rm', '-f', '-v'],
+  network: ['network', 'rm'],
+  volume: ['volume', 'rm', '-f'],
+  image: ['rmi', '-f'],
+};
+
+/**
+ * Force-removes the objects of each kind that match `filter`, kinds in the order given (containers before the
+ * networks and volumes they hold). Tries every kind even when one fails and returns the failures.
+ */
+export async function removeMatching(filter: string, kinds: readonly EngineKind[]): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  for (const kind of kinds) {
+    try {
+      const ids = await idsOf(kind, filter);
+      if (ids.length > 0) await run([...FORCE_REMOVE[kind], ...ids], { timeoutMs: 60_000 });
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  return errors;
+}
+
 /**
  * Force-removes every container, network, volume and image labelled with this run id. Call it from `after` or a
  * `finally`; it tries every kind even when one fails, then throws the collected failures.
  */
 export async function cleanup(runId: string): Promise<void> {
-  const filter = `label=${RUN_LABEL}=${runId}`;
-  const errors: unknown[] = [];
-  const steps: ['container' | 'network' | 'volume' | 'image', string[]][] = [
-    ['container', ['rm', '-f', '-v']],
-    ['network', ['network', 'rm']],
-    ['volume', ['volume', 'rm', '-f']],
-    ['image', ['rmi', '-f']],
-  ];
-  for (const [kind, remove] of steps) {
-    try {
-      const ids = await idsOf(kind, filter);
-      if (ids.length > 0) await run([...remove, ...ids], { timeoutMs: 60_000 });
-    } catch (error) {
-      errors.push(error);
-    }
-  }
+  const errors = await removeMatching(`label=${RUN_LABEL}=${runId}`, ['container', 'network', 'volume', 'image']);
   if (errors.length > 0) throw new AggregateError(errors, `cleanup of test run ${runId} failed`);
-}
-
-/** Polls `url` until it answers 200 (each attempt bounded to 1 s); throws with the last failure after timeoutMs. */
-export async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no attempt';
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-      last = `status ${res.status}`;
-    } catch (error) {
-      last = error instanceof Error ? `${error.message}${error.cause ? ` (${String(error.cause)})` : ''}` : String(error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs}ms: ${last}`);
 }
 
 let baseImages: Promise<void> | undefined;
