@@ -35,10 +35,12 @@ flock -w 300 9 || die "timed out waiting for another build-base-images run"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/cmesh-base.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
-# sha256 over the given files' contents and paths, plus the recipe and this script.
+# sha256 over the given host files' contents and paths, plus the recipe and this script by content and relative path
+# only: another checkout of the same tree (a clean clone, a worktree) is the same input and must not rebuild.
 inputs_hash() {
   {
-    sha256sum "$SELF" "$@"
+    sha256sum < "$SELF"
+    sha256sum "$@"
     (cd "$RECIPES" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
   } | sha256sum | cut -d' ' -f1
 }
