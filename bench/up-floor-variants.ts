@@ -30,6 +30,10 @@ export const VARIANTS: FloorVariant[] = [
   { ...FLOOR, name: 'cap2-every50', cadenceMs: 50, cadence: 'from-start', probeCap: 2 },
   { ...FLOOR, name: 'cap4-every100', cadenceMs: 100, cadence: 'from-start', probeCap: 4 },
   { ...FLOOR, name: 'after-starts', probesAfterStarts: true },
+  { ...FLOOR, name: 'unpublished', publish: false },
+  { ...FLOOR, name: 'noinit', init: false },
+  { ...FLOOR, name: 'unpub-noinit', publish: false, init: false },
+  { ...FLOOR, name: 'net-beside', networkBeside: true },
 ];
 
 const loadavg = async (): Promise<string> => (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
@@ -63,13 +67,13 @@ async function main(): Promise<void> {
     const whole = median(runs.map((r) => r.wholeMs));
     // Paired: each round's variant ÷ the same round's floor, so drift between rounds cancels.
     const paired = median(runs.map((r, i) => r.wholeMs / (out.get('floor')?.[i]?.wholeMs ?? Number.NaN)));
-    return { name: v.name, wholeMs: runs.map((r) => Math.round(r.wholeMs)), medianMs: Math.round(whole), lastStartMedianMs: Math.round(median(runs.map((r) => r.lastStartMs))), execsMedian: median(runs.map((r) => r.execs)), vsFloor: Number((whole / floor).toFixed(2)), pairedVsFloor: Number(paired.toFixed(2)) };
+    return { name: v.name, wholeMs: runs.map((r) => Math.round(r.wholeMs)), medianMs: Math.round(whole), lastStartMedianMs: Math.round(median(runs.map((r) => r.lastStartMs))), lastStartAskedMs: runs.map((r) => Math.round(r.lastStartAskedMs)), lastStartAskedMedianMs: Math.round(median(runs.map((r) => r.lastStartAskedMs))), execsMedian: median(runs.map((r) => r.execs)), vsFloor: Number((whole / floor).toFixed(2)), pairedVsFloor: Number(paired.toFixed(2)) };
   });
   const load = `${loadBefore} → ${await loadavg()}`;
   if (opts.json) process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), load, reps, rows }, null, 2)}\n`);
   else {
     process.stdout.write(`date ${new Date().toISOString()}  load ${load}  reps ${reps}\n`);
-    for (const r of rows) process.stdout.write(`${r.name.padEnd(13)} median ${r.medianMs} ms ${JSON.stringify(r.wholeMs)}  last start ${r.lastStartMedianMs} ms  execs ${r.execsMedian}  ÷ floor ${r.vsFloor}× (paired per round ${r.pairedVsFloor}×)\n`);
+    for (const r of rows) process.stdout.write(`${r.name.padEnd(13)} median ${r.medianMs} ms ${JSON.stringify(r.wholeMs)}  last start ${r.lastStartMedianMs} ms  last start asked ${r.lastStartAskedMedianMs} ms ${JSON.stringify(r.lastStartAskedMs)}  execs ${r.execsMedian}  ÷ floor ${r.vsFloor}× (paired per round ${r.pairedVsFloor}×)\n`);
   }
 }
 
