@@ -26,6 +26,26 @@ const REPS = opts.reps || 1;
 const ENGINE_SOCKET = '/var/run/docker.sock';
 const REQUEST_LINE = /(?:^|\r\n)(GET|POST|PUT|DELETE|HEAD) (\S+) HTTP\/1\.[01]\r\n/g;
 
+/** CPU ms (user + system, and of reaped children) a process has used so far; 0 when it is gone. */
+async function cpuMs(pid: number | undefined): Promise<number> {
+  if (!pid) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime, stime, cutime, cstime: fields 14–17 of stat, 12–15 after the command's closing parenthesis.
+  return [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i] ?? 0), 0) * 10;
+}
+
+async function pidOf(name: string): Promise<number | undefined> {
+  const out = await new Promise<string>((r) => {
+    const c = spawn('pgrep', ['-x', name]);
+    let text = '';
+    c.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    c.on('close', () => r(text));
+  });
+  const pid = Number(out.split('\n')[0]);
+  return Number.isFinite(pid) && pid > 0 ? pid : undefined;
+}
+
 interface Call {
   at: number;
   what: string;
@@ -91,7 +111,10 @@ async function main(): Promise<void> {
   const labels = { [TEST_LABEL]: 'true', [RUN_LABEL]: runId };
   const engine = createDockerEngine({ host: `unix://${sock}` });
   const load = async () => (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-  const rows: { who: string; total: number; ms: number; startsAskedMs: number; kinds: Map<string, number>; timeline: Call[]; t0: number }[] = [];
+  const rows: { who: string; total: number; ms: number; startsAskedMs: number; cpu: string; kinds: Map<string, number>; timeline: Call[]; t0: number }[] = [];
+  const dockerd = await pidOf('dockerd');
+  const containerd = await pidOf('containerd');
+  const daemonPid = async (who: string) => Number(await readFile(join(checkouts[who]!.home, 'daemon.pid'), 'utf8').catch(() => '')) || undefined;
   try {
     const image = await buildFixtureImage('echo');
     const ctx = { work, runId, labels, engine, cmesh: async () => 0, compose: async () => 0, composeHealthy: async () => {}, log: () => {} };
@@ -111,6 +134,8 @@ async function main(): Promise<void> {
       for (const who of all.map((_, j) => all[(i + j) % all.length]!)) {
         await new Promise((r) => setTimeout(r, 300)); // the previous down's stragglers (event streams) settle
         const from = calls.length;
+        const client = who === 'floor' ? process.pid : await daemonPid(who);
+        const cpu0 = await Promise.all([dockerd, containerd, client].map(cpuMs));
         const t0 = Date.now();
         let ms: number;
         if (who !== 'floor') {
@@ -123,8 +148,10 @@ async function main(): Promise<void> {
           ms = (await run).wholeMs;
         }
         const mine = calls.slice(from).filter((c) => c.at <= t0 + ms);
+        const cpu1 = await Promise.all([dockerd, containerd, client].map(cpuMs));
+        const cpu = `dockerd ${cpu1[0]! - cpu0[0]!} ms, containerd ${cpu1[1]! - cpu0[1]!} ms, ${who === 'floor' ? 'bench process' : 'daemon'} ${cpu1[2]! - cpu0[2]!} ms`;
         const startsAskedMs = (mine.filter((c) => c.what === 'POST /containers/{id}/start').at(-1)?.at ?? Number.NaN) - t0;
-        rows.push({ who, total: mine.length, ms: Math.round(ms), startsAskedMs, kinds: tally(mine), timeline: mine, t0 });
+        rows.push({ who, total: mine.length, ms: Math.round(ms), startsAskedMs, cpu, kinds: tally(mine), timeline: mine, t0 });
         if (who !== 'floor') await done(cli(down(who), who));
       }
     }
@@ -138,7 +165,7 @@ async function main(): Promise<void> {
     await rm(homeA, { recursive: true, force: true });
   }
   for (const r of rows) {
-    process.stdout.write(`${r.who}: ${r.total} engine calls up to the verdict (${r.ms} ms; last start asked at ${r.startsAskedMs} ms)\n`);
+    process.stdout.write(`${r.who}: ${r.total} engine calls up to the verdict (${r.ms} ms; last start asked at ${r.startsAskedMs} ms; CPU ${r.cpu})\n`);
     for (const [k, n] of r.kinds) process.stdout.write(`  ${String(n).padStart(4)}  ${k}\n`);
     if (opts.timeline) for (const c of r.timeline) process.stdout.write(`    ${String(c.at - r.t0).padStart(6)} ms  ${c.what}\n`);
   }
