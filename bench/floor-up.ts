@@ -30,7 +30,7 @@ export interface FloorVariant {
   publish?: boolean;
   /** false: no docker-init as PID 1 (compose's default; cmesh's default is true). */
   init?: boolean;
-  /** The network created beside the creates, each start waiting for it (cmesh since early-networks.ts). */
+  /** The network created beside the creates, each start waiting for it (tried for cmesh in session 15: not kept). */
   networkBeside?: boolean;
 }
 
