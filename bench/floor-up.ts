@@ -26,6 +26,12 @@ export interface FloorVariant {
   probesAfterStarts: boolean;
   /** Ready when the test passes by exec (the probe floor, default), or when Docker's own healthcheck says healthy. */
   ready?: 'exec-probe' | 'docker-health';
+  /** false: port 3000 not published on the host (compose's `expose`: no docker-proxy, no DNAT rule per start). */
+  publish?: boolean;
+  /** false: no docker-init as PID 1 (compose's default; cmesh's default is true). */
+  init?: boolean;
+  /** The network created beside the creates, each start waiting for it (tried for cmesh in session 15: not kept). */
+  networkBeside?: boolean;
 }
 
 /** bench (a)'s probe floor: 9 created and started at once, each probed by exec 20 ms after its last failed probe. */
@@ -53,6 +59,8 @@ function pool(size: number): <T>(work: () => Promise<T>) => Promise<T> {
 export interface VariantRun {
   wholeMs: number;
   lastStartMs: number;
+  /** When the last start was asked of the engine: the network and the creates before it (what networkBeside moves). */
+  lastStartAskedMs: number;
   execs: number;
 }
 
@@ -63,6 +71,7 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
   const execSlot = pool(Number.isFinite(v.probeCap) ? v.probeCap : COUNT);
   let execs = 0;
   let lastStart = 0;
+  let lastStartAsked = 0;
   let startsLeft = COUNT;
   let allStarted: () => void = () => undefined;
   const startsDone = new Promise<void>((r) => (allStarted = r));
@@ -73,16 +82,19 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
       image,
       env: { SHUTDOWN_GRACE_MS: '200' },
       labels,
-      ports: [{ containerPort: 3000, protocol: 'tcp' }],
+      ports: v.publish === false ? [] : [{ containerPort: 3000, protocol: 'tcp' }],
       healthcheck: HEALTH,
       mounts: [],
       networks: v.userNetwork ? [{ name: network, aliases: [] }] : [],
-      init: true,
+      init: v.init !== false,
     });
     ids.push(id);
     return id;
   };
+  let networkMade: Promise<unknown> = Promise.resolve();
   const start = async (id: string): Promise<void> => {
+    await networkMade;
+    lastStartAsked = performance.now() - t0;
     await engine.startContainer(id);
     lastStart = performance.now() - t0;
     if (--startsLeft === 0) allStarted();
@@ -101,7 +113,9 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
     }
   };
   try {
-    if (v.userNetwork) await engine.createNetwork({ name: network, labels });
+    if (v.userNetwork) networkMade = engine.createNetwork({ name: network, labels });
+    networkMade.catch(() => undefined); // awaited by every start, and below
+    if (!v.networkBeside) await networkMade;
     const idx = Array.from({ length: COUNT }, (_, i) => i);
     if (v.phased) {
       const created = await Promise.all(idx.map((i) => slot(() => create(i))));
@@ -113,13 +127,14 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
         return id;
       }))));
     }
+    await networkMade;
     while (v.ready === 'docker-health') {
       const all = await engine.listContainers({ labels, all: true });
       if (all.filter((c) => ids.includes(c.id) && c.health === 'healthy').length === ids.length) break;
       if (performance.now() - t0 > 120_000) throw new Error(`floor variant ${v.name}: containers not healthy within 120 s`);
       await sleep(50);
     }
-    return { wholeMs: performance.now() - t0, lastStartMs: lastStart, execs };
+    return { wholeMs: performance.now() - t0, lastStartMs: lastStart, lastStartAskedMs: lastStartAsked, execs };
   } finally {
     await Promise.all(ids.map((id) => engine.removeContainer(id, { force: true })));
     if (v.userNetwork) await engine.removeNetwork(network).catch(() => undefined);

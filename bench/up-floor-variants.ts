@@ -13,7 +13,7 @@
 // Usage: npx tsx bench/up-floor-variants.ts [--reps N] [--only name,name] [--json]   (default 3 reps, all variants)
 // Local images only (fixtures/docker/echo); everything labelled dev.cmesh.test=true plus a run label, removed at the end.
 
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { buildFixtureImage, cleanup, newRunId, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
 import { benchArgs, usageError } from './args.ts';
@@ -30,7 +30,26 @@ export const VARIANTS: FloorVariant[] = [
   { ...FLOOR, name: 'cap2-every50', cadenceMs: 50, cadence: 'from-start', probeCap: 2 },
   { ...FLOOR, name: 'cap4-every100', cadenceMs: 100, cadence: 'from-start', probeCap: 4 },
   { ...FLOOR, name: 'after-starts', probesAfterStarts: true },
+  { ...FLOOR, name: 'unpublished', publish: false },
+  { ...FLOOR, name: 'noinit', init: false },
+  { ...FLOOR, name: 'unpub-noinit', publish: false, init: false },
+  { ...FLOOR, name: 'net-beside', networkBeside: true },
 ];
+
+/** dockerd's own CPU ms and that of the children it reaped (iptables, docker-proxy), containerd's own: what the engine spent. */
+async function engineCpu(): Promise<number[]> {
+  const read = async (name: string, fields: number[]) => {
+    for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+      if (!/^\d+$/.test(pid)) continue;
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      if (!stat.includes(`(${name})`)) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return fields.reduce((sum, i) => sum + Number(f[i] ?? 0), 0) * 10;
+    }
+    return 0;
+  };
+  return [await read('dockerd', [11, 12]), await read('dockerd', [13, 14]), await read('containerd', [11, 12])];
+}
 
 const loadavg = async (): Promise<string> => (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 
@@ -45,13 +64,19 @@ async function main(): Promise<void> {
   const labels = { [TEST_LABEL]: 'true', [RUN_LABEL]: runId };
   const engine = createDockerEngine();
   const out = new Map<string, VariantRun[]>(variants.map((v) => [v.name, []]));
+  const cpu = new Map<string, number[][]>(variants.map((v) => [v.name, []]));
   const loadBefore = await loadavg();
   try {
     const image = await buildFixtureImage('echo');
     await runVariant(engine, image, labels, FLOOR, `${runId}-warm`); // page cache, the engine's image lookups: untimed
     for (let i = 0; i < reps; i++) {
       const order = variants.map((_, j) => variants[(i * 3 + j) % variants.length]!);
-      for (const v of order) out.get(v.name)!.push(await runVariant(engine, image, labels, v, `${runId}-${v.name}-${i}`));
+      for (const v of order) {
+        const before = await engineCpu();
+        out.get(v.name)!.push(await runVariant(engine, image, labels, v, `${runId}-${v.name}-${i}`));
+        // Includes the run's own removal of its 9 containers (runVariant removes before it returns): alike for all.
+        cpu.get(v.name)!.push((await engineCpu()).map((x, j) => x - before[j]!));
+      }
       process.stderr.write(`  round ${i + 1} (load ${await loadavg()}): ${variants.map((v) => `${v.name} ${out.get(v.name)!.at(-1)!.wholeMs.toFixed(0)}`).join(', ')}\n`);
     }
   } finally {
@@ -63,13 +88,17 @@ async function main(): Promise<void> {
     const whole = median(runs.map((r) => r.wholeMs));
     // Paired: each round's variant ÷ the same round's floor, so drift between rounds cancels.
     const paired = median(runs.map((r, i) => r.wholeMs / (out.get('floor')?.[i]?.wholeMs ?? Number.NaN)));
-    return { name: v.name, wholeMs: runs.map((r) => Math.round(r.wholeMs)), medianMs: Math.round(whole), lastStartMedianMs: Math.round(median(runs.map((r) => r.lastStartMs))), execsMedian: median(runs.map((r) => r.execs)), vsFloor: Number((whole / floor).toFixed(2)), pairedVsFloor: Number(paired.toFixed(2)) };
+    return { name: v.name, wholeMs: runs.map((r) => Math.round(r.wholeMs)), medianMs: Math.round(whole), lastStartMedianMs: Math.round(median(runs.map((r) => r.lastStartMs))), lastStartAskedMs: runs.map((r) => Math.round(r.lastStartAskedMs)), lastStartAskedMedianMs: Math.round(median(runs.map((r) => r.lastStartAskedMs))), execsMedian: median(runs.map((r) => r.execs)), vsFloor: Number((whole / floor).toFixed(2)), pairedVsFloor: Number(paired.toFixed(2)) };
   });
   const load = `${loadBefore} → ${await loadavg()}`;
   if (opts.json) process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), load, reps, rows }, null, 2)}\n`);
   else {
     process.stdout.write(`date ${new Date().toISOString()}  load ${load}  reps ${reps}\n`);
-    for (const r of rows) process.stdout.write(`${r.name.padEnd(13)} median ${r.medianMs} ms ${JSON.stringify(r.wholeMs)}  last start ${r.lastStartMedianMs} ms  execs ${r.execsMedian}  ÷ floor ${r.vsFloor}× (paired per round ${r.pairedVsFloor}×)\n`);
+    for (const v of variants) {
+      const c = cpu.get(v.name)!;
+      process.stdout.write(`${v.name.padEnd(13)} engine CPU per run (up + removal), median ms: dockerd ${median(c.map((x) => x[0]!))}, its children ${median(c.map((x) => x[1]!))}, containerd ${median(c.map((x) => x[2]!))}\n`);
+    }
+    for (const r of rows) process.stdout.write(`${r.name.padEnd(13)} median ${r.medianMs} ms ${JSON.stringify(r.wholeMs)}  last start ${r.lastStartMedianMs} ms  last start asked ${r.lastStartAskedMedianMs} ms ${JSON.stringify(r.lastStartAskedMs)}  execs ${r.execsMedian}  ÷ floor ${r.vsFloor}× (paired per round ${r.pairedVsFloor}×)\n`);
   }
 }
 
