@@ -7,7 +7,7 @@ import { type ProxyContext, type ServedConnection, countError } from './context.
 import { type ProxyError, errorResponse } from './error-responses.ts';
 import type { Exchange } from './http-exchange.ts';
 import { PAUSE, type ParsedSocket } from './llhttp.ts';
-import { type ResponseFacts, clientResponseHead, newResponseFacts } from './response-head.ts';
+import { type HeadMemo, type ResponseFacts, clientResponseHead, memoResponseHead, newResponseFacts } from './response-head.ts';
 import { ResponseWriter } from './response-writer.ts';
 import { ACTIVE, CLOSING, type ClientLimits, HEAD, IDLE, LINGER_MS, type ParkedHead, SEND_TIMEOUT_MS, UPGRADING } from './client-state.ts';
 
@@ -74,21 +74,26 @@ export abstract class ClientLifecycle implements ClientSide, ServedConnection {
 
   // ---- responses ----
 
-  /** Stages the client response head; returns true when the body must be re-chunked. */
-  responseHead(ex: ExchangeView, status: number, reason: string, headers: string[]): boolean {
+  /**
+   * Stages the client response head; returns true when the body must be re-chunked. `memo`: the replica
+   * connection's last head (HeadMemo), reused when this one is the same.
+   */
+  responseHead(ex: ExchangeView, status: number, reason: string, headers: string[], memo: HeadMemo | undefined): boolean {
     const facts = this.responseFacts;
-    let head = clientResponseHead(status, reason, headers, facts);
+    const head = memo === undefined ? clientResponseHead(status, reason, headers, facts) : memoResponseHead(status, reason, headers, facts, memo);
+    const out = this.out;
+    // Staged apart, not appended: the head stays the flat string the memo keeps (no new string to flatten per response).
+    out.stage(head);
     const bodyless = ex.isHead || status === 204 || status === 304;
     let chunked = false;
     if (!bodyless && !facts.contentLength) {
       // Chunked or close-delimited upstream: HTTP/1.1 clients get chunks (the connection stays usable), 1.0 an EOF.
       if (this.http11) {
-        head += 'transfer-encoding: chunked\r\n';
+        out.stage('transfer-encoding: chunked\r\n');
         chunked = true;
       } else this.closeAfter = true;
     }
-    head += this.#connectionHeader();
-    this.out.stage(head);
+    out.stage(this.#connectionHeader());
     ex.status = status;
     ex.headSent = true;
     return chunked;

@@ -139,9 +139,10 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     }
     this.#responding = true;
     const client = ex.conn;
-    this.#chunked = client.responseHead(ex, status, reason, ex.responseEdits === undefined ? headers : editHeaders(headers, ex.responseEdits));
+    const conn = this.conn;
+    this.#chunked = client.responseHead(ex, status, reason, ex.responseEdits === undefined ? headers : editHeaders(headers, ex.responseEdits), conn?.headMemo);
     const hint = client.responseFacts.keepAliveTimeout;
-    if (hint >= 0 && this.conn !== null) this.conn.keepAliveMs = hint * 1000;
+    if (hint >= 0 && conn !== null) conn.keepAliveMs = hint * 1000;
     return skip;
   }
 

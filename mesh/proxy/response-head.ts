@@ -43,6 +43,57 @@ export function clientResponseHead(status: number, reason: string, raw: readonly
   return named === undefined ? head : dropNamedLines(head, named);
 }
 
+/**
+ * The last head one replica connection sent and what it became. A replica answers with the same fields response
+ * after response (its Date changes once a second): when status, reason and every name and value are equal to the
+ * last head's, the head built then (flat by now: it was written) and its facts are reused, which costs 2 × fields
+ * string compares instead of classifying and concatenating each field again (bench/RESULTS.md "cpucut").
+ */
+export interface HeadMemo {
+  status: number;
+  reason: string;
+  /** The replica's fields as the parser handed them over (the array is kept, not copied). */
+  raw: readonly string[] | undefined;
+  head: string;
+  contentLength: boolean;
+  chunked: boolean;
+  keepAliveTimeout: number;
+  /** Heads built (misses), for tests. */
+  builds: number;
+}
+
+export function newHeadMemo(): HeadMemo {
+  return { status: 0, reason: '', raw: undefined, head: '', contentLength: false, chunked: false, keepAliveTimeout: -1, builds: 0 };
+}
+
+/** clientResponseHead through `memo`: the same result, built only when the head differs from the memo's. */
+export function memoResponseHead(status: number, reason: string, raw: readonly string[], facts: ResponseFacts, memo: HeadMemo): string {
+  const last = memo.raw;
+  if (last !== undefined && status === memo.status && reason === memo.reason && sameFields(raw, last)) {
+    facts.contentLength = memo.contentLength;
+    facts.chunked = memo.chunked;
+    facts.keepAliveTimeout = memo.keepAliveTimeout;
+    return memo.head;
+  }
+  const head = clientResponseHead(status, reason, raw, facts);
+  memo.builds++;
+  memo.status = status;
+  memo.reason = reason;
+  memo.raw = raw;
+  memo.head = head;
+  memo.contentLength = facts.contentLength;
+  memo.chunked = facts.chunked;
+  memo.keepAliveTimeout = facts.keepAliveTimeout;
+  return head;
+}
+
+function sameFields(a: readonly string[], b: readonly string[]): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** A replica answers the same status line response after response: the last one built is kept (flat, reused). */
 let lastStatus = -1;
 let lastReason = '';
