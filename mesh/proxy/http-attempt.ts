@@ -89,8 +89,9 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     let ok: boolean;
     if (body === null) {
       this.#requestSent = true;
-      // `+`, not a template literal (its ToString call per piece: request-head.ts).
-      ok = conn.write(head + '\r\n');
+      // The prepared head with its blank line when nothing is added (no new string a request); `+`, not a template
+      // literal (its ToString call per piece: request-head.ts).
+      ok = conn.write(ex.needsHost ? head + '\r\n' : ex.headWire);
     } else {
       const first = body.start(this, head);
       this.#requestSent = first.done;

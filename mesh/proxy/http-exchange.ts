@@ -29,6 +29,8 @@ export class Exchange implements AttemptOwner, ExchangeView, RetryingExchange {
   readonly url: string;
   /** The upstream request head without its blank line (body framing is added per attempt). */
   readonly headBase: string;
+  /** headBase with its blank line, for a bodiless request whose head needs no Host added. */
+  readonly headWire: string;
   /** The client sent no Host (HTTP/1.0): each attempt names its replica, as HTTP/1.1 upstreams require one. */
   readonly needsHost: boolean;
   readonly isHead: boolean;
@@ -78,6 +80,7 @@ export class Exchange implements AttemptOwner, ExchangeView, RetryingExchange {
     this.url = url;
     // Copied: the connection's PreparedRequest is reused by its next request.
     this.headBase = request.head;
+    this.headWire = request.wire;
     this.needsHost = request.needsHost;
     this.isHead = method === 'HEAD';
     this.body = body;

@@ -2,7 +2,7 @@
 // framing facts the client connection needs to decide between Content-Length, re-chunking and close-delimiting.
 
 import { connectionNamed, dropNamedLines } from './forwarded-headers.ts';
-import { H_CONNECTION, H_CONTENT_LENGTH, H_KEEP_ALIVE, H_OTHER, H_TRANSFER_ENCODING, headerKind, isHopByHop } from './header-names.ts';
+import { H_CONNECTION, H_CONTENT_LENGTH, H_KEEP_ALIVE, H_OTHER, H_TRANSFER_ENCODING, headerKind, isHopByHop, sameFields } from './header-names.ts';
 
 export interface ResponseFacts {
   contentLength: boolean;
@@ -85,13 +85,6 @@ export function memoResponseHead(status: number, reason: string, raw: readonly s
   memo.chunked = facts.chunked;
   memo.keepAliveTimeout = facts.keepAliveTimeout;
   return head;
-}
-
-function sameFields(a: readonly string[], b: readonly string[]): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** A replica answers the same status line response after response: the last one built is kept (flat, reused). */
