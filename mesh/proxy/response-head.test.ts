@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { clientResponseHead, memoResponseHead, newHeadMemo, newResponseFacts, statusLine } from './response-head.ts';
+import { clientResponseHead, headWithTrailer, memoResponseHead, newHeadMemo, newResponseFacts, statusLine } from './response-head.ts';
 
 /** Each string built at run time, as node's parser hands them over (never the literal's own string object). */
 const fresh = (xs: readonly string[]): string[] => xs.map((x) => [...x].join(''));
@@ -78,5 +78,18 @@ describe('client response head', () => {
     memoResponseHead(200, 'OK', fresh(chunked), facts, two);
     assert.equal(two.builds, 1);
     assert.deepEqual(facts, { contentLength: false, chunked: true, keepAliveTimeout: -1 });
+  });
+
+  test('the head with its trailer is rebuilt whenever the head or the trailer changes', () => {
+    const memo = newHeadMemo();
+    const seq: Array<[string, string]> = [
+      ['HTTP/1.1 200 OK\r\na: 1\r\n', '\r\n'],
+      ['HTTP/1.1 200 OK\r\na: 1\r\n', '\r\n'],
+      ['HTTP/1.1 200 OK\r\na: 2\r\n', '\r\n'],
+      ['HTTP/1.1 200 OK\r\na: 2\r\n', 'connection: close\r\n\r\n'],
+      ['HTTP/1.1 200 OK\r\na: 1\r\n', 'connection: close\r\n\r\n'],
+      ['HTTP/1.1 200 OK\r\na: 1\r\n', '\r\n'],
+    ];
+    for (const [head, trailer] of seq) assert.equal(headWithTrailer(memo, fresh([head])[0]!, trailer), head + trailer);
   });
 });

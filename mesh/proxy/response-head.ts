@@ -60,10 +60,14 @@ export interface HeadMemo {
   keepAliveTimeout: number;
   /** Heads built (misses), for tests. */
   builds: number;
+  /** The head with the client's framing and Connection lines (`trailer`), as last staged, and the head it was made of. */
+  full: string;
+  fullOf: string;
+  trailer: string;
 }
 
 export function newHeadMemo(): HeadMemo {
-  return { status: 0, reason: '', raw: undefined, head: '', contentLength: false, chunked: false, keepAliveTimeout: -1, builds: 0 };
+  return { status: 0, reason: '', raw: undefined, head: '', contentLength: false, chunked: false, keepAliveTimeout: -1, builds: 0, full: '', fullOf: '', trailer: '' };
 }
 
 /** clientResponseHead through `memo`: the same result, built only when the head differs from the memo's. */
@@ -85,6 +89,19 @@ export function memoResponseHead(status: number, reason: string, raw: readonly s
   memo.chunked = facts.chunked;
   memo.keepAliveTimeout = facts.keepAliveTimeout;
   return head;
+}
+
+/**
+ * `head + trailer`, kept in `memo` while both are the same (the trailer is one of the client connection's constant
+ * strings): one staged piece, flat after its first write, instead of a new string to flatten per response.
+ */
+export function headWithTrailer(memo: HeadMemo, head: string, trailer: string): string {
+  if (memo.fullOf !== head || memo.trailer !== trailer) {
+    memo.full = head + trailer;
+    memo.fullOf = head;
+    memo.trailer = trailer;
+  }
+  return memo.full;
 }
 
 /** A replica answers the same status line response after response: the last one built is kept (flat, reused). */
