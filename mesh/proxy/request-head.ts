@@ -1,5 +1,6 @@
 // A parsed client request turned into the upstream request head (one string, one pass over the raw headers), with
-// the checks llhttp leaves to us: target form, Host, Expect, and how the body is framed.
+// the checks llhttp leaves to us: target form, Host, Expect, and how the body is framed; kept per client connection and
+// reused while the client repeats the same request (PreparedRequest's memo).
 
 import type { ProxyError } from './error-responses.ts';
 import { type ForwardedSoFar, type ForwardingInfo, absorbForwarded, connectionNamed, dropNamedLines, newForwardedSoFar } from './forwarded-headers.ts';

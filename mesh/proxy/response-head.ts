@@ -1,5 +1,6 @@
 // A replica's response head turned into the client's: status line and end-to-end fields in one string, plus the
-// framing facts the client connection needs to decide between Content-Length, re-chunking and close-delimiting.
+// framing facts the client connection needs to decide between Content-Length, re-chunking and close-delimiting; kept
+// per replica connection and reused while the replica repeats the same head (HeadMemo).
 
 import { connectionNamed, dropNamedLines } from './forwarded-headers.ts';
 import { H_CONNECTION, H_CONTENT_LENGTH, H_KEEP_ALIVE, H_OTHER, H_TRANSFER_ENCODING, headerKind, isHopByHop, sameFields } from './header-names.ts';
