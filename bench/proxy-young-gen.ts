@@ -5,7 +5,8 @@
 // flags (default: the daemon's, DAEMON_V8_FLAGS) and --trace-gc-nvp over 3 node echo replicas; `wrk -t1 -c16` loads it
 // for N phases of S seconds each. Per phase: requests (wrk's count), scavenges per 1 000 requests, the mean bytes a
 // scavenge found allocated (≈ the semi-space in use: V8 scavenges when it is full), and the process's VmRSS and VmHWM
-// at the phase's end. Then 10 s idle and the same again without load (V8's memory reducer may shrink new space).
+// at the phase's end, and the bytes scavenges promoted per request. Then 10 s idle and the same again without load
+// (V8's memory reducer may shrink new space).
 // Time-free except the wrk rate (printed for orientation, with the load average).
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -29,6 +30,8 @@ interface Phase {
   requests: number;
   scavengesPer1k: number;
   bytesPerScavenge: number;
+  /** Bytes the scavenges moved to old space, per request: what later major GCs have to collect. */
+  promotedPerReq: number;
   majors: number;
   rssMiB: number;
   hwmMiB: number;
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);
-    const gc = { scavenges: 0, majors: 0, allocated: 0 };
+    const gc = { scavenges: 0, majors: 0, allocated: 0, promoted: 0 };
     let partial = '';
     child.stdout!.on('data', (d: Buffer) => {
       const text = partial + d.toString();
@@ -62,6 +65,7 @@ async function main(): Promise<void> {
         if (line.includes(' gc=s ')) {
           gc.scavenges++;
           gc.allocated += Number(/ allocated=(\d+)/.exec(line)?.[1] ?? 0);
+          gc.promoted += Number(/ promoted=(\d+)/.exec(line)?.[1] ?? 0);
         } else gc.majors++;
       }
     });
@@ -86,6 +90,7 @@ async function main(): Promise<void> {
         requests,
         scavengesPer1k: requests > 0 ? (s * 1000) / requests : 0,
         bytesPerScavenge: s > 0 ? (gc.allocated - mark.allocated) / s : 0,
+        promotedPerReq: requests > 0 ? (gc.promoted - mark.promoted) / requests : 0,
         majors: gc.majors - mark.majors,
         rssMiB: statusMiB(child.pid!, 'VmRSS'),
         hwmMiB: statusMiB(child.pid!, 'VmHWM'),
@@ -93,7 +98,7 @@ async function main(): Promise<void> {
       });
       const x = rows.at(-1)!;
       console.error(
-        `${x.phase}: ${x.requests} requests, ${s} scavenges (${x.scavengesPer1k.toFixed(2)} per 1k req), ${(x.bytesPerScavenge / 1024).toFixed(0)} KiB allocated per scavenge, ${x.majors} major GCs, RSS ${x.rssMiB.toFixed(1)} MiB (peak ${x.hwmMiB.toFixed(1)}), load ${x.load.toFixed(1)}`,
+        `${x.phase}: ${x.requests} requests, ${s} scavenges (${x.scavengesPer1k.toFixed(2)} per 1k req), ${(x.bytesPerScavenge / 1024).toFixed(0)} KiB allocated per scavenge, promoted ${x.promotedPerReq.toFixed(1)} B/req, ${x.majors} major GCs, RSS ${x.rssMiB.toFixed(1)} MiB (peak ${x.hwmMiB.toFixed(1)}), load ${x.load.toFixed(1)}`,
       );
     };
     for (let i = 1; i <= phases; i++) await measure(`load ${i}`, true);

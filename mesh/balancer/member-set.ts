@@ -1,5 +1,6 @@
 // Shared member bookkeeping for every balancer: health, weight and in-flight per id, kept across setMembers.
 
+import { fastRandom } from './fast-random.ts';
 import type { Balancer, BalancerMember, MemberHandle, PickContext } from './types.ts';
 
 /** Per-member state; the optional fields belong to the strategies that need them. */
@@ -40,7 +41,7 @@ export abstract class MemberSetBalancer implements Balancer {
   #usable: MemberState[] | undefined;
 
   constructor(opts: BalancerOptions = {}) {
-    this.rand = opts.rand ?? Math.random;
+    this.rand = opts.rand ?? fastRandom;
     this.now = opts.now ?? Date.now;
   }
 

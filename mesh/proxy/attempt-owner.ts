@@ -21,6 +21,8 @@ export interface AttemptOwner extends ExchangeView {
   readonly conn: ClientSide;
   /** The upstream request head without its blank line. */
   readonly headBase: string;
+  /** headBase with its blank line (sent as it is by a bodiless request that needs no Host added). */
+  readonly headWire: string;
   /** Each attempt names its replica in a Host field (the client sent none). */
   readonly needsHost: boolean;
   readonly body: RequestBody | null;

@@ -7,11 +7,17 @@ import { type ProxyContext, type ServedConnection, countError } from './context.
 import { type ProxyError, errorResponse } from './error-responses.ts';
 import type { Exchange } from './http-exchange.ts';
 import { PAUSE, type ParsedSocket } from './llhttp.ts';
-import { type ResponseFacts, clientResponseHead, newResponseFacts } from './response-head.ts';
+import { type HeadMemo, type ResponseFacts, clientResponseHead, headWithTrailer, memoResponseHead, newResponseFacts } from './response-head.ts';
 import { ResponseWriter } from './response-writer.ts';
 import { ACTIVE, CLOSING, type ClientLimits, HEAD, IDLE, LINGER_MS, type ParkedHead, SEND_TIMEOUT_MS, UPGRADING } from './client-state.ts';
 
 type SocketWithOwner = Socket & { owner: ClientLifecycle };
+
+const END = '\r\n';
+const CLOSE = 'connection: close\r\n\r\n';
+const KEEP_ALIVE = 'connection: keep-alive\r\n\r\n';
+const CHUNKED_END = 'transfer-encoding: chunked\r\n\r\n';
+const CHUNKED_CLOSE = 'transfer-encoding: chunked\r\nconnection: close\r\n\r\n';
 
 export abstract class ClientLifecycle implements ClientSide, ServedConnection {
   readonly ctx: ProxyContext;
@@ -74,32 +80,36 @@ export abstract class ClientLifecycle implements ClientSide, ServedConnection {
 
   // ---- responses ----
 
-  /** Stages the client response head; returns true when the body must be re-chunked. */
-  responseHead(ex: ExchangeView, status: number, reason: string, headers: string[]): boolean {
+  /**
+   * Stages the client response head; returns true when the body must be re-chunked. `memo`: the replica
+   * connection's last head (HeadMemo), reused when this one is the same.
+   */
+  responseHead(ex: ExchangeView, status: number, reason: string, headers: string[], memo: HeadMemo | undefined): boolean {
     const facts = this.responseFacts;
-    let head = clientResponseHead(status, reason, headers, facts);
+    const head = memo === undefined ? clientResponseHead(status, reason, headers, facts) : memoResponseHead(status, reason, headers, facts, memo);
     const bodyless = ex.isHead || status === 204 || status === 304;
     let chunked = false;
     if (!bodyless && !facts.contentLength) {
       // Chunked or close-delimited upstream: HTTP/1.1 clients get chunks (the connection stays usable), 1.0 an EOF.
-      if (this.http11) {
-        head += 'transfer-encoding: chunked\r\n';
-        chunked = true;
-      } else this.closeAfter = true;
+      if (this.http11) chunked = true;
+      else this.closeAfter = true;
     }
-    head += this.#connectionHeader();
-    this.out.stage(head);
+    const trailer = this.#trailer(chunked);
+    this.out.stage(memo === undefined ? head + trailer : headWithTrailer(memo, head, trailer));
     ex.status = status;
     ex.headSent = true;
     return chunked;
   }
 
-  #connectionHeader(): string {
+  /** The head's last lines: chunked framing, Connection, the blank line (constant strings: the memo compares them). */
+  #trailer(chunked: boolean): string {
     if (this.closeAfter || !this.keepAlive || this.ctx.draining) {
       this.closeAfter = true;
-      return 'connection: close\r\n\r\n';
+      return chunked ? CHUNKED_CLOSE : CLOSE;
     }
-    return this.http11 ? '\r\n' : 'connection: keep-alive\r\n\r\n';
+    // Only an HTTP/1.1 client gets chunks.
+    if (this.http11) return chunked ? CHUNKED_END : END;
+    return KEEP_ALIVE;
   }
 
   /** The proxy's own answer for the current exchange (connection closed after it unless all is clean). */

@@ -4,7 +4,7 @@
 import type { ProxyContext } from './context.ts';
 import type { ProxyError } from './error-responses.ts';
 import type { BodyFlow } from './request-body.ts';
-import type { ResponseFacts } from './response-head.ts';
+import type { HeadMemo, ResponseFacts } from './response-head.ts';
 import type { ResponseWriter } from './response-writer.ts';
 
 /** The request being answered, as the client connection updates it (Exchange). */
@@ -30,8 +30,8 @@ export interface ClientSide extends BodyFlow {
   readonly out: ResponseWriter;
   /** Framing facts of the last response head staged by `responseHead`. */
   readonly responseFacts: ResponseFacts;
-  /** Stages the client response head; returns true when the body must be re-chunked. */
-  responseHead(ex: ExchangeView, status: number, reason: string, headers: string[]): boolean;
+  /** Stages the client response head; returns true when the body must be re-chunked. `memo`: the replica connection's. */
+  responseHead(ex: ExchangeView, status: number, reason: string, headers: string[], memo: HeadMemo | undefined): boolean;
   /** The proxy's own answer for the current exchange. */
   sendError(ex: ExchangeView, e: ProxyError): void;
   /** A whole answer the policy wrote (redirect, 429, injected fault, overflow); `close` says whether it closes. */

@@ -91,3 +91,11 @@ export function headerKind(name: string): number {
   }
   return H_OTHER;
 }
+
+/** Two heads' raw fields (name, value, …) are equal, string by string (the memos of request-head.ts and response-head.ts). */
+export function sameFields(a: readonly string[], b: readonly string[]): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -8,11 +8,12 @@ import type { AttemptStats } from './context.ts';
 import { PROCEED, type ParseError, SKIP_BODY } from './llhttp.ts';
 import type { BodySink } from './request-body.ts';
 import type { DrainWaiter } from './response-writer.ts';
-import { type AttemptFailure, BODY_TIMEOUT, CONNECT_TIMEOUT, HEADERS_TIMEOUT, POOL_CLOSED, classifyError } from './retry.ts';
+import { type AttemptFailure, POOL_CLOSED, classifyError } from './retry.ts';
 import type { ReplicaPool } from './upstream-client.ts';
 import type { ConnectionGate, UpstreamAttempt, UpstreamConnection } from './upstream-connection.ts';
 import { connectionOverflow } from './error-responses.ts';
 import { type AttemptOwner, codedError } from './attempt-owner.ts';
+import { CLIENT_STALLED, overdue } from './attempt-timeouts.ts';
 
 const CHUNK_END = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
@@ -88,8 +89,9 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     let ok: boolean;
     if (body === null) {
       this.#requestSent = true;
-      // `+`, not a template literal (its ToString call per piece: request-head.ts).
-      ok = conn.write(head + '\r\n');
+      // The prepared head with its blank line when nothing is added (no new string a request); `+`, not a template
+      // literal (its ToString call per piece: request-head.ts).
+      ok = conn.write(ex.needsHost ? head + '\r\n' : ex.headWire);
     } else {
       const first = body.start(this, head);
       this.#requestSent = first.done;
@@ -138,9 +140,10 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
     }
     this.#responding = true;
     const client = ex.conn;
-    this.#chunked = client.responseHead(ex, status, reason, ex.responseEdits === undefined ? headers : editHeaders(headers, ex.responseEdits));
+    const conn = this.conn;
+    this.#chunked = client.responseHead(ex, status, reason, ex.responseEdits === undefined ? headers : editHeaders(headers, ex.responseEdits), conn?.headMemo);
     const hint = client.responseFacts.keepAliveTimeout;
-    if (hint >= 0 && this.conn !== null) this.conn.keepAliveMs = hint * 1000;
+    if (hint >= 0 && conn !== null) conn.keepAliveMs = hint * 1000;
     return skip;
   }
 
@@ -261,26 +264,9 @@ export class HttpAttempt implements UpstreamAttempt, BodySink, DrainWaiter {
   /** Called by the pool's sweep (every tick) while this attempt holds or waits for a connection. */
   checkTimeout(now: number): void {
     if (this.#ended) return;
-    const conn = this.conn;
-    const { timeouts } = this.#ex;
-    if (conn === null || !conn.connected) {
-      if (conn !== null && now - conn.connectStart >= timeouts.connectMs) {
-        this.upstreamFailed(codedError(`connect timed out after ${timeouts.connectMs}ms`, CONNECT_TIMEOUT));
-      } else if (now >= this.#deadline) {
-        this.upstreamFailed(codedError('no connection became free in time', CONNECT_TIMEOUT));
-      }
-      return;
-    }
-    if (!this.#responding) {
-      if (now >= this.#deadline) this.upstreamFailed(codedError('no response headers in time', HEADERS_TIMEOUT));
-      return;
-    }
-    if (conn.paused) {
-      // The client stopped reading: it holds a replica connection hostage for no one.
-      if (now - conn.pausedAt >= timeouts.idleMs) this.#ex.conn.destroy();
-    } else if (now - conn.lastRead >= timeouts.idleMs) {
-      this.upstreamFailed(codedError(`no response data for ${timeouts.idleMs}ms`, BODY_TIMEOUT));
-    }
+    const late = overdue(this.conn, this.#responding, this.#deadline, this.#ex.timeouts, now);
+    if (late === CLIENT_STALLED) this.#ex.conn.destroy();
+    else if (late !== undefined) this.upstreamFailed(late);
   }
 
   #finish(outcome: AttemptOutcome): void {

@@ -11,15 +11,15 @@ import type { UpstreamPool } from '../upstream-pool.ts';
 import type { ClientSide, ExchangeView } from './client-side.ts';
 import { type AttemptStats, type ProxyContext, countError } from './context.ts';
 import { type ProxyError, noHealthyReplica } from './error-responses.ts';
-import { ExchangeRetries } from './exchange-retries.ts';
+import { ExchangeRetries, type RetryingExchange } from './exchange-retries.ts';
 import type { AttemptOwner } from './attempt-owner.ts';
 import { HttpAttempt } from './http-attempt.ts';
 import type { RequestBody } from './request-body.ts';
 import type { PreparedRequest } from './request-head.ts';
 import { reportRequest } from './request-report.ts';
-import { type AttemptFailure, nextAfterFailure, type RetryQuestion, retryDecision, retryableStatus } from './retry.ts';
+import { type AttemptFailure, type RetryOn, retryableStatus } from './retry.ts';
 
-export class Exchange implements AttemptOwner, ExchangeView {
+export class Exchange implements AttemptOwner, ExchangeView, RetryingExchange {
   readonly ctx: ProxyContext;
   readonly conn: ClientSide;
   /** performance.now() when the request head was complete. */
@@ -29,6 +29,8 @@ export class Exchange implements AttemptOwner, ExchangeView {
   readonly url: string;
   /** The upstream request head without its blank line (body framing is added per attempt). */
   readonly headBase: string;
+  /** headBase with its blank line, for a bodiless request whose head needs no Host added. */
+  readonly headWire: string;
   /** The client sent no Host (HTTP/1.0): each attempt names its replica, as HTTP/1.1 upstreams require one. */
   readonly needsHost: boolean;
   readonly isHead: boolean;
@@ -78,6 +80,7 @@ export class Exchange implements AttemptOwner, ExchangeView {
     this.url = url;
     // Copied: the connection's PreparedRequest is reused by its next request.
     this.headBase = request.head;
+    this.headWire = request.wire;
     this.needsHost = request.needsHost;
     this.isHead = method === 'HEAD';
     this.body = body;
@@ -190,54 +193,19 @@ export class Exchange implements AttemptOwner, ExchangeView {
 
   /** Asked when a replica answers a retryable status: discard it and retry? Takes a budget slot when the answer is yes. */
   retryOnStatus(status: number): boolean {
-    const decision = retryDecision(this.#question({ phase: 'sent', outcome: 'http-5xx', code: undefined }, status));
-    return decision === 'retry' && this.#tracked().slot().tryTake(this.attempts + 1);
+    return this.#tracked().retryOnStatus(this, status);
   }
 
-  /** Called once per attempt that did not deliver a response; decides between failover, retry and an error. */
+  /** Called once per attempt that did not deliver a response; ExchangeRetries decides between failover, retry and an error. */
   attemptFailed(attempt: HttpAttempt, failure: AttemptFailure, status?: number, retryAcquired = false): AttemptStats['next'] {
     this.#pick ??= {};
     const retries = this.#tracked();
     retries.record(this.#pick, attempt.upstream, failure);
-    if (this.aborted || this.finished) return undefined;
-    if (failure.phase === 'responding') {
-      // Part of the response is already with the client: cut the connection so the truncation is visible.
-      this.conn.destroy();
-      return 'respond';
-    }
-    if (retryAcquired) {
-      this.#retry();
-      return 'retry';
-    }
-    const decision = nextAfterFailure(this.#question(failure, status), retries.failovers, this.pool);
-    if (decision === 'failover') {
-      retries.failovers++;
-      this.ctx.stats.failovers++;
-      this.attempt();
-      return 'failover';
-    }
-    if (decision === 'retry') {
-      this.#retryWhenBudgetAllows();
-      return 'retry';
-    }
-    this.fail(this.#failureResponse());
-    return 'respond';
+    return retries.afterFailure(this, failure, status, retryAcquired);
   }
 
-  /** The retry rules' question about this exchange; `on` and `status` are left undefined when absent. */
-  #question(failure: AttemptFailure, status: number | undefined): RetryQuestion {
-    return { failure, status, replaySafe: this.replaySafe, bodyReplayable: this.bodyReplayable, retriesUsed: this.#retries?.used ?? 0, retriesAllowed: this.retriesAllowed, on: this.#forward?.retry };
-  }
-
-  /** A counted retry once the budget grants a slot (possibly after a short wait), else the last failure. */
-  #retryWhenBudgetAllows(): void {
-    this.#tracked().slot().retry(this.attempts + 1, () => this.#retry(), () => this.fail(this.#failureResponse()), () => this.aborted || this.finished);
-  }
-
-  #retry(): void {
-    this.#tracked().used++;
-    this.ctx.stats.retries++;
-    this.attempt();
+  get retryOn(): RetryOn | undefined {
+    return this.#forward?.retry;
   }
 
   /** Every attempt reports its end (a retry's budget slot is held only while it runs). */

@@ -4,6 +4,7 @@ import { type Socket, connect } from 'node:net';
 import { PROCEED, type ParseError, type ParseSink, ParsedSocket, type ReadPath } from './llhttp.ts';
 import { UPSTREAM_CLOSED } from './retry.ts';
 import { clock } from './ticker.ts';
+import { type HeadMemo, newHeadMemo } from './response-head.ts';
 
 /** Response heads larger than this are refused as invalid (node's client default is 16 KiB; apps send big cookies). */
 const MAX_RESPONSE_HEAD = 32 * 1024;
@@ -72,6 +73,8 @@ export class UpstreamConnection implements ParseSink {
   /** Reading was stopped because the client is not keeping up. */
   paused = false;
   pausedAt = 0;
+  /** This replica connection's last response head and what the client got for it (response-head.ts). */
+  readonly headMemo: HeadMemo = newHeadMemo();
   /** Response head collected over several reads (large or fragmented heads). */
   #headers: string[] | null = null;
   #lastError: Error | undefined;
