@@ -4,15 +4,18 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CmeshCli } from '../test/helpers/cmesh-cli.ts';
-import { publishedPorts } from '../test/helpers/docker.ts';
 import { serviceLabels } from '../test/helpers/echo-project.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 
 export interface EchoProduct {
   /** The published port (the daemon's listener). */
   hostPort: number;
-  /** The 3 replicas' own published ports, for the peers in front of the same replicas. */
-  ports: number[];
+  /**
+   * The 3 replicas' own endpoints as the daemon reaches them (`host:port`: their addresses on the project network, or
+   * loopback ports where the engine publishes: daemon/engine/replica-reach.ts), for the peers in front of the same
+   * replicas the same way.
+   */
+  ports: string[];
   daemonPid: number;
 }
 
@@ -27,7 +30,11 @@ export async function upEchoProduct(cli: CmeshCli, runId: string, echo: string, 
   await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);
   const replicas = (await cli.ps()).filter((r) => r.service === 'web' && r.state === 'running');
   if (replicas.length !== 3) throw new Error(`expected 3 running replicas, got ${replicas.length}`);
-  const ports = await Promise.all(replicas.map(async (r) => (await publishedPorts(r.container))[3000]!));
+  const ports = replicas.map((r) => {
+    const ep = r.endpoints.find((e) => e.containerPort === 3000 && e.protocol === 'tcp');
+    if (!ep) throw new Error(`${r.name} has no endpoint for 3000`);
+    return `${ep.host}:${ep.hostPort}`;
+  });
   const daemonPid = await cli.daemonPid();
   if (!daemonPid) throw new Error('no daemon pid');
   return { hostPort, ports, daemonPid };

@@ -26,8 +26,14 @@ export interface FloorVariant {
   probesAfterStarts: boolean;
   /** Ready when the test passes by exec (the probe floor, default), or when Docker's own healthcheck says healthy. */
   ready?: 'exec-probe' | 'docker-health';
-  /** false: port 3000 not published on the host (compose's `expose`: no docker-proxy, no DNAT rule per start). */
+  /**
+   * false: port 3000 not even exposed (compose's `expose`: no docker-proxy, no DNAT rule per start). Otherwise it is
+   * reached as cmesh reaches replicas: at the container's address where the engine adapter can (nothing published),
+   * else published on loopback; `publishAlways` publishes it whatever the adapter could do (the floor before
+   * session 16).
+   */
   publish?: boolean;
+  publishAlways?: boolean;
   /** false: no docker-init as PID 1 (compose's default; cmesh's default is true). */
   init?: boolean;
   /** The network created beside the creates, each start waiting for it (tried for cmesh in session 15: not kept). */
@@ -86,6 +92,8 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
       healthcheck: HEALTH,
       mounts: [],
       networks: v.userNetwork ? [{ name: network, aliases: [] }] : [],
+      // As cmesh's replicas: reached at their own address where the adapter can (replica-reach.ts), else published.
+      ...(v.userNetwork && v.publishAlways !== true ? { reachNetwork: network } : {}),
       init: v.init !== false,
     });
     ids.push(id);

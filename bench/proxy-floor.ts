@@ -30,9 +30,9 @@ class Upstream {
   #bytes = 0;
   #done = false;
 
-  constructor(readonly pool: Upstream[], port: number, first: string, client: Client) {
+  constructor(readonly pool: Upstream[], host: string, port: number, first: string, client: Client) {
     this.client = client;
-    this.socket = net.connect({ host: '127.0.0.1', port, noDelay: true });
+    this.socket = net.connect({ host, port, noDelay: true });
     const parser = allocParser() as Owned<Upstream>;
     parser.initialize(HTTPParser.RESPONSE, {}, 0, STRICT);
     parser.owner = this;
@@ -101,7 +101,7 @@ class Client {
 
   constructor(
     readonly socket: net.Socket,
-    readonly route: () => { pool: Upstream[]; port: number },
+    readonly route: () => Route,
   ) {
     const parser = allocParser() as Owned<Client>;
     parser.initialize(HTTPParser.REQUEST, {}, 0, STRICT);
@@ -119,9 +119,9 @@ class Client {
     let head = `${METHODS[method] ?? 'GET'} ${url} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
     head += '\r\n';
-    const { pool, port } = this.route();
+    const { pool, host, port } = this.route();
     const up = pool.pop();
-    if (up === undefined) new Upstream(pool, port, head, this);
+    if (up === undefined) new Upstream(pool, host, port, head, this);
     else up.send(head, this);
   }
 }
@@ -148,11 +148,23 @@ function upstreamRead(this: Owned<Upstream>): void {
   this.owner.flush();
 }
 
-/** Listens on 127.0.0.1:port and round-robins requests over the replicas' ports. */
-export async function serveFloor(port: number, upstreams: number[]): Promise<void> {
-  const pools = upstreams.map((p) => ({ pool: [] as Upstream[], port: p }));
+interface Route {
+  pool: Upstream[];
+  host: string;
+  port: number;
+}
+
+/**
+ * Listens on 127.0.0.1:port and round-robins requests over the replicas: each `host:port` (a replica's own address, as
+ * the daemon reaches it), or a bare loopback port.
+ */
+export async function serveFloor(port: number, upstreams: string[]): Promise<void> {
+  const pools = upstreams.map((u): Route => {
+    const at = u.lastIndexOf(':');
+    return at < 0 ? { pool: [], host: '127.0.0.1', port: Number(u) } : { pool: [], host: u.slice(0, at), port: Number(u.slice(at + 1)) };
+  });
   let next = 0;
-  const route = (): { pool: Upstream[]; port: number } => pools[next++ % pools.length]!;
+  const route = (): Route => pools[next++ % pools.length]!;
   const server = net.createServer({ noDelay: true }, (socket) => new Client(socket, route));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 }

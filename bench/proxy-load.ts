@@ -45,10 +45,11 @@ export function wrk(port: number, seconds: number, pin: Pin): WrkLatencyResult {
  * 64 keep-alive connections, queueing in the client when all are busy) and its latency counts from the due time, so
  * a stall shows up in the percentiles instead of silently lowering the rate (no coordinated omission).
  */
-export async function openLoop(port: number, rate: number, seconds: number): Promise<void> {
+/** `target` is `host:port`: loopback, or a replica's own address on the bench project's network. */
+export async function openLoop(target: string, rate: number, seconds: number): Promise<void> {
   const { Pool } = await import('undici');
   // Bounded in time: a request unanswered for 10 s counts as an error instead of holding the run.
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000, connectTimeout: 10_000 });
+  const pool = new Pool(`http://${target}`, { connections: 64, pipelining: 1, headersTimeout: 10_000, bodyTimeout: 10_000, connectTimeout: 10_000 });
   // The first 2 s are warm-up and not counted: a fresh client process opens its 64 connections and JIT-compiles
   // its own request path then, which put tens of ms into every path's p99 (direct included) before this.
   const warm = Math.round(rate * WARMUP_S);

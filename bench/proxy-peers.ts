@@ -52,8 +52,15 @@ export interface Latency {
 }
 
 /** bench/proxy.ts's open loop (--load) in a child process: latency at a fixed rate, from each request's due time. */
-export function fixedRate(port: number, rate: number, seconds: number): Latency {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', PROXY_TS, '--load', String(port), String(rate), String(seconds)], {
+/**
+ * An upstream a peer fronts: a loopback port, or `host:port` (a replica's own address on the bench project's network,
+ * as the daemon reaches it: daemon/engine/replica-reach.ts).
+ */
+export type UpstreamAddr = number | string;
+export const addrOf = (u: UpstreamAddr): string => (typeof u === 'number' ? `127.0.0.1:${u}` : u);
+
+export function fixedRate(target: UpstreamAddr, rate: number, seconds: number): Latency {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', PROXY_TS, '--load', addrOf(target), String(rate), String(seconds)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     timeout: (seconds + 40) * 1000,
@@ -68,13 +75,13 @@ export interface Peer {
 }
 
 /** One nginx worker (master_process off: its /proc/<pid>/stat is the worker's CPU) in front of `upstreams`, keep-alive. */
-export function nginxConf(dir: string, port: number, upstreams: number[]): string {
+export function nginxConf(dir: string, port: number, upstreams: UpstreamAddr[]): string {
   return `worker_processes 1; daemon off; master_process off; pid ${dir}/nginx.pid; error_log ${dir}/nginx-error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream echo { ${upstreams.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 64; }
+  upstream echo { ${upstreams.map((p) => `server ${addrOf(p)};`).join(' ')} keepalive 64; }
   server {
     listen 127.0.0.1:${port};
     location / {
@@ -85,7 +92,7 @@ http {
 }\n`;
 }
 
-function haproxyConf(port: number, upstreams: number[]): string {
+function haproxyConf(port: number, upstreams: UpstreamAddr[]): string {
   return `global
   nbthread 1
   maxconn 4096
@@ -101,23 +108,23 @@ frontend bench
   default_backend echo
 backend echo
   balance roundrobin
-${upstreams.map((p, i) => `  server s${i + 1} 127.0.0.1:${p}`).join('\n')}\n`;
+${upstreams.map((p, i) => `  server s${i + 1} ${addrOf(p)}`).join('\n')}\n`;
 }
 
-function caddyfile(port: number, upstreams: number[]): string {
+function caddyfile(port: number, upstreams: UpstreamAddr[]): string {
   return `{
   admin off
   auto_https off
 }
 http://127.0.0.1:${port} {
-  reverse_proxy ${upstreams.map((p) => `127.0.0.1:${p}`).join(' ')} {
+  reverse_proxy ${upstreams.map(addrOf).join(' ')} {
     lb_policy round_robin
   }
 }\n`;
 }
 
 /** Starts one peer proxy on `port` in front of `upstreams`; the caller waits for the port and kills the process. */
-export function startPeer(name: 'nginx' | 'haproxy' | 'caddy' | 'floor', dir: string, port: number, upstreams: number[]): Peer {
+export function startPeer(name: 'nginx' | 'haproxy' | 'caddy' | 'floor', dir: string, port: number, upstreams: UpstreamAddr[]): Peer {
   const quiet = { stdio: 'ignore' as const };
   if (name === 'nginx') {
     writeFileSync(join(dir, 'nginx.conf'), nginxConf(dir, port, upstreams));
@@ -134,6 +141,6 @@ export function startPeer(name: 'nginx' | 'haproxy' | 'caddy' | 'floor', dir: st
     const env = { ...process.env, GOMAXPROCS: '1', XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir, HOME: dir };
     return { name, port, process: spawn('caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'], { ...quiet, env }) };
   }
-  const child = spawn(process.execPath, [...DAEMON_V8_FLAGS, '--import', 'tsx', PROXY_TS, '--serve-floor', String(port), ...upstreams.map(String)], quiet);
+  const child = spawn(process.execPath, [...DAEMON_V8_FLAGS, '--import', 'tsx', PROXY_TS, '--serve-floor', String(port), ...upstreams.map(addrOf)], quiet);
   return { name, port, process: child };
 }

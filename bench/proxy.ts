@@ -58,9 +58,8 @@ async function serveProxy(port: number, upstreams: number[]): Promise<void> {
 /** Child modes --serve (cmesh) and --serve-floor (bench/proxy-floor.ts): listen, then say `ready` to the parent. */
 async function serveChild(mode: '--serve' | '--serve-floor', args: string[]): Promise<void> {
   const port = Number(args[0]);
-  const upstreams = args.slice(1).map(Number);
-  if (mode === '--serve') await serveProxy(port, upstreams);
-  else await (await import('./proxy-floor.ts')).serveFloor(port, upstreams);
+  if (mode === '--serve') await serveProxy(port, args.slice(1).map(Number));
+  else await (await import('./proxy-floor.ts')).serveFloor(port, args.slice(1));
   // A clean exit so `--cpu-prof` gets to write its profile.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0));
   process.stdout.write('ready\n');
@@ -77,7 +76,7 @@ function pinned(cpu: string, cmd: string, cmdArgs: string[]): [string, string[]]
 const clientPin = (cmd: string, cmdArgs: string[]): [string, string[]] => pinned(CLIENT_CPU, cmd, cmdArgs);
 
 function fixedRate(port: number, rate: number, seconds: number): Latency {
-  const out = execFileSync(...pinned(CLIENT_CPU, process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--load', String(port), String(rate), String(seconds)]), {
+  const out = execFileSync(...pinned(CLIENT_CPU, process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--load', `127.0.0.1:${port}`, String(rate), String(seconds)]), {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     timeout: (WARMUP_S + seconds + 30) * 1000,
@@ -154,7 +153,7 @@ async function startCmesh(port: number, upstreams: number[], mode = '--serve'): 
 
 async function main(): Promise<void> {
   if (childRun?.mode === '--load') {
-    await openLoop(Number(childRun.args[0]), Number(childRun.args[1]), Number(childRun.args[2]));
+    await openLoop(childRun.args[0]!, Number(childRun.args[1]), Number(childRun.args[2]));
     return;
   }
   if (childRun !== undefined) return serveChild(childRun.mode, childRun.args);

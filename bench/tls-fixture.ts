@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EchoProcess, startEcho } from '../mesh/proxy/testing.ts';
 import { benchArgs } from './args.ts';
-import { PATH, cpuSeconds, nginxConf } from './proxy-peers.ts';
+import { PATH, type UpstreamAddr, addrOf, cpuSeconds, nginxConf } from './proxy-peers.ts';
 import { parseWrk } from './wrk.ts';
 
 /**
@@ -37,11 +37,11 @@ export async function tlsBenchFixture(dir: string, echoes: EchoProcess[]): Promi
  * down for 10 s; under a loaded host its default let all 3 be marked down at once and answer only 502s for a whole
  * round (cmesh never ejects them all: panic mode).
  */
-export function nginxTlsConf(dir: string, port: number, upstreams: number[], http2 = false): string {
+export function nginxTlsConf(dir: string, port: number, upstreams: UpstreamAddr[], http2 = false): string {
   const h2 = http2 ? ' http2' : '';
   const h2Options = http2 ? ' http2_max_concurrent_streams 128; keepalive_requests 1000000;' : '';
   let conf = nginxConf(dir, port, upstreams);
-  for (const p of upstreams) conf = conf.replace(`server 127.0.0.1:${p};`, `server 127.0.0.1:${p} max_fails=0;`);
+  for (const p of upstreams) conf = conf.replace(`server ${addrOf(p)};`, `server ${addrOf(p)} max_fails=0;`);
   return conf.replace(
     `listen 127.0.0.1:${port};`,
     `listen 127.0.0.1:${port} ssl${h2}; ssl_certificate ${dir}/leaf.crt; ssl_certificate_key ${dir}/leaf.key; ssl_protocols TLSv1.2 TLSv1.3;${h2Options}`,

@@ -31,6 +31,7 @@ export const VARIANTS: FloorVariant[] = [
   { ...FLOOR, name: 'cap4-every100', cadenceMs: 100, cadence: 'from-start', probeCap: 4 },
   { ...FLOOR, name: 'after-starts', probesAfterStarts: true },
   { ...FLOOR, name: 'unpublished', publish: false },
+  { ...FLOOR, name: 'published', publishAlways: true },
   { ...FLOOR, name: 'noinit', init: false },
   { ...FLOOR, name: 'unpub-noinit', publish: false, init: false },
   { ...FLOOR, name: 'net-beside', networkBeside: true },

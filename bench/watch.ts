@@ -144,23 +144,25 @@ async function rebuildRep(port: number, i: number): Promise<{ saveToNew: number;
   return { saveToNew: firstAt - t0, bare, phases };
 }
 
-async function replicaPorts(): Promise<number[]> {
+/** Each running replica's own endpoint (its address on the project network, or a loopback port): `host:port`. */
+async function replicaPorts(): Promise<string[]> {
   const ps = await cli.ps();
   return ps
     .filter((r) => r.service === 'web' && r.state === 'running')
-    .map((r) => r.endpoints.find((e) => e.containerPort === 3000)?.hostPort)
-    .filter((p): p is number => p !== undefined);
+    .map((r) => r.endpoints.find((e) => e.containerPort === 3000))
+    .filter((e) => e !== undefined)
+    .map((e) => `${e.host}:${e.hostPort}`);
 }
 
-async function syncRep(ports: number[], i: number): Promise<number> {
+async function syncRep(ports: string[], i: number): Promise<number> {
   const token = `sync-${i}-${Date.now()}`;
   const name = `f${i}.txt`;
   const t0 = performance.now();
   await writeFile(join(appDir(), 'static', name), token);
   const seen = await Promise.all(
     ports.map((p) =>
-      until(`${name} in the replica on :${p}`, 20_000, async () => {
-        const res = await fetch(`http://127.0.0.1:${p}/file?path=${name}`, { signal: AbortSignal.timeout(1000) });
+      until(`${name} in the replica at ${p}`, 20_000, async () => {
+        const res = await fetch(`http://${p}/file?path=${name}`, { signal: AbortSignal.timeout(1000) });
         return res.status === 200 && (await res.text()) === token ? performance.now() : undefined;
       }, 10),
     ),

@@ -39,3 +39,9 @@ test('cmesh services shows "8000-8002:3000-3002" as the range it was written as'
   const row = { publishedPorts, replicas: [] } as unknown as ServiceTableRow;
   assert.equal(formatPorts(row), '127.0.0.1:8000-8002->3000-3002');
 });
+
+test('cmesh ps shows a replica reached at its own address as that address and its ports, with no mapping', () => {
+  const direct = (port: number, protocol = 'tcp') => ({ host: '172.18.0.5', hostPort: port, containerPort: port, protocol, direct: true as const });
+  const endpoints = [direct(3001), direct(3000), direct(53, 'udp'), { ...tcp(50000, 9090), protocol: 'tcp' as const }] as Parameters<typeof formatEndpoints>[0];
+  assert.equal(formatEndpoints(endpoints), '127.0.0.1:50000->9090/tcp, 172.18.0.5:3000-3001/tcp, 172.18.0.5:53/udp');
+});

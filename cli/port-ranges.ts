@@ -47,6 +47,12 @@ export function collapsePortRanges(mappings: readonly PortMappingView[]): PortRa
 
 const span = (start: number, end: number): string => (start === end ? `${start}` : `${start}-${end}`);
 
+/** A range reached at the container's own address (nothing published): `172.18.0.3:3000-3002`. */
+export function formatAddressRange(r: PortRange): string {
+  const host = r.host.includes(':') ? `[${r.host}]` : r.host;
+  return `${host}:${span(r.containerStart, r.containerEnd)}`;
+}
+
 /** `host:8000-8002->3000-3002` with IPv6 hosts bracketed; the caller adds the protocol suffix it prints. */
 export function formatPortRange(r: PortRange): string {
   const host = r.host.includes(':') ? `[${r.host}]` : r.host;

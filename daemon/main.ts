@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { isCmeshError } from './api/errors.ts';
 import { startDaemon } from './daemon.ts';
 import { createDockerEngine } from './engine/dockerode-engine.ts';
+import { reachSetting } from './engine/replica-reach.ts';
 import { createDockerSwarm } from './engine/dockerode-swarm.ts';
 import { resolveHome } from './api/home.ts';
 import { type MetricsAddr, parseMetricsAddr } from './metrics-server.ts';
@@ -36,7 +37,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<n
   process.on('SIGHUP', () => log('ignoring SIGHUP'));
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
-    const engine = createDockerEngine(env['DOCKER_HOST'] ? { host: env['DOCKER_HOST'] } : {});
+    const engine = createDockerEngine({ ...(env['DOCKER_HOST'] ? { host: env['DOCKER_HOST'] } : {}), reach: reachSetting(env) });
     const swarm = createDockerSwarm(env['DOCKER_HOST'] || undefined);
     daemon = await startDaemon({ home: resolveHome(env), engine, swarm, version: version(), log, metrics: metricsAddr(env) });
     // East-west is on by default: have the gateway image ready before the first `up` asks for it.

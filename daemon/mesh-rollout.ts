@@ -3,7 +3,7 @@
 
 import { probeOnce } from '../mesh/health/probe.ts';
 import type { Registry } from '../mesh/registry.ts';
-import { loopback, endpointFor } from '../mesh/replica-entry.ts';
+import { endpointFor, replicaHost } from '../mesh/replica-entry.ts';
 import type { Endpoint } from './api/engine.ts';
 import { replicaId } from './api/labels.ts';
 import type { ContainerRef } from './reconcile/plan-types.ts';
@@ -69,7 +69,7 @@ export async function waitNextHealthy(
   let passes = 0;
   while (!signal?.aborted && Date.now() < deadline) {
     const r = await probeOnce({
-      host: loopback(ep.host),
+      host: replicaHost(ep),
       port: ep.hostPort,
       path: probe.path,
       timeoutMs: Math.min(probe.timeoutMs, 2_000),

@@ -1,5 +1,6 @@
 // A pool replica's active health: whom to probe, and probe or engine verdicts written onto the replica entry.
 
+import type { Endpoint } from '../daemon/api/engine.ts';
 import type { PortMapping } from '../daemon/api/project.ts';
 import type { ProbeTarget } from './health/active.ts';
 import { endpointFor, engineHealthOf, type ReplicaEntry } from './replica-entry.ts';
@@ -9,13 +10,13 @@ export function probeTargets(
   replicas: Iterable<ReplicaEntry>,
   ports: PortMapping[],
   healthPort: number | undefined,
-  upstreamHost: (host: string) => string,
+  upstreamHost: (ep: Endpoint) => string,
 ): ProbeTarget[] {
   const out: ProbeTarget[] = [];
   for (const r of replicas) {
     if (r.state !== 'running') continue;
     const ep = endpointFor(r, ports, healthPort);
-    if (ep) out.push({ id: r.id, port: ep.hostPort, host: upstreamHost(ep.host), generation: r.container, healthy: r.active === 'healthy' });
+    if (ep) out.push({ id: r.id, port: ep.hostPort, host: upstreamHost(ep), generation: r.container, healthy: r.active === 'healthy' });
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // A pool's view for one UDP container port: picks and follows replicas by their UDP endpoint for a datagram forwarder.
 
+import type { Endpoint } from '../daemon/api/engine.ts';
 import type { PickContext } from './balancer/types.ts';
 import { type ReplicaEntry, udpEndpointFor } from './replica-entry.ts';
 import type { DatagramPool } from './udp/forwarder.ts';
@@ -14,7 +15,7 @@ export interface DatagramSource {
   routableEntry(id: string): ReplicaEntry | undefined;
   /** A refused datagram, told to the balancer only. */
   balancerResult(id: string, latencyMs: number, ok: boolean): void;
-  upstreamHost(host: string): string;
+  upstreamHost(ep: Endpoint): string;
 }
 
 /**
@@ -24,7 +25,7 @@ export interface DatagramSource {
 export function datagramView(src: DatagramSource, containerPort: number): DatagramPool {
   const at = (r: ReplicaEntry | undefined): Upstream | undefined => {
     const ep = r && udpEndpointFor(r, containerPort);
-    return r && ep ? { id: r.id, host: src.upstreamHost(ep.host), port: ep.hostPort } : undefined;
+    return r && ep ? { id: r.id, host: src.upstreamHost(ep), port: ep.hostPort } : undefined;
   };
   return {
     service: src.service,

@@ -1,5 +1,6 @@
 // The settings a ServicePool is built with; a daemon MeshSpec fits where one is asked for.
 
+import type { Endpoint } from '../daemon/api/engine.ts';
 import type { DaemonEvent } from '../daemon/api/events.ts';
 import type { MeshSpec, PortMapping } from '../daemon/api/project.ts';
 import { type CreateBalancerOptions, DEFAULT_STRATEGY } from './balancer/index.ts';
@@ -25,10 +26,10 @@ export interface ServicePoolOptions {
   panicThresholdPercent?: number;
   balancer?: Omit<CreateBalancerOptions, 'rand' | 'now'>;
   /**
-   * Where an endpoint's host leads. Default: loopback only (the daemon reaches replicas on 127.0.0.1 and must never
-   * follow a wildcard the engine reports); the east-west gateway passes container addresses through as they are.
+   * Where an endpoint leads. Default replicaHost: a direct endpoint's container address, else loopback (a published
+   * binding's wildcard is never followed); the east-west gateway passes container addresses through as they are.
    */
-  upstreamHost?: (host: string) => string;
+  upstreamHost?: (ep: Endpoint) => string;
 }
 
 export const DEFAULT_MESH: PoolMesh = { lb: DEFAULT_STRATEGY, health: DEFAULT_HEALTH_PROBE, weights: [], weight: 1 };

@@ -1,6 +1,7 @@
 // The replica table under a ServicePool: membership (upsert, remove, rekey, drain), health verdicts, who is routable,
 // and the balancer's member list. ServicePool adds picks, per-port views and the health-check plumbing.
 
+import type { Endpoint } from '../daemon/api/engine.ts';
 import type { DaemonEvent } from '../daemon/api/events.ts';
 import { replicaId } from '../daemon/api/labels.ts';
 import type { HealthProbe, LbStrategy, PortMapping } from '../daemon/api/project.ts';
@@ -10,7 +11,7 @@ import { PassiveHealth, type PassiveTransition } from './health/passive.ts';
 import { applyEngineHealth } from './pool-active-health.ts';
 import { DEFAULT_MESH, type PoolMesh, type ServicePoolOptions } from './pool-options.ts';
 import { isHealthy, routing } from './pool-routing.ts';
-import { drained, finishDrain, loopback, newEntry, probeless, type ReplicaEntry, type ReplicaInput } from './replica-entry.ts';
+import { drained, finishDrain, newEntry, probeless, type ReplicaEntry, type ReplicaInput, replicaHost } from './replica-entry.ts';
 import { ReplicaStats } from './replica-stats.ts';
 
 export abstract class ReplicaTable {
@@ -34,7 +35,7 @@ export abstract class ReplicaTable {
   protected readonly now: () => number;
   protected readonly activeChecks: boolean;
   protected readonly panicPercent: number;
-  protected readonly upstreamHost: (host: string) => string;
+  protected readonly upstreamHost: (ep: Endpoint) => string;
   protected readonly balancerOpts: CreateBalancerOptions;
 
   constructor(opts: ServicePoolOptions) {
@@ -47,7 +48,7 @@ export abstract class ReplicaTable {
     this.now = opts.now ?? Date.now;
     this.activeChecks = opts.activeChecks ?? true;
     this.panicPercent = opts.panicThresholdPercent ?? 50;
-    this.upstreamHost = opts.upstreamHost ?? loopback;
+    this.upstreamHost = opts.upstreamHost ?? replicaHost;
     this.balancerOpts = { ...opts.balancer, rand: opts.rand, now: this.now };
     this.balancer = createBalancer(this.mesh.lb, this.balancerOpts);
     this.passive = new PassiveHealth({ ...opts.passive, now: this.now }, (t) => this.onPassive(t));

@@ -5,7 +5,7 @@ import type { Endpoint } from '../daemon/api/engine.ts';
 import type { TlsSpec } from '../daemon/api/tls.ts';
 import type { LbStrategy, PortMapping, Protocol } from '../daemon/api/project.ts';
 import type { ReplicaTableRow, ServiceTableRow } from '../daemon/api/service-table.ts';
-import { loopback } from './replica-entry.ts';
+import { replicaHost } from './replica-entry.ts';
 import type { StatsSnapshot } from './replica-stats.ts';
 
 /** The slice of a replica the row needs (the pool's ReplicaEntry fits). */
@@ -75,7 +75,7 @@ function replicaRow<R extends RowReplica>(r: R, access: RowAccess<R>): ReplicaTa
     replica: r.replica,
     container: r.container,
     state: r.state,
-    endpoint: ep ? { host: loopback(ep.host), port: ep.hostPort } : null,
+    endpoint: ep ? { host: replicaHost(ep), port: ep.hostPort } : null,
     endpoints: r.endpoints,
     weight: access.weight(r),
     draining: r.draining,

@@ -37,7 +37,7 @@ export class ServicePool extends ReplicaTable implements UpstreamPool {
       balancerResult: (id, ms, ok) => {
         if (this.replicas.has(id)) this.balancer.onResult(id, ms, ok);
       },
-      upstreamHost: (host) => this.upstreamHost(host),
+      upstreamHost: (ep) => this.upstreamHost(ep),
     };
   }
 
@@ -194,7 +194,7 @@ export class ServicePool extends ReplicaTable implements UpstreamPool {
     if (r === undefined || member === undefined) return undefined;
     const ep = this.endpointFor(r, containerPort);
     if (ep === undefined) return undefined;
-    return new PooledUpstream(id, this.upstreamHost(ep.host), ep.hostPort, this, this.generation, r, member, this.passive.handle(id));
+    return new PooledUpstream(id, this.upstreamHost(ep), ep.hostPort, this, this.generation, r, member, this.passive.handle(id));
   }
 
   private pickEntry(ctx?: PickContext): ReplicaEntry | undefined {

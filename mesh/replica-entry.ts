@@ -59,9 +59,14 @@ export function newEntry(id: string, input: ReplicaInput, stats: ReplicaStats): 
   };
 }
 
-/** Replicas publish on loopback only; never follow a wildcard or bridge address the engine may report. */
-export function loopback(host: string): string {
-  return host === '::1' ? '::1' : '127.0.0.1';
+/**
+ * Where the daemon dials a replica's endpoint: the container's own address when the engine adapter reported it as
+ * direct (taken from the project network the replica was made to be reached on); else its published port, on loopback
+ * only, never following a wildcard or bridge address the engine may report for a binding.
+ */
+export function replicaHost(ep: Endpoint): string {
+  if (ep.direct === true) return ep.host;
+  return ep.host === '::1' ? '::1' : '127.0.0.1';
 }
 
 /** The endpoint serving `containerPort`, else the service's primary (first published) port, else the first TCP one. */

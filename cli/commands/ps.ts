@@ -7,12 +7,17 @@ import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { readGlobalOptions } from '../global-options.ts';
 import { colorsFor, printJson, printTable } from '../output.ts';
-import { collapsePortRanges, formatPortRange } from '../port-ranges.ts';
+import { collapsePortRanges, formatAddressRange, formatPortRange } from '../port-ranges.ts';
 import { requireProjectName } from '../project-ref.ts';
 
-/** A replica's engine endpoints as `docker compose ps` prints ports: consecutive ones as one range. */
+/**
+ * A replica's engine endpoints as `docker compose ps` prints ports: consecutive ones as one range. One reached at the
+ * container's own address has no mapping to show: its address and ports, as a caller on its network dials them.
+ */
 export function formatEndpoints(endpoints: Endpoint[]): string {
-  return collapsePortRanges(endpoints).map((r) => `${formatPortRange(r)}/${r.protocol}`).join(', ');
+  const published = collapsePortRanges(endpoints.filter((e) => e.direct !== true)).map((r) => `${formatPortRange(r)}/${r.protocol}`);
+  const direct = collapsePortRanges(endpoints.filter((e) => e.direct === true)).map((r) => `${formatAddressRange(r)}/${r.protocol}`);
+  return [...published, ...direct].join(', ');
 }
 
 export function psQuery(options: { all?: boolean; services?: string[] }): string {

@@ -31,6 +31,11 @@ export interface Endpoint {
   protocol: 'tcp' | 'udp';
   host: string;
   hostPort: number;
+  /**
+   * The container's own address on a project bridge network (`hostPort` is then the container port): nothing is
+   * published for it. Without it the endpoint is a port the engine published on loopback.
+   */
+  direct?: true;
 }
 
 export interface ContainerInfo {
@@ -99,6 +104,12 @@ export interface ContainerCreateSpec {
   labels: Record<string, string>;
   /** Container ports to publish on 127.0.0.1 with an engine-assigned host port (or `hostPort`, `cmesh run -p`). */
   ports: { containerPort: number; protocol: 'tcp' | 'udp'; hostPort?: number }[];
+  /**
+   * A project bridge network the daemon can reach this replica on at its own address. An engine that reaches
+   * containers directly (replica-reach.ts) then publishes none of `ports` without a fixed `hostPort`, and reports them
+   * as `direct` endpoints on this network. Not part of the spec hash: a replica made either way stays as it is.
+   */
+  reachNetwork?: string;
   healthcheck?: HealthcheckSpec;
   mounts: MountSpec[];
   /** Engine networks in connect order; the first is attached at create, the rest connected before start. */

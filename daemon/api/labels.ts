@@ -26,6 +26,12 @@ export const Labels = {
    */
   oneoff: 'dev.cmesh.oneoff',
   oneoffService: 'dev.cmesh.oneoff-service',
+  /**
+   * On a replica reached at its own address (Endpoint.direct): the engine network to take its address from, and its
+   * container ports (`80/tcp,53/udp`); an image's other EXPOSEd ports stay out of its endpoints, as when published.
+   */
+  reachNetwork: 'dev.cmesh.reach-network',
+  reachPorts: 'dev.cmesh.reach-ports',
   /** Set on everything tests create so scripts/reap.sh can clean it up. */
   test: 'dev.cmesh.test',
 } as const;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type Docker from 'dockerode';
-import { fromInspect, fromListEntry, parseEngineTime, parseListStatus, upForMs } from './container-info.ts';
+import { directEndpoints, fromInspect, fromListEntry, parseEngineTime, parseListStatus, upForMs } from './container-info.ts';
 
 describe('parseListStatus', () => {
   const rows: [string, string | undefined, ReturnType<typeof parseListStatus>][] = [
@@ -157,5 +157,49 @@ describe('fromInspect', () => {
     assert.equal(info.finishedAt, Date.UTC(2024, 4, 1, 12, 0, 9));
     assert.equal(info.health, 'none');
     assert.deepEqual(info.endpoints, []);
+  });
+});
+
+describe('directEndpoints (a replica reached at its own address)', () => {
+  const labels = { 'dev.cmesh.reach-network': 'p_default', 'dev.cmesh.reach-ports': '8080/tcp,53/udp' };
+  const networks = { p_default: { IPAddress: '172.18.0.5' }, p_back: { IPAddress: '172.19.0.5' } };
+
+  it("takes the labelled ports at the labelled network's address", () => {
+    assert.deepEqual(directEndpoints(labels, networks), [
+      { containerPort: 8080, protocol: 'tcp', host: '172.18.0.5', hostPort: 8080, direct: true },
+      { containerPort: 53, protocol: 'udp', host: '172.18.0.5', hostPort: 53, direct: true },
+    ]);
+  });
+
+  it('has none without the labels, before the container has an address, or for anything but an IPv4 literal', () => {
+    assert.deepEqual(directEndpoints({}, networks), []);
+    assert.deepEqual(directEndpoints({ 'dev.cmesh.reach-network': 'p_default' }, networks), []);
+    assert.deepEqual(directEndpoints(labels, { p_default: { IPAddress: '' } }), [], 'stopped: the engine reports no address');
+    assert.deepEqual(directEndpoints(labels, { p_back: { IPAddress: '172.19.0.5' } }), [], 'not on the labelled network');
+    assert.deepEqual(directEndpoints(labels, { p_default: { IPAddress: 'evil.example' } }), [], 'never a name');
+    assert.deepEqual(directEndpoints({ ...labels, 'dev.cmesh.reach-ports': '8080/tcp,x,99999999/tcp,7/sctp' }, networks).map((e) => e.containerPort), [8080]);
+  });
+
+  it('joins the published ones in a list entry and an inspect, sorted, and leaves an image\'s other EXPOSEd ports out', () => {
+    const entry = {
+      Id: 'abc', Names: ['/p-web-1'], Image: 'i', Created: 1, State: 'running', Status: 'Up 1 second',
+      Labels: labels,
+      // 8080 and 53 unpublished; 7070 only EXPOSEd by the image; 9000 published (a fixed host port).
+      Ports: [{ PrivatePort: 8080, Type: 'tcp' }, { PrivatePort: 53, Type: 'udp' }, { PrivatePort: 7070, Type: 'tcp' }, { IP: '127.0.0.1', PrivatePort: 9000, PublicPort: 19000, Type: 'tcp' }],
+      NetworkSettings: { Networks: networks },
+    } as unknown as Docker.ContainerInfo;
+    const want = [
+      { containerPort: 53, protocol: 'udp', host: '172.18.0.5', hostPort: 53, direct: true },
+      { containerPort: 8080, protocol: 'tcp', host: '172.18.0.5', hostPort: 8080, direct: true },
+      { containerPort: 9000, protocol: 'tcp', host: '127.0.0.1', hostPort: 19000 },
+    ];
+    assert.deepEqual(fromListEntry(entry).endpoints, want);
+    const inspected = fromInspect({
+      Id: 'abc', Name: '/p-web-1', Created: '2024-05-01T12:00:00Z', Image: 'sha256:1', RestartCount: 0,
+      Config: { Image: 'i', Labels: labels },
+      State: { Status: 'running', ExitCode: 0, StartedAt: '2024-05-01T12:00:01Z', FinishedAt: '0001-01-01T00:00:00Z' },
+      NetworkSettings: { Ports: { '8080/tcp': null, '53/udp': null, '7070/tcp': null, '9000/tcp': [{ HostIp: '127.0.0.1', HostPort: '19000' }] }, Networks: networks },
+    } as unknown as Docker.ContainerInspectInfo);
+    assert.deepEqual(inspected.endpoints, want);
   });
 });

@@ -1,7 +1,9 @@
 // Maps the engine's list/inspect JSON to ContainerInfo, including the human Status strings the list API returns.
 
 import type Docker from 'dockerode';
+import { isIPv4 } from 'node:net';
 import type { ContainerHealth, ContainerInfo, ContainerState, Endpoint } from '../api/engine.ts';
+import { Labels } from '../api/labels.ts';
 
 const STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 
@@ -129,7 +131,24 @@ export function endpointsFromInspect(
   return dedupeEndpoints(out);
 }
 
-type EngineNetworks = Record<string, { Aliases?: string[] | null }> | undefined;
+type EngineNetworks = Record<string, { Aliases?: string[] | null; IPAddress?: string }> | undefined;
+
+/**
+ * A replica reached at its own address (replica-reach.ts): the ports its labels name, at its IPv4 address on the
+ * labelled network. None before it has one (created, stopped), as a published port has none then either.
+ */
+export function directEndpoints(labels: Record<string, string>, networks: EngineNetworks): Endpoint[] {
+  const network = labels[Labels.reachNetwork];
+  const ports = labels[Labels.reachPorts];
+  const ip = network === undefined ? undefined : networks?.[network]?.IPAddress;
+  if (ports === undefined || ip === undefined || !isIPv4(ip)) return [];
+  return ports.split(',').flatMap((key): Endpoint[] => {
+    const m = /^(\d{1,5})\/(tcp|udp)$/.exec(key);
+    if (!m) return [];
+    const port = Number(m[1]);
+    return [{ containerPort: port, protocol: protocolOf(m[2]), host: ip, hostPort: port, direct: true }];
+  });
+}
 
 /** The networks a container is on; the list API has no aliases, and inspect's carry the engine's short-id alias. */
 export function networksOf(networks: EngineNetworks, id: string, withAliases: boolean): NonNullable<ContainerInfo['networks']> {
@@ -154,7 +173,7 @@ export function fromListEntry(c: Docker.ContainerInfo): ContainerInfo {
     ...(up === undefined ? {} : { upForMs: up }),
     ...(parsed.exitCode === undefined ? {} : { exitCode: parsed.exitCode }),
     restartCount: 0,
-    endpoints: endpointsFromList(c.Ports),
+    endpoints: dedupeEndpoints([...endpointsFromList(c.Ports), ...directEndpoints(c.Labels ?? {}, c.NetworkSettings?.Networks as EngineNetworks)]),
     networks: networksOf(c.NetworkSettings?.Networks as EngineNetworks, c.Id, false),
   };
 }
@@ -178,7 +197,10 @@ export function fromInspect(c: Docker.ContainerInspectInfo): ContainerInfo {
     ...(finishedAt === undefined ? {} : { finishedAt }),
     ...(stopped ? { exitCode: c.State.ExitCode } : {}),
     restartCount: c.RestartCount ?? 0,
-    endpoints: endpointsFromInspect(c.NetworkSettings?.Ports),
+    endpoints: dedupeEndpoints([
+      ...endpointsFromInspect(c.NetworkSettings?.Ports),
+      ...directEndpoints(c.Config?.Labels ?? {}, c.NetworkSettings?.Networks as EngineNetworks),
+    ]),
     networks: networksOf(c.NetworkSettings?.Networks as EngineNetworks, c.Id, true),
   };
 }

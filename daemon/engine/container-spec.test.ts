@@ -88,3 +88,22 @@ describe('healthcheckToDocker', () => {
     });
   });
 });
+
+describe('createOptions: a replica reached at its own address', () => {
+  const reach = { ...spec, reachNetwork: 'p_default', ports: [...spec.ports, { containerPort: 9000, protocol: 'tcp' as const, hostPort: 19000 }] };
+
+  it('exposes its ports without publishing them, and labels where the daemon finds them', () => {
+    const body = createOptions(reach, true);
+    assert.deepEqual(body.ExposedPorts, { '8080/tcp': {}, '53/udp': {}, '9000/tcp': {} });
+    // A fixed host port (`cmesh run -p`) is the user's own: still published.
+    assert.deepEqual(body.HostConfig?.PortBindings, { '9000/tcp': [{ HostIp: '127.0.0.1', HostPort: '19000' }] });
+    assert.deepEqual(body.Labels, { 'dev.cmesh.project': 'p', 'dev.cmesh.reach-network': 'p_default', 'dev.cmesh.reach-ports': '8080/tcp,53/udp' });
+  });
+
+  it('publishes as before when the engine does not reach containers directly, or the spec has no reach network', () => {
+    const published = createOptions(spec);
+    assert.deepEqual(createOptions(reach, false).HostConfig?.PortBindings, { ...published.HostConfig?.PortBindings, '9000/tcp': [{ HostIp: '127.0.0.1', HostPort: '19000' }] });
+    assert.deepEqual(createOptions(reach, false).Labels, { 'dev.cmesh.project': 'p' });
+    assert.deepEqual(createOptions(spec, true), published);
+  });
+});

@@ -2,6 +2,7 @@
 
 import type Docker from 'dockerode';
 import type { ContainerCreateSpec } from '../api/engine.ts';
+import { Labels } from '../api/labels.ts';
 import type { HealthcheckSpec } from '../api/project.ts';
 import { applyContainerOptions } from './container-options.ts';
 import { mountFields } from './mounts.ts';
@@ -21,12 +22,21 @@ export function healthcheckToDocker(h: HealthcheckSpec): Docker.HealthConfig {
   return out;
 }
 
-export function createOptions(spec: ContainerCreateSpec): Docker.ContainerCreateOptions {
+/**
+ * `direct`: the daemon reaches this replica at its address on `spec.reachNetwork` (replica-reach.ts), so its ports are
+ * exposed but not published, and labels say where to find them.
+ */
+export function createOptions(spec: ContainerCreateSpec, direct = false): Docker.ContainerCreateOptions {
   const exposed: Record<string, Record<string, never>> = {};
   const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  const reached: string[] = [];
   for (const p of spec.ports) {
     const key = `${p.containerPort}/${p.protocol}`;
     exposed[key] = {};
+    if (direct && spec.reachNetwork !== undefined && p.hostPort === undefined) {
+      reached.push(key);
+      continue;
+    }
     // Loopback only, engine-assigned: the mesh proxy owns the user-facing ports and dials replicas here. Only a
     // one-off (`cmesh run -p`) asks for a fixed host port, still on loopback.
     bindings[key] = [{ HostIp: '127.0.0.1', HostPort: p.hostPort === undefined ? '' : String(p.hostPort) }];
@@ -36,7 +46,7 @@ export function createOptions(spec: ContainerCreateSpec): Docker.ContainerCreate
     name: spec.name,
     Image: spec.image,
     Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-    Labels: spec.labels,
+    Labels: reached.length === 0 ? spec.labels : { ...spec.labels, [Labels.reachNetwork]: spec.reachNetwork!, [Labels.reachPorts]: reached.join(',') },
     ExposedPorts: exposed,
     HostConfig: {
       PortBindings: bindings,

@@ -7,15 +7,33 @@ import { createOptions } from './container-spec.ts';
 import { type DockerCalls, labelFilters } from './docker-calls.ts';
 import { drainStream, runExec } from './engine-streams.ts';
 import { LogLineDecoder } from './log-demux.ts';
+import { decideReach, type ReachInfo, type ReachMode } from './replica-reach.ts';
 import { endpointSettings } from './network-specs.ts';
 import { engineTimestamp } from './stream-util.ts';
 import { type ErrorContext, engineFailure } from './translate-error.ts';
 
 export class DockerContainers {
   readonly #d: DockerCalls;
+  readonly #reachSetting: ReachMode | 'auto';
+  /** Decided at the first create that could be reached directly (one `info` call an adapter), then kept. */
+  #reach: Promise<ReachMode> | undefined;
 
-  constructor(calls: DockerCalls) {
+  constructor(calls: DockerCalls, reach: ReachMode | 'auto' = 'auto') {
     this.#d = calls;
+    this.#reachSetting = reach;
+  }
+
+  /** How this adapter reaches replicas (replica-reach.ts); `auto` asks the engine once. */
+  reachMode(): Promise<ReachMode> {
+    const setting = this.#reachSetting;
+    this.#reach ??= setting !== 'auto'
+      ? Promise.resolve(setting)
+      : this.#d
+          .call({ op: 'ping' }, () => this.#d.docker.info() as Promise<ReachInfo>)
+          .then((info) => decideReach(this.#d.target, info).mode)
+          // An engine that will not say what it is gets the way that works everywhere.
+          .catch(() => 'published' as const);
+    return this.#reach;
   }
 
   async list(filter: ContainerFilter): Promise<ContainerInfo[]> {
@@ -35,7 +53,8 @@ export class DockerContainers {
     const ctx: ErrorContext = { op: 'create', subject: spec.name, image: spec.image };
     let id: string;
     try {
-      id = (await docker.createContainer(createOptions(spec))).id;
+      const direct = spec.reachNetwork !== undefined && (await this.reachMode()) === 'direct';
+      id = (await docker.createContainer(createOptions(spec, direct))).id;
     } catch (err) {
       if (engineFailure(err).status === 409) {
         const existing = await this.#d.maybe(ctx, () => docker.getContainer(spec.name).inspect()).catch(() => undefined);

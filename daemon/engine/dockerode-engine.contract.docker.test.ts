@@ -11,7 +11,7 @@ engineContract('DockerodeEngine on Docker', async () => {
   await requireDocker();
   const runId = newRunId('contract');
   return {
-    engine: createDockerEngine(),
+    engine: createDockerEngine({ reach: 'direct' }),
     image: 'cmesh/busybox:local',
     project: runId,
     labels: testLabels(runId),

@@ -23,26 +23,29 @@ import { drainStream } from './engine-streams.ts';
 import { JsonObjectSplitter } from './json-stream.ts';
 import { engineTimestamp, toEngineEvent } from './stream-util.ts';
 import { dockerodePull } from './pull-dockerode.ts';
+import { type ReachMode, reachSetting } from './replica-reach.ts';
 
 export interface DockerEngineOptions {
   /** unix:///path, tcp://host:port, … ; default DOCKER_HOST, else unix:///var/run/docker.sock. */
   host?: string;
   /** How long ping() waits for an answer (a wedged engine must not hang the daemon's startup). */
   pingTimeoutMs?: number;
+  /** How the daemon reaches replicas (replica-reach.ts); default CMESH_REPLICA_REACH, else `auto`. */
+  reach?: ReachMode | 'auto';
 }
 
 export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEngine {
-  return new DockerodeEngine(resolveEngineTarget(opts.host), opts.pingTimeoutMs ?? 10_000);
+  return new DockerodeEngine(resolveEngineTarget(opts.host), opts.pingTimeoutMs ?? 10_000, opts.reach ?? reachSetting());
 }
 
 export class DockerodeEngine extends PartsEngine {
   readonly #d: DockerCalls;
   readonly #pingTimeoutMs: number;
 
-  constructor(target: EngineTarget, pingTimeoutMs: number) {
+  constructor(target: EngineTarget, pingTimeoutMs: number, reach: ReachMode | 'auto' = 'auto') {
     const d = new DockerCalls(target);
     super({
-      containers: new DockerContainers(d),
+      containers: new DockerContainers(d, reach),
       io: new DockerIo(d),
       networks: new DockerNetworks(d),
       volumes: new DockerVolumes(d),

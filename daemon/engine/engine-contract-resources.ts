@@ -2,6 +2,7 @@
 // 404-tolerant removes, in-use errors, images never pulled, and builds whose error line names the failing step.
 
 import assert from 'node:assert/strict';
+import { isIPv4 } from 'node:net';
 import { describe, it } from 'node:test';
 import type { BuildProgress } from '../api/engine.ts';
 import { Labels } from '../api/labels.ts';
@@ -35,6 +36,36 @@ export function resourceCases(c: ContractContext): void {
       await engine.removeNetwork(spec.name);
       await engine.removeNetwork(spec.name);
       assert.equal(await engine.inspectNetwork(spec.name), undefined);
+    });
+
+    it('reaches a replica made with a reach network at its own address, with nothing published', async () => {
+      // Both harnesses reach replicas directly (replica-reach.ts); the case dials nothing (the fake's addresses lead
+      // nowhere): the daemon's e2e tests dial real ones through the mesh.
+      const { engine, project } = c.h;
+      const net = `${project}_reach`;
+      await engine.createNetwork({ name: net, labels: c.labels() });
+      const ports = [{ containerPort: 8080, protocol: 'tcp' as const }, { containerPort: 5353, protocol: 'udp' as const }];
+      const { id } = await engine.createContainer(c.spec('reach', { networks: [{ name: net, aliases: [] }], ports, reachNetwork: net }));
+      try {
+        assert.deepEqual((await engine.inspectContainer(id))?.endpoints, [], 'no address before it runs');
+        await engine.startContainer(id);
+        const info = await engine.inspectContainer(id);
+        assert.equal(info?.labels[Labels.reachNetwork], net);
+        assert.equal(info.labels[Labels.reachPorts], '8080/tcp,5353/udp');
+        // Sorted by container port, as every endpoint list is.
+        const [udp, tcp] = info.endpoints;
+        assert.equal(info.endpoints.length, 2);
+        assert.ok(tcp && isIPv4(tcp.host) && tcp.host !== '127.0.0.1', `a container address: ${tcp?.host}`);
+        assert.deepEqual(tcp, { containerPort: 8080, protocol: 'tcp', host: tcp.host, hostPort: 8080, direct: true });
+        assert.deepEqual(udp, { containerPort: 5353, protocol: 'udp', host: tcp.host, hostPort: 5353, direct: true });
+        const [listed] = await engine.listContainers({ labels: { [Labels.project]: project, [Labels.service]: 'reach' } });
+        assert.deepEqual(listed?.endpoints, info.endpoints, 'the list reports what inspect does');
+        await engine.stopContainer(id, 2);
+        assert.deepEqual((await engine.inspectContainer(id))?.endpoints, [], 'none once stopped');
+      } finally {
+        await engine.removeContainer(id, { force: true });
+        await engine.removeNetwork(net);
+      }
     });
 
     it('connects a running container to a network with aliases and disconnects it, both idempotent', async () => {

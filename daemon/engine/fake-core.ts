@@ -17,6 +17,7 @@ import type { CmeshError } from '../api/errors.ts';
 import { Labels } from '../api/labels.ts';
 import { withLatestTag } from '../api/engine-images.ts';
 import { Notifier, type Subscription } from './fake-signal.ts';
+import type { ReachMode } from './replica-reach.ts';
 import { type EngineOp, isBenign, translateEngineError } from './translate-error.ts';
 
 export interface FakeEngineOptions {
@@ -28,6 +29,11 @@ export interface FakeEngineOptions {
   firstHostPort?: number;
   /** Exit code a `stop` produces (default 0: the app handled SIGTERM). */
   stopExitCode?: number;
+  /**
+   * How replicas are reached (replica-reach.ts). Default `published`: a pure-logic test dials the loopback ports it
+   * is told; `direct` gives a replica with a reach network an address of its own at each start, ports unpublished.
+   */
+  reach?: ReachMode;
   /**
    * Builds without a build script read the context's Dockerfile and run it like the classic builder (FROM must exist
    * when strictImages, RUN goes through the fake shell); default false: one `FROM scratch` step.
@@ -88,6 +94,7 @@ export class FakeCore {
   offset = 0;
   #seq = 0;
   #nextPort: number;
+  #nextAddress = 2;
   down = false;
   readonly containers = new Map<string, FakeContainer>();
   readonly networks = new Map<string, NetworkInfo>();
@@ -104,6 +111,7 @@ export class FakeCore {
       strictImages: opts.strictImages ?? false,
       firstHostPort: opts.firstHostPort ?? 32768,
       stopExitCode: opts.stopExitCode ?? 0,
+      reach: opts.reach ?? 'published',
       runDockerfiles: opts.runDockerfiles ?? false,
     };
     this.#nextPort = this.opts.firstHostPort;
@@ -164,11 +172,17 @@ export class FakeCore {
     return c;
   }
 
-  newContainer(spec: ContainerCreateSpec): FakeContainer {
+  newContainer(created: ContainerCreateSpec): FakeContainer {
+    // As the real adapter does, a directly reached replica carries labels naming its network and ports.
+    const reached = this.#reached(created);
+    const spec: ContainerCreateSpec = structuredClone(created);
+    if (reached.length > 0) {
+      spec.labels = { ...spec.labels, [Labels.reachNetwork]: created.reachNetwork!, [Labels.reachPorts]: reached.map((p) => `${p.containerPort}/${p.protocol}`).join(',') };
+    }
     const c: FakeContainer = {
       id: this.nextId('c'),
       name: spec.name,
-      spec: structuredClone(spec),
+      spec,
       ...(this.images.has(withLatestTag(spec.image)) ? { imageId: this.images.get(withLatestTag(spec.image))!.id } : {}),
       state: 'created',
       health: 'none',
@@ -186,14 +200,25 @@ export class FakeCore {
     return c;
   }
 
+  /** The ports reached at the container's own address: in `direct` mode, with a reach network, no fixed host port. */
+  #reached(spec: ContainerCreateSpec): ContainerCreateSpec['ports'] {
+    return this.opts.reach === 'direct' && spec.reachNetwork !== undefined ? spec.ports.filter((p) => p.hostPort === undefined) : [];
+  }
+
   start(c: FakeContainer): void {
     c.state = 'running';
     c.startedAt = this.now();
     c.exitCode = undefined;
     c.finishedAt = undefined;
     c.health = c.spec.healthcheck && !c.spec.healthcheck.disable ? 'starting' : 'none';
-    // Engine-assigned host ports change on every start, as with Docker.
-    c.endpoints = c.spec.ports.map((p) => ({ ...p, host: '127.0.0.1', hostPort: this.#nextPort++ }));
+    // Engine-assigned host ports change on every start, as with Docker; so may a container's address.
+    const address = `10.89.${(this.#nextAddress >> 8) & 255}.${this.#nextAddress++ & 255}`;
+    const reached = new Set(this.#reached(c.spec));
+    c.endpoints = c.spec.ports.map((p) =>
+      reached.has(p)
+        ? { containerPort: p.containerPort, protocol: p.protocol, host: address, hostPort: p.containerPort, direct: true as const }
+        : { ...p, host: '127.0.0.1', hostPort: this.#nextPort++ },
+    ).sort((a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol));
     this.emit('container', 'start', c);
     c.changed.notify();
     this.onStart(c);

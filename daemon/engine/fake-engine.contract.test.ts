@@ -6,7 +6,7 @@ import { FakeEngine } from './fake-engine.ts';
 import { runShell } from './fake-shell.ts';
 
 engineContract('FakeEngine', async () => {
-  const engine = new FakeEngine({ strictImages: true, runDockerfiles: true, now: () => Date.now() });
+  const engine = new FakeEngine({ strictImages: true, runDockerfiles: true, reach: 'direct', now: () => Date.now() });
   const image = 'cmesh/busybox:local';
   engine.addImage(image);
   engine.setStartHandler((c) => {

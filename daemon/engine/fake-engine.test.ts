@@ -188,3 +188,31 @@ describe('FakeEngine', () => {
     assert.equal(await e.inspectImage('app:dev'), undefined);
   });
 });
+
+describe('FakeEngine: how replicas are reached', () => {
+  const ports: ContainerCreateSpec['ports'] = [{ containerPort: 80, protocol: 'tcp' }, { containerPort: 9000, protocol: 'tcp', hostPort: 19000 }];
+
+  it('publishes on loopback by default, a reach network or not (pure-logic tests dial what they are told)', async () => {
+    const engine = new FakeEngine();
+    const { id } = await engine.createContainer(spec('web', { ports, reachNetwork: 'p_default' }));
+    await engine.startContainer(id);
+    const info = (await engine.inspectContainer(id))!;
+    assert.ok(info.endpoints.every((e) => e.host === '127.0.0.1' && e.direct === undefined));
+    assert.equal(info.labels['dev.cmesh.reach-network'], undefined);
+  });
+
+  it('direct: an address of its own for ports without a fixed host port, a new one at each start', async () => {
+    const engine = new FakeEngine({ reach: 'direct' });
+    const { id } = await engine.createContainer(spec('web', { ports, reachNetwork: 'p_default' }));
+    await engine.startContainer(id);
+    const first = (await engine.inspectContainer(id))!;
+    const [own, fixed] = first.endpoints;
+    assert.deepEqual(own, { containerPort: 80, protocol: 'tcp', host: own!.host, hostPort: 80, direct: true });
+    assert.equal(fixed?.host, '127.0.0.1');
+    assert.equal(fixed.direct, undefined);
+    assert.equal(first.labels['dev.cmesh.reach-ports'], '80/tcp');
+    await engine.stopContainer(id);
+    await engine.startContainer(id);
+    assert.notEqual((await engine.inspectContainer(id))!.endpoints[0]!.host, own!.host);
+  });
+});

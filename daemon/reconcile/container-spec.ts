@@ -80,12 +80,29 @@ export function stopTimeoutSec(service: ServiceSpec): number {
   return Math.max(0, Math.ceil(service.stopGracePeriodMs / 1000));
 }
 
+/**
+ * The network the daemon may reach a replica on at its own address: the first, in connect order, that this project
+ * creates as a plain IPv4 bridge (the host has a route to it). External networks may be overlay or macvlan, whose
+ * addresses the host cannot reach; a service in another namespace (network_mode) has none of its own.
+ */
+export function reachNetworkOf(project: ProjectSpec, service: ServiceSpec, networks: ContainerCreateSpec['networks']): string | undefined {
+  if (service.options?.networkMode !== undefined) return undefined;
+  const reachable = new Set(
+    Object.values(project.networks)
+      .filter((n) => !n.external && (n.driver === undefined || n.driver === 'bridge') && n.enableIpv4 !== false)
+      .map((n) => n.engineName),
+  );
+  return networks.find((n) => reachable.has(n.name))?.name;
+}
+
 /** The full create spec of one replica; labels carry the spec hash so the next observe can compare. */
 export function createSpec(project: ProjectSpec, service: ServiceSpec, replica: number, specHash: string): ContainerCreateSpec {
   const template = containerTemplate(project, service);
   const custom = service.options?.containerName;
+  const reach = template.ports.length > 0 ? reachNetworkOf(project, service, template.networks) : undefined;
   return {
     ...template,
+    ...(reach === undefined ? {} : { reachNetwork: reach }),
     name: replicaContainerName(project, service, replica),
     labels: {
       ...template.labels,

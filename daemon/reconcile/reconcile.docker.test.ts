@@ -13,6 +13,7 @@ import { createDockerEngine } from '../engine/dockerode-engine.ts';
 import { ProjectReconciler } from './loop.ts';
 import { desired, project, svc } from './testing.ts';
 import { dockerTestFile } from '../../test/helpers/docker.ts';
+import { assertReached, expectedReach } from '../../test/helpers/replica-reach.ts';
 
 await dockerTestFile();
 
@@ -99,9 +100,9 @@ test('up: 2 services x 2 replicas run and answer on their 127.0.0.1 endpoints', 
   assert.equal(rows.length, 4);
   for (const row of rows) {
     const ep = row.endpoints.find((e) => e.containerPort === 8080);
-    assert.ok(ep, `${row.name} publishes 8080`);
-    assert.equal(ep.host, '127.0.0.1');
-    const body = await (await fetch(`http://127.0.0.1:${ep.hostPort}/`)).text();
+    assert.ok(ep, `${row.name} has an endpoint for 8080`);
+    assertReached(await expectedReach(), [ep], row.name);
+    const body = await (await fetch(`http://${ep.host}:${ep.hostPort}/`)).text();
     assert.match(body, new RegExp(`^${row.service} `));
     if (row.service === 'api') assert.equal(row.health, 'healthy');
   }

@@ -61,7 +61,7 @@ export class Gateway {
     this.#holding = options.holdListeners === true;
     this.#addresses = new ReplicaAddresses(options.resolve, this.#warnings);
     // Container addresses on the project network are the upstreams (never loopback).
-    this.registry = new Registry({ upstreamHost: (h) => h });
+    this.registry = new Registry({ upstreamHost: (ep) => ep.host });
     this.policies = new GatewayPolicies((service, port) => this.registry.pool(this.#table!.project, service).forPort(port), options.rand);
     // Every pool's health checker and listener hangs off this one signal: a project with many services is not a leak.
     setMaxListeners(0, options.signal);

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import type { ReplicaStatus } from '../../daemon/api/control.ts';
 import { type CliResult, type CmeshCli, alive, newCmeshCli, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, engineStartMs, newRunId, requireDocker, ROOT, RUN_LABEL, run, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
+import { assertReached, expectedReach } from '../helpers/replica-reach.ts';
 
 await dockerTestFile();
 
@@ -70,7 +71,7 @@ after(async () => {
   await cli?.teardown(project, runId);
 });
 
-test('up -d --wait auto-starts the daemon; every replica answers on its own 127.0.0.1 endpoint', async () => {
+test('up -d --wait auto-starts the daemon; every replica answers on its own endpoint (its address, or a loopback port)', async () => {
   const up = await ok(['up', '-d', '--wait', '--timeout', '60']);
   assert.match(up.stderr, /started the daemon \(pid \d+/);
   const rows = await ps();
@@ -78,11 +79,12 @@ test('up -d --wait auto-starts the daemon; every replica answers on its own 127.
     ['api', 'web', 'worker'].map((s) => rows.filter((r) => r.service === s && r.state === 'running').length),
     [1, 3, 1],
   );
+  const reach = await expectedReach();
   for (const r of rows.filter((x) => x.service !== 'worker')) {
+    assertReached(reach, r.endpoints, r.name);
     const [endpoint] = r.endpoints;
-    assert.ok(endpoint, `${r.name} has an endpoint`);
-    assert.equal(endpoint.host, '127.0.0.1');
-    const res = await fetch(`http://127.0.0.1:${endpoint.hostPort}/`, { signal: AbortSignal.timeout(5000) });
+    // A direct endpoint is the replica's address on this project's own network.
+    const res = await fetch(`http://${endpoint!.host}:${endpoint!.hostPort}/`, { signal: AbortSignal.timeout(5000) });
     const body = (await res.json()) as { hostname: string };
     assert.equal(res.status, 200);
     assert.ok(r.container.startsWith(body.hostname), `${r.name} answered itself (${body.hostname})`);

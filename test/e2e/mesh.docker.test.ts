@@ -12,6 +12,7 @@ import { type CmeshCli, projectContainers, sleep, until } from '../helpers/cmesh
 import { newRunId, run, dockerTestFile } from '../helpers/docker.ts';
 import { type EchoProject, echoProject } from '../helpers/echo-project.ts';
 import { failed, get as getWith, loopbackPool, type Outcome, type PacedLoadOptions, pacedLoad, summary } from '../helpers/load.ts';
+import { assertReached, expectedReach } from '../helpers/replica-reach.ts';
 
 await dockerTestFile();
 
@@ -72,9 +73,12 @@ after(async () => {
 
 test('up: the proxy owns the published port, the containers do not; all 3 replicas answer round-robin', async () => {
   await cli.ok(['up', '-d', '--wait', '--timeout', '60']);
-  // The host port is the proxy's: no container publishes it (they only have engine-assigned loopback ports).
+  // The host port is the proxy's: no container publishes it (they are reached at their own addresses, or on
+  // engine-assigned loopback ports where the host cannot route to the engine's networks).
+  const reach = await expectedReach();
   for (const r of (await cli.ps()).filter((x) => x.service === 'web')) {
-    assert.ok(r.endpoints.every((e) => e.host === '127.0.0.1' && e.hostPort !== port), `${r.name} does not publish ${port}`);
+    assertReached(reach, r.endpoints, r.name);
+    assert.ok(r.endpoints.every((e) => e.direct === true || e.hostPort !== port), `${r.name} does not publish ${port}`);
   }
   const row = await waitReady(3);
   assert.deepEqual(row.publishedPorts, [{ published: port, target: 3000, hostIp: '127.0.0.1', protocol: 'tcp' }]);

@@ -11,6 +11,7 @@ import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.t
 import { ensureBaseImages, newRunId, requireDocker, dockerTestFile } from '../helpers/docker.ts';
 import { freeUdpPort, udpPortFree } from '../helpers/free-port.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
+import { assertReached, expectedReach } from '../helpers/replica-reach.ts';
 
 await dockerTestFile();
 
@@ -86,8 +87,12 @@ test('up: the daemon owns the UDP port; 2 replicas echo, each client stays on on
   await cli!.ok(['up', '-d', '--wait', '--timeout', '60']);
   const ps = (await cli!.ps()).filter((r) => r.service === 'dns');
   assert.equal(ps.length, 2);
-  // The containers only have engine-assigned loopback ports; the published one is the daemon's.
-  for (const r of ps) assert.ok(r.endpoints.every((e) => e.hostPort !== port), `${r.name} does not publish ${port}`);
+  // The containers are reached at their own addresses (or engine-assigned loopback ports); the published one is the daemon's.
+  const reach = await expectedReach();
+  for (const r of ps) {
+    assertReached(reach, r.endpoints, r.name);
+    assert.ok(r.endpoints.every((e) => e.direct === true || e.hostPort !== port), `${r.name} does not publish ${port}`);
+  }
   const row = await until('2 ready dns replicas', 20_000, async () => ((await dns()).ready === 2 ? dns() : undefined), 200);
   assert.deepEqual(row.publishedPorts, [{ published: port, target: TARGET, hostIp: '127.0.0.1', protocol: 'udp' }]);
   const seen = new Set<string>();
