@@ -37,7 +37,7 @@ export async function runDaemon(env: NodeJS.ProcessEnv = process.env): Promise<n
   process.on('SIGHUP', () => log('ignoring SIGHUP'));
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
-    const engine = createDockerEngine({ ...(env['DOCKER_HOST'] ? { host: env['DOCKER_HOST'] } : {}), reach: reachSetting(env) });
+    const engine = createDockerEngine({ ...(env['DOCKER_HOST'] ? { host: env['DOCKER_HOST'] } : {}), reach: reachSetting(env), onReach: (d) => log(d.reason) });
     const swarm = createDockerSwarm(env['DOCKER_HOST'] || undefined);
     daemon = await startDaemon({ home: resolveHome(env), engine, swarm, version: version(), log, metrics: metricsAddr(env) });
     // East-west is on by default: have the gateway image ready before the first `up` asks for it.

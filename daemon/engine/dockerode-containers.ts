@@ -7,7 +7,7 @@ import { createOptions } from './container-spec.ts';
 import { type DockerCalls, labelFilters } from './docker-calls.ts';
 import { drainStream, runExec } from './engine-streams.ts';
 import { LogLineDecoder } from './log-demux.ts';
-import { decideReach, type ReachInfo, type ReachMode } from './replica-reach.ts';
+import { decideReach, REACH_ENV, type ReachDecision, type ReachInfo, type ReachMode } from './replica-reach.ts';
 import { endpointSettings } from './network-specs.ts';
 import { engineTimestamp } from './stream-util.ts';
 import { type ErrorContext, engineFailure } from './translate-error.ts';
@@ -15,24 +15,31 @@ import { type ErrorContext, engineFailure } from './translate-error.ts';
 export class DockerContainers {
   readonly #d: DockerCalls;
   readonly #reachSetting: ReachMode | 'auto';
+  readonly #onReach: ((d: ReachDecision) => void) | undefined;
   /** Decided at the first create that could be reached directly (one `info` call an adapter), then kept. */
   #reach: Promise<ReachMode> | undefined;
 
-  constructor(calls: DockerCalls, reach: ReachMode | 'auto' = 'auto') {
+  constructor(calls: DockerCalls, reach: ReachMode | 'auto' = 'auto', onReach?: (d: ReachDecision) => void) {
     this.#d = calls;
     this.#reachSetting = reach;
+    this.#onReach = onReach;
   }
 
   /** How this adapter reaches replicas (replica-reach.ts); `auto` asks the engine once. */
   reachMode(): Promise<ReachMode> {
     const setting = this.#reachSetting;
-    this.#reach ??= setting !== 'auto'
-      ? Promise.resolve(setting)
-      : this.#d
-          .call({ op: 'ping' }, () => this.#d.docker.info() as Promise<ReachInfo>)
-          .then((info) => decideReach(this.#d.target, info).mode)
-          // An engine that will not say what it is gets the way that works everywhere.
-          .catch(() => 'published' as const);
+    this.#reach ??= (
+      setting !== 'auto'
+        ? Promise.resolve<ReachDecision>({ mode: setting, reason: `replicas are reached ${setting === 'direct' ? 'at their own addresses' : 'through published loopback ports'}: ${REACH_ENV}=${setting}` })
+        : this.#d
+            .call({ op: 'ping' }, () => this.#d.docker.info() as Promise<ReachInfo>)
+            .then((info) => decideReach(this.#d.target, info))
+            // An engine that will not say what it is gets the way that works everywhere.
+            .catch((err: unknown) => ({ mode: 'published' as const, reason: `replicas are reached through published loopback ports: the engine's info failed (${(err as Error).message})` }))
+    ).then((d) => {
+      this.#onReach?.(d);
+      return d.mode;
+    });
     return this.#reach;
   }
 

@@ -23,7 +23,7 @@ import { drainStream } from './engine-streams.ts';
 import { JsonObjectSplitter } from './json-stream.ts';
 import { engineTimestamp, toEngineEvent } from './stream-util.ts';
 import { dockerodePull } from './pull-dockerode.ts';
-import { type ReachMode, reachSetting } from './replica-reach.ts';
+import { type ReachDecision, type ReachMode, reachSetting } from './replica-reach.ts';
 
 export interface DockerEngineOptions {
   /** unix:///path, tcp://host:port, … ; default DOCKER_HOST, else unix:///var/run/docker.sock. */
@@ -32,20 +32,22 @@ export interface DockerEngineOptions {
   pingTimeoutMs?: number;
   /** How the daemon reaches replicas (replica-reach.ts); default CMESH_REPLICA_REACH, else `auto`. */
   reach?: ReachMode | 'auto';
+  /** Told once, at the first create that asks, how replicas are reached and why (the daemon logs it). */
+  onReach?: (d: ReachDecision) => void;
 }
 
 export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEngine {
-  return new DockerodeEngine(resolveEngineTarget(opts.host), opts.pingTimeoutMs ?? 10_000, opts.reach ?? reachSetting());
+  return new DockerodeEngine(resolveEngineTarget(opts.host), opts.pingTimeoutMs ?? 10_000, opts.reach ?? reachSetting(), opts.onReach);
 }
 
 export class DockerodeEngine extends PartsEngine {
   readonly #d: DockerCalls;
   readonly #pingTimeoutMs: number;
 
-  constructor(target: EngineTarget, pingTimeoutMs: number, reach: ReachMode | 'auto' = 'auto') {
+  constructor(target: EngineTarget, pingTimeoutMs: number, reach: ReachMode | 'auto' = 'auto', onReach?: (d: ReachDecision) => void) {
     const d = new DockerCalls(target);
     super({
-      containers: new DockerContainers(d, reach),
+      containers: new DockerContainers(d, reach, onReach),
       io: new DockerIo(d),
       networks: new DockerNetworks(d),
       volumes: new DockerVolumes(d),

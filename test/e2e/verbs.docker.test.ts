@@ -9,6 +9,7 @@ import { ExitCode } from '../../daemon/api/errors.ts';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
 import { newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { expectedReach } from '../helpers/replica-reach.ts';
 
 await dockerTestFile();
 
@@ -60,11 +61,16 @@ const fetchOk = async (): Promise<boolean> => {
   return res?.status === 200 && (await res.text()).trim() === 'ok';
 };
 
-test('port: the mesh proxy’s address for a published port, the replica’s engine port for an exposed one', async () => {
+test('port: the mesh proxy’s address for a published port, the replica’s own endpoint for an exposed one', async () => {
   assert.equal((await cli.ok(['port', 'web', '8080'])).stdout, `127.0.0.1:${published}\n`);
   await until('the proxy to serve web', 20_000, async () => ((await fetchOk()) ? true : undefined), 200);
   const [cache] = await replicas('cache');
-  const docker = (await run(['port', cache!.id, '6379/tcp'])).trim().split('\n')[0];
+  // Docker's word for where the replica is: its address on the project network (reached directly, nothing
+  // published), or its published loopback port.
+  const docker =
+    (await expectedReach()) === 'direct'
+      ? `${(await run(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', cache!.id])).trim()}:6379`
+      : (await run(['port', cache!.id, '6379/tcp'])).trim().split('\n')[0];
   assert.equal((await cli.ok(['port', 'cache', '6379'])).stdout.trim(), docker);
   const missing = await cli.cmesh(['port', 'cache', '6380']);
   assert.equal(missing.code, ExitCode.usage, missing.stderr);
