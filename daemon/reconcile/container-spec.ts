@@ -83,13 +83,16 @@ export function stopTimeoutSec(service: ServiceSpec): number {
 /**
  * The network the daemon may reach a replica on at its own address: the first, in connect order, that this project
  * creates as a plain IPv4 bridge (the host has a route to it). External networks may be overlay or macvlan, whose
- * addresses the host cannot reach; a service in another namespace (network_mode) has none of its own.
+ * addresses the host cannot reach; a service in another namespace (network_mode) has none of its own; a bridge whose
+ * driver options keep the host off it (no IPv4 on the bridge, Engine 28's isolated gateway mode) is skipped too.
  */
 export function reachNetworkOf(project: ProjectSpec, service: ServiceSpec, networks: ContainerCreateSpec['networks']): string | undefined {
   if (service.options?.networkMode !== undefined) return undefined;
+  const hostOnBridge = (opts: Record<string, string> = {}): boolean =>
+    opts['com.docker.network.bridge.inhibit_ipv4'] !== 'true' && opts['com.docker.network.bridge.gateway_mode_ipv4'] !== 'isolated';
   const reachable = new Set(
     Object.values(project.networks)
-      .filter((n) => !n.external && (n.driver === undefined || n.driver === 'bridge') && n.enableIpv4 !== false)
+      .filter((n) => !n.external && (n.driver === undefined || n.driver === 'bridge') && n.enableIpv4 !== false && hostOnBridge(n.driverOpts))
       .map((n) => n.engineName),
   );
   return networks.find((n) => reachable.has(n.name))?.name;

@@ -23,7 +23,15 @@ describe('createSpec: the reach network', () => {
     assert.equal(createSpec(project('demo', [quiet]), quiet, 1, 'h').reachNetwork, undefined);
     const shared = svc('web', { expose: [8080], options: { networkMode: 'host' } });
     assert.equal(createSpec(project('demo', [shared]), shared, 1, 'h').reachNetwork, undefined);
-    for (const other of [net('default', { external: true }), net('default', { driver: 'macvlan' }), net('default', { driver: 'overlay' }), net('default', { enableIpv4: false })]) {
+    const unreachable = [
+      net('default', { external: true }),
+      net('default', { driver: 'macvlan' }),
+      net('default', { driver: 'overlay' }),
+      net('default', { enableIpv4: false }),
+      net('default', { driverOpts: { 'com.docker.network.bridge.inhibit_ipv4': 'true' } }),
+      net('default', { driverOpts: { 'com.docker.network.bridge.gateway_mode_ipv4': 'isolated' } }),
+    ];
+    for (const other of unreachable) {
       assert.equal(createSpec(project('demo', [web], { networks: { default: other } }), web, 1, 'h').reachNetwork, undefined, JSON.stringify(other));
     }
   });
