@@ -46,6 +46,27 @@ test('beforeStop drains the tracked container, afterStop makes it rise again; ot
   await mesh.unpublish('drain');
 });
 
+test('runEnded (the engine said die) takes the replica out at once; a stale "running" list does not bring it back', async () => {
+  const d = desired(project('died', [svc('web', { replicas: 2, ports: [{ target: 3000, protocol: 'tcp' }] })]));
+  await mesh.publish(d);
+  const [a, b] = [ctr(d, 'web', 1, { endpoints: ep(40011) }), ctr(d, 'web', 2, { endpoints: ep(40012) })];
+  mesh.observed(d, [a, b]);
+  const pool = mesh.registry.pool('died', 'web');
+  for (const id of ['web#1', 'web#2']) pool.setActiveHealth(id, true, 'test');
+  const routable = () => mesh.services('died')[0]!.replicas.filter((r) => r.routable).map((r) => r.replica);
+  assert.deepEqual(routable(), [1, 2]);
+  mesh.runEnded('died', 'someone-else');
+  mesh.runEnded('other-project', a.id);
+  assert.deepEqual(routable(), [1, 2], 'only its own project\'s container');
+  mesh.runEnded('died', a.id);
+  assert.deepEqual(routable(), [2]);
+  assert.equal(mesh.services('died')[0]!.replicas[0]!.state, 'exited');
+  // Docker 20.10 may still list it as running just after `die`: it must earn its health again first.
+  mesh.observed(d, [a, b]);
+  assert.deepEqual(routable(), [2]);
+  await mesh.unpublish('died');
+});
+
 test('publish binds the published port and fails with CMESH_E_PORT_TAKEN, leaving nothing bound, when it is taken', async () => {
   const holder = net.createServer();
   await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));

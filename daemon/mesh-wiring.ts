@@ -143,6 +143,20 @@ export class MeshRuntime {
     await Promise.all([drain, this.eastWest?.drained(project, `${ref.service}#${ref.replica}`, graceMs)]);
   }
 
+  /**
+   * The engine says a container's run ended (`die`, e.g. a crash or an outside `docker kill`): out of rotation now, not
+   * at the next observe, which Docker 20.10 can still answer with "running" for a while (the loop's settle wakes come
+   * 150 and 600 ms later). A replica reached at its own address makes this matter: once its network is torn down, a
+   * connect to it waits for ARP to fail (~2 s here) where a published port was refused at once. Its health must rise
+   * again, so a stale "running" from the next list does not route to it either.
+   */
+  runEnded(project: string, container: string): void {
+    for (const row of this.registry.snapshot({ project })) {
+      const r = row.replicas.find((x) => x.container === container && x.state === 'running');
+      if (r) this.registry.pool(project, row.service).upsert({ id: r.id, replica: r.replica, container, endpoints: r.endpoints, state: 'exited' });
+    }
+  }
+
   /** After a stop the replica must rise again; after a remove it leaves the pool and the proxies' connection pools. */
   afterStop(project: string, ref: ContainerRef, removed: boolean): void {
     if (!this.#tracks(project, ref)) return;

@@ -128,6 +128,7 @@ export class ProjectLoops {
         this.#starts.see(event);
         const project = event.labels[Labels.project];
         if (project) {
+          if (event.type === 'container' && event.action === 'die') this.#o.mesh?.runEnded?.(project, event.id);
           this.wake(project, `engine ${event.type} ${event.action}`);
           if (SETTLING_ACTIONS.has(event.action)) this.#wakeLater(project, event.action);
         }

@@ -22,6 +22,8 @@ export interface ProjectMesh {
   observed(desired: DesiredProject, containers: ContainerInfo[]): void;
   beforeStop(project: string, ref: ContainerRef, graceMs: number): Promise<void>;
   afterStop(project: string, ref: ContainerRef, removed: boolean): void;
+  /** The engine's `die` for one of the project's containers: the mesh stops routing to it at once. */
+  runEnded?(project: string, container: string): void;
   /** Start-first rollouts (daemon/mesh-rollout.ts); without them a new replica is judged by the engine alone. */
   rolloutWaitHealthy?(project: string, next: ContainerRef, endpoints: Endpoint[], timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
   rolloutDiscard?(project: string, next: ContainerRef): void;
