@@ -16,7 +16,6 @@
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +24,7 @@ import { freePort } from '../test/helpers/free-port.ts';
 import { benchArgs } from './args.ts';
 import { median } from './median.ts';
 import { startEchoReplicas, waitPort } from './proxy-load.ts';
-import { PATH } from './proxy-peers.ts';
+import { load } from './fixed-load.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const USAGE = `usage: npx tsx bench/proxy-instructions.ts [--windows N] [--requests N] [--warmup N] [--connections N]
@@ -147,39 +146,6 @@ class Path {
 function control(flag: '-z' | '-d', pid: number): void {
   const r = spawnSync('callgrind_control', [flag, String(pid)], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`callgrind_control ${flag} ${pid}: ${r.stderr || r.stdout}`);
-}
-
-/**
- * Exactly `total` answered GETs over `connections` keep-alive connections, one at a time on each. A connection that
- * closes before its response (a keep-alive close racing the next request, under valgrind's slowness) is retried: a
- * GET, and the window counts answered requests, so a retry adds one request's work; more than one a connection and
- * 1 % of the requests is an error.
- */
-async function load(name: string, port: number, total: number, connections: number): Promise<void> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-  let sent = 0;
-  let retried = 0;
-  const get = (): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port, path: PATH, agent }, (res) => {
-        if (res.statusCode !== 200) reject(new Error(`port ${port}: status ${res.statusCode}`));
-        res.resume();
-        res.on('end', resolve);
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ECONNRESET' || ++retried > connections + total / 100) reject(err);
-        else resolve(get());
-      });
-    });
-  const worker = async (): Promise<void> => {
-    while (sent < total) {
-      sent++;
-      await get();
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, worker));
-  agent.destroy();
-  if (retried > 0) console.error(`${name}: ${retried} request(s) retried after a closed connection`);
 }
 
 async function main(): Promise<void> {

@@ -2,17 +2,19 @@
 // only by address (`0x…`), so each is looked up in the `--perf-basic-prof` map of the same process (the last entry
 // written for a range wins: code space is reused). For bench/proxy-instructions.ts --keep dumps, run with
 // --v8-flags "--max-semi-space-size=1 --expose-gc --perf-basic-prof" (the map is /tmp/perf-<valgrind's pid>.map).
-// Usage: npx tsx bench/proxy-jit-functions.ts DUMP PERF_MAP REQUESTS [--top N]   (instructions a request, largest first)
+// Usage: npx tsx bench/proxy-jit-functions.ts DUMP PERF_MAP REQUESTS [--top N] [--inclusive]   (instructions a request,
+// largest first; REQUESTS may be a window's seconds, for instructions a second). --inclusive: each function's own cost
+// plus that of what it called (a function reached through several frames or recursion is counted in each).
 
 import { readFileSync } from 'node:fs';
 import { benchArgs } from './args.ts';
 
-const usage = 'usage: npx tsx bench/proxy-jit-functions.ts DUMP PERF_MAP REQUESTS [--top N]';
-const opts = benchArgs(usage, { top: { type: 'number' } }, { positionals: 3 });
+const usage = 'usage: npx tsx bench/proxy-jit-functions.ts DUMP PERF_MAP REQUESTS [--top N] [--inclusive]';
+const opts = benchArgs(usage, { top: { type: 'number' }, inclusive: { type: 'boolean' } }, { positionals: 3 });
 const [dump, perfMap, requests] = opts.positionals as [string, string, string];
 const top = opts.top ?? 40;
 
-/** Self cost per function: a cost line after `calls=` is the callee's inclusive cost, not the caller's own. */
+/** Cost per function, self (or inclusive with --inclusive). */
 function selfCosts(file: string): Map<string, number> {
   const names = new Map<string, string>();
   const cost = new Map<string, number>();
@@ -30,8 +32,10 @@ function selfCosts(file: string): Map<string, number> {
     else if (line.startsWith('calls=')) afterCall = true;
     else if (/^[0-9+*-]/.test(line) && fn !== undefined) {
       const n = Number(line.split(' ')[1] ?? 0);
-      if (afterCall) afterCall = false;
-      else cost.set(fn, (cost.get(fn) ?? 0) + n);
+      // A cost line right after `calls=` is the callee's inclusive cost: the caller's own only when counting inclusively.
+      const call = afterCall;
+      afterCall = false;
+      if (!call || opts.inclusive === true) cost.set(fn, (cost.get(fn) ?? 0) + n);
     }
   }
   return cost;

@@ -84,14 +84,18 @@ export class GatewayHub {
     return p;
   }
 
-  /** Sends the table when it differs from the last one sent (and to every gateway that connects later). */
-  publish(project: string, table: GatewayTable): void {
+  /**
+   * Sends the table when it differs from the last one sent (and to every gateway that connects later). False when the
+   * project has no channel (not opened, or closed): the table went nowhere.
+   */
+  publish(project: string, table: GatewayTable): boolean {
     const ch = this.#channels.get(project);
-    if (!ch) return;
+    if (!ch) return false;
     const line = `${JSON.stringify(table)}\n`;
-    if (line === ch.line) return;
+    if (line === ch.line) return true;
     ch.line = line;
     for (const c of ch.clients) c.write(line);
+    return true;
   }
 
   stats(project: string): GatewayStats | undefined {

@@ -65,6 +65,28 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], e
 }
 
 /**
+ * What of a table changes from one publish tick to the next, as one string: the run-time faults, the drain lists, and
+ * per service row its desired count and per replica the fields the table carries (id, replica, container, state,
+ * draining, healthy). The rest of a table follows from the desired state, the placement and the worker, which the
+ * wiring sees change (gateway-wiring.ts). Equal keys with those unchanged mean equal tables, so a tick whose key is the
+ * last one's makes no table and serializes nothing: on an idle daemon that was ~75 % of its main thread's instructions
+ * (bench/RESULTS.md, ctlplane).
+ */
+export function gatewayTableKey(rows: readonly ServiceTableRow[], extras: Pick<GatewayTableExtras, 'faults' | 'drain' | 'retire'> = {}): string {
+  const { faults, drain = [], retire = [] } = extras;
+  // Tabs and newlines part the fields: none occurs in a service name, replica id, container id or state.
+  let key = `${faults === undefined ? '' : JSON.stringify(faults)}\n${drain.join('\t')}\n${retire.join('\t')}`;
+  for (const row of rows) {
+    key += `\n${row.service}\t${row.desired}`;
+    for (const r of row.replicas) {
+      const healthy = r.health.active === 'healthy' && r.health.passive === 'ok';
+      key += `\t${r.id}\t${r.replica}\t${r.container}\t${r.state}\t${r.draining ? 1 : 0}${healthy ? 1 : 0}`;
+    }
+  }
+  return key;
+}
+
+/**
  * The daemon's service rows with the east-west side joined in: per meshed service its ports and the gateway's ready
  * count, per replica what the gateway measured (requests, latency, health). `cmesh services --json` shows both paths.
  */

@@ -16,7 +16,7 @@ import { drainedEverywhere } from './gateway-hub-drain.ts';
 import { GatewayDrains } from './gateway-rollout-hooks.ts';
 import { type GatewayImage, GatewayImages } from './gateway-images.ts';
 import { type AnsweredWait, answeredByName, NameReadiness } from './gateway-readiness.ts';
-import { gatewayTable } from './gateway-table.ts';
+import { gatewayTable, gatewayTableKey } from './gateway-table.ts';
 import { type GatewayRuntime, hostRuntime, installRuntime } from './gateway-runtime.ts';
 import { installWorker, type WorkerBundle, workerBundle } from './gateway-worker.ts';
 import { type GatewayContext, gatewayPlacement } from './reconcile/plan-gateway.ts';
@@ -59,6 +59,11 @@ export class EastWestRuntime {
   readonly #gateways = new Map<string, ContainerInfo[]>();
   /** project → service → gateway index, made anew only when the desired state or the gateways change (not per tick). */
   readonly #placement = new Map<string, ReadonlyMap<string, number>>();
+  /**
+   * project → gatewayTableKey of the table last handed to the hub. A tick with the same key (and no new desired state,
+   * placement or worker: #place forgets the key) makes no table: the rows alone are read.
+   */
+  readonly #made = new Map<string, string>();
   /** Projects the planner got a gateway context for: only their meshed names are the gateways' to answer. */
   readonly #withGateway = new Set<string>();
   readonly #readiness = new NameReadiness();
@@ -179,6 +184,7 @@ export class EastWestRuntime {
     this.#placement.delete(project);
     this.#withGateway.delete(project);
     this.#drains.clear(project);
+    this.#made.delete(project);
     await this.hub.close(project);
   }
 
@@ -231,6 +237,8 @@ export class EastWestRuntime {
    * gateway's table (that gateway would re-bind its port), but on the new gateway the next pass creates for it.
    */
   #place(project: string): void {
+    // Called whenever the desired state, the gateways or the worker change: the next publish makes its table afresh.
+    this.#made.delete(project);
     const desired = this.#desired.get(project);
     if (desired) this.#placement.set(project, gatewayPlacement(desired.project, this.#gateways.get(project) ?? []).byService);
   }
@@ -238,8 +246,13 @@ export class EastWestRuntime {
   #publish(project: string): void {
     const desired = this.#desired.get(project);
     if (!desired) return;
+    const rows = this.#o.rows(project);
     const { drain, retire } = this.#drains.lists(project);
-    const extras = { worker: this.#workers.get(project), faults: this.#o.faults?.(project), placement: this.#placement.get(project), drain, retire };
-    this.hub.publish(project, gatewayTable(desired, this.#o.rows(project), extras));
+    const faults = this.#o.faults?.(project);
+    const key = gatewayTableKey(rows, { ...(faults === undefined ? {} : { faults }), drain, retire });
+    if (this.#made.get(project) === key) return;
+    const extras = { worker: this.#workers.get(project), faults, placement: this.#placement.get(project), drain, retire };
+    if (this.hub.publish(project, gatewayTable(desired, rows, extras))) this.#made.set(project, key);
+    else this.#made.delete(project);
   }
 }

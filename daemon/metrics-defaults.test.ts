@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { PerformanceObserver } from 'node:perf_hooks';
-import { test } from 'node:test';
+import perfHooks, { PerformanceObserver } from 'node:perf_hooks';
+import { mock, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import client from 'prom-client';
@@ -56,5 +56,26 @@ test('the GC histogram counts every GC entry node reports, by kind, with prom-cl
   } finally {
     ref.disconnect();
     stop();
+  }
+});
+
+test('the event-loop delay is sampled every 100 ms, not every 10 (an idle daemon woke 100 times a second for it)', async () => {
+  // prom-client asks node for the histogram when the metric is registered: the resolution it asks for is the timer's.
+  const asked: (number | undefined)[] = [];
+  const real = perfHooks.monitorEventLoopDelay;
+  const spy = mock.method(perfHooks, 'monitorEventLoopDelay', (o?: { resolution?: number }) => {
+    asked.push(o?.resolution);
+    return real(o);
+  });
+  const registry = new client.Registry();
+  const { stop } = registerDefaultMetrics(registry, 'x_');
+  try {
+    assert.deepEqual(asked, [100]);
+    // The lag metrics are all still there.
+    const names = (await registry.getMetricsAsJSON()).map((m) => m.name).filter((n) => n.startsWith('x_nodejs_eventloop_lag'));
+    assert.equal(names.length, 8);
+  } finally {
+    stop();
+    spy.mock.restore();
   }
 });
