@@ -14,29 +14,12 @@ import type { ReplicaTableRow, ServiceTableRow } from './api/service-table.ts';
 import { gatewayTable, gatewayTableKey } from './gateway-table.ts';
 import { EastWestRuntime } from './gateway-wiring.ts';
 import { desired, project, svc } from './reconcile/testing.ts';
+import { replicaRow } from '../test/helpers/service-table-rows.ts';
 
 const home = mkdtempSync(join(tmpdir(), 'cgwp-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 
-const replica = (n: number, over: Partial<ReplicaTableRow> = {}): ReplicaTableRow => ({
-  id: `web#${n}`,
-  replica: n,
-  container: String(n).repeat(64),
-  state: 'running',
-  endpoint: null,
-  endpoints: [],
-  weight: 1,
-  draining: false,
-  health: { active: 'healthy', passive: 'ok', ejections: 0 },
-  routable: true,
-  inFlight: 0,
-  latency: { ewmaMs: null, p50Ms: null, p95Ms: null, p99Ms: null },
-  requests: 0,
-  errors: 0,
-  errorRate: 0,
-  requestsPerSec: 0,
-  ...over,
-});
+const replica = (n: number, over: Partial<ReplicaTableRow> = {}): ReplicaTableRow => replicaRow(n, { container: String(n).repeat(64), ...over });
 const row = (replicas: ReplicaTableRow[], desiredCount = replicas.length): ServiceTableRow => ({
   project: 'p',
   service: 'web',

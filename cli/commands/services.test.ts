@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReplicaTableRow, ServiceTableRow } from '../../daemon/api/control.ts';
+import { replicaRow } from '../../test/helpers/service-table-rows.ts';
 import { createColors } from '../output.ts';
 import { breakerMarker, formatPorts, formatServiceTable, readiness, replicaHealth } from './services.ts';
 
-function replica(n: number, over: Partial<ReplicaTableRow> = {}): ReplicaTableRow {
-  return {
+/** A replica row as a fresh pool reports it: not probed yet, no traffic. */
+const replica = (n: number, over: Partial<ReplicaTableRow> = {}): ReplicaTableRow =>
+  replicaRow(n, {
     id: `svc#${n}`,
-    replica: n,
-    container: `c${n}`,
-    state: 'running',
     endpoint: null,
-    endpoints: [],
-    weight: 1,
-    draining: false,
     health: { active: 'unknown', passive: 'ok', ejections: 0 },
     routable: false,
     inFlight: 0,
@@ -23,8 +19,7 @@ function replica(n: number, over: Partial<ReplicaTableRow> = {}): ReplicaTableRo
     errorRate: 0,
     requestsPerSec: 0,
     ...over,
-  };
-}
+  });
 
 function service(replicas: ReplicaTableRow[], over: Partial<ServiceTableRow> = {}): ServiceTableRow {
   return {
