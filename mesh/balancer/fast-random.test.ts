@@ -6,7 +6,10 @@ import { test } from 'node:test';
 import { fastRandom } from './fast-random.ts';
 import { createBalancer } from './index.ts';
 
-test('fastRandom: in [0, 1), mean ~0.5, ten equal buckets within ±2 %', () => {
+// The generator is seeded from Math.random at load, so each run draws a different sequence: bounds are set at 5 standard
+// deviations (a bucket's share over 200 000 draws has σ = 0.00067), a chance failure about once in 10^6 runs. The ±0.002
+// this test had was 3σ: ten buckets failed about one run in 40 by chance (CI, 2026-12-05).
+test('fastRandom: in [0, 1), mean ~0.5, ten equal buckets within ±3.5 %', () => {
   const n = 200_000;
   const buckets = new Array<number>(10).fill(0);
   let sum = 0;
@@ -17,7 +20,7 @@ test('fastRandom: in [0, 1), mean ~0.5, ten equal buckets within ±2 %', () => {
     buckets[Math.floor(v * 10)]!++;
   }
   assert.ok(Math.abs(sum / n - 0.5) < 0.01, `mean ${sum / n}`);
-  for (const b of buckets) assert.ok(Math.abs(b / n - 0.1) < 0.002, `bucket share ${b / n}`);
+  for (const b of buckets) assert.ok(Math.abs(b / n - 0.1) < 0.0035, `bucket share ${b / n}`);
 });
 
 test('default balancers draw no Math.random per pick; p2c still spreads within ±3 % of a third', () => {
