@@ -1,7 +1,6 @@
 // Build contexts: golden tar bytes, Docker's selection rules, symlink safety, limits and readable errors.
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { CmeshError } from '../daemon/api/errors.ts';
 import { createBuildContext } from './context.ts';
 import { makeTree, parseTar, readAll, type TreeRow, tempDir } from './testing.ts';
+import { nodeWithoutDac } from '../test/helpers/without-dac.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/builder/', import.meta.url));
 const cleanups: (() => Promise<void>)[] = [];
@@ -227,24 +227,13 @@ test('an unreadable file is CMESH_E_BUILD_CONTEXT naming its path', async () => 
     await rejectsWith(createBuildContext({ contextDir: dir }), 'CMESH_E_BUILD_CONTEXT', /cannot read .*locked\.txt/);
     return;
   }
-  // root reads through chmod 000, so run the packer as `nobody` in a child process to get a real EACCES.
-  await chmod(dir, 0o755);
+  // root reads through chmod 000: run the packer in a child without root's file-permission capabilities.
   const script = `import { createBuildContext } from ${JSON.stringify(new URL('./context.ts', import.meta.url).href)};
 try { await createBuildContext({ contextDir: ${JSON.stringify(dir)} }); console.log('no error'); }
 catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, hint: e.hint })); }`;
-  const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    uid: 65534,
-    gid: 65534,
-    encoding: 'utf8',
-    timeout: 30_000,
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { ...process.env, HOME: '/tmp', npm_config_cache: '/tmp' },
-  });
+  const res = nodeWithoutDac(['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)) });
   const line = res.stdout.trim().split('\n').pop() ?? '';
-  if (!line.startsWith('{')) {
-    // The child could not even load the module as nobody (a locked-down checkout): say so rather than pass silently.
-    assert.fail(`child as nobody failed: ${res.stderr || res.stdout}`);
-  }
+  if (!line.startsWith('{')) assert.fail(`the child without DAC capabilities failed: ${res.stderr || res.stdout}`);
   const err = JSON.parse(line) as { code: string; message: string; hint: string };
   assert.equal(err.code, 'CMESH_E_BUILD_CONTEXT');
   assert.match(err.message, /cannot read .*locked\.txt .*EACCES/);

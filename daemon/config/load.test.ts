@@ -2,12 +2,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are compose interpolation syntax under test.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { CmeshError } from '../api/errors.ts';
+import { nodeWithoutDac } from '../../test/helpers/without-dac.ts';
 import { loadProject, projectToComposeYaml } from './load.ts';
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'cmesh-config-')));
@@ -105,17 +105,11 @@ test('unreadable env file is CMESH_E_ENV_FILE', async () => {
     await rejects(loadProject({ cwd: d, envFiles: ['locked.env'], env: {} }), 'CMESH_E_ENV_FILE');
     return;
   }
-  // Root reads any file, so the permission check runs in a child as `nobody` (uid 65534).
-  chmodSync(root, 0o755);
-  chmodSync(d, 0o755);
+  // Root reads any file: the permission check runs in a child without root's file-permission capabilities.
   const loader = new URL('./load.ts', import.meta.url).pathname;
   const script = `import(${JSON.stringify(loader)}).then((m) => m.loadProject({ cwd: ${JSON.stringify(d)}, envFiles: ['locked.env'], env: {} })).then(() => console.log('LOADED'), (e) => console.log(e.code))`;
-  const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
-    uid: 65534,
-    gid: 65534,
-    encoding: 'utf8',
-    env: { ...process.env, HOME: '/tmp', TSX_TSCONFIG_PATH: '' },
-  });
+  const res = nodeWithoutDac(['-e', script]);
+  const out = res.status === 0 ? res.stdout : assert.fail(`the child without DAC capabilities failed: ${res.stderr}`);
   assert.equal(out.trim(), 'CMESH_E_ENV_FILE');
 });
 
