@@ -4,7 +4,7 @@
 import { Registry } from '../mesh/registry.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
 import { type DesiredProject, desiredReplicas } from './api/desired.ts';
-import type { ContainerInfo, Endpoint } from './api/engine.ts';
+import type { ContainerInfo, ContainerState, Endpoint } from './api/engine.ts';
 import { isCmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { isPendingNext, Labels, parseReplicaId, replicaId, replicaOf } from './api/labels.ts';
@@ -36,6 +36,16 @@ function better(a: ContainerInfo | undefined, b: ContainerInfo): ContainerInfo {
   return b.createdAt > a.createdAt ? b : a;
 }
 
+/** The network each container is reached on at its own address (its reach-network label); published ones have none. */
+function reachNetworks(containers: ContainerInfo[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of containers) {
+    const network = c.labels[Labels.reachNetwork];
+    if (network !== undefined) out.set(c.id, network);
+  }
+  return out;
+}
+
 export class MeshRuntime {
   readonly registry: Registry;
   readonly ports: MeshPorts;
@@ -48,6 +58,8 @@ export class MeshRuntime {
   readonly #chains = new Map<string, Promise<unknown>>();
   /** Last bind failure reported per project, so a pass every 10 s does not repeat it. */
   readonly #reported = new Map<string, string>();
+  /** Per project, as last observed: container id → the network it is reached on at its own address. */
+  readonly #reachedOn = new Map<string, Map<string, string>>();
 
   constructor(options: MeshRuntimeOptions) {
     this.#o = options;
@@ -98,6 +110,7 @@ export class MeshRuntime {
   unpublish(project: string): Promise<void> {
     this.#wanted.delete(project);
     this.#reported.delete(project);
+    this.#reachedOn.delete(project);
     return this.#serial(project, async () => {
       await this.ports.close(project);
       await this.eastWest?.unpublish(project);
@@ -130,6 +143,7 @@ export class MeshRuntime {
         this.ports.closeUpstream(project, name, id);
       }
     }
+    this.#reachedOn.set(project, reachNetworks(containers));
     this.eastWest?.observed(desired, containers);
     // A port that was taken at daemon start may be free now.
     void this.#retryPorts(spec);
@@ -150,10 +164,35 @@ export class MeshRuntime {
    * connect to it waits for ARP to fail (~2 s here) where a published port was refused at once. Its health must rise
    * again, so a stale "running" from the next list does not route to it either.
    */
-  runEnded(project: string, container: string): void {
+  runEnded(project: string, container: string, state: ContainerState = 'exited'): void {
     for (const row of this.registry.snapshot({ project })) {
       const r = row.replicas.find((x) => x.container === container && x.state === 'running');
-      if (r) this.registry.pool(project, row.service).upsert({ id: r.id, replica: r.replica, container, endpoints: r.endpoints, state: 'exited' });
+      if (r) this.registry.pool(project, row.service).upsert({ id: r.id, replica: r.replica, container, endpoints: r.endpoints, state });
+    }
+  }
+
+  /**
+   * The engine says a container joined or left a network. A replica reached at its own address on that network that
+   * left it is a black hole from now on (a connect waits for ARP to fail; requests on its kept-alive connections get
+   * no answer): it leaves rotation at once, with no endpoint and its health forfeited (mesh/pool-replicas.ts), and its
+   * idle upstream connections close. After the connect, the next observe gives it its address again and it rises
+   * like a new replica. Returns the replica's project, whose loop should look again; undefined for anyone else.
+   */
+  linkChanged(container: string, network: string, up: boolean): string | undefined {
+    for (const [project, reachedOn] of this.#reachedOn) {
+      if (reachedOn.get(container) !== network) continue;
+      if (!up) this.#linkLost(project, container);
+      return project;
+    }
+    return undefined;
+  }
+
+  #linkLost(project: string, container: string): void {
+    for (const row of this.registry.snapshot({ project })) {
+      const r = row.replicas.find((x) => x.container === container && x.endpoints.length > 0);
+      if (!r) continue;
+      this.registry.pool(project, row.service).upsert({ id: r.id, replica: r.replica, container, endpoints: [], state: r.state });
+      this.ports.closeUpstream(project, row.service, r.id);
     }
   }
 
