@@ -36,6 +36,12 @@ function better(a: ContainerInfo | undefined, b: ContainerInfo): ContainerInfo {
   return b.createdAt > a.createdAt ? b : a;
 }
 
+/**
+ * How long after the engine's `pause` a list saying "running" is taken for stale. Docker 20.10 lists the container
+ * as running for tens of ms after the event (the loop's settle wakes come 150 and 600 ms after it); 5 s is well past.
+ */
+const PAUSE_LIST_LAG_MS = 5_000;
+
 /** The network each container is reached on at its own address (its reach-network label); published ones have none. */
 function reachNetworks(containers: ContainerInfo[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -58,6 +64,8 @@ export class MeshRuntime {
   readonly #chains = new Map<string, Promise<unknown>>();
   /** Last bind failure reported per project, so a pass every 10 s does not repeat it. */
   readonly #reported = new Map<string, string>();
+  /** Containers the engine said paused (runPaused), with when: a list may still say "running" for a while. */
+  readonly #pausedAt = new Map<string, number>();
   /** Per project, as last observed: container id → the network it is reached on at its own address. */
   readonly #reachedOn = new Map<string, Map<string, string>>();
 
@@ -134,7 +142,7 @@ export class MeshRuntime {
       }
       const pool = this.registry.pool(project, name);
       for (const [replica, c] of byReplica) {
-        this.registry.upsertReplica({ project, service: name, replica, container: c.id, endpoints: c.endpoints, state: c.state, health: c.health });
+        this.registry.upsertReplica({ project, service: name, replica, container: c.id, endpoints: c.endpoints, state: this.#stateOf(c), health: c.health });
       }
       for (const id of pool.replicaIds()) {
         const replica = parseReplicaId(id)?.replica;
@@ -164,11 +172,43 @@ export class MeshRuntime {
    * connect to it waits for ARP to fail (~2 s here) where a published port was refused at once. Its health must rise
    * again, so a stale "running" from the next list does not route to it either.
    */
-  runEnded(project: string, container: string, state: ContainerState = 'exited'): void {
+  runEnded(project: string, container: string): void {
+    this.#leaveRotation(project, container, 'exited');
+  }
+
+  /**
+   * The engine says a container was paused (or unpaused). A paused replica accepts connections (its kernel still
+   * does) and answers nothing, so it leaves rotation now; and since a TCP probe passes against it and Docker 20.10 can
+   * list it as running for a while after the event, lists that say "running" are read as "paused" until the unpause
+   * event, for at most PAUSE_LIST_LAG_MS (a missed unpause costs no more than that). After it, it rises again.
+   */
+  runPaused(project: string, container: string, paused: boolean): void {
+    if (!paused) {
+      this.#pausedAt.delete(container);
+      return;
+    }
+    this.#pausedAt.set(container, Date.now());
+    this.#leaveRotation(project, container, 'paused');
+  }
+
+  #leaveRotation(project: string, container: string, state: ContainerState): void {
     for (const row of this.registry.snapshot({ project })) {
       const r = row.replicas.find((x) => x.container === container && x.state === 'running');
       if (r) this.registry.pool(project, row.service).upsert({ id: r.id, replica: r.replica, container, endpoints: r.endpoints, state });
     }
+  }
+
+  /** A listed state, unless the engine said this container paused since and no unpause came (runPaused). */
+  #stateOf(c: ContainerInfo): ContainerState {
+    const at = this.#pausedAt.get(c.id);
+    if (at === undefined) return c.state;
+    if (c.state !== 'running') {
+      this.#pausedAt.delete(c.id);
+      return c.state;
+    }
+    if (Date.now() - at < PAUSE_LIST_LAG_MS) return 'paused';
+    this.#pausedAt.delete(c.id);
+    return c.state;
   }
 
   /**

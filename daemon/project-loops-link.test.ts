@@ -3,7 +3,6 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ContainerState } from './api/engine.ts';
 import { FakeEngine } from './engine/fake-engine.ts';
 import type { ProjectMesh } from './project-mesh.ts';
 import { ProjectLoops } from './project-loops.ts';
@@ -49,10 +48,10 @@ test("a container's network disconnect and connect are told to the mesh, and wak
   }
 });
 
-test("a container's pause is told to the mesh at once as `paused`; its unpause is left to the observation", async () => {
+test("a container's pause and unpause are told to the mesh at once, with its project and id", async () => {
   const engine = new FakeEngine({ now: () => Date.now() });
-  const ended: [string, string, ContainerState | undefined][] = [];
-  const mesh = { runEnded: (project: string, container: string, state?: ContainerState) => ended.push([project, container, state]) } as unknown as ProjectMesh;
+  const paused: [string, string, boolean][] = [];
+  const mesh = { runPaused: (project: string, container: string, p: boolean) => paused.push([project, container, p]) } as unknown as ProjectMesh;
   const loops = new ProjectLoops({ engine, emit: () => {}, desired: () => undefined, mesh });
   loops.watch();
   try {
@@ -61,9 +60,11 @@ test("a container's pause is told to the mesh at once as `paused`; its unpause i
     await engine.startContainer(id);
     await engine.pauseContainer(id);
     await engine.unpauseContainer(id);
-    for (let i = 0; i < 100 && ended.length === 0; i++) await sleep(5);
-    await sleep(20);
-    assert.deepEqual(ended, [['demo', id, 'paused']]);
+    for (let i = 0; i < 100 && paused.length < 2; i++) await sleep(5);
+    assert.deepEqual(paused, [
+      ['demo', id, true],
+      ['demo', id, false],
+    ]);
   } finally {
     await loops.close();
   }

@@ -141,7 +141,9 @@ export class ProjectLoops {
         if (project) {
           // The mesh stops routing to a replica that died or froze now; the loop's observation may lag behind.
           if (event.type === 'container' && event.action === 'die') this.#o.mesh?.runEnded?.(project, event.id);
-          if (event.type === 'container' && event.action === 'pause') this.#o.mesh?.runEnded?.(project, event.id, 'paused');
+          if (event.type === 'container' && (event.action === 'pause' || event.action === 'unpause')) {
+            this.#o.mesh?.runPaused?.(project, event.id, event.action === 'pause');
+          }
           this.wake(project, `engine ${event.type} ${event.action}`);
           if (SETTLING_ACTIONS.has(event.action) || event.type === 'network') this.#wakeLater(project, event.action);
         }

@@ -3,7 +3,7 @@
 
 import type { ServicesRequest } from './api/control.ts';
 import type { DesiredProject } from './api/desired.ts';
-import type { ContainerEngine, ContainerInfo, ContainerState, Endpoint } from './api/engine.ts';
+import type { ContainerEngine, ContainerInfo, Endpoint } from './api/engine.ts';
 import type { DaemonEvent } from './api/events.ts';
 import type { PublishedMapping } from './bound-ports.ts';
 import { Labels } from './api/labels.ts';
@@ -22,8 +22,10 @@ export interface ProjectMesh {
   observed(desired: DesiredProject, containers: ContainerInfo[]): void;
   beforeStop(project: string, ref: ContainerRef, graceMs: number): Promise<void>;
   afterStop(project: string, ref: ContainerRef, removed: boolean): void;
-  /** The engine's `die` (or `pause`: state `paused`) for one of the project's containers: no routing to it from now. */
-  runEnded?(project: string, container: string, state?: ContainerState): void;
+  /** The engine's `die` for one of the project's containers: the mesh stops routing to it at once. */
+  runEnded?(project: string, container: string): void;
+  /** The engine's `pause` (true) or `unpause` (false) of one: paused, no routing to it from now; it rises after. */
+  runPaused?(project: string, container: string, paused: boolean): void;
   /**
    * The engine's network connect/disconnect of a container (any: those events carry no labels). Returns the project
    * of a replica reached at its own address on that network (its loop is to be woken), else undefined; on a
