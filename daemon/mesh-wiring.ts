@@ -10,6 +10,7 @@ import type { DaemonEvent } from './api/events.ts';
 import { isPendingNext, Labels, parseReplicaId, replicaId, replicaOf } from './api/labels.ts';
 import type { ProjectSpec } from './api/project.ts';
 import { boundPort, type PublishedMapping, withBoundPorts } from './bound-ports.ts';
+import { ReplicaLinks } from './mesh-links.ts';
 import { MeshPorts, type MeshPortsOptions, type ProxyHooks } from './mesh-ports.ts';
 import { withBreakers } from './service-breakers.ts';
 import { withEastWest } from './gateway-table.ts';
@@ -36,22 +37,6 @@ function better(a: ContainerInfo | undefined, b: ContainerInfo): ContainerInfo {
   return b.createdAt > a.createdAt ? b : a;
 }
 
-/**
- * How long after the engine's `pause` a list saying "running" is taken for stale. Docker 20.10 lists the container
- * as running for tens of ms after the event (the loop's settle wakes come 150 and 600 ms after it); 5 s is well past.
- */
-const PAUSE_LIST_LAG_MS = 5_000;
-
-/** The network each container is reached on at its own address (its reach-network label); published ones have none. */
-function reachNetworks(containers: ContainerInfo[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const c of containers) {
-    const network = c.labels[Labels.reachNetwork];
-    if (network !== undefined) out.set(c.id, network);
-  }
-  return out;
-}
-
 export class MeshRuntime {
   readonly registry: Registry;
   readonly ports: MeshPorts;
@@ -64,10 +49,8 @@ export class MeshRuntime {
   readonly #chains = new Map<string, Promise<unknown>>();
   /** Last bind failure reported per project, so a pass every 10 s does not repeat it. */
   readonly #reported = new Map<string, string>();
-  /** Containers the engine said paused (runPaused), with when: a list may still say "running" for a while. */
-  readonly #pausedAt = new Map<string, number>();
-  /** Per project, as last observed: container id → the network it is reached on at its own address. */
-  readonly #reachedOn = new Map<string, Map<string, string>>();
+  /** Reach networks and engine-said pauses, for the engine's link and pause events (daemon/mesh-links.ts). */
+  readonly #links = new ReplicaLinks();
 
   constructor(options: MeshRuntimeOptions) {
     this.#o = options;
@@ -118,7 +101,7 @@ export class MeshRuntime {
   unpublish(project: string): Promise<void> {
     this.#wanted.delete(project);
     this.#reported.delete(project);
-    this.#reachedOn.delete(project);
+    this.#links.forget(project);
     return this.#serial(project, async () => {
       await this.ports.close(project);
       await this.eastWest?.unpublish(project);
@@ -142,7 +125,7 @@ export class MeshRuntime {
       }
       const pool = this.registry.pool(project, name);
       for (const [replica, c] of byReplica) {
-        this.registry.upsertReplica({ project, service: name, replica, container: c.id, endpoints: c.endpoints, state: this.#stateOf(c), health: c.health });
+        this.registry.upsertReplica({ project, service: name, replica, container: c.id, endpoints: c.endpoints, state: this.#links.stateOf(c), health: c.health });
       }
       for (const id of pool.replicaIds()) {
         const replica = parseReplicaId(id)?.replica;
@@ -151,7 +134,7 @@ export class MeshRuntime {
         this.ports.closeUpstream(project, name, id);
       }
     }
-    this.#reachedOn.set(project, reachNetworks(containers));
+    this.#links.observed(project, containers);
     this.eastWest?.observed(desired, containers);
     // A port that was taken at daemon start may be free now.
     void this.#retryPorts(spec);
@@ -183,12 +166,8 @@ export class MeshRuntime {
    * event, for at most PAUSE_LIST_LAG_MS (a missed unpause costs no more than that). After it, it rises again.
    */
   runPaused(project: string, container: string, paused: boolean): void {
-    if (!paused) {
-      this.#pausedAt.delete(container);
-      return;
-    }
-    this.#pausedAt.set(container, Date.now());
-    this.#leaveRotation(project, container, 'paused');
+    this.#links.paused(container, paused);
+    if (paused) this.#leaveRotation(project, container, 'paused');
   }
 
   #leaveRotation(project: string, container: string, state: ContainerState): void {
@@ -196,19 +175,6 @@ export class MeshRuntime {
       const r = row.replicas.find((x) => x.container === container && x.state === 'running');
       if (r) this.registry.pool(project, row.service).upsert({ id: r.id, replica: r.replica, container, endpoints: r.endpoints, state });
     }
-  }
-
-  /** A listed state, unless the engine said this container paused since and no unpause came (runPaused). */
-  #stateOf(c: ContainerInfo): ContainerState {
-    const at = this.#pausedAt.get(c.id);
-    if (at === undefined) return c.state;
-    if (c.state !== 'running') {
-      this.#pausedAt.delete(c.id);
-      return c.state;
-    }
-    if (Date.now() - at < PAUSE_LIST_LAG_MS) return 'paused';
-    this.#pausedAt.delete(c.id);
-    return c.state;
   }
 
   /**
@@ -219,12 +185,9 @@ export class MeshRuntime {
    * like a new replica. Returns the replica's project, whose loop should look again; undefined for anyone else.
    */
   linkChanged(container: string, network: string, up: boolean): string | undefined {
-    for (const [project, reachedOn] of this.#reachedOn) {
-      if (reachedOn.get(container) !== network) continue;
-      if (!up) this.#linkLost(project, container);
-      return project;
-    }
-    return undefined;
+    const project = this.#links.projectReachedOn(container, network);
+    if (project !== undefined && !up) this.#linkLost(project, container);
+    return project;
   }
 
   #linkLost(project: string, container: string): void {
