@@ -4,7 +4,8 @@
 // process answers nothing). A real daemon per mode, 3 cmesh-fixture/echo:test replicas behind one published port, 8
 // closed-loop clients (a new connection per request, so every request picks a replica); at 1.5 s the clients hold off,
 // the action runs on replica 1, and the load comes back (no request in flight tells the proxy first). The daemon's
-// service table is read every 10 ms from the action on until replica 1 is no longer routable ("left after"). After
+// service table is read every 10 ms from the action's start until replica 1 is no longer routable ("left after";
+// the docker command's own time is printed beside it). After
 // the load the action is undone (connect / unpause) and the table read again until replica 1 is routable ("back after").
 // Bounded: 6 s and ≤ 60 000 requests a run, 10 s for each table wait; loopback and the project's bridge only.
 // Usage: npx tsx bench/link-gone.ts [--rounds N] [--only disconnect|pause] [--mode direct|published]
@@ -43,6 +44,8 @@ interface Outcome {
   slow: [number, number][];
   /** [sent at ms, took ms, status (0: no answer)] of the first failed requests. */
   failures: [number, number, number][];
+  /** How long the docker command of the action took (the clients held off meanwhile). */
+  actMs: number;
   leftMs: number | undefined;
   backMs: number | undefined;
 }
@@ -82,6 +85,7 @@ async function underLoad(port: number, act: () => Promise<unknown>, left: () => 
   let failed = 0;
   let sent = 0;
   let worst = 0;
+  let actMs = 0;
   let leftMs: number | undefined;
   const t0 = performance.now();
   let hold: Promise<void> | undefined;
@@ -105,7 +109,9 @@ async function underLoad(port: number, act: () => Promise<unknown>, left: () => 
       const watching = left().then((ms) => {
         leftMs = ms;
       });
+      const t = performance.now();
       hold = act().then(() => {
+        actMs = Math.round(performance.now() - t);
         hold = undefined;
       });
       Promise.all([hold, watching]).then(() => resolve(), reject);
@@ -114,7 +120,7 @@ async function underLoad(port: number, act: () => Promise<unknown>, left: () => 
   await Promise.all([...Array.from({ length: CLIENTS }, client), action]);
   latencies.sort((a, b) => a - b);
   const q = (p: number): number => Number((latencies[Math.floor(p * (latencies.length - 1))] ?? 0).toFixed(1));
-  return { requests: sent, failed, p50: q(0.5), p99: q(0.99), max: Math.round(worst), slow: slow.slice(0, 10), failures: failures.slice(0, 10), leftMs };
+  return { requests: sent, failed, p50: q(0.5), p99: q(0.99), max: Math.round(worst), slow: slow.slice(0, 10), failures: failures.slice(0, 10), actMs, leftMs };
 }
 
 async function oneRun(mode: Mode, scenario: Scenario, echo: string, round: number): Promise<Outcome> {
@@ -157,7 +163,7 @@ async function main(): Promise<void> {
         const o = await oneRun(mode, scenario, echo, round);
         const load = (await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ');
         console.log(
-          `${t}Z round ${round} ${scenario.padEnd(10)} ${mode.padEnd(9)} requests ${o.requests}  failed ${o.failed}  p50 ${o.p50} ms  p99 ${o.p99} ms  max ${o.max} ms  left after ${o.leftMs ?? '>10000'} ms  back after ${o.backMs ?? '>10000'} ms  load ${load}  slow (sent at ms, took ms): ${JSON.stringify(o.slow)}  failed (sent at, took, status): ${JSON.stringify(o.failures)}`,
+          `${t}Z round ${round} ${scenario.padEnd(10)} ${mode.padEnd(9)} requests ${o.requests}  failed ${o.failed}  p50 ${o.p50} ms  p99 ${o.p99} ms  max ${o.max} ms  ${scenario} took ${o.actMs} ms, left after ${o.leftMs ?? '>10000'} ms  back after ${o.backMs ?? '>10000'} ms  load ${load}  slow (sent at ms, took ms): ${JSON.stringify(o.slow)}  failed (sent at, took, status): ${JSON.stringify(o.failures)}`,
         );
       }
     }
