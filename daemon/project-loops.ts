@@ -137,7 +137,9 @@ export class ProjectLoops {
       ...(this.#o.reconnect ? { initialMs: this.#o.reconnect.initialMs, maxMs: this.#o.reconnect.maxMs } : {}),
       onEvent: (event) => {
         this.#starts.see(event);
-        const project = event.labels[Labels.project] || this.#linkChanged(event);
+        // A link event always goes to the mesh (were an engine to label it, those would be the network's labels).
+        const linked = this.#linkChanged(event);
+        const project = event.labels[Labels.project] || linked;
         if (project) {
           // The mesh stops routing to a replica that died or froze now; the loop's observation may lag behind.
           if (event.type === 'container' && event.action === 'die') this.#o.mesh?.runEnded?.(project, event.id);
