@@ -29,7 +29,7 @@ test('a disconnect from its reach network takes the replica out at once and name
     assert.deepEqual(routable(), [1, 2]);
 
     assert.equal(mesh.linkChanged('someone-else', 'linkgone_default', false), undefined, 'a container the mesh does not reach');
-    assert.equal(mesh.linkChanged(a.id, 'other-net', false), undefined, 'a network it is not reached on');
+    assert.equal(mesh.linkChanged(a.id, 'other-net', false), 'linkgone', 'a network it is not reached on: its loop looks again');
     assert.deepEqual(routable(), [1, 2]);
 
     assert.equal(mesh.linkChanged(a.id, 'linkgone_default', false), 'linkgone');
@@ -56,13 +56,13 @@ test('a disconnect from its reach network takes the replica out at once and name
   assert.equal(mesh.linkChanged('c-web-1', 'linkgone_default', false), undefined, 'forgotten after down');
 });
 
-test('a replica reached through a published port is not the mesh to judge by its links (its endpoints stay)', async () => {
+test('a replica reached through a published port is not judged by its links (its endpoints stay); its loop looks again', async () => {
   const d = desired(project('linkpub', [svc('web', { ports: [{ target: 3000, protocol: 'tcp' }] })]));
   await mesh.publish(d);
   try {
     const c = ctr(d, 'web', 1, { endpoints: [{ containerPort: 3000, protocol: 'tcp', host: '127.0.0.1', hostPort: 40100 }] });
     mesh.observed(d, [c]);
-    assert.equal(mesh.linkChanged(c.id, 'linkpub_default', false), undefined);
+    assert.equal(mesh.linkChanged(c.id, 'linkpub_default', false), 'linkpub');
     assert.equal(mesh.services('linkpub')[0]!.replicas[0]!.endpoints.length, 1);
   } finally {
     await mesh.unpublish('linkpub');

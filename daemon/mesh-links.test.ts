@@ -27,17 +27,18 @@ test('a pause the engine told of outweighs a "running" list until the unpause, t
   assert.equal(links.stateOf(c), 'running');
 });
 
-test('the project of a replica reached at its own address on a network; published replicas and other networks have none', () => {
+test('the project of an observed container, and whether it is reached at its own address on that network', () => {
   const links = new ReplicaLinks();
   const a = { ...ctr(d, 'web', 1), labels: { ...ctr(d, 'web', 1).labels, [Labels.reachNetwork]: 'links_default' } };
   const b = ctr(d, 'web', 2);
   links.observed('links', [a, b]);
-  assert.equal(links.projectReachedOn(a.id, 'links_default'), 'links');
-  assert.equal(links.projectReachedOn(a.id, 'bridge'), undefined);
-  assert.equal(links.projectReachedOn(b.id, 'links_default'), undefined);
+  assert.deepEqual(links.find(a.id, 'links_default'), { project: 'links', reachedOn: true });
+  assert.deepEqual(links.find(a.id, 'bridge'), { project: 'links', reachedOn: false });
+  assert.deepEqual(links.find(b.id, 'links_default'), { project: 'links', reachedOn: false }, 'published: its project only');
+  assert.equal(links.find('someone-else', 'links_default'), undefined);
   links.observed('links', [b]);
-  assert.equal(links.projectReachedOn(a.id, 'links_default'), undefined, 'gone from the list, forgotten');
+  assert.equal(links.find(a.id, 'links_default'), undefined, 'gone from the list, forgotten');
   links.observed('links', [a]);
   links.forget('links');
-  assert.equal(links.projectReachedOn(a.id, 'links_default'), undefined);
+  assert.equal(links.find(a.id, 'links_default'), undefined);
 });

@@ -11,7 +11,7 @@ import { Labels } from './api/labels.ts';
 export const PAUSE_LIST_LAG_MS = 5_000;
 
 export class ReplicaLinks {
-  /** Per project, as last observed: container id → the network it is reached on at its own address. */
+  /** Per project, as last observed: container id → the network it is reached on at its own address ('' published). */
   readonly #reachedOn = new Map<string, Map<string, string>>();
   /** Containers the engine said paused, with when. */
   readonly #pausedAt = new Map<string, number>();
@@ -21,23 +21,21 @@ export class ReplicaLinks {
     this.#now = now;
   }
 
-  /** A full observation of the project: its containers' reach networks (their labels; published ones have none). */
+  /** A full observation of the project: its containers, with their reach networks (labels; published ones have none). */
   observed(project: string, containers: ContainerInfo[]): void {
-    const reachedOn = new Map<string, string>();
-    for (const c of containers) {
-      const network = c.labels[Labels.reachNetwork];
-      if (network !== undefined) reachedOn.set(c.id, network);
-    }
-    this.#reachedOn.set(project, reachedOn);
+    this.#reachedOn.set(project, new Map(containers.map((c) => [c.id, c.labels[Labels.reachNetwork] ?? ''])));
   }
 
   forget(project: string): void {
     this.#reachedOn.delete(project);
   }
 
-  /** The project of the container reached at its own address on `network`; undefined for anyone else. */
-  projectReachedOn(container: string, network: string): string | undefined {
-    for (const [project, reachedOn] of this.#reachedOn) if (reachedOn.get(container) === network) return project;
+  /** The project of an observed container, and whether it is reached at its own address on `network`. */
+  find(container: string, network: string): { project: string; reachedOn: boolean } | undefined {
+    for (const [project, reachedOn] of this.#reachedOn) {
+      const reach = reachedOn.get(container);
+      if (reach !== undefined) return { project, reachedOn: reach === network };
+    }
     return undefined;
   }
 

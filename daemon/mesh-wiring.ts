@@ -182,12 +182,13 @@ export class MeshRuntime {
    * left it is a black hole from now on (a connect waits for ARP to fail; requests on its kept-alive connections get
    * no answer): it leaves rotation at once, with no endpoint and its health forfeited (mesh/pool-replicas.ts), and its
    * idle upstream connections close. After the connect, the next observe gives it its address again and it rises
-   * like a new replica. Returns the replica's project, whose loop should look again; undefined for anyone else.
+   * like a new replica. Returns the project of any container it observed (a published replica's port comes and goes
+   * with its network too), whose loop should look again; undefined for anyone else.
    */
   linkChanged(container: string, network: string, up: boolean): string | undefined {
-    const project = this.#links.projectReachedOn(container, network);
-    if (project !== undefined && !up) this.#linkLost(project, container);
-    return project;
+    const found = this.#links.find(container, network);
+    if (found?.reachedOn === true && !up) this.#linkLost(found.project, container);
+    return found?.project;
   }
 
   #linkLost(project: string, container: string): void {

@@ -28,8 +28,8 @@ export interface ProjectMesh {
   runPaused?(project: string, container: string, paused: boolean): void;
   /**
    * The engine's network connect/disconnect of a container (any: those events carry no labels). Returns the project
-   * of a replica reached at its own address on that network (its loop is to be woken), else undefined; on a
-   * disconnect that replica is out of rotation at once, and rises again after the connect.
+   * of a container the mesh observed (its loop is to be woken), else undefined; a replica reached at its own address
+   * on that network is out of rotation at once on a disconnect, and rises again after the connect.
    */
   linkChanged?(container: string, network: string, up: boolean): string | undefined;
   /** Start-first rollouts (daemon/mesh-rollout.ts); without them a new replica is judged by the engine alone. */
