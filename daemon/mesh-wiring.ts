@@ -4,12 +4,13 @@
 import { Registry } from '../mesh/registry.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
 import { type DesiredProject, desiredReplicas } from './api/desired.ts';
-import type { ContainerInfo, Endpoint } from './api/engine.ts';
+import type { ContainerInfo, ContainerState, Endpoint } from './api/engine.ts';
 import { isCmeshError } from './api/errors.ts';
 import type { DaemonEvent } from './api/events.ts';
 import { isPendingNext, Labels, parseReplicaId, replicaId, replicaOf } from './api/labels.ts';
 import type { ProjectSpec } from './api/project.ts';
 import { boundPort, type PublishedMapping, withBoundPorts } from './bound-ports.ts';
+import { ReplicaLinks } from './mesh-links.ts';
 import { MeshPorts, type MeshPortsOptions, type ProxyHooks } from './mesh-ports.ts';
 import { withBreakers } from './service-breakers.ts';
 import { withEastWest } from './gateway-table.ts';
@@ -48,6 +49,8 @@ export class MeshRuntime {
   readonly #chains = new Map<string, Promise<unknown>>();
   /** Last bind failure reported per project, so a pass every 10 s does not repeat it. */
   readonly #reported = new Map<string, string>();
+  /** Reach networks and engine-said pauses, for the engine's link and pause events (daemon/mesh-links.ts). */
+  readonly #links = new ReplicaLinks();
 
   constructor(options: MeshRuntimeOptions) {
     this.#o = options;
@@ -98,6 +101,7 @@ export class MeshRuntime {
   unpublish(project: string): Promise<void> {
     this.#wanted.delete(project);
     this.#reported.delete(project);
+    this.#links.forget(project);
     return this.#serial(project, async () => {
       await this.ports.close(project);
       await this.eastWest?.unpublish(project);
@@ -121,7 +125,7 @@ export class MeshRuntime {
       }
       const pool = this.registry.pool(project, name);
       for (const [replica, c] of byReplica) {
-        this.registry.upsertReplica({ project, service: name, replica, container: c.id, endpoints: c.endpoints, state: c.state, health: c.health });
+        this.registry.upsertReplica({ project, service: name, replica, container: c.id, endpoints: c.endpoints, state: this.#links.stateOf(c), health: c.health });
       }
       for (const id of pool.replicaIds()) {
         const replica = parseReplicaId(id)?.replica;
@@ -130,6 +134,7 @@ export class MeshRuntime {
         this.ports.closeUpstream(project, name, id);
       }
     }
+    this.#links.observed(project, containers);
     this.eastWest?.observed(desired, containers);
     // A port that was taken at daemon start may be free now.
     void this.#retryPorts(spec);
@@ -151,9 +156,47 @@ export class MeshRuntime {
    * again, so a stale "running" from the next list does not route to it either.
    */
   runEnded(project: string, container: string): void {
+    this.#leaveRotation(project, container, 'exited');
+  }
+
+  /**
+   * The engine says a container was paused (or unpaused). A paused replica accepts connections (its kernel still
+   * does) and answers nothing, so it leaves rotation now; and since a TCP probe passes against it and Docker 20.10 can
+   * list it as running for a while after the event, lists that say "running" are read as "paused" until the unpause
+   * event, for at most PAUSE_LIST_LAG_MS (a missed unpause costs no more than that). After it, it rises again.
+   */
+  runPaused(project: string, container: string, paused: boolean): void {
+    this.#links.paused(container, paused);
+    if (paused) this.#leaveRotation(project, container, 'paused');
+  }
+
+  #leaveRotation(project: string, container: string, state: ContainerState): void {
     for (const row of this.registry.snapshot({ project })) {
       const r = row.replicas.find((x) => x.container === container && x.state === 'running');
-      if (r) this.registry.pool(project, row.service).upsert({ id: r.id, replica: r.replica, container, endpoints: r.endpoints, state: 'exited' });
+      if (r) this.registry.pool(project, row.service).upsert({ id: r.id, replica: r.replica, container, endpoints: r.endpoints, state });
+    }
+  }
+
+  /**
+   * The engine says a container joined or left a network. A replica reached at its own address on that network that
+   * left it is a black hole from now on (a connect waits for ARP to fail; requests on its kept-alive connections get
+   * no answer): it leaves rotation at once, with no endpoint and its health forfeited (mesh/pool-replicas.ts), and its
+   * idle upstream connections close. After the connect, the next observe gives it its address again and it rises
+   * like a new replica. Returns the project of any container it observed (a published replica's port comes and goes
+   * with its network too), whose loop should look again; undefined for anyone else.
+   */
+  linkChanged(container: string, network: string, up: boolean): string | undefined {
+    const found = this.#links.find(container, network);
+    if (found?.reachedOn === true && !up) this.#linkLost(found.project, container);
+    return found?.project;
+  }
+
+  #linkLost(project: string, container: string): void {
+    for (const row of this.registry.snapshot({ project })) {
+      const r = row.replicas.find((x) => x.container === container && x.endpoints.length > 0);
+      if (!r) continue;
+      this.registry.pool(project, row.service).upsert({ id: r.id, replica: r.replica, container, endpoints: [], state: r.state });
+      this.ports.closeUpstream(project, row.service, r.id);
     }
   }
 

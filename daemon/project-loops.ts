@@ -118,6 +118,17 @@ export class ProjectLoops {
     }
   }
 
+  /**
+   * A network link event names a container, not a project (the engine puts no labels on it): the mesh knows which
+   * replica it reaches at its own address on that network, takes it out on a disconnect, and names its project.
+   */
+  #linkChanged(event: EngineEvent): string | undefined {
+    const container = event.attributes?.['container'];
+    const network = event.attributes?.['name'];
+    if (event.type !== 'network' || !container || !network) return undefined;
+    return this.#o.mesh?.linkChanged?.(container, network, event.action === 'connect');
+  }
+
   /** Events only wake loops (they re-list); after a drop every loop is woken because events may have been missed. */
   #watchEngine(signal: AbortSignal): Promise<void> {
     return watchEngine({
@@ -126,11 +137,17 @@ export class ProjectLoops {
       ...(this.#o.reconnect ? { initialMs: this.#o.reconnect.initialMs, maxMs: this.#o.reconnect.maxMs } : {}),
       onEvent: (event) => {
         this.#starts.see(event);
-        const project = event.labels[Labels.project];
+        // A link event always goes to the mesh (were an engine to label it, those would be the network's labels).
+        const linked = this.#linkChanged(event);
+        const project = event.labels[Labels.project] || linked;
         if (project) {
+          // The mesh stops routing to a replica that died or froze now; the loop's observation may lag behind.
           if (event.type === 'container' && event.action === 'die') this.#o.mesh?.runEnded?.(project, event.id);
+          if (event.type === 'container' && (event.action === 'pause' || event.action === 'unpause')) {
+            this.#o.mesh?.runPaused?.(project, event.id, event.action === 'pause');
+          }
           this.wake(project, `engine ${event.type} ${event.action}`);
-          if (SETTLING_ACTIONS.has(event.action)) this.#wakeLater(project, event.action);
+          if (SETTLING_ACTIONS.has(event.action) || event.type === 'network') this.#wakeLater(project, event.action);
         }
         for (const listener of this.#engineListeners) listener(event);
       },

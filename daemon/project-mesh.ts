@@ -24,6 +24,14 @@ export interface ProjectMesh {
   afterStop(project: string, ref: ContainerRef, removed: boolean): void;
   /** The engine's `die` for one of the project's containers: the mesh stops routing to it at once. */
   runEnded?(project: string, container: string): void;
+  /** The engine's `pause` (true) or `unpause` (false) of one: paused, no routing to it from now; it rises after. */
+  runPaused?(project: string, container: string, paused: boolean): void;
+  /**
+   * The engine's network connect/disconnect of a container (any: those events carry no labels). Returns the project
+   * of a container the mesh observed (its loop is to be woken), else undefined; a replica reached at its own address
+   * on that network is out of rotation at once on a disconnect, and rises again after the connect.
+   */
+  linkChanged?(container: string, network: string, up: boolean): string | undefined;
   /** Start-first rollouts (daemon/mesh-rollout.ts); without them a new replica is judged by the engine alone. */
   rolloutWaitHealthy?(project: string, next: ContainerRef, endpoints: Endpoint[], timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
   rolloutDiscard?(project: string, next: ContainerRef): void;

@@ -95,8 +95,9 @@ export abstract class ReplicaTable {
       r = newEntry(id, input, new ReplicaStats(this.now));
       this.replicas.set(id, r);
     }
-    if (r.state === 'running' && input.state !== 'running') {
-      // A stopped process forfeits its health; when it runs again it rises like a new one.
+    // A stopped process forfeits its health; when it runs again it rises like a new one. So does a running one that
+    // lost every endpoint (its network link went away: `docker network disconnect`): when it is back, it rises first.
+    if (r.state === 'running' && (input.state !== 'running' || (r.endpoints.length > 0 && input.endpoints.length === 0))) {
       r.active = 'unknown';
       r.everHealthy = false;
     }

@@ -21,7 +21,8 @@ import { DockerNetworks, DockerVolumes } from './dockerode-networks.ts';
 import { PartsEngine } from './engine-parts.ts';
 import { drainStream } from './engine-streams.ts';
 import { JsonObjectSplitter } from './json-stream.ts';
-import { engineTimestamp, toEngineEvent } from './stream-util.ts';
+import { mergeStreams } from './merge-streams.ts';
+import { engineTimestamp, isLinkEvent, toEngineEvent } from './stream-util.ts';
 import { dockerodePull } from './pull-dockerode.ts';
 import { type ReachDecision, type ReachMode, reachSetting } from './replica-reach.ts';
 
@@ -35,6 +36,14 @@ export interface DockerEngineOptions {
   /** Told once, at the first create that asks, how replicas are reached and why (the daemon logs it). */
   onReach?: (d: ReachDecision) => void;
 }
+
+/**
+ * cmesh's own objects, by label. Engine 20.10 puts no labels on network/volume event attributes, so only container
+ * events match; the reconcile loop's periodic resync covers networks and volumes (events only wake it anyway).
+ */
+const OWN_EVENTS = { label: [`${Labels.managed}=true`], type: ['container', 'network', 'volume'] };
+/** Every container's network connects and disconnects (unlabelled: the daemon keeps those of replicas it routes to). */
+const LINK_EVENTS = { type: ['network'], event: ['connect', 'disconnect'] };
 
 export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEngine {
   return new DockerodeEngine(resolveEngineTarget(opts.host), opts.pingTimeoutMs ?? 10_000, opts.reach ?? reachSetting(), opts.onReach);
@@ -88,22 +97,31 @@ export class DockerodeEngine extends PartsEngine {
 
   async *events(options: { signal: AbortSignal; since?: number }): AsyncIterable<EngineEvent> {
     if (options.signal.aborted) return;
-    const query: Record<string, unknown> = {
-      filters: { label: [`${Labels.managed}=true`], type: ['container', 'network', 'volume'] },
-    };
-    if (options.since !== undefined) query.since = engineTimestamp(options.since);
-    const res = await this.#d.open({ op: 'events' }, '/events?', query, options.signal);
-    if (!res) return;
-    // Engine 20.10 puts no labels on network/volume event attributes, so the label filter lets only container events
-    // through; the reconcile loop's periodic resync covers networks and volumes (events only wake it anyway).
-    const splitter = new JsonObjectSplitter();
-    const toEvents = (objs: Record<string, unknown>[]) =>
-      objs.map(toEngineEvent).filter((e): e is EngineEvent => e !== undefined);
-    const onError = (err: unknown) => this.#lost(err);
-    yield* drainStream(res.stream, res.link, (c) => toEvents(splitter.push(c)), () => toEvents(splitter.end()), onError);
+    // The engine ANDs its filters, and puts no labels on network events: a replica's network links (a `docker network
+    // disconnect` by hand takes a replica reached at its own address off the air) need a subscription of their own.
+    const open = (filters: Record<string, string[]>, keep: (e: EngineEvent) => boolean) => (signal: AbortSignal) =>
+      this.#subscribe(filters, keep, options.since, signal);
+    yield* mergeStreams([open(OWN_EVENTS, () => true), open(LINK_EVENTS, isLinkEvent)], options.signal);
     if (options.signal.aborted) return;
     // The engine never ends /events on its own: an end means the connection (or the engine) went away.
     throw this.#lost(undefined);
+  }
+
+  /** One /events subscription; ends quietly on abort or when the engine closes it (events() tells those apart). */
+  async *#subscribe(
+    filters: Record<string, string[]>,
+    keep: (e: EngineEvent) => boolean,
+    since: number | undefined,
+    signal: AbortSignal,
+  ): AsyncGenerator<EngineEvent> {
+    const query: Record<string, unknown> = { filters };
+    if (since !== undefined) query.since = engineTimestamp(since);
+    const res = await this.#d.open({ op: 'events' }, '/events?', query, signal);
+    if (!res) return;
+    const splitter = new JsonObjectSplitter();
+    const toEvents = (objs: Record<string, unknown>[]) =>
+      objs.map(toEngineEvent).filter((e): e is EngineEvent => e !== undefined && keep(e));
+    yield* drainStream(res.stream, res.link, (c) => toEvents(splitter.push(c)), () => toEvents(splitter.end()), (err) => this.#lost(err));
   }
 
   #lost(err: unknown): CmeshError {

@@ -17,6 +17,11 @@ const route = scripted.route.bind(scripted);
 const seen = scripted.seen;
 const engine = createDockerEngine({ host: `unix://${scripted.socketPath}` });
 
+/** The adapter's second /events subscription: every container's network links. */
+function isLinkQuery(url: URL): boolean {
+  return (JSON.parse(url.searchParams.get('filters') ?? '{}') as { event?: string[] }).event !== undefined;
+}
+
 function frame(type: 1 | 2, text: string): Buffer {
   const data = Buffer.from(text);
   const head = Buffer.alloc(8);
@@ -29,7 +34,7 @@ describe('dockerode adapter streams against a scripted engine', () => {
   before(() => scripted.start());
   after(() => scripted.stop());
 
-  it('parses split event JSON, drops exec noise, and reports a dropped stream as CMESH_E_ENGINE_UNAVAILABLE', async () => {
+  it('parses split event JSON, drops exec noise, keeps network links from their own subscription, and reports a dropped stream as CMESH_E_ENGINE_UNAVAILABLE', async () => {
     const ev = (action: string, id: string) =>
       JSON.stringify({
         Type: 'container',
@@ -39,8 +44,16 @@ describe('dockerode adapter streams against a scripted engine', () => {
         timeNano: 0,
         // The engine sends nanoseconds beyond double precision; keep the raw digits.
       }).replace('"timeNano":0', '"timeNano":1700000000123456789');
-    route('GET', '/events', async (_q, res) => {
+    const link = (action: string, container: string) =>
+      JSON.stringify({ Type: 'network', Action: action, Actor: { ID: 'n1', Attributes: { container, name: 'p_default', type: 'bridge' } }, time: 1 });
+    route('GET', '/events', async (_q, res, url) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
+      if (isLinkQuery(url)) {
+        // The link subscription: it stays open until the other one drops (then the whole stream ends).
+        res.write(`${link('disconnect', 'c1')}\n${JSON.stringify({ Type: 'network', Action: 'create', Actor: { ID: 'n2' }, time: 1 })}\n`);
+        return;
+      }
+      await sleep(20); // the link event is in first
       const text = `${ev('start', 'a')}\n${ev('exec_start: sh -c true', 'a')}\n${ev('die', 'a')}${ev('destroy', 'a')}\n`;
       for (let i = 0; i < text.length; i += 17) {
         res.write(text.slice(i, i + 17));
@@ -54,9 +67,17 @@ describe('dockerode adapter streams against a scripted engine', () => {
     assert.match(err.hint ?? '', /ensure-docker/);
     assert.deepEqual(
       events.map((e) => e.action),
-      ['start', 'die', 'destroy'],
+      ['disconnect', 'start', 'die', 'destroy'],
     );
     assert.deepEqual(events[0], {
+      type: 'network',
+      action: 'disconnect',
+      id: 'n1',
+      labels: {},
+      attributes: { container: 'c1', name: 'p_default', type: 'bridge' },
+      time: 1000,
+    });
+    assert.deepEqual(events[1], {
       type: 'container',
       action: 'start',
       id: 'a',
@@ -64,12 +85,15 @@ describe('dockerode adapter streams against a scripted engine', () => {
       attributes: { 'dev.cmesh.managed': 'true', name: 'p-web-1', exitCode: '0' },
       time: 1_700_000_000_123,
     });
-    const url = seen.filter((s) => s.url.pathname === '/events').at(-1)!.url;
-    assert.deepEqual(JSON.parse(url.searchParams.get('filters') ?? '{}'), {
-      label: ['dev.cmesh.managed=true'],
-      type: ['container', 'network', 'volume'],
-    });
-    assert.equal(url.searchParams.get('since'), '1700000000.500000000');
+    const urls = seen.filter((s) => s.url.pathname === '/events').slice(-2).map((s) => s.url);
+    assert.deepEqual(
+      urls.map((u) => JSON.parse(u.searchParams.get('filters') ?? '{}')).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      [
+        { label: ['dev.cmesh.managed=true'], type: ['container', 'network', 'volume'] },
+        { type: ['network'], event: ['connect', 'disconnect'] },
+      ],
+    );
+    for (const url of urls) assert.equal(url.searchParams.get('since'), '1700000000.500000000');
     assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
   });
 

@@ -1,5 +1,5 @@
 // Engine contract, streams: logs (follow ends on exit, stop and abort; tail; since), exec exit codes, putArchive, and
-// events filtered to cmesh-managed containers.
+// events filtered to cmesh-managed containers and network links.
 
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
@@ -104,14 +104,15 @@ export function streamCases(c: ContractContext): void {
       }
     });
 
-    it('streams events of managed containers only, and ends quietly on abort', async () => {
+    it("streams events of managed containers, and any container's network links, and ends quietly on abort", async () => {
       const { engine, project } = c.h;
       const ac = new AbortController();
       const events: EngineEvent[] = [];
       const done = collect(engine.events({ signal: ac.signal, since: c.h.now() - 1000 }), events);
       try {
         // Unmanaged objects (no dev.cmesh.managed) are never reported; networks and volumes are not either (the
-        // engine carries no labels on their events), so only containers wake the loop.
+        // engine carries no labels on their events), so only containers wake the loop. A container's network connect
+        // and disconnect come through whoever it belongs to (unlabelled too): the daemon reacts to those of replicas.
         // (Under a project of their own, so a failure here leaves nothing in the other cases' listings.)
         const side = { ...c.labels(), [Labels.project]: `${project}-events` };
         await engine.createNetwork({ name: `${project}_evnet`, labels: side });
@@ -128,9 +129,24 @@ export function streamCases(c: ContractContext): void {
         assert.ok(Math.abs(die.time - c.h.now()) < 60_000);
         const mine = events.filter((e) => e.id === id).map((e) => e.action);
         assert.deepEqual(mine.slice(0, 2), ['create', 'start']);
+
+        const linked = await engine.createContainer(c.spec('linked'));
+        await engine.startContainer(linked.id);
+        await engine.connectNetwork(linked.id, `${project}_evnet`, []);
+        await engine.disconnectNetwork(linked.id, `${project}_evnet`);
+        const links = (): EngineEvent[] => events.filter((e) => e.type === 'network' && e.attributes?.container === linked.id && e.attributes?.name === `${project}_evnet`);
+        await waitFor('the disconnect event', async () => links().find((e) => e.action === 'disconnect'));
+        // Docker 20.10 reports a disconnect by hand twice; the daemon's reaction to it is idempotent.
+        const actions = links().map((e) => e.action);
+        assert.equal(actions[0], 'connect', JSON.stringify(actions));
+        assert.ok(actions.length >= 2 && actions.slice(1).every((a) => a === 'disconnect'), JSON.stringify(actions));
+        await engine.removeContainer(linked.id, { force: true });
+
         assert.deepEqual(events.filter((e) => e.id === foreign.id), []);
-        assert.deepEqual(events.filter((e) => e.type !== 'container'), []);
-        assert.ok(events.every((e) => e.labels[Labels.managed] === 'true'));
+        const notLinks = events.filter((e) => !(e.type === 'network' && (e.action === 'connect' || e.action === 'disconnect')));
+        assert.deepEqual(notLinks.filter((e) => e.type !== 'container'), []);
+        assert.ok(notLinks.every((e) => e.labels[Labels.managed] === 'true'));
+        assert.ok(events.every((e) => e.type !== 'network' || (e.attributes?.container && e.attributes?.name)), 'a link names its container and network');
         await engine.removeContainer(id);
         await engine.removeContainer(foreign.id);
         await engine.removeNetwork(`${project}_evnet`);

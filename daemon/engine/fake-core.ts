@@ -17,6 +17,7 @@ import type { CmeshError } from '../api/errors.ts';
 import { Labels } from '../api/labels.ts';
 import { withLatestTag } from '../api/engine-images.ts';
 import { Notifier, type Subscription } from './fake-signal.ts';
+import { isLinkEvent } from './stream-util.ts';
 import type { ReachMode } from './replica-reach.ts';
 import { type EngineOp, isBenign, translateEngineError } from './translate-error.ts';
 
@@ -281,11 +282,12 @@ export class FakeCore {
 }
 
 /**
- * What the adapter's event filter lets through on the real engine: cmesh-managed containers only. It asks for managed
- * networks and volumes too, but the engine puts no labels on their events, so none ever match (the contract checks).
+ * What the adapter's event filters let through on the real engine: cmesh-managed containers, and any container's
+ * network connects and disconnects. It asks for managed networks and volumes too, but the engine puts no labels on
+ * their events, so none ever match (the contract checks).
  */
 export function visible(e: EngineEvent): boolean {
-  return e.labels[Labels.managed] === 'true' && e.type === 'container';
+  return (e.labels[Labels.managed] === 'true' && e.type === 'container') || isLinkEvent(e);
 }
 
 export function matches(labels: Record<string, string>, query: Record<string, string | true>): boolean {

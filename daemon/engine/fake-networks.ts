@@ -71,7 +71,8 @@ export class FakeNetworks {
     if (c.networks.includes(network)) return f.benign('network-connect', 403, `endpoint with name ${c.name} already exists in network ${network}`);
     c.networks.push(network);
     c.aliases.set(network, [...aliases].sort());
-    f.emit('network', 'connect', n.id, n.labels, { container: c.id, name: network });
+    // Like the engine's: no labels on network events, the container and the network's name in the attributes.
+    f.emit('network', 'connect', n.id, {}, { container: c.id, name: network });
   }
 
   async disconnect(containerId: string, network: string): Promise<void> {
@@ -83,7 +84,7 @@ export class FakeNetworks {
     if (!c.networks.includes(network)) return f.benign('network-disconnect', 500, `container ${c.id} is not connected to network ${network}`);
     c.networks = c.networks.filter((x) => x !== network);
     c.aliases.delete(network);
-    f.emit('network', 'disconnect', n.id, n.labels, { container: c.id, name: network });
+    f.emit('network', 'disconnect', n.id, {}, { container: c.id, name: network });
   }
 }
 

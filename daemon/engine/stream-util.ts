@@ -77,6 +77,15 @@ export function toEngineEvent(obj: Record<string, unknown>): EngineEvent | undef
   return { type: type as EngineEvent['type'], action, id, labels, attributes, time };
 }
 
+/**
+ * A container joining or leaving a network (`connect`/`disconnect`, the container's id in attributes.container, the
+ * network's name in attributes.name). The engine sends these for every container, cmesh's or not: it has no labels on
+ * network events to filter by.
+ */
+export function isLinkEvent(e: EngineEvent): boolean {
+  return e.type === 'network' && (e.action === 'connect' || e.action === 'disconnect') && !!e.attributes?.container && !!e.attributes?.name;
+}
+
 /** Resolves 'gave-up' at the timeout or abort, whichever comes first; never when neither is set. */
 export function waitLimit(options: ExecOptions): { promise: Promise<'gave-up'>; dispose: () => void } {
   let timer: NodeJS.Timeout | undefined;
