@@ -284,6 +284,10 @@ export interface ContainerEngine {
   /** Streams parsed build progress; the iterator throws CMESH_E_BUILD_FAILED on an error line. */
   buildImage(options: BuildOptions): AsyncIterable<BuildProgress>;
 
-  /** Engine events filtered to cmesh-managed objects; ends on abort or when the connection drops (caller reconnects). */
+  /**
+   * Engine events: cmesh-managed objects, plus every container's network connect/disconnect (those carry no labels: a
+   * replica reached at its own address leaves rotation on a disconnect). Ends on abort or when the connection drops
+   * (caller reconnects).
+   */
   events(options: { signal: AbortSignal; since?: number }): AsyncIterable<EngineEvent>;
 }
