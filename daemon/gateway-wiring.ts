@@ -55,7 +55,10 @@ export class EastWestRuntime {
   #hostNode: Promise<GatewayRuntime> | undefined;
   /** project → the worker bundle installed in its gateway directory, named in its tables. */
   readonly #workers = new Map<string, string>();
-  /** project → its gateway containers as last observed: where each service sits (sticky placement) follows from them. */
+  /**
+   * project → its gateway containers as last observed: where each service sits (sticky placement) follows from them.
+   * A project absent here has not been observed by this daemon yet: no table is made for it (#publish says why).
+   */
   readonly #gateways = new Map<string, ContainerInfo[]>();
   /** project → service → gateway index, made anew only when the desired state or the gateways change (not per tick). */
   readonly #placement = new Map<string, ReadonlyMap<string, number>>();
@@ -245,7 +248,12 @@ export class EastWestRuntime {
 
   #publish(project: string): void {
     const desired = this.#desired.get(project);
-    if (!desired) return;
+    // Not before this daemon's first full observation of the project: until then its service table knows the services
+    // but none of their replicas (a daemon just started; the pass looks the context up beside the observation), and a
+    // table made from it would empty every pool of a running gateway: 503 no-healthy-replica to callers by name until
+    // the next table and the gateway's own probes (the east-west-gateway-crash e2e). The gateway serves its last table
+    // meanwhile; a new gateway is only created after the observation, in the same pass.
+    if (!desired || !this.#gateways.has(project)) return;
     const rows = this.#o.rows(project);
     const { drain, retire } = this.#drains.lists(project);
     const faults = this.#o.faults?.(project);

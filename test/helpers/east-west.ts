@@ -105,17 +105,25 @@ const one = () => new Promise((resolve) => {
 const FIRST_ANSWER = `let answered = false;
 const firstAnswer = () => { if (!answered) { answered = true; console.log('load started'); } };`;
 
+/**
+ * A failed answer's key in a load's `fails`: its status, and the proxy's cause when the gateway answered itself
+ * (`x-cmesh-error`: no-healthy-replica, overflow, proxy-closing…), e.g. `http 503 no-healthy-replica`: a 503 the
+ * gateway gave and one a replica gave are different failures.
+ */
+const HTTP_FAILURE = `const httpFailure = (res) => 'http ' + res.statusCode + (res.headers['x-cmesh-error'] ? ' ' + res.headers['x-cmesh-error'] : '');`;
+
 /** Four keep-alive callers at full speed for `ms` against http://host:port/ (2 s timeout each); counts and failures. */
 export const keepAliveLoad = (host: string, port: number, ms: number): string => `
 const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 let ok = 0; const fails = {}; const end = Date.now() + ${ms};
 ${FIRST_ANSWER}
+${HTTP_FAILURE}
 const fail = (why) => { fails[why] = (fails[why] || 0) + 1; };
 const one = () => new Promise((r) => {
   const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent, timeout: 2000 }, (res) => {
     res.resume();
-    res.on('end', () => { if (res.statusCode === 200) { ok++; firstAnswer(); } else fail('http ' + res.statusCode); r(); });
+    res.on('end', () => { if (res.statusCode === 200) { ok++; firstAnswer(); } else fail(httpFailure(res)); r(); });
   });
   req.on('timeout', () => req.destroy(new Error('timeout')));
   req.on('error', (e) => { fail(e.code || e.message); r(); });
@@ -137,12 +145,13 @@ const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: ${callers.keepAlive} });
 const startedAt = Date.now(); const end = startedAt + ${ms};
 ${FIRST_ANSWER}
+${HTTP_FAILURE}
 const mode = () => ({ ok: 0, fails: {}, longestGapMs: 0, gapEndedAt: 0 });
 const res = { keepAlive: mode(), fresh: mode() };
 const one = (a) => new Promise((r) => {
   const req = http.get({ host: ${JSON.stringify(host)}, port: ${port}, path: '/', agent: a, timeout: 2000 }, (rs) => {
     rs.resume();
-    rs.on('end', () => r(rs.statusCode === 200 ? undefined : 'http ' + rs.statusCode));
+    rs.on('end', () => r(rs.statusCode === 200 ? undefined : httpFailure(rs)));
   });
   req.on('timeout', () => req.destroy(new Error('timeout')));
   req.on('error', (e) => r(e.code || e.message));
