@@ -12,5 +12,9 @@ export async function cleanupCmeshProjects(projects: readonly string[]): Promise
   for (const project of projects) {
     errors.push(...(await removeMatching(`label=dev.cmesh.project=${project}`, ['container', 'network', 'volume'])));
   }
-  if (errors.length > 0) throw new AggregateError(errors, `cleanup of cmesh projects ${projects.join(', ')} failed`);
+  if (errors.length > 0) {
+    // Say what failed (an AggregateError prints only its own message), e.g. a network the engine holds "active endpoints" on.
+    const what = errors.map((e) => (e instanceof Error ? e.message : String(e)).split('\n')[0]).join('; ');
+    throw new AggregateError(errors, `cleanup of cmesh projects ${projects.join(', ')} failed: ${what}`);
+  }
 }
