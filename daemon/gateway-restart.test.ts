@@ -7,7 +7,6 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { GATEWAY_SOCKET_FILE } from './api/east-west.ts';
@@ -19,17 +18,10 @@ import { desired, project, svc } from './reconcile/testing.ts';
 import { ControlClient } from '../mesh/gateway/control-client.ts';
 import { Gateway } from '../mesh/gateway/gateway.ts';
 import { Registry } from '../mesh/registry.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 
 const BASE = 'cmesh-test/gateway-base:1';
 const dir = gatewayTestHome('cm-gwrestart-', BASE);
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Failures counted by kind, as the e2e load prints them. */
 const summary = (fails: string[]): Record<string, number> => Object.fromEntries([...new Set(fails)].map((f) => [f, fails.filter((x) => x === f).length]));

@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 import { GATEWAY_PROTOCOL_VERSION, type GatewayService, type GatewayTable } from '../../daemon/api/gateway-control.ts';
 import { Gateway } from './gateway.ts';
 import { hostOf } from './host-dispatch.ts';
+import { freePort } from '../../test/helpers/free-port.ts';
 
 const abort = new AbortController();
 const closers: (() => Promise<void>)[] = [];
@@ -15,14 +16,6 @@ after(async () => {
   abort.abort();
   for (const c of closers) await c();
 });
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function httpReplica(host: string, port: number, name: string): Promise<void> {
   const server = http.createServer((req, res) => res.end(req.url === '/healthz' ? 'ok' : `${name}@${host}`));
