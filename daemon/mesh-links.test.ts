@@ -42,3 +42,17 @@ test('the project of an observed container, and whether it is reached at its own
   links.forget('links');
   assert.equal(links.find(a.id, 'links_default'), undefined);
 });
+
+test('a pause mark goes with its container: removed while paused (or its project unpublished), it is not kept', () => {
+  const now = 1_000;
+  const links = new ReplicaLinks(() => now);
+  const [a, b] = [ctr(d, 'web', 1), ctr(d, 'web', 2)];
+  links.observed('links', [a, b]);
+  links.paused(a.id, true);
+  links.paused(b.id, true);
+  links.observed('links', [b]); // a removed while paused: never listed again
+  assert.equal(links.stateOf(a), 'running', 'the mark of a container gone from the project was dropped');
+  assert.equal(links.stateOf(b), 'paused');
+  links.forget('links');
+  assert.equal(links.stateOf(b), 'running', 'an unpublished project drops its marks');
+});

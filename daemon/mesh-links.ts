@@ -23,10 +23,15 @@ export class ReplicaLinks {
 
   /** A full observation of the project: its containers, with their reach networks (labels; published ones have none). */
   observed(project: string, containers: ContainerInfo[]): void {
-    this.#reachedOn.set(project, new Map(containers.map((c) => [c.id, c.labels[Labels.reachNetwork] ?? ''])));
+    const before = this.#reachedOn.get(project);
+    const now = new Map(containers.map((c) => [c.id, c.labels[Labels.reachNetwork] ?? '']));
+    this.#reachedOn.set(project, now);
+    // A container removed while paused is never listed again: its pause mark goes with it, not at a list of it.
+    for (const id of before?.keys() ?? []) if (!now.has(id)) this.#pausedAt.delete(id);
   }
 
   forget(project: string): void {
+    for (const id of this.#reachedOn.get(project)?.keys() ?? []) this.#pausedAt.delete(id);
     this.#reachedOn.delete(project);
   }
 
