@@ -2,6 +2,7 @@
 // engine floors of bench/up-3x3.ts (probe floor, health floor) and the variants bench/up-floor-variants.ts compares
 // with them. Everything a run creates is removed before it returns.
 
+import { connect } from 'node:net';
 import type { ContainerEngine } from '../daemon/api/engine.ts';
 
 /** The echo image's healthcheck test, as an exec argv. */
@@ -38,6 +39,8 @@ export interface FloorVariant {
   init?: boolean;
   /** The network created beside the creates, each start waiting for it (tried for cmesh in session 15: not kept). */
   networkBeside?: boolean;
+  /** Before the first exec, wait until port 3000 accepts a TCP connection at the replica's address (10 ms retries). */
+  portGate?: boolean;
 }
 
 /** bench (a)'s probe floor: 9 created and started at once, each probed by exec 20 ms after its last failed probe. */
@@ -60,6 +63,27 @@ function pool(size: number): <T>(work: () => Promise<T>) => Promise<T> {
       else free++;
     }
   };
+}
+
+const accepts = (host: string, port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const settle = (open: boolean) => () => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.once('connect', settle(true));
+    socket.once('error', settle(false));
+  });
+
+/** Until the container's port 3000 accepts a connection where the engine says it is reached (portGate). */
+async function portOpen(engine: ContainerEngine, id: string, deadline: number): Promise<void> {
+  const endpoint = (await engine.inspectContainer(id))?.endpoints.find((e) => e.containerPort === 3000);
+  if (!endpoint) throw new Error('floor variant port-gate: the container has no endpoint for port 3000');
+  while (!(await accepts(endpoint.host, endpoint.hostPort))) {
+    if (Date.now() > deadline) throw new Error('floor variant port-gate: port 3000 never opened');
+    await sleep(10);
+  }
 }
 
 export interface VariantRun {
@@ -111,6 +135,7 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
     if (v.ready === 'docker-health') return;
     if (v.probesAfterStarts) await startsDone;
     const deadline = Date.now() + 60_000;
+    if (v.portGate) await portOpen(engine, id, deadline);
     for (;;) {
       const began = performance.now();
       execs++;

@@ -35,6 +35,8 @@ export const VARIANTS: FloorVariant[] = [
   { ...FLOOR, name: 'noinit', init: false },
   { ...FLOOR, name: 'unpub-noinit', publish: false, init: false },
   { ...FLOOR, name: 'net-beside', networkBeside: true },
+  { ...FLOOR, name: 'port-gate', portGate: true },
+  { ...FLOOR, name: 'cmesh-gated', cadenceMs: 100, cadence: 'from-start', probeCap: 2, portGate: true },
 ];
 
 /** dockerd's own CPU ms and that of the children it reaped (iptables, docker-proxy), containerd's own: what the engine spent. */

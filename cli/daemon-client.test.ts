@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +101,36 @@ test('a daemon that dies mid-request (connection reset) is CMESH_E_DAEMON_UNAVAI
     });
   } finally {
     await new Promise<void>((r) => server.close(() => r()));
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a daemon that stopped during a command is reported, not replaced: the client that reached it never auto-starts another', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'cm-gone-'));
+  const info = { pid: 4242 };
+  // Answers like a daemon, until it stops (its socket goes with it, as the real daemon's does).
+  const server = createHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(info)));
+  await new Promise<void>((r) => server.listen(join(dir, 'daemon.sock'), r));
+  const messages: string[] = [];
+  const client = createDaemonClient({ env: { ...env, CMESH_HOME: dir }, stderr: { write: (s: string) => messages.push(s) } });
+  try {
+    assert.deepEqual(await client.request('GET', '/v1/info'), info);
+    // Its connections close with it (the client's idle keep-alive one too, seen before the next request), and the socket goes.
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await new Promise((r) => setTimeout(r, 50));
+    await assert.rejects(client.request('GET', '/v1/services?project=p'), (err: unknown) => {
+      assert.ok(err instanceof CmeshError);
+      assert.equal(err.code, 'CMESH_E_DAEMON_UNAVAILABLE', err.message);
+      assert.match(err.message, /stopped during this command/);
+      return true;
+    });
+    assert.deepEqual(messages, [], 'no daemon was started');
+    await assert.rejects(stat(join(dir, 'daemon.pid')), /ENOENT/);
+  } finally {
+    // Without the rule a daemon would have been started here: never leave it behind.
+    const pid = Number.parseInt(await readFile(join(dir, 'daemon.pid'), 'utf8').catch(() => ''), 10);
+    if (pid > 0) process.kill(pid, 'SIGTERM');
     await rm(dir, { recursive: true, force: true });
   }
 });

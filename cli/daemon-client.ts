@@ -53,6 +53,12 @@ export class DaemonClient {
   readonly #stderr: OutStream;
   readonly #autoStart: boolean;
   #started = false;
+  /**
+   * Set once a request reached a daemon. A daemon that is gone after that stopped (or died) during this command: it is
+   * reported, never replaced behind the user's back (the interrupted `up --wait`'s verdict must not start a new daemon
+   * that resumes the project mid-outage).
+   */
+  #reached = false;
 
   constructor(options: DaemonClientOptions) {
     this.home = options.home;
@@ -83,8 +89,9 @@ export class DaemonClient {
         // Refused or missing socket means no daemon; anything later is a real protocol failure.
         if (['ENOENT', 'ECONNREFUSED', 'ENOTSOCK'].includes(err.code ?? '')) reject(new Unreachable(err.code));
         else if (err.name === 'AbortError') reject(err);
-        // Reset after the request went out: the daemon stopped mid-operation (an outage, exit 1), not a protocol fault.
-        else if (err.code === 'ECONNRESET') reject(unavailable(this.home, 'it went away mid-request (connection reset)'));
+        // Reset after the request went out, or a kept-alive connection it had already closed: the daemon stopped (an
+        // outage, exit 1), not a protocol fault.
+        else if (err.code === 'ECONNRESET' || err.code === 'EPIPE') reject(unavailable(this.home, 'it went away mid-request (connection reset)'));
         else reject(new CmeshError('CMESH_E_DAEMON_PROTOCOL', `daemon connection failed: ${err.message}`, { cause: err }));
       });
       req.end(payload);
@@ -98,6 +105,7 @@ export class DaemonClient {
       res = await this.#send(method, path, body, signal);
     } catch (err) {
       if (!(err instanceof Unreachable)) throw err;
+      if (this.#reached) throw unavailable(this.home, 'it stopped during this command (not restarted: run the command again to start one)');
       if (!this.#autoStart) throw unavailable(this.home, 'not running');
       await this.start();
       // Safe to resend: the first attempt never reached a daemon.
@@ -105,6 +113,7 @@ export class DaemonClient {
         throw e instanceof Unreachable ? unavailable(this.home, e.message) : e;
       });
     }
+    this.#reached = true;
     if ((res.statusCode ?? 500) >= 400) {
       const text = await readBody(res);
       let error: SerializedError | undefined;

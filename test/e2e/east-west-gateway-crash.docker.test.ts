@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { loadavg } from 'node:os';
 import { test } from 'node:test';
-import { projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
+import { alive, projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
 import { dockerTestFile, run } from '../helpers/docker.ts';
 import { aliasesOf, failedCount, gatewayIds, type LoadResult, loadStarted, mixedLoad } from '../helpers/east-west.ts';
 import { answeredBy, rolloutLines, rolloutProject, testDownRemovesAll, settledGateway, type Shape, writeShape } from '../helpers/east-west-rollout.ts';
@@ -45,11 +45,16 @@ test('the daemon killed while a gateway replacement is half-way: the next daemon
   const killedAt = Date.now();
   const nextState = await run(['inspect', '--format', '{{.State.Status}}', nextId]).catch(() => 'gone');
   const before = await gatewayIds(project);
-  assert.notEqual((await interrupted).code, 0, 'the interrupted up failed (its daemon died)');
+  const cut = await interrupted;
+  assert.notEqual(cut.code, 0, 'the interrupted up failed (its daemon died)');
+  // …and did not start another one for its verdict: the phase below really runs without a daemon.
+  assert.doesNotMatch(cut.stderr, /started the daemon/, 'the interrupted up started no daemon');
   assert.equal(before[gateway], first, 'the old gateway is still there after the kill');
   // No daemon for a while: both gateways serve on with their last table (or, a -next never given one, refuse: callers
   // go on to the other address).
   await sleep(3000);
+  const during = await cli.daemonPid();
+  assert.ok(during === undefined || !alive(during), `no daemon ran in the meantime (pid ${during} alive)`);
 
   // A new daemon (the CLI starts one) and the same wanted state: its pass settles the half-done replacement.
   const again = await cli.ok(['up', '-d', '--wait', '--timeout', '120'], 180_000);

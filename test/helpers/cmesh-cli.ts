@@ -122,8 +122,19 @@ export async function newCmeshCli(extraEnv: NodeJS.ProcessEnv = {}): Promise<Cme
       const ids = await projectContainers(project).catch(() => []);
       if (ids.length > 0) await run(['rm', '-f', '-v', ...ids]).catch(() => undefined);
       for (const kind of ['network', 'volume'] as const) {
-        const list = (await run([kind, 'ls', '-q', ...filter]).catch(() => '')).split('\n').filter(Boolean);
-        if (list.length > 0) await run([kind, 'rm', ...list]).catch(() => undefined);
+        // Just after the containers' forced removal the engine can still hold their endpoints ("active endpoints") for
+        // a moment: try again briefly, then say what was left instead of leaving it silently.
+        for (let attempt = 0; ; attempt++) {
+          const list = (await run([kind, 'ls', '-q', ...filter]).catch(() => '')).split('\n').filter(Boolean);
+          if (list.length === 0) break;
+          const failed = await run([kind, 'rm', ...list]).then(() => undefined, (e: unknown) => String(e));
+          if (failed === undefined) break;
+          if (attempt === 10) {
+            process.stderr.write(`teardown of ${project}: ${kind}s left: ${failed}\n`);
+            break;
+          }
+          await sleep(300);
+        }
       }
       await cleanup(runId).catch(() => undefined);
       await rm(work, { recursive: true, force: true });
