@@ -5,8 +5,10 @@
 // With --base DIR, a second cmesh checkout (A, its own daemon and home) joins the rounds beside this one (B), and the
 // summary pairs B with A round by round on the phase before the engine's starts: spawn → the last start asked (what
 // the engine cannot bend much: no start has run yet), and on the whole up.
-// Usage: npx tsx bench/up-engine-calls.ts [--reps N] [--timeline] [--base DIR]   (default 1 rep each, after one
-// untimed warm-up each; DIR e.g. `git archive main | tar -x -C DIR` with node_modules linked)
+// Each cmesh up also says what its containers had used at the verdict (cgroups, and their shims with the runc runs they
+// reaped: bench/container-cpu.ts), the east-west gateway apart. --east-west: the project with east-west on (the default).
+// Usage: npx tsx bench/up-engine-calls.ts [--reps N] [--timeline] [--base DIR] [--east-west]   (default 1 rep each, after
+// one untimed warm-up each; DIR e.g. `git archive main | tar -x -C DIR` with node_modules linked)
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -16,12 +18,13 @@ import { join, resolve } from 'node:path';
 import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
 import { benchArgs } from './args.ts';
+import { containersCpu } from './container-cpu.ts';
 import { median } from './median.ts';
 import { FLOOR, runVariant } from './floor-up.ts';
 import { writeUpFiles } from './up-3x3.ts';
 
-const USAGE = 'usage: npx tsx bench/up-engine-calls.ts [--reps N] [--timeline] [--base DIR]';
-const opts = benchArgs(USAGE, { reps: { type: 'number' }, timeline: { type: 'boolean' }, base: { type: 'string' } });
+const USAGE = 'usage: npx tsx bench/up-engine-calls.ts [--reps N] [--timeline] [--base DIR] [--east-west]';
+const opts = benchArgs(USAGE, { reps: { type: 'number' }, timeline: { type: 'boolean' }, base: { type: 'string' }, 'east-west': { type: 'boolean' } });
 const REPS = opts.reps || 1;
 const ENGINE_SOCKET = '/var/run/docker.sock';
 const REQUEST_LINE = /(?:^|\r\n)(GET|POST|PUT|DELETE|HEAD) (\S+) HTTP\/1\.[01]\r\n/g;
@@ -118,7 +121,8 @@ async function main(): Promise<void> {
   try {
     const image = await buildFixtureImage('echo');
     const ctx = { work, runId, labels, engine, cmesh: async () => 0, compose: async () => 0, composeHealthy: async () => {}, log: () => {} };
-    const file = (await writeUpFiles(ctx, image)).off;
+    const files = await writeUpFiles(ctx, image);
+    const file = opts['east-west'] === true ? files.on : files.off;
     const project = (who: string) => `${runId}-${who === 'base' ? 'a' : 'b'}`;
     const up = (who: string) => ['-p', project(who), '-f', file, 'up', '-d', '--wait', '--timeout', '60'];
     const down = (who: string) => ['-p', project(who), '-f', file, 'down'];
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
         const cpu0 = await Promise.all([dockerd, containerd, client].map(cpuMs));
         const t0 = Date.now();
         let ms: number;
+        let inContainers = '';
         if (who !== 'floor') {
           const code = await done(cli(up(who), who));
           ms = Date.now() - t0;
@@ -149,7 +154,14 @@ async function main(): Promise<void> {
         }
         const mine = calls.slice(from).filter((c) => c.at <= t0 + ms);
         const cpu1 = await Promise.all([dockerd, containerd, client].map(cpuMs));
-        const cpu = `dockerd ${cpu1[0]! - cpu0[0]!} ms, containerd ${cpu1[1]! - cpu0[1]!} ms, ${who === 'floor' ? 'bench process' : 'daemon'} ${cpu1[2]! - cpu0[2]!} ms`;
+        if (who !== 'floor') {
+          // After the engine's CPU is read: this list is not the up's.
+          const mine = await engine.listContainers({ labels: { 'com.docker.compose.project': project(who) }, all: true });
+          const gateway = new Set(mine.filter((c) => c.name.endsWith('-cmesh-gateway')).map((c) => c.id));
+          const used = await containersCpu(mine.map((c) => c.id), gateway);
+          inContainers = `, containers ${used.containersMs} ms (gateway ${used.pickedMs}), their shims and runc ${used.shimsMs} ms`;
+        }
+        const cpu = `dockerd ${cpu1[0]! - cpu0[0]!} ms, containerd ${cpu1[1]! - cpu0[1]!} ms, ${who === 'floor' ? 'bench process' : 'daemon'} ${cpu1[2]! - cpu0[2]!} ms${inContainers}`;
         const startsAskedMs = (mine.filter((c) => c.what === 'POST /containers/{id}/start').at(-1)?.at ?? Number.NaN) - t0;
         rows.push({ who, total: mine.length, ms: Math.round(ms), startsAskedMs, cpu, kinds: tally(mine), timeline: mine, t0 });
         if (who !== 'floor') await done(cli(down(who), who));

@@ -22,20 +22,24 @@ async function root(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-/** The comm names of this process's direct children, polled until `done` settles. */
+/**
+ * The comm names of this process's direct children, polled until `done` settles. Each poll reads only this process's
+ * own `children` lists (one small file a thread): a scan of all of /proc under load could take longer than the build's
+ * child lives, and a process born after its directory listing was never looked at.
+ */
 async function childrenWhile<T>(done: Promise<T>): Promise<{ value: T; seen: Set<string> }> {
   const seen = new Set<string>();
   let over = false;
   const value = done.finally(() => (over = true));
   while (!over) {
-    for (const pid of await readdir('/proc').catch(() => [] as string[])) {
-      if (!/^\d+$/.test(pid)) continue;
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-      // pid (comm) state ppid ...: comm may hold spaces, so the fields after the last ')'.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === process.pid) seen.add(`${pid}:${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}`);
+    for (const tid of await readdir('/proc/self/task').catch(() => [] as string[])) {
+      const children = await readFile(`/proc/self/task/${tid}/children`, 'utf8').catch(() => '');
+      for (const pid of children.split(' ').filter(Boolean)) {
+        const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
+        if (comm) seen.add(`${pid}:${comm}`);
+      }
     }
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 5));
   }
   return { value: await value, seen };
 }
