@@ -1,6 +1,6 @@
 // Issue 18's HTTP/2 acceptance on the real engine: curl --http2 over TLS and --http2-prior-knowledge on a plain port
 // get HTTP/2; a gRPC-style h2c echo of 3 replicas (`x-cmesh.protocol: grpc`) takes 3 000 unary calls over ONE client
-// session spread per stream within ±10 %, loses no call that had no response byte when a replica is killed -9, and
+// session spread per stream (round-robin) within ±3 %, loses no call that had no response byte when a replica is killed -9, and
 // none at all through a rolling `cmesh restart`. Every load loop is bounded in count and time.
 
 import assert from 'node:assert/strict';
@@ -28,7 +28,7 @@ before(async () => {
   webPort = await freePort();
   const echo = await buildFixtureImage('echo');
   const web = `  web:\n    image: ${echo}\n    ports: ["${webPort}:3000"]\n    x-cmesh: { tls: true }\n${serviceLabels(runId)}`;
-  p = await echoProject({ runId, fixture: 'h2echo', service: 'rpc', replicas: 3, mesh: ['protocol: grpc', 'retries: 2'], extraServices: web });
+  p = await echoProject({ runId, fixture: 'h2echo', service: 'rpc', replicas: 3, mesh: ['protocol: grpc', 'retries: 2', 'lb: round-robin'], extraServices: web });
   cli = p.cli;
   // --wait smoke-probes the rpc port with an HTTP/1.1 GET: cmesh forwards it to the h2c-only replicas as a stream.
   await cli.ok(['up', '-d', '--wait', '--timeout', '90'], 120_000);
@@ -76,7 +76,7 @@ test('curl --http2 over TLS and --http2-prior-knowledge on a plain port both get
   assert.match(h2c.body, /^h2echo /);
 });
 
-test('3 000 unary calls over one client session are balanced per stream over all 3 replicas within ±10 %', { timeout: 120_000 }, async (t) => {
+test('3 000 unary calls over one client session are balanced per stream over all 3 replicas within ±3 % (round-robin)', { timeout: 120_000 }, async (t) => {
   const loop = callLoop(session!, { workers: 16, maxCalls: 3000, maxMs: 90_000 });
   const outcomes = await loop.done;
   const failed = outcomes.filter((o) => !o.ok);
@@ -85,7 +85,9 @@ test('3 000 unary calls over one client session are balanced per stream over all
   const by = spread(outcomes);
   t.diagnostic(`calls per replica: ${JSON.stringify([...by.values()])}`);
   assert.equal(by.size, 3, JSON.stringify([...by]));
-  for (const [replica, n] of by) assert.ok(n >= 900 && n <= 1100, `replica ${replica} took ${n} of 3000 calls`);
+  // Round-robin per stream: a session pinned to one replica would give 3 000 / 0 / 0. (The default p2c is load-aware
+  // by design: on a loaded host it gave a slower replica 875 of 3 000, so it cannot be held to a tight band here.)
+  for (const [replica, n] of by) assert.ok(n >= 970 && n <= 1030, `replica ${replica} took ${n} of 3000 calls`);
 });
 
 /** Waits until the pool serves all 3 replicas again (after a kill, the engine or cmesh brings one back). */
