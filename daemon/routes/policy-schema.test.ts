@@ -103,7 +103,7 @@ test('bad faults in a fault body: same paths, texts and code as the classic sche
   ]);
 });
 
-test('the schemas parse on their own too (the gateway worker: no classic schema built, so no locale loaded)', () => {
+test('the schemas parse on their own too, as the gateway worker uses them (its own messages need no locale)', () => {
   assert.deepEqual(FaultSchema.parse({ delay: { percent: 1, durationMs: 5 } }), { delay: { percent: 1, durationMs: 5 } });
   const bad = TrafficPolicySchema.safeParse({ routes: [{ match: { pathRegex: '(' }, to: [] }] });
   assert.equal(bad.success, false);
