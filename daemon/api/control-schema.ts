@@ -168,7 +168,7 @@ export const AttachRequestSchema = z.strictObject({
 /** The `request` query parameter of GET/PUT /v1/projects/:name/archive. */
 export const ArchiveRequestSchema = z.strictObject({ service: z.string().min(1), index, path: z.string().startsWith('/') });
 /** `cmesh fault`: faults for one service; without `faults` the run-time faults are cleared. */
-export const FaultRequestSchema = z.strictObject({ service: z.string().min(1), faults: FaultSchema.optional() });
+export const FaultRequestSchema = z.strictObject({ service: z.string().min(1), faults: z.optional(FaultSchema) });
 
 /** The body schema of each `POST /v1/projects/:name/<action>`; an action missing here has no route. */
 export const projectActionSchemas = {

@@ -143,7 +143,7 @@ const MeshSpecSchema = z.strictObject({
   protocolAlias: z.literal('grpc').optional(),
   eastWest: z.boolean().optional(),
   ports: z.array(z.number().int().min(1).max(65_535)).optional(),
-  policy: TrafficPolicySchema.optional(),
+  policy: z.optional(TrafficPolicySchema),
   tls: TlsSpecSchema.optional(),
 });
 
