@@ -15,6 +15,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Labels } from '../daemon/api/labels.ts';
 import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
 import { benchArgs } from './args.ts';
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
         const cpu1 = await Promise.all([dockerd, containerd, client].map(cpuMs));
         if (who !== 'floor') {
           // After the engine's CPU is read: this list is not the up's.
-          const mine = await engine.listContainers({ labels: { 'com.docker.compose.project': project(who) }, all: true });
+          const mine = await engine.listContainers({ labels: { [Labels.project]: project(who) }, all: true });
           const gateway = new Set(mine.filter((c) => c.name.endsWith('-cmesh-gateway')).map((c) => c.id));
           const used = await containersCpu(mine.map((c) => c.id), gateway);
           inContainers = `, containers ${used.containersMs} ms (gateway ${used.pickedMs}), their shims and runc ${used.shimsMs} ms`;
