@@ -19,7 +19,7 @@ import { Labels } from '../daemon/api/labels.ts';
 import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
 import { benchArgs } from './args.ts';
-import { containersCpu } from './container-cpu.ts';
+import { containersCpu, cpuMs } from './container-cpu.ts';
 import { median } from './median.ts';
 import { FLOOR, runVariant } from './floor-up.ts';
 import { writeUpFiles } from './up-3x3.ts';
@@ -29,15 +29,6 @@ const opts = benchArgs(USAGE, { reps: { type: 'number' }, timeline: { type: 'boo
 const REPS = opts.reps || 1;
 const ENGINE_SOCKET = '/var/run/docker.sock';
 const REQUEST_LINE = /(?:^|\r\n)(GET|POST|PUT|DELETE|HEAD) (\S+) HTTP\/1\.[01]\r\n/g;
-
-/** CPU ms (user + system, and of reaped children) a process has used so far; 0 when it is gone. */
-async function cpuMs(pid: number | undefined): Promise<number> {
-  if (!pid) return 0;
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime, stime, cutime, cstime: fields 14–17 of stat, 12–15 after the command's closing parenthesis.
-  return [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i] ?? 0), 0) * 10;
-}
 
 async function pidOf(name: string): Promise<number | undefined> {
   const out = await new Promise<string>((r) => {
