@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReplicaStatus } from '../../daemon/api/control.ts';
+import { cleanupCmeshProjects } from './cmesh-project-cleanup.ts';
 import { cleanup, ROOT, run } from './docker.ts';
 
 export interface CliResult {
@@ -118,24 +119,8 @@ export async function newCmeshCli(extraEnv: NodeJS.ProcessEnv = {}): Promise<Cme
       await cmesh(['down', '-v', '--remove-orphans'], 60_000).catch(() => undefined);
       await cmesh(['daemon', 'stop'], 30_000).catch(() => undefined);
       await killDaemon().catch(() => undefined);
-      const filter = ['--filter', `label=dev.cmesh.project=${project}`];
-      const ids = await projectContainers(project).catch(() => []);
-      if (ids.length > 0) await run(['rm', '-f', '-v', ...ids]).catch(() => undefined);
-      for (const kind of ['network', 'volume'] as const) {
-        // Just after the containers' forced removal the engine can still hold their endpoints ("active endpoints") for
-        // a moment: try again briefly, then say what was left instead of leaving it silently.
-        for (let attempt = 0; ; attempt++) {
-          const list = (await run([kind, 'ls', '-q', ...filter]).catch(() => '')).split('\n').filter(Boolean);
-          if (list.length === 0) break;
-          const failed = await run([kind, 'rm', ...list]).then(() => undefined, (e: unknown) => String(e));
-          if (failed === undefined) break;
-          if (attempt === 10) {
-            process.stderr.write(`teardown of ${project}: ${kind}s left: ${failed}\n`);
-            break;
-          }
-          await sleep(300);
-        }
-      }
+      // What cmesh made with only its own labels (gateway, networks, volumes); a leftover is said, never thrown.
+      await cleanupCmeshProjects([project]).catch((e: unknown) => process.stderr.write(`teardown of ${project}: ${(e as Error).message}\n`));
       await cleanup(runId).catch(() => undefined);
       await rm(work, { recursive: true, force: true });
       await rm(home, { recursive: true, force: true });

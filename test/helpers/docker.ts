@@ -216,18 +216,31 @@ const FORCE_REMOVE: Record<EngineKind, string[]> = {
   image: ['rmi', '-f'],
 };
 
+/** How often, and how far apart, a removal the engine refused is tried again. */
+const REMOVE_ATTEMPTS = 10;
+const REMOVE_RETRY_MS = 300;
+
 /**
  * Force-removes the objects of each kind that match `filter`, kinds in the order given (containers before the
- * networks and volumes they hold). Tries every kind even when one fails and returns the failures.
+ * networks and volumes they hold). Just after its containers' forced removal the engine can still hold a network's
+ * endpoints ("active endpoints") for a moment, so a refused removal is tried again for ~3 s (listing afresh) before it
+ * counts. Tries every kind even when one fails and returns the failures.
  */
 export async function removeMatching(filter: string, kinds: readonly EngineKind[]): Promise<unknown[]> {
   const errors: unknown[] = [];
   for (const kind of kinds) {
-    try {
-      const ids = await idsOf(kind, filter);
-      if (ids.length > 0) await run([...FORCE_REMOVE[kind], ...ids], { timeoutMs: 60_000 });
-    } catch (error) {
-      errors.push(error);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const ids = await idsOf(kind, filter);
+        if (ids.length > 0) await run([...FORCE_REMOVE[kind], ...ids], { timeoutMs: 60_000 });
+        break;
+      } catch (error) {
+        if (attempt === REMOVE_ATTEMPTS) {
+          errors.push(error);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, REMOVE_RETRY_MS));
+      }
     }
   }
   return errors;
