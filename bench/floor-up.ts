@@ -2,6 +2,7 @@
 // engine floors of bench/up-3x3.ts (probe floor, health floor) and the variants bench/up-floor-variants.ts compares
 // with them. Everything a run creates is removed before it returns.
 
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { ContainerEngine } from '../daemon/api/engine.ts';
 
@@ -41,6 +42,15 @@ export interface FloorVariant {
   networkBeside?: boolean;
   /** Before the first exec, wait until port 3000 accepts a TCP connection at the replica's address (10 ms retries). */
   portGate?: boolean;
+  /**
+   * A stand-in for the east-west gateway beside the 9 (a node process listening on 3000, holding the services' three
+   * names as aliases), ready once it accepts at its address on the run's network. 'start': a 10th container created
+   * and started with the others (today's per-project gateway). 'connect': a container started once before all runs
+   * (`standby`, runVariant's last argument), connected to the run's network with the aliases and disconnected at the
+   * end (a gateway kept running between ups). A bare listener boots cheaper than the real gateway (init.mjs, worker,
+   * first table), so 'start' understates what 'connect' would save.
+   */
+  gateway?: 'start' | 'connect';
 }
 
 /** bench (a)'s probe floor: 9 created and started at once, each probed by exec 20 ms after its last failed probe. */
@@ -94,8 +104,37 @@ export interface VariantRun {
   execs: number;
 }
 
+export const GATEWAY_IMAGE = 'cmesh/node:local';
+export const GATEWAY_COMMAND = ['node', '-e', "require('node:net').createServer((s) => s.end()).listen(3000)"];
+const GATEWAY_ALIASES = ['svc-a', 'svc-b', 'svc-c'];
+
+/**
+ * The container's address on `network`, by the engine's inspect over its socket (the adapter's ContainerInfo has no
+ * per-network address; dockerode stays in the engine adapter, and a `docker` CLI process would cost the timed up more).
+ */
+async function addressOn(id: string, network: string): Promise<string> {
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = request({ socketPath: '/var/run/docker.sock', path: `/containers/${id}/json` }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve(text)).on('error', reject);
+    });
+    req.on('error', reject).end();
+  });
+  const info = JSON.parse(body) as { NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } };
+  const ip = info.NetworkSettings?.Networks?.[network]?.IPAddress;
+  if (!ip) throw new Error(`floor variant gateway: container ${id.slice(0, 12)} has no address on ${network}`);
+  return ip;
+}
+
+async function untilAccepts(host: string, deadline: number): Promise<void> {
+  while (!(await accepts(host, 3000))) {
+    if (Date.now() > deadline) throw new Error('floor variant gateway: port 3000 never opened');
+    await sleep(10);
+  }
+}
+
 /** One up of 9 containers by the variant's rules on network `network`; everything it created is removed before it returns. */
-export async function runVariant(engine: ContainerEngine, image: string, labels: Record<string, string>, v: FloorVariant, network: string): Promise<VariantRun> {
+export async function runVariant(engine: ContainerEngine, image: string, labels: Record<string, string>, v: FloorVariant, network: string, standby?: string): Promise<VariantRun> {
   const ids: string[] = [];
   const slot = pool(v.concurrency);
   const execSlot = pool(Number.isFinite(v.probeCap) ? v.probeCap : COUNT);
@@ -145,11 +184,31 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
       await sleep(v.cadence === 'after-exec' ? v.cadenceMs : Math.max(0, v.cadenceMs - (performance.now() - began)));
     }
   };
+  let gatewayId: string | undefined;
+  const gatewayUp = async (): Promise<void> => {
+    if (!v.gateway) return;
+    const deadline = Date.now() + 60_000;
+    await networkMade;
+    if (v.gateway === 'connect') {
+      if (!standby) throw new Error(`floor variant ${v.name}: needs a standby container`);
+      await engine.connectNetwork(standby, network, GATEWAY_ALIASES);
+      return untilAccepts(await addressOn(standby, network), deadline);
+    }
+    const { id } = await engine.createContainer({
+      name: `${network}-gw`, image: GATEWAY_IMAGE, command: GATEWAY_COMMAND, env: {}, labels, ports: [], mounts: [],
+      networks: [{ name: network, aliases: GATEWAY_ALIASES }], init: true,
+    });
+    gatewayId = id;
+    await engine.startContainer(id);
+    return untilAccepts(await addressOn(id, network), deadline);
+  };
   try {
     if (v.userNetwork) networkMade = engine.createNetwork({ name: network, labels });
     networkMade.catch(() => undefined); // awaited by every start, and below
     if (!v.networkBeside) await networkMade;
     const idx = Array.from({ length: COUNT }, (_, i) => i);
+    const gatewayReady = gatewayUp();
+    gatewayReady.catch(() => undefined); // awaited below, after the 9
     if (v.phased) {
       const created = await Promise.all(idx.map((i) => slot(() => create(i))));
       await Promise.all(created.map((id) => slot(() => start(id)).then(() => probe(id))));
@@ -161,6 +220,7 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
       }))));
     }
     await networkMade;
+    await gatewayReady;
     while (v.ready === 'docker-health') {
       const all = await engine.listContainers({ labels, all: true });
       if (all.filter((c) => ids.includes(c.id) && c.health === 'healthy').length === ids.length) break;
@@ -169,7 +229,8 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
     }
     return { wholeMs: performance.now() - t0, lastStartMs: lastStart, lastStartAskedMs: lastStartAsked, execs };
   } finally {
-    await Promise.all(ids.map((id) => engine.removeContainer(id, { force: true })));
+    await Promise.all([...ids, ...(gatewayId ? [gatewayId] : [])].map((id) => engine.removeContainer(id, { force: true })));
+    if (v.gateway === 'connect' && standby) await engine.disconnectNetwork(standby, network).catch(() => undefined);
     if (v.userNetwork) await engine.removeNetwork(network).catch(() => undefined);
   }
 }

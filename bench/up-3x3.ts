@@ -4,12 +4,15 @@
 //     says healthy (Engine 20.10 runs the first healthcheck one interval after start);
 //   - probe floor: the same, each container's healthcheck test run by exec in a tight loop from its start until it
 //     passes, with no cap — the least a client that judges readiness by the test itself (as cmesh does) can pay.
+// With east-west on, two more floors bound what any east-west gateway design can cost (floor-up.ts's `gateway`, a bare
+// node listener holding the three names): the probe floor plus a gateway container created and started per up (today's
+// per-project gateway), and plus one kept running and only connected to the up's network (a gateway kept between ups).
 // Reps rotate the order so drift in machine load hits all alike.
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../test/helpers/docker.ts';
-import { FLOOR, HEALTH_CMD, HEALTH_FLOOR, runVariant } from './floor-up.ts';
+import { FLOOR, GATEWAY_COMMAND, GATEWAY_IMAGE, HEALTH_CMD, HEALTH_FLOOR, runVariant } from './floor-up.ts';
 import type { ChainContext } from './up-chain.ts';
 
 const HEALTH_TEST = ['CMD', ...HEALTH_CMD];
@@ -36,6 +39,10 @@ export interface UpResult {
   composeMs: number[];
   floorMs: number[];
   probeFloorMs: number[];
+  /** The probe floor plus a gateway container started per up (east-west on only). */
+  gatewayFloorMs: number[];
+  /** The probe floor plus a gateway kept running, connected to the up's network (east-west on only). */
+  keptGatewayFloorMs: number[];
 }
 
 function echoServices(ctx: ChainContext, image: string, withReplicas: boolean): string {
@@ -61,6 +68,12 @@ export async function floorUp(ctx: ChainContext, image: string, tag: string, pro
   return (await runVariant(ctx.engine, image, ctx.labels, probe ? FLOOR : HEALTH_FLOOR, `${ctx.runId}-floor${tag}`)).wholeMs;
 }
 
+/** The probe floor with a stand-in gateway, started per up or kept (`standby`) and connected. */
+async function gatewayFloorUp(ctx: ChainContext, image: string, tag: string, standby: string | undefined): Promise<number> {
+  const v = { ...FLOOR, name: standby ? 'kept-gateway-floor' : 'gateway-floor', gateway: standby ? ('connect' as const) : ('start' as const) };
+  return (await runVariant(ctx.engine, image, ctx.labels, v, `${ctx.runId}-floor${tag}`, standby)).wholeMs;
+}
+
 /** REPS rotating rounds of the five contenders; cmesh gets one untimed warm-up per file, compose one. */
 export async function benchUp(ctx: ChainContext, image: string, reps: number, eastWest: boolean): Promise<UpResult> {
   const files = await writeUpFiles(ctx, image);
@@ -79,23 +92,40 @@ export async function benchUp(ctx: ChainContext, image: string, reps: number, ea
     await ctx.compose(['-p', composeProject, '-f', files.compose, 'down', '-t', '1']);
     return ms;
   };
-  const out: UpResult = { cmeshMs: [], cmeshEwMs: [], composeMs: [], floorMs: [], probeFloorMs: [] };
-  // Warm every path once, untimed (image layers in the page cache, the daemon's modules, the gateway image).
-  await floorUp(ctx, image, 'warm', true);
-  await cmeshUp(false);
-  if (eastWest) await cmeshUp(true);
-  await composeUp();
-  const contenders: [keyof UpResult, () => Promise<number>][] = [
-    ['cmeshMs', () => cmeshUp(false)],
-    ...(eastWest ? [['cmeshEwMs', () => cmeshUp(true)] as [keyof UpResult, () => Promise<number>]] : []),
-    ['composeMs', composeUp],
-    ['floorMs', () => floorUp(ctx, image, `h${out.floorMs.length}`, false)],
-    ['probeFloorMs', () => floorUp(ctx, image, `p${out.probeFloorMs.length}`, true)],
-  ];
-  for (let i = 0; i < reps; i++) {
-    const order = contenders.map((_, j) => contenders[(i + j) % contenders.length]!);
-    for (const [key, run] of order) out[key].push(await run());
-    ctx.log(`  rep ${i + 1}: ${contenders.map(([key]) => `${key.replace(/Ms$/, '')} ${out[key].at(-1)?.toFixed(0) ?? '-'} ms`).join(', ')}`);
+  const out: UpResult = { cmeshMs: [], cmeshEwMs: [], composeMs: [], floorMs: [], probeFloorMs: [], gatewayFloorMs: [], keptGatewayFloorMs: [] };
+  // The kept gateway's stand-in: started once on the default bridge, removed with the run's label (ctx.labels).
+  let standby: string | undefined;
+  if (eastWest) {
+    standby = (await ctx.engine.createContainer({ name: `${ctx.runId}-kept-gateway`, image: GATEWAY_IMAGE, command: GATEWAY_COMMAND, env: {}, labels: ctx.labels, ports: [], mounts: [], networks: [], init: true })).id;
+    await ctx.engine.startContainer(standby);
+  }
+  try {
+    // Warm every path once, untimed (image layers in the page cache, the daemon's modules, the gateway image).
+    await floorUp(ctx, image, 'warm', true);
+    if (eastWest) await gatewayFloorUp(ctx, image, 'warm-gw', undefined);
+    await cmeshUp(false);
+    if (eastWest) await cmeshUp(true);
+    await composeUp();
+    const contenders: [keyof UpResult, () => Promise<number>][] = [
+      ['cmeshMs', () => cmeshUp(false)],
+      ...(eastWest ? [['cmeshEwMs', () => cmeshUp(true)] as [keyof UpResult, () => Promise<number>]] : []),
+      ['composeMs', composeUp],
+      ['floorMs', () => floorUp(ctx, image, `h${out.floorMs.length}`, false)],
+      ['probeFloorMs', () => floorUp(ctx, image, `p${out.probeFloorMs.length}`, true)],
+      ...(eastWest
+        ? ([
+            ['gatewayFloorMs', () => gatewayFloorUp(ctx, image, `g${out.gatewayFloorMs.length}`, undefined)],
+            ['keptGatewayFloorMs', () => gatewayFloorUp(ctx, image, `k${out.keptGatewayFloorMs.length}`, standby)],
+          ] as [keyof UpResult, () => Promise<number>][])
+        : []),
+    ];
+    for (let i = 0; i < reps; i++) {
+      const order = contenders.map((_, j) => contenders[(i + j) % contenders.length]!);
+      for (const [key, run] of order) out[key].push(await run());
+      ctx.log(`  rep ${i + 1}: ${contenders.map(([key]) => `${key.replace(/Ms$/, '')} ${out[key].at(-1)?.toFixed(0) ?? '-'} ms`).join(', ')}`);
+    }
+  } finally {
+    if (standby) await ctx.engine.removeContainer(standby, { force: true });
   }
   return out;
 }

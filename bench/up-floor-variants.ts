@@ -6,7 +6,9 @@
 //   - no user network (default bridge): the bound on what creating the network beside the creates could save;
 //   - probe cadence 20 ms after each exec (today's floor), 25 / 50 / 100 ms from each exec's start, cmesh's own
 //     settings (100 ms, at most 2 execs in flight for the whole project) and its neighbours (cap 2 at 50 ms, cap 4 at
-//     100 ms), and probes held until the last start returns.
+//     100 ms), and probes held until the last start returns;
+//   - a stand-in gateway (floor-up.ts's `gateway`): a 10th container started beside the 9, or one kept running and
+//     connected to the run's network: what a gateway kept between ups would save over one made per up.
 // Per variant: the median whole up (first engine call → last container passes its test) and the median time to the
 // last start returning, so start contention and probe cost can be told apart, and each variant ÷ the floor of the
 // same round (paired: drift between rounds cancels).
@@ -17,7 +19,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { buildFixtureImage, cleanup, newRunId, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
 import { benchArgs, usageError } from './args.ts';
-import { FLOOR, type FloorVariant, runVariant, type VariantRun } from './floor-up.ts';
+import { FLOOR, type FloorVariant, GATEWAY_COMMAND, GATEWAY_IMAGE, runVariant, type VariantRun } from './floor-up.ts';
 import { median } from './median.ts';
 
 export const VARIANTS: FloorVariant[] = [
@@ -37,6 +39,8 @@ export const VARIANTS: FloorVariant[] = [
   { ...FLOOR, name: 'net-beside', networkBeside: true },
   { ...FLOOR, name: 'port-gate', portGate: true },
   { ...FLOOR, name: 'cmesh-gated', cadenceMs: 100, cadence: 'from-start', probeCap: 2, portGate: true },
+  { ...FLOOR, name: 'gw-start', gateway: 'start' },
+  { ...FLOOR, name: 'gw-connect', gateway: 'connect' },
 ];
 
 /** dockerd's own CPU ms and that of the children it reaped (iptables, docker-proxy), containerd's own: what the engine spent. */
@@ -72,11 +76,18 @@ async function main(): Promise<void> {
   try {
     const image = await buildFixtureImage('echo');
     await runVariant(engine, image, labels, FLOOR, `${runId}-warm`); // page cache, the engine's image lookups: untimed
+    // gw-connect's gateway, started once on the default bridge and connected to each run's network (removed by cleanup).
+    let standby: string | undefined;
+    if (variants.some((v) => v.gateway === 'connect')) {
+      standby = (await engine.createContainer({ name: `${runId}-standby`, image: GATEWAY_IMAGE, command: GATEWAY_COMMAND, env: {}, labels, ports: [], mounts: [], networks: [], init: true })).id;
+      await engine.startContainer(standby);
+    }
+    if (variants.some((v) => v.gateway === 'start')) await runVariant(engine, image, labels, { ...FLOOR, gateway: 'start' }, `${runId}-warm-gw`);
     for (let i = 0; i < reps; i++) {
       const order = variants.map((_, j) => variants[(i * 3 + j) % variants.length]!);
       for (const v of order) {
         const before = await engineCpu();
-        out.get(v.name)!.push(await runVariant(engine, image, labels, v, `${runId}-${v.name}-${i}`));
+        out.get(v.name)!.push(await runVariant(engine, image, labels, v, `${runId}-${v.name}-${i}`, standby));
         // Includes the run's own removal of its 9 containers (runVariant removes before it returns): alike for all.
         cpu.get(v.name)!.push((await engineCpu()).map((x, j) => x - before[j]!));
       }

@@ -236,6 +236,12 @@ async function main(): Promise<void> {
         ...(EAST_WEST ? { ewRatio: Number((median(up.cmeshEwMs) / median(up.composeMs)).toFixed(3)) } : {}),
         floorRatio: Number((median(up.floorMs) / median(up.composeMs)).toFixed(3)),
         probeFloorRatio: Number((median(up.probeFloorMs) / median(up.composeMs)).toFixed(3)),
+        ...(EAST_WEST
+          ? {
+              gatewayFloorRatio: Number((median(up.gatewayFloorMs) / median(up.composeMs)).toFixed(3)),
+              keptGatewayFloorRatio: Number((median(up.keptGatewayFloorMs) / median(up.composeMs)).toFixed(3)),
+            }
+          : {}),
       };
       result['up'] = r;
       const line = (what: string, xs: number[]): string => `${what}: median ${med(xs)} ms ${JSON.stringify(xs.map(Math.round))}`;
@@ -245,6 +251,13 @@ async function main(): Promise<void> {
         `    ${line('docker-compose 1.29 up -d --scale + poll healthy', up.composeMs)}`,
         `    ${line('health floor (9 × create+start at once through the API, poll until Docker says healthy)', up.floorMs)}`,
         `    ${line('probe floor (the same, healthcheck test by exec in a loop from each start, no cap)', up.probeFloorMs)}`,
+        ...(EAST_WEST
+          ? [
+              `    ${line('probe floor + a gateway container started per up (a bare node listener)', up.gatewayFloorMs)}`,
+              `    ${line('probe floor + a gateway kept running, connected to the up\'s network', up.keptGatewayFloorMs)}`,
+              `    east-west floors/compose: gateway per up ${r.gatewayFloorRatio}×, kept gateway ${r.keptGatewayFloorRatio}×; cmesh east-west on/gateway-per-up floor ${(median(up.cmeshEwMs) / median(up.gatewayFloorMs)).toFixed(2)}×`,
+            ]
+          : []),
         `    ratio cmesh/compose ${r.ratio}× (goal ≤ 0.7×: ${verdict(median(up.cmeshMs) / median(up.composeMs) <= 0.7)})${EAST_WEST ? `, east-west on ${r.ewRatio}×` : ''}; floors/compose ${r.floorRatio}× and ${r.probeFloorRatio}×; cmesh/probe floor ${(median(up.cmeshMs) / median(up.probeFloorMs)).toFixed(2)}×`,
         await built('a'),
       );
