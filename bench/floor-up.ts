@@ -51,6 +51,8 @@ export interface FloorVariant {
    * first table), so 'start' understates what 'connect' would save.
    */
   gateway?: 'start' | 'connect';
+  /** With gateway 'start': the 9 starts wait until the gateway's start has returned (its boot overlaps theirs). */
+  gatewayFirst?: boolean;
 }
 
 /** bench (a)'s probe floor: 9 created and started at once, each probed by exec 20 ms after its last failed probe. */
@@ -163,8 +165,11 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
     return id;
   };
   let networkMade: Promise<unknown> = Promise.resolve();
+  let gatewayStarted: () => void = () => undefined;
+  const gatewayStart = v.gatewayFirst ? new Promise<void>((r) => (gatewayStarted = r)) : Promise.resolve();
   const start = async (id: string): Promise<void> => {
     await networkMade;
+    await gatewayStart;
     lastStartAsked = performance.now() - t0;
     await engine.startContainer(id);
     lastStart = performance.now() - t0;
@@ -199,7 +204,7 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
       networks: [{ name: network, aliases: GATEWAY_ALIASES }], init: true,
     });
     gatewayId = id;
-    await engine.startContainer(id);
+    await engine.startContainer(id).finally(gatewayStarted);
     return untilAccepts(await addressOn(id, network), deadline);
   };
   try {
@@ -208,7 +213,7 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
     if (!v.networkBeside) await networkMade;
     const idx = Array.from({ length: COUNT }, (_, i) => i);
     const gatewayReady = gatewayUp();
-    gatewayReady.catch(() => undefined); // awaited below, after the 9
+    gatewayReady.catch(() => undefined).finally(gatewayStarted); // awaited below, after the 9; a failed gateway frees the 9
     if (v.phased) {
       const created = await Promise.all(idx.map((i) => slot(() => create(i))));
       await Promise.all(created.map((id) => slot(() => start(id)).then(() => probe(id))));

@@ -8,7 +8,8 @@
 //     settings (100 ms, at most 2 execs in flight for the whole project) and its neighbours (cap 2 at 50 ms, cap 4 at
 //     100 ms), and probes held until the last start returns;
 //   - a stand-in gateway (floor-up.ts's `gateway`): a 10th container started beside the 9, or one kept running and
-//     connected to the run's network: what a gateway kept between ups would save over one made per up.
+//     connected to the run's network: what a gateway kept between ups would save over one made per up; and the
+//     gateway started first, the 9 starts held until its start returned (gw-first).
 // Per variant: the median whole up (first engine call → last container passes its test) and the median time to the
 // last start returning, so start contention and probe cost can be told apart, and each variant ÷ the floor of the
 // same round (paired: drift between rounds cancels).
@@ -41,6 +42,7 @@ export const VARIANTS: FloorVariant[] = [
   { ...FLOOR, name: 'cmesh-gated', cadenceMs: 100, cadence: 'from-start', probeCap: 2, portGate: true },
   { ...FLOOR, name: 'gw-start', gateway: 'start' },
   { ...FLOOR, name: 'gw-connect', gateway: 'connect' },
+  { ...FLOOR, name: 'gw-first', gateway: 'start', gatewayFirst: true },
 ];
 
 /** dockerd's own CPU ms and that of the children it reaped (iptables, docker-proxy), containerd's own: what the engine spent. */
