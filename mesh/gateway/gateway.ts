@@ -12,6 +12,7 @@ import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { GatewayPolicies } from './gateway-policy.ts';
 import { type Bound, drainListeners, fingerprint, stopAccepting, undrainListeners } from './bound-port.ts';
 import { type BindContext, bindPort, type PortUser } from './bind-port.ts';
+import { DrainReports, drainingInFlight, tableDrains } from './drain-reports.ts';
 import { ReplicaAddresses } from './replica-addresses.ts';
 import { RequestCounts } from './request-counts.ts';
 import { releaseShared } from './shared-sockets.ts';
@@ -29,7 +30,15 @@ export interface GatewayOptions {
   rand?: () => number;
   /** Bind no port until listen(): a worker sharing the supervisor's sockets listens once warm (main.ts). */
   holdListeners?: boolean;
+  /**
+   * Called every 50 ms while this gateway drains, or while a replica its table marks draining has requests in flight
+   * through it: the daemon waits on those reports (daemon/gateway-hub-drain.ts). No timer runs otherwise.
+   */
+  onDrainReport?: () => void;
 }
+
+/** How often a drain under way is reported (onDrainReport). */
+const DRAIN_REPORT_MS = 50;
 
 /** A retiring gateway stops accepting this long before it closes its connections: those just accepted get answered. */
 const RETIRE_SETTLE_MS = 300;
@@ -55,6 +64,7 @@ export class Gateway {
   /** retire() finished: nothing of it is open any more (what the daemon waits for). */
   #closedForGood = false;
   #holding: boolean;
+  readonly #drainReports: DrainReports | undefined;
 
   constructor(options: GatewayOptions) {
     this.#o = options;
@@ -68,11 +78,21 @@ export class Gateway {
     this.registry.startHealthChecks(options.signal);
     const timer = setInterval(() => this.#kick(true), options.refreshMs ?? 2000).unref();
     options.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+    const report = options.onDrainReport;
+    this.#drainReports =
+      report &&
+      new DrainReports(
+        { underWay: () => this.#draining || tableDrains(this.#table), due: () => this.#draining || drainingInFlight(this.#table, this.registry) },
+        report,
+        DRAIN_REPORT_MS,
+        options.signal,
+      );
   }
 
   /** A new table from the daemon: pools and listeners follow it; until the next one it is kept (fail-open). */
   apply(table: GatewayTable): Promise<void> {
     this.#table = table;
+    this.#drainReports?.update();
     return this.#kick(false);
   }
 
@@ -83,6 +103,7 @@ export class Gateway {
   startDraining(): void {
     this.#draining = true;
     for (const b of this.#bound.values()) drainListeners(b);
+    this.#drainReports?.update();
   }
 
   /**
