@@ -77,7 +77,15 @@ export class Gateway {
     setMaxListeners(0, options.signal);
     this.registry.startHealthChecks(options.signal);
     const timer = setInterval(() => this.#kick(true), options.refreshMs ?? 2000).unref();
-    options.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+    // Its lifetime is its signal's: the listeners close with it, whoever else calls close().
+    options.signal.addEventListener(
+      'abort',
+      () => {
+        clearInterval(timer);
+        void this.close();
+      },
+      { once: true },
+    );
     const report = options.onDrainReport;
     this.#drainReports =
       report &&
@@ -193,9 +201,12 @@ export class Gateway {
     this.#requests.count(service, upstream, method, status, { route: route?.split(' ', 1)[0], target, reason });
   };
 
+  /** Closes every listener. Idempotent: the signal's abort and the owner may both call it, even at once. */
   async close(): Promise<void> {
-    await Promise.all([...this.#bound.values()].map((b) => b.close()));
+    // Taken out before the awaits: a second close() meanwhile finds nothing left to close twice.
+    const all = [...this.#bound.values()];
     this.#bound.clear();
+    await Promise.all(all.map((b) => b.close()));
   }
 
   #kick(reresolve: boolean): Promise<void> {
@@ -275,7 +286,8 @@ export class Gateway {
   }
 
   async #syncListeners(table: GatewayTable): Promise<void> {
-    if (this.#retired || this.#holding) return;
+    // Aborted: closed for good, like a retired one (close() ran on the abort).
+    if (this.#retired || this.#holding || this.#o.signal.aborted) return;
     const byPort = new Map<number, PortUser[]>();
     for (const svc of table.services) for (const p of svc.ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), { svc, protocol: p.protocol }]);
     for (const [port, b] of this.#bound) {
@@ -295,6 +307,11 @@ export class Gateway {
       if (this.#bound.has(port)) continue;
       try {
         const bound = await bindPort(this.#bindContext(table.project), port, users);
+        // Aborted while it bound: the abort's close() did not see it.
+        if (this.#o.signal.aborted) {
+          await bound.close();
+          return;
+        }
         if (this.#draining) drainListeners(bound);
         this.#bound.set(port, bound);
         this.#warnings.delete(`port ${port}`);

@@ -130,14 +130,8 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
       policy: gateway.policies.report(),
     });
   const timer = setInterval(sendStats, STATS_MS);
-  abort.signal.addEventListener(
-    'abort',
-    () => {
-      clearInterval(timer);
-      void gateway.close();
-    },
-    { once: true },
-  );
+  // The gateway closes its listeners on the same signal.
+  abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
   // A successor took over: let keep-alive callers go (the supervisor closes this worker's servers shortly after).
   process.on('message', (m: { type?: unknown }) => {
     if (m?.type !== DRAIN) return;
