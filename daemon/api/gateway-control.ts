@@ -5,10 +5,15 @@
 // gateway's worker bundle carries these, and classic zod was ~720 KB of its ~1 MB and ~14 MB of its RSS (issue #15).
 
 import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import type { BreakerView, RouteTableView } from './policy-control.ts';
 import type { ServiceTableRow } from './service-table.ts';
 import type { MeshSpec } from './project.ts';
 import { FaultSchema, TrafficPolicySchema, int } from './traffic-policy-schema.ts';
+
+// English refusals in any process, classic loaded or not (as in traffic-policy-schema.ts, whose import runs it first:
+// this one stands on its own should that import go).
+if (!z.config().localeError) z.config(en());
 
 export const GATEWAY_PROTOCOL_VERSION = 1;
 

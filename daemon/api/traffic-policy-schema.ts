@@ -5,6 +5,7 @@
 // control API's classic schemas nest them as they are (z.optional(TrafficPolicySchema)): same issues, same texts.
 
 import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import type {
   CircuitBreakerSpec,
   FaultSpec,
@@ -18,6 +19,12 @@ import type {
   TrafficPolicy,
   ValueMatch,
 } from './traffic-policy.ts';
+
+// zod/mini registers no locale: classic's first schema registers English, in whatever process happens to load classic.
+// Without it (the gateway's worker loads none) every refusal reads "Invalid input". As classic does it: only when no
+// locale is set, so an explicit z.config(locale) elsewhere wins whatever the load order. One locale, not zod/locales:
+// the worker bundle carries only this.
+if (!z.config().localeError) z.config(en());
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 const key = z.string().check(z.refine((k) => !FORBIDDEN.has(k), { message: 'key not allowed' }));

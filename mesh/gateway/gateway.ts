@@ -12,6 +12,7 @@ import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { GatewayPolicies } from './gateway-policy.ts';
 import { type Bound, drainListeners, fingerprint, stopAccepting, undrainListeners } from './bound-port.ts';
 import { type BindContext, bindPort, type PortUser } from './bind-port.ts';
+import { DrainReports, drainingInFlight, tableDrains } from './drain-reports.ts';
 import { ReplicaAddresses } from './replica-addresses.ts';
 import { RequestCounts } from './request-counts.ts';
 import { releaseShared } from './shared-sockets.ts';
@@ -29,7 +30,15 @@ export interface GatewayOptions {
   rand?: () => number;
   /** Bind no port until listen(): a worker sharing the supervisor's sockets listens once warm (main.ts). */
   holdListeners?: boolean;
+  /**
+   * Called every 50 ms while this gateway drains, or while a replica its table marks draining has requests in flight
+   * through it: the daemon waits on those reports (daemon/gateway-hub-drain.ts). No timer runs otherwise.
+   */
+  onDrainReport?: () => void;
 }
+
+/** How often a drain under way is reported (onDrainReport). */
+const DRAIN_REPORT_MS = 50;
 
 /** A retiring gateway stops accepting this long before it closes its connections: those just accepted get answered. */
 const RETIRE_SETTLE_MS = 300;
@@ -55,6 +64,7 @@ export class Gateway {
   /** retire() finished: nothing of it is open any more (what the daemon waits for). */
   #closedForGood = false;
   #holding: boolean;
+  readonly #drainReports: DrainReports | undefined;
 
   constructor(options: GatewayOptions) {
     this.#o = options;
@@ -67,12 +77,30 @@ export class Gateway {
     setMaxListeners(0, options.signal);
     this.registry.startHealthChecks(options.signal);
     const timer = setInterval(() => this.#kick(true), options.refreshMs ?? 2000).unref();
-    options.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+    // Its lifetime is its signal's: the listeners close with it, whoever else calls close().
+    options.signal.addEventListener(
+      'abort',
+      () => {
+        clearInterval(timer);
+        void this.close();
+      },
+      { once: true },
+    );
+    const report = options.onDrainReport;
+    this.#drainReports =
+      report &&
+      new DrainReports(
+        { underWay: () => this.#draining || tableDrains(this.#table), due: () => this.#draining || drainingInFlight(this.#table, this.registry) },
+        report,
+        DRAIN_REPORT_MS,
+        options.signal,
+      );
   }
 
   /** A new table from the daemon: pools and listeners follow it; until the next one it is kept (fail-open). */
   apply(table: GatewayTable): Promise<void> {
     this.#table = table;
+    this.#drainReports?.update();
     return this.#kick(false);
   }
 
@@ -83,6 +111,7 @@ export class Gateway {
   startDraining(): void {
     this.#draining = true;
     for (const b of this.#bound.values()) drainListeners(b);
+    this.#drainReports?.update();
   }
 
   /**
@@ -172,9 +201,12 @@ export class Gateway {
     this.#requests.count(service, upstream, method, status, { route: route?.split(' ', 1)[0], target, reason });
   };
 
+  /** Closes every listener. Idempotent: the signal's abort and the owner may both call it, even at once. */
   async close(): Promise<void> {
-    await Promise.all([...this.#bound.values()].map((b) => b.close()));
+    // Taken out before the awaits: a second close() meanwhile finds nothing left to close twice.
+    const all = [...this.#bound.values()];
     this.#bound.clear();
+    await Promise.all(all.map((b) => b.close()));
   }
 
   #kick(reresolve: boolean): Promise<void> {
@@ -254,7 +286,8 @@ export class Gateway {
   }
 
   async #syncListeners(table: GatewayTable): Promise<void> {
-    if (this.#retired || this.#holding) return;
+    // Aborted: closed for good, like a retired one (close() ran on the abort).
+    if (this.#retired || this.#holding || this.#o.signal.aborted) return;
     const byPort = new Map<number, PortUser[]>();
     for (const svc of table.services) for (const p of svc.ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), { svc, protocol: p.protocol }]);
     for (const [port, b] of this.#bound) {
@@ -274,6 +307,11 @@ export class Gateway {
       if (this.#bound.has(port)) continue;
       try {
         const bound = await bindPort(this.#bindContext(table.project), port, users);
+        // Aborted while it bound: the abort's close() did not see it.
+        if (this.#o.signal.aborted) {
+          await bound.close();
+          return;
+        }
         if (this.#draining) drainListeners(bound);
         this.#bound.set(port, bound);
         this.#warnings.delete(`port ${port}`);

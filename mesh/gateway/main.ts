@@ -13,7 +13,6 @@ import { nodeDescription } from './supervisor-runtime.ts';
 import { warmedUp } from './warm-up.ts';
 
 const STATS_MS = 1000;
-const DRAIN_REPORT_MS = 50;
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
@@ -45,7 +44,15 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
   const index = Number(env['CMESH_GATEWAY_INDEX'] ?? 0) || 0;
   const path = env['CMESH_GATEWAY_SOCKET'] ?? join(GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE);
   // Under the supervisor the sockets are shared with the serving worker: this one takes connections once it listens.
-  const gateway = new Gateway({ signal: abort.signal, log, holdListeners: process.send !== undefined, ...(env['CMESH_GATEWAY_HOST'] ? { host: env['CMESH_GATEWAY_HOST'] } : {}) });
+  const gateway = new Gateway({
+    signal: abort.signal,
+    log,
+    holdListeners: process.send !== undefined,
+    ...(env['CMESH_GATEWAY_HOST'] ? { host: env['CMESH_GATEWAY_HOST'] } : {}),
+    // While a draining replica still has requests in flight here, or this gateway drains (it is being replaced), report
+    // every 50 ms: the daemon waits for them to finish, or for nothing in flight, before it stops one or the other.
+    onDrainReport: () => sendStats(),
+  });
   let tables = 0;
   const startedAt = Date.now();
   // In a container, the short container id: the daemon names the container it drains by it.
@@ -123,20 +130,8 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
       policy: gateway.policies.report(),
     });
   const timer = setInterval(sendStats, STATS_MS);
-  // While a draining replica still has requests in flight here, report often: the daemon waits for them to finish.
-  const drainTimer = setInterval(() => {
-    // …and while this gateway itself drains (it is being replaced): the daemon removes it once nothing is in flight.
-    if (gateway.draining || gateway.rows().some((s) => s.replicas.some((r) => r.draining && r.inFlight > 0))) sendStats();
-  }, DRAIN_REPORT_MS);
-  abort.signal.addEventListener(
-    'abort',
-    () => {
-      clearInterval(timer);
-      clearInterval(drainTimer);
-      void gateway.close();
-    },
-    { once: true },
-  );
+  // The gateway closes its listeners on the same signal.
+  abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
   // A successor took over: let keep-alive callers go (the supervisor closes this worker's servers shortly after).
   process.on('message', (m: { type?: unknown }) => {
     if (m?.type !== DRAIN) return;
