@@ -19,6 +19,8 @@ export class DrainReports {
   readonly #everyMs: number;
   readonly #signal: AbortSignal;
   #timer: NodeJS.Timeout | undefined;
+  /** The last tick reported: the first tick that finds nothing due reports once more. */
+  #wasDue = false;
 
   constructor(watch: DrainWatch, report: () => void, everyMs: number, signal: AbortSignal) {
     this.#watch = watch;
@@ -40,14 +42,20 @@ export class DrainReports {
   }
 
   #tick(): void {
+    const underWay = this.#watch.underWay();
+    const due = underWay && this.#watch.due();
+    // One report more on the tick that finds nothing due: the daemon stops a draining replica once a report shows it with
+    // nothing in flight here, and without it would learn that only from the next 1 s stats.
+    if (due || this.#wasDue) this.#report();
+    this.#wasDue = due;
     // Over (the table no longer names a draining replica, the gateway's drain was called off): the next update() arms it.
-    if (!this.#watch.underWay()) this.#disarm();
-    else if (this.#watch.due()) this.#report();
+    if (!underWay) this.#disarm();
   }
 
   #disarm(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#wasDue = false;
   }
 }
 

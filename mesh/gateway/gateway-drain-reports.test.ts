@@ -29,7 +29,14 @@ async function setUp(t: TestContext) {
   await new Promise<void>((r) => replica.listen(port, '127.0.0.2', r));
   const abort = new AbortController();
   const reports: number[] = [];
-  const gateway = new Gateway({ signal: abort.signal, host: '127.0.0.1', resolve: async () => '127.0.0.2', onDrainReport: () => reports.push(performance.now()) });
+  /** Reports that found nothing in flight through the gateway (counted only once `watchIdle` is set: rows get built). */
+  const idleReports: number[] = [];
+  let watchIdle = false;
+  const onDrainReport = (): void => {
+    reports.push(performance.now());
+    if (watchIdle && gateway.rows().every((s) => s.replicas.every((r) => r.inFlight === 0))) idleReports.push(performance.now());
+  };
+  const gateway: Gateway = new Gateway({ signal: abort.signal, host: '127.0.0.1', resolve: async () => '127.0.0.2', onDrainReport });
   t.after(async () => {
     for (const res of held) res.end();
     abort.abort();
@@ -42,6 +49,10 @@ async function setUp(t: TestContext) {
     port,
     gateway,
     reports,
+    idleReports,
+    watchIdle: () => {
+      watchIdle = true;
+    },
     /** A request through the gateway that stays in flight until release(); resolves once the replica holds it. */
     hold: async (): Promise<void> => {
       const before = arrived;
@@ -75,7 +86,7 @@ test('nothing draining: no drain report and no row built, however long it idles'
 });
 
 test('a draining replica with a request in flight here: reports every ~50 ms until the request ends', async (t: TestContext) => {
-  const { gateway, reports, hold, release, port } = await setUp(t);
+  const { gateway, reports, idleReports, watchIdle, hold, release, port } = await setUp(t);
   await hold();
   await gateway.apply(table(port, true));
   const from = performance.now();
@@ -83,9 +94,11 @@ test('a draining replica with a request in flight here: reports every ~50 ms unt
   const during = reports.filter((at) => at >= from).length;
   // 12 periods; timers on a loaded machine slip, so at least half of them.
   assert.ok(during >= 6, `${during} reports in 600 ms while a draining replica had a request in flight`);
-  // The request ended: nothing is left to wait for here (the 1 s stats say so), no more 50 ms reports.
+  // The request ended: one report more says so at once (the daemon waits for it, not for the 1 s stats), then none.
+  watchIdle();
   release();
   await sleep(150);
+  assert.equal(idleReports.length, 1, 'no report (or more than one) showing nothing in flight once the request had ended');
   const after = reports.length;
   await sleep(400);
   assert.equal(reports.length, after, 'reports went on with nothing in flight');
