@@ -47,6 +47,7 @@ test('the key changes with every field the table takes from the rows, faults and
     ['draining', [row([replica(1), replica(2, { draining: true })])], {}],
     ['active health', [row([replica(1), replica(2, { health: { active: 'unhealthy', passive: 'ok', ejections: 0 } })])], {}],
     ['passive health', [row([replica(1), replica(2, { health: { active: 'healthy', passive: 'ejected', ejections: 1 } })])], {}],
+    ['address', [row([replica(1), replica(2, { endpoints: [{ containerPort: 3000, protocol: 'tcp', host: '172.18.0.9', hostPort: 3000, direct: true }] })])], {}],
     ['faults', base, { faults: { web: { abort: { percent: 5, status: 503 } } } }],
     ['drain', base, { drain: ['abc'] }],
     ['retire', base, { drain: ['abc'], retire: ['abc'] }],
@@ -61,6 +62,15 @@ test('the key changes with every field the table takes from the rows, faults and
   const busy = [row([replica(1, { requests: 900, inFlight: 3, requestsPerSec: 50, latency: { ewmaMs: 1, p50Ms: 1, p95Ms: 2, p99Ms: 3 } }), replica(2, { errors: 4, weight: 2 })])];
   assert.equal(gatewayTableKey(busy), key0);
   assert.equal(JSON.stringify(gatewayTable(d, busy)), table0);
+});
+
+test("a replica's direct endpoint is its address in the table; a port published on loopback is not", () => {
+  const d = desired(project('p', [svc('web', { expose: [3000] })], { eastWest: true }));
+  const direct = replica(1, { endpoints: [{ containerPort: 3000, protocol: 'tcp', host: '172.18.0.5', hostPort: 3000, direct: true }] });
+  const published = replica(2, { endpoints: [{ containerPort: 3000, protocol: 'tcp', host: '127.0.0.1', hostPort: 49153 }] });
+  const [first, second] = gatewayTable(d, [row([direct, published])]).services[0]!.replicas;
+  assert.equal(first?.address, '172.18.0.5');
+  assert.equal(second?.address, undefined);
 });
 
 /** A connected fake gateway counting the tables it receives, and the runtime under test. */

@@ -14,6 +14,15 @@ function namesOf(desired: DesiredProject, service: string): string[] {
   return [...new Set([service, ...Object.values(spec.networks).flatMap((n) => n.aliases)])];
 }
 
+/**
+ * The replica's own address on its project network, from a `direct` endpoint (the gateway is on every project network,
+ * so it reaches the replica there); none when the engine publishes replicas on loopback instead.
+ */
+function addressOf(r: ServiceTableRow['replicas'][number]): { address?: string } {
+  const host = r.endpoints.find((e) => e.direct)?.host;
+  return host === undefined ? {} : { address: host };
+}
+
 /** What the daemon adds to a gateway table beside the desired state and the service rows. */
 export interface GatewayTableExtras {
   /** The worker bundle installed in the project's gateway directory. */
@@ -58,6 +67,7 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], e
           state: r.state,
           draining: r.draining,
           healthy: r.health.active === 'healthy' && r.health.passive === 'ok',
+          ...addressOf(r),
         })),
       };
     }),
@@ -67,7 +77,7 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], e
 /**
  * What of a table changes from one publish tick to the next, as one string: the run-time faults, the drain lists, and
  * per service row its desired count and per replica the fields the table carries (id, replica, container, state,
- * draining, healthy). The rest of a table follows from the desired state, the placement and the worker, which the
+ * draining, healthy, address). The rest of a table follows from the desired state, the placement and the worker, which the
  * wiring sees change (gateway-wiring.ts). Equal keys with those unchanged mean equal tables, so a tick whose key is the
  * last one's makes no table and serializes nothing: on an idle daemon that was ~75 % of its main thread's instructions
  * (bench/RESULTS.md, ctlplane).
@@ -80,7 +90,7 @@ export function gatewayTableKey(rows: readonly ServiceTableRow[], extras: Pick<G
     key += `\n${row.service}\t${row.desired}`;
     for (const r of row.replicas) {
       const healthy = r.health.active === 'healthy' && r.health.passive === 'ok';
-      key += `\t${r.id}\t${r.replica}\t${r.container}\t${r.state}\t${r.draining ? 1 : 0}${healthy ? 1 : 0}`;
+      key += `\t${r.id}\t${r.replica}\t${r.container}\t${r.state}\t${r.draining ? 1 : 0}${healthy ? 1 : 0}\t${addressOf(r).address ?? ''}`;
     }
   }
   return key;

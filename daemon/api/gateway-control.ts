@@ -60,6 +60,12 @@ const replicaSchema = z.object({
    * already sends to it are not answered 503 meanwhile. Its own probes take over from there.
    */
   healthy: z.optional(z.boolean()),
+  /**
+   * Its address on a project network every gateway of the project is on, when the daemon reaches it there (a `direct`
+   * endpoint): the gateway connects to it as it is, with no Docker DNS lookup now or every refresh. Without it (an
+   * engine that publishes replicas on loopback instead) the gateway resolves the container's short id.
+   */
+  address: z.optional(z.union([z.ipv4(), z.ipv6()])),
 });
 
 const serviceSchema = z.object({

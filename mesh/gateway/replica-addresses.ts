@@ -1,4 +1,5 @@
-// Where the gateway reaches each replica: its container's address on the project network, resolved by Docker's DNS.
+// Where the gateway reaches each replica: its container's address on the project network, as the daemon's table gives
+// it, else resolved by Docker's DNS (an engine that publishes replicas on loopback gives the daemon no address).
 
 import { lookup } from 'node:dns/promises';
 import type { GatewayTable } from '../../daemon/api/gateway-control.ts';
@@ -20,11 +21,20 @@ export class ReplicaAddresses {
     return this.#addresses.get(container);
   }
 
-  /** Resolves the table's running replicas: new ones only, or every one with `all` (a restart may move an address). */
+  /**
+   * The table's running replicas: the address it gives, else resolved, new ones only or every one with `all` (a
+   * restart may move an address; the daemon's next table carries a moved one it knows).
+   */
   async refresh(table: GatewayTable, all: boolean): Promise<void> {
-    const wanted = table.services.flatMap((s) => s.replicas.filter((r) => r.state === 'running').map((r) => r.container));
+    const running = table.services.flatMap((s) => s.replicas.filter((r) => r.state === 'running'));
+    const wanted = running.map((r) => r.container);
     await Promise.all(
-      wanted.map(async (container) => {
+      running.map(async ({ container, address }) => {
+        if (address !== undefined) {
+          this.#addresses.set(container, address);
+          this.#warnings.delete(container);
+          return;
+        }
         // A failed re-resolution keeps the last address: DNS trouble must not empty a pool that works.
         if (!all && this.#addresses.has(container)) return;
         try {
