@@ -15,9 +15,9 @@ import { gatewayName } from '../daemon/api/east-west.ts';
 import { cleanupCmeshProjects } from '../test/helpers/cmesh-project-cleanup.ts';
 import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
 import { benchArgs } from './args.ts';
-import { HEALTH_CMD } from './floor-up.ts';
 import { containerCpu, containerPids } from './cpu-meters.ts';
 import { median } from './median.ts';
+import { echoServices } from './up-3x3.ts';
 
 const USAGE = 'usage: npx tsx bench/gateway-idle.ts [--reps N] [--idle-ms MS] [--settle-ms MS] [--json]';
 const opts = benchArgs(USAGE, { reps: { type: 'number' }, 'idle-ms': { type: 'number' }, 'settle-ms': { type: 'number' }, json: { type: 'boolean' } });
@@ -48,15 +48,10 @@ function cmesh(argv: string[], timeoutMs = 180_000): Promise<void> {
   });
 }
 
-/** up-3x3.ts's east-west-on file (its writer needs a whole bench context): the same services, healthchecks and labels. */
+/** up-3x3.ts's east-west-on file: the same services, healthchecks and labels. */
 async function writeProject(image: string): Promise<string> {
-  const labelLines = Object.entries(labels).map(([k, v]) => `      ${k}: "${v}"\n`).join('');
-  const service = (s: string): string =>
-    `  ${s}:\n    image: ${image}\n    environment: { SHUTDOWN_GRACE_MS: "200" }\n    expose: ["3000"]\n    deploy: { replicas: 3 }\n` +
-    `    healthcheck:\n      test: ${JSON.stringify(['CMD', ...HEALTH_CMD])}\n      interval: 1s\n      timeout: 2s\n      retries: 3\n` +
-    `    labels:\n${labelLines}`;
   const file = join(work, 'idle.yaml');
-  await writeFile(file, `x-cmesh: { east_west: true }\nservices:\n${['a', 'b', 'c'].map(service).join('')}`);
+  await writeFile(file, `x-cmesh: { east_west: true }\nservices:\n${echoServices(labels, image, true)}`);
   return file;
 }
 

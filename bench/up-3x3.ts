@@ -45,21 +45,22 @@ export interface UpResult {
   keptGatewayFloorMs: number[];
 }
 
-function echoServices(ctx: ChainContext, image: string, withReplicas: boolean): string {
-  const labels = Object.entries(ctx.labels).map(([k, v]) => `      ${k}: "${v}"\n`).join('');
+/** The 3×3's three echo services (a 1 s healthcheck each; 3 replicas each with `withReplicas`), labelled `labels`. */
+export function echoServices(labels: Record<string, string>, image: string, withReplicas: boolean): string {
+  const labelLines = Object.entries(labels).map(([k, v]) => `      ${k}: "${v}"\n`).join('');
   const healthcheck = `    healthcheck:\n      test: ${JSON.stringify(HEALTH_TEST)}\n      interval: 1s\n      timeout: 2s\n      retries: 3\n`;
   return ['a', 'b', 'c']
-    .map((s) => `  ${s}:\n    image: ${image}\n    environment: { SHUTDOWN_GRACE_MS: "200" }\n    expose: ["3000"]\n${withReplicas ? '    deploy: { replicas: 3 }\n' : ''}${healthcheck}    labels:\n${labels}`)
+    .map((s) => `  ${s}:\n    image: ${image}\n    environment: { SHUTDOWN_GRACE_MS: "200" }\n    expose: ["3000"]\n${withReplicas ? '    deploy: { replicas: 3 }\n' : ''}${healthcheck}    labels:\n${labelLines}`)
     .join('');
 }
 
 /** cmesh's two files (east-west off and on; projects named with -p) and compose 1.29's (format 2.4: healthcheck + scale). */
 export async function writeUpFiles(ctx: ChainContext, image: string): Promise<{ off: string; on: string; compose: string }> {
   const files = { off: join(ctx.work, 'up-ew-off.yaml'), on: join(ctx.work, 'up-ew-on.yaml'), compose: join(ctx.work, 'compose-1.29.yaml') };
-  await writeFile(files.off, `x-cmesh: { east_west: false }\nservices:\n${echoServices(ctx, image, true)}`);
-  await writeFile(files.on, `x-cmesh: { east_west: true }\nservices:\n${echoServices(ctx, image, true)}`);
+  await writeFile(files.off, `x-cmesh: { east_west: false }\nservices:\n${echoServices(ctx.labels, image, true)}`);
+  await writeFile(files.on, `x-cmesh: { east_west: true }\nservices:\n${echoServices(ctx.labels, image, true)}`);
   // Neither side publishes a port (compose 1.29 cannot publish one host port for N replicas), so both do the same work.
-  await writeFile(files.compose, `version: "2.4"\nservices:\n${echoServices(ctx, image, false)}`);
+  await writeFile(files.compose, `version: "2.4"\nservices:\n${echoServices(ctx.labels, image, false)}`);
   return files;
 }
 
