@@ -88,14 +88,19 @@ const accepts = (host: string, port: number): Promise<boolean> =>
     socket.once('error', settle(false));
   });
 
+/** Until `host:port` accepts a TCP connection (10 ms retries); past `deadline` it fails, naming `what`. */
+async function untilAccepts(host: string, port: number, deadline: number, what: string): Promise<void> {
+  while (!(await accepts(host, port))) {
+    if (Date.now() > deadline) throw new Error(`floor variant ${what}: port ${port} never opened`);
+    await sleep(10);
+  }
+}
+
 /** Until the container's port 3000 accepts a connection where the engine says it is reached (portGate). */
 async function portOpen(engine: ContainerEngine, id: string, deadline: number): Promise<void> {
   const endpoint = (await engine.inspectContainer(id))?.endpoints.find((e) => e.containerPort === 3000);
   if (!endpoint) throw new Error('floor variant port-gate: the container has no endpoint for port 3000');
-  while (!(await accepts(endpoint.host, endpoint.hostPort))) {
-    if (Date.now() > deadline) throw new Error('floor variant port-gate: port 3000 never opened');
-    await sleep(10);
-  }
+  await untilAccepts(endpoint.host, endpoint.hostPort, deadline, 'port-gate');
 }
 
 export interface VariantRun {
@@ -106,8 +111,8 @@ export interface VariantRun {
   execs: number;
 }
 
-export const GATEWAY_IMAGE = 'cmesh/node:local';
-export const GATEWAY_COMMAND = ['node', '-e', "require('node:net').createServer((s) => s.end()).listen(3000)"];
+const GATEWAY_IMAGE = 'cmesh/node:local';
+const GATEWAY_COMMAND = ['node', '-e', "require('node:net').createServer((s) => s.end()).listen(3000)"];
 const GATEWAY_ALIASES = ['svc-a', 'svc-b', 'svc-c'];
 
 /**
@@ -128,11 +133,11 @@ async function addressOn(id: string, network: string): Promise<string> {
   return ip;
 }
 
-async function untilAccepts(host: string, deadline: number): Promise<void> {
-  while (!(await accepts(host, 3000))) {
-    if (Date.now() > deadline) throw new Error('floor variant gateway: port 3000 never opened');
-    await sleep(10);
-  }
+/** The kept gateway's stand-in (gateway 'connect'): started once on the default bridge, `labels` for its cleanup. */
+export async function startKeptGateway(engine: ContainerEngine, name: string, labels: Record<string, string>): Promise<string> {
+  const { id } = await engine.createContainer({ name, image: GATEWAY_IMAGE, command: GATEWAY_COMMAND, env: {}, labels, ports: [], mounts: [], networks: [], init: true });
+  await engine.startContainer(id);
+  return id;
 }
 
 /** One up of 9 containers by the variant's rules on network `network`; everything it created is removed before it returns. */
@@ -197,7 +202,7 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
     if (v.gateway === 'connect') {
       if (!standby) throw new Error(`floor variant ${v.name}: needs a standby container`);
       await engine.connectNetwork(standby, network, GATEWAY_ALIASES);
-      return untilAccepts(await addressOn(standby, network), deadline);
+      return untilAccepts(await addressOn(standby, network), 3000, deadline, 'gateway');
     }
     const { id } = await engine.createContainer({
       name: `${network}-gw`, image: GATEWAY_IMAGE, command: GATEWAY_COMMAND, env: {}, labels, ports: [], mounts: [],
@@ -205,7 +210,7 @@ export async function runVariant(engine: ContainerEngine, image: string, labels:
     });
     gatewayId = id;
     await engine.startContainer(id).finally(gatewayStarted);
-    return untilAccepts(await addressOn(id, network), deadline);
+    return untilAccepts(await addressOn(id, network), 3000, deadline, 'gateway');
   };
   try {
     if (v.userNetwork) networkMade = engine.createNetwork({ name: network, labels });

@@ -12,7 +12,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../test/helpers/docker.ts';
-import { FLOOR, GATEWAY_COMMAND, GATEWAY_IMAGE, HEALTH_CMD, HEALTH_FLOOR, runVariant } from './floor-up.ts';
+import { FLOOR, HEALTH_CMD, HEALTH_FLOOR, runVariant, startKeptGateway } from './floor-up.ts';
 import type { ChainContext } from './up-chain.ts';
 
 const HEALTH_TEST = ['CMD', ...HEALTH_CMD];
@@ -96,10 +96,7 @@ export async function benchUp(ctx: ChainContext, image: string, reps: number, ea
   const out: UpResult = { cmeshMs: [], cmeshEwMs: [], composeMs: [], floorMs: [], probeFloorMs: [], gatewayFloorMs: [], keptGatewayFloorMs: [] };
   // The kept gateway's stand-in: started once on the default bridge, removed with the run's label (ctx.labels).
   let standby: string | undefined;
-  if (eastWest) {
-    standby = (await ctx.engine.createContainer({ name: `${ctx.runId}-kept-gateway`, image: GATEWAY_IMAGE, command: GATEWAY_COMMAND, env: {}, labels: ctx.labels, ports: [], mounts: [], networks: [], init: true })).id;
-    await ctx.engine.startContainer(standby);
-  }
+  if (eastWest) standby = await startKeptGateway(ctx.engine, `${ctx.runId}-kept-gateway`, ctx.labels);
   try {
     // Warm every path once, untimed (image layers in the page cache, the daemon's modules, the gateway image).
     await floorUp(ctx, image, 'warm', true);

@@ -20,7 +20,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { buildFixtureImage, cleanup, newRunId, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
 import { benchArgs, usageError } from './args.ts';
-import { FLOOR, type FloorVariant, GATEWAY_COMMAND, GATEWAY_IMAGE, runVariant, type VariantRun } from './floor-up.ts';
+import { FLOOR, type FloorVariant, runVariant, startKeptGateway, type VariantRun } from './floor-up.ts';
 import { median } from './median.ts';
 
 export const VARIANTS: FloorVariant[] = [
@@ -79,11 +79,7 @@ async function main(): Promise<void> {
     const image = await buildFixtureImage('echo');
     await runVariant(engine, image, labels, FLOOR, `${runId}-warm`); // page cache, the engine's image lookups: untimed
     // gw-connect's gateway, started once on the default bridge and connected to each run's network (removed by cleanup).
-    let standby: string | undefined;
-    if (variants.some((v) => v.gateway === 'connect')) {
-      standby = (await engine.createContainer({ name: `${runId}-standby`, image: GATEWAY_IMAGE, command: GATEWAY_COMMAND, env: {}, labels, ports: [], mounts: [], networks: [], init: true })).id;
-      await engine.startContainer(standby);
-    }
+    const standby = variants.some((v) => v.gateway === 'connect') ? await startKeptGateway(engine, `${runId}-standby`, labels) : undefined;
     if (variants.some((v) => v.gateway === 'start')) await runVariant(engine, image, labels, { ...FLOOR, gateway: 'start' }, `${runId}-warm-gw`);
     for (let i = 0; i < reps; i++) {
       const order = variants.map((_, j) => variants[(i * 3 + j) % variants.length]!);

@@ -18,10 +18,11 @@ function namesOf(desired: DesiredProject, service: string): string[] {
  * The replica's own address on its project network, from a `direct` endpoint (the gateway is on every project network,
  * so it reaches the replica there); none when the engine publishes replicas on loopback instead.
  */
-function addressOf(r: ServiceTableRow['replicas'][number]): { address?: string } {
-  const host = r.endpoints.find((e) => e.direct)?.host;
-  return host === undefined ? {} : { address: host };
+function addressOf(r: ServiceTableRow['replicas'][number]): string | undefined {
+  return r.endpoints.find((e) => e.direct)?.host;
 }
+
+const withAddress = (address: string | undefined): { address?: string } => (address === undefined ? {} : { address });
 
 /** What the daemon adds to a gateway table beside the desired state and the service rows. */
 export interface GatewayTableExtras {
@@ -67,7 +68,7 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], e
           state: r.state,
           draining: r.draining,
           healthy: r.health.active === 'healthy' && r.health.passive === 'ok',
-          ...addressOf(r),
+          ...withAddress(addressOf(r)),
         })),
       };
     }),
@@ -90,7 +91,7 @@ export function gatewayTableKey(rows: readonly ServiceTableRow[], extras: Pick<G
     key += `\n${row.service}\t${row.desired}`;
     for (const r of row.replicas) {
       const healthy = r.health.active === 'healthy' && r.health.passive === 'ok';
-      key += `\t${r.id}\t${r.replica}\t${r.container}\t${r.state}\t${r.draining ? 1 : 0}${healthy ? 1 : 0}\t${addressOf(r).address ?? ''}`;
+      key += `\t${r.id}\t${r.replica}\t${r.container}\t${r.state}\t${r.draining ? 1 : 0}${healthy ? 1 : 0}\t${addressOf(r) ?? ''}`;
     }
   }
   return key;

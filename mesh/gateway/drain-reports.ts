@@ -36,11 +36,6 @@ export class DrainReports {
     this.#timer = setInterval(() => this.#tick(), this.#everyMs);
   }
 
-  /** The timer runs (a drain is under way, or was at its last tick). */
-  get armed(): boolean {
-    return this.#timer !== undefined;
-  }
-
   #tick(): void {
     const underWay = this.#watch.underWay();
     const due = underWay && this.#watch.due();
