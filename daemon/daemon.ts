@@ -104,6 +104,8 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
         log,
         onStats: (project, stats) => metrics.eastWestRequests(project, stats.startedAt, stats.requests, stats.gateway),
         faults: (project) => m.ports.runtimeFaults(project),
+        // Preview (issue #15): one gateway container for every project, kept between ups (daemon/gateway-shared.ts).
+        shared: process.env['CMESH_GATEWAY_SHARED'] === '1',
       }),
   });
   const metricsState = await startMetrics(metrics, options.metrics, (message) => {

@@ -68,6 +68,11 @@ export class GatewayHub {
     this.#onStats = onStats;
   }
 
+  /** The directory of every project's socket directory (the shared gateway mounts it whole). */
+  get root(): string {
+    return this.#dir;
+  }
+
   socketDir(project: string): string {
     return join(this.#dir, project);
   }

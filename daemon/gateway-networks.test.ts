@@ -48,7 +48,11 @@ test('a network added is joined and a network dropped is left by the running gat
     abort.abort();
     await ew.close();
   });
-  const gateway = async () => engine.inspectContainer(engine.container(gatewayName('gwnets'))!.id);
+  const gateway = async () => {
+    const c = await engine.inspectContainer(engine.container(gatewayName('gwnets'))!.id);
+    // Names and aliases: its address on each network is the engine's.
+    return c && { ...c, networks: c.networks?.map(({ address: _, ...n }) => n) };
+  };
 
   await loop.reconcileNow();
   const first = await gateway();

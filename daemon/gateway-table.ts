@@ -36,10 +36,12 @@ export interface GatewayTableExtras {
   drain?: readonly string[];
   /** Of those, the drained ones whose listeners close. */
   retire?: readonly string[];
+  /** The daemon's shared gateway serves the first gateway's services, on its addresses on the project's networks. */
+  sharedAddresses?: readonly string[];
 }
 
 export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], extras: GatewayTableExtras = {}): GatewayTable {
-  const { worker, faults = {}, placement, drain = [], retire = [] } = extras;
+  const { worker, faults = {}, placement, drain = [], retire = [], sharedAddresses = [] } = extras;
   const byService = new Map(rows.map((r) => [r.service, r]));
   return {
     type: 'table',
@@ -48,6 +50,7 @@ export function gatewayTable(desired: DesiredProject, rows: ServiceTableRow[], e
     ...(worker === undefined ? {} : { worker }),
     ...(drain.length === 0 ? {} : { drain: [...drain].sort() }),
     ...(retire.length === 0 ? {} : { retire: [...retire].sort() }),
+    ...(sharedAddresses.length === 0 ? {} : { shared: { addresses: [...sharedAddresses].sort() } }),
     services: eastWestPlan(desired.project).services.map((s) => {
       const row = byService.get(s.name);
       const policy = desired.project.services[s.name]!.mesh.policy;

@@ -1,6 +1,7 @@
 // The daemon's side of the east-west mesh: builds the gateway image on demand, opens each project's control socket
 // for the planner, and keeps every gateway's endpoint table in step with the daemon's service table.
 
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DesiredProject } from './api/desired.ts';
@@ -20,6 +21,8 @@ import { gatewayTable, gatewayTableKey } from './gateway-table.ts';
 import { type GatewayRuntime, hostRuntime, installRuntime } from './gateway-runtime.ts';
 import { installWorker, type WorkerBundle, workerBundle } from './gateway-worker.ts';
 import { type GatewayContext, gatewayPlacement } from './reconcile/plan-gateway.ts';
+import { projectNetworkNames } from './reconcile/plan-gateway-shared.ts';
+import { SharedGateway } from './gateway-shared.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
 
 /** A drain waits at most this long for the gateway (a gateway that stopped answering must not hold up a stop). */
@@ -39,6 +42,11 @@ export interface EastWestOptions {
   onStats?: (project: string, stats: GatewayStats) => void;
   /** The run-time faults (`cmesh fault`) in effect per service: sent in the table, so they reach the gateway too. */
   faults?: (project: string) => Record<string, FaultSpec>;
+  /**
+   * Serve every project's first gateway from the daemon's one shared gateway container (daemon/gateway-shared.ts;
+   * CMESH_GATEWAY_SHARED=1, a preview) instead of a container per project.
+   */
+  shared?: boolean;
 }
 
 export class EastWestRuntime {
@@ -72,6 +80,8 @@ export class EastWestRuntime {
   readonly #readiness = new NameReadiness();
   /** Gateway containers being replaced start-first, named in the table so they drain. */
   readonly #drains = new GatewayDrains();
+  /** The daemon's shared gateway: made and joined in shared mode, and left by projects in any mode once seen. */
+  readonly #shared: SharedGateway;
 
   constructor(options: EastWestOptions) {
     this.#o = options;
@@ -82,6 +92,7 @@ export class EastWestRuntime {
     // The image's content tag is kept in the home between daemon runs: found without hashing the node binary again.
     const tagCache = join(options.home, 'gateway-image-tag.json');
     this.#images = new GatewayImages({ engine: options.engine, tagCache, ...(options.log ? { log: options.log } : {}) });
+    this.#shared = new SharedGateway({ engine: options.engine, home: options.home, root: this.hub.root, on: options.shared === true, ...(options.log ? { log: options.log } : {}) });
     this.#timer = setInterval(() => this.#publishAll(), options.publishMs ?? 100);
     this.#timer.unref();
   }
@@ -98,15 +109,18 @@ export class EastWestRuntime {
       const [image, worker, socketDir] = await Promise.all([this.#images.get(), this.#worker(), this.hub.open(project)]);
       // The host's node for the workers, unless the image's node is not the host's (CMESH_GATEWAY_BASE_IMAGE).
       const runtime = image.hostNode ? await this.#runtime() : undefined;
-      if (runtime) await installRuntime(socketDir, runtime, join(this.#o.home, 'gateway-runtimes'));
+      // The shared gateway's worker sits at the root (once a daemon); a project with more gateways has its own too.
+      const dirs = [...(this.#shared.on ? [this.hub.root] : []), ...(!this.#shared.on || eastWestPlan(desired.project).gateways > 1 ? [socketDir] : [])];
+      const installed = await Promise.all(dirs.map((dir) => this.#install(dir, worker, runtime)));
       // Before the gateway exists (its supervisor starts what the pointer names) and before the table names it.
-      this.#workers.set(project, await installWorker(socketDir, worker, runtime?.name));
+      this.#workers.set(project, installed[0]!);
       this.#desired.set(project, desired);
       this.#place(project);
       this.#publish(project);
       this.#withGateway.add(project);
       const rollout = this.#drains.hooks(project, { reportOf: (host) => this.hub.reportOf(project, host), publish: () => this.#publish(project) });
-      return { image: image.tag, identity: image.identity, socketDir, imageReady: this.#ready(project, image), rollout };
+      const shared = this.#shared.on ? { shared: this.#sharedContext(project, image) } : {};
+      return { image: image.tag, identity: image.identity, socketDir, imageReady: this.#ready(project, image), rollout, ...shared };
     } catch (err) {
       this.#withGateway.delete(project);
       this.#report(project, err);
@@ -127,13 +141,21 @@ export class EastWestRuntime {
     );
   }
 
+  /** The daemon's shared gateway as the engine has it now; undefined when there is none (east-west's planner looks). */
+  sharedNow(): Promise<ContainerInfo | undefined> {
+    return this.#shared.now();
+  }
+
   /** A fresh observation: the table follows the latest desired state and where the gateways place each service. */
   observed(desired: DesiredProject, containers: ContainerInfo[]): void {
     if (desired.project.eastWest !== true) return;
-    this.#gateways.set(desired.project.name, containers.filter(isGateway));
-    this.#desired.set(desired.project.name, desired);
-    this.#place(desired.project.name);
-    this.#publish(desired.project.name);
+    const project = desired.project.name;
+    this.#gateways.set(project, containers.filter(isGateway));
+    this.#desired.set(project, desired);
+    this.#place(project);
+    this.#publish(project);
+    // Its addresses on the project's networks may have changed with the pass (a join, a leave): looked at again.
+    if (this.#shared.on) void this.#shared.now().then(() => this.#publish(project), () => undefined);
   }
 
   /** The desired state the project's gateway table was last made from (east-west projects only). */
@@ -189,6 +211,8 @@ export class EastWestRuntime {
     this.#drains.clear(project);
     this.#made.delete(project);
     await this.hub.close(project);
+    // The shared gateway's worker serves a project while its directory is there: gone, its listeners close at once.
+    if (this.#shared.on) await rm(this.hub.socketDir(project), { recursive: true, force: true });
   }
 
   async close(): Promise<void> {
@@ -196,6 +220,25 @@ export class EastWestRuntime {
     this.#images.close();
     this.#desired.clear();
     await this.hub.close();
+    // One that no project is on goes with the daemon; one that serves projects keeps serving them meanwhile.
+    await this.#shared.removeIfUnused().catch((err: unknown) => this.#o.log?.(`shared east-west gateway not removed: ${String(err)}`));
+  }
+
+  /** The planner's view of the shared gateway: made (once) on the image, and the table told after each join. */
+  #sharedContext(project: string, image: GatewayImage): NonNullable<GatewayContext['shared']> {
+    const ready = this.#shared.ensure({ tag: image.tag, identity: image.identity ?? image.tag, present: image.present });
+    ready.catch((err: unknown) => this.#report(project, err));
+    const joined = async (): Promise<void> => {
+      await this.#shared.now();
+      this.#publish(project);
+    };
+    return { name: this.#shared.name, ready, joined };
+  }
+
+  /** The worker bundle (and the host's node) in one gateway directory; what the table names. */
+  async #install(dir: string, worker: WorkerBundle, runtime: GatewayRuntime | undefined): Promise<string> {
+    if (runtime) await installRuntime(dir, runtime, join(this.#o.home, 'gateway-runtimes'));
+    return installWorker(dir, worker, runtime?.name);
   }
 
   /** What the gateway's create awaits: the image present. A failed build fails that create, and is reported once. */
@@ -257,9 +300,10 @@ export class EastWestRuntime {
     const rows = this.#o.rows(project);
     const { drain, retire } = this.#drains.lists(project);
     const faults = this.#o.faults?.(project);
-    const key = gatewayTableKey(rows, { ...(faults === undefined ? {} : { faults }), drain, retire });
+    const sharedAddresses = this.#shared.on ? this.#shared.addressesOn(projectNetworkNames(desired.project)) : [];
+    const key = `${gatewayTableKey(rows, { ...(faults === undefined ? {} : { faults }), drain, retire })}\n${sharedAddresses.join(',')}`;
     if (this.#made.get(project) === key) return;
-    const extras = { worker: this.#workers.get(project), faults, placement: this.#placement.get(project), drain, retire };
+    const extras = { worker: this.#workers.get(project), faults, placement: this.#placement.get(project), drain, retire, sharedAddresses };
     if (this.hub.publish(project, gatewayTable(desired, rows, extras))) this.#made.set(project, key);
     else this.#made.delete(project);
   }

@@ -73,6 +73,11 @@ export class MeshRuntime {
     return this.eastWest?.context(desired) ?? Promise.resolve(undefined);
   }
 
+  /** East-west: the daemon's shared gateway as the engine has it now (undefined: there is none). */
+  sharedGateway(): Promise<ContainerInfo | undefined> {
+    return this.eastWest?.sharedNow() ?? Promise.resolve(undefined);
+  }
+
   /** East-west: resolves once the project's gateways answer for these services by name (at once when not meshed). */
   answeredByName(project: string, services: string[], options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     return this.eastWest?.whenAnswered(project, services, options) ?? Promise.resolve();

@@ -42,11 +42,13 @@ export interface ProjectMesh {
   publishedPort?(project: string, m: PublishedMapping): number;
   /** East-west: the gateway's image and control socket directory for the planner (undefined: no gateway now). */
   gatewayContext?(desired: DesiredProject): Promise<GatewayContext | undefined>;
+  /** East-west: the daemon's shared gateway as the engine has it now (undefined: there is none). */
+  sharedGateway?(): Promise<ContainerInfo | undefined>;
   /** East-west: resolves once the gateways answer for these services by name (at once for services not meshed). */
   answeredByName?(project: string, services: string[], options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
 }
 
-export type LoopMeshHooks = Pick<ReconcilerOptions, 'onObserved' | 'stopHooks' | 'rolloutHooks' | 'gatewayContext' | 'nameReady'>;
+export type LoopMeshHooks = Pick<ReconcilerOptions, 'onObserved' | 'stopHooks' | 'rolloutHooks' | 'gatewayContext' | 'sharedGateway' | 'nameReady'>;
 
 /** The reconcile loop's mesh hooks for one project (none without a mesh). */
 export function loopMeshHooks(mesh: ProjectMesh | undefined, name: string, desired: () => DesiredProject | undefined): LoopMeshHooks {
@@ -62,6 +64,7 @@ export function loopMeshHooks(mesh: ProjectMesh | undefined, name: string, desir
     },
     ...rolloutHooks(mesh, name),
     ...(mesh.gatewayContext ? { gatewayContext: (d: DesiredProject) => mesh.gatewayContext!(d) } : {}),
+    ...(mesh.sharedGateway ? { sharedGateway: () => mesh.sharedGateway!() } : {}),
     ...(mesh.answeredByName ? { nameReady: (services, options) => mesh.answeredByName!(name, services, options) } : {}),
   };
 }

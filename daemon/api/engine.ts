@@ -66,8 +66,11 @@ export interface ContainerInfo {
   /** The engine's own restart count (restart policy); cmesh keeps its own in the supervisor. */
   restartCount: number;
   endpoints: Endpoint[];
-  /** Engine networks it is on; `aliases` only from inspect (the list API has none), without the engine's short id. */
-  networks?: { name: string; aliases?: string[] }[];
+  /**
+   * Engine networks it is on; `aliases` only from inspect (the list API has none), without the engine's short id;
+   * `address` (its IP address there) only from inspect of a running container.
+   */
+  networks?: { name: string; aliases?: string[]; address?: string }[];
 }
 
 export interface MountSpec {

@@ -101,6 +101,11 @@ export const gatewayTableSchema = z.object({
   drain: z.optional(z.array(shortId)),
   /** Of those, the ones drained: their listeners close (in-flight work finishes), before they leave the networks. */
   retire: z.optional(z.array(shortId)),
+  /**
+   * The project's first gateway's services (index 0) are served by the daemon's shared gateway container, on these
+   * addresses (its own on the project's networks). A per-project gateway ignores it.
+   */
+  shared: z.optional(z.object({ addresses: z.array(z.string().check(z.regex(/^[0-9a-fA-F.:]+$/))) })),
   services: z.array(serviceSchema),
 });
 

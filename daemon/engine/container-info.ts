@@ -150,10 +150,17 @@ export function directEndpoints(labels: Record<string, string>, networks: Engine
   });
 }
 
-/** The networks a container is on; the list API has no aliases, and inspect's carry the engine's short-id alias. */
+/**
+ * The networks a container is on; the list API has no aliases, and inspect's carry the engine's short-id alias. With
+ * aliases (inspect), its address on each network too, where it has one (running).
+ */
 export function networksOf(networks: EngineNetworks, id: string, withAliases: boolean): NonNullable<ContainerInfo['networks']> {
   return Object.entries(networks ?? {})
-    .map(([name, e]) => (withAliases ? { name, aliases: (e.Aliases ?? []).filter((a) => a !== id.slice(0, 12)).sort() } : { name }))
+    .map(([name, e]) =>
+      withAliases
+        ? { name, aliases: (e.Aliases ?? []).filter((a) => a !== id.slice(0, 12)).sort(), ...(e.IPAddress ? { address: e.IPAddress } : {}) }
+        : { name },
+    )
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 

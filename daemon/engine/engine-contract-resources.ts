@@ -77,16 +77,26 @@ export function resourceCases(c: ContractContext): void {
         await engine.startContainer(id);
         await engine.connectNetwork(id, second, ['b', 'a']);
         await engine.connectNetwork(id, second, ['b', 'a']);
-        // Inspect carries each endpoint's aliases (not the engine's short-id one); the list API names networks only.
-        assert.deepEqual((await engine.inspectContainer(id))?.networks, [
-          { name: first, aliases: ['web'] },
-          { name: second, aliases: ['a', 'b'] },
-        ]);
+        // Inspect carries each endpoint's aliases (not the engine's short-id one) and the running container's address
+        // there (one of its own per network); the list API names networks only.
+        const inspected = (await engine.inspectContainer(id))?.networks ?? [];
+        assert.deepEqual(
+          inspected.map(({ address: _, ...n }) => n),
+          [
+            { name: first, aliases: ['web'] },
+            { name: second, aliases: ['a', 'b'] },
+          ],
+        );
+        const addresses = inspected.map((n) => n.address ?? '');
+        assert.ok(addresses.every((a) => isIPv4(a)) && new Set(addresses).size === 2, JSON.stringify(addresses));
         const [listed] = await engine.listContainers({ labels: { [Labels.project]: project, [Labels.service]: 'live' } });
         assert.deepEqual(listed?.networks, [{ name: first }, { name: second }]);
         await engine.disconnectNetwork(id, second);
         await engine.disconnectNetwork(id, second);
-        assert.deepEqual((await engine.inspectContainer(id))?.networks, [{ name: first, aliases: ['web'] }]);
+        assert.deepEqual(
+          (await engine.inspectContainer(id))?.networks?.map(({ address: _, ...n }) => n),
+          [{ name: first, aliases: ['web'] }],
+        );
         const missing = await rejectsCode(engine.connectNetwork(id, `${project}_nope`, []), 'CMESH_E_ENGINE');
         assert.match(missing.message, /not found/);
         await engine.removeNetwork(second);

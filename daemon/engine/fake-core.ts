@@ -96,6 +96,8 @@ export class FakeCore {
   #seq = 0;
   #nextPort: number;
   #nextAddress = 2;
+  /** "<container id> <network>" → the address its inspect gives there (#addressOn). */
+  readonly #networkAddresses = new Map<string, string>();
   down = false;
   readonly containers = new Map<string, FakeContainer>();
   readonly networks = new Map<string, NetworkInfo>();
@@ -238,6 +240,19 @@ export class FakeCore {
     c.changed.notify();
   }
 
+  /** A running container's address on `network`, as inspect gives it: one per network and container, kept. */
+  #addressOn(c: FakeContainer, network: string): { address?: string } {
+    if (c.state !== 'running' && c.state !== 'paused') return {};
+    const key = `${c.id} ${network}`;
+    let address = this.#networkAddresses.get(key);
+    if (address === undefined) {
+      const n = this.#networkAddresses.size + 2;
+      address = `10.90.${(n >> 8) & 255}.${n & 255}`;
+      this.#networkAddresses.set(key, address);
+    }
+    return { address };
+  }
+
   /** `withAliases`: as inspect answers (the list API carries no aliases). */
   info(c: FakeContainer, withAliases = false): ContainerInfo {
     return {
@@ -256,7 +271,7 @@ export class FakeCore {
       endpoints: c.endpoints.map((e) => ({ ...e })),
       networks: [...c.networks]
         .sort((a, b) => a.localeCompare(b))
-        .map((name) => (withAliases ? { name, aliases: [...(c.aliases.get(name) ?? [])] } : { name })),
+        .map((name) => (withAliases ? { name, aliases: [...(c.aliases.get(name) ?? [])], ...this.#addressOn(c, name) } : { name })),
     };
   }
 

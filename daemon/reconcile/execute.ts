@@ -29,6 +29,11 @@ export interface ExecuteOptions {
   nameReady?: NameReady;
   /** East-west: settles once the gateway's image exists (a first use builds it); only gateway creates wait for it. */
   gatewayImage?: Promise<void>;
+  /**
+   * East-west: the daemon's shared gateway. Its joins (`connect` with `shared`) wait until `ready` gives its id, and
+   * `joined` follows each, so the project's table names its new address before any gate waits for it to answer.
+   */
+  sharedGateway?: { ready: Promise<string>; joined: () => Promise<void> };
   signal?: AbortSignal;
   now?: () => number;
   onRestart?: ActionContext['onRestart'];
@@ -129,9 +134,13 @@ export async function execute(
         try {
           // Outside a slot: a build of seconds must not hold one. A recreate waits too, before it removes the old one.
           if (options.gatewayImage && needsGatewayImage(action)) await abortable(options.gatewayImage, signal);
+          // The shared gateway may still be on its way (a daemon's first east-west up makes it): joined once it runs.
+          const shared = action.kind === 'connect' && action.shared ? options.sharedGateway : undefined;
+          const id = shared ? await abortable(shared.ready, signal) : undefined;
           release = await slots.take(signal);
           signal.throwIfAborted();
-          await runAction(ctx, action);
+          await runAction(ctx, id === undefined || action.kind !== 'connect' ? action : { ...action, target: { ...action.target, id } });
+          await shared?.joined();
           done++;
         } catch (error) {
           errors.push(asCmeshError(error, formatAction(plan, action)));

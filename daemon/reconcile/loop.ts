@@ -50,6 +50,11 @@ export interface ReconcilerOptions {
   runningSince?: (id: string) => number | undefined;
   /** East-west: the gateway's image and socket directory for the planner (daemon/gateway-wiring.ts). */
   gatewayContext?: (desired: DesiredProject) => Promise<GatewayContext | undefined>;
+  /**
+   * East-west: the daemon's shared gateway as inspected now, if there is one; every pass and `down` look, in any mode,
+   * so a project leaves its networks when it no longer uses it (daemon/gateway-shared.ts).
+   */
+  sharedGateway?: () => Promise<ContainerInfo | undefined>;
   /** East-west: waits until the gateway answers for these services by name (gates and `up --wait`). */
   nameReady?: NameReady;
 }
@@ -185,7 +190,8 @@ export class ProjectReconciler {
     return this.#passes.exclusive(async () => {
       const started = this.#now();
       const desired = this.#o.getDesired() ?? this.#lastDesired;
-      const observed = await observe(this.#engine, this.name, Object.keys(desired?.project.services ?? {}));
+      const [observed, shared] = await Promise.all([observe(this.#engine, this.name, Object.keys(desired?.project.services ?? {})), this.#shared()]);
+      if (shared) observed.shared = shared;
       const result = await this.#run(planDown(desired, observed, options, started), started);
       this.#observed = undefined;
       this.#announced.clear();
@@ -202,7 +208,8 @@ export class ProjectReconciler {
     const names = Object.keys(desired.project.services);
     // The gateway's context needs no observation: looked up beside it, not after it (it is on every meshed pass's path).
     const gatewayContext = desired.project.eastWest ? this.#o.gatewayContext?.(desired) : undefined;
-    const [observed, imageIds] = await Promise.all([observe(engine, this.name, names), observeImageIds(engine, desired.project)]);
+    const [observed, imageIds, shared] = await Promise.all([observe(engine, this.name, names), observeImageIds(engine, desired.project), this.#shared()]);
+    if (shared) observed.shared = shared;
     this.#observed = observed;
     this.#prober.prune(allContainers(observed));
     this.#o.onObserved?.(allContainers(observed));
@@ -248,6 +255,7 @@ export class ProjectReconciler {
       ...(this.#o.rolloutHooks ? { rolloutHooks: this.#o.rolloutHooks } : {}),
       ...(this.#o.nameReady ? { nameReady: this.#o.nameReady } : {}),
       ...(gatewayImage ? { gatewayImage } : {}),
+      ...(gateway?.shared ? { sharedGateway: gateway.shared } : {}),
       ...(gateway?.rollout ? { gatewayRollout: gateway.rollout } : {}),
       onRolledBack: (service, specHash) => this.#failedRollouts.set(service, { specHash, generation: p.generation }),
     });
@@ -257,6 +265,11 @@ export class ProjectReconciler {
     const result: ReconcileResult = { project: this.name, generation: p.generation, actions, done, durationMs, deferred: p.deferred.length, plan: formatPlan(p) };
     if (p.wakeAt !== undefined) result.wakeAt = p.wakeAt;
     return result;
+  }
+
+  /** The daemon's shared gateway as the engine has it (east-west, daemon/gateway-shared.ts); none without one. */
+  #shared(): Promise<ContainerInfo | undefined> {
+    return this.#o.sharedGateway?.() ?? Promise.resolve(undefined);
   }
 
   #announce(p: Plan): void {

@@ -17,6 +17,11 @@ export interface ObservedProject {
   oneoffs?: ContainerInfo[];
   /** The project's east-west gateway container(s) (label dev.cmesh.role=gateway); absent in hand-built observations. */
   gateway?: ContainerInfo[];
+  /**
+   * The daemon's shared gateway as inspected (not the project's: it has no project label), when there is one: the
+   * project joins it, or leaves the networks it is on (daemon/gateway-shared.ts).
+   */
+  shared?: ContainerInfo;
   networks: NetworkInfo[];
   volumes: VolumeInfo[];
 }

@@ -6,6 +6,7 @@ import { Labels } from '../api/labels.ts';
 import { stopTimeoutSec } from './container-spec.ts';
 import type { ObservedProject } from './observe.ts';
 import { gatewayRef } from './plan-gateway.ts';
+import { planSharedGateway, projectNetworkNames } from './plan-gateway-shared.ts';
 import { hooksOf } from './lifecycle-hooks.ts';
 import { dependencyLevels } from './plan-graph.ts';
 import { refOf, removeAction } from './plan-service.ts';
@@ -61,12 +62,17 @@ export function planDown(desired: DesiredProject | undefined, observed: Observed
   }
 
   // The gateway holds an endpoint on every project network: it goes before them, whatever the desired state says.
-  const gateway = (observed.gateway ?? []).map((c) => {
+  const gateway: Action[] = (observed.gateway ?? []).map((c) => {
     const target = gatewayRef(c);
     return c.state === 'running' || c.state === 'paused' || c.state === 'restarting'
       ? ({ kind: 'remove', target, stopTimeoutSec: 2, reason: 'down' } as const)
       : ({ kind: 'remove', target, reason: 'down' } as const);
   });
+  // The daemon's shared gateway is not the project's: it only leaves the project's networks (it serves other projects).
+  if (observed.shared) {
+    const networks = new Set([...observed.networks.map((n) => n.name), ...(desired ? projectNetworkNames(desired.project) : [])]);
+    gateway.push(...planSharedGateway(networks, observed.shared.name, observed.shared, [], false).after);
+  }
   if (gateway.length > 0) stages.push({ name: 'gateway', services: [], waits: [], actions: gateway });
 
   const teardown: Action[] = [];

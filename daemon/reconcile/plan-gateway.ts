@@ -19,6 +19,7 @@ import { stableStringify } from './hash.ts';
 import { GATEWAY_IDENTITY_LABEL, gatewayHash, INIT_IDENTITY_PREFIX, type LiveChange, networkDiff, renamedOnNetworks, RUNTIME_IDENTITY_PREFIX } from './plan-gateway-live.ts';
 import { GATEWAY_STOP_SEC, gatewayIndexOf, gatewayRef, isUp, pendingIndexOf, removal } from './plan-gateway-refs.ts';
 import { failedReplacementKey, promotion, replacement } from './plan-gateway-replace.ts';
+import { planSharedGateway, projectNetworkNames } from './plan-gateway-shared.ts';
 import type { Action, GatewayContext } from './plan-types.ts';
 
 export type { GatewayContext } from './plan-types.ts';
@@ -170,6 +171,12 @@ function changeOf(project: ProjectSpec, have: ContainerInfo, want: { spec: Conta
   return undefined;
 }
 
+function merge(into: GatewayActions, from: GatewayActions): void {
+  into.before.push(...from.before);
+  into.concurrent.push(...from.concurrent);
+  into.after.push(...from.after);
+}
+
 export interface GatewayActions {
   /** Ahead of the replicas: gateways for services whose replicas exist (they drop their aliases once it answers). */
   before: Action[];
@@ -192,6 +199,7 @@ export function planGateway(
   notes: string[],
   started: ReadonlySet<string> = new Set(),
   failed: Readonly<Record<string, string>> = {},
+  shared?: ContainerInfo,
 ): GatewayActions {
   const out: GatewayActions = { before: [], concurrent: [], after: [] };
   const ew = eastWestPlan(project);
@@ -204,6 +212,8 @@ export function planGateway(
   for (const c of byIndex.get(-1) ?? []) out.after.push(removal(c, 'not a gateway name'));
   if (!wanted) {
     for (const [index, cs] of [...byIndex, ...pending]) if (index >= 0) for (const c of cs) out.after.push(removal(c, 'east-west off'));
+    // The daemon's shared gateway leaves this project's networks (whatever mode the daemon runs in now).
+    if (shared) merge(out, planSharedGateway(projectNetworkNames(project), shared.name, shared, [], false));
     return out;
   }
   const placement = gatewayPlacement(project, observed);
@@ -211,7 +221,18 @@ export function planGateway(
   const placed = new Set(placement.gateways.map((g) => g.index));
   for (const [index, cs] of pending) if (!placed.has(index)) for (const c of cs) out.after.push(removal(c, 'a replacement of a gateway no longer needed'));
   for (const index of placement.unwanted) for (const c of byIndex.get(index) ?? []) out.after.push(removal(c, 'gateway no longer needed'));
+  // The first gateway is the daemon's shared one, when it has one; the project's own first gateway goes once it joined.
+  const first = placement.gateways.find((g) => g.index === 0);
+  if (ctx!.shared || shared) {
+    const wantedNetworks = ctx!.shared && first ? gatewayNetworks(project, first.services).filter((n) => (n.aliases ?? []).length > 0) : [];
+    const replicasRun = first?.services.some((s) => started.has(s)) ?? false;
+    merge(out, planSharedGateway(projectNetworkNames(project), ctx!.shared?.name ?? shared!.name, shared, wantedNetworks, replicasRun));
+  }
+  if (ctx!.shared) {
+    for (const c of [...(byIndex.get(0) ?? []), ...(pending.get(0) ?? [])]) out.after.push(removal(c, 'the shared gateway serves these names'));
+  }
   for (const g of placement.gateways) {
+    if (g.index === 0 && ctx!.shared) continue;
     const want = gatewaySpec(project, ctx!, g.index, g.services)!;
     const [keep, ...extras] = byIndex.get(g.index) ?? [];
     for (const c of extras) out.before.push(removal(c, 'duplicate gateway'));

@@ -92,7 +92,15 @@ export type Action =
   | { kind: 'remove-network'; name: string }
   | { kind: 'remove-volume'; name: string }
   /** A running gateway joins a network with these aliases, or leaves one: the container and its addresses stay. */
-  | { kind: 'connect'; target: ContainerRef; network: string; aliases: string[]; reason: string }
+  | {
+      kind: 'connect';
+      target: ContainerRef;
+      network: string;
+      aliases: string[];
+      reason: string;
+      /** The daemon's shared gateway: the join waits until it runs (ExecuteOptions.sharedGateway gives its id). */
+      shared?: true;
+    }
   | { kind: 'disconnect'; target: ContainerRef; network: string; reason: string };
 
 export type ActionKind = Action['kind'];
@@ -167,6 +175,16 @@ export interface GatewayContext {
   imageReady?: Promise<void>;
   /** The daemon's side of a start-first replacement (it talks to both gateways); the planner never looks at it. */
   rollout?: GatewayRolloutHooks;
+  /**
+   * The project's first gateway is the daemon's shared one (daemon/gateway-shared.ts), by this engine name; `ready`
+   * resolves to its id once it runs (only its joins wait for it).
+   */
+  shared?: {
+    name: string;
+    ready: Promise<string>;
+    /** Called once it joined one of the project's networks: its new address there reaches the project's table. */
+    joined: () => Promise<void>;
+  };
 }
 
 /** What the executor asks of the daemon's gateway hub while it replaces a gateway start-first. */

@@ -131,7 +131,7 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
   // A gateway for services with no container yet runs beside the first replicas instead (nobody calls them yet, and
   // their dependents start in a later stage, when the gateway answers for their names).
   const started = new Set(Object.keys(observed.services).filter((s) => Object.keys(observed.services[s] ?? {}).length > 0));
-  const gateway = planGateway(project, observed.gateway ?? [], ctx.gateway, notes, started, ctx.failedRollouts);
+  const gateway = planGateway(project, observed.gateway ?? [], ctx.gateway, notes, started, ctx.failedRollouts, observed.shared);
   if (gateway.before.length > 0) stages.push({ name: 'gateway', services: [], waits: [], actions: gateway.before });
 
   // One stage per service with work: it follows the project-wide stages and its dependencies' stages only.

@@ -1,0 +1,194 @@
+// The daemon's shared east-west gateway (issue #15), through the real EastWestRuntime, ProjectReconciler and executor on
+// the fake engine: two meshed projects join one container (each with its own names, on its own network) and make none
+// of their own; each project's table names the shared container's address on that project's network; `down` only
+// leaves the project's networks; the daemon's close removes it once no project is on it. A daemon out of shared mode
+// takes projects off one it finds.
+
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { DesiredProject } from './api/desired.ts';
+import { GATEWAY_SOCKET_FILE, gatewayName } from './api/east-west.ts';
+import type { ContainerInfo } from './api/engine.ts';
+import type { GatewayTable } from './api/gateway-control.ts';
+import { FakeEngine } from './engine/fake-engine.ts';
+import { SHARED_GATEWAY_LABEL, sharedGatewayName } from './gateway-shared.ts';
+import { gatewayTestHome } from './gateway-test-kit.ts';
+import { EastWestRuntime } from './gateway-wiring.ts';
+import { ProjectReconciler } from './reconcile/loop.ts';
+import { desired, project, svc } from './reconcile/testing.ts';
+
+const BASE = 'cmesh-test/gateway-base:shared';
+const dir = gatewayTestHome('cm-gwshared-', BASE);
+
+const HTTP = { ...svc('defaults').mesh, protocol: 'http' as const, protocolExplicit: true };
+const meshed = (name: string, generation = 1): DesiredProject =>
+  desired(project(name, [svc('api', { expose: [3000], mesh: HTTP, replicas: 2 })], { eastWest: true }), { generation });
+
+function engineWithImages(): FakeEngine {
+  const engine = new FakeEngine({ strictImages: true });
+  engine.addImage(BASE);
+  engine.addImage('example/api:1');
+  return engine;
+}
+
+/** A reconciler for `name` wired as the daemon wires it (project-mesh.ts): the context and the shared gateway's look. */
+function loopFor(engine: FakeEngine, ew: EastWestRuntime, get: () => DesiredProject | undefined, signal: AbortSignal): ProjectReconciler {
+  const name = get()!.project.name;
+  return new ProjectReconciler({
+    engine,
+    name,
+    getDesired: get,
+    emit: () => {},
+    signal,
+    gatewayContext: (d) => ew.context(d),
+    sharedGateway: () => ew.sharedNow(),
+    onObserved: (containers) => {
+      const d = get();
+      if (d) ew.observed(d, containers);
+    },
+    execute: { pollMs: 5 },
+  });
+}
+
+/** The tables the daemon sends a project's gateway, as that gateway's control connection reads them. */
+async function tablesOf(home: string, project: string): Promise<{ tables: GatewayTable[]; close: () => void }> {
+  const socket = net.connect(join(home, 'gw', project, GATEWAY_SOCKET_FILE));
+  await new Promise<void>((r, j) => socket.once('connect', () => r()).once('error', j));
+  const tables: GatewayTable[] = [];
+  let buffered = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => {
+    buffered += d;
+    const parts = buffered.split('\n');
+    buffered = parts.pop()!;
+    for (const p of parts) tables.push(JSON.parse(p) as GatewayTable);
+  });
+  return { tables, close: () => socket.destroy() };
+}
+
+const until = async (what: string, fn: () => boolean): Promise<void> => {
+  const deadline = Date.now() + 3000;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+const sharedOf = (engine: FakeEngine): Promise<ContainerInfo[]> => engine.listContainers({ labels: { [SHARED_GATEWAY_LABEL]: true } });
+
+test('two meshed projects join one shared gateway with their own names, make no gateway of their own, and leave it at down', async (t) => {
+  const engine = engineWithImages();
+  const ew = new EastWestRuntime({ home: dir.home, engine, rows: () => [], emit: () => {}, publishMs: 20, shared: true });
+  const abort = new AbortController();
+  t.after(async () => {
+    abort.abort();
+    await ew.close();
+  });
+  let a: DesiredProject | undefined = meshed('sha');
+  const b = meshed('shb');
+  const loopA = loopFor(engine, ew, () => a, abort.signal);
+  const loopB = loopFor(engine, ew, () => b, abort.signal);
+
+  await loopA.reconcileNow();
+  await loopB.reconcileNow();
+  const [shared, ...more] = await sharedOf(engine);
+  assert.ok(shared, 'a shared gateway');
+  assert.equal(more.length, 0, 'only one');
+  assert.equal(shared.name, sharedGatewayName(dir.home));
+  assert.equal(engine.callsOf('createContainer').filter((c) => (c.args[0] as { name: string }).name === shared.name).length, 1, 'created once');
+  for (const p of ['sha', 'shb']) assert.equal(engine.container(gatewayName(p)), undefined, `${p} has no gateway container of its own`);
+  const inspected = await engine.inspectContainer(shared.id);
+  assert.equal(inspected?.state, 'running');
+  assert.deepEqual(
+    inspected?.networks?.map(({ address: _, ...n }) => n),
+    [
+      { name: 'sha_default', aliases: ['api'] },
+      { name: 'shb_default', aliases: ['api'] },
+    ],
+    'on each project network, with that project names only (not on the default bridge)',
+  );
+  const spec = engine.callsOf('createContainer').find((c) => (c.args[0] as { name: string }).name === shared.name)!.args[0] as {
+    env: Record<string, string>;
+    mounts: { source: string; target: string }[];
+  };
+  assert.equal(spec.env['CMESH_GATEWAY_SHARED'], '1');
+  assert.deepEqual(spec.mounts.map((m) => [m.source, m.target]), [[join(dir.home, 'gw'), '/run/cmesh']], 'every project socket directory, mounted whole');
+
+  // Each project's table names the shared gateway's address on that project's network, and only that one.
+  const addressOn = (network: string): string => inspected!.networks!.find((n) => n.name === network)!.address!;
+  const readerA = await tablesOf(dir.home, 'sha');
+  t.after(() => readerA.close());
+  await until('a table naming the shared address', () => readerA.tables.some((x) => x.shared !== undefined));
+  assert.deepEqual(readerA.tables.at(-1)?.shared, { addresses: [addressOn('sha_default')] });
+
+  // Converged: nothing to do on either.
+  assert.equal((await loopA.reconcileNow()).actions, 0);
+  assert.equal((await loopB.reconcileNow()).actions, 0);
+
+  // down of one project: the shared gateway leaves its network only (the network can go), and stays for the other.
+  a = undefined;
+  engine.clearCalls();
+  await loopA.down({ volumes: false, removeOrphans: false });
+  await ew.unpublish('sha');
+  assert.deepEqual(engine.callsOf('disconnectNetwork').map((c) => c.args), [[shared.id, 'sha_default']]);
+  assert.equal(engine.callsOf('removeContainer').filter((c) => c.args[0] === shared.id).length, 0, 'the shared gateway is not the project’s to remove');
+  assert.equal(engine.callsOf('removeContainer').length, 2, 'its two replicas are');
+  assert.equal((await engine.inspectNetwork('sha_default')) ?? 'gone', 'gone');
+  assert.deepEqual((await engine.inspectContainer(shared.id))?.networks?.map((n) => n.name), ['shb_default']);
+
+  // The daemon's close keeps it while a project is on it.
+  await ew.close();
+  assert.equal((await engine.inspectContainer(shared.id))?.state, 'running');
+});
+
+test('a shared gateway no project is on goes with the daemon; one that went away is made again on the next pass', async (t) => {
+  const engine = engineWithImages();
+  const ew = new EastWestRuntime({ home: dir.home, engine, rows: () => [], emit: () => {}, publishMs: 1000, shared: true });
+  const abort = new AbortController();
+  t.after(() => abort.abort());
+  let d: DesiredProject | undefined = meshed('shc');
+  const loop = loopFor(engine, ew, () => d, abort.signal);
+  await loop.reconcileNow();
+  const [first] = await sharedOf(engine);
+  assert.ok(first);
+
+  // Removed by hand: the next pass makes it again and joins it.
+  await engine.removeContainer(first.id, { force: true });
+  await loop.reconcileNow();
+  const [second] = await sharedOf(engine);
+  assert.ok(second && second.id !== first.id, 'made again');
+  assert.deepEqual((await engine.inspectContainer(second.id))?.networks?.map((n) => n.name), ['shc_default']);
+
+  d = undefined;
+  await loop.down({ volumes: false, removeOrphans: false });
+  await ew.unpublish('shc');
+  await ew.close();
+  assert.deepEqual(await sharedOf(engine), [], 'removed with the daemon once no project is on it');
+});
+
+test('a daemon out of shared mode takes its projects off a shared gateway it finds, and makes gateways of their own', async (t) => {
+  const engine = engineWithImages();
+  const abort = new AbortController();
+  t.after(() => abort.abort());
+  const d = meshed('shd');
+  // A shared-mode daemon first…
+  const before = new EastWestRuntime({ home: dir.home, engine, rows: () => [], emit: () => {}, publishMs: 1000, shared: true });
+  await loopFor(engine, before, () => d, abort.signal).reconcileNow();
+  await before.close();
+  const [shared] = await sharedOf(engine);
+  assert.ok(shared, 'kept: a project is on it');
+
+  // …then one without: the project gets its own gateway, and leaves the shared one once its replicas are done.
+  const after = new EastWestRuntime({ home: dir.home, engine, rows: () => [], emit: () => {}, publishMs: 1000 });
+  t.after(() => after.close());
+  engine.clearCalls();
+  const loop = loopFor(engine, after, () => d, abort.signal);
+  await loop.reconcileNow();
+  assert.ok(engine.container(gatewayName('shd')), 'a gateway of its own');
+  assert.deepEqual(engine.callsOf('disconnectNetwork').map((c) => c.args), [[shared.id, 'shd_default']]);
+  assert.equal((await loop.reconcileNow()).actions, 0, 'converged');
+  await after.close();
+  assert.deepEqual(await sharedOf(engine), [], 'no project on it: removed with the daemon');
+});
