@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ReplicaStatus } from '../../daemon/api/control.ts';
-import { cleanupCmeshProjects } from './cmesh-project-cleanup.ts';
+import { cleanupCmeshProjects, cleanupSharedGateway } from './cmesh-project-cleanup.ts';
 import { cleanup, ROOT, run } from './docker.ts';
 
 export interface CliResult {
@@ -119,7 +119,8 @@ export async function newCmeshCli(extraEnv: NodeJS.ProcessEnv = {}): Promise<Cme
       await cmesh(['down', '-v', '--remove-orphans'], 60_000).catch(() => undefined);
       await cmesh(['daemon', 'stop'], 30_000).catch(() => undefined);
       await killDaemon().catch(() => undefined);
-      // What cmesh made with only its own labels (gateway, networks, volumes); a leftover is said, never thrown.
+      // What cmesh made with only its own labels (gateways, networks, volumes); a leftover is said, never thrown.
+      await cleanupSharedGateway(home).catch((e: unknown) => process.stderr.write(`teardown of ${home}'s shared gateway: ${(e as Error).message}\n`));
       await cleanupCmeshProjects([project]).catch((e: unknown) => process.stderr.write(`teardown of ${project}: ${(e as Error).message}\n`));
       await cleanup(runId).catch(() => undefined);
       await rm(work, { recursive: true, force: true });
