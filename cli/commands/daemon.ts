@@ -77,6 +77,11 @@ export function register(program: Command, ctx: CliContext): void {
       while (Date.now() < deadline && (await socketExists(client.home.socket))) {
         await new Promise((r) => setTimeout(r, 20));
       }
+      // …and its process gone: it closes its own work after the socket (the mesh, an unused shared gateway), and
+      // whatever runs next (a new daemon, a test's cleanup) must find that done.
+      while (Date.now() < deadline && processAlive(info.pid)) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       if (await client.probe().catch(() => undefined)) {
         throw new CmeshError('CMESH_E_DAEMON_UNAVAILABLE', `the daemon (pid ${info.pid}) did not stop within ${STOP_TIMEOUT_MS / 1000} s`, {
           hint: `see ${client.home.logFile}; \`kill ${info.pid}\` stops it by force`,
@@ -164,4 +169,14 @@ async function socketExists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** Whether a process of this pid exists (signal 0 checks without sending; EPERM: it exists, not ours). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
