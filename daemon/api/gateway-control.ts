@@ -101,6 +101,13 @@ export const gatewayTableSchema = z.object({
   drain: z.optional(z.array(shortId)),
   /** Of those, the ones drained: their listeners close (in-flight work finishes), before they leave the networks. */
   retire: z.optional(z.array(shortId)),
+  /**
+   * This project's gateway-0 services are served by the daemon's shared gateway (one container per daemon, kept
+   * running and connected to each meshed project's networks), on these addresses: the shared container's addresses on
+   * the project's networks. Its worker binds each port there only, so projects on one port do not collide. A table
+   * without it (or with no address) takes the project off the shared gateway. A project's own gateway ignores it.
+   */
+  shared: z.optional(z.object({ addresses: z.array(z.union([z.ipv4(), z.ipv6()])) })),
   services: z.array(serviceSchema),
 });
 

@@ -115,7 +115,8 @@ export class Gateway {
   /** The addresses to bind from now on: listeners open on new ones (once not held) and close on those left out. */
   setHosts(hosts: readonly string[]): Promise<void> {
     this.#hosts = [...new Set(hosts)];
-    return this.#kick(false);
+    // Before a first table there is nothing to bind: apply() binds on these.
+    return this.#table ? this.#kick(false) : Promise.resolve();
   }
 
   get hosts(): readonly string[] {

@@ -68,8 +68,8 @@ export class HostListeners {
   }
 
   async #syncHost(host: string, byPort: Map<number, PortUser[]>, o: ListenerSync): Promise<void> {
-    let bound = this.#byHost.get(host);
-    if (!bound) this.#byHost.set(host, (bound = new Map()));
+    const bound = this.#byHost.get(host) ?? new Map<number, Bound>();
+    this.#byHost.set(host, bound);
     const where = (port: number): string => (o.named ? `${host}:${port}` : `port ${port}`);
     for (const [port, b] of bound) {
       const want = byPort.get(port);
