@@ -58,7 +58,10 @@ test('two projects on one port, each on its own address: a call reaches that pro
   const f = fixture(t, await freePort());
   const a = await f.daemon('a').listen();
   const b = await f.daemon('b').listen();
-  a.send(sharedTable('a', [await replicaService('web', f.port, '127.0.0.21', f.closers)], ['127.0.0.2']));
+  // A service placed on another gateway of the project (a TCP port collision) is not the shared gateway's.
+  const other = await freePort();
+  const db = { ...(await replicaService('db', other, '127.0.0.22', f.closers)), gateway: 1 };
+  a.send(sharedTable('a', [await replicaService('web', f.port, '127.0.0.21', f.closers), db], ['127.0.0.2']));
   b.send(sharedTable('b', [await replicaService('web', f.port, '127.0.0.31', f.closers)], ['127.0.0.3']));
   f.start();
   await becomes('a on its address', '200 web@127.0.0.21', () => call('127.0.0.2', f.port));
@@ -71,13 +74,17 @@ test('two projects on one port, each on its own address: a call reaches that pro
   assert.equal(ra.host, HOST);
   assert.equal(ra.gateway, undefined);
   assert.deepEqual(ra.services.map((s) => s.service), ['web']);
+  assert.deepEqual(ra.serving, ['web']);
+  assert.equal(await call('127.0.0.2', other), 'ECONNREFUSED');
   const rb = await b.report('b serving web', (s) => s.serving?.includes('web') === true);
   assert.equal(rb.project, 'b');
 });
 
 test('discovery: a socket made after start is found by the watch; a project whose directory goes is dropped', async (t) => {
   const f = fixture(t, await freePort());
-  // No rescan within the test: the directory watches must find both changes.
+  // A directory there at start with no socket yet (the daemon made it, then listens): not a project until it does.
+  const d = f.daemon('d');
+  // No rescan within the test: the directory watches must find every change.
   const shared = f.start({ rescanMs: 60_000 });
   await shared.ready;
   assert.deepEqual(shared.projects(), []);
@@ -86,9 +93,15 @@ test('discovery: a socket made after start is found by the watch; a project whos
   c.send(sharedTable('c', [await replicaService('web', f.port, '127.0.0.41', f.closers)], ['127.0.0.4']));
   await becomes('c served', '200 web@127.0.0.41', () => call('127.0.0.4', f.port));
   assert.deepEqual(shared.projects(), ['c']);
+  await d.listen();
+  d.send(sharedTable('d', [await replicaService('web', f.port, '127.0.0.42', f.closers)], ['127.0.0.17']));
+  await becomes('d served', '200 web@127.0.0.42', () => call('127.0.0.17', f.port));
+  await d.close();
+  rmSync(join(f.root, 'd'), { recursive: true });
   await c.close();
   rmSync(join(f.root, 'c'), { recursive: true });
   await becomes('c closed', 'ECONNREFUSED', () => call('127.0.0.4', f.port));
+  await becomes('d closed', 'ECONNREFUSED', () => call('127.0.0.17', f.port));
   assert.deepEqual(shared.projects(), []);
 });
 
