@@ -154,7 +154,8 @@ export class Gateway {
   async retire(): Promise<void> {
     this.#retired = true;
     // Under the supervisor: its copies of the sockets go first, so this worker's close below really closes them.
-    await releaseShared(this.#bound.ports());
+    // Bound on a list of addresses (the shared gateway): only those, other projects share its ports on theirs.
+    await releaseShared(this.#bound.ports(), this.#o.hosts === undefined ? undefined : this.#bound.hosts());
     await Promise.all(this.#bound.all().map((b) => stopAccepting(b.server)));
     await new Promise((resolve) => setTimeout(resolve, RETIRE_SETTLE_MS));
     await this.close();

@@ -27,6 +27,11 @@ export class HostListeners {
     return [...this.#byHost.values()].flatMap((ports) => [...ports.values()]);
   }
 
+  /** The addresses with a listener bound. */
+  hosts(): string[] {
+    return [...this.#byHost].filter(([, ports]) => ports.size > 0).map(([host]) => host);
+  }
+
   /** Every port bound on some host, once. */
   ports(): number[] {
     return [...new Set([...this.#byHost.values()].flatMap((ports) => [...ports.keys()]))];
