@@ -1,5 +1,6 @@
 // Entry point of the east-west gateway container (bundled by the daemon into its image): the control channel on
-// /run/cmesh, the data path on every meshed port. It holds no state of its own beyond the last table.
+// /run/cmesh, the data path on every meshed port. It holds no state of its own beyond the last table. The daemon's
+// shared gateway container (CMESH_GATEWAY_SHARED=1) runs shared-gateway.ts instead: many projects, one socket each.
 
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';

@@ -165,7 +165,7 @@ export function startSharedGateway(o: SharedGatewayOptions): SharedGateway {
         log(`${p.name}: off the shared gateway: closing its listeners`);
         p.served = false;
         // Its pools go too (their probes would double its own gateway's); a last report says it serves nothing here.
-        void Promise.all([gw.setHosts([]), gw.apply({ ...all, services: [] })]).then(() => report(p));
+        void Promise.all([gw.apply({ ...all, services: [] }), gw.setHosts([])]).then(() => report(p));
       }
       settle(p);
       return;
@@ -176,7 +176,8 @@ export function startSharedGateway(o: SharedGatewayOptions): SharedGateway {
     p.served = true;
     drainAndRetire(p, gw, all);
     const table = { ...all, services: all.services.filter((s) => (s.gateway ?? 0) === 0) };
-    void Promise.all([gw.setHosts(addresses), gw.apply(table)])
+    // The table first: its sync binds on the addresses set right after (read when it reaches the listeners).
+    void Promise.all([gw.apply(table), gw.setHosts(addresses)])
       // Report at once: the daemon waits for the gateway to see a drain before it stops a replica.
       .then(() => report(p))
       .then(async () => {
