@@ -119,10 +119,6 @@ export class Gateway {
     return this.#table ? this.#kick(false) : Promise.resolve();
   }
 
-  get hosts(): readonly string[] {
-    return this.#hosts;
-  }
-
   /**
    * From now on every HTTP answer, on every listener (and any bound later), carries `Connection: close`: keep-alive
    * callers leave for the successor on their own instead of racing a closed idle socket. TCP connections are untouched.
