@@ -102,10 +102,12 @@ export const gatewayTableSchema = z.object({
   /** Of those, the ones drained: their listeners close (in-flight work finishes), before they leave the networks. */
   retire: z.optional(z.array(shortId)),
   /**
-   * The project's first gateway's services (index 0) are served by the daemon's shared gateway container, on these
-   * addresses (its own on the project's networks). A per-project gateway ignores it.
+   * This project's gateway-0 services are served by the daemon's shared gateway (one container per daemon, kept
+   * running and connected to each meshed project's networks), on these addresses: the shared container's addresses on
+   * the project's networks. Its worker binds each port there only, so projects on one port do not collide. A table
+   * without it (or with no address) takes the project off the shared gateway. A project's own gateway ignores it.
    */
-  shared: z.optional(z.object({ addresses: z.array(z.string().check(z.regex(/^[0-9a-fA-F.:]+$/))) })),
+  shared: z.optional(z.object({ addresses: z.array(z.union([z.ipv4(), z.ipv6()])) })),
   services: z.array(serviceSchema),
 });
 

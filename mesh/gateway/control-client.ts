@@ -9,6 +9,8 @@ export interface ControlClientOptions {
   onTable: (table: GatewayTable) => void;
   /** Called on every (re)connection and disconnection, for the log. */
   onState?: (connected: boolean, reason?: string) => void;
+  /** Called when an attempt fails before it connects (nothing listens there): retries go on all the same. */
+  onConnectFailed?: (reason: string) => void;
   signal: AbortSignal;
   /** Pause between connection attempts (default 250 ms: a restarted daemon is found again within that). */
   retryMs?: number;
@@ -63,11 +65,15 @@ export class ControlClient {
         nl = buffered.indexOf('\n');
       }
     });
-    socket.on('error', () => undefined);
+    let failure = 'closed';
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      failure = err.code ?? err.message;
+    });
     socket.on('close', () => {
       this.#o.signal.removeEventListener('abort', onAbort);
       if (this.#socket === socket) this.#socket = undefined;
       if (opened) this.#o.onState?.(false, 'daemon connection closed; serving the last table');
+      else if (!this.#o.signal.aborted) this.#o.onConnectFailed?.(failure);
       if (this.#o.signal.aborted) return;
       setTimeout(() => this.#connect(), this.#o.retryMs ?? 250).unref();
     });

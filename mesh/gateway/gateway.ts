@@ -10,8 +10,9 @@ import type { AccessLogEntry, RequestCounter } from '../proxy/index.ts';
 import { Registry } from '../registry.ts';
 import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { GatewayPolicies } from './gateway-policy.ts';
-import { type Bound, drainListeners, fingerprint, stopAccepting, undrainListeners } from './bound-port.ts';
-import { type BindContext, bindPort, type PortUser } from './bind-port.ts';
+import { drainListeners, stopAccepting, undrainListeners } from './bound-port.ts';
+import type { BindContext } from './bind-port.ts';
+import { HostListeners } from './host-listeners.ts';
 import { DrainReports, drainingInFlight, tableDrains } from './drain-reports.ts';
 import { ReplicaAddresses } from './replica-addresses.ts';
 import { RequestCounts } from './request-counts.ts';
@@ -20,6 +21,11 @@ import { releaseShared } from './shared-sockets.ts';
 export interface GatewayOptions {
   /** Address the listeners bind (the container's every interface). */
   host?: string;
+  /**
+   * Addresses the listeners bind, each port on each of them (the shared gateway: its addresses on the project's
+   * networks); setHosts() changes them while it runs. Instead of `host`.
+   */
+  hosts?: readonly string[];
   /** Resolves a replica's container to an address; default Docker DNS by short container id. */
   resolve?: (container: string) => Promise<string>;
   log?: (line: string) => void;
@@ -50,7 +56,8 @@ export class Gateway {
   readonly #o: GatewayOptions;
   #table: GatewayTable | undefined;
   readonly #addresses: ReplicaAddresses;
-  readonly #bound = new Map<number, Bound>();
+  readonly #bound = new HostListeners();
+  #hosts: readonly string[];
   readonly #warnings = new Map<string, string>();
   readonly #requests = new RequestCounts();
   #syncing: Promise<void> | undefined;
@@ -69,6 +76,7 @@ export class Gateway {
   constructor(options: GatewayOptions) {
     this.#o = options;
     this.#holding = options.holdListeners === true;
+    this.#hosts = options.hosts ?? [options.host ?? '0.0.0.0'];
     this.#addresses = new ReplicaAddresses(options.resolve, this.#warnings);
     // Container addresses on the project network are the upstreams (never loopback).
     this.registry = new Registry({ upstreamHost: (ep) => ep.host });
@@ -104,13 +112,20 @@ export class Gateway {
     return this.#kick(false);
   }
 
+  /** The addresses to bind from now on: listeners open on new ones (once not held) and close on those left out. */
+  setHosts(hosts: readonly string[]): Promise<void> {
+    this.#hosts = [...new Set(hosts)];
+    // Before a first table there is nothing to bind: apply() binds on these.
+    return this.#table ? this.#kick(false) : Promise.resolve();
+  }
+
   /**
    * From now on every HTTP answer, on every listener (and any bound later), carries `Connection: close`: keep-alive
    * callers leave for the successor on their own instead of racing a closed idle socket. TCP connections are untouched.
    */
   startDraining(): void {
     this.#draining = true;
-    for (const b of this.#bound.values()) drainListeners(b);
+    for (const b of this.#bound.all()) drainListeners(b);
     this.#drainReports?.update();
   }
 
@@ -120,7 +135,7 @@ export class Gateway {
    */
   stopDraining(): void {
     this.#draining = false;
-    for (const b of this.#bound.values()) undrainListeners(b);
+    for (const b of this.#bound.all()) undrainListeners(b);
   }
 
   get draining(): boolean {
@@ -135,8 +150,9 @@ export class Gateway {
   async retire(): Promise<void> {
     this.#retired = true;
     // Under the supervisor: its copies of the sockets go first, so this worker's close below really closes them.
-    await releaseShared([...this.#bound.keys()]);
-    await Promise.all([...this.#bound.values()].map((b) => stopAccepting(b.server)));
+    // Bound on a list of addresses (the shared gateway): only those, other projects share its ports on theirs.
+    await releaseShared(this.#bound.ports(), this.#o.hosts === undefined ? undefined : this.#bound.hosts());
+    await Promise.all(this.#bound.all().map((b) => stopAccepting(b.server)));
     await new Promise((resolve) => setTimeout(resolve, RETIRE_SETTLE_MS));
     await this.close();
     if (this.#retired) this.#closedForGood = true;
@@ -175,10 +191,13 @@ export class Gateway {
     return [...this.#warnings.values()];
   }
 
-  /** Services of the table with a listener bound for each of their ports: callers by name are answered (readiness). */
+  /**
+   * Services of the table with a listener bound for each of their ports on every host: callers by name are answered
+   * (readiness), whichever of the addresses they were given.
+   */
   serving(): string[] {
     const all = this.#table?.services ?? [];
-    return all.filter((s) => s.ports.every((p) => this.#bound.get(p.port)?.listeners.has(s.name))).map((s) => s.name);
+    return all.filter((s) => s.ports.every((p) => this.#bound.servedEverywhere(this.#hosts, p.port, s.name))).map((s) => s.name);
   }
 
   /** Cumulative request counts since this gateway started (the daemon turns them into Prometheus counters). */
@@ -204,8 +223,7 @@ export class Gateway {
   /** Closes every listener. Idempotent: the signal's abort and the owner may both call it, even at once. */
   async close(): Promise<void> {
     // Taken out before the awaits: a second close() meanwhile finds nothing left to close twice.
-    const all = [...this.#bound.values()];
-    this.#bound.clear();
+    const all = this.#bound.takeAll();
     await Promise.all(all.map((b) => b.close()));
   }
 
@@ -237,7 +255,7 @@ export class Gateway {
     for (const pool of this.registry.list(project)) {
       if (names.has(pool.service)) continue;
       // A listener kept for the services left on its port still routes this name: empty the pool, keep it for a return.
-      if ([...this.#bound.values()].some((b) => b.listeners.has(pool.service))) for (const id of pool.replicaIds()) pool.remove(id);
+      if (this.#bound.routes(pool.service)) for (const id of pool.replicaIds()) pool.remove(id);
       else this.registry.removeService(project, pool.service);
     }
     // Before the listeners: a listener bound now starts with its service's policy.
@@ -266,16 +284,16 @@ export class Gateway {
     for (const id of pool.replicaIds()) {
       if (keep.has(id)) continue;
       pool.remove(id);
-      for (const b of this.#bound.values()) {
+      for (const b of this.#bound.all()) {
         const proxy = b.listeners.get(svc.name)?.proxy;
         if (proxy?.kind === 'http') void proxy.closeUpstream(id);
       }
     }
   }
 
-  #bindContext(project: string): BindContext {
+  #bindContext(host: string, project: string): BindContext {
     return {
-      host: this.#o.host ?? '0.0.0.0',
+      host,
       project,
       registry: this.registry,
       policies: this.policies,
@@ -288,36 +306,14 @@ export class Gateway {
   async #syncListeners(table: GatewayTable): Promise<void> {
     // Aborted: closed for good, like a retired one (close() ran on the abort).
     if (this.#retired || this.#holding || this.#o.signal.aborted) return;
-    const byPort = new Map<number, PortUser[]>();
-    for (const svc of table.services) for (const p of svc.ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), { svc, protocol: p.protocol }]);
-    for (const [port, b] of this.#bound) {
-      const want = byPort.get(port);
-      // The same services or fewer (one left) keep the listener: re-binding would refuse connections. Changed names
-      // are taken in place (a gateway replaced for them gets the new table first): a shared port's dispatcher renames.
-      if (want?.every((u) => b.users.includes(fingerprint(u)))) {
-        b.rename?.(want.map((u) => u.svc));
-        continue;
-      }
-      // Connections to the port are refused until it is bound again: say why, it is visible to callers.
-      this.#o.log?.(`re-binding port ${port}: ${want ? `its services changed (${want.map(fingerprint).filter((f) => !b.users.includes(f)).join(' ')})` : 'no service on it'}`);
-      this.#bound.delete(port);
-      await b.close();
-    }
-    for (const [port, users] of byPort) {
-      if (this.#bound.has(port)) continue;
-      try {
-        const bound = await bindPort(this.#bindContext(table.project), port, users);
-        // Aborted while it bound: the abort's close() did not see it.
-        if (this.#o.signal.aborted) {
-          await bound.close();
-          return;
-        }
-        if (this.#draining) drainListeners(bound);
-        this.#bound.set(port, bound);
-        this.#warnings.delete(`port ${port}`);
-      } catch (err) {
-        this.#warnings.set(`port ${port}`, `cannot listen on port ${port}: ${(err as Error).message}`);
-      }
-    }
+    await this.#bound.sync(table, {
+      hosts: this.#hosts,
+      context: (host) => this.#bindContext(host, table.project),
+      draining: this.#draining,
+      aborted: () => this.#o.signal.aborted,
+      log: this.#o.log,
+      warnings: this.#warnings,
+      named: this.#o.hosts !== undefined,
+    });
   }
 }

@@ -1,40 +1,23 @@
 // Entry point of the east-west gateway container (bundled by the daemon into its image): the control channel on
-// /run/cmesh, the data path on every meshed port. It holds no state of its own beyond the last table.
+// /run/cmesh, the data path on every meshed port. It holds no state of its own beyond the last table. The daemon's
+// shared gateway container (CMESH_GATEWAY_SHARED=1) runs shared-gateway.ts instead: many projects, one socket each.
 
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE, GATEWAY_WORKER_POINTER } from '../../daemon/api/east-west.ts';
+import { GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE } from '../../daemon/api/east-west.ts';
 import { GATEWAY_PROTOCOL_VERSION } from '../../daemon/api/gateway-control.ts';
 import { ControlClient } from './control-client.ts';
 import { Gateway } from './gateway.ts';
+import { runSharedGateway, sharedMode } from './shared-gateway.ts';
 import { DRAIN, READY, UPGRADE } from './supervisor.ts';
 import { nodeDescription } from './supervisor-runtime.ts';
 import { warmedUp } from './warm-up.ts';
+import { pointedAt } from './worker-pointer.ts';
 
 const STATS_MS = 1000;
 
 function log(line: string): void {
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
-}
-
-/**
- * What the daemon wants `worker` run with: worker.json's runtime (a node binary) and supervisor module when it points at
- * that very bundle (the daemon writes it before any table names the bundle); none: the supervisor keeps the current
- * worker's node, and itself.
- */
-function pointedAt(dir: string, worker: string): { runtime?: string; supervisor?: string } {
-  try {
-    const pointer = JSON.parse(readFileSync(join(dir, GATEWAY_WORKER_POINTER), 'utf8')) as { file?: unknown; runtime?: unknown; supervisor?: unknown };
-    if (pointer.file !== worker) return {};
-    const inDir = (name: unknown): name is string => typeof name === 'string' && basename(name) === name;
-    return {
-      ...(inDir(pointer.runtime) ? { runtime: join(dir, pointer.runtime) } : {}),
-      ...(inDir(pointer.supervisor) ? { supervisor: join(dir, pointer.supervisor) } : {}),
-    };
-  } catch {
-    return {};
-  }
 }
 
 export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortController {
@@ -142,7 +125,8 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
   return abort;
 }
 
-const abort = runGateway();
+// The daemon's one shared gateway container serves many projects (shared-gateway.ts); a project's own serves one.
+const abort = sharedMode(process.env) ? runSharedGateway(process.env) : runGateway();
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     abort.abort();

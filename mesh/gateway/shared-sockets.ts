@@ -8,28 +8,36 @@
 
 import cluster from 'node:cluster';
 
-/** Worker → primary: close your copies of these ports' listening sockets (`ports`), answer RELEASED with `id`. */
+/**
+ * Worker → primary: close your copies of these ports' listening sockets (`ports`; with `hosts`, only those bound on one of
+ * these addresses), answer RELEASED with `id`.
+ */
 export const RELEASE = 'cmesh-gateway-release';
 export const RELEASED = 'cmesh-gateway-released';
 
 /** An older supervisor does not answer: the worker closes after this anyway (the socket then closes as it used to). */
 const RELEASE_WAIT_MS = 500;
 
-type Handle = { constructor: { name: string }; getsockname?: (out: { port?: number }) => number; close?: () => void };
+export type Handle = { constructor: { name: string }; getsockname?: (out: { port?: number; address?: string }) => number; close?: () => void };
+
+const activeHandles = (): Handle[] => (process as unknown as { _getActiveHandles?: () => Handle[] })._getActiveHandles?.() ?? [];
 
 /**
  * In the primary: closes its copies of the listening TCP sockets on `ports` (the workers' copies keep them open).
  * cluster keeps those handles to itself; the process's active handles are the one way to reach them. cluster closes
- * each again once its last worker lets go, which is a no-op on a closed handle. Returns how many were closed.
+ * each again once its last worker lets go, which is a no-op on a closed handle. With `hosts`, only the sockets bound on
+ * one of them: the shared gateway binds one port on many projects' addresses, and one project retiring must not close
+ * the others' copies. Returns how many were closed.
  */
-export function closePrimaryCopies(ports: readonly number[]): number {
+export function closePrimaryCopies(ports: readonly number[], hosts?: readonly string[], active: readonly Handle[] = activeHandles()): number {
   const wanted = new Set(ports);
-  const active = (process as unknown as { _getActiveHandles?: () => Handle[] })._getActiveHandles?.() ?? [];
+  const on = hosts && new Set(hosts);
   let closed = 0;
   for (const h of active) {
     if (h.constructor.name !== 'TCP' || typeof h.getsockname !== 'function' || typeof h.close !== 'function') continue;
-    const out: { port?: number } = {};
+    const out: { port?: number; address?: string } = {};
     if (h.getsockname(out) !== 0 || out.port === undefined || !wanted.has(out.port)) continue;
+    if (on && (out.address === undefined || !on.has(out.address))) continue;
     h.close();
     closed++;
   }
@@ -38,8 +46,11 @@ export function closePrimaryCopies(ports: readonly number[]): number {
 
 let requests = 0;
 
-/** In a cluster worker: asks the primary to drop its copies of `ports` and waits for it (bounded). Elsewhere: nothing. */
-export function releaseShared(ports: readonly number[]): Promise<void> {
+/**
+ * In a cluster worker: asks the primary to drop its copies of `ports` (on `hosts` only, when given) and waits for it
+ * (bounded). Elsewhere: nothing. A supervisor older than `hosts` drops every copy of those ports.
+ */
+export function releaseShared(ports: readonly number[], hosts?: readonly string[]): Promise<void> {
   if (!cluster.isWorker || !process.send || ports.length === 0) return Promise.resolve();
   const id = ++requests;
   return new Promise((resolve) => {
@@ -53,6 +64,6 @@ export function releaseShared(ports: readonly number[]): Promise<void> {
     };
     const timer = setTimeout(done, RELEASE_WAIT_MS);
     process.on('message', onMessage);
-    process.send!({ type: RELEASE, id, ports });
+    process.send!({ type: RELEASE, id, ports, ...(hosts ? { hosts } : {}) });
   });
 }

@@ -73,7 +73,7 @@ export interface Supervisor {
   handOff(): SupervisorState;
 }
 
-type Message = { type?: unknown; file?: unknown; runtime?: unknown; supervisor?: unknown; id?: unknown; ports?: unknown };
+type Message = { type?: unknown; file?: unknown; runtime?: unknown; supervisor?: unknown; id?: unknown; ports?: unknown; hosts?: unknown };
 
 /**
  * Runs in the primary. Workers share the primary's listening handles (SCHED_NONE: each worker accepts on the same
@@ -192,7 +192,11 @@ export function runSupervisor(o: SupervisorOptions): Supervisor {
   const onMessage = (worker: Worker, m: Message): void => {
     // A retiring worker's close must be its sockets' last (shared-sockets.ts): this process lets go of its copies first.
     if (m?.type === RELEASE && Array.isArray(m.ports)) {
-      const closed = closePrimaryCopies(m.ports.filter((p): p is number => Number.isInteger(p)));
+      const hosts = Array.isArray(m.hosts) ? m.hosts.filter((h): h is string => typeof h === 'string') : undefined;
+      const closed = closePrimaryCopies(
+        m.ports.filter((p): p is number => Number.isInteger(p)),
+        hosts,
+      );
       log(`supervisor: closed its copy of ${closed} listening socket(s) for a retiring worker`);
       worker.send({ type: RELEASED, id: m.id });
       return;
