@@ -192,3 +192,34 @@ test('a daemon out of shared mode takes its projects off a shared gateway it fin
   await after.close();
   assert.deepEqual(await sharedOf(engine), [], 'no project on it: removed with the daemon');
 });
+
+test('names changed on the shared gateway move to a gateway of the project’s own, which the project then keeps', async (t) => {
+  const engine = engineWithImages();
+  const ew = new EastWestRuntime({ home: dir.home, engine, rows: () => [], emit: () => {}, publishMs: 1000, shared: true });
+  const abort = new AbortController();
+  t.after(async () => {
+    abort.abort();
+    await ew.close();
+  });
+  let d = meshed('she');
+  const loop = loopFor(engine, ew, () => d, abort.signal);
+  await loop.reconcileNow();
+  const [shared] = await sharedOf(engine);
+  assert.ok(shared);
+
+  // An alias more for api: the engine cannot change the shared endpoint's names, so the project's own gateway takes
+  // them (made before, the shared one leaves after), instead of a leave and a join that would refuse callers between.
+  const api = d.project.services['api']!;
+  d = desired(project('she', [{ ...api, networks: { default: { aliases: ['api.alias'] } } }], { eastWest: true }), { generation: 2 });
+  engine.clearCalls();
+  await loop.reconcileNow();
+  const own = engine.container(gatewayName('she'));
+  assert.ok(own, 'a gateway of its own');
+  assert.deepEqual((await engine.inspectContainer(own.id))?.networks?.map(({ address: _, ...n }) => n), [{ name: 'she_default', aliases: ['api', 'api.alias'] }]);
+  assert.deepEqual(engine.callsOf('disconnectNetwork').map((c) => c.args), [[shared.id, 'she_default']]);
+  assert.deepEqual(engine.callsOf('connectNetwork').map((c) => c.args), [], 'the shared one is not joined again');
+  const order = engine.calls.map((c) => c.method).filter((m) => m === 'createContainer' || m === 'disconnectNetwork');
+  assert.deepEqual(order, ['createContainer', 'disconnectNetwork'], 'made before the shared one leaves');
+  // Kept: a project with a first gateway of its own does not go back to the shared one.
+  assert.equal((await loop.reconcileNow()).actions, 0);
+});

@@ -82,6 +82,8 @@ export class EastWestRuntime {
   readonly #drains = new GatewayDrains();
   /** The daemon's shared gateway: made and joined in shared mode, and left by projects in any mode once seen. */
   readonly #shared: SharedGateway;
+  /** The worker installed at the root for the shared gateway (#rootWorker). */
+  #atRoot: Promise<string> | undefined;
 
   constructor(options: EastWestOptions) {
     this.#o = options;
@@ -109,18 +111,19 @@ export class EastWestRuntime {
       const [image, worker, socketDir] = await Promise.all([this.#images.get(), this.#worker(), this.hub.open(project)]);
       // The host's node for the workers, unless the image's node is not the host's (CMESH_GATEWAY_BASE_IMAGE).
       const runtime = image.hostNode ? await this.#runtime() : undefined;
-      // The shared gateway's worker sits at the root (once a daemon); a project with more gateways has its own too.
-      const dirs = [...(this.#shared.on ? [this.hub.root] : []), ...(!this.#shared.on || eastWestPlan(desired.project).gateways > 1 ? [socketDir] : [])];
-      const installed = await Promise.all(dirs.map((dir) => this.#install(dir, worker, runtime)));
-      // Before the gateway exists (its supervisor starts what the pointer names) and before the table names it.
-      this.#workers.set(project, installed[0]!);
+      // Before the gateway exists (its supervisor starts what the pointer names) and before the table names it. The
+      // shared gateway's worker sits at the root, installed once a daemon; a project's own gateway directory gets one
+      // only when one of its own is made (the same bundle: the table names one worker for both).
+      const own = () => this.#install(socketDir, worker, runtime);
+      this.#workers.set(project, this.#shared.on ? await this.#rootWorker(worker, runtime) : await own());
       this.#desired.set(project, desired);
       this.#place(project);
       this.#publish(project);
       this.#withGateway.add(project);
       const rollout = this.#drains.hooks(project, { reportOf: (host) => this.hub.reportOf(project, host), publish: () => this.#publish(project) });
       const shared = this.#shared.on ? { shared: this.#sharedContext(project, image) } : {};
-      return { image: image.tag, identity: image.identity, socketDir, imageReady: this.#ready(project, image), rollout, ...shared };
+      const own$ = this.#shared.on ? { beforeCreate: async () => void (await own()) } : {};
+      return { image: image.tag, identity: image.identity, socketDir, imageReady: this.#ready(project, image), rollout, ...shared, ...own$ };
     } catch (err) {
       this.#withGateway.delete(project);
       this.#report(project, err);
@@ -233,6 +236,15 @@ export class EastWestRuntime {
       this.#publish(project);
     };
     return { name: this.#shared.name, ready, joined };
+  }
+
+  /** The worker at the root, for the shared gateway: once a daemon (its bundle and node cannot change under it). */
+  #rootWorker(worker: WorkerBundle, runtime: GatewayRuntime | undefined): Promise<string> {
+    this.#atRoot ??= this.#install(this.hub.root, worker, runtime).catch((err: unknown) => {
+      this.#atRoot = undefined;
+      throw err;
+    });
+    return this.#atRoot;
   }
 
   /** The worker bundle (and the host's node) in one gateway directory; what the table names. */

@@ -29,6 +29,8 @@ export interface ExecuteOptions {
   nameReady?: NameReady;
   /** East-west: settles once the gateway's image exists (a first use builds it); only gateway creates wait for it. */
   gatewayImage?: Promise<void>;
+  /** East-west: what a gateway create needs first beyond the image (GatewayContext.beforeCreate). */
+  beforeGatewayCreate?: () => Promise<void>;
   /**
    * East-west: the daemon's shared gateway. Its joins (`connect` with `shared`) wait until `ready` gives its id, and
    * `joined` follows each, so the project's table names its new address before any gate waits for it to answer.
@@ -134,6 +136,7 @@ export async function execute(
         try {
           // Outside a slot: a build of seconds must not hold one. A recreate waits too, before it removes the old one.
           if (options.gatewayImage && needsGatewayImage(action)) await abortable(options.gatewayImage, signal);
+          if (options.beforeGatewayCreate && needsGatewayImage(action)) await abortable(options.beforeGatewayCreate(), signal);
           // The shared gateway may still be on its way (a daemon's first east-west up makes it): joined once it runs.
           const shared = action.kind === 'connect' && action.shared ? options.sharedGateway : undefined;
           const id = shared ? await abortable(shared.ready, signal) : undefined;

@@ -256,6 +256,7 @@ export class ProjectReconciler {
       ...(this.#o.nameReady ? { nameReady: this.#o.nameReady } : {}),
       ...(gatewayImage ? { gatewayImage } : {}),
       ...(gateway?.shared ? { sharedGateway: gateway.shared } : {}),
+      ...(gateway?.beforeCreate ? { beforeGatewayCreate: gateway.beforeCreate } : {}),
       ...(gateway?.rollout ? { gatewayRollout: gateway.rollout } : {}),
       onRolledBack: (service, specHash) => this.#failedRollouts.set(service, { specHash, generation: p.generation }),
     });

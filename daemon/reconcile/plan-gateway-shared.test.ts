@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ContainerInfo } from '../api/engine.ts';
-import { planSharedGateway } from './plan-gateway-shared.ts';
+import { planSharedGateway, sharedRenamed } from './plan-gateway-shared.ts';
 import type { Action } from './plan-types.ts';
 
 const NAME = 'cmesh-gateway-0123456789ab';
@@ -35,16 +35,19 @@ test('on the network with the same names: nothing; other projects’ networks ar
   assert.deepEqual([out.before, out.concurrent, out.after], [[], [], []]);
 });
 
-test('other names on a network: left and joined again; a network it should not be on: left after the replicas', () => {
+test('other names on a network: renamed (the project takes them over itself); a network it should not be on: left after', () => {
   const on = shared([
     { name: 'p_default', aliases: ['api'] },
     { name: 'p_back', aliases: ['api.back'] },
-    { name: 'q_default', aliases: ['api'] },
+    { name: 'q_default', aliases: ['web'] },
   ]);
-  const out = planSharedGateway(mine, NAME, on, [{ name: 'p_default', aliases: ['api', 'api.alias'] }], true);
-  assert.deepEqual(brief(out.before), ['disconnect p_default', 'connect ffff p_default api,api.alias']);
+  assert.equal(sharedRenamed(mine, on, [{ name: 'p_default', aliases: ['api', 'api.alias'] }]), true);
+  assert.equal(sharedRenamed(mine, on, [{ name: 'p_default', aliases: ['api'] }]), false);
+  assert.equal(sharedRenamed(mine, on, [{ name: 'p_new', aliases: ['api'] }]), false, 'a network it is not on yet is a join');
+  assert.equal(sharedRenamed(new Set(['q_default']), on, [{ name: 'q_default', aliases: ['web'] }]), false);
+  const out = planSharedGateway(mine, NAME, on, [{ name: 'p_default', aliases: ['api'] }], true);
   assert.deepEqual(brief(out.after), ['disconnect p_back']);
-  assert.deepEqual(out.concurrent, []);
+  assert.deepEqual([out.before, out.concurrent], [[], []]);
 });
 
 test('nothing wanted (east-west off, or down): leaves every network of the project, only those', () => {

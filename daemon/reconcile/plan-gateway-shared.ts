@@ -8,7 +8,7 @@ import type { ProjectSpec } from '../api/project.ts';
 import type { Action, ContainerRef } from './plan-types.ts';
 
 export interface SharedGatewayActions {
-  /** Joins (and a leave + join where its names on a network changed), ahead of the replicas that already run. */
+  /** Joins ahead of the replicas that already run. */
   before: Action[];
   /** Joins for services with no container yet: beside the first replicas. */
   concurrent: Action[];
@@ -35,9 +35,22 @@ const sameNames = (a: readonly string[] | undefined, b: readonly string[] | unde
   a !== undefined && b !== undefined && a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
 
 /**
+ * Whether the shared gateway carries other names than `wanted` on a network of the project it is on. The engine fixes
+ * an endpoint's aliases when it joins, so only a leave and a join again could change them, and callers of the names
+ * would be refused in between: the project's own gateway takes its names over start-first instead (plan-gateway.ts).
+ */
+export function sharedRenamed(networks: ReadonlySet<string>, shared: ContainerInfo | undefined, wanted: readonly EndpointSpec[]): boolean {
+  const on = new Map(sharedOnProject(networks, shared).map((n) => [n.name, n]));
+  return wanted.some((w) => {
+    const have = on.get(w.name);
+    return have?.aliases !== undefined && !sameNames(have.aliases, w.aliases ?? []);
+  });
+}
+
+/**
  * Joins the networks in `wanted` (with their aliases) the shared gateway is not on, and leaves the project's `networks` it
- * should not be on (all of them with `wanted` empty: east-west off, or nothing meshed). A network where it carries other
- * names is left and joined again: the engine fixes an endpoint's aliases when it joins.
+ * should not be on (all of them with `wanted` empty: east-west off, nothing meshed, or the project's own gateway took
+ * its names over). Names changed on a network it is on are the caller's to avoid (sharedRenamed).
  */
 export function planSharedGateway(
   networks: ReadonlySet<string>,
@@ -51,17 +64,8 @@ export function planSharedGateway(
   const on = new Map(sharedOnProject(networks, shared).map((n) => [n.name, n]));
   const joins = replicasRun ? out.before : out.concurrent;
   for (const w of wanted) {
-    const aliases = [...(w.aliases ?? [])].sort();
-    const have = on.get(w.name);
-    if (have && (have.aliases === undefined || sameNames(have.aliases, aliases))) continue;
-    if (have) {
-      // Callers of the old names lose them for the moment between the two; a per-project gateway would be replaced
-      // start-first instead (README, East-west: the shared gateway).
-      out.before.push({ kind: 'disconnect', target, network: w.name, reason: 'names changed on this network' });
-      out.before.push({ kind: 'connect', target, network: w.name, aliases, reason: 'names changed on this network', shared: true });
-      continue;
-    }
-    joins.push({ kind: 'connect', target, network: w.name, aliases, reason: 'joins the project', shared: true });
+    if (on.has(w.name)) continue;
+    joins.push({ kind: 'connect', target, network: w.name, aliases: [...(w.aliases ?? [])].sort(), reason: 'joins the project', shared: true });
   }
   const keep = new Set(wanted.map((w) => w.name));
   for (const n of on.keys()) if (!keep.has(n)) out.after.push({ kind: 'disconnect', target, network: n, reason: 'no meshed service of the project here' });

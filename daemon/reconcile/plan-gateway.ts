@@ -19,7 +19,7 @@ import { stableStringify } from './hash.ts';
 import { GATEWAY_IDENTITY_LABEL, gatewayHash, INIT_IDENTITY_PREFIX, type LiveChange, networkDiff, renamedOnNetworks, RUNTIME_IDENTITY_PREFIX } from './plan-gateway-live.ts';
 import { GATEWAY_STOP_SEC, gatewayIndexOf, gatewayRef, isUp, pendingIndexOf, removal } from './plan-gateway-refs.ts';
 import { failedReplacementKey, promotion, replacement } from './plan-gateway-replace.ts';
-import { planSharedGateway, projectNetworkNames } from './plan-gateway-shared.ts';
+import { planSharedGateway, projectNetworkNames, sharedRenamed } from './plan-gateway-shared.ts';
 import type { Action, GatewayContext } from './plan-types.ts';
 
 export type { GatewayContext } from './plan-types.ts';
@@ -171,7 +171,7 @@ function changeOf(project: ProjectSpec, have: ContainerInfo, want: { spec: Conta
   return undefined;
 }
 
-function merge(into: GatewayActions, from: GatewayActions): void {
+function merge(into: GatewayActions, from: Omit<GatewayActions, 'afterByName'>): void {
   into.before.push(...from.before);
   into.concurrent.push(...from.concurrent);
   into.after.push(...from.after);
@@ -184,6 +184,8 @@ export interface GatewayActions {
   concurrent: Action[];
   /** Once the replicas are done: gateways that serve nothing any more. */
   after: Action[];
+  /** Services whose names must be answered (by the project's own gateway) before `after` runs. */
+  afterByName: string[];
 }
 
 /**
@@ -201,7 +203,7 @@ export function planGateway(
   failed: Readonly<Record<string, string>> = {},
   shared?: ContainerInfo,
 ): GatewayActions {
-  const out: GatewayActions = { before: [], concurrent: [], after: [] };
+  const out: GatewayActions = { before: [], concurrent: [], after: [], afterByName: [] };
   const ew = eastWestPlan(project);
   const wanted = project.eastWest === true && ew.services.length > 0;
   if (wanted && !ctx) notes.push('east-west gateway: image not available, gateway left as it is');
@@ -221,18 +223,22 @@ export function planGateway(
   const placed = new Set(placement.gateways.map((g) => g.index));
   for (const [index, cs] of pending) if (!placed.has(index)) for (const c of cs) out.after.push(removal(c, 'a replacement of a gateway no longer needed'));
   for (const index of placement.unwanted) for (const c of byIndex.get(index) ?? []) out.after.push(removal(c, 'gateway no longer needed'));
-  // The first gateway is the daemon's shared one, when it has one; the project's own first gateway goes once it joined.
+  // The first gateway is the daemon's shared one (ctx.shared) for a project that has no first gateway of its own. One it
+  // has is kept (a project made before, or one whose names changed on the shared one: it took them over start-first).
   const first = placement.gateways.find((g) => g.index === 0);
-  if (ctx!.shared || shared) {
-    const wantedNetworks = ctx!.shared && first ? gatewayNetworks(project, first.services).filter((n) => (n.aliases ?? []).length > 0) : [];
+  const networks = projectNetworkNames(project);
+  const firstNetworks = first ? gatewayNetworks(project, first.services).filter((n) => (n.aliases ?? []).length > 0) : [];
+  const ownFirst = (byIndex.get(0)?.length ?? 0) + (pending.get(0)?.length ?? 0) > 0;
+  const useShared = ctx!.shared !== undefined && first !== undefined && !ownFirst && !sharedRenamed(networks, shared, firstNetworks);
+  if (useShared || shared) {
     const replicasRun = first?.services.some((s) => started.has(s)) ?? false;
-    merge(out, planSharedGateway(projectNetworkNames(project), ctx!.shared?.name ?? shared!.name, shared, wantedNetworks, replicasRun));
-  }
-  if (ctx!.shared) {
-    for (const c of [...(byIndex.get(0) ?? []), ...(pending.get(0) ?? [])]) out.after.push(removal(c, 'the shared gateway serves these names'));
+    const left = planSharedGateway(networks, ctx!.shared?.name ?? shared!.name, shared, useShared ? firstNetworks : [], replicasRun);
+    merge(out, left);
+    // Leaving while the project's own first gateway serves those names: not before it answers for them.
+    if (!useShared && first && left.after.length > 0) out.afterByName.push(...first.services);
   }
   for (const g of placement.gateways) {
-    if (g.index === 0 && ctx!.shared) continue;
+    if (g.index === 0 && useShared) continue;
     const want = gatewaySpec(project, ctx!, g.index, g.services)!;
     const [keep, ...extras] = byIndex.get(g.index) ?? [];
     for (const c of extras) out.before.push(removal(c, 'duplicate gateway'));

@@ -175,6 +175,8 @@ export interface GatewayContext {
   imageReady?: Promise<void>;
   /** The daemon's side of a start-first replacement (it talks to both gateways); the planner never looks at it. */
   rollout?: GatewayRolloutHooks;
+  /** What a create of one of the project's own gateways needs first, beyond the image (its directory's worker). */
+  beforeCreate?: () => Promise<void>;
   /**
    * The project's first gateway is the daemon's shared one (daemon/gateway-shared.ts), by this engine name; `ready`
    * resolves to its id once it runs (only its joins wait for it).

@@ -2,7 +2,7 @@
 
 import { networkOptionsDigest, optionsLabel, volumeOptionsDigest } from '../api/resource-options.ts';
 import { type DesiredProject, desiredReplicas } from '../api/desired.ts';
-import { eastWestPlan } from '../api/east-west.ts';
+import { eastWestPlan, GATEWAY_SERVICE } from '../api/east-west.ts';
 import type { NetworkInfo, VolumeInfo } from '../api/engine.ts';
 import { Labels, projectLabels } from '../api/labels.ts';
 import type { DependsCondition, ProjectSpec } from '../api/project.ts';
@@ -178,7 +178,9 @@ export function plan(desired: DesiredProject, observed: ObservedProject, ctx: Pl
     }
   }
 
-  if (gateway.after.length > 0) stages.push({ name: 'gateway', services: [], waits: [], actions: gateway.after });
+  // The shared gateway leaves a project's names to its own gateway only once that one answers for them.
+  const byName = gateway.afterByName.map((service): WaitGate => ({ service, condition: 'service_started', replicas: 0, for: [GATEWAY_SERVICE], byName: true }));
+  if (gateway.after.length > 0) stages.push({ name: 'gateway', services: [], waits: byName, actions: gateway.after });
 
   deferred.sort((a, b) => a.notBefore - b.notBefore || a.target.name.localeCompare(b.target.name));
   const result: Plan = { kind: 'up', project: project.name, generation: desired.generation, now: ctx.now, stages, deferred, notes };
