@@ -18,8 +18,7 @@ import { GatewayDrains } from './gateway-rollout-hooks.ts';
 import { type GatewayImage, GatewayImages } from './gateway-images.ts';
 import { type AnsweredWait, answeredByName, NameReadiness } from './gateway-readiness.ts';
 import { gatewayTable, gatewayTableKey } from './gateway-table.ts';
-import { type GatewayRuntime, hostRuntime, installRuntime } from './gateway-runtime.ts';
-import { installWorker, type WorkerBundle, workerBundle } from './gateway-worker.ts';
+import { GatewayPayload } from './gateway-payload.ts';
 import { type GatewayContext, gatewayPlacement } from './reconcile/plan-gateway.ts';
 import { projectNetworkNames } from './reconcile/plan-gateway-shared.ts';
 import { SharedGateway } from './gateway-shared.ts';
@@ -57,10 +56,8 @@ export class EastWestRuntime {
   readonly #timer: NodeJS.Timeout;
   /** Last image error reported, so a pass every 10 s does not repeat it. */
   #reported: string | undefined;
-  /** This cmesh's worker bundle (made once: its inputs cannot change under a running daemon). */
-  #bundle: Promise<WorkerBundle> | undefined;
-  /** The host's node for the workers (hashed once a daemon, or found in the home's cache). */
-  #hostNode: Promise<GatewayRuntime> | undefined;
+  /** The worker bundle and the host's node the gateways run. */
+  readonly #payload: GatewayPayload;
   /** project → the worker bundle installed in its gateway directory, named in its tables. */
   readonly #workers = new Map<string, string>();
   /**
@@ -82,8 +79,6 @@ export class EastWestRuntime {
   readonly #drains = new GatewayDrains();
   /** The daemon's shared gateway: made and joined in shared mode, and left by projects in any mode once seen. */
   readonly #shared: SharedGateway;
-  /** The worker installed at the root for the shared gateway (#rootWorker). */
-  #atRoot: Promise<string> | undefined;
 
   constructor(options: EastWestOptions) {
     this.#o = options;
@@ -93,6 +88,7 @@ export class EastWestRuntime {
     });
     // The image's content tag is kept in the home between daemon runs: found without hashing the node binary again.
     const tagCache = join(options.home, 'gateway-image-tag.json');
+    this.#payload = new GatewayPayload(options.home);
     this.#images = new GatewayImages({ engine: options.engine, tagCache, ...(options.log ? { log: options.log } : {}) });
     this.#shared = new SharedGateway({ engine: options.engine, home: options.home, root: this.hub.root, on: options.shared === true, ...(options.log ? { log: options.log } : {}) });
     this.#timer = setInterval(() => this.#publishAll(), options.publishMs ?? 100);
@@ -108,14 +104,14 @@ export class EastWestRuntime {
     if (desired.project.eastWest !== true || eastWestPlan(desired.project).services.length === 0) return undefined;
     const project = desired.project.name;
     try {
-      const [image, worker, socketDir] = await Promise.all([this.#images.get(), this.#worker(), this.hub.open(project)]);
+      const [image, worker, socketDir] = await Promise.all([this.#images.get(), this.#payload.worker(), this.hub.open(project)]);
       // The host's node for the workers, unless the image's node is not the host's (CMESH_GATEWAY_BASE_IMAGE).
-      const runtime = image.hostNode ? await this.#runtime() : undefined;
+      const runtime = image.hostNode ? await this.#payload.runtime() : undefined;
       // Before the gateway exists (its supervisor starts what the pointer names) and before the table names it. The
       // shared gateway's worker sits at the root, installed once a daemon; a project's own gateway directory gets one
       // only when one of its own is made (the same bundle: the table names one worker for both).
-      const own = () => this.#install(socketDir, worker, runtime);
-      this.#workers.set(project, this.#shared.on ? await this.#rootWorker(worker, runtime) : await own());
+      const own = () => this.#payload.install(socketDir, worker, runtime);
+      this.#workers.set(project, this.#shared.on ? await this.#payload.installOnce(this.hub.root, worker, runtime) : await own());
       this.#desired.set(project, desired);
       this.#place(project);
       this.#publish(project);
@@ -138,7 +134,7 @@ export class EastWestRuntime {
    */
   prepare(): void {
     const started = Date.now();
-    void Promise.all([this.#images.get().then((image) => image.present), this.#worker()]).then(
+    void Promise.all([this.#images.get().then((image) => image.present), this.#payload.worker()]).then(
       ([image]) => this.#o.log?.(`east-west gateway image ${image} ready (${Date.now() - started} ms after the daemon's start)`),
       (err: unknown) => this.#o.log?.(`east-west gateway image not prepared ahead: ${err instanceof Error ? err.message : String(err)}`),
     );
@@ -238,21 +234,6 @@ export class EastWestRuntime {
     return { name: this.#shared.name, ready, joined };
   }
 
-  /** The worker at the root, for the shared gateway: once a daemon (its bundle and node cannot change under it). */
-  #rootWorker(worker: WorkerBundle, runtime: GatewayRuntime | undefined): Promise<string> {
-    this.#atRoot ??= this.#install(this.hub.root, worker, runtime).catch((err: unknown) => {
-      this.#atRoot = undefined;
-      throw err;
-    });
-    return this.#atRoot;
-  }
-
-  /** The worker bundle (and the host's node) in one gateway directory; what the table names. */
-  async #install(dir: string, worker: WorkerBundle, runtime: GatewayRuntime | undefined): Promise<string> {
-    if (runtime) await installRuntime(dir, runtime, join(this.#o.home, 'gateway-runtimes'));
-    return installWorker(dir, worker, runtime?.name);
-  }
-
   /** What the gateway's create awaits: the image present. A failed build fails that create, and is reported once. */
   #ready(project: string, image: GatewayImage): Promise<void> {
     const ready = image.present.then(() => {
@@ -268,22 +249,6 @@ export class EastWestRuntime {
     this.#reported = message;
     this.#o.log?.(`east-west gateway for ${project}: ${message}`);
     if (isCmeshError(err)) this.#o.emit({ type: 'error', time: Date.now(), project, error: err.toJSON() });
-  }
-
-  #runtime(): Promise<GatewayRuntime> {
-    this.#hostNode ??= hostRuntime(process.env, join(this.#o.home, 'gateway-runtime-tag.json')).catch((err: unknown) => {
-      this.#hostNode = undefined;
-      throw err;
-    });
-    return this.#hostNode;
-  }
-
-  #worker(): Promise<WorkerBundle> {
-    this.#bundle ??= workerBundle().catch((err: unknown) => {
-      this.#bundle = undefined;
-      throw err;
-    });
-    return this.#bundle;
   }
 
   #publishAll(): void {
