@@ -36,8 +36,8 @@ export async function composeHealthy(project: string, count: number, timeoutMs =
 export interface UpResult {
   cmeshMs: number[];
   cmeshEwMs: number[];
-  /** East-west on, with the daemon's shared gateway (a second daemon in shared mode; east-west on only). */
-  cmeshSharedMs: number[];
+  /** East-west on, a gateway container per project (a second daemon, CMESH_GATEWAY_SHARED=0; east-west on only). */
+  cmeshOwnMs: number[];
   composeMs: number[];
   floorMs: number[];
   probeFloorMs: number[];
@@ -87,9 +87,9 @@ export async function benchUp(ctx: ChainContext, image: string, reps: number, ea
     await ctx.cmesh(['-p', cmeshProject(ew), '-f', ew ? files.on : files.off, 'down']);
     return ms;
   };
-  const sharedUp = async (): Promise<number> => {
-    const ms = await ctx.cmeshShared!(['-p', `${ctx.runId}-sh`, '-f', files.on, 'up', '-d', '--wait', '--timeout', '60']);
-    await ctx.cmeshShared!(['-p', `${ctx.runId}-sh`, '-f', files.on, 'down']);
+  const ownUp = async (): Promise<number> => {
+    const ms = await ctx.cmeshOwnGateway!(['-p', `${ctx.runId}-own`, '-f', files.on, 'up', '-d', '--wait', '--timeout', '60']);
+    await ctx.cmeshOwnGateway!(['-p', `${ctx.runId}-own`, '-f', files.on, 'down']);
     return ms;
   };
   const composeUp = async (): Promise<number> => {
@@ -100,7 +100,7 @@ export async function benchUp(ctx: ChainContext, image: string, reps: number, ea
     await ctx.compose(['-p', composeProject, '-f', files.compose, 'down', '-t', '1']);
     return ms;
   };
-  const out: UpResult = { cmeshMs: [], cmeshEwMs: [], cmeshSharedMs: [], composeMs: [], floorMs: [], probeFloorMs: [], gatewayFloorMs: [], keptGatewayFloorMs: [] };
+  const out: UpResult = { cmeshMs: [], cmeshEwMs: [], cmeshOwnMs: [], composeMs: [], floorMs: [], probeFloorMs: [], gatewayFloorMs: [], keptGatewayFloorMs: [] };
   // The kept gateway's stand-in: started once on the default bridge, removed with the run's label (ctx.labels).
   let standby: string | undefined;
   if (eastWest) standby = await startKeptGateway(ctx.engine, `${ctx.runId}-kept-gateway`, ctx.labels);
@@ -110,13 +110,13 @@ export async function benchUp(ctx: ChainContext, image: string, reps: number, ea
     if (eastWest) await gatewayFloorUp(ctx, image, 'warm-gw', undefined);
     await cmeshUp(false);
     if (eastWest) await cmeshUp(true);
-    // The shared gateway is made by the first up, untimed like every warm-up, and kept by the daemon between ups.
-    if (eastWest && ctx.cmeshShared) await sharedUp();
+    // The daemon's shared gateway is made by the first east-west up above, untimed like every warm-up, and kept.
+    if (eastWest && ctx.cmeshOwnGateway) await ownUp();
     await composeUp();
     const contenders: [keyof UpResult, () => Promise<number>][] = [
       ['cmeshMs', () => cmeshUp(false)],
       ...(eastWest ? [['cmeshEwMs', () => cmeshUp(true)] as [keyof UpResult, () => Promise<number>]] : []),
-      ...(eastWest && ctx.cmeshShared ? [['cmeshSharedMs', sharedUp] as [keyof UpResult, () => Promise<number>]] : []),
+      ...(eastWest && ctx.cmeshOwnGateway ? [['cmeshOwnMs', ownUp] as [keyof UpResult, () => Promise<number>]] : []),
       ['composeMs', composeUp],
       ['floorMs', () => floorUp(ctx, image, `h${out.floorMs.length}`, false)],
       ['probeFloorMs', () => floorUp(ctx, image, `p${out.probeFloorMs.length}`, true)],

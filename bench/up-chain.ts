@@ -19,8 +19,8 @@ export interface ChainContext {
   engine: ContainerEngine;
   /** Runs the cmesh CLI in `work`; resolves with the wall time, throws on a non-zero exit. */
   cmesh: (argv: string[], timeoutMs?: number) => Promise<number>;
-  /** The same with a second daemon (a home of its own) in shared-gateway mode (CMESH_GATEWAY_SHARED=1); (a) only. */
-  cmeshShared?: (argv: string[], timeoutMs?: number) => Promise<number>;
+  /** The same with a second daemon (a home of its own) giving each project gateways of its own (CMESH_GATEWAY_SHARED=0). */
+  cmeshOwnGateway?: (argv: string[], timeoutMs?: number) => Promise<number>;
   /** Runs docker-compose 1.29 in `work`, likewise. */
   compose: (argv: string[]) => Promise<number>;
   /** Polls until every container of the compose project is healthy by Docker's word. */

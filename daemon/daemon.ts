@@ -104,8 +104,9 @@ export async function startDaemon(options: StartDaemonOptions): Promise<RunningD
         log,
         onStats: (project, stats) => metrics.eastWestRequests(project, stats.startedAt, stats.requests, stats.gateway),
         faults: (project) => m.ports.runtimeFaults(project),
-        // Preview (issue #15): one gateway container for every project, kept between ups (daemon/gateway-shared.ts).
-        shared: process.env['CMESH_GATEWAY_SHARED'] === '1',
+        // One gateway container for every project, kept between ups (issue #15, daemon/gateway-shared.ts);
+        // CMESH_GATEWAY_SHARED=0 gives each project gateways of its own, as before.
+        shared: process.env['CMESH_GATEWAY_SHARED'] !== '0',
       }),
   });
   const metricsState = await startMetrics(metrics, options.metrics, (message) => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type CmeshCli, newCmeshCli, sleep, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, run, dockerTestFile } from '../helpers/docker.ts';
-import { eastWestCaller, failedCount as failed, gatewayId as gatewayOf, type LoadResult, loadStarted, type ModeResult, meshedWebCompose, mixedLoad } from '../helpers/east-west.ts';
+import { eastWestCaller, failedCount as failed, gatewayDir, gatewayId as gatewayOf, type LoadResult, loadStarted, type ModeResult, meshedWebCompose, mixedLoad } from '../helpers/east-west.ts';
 
 await dockerTestFile();
 
@@ -131,7 +131,7 @@ test('gateway supervisor upgrade under load: the same container and primary proc
   const primaryPid = async () => (await run(['top', gateway, '-eo', 'pid,args'])).split('\n').find((l) => l.includes('/gateway/init.mjs'))?.trim().split(/\s+/)[0];
   const pidBefore = await primaryPid();
   assert.ok(pidBefore, 'init runs as the gateway primary');
-  const pointer = async () => JSON.parse(await readFile(join(cli!.home, 'gw', project, 'worker.json'), 'utf8')) as { supervisor?: string };
+  const pointer = async () => JSON.parse(await readFile(join(await gatewayDir(cli!.home, project), 'worker.json'), 'utf8')) as { supervisor?: string };
   const first = (await pointer()).supervisor;
   assert.match(first ?? '', /^supervisor-[0-9a-f]{16}\.mjs$/, 'the daemon delivered a supervisor module');
   // A new cmesh whose supervisor differs (the salt stands in for new supervisor code); the worker code is the same.

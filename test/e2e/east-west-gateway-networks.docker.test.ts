@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { sleep, until } from '../helpers/cmesh-cli.ts';
 import { newRunId, run, dockerTestFile } from '../helpers/docker.ts';
-import { addressOn, aliasesOf, type Call, eastWestCaller, echoSuite, failedCount, gatewayIds, httpCalls, type LoadResult, loadStarted, mixedLoad, runningIds } from '../helpers/east-west.ts';
+import { addressOn, aliasesOf, type Call, eastWestCaller, echoSuite, failedCount, gatewayIds, httpCalls, type LoadResult, loadStarted, mixedLoad, PER_PROJECT_GATEWAYS, runningIds } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 
 await dockerTestFile();
@@ -20,7 +20,7 @@ const front = `${project}_default`;
 const back = `${project}_back`;
 const gateway = `${project}-cmesh-gateway`;
 const LOAD_MS = 40_000;
-const suite = echoSuite(project, runId);
+const suite = echoSuite(project, runId, PER_PROJECT_GATEWAYS);
 
 /** web (3 echo replicas on 3000, HTTP by its probe) on the default network, and on `back` too when `withBack`. */
 function compose(withBack: boolean): string {

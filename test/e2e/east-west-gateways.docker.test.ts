@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import type { ServiceTableRow } from '../../daemon/api/control.ts';
 import { type CmeshCli, newCmeshCli, projectContainers, until } from '../helpers/cmesh-cli.ts';
 import { buildFixtureImage, newRunId, requireDocker, run, testLabels, dockerTestFile } from '../helpers/docker.ts';
-import { aliasesOf as aliasesOn, type Call, eastWestCaller, gatewayIds, runningIds as serviceIds, tcpCalls } from '../helpers/east-west.ts';
+import { aliasesOf as aliasesOn, type Call, eastWestCaller, gatewayIds, PER_PROJECT_GATEWAYS, runningIds as serviceIds, tcpCalls } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 
 await dockerTestFile();
@@ -45,7 +45,7 @@ before(async () => {
   const greeter = await buildFixtureImage('greeter');
   // Only images with this run's label are the daemon's to clean up: other runs on this engine keep theirs.
   // No grace period: the stale image was built a moment ago (a daemon keeps a younger one, gateway-image-gc.ts).
-  cli = await newCmeshCli({ CMESH_GATEWAY_IMAGE_GC: `dev.cmesh.test-run=${runId}`, CMESH_GATEWAY_IMAGE_GRACE: '0s' });
+  cli = await newCmeshCli({ ...PER_PROJECT_GATEWAYS, CMESH_GATEWAY_IMAGE_GC: `dev.cmesh.test-run=${runId}`, CMESH_GATEWAY_IMAGE_GRACE: '0s' });
   const ctx = join(cli.work, 'stale-image');
   await mkdir(ctx);
   await writeFile(join(ctx, 'Dockerfile'), 'FROM cmesh/busybox:local\n');

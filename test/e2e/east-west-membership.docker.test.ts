@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { sleep, until } from '../helpers/cmesh-cli.ts';
 import { newRunId, run, dockerTestFile } from '../helpers/docker.ts';
-import { addressOn, type Call, eastWestCaller, echoSuite, failedCount, gatewayIds, httpCalls, type LoadResult, loadStarted, mixedLoad, runningIds } from '../helpers/east-west.ts';
+import { addressOn, type Call, eastWestCaller, echoSuite, failedCount, gatewayIds, httpCalls, type LoadResult, loadStarted, mixedLoad, PER_PROJECT_GATEWAYS, runningIds } from '../helpers/east-west.ts';
 import { serviceLabels } from '../helpers/echo-project.ts';
 
 await dockerTestFile();
@@ -22,7 +22,7 @@ const first = `${project}-cmesh-gateway`;
 const second = `${project}-cmesh-gateway-2`;
 const LOAD_MS = 30_000;
 const caller = eastWestCaller(runId, network);
-const suite = echoSuite(project, runId);
+const suite = echoSuite(project, runId, PER_PROJECT_GATEWAYS);
 
 /** The project with these services (each an echo service on 3000, HTTP by its probe); east-west left at its default. */
 function compose(services: { name: string; replicas: number }[]): string {

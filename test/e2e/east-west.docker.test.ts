@@ -19,6 +19,7 @@ import {
   httpCalls,
   keepAliveLoad,
   loadStarted,
+  PER_PROJECT_GATEWAYS,
   runningIds as serviceIds,
   tcpCalls,
 } from '../helpers/east-west.ts';
@@ -89,7 +90,7 @@ async function allServe(script: string, want: string[], timeoutMs = 30_000): Pro
 before(async () => {
   await requireDocker();
   const [echo, greeter] = await Promise.all([buildFixtureImage('echo'), buildFixtureImage('greeter')]);
-  cli = await newCmeshCli();
+  cli = await newCmeshCli(PER_PROJECT_GATEWAYS);
   const probe = 'health: { path: /healthz, interval: 250ms, timeout: 500ms, rise: 1, fall: 2 }';
   // Written twice: without east-west first (the project as it runs today), then with it (the switch under load).
   const compose = (eastWest: boolean): string => `name: ${project}

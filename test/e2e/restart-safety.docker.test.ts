@@ -7,6 +7,8 @@ import { after, before, test } from 'node:test';
 import { newRunId, RUN_LABEL, requireDocker, run, TEST_LABEL, dockerTestFile } from '../helpers/docker.ts';
 import { alive, type CmeshCli, newCmeshCli, projectContainers, sleep, until } from '../helpers/cmesh-cli.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
+import { gatewayId } from '../helpers/east-west.ts';
+import { homeId, SHARED_GATEWAY_LABEL } from '../../daemon/gateway-shared.ts';
 
 await dockerTestFile();
 
@@ -117,9 +119,14 @@ test(`SIGKILL of the daemon at ${KILLS} random moments during up -d: one contain
     return now.filter((c) => c.name !== `${project}-cmesh-gateway`).every((c) => c.running && c.health === 'healthy') ? true : undefined;
   });
   const all = await inspectAll();
-  // web is meshed east-west (the default): one gateway beside the replicas, whatever the kills and removals did.
+  // web is meshed east-west (the default): one gateway answers for it, whatever the kills and removals did: the
+  // daemon's shared one (the default) or, had a pass made one, the project's own — never both, never two.
   const gateway = `${project}-cmesh-gateway`;
-  assert.deepEqual(all.filter((c) => c.name === gateway).map((c) => c.running), [true], 'exactly one running gateway');
+  const shared = (await run(['ps', '-aq', '--filter', `label=${SHARED_GATEWAY_LABEL}=${homeId(cli.home)}`])).split('\n').filter(Boolean);
+  const own = all.filter((c) => c.name === gateway);
+  assert.equal(own.length + shared.length, 1, `exactly one gateway: ${own.length} of the project's own, ${shared.length} shared`);
+  assert.ok(own.every((c) => c.running), 'running');
+  assert.ok(await gatewayId(project), 'on the project network, running');
   const final = all.filter((c) => c.name !== gateway);
   const names = final.map((c) => c.name).sort();
   const expected = Array.from({ length: REPLICAS }, (_, i) => `${project}-web-${i + 1}`).sort();

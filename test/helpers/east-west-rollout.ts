@@ -8,14 +8,14 @@ import { test } from 'node:test';
 import { type CmeshCli, projectContainers, until } from './cmesh-cli.ts';
 import { newRunId } from './docker.ts';
 import { serviceLabels } from './echo-project.ts';
-import { type Call, eastWestCaller, type EchoSuite, echoSuite, gatewayIds, httpCalls } from './east-west.ts';
+import { type Call, eastWestCaller, type EchoSuite, echoSuite, gatewayIds, httpCalls, PER_PROJECT_GATEWAYS } from './east-west.ts';
 
 /** A replacement e2e file's project (named after its run), its network, its gateway's name, a caller on it, its suite. */
 export function rolloutProject(prefix: string): { runId: string; project: string; network: string; gateway: string; caller: ReturnType<typeof eastWestCaller>; suite: EchoSuite } {
   const runId = newRunId(prefix);
   const project = runId;
   const network = `${project}_default`;
-  return { runId, project, network, gateway: `${project}-cmesh-gateway`, caller: eastWestCaller(runId, network), suite: echoSuite(project, runId) };
+  return { runId, project, network, gateway: `${project}-cmesh-gateway`, caller: eastWestCaller(runId, network), suite: echoSuite(project, runId, PER_PROJECT_GATEWAYS) };
 }
 
 export interface Shape {

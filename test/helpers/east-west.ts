@@ -2,7 +2,9 @@
 // client scripts they run (fresh-connection calls, TCP greetings, keep-alive and mixed loads), and engine-side looks
 // at the gateways. Traffic only to containers on a network the calling test's project created.
 
+import { join } from 'node:path';
 import { after, before } from 'node:test';
+import { SHARED_GATEWAY_LABEL } from '../../daemon/gateway-shared.ts';
 import { type CmeshCli, newCmeshCli } from './cmesh-cli.ts';
 import { buildFixtureImage, requireDocker, run, testLabels } from './docker.ts';
 import { serviceLabels } from './echo-project.ts';
@@ -34,13 +36,20 @@ export interface EchoSuite {
   echo: string;
 }
 
+/**
+ * A daemon's environment that gives every meshed project gateways of its own (`<project>-cmesh-gateway`, `-2`…), not the
+ * daemon's shared one: for the tests of what a project's own gateways do (placement, start-first replacement, live
+ * networks), which a project also gets with the shared one on (names changed on it, TCP ports that collide).
+ */
+export const PER_PROJECT_GATEWAYS: NodeJS.ProcessEnv = { CMESH_GATEWAY_SHARED: '0' };
+
 /** An east-west e2e file's lifetime: Docker and the echo image before its tests, a CLI with its own daemon, torn down after. */
-export function echoSuite(project: string, runId: string): EchoSuite {
+export function echoSuite(project: string, runId: string, env: NodeJS.ProcessEnv = {}): EchoSuite {
   const suite: EchoSuite = { cli: undefined, echo: '' };
   before(async () => {
     await requireDocker();
     suite.echo = await buildFixtureImage('echo');
-    suite.cli = await newCmeshCli();
+    suite.cli = await newCmeshCli(env);
   });
   after(async () => {
     await suite.cli?.teardown(project, runId);
@@ -204,9 +213,20 @@ export async function gatewayIds(project: string): Promise<Record<string, string
   );
 }
 
-/** The first gateway's id (`<project>-cmesh-gateway`), or undefined. */
+/**
+ * The id of the container that answers for the project's first gateway: its own (`<project>-cmesh-gateway`), else the
+ * daemon's shared gateway on the project's default network (daemon/gateway-shared.ts); undefined with neither.
+ */
 export async function gatewayId(project: string): Promise<string | undefined> {
-  return (await gatewayIds(project))[`${project}-cmesh-gateway`];
+  const own = (await gatewayIds(project))[`${project}-cmesh-gateway`];
+  if (own) return own;
+  const shared = await run(['ps', '-q', '--no-trunc', '--filter', `label=${SHARED_GATEWAY_LABEL}`, '--filter', `network=${project}_default`]);
+  return shared.split('\n').find(Boolean);
+}
+
+/** The gateway directory its worker pointer (worker.json) is in: the project's own, or the shared gateway's root. */
+export async function gatewayDir(home: string, project: string): Promise<string> {
+  return (await gatewayIds(project))[`${project}-cmesh-gateway`] ? join(home, 'gw', project) : join(home, 'gw');
 }
 
 /** A container's network aliases on `network`. */
