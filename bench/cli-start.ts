@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { cleanup, newRunId, ROOT, run, testLabels } from '../test/helpers/docker.ts';
 import { benchArgs } from './args.ts';
 import { median } from './median.ts';
+import { cleanupSharedGateway } from '../test/helpers/cmesh-project-cleanup.ts';
 
 const opts = benchArgs('usage: npx tsx bench/cli-start.ts [--rounds N] [--reps N] [--baseline <checkout>] [--json]', {
   rounds: { type: 'number' },
@@ -141,6 +142,7 @@ async function tearDown(): Promise<void> {
   const quiet = { name: 'teardown', argv: [] as string[] };
   await once({ ...quiet, argv: cmeshArgv('down') }).catch((e: unknown) => log(`cmesh down: ${String(e)}`));
   await once({ ...quiet, argv: cmeshArgv('daemon', 'stop') }).catch((e: unknown) => log(`daemon stop: ${String(e)}`));
+  await cleanupSharedGateway(join(work, 'home')).catch((e: unknown) => log(`shared gateway: ${String(e)}`));
   await once({ ...quiet, argv: composeArgv('down', '-t', '1') }).catch((e: unknown) => log(`compose down: ${String(e)}`));
   await cleanup(runId).catch((e: unknown) => log(`cleanup: ${String(e)}`));
   await rm(work, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { benchArgs } from './args.ts';
 import { type Breakdown, breakdown, probeEnv } from './daemon-memory-breakdown.ts';
 import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
+import { cleanupSharedGateway } from '../test/helpers/cmesh-project-cleanup.ts';
 
 const opts = benchArgs('usage: npx tsx bench/daemon-memory.ts [--cycles N] [--tsx] [--breakdown] [--json]', {
   cycles: { type: 'number' },
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
   } finally {
     await cmesh(['down', '-v', '--remove-orphans'], 60_000).catch(() => undefined);
     await cmesh(['daemon', 'stop'], 30_000).catch(() => undefined);
+    await cleanupSharedGateway(home).catch(() => undefined);
     await cleanup(runId).catch((e: unknown) => log(`cleanup: ${String(e)}`));
     await rm(work, { recursive: true, force: true });
     await rm(home, { recursive: true, force: true });

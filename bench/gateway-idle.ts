@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatewayName } from '../daemon/api/east-west.ts';
-import { cleanupCmeshProjects } from '../test/helpers/cmesh-project-cleanup.ts';
+import { cleanupCmeshProjects, cleanupSharedGateway } from '../test/helpers/cmesh-project-cleanup.ts';
 import { buildFixtureImage, cleanup, newRunId, ROOT, RUN_LABEL, TEST_LABEL } from '../test/helpers/docker.ts';
 import { benchArgs } from './args.ts';
 import { containerCpu, containerPids } from './cpu-meters.ts';
@@ -133,6 +133,8 @@ async function main(): Promise<void> {
     const step = (what: string, p: Promise<unknown>): Promise<unknown> => p.catch((e: unknown) => log(`cleanup: ${what}: ${String(e)}`));
     for (const project of projects) await step(`${project} down`, cmesh(['-p', project, '-f', 'idle.yaml', 'down', '-v', '--remove-orphans']));
     await step('daemon stop', cmesh(['daemon', 'stop'], 30_000));
+    // The daemon keeps its shared gateway while a project is on it: one a failed down left is removed here.
+    await step('shared gateway', cleanupSharedGateway(home));
     await step('run cleanup', cleanup(runId));
     if (projects.length > 0) await step('project cleanup', cleanupCmeshProjects(projects));
     await rm(work, { recursive: true, force: true });

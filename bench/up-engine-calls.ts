@@ -23,6 +23,7 @@ import { containersCpu, cpuMs } from './container-cpu.ts';
 import { median } from './median.ts';
 import { FLOOR, runVariant } from './floor-up.ts';
 import { writeUpFiles } from './up-3x3.ts';
+import { cleanupSharedGateway } from '../test/helpers/cmesh-project-cleanup.ts';
 
 const USAGE = 'usage: npx tsx bench/up-engine-calls.ts [--reps N] [--timeline] [--base DIR] [--east-west]';
 const opts = benchArgs(USAGE, { reps: { type: 'number' }, timeline: { type: 'boolean' }, base: { type: 'string' }, 'east-west': { type: 'boolean' } });
@@ -162,6 +163,7 @@ async function main(): Promise<void> {
     process.stderr.write(`load after ${await load()}  (${new Date().toISOString()})\n`);
   } finally {
     for (const who of Object.keys(checkouts)) await done(cli(['daemon', 'stop'], who)).catch(() => undefined);
+    for (const { home: h } of Object.values(checkouts)) await cleanupSharedGateway(h).catch(() => undefined);
     await stop();
     await cleanup(runId).catch(() => undefined);
     await rm(work, { recursive: true, force: true });

@@ -18,6 +18,7 @@ import { createDockerEngine } from '../daemon/engine/dockerode-engine.ts';
 import { floorUp, writeUpFiles } from './up-3x3.ts';
 import { writeChainFile } from './up-chain.ts';
 import { benchArgs, usageError } from './args.ts';
+import { cleanupSharedGateway } from '../test/helpers/cmesh-project-cleanup.ts';
 
 const USAGE = 'usage: npx tsx bench/up-trace.ts [--east-west | --chain | --floor] [--full] [--cold]   (--full also prints every exec the engine ran)';
 const opts = benchArgs(USAGE, { 'east-west': { type: 'boolean' }, chain: { type: 'boolean' }, floor: { type: 'boolean' }, full: { type: 'boolean' }, cold: { type: 'boolean' } });
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
     if (!FLOOR) {
       await done(cli(['-p', project, '-f', file, 'down']));
       await done(cli(['daemon', 'stop']));
+      await cleanupSharedGateway(home).catch(() => undefined);
     }
     const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
     const rel = (l: Line) => l.at - t0;

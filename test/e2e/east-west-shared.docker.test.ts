@@ -1,8 +1,9 @@
-// The daemon's shared east-west gateway (preview, CMESH_GATEWAY_SHARED=1; issue #15), on the real engine: two projects
-// each with a meshed `web` are answered by name through one gateway container that neither owns. Each caller reaches
-// its own project's replicas only, by the shared container's address on its own network; the other project's address
-// there is not reachable from it. `down` of one project leaves the other served; the daemon's stop removes the shared
-// container once no project is on it. Traffic only to containers on networks this test's projects created.
+// The daemon's shared east-west gateway (the default; issue #15), on the real engine: two projects each with a meshed
+// `web` are answered by name through one gateway container that neither owns. Each caller reaches its own project's
+// replicas only, by the shared container's address on its own network; the other project's address there is not
+// reachable from it. Killed, it is started again by the next pass. `down` of one project leaves the other served; the
+// daemon's stop removes the shared container once no project is on it. Traffic only to containers on networks this
+// test's projects created.
 
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -73,6 +74,12 @@ test('two projects are answered by name through one shared gateway, each by its 
   const [a, b] = projects;
   const across = (await eastWestCaller(runId, `${a}_default`)(httpCalls(await addressOn(gateway, `${b}_default`), 3000, 1))) as Call[];
   assert.ok(across.every((c) => c.error !== undefined), `no answer across projects: ${JSON.stringify(across)}`);
+
+  // Killed (a crash of the one container every project shares): the next pass starts it again, joined as before.
+  await run(['kill', gateway]);
+  await cli!.ok(['-f', `${a}.yaml`, 'up', '-d', '--wait', '--timeout', '120'], 180_000);
+  assert.deepEqual(await shared(), [gateway], 'the same container, started again');
+  await servedByOwnReplicas(a, gateway);
 
   // down of one: the shared gateway leaves its network (which goes) and goes on serving the other.
   await cli!.ok(['-f', `${a}.yaml`, 'down'], 60_000);
