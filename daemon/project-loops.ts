@@ -10,6 +10,10 @@ import { ContainerStarts } from './container-starts.ts';
 import { SETTLE_WAKES_MS, SETTLING_ACTIONS, watchEngine } from './engine-watch.ts';
 import { loopMeshHooks, type ProjectMesh } from './project-mesh.ts';
 import { ProjectReconciler } from './reconcile/loop.ts';
+import { SHARED_GATEWAY_LABEL } from './gateway-shared.ts';
+
+/** The shared gateway's container events that wake every project's loop (it stopped or went). */
+const SHARED_GATEWAY_ENDS = new Set(['die', 'destroy']);
 
 /** What the manager needs from a reconcile loop (daemon/reconcile/loop.ts). */
 export interface Reconciler {
@@ -148,6 +152,9 @@ export class ProjectLoops {
           }
           this.wake(project, `engine ${event.type} ${event.action}`);
           if (SETTLING_ACTIONS.has(event.action) || event.type === 'network') this.#wakeLater(project, event.action);
+        } else if (event.type === 'container' && event.labels[SHARED_GATEWAY_LABEL] && SHARED_GATEWAY_ENDS.has(event.action)) {
+          // The daemon's shared gateway has no project: it serves every meshed one, and each pass starts it again.
+          for (const name of this.#loops.keys()) this.wake(name, `shared gateway ${event.action}`);
         }
         for (const listener of this.#engineListeners) listener(event);
       },
