@@ -143,7 +143,7 @@ test('two meshed projects join one shared gateway with their own names, make no 
   assert.equal((await engine.inspectContainer(shared.id))?.state, 'running');
 });
 
-test('a shared gateway no project is on goes with the daemon; one that went away is made again on the next pass', async (t) => {
+test('a shared gateway no project is on goes with the daemon; one that stopped or went away is back after the next pass', async (t) => {
   const engine = engineWithImages();
   const ew = new EastWestRuntime({ home: dir.home, engine, rows: () => [], emit: () => {}, publishMs: 1000, shared: true });
   const abort = new AbortController();
@@ -153,6 +153,11 @@ test('a shared gateway no project is on goes with the daemon; one that went away
   await loop.reconcileNow();
   const [first] = await sharedOf(engine);
   assert.ok(first);
+
+  // Stopped (a crash): the very next pass starts it again, the same container on the same networks.
+  engine.simulateExit(first.id, 137);
+  await loop.reconcileNow();
+  assert.equal((await engine.inspectContainer(first.id))?.state, 'running', 'started again by one pass');
 
   // Removed by hand: the next pass makes it again and joins it.
   await engine.removeContainer(first.id, { force: true });

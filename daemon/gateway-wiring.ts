@@ -225,7 +225,8 @@ export class EastWestRuntime {
 
   /** The planner's view of the shared gateway: made (once) on the image, and the table told after each join. */
   #sharedContext(project: string, image: GatewayImage): NonNullable<GatewayContext['shared']> {
-    const ready = this.#shared.ensure({ tag: image.tag, identity: image.identity ?? image.tag, present: image.present });
+    // Looked at first: one that stopped since it was made is started again by this very pass (ensure() keeps a made one).
+    const ready = this.#shared.now().then(() => this.#shared.ensure({ tag: image.tag, identity: image.identity ?? image.tag, present: image.present }));
     ready.catch((err: unknown) => this.#report(project, err));
     const joined = async (): Promise<void> => {
       await this.#shared.now();
