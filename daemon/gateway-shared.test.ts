@@ -228,3 +228,48 @@ test('names changed on the shared gateway move to a gateway of the project’s o
   // Kept: a project with a first gateway of its own does not go back to the shared one.
   assert.equal((await loop.reconcileNow()).actions, 0);
 });
+
+test('names on an external network go to a gateway of the project’s own; the shared gateway never leaves an external network', async (t) => {
+  const engine = engineWithImages();
+  const ew = new EastWestRuntime({ home: dir.home, engine, rows: () => [], emit: () => {}, publishMs: 1000, shared: true });
+  const abort = new AbortController();
+  t.after(async () => {
+    abort.abort();
+    await ew.close();
+  });
+  // Another project joined the shared gateway to an external network (its names there).
+  const a = meshed('shf');
+  await loopFor(engine, ew, () => a, abort.signal).reconcileNow();
+  const [shared] = await sharedOf(engine);
+  assert.ok(shared);
+  await engine.createNetwork({ name: 'outside', labels: {} });
+  await engine.connectNetwork(shared.id, 'outside', ['other']);
+
+  // This project's api is on that external network too.
+  const api = a.project.services['api']!;
+  const networks = {
+    default: { name: 'default', engineName: 'shg_default', external: false, internal: false, labels: {} },
+    outside: { name: 'outside', engineName: 'outside', external: true, internal: false, labels: {} },
+  };
+  let b: DesiredProject | undefined = desired(
+    project('shg', [{ ...api, networks: { default: { aliases: [] }, outside: { aliases: [] } } }], { eastWest: true, networks }),
+  );
+  engine.clearCalls();
+  const loop = loopFor(engine, ew, () => b, abort.signal);
+  await loop.reconcileNow();
+  const own = engine.container(gatewayName('shg'));
+  assert.ok(own, 'a gateway of its own');
+  assert.deepEqual(
+    (await engine.inspectContainer(own.id))?.networks?.map(({ address: _, ...n }) => n),
+    [
+      { name: 'outside', aliases: ['api'] },
+      { name: 'shg_default', aliases: ['api'] },
+    ],
+  );
+  assert.deepEqual(engine.callsOf('disconnectNetwork').map((c) => c.args), [], 'the shared gateway left nothing');
+  assert.deepEqual(engine.callsOf('connectNetwork').map((c) => c.args[0]).filter((id) => id === shared.id), [], 'nor joined anything');
+  b = undefined;
+  await loop.down({ volumes: false, removeOrphans: false });
+  assert.deepEqual(engine.callsOf('disconnectNetwork').map((c) => c.args), [], 'not at down either');
+  assert.deepEqual((await engine.inspectContainer(shared.id))?.networks?.map((n) => n.name), ['outside', 'shf_default']);
+});

@@ -21,9 +21,12 @@ export function sharedRef(name: string, shared: ContainerInfo | undefined): Cont
   return { id: shared?.id ?? name, name, service: GATEWAY_SERVICE, replica: 0 };
 }
 
-/** The engine names of a project's networks. */
+/**
+ * The engine names of the networks the project made: the only ones the shared gateway joins and leaves for it. An
+ * external network may carry other projects' endpoints on it, the shared gateway's among them.
+ */
 export function projectNetworkNames(project: ProjectSpec): Set<string> {
-  return new Set(Object.values(project.networks).map((n) => n.engineName));
+  return new Set(Object.values(project.networks).filter((n) => !n.external).map((n) => n.engineName));
 }
 
 /** The shared gateway's endpoints on this project's networks (it is on other projects' networks too). */

@@ -229,7 +229,9 @@ export function planGateway(
   const networks = projectNetworkNames(project);
   const firstNetworks = first ? gatewayNetworks(project, first.services).filter((n) => (n.aliases ?? []).length > 0) : [];
   const ownFirst = (byIndex.get(0)?.length ?? 0) + (pending.get(0)?.length ?? 0) > 0;
-  const useShared = ctx!.shared !== undefined && first !== undefined && !ownFirst && !sharedRenamed(networks, shared, firstNetworks);
+  // Names on an external network: other projects may be on it, the shared gateway with their names too.
+  const external = firstNetworks.some((n) => !networks.has(n.name));
+  const useShared = ctx!.shared !== undefined && first !== undefined && !ownFirst && !external && !sharedRenamed(networks, shared, firstNetworks);
   if (useShared || shared) {
     const replicasRun = first?.services.some((s) => started.has(s)) ?? false;
     const left = planSharedGateway(networks, ctx!.shared?.name ?? shared!.name, shared, useShared ? firstNetworks : [], replicasRun);
