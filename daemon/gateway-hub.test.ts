@@ -3,7 +3,6 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -12,6 +11,7 @@ import type { ContainerEngine } from './api/engine.ts';
 import { GatewayHub, mergeGatewayStats } from './gateway-hub.ts';
 import { gatewayTable, withEastWest, withEastWestRoutes } from './gateway-table.ts';
 import { EastWestRuntime } from './gateway-wiring.ts';
+import { controlConnection } from './gateway-test-kit.ts';
 import { desired, project, svc } from './reconcile/testing.ts';
 import type { ServiceTableRow } from './api/service-table.ts';
 
@@ -19,20 +19,7 @@ const home = mkdtempSync(join(tmpdir(), 'cgw-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 
 /** A fake gateway: the lines it received, and a way to answer. */
-async function fakeGateway(path: string) {
-  const socket = net.connect(path);
-  await new Promise<void>((r) => socket.once('connect', () => r()));
-  const lines: string[] = [];
-  let buffered = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (d: string) => {
-    buffered += d;
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    lines.push(...parts);
-  });
-  return { socket, lines, send: (v: unknown) => socket.write(`${typeof v === 'string' ? v : JSON.stringify(v)}\n`) };
-}
+const fakeGateway = controlConnection;
 
 const until = async (what: string, fn: () => boolean): Promise<void> => {
   const deadline = Date.now() + 3000;

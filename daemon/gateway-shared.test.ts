@@ -5,16 +5,15 @@
 // takes projects off one it finds.
 
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import type { DesiredProject } from './api/desired.ts';
 import { GATEWAY_SOCKET_FILE, gatewayName } from './api/east-west.ts';
 import type { ContainerInfo } from './api/engine.ts';
 import type { GatewayTable } from './api/gateway-control.ts';
 import { FakeEngine } from './engine/fake-engine.ts';
 import { SHARED_GATEWAY_LABEL, sharedGatewayName } from './gateway-shared.ts';
-import { gatewayTestHome } from './gateway-test-kit.ts';
+import { controlConnection, gatewayTestHome } from './gateway-test-kit.ts';
 import { EastWestRuntime } from './gateway-wiring.ts';
 import { ProjectReconciler } from './reconcile/loop.ts';
 import { desired, project, svc } from './reconcile/testing.ts';
@@ -53,19 +52,21 @@ function loopFor(engine: FakeEngine, ew: EastWestRuntime, get: () => DesiredProj
 }
 
 /** The tables the daemon sends a project's gateway, as that gateway's control connection reads them. */
-async function tablesOf(home: string, project: string): Promise<{ tables: GatewayTable[]; close: () => void }> {
-  const socket = net.connect(join(home, 'gw', project, GATEWAY_SOCKET_FILE));
-  await new Promise<void>((r, j) => socket.once('connect', () => r()).once('error', j));
-  const tables: GatewayTable[] = [];
-  let buffered = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (d: string) => {
-    buffered += d;
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    for (const p of parts) tables.push(JSON.parse(p) as GatewayTable);
+async function tablesOf(home: string, project: string): Promise<{ tables: () => GatewayTable[]; close: () => void }> {
+  const c = await controlConnection(join(home, 'gw', project, GATEWAY_SOCKET_FILE));
+  return { tables: () => c.lines.map((l) => JSON.parse(l) as GatewayTable), close: () => c.socket.destroy() };
+}
+
+/** A shared-mode EastWestRuntime on a fresh fake engine, and a signal for the test's loops; closed after the test. */
+function sharedRuntime(t: TestContext, publishMs = 1000): { engine: FakeEngine; ew: EastWestRuntime; signal: AbortSignal } {
+  const engine = engineWithImages();
+  const ew = new EastWestRuntime({ home: dir.home, engine, rows: () => [], emit: () => {}, publishMs, shared: true });
+  const abort = new AbortController();
+  t.after(async () => {
+    abort.abort();
+    await ew.close();
   });
-  return { tables, close: () => socket.destroy() };
+  return { engine, ew, signal: abort.signal };
 }
 
 const until = async (what: string, fn: () => boolean): Promise<void> => {
@@ -79,17 +80,11 @@ const until = async (what: string, fn: () => boolean): Promise<void> => {
 const sharedOf = (engine: FakeEngine): Promise<ContainerInfo[]> => engine.listContainers({ labels: { [SHARED_GATEWAY_LABEL]: true } });
 
 test('two meshed projects join one shared gateway with their own names, make no gateway of their own, and leave it at down', async (t) => {
-  const engine = engineWithImages();
-  const ew = new EastWestRuntime({ home: dir.home, engine, rows: () => [], emit: () => {}, publishMs: 20, shared: true });
-  const abort = new AbortController();
-  t.after(async () => {
-    abort.abort();
-    await ew.close();
-  });
+  const { engine, ew, signal } = sharedRuntime(t, 20);
   let a: DesiredProject | undefined = meshed('sha');
   const b = meshed('shb');
-  const loopA = loopFor(engine, ew, () => a, abort.signal);
-  const loopB = loopFor(engine, ew, () => b, abort.signal);
+  const loopA = loopFor(engine, ew, () => a, signal);
+  const loopB = loopFor(engine, ew, () => b, signal);
 
   await loopA.reconcileNow();
   await loopB.reconcileNow();
@@ -120,8 +115,8 @@ test('two meshed projects join one shared gateway with their own names, make no 
   const addressOn = (network: string): string => inspected!.networks!.find((n) => n.name === network)!.address!;
   const readerA = await tablesOf(dir.home, 'sha');
   t.after(() => readerA.close());
-  await until('a table naming the shared address', () => readerA.tables.some((x) => x.shared !== undefined));
-  assert.deepEqual(readerA.tables.at(-1)?.shared, { addresses: [addressOn('sha_default')] });
+  await until('a table naming the shared address', () => readerA.tables().some((x) => x.shared !== undefined));
+  assert.deepEqual(readerA.tables().at(-1)?.shared, { addresses: [addressOn('sha_default')] });
 
   // Converged: nothing to do on either.
   assert.equal((await loopA.reconcileNow()).actions, 0);
@@ -199,15 +194,9 @@ test('a daemon out of shared mode takes its projects off a shared gateway it fin
 });
 
 test('names changed on the shared gateway move to a gateway of the project’s own, which the project then keeps', async (t) => {
-  const engine = engineWithImages();
-  const ew = new EastWestRuntime({ home: dir.home, engine, rows: () => [], emit: () => {}, publishMs: 1000, shared: true });
-  const abort = new AbortController();
-  t.after(async () => {
-    abort.abort();
-    await ew.close();
-  });
+  const { engine, ew, signal } = sharedRuntime(t);
   let d = meshed('she');
-  const loop = loopFor(engine, ew, () => d, abort.signal);
+  const loop = loopFor(engine, ew, () => d, signal);
   await loop.reconcileNow();
   const [shared] = await sharedOf(engine);
   assert.ok(shared);
@@ -230,16 +219,10 @@ test('names changed on the shared gateway move to a gateway of the project’s o
 });
 
 test('names on an external network go to a gateway of the project’s own; the shared gateway never leaves an external network', async (t) => {
-  const engine = engineWithImages();
-  const ew = new EastWestRuntime({ home: dir.home, engine, rows: () => [], emit: () => {}, publishMs: 1000, shared: true });
-  const abort = new AbortController();
-  t.after(async () => {
-    abort.abort();
-    await ew.close();
-  });
+  const { engine, ew, signal } = sharedRuntime(t);
   // Another project joined the shared gateway to an external network (its names there).
   const a = meshed('shf');
-  await loopFor(engine, ew, () => a, abort.signal).reconcileNow();
+  await loopFor(engine, ew, () => a, signal).reconcileNow();
   const [shared] = await sharedOf(engine);
   assert.ok(shared);
   await engine.createNetwork({ name: 'outside', labels: {} });
@@ -255,7 +238,7 @@ test('names on an external network go to a gateway of the project’s own; the s
     project('shg', [{ ...api, networks: { default: { aliases: [] }, outside: { aliases: [] } } }], { eastWest: true, networks }),
   );
   engine.clearCalls();
-  const loop = loopFor(engine, ew, () => b, abort.signal);
+  const loop = loopFor(engine, ew, () => b, signal);
   await loop.reconcileNow();
   const own = engine.container(gatewayName('shg'));
   assert.ok(own, 'a gateway of its own');

@@ -2,6 +2,7 @@
 // build context stays small (no host node binary to hash or pack) and the timings are the test's own.
 
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
@@ -20,4 +21,20 @@ export function gatewayTestHome(prefix: string, base: string): { readonly home: 
     await rm(state.home, { recursive: true, force: true });
   });
   return state;
+}
+
+/** A gateway's end of a project's control socket, as the tests play it: the lines the daemon sent, and a way to answer. */
+export async function controlConnection(path: string) {
+  const socket = net.connect(path);
+  await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('error', reject));
+  const lines: string[] = [];
+  let buffered = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => {
+    buffered += d;
+    const parts = buffered.split('\n');
+    buffered = parts.pop()!;
+    lines.push(...parts);
+  });
+  return { socket, lines, send: (v: unknown) => socket.write(`${typeof v === 'string' ? v : JSON.stringify(v)}\n`) };
 }

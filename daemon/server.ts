@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CmeshError } from './api/errors.ts';
-import type { CmeshHome } from './api/home.ts';
+import { type CmeshHome, processAlive } from './api/home.ts';
 
 const OWNERSHIP_CHECK_MS = 2000;
 
@@ -25,16 +25,6 @@ export function probeSocket(path: string, timeoutMs = 1000): Promise<boolean> {
     sock.once('connect', () => done(true));
     sock.once('error', () => done(false));
   });
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 // After a reboot a stale pid may belong to an unrelated process; on Linux its command line tells.
@@ -71,7 +61,7 @@ async function acquirePidLock(home: CmeshHome): Promise<void> {
       }
       const pid = Number.parseInt(await readFile(home.pidFile, 'utf8').catch(() => ''), 10);
       // Our own pid means a daemon in this very process (tests, `daemon run` twice) owns the home.
-      if (pid === process.pid || (Number.isInteger(pid) && pid > 0 && pidAlive(pid) && looksLikeDaemon(pid))) {
+      if (pid === process.pid || (Number.isInteger(pid) && pid > 0 && processAlive(pid) && looksLikeDaemon(pid))) {
         throw alreadyRunning(home, pid);
       }
       await unlink(home.pidFile).catch(() => undefined);

@@ -4,6 +4,7 @@ import { open, stat } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { DaemonInfo } from '../../daemon/api/control.ts';
 import { CmeshError } from '../../daemon/api/errors.ts';
+import { processAlive } from '../../daemon/api/home.ts';
 import type { CliContext } from '../cli-context.ts';
 import { createDaemonClient } from '../daemon-client.ts';
 import { daemonLaunch } from '../daemon-bundle.ts';
@@ -169,14 +170,4 @@ async function socketExists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-/** Whether a process of this pid exists (signal 0 checks without sending; EPERM: it exists, not ours). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

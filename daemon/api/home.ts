@@ -46,3 +46,13 @@ export function ensureHome(home: CmeshHome): void {
   mkdirSync(home.home, { recursive: true, mode: 0o700 });
   mkdirSync(home.projectsDir, { recursive: true, mode: 0o700 });
 }
+
+/** Whether a process of this pid exists (the daemon's, say): signal 0 checks without sending; EPERM: it exists, not ours. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

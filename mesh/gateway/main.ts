@@ -5,9 +5,9 @@
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { GATEWAY_SOCKET_DIR, GATEWAY_SOCKET_FILE } from '../../daemon/api/east-west.ts';
-import { GATEWAY_PROTOCOL_VERSION } from '../../daemon/api/gateway-control.ts';
 import { ControlClient } from './control-client.ts';
 import { Gateway } from './gateway.ts';
+import { statsMessage } from './stats-message.ts';
 import { runSharedGateway, sharedMode } from './shared-gateway.ts';
 import { DRAIN, READY, UPGRADE } from './supervisor.ts';
 import { nodeDescription } from './supervisor-runtime.ts';
@@ -95,23 +95,7 @@ export function runGateway(env: NodeJS.ProcessEnv = process.env): AbortControlle
     },
     onState: (connected, reason) => log(connected ? `connected to the daemon at ${path}` : `disconnected: ${reason ?? ''}`),
   });
-  const sendStats = (): void =>
-    client.send({
-      type: 'stats',
-      version: GATEWAY_PROTOCOL_VERSION,
-      project,
-      ...(index === 0 ? {} : { gateway: index }),
-      host,
-      ...(gateway.draining ? { draining: true } : {}),
-      ...(gateway.retired ? { retired: true } : {}),
-      time: Date.now(),
-      services: gateway.rows(),
-      warnings: gateway.warnings(),
-      serving: gateway.serving(),
-      startedAt,
-      requests: gateway.requestTotals(),
-      policy: gateway.policies.report(),
-    });
+  const sendStats = (): void => client.send(statsMessage(gateway, { project, host, index, startedAt }));
   const timer = setInterval(sendStats, STATS_MS);
   // The gateway closes its listeners on the same signal.
   abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });

@@ -3,17 +3,14 @@
 // worker still binds the other project's port. The test process is the cluster primary; loopback only.
 
 import assert from 'node:assert/strict';
-import cluster, { type Worker } from 'node:cluster';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { GATEWAY_PROTOCOL_VERSION } from '../../daemon/api/gateway-control.ts';
 import { httpService } from './gateway-test-kit.ts';
-import { runSupervisor } from './supervisor.ts';
-import { freePort, until } from './supervisor-test-kit.ts';
+import { connectOutcome, freePort, next, supervised, until } from './supervisor-test-kit.ts';
 
 /**
  * A worker bundle running project a's Gateway on 127.0.0.2 and b's on 127.0.0.3, both on `port`; the test's messages:
@@ -46,43 +43,16 @@ process.send({ type: 'cmesh-gateway-ready', warnings: [...a.warnings(), ...b.war
   return file;
 }
 
-const connect = (port: number, host: string): Promise<string> =>
-  new Promise((resolve) => {
-    const s = net.connect(port, host);
-    s.once('connect', () => {
-      s.destroy();
-      resolve('connected');
-    });
-    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
+const connect = connectOutcome;
 
-type TestMessage = { type?: string; file?: string; warnings?: string[] };
-const next = (type: string): Promise<{ worker: Worker; m: TestMessage }> =>
-  new Promise((resolve) => {
-    const on = (worker: Worker, m: TestMessage) => {
-      if (m?.type !== type) return;
-      cluster.off('message', on);
-      resolve({ worker, m });
-    };
-    cluster.on('message', on);
-  });
 
 test("one project retiring in the shared worker closes only its own sockets; a swap still binds the other's", { timeout: 30_000 }, async (t: TestContext) => {
   const dir = mkdtempSync(join(tmpdir(), 'cgw-shared-retire-'));
   const port = await freePort();
   const replicas = ['127.0.0.21', '127.0.0.31'].map((h) => http.createServer((_req, res) => res.end(h)).listen(port, h));
-  let out = '';
   const v1 = workerFile(dir, 'v1', port);
   const v2 = workerFile(dir, 'v2', port);
-  const firstReady = next('cmesh-gateway-ready');
-  const supervisor = runSupervisor({ initial: v1, drainMs: 2000, drainNoticeMs: 100, log: (l) => (out += `${l}\n`) });
-  t.after(async () => {
-    await supervisor.stop();
-    for (const r of replicas) r.close();
-    rmSync(dir, { recursive: true, force: true });
-    if (process.env['SUP_DEBUG']) process.stdout.write(out.replace(/^/gm, '# '));
-  });
-  const first = await firstReady;
+  const { first, log } = await supervised(t, { dir, initial: v1, replicas, drainMs: 2000, drainNoticeMs: 100 });
   assert.deepEqual(first.m.warnings, []);
   assert.equal(await connect(port, '127.0.0.2'), 'connected');
   assert.equal(await connect(port, '127.0.0.3'), 'connected');
@@ -102,11 +72,11 @@ test("one project retiring in the shared worker closes only its own sockets; a s
   const second = await Promise.race([
     secondReady,
     new Promise<never>((_, reject) => {
-      bound = setTimeout(() => reject(new Error(`the new worker was not ready within 8 s:\n${out}`)), 8000);
+      bound = setTimeout(() => reject(new Error(`the new worker was not ready within 8 s:\n${log()}`)), 8000);
     }),
   ]).finally(() => clearTimeout(bound));
   await exited;
-  assert.equal(await connect(port, '127.0.0.3'), 'connected', `b served by the new worker:\n${out}`);
+  assert.equal(await connect(port, '127.0.0.3'), 'connected', `b served by the new worker:\n${log()}`);
   // The new worker's a has its own socket again (a's retire was the old worker's).
-  assert.deepEqual(second.m.warnings, [], `the new worker bound both:\n${out}`);
+  assert.deepEqual(second.m.warnings, [], `the new worker bound both:\n${log()}`);
 });

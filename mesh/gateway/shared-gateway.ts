@@ -6,10 +6,11 @@
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { GATEWAY_SOCKET_DIR } from '../../daemon/api/east-west.ts';
-import { GATEWAY_PROTOCOL_VERSION, type GatewayTable } from '../../daemon/api/gateway-control.ts';
+import type { GatewayTable } from '../../daemon/api/gateway-control.ts';
 import { ControlClient } from './control-client.ts';
 import { Gateway, type GatewayOptions } from './gateway.ts';
 import { ProjectSockets } from './project-sockets.ts';
+import { statsMessage } from './stats-message.ts';
 import { DRAIN, READY, UPGRADE } from './supervisor.ts';
 import { nodeDescription } from './supervisor-runtime.ts';
 import { warmedUp } from './warm-up.ts';
@@ -99,21 +100,7 @@ export function startSharedGateway(o: SharedGatewayOptions): SharedGateway {
   const report = (p: Project): void => {
     const gw = p.gateway;
     if (!gw || o.signal.aborted) return;
-    p.client.send({
-      type: 'stats',
-      version: GATEWAY_PROTOCOL_VERSION,
-      project: p.name,
-      host,
-      ...(gw.draining ? { draining: true } : {}),
-      ...(gw.retired ? { retired: true } : {}),
-      time: Date.now(),
-      services: gw.rows(),
-      warnings: gw.warnings(),
-      serving: gw.serving(),
-      startedAt,
-      requests: gw.requestTotals(),
-      policy: gw.policies.report(),
-    });
+    p.client.send(statsMessage(gw, { project: p.name, host, startedAt }));
   };
 
   const makeGateway = (p: Project): Gateway => {

@@ -4,17 +4,14 @@
 // process is the cluster primary; the workers run the real Gateway (supervisor-test-kit.ts), loopback only.
 
 import assert from 'node:assert/strict';
-import cluster, { type Worker } from 'node:cluster';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { GATEWAY_PROTOCOL_VERSION, type GatewayService, type GatewayTable } from '../../daemon/api/gateway-control.ts';
 import { httpService } from './gateway-test-kit.ts';
-import { runSupervisor } from './supervisor.ts';
-import { freePort, gatewayWorkerFile, load, until } from './supervisor-test-kit.ts';
+import { connectOutcome, freePort, gatewayWorkerFile, load, next, supervised, until } from './supervisor-test-kit.ts';
 
 /** `alone` has a port of its own (a ProxyListener); `a` and `b` share one (the HostDispatcher). */
 const tableOf = (alone: number, shared: number, over: Partial<GatewayService> = {}): GatewayTable => ({
@@ -28,46 +25,18 @@ const tableOf = (alone: number, shared: number, over: Partial<GatewayService> = 
   ],
 });
 
-const refused = (port: number): Promise<string> =>
-  new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve('connected');
-    });
-    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
+const refused = (port: number): Promise<string> => connectOutcome(port);
 
-/** The next message of `type` any worker sends, with the worker. */
-type TestMessage = { type?: string; warnings?: string[] };
-const next = (type: string): Promise<{ worker: Worker; m: TestMessage }> =>
-  new Promise((resolve) => {
-    const on = (worker: Worker, m: TestMessage) => {
-      if (m?.type !== type) return;
-      cluster.off('message', on);
-      resolve({ worker, m });
-    };
-    cluster.on('message', on);
-  });
 
 test('gateway listeners in a cluster worker: a swap refuses nothing, a re-bind serves again, retire closes', { timeout: 120_000 }, async (t: TestContext) => {
   const dir = mkdtempSync(join(tmpdir(), 'cgw-bind-'));
   const [alone, shared] = [await freePort(), await freePort()];
   // The replicas: on .2, the ports the gateway listens on at .1 (as in a container).
   const replicas = [alone, shared].map((port) => http.createServer((_req, res) => res.end('ok')).listen(port, '127.0.0.2'));
-  let out = '';
   process.env['CMESH_TEST_TABLE'] = JSON.stringify(tableOf(alone, shared));
   const v1 = gatewayWorkerFile(dir, 'v1');
   const v2 = gatewayWorkerFile(dir, 'v2');
-  const firstReady = next('cmesh-gateway-ready');
-  const supervisor = runSupervisor({ initial: v1, drainMs: 3000, log: (l) => (out += `${l}\n`) });
-  t.after(async () => {
-    await supervisor.stop();
-    for (const r of replicas) r.close();
-    rmSync(dir, { recursive: true, force: true });
-    if (process.env['SUP_DEBUG']) process.stdout.write(out.replace(/^/gm, '# '));
-  });
-  const first = await firstReady;
+  const { first, log } = await supervised(t, { dir, initial: v1, replicas, drainMs: 3000 });
   assert.deepEqual(first.m.warnings, [], 'v1 bound every port');
   const calls = [load(alone), load(shared)];
   await until('both ports to serve', 15_000, async () => calls.every((c) => c.seen.length > 10));
@@ -86,7 +55,7 @@ test('gateway listeners in a cluster worker: a swap refuses nothing, a re-bind s
   for (const f of failures) counts.set(f, (counts.get(f) ?? 0) + 1);
   const byKind = [...counts].map(([kind, n]) => `${n} ${kind}`);
   process.stdout.write(`# swap under load: ${calls.map((c) => c.seen.length).join('+')} answered, failed: ${byKind.join(', ') || 'none'}\n`);
-  assert.deepEqual(second.m.warnings, [], `v2 bound every port while v1 listened:\n${out}`);
+  assert.deepEqual(second.m.warnings, [], `v2 bound every port while v1 listened:\n${log()}`);
   assert.deepEqual(failures, [], 'no call refused or reset across the swap');
 
   // A re-bind inside one worker (alone's settings changed): the port serves again from the same worker.

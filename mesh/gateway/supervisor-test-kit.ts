@@ -1,10 +1,14 @@
 // What the supervisor's tests share: worker bundles that answer their version, loopback calls, bounded waits.
 
+import cluster, { type Worker } from 'node:cluster';
+import { rmSync } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runSupervisor, type Supervisor, type SupervisorOptions } from './supervisor.ts';
 
 /** The entry the gateway image runs, and init's fallback supervisor (the source: the image holds its bundle). */
 export const INIT_ENTRY = fileURLToPath(new URL('./init.ts', import.meta.url));
@@ -145,4 +149,50 @@ process.send({ type: 'cmesh-gateway-ready', warnings: gateway.warnings() });
 `,
   );
   return file;
+}
+
+/** What cluster workers of these tests send: the supervisor's messages and the test workers' own. */
+export type TestMessage = { type?: string; file?: string; warnings?: string[] };
+
+/** The next message of `type` any cluster worker sends, with the worker. */
+export const next = (type: string): Promise<{ worker: Worker; m: TestMessage }> =>
+  new Promise((resolve) => {
+    const on = (worker: Worker, m: TestMessage) => {
+      if (m?.type !== type) return;
+      cluster.off('message', on);
+      resolve({ worker, m });
+    };
+    cluster.on('message', on);
+  });
+
+/** A TCP connect to `host:port`: 'connected', or the error's code (ECONNREFUSED: nothing listens). */
+export const connectOutcome = (port: number, host = '127.0.0.1'): Promise<string> =>
+  new Promise((resolve) => {
+    const s = net.connect(port, host);
+    s.once('connect', () => {
+      s.destroy();
+      resolve('connected');
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+
+/**
+ * The real supervisor on `initial`, this test process its cluster primary, until the test ends (then stopped, the
+ * replicas closed, `dir` removed; SUP_DEBUG=1 prints its log). Resolves once the first worker says READY.
+ */
+export async function supervised(
+  t: TestContext,
+  o: { dir: string; initial: string; replicas: { close(): unknown }[] } & Pick<SupervisorOptions, 'drainMs' | 'drainNoticeMs'>,
+): Promise<{ supervisor: Supervisor; first: { worker: Worker; m: TestMessage }; log: () => string }> {
+  let out = '';
+  const firstReady = next('cmesh-gateway-ready');
+  const { dir, replicas, ...options } = o;
+  const supervisor = runSupervisor({ ...options, log: (l) => (out += `${l}\n`) });
+  t.after(async () => {
+    await supervisor.stop();
+    for (const r of replicas) r.close();
+    rmSync(dir, { recursive: true, force: true });
+    if (process.env['SUP_DEBUG']) process.stdout.write(out.replace(/^/gm, '# '));
+  });
+  return { supervisor, first: await firstReady, log: () => out };
 }
