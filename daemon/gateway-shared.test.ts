@@ -12,7 +12,7 @@ import { GATEWAY_SOCKET_FILE, gatewayName } from './api/east-west.ts';
 import type { ContainerInfo } from './api/engine.ts';
 import type { GatewayTable } from './api/gateway-control.ts';
 import { FakeEngine } from './engine/fake-engine.ts';
-import { SHARED_GATEWAY_LABEL, sharedGatewayName } from './gateway-shared.ts';
+import { SHARED_GATEWAY_LABEL, SharedGateway, sharedGatewayName } from './gateway-shared.ts';
 import { controlConnection, gatewayTestHome } from './gateway-test-kit.ts';
 import { EastWestRuntime } from './gateway-wiring.ts';
 import { ProjectReconciler } from './reconcile/loop.ts';
@@ -255,4 +255,14 @@ test('names on an external network go to a gateway of the project’s own; the s
   await loop.down({ volumes: false, removeOrphans: false });
   assert.deepEqual(engine.callsOf('disconnectNetwork').map((c) => c.args), [], 'not at down either');
   assert.deepEqual((await engine.inspectContainer(shared.id))?.networks?.map((n) => n.name), ['outside', 'shf_default']);
+});
+
+test('lookers at the same time share one inspection of the shared gateway; one after a change of its own gets a new one', async () => {
+  const engine = engineWithImages();
+  const gw = new SharedGateway({ engine, home: dir.home, root: join(dir.home, 'gw'), on: true });
+  engine.clearCalls();
+  await Promise.all([gw.now(), gw.now()]);
+  assert.equal(engine.callsOf('inspectContainer').length, 1);
+  await Promise.all([gw.now(), gw.now('changed')]);
+  assert.equal(engine.callsOf('inspectContainer').length, 3);
 });

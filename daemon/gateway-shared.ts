@@ -2,7 +2,7 @@
 // joins each meshed project's networks with that project's names as aliases and leaves them at `down`. A gateway
 // container created per up costs the engine a tenth container on every `up` (bench/RESULTS.md: the engine floor alone
 // went from 0.63–0.69× to 0.66–0.77× compose); joining a running one costs a network connect.
-// Its worker serves every project from its own control socket (mesh/gateway/shared-main.ts), bound on the container's
+// Its worker serves every project from its own control socket (mesh/gateway/shared-gateway.ts), bound on the container's
 // addresses on that project's networks only, so projects never reach each other through it.
 
 import { createHash } from 'node:crypto';
@@ -66,6 +66,8 @@ export class SharedGateway {
   readonly #o: SharedGatewayOptions;
   /** Its last inspection: the addresses the project tables name. */
   #info: ContainerInfo | undefined;
+  /** The inspection under way: a pass's planner and its context look at once, and share it. */
+  #looking: Promise<ContainerInfo | undefined> | undefined;
   /** Not in shared mode and found absent: nothing makes one, so no pass needs to look again. */
   #absent = false;
   /** The running container's id, once made sure of; forgotten when an inspect finds it gone or stopped. */
@@ -83,14 +85,25 @@ export class SharedGateway {
 
   /**
    * The container as the engine has it now, for a pass to plan with; kept for addressesOn(). An engine error throws (a
-   * pass must not plan on a guess). Outside shared mode, once found absent, it is not looked for again.
+   * pass must not plan on a guess). Outside shared mode, once found absent, it is not looked for again. Callers at the
+   * same time share one inspection; `after` a change of theirs (a join), one that began before it is not taken.
    */
-  async now(): Promise<ContainerInfo | undefined> {
-    if (!this.on && this.#absent) return undefined;
-    const info = await this.inspect();
-    this.#info = info;
-    if (!this.on) this.#absent = info === undefined;
-    return info;
+  now(after?: 'changed'): Promise<ContainerInfo | undefined> {
+    if (!this.on && this.#absent) return Promise.resolve(undefined);
+    if (this.#looking && after !== 'changed') return this.#looking;
+    const looking: Promise<ContainerInfo | undefined> = this.inspect().then((info) => {
+      // Only the latest inspection speaks: one that began before a join must not put back what was before it.
+      if (this.#looking !== looking) return info;
+      this.#looking = undefined;
+      this.#info = info;
+      if (!this.on) this.#absent = info === undefined;
+      return info;
+    });
+    looking.catch(() => {
+      if (this.#looking === looking) this.#looking = undefined;
+    });
+    this.#looking = looking;
+    return looking;
   }
 
   /** Its addresses on these networks (a project's), as last inspected. */

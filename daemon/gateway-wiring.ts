@@ -42,8 +42,8 @@ export interface EastWestOptions {
   /** The run-time faults (`cmesh fault`) in effect per service: sent in the table, so they reach the gateway too. */
   faults?: (project: string) => Record<string, FaultSpec>;
   /**
-   * Serve every project's first gateway from the daemon's one shared gateway container (daemon/gateway-shared.ts;
-   * CMESH_GATEWAY_SHARED=1, a preview) instead of a container per project.
+   * Serve every project's first gateway from the daemon's one shared gateway container (daemon/gateway-shared.ts; the
+   * daemon's default, CMESH_GATEWAY_SHARED=0 turns it off) instead of a container per project.
    */
   shared?: boolean;
 }
@@ -154,7 +154,7 @@ export class EastWestRuntime {
     this.#place(project);
     this.#publish(project);
     // Its addresses on the project's networks may have changed with the pass (a join, a leave): looked at again.
-    if (this.#shared.on) void this.#shared.now().then(() => this.#publish(project), () => undefined);
+    if (this.#shared.on) void this.#shared.now('changed').then(() => this.#publish(project), () => undefined);
   }
 
   /** The desired state the project's gateway table was last made from (east-west projects only). */
@@ -229,7 +229,7 @@ export class EastWestRuntime {
     const ready = this.#shared.now().then(() => this.#shared.ensure({ tag: image.tag, identity: image.identity ?? image.tag, present: image.present }));
     ready.catch((err: unknown) => this.#report(project, err));
     const joined = async (): Promise<void> => {
-      await this.#shared.now();
+      await this.#shared.now('changed');
       this.#publish(project);
     };
     return { name: this.#shared.name, ready, joined };
