@@ -50,6 +50,7 @@ export class FakeSwarm implements SwarmEngine {
   readonly #events = new FakeSwarmEvents((t) => t.nodeId === (this.#status.nodeId ?? 'fakenode'));
   #seq = 0;
   #nextPort: number;
+  #racingWrites = 0;
   /** Every method call, in order (tests assert what was sent). */
   readonly calls: { method: string; args: unknown[] }[] = [];
 
@@ -62,6 +63,14 @@ export class FakeSwarm implements SwarmEngine {
   /** Test control: the engine joins or leaves the swarm, or is demoted. */
   setStatus(status: SwarmStatus): void {
     this.#status = status;
+  }
+
+  /**
+   * Test control: the next `count` updates find the service written once more since it was read, as the engine's
+   * own updater does (UpdateStatus) while a rolling update runs; each is refused "update out of sequence".
+   */
+  raceUpdates(count: number): void {
+    this.#racingWrites = count;
   }
 
   addImage(id: string): void {
@@ -120,6 +129,10 @@ export class FakeSwarm implements SwarmEngine {
     this.#enter('updateService', [id, version, spec], 'service-update');
     const svc = this.#service(id);
     if (!svc) throw this.#error(404, `service ${id} not found`, 'service-update', id);
+    if (this.#racingWrites > 0) {
+      this.#racingWrites -= 1;
+      svc.version += 1;
+    }
     if (svc.version !== version) throw this.#error(500, 'rpc error: code = Unknown desc = update out of sequence', 'service-update', id);
     const replace = JSON.stringify(svc.spec.TaskTemplate) !== JSON.stringify(spec.TaskTemplate) || JSON.stringify(svc.spec.EndpointSpec) !== JSON.stringify(spec.EndpointSpec);
     const replicas = { 'replicas.old': String(svc.spec.Mode.Replicated.Replicas), 'replicas.new': String(spec.Mode.Replicated.Replicas) };

@@ -84,6 +84,17 @@ export const RULES: Rule[] = [
     make: (f, ctx) => swarmNotManager(f.message, { op: ctx.op }),
   },
   {
+    // Swarm refuses an update whose version is no longer the service's: its own updater writes the service too
+    // (UpdateStatus) while a rolling update runs. Callers read again and retry (daemon/swarm/update-service.ts).
+    name: 'swarm-out-of-sequence',
+    when: (f, ctx) => ctx.op === 'service-update' && /update out of sequence/i.test(f.message),
+    make: (f, ctx) =>
+      new CmeshError('CMESH_E_ENGINE', `service "${ctx.subject ?? '?'}" changed while cmesh updated it (update out of sequence)`, {
+        hint: 'Swarm was still writing the service (a rolling update under way); run the command again',
+        details: { op: ctx.op, reason: 'out-of-sequence', status: f.status, engineMessage: f.message },
+      }),
+  },
+  {
     name: 'swarm-object-in-use',
     when: (f, ctx) => (ctx.op === 'secret-remove' || ctx.op === 'config-remove') && /in use/i.test(f.message),
     make: (f, ctx) =>

@@ -11,6 +11,7 @@ import { Labels, projectLabels } from '../api/labels.ts';
 import type { ProjectSpec } from '../api/project.ts';
 import { type SwarmEngine, type SwarmNetworkSpec, type SwarmStatus, swarmNotManager } from '../api/swarm-engine.ts';
 import { bindsToCreate } from './mounts.ts';
+import { updateService } from './update-service.ts';
 import { eastWestWarning, type SwarmWarning, swarmNetworks, swarmObjects, swarmService, swarmWarnings, TARGET_LABEL } from './translate.ts';
 
 export interface SwarmDeployContext {
@@ -152,13 +153,15 @@ export async function swarmUp(ctx: SwarmDeployContext, desired: DesiredProject, 
     if (!have) {
       await swarm.createService(spec);
       result.created.push(name);
-    } else if (have.spec.Labels[Labels.specHash] !== spec.Labels[Labels.specHash] || have.spec.Mode.Replicated?.Replicas !== spec.Mode.Replicated.Replicas) {
-      // Keep the restart counter: a lower ForceUpdate is a change too, and would restart the tasks once more.
-      const force = have.spec.TaskTemplate.ForceUpdate;
-      if (force !== undefined) spec.TaskTemplate.ForceUpdate = force;
-      await swarm.updateService(have.id, have.version, spec);
-      result.updated.push(name);
-    } else result.unchanged.push(name);
+    } else {
+      const sent = await updateService(swarm, have, (current) => {
+        if (current.spec.Labels[Labels.specHash] === spec.Labels[Labels.specHash] && current.spec.Mode.Replicated?.Replicas === spec.Mode.Replicated.Replicas) return undefined;
+        // Keep the restart counter: a lower ForceUpdate is a change too, and would restart the tasks once more.
+        const force = current.spec.TaskTemplate.ForceUpdate;
+        return force === undefined ? spec : { ...spec, TaskTemplate: { ...spec.TaskTemplate, ForceUpdate: force } };
+      });
+      (sent ? result.updated : result.unchanged).push(name);
+    }
   }
   // A full `up` owns the whole project: services gone from the file go too (a partial `up svc` never removes).
   if (desired.selected.length === 0) {
@@ -180,9 +183,12 @@ export async function swarmRestart(swarm: SwarmEngine, project: string, services
   const existing = (await swarm.listServices(swarmProjectLabels(project))).filter((s) => services.includes(s.spec.Labels[Labels.service] ?? ''));
   const tasks = await swarm.listTasks(swarmProjectLabels(project));
   for (const s of existing) {
-    const spec = structuredClone(s.spec);
-    spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
-    await swarm.updateService(s.id, s.version, spec);
+    // Counted from the spec read last: a retry after "out of sequence" must not bump the counter twice.
+    await updateService(swarm, s, (current) => {
+      const spec = structuredClone(current.spec);
+      spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
+      return spec;
+    });
   }
   const ids = new Set(existing.map((s) => s.id));
   return tasks.filter((t) => ids.has(t.serviceId) && t.desiredState === 'running' && t.containerId).map((t) => t.containerId!);

@@ -11,6 +11,7 @@ import type { VerbContext } from '../project-verbs.ts';
 import { swarmProjectLabels, swarmReplicas } from './deploy.ts';
 import type { SwarmProjects } from './swarm-projects.ts';
 import { swarmTaskReplica } from './task-replica.ts';
+import { updateService } from './update-service.ts';
 
 /** The replica verbs' view of a swarm project: its tasks on this node; a "reconcile" re-feeds the mesh pools. */
 export function swarmVerbContext(swarm: SwarmProjects, project: string, desired: () => DesiredProject | undefined): VerbContext {
@@ -33,8 +34,8 @@ async function applyReplicas(swarm: SwarmProjects, desired: DesiredProject, serv
   for (const s of await engine.listServices(swarmProjectLabels(desired.project.name))) {
     const name = s.spec.Labels[Labels.service] ?? '';
     const want = swarmReplicas(desired, name);
-    if (!services.includes(name) || s.spec.Mode.Replicated.Replicas === want) continue;
-    await engine.updateService(s.id, s.version, { ...s.spec, Mode: { Replicated: { Replicas: want } } });
+    if (!services.includes(name)) continue;
+    await updateService(engine, s, (current) => (current.spec.Mode.Replicated.Replicas === want ? undefined : { ...current.spec, Mode: { Replicated: { Replicas: want } } }));
   }
 }
 
