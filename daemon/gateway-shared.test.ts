@@ -266,3 +266,28 @@ test('lookers at the same time share one inspection of the shared gateway; one a
   await Promise.all([gw.now(), gw.now('changed')]);
   assert.equal(engine.callsOf('inspectContainer').length, 3);
 });
+
+test('a project with east-west off stops looking at the shared gateway once it is off the project’s networks', async (t) => {
+  const { engine, ew, signal } = sharedRuntime(t);
+  let d: DesiredProject = meshed('shi');
+  const loop = loopFor(engine, ew, () => d, signal);
+  await loop.reconcileNow();
+  const [shared] = await sharedOf(engine);
+  assert.ok(shared);
+  const looks = () => engine.callsOf('inspectContainer').filter((c) => c.args[0] === shared.id || c.args[0] === shared.name).length;
+  const passes = async (n: number): Promise<number> => {
+    const before = looks();
+    for (let i = 0; i < n; i += 1) await loop.reconcileNow();
+    return looks() - before;
+  };
+  // Straight after the pass that joined (it looked before the join, so saw it off the networks).
+  d = desired({ ...d.project, eastWest: false }, { generation: 2 });
+  assert.ok((await passes(1)) >= 1, 'the pass that turns east-west off looks, and leaves');
+  assert.deepEqual((await engine.inspectContainer(shared.id))?.networks?.map((n) => n.name) ?? [], []);
+  assert.ok((await passes(1)) >= 1, 'the next one sees it off the project’s networks');
+  assert.equal(await passes(3), 0, 'later passes do not look');
+  d = desired({ ...d.project, eastWest: true }, { generation: 3 });
+  assert.ok((await passes(1)) >= 1, 'meshed again: it looks, and joins');
+  assert.ok((await passes(2)) >= 2, 'meshed: every pass looks');
+  assert.deepEqual((await engine.inspectContainer(shared.id))?.networks?.map((n) => n.name), ['shi_default']);
+});

@@ -10,6 +10,7 @@ import { type ExecuteOptions, execute, type NameReady } from './execute.ts';
 import { allContainers, groupObserved, type ObservedProject, observe, observeImageIds } from './observe.ts';
 import { actionCount, type DownOptions, type Plan, plan, planDown } from './plan.ts';
 import { formatPlan } from './plan-format.ts';
+import { projectNetworkNames, sharedOnProject } from './plan-gateway-shared.ts';
 import { observedStatus } from './observed-status.ts';
 import { PassScheduler } from './pass-scheduler.ts';
 import type { WakeSource } from './nap.ts';
@@ -80,6 +81,12 @@ export class ProjectReconciler {
   readonly #passes: PassScheduler<ReconcileResult>;
   #observed: ObservedProject | undefined;
   #lastDesired: DesiredProject | undefined;
+  /**
+   * The daemon's shared gateway was seen off this project's networks by a pass with east-west off. Only this loop's
+   * plans join it to them, and only with east-west on, so such passes need not look at it again (one engine call less
+   * on every pass of a project that is not meshed).
+   */
+  #sharedOff = false;
   /** Deferred restarts already reported, so each gets one `restart-scheduled` however many passes it stays pending. */
   readonly #announced = new RestartAnnouncements();
   /**
@@ -208,8 +215,11 @@ export class ProjectReconciler {
     const names = Object.keys(desired.project.services);
     // The gateway's context needs no observation: looked up beside it, not after it (it is on every meshed pass's path).
     const gatewayContext = desired.project.eastWest ? this.#o.gatewayContext?.(desired) : undefined;
-    const [observed, imageIds, shared] = await Promise.all([observe(engine, this.name, names), observeImageIds(engine, desired.project), this.#shared()]);
+    const meshed = desired.project.eastWest === true;
+    const lookShared = meshed || !this.#sharedOff ? this.#shared() : Promise.resolve(undefined);
+    const [observed, imageIds, shared] = await Promise.all([observe(engine, this.name, names), observeImageIds(engine, desired.project), lookShared]);
     if (shared) observed.shared = shared;
+    this.#sharedOff = !meshed && sharedOnProject(projectNetworkNames(desired.project), shared).length === 0;
     this.#observed = observed;
     this.#prober.prune(allContainers(observed));
     this.#o.onObserved?.(allContainers(observed));
