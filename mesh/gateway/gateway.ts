@@ -12,6 +12,7 @@ import type { ServiceTableRow } from '../../daemon/api/service-table.ts';
 import { GatewayPolicies } from './gateway-policy.ts';
 import { drainListeners, stopAccepting, undrainListeners } from './bound-port.ts';
 import type { BindContext } from './bind-port.ts';
+import { BindRetry } from './bind-retry.ts';
 import { HostListeners } from './host-listeners.ts';
 import { DrainReports, drainingInFlight, tableDrains } from './drain-reports.ts';
 import { ReplicaAddresses } from './replica-addresses.ts';
@@ -72,6 +73,7 @@ export class Gateway {
   #closedForGood = false;
   #holding: boolean;
   readonly #drainReports: DrainReports | undefined;
+  readonly #bindRetry: BindRetry;
 
   constructor(options: GatewayOptions) {
     this.#o = options;
@@ -84,12 +86,15 @@ export class Gateway {
     // Every pool's health checker and listener hangs off this one signal: a project with many services is not a leak.
     setMaxListeners(0, options.signal);
     this.registry.startHealthChecks(options.signal);
-    const timer = setInterval(() => this.#kick(true), options.refreshMs ?? 2000).unref();
+    const refreshMs = options.refreshMs ?? 2000;
+    const timer = setInterval(() => this.#kick(true), refreshMs).unref();
+    this.#bindRetry = new BindRetry({ refreshMs, retry: () => void this.#kick(false) });
     // Its lifetime is its signal's: the listeners close with it, whoever else calls close().
     options.signal.addEventListener(
       'abort',
       () => {
         clearInterval(timer);
+        this.#bindRetry.stop();
         void this.close();
       },
       { once: true },
@@ -306,7 +311,7 @@ export class Gateway {
   async #syncListeners(table: GatewayTable): Promise<void> {
     // Aborted: closed for good, like a retired one (close() ran on the abort).
     if (this.#retired || this.#holding || this.#o.signal.aborted) return;
-    await this.#bound.sync(table, {
+    const allBound = await this.#bound.sync(table, {
       hosts: this.#hosts,
       context: (host) => this.#bindContext(host, table.project),
       draining: this.#draining,
@@ -315,5 +320,6 @@ export class Gateway {
       warnings: this.#warnings,
       named: this.#o.hosts !== undefined,
     });
+    this.#bindRetry.settled(allBound);
   }
 }

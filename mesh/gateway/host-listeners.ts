@@ -54,8 +54,11 @@ export class HostListeners {
     return all;
   }
 
-  /** Makes the listeners follow the table on every host of `o.hosts`; those of a host no longer listed close. */
-  async sync(table: GatewayTable, o: ListenerSync): Promise<void> {
+  /**
+   * Makes the listeners follow the table on every host of `o.hosts`; those of a host no longer listed close. Resolves
+   * false when some port could not be bound (its warning says why).
+   */
+  async sync(table: GatewayTable, o: ListenerSync): Promise<boolean> {
     const byPort = new Map<number, PortUser[]>();
     for (const svc of table.services) for (const p of svc.ports) byPort.set(p.port, [...(byPort.get(p.port) ?? []), { svc, protocol: p.protocol }]);
     for (const [host, ports] of this.#byHost) {
@@ -66,13 +69,15 @@ export class HostListeners {
       if (ports.size > 0) o.log?.(`closing the listeners on ${host}: the address is no longer the project's`);
       await Promise.all([...ports.values()].map((b) => b.close()));
     }
+    let allBound = true;
     for (const host of o.hosts) {
-      if (o.aborted()) return;
-      await this.#syncHost(host, byPort, o);
+      if (o.aborted()) return allBound;
+      if (!(await this.#syncHost(host, byPort, o))) allBound = false;
     }
+    return allBound;
   }
 
-  async #syncHost(host: string, byPort: Map<number, PortUser[]>, o: ListenerSync): Promise<void> {
+  async #syncHost(host: string, byPort: Map<number, PortUser[]>, o: ListenerSync): Promise<boolean> {
     const bound = this.#byHost.get(host) ?? new Map<number, Bound>();
     this.#byHost.set(host, bound);
     const where = (port: number): string => (o.named ? `${host}:${port}` : `port ${port}`);
@@ -89,6 +94,7 @@ export class HostListeners {
       bound.delete(port);
       await b.close();
     }
+    let allBound = true;
     for (const [port, users] of byPort) {
       if (bound.has(port)) continue;
       const key = `${host} ${port}`;
@@ -97,14 +103,16 @@ export class HostListeners {
         // Aborted while it bound (the abort's close() did not see it), or the host was dropped meanwhile.
         if (o.aborted() || this.#byHost.get(host) !== bound) {
           await b.close();
-          return;
+          return true;
         }
         if (o.draining) drainListeners(b);
         bound.set(port, b);
         o.warnings.delete(key);
       } catch (err) {
         o.warnings.set(key, `cannot listen on ${where(port)}: ${(err as Error).message}`);
+        allBound = false;
       }
     }
+    return allBound;
   }
 }
