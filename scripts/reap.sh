@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Removes every engine object left behind by tests: containers, networks, volumes and unused images labelled
 # dev.cmesh.test=true (optionally only those of one project), and what cmesh made for those test projects with only its
-# own labels (east-west gateway containers, project networks and volumes); on a swarm manager also swarm services,
-# secrets, configs and overlays of test projects. Anything that is neither test-labelled nor cmesh's for a test project is never touched.
+# own labels (east-west gateways, a shared gateway on their networks, project networks and volumes); on a swarm manager
+# also swarm services, secrets, configs and overlays of test projects. Nothing else is ever touched.
 #
 # With --if-idle it reaps only while no docker test process anywhere on this host holds the engine lock
 # (test/helpers/engine-lock.ts): then whatever carries the test label was left by a run that is gone (killed mid-file,
@@ -152,6 +152,39 @@ reap_swarm() {
   done
 }
 
+# The daemon's shared east-west gateway (daemon/gateway-shared.ts) carries no project label and no test label: one a
+# killed test run's daemon left is found on a test project's network, and would hold that network ("active
+# endpoints"). It leaves those networks and, on no network any more, goes. A user's daemon never joins a test project's
+# network, so a user's shared gateway is never listed; one that is on another network too stays, on that one.
+reap_shared_gateways() {
+  local -A test_networks=()
+  local n gw count=0
+  while read -r n; do
+    if [ -n "$n" ]; then test_networks[$n]=1; fi
+  done < <(
+    docker network ls "${filters[@]}" --format '{{.Name}}'
+    of_projects test_projects docker network ls --format '{{.Name}}'
+  )
+  for gw in $(docker ps -aq --filter label=dev.cmesh.gateway-shared); do
+    local on=() rest=()
+    for n in $(docker inspect --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$gw" 2>/dev/null); do
+      if [ -n "${test_networks[$n]:-}" ]; then on+=("$n"); else rest+=("$n"); fi
+    done
+    if [ "${#on[@]}" -eq 0 ]; then continue; fi
+    count=$((count + 1))
+    local gone=""
+    if [ "${#rest[@]}" -eq 0 ]; then gone=", then removed"; fi
+    if [ "$dry_run" = 1 ]; then
+      log "shared gateway $gw: would leave ${on[*]}$gone"
+      continue
+    fi
+    for n in "${on[@]}"; do docker network disconnect -f "$n" "$gw" >/dev/null 2>&1 || true; done
+    if [ -n "$gone" ]; then docker rm -f "$gw" >/dev/null 2>&1 || true; fi
+    log "shared gateway $gw: left ${on[*]}$gone"
+  done
+  if [ "$count" -eq 0 ]; then log "shared gateways: none on a test project's network"; fi
+}
+
 log "scope: $scope"
 # Read before anything is removed: the test-labelled replicas are what tie a gateway or a network to a test project.
 mapfile -t test_projects < <(
@@ -166,6 +199,7 @@ reaped=0
 reap_swarm
 # Containers first: they hold networks, volumes and images.
 reap container docker rm -f -v
+reap_shared_gateways
 reap network docker network rm
 reap volume docker volume rm
 # No -f: an image some container (labelled or not) still uses stays.

@@ -1,7 +1,8 @@
 // scripts/reap.sh --if-idle, which scripts/run-tests.mjs runs before the docker tier: a test project's containers and
-// network left by a run that is gone — and its east-west gateway, which carries only cmesh's labels — are removed when
-// no docker test process holds the engine lock, and kept while one does (a live run beside ours must lose nothing); a
-// cmesh project with no test-labelled object (a user's) is never touched. The lock is a private directory's, held by a flock(1) child the way
+// network left by a run that is gone — and its east-west gateway, which carries only cmesh's labels, and its daemon's
+// shared gateway on that network, which carries neither — are removed when no docker test process holds the engine
+// lock, and kept while one does (a live run beside ours must lose nothing); a cmesh project with no test-labelled
+// object (a user's) is never touched, its shared gateway included. The lock is a private directory's, held by a flock(1) child the way
 // test/helpers/engine-lock.ts holds it, and the reap is scoped to this file's own project, so other runs on this engine
 // are never touched. Everything this file creates is removed, also on failure.
 
@@ -32,7 +33,7 @@ const killHolder = () => {
 
 after(async () => {
   killHolder();
-  for (const name of [`${runId}-web-1`, `${runId}-cmesh-gateway`, `${user}-cmesh-gateway`]) await run(['rm', '-f', name]).catch(() => undefined);
+  for (const name of [`${runId}-web-1`, `${runId}-cmesh-gateway`, `${user}-cmesh-gateway`, `${runId}-shared`, `${user}-shared`]) await run(['rm', '-f', name]).catch(() => undefined);
   for (const name of [`${runId}_default`, `${user}_default`]) await run(['network', 'rm', name]).catch(() => undefined);
   rmSync(lockDir, { recursive: true, force: true });
 });
@@ -41,6 +42,8 @@ const flags = (labels: [string, string][]) => labels.flatMap(([k, v]) => ['--lab
 const labels = flags([...Object.entries(testLabels(runId)), ['dev.cmesh.project', runId]]);
 /** What cmesh itself puts on a project's gateway container and networks: no test label. */
 const cmeshOnly = (project: string) => flags([['dev.cmesh.managed', 'true'], ['dev.cmesh.project', project], ['dev.cmesh.role', 'gateway']]);
+/** What cmesh puts on a daemon's shared gateway (daemon/gateway-shared.ts): neither a project nor a test label. */
+const sharedOnly = (home: string) => flags([['dev.cmesh.managed', 'true'], ['dev.cmesh.role', 'gateway'], ['dev.cmesh.gateway-shared', home]]);
 /** A user's cmesh project beside ours: nothing of it is test-labelled, so no reap may touch it. */
 const user = `${runId}-user`;
 const exists = (kind: 'container' | 'network', name: string) => run([kind, 'inspect', name]).then(() => true, () => false);
@@ -56,8 +59,11 @@ test('reap.sh --if-idle keeps a live run’s objects and removes them once no ru
   await run(['create', '--name', `${runId}-web-1`, '--network', `${runId}_default`, ...labels, 'cmesh/busybox:local', 'sleep', '600']);
   // The project's gateway, running (as a killed run's is), with cmesh's labels only.
   await run(['run', '-d', '--name', `${runId}-cmesh-gateway`, '--network', `${runId}_default`, ...cmeshOnly(runId), 'cmesh/busybox:local', 'sleep', '600']);
+  // A test daemon's shared gateway, on the project's network (a killed run leaves it there, running).
+  await run(['run', '-d', '--name', `${runId}-shared`, '--network', `${runId}_default`, ...sharedOnly(runId), 'cmesh/busybox:local', 'sleep', '600']);
   await run(['network', 'create', ...cmeshOnly(user), `${user}_default`]);
   await run(['create', '--name', `${user}-cmesh-gateway`, '--network', `${user}_default`, ...cmeshOnly(user), 'cmesh/busybox:local', 'sleep', '600']);
+  await run(['run', '-d', '--name', `${user}-shared`, '--network', `${user}_default`, ...sharedOnly(user), 'cmesh/busybox:local', 'sleep', '600']);
 
   // This file's own process holds the host's real engine lock shared (dockerTestFile): the unscoped default must skip.
   const live = await reap({}, '--if-idle', runId);
@@ -72,6 +78,7 @@ test('reap.sh --if-idle keeps a live run’s objects and removes them once no ru
   assert.equal(await exists('container', `${runId}-web-1`), true, 'kept while a run holds the lock');
   assert.equal(await exists('network', `${runId}_default`), true, 'network kept while a run holds the lock');
   assert.equal(await exists('container', `${runId}-cmesh-gateway`), true, 'gateway kept while a run holds the lock');
+  assert.equal(await exists('container', `${runId}-shared`), true, 'shared gateway kept while a run holds the lock');
 
   killHolder();
   await until('the lock to be free', 10_000, async () => ((await lockHeld()) ? undefined : true), 50);
@@ -80,12 +87,15 @@ test('reap.sh --if-idle keeps a live run’s objects and removes them once no ru
   assert.match(idle, /networks: removed 1 of 1/, idle);
   assert.equal(await exists('container', `${runId}-web-1`), false, idle);
   assert.equal(await exists('container', `${runId}-cmesh-gateway`), false, `the test project's gateway goes too:\n${idle}`);
-  assert.equal(await exists('network', `${runId}_default`), false, idle);
+  assert.equal(await exists('network', `${runId}_default`), false, `the shared gateway left it, so it went:\n${idle}`);
+  assert.match(idle, new RegExp(`shared gateway \\w+: left ${runId}_default, then removed`), idle);
+  assert.equal(await exists('container', `${runId}-shared`), false, `on no network any more, the shared gateway goes:\n${idle}`);
 
   // An unscoped idle reap (every test project on the engine) leaves the user's project alone: a dry run names it not.
   const dry = await reap({ CMESH_TEST_ENGINE_LOCK_DIR: lockDir }, '--if-idle', '--dry-run');
-  for (const name of [`${user}-cmesh-gateway`, `${user}_default`]) {
+  for (const name of [`${user}-cmesh-gateway`, `${user}-shared`, `${user}_default`]) {
     const id = (await run([name.endsWith('_default') ? 'network' : 'container', 'inspect', '--format', '{{.Id}}', name])).slice(0, 12);
     assert.ok(!dry.includes(id), `the user's ${name} is listed:\n${dry}`);
   }
+  assert.equal((await run(['inspect', '--format', '{{.State.Running}}', `${user}-shared`])).trim(), 'true', 'a user’s shared gateway runs on');
 });
