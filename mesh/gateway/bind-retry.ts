@@ -8,8 +8,9 @@ export interface BindRetryOptions {
   retry: () => void;
   /** The gateway's refresh period: no retry is scheduled further out than this. */
   refreshMs: number;
-  firstMs?: number;
 }
+
+const FIRST_RETRY_MS = 50;
 
 export class BindRetry {
   readonly #o: BindRetryOptions;
@@ -29,7 +30,8 @@ export class BindRetry {
       return;
     }
     if (this.#timer || this.#stopped) return;
-    this.#delayMs = this.#delayMs === 0 ? (this.#o.firstMs ?? 50) : this.#delayMs * 2;
+    // Held at the refresh period once there: each refresh's failed sync leaves the next try to the refresh.
+    this.#delayMs = this.#delayMs === 0 ? FIRST_RETRY_MS : Math.min(this.#delayMs * 2, this.#o.refreshMs);
     if (this.#delayMs >= this.#o.refreshMs) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
